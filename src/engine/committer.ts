@@ -1,0 +1,70 @@
+import type { JournalWrite, Store, WriteOutcome } from '../store/store.ts';
+
+interface Pending {
+  write: JournalWrite;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Group commit: writes requested by any run of this process in the same turn of the event loop
+ * (and while a commit is in flight) go to the store together, in one transaction. Each write
+ * still succeeds or fails on its own (lease fencing), and each caller resumes only after its
+ * write is durable.
+ */
+export class Committer {
+  readonly #store: Store;
+  readonly #clock: () => number;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  #flushing = false;
+  /** Writes committed, and transactions used, since start (for benchmarks and metrics). */
+  readonly stats = { writes: 0, transactions: 0 };
+
+  constructor(store: Store, clock: () => number) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  commit(write: JournalWrite): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ write, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#flushing) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0) return;
+    this.#flushing = true;
+    let outcomes: WriteOutcome[];
+    try {
+      outcomes = await this.#store.commit(
+        batch.map((pending) => pending.write),
+        this.#clock(),
+      );
+    } catch (error) {
+      outcomes = batch.map(() => ({ ok: false as const, error: error as Error }));
+    } finally {
+      this.#flushing = false;
+    }
+    this.stats.transactions++;
+    this.stats.writes += batch.length;
+    batch.forEach((pending, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) pending.resolve();
+      else pending.reject(outcome.error);
+    });
+    if (this.#queue.length > 0) this.#schedule();
+  }
+}

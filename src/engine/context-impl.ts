@@ -1,0 +1,454 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  BatonError,
+  NonDeterminismError,
+  PayloadTooLargeError,
+  RunFailedError,
+  StepFailedError,
+  StepTimeoutError,
+  WaitTimeoutError,
+  serializeError,
+  type SerializedError,
+} from '../errors.ts';
+import { canonicalJson } from '../journal/canonical-json.ts';
+import type { EventDraft, JournalEvent } from '../journal/events.ts';
+import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
+import type {
+  ChildOptions,
+  ChildRun,
+  OperationApi,
+  OperationHandle,
+  StepInfo,
+  StepOptions,
+  WaitOptions,
+  WorkflowContext,
+} from './context.ts';
+import { toMilliseconds, type Duration } from './duration.ts';
+import { History, describeOp, readableOp } from './history.ts';
+import { backoffDelay, isRetryable, resolveRetryPolicy } from './retry.ts';
+import type { RunJournal } from './run-journal.ts';
+import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './workflow.ts';
+
+export interface ChildStartRequest {
+  workflow: WorkflowDefinition;
+  input: unknown;
+  parent: RunRecord;
+  idempotencyKey: string;
+  options: ChildOptions;
+}
+
+export interface RunContextArgs {
+  run: RunRecord;
+  history: History;
+  journal: RunJournal;
+  signals: readonly SignalRecord[];
+  clock: () => number;
+  abort: AbortSignal;
+  maxPayloadBytes: number;
+  /** Retry delays up to this long are waited in memory; longer ones park the run. */
+  inlineRetryMs: number;
+  startChild: (request: ChildStartRequest) => Promise<string>;
+  getRun: (runId: string) => Promise<RunRecord | undefined>;
+}
+
+/**
+ * The engine's implementation of {@link WorkflowContext} for one activation of one run. It hands
+ * out op numbers, answers from history where the run has been before, and tracks what is in flight
+ * so the executor knows when the run can only wait (and so parks it).
+ */
+export class RunContext implements WorkflowContext {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly tenant: string;
+  readonly principal: string;
+  readonly identity: { actor: string; onBehalfOf: readonly string[] };
+  readonly operations: OperationApi;
+
+  readonly #args: RunContextArgs;
+  readonly #history: History;
+  readonly #journal: RunJournal;
+  readonly #signals: SignalRecord[];
+  #nextOp = 0;
+  #randomCount = 0;
+  #uuidCount = 0;
+  #active = 0;
+  readonly #blocked = new Map<number, number | undefined>();
+  #idleCheck = false;
+  #resolveIdle!: () => void;
+  /** Resolves when every op in flight is waiting on time or a wake-up: the run should park. */
+  readonly idle = new Promise<void>((resolve) => (this.#resolveIdle = resolve));
+
+  constructor(args: RunContextArgs) {
+    this.#args = args;
+    this.runId = args.run.runId;
+    this.workflow = args.run.workflow;
+    this.tenant = args.run.tenant;
+    this.principal = args.run.principal;
+    this.identity = { actor: `workflow:${args.run.workflow}`, onBehalfOf: [args.run.principal] };
+    this.#history = args.history;
+    this.#journal = args.journal;
+    this.#signals = [...args.signals];
+    const context = this;
+    this.operations = {
+      run: (describe, body) => context.#operation(describe, body),
+      takeSignal: (name) => context.#takeSignal(name),
+      maxPayloadBytes: args.maxPayloadBytes,
+    };
+  }
+
+  /** The earliest time a parked op wants to wake, if any has one. */
+  get wakeAt(): number | undefined {
+    let earliest: number | undefined;
+    for (const at of this.#blocked.values()) {
+      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+    }
+    return earliest;
+  }
+
+  /** The first recorded op the code did not ask for, as a NonDeterminismError (checked at completion). */
+  unreplayed(): NonDeterminismError | undefined {
+    const event = this.#history.firstUntaken();
+    if (!event) return undefined;
+    return new NonDeterminismError({
+      runId: this.runId,
+      seq: event.seq,
+      expected: readableOp(describeOp(event)),
+      actual: 'the workflow to return',
+    });
+  }
+
+  // ---- the ops ---------------------------------------------------------------------------------
+
+  #operation<T>(describe: string, body: (op: OperationHandle) => Promise<T>): Promise<T> {
+    const op = ++this.#nextOp;
+    const recorded = this.#history.take(op);
+    const first = recorded[0];
+    if (first && describeOp(first) !== describe) {
+      return Promise.reject(
+        new NonDeterminismError({
+          runId: this.runId,
+          seq: first.seq,
+          expected: readableOp(describeOp(first)),
+          actual: readableOp(describe),
+        }),
+      );
+    }
+    return body(this.#handle(op, recorded));
+  }
+
+  #handle(op: number, recorded: readonly JournalEvent[]): OperationHandle {
+    return {
+      op,
+      recorded,
+      idempotencyKey: `${this.runId}:${op}`,
+      signal: this.#args.abort,
+      append: (events, options) => this.#track(() => this.#journal.append(events, options)).then(() => undefined),
+      buffer: (event) => void this.#journal.buffer(event),
+      block: (wakeAt) => this.#block(op, wakeAt),
+      active: (work) => this.#track(work),
+      now: () => this.#args.clock(),
+    };
+  }
+
+  async #track<T>(work: () => Promise<T>): Promise<T> {
+    this.#active++;
+    try {
+      return await work();
+    } finally {
+      this.#active--;
+      this.#checkIdle();
+    }
+  }
+
+  #block(op: number, wakeAt: number | undefined): Promise<never> {
+    this.#blocked.set(op, wakeAt);
+    this.#checkIdle();
+    return new Promise<never>(() => {});
+  }
+
+  #checkIdle(): void {
+    if (this.#idleCheck || this.#active > 0 || this.#blocked.size === 0) return;
+    this.#idleCheck = true;
+    // Let the workflow's continuations run first: they may start more work.
+    setImmediate(() => {
+      this.#idleCheck = false;
+      if (this.#active === 0 && this.#blocked.size > 0) this.#resolveIdle();
+    });
+  }
+
+  #takeSignal(name: string): { signalId: string; payload: unknown } | undefined {
+    const index = this.#signals.findIndex((signal) => signal.name === name);
+    if (index < 0) return undefined;
+    const [signal] = this.#signals.splice(index, 1);
+    return { signalId: signal!.signalId, payload: signal!.payload };
+  }
+
+  #checkPayload(value: unknown, what: string): void {
+    const bytes = Buffer.byteLength(canonicalJson(value, what));
+    if (bytes > this.#args.maxPayloadBytes) {
+      throw new PayloadTooLargeError({ what, bytes, limit: this.#args.maxPayloadBytes });
+    }
+  }
+
+  step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
+    let policy: ReturnType<typeof resolveRetryPolicy>;
+    let timeoutMs: number | undefined;
+    try {
+      policy = resolveRetryPolicy(options.retry);
+      timeoutMs = options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'step timeout');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#operation(`step:${name}`, async (op) => {
+      let attempt = 0;
+      let retryAt: number | undefined;
+      for (const event of op.recorded) {
+        if (event.type === 'step.completed') return (event.payload as { result?: T }).result as T;
+        if (event.type === 'step.failed') {
+          const payload = event.payload as { attempt: number; error: SerializedError };
+          throw stepFailed(name, payload.attempt, payload.error);
+        }
+        if (event.type === 'step.attempt.failed') {
+          const payload = event.payload as { attempt: number; retryAt: string };
+          attempt = payload.attempt;
+          retryAt = Date.parse(payload.retryAt);
+        }
+      }
+      for (;;) {
+        if (retryAt !== undefined) {
+          const wait = retryAt - op.now();
+          if (wait > this.#args.inlineRetryMs) await op.block(retryAt);
+          else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
+        }
+        attempt++;
+        const currentAttempt = attempt;
+        const outcome = await op.active(async () => {
+          let result: T;
+          try {
+            result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+            this.#checkPayload(result ?? null, `The result of step '${name}'`);
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+          await op.append([{ type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } }]);
+          return { ok: true as const, result };
+        });
+        if (outcome.ok) return outcome.result;
+        if (op.signal.aborted) throw op.signal.reason;
+        const error = outcome.error;
+        const serialized = serializeError(error);
+        if (!isRetryable(error, policy) || currentAttempt >= policy.maxAttempts) {
+          await op.append([{ type: 'step.failed', payload: { op: op.op, name, attempt: currentAttempt, error: serialized } }]);
+          throw stepFailed(name, currentAttempt, serialized);
+        }
+        const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
+        retryAt = op.now() + backoffDelay(policy, currentAttempt, retryAfterMs);
+        await op.append([
+          {
+            type: 'step.attempt.failed',
+            payload: { op: op.op, name, attempt: currentAttempt, error: serialized, retryAt: new Date(retryAt).toISOString() },
+          },
+        ]);
+      }
+    });
+  }
+
+  async #attempt<T>(
+    name: string,
+    fn: (info: StepInfo) => T | Promise<T>,
+    op: OperationHandle,
+    attempt: number,
+    timeoutMs: number | undefined,
+  ): Promise<T> {
+    const signals = [op.signal];
+    if (timeoutMs !== undefined) signals.push(AbortSignal.timeout(timeoutMs));
+    const signal = AbortSignal.any(signals);
+    const info: StepInfo = { runId: this.runId, op: op.op, idempotencyKey: op.idempotencyKey, attempt, signal };
+    const running = Promise.resolve().then(() => fn(info));
+    if (timeoutMs === undefined) return running;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StepTimeoutError({ step: name, timeoutMs })), timeoutMs);
+    });
+    try {
+      return await Promise.race([running, timeout]);
+    } finally {
+      clearTimeout(timer);
+      running.catch(() => {});
+    }
+  }
+
+  sleep(duration: Duration, name = 'sleep'): Promise<void> {
+    let ms: number;
+    try {
+      ms = toMilliseconds(duration, 'sleep duration');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#operation(`timer:${name}`, async (op) => {
+      let fireAt: number | undefined;
+      for (const event of op.recorded) {
+        if (event.type === 'timer.fired') return;
+        if (event.type === 'timer.set') fireAt = Date.parse((event.payload as { fireAt: string }).fireAt);
+      }
+      if (fireAt === undefined) {
+        fireAt = op.now() + ms;
+        op.buffer({ type: 'timer.set', payload: { op: op.op, name, fireAt: new Date(fireAt).toISOString() } });
+      }
+      if (op.now() >= fireAt) {
+        op.buffer({ type: 'timer.fired', payload: { op: op.op } });
+        return;
+      }
+      return op.block(fireAt);
+    });
+  }
+
+  waitFor<T = unknown>(name: string, options: WaitOptions = {}): Promise<T> {
+    let timeoutMs: number | undefined;
+    try {
+      timeoutMs = options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'waitFor timeout');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#operation(`signal:${name}`, async (op) => {
+      let deadline: number | undefined;
+      let awaited = false;
+      for (const event of op.recorded) {
+        if (event.type === 'signal.received') return (event.payload as { payload?: T }).payload as T;
+        if (event.type === 'signal.timedOut') throw new WaitTimeoutError({ signal: name, timeoutMs: timeoutMs ?? 0 });
+        if (event.type === 'signal.awaited') {
+          awaited = true;
+          const at = (event.payload as { deadline?: string }).deadline;
+          if (at !== undefined) deadline = Date.parse(at);
+        }
+      }
+      const signal = this.#takeSignal(name);
+      if (signal) {
+        await op.append(
+          [{ type: 'signal.received', payload: { op: op.op, name, signalId: signal.signalId, payload: signal.payload } }],
+          { consumeSignals: [signal.signalId] },
+        );
+        return signal.payload as T;
+      }
+      if (!awaited) {
+        if (timeoutMs !== undefined) deadline = op.now() + timeoutMs;
+        op.buffer({
+          type: 'signal.awaited',
+          payload: { op: op.op, name, ...(deadline === undefined ? {} : { deadline: new Date(deadline).toISOString() }) },
+        });
+      }
+      if (deadline !== undefined && op.now() >= deadline) {
+        await op.append([{ type: 'signal.timedOut', payload: { op: op.op, name } }]);
+        throw new WaitTimeoutError({ signal: name, timeoutMs: timeoutMs ?? 0 });
+      }
+      return op.block(deadline);
+    });
+  }
+
+  child<W extends WorkflowDefinition<any, any, any>>(
+    workflow: W,
+    input: WorkflowInput<W>,
+    options: ChildOptions = {},
+  ): ChildRun<WorkflowOutput<W>> {
+    type Started = { handle: OperationHandle; childRunId: string };
+    const started: Promise<Started> = this.#operation(`child:${workflow.name}`, async (op) => {
+      const recordedStart = op.recorded.find((event) => event.type === 'child.started');
+      if (recordedStart) return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
+      this.#checkPayload(input ?? null, `The input of child workflow '${workflow.name}'`);
+      const childRunId = await op.active(() =>
+        this.#args.startChild({
+          workflow,
+          input,
+          parent: this.#args.run,
+          idempotencyKey: `child:${op.idempotencyKey}`,
+          options,
+        }),
+      );
+      await op.append([{ type: 'child.started', payload: { op: op.op, childRunId, workflow: workflow.name } }]);
+      return { handle: op, childRunId };
+    });
+    started.catch(() => {});
+    let result: Promise<WorkflowOutput<W>> | undefined;
+    const awaitResult = async (): Promise<WorkflowOutput<W>> => {
+      const { handle, childRunId } = await started;
+      for (const event of handle.recorded) {
+        if (event.type === 'child.completed') return (event.payload as { result?: WorkflowOutput<W> }).result!;
+        if (event.type === 'child.failed') {
+          throw new RunFailedError({ runId: childRunId, error: (event.payload as { error: SerializedError }).error });
+        }
+      }
+      const child = await handle.active(() => this.#args.getRun(childRunId));
+      if (child && isTerminal(child.status)) {
+        if (child.status === 'completed') {
+          await handle.append([
+            { type: 'child.completed', payload: { op: handle.op, childRunId, result: child.result } },
+          ]);
+          return child.result as WorkflowOutput<W>;
+        }
+        const error = child.error ?? { name: 'RunCancelledError', message: `Run ${childRunId} was cancelled.`, code: 'RUN_CANCELLED' };
+        await handle.append([
+          { type: 'child.failed', payload: { op: handle.op, childRunId, status: child.status as 'failed' | 'cancelled', error } },
+        ]);
+        throw new RunFailedError({ runId: childRunId, error });
+      }
+      return handle.block();
+    };
+    return {
+      runId: started.then((value) => value.childRunId),
+      then(onFulfilled, onRejected) {
+        result ??= awaitResult();
+        return result.then(onFulfilled, onRejected);
+      },
+    };
+  }
+
+  now(): Date {
+    const op = ++this.#nextOp;
+    const recorded = this.#history.take(op);
+    const first = recorded[0];
+    if (first) {
+      if (first.type !== 'clock.read') {
+        throw new NonDeterminismError({ runId: this.runId, seq: first.seq, expected: readableOp(describeOp(first)), actual: 'now()' });
+      }
+      return new Date((first.payload as { value: string }).value);
+    }
+    const value = new Date(this.#args.clock());
+    this.#journal.buffer({ type: 'clock.read', payload: { op, value: value.toISOString() } });
+    return value;
+  }
+
+  random(): number {
+    const digest = createHash('sha256').update(`${this.runId}:random:${++this.#randomCount}`).digest();
+    return digest.readUIntBE(0, 6) / 2 ** 48;
+  }
+
+  uuid(): string {
+    const bytes = createHash('sha256').update(`${this.runId}:uuid:${++this.#uuidCount}`).digest().subarray(0, 16);
+    bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+    const hex = bytes.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  patched(patchId: string): boolean {
+    const op = this.#nextOp + 1;
+    const recorded = this.#history.peek(op);
+    const first = recorded[0];
+    if (first) {
+      if (first.type !== 'patch.marked' || (first.payload as { patchId: string }).patchId !== patchId) return false;
+      this.#history.take(++this.#nextOp);
+      return true;
+    }
+    // The old code ran past this point without a marker: keep to the old path.
+    if (op <= this.#history.maxOp) return false;
+    this.#history.take(++this.#nextOp);
+    const draft: EventDraft<'patch.marked'> = { type: 'patch.marked', payload: { op, patchId } };
+    this.#journal.buffer(draft);
+    return true;
+  }
+}
+
+function stepFailed(step: string, attempts: number, error: SerializedError): StepFailedError {
+  return new StepFailedError({ step, attempts, errorName: error.name, message: error.message });
+}

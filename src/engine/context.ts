@@ -1,0 +1,140 @@
+import type { EventDraft, JournalEvent } from '../journal/events.ts';
+import type { Duration } from './duration.ts';
+import type { RetryPolicy } from './retry.ts';
+import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './workflow.ts';
+
+/** What a step's function receives. */
+export interface StepInfo {
+  runId: string;
+  /** The step's position among the run's ctx calls. */
+  op: number;
+  /**
+   * `runId:op`: the same on every attempt and after a crash. Pass it to outside systems (payment
+   * APIs, ledgers, queues) so that a step re-run after a crash applies its effect once.
+   */
+  idempotencyKey: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when the step times out, the run is cancelled, or the worker loses the run. */
+  signal: AbortSignal;
+}
+
+export interface StepOptions {
+  retry?: RetryPolicy;
+  /** Each attempt fails with StepTimeoutError (retryable) after this long. */
+  timeout?: Duration;
+}
+
+export interface WaitOptions {
+  /** Throw WaitTimeoutError when no signal arrived within this time. */
+  timeout?: Duration;
+}
+
+export interface ChildOptions {
+  priority?: number;
+  timeout?: Duration;
+}
+
+/** A child run: await it for its result (a durable future; awaiting later is fine). */
+export interface ChildRun<T> extends PromiseLike<T> {
+  /** Resolves to the child's run id once the child is recorded as started. */
+  readonly runId: Promise<string>;
+}
+
+/**
+ * The durable API a workflow uses. Every call is journaled, takes the next op number when it is
+ * made, and on replay returns its recorded result instead of running again.
+ */
+export interface WorkflowContext {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly tenant: string;
+  /** Who started the run (`user:alice`, `service:cron`). */
+  readonly principal: string;
+  /** The identity events are written under, and the chain it acts for. */
+  readonly identity: { actor: string; onBehalfOf: readonly string[] };
+
+  /**
+   * Runs `fn` at least once and journals its result; after a crash, a completed step returns its
+   * journaled result and does not run again. A crash while `fn` runs runs it again with the same
+   * `idempotencyKey`. Failed attempts are journaled and retried by `options.retry`
+   * (default 3 attempts, exponential backoff with full jitter); a step that fails for good throws
+   * StepFailedError into the workflow, which may catch it.
+   *
+   * @example const user = await ctx.step('load-user', () => db.users.find(id));
+   */
+  step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T>;
+
+  /**
+   * Waits durably. The run holds no worker while it sleeps; it resumes (on any worker) by replay
+   * once the time has come, even after days or a restart.
+   */
+  sleep(duration: Duration, name?: string): Promise<void>;
+
+  /**
+   * Waits durably for a signal sent with `baton.signal(runId, name, payload)` and returns its
+   * payload. A signal sent before the wait is kept and delivered. With a timeout, throws
+   * WaitTimeoutError when it passes first.
+   */
+  waitFor<T = unknown>(signal: string, options?: WaitOptions): Promise<T>;
+
+  /** Starts a child run now; await the returned future (now or later) for its result. */
+  child<W extends WorkflowDefinition<any, any, any>>(
+    workflow: W,
+    input: WorkflowInput<W>,
+    options?: ChildOptions,
+  ): ChildRun<WorkflowOutput<W>>;
+
+  /** The current time, journaled: the same value on replay. */
+  now(): Date;
+  /** A random number in [0, 1), the same on replay. */
+  random(): number;
+  /** A random UUID (v4 format), the same on replay. */
+  uuid(): string;
+
+  /**
+   * A version marker for changing workflow code while runs are in flight. Returns true for runs
+   * that reach this point on the new code, false for runs whose history was written by the old code.
+   *
+   * @example if (ctx.patched('send-receipt')) await ctx.step('receipt', sendReceipt);
+   */
+  patched(patchId: string): boolean;
+
+  /** The lower-level API the layers above the engine (agents, access, guard) build on. */
+  readonly operations: OperationApi;
+}
+
+/**
+ * A durable operation with its own event types: the primitive under ctx.step, tool calls and model
+ * calls. Layers above the engine use it; workflow code uses the ctx methods.
+ */
+export interface OperationApi {
+  /**
+   * Takes the next op and calls `body` with that op's recorded events (empty when it never ran).
+   * `describe` is what this code asks for, as `prefix:name` (e.g. 'tool:payments.refund'); when the
+   * history holds something else at this op, NonDeterminismError is thrown.
+   */
+  run<T>(describe: string, body: (op: OperationHandle) => Promise<T>): Promise<T>;
+  /** Signals sent to the run and not yet consumed by this activation, oldest first. */
+  takeSignal(name: string): { signalId: string; payload: unknown } | undefined;
+  readonly maxPayloadBytes: number;
+}
+
+export interface OperationHandle {
+  readonly op: number;
+  readonly recorded: readonly JournalEvent[];
+  readonly idempotencyKey: string;
+  /** Aborted when the run is cancelled or the worker loses it. */
+  readonly signal: AbortSignal;
+  /** Journals events (and consumes signals) and resolves once they are committed. */
+  append(events: readonly EventDraft[], options?: { consumeSignals?: string[] }): Promise<void>;
+  /** Journals an event with the next write, without waiting for a commit of its own. */
+  buffer(event: EventDraft): void;
+  /** Parks this op: the run suspends once nothing else is in flight, and resumes at `wakeAt` or on a wake-up. */
+  block(wakeAt?: number): Promise<never>;
+  /** Counts `work` as in flight, so the run does not suspend while it runs. */
+  active<T>(work: () => Promise<T>): Promise<T>;
+  now(): number;
+}
+
+export type { RetryPolicy };

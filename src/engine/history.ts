@@ -1,0 +1,81 @@
+import { eventOp, type JournalEvent } from '../journal/events.ts';
+
+/**
+ * A run's recorded events grouped by the op that wrote them, for replay. Ops are taken as the
+ * workflow code makes its ctx calls; at the end, every recorded op must have been taken.
+ */
+export class History {
+  readonly events: readonly JournalEvent[];
+  readonly #byOp = new Map<number, JournalEvent[]>();
+  readonly #taken = new Set<number>();
+  readonly maxOp: number;
+
+  constructor(events: readonly JournalEvent[]) {
+    this.events = events;
+    let maxOp = 0;
+    for (const event of events) {
+      const op = eventOp(event);
+      if (op === undefined) continue;
+      let list = this.#byOp.get(op);
+      if (!list) this.#byOp.set(op, (list = []));
+      list.push(event);
+      if (op > maxOp) maxOp = op;
+    }
+    this.maxOp = maxOp;
+  }
+
+  peek(op: number): readonly JournalEvent[] {
+    return this.#byOp.get(op) ?? [];
+  }
+
+  take(op: number): readonly JournalEvent[] {
+    this.#taken.add(op);
+    return this.peek(op);
+  }
+
+  /** The first recorded event of an op the code never asked for, if any. */
+  firstUntaken(): JournalEvent | undefined {
+    for (const [op, events] of [...this.#byOp].sort((a, b) => a[0] - b[0])) {
+      if (!this.#taken.has(op)) return events[0];
+    }
+    return undefined;
+  }
+}
+
+/** What an event's op was, as `prefix:name` — compared with what the code asks for on replay. */
+export function describeOp(event: JournalEvent): string {
+  const payload = event.payload as Record<string, unknown>;
+  const prefix = event.type.slice(0, event.type.indexOf('.'));
+  switch (prefix) {
+    case 'clock':
+      return 'clock';
+    case 'patch':
+      return `patch:${String(payload.patchId)}`;
+    case 'child':
+      return `child:${String(payload.workflow ?? '?')}`;
+    default:
+      return `${prefix}:${String(payload.name ?? '')}`;
+  }
+}
+
+/** A readable form of a `prefix:name` description, for error messages. */
+export function readableOp(description: string): string {
+  const [prefix, ...rest] = description.split(':');
+  const name = rest.join(':');
+  switch (prefix) {
+    case 'step':
+      return `step '${name}'`;
+    case 'timer':
+      return `sleep '${name}'`;
+    case 'signal':
+      return `waitFor('${name}')`;
+    case 'child':
+      return `child run of '${name}'`;
+    case 'clock':
+      return 'now()';
+    case 'patch':
+      return `patched('${name}')`;
+    default:
+      return `${prefix} '${name}'`;
+  }
+}

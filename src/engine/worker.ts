@@ -1,0 +1,154 @@
+import { hostname } from 'node:os';
+import { LeaseLostError, RunCancelledError } from '../errors.ts';
+import type { RunRecord } from '../store/store.ts';
+import { activate, WorkerStoppingError, type ActivationOutcome, type ExecutorDeps } from './executor.ts';
+import { newId } from './ids.ts';
+
+export interface WorkerOptions {
+  /** Runs this worker executes at once. Default 32. */
+  concurrency?: number;
+  /** How long a claim lasts without a heartbeat; a dead worker's runs are taken over after this. Default 15 s. */
+  leaseMs?: number;
+  /** How often an idle worker looks for work it was not told about (other processes). Default 200 ms. */
+  pollMs?: number;
+  /** A name for this worker, in leases and logs. */
+  id?: string;
+}
+
+export interface WorkerEvents {
+  onOutcome?: (run: RunRecord, outcome: ActivationOutcome) => void;
+}
+
+/**
+ * Claims runnable runs under a lease, executes them, and keeps the leases alive with heartbeats.
+ * Many workers, in one process or many, may share one store.
+ */
+export class Worker {
+  readonly id: string;
+  readonly #deps: ExecutorDeps;
+  readonly #concurrency: number;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #events: WorkerEvents;
+  readonly #active = new Map<string, AbortController>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+  #notified = false;
+
+  constructor(deps: ExecutorDeps, options: WorkerOptions = {}, events: WorkerEvents = {}) {
+    this.#deps = deps;
+    this.id = options.id ?? newId(`worker_${hostname()}_${process.pid}`);
+    this.#concurrency = options.concurrency ?? 32;
+    this.#leaseMs = options.leaseMs ?? 15_000;
+    this.#pollMs = options.pollMs ?? 200;
+    this.#events = events;
+  }
+
+  get activeRuns(): number {
+    return this.#active.size;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#heartbeat = setInterval(() => void this.#renew(), Math.max(50, Math.floor(this.#leaseMs / 3)));
+    this.#loop = this.#run();
+  }
+
+  /** Tells the worker there may be work now (a run started or was signalled in this process). */
+  notify(): void {
+    this.#notified = true;
+    this.#wake?.();
+  }
+
+  /** Stops claiming, asks running activations to release their runs, and waits for them. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearInterval(this.#heartbeat);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    for (const controller of this.#active.values()) controller.abort(new WorkerStoppingError());
+    this.#wake?.();
+    await this.#loop;
+    while (this.#active.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      this.#notified = false;
+      const free = this.#concurrency - this.#active.size;
+      let claimed: RunRecord[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.#deps.store.claimRuns(this.id, {
+            limit: free,
+            leaseMs: this.#leaseMs,
+            now: this.#deps.clock(),
+            workflows: [...this.#deps.workflows.keys()],
+          });
+        } catch (error) {
+          this.#deps.log(`worker ${this.id}: claiming runs failed; retrying`, error);
+        }
+      }
+      for (const run of claimed) this.#launch(run);
+      if (claimed.length > 0 && claimed.length === free) continue;
+      if (this.#notified || !this.#running) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#pollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  #launch(run: RunRecord): void {
+    const controller = new AbortController();
+    this.#active.set(run.runId, controller);
+    activate(this.#deps, run, this.id, controller)
+      .then((outcome) => {
+        if (outcome.status === 'waiting' && outcome.wakeAt !== undefined && this.#running) {
+          const timer = setTimeout(
+            () => {
+              this.#timers.delete(timer);
+              this.notify();
+            },
+            Math.max(0, outcome.wakeAt - this.#deps.clock()),
+          );
+          this.#timers.add(timer);
+        }
+        this.#events.onOutcome?.(run, outcome);
+      })
+      .catch((error: unknown) => this.#deps.log(`worker ${this.id}: run ${run.runId} stopped with an error`, error))
+      .finally(() => {
+        this.#active.delete(run.runId);
+        this.notify();
+      });
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#active.size === 0) return;
+    try {
+      const statuses = await this.#deps.store.renewLeases(
+        this.id,
+        [...this.#active.keys()],
+        this.#leaseMs,
+        this.#deps.clock(),
+      );
+      for (const status of statuses) {
+        const controller = this.#active.get(status.runId);
+        if (!controller || controller.signal.aborted) continue;
+        if (!status.held) controller.abort(new LeaseLostError({ runId: status.runId, owner: this.id }));
+        else if (status.cancelRequested) controller.abort(new RunCancelledError({ runId: status.runId }));
+      }
+    } catch (error) {
+      this.#deps.log(`worker ${this.id}: renewing leases failed`, error);
+    }
+  }
+}

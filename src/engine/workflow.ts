@@ -1,0 +1,51 @@
+import { InvalidArgumentError } from '../errors.ts';
+import type { WorkflowContext } from './context.ts';
+import type { Duration } from './duration.ts';
+
+export interface WorkflowOptions {
+  /** Fail the run when it has not finished within this time of starting. */
+  timeout?: Duration;
+  /** Runs of this workflow wait in this resource pool's queue (see baton.config.ts pools). */
+  pool?: string;
+  description?: string;
+}
+
+/** A registered piece of durable code. Create with {@link workflow}. */
+export interface WorkflowDefinition<Input = any, Output = any, Context extends WorkflowContext = WorkflowContext> {
+  readonly kind: 'workflow';
+  readonly name: string;
+  readonly options: WorkflowOptions;
+  readonly fn: (ctx: Context, input: Input) => Promise<Output>;
+}
+
+/**
+ * Defines a durable workflow: code-first, replayed after a crash.
+ *
+ * Workflow code must be deterministic: do I/O, read the clock and draw random numbers only through
+ * `ctx` (`ctx.step`, `ctx.now()`, `ctx.random()`), and await only ctx calls. On resume the function
+ * runs again from the top; every ctx call that already completed returns its journaled result
+ * without running again.
+ *
+ * @example
+ * const greet = workflow('greet', async (ctx, input: { name: string }) => {
+ *   const text = await ctx.step('compose', () => `Hello, ${input.name}`);
+ *   await ctx.sleep('1s');
+ *   return text;
+ * });
+ */
+export function workflow<Input = unknown, Output = unknown, Context extends WorkflowContext = WorkflowContext>(
+  name: string,
+  fn: (ctx: Context, input: Input) => Promise<Output>,
+  options: WorkflowOptions = {},
+): WorkflowDefinition<Input, Output, Context> {
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
+    throw new InvalidArgumentError(
+      `Workflow name '${name}' must be 1–128 characters of letters, digits, '_', '.', ':' or '-'.`,
+    );
+  }
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`Workflow '${name}' needs a function.`);
+  return Object.freeze({ kind: 'workflow' as const, name, options, fn });
+}
+
+export type WorkflowInput<W> = W extends WorkflowDefinition<infer I, any, any> ? I : never;
+export type WorkflowOutput<W> = W extends WorkflowDefinition<any, infer O, any> ? O : never;

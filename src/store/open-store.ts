@@ -1,0 +1,23 @@
+import { ConfigError } from '../errors.ts';
+import { SqliteStore } from './sqlite/sqlite-store.ts';
+import type { Store } from './store.ts';
+
+/**
+ * Opens a store from a URL: `sqlite:./baton.db`, `sqlite::memory:`, a path ending in `.db`, or
+ * `postgres://…` (the `baton/postgres` store). A Store object is returned as it is.
+ */
+export async function openStore(store: string | Store): Promise<Store> {
+  if (typeof store !== 'string') return store;
+  if (store.startsWith('postgres://') || store.startsWith('postgresql://')) {
+    const specifier = './postgres/postgres-store.ts';
+    const module = (await import(specifier).catch((cause: unknown) => {
+      throw new ConfigError(`The PostgreSQL store is not available in this build: ${String(cause)}`, { cause });
+    })) as { PostgresStore: { open(options: { url: string }): Promise<Store> } };
+    return module.PostgresStore.open({ url: store });
+  }
+  if (store.startsWith('sqlite:')) return SqliteStore.open({ path: store.slice('sqlite:'.length) || ':memory:' });
+  if (store === ':memory:' || /\.(db|sqlite|sqlite3)$/.test(store)) return SqliteStore.open({ path: store });
+  throw new ConfigError(
+    `Cannot read the store '${store}': use 'sqlite:./baton.db', 'sqlite::memory:' or 'postgres://user@host/db'.`,
+  );
+}

@@ -1,0 +1,520 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { existsSync } from 'node:fs';
+import {
+  LeaseLostError,
+  RunFinishedError,
+  RunNotFoundError,
+  StoreCorruptError,
+  StoreVersionError,
+  BatonError,
+} from '../../errors.ts';
+import type { JournalEvent } from '../../journal/events.ts';
+import { GENESIS_HASH } from '../../journal/hash-chain.ts';
+import {
+  isTerminal,
+  type JournalWrite,
+  type LeaseStatus,
+  type NewRun,
+  type NewSignal,
+  type RunFilter,
+  type RunRecord,
+  type RunStatus,
+  type SignalRecord,
+  type Store,
+  type TenantScope,
+  type WriteOutcome,
+} from '../store.ts';
+import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.ts';
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:'. */
+  path: string;
+  /**
+   * `full` (default) fsyncs the WAL on every commit: a committed step survives power loss.
+   * `normal` survives a process crash but not power loss.
+   */
+  durability?: 'full' | 'normal';
+  /** How long to wait for another process's write lock, in ms. */
+  busyTimeoutMs?: number;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * The embedded store: one SQLite file in WAL mode, safe to share between processes on one machine.
+ * Built on `node:sqlite` (no native build). Writes take the database lock with BEGIN IMMEDIATE.
+ */
+export class SqliteStore implements Store {
+  readonly specificationVersion = 'v1' as const;
+  readonly location: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  private constructor(db: DatabaseSync, location: string) {
+    this.#db = db;
+    this.location = location;
+  }
+
+  /**
+   * Opens (and creates or migrates) a store. A file written by a newer Baton, or one that is not a
+   * SQLite database, is refused with a clear error and never modified.
+   */
+  static open(options: SqliteStoreOptions): SqliteStore {
+    const location = options.path;
+    const isNew = location === ':memory:' || !existsSync(location);
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(location);
+    } catch (cause) {
+      throw new StoreCorruptError({ location, reason: (cause as Error).message, cause });
+    }
+    try {
+      db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+      const version = readSchemaVersion(db, location, isNew);
+      if (version > SQLITE_SCHEMA_VERSION) {
+        throw new StoreVersionError({ location, found: version, supported: SQLITE_SCHEMA_VERSION });
+      }
+      if (location !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+      db.exec(`PRAGMA synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.exec('PRAGMA foreign_keys = OFF');
+      migrate(db, version);
+    } catch (error) {
+      db.close();
+      if (BatonError.isInstance(error)) throw error;
+      throw new StoreCorruptError({ location, reason: (error as Error).message, cause: error });
+    }
+    return new SqliteStore(db, location);
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #transaction<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async createRun(run: NewRun, started: JournalEvent<'run.started'>): Promise<{ run: RunRecord; created: boolean }> {
+    return this.#transaction(() => {
+      if (run.idempotencyKey !== undefined) {
+        const existing = this.#statement('SELECT * FROM runs WHERE tenant = ? AND idempotency_key = ?').get(
+          run.tenant,
+          run.idempotencyKey,
+        );
+        if (existing) return { run: toRun(existing), created: false };
+      }
+      this.#statement(
+        `INSERT INTO runs (run_id, workflow, tenant, principal, status, input, parent_run_id, idempotency_key, priority,
+           metadata, created_at, updated_at, deadline_at, last_seq, head_hash)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        run.runId,
+        run.workflow,
+        run.tenant,
+        run.principal,
+        JSON.stringify(run.input ?? null),
+        run.parentRunId ?? null,
+        run.idempotencyKey ?? null,
+        run.priority ?? 0,
+        JSON.stringify(run.metadata ?? {}),
+        run.createdAt,
+        run.createdAt,
+        run.deadlineAt ?? null,
+        started.seq,
+        started.hash,
+      );
+      this.#insertEvent(started);
+      const row = this.#statement('SELECT * FROM runs WHERE run_id = ?').get(run.runId)!;
+      return { run: toRun(row), created: true };
+    });
+  }
+
+  async getRun(runId: string, scope?: TenantScope): Promise<RunRecord | undefined> {
+    const row = scope
+      ? this.#statement('SELECT * FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
+      : this.#statement('SELECT * FROM runs WHERE run_id = ?').get(runId);
+    return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.tenant !== undefined) {
+      where.push('tenant = ?');
+      params.push(filter.tenant);
+    }
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
+      params.push(...filter.status);
+    }
+    if (filter.workflow !== undefined) {
+      where.push('workflow = ?');
+      params.push(filter.workflow);
+    }
+    if (filter.parentRunId !== undefined) {
+      where.push('parent_run_id = ?');
+      params.push(filter.parentRunId);
+    }
+    if (filter.createdBefore !== undefined) {
+      where.push('created_at < ?');
+      params.push(filter.createdBefore);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, run_id DESC LIMIT ?`;
+    return this.#db
+      .prepare(sql)
+      .all(...params, filter.limit ?? 100)
+      .map(toRun);
+  }
+
+  async findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]> {
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = scope
+      ? this.#statement(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' AND tenant = ? LIMIT ?`).all(
+          pattern,
+          scope.tenant,
+          limit,
+        )
+      : this.#statement(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT ?`).all(pattern, limit);
+    return rows.map((row) => row.run_id as string);
+  }
+
+  async readEvents(runId: string, fromSeq = 1): Promise<JournalEvent[]> {
+    return this.#statement('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq')
+      .all(runId, fromSeq)
+      .map(toEvent);
+  }
+
+  async commit(writes: readonly JournalWrite[], now: number): Promise<WriteOutcome[]> {
+    if (writes.length === 0) return [];
+    return this.#transaction(() => writes.map((write) => this.#applyWrite(write, now)));
+  }
+
+  #applyWrite(write: JournalWrite, now: number): WriteOutcome {
+    this.#db.exec('SAVEPOINT write');
+    try {
+      const first = write.events[0];
+      const last = write.events[write.events.length - 1];
+      const fenced = this.#statement(
+        `UPDATE runs SET last_seq = ?, head_hash = ?, updated_at = ?
+         WHERE run_id = ? AND lease_owner = ? AND status = 'running' AND last_seq = ?`,
+      ).run(
+        last?.seq ?? 0,
+        last?.hash ?? '',
+        now,
+        write.runId,
+        write.owner,
+        first ? first.seq - 1 : -1,
+      );
+      if (!first) {
+        // No events: check the lease alone.
+        const held = this.#statement(
+          `SELECT 1 FROM runs WHERE run_id = ? AND lease_owner = ? AND status = 'running'`,
+        ).get(write.runId, write.owner);
+        if (!held) throw new LeaseLostError({ runId: write.runId, owner: write.owner });
+      } else if (Number(fenced.changes) !== 1) {
+        throw this.#fenceError(write, first.seq);
+      }
+      for (const event of write.events) this.#insertEvent(event);
+      for (const signalId of write.consumeSignals ?? []) {
+        const consumed = this.#statement(
+          'UPDATE signals SET consumed = 1 WHERE signal_id = ? AND run_id = ? AND consumed = 0',
+        ).run(signalId, write.runId);
+        if (Number(consumed.changes) !== 1) {
+          throw new BatonError('SIGNAL_CONSUMED', `Signal ${signalId} of run ${write.runId} was already consumed.`);
+        }
+      }
+      if (write.transition) this.#transition(write, now);
+      this.#db.exec('RELEASE write');
+      return { ok: true };
+    } catch (error) {
+      this.#db.exec('ROLLBACK TO write');
+      this.#db.exec('RELEASE write');
+      return { ok: false, error: error as Error };
+    }
+  }
+
+  #fenceError(write: JournalWrite, firstSeq: number): Error {
+    const row = this.#statement('SELECT lease_owner, status, last_seq FROM runs WHERE run_id = ?').get(write.runId);
+    if (!row) return new RunNotFoundError({ runId: write.runId });
+    if (row.lease_owner !== write.owner || row.status !== 'running') {
+      return new LeaseLostError({ runId: write.runId, owner: write.owner });
+    }
+    return new BatonError(
+      'SEQ_CONFLICT',
+      `Run ${write.runId}: expected to append seq ${firstSeq}, but the journal ends at seq ${String(row.last_seq)}.`,
+    );
+  }
+
+  #transition(write: JournalWrite, now: number): void {
+    const transition = write.transition!;
+    switch (transition.status) {
+      case 'completed':
+      case 'failed':
+      case 'cancelled': {
+        this.#statement(
+          `UPDATE runs SET status = ?, result = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL,
+             wake_at = NULL, updated_at = ? WHERE run_id = ?`,
+        ).run(
+          transition.status,
+          transition.status === 'completed' && transition.result !== undefined ? JSON.stringify(transition.result) : null,
+          transition.status === 'failed' ? JSON.stringify(transition.error) : null,
+          now,
+          write.runId,
+        );
+        const parent = this.#statement('SELECT parent_run_id FROM runs WHERE run_id = ?').get(write.runId);
+        if (parent?.parent_run_id) this.#wake(parent.parent_run_id as string, now);
+        return;
+      }
+      case 'waiting':
+        this.#statement(
+          `UPDATE runs SET status = CASE WHEN wake_gen = ? AND cancel_requested = 0 THEN 'waiting' ELSE 'pending' END,
+             wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE run_id = ?`,
+        ).run(transition.seenWakeGen, transition.wakeAt ?? null, now, write.runId);
+        return;
+      case 'pending':
+        this.#statement(
+          `UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE run_id = ?`,
+        ).run(now, write.runId);
+        return;
+    }
+  }
+
+  #wake(runId: string, now: number): void {
+    this.#statement(
+      `UPDATE runs SET wake_gen = wake_gen + 1, updated_at = ?,
+         status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END WHERE run_id = ?`,
+    ).run(now, runId);
+  }
+
+  #insertEvent(event: JournalEvent): void {
+    this.#statement(
+      `INSERT INTO events (run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      event.runId,
+      event.seq,
+      event.type,
+      event.at,
+      event.actor,
+      JSON.stringify(event.onBehalfOf),
+      JSON.stringify(event.payload),
+      event.prevHash,
+      event.hash,
+    );
+  }
+
+  async claimRuns(
+    owner: string,
+    options: { limit: number; leaseMs: number; now: number; workflows?: readonly string[] },
+  ): Promise<RunRecord[]> {
+    const { limit, leaseMs, now } = options;
+    const only = options.workflows ? 'AND workflow IN (SELECT value FROM json_each(?))' : '';
+    const sql = `UPDATE runs SET status = 'running', lease_owner = ?, lease_expires_at = ?, updated_at = ?
+      WHERE run_id IN (
+        SELECT run_id FROM (
+          SELECT run_id, priority, created_at, workflow FROM runs WHERE status = 'pending'
+          UNION ALL SELECT run_id, priority, created_at, workflow FROM runs WHERE status = 'waiting' AND wake_at <= ?
+          UNION ALL SELECT run_id, priority, created_at, workflow FROM runs WHERE status IN ('waiting', 'running') AND deadline_at <= ?
+            AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+          UNION ALL SELECT run_id, priority, created_at, workflow FROM runs WHERE status = 'running' AND lease_expires_at <= ?
+        ) WHERE 1 = 1 ${only}
+        ORDER BY priority DESC, created_at LIMIT ?)
+      RETURNING *`;
+    const params: (string | number)[] = [owner, now + leaseMs, now, now, now, now, now];
+    if (options.workflows) params.push(JSON.stringify(options.workflows));
+    params.push(limit);
+    return this.#transaction(() => this.#statement(sql).all(...params).map(toRun));
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], leaseMs: number, now: number): Promise<LeaseStatus[]> {
+    if (runIds.length === 0) return [];
+    return this.#transaction(() =>
+      runIds.map((runId) => {
+        const row = this.#statement(
+          `UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ? AND status = 'running'
+           RETURNING cancel_requested`,
+        ).get(now + leaseMs, runId, owner);
+        return { runId, held: row !== undefined, cancelRequested: row?.cancel_requested === 1 };
+      }),
+    );
+  }
+
+  async nextWakeAt(): Promise<number | undefined> {
+    const row = this.#statement(
+      `SELECT MIN(t) AS t FROM (
+         SELECT MIN(wake_at) AS t FROM runs WHERE status = 'waiting'
+         UNION ALL SELECT MIN(deadline_at) FROM runs WHERE status = 'waiting'
+         UNION ALL SELECT MIN(lease_expires_at) FROM runs WHERE status = 'running')`,
+    ).get();
+    return row?.t == null ? undefined : Number(row.t);
+  }
+
+  async sendSignal(signal: NewSignal, scope?: TenantScope): Promise<void> {
+    this.#transaction(() => {
+      const run = this.#runForAction(signal.runId, scope, 'signal');
+      void run;
+      this.#statement(
+        `INSERT INTO signals (signal_id, run_id, name, payload, sent_by, sent_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (signal_id) DO NOTHING`,
+      ).run(
+        signal.signalId,
+        signal.runId,
+        signal.name,
+        signal.payload === undefined ? null : JSON.stringify(signal.payload),
+        signal.sentBy,
+        signal.sentAt,
+      );
+      this.#wake(signal.runId, signal.sentAt);
+    });
+  }
+
+  #runForAction(runId: string, scope: TenantScope | undefined, action: string): Row {
+    const row = scope
+      ? this.#statement('SELECT status FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
+      : this.#statement('SELECT status FROM runs WHERE run_id = ?').get(runId);
+    if (!row) throw new RunNotFoundError({ runId });
+    if (isTerminal(row.status as RunStatus)) throw new RunFinishedError({ runId, status: row.status as string, action });
+    return row;
+  }
+
+  async pendingSignals(runId: string): Promise<SignalRecord[]> {
+    return this.#statement('SELECT * FROM signals WHERE run_id = ? AND consumed = 0 ORDER BY id')
+      .all(runId)
+      .map((row) => ({
+        signalId: row.signal_id as string,
+        runId: row.run_id as string,
+        name: row.name as string,
+        payload: row.payload == null ? undefined : JSON.parse(row.payload as string),
+        sentBy: row.sent_by as string,
+        sentAt: Number(row.sent_at),
+        consumed: row.consumed === 1,
+      }));
+  }
+
+  async requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord> {
+    return this.#transaction(() => {
+      this.#runForAction(runId, scope, 'cancel');
+      const metadataReason = reason === undefined ? null : reason;
+      this.#statement(
+        `UPDATE runs SET cancel_requested = 1, metadata = json_set(metadata, '$.cancelReason', ?) WHERE run_id = ?`,
+      ).run(metadataReason, runId);
+      this.#wake(runId, now);
+      return toRun(this.#statement('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+function readSchemaVersion(db: DatabaseSync, location: string, isNew: boolean): number {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all();
+  if (tables.length === 0) return 0;
+  if (!tables.some((table) => table.name === 'baton_meta')) {
+    if (isNew) return 0;
+    throw new StoreCorruptError({ location, reason: 'it is a SQLite database, but not a Baton store' });
+  }
+  const row = db.prepare(`SELECT value FROM baton_meta WHERE key = 'schema_version'`).get();
+  const version = Number(row?.value);
+  if (!Number.isInteger(version)) throw new StoreCorruptError({ location, reason: 'its schema version is unreadable' });
+  return version;
+}
+
+function migrate(db: DatabaseSync, from: number): void {
+  const pending = sqliteMigrations.filter((migration) => migration.version > from);
+  if (pending.length === 0) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    // Another process may have migrated while we waited for the lock.
+    const current = from === 0 ? currentVersionInside(db) : from;
+    db.exec('CREATE TABLE IF NOT EXISTS baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    for (const migration of pending) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.prepare(
+        `INSERT INTO baton_meta (key, value) VALUES ('schema_version', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ).run(String(migration.version));
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+function currentVersionInside(db: DatabaseSync): number {
+  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'baton_meta'`).get();
+  if (!exists) return 0;
+  return Number(db.prepare(`SELECT value FROM baton_meta WHERE key = 'schema_version'`).get()?.value ?? 0);
+}
+
+function parseJson(text: unknown): unknown {
+  return text == null ? undefined : JSON.parse(text as string);
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return value == null ? undefined : Number(value);
+}
+
+function toRun(row: Row): RunRecord {
+  const run: RunRecord = {
+    runId: row.run_id as string,
+    workflow: row.workflow as string,
+    tenant: row.tenant as string,
+    principal: row.principal as string,
+    status: row.status as RunStatus,
+    input: parseJson(row.input),
+    priority: Number(row.priority),
+    metadata: parseJson(row.metadata) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    lastSeq: Number(row.last_seq),
+    headHash: (row.head_hash as string) || GENESIS_HASH,
+    wakeGen: Number(row.wake_gen),
+    cancelRequested: row.cancel_requested === 1,
+  };
+  const result = parseJson(row.result);
+  if (result !== undefined) run.result = result;
+  const error = parseJson(row.error);
+  if (error !== undefined) run.error = error as RunRecord['error'] & object;
+  if (row.parent_run_id != null) run.parentRunId = row.parent_run_id as string;
+  if (row.idempotency_key != null) run.idempotencyKey = row.idempotency_key as string;
+  const wakeAt = optionalNumber(row.wake_at);
+  if (wakeAt !== undefined) run.wakeAt = wakeAt;
+  const deadlineAt = optionalNumber(row.deadline_at);
+  if (deadlineAt !== undefined) run.deadlineAt = deadlineAt;
+  if (row.lease_owner != null) run.leaseOwner = row.lease_owner as string;
+  const leaseExpiresAt = optionalNumber(row.lease_expires_at);
+  if (leaseExpiresAt !== undefined) run.leaseExpiresAt = leaseExpiresAt;
+  return run;
+}
+
+function toEvent(row: Row): JournalEvent {
+  return {
+    runId: row.run_id as string,
+    seq: Number(row.seq),
+    type: row.type as JournalEvent['type'],
+    at: row.at as string,
+    actor: row.actor as string,
+    onBehalfOf: JSON.parse(row.on_behalf_of as string) as string[],
+    payload: JSON.parse(row.payload as string) as JournalEvent['payload'],
+    prevHash: row.prev_hash as string,
+    hash: row.hash as string,
+  };
+}

@@ -1,0 +1,166 @@
+import type { SerializedError } from '../errors.ts';
+import type { JournalEvent } from '../journal/events.ts';
+
+/**
+ * The Store spec: everything Baton keeps, behind one small versioned interface. The engine is
+ * written against this type only; `sqlite/` and `postgres/` implement it and pass the same
+ * conformance suite (test/store/store-conformance.ts).
+ *
+ * Times are epoch milliseconds. Every method that takes a `now` uses it instead of its own clock, so
+ * workers with an injected clock stay consistent.
+ */
+export interface Store {
+  readonly specificationVersion: 'v1';
+  /** Where the store is, for messages (a path or a URL without its password). */
+  readonly location: string;
+
+  /**
+   * Creates a run and writes its first journal event (`run.started`) in one transaction.
+   * With an idempotency key already used in the tenant, nothing is written and the existing run is
+   * returned with `created: false`.
+   */
+  createRun(run: NewRun, started: JournalEvent<'run.started'>): Promise<{ run: RunRecord; created: boolean }>;
+  getRun(runId: string, scope?: TenantScope): Promise<RunRecord | undefined>;
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** Ids of runs whose id starts with `prefix` (for suggestions and short ids). */
+  findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]>;
+
+  /** The run's events with `seq >= fromSeq`, in order. */
+  readEvents(runId: string, fromSeq?: number): Promise<JournalEvent[]>;
+
+  /**
+   * Commits the writes of many runs in one transaction (group commit). Each write is fenced by its
+   * lease: when `owner` no longer holds the run, or the run's last seq is not the one before the
+   * first event, that write fails alone with {@link WriteOutcome} `ok: false` and the others commit.
+   */
+  commit(writes: readonly JournalWrite[], now: number): Promise<WriteOutcome[]>;
+
+  /**
+   * Leases up to `limit` runnable runs to `owner` for `leaseMs`: pending runs, waiting runs whose
+   * wake-up time or deadline has come, and running runs whose lease has expired. Highest priority,
+   * then oldest, first. Safe to call from many processes at once: a run is leased to one of them.
+   */
+  claimRuns(owner: string, options: { limit: number; leaseMs: number; now: number; workflows?: readonly string[] }): Promise<RunRecord[]>;
+  /** Extends the leases `owner` still holds, and says which it lost and which were asked to cancel. */
+  renewLeases(owner: string, runIds: readonly string[], leaseMs: number, now: number): Promise<LeaseStatus[]>;
+  /** The earliest wake-up time among waiting runs, so idle workers know how long to sleep. */
+  nextWakeAt(): Promise<number | undefined>;
+
+  /**
+   * Keeps a signal for the run and wakes it if it is waiting. A signal sent before the run waits for
+   * it is kept until a `waitFor` consumes it. Throws RunNotFoundError / RunFinishedError.
+   */
+  sendSignal(signal: NewSignal, scope?: TenantScope): Promise<void>;
+  /** Signals not yet consumed by the run, oldest first. */
+  pendingSignals(runId: string): Promise<SignalRecord[]>;
+
+  /** Marks the run for cancellation and wakes it so its worker (or the next one) ends it. */
+  requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord>;
+
+  close(): Promise<void>;
+}
+
+export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+export function isTerminal(status: RunStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+export interface TenantScope {
+  tenant: string;
+}
+
+export interface NewRun {
+  runId: string;
+  workflow: string;
+  tenant: string;
+  principal: string;
+  input: unknown;
+  parentRunId?: string;
+  idempotencyKey?: string;
+  priority?: number;
+  deadlineAt?: number;
+  /** Free-form data the layers above keep with the run (grants, labels). JSON. */
+  metadata?: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface RunRecord {
+  runId: string;
+  workflow: string;
+  tenant: string;
+  principal: string;
+  status: RunStatus;
+  input: unknown;
+  result?: unknown;
+  error?: SerializedError;
+  parentRunId?: string;
+  idempotencyKey?: string;
+  priority: number;
+  metadata: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+  wakeAt?: number;
+  deadlineAt?: number;
+  leaseOwner?: string;
+  leaseExpiresAt?: number;
+  /** Seq of the last journal event (0 for none). */
+  lastSeq: number;
+  /** Hash of the last journal event. */
+  headHash: string;
+  /** Bumped by every wake-up (signal, child finished, cancel) so a worker that parks the run can tell it missed one. */
+  wakeGen: number;
+  cancelRequested: boolean;
+}
+
+export interface RunFilter {
+  tenant?: string;
+  status?: readonly RunStatus[];
+  workflow?: string;
+  parentRunId?: string;
+  /** Runs created before this time (for paging, newest first). */
+  createdBefore?: number;
+  limit?: number;
+}
+
+/** How a write moves the run on, in the same transaction as its events. */
+export type RunTransition =
+  | { status: 'completed'; result?: unknown }
+  | { status: 'failed'; error: SerializedError }
+  | { status: 'cancelled' }
+  /** Park the run. It becomes `pending` instead if a wake-up came since the worker saw `seenWakeGen`. */
+  | { status: 'waiting'; wakeAt?: number; seenWakeGen: number }
+  /** Release the lease; another worker (or this one) picks the run up again. */
+  | { status: 'pending' };
+
+export interface JournalWrite {
+  runId: string;
+  /** The lease owner; the write fails unless it still holds the run. */
+  owner: string;
+  /** Consecutive events following the run's last seq. May be empty. */
+  events: readonly JournalEvent[];
+  /** Signal ids this write consumes (journaled in `events` as signal.received). */
+  consumeSignals?: readonly string[];
+  transition?: RunTransition;
+}
+
+export type WriteOutcome = { ok: true } | { ok: false; error: Error };
+
+export interface LeaseStatus {
+  runId: string;
+  held: boolean;
+  cancelRequested: boolean;
+}
+
+export interface NewSignal {
+  signalId: string;
+  runId: string;
+  name: string;
+  payload?: unknown;
+  sentBy: string;
+  sentAt: number;
+}
+
+export interface SignalRecord extends NewSignal {
+  consumed: boolean;
+}
