@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import {
+  ConfigError,
   InvalidArgumentError,
   PayloadTooLargeError,
+  RunCancelledError,
   RunFailedError,
   RunNotFoundError,
   UnknownWorkflowError,
@@ -13,12 +15,19 @@ import { Committer } from './engine/committer.ts';
 import type { RunContext, ChildStartRequest } from './engine/context-impl.ts';
 import { toMilliseconds, type Duration } from './engine/duration.ts';
 import { ENGINE_FLAGS } from './engine/engine-flags.ts';
-import type { ExecutorDeps } from './engine/executor.ts';
+import type { ActivationOutcome, ExecutorDeps } from './engine/executor.ts';
 import { newId } from './engine/ids.ts';
 import { Worker, type WorkerOptions } from './engine/worker.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
 import { openStore } from './store/open-store.ts';
-import { isTerminal, type RunFilter, type RunRecord, type Store } from './store/store.ts';
+import { CheckpointSigner, type SigningOptions } from './access/checkpoint-signer.ts';
+import { isTerminal, type AdmissionBound, type RunFilter, type RunRecord, type Store } from './store/store.ts';
+import { resolveAdmission, resolvePools, type PoolsConfig } from './resources/pool-config.ts';
+import { PoolScheduler } from './resources/pool-scheduler.ts';
+import { withAgents } from './agents/agent-context.ts';
+import { chooseInDoubt, inDoubtCalls, type InDoubtCall } from './agents/in-doubt.ts';
+import { AgentRuntime, type AgentsOptions } from './agents/runtime.ts';
+import type { InDoubtResolution } from './agents/tool-call.ts';
 
 export interface BatonOptions {
   /** A store URL (`sqlite:./baton.db`, `postgres://…`) or a Store. Default: BATON_STORE, else `sqlite:./baton.db`. */
@@ -34,8 +43,30 @@ export interface BatonOptions {
   inlineRetryMs?: number;
   /** Where the engine reports problems it recovers from. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
-  /** Wraps each run's context with the layers above the engine. */
+  /** Wraps each run's context with the layers above the engine (after the agents layer gives it `ctx.run`). */
   extendContext?: (ctx: RunContext) => RunContext;
+  /** The agents layer: interceptors, model providers, prices, secrets, live streaming. */
+  agents?: AgentsOptions;
+  /** Called when this process's worker ends an activation of a run (finished, parked, released, lost). */
+  onActivationEnd?: (run: RunRecord, outcome: ActivationOutcome) => void;
+  /**
+   * Signs runs' chain heads with the deployment's Ed25519 key as they finish (and periodically while
+   * long runs go on), for `baton verify` and audit bundles: `{}` keeps the key in `.baton/keys/`
+   * (created on first use), `{ keyFile }` names it. Needs a store with checkpoints. Default: off.
+   */
+  signing?: SigningOptions;
+  /** Connections this Baton closes when it closes, after its worker stops: MCP servers (`mcp(…)`), … */
+  connections?: readonly { close(): unknown }[];
+  /**
+   * Named resource pools steps, model calls and tools wait in, with limits that hold across every
+   * worker process sharing the store: `{ openai: { concurrency: 8, requestsPerMinute: 500,
+   * tokensPerMinute: 200_000 }, search: { concurrency: 4 } }`. See src/resources/pool-config.ts.
+   */
+  pools?: PoolsConfig;
+  /** Bounded admission: `start` fails fast with OverloadedError while this many runs are pending. */
+  maxQueuedRuns?: number;
+  /** The same bound per tenant. */
+  maxQueuedRunsPerTenant?: number;
 }
 
 export interface StartOptions {
@@ -80,17 +111,40 @@ export class Baton {
   readonly clock: () => number;
   readonly maxPayloadBytes: number;
   readonly #ownsStore: boolean;
+  readonly #connections: readonly { close(): unknown }[];
   readonly #finished = new EventEmitter();
+  /** The agents layer: `baton.agents.onStream(listener)` for live tokens, `intercept(…)` to add interceptors. */
+  readonly agents: AgentRuntime;
+  /** Resource pools: `stats()` (queue depth, waits, in flight, utilization), `configure(pools)`, `subscribe(listener)`. */
+  readonly pools: PoolScheduler;
+  readonly #admission: AdmissionBound | undefined;
+  #signer: CheckpointSigner | undefined;
 
   private constructor(store: Store, ownsStore: boolean, options: BatonOptions) {
     this.store = store;
     this.#ownsStore = ownsStore;
+    this.#connections = [...(options.connections ?? [])];
     this.clock = options.clock ?? Date.now;
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
     this.committer = new Committer(store, this.clock);
+    this.agents = new AgentRuntime(options.agents);
     this.#finished.setMaxListeners(0);
-    for (const definition of options.workflows ?? []) this.register(definition);
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
+    this.pools = new PoolScheduler({
+      store,
+      ...(options.pools ? { pools: options.pools } : {}),
+      clock: this.clock,
+      inlineWaitMs: options.inlineRetryMs ?? 2000,
+      log,
+      onSlotFreed: () => this.worker?.notify(),
+    });
+    this.#admission = resolveAdmission(options);
+    if (this.#admission && !store.pools) {
+      throw new ConfigError(
+        `maxQueuedRuns needs a store that enforces it (the store capability 'pools'); the store at ${store.location} does not.`,
+      );
+    }
+    for (const definition of options.workflows ?? []) this.register(definition);
     const deps: ExecutorDeps = {
       store,
       committer: this.committer,
@@ -99,12 +153,19 @@ export class Baton {
       maxPayloadBytes: this.maxPayloadBytes,
       inlineRetryMs: options.inlineRetryMs ?? 2000,
       startChild: (request) => this.#startChild(request),
+      pools: this.pools,
+      onCancelRequested: (runId, reason) => this.#cancelLocally(runId, reason),
       log,
-      ...(options.extendContext ? { extendContext: options.extendContext } : {}),
+      extendContext: (ctx) => {
+        const extended = withAgents(ctx, this.agents);
+        return options.extendContext ? options.extendContext(extended) : extended;
+      },
     };
     if (options.worker !== false) {
       this.worker = new Worker(deps, options.worker ?? {}, {
         onOutcome: (run, outcome) => {
+          options.onActivationEnd?.(run, outcome);
+          this.#signer?.onActivationEnd(run, outcome);
           if (outcome.status === 'completed' || outcome.status === 'failed' || outcome.status === 'cancelled') {
             this.#finished.emit(run.runId);
           }
@@ -115,10 +176,37 @@ export class Baton {
 
   static async open(options: BatonOptions = {}): Promise<Baton> {
     const given = options.store ?? process.env.BATON_STORE ?? 'sqlite:./baton.db';
+    // Checked at the door, before the store is opened.
+    resolvePools(options.pools);
+    resolveAdmission(options);
     const store = await openStore(given);
-    const baton = new Baton(store, typeof given === 'string', options);
+    let baton: Baton;
+    try {
+      baton = new Baton(store, typeof given === 'string', options);
+    } catch (error) {
+      if (typeof given === 'string') await store.close();
+      throw error;
+    }
+    if (options.signing) {
+      try {
+        baton.#signer = await CheckpointSigner.open(store, {
+          ...(options.log ? { log: options.log } : {}),
+          ...(baton.worker ? { workerId: baton.worker.id } : {}),
+          ...options.signing,
+        });
+      } catch (error) {
+        if (typeof given === 'string') await store.close();
+        throw error;
+      }
+      baton.#signer.start();
+    }
     baton.worker?.start();
     return baton;
+  }
+
+  /** Signs checkpoints of runs' chain heads, when the `signing` option is on. */
+  get signer(): CheckpointSigner | undefined {
+    return this.#signer;
   }
 
   /** Registers a workflow so this process's worker can run it. */
@@ -127,6 +215,7 @@ export class Baton {
     if (existing && existing !== definition) {
       throw new InvalidArgumentError(`Two different workflows are named '${definition.name}'.`);
     }
+    if (definition.options.pool !== undefined) this.pools.assertPool(definition.options.pool, `Workflow '${definition.name}'`);
     this.workflows.set(definition.name, definition as WorkflowDefinition);
   }
 
@@ -154,7 +243,7 @@ export class Baton {
     const runId = newId('run', this.clock());
     const { run, created } = await this.#create(definition, input, runId, options, undefined);
     if (created) this.worker?.notify();
-    return this.handle(run.runId, created);
+    return this.handle(run.runId, created, options.tenant);
   }
 
   async #create(
@@ -207,6 +296,7 @@ export class Baton {
         ...(options.priority === undefined ? {} : { priority: options.priority }),
         ...(timeoutMs === undefined ? {} : { deadlineAt: now + timeoutMs }),
         ...(options.metadata ? { metadata: options.metadata } : {}),
+        ...(parent === undefined && this.#admission ? { admission: this.#admission } : {}),
       },
       started,
     );
@@ -229,28 +319,48 @@ export class Baton {
     return run.runId;
   }
 
-  handle<Output = unknown>(runId: string, created = false): RunHandle<Output> {
+  /** A handle on a run; with a tenant, every call through it is scoped to that tenant. */
+  handle<Output = unknown>(runId: string, created = false, tenant?: string): RunHandle<Output> {
+    const scope = tenant === undefined ? {} : { tenant };
     return {
       runId,
       created,
-      result: (options) => this.result<Output>(runId, options),
-      get: () => this.getRun(runId),
-      history: () => this.store.readEvents(runId),
+      result: (options) => this.result<Output>(runId, { ...options, ...scope }),
+      get: () => this.getRun(runId, scope),
+      history: () => this.history(runId, scope),
     };
   }
 
-  async getRun(runId: string): Promise<RunRecord> {
-    const run = await this.store.getRun(runId);
-    if (!run) throw new RunNotFoundError({ runId, suggestions: await this.store.findRunIds(runId.slice(0, 8), 3) });
+  /**
+   * The run, as the store has it. With the caller's tenant, a run of another tenant is not found
+   * (RunNotFoundError, with suggestions from the caller's tenant only).
+   */
+  async getRun(runId: string, options: { tenant?: string } = {}): Promise<RunRecord> {
+    const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
+    const run = await this.store.getRun(runId, scope);
+    if (!run) throw new RunNotFoundError({ runId, suggestions: await this.store.findRunIds(runId.slice(0, 8), 3, scope) });
     return run;
   }
 
-  listRuns(filter?: RunFilter): Promise<RunRecord[]> {
-    return this.store.listRuns(filter);
+  /** Runs, newest first. With the caller's tenant, only that tenant's runs (whatever `filter.tenant` says). */
+  async listRuns(filter: RunFilter = {}, options: { tenant?: string } = {}): Promise<RunRecord[]> {
+    if (options.tenant === undefined) return this.store.listRuns(filter);
+    if (filter.tenant !== undefined && filter.tenant !== options.tenant) return [];
+    return this.store.listRuns({ ...filter, tenant: options.tenant });
+  }
+
+  /** The run's journal, in order. With the caller's tenant, a run of another tenant is not found. */
+  async history(runId: string, options: { tenant?: string; fromSeq?: number } = {}): Promise<JournalEvent[]> {
+    const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
+    if (scope) await this.getRun(runId, scope);
+    return this.store.readEvents(runId, options.fromSeq ?? 1, scope);
   }
 
   /** Waits until the run finishes. Resolves with its result; rejects with RunFailedError if it failed or was cancelled. */
-  async result<Output = unknown>(runId: string, options: { timeout?: Duration; pollMs?: number } = {}): Promise<Output> {
+  async result<Output = unknown>(
+    runId: string,
+    options: { timeout?: Duration; pollMs?: number; tenant?: string } = {},
+  ): Promise<Output> {
     const run = await this.waitFor(runId, options);
     if (run.status === 'completed') return run.result as Output;
     throw new RunFailedError({
@@ -260,10 +370,10 @@ export class Baton {
   }
 
   /** Waits until the run is finished (completed, failed or cancelled) and returns it. */
-  async waitFor(runId: string, options: { timeout?: Duration; pollMs?: number } = {}): Promise<RunRecord> {
+  async waitFor(runId: string, options: { timeout?: Duration; pollMs?: number; tenant?: string } = {}): Promise<RunRecord> {
     const deadline = options.timeout === undefined ? Infinity : Date.now() + toMilliseconds(options.timeout);
     for (;;) {
-      const run = await this.getRun(runId);
+      const run = await this.getRun(runId, options.tenant === undefined ? {} : { tenant: options.tenant });
       if (isTerminal(run.status)) return run;
       if (Date.now() >= deadline) {
         throw new InvalidArgumentError(`Run ${runId} is still ${run.status} after the wait's timeout.`);
@@ -301,12 +411,53 @@ export class Baton {
       this.clock(),
       options.tenant === undefined ? undefined : { tenant: options.tenant },
     );
+    this.#cancelLocally(runId, options.reason);
+  }
+
+  /** Stops this process's activation of a run asked to cancel at once, instead of at its next heartbeat. */
+  #cancelLocally(runId: string, reason: string | undefined): void {
+    this.worker?.abortRun(runId, new RunCancelledError({ runId, ...(reason === undefined ? {} : { reason }) }));
     this.worker?.notify();
   }
 
   /** Stops this process's worker (releasing its runs) and closes the store if Baton opened it. */
+  /** The run's tool calls parked in doubt (a crash between intent and result), waiting for a person. */
+  async inDoubt(runId: string): Promise<InDoubtCall[]> {
+    await this.getRun(runId);
+    return inDoubtCalls(await this.store.readEvents(runId));
+  }
+
+  /**
+   * Resolves a tool call left in doubt by a crash: `retry` runs it again (same idempotency key),
+   * `skip` does not and gives the model `result` (what the outside system says happened). Durable:
+   * sent as the signal `baton.resolve:<op>`, journaled as `tool.resolved` when the run takes it.
+   * `op` may be left out when the run has one call in doubt.
+   *
+   * @example await baton.resolveInDoubt(runId, { action: 'skip', result: { refunded: true }, as: 'user:ops' });
+   */
+  async resolveInDoubt(
+    runId: string,
+    resolution: InDoubtResolution & { op?: number; as?: string; tenant?: string },
+  ): Promise<InDoubtCall> {
+    const call = chooseInDoubt(runId, await this.inDoubt(runId), resolution);
+    const by = resolution.as ?? resolution.by;
+    const payload: InDoubtResolution = {
+      action: resolution.action,
+      ...(resolution.result === undefined ? {} : { result: resolution.result }),
+      ...(by === undefined ? {} : { by }),
+    };
+    await this.signal(runId, call.signal, payload, {
+      ...(by === undefined ? {} : { as: by }),
+      ...(resolution.tenant === undefined ? {} : { tenant: resolution.tenant }),
+    });
+    return call;
+  }
+
   async close(): Promise<void> {
     await this.worker?.stop();
+    await this.pools.close();
+    await this.#signer?.stop();
+    await Promise.allSettled(this.#connections.map(async (connection) => connection.close()));
     if (this.#ownsStore) await this.store.close();
   }
 }

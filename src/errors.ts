@@ -116,6 +116,57 @@ export class StoreCorruptError extends BatonError {
   }
 }
 
+/**
+ * The store's server cannot be reached, or the connection broke mid-operation. Retryable: an
+ * operation that failed this way may or may not have committed, and a run whose write failed is
+ * resumed by replay (here or on another worker) once its lease expires.
+ */
+export class StoreUnavailableError extends BatonError {
+  readonly location: string;
+  constructor(args: { location: string; reason: string; attempts?: number; cause?: unknown }) {
+    const tried = args.attempts === undefined ? '' : ` (tried ${args.attempts} time${args.attempts === 1 ? '' : 's'})`;
+    super('STORE_UNAVAILABLE', `Cannot reach the store at ${args.location}${tried}: ${args.reason}.`, {
+      cause: args.cause,
+      disposition: 'retryable',
+      retryAfterMs: 1000,
+    });
+    this.location = args.location;
+  }
+}
+
+/** This machine's clock and the store server's disagree by more than the tolerance. */
+export class ClockSkewError extends BatonError {
+  readonly skewMs: number;
+  constructor(args: { location: string; skewMs: number; toleranceMs: number }) {
+    const direction = args.skewMs > 0 ? 'behind' : 'ahead of';
+    super(
+      'CLOCK_SKEW',
+      `This machine's clock is ${Math.abs(Math.round(args.skewMs))} ms ${direction} the clock of the store at ` +
+        `${args.location} (tolerance ${args.toleranceMs} ms). Leases and timers compare times written by ` +
+        `every worker, so fix the clock (NTP) before running workers against this store.`,
+    );
+    this.skewMs = args.skewMs;
+  }
+}
+
+/** A journal row the store cannot read back (its JSON was altered or damaged). `baton verify` reports it. */
+export class JournalCorruptError extends BatonError {
+  readonly runId: string;
+  readonly seq: number;
+  readonly field: string;
+  constructor(args: { runId: string; seq: number; field: string; cause?: unknown }) {
+    super(
+      'JOURNAL_CORRUPT',
+      `Event ${args.seq} of run ${args.runId} cannot be read: its ${args.field} is not valid JSON. ` +
+        `The journal was altered or damaged; run 'baton verify ${args.runId}'.`,
+      { cause: args.cause },
+    );
+    this.runId = args.runId;
+    this.seq = args.seq;
+    this.field = args.field;
+  }
+}
+
 /** This worker no longer holds the run's lease; another worker has taken it over. */
 export class LeaseLostError extends BatonError {
   constructor(args: { runId: string; owner: string }) {
@@ -195,6 +246,90 @@ export class InvalidArgumentError extends BatonError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
   }
+}
+
+/** A step, model call, tool or workflow names a resource pool that is not configured. Nothing ran. */
+export class UnknownPoolError extends BatonError {
+  readonly pool: string;
+  constructor(args: { pool: string; known: readonly string[]; where?: string }) {
+    const near = args.known.find((name) => name.toLowerCase() === args.pool.toLowerCase());
+    super(
+      'UNKNOWN_POOL',
+      `${args.where ?? 'A call'} names the resource pool '${args.pool}', which is not configured` +
+        `${near ? ` (did you mean '${near}'?)` : ''}. Configured pools: ${args.known.length ? args.known.join(', ') : '(none)'}. ` +
+        `Add it under \`pools\` in baton.config.ts or the options of Baton.open.`,
+    );
+    this.pool = args.pool;
+  }
+}
+
+/**
+ * Too many runs are queued: `start` refused the run and wrote nothing. Retry after `retryAfterMs`,
+ * estimated from the rate at which runs finished in the last minute (HTTP 429 with Retry-After).
+ */
+export class OverloadedError extends BatonError {
+  readonly queued: number;
+  readonly limit: number;
+  readonly tenant: string | undefined;
+  constructor(args: { queued: number; limit: number; tenant?: string; finishedLastMinute: number }) {
+    const retryAfterMs = OverloadedError.retryAfter(args.queued - args.limit + 1, args.finishedLastMinute);
+    const who = args.tenant === undefined ? '' : ` for tenant '${args.tenant}'`;
+    const option = args.tenant === undefined ? 'maxQueuedRuns' : 'maxQueuedRunsPerTenant';
+    super(
+      'OVERLOADED',
+      `Not taking new runs${who}: ${args.queued} runs are queued and the bound is ${args.limit} (option ${option}). ` +
+        `Nothing was written. At the rate runs finished in the last minute (${args.finishedLastMinute}), ` +
+        `retry in about ${Math.ceil(retryAfterMs / 1000)} s.`,
+      { disposition: 'retryable', retryAfterMs },
+    );
+    this.queued = args.queued;
+    this.limit = args.limit;
+    this.tenant = args.tenant;
+  }
+
+  /** The time for `excess` runs to drain at the last minute's rate: 1 minute when none finished, at most 5. */
+  static retryAfter(excess: number, finishedLastMinute: number): number {
+    if (finishedLastMinute <= 0) return 60_000;
+    return Math.min(300_000, Math.max(100, Math.ceil((Math.max(1, excess) * 60_000) / finishedLastMinute)));
+  }
+}
+
+/** A call in a resource pool was refused by its provider for going too fast (HTTP 429). Retryable. */
+export class RateLimitedError extends BatonError {
+  readonly pool: string | undefined;
+  readonly status: number | undefined;
+  constructor(args: { pool?: string; status?: number; retryAfterMs?: number; cause?: unknown }) {
+    const where = args.pool === undefined ? 'A call' : `A call in pool '${args.pool}'`;
+    const after = args.retryAfterMs === undefined ? '' : `; the provider asked to retry after ${args.retryAfterMs} ms`;
+    super('RATE_LIMITED', `${where} was rate limited${args.status ? ` (HTTP ${args.status})` : ''}${after}: ${causeText(args.cause)}`, {
+      cause: args.cause,
+      disposition: 'retryable',
+      ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
+    });
+    this.pool = args.pool;
+    this.status = args.status;
+  }
+}
+
+/** A call in a resource pool failed in a way that may pass (HTTP 5xx, 408, a timeout, a broken connection). Retryable. */
+export class ServiceUnavailableError extends BatonError {
+  readonly pool: string | undefined;
+  readonly status: number | undefined;
+  constructor(args: { pool?: string; status?: number; retryAfterMs?: number; cause?: unknown }) {
+    const where = args.pool === undefined ? 'A call' : `A call in pool '${args.pool}'`;
+    super('SERVICE_UNAVAILABLE', `${where} failed${args.status ? ` (HTTP ${args.status})` : ''}: ${causeText(args.cause)}`, {
+      cause: args.cause,
+      disposition: 'retryable',
+      ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
+    });
+    this.pool = args.pool;
+    this.status = args.status;
+  }
+}
+
+function causeText(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return String(cause);
 }
 
 /** An error as the journal keeps it. */

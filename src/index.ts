@@ -1,6 +1,90 @@
 // The public surface of 'baton'. Nothing else is public.
 export { Baton, type BatonOptions, type RunHandle, type StartOptions } from './baton.ts';
-export { workflow, type WorkflowDefinition, type WorkflowOptions } from './engine/workflow.ts';
+export type { WorkflowDefinition, WorkflowOptions } from './engine/workflow.ts';
+// Agents (src/agents): `workflow` is the engine's, with a ctx that can `run` agents.
+export { workflow, type AgentContext } from './agents/agent-context.ts';
+export { agent, type AgentDefinition, type AgentOptions, type AgentOutput } from './agents/agent.ts';
+export { tool, type ToolDefinition, type ToolOptions, type ToolContext, type ToolEffect, type SecretReader } from './agents/tool.ts';
+export { runAgent, type AgentInput, type AgentRunResult, type RunAgentOptions } from './agents/run-agent.ts';
+export { callTool, type CallToolOptions } from './agents/call-tool.ts';
+export { AgentRuntime, type AgentsOptions, type ModelStreamEvent, type SecretBroker } from './agents/runtime.ts';
+export type {
+  ToolCallInterceptor,
+  ModelCallInterceptor,
+  ToolCallInfo,
+  ModelCallInfo,
+  ModelCallSummary,
+  ToolVerdict,
+  ModelVerdict,
+  ToolOutcome,
+  ToolResultRewrite,
+  ParkDecision,
+  InterceptorContext,
+  VerdictData,
+} from './agents/interceptors.ts';
+export { approvalSignalName } from './agents/interceptors.ts';
+export { inDoubtSignalName, type InDoubtResolution } from './agents/tool-call.ts';
+export type { InDoubtCall } from './agents/in-doubt.ts';
+export { registerModelProvider, type ModelProvider, type ModelSpec, type LanguageModelObject } from './agents/models.ts';
+export { DEFAULT_PRICES, type PriceTable, type ModelPrice, type TokenUsage, type CallCost } from './agents/prices.ts';
+export {
+  messageStore,
+  requestMessages,
+  messageHash,
+  conversationHash,
+  type JournalMessage,
+  type RequestRef,
+} from './agents/messages.ts';
+export {
+  MaxTurnsExceededError,
+  TooManyInvalidToolCallsError,
+  StructuredOutputError,
+  HandoffLimitError,
+  ModelProviderError,
+  ModelResponseError,
+  ModelCallFailedError,
+  ModelCallDeniedError,
+  MissingApiKeyError,
+  UnknownModelError,
+  ToolCallFailedError,
+  ToolOutputError,
+} from './agents/errors.ts';
+export {
+  mcp,
+  McpToolError,
+  McpConnectionError,
+  type McpConnection,
+  type McpOptions,
+  type McpStdioOptions,
+  type McpHttpOptions,
+  type McpToolOverride,
+} from './agents/mcp.ts';
+// Patterns (src/patterns): each journals its decision and why.
+export { sequential, type Stage, type SequentialOptions } from './patterns/sequential.ts';
+export {
+  route,
+  type RouteOptions,
+  type RouteTarget,
+  type RouteAnswer,
+  type Classifier,
+  type StepClassifier,
+} from './patterns/route.ts';
+export { parallel, type ParallelOptions, type ParallelOutcome } from './patterns/parallel.ts';
+export {
+  graph,
+  graphWorkflow,
+  graphOf,
+  type Graph,
+  type GraphSpec,
+  type GraphNodeSpec,
+  type GraphNode,
+  type GraphDescription,
+  type GraphResult,
+  type GraphWorkflowDefinition,
+} from './patterns/graph.ts';
+export { formatGraph } from './patterns/graph-format.ts';
+export type { Runnable, AgentLike, AgentRequest } from './patterns/runnable.ts';
+export { GraphDefinitionError, GraphFailedError, ParallelFailedError, RouteNotFoundError } from './patterns/pattern-errors.ts';
 export type {
   WorkflowContext,
   StepInfo,
@@ -34,6 +118,11 @@ export {
   RunFailedError,
   ConfigError,
   InvalidArgumentError,
+  UnknownPoolError,
+  OverloadedError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  JournalCorruptError,
   type SerializedError,
   type ErrorDisposition,
 } from './errors.ts';
@@ -43,6 +132,8 @@ export type {
   JournalEventPayloads,
   AnyJournalEvent,
   EventDraft,
+  PartialFailurePolicy,
+  AccessDecisionPayload,
 } from './journal/events.ts';
 export { verifyChain, type ChainVerification, type ChainBreak } from './journal/hash-chain.ts';
 export { canonicalJson } from './journal/canonical-json.ts';
@@ -59,7 +150,81 @@ export type {
   NewSignal,
   LeaseStatus,
   TenantScope,
+  AdmissionBound,
 } from './store/store.ts';
+export type {
+  PoolStore,
+  PoolLimits,
+  PoolAcquireRequest,
+  PoolAcquireResult,
+  PoolRefusal,
+  PoolReleaseOptions,
+  PoolUsage,
+} from './store/pool-store.ts';
+// Resource pools (src/resources): limits across processes, waits that park, classified retries.
+export type { PoolEstimate, PoolLease } from './engine/pool-gate.ts';
+export { withPool } from './resources/with-pool.ts';
+export { classifyError, parseRetryAfter, type ErrorClassification } from './resources/classify-error.ts';
+export type { PoolConfig, PoolsConfig, CircuitBreakerConfig } from './resources/pool-config.ts';
+export type { PoolScheduler } from './resources/pool-scheduler.ts';
+export { formatPoolStats, type PoolStats } from './resources/pool-stats.ts';
+export type { PoolEvent, PoolListener } from './resources/pool-metrics.ts';
+export type { BreakerState } from './resources/pool-breaker.ts';
+// Access (src/access): identities, delegated grants, Cedar policies, secrets, tamper evidence, audit.
+export { parsePrincipal, formatPrincipal, type Principal, type PrincipalKind } from './access/principal.ts';
+export { identityChain, chainOf, actingFor, chainRoot, describeChain, type IdentityChain } from './access/identity-chain.ts';
+export { createGrant, parseGrant, grantAllows, type Grant, type GrantInput } from './access/grant.ts';
+export { delegate, type DelegationNeeds, type DelegationOptions } from './access/delegate.ts';
+export { actionMatches, patternCovers } from './access/action-pattern.ts';
+export {
+  BATON_ACTIONS,
+  type BatonAction,
+  type AccessResource,
+  type AuthorizationRequest,
+  type AccessDecision,
+  type DecisionReason,
+} from './access/access-request.ts';
+export { PolicyEngine, type PolicyEngineOptions } from './access/policy-engine.ts';
+export {
+  authorizeDurably,
+  authorizeInOperation,
+  assertAllowed,
+  type DurableAuthorizationRequest,
+  type DurableAuthorizationOptions,
+} from './access/authorize-durably.ts';
+export { toolAccessInterceptor, type ToolAccessOptions } from './access/tool-access-interceptor.ts';
+// `SecretBroker` is taken by the agents layer's resolver type; the access layer's broker is this class.
+export { SecretBroker as ScopedSecretBroker, envSecrets, mapSecrets, type SecretSource, type SecretIdentity } from './access/secret-broker.ts';
+export { redact, REDACTED } from './access/redact.ts';
+export { SigningKey, type PublicKeyJwk, type PublicKeyInput, type SigningKeyOptions } from './access/signing-key.ts';
+export { signCheckpoint, verifyCheckpoint } from './access/checkpoint.ts';
+export { CheckpointSigner, type SigningOptions, type CheckpointSignerOptions } from './access/checkpoint-signer.ts';
+export {
+  verifyRun,
+  verifyAll,
+  describeProblem,
+  type RunVerification,
+  type VerificationProblem,
+  type VerifyAllReport,
+} from './access/verify-run.ts';
+export { exportBundle, verifyBundle, type AuditBundle, type BundleVerification } from './access/audit-bundle.ts';
+export { audit, formatAuditTable, type AuditQuery, type AuditEntry } from './access/audit.ts';
+export {
+  UnknownPrincipalError,
+  UnknownActionError,
+  InvalidGrantError,
+  GrantExpiredError,
+  DelegationWidensError,
+  DelegationDepthError,
+  PolicyLoadError,
+  AccessDeniedError,
+  SecretAccessDeniedError,
+  SigningKeyError,
+  InvalidBundleError,
+  type PolicyProblem,
+} from './access/access-errors.ts';
+export type { CheckpointRecord, CheckpointStore } from './store/checkpoints.ts';
+export type { EventQuery } from './store/event-query.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 export { openStore } from './store/open-store.ts';
 export { defineConfig, type BatonConfig } from './config.ts';

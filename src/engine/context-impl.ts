@@ -7,6 +7,7 @@ import {
   RunFailedError,
   StepFailedError,
   StepTimeoutError,
+  UnknownPoolError,
   WaitTimeoutError,
   serializeError,
   type SerializedError,
@@ -24,8 +25,9 @@ import type {
   WaitOptions,
   WorkflowContext,
 } from './context.ts';
-import { toMilliseconds, type Duration } from './duration.ts';
+import { MAX_TIMER_MS, toMilliseconds, type Duration } from './duration.ts';
 import { History, describeOp, readableOp } from './history.ts';
+import type { PoolEstimate, PoolGate, PoolLease } from './pool-gate.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy } from './retry.ts';
 import type { RunJournal } from './run-journal.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './workflow.ts';
@@ -50,6 +52,8 @@ export interface RunContextArgs {
   inlineRetryMs: number;
   startChild: (request: ChildStartRequest) => Promise<string>;
   getRun: (runId: string) => Promise<RunRecord | undefined>;
+  /** Resource pools (src/resources); without them, any pool named is unknown. */
+  pools?: PoolGate;
 }
 
 /**
@@ -134,21 +138,58 @@ export class RunContext implements WorkflowContext {
         }),
       );
     }
-    return body(this.#handle(op, recorded));
+    return body(this.#handle(op, recorded, describe));
   }
 
-  #handle(op: number, recorded: readonly JournalEvent[]): OperationHandle {
-    return {
+  #handle(op: number, recorded: readonly JournalEvent[], describe: string): OperationHandle {
+    const handle: OperationHandle = {
       op,
       recorded,
       idempotencyKey: `${this.runId}:${op}`,
       signal: this.#args.abort,
-      append: (events, options) => this.#track(() => this.#journal.append(events, options)).then(() => undefined),
+      append: (events, options) =>
+        this.#track(() => this.#journal.append(events, options)).then((written) => written.slice(written.length - events.length)),
       buffer: (event) => void this.#journal.buffer(event),
       block: (wakeAt) => this.#block(op, wakeAt),
       active: (work) => this.#track(work),
+      withPool: (pool, estimate, work) =>
+        pool === undefined ? this.#track(() => work(UNPOOLED)) : this.#withPool(handle, readableOp(describe), pool, estimate, work),
       now: () => this.#args.clock(),
     };
+    return handle;
+  }
+
+  #withPool<T>(
+    op: OperationHandle,
+    what: string,
+    pool: string,
+    estimate: PoolEstimate,
+    work: (lease: PoolLease) => Promise<T>,
+  ): Promise<T> {
+    try {
+      this.#assertPool(pool, what);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#args.pools!.run(
+      op,
+      {
+        pool,
+        tokens: estimate.tokens ?? 0,
+        runId: this.runId,
+        holder: op.idempotencyKey,
+        tenant: this.tenant,
+        priority: this.#args.run.priority,
+        what,
+      },
+      work,
+    );
+  }
+
+  #assertPool(pool: string, what: string): void {
+    const where = what.charAt(0).toUpperCase() + what.slice(1);
+    if (!this.#args.pools) throw new UnknownPoolError({ pool, known: [], where });
+    this.#args.pools.assertPool(pool, where);
   }
 
   async #track<T>(work: () => Promise<T>): Promise<T> {
@@ -185,10 +226,7 @@ export class RunContext implements WorkflowContext {
   }
 
   #checkPayload(value: unknown, what: string): void {
-    const bytes = Buffer.byteLength(canonicalJson(value, what));
-    if (bytes > this.#args.maxPayloadBytes) {
-      throw new PayloadTooLargeError({ what, bytes, limit: this.#args.maxPayloadBytes });
-    }
+    checkPayload(value, what, this.#args.maxPayloadBytes);
   }
 
   step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
@@ -197,6 +235,7 @@ export class RunContext implements WorkflowContext {
     try {
       policy = resolveRetryPolicy(options.retry);
       timeoutMs = options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'step timeout');
+      if (options.pool !== undefined) this.#assertPool(options.pool, `step '${name}'`);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -223,17 +262,26 @@ export class RunContext implements WorkflowContext {
         }
         attempt++;
         const currentAttempt = attempt;
-        const outcome = await op.active(async () => {
-          let result: T;
-          try {
-            result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
-            this.#checkPayload(result ?? null, `The result of step '${name}'`);
-          } catch (error) {
-            return { ok: false as const, error };
-          }
-          await op.append([{ type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } }]);
-          return { ok: true as const, result };
-        });
+        const pool = options.pool;
+        const outcome =
+          pool !== undefined
+          ? await this.#pooledAttempt(op, pool, async () => {
+              const result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+              this.#checkPayload(result ?? null, `The result of step '${name}'`);
+              await op.append([{ type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } }]);
+              return result;
+            })
+          : await op.active(async () => {
+              let result: T;
+              try {
+                result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+                this.#checkPayload(result ?? null, `The result of step '${name}'`);
+              } catch (error) {
+                return { ok: false as const, error };
+              }
+              await op.append([{ type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } }]);
+              return { ok: true as const, result };
+            });
         if (outcome.ok) return outcome.result;
         if (op.signal.aborted) throw op.signal.reason;
         const error = outcome.error;
@@ -254,6 +302,19 @@ export class RunContext implements WorkflowContext {
     });
   }
 
+  /** One attempt holding a slot of `pool` (its wait parks the op when long); errors come back as values. */
+  async #pooledAttempt<T>(
+    op: OperationHandle,
+    pool: string,
+    attempt: () => Promise<T>,
+  ): Promise<{ ok: true; result: T } | { ok: false; error: unknown }> {
+    try {
+      return { ok: true, result: await op.withPool(pool, {}, attempt) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
   async #attempt<T>(
     name: string,
     fn: (info: StepInfo) => T | Promise<T>,
@@ -261,18 +322,28 @@ export class RunContext implements WorkflowContext {
     attempt: number,
     timeoutMs: number | undefined,
   ): Promise<T> {
-    const signals = [op.signal];
-    if (timeoutMs !== undefined) signals.push(AbortSignal.timeout(timeoutMs));
-    const signal = AbortSignal.any(signals);
+    // One timer both fails the attempt and aborts its signal, so a step that answers its abort
+    // with a value cannot win the race against its own timeout.
+    const timeoutController = new AbortController();
+    const signal = timeoutMs === undefined ? op.signal : AbortSignal.any([op.signal, timeoutController.signal]);
     const info: StepInfo = { runId: this.runId, op: op.op, idempotencyKey: op.idempotencyKey, attempt, signal };
     const running = Promise.resolve().then(() => fn(info));
     if (timeoutMs === undefined) return running;
     let timer: NodeJS.Timeout | undefined;
+    const timeoutError = new StepTimeoutError({ step: name, timeoutMs });
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StepTimeoutError({ step: name, timeoutMs })), timeoutMs);
+      timer = setTimeout(
+        () => {
+          reject(timeoutError);
+          timeoutController.abort(timeoutError);
+        },
+        Math.min(timeoutMs, MAX_TIMER_MS),
+      );
     });
     try {
-      return await Promise.race([running, timeout]);
+      const result = await Promise.race([running, timeout]);
+      if (timeoutController.signal.aborted) throw timeoutError;
+      return result;
     } finally {
       clearTimeout(timer);
       running.catch(() => {});
@@ -369,6 +440,9 @@ export class RunContext implements WorkflowContext {
       return { handle: op, childRunId };
     });
     started.catch(() => {});
+    // Awaiting `runId` is optional; a failed start reaches the workflow through the future itself.
+    const runId = started.then((value) => value.childRunId);
+    runId.catch(() => {});
     let result: Promise<WorkflowOutput<W>> | undefined;
     const awaitResult = async (): Promise<WorkflowOutput<W>> => {
       const { handle, childRunId } = await started;
@@ -395,7 +469,7 @@ export class RunContext implements WorkflowContext {
       return handle.block();
     };
     return {
-      runId: started.then((value) => value.childRunId),
+      runId,
       then(onFulfilled, onRejected) {
         result ??= awaitResult();
         return result.then(onFulfilled, onRejected);
@@ -447,6 +521,15 @@ export class RunContext implements WorkflowContext {
     this.#journal.buffer(draft);
     return true;
   }
+}
+
+/** The lease of a call that names no pool. */
+const UNPOOLED: PoolLease = { pool: '', waitedMs: 0, reportTokens: () => {} };
+
+/** Throws NotSerializableError (naming the path) or PayloadTooLargeError unless `value` can be journaled. */
+export function checkPayload(value: unknown, what: string, maxPayloadBytes: number): void {
+  const bytes = Buffer.byteLength(canonicalJson(value, what));
+  if (bytes > maxPayloadBytes) throw new PayloadTooLargeError({ what, bytes, limit: maxPayloadBytes });
 }
 
 function stepFailed(step: string, attempts: number, error: SerializedError): StepFailedError {

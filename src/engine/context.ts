@@ -1,5 +1,6 @@
 import type { EventDraft, JournalEvent } from '../journal/events.ts';
 import type { Duration } from './duration.ts';
+import type { PoolEstimate, PoolLease } from './pool-gate.ts';
 import type { RetryPolicy } from './retry.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './workflow.ts';
 
@@ -23,6 +24,14 @@ export interface StepOptions {
   retry?: RetryPolicy;
   /** Each attempt fails with StepTimeoutError (retryable) after this long. */
   timeout?: Duration;
+  /**
+   * The resource pool (baton.config.ts `pools`) each attempt holds a slot of. An attempt waits for
+   * its slot in this process while the wait is short, and parks the run when it is long; errors
+   * that look like HTTP errors are classified (429 → RateLimitedError after its Retry-After, 5xx →
+   * ServiceUnavailableError, other 4xx → not retried). A pool that is not configured fails the
+   * step with UnknownPoolError before it runs.
+   */
+  pool?: string;
 }
 
 export interface WaitOptions {
@@ -126,14 +135,19 @@ export interface OperationHandle {
   readonly idempotencyKey: string;
   /** Aborted when the run is cancelled or the worker loses it. */
   readonly signal: AbortSignal;
-  /** Journals events (and consumes signals) and resolves once they are committed. */
-  append(events: readonly EventDraft[], options?: { consumeSignals?: string[] }): Promise<void>;
+  /** Journals events (and consumes signals) and resolves, once they are committed, with them as written (seq, hash). */
+  append(events: readonly EventDraft[], options?: { consumeSignals?: string[] }): Promise<readonly JournalEvent[]>;
   /** Journals an event with the next write, without waiting for a commit of its own. */
   buffer(event: EventDraft): void;
   /** Parks this op: the run suspends once nothing else is in flight, and resumes at `wakeAt` or on a wake-up. */
   block(wakeAt?: number): Promise<never>;
   /** Counts `work` as in flight, so the run does not suspend while it runs. */
   active<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` (counted as in flight) holding a slot of the resource pool `pool`: see
+   * `withPool` in src/resources/with-pool.ts. With `pool` undefined, runs `work` at once.
+   */
+  withPool<T>(pool: string | undefined, estimate: PoolEstimate, work: (lease: PoolLease) => Promise<T>): Promise<T>;
   now(): number;
 }
 

@@ -3,6 +3,9 @@ import { InvalidArgumentError } from '../errors.ts';
 /** A duration: milliseconds as a number, or a string such as '250ms', '10s', '10m', '2h', '2d', '1h30m'. */
 export type Duration = number | string;
 
+/** The longest delay `setTimeout` honours; a longer one fires after 1 ms (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 export function toMilliseconds(duration: Duration, what = 'duration'): number {

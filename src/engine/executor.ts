@@ -9,8 +9,10 @@ import {
 import type { JournalEvent } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type Store } from '../store/store.ts';
 import type { Committer } from './committer.ts';
-import { RunContext, type ChildStartRequest } from './context-impl.ts';
+import { RunContext, checkPayload, type ChildStartRequest } from './context-impl.ts';
+import { MAX_TIMER_MS } from './duration.ts';
 import { History } from './history.ts';
+import type { PoolGate, RunSlot } from './pool-gate.ts';
 import { RunJournal } from './run-journal.ts';
 import type { WorkflowDefinition } from './workflow.ts';
 
@@ -31,6 +33,10 @@ export interface ExecutorDeps {
   maxPayloadBytes: number;
   inlineRetryMs: number;
   startChild: (request: ChildStartRequest) => Promise<string>;
+  /** Told when this process asked a run (a child) to cancel, so a local activation stops at once. */
+  onCancelRequested?: (runId: string, reason: string) => void;
+  /** Resource pools steps and calls wait in (src/resources). */
+  pools?: PoolGate;
   /** Wraps the engine's context with the layers above it (agents…). */
   extendContext?: (ctx: RunContext) => RunContext;
   log: (message: string, error?: unknown) => void;
@@ -77,6 +83,18 @@ export async function activate(
     return fail(deps, journal, run, new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 }));
   }
 
+  // A workflow that names a pool holds one of its slots while it runs; without one, the run parks.
+  let slot: Extract<RunSlot, { granted: true }> | undefined;
+  if (definition.options.pool !== undefined && deps.pools) {
+    const entered = await deps.pools.enterRun(run, definition.options.pool);
+    if (!entered.granted) {
+      const wakeAt = deps.clock() + entered.retryAfterMs;
+      await journal.append([], { transition: { status: 'waiting', wakeAt, seenWakeGen: run.wakeGen } });
+      return { status: 'waiting', wakeAt };
+    }
+    slot = entered;
+  }
+
   const signals = await deps.store.pendingSignals(run.runId);
   const context = new RunContext({
     run,
@@ -89,15 +107,26 @@ export async function activate(
     inlineRetryMs: deps.inlineRetryMs,
     startChild: deps.startChild,
     getRun: (runId) => deps.store.getRun(runId),
+    ...(deps.pools ? { pools: deps.pools } : {}),
   });
   const ctx = deps.extendContext ? deps.extendContext(context) : context;
 
   let deadlineTimer: NodeJS.Timeout | undefined;
-  if (run.deadlineAt !== undefined) {
-    deadlineTimer = setTimeout(
-      () => abort.abort(new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 })),
-      run.deadlineAt - now,
-    );
+  const deadlineAt = run.deadlineAt;
+  if (deadlineAt !== undefined) {
+    // Timers longer than MAX_TIMER_MS fire at once, so a far deadline is re-armed in steps.
+    const armDeadline = (): void => {
+      const remaining = deadlineAt - deps.clock();
+      if (remaining <= MAX_TIMER_MS) {
+        deadlineTimer = setTimeout(
+          () => abort.abort(new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 })),
+          Math.max(0, remaining),
+        );
+      } else {
+        deadlineTimer = setTimeout(armDeadline, MAX_TIMER_MS);
+      }
+    };
+    armDeadline();
   }
   const aborted = new Promise<{ kind: 'aborted'; reason: unknown }>((resolve) => {
     if (abort.signal.aborted) resolve({ kind: 'aborted', reason: abort.signal.reason });
@@ -120,6 +149,11 @@ export async function activate(
         const divergence = context.unreplayed();
         if (divergence) return await fail(deps, journal, run, divergence);
         const result = outcome.value;
+        try {
+          checkPayload(result ?? null, `The result of workflow '${run.workflow}'`, deps.maxPayloadBytes);
+        } catch (error) {
+          return await fail(deps, journal, run, error);
+        }
         await journal.append([{ type: 'run.completed', payload: { result } }], {
           transition: { status: 'completed', result },
         });
@@ -147,6 +181,7 @@ export async function activate(
   } finally {
     clearTimeout(deadlineTimer);
     if (!abort.signal.aborted) abort.abort(new WorkerStoppingError());
+    await slot?.release();
   }
 }
 
@@ -186,6 +221,8 @@ async function cancelChildren(deps: ExecutorDeps, run: RunRecord, reason: string
       await deps.store.requestCancel(child.runId, reason, deps.clock());
     } catch (error) {
       if (!(BatonError.isInstance(error) && error.code === 'RUN_FINISHED')) throw error;
+      continue;
     }
+    deps.onCancelRequested?.(child.runId, reason);
   }
 }

@@ -46,27 +46,40 @@ export class RunJournal {
     return this.#broken;
   }
 
-  #seal(draft: EventDraft): JournalEvent {
+  /**
+   * Numbers and chains drafts after the head. All or nothing: when one cannot be sealed (its
+   * payload is not JSON), it throws and the head stays where it was, so the next event still
+   * follows the journal without a gap.
+   */
+  #seal(drafts: readonly EventDraft[]): JournalEvent[] {
     const identity = this.#identity();
-    const event = sealEvent({
-      runId: this.runId,
-      seq: ++this.#lastSeq,
-      type: draft.type,
-      at: new Date(this.#clock()).toISOString(),
-      actor: draft.actor ?? identity.actor,
-      onBehalfOf: draft.onBehalfOf ?? [...identity.onBehalfOf],
-      payload: draft.payload,
-      prevHash: this.#headHash,
+    let seq = this.#lastSeq;
+    let headHash = this.#headHash;
+    const events = drafts.map((draft) => {
+      const event = sealEvent({
+        runId: this.runId,
+        seq: seq + 1,
+        type: draft.type,
+        at: new Date(this.#clock()).toISOString(),
+        actor: draft.actor ?? identity.actor,
+        onBehalfOf: draft.onBehalfOf ?? [...identity.onBehalfOf],
+        payload: draft.payload,
+        prevHash: headHash,
+      });
+      seq = event.seq;
+      headHash = event.hash;
+      return event;
     });
-    this.#headHash = event.hash;
-    return event;
+    this.#lastSeq = seq;
+    this.#headHash = headHash;
+    return events;
   }
 
   /** Seals an event now and writes it with the next append. */
   buffer(draft: EventDraft): JournalEvent {
-    const event = this.#seal(draft);
-    this.#buffered.push(event);
-    return event;
+    const [event] = this.#seal([draft]);
+    this.#buffered.push(event!);
+    return event!;
   }
 
   /** Appends events (after any buffered ones) and resolves when they are durable. */
@@ -75,7 +88,7 @@ export class RunJournal {
     options: { consumeSignals?: readonly string[]; transition?: RunTransition } = {},
   ): Promise<JournalEvent[]> {
     if (this.#broken) throw this.#broken;
-    const events = [...this.#buffered, ...drafts.map((draft) => this.#seal(draft))];
+    const events = [...this.#buffered, ...this.#seal(drafts)];
     this.#buffered = [];
     const write = { runId: this.runId, owner: this.owner, events, ...options };
     try {

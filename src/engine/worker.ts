@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { LeaseLostError, RunCancelledError } from '../errors.ts';
 import type { RunRecord } from '../store/store.ts';
 import { activate, WorkerStoppingError, type ActivationOutcome, type ExecutorDeps } from './executor.ts';
+import { MAX_TIMER_MS } from './duration.ts';
 import { newId } from './ids.ts';
 
 export interface WorkerOptions {
@@ -9,7 +10,10 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long a claim lasts without a heartbeat; a dead worker's runs are taken over after this. Default 15 s. */
   leaseMs?: number;
-  /** How often an idle worker looks for work it was not told about (other processes). Default 200 ms. */
+  /**
+   * How often an idle worker looks for work it was not told about (other processes). Default 200 ms,
+   * or 2 s when the store wakes workers itself (Store.subscribe, e.g. PostgreSQL's LISTEN/NOTIFY).
+   */
   pollMs?: number;
   /** A name for this worker, in leases and logs. */
   id?: string;
@@ -28,7 +32,7 @@ export class Worker {
   readonly #deps: ExecutorDeps;
   readonly #concurrency: number;
   readonly #leaseMs: number;
-  readonly #pollMs: number;
+  readonly #pollMs: number | undefined;
   readonly #events: WorkerEvents;
   readonly #active = new Map<string, AbortController>();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -37,13 +41,15 @@ export class Worker {
   #heartbeat: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
   #notified = false;
+  #subscription: Promise<(() => Promise<void>) | undefined> | undefined;
+  #subscribed = false;
 
   constructor(deps: ExecutorDeps, options: WorkerOptions = {}, events: WorkerEvents = {}) {
     this.#deps = deps;
     this.id = options.id ?? newId(`worker_${hostname()}_${process.pid}`);
     this.#concurrency = options.concurrency ?? 32;
     this.#leaseMs = options.leaseMs ?? 15_000;
-    this.#pollMs = options.pollMs ?? 200;
+    this.#pollMs = options.pollMs;
     this.#events = events;
   }
 
@@ -55,6 +61,7 @@ export class Worker {
     if (this.#running) return;
     this.#running = true;
     this.#heartbeat = setInterval(() => void this.#renew(), Math.max(50, Math.floor(this.#leaseMs / 3)));
+    this.#subscription = this.#subscribe();
     this.#loop = this.#run();
   }
 
@@ -62,6 +69,18 @@ export class Worker {
   notify(): void {
     this.#notified = true;
     this.#wake?.();
+  }
+
+  /**
+   * Stops this worker's activation of the run now, if it runs here, with `reason` as its abort
+   * reason (a RunCancelledError ends the run as cancelled). Other workers learn of a cancellation
+   * from the store at their next heartbeat.
+   */
+  abortRun(runId: string, reason: Error): boolean {
+    const controller = this.#active.get(runId);
+    if (!controller || controller.signal.aborted) return false;
+    controller.abort(reason);
+    return true;
   }
 
   /** Stops claiming, asks running activations to release their runs, and waits for them. */
@@ -74,6 +93,8 @@ export class Worker {
     for (const controller of this.#active.values()) controller.abort(new WorkerStoppingError());
     this.#wake?.();
     await this.#loop;
+    await (await this.#subscription)?.();
+    this.#subscribed = false;
     while (this.#active.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
@@ -98,13 +119,26 @@ export class Worker {
       if (claimed.length > 0 && claimed.length === free) continue;
       if (this.#notified || !this.#running) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#pollMs);
+        const timer = setTimeout(resolve, this.#pollMs ?? (this.#subscribed ? 2000 : 200));
         this.#wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
       this.#wake = undefined;
+    }
+  }
+
+  /** Wakes this worker on the store's wake-ups (other processes' work), when the store has them. */
+  async #subscribe(): Promise<(() => Promise<void>) | undefined> {
+    if (!this.#deps.store.subscribe) return undefined;
+    try {
+      const unsubscribe = await this.#deps.store.subscribe(() => this.notify());
+      this.#subscribed = this.#running;
+      return unsubscribe;
+    } catch (error) {
+      this.#deps.log(`worker ${this.id}: cannot subscribe to wake-ups; polling instead`, error);
+      return undefined;
     }
   }
 
@@ -119,7 +153,7 @@ export class Worker {
               this.#timers.delete(timer);
               this.notify();
             },
-            Math.max(0, outcome.wakeAt - this.#deps.clock()),
+            Math.min(MAX_TIMER_MS, Math.max(0, outcome.wakeAt - this.#deps.clock())),
           );
           this.#timers.add(timer);
         }

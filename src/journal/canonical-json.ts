@@ -12,51 +12,72 @@ import { NotSerializableError } from '../errors.ts';
  */
 export function canonicalJson(value: unknown, what = 'Value'): string {
   const seen = new Set<object>();
-  const encode = (v: unknown, path: string): string => {
+  // The keys from the root to the value being encoded. The path is spelled out only for an error,
+  // so the common case builds no path strings.
+  const keys: (string | number)[] = [];
+  const refuse = (reason: string): never => {
+    throw new NotSerializableError({ what, path: spellPath(keys), reason });
+  };
+  const encode = (v: unknown): string => {
     switch (typeof v) {
       case 'string':
         return JSON.stringify(v);
       case 'boolean':
         return v ? 'true' : 'false';
       case 'number':
-        if (!Number.isFinite(v)) throw new NotSerializableError({ what, path, reason: `${v} is not a finite number` });
+        if (!Number.isFinite(v)) refuse(`${v} is not a finite number`);
         return JSON.stringify(v);
       case 'undefined':
-        throw new NotSerializableError({ what, path, reason: 'undefined has no JSON form' });
+        return refuse('undefined has no JSON form');
       case 'bigint':
-        throw new NotSerializableError({ what, path, reason: 'a bigint has no JSON form; use a string' });
+        return refuse('a bigint has no JSON form; use a string');
       case 'function':
-        throw new NotSerializableError({ what, path, reason: 'a function cannot be stored' });
+        return refuse('a function cannot be stored');
       case 'symbol':
-        throw new NotSerializableError({ what, path, reason: 'a symbol cannot be stored' });
+        return refuse('a symbol cannot be stored');
     }
     if (v === null) return 'null';
     const object = v as object;
-    if (seen.has(object)) throw new NotSerializableError({ what, path, reason: 'the value refers to itself (a cycle)' });
+    if (seen.has(object)) refuse('the value refers to itself (a cycle)');
     if (Array.isArray(object)) {
       seen.add(object);
-      const parts = object.map((item, index) => encode(item, `${path}[${index}]`));
+      let out = '[';
+      for (let index = 0; index < object.length; index++) {
+        keys.push(index);
+        out += (index === 0 ? '' : ',') + encode(object[index]);
+        keys.pop();
+      }
       seen.delete(object);
-      return `[${parts.join(',')}]`;
+      return `${out}]`;
     }
     const proto = Object.getPrototypeOf(object) as unknown;
     if (proto !== Object.prototype && proto !== null) {
       const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? 'object';
       const hint = kind === 'Date' ? '; use toISOString()' : kind === 'Map' || kind === 'Set' ? '; use an array or plain object' : '';
-      throw new NotSerializableError({ what, path, reason: `a ${kind} is not plain data${hint}` });
+      refuse(`a ${kind} is not plain data${hint}`);
     }
     seen.add(object);
     const record = object as Record<string, unknown>;
-    const parts: string[] = [];
+    let out = '{';
+    let first = true;
     for (const key of Object.keys(record).sort()) {
       const item = record[key];
       if (item === undefined) continue;
-      parts.push(`${JSON.stringify(key)}:${encode(item, `${path}${propertyPath(key)}`)}`);
+      keys.push(key);
+      out += `${first ? '' : ','}${JSON.stringify(key)}:${encode(item)}`;
+      keys.pop();
+      first = false;
     }
     seen.delete(object);
-    return `{${parts.join(',')}}`;
+    return `${out}}`;
   };
-  return encode(value, '$');
+  return encode(value);
+}
+
+function spellPath(keys: readonly (string | number)[]): string {
+  let path = '$';
+  for (const key of keys) path += typeof key === 'number' ? `[${key}]` : propertyPath(key);
+  return path;
 }
 
 function propertyPath(key: string): string {

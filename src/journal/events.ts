@@ -41,6 +41,259 @@ export interface JournalEventPayloads {
 
   'clock.read': { op: number; value: string };
   'patch.marked': { op: number; patchId: string };
+
+  // Agents (src/agents). Actor = `agent:<name>`, onBehalfOf = the chain above it. `name` is the
+  // agent (agent.*, llm.*) or the tool (tool.*). `messages` holds the model messages an event
+  // introduces, each once per run; everything else refers to a message by its hash, sha256 of its
+  // canonical JSON (src/agents/messages.ts).
+  /** An agent began (from ctx.run, a handoff, or as another agent's tool). */
+  'agent.started': {
+    op: number;
+    name: string;
+    model: string;
+    via: 'run' | 'handoff' | 'tool';
+    /** The agent that handed off or called this one. */
+    from?: string;
+    callId?: string;
+    maxTurns: number;
+    /** Names of the tools offered, as the model sees them. */
+    tools: string[];
+    /** Hash of the task message. */
+    task: string;
+    messages: JournalMessageRecord[];
+  };
+  /** `message` is the hash of the final answer. */
+  'agent.completed': { op: number; name: string; turns: number; message: string; usage: ModelUsageRecord; costUsd: number };
+  'agent.failed': { op: number; name: string; turns: number; error: SerializedError };
+  'agent.handedOff': { op: number; name: string; to: string; callId: string; turns: number };
+  /** One model call: the request by reference, the tools offered, parameters, the response, usage, cost and latency. */
+  'llm.called': {
+    op: number;
+    name: string;
+    turn: number;
+    attempt: number;
+    provider: string;
+    model: string;
+    request: {
+      base?: string;
+      append: string[];
+      tools: string[];
+      parameters?: Record<string, unknown>;
+      responseFormat?: 'json';
+    };
+    /** The reply itself is the last of `messages`. */
+    response: {
+      id?: string;
+      modelId?: string;
+      finishReason: string;
+      toolCalls: { callId: string; name: string }[];
+    };
+    /** New messages of the request, then the model's reply. */
+    messages: JournalMessageRecord[];
+    usage: ModelUsageRecord & { cachedInputTokens?: number; reasoningTokens?: number };
+    cost: { usd: number; priced: boolean };
+    latencyMs: number;
+  };
+  'llm.attempt.failed': { op: number; name: string; attempt: number; error: SerializedError; retryAt: string };
+  'llm.failed': { op: number; name: string; attempt: number; error: SerializedError };
+  'llm.verdict': VerdictRecord & { op: number; name: string };
+  /** A tool call's intent, committed before it runs. `args` are the model's, before any rewrite. */
+  'tool.requested': {
+    op: number;
+    name: string;
+    callId: string;
+    agent?: string;
+    args: unknown;
+    effect: 'read' | 'write' | 'irreversible';
+    idempotent: boolean;
+  };
+  'tool.verdict': VerdictRecord & { op: number; name: string; callId: string };
+  /** A retry attempt is about to run (attempt ≥ 2). */
+  'tool.retried': { op: number; name: string; callId: string; attempt: number };
+  'tool.attempt.failed': { op: number; name: string; callId: string; attempt: number; error: SerializedError; retryAt: string };
+  /** `messages` is `[the tool-result message]`, which holds the result as the model sees it. */
+  'tool.called': { op: number; name: string; callId: string; attempt: number; latencyMs: number; messages: JournalMessageRecord[] };
+  'tool.failed': { op: number; name: string; callId: string; attempt: number; error: SerializedError; messages: JournalMessageRecord[] };
+  /** A crash came between the intent and the result: `rerun` (read or idempotent tools) or `park` until resolved. */
+  'tool.inDoubt': {
+    op: number;
+    name: string;
+    callId: string;
+    attempt: number;
+    effect: 'read' | 'write' | 'irreversible';
+    idempotent: boolean;
+    resolution: 'rerun' | 'park';
+    signal?: string;
+  };
+  /** A person resolved an in-doubt call: run it again, or skip it (with the result to give the model). */
+  'tool.resolved': {
+    op: number;
+    name: string;
+    callId: string;
+    action: 'retry' | 'skip';
+    attempt: number;
+    by?: string;
+    /** With `skip`: `[the tool-result message]` given to the model. */
+    messages?: JournalMessageRecord[];
+  };
+
+  // Routing (src/routing). `name` is the call's name (the model call, the cache, the agent's memory).
+  /** One model call of a routed call (each attempt of a cascade), with its usage, cost and the verifier's verdict. */
+  'model.attempted': {
+    op: number;
+    name: string;
+    model: string;
+    attempt: number;
+    output: unknown;
+    usage: ModelUsageRecord;
+    costUsd: number;
+    agent?: string;
+    verdict?: { accepted: boolean; score?: number; reason: string; judge?: { model: string; usage: ModelUsageRecord; costUsd: number } };
+  };
+  /** Which model answered a routed call, by which strategy and why. */
+  'model.routed': {
+    op: number;
+    name: string;
+    strategy: 'fixed' | 'difficulty' | 'cascade';
+    chosen: string;
+    reason: string;
+    difficulty?: number;
+    attempts: number;
+    costUsd: number;
+    agent?: string;
+  };
+  /** A model call answered from the semantic cache: the entry's source run and seq, and how it matched. */
+  'cache.hit': {
+    op: number;
+    name: string;
+    match: 'exact' | 'similar';
+    similarity: number;
+    key: string;
+    source: { runId: string; seq: number };
+    response: unknown;
+  };
+  /** A model call the cache did not answer; it ran, and its response is here (the source of a new entry when stored). */
+  'cache.missed': { op: number; name: string; key: string; reason: string; response: unknown; stored: boolean };
+  /** A fact or summary written to an agent's long-term memory. `name` is the agent. */
+  'memory.remembered': { op: number; name: string; key: string; text: string; kind: string; meta?: Record<string, unknown> };
+  /** What a recall returned, so replay returns the same. `name` is the agent. */
+  'memory.recalled': {
+    op: number;
+    name: string;
+    query: string;
+    tokens: number;
+    items: { key: string; text: string; kind: string; similarity: number; score: number; tokens: number }[];
+  };
+
+  // Access (src/access). The event's actor and onBehalfOf are the identity chain that asked.
+  /** A tool call was authorized or refused before it ran. `name` is the tool's name. */
+  'tool.authorized': AccessDecisionPayload & { op: number; name: string };
+  /** Any other action was authorized or refused (HandOff, StartChild, Approve…). `name` is `<Action>:<resource>`. */
+  'access.decided': AccessDecisionPayload & { op: number; name: string };
+
+  // Patterns (src/patterns). `name` is the pattern's name, `<pattern>/<branch>` on branch and node events.
+  /** A route was chosen: which one, among which candidates, decided by what and why. */
+  'route.decided': {
+    op: number;
+    name: string;
+    chosen: string;
+    candidates: RouteCandidateRecord[];
+    reason: string;
+    /** What decided: `function`, `step:<name>`, `agent:<name>`, … */
+    decidedBy?: string;
+    /** The decider's raw answer, when it was not simply the route's name. */
+    answer?: unknown;
+    /** True when the answer named no route and the fallback was taken. */
+    fallback?: boolean;
+  } & CapabilityRouteFields;
+  /** No route could be chosen (the answer named none and there is no fallback, or the classifier failed). */
+  'route.failed': {
+    op: number;
+    name: string;
+    candidates: RouteCandidateRecord[];
+    reason: string;
+    decidedBy?: string;
+    answer?: unknown;
+    error?: SerializedError;
+  } & CapabilityRouteFields;
+  'sequence.started': { op: number; name: string; stages: string[] };
+  'sequence.completed': { op: number; name: string };
+  'sequence.failed': { op: number; name: string; stage: string; error: SerializedError };
+  'parallel.started': { op: number; name: string; branches: string[]; policy: PartialFailurePolicy };
+  'parallel.branch.completed': { op: number; name: string; parallel: string; branch: string };
+  'parallel.branch.failed': { op: number; name: string; parallel: string; branch: string; error: SerializedError };
+  'parallel.completed': { op: number; name: string; succeeded: string[]; failed: string[]; reason: string };
+  'parallel.failed': { op: number; name: string; succeeded: string[]; failed: string[]; reason: string };
+  'graph.started': { op: number; name: string; nodes: { id: string; deps: string[] }[] };
+  'graph.node.started': { op: number; name: string; graph: string; node: string };
+  'graph.node.completed': { op: number; name: string; graph: string; node: string };
+  'graph.node.skipped': { op: number; name: string; graph: string; node: string; reason: string };
+  'graph.node.failed': { op: number; name: string; graph: string; node: string; error: SerializedError };
+  'graph.completed': { op: number; name: string; completed: string[]; skipped: string[] };
+  'graph.failed': { op: number; name: string; failed: string[]; completed: string[]; skipped: string[] };
+
+  // Resource pools (src/resources). No `op`: written alongside the op whose call observed it, and
+  // skipped by replay.
+  /** A pool's circuit breaker (in the worker process that journals it) opened on this call's failure. */
+  'pool.breaker.opened': { pool: string; what: string; halfOpenAfterMs: number; error: SerializedError };
+}
+
+/** What a `parallel` does when some branches fail: fail, go on, or go on with at least N successes. */
+export type PartialFailurePolicy = 'fail' | 'continue' | { minSuccesses: number };
+
+/** An authorization decision as journaled: what was asked, the answer, and what determined it. */
+export interface AccessDecisionPayload {
+  /** The Cedar action (`InvokeTool`, `HandOff`, `StartChild`, `Approve`, …). */
+  action: string;
+  /** What was acted on, as `kind:name` (`tool:payments.refund`, `agent:billing`, `run:run_01…`). */
+  resource: string;
+  decision: 'allow' | 'deny';
+  /** `policy`, `default deny`, `outside grant`, `grant expired`, `other tenant` or `evaluation error`. */
+  reason: string;
+  /** The ids of the policies that determined the decision. */
+  policies: string[];
+  errors: string[];
+  /** The grant the actor held, if any, and the grant action the request needed. */
+  grantId?: string;
+  grantAction: string;
+}
+
+/** A candidate of a routing decision; capability routing adds its similarity, cost and eligibility. */
+export interface RouteCandidateRecord {
+  name: string;
+  score?: number;
+  similarity?: number;
+  cost?: number;
+  /** False when the candidate was below the similarity threshold. */
+  eligible?: boolean;
+}
+
+/** What capability routing (src/routing) adds to route.decided / route.failed. */
+export interface CapabilityRouteFields {
+  task?: string;
+  options?: { k: number; minScore: number; costBias: number };
+  /** The embedding space the task was compared in (`embedder id/dimensions`). */
+  space?: string;
+}
+
+/** A model message as journaled: the JSON form of an AI SDK prompt message (src/agents/messages.ts). */
+export type JournalMessageRecord = unknown;
+
+/** An interceptor's verdict on a tool or model call (src/agents/interceptors.ts). */
+export interface VerdictRecord {
+  interceptor: string;
+  phase: 'before' | 'after' | 'decided';
+  verdict: 'allow' | 'deny' | 'rewrite' | 'park';
+  reason?: string;
+  args?: unknown;
+  signal?: string;
+  data?: Record<string, unknown>;
+}
+
+/** Token usage of a model call, as journaled. */
+export interface ModelUsageRecord {
+  inputTokens: number;
+  outputTokens: number;
 }
 
 export type JournalEventType = keyof JournalEventPayloads;

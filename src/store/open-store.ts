@@ -9,11 +9,11 @@ import type { Store } from './store.ts';
 export async function openStore(store: string | Store): Promise<Store> {
   if (typeof store !== 'string') return store;
   if (store.startsWith('postgres://') || store.startsWith('postgresql://')) {
-    const specifier = './postgres/postgres-store.ts';
-    const module = (await import(specifier).catch((cause: unknown) => {
-      throw new ConfigError(`The PostgreSQL store is not available in this build: ${String(cause)}`, { cause });
-    })) as { PostgresStore: { open(options: { url: string }): Promise<Store> } };
-    return module.PostgresStore.open({ url: store });
+    // Loaded only for a PostgreSQL URL, so SQLite users never load `pg`.
+    const { PostgresStore } = await import('./postgres/postgres-store.ts').catch((cause: unknown) => {
+      throw new ConfigError(`The PostgreSQL store cannot be loaded (is the 'pg' package installed?): ${String(cause)}`, { cause });
+    });
+    return PostgresStore.open({ url: store });
   }
   if (store.startsWith('sqlite:')) return SqliteStore.open({ path: store.slice('sqlite:'.length) || ':memory:' });
   if (store === ':memory:' || /\.(db|sqlite|sqlite3)$/.test(store)) return SqliteStore.open({ path: store });

@@ -1,5 +1,9 @@
 import type { SerializedError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
+import type { CheckpointStore } from './checkpoints.ts';
+import type { EventQuery } from './event-query.ts';
+import type { PoolStore } from './pool-store.ts';
+import type { VectorRecordStore } from './vector-records.ts';
 
 /**
  * The Store spec: everything Baton keeps, behind one small versioned interface. The engine is
@@ -25,8 +29,8 @@ export interface Store {
   /** Ids of runs whose id starts with `prefix` (for suggestions and short ids). */
   findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]>;
 
-  /** The run's events with `seq >= fromSeq`, in order. */
-  readEvents(runId: string, fromSeq?: number): Promise<JournalEvent[]>;
+  /** The run's events with `seq >= fromSeq`, in order. With a scope, none unless the run is in that tenant. */
+  readEvents(runId: string, fromSeq?: number, scope?: TenantScope): Promise<JournalEvent[]>;
 
   /**
    * Commits the writes of many runs in one transaction (group commit). Each write is fenced by its
@@ -37,8 +41,12 @@ export interface Store {
 
   /**
    * Leases up to `limit` runnable runs to `owner` for `leaseMs`: pending runs, waiting runs whose
-   * wake-up time or deadline has come, and running runs whose lease has expired. Highest priority,
-   * then oldest, first. Safe to call from many processes at once: a run is leased to one of them.
+   * wake-up time or deadline has come, and running runs whose lease has expired. Highest priority
+   * first; within a priority, in fair-queue order, then oldest first. Fair queue (start-time fair
+   * queuing): `createRun` tags each run with max(the store's virtual time, its tenant's last tag) + 1,
+   * and claiming a pending run advances the virtual time to its tag; so tenants take turns and one
+   * tenant's burst does not hold back the others. Safe to call from many processes at once: a run
+   * is leased to one of them.
    */
   claimRuns(owner: string, options: { limit: number; leaseMs: number; now: number; workflows?: readonly string[] }): Promise<RunRecord[]>;
   /** Extends the leases `owner` still holds, and says which it lost and which were asked to cancel. */
@@ -48,16 +56,47 @@ export interface Store {
 
   /**
    * Keeps a signal for the run and wakes it if it is waiting. A signal sent before the run waits for
-   * it is kept until a `waitFor` consumes it. Throws RunNotFoundError / RunFinishedError.
+   * it is kept until a `waitFor` consumes it. Sending a signal id already kept does nothing more.
+   * Throws RunNotFoundError / RunFinishedError.
    */
   sendSignal(signal: NewSignal, scope?: TenantScope): Promise<void>;
   /** Signals not yet consumed by the run, oldest first. */
   pendingSignals(runId: string): Promise<SignalRecord[]>;
 
-  /** Marks the run for cancellation and wakes it so its worker (or the next one) ends it. */
+  /**
+   * Marks the run for cancellation and wakes it so its worker (or the next one) ends it. A reason
+   * is kept as `metadata.cancelReason`. Throws RunNotFoundError / RunFinishedError.
+   */
   requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord>;
 
   close(): Promise<void>;
+
+  /**
+   * Optional: calls `onWake` when another process may have made a run runnable (started, signalled,
+   * cancelled, released, a child finished), so idle workers claim at once instead of at their next
+   * poll. A hint, not a guarantee: wake-ups may be lost or spurious, and workers keep polling (less
+   * often) as a fallback. Resolves with the function that ends the subscription.
+   */
+  subscribe?(onWake: () => void): Promise<() => Promise<void>>;
+
+  /** Optional: records with embedding vectors (semantic cache, memory, capability index). See vector-records.ts. */
+  readonly vectorRecords?: VectorRecordStore;
+
+  /** Optional: signed checkpoints of runs' hash chains (tamper evidence). See checkpoints.ts. */
+  readonly checkpoints?: CheckpointStore;
+
+  /**
+   * Optional: events across runs matching a filter (audit), oldest first (by `at`, then run and
+   * seq), at most `query.limit`.
+   */
+  queryEvents?(query: EventQuery): Promise<JournalEvent[]>;
+
+  /**
+   * Optional: the shared state of resource pools (slots, request and token windows, waiters), so
+   * limits hold across every worker process. See pool-store.ts. A store with it also honours
+   * {@link NewRun.admission}.
+   */
+  readonly pools?: PoolStore;
 }
 
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
@@ -83,6 +122,18 @@ export interface NewRun {
   /** Free-form data the layers above keep with the run (grants, labels). JSON. */
   metadata?: Record<string, unknown>;
   createdAt: number;
+  /**
+   * Bounded admission (stores with `pools`): in the same transaction as the insert, when the
+   * pending runs (of all tenants, or of this run's tenant) already number the bound, nothing is
+   * written and OverloadedError is thrown, its `retryAfterMs` from the rate at which runs finished
+   * in the last minute. An idempotency key already used returns its run first, bound or not.
+   */
+  admission?: AdmissionBound;
+}
+
+export interface AdmissionBound {
+  maxQueuedRuns?: number;
+  maxQueuedRunsPerTenant?: number;
 }
 
 export interface RunRecord {

@@ -66,6 +66,100 @@ CREATE TABLE signals (
 CREATE INDEX signals_pending ON signals (run_id, id) WHERE consumed = 0;
 `,
   },
+  {
+    version: 2,
+    description: 'vector records (semantic cache, memory, capability index)',
+    sql: `
+CREATE TABLE vector_records (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  collection TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  partition TEXT NOT NULL,
+  key TEXT NOT NULL,
+  space TEXT NOT NULL,
+  vector BLOB NOT NULL,
+  text TEXT NOT NULL,
+  data TEXT NOT NULL,
+  source_run_id TEXT,
+  source_seq INTEGER,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE UNIQUE INDEX vector_records_key ON vector_records (collection, tenant, partition, key);
+CREATE INDEX vector_records_scan ON vector_records (collection, tenant, partition, id);
+CREATE INDEX vector_records_expiry ON vector_records (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX vector_records_source ON vector_records (source_run_id) WHERE source_run_id IS NOT NULL;
+`,
+  },
+  {
+    version: 3,
+    description: 'signed checkpoints of hash chains (tamper evidence)',
+    sql: `
+CREATE TABLE checkpoints (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  head_hash TEXT NOT NULL,
+  signed_at TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq, key_id)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 4,
+    description: 'resource pools (leases, waiters), fair queue between tenants, bounded admission',
+    sql: `
+ALTER TABLE runs ADD COLUMN fair_key REAL NOT NULL DEFAULT 0;
+DROP INDEX runs_pending;
+CREATE INDEX runs_fair ON runs (priority DESC, fair_key, created_at) WHERE status = 'pending';
+CREATE INDEX runs_pending_tenant ON runs (tenant) WHERE status = 'pending';
+CREATE INDEX runs_finished ON runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled');
+CREATE TABLE fair_queue (
+  tenant TEXT PRIMARY KEY,
+  last_key REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE fair_clock (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  virtual_time REAL NOT NULL
+);
+INSERT INTO fair_clock (id, virtual_time) VALUES (1, 0);
+CREATE TABLE pool_leases (
+  lease_id TEXT PRIMARY KEY,
+  pool TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  tokens INTEGER NOT NULL,
+  window_ms INTEGER NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  released_at INTEGER,
+  counted_until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pool_leases_window ON pool_leases (pool, counted_until);
+CREATE INDEX pool_leases_held ON pool_leases (pool, expires_at) WHERE released_at IS NULL;
+CREATE TABLE pool_waiters (
+  pool TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  run_id TEXT,
+  tenant TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  tokens INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  retry_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (pool, holder)
+) WITHOUT ROWID;
+CREATE TABLE pool_state (
+  pool TEXT PRIMARY KEY,
+  paused_until INTEGER NOT NULL DEFAULT 0,
+  granted INTEGER NOT NULL DEFAULT 0,
+  total_wait_ms INTEGER NOT NULL DEFAULT 0,
+  max_wait_ms INTEGER NOT NULL DEFAULT 0,
+  average_hold_ms REAL NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

@@ -1,6 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { existsSync } from 'node:fs';
 import {
+  JournalCorruptError,
   LeaseLostError,
   RunFinishedError,
   RunNotFoundError,
@@ -24,7 +25,17 @@ import {
   type TenantScope,
   type WriteOutcome,
 } from '../store.ts';
+import type { VectorRecordStore } from '../vector-records.ts';
+import type { CheckpointStore } from '../checkpoints.ts';
+import type { EventQuery } from '../event-query.ts';
+import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
+import { eventQuerySql } from './sqlite-event-query.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.ts';
+import type { PoolStore } from '../pool-store.ts';
+import { checkAdmission } from './sqlite-admission.ts';
+import { advanceVirtualTime, claimParams, claimSql, nextFairKey } from './sqlite-fair-queue.ts';
+import { SqlitePools } from './sqlite-pool-store.ts';
+import { SqliteVectorRecords } from './sqlite-vector-records.ts';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -49,10 +60,19 @@ export class SqliteStore implements Store {
   readonly location: string;
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  readonly vectorRecords: VectorRecordStore;
+  readonly checkpoints: CheckpointStore;
+  readonly pools: PoolStore;
 
   private constructor(db: DatabaseSync, location: string) {
     this.#db = db;
     this.location = location;
+    this.vectorRecords = new SqliteVectorRecords(db);
+    this.checkpoints = new SqliteCheckpoints(db);
+    this.pools = new SqlitePools(db, {
+      durability: Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal',
+      wal: db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal',
+    });
   }
 
   /**
@@ -96,10 +116,11 @@ export class SqliteStore implements Store {
   }
 
   #transaction<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
+    // Transaction control runs as prepared statements too: exec() would parse it on every commit.
+    this.#statement('BEGIN IMMEDIATE').run();
     try {
       const result = fn();
-      this.#db.exec('COMMIT');
+      this.#statement('COMMIT').run();
       return result;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
@@ -116,10 +137,12 @@ export class SqliteStore implements Store {
         );
         if (existing) return { run: toRun(existing), created: false };
       }
+      const prepare = (sql: string): StatementSync => this.#statement(sql);
+      checkAdmission(prepare, run);
       this.#statement(
         `INSERT INTO runs (run_id, workflow, tenant, principal, status, input, parent_run_id, idempotency_key, priority,
-           metadata, created_at, updated_at, deadline_at, last_seq, head_hash)
-         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           metadata, created_at, updated_at, deadline_at, last_seq, head_hash, fair_key)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         run.runId,
         run.workflow,
@@ -135,6 +158,7 @@ export class SqliteStore implements Store {
         run.deadlineAt ?? null,
         started.seq,
         started.hash,
+        nextFairKey(prepare, run.tenant),
       );
       this.#insertEvent(started);
       const row = this.#statement('SELECT * FROM runs WHERE run_id = ?').get(run.runId)!;
@@ -192,10 +216,19 @@ export class SqliteStore implements Store {
     return rows.map((row) => row.run_id as string);
   }
 
-  async readEvents(runId: string, fromSeq = 1): Promise<JournalEvent[]> {
-    return this.#statement('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq')
-      .all(runId, fromSeq)
-      .map(toEvent);
+  async readEvents(runId: string, fromSeq = 1, scope?: TenantScope): Promise<JournalEvent[]> {
+    const rows = scope
+      ? this.#statement(
+          `SELECT e.* FROM events e JOIN runs r ON r.run_id = e.run_id
+           WHERE e.run_id = ? AND e.seq >= ? AND r.tenant = ? ORDER BY e.seq`,
+        ).all(runId, fromSeq, scope.tenant)
+      : this.#statement('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq').all(runId, fromSeq);
+    return rows.map(toEvent);
+  }
+
+  async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
+    const { sql, params } = eventQuerySql(query);
+    return this.#db.prepare(sql).all(...params).map(toEvent);
   }
 
   async commit(writes: readonly JournalWrite[], now: number): Promise<WriteOutcome[]> {
@@ -204,7 +237,7 @@ export class SqliteStore implements Store {
   }
 
   #applyWrite(write: JournalWrite, now: number): WriteOutcome {
-    this.#db.exec('SAVEPOINT write');
+    this.#statement('SAVEPOINT write').run();
     try {
       const first = write.events[0];
       const last = write.events[write.events.length - 1];
@@ -238,7 +271,7 @@ export class SqliteStore implements Store {
         }
       }
       if (write.transition) this.#transition(write, now);
-      this.#db.exec('RELEASE write');
+      this.#statement('RELEASE write').run();
       return { ok: true };
     } catch (error) {
       this.#db.exec('ROLLBACK TO write');
@@ -321,23 +354,15 @@ export class SqliteStore implements Store {
     owner: string,
     options: { limit: number; leaseMs: number; now: number; workflows?: readonly string[] },
   ): Promise<RunRecord[]> {
-    const { limit, leaseMs, now } = options;
-    const only = options.workflows ? 'AND workflow IN (SELECT value FROM json_each(?))' : '';
-    const sql = `UPDATE runs SET status = 'running', lease_owner = ?, lease_expires_at = ?, updated_at = ?
-      WHERE run_id IN (
-        SELECT run_id FROM (
-          SELECT run_id, priority, created_at, workflow FROM runs WHERE status = 'pending'
-          UNION ALL SELECT run_id, priority, created_at, workflow FROM runs WHERE status = 'waiting' AND wake_at <= ?
-          UNION ALL SELECT run_id, priority, created_at, workflow FROM runs WHERE status IN ('waiting', 'running') AND deadline_at <= ?
-            AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-          UNION ALL SELECT run_id, priority, created_at, workflow FROM runs WHERE status = 'running' AND lease_expires_at <= ?
-        ) WHERE 1 = 1 ${only}
-        ORDER BY priority DESC, created_at LIMIT ?)
-      RETURNING *`;
-    const params: (string | number)[] = [owner, now + leaseMs, now, now, now, now, now];
-    if (options.workflows) params.push(JSON.stringify(options.workflows));
-    params.push(limit);
-    return this.#transaction(() => this.#statement(sql).all(...params).map(toRun));
+    const sql = claimSql(options.workflows !== undefined);
+    return this.#transaction(() => {
+      const rows = this.#statement(sql).all(...claimParams(owner, options));
+      advanceVirtualTime(
+        (text) => this.#statement(text),
+        rows.map((row) => Number(row.fair_key)),
+      );
+      return rows.map(toRun);
+    });
   }
 
   async renewLeases(owner: string, runIds: readonly string[], leaseMs: number, now: number): Promise<LeaseStatus[]> {
@@ -408,10 +433,13 @@ export class SqliteStore implements Store {
   async requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord> {
     return this.#transaction(() => {
       this.#runForAction(runId, scope, 'cancel');
-      const metadataReason = reason === undefined ? null : reason;
-      this.#statement(
-        `UPDATE runs SET cancel_requested = 1, metadata = json_set(metadata, '$.cancelReason', ?) WHERE run_id = ?`,
-      ).run(metadataReason, runId);
+      if (reason === undefined) {
+        this.#statement('UPDATE runs SET cancel_requested = 1 WHERE run_id = ?').run(runId);
+      } else {
+        this.#statement(
+          `UPDATE runs SET cancel_requested = 1, metadata = json_set(metadata, '$.cancelReason', ?) WHERE run_id = ?`,
+        ).run(reason, runId);
+      }
       this.#wake(runId, now);
       return toRun(this.#statement('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
     });
@@ -506,14 +534,21 @@ function toRun(row: Row): RunRecord {
 }
 
 function toEvent(row: Row): JournalEvent {
+  const json = (field: string): unknown => {
+    try {
+      return JSON.parse(row[field] as string);
+    } catch (cause) {
+      throw new JournalCorruptError({ runId: row.run_id as string, seq: Number(row.seq), field, cause });
+    }
+  };
   return {
     runId: row.run_id as string,
     seq: Number(row.seq),
     type: row.type as JournalEvent['type'],
     at: row.at as string,
     actor: row.actor as string,
-    onBehalfOf: JSON.parse(row.on_behalf_of as string) as string[],
-    payload: JSON.parse(row.payload as string) as JournalEvent['payload'],
+    onBehalfOf: json('on_behalf_of') as string[],
+    payload: json('payload') as JournalEvent['payload'],
     prevHash: row.prev_hash as string,
     hash: row.hash as string,
   };

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { Baton } from '../src/baton.ts';
+import { workflow } from '../src/engine/workflow.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { interleave, measurement, type Figure } from './harness.ts';
+import { RawSqlite } from './raw-sqlite.ts';
+
+const RUNS = 200;
+const STEPS = 10;
+
+const tenSteps = workflow('bench.ten-steps', async (ctx, input: { steps: number }) => {
+  let sum = 0;
+  for (let index = 0; index < input.steps; index++) sum += await ctx.step('add', () => index);
+  return sum;
+});
+
+/**
+ * (b) Throughput: 200 runs of 10 sequential steps each, all in flight at once on one worker, so the
+ * committer batches the steps of many runs into each transaction (group commit). Compared with the
+ * rate of raw one-row insert+commit transactions.
+ */
+export const concurrentRuns: Figure = {
+  id: 'concurrent',
+  title: `(b) Throughput: ${RUNS} concurrent ${STEPS}-step runs vs raw insert+commit rate`,
+  async run(bench) {
+    const dir = bench.tempDir('concurrent');
+    const store = SqliteStore.open({ path: join(dir, 'baton.db') });
+    const client = await Baton.open({ store, workflows: [tenSteps], worker: false });
+    const raw = new RawSqlite(join(dir, 'raw.db'));
+    let batch = { writes: 0, transactions: 0 };
+    try {
+      const template = await client.start(tenSteps, { steps: STEPS });
+      const rows = await runAll([template.runId]).then(() => template.history());
+
+      /** Runs the given pending runs on a fresh worker; returns seconds from worker start to the last result. */
+      async function runAll(runIds: readonly string[]): Promise<number> {
+        const start = performance.now();
+        const worker = await Baton.open({ store, workflows: [tenSteps], worker: { concurrency: RUNS } });
+        await Promise.all(runIds.map((runId) => worker.result(runId)));
+        const seconds = (performance.now() - start) / 1000;
+        batch = { ...worker.committer.stats };
+        await worker.close();
+        return seconds;
+      }
+
+      const samples = await interleave(
+        {
+          raw: () => 1e6 / raw.insertEach(rows.length >= 1000 ? rows : repeat(rows, 1000)),
+          baton: async () => {
+            const runIds: string[] = [];
+            for (let index = 0; index < RUNS; index++) runIds.push((await client.start(tenSteps, { steps: STEPS })).runId);
+            return (RUNS * STEPS) / (await runAll(runIds));
+          },
+        },
+        { warmup: bench.warmup, repeats: bench.repeats },
+      );
+      const rawRate = measurement('raw node:sqlite insert+commit', 'rows/s', samples.raw);
+      const batonRate = measurement(`Baton, ${RUNS}×${STEPS} steps on one worker`, 'steps/s', samples.baton);
+      return {
+        measurements: [rawRate, batonRate],
+        ratio: { label: 'Baton steps/s / raw commits/s', value: batonRate.value / rawRate.value, aim: { atLeast: 10 } },
+        notes: [
+          `Committer (last repeat): ${batch.writes} writes in ${batch.transactions} transactions = ` +
+            `${(batch.writes / Math.max(1, batch.transactions)).toFixed(1)} writes per transaction.`,
+          `Baton's time runs from the worker's start (claiming the ${RUNS} pending runs) to the last result; ` +
+            `creating the runs is not counted.`,
+        ],
+      };
+    } finally {
+      await client.close();
+      await store.close();
+      raw.close();
+    }
+  },
+};
+
+function repeat<T extends { seq: number }>(rows: readonly T[], count: number): T[] {
+  return Array.from({ length: count }, (_, index) => ({ ...rows[index % rows.length]!, seq: index + 1 }));
+}

@@ -1,0 +1,11 @@
+// `npm run bench`: every figure Baton reports, each against a physical baseline measured in this run.
+// Add a figure: write bench/<figure>.ts exporting a Figure, and list it here.
+import { runBench } from './harness.ts';
+import { sequentialSteps } from './sequential-steps.ts';
+import { concurrentRuns } from './concurrent-runs.ts';
+import { resumeHistory } from './resume-history.ts';
+import { postgresFigure } from './postgres.ts';
+import { accessFigure } from './access.ts';
+import { journalBytes } from './journal-bytes.ts';
+
+await runBench([sequentialSteps, concurrentRuns, resumeHistory, postgresFigure, accessFigure, journalBytes]);

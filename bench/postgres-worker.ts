@@ -1,0 +1,28 @@
+// A worker process for bench/postgres.ts:
+//   node bench/postgres-worker.ts <store-url>
+// Prints "ready" once its store is open. On stdin, "go" starts a Baton worker and "stop" stops it,
+// answering "stopped <writes> <transactions>" (its committer's counts) once its runs are released.
+import { createInterface } from 'node:readline';
+import { Baton } from '../src/baton.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { tenStepsOnPostgres } from './postgres-workflows.ts';
+
+const [url] = process.argv.slice(2);
+if (!url) throw new Error('usage: postgres-worker.ts <store-url>');
+
+const store = await PostgresStore.open({ url, poolSize: 4 });
+let baton: Baton | undefined;
+process.stdout.write('ready\n');
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'go' && !baton) {
+    baton = await Baton.open({ store, workflows: [tenStepsOnPostgres], worker: { concurrency: 200 } });
+  } else if (line === 'stop' && baton) {
+    const { writes, transactions } = baton.committer.stats;
+    await baton.close();
+    baton = undefined;
+    process.stdout.write(`stopped ${writes} ${transactions}\n`);
+  }
+}
+await baton?.close();
+await store.close();

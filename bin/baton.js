@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `baton` command. Runs the built CLI (dist/) when there is one; from a checkout without a build,
+// it runs the TypeScript sources directly (Node >= 22.18 strips types), resolving `import … from 'baton'`
+// in baton.config.ts to those sources too.
+import { existsSync } from 'node:fs';
+
+const built = new URL('../dist/cli/main.js', import.meta.url);
+let entry = built;
+if (!existsSync(built)) {
+  await import('./source-hooks.js');
+  entry = new URL('../src/cli/main.ts', import.meta.url);
+}
+const { runAsProcess } = await import(entry.href);
+await runAsProcess(process.argv.slice(2));

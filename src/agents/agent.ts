@@ -1,0 +1,222 @@
+import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
+import { z } from 'zod';
+import { toMilliseconds, type Duration } from '../engine/duration.ts';
+import type { RetryPolicy } from '../engine/retry.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import type { ModelParameters } from './model-call.ts';
+import { checkModelId, resolveModel, type ModelSpec } from './models.ts';
+import { isToolDefinition, type ToolDefinition } from './tool.ts';
+
+export interface AgentOptions<Output = string> {
+  /** Letters, digits, `_`, `-` and `.`; 1–64 characters. The agent acts as `agent:<name>`. */
+  name: string;
+  /** What the agent does: offered to other agents when it is a tool or a handoff target, and used for routing. */
+  description: string;
+  /** The system prompt. */
+  instructions: string;
+  /**
+   * An AI SDK LanguageModel, or a model id: `openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`,
+   * `openai-compatible:<baseURL>#<model>`. An id's API key must be in the environment when the
+   * agent is defined (MissingApiKeyError names the variable).
+   */
+  model: ModelSpec;
+  /** Tools, and agents the model may call as tools (they run as sub-agents and answer the call). */
+  tools?: readonly (ToolDefinition | AgentDefinition<any>)[];
+  /** Agents this one may hand the conversation to. A function defers the list (for agents that hand off to each other). */
+  handoffs?: readonly AgentDefinition<any>[] | (() => readonly AgentDefinition<any>[]);
+  /** Model calls allowed before MaxTurnsExceededError. Default 10. */
+  maxTurns?: number;
+  /** A schema for the final answer: the model is asked for JSON, which is validated and returned parsed. */
+  output?: z.ZodType<Output>;
+  temperature?: number;
+  maxOutputTokens?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stopSequences?: string[];
+  /** Passed to the provider as is (`{ openai: { reasoningEffort: 'low' } }`). */
+  providerOptions?: SharedV4ProviderOptions;
+  /** How failed model calls are retried. Default: 4 attempts, backoff from 1 s, honouring Retry-After. */
+  retry?: RetryPolicy;
+  /** Each model call attempt is abandoned and retried after this long. Default 5 minutes. */
+  timeout?: Duration;
+  /** Invalid tool calls (unknown tool, bad arguments) or invalid final answers sent back to the model before giving up. Default 3. */
+  maxInvalidToolCalls?: number;
+}
+
+/** An agent, frozen. Create with {@link agent}. */
+export interface AgentDefinition<Output = string> {
+  readonly kind: 'agent';
+  readonly name: string;
+  readonly description: string;
+  readonly instructions: string;
+  readonly model: ModelSpec;
+  readonly tools: readonly (ToolDefinition | AgentDefinition<any>)[];
+  /** The handoff targets (resolved when called). */
+  handoffs(): readonly AgentDefinition<any>[];
+  readonly maxTurns: number;
+  readonly output: z.ZodType<Output> | undefined;
+  readonly parameters: ModelParameters;
+  readonly providerOptions: SharedV4ProviderOptions | undefined;
+  readonly retry: RetryPolicy | undefined;
+  readonly timeoutMs: number;
+  readonly maxInvalidToolCalls: number;
+}
+
+export type AgentOutput<A> = A extends AgentDefinition<infer O> ? O : never;
+
+const AGENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Defines an agent. Checked now (name, model id and its API key, tools, limits) and frozen; run it
+ * with `ctx.run(agent, { task, context })` or `runAgent(ctx, agent, input)`.
+ *
+ * @example
+ * const billing = agent({
+ *   name: 'billing',
+ *   description: 'Refunds, invoices and charges',
+ *   instructions: 'You resolve billing tickets. Refund only what the ticket asks for.',
+ *   model: 'openai:gpt-4.1-mini',
+ *   tools: [refund],
+ *   maxTurns: 8,
+ * });
+ */
+export function agent<Output = string>(options: AgentOptions<Output>): AgentDefinition<Output> {
+  const { name } = options;
+  if (typeof name !== 'string' || !AGENT_NAME.test(name)) {
+    throw new InvalidArgumentError(`Agent name '${String(name)}' must be 1–64 characters of letters, digits, '_', '-' or '.'.`);
+  }
+  if (typeof options.description !== 'string' || options.description.trim() === '') {
+    throw new InvalidArgumentError(`Agent '${name}' needs a description: other agents and routing read it.`);
+  }
+  if (typeof options.instructions !== 'string') {
+    throw new InvalidArgumentError(`Agent '${name}' needs instructions (its system prompt) as a string.`);
+  }
+  if (typeof options.model === 'string') checkModelId(options.model, name);
+  else resolveModel(options.model, name);
+  const maxTurns = options.maxTurns ?? 10;
+  if (!Number.isInteger(maxTurns) || maxTurns < 1) {
+    throw new InvalidArgumentError(`Agent '${name}' has maxTurns ${maxTurns}; use an integer ≥ 1.`);
+  }
+  const maxInvalidToolCalls = options.maxInvalidToolCalls ?? 3;
+  if (!Number.isInteger(maxInvalidToolCalls) || maxInvalidToolCalls < 0) {
+    throw new InvalidArgumentError(`Agent '${name}' has maxInvalidToolCalls ${maxInvalidToolCalls}; use an integer ≥ 0.`);
+  }
+  const tools = [...(options.tools ?? [])];
+  for (const entry of tools) {
+    if (!isToolDefinition(entry) && !isAgentDefinition(entry)) {
+      throw new InvalidArgumentError(`Agent '${name}' has a tool that is neither a tool() nor an agent().`);
+    }
+  }
+  if (options.output !== undefined && typeof (options.output as { safeParse?: unknown }).safeParse !== 'function') {
+    throw new InvalidArgumentError(`Agent '${name}' has an output that is not a zod schema.`);
+  }
+  const handoffs = options.handoffs;
+  const parameters: ModelParameters = {
+    ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+    ...(options.maxOutputTokens === undefined ? {} : { maxOutputTokens: options.maxOutputTokens }),
+    ...(options.topP === undefined ? {} : { topP: options.topP }),
+    ...(options.topK === undefined ? {} : { topK: options.topK }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.stopSequences === undefined ? {} : { stopSequences: [...options.stopSequences] }),
+  };
+  const definition: AgentDefinition<Output> = Object.freeze({
+    kind: 'agent' as const,
+    name,
+    description: options.description,
+    instructions: options.instructions,
+    model: options.model,
+    tools: Object.freeze(tools),
+    handoffs: () => (typeof handoffs === 'function' ? handoffs() : (handoffs ?? [])),
+    maxTurns,
+    output: options.output,
+    parameters: Object.freeze(parameters),
+    providerOptions: options.providerOptions,
+    retry: options.retry,
+    timeoutMs: toMilliseconds(options.timeout ?? '5m', `agent '${name}' timeout`),
+    maxInvalidToolCalls,
+  });
+  // Name clashes among what the model is offered are a definition error, found now when possible.
+  if (typeof handoffs !== 'function') toolTable(definition);
+  return definition;
+}
+
+export function isAgentDefinition(value: unknown): value is AgentDefinition<any> {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'agent';
+}
+
+/** What a name offered to the model stands for. */
+export type OfferTarget =
+  | { kind: 'tool'; tool: ToolDefinition }
+  | { kind: 'agent'; agent: AgentDefinition<any> }
+  | { kind: 'handoff'; agent: AgentDefinition<any> };
+
+export interface OfferedTool {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  target: OfferTarget;
+}
+
+/** The name a model sees for a tool: providers allow letters, digits, `_` and `-`. */
+export function wireName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+const AGENT_TOOL_SCHEMA = z.object({
+  task: z.string().describe('What to ask the agent to do, with everything it needs to know.'),
+});
+const HANDOFF_SCHEMA = z.object({ reason: z.string().optional().describe('Why the conversation is handed over.') });
+
+export const agentToolInput = AGENT_TOOL_SCHEMA;
+export const handoffInput = HANDOFF_SCHEMA;
+
+function schemaOf(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+/** Everything an agent offers the model, by the name the model sees. Throws on clashes. */
+export function toolTable(definition: AgentDefinition<any>): Map<string, OfferedTool> {
+  const table = new Map<string, OfferedTool>();
+  const add = (offer: OfferedTool, original: string): void => {
+    const clash = table.get(offer.name);
+    if (clash) {
+      throw new InvalidArgumentError(
+        `Agent '${definition.name}' offers two tools the model would see as '${offer.name}' (from '${original}'); rename one.`,
+      );
+    }
+    table.set(offer.name, offer);
+  };
+  for (const entry of definition.tools) {
+    if (isToolDefinition(entry)) {
+      add({ name: wireName(entry.name), description: entry.description, inputSchema: entry.jsonSchema, target: { kind: 'tool', tool: entry } }, entry.name);
+    } else {
+      add(
+        {
+          name: wireName(entry.name),
+          description: `Ask the agent '${entry.name}': ${entry.description}`,
+          inputSchema: schemaOf(AGENT_TOOL_SCHEMA),
+          target: { kind: 'agent', agent: entry },
+        },
+        entry.name,
+      );
+    }
+  }
+  for (const target of definition.handoffs()) {
+    if (!isAgentDefinition(target)) {
+      throw new InvalidArgumentError(`Agent '${definition.name}' has a handoff that is not an agent().`);
+    }
+    add(
+      {
+        name: `transfer_to_${wireName(target.name)}`,
+        description: `Hand the conversation over to the agent '${target.name}': ${target.description}`,
+        inputSchema: schemaOf(HANDOFF_SCHEMA),
+        target: { kind: 'handoff', agent: target },
+      },
+      target.name,
+    );
+  }
+  return table;
+}

@@ -1,0 +1,566 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  APICallError,
+  InvalidResponseDataError,
+  JSONParseError,
+  LoadAPIKeyError,
+  TypeValidationError,
+  type JSONSchema7,
+  type LanguageModelV4,
+  type LanguageModelV4CallOptions,
+  type LanguageModelV4FunctionTool,
+  type LanguageModelV4StreamPart,
+  type SharedV4ProviderOptions,
+} from '@ai-sdk/provider';
+import type { WorkflowContext } from '../engine/context.ts';
+import { backoffDelay, isRetryable, resolveRetryPolicy, type RetryPolicy } from '../engine/retry.ts';
+import { BatonError, serializeError, type SerializedError } from '../errors.ts';
+import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
+import { ModelCallDeniedError, ModelCallFailedError, ModelProviderError, ModelResponseError } from './errors.ts';
+import {
+  approvalSignalName,
+  runBefore,
+  type InterceptorContext,
+  type ModelCallInfo,
+  type ModelCallSummary,
+  type ParkDecision,
+  type PendingVerdict,
+} from './interceptors.ts';
+import { conversationHash, type JournalMessage } from './messages.ts';
+import { callCost, type CallCost, type TokenUsage } from './prices.ts';
+import type { AgentRuntime } from './runtime.ts';
+import type { AgentScope } from './tool-call.ts';
+
+/** A tool as offered to the model. */
+export interface ToolOffer {
+  /** The name the model sees (dots become underscores). */
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+export interface ModelTurnRequest {
+  agent: string;
+  model: LanguageModelV4;
+  scope: AgentScope;
+  messages: readonly JournalMessage[];
+  tools: readonly ToolOffer[];
+  /** Sampling parameters, journaled as given. */
+  parameters: ModelParameters;
+  providerOptions?: SharedV4ProviderOptions;
+  /** When set, the model is asked for JSON matching this schema. */
+  responseSchema?: Record<string, unknown>;
+  retry?: RetryPolicy;
+  /** Each attempt is abandoned (and retried) after this many ms. */
+  timeoutMs?: number;
+  /** 1 for the agent's first call. */
+  turn: number;
+}
+
+export interface ModelParameters {
+  temperature?: number;
+  maxOutputTokens?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stopSequences?: string[];
+}
+
+export interface ModelToolCall {
+  callId: string;
+  /** The name the model used (a wire name). */
+  name: string;
+  /** The parsed arguments, or the raw text when it was not JSON. */
+  input: unknown;
+  /** False when the arguments were not valid JSON. */
+  parsed: boolean;
+}
+
+/** A model's reply, from the call or from the journal. */
+export interface ModelTurn {
+  message: JournalMessage;
+  text: string;
+  toolCalls: ModelToolCall[];
+  finishReason: string;
+  usage: TokenUsage;
+  cost: CallCost;
+}
+
+/** Model calls retry 429, 5xx, timeouts and broken connections: 4 attempts, 1 s, 2 s, 4 s (at least Retry-After). */
+export const DEFAULT_MODEL_RETRY: RetryPolicy = { maxAttempts: 4, initialDelay: '1s', backoffCoefficient: 2, maxDelay: '60s' };
+
+/**
+ * One model call as a durable op (`llm:<agent>`). The request is sent as a stream (deltas go to the
+ * runtime's live listeners); the final response is committed in one `llm.called` event with the
+ * request by reference, the new messages, usage, cost and latency. A completed call is never sent
+ * again: on replay its recorded response is returned. A call in flight at a crash is sent again.
+ * Failed attempts are journaled (`llm.attempt.failed`) and retried with backoff honouring
+ * Retry-After; a call that fails for good is journaled (`llm.failed`) and throws ModelCallFailedError.
+ */
+export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: ModelTurnRequest): Promise<ModelTurn> {
+  const ledger = runtime.ledger(ctx);
+  const { model, agent, scope } = request;
+  const who = { actor: scope.actor, onBehalfOf: [...scope.onBehalfOf] };
+  const policy = resolveRetryPolicy(request.retry ?? DEFAULT_MODEL_RETRY);
+  const modelName = `${model.provider}:${model.modelId}`;
+  const context = (replayed: boolean): InterceptorContext => ({
+    runId: ctx.runId,
+    workflow: ctx.workflow,
+    tenant: ctx.tenant,
+    principal: ctx.principal,
+    replayed,
+  });
+  const draft = <T extends keyof JournalEventPayloads>(type: T, payload: JournalEventPayloads[T]): EventDraft =>
+    ({ type, payload, ...who }) as EventDraft;
+
+  return ctx.operations.run(`llm:${agent}`, async (op) => {
+    const info = (): ModelCallInfo => ({
+      runId: ctx.runId,
+      op: op.op,
+      agent,
+      actor: who.actor,
+      onBehalfOf: who.onBehalfOf,
+      provider: model.provider,
+      modelId: model.modelId,
+      messages: request.messages,
+      tools: request.tools.map((offer) => offer.name),
+      parameters: request.parameters as Record<string, unknown>,
+      turn: request.turn,
+    });
+    let attempt = 0;
+    let retryAt: number | undefined;
+    let decided = false;
+    let parkSignal: string | undefined;
+    for (const event of op.recorded) {
+      switch (event.type) {
+        case 'llm.called': {
+          const payload = event.payload as JournalEventPayloads['llm.called'];
+          ledger.noteStored(payload.messages);
+          ledger.noteHashes(payload.request.append);
+          ledger.noteConversation(conversationHash(payload.request));
+          const turn = turnFromJournal(payload);
+          await runAfter(runtime, info(), turn, context(true));
+          return turn;
+        }
+        case 'llm.failed': {
+          const payload = event.payload as JournalEventPayloads['llm.failed'];
+          throw new ModelCallFailedError({ agent, model: modelName, attempts: payload.attempt, error: payload.error });
+        }
+        case 'llm.attempt.failed': {
+          const payload = event.payload as JournalEventPayloads['llm.attempt.failed'];
+          attempt = payload.attempt;
+          retryAt = Date.parse(payload.retryAt);
+          decided = true;
+          break;
+        }
+        case 'llm.verdict': {
+          const payload = event.payload as JournalEventPayloads['llm.verdict'];
+          decided = true;
+          if (payload.verdict === 'deny') {
+            throw new ModelCallDeniedError({ agent, interceptor: payload.interceptor, reason: payload.reason ?? 'denied' });
+          }
+          if (payload.verdict === 'park') parkSignal = payload.signal ?? approvalSignalName(op.op);
+          else if (payload.phase === 'decided') parkSignal = undefined;
+          break;
+        }
+      }
+    }
+
+    if (!decided && runtime.modelInterceptors.length > 0) {
+      const decision = await runBefore(runtime.modelInterceptors, info(), context(false), (call) => call, () => ({ ok: true }));
+      if (decision.final === 'park' && decision.signal === undefined) {
+        decision.verdicts.at(-1)!.record.signal = approvalSignalName(op.op);
+      }
+      const events = verdictEvents(decision.verdicts, op.op, agent, who);
+      if (decision.final === 'deny') {
+        await op.append(events);
+        const last = decision.verdicts.at(-1)!.record;
+        throw new ModelCallDeniedError({ agent, interceptor: last.interceptor, reason: last.reason ?? 'denied' });
+      }
+      if (decision.final === 'park') {
+        await op.append(events);
+        parkSignal = decision.verdicts.at(-1)!.record.signal;
+      } else {
+        for (const event of events) op.buffer(event);
+      }
+    }
+    if (parkSignal !== undefined) {
+      const signal = ctx.operations.takeSignal(parkSignal) ?? (await op.block());
+      const answer = (signal.payload ?? {}) as Partial<ParkDecision>;
+      const approved = answer.approved === true;
+      await op.append(
+        [
+          draft('llm.verdict', {
+            op: op.op,
+            name: agent,
+            interceptor: `signal:${parkSignal}`,
+            phase: 'decided',
+            verdict: approved ? 'allow' : 'deny',
+            ...(answer.reason === undefined ? {} : { reason: answer.reason }),
+            ...(answer.by === undefined ? {} : { data: { by: answer.by } }),
+          }),
+        ],
+        { consumeSignals: [signal.signalId] },
+      );
+      if (!approved) {
+        throw new ModelCallDeniedError({ agent, interceptor: `signal:${parkSignal}`, reason: answer.reason ?? 'not approved' });
+      }
+    }
+
+    const callOptions = buildCallOptions(request);
+    for (;;) {
+      if (retryAt !== undefined) {
+        const wait = retryAt - op.now();
+        if (wait > runtime.inlineRetryMs) await op.block(retryAt);
+        else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
+      }
+      attempt++;
+      const current = attempt;
+      const started = performance.now();
+      const outcome = await op.active(() =>
+        attemptCall(model, callOptions, op.signal, request.timeoutMs, (event) =>
+          runtime.emit({ runId: ctx.runId, op: op.op, agent, attempt: current, ...event }),
+        ).then(
+          (response) => ({ ok: true as const, response }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+      );
+      const latencyMs = Math.round(performance.now() - started);
+      if (outcome.ok) {
+        const { response } = outcome;
+        const { request: ref, conversation } = ledger.reference(request.messages);
+        // The reply is always stored in its own event, so replay finds it there.
+        const stored = [...ledger.store(request.messages), response.message];
+        ledger.noteStored([response.message]);
+        const cost = callCost(runtime.price(model.provider, response.modelId ?? model.modelId), response.usage);
+        const payload: JournalEventPayloads['llm.called'] = {
+          op: op.op,
+          name: agent,
+          turn: request.turn,
+          attempt: current,
+          provider: model.provider,
+          model: model.modelId,
+          request: {
+            ...ref,
+            tools: request.tools.map((offer) => offer.name),
+            ...(Object.keys(request.parameters).length > 0 ? { parameters: request.parameters as Record<string, unknown> } : {}),
+            ...(request.responseSchema ? { responseFormat: 'json' as const } : {}),
+          },
+          response: {
+            ...(response.id === undefined ? {} : { id: response.id }),
+            ...(response.modelId === undefined || response.modelId === model.modelId ? {} : { modelId: response.modelId }),
+            finishReason: response.finishReason,
+            toolCalls: response.toolCalls.map((call) => ({ callId: call.callId, name: call.name })),
+          },
+          messages: stored,
+          usage: response.usage,
+          cost,
+          latencyMs,
+        };
+        await op.append([draft('llm.called', payload)]);
+        ledger.noteConversation(conversation);
+        const turn: ModelTurn = { ...response, cost };
+        await runAfter(runtime, info(), turn, context(false));
+        return turn;
+      }
+      if (op.signal.aborted) throw op.signal.reason;
+      const error = classifyModelError(outcome.error, modelName);
+      const serialized = compact(serializeError(error));
+      if (!isRetryable(error, policy) || current >= policy.maxAttempts) {
+        await op.append([draft('llm.failed', { op: op.op, name: agent, attempt: current, error: serialized })]);
+        throw new ModelCallFailedError({ agent, model: modelName, attempts: current, error: serialized });
+      }
+      retryAt = op.now() + backoffDelay(policy, current, error.retryAfterMs);
+      await op.append([
+        draft('llm.attempt.failed', {
+          op: op.op,
+          name: agent,
+          attempt: current,
+          error: serialized,
+          retryAt: new Date(retryAt).toISOString(),
+        }),
+      ]);
+    }
+  });
+}
+
+function buildCallOptions(request: ModelTurnRequest): LanguageModelV4CallOptions {
+  const tools: LanguageModelV4FunctionTool[] = request.tools.map((offer) => ({
+    type: 'function',
+    name: offer.name,
+    description: offer.description,
+    inputSchema: offer.inputSchema as JSONSchema7,
+  }));
+  return {
+    prompt: request.messages as LanguageModelV4CallOptions['prompt'],
+    ...request.parameters,
+    ...(tools.length > 0 ? { tools, toolChoice: { type: 'auto' as const } } : {}),
+    ...(request.responseSchema
+      ? { responseFormat: { type: 'json' as const, schema: request.responseSchema as JSONSchema7, name: request.agent.replace(/[^A-Za-z0-9_-]/g, '_') } }
+      : {}),
+    ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}),
+  };
+}
+
+interface LiveResponse {
+  message: JournalMessage;
+  text: string;
+  toolCalls: ModelToolCall[];
+  finishReason: string;
+  usage: TokenUsage;
+  id?: string;
+  modelId?: string;
+}
+
+type StreamNote = Omit<import('./runtime.ts').ModelStreamEvent, 'runId' | 'op' | 'agent' | 'attempt'>;
+
+/** Sends one request as a stream and assembles the response. Throws what the provider threw. */
+async function attemptCall(
+  model: LanguageModelV4,
+  options: LanguageModelV4CallOptions,
+  abort: AbortSignal,
+  timeoutMs: number | undefined,
+  emit: (event: StreamNote) => void,
+): Promise<LiveResponse> {
+  const signals = [abort];
+  if (timeoutMs !== undefined) signals.push(AbortSignal.timeout(timeoutMs));
+  const signal = AbortSignal.any(signals);
+  emit({ type: 'start' });
+  const { stream } = await model.doStream({ ...options, abortSignal: signal });
+  type Part =
+    | { type: 'text'; text: string; providerOptions?: SharedV4ProviderOptions }
+    | { type: 'reasoning'; text: string; providerOptions?: SharedV4ProviderOptions }
+    | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown; providerOptions?: SharedV4ProviderOptions };
+  const parts: Part[] = [];
+  const open = new Map<string, Part & { type: 'text' | 'reasoning' }>();
+  const toolCalls: ModelToolCall[] = [];
+  let finishReason = 'other';
+  let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+  let id: string | undefined;
+  let modelId: string | undefined;
+  let finished = false;
+  const textPart = (kind: 'text' | 'reasoning', partId: string): Part & { type: 'text' | 'reasoning' } => {
+    const key = `${kind}:${partId}`;
+    const existing = open.get(key);
+    if (existing) return existing;
+    const part: Part & { type: 'text' | 'reasoning' } = { type: kind, text: '' };
+    open.set(key, part);
+    parts.push(part);
+    return part;
+  };
+  for await (const part of stream as unknown as AsyncIterable<LanguageModelV4StreamPart>) {
+    switch (part.type) {
+      case 'text-start':
+      case 'reasoning-start':
+        textPart(part.type === 'text-start' ? 'text' : 'reasoning', part.id);
+        break;
+      case 'text-delta':
+        textPart('text', part.id).text += part.delta;
+        emit({ type: 'text', delta: part.delta });
+        break;
+      case 'reasoning-delta':
+        textPart('reasoning', part.id).text += part.delta;
+        emit({ type: 'reasoning', delta: part.delta });
+        break;
+      case 'text-end':
+      case 'reasoning-end': {
+        const key = `${part.type === 'text-end' ? 'text' : 'reasoning'}:${part.id}`;
+        const done = open.get(key);
+        if (done && part.providerMetadata) done.providerOptions = part.providerMetadata;
+        open.delete(key);
+        break;
+      }
+      case 'tool-input-start':
+        emit({ type: 'tool-input', toolName: part.toolName, callId: part.id });
+        break;
+      case 'tool-input-delta':
+        emit({ type: 'tool-input', delta: part.delta, callId: part.id });
+        break;
+      case 'tool-call': {
+        if (part.providerExecuted) break;
+        let input: unknown = part.input;
+        let parsed = false;
+        try {
+          input = part.input.trim() === '' ? {} : (JSON.parse(part.input) as unknown);
+          parsed = true;
+        } catch {
+          // Kept as text: the agent loop tells the model its arguments were not JSON.
+        }
+        toolCalls.push({ callId: part.toolCallId, name: part.toolName, input, parsed });
+        parts.push({
+          type: 'tool-call',
+          toolCallId: part.toolCallId,
+          toolName: part.toolName,
+          input,
+          ...(part.providerMetadata ? { providerOptions: part.providerMetadata } : {}),
+        });
+        emit({ type: 'tool-call', toolName: part.toolName, callId: part.toolCallId });
+        break;
+      }
+      case 'response-metadata':
+        id ??= part.id;
+        modelId ??= part.modelId;
+        break;
+      case 'finish':
+        finished = true;
+        finishReason = part.finishReason.unified;
+        usage = {
+          inputTokens: part.usage.inputTokens.total ?? 0,
+          outputTokens: part.usage.outputTokens.total ?? 0,
+          ...(part.usage.inputTokens.cacheRead ? { cachedInputTokens: part.usage.inputTokens.cacheRead } : {}),
+          ...(part.usage.outputTokens.reasoning ? { reasoningTokens: part.usage.outputTokens.reasoning } : {}),
+        };
+        break;
+      case 'error':
+        emit({ type: 'error', error: String((part.error as Error)?.message ?? part.error) });
+        throw part.error;
+      default:
+        break;
+    }
+  }
+  if (!finished) throw new InvalidResponseDataError({ data: undefined, message: 'The response stream ended without a finish part.' });
+  const content = parts
+    .filter((part) => part.type === 'tool-call' || part.text !== '')
+    .map((part) => (part.providerOptions ? part : stripUndefined(part)));
+  const text = parts
+    .filter((part): part is Part & { type: 'text' } => part.type === 'text')
+    .map((part) => part.text)
+    .join('');
+  emit({ type: 'finish', finishReason });
+  return {
+    message: { role: 'assistant', content: content as never },
+    text,
+    toolCalls,
+    finishReason,
+    usage,
+    ...(id === undefined ? {} : { id }),
+    ...(modelId === undefined ? {} : { modelId }),
+  };
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Rebuilds a model's reply from its `llm.called` event. */
+function turnFromJournal(payload: JournalEventPayloads['llm.called']): ModelTurn {
+  const reply = payload.messages.at(-1) as JournalMessage | undefined;
+  if (reply?.role !== 'assistant') throw new Error(`llm.called at op ${payload.op} does not hold the model's reply.`);
+  return { ...replyOf(reply), finishReason: payload.response.finishReason, usage: payload.usage, cost: payload.cost };
+}
+
+function replyOf(message: JournalMessage): { message: JournalMessage; text: string; toolCalls: ModelToolCall[] } {
+  const content = message.content as { type: string; text?: string; toolCallId?: string; toolName?: string; input?: unknown }[];
+  return {
+    message,
+    text: content
+      .filter((part) => part.type === 'text')
+      .map((part) => part.text ?? '')
+      .join(''),
+    toolCalls: content
+      .filter((part) => part.type === 'tool-call')
+      .map((part) => ({
+        callId: part.toolCallId!,
+        name: part.toolName!,
+        input: part.input,
+        parsed: typeof part.input !== 'string',
+      })),
+  };
+}
+
+async function runAfter(runtime: AgentRuntime, call: ModelCallInfo, turn: ModelTurn, context: InterceptorContext): Promise<void> {
+  const summary: ModelCallSummary = {
+    text: turn.text,
+    toolCalls: turn.toolCalls.map((toolCall) => ({ callId: toolCall.callId, name: toolCall.name })),
+    finishReason: turn.finishReason,
+    usage: turn.usage,
+    cost: turn.cost,
+  };
+  for (const interceptor of runtime.modelInterceptors) await interceptor.after?.(call, summary, context);
+}
+
+function verdictEvents(
+  verdicts: readonly PendingVerdict[],
+  op: number,
+  name: string,
+  who: { actor: string; onBehalfOf: string[] },
+): EventDraft[] {
+  return verdicts.flatMap((verdict) => [
+    { type: 'llm.verdict', payload: { op, name, ...verdict.record }, ...who } as EventDraft,
+    ...verdict.events,
+  ]);
+}
+
+function compact(error: SerializedError): SerializedError {
+  const { stack: _stack, ...rest } = error;
+  return rest;
+}
+
+/**
+ * What a provider's failure means for Baton: retryable (408, 409, 429, 5xx, connection, timeout;
+ * with Retry-After), malformed (a response that does not parse), or terminal (4xx, a missing key).
+ */
+export function classifyModelError(error: unknown, model: string): BatonError {
+  if (BatonError.isInstance(error)) return error;
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    if (status !== undefined && status >= 200 && status < 300) {
+      return new ModelResponseError({ model, problem: describeCause(error), cause: error });
+    }
+    const retryable = error.isRetryable || status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500);
+    const retryAfterMs = parseRetryAfter(error.responseHeaders);
+    return new ModelProviderError({
+      model,
+      ...(status === undefined ? {} : { status }),
+      message: error.message,
+      retryable,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      cause: error,
+    });
+  }
+  if (JSONParseError.isInstance(error) || TypeValidationError.isInstance(error) || InvalidResponseDataError.isInstance(error)) {
+    return new ModelResponseError({ model, problem: describeCause(error), cause: error });
+  }
+  if (LoadAPIKeyError.isInstance(error)) {
+    return new ModelProviderError({ model, message: error.message, retryable: false, cause: error });
+  }
+  const name = (error as Error | undefined)?.name;
+  if (name === 'TimeoutError') {
+    return new ModelProviderError({ model, message: 'the call timed out', retryable: true, cause: error });
+  }
+  const code = (error as { code?: unknown; cause?: { code?: unknown } } | undefined)?.cause?.code ?? (error as { code?: unknown })?.code;
+  const message = (error as Error | undefined)?.message ?? '';
+  if (
+    (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_)/.test(code)) ||
+    (name === 'TypeError' && /terminated|fetch failed|socket/i.test(message))
+  ) {
+    return new ModelProviderError({ model, message: `the connection failed (${message})`, retryable: true, cause: error });
+  }
+  return new ModelProviderError({ model, message: (error as Error)?.message ?? String(error), retryable: false, cause: error });
+}
+
+function describeCause(error: Error): string {
+  const inner = (error as { cause?: unknown }).cause;
+  if (APICallError.isInstance(error) && inner instanceof Error) return describeCause(inner);
+  if (JSONParseError.isInstance(error)) {
+    const reason = error.cause instanceof Error ? error.cause.message : 'it does not parse';
+    return `the body is not valid JSON (${reason}); it began ${JSON.stringify(error.text.slice(0, 60))}`;
+  }
+  if (TypeValidationError.isInstance(error)) {
+    return `the body does not have the expected shape (${error.message.split('\n')[0]})`;
+  }
+  return error.message;
+}
+
+/** Retry-After (seconds or an HTTP date) or retry-after-ms, in ms. */
+export function parseRetryAfter(headers: Record<string, string> | undefined, now = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const lower = Object.fromEntries(Object.entries(headers).map(([key, value]) => [key.toLowerCase(), value]));
+  const ms = lower['retry-after-ms'];
+  if (ms !== undefined && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const after = lower['retry-after'];
+  if (after === undefined) return undefined;
+  if (/^\d+(\.\d+)?$/.test(after.trim())) return Math.round(Number(after) * 1000);
+  const date = Date.parse(after);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

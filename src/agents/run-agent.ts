@@ -1,0 +1,382 @@
+import { z } from 'zod';
+import type { WorkflowContext } from '../engine/context.ts';
+import { BatonError, InvalidArgumentError, serializeError } from '../errors.ts';
+import { canonicalJson } from '../journal/canonical-json.ts';
+import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
+import { agentToolInput, handoffInput, toolTable, type AgentDefinition, type OfferedTool } from './agent.ts';
+import { HandoffLimitError, MaxTurnsExceededError, StructuredOutputError, TooManyInvalidToolCallsError } from './errors.ts';
+import type { ToolOutcome } from './interceptors.ts';
+import { messageHash, type JournalMessage } from './messages.ts';
+import { callModel, type ModelToolCall, type ModelTurn } from './model-call.ts';
+import type { TokenUsage } from './prices.ts';
+import { runtimeOf, type AgentRuntime } from './runtime.ts';
+import { callToolOp, checkArgs, toolResultMessage, type AgentScope } from './tool-call.ts';
+
+/** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
+export type AgentInput = string | { task: string; context?: unknown };
+
+export interface AgentRunResult<Output = string> {
+  /** The final answer: text, or the parsed structured output when the agent has an `output` schema. */
+  output: Output;
+  /** The final answer's text. */
+  text: string;
+  /** The agent that gave the final answer (after handoffs). */
+  agent: string;
+  /** Model calls made, across handoffs (not counting agents called as tools). */
+  turns: number;
+  usage: TokenUsage;
+  costUsd: number;
+}
+
+export interface RunAgentOptions {
+  /** Handoffs allowed in this run of the loop. Default 8. */
+  maxHandoffs?: number;
+}
+
+/** Errors of an agent that go back to a calling agent as a tool error, instead of failing the caller. */
+const AGENT_ERROR_CODES = new Set([
+  'MAX_TURNS_EXCEEDED',
+  'INVALID_TOOL_CALLS',
+  'STRUCTURED_OUTPUT_INVALID',
+  'MODEL_CALL_FAILED',
+  'MODEL_CALL_DENIED',
+  'HANDOFF_LIMIT',
+]);
+
+interface Invocation {
+  via: 'run' | 'handoff' | 'tool';
+  from?: string;
+  callId?: string;
+}
+
+/**
+ * Runs an agent's loop — reason (a model call), act (its tool calls, concurrently), observe (the
+ * results go back to the model) — until it answers, hands off, or fails. Every model call, tool
+ * call, handoff and sub-agent is a journaled op, so after a crash the loop replays from the journal
+ * without calling the model again or repeating a tool (see callToolOp for tools in doubt).
+ *
+ * Failure semantics: `maxTurns` exceeded throws MaxTurnsExceededError; a model call that fails
+ * for good throws ModelCallFailedError; too many invalid tool calls or answers throw; each is
+ * journaled as `agent.failed` and may be caught by the workflow. Tool failures go back to the model.
+ *
+ * Agents called as tools run one after another within a turn (ordinary tools run concurrently):
+ * op numbers must be assigned in the same order on replay as when the calls were made. Run agents
+ * in parallel as child runs (`ctx.child`).
+ *
+ * @example
+ * const { output, costUsd } = await runAgent(ctx, billing, { task: ticket.text, context: account });
+ */
+export async function runAgent<Output>(
+  ctx: WorkflowContext,
+  agent: AgentDefinition<Output>,
+  input: AgentInput,
+  options: RunAgentOptions = {},
+): Promise<AgentRunResult<Output>> {
+  const scope: AgentScope = { actor: `agent:${agent.name}`, onBehalfOf: [ctx.identity.actor, ...ctx.identity.onBehalfOf] };
+  return runChain(ctx, runtimeOf(ctx), agent, taskMessage(agent, input), scope, { via: 'run' }, options.maxHandoffs ?? 8);
+}
+
+async function runChain<Output>(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  first: AgentDefinition<Output>,
+  task: JournalMessage,
+  firstScope: AgentScope,
+  invocation: Invocation,
+  maxHandoffs: number,
+): Promise<AgentRunResult<Output>> {
+  let current: AgentDefinition<any> = first;
+  let scope = firstScope;
+  let conversation: JournalMessage[] = [task];
+  let via = invocation;
+  const path = [first.name];
+  let turns = 0;
+  let costUsd = 0;
+  const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+  for (;;) {
+    const outcome = await agentOp(ctx, runtime, current, scope, conversation, task, via);
+    turns += outcome.turns;
+    costUsd += outcome.costUsd;
+    usage.inputTokens += outcome.usage.inputTokens;
+    usage.outputTokens += outcome.usage.outputTokens;
+    if (outcome.kind === 'answered') {
+      return { output: outcome.output as Output, text: outcome.text, agent: current.name, turns, usage, costUsd: round(costUsd) };
+    }
+    path.push(outcome.to.name);
+    if (path.length - 1 > maxHandoffs) throw new HandoffLimitError({ agent: first.name, limit: maxHandoffs, path });
+    via = { via: 'handoff', from: current.name, callId: outcome.callId };
+    scope = { actor: `agent:${outcome.to.name}`, onBehalfOf: [scope.actor, ...scope.onBehalfOf] };
+    conversation = outcome.conversation;
+    current = outcome.to;
+  }
+}
+
+type AgentOutcome =
+  | { kind: 'answered'; output: unknown; text: string; turns: number; usage: TokenUsage; costUsd: number }
+  | {
+      kind: 'handoff';
+      to: AgentDefinition<any>;
+      callId: string;
+      conversation: JournalMessage[];
+      turns: number;
+      usage: TokenUsage;
+      costUsd: number;
+    };
+
+type Plan =
+  | { kind: 'tool'; call: ModelToolCall; offer: OfferedTool & { target: { kind: 'tool' } } }
+  | { kind: 'agent'; call: ModelToolCall; offer: OfferedTool & { target: { kind: 'agent' } }; task: string }
+  | { kind: 'handoff'; call: ModelToolCall; to: AgentDefinition<any> }
+  | { kind: 'invalid'; call: ModelToolCall; problem: string };
+
+/** One agent's loop as an op (`agent:<name>`): `agent.started`, its turns, then how it ended. */
+function agentOp(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  agent: AgentDefinition<any>,
+  scope: AgentScope,
+  conversation: readonly JournalMessage[],
+  task: JournalMessage,
+  invocation: Invocation,
+): Promise<AgentOutcome> {
+  const who = { actor: scope.actor, onBehalfOf: [...scope.onBehalfOf] };
+  const draft = <T extends keyof JournalEventPayloads>(type: T, payload: JournalEventPayloads[T]): EventDraft =>
+    ({ type, payload, ...who }) as EventDraft;
+  return ctx.operations.run(`agent:${agent.name}`, async (op) => {
+    const ledger = runtime.ledger(ctx);
+    const ended = op.recorded.some((event) => event.type !== 'agent.started');
+    const model = runtime.resolveModel(agent.model, agent.name);
+    const table = toolTable(agent);
+    const offers = [...table.values()];
+    const system: JournalMessage = { role: 'system', content: agent.instructions };
+    const messages: JournalMessage[] = [system, ...conversation];
+    const started = op.recorded.find((event) => event.type === 'agent.started');
+    if (started) {
+      ledger.noteStored((started.payload as JournalEventPayloads['agent.started']).messages);
+    } else {
+      op.buffer(
+        draft('agent.started', {
+          op: op.op,
+          name: agent.name,
+          model: `${model.provider}:${model.modelId}`,
+          via: invocation.via,
+          ...(invocation.from === undefined ? {} : { from: invocation.from }),
+          ...(invocation.callId === undefined ? {} : { callId: invocation.callId }),
+          maxTurns: agent.maxTurns,
+          tools: offers.map((offer) => offer.name),
+          task: messageHash(task),
+          messages: ledger.store(messages),
+        }),
+      );
+    }
+    const responseSchema = agent.output ? jsonSchemaOf(agent.output) : undefined;
+    let turns = 0;
+    let invalidCalls = 0;
+    let invalidAnswers = 0;
+    let costUsd = 0;
+    const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+    const end = async (event: EventDraft): Promise<void> => {
+      if (!ended) await op.append([event]);
+    };
+    try {
+      for (;;) {
+        if (turns >= agent.maxTurns) throw new MaxTurnsExceededError({ agent: agent.name, maxTurns: agent.maxTurns });
+        turns++;
+        const turn: ModelTurn = await callModel(ctx, runtime, {
+          agent: agent.name,
+          model,
+          scope,
+          messages: [...messages],
+          tools: offers.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+          parameters: agent.parameters,
+          ...(agent.providerOptions ? { providerOptions: agent.providerOptions } : {}),
+          ...(responseSchema ? { responseSchema } : {}),
+          ...(agent.retry ? { retry: agent.retry } : {}),
+          timeoutMs: agent.timeoutMs,
+          turn: turns,
+        });
+        messages.push(turn.message);
+        costUsd += turn.cost.usd;
+        usage.inputTokens += turn.usage.inputTokens;
+        usage.outputTokens += turn.usage.outputTokens;
+
+        if (turn.toolCalls.length === 0) {
+          const answer = finalAnswer(agent, turn.text);
+          if (answer.ok) {
+            await end(
+              draft('agent.completed', {
+                op: op.op,
+                name: agent.name,
+                turns,
+                message: messageHash(turn.message),
+                usage,
+                costUsd: round(costUsd),
+              }),
+            );
+            return { kind: 'answered', output: answer.value, text: turn.text, turns, usage, costUsd };
+          }
+          invalidAnswers++;
+          if (invalidAnswers > agent.maxInvalidToolCalls) {
+            throw new StructuredOutputError({ agent: agent.name, attempts: invalidAnswers, problem: answer.problem });
+          }
+          messages.push({
+            role: 'user',
+            content: [{ type: 'text', text: `Your answer is not valid: ${answer.problem}\nAnswer again with only a JSON value that matches the schema.` }],
+          });
+          continue;
+        }
+
+        const plans = planCalls(turn.toolCalls, table);
+        const results = await act(ctx, runtime, agent, scope, plans);
+        messages.push(...results);
+        const invalid = plans.filter((plan): plan is Plan & { kind: 'invalid' } => plan.kind === 'invalid');
+        invalidCalls += invalid.length;
+        if (invalid.length > 0 && invalidCalls > agent.maxInvalidToolCalls) {
+          throw new TooManyInvalidToolCallsError({ agent: agent.name, count: invalidCalls, last: invalid.at(-1)!.problem });
+        }
+        const handoff = plans.find((plan): plan is Plan & { kind: 'handoff' } => plan.kind === 'handoff');
+        if (handoff) {
+          await end(draft('agent.handedOff', { op: op.op, name: agent.name, to: handoff.to.name, callId: handoff.call.callId, turns }));
+          return { kind: 'handoff', to: handoff.to, callId: handoff.call.callId, conversation: messages.slice(1), turns, usage, costUsd };
+        }
+      }
+    } catch (error) {
+      if (BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code) && !op.signal.aborted) {
+        const serialized = serializeError(error);
+        delete serialized.stack;
+        await end(draft('agent.failed', { op: op.op, name: agent.name, turns, error: serialized }));
+      }
+      throw error;
+    }
+  });
+}
+
+/** Decides what each tool call of a response is; invalid ones get a message for the model. */
+function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, OfferedTool>): Plan[] {
+  let handoffTaken = false;
+  return calls.map((call): Plan => {
+    const offer = table.get(call.name);
+    if (!offer) {
+      const known = [...table.keys()].join(', ') || '(none)';
+      return { kind: 'invalid', call, problem: `There is no tool named '${call.name}'. The tools are: ${known}.` };
+    }
+    if (!call.parsed || typeof call.input !== 'object' || call.input === null || Array.isArray(call.input)) {
+      return { kind: 'invalid', call, problem: `The arguments of '${call.name}' must be a JSON object, got: ${String(call.input).slice(0, 200)}` };
+    }
+    const target = offer.target;
+    switch (target.kind) {
+      case 'tool': {
+        const checked = checkArgs(target.tool, call.input);
+        if (!checked.ok) return { kind: 'invalid', call, problem: `Invalid arguments for '${call.name}':\n${checked.problem}` };
+        return { kind: 'tool', call, offer: offer as OfferedTool & { target: { kind: 'tool' } } };
+      }
+      case 'agent': {
+        const parsed = agentToolInput.safeParse(call.input);
+        if (!parsed.success) return { kind: 'invalid', call, problem: `Invalid arguments for '${call.name}':\n${z.prettifyError(parsed.error)}` };
+        return { kind: 'agent', call, offer: offer as OfferedTool & { target: { kind: 'agent' } }, task: parsed.data.task };
+      }
+      case 'handoff': {
+        const parsed = handoffInput.safeParse(call.input);
+        if (!parsed.success) return { kind: 'invalid', call, problem: `Invalid arguments for '${call.name}':\n${z.prettifyError(parsed.error)}` };
+        if (handoffTaken) return { kind: 'invalid', call, problem: `Only one handoff per answer; '${call.name}' was not done.` };
+        handoffTaken = true;
+        return { kind: 'handoff', call, to: target.agent };
+      }
+    }
+  });
+}
+
+/**
+ * Runs a response's tool calls and returns their result messages in call order. Ordinary tools'
+ * ops are all taken at once (in call order) and run concurrently; agents called as tools run one
+ * after another, so op numbers come out the same on replay.
+ */
+async function act(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  agent: AgentDefinition<any>,
+  scope: AgentScope,
+  plans: readonly Plan[],
+): Promise<JournalMessage[]> {
+  const results: Promise<JournalMessage>[] = plans.map((plan) => {
+    switch (plan.kind) {
+      case 'tool':
+        return callToolOp(ctx, runtime, {
+          tool: plan.offer.target.tool,
+          callId: plan.call.callId,
+          wireName: plan.call.name,
+          args: plan.call.input,
+          agent: agent.name,
+          scope,
+        }).then((result) => result.message);
+      case 'invalid':
+        return Promise.resolve(errorMessage(plan.call, plan.problem));
+      case 'handoff':
+        return Promise.resolve(toolResultMessage(plan.call.callId, plan.call.name, { ok: true, result: { transferredTo: plan.to.name } }));
+      case 'agent':
+        return Promise.resolve(undefined as unknown as JournalMessage);
+    }
+  });
+  for (const result of results) result.catch(() => {});
+  for (const [index, plan] of plans.entries()) {
+    if (plan.kind !== 'agent') continue;
+    const sub = plan.offer.target.agent;
+    const subScope: AgentScope = { actor: `agent:${sub.name}`, onBehalfOf: [scope.actor, ...scope.onBehalfOf] };
+    let outcome: ToolOutcome;
+    try {
+      const answer = await runChain(ctx, runtime, sub, taskMessage(sub, plan.task), subScope, { via: 'tool', from: agent.name, callId: plan.call.callId }, 8);
+      outcome = { ok: true, result: answer.output };
+    } catch (error) {
+      if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code))) throw error;
+      outcome = { ok: false, error: error.message, kind: 'failed' };
+    }
+    results[index] = Promise.resolve(toolResultMessage(plan.call.callId, plan.call.name, outcome));
+  }
+  return Promise.all(results);
+}
+
+function errorMessage(call: ModelToolCall, problem: string): JournalMessage {
+  return toolResultMessage(call.callId, call.name, { ok: false, error: problem, kind: 'failed' });
+}
+
+function taskMessage(agent: AgentDefinition<any>, input: AgentInput): JournalMessage {
+  const { task, context } = typeof input === 'string' ? { task: input, context: undefined } : input;
+  if (typeof task !== 'string' || task.trim() === '') {
+    throw new InvalidArgumentError(`Agent '${agent.name}' was given no task: pass { task: '…' } or a string.`);
+  }
+  let text = task;
+  if (context !== undefined) {
+    canonicalJson(context, `The context given to agent '${agent.name}'`);
+    text += `\n\nContext:\n${JSON.stringify(context, null, 2)}`;
+  }
+  return { role: 'user', content: [{ type: 'text', text }] };
+}
+
+function finalAnswer(agent: AgentDefinition<any>, text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+  if (!agent.output) return { ok: true, value: text };
+  let value: unknown;
+  try {
+    value = JSON.parse(stripFences(text));
+  } catch {
+    return { ok: false, problem: `it is not JSON: ${JSON.stringify(text.slice(0, 200))}` };
+  }
+  const parsed = agent.output.safeParse(value);
+  if (!parsed.success) return { ok: false, problem: z.prettifyError(parsed.error) };
+  return { ok: true, value: parsed.data };
+}
+
+function stripFences(text: string): string {
+  const fenced = /^\s*```(?:json)?\s*([\s\S]*?)\s*```\s*$/.exec(text);
+  return fenced ? fenced[1]! : text;
+}
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+function round(usd: number): number {
+  return Math.round(usd * 1e8) / 1e8;
+}
+

@@ -1,0 +1,19 @@
+import type { AnyCommand } from '../command.ts';
+import { audit } from './audit.ts';
+import { cancel } from './cancel.ts';
+import { exportRun } from './export.ts';
+import { graph } from './graph.ts';
+import { history } from './history.ts';
+import { migrate } from './migrate.ts';
+import { runs } from './runs.ts';
+import { show } from './show.ts';
+import { signal } from './signal.ts';
+import { start } from './start.ts';
+import { verify } from './verify.ts';
+import { worker } from './worker.ts';
+
+/**
+ * Every `baton` command, in the order `baton help` lists them. To add one, write
+ * src/cli/commands/<name>.ts exporting `defineCommand({...})` and add it to this list.
+ */
+export const commands: readonly AnyCommand[] = [start, worker, runs, show, history, signal, cancel, verify, exportRun, audit, graph, migrate];

@@ -1,0 +1,35 @@
+import { defineCommand } from '../command.ts';
+
+export const signal = defineCommand({
+  name: 'signal',
+  summary: 'Send a signal to a run (its ctx.waitFor(name) receives the data)',
+  args: [
+    { name: 'run', required: true, description: 'A run id (or an unambiguous start of one)' },
+    { name: 'name', required: true, description: 'The signal name the workflow waits for' },
+  ],
+  options: {
+    data: { type: 'string', value: 'JSON', description: 'The payload, as JSON (default: none)' },
+    as: { type: 'string', value: 'principal', description: 'Who sends it (default: user:anonymous)' },
+    tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
+  },
+  details: [
+    'A signal sent before the run waits for it is kept and delivered when it does. Sending to a run',
+    'that has finished is an error. A worker resumes the run: `baton worker`, or a running `baton start`.',
+    '',
+    'Example:',
+    `  baton signal run_01jd… approve --data '{"approved": true}' --as user:bob`,
+  ].join('\n'),
+  async run({ args, options, out, json, openBaton, findRun, parseJson }) {
+    const data = parseJson('data', options.data);
+    const baton = await openBaton();
+    const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
+    const run = await findRun(baton, args.run!, scope);
+    const name = args.name!;
+    await baton.signal(run.runId, name, data, {
+      ...(options.as === undefined ? {} : { as: options.as }),
+      ...(scope ?? {}),
+    });
+    if (json) out.json({ runId: run.runId, signal: name, sent: true });
+    else out.line(`Sent signal '${name}' to run ${run.runId} (${run.workflow}, ${run.status}).`);
+  },
+});

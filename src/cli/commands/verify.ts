@@ -1,0 +1,194 @@
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { verifyBundle } from '../../access/audit-bundle.ts';
+import { findVerificationKey } from '../../access/deployment-key.ts';
+import { keyIdOf } from '../../access/signing-key.ts';
+import { describeProblem, verifyAll, verifyEvidence, type RunVerification } from '../../access/verify-run.ts';
+import { BatonError } from '../../errors.ts';
+import type { ChainBreak } from '../../journal/hash-chain.ts';
+import type { JournalEvent } from '../../journal/events.ts';
+import { UsageError, defineCommand, type CommandContext } from '../command.ts';
+import { shortHash } from '../output.ts';
+
+const options = {
+  all: { type: 'boolean', description: 'Verify every run of the store (or of --tenant)' },
+  bundle: { type: 'string', value: 'file', description: 'Verify an audit bundle (baton export) offline, with no database' },
+  key: {
+    type: 'string',
+    value: 'file',
+    description: "The public key to trust (PEM or JWK). Default: the deployment key of the config, or .baton/keys",
+  },
+  tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
+} as const;
+
+export const verify = defineCommand({
+  name: 'verify',
+  summary: "Check a run's hash chain and signed checkpoints; report the first broken link or bad signature",
+  args: [{ name: 'run', required: false, description: 'A run id (or an unambiguous start of one); or use --all / --bundle' }],
+  options,
+  details:
+    'Every event is re-hashed and checked against its own hash and the next event\'s prevHash, from\n' +
+    "seq 1; the last one must match the run's recorded head, so removed trailing events are caught too.\n" +
+    "Checkpoints signed with the deployment's Ed25519 key are verified too, which catches a history\n" +
+    'rewritten with fresh hashes. Exit code 1 when anything does not verify.\n\n' +
+    'Examples:\n' +
+    '  baton verify run_01j…               one run\n' +
+    '  baton verify --all                  every run\n' +
+    '  baton verify --bundle run.json --key baton.pub.pem    an exported bundle, offline',
+  async run(context) {
+    const { args, options: given } = context;
+    const modes = [args.run !== undefined, given.all, given.bundle !== undefined].filter(Boolean).length;
+    if (modes !== 1) throw new UsageError('Give a run, or --all, or --bundle <file> (one of them).', 'verify');
+    if (given.bundle !== undefined) return verifyBundleFile(context, given.bundle);
+    const key = await verificationKey(context);
+    if (given.all) return verifyEveryRun(context, key);
+    return verifyOneRun(context, args.run!, key);
+  },
+});
+
+type Context = CommandContext<typeof options>;
+
+async function verificationKey(context: Context): Promise<KeyObject | undefined> {
+  const loaded = await context.loadConfig();
+  const found = await findVerificationKey({
+    ...(context.options.key === undefined ? {} : { keyFile: resolve(context.cwd, context.options.key) }),
+    ...(loaded.config?.signing ? { signing: loaded.config.signing } : {}),
+    projectDir: loaded.path ? dirname(loaded.path) : context.cwd,
+  });
+  return found?.key;
+}
+
+async function verifyOneRun(context: Context, given: string, key: KeyObject | undefined): Promise<number> {
+  const { out, json, options: flags } = context;
+  const baton = await context.openBaton();
+  const scope = flags.tenant === undefined ? undefined : { tenant: flags.tenant };
+  const run = await context.findRun(baton, given, scope);
+  let events: JournalEvent[];
+  try {
+    events = await baton.store.readEvents(run.runId, 1, scope);
+  } catch (error) {
+    if (!(BatonError.isInstance(error) && error.code === 'JOURNAL_CORRUPT')) throw error;
+    if (json) out.json({ runId: run.runId, ok: false, problem: { kind: 'unreadable', message: error.message } });
+    else out.line(`${out.style('red', '✗')} Run ${run.runId}: ${error.message}`);
+    return 1;
+  }
+  const checkpoints = (await baton.store.checkpoints?.listCheckpoints(run.runId, scope)) ?? [];
+  // Without a key the checkpoints cannot be checked: the chain and the run's head still are.
+  const report = verifyEvidence(
+    { runId: run.runId, events, lastSeq: run.lastSeq, headHash: run.headHash, checkpoints: key ? checkpoints : [] },
+    key ? [key] : [],
+  );
+  if (json) {
+    out.json({
+      runId: run.runId,
+      ok: report.ok,
+      events: events.length,
+      head: report.head,
+      expectedHead: { seq: run.lastSeq, hash: run.headHash },
+      signedSeq: report.signedSeq ?? null,
+      checkpoints: checkpoints.length,
+      keyId: key ? keyIdOf(key) : null,
+      ...(report.problem && isChainBreak(report.problem) ? { broken: report.problem } : {}),
+      problems: report.problems,
+    });
+    return report.ok ? 0 : 1;
+  }
+  if (report.ok) {
+    out.line(`${out.style('green', '✓')} Run ${run.runId}: ${events.length} events, chain intact, head ${shortHash(report.head)}.`);
+    out.line(out.style('dim', `  ${signatureLine(report, checkpoints.length, key)}`));
+    return 0;
+  }
+  const problem = report.problem!;
+  if (isChainBreak(problem)) {
+    out.line(`${out.style('red', '✗')} Run ${run.runId}: the chain breaks at seq ${problem.seq}: ${describeBreak(problem)}.`);
+    const intact = problem.kind === 'seq' ? problem.expected - 1 : problem.seq - 1;
+    out.line(out.style('dim', `  ${intact} event(s) before it verify.`));
+  } else if (problem.kind === 'head') {
+    out.line(
+      `${out.style('red', '✗')} Run ${run.runId}: the ${events.length} events chain up, but the run's head is seq ` +
+        `${run.lastSeq} ${shortHash(run.headHash)}, not seq ${events[events.length - 1]?.seq ?? 0} ${shortHash(report.head)}: ` +
+        (events.length < run.lastSeq ? 'events are missing from the end.' : 'events were added after the end.'),
+    );
+  } else {
+    out.line(`${out.style('red', '✗')} Run ${run.runId}: ${describeProblem(problem)}.`);
+  }
+  return 1;
+}
+
+async function verifyEveryRun(context: Context, key: KeyObject | undefined): Promise<number> {
+  const { out, json, options: flags } = context;
+  const baton = await context.openBaton();
+  if (!key) {
+    throw new UsageError(
+      'verify --all checks signatures too, and no key was found: pass --key <public key file>, or set `signing` in baton.config.ts.',
+      'verify',
+    );
+  }
+  const report = await verifyAll(baton.store, key, {
+    ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
+    onRun: (run) => {
+      if (!json && !run.ok) out.line(`${out.style('red', '✗')} ${run.runId}: ${describeProblem(run.problem!)}`);
+    },
+  });
+  if (json) {
+    out.json({ ok: report.failed.length === 0, runs: report.runs, verified: report.ok, failed: report.failed, unsigned: report.unsigned, keyId: keyIdOf(key) });
+  } else {
+    const mark = report.failed.length === 0 ? out.style('green', '✓') : out.style('red', '✗');
+    out.line(`${mark} ${report.ok} of ${report.runs} run(s) verify under key ${keyIdOf(key)}; ${report.failed.length} do not.`);
+    if (report.unsigned.length > 0) {
+      out.line(out.style('dim', `  ${report.unsigned.length} finished run(s) carry no checkpoint yet (chain checked only): ${report.unsigned.slice(0, 5).join(', ')}${report.unsigned.length > 5 ? ', …' : ''}`));
+    }
+  }
+  return report.failed.length === 0 ? 0 : 1;
+}
+
+async function verifyBundleFile(context: Context, file: string): Promise<number> {
+  const { out, json } = context;
+  const path = resolve(context.cwd, file);
+  let bundle: unknown;
+  try {
+    bundle = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`Cannot read the bundle ${path}: ${(error as Error).message}`, 'verify');
+  }
+  const trusted = context.options.key === undefined ? undefined : await findVerificationKey({ keyFile: resolve(context.cwd, context.options.key), projectDir: context.cwd });
+  const report = verifyBundle(bundle, trusted?.key);
+  if (json) {
+    out.json(report);
+    return report.ok ? 0 : 1;
+  }
+  if (report.ok) {
+    out.line(`${out.style('green', '✓')} Bundle of run ${report.runId}: ${report.events} events, chain intact, signed through seq ${report.signedSeq} by key ${report.keyId}.`);
+    if (!report.trusted) {
+      out.line(out.style('yellow', '  Checked against the key inside the bundle only: pass --key <trusted public key> to know who signed it.'));
+    }
+    return 0;
+  }
+  out.line(`${out.style('red', '✗')} Bundle of run ${report.runId}: ${describeProblem(report.problem!)}.`);
+  for (const problem of report.problems.slice(1, 5)) out.line(out.style('dim', `  also: ${describeProblem(problem)}`));
+  return 1;
+}
+
+function signatureLine(report: RunVerification, checkpoints: number, key: KeyObject | undefined): string {
+  if (!key) return checkpoints > 0 ? `${checkpoints} checkpoint(s) not checked: no key (--key, or signing in baton.config.ts).` : 'Not signed.';
+  if (report.signedSeq === undefined) return `Not signed yet (key ${keyIdOf(key)}).`;
+  return `Signed through seq ${report.signedSeq} by key ${keyIdOf(key)}${report.signedSeq < report.events ? `; seq ${report.signedSeq + 1}–${report.events} not signed yet` : ''}.`;
+}
+
+function isChainBreak(problem: { kind: string }): problem is ChainBreak {
+  return problem.kind === 'seq' || problem.kind === 'prevHash' || problem.kind === 'hash' || problem.kind === 'runId';
+}
+
+function describeBreak(broken: ChainBreak): string {
+  switch (broken.kind) {
+    case 'hash':
+      return `its content does not hash to its recorded hash (content hashes to ${shortHash(broken.expected)}, recorded ${shortHash(broken.found)}): the event was altered`;
+    case 'prevHash':
+      return `its prevHash ${shortHash(broken.found)} is not the previous event's hash ${shortHash(broken.expected)}: an event before it was altered, removed or inserted`;
+    case 'seq':
+      return `expected seq ${broken.expected}, found ${broken.found}: an event is missing or out of order`;
+    case 'runId':
+      return `it belongs to run ${broken.found}, not ${broken.expected}`;
+  }
+}

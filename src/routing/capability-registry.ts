@@ -1,0 +1,363 @@
+import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '../errors.ts';
+import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
+import { embedChecked, embeddingSpace, type Embedder } from './embedder.ts';
+import {
+  EmptyRegistryError,
+  abbreviate,
+  checkPositiveInteger,
+  checkSimilarity,
+  checkText,
+  checkUnitInterval,
+} from './routing-errors.ts';
+import { defaultIndexFactory, type IndexFactory } from './synced-index.ts';
+import { dot, normalize, type VectorIndex } from './vector-index.ts';
+
+/**
+ * What an agent or tool can do, as text to match tasks against. An agent made with `agent({ name,
+ * description, … })` is one as it is; `examples` (tasks it handles) sharpen the match.
+ */
+export interface Capability {
+  name: string;
+  description: string;
+  examples?: readonly string[];
+  /** What choosing it costs, in any unit used consistently (USD per call, a model's price…). Default 1. */
+  cost?: number;
+  /** 'agent', 'tool', … (for reading decisions). Default 'agent'. */
+  kind?: string;
+}
+
+export interface CapabilityRegistryOptions {
+  embedder: Embedder;
+  /**
+   * Where capability vectors persist between runs (`store.vectorRecords`), so a restart re-embeds
+   * only what changed. Without it the index is built in memory at every start.
+   */
+  records?: VectorRecordStore;
+  /** The in-memory index. Default HNSW (M 16, efConstruction 200, efSearch 64). */
+  createIndex?: IndexFactory;
+  /** Where the registry says what it did at start (a rebuild after a dimension change). Default console.warn. */
+  log?: (message: string) => void;
+}
+
+export interface RankOptions {
+  /** How many candidates to return. Default 5. */
+  k?: number;
+  /** Similarity a candidate needs to be chosen, in [-1, 1]. Default 0.2. */
+  minScore?: number;
+  /** 0: the most similar eligible candidate wins; 1: the cheapest eligible one; between: a blend. Default 0. */
+  costBias?: number;
+  /** Route only among these names (a supervisor's team). Default: all registered. */
+  candidates?: readonly string[];
+}
+
+export interface RankedCandidate {
+  name: string;
+  kind: string;
+  /** Cosine similarity of the task to the capability's best-matching text. */
+  similarity: number;
+  cost: number;
+  /** The final score: (1 − costBias)·similarity scaled above minScore + costBias·(cheapest cost ÷ cost); 0 when not eligible. */
+  score: number;
+  /** True when the similarity cleared minScore. */
+  eligible: boolean;
+}
+
+export interface Ranking {
+  chosen: RankedCandidate | undefined;
+  /** Eligible candidates by score, then the others by similarity. */
+  candidates: RankedCandidate[];
+  reason: string;
+  options: { k: number; minScore: number; costBias: number };
+  space: string;
+}
+
+interface Entry {
+  capability: Required<Pick<Capability, 'name' | 'description' | 'cost' | 'kind'>> & { examples: readonly string[] };
+  keys: string[];
+}
+
+const COLLECTION = 'capability';
+const SCOPE: VectorRecordScope = { collection: COLLECTION, tenant: '*', partition: '' };
+const SEPARATOR = '\u0000';
+
+/**
+ * The capability index: the agents and tools that can be routed to, each embedded (its
+ * description, and each example on its own) into a vector index. Open it at start with the
+ * capabilities of the registered agents; `register` keeps it up to date afterwards.
+ *
+ * With `records`, vectors persist in the store: a restart embeds only new or changed texts. When the
+ * stored vectors were made in another embedding space (another embedder, or another number of
+ * dimensions), they are dropped and everything is re-embedded, and the registry says so (`notices`).
+ *
+ * @example
+ * const registry = await CapabilityRegistry.open({
+ *   embedder: new LexicalEmbedder(),
+ *   records: baton.store.vectorRecords,
+ *   capabilities: [billing, shipping, refundTool],
+ * });
+ * const ranking = await registry.rank('refund my duplicate charge', { k: 3, costBias: 0.5 });
+ */
+export class CapabilityRegistry {
+  readonly embedder: Embedder;
+  readonly space: string;
+  /** What the registry did at open that a person should know (rebuilds). */
+  readonly notices: string[] = [];
+  readonly #records: VectorRecordStore | undefined;
+  readonly #index: VectorIndex;
+  readonly #entries = new Map<string, Entry>();
+  /** Stored vectors by key, read at open, with the hash of the text they embed. */
+  readonly #stored = new Map<string, { textHash: string; vector: Float32Array }>();
+  readonly #log: (message: string) => void;
+
+  private constructor(options: CapabilityRegistryOptions) {
+    this.embedder = options.embedder;
+    this.space = embeddingSpace(options.embedder);
+    this.#records = options.records;
+    this.#index = (options.createIndex ?? defaultIndexFactory)(options.embedder.dimensions);
+    this.#log = options.log ?? ((message) => console.warn(`[baton] ${message}`));
+  }
+
+  /** Opens the registry: reads stored vectors (rebuilding on a space change), then registers `capabilities`. */
+  static async open(options: CapabilityRegistryOptions & { capabilities?: readonly Capability[] }): Promise<CapabilityRegistry> {
+    const registry = new CapabilityRegistry(options);
+    await registry.#load();
+    if (options.capabilities?.length) await registry.register(...options.capabilities);
+    return registry;
+  }
+
+  async #load(): Promise<void> {
+    const records = this.#records;
+    if (!records) return;
+    const stale: string[] = [];
+    const spaces = new Set<string>();
+    for (let afterId = 0; ; ) {
+      const page = await records.scanVectorRecords(SCOPE, { afterId, limit: 5000 });
+      if (page.length === 0) break;
+      for (const record of page) {
+        afterId = record.id;
+        if (record.space !== this.space) {
+          stale.push(record.key);
+          spaces.add(record.space);
+          continue;
+        }
+        this.#stored.set(record.key, { textHash: (record.data as { textHash: string }).textHash, vector: record.vector });
+      }
+    }
+    if (stale.length > 0) {
+      const message =
+        `Capability index: ${stale.length} stored vector(s) were made in ${[...spaces].join(', ')}, but the embedder ` +
+        `now makes ${this.space}; dropping them and re-embedding every capability.`;
+      this.notices.push(message);
+      this.#log(message);
+      await records.deleteVectorRecords(SCOPE, stale);
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
+  get(name: string): Capability | undefined {
+    return this.#entries.get(name)?.capability;
+  }
+
+  list(): Capability[] {
+    return [...this.#entries.values()].map((entry) => entry.capability);
+  }
+
+  /**
+   * Adds capabilities, or replaces those already registered under the same name. Texts whose vectors
+   * are stored (same text, same space) are not embedded again.
+   */
+  async register(...capabilities: readonly Capability[]): Promise<void> {
+    const pending: { key: string; text: string; textHash: string }[] = [];
+    const entries: Entry[] = [];
+    for (const given of capabilities) {
+      const capability = checkCapability(given);
+      const texts = [capabilityText(capability), ...capability.examples];
+      const keys = texts.map((_, index) => `${capability.name}${SEPARATOR}${index}`);
+      entries.push({ capability, keys });
+      texts.forEach((text, index) => {
+        const key = keys[index]!;
+        const textHash = hashText(text);
+        const stored = this.#stored.get(key);
+        if (stored?.textHash === textHash) this.#index.add(key, stored.vector);
+        else pending.push({ key, text, textHash });
+      });
+    }
+    const vectors = await embedChecked(this.embedder, pending.map((item) => item.text));
+    for (const [index, item] of pending.entries()) {
+      const vector = normalize(vectors[index]!);
+      this.#index.add(item.key, vector);
+      this.#stored.set(item.key, { textHash: item.textHash, vector });
+      await this.#records?.putVectorRecord({
+        ...SCOPE,
+        key: item.key,
+        space: this.space,
+        vector,
+        text: item.text,
+        data: { textHash: item.textHash },
+        createdAt: Date.now(),
+      });
+    }
+    for (const entry of entries) {
+      const previous = this.#entries.get(entry.capability.name);
+      for (const key of previous?.keys ?? []) {
+        if (!entry.keys.includes(key)) this.#index.remove(key);
+      }
+      this.#entries.set(entry.capability.name, entry);
+    }
+  }
+
+  /** Removes a capability from routing (its stored vectors stay, for a later registration). */
+  unregister(name: string): boolean {
+    const entry = this.#entries.get(name);
+    if (!entry) return false;
+    for (const key of entry.keys) this.#index.remove(key);
+    this.#entries.delete(name);
+    return true;
+  }
+
+  /**
+   * Ranks the registered capabilities for a task. Not journaled: in a workflow use
+   * {@link routeByCapability} (or `ctx.route`), which journals the decision.
+   */
+  async rank(task: string, options: RankOptions = {}): Promise<Ranking> {
+    const resolved = resolveRankOptions(options);
+    checkText(task, 'The task to route');
+    if (this.#entries.size === 0) throw new EmptyRegistryError({ task });
+    const only = options.candidates;
+    for (const name of only ?? []) {
+      if (!this.#entries.has(name)) {
+        throw new InvalidArgumentError(`Cannot route among candidate '${name}': no capability of that name is registered.`);
+      }
+    }
+    const [taskVector] = await embedChecked(this.embedder, [task]);
+    const query = normalize(taskVector!);
+    const best = only ? this.#scoreSome(query, only) : this.#searchAll(query, resolved.k);
+    const ranked = score([...best].map(([name, similarity]) => ({ entry: this.#entries.get(name)!, similarity })), resolved);
+    const candidates = ranked.slice(0, resolved.k);
+    const chosen = candidates[0]?.eligible ? candidates[0] : undefined;
+    return { chosen, candidates, reason: explain(chosen, ranked, resolved), options: resolved, space: this.space };
+  }
+
+  /** Best similarity per capability among the nearest vectors of the whole index. */
+  #searchAll(query: Float32Array, k: number): Map<string, number> {
+    const best = new Map<string, number>();
+    // A capability has several vectors: ask for more hits than k so that k distinct names come back.
+    let wanted = Math.min(this.#index.size, k * 4 + 8);
+    for (;;) {
+      best.clear();
+      const hits = this.#index.search(query, wanted);
+      for (const hit of hits) {
+        const name = hit.key.slice(0, hit.key.indexOf(SEPARATOR));
+        if (!best.has(name)) best.set(name, hit.similarity);
+      }
+      if (best.size >= Math.min(k, this.#entries.size) || wanted >= this.#index.size) return best;
+      wanted = Math.min(this.#index.size, wanted * 2);
+    }
+  }
+
+  /** Exact similarity for a few named capabilities. */
+  #scoreSome(query: Float32Array, names: readonly string[]): Map<string, number> {
+    const best = new Map<string, number>();
+    for (const name of names) {
+      let top = -Infinity;
+      for (const key of this.#entries.get(name)!.keys) {
+        const vector = this.#index.get(key);
+        if (vector) top = Math.max(top, dot(vector, 0, query, 0, vector.length));
+      }
+      best.set(name, top === -Infinity ? 0 : top);
+    }
+    return best;
+  }
+}
+
+export function resolveRankOptions(options: RankOptions): { k: number; minScore: number; costBias: number } {
+  return {
+    k: checkPositiveInteger(options.k ?? 5, 'route option k'),
+    minScore: checkSimilarity(options.minScore ?? 0.2, 'route option minScore'),
+    costBias: checkUnitInterval(options.costBias ?? 0, 'route option costBias'),
+  };
+}
+
+function score(
+  found: readonly { entry: Entry; similarity: number }[],
+  options: { minScore: number; costBias: number },
+): RankedCandidate[] {
+  const eligible = found.filter((item) => item.similarity >= options.minScore);
+  const cheapest = Math.min(...eligible.map((item) => item.entry.capability.cost));
+  const span = 1 - options.minScore;
+  const ranked = found.map(({ entry, similarity }): RankedCandidate => {
+    const { name, kind, cost } = entry.capability;
+    const isEligible = similarity >= options.minScore;
+    let value = 0;
+    if (isEligible) {
+      const relevance = span <= 0 ? 1 : Math.min(1, (similarity - options.minScore) / span);
+      const thrift = cost === 0 ? 1 : cheapest / cost;
+      value = (1 - options.costBias) * relevance + options.costBias * thrift;
+    }
+    return { name, kind, similarity: round(similarity), cost, score: round(value), eligible: isEligible };
+  });
+  return ranked.sort(
+    (a, b) =>
+      Number(b.eligible) - Number(a.eligible) ||
+      b.score - a.score ||
+      b.similarity - a.similarity ||
+      a.cost - b.cost ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+}
+
+function explain(chosen: RankedCandidate | undefined, ranked: readonly RankedCandidate[], options: { minScore: number; costBias: number }): string {
+  const eligible = ranked.filter((candidate) => candidate.eligible);
+  if (!chosen) {
+    const best = ranked[0];
+    return best
+      ? `No candidate reached minScore ${options.minScore}: the nearest, ${best.name}, has similarity ${best.similarity}.`
+      : 'No candidate was found.';
+  }
+  const others = eligible.length - 1;
+  const why =
+    options.costBias === 0
+      ? 'the most similar'
+      : options.costBias === 1
+        ? 'the cheapest'
+        : `the best blend of similarity and cost (costBias ${options.costBias})`;
+  return (
+    `${chosen.name} is ${why} of ${eligible.length} candidate(s) at or above minScore ${options.minScore}: ` +
+    `similarity ${chosen.similarity}, cost ${chosen.cost}, score ${chosen.score}` +
+    (others > 0 ? `; next ${eligible[1]!.name} (similarity ${eligible[1]!.similarity}, cost ${eligible[1]!.cost}, score ${eligible[1]!.score}).` : '.')
+  );
+}
+
+function checkCapability(capability: Capability): Entry['capability'] {
+  if (typeof capability !== 'object' || capability === null) throw new InvalidArgumentError('A capability must be an object with a name and a description.');
+  const name = checkText(capability.name, 'A capability name');
+  if (name.includes(SEPARATOR)) throw new InvalidArgumentError(`Capability name '${abbreviate(name)}' contains a NUL character.`);
+  const description = checkText(capability.description, `The description of capability '${name}'`);
+  const examples = capability.examples ?? [];
+  examples.forEach((example, index) => checkText(example, `Example ${index + 1} of capability '${name}'`));
+  const cost = capability.cost ?? 1;
+  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
+    throw new InvalidArgumentError(`The cost of capability '${name}' must be a finite number of at least 0, got ${String(cost)}.`);
+  }
+  return { name, description, examples: [...examples], cost, kind: capability.kind ?? 'agent' };
+}
+
+function capabilityText(capability: Entry['capability']): string {
+  return `${capability.name.replace(/[._:-]+/g, ' ')}: ${capability.description}`;
+}
+
+function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

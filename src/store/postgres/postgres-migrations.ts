@@ -1,0 +1,99 @@
+/**
+ * Schema migrations for the PostgreSQL store, as data: each version's SQL, applied in order, once,
+ * in one transaction under an advisory lock (so many processes may open a fresh database at once).
+ *
+ * Every statement names the schema through `{schema}` (a quoted identifier, `"baton"` by default),
+ * so Baton's tables never mix with an application's own in `public`.
+ *
+ * JSON is kept as TEXT, as written: `jsonb` would refuse `\u0000` in strings and reorder keys.
+ * Times are epoch milliseconds (BIGINT), as the Store spec passes them.
+ */
+export interface PostgresMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const postgresMigrations: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    description: 'runs, journal events, signals',
+    sql: `
+CREATE TABLE {schema}.runs (
+  run_id TEXT COLLATE "C" PRIMARY KEY,
+  workflow TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  result TEXT,
+  error TEXT,
+  parent_run_id TEXT COLLATE "C",
+  idempotency_key TEXT,
+  priority INTEGER NOT NULL DEFAULT 0,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  wake_at BIGINT,
+  deadline_at BIGINT,
+  lease_owner TEXT,
+  lease_expires_at BIGINT,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  head_hash TEXT NOT NULL,
+  wake_gen INTEGER NOT NULL DEFAULT 0,
+  cancel_requested BOOLEAN NOT NULL DEFAULT false
+);
+CREATE UNIQUE INDEX runs_idempotency ON {schema}.runs (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX runs_pending ON {schema}.runs (priority DESC, created_at) WHERE status = 'pending';
+CREATE INDEX runs_wake ON {schema}.runs (wake_at) WHERE status = 'waiting';
+CREATE INDEX runs_deadline ON {schema}.runs (deadline_at) WHERE status IN ('waiting', 'running');
+CREATE INDEX runs_lease ON {schema}.runs (lease_expires_at) WHERE status = 'running';
+CREATE INDEX runs_parent ON {schema}.runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+CREATE INDEX runs_listing ON {schema}.runs (tenant, created_at);
+CREATE INDEX runs_created ON {schema}.runs (created_at);
+CREATE TABLE {schema}.events (
+  run_id TEXT COLLATE "C" NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  on_behalf_of TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE {schema}.signals (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  signal_id TEXT NOT NULL UNIQUE,
+  run_id TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  payload TEXT,
+  sent_by TEXT NOT NULL,
+  sent_at BIGINT NOT NULL,
+  consumed BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX signals_pending ON {schema}.signals (run_id, id) WHERE NOT consumed;
+`,
+  },
+  {
+    version: 2,
+    description: 'fair queue between tenants (start-time fair queuing for claims)',
+    sql: `
+ALTER TABLE {schema}.runs ADD COLUMN fair_key DOUBLE PRECISION NOT NULL DEFAULT 0;
+DROP INDEX {schema}.runs_pending;
+CREATE INDEX runs_fair ON {schema}.runs (priority DESC, fair_key, created_at) WHERE status = 'pending';
+CREATE TABLE {schema}.fair_queue (
+  tenant TEXT PRIMARY KEY,
+  last_key DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE {schema}.fair_clock (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  virtual_time DOUBLE PRECISION NOT NULL
+);
+INSERT INTO {schema}.fair_clock (id, virtual_time) VALUES (1, 0);
+`,
+  },
+];
+
+export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -1,0 +1,199 @@
+import type { RunFilter } from '../store.ts';
+
+/** How a write moves its run on: the variants of the write statement. */
+export type TransitionKind = 'none' | 'finished' | 'waiting' | 'pending';
+
+const EVENT_COLUMNS = 'run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash';
+
+/**
+ * The SQL of the PostgreSQL store, with its schema filled in. Statements that run on every step
+ * are named (prepared once per connection); those whose best plan depends on their arguments are not.
+ */
+export class PostgresStatements {
+  readonly #s: string;
+  readonly #writes = new Map<TransitionKind, string>();
+
+  constructor(quotedSchema: string) {
+    this.#s = quotedSchema;
+  }
+
+  /**
+   * $1–$13: the run; $14–$21: its run.started event as unnest columns. Tags the run for the fair
+   * queue: max(virtual time, the tenant's last tag) + 1, the tenant's row locked so that two runs of
+   * one tenant never share a tag. Returns nothing when the idempotency key is taken.
+   */
+  get createRun(): string {
+    return `WITH tagged AS (
+      INSERT INTO ${this.#s}.fair_queue AS queue (tenant, last_key)
+      SELECT $3, virtual_time + 1 FROM ${this.#s}.fair_clock WHERE id = 1
+      ON CONFLICT (tenant) DO UPDATE SET last_key = greatest(queue.last_key, excluded.last_key - 1) + 1
+      RETURNING last_key
+    ), created AS (
+      INSERT INTO ${this.#s}.runs (run_id, workflow, tenant, principal, status, input, parent_run_id, idempotency_key,
+        priority, metadata, created_at, updated_at, deadline_at, last_seq, head_hash, fair_key)
+      SELECT $1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, tagged.last_key FROM tagged
+      ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING *
+    ), started AS (
+      INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
+      SELECT created.run_id, e.* FROM created,
+        unnest($14::int[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[]) AS e
+    )
+    SELECT * FROM created`;
+  }
+
+  get runByIdempotencyKey(): string {
+    return `SELECT * FROM ${this.#s}.runs WHERE tenant = $1 AND idempotency_key = $2`;
+  }
+
+  get getRun(): string {
+    return `SELECT * FROM ${this.#s}.runs WHERE run_id = $1 AND ($2::text IS NULL OR tenant = $2)`;
+  }
+
+  listRuns(filter: RunFilter): { text: string; values: unknown[] } {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (condition: (placeholder: string) => string, value: unknown): void => {
+      values.push(value);
+      where.push(condition(`$${values.length}`));
+    };
+    if (filter.tenant !== undefined) add((p) => `tenant = ${p}`, filter.tenant);
+    if (filter.status?.length) add((p) => `status = ANY(${p}::text[])`, filter.status);
+    if (filter.workflow !== undefined) add((p) => `workflow = ${p}`, filter.workflow);
+    if (filter.parentRunId !== undefined) add((p) => `parent_run_id = ${p}`, filter.parentRunId);
+    if (filter.createdBefore !== undefined) add((p) => `created_at < ${p}`, filter.createdBefore);
+    values.push(filter.limit ?? 100);
+    return {
+      text: `SELECT * FROM ${this.#s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY created_at DESC, run_id DESC LIMIT $${values.length}`,
+      values,
+    };
+  }
+
+  /** $1: a LIKE pattern escaped with backslashes. */
+  get findRunIds(): string {
+    return `SELECT run_id FROM ${this.#s}.runs WHERE run_id LIKE $1 AND ($2::text IS NULL OR tenant = $2) ORDER BY run_id LIMIT $3`;
+  }
+
+  get readEvents(): string {
+    return `SELECT * FROM ${this.#s}.events WHERE run_id = $1 AND seq >= $2 ORDER BY seq`;
+  }
+
+  /** readEvents, only if run $1 is in tenant $3. */
+  get readEventsInTenant(): string {
+    return `SELECT e.* FROM ${this.#s}.events e JOIN ${this.#s}.runs r ON r.run_id = e.run_id
+      WHERE e.run_id = $1 AND e.seq >= $2 AND r.tenant = $3 ORDER BY e.seq`;
+  }
+
+  /**
+   * One write, fenced, as one statement. $1 run, $2 owner, $3 the seq the journal must end at (null:
+   * no events, check the lease alone), $4/$5 the new last seq and head hash, $6 now, $7 signal ids
+   * to consume (all must be the run's and unconsumed), $8–$15 the events as unnest columns, then
+   * the transition's own. Returns `written`, with the run's parent and new status; or, fenced out
+   * (and then nothing was written), the run's lease owner, status and last seq as the fence saw
+   * them; or no row for an unknown run.
+   */
+  write(kind: TransitionKind): string {
+    let text = this.#writes.get(kind);
+    if (text) return text;
+    const released = 'lease_owner = NULL, lease_expires_at = NULL';
+    const set = {
+      none: 'updated_at = CASE WHEN $4::int IS NULL THEN updated_at ELSE $6::bigint END',
+      finished: `updated_at = $6::bigint, status = $16::text, result = $17::text, error = $18::text, wake_at = NULL, ${released}`,
+      waiting: `updated_at = $6::bigint, wake_at = $17::bigint, ${released},
+        status = CASE WHEN wake_gen = $16::int AND NOT cancel_requested THEN 'waiting' ELSE 'pending' END`,
+      pending: `updated_at = $6::bigint, status = 'pending', ${released}`,
+    }[kind];
+    text = `WITH fenced AS (
+      UPDATE ${this.#s}.runs SET last_seq = COALESCE($4::int, last_seq), head_hash = COALESCE($5::text, head_hash), ${set}
+      WHERE run_id = $1 AND lease_owner = $2 AND status = 'running' AND ($3::int IS NULL OR last_seq = $3::int)
+        AND (SELECT count(*) FROM ${this.#s}.signals
+             WHERE run_id = $1 AND signal_id = ANY($7::text[]) AND NOT consumed) = cardinality($7::text[])
+      RETURNING parent_run_id, status
+    ), consumed AS (
+      UPDATE ${this.#s}.signals SET consumed = true
+      WHERE run_id = $1 AND signal_id = ANY($7::text[]) AND EXISTS (SELECT FROM fenced)
+    ), appended AS (
+      INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
+      SELECT $1, e.* FROM unnest($8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[]) AS e
+      WHERE EXISTS (SELECT FROM fenced)
+    )
+    SELECT true AS written, parent_run_id, status, NULL AS lease_owner, NULL::int AS last_seq FROM fenced
+    UNION ALL
+    SELECT false, NULL, status, lease_owner, last_seq FROM ${this.#s}.runs WHERE run_id = $1 AND NOT EXISTS (SELECT FROM fenced)`;
+    this.#writes.set(kind, text);
+    return text;
+  }
+
+  /** Bumps wakeGen of the runs $1 and makes the waiting ones pending. */
+  get wakeRuns(): string {
+    return `UPDATE ${this.#s}.runs SET wake_gen = wake_gen + 1, updated_at = $2,
+      status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END
+      WHERE run_id = ANY($1::text[])`;
+  }
+
+  /**
+   * Leases up to $4 runnable runs to $1 until $2, at $3, of the workflows $5 (null: any): highest
+   * priority first, then by fair-queue tag, then oldest. Rows another transaction holds are
+   * skipped, not waited for. Moves the fair queue's virtual time up to the highest tag claimed.
+   */
+  get claimRuns(): string {
+    return `WITH candidates AS (
+      SELECT run_id FROM ${this.#s}.runs
+      WHERE (status = 'pending'
+          OR (status = 'waiting' AND wake_at <= $3)
+          OR (status IN ('waiting', 'running') AND deadline_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3))
+          OR (status = 'running' AND lease_expires_at <= $3))
+        AND ($5::text[] IS NULL OR workflow = ANY($5::text[]))
+      ORDER BY priority DESC, fair_key, created_at, run_id
+      LIMIT $4
+      FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE ${this.#s}.runs AS r SET status = 'running', lease_owner = $1, lease_expires_at = $2, updated_at = $3
+      FROM candidates WHERE r.run_id = candidates.run_id
+      RETURNING r.*
+    ), advanced AS (
+      UPDATE ${this.#s}.fair_clock SET virtual_time = (SELECT max(fair_key) FROM claimed)
+      WHERE id = 1 AND virtual_time < (SELECT max(fair_key) FROM claimed)
+    )
+    SELECT * FROM claimed`;
+  }
+
+  /** Extends the leases $2 holds among runs $1 until $3, locking the rows in run id order. */
+  get renewLeases(): string {
+    return `WITH held AS (
+      SELECT run_id FROM ${this.#s}.runs
+      WHERE run_id = ANY($1::text[]) AND lease_owner = $2 AND status = 'running'
+      ORDER BY run_id FOR UPDATE
+    )
+    UPDATE ${this.#s}.runs AS r SET lease_expires_at = $3 FROM held WHERE r.run_id = held.run_id
+    RETURNING r.run_id, r.cancel_requested`;
+  }
+
+  get nextWakeAt(): string {
+    return `SELECT LEAST(
+      (SELECT min(wake_at) FROM ${this.#s}.runs WHERE status = 'waiting'),
+      (SELECT min(deadline_at) FROM ${this.#s}.runs WHERE status = 'waiting'),
+      (SELECT min(lease_expires_at) FROM ${this.#s}.runs WHERE status = 'running')) AS at`;
+  }
+
+  get lockRun(): string {
+    return `SELECT status, metadata FROM ${this.#s}.runs WHERE run_id = $1 AND ($2::text IS NULL OR tenant = $2) FOR UPDATE`;
+  }
+
+  get insertSignal(): string {
+    return `INSERT INTO ${this.#s}.signals (signal_id, run_id, name, payload, sent_by, sent_at)
+      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (signal_id) DO NOTHING`;
+  }
+
+  get pendingSignals(): string {
+    return `SELECT * FROM ${this.#s}.signals WHERE run_id = $1 AND NOT consumed ORDER BY id`;
+  }
+
+  /** Marks run $1 cancelled (metadata $2 when not null) and wakes it, at $3. */
+  get requestCancel(): string {
+    return `UPDATE ${this.#s}.runs SET cancel_requested = true, metadata = COALESCE($2::text, metadata),
+      wake_gen = wake_gen + 1, updated_at = $3, status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END
+      WHERE run_id = $1 RETURNING *`;
+  }
+}

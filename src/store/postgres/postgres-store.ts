@@ -1,0 +1,508 @@
+import pg from 'pg';
+import {
+  BatonError,
+  ConfigError,
+  LeaseLostError,
+  RunFinishedError,
+  RunNotFoundError,
+  StoreCorruptError,
+} from '../../errors.ts';
+import type { JournalEvent } from '../../journal/events.ts';
+import {
+  isTerminal,
+  type JournalWrite,
+  type LeaseStatus,
+  type NewRun,
+  type NewSignal,
+  type RunFilter,
+  type RunRecord,
+  type RunStatus,
+  type SignalRecord,
+  type Store,
+  type TenantScope,
+  type WriteOutcome,
+} from '../store.ts';
+import {
+  checkClock,
+  connectWithRetry,
+  describeLocation,
+  isConnectionError,
+  isTransientConflict,
+  translateError,
+} from './postgres-connection.ts';
+import { migrate, quoteIdentifier } from './postgres-migrate.ts';
+import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
+import { PostgresStatements, type TransitionKind } from './postgres-statements.ts';
+import { WakeChannel } from './wake-channel.ts';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database` (any libpq-style URL `pg` accepts). */
+  url: string;
+  /** Connections this process keeps at most. Default 10. A LISTEN connection comes on top when a worker subscribes. */
+  poolSize?: number;
+  /** The schema holding Baton's tables, created if missing. Default `baton`. */
+  schema?: string;
+  /** How long `open` keeps retrying (with backoff) while the server cannot be reached. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** The clock of this process, compared with the server's at open. Default `Date.now`. */
+  clock?: () => number;
+  /** How far this machine's clock may be from the server's. Default 2000 ms. */
+  maxClockSkewMs?: number;
+  /** What to do when the clocks disagree by more: refuse to open (default) or log a warning. */
+  onClockSkew?: 'refuse' | 'warn';
+  /** Shown to the server as `application_name` (pg_stat_activity). Default `baton`. */
+  applicationName?: string;
+  /** Where the store reports problems it recovers from. Default: stderr. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+type Client = pg.PoolClient;
+
+/** Deadlocks and serialization failures roll a transaction back whole; it is run again this many times. */
+const CONFLICT_RETRIES = 5;
+
+/**
+ * The scale-out store: every worker, on any number of hosts, points at one PostgreSQL database.
+ *
+ * - Claims take runs with `FOR UPDATE SKIP LOCKED`, so claimers never wait on one another.
+ * - `commit` writes the batch the engine's Committer hands it in one transaction. Each write is one
+ *   statement fenced by the run's lease owner and last seq: a fenced-out write changes nothing and
+ *   fails alone. Should a write fail in a way the fence does not catch (a constraint), the batch is
+ *   run again with a SAVEPOINT per write, so that write fails alone too.
+ * - Transactions that make a run runnable send `NOTIFY`; {@link PostgresStore.subscribe} listens.
+ * - A lost connection surfaces as a retryable StoreUnavailableError: the run's journal stops, its
+ *   lease expires, and any worker resumes it by replay.
+ *
+ * @example
+ * const store = await PostgresStore.open({ url: 'postgres://baton@db.internal:5432/baton', poolSize: 20 });
+ * const baton = await Baton.open({ store, workflows: [support] });
+ */
+export class PostgresStore implements Store {
+  readonly specificationVersion = 'v1' as const;
+  readonly location: string;
+  readonly #pool: pg.Pool;
+  readonly #sql: PostgresStatements;
+  readonly #wake: WakeChannel;
+  readonly #channel: string;
+  #closed = false;
+
+  private constructor(pool: pg.Pool, location: string, schema: string, wake: WakeChannel, channel: string) {
+    this.#pool = pool;
+    this.location = location;
+    this.#sql = new PostgresStatements(quoteIdentifier(schema));
+    this.#wake = wake;
+    this.#channel = channel;
+  }
+
+  /**
+   * Connects (retrying with backoff while the server is unreachable), checks the clocks, and
+   * creates or migrates the schema. A schema written by a newer Baton is refused with
+   * StoreVersionError and left untouched.
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const location = describeLocation(options.url);
+    const schema = options.schema ?? 'baton';
+    if (!/^[a-z_][a-z0-9_]{0,49}$/.test(schema)) {
+      throw new ConfigError(`The PostgreSQL schema name '${schema}' must be 1–50 of a–z, 0–9 and '_', not starting with a digit.`);
+    }
+    const poolSize = options.poolSize ?? 10;
+    if (!Number.isInteger(poolSize) || poolSize < 1) {
+      throw new ConfigError(`poolSize must be a whole number ≥ 1, got ${String(options.poolSize)}.`);
+    }
+    const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
+    const config: pg.ClientConfig = {
+      connectionString: options.url,
+      application_name: options.applicationName ?? 'baton',
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+    };
+    // Pool connections pipeline their queries: a batch's writes go out without waiting on each other.
+    const poolConfig: pg.PoolConfig = { ...config, pipeline: true, max: poolSize, idleTimeoutMillis: 30_000 };
+    const pool = new pg.Pool(poolConfig);
+    // An idle connection that dies (server restart, network) is dropped by the pool; the next
+    // query opens a new one. Without a listener, the error would end the process.
+    pool.on('error', (error) => log(`an idle connection to ${location} failed (${error.message}); it was dropped`));
+    try {
+      const client = await connectWithRetry(pool, location, options.connectTimeoutMs ?? 10_000, log);
+      try {
+        await checkClock(
+          client,
+          {
+            location,
+            clock: options.clock ?? Date.now,
+            toleranceMs: options.maxClockSkewMs ?? 2000,
+            onSkew: options.onClockSkew ?? 'refuse',
+          },
+          log,
+        );
+        await migrate(client, schema, location);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => {});
+      if (BatonError.isInstance(error)) throw error;
+      const translated = translateError(error, location);
+      if (BatonError.isInstance(translated)) throw translated;
+      throw new StoreCorruptError({ location, reason: (error as Error).message, cause: error });
+    }
+    const channel = `${schema}_wake`;
+    return new PostgresStore(pool, location, schema, new WakeChannel(config, channel, log), channel);
+  }
+
+  // ---- connections and transactions -----------------------------------------------------------
+
+  async #client(): Promise<Client> {
+    try {
+      return await this.#pool.connect();
+    } catch (error) {
+      throw translateError(error, this.location);
+    }
+  }
+
+  /** One statement on any pooled connection; a read retried once if its connection had died. */
+  async #query(text: string, values: unknown[], options: { name?: string; idempotent?: boolean } = {}): Promise<Row[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.#pool.query<Row>(options.name ? { name: options.name, text, values } : { text, values });
+        return result.rows;
+      } catch (error) {
+        if (isTransientConflict(error) && attempt <= CONFLICT_RETRIES) continue;
+        if (options.idempotent && isConnectionError(error) && attempt === 1) continue;
+        throw translateError(error, this.location);
+      }
+    }
+  }
+
+  /** Runs `fn` in a transaction, again from the start after a deadlock or serialization failure. */
+  async #transaction<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.#client();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        if (isConnectionError(error)) broken = error as Error;
+        else await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback as Error));
+        if (isTransientConflict(error) && attempt <= CONFLICT_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+          continue;
+        }
+        throw translateError(error, this.location);
+      } finally {
+        // A connection that failed is destroyed rather than returned to the pool.
+        client.release(broken);
+      }
+    }
+  }
+
+  async #notify(client: Client): Promise<void> {
+    await client.query({ name: 'baton_notify', text: 'SELECT pg_notify($1, NULL)', values: [this.#channel] });
+  }
+
+  // ---- runs ---------------------------------------------------------------------------------------
+
+  async createRun(run: NewRun, started: JournalEvent<'run.started'>): Promise<{ run: RunRecord; created: boolean }> {
+    return this.#transaction(async (client) => {
+      if (run.idempotencyKey !== undefined) {
+        const existing = await client.query<Row>(this.#sql.runByIdempotencyKey, [run.tenant, run.idempotencyKey]);
+        if (existing.rows[0]) return { run: toRun(existing.rows[0]), created: false };
+      }
+      const inserted = await client.query<Row>({
+        name: 'baton_create_run',
+        text: this.#sql.createRun,
+        values: [
+          run.runId,
+          run.workflow,
+          run.tenant,
+          run.principal,
+          JSON.stringify(run.input ?? null),
+          run.parentRunId ?? null,
+          run.idempotencyKey ?? null,
+          run.priority ?? 0,
+          JSON.stringify(run.metadata ?? {}),
+          run.createdAt,
+          run.deadlineAt ?? null,
+          started.seq,
+          started.hash,
+          ...eventColumns([started]),
+        ],
+      });
+      const row = inserted.rows[0];
+      if (!row) {
+        // The idempotency key was taken meanwhile, by a transaction that has now committed.
+        const existing = await client.query<Row>(this.#sql.runByIdempotencyKey, [run.tenant, run.idempotencyKey]);
+        return { run: toRun(existing.rows[0]!), created: false };
+      }
+      await this.#notify(client);
+      return { run: toRun(row), created: true };
+    });
+  }
+
+  async getRun(runId: string, scope?: TenantScope): Promise<RunRecord | undefined> {
+    const rows = await this.#query(this.#sql.getRun, [runId, scope?.tenant ?? null], { name: 'baton_get_run', idempotent: true });
+    return rows[0] ? toRun(rows[0]) : undefined;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const { text, values } = this.#sql.listRuns(filter);
+    return (await this.#query(text, values, { idempotent: true })).map(toRun);
+  }
+
+  async findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]> {
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await this.#query(this.#sql.findRunIds, [pattern, scope?.tenant ?? null, limit], { idempotent: true });
+    return rows.map((row) => row.run_id as string);
+  }
+
+  async readEvents(runId: string, fromSeq = 1, scope?: TenantScope): Promise<JournalEvent[]> {
+    const rows = scope
+      ? await this.#query(this.#sql.readEventsInTenant, [runId, fromSeq, scope.tenant], { idempotent: true })
+      : await this.#query(this.#sql.readEvents, [runId, fromSeq], { name: 'baton_read_events', idempotent: true });
+    return rows.map(toEvent);
+  }
+
+  // ---- commit -------------------------------------------------------------------------------------
+
+  async commit(writes: readonly JournalWrite[], now: number): Promise<WriteOutcome[]> {
+    if (writes.length === 0) return [];
+    const only = writes[0]!;
+    if (writes.length === 1 && only.transition === undefined) {
+      // One write that moves no run on is one statement, atomic by itself: no transaction around it.
+      const rows = await this.#query(this.#sql.write('none'), this.#writeValues(only, now), { name: 'baton_write_none' });
+      const outcome = writeOutcome(only, rows[0]);
+      return [outcome instanceof Error ? { ok: false, error: outcome } : { ok: true }];
+    }
+    // Rows are locked in run id order (a run's own writes keep theirs), as renewLeases locks them,
+    // so two transactions of one worker do not deadlock.
+    const order = writes.map((_, index) => index);
+    order.sort((a, b) => compareText(writes[a]!.runId, writes[b]!.runId) || a - b);
+    return this.#transaction(async (client) => {
+      let applied: (Applied | Error)[];
+      try {
+        // Every write goes out at once (the connection pipelines them): one round trip for the batch.
+        applied = await Promise.all(order.map((index) => this.#applyWrite(client, writes[index]!, now)));
+      } catch (error) {
+        if (isConnectionError(error) || isTransientConflict(error)) throw error;
+        // A write broke a constraint its fence does not check, aborting the transaction: start it
+        // again, this time with a savepoint per write so that write fails alone.
+        await client.query('ROLLBACK');
+        await client.query('BEGIN');
+        applied = [];
+        for (const index of order) applied.push(await this.#applyInSavepoint(client, writes[index]!, now));
+      }
+      const outcomes = new Array<WriteOutcome>(writes.length);
+      const parents = new Set<string>();
+      let runnable = false;
+      order.forEach((index, position) => {
+        const result = applied[position]!;
+        if (result instanceof Error) {
+          outcomes[index] = { ok: false, error: result };
+          return;
+        }
+        outcomes[index] = { ok: true };
+        if (result.status === 'pending') runnable = true;
+        if (isTerminal(result.status) && result.parentRunId !== null) parents.add(result.parentRunId);
+      });
+      if (parents.size > 0) {
+        await client.query({ name: 'baton_wake_runs', text: this.#sql.wakeRuns, values: [[...parents].sort(compareText), now] });
+        runnable = true;
+      }
+      if (runnable) await this.#notify(client);
+      return outcomes;
+    });
+  }
+
+  /** Applies one write as one statement; a fenced-out write changes nothing and yields its error. */
+  async #applyWrite(client: Client, write: JournalWrite, now: number): Promise<Applied | Error> {
+    const kind = transitionKind(write);
+    const result = await client.query<Row>({ name: `baton_write_${kind}`, text: this.#sql.write(kind), values: this.#writeValues(write, now) });
+    return writeOutcome(write, result.rows[0]);
+  }
+
+  async #applyInSavepoint(client: Client, write: JournalWrite, now: number): Promise<Applied | Error> {
+    await client.query('SAVEPOINT write');
+    try {
+      const applied = await this.#applyWrite(client, write, now);
+      await client.query('RELEASE SAVEPOINT write');
+      return applied;
+    } catch (error) {
+      if (isConnectionError(error)) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT write');
+      await client.query('RELEASE SAVEPOINT write');
+      return error as Error;
+    }
+  }
+
+  #writeValues(write: JournalWrite, now: number): unknown[] {
+    const first = write.events[0];
+    const last = write.events[write.events.length - 1];
+    const transition = write.transition;
+    const values: unknown[] = [
+      write.runId,
+      write.owner,
+      first ? first.seq - 1 : null,
+      last ? last.seq : null,
+      last ? last.hash : null,
+      now,
+      write.consumeSignals ?? [],
+      ...eventColumns(write.events),
+    ];
+    if (transition?.status === 'completed') {
+      values.push('completed', transition.result === undefined ? null : JSON.stringify(transition.result), null);
+    } else if (transition?.status === 'failed') {
+      values.push('failed', null, JSON.stringify(transition.error));
+    } else if (transition?.status === 'cancelled') {
+      values.push('cancelled', null, null);
+    } else if (transition?.status === 'waiting') {
+      values.push(transition.seenWakeGen, transition.wakeAt ?? null);
+    }
+    return values;
+  }
+
+  // ---- leases -------------------------------------------------------------------------------------
+
+  async claimRuns(
+    owner: string,
+    options: { limit: number; leaseMs: number; now: number; workflows?: readonly string[] },
+  ): Promise<RunRecord[]> {
+    if (options.limit <= 0 || options.workflows?.length === 0) return [];
+    const rows = await this.#query(
+      this.#sql.claimRuns,
+      [owner, options.now + options.leaseMs, options.now, options.limit, options.workflows ?? null],
+      { name: 'baton_claim_runs' },
+    );
+    rows.sort(
+      (a, b) =>
+        Number(b.priority) - Number(a.priority) ||
+        Number(a.fair_key) - Number(b.fair_key) ||
+        Number(a.created_at) - Number(b.created_at) ||
+        compareText(a.run_id as string, b.run_id as string),
+    );
+    return rows.map(toRun);
+  }
+
+  async renewLeases(owner: string, runIds: readonly string[], leaseMs: number, now: number): Promise<LeaseStatus[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.#query(this.#sql.renewLeases, [[...runIds], owner, now + leaseMs], { name: 'baton_renew_leases' });
+    const held = new Map(rows.map((row) => [row.run_id as string, row.cancel_requested === true]));
+    return runIds.map((runId) => ({ runId, held: held.has(runId), cancelRequested: held.get(runId) ?? false }));
+  }
+
+  async nextWakeAt(): Promise<number | undefined> {
+    const rows = await this.#query(this.#sql.nextWakeAt, [], { name: 'baton_next_wake_at', idempotent: true });
+    const at = rows[0]?.at;
+    return at == null ? undefined : Number(at);
+  }
+
+  // ---- signals and cancellation -------------------------------------------------------------------
+
+  async sendSignal(signal: NewSignal, scope?: TenantScope): Promise<void> {
+    await this.#transaction(async (client) => {
+      await this.#lockForAction(client, signal.runId, scope, 'signal');
+      const inserted = await client.query(this.#sql.insertSignal, [
+        signal.signalId,
+        signal.runId,
+        signal.name,
+        signal.payload === undefined ? null : JSON.stringify(signal.payload),
+        signal.sentBy,
+        signal.sentAt,
+      ]);
+      // A signal id already kept was already a wake-up.
+      if (inserted.rowCount === 0) return;
+      await client.query({ name: 'baton_wake_runs', text: this.#sql.wakeRuns, values: [[signal.runId], signal.sentAt] });
+      await this.#notify(client);
+    });
+  }
+
+  /** Locks the run's row, and refuses an unknown run (in the scope) or a finished one. */
+  async #lockForAction(client: Client, runId: string, scope: TenantScope | undefined, action: string): Promise<Row> {
+    const result = await client.query<Row>(this.#sql.lockRun, [runId, scope?.tenant ?? null]);
+    const row = result.rows[0];
+    if (!row) throw new RunNotFoundError({ runId });
+    if (isTerminal(row.status as RunStatus)) throw new RunFinishedError({ runId, status: row.status as string, action });
+    return row;
+  }
+
+  async pendingSignals(runId: string): Promise<SignalRecord[]> {
+    const rows = await this.#query(this.#sql.pendingSignals, [runId], { name: 'baton_pending_signals', idempotent: true });
+    return rows.map(toSignal);
+  }
+
+  async requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord> {
+    return this.#transaction(async (client) => {
+      const row = await this.#lockForAction(client, runId, scope, 'cancel');
+      // Metadata stays the JSON text it was written as; it is changed here, not in SQL.
+      let metadata: string | null = null;
+      if (reason !== undefined) {
+        const current = JSON.parse(row.metadata as string) as Record<string, unknown>;
+        metadata = JSON.stringify({ ...current, cancelReason: reason });
+      }
+      const updated = await client.query<Row>(this.#sql.requestCancel, [runId, metadata, now]);
+      await this.#notify(client);
+      return toRun(updated.rows[0]!);
+    });
+  }
+
+  // ---- wake-ups and closing -----------------------------------------------------------------------
+
+  /**
+   * Calls `onWake` when another process may have made a run runnable (LISTEN/NOTIFY), and after
+   * the listening connection was lost and came back. Resolves once listening (or, if the server
+   * is unreachable, once the first attempt failed: it keeps retrying). Returns the unsubscribe.
+   */
+  subscribe(onWake: () => void): Promise<() => Promise<void>> {
+    return this.#wake.subscribe(onWake);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#wake.close();
+    // Connections still closing may hear the server go; that is no longer news.
+    this.#pool.removeAllListeners('error');
+    this.#pool.on('error', () => {});
+    await this.#pool.end();
+  }
+}
+
+/** Byte order of run ids, as the `COLLATE "C"` columns sort them. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What a write did to its run. */
+interface Applied {
+  parentRunId: string | null;
+  status: RunStatus;
+}
+
+function transitionKind(write: JournalWrite): TransitionKind {
+  const status = write.transition?.status;
+  if (status === undefined) return 'none';
+  if (status === 'waiting' || status === 'pending') return status;
+  return 'finished';
+}
+
+/** Reads the row the write statement returned: what the write did, or why the fence kept it out. */
+function writeOutcome(write: JournalWrite, row: Row | undefined): Applied | Error {
+  if (!row) return new RunNotFoundError({ runId: write.runId });
+  if (row.written === true) return { parentRunId: (row.parent_run_id as string | null) ?? null, status: row.status as RunStatus };
+  if (row.lease_owner !== write.owner || row.status !== 'running') {
+    return new LeaseLostError({ runId: write.runId, owner: write.owner });
+  }
+  const first = write.events[0];
+  if (first && Number(row.last_seq) !== first.seq - 1) {
+    return new BatonError(
+      'SEQ_CONFLICT',
+      `Run ${write.runId}: expected to append seq ${first.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
+    );
+  }
+  return new BatonError(
+    'SIGNAL_CONSUMED',
+    `Run ${write.runId}: signal(s) ${(write.consumeSignals ?? []).join(', ')} were already consumed or are not the run's.`,
+  );
+}

@@ -1,0 +1,340 @@
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatonError, StoreUnavailableError, StoreVersionError } from '../../src/errors.ts';
+import { JOURNAL_FORMAT, type JournalEvent } from '../../src/journal/events.ts';
+import { GENESIS_HASH, sealEvent } from '../../src/journal/hash-chain.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { POSTGRES_SCHEMA_VERSION } from '../../src/store/postgres/postgres-migrations.ts';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
+import { until } from '../support/harness.ts';
+import { createTestDatabase, describePostgres, postgresUnavailable, type TestDatabase } from '../support/postgres-database.ts';
+import { storeConformance } from './store-conformance.ts';
+
+const unavailable = await postgresUnavailable();
+const T0 = 1_700_000_000_000;
+
+describePostgres('PostgresStore', unavailable, () => {
+  let database: TestDatabase;
+  let schemaCounter = 0;
+  const nextSchema = (prefix: string): string => `${prefix}_${++schemaCounter}`;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  // The shared contract, on a fresh schema per test (the suite wants an empty store each time).
+  const schemas = new Map<Store, string>();
+  storeConformance(
+    'postgres',
+    async () => {
+      const schema = nextSchema('conformance');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 4 });
+      schemas.set(store, schema);
+      return store;
+    },
+    async (store) => {
+      await database.query(`DROP SCHEMA ${schemas.get(store)!} CASCADE`);
+      schemas.delete(store);
+    },
+  );
+
+  function newRun(runId: string, overrides: Partial<NewRun> = {}): NewRun {
+    return { runId, workflow: 'orders', tenant: 'acme', principal: 'user:alice', input: { runId }, createdAt: T0, ...overrides };
+  }
+
+  function started(run: NewRun): JournalEvent<'run.started'> {
+    return sealEvent<'run.started'>({
+      runId: run.runId,
+      seq: 1,
+      type: 'run.started',
+      at: new Date(run.createdAt).toISOString(),
+      actor: run.principal,
+      onBehalfOf: [],
+      payload: { workflow: run.workflow, input: run.input, format: JOURNAL_FORMAT, flags: [] },
+      prevHash: GENESIS_HASH,
+    });
+  }
+
+  function stepAfter(run: { runId: string; lastSeq: number; headHash: string }, op: number, seq = run.lastSeq + 1): JournalEvent {
+    return sealEvent({
+      runId: run.runId,
+      seq,
+      type: 'step.completed',
+      at: new Date(T0).toISOString(),
+      actor: 'workflow:orders',
+      onBehalfOf: ['user:alice'],
+      payload: { op, name: `step-${op}`, attempt: 1, result: op },
+      prevHash: run.headHash,
+    });
+  }
+
+  /** Creates runs of a workflow named after `prefix`, so claims for it lease these runs only. */
+  async function createRuns(store: Store, count: number, prefix: string): Promise<RunRecord[]> {
+    const runs: RunRecord[] = [];
+    for (let index = 0; index < count; index++) {
+      const run = newRun(`${prefix}_${String(index).padStart(4, '0')}`, { createdAt: T0 + index, workflow: prefix });
+      runs.push((await store.createRun(run, started(run))).run);
+    }
+    return runs;
+  }
+
+  async function schemaSnapshot(schema: string): Promise<unknown> {
+    const relations = await database.query(
+      `SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 ORDER BY c.relname`,
+      [schema],
+    );
+    const meta = await database.query(`SELECT key, value FROM ${schema}.baton_meta ORDER BY key`);
+    return { relations, meta };
+  }
+
+  describe('opening', () => {
+    it('migrates one fresh schema from many connections at once, once', async () => {
+      const schema = nextSchema('migrate');
+      const stores = await Promise.all(
+        Array.from({ length: 6 }, () => PostgresStore.open({ url: database.url, schema, poolSize: 1 })),
+      );
+      try {
+        const meta = await database.query<{ value: string }>(`SELECT value FROM ${schema}.baton_meta WHERE key = 'schema_version'`);
+        expect(meta.map((row) => Number(row.value))).toEqual([POSTGRES_SCHEMA_VERSION]);
+        // Every store works on the one schema.
+        const run = newRun('run_shared');
+        await stores[0]!.createRun(run, started(run));
+        for (const store of stores) expect((await store.getRun('run_shared'))?.runId).toBe('run_shared');
+      } finally {
+        await Promise.all(stores.map((store) => store.close()));
+      }
+    });
+
+    it('refuses a schema written by a newer Baton and leaves it untouched', async () => {
+      const schema = nextSchema('newer');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      await createRuns(store, 2, 'run_newer');
+      await store.close();
+      await database.query(`UPDATE ${schema}.baton_meta SET value = '999' WHERE key = 'schema_version'`);
+      const before = await schemaSnapshot(schema);
+
+      const opening = PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      await expect(opening).rejects.toBeInstanceOf(StoreVersionError);
+      await expect(opening).rejects.toThrow(/schema version 999, newer than this Baton supports/);
+      await expect(opening).rejects.toThrow(`postgres://postgres@`);
+      expect(await schemaSnapshot(schema)).toEqual(before);
+      expect(await database.query(`SELECT run_id FROM ${schema}.runs ORDER BY run_id`)).toHaveLength(2);
+    });
+
+    it('says where it tried when the server is unreachable, never the password, after retrying', async () => {
+      const logs: string[] = [];
+      const opening = PostgresStore.open({
+        url: 'postgres://baton:s3cret-pw@127.0.0.1:1/orders',
+        connectTimeoutMs: 700,
+        log: (message) => logs.push(message),
+      });
+      const error = await opening.then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      const unavailableError = error as StoreUnavailableError;
+      expect(unavailableError.message).toContain('postgres://baton@127.0.0.1:1/orders');
+      expect(unavailableError.message).not.toContain('s3cret-pw');
+      expect(unavailableError.message).toMatch(/tried [2-9]\d* times/);
+      expect(unavailableError.disposition).toBe('retryable');
+      expect(logs.join('\n')).toMatch(/not reachable yet .*retrying/);
+      expect(logs.join('\n')).not.toContain('s3cret-pw');
+    });
+
+    it('names a database that does not exist, at once', async () => {
+      const url = new URL(database.url);
+      url.pathname = '/baton_no_such_database';
+      await expect(PostgresStore.open({ url: url.toString() })).rejects.toMatchObject({
+        code: 'CONFIG',
+        message: expect.stringContaining('baton_no_such_database does not exist') as unknown,
+      });
+    });
+
+    it('refuses a machine whose clock is off from the server, or only warns when told to', async () => {
+      const schema = nextSchema('clock');
+      const ahead = () => Date.now() + 60_000;
+      await expect(PostgresStore.open({ url: database.url, schema, clock: ahead })).rejects.toMatchObject({
+        code: 'CLOCK_SKEW',
+        message: expect.stringMatching(/clock is \d+ ms ahead of the clock of the store at postgres:\/\//) as unknown,
+      });
+      const behind = () => Date.now() - 5000;
+      await expect(PostgresStore.open({ url: database.url, schema, clock: behind, maxClockSkewMs: 1000 })).rejects.toMatchObject({
+        code: 'CLOCK_SKEW',
+        message: expect.stringContaining('behind') as unknown,
+      });
+
+      const logs: string[] = [];
+      const warned = await PostgresStore.open({ url: database.url, schema, clock: ahead, onClockSkew: 'warn', log: (m) => logs.push(m) });
+      await warned.close();
+      expect(logs.filter((message) => message.includes('ahead of the clock'))).toHaveLength(1);
+
+      const quiet: string[] = [];
+      const fine = await PostgresStore.open({ url: database.url, schema, log: (m) => quiet.push(m) });
+      await fine.close();
+      expect(quiet).toEqual([]);
+    });
+
+    it('opens from a postgres:// URL through openStore, and is what baton/postgres exports', async () => {
+      const store = await openStore(database.url);
+      try {
+        expect(store).toBeInstanceOf(PostgresStore);
+        expect(store.location).toMatch(/^postgres:\/\/postgres@[^/]+:\d+\/baton_test_[0-9a-f]+$/);
+      } finally {
+        await store.close();
+      }
+      // The package's `baton/postgres` export leads to this store.
+      const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        exports: Record<string, { source: string }>;
+      };
+      const exported = (await import(new URL(`../../${manifest.exports['./postgres']!.source}`, import.meta.url).href)) as {
+        PostgresStore: unknown;
+      };
+      expect(exported.PostgresStore).toBe(PostgresStore);
+    });
+  });
+
+  describe('many processes on one database', () => {
+    let schema: string;
+    let stores: PostgresStore[];
+    beforeAll(async () => {
+      schema = nextSchema('shared');
+      stores = [];
+      for (let index = 0; index < 4; index++) stores.push(await PostgresStore.open({ url: database.url, schema, poolSize: 3 }));
+    });
+    afterAll(async () => {
+      await Promise.all(stores.map((store) => store.close()));
+    });
+
+    it('leases each run to exactly one of many claimers (FOR UPDATE SKIP LOCKED)', async () => {
+      const created = await createRuns(stores[0]!, 120, 'run_claim');
+      const claimed: RunRecord[] = [];
+      await Promise.all(
+        stores.flatMap((store, storeIndex) =>
+          [0, 1, 2].map(async (lane) => {
+            for (;;) {
+              const runs = await store.claimRuns(`worker-${storeIndex}-${lane}`, {
+                limit: 4,
+                leaseMs: 60_000,
+                now: T0 + 1000,
+                workflows: ['run_claim'],
+              });
+              if (runs.length === 0) return;
+              claimed.push(...runs);
+            }
+          }),
+        ),
+      );
+      expect(claimed.map((run) => run.runId).sort()).toEqual(created.map((run) => run.runId).sort());
+      for (const run of claimed) expect((await stores[1]!.getRun(run.runId))?.leaseOwner).toBe(run.leaseOwner);
+      expect(new Set(claimed.map((run) => run.leaseOwner)).size).toBeGreaterThan(1);
+    });
+
+    it('wakes subscribers in other processes when a run becomes runnable', async () => {
+      const [listener, other] = [stores[0]!, stores[1]!];
+      let wakes = 0;
+      let wake: () => void = () => {};
+      const unsubscribe = await listener.subscribe(() => {
+        wakes++;
+        wake();
+      });
+      const next = () => new Promise<void>((resolve) => (wake = resolve));
+      try {
+        let woken = next();
+        const [run] = await createRuns(other, 1, 'run_wake');
+        await woken;
+
+        // Parked by its worker, the run is woken by a signal from another process.
+        const [leased] = await other.claimRuns('worker-x', { limit: 1, leaseMs: 60_000, now: T0, workflows: ['run_wake'] });
+        expect(leased?.runId).toBe(run!.runId);
+        await other.commit(
+          [{ runId: run!.runId, owner: 'worker-x', events: [], transition: { status: 'waiting', seenWakeGen: leased!.wakeGen } }],
+          T0,
+        );
+        expect((await other.getRun(run!.runId))?.status).toBe('waiting');
+        const before = wakes;
+        woken = next();
+        await other.sendSignal({ signalId: 'sig-wake', runId: run!.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 });
+        await woken;
+        expect(wakes).toBeGreaterThan(before);
+        expect((await other.getRun(run!.runId))?.status).toBe('pending');
+      } finally {
+        await unsubscribe();
+      }
+    });
+
+    it('fails a write that breaks a constraint alone, with the rest of the batch committed', async () => {
+      const store = stores[2]!;
+      await createRuns(store, 3, 'run_batch');
+      const [runA, runB, runC] = (await store.claimRuns('worker-b', { limit: 3, leaseMs: 60_000, now: T0, workflows: ['run_batch'] })) as [
+        RunRecord,
+        RunRecord,
+        RunRecord,
+      ];
+      // Two events with one seq: the fence passes (the journal ends where it should), the key does not.
+      const duplicate = stepAfter(runB, 1);
+      const outcomes = await store.commit(
+        [
+          { runId: runA.runId, owner: 'worker-b', events: [stepAfter(runA, 1)] },
+          { runId: runB.runId, owner: 'worker-b', events: [duplicate, { ...duplicate, hash: 'f'.repeat(64) }] },
+          { runId: runC.runId, owner: 'worker-b', events: [stepAfter(runC, 1)] },
+        ],
+        T0,
+      );
+      expect(outcomes[0]).toEqual({ ok: true });
+      expect(outcomes[1]?.ok).toBe(false);
+      expect(((outcomes[1] as { error: Error }).error as Error & { code?: string }).code).toBe('23505');
+      expect(outcomes[2]).toEqual({ ok: true });
+      expect((await store.getRun(runA.runId))?.lastSeq).toBe(2);
+      expect((await store.getRun(runB.runId))?.lastSeq).toBe(1);
+      expect(await store.readEvents(runB.runId)).toHaveLength(1);
+      expect((await store.getRun(runC.runId))?.lastSeq).toBe(2);
+    });
+
+    it('surfaces a connection lost mid-transaction as a retryable error, then works on a new connection', async () => {
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2, applicationName: 'baton_test_lost' });
+      const holder = new pg.Client({ connectionString: database.url });
+      holder.on('error', () => {});
+      await holder.connect();
+      try {
+        await createRuns(store, 1, 'run_lost');
+        const [leased] = await store.claimRuns('worker-l', { limit: 1, leaseMs: 60_000, now: T0, workflows: ['run_lost'] });
+        // Hold the run's row so the commit waits inside its transaction, then cut its connection.
+        await holder.query('BEGIN');
+        await holder.query(`SELECT 1 FROM ${schema}.runs WHERE run_id = $1 FOR UPDATE`, [leased!.runId]);
+        const committing = store.commit([{ runId: leased!.runId, owner: 'worker-l', events: [stepAfter(leased!, 1)] }], T0);
+        committing.catch(() => {});
+        const [backend] = await until(async () => {
+          const rows = await database.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE application_name = 'baton_test_lost' AND wait_event_type = 'Lock'`,
+          );
+          return rows.length > 0 ? rows : undefined;
+        }, 'the commit to wait on the row lock');
+        await database.query('SELECT pg_terminate_backend($1)', [backend!.pid]);
+        const error = await committing.then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+        await holder.query('ROLLBACK');
+
+        expect(error).toBeInstanceOf(StoreUnavailableError);
+        expect((error as BatonError).disposition).toBe('retryable');
+        expect((error as Error).message).toContain(store.location);
+        expect((await store.getRun(leased!.runId))?.lastSeq).toBe(1);
+        // The pool drops the dead connection; the same write now commits.
+        expect(await store.commit([{ runId: leased!.runId, owner: 'worker-l', events: [stepAfter(leased!, 1)] }], T0)).toEqual([
+          { ok: true },
+        ]);
+      } finally {
+        await holder.end();
+        await store.close();
+      }
+    });
+  });
+});

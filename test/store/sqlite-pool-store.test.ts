@@ -1,0 +1,4 @@
+import { tempStore } from '../support/harness.ts';
+import { poolStoreConformance } from './pool-store-conformance.ts';
+
+poolStoreConformance('sqlite', () => tempStore());

@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { storeConformance } from './store-conformance.ts';
+
+const directories = new Map<object, string>();
+
+storeConformance(
+  'sqlite (file)',
+  async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'baton-store-'));
+    const store = SqliteStore.open({ path: join(directory, 'baton.db') });
+    directories.set(store, directory);
+    return store;
+  },
+  async (store) => {
+    await rm(directories.get(store)!, { recursive: true, force: true });
+    directories.delete(store);
+  },
+);
+
+storeConformance('sqlite (:memory:)', async () => SqliteStore.open({ path: ':memory:' }));
+
+describe('SqliteStore with two connections to one file', () => {
+  it('never leases one run to both', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'baton-store-'));
+    const path = join(directory, 'baton.db');
+    const one = SqliteStore.open({ path });
+    const two = SqliteStore.open({ path });
+    try {
+      const { sealEvent, GENESIS_HASH } = await import('../../src/journal/hash-chain.ts');
+      for (let index = 0; index < 50; index++) {
+        const runId = `run_${index}`;
+        const started = sealEvent<'run.started'>({
+          runId,
+          seq: 1,
+          type: 'run.started',
+          at: new Date(0).toISOString(),
+          actor: 'user:alice',
+          onBehalfOf: [],
+          payload: { workflow: 'w', input: null, format: 1, flags: [] },
+          prevHash: GENESIS_HASH,
+        });
+        await (index % 2 ? one : two).createRun(
+          { runId, workflow: 'w', tenant: 'acme', principal: 'user:alice', input: null, createdAt: index },
+          started,
+        );
+      }
+      const claimed = [];
+      for (let round = 0; round < 10; round++) {
+        const [a, b] = await Promise.all([
+          one.claimRuns('one', { limit: 3, leaseMs: 10_000, now: 1000 }),
+          two.claimRuns('two', { limit: 3, leaseMs: 10_000, now: 1000 }),
+        ]);
+        claimed.push(...a, ...b);
+      }
+      expect(claimed).toHaveLength(50);
+      expect(new Set(claimed.map((run) => run.runId)).size).toBe(50);
+      for (const run of claimed) expect((await one.getRun(run.runId))?.leaseOwner).toBe(run.leaseOwner);
+    } finally {
+      await one.close();
+      await two.close();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
