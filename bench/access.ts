@@ -41,7 +41,12 @@ const grant = createGrant({ tenant: 'acme', holder: 'user:alice', actions: ['too
 const request = {
   chain: identityChain('acme', 'agent:writer', ['agent:planner', 'user:alice']),
   action: 'InvokeTool' as const,
-  resource: { kind: 'tool' as const, name: 'email.send', effect: 'write' as const, args: { to: 'bob@acme.com', subject: 'Invoice', body: 'Attached.' } },
+  resource: {
+    kind: 'tool' as const,
+    name: 'email.send',
+    effect: 'write' as const,
+    args: { to: 'bob@acme.com', subject: 'Invoice', body: 'Attached.' },
+  },
   grant,
 };
 
@@ -75,7 +80,12 @@ function sampleEvents(count: number): JournalEvent[] {
       at: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(),
       actor: 'agent:writer',
       onBehalfOf: ['agent:planner', 'user:alice'],
-      payload: { op: seq, name: 'lookup', attempt: 1, result: { id: `doc_${seq}`, title: 'A document title', score: 0.87, tags: ['a', 'b', 'c'] } },
+      payload: {
+        op: seq,
+        name: 'lookup',
+        attempt: 1,
+        result: { id: `doc_${seq}`, title: 'A document title', score: 0.87, tags: ['a', 'b', 'c'] },
+      },
       prevHash,
     });
     events.push(event);
@@ -92,17 +102,23 @@ function sampleEvents(count: number): JournalEvent[] {
  */
 export const accessFigure: Figure = {
   id: 'access',
-  title: 'Access control and tamper evidence: cost per decision and per event vs one durable step (SQLite, synchronous=FULL)',
+  title:
+    'Access control and tamper evidence: cost per decision and per event vs one durable step (SQLite, synchronous=FULL)',
   async run(bench) {
     const dir = bench.tempDir('access');
     const store = SqliteStore.open({ path: join(dir, 'baton.db') });
-    const baton = await Baton.open({ store, workflows: [steps, authorizedSteps], worker: { concurrency: 1 } });
+    const baton = await Baton.open({
+      store,
+      workflows: [steps, authorizedSteps],
+      worker: { concurrency: 1 },
+    });
     const events = sampleEvents(EVENTS);
     const key = SigningKey.generate();
     const checkpoint = signCheckpoint(key, 'run_bench', EVENTS, events[EVENTS - 1]!.hash);
     // The decision the figure times must be one Cedar evaluates (not one refused before it runs).
     const probe = policies.authorize(request);
-    if (probe.decision !== 'allow' || probe.policies.length === 0) throw new Error(`bench request not allowed by a policy: ${JSON.stringify(probe)}`);
+    if (probe.decision !== 'allow' || probe.policies.length === 0)
+      throw new Error(`bench request not allowed by a policy: ${JSON.stringify(probe)}`);
     try {
       const perStep = async (definition: typeof steps): Promise<number> => {
         const start = performance.now();
@@ -131,7 +147,8 @@ export const accessFigure: Figure = {
           },
           sign: () => {
             const start = performance.now();
-            for (let index = 0; index < 200; index++) signCheckpoint(key, 'run_bench', EVENTS, events[EVENTS - 1]!.hash);
+            for (let index = 0; index < 200; index++)
+              signCheckpoint(key, 'run_bench', EVENTS, events[EVENTS - 1]!.hash);
             return microsSince(start) / 200;
           },
           verifySignature: () => {
@@ -144,12 +161,25 @@ export const accessFigure: Figure = {
       );
       const step = measurement('durable step (ctx.step)', 'µs/step', samples.step);
       const authorizedStep = measurement('authorizeDurably + ctx.step', 'µs/step', samples.authorizedStep);
-      const decision = measurement('authorization decision (grant + Cedar, 12 policies)', 'µs/decision', samples.decision);
-      const seal = measurement('hash chain: seal one event (canonical JSON + sha256)', 'µs/event', samples.seal);
+      const decision = measurement(
+        'authorization decision (grant + Cedar, 12 policies)',
+        'µs/decision',
+        samples.decision,
+      );
+      const seal = measurement(
+        'hash chain: seal one event (canonical JSON + sha256)',
+        'µs/event',
+        samples.seal,
+      );
       const verify = measurement('hash chain: verify one event', 'µs/event', samples.verify);
       const sign = measurement('checkpoint: Ed25519 sign', 'µs/checkpoint', samples.sign);
-      const verifySignature = measurement('checkpoint: Ed25519 verify', 'µs/checkpoint', samples.verifySignature);
-      const ratio = (value: number): string => `${((value / step.value) * 100).toFixed(1)}% of a durable step`;
+      const verifySignature = measurement(
+        'checkpoint: Ed25519 verify',
+        'µs/checkpoint',
+        samples.verifySignature,
+      );
+      const ratio = (value: number): string =>
+        `${((value / step.value) * 100).toFixed(1)}% of a durable step`;
       return {
         measurements: [step, authorizedStep, decision, seal, verify, sign, verifySignature],
         ratio: { label: 'authorization decision / durable step', value: decision.value / step.value },

@@ -86,6 +86,12 @@ export function microsSince(start: number): number {
   return (performance.now() - start) * 1000;
 }
 
+/** CPU time (user + system, all threads) used by this process since `start` (a process.cpuUsage() reading), in µs. */
+export function cpuMicrosSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
+}
+
 export function ratioMet(ratio: Ratio): boolean | undefined {
   if (!ratio.aim) return undefined;
   return 'atMost' in ratio.aim ? ratio.value <= ratio.aim.atMost : ratio.value >= ratio.aim.atLeast;

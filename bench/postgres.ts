@@ -183,7 +183,7 @@ class WorkerProcess {
   }
 
   static async start(url: string): Promise<WorkerProcess> {
-    // No --conditions=source (see test/postgres-failover.test.ts): the script imports our files by relative path.
+    // The script imports our files by relative path: no export condition or hook is needed.
     const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', WORKER_SCRIPT, url], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });

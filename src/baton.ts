@@ -190,6 +190,7 @@ export class Baton {
     if (options.signing) {
       try {
         baton.#signer = await CheckpointSigner.open(store, {
+          clock: baton.clock,
           ...(options.log ? { log: options.log } : {}),
           ...(baton.worker ? { workerId: baton.worker.id } : {}),
           ...options.signing,

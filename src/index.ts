@@ -98,6 +98,7 @@ export type {
 export type { RetryPolicy } from './engine/retry.ts';
 export { toMilliseconds, type Duration } from './engine/duration.ts';
 export type { WorkerOptions } from './engine/worker.ts';
+export type { ActivationOutcome } from './engine/executor.ts';
 export {
   BatonError,
   NonDeterminismError,

@@ -16,12 +16,17 @@ const greet = workflow('greet', async (ctx, input: { name: string }) => {
 });
 
 /** Runs one workflow on a file store with signing, exports its bundle to a file, and deletes the database. */
-async function exportedBundle(key: SigningKey): Promise<{ file: string; runId: string; cleanup: () => Promise<void> }> {
+async function exportedBundle(
+  key: SigningKey,
+): Promise<{ file: string; runId: string; cleanup: () => Promise<void> }> {
   const temp = await tempStore();
   const h = await harness({ workflows: [greet], store: temp.store, signing: { key } });
   const run = await h.baton.start(greet, { name: 'Ada' }, { as: 'user:alice', tenant: 'acme' });
   await run.result();
-  await until(async () => (await temp.store.checkpoints.listCheckpoints(run.runId)).length > 0, 'a checkpoint');
+  await until(
+    async () => (await temp.store.checkpoints.listCheckpoints(run.runId)).length > 0,
+    'a checkpoint',
+  );
   await h.baton.signer!.flush();
   const bundle = await exportBundle(temp.store, run.runId, { publicKey: key, tenant: 'acme' });
   await h.close();
@@ -38,10 +43,19 @@ describe('audit bundles', () => {
     const { file, runId, cleanup } = await exportedBundle(key);
     try {
       const bundle = JSON.parse(await readFile(file, 'utf8')) as AuditBundle;
-      expect(bundle).toMatchObject({ format: 'baton.audit-bundle/1', run: { runId, tenant: 'acme', status: 'completed' } });
+      expect(bundle).toMatchObject({
+        format: 'baton.audit-bundle/1',
+        run: { runId, tenant: 'acme', status: 'completed' },
+      });
       expect(bundle.publicKey).toEqual(key.publicJwk());
       const report = verifyBundle(bundle, key.publicPem());
-      expect(report).toMatchObject({ ok: true, trusted: true, keyId: key.keyId, events: bundle.events.length, signedSeq: bundle.events.length });
+      expect(report).toMatchObject({
+        ok: true,
+        trusted: true,
+        keyId: key.keyId,
+        events: bundle.events.length,
+        signedSeq: bundle.events.length,
+      });
       // Without a trusted key: intact, but that says nothing of who signed it.
       expect(verifyBundle(bundle)).toMatchObject({ ok: true, trusted: false });
     } finally {
@@ -57,8 +71,15 @@ describe('audit bundles', () => {
       const bundle = JSON.parse(await readFile(file, 'utf8')) as AuditBundle;
       const report = verifyBundle(bundle, key.publicJwk());
       expect(report.ok).toBe(false);
-      expect(report.problem).toEqual({ kind: 'key', seq: undefined, expected: key.keyId, found: forger.keyId });
-      expect(report.problems.some((problem) => problem.kind === 'key' && problem.seq !== undefined)).toBe(true);
+      expect(report.problem).toEqual({
+        kind: 'key',
+        seq: undefined,
+        expected: key.keyId,
+        found: forger.keyId,
+      });
+      expect(report.problems.some((problem) => problem.kind === 'key' && problem.seq !== undefined)).toBe(
+        true,
+      );
       expect(report.signedSeq).toBeUndefined();
     } finally {
       await cleanup();
@@ -97,7 +118,11 @@ describe('audit bundles', () => {
       forged.checkpoints = [signCheckpoint(forger, forged.run.runId, forged.run.lastSeq, prevHash)];
       forged.publicKey = forger.publicJwk();
       expect(verifyBundle(forged).ok).toBe(true);
-      expect(verifyBundle(forged, key).problem).toMatchObject({ kind: 'key', expected: key.keyId, found: forger.keyId });
+      expect(verifyBundle(forged, key).problem).toMatchObject({
+        kind: 'key',
+        expected: key.keyId,
+        found: forger.keyId,
+      });
 
       const unsigned = load();
       unsigned.checkpoints = [];

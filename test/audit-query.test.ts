@@ -21,8 +21,18 @@ const support = workflow('support', async (ctx, input: { to: string }) => {
   const grant = createGrant({ tenant: ctx.tenant, holder: ctx.principal, actions: ['tool:*', 'handoff:*'] });
   const planner = actingFor(chainOf(ctx), 'agent:planner');
   const writer = actingFor(planner, 'agent:writer');
-  await authorizeDurably(ctx, policies, { chain: planner, action: 'HandOff', resource: { kind: 'agent', name: 'writer' }, grant });
-  await authorizeDurably(ctx, policies, { chain: writer, action: 'InvokeTool', resource: { kind: 'tool', name: 'search.web' }, grant });
+  await authorizeDurably(ctx, policies, {
+    chain: planner,
+    action: 'HandOff',
+    resource: { kind: 'agent', name: 'writer' },
+    grant,
+  });
+  await authorizeDurably(ctx, policies, {
+    chain: writer,
+    action: 'InvokeTool',
+    resource: { kind: 'tool', name: 'search.web' },
+    grant,
+  });
   await ctx.sleep('1h');
   await authorizeDurably(ctx, policies, {
     chain: writer,
@@ -47,9 +57,17 @@ describe('audit', () => {
   it('lists who did what, for whom, under which authorization', async () => {
     const h = await harness({ workflows: [support] });
     open.push(h);
-    const alice = await h.baton.start(support, { to: 'leak@evil.example' }, { as: 'user:alice', tenant: 'acme' });
+    const alice = await h.baton.start(
+      support,
+      { to: 'leak@evil.example' },
+      { as: 'user:alice', tenant: 'acme' },
+    );
     const bob = await h.baton.start(support, { to: 'carol@acme.com' }, { as: 'user:bob', tenant: 'acme' });
-    const other = await h.baton.start(support, { to: 'x@evil.example' }, { as: 'user:alice', tenant: 'globex' });
+    const other = await h.baton.start(
+      support,
+      { to: 'x@evil.example' },
+      { as: 'user:alice', tenant: 'globex' },
+    );
     for (const run of [alice, bob, other]) await h.settle(run.runId, 'waiting');
     const asleep = h.clock.now();
     h.advance(3_600_000);
@@ -60,10 +78,26 @@ describe('audit', () => {
     expect(all.every((entry) => [alice.runId, bob.runId].includes(entry.runId))).toBe(true);
 
     const denied = await audit(h.store, { as: 'user:alice', decision: 'deny' });
-    expect(sorted(denied.map((entry) => [entry.runId, entry.actor, entry.chain, entry.resource, entry.policies]))).toEqual(sorted([
-      [alice.runId, 'agent:writer', 'agent:writer for agent:planner for workflow:support for user:alice', 'tool:email.send', ['no-outside-email']],
-      [other.runId, 'agent:writer', 'agent:writer for agent:planner for workflow:support for user:alice', 'tool:email.send', ['no-outside-email']],
-    ]));
+    expect(
+      sorted(denied.map((entry) => [entry.runId, entry.actor, entry.chain, entry.resource, entry.policies])),
+    ).toEqual(
+      sorted([
+        [
+          alice.runId,
+          'agent:writer',
+          'agent:writer for agent:planner for workflow:support for user:alice',
+          'tool:email.send',
+          ['no-outside-email'],
+        ],
+        [
+          other.runId,
+          'agent:writer',
+          'agent:writer for agent:planner for workflow:support for user:alice',
+          'tool:email.send',
+          ['no-outside-email'],
+        ],
+      ]),
+    );
     expect(denied[0]!.grantId).toMatch(/^grant_/);
 
     const handoffs = await audit(h.store, { agent: 'planner', action: 'HandOff', tenant: 'acme' });
@@ -84,10 +118,14 @@ describe('audit', () => {
         [bob.runId, 'tool:email.send'],
       ]),
     );
-    expect(await audit(h.store, { until: new Date(asleep + 1), tenant: 'acme', action: 'tool:email.send' })).toEqual([]);
+    expect(
+      await audit(h.store, { until: new Date(asleep + 1), tenant: 'acme', action: 'tool:email.send' }),
+    ).toEqual([]);
 
     const table = formatAuditTable(denied);
-    expect(table.split('\n')[0]).toMatch(/^AT\s+RUN#SEQ\s+DECISION\s+ACTION\s+CHAIN\s+GRANT\s+POLICIES \/ REASON$/);
+    expect(table.split('\n')[0]).toMatch(
+      /^AT\s+RUN#SEQ\s+DECISION\s+ACTION\s+CHAIN\s+GRANT\s+POLICIES \/ REASON$/,
+    );
     expect(table).toContain('DENY');
     expect(table).toContain('InvokeTool tool:email.send');
   });

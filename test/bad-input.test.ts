@@ -61,7 +61,10 @@ describe('bad input is refused before anything is journaled', () => {
     const h = await start({ workflows: [flow] });
     const input: { self?: unknown; list: unknown[] } = { list: [] };
     input.list.push(input);
-    await expect(h.baton.start(flow, input)).rejects.toMatchObject({ code: 'NOT_SERIALIZABLE', path: '$.list[0]' });
+    await expect(h.baton.start(flow, input)).rejects.toMatchObject({
+      code: 'NOT_SERIALIZABLE',
+      path: '$.list[0]',
+    });
   });
 
   it('an input over maxPayloadBytes', async () => {
@@ -69,7 +72,9 @@ describe('bad input is refused before anything is journaled', () => {
     const h = await start({ workflows: [flow], maxPayloadBytes: 1000 });
     await expect(h.baton.start(flow, { blob: 'x'.repeat(2000) })).rejects.toMatchObject({
       code: 'PAYLOAD_TOO_LARGE',
-      message: expect.stringContaining(`The input of workflow 'big-input' is 2011 bytes, over the limit of 1000 bytes`),
+      message: expect.stringContaining(
+        `The input of workflow 'big-input' is 2011 bytes, over the limit of 1000 bytes`,
+      ),
     });
     expect(await h.store.listRuns()).toEqual([]);
   });
@@ -78,7 +83,9 @@ describe('bad input is refused before anything is journaled', () => {
     const flow = workflow('big-signal', async (ctx) => ctx.waitFor('data'));
     const h = await start({ workflows: [flow], maxPayloadBytes: 1000 });
     const run = await h.baton.start(flow, null);
-    await expect(h.baton.signal(run.runId, 'data', 'y'.repeat(5000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await expect(h.baton.signal(run.runId, 'data', 'y'.repeat(5000))).rejects.toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+    });
     expect(await h.store.pendingSignals(run.runId)).toEqual([]);
   });
 });
@@ -113,8 +120,12 @@ describe('bad values produced by a run fail it clearly', () => {
     const h = await start({ workflows: [flow], maxPayloadBytes: 1000 });
     const run = await h.baton.start(flow, null);
     const failed = await h.settle(run.runId, 'failed');
-    expect(failed.error?.message).toContain(`The result of step 'fetch' is 4002 bytes, over the limit of 1000 bytes`);
-    expect((lastEvent(await run.history(), 'step.failed') as JournalEvent<'step.failed'>).payload.attempt).toBe(1);
+    expect(failed.error?.message).toContain(
+      `The result of step 'fetch' is 4002 bytes, over the limit of 1000 bytes`,
+    );
+    expect(
+      (lastEvent(await run.history(), 'step.failed') as JournalEvent<'step.failed'>).payload.attempt,
+    ).toBe(1);
   });
 
   it('a workflow result that is not JSON fails the run, naming the path', async () => {
@@ -185,7 +196,9 @@ describe('store files that cannot be used are refused and left untouched', () =>
     const store = SqliteStore.open({ path });
     await store.close();
     const db = new DatabaseSync(path);
-    db.prepare(`UPDATE baton_meta SET value = ? WHERE key = 'schema_version'`).run(String(SQLITE_SCHEMA_VERSION + 7));
+    db.prepare(`UPDATE baton_meta SET value = ? WHERE key = 'schema_version'`).run(
+      String(SQLITE_SCHEMA_VERSION + 7),
+    );
     db.close();
     const before = snapshot(path);
 
@@ -209,7 +222,9 @@ describe('store files that cannot be used are refused and left untouched', () =>
     const before = snapshot(path);
     const error = await refusal(path);
     expect(error).toMatchObject({ code: 'STORE_CORRUPT' });
-    expect((error as Error).message).toMatch(new RegExp(`^The store at ${path} cannot be opened: .+\\. It was left untouched\\.$`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^The store at ${path} cannot be opened: .+\\. It was left untouched\\.$`),
+    );
     expect(snapshot(path)).toEqual(before);
   });
 

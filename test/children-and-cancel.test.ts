@@ -40,7 +40,12 @@ describe('child runs', () => {
     const children = await h.store.listRuns({ parentRunId: run.runId });
     expect(children.map((child) => child.runId).sort()).toEqual([...result.ids].sort());
     for (const child of children) {
-      expect(child).toMatchObject({ status: 'completed', parentRunId: run.runId, principal: 'user:alice', workflow: 'square' });
+      expect(child).toMatchObject({
+        status: 'completed',
+        parentRunId: run.runId,
+        principal: 'user:alice',
+        workflow: 'square',
+      });
       const [started] = await h.store.readEvents(child.runId);
       expect(started?.onBehalfOf).toEqual(['workflow:sum-of-squares', 'user:alice']);
     }
@@ -77,7 +82,10 @@ describe('child runs', () => {
     const h = await start({ workflows: [parent, counted] });
     const run = await h.baton.start(parent, null);
     await h.settle(run.runId, 'waiting');
-    await until(async () => (await h.store.listRuns({ parentRunId: run.runId, status: ['completed'] })).length === 1, 'the child');
+    await until(
+      async () => (await h.store.listRuns({ parentRunId: run.runId, status: ['completed'] })).length === 1,
+      'the child',
+    );
     h.advance(HOUR);
     expect(await run.result()).toBe(1);
     expect(await h.store.listRuns({ parentRunId: run.runId })).toHaveLength(1);
@@ -86,9 +94,13 @@ describe('child runs', () => {
 
   it('a failed child rejects the parent’s await with RunFailedError, which the parent may catch', async () => {
     const broken = workflow('broken', async (ctx) =>
-      ctx.step('explode', () => {
-        throw new Error('kaboom');
-      }, { retry: { maxAttempts: 1 } }),
+      ctx.step(
+        'explode',
+        () => {
+          throw new Error('kaboom');
+        },
+        { retry: { maxAttempts: 1 } },
+      ),
     );
     const parent = workflow('survives-child', async (ctx) => {
       try {
@@ -103,7 +115,8 @@ describe('child runs', () => {
     const result = await run.result();
     expect(result).toMatchObject({ isRunFailed: true });
     expect(result.message).toContain(`Step 'explode' failed after 1 attempt(s): Error: kaboom`);
-    const failed = (await run.history()).find((event) => event.type === 'child.failed') as JournalEvent<'child.failed'> | undefined;
+    const failed = (await run.history()).find((event) => event.type === 'child.failed') as
+      JournalEvent<'child.failed'> | undefined;
     expect(failed?.payload).toMatchObject({ status: 'failed', error: { code: 'STEP_FAILED' } });
   });
 });
@@ -202,7 +215,12 @@ describe('cancellation', () => {
       }),
     );
     const worker = await start({ workflows: [flow], worker: { leaseMs: 300 } });
-    const client = await start({ store: worker.store, clock: worker.clock, workflows: [flow], worker: false });
+    const client = await start({
+      store: worker.store,
+      clock: worker.clock,
+      workflows: [flow],
+      worker: false,
+    });
     const run = await client.baton.start(flow, null);
     await started.promise;
     await client.baton.cancel(run.runId);

@@ -52,7 +52,17 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 async function startMail(to: string, as = 'user:alice'): Promise<string> {
-  const result = await cli(['start', 'mail', '--input', JSON.stringify({ to }), '--as', as, '--tenant', 'acme', '--json']);
+  const result = await cli([
+    'start',
+    'mail',
+    '--input',
+    JSON.stringify({ to }),
+    '--as',
+    as,
+    '--tenant',
+    'acme',
+    '--json',
+  ]);
   expect(result.code, result.stderr).toBe(0);
   return (JSON.parse(result.stdout) as { runId: string }).runId;
 }
@@ -81,7 +91,12 @@ describe('baton verify, export and audit', () => {
       writeFileSync(join(elsewhere, 'other.pub.pem'), other.publicPem());
       const offline = async (args: string[]) => {
         let stdout = '';
-        const code = await main(args, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => {} }, cwd: elsewhere, env: {} });
+        const code = await main(args, {
+          stdout: { write: (text: string) => (stdout += text) },
+          stderr: { write: () => {} },
+          cwd: elsewhere,
+          env: {},
+        });
         return { code, stdout };
       };
       const good = await offline(['verify', '--bundle', bundleFile, '--key', 'baton.pub.pem']);
@@ -108,15 +123,21 @@ describe('baton verify, export and audit', () => {
     }
     const tampered = await cli(['verify', '--all', '--json']);
     expect(tampered.code).toBe(1);
-    const report = JSON.parse(tampered.stdout) as { failed: { runId: string; problem: { kind: string; seq: number } }[] };
-    expect(report.failed.map((run) => [run.runId, run.problem.kind, run.problem.seq])).toEqual([[second, 'hash', 2]]);
+    const report = JSON.parse(tampered.stdout) as {
+      failed: { runId: string; problem: { kind: string; seq: number } }[];
+    };
+    expect(report.failed.map((run) => [run.runId, run.problem.kind, run.problem.seq])).toEqual([
+      [second, 'hash', 2],
+    ]);
   });
 
   it('lists who did what under which authorization', async () => {
     await startMail('mallory@evil.example', 'user:mallory');
     const denied = await cli(['audit', '--as', 'user:mallory', '--decision', 'deny', '--json']);
     expect(denied.code, denied.stderr).toBe(0);
-    const { entries } = JSON.parse(denied.stdout) as { entries: { actor: string; chain: string; resource: string; reason: string }[] };
+    const { entries } = JSON.parse(denied.stdout) as {
+      entries: { actor: string; chain: string; resource: string; reason: string }[];
+    };
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       actor: 'agent:mailer',

@@ -50,9 +50,19 @@ describe('grant action patterns', () => {
 
 describe('delegation only narrows', () => {
   it('gives the callee exactly what it needs when the parent holds it', () => {
-    const writer = delegate(alice, { holder: 'agent:writer', actions: ['tool:search.web', 'handoff:billing'] }, { now: NOW });
+    const writer = delegate(
+      alice,
+      { holder: 'agent:writer', actions: ['tool:search.web', 'handoff:billing'] },
+      { now: NOW },
+    );
     expect(writer.actions).toEqual(['tool:search.web', 'handoff:billing']);
-    expect(writer).toMatchObject({ tenant: 'acme', depth: 1, parentId: alice.id, holder: 'agent:writer', expiresAt: alice.expiresAt });
+    expect(writer).toMatchObject({
+      tenant: 'acme',
+      depth: 1,
+      parentId: alice.id,
+      holder: 'agent:writer',
+      expiresAt: alice.expiresAt,
+    });
     expect(grantAllows(writer, 'tool:search.web', NOW)).toBe(true);
     expect(grantAllows(writer, 'tool:search.news', NOW)).toBe(false);
     expect(grantAllows(writer, 'tool:payments.refund', NOW)).toBe(false);
@@ -61,7 +71,11 @@ describe('delegation only narrows', () => {
   it('throws DelegationWidensError naming what the parent does not hold (strict, the default)', () => {
     let error: unknown;
     try {
-      delegate(alice, { holder: 'agent:mailer', actions: ['tool:search.web', 'tool:email.send', 'tool:*'] }, { now: NOW });
+      delegate(
+        alice,
+        { holder: 'agent:mailer', actions: ['tool:search.web', 'tool:email.send', 'tool:*'] },
+        { now: NOW },
+      );
     } catch (caught) {
       error = caught;
     }
@@ -97,20 +111,35 @@ describe('delegation only narrows', () => {
     const later = NOW + 9 * HOUR;
     expect(grantAllows(alice, 'tool:search.web', later)).toBe(false);
     expect(() => delegate(alice, ['tool:search.web'], { now: later })).toThrow(GrantExpiredError);
-    expect(() => delegate(alice, ['tool:search.web'], { now: later })).toThrow(/expired at 2026-01-01T17:00:00.000Z/);
+    expect(() => delegate(alice, ['tool:search.web'], { now: later })).toThrow(
+      /expired at 2026-01-01T17:00:00.000Z/,
+    );
   });
 
   it('stops at the depth limit', () => {
     let grant = alice;
-    for (let depth = 1; depth <= 3; depth++) grant = delegate(grant, ['tool:search.web'], { now: NOW, maxDepth: 3 });
+    for (let depth = 1; depth <= 3; depth++)
+      grant = delegate(grant, ['tool:search.web'], { now: NOW, maxDepth: 3 });
     expect(grant.depth).toBe(3);
-    expect(() => delegate(grant, ['tool:search.web'], { now: NOW, maxDepth: 3 })).toThrow(DelegationDepthError);
-    expect(() => delegate(grant, ['tool:search.web'], { now: NOW, maxDepth: 3 })).toThrow(/4 deep, over the limit of 3/);
+    expect(() => delegate(grant, ['tool:search.web'], { now: NOW, maxDepth: 3 })).toThrow(
+      DelegationDepthError,
+    );
+    expect(() => delegate(grant, ['tool:search.web'], { now: NOW, maxDepth: 3 })).toThrow(
+      /4 deep, over the limit of 3/,
+    );
   });
 
   it('gives the same content the same id, and detects an altered grant', () => {
-    const again = delegate(alice, { holder: 'agent:writer', actions: ['tool:search.web', 'handoff:billing'] }, { now: NOW });
-    const once = delegate(alice, { holder: 'agent:writer', actions: ['tool:search.web', 'handoff:billing'] }, { now: NOW });
+    const again = delegate(
+      alice,
+      { holder: 'agent:writer', actions: ['tool:search.web', 'handoff:billing'] },
+      { now: NOW },
+    );
+    const once = delegate(
+      alice,
+      { holder: 'agent:writer', actions: ['tool:search.web', 'handoff:billing'] },
+      { now: NOW },
+    );
     expect(again.id).toBe(once.id);
     expect(parseGrant(JSON.parse(JSON.stringify(once)))).toEqual(once);
     const widened = { ...JSON.parse(JSON.stringify(once)), actions: ['*'] };

@@ -51,7 +51,9 @@ describe('the hash chain', () => {
 
   it('detects an edited payload', () => {
     const tampered = clone(events);
-    const charge = tampered.findIndex((event) => event.type === 'step.completed' && (event.payload as { name: string }).name === 'charge');
+    const charge = tampered.findIndex(
+      (event) => event.type === 'step.completed' && (event.payload as { name: string }).name === 'charge',
+    );
     (tampered[charge]!.payload as { result: { amount: number } }).result.amount = 1;
     const verification = verifyChain(tampered);
     expect(verification.ok).toBe(false);
@@ -62,7 +64,8 @@ describe('the hash chain', () => {
   it.each(['at', 'actor', 'type'] as const)('detects an edited %s', (field) => {
     const tampered = clone(events);
     const target = tampered[2]!;
-    (target as unknown as Record<string, string>)[field] = field === 'at' ? '2030-01-01T00:00:00.000Z' : `${target[field]}x`;
+    (target as unknown as Record<string, string>)[field] =
+      field === 'at' ? '2030-01-01T00:00:00.000Z' : `${target[field]}x`;
     expect(verifyChain(tampered).broken).toMatchObject({ kind: 'hash', seq: 3 });
   });
 
@@ -77,7 +80,12 @@ describe('the hash chain', () => {
     const edited = tampered[3]!;
     (edited.payload as Record<string, unknown>).extra = 'forged';
     edited.hash = hashEvent(edited);
-    expect(verifyChain(tampered).broken).toMatchObject({ kind: 'prevHash', seq: 5, expected: edited.hash, found: events[3]!.hash });
+    expect(verifyChain(tampered).broken).toMatchObject({
+      kind: 'prevHash',
+      seq: 5,
+      expected: edited.hash,
+      found: events[3]!.hash,
+    });
   });
 
   it('detects a deleted event', () => {
@@ -109,15 +117,19 @@ describe('the hash chain', () => {
 
   it('detects reordered events renumbered to hide the swap', () => {
     const tampered = clone(events);
-    [tampered[2], tampered[3]] = [tampered[3]!, tampered[2]!];
-    tampered[2]!.seq = 3;
-    tampered[3]!.seq = 4;
+    const [third, fourth] = [tampered[2]!, tampered[3]!];
+    tampered[2] = { ...fourth, seq: 3 };
+    tampered[3] = { ...third, seq: 4 };
     expect(verifyChain(tampered).broken).toMatchObject({ kind: 'prevHash', seq: 3 });
   });
 
   it('detects an inserted event, even one sealed to look right', () => {
     const tampered = clone(events);
-    const forged = sealEvent({ ...tampered[2]!, payload: { op: 99, value: '2020-01-01T00:00:00.000Z' }, type: 'clock.read' });
+    const forged = sealEvent({
+      ...tampered[2]!,
+      payload: { op: 99, value: '2020-01-01T00:00:00.000Z' },
+      type: 'clock.read',
+    });
     tampered.splice(3, 0, forged);
     expect(verifyChain(tampered).ok).toBe(false);
   });
@@ -125,13 +137,20 @@ describe('the hash chain', () => {
   it('detects an event of another run spliced in', () => {
     const tampered = clone(events);
     tampered[2] = { ...tampered[2]!, runId: 'run_other' };
-    expect(verifyChain(tampered).broken).toMatchObject({ kind: 'runId', seq: 3, expected: runId, found: 'run_other' });
+    expect(verifyChain(tampered).broken).toMatchObject({
+      kind: 'runId',
+      seq: 3,
+      expected: runId,
+      found: 'run_other',
+    });
     expect(verifyChain(clone(events), 'run_other').broken).toMatchObject({ kind: 'runId', seq: 1 });
   });
 
   it('detects one byte edited in the database file', async () => {
     const db = new DatabaseSync(path);
-    const row = db.prepare(`SELECT seq, payload FROM events WHERE run_id = ? AND type = 'signal.received'`).get(runId) as {
+    const row = db
+      .prepare(`SELECT seq, payload FROM events WHERE run_id = ? AND type = 'signal.received'`)
+      .get(runId) as {
       seq: number;
       payload: string;
     };

@@ -42,7 +42,9 @@ describe('idempotent start', () => {
   it('concurrent starts with one key create one run', async () => {
     const flow = workflow('once', async () => 'ok');
     const h = await start({ workflows: [flow] });
-    const handles = await Promise.all(Array.from({ length: 20 }, () => h.baton.start(flow, null, { idempotencyKey: 'same' })));
+    const handles = await Promise.all(
+      Array.from({ length: 20 }, () => h.baton.start(flow, null, { idempotencyKey: 'same' })),
+    );
     expect(new Set(handles.map((handle) => handle.runId)).size).toBe(1);
     expect(handles.filter((handle) => handle.created)).toHaveLength(1);
     expect(await h.store.listRuns()).toHaveLength(1);

@@ -36,7 +36,11 @@ async function resumeOnNewCode(
   newCode: (ctx: WorkflowContext) => Promise<unknown>,
   wake: (h: Harness) => Promise<void> = async (h) => h.advance(60 * 60 * 1000),
 ): Promise<Harness> {
-  const h = await harness({ store: parked.store, clock: parked.clock, workflows: [workflow('orders', newCode)] });
+  const h = await harness({
+    store: parked.store,
+    clock: parked.clock,
+    workflows: [workflow('orders', newCode)],
+  });
   open.push(h);
   await wake(h);
   await h.settle(parked.runId, ['completed', 'failed']);

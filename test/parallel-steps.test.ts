@@ -112,9 +112,13 @@ describe('Promise.all over ctx calls', () => {
     const flow = workflow('settled', async (ctx) => {
       const outcomes = await Promise.allSettled([
         ctx.step('ok', () => 'fine'),
-        ctx.step('bad', () => {
-          throw new Error('nope');
-        }, { retry: { maxAttempts: 1 } }),
+        ctx.step(
+          'bad',
+          () => {
+            throw new Error('nope');
+          },
+          { retry: { maxAttempts: 1 } },
+        ),
         ctx.step('ok-too', () => 'also fine'),
       ]);
       return outcomes.map((outcome) => outcome.status);
@@ -123,7 +127,11 @@ describe('Promise.all over ctx calls', () => {
     const run = await h.baton.start(flow, null);
     expect(await run.result()).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const events = await run.history();
-    expect(completions(events).map((step) => step.name).sort()).toEqual(['ok', 'ok-too']);
+    expect(
+      completions(events)
+        .map((step) => step.name)
+        .sort(),
+    ).toEqual(['ok', 'ok-too']);
     expect(events.filter((event) => event.type === 'step.failed')).toHaveLength(1);
   });
 

@@ -17,7 +17,11 @@ describe('parked runs are cheap', () => {
 
       const none = async (status: ('pending' | 'running' | 'waiting')[]): Promise<boolean> =>
         (await h.store.listRuns({ status, limit: 1 })).length === 0;
-      await until(async () => (await none(['pending', 'running'])) && h.baton.worker?.activeRuns === 0, 'every run to park', 60_000);
+      await until(
+        async () => (await none(['pending', 'running'])) && h.baton.worker?.activeRuns === 0,
+        'every run to park',
+        60_000,
+      );
       expect(await h.store.listRuns({ status: ['waiting'], limit: RUNS })).toHaveLength(RUNS);
       expect(h.baton.worker?.activeRuns).toBe(0);
       // Parked on a signal with no timeout, a run has nothing to wake it but the signal.

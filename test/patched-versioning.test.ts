@@ -12,7 +12,9 @@ afterEach(async () => {
 });
 
 function stepNames(events: readonly JournalEvent[]): string[] {
-  return events.filter((event) => event.type === 'step.completed').map((event) => (event.payload as { name: string }).name);
+  return events
+    .filter((event) => event.type === 'step.completed')
+    .map((event) => (event.payload as { name: string }).name);
 }
 
 describe('ctx.patched versioning', () => {
@@ -60,9 +62,17 @@ describe('ctx.patched versioning', () => {
     expect(await h.baton.result(oldRun.runId)).toBe('v2-new');
     expect(await h.baton.result(newRun.runId)).toBe('v2-new');
     expect(stepNames(await store.readEvents(oldRun.runId))).toEqual(['reserve', 'charge', 'ship']);
-    expect(stepNames(await store.readEvents(newRun.runId))).toEqual(['reserve', 'fraud-check', 'charge', 'ship']);
+    expect(stepNames(await store.readEvents(newRun.runId))).toEqual([
+      'reserve',
+      'fraud-check',
+      'charge',
+      'ship',
+    ]);
     const markers = (await store.readEvents(newRun.runId)).filter((event) => event.type === 'patch.marked');
-    expect(markers.map((event) => (event.payload as { patchId: string }).patchId)).toEqual(['fraud-check', 'fraud-check-2']);
+    expect(markers.map((event) => (event.payload as { patchId: string }).patchId)).toEqual([
+      'fraud-check',
+      'fraud-check-2',
+    ]);
     expect(ran.filter((name) => name === 'fraud-check')).toHaveLength(1);
     await h.close();
     open.length = 0;
@@ -115,7 +125,14 @@ describe('ctx.patched versioning', () => {
     expect(await second.baton.result(run.runId)).toBe('done');
     expect(checks).toBe(1);
     const types = (await store.readEvents(run.runId)).map((event) => event.type);
-    expect(types).toEqual(['run.started', 'patch.marked', 'timer.set', 'timer.fired', 'step.completed', 'run.completed']);
+    expect(types).toEqual([
+      'run.started',
+      'patch.marked',
+      'timer.set',
+      'timer.fired',
+      'step.completed',
+      'run.completed',
+    ]);
     await second.close();
     await store.close();
   });

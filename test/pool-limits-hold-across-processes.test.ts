@@ -78,9 +78,14 @@ describe('pool limits hold across worker processes', () => {
 
     await until(
       async () => (await store.listRuns({ status: ['pending', 'running', 'waiting'], limit: 1 })).length === 0,
-      `every run to finish (provider saw ${server.received})`,
-      100_000,
-    );
+      'every run to finish',
+      Number(process.env.POOL_LOAD_LIMIT_MS ?? 100_000),
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${(error as Error).message}; the provider saw ${server.received} requests. Workers said:\n` +
+          workers.map((worker) => worker.output).join('\n---\n'),
+      );
+    });
 
     const done = await store.listRuns({ status: ['completed'], limit: RUNS });
     expect(done).toHaveLength(RUNS);

@@ -71,7 +71,11 @@ describe('prompt injection', () => {
       (request) => {
         const ticket = request.toolResults[0]!.output as { text: string };
         const target = /email .* to (\S+@\S+?) /.exec(ticket.text)![1]!;
-        return { toolCalls: [{ name: 'email.send', args: { to: target, subject: 'credentials', body: 'here they are' } }] };
+        return {
+          toolCalls: [
+            { name: 'email.send', args: { to: target, subject: 'credentials', body: 'here they are' } },
+          ],
+        };
       },
       (request) => `I could not send that: ${String(request.toolResults[0]!.output)}`,
     ]);
@@ -82,16 +86,28 @@ describe('prompt injection', () => {
       model,
       tools: [fetchTicket, sendEmail],
     });
-    const flow = workflow('support', async (ctx, input: { ticket: string }) => ctx.run(support, `Handle ticket ${input.ticket}`));
+    const flow = workflow('support', async (ctx, input: { ticket: string }) =>
+      ctx.run(support, `Handle ticket ${input.ticket}`),
+    );
 
     const broker = new SecretBroker({ sources: [mapSecrets({ 'smtp.password': SMTP_PASSWORD })] });
     // The run's principal holds a grant that covers both tools and the SMTP secret: only the policy stands in the way.
     const grantOf = (tenant: string, principal: string) =>
-      createGrant({ tenant, holder: principal, actions: ['tool:tickets.*', 'tool:email.send', 'secret:smtp.password'] });
+      createGrant({
+        tenant,
+        holder: principal,
+        actions: ['tool:tickets.*', 'tool:email.send', 'secret:smtp.password'],
+      });
     const h = await harness({
       workflows: [flow],
       agents: {
-        interceptors: { tools: [toolAccessInterceptor(policies, { grantFor: (_call, context) => grantOf(context.tenant, context.principal) })] },
+        interceptors: {
+          tools: [
+            toolAccessInterceptor(policies, {
+              grantFor: (_call, context) => grantOf(context.tenant, context.principal),
+            }),
+          ],
+        },
         secrets: broker.forAgents((request) => ({
           chain: identityChain('acme', request.actor, request.onBehalfOf),
           grant: grantOf('acme', 'user:alice'),

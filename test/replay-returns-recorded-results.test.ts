@@ -111,7 +111,12 @@ describe('replay returns recorded results', () => {
       });
       // Worker A's clock stands still, so its lease runs out on worker B's clock.
       const clockA = new ManualClock();
-      const a = await start({ store, clock: clockA, workflows: [flow], worker: { leaseMs: 1000, id: 'worker-a' } });
+      const a = await start({
+        store,
+        clock: clockA,
+        workflows: [flow],
+        worker: { leaseMs: 1000, id: 'worker-a' },
+      });
       const run = await a.baton.start(flow, null);
       await reached.promise;
       const b = await start({

@@ -23,7 +23,9 @@ const FIXTURE = resolve(import.meta.dirname, 'fixtures/crash-worker.ts');
 const ROOT = resolve(import.meta.dirname, '..');
 // The pinned Node 24 (vitest usually runs on it already; otherwise the one in node_modules).
 const NODE =
-  Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : resolve(ROOT, 'node_modules/.bin/node');
+  Number(process.versions.node.split('.')[0]) >= 24
+    ? process.execPath
+    : resolve(ROOT, 'node_modules/.bin/node');
 
 let directory: string;
 beforeAll(async () => {
@@ -105,7 +107,8 @@ describe('resume after kill', () => {
     const lane = async (): Promise<void> => {
       while (kills < KILLS && !finished) {
         // Mostly mid-work; sometimes early, while it waits for expired leases, claims and replays.
-        const plan: KillPlan = randomInt(0, 6) === 0 ? { afterReadyMs: randomInt(0, 400) } : { afterEffects: randomInt(1, 11) };
+        const plan: KillPlan =
+          randomInt(0, 6) === 0 ? { afterReadyMs: randomInt(0, 400) } : { afterEffects: randomInt(1, 11) };
         const current = await life(db, ledger, plan, 30_000);
         lives.push(current);
         if (current.ended === 'killed') kills++;
@@ -141,7 +144,12 @@ describe('resume after kill', () => {
         applied.get(key!)!.add(token!);
       }
 
-      const expectedNames = [...Array.from({ length: STEPS }, (_, index) => `post-${index}`), 'fan-a', 'fan-b', 'fan-c'];
+      const expectedNames = [
+        ...Array.from({ length: STEPS }, (_, index) => `post-${index}`),
+        'fan-a',
+        'fan-b',
+        'fan-c',
+      ];
       const journaledKeys = new Set<string>();
       for (const run of runs) {
         const events = await store.readEvents(run.runId);
@@ -150,11 +158,15 @@ describe('resume after kill', () => {
         expect(verification.head).toBe(run.headHash);
         expect(events.at(-1)?.type).toBe('run.completed');
 
-        const steps = events.filter((event): event is JournalEvent<'step.completed'> => event.type === 'step.completed');
+        const steps = events.filter(
+          (event): event is JournalEvent<'step.completed'> => event.type === 'step.completed',
+        );
         // Each step's result is journaled exactly once.
         expect(steps.map((step) => step.payload.name).sort()).toEqual([...expectedNames].sort());
         expect(new Set(steps.map((step) => step.payload.op)).size).toBe(steps.length);
-        expect(events.filter((event) => event.type === 'step.failed' || event.type === 'step.attempt.failed')).toEqual([]);
+        expect(
+          events.filter((event) => event.type === 'step.failed' || event.type === 'step.attempt.failed'),
+        ).toEqual([]);
         expect(events.filter((event) => event.type === 'signal.received')).toHaveLength(1);
 
         for (const step of steps) {

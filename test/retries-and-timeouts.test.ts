@@ -54,7 +54,10 @@ describe('retries', () => {
     const events = await run.history();
     const failures = ofType(events, 'step.attempt.failed');
     expect(failures.map((event) => event.payload.attempt)).toEqual([1, 2]);
-    expect(failures.map((event) => event.payload.error.message)).toEqual(['HTTP 503 on attempt 1', 'HTTP 503 on attempt 2']);
+    expect(failures.map((event) => event.payload.error.message)).toEqual([
+      'HTTP 503 on attempt 1',
+      'HTTP 503 on attempt 2',
+    ]);
     // Full jitter: each delay is between 0 and initialDelay × coefficient^(attempt − 1).
     failures.forEach((event, index) => {
       const delay = Date.parse(event.payload.retryAt) - Date.parse(event.at);
@@ -93,14 +96,22 @@ describe('retries', () => {
     const events = await run.history();
     expect(ofType(events, 'step.attempt.failed')).toHaveLength(2);
     const [failed] = ofType(events, 'step.failed');
-    expect(failed?.payload).toMatchObject({ name: 'doomed', attempt: 3, error: { name: 'TypeError', message: 'bad gateway' } });
+    expect(failed?.payload).toMatchObject({
+      name: 'doomed',
+      attempt: 3,
+      error: { name: 'TypeError', message: 'bad gateway' },
+    });
   });
 
   it('an uncaught step failure fails the run with the step’s story', async () => {
     const flow = workflow('uncaught', async (ctx) =>
-      ctx.step('doomed', () => {
-        throw new Error('no');
-      }, { retry: { maxAttempts: 1 } }),
+      ctx.step(
+        'doomed',
+        () => {
+          throw new Error('no');
+        },
+        { retry: { maxAttempts: 1 } },
+      ),
     );
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
@@ -148,11 +159,15 @@ describe('retries', () => {
   it('a retry parked past a restart resumes on the next worker, counting attempts on', async () => {
     const attempts: number[] = [];
     const flow = workflow('retry-restart', async (ctx) =>
-      ctx.step('call', ({ attempt }) => {
-        attempts.push(attempt);
-        if (attempt === 1) throw new Error('first fails');
-        return attempt;
-      }, { retry: { maxAttempts: 2, initialDelay: '10m' } }),
+      ctx.step(
+        'call',
+        ({ attempt }) => {
+          attempts.push(attempt);
+          if (attempt === 1) throw new Error('first fails');
+          return attempt;
+        },
+        { retry: { maxAttempts: 2, initialDelay: '10m' } },
+      ),
     );
     const first = await harness({ workflows: [flow], inlineRetryMs: 0 });
     const run = await first.baton.start(flow, null);
@@ -163,7 +178,12 @@ describe('retries', () => {
       expect(parked.wakeAt).toBeGreaterThanOrEqual(first.clock.now());
       expect(parked.wakeAt).toBeLessThanOrEqual(first.clock.now() + 10 * 60_000);
       await first.baton.close();
-      const second = await start({ store: first.store, clock: first.clock, workflows: [flow], inlineRetryMs: 0 });
+      const second = await start({
+        store: first.store,
+        clock: first.clock,
+        workflows: [flow],
+        inlineRetryMs: 0,
+      });
       second.advance(10 * 60_000);
       expect(await second.baton.result(run.runId)).toBe(2);
     } else {
@@ -177,7 +197,9 @@ describe('retries', () => {
   it('backoff grows exponentially up to maxDelay, with full jitter and Retry-After as a floor', () => {
     const policy = resolveRetryPolicy({ initialDelay: '1s', backoffCoefficient: 2, maxDelay: '5s' });
     const top = (): number => 0.999999999;
-    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(policy, attempt, undefined, top))).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(policy, attempt, undefined, top))).toEqual([
+      1000, 2000, 4000, 5000, 5000,
+    ]);
     expect(backoffDelay(policy, 3, undefined, () => 0)).toBe(0);
     expect(backoffDelay(policy, 3, undefined, () => 0.5)).toBe(2000);
     expect(backoffDelay(policy, 1, 30_000, () => 0.5)).toBe(30_000);
@@ -202,7 +224,9 @@ describe('timeouts', () => {
     const run = await h.baton.start(flow, null);
     await expect(run.result()).rejects.toMatchObject({ code: 'STEP_FAILED' });
     const events = await run.history();
-    expect(ofType(events, 'step.attempt.failed').map((event) => event.payload.error.code)).toEqual(['STEP_TIMEOUT']);
+    expect(ofType(events, 'step.attempt.failed').map((event) => event.payload.error.code)).toEqual([
+      'STEP_TIMEOUT',
+    ]);
     const [failed] = ofType(events, 'step.failed');
     expect(failed?.payload.error).toMatchObject({ name: 'StepTimeoutError', code: 'STEP_TIMEOUT' });
     expect(failed?.payload.error.message).toBe(`Step 'hang' did not finish within 20 ms.`);
@@ -210,10 +234,14 @@ describe('timeouts', () => {
   });
 
   it('a run timeout fails a parked run when its deadline comes', async () => {
-    const flow = workflow('long-sleep', async (ctx) => {
-      await ctx.sleep('1h');
-      return 'woke';
-    }, { timeout: '10m' });
+    const flow = workflow(
+      'long-sleep',
+      async (ctx) => {
+        await ctx.sleep('1h');
+        return 'woke';
+      },
+      { timeout: '10m' },
+    );
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
     await h.settle(run.runId, 'waiting');

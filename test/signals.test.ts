@@ -48,7 +48,9 @@ describe('signals', () => {
     await h.baton.signal(run.runId, 'reply', 'sent early');
     const parked = await until(async () => {
       const record = await h.store.getRun(run.runId);
-      return record?.status === 'waiting' && record.wakeGen === 1 && h.baton.worker?.activeRuns === 0 ? record : undefined;
+      return record?.status === 'waiting' && record.wakeGen === 1 && h.baton.worker?.activeRuns === 0
+        ? record
+        : undefined;
     }, 'the run to park again');
     expect(parked.wakeAt).toBe(h.clock.now() + HOUR);
     expect((await h.store.pendingSignals(run.runId)).map((signal) => signal.payload)).toEqual(['sent early']);
@@ -81,7 +83,10 @@ describe('signals', () => {
     await client.baton.signal(run.runId, 'msg', 'three');
     const worker = await start({ store: client.store, clock: client.clock, workflows: [flow] });
     expect(await worker.baton.result(run.runId)).toEqual(['one', 'two']);
-    expect((await worker.store.pendingSignals(run.runId)).map((signal) => signal.payload)).toEqual(['x', 'three']);
+    expect((await worker.store.pendingSignals(run.runId)).map((signal) => signal.payload)).toEqual([
+      'x',
+      'three',
+    ]);
   });
 
   it('waitFor with a timeout throws WaitTimeoutError when it passes; a later signal goes to the next wait', async () => {
@@ -101,7 +106,10 @@ describe('signals', () => {
     expect(parked.wakeAt).toBe(h.clock.now() + 10 * 60_000);
     await h.advanceUntil(run.runId, 10 * 60_000, 'waiting');
     await h.baton.signal(run.runId, 'reply', 'late');
-    expect(await run.result()).toEqual({ first: `timed out: No signal 'reply' arrived within 600000 ms.`, second: 'late' });
+    expect(await run.result()).toEqual({
+      first: `timed out: No signal 'reply' arrived within 600000 ms.`,
+      second: 'late',
+    });
     const types = (await run.history()).map((event) => event.type);
     expect(types.filter((type) => type.startsWith('signal.'))).toEqual([
       'signal.awaited',
@@ -146,7 +154,9 @@ describe('signals', () => {
     const flow = workflow('tenanted', async (ctx) => ctx.waitFor('go'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null, { tenant: 'acme' });
-    await expect(h.baton.signal(run.runId, 'go', 1, { tenant: 'globex' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+    await expect(h.baton.signal(run.runId, 'go', 1, { tenant: 'globex' })).rejects.toMatchObject({
+      code: 'RUN_NOT_FOUND',
+    });
     await h.baton.signal(run.runId, 'go', 1, { tenant: 'acme' });
     expect(await run.result()).toBe(1);
   });

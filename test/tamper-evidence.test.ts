@@ -12,12 +12,19 @@ import type { JournalEvent } from '../src/journal/events.ts';
 import { harness, tempStore, until, type Harness } from './support/harness.ts';
 
 const policies = PolicyEngine.fromSources([
-  { name: 'refunds.cedar', text: '@id("billing-refunds") permit (principal == Agent::"billing", action == Action::"InvokeTool", resource == Tool::"payments.refund");' },
+  {
+    name: 'refunds.cedar',
+    text: '@id("billing-refunds") permit (principal == Agent::"billing", action == Action::"InvokeTool", resource == Tool::"payments.refund");',
+  },
 ]);
 const grant = createGrant({ tenant: 'acme', holder: 'user:alice', actions: ['tool:payments.*'] });
 
 const refund = workflow('refund', async (ctx, input: { ticket: string }) => {
-  const account = await ctx.step('load-account', () => ({ id: 'acct_1', owner: 'alice', ticket: input.ticket }));
+  const account = await ctx.step('load-account', () => ({
+    id: 'acct_1',
+    owner: 'alice',
+    ticket: input.ticket,
+  }));
   const decision = await authorizeDurably(ctx, policies, {
     chain: actingFor(chainOf(ctx), 'agent:billing'),
     action: 'InvokeTool',
@@ -27,6 +34,12 @@ const refund = workflow('refund', async (ctx, input: { ticket: string }) => {
   const done = await ctx.step('refund', () => ({ refunded: 1200, currency: 'EUR' }));
   const at = ctx.now().toISOString();
   return { account: account.id, decision: decision.decision, done, at };
+});
+
+const twoWaits = workflow('two-waits', async (ctx) => {
+  const first = await ctx.waitFor<string>('first');
+  const second = await ctx.waitFor<string>('second');
+  return `${first} ${second}`;
 });
 
 const key = SigningKey.generate();
@@ -39,7 +52,7 @@ beforeEach(async () => {
   const temp = await tempStore();
   path = temp.path;
   dispose = temp.dispose;
-  h = await harness({ workflows: [refund], store: temp.store, signing: { key } });
+  h = await harness({ workflows: [refund, twoWaits], store: temp.store, signing: { key } });
   db = new DatabaseSync(path);
   db.exec('PRAGMA busy_timeout = 10000');
 });
@@ -54,7 +67,10 @@ async function signedRun(ticket = 'T-1'): Promise<{ runId: string; events: Journ
   const run = await h.baton.start(refund, { ticket }, { as: 'user:alice', tenant: 'acme' });
   await run.result();
   const last = (await h.store.getRun(run.runId))!.lastSeq;
-  await until(async () => (await h.store.checkpoints!.listCheckpoints(run.runId)).some((c) => c.seq === last), 'the final checkpoint');
+  await until(
+    async () => (await h.store.checkpoints!.listCheckpoints(run.runId)).some((c) => c.seq === last),
+    'the final checkpoint',
+  );
   return { runId: run.runId, events: await h.store.readEvents(run.runId) };
 }
 
@@ -79,12 +95,16 @@ describe('tamper evidence', () => {
     const { runId, events } = await signedRun();
     const report = await verify(runId);
     expect(report).toMatchObject({ ok: true, events: events.length, signedSeq: events.length, problems: [] });
-    expect(events.some((event) => event.type === 'tool.authorized' && event.actor === 'agent:billing')).toBe(true);
+    expect(events.some((event) => event.type === 'tool.authorized' && event.actor === 'agent:billing')).toBe(
+      true,
+    );
   });
 
   it('detects one changed character anywhere in any event’s payload, actor, chain, time or type', async () => {
     const { runId, events } = await signedRun();
-    const read = db.prepare('SELECT payload, actor, on_behalf_of, at, type FROM events WHERE run_id = ? AND seq = ?');
+    const read = db.prepare(
+      'SELECT payload, actor, on_behalf_of, at, type FROM events WHERE run_id = ? AND seq = ?',
+    );
     let edits = 0;
     for (const event of events) {
       const row = read.get(runId, event.seq) as Record<string, string>;
@@ -120,8 +140,17 @@ describe('tamper evidence', () => {
     expect((await verify(other)).problem).toMatchObject({ kind: 'head', seq: last, found: 'no event' });
     // Covering the tracks in the run record too: the signed checkpoint still tells.
     const before = otherEvents[last - 2]!;
-    db.prepare('UPDATE runs SET last_seq = ?, head_hash = ? WHERE run_id = ?').run(before.seq, before.hash, other);
-    expect((await verify(other)).problem).toMatchObject({ kind: 'checkpoint', seq: last, expected: otherEvents[last - 1]!.hash, found: 'no event' });
+    db.prepare('UPDATE runs SET last_seq = ?, head_hash = ? WHERE run_id = ?').run(
+      before.seq,
+      before.hash,
+      other,
+    );
+    expect((await verify(other)).problem).toMatchObject({
+      kind: 'checkpoint',
+      seq: last,
+      expected: otherEvents[last - 1]!.hash,
+      found: 'no event',
+    });
     expect(events.length).toBeGreaterThan(4);
   });
 
@@ -141,10 +170,12 @@ describe('tamper evidence', () => {
     const { runId, events } = await signedRun();
     // Rewrite event 2's result and re-chain everything after it, as someone with database access could.
     let prevHash = events[0]!.hash;
-    const rewrite = db.prepare('UPDATE events SET payload = ?, prev_hash = ?, hash = ? WHERE run_id = ? AND seq = ?');
+    const rewrite = db.prepare(
+      'UPDATE events SET payload = ?, prev_hash = ?, hash = ? WHERE run_id = ? AND seq = ?',
+    );
     for (const original of events.slice(1)) {
       const event = { ...original, prevHash };
-      if (event.seq === 2) event.payload = { ...(event.payload as object), result: { id: 'acct_666' } } as typeof event.payload;
+      if (event.seq === 2) event.payload = { ...event.payload, result: { id: 'acct_666' } };
       const hash = hashEvent(event);
       rewrite.run(JSON.stringify(event.payload), prevHash, hash, runId, event.seq);
       prevHash = hash;
@@ -159,9 +190,70 @@ describe('tamper evidence', () => {
   it('reports a bad signature, and checkpoints signed with another key', async () => {
     const { runId } = await signedRun();
     const other = SigningKey.generate();
-    expect((await verify(runId, other.publicKey)).problem).toMatchObject({ kind: 'key', found: key.keyId, expected: other.keyId });
-    db.prepare(`UPDATE checkpoints SET signature = ? WHERE run_id = ?`).run(Buffer.alloc(64, 7).toString('base64url'), runId);
-    expect((await verify(runId)).problem).toMatchObject({ kind: 'signature', keyId: key.keyId, reason: 'the signature does not verify' });
+    expect((await verify(runId, other.publicKey)).problem).toMatchObject({
+      kind: 'key',
+      found: key.keyId,
+      expected: other.keyId,
+    });
+    db.prepare(`UPDATE checkpoints SET signature = ? WHERE run_id = ?`).run(
+      Buffer.alloc(64, 7).toString('base64url'),
+      runId,
+    );
+    expect((await verify(runId)).problem).toMatchObject({
+      kind: 'signature',
+      keyId: key.keyId,
+      reason: 'the signature does not verify',
+    });
+  });
+
+  it('a long run is signed when it first parks and again when it finishes', async () => {
+    const run = await h.baton.start(twoWaits, null, { as: 'user:alice', tenant: 'acme' });
+    const parked = await h.settle(run.runId, 'waiting');
+    await until(
+      async () => (await h.store.checkpoints!.listCheckpoints(run.runId)).length === 1,
+      'a checkpoint of the parked run',
+    );
+    expect((await h.store.checkpoints!.listCheckpoints(run.runId))[0]).toMatchObject({
+      seq: parked.lastSeq,
+      headHash: parked.headHash,
+    });
+    await h.baton.signal(run.runId, 'first', 'hello');
+    await h.settle(run.runId, 'waiting', parked.lastSeq);
+    await h.baton.signal(run.runId, 'second', 'world');
+    await run.result();
+    const done = (await h.store.getRun(run.runId))!;
+    await until(
+      async () => (await h.store.checkpoints!.listCheckpoints(run.runId)).some((c) => c.seq === done.lastSeq),
+      'the final checkpoint',
+    );
+    expect((await verify(run.runId)).signedSeq).toBe(done.lastSeq);
+  });
+
+  it('the signer refuses to vouch for events altered since its last checkpoint', async () => {
+    const run = await h.baton.start(twoWaits, null, { as: 'user:alice', tenant: 'acme' });
+    const parked = await h.settle(run.runId, 'waiting');
+    await until(
+      async () => (await h.store.checkpoints!.listCheckpoints(run.runId)).length === 1,
+      'the first checkpoint',
+    );
+    await h.baton.signal(run.runId, 'first', 'hello');
+    await h.settle(run.runId, 'waiting', parked.lastSeq);
+    // Edited while parked, after the last checkpoint and before the next.
+    db.prepare(
+      `UPDATE events SET payload = json_set(payload, '$.payload', 'HELLO') WHERE run_id = ? AND seq = ?`,
+    ).run(run.runId, parked.lastSeq + 1);
+    await h.baton.signal(run.runId, 'second', 'world');
+    await run.result();
+    await h.baton.signer!.flush();
+    await until(
+      () =>
+        h.logs.find((line) => line.includes(`run ${run.runId}: event ${parked.lastSeq + 1} does not chain`)),
+      'the refusal in the log',
+    );
+    expect((await h.store.checkpoints!.listCheckpoints(run.runId)).map((c) => c.seq)).toEqual([
+      parked.lastSeq,
+    ]);
+    expect((await verify(run.runId)).problem).toMatchObject({ kind: 'hash', seq: parked.lastSeq + 1 });
   });
 
   it('verifyAll reports the tampered run among intact ones', async () => {
@@ -173,7 +265,9 @@ describe('tamper evidence', () => {
     const report = await verifyAll(h.store, key, { onRun: (run) => seen.push(run.runId), pageSize: 2 });
     expect(report.runs).toBe(3);
     expect(report.ok).toBe(2);
-    expect(report.failed.map((run) => [run.runId, run.problem?.kind, run.problem?.seq])).toEqual([[two.runId, 'hash', 3]]);
+    expect(report.failed.map((run) => [run.runId, run.problem?.kind, run.problem?.seq])).toEqual([
+      [two.runId, 'hash', 3],
+    ]);
     expect(report.unsigned).toEqual([]);
     expect(seen.sort()).toEqual([one.runId, two.runId, three.runId].sort());
   });

@@ -51,10 +51,12 @@ describe('a principal of one tenant and another tenant’s runs', () => {
 
   it('cannot signal (approve) or cancel them, and the run is untouched', async () => {
     const { h, acme } = await twoTenants();
-    await expect(h.baton.signal(acme, 'baton.approve:1', { approved: true }, { as: 'user:mallory', tenant: 'globex' })).rejects.toBeInstanceOf(
+    await expect(
+      h.baton.signal(acme, 'baton.approve:1', { approved: true }, { as: 'user:mallory', tenant: 'globex' }),
+    ).rejects.toBeInstanceOf(RunNotFoundError);
+    await expect(h.baton.cancel(acme, { reason: 'mine now', tenant: 'globex' })).rejects.toBeInstanceOf(
       RunNotFoundError,
     );
-    await expect(h.baton.cancel(acme, { reason: 'mine now', tenant: 'globex' })).rejects.toBeInstanceOf(RunNotFoundError);
     const run = await h.baton.getRun(acme, { tenant: 'acme' });
     expect(run).toMatchObject({ status: 'waiting', cancelRequested: false });
     expect(await h.store.pendingSignals(acme)).toEqual([]);

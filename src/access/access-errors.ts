@@ -52,7 +52,12 @@ export class DelegationWidensError extends BatonError {
   readonly parentGrantId: string;
   /** The requested actions the parent grant does not cover. */
   readonly actions: readonly string[];
-  constructor(args: { parentGrantId: string; holder: string | undefined; actions: readonly string[]; held: readonly string[] }) {
+  constructor(args: {
+    parentGrantId: string;
+    holder: string | undefined;
+    actions: readonly string[];
+    held: readonly string[];
+  }) {
     const who = args.holder ? `${args.holder} asks` : 'The callee asks';
     super(
       'DELEGATION_WIDENS',
@@ -94,13 +99,17 @@ export class PolicyLoadError extends BatonError {
   readonly problems: readonly PolicyProblem[];
   constructor(args: { problems: readonly PolicyProblem[] }) {
     const lines = args.problems.map(formatProblem);
-    super('POLICY_LOAD', `The Cedar policies cannot be loaded:\n${lines.map((line) => `  ${line}`).join('\n')}`);
+    super(
+      'POLICY_LOAD',
+      `The Cedar policies cannot be loaded:\n${lines.map((line) => `  ${line}`).join('\n')}`,
+    );
     this.problems = args.problems;
   }
 }
 
 export function formatProblem(problem: PolicyProblem): string {
-  const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}:${problem.column ?? 1}`;
+  const where =
+    problem.line === undefined ? problem.file : `${problem.file}:${problem.line}:${problem.column ?? 1}`;
   const policy = problem.policyId ? ` (policy ${problem.policyId})` : '';
   return `${where}: ${problem.message}${policy}`;
 }
@@ -112,9 +121,18 @@ export class AccessDeniedError extends BatonError {
   readonly actor: string;
   readonly reason: string;
   readonly policies: readonly string[];
-  constructor(args: { actor: string; action: string; resource: string; reason: string; policies: readonly string[] }) {
+  constructor(args: {
+    actor: string;
+    action: string;
+    resource: string;
+    reason: string;
+    policies: readonly string[];
+  }) {
     const by = args.policies.length ? ` by ${args.policies.join(', ')}` : '';
-    super('ACCESS_DENIED', `${args.actor} may not ${args.action} ${args.resource}: denied (${args.reason})${by}.`);
+    super(
+      'ACCESS_DENIED',
+      `${args.actor} may not ${args.action} ${args.resource}: denied (${args.reason})${by}.`,
+    );
     this.action = args.action;
     this.resource = args.resource;
     this.actor = args.actor;

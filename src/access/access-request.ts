@@ -4,7 +4,15 @@ import type { IdentityChain } from './identity-chain.ts';
 import { parsePrincipal } from './principal.ts';
 
 /** The actions Baton authorizes, as named in the Cedar schema (`Action::"InvokeTool"`). */
-export const BATON_ACTIONS = ['InvokeTool', 'HandOff', 'StartChild', 'Approve', 'ReadRun', 'SignalRun', 'CancelRun'] as const;
+export const BATON_ACTIONS = [
+  'InvokeTool',
+  'HandOff',
+  'StartChild',
+  'Approve',
+  'ReadRun',
+  'SignalRun',
+  'CancelRun',
+] as const;
 export type BatonAction = (typeof BATON_ACTIONS)[number];
 
 /** What an action is done to. Each action takes one kind (InvokeTool a tool, HandOff an agent…). */
@@ -98,7 +106,14 @@ export function grantActionFor(action: BatonAction, resource: AccessResource): s
     case 'workflow':
       return `child:${resource.name}`;
     case 'run': {
-      const verb = action === 'Approve' ? 'approve' : action === 'ReadRun' ? 'read' : action === 'SignalRun' ? 'signal' : 'cancel';
+      const verb =
+        action === 'Approve'
+          ? 'approve'
+          : action === 'ReadRun'
+            ? 'read'
+            : action === 'SignalRun'
+              ? 'signal'
+              : 'cancel';
       return `${verb}:${resource.workflow}`;
     }
   }

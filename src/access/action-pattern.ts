@@ -60,6 +60,11 @@ export function simplifyPatterns(patterns: readonly string[]): string[] {
   const unique = [...new Set(patterns)];
   return unique.filter(
     (pattern, index) =>
-      !unique.some((other, otherIndex) => otherIndex !== index && patternCovers(other, pattern) && !(patternCovers(pattern, other) && otherIndex > index)),
+      !unique.some(
+        (other, otherIndex) =>
+          otherIndex !== index &&
+          patternCovers(other, pattern) &&
+          !(patternCovers(pattern, other) && otherIndex > index),
+      ),
   );
 }

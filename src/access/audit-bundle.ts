@@ -104,16 +104,27 @@ export function verifyBundle(bundle: unknown, trustedPublicKey?: PublicKeyInput)
     problems.unshift({ kind: 'key', seq: undefined, expected: keyId, found: keyIdOf(own) });
   }
   if (checked.checkpoints.length === 0) {
-    problems.push({ kind: 'unsigned', seq: undefined, reason: `the bundle of run ${checked.run.runId} carries no signed checkpoint` });
+    problems.push({
+      kind: 'unsigned',
+      seq: undefined,
+      reason: `the bundle of run ${checked.run.runId} carries no signed checkpoint`,
+    });
   }
-  const result: BundleVerification = { ...report, ok: problems.length === 0, problems, keyId, trusted: trusted !== undefined };
+  const result: BundleVerification = {
+    ...report,
+    ok: problems.length === 0,
+    problems,
+    keyId,
+    trusted: trusted !== undefined,
+  };
   delete result.problem;
   if (problems[0]) result.problem = problems[0];
   return result;
 }
 
 function checkBundle(value: unknown): AuditBundle {
-  if (typeof value !== 'object' || value === null) throw new InvalidBundleError('An audit bundle is a JSON object.');
+  if (typeof value !== 'object' || value === null)
+    throw new InvalidBundleError('An audit bundle is a JSON object.');
   const bundle = value as Partial<AuditBundle>;
   if (bundle.format !== AUDIT_BUNDLE_FORMAT) {
     throw new InvalidBundleError(
@@ -125,6 +136,7 @@ function checkBundle(value: unknown): AuditBundle {
   }
   if (!Array.isArray(bundle.events)) throw new InvalidBundleError('The bundle has no events.');
   if (!Array.isArray(bundle.checkpoints)) throw new InvalidBundleError('The bundle has no checkpoints list.');
-  if (typeof bundle.publicKey !== 'object' || bundle.publicKey === null) throw new InvalidBundleError('The bundle has no public key.');
+  if (typeof bundle.publicKey !== 'object' || bundle.publicKey === null)
+    throw new InvalidBundleError('The bundle has no public key.');
   return bundle as AuditBundle;
 }

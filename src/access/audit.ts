@@ -55,7 +55,9 @@ export interface AuditEntry {
  */
 export async function audit(store: Store, query: AuditQuery = {}): Promise<AuditEntry[]> {
   if (!store.queryEvents) {
-    throw new ConfigError(`The store at ${store.location} cannot answer audit queries (it has no queryEvents).`);
+    throw new ConfigError(
+      `The store at ${store.location} cannot answer audit queries (it has no queryEvents).`,
+    );
   }
   const now = query.now ?? Date.now();
   const payload: Record<string, string> = {};
@@ -64,7 +66,8 @@ export async function audit(store: Store, query: AuditQuery = {}): Promise<Audit
     else payload.grantAction = query.action;
   }
   if (query.decision !== undefined) payload.decision = query.decision;
-  const actor = query.agent === undefined ? undefined : query.agent.includes(':') ? query.agent : `agent:${query.agent}`;
+  const actor =
+    query.agent === undefined ? undefined : query.agent.includes(':') ? query.agent : `agent:${query.agent}`;
   const events = await store.queryEvents({
     types: ['tool.authorized', 'access.decided'],
     ...(query.tenant === undefined ? {} : { tenant: query.tenant }),
@@ -106,7 +109,9 @@ function toTime(value: Date | string | number, now: number, what: string): numbe
   if (/^\d+(\.\d+)?\s*(ms|s|m|h|d|w)/.test(value.trim())) return now - toMilliseconds(value, what);
   const time = Date.parse(value);
   if (Number.isNaN(time)) {
-    throw new InvalidArgumentError(`Cannot read '${value}' as a time for --${what}: use ISO-8601 (2025-01-31T00:00:00Z) or a duration (24h, 7d).`);
+    throw new InvalidArgumentError(
+      `Cannot read '${value}' as a time for --${what}: use ISO-8601 (2025-01-31T00:00:00Z) or a duration (24h, 7d).`,
+    );
   }
   return time;
 }
@@ -124,7 +129,13 @@ export function formatAuditTable(entries: readonly AuditEntry[]): string {
     entry.policies.length ? entry.policies.join(',') : entry.reason,
   ]);
   const header = ['AT', 'RUN#SEQ', 'DECISION', 'ACTION', 'CHAIN', 'GRANT', 'POLICIES / REASON'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }

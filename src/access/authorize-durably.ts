@@ -13,7 +13,9 @@ import { chainOf, type IdentityChain } from './identity-chain.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 
 /** A request made from workflow code: the chain defaults to the workflow's own identity. */
-export type DurableAuthorizationRequest = Omit<AuthorizationRequest, 'chain' | 'now'> & { chain?: IdentityChain };
+export type DurableAuthorizationRequest = Omit<AuthorizationRequest, 'chain' | 'now'> & {
+  chain?: IdentityChain;
+};
 
 export interface DurableAuthorizationOptions {
   /**
@@ -44,19 +46,15 @@ export interface DurableAuthorizationOptions {
  * });
  * if (decision.decision === 'deny') return refusal(decision);
  */
-export function authorizeDurably(
+export async function authorizeDurably(
   ctx: WorkflowContext,
   policies: PolicyEngine,
   request: DurableAuthorizationRequest,
   options: DurableAuthorizationOptions = {},
 ): Promise<AccessDecision> {
-  let full: Omit<AuthorizationRequest, 'now'>;
-  try {
-    full = { ...request, chain: request.chain ?? chainOf(ctx) };
-    checkRequest(full);
-  } catch (error) {
-    return Promise.reject(error as Error);
-  }
+  // Everything up to ctx.operations.run happens synchronously, so the op is taken when the call is made.
+  const full: Omit<AuthorizationRequest, 'now'> = { ...request, chain: request.chain ?? chainOf(ctx) };
+  checkRequest(full);
   const name = decisionName(full.action, full);
   const describe = full.action === 'InvokeTool' ? `tool:${name}` : `access:${name}`;
   return ctx.operations.run(describe, (op) => authorizeInOperation(op, policies, full, options));

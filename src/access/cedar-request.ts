@@ -48,7 +48,13 @@ export function toCedarRequest(request: AuthorizationRequest): CedarRequest {
     grant: request.grant?.id ?? '',
   };
   if (request.action === 'Approve') context.approval = request.approval ?? '';
-  return { principal, action: { type: 'Action', id: request.action }, resource: resource.uid, context, entities };
+  return {
+    principal,
+    action: { type: 'Action', id: request.action },
+    resource: resource.uid,
+    context,
+    entities,
+  };
 }
 
 function sameEntity(a: EntityUidJson, b: EntityUidJson): boolean {
@@ -73,7 +79,11 @@ function resourceEntity(resource: AccessResource, tenant: EntityUidJson): Entity
     case 'run':
       return {
         uid: { type: 'Run', id: resource.runId },
-        attrs: { workflow: resource.workflow, principal: resource.principal, status: resource.status ?? 'unknown' },
+        attrs: {
+          workflow: resource.workflow,
+          principal: resource.principal,
+          status: resource.status ?? 'unknown',
+        },
         parents: [{ type: 'Tenant', id: resource.tenant }],
       };
   }
@@ -92,7 +102,7 @@ export function flattenArguments(args: unknown): Record<string, CedarValueJson> 
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return;
     if (value === null || typeof value !== 'object') {
       if (path !== '') {
-        tags[path] = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+        tags[path] = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
         count++;
       }
       return;

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { GENESIS_HASH, hashEvent } from '../journal/hash-chain.ts';
 import type { CheckpointRecord, CheckpointStore } from '../store/checkpoints.ts';
@@ -58,7 +59,10 @@ export class CheckpointSigner {
 
   constructor(store: Store, key: SigningKey, options: CheckpointSignerOptions = {}) {
     if (!store.checkpoints) {
-      throw new TypeError(`The store at ${store.location} keeps no checkpoints (Store.checkpoints); it cannot be signed.`);
+      throw new ConfigError(
+        `The store at ${store.location} keeps no checkpoints (Store.checkpoints), so runs cannot be signed: ` +
+          'turn `signing` off, or use a store that has them.',
+      );
     }
     this.#store = store;
     this.#checkpoints = store.checkpoints;
@@ -98,13 +102,16 @@ export class CheckpointSigner {
 
   /** For Baton's `onActivationEnd`: signs finished runs, and parked ones that are due. Never throws. */
   readonly onActivationEnd = (run: RunRecord, outcome: { status: string }): void => {
-    const finished = outcome.status === 'completed' || outcome.status === 'failed' || outcome.status === 'cancelled';
+    const finished =
+      outcome.status === 'completed' || outcome.status === 'failed' || outcome.status === 'cancelled';
     if (!finished && !this.#due(run.runId, undefined)) return;
     this.signRun(run.runId)
       .then(() => {
         if (finished) this.#signed.delete(run.runId);
       })
-      .catch((error: unknown) => this.#log(`signing a checkpoint of run ${run.runId} failed; it stays unsigned for now`, error));
+      .catch((error: unknown) =>
+        this.#log(`signing a checkpoint of run ${run.runId} failed; it stays unsigned for now`, error),
+      );
   };
 
   /** Starts signing, every `intervalMs`, the runs this worker is executing. */
@@ -131,7 +138,9 @@ export class CheckpointSigner {
       const running = await this.#store.listRuns({ status: ['running'], limit: 10_000 });
       for (const run of running) {
         if (run.leaseOwner !== this.#workerId || !this.#due(run.runId, run.lastSeq)) continue;
-        await this.signRun(run.runId).catch((error: unknown) => this.#log(`signing run ${run.runId} failed`, error));
+        await this.signRun(run.runId).catch((error: unknown) =>
+          this.#log(`signing run ${run.runId} failed`, error),
+        );
       }
     } catch (error) {
       this.#log('periodic checkpoint signing failed; trying again at the next interval', error);
@@ -150,7 +159,9 @@ export class CheckpointSigner {
   async #sign(runId: string): Promise<CheckpointRecord | undefined> {
     let from = this.#signed.get(runId);
     if (!from) {
-      const existing = (await this.#checkpoints.listCheckpoints(runId)).filter((c) => c.keyId === this.key.keyId);
+      const existing = (await this.#checkpoints.listCheckpoints(runId)).filter(
+        (c) => c.keyId === this.key.keyId,
+      );
       const last = existing[existing.length - 1];
       if (last) from = { seq: last.seq, hash: last.headHash, at: Date.parse(last.signedAt) };
     }
@@ -178,10 +189,10 @@ function firstBreak(events: readonly JournalEvent[], seq: number, hash: string):
   let prevSeq = seq;
   let prevHash = hash;
   for (const event of events) {
-    if (event.seq !== prevSeq + 1 || event.prevHash !== prevHash || hashEvent(event) !== event.hash) return event.seq;
+    if (event.seq !== prevSeq + 1 || event.prevHash !== prevHash || hashEvent(event) !== event.hash)
+      return event.seq;
     prevSeq = event.seq;
     prevHash = event.hash;
   }
   return undefined;
 }
-

@@ -18,7 +18,13 @@ export function checkpointMessage(checkpoint: Omit<CheckpointRecord, 'signature'
  *
  * @example const checkpoint = signCheckpoint(key, run.runId, run.lastSeq, run.headHash);
  */
-export function signCheckpoint(key: SigningKey, runId: string, seq: number, headHash: string, now = Date.now()): CheckpointRecord {
+export function signCheckpoint(
+  key: SigningKey,
+  runId: string,
+  seq: number,
+  headHash: string,
+  now = Date.now(),
+): CheckpointRecord {
   const body = { runId, seq, headHash, signedAt: new Date(now).toISOString(), keyId: key.keyId };
   return { ...body, signature: sign(null, checkpointMessage(body), key.privateKey).toString('base64url') };
 }
@@ -27,7 +33,12 @@ export function signCheckpoint(key: SigningKey, runId: string, seq: number, head
 export function verifyCheckpoint(checkpoint: CheckpointRecord, publicKey: KeyObject): boolean {
   if (checkpoint.keyId !== keyIdOf(publicKey)) return false;
   try {
-    return verify(null, checkpointMessage(checkpoint), publicKey, Buffer.from(checkpoint.signature, 'base64url'));
+    return verify(
+      null,
+      checkpointMessage(checkpoint),
+      publicKey,
+      Buffer.from(checkpoint.signature, 'base64url'),
+    );
   } catch {
     return false;
   }

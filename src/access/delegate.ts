@@ -38,7 +38,11 @@ export const DEFAULT_MAX_DELEGATION_DEPTH = 8;
  * @example
  * const writer = delegate(plannerGrant, { holder: 'agent:writer', actions: ['tool:search.*'], ttl: '10m' });
  */
-export function delegate(parent: Grant, needs: DelegationNeeds | readonly string[], options: DelegationOptions = {}): Grant {
+export function delegate(
+  parent: Grant,
+  needs: DelegationNeeds | readonly string[],
+  options: DelegationOptions = {},
+): Grant {
   const now = options.now ?? Date.now();
   const request: DelegationNeeds = isActionList(needs) ? { actions: needs } : needs;
   assertCurrent(parent, now);
@@ -60,7 +64,12 @@ export function delegate(parent: Grant, needs: DelegationNeeds | readonly string
     granted.push(...parent.actions.filter((held) => patternCovers(need, held)));
   }
   if (widening.length > 0 && options.strict !== false) {
-    throw new DelegationWidensError({ parentGrantId: parent.id, holder: request.holder, actions: widening, held: parent.actions });
+    throw new DelegationWidensError({
+      parentGrantId: parent.id,
+      holder: request.holder,
+      actions: widening,
+      held: parent.actions,
+    });
   }
 
   let expiresAt = parent.expiresAt === undefined ? undefined : Date.parse(parent.expiresAt);
@@ -85,4 +94,3 @@ export function delegate(parent: Grant, needs: DelegationNeeds | readonly string
 function isActionList(value: DelegationNeeds | readonly string[]): value is readonly string[] {
   return Array.isArray(value);
 }
-

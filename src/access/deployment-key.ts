@@ -38,7 +38,11 @@ export async function findVerificationKey(options: {
   try {
     return { key: await readPublicKey(file), source: file };
   } catch (error) {
-    if ((error as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT' && signing.keyFile === undefined) return undefined;
+    if (
+      (error as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT' &&
+      signing.keyFile === undefined
+    )
+      return undefined;
     throw error;
   }
 }

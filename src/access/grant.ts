@@ -80,7 +80,9 @@ export function parseGrant(value: unknown): Grant {
     ...(typeof record.holder === 'string' ? { holder: record.holder } : {}),
   });
   if (typeof record.id === 'string' && record.id !== grant.id) {
-    throw new InvalidGrantError(`Grant ${record.id} does not match its content (it reads as ${grant.id}); it was altered.`);
+    throw new InvalidGrantError(
+      `Grant ${record.id} does not match its content (it reads as ${grant.id}); it was altered.`,
+    );
   }
   return grant;
 }
@@ -91,7 +93,8 @@ export function isExpired(grant: Grant, now: number): boolean {
 
 /** Throws GrantExpiredError when the grant has expired at `now`. */
 export function assertCurrent(grant: Grant, now: number): void {
-  if (isExpired(grant, now)) throw new GrantExpiredError({ grantId: grant.id, expiresAt: grant.expiresAt!, now });
+  if (isExpired(grant, now))
+    throw new GrantExpiredError({ grantId: grant.id, expiresAt: grant.expiresAt!, now });
 }
 
 /** True when the grant, unexpired at `now`, allows the action (`tool:payments.refund`). */
@@ -101,7 +104,9 @@ export function grantAllows(grant: Grant, action: string, now: number): boolean 
 }
 
 export function toIso(value: Date | string | number): string {
-  const time = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
-  if (!Number.isFinite(time)) throw new InvalidGrantError(`'${String(value)}' is not a time a grant can expire at.`);
+  const time =
+    value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(time))
+    throw new InvalidGrantError(`'${String(value)}' is not a time a grant can expire at.`);
   return new Date(time).toISOString();
 }

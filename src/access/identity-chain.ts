@@ -18,7 +18,11 @@ export interface IdentityChain {
  *
  * @example identityChain('acme', 'agent:writer', ['agent:planner', 'user:alice'])
  */
-export function identityChain(tenant: string, actor: string, onBehalfOf: readonly string[] = []): IdentityChain {
+export function identityChain(
+  tenant: string,
+  actor: string,
+  onBehalfOf: readonly string[] = [],
+): IdentityChain {
   parsePrincipal(actor, tenant);
   for (const identity of onBehalfOf) parsePrincipal(identity, tenant);
   return Object.freeze({ tenant, actor, onBehalfOf: Object.freeze([...onBehalfOf]) });

@@ -72,7 +72,12 @@ export class PolicyEngine {
     for (const answer of [parsedSchema, parsedPolicies]) {
       if (answer.type === 'failure') {
         throw new PolicyLoadError({
-          problems: answer.errors.map((error) => ({ file: '(policies)', line: undefined, column: undefined, message: error.message })),
+          problems: answer.errors.map((error) => ({
+            file: '(policies)',
+            line: undefined,
+            column: undefined,
+            message: error.message,
+          })),
         });
       }
     }
@@ -86,7 +91,8 @@ export class PolicyEngine {
     const sources = [...(await readPolicyFiles(options.files ?? [])), ...textSources(options.text)];
     let schema: PolicyText;
     if (options.schema === undefined) schema = { name: 'baton.cedarschema', text: batonSchemaText() };
-    else if ('file' in options.schema) schema = { name: options.schema.file, text: await readSchema(options.schema.file) };
+    else if ('file' in options.schema)
+      schema = { name: options.schema.file, text: await readSchema(options.schema.file) };
     else schema = options.schema;
     return PolicyEngine.fromSources(sources, schema, { validateRequests: options.validateRequests ?? false });
   }
@@ -130,8 +136,10 @@ export class PolicyEngine {
       return deny('other tenant', [`run ${resource.runId} belongs to another tenant than ${chain.actor}`]);
     }
     if (grant) {
-      if (grant.tenant !== chain.tenant) return deny('other tenant', [`grant ${grant.id} is for another tenant`]);
-      if (isExpired(grant, now)) return deny('grant expired', [`grant ${grant.id} expired at ${grant.expiresAt}`]);
+      if (grant.tenant !== chain.tenant)
+        return deny('other tenant', [`grant ${grant.id} is for another tenant`]);
+      if (isExpired(grant, now))
+        return deny('grant expired', [`grant ${grant.id} expired at ${grant.expiresAt}`]);
       if (!grantAllows(grant, grantAction, now)) return deny('outside grant');
     }
 
@@ -141,7 +149,11 @@ export class PolicyEngine {
       preparsedPolicySetId: this.#policySetId,
       ...(this.#validateRequests ? { preparsedSchemaName: this.#schemaName, validateRequest: true } : {}),
     });
-    if (answer.type === 'failure') return deny('evaluation error', answer.errors.map((error) => error.message));
+    if (answer.type === 'failure')
+      return deny(
+        'evaluation error',
+        answer.errors.map((error) => error.message),
+      );
     const { decision, diagnostics } = answer.response;
     const policies = [...diagnostics.reason].sort();
     const errors = diagnostics.errors.map((error) => `${error.policyId}: ${error.error.message}`);
@@ -172,7 +184,9 @@ async function readSchema(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (error) {
     throw new PolicyLoadError({
-      problems: [{ file, line: undefined, column: undefined, message: `cannot be read: ${(error as Error).message}` }],
+      problems: [
+        { file, line: undefined, column: undefined, message: `cannot be read: ${(error as Error).message}` },
+      ],
     });
   }
 }

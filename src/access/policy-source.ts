@@ -42,7 +42,12 @@ export function splitPolicies(sources: readonly PolicyText[]): LoadedPolicy[] {
       continue;
     }
     if (parts.policy_templates.length > 0) {
-      problems.push({ file: source.name, line: undefined, column: undefined, message: 'policy templates are not supported; write static policies' });
+      problems.push({
+        file: source.name,
+        line: undefined,
+        column: undefined,
+        message: 'policy templates are not supported; write static policies',
+      });
     }
     let cursor = 0;
     for (const text of parts.policies) {
@@ -52,7 +57,8 @@ export function splitPolicies(sources: readonly PolicyText[]): LoadedPolicy[] {
       const line = lineColumn(source.text, offset).line;
       const json = cedar.policyToJson(text);
       const annotated = json.type === 'success' ? json.json.annotations?.id : undefined;
-      const effect = json.type === 'success' ? json.json.effect : text.includes('forbid') ? 'forbid' : 'permit';
+      const effect =
+        json.type === 'success' ? json.json.effect : text.includes('forbid') ? 'forbid' : 'permit';
       let id = annotated ?? `${basename(source.name)}:${line}`;
       const clash = ids.get(id);
       if (clash && annotated !== undefined) {
@@ -82,7 +88,12 @@ export async function readPolicyFiles(files: readonly string[]): Promise<PolicyT
     try {
       texts.push({ name: file, text: await readFile(file, 'utf8') });
     } catch (error) {
-      problems.push({ file, line: undefined, column: undefined, message: `cannot be read: ${(error as Error).message}` });
+      problems.push({
+        file,
+        line: undefined,
+        column: undefined,
+        message: `cannot be read: ${(error as Error).message}`,
+      });
     }
   }
   if (problems.length > 0) throw new PolicyLoadError({ problems });
@@ -104,7 +115,14 @@ export function batonSchemaText(): string {
     }
   }
   throw new PolicyLoadError({
-    problems: [{ file: 'baton.cedarschema', line: undefined, column: undefined, message: 'Baton’s Cedar schema is missing from the installation' }],
+    problems: [
+      {
+        file: 'baton.cedarschema',
+        line: undefined,
+        column: undefined,
+        message: 'Baton’s Cedar schema is missing from the installation',
+      },
+    ],
   });
 }
 
@@ -120,7 +138,11 @@ export function checkSchema(schema: PolicyText): void {
  * Validates the policies against the schema (Cedar's strict mode): an unknown entity type, action
  * or attribute, or a type error, is reported at its place in its file.
  */
-export function validatePolicies(policies: readonly LoadedPolicy[], schema: PolicyText, sources: readonly PolicyText[]): void {
+export function validatePolicies(
+  policies: readonly LoadedPolicy[],
+  schema: PolicyText,
+  sources: readonly PolicyText[],
+): void {
   const answer = cedar.validate({
     schema: schema.text,
     policies: { staticPolicies: Object.fromEntries(policies.map((policy) => [policy.id, policy.text])) },
@@ -135,10 +157,15 @@ export function validatePolicies(policies: readonly LoadedPolicy[], schema: Poli
   throw new PolicyLoadError({
     problems: answer.validationErrors.map((failure) => {
       const policy = byId.get(failure.policyId);
-      if (!policy) return { file: '(policies)', line: undefined, column: undefined, message: failure.error.message };
+      if (!policy)
+        return { file: '(policies)', line: undefined, column: undefined, message: failure.error.message };
       const fileText = texts.get(policy.file) ?? policy.text;
       return {
-        ...problemAt({ name: policy.file, text: fileText }, Buffer.byteLength(fileText.slice(0, policy.offset)), failure.error),
+        ...problemAt(
+          { name: policy.file, text: fileText },
+          Buffer.byteLength(fileText.slice(0, policy.offset)),
+          failure.error,
+        ),
         policyId: policy.id,
       };
     }),
@@ -151,7 +178,11 @@ export function validatePolicies(policies: readonly LoadedPolicy[], schema: Poli
  */
 function problemAt(source: PolicyText, base: number, error: cedar.DetailedError): PolicyProblem {
   const location = error.sourceLocations?.[0];
-  const message = [error.message.replace(/^failed to parse (policies|schema) from string: /, ''), location?.label, error.help]
+  const message = [
+    error.message.replace(/^failed to parse (policies|schema) from string: /, ''),
+    location?.label,
+    error.help,
+  ]
     .filter((part): part is string => typeof part === 'string' && part !== '')
     .join('; ');
   if (!location) return { file: source.name, line: undefined, column: undefined, message };

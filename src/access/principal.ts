@@ -24,13 +24,18 @@ const NAME = /^[A-Za-z0-9_.@+-][A-Za-z0-9_.@+:/-]{0,127}$/;
  * @example parsePrincipal('user:alice', 'acme') // { kind: 'user', name: 'alice', tenant: 'acme' }
  */
 export function parsePrincipal(text: string, tenant: string): Principal {
-  if (typeof text !== 'string') throw new UnknownPrincipalError({ principal: String(text), reason: 'it is not a string' });
+  if (typeof text !== 'string')
+    throw new UnknownPrincipalError({ principal: String(text), reason: 'it is not a string' });
   const colon = text.indexOf(':');
-  if (colon <= 0) throw new UnknownPrincipalError({ principal: text, reason: "it does not read 'kind:name'" });
+  if (colon <= 0)
+    throw new UnknownPrincipalError({ principal: text, reason: "it does not read 'kind:name'" });
   const kind = text.slice(0, colon);
   const name = text.slice(colon + 1);
   if (!PRINCIPAL_KINDS.includes(kind as PrincipalKind)) {
-    throw new UnknownPrincipalError({ principal: text, reason: `the kind '${kind}' is none of ${PRINCIPAL_KINDS.join(', ')}` });
+    throw new UnknownPrincipalError({
+      principal: text,
+      reason: `the kind '${kind}' is none of ${PRINCIPAL_KINDS.join(', ')}`,
+    });
   }
   if (!NAME.test(name)) {
     throw new UnknownPrincipalError({

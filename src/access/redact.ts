@@ -38,6 +38,7 @@ function redactPath(value: unknown, segments: readonly string[], replacement: un
   const keys = head === '*' ? Object.keys(record) : Object.hasOwn(record, head) ? [head] : [];
   if (keys.length === 0) return value;
   const copy: Record<string, unknown> = { ...record };
-  for (const key of keys) copy[key] = rest.length === 0 ? replacement : redactPath(record[key], rest, replacement);
+  for (const key of keys)
+    copy[key] = rest.length === 0 ? replacement : redactPath(record[key], rest, replacement);
   return copy;
 }

@@ -75,7 +75,8 @@ export class SecretBroker {
     if (!grant) throw denied('it holds no grant');
     if (grant.tenant !== chain.tenant) throw denied(`its grant ${grant.id} is for another tenant`);
     if (isExpired(grant, now)) throw denied(`its grant ${grant.id} expired at ${grant.expiresAt}`);
-    if (!grantAllows(grant, `secret:${name}`, now)) throw denied(`its grant ${grant.id} does not list secret:${name}`);
+    if (!grantAllows(grant, `secret:${name}`, now))
+      throw denied(`its grant ${grant.id} does not list secret:${name}`);
     for (const source of this.#sources) {
       const value = await source.get(name);
       if (value !== undefined) {
@@ -98,8 +99,16 @@ export class SecretBroker {
    * @example agents: { secrets: broker.forAgents((call) => ({ chain: identityChain('acme', call.actor, call.onBehalfOf), grant })) }
    */
   forAgents(
-    identityOf: (request: { runId: string; tool: string; actor: string; onBehalfOf: readonly string[] }) => SecretIdentity,
-  ): (name: string, request: { runId: string; tool: string; actor: string; onBehalfOf: readonly string[] }) => Promise<string | undefined> {
+    identityOf: (request: {
+      runId: string;
+      tool: string;
+      actor: string;
+      onBehalfOf: readonly string[];
+    }) => SecretIdentity,
+  ): (
+    name: string,
+    request: { runId: string; tool: string; actor: string; onBehalfOf: readonly string[] },
+  ) => Promise<string | undefined> {
     return (name, request) => this.get(name, identityOf(request));
   }
 
@@ -120,7 +129,8 @@ export class SecretBroker {
       if (item === null || typeof item !== 'object') return item;
       if (Array.isArray(item)) return item.map(walk);
       const out: Record<string, unknown> = {};
-      for (const [key, inner] of Object.entries(item as Record<string, unknown>)) out[clean(key)] = walk(inner);
+      for (const [key, inner] of Object.entries(item as Record<string, unknown>))
+        out[clean(key)] = walk(inner);
       return out;
     };
     return walk(value) as T;

@@ -14,7 +14,8 @@ export interface PublicKeyJwk {
 }
 
 /** A public key given as a KeyObject, a PEM text, a JWK, or a SigningKey. */
-export type PublicKeyInput = KeyObject | string | PublicKeyJwk | { kty: string; crv?: string; x?: string } | SigningKey;
+export type PublicKeyInput =
+  KeyObject | string | PublicKeyJwk | { kty: string; crv?: string; x?: string } | SigningKey;
 
 export interface SigningKeyOptions {
   /** The private key's PEM file (PKCS#8), as named in baton.config.ts. It must exist. */
@@ -39,7 +40,9 @@ export class SigningKey {
 
   private constructor(privateKey: KeyObject, file: string | undefined) {
     if (privateKey.asymmetricKeyType !== 'ed25519') {
-      throw new SigningKeyError(`The signing key${file ? ` in ${file}` : ''} is ${privateKey.asymmetricKeyType ?? 'not an asymmetric key'}; Baton signs with Ed25519.`);
+      throw new SigningKeyError(
+        `The signing key${file ? ` in ${file}` : ''} is ${privateKey.asymmetricKeyType ?? 'not an asymmetric key'}; Baton signs with Ed25519.`,
+      );
     }
     this.privateKey = privateKey;
     this.publicKey = createPublicKey(privateKey);
@@ -57,7 +60,10 @@ export class SigningKey {
     try {
       key = createPrivateKey(pem);
     } catch (cause) {
-      throw new SigningKeyError(`${file ?? 'The signing key'} is not a PEM private key: ${(cause as Error).message}`, { cause });
+      throw new SigningKeyError(
+        `${file ?? 'The signing key'} is not a PEM private key: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     return new SigningKey(key, file);
   }
@@ -94,8 +100,11 @@ export class SigningKey {
       await writeFile(file, pem, { mode: 0o600, flag: 'wx' });
       return SigningKey.fromPem(pem, file);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return SigningKey.fromPem(await readFile(file, 'utf8'), file);
-      throw new SigningKeyError(`Cannot create the signing key ${file}: ${(error as Error).message}`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+        return SigningKey.fromPem(await readFile(file, 'utf8'), file);
+      throw new SigningKeyError(`Cannot create the signing key ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -136,7 +145,7 @@ export function toPublicKey(input: PublicKeyInput): KeyObject {
   if (input instanceof KeyObject) return input.type === 'private' ? createPublicKey(input) : input;
   try {
     if (typeof input === 'string') return createPublicKey(input);
-    const { kty, crv, x } = input as { kty: string; crv?: string; x?: string };
+    const { kty, crv, x } = input;
     return createPublicKey({ key: { kty, crv, x }, format: 'jwk' });
   } catch (cause) {
     throw new SigningKeyError(`The public key cannot be read: ${(cause as Error).message}`, { cause });

@@ -1,4 +1,9 @@
-import type { InterceptorContext, ToolCallInfo, ToolCallInterceptor, ToolVerdict } from '../agents/interceptors.ts';
+import type {
+  InterceptorContext,
+  ToolCallInfo,
+  ToolCallInterceptor,
+  ToolVerdict,
+} from '../agents/interceptors.ts';
 import type { EventDraft } from '../journal/events.ts';
 import type { AccessDecision } from './access-request.ts';
 import type { Grant } from './grant.ts';
@@ -25,7 +30,10 @@ export interface ToolAccessOptions {
  * @example
  * Baton.open({ agents: { interceptors: { tools: [toolAccessInterceptor(policies, { grantFor })] } } });
  */
-export function toolAccessInterceptor(policies: PolicyEngine, options: ToolAccessOptions = {}): ToolCallInterceptor {
+export function toolAccessInterceptor(
+  policies: PolicyEngine,
+  options: ToolAccessOptions = {},
+): ToolCallInterceptor {
   const clock = options.clock ?? Date.now;
   return {
     name: 'access',

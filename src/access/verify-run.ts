@@ -61,7 +61,10 @@ export function verifyEvidence(evidence: JournalEvidence, keys: readonly KeyObje
   const events = evidence.events;
   const last = events[events.length - 1];
   if (evidence.lastSeq !== undefined && chain.ok) {
-    if (events.length !== evidence.lastSeq || (evidence.headHash !== undefined && last && last.hash !== evidence.headHash)) {
+    if (
+      events.length !== evidence.lastSeq ||
+      (evidence.headHash !== undefined && last && last.hash !== evidence.headHash)
+    ) {
       const seq = Math.max(evidence.lastSeq, events.length);
       problems.push({
         kind: 'head',
@@ -76,7 +79,12 @@ export function verifyEvidence(evidence: JournalEvidence, keys: readonly KeyObje
   for (const checkpoint of [...evidence.checkpoints].sort((a, b) => a.seq - b.seq)) {
     const key = byId.get(checkpoint.keyId);
     if (!key) {
-      problems.push({ kind: 'key', seq: checkpoint.seq, expected: [...byId.keys()].join(' or ') || 'a trusted key', found: checkpoint.keyId });
+      problems.push({
+        kind: 'key',
+        seq: checkpoint.seq,
+        expected: [...byId.keys()].join(' or ') || 'a trusted key',
+        found: checkpoint.keyId,
+      });
       continue;
     }
     if (checkpoint.runId !== evidence.runId || !verifyCheckpoint(checkpoint, key)) {
@@ -84,13 +92,21 @@ export function verifyEvidence(evidence: JournalEvidence, keys: readonly KeyObje
         kind: 'signature',
         seq: checkpoint.seq,
         keyId: checkpoint.keyId,
-        reason: checkpoint.runId !== evidence.runId ? `it is a checkpoint of run ${checkpoint.runId}` : 'the signature does not verify',
+        reason:
+          checkpoint.runId !== evidence.runId
+            ? `it is a checkpoint of run ${checkpoint.runId}`
+            : 'the signature does not verify',
       });
       continue;
     }
     const event = events[checkpoint.seq - 1];
     if (!event || event.seq !== checkpoint.seq || event.hash !== checkpoint.headHash) {
-      problems.push({ kind: 'checkpoint', seq: checkpoint.seq, expected: checkpoint.headHash, found: event?.hash ?? 'no event' });
+      problems.push({
+        kind: 'checkpoint',
+        seq: checkpoint.seq,
+        expected: checkpoint.headHash,
+        found: event?.hash ?? 'no event',
+      });
       continue;
     }
     signedSeq = Math.max(signedSeq ?? 0, checkpoint.seq);
@@ -129,8 +145,11 @@ export async function verifyRun(
   publicKey: PublicKeyInput | readonly PublicKeyInput[],
   options: VerifyOptions = {},
 ): Promise<RunVerification> {
-  const scope: TenantScope | undefined = options.tenant === undefined ? undefined : { tenant: options.tenant };
-  const keys = (Array.isArray(publicKey) ? publicKey : [publicKey]).map((key: PublicKeyInput) => toPublicKey(key));
+  const scope: TenantScope | undefined =
+    options.tenant === undefined ? undefined : { tenant: options.tenant };
+  const keys = (Array.isArray(publicKey) ? publicKey : [publicKey]).map((key: PublicKeyInput) =>
+    toPublicKey(key),
+  );
   const run = await store.getRun(runId, scope);
   if (!run) throw new RunNotFoundError({ runId });
   const checkpoints = (await store.checkpoints?.listCheckpoints(runId, scope)) ?? [];
@@ -140,8 +159,22 @@ export async function verifyRun(
   } catch (error) {
     if (!(BatonError.isInstance(error) && error.code === 'JOURNAL_CORRUPT')) throw error;
     const seq = (error as unknown as { seq: number }).seq;
-    const problem: VerificationProblem = { kind: 'unreadable', seq, expected: 'valid JSON', found: error.message };
-    return { runId, ok: false, events: 0, head: '', signedSeq: undefined, checkpoints: checkpoints.length, problem, problems: [problem] };
+    const problem: VerificationProblem = {
+      kind: 'unreadable',
+      seq,
+      expected: 'valid JSON',
+      found: error.message,
+    };
+    return {
+      runId,
+      ok: false,
+      events: 0,
+      head: '',
+      signedSeq: undefined,
+      checkpoints: checkpoints.length,
+      problem,
+      problems: [problem],
+    };
   }
   return verifyEvidence({ runId, events, lastSeq: run.lastSeq, headHash: run.headHash, checkpoints }, keys);
 }
@@ -179,7 +212,11 @@ export async function verifyAll(
       report.runs++;
       if (result.ok) report.ok++;
       else report.failed.push(result);
-      if (result.ok && result.signedSeq === undefined && ['completed', 'failed', 'cancelled'].includes(run.status)) {
+      if (
+        result.ok &&
+        result.signedSeq === undefined &&
+        ['completed', 'failed', 'cancelled'].includes(run.status)
+      ) {
         report.unsigned.push(run.runId);
       }
       options.onRun?.(result);

@@ -4,7 +4,7 @@ import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { ModelParameters } from './model-call.ts';
-import { checkModelId, resolveModel, type ModelSpec } from './models.ts';
+import { resolveModel, type ModelSpec } from './models.ts';
 import { isToolDefinition, type ToolDefinition } from './tool.ts';
 
 export interface AgentOptions<Output = string> {
@@ -92,8 +92,9 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
   if (typeof options.instructions !== 'string') {
     throw new InvalidArgumentError(`Agent '${name}' needs instructions (its system prompt) as a string.`);
   }
-  if (typeof options.model === 'string') checkModelId(options.model, name);
-  else resolveModel(options.model, name);
+  // Resolving now checks the id and its API key, and loads the provider's package before any run
+  // starts (not on a worker's first model call, where loading would stall the event loop).
+  resolveModel(options.model, name);
   const maxTurns = options.maxTurns ?? 10;
   if (!Number.isInteger(maxTurns) || maxTurns < 1) {
     throw new InvalidArgumentError(`Agent '${name}' has maxTurns ${maxTurns}; use an integer ≥ 1.`);

@@ -28,6 +28,8 @@ export interface ModelProvider {
 }
 
 const providers = new Map<string, ModelProvider>();
+/** Models resolved from the process-wide registry, by id. */
+const resolved = new Map<string, LanguageModelV4>();
 
 /**
  * Adds (or replaces) a provider prefix for model id strings, for every Baton in the process.
@@ -39,6 +41,7 @@ export function registerModelProvider(prefix: string, provider: ModelProvider): 
     throw new InvalidArgumentError(`A model provider prefix is lower-case letters, digits and '-', got '${prefix}'.`);
   }
   providers.set(prefix, provider);
+  for (const id of resolved.keys()) if (id.startsWith(`${prefix}:`)) resolved.delete(id);
 }
 
 function lazy<T>(make: () => T): () => T {
@@ -116,8 +119,11 @@ export function resolveModel(spec: ModelSpec, agent?: string, overrides?: Readon
   if (typeof spec === 'string') {
     checkModelId(spec, agent, overrides);
     const { prefix, rest } = parse(spec);
-    const provider = overrides?.get(prefix) ?? providers.get(prefix)!;
-    return asV4(provider.languageModel(rest), spec);
+    const override = overrides?.get(prefix);
+    if (override) return asV4(override.languageModel(rest), spec);
+    let model = resolved.get(spec);
+    if (!model) resolved.set(spec, (model = asV4(providers.get(prefix)!.languageModel(rest), spec)));
+    return model;
   }
   return asV4(spec, agent === undefined ? 'the model' : `the model of agent '${agent}'`);
 }

@@ -248,7 +248,7 @@ function agentOp(
       }
       throw error;
     }
-  });
+  }, { container: true });
 }
 
 /** Decides what each tool call of a response is; invalid ones get a message for the model. */

@@ -79,6 +79,8 @@ export class RunContext implements WorkflowContext {
   #active = 0;
   readonly #blocked = new Map<number, number | undefined>();
   #idleCheck = false;
+  readonly #replayGates: { lastSeq: number; resolve: () => void }[] = [];
+  #replayScheduled = false;
   #resolveIdle!: () => void;
   /** Resolves when every op in flight is waiting on time or a wake-up: the run should park. */
   readonly idle = new Promise<void>((resolve) => (this.#resolveIdle = resolve));
@@ -95,7 +97,7 @@ export class RunContext implements WorkflowContext {
     this.#signals = [...args.signals];
     const context = this;
     this.operations = {
-      run: (describe, body) => context.#operation(describe, body),
+      run: (describe, body, options) => context.#operation(describe, body, options),
       takeSignal: (name) => context.#takeSignal(name),
       maxPayloadBytes: args.maxPayloadBytes,
     };
@@ -124,7 +126,11 @@ export class RunContext implements WorkflowContext {
 
   // ---- the ops ---------------------------------------------------------------------------------
 
-  #operation<T>(describe: string, body: (op: OperationHandle) => Promise<T>): Promise<T> {
+  #operation<T>(
+    describe: string,
+    body: (op: OperationHandle) => Promise<T>,
+    options: { container?: boolean } = {},
+  ): Promise<T> {
     const op = ++this.#nextOp;
     const recorded = this.#history.take(op);
     const first = recorded[0];
@@ -138,7 +144,39 @@ export class RunContext implements WorkflowContext {
         }),
       );
     }
-    return body(this.#handle(op, recorded, describe));
+    const handle = this.#handle(op, recorded, describe);
+    if (!first || options.container) return body(handle);
+    return this.#replayTurn(recorded[recorded.length - 1]!.seq).then(() => body(handle));
+  }
+
+  /**
+   * Replay hands recorded results back in the order the ops first finished (the seq of each op's
+   * last event), one at a time, letting the workflow's continuations run in between. Parallel
+   * branches then ask for their next ops in the same order as the first time. A result is handed
+   * back at once when no recorded op that finished earlier can still be asked for.
+   */
+  #replayTurn(lastSeq: number): Promise<void> {
+    if (this.#replayGates.length === 0 && lastSeq < this.#history.minUntakenLastSeq()) return Promise.resolve();
+    return this.#track(
+      () =>
+        new Promise<void>((resolve) => {
+          const gates = this.#replayGates;
+          let index = gates.length;
+          while (index > 0 && gates[index - 1]!.lastSeq > lastSeq) index--;
+          gates.splice(index, 0, { lastSeq, resolve });
+          this.#scheduleReplayTurn();
+        }),
+    );
+  }
+
+  #scheduleReplayTurn(): void {
+    if (this.#replayScheduled) return;
+    this.#replayScheduled = true;
+    setImmediate(() => {
+      this.#replayScheduled = false;
+      this.#replayGates.shift()?.resolve();
+      if (this.#replayGates.length > 0) this.#scheduleReplayTurn();
+    });
   }
 
   #handle(op: number, recorded: readonly JournalEvent[], describe: string): OperationHandle {

@@ -122,8 +122,12 @@ export interface OperationApi {
    * Takes the next op and calls `body` with that op's recorded events (empty when it never ran).
    * `describe` is what this code asks for, as `prefix:name` (e.g. 'tool:payments.refund'); when the
    * history holds something else at this op, NonDeterminismError is thrown.
+   *
+   * On replay, `body` of an op that ran before is called in the order the ops first finished (see
+   * docs/decisions/0001). An op that only groups other ops (an agent's loop, a pattern) passes
+   * `{ container: true }`: its body starts at once and the ops inside it keep the order.
    */
-  run<T>(describe: string, body: (op: OperationHandle) => Promise<T>): Promise<T>;
+  run<T>(describe: string, body: (op: OperationHandle) => Promise<T>, options?: { container?: boolean }): Promise<T>;
   /** Signals sent to the run and not yet consumed by this activation, oldest first. */
   takeSignal(name: string): { signalId: string; payload: unknown } | undefined;
   readonly maxPayloadBytes: number;

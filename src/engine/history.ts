@@ -8,6 +8,9 @@ export class History {
   readonly events: readonly JournalEvent[];
   readonly #byOp = new Map<number, JournalEvent[]>();
   readonly #taken = new Set<number>();
+  /** Recorded ops by the seq of their last event: the order in which they finished. */
+  readonly #byLastSeq: { op: number; lastSeq: number }[];
+  #cursor = 0;
   readonly maxOp: number;
 
   constructor(events: readonly JournalEvent[]) {
@@ -22,6 +25,14 @@ export class History {
       if (op > maxOp) maxOp = op;
     }
     this.maxOp = maxOp;
+    this.#byLastSeq = [...this.#byOp].map(([op, list]) => ({ op, lastSeq: list[list.length - 1]!.seq }));
+    this.#byLastSeq.sort((a, b) => a.lastSeq - b.lastSeq);
+  }
+
+  /** The last seq among recorded ops the code has not asked for yet (Infinity when none is left). */
+  minUntakenLastSeq(): number {
+    while (this.#cursor < this.#byLastSeq.length && this.#taken.has(this.#byLastSeq[this.#cursor]!.op)) this.#cursor++;
+    return this.#byLastSeq[this.#cursor]?.lastSeq ?? Infinity;
   }
 
   peek(op: number): readonly JournalEvent[] {

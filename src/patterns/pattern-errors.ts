@@ -63,11 +63,12 @@ export class ParallelFailedError extends BatonError {
 /** The classifier of a `route` named no route and there is no fallback (or the classifier failed). */
 export class RouteNotFoundError extends BatonError {
   readonly route: string;
-  constructor(args: { route: string; reason: string; routes: readonly string[] }) {
+  constructor(args: { route: string; reason: string; routes: readonly string[]; cause?: unknown }) {
     super(
       'ROUTE_NOT_FOUND',
       `Route '${args.route}' could not choose: ${args.reason}. Routes: ${args.routes.join(', ')}. ` +
         `Give the route a fallback to handle this.`,
+      { cause: args.cause },
     );
     this.route = args.route;
   }

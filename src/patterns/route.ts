@@ -133,9 +133,7 @@ export async function route<
           },
         },
       ]);
-      throw Object.assign(new RouteNotFoundError({ route: name, reason, routes: [...targets.keys()] }), {
-        cause: error,
-      });
+      throw new RouteNotFoundError({ route: name, reason, routes: [...targets.keys()], cause: error });
     }
     decision = decide(answer, targets, options.fallback !== undefined);
     const extra = {

@@ -87,7 +87,7 @@ export function checkName(name: unknown, what: string): string {
  * runs — and returns its handle, through which the pattern journals its decisions later.
  */
 export function reserveOperation(ctx: WorkflowContext, describe: string): Promise<OperationHandle> {
-  return ctx.operations.run(describe, async (op) => op);
+  return ctx.operations.run(describe, async (op) => op, { container: true });
 }
 
 /** The first recorded event of one of these types at this op, if the op ran before. */

@@ -8,6 +8,10 @@ import { Baton } from '../../src/index.ts';
 import { crashGraphWorkflow } from './fixtures/crash-graph.ts';
 import { ofType } from './harness.ts';
 
+const NODE =
+  Number(process.versions.node.split('.')[0]) >= 24
+    ? process.execPath
+    : join(import.meta.dirname, '../../node_modules/.bin/node');
 const directories: string[] = [];
 afterEach(() => {
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
@@ -20,22 +24,33 @@ it('a graph killed mid-run resumes in another process with its journaled decisio
   const log = join(directory, 'log.txt');
   const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
 
+  // No --conditions=source: the fixture imports src/ by relative path, and that condition would also
+  // send dependencies that publish a `source` export to their TypeScript (see resume-after-kill).
   const child = spawn(
-    process.execPath,
+    NODE,
     [
-      '--conditions=source',
       '--disable-warning=ExperimentalWarning',
       join(import.meta.dirname, 'fixtures/crash-graph-child.ts'),
       store,
       log,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   let runId = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (runId += chunk));
   const exited = once(child, 'exit');
+  let gone = false;
+  void exited.then(() => (gone = true));
   try {
-    while (!lines().includes('slow:first')) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!lines().includes('slow:first')) {
+      if (gone)
+        throw new Error(
+          `the first process exited before the graph reached 'slow' (log: ${lines().join(', ')})`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   } finally {
     child.kill('SIGKILL');
     await exited;

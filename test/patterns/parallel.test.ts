@@ -167,13 +167,10 @@ describe('parallel', () => {
     expect(await run.result()).toEqual(['web on otters', 'docs on otters']);
   });
 
-  // KNOWN GAP, in the engine: on replay the engine answers recorded ops as soon as they are asked
-  // for, not in the order they completed, so branches that make several ctx calls each (here,
-  // agents that call a tool, then the model again) ask for their later ops in another order than
-  // live, and replay fails with NonDeterminismError. This test turns red when the engine replays in
-  // journal order; then make it an ordinary test.
-  it.fails(
-    'replays branches that each make several ctx calls (needs engine replay in journal order)',
+  // Branches that make several ctx calls each (agents that call a tool, then the model again) ask
+  // for their later ops in completion order; replay must hand results back in that same order.
+  it(
+    'replays branches that each make several ctx calls, in the order they first finished',
     async () => {
       const wait = (ms: number) =>
         tool({

@@ -12,7 +12,11 @@ import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
  *
  *   accessStoreConformance('postgres', async () => PostgresStore.open({ url }), async (store) => drop(store));
  */
-export function accessStoreConformance(name: string, makeStore: () => Promise<Store>, cleanup?: (store: Store) => Promise<void>): void {
+export function accessStoreConformance(
+  name: string,
+  makeStore: () => Promise<Store>,
+  cleanup?: (store: Store) => Promise<void>,
+): void {
   describe(`Store access conformance: ${name}`, () => {
     const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
     let store: Store;
@@ -49,8 +53,16 @@ export function accessStoreConformance(name: string, makeStore: () => Promise<St
     }
 
     /** Leases the run and appends events written at the given times. */
-    async function append(run: RunRecord, drafts: readonly (EventDraft & { at: number })[]): Promise<JournalEvent[]> {
-      const claimed = await store.claimRuns('writer', { limit: 10, leaseMs: 60_000, now: T0, workflows: [run.workflow] });
+    async function append(
+      run: RunRecord,
+      drafts: readonly (EventDraft & { at: number })[],
+    ): Promise<JournalEvent[]> {
+      const claimed = await store.claimRuns('writer', {
+        limit: 10,
+        leaseMs: 60_000,
+        now: T0,
+        workflows: [run.workflow],
+      });
       expect(claimed.map((candidate) => candidate.runId)).toEqual([run.runId]);
       let prevHash = run.headHash;
       let seq = run.lastSeq;
@@ -68,11 +80,23 @@ export function accessStoreConformance(name: string, makeStore: () => Promise<St
         prevHash = event.hash;
         return event;
       });
-      expect(await store.commit([{ runId: run.runId, owner: 'writer', events, transition: { status: 'pending' } }], T0)).toEqual([{ ok: true }]);
+      expect(
+        await store.commit(
+          [{ runId: run.runId, owner: 'writer', events, transition: { status: 'pending' } }],
+          T0,
+        ),
+      ).toEqual([{ ok: true }]);
       return events;
     }
 
-    function decision(op: number, tool: string, verdict: 'allow' | 'deny', actor: string, onBehalfOf: string[], at: number): EventDraft & { at: number } {
+    function decision(
+      op: number,
+      tool: string,
+      verdict: 'allow' | 'deny',
+      actor: string,
+      onBehalfOf: string[],
+      at: number,
+    ): EventDraft & { at: number } {
       return {
         type: 'tool.authorized',
         payload: {
@@ -95,16 +119,24 @@ export function accessStoreConformance(name: string, makeStore: () => Promise<St
     describe('tenant scope on journals', () => {
       it('readEvents returns a run’s events in its tenant and none in another', async () => {
         const run = await create('acme');
-        await append(run, [{ type: 'step.completed', payload: { op: 1, name: 'a', attempt: 1, result: 1 }, at: T0 }]);
-        expect((await store.readEvents(run.runId, 1, { tenant: 'acme' })).map((event) => event.seq)).toEqual([1, 2]);
-        expect((await store.readEvents(run.runId, 2, { tenant: 'acme' })).map((event) => event.seq)).toEqual([2]);
+        await append(run, [
+          { type: 'step.completed', payload: { op: 1, name: 'a', attempt: 1, result: 1 }, at: T0 },
+        ]);
+        expect((await store.readEvents(run.runId, 1, { tenant: 'acme' })).map((event) => event.seq)).toEqual([
+          1, 2,
+        ]);
+        expect((await store.readEvents(run.runId, 2, { tenant: 'acme' })).map((event) => event.seq)).toEqual([
+          2,
+        ]);
         expect(await store.readEvents(run.runId, 1, { tenant: 'globex' })).toEqual([]);
         expect((await store.readEvents(run.runId)).length).toBe(2);
       });
 
       it('requestCancel refuses a run of another tenant and leaves it alone', async () => {
         const run = await create('acme');
-        await expect(store.requestCancel(run.runId, 'not yours', T0, { tenant: 'globex' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+        await expect(
+          store.requestCancel(run.runId, 'not yours', T0, { tenant: 'globex' }),
+        ).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
         expect((await store.getRun(run.runId))?.cancelRequested).toBe(false);
       });
     });
@@ -114,8 +146,22 @@ export function accessStoreConformance(name: string, makeStore: () => Promise<St
         const checkpoints = store.checkpoints!;
         expect(checkpoints, 'the store has the checkpoints capability').toBeDefined();
         const run = await create('acme');
-        const second: CheckpointRecord = { runId: run.runId, seq: 2, headHash: 'b'.repeat(64), signedAt: new Date(T0 + 1).toISOString(), keyId: 'k1', signature: 'sig2' };
-        const first: CheckpointRecord = { runId: run.runId, seq: 1, headHash: 'a'.repeat(64), signedAt: new Date(T0).toISOString(), keyId: 'k1', signature: 'sig1' };
+        const second: CheckpointRecord = {
+          runId: run.runId,
+          seq: 2,
+          headHash: 'b'.repeat(64),
+          signedAt: new Date(T0 + 1).toISOString(),
+          keyId: 'k1',
+          signature: 'sig2',
+        };
+        const first: CheckpointRecord = {
+          runId: run.runId,
+          seq: 1,
+          headHash: 'a'.repeat(64),
+          signedAt: new Date(T0).toISOString(),
+          keyId: 'k1',
+          signature: 'sig1',
+        };
         await checkpoints.putCheckpoint(second);
         await checkpoints.putCheckpoint(first);
         await checkpoints.putCheckpoint({ ...first, signature: 'another' });
@@ -128,7 +174,7 @@ export function accessStoreConformance(name: string, makeStore: () => Promise<St
 
     describe('queryEvents', () => {
       it('filters events across runs by type, actor, identity, time, payload and tenant, oldest first', async () => {
-        expect(store.queryEvents, 'the store answers event queries').toBeDefined();
+        expect(typeof store.queryEvents, 'the store answers event queries').toBe('function');
         const acme = await create('acme', 'user:alice');
         const other = await create('acme', 'user:bob');
         const globex = await create('globex', 'user:alice');
@@ -137,28 +183,57 @@ export function accessStoreConformance(name: string, makeStore: () => Promise<St
           decision(2, 'email.send', 'deny', 'agent:writer', ['agent:planner', 'user:alice'], T0 + 3000),
           { type: 'step.completed', payload: { op: 3, name: 'x', attempt: 1 }, at: T0 + 3500 },
         ]);
-        await append(other, [decision(1, 'payments.refund', 'allow', 'agent:billing', ['user:bob'], T0 + 2000)]);
+        await append(other, [
+          decision(1, 'payments.refund', 'allow', 'agent:billing', ['user:bob'], T0 + 2000),
+        ]);
         await append(globex, [decision(1, 'email.send', 'deny', 'agent:writer', ['user:alice'], T0 + 4000)]);
         const query = store.queryEvents!.bind(store);
-        const keys = (events: JournalEvent[]): string[] => events.map((event) => `${event.runId}#${event.seq}`);
+        const keys = (events: JournalEvent[]): string[] =>
+          events.map((event) => `${event.runId}#${event.seq}`);
 
         const decisions = await query({ types: ['tool.authorized'] });
-        expect(keys(decisions)).toEqual([`${acme.runId}#2`, `${other.runId}#2`, `${acme.runId}#3`, `${globex.runId}#2`]);
-        expect(keys(await query({ types: ['tool.authorized'], tenant: 'acme' }))).toEqual([`${acme.runId}#2`, `${other.runId}#2`, `${acme.runId}#3`]);
-        expect(keys(await query({ actor: 'agent:writer', tenant: 'acme' }))).toEqual([`${acme.runId}#2`, `${acme.runId}#3`]);
-        expect(keys(await query({ actor: 'agent:*', types: ['tool.authorized'], limit: 2 }))).toEqual([`${acme.runId}#2`, `${other.runId}#2`]);
-        expect(keys(await query({ identity: 'user:bob' }))).toEqual([`${other.runId}#1`, `${other.runId}#2`]);
-        expect(keys(await query({ identity: 'agent:planner' }))).toEqual([`${acme.runId}#2`, `${acme.runId}#3`]);
-        expect(keys(await query({ types: ['tool.authorized'], since: T0 + 2000, until: T0 + 4000 }))).toEqual([
+        expect(keys(decisions)).toEqual([
+          `${acme.runId}#2`,
+          `${other.runId}#2`,
+          `${acme.runId}#3`,
+          `${globex.runId}#2`,
+        ]);
+        expect(keys(await query({ types: ['tool.authorized'], tenant: 'acme' }))).toEqual([
+          `${acme.runId}#2`,
           `${other.runId}#2`,
           `${acme.runId}#3`,
         ]);
-        expect(keys(await query({ payload: { decision: 'deny' } }))).toEqual([`${acme.runId}#3`, `${globex.runId}#2`]);
-        expect(keys(await query({ payload: { grantAction: 'tool:*.send', decision: 'deny' }, tenant: 'globex' }))).toEqual([`${globex.runId}#2`]);
+        expect(keys(await query({ actor: 'agent:writer', tenant: 'acme' }))).toEqual([
+          `${acme.runId}#2`,
+          `${acme.runId}#3`,
+        ]);
+        expect(keys(await query({ actor: 'agent:*', types: ['tool.authorized'], limit: 2 }))).toEqual([
+          `${acme.runId}#2`,
+          `${other.runId}#2`,
+        ]);
+        expect(keys(await query({ identity: 'user:bob' }))).toEqual([`${other.runId}#1`, `${other.runId}#2`]);
+        expect(keys(await query({ identity: 'agent:planner' }))).toEqual([
+          `${acme.runId}#2`,
+          `${acme.runId}#3`,
+        ]);
+        expect(keys(await query({ types: ['tool.authorized'], since: T0 + 2000, until: T0 + 4000 }))).toEqual(
+          [`${other.runId}#2`, `${acme.runId}#3`],
+        );
+        expect(keys(await query({ payload: { decision: 'deny' } }))).toEqual([
+          `${acme.runId}#3`,
+          `${globex.runId}#2`,
+        ]);
+        expect(
+          keys(await query({ payload: { grantAction: 'tool:*.send', decision: 'deny' }, tenant: 'globex' })),
+        ).toEqual([`${globex.runId}#2`]);
         expect(keys(await query({ payload: { op: 3 } }))).toEqual([`${acme.runId}#4`]);
         expect(await query({ actor: 'agent:[w]*' })).toEqual([]); // GLOB's own brackets are literal here
         const [event] = await query({ runId: acme.runId, payload: { decision: 'deny' } });
-        expect(event).toMatchObject({ actor: 'agent:writer', onBehalfOf: ['agent:planner', 'user:alice'], payload: { name: 'email.send' } });
+        expect(event).toMatchObject({
+          actor: 'agent:writer',
+          onBehalfOf: ['agent:planner', 'user:alice'],
+          payload: { name: 'email.send' },
+        });
       });
     });
   });

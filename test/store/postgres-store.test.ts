@@ -10,6 +10,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 import { until } from '../support/harness.ts';
 import { createTestDatabase, describePostgres, postgresUnavailable, type TestDatabase } from '../support/postgres-database.ts';
+import { accessStoreConformance } from './access-store-conformance.ts';
 import { storeConformance } from './store-conformance.ts';
 
 const unavailable = await postgresUnavailable();
@@ -27,21 +28,20 @@ describePostgres('PostgresStore', unavailable, () => {
     await database?.drop();
   });
 
-  // The shared contract, on a fresh schema per test (the suite wants an empty store each time).
+  // The shared contracts, on a fresh schema per test (the suites want an empty store each time).
   const schemas = new Map<Store, string>();
-  storeConformance(
-    'postgres',
-    async () => {
-      const schema = nextSchema('conformance');
-      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 4 });
-      schemas.set(store, schema);
-      return store;
-    },
-    async (store) => {
-      await database.query(`DROP SCHEMA ${schemas.get(store)!} CASCADE`);
-      schemas.delete(store);
-    },
-  );
+  const freshStore = async (): Promise<Store> => {
+    const schema = nextSchema('conformance');
+    const store = await PostgresStore.open({ url: database.url, schema, poolSize: 4 });
+    schemas.set(store, schema);
+    return store;
+  };
+  const dropSchema = async (store: Store): Promise<void> => {
+    await database.query(`DROP SCHEMA ${schemas.get(store)!} CASCADE`);
+    schemas.delete(store);
+  };
+  storeConformance('postgres', freshStore, dropSchema);
+  accessStoreConformance('postgres', freshStore, dropSchema);
 
   function newRun(runId: string, overrides: Partial<NewRun> = {}): NewRun {
     return { runId, workflow: 'orders', tenant: 'acme', principal: 'user:alice', input: { runId }, createdAt: T0, ...overrides };
@@ -191,11 +191,10 @@ describePostgres('PostgresStore', unavailable, () => {
       }
       // The package's `baton/postgres` export leads to this store.
       const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
-        exports: Record<string, { source: string }>;
+        exports: Record<string, Record<string, string>>;
       };
-      const exported = (await import(new URL(`../../${manifest.exports['./postgres']!.source}`, import.meta.url).href)) as {
-        PostgresStore: unknown;
-      };
+      const source = Object.values(manifest.exports['./postgres']!).find((path) => path.endsWith('.ts'))!;
+      const exported = (await import(new URL(`../../${source}`, import.meta.url).href)) as { PostgresStore: unknown };
       expect(exported.PostgresStore).toBe(PostgresStore);
     });
   });

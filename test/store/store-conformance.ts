@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/errors.ts';
 import { JOURNAL_FORMAT, type EventDraft, type JournalEvent } from '../../src/journal/events.ts';
 import { GENESIS_HASH, sealEvent, verifyChain } from '../../src/journal/hash-chain.ts';
-import type { JournalWrite, NewRun, RunRecord, Store } from '../../src/store/store.ts';
+import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 
 /**
  * The contract every Store backend keeps (src/store/store.ts), as one Vitest suite. A backend's test
@@ -78,7 +78,11 @@ export function storeConformance(
     }
 
     /** Seals drafts as the events that follow the run's current head. */
-    function follow(head: { runId: string; lastSeq: number; headHash: string }, drafts: readonly EventDraft[], at = T0): JournalEvent[] {
+    function follow(
+      head: { runId: string; lastSeq: number; headHash: string },
+      drafts: readonly EventDraft[],
+      at = T0,
+    ): JournalEvent[] {
       let seq = head.lastSeq;
       let prevHash = head.headHash;
       return drafts.map((draft) => {
@@ -108,16 +112,30 @@ export function storeConformance(
     }
 
     /** Creates a run and leases it to `owner`. */
-    async function running(owner = 'worker-a', overrides: Partial<NewRun> = {}, now = T0): Promise<RunRecord> {
+    async function running(
+      owner = 'worker-a',
+      overrides: Partial<NewRun> = {},
+      now = T0,
+    ): Promise<RunRecord> {
       // A workflow of its own, so that claiming it leases no other run of the test.
       const run = await create({ workflow: `leased-${counter}`, ...overrides });
-      const claimed = await store.claimRuns(owner, { limit: 100, leaseMs: 10_000, now, workflows: [run.workflow] });
-      expect(claimed.map((candidate) => candidate.runId), `run ${run.runId} was claimed by ${owner}`).toEqual([run.runId]);
+      const claimed = await store.claimRuns(owner, {
+        limit: 100,
+        leaseMs: 10_000,
+        now,
+        workflows: [run.workflow],
+      });
+      expect(
+        claimed.map((candidate) => candidate.runId),
+        `run ${run.runId} was claimed by ${owner}`,
+      ).toEqual([run.runId]);
       return claimed[0]!;
     }
 
     /** Creates a run, leases it and parks it, optionally with a wake-up time. */
-    async function waiting(options: { wakeAt?: number; overrides?: Partial<NewRun> } = {}): Promise<RunRecord> {
+    async function waiting(
+      options: { wakeAt?: number; overrides?: Partial<NewRun> } = {},
+    ): Promise<RunRecord> {
       const run = await running('parker', options.overrides);
       const outcomes = await store.commit(
         [
@@ -259,11 +277,18 @@ export function storeConformance(
         await running('worker-a'); // a fifth run, leased
         const ids = (runs: RunRecord[]): string[] => runs.map((run) => run.runId);
 
-        expect(ids(await store.listRuns({ tenant: 'acme', status: ['pending'] }))).toEqual([c.runId, b.runId, a.runId]);
+        expect(ids(await store.listRuns({ tenant: 'acme', status: ['pending'] }))).toEqual([
+          c.runId,
+          b.runId,
+          a.runId,
+        ]);
         expect(ids(await store.listRuns({ tenant: 'globex' }))).toEqual([d.runId]);
         expect(ids(await store.listRuns({ workflow: 'refunds' }))).toEqual([b.runId]);
         expect(ids(await store.listRuns({ parentRunId: a.runId }))).toEqual([c.runId]);
-        expect(ids(await store.listRuns({ status: ['pending'], createdBefore: T0 + 3 }))).toEqual([b.runId, a.runId]);
+        expect(ids(await store.listRuns({ status: ['pending'], createdBefore: T0 + 3 }))).toEqual([
+          b.runId,
+          a.runId,
+        ]);
         expect(ids(await store.listRuns({ status: ['pending'], limit: 2 }))).toEqual([d.runId, c.runId]);
         expect(await store.listRuns({ status: ['running'] })).toHaveLength(1);
         expect(await store.listRuns({ status: ['running', 'pending'] })).toHaveLength(5);
@@ -275,8 +300,15 @@ export function storeConformance(
         for (const runId of ids) await create({ runId });
         await create({ runId: 'run_abc_9', tenant: 'globex' });
 
-        expect((await store.findRunIds('run_abc', 10)).sort()).toEqual(['run_abc_1', 'run_abc_2', 'run_abc_9']);
-        expect((await store.findRunIds('run_abc', 10, { tenant: 'acme' })).sort()).toEqual(['run_abc_1', 'run_abc_2']);
+        expect((await store.findRunIds('run_abc', 10)).sort()).toEqual([
+          'run_abc_1',
+          'run_abc_2',
+          'run_abc_9',
+        ]);
+        expect((await store.findRunIds('run_abc', 10, { tenant: 'acme' })).sort()).toEqual([
+          'run_abc_1',
+          'run_abc_2',
+        ]);
         expect(await store.findRunIds('run_ab', 2)).toHaveLength(2);
         expect(await store.findRunIds('run_a%', 10)).toEqual(['run_a%c_4']);
         expect(await store.findRunIds('run_a_', 10)).toEqual(['run_a_c_5']);
@@ -290,12 +322,18 @@ export function storeConformance(
       it('returns events in seq order from a given seq, exactly as written', async () => {
         const run = await running();
         const events = follow(run, [
-          stepDraft(1, { z: 1, a: [1, 2.5, -3e-7, true, null], nested: { 'key with space': 'ü', b: '\u2028' } }),
+          stepDraft(1, {
+            z: 1,
+            a: [1, 2.5, -3e-7, true, null],
+            nested: { 'key with space': 'ü', b: '\u2028' },
+          }),
           stepDraft(2, 'text'),
           stepDraft(3, 12345678901234),
           { type: 'timer.set', payload: { op: 4, name: 'sleep', fireAt: new Date(T0 + 1000).toISOString() } },
         ]);
-        expect(await store.commit([{ runId: run.runId, owner: 'worker-a', events }], T0)).toEqual([{ ok: true }]);
+        expect(await store.commit([{ runId: run.runId, owner: 'worker-a', events }], T0)).toEqual([
+          { ok: true },
+        ]);
 
         const all = await store.readEvents(run.runId);
         expect(all.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
@@ -312,7 +350,11 @@ export function storeConformance(
         await store.commit(
           [
             { runId: one.runId, owner: 'worker-a', events: follow(one, [stepDraft(1, 'one')]) },
-            { runId: two.runId, owner: 'worker-a', events: follow(two, [stepDraft(1, 'two'), stepDraft(2, 'two')]) },
+            {
+              runId: two.runId,
+              owner: 'worker-a',
+              events: follow(two, [stepDraft(1, 'two'), stepDraft(2, 'two')]),
+            },
           ],
           T0,
         );
@@ -332,7 +374,9 @@ export function storeConformance(
       it('appends events, moving the run’s last seq, head hash and update time', async () => {
         const run = await running();
         const events = follow(run, [stepDraft(1), stepDraft(2)]);
-        expect(await store.commit([{ runId: run.runId, owner: 'worker-a', events }], T0 + 500)).toEqual([{ ok: true }]);
+        expect(await store.commit([{ runId: run.runId, owner: 'worker-a', events }], T0 + 500)).toEqual([
+          { ok: true },
+        ]);
         const after = await fresh(run.runId);
         expect(after.lastSeq).toBe(3);
         expect(after.headHash).toBe(events[1]!.hash);
@@ -342,7 +386,11 @@ export function storeConformance(
 
       it('commits the writes of several runs in one call', async () => {
         const runs = [await running(), await running(), await running()];
-        const writes = runs.map((run) => ({ runId: run.runId, owner: 'worker-a', events: follow(run, [stepDraft(1)]) }));
+        const writes = runs.map((run) => ({
+          runId: run.runId,
+          owner: 'worker-a',
+          events: follow(run, [stepDraft(1)]),
+        }));
         expect(await store.commit(writes, T0)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
         for (const run of runs) expect((await fresh(run.runId)).lastSeq).toBe(2);
       });
@@ -438,14 +486,24 @@ export function storeConformance(
 
       it('consumes signals with the write, and fails a second consumption with nothing written', async () => {
         const run = await running();
-        await store.sendSignal({ signalId: 'sig-1', runId: run.runId, name: 'approve', payload: { ok: true }, sentBy: 'user:bob', sentAt: T0 });
+        await store.sendSignal({
+          signalId: 'sig-1',
+          runId: run.runId,
+          name: 'approve',
+          payload: { ok: true },
+          sentBy: 'user:bob',
+          sentAt: T0,
+        });
         const received = (op: number): EventDraft<'signal.received'> => ({
           type: 'signal.received',
           payload: { op, name: 'approve', signalId: 'sig-1', payload: { ok: true } },
         });
         const first = follow(run, [received(1)]);
         expect(
-          await store.commit([{ runId: run.runId, owner: 'worker-a', events: first, consumeSignals: ['sig-1'] }], T0),
+          await store.commit(
+            [{ runId: run.runId, owner: 'worker-a', events: first, consumeSignals: ['sig-1'] }],
+            T0,
+          ),
         ).toEqual([{ ok: true }]);
         expect(await store.pendingSignals(run.runId)).toEqual([]);
 
@@ -462,9 +520,22 @@ export function storeConformance(
       it('fails consuming a signal of another run', async () => {
         const run = await running();
         const other = await running();
-        await store.sendSignal({ signalId: 'sig-other', runId: other.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 });
+        await store.sendSignal({
+          signalId: 'sig-other',
+          runId: other.runId,
+          name: 'go',
+          sentBy: 'user:bob',
+          sentAt: T0,
+        });
         const [outcome] = await store.commit(
-          [{ runId: run.runId, owner: 'worker-a', events: follow(run, [stepDraft(1)]), consumeSignals: ['sig-other'] }],
+          [
+            {
+              runId: run.runId,
+              owner: 'worker-a',
+              events: follow(run, [stepDraft(1)]),
+              consumeSignals: ['sig-other'],
+            },
+          ],
           T0,
         );
         expect(outcome?.ok).toBe(false);
@@ -492,7 +563,12 @@ export function storeConformance(
         );
         expect(outcomes).toEqual([{ ok: true }]);
         const done = await fresh(child.runId);
-        expect(done).toMatchObject({ status: 'completed', result: { total: 42 }, lastSeq: 2, updatedAt: T0 + 7 });
+        expect(done).toMatchObject({
+          status: 'completed',
+          result: { total: 42 },
+          lastSeq: 2,
+          updatedAt: T0 + 7,
+        });
         expect(done.leaseOwner).toBeUndefined();
         expect(done.leaseExpiresAt).toBeUndefined();
         const woken = await fresh(parent.runId);
@@ -503,7 +579,14 @@ export function storeConformance(
       it('completed without a result leaves the result undefined', async () => {
         const run = await running();
         await store.commit(
-          [{ runId: run.runId, owner: 'worker-a', events: follow(run, [{ type: 'run.completed', payload: {} }]), transition: { status: 'completed' } }],
+          [
+            {
+              runId: run.runId,
+              owner: 'worker-a',
+              events: follow(run, [{ type: 'run.completed', payload: {} }]),
+              transition: { status: 'completed' },
+            },
+          ],
           T0,
         );
         const done = await fresh(run.runId);
@@ -537,7 +620,14 @@ export function storeConformance(
         const parent = await waiting();
         const child = await running('worker-a', { parentRunId: parent.runId });
         await store.commit(
-          [{ runId: child.runId, owner: 'worker-a', events: follow(child, [{ type: 'run.cancelled', payload: {} }]), transition: { status: 'cancelled' } }],
+          [
+            {
+              runId: child.runId,
+              owner: 'worker-a',
+              events: follow(child, [{ type: 'run.cancelled', payload: {} }]),
+              transition: { status: 'cancelled' },
+            },
+          ],
           T0,
         );
         const cancelled = await fresh(child.runId);
@@ -552,9 +642,14 @@ export function storeConformance(
         const run = await running();
         await complete(run, 'worker-a');
         const after = await fresh(run.runId);
-        const [outcome] = await store.commit([{ runId: run.runId, owner: 'worker-a', events: follow(after, [stepDraft(9)]) }], T0);
+        const [outcome] = await store.commit(
+          [{ runId: run.runId, owner: 'worker-a', events: follow(after, [stepDraft(9)]) }],
+          T0,
+        );
         expectFailure(outcome, 'LEASE_LOST');
-        expect(await store.claimRuns('worker-b', { limit: 10, leaseMs: 1000, now: T0 + 10 ** 9 })).toEqual([]);
+        expect(await store.claimRuns('worker-b', { limit: 10, leaseMs: 1000, now: T0 + 10 ** 9 })).toEqual(
+          [],
+        );
       });
 
       it('waiting parks the run with its wake-up time and releases the lease', async () => {
@@ -564,7 +659,12 @@ export function storeConformance(
             {
               runId: run.runId,
               owner: 'worker-a',
-              events: follow(run, [{ type: 'timer.set', payload: { op: 1, name: 'sleep', fireAt: new Date(T0 + 5000).toISOString() } }]),
+              events: follow(run, [
+                {
+                  type: 'timer.set',
+                  payload: { op: 1, name: 'sleep', fireAt: new Date(T0 + 5000).toISOString() },
+                },
+              ]),
               transition: { status: 'waiting', wakeAt: T0 + 5000, seenWakeGen: run.wakeGen },
             },
           ],
@@ -579,12 +679,25 @@ export function storeConformance(
 
       it('waiting becomes pending when a wake-up came since the worker saw the run', async () => {
         const run = await running();
-        await store.sendSignal({ signalId: 'sig-w', runId: run.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 });
+        await store.sendSignal({
+          signalId: 'sig-w',
+          runId: run.runId,
+          name: 'go',
+          sentBy: 'user:bob',
+          sentAt: T0,
+        });
         const signalled = await fresh(run.runId);
         expect(signalled.status).toBe('running');
         expect(signalled.wakeGen).toBe(run.wakeGen + 1);
         await store.commit(
-          [{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'waiting', seenWakeGen: run.wakeGen } }],
+          [
+            {
+              runId: run.runId,
+              owner: 'worker-a',
+              events: [],
+              transition: { status: 'waiting', seenWakeGen: run.wakeGen },
+            },
+          ],
           T0,
         );
         const after = await fresh(run.runId);
@@ -597,7 +710,14 @@ export function storeConformance(
         await store.requestCancel(run.runId, 'stop', T0);
         const seen = await fresh(run.runId);
         await store.commit(
-          [{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'waiting', seenWakeGen: seen.wakeGen } }],
+          [
+            {
+              runId: run.runId,
+              owner: 'worker-a',
+              events: [],
+              transition: { status: 'waiting', seenWakeGen: seen.wakeGen },
+            },
+          ],
           T0,
         );
         expect((await fresh(run.runId)).status).toBe('pending');
@@ -605,7 +725,10 @@ export function storeConformance(
 
       it('pending releases the lease so any worker can claim the run again', async () => {
         const run = await running('worker-a');
-        await store.commit([{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'pending' } }], T0);
+        await store.commit(
+          [{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'pending' } }],
+          T0,
+        );
         const released = await fresh(run.runId);
         expect(released.status).toBe('pending');
         expect(released.leaseOwner).toBeUndefined();
@@ -640,8 +763,17 @@ export function storeConformance(
         const run = await create();
         const claimed = await store.claimRuns('worker-a', { limit: 10, leaseMs: 3000, now: T0 + 1 });
         expect(claimed).toHaveLength(1);
-        expect(claimed[0]).toMatchObject({ runId: run.runId, status: 'running', leaseOwner: 'worker-a', leaseExpiresAt: T0 + 3001 });
-        expect(await fresh(run.runId)).toMatchObject({ status: 'running', leaseOwner: 'worker-a', leaseExpiresAt: T0 + 3001 });
+        expect(claimed[0]).toMatchObject({
+          runId: run.runId,
+          status: 'running',
+          leaseOwner: 'worker-a',
+          leaseExpiresAt: T0 + 3001,
+        });
+        expect(await fresh(run.runId)).toMatchObject({
+          status: 'running',
+          leaseOwner: 'worker-a',
+          leaseExpiresAt: T0 + 3001,
+        });
         expect(await store.claimRuns('worker-b', { limit: 10, leaseMs: 3000, now: T0 + 2 })).toEqual([]);
       });
 
@@ -672,7 +804,10 @@ export function storeConformance(
         const claimed = await store.claimRuns('worker-b', { limit: 10, leaseMs: 1000, now: T0 + 10_000 });
         expect(claimed.map((r) => r.runId)).toEqual([run.runId]);
         expect(claimed[0]!.leaseOwner).toBe('worker-b');
-        const [outcome] = await store.commit([{ runId: run.runId, owner: 'worker-a', events: follow(run, [stepDraft(1)]) }], T0 + 10_001);
+        const [outcome] = await store.commit(
+          [{ runId: run.runId, owner: 'worker-a', events: follow(run, [stepDraft(1)]) }],
+          T0 + 10_001,
+        );
         expectFailure(outcome, 'LEASE_LOST');
         const [status] = await store.renewLeases('worker-a', [run.runId], 1000, T0 + 10_001);
         expect(status).toEqual({ runId: run.runId, held: false, cancelRequested: false });
@@ -704,7 +839,8 @@ export function storeConformance(
 
       it('lets tenants take turns: one tenant’s burst does not hold back another’s run', async () => {
         const burst: string[] = [];
-        for (let index = 0; index < 6; index++) burst.push((await create({ tenant: 'burst', createdAt: T0 + index })).runId);
+        for (let index = 0; index < 6; index++)
+          burst.push((await create({ tenant: 'burst', createdAt: T0 + index })).runId);
         const quiet = await create({ tenant: 'quiet', createdAt: T0 + 10 });
         const claimed = await store.claimRuns('worker-a', { limit: 2, leaseMs: 1000, now: T0 + 100 });
         expect(claimed.map((run) => run.runId).sort()).toEqual([burst[0]!, quiet.runId].sort());
@@ -713,15 +849,23 @@ export function storeConformance(
       it('claims only the listed workflows when asked to', async () => {
         const order = await create({ workflow: 'orders' });
         const refund = await create({ workflow: 'refunds' });
-        const claimed = await store.claimRuns('worker-a', { limit: 10, leaseMs: 1000, now: T0, workflows: ['refunds', 'other'] });
+        const claimed = await store.claimRuns('worker-a', {
+          limit: 10,
+          leaseMs: 1000,
+          now: T0,
+          workflows: ['refunds', 'other'],
+        });
         expect(claimed.map((run) => run.runId)).toEqual([refund.runId]);
         expect((await fresh(order.runId)).status).toBe('pending');
-        expect(await store.claimRuns('worker-a', { limit: 10, leaseMs: 1000, now: T0, workflows: [] })).toEqual([]);
+        expect(
+          await store.claimRuns('worker-a', { limit: 10, leaseMs: 1000, now: T0, workflows: [] }),
+        ).toEqual([]);
       });
 
       it('never leases one run to two concurrent claimers', async () => {
         const created: string[] = [];
-        for (let index = 0; index < 40; index++) created.push((await create({ createdAt: T0 + index })).runId);
+        for (let index = 0; index < 40; index++)
+          created.push((await create({ createdAt: T0 + index })).runId);
         const owners = Array.from({ length: 12 }, (_, index) => `worker-${index}`);
         const rounds = await Promise.all(
           owners.map((owner) => store.claimRuns(owner, { limit: 5, leaseMs: 10_000, now: T0 + 100 })),
@@ -738,7 +882,9 @@ export function storeConformance(
       it('never claims finished runs', async () => {
         const run = await running();
         await complete(run, 'worker-a');
-        expect(await store.claimRuns('worker-b', { limit: 10, leaseMs: 1000, now: T0 + 10 ** 9 })).toEqual([]);
+        expect(await store.claimRuns('worker-b', { limit: 10, leaseMs: 1000, now: T0 + 10 ** 9 })).toEqual(
+          [],
+        );
       });
     });
 
@@ -750,10 +896,18 @@ export function storeConformance(
         const cancelled = await running('worker-a');
         const lost = await running('worker-a');
         await store.requestCancel(cancelled.runId, undefined, T0);
-        await store.commit([{ runId: lost.runId, owner: 'worker-a', events: [], transition: { status: 'pending' } }], T0);
+        await store.commit(
+          [{ runId: lost.runId, owner: 'worker-a', events: [], transition: { status: 'pending' } }],
+          T0,
+        );
         await store.claimRuns('worker-b', { limit: 10, leaseMs: 10 ** 9, now: T0 });
 
-        const statuses = await store.renewLeases('worker-a', [held.runId, cancelled.runId, lost.runId, 'run_unknown'], 30_000, T0 + 5);
+        const statuses = await store.renewLeases(
+          'worker-a',
+          [held.runId, cancelled.runId, lost.runId, 'run_unknown'],
+          30_000,
+          T0 + 5,
+        );
         expect(statuses).toEqual([
           { runId: held.runId, held: true, cancelRequested: false },
           { runId: cancelled.runId, held: true, cancelRequested: true },
@@ -788,7 +942,14 @@ export function storeConformance(
       it('ignores finished runs', async () => {
         const run = await running();
         await store.commit(
-          [{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'waiting', wakeAt: T0 + 100, seenWakeGen: run.wakeGen } }],
+          [
+            {
+              runId: run.runId,
+              owner: 'worker-a',
+              events: [],
+              transition: { status: 'waiting', wakeAt: T0 + 100, seenWakeGen: run.wakeGen },
+            },
+          ],
           T0,
         );
         expect(await store.nextWakeAt()).toBe(T0 + 100);
@@ -803,11 +964,20 @@ export function storeConformance(
     describe('sendSignal and pendingSignals', () => {
       it('refuses a signal to an unknown run, to a run of another tenant, and to a finished run', async () => {
         await expect(
-          store.sendSignal({ signalId: 's1', runId: 'run_unknown', name: 'go', sentBy: 'user:bob', sentAt: T0 }),
+          store.sendSignal({
+            signalId: 's1',
+            runId: 'run_unknown',
+            name: 'go',
+            sentBy: 'user:bob',
+            sentAt: T0,
+          }),
         ).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
         const run = await create({ tenant: 'acme' });
         await expect(
-          store.sendSignal({ signalId: 's2', runId: run.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 }, { tenant: 'globex' }),
+          store.sendSignal(
+            { signalId: 's2', runId: run.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 },
+            { tenant: 'globex' },
+          ),
         ).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
         const done = await running();
         await complete(done, 'worker-a');
@@ -820,9 +990,26 @@ export function storeConformance(
 
       it('keeps signals for the run, oldest first, with their payloads', async () => {
         const run = await create();
-        await store.sendSignal({ signalId: 's-1', runId: run.runId, name: 'reply', payload: { text: 'yes', n: [1, 2] }, sentBy: 'user:bob', sentAt: T0 + 1 });
-        await store.sendSignal({ signalId: 's-2', runId: run.runId, name: 'approve', sentBy: 'user:carol', sentAt: T0 + 2 }, { tenant: 'acme' });
-        await store.sendSignal({ signalId: 's-3', runId: run.runId, name: 'reply', payload: 'again', sentBy: 'user:bob', sentAt: T0 + 3 });
+        await store.sendSignal({
+          signalId: 's-1',
+          runId: run.runId,
+          name: 'reply',
+          payload: { text: 'yes', n: [1, 2] },
+          sentBy: 'user:bob',
+          sentAt: T0 + 1,
+        });
+        await store.sendSignal(
+          { signalId: 's-2', runId: run.runId, name: 'approve', sentBy: 'user:carol', sentAt: T0 + 2 },
+          { tenant: 'acme' },
+        );
+        await store.sendSignal({
+          signalId: 's-3',
+          runId: run.runId,
+          name: 'reply',
+          payload: 'again',
+          sentBy: 'user:bob',
+          sentAt: T0 + 3,
+        });
         const signals = await store.pendingSignals(run.runId);
         expect(signals.map((signal) => signal.signalId)).toEqual(['s-1', 's-2', 's-3']);
         expect(signals[0]).toEqual({
@@ -840,7 +1027,14 @@ export function storeConformance(
 
       it('keeps a signal id once when it is sent again', async () => {
         const run = await create();
-        const signal = { signalId: 's-dup', runId: run.runId, name: 'go', payload: 1, sentBy: 'user:bob', sentAt: T0 };
+        const signal = {
+          signalId: 's-dup',
+          runId: run.runId,
+          name: 'go',
+          payload: 1,
+          sentBy: 'user:bob',
+          sentAt: T0,
+        };
         await store.sendSignal(signal);
         await store.sendSignal(signal);
         expect(await store.pendingSignals(run.runId)).toHaveLength(1);
@@ -848,7 +1042,13 @@ export function storeConformance(
 
       it('wakes a waiting run', async () => {
         const run = await waiting({ wakeAt: T0 + 10 ** 9 });
-        await store.sendSignal({ signalId: 's-wake', runId: run.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 + 3 });
+        await store.sendSignal({
+          signalId: 's-wake',
+          runId: run.runId,
+          name: 'go',
+          sentBy: 'user:bob',
+          sentAt: T0 + 3,
+        });
         const woken = await fresh(run.runId);
         expect(woken.status).toBe('pending');
         expect(woken.wakeGen).toBe(run.wakeGen + 1);
@@ -859,8 +1059,20 @@ export function storeConformance(
       it('does not change the status of a pending or running run', async () => {
         const pending = await create();
         const active = await running();
-        await store.sendSignal({ signalId: 's-p', runId: pending.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 });
-        await store.sendSignal({ signalId: 's-r', runId: active.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 });
+        await store.sendSignal({
+          signalId: 's-p',
+          runId: pending.runId,
+          name: 'go',
+          sentBy: 'user:bob',
+          sentAt: T0,
+        });
+        await store.sendSignal({
+          signalId: 's-r',
+          runId: active.runId,
+          name: 'go',
+          sentBy: 'user:bob',
+          sentAt: T0,
+        });
         expect((await fresh(pending.runId)).status).toBe('pending');
         const after = await fresh(active.runId);
         expect(after.status).toBe('running');
@@ -874,7 +1086,12 @@ export function storeConformance(
       it('marks a waiting run, keeps the reason and wakes it', async () => {
         const run = await waiting();
         const record = await store.requestCancel(run.runId, 'customer asked', T0 + 9, { tenant: 'acme' });
-        expect(record).toMatchObject({ runId: run.runId, status: 'pending', cancelRequested: true, wakeGen: run.wakeGen + 1 });
+        expect(record).toMatchObject({
+          runId: run.runId,
+          status: 'pending',
+          cancelRequested: true,
+          wakeGen: run.wakeGen + 1,
+        });
         expect(record.metadata.cancelReason).toBe('customer asked');
         expect(await fresh(run.runId)).toEqual(record);
       });
@@ -889,15 +1106,21 @@ export function storeConformance(
       });
 
       it('refuses an unknown run, a run of another tenant and a finished run', async () => {
-        await expect(store.requestCancel('run_unknown', undefined, T0)).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+        await expect(store.requestCancel('run_unknown', undefined, T0)).rejects.toMatchObject({
+          code: 'RUN_NOT_FOUND',
+        });
         const run = await create({ tenant: 'acme' });
-        await expect(store.requestCancel(run.runId, undefined, T0, { tenant: 'globex' })).rejects.toMatchObject({
+        await expect(
+          store.requestCancel(run.runId, undefined, T0, { tenant: 'globex' }),
+        ).rejects.toMatchObject({
           code: 'RUN_NOT_FOUND',
         });
         expect((await fresh(run.runId)).cancelRequested).toBe(false);
         const done = await running();
         await complete(done, 'worker-a');
-        await expect(store.requestCancel(done.runId, undefined, T0)).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+        await expect(store.requestCancel(done.runId, undefined, T0)).rejects.toMatchObject({
+          code: 'RUN_FINISHED',
+        });
       });
     });
 

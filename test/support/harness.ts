@@ -60,7 +60,9 @@ export interface Harness {
  * A Baton on `store` (an in-memory SQLite store unless given) with a manual clock and a worker that
  * polls often. Close it with `close()`; the store is closed only if the harness opened it.
  */
-export async function harness(options: Omit<BatonOptions, 'clock' | 'store' | 'log'> & { store?: Store; clock?: ManualClock } = {}): Promise<Harness> {
+export async function harness(
+  options: Omit<BatonOptions, 'clock' | 'store' | 'log'> & { store?: Store; clock?: ManualClock } = {},
+): Promise<Harness> {
   const clock = options.clock ?? new ManualClock();
   const ownStore = options.store === undefined;
   const store = options.store ?? SqliteStore.open({ path: ':memory:' });
@@ -69,7 +71,7 @@ export async function harness(options: Omit<BatonOptions, 'clock' | 'store' | 'l
     ...options,
     store,
     clock: clock.now,
-    log: (message, error) => logs.push(error === undefined ? message : `${message} ${String(error)}`),
+    log: (message, error) => logs.push(error === undefined ? message : `${message} ${describeError(error)}`),
     worker: options.worker === false ? false : { pollMs: 20, ...options.worker },
   });
   return {
@@ -95,8 +97,16 @@ export async function harness(options: Omit<BatonOptions, 'clock' | 'store' | 'l
   };
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : JSON.stringify(error);
+}
+
 /** Waits (up to a generous limit, as a liveness guard, not a timing check) until `check` holds. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, limitMs = 30_000): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  limitMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const value = await check();
@@ -113,13 +123,16 @@ export async function settle(
   beyondSeq = 0,
 ): Promise<RunRecord> {
   const wanted = typeof status === 'string' ? [status] : status;
-  return until(async () => {
-    const run = await baton.store.getRun(runId);
-    if (!run || !wanted.includes(run.status) || run.lastSeq <= beyondSeq) return undefined;
-    // A run is parked only once the worker has let go of it.
-    if (run.status === 'waiting' && (baton.worker?.activeRuns ?? 0) > 0) return undefined;
-    return run;
-  }, `run ${runId} to be ${wanted.join(' or ')}`);
+  return until(
+    async () => {
+      const run = await baton.store.getRun(runId);
+      if (!run || !wanted.includes(run.status) || run.lastSeq <= beyondSeq) return undefined;
+      // A run is parked only once the worker has let go of it.
+      if (run.status === 'waiting' && (baton.worker?.activeRuns ?? 0) > 0) return undefined;
+      return run;
+    },
+    `run ${runId} to be ${wanted.join(' or ')}`,
+  );
 }
 
 /** A promise with its resolve function outside, to hold a step open until the test lets it go. */

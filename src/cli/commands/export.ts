@@ -9,8 +9,17 @@ export const exportRun = defineCommand({
   summary: "Write a run's audit bundle (events, signed checkpoints, public key) for offline checking",
   args: [{ name: 'run', required: true, description: 'A run id (or an unambiguous start of one)' }],
   options: {
-    out: { type: 'string', short: 'o', value: 'file', description: 'Write the bundle to this file (default: stdout)' },
-    key: { type: 'string', value: 'file', description: 'The deployment key (PEM or JWK). Default: the config’s signing key, or .baton/keys' },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'file',
+      description: 'Write the bundle to this file (default: stdout)',
+    },
+    key: {
+      type: 'string',
+      value: 'file',
+      description: 'The deployment key (PEM or JWK). Default: the config’s signing key, or .baton/keys',
+    },
     tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
   },
   details:
@@ -25,7 +34,10 @@ export const exportRun = defineCommand({
       projectDir: loaded.path ? dirname(loaded.path) : cwd,
     });
     if (!found) {
-      throw new UsageError('No deployment key found: pass --key <file>, or set `signing` in baton.config.ts.', 'export');
+      throw new UsageError(
+        'No deployment key found: pass --key <file>, or set `signing` in baton.config.ts.',
+        'export',
+      );
     }
     const baton = await openBaton();
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };

@@ -13,11 +13,16 @@ import { shortHash } from '../output.ts';
 
 const options = {
   all: { type: 'boolean', description: 'Verify every run of the store (or of --tenant)' },
-  bundle: { type: 'string', value: 'file', description: 'Verify an audit bundle (baton export) offline, with no database' },
+  bundle: {
+    type: 'string',
+    value: 'file',
+    description: 'Verify an audit bundle (baton export) offline, with no database',
+  },
   key: {
     type: 'string',
     value: 'file',
-    description: "The public key to trust (PEM or JWK). Default: the deployment key of the config, or .baton/keys",
+    description:
+      'The public key to trust (PEM or JWK). Default: the deployment key of the config, or .baton/keys',
   },
   tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
 } as const;
@@ -25,10 +30,16 @@ const options = {
 export const verify = defineCommand({
   name: 'verify',
   summary: "Check a run's hash chain and signed checkpoints; report the first broken link or bad signature",
-  args: [{ name: 'run', required: false, description: 'A run id (or an unambiguous start of one); or use --all / --bundle' }],
+  args: [
+    {
+      name: 'run',
+      required: false,
+      description: 'A run id (or an unambiguous start of one); or use --all / --bundle',
+    },
+  ],
   options,
   details:
-    'Every event is re-hashed and checked against its own hash and the next event\'s prevHash, from\n' +
+    "Every event is re-hashed and checked against its own hash and the next event's prevHash, from\n" +
     "seq 1; the last one must match the run's recorded head, so removed trailing events are caught too.\n" +
     "Checkpoints signed with the deployment's Ed25519 key are verified too, which catches a history\n" +
     'rewritten with fresh hashes. Exit code 1 when anything does not verify.\n\n' +
@@ -39,7 +50,8 @@ export const verify = defineCommand({
   async run(context) {
     const { args, options: given } = context;
     const modes = [args.run !== undefined, given.all, given.bundle !== undefined].filter(Boolean).length;
-    if (modes !== 1) throw new UsageError('Give a run, or --all, or --bundle <file> (one of them).', 'verify');
+    if (modes !== 1)
+      throw new UsageError('Give a run, or --all, or --bundle <file> (one of them).', 'verify');
     if (given.bundle !== undefined) return verifyBundleFile(context, given.bundle);
     const key = await verificationKey(context);
     if (given.all) return verifyEveryRun(context, key);
@@ -69,14 +81,21 @@ async function verifyOneRun(context: Context, given: string, key: KeyObject | un
     events = await baton.store.readEvents(run.runId, 1, scope);
   } catch (error) {
     if (!(BatonError.isInstance(error) && error.code === 'JOURNAL_CORRUPT')) throw error;
-    if (json) out.json({ runId: run.runId, ok: false, problem: { kind: 'unreadable', message: error.message } });
+    if (json)
+      out.json({ runId: run.runId, ok: false, problem: { kind: 'unreadable', message: error.message } });
     else out.line(`${out.style('red', '✗')} Run ${run.runId}: ${error.message}`);
     return 1;
   }
   const checkpoints = (await baton.store.checkpoints?.listCheckpoints(run.runId, scope)) ?? [];
   // Without a key the checkpoints cannot be checked: the chain and the run's head still are.
   const report = verifyEvidence(
-    { runId: run.runId, events, lastSeq: run.lastSeq, headHash: run.headHash, checkpoints: key ? checkpoints : [] },
+    {
+      runId: run.runId,
+      events,
+      lastSeq: run.lastSeq,
+      headHash: run.headHash,
+      checkpoints: key ? checkpoints : [],
+    },
     key ? [key] : [],
   );
   if (json) {
@@ -95,20 +114,26 @@ async function verifyOneRun(context: Context, given: string, key: KeyObject | un
     return report.ok ? 0 : 1;
   }
   if (report.ok) {
-    out.line(`${out.style('green', '✓')} Run ${run.runId}: ${events.length} events, chain intact, head ${shortHash(report.head)}.`);
+    out.line(
+      `${out.style('green', '✓')} Run ${run.runId}: ${events.length} events, chain intact, head ${shortHash(report.head)}.`,
+    );
     out.line(out.style('dim', `  ${signatureLine(report, checkpoints.length, key)}`));
     return 0;
   }
   const problem = report.problem!;
   if (isChainBreak(problem)) {
-    out.line(`${out.style('red', '✗')} Run ${run.runId}: the chain breaks at seq ${problem.seq}: ${describeBreak(problem)}.`);
+    out.line(
+      `${out.style('red', '✗')} Run ${run.runId}: the chain breaks at seq ${problem.seq}: ${describeBreak(problem)}.`,
+    );
     const intact = problem.kind === 'seq' ? problem.expected - 1 : problem.seq - 1;
     out.line(out.style('dim', `  ${intact} event(s) before it verify.`));
   } else if (problem.kind === 'head') {
     out.line(
       `${out.style('red', '✗')} Run ${run.runId}: the ${events.length} events chain up, but the run's head is seq ` +
         `${run.lastSeq} ${shortHash(run.headHash)}, not seq ${events[events.length - 1]?.seq ?? 0} ${shortHash(report.head)}: ` +
-        (events.length < run.lastSeq ? 'events are missing from the end.' : 'events were added after the end.'),
+        (events.length < run.lastSeq
+          ? 'events are missing from the end.'
+          : 'events were added after the end.'),
     );
   } else {
     out.line(`${out.style('red', '✗')} Run ${run.runId}: ${describeProblem(problem)}.`);
@@ -128,16 +153,31 @@ async function verifyEveryRun(context: Context, key: KeyObject | undefined): Pro
   const report = await verifyAll(baton.store, key, {
     ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
     onRun: (run) => {
-      if (!json && !run.ok) out.line(`${out.style('red', '✗')} ${run.runId}: ${describeProblem(run.problem!)}`);
+      if (!json && !run.ok)
+        out.line(`${out.style('red', '✗')} ${run.runId}: ${describeProblem(run.problem!)}`);
     },
   });
   if (json) {
-    out.json({ ok: report.failed.length === 0, runs: report.runs, verified: report.ok, failed: report.failed, unsigned: report.unsigned, keyId: keyIdOf(key) });
+    out.json({
+      ok: report.failed.length === 0,
+      runs: report.runs,
+      verified: report.ok,
+      failed: report.failed,
+      unsigned: report.unsigned,
+      keyId: keyIdOf(key),
+    });
   } else {
     const mark = report.failed.length === 0 ? out.style('green', '✓') : out.style('red', '✗');
-    out.line(`${mark} ${report.ok} of ${report.runs} run(s) verify under key ${keyIdOf(key)}; ${report.failed.length} do not.`);
+    out.line(
+      `${mark} ${report.ok} of ${report.runs} run(s) verify under key ${keyIdOf(key)}; ${report.failed.length} do not.`,
+    );
     if (report.unsigned.length > 0) {
-      out.line(out.style('dim', `  ${report.unsigned.length} finished run(s) carry no checkpoint yet (chain checked only): ${report.unsigned.slice(0, 5).join(', ')}${report.unsigned.length > 5 ? ', …' : ''}`));
+      out.line(
+        out.style(
+          'dim',
+          `  ${report.unsigned.length} finished run(s) carry no checkpoint yet (chain checked only): ${report.unsigned.slice(0, 5).join(', ')}${report.unsigned.length > 5 ? ', …' : ''}`,
+        ),
+      );
     }
   }
   return report.failed.length === 0 ? 0 : 1;
@@ -152,32 +192,54 @@ async function verifyBundleFile(context: Context, file: string): Promise<number>
   } catch (error) {
     throw new UsageError(`Cannot read the bundle ${path}: ${(error as Error).message}`, 'verify');
   }
-  const trusted = context.options.key === undefined ? undefined : await findVerificationKey({ keyFile: resolve(context.cwd, context.options.key), projectDir: context.cwd });
+  const trusted =
+    context.options.key === undefined
+      ? undefined
+      : await findVerificationKey({
+          keyFile: resolve(context.cwd, context.options.key),
+          projectDir: context.cwd,
+        });
   const report = verifyBundle(bundle, trusted?.key);
   if (json) {
     out.json(report);
     return report.ok ? 0 : 1;
   }
   if (report.ok) {
-    out.line(`${out.style('green', '✓')} Bundle of run ${report.runId}: ${report.events} events, chain intact, signed through seq ${report.signedSeq} by key ${report.keyId}.`);
+    out.line(
+      `${out.style('green', '✓')} Bundle of run ${report.runId}: ${report.events} events, chain intact, signed through seq ${report.signedSeq} by key ${report.keyId}.`,
+    );
     if (!report.trusted) {
-      out.line(out.style('yellow', '  Checked against the key inside the bundle only: pass --key <trusted public key> to know who signed it.'));
+      out.line(
+        out.style(
+          'yellow',
+          '  Checked against the key inside the bundle only: pass --key <trusted public key> to know who signed it.',
+        ),
+      );
     }
     return 0;
   }
   out.line(`${out.style('red', '✗')} Bundle of run ${report.runId}: ${describeProblem(report.problem!)}.`);
-  for (const problem of report.problems.slice(1, 5)) out.line(out.style('dim', `  also: ${describeProblem(problem)}`));
+  for (const problem of report.problems.slice(1, 5))
+    out.line(out.style('dim', `  also: ${describeProblem(problem)}`));
   return 1;
 }
 
 function signatureLine(report: RunVerification, checkpoints: number, key: KeyObject | undefined): string {
-  if (!key) return checkpoints > 0 ? `${checkpoints} checkpoint(s) not checked: no key (--key, or signing in baton.config.ts).` : 'Not signed.';
+  if (!key)
+    return checkpoints > 0
+      ? `${checkpoints} checkpoint(s) not checked: no key (--key, or signing in baton.config.ts).`
+      : 'Not signed.';
   if (report.signedSeq === undefined) return `Not signed yet (key ${keyIdOf(key)}).`;
   return `Signed through seq ${report.signedSeq} by key ${keyIdOf(key)}${report.signedSeq < report.events ? `; seq ${report.signedSeq + 1}–${report.events} not signed yet` : ''}.`;
 }
 
 function isChainBreak(problem: { kind: string }): problem is ChainBreak {
-  return problem.kind === 'seq' || problem.kind === 'prevHash' || problem.kind === 'hash' || problem.kind === 'runId';
+  return (
+    problem.kind === 'seq' ||
+    problem.kind === 'prevHash' ||
+    problem.kind === 'hash' ||
+    problem.kind === 'runId'
+  );
 }
 
 function describeBreak(broken: ChainBreak): string {

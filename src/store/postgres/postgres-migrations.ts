@@ -94,6 +94,66 @@ CREATE TABLE {schema}.fair_clock (
 INSERT INTO {schema}.fair_clock (id, virtual_time) VALUES (1, 0);
 `,
   },
+  {
+    version: 3,
+    description: 'signed checkpoints of hash chains (tamper evidence)',
+    sql: `
+CREATE TABLE {schema}.checkpoints (
+  run_id TEXT COLLATE "C" NOT NULL,
+  seq INTEGER NOT NULL,
+  key_id TEXT COLLATE "C" NOT NULL,
+  head_hash TEXT NOT NULL,
+  signed_at TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq, key_id)
+);
+`,
+  },
+  {
+    version: 4,
+    description: 'resource pools (leases, waiters, state) and bounded admission',
+    sql: `
+CREATE INDEX runs_pending_tenant ON {schema}.runs (tenant) WHERE status = 'pending';
+CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled');
+CREATE TABLE {schema}.pool_state (
+  pool TEXT PRIMARY KEY,
+  paused_until BIGINT NOT NULL DEFAULT 0,
+  granted BIGINT NOT NULL DEFAULT 0,
+  total_wait_ms BIGINT NOT NULL DEFAULT 0,
+  max_wait_ms BIGINT NOT NULL DEFAULT 0,
+  average_hold_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+  window_requests BIGINT NOT NULL DEFAULT 0,
+  window_tokens BIGINT NOT NULL DEFAULT 0,
+  limits TEXT
+);
+CREATE TABLE {schema}.pool_leases (
+  lease_id TEXT PRIMARY KEY,
+  pool TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  tokens BIGINT NOT NULL,
+  window_ms BIGINT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  released_at BIGINT,
+  counted_until BIGINT NOT NULL
+);
+CREATE INDEX pool_leases_window ON {schema}.pool_leases (pool, counted_until);
+CREATE INDEX pool_leases_held ON {schema}.pool_leases (pool, expires_at) WHERE released_at IS NULL;
+CREATE TABLE {schema}.pool_waiters (
+  pool TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  run_id TEXT COLLATE "C",
+  tenant TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  tokens BIGINT NOT NULL,
+  reason TEXT NOT NULL,
+  since BIGINT NOT NULL,
+  retry_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (pool, holder)
+);
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

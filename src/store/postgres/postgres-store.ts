@@ -8,6 +8,8 @@ import {
   StoreCorruptError,
 } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
+import type { CheckpointStore } from '../checkpoints.ts';
+import type { EventQuery } from '../event-query.ts';
 import {
   isTerminal,
   type JournalWrite,
@@ -31,6 +33,8 @@ import {
   translateError,
 } from './postgres-connection.ts';
 import { migrate, quoteIdentifier } from './postgres-migrate.ts';
+import { PostgresCheckpoints } from './postgres-checkpoints.ts';
+import { eventQuerySql } from './postgres-event-query.ts';
 import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
 import { PostgresStatements, type TransitionKind } from './postgres-statements.ts';
 import { WakeChannel } from './wake-channel.ts';
@@ -80,7 +84,9 @@ const CONFLICT_RETRIES = 5;
 export class PostgresStore implements Store {
   readonly specificationVersion = 'v1' as const;
   readonly location: string;
+  readonly checkpoints: CheckpointStore;
   readonly #pool: pg.Pool;
+  readonly #schema: string;
   readonly #sql: PostgresStatements;
   readonly #wake: WakeChannel;
   readonly #channel: string;
@@ -89,7 +95,9 @@ export class PostgresStore implements Store {
   private constructor(pool: pg.Pool, location: string, schema: string, wake: WakeChannel, channel: string) {
     this.#pool = pool;
     this.location = location;
-    this.#sql = new PostgresStatements(quoteIdentifier(schema));
+    this.#schema = quoteIdentifier(schema);
+    this.#sql = new PostgresStatements(this.#schema);
+    this.checkpoints = new PostgresCheckpoints((text, values) => this.#query(text, values, { idempotent: true }), this.#schema);
     this.#wake = wake;
     this.#channel = channel;
   }
@@ -263,6 +271,11 @@ export class PostgresStore implements Store {
       ? await this.#query(this.#sql.readEventsInTenant, [runId, fromSeq, scope.tenant], { idempotent: true })
       : await this.#query(this.#sql.readEvents, [runId, fromSeq], { name: 'baton_read_events', idempotent: true });
     return rows.map(toEvent);
+  }
+
+  async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
+    const { text, values } = eventQuerySql(this.#schema, query);
+    return (await this.#query(text, values, { idempotent: true })).map(toEvent);
   }
 
   // ---- commit -------------------------------------------------------------------------------------

@@ -23,7 +23,14 @@ export class SqliteCheckpoints implements CheckpointStore {
     this.#statement(
       `INSERT INTO checkpoints (run_id, seq, key_id, head_hash, signed_at, signature) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, seq, key_id) DO NOTHING`,
-    ).run(checkpoint.runId, checkpoint.seq, checkpoint.keyId, checkpoint.headHash, checkpoint.signedAt, checkpoint.signature);
+    ).run(
+      checkpoint.runId,
+      checkpoint.seq,
+      checkpoint.keyId,
+      checkpoint.headHash,
+      checkpoint.signedAt,
+      checkpoint.signature,
+    );
   }
 
   async listCheckpoints(runId: string, scope?: { tenant: string }): Promise<CheckpointRecord[]> {

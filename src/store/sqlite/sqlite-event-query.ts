@@ -35,7 +35,8 @@ export function eventQuerySql(query: EventQuery): { sql: string; params: (string
     params.push(new Date(query.until).toISOString());
   }
   for (const [field, value] of Object.entries(query.payload ?? {})) {
-    if (!EVENT_QUERY_FIELD.test(field)) throw new InvalidArgumentError(`'${field}' is not a payload field an event query can name.`);
+    if (!EVENT_QUERY_FIELD.test(field))
+      throw new InvalidArgumentError(`'${field}' is not a payload field an event query can name.`);
     const path = `json_extract(e.payload, '$.${field}')`;
     if (typeof value === 'string') where.push(match(path, value, params));
     else {

@@ -156,7 +156,10 @@ CREATE TABLE pool_state (
   granted INTEGER NOT NULL DEFAULT 0,
   total_wait_ms INTEGER NOT NULL DEFAULT 0,
   max_wait_ms INTEGER NOT NULL DEFAULT 0,
-  average_hold_ms REAL NOT NULL DEFAULT 0
+  average_hold_ms REAL NOT NULL DEFAULT 0,
+  window_requests INTEGER NOT NULL DEFAULT 0,
+  window_tokens INTEGER NOT NULL DEFAULT 0,
+  limits TEXT
 ) WITHOUT ROWID;
 `,
   },

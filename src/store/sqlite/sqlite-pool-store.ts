@@ -1,38 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import {
+  decideAcquire,
+  nextAverageHold,
+  wakeAfterRelease,
+  WAITER_GRACE_MS,
+  type PoolWaiter,
+  type WindowEntry,
+} from '../pool-decision.ts';
 import type {
   PoolAcquireRequest,
   PoolAcquireResult,
-  PoolRefusal,
+  PoolLimits,
   PoolReleaseOptions,
   PoolStore,
   PoolUsage,
 } from '../pool-store.ts';
 
-/** A waiter not back within this long after the time it was told loses its place. */
-const WAITER_GRACE_MS = 3000;
-/** Weight of the newest hold time in the moving average. */
-const HOLD_AVERAGE_WEIGHT = 0.2;
-
 type Row = Record<string, unknown>;
 
-interface Waiter {
-  holder: string;
-  runId: string | undefined;
-  tenant: string;
-  priority: number;
-  tokens: number;
-  reason: string;
-  since: number;
-  retryAt: number;
-}
-
 /**
- * The SQLite store's {@link PoolStore}: tables `pool_leases`, `pool_waiters` and `pool_state`
- * (migration 4). Every call is one BEGIN IMMEDIATE transaction, so processes sharing the file never
- * both take the last slot. The state is operational, so its transactions commit without an fsync
- * (synchronous = NORMAL in WAL mode: safe against a process crash; a power cut may lose the last
- * grants, which costs one window of accuracy, never the journal's durability).
+ * The SQLite store's {@link PoolStore}: tables `pool_leases` (one row per grant, kept while it
+ * counts in a window), `pool_waiters` and `pool_state` (per pool: pause, running window totals,
+ * statistics), from migration 4. Every call is one BEGIN IMMEDIATE transaction, so processes
+ * sharing the file never both take the last slot; the decisions are pool-decision.ts's.
+ *
+ * Pool state is operational, so its transactions commit without an fsync (synchronous = NORMAL in
+ * WAL mode: safe against a process crash; a power cut may lose the last grants, which costs one
+ * window of accuracy, never the journal's durability).
  */
 export class SqlitePools implements PoolStore {
   readonly specificationVersion = 'v1' as const;
@@ -77,126 +72,118 @@ export class SqlitePools implements PoolStore {
 
   #acquire(request: PoolAcquireRequest): PoolAcquireResult {
     const { pool, holder, now, limits } = request;
-    this.#statement('DELETE FROM pool_leases WHERE pool = ? AND counted_until <= ?').run(pool, now);
-    this.#statement('DELETE FROM pool_waiters WHERE pool = ? AND expires_at <= ?').run(pool, now);
-    this.#statement('INSERT INTO pool_state (pool) VALUES (?) ON CONFLICT (pool) DO NOTHING').run(pool);
-    const state = this.#statement('SELECT * FROM pool_state WHERE pool = ?').get(pool)!;
+    const state = this.#refresh(pool, now, limits);
     const held = this.#statement(
       `SELECT COUNT(*) AS n, MAX(acquired_at) AS youngest FROM pool_leases
        WHERE pool = ? AND released_at IS NULL AND expires_at > ?`,
     ).get(pool, now)!;
-    const window = this.#statement(
-      `SELECT COUNT(*) AS n, COALESCE(SUM(tokens), 0) AS tokens FROM pool_leases WHERE pool = ? AND counted_until > ?`,
-    ).get(pool, now)!;
-    const heldCount = Number(held.n);
-    const windowRequests = Number(window.n);
-    const windowTokens = Number(window.tokens);
-
-    const waiters = this.#statement('SELECT * FROM pool_waiters WHERE pool = ?').all(pool).map(toWaiter);
-    const existing = waiters.find((waiter) => waiter.holder === holder);
-    const me: Waiter = {
+    const decision = decideAcquire({
+      now,
+      limits,
       holder,
       runId: request.runId,
       tenant: request.tenant,
       priority: request.priority,
       tokens: request.tokens,
-      reason: existing?.reason ?? 'concurrency',
-      since: existing?.since ?? now,
-      retryAt: now,
-    };
-    const queue = queueOrder([...waiters.filter((waiter) => waiter !== existing), me]);
-    const index = queue.indexOf(me);
-    const ahead = queue.slice(0, index);
-    const present = ahead.filter((waiter) => waiter.retryAt <= now);
-    const presentTokens = present.reduce((sum, waiter) => sum + waiter.tokens, 0);
+      held: Number(held.n),
+      youngestHeldAt: held.youngest == null ? undefined : Number(held.youngest),
+      windowRequests: Number(state.window_requests),
+      windowTokens: Number(state.window_tokens),
+      pausedUntil: Number(state.paused_until),
+      averageHoldMs: Number(state.average_hold_ms),
+      waiters: this.#waiters(pool),
+      windowEntries: () => this.#windowEntries(pool, now),
+    });
 
-    const slotsFree = limits.concurrency === undefined ? Infinity : limits.concurrency - heldCount;
-    const requestsFree = limits.requests === undefined ? Infinity : limits.requests - windowRequests;
-    const tokensFree = limits.tokens === undefined ? Infinity : limits.tokens - windowTokens - presentTokens;
-    const pausedUntil = Number(state.paused_until);
-    const tokensFit = tokensFree >= request.tokens || (windowTokens === 0 && present.length === 0);
-    const free = Math.min(slotsFree, requestsFree);
-
-    if (pausedUntil <= now && present.length < free && tokensFit) {
-      const leaseId = randomUUID();
-      const expiresAt = now + request.leaseMs;
-      // A request larger than a window's tokens counts for as many windows as it needs.
-      const windows = limits.tokens === undefined ? 1 : Math.max(1, Math.ceil(request.tokens / limits.tokens));
-      const windowMs = limits.windowMs * windows;
+    if (!decision.granted) {
+      const { waiter } = decision;
       this.#statement(
-        `INSERT INTO pool_leases (lease_id, pool, holder, tokens, window_ms, acquired_at, expires_at, counted_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(leaseId, pool, holder, request.tokens, windowMs, now, expiresAt, expiresAt + windowMs);
-      if (existing) this.#statement('DELETE FROM pool_waiters WHERE pool = ? AND holder = ?').run(pool, holder);
-      const waitedMs = now - me.since;
-      this.#statement(
-        `UPDATE pool_state SET granted = granted + 1, total_wait_ms = total_wait_ms + ?,
-           max_wait_ms = MAX(max_wait_ms, ?) WHERE pool = ?`,
-      ).run(waitedMs, waitedMs, pool);
-      return { granted: true, leaseId, waitedMs };
+        `INSERT INTO pool_waiters (pool, holder, run_id, tenant, priority, tokens, reason, since, retry_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (pool, holder) DO UPDATE SET run_id = excluded.run_id, tenant = excluded.tenant,
+           priority = excluded.priority, tokens = excluded.tokens, reason = excluded.reason,
+           retry_at = excluded.retry_at, expires_at = excluded.expires_at`,
+      ).run(
+        pool,
+        holder,
+        waiter.runId ?? null,
+        waiter.tenant,
+        waiter.priority,
+        waiter.tokens,
+        waiter.reason,
+        waiter.since,
+        waiter.retryAt,
+        waiter.expiresAt,
+      );
+      const { reason, retryAfterMs, position, waitedMs } = decision;
+      return { granted: false, reason, retryAfterMs, position, waitedMs };
     }
 
-    // Refused: when could it be this holder's turn? Each binding limit gives a time; the latest wins.
-    const position = index + 1;
-    const refusals: { reason: PoolRefusal; afterMs: number }[] = [];
-    if (pausedUntil > now) refusals.push({ reason: 'paused', afterMs: pausedUntil - now });
-    if (position > slotsFree) {
-      const averageHoldMs = Number(state.average_hold_ms);
-      const youngestAgeMs = held.youngest == null ? 0 : now - Number(held.youngest);
-      const holdMs = Math.max(averageHoldMs, youngestAgeMs, 1);
-      const releasesNeeded = position - Math.max(slotsFree, 0);
-      refusals.push({ reason: 'concurrency', afterMs: Math.ceil((releasesNeeded * holdMs) / limits.concurrency!) });
-    }
-    if (position > requestsFree) {
-      refusals.push({ reason: 'requests', afterMs: this.#windowFrees(request, position - Math.max(requestsFree, 0), 'count') });
-    }
-    if (!tokensFit) {
-      const allAheadTokens = ahead.reduce((sum, waiter) => sum + waiter.tokens, 0);
-      const needed = windowTokens + allAheadTokens + request.tokens - limits.tokens!;
-      refusals.push({ reason: 'tokens', afterMs: this.#windowFrees(request, Math.max(needed, 1), 'tokens') });
-    }
-    if (refusals.length === 0) {
-      // Free capacity, but present waiters ahead take it first.
-      refusals.push({ reason: slotsFree <= requestsFree ? 'concurrency' : 'requests', afterMs: 1 });
-    }
-    const binding = refusals.reduce((a, b) => (b.afterMs > a.afterMs ? b : a));
-    const retryAfterMs = Math.max(1, Math.ceil(binding.afterMs));
+    const leaseId = randomUUID();
+    const expiresAt = now + request.leaseMs;
     this.#statement(
-      `INSERT INTO pool_waiters (pool, holder, run_id, tenant, priority, tokens, reason, since, retry_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (pool, holder) DO UPDATE SET run_id = excluded.run_id, tenant = excluded.tenant,
-         priority = excluded.priority, tokens = excluded.tokens, reason = excluded.reason,
-         retry_at = excluded.retry_at, expires_at = excluded.expires_at`,
-    ).run(
-      pool,
-      holder,
-      request.runId ?? null,
-      request.tenant,
-      request.priority,
-      request.tokens,
-      binding.reason,
-      me.since,
-      now + retryAfterMs,
-      now + retryAfterMs + WAITER_GRACE_MS,
-    );
-    return { granted: false, reason: binding.reason, retryAfterMs, position, waitedMs: now - me.since };
+      `INSERT INTO pool_leases (lease_id, pool, holder, tokens, window_ms, acquired_at, expires_at, counted_until)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(leaseId, pool, holder, request.tokens, decision.windowMs, now, expiresAt, expiresAt + decision.windowMs);
+    if (decision.wasWaiting) this.#statement('DELETE FROM pool_waiters WHERE pool = ? AND holder = ?').run(pool, holder);
+    this.#statement(
+      `UPDATE pool_state SET granted = granted + 1, total_wait_ms = total_wait_ms + ?, max_wait_ms = MAX(max_wait_ms, ?),
+         window_requests = window_requests + 1, window_tokens = window_tokens + ? WHERE pool = ?`,
+    ).run(decision.waitedMs, decision.waitedMs, request.tokens, pool);
+    this.#wake(pool, now, decision.wake);
+    return { granted: true, leaseId, waitedMs: decision.waitedMs };
   }
 
-  /** In how many ms the window will have let go of `amount` requests (or tokens), oldest end first. */
-  #windowFrees(request: PoolAcquireRequest, amount: number, what: 'count' | 'tokens'): number {
-    const { pool, now, limits } = request;
-    const rows = this.#statement(
-      'SELECT tokens, counted_until FROM pool_leases WHERE pool = ? AND counted_until > ? ORDER BY counted_until',
+  /**
+   * Creates the pool's state row, records its limits, and forgets what no longer counts: leases
+   * past their windows (taken off the running totals) and waiters past their grace.
+   */
+  #refresh(pool: string, now: number, limits: PoolLimits): Row {
+    const gone = this.#statement(
+      'DELETE FROM pool_leases WHERE pool = ? AND counted_until <= ? RETURNING tokens',
     ).all(pool, now);
-    let freed = 0;
-    for (const row of rows) {
-      freed += what === 'count' ? 1 : Number(row.tokens);
-      if (freed >= amount) return Number(row.counted_until) - now;
+    this.#statement('DELETE FROM pool_waiters WHERE pool = ? AND expires_at <= ?').run(pool, now);
+    const tokens = gone.reduce((sum, row) => sum + Number(row.tokens), 0);
+    return this.#statement(
+      `INSERT INTO pool_state (pool, limits) VALUES (?, ?)
+       ON CONFLICT (pool) DO UPDATE SET limits = excluded.limits,
+         window_requests = window_requests - ?, window_tokens = window_tokens - ?
+       RETURNING *`,
+    ).get(pool, JSON.stringify(limits), gone.length, tokens)!;
+  }
+
+  #waiters(pool: string): PoolWaiter[] {
+    return this.#statement('SELECT * FROM pool_waiters WHERE pool = ?').all(pool).map(toWaiter);
+  }
+
+  #windowEntries(pool: string, now: number): WindowEntry[] {
+    return this.#statement(
+      'SELECT tokens, acquired_at, released_at, counted_until, window_ms FROM pool_leases WHERE pool = ? AND counted_until > ?',
+    )
+      .all(pool, now)
+      .map((row) => ({
+        tokens: Number(row.tokens),
+        acquiredAt: Number(row.acquired_at),
+        releasedAt: row.released_at == null ? undefined : Number(row.released_at),
+        countedUntil: Number(row.counted_until),
+        windowMs: Number(row.window_ms),
+      }));
+  }
+
+  /** Makes the runs of parked waiters due now, and expects them back at once. */
+  #wake(pool: string, now: number, waiters: readonly PoolWaiter[]): void {
+    for (const waiter of waiters) {
+      const woken = this.#statement(
+        `UPDATE runs SET wake_at = ? WHERE run_id = ? AND status = 'waiting' AND (wake_at IS NULL OR wake_at > ?)`,
+      ).run(now, waiter.runId!, now);
+      if (Number(woken.changes) === 0) continue;
+      this.#statement('UPDATE pool_waiters SET retry_at = ?, expires_at = ? WHERE pool = ? AND holder = ?').run(
+        now,
+        now + WAITER_GRACE_MS,
+        pool,
+        waiter.holder,
+      );
     }
-    // Beyond what the window holds now: those requests are not made yet, so at the pool's rate.
-    const limit = what === 'count' ? limits.requests! : limits.tokens!;
-    const last = rows.length === 0 ? now : Number(rows[rows.length - 1]!.counted_until);
-    return last - now + Math.ceil(((amount - freed) * limits.windowMs) / Math.max(limit, 1));
   }
 
   async release(leaseId: string, options: PoolReleaseOptions): Promise<void> {
@@ -206,47 +193,54 @@ export class SqlitePools implements PoolStore {
       const pool = lease.pool as string;
       const { now } = options;
       if (options.pauseUntil !== undefined) {
-        this.#statement('UPDATE pool_state SET paused_until = MAX(paused_until, ?) WHERE pool = ?').run(
-          options.pauseUntil,
-          pool,
-        );
+        this.#statement('UPDATE pool_state SET paused_until = MAX(paused_until, ?) WHERE pool = ?').run(options.pauseUntil, pool);
       }
       if (lease.released_at != null) return;
+      const reserved = Number(lease.tokens);
       if (options.unused) {
         this.#statement('DELETE FROM pool_leases WHERE lease_id = ?').run(leaseId);
+        this.#statement(
+          'UPDATE pool_state SET window_requests = window_requests - 1, window_tokens = window_tokens - ? WHERE pool = ?',
+        ).run(reserved, pool);
       } else {
+        const tokens = options.tokens ?? reserved;
         this.#statement(
           'UPDATE pool_leases SET released_at = ?, counted_until = ? + window_ms, tokens = ? WHERE lease_id = ?',
-        ).run(now, now, options.tokens ?? Number(lease.tokens), leaseId);
-        const holdMs = Math.max(0, now - Number(lease.acquired_at));
+        ).run(now, now, tokens, leaseId);
+        const state = this.#statement('SELECT average_hold_ms FROM pool_state WHERE pool = ?').get(pool)!;
         this.#statement(
-          `UPDATE pool_state SET average_hold_ms = CASE WHEN average_hold_ms = 0 THEN ?
-             ELSE average_hold_ms * ? + ? * ? END WHERE pool = ?`,
-        ).run(holdMs, 1 - HOLD_AVERAGE_WEIGHT, holdMs, HOLD_AVERAGE_WEIGHT, pool);
+          'UPDATE pool_state SET average_hold_ms = ?, window_tokens = window_tokens + ? WHERE pool = ?',
+        ).run(nextAverageHold(Number(state.average_hold_ms), Math.max(0, now - Number(lease.acquired_at))), tokens - reserved, pool);
       }
-      this.#wakeParkedHead(pool, now);
+      this.#wakeAfterRelease(pool, now);
     });
   }
 
-  /**
-   * A slot came free: when the first waiter in line waits for a slot and is not due back yet (it
-   * parked its run), wake its run now rather than at the time it was told.
-   */
-  #wakeParkedHead(pool: string, now: number): void {
-    const waiters = this.#statement('SELECT * FROM pool_waiters WHERE pool = ? AND expires_at > ?')
-      .all(pool, now)
-      .map(toWaiter);
-    const head = queueOrder(waiters)[0];
-    if (!head || head.retryAt <= now || head.reason !== 'concurrency' || head.runId === undefined) return;
-    const woken = this.#statement(
-      `UPDATE runs SET wake_at = ? WHERE run_id = ? AND status = 'waiting' AND (wake_at IS NULL OR wake_at > ?)`,
-    ).run(now, head.runId, now);
-    if (Number(woken.changes) === 0) return;
-    this.#statement('UPDATE pool_waiters SET retry_at = ?, expires_at = ? WHERE pool = ? AND holder = ?').run(
-      now,
-      now + WAITER_GRACE_MS,
+  #wakeAfterRelease(pool: string, now: number): void {
+    const parked = this.#statement(
+      'SELECT 1 FROM pool_waiters WHERE pool = ? AND run_id IS NOT NULL AND retry_at > ? AND expires_at > ? LIMIT 1',
+    ).get(pool, now, now);
+    if (!parked) return;
+    const state = this.#statement('SELECT * FROM pool_state WHERE pool = ?').get(pool);
+    if (typeof state?.limits !== 'string') return;
+    const held = this.#statement(
+      'SELECT COUNT(*) AS n FROM pool_leases WHERE pool = ? AND released_at IS NULL AND expires_at > ?',
+    ).get(pool, now)!;
+    const window = this.#statement(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(tokens), 0) AS tokens FROM pool_leases WHERE pool = ? AND counted_until > ?',
+    ).get(pool, now)!;
+    const waiters = this.#statement('SELECT * FROM pool_waiters WHERE pool = ? AND expires_at > ?').all(pool, now);
+    this.#wake(
       pool,
-      head.holder,
+      now,
+      wakeAfterRelease({
+        now,
+        limits: JSON.parse(state.limits) as PoolLimits,
+        held: Number(held.n),
+        windowRequests: Number(window.n),
+        windowTokens: Number(window.tokens),
+        waiters: waiters.map(toWaiter),
+      }),
     );
   }
 
@@ -266,8 +260,8 @@ export class SqlitePools implements PoolStore {
     return this.#statement(
       `SELECT s.*,
          (SELECT COUNT(*) FROM pool_leases l WHERE l.pool = s.pool AND l.released_at IS NULL AND l.expires_at > ?1) AS in_flight,
-         (SELECT COUNT(*) FROM pool_leases l WHERE l.pool = s.pool AND l.counted_until > ?1) AS window_requests,
-         (SELECT COALESCE(SUM(tokens), 0) FROM pool_leases l WHERE l.pool = s.pool AND l.counted_until > ?1) AS window_tokens,
+         (SELECT COUNT(*) FROM pool_leases l WHERE l.pool = s.pool AND l.counted_until > ?1) AS live_requests,
+         (SELECT COALESCE(SUM(tokens), 0) FROM pool_leases l WHERE l.pool = s.pool AND l.counted_until > ?1) AS live_tokens,
          (SELECT COUNT(*) FROM pool_waiters w WHERE w.pool = s.pool AND w.expires_at > ?1) AS waiting,
          (SELECT MIN(since) FROM pool_waiters w WHERE w.pool = s.pool AND w.expires_at > ?1) AS oldest_since
        FROM pool_state s ORDER BY s.pool`,
@@ -279,8 +273,8 @@ export class SqlitePools implements PoolStore {
           inFlight: Number(row.in_flight),
           waiting: Number(row.waiting),
           oldestWaitMs: row.oldest_since == null ? 0 : Math.max(0, now - Number(row.oldest_since)),
-          requestsInWindow: Number(row.window_requests),
-          tokensInWindow: Number(row.window_tokens),
+          requestsInWindow: Number(row.live_requests),
+          tokensInWindow: Number(row.live_tokens),
           granted: Number(row.granted),
           totalWaitMs: Number(row.total_wait_ms),
           maxWaitMs: Number(row.max_wait_ms),
@@ -292,33 +286,7 @@ export class SqlitePools implements PoolStore {
   }
 }
 
-/**
- * The order waiters are served in: higher priority first; within a priority, tenants take turns
- * (each tenant's oldest waiter, then each tenant's second oldest…); then oldest first.
- */
-export function queueOrder<W extends { tenant: string; priority: number; since: number; holder: string }>(
-  waiters: readonly W[],
-): W[] {
-  const byArrival = [...waiters].sort((a, b) => a.since - b.since || compare(a.holder, b.holder));
-  const turns = new Map<W, number>();
-  const counts = new Map<string, number>();
-  for (const waiter of byArrival) {
-    const key = `${waiter.priority}\u0000${waiter.tenant}`;
-    const turn = (counts.get(key) ?? 0) + 1;
-    counts.set(key, turn);
-    turns.set(waiter, turn);
-  }
-  return byArrival.sort(
-    (a, b) =>
-      b.priority - a.priority || turns.get(a)! - turns.get(b)! || a.since - b.since || compare(a.holder, b.holder),
-  );
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function toWaiter(row: Row): Waiter {
+function toWaiter(row: Row): PoolWaiter {
   return {
     holder: row.holder as string,
     runId: row.run_id == null ? undefined : (row.run_id as string),

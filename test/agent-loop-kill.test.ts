@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Baton } from '../src/baton.ts';
+import type { JournalEvent } from '../src/journal/events.ts';
+import { verifyChain } from '../src/journal/hash-chain.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { startOpenAICompatibleServer } from '../src/testing/index.ts';
+import { killWorkflows, modelReply, TICKETS } from './fixtures/agent-kill-workflows.ts';
+
+// Real processes, real SIGKILLs, in the middle of agent loops: the child works agent workflows
+// against a local OpenAI-compatible server in this process; we kill it at random points (and one
+// tool kills its own process between its effect and its result), restart it, and check what the
+// server and the outside world saw.
+
+const child = fileURLToPath(new URL('./fixtures/agent-kill-child.ts', import.meta.url));
+const cleanup: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+interface ChildRun {
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  ready: Promise<boolean>;
+  settled: Promise<boolean>;
+  kill(): void;
+}
+
+function spawnChild(args: string[]): ChildRun {
+  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', child, ...args], {
+    env: { ...process.env, BATON_KILL_CHILD: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let errors = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const waitFor = (line: string) =>
+    new Promise<boolean>((resolve) => {
+      const check = () => output.includes(`${line}\n`) && resolve(true);
+      proc.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        check();
+      });
+      void exited.then(() => resolve(output.includes(`${line}\n`)));
+    });
+  proc.stderr.on('data', (chunk: Buffer) => { errors += chunk.toString(); process.stdout.write(chunk.toString()); });
+  void exited.then(({ code, signal }) => {
+    if (code !== 0 && signal === null) throw new Error(`child exited with ${code}: ${errors}`);
+  });
+  return { exited, ready: waitFor('ready'), settled: waitFor('settled'), kill: () => proc.kill('SIGKILL') };
+}
+
+describe('agent loops killed at random points', () => {
+  it('never resend a completed model call, never run a tool twice, and park an in-doubt irreversible call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'baton-kill-agents-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const sent = new Map<string, string[]>();
+    const log: string[] = [];
+    const server = await startOpenAICompatibleServer((request) => {
+      const { identity, reply } = modelReply(request.messages);
+      const ids = sent.get(identity) ?? [];
+      ids.push(`chatcmpl-${request.index}`);
+      log.push(`${Date.now()} req ${request.index} ${identity} child ${String(request.headers['x-child'])}`);
+      sent.set(identity, ids);
+      return reply;
+    });
+    cleanup.push(() => server.close());
+    const dbPath = join(dir, 'baton.db');
+    const args = [dbPath, server.url, dir];
+
+    let kills = 0;
+    for (let round = 0; round < 10; round++) {
+      const proc = spawnChild(args);
+      if (await proc.ready) {
+        // A killed child's leases expire after 250 ms; kill somewhere in the work that follows.
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 600)));
+        proc.kill();
+      }
+      const { signal } = await proc.exited;
+      if (signal === 'SIGKILL') kills++;
+    }
+    // Let it finish: restart until a child reports every run finished or parked.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const proc = spawnChild(args);
+      const settled = await proc.settled;
+      await proc.exited;
+      if (settled) break;
+    }
+    expect(kills).toBeGreaterThanOrEqual(5);
+    expect(existsSync(join(dir, 'crashed-once'))).toBe(true);
+
+    // Now a person resolves what is in doubt, from the outside world's records.
+    const store = SqliteStore.open({ path: dbPath });
+    const { handle } = killWorkflows({ baseURL: server.url, effectsDir: dir });
+    const baton = await Baton.open({ store, workflows: [handle], worker: { pollMs: 20 }, log: () => {} });
+    cleanup.push(async () => {
+      await baton.close();
+      await store.close();
+    });
+    const runs = await baton.listRuns({ workflow: 'kill.ticket' });
+    expect(runs).toHaveLength(TICKETS);
+    let parked = 0;
+    for (const run of runs) {
+      for (const call of await baton.inDoubt(run.runId)) {
+        parked++;
+        expect(run.status).toBe('waiting');
+        const charged = readFileSync(join(dir, 'charges.log'), 'utf8').split('\n').some((line) => line.startsWith(`${call.idempotencyKey} `));
+        if (charged) {
+          await baton.resolveInDoubt(run.runId, { op: call.op, action: 'skip', result: { charged: true, from: 'ledger' }, as: 'user:ops' });
+        } else {
+          await baton.resolveInDoubt(run.runId, { op: call.op, action: 'retry', as: 'user:ops' });
+        }
+      }
+    }
+    expect(parked).toBeGreaterThanOrEqual(1);
+    for (const run of runs) {
+      const ticket = (run.input as { ticket: number }).ticket;
+      expect(await baton.result(run.runId, { timeout: '30s' })).toBe(`Done ticket ${ticket}.`);
+    }
+
+    // No tool ran twice: the ledger holds each charge once, the CRM applied each update once.
+    const charges = readFileSync(join(dir, 'charges.log'), 'utf8').trim().split('\n');
+    const chargeKeys = charges.map((line) => line.split(' ')[0]);
+    expect(new Set(chargeKeys).size).toBe(chargeKeys.length);
+    expect(charges.map((line) => Number(line.split(' ')[1])).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    const crm = readFileSync(join(dir, 'crm.log'), 'utf8').trim().split('\n');
+    const applied = crm.filter((line) => line.endsWith(' applied')).map((line) => line.split(' ')[0]);
+    expect(new Set(applied).size).toBe(applied.length);
+    expect(applied).toHaveLength(TICKETS);
+
+    // No completed model call was sent again: for every request, the response the journal holds is
+    // the last one the server sent for it; a request is sent again only when its response never
+    // reached the journal (the process died first).
+    const journaled = new Map<string, string>();
+    let inDoubtEvents = 0;
+    for (const run of runs) {
+      const events: JournalEvent[] = await baton.store.readEvents(run.runId);
+      expect(verifyChain(events).ok).toBe(true);
+      const ticket = (run.input as { ticket: number }).ticket;
+      for (const event of events) {
+        if (event.type === 'tool.inDoubt') inDoubtEvents++;
+        if (event.type !== 'llm.called') continue;
+        const payload = event.payload as { turn: number; response: { id?: string } };
+        const identity = `${ticket}:${payload.turn - 1}`;
+        expect(journaled.has(identity)).toBe(false);
+        journaled.set(identity, payload.response.id!);
+      }
+      // Each tool op has one result.
+      const results = events.filter((event) => event.type === 'tool.called' || event.type === 'tool.failed' || (event.type === 'tool.resolved' && (event.payload as { action: string }).action === 'skip'));
+      const ops = results.map((event) => (event.payload as { op: number }).op);
+      expect(new Set(ops).size).toBe(ops.length);
+    }
+    expect(journaled.size).toBe(TICKETS * 4);
+    for (const [identity, id] of journaled) {
+      if (sent.get(identity)!.at(-1) !== id) {
+        console.log(identity, id, sent.get(identity), log.join('\n'));
+        const ticket = Number(identity.split(':')[0]);
+        const run = runs.find((r) => (r.input as { ticket: number }).ticket === ticket)!;
+        for (const e of await baton.store.readEvents(run.runId)) console.log(e.seq, Date.parse(e.at), e.type, JSON.stringify(e.payload).slice(0, 150));
+      }
+      expect(sent.get(identity)!.at(-1)).toBe(id);
+    }
+    expect(inDoubtEvents).toBeGreaterThanOrEqual(1);
+  }, 240_000);
+});
