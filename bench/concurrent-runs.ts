@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Baton } from '../src/baton.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { interleave, measurement, type Figure } from './harness.ts';
+import { cpuMicrosSince, interleave, measurement, timeCommits, type Figure } from './harness.ts';
 import { RawSqlite } from './raw-sqlite.ts';
 
 const RUNS = 200;
@@ -28,6 +28,8 @@ export const concurrentRuns: Figure = {
     const client = await Baton.open({ store, workflows: [tenSteps], worker: false });
     const raw = new RawSqlite(join(dir, 'raw.db'));
     let batch = { writes: 0, transactions: 0 };
+    const commits = timeCommits(store);
+    const perStep = { cpu: [] as number[], commit: [] as number[] };
     try {
       const template = await client.start(tenSteps, { steps: STEPS });
       const rows = await runAll([template.runId]).then(() => template.history());
@@ -35,9 +37,14 @@ export const concurrentRuns: Figure = {
       /** Runs the given pending runs on a fresh worker; returns seconds from worker start to the last result. */
       async function runAll(runIds: readonly string[]): Promise<number> {
         const start = performance.now();
+        const cpuStart = process.cpuUsage();
+        const committed = commits.micros;
         const worker = await Baton.open({ store, workflows: [tenSteps], worker: { concurrency: RUNS } });
         await Promise.all(runIds.map((runId) => worker.result(runId)));
         const seconds = (performance.now() - start) / 1000;
+        const steps = runIds.length * STEPS;
+        perStep.cpu.push(cpuMicrosSince(cpuStart) / steps);
+        perStep.commit.push((commits.micros - committed) / steps);
         batch = { ...worker.committer.stats };
         await worker.close();
         return seconds;
@@ -56,8 +63,15 @@ export const concurrentRuns: Figure = {
       );
       const rawRate = measurement('raw node:sqlite insert+commit', 'rows/s', samples.raw);
       const batonRate = measurement(`Baton, ${RUNS}×${STEPS} steps on one worker`, 'steps/s', samples.baton);
+      // The first runAll (the template run) and the warmup rounds are not among the repeats.
+      const measured = (values: number[]): number[] => values.slice(1 + bench.warmup);
       return {
-        measurements: [rawRate, batonRate],
+        measurements: [
+          rawRate,
+          batonRate,
+          measurement('  Baton: CPU per step', 'µs', measured(perStep.cpu)),
+          measurement('  Baton: in store commits per step', 'µs', measured(perStep.commit)),
+        ],
         ratio: { label: 'Baton steps/s / raw commits/s', value: batonRate.value / rawRate.value, aim: { atLeast: 10 } },
         notes: [
           `Committer (last repeat): ${batch.writes} writes in ${batch.transactions} transactions = ` +

@@ -24,13 +24,18 @@ export async function measureConversation(turns: number): Promise<ConversationBy
     effect: 'read',
     execute: ({ query, limit }) => ({
       query,
-      passages: Array.from({ length: limit }, (_, index) => ({ source: `doc-${hash(query, index) % 997}.md`, text: passage(query, index) })),
+      passages: Array.from({ length: limit }, (_, index) => ({
+        source: `doc-${hash(query, index) % 997}.md`,
+        text: passage(query, index),
+      })),
     }),
   });
   const model = scriptedModel([
     ...Array.from({ length: turns - 1 }, (_, index) => ({
       text: `Looking into aspect ${index + 1} next.`,
-      toolCalls: [{ name: 'docs.search', args: { query: `aspect ${index + 1} of durable agent runtimes`, limit: 6 } }],
+      toolCalls: [
+        { name: 'docs.search', args: { query: `aspect ${index + 1} of durable agent runtimes`, limit: 6 } },
+      ],
     })),
     { text: passage('final answer', 0) },
   ]);
@@ -42,7 +47,9 @@ export async function measureConversation(turns: number): Promise<ConversationBy
     tools: [search],
     maxTurns: turns,
   });
-  const flow = workflow('bench.research', async (ctx, input: { question: string }) => ctx.run(researcher, input.question));
+  const flow = workflow('bench.research', async (ctx, input: { question: string }) =>
+    ctx.run(researcher, input.question),
+  );
   const store = SqliteStore.open({ path: ':memory:' });
   const baton = await Baton.open({ store, workflows: [flow], worker: { pollMs: 5 } });
   try {
@@ -51,10 +58,16 @@ export async function measureConversation(turns: number): Promise<ConversationBy
     const events = await run.history();
     const journalBytes = events.reduce((sum, event) => sum + Buffer.byteLength(canonicalJson(event)), 0);
     const last = model.calls.at(-1)!;
-    const answer: JournalMessage = { role: 'assistant', content: [{ type: 'text', text: passage('final answer', 0) }] };
+    const answer: JournalMessage = {
+      role: 'assistant',
+      content: [{ type: 'text', text: passage('final answer', 0) }],
+    };
     const unique = new Set([...last.prompt, answer].map((message) => canonicalJson(message)));
     const uniqueMessageBytes = [...unique].reduce((sum, text) => sum + Buffer.byteLength(text), 0);
-    const wholeRequestBytes = model.calls.reduce((sum, call) => sum + Buffer.byteLength(canonicalJson(call.prompt)), 0);
+    const wholeRequestBytes = model.calls.reduce(
+      (sum, call) => sum + Buffer.byteLength(canonicalJson(call.prompt)),
+      0,
+    );
     return { turns, events: events.length, journalBytes, uniqueMessageBytes, wholeRequestBytes };
   } finally {
     await baton.close();
@@ -71,7 +84,9 @@ export interface ConversationBytes {
 }
 
 /** The figure's rows: bytes at 50, 100 and 200 turns. */
-export async function journalBytesBench(sizes: readonly number[] = [50, 100, 200]): Promise<ConversationBytes[]> {
+export async function journalBytesBench(
+  sizes: readonly number[] = [50, 100, 200],
+): Promise<ConversationBytes[]> {
   const rows: ConversationBytes[] = [];
   for (const turns of sizes) rows.push(await measureConversation(turns));
   return rows;
@@ -84,21 +99,44 @@ export async function journalBytesBench(sizes: readonly number[] = [50, 100, 200
  */
 export const journalBytes: Figure = {
   id: 'journal-bytes',
-  title: '(d) Journal bytes of 50-, 100- and 200-turn agent conversations vs the bytes of their unique messages',
+  title:
+    '(d) Journal bytes of 50-, 100- and 200-turn agent conversations vs the bytes of their unique messages',
   async run(bench) {
     bench.log('  running conversations of 50, 100 and 200 turns');
     const rows = await journalBytesBench();
     const kib = (bytes: number): number => bytes / 1024;
     const measurements = rows.flatMap((row) => [
-      { label: `${row.turns} turns: journal`, value: kib(row.journalBytes), unit: 'KiB', samples: [kib(row.journalBytes)] },
-      { label: `${row.turns} turns: unique messages`, value: kib(row.uniqueMessageBytes), unit: 'KiB', samples: [kib(row.uniqueMessageBytes)] },
-      { label: `${row.turns} turns: requests stored whole`, value: kib(row.wholeRequestBytes), unit: 'KiB', samples: [kib(row.wholeRequestBytes)] },
+      {
+        label: `${row.turns} turns: journal`,
+        value: kib(row.journalBytes),
+        unit: 'KiB',
+        samples: [kib(row.journalBytes)],
+      },
+      {
+        label: `${row.turns} turns: unique messages`,
+        value: kib(row.uniqueMessageBytes),
+        unit: 'KiB',
+        samples: [kib(row.uniqueMessageBytes)],
+      },
+      {
+        label: `${row.turns} turns: requests stored whole`,
+        value: kib(row.wholeRequestBytes),
+        unit: 'KiB',
+        samples: [kib(row.wholeRequestBytes)],
+      },
     ]);
     const at = (turns: number): ConversationBytes => rows.find((row) => row.turns === turns)!;
-    const perTurn = rows.map((row) => `${Math.round((row.journalBytes - row.uniqueMessageBytes) / row.turns)} B/turn at ${row.turns}`);
+    const perTurn = rows.map(
+      (row) =>
+        `${Math.round((row.journalBytes - row.uniqueMessageBytes) / row.turns)} B/turn at ${row.turns}`,
+    );
     return {
       measurements,
-      ratio: { label: 'journal / unique message bytes at 200 turns', value: at(200).journalBytes / at(200).uniqueMessageBytes, aim: { atMost: 1.5 } },
+      ratio: {
+        label: 'journal / unique message bytes at 200 turns',
+        value: at(200).journalBytes / at(200).uniqueMessageBytes,
+        aim: { atMost: 1.5 },
+      },
       notes: [
         `Linear: journal bytes ×${(at(200).journalBytes / at(100).journalBytes).toFixed(2)} from 100 to 200 turns, ×${(at(100).journalBytes / at(50).journalBytes).toFixed(2)} from 50 to 100 (2.00 is linear); requests stored whole grow ×${(at(200).wholeRequestBytes / at(100).wholeRequestBytes).toFixed(2)}.`,
         `Overhead beyond the messages (3 events a turn: llm.called, tool.requested, tool.called): ${perTurn.join(', ')}.`,
@@ -128,7 +166,8 @@ const WORDS = (
 
 function hash(text: string, salt: number): number {
   let value = 2166136261 ^ salt;
-  for (let index = 0; index < text.length; index++) value = Math.imul(value ^ text.charCodeAt(index), 16777619);
+  for (let index = 0; index < text.length; index++)
+    value = Math.imul(value ^ text.charCodeAt(index), 16777619);
   return value >>> 0;
 }
 

@@ -7,5 +7,6 @@ import { resumeHistory } from './resume-history.ts';
 import { postgresFigure } from './postgres.ts';
 import { accessFigure } from './access.ts';
 import { journalBytes } from './journal-bytes.ts';
+import { poolsFigure } from './pools.ts';
 
-await runBench([sequentialSteps, concurrentRuns, resumeHistory, postgresFigure, accessFigure, journalBytes]);
+await runBench([sequentialSteps, concurrentRuns, resumeHistory, postgresFigure, accessFigure, journalBytes, poolsFigure]);

@@ -15,7 +15,8 @@ const plain = workflow('bench.pools.plain', async (ctx, input: { steps: number }
 
 const pooled = workflow('bench.pools.pooled', async (ctx, input: { steps: number }) => {
   let sum = 0;
-  for (let index = 0; index < input.steps; index++) sum += await ctx.step('add', () => index, { pool: 'bench' });
+  for (let index = 0; index < input.steps; index++)
+    sum += await ctx.step('add', () => index, { pool: 'bench' });
   return sum;
 });
 
@@ -35,7 +36,9 @@ export const poolsFigure: Figure = {
       store,
       workflows: [plain, pooled],
       worker: { concurrency: 1 },
-      pools: { bench: { concurrency: 1000, requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000 } },
+      pools: {
+        bench: { concurrency: 1000, requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000 },
+      },
     });
     const limits = { concurrency: 1000, requests: 1_000_000_000, tokens: 1_000_000_000, windowMs: 60_000 };
     let holder = 0;

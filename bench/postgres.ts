@@ -11,7 +11,9 @@ import { RawPostgres } from './raw-postgres.ts';
 
 /** The server: BATON_BENCH_PG_URL, else the tests' BATON_TEST_PG_URL, else the local one. A fresh database is made on it. */
 const SERVER_URL =
-  process.env.BATON_BENCH_PG_URL ?? process.env.BATON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  process.env.BATON_BENCH_PG_URL ??
+  process.env.BATON_TEST_PG_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
 const SEQUENTIAL_STEPS = 500;
 const RUNS = 200;
 const STEPS = 10;
@@ -31,13 +33,20 @@ export const postgresFigure: Figure = {
     const database = await BenchDatabase.create();
     const store = await PostgresStore.open({ url: database.url, poolSize: 4 });
     const client = await Baton.open({ store, workflows: [tenStepsOnPostgres], worker: false });
-    const sequential = await Baton.open({ store, workflows: [sequentialOnPostgres], worker: { concurrency: 1 } });
+    const sequential = await Baton.open({
+      store,
+      workflows: [sequentialOnPostgres],
+      worker: { concurrency: 1 },
+    });
     const raw = await RawPostgres.open(database.url);
     const groups = new Map<number, WorkerProcess[]>();
     const batches = new Map<number, { writes: number; transactions: number }>();
     try {
       for (const count of PROCESS_COUNTS) {
-        groups.set(count, await Promise.all(Array.from({ length: count }, () => WorkerProcess.start(database.url))));
+        groups.set(
+          count,
+          await Promise.all(Array.from({ length: count }, () => WorkerProcess.start(database.url))),
+        );
       }
       // One run first: its journal gives the baseline the very rows Baton writes.
       const template = await sequential.start(sequentialOnPostgres, { steps: SEQUENTIAL_STEPS });
@@ -75,7 +84,11 @@ export const postgresFigure: Figure = {
         { warmup: bench.warmup, repeats: bench.repeats },
       );
       const rawInsert = measurement('raw INSERT, autocommit, one connection', 'µs/row', samples.raw);
-      const step = measurement(`Baton durable step (ctx.step), ${SEQUENTIAL_STEPS} in a row`, 'µs/step', samples.step);
+      const step = measurement(
+        `Baton durable step (ctx.step), ${SEQUENTIAL_STEPS} in a row`,
+        'µs/step',
+        samples.step,
+      );
       const perProcess = [
         measurement(`Baton, ${RUNS}×${STEPS} steps on 1 worker process`, 'steps/s', samples.processes1),
         measurement(`Baton, ${RUNS}×${STEPS} steps on 2 worker processes`, 'steps/s', samples.processes2),
@@ -210,7 +223,9 @@ class WorkerProcess {
   async #expect(prefix: string): Promise<string> {
     const next = await this.#lines.next();
     if (next.done || !next.value.startsWith(prefix)) {
-      throw new Error(`A bench worker process said ${next.done ? 'nothing (it exited)' : `'${next.value}'`}, not '${prefix}'.`);
+      throw new Error(
+        `A bench worker process said ${next.done ? 'nothing (it exited)' : `'${next.value}'`}, not '${prefix}'.`,
+      );
     }
     return next.value;
   }

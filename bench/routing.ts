@@ -10,6 +10,8 @@ import { interleave, measurement, median, type Figure, type Measurement } from '
 
 const DIMENSIONS = 512;
 const QUERIES = 200;
+/** Tasks timed per round for exact search (it is slow at 100k; its mean is per task all the same). */
+const EXACT_TIMED = 20;
 const HNSW = { M: 16, efConstruction: 64, efSearch: 48 };
 
 /**
@@ -120,11 +122,12 @@ async function capabilityRouting(size: number, repeats: number, log: (message: s
       },
       exact: async () => {
         const start = performance.now();
-        for (const task of tasks) exact.search((await embedder.embed([task]))[0]!, 10);
-        return ((performance.now() - start) * 1000) / tasks.length;
+        const some = tasks.slice(0, EXACT_TIMED);
+        for (const task of some) exact.search((await embedder.embed([task]))[0]!, 10);
+        return ((performance.now() - start) * 1000) / some.length;
       },
     },
-    { warmup: 1, repeats: Math.min(repeats, 3) },
+    { warmup: 1, repeats: Math.min(repeats, 2) },
   );
   return {
     recall,
@@ -211,6 +214,8 @@ async function selectiveHydration(log: (message: string) => void) {
   const next = textGenerator(5);
   const messages: HistoryMessage[] = [{ role: 'system', content: 'You are a long-running operations agent. Keep answers short.' }];
   const facts: { turn: number; code: string }[] = [];
+  const embedder = new LexicalEmbedder({ dimensions: DIMENSIONS }).fit(Array.from({ length: 2000 }, textGenerator(6)));
+  const vectorCache = new Map<string, Float32Array>();
   let fullTotal = 0;
   let hydratedTotal = 0;
   let calls = 0;
@@ -224,13 +229,13 @@ async function selectiveHydration(log: (message: string) => void) {
     } else if (turn % 25 === 20 && facts.length > 1) {
       const fact = facts[Math.floor(facts.length / 2)]!;
       messages.push({ role: 'user', content: `What was the escalation code for the ${DOMAINS[fact.turn % DOMAINS.length]} outage?` });
-      const built = await buildContext({ messages, tokens: BUDGET });
+      const built = await buildContext({ messages, tokens: BUDGET, embedder, vectorCache });
       asked++;
       if (built.messages.some((message) => message.content.includes(fact.code))) recalled++;
     } else {
       messages.push({ role: 'user', content: next() });
     }
-    const built = await buildContext({ messages, tokens: BUDGET });
+    const built = await buildContext({ messages, tokens: BUDGET, embedder, vectorCache });
     fullTotal += built.fullTokens;
     hydratedTotal += built.tokens;
     calls++;

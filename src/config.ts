@@ -3,6 +3,8 @@ import type { WorkerOptions } from './engine/worker.ts';
 import type { Store } from './store/store.ts';
 import type { PoolsConfig } from './resources/pool-config.ts';
 import type { SigningOptions } from './access/checkpoint-signer.ts';
+import type { PolicyEngineOptions } from './access/policy-engine.ts';
+import type { AuthOptions } from './server/authenticate.ts';
 
 /**
  * What `baton.config.ts` at a project's root exports (as default): the store and the workflows the
@@ -26,6 +28,11 @@ export interface BatonConfig {
    * `baton export`): `{}` keeps the key in `.baton/keys/` beside this file, `{ keyFile }` names one.
    */
   signing?: SigningOptions;
+  /**
+   * `baton server`: who may call the HTTP API (API tokens, JWTs), the Cedar policies that authorize
+   * each action (else tenant isolation only), and where it listens (default 127.0.0.1:8080).
+   */
+  server?: { auth?: AuthOptions; policies?: PolicyEngineOptions; port?: number; hostname?: string };
 }
 
 export function defineConfig(config: BatonConfig): BatonConfig {

@@ -225,6 +225,19 @@ export class RunCancelledError extends BatonError {
   }
 }
 
+/**
+ * The run was paused (`baton.pause`): the worker holding it stops its activation and releases it,
+ * as when a worker shuts down; no worker claims it again until it is resumed. Suspend: the run
+ * resumes by replay, so in-flight steps run again with the same idempotency key.
+ */
+export class RunPausedError extends BatonError {
+  constructor(args: { runId: string }) {
+    super('RUN_PAUSED', `Run ${args.runId} was paused; it resumes when someone resumes it (baton resume).`, {
+      disposition: 'suspend',
+    });
+  }
+}
+
 /** The run ended in failure; `run.result()` rejects with this, carrying the journaled error. */
 export class RunFailedError extends BatonError {
   readonly runId: string;

@@ -4,10 +4,22 @@ export type { WorkflowDefinition, WorkflowOptions } from './engine/workflow.ts';
 // Agents (src/agents): `workflow` is the engine's, with a ctx that can `run` agents.
 export { workflow, type AgentContext } from './agents/agent-context.ts';
 export { agent, type AgentDefinition, type AgentOptions, type AgentOutput } from './agents/agent.ts';
-export { tool, type ToolDefinition, type ToolOptions, type ToolContext, type ToolEffect, type SecretReader } from './agents/tool.ts';
+export {
+  tool,
+  type ToolDefinition,
+  type ToolOptions,
+  type ToolContext,
+  type ToolEffect,
+  type SecretReader,
+} from './agents/tool.ts';
 export { runAgent, type AgentInput, type AgentRunResult, type RunAgentOptions } from './agents/run-agent.ts';
 export { callTool, type CallToolOptions } from './agents/call-tool.ts';
-export { AgentRuntime, type AgentsOptions, type ModelStreamEvent, type SecretBroker } from './agents/runtime.ts';
+export {
+  AgentRuntime,
+  type AgentsOptions,
+  type ModelStreamEvent,
+  type SecretBroker,
+} from './agents/runtime.ts';
 export type {
   ToolCallInterceptor,
   ModelCallInterceptor,
@@ -25,8 +37,19 @@ export type {
 export { approvalSignalName } from './agents/interceptors.ts';
 export { inDoubtSignalName, type InDoubtResolution } from './agents/tool-call.ts';
 export type { InDoubtCall } from './agents/in-doubt.ts';
-export { registerModelProvider, type ModelProvider, type ModelSpec, type LanguageModelObject } from './agents/models.ts';
-export { DEFAULT_PRICES, type PriceTable, type ModelPrice, type TokenUsage, type CallCost } from './agents/prices.ts';
+export {
+  registerModelProvider,
+  type ModelProvider,
+  type ModelSpec,
+  type LanguageModelObject,
+} from './agents/models.ts';
+export {
+  DEFAULT_PRICES,
+  type PriceTable,
+  type ModelPrice,
+  type TokenUsage,
+  type CallCost,
+} from './agents/prices.ts';
 export {
   messageStore,
   requestMessages,
@@ -168,7 +191,7 @@ export { withPool } from './resources/with-pool.ts';
 export { classifyError, parseRetryAfter, type ErrorClassification } from './resources/classify-error.ts';
 export type { PoolConfig, PoolsConfig, CircuitBreakerConfig } from './resources/pool-config.ts';
 export type { PoolScheduler } from './resources/pool-scheduler.ts';
-export { formatPoolStats, type PoolStats } from './resources/pool-stats.ts';
+export type { PoolStats } from './resources/pool-stats.ts';
 export type { PoolEvent, PoolListener } from './resources/pool-metrics.ts';
 export type { BreakerState } from './resources/pool-breaker.ts';
 // Access (src/access): identities, delegated grants, Cedar policies, secrets, tamper evidence, audit.

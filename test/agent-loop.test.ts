@@ -27,14 +27,27 @@ const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], typ
 describe('the agent loop', () => {
   it('answers with text, journaling the model call under the agent’s identity on behalf of the chain', async () => {
     const model = scriptedModel(['Hello, Ada.']);
-    const greeter = agent({ name: 'greeter', description: 'Greets people', instructions: 'Greet the user by name.', model });
-    const flow = workflow('greet', async (ctx, input: { name: string }) => ctx.run(greeter, `Greet ${input.name}`));
+    const greeter = agent({
+      name: 'greeter',
+      description: 'Greets people',
+      instructions: 'Greet the user by name.',
+      model,
+    });
+    const flow = workflow('greet', async (ctx, input: { name: string }) =>
+      ctx.run(greeter, `Greet ${input.name}`),
+    );
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, { name: 'Ada' }, { as: 'user:alice' });
     expect(await run.result()).toBe('Hello, Ada.');
 
     const events = await run.history();
-    expect(types(events)).toEqual(['run.started', 'agent.started', 'llm.called', 'agent.completed', 'run.completed']);
+    expect(types(events)).toEqual([
+      'run.started',
+      'agent.started',
+      'llm.called',
+      'agent.completed',
+      'run.completed',
+    ]);
     const call = of(events, 'llm.called')[0]!;
     expect(call.actor).toBe('agent:greeter');
     expect(call.onBehalfOf).toEqual(['workflow:greet', 'user:alice']);
@@ -59,16 +72,33 @@ describe('the agent loop', () => {
         runs.push(word);
         if (word === 'a') {
           // Finishes only once b has started: the two calls must be in flight together.
-          await Promise.race([bStarted, new Promise((_, reject) => setTimeout(() => reject(new Error('ran one after the other')), 10_000))]);
+          await Promise.race([
+            bStarted,
+            new Promise((_, reject) =>
+              setTimeout(() => reject(new Error('ran one after the other')), 10_000),
+            ),
+          ]);
         } else startedB();
         return { word, meaning: `meaning of ${word}` };
       },
     });
     const model = scriptedModel([
-      { toolCalls: [{ name: 'docs.lookup', args: { word: 'a' } }, { name: 'docs.lookup', args: { word: 'b' } }] },
-      (request) => `Found ${request.toolResults.map((result) => (result.output as { meaning: string }).meaning).join(' and ')}`,
+      {
+        toolCalls: [
+          { name: 'docs.lookup', args: { word: 'a' } },
+          { name: 'docs.lookup', args: { word: 'b' } },
+        ],
+      },
+      (request) =>
+        `Found ${request.toolResults.map((result) => (result.output as { meaning: string }).meaning).join(' and ')}`,
     ]);
-    const reader = agent({ name: 'reader', description: 'Reads', instructions: 'Look words up.', model, tools: [lookup] });
+    const reader = agent({
+      name: 'reader',
+      description: 'Reads',
+      instructions: 'Look words up.',
+      model,
+      tools: [lookup],
+    });
     const flow = workflow('read', async (ctx) => ctx.run(reader, 'Define a and b'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
@@ -86,14 +116,29 @@ describe('the agent loop', () => {
       expect(intent.seq).toBeLessThan(result.seq);
       expect(result.actor).toBe('agent:reader');
     }
-    expect(Math.max(...requested.map((event) => event.seq))).toBeLessThan(Math.min(...called.map((event) => event.seq)));
+    expect(Math.max(...requested.map((event) => event.seq))).toBeLessThan(
+      Math.min(...called.map((event) => event.seq)),
+    );
   });
 
   it('hands off to another agent, and the receiving agent acts on behalf of the one that handed off', async () => {
     const billingModel = scriptedModel(['Refunded.']);
-    const billing = agent({ name: 'billing', description: 'Refunds and invoices', instructions: 'Handle billing.', model: billingModel });
-    const triageModel = scriptedModel([{ toolCalls: [{ name: 'transfer_to_billing', args: { reason: 'a refund' } }] }]);
-    const triage = agent({ name: 'triage', description: 'Routes tickets', instructions: 'Route.', model: triageModel, handoffs: [billing] });
+    const billing = agent({
+      name: 'billing',
+      description: 'Refunds and invoices',
+      instructions: 'Handle billing.',
+      model: billingModel,
+    });
+    const triageModel = scriptedModel([
+      { toolCalls: [{ name: 'transfer_to_billing', args: { reason: 'a refund' } }] },
+    ]);
+    const triage = agent({
+      name: 'triage',
+      description: 'Routes tickets',
+      instructions: 'Route.',
+      model: triageModel,
+      handoffs: [billing],
+    });
     const flow = workflow('support', async (ctx) => ctx.run(triage, 'I want a refund'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {}, { as: 'user:bob' });
@@ -138,9 +183,24 @@ describe('the agent loop', () => {
   });
 
   it('fails with MaxTurnsExceededError when the model will not stop, with the journal intact', async () => {
-    const ping = tool({ name: 'ping', description: 'Pings', input: z.object({}), effect: 'read', execute: () => 'pong' });
-    const model = scriptedModel(Array.from({ length: 5 }, () => ({ toolCalls: [{ name: 'ping', args: {} }] })));
-    const looper = agent({ name: 'looper', description: 'Loops', instructions: 'Ping.', model, tools: [ping], maxTurns: 3 });
+    const ping = tool({
+      name: 'ping',
+      description: 'Pings',
+      input: z.object({}),
+      effect: 'read',
+      execute: () => 'pong',
+    });
+    const model = scriptedModel(
+      Array.from({ length: 5 }, () => ({ toolCalls: [{ name: 'ping', args: {} }] })),
+    );
+    const looper = agent({
+      name: 'looper',
+      description: 'Loops',
+      instructions: 'Ping.',
+      model,
+      tools: [ping],
+      maxTurns: 3,
+    });
     const flow = workflow('loop', async (ctx) => ctx.run(looper, 'Go'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
@@ -182,14 +242,27 @@ describe('tool calls that go wrong go back to the model', () => {
     expect(await run.result()).toBe('The sum is 3');
     expect(runs).toEqual([3]);
     expect(model.calls[1]!.toolResults[0]).toMatchObject({ isError: true });
-    expect(String(model.calls[1]!.toolResults[0]!.output)).toContain("There is no tool named 'math.multiply'. The tools are: math_add.");
-    expect(String(model.calls[2]!.toolResults[0]!.output)).toMatch(/Invalid arguments for 'math_add'[\s\S]*b/);
+    expect(String(model.calls[1]!.toolResults[0]!.output)).toContain(
+      "There is no tool named 'math.multiply'. The tools are: math_add.",
+    );
+    expect(String(model.calls[2]!.toolResults[0]!.output)).toMatch(
+      /Invalid arguments for 'math_add'[\s\S]*b/,
+    );
     const events = await run.history();
     // Invalid calls never became tool ops; their error messages are stored by the next model call.
     expect(of(events, 'tool.requested')).toHaveLength(1);
 
-    const stubborn = scriptedModel(Array.from({ length: 6 }, () => ({ toolCalls: [{ name: 'nope', args: {} }] })));
-    const mule = agent({ name: 'mule', description: 'Will not learn', instructions: 'x', model: stubborn, tools: [add], maxInvalidToolCalls: 2 });
+    const stubborn = scriptedModel(
+      Array.from({ length: 6 }, () => ({ toolCalls: [{ name: 'nope', args: {} }] })),
+    );
+    const mule = agent({
+      name: 'mule',
+      description: 'Will not learn',
+      instructions: 'x',
+      model: stubborn,
+      tools: [add],
+      maxInvalidToolCalls: 2,
+    });
     const failing = workflow('mule', async (ctx) => ctx.run(mule, 'go'));
     h.baton.register(failing);
     const doomed = await h.baton.start(failing, {});
@@ -207,7 +280,10 @@ describe('tool calls that go wrong go back to the model', () => {
         throw new Error('the service is down');
       },
     });
-    const model = scriptedModel([{ toolCalls: [{ name: 'flaky', args: {} }] }, (request) => `Saw: ${String(request.toolResults[0]!.output)}`]);
+    const model = scriptedModel([
+      { toolCalls: [{ name: 'flaky', args: {} }] },
+      (request) => `Saw: ${String(request.toolResults[0]!.output)}`,
+    ]);
     const bot = agent({ name: 'bot', description: 'x', instructions: 'x', model, tools: [flaky] });
     const flow = workflow('flaky', async (ctx) => ctx.run(bot, 'go'));
     const h = await start({ workflows: [flow] });
@@ -221,12 +297,23 @@ describe('tool calls that go wrong go back to the model', () => {
 describe('agents as tools', () => {
   it('runs another agent as a tool, journaled as its own agent acting for the caller', async () => {
     const researcherModel = scriptedModel([(request) => `Notes on: ${request.lastUserText}`]);
-    const researcher = agent({ name: 'researcher', description: 'Researches a topic', instructions: 'Research.', model: researcherModel });
+    const researcher = agent({
+      name: 'researcher',
+      description: 'Researches a topic',
+      instructions: 'Research.',
+      model: researcherModel,
+    });
     const plannerModel = scriptedModel([
       { toolCalls: [{ name: 'researcher', args: { task: 'durable execution' } }] },
       (request) => `Plan based on ${String(request.toolResults[0]!.output)}`,
     ]);
-    const planner = agent({ name: 'planner', description: 'Plans', instructions: 'Plan.', model: plannerModel, tools: [researcher] });
+    const planner = agent({
+      name: 'planner',
+      description: 'Plans',
+      instructions: 'Plan.',
+      model: plannerModel,
+      tools: [researcher],
+    });
     const flow = workflow('plan', async (ctx) => ctx.run(planner, 'Make a plan'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {}, { as: 'user:carol' });
@@ -250,8 +337,17 @@ describe('replay', () => {
         return { saved: text };
       },
     });
-    const model = scriptedModel([{ toolCalls: [{ name: 'notes.write', args: { text: 'hello' } }] }, 'Saved.']);
-    const writer = agent({ name: 'writer', description: 'Writes', instructions: 'Write.', model, tools: [note] });
+    const model = scriptedModel([
+      { toolCalls: [{ name: 'notes.write', args: { text: 'hello' } }] },
+      'Saved.',
+    ]);
+    const writer = agent({
+      name: 'writer',
+      description: 'Writes',
+      instructions: 'Write.',
+      model,
+      tools: [note],
+    });
     const flow = workflow('write-then-sleep', async (ctx) => {
       const answer = await ctx.run(writer, 'Write hello');
       await ctx.sleep('1h');

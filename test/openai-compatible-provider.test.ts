@@ -3,11 +3,17 @@ import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
 import { MissingApiKeyError } from '../src/agents/errors.ts';
+import { classifyModelError } from '../src/agents/model-call.ts';
+import { resolveModel } from '../src/agents/models.ts';
 import type { ModelStreamEvent } from '../src/agents/runtime.ts';
 import { tool } from '../src/agents/tool.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
-import { startOpenAICompatibleServer, type OpenAICompatibleServer, type ServerScript } from '../src/testing/index.ts';
+import {
+  startOpenAICompatibleServer,
+  type OpenAICompatibleServer,
+  type ServerScript,
+} from '../src/testing/index.ts';
 import { harness, type Harness } from './support/harness.ts';
 
 // The real provider path: @ai-sdk/openai-compatible, resolved from an `openai-compatible:` model id,
@@ -53,13 +59,21 @@ function forecaster(url: string, options: { retry?: { maxAttempts: number; initi
 describe('models through the AI SDK, against a local OpenAI-compatible server', () => {
   it('streams a tool call and a final answer, journaling the call with usage, and shows tokens live', async () => {
     const s = await server([
-      { toolCalls: [{ name: 'weather_today', args: { city: 'Lyon' } }], usage: { promptTokens: 120, completionTokens: 12 } },
+      {
+        toolCalls: [{ name: 'weather_today', args: { city: 'Lyon' } }],
+        usage: { promptTokens: 120, completionTokens: 12 },
+      },
       { text: 'It is clear and 21 °C in Lyon.', usage: { promptTokens: 160, completionTokens: 9 } },
     ]);
     const live: ModelStreamEvent[] = [];
     const bot = forecaster(s.url);
-    const flow = workflow('weather', async (ctx, input: { city: string }) => ctx.run(bot, `Weather in ${input.city}?`));
-    const h = await start({ workflows: [flow], agents: { onStream: (event) => live.push(event), prices: { 'test-model': { input: 1, output: 2 } } } });
+    const flow = workflow('weather', async (ctx, input: { city: string }) =>
+      ctx.run(bot, `Weather in ${input.city}?`),
+    );
+    const h = await start({
+      workflows: [flow],
+      agents: { onStream: (event) => live.push(event), prices: { 'test-model': { input: 1, output: 2 } } },
+    });
     const run = await h.baton.start(flow, { city: 'Lyon' });
     expect(await run.result()).toBe('It is clear and 21 °C in Lyon.');
 
@@ -68,7 +82,12 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
     expect(s.requests[0]!.body.tools[0].function.name).toBe('weather_today');
     expect(s.requests[0]!.body.temperature).toBe(0);
     const second = s.requests[1]!.messages;
-    expect(second.map((message: { role: string }) => message.role)).toEqual(['system', 'user', 'assistant', 'tool']);
+    expect(second.map((message: { role: string }) => message.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'tool',
+    ]);
     expect(JSON.parse(second[3].content)).toEqual({ city: 'Lyon', sky: 'clear', celsius: 21 });
 
     const events = await run.history();
@@ -83,7 +102,10 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
     expect(calls[1]!.payload.request.base).toBeDefined();
     expect(verifyChain(events).ok).toBe(true);
 
-    const text = live.filter((event) => event.type === 'text').map((event) => event.delta).join('');
+    const text = live
+      .filter((event) => event.type === 'text')
+      .map((event) => event.delta)
+      .join('');
     expect(text).toBe('It is clear and 21 °C in Lyon.');
     expect(live.filter((event) => event.type === 'text').length).toBeGreaterThan(1);
     expect(live.some((event) => event.type === 'tool-call' && event.toolName === 'weather_today')).toBe(true);
@@ -120,7 +142,9 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
     const failing = workflow('weather-503', async (ctx) => ctx.run(doomed, 'Weather?'));
     h.baton.register(failing);
     const run = await h.baton.start(failing, {});
-    await expect(run.result()).rejects.toThrow(/could not call model 'openai-compatible.chat:test-model' \(3 attempt\(s\)\).*HTTP 503.*overloaded/);
+    await expect(run.result()).rejects.toThrow(
+      /could not call model 'openai-compatible.chat:test-model' \(3 attempt\(s\)\).*HTTP 503.*overloaded/,
+    );
     expect(down.requests).toHaveLength(3);
     const events = await run.history();
     expect(of(events, 'llm.attempt.failed')).toHaveLength(2);
@@ -149,14 +173,33 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
       expect(() =>
         agent({ name: 'needs-key', description: 'x', instructions: 'x', model: 'openai:gpt-4.1-mini' }),
       ).toThrow(MissingApiKeyError);
-      expect(() => agent({ name: 'needs-key', description: 'x', instructions: 'x', model: 'openai:gpt-4.1-mini' })).toThrow(
-        /OPENAI_API_KEY/,
-      );
-      expect(() => agent({ name: 'typo', description: 'x', instructions: 'x', model: 'opnai:gpt-4.1-mini' })).toThrow(
-        /no provider 'opnai'/,
-      );
+      expect(() =>
+        agent({ name: 'needs-key', description: 'x', instructions: 'x', model: 'openai:gpt-4.1-mini' }),
+      ).toThrow(/OPENAI_API_KEY/);
+      expect(() =>
+        agent({ name: 'typo', description: 'x', instructions: 'x', model: 'opnai:gpt-4.1-mini' }),
+      ).toThrow(/no provider 'opnai'/);
     } finally {
       if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
     }
+  });
+});
+
+describe('the test server', () => {
+  it('answers non-streaming requests too, and a malformed body reads as a malformed response', async () => {
+    const s = await server(['Plain answer.', { malformed: '<html>oops</html>' }]);
+    const model = resolveModel(`openai-compatible:${s.url}#plain`);
+    const prompt = [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'hi' }] }];
+    const result = await model.doGenerate({ prompt });
+    expect(result.content).toEqual([{ type: 'text', text: 'Plain answer.' }]);
+    expect(s.requests[0]!.stream).toBe(false);
+    const failure = await model.doGenerate({ prompt }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const classified = classifyModelError(failure, 'plain');
+    expect(classified.code).toBe('MODEL_RESPONSE_MALFORMED');
+    expect(classified.message).toContain('not valid JSON');
+    expect(classified.message).toContain('<html>oops');
   });
 });

@@ -14,7 +14,9 @@ const PER_SECOND = 50;
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/pool-load-worker.ts');
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE =
-  Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : resolve(ROOT, 'node_modules/.bin/node');
+  Number(process.versions.node.split('.')[0]) >= 24
+    ? process.execPath
+    : resolve(ROOT, 'node_modules/.bin/node');
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -38,9 +40,11 @@ function startWorker(db: string): Promise<WorkerProcess> {
       worker.output += chunk.toString('utf8');
       if (worker.output.includes('ready\n')) resolvePromise(worker);
     };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${worker.output}`)));
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('exit', (code) =>
+      reject(new Error(`worker exited (${code}) before it was ready:\n${worker.output}`)),
+    );
   });
 }
 
@@ -67,7 +71,8 @@ describe('pool limits hold across worker processes', () => {
     cleanup.push(() => client.close());
 
     const runIds: string[] = [];
-    for (let index = 0; index < RUNS; index++) runIds.push((await client.start(callApi, { index, url: server.url })).runId);
+    for (let index = 0; index < RUNS; index++)
+      runIds.push((await client.start(callApi, { index, url: server.url })).runId);
 
     const workers = await Promise.all(Array.from({ length: PROCESSES }, () => startWorker(path)));
     cleanup.push(async () => {
@@ -77,7 +82,8 @@ describe('pool limits hold across worker processes', () => {
     });
 
     await until(
-      async () => (await store.listRuns({ status: ['pending', 'running', 'waiting'], limit: 1 })).length === 0,
+      async () =>
+        (await store.listRuns({ status: ['pending', 'running', 'waiting'], limit: 1 })).length === 0,
       'every run to finish',
       Number(process.env.POOL_LOAD_LIMIT_MS ?? 100_000),
     ).catch((error: unknown) => {

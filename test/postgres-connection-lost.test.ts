@@ -5,7 +5,12 @@ import { workflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { gate, until } from './support/harness.ts';
-import { createTestDatabase, describePostgres, postgresUnavailable, type TestDatabase } from './support/postgres-database.ts';
+import {
+  createTestDatabase,
+  describePostgres,
+  postgresUnavailable,
+  type TestDatabase,
+} from './support/postgres-database.ts';
 
 const unavailable = await postgresUnavailable();
 
@@ -35,13 +40,15 @@ describePostgres('PostgreSQL connection lost mid-run', unavailable, () => {
       return [first, second];
     });
 
-    const storeA = await PostgresStore.open({ url: database.url, poolSize: 3, applicationName: 'baton_worker_a' });
-    const logsA: string[] = [];
+    const storeA = await PostgresStore.open({
+      url: database.url,
+      poolSize: 3,
+      applicationName: 'baton_worker_a',
+    });
     const workerA = await Baton.open({
       store: storeA,
       workflows: [flow],
       worker: { id: 'worker-a', leaseMs: 1000, pollMs: 50 },
-      log: (message, error) => logsA.push(`${message} ${String(error ?? '')}`),
     });
     const holder = new pg.Client({ connectionString: database.url });
     holder.on('error', () => {});
@@ -74,7 +81,11 @@ describePostgres('PostgreSQL connection lost mid-run', unavailable, () => {
 
       // Another worker takes the run over when A's lease expires, and replays it to the end.
       storeB = await PostgresStore.open({ url: database.url, poolSize: 3 });
-      workerB = await Baton.open({ store: storeB, workflows: [flow], worker: { id: 'worker-b', leaseMs: 1000, pollMs: 50 } });
+      workerB = await Baton.open({
+        store: storeB,
+        workflows: [flow],
+        worker: { id: 'worker-b', leaseMs: 1000, pollMs: 50 },
+      });
       expect(await workerB.result(run.runId)).toEqual(['first', 'second']);
 
       expect(ranOn).toEqual([run.runId, run.runId]); // the step ran again: its first result never committed

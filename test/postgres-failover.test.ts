@@ -8,7 +8,12 @@ import { verifyChain } from '../src/journal/hash-chain.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { orderWorkflow, type Approval } from './fixtures/failover-workflows.ts';
 import { until } from './support/harness.ts';
-import { createTestDatabase, describePostgres, postgresUnavailable, type TestDatabase } from './support/postgres-database.ts';
+import {
+  createTestDatabase,
+  describePostgres,
+  postgresUnavailable,
+  type TestDatabase,
+} from './support/postgres-database.ts';
 
 const unavailable = await postgresUnavailable();
 
@@ -29,7 +34,8 @@ describePostgres('PostgreSQL failover', unavailable, () => {
     client = await Baton.open({ store, workflows: [orderWorkflow], worker: false });
   });
   afterAll(async () => {
-    for (const worker of workers.values()) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    for (const worker of workers.values())
+      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
     await client?.close();
     await store?.close();
     await database?.drop();
@@ -46,11 +52,13 @@ describePostgres('PostgreSQL failover', unavailable, () => {
     workers.set(id, child);
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('ready')) resolve();
       });
-      child.once('exit', (code, signal) => reject(new Error(`worker ${id} exited (${code ?? signal}) before it was ready`)));
+      child.once('exit', (code, signal) =>
+        reject(new Error(`worker ${id} exited (${code ?? signal}) before it was ready`)),
+      );
     });
     return child;
   }
@@ -61,7 +69,10 @@ describePostgres('PostgreSQL failover', unavailable, () => {
    */
   async function killMidRun(id: string): Promise<string[]> {
     await until(async () => {
-      const rows = await database.query(`SELECT 1 FROM baton.runs WHERE status = 'running' AND lease_owner = $1 LIMIT 1`, [id]);
+      const rows = await database.query(
+        `SELECT 1 FROM baton.runs WHERE status = 'running' AND lease_owner = $1 LIMIT 1`,
+        [id],
+      );
       return rows.length > 0;
     }, `worker ${id} to hold a lease`);
     const worker = workers.get(id)!;
@@ -85,12 +96,14 @@ describePostgres('PostgreSQL failover', unavailable, () => {
     const runIds: string[] = [];
     const kills: Promise<string[]>[] = [];
     for (let index = 0; index < RUNS; index++) {
-      if (index === RUNS / 3) kills.push(killMidRun('w1').then(async (held) => (await startWorker('w4'), held)));
+      if (index === RUNS / 3)
+        kills.push(killMidRun('w1').then(async (held) => (await startWorker('w4'), held)));
       if (index === (2 * RUNS) / 3) kills.push(killMidRun('w2'));
       const run = await client.start(orderWorkflow, { index, coolOffMs: 50 + ((index * 37) % 400) });
       runIds.push(run.runId);
       // Half the signals arrive before the run waits for them (kept), half after (a wake-up).
-      if (index % 2 === 0) await client.signal(run.runId, 'approval', approval(index), { as: `user:approver-${index}` });
+      if (index % 2 === 0)
+        await client.signal(run.runId, 'approval', approval(index), { as: `user:approver-${index}` });
     }
     for (let index = 1; index < RUNS; index += 2) {
       await client.signal(runIds[index]!, 'approval', approval(index), { as: `user:approver-${index}` });
@@ -134,9 +147,18 @@ describePostgres('PostgreSQL failover', unavailable, () => {
         expect(seen.has(key), `run ${index} recorded ${key} twice`).toBe(false);
         seen.add(key);
       }
-      const steps = events.filter((event): event is JournalEvent<'step.completed'> => event.type === 'step.completed');
-      expect(steps.map((event) => event.payload.name).sort()).toEqual(['charge', 'price', 'reserve', 'score', 'ship']);
-      for (const step of steps) workersThatStepped.add(pidsByWorker.get((step.payload.result as { pid: number }).pid) ?? '?');
+      const steps = events.filter(
+        (event): event is JournalEvent<'step.completed'> => event.type === 'step.completed',
+      );
+      expect(steps.map((event) => event.payload.name).sort()).toEqual([
+        'charge',
+        'price',
+        'reserve',
+        'score',
+        'ship',
+      ]);
+      for (const step of steps)
+        workersThatStepped.add(pidsByWorker.get((step.payload.result as { pid: number }).pid) ?? '?');
 
       // The one signal sent is the one received, and it is consumed.
       const signals = await database.query<{ signal_id: string; consumed: boolean }>(
@@ -145,7 +167,9 @@ describePostgres('PostgreSQL failover', unavailable, () => {
       );
       expect(signals, `signals of run ${index}`).toHaveLength(1);
       expect(signals[0]!.consumed).toBe(true);
-      const received = events.filter((event): event is JournalEvent<'signal.received'> => event.type === 'signal.received');
+      const received = events.filter(
+        (event): event is JournalEvent<'signal.received'> => event.type === 'signal.received',
+      );
       expect(received.map((event) => event.payload.signalId)).toEqual([signals[0]!.signal_id]);
       expect(received[0]!.payload.payload).toEqual(approval(index));
     }

@@ -7,7 +7,6 @@ import type { ModelCallInterceptor, ToolCallInterceptor } from '../src/agents/in
 import { tool, type ToolEffect } from '../src/agents/tool.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
-import type { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';
 import { harness, tempStore, type Harness } from './support/harness.ts';
 
@@ -27,7 +26,12 @@ const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], typ
  * A workflow whose agent calls `charge` once. `hang` makes the first process's execution never
  * return, so closing that Baton leaves the call between intent and result, as a crash would.
  */
-function payments(options: { effect: ToolEffect; idempotent?: boolean; hang: boolean; executions: { key: string; attempt: number }[] }) {
+function payments(options: {
+  effect: ToolEffect;
+  idempotent?: boolean;
+  hang: boolean;
+  executions: { key: string; attempt: number }[];
+}) {
   const charge = tool({
     name: 'payments.charge',
     description: 'Charges a card',
@@ -46,7 +50,13 @@ function payments(options: { effect: ToolEffect; idempotent?: boolean; hang: boo
       ? { toolCalls: [{ name: 'payments.charge', args: { cents: 500 } }] }
       : `Result: ${JSON.stringify(request.toolResults[0]!.output)}`;
   const model = scriptedModel([reply, reply]);
-  const cashier = agent({ name: 'cashier', description: 'Charges', instructions: 'Charge 500.', model, tools: [charge] });
+  const cashier = agent({
+    name: 'cashier',
+    description: 'Charges',
+    instructions: 'Charge 500.',
+    model,
+    tools: [charge],
+  });
   return workflow('checkout', async (ctx) => ctx.run(cashier, 'Charge 5 euros'));
 }
 
@@ -55,12 +65,18 @@ async function interrupted(options: { effect: ToolEffect; idempotent?: boolean }
   const { store, dispose } = await tempStore();
   cleanup.push(dispose);
   const first: { key: string; attempt: number }[] = [];
-  const before = await harness({ store, workflows: [payments({ ...options, hang: true, executions: first })] });
+  const before = await harness({
+    store,
+    workflows: [payments({ ...options, hang: true, executions: first })],
+  });
   const run = await before.baton.start('checkout', {});
   await until(() => first.length === 1);
   await before.close();
   const second: { key: string; attempt: number }[] = [];
-  const after = await start({ store: store as SqliteStore, workflows: [payments({ ...options, hang: false, executions: second })] });
+  const after = await start({
+    store: store,
+    workflows: [payments({ ...options, hang: false, executions: second })],
+  });
   return { run: after.baton.handle(run.runId), h: after, first, second };
 }
 
@@ -90,9 +106,18 @@ describe('a tool call in doubt after a crash', () => {
     expect(second).toEqual([]);
     const doubts = await h.baton.inDoubt(run.runId);
     expect(doubts).toHaveLength(1);
-    expect(doubts[0]).toMatchObject({ tool: 'payments.charge', effect: 'irreversible', args: { cents: 500 }, actor: 'agent:cashier' });
+    expect(doubts[0]).toMatchObject({
+      tool: 'payments.charge',
+      effect: 'irreversible',
+      args: { cents: 500 },
+      actor: 'agent:cashier',
+    });
 
-    await h.baton.resolveInDoubt(run.runId, { action: 'skip', result: { charged: 500, checkedBy: 'ops' }, as: 'user:ops' });
+    await h.baton.resolveInDoubt(run.runId, {
+      action: 'skip',
+      result: { charged: 500, checkedBy: 'ops' },
+      as: 'user:ops',
+    });
     expect(await run.result()).toBe('Result: {"charged":500,"checkedBy":"ops"}');
     expect(second).toEqual([]);
     const events = await run.history();
@@ -106,7 +131,9 @@ describe('a tool call in doubt after a crash', () => {
     const { run, h, first, second } = await interrupted({ effect: 'write' });
     await h.settle(run.runId, 'waiting');
     expect(second).toEqual([]);
-    await expect(h.baton.resolveInDoubt(run.runId, { op: 999, action: 'retry' })).rejects.toThrow(/no tool call in doubt at op 999/);
+    await expect(h.baton.resolveInDoubt(run.runId, { op: 999, action: 'retry' })).rejects.toThrow(
+      /no tool call in doubt at op 999/,
+    );
     await h.baton.resolveInDoubt(run.runId, { action: 'retry' });
     expect(await run.result()).toBe('Result: {"charged":500}');
     expect(second).toEqual([{ key: first[0]!.key, attempt: 2 }]);
@@ -133,18 +160,38 @@ describe('interceptors', () => {
       },
     };
     const seen: unknown[] = [];
-    const audit: ToolCallInterceptor = { name: 'audit', after: (call, outcome) => void seen.push([call.args, outcome]) };
+    const audit: ToolCallInterceptor = {
+      name: 'audit',
+      after: (call, outcome) => void seen.push([call.args, outcome]),
+    };
     const model = scriptedModel([
-      { toolCalls: [{ name: 'payments.refund', args: { cents: 50_000 } }, { name: 'payments.refund', args: { cents: 2_000 } }] },
+      {
+        toolCalls: [
+          { name: 'payments.refund', args: { cents: 50_000 } },
+          { name: 'payments.refund', args: { cents: 2_000 } },
+        ],
+      },
       (request) => request.toolResults.map((result) => JSON.stringify(result.output)).join(' | '),
     ]);
-    const clerk = agent({ name: 'clerk', description: 'Refunds', instructions: 'Refund.', model, tools: [refund] });
+    const clerk = agent({
+      name: 'clerk',
+      description: 'Refunds',
+      instructions: 'Refund.',
+      model,
+      tools: [refund],
+    });
     const flow = workflow('refunds', async (ctx) => ctx.run(clerk, 'Refund both'));
     const h = await start({ workflows: [flow], agents: { interceptors: { tools: [cap, audit] } } });
     const run = await h.baton.start(flow, {});
-    expect(await run.result()).toBe('"The call was denied by cap: over the refund limit" | {"refunded":1000}');
+    expect(await run.result()).toBe(
+      '"The call was denied by cap: over the refund limit" | {"refunded":1000}',
+    );
     const events = await run.history();
-    const verdicts = of(events, 'tool.verdict').map((event) => [event.payload.interceptor, event.payload.verdict, event.payload.args]);
+    const verdicts = of(events, 'tool.verdict').map((event) => [
+      event.payload.interceptor,
+      event.payload.verdict,
+      event.payload.args,
+    ]);
     expect(verdicts).toEqual([
       ['cap', 'deny', undefined],
       ['cap', 'rewrite', { cents: 1_000 }],
@@ -157,7 +204,8 @@ describe('interceptors', () => {
   it('park a call until an approval signal arrives', async () => {
     const gatekeeper: ToolCallInterceptor = {
       name: 'approvals',
-      before: (call) => (call.tool.effect === 'irreversible' ? { type: 'park', reason: 'needs a second person' } : undefined),
+      before: (call) =>
+        call.tool.effect === 'irreversible' ? { type: 'park', reason: 'needs a second person' } : undefined,
     };
     const flow = workflow('approve-refund', async (ctx) => callTool(ctx, refund, { cents: 300 }));
     const h = await start({ workflows: [flow], agents: { interceptors: { tools: [gatekeeper] } } });
@@ -171,12 +219,71 @@ describe('interceptors', () => {
     expect(decided.payload).toMatchObject({ phase: 'decided', verdict: 'allow', data: { by: 'user:dana' } });
   });
 
+  it('rewrite a result before the model sees it (redaction), keeping only the rewritten one, and give tools scoped secrets', async () => {
+    const asked: unknown[] = [];
+    const lookup = tool({
+      name: 'customer.lookup',
+      description: 'Looks a customer up',
+      input: z.object({ id: z.string() }),
+      effect: 'read',
+      execute: async ({ id }, { secrets }) => ({
+        id,
+        card: '4242 4242 4242 4242',
+        token: await secrets.get('crm-token'),
+      }),
+    });
+    const redact: ToolCallInterceptor = {
+      name: 'pii',
+      after: (_call, outcome) =>
+        outcome.ok
+          ? {
+              type: 'rewrite',
+              result: { ...(outcome.result as object), card: '•••• 4242', token: undefined },
+              reason: 'card numbers',
+            }
+          : undefined,
+    };
+    const model = scriptedModel([
+      { toolCalls: [{ name: 'customer.lookup', args: { id: 'c1' } }] },
+      (request) => JSON.stringify(request.toolResults[0]!.output),
+    ]);
+    const bot = agent({ name: 'support-bot', description: 'x', instructions: 'x', model, tools: [lookup] });
+    const flow = workflow('lookup', async (ctx) => ctx.run(bot, 'Who is c1?'));
+    const h = await start({
+      workflows: [flow],
+      agents: {
+        interceptors: { tools: [redact] },
+        secrets: (name, request) => {
+          asked.push({ name, tool: request.tool, actor: request.actor });
+          return name === 'crm-token' ? 's3cret' : undefined;
+        },
+      },
+    });
+    const run = await h.baton.start(flow, {});
+    expect(JSON.parse(await run.result())).toEqual({ id: 'c1', card: '•••• 4242' });
+    expect(asked).toEqual([{ name: 'crm-token', tool: 'customer.lookup', actor: 'agent:support-bot' }]);
+    const journal = JSON.stringify(await run.history());
+    expect(journal).not.toContain('4242 4242');
+    expect(journal).not.toContain('s3cret');
+    expect(of(await run.history(), 'tool.verdict')[0]!.payload).toMatchObject({
+      interceptor: 'pii',
+      phase: 'after',
+      verdict: 'rewrite',
+    });
+  });
+
   it('deny a model call (a budget), failing the agent with a clear error', async () => {
     const budget: ModelCallInterceptor = {
       name: 'budget',
       before: (call) => (call.turn > 1 ? { type: 'deny', reason: 'the run spent its budget' } : undefined),
     };
-    const ping = tool({ name: 'ping', description: 'Pings', input: z.object({}), effect: 'read', execute: () => 'pong' });
+    const ping = tool({
+      name: 'ping',
+      description: 'Pings',
+      input: z.object({}),
+      effect: 'read',
+      execute: () => 'pong',
+    });
     const model = scriptedModel([{ toolCalls: [{ name: 'ping', args: {} }] }, 'never']);
     const bot = agent({ name: 'spender', description: 'x', instructions: 'x', model, tools: [ping] });
     const flow = workflow('budgeted', async (ctx) => ctx.run(bot, 'go'));
@@ -184,6 +291,9 @@ describe('interceptors', () => {
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toThrow(/denied by budget: the run spent its budget/);
     expect(model.calls).toHaveLength(1);
-    expect(of(await run.history(), 'llm.verdict')[0]!.payload).toMatchObject({ interceptor: 'budget', verdict: 'deny' });
+    expect(of(await run.history(), 'llm.verdict')[0]!.payload).toMatchObject({
+      interceptor: 'budget',
+      verdict: 'deny',
+    });
   });
 });

@@ -12,6 +12,7 @@ export const BATON_ACTIONS = [
   'ReadRun',
   'SignalRun',
   'CancelRun',
+  'StartRun',
 ] as const;
 export type BatonAction = (typeof BATON_ACTIONS)[number];
 
@@ -77,6 +78,7 @@ const RESOURCE_KIND: Record<BatonAction, AccessResource['kind']> = {
   ReadRun: 'run',
   SignalRun: 'run',
   CancelRun: 'run',
+  StartRun: 'workflow',
 };
 
 export function isBatonAction(value: string): value is BatonAction {
@@ -95,7 +97,8 @@ export function describeResource(resource: AccessResource): string {
 
 /**
  * The grant action a request needs: `tool:<name>` to invoke a tool, `handoff:<agent>`,
- * `child:<workflow>`, and `approve|read|signal|cancel:<workflow>` for a run of that workflow.
+ * `child:<workflow>`, `start:<workflow>` to start a run of it (StartRun), and
+ * `approve|read|signal|cancel:<workflow>` for a run of that workflow.
  */
 export function grantActionFor(action: BatonAction, resource: AccessResource): string {
   switch (resource.kind) {
@@ -104,7 +107,7 @@ export function grantActionFor(action: BatonAction, resource: AccessResource): s
     case 'agent':
       return `handoff:${resource.name}`;
     case 'workflow':
-      return `child:${resource.name}`;
+      return action === 'StartRun' ? `start:${resource.name}` : `child:${resource.name}`;
     case 'run': {
       const verb =
         action === 'Approve'

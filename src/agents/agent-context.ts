@@ -1,5 +1,9 @@
 import type { WorkflowContext } from '../engine/context.ts';
-import { workflow as engineWorkflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
+import {
+  workflow as engineWorkflow,
+  type WorkflowDefinition,
+  type WorkflowOptions,
+} from '../engine/workflow.ts';
 import type { AgentDefinition } from './agent.ts';
 import { runAgent, type AgentInput, type RunAgentOptions } from './run-agent.ts';
 import type { AgentRuntime } from './runtime.ts';
@@ -37,7 +41,8 @@ export function workflow<Input = unknown, Output = unknown>(
 /** Gives a run's ctx the agents layer: `ctx.run`, and the runtime `runAgent(ctx, …)` uses. */
 export function withAgents<C extends WorkflowContext>(ctx: C, runtime: AgentRuntime): C & AgentContext {
   runtime.attach(ctx);
-  const run: AgentContext['run'] = (agent, input, options) => runAgent(ctx, agent, input, options).then((result) => result.output);
+  const run: AgentContext['run'] = (agent, input, options) =>
+    runAgent(ctx, agent, input, options).then((result) => result.output);
   Object.defineProperty(ctx, 'run', { value: run, configurable: true });
   return ctx as C & AgentContext;
 }

@@ -42,7 +42,25 @@ export interface AgentOptions<Output = string> {
   timeout?: Duration;
   /** Invalid tool calls (unknown tool, bad arguments) or invalid final answers sent back to the model before giving up. Default 3. */
   maxInvalidToolCalls?: number;
+  /**
+   * Checks on what the agent is given (`input`), what it answers (`output`) and its tool calls'
+   * arguments and results (`tools`): guardrails from src/guard (`redact()`, `maxLength()`, a judge…)
+   * or plain functions. Each verdict is journaled; a guardrail that throws blocks.
+   */
+  guardrails?: AgentGuardrails;
 }
+
+/** An agent's guardrails (see src/guard/guardrail.ts); `tools` as a list checks both arguments and results. */
+export interface AgentGuardrails {
+  input?: readonly AgentGuardrail[];
+  output?: readonly AgentGuardrail[];
+  tools?: readonly AgentGuardrail[] | { before?: readonly AgentGuardrail[]; after?: readonly AgentGuardrail[] };
+}
+
+/** A guardrail as the agents layer sees it: a function, or an object with a name and `check` (src/guard). */
+export type AgentGuardrail =
+  | ((value: any, context: any) => unknown)
+  | { readonly name: string; check(value: any, context: any): unknown };
 
 /** An agent, frozen. Create with {@link agent}. */
 export interface AgentDefinition<Output = string> {
@@ -61,6 +79,7 @@ export interface AgentDefinition<Output = string> {
   readonly retry: RetryPolicy | undefined;
   readonly timeoutMs: number;
   readonly maxInvalidToolCalls: number;
+  readonly guardrails: AgentGuardrails | undefined;
 }
 
 export type AgentOutput<A> = A extends AgentDefinition<infer O> ? O : never;
@@ -84,7 +103,9 @@ const AGENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export function agent<Output = string>(options: AgentOptions<Output>): AgentDefinition<Output> {
   const { name } = options;
   if (typeof name !== 'string' || !AGENT_NAME.test(name)) {
-    throw new InvalidArgumentError(`Agent name '${String(name)}' must be 1–64 characters of letters, digits, '_', '-' or '.'.`);
+    throw new InvalidArgumentError(
+      `Agent name '${String(name)}' must be 1–64 characters of letters, digits, '_', '-' or '.'.`,
+    );
   }
   if (typeof options.description !== 'string' || options.description.trim() === '') {
     throw new InvalidArgumentError(`Agent '${name}' needs a description: other agents and routing read it.`);
@@ -101,7 +122,9 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
   }
   const maxInvalidToolCalls = options.maxInvalidToolCalls ?? 3;
   if (!Number.isInteger(maxInvalidToolCalls) || maxInvalidToolCalls < 0) {
-    throw new InvalidArgumentError(`Agent '${name}' has maxInvalidToolCalls ${maxInvalidToolCalls}; use an integer ≥ 0.`);
+    throw new InvalidArgumentError(
+      `Agent '${name}' has maxInvalidToolCalls ${maxInvalidToolCalls}; use an integer ≥ 0.`,
+    );
   }
   const tools = [...(options.tools ?? [])];
   for (const entry of tools) {
@@ -109,9 +132,13 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
       throw new InvalidArgumentError(`Agent '${name}' has a tool that is neither a tool() nor an agent().`);
     }
   }
-  if (options.output !== undefined && typeof (options.output as { safeParse?: unknown }).safeParse !== 'function') {
+  if (
+    options.output !== undefined &&
+    typeof (options.output as { safeParse?: unknown }).safeParse !== 'function'
+  ) {
     throw new InvalidArgumentError(`Agent '${name}' has an output that is not a zod schema.`);
   }
+  checkGuardrails(name, options.guardrails);
   const handoffs = options.handoffs;
   const parameters: ModelParameters = {
     ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
@@ -136,10 +163,33 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
     retry: options.retry,
     timeoutMs: toMilliseconds(options.timeout ?? '5m', `agent '${name}' timeout`),
     maxInvalidToolCalls,
+    guardrails: options.guardrails,
   });
   // Name clashes among what the model is offered are a definition error, found now when possible.
   if (typeof handoffs !== 'function') toolTable(definition);
   return definition;
+}
+
+function checkGuardrails(agent: string, guardrails: AgentGuardrails | undefined): void {
+  if (guardrails === undefined) return;
+  const tools = guardrails.tools;
+  const lists = {
+    input: guardrails.input,
+    output: guardrails.output,
+    ...(Array.isArray(tools) ? { tools } : { 'tools.before': (tools as { before?: unknown })?.before, 'tools.after': (tools as { after?: unknown })?.after }),
+  };
+  for (const [where, list] of Object.entries(lists)) {
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new InvalidArgumentError(`Agent '${agent}' has guardrails.${where} that is not a list.`);
+    list.forEach((entry: unknown, index) => {
+      const ok = typeof entry === 'function' || (typeof entry === 'object' && entry !== null && typeof (entry as { check?: unknown }).check === 'function');
+      if (!ok) {
+        throw new InvalidArgumentError(
+          `Agent '${agent}' has guardrails.${where}[${index}] that is neither a function nor a guardrail (an object with check()).`,
+        );
+      }
+    });
+  }
 }
 
 export function isAgentDefinition(value: unknown): value is AgentDefinition<any> {
@@ -167,7 +217,9 @@ export function wireName(name: string): string {
 const AGENT_TOOL_SCHEMA = z.object({
   task: z.string().describe('What to ask the agent to do, with everything it needs to know.'),
 });
-const HANDOFF_SCHEMA = z.object({ reason: z.string().optional().describe('Why the conversation is handed over.') });
+const HANDOFF_SCHEMA = z.object({
+  reason: z.string().optional().describe('Why the conversation is handed over.'),
+});
 
 export const agentToolInput = AGENT_TOOL_SCHEMA;
 export const handoffInput = HANDOFF_SCHEMA;
@@ -192,7 +244,15 @@ export function toolTable(definition: AgentDefinition<any>): Map<string, Offered
   };
   for (const entry of definition.tools) {
     if (isToolDefinition(entry)) {
-      add({ name: wireName(entry.name), description: entry.description, inputSchema: entry.jsonSchema, target: { kind: 'tool', tool: entry } }, entry.name);
+      add(
+        {
+          name: wireName(entry.name),
+          description: entry.description,
+          inputSchema: entry.jsonSchema,
+          target: { kind: 'tool', tool: entry },
+        },
+        entry.name,
+      );
     } else {
       add(
         {

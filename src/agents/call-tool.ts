@@ -26,7 +26,10 @@ export async function callTool<Input, Output>(
   options: CallToolOptions = {},
 ): Promise<Output> {
   const checked = checkArgs(tool, args);
-  if (!checked.ok) throw new InvalidArgumentError(`The arguments of tool '${tool.name}' fail its schema:\n${checked.problem}`);
+  if (!checked.ok)
+    throw new InvalidArgumentError(
+      `The arguments of tool '${tool.name}' fail its schema:\n${checked.problem}`,
+    );
   const name = wireName(tool.name);
   const { outcome } = await callToolOp(ctx, runtimeOf(ctx), {
     tool,
@@ -40,6 +43,10 @@ export async function callTool<Input, Output>(
   throw new ToolCallFailedError({
     tool: tool.name,
     message: outcome.error,
-    ...(outcome.kind === 'denied' ? { code: 'TOOL_CALL_DENIED' } : outcome.kind === 'skipped' ? { code: 'TOOL_CALL_SKIPPED' } : {}),
+    ...(outcome.kind === 'denied'
+      ? { code: 'TOOL_CALL_DENIED' }
+      : outcome.kind === 'skipped'
+        ? { code: 'TOOL_CALL_SKIPPED' }
+        : {}),
   });
 }

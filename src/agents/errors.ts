@@ -57,7 +57,14 @@ export class HandoffLimitError extends BatonError {
  */
 export class ModelProviderError extends BatonError {
   readonly status: number | undefined;
-  constructor(args: { model: string; status?: number; message: string; retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+  constructor(args: {
+    model: string;
+    status?: number;
+    message: string;
+    retryable: boolean;
+    retryAfterMs?: number;
+    cause?: unknown;
+  }) {
     const status = args.status === undefined ? '' : ` (HTTP ${args.status})`;
     super('MODEL_PROVIDER_ERROR', `The provider of model '${args.model}' failed${status}: ${args.message}`, {
       cause: args.cause,
@@ -98,8 +105,19 @@ export class ModelCallFailedError extends BatonError {
 
 /** An interceptor (budget, policy) refused a model call. */
 export class ModelCallDeniedError extends BatonError {
-  constructor(args: { agent: string; interceptor: string; reason: string }) {
-    super('MODEL_CALL_DENIED', `A model call of agent '${args.agent}' was denied by ${args.interceptor}: ${args.reason}`);
+  /** The interceptor that denied the call (or `signal:<name>` for a person's decision). */
+  readonly interceptor: string;
+  readonly reason: string;
+  /** The denying verdict's data, as journaled. */
+  readonly data: Readonly<Record<string, unknown>> | undefined;
+  constructor(args: { agent: string; interceptor: string; reason: string; data?: Record<string, unknown> }) {
+    super(
+      'MODEL_CALL_DENIED',
+      `A model call of agent '${args.agent}' was denied by ${args.interceptor}: ${args.reason}`,
+    );
+    this.interceptor = args.interceptor;
+    this.reason = args.reason;
+    this.data = args.data;
   }
 }
 
@@ -136,6 +154,9 @@ export class ToolCallFailedError extends BatonError {
 /** A tool's result failed its output schema, or cannot be journaled. */
 export class ToolOutputError extends BatonError {
   constructor(args: { tool: string; problem: string }) {
-    super('TOOL_OUTPUT_INVALID', `Tool '${args.tool}' returned a result that does not match its output schema: ${args.problem}`);
+    super(
+      'TOOL_OUTPUT_INVALID',
+      `Tool '${args.tool}' returned a result that does not match its output schema: ${args.problem}`,
+    );
   }
 }

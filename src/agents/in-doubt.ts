@@ -70,9 +70,15 @@ export function inDoubtCalls(events: readonly JournalEvent[]): InDoubtCall[] {
 }
 
 /** Picks the call a resolution is for (by op, or the only one) and checks the resolution. */
-export function chooseInDoubt(runId: string, calls: readonly InDoubtCall[], resolution: InDoubtResolution & { op?: number }): InDoubtCall {
+export function chooseInDoubt(
+  runId: string,
+  calls: readonly InDoubtCall[],
+  resolution: InDoubtResolution & { op?: number },
+): InDoubtCall {
   if (resolution.action !== 'retry' && resolution.action !== 'skip') {
-    throw new InvalidArgumentError(`An in-doubt call is resolved with action 'retry' or 'skip', got '${String(resolution.action)}'.`);
+    throw new InvalidArgumentError(
+      `An in-doubt call is resolved with action 'retry' or 'skip', got '${String(resolution.action)}'.`,
+    );
   }
   if (resolution.action === 'retry' && resolution.result !== undefined) {
     throw new InvalidArgumentError(`A 'retry' runs the tool again; give a result only with 'skip'.`);
@@ -81,7 +87,9 @@ export function chooseInDoubt(runId: string, calls: readonly InDoubtCall[], reso
   if (resolution.op === undefined) {
     if (calls.length === 1) return calls[0]!;
     if (calls.length === 0) throw new InvalidArgumentError(`Run ${runId} has no tool call in doubt.`);
-    throw new InvalidArgumentError(`Run ${runId} has ${calls.length} tool calls in doubt (${list}); say which with { op }.`);
+    throw new InvalidArgumentError(
+      `Run ${runId} has ${calls.length} tool calls in doubt (${list}); say which with { op }.`,
+    );
   }
   const call = calls.find((candidate) => candidate.op === resolution.op);
   if (!call) {

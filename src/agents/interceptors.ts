@@ -20,7 +20,9 @@ import type { ToolDefinition } from './tool.ts';
  *     park(reason)   → journaled; the call waits, holding no worker, for the signal
  *                      `verdict.signal` (default `baton.approve:<op>`), whose payload
  *                      `{ approved, reason?, args? }` (a {@link ParkDecision}) is journaled as the
- *                      final verdict.
+ *                      final verdict. With `deadline`, no signal by then denies the call
+ *                      (`by: 'system:timeout'`). The interceptor that parked may add events to
+ *                      the decision's commit with `decided(call, decision, context)`.
  *
  * Verdicts are written in the same commit as the call's intent (`tool.requested`), as
  * `tool.verdict` / `llm.verdict` events, so the journal says who allowed what, and why, before it
@@ -28,7 +30,7 @@ import type { ToolDefinition } from './tool.ts';
  *
  * After a call, `after(call, outcome, context)` runs for live and replayed outcomes alike
  * (`context.replayed` tells which), so interceptors that count (budgets, loop detection) can
- * rebuild their state deterministically. A tool interceptor's `after` may rewrite the result the
+ * rebuild their state deterministically; `context.verdicts` holds the call's journaled verdicts. A tool interceptor's `after` may rewrite the result the
  * model sees (redaction); the rewrite is journaled and the journal keeps only the rewritten result.
  *
  * An interceptor that throws denies the call (fail closed), with the error as the reason.
@@ -36,20 +38,37 @@ import type { ToolDefinition } from './tool.ts';
  */
 export interface ToolCallInterceptor {
   readonly name: string;
-  before?(call: ToolCallInfo, context: InterceptorContext): ToolVerdict | undefined | Promise<ToolVerdict | undefined>;
+  before?(
+    call: ToolCallInfo,
+    context: InterceptorContext,
+  ): ToolVerdict | undefined | Promise<ToolVerdict | undefined>;
   after?(
     call: ToolCallInfo,
     outcome: ToolOutcome,
     context: InterceptorContext,
   ): ToolResultRewrite | undefined | void | Promise<ToolResultRewrite | undefined | void>;
+  /** After this interceptor parked the call and it was decided (live only): events to journal with the decision. */
+  decided?(call: ToolCallInfo, decision: ParkOutcome, context: InterceptorContext): DecidedEvents;
 }
 
 /** See {@link ToolCallInterceptor}; the same contract for model calls (no rewrite). */
 export interface ModelCallInterceptor {
   readonly name: string;
-  before?(call: ModelCallInfo, context: InterceptorContext): ModelVerdict | undefined | Promise<ModelVerdict | undefined>;
+  before?(
+    call: ModelCallInfo,
+    context: InterceptorContext,
+  ): ModelVerdict | undefined | Promise<ModelVerdict | undefined>;
   after?(call: ModelCallInfo, response: ModelCallSummary, context: InterceptorContext): void | Promise<void>;
+  /** See {@link ToolCallInterceptor.decided}. */
+  decided?(call: ModelCallInfo, decision: ParkOutcome, context: InterceptorContext): DecidedEvents;
 }
+
+/** Events an interceptor journals with the decision of a call it parked. */
+export type DecidedEvents =
+  readonly EventDraft[] | undefined | void | Promise<readonly EventDraft[] | undefined | void>;
+
+/** How a park ended: the decision received (or the deadline's denial). */
+export type ParkOutcome = ParkDecision & { approved: boolean; timedOut: boolean; signal: string };
 
 /** Extra facts an interceptor wants journaled with its verdict (the policies that decided, a score…). */
 export type VerdictData = Record<string, unknown>;
@@ -69,14 +88,14 @@ export type ToolVerdict = VerdictExtras &
     | { type: 'allow'; reason?: string }
     | { type: 'deny'; reason: string }
     | { type: 'rewrite'; args: unknown; reason: string }
-    | { type: 'park'; reason: string; signal?: string }
+    | { type: 'park'; reason: string; signal?: string; deadline?: number }
   );
 
 export type ModelVerdict = VerdictExtras &
   (
     | { type: 'allow'; reason?: string }
     | { type: 'deny'; reason: string }
-    | { type: 'park'; reason: string; signal?: string }
+    | { type: 'park'; reason: string; signal?: string; deadline?: number }
   );
 
 export interface ToolResultRewrite {
@@ -84,6 +103,8 @@ export interface ToolResultRewrite {
   result: unknown;
   reason: string;
   data?: VerdictData;
+  /** Journaled right after the rewrite's verdict. */
+  events?: readonly EventDraft[];
 }
 
 /** The payload of the signal that ends a park: `baton.signal(runId, 'baton.approve:<op>', { approved: true })`. */
@@ -104,6 +125,8 @@ export interface InterceptorContext {
   readonly principal: string;
   /** True when `after` is given an outcome read back from the journal, not one just produced. */
   readonly replayed: boolean;
+  /** In `after` and `decided`: the call's verdicts as journaled so far (before, and a park's decision). */
+  readonly verdicts?: readonly VerdictRecord[];
 }
 
 export interface ToolCallInfo {
@@ -123,8 +146,7 @@ export interface ToolCallInfo {
 }
 
 export type ToolOutcome =
-  | { ok: true; result: unknown }
-  | { ok: false; error: string; kind: 'failed' | 'denied' | 'skipped' };
+  { ok: true; result: unknown } | { ok: false; error: string; kind: 'failed' | 'denied' | 'skipped' };
 
 export interface ModelCallInfo {
   readonly runId: string;
@@ -174,7 +196,20 @@ export interface BeforeDecision<Call> {
   signal?: string;
 }
 
-type AnyVerdict = VerdictExtras & { type: string; reason?: string; args?: unknown; signal?: string };
+type AnyVerdict = VerdictExtras & {
+  type: string;
+  reason?: string;
+  args?: unknown;
+  signal?: string;
+  deadline?: number;
+};
+
+/** The decision a park's deadline makes when no signal came. */
+export const PARK_TIMEOUT: ParkDecision = {
+  approved: false,
+  reason: 'no decision before the deadline',
+  by: 'system:timeout',
+};
 
 /**
  * Runs `before` of each interceptor in order until one denies or parks. A rewrite's arguments go
@@ -196,7 +231,10 @@ export async function runBefore<Call>(
       verdict = (await interceptor.before(current, context)) as AnyVerdict | undefined;
     } catch (error) {
       const reason = `interceptor '${interceptor.name}' failed: ${(error as Error)?.message ?? String(error)}`;
-      verdicts.push({ record: { interceptor: interceptor.name, phase: 'before', verdict: 'deny', reason }, events: [] });
+      verdicts.push({
+        record: { interceptor: interceptor.name, phase: 'before', verdict: 'deny', reason },
+        events: [],
+      });
       return { verdicts, call: current, final: 'deny', reason };
     }
     if (verdict === undefined) continue;
@@ -230,7 +268,17 @@ export async function runBefore<Call>(
       }
       case 'park': {
         const signal = verdict.signal;
-        verdicts.push({ record: { ...record, verdict: 'park', ...(signal === undefined ? {} : { signal }) }, events });
+        const deadline =
+          verdict.deadline === undefined ? undefined : new Date(verdict.deadline).toISOString();
+        verdicts.push({
+          record: {
+            ...record,
+            verdict: 'park',
+            ...(signal === undefined ? {} : { signal }),
+            ...(deadline === undefined ? {} : { deadline }),
+          },
+          events,
+        });
         return {
           verdicts,
           call: current,
@@ -247,4 +295,20 @@ export async function runBefore<Call>(
     }
   }
   return { verdicts, call: current, final: 'allow' };
+}
+
+/**
+ * The events the interceptor named `by` journals with the decision of a call it parked (its
+ * `decided` hook). A hook that throws fails the call's op, so nothing is decided without them.
+ */
+export async function decidedEvents<Call>(
+  interceptors: readonly { name: string; decided?: (call: Call, decision: ParkOutcome, context: InterceptorContext) => DecidedEvents }[],
+  by: string,
+  call: Call,
+  decision: ParkOutcome,
+  context: InterceptorContext,
+): Promise<EventDraft[]> {
+  const interceptor = interceptors.find((candidate) => candidate.name === by);
+  if (!interceptor?.decided) return [];
+  return [...((await interceptor.decided(call, decision, context)) ?? [])];
 }

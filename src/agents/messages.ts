@@ -142,7 +142,10 @@ export class ConversationLedger {
         baseIndex = index + 1;
       }
     });
-    const request: RequestRef = { ...(base === undefined ? {} : { base }), append: messageHashes.slice(baseIndex) };
+    const request: RequestRef = {
+      ...(base === undefined ? {} : { base }),
+      append: messageHashes.slice(baseIndex),
+    };
     return { request, conversation: hash! };
   }
 }

@@ -5,7 +5,6 @@ import {
   JSONParseError,
   LoadAPIKeyError,
   TypeValidationError,
-  type JSONSchema7,
   type LanguageModelV4,
   type LanguageModelV4CallOptions,
   type LanguageModelV4FunctionTool,
@@ -15,10 +14,17 @@ import {
 import type { WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy, type RetryPolicy } from '../engine/retry.ts';
 import { BatonError, serializeError, type SerializedError } from '../errors.ts';
-import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
-import { ModelCallDeniedError, ModelCallFailedError, ModelProviderError, ModelResponseError } from './errors.ts';
+import type { EventDraft, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
+import {
+  ModelCallDeniedError,
+  ModelCallFailedError,
+  ModelProviderError,
+  ModelResponseError,
+} from './errors.ts';
 import {
   approvalSignalName,
+  decidedEvents,
+  PARK_TIMEOUT,
   runBefore,
   type InterceptorContext,
   type ModelCallInfo,
@@ -87,7 +93,12 @@ export interface ModelTurn {
 }
 
 /** Model calls retry 429, 5xx, timeouts and broken connections: 4 attempts, 1 s, 2 s, 4 s (at least Retry-After). */
-export const DEFAULT_MODEL_RETRY: RetryPolicy = { maxAttempts: 4, initialDelay: '1s', backoffCoefficient: 2, maxDelay: '60s' };
+export const DEFAULT_MODEL_RETRY: RetryPolicy = {
+  maxAttempts: 4,
+  initialDelay: '1s',
+  backoffCoefficient: 2,
+  maxDelay: '60s',
+};
 
 /**
  * One model call as a durable op (`llm:<agent>`). The request is sent as a stream (deltas go to the
@@ -97,21 +108,28 @@ export const DEFAULT_MODEL_RETRY: RetryPolicy = { maxAttempts: 4, initialDelay: 
  * Failed attempts are journaled (`llm.attempt.failed`) and retried with backoff honouring
  * Retry-After; a call that fails for good is journaled (`llm.failed`) and throws ModelCallFailedError.
  */
-export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: ModelTurnRequest): Promise<ModelTurn> {
+export function callModel(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  request: ModelTurnRequest,
+): Promise<ModelTurn> {
   const ledger = runtime.ledger(ctx);
   const { model, agent, scope } = request;
   const who = { actor: scope.actor, onBehalfOf: [...scope.onBehalfOf] };
   const policy = resolveRetryPolicy(request.retry ?? DEFAULT_MODEL_RETRY);
   const modelName = `${model.provider}:${model.modelId}`;
-  const context = (replayed: boolean): InterceptorContext => ({
+  const context = (replayed: boolean, verdicts: readonly VerdictRecord[]): InterceptorContext => ({
     runId: ctx.runId,
     workflow: ctx.workflow,
     tenant: ctx.tenant,
     principal: ctx.principal,
     replayed,
+    verdicts,
   });
-  const draft = <T extends keyof JournalEventPayloads>(type: T, payload: JournalEventPayloads[T]): EventDraft =>
-    ({ type, payload, ...who }) as EventDraft;
+  const draft = <T extends keyof JournalEventPayloads>(
+    type: T,
+    payload: JournalEventPayloads[T],
+  ): EventDraft => ({ type, payload, ...who });
 
   return ctx.operations.run(`llm:${agent}`, async (op) => {
     const info = (): ModelCallInfo => ({
@@ -131,6 +149,10 @@ export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: 
     let retryAt: number | undefined;
     let decided = false;
     let parkSignal: string | undefined;
+    let parkedBy = '';
+    let parkDeadline: number | undefined;
+    /** The call's verdicts as journaled, for interceptors' `after` and `decided`. */
+    const verdicts: VerdictRecord[] = [];
     for (const event of op.recorded) {
       switch (event.type) {
         case 'llm.called': {
@@ -139,12 +161,17 @@ export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: 
           ledger.noteHashes(payload.request.append);
           ledger.noteConversation(conversationHash(payload.request));
           const turn = turnFromJournal(payload);
-          await runAfter(runtime, info(), turn, context(true));
+          await runAfter(runtime, info(), turn, context(true, verdicts));
           return turn;
         }
         case 'llm.failed': {
           const payload = event.payload as JournalEventPayloads['llm.failed'];
-          throw new ModelCallFailedError({ agent, model: modelName, attempts: payload.attempt, error: payload.error });
+          throw new ModelCallFailedError({
+            agent,
+            model: modelName,
+            attempts: payload.attempt,
+            error: payload.error,
+          });
         }
         case 'llm.attempt.failed': {
           const payload = event.payload as JournalEventPayloads['llm.attempt.failed'];
@@ -156,54 +183,89 @@ export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: 
         case 'llm.verdict': {
           const payload = event.payload as JournalEventPayloads['llm.verdict'];
           decided = true;
+          verdicts.push(payload);
           if (payload.verdict === 'deny') {
-            throw new ModelCallDeniedError({ agent, interceptor: payload.interceptor, reason: payload.reason ?? 'denied' });
+            throw new ModelCallDeniedError({
+              agent,
+              interceptor: payload.interceptor,
+              reason: payload.reason ?? 'denied',
+              ...(payload.data === undefined ? {} : { data: payload.data }),
+            });
           }
-          if (payload.verdict === 'park') parkSignal = payload.signal ?? approvalSignalName(op.op);
-          else if (payload.phase === 'decided') parkSignal = undefined;
+          if (payload.verdict === 'park') {
+            parkSignal = payload.signal ?? approvalSignalName(op.op);
+            parkedBy = payload.interceptor;
+            parkDeadline = payload.deadline === undefined ? undefined : Date.parse(payload.deadline);
+          } else if (payload.phase === 'decided') parkSignal = undefined;
           break;
         }
       }
     }
 
     if (!decided && runtime.modelInterceptors.length > 0) {
-      const decision = await runBefore(runtime.modelInterceptors, info(), context(false), (call) => call, () => ({ ok: true }));
+      const decision = await runBefore(
+        runtime.modelInterceptors,
+        info(),
+        context(false, verdicts),
+        (call) => call,
+        () => ({ ok: true }),
+      );
       if (decision.final === 'park' && decision.signal === undefined) {
         decision.verdicts.at(-1)!.record.signal = approvalSignalName(op.op);
       }
       const events = verdictEvents(decision.verdicts, op.op, agent, who);
+      verdicts.push(...decision.verdicts.map((verdict) => verdict.record));
       if (decision.final === 'deny') {
         await op.append(events);
         const last = decision.verdicts.at(-1)!.record;
-        throw new ModelCallDeniedError({ agent, interceptor: last.interceptor, reason: last.reason ?? 'denied' });
+        throw new ModelCallDeniedError({
+          agent,
+          interceptor: last.interceptor,
+          reason: last.reason ?? 'denied',
+          ...(last.data === undefined ? {} : { data: last.data }),
+        });
       }
       if (decision.final === 'park') {
         await op.append(events);
-        parkSignal = decision.verdicts.at(-1)!.record.signal;
+        const parked = decision.verdicts.at(-1)!.record;
+        parkSignal = parked.signal;
+        parkedBy = parked.interceptor;
+        parkDeadline = parked.deadline === undefined ? undefined : Date.parse(parked.deadline);
       } else {
         for (const event of events) op.buffer(event);
       }
     }
     if (parkSignal !== undefined) {
-      const signal = ctx.operations.takeSignal(parkSignal) ?? (await op.block());
-      const answer = (signal.payload ?? {}) as Partial<ParkDecision>;
+      const taken = ctx.operations.takeSignal(parkSignal);
+      const timedOut = taken === undefined && parkDeadline !== undefined && op.now() >= parkDeadline;
+      const signal = taken ?? (timedOut ? undefined : await op.block(parkDeadline));
+      const answer = (signal ? (signal.payload ?? {}) : PARK_TIMEOUT) as Partial<ParkDecision>;
       const approved = answer.approved === true;
+      const record: VerdictRecord = {
+        interceptor: `signal:${parkSignal}`,
+        phase: 'decided',
+        verdict: approved ? 'allow' : 'deny',
+        ...(answer.reason === undefined ? {} : { reason: answer.reason }),
+        ...(answer.by === undefined ? {} : { data: { by: answer.by } }),
+      };
+      verdicts.push(record);
+      const extra = await decidedEvents(
+        runtime.modelInterceptors,
+        parkedBy,
+        info(),
+        { ...answer, approved, timedOut, signal: parkSignal },
+        context(false, verdicts),
+      );
       await op.append(
-        [
-          draft('llm.verdict', {
-            op: op.op,
-            name: agent,
-            interceptor: `signal:${parkSignal}`,
-            phase: 'decided',
-            verdict: approved ? 'allow' : 'deny',
-            ...(answer.reason === undefined ? {} : { reason: answer.reason }),
-            ...(answer.by === undefined ? {} : { data: { by: answer.by } }),
-          }),
-        ],
-        { consumeSignals: [signal.signalId] },
+        [draft('llm.verdict', { op: op.op, name: agent, ...record }), ...extra],
+        signal ? { consumeSignals: [signal.signalId] } : {},
       );
       if (!approved) {
-        throw new ModelCallDeniedError({ agent, interceptor: `signal:${parkSignal}`, reason: answer.reason ?? 'not approved' });
+        throw new ModelCallDeniedError({
+          agent,
+          interceptor: `signal:${parkSignal}`,
+          reason: answer.reason ?? 'not approved',
+        });
       }
     }
 
@@ -232,7 +294,10 @@ export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: 
         // The reply is always stored in its own event, so replay finds it there.
         const stored = [...ledger.store(request.messages), response.message];
         ledger.noteStored([response.message]);
-        const cost = callCost(runtime.price(model.provider, response.modelId ?? model.modelId), response.usage);
+        const cost = callCost(
+          runtime.price(model.provider, response.modelId ?? model.modelId),
+          response.usage,
+        );
         const payload: JournalEventPayloads['llm.called'] = {
           op: op.op,
           name: agent,
@@ -243,12 +308,16 @@ export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: 
           request: {
             ...ref,
             tools: request.tools.map((offer) => offer.name),
-            ...(Object.keys(request.parameters).length > 0 ? { parameters: request.parameters as Record<string, unknown> } : {}),
+            ...(Object.keys(request.parameters).length > 0
+              ? { parameters: request.parameters as Record<string, unknown> }
+              : {}),
             ...(request.responseSchema ? { responseFormat: 'json' as const } : {}),
           },
           response: {
             ...(response.id === undefined ? {} : { id: response.id }),
-            ...(response.modelId === undefined || response.modelId === model.modelId ? {} : { modelId: response.modelId }),
+            ...(response.modelId === undefined || response.modelId === model.modelId
+              ? {}
+              : { modelId: response.modelId }),
             finishReason: response.finishReason,
             toolCalls: response.toolCalls.map((call) => ({ callId: call.callId, name: call.name })),
           },
@@ -260,14 +329,16 @@ export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: 
         await op.append([draft('llm.called', payload)]);
         ledger.noteConversation(conversation);
         const turn: ModelTurn = { ...response, cost };
-        await runAfter(runtime, info(), turn, context(false));
+        await runAfter(runtime, info(), turn, context(false, verdicts));
         return turn;
       }
       if (op.signal.aborted) throw op.signal.reason;
       const error = classifyModelError(outcome.error, modelName);
       const serialized = compact(serializeError(error));
       if (!isRetryable(error, policy) || current >= policy.maxAttempts) {
-        await op.append([draft('llm.failed', { op: op.op, name: agent, attempt: current, error: serialized })]);
+        await op.append([
+          draft('llm.failed', { op: op.op, name: agent, attempt: current, error: serialized }),
+        ]);
         throw new ModelCallFailedError({ agent, model: modelName, attempts: current, error: serialized });
       }
       retryAt = op.now() + backoffDelay(policy, current, error.retryAfterMs);
@@ -289,14 +360,20 @@ function buildCallOptions(request: ModelTurnRequest): LanguageModelV4CallOptions
     type: 'function',
     name: offer.name,
     description: offer.description,
-    inputSchema: offer.inputSchema as JSONSchema7,
+    inputSchema: offer.inputSchema,
   }));
   return {
     prompt: request.messages as LanguageModelV4CallOptions['prompt'],
     ...request.parameters,
     ...(tools.length > 0 ? { tools, toolChoice: { type: 'auto' as const } } : {}),
     ...(request.responseSchema
-      ? { responseFormat: { type: 'json' as const, schema: request.responseSchema as JSONSchema7, name: request.agent.replace(/[^A-Za-z0-9_-]/g, '_') } }
+      ? {
+          responseFormat: {
+            type: 'json' as const,
+            schema: request.responseSchema,
+            name: request.agent.replace(/[^A-Za-z0-9_-]/g, '_'),
+          },
+        }
       : {}),
     ...(request.providerOptions ? { providerOptions: request.providerOptions } : {}),
   };
@@ -330,7 +407,13 @@ async function attemptCall(
   type Part =
     | { type: 'text'; text: string; providerOptions?: SharedV4ProviderOptions }
     | { type: 'reasoning'; text: string; providerOptions?: SharedV4ProviderOptions }
-    | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown; providerOptions?: SharedV4ProviderOptions };
+    | {
+        type: 'tool-call';
+        toolCallId: string;
+        toolName: string;
+        input: unknown;
+        providerOptions?: SharedV4ProviderOptions;
+      };
   const parts: Part[] = [];
   const open = new Map<string, Part & { type: 'text' | 'reasoning' }>();
   const toolCalls: ModelToolCall[] = [];
@@ -407,8 +490,12 @@ async function attemptCall(
         usage = {
           inputTokens: part.usage.inputTokens.total ?? 0,
           outputTokens: part.usage.outputTokens.total ?? 0,
-          ...(part.usage.inputTokens.cacheRead ? { cachedInputTokens: part.usage.inputTokens.cacheRead } : {}),
-          ...(part.usage.outputTokens.reasoning ? { reasoningTokens: part.usage.outputTokens.reasoning } : {}),
+          ...(part.usage.inputTokens.cacheRead
+            ? { cachedInputTokens: part.usage.inputTokens.cacheRead }
+            : {}),
+          ...(part.usage.outputTokens.reasoning
+            ? { reasoningTokens: part.usage.outputTokens.reasoning }
+            : {}),
         };
         break;
       case 'error':
@@ -418,7 +505,11 @@ async function attemptCall(
         break;
     }
   }
-  if (!finished) throw new InvalidResponseDataError({ data: undefined, message: 'The response stream ended without a finish part.' });
+  if (!finished)
+    throw new InvalidResponseDataError({
+      data: undefined,
+      message: 'The response stream ended without a finish part.',
+    });
   const content = parts
     .filter((part) => part.type === 'tool-call' || part.text !== '')
     .map((part) => (part.providerOptions ? part : stripUndefined(part)));
@@ -428,7 +519,7 @@ async function attemptCall(
     .join('');
   emit({ type: 'finish', finishReason });
   return {
-    message: { role: 'assistant', content: content as never },
+    message: { role: 'assistant', content: content },
     text,
     toolCalls,
     finishReason,
@@ -445,12 +536,28 @@ function stripUndefined<T extends object>(value: T): T {
 /** Rebuilds a model's reply from its `llm.called` event. */
 function turnFromJournal(payload: JournalEventPayloads['llm.called']): ModelTurn {
   const reply = payload.messages.at(-1) as JournalMessage | undefined;
-  if (reply?.role !== 'assistant') throw new Error(`llm.called at op ${payload.op} does not hold the model's reply.`);
-  return { ...replyOf(reply), finishReason: payload.response.finishReason, usage: payload.usage, cost: payload.cost };
+  if (reply?.role !== 'assistant')
+    throw new Error(`llm.called at op ${payload.op} does not hold the model's reply.`);
+  return {
+    ...replyOf(reply),
+    finishReason: payload.response.finishReason,
+    usage: payload.usage,
+    cost: payload.cost,
+  };
 }
 
-function replyOf(message: JournalMessage): { message: JournalMessage; text: string; toolCalls: ModelToolCall[] } {
-  const content = message.content as { type: string; text?: string; toolCallId?: string; toolName?: string; input?: unknown }[];
+function replyOf(message: JournalMessage): {
+  message: JournalMessage;
+  text: string;
+  toolCalls: ModelToolCall[];
+} {
+  const content = message.content as {
+    type: string;
+    text?: string;
+    toolCallId?: string;
+    toolName?: string;
+    input?: unknown;
+  }[];
   return {
     message,
     text: content
@@ -468,7 +575,12 @@ function replyOf(message: JournalMessage): { message: JournalMessage; text: stri
   };
 }
 
-async function runAfter(runtime: AgentRuntime, call: ModelCallInfo, turn: ModelTurn, context: InterceptorContext): Promise<void> {
+async function runAfter(
+  runtime: AgentRuntime,
+  call: ModelCallInfo,
+  turn: ModelTurn,
+  context: InterceptorContext,
+): Promise<void> {
   const summary: ModelCallSummary = {
     text: turn.text,
     toolCalls: turn.toolCalls.map((toolCall) => ({ callId: toolCall.callId, name: toolCall.name })),
@@ -486,7 +598,7 @@ function verdictEvents(
   who: { actor: string; onBehalfOf: string[] },
 ): EventDraft[] {
   return verdicts.flatMap((verdict) => [
-    { type: 'llm.verdict', payload: { op, name, ...verdict.record }, ...who } as EventDraft,
+    { type: 'llm.verdict', payload: { op, name, ...verdict.record }, ...who },
     ...verdict.events,
   ]);
 }
@@ -507,7 +619,12 @@ export function classifyModelError(error: unknown, model: string): BatonError {
     if (status !== undefined && status >= 200 && status < 300) {
       return new ModelResponseError({ model, problem: describeCause(error), cause: error });
     }
-    const retryable = error.isRetryable || status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500);
+    const retryable =
+      error.isRetryable ||
+      status === 408 ||
+      status === 409 ||
+      status === 429 ||
+      (status !== undefined && status >= 500);
     const retryAfterMs = parseRetryAfter(error.responseHeaders);
     return new ModelProviderError({
       model,
@@ -518,7 +635,11 @@ export function classifyModelError(error: unknown, model: string): BatonError {
       cause: error,
     });
   }
-  if (JSONParseError.isInstance(error) || TypeValidationError.isInstance(error) || InvalidResponseDataError.isInstance(error)) {
+  if (
+    JSONParseError.isInstance(error) ||
+    TypeValidationError.isInstance(error) ||
+    InvalidResponseDataError.isInstance(error)
+  ) {
     return new ModelResponseError({ model, problem: describeCause(error), cause: error });
   }
   if (LoadAPIKeyError.isInstance(error)) {
@@ -528,15 +649,27 @@ export function classifyModelError(error: unknown, model: string): BatonError {
   if (name === 'TimeoutError') {
     return new ModelProviderError({ model, message: 'the call timed out', retryable: true, cause: error });
   }
-  const code = (error as { code?: unknown; cause?: { code?: unknown } } | undefined)?.cause?.code ?? (error as { code?: unknown })?.code;
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } } | undefined)?.cause?.code ??
+    (error as { code?: unknown })?.code;
   const message = (error as Error | undefined)?.message ?? '';
   if (
     (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_)/.test(code)) ||
     (name === 'TypeError' && /terminated|fetch failed|socket/i.test(message))
   ) {
-    return new ModelProviderError({ model, message: `the connection failed (${message})`, retryable: true, cause: error });
+    return new ModelProviderError({
+      model,
+      message: `the connection failed (${message})`,
+      retryable: true,
+      cause: error,
+    });
   }
-  return new ModelProviderError({ model, message: (error as Error)?.message ?? String(error), retryable: false, cause: error });
+  return new ModelProviderError({
+    model,
+    message: (error as Error)?.message ?? String(error),
+    retryable: false,
+    cause: error,
+  });
 }
 
 function describeCause(error: Error): string {
@@ -553,7 +686,10 @@ function describeCause(error: Error): string {
 }
 
 /** Retry-After (seconds or an HTTP date) or retry-after-ms, in ms. */
-export function parseRetryAfter(headers: Record<string, string> | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: Record<string, string> | undefined,
+  now = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const lower = Object.fromEntries(Object.entries(headers).map(([key, value]) => [key.toLowerCase(), value]));
   const ms = lower['retry-after-ms'];

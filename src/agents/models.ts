@@ -38,7 +38,9 @@ const resolved = new Map<string, LanguageModelV4>();
  */
 export function registerModelProvider(prefix: string, provider: ModelProvider): void {
   if (!/^[a-z][a-z0-9-]*$/.test(prefix)) {
-    throw new InvalidArgumentError(`A model provider prefix is lower-case letters, digits and '-', got '${prefix}'.`);
+    throw new InvalidArgumentError(
+      `A model provider prefix is lower-case letters, digits and '-', got '${prefix}'.`,
+    );
   }
   providers.set(prefix, provider);
   for (const id of resolved.keys()) if (id.startsWith(`${prefix}:`)) resolved.delete(id);
@@ -54,7 +56,10 @@ const anthropic = lazy(() => (load('@ai-sdk/anthropic') as typeof AnthropicProvi
 const compatible = new Map<string, OpenAICompatibleProvider.OpenAICompatibleProvider>();
 
 registerModelProvider('openai', { apiKeyVariable: 'OPENAI_API_KEY', languageModel: (id) => openai()(id) });
-registerModelProvider('anthropic', { apiKeyVariable: 'ANTHROPIC_API_KEY', languageModel: (id) => anthropic()(id) });
+registerModelProvider('anthropic', {
+  apiKeyVariable: 'ANTHROPIC_API_KEY',
+  languageModel: (id) => anthropic()(id),
+});
 registerModelProvider('openai-compatible', {
   languageModel(spec) {
     const hash = spec.lastIndexOf('#');
@@ -89,7 +94,10 @@ function parse(id: string): { prefix: string; rest: string } {
   if (prefix === 'openai-compatible') {
     const hash = rest.lastIndexOf('#');
     if (hash <= 0 || hash === rest.length - 1 || !/^https?:\/\//.test(rest)) {
-      throw new UnknownModelError({ model: id, reason: `write it as 'openai-compatible:<baseURL>#<model>', e.g. openai-compatible:http://localhost:11434/v1#llama3.2` });
+      throw new UnknownModelError({
+        model: id,
+        reason: `write it as 'openai-compatible:<baseURL>#<model>', e.g. openai-compatible:http://localhost:11434/v1#llama3.2`,
+      });
     }
   }
   return { prefix, rest };
@@ -99,7 +107,11 @@ function parse(id: string): { prefix: string; rest: string } {
  * Checks a model id string at the door: a known provider prefix, and its API key in the
  * environment. Throws UnknownModelError or MissingApiKeyError (naming the variable).
  */
-export function checkModelId(id: string, agent?: string, overrides?: ReadonlyMap<string, ModelProvider>): void {
+export function checkModelId(
+  id: string,
+  agent?: string,
+  overrides?: ReadonlyMap<string, ModelProvider>,
+): void {
   const { prefix } = parse(id);
   const provider = overrides?.get(prefix) ?? providers.get(prefix);
   if (!provider) {
@@ -115,7 +127,11 @@ export function checkModelId(id: string, agent?: string, overrides?: ReadonlyMap
 }
 
 /** Resolves a model spec to a v4 language model (adapting v2/v3 models). */
-export function resolveModel(spec: ModelSpec, agent?: string, overrides?: ReadonlyMap<string, ModelProvider>): LanguageModelV4 {
+export function resolveModel(
+  spec: ModelSpec,
+  agent?: string,
+  overrides?: ReadonlyMap<string, ModelProvider>,
+): LanguageModelV4 {
   if (typeof spec === 'string') {
     checkModelId(spec, agent, overrides);
     const { prefix, rest } = parse(spec);
@@ -131,7 +147,8 @@ export function resolveModel(spec: ModelSpec, agent?: string, overrides?: Readon
 function asV4(model: LanguageModelObject, what: string): LanguageModelV4 {
   const version = (model as { specificationVersion?: unknown } | null)?.specificationVersion;
   if (version === 'v4') return model as LanguageModelV4;
-  if (version === 'v3' || version === 'v2') return (load('ai') as typeof AI).wrapLanguageModel({ model, middleware: [] });
+  if (version === 'v3' || version === 'v2')
+    return (load('ai') as typeof AI).wrapLanguageModel({ model, middleware: [] });
   throw new UnknownModelError({
     model: what,
     reason: `it is not an AI SDK LanguageModel (specificationVersion ${String(version)}; v2, v3 or v4 expected)`,

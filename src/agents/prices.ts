@@ -66,7 +66,9 @@ export function callCost(price: ModelPrice | undefined, usage: TokenUsage): Call
   if (!price) return { usd: 0, priced: false };
   const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
   const usd =
-    ((usage.inputTokens - cached) * price.input + cached * (price.cachedInput ?? price.input) + usage.outputTokens * price.output) /
+    ((usage.inputTokens - cached) * price.input +
+      cached * (price.cachedInput ?? price.input) +
+      usage.outputTokens * price.output) /
     1_000_000;
   return { usd: Math.round(usd * 1e8) / 1e8, priced: true };
 }

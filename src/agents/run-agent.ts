@@ -4,12 +4,18 @@ import { BatonError, InvalidArgumentError, serializeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
 import { agentToolInput, handoffInput, toolTable, type AgentDefinition, type OfferedTool } from './agent.ts';
-import { HandoffLimitError, MaxTurnsExceededError, StructuredOutputError, TooManyInvalidToolCallsError } from './errors.ts';
+import {
+  HandoffLimitError,
+  MaxTurnsExceededError,
+  StructuredOutputError,
+  TooManyInvalidToolCallsError,
+} from './errors.ts';
 import type { ToolOutcome } from './interceptors.ts';
 import { messageHash, type JournalMessage } from './messages.ts';
 import { callModel, type ModelToolCall, type ModelTurn } from './model-call.ts';
 import type { TokenUsage } from './prices.ts';
 import { runtimeOf, type AgentRuntime } from './runtime.ts';
+import { agentOverrides } from './run-overrides.ts';
 import { callToolOp, checkArgs, toolResultMessage, type AgentScope } from './tool-call.ts';
 
 /** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
@@ -41,6 +47,7 @@ const AGENT_ERROR_CODES = new Set([
   'MODEL_CALL_FAILED',
   'MODEL_CALL_DENIED',
   'HANDOFF_LIMIT',
+  'GUARDRAIL_BLOCKED',
 ]);
 
 interface Invocation {
@@ -72,8 +79,19 @@ export async function runAgent<Output>(
   input: AgentInput,
   options: RunAgentOptions = {},
 ): Promise<AgentRunResult<Output>> {
-  const scope: AgentScope = { actor: `agent:${agent.name}`, onBehalfOf: [ctx.identity.actor, ...ctx.identity.onBehalfOf] };
-  return runChain(ctx, runtimeOf(ctx), agent, taskMessage(agent, input), scope, { via: 'run' }, options.maxHandoffs ?? 8);
+  const scope: AgentScope = {
+    actor: `agent:${agent.name}`,
+    onBehalfOf: [ctx.identity.actor, ...ctx.identity.onBehalfOf],
+  };
+  return runChain(
+    ctx,
+    runtimeOf(ctx),
+    agent,
+    taskMessage(agent, input),
+    scope,
+    { via: 'run' },
+    options.maxHandoffs ?? 8,
+  );
 }
 
 async function runChain<Output>(
@@ -85,6 +103,8 @@ async function runChain<Output>(
   invocation: Invocation,
   maxHandoffs: number,
 ): Promise<AgentRunResult<Output>> {
+  const checks = runtime.agentChecks;
+  if (checks?.input) task = await checks.input(ctx, first, task);
   let current: AgentDefinition<any> = first;
   let scope = firstScope;
   let conversation: JournalMessage[] = [task];
@@ -100,10 +120,21 @@ async function runChain<Output>(
     usage.inputTokens += outcome.usage.inputTokens;
     usage.outputTokens += outcome.usage.outputTokens;
     if (outcome.kind === 'answered') {
-      return { output: outcome.output as Output, text: outcome.text, agent: current.name, turns, usage, costUsd: round(costUsd) };
+      const answer = checks?.output
+        ? await checks.output(ctx, current, { text: outcome.text, output: outcome.output })
+        : { text: outcome.text, output: outcome.output };
+      return {
+        output: answer.output as Output,
+        text: answer.text,
+        agent: current.name,
+        turns,
+        usage,
+        costUsd: round(costUsd),
+      };
     }
     path.push(outcome.to.name);
-    if (path.length - 1 > maxHandoffs) throw new HandoffLimitError({ agent: first.name, limit: maxHandoffs, path });
+    if (path.length - 1 > maxHandoffs)
+      throw new HandoffLimitError({ agent: first.name, limit: maxHandoffs, path });
     via = { via: 'handoff', from: current.name, callId: outcome.callId };
     scope = { actor: `agent:${outcome.to.name}`, onBehalfOf: [scope.actor, ...scope.onBehalfOf] };
     conversation = outcome.conversation;
@@ -140,115 +171,152 @@ function agentOp(
   invocation: Invocation,
 ): Promise<AgentOutcome> {
   const who = { actor: scope.actor, onBehalfOf: [...scope.onBehalfOf] };
-  const draft = <T extends keyof JournalEventPayloads>(type: T, payload: JournalEventPayloads[T]): EventDraft =>
-    ({ type, payload, ...who }) as EventDraft;
-  return ctx.operations.run(`agent:${agent.name}`, async (op) => {
-    const ledger = runtime.ledger(ctx);
-    const ended = op.recorded.some((event) => event.type !== 'agent.started');
-    const model = runtime.resolveModel(agent.model, agent.name);
-    const table = toolTable(agent);
-    const offers = [...table.values()];
-    const system: JournalMessage = { role: 'system', content: agent.instructions };
-    const messages: JournalMessage[] = [system, ...conversation];
-    const started = op.recorded.find((event) => event.type === 'agent.started');
-    if (started) {
-      ledger.noteStored((started.payload as JournalEventPayloads['agent.started']).messages);
-    } else {
-      op.buffer(
-        draft('agent.started', {
-          op: op.op,
-          name: agent.name,
-          model: `${model.provider}:${model.modelId}`,
-          via: invocation.via,
-          ...(invocation.from === undefined ? {} : { from: invocation.from }),
-          ...(invocation.callId === undefined ? {} : { callId: invocation.callId }),
-          maxTurns: agent.maxTurns,
-          tools: offers.map((offer) => offer.name),
-          task: messageHash(task),
-          messages: ledger.store(messages),
-        }),
-      );
-    }
-    const responseSchema = agent.output ? jsonSchemaOf(agent.output) : undefined;
-    let turns = 0;
-    let invalidCalls = 0;
-    let invalidAnswers = 0;
-    let costUsd = 0;
-    const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
-    const end = async (event: EventDraft): Promise<void> => {
-      if (!ended) await op.append([event]);
-    };
-    try {
-      for (;;) {
-        if (turns >= agent.maxTurns) throw new MaxTurnsExceededError({ agent: agent.name, maxTurns: agent.maxTurns });
-        turns++;
-        const turn: ModelTurn = await callModel(ctx, runtime, {
-          agent: agent.name,
-          model,
-          scope,
-          messages: [...messages],
-          tools: offers.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
-          parameters: agent.parameters,
-          ...(agent.providerOptions ? { providerOptions: agent.providerOptions } : {}),
-          ...(responseSchema ? { responseSchema } : {}),
-          ...(agent.retry ? { retry: agent.retry } : {}),
-          timeoutMs: agent.timeoutMs,
-          turn: turns,
-        });
-        messages.push(turn.message);
-        costUsd += turn.cost.usd;
-        usage.inputTokens += turn.usage.inputTokens;
-        usage.outputTokens += turn.usage.outputTokens;
+  const draft = <T extends keyof JournalEventPayloads>(
+    type: T,
+    payload: JournalEventPayloads[T],
+  ): EventDraft => ({ type, payload, ...who });
+  return ctx.operations.run(
+    `agent:${agent.name}`,
+    async (op) => {
+      const ledger = runtime.ledger(ctx);
+      const ended = op.recorded.some((event) => event.type !== 'agent.started');
+      const overridden = agentOverrides(ctx, agent);
+      const model = runtime.resolveModel(overridden.model ?? agent.model, agent.name);
+      const table = toolTable(agent);
+      const offers = [...table.values()];
+      const system: JournalMessage = { role: 'system', content: overridden.instructions ?? agent.instructions };
+      const messages: JournalMessage[] = [system, ...conversation];
+      const started = op.recorded.find((event) => event.type === 'agent.started');
+      if (started) {
+        ledger.noteStored((started.payload as JournalEventPayloads['agent.started']).messages);
+      } else {
+        op.buffer(
+          draft('agent.started', {
+            op: op.op,
+            name: agent.name,
+            model: `${model.provider}:${model.modelId}`,
+            via: invocation.via,
+            ...(invocation.from === undefined ? {} : { from: invocation.from }),
+            ...(invocation.callId === undefined ? {} : { callId: invocation.callId }),
+            maxTurns: agent.maxTurns,
+            tools: offers.map((offer) => offer.name),
+            task: messageHash(task),
+            messages: ledger.store(messages),
+          }),
+        );
+      }
+      const responseSchema = agent.output ? jsonSchemaOf(agent.output) : undefined;
+      let turns = 0;
+      let invalidCalls = 0;
+      let invalidAnswers = 0;
+      let costUsd = 0;
+      const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+      const end = async (event: EventDraft): Promise<void> => {
+        if (!ended) await op.append([event]);
+      };
+      try {
+        for (;;) {
+          if (turns >= agent.maxTurns)
+            throw new MaxTurnsExceededError({ agent: agent.name, maxTurns: agent.maxTurns });
+          turns++;
+          const turn: ModelTurn = await callModel(ctx, runtime, {
+            agent: agent.name,
+            model,
+            scope,
+            messages: [...messages],
+            tools: offers.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+            parameters: agent.parameters,
+            ...(agent.providerOptions ? { providerOptions: agent.providerOptions } : {}),
+            ...(responseSchema ? { responseSchema } : {}),
+            ...(agent.retry ? { retry: agent.retry } : {}),
+            timeoutMs: agent.timeoutMs,
+            turn: turns,
+          });
+          messages.push(turn.message);
+          costUsd += turn.cost.usd;
+          usage.inputTokens += turn.usage.inputTokens;
+          usage.outputTokens += turn.usage.outputTokens;
 
-        if (turn.toolCalls.length === 0) {
-          const answer = finalAnswer(agent, turn.text);
-          if (answer.ok) {
+          if (turn.toolCalls.length === 0) {
+            const answer = finalAnswer(agent, turn.text);
+            if (answer.ok) {
+              await end(
+                draft('agent.completed', {
+                  op: op.op,
+                  name: agent.name,
+                  turns,
+                  message: messageHash(turn.message),
+                  usage,
+                  costUsd: round(costUsd),
+                }),
+              );
+              return { kind: 'answered', output: answer.value, text: turn.text, turns, usage, costUsd };
+            }
+            invalidAnswers++;
+            if (invalidAnswers > agent.maxInvalidToolCalls) {
+              throw new StructuredOutputError({
+                agent: agent.name,
+                attempts: invalidAnswers,
+                problem: answer.problem,
+              });
+            }
+            messages.push({
+              role: 'user',
+              content: [
+                {
+                  type: 'text',
+                  text: `Your answer is not valid: ${answer.problem}\nAnswer again with only a JSON value that matches the schema.`,
+                },
+              ],
+            });
+            continue;
+          }
+
+          const plans = planCalls(turn.toolCalls, table);
+          const results = await act(ctx, runtime, agent, scope, plans);
+          messages.push(...results);
+          const invalid = plans.filter((plan): plan is Plan & { kind: 'invalid' } => plan.kind === 'invalid');
+          invalidCalls += invalid.length;
+          if (invalid.length > 0 && invalidCalls > agent.maxInvalidToolCalls) {
+            throw new TooManyInvalidToolCallsError({
+              agent: agent.name,
+              count: invalidCalls,
+              last: invalid.at(-1)!.problem,
+            });
+          }
+          const handoff = plans.find((plan): plan is Plan & { kind: 'handoff' } => plan.kind === 'handoff');
+          if (handoff) {
             await end(
-              draft('agent.completed', {
+              draft('agent.handedOff', {
                 op: op.op,
                 name: agent.name,
+                to: handoff.to.name,
+                callId: handoff.call.callId,
                 turns,
-                message: messageHash(turn.message),
-                usage,
-                costUsd: round(costUsd),
               }),
             );
-            return { kind: 'answered', output: answer.value, text: turn.text, turns, usage, costUsd };
+            return {
+              kind: 'handoff',
+              to: handoff.to,
+              callId: handoff.call.callId,
+              conversation: messages.slice(1),
+              turns,
+              usage,
+              costUsd,
+            };
           }
-          invalidAnswers++;
-          if (invalidAnswers > agent.maxInvalidToolCalls) {
-            throw new StructuredOutputError({ agent: agent.name, attempts: invalidAnswers, problem: answer.problem });
-          }
-          messages.push({
-            role: 'user',
-            content: [{ type: 'text', text: `Your answer is not valid: ${answer.problem}\nAnswer again with only a JSON value that matches the schema.` }],
-          });
-          continue;
         }
-
-        const plans = planCalls(turn.toolCalls, table);
-        const results = await act(ctx, runtime, agent, scope, plans);
-        messages.push(...results);
-        const invalid = plans.filter((plan): plan is Plan & { kind: 'invalid' } => plan.kind === 'invalid');
-        invalidCalls += invalid.length;
-        if (invalid.length > 0 && invalidCalls > agent.maxInvalidToolCalls) {
-          throw new TooManyInvalidToolCallsError({ agent: agent.name, count: invalidCalls, last: invalid.at(-1)!.problem });
+      } catch (error) {
+        if (BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code) && !op.signal.aborted) {
+          const serialized = serializeError(error);
+          delete serialized.stack;
+          await end(draft('agent.failed', { op: op.op, name: agent.name, turns, error: serialized }));
         }
-        const handoff = plans.find((plan): plan is Plan & { kind: 'handoff' } => plan.kind === 'handoff');
-        if (handoff) {
-          await end(draft('agent.handedOff', { op: op.op, name: agent.name, to: handoff.to.name, callId: handoff.call.callId, turns }));
-          return { kind: 'handoff', to: handoff.to, callId: handoff.call.callId, conversation: messages.slice(1), turns, usage, costUsd };
-        }
+        throw error;
       }
-    } catch (error) {
-      if (BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code) && !op.signal.aborted) {
-        const serialized = serializeError(error);
-        delete serialized.stack;
-        await end(draft('agent.failed', { op: op.op, name: agent.name, turns, error: serialized }));
-      }
-      throw error;
-    }
-  }, { container: true });
+    },
+    { container: true },
+  );
 }
 
 /** Decides what each tool call of a response is; invalid ones get a message for the model. */
@@ -258,27 +326,60 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
     const offer = table.get(call.name);
     if (!offer) {
       const known = [...table.keys()].join(', ') || '(none)';
-      return { kind: 'invalid', call, problem: `There is no tool named '${call.name}'. The tools are: ${known}.` };
+      return {
+        kind: 'invalid',
+        call,
+        problem: `There is no tool named '${call.name}'. The tools are: ${known}.`,
+      };
     }
     if (!call.parsed || typeof call.input !== 'object' || call.input === null || Array.isArray(call.input)) {
-      return { kind: 'invalid', call, problem: `The arguments of '${call.name}' must be a JSON object, got: ${String(call.input).slice(0, 200)}` };
+      return {
+        kind: 'invalid',
+        call,
+        problem: `The arguments of '${call.name}' must be a JSON object, got: ${String(call.input).slice(0, 200)}`,
+      };
     }
     const target = offer.target;
     switch (target.kind) {
       case 'tool': {
         const checked = checkArgs(target.tool, call.input);
-        if (!checked.ok) return { kind: 'invalid', call, problem: `Invalid arguments for '${call.name}':\n${checked.problem}` };
+        if (!checked.ok)
+          return {
+            kind: 'invalid',
+            call,
+            problem: `Invalid arguments for '${call.name}':\n${checked.problem}`,
+          };
         return { kind: 'tool', call, offer: offer as OfferedTool & { target: { kind: 'tool' } } };
       }
       case 'agent': {
         const parsed = agentToolInput.safeParse(call.input);
-        if (!parsed.success) return { kind: 'invalid', call, problem: `Invalid arguments for '${call.name}':\n${z.prettifyError(parsed.error)}` };
-        return { kind: 'agent', call, offer: offer as OfferedTool & { target: { kind: 'agent' } }, task: parsed.data.task };
+        if (!parsed.success)
+          return {
+            kind: 'invalid',
+            call,
+            problem: `Invalid arguments for '${call.name}':\n${z.prettifyError(parsed.error)}`,
+          };
+        return {
+          kind: 'agent',
+          call,
+          offer: offer as OfferedTool & { target: { kind: 'agent' } },
+          task: parsed.data.task,
+        };
       }
       case 'handoff': {
         const parsed = handoffInput.safeParse(call.input);
-        if (!parsed.success) return { kind: 'invalid', call, problem: `Invalid arguments for '${call.name}':\n${z.prettifyError(parsed.error)}` };
-        if (handoffTaken) return { kind: 'invalid', call, problem: `Only one handoff per answer; '${call.name}' was not done.` };
+        if (!parsed.success)
+          return {
+            kind: 'invalid',
+            call,
+            problem: `Invalid arguments for '${call.name}':\n${z.prettifyError(parsed.error)}`,
+          };
+        if (handoffTaken)
+          return {
+            kind: 'invalid',
+            call,
+            problem: `Only one handoff per answer; '${call.name}' was not done.`,
+          };
         handoffTaken = true;
         return { kind: 'handoff', call, to: target.agent };
       }
@@ -298,41 +399,64 @@ async function act(
   scope: AgentScope,
   plans: readonly Plan[],
 ): Promise<JournalMessage[]> {
-  const results: Promise<JournalMessage>[] = plans.map((plan) => {
-    switch (plan.kind) {
-      case 'tool':
-        return callToolOp(ctx, runtime, {
-          tool: plan.offer.target.tool,
-          callId: plan.call.callId,
-          wireName: plan.call.name,
-          args: plan.call.input,
-          agent: agent.name,
-          scope,
-        }).then((result) => result.message);
-      case 'invalid':
-        return Promise.resolve(errorMessage(plan.call, plan.problem));
-      case 'handoff':
-        return Promise.resolve(toolResultMessage(plan.call.callId, plan.call.name, { ok: true, result: { transferredTo: plan.to.name } }));
-      case 'agent':
-        return Promise.resolve(undefined as unknown as JournalMessage);
-    }
+  // Every ordinary tool's op is taken now, synchronously and in call order.
+  const running = new Map<number, Promise<JournalMessage>>();
+  plans.forEach((plan, index) => {
+    if (plan.kind !== 'tool') return;
+    const call = callToolOp(ctx, runtime, {
+      tool: plan.offer.target.tool,
+      callId: plan.call.callId,
+      wireName: plan.call.name,
+      args: plan.call.input,
+      agent: agent.name,
+      scope,
+    }).then((result) => result.message);
+    call.catch(() => {});
+    running.set(index, call);
   });
-  for (const result of results) result.catch(() => {});
+  const done = new Map<number, JournalMessage>();
   for (const [index, plan] of plans.entries()) {
     if (plan.kind !== 'agent') continue;
     const sub = plan.offer.target.agent;
-    const subScope: AgentScope = { actor: `agent:${sub.name}`, onBehalfOf: [scope.actor, ...scope.onBehalfOf] };
+    const subScope: AgentScope = {
+      actor: `agent:${sub.name}`,
+      onBehalfOf: [scope.actor, ...scope.onBehalfOf],
+    };
     let outcome: ToolOutcome;
     try {
-      const answer = await runChain(ctx, runtime, sub, taskMessage(sub, plan.task), subScope, { via: 'tool', from: agent.name, callId: plan.call.callId }, 8);
+      const answer = await runChain(
+        ctx,
+        runtime,
+        sub,
+        taskMessage(sub, plan.task),
+        subScope,
+        { via: 'tool', from: agent.name, callId: plan.call.callId },
+        8,
+      );
       outcome = { ok: true, result: answer.output };
     } catch (error) {
       if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code))) throw error;
       outcome = { ok: false, error: error.message, kind: 'failed' };
     }
-    results[index] = Promise.resolve(toolResultMessage(plan.call.callId, plan.call.name, outcome));
+    done.set(index, toolResultMessage(plan.call.callId, plan.call.name, outcome));
   }
-  return Promise.all(results);
+  return Promise.all(
+    plans.map(async (plan, index): Promise<JournalMessage> => {
+      switch (plan.kind) {
+        case 'tool':
+          return running.get(index)!;
+        case 'agent':
+          return done.get(index)!;
+        case 'invalid':
+          return errorMessage(plan.call, plan.problem);
+        case 'handoff':
+          return toolResultMessage(plan.call.callId, plan.call.name, {
+            ok: true,
+            result: { transferredTo: plan.to.name },
+          });
+      }
+    }),
+  );
 }
 
 function errorMessage(call: ModelToolCall, problem: string): JournalMessage {
@@ -342,7 +466,9 @@ function errorMessage(call: ModelToolCall, problem: string): JournalMessage {
 function taskMessage(agent: AgentDefinition<any>, input: AgentInput): JournalMessage {
   const { task, context } = typeof input === 'string' ? { task: input, context: undefined } : input;
   if (typeof task !== 'string' || task.trim() === '') {
-    throw new InvalidArgumentError(`Agent '${agent.name}' was given no task: pass { task: '…' } or a string.`);
+    throw new InvalidArgumentError(
+      `Agent '${agent.name}' was given no task: pass { task: '…' } or a string.`,
+    );
   }
   let text = task;
   if (context !== undefined) {
@@ -352,7 +478,10 @@ function taskMessage(agent: AgentDefinition<any>, input: AgentInput): JournalMes
   return { role: 'user', content: [{ type: 'text', text }] };
 }
 
-function finalAnswer(agent: AgentDefinition<any>, text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+function finalAnswer(
+  agent: AgentDefinition<any>,
+  text: string,
+): { ok: true; value: unknown } | { ok: false; problem: string } {
   if (!agent.output) return { ok: true, value: text };
   let value: unknown;
   try {
@@ -379,4 +508,3 @@ function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 function round(usd: number): number {
   return Math.round(usd * 1e8) / 1e8;
 }
-

@@ -1,6 +1,8 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { WorkflowContext } from '../engine/context.ts';
+import type { AgentDefinition } from './agent.ts';
 import type { ModelCallInterceptor, ToolCallInterceptor } from './interceptors.ts';
+import type { JournalMessage } from './messages.ts';
 import { ConversationLedger } from './messages.ts';
 import { resolveModel, type ModelProvider, type ModelSpec } from './models.ts';
 import { DEFAULT_PRICES, findPrice, type ModelPrice, type PriceTable } from './prices.ts';
@@ -42,6 +44,22 @@ export interface ModelStreamEvent {
   error?: string;
 }
 
+/**
+ * Checks of what agents are given and what they answer, installed by the layers above (src/guard's
+ * guardrails). Each may journal through `ctx.operations` (taking ops only when it has something to
+ * check, so runs without checks keep their history), rewrite, or throw to stop the agent.
+ */
+export interface AgentChecks {
+  /** The agent's task, before its loop starts. */
+  input?(ctx: WorkflowContext, agent: AgentDefinition<any>, task: JournalMessage): Promise<JournalMessage>;
+  /** The agent's final answer (`output` is the parsed value of an agent with an output schema, else the text). */
+  output?(
+    ctx: WorkflowContext,
+    agent: AgentDefinition<any>,
+    answer: { text: string; output: unknown },
+  ): Promise<{ text: string; output: unknown }>;
+}
+
 const RUNTIME = Symbol.for('baton.agents.runtime');
 
 /**
@@ -58,6 +76,8 @@ export class AgentRuntime {
   readonly #models = new Map<string, LanguageModelV4>();
   readonly #states = new WeakMap<object, ConversationLedger>();
   readonly inlineRetryMs: number;
+  /** Input and output checks of agents (installed by src/guard), or none. */
+  agentChecks: AgentChecks | undefined;
 
   constructor(options: AgentsOptions = {}) {
     this.#toolInterceptors = [...(options.interceptors?.tools ?? [])];
@@ -78,7 +98,10 @@ export class AgentRuntime {
   }
 
   /** Appends interceptors after those given at open (for layers that register themselves). */
-  intercept(interceptors: { tools?: readonly ToolCallInterceptor[]; models?: readonly ModelCallInterceptor[] }): void {
+  intercept(interceptors: {
+    tools?: readonly ToolCallInterceptor[];
+    models?: readonly ModelCallInterceptor[];
+  }): void {
     this.#toolInterceptors.push(...(interceptors.tools ?? []));
     this.#modelInterceptors.push(...(interceptors.models ?? []));
   }
@@ -117,7 +140,12 @@ export class AgentRuntime {
     return findPrice(this.#prices, provider, modelId);
   }
 
-  secretsFor(request: { runId: string; tool: string; actor: string; onBehalfOf: readonly string[] }): SecretReader {
+  secretsFor(request: {
+    runId: string;
+    tool: string;
+    actor: string;
+    onBehalfOf: readonly string[];
+  }): SecretReader {
     const broker = this.#secrets;
     return {
       get: async (name) => (broker ? await broker(name, request) : undefined),

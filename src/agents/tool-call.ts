@@ -8,6 +8,8 @@ import type { EventDraft, JournalEvent, JournalEventPayloads, VerdictRecord } fr
 import { ToolOutputError } from './errors.ts';
 import {
   approvalSignalName,
+  decidedEvents,
+  PARK_TIMEOUT,
   runBefore,
   type InterceptorContext,
   type ParkDecision,
@@ -68,7 +70,10 @@ export function toolResultMessage(callId: string, wireName: string, outcome: Too
 }
 
 /** The outcome a tool-result message carries (for replay). */
-export function outcomeOfMessage(message: JournalMessage, kind: 'failed' | 'denied' | 'skipped' = 'failed'): ToolOutcome {
+export function outcomeOfMessage(
+  message: JournalMessage,
+  kind: 'failed' | 'denied' | 'skipped' = 'failed',
+): ToolOutcome {
   const part = (message.content as { type: string; output?: { type: string; value?: unknown } }[])[0];
   const output = part?.output;
   if (!output) return { ok: false, error: 'missing result', kind };
@@ -99,19 +104,24 @@ export function callToolOp(
   const { tool, callId, wireName, scope } = request;
   const who = { actor: scope.actor, onBehalfOf: [...scope.onBehalfOf] };
   const policy = resolveRetryPolicy(tool.retry ?? { maxAttempts: 1 });
-  const context = (replayed: boolean): InterceptorContext => ({
+  const context = (replayed: boolean, verdicts: readonly VerdictRecord[]): InterceptorContext => ({
     runId: ctx.runId,
     workflow: ctx.workflow,
     tenant: ctx.tenant,
     principal: ctx.principal,
     replayed,
+    verdicts,
   });
 
   const ledger = runtime.ledger(ctx);
   return ctx.operations.run(`tool:${tool.name}`, async (op) => {
     const base = { op: op.op, name: tool.name, callId };
-    const draft = <T extends keyof JournalEventPayloads>(type: T, payload: JournalEventPayloads[T]): EventDraft =>
-      ({ type, payload, ...who }) as EventDraft;
+    /** The call's verdicts as journaled, for interceptors' `after` and `decided`. */
+    const verdicts: VerdictRecord[] = [];
+    const draft = <T extends keyof JournalEventPayloads>(
+      type: T,
+      payload: JournalEventPayloads[T],
+    ): EventDraft => ({ type, payload, ...who });
     const info = (args: unknown): ToolCallInfo => ({
       runId: ctx.runId,
       op: op.op,
@@ -123,8 +133,13 @@ export function callToolOp(
       onBehalfOf: who.onBehalfOf,
       idempotencyKey: op.idempotencyKey,
     });
-    const finish = async (outcome: ToolOutcome, message: JournalMessage, replayed: boolean, args: unknown): Promise<ToolCallResult> => {
-      if (replayed) await runAfter(runtime, info(args), outcome, context(true));
+    const finish = async (
+      outcome: ToolOutcome,
+      message: JournalMessage,
+      replayed: boolean,
+      args: unknown,
+    ): Promise<ToolCallResult> => {
+      if (replayed) await runAfter(runtime, info(args), outcome, context(true, verdicts));
       return { outcome, message };
     };
 
@@ -134,6 +149,8 @@ export function callToolOp(
     let decision: 'allowed' | 'denied' | 'parked' = 'allowed';
     let denyReason = '';
     let parkSignal = '';
+    let parkedBy = '';
+    let parkDeadline: number | undefined;
     let phase: Phase = 'none';
     let attempt = 0;
     let retryAt: number | undefined;
@@ -149,6 +166,7 @@ export function callToolOp(
           break;
         case 'tool.verdict': {
           const verdict = event.payload as JournalEventPayloads['tool.verdict'];
+          verdicts.push(verdict);
           if (verdict.phase === 'after') break;
           if (verdict.verdict === 'deny') {
             decision = 'denied';
@@ -157,6 +175,8 @@ export function callToolOp(
           } else if (verdict.verdict === 'park') {
             decision = 'parked';
             parkSignal = verdict.signal ?? approvalSignalName(op.op);
+            parkedBy = verdict.interceptor;
+            parkDeadline = verdict.deadline === undefined ? undefined : Date.parse(verdict.deadline);
             phase = 'none';
           } else {
             if (verdict.verdict === 'rewrite') args = verdict.args;
@@ -205,14 +225,18 @@ export function callToolOp(
       }
     }
     if (requested && decision === 'denied') {
-      const outcome: ToolOutcome = { ok: false, error: `The call was denied by ${denyReason}`, kind: 'denied' };
+      const outcome: ToolOutcome = {
+        ok: false,
+        error: `The call was denied by ${denyReason}`,
+        kind: 'denied',
+      };
       return finish(outcome, toolResultMessage(callId, wireName, outcome), true, args);
     }
 
     // ---- live from here on -------------------------------------------------------------------
     const denied = async (reason: string): Promise<ToolCallResult> => {
       const outcome: ToolOutcome = { ok: false, error: `The call was denied by ${reason}`, kind: 'denied' };
-      await runAfter(runtime, info(args), outcome, context(false));
+      await runAfter(runtime, info(args), outcome, context(false, verdicts));
       return { outcome, message: toolResultMessage(callId, wireName, outcome) };
     };
 
@@ -220,7 +244,7 @@ export function callToolOp(
       const decided = await runBefore(
         runtime.toolInterceptors,
         info(args),
-        context(false),
+        context(false, verdicts),
         (call, next) => ({ ...call, args: tool.input.parse(next) }),
         (next) => checkArgs(tool, next),
       );
@@ -236,11 +260,16 @@ export function callToolOp(
         idempotent: tool.idempotent,
       });
       await op.append([intent, ...verdictEvents(decided.verdicts, base, who)]);
-      for (const verdict of decided.verdicts) if (verdict.record.verdict === 'rewrite') args = verdict.record.args;
+      verdicts.push(...decided.verdicts.map((verdict) => verdict.record));
+      for (const verdict of decided.verdicts)
+        if (verdict.record.verdict === 'rewrite') args = verdict.record.args;
       if (decided.final === 'deny') return denied(denialText(decided.verdicts.at(-1)!.record));
       if (decided.final === 'park') {
+        const parked = decided.verdicts.at(-1)!.record;
         decision = 'parked';
-        parkSignal = decided.verdicts.at(-1)!.record.signal!;
+        parkSignal = parked.signal!;
+        parkedBy = parked.interceptor;
+        parkDeadline = parked.deadline === undefined ? undefined : Date.parse(parked.deadline);
       } else {
         phase = 'none';
         attempt = 1;
@@ -267,12 +296,19 @@ export function callToolOp(
     }
 
     if (decision === 'parked') {
-      const signal = ctx.operations.takeSignal(parkSignal) ?? (await op.block());
-      const answer = (signal.payload ?? {}) as Partial<ParkDecision>;
+      const taken = ctx.operations.takeSignal(parkSignal);
+      const timedOut = taken === undefined && parkDeadline !== undefined && op.now() >= parkDeadline;
+      const signal = taken ?? (timedOut ? undefined : await op.block(parkDeadline));
+      const answer = (signal ? (signal.payload ?? {}) : PARK_TIMEOUT) as Partial<ParkDecision>;
       const nextArgs = answer.args;
-      const checked = answer.approved === true && nextArgs !== undefined ? checkArgs(tool, nextArgs) : { ok: true as const };
+      const checked =
+        answer.approved === true && nextArgs !== undefined
+          ? checkArgs(tool, nextArgs)
+          : { ok: true as const };
       const approved = answer.approved === true && checked.ok;
-      const reason = !checked.ok ? `the approver's arguments fail the tool's schema: ${checked.problem}` : answer.reason;
+      const reason = !checked.ok
+        ? `the approver's arguments fail the tool's schema: ${checked.problem}`
+        : answer.reason;
       const record: VerdictRecord = {
         interceptor: `signal:${parkSignal}`,
         phase: 'decided',
@@ -281,7 +317,15 @@ export function callToolOp(
         ...(approved && nextArgs !== undefined ? { args: nextArgs } : {}),
         ...(answer.by === undefined ? {} : { data: { by: answer.by } }),
       };
-      await op.append([draft('tool.verdict', { ...base, ...record })], { consumeSignals: [signal.signalId] });
+      verdicts.push(record);
+      const extra = await decidedEvents(
+        runtime.toolInterceptors,
+        parkedBy,
+        info(args),
+        { ...answer, approved, timedOut, signal: parkSignal },
+        context(false, verdicts),
+      );
+      await op.append([draft('tool.verdict', { ...base, ...record }), ...extra], signal ? { consumeSignals: [signal.signalId] } : {});
       if (!approved) return denied(denialText(record));
       if (nextArgs !== undefined) args = nextArgs;
       phase = 'none';
@@ -315,12 +359,19 @@ export function callToolOp(
           { consumeSignals: [signal.signalId] },
         );
         ledger.noteStored([message]);
-        await runAfter(runtime, info(args), outcome, context(false));
+        await runAfter(runtime, info(args), outcome, context(false, verdicts));
         return { outcome, message };
       }
       attempt++;
       await op.append(
-        [draft('tool.resolved', { ...base, action: 'retry', attempt, ...(resolution.by === undefined ? {} : { by: resolution.by }) })],
+        [
+          draft('tool.resolved', {
+            ...base,
+            action: 'retry',
+            attempt,
+            ...(resolution.by === undefined ? {} : { by: resolution.by }),
+          }),
+        ],
         { consumeSignals: [signal.signalId] },
       );
       phase = 'none';
@@ -342,7 +393,7 @@ export function callToolOp(
       const latencyMs = Math.round(performance.now() - started);
       if (result.ok) {
         let outcome: ToolOutcome = { ok: true, result: result.value };
-        const after = await runAfter(runtime, info(args), outcome, context(false));
+        const after = await runAfter(runtime, info(args), outcome, context(false, verdicts));
         if (after.rewrite) outcome = { ok: true, result: after.rewrite.result };
         let message = toolResultMessage(callId, wireName, outcome);
         const problem = journalProblem(message, ctx.operations.maxPayloadBytes);
@@ -372,16 +423,27 @@ export function callToolOp(
         const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
         retryAt = op.now() + backoffDelay(policy, current, retryAfterMs);
         await op.append([
-          draft('tool.attempt.failed', { ...base, attempt: current, error: serialized, retryAt: new Date(retryAt).toISOString() }),
+          draft('tool.attempt.failed', {
+            ...base,
+            attempt: current,
+            error: serialized,
+            retryAt: new Date(retryAt).toISOString(),
+          }),
         ]);
         phase = 'failedAttempt';
         continue;
       }
-      const outcome: ToolOutcome = { ok: false, error: `${serialized.name}: ${serialized.message}`, kind: 'failed' };
+      const outcome: ToolOutcome = {
+        ok: false,
+        error: `${serialized.name}: ${serialized.message}`,
+        kind: 'failed',
+      };
       const message = toolResultMessage(callId, wireName, outcome);
-      await op.append([draft('tool.failed', { ...base, attempt: current, error: serialized, messages: [message] })]);
+      await op.append([
+        draft('tool.failed', { ...base, attempt: current, error: serialized, messages: [message] }),
+      ]);
       ledger.noteStored([message]);
-      await runAfter(runtime, info(args), outcome, context(false));
+      await runAfter(runtime, info(args), outcome, context(false, verdicts));
       return { outcome, message };
     }
   });
@@ -394,7 +456,10 @@ function denialText(record: Pick<VerdictRecord, 'interceptor' | 'reason' | 'data
 }
 
 /** Checks arguments against the tool's input schema, with a message a model can act on. */
-export function checkArgs(tool: ToolDefinition, args: unknown): { ok: true } | { ok: false; problem: string } {
+export function checkArgs(
+  tool: ToolDefinition,
+  args: unknown,
+): { ok: true } | { ok: false; problem: string } {
   const parsed = tool.input.safeParse(args);
   if (parsed.success) return { ok: true };
   return { ok: false, problem: z.prettifyError(parsed.error) };
@@ -417,13 +482,21 @@ async function execute(
       actor: who.actor,
       onBehalfOf: who.onBehalfOf,
       signal: op.signal,
-      secrets: runtime.secretsFor({ runId: ctx.runId, tool: tool.name, actor: who.actor, onBehalfOf: who.onBehalfOf }),
+      secrets: runtime.secretsFor({
+        runId: ctx.runId,
+        tool: tool.name,
+        actor: who.actor,
+        onBehalfOf: who.onBehalfOf,
+      }),
       attempt,
     });
     if (tool.output) {
       const checked = tool.output.safeParse(value);
       if (!checked.success) {
-        return { ok: false, error: new ToolOutputError({ tool: tool.name, problem: z.prettifyError(checked.error) }) };
+        return {
+          ok: false,
+          error: new ToolOutputError({ tool: tool.name, problem: z.prettifyError(checked.error) }),
+        };
       }
     }
     return { ok: true, value };
@@ -455,7 +528,7 @@ async function runAfter(
         reason: answer.reason,
         ...(answer.data === undefined ? {} : { data: answer.data }),
       },
-      events: [],
+      events: answer.events ?? [],
     });
   }
   return { verdicts, ...(rewrite ? { rewrite } : {}) };
@@ -467,7 +540,7 @@ function verdictEvents(
   who: { actor: string; onBehalfOf: string[] },
 ): EventDraft[] {
   return verdicts.flatMap((verdict) => [
-    { type: 'tool.verdict', payload: { ...base, ...verdict.record }, ...who } as EventDraft,
+    { type: 'tool.verdict', payload: { ...base, ...verdict.record }, ...who },
     ...verdict.events,
   ]);
 }

@@ -54,7 +54,7 @@ export interface ToolOptions<Input, Output> {
   retry?: RetryPolicy;
   /** The resource pool the call waits in (see baton.config.ts pools). */
   pool?: string;
-  execute(args: Input, context: ToolContext): Output | Promise<Output>;
+  execute: (args: Input, context: ToolContext) => Output | Promise<Output>;
 }
 
 /** A tool, frozen. Create with {@link tool}. */
@@ -104,7 +104,9 @@ export function tool<Input, Output>(options: ToolOptions<Input, Output>): ToolDe
     );
   }
   if (typeof options.description !== 'string' || options.description.trim() === '') {
-    throw new InvalidArgumentError(`Tool '${name}' needs a description: it is what the model reads to choose it.`);
+    throw new InvalidArgumentError(
+      `Tool '${name}' needs a description: it is what the model reads to choose it.`,
+    );
   }
   if (!TOOL_EFFECTS.includes(options.effect)) {
     throw new InvalidArgumentError(
@@ -122,7 +124,7 @@ export function tool<Input, Output>(options: ToolOptions<Input, Output>): ToolDe
   }
   let jsonSchema: Record<string, unknown>;
   try {
-    jsonSchema = z.toJSONSchema(options.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    jsonSchema = z.toJSONSchema(options.input, { io: 'input', unrepresentable: 'any' });
   } catch (error) {
     throw new InvalidArgumentError(
       `Tool '${name}' has an input schema with no JSON Schema form: ${(error as Error).message}`,
@@ -152,5 +154,9 @@ export function isToolDefinition(value: unknown): value is ToolDefinition {
 }
 
 function isZodSchema(value: unknown): value is z.ZodType {
-  return typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { safeParse?: unknown }).safeParse === 'function'
+  );
 }

@@ -21,9 +21,16 @@ export class Committer {
   /** Writes committed, and transactions used, since start (for benchmarks and metrics). */
   readonly stats = { writes: 0, transactions: 0 };
 
-  constructor(store: Store, clock: () => number) {
+  readonly #onCommitted: ((writes: readonly JournalWrite[]) => void) | undefined;
+
+  /**
+   * `onCommitted` hears of every write once it is durable (OpenTelemetry spans and metrics are
+   * derived there, so replays, which write nothing, never repeat them). It must not throw.
+   */
+  constructor(store: Store, clock: () => number, options: { onCommitted?: (writes: readonly JournalWrite[]) => void } = {}) {
     this.#store = store;
     this.#clock = clock;
+    this.#onCommitted = options.onCommitted;
   }
 
   commit(write: JournalWrite): Promise<void> {
@@ -60,6 +67,14 @@ export class Committer {
     }
     this.stats.transactions++;
     this.stats.writes += batch.length;
+    if (this.#onCommitted) {
+      const committed = batch.filter((_, index) => outcomes[index]!.ok).map((pending) => pending.write);
+      try {
+        if (committed.length > 0) this.#onCommitted(committed);
+      } catch {
+        // Observers never fail a commit.
+      }
+    }
     batch.forEach((pending, index) => {
       const outcome = outcomes[index]!;
       if (outcome.ok) pending.resolve();

@@ -6,6 +6,7 @@ import {
   PayloadTooLargeError,
   RunFailedError,
   StepFailedError,
+  InvalidArgumentError,
   StepTimeoutError,
   UnknownPoolError,
   WaitTimeoutError,
@@ -54,6 +55,21 @@ export interface RunContextArgs {
   getRun: (runId: string) => Promise<RunRecord | undefined>;
   /** Resource pools (src/resources); without them, any pool named is unknown. */
   pools?: PoolGate;
+  /** Replay only (src/explain/replay.ts): answer every op from the history and run nothing. */
+  replayOnly?: ReplayOnlyObserver;
+}
+
+/**
+ * What a replay-only context reports instead of acting. An op the history does not hold, and live
+ * work or a write inside a recorded op (a step's function, a model or tool call, a result the
+ * history lacks), is reported and blocks: nothing runs and nothing is written.
+ */
+export interface ReplayOnlyObserver {
+  /** The history ends with the run finished: the old code passed every patch point without a marker. */
+  readonly finished: boolean;
+  beyondHistory(op: number, describe: string, what: 'op' | 'work' | 'write'): void;
+  /** The code asked for something other than what the history holds (also thrown into the workflow). */
+  diverged(error: NonDeterminismError, op: number, describe: string): void;
 }
 
 /**
@@ -66,6 +82,8 @@ export class RunContext implements WorkflowContext {
   readonly workflow: string;
   readonly tenant: string;
   readonly principal: string;
+  /** When the run was created (epoch ms): what wall-time budgets measure from. */
+  readonly startedAt: number;
   readonly identity: { actor: string; onBehalfOf: readonly string[] };
   readonly operations: OperationApi;
 
@@ -91,15 +109,19 @@ export class RunContext implements WorkflowContext {
     this.workflow = args.run.workflow;
     this.tenant = args.run.tenant;
     this.principal = args.run.principal;
+    this.startedAt = args.run.createdAt;
     this.identity = { actor: `workflow:${args.run.workflow}`, onBehalfOf: [args.run.principal] };
     this.#history = args.history;
     this.#journal = args.journal;
     this.#signals = [...args.signals];
     const context = this;
+    const forked = args.history.events.find((event) => event.type === 'run.forked') as JournalEvent<'run.forked'> | undefined;
+    const { input: _input, ...overrides } = forked?.payload.overrides ?? {};
     this.operations = {
       run: (describe, body, options) => context.#operation(describe, body, options),
       takeSignal: (name) => context.#takeSignal(name),
       maxPayloadBytes: args.maxPayloadBytes,
+      overrides,
     };
   }
 
@@ -135,15 +157,16 @@ export class RunContext implements WorkflowContext {
     const recorded = this.#history.take(op);
     const first = recorded[0];
     if (first && describeOp(first) !== describe) {
-      return Promise.reject(
-        new NonDeterminismError({
-          runId: this.runId,
-          seq: first.seq,
-          expected: readableOp(describeOp(first)),
-          actual: readableOp(describe),
-        }),
-      );
+      const error = new NonDeterminismError({
+        runId: this.runId,
+        seq: first.seq,
+        expected: readableOp(describeOp(first)),
+        actual: readableOp(describe),
+      });
+      this.#args.replayOnly?.diverged(error, op, describe);
+      return Promise.reject(error);
     }
+    if (!first && this.#args.replayOnly) return this.#beyondHistory(op, describe, 'op');
     const handle = this.#handle(op, recorded, describe);
     if (!first || options.container) return body(handle);
     return this.#replayTurn(recorded[recorded.length - 1]!.seq).then(() => body(handle));
@@ -179,7 +202,14 @@ export class RunContext implements WorkflowContext {
     });
   }
 
+  /** Replay only: reports what the code asked for past the history, and blocks the op. */
+  #beyondHistory(op: number, describe: string, what: 'op' | 'work' | 'write'): Promise<never> {
+    this.#args.replayOnly!.beyondHistory(op, describe, what);
+    return this.#block(op, undefined);
+  }
+
   #handle(op: number, recorded: readonly JournalEvent[], describe: string): OperationHandle {
+    if (this.#args.replayOnly) return this.#replayOnlyHandle(op, recorded, describe, this.#args.replayOnly);
     const handle: OperationHandle = {
       op,
       recorded,
@@ -197,6 +227,21 @@ export class RunContext implements WorkflowContext {
     return handle;
   }
 
+  #replayOnlyHandle(op: number, recorded: readonly JournalEvent[], describe: string, observer: ReplayOnlyObserver): OperationHandle {
+    return {
+      op,
+      recorded,
+      idempotencyKey: `${this.runId}:${op}`,
+      signal: this.#args.abort,
+      append: () => this.#beyondHistory(op, describe, 'write'),
+      buffer: () => observer.beyondHistory(op, describe, 'write'),
+      block: (wakeAt) => this.#block(op, wakeAt),
+      active: () => this.#beyondHistory(op, describe, 'work'),
+      withPool: () => this.#beyondHistory(op, describe, 'work'),
+      now: () => this.#args.clock(),
+    };
+  }
+
   #withPool<T>(
     op: OperationHandle,
     what: string,
@@ -204,7 +249,11 @@ export class RunContext implements WorkflowContext {
     estimate: PoolEstimate,
     work: (lease: PoolLease) => Promise<T>,
   ): Promise<T> {
+    const tokens = estimate.tokens ?? 0;
     try {
+      if (!Number.isFinite(tokens) || tokens < 0) {
+        throw new InvalidArgumentError(`The token estimate of ${what} must be a number ≥ 0, got ${tokens}.`);
+      }
       this.#assertPool(pool, what);
     } catch (error) {
       return Promise.reject(error as Error);
@@ -213,7 +262,7 @@ export class RunContext implements WorkflowContext {
       op,
       {
         pool,
-        tokens: estimate.tokens ?? 0,
+        tokens,
         runId: this.runId,
         holder: op.idempotencyKey,
         tenant: this.tenant,
@@ -521,12 +570,15 @@ export class RunContext implements WorkflowContext {
     const first = recorded[0];
     if (first) {
       if (first.type !== 'clock.read') {
-        throw new NonDeterminismError({ runId: this.runId, seq: first.seq, expected: readableOp(describeOp(first)), actual: 'now()' });
+        const error = new NonDeterminismError({ runId: this.runId, seq: first.seq, expected: readableOp(describeOp(first)), actual: 'now()' });
+        this.#args.replayOnly?.diverged(error, op, 'clock');
+        throw error;
       }
       return new Date((first.payload as { value: string }).value);
     }
     const value = new Date(this.#args.clock());
-    this.#journal.buffer({ type: 'clock.read', payload: { op, value: value.toISOString() } });
+    if (this.#args.replayOnly) this.#args.replayOnly.beyondHistory(op, 'clock', 'op');
+    else this.#journal.buffer({ type: 'clock.read', payload: { op, value: value.toISOString() } });
     return value;
   }
 
@@ -553,8 +605,12 @@ export class RunContext implements WorkflowContext {
       return true;
     }
     // The old code ran past this point without a marker: keep to the old path.
-    if (op <= this.#history.maxOp) return false;
+    if (op <= this.#history.maxOp || this.#args.replayOnly?.finished) return false;
     this.#history.take(++this.#nextOp);
+    if (this.#args.replayOnly) {
+      this.#args.replayOnly.beyondHistory(op, `patch:${patchId}`, 'op');
+      return true;
+    }
     const draft: EventDraft<'patch.marked'> = { type: 'patch.marked', payload: { op, patchId } };
     this.#journal.buffer(draft);
     return true;

@@ -131,6 +131,11 @@ export interface OperationApi {
   /** Signals sent to the run and not yet consumed by this activation, oldest first. */
   takeSignal(name: string): { signalId: string; payload: unknown } | undefined;
   readonly maxPayloadBytes: number;
+  /**
+   * What a fork of this run changed for the layers above (`run.forked` overrides, input aside):
+   * the agents layer reads `model` and `instructions`. Empty for a run that is not a fork.
+   */
+  readonly overrides?: Readonly<Record<string, unknown>>;
 }
 
 export interface OperationHandle {

@@ -86,7 +86,14 @@ export async function activate(
   // A workflow that names a pool holds one of its slots while it runs; without one, the run parks.
   let slot: Extract<RunSlot, { granted: true }> | undefined;
   if (definition.options.pool !== undefined && deps.pools) {
-    const entered = await deps.pools.enterRun(run, definition.options.pool);
+    let entered: RunSlot;
+    try {
+      entered = await deps.pools.enterRun(run, definition.options.pool);
+    } catch (error) {
+      // The pool was removed from the configuration while the run waited in it.
+      if (BatonError.isInstance(error) && error.code === 'UNKNOWN_POOL') return fail(deps, journal, run, error);
+      throw error;
+    }
     if (!entered.granted) {
       const wakeAt = deps.clock() + entered.retryAfterMs;
       await journal.append([], { transition: { status: 'waiting', wakeAt, seenWakeGen: run.wakeGen } });

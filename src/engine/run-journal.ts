@@ -15,7 +15,7 @@ export class RunJournal {
   #headHash: string;
   #buffered: JournalEvent[] = [];
   #broken: Error | undefined;
-  readonly #committer: Committer;
+  readonly #committer: Pick<Committer, 'commit'>;
   readonly #clock: () => number;
   readonly #identity: () => { actor: string; onBehalfOf: readonly string[] };
 
@@ -24,7 +24,8 @@ export class RunJournal {
     owner: string;
     lastSeq: number;
     headHash: string;
-    committer: Committer;
+    /** The group committer; replay (src/explain/replay.ts) passes one that refuses every write. */
+    committer: Pick<Committer, 'commit'>;
     clock: () => number;
     identity: () => { actor: string; onBehalfOf: readonly string[] };
   }) {

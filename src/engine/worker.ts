@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { LeaseLostError, RunCancelledError } from '../errors.ts';
+import { LeaseLostError, RunCancelledError, RunPausedError } from '../errors.ts';
 import type { RunRecord } from '../store/store.ts';
 import { activate, WorkerStoppingError, type ActivationOutcome, type ExecutorDeps } from './executor.ts';
 import { MAX_TIMER_MS } from './duration.ts';
@@ -180,6 +180,7 @@ export class Worker {
         if (!controller || controller.signal.aborted) continue;
         if (!status.held) controller.abort(new LeaseLostError({ runId: status.runId, owner: this.id }));
         else if (status.cancelRequested) controller.abort(new RunCancelledError({ runId: status.runId }));
+        else if (status.paused) controller.abort(new RunPausedError({ runId: status.runId }));
       }
     } catch (error) {
       this.#deps.log(`worker ${this.id}: renewing leases failed`, error);

@@ -5,7 +5,11 @@ import type { Duration } from './duration.ts';
 export interface WorkflowOptions {
   /** Fail the run when it has not finished within this time of starting. */
   timeout?: Duration;
-  /** Runs of this workflow wait in this resource pool's queue (see baton.config.ts pools). */
+  /**
+   * A resource pool (baton.config.ts `pools`) whose slot each run of this workflow holds while it
+   * runs: a run that finds the pool full parks, holding no worker slot, until a slot frees for it.
+   * Parked on a timer or a signal, a run holds no slot either.
+   */
   pool?: string;
   description?: string;
 }

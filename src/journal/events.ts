@@ -19,10 +19,23 @@ export interface JournalEventPayloads {
     parentRunId?: string;
     idempotencyKey?: string;
     timeoutMs?: number;
+    /** The verdicts of the run-input guardrails checked at the door (src/guard); `input` is what they let through. */
+    guard?: GuardVerdictRecord[];
   };
   'run.completed': { result?: unknown };
   'run.failed': { error: SerializedError };
   'run.cancelled': { reason?: string };
+  /**
+   * This run is a fork of `from.runId`: its events 1…`copied` are the origin's, re-sealed in this
+   * run's chain (times, actors and payloads kept; `run.started` without the origin's parent and
+   * idempotency key, and with `overrides.input` as its input when given). From here it runs live,
+   * with `overrides` read by the layers above (agents: `model`, `instructions`).
+   */
+  'run.forked': {
+    from: { runId: string; seq: number; hash: string };
+    copied: number;
+    overrides?: Record<string, unknown>;
+  };
 
   'step.completed': { op: number; name: string; attempt: number; result?: unknown };
   'step.attempt.failed': { op: number; name: string; attempt: number; error: SerializedError; retryAt: string };
@@ -63,7 +76,14 @@ export interface JournalEventPayloads {
     messages: JournalMessageRecord[];
   };
   /** `message` is the hash of the final answer. */
-  'agent.completed': { op: number; name: string; turns: number; message: string; usage: ModelUsageRecord; costUsd: number };
+  'agent.completed': {
+    op: number;
+    name: string;
+    turns: number;
+    message: string;
+    usage: ModelUsageRecord;
+    costUsd: number;
+  };
   'agent.failed': { op: number; name: string; turns: number; error: SerializedError };
   'agent.handedOff': { op: number; name: string; to: string; callId: string; turns: number };
   /** One model call: the request by reference, the tools offered, parameters, the response, usage, cost and latency. */
@@ -94,7 +114,13 @@ export interface JournalEventPayloads {
     cost: { usd: number; priced: boolean };
     latencyMs: number;
   };
-  'llm.attempt.failed': { op: number; name: string; attempt: number; error: SerializedError; retryAt: string };
+  'llm.attempt.failed': {
+    op: number;
+    name: string;
+    attempt: number;
+    error: SerializedError;
+    retryAt: string;
+  };
   'llm.failed': { op: number; name: string; attempt: number; error: SerializedError };
   'llm.verdict': VerdictRecord & { op: number; name: string };
   /** A tool call's intent, committed before it runs. `args` are the model's, before any rewrite. */
@@ -110,10 +136,31 @@ export interface JournalEventPayloads {
   'tool.verdict': VerdictRecord & { op: number; name: string; callId: string };
   /** A retry attempt is about to run (attempt ≥ 2). */
   'tool.retried': { op: number; name: string; callId: string; attempt: number };
-  'tool.attempt.failed': { op: number; name: string; callId: string; attempt: number; error: SerializedError; retryAt: string };
+  'tool.attempt.failed': {
+    op: number;
+    name: string;
+    callId: string;
+    attempt: number;
+    error: SerializedError;
+    retryAt: string;
+  };
   /** `messages` is `[the tool-result message]`, which holds the result as the model sees it. */
-  'tool.called': { op: number; name: string; callId: string; attempt: number; latencyMs: number; messages: JournalMessageRecord[] };
-  'tool.failed': { op: number; name: string; callId: string; attempt: number; error: SerializedError; messages: JournalMessageRecord[] };
+  'tool.called': {
+    op: number;
+    name: string;
+    callId: string;
+    attempt: number;
+    latencyMs: number;
+    messages: JournalMessageRecord[];
+  };
+  'tool.failed': {
+    op: number;
+    name: string;
+    callId: string;
+    attempt: number;
+    error: SerializedError;
+    messages: JournalMessageRecord[];
+  };
   /** A crash came between the intent and the result: `rerun` (read or idempotent tools) or `park` until resolved. */
   'tool.inDoubt': {
     op: number;
@@ -191,6 +238,68 @@ export interface JournalEventPayloads {
   /** Any other action was authorized or refused (HandOff, StartChild, Approve…). `name` is `<Action>:<resource>`. */
   'access.decided': AccessDecisionPayload & { op: number; name: string };
 
+  // Guard (src/guard): guardrails, budgets, loop detection, approvals. `name` is what was checked
+  // or asked about: the agent, the tool, the approval's action.
+  /** One guardrail's verdict at one stage (`value` holds a rewrite at the agent stages, for replay). */
+  'guard.verdict': GuardVerdictRecord & { op: number; name: string };
+  /** A person is asked to decide; `stages` are the approver groups in turn, each until its time. */
+  'approval.requested': {
+    op: number;
+    name: string;
+    approvalId: string;
+    kind: 'approval' | 'tool' | 'budget' | 'loop';
+    summary: string;
+    data?: unknown;
+    /** The run's principal: never its own approver under the default rule. */
+    requestedBy: string;
+    stages: ApprovalStageRecord[];
+    /** What happens when the last stage's time passes: the approval is denied. */
+    onTimeout: 'deny';
+    /** The signal that carries the decision (`baton.approval:<approvalId>`). */
+    signal: string;
+    /** For a gated tool call: the tool, the arguments asked for, and its input schema (to check edited arguments). */
+    tool?: { name: string; effect: 'read' | 'write' | 'irreversible'; args: unknown; inputSchema: Record<string, unknown> };
+  };
+  /** An approval's time passed without a decision: the next stage's approvers may decide now. */
+  'approval.escalated': { op: number; name: string; approvalId: string; stage: number; approvers: string[]; until?: string };
+  'approval.decided': {
+    op: number;
+    name: string;
+    approvalId: string;
+    decision: 'approved' | 'denied';
+    /** The approver, or `system:timeout`. */
+    by: string;
+    comment?: string;
+    /** Edited arguments the approver approved with. */
+    args?: unknown;
+    timedOut?: boolean;
+    /** The policies that allowed the approver, when a policy engine decided. */
+    policies?: string[];
+  };
+  /** A budget would be (or was) exceeded by a call: which budget, which measure, the limit and the use. */
+  'budget.exceeded': {
+    op: number;
+    name: string;
+    scope: 'run' | 'agent' | 'tenant';
+    /** The run id, the agent's name or the tenant (with its period). */
+    subject: string;
+    metric: BudgetMetric;
+    limit: number;
+    used: number;
+    /** What the call was estimated to add. */
+    requested: number;
+    action: 'stop' | 'ask';
+  };
+  /** An agent repeated itself: the same tool call again and again, or turns that added nothing new. */
+  'loop.detected': {
+    op: number;
+    name: string;
+    kind: 'repeated-tool-call' | 'no-progress';
+    reason: string;
+    evidence: Record<string, unknown>;
+    action: 'stop' | 'escalate';
+  };
+
   // Patterns (src/patterns). `name` is the pattern's name, `<pattern>/<branch>` on branch and node events.
   /** A route was chosen: which one, among which candidates, decided by what and why. */
   'route.decided': {
@@ -258,6 +367,30 @@ export interface AccessDecisionPayload {
   grantAction: string;
 }
 
+/** Where a guardrail checks: the run's input, an agent's input or output, a tool call's arguments or result. */
+export type GuardStage = 'run.input' | 'agent.input' | 'agent.output' | 'tool.before' | 'tool.after';
+
+/** A guardrail's verdict as journaled. A guardrail that threw blocks (fail closed), with its `error`. */
+export interface GuardVerdictRecord {
+  stage: GuardStage;
+  guardrail: string;
+  verdict: 'pass' | 'block' | 'rewrite';
+  reason?: string;
+  value?: unknown;
+  error?: SerializedError;
+  data?: Record<string, unknown>;
+}
+
+/** One stage of an approval: who may decide (as named, and the principals that resolved to) and until when. */
+export interface ApprovalStageRecord {
+  approvers: string[];
+  members: string[];
+  until?: string;
+}
+
+/** What a budget measures. */
+export type BudgetMetric = 'tokens' | 'usd' | 'modelCalls' | 'toolCalls' | 'wallTimeMs';
+
 /** A candidate of a routing decision; capability routing adds its similarity, cost and eligibility. */
 export interface RouteCandidateRecord {
   name: string;
@@ -287,6 +420,8 @@ export interface VerdictRecord {
   reason?: string;
   args?: unknown;
   signal?: string;
+  /** A park's deadline (ISO time): with no decision by then, the call is denied. */
+  deadline?: string;
   data?: Record<string, unknown>;
 }
 

@@ -87,14 +87,22 @@ function withRetry<T extends ErrorClassification>(verdict: T, retryAfterMs: numb
 }
 
 function statusOf(error: Record<string, unknown>): number | undefined {
-  for (const value of [error.statusCode, error.status, (error.response as { status?: unknown } | undefined)?.status]) {
+  for (const value of [
+    error.statusCode,
+    error.status,
+    (error.response as { status?: unknown } | undefined)?.status,
+  ]) {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599) return value;
   }
   return undefined;
 }
 
 function retryAfterOf(error: Record<string, unknown>, now: number): number | undefined {
-  const sources = [error.responseHeaders, error.headers, (error.response as { headers?: unknown } | undefined)?.headers];
+  const sources = [
+    error.responseHeaders,
+    error.headers,
+    (error.response as { headers?: unknown } | undefined)?.headers,
+  ];
   for (const headers of sources) {
     const ms = header(headers, 'retry-after-ms');
     if (ms !== undefined) {

@@ -31,7 +31,11 @@ export class PoolBreaker {
   #openedAt = 0;
   #opens = 0;
 
-  constructor(config: ResolvedBreaker, countsAsFailure: (error: unknown) => boolean, onState: (state: BreakerState) => void) {
+  constructor(
+    config: ResolvedBreaker,
+    countsAsFailure: (error: unknown) => boolean,
+    onState: (state: BreakerState) => void,
+  ) {
     this.config = config;
     this.#policy = circuitBreaker(handleWhen(countsAsFailure), {
       halfOpenAfter: config.halfOpenAfterMs,

@@ -63,7 +63,14 @@ export interface ResolvedBreaker {
 }
 
 const POOL_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
-const POOL_KEYS = ['concurrency', 'requestsPerMinute', 'tokensPerMinute', 'rateWindow', 'leaseTimeout', 'circuitBreaker'];
+const POOL_KEYS = [
+  'concurrency',
+  'requestsPerMinute',
+  'tokensPerMinute',
+  'rateWindow',
+  'leaseTimeout',
+  'circuitBreaker',
+];
 const BREAKER_KEYS = ['failureRatio', 'sampleSize', 'minimumCalls', 'halfOpenAfter'];
 const MINUTE_MS = 60_000;
 
@@ -71,10 +78,13 @@ const MINUTE_MS = 60_000;
 export function resolvePools(pools: unknown): Map<string, ResolvedPool> {
   const resolved = new Map<string, ResolvedPool>();
   if (pools === undefined) return resolved;
-  if (!isPlainObject(pools)) throw new ConfigError(`'pools' must be an object of named pools, got ${describe(pools)}.`);
+  if (!isPlainObject(pools))
+    throw new ConfigError(`'pools' must be an object of named pools, got ${describe(pools)}.`);
   for (const [name, config] of Object.entries(pools)) {
     if (!POOL_NAME.test(name)) {
-      throw new ConfigError(`Pool name '${name}' must be 1–64 characters of letters, digits, '_', '.', ':' or '-'.`);
+      throw new ConfigError(
+        `Pool name '${name}' must be 1–64 characters of letters, digits, '_', '.', ':' or '-'.`,
+      );
     }
     resolved.set(name, resolvePool(name, config));
   }
@@ -83,22 +93,28 @@ export function resolvePools(pools: unknown): Map<string, ResolvedPool> {
 
 function resolvePool(name: string, config: unknown): ResolvedPool {
   const where = `pools.${name}`;
-  if (!isPlainObject(config)) throw new ConfigError(`${where} must be an object of limits, got ${describe(config)}.`);
+  if (!isPlainObject(config))
+    throw new ConfigError(`${where} must be an object of limits, got ${describe(config)}.`);
   checkKeys(where, config, POOL_KEYS);
   const pool = config as PoolConfig;
   const concurrency = optionalInteger(where, 'concurrency', pool.concurrency);
   const requestsPerMinute = optionalPositive(where, 'requestsPerMinute', pool.requestsPerMinute);
   const tokensPerMinute = optionalPositive(where, 'tokensPerMinute', pool.tokensPerMinute);
   if (concurrency === undefined && requestsPerMinute === undefined && tokensPerMinute === undefined) {
-    throw new ConfigError(`${where} sets no limit: give it concurrency, requestsPerMinute or tokensPerMinute.`);
+    throw new ConfigError(
+      `${where} sets no limit: give it concurrency, requestsPerMinute or tokensPerMinute.`,
+    );
   }
   let windowMs = duration(where, 'rateWindow', pool.rateWindow ?? '1m', 1, 60 * MINUTE_MS);
   // A window too short to hold one request at this rate would let through more than the rate.
-  if (requestsPerMinute !== undefined) windowMs = Math.max(windowMs, Math.ceil(MINUTE_MS / requestsPerMinute));
+  if (requestsPerMinute !== undefined)
+    windowMs = Math.max(windowMs, Math.ceil(MINUTE_MS / requestsPerMinute));
   const limits: PoolLimits = { windowMs };
   if (concurrency !== undefined) limits.concurrency = concurrency;
-  if (requestsPerMinute !== undefined) limits.requests = Math.floor((requestsPerMinute * windowMs) / MINUTE_MS);
-  if (tokensPerMinute !== undefined) limits.tokens = Math.max(1, Math.floor((tokensPerMinute * windowMs) / MINUTE_MS));
+  if (requestsPerMinute !== undefined)
+    limits.requests = Math.floor((requestsPerMinute * windowMs) / MINUTE_MS);
+  if (tokensPerMinute !== undefined)
+    limits.tokens = Math.max(1, Math.floor((tokensPerMinute * windowMs) / MINUTE_MS));
   return Object.freeze({
     name,
     config: pool,
@@ -118,14 +134,22 @@ function resolveBreaker(where: string, breaker: unknown): ResolvedBreaker | unde
   checkKeys(at, config as Record<string, unknown>, BREAKER_KEYS);
   const failureRatio = config.failureRatio ?? 0.5;
   if (typeof failureRatio !== 'number' || !(failureRatio > 0 && failureRatio <= 1)) {
-    throw new ConfigError(`${at}.failureRatio must be a number above 0 and at most 1, got ${describe(failureRatio)}.`);
+    throw new ConfigError(
+      `${at}.failureRatio must be a number above 0 and at most 1, got ${describe(failureRatio)}.`,
+    );
   }
   const sampleSize = optionalInteger(at, 'sampleSize', config.sampleSize) ?? 20;
   const minimumCalls = optionalInteger(at, 'minimumCalls', config.minimumCalls) ?? Math.min(10, sampleSize);
   if (minimumCalls > sampleSize) {
     throw new ConfigError(`${at}.minimumCalls (${minimumCalls}) cannot exceed sampleSize (${sampleSize}).`);
   }
-  const halfOpenAfterMs = duration(at, 'halfOpenAfter', config.halfOpenAfter ?? '10s', 1, 24 * 60 * MINUTE_MS);
+  const halfOpenAfterMs = duration(
+    at,
+    'halfOpenAfter',
+    config.halfOpenAfter ?? '10s',
+    1,
+    24 * 60 * MINUTE_MS,
+  );
   return Object.freeze({ failureRatio, sampleSize, minimumCalls, halfOpenAfterMs });
 }
 
@@ -189,7 +213,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (Array.isArray(value)) return 'an array';
-  return value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value);
+  if (value === null) return 'null';
+  if (
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    typeof value === 'bigint' ||
+    value === undefined
+  ) {
+    return String(value);
+  }
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** Same letters ignoring case, or one edit apart: a likely typo. */

@@ -10,7 +10,14 @@ export type PoolEvent =
   /** A call got its slot, after waiting `waitedMs` (across parks). */
   | { type: 'pool.granted'; pool: string; at: number; waitedMs: number }
   /** A call was refused a slot and will come back in `retryAfterMs`. */
-  | { type: 'pool.refused'; pool: string; at: number; reason: PoolRefusal | 'breaker'; retryAfterMs: number; position: number }
+  | {
+      type: 'pool.refused';
+      pool: string;
+      at: number;
+      reason: PoolRefusal | 'breaker';
+      retryAfterMs: number;
+      position: number;
+    }
   /** A call's wait was long: its run parked until `wakeAt` (or until a slot frees for it). */
   | { type: 'pool.parked'; pool: string; at: number; runId: string; wakeAt: number }
   /** A call gave its slot back after `heldMs`. */

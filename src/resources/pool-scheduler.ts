@@ -60,6 +60,7 @@ export class PoolScheduler implements PoolGate {
   readonly #sleepers = new Map<string, Set<() => void>>();
   readonly #held = new Map<string, number>();
   #renewTimer: NodeJS.Timeout | undefined;
+  #renewEveryMs = Infinity;
   #closed = false;
 
   constructor(options: PoolSchedulerOptions) {
@@ -138,7 +139,8 @@ export class PoolScheduler implements PoolGate {
     for (;;) {
       if (op.signal.aborted) throw op.signal.reason;
       const pool = this.#pools.get(call.pool);
-      if (!pool || !this.#store) throw new UnknownPoolError({ pool: call.pool, known: this.names, where: call.what });
+      if (!pool || !this.#store)
+        throw new UnknownPoolError({ pool: call.pool, known: this.names, where: capitalize(call.what) });
       const breaker = this.#breakers.get(pool.name);
       let refusal: { reason: PoolRefusal | 'breaker'; retryAfterMs: number; position: number };
       const breakerWaitMs = breaker?.waitMs() ?? 0;
@@ -157,7 +159,12 @@ export class PoolScheduler implements PoolGate {
           leaseMs: pool.leaseMs,
         });
         if (result.granted) {
-          this.#metrics.emit({ type: 'pool.granted', pool: pool.name, at: this.#clock(), waitedMs: result.waitedMs });
+          this.#metrics.emit({
+            type: 'pool.granted',
+            pool: pool.name,
+            at: this.#clock(),
+            waitedMs: result.waitedMs,
+          });
           const outcome = await op.active(() => this.#hold(op, call, pool, breaker, result, work));
           if (outcome.ok) return outcome.value;
           refusal = { reason: 'breaker', retryAfterMs: Math.max(1, breaker?.waitMs() ?? 1), position: 0 };
@@ -170,7 +177,13 @@ export class PoolScheduler implements PoolGate {
       attempt++;
       const plan = planWait(refusal, attempt, waitedInProcessMs, this.#inlineWaitMs);
       if (plan.kind === 'park') {
-        this.#metrics.emit({ type: 'pool.parked', pool: pool.name, at, runId: call.runId, wakeAt: at + plan.delayMs });
+        this.#metrics.emit({
+          type: 'pool.parked',
+          pool: pool.name,
+          at,
+          runId: call.runId,
+          wakeAt: at + plan.delayMs,
+        });
         return op.block(at + plan.delayMs);
       }
       await op.active(() => this.#sleep(pool.name, plan.delayMs, op.signal));
@@ -178,14 +191,22 @@ export class PoolScheduler implements PoolGate {
     }
   }
 
-  #emitRefused(pool: string, at: number, refusal: { reason: PoolRefusal | 'breaker'; retryAfterMs: number; position: number }): void {
+  #emitRefused(
+    pool: string,
+    at: number,
+    refusal: { reason: PoolRefusal | 'breaker'; retryAfterMs: number; position: number },
+  ): void {
     const { reason, retryAfterMs, position } = refusal;
     this.#metrics.emit({ type: 'pool.refused', pool, at, reason, retryAfterMs, position });
   }
 
-  async enterRun(run: { runId: string; tenant: string; priority: number }, poolName: string): Promise<RunSlot> {
+  async enterRun(
+    run: { runId: string; tenant: string; priority: number },
+    poolName: string,
+  ): Promise<RunSlot> {
     const pool = this.#pools.get(poolName);
-    if (!pool || !this.#store) throw new UnknownPoolError({ pool: poolName, known: this.names, where: `Run ${run.runId}` });
+    if (!pool || !this.#store)
+      throw new UnknownPoolError({ pool: poolName, known: this.names, where: `Run ${run.runId}` });
     const result = await this.#store.acquire({
       pool: pool.name,
       holder: `run:${run.runId}`,
@@ -202,7 +223,13 @@ export class PoolScheduler implements PoolGate {
       this.#emitRefused(pool.name, at, result);
       // A run waits parked: it holds no worker slot while the pool is full.
       const plan = planWait(result, 1, Infinity, this.#inlineWaitMs);
-      this.#metrics.emit({ type: 'pool.parked', pool: pool.name, at, runId: run.runId, wakeAt: at + plan.delayMs });
+      this.#metrics.emit({
+        type: 'pool.parked',
+        pool: pool.name,
+        at,
+        runId: run.runId,
+        wakeAt: at + plan.delayMs,
+      });
       return { granted: false, retryAfterMs: plan.delayMs };
     }
     this.#metrics.emit({ type: 'pool.granted', pool: pool.name, at, waitedMs: result.waitedMs });
@@ -248,7 +275,13 @@ export class PoolScheduler implements PoolGate {
     }
     const settled = { tokens: tokens ?? call.tokens, acquiredAt };
     if (outcome.ok) {
-      await this.#release(grant.leaseId, pool, settled, { ...(tokens === undefined ? {} : { tokens }) }, 'succeeded');
+      await this.#release(
+        grant.leaseId,
+        pool,
+        settled,
+        { ...(tokens === undefined ? {} : { tokens }) },
+        'succeeded',
+      );
       return { ok: true, value: outcome.value };
     }
     if ('broken' in outcome) {
@@ -260,7 +293,12 @@ export class PoolScheduler implements PoolGate {
     if (outcome.opened && breaker) {
       op.buffer({
         type: 'pool.breaker.opened',
-        payload: { pool: pool.name, what: call.what, halfOpenAfterMs: breaker.config.halfOpenAfterMs, error: serializeError(error) },
+        payload: {
+          pool: pool.name,
+          what: call.what,
+          halfOpenAfterMs: breaker.config.halfOpenAfterMs,
+          error: serializeError(error),
+        },
       });
     }
     const usage = tokens === undefined ? {} : { tokens };
@@ -284,7 +322,10 @@ export class PoolScheduler implements PoolGate {
     try {
       await this.#store!.release(leaseId, { ...options, now });
     } catch (error) {
-      this.#log(`releasing a slot of pool '${pool.name}' failed; it comes back when its lease expires`, error);
+      this.#log(
+        `releasing a slot of pool '${pool.name}' failed; it comes back when its lease expires`,
+        error,
+      );
     }
     this.#metrics.emit({
       type: 'pool.released',
@@ -332,18 +373,23 @@ export class PoolScheduler implements PoolGate {
     for (const wake of [...(this.#sleepers.get(pool) ?? [])]) wake();
   }
 
-  /** Keeps the slots this process holds alive while their calls run (a third of the shortest lease). */
+  /** Keeps the slots this process holds alive while their calls run (every third of the shortest lease). */
   #renewHeld(): void {
-    if (this.#renewTimer || this.#closed) return;
+    if (this.#closed || this.#held.size === 0) return;
     const every = Math.max(250, Math.floor(Math.min(...this.#held.values()) / 3));
+    if (this.#renewTimer && every >= this.#renewEveryMs) return;
+    clearInterval(this.#renewTimer);
+    this.#renewEveryMs = every;
     this.#renewTimer = setInterval(() => {
       if (this.#held.size === 0) {
         clearInterval(this.#renewTimer);
         this.#renewTimer = undefined;
+        this.#renewEveryMs = Infinity;
         return;
       }
       const byLease = new Map<number, string[]>();
-      for (const [leaseId, leaseMs] of this.#held) byLease.set(leaseMs, [...(byLease.get(leaseMs) ?? []), leaseId]);
+      for (const [leaseId, leaseMs] of this.#held)
+        byLease.set(leaseMs, [...(byLease.get(leaseMs) ?? []), leaseId]);
       for (const [leaseMs, ids] of byLease) {
         this.#store!.renew(ids, leaseMs, this.#clock()).catch((error: unknown) =>
           this.#log('renewing pool slots failed; they may expire under their calls', error),
@@ -379,16 +425,22 @@ function toCallError(error: unknown, verdict: ErrorClassification, pool: string,
       return new ServiceUnavailableError({ pool, ...optional(verdict), cause: error });
     case 'rejected': {
       const message = error instanceof Error ? error.message : String(error);
-      return new NonRetryableError(`${capitalize(what)} in pool '${pool}' was rejected (HTTP ${verdict.status}): ${message}`, {
-        cause: error,
-      });
+      return new NonRetryableError(
+        `${capitalize(what)} in pool '${pool}' was rejected (HTTP ${verdict.status}): ${message}`,
+        {
+          cause: error,
+        },
+      );
     }
     case 'unknown':
       return error;
   }
 }
 
-function optional(verdict: { status?: number; retryAfterMs?: number }): { status?: number; retryAfterMs?: number } {
+function optional(verdict: { status?: number; retryAfterMs?: number }): {
+  status?: number;
+  retryAfterMs?: number;
+} {
   return {
     ...(verdict.status === undefined ? {} : { status: verdict.status }),
     ...(verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs }),

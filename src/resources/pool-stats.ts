@@ -5,7 +5,12 @@ import type { ResolvedPool } from './pool-config.ts';
 /** One pool, now: limits, queue, waits, calls in flight and how much of each limit is used. */
 export interface PoolStats {
   pool: string;
-  limits: { concurrency?: number; requestsPerMinute?: number; tokensPerMinute?: number; rateWindowMs: number };
+  limits: {
+    concurrency?: number;
+    requestsPerMinute?: number;
+    tokensPerMinute?: number;
+    rateWindowMs: number;
+  };
   /** Calls holding a slot now, in every process. */
   inFlight: number;
   /** Calls waiting for a slot (in a process, or parked), in every process. */
@@ -50,8 +55,12 @@ export function poolStats(
       pool: pool.name,
       limits: {
         ...(pool.config.concurrency === undefined ? {} : { concurrency: pool.config.concurrency }),
-        ...(pool.config.requestsPerMinute === undefined ? {} : { requestsPerMinute: pool.config.requestsPerMinute }),
-        ...(pool.config.tokensPerMinute === undefined ? {} : { tokensPerMinute: pool.config.tokensPerMinute }),
+        ...(pool.config.requestsPerMinute === undefined
+          ? {}
+          : { requestsPerMinute: pool.config.requestsPerMinute }),
+        ...(pool.config.tokensPerMinute === undefined
+          ? {}
+          : { tokensPerMinute: pool.config.tokensPerMinute }),
         rateWindowMs: limits.windowMs,
       },
       inFlight,
@@ -76,45 +85,58 @@ function ratio(used: number, limit: number): number {
   return limit <= 0 ? 0 : Math.round((used / limit) * 1000) / 1000;
 }
 
+/** The columns of `baton pools`, and one pool's row in them. */
+export const POOL_COLUMNS = [
+  { key: 'pool', title: 'POOL' },
+  { key: 'inFlight', title: 'IN FLIGHT', align: 'right' },
+  { key: 'queued', title: 'QUEUED', align: 'right' },
+  { key: 'oldestWait', title: 'OLDEST WAIT', align: 'right' },
+  { key: 'averageWait', title: 'AVG WAIT', align: 'right' },
+  { key: 'maxWait', title: 'MAX WAIT', align: 'right' },
+  { key: 'requests', title: 'REQUESTS' },
+  { key: 'tokens', title: 'TOKENS' },
+  { key: 'utilization', title: 'UTILIZATION', align: 'right' },
+] as const;
+
+export type PoolRow = Record<(typeof POOL_COLUMNS)[number]['key'], string>;
+
 /**
- * The pools as a table, for `baton pools`.
+ * One pool as a row of `baton pools`:
  *
- * @example
- * POOL    IN FLIGHT  QUEUED  OLDEST WAIT  AVG WAIT  REQUESTS/WINDOW  TOKENS/WINDOW   UTILIZATION  BREAKER
- * openai  8/8        12      1.4s         310ms     480/500 (1m)     150000/200000   100%         closed
+ * POOL    IN FLIGHT  QUEUED  OLDEST WAIT  AVG WAIT  MAX WAIT  REQUESTS        TOKENS                UTILIZATION
+ * openai        8/8      12         1.4s     310ms      2.1s  480/500 per 1m  150000/200000 per 1m         100%
  */
-export function formatPoolStats(stats: readonly PoolStats[], now: number = Date.now()): string {
-  if (stats.length === 0) return 'No resource pools are configured (add `pools` to baton.config.ts).';
-  const header = ['POOL', 'IN FLIGHT', 'QUEUED', 'OLDEST WAIT', 'AVG WAIT', 'MAX WAIT', 'REQUESTS', 'TOKENS', 'UTILIZATION', 'BREAKER'];
-  const rows = stats.map((entry) => {
-    const window = milliseconds(entry.limits.rateWindowMs);
-    const perWindow = (used: number, perMinute: number | undefined): string =>
-      perMinute === undefined ? `${used}` : `${used}/${Math.floor((perMinute * entry.limits.rateWindowMs) / 60_000)} per ${window}`;
-    const utilization = Math.max(
-      entry.utilization.concurrency ?? 0,
-      entry.utilization.requests ?? 0,
-      entry.utilization.tokens ?? 0,
-    );
-    const paused = entry.pausedUntil === undefined ? '' : ` (paused ${milliseconds(entry.pausedUntil - now)})`;
-    return [
-      entry.pool,
-      entry.limits.concurrency === undefined ? `${entry.inFlight}` : `${entry.inFlight}/${entry.limits.concurrency}`,
-      `${entry.queued}`,
-      milliseconds(entry.oldestWaitMs),
-      milliseconds(entry.averageWaitMs),
-      milliseconds(entry.maxWaitMs),
-      perWindow(entry.requestsInWindow, entry.limits.requestsPerMinute),
-      perWindow(entry.tokensInWindow, entry.limits.tokensPerMinute),
-      `${Math.round(utilization * 100)}%${paused}`,
-      entry.breaker ?? '-',
-    ];
-  });
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+export function poolRow(entry: PoolStats, now: number = Date.now()): PoolRow {
+  const window = milliseconds(entry.limits.rateWindowMs);
+  const perWindow = (used: number, perMinute: number | undefined): string =>
+    perMinute === undefined
+      ? '-'
+      : `${used}/${Math.floor((perMinute * entry.limits.rateWindowMs) / 60_000)} per ${window}`;
+  const utilization = Math.max(
+    entry.utilization.concurrency ?? 0,
+    entry.utilization.requests ?? 0,
+    entry.utilization.tokens ?? 0,
+  );
+  const paused = entry.pausedUntil === undefined ? '' : ` (paused ${milliseconds(entry.pausedUntil - now)})`;
+  return {
+    pool: entry.pool,
+    inFlight:
+      entry.limits.concurrency === undefined
+        ? `${entry.inFlight}`
+        : `${entry.inFlight}/${entry.limits.concurrency}`,
+    queued: `${entry.queued}`,
+    oldestWait: milliseconds(entry.oldestWaitMs),
+    averageWait: milliseconds(entry.averageWaitMs),
+    maxWait: milliseconds(entry.maxWaitMs),
+    requests: perWindow(entry.requestsInWindow, entry.limits.requestsPerMinute),
+    tokens: perWindow(entry.tokensInWindow, entry.limits.tokensPerMinute),
+    utilization: `${Math.round(utilization * 100)}%${paused}`,
+  };
 }
 
 function milliseconds(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms < 60_000) return `${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)}s`;
   return `${(ms / 60_000).toFixed(1)}m`;
 }

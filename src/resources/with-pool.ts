@@ -9,6 +9,10 @@ import type { PoolEstimate, PoolLease } from '../engine/pool-gate.ts';
  *   then holds no worker slot and keeps its place in the pool's queue. The op's body runs again,
  *   from its journaled state, when the run resumes, so call `withPool` before journaling the
  *   call's result, never around code that must not run twice.
+ * - Call it in place of `op.active(…)`, never inside it: it counts the call as in flight itself,
+ *   and a run can only park while nothing of it is in flight.
+ * - Let the call throw inside `call`: the error is what is classified and what the circuit breaker
+ *   counts. Turn it into a value outside, if you must.
  * - Tokens: `estimate` (a number, or `{ tokens }`) is reserved from the pool's tokens per minute;
  *   report the real usage with `lease.reportTokens(n)` and the reservation is corrected.
  * - Errors: a 429 pauses the pool for its Retry-After and is thrown as RateLimitedError (retryable,

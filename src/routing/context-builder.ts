@@ -26,6 +26,11 @@ export interface BuildContextOptions<M extends HistoryMessage> {
   /** A message's recency halves every this many messages back. Default 16. */
   recencyHalfLife?: number;
   countTokens?: TokenCounter;
+  /**
+   * Vectors by message text, kept across calls: a long-running agent that builds its context every
+   * turn passes the same map and embeds each message once. Use it with a fixed embedder.
+   */
+  vectorCache?: Map<string, Float32Array>;
 }
 
 export interface BuiltContext<M extends HistoryMessage> {
@@ -86,11 +91,15 @@ export async function buildContext<M extends HistoryMessage>(options: BuildConte
   if (rest.length > 0 && used < budget) {
     const query = options.query ?? [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
     const embedder = options.embedder ?? new LexicalEmbedder().fit(messages.map((message) => message.content));
-    const vectors = await embedChecked(embedder, [query, ...rest.map((index) => messages[index]!.content)]);
-    const q = normalize(vectors[0]!);
+    const cache = options.vectorCache ?? new Map<string, Float32Array>();
+    const texts = [query, ...rest.map((index) => messages[index]!.content)];
+    const missing = [...new Set(texts.filter((text) => !cache.has(text)))];
+    const embedded = await embedChecked(embedder, missing);
+    missing.forEach((text, index) => cache.set(text, normalize(embedded[index]!)));
+    const q = cache.get(query)!;
     const last = messages.length - 1;
-    const scored = rest.map((index, position) => {
-      const vector = normalize(vectors[position + 1]!);
+    const scored = rest.map((index) => {
+      const vector = cache.get(messages[index]!.content)!;
       const relevance = dot(q, 0, vector, 0, q.length);
       return { index, score: (1 - recencyWeight) * relevance + recencyWeight * 2 ** (-(last - index) / halfLife) };
     });

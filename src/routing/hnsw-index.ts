@@ -25,9 +25,10 @@ const MAGIC = 0x57534e48; // 'HNSW' little-endian
 
 /**
  * Hierarchical Navigable Small World graphs (Malkov & Yashunin, 2018) over unit vectors, scored by
- * cosine similarity. No native code: vectors sit in one block of memory and are compared by a small
- * WebAssembly SIMD kernel (JavaScript where WebAssembly is unavailable), layer-0 links in one
- * Int32Array, so a search touches a few hundred vectors instead of all of them.
+ * cosine similarity. No native code: the graph is walked with int8-quantised vectors compared by a
+ * small WebAssembly SIMD kernel (JavaScript where WebAssembly is unavailable), and the candidates it
+ * keeps are re-scored with the exact float32 vectors; layer-0 links sit in one Int32Array. A search
+ * touches a few hundred vectors instead of all of them.
  *
  * `remove` marks a node deleted: it is no longer returned but still carries searches through the
  * graph, and the graph is rebuilt from the live nodes once deleted nodes outnumber them. Adding a
@@ -131,7 +132,8 @@ export class HnswIndex implements VectorIndex {
     checkVector(query, this.dimensions, 'The query vector');
     checkK(k);
     if (this.#entry < 0 || this.#slotOf.size === 0) return [];
-    const q = this.#arena.writeQuery(normalize(query));
+    const exact = normalize(query);
+    const q = this.#arena.writeQuery(exact);
     let entry = this.#entry;
     for (let level = this.#maxLevel; level > 0; level--) entry = this.#greedy(q, entry, level);
     const ef = Math.max(k, options.ef ?? this.efSearch);
@@ -139,13 +141,12 @@ export class HnswIndex implements VectorIndex {
     const keys = this.#keys;
     const deleted = this.#deleted;
     const accept = (node: number): boolean => deleted[node] === 0 && (!filter || filter(keys[node]!));
-    const results = this.#searchLayer(q, entry, ef, 0, accept);
-    const out: VectorHit[] = [];
-    for (const { id, score } of results.drainDescending()) {
-      if (out.length === k) break;
-      out.push({ key: keys[id]!, similarity: score });
-    }
-    return out;
+    // The walk scores with int8 vectors; the candidates it keeps are re-scored exactly.
+    return this.#searchLayer(q, entry, ef, 0, accept)
+      .drainDescending()
+      .map(({ id }) => ({ key: keys[id]!, similarity: this.#arena.exactDot(exact, id) }))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, k);
   }
 
   // ---- construction ----------------------------------------------------------------------------

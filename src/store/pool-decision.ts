@@ -115,7 +115,8 @@ export function decideAcquire(snapshot: PoolSnapshot): AcquireDecision {
 
   const slotsFree = limits.concurrency === undefined ? Infinity : limits.concurrency - snapshot.held;
   const requestsFree = limits.requests === undefined ? Infinity : limits.requests - snapshot.windowRequests;
-  const tokensFree = limits.tokens === undefined ? Infinity : limits.tokens - snapshot.windowTokens - presentTokens;
+  const tokensFree =
+    limits.tokens === undefined ? Infinity : limits.tokens - snapshot.windowTokens - presentTokens;
   const tokensFit = tokensFree >= snapshot.tokens || (snapshot.windowTokens === 0 && present.length === 0);
   const paused = snapshot.pausedUntil > now;
 
@@ -170,7 +171,12 @@ export function decideAcquire(snapshot: PoolSnapshot): AcquireDecision {
     retryAfterMs,
     position,
     waitedMs: now - me.since,
-    waiter: { ...me, reason: binding.reason, retryAt: now + retryAfterMs, expiresAt: now + retryAfterMs + WAITER_GRACE_MS },
+    waiter: {
+      ...me,
+      reason: binding.reason,
+      retryAt: now + retryAfterMs,
+      expiresAt: now + retryAfterMs + WAITER_GRACE_MS,
+    },
   };
 }
 
@@ -249,7 +255,10 @@ export function queueOrder<W extends { tenant: string; priority: number; since: 
   }
   return byArrival.sort(
     (a, b) =>
-      b.priority - a.priority || turns.get(a)! - turns.get(b)! || a.since - b.since || compare(a.holder, b.holder),
+      b.priority - a.priority ||
+      turns.get(a)! - turns.get(b)! ||
+      a.since - b.since ||
+      compare(a.holder, b.holder),
   );
 }
 

@@ -2,6 +2,8 @@ import type { SerializedError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 import type { EventQuery } from './event-query.ts';
+import type { ApprovalQuery } from './approval-query.ts';
+import type { BudgetStore } from './budget-store.ts';
 import type { PoolStore } from './pool-store.ts';
 import type { VectorRecordStore } from './vector-records.ts';
 
@@ -69,6 +71,16 @@ export interface Store {
    */
   requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord>;
 
+  /**
+   * Pauses the run: no worker claims it until it is resumed, whatever its status (a due timer, a
+   * signal or an expired lease included). A worker holding it hears of it on its next lease renewal
+   * ({@link LeaseStatus.paused}) and releases it. Pausing a paused run does nothing more.
+   * Throws RunNotFoundError / RunFinishedError.
+   */
+  pauseRun(runId: string, now: number, scope?: TenantScope): Promise<RunRecord>;
+  /** Makes a paused run claimable again (at once when it is due). Throws RunNotFoundError / RunFinishedError. */
+  resumeRun(runId: string, now: number, scope?: TenantScope): Promise<RunRecord>;
+
   close(): Promise<void>;
 
   /**
@@ -97,6 +109,16 @@ export interface Store {
    * {@link NewRun.admission}.
    */
   readonly pools?: PoolStore;
+
+  /**
+   * Optional: the `approval.requested` events of runs that have not finished and whose approval has
+   * no `approval.decided` yet, oldest first, at most `query.limit` (the approval inbox). See
+   * approval-query.ts.
+   */
+  pendingApprovals?(query: ApprovalQuery): Promise<JournalEvent<'approval.requested'>[]>;
+
+  /** Optional: shared budget ledgers (per-tenant budgets that hold across runs and workers). See budget-store.ts. */
+  readonly budgets?: BudgetStore;
 }
 
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
@@ -129,6 +151,26 @@ export interface NewRun {
    * in the last minute. An idempotency key already used returns its run first, bound or not.
    */
   admission?: AdmissionBound;
+  /**
+   * A fork (src/explain/fork.ts), created in the same transaction: `events` follow `run.started`
+   * in the new run's journal (seq 2, 3, …, chained to it; the run's lastSeq and headHash are the
+   * last one's), and `note` is appended to the origin run's `metadata.forkedTo` list. The origin's
+   * journal is not touched (docs/decisions/0009-replay-and-fork.md).
+   */
+  fork?: { events: readonly JournalEvent[]; origin: string; note: ForkNote };
+}
+
+/** What an origin run keeps, in `metadata.forkedTo`, of each fork made from it. */
+export interface ForkNote {
+  type: 'run.forkedTo';
+  /** The fork. */
+  runId: string;
+  /** The origin's last seq the fork reuses. */
+  seq: number;
+  /** ISO-8601. */
+  at: string;
+  /** Who forked it. */
+  by: string;
 }
 
 export interface AdmissionBound {
@@ -162,6 +204,8 @@ export interface RunRecord {
   /** Bumped by every wake-up (signal, child finished, cancel) so a worker that parks the run can tell it missed one. */
   wakeGen: number;
   cancelRequested: boolean;
+  /** True while the run is paused (Store.pauseRun): no worker claims it. Absent otherwise. */
+  paused?: boolean;
 }
 
 export interface RunFilter {
@@ -201,6 +245,8 @@ export interface LeaseStatus {
   runId: string;
   held: boolean;
   cancelRequested: boolean;
+  /** True when the run was paused: the holder should release it. Absent otherwise. */
+  paused?: boolean;
 }
 
 export interface NewSignal {

@@ -13,19 +13,26 @@ export type ServerReply =
       /** Wait this long before answering (to hold a request in flight). */
       delayMs?: number;
     }
-  | { status: number; message?: string; body?: string; retryAfter?: number | string; headers?: Record<string, string> }
+  | {
+      status: number;
+      message?: string;
+      body?: string;
+      retryAfter?: number | string;
+      headers?: Record<string, string>;
+    }
   /** A 200 whose body (or, when streaming, whose first chunk) is not valid JSON; a string is the body sent. */
   | { malformed: true | string };
 
 /** A list of replies used in order, or a function of each request. */
 export type ServerScript =
-  | readonly ServerReply[]
-  | ((request: ReceivedRequest) => ServerReply | Promise<ServerReply>);
+  readonly ServerReply[] | ((request: ReceivedRequest) => ServerReply | Promise<ServerReply>);
 
 /** A request as the server received it. */
 export interface ReceivedRequest {
   /** 1 for the first request. */
   index: number;
+  /** Position among everything the server saw (requests received, responses finished), from 1. */
+  sequence: number;
   path: string;
   headers: Record<string, string | string[] | undefined>;
   /** The parsed JSON body (undefined if it was not JSON). */
@@ -38,6 +45,8 @@ export interface ReceivedRequest {
 /** What the server sent back. */
 export interface SentResponse {
   index: number;
+  /** Position among everything the server saw, as on ReceivedRequest: the response was finished then. */
+  sequence: number;
   status: number;
   /** The completion id (`chatcmpl-<index>`) of a 200. */
   id?: string;
@@ -68,11 +77,18 @@ export async function startOpenAICompatibleServer(
   const requests: ReceivedRequest[] = [];
   const responses: SentResponse[] = [];
   let scripted = 0;
+  let sequence = 0;
+  const sent = (response: Omit<SentResponse, 'sequence'>): void =>
+    void responses.push({ ...response, sequence: ++sequence });
 
   const server = createServer((incoming, outgoing) => {
     void handle(incoming, outgoing).catch((error: unknown) => {
       if (!outgoing.headersSent) outgoing.writeHead(500, { 'content-type': 'application/json' });
-      outgoing.end(JSON.stringify({ error: { message: `test server: ${(error as Error).message}`, type: 'server_error' } }));
+      outgoing.end(
+        JSON.stringify({
+          error: { message: `test server: ${(error as Error).message}`, type: 'server_error' },
+        }),
+      );
     });
   });
 
@@ -89,11 +105,16 @@ export async function startOpenAICompatibleServer(
     const path = (incoming.url ?? '/').split('?')[0]!;
     if (incoming.method !== 'POST' || !path.endsWith('/chat/completions')) {
       outgoing.writeHead(404, { 'content-type': 'application/json' });
-      outgoing.end(JSON.stringify({ error: { message: `No route ${incoming.method} ${path}`, type: 'invalid_request_error' } }));
+      outgoing.end(
+        JSON.stringify({
+          error: { message: `No route ${incoming.method} ${path}`, type: 'invalid_request_error' },
+        }),
+      );
       return;
     }
     const request: ReceivedRequest = {
       index: requests.length + 1,
+      sequence: ++sequence,
       path,
       headers: incoming.headers,
       body,
@@ -106,7 +127,12 @@ export async function startOpenAICompatibleServer(
     if (typeof script === 'function') reply = await script(request);
     else reply = script[scripted++];
     if (reply === undefined) {
-      send(outgoing, request, 400, { error: { message: `The test server's script has no reply for request ${request.index}.`, type: 'invalid_request_error' } });
+      send(outgoing, request, 400, {
+        error: {
+          message: `The test server's script has no reply for request ${request.index}.`,
+          type: 'invalid_request_error',
+        },
+      });
       return;
     }
     if (typeof reply === 'string') reply = { text: reply };
@@ -114,13 +140,23 @@ export async function startOpenAICompatibleServer(
       const headers: Record<string, string> = { 'content-type': 'application/json', ...reply.headers };
       if (reply.retryAfter !== undefined) headers['retry-after'] = String(reply.retryAfter);
       outgoing.writeHead(reply.status, headers);
-      outgoing.end(reply.body ?? JSON.stringify({ error: { message: reply.message ?? `HTTP ${reply.status}`, type: 'server_error', code: reply.status } }));
-      responses.push({ index: request.index, status: reply.status });
+      outgoing.end(
+        reply.body ??
+          JSON.stringify({
+            error: {
+              message: reply.message ?? `HTTP ${reply.status}`,
+              type: 'server_error',
+              code: reply.status,
+            },
+          }),
+      );
+      sent({ index: request.index, status: reply.status });
       return;
     }
     const id = `chatcmpl-${request.index}`;
     if ('malformed' in reply) {
-      const garbage = typeof reply.malformed === 'string' ? reply.malformed : '{"id": "' + id + '", "choices": [ {"mess';
+      const garbage =
+        typeof reply.malformed === 'string' ? reply.malformed : '{"id": "' + id + '", "choices": [ {"mess';
       if (request.stream) {
         outgoing.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         outgoing.write(`data: ${garbage}\n\n`);
@@ -129,7 +165,7 @@ export async function startOpenAICompatibleServer(
         outgoing.writeHead(200, { 'content-type': 'application/json' });
         outgoing.end(garbage);
       }
-      responses.push({ index: request.index, status: 200, id });
+      sent({ index: request.index, status: 200, id });
       return;
     }
     if (reply.delayMs) await delay(reply.delayMs);
@@ -138,53 +174,91 @@ export async function startOpenAICompatibleServer(
     const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
       id: call.id ?? `call_${request.index}_${index + 1}`,
       type: 'function' as const,
-      function: { name: call.name, arguments: typeof call.args === 'string' ? call.args : JSON.stringify(call.args ?? {}) },
+      function: {
+        name: call.name,
+        arguments: typeof call.args === 'string' ? call.args : JSON.stringify(call.args ?? {}),
+      },
     }));
     const finishReason = reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop');
     const text = reply.text ?? (toolCalls.length > 0 ? null : '');
     const promptTokens = reply.usage?.promptTokens ?? Math.ceil(JSON.stringify(request.messages).length / 4);
-    const completionTokens = reply.usage?.completionTokens ?? Math.ceil(((text ?? '').length + JSON.stringify(toolCalls).length) / 4);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    const completionTokens =
+      reply.usage?.completionTokens ??
+      Math.ceil(((text ?? '').length + JSON.stringify(toolCalls).length) / 4);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
 
     if (!request.stream) {
-      send(outgoing, request, 200, {
+      send(
+        outgoing,
+        request,
+        200,
+        {
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [
+            {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: text,
+                ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+              },
+              finish_reason: finishReason,
+            },
+          ],
+          usage,
+        },
         id,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: text, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
-            finish_reason: finishReason,
-          },
-        ],
-        usage,
-      }, id);
+      );
       return;
     }
-    outgoing.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    outgoing.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     const chunk = (delta: Record<string, unknown>, finish: string | null = null): void => {
-      outgoing.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+      outgoing.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
     };
     chunk({ role: 'assistant', content: '' });
     if (text) for (const piece of pieces(text, 3)) chunk({ content: piece });
     toolCalls.forEach((call, index) => {
-      chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] });
-      for (const piece of pieces(call.function.arguments, 2)) chunk({ tool_calls: [{ index, function: { arguments: piece } }] });
+      chunk({
+        tool_calls: [
+          { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } },
+        ],
+      });
+      for (const piece of pieces(call.function.arguments, 2))
+        chunk({ tool_calls: [{ index, function: { arguments: piece } }] });
     });
     chunk({}, finishReason);
     if (request.body?.stream_options?.include_usage) {
-      outgoing.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
+      outgoing.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
+      );
     }
     outgoing.end('data: [DONE]\n\n');
-    responses.push({ index: request.index, status: 200, id });
+    sent({ index: request.index, status: 200, id });
   }
 
-  function send(outgoing: ServerResponse, request: ReceivedRequest, status: number, payload: unknown, id?: string): void {
+  function send(
+    outgoing: ServerResponse,
+    request: ReceivedRequest,
+    status: number,
+    payload: unknown,
+    id?: string,
+  ): void {
     outgoing.writeHead(status, { 'content-type': 'application/json' });
     outgoing.end(JSON.stringify(payload));
-    responses.push({ index: request.index, status, ...(id === undefined ? {} : { id }) });
+    sent({ index: request.index, status, ...(id === undefined ? {} : { id }) });
   }
 
   await new Promise<void>((resolve, reject) => {

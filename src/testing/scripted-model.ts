@@ -69,18 +69,26 @@ export interface ScriptedModelOptions {
  * ]);
  * const helper = agent({ name: 'helper', description: '…', instructions: '…', model, tools: [search] });
  */
-export function scriptedModel(turns: readonly ScriptedTurn[], options: ScriptedModelOptions = {}): ScriptedModel {
+export function scriptedModel(
+  turns: readonly ScriptedTurn[],
+  options: ScriptedModelOptions = {},
+): ScriptedModel {
   const calls: ScriptedRequest[] = [];
   let next = 0;
   const modelId = options.modelId ?? 'scripted';
   const chunkSize = options.chunkSize ?? 8;
 
-  const take = (callOptions: LanguageModelV4CallOptions, streamed: boolean): { reply: ScriptedReply; request: ScriptedRequest } => {
+  const take = (
+    callOptions: LanguageModelV4CallOptions,
+    streamed: boolean,
+  ): { reply: ScriptedReply; request: ScriptedRequest } => {
     const request = describe(callOptions, calls.length + 1, streamed);
     calls.push(request);
     const turn = turns[next];
     if (turn === undefined) {
-      throw new Error(`The scripted model '${modelId}' has no turn for call ${request.call}: its script has ${turns.length} turn(s).`);
+      throw new Error(
+        `The scripted model '${modelId}' has no turn for call ${request.call}: its script has ${turns.length} turn(s).`,
+      );
     }
     next++;
     const resolved = typeof turn === 'function' ? turn(request) : turn;
@@ -133,7 +141,11 @@ export function scriptedModel(turns: readonly ScriptedTurn[], options: ScriptedM
           parts.push(part);
         }
       });
-      parts.push({ type: 'finish', finishReason: finishOf(reply, content), usage: usageOf(reply, request, content) });
+      parts.push({
+        type: 'finish',
+        finishReason: finishOf(reply, content),
+        usage: usageOf(reply, request, content),
+      });
       const stream = new ReadableStream<LanguageModelV4StreamPart>({
         start(controller) {
           for (const part of parts) controller.enqueue(part);
@@ -161,12 +173,14 @@ function describe(options: LanguageModelV4CallOptions, call: number, streamed: b
     for (const part of [...message.content].reverse()) {
       if (part.type !== 'tool-result') continue;
       const output = part.output;
-      const value = 'value' in output ? output.value : output.type === 'execution-denied' ? output.reason : undefined;
+      const value =
+        'value' in output ? output.value : output.type === 'execution-denied' ? output.reason : undefined;
       toolResults.unshift({
         toolName: part.toolName,
         callId: part.toolCallId,
         output: value,
-        isError: output.type === 'error-text' || output.type === 'error-json' || output.type === 'execution-denied',
+        isError:
+          output.type === 'error-text' || output.type === 'error-json' || output.type === 'execution-denied',
       });
     }
   }
@@ -198,16 +212,30 @@ function contentOf(reply: ScriptedReply, request: ScriptedRequest): LanguageMode
   return content;
 }
 
-function finishOf(reply: ScriptedReply, content: readonly LanguageModelV4Content[]): LanguageModelV4FinishReason {
-  const unified = reply.finishReason ?? (content.some((part) => part.type === 'tool-call') ? 'tool-calls' : 'stop');
+function finishOf(
+  reply: ScriptedReply,
+  content: readonly LanguageModelV4Content[],
+): LanguageModelV4FinishReason {
+  const unified =
+    reply.finishReason ?? (content.some((part) => part.type === 'tool-call') ? 'tool-calls' : 'stop');
   return { unified, raw: unified };
 }
 
-function usageOf(reply: ScriptedReply, request: ScriptedRequest, content: readonly LanguageModelV4Content[]): LanguageModelV4Usage {
+function usageOf(
+  reply: ScriptedReply,
+  request: ScriptedRequest,
+  content: readonly LanguageModelV4Content[],
+): LanguageModelV4Usage {
   const input = reply.usage?.inputTokens ?? Math.ceil(JSON.stringify(request.prompt).length / 4);
   const output =
     reply.usage?.outputTokens ??
-    Math.ceil(content.reduce((sum, part) => sum + ('text' in part ? part.text.length : 'input' in part ? String(part.input).length : 0), 0) / 4);
+    Math.ceil(
+      content.reduce(
+        (sum, part) =>
+          sum + ('text' in part ? part.text.length : 'input' in part ? String(part.input).length : 0),
+        0,
+      ) / 4,
+    );
   return {
     inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
     outputTokens: { total: output, text: output, reasoning: undefined },
@@ -221,7 +249,8 @@ function toProviderError(error: NonNullable<ScriptedReply['error']>): Error {
     url: 'scripted://model',
     requestBodyValues: {},
     statusCode: error.status,
-    responseHeaders: error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) },
+    responseHeaders:
+      error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) },
     isRetryable: error.status === 408 || error.status === 409 || error.status === 429 || error.status >= 500,
   });
 }

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatonError, OverloadedError } from '../../src/errors.ts';
 import { GENESIS_HASH, sealEvent } from '../../src/journal/hash-chain.ts';
-import type { PoolAcquireRequest, PoolAcquireResult, PoolLimits, PoolStore } from '../../src/store/pool-store.ts';
+import type {
+  PoolAcquireRequest,
+  PoolAcquireResult,
+  PoolLimits,
+  PoolStore,
+} from '../../src/store/pool-store.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
@@ -12,7 +17,10 @@ const WINDOW: PoolLimits = { windowMs: 60_000 };
  * bounded admission in createRun. Every backend that has `pools` runs it. Times are given, never
  * read from a clock, so every expectation is exact.
  */
-export function poolStoreConformance(name: string, open: () => Promise<{ store: Store; dispose: () => Promise<void> }>): void {
+export function poolStoreConformance(
+  name: string,
+  open: () => Promise<{ store: Store; dispose: () => Promise<void> }>,
+): void {
   describe(`Pool store conformance: ${name}`, () => {
     let store: Store;
     let pools: PoolStore;
@@ -25,7 +33,12 @@ export function poolStoreConformance(name: string, open: () => Promise<{ store: 
     });
     afterEach(async () => dispose());
 
-    const acquire = (holder: string, now: number, limits: Partial<PoolLimits>, more: Partial<PoolAcquireRequest> = {}) =>
+    const acquire = (
+      holder: string,
+      now: number,
+      limits: Partial<PoolLimits>,
+      more: Partial<PoolAcquireRequest> = {},
+    ) =>
       pools.acquire({
         pool: 'api',
         holder,
@@ -103,10 +116,15 @@ export function poolStoreConformance(name: string, open: () => Promise<{ store: 
       it('reserves estimated tokens and corrects them from the real usage on release', async () => {
         const limits = { tokens: 100, windowMs: 1000 };
         const first = leaseOf(await acquire('a', T0, limits, { tokens: 60 }));
-        expect(await acquire('b', T0 + 1, limits, { tokens: 60 })).toMatchObject({ granted: false, reason: 'tokens' });
+        expect(await acquire('b', T0 + 1, limits, { tokens: 60 })).toMatchObject({
+          granted: false,
+          reason: 'tokens',
+        });
         await pools.release(first, { now: T0 + 2, tokens: 10 });
         expect((await acquire('b', T0 + 3, limits, { tokens: 60 })).granted).toBe(true);
-        expect((await pools.usage(T0 + 4)).find((usage) => usage.pool === 'api')).toMatchObject({ tokensInWindow: 70 });
+        expect((await pools.usage(T0 + 4)).find((usage) => usage.pool === 'api')).toMatchObject({
+          tokensInWindow: 70,
+        });
       });
 
       it('grants a single request larger than the window’s tokens only when the window holds none', async () => {
@@ -114,7 +132,10 @@ export function poolStoreConformance(name: string, open: () => Promise<{ store: 
         const big = leaseOf(await acquire('big', T0, limits, { tokens: 250 }));
         await pools.release(big, { now: T0 + 10 });
         // 250 tokens are three windows' worth: they count until 3000 ms after the call ended.
-        expect(await acquire('small', T0 + 20, limits, { tokens: 1 })).toMatchObject({ granted: false, retryAfterMs: 2990 });
+        expect(await acquire('small', T0 + 20, limits, { tokens: 1 })).toMatchObject({
+          granted: false,
+          retryAfterMs: 2990,
+        });
         expect((await acquire('small', T0 + 3009, limits, { tokens: 1 })).granted).toBe(false);
         expect((await acquire('small', T0 + 3010, limits, { tokens: 1 })).granted).toBe(true);
       });
@@ -162,7 +183,13 @@ export function poolStoreConformance(name: string, open: () => Promise<{ store: 
           });
           positions.set(holder, again.granted ? 0 : again.position);
         }
-        expect(Object.fromEntries(positions)).toEqual({ urgent: 1, 'burst-1': 2, 'quiet-1': 3, 'burst-2': 4, 'burst-3': 5 });
+        expect(Object.fromEntries(positions)).toEqual({
+          urgent: 1,
+          'burst-1': 2,
+          'quiet-1': 3,
+          'burst-2': 4,
+          'burst-3': 5,
+        });
       });
 
       it('forgets a waiter that stops coming back', async () => {
@@ -183,7 +210,9 @@ export function poolStoreConformance(name: string, open: () => Promise<{ store: 
         expect(refused.granted ? 0 : refused.retryAfterMs).toBeGreaterThan(1);
         await pools.release(held, { now: T0 + 5001 });
         expect((await store.getRun(run.runId))?.wakeAt).toBe(T0 + 5001);
-        expect(await store.claimRuns('worker-b', { limit: 1, leaseMs: 1000, now: T0 + 5001 })).toHaveLength(1);
+        expect(await store.claimRuns('worker-b', { limit: 1, leaseMs: 1000, now: T0 + 5001 })).toHaveLength(
+          1,
+        );
       });
     });
 
@@ -214,15 +243,27 @@ export function poolStoreConformance(name: string, open: () => Promise<{ store: 
     describe('bounded admission (createRun)', () => {
       it('refuses a run beyond the bound, writes nothing, and still returns a run started before by its key', async () => {
         const admission = { maxQueuedRuns: 2 };
-        const kept = await createRun(store, { runId: 'run_a', createdAt: T0, idempotencyKey: 'a', admission });
+        const kept = await createRun(store, {
+          runId: 'run_a',
+          createdAt: T0,
+          idempotencyKey: 'a',
+          admission,
+        });
         await createRun(store, { runId: 'run_b', createdAt: T0 + 1, admission });
-        const refused = await createRun(store, { runId: 'run_c', createdAt: T0 + 2, admission }).catch((error: unknown) => error);
+        const refused = await createRun(store, { runId: 'run_c', createdAt: T0 + 2, admission }).catch(
+          (error: unknown) => error,
+        );
         expect(OverloadedError.isInstance(refused) || BatonError.isInstance(refused)).toBe(true);
         expect(refused).toMatchObject({ code: 'OVERLOADED', disposition: 'retryable', queued: 2, limit: 2 });
         expect((refused as BatonError).retryAfterMs).toBeGreaterThan(0);
         expect(await store.getRun('run_c')).toBeUndefined();
         expect(await store.readEvents('run_c')).toEqual([]);
-        const again = await createRun(store, { runId: 'run_d', createdAt: T0 + 3, idempotencyKey: 'a', admission });
+        const again = await createRun(store, {
+          runId: 'run_d',
+          createdAt: T0 + 3,
+          idempotencyKey: 'a',
+          admission,
+        });
         expect(again).toMatchObject({ created: false, run: { runId: kept.run.runId } });
       });
 
@@ -230,24 +271,45 @@ export function poolStoreConformance(name: string, open: () => Promise<{ store: 
         const admission = { maxQueuedRunsPerTenant: 1 };
         await createRun(store, { runId: 'run_a1', tenant: 'a', createdAt: T0, admission });
         await createRun(store, { runId: 'run_b1', tenant: 'b', createdAt: T0, admission });
-        const refused = await createRun(store, { runId: 'run_a2', tenant: 'a', createdAt: T0 + 1, admission }).catch(
-          (error: unknown) => error,
-        );
+        const refused = await createRun(store, {
+          runId: 'run_a2',
+          tenant: 'a',
+          createdAt: T0 + 1,
+          admission,
+        }).catch((error: unknown) => error);
         // Nothing of tenant a finished in the last minute: come back in a minute.
         expect(refused).toMatchObject({ code: 'OVERLOADED', tenant: 'a', retryAfterMs: 60_000 });
 
-
         // Three runs of tenant c finish within the minute: one run over the bound drains in 20 s.
         for (let index = 0; index < 3; index++) {
-          await createRun(store, { runId: `run_c${index}`, tenant: 'c', createdAt: T0 + 10 + index, admission });
-          const claimed = await store.claimRuns('worker-a', { limit: 10, leaseMs: 1000, now: T0 + 20 + index });
-          for (const run of claimed.filter((each) => each.tenant === 'c')) await finish(store, run, T0 + 30 + index);
+          await createRun(store, {
+            runId: `run_c${index}`,
+            tenant: 'c',
+            createdAt: T0 + 10 + index,
+            admission,
+          });
+          const claimed = await store.claimRuns('worker-a', {
+            limit: 10,
+            leaseMs: 1000,
+            now: T0 + 20 + index,
+          });
+          for (const run of claimed.filter((each) => each.tenant === 'c'))
+            await finish(store, run, T0 + 30 + index);
         }
         await createRun(store, { runId: 'run_c3', tenant: 'c', createdAt: T0 + 40, admission });
-        const drained = await createRun(store, { runId: 'run_c4', tenant: 'c', createdAt: T0 + 41, admission }).catch(
-          (error: unknown) => error,
-        );
-        expect(drained).toMatchObject({ code: 'OVERLOADED', tenant: 'c', queued: 1, limit: 1, retryAfterMs: 20_000 });
+        const drained = await createRun(store, {
+          runId: 'run_c4',
+          tenant: 'c',
+          createdAt: T0 + 41,
+          admission,
+        }).catch((error: unknown) => error);
+        expect(drained).toMatchObject({
+          code: 'OVERLOADED',
+          tenant: 'c',
+          queued: 1,
+          limit: 1,
+          retryAfterMs: 20_000,
+        });
         expect(await store.getRun('run_c4')).toBeUndefined();
       });
     });
@@ -268,7 +330,10 @@ async function createRun(
     payload: { workflow: 'w', input: null, format: 1, flags: [] },
     prevHash: GENESIS_HASH,
   });
-  return store.createRun({ workflow: 'w', tenant: 'default', principal: 'user:test', input: null, ...run }, started);
+  return store.createRun(
+    { workflow: 'w', tenant: 'default', principal: 'user:test', input: null, ...run },
+    started,
+  );
 }
 
 /** A run claimed by a worker that parked it until far in the future. */
@@ -276,7 +341,14 @@ async function parkedRun(store: Store, now: number): Promise<RunRecord> {
   await createRun(store, { runId: 'run_parked', createdAt: now });
   const [run] = await store.claimRuns('worker-a', { limit: 1, leaseMs: 1000, now });
   const [outcome] = await store.commit(
-    [{ runId: run!.runId, owner: 'worker-a', events: [], transition: { status: 'waiting', wakeAt: now + 3_600_000, seenWakeGen: run!.wakeGen } }],
+    [
+      {
+        runId: run!.runId,
+        owner: 'worker-a',
+        events: [],
+        transition: { status: 'waiting', wakeAt: now + 3_600_000, seenWakeGen: run!.wakeGen },
+      },
+    ],
     now,
   );
   expect(outcome).toEqual({ ok: true });
@@ -284,6 +356,9 @@ async function parkedRun(store: Store, now: number): Promise<RunRecord> {
 }
 
 async function finish(store: Store, run: RunRecord, now: number): Promise<void> {
-  const [outcome] = await store.commit([{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'completed' } }], now);
+  const [outcome] = await store.commit(
+    [{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'completed' } }],
+    now,
+  );
   expect(outcome).toEqual({ ok: true });
 }

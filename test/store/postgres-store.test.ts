@@ -9,8 +9,14 @@ import { POSTGRES_SCHEMA_VERSION } from '../../src/store/postgres/postgres-migra
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 import { until } from '../support/harness.ts';
-import { createTestDatabase, describePostgres, postgresUnavailable, type TestDatabase } from '../support/postgres-database.ts';
+import {
+  createTestDatabase,
+  describePostgres,
+  postgresUnavailable,
+  type TestDatabase,
+} from '../support/postgres-database.ts';
 import { accessStoreConformance } from './access-store-conformance.ts';
+import { poolStoreConformance } from './pool-store-conformance.ts';
 import { storeConformance } from './store-conformance.ts';
 
 const unavailable = await postgresUnavailable();
@@ -42,9 +48,27 @@ describePostgres('PostgresStore', unavailable, () => {
   };
   storeConformance('postgres', freshStore, dropSchema);
   accessStoreConformance('postgres', freshStore, dropSchema);
+  poolStoreConformance('postgres', async () => {
+    const store = await freshStore();
+    return {
+      store,
+      dispose: async () => {
+        await store.close();
+        await dropSchema(store);
+      },
+    };
+  });
 
   function newRun(runId: string, overrides: Partial<NewRun> = {}): NewRun {
-    return { runId, workflow: 'orders', tenant: 'acme', principal: 'user:alice', input: { runId }, createdAt: T0, ...overrides };
+    return {
+      runId,
+      workflow: 'orders',
+      tenant: 'acme',
+      principal: 'user:alice',
+      input: { runId },
+      createdAt: T0,
+      ...overrides,
+    };
   }
 
   function started(run: NewRun): JournalEvent<'run.started'> {
@@ -60,7 +84,11 @@ describePostgres('PostgresStore', unavailable, () => {
     });
   }
 
-  function stepAfter(run: { runId: string; lastSeq: number; headHash: string }, op: number, seq = run.lastSeq + 1): JournalEvent {
+  function stepAfter(
+    run: { runId: string; lastSeq: number; headHash: string },
+    op: number,
+    seq = run.lastSeq + 1,
+  ): JournalEvent {
     return sealEvent({
       runId: run.runId,
       seq,
@@ -77,7 +105,10 @@ describePostgres('PostgresStore', unavailable, () => {
   async function createRuns(store: Store, count: number, prefix: string): Promise<RunRecord[]> {
     const runs: RunRecord[] = [];
     for (let index = 0; index < count; index++) {
-      const run = newRun(`${prefix}_${String(index).padStart(4, '0')}`, { createdAt: T0 + index, workflow: prefix });
+      const run = newRun(`${prefix}_${String(index).padStart(4, '0')}`, {
+        createdAt: T0 + index,
+        workflow: prefix,
+      });
       runs.push((await store.createRun(run, started(run))).run);
     }
     return runs;
@@ -100,7 +131,9 @@ describePostgres('PostgresStore', unavailable, () => {
         Array.from({ length: 6 }, () => PostgresStore.open({ url: database.url, schema, poolSize: 1 })),
       );
       try {
-        const meta = await database.query<{ value: string }>(`SELECT value FROM ${schema}.baton_meta WHERE key = 'schema_version'`);
+        const meta = await database.query<{ value: string }>(
+          `SELECT value FROM ${schema}.baton_meta WHERE key = 'schema_version'`,
+        );
         expect(meta.map((row) => Number(row.value))).toEqual([POSTGRES_SCHEMA_VERSION]);
         // Every store works on the one schema.
         const run = newRun('run_shared');
@@ -162,16 +195,26 @@ describePostgres('PostgresStore', unavailable, () => {
       const ahead = () => Date.now() + 60_000;
       await expect(PostgresStore.open({ url: database.url, schema, clock: ahead })).rejects.toMatchObject({
         code: 'CLOCK_SKEW',
-        message: expect.stringMatching(/clock is \d+ ms ahead of the clock of the store at postgres:\/\//) as unknown,
+        message: expect.stringMatching(
+          /clock is \d+ ms ahead of the clock of the store at postgres:\/\//,
+        ) as unknown,
       });
       const behind = () => Date.now() - 5000;
-      await expect(PostgresStore.open({ url: database.url, schema, clock: behind, maxClockSkewMs: 1000 })).rejects.toMatchObject({
+      await expect(
+        PostgresStore.open({ url: database.url, schema, clock: behind, maxClockSkewMs: 1000 }),
+      ).rejects.toMatchObject({
         code: 'CLOCK_SKEW',
         message: expect.stringContaining('behind') as unknown,
       });
 
       const logs: string[] = [];
-      const warned = await PostgresStore.open({ url: database.url, schema, clock: ahead, onClockSkew: 'warn', log: (m) => logs.push(m) });
+      const warned = await PostgresStore.open({
+        url: database.url,
+        schema,
+        clock: ahead,
+        onClockSkew: 'warn',
+        log: (m) => logs.push(m),
+      });
       await warned.close();
       expect(logs.filter((message) => message.includes('ahead of the clock'))).toHaveLength(1);
 
@@ -194,7 +237,9 @@ describePostgres('PostgresStore', unavailable, () => {
         exports: Record<string, Record<string, string>>;
       };
       const source = Object.values(manifest.exports['./postgres']!).find((path) => path.endsWith('.ts'))!;
-      const exported = (await import(new URL(`../../${source}`, import.meta.url).href)) as { PostgresStore: unknown };
+      const exported = (await import(new URL(`../../${source}`, import.meta.url).href)) as {
+        PostgresStore: unknown;
+      };
       expect(exported.PostgresStore).toBe(PostgresStore);
     });
   });
@@ -205,7 +250,8 @@ describePostgres('PostgresStore', unavailable, () => {
     beforeAll(async () => {
       schema = nextSchema('shared');
       stores = [];
-      for (let index = 0; index < 4; index++) stores.push(await PostgresStore.open({ url: database.url, schema, poolSize: 3 }));
+      for (let index = 0; index < 4; index++)
+        stores.push(await PostgresStore.open({ url: database.url, schema, poolSize: 3 }));
     });
     afterAll(async () => {
       await Promise.all(stores.map((store) => store.close()));
@@ -231,8 +277,45 @@ describePostgres('PostgresStore', unavailable, () => {
         ),
       );
       expect(claimed.map((run) => run.runId).sort()).toEqual(created.map((run) => run.runId).sort());
-      for (const run of claimed) expect((await stores[1]!.getRun(run.runId))?.leaseOwner).toBe(run.leaseOwner);
+      for (const run of claimed)
+        expect((await stores[1]!.getRun(run.runId))?.leaseOwner).toBe(run.leaseOwner);
       expect(new Set(claimed.map((run) => run.leaseOwner)).size).toBeGreaterThan(1);
+    });
+
+    it('never lets pool holders on many connections exceed the pool’s slots', async () => {
+      const slots = 3;
+      let holding = 0;
+      let most = 0;
+      let grants = 0;
+      await Promise.all(
+        stores.flatMap((store, storeIndex) =>
+          [0, 1, 2].map(async (lane) => {
+            for (let attempt = 0; attempt < 15; attempt++) {
+              const result = await store.pools.acquire({
+                pool: 'shared-api',
+                holder: `holder-${storeIndex}-${lane}-${attempt}`,
+                tenant: 'acme',
+                priority: 0,
+                limits: { concurrency: slots, windowMs: 1000 },
+                tokens: 0,
+                now: Date.now(),
+                leaseMs: 60_000,
+              });
+              if (!result.granted) continue;
+              grants++;
+              most = Math.max(most, ++holding);
+              await new Promise((resolve) => setImmediate(resolve));
+              // Stop counting before releasing: the count never exceeds what the store holds.
+              holding--;
+              await store.pools.release(result.leaseId, { now: Date.now() });
+            }
+          }),
+        ),
+      );
+      expect(most).toBeLessThanOrEqual(slots);
+      expect(grants).toBeGreaterThan(slots);
+      const [usage] = (await stores[0]!.pools.usage(Date.now())).filter((pool) => pool.pool === 'shared-api');
+      expect(usage).toMatchObject({ inFlight: 0, granted: grants });
     });
 
     it('wakes subscribers in other processes when a run becomes runnable', async () => {
@@ -250,16 +333,34 @@ describePostgres('PostgresStore', unavailable, () => {
         await woken;
 
         // Parked by its worker, the run is woken by a signal from another process.
-        const [leased] = await other.claimRuns('worker-x', { limit: 1, leaseMs: 60_000, now: T0, workflows: ['run_wake'] });
+        const [leased] = await other.claimRuns('worker-x', {
+          limit: 1,
+          leaseMs: 60_000,
+          now: T0,
+          workflows: ['run_wake'],
+        });
         expect(leased?.runId).toBe(run!.runId);
         await other.commit(
-          [{ runId: run!.runId, owner: 'worker-x', events: [], transition: { status: 'waiting', seenWakeGen: leased!.wakeGen } }],
+          [
+            {
+              runId: run!.runId,
+              owner: 'worker-x',
+              events: [],
+              transition: { status: 'waiting', seenWakeGen: leased!.wakeGen },
+            },
+          ],
           T0,
         );
         expect((await other.getRun(run!.runId))?.status).toBe('waiting');
         const before = wakes;
         woken = next();
-        await other.sendSignal({ signalId: 'sig-wake', runId: run!.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 });
+        await other.sendSignal({
+          signalId: 'sig-wake',
+          runId: run!.runId,
+          name: 'go',
+          sentBy: 'user:bob',
+          sentAt: T0,
+        });
         await woken;
         expect(wakes).toBeGreaterThan(before);
         expect((await other.getRun(run!.runId))?.status).toBe('pending');
@@ -271,17 +372,22 @@ describePostgres('PostgresStore', unavailable, () => {
     it('fails a write that breaks a constraint alone, with the rest of the batch committed', async () => {
       const store = stores[2]!;
       await createRuns(store, 3, 'run_batch');
-      const [runA, runB, runC] = (await store.claimRuns('worker-b', { limit: 3, leaseMs: 60_000, now: T0, workflows: ['run_batch'] })) as [
-        RunRecord,
-        RunRecord,
-        RunRecord,
-      ];
+      const [runA, runB, runC] = (await store.claimRuns('worker-b', {
+        limit: 3,
+        leaseMs: 60_000,
+        now: T0,
+        workflows: ['run_batch'],
+      })) as [RunRecord, RunRecord, RunRecord];
       // Two events with one seq: the fence passes (the journal ends where it should), the key does not.
       const duplicate = stepAfter(runB, 1);
       const outcomes = await store.commit(
         [
           { runId: runA.runId, owner: 'worker-b', events: [stepAfter(runA, 1)] },
-          { runId: runB.runId, owner: 'worker-b', events: [duplicate, { ...duplicate, hash: 'f'.repeat(64) }] },
+          {
+            runId: runB.runId,
+            owner: 'worker-b',
+            events: [duplicate, { ...duplicate, hash: 'f'.repeat(64) }],
+          },
           { runId: runC.runId, owner: 'worker-b', events: [stepAfter(runC, 1)] },
         ],
         T0,
@@ -297,17 +403,30 @@ describePostgres('PostgresStore', unavailable, () => {
     });
 
     it('surfaces a connection lost mid-transaction as a retryable error, then works on a new connection', async () => {
-      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2, applicationName: 'baton_test_lost' });
+      const store = await PostgresStore.open({
+        url: database.url,
+        schema,
+        poolSize: 2,
+        applicationName: 'baton_test_lost',
+      });
       const holder = new pg.Client({ connectionString: database.url });
       holder.on('error', () => {});
       await holder.connect();
       try {
         await createRuns(store, 1, 'run_lost');
-        const [leased] = await store.claimRuns('worker-l', { limit: 1, leaseMs: 60_000, now: T0, workflows: ['run_lost'] });
+        const [leased] = await store.claimRuns('worker-l', {
+          limit: 1,
+          leaseMs: 60_000,
+          now: T0,
+          workflows: ['run_lost'],
+        });
         // Hold the run's row so the commit waits inside its transaction, then cut its connection.
         await holder.query('BEGIN');
         await holder.query(`SELECT 1 FROM ${schema}.runs WHERE run_id = $1 FOR UPDATE`, [leased!.runId]);
-        const committing = store.commit([{ runId: leased!.runId, owner: 'worker-l', events: [stepAfter(leased!, 1)] }], T0);
+        const committing = store.commit(
+          [{ runId: leased!.runId, owner: 'worker-l', events: [stepAfter(leased!, 1)] }],
+          T0,
+        );
         committing.catch(() => {});
         const [backend] = await until(async () => {
           const rows = await database.query<{ pid: number }>(
@@ -327,9 +446,12 @@ describePostgres('PostgresStore', unavailable, () => {
         expect((error as Error).message).toContain(store.location);
         expect((await store.getRun(leased!.runId))?.lastSeq).toBe(1);
         // The pool drops the dead connection; the same write now commits.
-        expect(await store.commit([{ runId: leased!.runId, owner: 'worker-l', events: [stepAfter(leased!, 1)] }], T0)).toEqual([
-          { ok: true },
-        ]);
+        expect(
+          await store.commit(
+            [{ runId: leased!.runId, owner: 'worker-l', events: [stepAfter(leased!, 1)] }],
+            T0,
+          ),
+        ).toEqual([{ ok: true }]);
       } finally {
         await holder.end();
         await store.close();

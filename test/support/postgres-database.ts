@@ -45,7 +45,10 @@ export function describePostgres(name: string, unavailable: string | undefined, 
       });
     });
   } else {
-    describe.skip(`${name} (skipped: ${unavailable}; set CI or BATON_TEST_PG_URL to make this a failure)`, body);
+    describe.skip(
+      `${name} (skipped: ${unavailable}; set CI or BATON_TEST_PG_URL to make this a failure)`,
+      body,
+    );
   }
 }
 
@@ -53,7 +56,10 @@ export interface TestDatabase {
   name: string;
   url: string;
   /** Runs SQL as the test server's user on this database. */
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<R[]>;
   drop(): Promise<void>;
 }
 

@@ -29,6 +29,9 @@ export class ProviderServer {
   rateLimited = 0;
   inFlight = 0;
   maxInFlight = 0;
+  /** In flight now, and the most at once, per request path. */
+  readonly inFlightByPath = new Map<string, number>();
+  readonly maxInFlightByPath = new Map<string, number>();
   /** The most requests counted in one window on arrival (the arriving one included), accepted ones only. */
   maxInWindow = 0;
   /** Accepted requests by arrival second. */
@@ -44,13 +47,13 @@ export class ProviderServer {
   }
 
   static async start(options: ProviderServerOptions = {}): Promise<ProviderServer> {
-    let instance: ProviderServer | undefined;
-    const server = createServer((request, response) => void instance!.#handle(request, response));
+    const created: { instance?: ProviderServer } = {};
+    const server = createServer((request, response) => void created.instance!.#handle(request, response));
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    instance = new ProviderServer(server, `http://127.0.0.1:${port}`, options);
-    return instance;
+    created.instance = new ProviderServer(server, `http://127.0.0.1:${port}`, options);
+    return created.instance;
   }
 
   /** The most requests that arrived within any one second. */
@@ -70,7 +73,10 @@ export class ProviderServer {
       if (counted >= rate.limit) {
         this.rateLimited++;
         this.arrivals.push({ path, at: arrival, status: 429 });
-        response.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(rate.retryAfterSeconds ?? 1) });
+        response.writeHead(429, {
+          'content-type': 'application/json',
+          'retry-after': String(rate.retryAfterSeconds ?? 1),
+        });
         response.end(JSON.stringify({ error: 'rate limited' }));
         return;
       }
@@ -78,17 +84,23 @@ export class ProviderServer {
     }
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const onPath = (this.inFlightByPath.get(path) ?? 0) + 1;
+    this.inFlightByPath.set(path, onPath);
+    this.maxInFlightByPath.set(path, Math.max(this.maxInFlightByPath.get(path) ?? 0, onPath));
     const second = Math.floor(arrival / 1000);
     this.perSecond.set(second, (this.perSecond.get(second) ?? 0) + 1);
     let reply: ProviderReply;
     try {
-      reply = (await this.#options.reply?.({ path, index, body: Buffer.concat(chunks).toString() })) ?? { status: 200 };
+      reply = (await this.#options.reply?.({ path, index, body: Buffer.concat(chunks).toString() })) ?? {
+        status: 200,
+      };
     } catch (error) {
       reply = { status: 500, body: { error: String(error) } };
     }
     this.arrivals.push({ path, at: arrival, status: reply.status });
     // Counted out before the answer leaves, so the client can only see the end after it is counted.
     this.inFlight--;
+    this.inFlightByPath.set(path, this.inFlightByPath.get(path)! - 1);
     this.#ends.push(Date.now());
     response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     response.end(JSON.stringify(reply.body ?? { ok: reply.status < 400 }));

@@ -5,7 +5,9 @@ import { exportRun } from './export.ts';
 import { graph } from './graph.ts';
 import { history } from './history.ts';
 import { migrate } from './migrate.ts';
+import { pools } from './pools.ts';
 import { runs } from './runs.ts';
+import { server } from './server.ts';
 import { show } from './show.ts';
 import { signal } from './signal.ts';
 import { start } from './start.ts';
@@ -16,4 +18,4 @@ import { worker } from './worker.ts';
  * Every `baton` command, in the order `baton help` lists them. To add one, write
  * src/cli/commands/<name>.ts exporting `defineCommand({...})` and add it to this list.
  */
-export const commands: readonly AnyCommand[] = [start, worker, runs, show, history, signal, cancel, verify, exportRun, audit, graph, migrate];
+export const commands: readonly AnyCommand[] = [start, worker, runs, show, history, signal, cancel, verify, exportRun, audit, graph, pools, server, migrate];

@@ -15,7 +15,14 @@ export class PostgresCheckpoints implements CheckpointStore {
     await this.#query(
       `INSERT INTO ${this.#s}.checkpoints (run_id, seq, key_id, head_hash, signed_at, signature) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (run_id, seq, key_id) DO NOTHING`,
-      [checkpoint.runId, checkpoint.seq, checkpoint.keyId, checkpoint.headHash, checkpoint.signedAt, checkpoint.signature],
+      [
+        checkpoint.runId,
+        checkpoint.seq,
+        checkpoint.keyId,
+        checkpoint.headHash,
+        checkpoint.signedAt,
+        checkpoint.signature,
+      ],
     );
   }
 
@@ -26,7 +33,9 @@ export class PostgresCheckpoints implements CheckpointStore {
            WHERE c.run_id = $1 AND r.tenant = $2 ORDER BY c.seq, c.key_id`,
           [runId, scope.tenant],
         )
-      : await this.#query(`SELECT * FROM ${this.#s}.checkpoints WHERE run_id = $1 ORDER BY seq, key_id`, [runId]);
+      : await this.#query(`SELECT * FROM ${this.#s}.checkpoints WHERE run_id = $1 ORDER BY seq, key_id`, [
+          runId,
+        ]);
     return rows.map((row) => ({
       runId: row.run_id as string,
       seq: Number(row.seq),
@@ -37,4 +46,3 @@ export class PostgresCheckpoints implements CheckpointStore {
     }));
   }
 }
-

@@ -15,7 +15,10 @@ export function describeLocation(url: string): string {
   const socketHost = parsed.searchParams.get('host');
   const host = parsed.hostname || socketHost || 'localhost';
   const port = parsed.port || '5432';
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres';
+  const database =
+    decodeURIComponent(parsed.pathname.replace(/^\//, '')) ||
+    decodeURIComponent(parsed.username) ||
+    'postgres';
   const user = parsed.username ? `${decodeURIComponent(parsed.username)}@` : '';
   return `postgres://${user}${host}:${port}/${database}`;
 }
@@ -55,7 +58,11 @@ export function isTransientConflict(error: unknown): boolean {
 /** Turns a connection failure into a retryable StoreUnavailableError; other errors pass as they are. */
 export function translateError(error: unknown, location: string): unknown {
   if (isConnectionError(error)) {
-    return new StoreUnavailableError({ location, reason: `the connection was lost (${(error as Error).message})`, cause: error });
+    return new StoreUnavailableError({
+      location,
+      reason: `the connection was lost (${(error as Error).message})`,
+      cause: error,
+    });
   }
   return error;
 }
@@ -79,10 +86,16 @@ export async function connectWithRetry(
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === '3D000') {
-        throw new ConfigError(`The database at ${location} does not exist: create it, or fix the store URL.`, { cause: error });
+        throw new ConfigError(
+          `The database at ${location} does not exist: create it, or fix the store URL.`,
+          { cause: error },
+        );
       }
       if (code === '28P01' || code === '28000') {
-        throw new ConfigError(`PostgreSQL at ${location} refused the connection: ${(error as Error).message}.`, { cause: error });
+        throw new ConfigError(
+          `PostgreSQL at ${location} refused the connection: ${(error as Error).message}.`,
+          { cause: error },
+        );
       }
       if (!isConnectionError(error) || Date.now() + delay > deadline) {
         throw new StoreUnavailableError({
@@ -92,7 +105,8 @@ export async function connectWithRetry(
           cause: error,
         });
       }
-      if (attempt === 1) log(`PostgreSQL at ${location} is not reachable yet (${(error as Error).message}); retrying`);
+      if (attempt === 1)
+        log(`PostgreSQL at ${location} is not reachable yet (${(error as Error).message}); retrying`);
       await new Promise((resolve) => setTimeout(resolve, delay * (0.75 + Math.random() * 0.5)));
       delay = Math.min(delay * 2, 2000);
     }
@@ -110,7 +124,9 @@ export async function checkClock(
   log: (message: string, error?: unknown) => void,
 ): Promise<void> {
   const before = options.clock();
-  const result = await client.query<{ now: number }>(`SELECT extract(epoch FROM clock_timestamp()) * 1000 AS now`);
+  const result = await client.query<{ now: number }>(
+    `SELECT extract(epoch FROM clock_timestamp()) * 1000 AS now`,
+  );
   const after = options.clock();
   const server = Number(result.rows[0]!.now);
   const local = (before + after) / 2;

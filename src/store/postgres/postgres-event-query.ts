@@ -22,16 +22,20 @@ export function eventQuerySql(quotedSchema: string, query: EventQuery): { text: 
   if (query.actor !== undefined) where.push(match('e.actor', query.actor, param));
   if (query.identity !== undefined) {
     const identity = param(query.identity);
-    where.push(`(e.actor = ${identity} OR EXISTS (SELECT 1 FROM json_array_elements_text(e.on_behalf_of::json) AS member WHERE member = ${identity}))`);
+    where.push(
+      `(e.actor = ${identity} OR EXISTS (SELECT 1 FROM json_array_elements_text(e.on_behalf_of::json) AS member WHERE member = ${identity}))`,
+    );
   }
   if (query.since !== undefined) where.push(`e.at >= ${param(new Date(query.since).toISOString())}`);
   if (query.until !== undefined) where.push(`e.at < ${param(new Date(query.until).toISOString())}`);
   for (const [field, value] of Object.entries(query.payload ?? {})) {
-    if (!EVENT_QUERY_FIELD.test(field)) throw new InvalidArgumentError(`'${field}' is not a payload field an event query can name.`);
+    if (!EVENT_QUERY_FIELD.test(field))
+      throw new InvalidArgumentError(`'${field}' is not a payload field an event query can name.`);
     const kind = `json_typeof(e.payload::json -> '${field}')`;
     const text = `(e.payload::json ->> '${field}')`;
     if (typeof value === 'string') where.push(`(${kind} = 'string' AND ${match(text, value, param)})`);
-    else if (typeof value === 'boolean') where.push(`(${kind} = 'boolean' AND ${text} = ${param(String(value))})`);
+    else if (typeof value === 'boolean')
+      where.push(`(${kind} = 'boolean' AND ${text} = ${param(String(value))})`);
     // Payloads are written by JSON.stringify, which spells a number one way: compare that spelling.
     else where.push(`(${kind} = 'number' AND ${text} = ${param(JSON.stringify(value))})`);
   }

@@ -24,7 +24,9 @@ export async function migrate(client: pg.PoolClient, schema: string, location: s
     }
     if (current < POSTGRES_SCHEMA_VERSION) {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${quoted}.baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+      );
       for (const migration of postgresMigrations) {
         if (migration.version <= current) continue;
         await client.query(migration.sql.replaceAll('{schema}', quoted));
@@ -55,7 +57,8 @@ export async function readVersion(client: pg.PoolClient, schema: string, locatio
     `SELECT value FROM ${quoteIdentifier(schema)}.baton_meta WHERE key = 'schema_version'`,
   );
   const version = Number(row.rows[0]?.value ?? 0);
-  if (!Number.isInteger(version)) throw new StoreCorruptError({ location, reason: 'its schema version is unreadable' });
+  if (!Number.isInteger(version))
+    throw new StoreCorruptError({ location, reason: 'its schema version is unreadable' });
   return version;
 }
 

@@ -154,6 +154,13 @@ CREATE TABLE {schema}.pool_waiters (
 );
 `,
   },
+  {
+    version: 5,
+    description: 'paused runs (operator pause and resume)',
+    sql: `
+ALTER TABLE {schema}.runs ADD COLUMN paused BOOLEAN NOT NULL DEFAULT false;
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -31,6 +31,7 @@ export function toRun(row: Row): RunRecord {
     wakeGen: Number(row.wake_gen),
     cancelRequested: row.cancel_requested === true,
   };
+  if (row.paused === true) run.paused = true;
   const result = parseJson(row.result);
   if (result !== undefined) run.result = result;
   const error = parseJson(row.error);

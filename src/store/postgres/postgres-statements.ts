@@ -125,6 +125,31 @@ export class PostgresStatements {
     return text;
   }
 
+  /**
+   * Plain step writes of distinct runs (events only), fenced each, as one statement: $1–$5 per
+   * write (run, owner, the seq the journal must end at, new last seq and head hash), $6 now, $7–$15
+   * every event as unnest columns (run id first). Returns a row per write as {@link write} does.
+   */
+  get writePlain(): string {
+    return `WITH batch AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[]) AS w(run_id, owner, after_seq, last_seq, head_hash)
+    ), fenced AS (
+      UPDATE ${this.#s}.runs AS r SET last_seq = w.last_seq, head_hash = w.head_hash, updated_at = $6::bigint
+      FROM batch w
+      WHERE r.run_id = w.run_id AND r.lease_owner = w.owner AND r.status = 'running' AND r.last_seq = w.after_seq
+      RETURNING r.run_id, r.parent_run_id, r.status
+    ), appended AS (
+      INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
+      SELECT e.* FROM unnest($7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+        AS e(run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash)
+      WHERE e.run_id IN (SELECT run_id FROM fenced)
+    )
+    SELECT w.run_id, f.run_id IS NOT NULL AS written, f.parent_run_id, coalesce(f.status, r.status) AS status,
+      r.lease_owner, r.last_seq
+    FROM batch w LEFT JOIN fenced f ON f.run_id = w.run_id LEFT JOIN ${this.#s}.runs r ON r.run_id = w.run_id
+    WHERE f.run_id IS NOT NULL OR r.run_id IS NOT NULL`;
+  }
+
   /** Bumps wakeGen of the runs $1 and makes the waiting ones pending. */
   get wakeRuns(): string {
     return `UPDATE ${this.#s}.runs SET wake_gen = wake_gen + 1, updated_at = $2,
@@ -144,6 +169,7 @@ export class PostgresStatements {
           OR (status = 'waiting' AND wake_at <= $3)
           OR (status IN ('waiting', 'running') AND deadline_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3))
           OR (status = 'running' AND lease_expires_at <= $3))
+        AND NOT paused
         AND ($5::text[] IS NULL OR workflow = ANY($5::text[]))
       ORDER BY priority DESC, fair_key, created_at, run_id
       LIMIT $4
@@ -167,14 +193,14 @@ export class PostgresStatements {
       ORDER BY run_id FOR UPDATE
     )
     UPDATE ${this.#s}.runs AS r SET lease_expires_at = $3 FROM held WHERE r.run_id = held.run_id
-    RETURNING r.run_id, r.cancel_requested`;
+    RETURNING r.run_id, r.cancel_requested, r.paused`;
   }
 
   get nextWakeAt(): string {
     return `SELECT LEAST(
-      (SELECT min(wake_at) FROM ${this.#s}.runs WHERE status = 'waiting'),
-      (SELECT min(deadline_at) FROM ${this.#s}.runs WHERE status = 'waiting'),
-      (SELECT min(lease_expires_at) FROM ${this.#s}.runs WHERE status = 'running')) AS at`;
+      (SELECT min(wake_at) FROM ${this.#s}.runs WHERE status = 'waiting' AND NOT paused),
+      (SELECT min(deadline_at) FROM ${this.#s}.runs WHERE status = 'waiting' AND NOT paused),
+      (SELECT min(lease_expires_at) FROM ${this.#s}.runs WHERE status = 'running' AND NOT paused)) AS at`;
   }
 
   get lockRun(): string {
@@ -190,9 +216,15 @@ export class PostgresStatements {
     return `SELECT * FROM ${this.#s}.signals WHERE run_id = $1 AND NOT consumed ORDER BY id`;
   }
 
+  /** Pauses ($2 true) or resumes run $1, at $3. */
+  get setPaused(): string {
+    return `UPDATE ${this.#s}.runs SET paused = $2, updated_at = CASE WHEN paused = $2 THEN updated_at ELSE $3 END
+      WHERE run_id = $1 RETURNING *`;
+  }
+
   /** Marks run $1 cancelled (metadata $2 when not null) and wakes it, at $3. */
   get requestCancel(): string {
-    return `UPDATE ${this.#s}.runs SET cancel_requested = true, metadata = COALESCE($2::text, metadata),
+    return `UPDATE ${this.#s}.runs SET cancel_requested = true, paused = false, metadata = COALESCE($2::text, metadata),
       wake_gen = wake_gen + 1, updated_at = $3, status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END
       WHERE run_id = $1 RETURNING *`;
   }

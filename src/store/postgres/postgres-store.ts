@@ -2,7 +2,6 @@ import pg from 'pg';
 import {
   BatonError,
   ConfigError,
-  LeaseLostError,
   RunFinishedError,
   RunNotFoundError,
   StoreCorruptError,
@@ -10,6 +9,7 @@ import {
 import type { JournalEvent } from '../../journal/events.ts';
 import type { CheckpointStore } from '../checkpoints.ts';
 import type { EventQuery } from '../event-query.ts';
+import type { PoolStore } from '../pool-store.ts';
 import {
   isTerminal,
   type JournalWrite,
@@ -33,10 +33,19 @@ import {
   translateError,
 } from './postgres-connection.ts';
 import { migrate, quoteIdentifier } from './postgres-migrate.ts';
+import { checkAdmission } from './postgres-admission.ts';
 import { PostgresCheckpoints } from './postgres-checkpoints.ts';
+import {
+  applyBatch,
+  applyEachInSavepoint,
+  applyWrite,
+  compareText,
+  type BatchResult,
+} from './postgres-commit.ts';
 import { eventQuerySql } from './postgres-event-query.ts';
+import { PostgresPools } from './postgres-pool-store.ts';
 import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
-import { PostgresStatements, type TransitionKind } from './postgres-statements.ts';
+import { PostgresStatements } from './postgres-statements.ts';
 import { WakeChannel } from './wake-channel.ts';
 
 export interface PostgresStoreOptions {
@@ -85,6 +94,7 @@ export class PostgresStore implements Store {
   readonly specificationVersion = 'v1' as const;
   readonly location: string;
   readonly checkpoints: CheckpointStore;
+  readonly pools: PoolStore;
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #sql: PostgresStatements;
@@ -97,7 +107,15 @@ export class PostgresStore implements Store {
     this.location = location;
     this.#schema = quoteIdentifier(schema);
     this.#sql = new PostgresStatements(this.#schema);
-    this.checkpoints = new PostgresCheckpoints((text, values) => this.#query(text, values, { idempotent: true }), this.#schema);
+    this.checkpoints = new PostgresCheckpoints(
+      (text, values) => this.#query(text, values, { idempotent: true }),
+      this.#schema,
+    );
+    this.pools = new PostgresPools({
+      quotedSchema: this.#schema,
+      transaction: (fn) => this.#transaction(fn),
+      notify: (client) => this.#notify(client),
+    });
     this.#wake = wake;
     this.#channel = channel;
   }
@@ -111,13 +129,16 @@ export class PostgresStore implements Store {
     const location = describeLocation(options.url);
     const schema = options.schema ?? 'baton';
     if (!/^[a-z_][a-z0-9_]{0,49}$/.test(schema)) {
-      throw new ConfigError(`The PostgreSQL schema name '${schema}' must be 1–50 of a–z, 0–9 and '_', not starting with a digit.`);
+      throw new ConfigError(
+        `The PostgreSQL schema name '${schema}' must be 1–50 of a–z, 0–9 and '_', not starting with a digit.`,
+      );
     }
     const poolSize = options.poolSize ?? 10;
     if (!Number.isInteger(poolSize) || poolSize < 1) {
       throw new ConfigError(`poolSize must be a whole number ≥ 1, got ${String(options.poolSize)}.`);
     }
-    const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
+    const log =
+      options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
     const config: pg.ClientConfig = {
       connectionString: options.url,
       application_name: options.applicationName ?? 'baton',
@@ -129,7 +150,9 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool(poolConfig);
     // An idle connection that dies (server restart, network) is dropped by the pool; the next
     // query opens a new one. Without a listener, the error would end the process.
-    pool.on('error', (error) => log(`an idle connection to ${location} failed (${error.message}); it was dropped`));
+    pool.on('error', (error) =>
+      log(`an idle connection to ${location} failed (${error.message}); it was dropped`),
+    );
     try {
       const client = await connectWithRetry(pool, location, options.connectTimeoutMs ?? 10_000, log);
       try {
@@ -169,10 +192,16 @@ export class PostgresStore implements Store {
   }
 
   /** One statement on any pooled connection; a read retried once if its connection had died. */
-  async #query(text: string, values: unknown[], options: { name?: string; idempotent?: boolean } = {}): Promise<Row[]> {
+  async #query(
+    text: string,
+    values: unknown[],
+    options: { name?: string; idempotent?: boolean } = {},
+  ): Promise<Row[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.#pool.query<Row>(options.name ? { name: options.name, text, values } : { text, values });
+        const result = await this.#pool.query<Row>(
+          options.name ? { name: options.name, text, values } : { text, values },
+        );
         return result.rows;
       } catch (error) {
         if (isTransientConflict(error) && attempt <= CONFLICT_RETRIES) continue;
@@ -213,12 +242,19 @@ export class PostgresStore implements Store {
 
   // ---- runs ---------------------------------------------------------------------------------------
 
-  async createRun(run: NewRun, started: JournalEvent<'run.started'>): Promise<{ run: RunRecord; created: boolean }> {
+  async createRun(
+    run: NewRun,
+    started: JournalEvent<'run.started'>,
+  ): Promise<{ run: RunRecord; created: boolean }> {
     return this.#transaction(async (client) => {
       if (run.idempotencyKey !== undefined) {
-        const existing = await client.query<Row>(this.#sql.runByIdempotencyKey, [run.tenant, run.idempotencyKey]);
+        const existing = await client.query<Row>(this.#sql.runByIdempotencyKey, [
+          run.tenant,
+          run.idempotencyKey,
+        ]);
         if (existing.rows[0]) return { run: toRun(existing.rows[0]), created: false };
       }
+      await checkAdmission(client, this.#schema, run);
       const inserted = await client.query<Row>({
         name: 'baton_create_run',
         text: this.#sql.createRun,
@@ -234,16 +270,33 @@ export class PostgresStore implements Store {
           JSON.stringify(run.metadata ?? {}),
           run.createdAt,
           run.deadlineAt ?? null,
-          started.seq,
-          started.hash,
-          ...eventColumns([started]),
+          (run.fork?.events.at(-1) ?? started).seq,
+          (run.fork?.events.at(-1) ?? started).hash,
+          ...eventColumns([started, ...(run.fork?.events ?? [])]),
         ],
       });
       const row = inserted.rows[0];
       if (!row) {
         // The idempotency key was taken meanwhile, by a transaction that has now committed.
-        const existing = await client.query<Row>(this.#sql.runByIdempotencyKey, [run.tenant, run.idempotencyKey]);
+        const existing = await client.query<Row>(this.#sql.runByIdempotencyKey, [
+          run.tenant,
+          run.idempotencyKey,
+        ]);
         return { run: toRun(existing.rows[0]!), created: false };
+      }
+      if (run.fork) {
+        // Metadata stays the JSON text it was written as; the origin's note is added here, not in SQL.
+        const origin = await client.query<Row>(
+          `SELECT metadata FROM ${this.#schema}.runs WHERE run_id = $1 FOR UPDATE`,
+          [run.fork.origin],
+        );
+        if (!origin.rows[0]) throw new RunNotFoundError({ runId: run.fork.origin });
+        const metadata = JSON.parse(origin.rows[0].metadata as string) as { forkedTo?: unknown[] };
+        metadata.forkedTo = [...(metadata.forkedTo ?? []), run.fork.note];
+        await client.query(`UPDATE ${this.#schema}.runs SET metadata = $2 WHERE run_id = $1`, [
+          run.fork.origin,
+          JSON.stringify(metadata),
+        ]);
       }
       await this.#notify(client);
       return { run: toRun(row), created: true };
@@ -251,7 +304,10 @@ export class PostgresStore implements Store {
   }
 
   async getRun(runId: string, scope?: TenantScope): Promise<RunRecord | undefined> {
-    const rows = await this.#query(this.#sql.getRun, [runId, scope?.tenant ?? null], { name: 'baton_get_run', idempotent: true });
+    const rows = await this.#query(this.#sql.getRun, [runId, scope?.tenant ?? null], {
+      name: 'baton_get_run',
+      idempotent: true,
+    });
     return rows[0] ? toRun(rows[0]) : undefined;
   }
 
@@ -262,14 +318,19 @@ export class PostgresStore implements Store {
 
   async findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]> {
     const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await this.#query(this.#sql.findRunIds, [pattern, scope?.tenant ?? null, limit], { idempotent: true });
+    const rows = await this.#query(this.#sql.findRunIds, [pattern, scope?.tenant ?? null, limit], {
+      idempotent: true,
+    });
     return rows.map((row) => row.run_id as string);
   }
 
   async readEvents(runId: string, fromSeq = 1, scope?: TenantScope): Promise<JournalEvent[]> {
     const rows = scope
       ? await this.#query(this.#sql.readEventsInTenant, [runId, fromSeq, scope.tenant], { idempotent: true })
-      : await this.#query(this.#sql.readEvents, [runId, fromSeq], { name: 'baton_read_events', idempotent: true });
+      : await this.#query(this.#sql.readEvents, [runId, fromSeq], {
+          name: 'baton_read_events',
+          idempotent: true,
+        });
     return rows.map(toEvent);
   }
 
@@ -285,95 +346,38 @@ export class PostgresStore implements Store {
     const only = writes[0]!;
     if (writes.length === 1 && only.transition === undefined) {
       // One write that moves no run on is one statement, atomic by itself: no transaction around it.
-      const rows = await this.#query(this.#sql.write('none'), this.#writeValues(only, now), { name: 'baton_write_none' });
-      const outcome = writeOutcome(only, rows[0]);
-      return [outcome instanceof Error ? { ok: false, error: outcome } : { ok: true }];
-    }
-    // Rows are locked in run id order (a run's own writes keep theirs), as renewLeases locks them,
-    // so two transactions of one worker do not deadlock.
-    const order = writes.map((_, index) => index);
-    order.sort((a, b) => compareText(writes[a]!.runId, writes[b]!.runId) || a - b);
-    return this.#transaction(async (client) => {
-      let applied: (Applied | Error)[];
+      let applied: Awaited<ReturnType<typeof applyWrite>>;
       try {
-        // Every write goes out at once (the connection pipelines them): one round trip for the batch.
-        applied = await Promise.all(order.map((index) => this.#applyWrite(client, writes[index]!, now)));
+        applied = await applyWrite(this.#pool, this.#sql, only, now);
+      } catch (error) {
+        const translated = translateError(error, this.location);
+        if (translated !== error) throw translated;
+        return [{ ok: false, error: error as Error }];
+      }
+      return [applied instanceof Error ? { ok: false, error: applied } : { ok: true }];
+    }
+    return this.#transaction(async (client) => {
+      let result: BatchResult;
+      try {
+        result = await applyBatch(client, this.#sql, writes, now);
       } catch (error) {
         if (isConnectionError(error) || isTransientConflict(error)) throw error;
         // A write broke a constraint its fence does not check, aborting the transaction: start it
         // again, this time with a savepoint per write so that write fails alone.
         await client.query('ROLLBACK');
         await client.query('BEGIN');
-        applied = [];
-        for (const index of order) applied.push(await this.#applyInSavepoint(client, writes[index]!, now));
+        result = await applyEachInSavepoint(client, this.#sql, writes, now);
       }
-      const outcomes = new Array<WriteOutcome>(writes.length);
-      const parents = new Set<string>();
-      let runnable = false;
-      order.forEach((index, position) => {
-        const result = applied[position]!;
-        if (result instanceof Error) {
-          outcomes[index] = { ok: false, error: result };
-          return;
-        }
-        outcomes[index] = { ok: true };
-        if (result.status === 'pending') runnable = true;
-        if (isTerminal(result.status) && result.parentRunId !== null) parents.add(result.parentRunId);
-      });
-      if (parents.size > 0) {
-        await client.query({ name: 'baton_wake_runs', text: this.#sql.wakeRuns, values: [[...parents].sort(compareText), now] });
-        runnable = true;
+      if (result.parents.length > 0) {
+        await client.query({
+          name: 'baton_wake_runs',
+          text: this.#sql.wakeRuns,
+          values: [result.parents, now],
+        });
       }
-      if (runnable) await this.#notify(client);
-      return outcomes;
+      if (result.runnable || result.parents.length > 0) await this.#notify(client);
+      return result.outcomes;
     });
-  }
-
-  /** Applies one write as one statement; a fenced-out write changes nothing and yields its error. */
-  async #applyWrite(client: Client, write: JournalWrite, now: number): Promise<Applied | Error> {
-    const kind = transitionKind(write);
-    const result = await client.query<Row>({ name: `baton_write_${kind}`, text: this.#sql.write(kind), values: this.#writeValues(write, now) });
-    return writeOutcome(write, result.rows[0]);
-  }
-
-  async #applyInSavepoint(client: Client, write: JournalWrite, now: number): Promise<Applied | Error> {
-    await client.query('SAVEPOINT write');
-    try {
-      const applied = await this.#applyWrite(client, write, now);
-      await client.query('RELEASE SAVEPOINT write');
-      return applied;
-    } catch (error) {
-      if (isConnectionError(error)) throw error;
-      await client.query('ROLLBACK TO SAVEPOINT write');
-      await client.query('RELEASE SAVEPOINT write');
-      return error as Error;
-    }
-  }
-
-  #writeValues(write: JournalWrite, now: number): unknown[] {
-    const first = write.events[0];
-    const last = write.events[write.events.length - 1];
-    const transition = write.transition;
-    const values: unknown[] = [
-      write.runId,
-      write.owner,
-      first ? first.seq - 1 : null,
-      last ? last.seq : null,
-      last ? last.hash : null,
-      now,
-      write.consumeSignals ?? [],
-      ...eventColumns(write.events),
-    ];
-    if (transition?.status === 'completed') {
-      values.push('completed', transition.result === undefined ? null : JSON.stringify(transition.result), null);
-    } else if (transition?.status === 'failed') {
-      values.push('failed', null, JSON.stringify(transition.error));
-    } else if (transition?.status === 'cancelled') {
-      values.push('cancelled', null, null);
-    } else if (transition?.status === 'waiting') {
-      values.push(transition.seenWakeGen, transition.wakeAt ?? null);
-    }
-    return values;
   }
 
   // ---- leases -------------------------------------------------------------------------------------
@@ -398,15 +402,34 @@ export class PostgresStore implements Store {
     return rows.map(toRun);
   }
 
-  async renewLeases(owner: string, runIds: readonly string[], leaseMs: number, now: number): Promise<LeaseStatus[]> {
+  async renewLeases(
+    owner: string,
+    runIds: readonly string[],
+    leaseMs: number,
+    now: number,
+  ): Promise<LeaseStatus[]> {
     if (runIds.length === 0) return [];
-    const rows = await this.#query(this.#sql.renewLeases, [[...runIds], owner, now + leaseMs], { name: 'baton_renew_leases' });
-    const held = new Map(rows.map((row) => [row.run_id as string, row.cancel_requested === true]));
-    return runIds.map((runId) => ({ runId, held: held.has(runId), cancelRequested: held.get(runId) ?? false }));
+    const rows = await this.#query(this.#sql.renewLeases, [[...runIds], owner, now + leaseMs], {
+      name: 'baton_renew_leases',
+    });
+    const held = new Map(rows.map((row) => [row.run_id as string, row]));
+    return runIds.map((runId) => {
+      const row = held.get(runId);
+      const status: LeaseStatus = {
+        runId,
+        held: row !== undefined,
+        cancelRequested: row?.cancel_requested === true,
+      };
+      if (row?.paused === true) status.paused = true;
+      return status;
+    });
   }
 
   async nextWakeAt(): Promise<number | undefined> {
-    const rows = await this.#query(this.#sql.nextWakeAt, [], { name: 'baton_next_wake_at', idempotent: true });
+    const rows = await this.#query(this.#sql.nextWakeAt, [], {
+      name: 'baton_next_wake_at',
+      idempotent: true,
+    });
     const at = rows[0]?.at;
     return at == null ? undefined : Number(at);
   }
@@ -426,26 +449,44 @@ export class PostgresStore implements Store {
       ]);
       // A signal id already kept was already a wake-up.
       if (inserted.rowCount === 0) return;
-      await client.query({ name: 'baton_wake_runs', text: this.#sql.wakeRuns, values: [[signal.runId], signal.sentAt] });
+      await client.query({
+        name: 'baton_wake_runs',
+        text: this.#sql.wakeRuns,
+        values: [[signal.runId], signal.sentAt],
+      });
       await this.#notify(client);
     });
   }
 
   /** Locks the run's row, and refuses an unknown run (in the scope) or a finished one. */
-  async #lockForAction(client: Client, runId: string, scope: TenantScope | undefined, action: string): Promise<Row> {
+  async #lockForAction(
+    client: Client,
+    runId: string,
+    scope: TenantScope | undefined,
+    action: string,
+  ): Promise<Row> {
     const result = await client.query<Row>(this.#sql.lockRun, [runId, scope?.tenant ?? null]);
     const row = result.rows[0];
     if (!row) throw new RunNotFoundError({ runId });
-    if (isTerminal(row.status as RunStatus)) throw new RunFinishedError({ runId, status: row.status as string, action });
+    if (isTerminal(row.status as RunStatus))
+      throw new RunFinishedError({ runId, status: row.status as string, action });
     return row;
   }
 
   async pendingSignals(runId: string): Promise<SignalRecord[]> {
-    const rows = await this.#query(this.#sql.pendingSignals, [runId], { name: 'baton_pending_signals', idempotent: true });
+    const rows = await this.#query(this.#sql.pendingSignals, [runId], {
+      name: 'baton_pending_signals',
+      idempotent: true,
+    });
     return rows.map(toSignal);
   }
 
-  async requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord> {
+  async requestCancel(
+    runId: string,
+    reason: string | undefined,
+    now: number,
+    scope?: TenantScope,
+  ): Promise<RunRecord> {
     return this.#transaction(async (client) => {
       const row = await this.#lockForAction(client, runId, scope, 'cancel');
       // Metadata stays the JSON text it was written as; it is changed here, not in SQL.
@@ -456,6 +497,29 @@ export class PostgresStore implements Store {
       }
       const updated = await client.query<Row>(this.#sql.requestCancel, [runId, metadata, now]);
       await this.#notify(client);
+      return toRun(updated.rows[0]!);
+    });
+  }
+
+  async pauseRun(runId: string, now: number, scope?: TenantScope): Promise<RunRecord> {
+    return this.#setPaused(runId, true, now, scope);
+  }
+
+  async resumeRun(runId: string, now: number, scope?: TenantScope): Promise<RunRecord> {
+    return this.#setPaused(runId, false, now, scope);
+  }
+
+  async #setPaused(
+    runId: string,
+    paused: boolean,
+    now: number,
+    scope: TenantScope | undefined,
+  ): Promise<RunRecord> {
+    return this.#transaction(async (client) => {
+      await this.#lockForAction(client, runId, scope, paused ? 'pause' : 'resume');
+      const updated = await client.query<Row>(this.#sql.setPaused, [runId, paused, now]);
+      // A resumed run may be due at once: wake idle workers.
+      if (!paused) await this.#notify(client);
       return toRun(updated.rows[0]!);
     });
   }
@@ -480,42 +544,4 @@ export class PostgresStore implements Store {
     this.#pool.on('error', () => {});
     await this.#pool.end();
   }
-}
-
-/** Byte order of run ids, as the `COLLATE "C"` columns sort them. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** What a write did to its run. */
-interface Applied {
-  parentRunId: string | null;
-  status: RunStatus;
-}
-
-function transitionKind(write: JournalWrite): TransitionKind {
-  const status = write.transition?.status;
-  if (status === undefined) return 'none';
-  if (status === 'waiting' || status === 'pending') return status;
-  return 'finished';
-}
-
-/** Reads the row the write statement returned: what the write did, or why the fence kept it out. */
-function writeOutcome(write: JournalWrite, row: Row | undefined): Applied | Error {
-  if (!row) return new RunNotFoundError({ runId: write.runId });
-  if (row.written === true) return { parentRunId: (row.parent_run_id as string | null) ?? null, status: row.status as RunStatus };
-  if (row.lease_owner !== write.owner || row.status !== 'running') {
-    return new LeaseLostError({ runId: write.runId, owner: write.owner });
-  }
-  const first = write.events[0];
-  if (first && Number(row.last_seq) !== first.seq - 1) {
-    return new BatonError(
-      'SEQ_CONFLICT',
-      `Run ${write.runId}: expected to append seq ${first.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
-    );
-  }
-  return new BatonError(
-    'SIGNAL_CONSUMED',
-    `Run ${write.runId}: signal(s) ${(write.consumeSignals ?? []).join(', ')} were already consumed or are not the run's.`,
-  );
 }

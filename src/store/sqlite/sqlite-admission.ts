@@ -23,7 +23,12 @@ export function checkAdmission(prepare: Prepare, run: NewRun): void {
           `SELECT COUNT(*) AS n FROM runs WHERE status IN ('completed', 'failed', 'cancelled') AND updated_at > ? AND tenant = ?`,
         ).get(now - 60_000, run.tenant)!.n,
       );
-      throw new OverloadedError({ queued, limit: bound.maxQueuedRunsPerTenant, tenant: run.tenant, finishedLastMinute: finished });
+      throw new OverloadedError({
+        queued,
+        limit: bound.maxQueuedRunsPerTenant,
+        tenant: run.tenant,
+        finishedLastMinute: finished,
+      });
     }
   }
   if (bound.maxQueuedRuns !== undefined) {

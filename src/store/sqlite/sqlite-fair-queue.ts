@@ -29,7 +29,7 @@ export function advanceVirtualTime(prepare: Prepare, claimedKeys: readonly numbe
 
 /**
  * The claim statement: each source of runnable runs is read through its index up to `limit`, then
- * the union is ordered by priority, fair tag and age. Parameters, in order: owner, lease expiry,
+ * the union is ordered by priority, fair tag and age. Paused runs are never claimed (migration 5). Parameters, in order: owner, lease expiry,
  * now (updated_at), then for each of the four sources its time bound(s) and (when `filtered`) the
  * workflow list as JSON, then the limit repeated per source and once overall (see claimParams).
  */
@@ -37,7 +37,7 @@ export function claimSql(filtered: boolean): string {
   const only = filtered ? 'AND workflow IN (SELECT value FROM json_each(?))' : '';
   const order = 'ORDER BY priority DESC, fair_key, created_at';
   const source = (where: string): string =>
-    `SELECT * FROM (SELECT run_id, priority, fair_key, created_at FROM runs WHERE ${where} ${only} ${order} LIMIT ?)`;
+    `SELECT * FROM (SELECT run_id, priority, fair_key, created_at FROM runs WHERE ${where} AND paused = 0 ${only} ${order} LIMIT ?)`;
   return `UPDATE runs SET status = 'running', lease_owner = ?, lease_expires_at = ?, updated_at = ?
     WHERE run_id IN (
       SELECT run_id FROM (

@@ -163,6 +163,38 @@ CREATE TABLE pool_state (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 5,
+    description: 'paused runs (operator pause and resume)',
+    sql: `
+ALTER TABLE runs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+`,
+  },
+  {
+    version: 6,
+    description: 'approval inbox (indexes over approval events)',
+    sql: `
+CREATE INDEX events_approval_requested ON events (run_id, seq) WHERE type = 'approval.requested';
+CREATE INDEX events_approval_decided ON events (run_id, seq) WHERE type = 'approval.decided';
+`,
+  },
+  {
+    version: 7,
+    description: 'budget ledgers shared across runs (per-tenant budgets)',
+    sql: `
+CREATE TABLE budget_charges (
+  ledger TEXT NOT NULL,
+  key TEXT NOT NULL,
+  tokens REAL NOT NULL DEFAULT 0,
+  usd REAL NOT NULL DEFAULT 0,
+  model_calls REAL NOT NULL DEFAULT 0,
+  tool_calls REAL NOT NULL DEFAULT 0,
+  settled INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (ledger, key)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

@@ -124,8 +124,18 @@ export class SqlitePools implements PoolStore {
     this.#statement(
       `INSERT INTO pool_leases (lease_id, pool, holder, tokens, window_ms, acquired_at, expires_at, counted_until)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(leaseId, pool, holder, request.tokens, decision.windowMs, now, expiresAt, expiresAt + decision.windowMs);
-    if (decision.wasWaiting) this.#statement('DELETE FROM pool_waiters WHERE pool = ? AND holder = ?').run(pool, holder);
+    ).run(
+      leaseId,
+      pool,
+      holder,
+      request.tokens,
+      decision.windowMs,
+      now,
+      expiresAt,
+      expiresAt + decision.windowMs,
+    );
+    if (decision.wasWaiting)
+      this.#statement('DELETE FROM pool_waiters WHERE pool = ? AND holder = ?').run(pool, holder);
     this.#statement(
       `UPDATE pool_state SET granted = granted + 1, total_wait_ms = total_wait_ms + ?, max_wait_ms = MAX(max_wait_ms, ?),
          window_requests = window_requests + 1, window_tokens = window_tokens + ? WHERE pool = ?`,
@@ -177,12 +187,9 @@ export class SqlitePools implements PoolStore {
         `UPDATE runs SET wake_at = ? WHERE run_id = ? AND status = 'waiting' AND (wake_at IS NULL OR wake_at > ?)`,
       ).run(now, waiter.runId!, now);
       if (Number(woken.changes) === 0) continue;
-      this.#statement('UPDATE pool_waiters SET retry_at = ?, expires_at = ? WHERE pool = ? AND holder = ?').run(
-        now,
-        now + WAITER_GRACE_MS,
-        pool,
-        waiter.holder,
-      );
+      this.#statement(
+        'UPDATE pool_waiters SET retry_at = ?, expires_at = ? WHERE pool = ? AND holder = ?',
+      ).run(now, now + WAITER_GRACE_MS, pool, waiter.holder);
     }
   }
 
@@ -193,7 +200,10 @@ export class SqlitePools implements PoolStore {
       const pool = lease.pool as string;
       const { now } = options;
       if (options.pauseUntil !== undefined) {
-        this.#statement('UPDATE pool_state SET paused_until = MAX(paused_until, ?) WHERE pool = ?').run(options.pauseUntil, pool);
+        this.#statement('UPDATE pool_state SET paused_until = MAX(paused_until, ?) WHERE pool = ?').run(
+          options.pauseUntil,
+          pool,
+        );
       }
       if (lease.released_at != null) return;
       const reserved = Number(lease.tokens);
@@ -210,7 +220,11 @@ export class SqlitePools implements PoolStore {
         const state = this.#statement('SELECT average_hold_ms FROM pool_state WHERE pool = ?').get(pool)!;
         this.#statement(
           'UPDATE pool_state SET average_hold_ms = ?, window_tokens = window_tokens + ? WHERE pool = ?',
-        ).run(nextAverageHold(Number(state.average_hold_ms), Math.max(0, now - Number(lease.acquired_at))), tokens - reserved, pool);
+        ).run(
+          nextAverageHold(Number(state.average_hold_ms), Math.max(0, now - Number(lease.acquired_at))),
+          tokens - reserved,
+          pool,
+        );
       }
       this.#wakeAfterRelease(pool, now);
     });
@@ -229,7 +243,10 @@ export class SqlitePools implements PoolStore {
     const window = this.#statement(
       'SELECT COUNT(*) AS n, COALESCE(SUM(tokens), 0) AS tokens FROM pool_leases WHERE pool = ? AND counted_until > ?',
     ).get(pool, now)!;
-    const waiters = this.#statement('SELECT * FROM pool_waiters WHERE pool = ? AND expires_at > ?').all(pool, now);
+    const waiters = this.#statement('SELECT * FROM pool_waiters WHERE pool = ? AND expires_at > ?').all(
+      pool,
+      now,
+    );
     this.#wake(
       pool,
       now,

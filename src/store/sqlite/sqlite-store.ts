@@ -28,6 +28,10 @@ import {
 import type { VectorRecordStore } from '../vector-records.ts';
 import type { CheckpointStore } from '../checkpoints.ts';
 import type { EventQuery } from '../event-query.ts';
+import type { ApprovalQuery } from '../approval-query.ts';
+import type { BudgetStore } from '../budget-store.ts';
+import { pendingApprovalsSql } from './sqlite-approvals.ts';
+import { SqliteBudgets } from './sqlite-budget-store.ts';
 import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
 import { eventQuerySql } from './sqlite-event-query.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.ts';
@@ -63,12 +67,14 @@ export class SqliteStore implements Store {
   readonly vectorRecords: VectorRecordStore;
   readonly checkpoints: CheckpointStore;
   readonly pools: PoolStore;
+  readonly budgets: BudgetStore;
 
   private constructor(db: DatabaseSync, location: string) {
     this.#db = db;
     this.location = location;
     this.vectorRecords = new SqliteVectorRecords(db);
     this.checkpoints = new SqliteCheckpoints(db);
+    this.budgets = new SqliteBudgets(db);
     this.pools = new SqlitePools(db, {
       durability: Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal',
       wal: db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal',
@@ -139,6 +145,7 @@ export class SqliteStore implements Store {
       }
       const prepare = (sql: string): StatementSync => this.#statement(sql);
       checkAdmission(prepare, run);
+      const head = run.fork?.events.at(-1) ?? started;
       this.#statement(
         `INSERT INTO runs (run_id, workflow, tenant, principal, status, input, parent_run_id, idempotency_key, priority,
            metadata, created_at, updated_at, deadline_at, last_seq, head_hash, fair_key)
@@ -156,11 +163,19 @@ export class SqliteStore implements Store {
         run.createdAt,
         run.createdAt,
         run.deadlineAt ?? null,
-        started.seq,
-        started.hash,
+        head.seq,
+        head.hash,
         nextFairKey(prepare, run.tenant),
       );
       this.#insertEvent(started);
+      if (run.fork) {
+        for (const event of run.fork.events) this.#insertEvent(event);
+        const origin = this.#statement('SELECT metadata FROM runs WHERE run_id = ?').get(run.fork.origin);
+        if (!origin) throw new RunNotFoundError({ runId: run.fork.origin });
+        const metadata = JSON.parse(origin.metadata as string) as { forkedTo?: unknown[] };
+        metadata.forkedTo = [...(metadata.forkedTo ?? []), run.fork.note];
+        this.#statement('UPDATE runs SET metadata = ? WHERE run_id = ?').run(JSON.stringify(metadata), run.fork.origin);
+      }
       const row = this.#statement('SELECT * FROM runs WHERE run_id = ?').get(run.runId)!;
       return { run: toRun(row), created: true };
     });
@@ -229,6 +244,11 @@ export class SqliteStore implements Store {
   async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
     const { sql, params } = eventQuerySql(query);
     return this.#db.prepare(sql).all(...params).map(toEvent);
+  }
+
+  async pendingApprovals(query: ApprovalQuery): Promise<JournalEvent<'approval.requested'>[]> {
+    const { sql, params } = pendingApprovalsSql(query);
+    return this.#statement(sql).all(...params).map(toEvent) as JournalEvent<'approval.requested'>[];
   }
 
   async commit(writes: readonly JournalWrite[], now: number): Promise<WriteOutcome[]> {
@@ -371,9 +391,11 @@ export class SqliteStore implements Store {
       runIds.map((runId) => {
         const row = this.#statement(
           `UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ? AND status = 'running'
-           RETURNING cancel_requested`,
+           RETURNING cancel_requested, paused`,
         ).get(now + leaseMs, runId, owner);
-        return { runId, held: row !== undefined, cancelRequested: row?.cancel_requested === 1 };
+        const status: LeaseStatus = { runId, held: row !== undefined, cancelRequested: row?.cancel_requested === 1 };
+        if (row?.paused === 1) status.paused = true;
+        return status;
       }),
     );
   }
@@ -381,9 +403,9 @@ export class SqliteStore implements Store {
   async nextWakeAt(): Promise<number | undefined> {
     const row = this.#statement(
       `SELECT MIN(t) AS t FROM (
-         SELECT MIN(wake_at) AS t FROM runs WHERE status = 'waiting'
-         UNION ALL SELECT MIN(deadline_at) FROM runs WHERE status = 'waiting'
-         UNION ALL SELECT MIN(lease_expires_at) FROM runs WHERE status = 'running')`,
+         SELECT MIN(wake_at) AS t FROM runs WHERE status = 'waiting' AND paused = 0
+         UNION ALL SELECT MIN(deadline_at) FROM runs WHERE status = 'waiting' AND paused = 0
+         UNION ALL SELECT MIN(lease_expires_at) FROM runs WHERE status = 'running' AND paused = 0)`,
     ).get();
     return row?.t == null ? undefined : Number(row.t);
   }
@@ -433,14 +455,36 @@ export class SqliteStore implements Store {
   async requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord> {
     return this.#transaction(() => {
       this.#runForAction(runId, scope, 'cancel');
+      // A paused run is resumed by its cancellation, so that a worker ends it.
       if (reason === undefined) {
-        this.#statement('UPDATE runs SET cancel_requested = 1 WHERE run_id = ?').run(runId);
+        this.#statement('UPDATE runs SET cancel_requested = 1, paused = 0 WHERE run_id = ?').run(runId);
       } else {
         this.#statement(
-          `UPDATE runs SET cancel_requested = 1, metadata = json_set(metadata, '$.cancelReason', ?) WHERE run_id = ?`,
+          `UPDATE runs SET cancel_requested = 1, paused = 0, metadata = json_set(metadata, '$.cancelReason', ?) WHERE run_id = ?`,
         ).run(reason, runId);
       }
       this.#wake(runId, now);
+      return toRun(this.#statement('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
+    });
+  }
+
+  async pauseRun(runId: string, now: number, scope?: TenantScope): Promise<RunRecord> {
+    return this.#setPaused(runId, true, now, scope);
+  }
+
+  async resumeRun(runId: string, now: number, scope?: TenantScope): Promise<RunRecord> {
+    return this.#setPaused(runId, false, now, scope);
+  }
+
+  #setPaused(runId: string, paused: boolean, now: number, scope: TenantScope | undefined): RunRecord {
+    return this.#transaction(() => {
+      this.#runForAction(runId, scope, paused ? 'pause' : 'resume');
+      this.#statement('UPDATE runs SET paused = ?, updated_at = ? WHERE run_id = ? AND paused <> ?').run(
+        paused ? 1 : 0,
+        now,
+        runId,
+        paused ? 1 : 0,
+      );
       return toRun(this.#statement('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
     });
   }
@@ -517,6 +561,7 @@ function toRun(row: Row): RunRecord {
     wakeGen: Number(row.wake_gen),
     cancelRequested: row.cancel_requested === 1,
   };
+  if (row.paused === 1) run.paused = true;
   const result = parseJson(row.result);
   if (result !== undefined) run.result = result;
   const error = parseJson(row.error);

@@ -62,11 +62,16 @@ export class SqliteVectorRecords implements VectorRecordStore {
 
   async getVectorRecords(scope: VectorRecordScope, keys: readonly string[]): Promise<VectorRecord[]> {
     if (keys.length === 0) return [];
-    return this.#statement(
-      `SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.key IN (SELECT value FROM json_each(?)) ORDER BY v.id`,
-    )
-      .all(scope.collection, scope.tenant, scope.partition, JSON.stringify(keys))
-      .map(toRecord);
+    const records: VectorRecord[] = [];
+    // An explicit IN list (in batches) lets SQLite use the unique key index; json_each would scan the scope.
+    for (let start = 0; start < keys.length; start += 64) {
+      const batch = keys.slice(start, start + 64);
+      const statement = this.#statement(
+        `SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.key IN (${batch.map(() => '?').join(', ')})`,
+      );
+      for (const row of statement.all(scope.collection, scope.tenant, scope.partition, ...batch)) records.push(toRecord(row));
+    }
+    return records.sort((a, b) => a.id - b.id);
   }
 
   async scanVectorRecords(scope: VectorRecordScope, options: { afterId?: number; limit?: number } = {}): Promise<VectorRecord[]> {
@@ -76,11 +81,15 @@ export class SqliteVectorRecords implements VectorRecordStore {
   }
 
   async deleteVectorRecords(scope: VectorRecordScope, keys: readonly string[]): Promise<number> {
-    if (keys.length === 0) return 0;
-    const result = this.#statement(
-      `DELETE FROM vector_records AS v WHERE ${IN_SCOPE} AND v.key IN (SELECT value FROM json_each(?))`,
-    ).run(scope.collection, scope.tenant, scope.partition, JSON.stringify(keys));
-    return Number(result.changes);
+    let deleted = 0;
+    for (let start = 0; start < keys.length; start += 64) {
+      const batch = keys.slice(start, start + 64);
+      const result = this.#statement(
+        `DELETE FROM vector_records AS v WHERE ${IN_SCOPE} AND v.key IN (${batch.map(() => '?').join(', ')})`,
+      ).run(scope.collection, scope.tenant, scope.partition, ...batch);
+      deleted += Number(result.changes);
+    }
+    return deleted;
   }
 
   async pruneVectorRecords(options: { now: number; collection?: string }): Promise<number> {

@@ -1,0 +1,80 @@
+import { messageStore, requestMessages, type JournalMessage } from '../agents/messages.ts';
+import type { JournalEvent, JournalEventPayloads, JournalEventType } from '../journal/events.ts';
+import type { ExplanationNode, ExplanationNodeKind, ExplanationStatus } from './explanation.ts';
+
+/** What every node builder reads: the run's events, its messages by hash, and where a fork's copies end. */
+export class NodeContext {
+  readonly events: readonly JournalEvent[];
+  readonly messages: Map<string, JournalMessage>;
+  /** Seqs up to this one were copied from a fork's origin (0 for a run that is not a fork). */
+  readonly copiedUpTo: number;
+  readonly #requests = new Map<number, JournalMessage[] | undefined>();
+
+  constructor(events: readonly JournalEvent[], copiedUpTo: number) {
+    this.events = events;
+    this.messages = messageStore(events);
+    this.copiedUpTo = copiedUpTo;
+  }
+
+  message(hash: string | undefined): JournalMessage | undefined {
+    return hash === undefined ? undefined : this.messages.get(hash);
+  }
+
+  /** The full request an `llm.called` event sent, or undefined when the journal lacks part of it. */
+  request(call: JournalEvent<'llm.called'>): JournalMessage[] | undefined {
+    if (!this.#requests.has(call.seq)) {
+      let messages: JournalMessage[] | undefined;
+      try {
+        messages = requestMessages(this.events, call);
+      } catch {
+        messages = undefined;
+      }
+      this.#requests.set(call.seq, messages);
+    }
+    return this.#requests.get(call.seq);
+  }
+
+  /** A node's common fields, from its events. */
+  node(kind: ExplanationNodeKind, title: string, events: readonly JournalEvent[], status: ExplanationStatus): ExplanationNode {
+    const first = events[0]!;
+    const op = (first.payload as { op?: unknown }).op;
+    return {
+      kind,
+      title,
+      ...(typeof op === 'number' ? { op } : {}),
+      seqs: events.map((event) => event.seq),
+      at: first.at,
+      status,
+      identity: { actor: first.actor, onBehalfOf: [...first.onBehalfOf] },
+      ...(this.copiedUpTo > 0 && events.every((event) => event.seq <= this.copiedUpTo) ? { copied: true as const } : {}),
+      children: [],
+    };
+  }
+}
+
+/** The first event of a type among `events`, typed. */
+export function first<T extends JournalEventType>(events: readonly JournalEvent[], type: T): JournalEvent<T> | undefined {
+  return events.find((event): event is JournalEvent<T> => event.type === type);
+}
+
+/** Every event of a type among `events`, typed. */
+export function all<T extends JournalEventType>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] {
+  return events.filter((event): event is JournalEvent<T> => event.type === type);
+}
+
+/** The last event of a type among `events`, typed. */
+export function last<T extends JournalEventType>(events: readonly JournalEvent[], type: T): JournalEvent<T> | undefined {
+  return all(events, type).at(-1);
+}
+
+export type Payload<T extends JournalEventType> = JournalEventPayloads[T];
+
+/** Milliseconds between two ISO times. */
+export function between(from: string, to: string): number {
+  return Math.max(0, Date.parse(to) - Date.parse(from));
+}
+
+/** Rounds dollars to 8 places, as the journal does. */
+export function usd(value: number): number {
+  return Math.round(value * 1e8) / 1e8;
+}

@@ -1,0 +1,165 @@
+import { graphOf } from '../patterns/graph.ts';
+import { UnknownWorkflowError } from '../errors.ts';
+import type { RunRecord, RunStatus } from '../store/store.ts';
+import { HttpError } from './http-error.ts';
+import { parseWith, readJson } from './read-json.ts';
+import { costReport, COST_EVENT_TYPES } from './run-costs.ts';
+import { parseTime, searchRuns, type RunSearch } from './run-search.ts';
+import { CancelBody, CostsQuery, JournalQuery, ListRunsQuery, SignalBody, StartRunBody } from './schemas.ts';
+import type { ServerApp, ServerParts } from './server-parts.ts';
+import { journalMessages, stepDetail } from './step-detail.ts';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
+
+/** Runs: start, list and search, read (record, journal, one step, costs), signal, cancel. */
+export function runsRoutes(app: ServerApp, parts: ServerParts): void {
+  const { baton, gate } = parts;
+
+  /** The run in the caller's tenant (another tenant's is RUN_NOT_FOUND), which the caller may read. */
+  const readableRun = async (caller: { tenant: string; principal: string; via: 'token' | 'jwt' }, runId: string): Promise<RunRecord> => {
+    const run = await baton.getRun(runId, { tenant: caller.tenant });
+    gate.checkRun(caller, 'ReadRun', run);
+    return run;
+  };
+
+  app.get('/api/workflows', (c) => {
+    const workflows = [...baton.workflows.values()].map((definition) => {
+      const graph = graphOf(definition);
+      return {
+        name: definition.name,
+        ...(definition.options.description === undefined ? {} : { description: definition.options.description }),
+        ...(graph ? { graph: graph.describe() } : {}),
+      };
+    });
+    return c.json({ workflows });
+  });
+
+  app.post('/api/runs', async (c) => {
+    const caller = c.get('caller');
+    const body = await readJson(c.req.raw, StartRunBody, parts.maxBodyBytes);
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      throw new HttpError('INVALID_REQUEST', 'Idempotency-Key: 1–256 printable ASCII characters without spaces.');
+    }
+    const definition = baton.workflows.get(body.workflow);
+    if (!definition) throw new UnknownWorkflowError({ name: body.workflow, known: [...baton.workflows.keys()] });
+    gate.check(caller, 'StartRun', { kind: 'workflow', name: definition.name });
+    const handle = await baton.start(definition, body.input ?? null, {
+      as: caller.principal,
+      tenant: caller.tenant,
+      ...(key === undefined ? {} : { idempotencyKey: key }),
+      ...(body.priority === undefined ? {} : { priority: body.priority }),
+      ...(body.timeout === undefined ? {} : { timeout: body.timeout as never }),
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+    });
+    const run = await handle.get();
+    c.header('location', `/api/runs/${encodeURIComponent(run.runId)}`);
+    return c.json({ run: publicRun(run), created: handle.created }, handle.created ? 201 : 200);
+  });
+
+  app.get('/api/runs', async (c) => {
+    const caller = c.get('caller');
+    const search = runSearchOf(parseWith(ListRunsQuery, c.req.query()), caller.tenant);
+    if (!search) return c.json({ runs: [] });
+    const page = await searchRuns(baton, { ...search, visible: (run) => gate.allowsRun(caller, 'ReadRun', run) });
+    return c.json({ runs: page.runs.map(publicRun), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+  });
+
+  app.get('/api/runs/:runId', async (c) => {
+    const run = await readableRun(c.get('caller'), c.req.param('runId'));
+    return c.json({ run: publicRun(run) });
+  });
+
+  app.get('/api/runs/:runId/journal', async (c) => {
+    const caller = c.get('caller');
+    const query = parseWith(JournalQuery, c.req.query());
+    const run = await readableRun(caller, c.req.param('runId'));
+    const events = await baton.store.readEvents(run.runId, query.from === undefined ? 1 : Number(query.from), { tenant: caller.tenant });
+    return c.json({ run: publicRun(run), events, messages: journalMessages(events) });
+  });
+
+  app.get('/api/runs/:runId/journal/:seq', async (c) => {
+    const caller = c.get('caller');
+    const run = await readableRun(caller, c.req.param('runId'));
+    const seq = Number(c.req.param('seq'));
+    const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
+    const detail = Number.isSafeInteger(seq) ? stepDetail(events, seq) : undefined;
+    if (!detail) throw new HttpError('NOT_FOUND', `Run ${run.runId} has no event ${c.req.param('seq')} (its last is ${run.lastSeq}).`);
+    return c.json(detail);
+  });
+
+  app.get('/api/runs/:runId/costs', async (c) => {
+    const caller = c.get('caller');
+    const run = await readableRun(caller, c.req.param('runId'));
+    const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
+    return c.json(costReport(events));
+  });
+
+  app.get('/api/costs', async (c) => {
+    const caller = c.get('caller');
+    const query = parseWith(CostsQuery, c.req.query());
+    if (!baton.store.queryEvents) throw new HttpError('INVALID_REQUEST', `The store at ${baton.store.location} cannot search events across runs.`);
+    const since = parseTime(query.since, 'since');
+    const until = parseTime(query.until, 'until');
+    const events = await baton.store.queryEvents({
+      tenant: caller.tenant,
+      types: [...COST_EVENT_TYPES],
+      ...(since === undefined ? {} : { since }),
+      ...(until === undefined ? {} : { until }),
+      limit: 100_000,
+    });
+    let visible = events;
+    if (gate.enforcing) {
+      const allowed = new Map<string, boolean>();
+      for (const runId of new Set(events.map((event) => event.runId))) {
+        const run = await baton.store.getRun(runId, { tenant: caller.tenant });
+        allowed.set(runId, run !== undefined && gate.allowsRun(caller, 'ReadRun', run));
+      }
+      visible = events.filter((event) => allowed.get(event.runId));
+    }
+    return c.json(costReport(visible, { byRun: true }));
+  });
+
+  app.post('/api/runs/:runId/signals', async (c) => {
+    const caller = c.get('caller');
+    const body = await readJson(c.req.raw, SignalBody, parts.maxBodyBytes);
+    const run = await baton.getRun(c.req.param('runId'), { tenant: caller.tenant });
+    gate.checkRun(caller, 'SignalRun', run);
+    await baton.signal(run.runId, body.name, body.payload, { as: caller.principal, tenant: caller.tenant });
+    return c.json({ ok: true }, 202);
+  });
+
+  app.post('/api/runs/:runId/cancel', async (c) => {
+    const caller = c.get('caller');
+    const body = await readJson(c.req.raw, CancelBody, parts.maxBodyBytes);
+    const run = await baton.getRun(c.req.param('runId'), { tenant: caller.tenant });
+    gate.checkRun(caller, 'CancelRun', run);
+    await baton.cancel(run.runId, { tenant: caller.tenant, reason: body.reason ?? `cancelled by ${caller.principal}` });
+    return c.json({ run: publicRun(await baton.getRun(run.runId, { tenant: caller.tenant })) }, 202);
+  });
+}
+
+/** The search a query asks for, in the caller's tenant; undefined when it names another tenant (nothing to list). */
+export function runSearchOf(query: ListRunsQuery, tenant: string): Omit<RunSearch, 'visible'> | undefined {
+  if (query.tenant !== undefined && query.tenant !== tenant) return undefined;
+  const limit = query.limit === undefined ? 50 : Number(query.limit);
+  if (limit < 1 || limit > 500) throw new HttpError('INVALID_REQUEST', 'limit: from 1 to 500.');
+  const since = parseTime(query.since, 'since');
+  const until = parseTime(query.until, 'until');
+  return {
+    tenant,
+    limit,
+    ...(query.status === undefined ? {} : { status: query.status.split(',') as RunStatus[] }),
+    ...(query.workflow === undefined ? {} : { workflow: query.workflow }),
+    ...(query.agent === undefined ? {} : { agent: query.agent }),
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+    ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+  };
+}
+
+/** A run as the API shows it: the lease's owner is the engine's business. */
+export function publicRun(run: RunRecord): Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'> {
+  const { leaseOwner: _owner, leaseExpiresAt: _expires, headHash: _head, wakeGen: _gen, ...rest } = run;
+  return rest;
+}

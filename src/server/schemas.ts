@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+/**
+ * The shapes of the HTTP API: request bodies and query strings are checked against these at the
+ * door, and /api/openapi.json is generated from them (z.toJSONSchema), so the description cannot
+ * drift from what the server accepts.
+ */
+
+const RUN_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+const TIME = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d{1,15}$/)]);
+
+export const StartRunBody = z
+  .strictObject({
+    workflow: z.string().min(1).max(128).describe('A workflow registered with the server'),
+    input: z.unknown().optional().describe("The workflow's input (JSON)"),
+    priority: z.int().min(-1000).max(1000).optional().describe('Higher runs first. Default 0'),
+    timeout: z.string().regex(/^\d+(ms|s|m|h|d)$/).optional().describe("Fail the run if not finished within this time: '30s', '2h'"),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .describe('Starts a run as the caller, in its tenant. Send an Idempotency-Key header to start at most once.');
+
+export const ListRunsQuery = z.strictObject({
+  status: z
+    .string()
+    .regex(new RegExp(`^(${RUN_STATUSES.join('|')})(,(${RUN_STATUSES.join('|')}))*$`), `a comma-separated list of ${RUN_STATUSES.join(', ')}`)
+    .optional()
+    .describe('Comma-separated statuses'),
+  workflow: z.string().min(1).max(128).optional(),
+  agent: z.string().min(1).max(128).optional().describe('Runs in which this agent ran'),
+  tenant: z.string().min(1).max(128).optional().describe("The caller's tenant (any other lists nothing)"),
+  since: TIME.optional().describe('Runs created at or after this time (ISO-8601 or epoch ms)'),
+  until: TIME.optional().describe('Runs created before this time (ISO-8601 or epoch ms)'),
+  limit: z.string().regex(/^\d{1,4}$/).optional().describe('Page size, 1–500. Default 50'),
+  cursor: z.string().max(200).optional().describe('The nextCursor of the previous page'),
+});
+
+export const JournalQuery = z.strictObject({
+  from: z.string().regex(/^\d{1,12}$/).optional().describe('Only events with seq ≥ from'),
+});
+
+export const StreamQuery = z.strictObject({
+  after: z.string().regex(/^\d{1,12}$/).optional().describe('Only events with seq > after (or send Last-Event-ID)'),
+});
+
+export const SignalBody = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((name) => !name.startsWith('baton.'), "signals named 'baton.…' are the engine's own: decide approvals at /api/runs/{runId}/approvals/{approvalId}")
+    .describe("The name the workflow waits for with ctx.waitFor(name)"),
+  payload: z.unknown().optional(),
+});
+
+export const CancelBody = z.strictObject({
+  reason: z.string().max(1000).optional(),
+});
+
+export const DecideApprovalBody = z
+  .strictObject({
+    decision: z.enum(['approve', 'deny']),
+    reason: z.string().max(2000).optional(),
+    args: z.unknown().optional().describe("With approve: the tool's arguments to run with instead (checked against its schema)"),
+  })
+  .describe('Approve (optionally with edited arguments) or deny a pending approval.');
+
+export const ApprovalsQuery = z.strictObject({
+  status: z.enum(['pending', 'decided', 'all']).optional().describe('Default pending'),
+  runId: z.string().min(1).max(200).optional(),
+  limit: z.string().regex(/^\d{1,4}$/).optional().describe('Waiting runs looked at, 1–1000. Default 200'),
+});
+
+export const CostsQuery = z.strictObject({
+  since: TIME.optional(),
+  until: TIME.optional(),
+});
+
+// ---- responses (for the OpenAPI description) -------------------------------------------------
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.string().describe('Stable: UNAUTHENTICATED, FORBIDDEN, RUN_NOT_FOUND, MALFORMED_JSON, BODY_TOO_LARGE, OVERLOADED, …'),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export const SerializedErrorSchema = z.object({ name: z.string(), message: z.string(), code: z.string().optional() });
+
+export const RunSchema = z.object({
+  runId: z.string(),
+  workflow: z.string(),
+  tenant: z.string(),
+  principal: z.string(),
+  status: z.enum(RUN_STATUSES),
+  input: z.unknown().optional(),
+  result: z.unknown().optional(),
+  error: SerializedErrorSchema.optional(),
+  parentRunId: z.string().optional(),
+  idempotencyKey: z.string().optional(),
+  priority: z.number(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  createdAt: z.number().describe('epoch ms'),
+  updatedAt: z.number().describe('epoch ms'),
+  wakeAt: z.number().optional(),
+  deadlineAt: z.number().optional(),
+  lastSeq: z.number(),
+  cancelRequested: z.boolean(),
+});
+
+export const EventSchema = z.object({
+  runId: z.string(),
+  seq: z.number(),
+  type: z.string().describe('See src/journal/events.ts'),
+  at: z.string(),
+  actor: z.string(),
+  onBehalfOf: z.array(z.string()),
+  payload: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+export const RunListResponse = z.object({ runs: z.array(RunSchema), nextCursor: z.string().optional() });
+export const StartRunResponse = z.object({ run: RunSchema, created: z.boolean() });
+export const JournalResponse = z.object({
+  run: RunSchema,
+  events: z.array(EventSchema),
+  messages: z.record(z.string(), z.unknown()).describe('Every model message of the journal, by its sha256 hash'),
+});
+export const StepDetailResponse = z.record(z.string(), z.unknown()).describe('An event with everything about its step: prompt, response, arguments, result, identity, decisions, verdicts, usage, cost, time');
+
+export const CostLine = z.object({ usd: z.number(), inputTokens: z.number(), outputTokens: z.number(), calls: z.number(), unpriced: z.number() });
+export const CostsResponse = z.object({
+  total: CostLine,
+  byAgent: z.array(CostLine.extend({ agent: z.string() })),
+  byModel: z.array(CostLine.extend({ model: z.string() })),
+  byRun: z.array(CostLine.extend({ runId: z.string() })).optional(),
+});
+
+export const ApprovalSchema = z.object({
+  runId: z.string(),
+  approvalId: z.string(),
+  workflow: z.string(),
+  kind: z.enum(['tool', 'model']),
+  name: z.string().describe('The tool, or the agent whose model call waits'),
+  status: z.enum(['pending', 'approved', 'denied']),
+  reason: z.string().optional(),
+  args: z.unknown().optional(),
+  effect: z.string().optional(),
+  requestedAt: z.string(),
+  requestedBy: z.string(),
+  onBehalfOf: z.array(z.string()),
+  decidedAt: z.string().optional(),
+  decidedBy: z.string().optional(),
+  seq: z.number(),
+});
+export const ApprovalListResponse = z.object({ approvals: z.array(ApprovalSchema) });
+
+export const WorkflowListResponse = z.object({
+  workflows: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string().optional(),
+      graph: z.record(z.string(), z.unknown()).optional().describe('For graph workflows: nodes, edges, levels'),
+    }),
+  ),
+});
+
+export type StartRunBody = z.infer<typeof StartRunBody>;
+export type ListRunsQuery = z.infer<typeof ListRunsQuery>;

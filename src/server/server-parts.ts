@@ -1,0 +1,29 @@
+import type { Hono } from 'hono';
+import type { Baton } from '../baton.ts';
+import type { AccessGate } from './access-gate.ts';
+import type { ApprovalDesk } from './approval-desk.ts';
+import type { Caller } from './authenticate.ts';
+import type { RunFeed } from './run-feed.ts';
+import type { SseChannel } from './sse.ts';
+
+/** The Hono environment of the API: every /api route after the door has its caller. */
+export interface ServerEnv {
+  Variables: { caller: Caller };
+}
+
+export type ServerApp = Hono<ServerEnv>;
+
+/** What the route files share. */
+export interface ServerParts {
+  baton: Baton;
+  gate: AccessGate;
+  feed: RunFeed;
+  desk: ApprovalDesk;
+  maxBodyBytes: number;
+  pollMs: number;
+  heartbeatMs: number;
+  maxStreams: number;
+  /** Open event streams; closed by the server's close(). */
+  streams: Set<SseChannel>;
+  log: (message: string, error?: unknown) => void;
+}

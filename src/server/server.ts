@@ -1,0 +1,161 @@
+import { Hono } from 'hono';
+import type { Baton } from '../baton.ts';
+import type { PolicyEngine } from '../access/policy-engine.ts';
+import { AccessGate } from './access-gate.ts';
+import { ApprovalDesk } from './approval-desk.ts';
+import { approvalsRoutes } from './approvals-routes.ts';
+import { Authenticator, type AuthOptions } from './authenticate.ts';
+import { describeHttpError, HttpError } from './http-error.ts';
+import { openApiDocument } from './openapi.ts';
+import { RunFeed } from './run-feed.ts';
+import { runsRoutes } from './runs-routes.ts';
+import type { ServerApp, ServerEnv, ServerParts } from './server-parts.ts';
+import type { SseChannel } from './sse.ts';
+import { streamRoutes } from './stream-routes.ts';
+
+/** A file of the web UI, as the server sends it. */
+export interface Asset {
+  body: Uint8Array;
+  /** Its content type. */
+  type: string;
+  /** Content-addressed (hashed name): cached for a year. */
+  immutable?: boolean;
+}
+
+/** Where the web UI's files come from (the Node adapter reads ui/dist). */
+export interface AssetSource {
+  /** The file at this URL path (`/index.html`, `/assets/app-3f2a.js`), or undefined. */
+  read(path: string): Promise<Asset | undefined>;
+}
+
+export interface ServerOptions {
+  /** Who may call: API tokens, JWTs, or both. Required: the API has no anonymous access. */
+  auth: AuthOptions;
+  /** When given, every action is also authorized by these Cedar policies (default deny). Else: tenant isolation only. */
+  policies?: PolicyEngine;
+  /** The largest request body, in bytes. Default: the Baton's maxPayloadBytes plus 64 KiB. */
+  maxBodyBytes?: number;
+  /** How often event streams look for new events. Default 250 ms. */
+  pollMs?: number;
+  /** Keep-alive comments on idle event streams. Default 15 s. */
+  heartbeatMs?: number;
+  /** Event streams open at once before new ones get 429. Default 1000. */
+  maxStreams?: number;
+  /** The web UI's files; without them only the API is served. */
+  assets?: AssetSource;
+  /** Where unexpected failures are reported. Default: stderr. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** The HTTP API and web UI over one Baton. */
+export interface BatonServer {
+  /** The Hono app: mount it, or serve `app.fetch` on any runtime. */
+  readonly app: Hono<ServerEnv>;
+  readonly fetch: (request: Request) => Response | Promise<Response>;
+  /** Open event streams, watched runs and feed subscribers (all 0 when no client is connected). */
+  stats(): { streams: number; watchedRuns: number; subscribers: number };
+  /** Ends every open event stream and stops the feed. The Baton stays open. */
+  close(): void;
+}
+
+const VERSION = '0.1.0';
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/**
+ * Creates the HTTP API (under /api) and, with `assets`, the web UI (everything else) for a Baton.
+ * Every /api route but health and the OpenAPI description needs `Authorization: Bearer <token>`;
+ * runs are read in the caller's tenant only, and with `policies` every action is authorized by
+ * Cedar. Errors are `{ error: { code, message } }` with a stable code (see http-error.ts).
+ *
+ * @example
+ * const server = await createServer(baton, { auth: { tokens: { [process.env.BATON_TOKEN!]: { principal: 'user:ops', tenant: 'acme' } } } });
+ * const running = await serve(server, { port: 8080 });   // baton/server's Node adapter
+ */
+export async function createServer(baton: Baton, options: ServerOptions): Promise<BatonServer> {
+  const authenticator = await Authenticator.create(options.auth);
+  const gate = new AccessGate(options.policies);
+  const pollMs = options.pollMs ?? 250;
+  const feed = new RunFeed(baton.store, { pollMs });
+  const streams = new Set<SseChannel>();
+  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton server] ${message}`, error ?? ''));
+  const parts: ServerParts = {
+    baton,
+    gate,
+    feed,
+    desk: new ApprovalDesk(baton, gate),
+    maxBodyBytes: options.maxBodyBytes ?? baton.maxPayloadBytes + 64 * 1024,
+    pollMs,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    maxStreams: options.maxStreams ?? 1000,
+    streams,
+    log,
+  };
+
+  const app: ServerApp = new Hono<ServerEnv>();
+  app.onError((error, c) => {
+    const { status, body, retryAfterSeconds } = describeHttpError(error);
+    if (status >= 500 && status !== 503) log(`${c.req.method} ${new URL(c.req.url).pathname} failed`, error);
+    if (retryAfterSeconds !== undefined) c.header('retry-after', String(retryAfterSeconds));
+    if (status === 401) c.header('www-authenticate', 'Bearer realm="baton"');
+    return c.json(body, status as 400);
+  });
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('x-content-type-options', 'nosniff');
+    c.header('referrer-policy', 'no-referrer');
+  });
+
+  app.get('/api/health', (c) => c.json({ ok: true }));
+  const document = openApiDocument(VERSION);
+  app.get('/api/openapi.json', (c) => c.json(document));
+
+  // The door: everything else under /api needs a caller.
+  app.use('/api/*', async (c, next) => {
+    c.set('caller', await authenticator.authenticate(c.req.header('authorization')));
+    await next();
+    c.header('cache-control', c.res.headers.get('cache-control') ?? 'no-store');
+  });
+
+  app.get('/api/me', (c) => c.json({ ...c.get('caller'), policies: gate.enforcing }));
+  runsRoutes(app, parts);
+  streamRoutes(app, parts);
+  approvalsRoutes(app, parts);
+  app.all('/api/*', (c) => {
+    throw new HttpError('NOT_FOUND', `No API route ${c.req.method} ${new URL(c.req.url).pathname}. See /api/openapi.json.`);
+  });
+
+  app.get('*', async (c) => {
+    if (!options.assets) throw new HttpError('NOT_FOUND', 'This server serves the API only (under /api): the web UI was not given (build it with npm run build:ui).');
+    const path = new URL(c.req.url).pathname;
+    const asset = (await options.assets.read(path)) ?? (/\.[a-z0-9]+$/i.test(path) ? undefined : await options.assets.read('/index.html'));
+    if (!asset) throw new HttpError('NOT_FOUND', `No file ${path}.`);
+    c.header('content-type', asset.type);
+    c.header('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (asset.type.startsWith('text/html')) c.header('content-security-policy', CSP);
+    return c.body(asset.body as Uint8Array<ArrayBuffer>);
+  });
+  app.notFound((c) => {
+    const { status, body } = describeHttpError(new HttpError('NOT_FOUND', `No route ${c.req.method} ${new URL(c.req.url).pathname}.`));
+    return c.json(body, status as 404);
+  });
+
+  return {
+    app,
+    fetch: (request) => app.fetch(request),
+    stats: () => ({ streams: streams.size, watchedRuns: feed.watchedRuns, subscribers: feed.subscribers }),
+    close() {
+      for (const channel of [...streams]) channel.close();
+      feed.close();
+    },
+  };
+}

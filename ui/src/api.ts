@@ -1,0 +1,187 @@
+import type { JournalEvent } from '../../src/journal/events.ts';
+import type { RunRecord } from '../../src/store/store.ts';
+import type { ApprovalView } from '../../src/server/approval-desk.ts';
+import type { CostReport } from '../../src/server/run-costs.ts';
+import type { StepDetail } from '../../src/server/step-detail.ts';
+import type { GraphDescription } from '../../src/patterns/graph.ts';
+
+/** The API's shapes, as the UI reads them (types only: nothing of the server is bundled). */
+export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'>;
+export type { JournalEvent, ApprovalView, CostReport, StepDetail, GraphDescription };
+
+export interface Journal {
+  run: Run;
+  events: JournalEvent[];
+  messages: Record<string, unknown>;
+}
+
+export interface Caller {
+  principal: string;
+  tenant: string;
+  via: string;
+  policies: boolean;
+}
+
+export interface WorkflowInfo {
+  name: string;
+  description?: string;
+  graph?: GraphDescription;
+}
+
+/** An error answered by the API: `{ error: { code, message } }`. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const TOKEN_KEY = 'baton.token';
+const listeners = new Set<() => void>();
+
+/** The API token: from `#token=…` in the address (then removed from it), else the one kept from before. */
+export function takeTokenFromLocation(): void {
+  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (!match) return;
+  setToken(decodeURIComponent(match[1]!));
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+}
+
+export function getToken(): string | null {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(token: string | null): void {
+  if (token === null) localStorage.removeItem(TOKEN_KEY);
+  else localStorage.setItem(TOKEN_KEY, token);
+  for (const listener of listeners) listener();
+}
+
+export function onTokenChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const token = getToken();
+  return { ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra };
+}
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(signal ? { signal } : {}),
+  });
+  const text = await response.text();
+  const value = text === '' ? undefined : (JSON.parse(text) as unknown);
+  if (!response.ok) {
+    const error = (value as { error?: { code?: string; message?: string } } | undefined)?.error;
+    if (response.status === 401) setToken(null);
+    throw new ApiError(response.status, error?.code ?? 'HTTP', error?.message ?? `HTTP ${response.status}`);
+  }
+  return value as T;
+}
+
+export const api = {
+  me: (signal?: AbortSignal) => request<Caller>('GET', '/api/me', undefined, signal),
+  workflows: () => request<{ workflows: WorkflowInfo[] }>('GET', '/api/workflows'),
+  runs: (query: string, signal?: AbortSignal) => request<{ runs: Run[]; nextCursor?: string }>('GET', `/api/runs?${query}`, undefined, signal),
+  run: (runId: string) => request<{ run: Run }>('GET', `/api/runs/${encodeURIComponent(runId)}`),
+  journal: (runId: string, signal?: AbortSignal) => request<Journal>('GET', `/api/runs/${encodeURIComponent(runId)}/journal`, undefined, signal),
+  step: (runId: string, seq: number, signal?: AbortSignal) =>
+    request<StepDetail>('GET', `/api/runs/${encodeURIComponent(runId)}/journal/${seq}`, undefined, signal),
+  runCosts: (runId: string, signal?: AbortSignal) => request<CostReport>('GET', `/api/runs/${encodeURIComponent(runId)}/costs`, undefined, signal),
+  costs: (query: string, signal?: AbortSignal) => request<CostReport>('GET', `/api/costs?${query}`, undefined, signal),
+  start: (workflow: string, input: unknown) => request<{ run: Run; created: boolean }>('POST', '/api/runs', { workflow, input }),
+  signal: (runId: string, name: string, payload: unknown) => request<{ ok: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/signals`, { name, payload }),
+  cancel: (runId: string, reason?: string) =>
+    request<{ run: Run }>('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`, reason === undefined ? {} : { reason }),
+  approvals: (query: string, signal?: AbortSignal) => request<{ approvals: ApprovalView[] }>('GET', `/api/approvals?${query}`, undefined, signal),
+  decide: (runId: string, approvalId: string, decision: { decision: 'approve' | 'deny'; reason?: string; args?: unknown }) =>
+    request<{ approval: ApprovalView }>(
+      'POST',
+      `/api/runs/${encodeURIComponent(runId)}/approvals/${encodeURIComponent(approvalId)}`,
+      decision,
+    ),
+};
+
+export interface StreamHandlers {
+  onEvent(name: string, data: unknown, id: string | undefined): void;
+  /** The stream failed; it reconnects by itself unless the server ended it. */
+  onStatus?(status: 'open' | 'reconnecting' | 'ended'): void;
+}
+
+/**
+ * Reads a server-sent event stream with fetch (so the token goes in a header, not the address),
+ * reconnecting after a failure with Last-Event-ID. The server ending the stream (after an `end`
+ * event) ends it for good. Returns the function that closes it.
+ */
+export function openStream(path: string, handlers: StreamHandlers): () => void {
+  const controller = new AbortController();
+  let lastId: string | undefined;
+  let ended = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const connect = async (): Promise<void> => {
+    try {
+      const response = await fetch(path, {
+        headers: headers({ accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) }),
+        signal: controller.signal,
+      });
+      if (response.status === 401) {
+        setToken(null);
+        return;
+      }
+      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      handlers.onStatus?.('open');
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let boundary: number;
+        while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, boundary);
+          buffer = buffer.slice(boundary + 2);
+          let name = 'message';
+          let id: string | undefined;
+          const data: string[] = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) continue;
+            const colon = line.indexOf(':');
+            const field = colon < 0 ? line : line.slice(0, colon);
+            const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+            if (field === 'event') name = text;
+            else if (field === 'id') id = text;
+            else if (field === 'data') data.push(text);
+          }
+          if (data.length === 0) continue;
+          if (id !== undefined) lastId = id;
+          if (name === 'end') ended = true;
+          handlers.onEvent(name, JSON.parse(data.join('\n')), id);
+        }
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      void error;
+    }
+    if (controller.signal.aborted) return;
+    if (ended) {
+      handlers.onStatus?.('ended');
+      return;
+    }
+    handlers.onStatus?.('reconnecting');
+    retry = setTimeout(() => void connect(), 1500);
+  };
+  void connect();
+  return () => {
+    clearTimeout(retry);
+    controller.abort();
+  };
+}

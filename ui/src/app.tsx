@@ -1,0 +1,79 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, getToken, onTokenChange, setToken, type Caller } from './api.ts';
+import { ApprovalsPage } from './pages/approvals-page.tsx';
+import { CostsPage } from './pages/costs-page.tsx';
+import { RunPage } from './pages/run-page.tsx';
+import { RunsPage } from './pages/runs-page.tsx';
+import { Link, parseRoute, useLocation } from './router.tsx';
+
+/** The shell: who is signed in, the navigation, and the page of the current address. */
+export function App() {
+  const location = useLocation();
+  const [token, setTokenState] = useState(getToken);
+  const [caller, setCaller] = useState<Caller | undefined>();
+  useEffect(() => onTokenChange(() => setTokenState(getToken())), []);
+  useEffect(() => {
+    setCaller(undefined);
+    if (!token) return;
+    const controller = new AbortController();
+    api.me(controller.signal).then(setCaller, () => undefined);
+    return () => controller.abort();
+  }, [token]);
+
+  if (!token) return <SignIn />;
+  const route = parseRoute(location.path);
+  return (
+    <div className="app">
+      <header className="top">
+        <Link to="/" className="brand">
+          Baton
+        </Link>
+        <nav>
+          <Link to="/" className={route.page === 'runs' || route.page === 'run' ? 'active' : ''}>
+            Runs
+          </Link>
+          <Link to="/approvals" className={route.page === 'approvals' ? 'active' : ''}>
+            Approvals
+          </Link>
+          <Link to="/costs" className={route.page === 'costs' ? 'active' : ''}>
+            Costs
+          </Link>
+        </nav>
+        <span className="grow" />
+        {caller && (
+          <span className="muted" data-testid="caller">
+            {caller.principal} · {caller.tenant}
+          </span>
+        )}
+        <button type="button" className="quiet" onClick={() => setToken(null)}>
+          Sign out
+        </button>
+      </header>
+      <main>
+        {route.page === 'runs' && <RunsPage search={location.search} />}
+        {route.page === 'run' && <RunPage key={route.runId} runId={route.runId} />}
+        {route.page === 'approvals' && <ApprovalsPage />}
+        {route.page === 'costs' && <CostsPage />}
+        {route.page === 'missing' && <p className="muted">No page at {route.path}.</p>}
+      </main>
+    </div>
+  );
+}
+
+function SignIn() {
+  const [value, setValue] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (value.trim()) setToken(value.trim());
+  };
+  return (
+    <form className="sign-in" onSubmit={submit}>
+      <h1>Baton</h1>
+      <p className="muted">Paste an API token (or a JWT). `baton server` prints one when none is configured.</p>
+      <input type="password" value={value} onChange={(event) => setValue(event.target.value)} aria-label="API token" autoFocus />
+      <button type="submit" className="primary">
+        Sign in
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,64 @@
+import type { ReactNode } from 'react';
+import type { CostReport } from '../api.ts';
+import { Link } from '../router.tsx';
+import { formatUsd, shortId } from './format.ts';
+
+type Line = CostReport['total'];
+
+/** Spend by agent, by model and (tenant-wide) by run. */
+export function CostTables(props: { report: CostReport }) {
+  const { report } = props;
+  if (report.total.calls === 0) return <p className="muted">No model calls yet.</p>;
+  return (
+    <div className="costs" data-testid="costs">
+      <p>
+        <strong>{formatUsd(report.total.usd)}</strong> for {report.total.calls} model call(s), {report.total.inputTokens} input and {report.total.outputTokens} output tokens
+        {report.total.unpriced > 0 && <span className="muted"> · {report.total.unpriced} call(s) of models without a price</span>}
+      </p>
+      <CostTable title="By agent" rows={report.byAgent.map((line) => ({ key: line.agent, label: line.agent, line }))} />
+      <CostTable title="By model" rows={report.byModel.map((line) => ({ key: line.model, label: line.model, line }))} />
+      {report.byRun && (
+        <CostTable
+          title="By run"
+          rows={report.byRun.slice(0, 50).map((line) => ({
+            key: line.runId,
+            label: (
+              <Link to={`/runs/${encodeURIComponent(line.runId)}`} title={line.runId}>
+                {shortId(line.runId)}
+              </Link>
+            ),
+            line,
+          }))}
+        />
+      )}
+    </div>
+  );
+}
+
+function CostTable(props: { title: string; rows: { key: string; label: ReactNode; line: Line }[] }) {
+  return (
+    <table className="table compact">
+      <caption>{props.title}</caption>
+      <thead>
+        <tr>
+          <th />
+          <th className="number">Cost</th>
+          <th className="number">Calls</th>
+          <th className="number">Input tokens</th>
+          <th className="number">Output tokens</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((row) => (
+          <tr key={row.key}>
+            <td>{row.label}</td>
+            <td className="number">{formatUsd(row.line.usd)}</td>
+            <td className="number">{row.line.calls}</td>
+            <td className="number">{row.line.inputTokens}</td>
+            <td className="number">{row.line.outputTokens}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

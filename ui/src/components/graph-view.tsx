@@ -1,0 +1,115 @@
+import { Background, Controls, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import elkModule from 'elkjs/lib/elk.bundled.js';
+import { useEffect, useMemo, useState } from 'react';
+import type { GraphState } from '../model/run-model.ts';
+
+// elk.bundled.js is CommonJS whose export is the constructor, with itself as `default` too.
+const elk = new elkModule.default();
+const NODE_WIDTH = 150;
+const NODE_HEIGHT = 40;
+
+/** A graph workflow's DAG (laid out by ELK's layered algorithm), nodes coloured by their state. */
+export function GraphView(props: { graph: GraphState; selected: number | undefined; onSelect: (seq: number) => void }) {
+  const shape = props.graph.nodes.map((node) => `${node.id}<${node.deps.join(',')}`).join('|');
+  const [positions, setPositions] = useState<Map<string, { x: number; y: number }>>();
+
+  useEffect(() => {
+    let cancelled = false;
+    const nodes = props.graph.nodes;
+    elk
+      .layout({
+        id: 'root',
+        layoutOptions: {
+          'elk.algorithm': 'layered',
+          'elk.direction': 'RIGHT',
+          'elk.spacing.nodeNode': '24',
+          'elk.layered.spacing.nodeNodeBetweenLayers': '48',
+        },
+        children: nodes.map((node) => ({ id: node.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+        edges: nodes.flatMap((node) => node.deps.map((dep) => ({ id: `${dep}->${node.id}`, sources: [dep], targets: [node.id] }))),
+      })
+      .then((layout) => {
+        if (cancelled) return;
+        setPositions(new Map((layout.children ?? []).map((child) => [child.id, { x: child.x ?? 0, y: child.y ?? 0 }])));
+      })
+      .catch(() => {
+        // ELK failed: fall back to one column per dependency depth.
+        if (!cancelled) setPositions(fallbackLayout(props.graph));
+      });
+    return () => {
+      cancelled = true;
+    };
+    // The layout depends on the shape only, not on node states.
+  }, [shape]);
+
+  const nodes: Node[] = useMemo(
+    () =>
+      props.graph.nodes.map((node) => ({
+        id: node.id,
+        position: positions?.get(node.id) ?? { x: 0, y: 0 },
+        data: { label: `${node.id} · ${node.state}` },
+        className: `graph-node state-${node.state}${node.seq !== undefined && node.seq === props.selected ? ' selected' : ''}`,
+        style: { width: NODE_WIDTH, height: NODE_HEIGHT },
+        sourcePosition: 'right' as Node['sourcePosition'],
+        targetPosition: 'left' as Node['targetPosition'],
+        connectable: false,
+        draggable: false,
+      })),
+    [props.graph, positions, props.selected],
+  );
+  const edges: Edge[] = useMemo(
+    () =>
+      props.graph.nodes.flatMap((node) =>
+        node.deps.map((dep) => ({
+          id: `${dep}->${node.id}`,
+          source: dep,
+          target: node.id,
+          animated: node.state === 'running',
+        })),
+      ),
+    [props.graph],
+  );
+
+  if (!positions) return <p className="muted">Laying out the graph…</p>;
+  return (
+    <div className="graph" data-testid="graph">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        fitView
+        nodesConnectable={false}
+        nodesDraggable={false}
+        proOptions={{ hideAttribution: true }}
+        onNodeClick={(_, node) => {
+          const seq = props.graph.nodes.find((candidate) => candidate.id === node.id)?.seq;
+          if (seq !== undefined) props.onSelect(seq);
+        }}
+      >
+        <Background />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}
+
+function fallbackLayout(graph: GraphState): Map<string, { x: number; y: number }> {
+  const depth = new Map<string, number>();
+  const depthOf = (id: string, seen = new Set<string>()): number => {
+    if (depth.has(id)) return depth.get(id)!;
+    if (seen.has(id)) return 0;
+    seen.add(id);
+    const node = graph.nodes.find((candidate) => candidate.id === id);
+    const value = node && node.deps.length > 0 ? 1 + Math.max(...node.deps.map((dep) => depthOf(dep, seen))) : 0;
+    depth.set(id, value);
+    return value;
+  };
+  const rows = new Map<number, number>();
+  const positions = new Map<string, { x: number; y: number }>();
+  for (const node of graph.nodes) {
+    const column = depthOf(node.id);
+    const row = rows.get(column) ?? 0;
+    rows.set(column, row + 1);
+    positions.set(node.id, { x: column * (NODE_WIDTH + 48), y: row * (NODE_HEIGHT + 24) });
+  }
+  return positions;
+}

@@ -1,0 +1,221 @@
+import { useEffect, useState } from 'react';
+import { api, type StepDetail } from '../api.ts';
+import { formatDuration, formatTime, formatUsd, messageText } from './format.ts';
+import { JsonView } from './json-view.tsx';
+import { StatusBadge } from './status-badge.tsx';
+
+/**
+ * The step inspector: everything about the step of one event. Fetched when the selection changes,
+ * and again when the run writes more events while the step is not finished.
+ */
+export function Inspector(props: { runId: string; seq: number; lastSeq: number; onClose: () => void }) {
+  const [detail, setDetail] = useState<StepDetail | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const settled = detail !== undefined && detail.seq === props.seq && detail.status !== 'running' && detail.status !== 'waiting';
+  const refreshKey = settled ? 0 : props.lastSeq;
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api
+      .step(props.runId, props.seq, controller.signal)
+      .then((value) => {
+        setDetail(value);
+        setError(undefined);
+      })
+      .catch((reason: unknown) => {
+        if (!controller.signal.aborted) setError(reason instanceof Error ? reason.message : String(reason));
+      });
+    return () => controller.abort();
+  }, [props.runId, props.seq, refreshKey]);
+
+  return (
+    <aside className="inspector" aria-label="Step inspector" data-testid="inspector">
+      <header className="inspector-head">
+        <h2>{detail?.seq === props.seq ? `${detail.name ?? detail.type}` : `Event ${props.seq}`}</h2>
+        <button type="button" className="quiet" onClick={props.onClose} aria-label="Close the inspector">
+          ×
+        </button>
+      </header>
+      {error && <p className="error">{error}</p>}
+      {detail && detail.seq === props.seq && <StepBody detail={detail} />}
+    </aside>
+  );
+}
+
+function StepBody({ detail }: { detail: StepDetail }) {
+  return (
+    <div className="inspector-body">
+      <dl className="facts">
+        <dt>Event</dt>
+        <dd>
+          #{detail.seq} {detail.type} {detail.op !== undefined && <span className="muted">op {detail.op}</span>}
+        </dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={detail.status} />
+        </dd>
+        <dt>Started</dt>
+        <dd>{formatTime(detail.startedAt)}</dd>
+        <dt>Took</dt>
+        <dd>{formatDuration(detail.durationMs)}</dd>
+        <dt>Identity</dt>
+        <dd className="chain" data-testid="identity-chain">
+          {detail.identity.chain}
+        </dd>
+        {detail.usage && (
+          <>
+            <dt>Tokens</dt>
+            <dd>
+              {detail.usage.inputTokens} in · {detail.usage.outputTokens} out
+            </dd>
+          </>
+        )}
+        {detail.costUsd !== undefined && (
+          <>
+            <dt>Cost</dt>
+            <dd>{formatUsd(detail.costUsd)}</dd>
+          </>
+        )}
+      </dl>
+
+      {detail.tool && (
+        <section>
+          <h3>Tool call</h3>
+          <p className="muted">
+            {detail.tool.effect} · call {detail.tool.callId} · {detail.tool.attempts} attempt(s)
+          </p>
+          <h4>Arguments</h4>
+          <JsonView value={detail.tool.args} label="Tool arguments" testId="tool-arguments" />
+          {detail.tool.finalArgs !== undefined && (
+            <>
+              <h4>Arguments as run (changed by an interceptor or an approver)</h4>
+              <JsonView value={detail.tool.finalArgs} label="Arguments as run" />
+            </>
+          )}
+          {'result' in detail.tool && (
+            <>
+              <h4>Result</h4>
+              <JsonView value={detail.tool.result} label="Tool result" testId="tool-result" />
+            </>
+          )}
+          {detail.tool.error && (
+            <>
+              <h4>Error</h4>
+              <p className="error">{detail.tool.error}</p>
+            </>
+          )}
+        </section>
+      )}
+
+      {detail.model && (
+        <section>
+          <h3>Model call</h3>
+          <p className="muted">
+            {detail.model.provider}:{detail.model.model} · turn {detail.model.turn} · {detail.model.finishReason}
+            {detail.model.tools.length > 0 && ` · tools: ${detail.model.tools.join(', ')}`}
+          </p>
+          <h4>Prompt ({detail.model.request.length} messages)</h4>
+          <ol className="messages" data-testid="prompt">
+            {detail.model.request.map((message, index) => (
+              <li key={index} className={`message role-${(message as { role: string }).role}`}>
+                <span className="role">{(message as { role: string }).role}</span>
+                <pre>{messageText(message)}</pre>
+              </li>
+            ))}
+          </ol>
+          <h4>Response</h4>
+          <div className="message role-assistant" data-testid="response">
+            <pre>{detail.model.response === undefined ? '—' : messageText(detail.model.response)}</pre>
+          </div>
+          {detail.model.parameters && <JsonView value={detail.model.parameters} label="Parameters" />}
+        </section>
+      )}
+
+      {detail.agent && (
+        <section>
+          <h3>Agent</h3>
+          {detail.agent.system !== undefined && (
+            <>
+              <h4>Instructions</h4>
+              <pre className="prose">{messageText(detail.agent.system)}</pre>
+            </>
+          )}
+          <h4>Task</h4>
+          <pre className="prose">{detail.agent.task === undefined ? '—' : messageText(detail.agent.task)}</pre>
+          {detail.agent.answer !== undefined && (
+            <>
+              <h4>Answer{detail.agent.turns !== undefined && ` (after ${detail.agent.turns} turns)`}</h4>
+              <pre className="prose">{messageText(detail.agent.answer)}</pre>
+            </>
+          )}
+        </section>
+      )}
+
+      {detail.decisions.length > 0 && (
+        <section>
+          <h3>Policy decisions</h3>
+          {detail.decisions.map((decision, index) => (
+            <div key={index} className={`decision decision-${String(decision.decision)}`}>
+              <strong>{String(decision.decision)}</strong> {String(decision.action)} {String(decision.resource)} — {String(decision.reason)}
+              {Array.isArray(decision.policies) && decision.policies.length > 0 && <span className="muted"> by {decision.policies.join(', ')}</span>}
+            </div>
+          ))}
+        </section>
+      )}
+
+      {detail.verdicts.length > 0 && (
+        <section>
+          <h3>Guardrails and approvals</h3>
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th>By</th>
+                <th>Phase</th>
+                <th>Verdict</th>
+                <th>Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {detail.verdicts.map((verdict, index) => (
+                <tr key={index}>
+                  <td>{String(verdict.interceptor ?? verdict.guardrail ?? verdict.type)}</td>
+                  <td>{String(verdict.phase ?? verdict.stage ?? '')}</td>
+                  <td>{String(verdict.verdict)}</td>
+                  <td>
+                    {String(verdict.reason ?? '')}
+                    {typeof (verdict.data as { by?: unknown } | undefined)?.by === 'string' && ` (${(verdict.data as { by: string }).by})`}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
+
+      {detail.result !== undefined && (
+        <section>
+          <h3>Result</h3>
+          <JsonView value={detail.result} label="Step result" />
+        </section>
+      )}
+      {detail.error !== undefined && (
+        <section>
+          <h3>Error</h3>
+          <JsonView value={detail.error} label="Error" />
+        </section>
+      )}
+
+      <details>
+        <summary>Journal events ({detail.events.length})</summary>
+        {detail.events.map((event) => (
+          <div key={event.seq} className="raw-event">
+            <div className="muted">
+              #{event.seq} {event.type} · {formatTime(event.at)} · {event.actor}
+            </div>
+            <JsonView value={event.payload} />
+          </div>
+        ))}
+      </details>
+    </div>
+  );
+}
