@@ -155,7 +155,10 @@ export function renderFigure(figure: Figure, result: FigureResult): string {
  * Runs the figures named on the command line (all by default) and prints them, or one JSON document
  * with --json. Options: --only id[,id…], --repeats N, --warmup N, --json.
  */
-export async function runBench(figures: readonly Figure[], argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+export async function runBench(
+  figures: readonly Figure[],
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -196,7 +199,8 @@ export async function runBench(figures: readonly Figure[], argv: readonly string
       const result = await figure.run(context);
       const seconds = (performance.now() - start) / 1000;
       results.push({ id: figure.id, title: figure.title, result, seconds });
-      if (!values.json) process.stdout.write(`${renderFigure(figure, result)}\n    (${seconds.toFixed(1)} s)\n\n`);
+      if (!values.json)
+        process.stdout.write(`${renderFigure(figure, result)}\n    (${seconds.toFixed(1)} s)\n\n`);
     }
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -207,7 +211,13 @@ export async function runBench(figures: readonly Figure[], argv: readonly string
       node: process.version,
       platform: `${process.platform}/${process.arch}`,
       seconds: totalSeconds,
-      figures: results.map(({ id, title, result, seconds }) => ({ id, title, seconds, ...result, met: ratioMet(result.ratio) })),
+      figures: results.map(({ id, title, result, seconds }) => ({
+        id,
+        title,
+        seconds,
+        ...result,
+        met: ratioMet(result.ratio),
+      })),
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
@@ -217,6 +227,7 @@ export async function runBench(figures: readonly Figure[], argv: readonly string
 
 function positiveInt(text: string, name: string, zeroAllowed = false): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < (zeroAllowed ? 0 : 1)) throw new Error(`--${name} must be an integer, got '${text}'`);
+  if (!Number.isInteger(value) || value < (zeroAllowed ? 0 : 1))
+    throw new Error(`--${name} must be an integer, got '${text}'`);
   return value;
 }

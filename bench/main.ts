@@ -8,5 +8,15 @@ import { postgresFigure } from './postgres.ts';
 import { accessFigure } from './access.ts';
 import { journalBytes } from './journal-bytes.ts';
 import { poolsFigure } from './pools.ts';
+import { routing } from './routing.ts';
 
-await runBench([sequentialSteps, concurrentRuns, resumeHistory, postgresFigure, accessFigure, journalBytes, poolsFigure]);
+await runBench([
+  sequentialSteps,
+  concurrentRuns,
+  resumeHistory,
+  postgresFigure,
+  accessFigure,
+  journalBytes,
+  poolsFigure,
+  routing,
+]);

@@ -1,6 +1,6 @@
 // A worker process for bench/postgres.ts:
 //   node bench/postgres-worker.ts <store-url>
-// Prints "ready" once its store is open. On stdin, "go" starts a Baton worker and "stop" stops it,
+// Prints "ready" once its store is open. On stdin, "go <concurrency>" starts a Baton worker and "stop" stops it,
 // answering "stopped <writes> <transactions>" (its committer's counts) once its runs are released.
 import { createInterface } from 'node:readline';
 import { Baton } from '../src/baton.ts';
@@ -15,9 +15,14 @@ let baton: Baton | undefined;
 process.stdout.write('ready\n');
 
 for await (const line of createInterface({ input: process.stdin })) {
-  if (line === 'go' && !baton) {
-    baton = await Baton.open({ store, workflows: [tenStepsOnPostgres], worker: { concurrency: 200 } });
-  } else if (line === 'stop' && baton) {
+  const [command, concurrency] = line.split(' ');
+  if (command === 'go' && !baton) {
+    baton = await Baton.open({
+      store,
+      workflows: [tenStepsOnPostgres],
+      worker: { concurrency: Number(concurrency) },
+    });
+  } else if (command === 'stop' && baton) {
     const { writes, transactions } = baton.committer.stats;
     await baton.close();
     baton = undefined;

@@ -11,8 +11,8 @@ import { RawPostgres } from './raw-postgres.ts';
 
 /** The server: BATON_BENCH_PG_URL, else the tests' BATON_TEST_PG_URL, else the local one. A fresh database is made on it. */
 const SERVER_URL =
-  process.env.BATON_BENCH_PG_URL ??
-  process.env.BATON_TEST_PG_URL ??
+  process.env.BATON_BENCH_PG_URL ||
+  process.env.BATON_TEST_PG_URL ||
   'postgres://postgres@127.0.0.1:5432/postgres';
 const SEQUENTIAL_STEPS = 500;
 const RUNS = 200;
@@ -57,7 +57,8 @@ export const postgresFigure: Figure = {
         for (let index = 0; index < RUNS; index++) await client.start(tenStepsOnPostgres, { steps: STEPS });
         const workers = groups.get(count)!;
         const start = performance.now();
-        for (const worker of workers) worker.send('go');
+        // Every configuration runs all the runs at once: the processes share the concurrency.
+        for (const worker of workers) worker.send(`go ${Math.ceil(RUNS / count)}`);
         await database.untilNoOpenRuns();
         const seconds = (performance.now() - start) / 1000;
         const stats = await Promise.all(workers.map((worker) => worker.stop()));
@@ -205,7 +206,7 @@ class WorkerProcess {
     return worker;
   }
 
-  send(command: 'go' | 'stop'): void {
+  send(command: `go ${number}` | 'stop'): void {
     this.#child.stdin!.write(`${command}\n`);
   }
 

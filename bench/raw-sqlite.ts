@@ -34,17 +34,20 @@ export class RawSqlite {
    */
   insertEach(events: readonly JournalEvent[]): number {
     const runId = `raw_${++this.#batch}`;
-    const rows = events.map((event) => [
-      runId,
-      event.seq,
-      event.type,
-      event.at,
-      event.actor,
-      JSON.stringify(event.onBehalfOf),
-      JSON.stringify(event.payload),
-      event.prevHash,
-      event.hash,
-    ] as const);
+    const rows = events.map(
+      (event) =>
+        [
+          runId,
+          event.seq,
+          event.type,
+          event.at,
+          event.actor,
+          JSON.stringify(event.onBehalfOf),
+          JSON.stringify(event.payload),
+          event.prevHash,
+          event.hash,
+        ] as const,
+    );
     const start = performance.now();
     for (const row of rows) {
       this.#begin.run();

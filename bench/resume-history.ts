@@ -71,7 +71,8 @@ export const resumeHistory: Figure = {
             await baton.signal(runId, 'poke'); // wakes the run; it is waiting for 'go', so it parks again
             const start = performance.now();
             await done;
-            if (resumed.status !== 'waiting') throw new Error(`the run ended its activation as ${resumed.status}`);
+            if (resumed.status !== 'waiting')
+              throw new Error(`the run ended its activation as ${resumed.status}`);
             return resumed.at - start;
           },
         },

@@ -29,32 +29,106 @@ export const routing: Figure = {
     const notes: string[] = [];
     let recall100k = 0;
     for (const size of [10_000, 100_000]) {
-      const result = await capabilityRouting(size, bench.repeats, bench.log);
+      const result = await capabilityRouting(size, bench.repeats, (message) => bench.log(message));
       measurements.push(...result.measurements);
       notes.push(result.note);
       if (size === 100_000) recall100k = result.recall;
     }
-    const cache = await cacheLookups(bench.tempDir('routing-cache'), bench.repeats, bench.log);
+    const cache = await cacheLookups(bench.tempDir('routing-cache'), bench.repeats, (message) =>
+      bench.log(message),
+    );
     measurements.push(...cache.measurements);
     notes.push(cache.note);
-    const hydration = await selectiveHydration(bench.log);
+    const hydration = await selectiveHydration((message) => bench.log(message));
     measurements.push(...hydration.measurements);
     notes.push(hydration.note);
     notes.push(
       `HNSW M ${HNSW.M}, efConstruction ${HNSW.efConstruction}, efSearch ${HNSW.efSearch}; dot products in WebAssembly SIMD. ` +
         `Capability texts are synthetic (400 topics of 40 words, plus shared words); queries are new texts from the same topics.`,
     );
-    return { measurements, ratio: { label: 'recall@10 of HNSW against exact search, 100k capabilities', value: recall100k, aim: { atLeast: 0.95 } }, notes };
+    return {
+      measurements,
+      ratio: {
+        label: 'recall@10 of HNSW against exact search, 100k capabilities',
+        value: recall100k,
+        aim: { atLeast: 0.95 },
+      },
+      notes,
+    };
   },
 };
 
 // ---- synthetic capabilities ----------------------------------------------------------------------
 
-const VERBS = ['refunds', 'tracks', 'translates', 'summarises', 'schedules', 'audits', 'reconciles', 'forecasts', 'escalates', 'approves', 'drafts', 'classifies', 'monitors', 'migrates', 'resets', 'invoices', 'quotes', 'onboards', 'cancels', 'renews'];
-const DOMAINS = ['billing', 'shipping', 'identity', 'legal', 'support', 'finance', 'hr', 'insurance', 'retail', 'logistics', 'security', 'compliance', 'marketing', 'sales', 'procurement', 'healthcare', 'education', 'travel', 'energy', 'telecom'];
-const SEGMENTS = ['enterprise', 'small business', 'consumer', 'government', 'nonprofit', 'partner', 'internal', 'regional', 'international', 'premium'];
+const VERBS = [
+  'refunds',
+  'tracks',
+  'translates',
+  'summarises',
+  'schedules',
+  'audits',
+  'reconciles',
+  'forecasts',
+  'escalates',
+  'approves',
+  'drafts',
+  'classifies',
+  'monitors',
+  'migrates',
+  'resets',
+  'invoices',
+  'quotes',
+  'onboards',
+  'cancels',
+  'renews',
+];
+const DOMAINS = [
+  'billing',
+  'shipping',
+  'identity',
+  'legal',
+  'support',
+  'finance',
+  'hr',
+  'insurance',
+  'retail',
+  'logistics',
+  'security',
+  'compliance',
+  'marketing',
+  'sales',
+  'procurement',
+  'healthcare',
+  'education',
+  'travel',
+  'energy',
+  'telecom',
+];
+const SEGMENTS = [
+  'enterprise',
+  'small business',
+  'consumer',
+  'government',
+  'nonprofit',
+  'partner',
+  'internal',
+  'regional',
+  'international',
+  'premium',
+];
 const CHANNELS = ['email', 'chat', 'phone', 'api', 'portal', 'slack', 'sms', 'webhook'];
-const GENERAL = ['customers', 'requests', 'questions', 'issues', 'cases', 'teams', 'accounts', 'data', 'records', 'updates'];
+const GENERAL = [
+  'customers',
+  'requests',
+  'questions',
+  'issues',
+  'cases',
+  'teams',
+  'accounts',
+  'data',
+  'records',
+  'updates',
+];
 const TOPICS = 400;
 
 /** Texts like "audits billing3w1 billing3wa … for enterprise finance customers via email", from a seeded generator. */
@@ -63,7 +137,8 @@ function textGenerator(seed: number): () => string {
   const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   let vocabularySeed = 12345;
-  const vocabularyRandom = () => (vocabularySeed = (Math.imul(vocabularySeed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const vocabularyRandom = () =>
+    (vocabularySeed = (Math.imul(vocabularySeed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const topics = Array.from({ length: TOPICS }, (_, topic) => {
     const stem = DOMAINS[Math.floor(vocabularyRandom() * DOMAINS.length)]!;
     return Array.from({ length: 40 }, (_, word) => `${stem}${topic.toString(36)}w${word.toString(36)}`);
@@ -86,7 +161,9 @@ async function capabilityRouting(size: number, repeats: number, log: (message: s
     description: next(),
     cost: 1 + (index % 5),
   }));
-  const embedder = new LexicalEmbedder({ dimensions: DIMENSIONS }).fit(capabilities.slice(0, 5000).map((c) => c.description));
+  const embedder = new LexicalEmbedder({ dimensions: DIMENSIONS }).fit(
+    capabilities.slice(0, 5000).map((c) => c.description),
+  );
   let hnsw: HnswIndex | undefined;
   const began = performance.now();
   const registry = await CapabilityRegistry.open({
@@ -105,7 +182,9 @@ async function capabilityRouting(size: number, repeats: number, log: (message: s
 
   let found = 0;
   for (const [index, task] of tasks.entries()) {
-    const truth = new Set(exact.search(vectors[index]!, 10).map((hit) => hit.key.slice(0, hit.key.indexOf('\u0000'))));
+    const truth = new Set(
+      exact.search(vectors[index]!, 10).map((hit) => hit.key.slice(0, hit.key.indexOf('\u0000'))),
+    );
     const ranking = await registry.rank(task, { k: 10, minScore: -1 });
     found += ranking.candidates.filter((candidate) => truth.has(candidate.name)).length;
   }
@@ -151,17 +230,46 @@ async function cacheLookups(dir: string, repeats: number, log: (message: string)
     const next = textGenerator(77);
     const questions = Array.from({ length: ENTRIES }, (_, index) => `question ${index}: ${next()}`);
     const embedder = new LexicalEmbedder({ dimensions: DIMENSIONS }).fit(questions.slice(0, 2000));
-    const cache = new SemanticCache({ records: store.vectorRecords, embedder, threshold: 0.9, ttl: '1d', log });
+    const cache = new SemanticCache({
+      records: store.vectorRecords,
+      embedder,
+      threshold: 0.9,
+      ttl: '1d',
+      log,
+    });
     const scope: CacheScope = { model: 'bench:model', system: 'You answer questions.', tools: [] };
     const request = (text: string) => ({ messages: [{ role: 'user', content: text }] });
     // Entries point at a source run, as they do in a workflow.
     const runId = 'run_bench_cache';
     await store.createRun(
-      { runId, workflow: 'bench', tenant: 'acme', principal: 'user:bench', input: null, createdAt: Date.now() },
-      { runId, seq: 1, type: 'run.started', at: new Date().toISOString(), actor: 'user:bench', onBehalfOf: [], payload: { workflow: 'bench', input: null, format: 1, flags: [] }, prevHash: '0'.repeat(64), hash: 'x' },
+      {
+        runId,
+        workflow: 'bench',
+        tenant: 'acme',
+        principal: 'user:bench',
+        input: null,
+        createdAt: Date.now(),
+      },
+      {
+        runId,
+        seq: 1,
+        type: 'run.started',
+        at: new Date().toISOString(),
+        actor: 'user:bench',
+        onBehalfOf: [],
+        payload: { workflow: 'bench', input: null, format: 1, flags: [] },
+        prevHash: '0'.repeat(64),
+        hash: 'x',
+      },
     );
     for (const [index, question] of questions.entries()) {
-      await cache.store({ tenant: 'acme', scope, request: request(question), response: { text: `answer ${index}` }, source: { runId, seq: index + 2 } });
+      await cache.store({
+        tenant: 'acme',
+        scope,
+        request: request(question),
+        response: { text: `answer ${index}` },
+        source: { runId, seq: index + 2 },
+      });
     }
     await cache.lookup({ tenant: 'acme', scope, request: request('warm up') });
     const exactProbe = questions.slice(0, 200);
@@ -212,9 +320,13 @@ async function selectiveHydration(log: (message: string) => void) {
   const TURNS = 400;
   const BUDGET = 2000;
   const next = textGenerator(5);
-  const messages: HistoryMessage[] = [{ role: 'system', content: 'You are a long-running operations agent. Keep answers short.' }];
+  const messages: HistoryMessage[] = [
+    { role: 'system', content: 'You are a long-running operations agent. Keep answers short.' },
+  ];
   const facts: { turn: number; code: string }[] = [];
-  const embedder = new LexicalEmbedder({ dimensions: DIMENSIONS }).fit(Array.from({ length: 2000 }, textGenerator(6)));
+  const embedder = new LexicalEmbedder({ dimensions: DIMENSIONS }).fit(
+    Array.from({ length: 2000 }, textGenerator(6)),
+  );
   const vectorCache = new Map<string, Float32Array>();
   let fullTotal = 0;
   let hydratedTotal = 0;
@@ -225,10 +337,16 @@ async function selectiveHydration(log: (message: string) => void) {
     if (turn % 25 === 3) {
       const code = `ticket-${(turn * 7919).toString(36)}`;
       facts.push({ turn, code });
-      messages.push({ role: 'user', content: `Remember: the escalation code for the ${DOMAINS[turn % DOMAINS.length]} outage is ${code}.` });
+      messages.push({
+        role: 'user',
+        content: `Remember: the escalation code for the ${DOMAINS[turn % DOMAINS.length]} outage is ${code}.`,
+      });
     } else if (turn % 25 === 20 && facts.length > 1) {
       const fact = facts[Math.floor(facts.length / 2)]!;
-      messages.push({ role: 'user', content: `What was the escalation code for the ${DOMAINS[fact.turn % DOMAINS.length]} outage?` });
+      messages.push({
+        role: 'user',
+        content: `What was the escalation code for the ${DOMAINS[fact.turn % DOMAINS.length]} outage?`,
+      });
       const built = await buildContext({ messages, tokens: BUDGET, embedder, vectorCache });
       asked++;
       if (built.messages.some((message) => message.content.includes(fact.code))) recalled++;

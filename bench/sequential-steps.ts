@@ -65,7 +65,11 @@ export const sequentialSteps: Figure = {
         measurements: [
           rawStep,
           batonStep,
-          measurement('  Baton: in the store commit (SQLite + fsync)', 'µs/step', inCommit.slice(bench.warmup)),
+          measurement(
+            '  Baton: in the store commit (SQLite + fsync)',
+            'µs/step',
+            inCommit.slice(bench.warmup),
+          ),
           measurement('  CPU, raw', 'µs/step', cpu.raw.slice(bench.warmup)),
           measurement('  CPU, Baton', 'µs/step', cpu.baton.slice(bench.warmup)),
         ],

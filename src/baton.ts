@@ -6,6 +6,7 @@ import {
   RunCancelledError,
   RunFailedError,
   RunNotFoundError,
+  RunPausedError,
   UnknownWorkflowError,
 } from './errors.ts';
 import { canonicalJson } from './journal/canonical-json.ts';
@@ -28,6 +29,12 @@ import { withAgents } from './agents/agent-context.ts';
 import { chooseInDoubt, inDoubtCalls, type InDoubtCall } from './agents/in-doubt.ts';
 import { AgentRuntime, type AgentsOptions } from './agents/runtime.ts';
 import type { InDoubtResolution } from './agents/tool-call.ts';
+import { Guard, type GuardOptions } from './guard/guard.ts';
+import type { ApprovalReceipt, ApprovalsQuery, ApproveOptions, DenyOptions, PendingApproval } from './guard/approval-desk.ts';
+import type { GuardVerdictRecord } from './journal/events.ts';
+import { forkRun, type ForkOptions } from './explain/fork.ts';
+import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
+import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
 
 export interface BatonOptions {
   /** A store URL (`sqlite:./baton.db`, `postgres://…`) or a Store. Default: BATON_STORE, else `sqlite:./baton.db`. */
@@ -67,6 +74,14 @@ export interface BatonOptions {
   maxQueuedRuns?: number;
   /** The same bound per tenant. */
   maxQueuedRunsPerTenant?: number;
+  /** Guardrails, budgets, loop detection and approval gates (src/guard/guard.ts). Off until configured. */
+  guard?: GuardOptions;
+  /**
+   * OpenTelemetry spans and metrics, derived from journal events as they are committed (see
+   * src/explain/telemetry.ts): a tracer and meter, or OTLP export. Default: the global SDK when the
+   * application registered one, else OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 export interface StartOptions {
@@ -118,7 +133,11 @@ export class Baton {
   /** Resource pools: `stats()` (queue depth, waits, in flight, utilization), `configure(pools)`, `subscribe(listener)`. */
   readonly pools: PoolScheduler;
   readonly #admission: AdmissionBound | undefined;
+  /** The guard layer: guardrails, budgets, loop detection, approvals (`approve`, `deny`, `approvals`). */
+  readonly guard: Guard;
+  readonly #extendContext: ((ctx: RunContext) => RunContext) | undefined;
   #signer: CheckpointSigner | undefined;
+  #telemetry: BatonTelemetry | undefined;
 
   private constructor(store: Store, ownsStore: boolean, options: BatonOptions) {
     this.store = store;
@@ -126,7 +145,8 @@ export class Baton {
     this.#connections = [...(options.connections ?? [])];
     this.clock = options.clock ?? Date.now;
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
-    this.committer = new Committer(store, this.clock);
+    this.committer = new Committer(store, this.clock, { onCommitted: (writes) => this.#telemetry?.record(writes) });
+    this.#extendContext = options.extendContext;
     this.agents = new AgentRuntime(options.agents);
     this.#finished.setMaxListeners(0);
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
@@ -144,6 +164,23 @@ export class Baton {
         `maxQueuedRuns needs a store that enforces it (the store capability 'pools'); the store at ${store.location} does not.`,
       );
     }
+    this.guard = new Guard(options.guard, {
+      agents: this.agents,
+      clock: this.clock,
+      storeLocation: store.location,
+      budgetStore: store.budgets,
+      desk: {
+        getRun: (runId, scope) => this.getRun(runId, scope ?? {}),
+        readEvents: (runId) => store.readEvents(runId),
+        pendingSignals: (runId) => store.pendingSignals(runId),
+        sendSignal: async (signal, scope) => {
+          await store.sendSignal(signal, scope);
+          this.worker?.notify();
+        },
+        listRuns: (filter) => store.listRuns(filter),
+        ...(store.pendingApprovals ? { pendingApprovals: (query) => store.pendingApprovals!(query) } : {}),
+      },
+    });
     for (const definition of options.workflows ?? []) this.register(definition);
     const deps: ExecutorDeps = {
       store,
@@ -157,7 +194,8 @@ export class Baton {
       onCancelRequested: (runId, reason) => this.#cancelLocally(runId, reason),
       log,
       extendContext: (ctx) => {
-        const extended = withAgents(ctx, this.agents);
+        this.#telemetry?.activate(ctx.runId, ctx.workflow, this.clock());
+        const extended = this.guard.extend(withAgents(ctx, this.agents));
         return options.extendContext ? options.extendContext(extended) : extended;
       },
     };
@@ -201,6 +239,13 @@ export class Baton {
       }
       baton.#signer.start();
     }
+    try {
+      baton.#telemetry = await openTelemetry(options.telemetry, process.env, baton.pools);
+    } catch (error) {
+      await baton.#signer?.stop();
+      if (typeof given === 'string') await store.close();
+      throw error;
+    }
     baton.worker?.start();
     return baton;
   }
@@ -242,7 +287,14 @@ export class Baton {
   ): Promise<RunHandle<WorkflowOutput<W>>> {
     const definition = this.#definition(workflow as WorkflowDefinition | string);
     const runId = newId('run', this.clock());
-    const { run, created } = await this.#create(definition, input, runId, options, undefined);
+    const checked = await this.guard.checkRunInput({
+      runId,
+      workflow: definition.name,
+      input,
+      tenant: options.tenant ?? 'default',
+      principal: options.as ?? 'user:anonymous',
+    });
+    const { run, created } = await this.#create(definition, checked.input, runId, options, undefined, checked.verdicts);
     if (created) this.worker?.notify();
     return this.handle(run.runId, created, options.tenant);
   }
@@ -253,6 +305,7 @@ export class Baton {
     runId: string,
     options: StartOptions,
     parent: RunRecord | undefined,
+    guardVerdicts: readonly GuardVerdictRecord[] = [],
   ): Promise<{ run: RunRecord; created: boolean }> {
     const encoded = canonicalJson(input ?? null, `The input of workflow '${definition.name}'`);
     const bytes = Buffer.byteLength(encoded);
@@ -281,6 +334,7 @@ export class Baton {
         ...(parent ? { parentRunId: parent.runId } : {}),
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(guardVerdicts.length === 0 ? {} : { guard: [...guardVerdicts] }),
       },
       prevHash: GENESIS_HASH,
     });
@@ -415,6 +469,46 @@ export class Baton {
     this.#cancelLocally(runId, options.reason);
   }
 
+  /**
+   * Pauses a run: no worker claims it until `resume`. A worker running it releases it (at once in
+   * this process, at its next heartbeat elsewhere), as when a worker stops: in-flight steps see their
+   * abort signal and run again after the resume. Cancelling a paused run ends it.
+   */
+  async pause(runId: string, options: { tenant?: string } = {}): Promise<RunRecord> {
+    const run = await this.store.pauseRun(runId, this.clock(), options.tenant === undefined ? undefined : { tenant: options.tenant });
+    this.worker?.abortRun(runId, new RunPausedError({ runId }));
+    return run;
+  }
+
+  /** Resumes a paused run: it is claimable again (at once, if it was due). */
+  async resume(runId: string, options: { tenant?: string } = {}): Promise<RunRecord> {
+    const run = await this.store.resumeRun(runId, this.clock(), options.tenant === undefined ? undefined : { tenant: options.tenant });
+    this.worker?.notify();
+    return run;
+  }
+
+  /**
+   * Approves a pending approval (`ctx.approval`, a gated tool call, a budget extension, a loop):
+   * checks that it is open and that `as` may decide it (see src/guard/approval-rights.ts), checks
+   * edited `args` against the gated tool's schema, and sends the decision; nothing is sent when a
+   * check fails. The run journals `approval.decided` (decision, approver, comment) when it takes it.
+   *
+   * @example await baton.approve(runId, 'tool-7', { as: 'user:bob', comment: 'ok, customer verified' });
+   */
+  approve(runId: string, approvalId: string, options: ApproveOptions): Promise<ApprovalReceipt> {
+    return this.guard.desk.approve(runId, approvalId, options);
+  }
+
+  /** Denies a pending approval; see {@link approve}. */
+  deny(runId: string, approvalId: string, options: DenyOptions): Promise<ApprovalReceipt> {
+    return this.guard.desk.deny(runId, approvalId, options);
+  }
+
+  /** The approval inbox: approvals waiting for a decision, oldest first; `{ mine: true, as }` for one person's. */
+  approvals(query: ApprovalsQuery = {}): Promise<PendingApproval[]> {
+    return this.guard.desk.list(query);
+  }
+
   /** Stops this process's activation of a run asked to cancel at once, instead of at its next heartbeat. */
   #cancelLocally(runId: string, reason: string | undefined): void {
     this.worker?.abortRun(runId, new RunCancelledError({ runId, ...(reason === undefined ? {} : { reason }) }));
@@ -454,8 +548,55 @@ export class Baton {
     return call;
   }
 
+  /**
+   * Forks a run: a new run that reuses the origin's journal up to seq `at` (copied, re-sealed in
+   * its own chain, with `run.forked` pointing at the origin) and goes on live from there on the
+   * registered code, with `overrides` (another input, model or instructions) for what comes after.
+   * The origin gets a `run.forkedTo` note in its run record; its journal is untouched. See forkRun
+   * (src/explain/fork.ts) for what is shared with the origin.
+   *
+   * @example const whatIf = await baton.fork(runId, { at: 7, overrides: { model: 'openai:gpt-4.1' } });
+   * @throws RunNotFoundError (near matches), ForkWorkflowError, ForkPointError, HistoryFormatError.
+   */
+  async fork(runId: string, options: ForkOptions): Promise<RunHandle> {
+    const run = await forkRun(
+      {
+        store: this.store,
+        workflows: this.workflows,
+        clock: this.clock,
+        maxPayloadBytes: this.maxPayloadBytes,
+        checkModel: (id, agent) => void this.agents.resolveModel(id, agent),
+      },
+      runId,
+      options,
+    );
+    this.worker?.notify();
+    return this.handle(run.runId, true, options.tenant);
+  }
+
+  /**
+   * Replays a run's journal against the workflow code registered here (or `options.workflow`) with
+   * no side effects and reports the first divergence: see `replay` (src/explain/replay.ts).
+   */
+  async replay(
+    runId: string,
+    options: Omit<ReplayOptions, 'agents' | 'extendContext' | 'tenant'> & { workflow?: WorkflowDefinition<any, any, any>; tenant?: string } = {},
+  ): Promise<ReplayReport> {
+    const run = await this.getRun(runId, options.tenant === undefined ? {} : { tenant: options.tenant });
+    const definition = options.workflow ?? this.workflows.get(run.workflow);
+    if (!definition) throw new UnknownWorkflowError({ name: run.workflow, known: [...this.workflows.keys()] });
+    const { workflow: _workflow, tenant: _tenant, ...rest } = options;
+    return replay(await this.store.readEvents(run.runId), definition, {
+      ...rest,
+      agents: this.agents,
+      tenant: run.tenant,
+      ...(this.#extendContext ? { extendContext: this.#extendContext } : {}),
+    });
+  }
+
   async close(): Promise<void> {
     await this.worker?.stop();
+    await this.#telemetry?.close();
     await this.pools.close();
     await this.#signer?.stop();
     await Promise.allSettled(this.#connections.map(async (connection) => connection.close()));

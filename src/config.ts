@@ -3,8 +3,10 @@ import type { WorkerOptions } from './engine/worker.ts';
 import type { Store } from './store/store.ts';
 import type { PoolsConfig } from './resources/pool-config.ts';
 import type { SigningOptions } from './access/checkpoint-signer.ts';
+import type { TelemetryOptions } from './explain/telemetry.ts';
 import type { PolicyEngineOptions } from './access/policy-engine.ts';
 import type { AuthOptions } from './server/authenticate.ts';
+import type { GuardOptions } from './guard/guard.ts';
 
 /**
  * What `baton.config.ts` at a project's root exports (as default): the store and the workflows the
@@ -23,6 +25,8 @@ export interface BatonConfig {
   /** Bounded admission: `start` fails fast with OverloadedError while this many runs are pending. */
   maxQueuedRuns?: number;
   maxQueuedRunsPerTenant?: number;
+  /** Guardrails, budgets, loop detection, approval gates, approver groups and policies (src/guard). */
+  guard?: GuardOptions;
   /**
    * Sign runs' chain heads with the deployment's Ed25519 key (tamper evidence, `baton verify`,
    * `baton export`): `{}` keeps the key in `.baton/keys/` beside this file, `{ keyFile }` names one.
@@ -33,6 +37,8 @@ export interface BatonConfig {
    * each action (else tenant isolation only), and where it listens (default 127.0.0.1:8080).
    */
   server?: { auth?: AuthOptions; policies?: PolicyEngineOptions; port?: number; hostname?: string };
+  /** OpenTelemetry: `{ otlp: { endpoint } }`, or false for none. Default: OTEL_EXPORTER_OTLP_ENDPOINT when set. */
+  telemetry?: TelemetryOptions | false;
 }
 
 export function defineConfig(config: BatonConfig): BatonConfig {

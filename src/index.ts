@@ -3,7 +3,14 @@ export { Baton, type BatonOptions, type RunHandle, type StartOptions } from './b
 export type { WorkflowDefinition, WorkflowOptions } from './engine/workflow.ts';
 // Agents (src/agents): `workflow` is the engine's, with a ctx that can `run` agents.
 export { workflow, type AgentContext } from './agents/agent-context.ts';
-export { agent, type AgentDefinition, type AgentOptions, type AgentOutput } from './agents/agent.ts';
+export {
+  agent,
+  type AgentDefinition,
+  type AgentOptions,
+  type AgentOutput,
+  type AgentGuardrails,
+  type AgentGuardrail,
+} from './agents/agent.ts';
 export {
   tool,
   type ToolDefinition,
@@ -37,6 +44,68 @@ export type {
 export { approvalSignalName } from './agents/interceptors.ts';
 export { inDoubtSignalName, type InDoubtResolution } from './agents/tool-call.ts';
 export type { InDoubtCall } from './agents/in-doubt.ts';
+export type { AgentChecks } from './agents/runtime.ts';
+export type { ParkOutcome, DecidedEvents } from './agents/interceptors.ts';
+// Guard (src/guard): guardrails, budgets, loop detection, approvals.
+export { Guard, stopError, type GuardOptions } from './guard/guard.ts';
+export {
+  guardrail,
+  toGuardrail,
+  pass,
+  block,
+  rewrite,
+  GUARD_STAGES,
+  type Guardrail,
+  type GuardrailFunction,
+  type GuardrailLike,
+  type GuardrailVerdict,
+  type GuardrailContext,
+  type GuardModels,
+} from './guard/guardrail.ts';
+export { all, any, sequence } from './guard/guardrail-compose.ts';
+export { schema } from './guard/schema-guardrail.ts';
+export { maxLength } from './guard/length-guardrail.ts';
+export { denyList } from './guard/deny-list.ts';
+export { redaction, redactText, luhnValid, REDACTION_PATTERNS, type RedactionOptions, type RedactionPattern } from './guard/redaction.ts';
+export { judge, type JudgeOptions } from './guard/judge-guardrail.ts';
+export { runGuardrails, type GuardrailsOutcome } from './guard/run-guardrails.ts';
+export { toolGuardrails, GUARDRAILS_INTERCEPTOR, type ToolGuardrails } from './guard/tool-guardrails.ts';
+export { agentGuardrails } from './guard/agent-guardrails.ts';
+export type { BudgetLimits, BudgetOptions, TenantBudget } from './guard/budget.ts';
+export { budgetInterceptors, BUDGET_INTERCEPTOR, type BudgetBreach } from './guard/budget-interceptor.ts';
+export { loopInterceptors, stalledTurns, LOOP_INTERCEPTOR, type LoopOptions } from './guard/loop-detector.ts';
+export { requestApproval, type ApprovalRequest, type ApprovalDecision } from './guard/approval.ts';
+export { approvalGate, GATE_INTERCEPTOR, type GateOptions } from './guard/approval-gate.ts';
+export {
+  approvalSignal,
+  approvalIdOf,
+  type ApprovalKind,
+  type ApprovalRouting,
+  type ApproverGroups,
+  type ApprovalSignalPayload,
+} from './guard/approval-routing.ts';
+export { approvalRight, type ApprovalRight } from './guard/approval-rights.ts';
+export {
+  ApprovalDesk,
+  type ApproveOptions,
+  type DenyOptions,
+  type ApprovalReceipt,
+  type PendingApproval,
+  type ApprovalsQuery,
+} from './guard/approval-desk.ts';
+export {
+  GuardrailBlockedError,
+  BudgetExceededError,
+  BudgetConfigError,
+  LoopDetectedError,
+  ApprovalNotFoundError,
+  ApprovalAlreadyDecidedError,
+  ApprovalClosedError,
+  ApprovalExpiredError,
+  ApprovalForbiddenError,
+  InvalidApprovalArgumentsError,
+  type BudgetScope,
+} from './guard/guard-errors.ts';
 export {
   registerModelProvider,
   type ModelProvider,
@@ -108,6 +177,78 @@ export {
 export { formatGraph } from './patterns/graph-format.ts';
 export type { Runnable, AgentLike, AgentRequest } from './patterns/runnable.ts';
 export { GraphDefinitionError, GraphFailedError, ParallelFailedError, RouteNotFoundError } from './patterns/pattern-errors.ts';
+// Routing (src/routing): capability routing, model routing, semantic cache, memory, selective hydration.
+export type { Embedder } from './routing/embedder.ts';
+export { EmbeddingDimensionError } from './routing/embedder.ts';
+export { embedderFromModel, type ModelEmbedderOptions } from './routing/model-embedder.ts';
+export {
+  LexicalEmbedder,
+  DocumentFrequencyTable,
+  type LexicalEmbedderOptions,
+} from './routing/lexical-embedder.ts';
+export type { VectorIndex, VectorHit, VectorSearchOptions } from './routing/vector-index.ts';
+export { HnswIndex, type HnswOptions } from './routing/hnsw-index.ts';
+export { ExactIndex } from './routing/exact-index.ts';
+export {
+  CapabilityRegistry,
+  type Capability,
+  type CapabilityRegistryOptions,
+  type RankOptions,
+  type RankedCandidate,
+  type Ranking,
+} from './routing/capability-registry.ts';
+export { capabilityOf, type AgentCapabilityOptions } from './routing/agent-capabilities.ts';
+export {
+  routeByCapability,
+  type RouteOptions as CapabilityRouteOptions,
+  type RouteDecision,
+} from './routing/route-by-capability.ts';
+export { withRouting, type RoutingContext, type RoutingSetup } from './routing/routing-context.ts';
+export {
+  routeModel,
+  selectModel,
+  type ModelStrategy,
+  type Verifier,
+  type Verdict,
+  type RoutedCallOptions,
+  type RoutedCallResult,
+} from './routing/model-router.ts';
+export { judgeVerifier, type JudgeVerifierOptions } from './routing/judge-verifier.ts';
+export { estimateDifficulty } from './routing/difficulty.ts';
+export type { ModelChoice, ModelPrice as RoutedModelPrice } from './routing/model-price.ts';
+export { costReport, type CostReport, type CostLine } from './routing/cost-report.ts';
+export {
+  SemanticCache,
+  cachedModelCall,
+  type CacheScope,
+  type CacheRequest,
+  type CacheLookup,
+  type SemanticCacheOptions,
+  type CachedCallOptions,
+  type CachedCallResult,
+} from './routing/semantic-cache.ts';
+export {
+  LongTermMemory,
+  type LongTermMemoryOptions,
+  type MemoryApi,
+  type RememberOptions,
+  type RecallOptions,
+  type RecalledMemory,
+} from './routing/memory.ts';
+export {
+  buildContext,
+  type BuildContextOptions,
+  type BuiltContext,
+  type HistoryMessage,
+} from './routing/context-builder.ts';
+export { estimateTokens, requestText, type TokenCounter } from './routing/request-text.ts';
+export { EmptyRegistryError, VectorRecordsUnavailableError } from './routing/routing-errors.ts';
+export type {
+  VectorRecordStore,
+  VectorRecord,
+  NewVectorRecord,
+  VectorRecordScope,
+} from './store/vector-records.ts';
 export type {
   WorkflowContext,
   StepInfo,
@@ -132,6 +273,8 @@ export {
   PayloadTooLargeError,
   StoreVersionError,
   StoreCorruptError,
+  StoreUnavailableError,
+  ClockSkewError,
   LeaseLostError,
   StepFailedError,
   NonRetryableError,
@@ -139,6 +282,7 @@ export {
   WaitTimeoutError,
   RunTimeoutError,
   RunCancelledError,
+  RunPausedError,
   RunFailedError,
   ConfigError,
   InvalidArgumentError,
@@ -158,6 +302,10 @@ export type {
   EventDraft,
   PartialFailurePolicy,
   AccessDecisionPayload,
+  GuardStage,
+  GuardVerdictRecord,
+  ApprovalStageRecord,
+  BudgetMetric,
 } from './journal/events.ts';
 export { verifyChain, type ChainVerification, type ChainBreak } from './journal/hash-chain.ts';
 export { canonicalJson } from './journal/canonical-json.ts';
@@ -249,6 +397,21 @@ export {
 } from './access/access-errors.ts';
 export type { CheckpointRecord, CheckpointStore } from './store/checkpoints.ts';
 export type { EventQuery } from './store/event-query.ts';
+export type { ApprovalQuery } from './store/approval-query.ts';
+export type { BudgetStore, BudgetAmounts, BudgetReservation } from './store/budget-store.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 export { openStore } from './store/open-store.ts';
 export { defineConfig, type BatonConfig } from './config.ts';
+// Explain, replay, fork, export, OpenTelemetry (src/explain): the journal answering what happened and why.
+export { explain, explainEvents, type ExplainOptions } from './explain/explain.ts';
+export type { Explanation, ExplanationNode, ExplanationNodeKind, ExplanationStatus, Decision, Reason, TokenCount } from './explain/explanation.ts';
+export { formatExplanation, type FormatExplanationOptions } from './explain/format-explanation.ts';
+export { replay, type ReplayOptions, type ReplayReport, type ReplayDivergence } from './explain/replay.ts';
+export { forkRun, type ForkOptions, type ForkOverrides, type ForkDeps } from './explain/fork.ts';
+export type { AgentOverrides } from './agents/run-overrides.ts';
+export { exportHistory, parseHistory, checkHistory, historyDocument, type HistoryDocument, type HistoryExportFormat } from './explain/history-document.ts';
+export { HistoryFormatError, InvalidHistoryError, ForkPointError, ForkWorkflowError } from './explain/explain-errors.ts';
+export { BatonTelemetry, openTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
+export { JournalSpans, runTraceContext } from './explain/journal-spans.ts';
+export { JournalMetrics, type PoolSource } from './explain/journal-metrics.ts';
+export type { ForkNote } from './store/store.ts';

@@ -77,7 +77,8 @@ describe('agent loops killed at random points', () => {
       void proc.settled.then((settled) => (finished = settled));
       const before = server.requests.length;
       if (await proc.ready) {
-        // Kill in the middle of the work: after 1–4 more model requests, plus up to 80 ms.
+        // Kill in the middle of the work: after 1–4 more model requests (a killed child's leases
+        // expire after 1 s, so the next child starts where it left off), plus up to 80 ms.
         const target = before + 1 + Math.floor(Math.random() * 4);
         while (server.requests.length < target && !finished)
           await new Promise((resolve) => setTimeout(resolve, 5));

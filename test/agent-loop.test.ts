@@ -8,7 +8,7 @@ import { runAgent } from '../src/agents/run-agent.ts';
 import { tool } from '../src/agents/tool.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
-import { scriptedModel } from '../src/testing/index.ts';
+import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';
 import { harness, type Harness } from './support/harness.ts';
 
 const open: Harness[] = [];
@@ -360,5 +360,89 @@ describe('replay', () => {
     expect(await run.result()).toBe('Saved.');
     expect(model.calls).toHaveLength(2);
     expect(executions).toBe(1);
+  });
+});
+
+describe('agents as tools, in parallel', () => {
+  it('run concurrently and replay after a resume, whichever finished first', async () => {
+    const slowCalls: number[] = [];
+    const slow = tool({
+      name: 'slow.fetch',
+      description: 'Fetches slowly',
+      input: z.object({ topic: z.string() }),
+      effect: 'read',
+      execute: async ({ topic }) => {
+        slowCalls.push(1);
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        return `slow facts on ${topic}`;
+      },
+    });
+    const fast = tool({
+      name: 'fast.fetch',
+      description: 'Fetches fast',
+      input: z.object({ topic: z.string() }),
+      effect: 'read',
+      execute: ({ topic }) => `fast facts on ${topic}`,
+    });
+    const researcher = (name: string, using: string) =>
+      agent({
+        name,
+        description: `Researches with ${using}`,
+        instructions: 'Research.',
+        model: scriptedModel(
+          Array.from(
+            { length: 2 },
+            () => (request: ScriptedRequest) =>
+              request.toolResults.length === 0
+                ? {
+                    toolCalls: [
+                      { name: using, args: { topic: request.lastUserText } },
+                      { name: using, args: { topic: 'more' } },
+                    ],
+                  }
+                : `${name}: ${request.toolResults.map((result) => String(result.output)).join('; ')}`,
+          ),
+        ),
+        tools: [using === 'slow.fetch' ? slow : fast],
+      });
+    const tortoise = researcher('tortoise', 'slow.fetch');
+    const hare = researcher('hare', 'fast.fetch');
+    const lead = agent({
+      name: 'lead',
+      description: 'Leads',
+      instructions: 'Delegate.',
+      model: scriptedModel(
+        Array.from(
+          { length: 2 },
+          () => (request: ScriptedRequest) =>
+            request.toolResults.length === 0
+              ? {
+                  toolCalls: [
+                    { name: 'tortoise', args: { task: 'a' } },
+                    { name: 'hare', args: { task: 'b' } },
+                  ],
+                }
+              : request.toolResults.map((result) => String(result.output)).join(' | '),
+        ),
+      ),
+      tools: [tortoise, hare],
+    });
+    const flow = workflow('delegate-then-sleep', async (ctx) => {
+      const answer = await ctx.run(lead, 'Find out');
+      await ctx.sleep('1h');
+      return answer;
+    });
+    const h = await start({ workflows: [flow] });
+    const run = await h.baton.start(flow, {});
+    await h.settle(run.runId, 'waiting');
+    h.advance(60 * 60 * 1000);
+    expect(await run.result()).toBe(
+      'tortoise: slow facts on a; slow facts on more | hare: fast facts on b; fast facts on more',
+    );
+    expect(slowCalls).toHaveLength(2);
+    const events = await run.history();
+    // The hare's loop finished while the tortoise's tools were still running.
+    const completed = of(events, 'agent.completed').map((event) => event.payload.name);
+    expect(completed).toEqual(['hare', 'tortoise', 'lead']);
   });
 });

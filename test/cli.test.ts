@@ -44,7 +44,10 @@ interface Result {
   stderr: string;
 }
 
-async function cli(args: string[], options: { cwd?: string; signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<Result> {
+async function cli(
+  args: string[],
+  options: { cwd?: string; signal?: AbortSignal; env?: Record<string, string> } = {},
+): Promise<Result> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
@@ -78,15 +81,24 @@ describe('baton start', () => {
     expect(result.stderr).toBe('');
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^Started run run_\w+ \(greet\)$/);
-    expect(lines.find((line) => line.includes('run.started'))).toMatch(/^\s+1 .*run\.started\s+greet input=\{"name":"Ada"\}/);
-    expect(lines.find((line) => line.includes('step.completed'))).toMatch(/^\s+2 .*step\.completed\s+compose → "Hello, Ada"/);
+    expect(lines.find((line) => line.includes('run.started'))).toMatch(
+      /^\s+1 .*run\.started\s+greet input=\{"name":"Ada"\}/,
+    );
+    expect(lines.find((line) => line.includes('step.completed'))).toMatch(
+      /^\s+2 .*step\.completed\s+compose → "Hello, Ada"/,
+    );
     expect(lines.find((line) => line.includes('run.completed'))).toMatch(/^\s+3 /);
     expect(result.stdout).toContain('"text": "Hello, Ada"');
   });
 
   it('--json prints one document with the run id, status and result', async () => {
     const started = await json(['start', 'greet', '--input', '{"name":"Grace"}']);
-    expect(started).toEqual({ runId: expect.stringMatching(/^run_/), created: true, status: 'completed', result: { text: 'Hello, Grace' } });
+    expect(started).toEqual({
+      runId: expect.stringMatching(/^run_/),
+      created: true,
+      status: 'completed',
+      result: { text: 'Hello, Grace' },
+    });
   });
 
   it('a failing run exits 1 with its error', async () => {
@@ -113,29 +125,64 @@ describe('baton start', () => {
   it('names the registered workflows when the workflow is unknown', async () => {
     const result = await cli(['start', 'gret']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("No workflow named 'gret' is registered. Registered: greet, approval, broken.");
+    expect(result.stderr).toContain(
+      "No workflow named 'gret' is registered. Registered: greet, approval, broken.",
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /); // the message, not a stack
 
     const asJson = await cli(['start', 'gret', '--json']);
     expect(asJson.code).toBe(1);
-    expect(JSON.parse(asJson.stderr)).toEqual({ error: { code: 'UNKNOWN_WORKFLOW', message: expect.stringContaining("'gret'") } });
+    expect(JSON.parse(asJson.stderr)).toEqual({
+      error: { code: 'UNKNOWN_WORKFLOW', message: expect.stringContaining("'gret'") },
+    });
   });
 });
 
 describe('a signal round trip', () => {
   it('parks on waitFor, takes the signal, and completes when followed again', async () => {
-    const first = await json(['start', 'approval', '--input', '{"amount":40}', '--idempotency-key', 'order-7']);
-    expect(first).toMatchObject({ created: true, status: 'waiting', waits: [{ kind: 'signal', name: 'approve' }] });
+    const first = await json([
+      'start',
+      'approval',
+      '--input',
+      '{"amount":40}',
+      '--idempotency-key',
+      'order-7',
+    ]);
+    expect(first).toMatchObject({
+      created: true,
+      status: 'waiting',
+      waits: [{ kind: 'signal', name: 'approve' }],
+    });
 
     const shown = await cli(['show', first.runId]);
     expect(shown.stdout).toMatch(/waiting for\s+signal 'approve'/);
 
-    const sent = await cli(['signal', first.runId, 'approve', '--data', '{"approved":true}', '--as', 'user:bob']);
+    const sent = await cli([
+      'signal',
+      first.runId,
+      'approve',
+      '--data',
+      '{"approved":true}',
+      '--as',
+      'user:bob',
+    ]);
     expect(sent.code).toBe(0);
     expect(sent.stdout).toContain(`Sent signal 'approve' to run ${first.runId}`);
 
-    const again = await json(['start', 'approval', '--input', '{"amount":40}', '--idempotency-key', 'order-7']);
-    expect(again).toEqual({ runId: first.runId, created: false, status: 'completed', result: { amount: 40, approved: true } });
+    const again = await json([
+      'start',
+      'approval',
+      '--input',
+      '{"amount":40}',
+      '--idempotency-key',
+      'order-7',
+    ]);
+    expect(again).toEqual({
+      runId: first.runId,
+      created: false,
+      status: 'completed',
+      result: { amount: 40, approved: true },
+    });
   });
 
   it('the text output of a parked start says how to send the signal', async () => {
@@ -174,9 +221,18 @@ describe('baton worker', () => {
     const running = cli(['worker', '--json'], { signal: stop.signal });
     await untilStatus(detached.runId, 'completed');
     stop.abort();
-    const lines = (await running).stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; runId?: string });
+    const lines = (await running).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; runId?: string });
     expect(lines[0]).toMatchObject({ event: 'started', workflows: ['greet', 'approval', 'broken'] });
-    expect(lines).toContainEqual(expect.objectContaining({ event: 'activation', runId: detached.runId, outcome: { status: 'completed' } }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        event: 'activation',
+        runId: detached.runId,
+        outcome: { status: 'completed' },
+      }),
+    );
     expect(lines.at(-1)).toMatchObject({ event: 'stopped' });
   });
 });
@@ -193,7 +249,11 @@ describe('reading runs', () => {
     expect(lines).toHaveLength(2 + events.length);
     events.forEach((event: { seq: number; type: string; hash: string }, index: number) => {
       const line = lines[2 + index]!;
-      expect(line).toMatch(new RegExp(`^\\s*${event.seq}\\s+\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\s+${event.type.replace('.', '\\.')}\\s`));
+      expect(line).toMatch(
+        new RegExp(
+          `^\\s*${event.seq}\\s+\\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\s+${event.type.replace('.', '\\.')}\\s`,
+        ),
+      );
       expect(line).toContain(event.hash.slice(0, 12));
     });
     expect(lines[2]).toContain('user:alice');
@@ -205,13 +265,34 @@ describe('reading runs', () => {
     const started = await json(['start', 'greet', '--input', '{"name":"Ken"}']);
     const history = await json(['history', started.runId]);
     expect(history).toMatchObject({ runId: started.runId, workflow: 'greet', status: 'completed' });
-    expect(history.events.map((event: { type: string }) => event.type)).toEqual(['run.started', 'step.completed', 'run.completed']);
-    expect(history.events[1]).toMatchObject({ seq: 2, prevHash: history.events[0].hash, payload: { name: 'compose', result: 'Hello, Ken' } });
+    expect(history.events.map((event: { type: string }) => event.type)).toEqual([
+      'run.started',
+      'step.completed',
+      'run.completed',
+    ]);
+    expect(history.events[1]).toMatchObject({
+      seq: 2,
+      prevHash: history.events[0].hash,
+      payload: { name: 'compose', result: 'Hello, Ken' },
+    });
 
     const shown = await json(['show', started.runId]);
-    expect(shown).toMatchObject({ run: { runId: started.runId, status: 'completed', lastSeq: 3, result: { text: 'Hello, Ken' } }, waits: [], children: [], pendingSignals: [] });
+    expect(shown).toMatchObject({
+      run: { runId: started.runId, status: 'completed', lastSeq: 3, result: { text: 'Hello, Ken' } },
+      waits: [],
+      children: [],
+      pendingSignals: [],
+    });
 
-    const listed = await json(['runs', '--workflow', 'greet', '--status', 'completed,failed', '--limit', '2']);
+    const listed = await json([
+      'runs',
+      '--workflow',
+      'greet',
+      '--status',
+      'completed,failed',
+      '--limit',
+      '2',
+    ]);
     expect(listed.runs).toHaveLength(2);
     expect(listed.runs[0]).toMatchObject({ runId: started.runId, workflow: 'greet', status: 'completed' });
   });
@@ -245,10 +326,25 @@ describe('reading runs', () => {
 
 describe('baton cancel and baton verify', () => {
   it('cancels a parked run; following it then ends in cancelled (exit 1)', async () => {
-    const parked = await json(['start', 'approval', '--input', '{"amount":9}', '--idempotency-key', 'cancel-me']);
+    const parked = await json([
+      'start',
+      'approval',
+      '--input',
+      '{"amount":9}',
+      '--idempotency-key',
+      'cancel-me',
+    ]);
     const cancelled = await cli(['cancel', parked.runId, '--reason', 'customer withdrew']);
     expect(cancelled.code).toBe(0);
-    const followed = await cli(['start', 'approval', '--input', '{"amount":9}', '--idempotency-key', 'cancel-me', '--json']);
+    const followed = await cli([
+      'start',
+      'approval',
+      '--input',
+      '{"amount":9}',
+      '--idempotency-key',
+      'cancel-me',
+      '--json',
+    ]);
     expect(followed.code).toBe(1);
     expect(JSON.parse(followed.stdout)).toMatchObject({ runId: parked.runId, status: 'cancelled' });
     const { events } = await json(['history', parked.runId]);
@@ -263,7 +359,9 @@ describe('baton cancel and baton verify', () => {
 
     const db = new DatabaseSync(join(project, 'cli.db'));
     try {
-      db.prepare(`UPDATE events SET payload = json_set(payload, '$.result', 'Hello, Mallory') WHERE run_id = ? AND seq = 2`).run(started.runId);
+      db.prepare(
+        `UPDATE events SET payload = json_set(payload, '$.result', 'Hello, Mallory') WHERE run_id = ? AND seq = 2`,
+      ).run(started.runId);
     } finally {
       db.close();
     }
@@ -272,7 +370,11 @@ describe('baton cancel and baton verify', () => {
     expect(altered.stdout).toContain('the chain breaks at seq 2');
     expect(altered.stdout).toContain('the event was altered');
     const asJson = await cli(['verify', started.runId, '--json']);
-    expect(JSON.parse(asJson.stdout)).toMatchObject({ ok: false, events: 3, broken: { kind: 'hash', seq: 2 } });
+    expect(JSON.parse(asJson.stdout)).toMatchObject({
+      ok: false,
+      events: 3,
+      broken: { kind: 'hash', seq: 2 },
+    });
   });
 
   it('verify notices events removed from the end', async () => {
@@ -308,7 +410,17 @@ describe('usage and configuration', () => {
   it('help lists every command; a command’s help lists its options', async () => {
     const help = await cli(['help']);
     expect(help.code).toBe(0);
-    for (const name of ['start', 'worker', 'runs', 'show', 'history', 'signal', 'cancel', 'verify', 'migrate']) {
+    for (const name of [
+      'start',
+      'worker',
+      'runs',
+      'show',
+      'history',
+      'signal',
+      'cancel',
+      'verify',
+      'migrate',
+    ]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
     }
     const start = await cli(['start', '--help']);
@@ -329,7 +441,10 @@ describe('usage and configuration', () => {
   it('a config of the wrong shape is refused, naming the field', async () => {
     const other = mkdtempSync(join(tmpdir(), 'baton-cli-bad-'));
     try {
-      writeFileSync(join(other, 'baton.config.ts'), `export default { workflows: [{ kind: 'workflow', name: 42, fn: () => null }] };\n`);
+      writeFileSync(
+        join(other, 'baton.config.ts'),
+        `export default { workflows: [{ kind: 'workflow', name: 42, fn: () => null }] };\n`,
+      );
       const result = await cli(['start', 'anything'], { cwd: other });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('baton.config.ts is invalid: workflows[0].name:');
@@ -344,10 +459,23 @@ describe('usage and configuration', () => {
       const start = await cli(['start', 'greet'], { cwd: empty });
       expect(start.code).toBe(1);
       expect(start.stderr).toContain('No baton.config.ts found');
-      const migrated = await cli(['migrate', '--json', '--store', 'sqlite:./flag.db'], { cwd: empty, env: { BATON_STORE: 'sqlite:./env.db' } });
-      expect(JSON.parse(migrated.stdout)).toEqual({ store: join(empty, 'flag.db'), source: 'flag', migrated: true });
-      const fromEnv = await cli(['migrate', '--json'], { cwd: empty, env: { BATON_STORE: 'sqlite:./env.db' } });
-      expect(JSON.parse(fromEnv.stdout)).toMatchObject({ store: join(empty, 'env.db'), source: 'BATON_STORE' });
+      const migrated = await cli(['migrate', '--json', '--store', 'sqlite:./flag.db'], {
+        cwd: empty,
+        env: { BATON_STORE: 'sqlite:./env.db' },
+      });
+      expect(JSON.parse(migrated.stdout)).toEqual({
+        store: join(empty, 'flag.db'),
+        source: 'flag',
+        migrated: true,
+      });
+      const fromEnv = await cli(['migrate', '--json'], {
+        cwd: empty,
+        env: { BATON_STORE: 'sqlite:./env.db' },
+      });
+      expect(JSON.parse(fromEnv.stdout)).toMatchObject({
+        store: join(empty, 'env.db'),
+        source: 'BATON_STORE',
+      });
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

@@ -14,6 +14,8 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: false,
     chunkSizeWarningLimit: 2000,
+    // The timings note is noise for a build this small.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   server: {
     // `npx vite ui` for UI work: the API comes from a `baton server` on 8080.

@@ -265,6 +265,7 @@ export function callModel(
           agent,
           interceptor: `signal:${parkSignal}`,
           reason: answer.reason ?? 'not approved',
+          ...(record.data === undefined ? {} : { data: record.data }),
         });
       }
     }

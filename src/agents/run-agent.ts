@@ -66,9 +66,8 @@ interface Invocation {
  * for good throws ModelCallFailedError; too many invalid tool calls or answers throw; each is
  * journaled as `agent.failed` and may be caught by the workflow. Tool failures go back to the model.
  *
- * Agents called as tools run one after another within a turn (ordinary tools run concurrently):
- * op numbers must be assigned in the same order on replay as when the calls were made. Run agents
- * in parallel as child runs (`ctx.child`).
+ * The tool calls of one response run concurrently, agents called as tools included; each agent's
+ * loop is a container op, so replay hands its inner results back in the order they first finished.
  *
  * @example
  * const { output, costUsd } = await runAgent(ctx, billing, { task: ticket.text, context: account });
@@ -184,7 +183,10 @@ function agentOp(
       const model = runtime.resolveModel(overridden.model ?? agent.model, agent.name);
       const table = toolTable(agent);
       const offers = [...table.values()];
-      const system: JournalMessage = { role: 'system', content: overridden.instructions ?? agent.instructions };
+      const system: JournalMessage = {
+        role: 'system',
+        content: overridden.instructions ?? agent.instructions,
+      };
       const messages: JournalMessage[] = [system, ...conversation];
       const started = op.recorded.find((event) => event.type === 'agent.started');
       if (started) {
@@ -387,11 +389,7 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
   });
 }
 
-/**
- * Runs a response's tool calls and returns their result messages in call order. Ordinary tools'
- * ops are all taken at once (in call order) and run concurrently; agents called as tools run one
- * after another, so op numbers come out the same on replay.
- */
+/** Runs a response's tool calls concurrently and returns their result messages in call order. */
 async function act(
   ctx: WorkflowContext,
   runtime: AgentRuntime,
@@ -399,64 +397,62 @@ async function act(
   scope: AgentScope,
   plans: readonly Plan[],
 ): Promise<JournalMessage[]> {
-  // Every ordinary tool's op is taken now, synchronously and in call order.
-  const running = new Map<number, Promise<JournalMessage>>();
-  plans.forEach((plan, index) => {
-    if (plan.kind !== 'tool') return;
-    const call = callToolOp(ctx, runtime, {
-      tool: plan.offer.target.tool,
-      callId: plan.call.callId,
-      wireName: plan.call.name,
-      args: plan.call.input,
-      agent: agent.name,
-      scope,
-    }).then((result) => result.message);
-    call.catch(() => {});
-    running.set(index, call);
-  });
-  const done = new Map<number, JournalMessage>();
-  for (const [index, plan] of plans.entries()) {
-    if (plan.kind !== 'agent') continue;
-    const sub = plan.offer.target.agent;
-    const subScope: AgentScope = {
-      actor: `agent:${sub.name}`,
-      onBehalfOf: [scope.actor, ...scope.onBehalfOf],
-    };
-    let outcome: ToolOutcome;
-    try {
-      const answer = await runChain(
-        ctx,
-        runtime,
-        sub,
-        taskMessage(sub, plan.task),
-        subScope,
-        { via: 'tool', from: agent.name, callId: plan.call.callId },
-        8,
-      );
-      outcome = { ok: true, result: answer.output };
-    } catch (error) {
-      if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code))) throw error;
-      outcome = { ok: false, error: error.message, kind: 'failed' };
-    }
-    done.set(index, toolResultMessage(plan.call.callId, plan.call.name, outcome));
-  }
-  return Promise.all(
-    plans.map(async (plan, index): Promise<JournalMessage> => {
-      switch (plan.kind) {
-        case 'tool':
-          return running.get(index)!;
-        case 'agent':
-          return done.get(index)!;
-        case 'invalid':
-          return errorMessage(plan.call, plan.problem);
-        case 'handoff':
-          return toolResultMessage(plan.call.callId, plan.call.name, {
+  // Every call starts now, in call order: tools as ops of their own, agents as their own loops
+  // (containers whose inner ops replay in the order they finished, see decision 0001).
+  const results = plans.map((plan): Promise<JournalMessage> => {
+    switch (plan.kind) {
+      case 'tool':
+        return callToolOp(ctx, runtime, {
+          tool: plan.offer.target.tool,
+          callId: plan.call.callId,
+          wireName: plan.call.name,
+          args: plan.call.input,
+          agent: agent.name,
+          scope,
+        }).then((result) => result.message);
+      case 'agent':
+        return askAgent(ctx, runtime, agent, scope, plan);
+      case 'invalid':
+        return Promise.resolve(errorMessage(plan.call, plan.problem));
+      case 'handoff':
+        return Promise.resolve(
+          toolResultMessage(plan.call.callId, plan.call.name, {
             ok: true,
             result: { transferredTo: plan.to.name },
-          });
-      }
-    }),
-  );
+          }),
+        );
+    }
+  });
+  return Promise.all(results);
+}
+
+/** Runs an agent called as a tool; its failures answer the call as a tool error. */
+async function askAgent(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  caller: AgentDefinition<any>,
+  scope: AgentScope,
+  plan: Plan & { kind: 'agent' },
+): Promise<JournalMessage> {
+  const sub = plan.offer.target.agent;
+  const subScope: AgentScope = { actor: `agent:${sub.name}`, onBehalfOf: [scope.actor, ...scope.onBehalfOf] };
+  let outcome: ToolOutcome;
+  try {
+    const answer = await runChain(
+      ctx,
+      runtime,
+      sub,
+      taskMessage(sub, plan.task),
+      subScope,
+      { via: 'tool', from: caller.name, callId: plan.call.callId },
+      8,
+    );
+    outcome = { ok: true, result: answer.output };
+  } catch (error) {
+    if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code))) throw error;
+    outcome = { ok: false, error: error.message, kind: 'failed' };
+  }
+  return toolResultMessage(plan.call.callId, plan.call.name, outcome);
 }
 
 function errorMessage(call: ModelToolCall, problem: string): JournalMessage {

@@ -115,6 +115,8 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
       ...(config?.pools === undefined ? {} : { pools: config.pools }),
       ...(config?.maxQueuedRuns === undefined ? {} : { maxQueuedRuns: config.maxQueuedRuns }),
       ...(config?.maxQueuedRunsPerTenant === undefined ? {} : { maxQueuedRunsPerTenant: config.maxQueuedRunsPerTenant }),
+      ...(config?.guard === undefined ? {} : { guard: config.guard }),
+      ...(config?.telemetry === undefined ? {} : { telemetry: config.telemetry }),
       ...(options.onActivationEnd ? { onActivationEnd: options.onActivationEnd } : {}),
       ...(config?.signing && worker ? { signing: resolveSigningOptions(config.signing, loaded.path ? dirname(loaded.path) : this.cwd) } : {}),
     };

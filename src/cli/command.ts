@@ -96,7 +96,11 @@ export interface CommandContext<O extends OptionSpecs = OptionSpecs> {
   /** Parses a JSON option value; a UsageError names the option when it is not JSON. */
   readonly parseJson: (option: string, text: string | undefined) => unknown;
   /** Parses an integer option value within bounds; a UsageError names the option otherwise. */
-  readonly parseInteger: (option: string, text: string | undefined, bounds?: { min?: number; max?: number }) => number | undefined;
+  readonly parseInteger: (
+    option: string,
+    text: string | undefined,
+    bounds?: { min?: number; max?: number },
+  ) => number | undefined;
 }
 
 export interface OpenBatonOptions {

@@ -2,7 +2,9 @@ import type { SerializedError } from '../errors.ts';
 import type { JournalEvent, JournalEventPayloads, JournalEventType } from '../journal/events.ts';
 import { brief, formatDateTime, truncate } from './output.ts';
 
-type Summaries = { [T in JournalEventType]?: (payload: JournalEventPayloads[T], event: JournalEvent<T>) => string };
+type Summaries = {
+  [T in JournalEventType]?: (payload: JournalEventPayloads[T], event: JournalEvent<T>) => string;
+};
 
 const error = (e: SerializedError): string => `${e.name}: ${e.message}`;
 const at = (iso: string): string => formatDateTime(iso);
@@ -17,8 +19,10 @@ const summaries: Summaries = {
   'run.completed': (p) => `result=${brief(p.result, 60)}`,
   'run.failed': (p) => error(p.error),
   'run.cancelled': (p) => p.reason ?? '',
-  'step.completed': (p) => `${p.name}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}${p.result === undefined ? '' : ` → ${brief(p.result, 50)}`}`,
-  'step.attempt.failed': (p) => `${p.name} attempt ${p.attempt}: ${error(p.error)}; retry at ${at(p.retryAt)}`,
+  'step.completed': (p) =>
+    `${p.name}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}${p.result === undefined ? '' : ` → ${brief(p.result, 50)}`}`,
+  'step.attempt.failed': (p) =>
+    `${p.name} attempt ${p.attempt}: ${error(p.error)}; retry at ${at(p.retryAt)}`,
   'step.failed': (p) => `${p.name} after ${p.attempt} attempt(s): ${error(p.error)}`,
   'timer.set': (p) => `${p.name} until ${at(p.fireAt)}`,
   'timer.fired': (p) => `op ${p.op}`,

@@ -7,7 +7,12 @@ import { ConfigError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 
 /** The names a project's config may have, looked for in this order in each directory. */
-export const CONFIG_FILE_NAMES = ['baton.config.ts', 'baton.config.mts', 'baton.config.js', 'baton.config.mjs'] as const;
+export const CONFIG_FILE_NAMES = [
+  'baton.config.ts',
+  'baton.config.mts',
+  'baton.config.js',
+  'baton.config.mjs',
+] as const;
 
 /** Where the store URL came from, for messages: the first of these that is set wins. */
 export type StoreSource = 'flag' | 'config' | 'BATON_STORE' | 'DATABASE_URL' | 'default';
@@ -60,7 +65,8 @@ export function findConfigFile(from: string): string | undefined {
  * @throws ConfigError when the file cannot be found (if required), imported, or has the wrong shape.
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
-  const path = options.configPath === undefined ? findConfigFile(options.cwd) : resolve(options.cwd, options.configPath);
+  const path =
+    options.configPath === undefined ? findConfigFile(options.cwd) : resolve(options.cwd, options.configPath);
   if (options.configPath !== undefined && !existsSync(path!)) {
     throw new ConfigError(`The config file ${path} (from --config) does not exist.`);
   }
@@ -86,13 +92,15 @@ function chooseStore(
     return { store: absoluteStoreUrl(options.storeFlag, cwd), storeSource: 'flag' };
   }
   if (config?.store !== undefined) {
-    const store = typeof config.store === 'string' ? absoluteStoreUrl(config.store, projectDir) : config.store;
+    const store =
+      typeof config.store === 'string' ? absoluteStoreUrl(config.store, projectDir) : config.store;
     return { store, storeSource: 'config' };
   }
   const fromEnv = options.env.BATON_STORE;
   if (fromEnv) return { store: absoluteStoreUrl(fromEnv, cwd), storeSource: 'BATON_STORE' };
   const databaseUrl = options.env.DATABASE_URL;
-  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) return { store: databaseUrl, storeSource: 'DATABASE_URL' };
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl))
+    return { store: databaseUrl, storeSource: 'DATABASE_URL' };
   return { store: `sqlite:${join(projectDir, 'baton.db')}`, storeSource: 'default' };
 }
 
@@ -103,7 +111,8 @@ export function absoluteStoreUrl(url: string, base: string): string {
     if (path === '' || path === ':memory:' || isAbsolute(path)) return url;
     return `sqlite:${resolve(base, path)}`;
   }
-  if (/\.(db|sqlite|sqlite3)$/.test(url) && !/^[a-z]+:\/\//.test(url) && !isAbsolute(url)) return resolve(base, url);
+  if (/\.(db|sqlite|sqlite3)$/.test(url) && !/^[a-z]+:\/\//.test(url) && !isAbsolute(url))
+    return resolve(base, url);
   return url;
 }
 
@@ -125,7 +134,9 @@ async function importConfig(path: string): Promise<BatonConfig> {
   }
   const config = module.default;
   if (config === undefined) {
-    throw new ConfigError(`${path} has no default export. Write: export default defineConfig({ workflows: [...] }).`);
+    throw new ConfigError(
+      `${path} has no default export. Write: export default defineConfig({ workflows: [...] }).`,
+    );
   }
   validateConfig(config, path);
   return config;
@@ -133,7 +144,9 @@ async function importConfig(path: string): Promise<BatonConfig> {
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 const isStore = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && (value as { specificationVersion?: unknown }).specificationVersion === 'v1';
+  typeof value === 'object' &&
+  value !== null &&
+  (value as { specificationVersion?: unknown }).specificationVersion === 'v1';
 
 const workflowSchema = z.looseObject({
   kind: z.literal('workflow', { error: "expected a workflow made with workflow('name', fn)" }),
@@ -169,13 +182,16 @@ export function validateConfig(value: unknown, path = 'the config'): asserts val
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.length === 0 ? '(the default export)' : formatPath(issue.path);
-    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
+    const more =
+      parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(`${path} is invalid: ${field}: ${issue.message}${more}.`);
   }
   const names = new Set<string>();
   for (const [index, definition] of (value as BatonConfig).workflows.entries()) {
     if (names.has(definition.name)) {
-      throw new ConfigError(`${path} is invalid: workflows[${index}]: a second workflow is named '${definition.name}'.`);
+      throw new ConfigError(
+        `${path} is invalid: workflows[${index}]: a second workflow is named '${definition.name}'.`,
+      );
     }
     names.add(definition.name);
   }

@@ -9,8 +9,16 @@ import { editDistance } from './run-lookup.ts';
 
 /** Options every command takes. */
 const GLOBAL_OPTIONS = {
-  config: { type: 'string', value: 'path', description: 'The config file (default: baton.config.ts here or above)' },
-  store: { type: 'string', value: 'url', description: 'The store, over the config and environment (sqlite:./baton.db, postgres://…)' },
+  config: {
+    type: 'string',
+    value: 'path',
+    description: 'The config file (default: baton.config.ts here or above)',
+  },
+  store: {
+    type: 'string',
+    value: 'url',
+    description: 'The store, over the config and environment (sqlite:./baton.db, postgres://…)',
+  },
   json: { type: 'boolean', description: 'Print machine-readable JSON (errors too, on stderr)' },
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 } as const satisfies OptionSpecs;
@@ -25,7 +33,10 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
  * @example
  * const code = await main(['runs', '--json'], { stdout: process.stdout, stderr: process.stderr });
  */
-export async function main(argv: readonly string[] = process.argv.slice(2), io: CliIo = processIo()): Promise<number> {
+export async function main(
+  argv: readonly string[] = process.argv.slice(2),
+  io: CliIo = processIo(),
+): Promise<number> {
   const env = io.env ?? process.env;
   const isTTY = io.isTTY ?? false;
   const out = new Output({
@@ -63,12 +74,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
     }
     const specs = command.args ?? [];
     const missing = specs.slice(positionals.length).find((spec) => spec.required);
-    if (missing) throw new UsageError(`Missing <${missing.name}>. Usage: ${usageLine(command)}`, command.name);
+    if (missing)
+      throw new UsageError(`Missing <${missing.name}>. Usage: ${usageLine(command)}`, command.name);
     if (positionals.length > specs.length) {
-      throw new UsageError(`Unexpected argument '${positionals[specs.length]}'. Usage: ${usageLine(command)}`, command.name);
+      throw new UsageError(
+        `Unexpected argument '${positionals[specs.length]}'. Usage: ${usageLine(command)}`,
+        command.name,
+      );
     }
     for (const [key, spec] of Object.entries(options)) {
-      if (values[key] === undefined) values[key] = spec.type === 'boolean' ? false : spec.multiple ? [] : undefined;
+      if (values[key] === undefined)
+        values[key] = spec.type === 'boolean' ? false : spec.multiple ? [] : undefined;
     }
     context = new CliContext({
       command,
@@ -115,18 +131,28 @@ function parseCommandLine(
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   const config: ParseArgsOptionsConfig = {};
   for (const [key, spec] of Object.entries(options)) {
-    config[key] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
+    config[key] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
   }
   try {
     const parsed = parseArgs({ args: [...args], options: config, allowPositionals: true, strict: true });
-    return { values: { ...parsed.values } as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals };
+    return {
+      values: { ...parsed.values } as Record<string, string | boolean | string[] | undefined>,
+      positionals: parsed.positionals,
+    };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw error;
     const unknown = /Unknown option '(-{1,2}[^']+)'/.exec((error as Error).message)?.[1];
     if (unknown) {
       const near = nearest(unknown.replace(/^-+/, ''), Object.keys(options));
-      throw new UsageError(`Unknown option ${unknown} for '${command.name}'.${near ? ` Did you mean --${near}?` : ''}`, command.name);
+      throw new UsageError(
+        `Unknown option ${unknown} for '${command.name}'.${near ? ` Did you mean --${near}?` : ''}`,
+        command.name,
+      );
     }
     throw new UsageError((error as Error).message, command.name);
   }
@@ -140,8 +166,10 @@ function reportError(out: Output, json: boolean, error: unknown): number {
     out.error(JSON.stringify({ error: { code, message } }));
   } else {
     out.error(`${out.style('red', 'error:')} ${message}`);
-    if (usage && error.command) out.error(out.style('dim', `Run 'baton ${error.command} --help' for its usage.`));
-    if (!usage && !BatonError.isInstance(error) && error instanceof Error && process.env.BATON_DEBUG) out.error(error.stack ?? '');
+    if (usage && error.command)
+      out.error(out.style('dim', `Run 'baton ${error.command} --help' for its usage.`));
+    if (!usage && !BatonError.isInstance(error) && error instanceof Error && process.env.BATON_DEBUG)
+      out.error(error.stack ?? '');
   }
   return usage ? EXIT.usage : EXIT.failure;
 }
@@ -153,7 +181,10 @@ function usageFailure(out: Output, json: boolean, error: UsageError): number {
 }
 
 function unknownCommand(name: string): UsageError {
-  const near = nearest(name, commands.map((command) => command.name));
+  const near = nearest(
+    name,
+    commands.map((command) => command.name),
+  );
   return new UsageError(`Unknown command '${name}'.${near ? ` Did you mean '${near}'?` : ''}`);
 }
 
@@ -182,14 +213,19 @@ function optionLines(options: OptionSpecs): string[] {
 }
 
 function generalHelp(): string {
-  const width = Math.max(...commands.map((command) => usageLine(command).length - ' [options]'.length - 'baton '.length));
+  const width = Math.max(
+    ...commands.map((command) => usageLine(command).length - ' [options]'.length - 'baton '.length),
+  );
   return [
     'baton: durable, auditable workflows for AI agents',
     '',
     'Usage: baton <command> [options]',
     '',
     'Commands:',
-    ...commands.map((command) => `  ${usageLine(command).slice('baton '.length, -' [options]'.length).padEnd(width)}  ${command.summary}`),
+    ...commands.map(
+      (command) =>
+        `  ${usageLine(command).slice('baton '.length, -' [options]'.length).padEnd(width)}  ${command.summary}`,
+    ),
     '',
     'Options for every command:',
     ...optionLines(GLOBAL_OPTIONS),
@@ -206,19 +242,28 @@ function commandHelp(command: AnyCommand): string {
     const width = Math.max(...args.map((arg) => arg.name.length + 2));
     for (const arg of args) lines.push(`  ${`<${arg.name}>`.padEnd(width)}  ${arg.description}`);
   }
-  if (command.options && Object.keys(command.options).length > 0) lines.push('', 'Options:', ...optionLines(command.options));
+  if (command.options && Object.keys(command.options).length > 0)
+    lines.push('', 'Options:', ...optionLines(command.options));
   lines.push('', 'Options for every command:', ...optionLines(GLOBAL_OPTIONS));
   if (command.details) lines.push('', command.details);
   return lines.join('\n');
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return `baton ${pkg.version} (node ${process.version})`;
 }
 
 function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, isTTY: process.stdout.isTTY === true, cwd: process.cwd(), env: process.env };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isTTY: process.stdout.isTTY === true,
+    cwd: process.cwd(),
+    env: process.env,
+  };
 }
 
 /** Runs main() for the process and exits with its code, even if something left a handle open. */

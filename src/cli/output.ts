@@ -12,7 +12,14 @@ export interface OutputOptions {
   color: boolean;
 }
 
-const ANSI = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
+const ANSI = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+} as const;
 export type Style = keyof typeof ANSI;
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -67,7 +74,10 @@ export class Output {
    * Prints rows under a header, columns padded to their widest cell. The last column is not padded,
    * so a long summary does not drag trailing spaces.
    */
-  table<Row extends Record<string, string>>(columns: readonly { key: keyof Row & string; title: string; align?: 'right' }[], rows: readonly Row[]): void {
+  table<Row extends Record<string, string>>(
+    columns: readonly { key: keyof Row & string; title: string; align?: 'right' }[],
+    rows: readonly Row[],
+  ): void {
     const widths = columns.map((column) =>
       Math.max(column.title.length, ...rows.map((row) => visibleLength(row[column.key] ?? ''))),
     );
@@ -101,7 +111,8 @@ export class Output {
   spinner(render: () => string, intervalMs = 100): { stop(): void } {
     if (!this.isTTY) return { stop() {} };
     let frame = 0;
-    const draw = (): void => this.status(`${this.style('cyan', SPINNER[frame++ % SPINNER.length]!)} ${render()}`);
+    const draw = (): void =>
+      this.status(`${this.style('cyan', SPINNER[frame++ % SPINNER.length]!)} ${render()}`);
     draw();
     const timer = setInterval(draw, intervalMs);
     timer.unref();
@@ -159,7 +170,8 @@ export function formatDuration(ms: number): string {
   const seconds = Math.round(abs / 1000);
   const sign = ms < 0 ? '-' : '';
   if (seconds < 3600) return `${sign}${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
-  if (seconds < 86_400) return `${sign}${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+  if (seconds < 86_400)
+    return `${sign}${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
   return `${sign}${Math.floor(seconds / 86_400)}d ${Math.floor((seconds % 86_400) / 3600)}h`;
 }
 

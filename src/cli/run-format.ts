@@ -15,4 +15,11 @@ export function statusText(out: Output, status: RunStatus): string {
   return out.style(STATUS_STYLES[status], status);
 }
 
-export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'pending',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+];

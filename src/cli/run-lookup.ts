@@ -16,7 +16,9 @@ export async function findRun(store: Store, given: string, scope?: TenantScope):
     }
     if (matches.length > 1) {
       const shown = matches.slice(0, 5).join(', ');
-      throw new InvalidArgumentError(`'${given}' is the start of several run ids (${shown}${matches.length > 5 ? ', …' : ''}); give more of it.`);
+      throw new InvalidArgumentError(
+        `'${given}' is the start of several run ids (${shown}${matches.length > 5 ? ', …' : ''}); give more of it.`,
+      );
     }
   }
   throw new RunNotFoundError({ runId: given, suggestions: await nearRunIds(store, given, scope) });
@@ -29,18 +31,28 @@ export const MIN_PREFIX = 8;
  * Run ids near `given`: ids sharing the longest prefix with it (found with store.findRunIds, shortening
  * the prefix until some match), ranked by edit distance, the close ones only.
  */
-export async function nearRunIds(store: Store, given: string, scope?: TenantScope, limit = 3): Promise<string[]> {
+export async function nearRunIds(
+  store: Store,
+  given: string,
+  scope?: TenantScope,
+  limit = 3,
+): Promise<string[]> {
   for (let length = Math.min(given.length - 1, 40); length >= 4; length--) {
     const candidates = await store.findRunIds(given.slice(0, length), 50, scope);
     if (candidates.length === 0) continue;
     const threshold = Math.max(3, Math.floor(given.length / 3));
-    return candidates
-      // A short id is compared with as much of each candidate, so a mistyped prefix finds its run too.
-      .map((id) => ({ id, distance: Math.min(editDistance(given, id), editDistance(given, id.slice(0, given.length))) }))
-      .filter((candidate) => candidate.distance <= threshold)
-      .sort((a, b) => a.distance - b.distance || a.id.localeCompare(b.id))
-      .slice(0, limit)
-      .map((candidate) => candidate.id);
+    return (
+      candidates
+        // A short id is compared with as much of each candidate, so a mistyped prefix finds its run too.
+        .map((id) => ({
+          id,
+          distance: Math.min(editDistance(given, id), editDistance(given, id.slice(0, given.length))),
+        }))
+        .filter((candidate) => candidate.distance <= threshold)
+        .sort((a, b) => a.distance - b.distance || a.id.localeCompare(b.id))
+        .slice(0, limit)
+        .map((candidate) => candidate.id)
+    );
   }
   return [];
 }
@@ -54,7 +66,8 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
       rows[i]![j] = best;
     }
   }

@@ -32,7 +32,11 @@ export function openWaits(events: readonly JournalEvent[]): RunWait[] {
         open.set(op, { kind: 'retry', step: String(payload.name), retryAt: String(payload.retryAt) });
         break;
       case 'child.started':
-        open.set(op, { kind: 'child', childRunId: String(payload.childRunId), workflow: String(payload.workflow) });
+        open.set(op, {
+          kind: 'child',
+          childRunId: String(payload.childRunId),
+          workflow: String(payload.workflow),
+        });
         break;
       case 'signal.received':
       case 'signal.timedOut':

@@ -115,7 +115,8 @@ export class RunContext implements WorkflowContext {
     this.#journal = args.journal;
     this.#signals = [...args.signals];
     const context = this;
-    const forked = args.history.events.find((event) => event.type === 'run.forked') as JournalEvent<'run.forked'> | undefined;
+    // A fork of a fork holds its origin's run.forked too: the last one is this run's.
+    const forked = args.history.events.findLast((event) => event.type === 'run.forked') as JournalEvent<'run.forked'> | undefined;
     const { input: _input, ...overrides } = forked?.payload.overrides ?? {};
     this.operations = {
       run: (describe, body, options) => context.#operation(describe, body, options),
@@ -216,7 +217,9 @@ export class RunContext implements WorkflowContext {
       idempotencyKey: `${this.runId}:${op}`,
       signal: this.#args.abort,
       append: (events, options) =>
-        this.#track(() => this.#journal.append(events, options)).then((written) => written.slice(written.length - events.length)),
+        this.#track(() => this.#journal.append(events, options)).then((written) =>
+          written.slice(written.length - events.length),
+        ),
       buffer: (event) => void this.#journal.buffer(event),
       block: (wakeAt) => this.#block(op, wakeAt),
       active: (work) => this.#track(work),

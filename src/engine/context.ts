@@ -145,7 +145,10 @@ export interface OperationHandle {
   /** Aborted when the run is cancelled or the worker loses it. */
   readonly signal: AbortSignal;
   /** Journals events (and consumes signals) and resolves, once they are committed, with them as written (seq, hash). */
-  append(events: readonly EventDraft[], options?: { consumeSignals?: string[] }): Promise<readonly JournalEvent[]>;
+  append(
+    events: readonly EventDraft[],
+    options?: { consumeSignals?: string[] },
+  ): Promise<readonly JournalEvent[]>;
   /** Journals an event with the next write, without waiting for a commit of its own. */
   buffer(event: EventDraft): void;
   /** Parks this op: the run suspends once nothing else is in flight, and resumes at `wakeAt` or on a wake-up. */

@@ -119,7 +119,10 @@ export function toolNode(events: readonly JournalEvent[], context: NodeContext):
   const failed = last(events, 'tool.failed');
   const resolved = last(events, 'tool.resolved');
   const decisive = [...all(events, 'tool.verdict'), ...all(events, 'tool.authorized')];
-  const denied = !called && !failed && decisive.some((event) => event.payload.verdict === 'deny' || (event.payload as { decision?: string }).decision === 'deny');
+  const denied = !called && !failed && decisive.some((event) => {
+    const payload = event.payload as { verdict?: string; decision?: string };
+    return payload.verdict === 'deny' || payload.decision === 'deny';
+  });
   const parked = all(events, 'tool.verdict').some((event) => event.payload.verdict === 'park') || all(events, 'tool.inDoubt').some((event) => event.payload.resolution === 'park');
   const skipped = resolved?.payload.action === 'skip';
   const status: ExplanationStatus = called ? 'ok' : failed ? 'failed' : denied ? 'denied' : skipped ? 'skipped' : 'waiting';

@@ -4,7 +4,7 @@ import type { ForkNote, RunRecord, RunStatus, Store, TenantScope } from '../stor
 import { agentNode, toolNode, turnNode, type TurnMemory } from './agent-nodes.ts';
 import type { Explanation, ExplanationNode } from './explanation.ts';
 import { brief } from './message-text.ts';
-import { between, first, NodeContext, usd, type Payload } from './node-context.ts';
+import { between, first, last, NodeContext, usd, type Payload } from './node-context.ts';
 import { opNode } from './op-nodes.ts';
 import { suggestRunIds } from './suggest-run-ids.ts';
 
@@ -48,7 +48,8 @@ export function explainEvents(events: readonly JournalEvent[], options: ExplainO
   if (options.depth !== undefined && (!Number.isInteger(options.depth) || options.depth < 1)) {
     throw new InvalidArgumentError(`The depth of an explanation is a whole number ≥ 1, got ${options.depth}.`);
   }
-  const forked = first(events, 'run.forked');
+  // A fork of a fork holds its origin's run.forked too: the last one is this run's.
+  const forked = last(events, 'run.forked');
   const context = new NodeContext(events, forked?.payload.copied ?? 0);
   const nodes = buildTree(events, context);
   const ended = events.find((event) => event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled');
@@ -168,6 +169,10 @@ function buildTree(events: readonly JournalEvent[], context: NodeContext): Expla
     if (PATTERN_PREFIXES.has(prefix)) {
       containers.push({ node, kind: 'pattern', name: node.title, firstSeq: head.seq, lastSeq, ended: group.some((event) => PATTERN_ENDS.test(event.type)) });
     }
+  }
+  // Under a turn, the calls it made read in the order the model made them (their ops), not the order they finished.
+  for (const container of containers) {
+    for (const turn of container.turns ?? []) turn.children.sort((a, b) => (a.op ?? Infinity) - (b.op ?? Infinity) || a.seqs[0]! - b.seqs[0]!);
   }
   return top;
 }

@@ -195,7 +195,12 @@ export interface JournalEventPayloads {
     usage: ModelUsageRecord;
     costUsd: number;
     agent?: string;
-    verdict?: { accepted: boolean; score?: number; reason: string; judge?: { model: string; usage: ModelUsageRecord; costUsd: number } };
+    verdict?: {
+      accepted: boolean;
+      score?: number;
+      reason: string;
+      judge?: { model: string; usage: ModelUsageRecord; costUsd: number };
+    };
   };
   /** Which model answered a routed call, by which strategy and why. */
   'model.routed': {
@@ -220,9 +225,23 @@ export interface JournalEventPayloads {
     response: unknown;
   };
   /** A model call the cache did not answer; it ran, and its response is here (the source of a new entry when stored). */
-  'cache.missed': { op: number; name: string; key: string; reason: string; response: unknown; stored: boolean };
+  'cache.missed': {
+    op: number;
+    name: string;
+    key: string;
+    reason: string;
+    response: unknown;
+    stored: boolean;
+  };
   /** A fact or summary written to an agent's long-term memory. `name` is the agent. */
-  'memory.remembered': { op: number; name: string; key: string; text: string; kind: string; meta?: Record<string, unknown> };
+  'memory.remembered': {
+    op: number;
+    name: string;
+    key: string;
+    text: string;
+    kind: string;
+    meta?: Record<string, unknown>;
+  };
   /** What a recall returned, so replay returns the same. `name` is the agent. */
   'memory.recalled': {
     op: number;

@@ -73,7 +73,9 @@ export interface Ranking {
 }
 
 interface Entry {
-  capability: Required<Pick<Capability, 'name' | 'description' | 'cost' | 'kind'>> & { examples: readonly string[] };
+  capability: Required<Pick<Capability, 'name' | 'description' | 'cost' | 'kind'>> & {
+    examples: readonly string[];
+  };
   keys: string[];
 }
 
@@ -119,7 +121,9 @@ export class CapabilityRegistry {
   }
 
   /** Opens the registry: reads stored vectors (rebuilding on a space change), then registers `capabilities`. */
-  static async open(options: CapabilityRegistryOptions & { capabilities?: readonly Capability[] }): Promise<CapabilityRegistry> {
+  static async open(
+    options: CapabilityRegistryOptions & { capabilities?: readonly Capability[] },
+  ): Promise<CapabilityRegistry> {
     const registry = new CapabilityRegistry(options);
     await registry.#load();
     if (options.capabilities?.length) await registry.register(...options.capabilities);
@@ -131,7 +135,7 @@ export class CapabilityRegistry {
     if (!records) return;
     const stale: string[] = [];
     const spaces = new Set<string>();
-    for (let afterId = 0; ; ) {
+    for (let afterId = 0; ;) {
       const page = await records.scanVectorRecords(SCOPE, { afterId, limit: 5000 });
       if (page.length === 0) break;
       for (const record of page) {
@@ -141,7 +145,10 @@ export class CapabilityRegistry {
           spaces.add(record.space);
           continue;
         }
-        this.#stored.set(record.key, { textHash: (record.data as { textHash: string }).textHash, vector: record.vector });
+        this.#stored.set(record.key, {
+          textHash: (record.data as { textHash: string }).textHash,
+          vector: record.vector,
+        });
       }
     }
     if (stale.length > 0) {
@@ -190,7 +197,10 @@ export class CapabilityRegistry {
         else pending.push({ key, text, textHash });
       });
     }
-    const vectors = await embedChecked(this.embedder, pending.map((item) => item.text));
+    const vectors = await embedChecked(
+      this.embedder,
+      pending.map((item) => item.text),
+    );
     for (const [index, item] of pending.entries()) {
       const vector = normalize(vectors[index]!);
       this.#index.add(item.key, vector);
@@ -234,16 +244,27 @@ export class CapabilityRegistry {
     const only = options.candidates;
     for (const name of only ?? []) {
       if (!this.#entries.has(name)) {
-        throw new InvalidArgumentError(`Cannot route among candidate '${name}': no capability of that name is registered.`);
+        throw new InvalidArgumentError(
+          `Cannot route among candidate '${name}': no capability of that name is registered.`,
+        );
       }
     }
     const [taskVector] = await embedChecked(this.embedder, [task]);
     const query = normalize(taskVector!);
     const best = only ? this.#scoreSome(query, only) : this.#searchAll(query, resolved.k);
-    const ranked = score([...best].map(([name, similarity]) => ({ entry: this.#entries.get(name)!, similarity })), resolved);
+    const ranked = score(
+      [...best].map(([name, similarity]) => ({ entry: this.#entries.get(name)!, similarity })),
+      resolved,
+    );
     const candidates = ranked.slice(0, resolved.k);
     const chosen = candidates[0]?.eligible ? candidates[0] : undefined;
-    return { chosen, candidates, reason: explain(chosen, ranked, resolved), options: resolved, space: this.space };
+    return {
+      chosen,
+      candidates,
+      reason: explain(chosen, ranked, resolved),
+      options: resolved,
+      space: this.space,
+    };
   }
 
   /** Best similarity per capability among the nearest vectors of the whole index. */
@@ -314,7 +335,11 @@ function score(
   );
 }
 
-function explain(chosen: RankedCandidate | undefined, ranked: readonly RankedCandidate[], options: { minScore: number; costBias: number }): string {
+function explain(
+  chosen: RankedCandidate | undefined,
+  ranked: readonly RankedCandidate[],
+  options: { minScore: number; costBias: number },
+): string {
   const eligible = ranked.filter((candidate) => candidate.eligible);
   if (!chosen) {
     const best = ranked[0];
@@ -332,20 +357,26 @@ function explain(chosen: RankedCandidate | undefined, ranked: readonly RankedCan
   return (
     `${chosen.name} is ${why} of ${eligible.length} candidate(s) at or above minScore ${options.minScore}: ` +
     `similarity ${chosen.similarity}, cost ${chosen.cost}, score ${chosen.score}` +
-    (others > 0 ? `; next ${eligible[1]!.name} (similarity ${eligible[1]!.similarity}, cost ${eligible[1]!.cost}, score ${eligible[1]!.score}).` : '.')
+    (others > 0
+      ? `; next ${eligible[1]!.name} (similarity ${eligible[1]!.similarity}, cost ${eligible[1]!.cost}, score ${eligible[1]!.score}).`
+      : '.')
   );
 }
 
 function checkCapability(capability: Capability): Entry['capability'] {
-  if (typeof capability !== 'object' || capability === null) throw new InvalidArgumentError('A capability must be an object with a name and a description.');
+  if (typeof capability !== 'object' || capability === null)
+    throw new InvalidArgumentError('A capability must be an object with a name and a description.');
   const name = checkText(capability.name, 'A capability name');
-  if (name.includes(SEPARATOR)) throw new InvalidArgumentError(`Capability name '${abbreviate(name)}' contains a NUL character.`);
+  if (name.includes(SEPARATOR))
+    throw new InvalidArgumentError(`Capability name '${abbreviate(name)}' contains a NUL character.`);
   const description = checkText(capability.description, `The description of capability '${name}'`);
   const examples = capability.examples ?? [];
   examples.forEach((example, index) => checkText(example, `Example ${index + 1} of capability '${name}'`));
   const cost = capability.cost ?? 1;
   if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
-    throw new InvalidArgumentError(`The cost of capability '${name}' must be a finite number of at least 0, got ${String(cost)}.`);
+    throw new InvalidArgumentError(
+      `The cost of capability '${name}' must be a finite number of at least 0, got ${String(cost)}.`,
+    );
   }
   return { name, description, examples: [...examples], cost, kind: capability.kind ?? 'agent' };
 }

@@ -58,15 +58,22 @@ export interface BuiltContext<M extends HistoryMessage> {
  * const { messages } = await buildContext({ messages: history, tokens: 4000 });
  * await generateText({ model, system, messages });
  */
-export async function buildContext<M extends HistoryMessage>(options: BuildContextOptions<M>): Promise<BuiltContext<M>> {
+export async function buildContext<M extends HistoryMessage>(
+  options: BuildContextOptions<M>,
+): Promise<BuiltContext<M>> {
   const { messages } = options;
-  if (!Array.isArray(messages)) throw new InvalidArgumentError('buildContext needs messages: an array of { role, content }.');
+  if (!Array.isArray(messages))
+    throw new InvalidArgumentError('buildContext needs messages: an array of { role, content }.');
   const budget = checkPositiveInteger(options.tokens, 'The context token budget');
   const keepLast = options.keepLast ?? 4;
-  if (!Number.isInteger(keepLast) || keepLast < 0) throw new InvalidArgumentError(`keepLast must be a whole number ≥ 0, got ${String(keepLast)}.`);
+  if (!Number.isInteger(keepLast) || keepLast < 0)
+    throw new InvalidArgumentError(`keepLast must be a whole number ≥ 0, got ${String(keepLast)}.`);
   const recencyWeight = checkUnitInterval(options.recencyWeight ?? 0.2, 'The context recencyWeight');
   const halfLife = options.recencyHalfLife ?? 16;
-  if (typeof halfLife !== 'number' || !(halfLife > 0)) throw new InvalidArgumentError(`recencyHalfLife must be a number of messages above 0, got ${String(halfLife)}.`);
+  if (typeof halfLife !== 'number' || !(halfLife > 0))
+    throw new InvalidArgumentError(
+      `recencyHalfLife must be a number of messages above 0, got ${String(halfLife)}.`,
+    );
   const count = options.countTokens ?? estimateTokens;
   const sizes = messages.map((message) => count(message.content));
   const fullTokens = sizes.reduce((sum, size) => sum + size, 0);
@@ -89,8 +96,10 @@ export async function buildContext<M extends HistoryMessage>(options: BuildConte
 
   const rest = messages.map((_, index) => index).filter((index) => !selected.has(index));
   if (rest.length > 0 && used < budget) {
-    const query = options.query ?? [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
-    const embedder = options.embedder ?? new LexicalEmbedder().fit(messages.map((message) => message.content));
+    const query =
+      options.query ?? [...messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+    const embedder =
+      options.embedder ?? new LexicalEmbedder().fit(messages.map((message) => message.content));
     const cache = options.vectorCache ?? new Map<string, Float32Array>();
     const texts = [query, ...rest.map((index) => messages[index]!.content)];
     const missing = [...new Set(texts.filter((text) => !cache.has(text)))];
@@ -101,7 +110,10 @@ export async function buildContext<M extends HistoryMessage>(options: BuildConte
     const scored = rest.map((index) => {
       const vector = cache.get(messages[index]!.content)!;
       const relevance = dot(q, 0, vector, 0, q.length);
-      return { index, score: (1 - recencyWeight) * relevance + recencyWeight * 2 ** (-(last - index) / halfLife) };
+      return {
+        index,
+        score: (1 - recencyWeight) * relevance + recencyWeight * 2 ** (-(last - index) / halfLife),
+      };
     });
     scored.sort((a, b) => b.score - a.score || b.index - a.index);
     for (const { index } of scored) take(index);

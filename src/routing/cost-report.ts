@@ -17,9 +17,9 @@ export interface CostReport {
 }
 
 /**
- * Adds up what model calls cost, per run, agent and model, from journal events: every
- * `model.attempted` (and the judge call inside its verdict), and `llm.called` events that carry
- * `model`, `usage` and `costUsd`. Pass the events of one run or of many (`store.readEvents` per run).
+ * Adds up what model calls cost, per run, agent and model, from journal events: every agent model
+ * call (`llm.called`, by its actor `agent:<name>`), every routed call's attempts (`model.attempted`,
+ * and the judge call inside a verdict), and counts cache hits. Pass the events of one run or of many.
  *
  * @example
  * const report = costReport(await baton.handle(runId).history());
@@ -27,8 +27,19 @@ export interface CostReport {
  */
 export function costReport(events: Iterable<JournalEvent>): CostReport {
   const report: CostReport = { total: line(), byRun: {}, byAgent: {}, byModel: {}, cacheHits: 0 };
-  const add = (runId: string, agent: string, model: string, usage: { inputTokens: number; outputTokens: number }, costUsd: number) => {
-    for (const target of [report.total, at(report.byRun, runId), at(report.byAgent, agent), at(report.byModel, model)]) {
+  const add = (
+    runId: string,
+    agent: string,
+    model: string,
+    usage: { inputTokens: number; outputTokens: number },
+    costUsd: number,
+  ) => {
+    for (const target of [
+      report.total,
+      at(report.byRun, runId),
+      at(report.byAgent, agent),
+      at(report.byModel, model),
+    ]) {
       target.calls++;
       target.inputTokens += usage.inputTokens;
       target.outputTokens += usage.outputTokens;
@@ -44,15 +55,14 @@ export function costReport(events: Iterable<JournalEvent>): CostReport {
       if (judge) add(event.runId, agent, judge.model, judge.usage, judge.costUsd);
     } else if (event.type === 'cache.hit') {
       report.cacheHits++;
-    } else if ((event.type as string) === 'llm.called') {
-      const payload = event.payload as { model?: unknown; usage?: { inputTokens?: number; outputTokens?: number }; costUsd?: unknown; agent?: unknown };
-      if (typeof payload.model !== 'string') continue;
+    } else if (event.type === 'llm.called') {
+      const payload = event.payload as JournalEventPayloads['llm.called'];
       add(
         event.runId,
-        typeof payload.agent === 'string' ? payload.agent : event.actor,
-        payload.model,
-        { inputTokens: payload.usage?.inputTokens ?? 0, outputTokens: payload.usage?.outputTokens ?? 0 },
-        typeof payload.costUsd === 'number' ? payload.costUsd : 0,
+        event.actor,
+        `${payload.provider.split('.')[0]}:${payload.response.modelId ?? payload.model}`,
+        { inputTokens: payload.usage.inputTokens, outputTokens: payload.usage.outputTokens },
+        payload.cost.usd,
       );
     }
   }

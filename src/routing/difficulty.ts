@@ -1,6 +1,7 @@
 import { estimateTokens } from './request-text.ts';
 
-const REASONING = /\b(why|prove|proof|derive|explain|analy[sz]e|compare|design|architect|optimi[sz]e|debug|trade-?offs?|plan|step[- ]by[- ]step|evaluate|critique|refactor|diagnose|estimate)\b/gi;
+const REASONING =
+  /\b(why|prove|proof|derive|explain|analy[sz]e|compare|design|architect|optimi[sz]e|debug|trade-?offs?|plan|step[- ]by[- ]step|evaluate|critique|refactor|diagnose|estimate)\b/gi;
 const CODE = /```|\b(function|class|def|SELECT|return|const|import)\b|[{};]\s*$/m;
 const MATH = /\d\s*[-+*/^=<>]\s*\d|\b(integral|derivative|equation|probability|theorem|matrix)\b/i;
 

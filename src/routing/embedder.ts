@@ -28,15 +28,26 @@ export class EmbeddingDimensionError extends BatonError {
 }
 
 /** Embeds `texts` and checks every vector's length against the embedder's declared dimensions. */
-export async function embedChecked(embedder: Embedder, texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+export async function embedChecked(
+  embedder: Embedder,
+  texts: readonly string[],
+  signal?: AbortSignal,
+): Promise<Float32Array[]> {
   if (texts.length === 0) return [];
   const vectors = await embedder.embed(texts, signal ? { signal } : undefined);
   if (vectors.length !== texts.length) {
-    throw new BatonError('EMBEDDING_COUNT', `Embedder ${embedder.id} returned ${vectors.length} vectors for ${texts.length} texts.`);
+    throw new BatonError(
+      'EMBEDDING_COUNT',
+      `Embedder ${embedder.id} returned ${vectors.length} vectors for ${texts.length} texts.`,
+    );
   }
   for (const vector of vectors) {
     if (vector.length !== embedder.dimensions) {
-      throw new EmbeddingDimensionError({ embedder: embedder.id, expected: embedder.dimensions, actual: vector.length });
+      throw new EmbeddingDimensionError({
+        embedder: embedder.id,
+        expected: embedder.dimensions,
+        actual: vector.length,
+      });
     }
   }
   return vectors;

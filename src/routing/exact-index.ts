@@ -1,7 +1,15 @@
 import { InvalidArgumentError } from '../errors.ts';
 import { ScoreHeap } from './score-heap.ts';
 import { createDotKernel, type DotKernel } from './simd-kernel.ts';
-import { checkK, checkVector, dot, normalize, type VectorHit, type VectorIndex, type VectorSearchOptions } from './vector-index.ts';
+import {
+  checkK,
+  checkVector,
+  dot,
+  normalize,
+  type VectorHit,
+  type VectorIndex,
+  type VectorSearchOptions,
+} from './vector-index.ts';
 
 const CHUNK = 1024;
 
@@ -30,7 +38,9 @@ export class ExactIndex implements VectorIndex {
 
   constructor(options: { dimensions: number; capacity?: number; simd?: boolean }) {
     if (!Number.isInteger(options.dimensions) || options.dimensions < 1) {
-      throw new InvalidArgumentError(`An index needs a positive whole number of dimensions, got ${String(options.dimensions)}.`);
+      throw new InvalidArgumentError(
+        `An index needs a positive whole number of dimensions, got ${String(options.dimensions)}.`,
+      );
     }
     this.dimensions = options.dimensions;
     this.#stride = Math.ceil(this.dimensions / 8) * 8;
@@ -45,7 +55,8 @@ export class ExactIndex implements VectorIndex {
     const bytes = this.#base + capacity * this.#stride * 4;
     if (this.#kernel) {
       const memory = this.#kernel.memory;
-      if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+      if (bytes > memory.buffer.byteLength)
+        memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
       this.#floats = new Float32Array(memory.buffer);
       const ids = new Int32Array(memory.buffer, this.#stride * 4, CHUNK);
       for (let i = 0; i < CHUNK; i++) ids[i] = i;
@@ -113,7 +124,8 @@ export class ExactIndex implements VectorIndex {
       if (this.#kernel) {
         this.#kernel.dotMany(0, this.#stride * 4, count, this.#stride * 4, base, outOffset * 4, this.#stride);
       } else {
-        for (let i = 0; i < count; i++) floats[outOffset + i] = dot(floats, 0, floats, (base >> 2) + i * this.#stride, this.#stride);
+        for (let i = 0; i < count; i++)
+          floats[outOffset + i] = dot(floats, 0, floats, (base >> 2) + i * this.#stride, this.#stride);
       }
       for (let i = 0; i < count; i++) {
         const key = keys[start + i];

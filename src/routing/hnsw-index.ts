@@ -1,7 +1,14 @@
 import { BatonError, InvalidArgumentError } from '../errors.ts';
 import { ScoreHeap } from './score-heap.ts';
 import { VectorArena } from './vector-arena.ts';
-import { checkK, checkVector, normalize, type VectorHit, type VectorIndex, type VectorSearchOptions } from './vector-index.ts';
+import {
+  checkK,
+  checkVector,
+  normalize,
+  type VectorHit,
+  type VectorIndex,
+  type VectorSearchOptions,
+} from './vector-index.ts';
 
 export interface HnswOptions {
   dimensions: number;
@@ -70,14 +77,21 @@ export class HnswIndex implements VectorIndex {
   constructor(options: HnswOptions) {
     const { dimensions } = options;
     if (!Number.isInteger(dimensions) || dimensions < 1) {
-      throw new InvalidArgumentError(`An index needs a positive whole number of dimensions, got ${String(dimensions)}.`);
+      throw new InvalidArgumentError(
+        `An index needs a positive whole number of dimensions, got ${String(dimensions)}.`,
+      );
     }
     const M = options.M ?? 16;
-    if (!Number.isInteger(M) || M < 2 || M > 100) throw new InvalidArgumentError(`HNSW M must be a whole number in [2, 100], got ${String(M)}.`);
+    if (!Number.isInteger(M) || M < 2 || M > 100)
+      throw new InvalidArgumentError(`HNSW M must be a whole number in [2, 100], got ${String(M)}.`);
     const efConstruction = options.efConstruction ?? 200;
     const efSearch = options.efSearch ?? 64;
-    for (const [name, value] of [['efConstruction', efConstruction], ['efSearch', efSearch]] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`HNSW ${name} must be a positive whole number, got ${String(value)}.`);
+    for (const [name, value] of [
+      ['efConstruction', efConstruction],
+      ['efSearch', efSearch],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1)
+        throw new InvalidArgumentError(`HNSW ${name} must be a positive whole number, got ${String(value)}.`);
     }
     this.dimensions = dimensions;
     this.M = M;
@@ -86,7 +100,11 @@ export class HnswIndex implements VectorIndex {
     this.#maxM0 = 2 * M;
     this.#levelFactor = 1 / Math.log(M);
     this.#rngState = (options.seed ?? 1) >>> 0;
-    this.#arena = new VectorArena(dimensions, this.#maxM0 + 1, options.simd === undefined ? {} : { simd: options.simd });
+    this.#arena = new VectorArena(
+      dimensions,
+      this.#maxM0 + 1,
+      options.simd === undefined ? {} : { simd: options.simd },
+    );
     this.#grow(Math.max(16, options.capacity ?? 16));
   }
 
@@ -214,8 +232,15 @@ export class HnswIndex implements VectorIndex {
     const ids = [...current, to];
     arena.ids.set(ids);
     arena.dotMany(arena.address(from), ids.length);
-    const candidates = ids.map((id, index) => ({ id, score: arena.out[index]! })).sort((a, b) => b.score - a.score);
-    this.#setLinks(from, level, this.#selectNeighbours(candidates, max));
+    const candidates = ids
+      .map((id, index) => ({ id, score: arena.out[index]! }))
+      .sort((a, b) => b.score - a.score);
+    // Shrinking an overfull list keeps the nearest (the heuristic runs on the new node's own links).
+    this.#setLinks(
+      from,
+      level,
+      candidates.slice(0, max).map((candidate) => candidate.id),
+    );
   }
 
   #linksOf(node: number, level: number): number[] {
@@ -242,7 +267,7 @@ export class HnswIndex implements VectorIndex {
     const arena = this.#arena;
     let best = entry;
     let bestScore = arena.dot(q, arena.address(entry));
-    for (let improved = true; improved; ) {
+    for (let improved = true; improved;) {
       improved = false;
       const links = this.#upper[best]?.[level - 1] ?? [];
       if (links.length === 0) break;
@@ -268,7 +293,13 @@ export class HnswIndex implements VectorIndex {
    * `ef` best nodes that `accept` allows (rejected nodes are still walked through). Returns a
    * min-heap of the kept nodes. The unvisited links of each expanded node are scored in one batch.
    */
-  #searchLayer(q: number, entry: number, ef: number, level: number, accept: (node: number) => boolean): ScoreHeap {
+  #searchLayer(
+    q: number,
+    entry: number,
+    ef: number,
+    level: number,
+    accept: (node: number) => boolean,
+  ): ScoreHeap {
     const arena = this.#arena;
     const ids = arena.ids;
     const out = arena.out;
@@ -361,7 +392,9 @@ export class HnswIndex implements VectorIndex {
 
   /** Rebuilds the graph from the live nodes, dropping deleted ones. */
   #rebuild(): void {
-    const live = [...this.#slotOf].sort((a, b) => a[1] - b[1]).map(([key, slot]) => [key, this.#arena.read(slot)] as const);
+    const live = [...this.#slotOf]
+      .sort((a, b) => a[1] - b[1])
+      .map(([key, slot]) => [key, this.#arena.read(slot)] as const);
     this.#count = 0;
     this.#links0.fill(0);
     this.#levels.fill(0);
@@ -429,7 +462,10 @@ export class HnswIndex implements VectorIndex {
     }
     const format = view.getUint32(4, true);
     if (format !== HNSW_FORMAT) {
-      throw new BatonError('HNSW_UNREADABLE', `The HNSW index was written in format ${format}; this Baton reads format ${HNSW_FORMAT}. Rebuild the index.`);
+      throw new BatonError(
+        'HNSW_UNREADABLE',
+        `The HNSW index was written in format ${format}; this Baton reads format ${HNSW_FORMAT}. Rebuild the index.`,
+      );
     }
     const headerLength = view.getUint32(8, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength))) as {
@@ -461,7 +497,8 @@ export class HnswIndex implements VectorIndex {
       return slice;
     };
     const vectors = new Float32Array(copy(count * d * 4).buffer);
-    for (let node = 0; node < count; node++) index.#arena.write(node, vectors.subarray(node * d, (node + 1) * d));
+    for (let node = 0; node < count; node++)
+      index.#arena.write(node, vectors.subarray(node * d, (node + 1) * d));
     index.#levels.set(new Int8Array(copy(count).buffer));
     offset = Math.ceil(offset / 4) * 4;
     index.#links0.set(new Int32Array(copy(count * (index.#maxM0 + 1) * 4).buffer));

@@ -25,8 +25,13 @@ export interface JudgeVerifierOptions {
  * const verify = judgeVerifier({ model: openai('gpt-4.1-mini'), threshold: 0.7, price: { input: 0.4, output: 1.6 } });
  */
 export function judgeVerifier<Request = unknown>(options: JudgeVerifierOptions): Verifier<Request, unknown> {
-  const fixed = options.threshold === undefined ? undefined : checkUnitInterval(options.threshold, 'The judge threshold');
-  const id = options.id ?? (typeof options.model === 'string' ? options.model : `${options.model.provider}:${options.model.modelId}`);
+  const fixed =
+    options.threshold === undefined ? undefined : checkUnitInterval(options.threshold, 'The judge threshold');
+  const id =
+    options.id ??
+    (typeof options.model === 'string'
+      ? options.model
+      : `${options.model.provider}:${options.model.modelId}`);
   const criteria = options.criteria ?? 'The answer is correct, complete, and addresses the task directly.';
   return async (output, { request, threshold }) => {
     const bar = fixed ?? threshold;
@@ -43,7 +48,9 @@ export function judgeVerifier<Request = unknown>(options: JudgeVerifierOptions):
     const verdict: Verdict = {
       accepted: score >= bar,
       score,
-      reason: match ? `judge ${id} scored ${score} (threshold ${bar})` : `judge ${id} gave no score ('${result.text.slice(0, 40)}')`,
+      reason: match
+        ? `judge ${id} scored ${score} (threshold ${bar})`
+        : `judge ${id} gave no score ('${result.text.slice(0, 40)}')`,
       judge: { model: id, usage, costUsd: callCost(options.price, usage) },
     };
     return verdict;

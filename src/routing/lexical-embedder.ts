@@ -52,7 +52,8 @@ export class DocumentFrequencyTable {
   }
 
   static fromJSON(data: SerializedDocumentFrequencies): DocumentFrequencyTable {
-    if (data.format !== 1) throw new InvalidArgumentError(`Unknown document-frequency table format ${String(data.format)}.`);
+    if (data.format !== 1)
+      throw new InvalidArgumentError(`Unknown document-frequency table format ${String(data.format)}.`);
     const table = new DocumentFrequencyTable();
     table.documents = data.documents;
     for (const [bucket, count] of data.counts) table.counts[bucket] = count;
@@ -88,12 +89,18 @@ export class LexicalEmbedder implements Embedder {
   constructor(options: LexicalEmbedderOptions = {}) {
     const dimensions = options.dimensions ?? 512;
     if (!Number.isInteger(dimensions) || dimensions < 8) {
-      throw new InvalidArgumentError(`LexicalEmbedder dimensions must be a whole number of at least 8, got ${String(dimensions)}.`);
+      throw new InvalidArgumentError(
+        `LexicalEmbedder dimensions must be a whole number of at least 8, got ${String(dimensions)}.`,
+      );
     }
     this.dimensions = dimensions;
     const given = options.documentFrequencies;
     this.documentFrequencies =
-      given === undefined ? new DocumentFrequencyTable() : given instanceof DocumentFrequencyTable ? given : DocumentFrequencyTable.fromJSON(given);
+      given === undefined
+        ? new DocumentFrequencyTable()
+        : given instanceof DocumentFrequencyTable
+          ? given
+          : DocumentFrequencyTable.fromJSON(given);
     this.#streaming = options.streaming ?? false;
     this.#weights = {
       words: options.weights?.words ?? 1,
@@ -159,7 +166,12 @@ const STOP_WORDS = new Set(
 
 /** The text's words (lower-cased, accents removed), stop words dropped unless nothing else is left. */
 export function tokenize(text: string): string[] {
-  const words = text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words =
+    text
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
   const content = words.filter((word) => !STOP_WORDS.has(word));
   return content.length > 0 ? content : words;
 }
@@ -174,7 +186,8 @@ function extractFeatures(text: string): Features {
     if (i > 0) features.bigrams.push(fnv1a('b', `${stems[i - 1]!} ${stems[i]!}`));
     const padded = `<${word}>`;
     for (let n = 3; n <= 5; n++) {
-      for (let start = 0; start + n <= padded.length; start++) features.characters.push(fnv1a('c', padded.slice(start, start + n)));
+      for (let start = 0; start + n <= padded.length; start++)
+        features.characters.push(fnv1a('c', padded.slice(start, start + n)));
     }
   }
   return features;

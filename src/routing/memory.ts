@@ -6,7 +6,14 @@ import type { JournalEventPayloads } from '../journal/events.ts';
 import type { VectorRecord, VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
 import { embedChecked, type Embedder } from './embedder.ts';
 import { estimateTokens, type TokenCounter } from './request-text.ts';
-import { VectorRecordsUnavailableError, checkPositiveInteger, checkSimilarity, checkText, checkUnitInterval } from './routing-errors.ts';
+import {
+  VectorRecordsUnavailableError,
+  checkPositiveInteger,
+  checkSimilarity,
+  checkText,
+  checkUnitInterval,
+  rejected,
+} from './routing-errors.ts';
 import { SyncedIndex, type IndexFactory } from './synced-index.ts';
 
 export interface LongTermMemoryOptions {
@@ -117,7 +124,7 @@ export class LongTermMemory {
       kind = checkText(options.kind ?? 'fact', 'The memory kind');
       if (options.meta !== undefined) canonicalJson(options.meta, 'The memory meta');
     } catch (error) {
-      return Promise.reject(error as Error);
+      return rejected(error);
     }
     const scope = scopeOf(ctx.tenant, agent);
     return ctx.operations.run(`memory:${agent}`, async (op) => {
@@ -125,15 +132,35 @@ export class LongTermMemory {
       const recorded = op.recorded.find((event) => event.type === 'memory.remembered');
       if (recorded) {
         if (!this.#verified.has(key)) {
-          await op.active(() => this.#ensureStored(scope, recorded.payload as JournalEventPayloads['memory.remembered'], ctx.runId, recorded.seq, op.now()));
+          await op.active(() =>
+            this.#ensureStored(
+              scope,
+              recorded.payload as JournalEventPayloads['memory.remembered'],
+              ctx.runId,
+              recorded.seq,
+              op.now(),
+            ),
+          );
           this.#verified.add(key);
         }
         return key;
       }
       const [event] = await op.append([
-        { type: 'memory.remembered', payload: { op: op.op, name: agent, key, text, kind, ...(options.meta ? { meta: options.meta } : {}) } },
+        {
+          type: 'memory.remembered',
+          payload: {
+            op: op.op,
+            name: agent,
+            key,
+            text,
+            kind,
+            ...(options.meta ? { meta: options.meta } : {}),
+          },
+        },
       ]);
-      await op.active(() => this.#write(scope, { key, text, kind, meta: options.meta }, ctx.runId, event!.seq, op.now()));
+      await op.active(() =>
+        this.#write(scope, { key, text, kind, meta: options.meta }, ctx.runId, event!.seq, op.now()),
+      );
       this.#verified.add(key);
       return key;
     });
@@ -151,19 +178,30 @@ export class LongTermMemory {
       agent = checkText(options?.agent ?? ctx.identity.actor, 'The memory agent');
       resolved = resolveRecall(options);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return rejected(error);
     }
     return ctx.operations.run(`memory:${agent}`, async (op) => {
       const recorded = op.recorded.find((event) => event.type === 'memory.recalled');
       if (recorded) return (recorded.payload as JournalEventPayloads['memory.recalled']).items;
       const items = await op.active(() => this.search(ctx.tenant, agent, query, resolved, op.now()));
-      await op.append([{ type: 'memory.recalled', payload: { op: op.op, name: agent, query, tokens: resolved.tokens, items } }]);
+      await op.append([
+        {
+          type: 'memory.recalled',
+          payload: { op: op.op, name: agent, query, tokens: resolved.tokens, items },
+        },
+      ]);
       return items;
     });
   }
 
   /** The search behind recall, not journaled (for tools and tests outside workflows). */
-  async search(tenant: string, agent: string, query: string, options: RecallOptions, now = Date.now()): Promise<RecalledMemory[]> {
+  async search(
+    tenant: string,
+    agent: string,
+    query: string,
+    options: RecallOptions,
+    now = Date.now(),
+  ): Promise<RecalledMemory[]> {
     const resolved = resolveRecall(options);
     const scope = scopeOf(tenant, agent);
     const index = this.#index(scope);
@@ -171,7 +209,14 @@ export class LongTermMemory {
     if (index.index.size === 0) return [];
     const [vector] = await embedChecked(this.embedder, [query]);
     const hits = index.search(vector!, resolved.k).filter((hit) => hit.similarity >= resolved.minScore);
-    const records = new Map((await this.#records.getVectorRecords(scope, hits.map((hit) => hit.key))).map((record) => [record.key, record]));
+    const records = new Map(
+      (
+        await this.#records.getVectorRecords(
+          scope,
+          hits.map((hit) => hit.key),
+        )
+      ).map((record) => [record.key, record]),
+    );
     const scored: RecalledMemory[] = [];
     for (const hit of hits) {
       const record = records.get(hit.key);
@@ -234,8 +279,16 @@ export class LongTermMemory {
   ): Promise<void> {
     const [existing] = await this.#records.getVectorRecords(scope, [payload.key]);
     if (existing) return;
-    this.#log(`Memory ${payload.key} of ${payload.name} was journaled but not stored (a crash in between); writing it now.`);
-    await this.#write(scope, { key: payload.key, text: payload.text, kind: payload.kind, meta: payload.meta }, runId, seq, now);
+    this.#log(
+      `Memory ${payload.key} of ${payload.name} was journaled but not stored (a crash in between); writing it now.`,
+    );
+    await this.#write(
+      scope,
+      { key: payload.key, text: payload.text, kind: payload.kind, meta: payload.meta },
+      runId,
+      seq,
+      now,
+    );
   }
 
   #index(scope: VectorRecordScope): SyncedIndex {
@@ -259,8 +312,15 @@ function scopeOf(tenant: string, agent: string): VectorRecordScope {
   return { collection: COLLECTION, tenant, partition: agent };
 }
 
-function resolveRecall(options: RecallOptions): { tokens: number; k: number; minScore: number; recencyWeight: number; halfLifeMs: number } {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('recall needs options with a token budget: { tokens }.');
+function resolveRecall(options: RecallOptions): {
+  tokens: number;
+  k: number;
+  minScore: number;
+  recencyWeight: number;
+  halfLifeMs: number;
+} {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgumentError('recall needs options with a token budget: { tokens }.');
   const halfLifeMs = toMilliseconds(options.halfLife ?? '7d', 'recall halfLife');
   if (halfLifeMs === 0) throw new InvalidArgumentError('The recall halfLife must be longer than 0.');
   return {

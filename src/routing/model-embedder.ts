@@ -26,7 +26,9 @@ export interface ModelEmbedderOptions {
 export function embedderFromModel(options: ModelEmbedderOptions): Embedder {
   const { model, dimensions } = options;
   if (!Number.isInteger(dimensions) || dimensions < 1) {
-    throw new InvalidArgumentError(`embedderFromModel needs the model's dimensions as a positive whole number, got ${String(dimensions)}.`);
+    throw new InvalidArgumentError(
+      `embedderFromModel needs the model's dimensions as a positive whole number, got ${String(dimensions)}.`,
+    );
   }
   const id = options.id ?? (typeof model === 'string' ? model : `${model.provider}:${model.modelId}`);
   return {

@@ -28,7 +28,9 @@ export function usageRecord(usage: ModelUsage | undefined): ModelUsageRecord {
 /** What `usage` costs at `price`, in USD. */
 export function callCost(price: ModelPrice | undefined, usage: ModelUsageRecord): number {
   if (!price) return 0;
-  return Math.round(((usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6) * 1e9) / 1e9;
+  return (
+    Math.round(((usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6) * 1e9) / 1e9
+  );
 }
 
 export function checkModelChoice(model: ModelChoice, what: string): ModelChoice {
@@ -39,7 +41,9 @@ export function checkModelChoice(model: ModelChoice, what: string): ModelChoice 
     for (const side of ['input', 'output'] as const) {
       const value = model.price[side];
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new InvalidArgumentError(`The ${side} price of model '${model.id}' must be a finite number of USD per million tokens, at least 0.`);
+        throw new InvalidArgumentError(
+          `The ${side} price of model '${model.id}' must be a finite number of USD per million tokens, at least 0.`,
+        );
       }
     }
   }

@@ -5,7 +5,7 @@ import type { JournalEventPayloads } from '../journal/events.ts';
 import { estimateDifficulty } from './difficulty.ts';
 import { callCost, checkModelChoice, usageRecord, type ModelChoice, type ModelUsage } from './model-price.ts';
 import { requestText } from './request-text.ts';
-import { checkText, checkUnitInterval } from './routing-errors.ts';
+import { checkText, checkUnitInterval, rejected } from './routing-errors.ts';
 
 /** A verifier's answer: accept or not, with a score and why. */
 export interface Verdict {
@@ -55,7 +55,11 @@ export interface RoutedCallOptions<Request, Output> {
   strategy: ModelStrategy<Request, Output>;
   request: Request;
   /** Calls one model. Must not make ctx calls: the router journals each call's output itself. */
-  call: (model: ModelChoice, request: Request, signal: AbortSignal) => Promise<{ output: Output; usage?: ModelUsage }>;
+  call: (
+    model: ModelChoice,
+    request: Request,
+    signal: AbortSignal,
+  ) => Promise<{ output: Output; usage?: ModelUsage }>;
   /** The agent the call is made for, for cost reports. Default: the context's actor. */
   agent?: string;
 }
@@ -94,13 +98,17 @@ export interface RoutedCallResult<Output> {
  *   },
  * });
  */
-export function routeModel<Request, Output>(ctx: WorkflowContext, options: RoutedCallOptions<Request, Output>): Promise<RoutedCallResult<Output>> {
+export function routeModel<Request, Output>(
+  ctx: WorkflowContext,
+  options: RoutedCallOptions<Request, Output>,
+): Promise<RoutedCallResult<Output>> {
   try {
     checkText(options.name, 'The routed call name');
     checkStrategy(options.strategy);
-    if (typeof options.call !== 'function') throw new InvalidArgumentError('routeModel needs a call function.');
+    if (typeof options.call !== 'function')
+      throw new InvalidArgumentError('routeModel needs a call function.');
   } catch (error) {
-    return Promise.reject(error as Error);
+    return rejected(error);
   }
   const { name, strategy, request } = options;
   const agent = options.agent ?? ctx.identity.actor;
@@ -108,7 +116,8 @@ export function routeModel<Request, Output>(ctx: WorkflowContext, options: Route
     const attempts = op.recorded
       .filter((event) => event.type === 'model.attempted')
       .map((event) => event.payload as JournalEventPayloads['model.attempted']);
-    const routed = op.recorded.find((event) => event.type === 'model.routed')?.payload as JournalEventPayloads['model.routed'] | undefined;
+    const routed = op.recorded.find((event) => event.type === 'model.routed')?.payload as
+      JournalEventPayloads['model.routed'] | undefined;
     if (routed) {
       const kept = attempts[attempts.length - 1]!;
       return {
@@ -123,7 +132,11 @@ export function routeModel<Request, Output>(ctx: WorkflowContext, options: Route
       };
     }
 
-    const attempt = async (model: ModelChoice, index: number, verify: (output: Output) => Promise<Verdict | undefined>) => {
+    const attempt = async (
+      model: ModelChoice,
+      index: number,
+      verify: (output: Output) => Promise<Verdict | undefined>,
+    ) => {
       const recorded = attempts[index];
       if (recorded) return recorded;
       const { output, usage } = await op.active(() => options.call(model, request, op.signal));
@@ -134,7 +147,7 @@ export function routeModel<Request, Output>(ctx: WorkflowContext, options: Route
         name,
         model: model.id,
         attempt: index + 1,
-        output: output as unknown,
+        output: output,
         usage: usageRecorded,
         costUsd: callCost(model.price, usageRecorded),
         agent,
@@ -172,7 +185,8 @@ export function routeModel<Request, Output>(ctx: WorkflowContext, options: Route
           const last = index === strategy.models.length - 1;
           const verify = last
             ? noVerdict
-            : async (output: Output) => toVerdict(await strategy.verify(output, { request, model, threshold }), threshold);
+            : async (output: Output) =>
+                toVerdict(await strategy.verify(output, { request, model, threshold }), threshold);
           kept = await attempt(model, index, verify);
           if (last) {
             reason = rejections.length
@@ -181,7 +195,9 @@ export function routeModel<Request, Output>(ctx: WorkflowContext, options: Route
             break;
           }
           if (kept.verdict?.accepted) {
-            reason = [...rejections, `${model.id} accepted by the verifier (${kept.verdict.reason})`].join('; ');
+            reason = [...rejections, `${model.id} accepted by the verifier (${kept.verdict.reason})`].join(
+              '; ',
+            );
             break;
           }
           rejections.push(`${model.id} rejected by the verifier (${kept.verdict?.reason ?? 'no reason'})`);
@@ -190,7 +206,9 @@ export function routeModel<Request, Output>(ctx: WorkflowContext, options: Route
       }
     }
     if (!kept) throw new InvalidArgumentError(`Routed call '${name}' kept no answer.`);
-    const costUsd = round(attempts.reduce((sum, item) => sum + item.costUsd + (item.verdict?.judge?.costUsd ?? 0), 0));
+    const costUsd = round(
+      attempts.reduce((sum, item) => sum + item.costUsd + (item.verdict?.judge?.costUsd ?? 0), 0),
+    );
     await op.append([
       {
         type: 'model.routed',
@@ -226,54 +244,79 @@ export function selectModel<Request>(
   request: Request,
 ): { model: ModelChoice; reason: string; difficulty?: number } {
   checkStrategy(strategy);
-  if (strategy.strategy === 'fixed') return { model: strategy.model, reason: `fixed model ${strategy.model.id}` };
+  if (strategy.strategy === 'fixed')
+    return { model: strategy.model, reason: `fixed model ${strategy.model.id}` };
   const difficulty = checkUnitInterval(
     strategy.estimate ? strategy.estimate(request) : estimateDifficulty(requestText(request)),
     'The difficulty estimate',
   );
   const tier = strategy.tiers.find((candidate) => difficulty <= candidate.upTo)!;
-  return { model: tier.model, reason: `difficulty ${difficulty} ≤ ${tier.upTo}: ${tier.model.id}`, difficulty };
+  return {
+    model: tier.model,
+    reason: `difficulty ${difficulty} ≤ ${tier.upTo}: ${tier.model.id}`,
+    difficulty,
+  };
 }
 
 function checkStrategy(strategy: ModelStrategy<any, any>): void {
-  if (typeof strategy !== 'object' || strategy === null) throw new InvalidArgumentError('A model strategy must be an object.');
+  if (typeof strategy !== 'object' || strategy === null)
+    throw new InvalidArgumentError('A model strategy must be an object.');
   switch (strategy.strategy) {
     case 'fixed':
       checkModelChoice(strategy.model, 'The fixed model');
       return;
     case 'difficulty': {
       if (!Array.isArray(strategy.tiers) || strategy.tiers.length === 0) {
-        throw new InvalidArgumentError('A difficulty strategy needs tiers: [{ upTo, model }, …], ending with upTo 1.');
+        throw new InvalidArgumentError(
+          'A difficulty strategy needs tiers: [{ upTo, model }, …], ending with upTo 1.',
+        );
       }
       let previous = -Infinity;
       for (const [index, tier] of strategy.tiers.entries()) {
         checkUnitInterval(tier.upTo, `Tier ${index + 1}'s upTo`);
-        if (tier.upTo <= previous) throw new InvalidArgumentError(`Difficulty tiers must rise: tier ${index + 1}'s upTo ${tier.upTo} is not above ${previous}.`);
+        if (tier.upTo <= previous)
+          throw new InvalidArgumentError(
+            `Difficulty tiers must rise: tier ${index + 1}'s upTo ${tier.upTo} is not above ${previous}.`,
+          );
         previous = tier.upTo;
         checkModelChoice(tier.model, `Tier ${index + 1}'s model`);
       }
-      if (previous !== 1) throw new InvalidArgumentError(`The last difficulty tier must reach upTo 1 (it reaches ${previous}), so every estimate has a model.`);
+      if (previous !== 1)
+        throw new InvalidArgumentError(
+          `The last difficulty tier must reach upTo 1 (it reaches ${previous}), so every estimate has a model.`,
+        );
       return;
     }
     case 'cascade':
-      if (!Array.isArray(strategy.models) || strategy.models.length === 0) throw new InvalidArgumentError('A cascade needs models, cheapest first.');
+      if (!Array.isArray(strategy.models) || strategy.models.length === 0)
+        throw new InvalidArgumentError('A cascade needs models, cheapest first.');
       strategy.models.forEach((model, index) => checkModelChoice(model, `Cascade model ${index + 1}`));
-      if (typeof strategy.verify !== 'function') throw new InvalidArgumentError('A cascade needs a verify function (or judgeVerifier(…)).');
+      if (typeof strategy.verify !== 'function')
+        throw new InvalidArgumentError('A cascade needs a verify function (or judgeVerifier(…)).');
       checkUnitInterval(strategy.threshold ?? 0.5, 'The cascade threshold');
       return;
     default:
-      throw new InvalidArgumentError(`Unknown model strategy '${String((strategy as { strategy?: unknown }).strategy)}': use fixed, difficulty or cascade.`);
+      throw new InvalidArgumentError(
+        `Unknown model strategy '${String((strategy as { strategy?: unknown }).strategy)}': use fixed, difficulty or cascade.`,
+      );
   }
 }
 
 function toVerdict(answer: boolean | number | Verdict, threshold: number): Verdict {
-  if (typeof answer === 'boolean') return { accepted: answer, reason: answer ? 'check passed' : 'check failed' };
+  if (typeof answer === 'boolean')
+    return { accepted: answer, reason: answer ? 'check passed' : 'check failed' };
   if (typeof answer === 'number') {
     const score = checkUnitInterval(answer, 'A verifier score');
-    return { accepted: score >= threshold, score, reason: `score ${score} ${score >= threshold ? '≥' : '<'} threshold ${threshold}` };
+    return {
+      accepted: score >= threshold,
+      score,
+      reason: `score ${score} ${score >= threshold ? '≥' : '<'} threshold ${threshold}`,
+    };
   }
   if (typeof answer !== 'object' || answer === null || typeof answer.accepted !== 'boolean') {
-    throw new InvalidArgumentError('A verifier must return a boolean, a score in [0, 1] or { accepted, score?, reason }.');
+    throw new InvalidArgumentError(
+      'A verifier must return a boolean, a score in [0, 1] or { accepted, score?, reason }.',
+    );
   }
   return { ...answer, reason: answer.reason ?? (answer.accepted ? 'accepted' : 'rejected') };
 }

@@ -21,7 +21,11 @@ export const estimateTokens: TokenCounter = (text) => {
 export function requestText(request: unknown, options: { includeSystem?: boolean } = {}): string {
   if (typeof request === 'string') return request;
   if (typeof request === 'object' && request !== null) {
-    const { prompt, messages, system } = request as { prompt?: unknown; messages?: unknown; system?: unknown };
+    const { prompt, messages, system } = request as {
+      prompt?: unknown;
+      messages?: unknown;
+      system?: unknown;
+    };
     const lines: string[] = [];
     if (options.includeSystem && typeof system === 'string') lines.push(`system: ${system}`);
     if (typeof prompt === 'string') lines.push(prompt);
@@ -29,7 +33,7 @@ export function requestText(request: unknown, options: { includeSystem?: boolean
       for (const message of messages as { role?: unknown; content?: unknown }[]) {
         if (message?.role === 'system' && !options.includeSystem) continue;
         const text = contentText(message?.content);
-        if (text) lines.push(`${String(message?.role ?? 'user')}: ${text}`);
+        if (text) lines.push(`${typeof message?.role === 'string' ? message.role : 'user'}: ${text}`);
       }
     }
     if (lines.length > 0) return lines.join('\n');
@@ -41,7 +45,9 @@ function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part: { type?: unknown; text?: unknown }) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : ''))
+    .map((part: { type?: unknown; text?: unknown }) =>
+      part?.type === 'text' && typeof part.text === 'string' ? part.text : '',
+    )
     .filter(Boolean)
     .join(' ');
 }

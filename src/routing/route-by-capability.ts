@@ -1,7 +1,7 @@
 import type { WorkflowContext } from '../engine/context.ts';
 import type { JournalEventPayloads, RouteCandidateRecord } from '../journal/events.ts';
 import { resolveRankOptions, type CapabilityRegistry, type RankOptions } from './capability-registry.ts';
-import { checkText } from './routing-errors.ts';
+import { checkText, rejected } from './routing-errors.ts';
 
 export interface RouteOptions extends RankOptions {
   /** The decision's name in the journal. Default `capabilities`. */
@@ -47,13 +47,18 @@ export function routeByCapability(
     checkText(name, 'The route name');
     resolved = resolveRankOptions(options);
   } catch (error) {
-    return Promise.reject(error as Error);
+    return rejected(error);
   }
   return ctx.operations.run(`route:${name}`, async (op) => {
     for (const event of op.recorded) {
       if (event.type === 'route.decided') {
         const payload = event.payload as JournalEventPayloads['route.decided'];
-        return { chosen: payload.chosen, candidates: payload.candidates, reason: payload.reason, replayed: true };
+        return {
+          chosen: payload.chosen,
+          candidates: payload.candidates,
+          reason: payload.reason,
+          replayed: true,
+        };
       }
       if (event.type === 'route.failed') {
         const payload = event.payload as JournalEventPayloads['route.failed'];
@@ -61,13 +66,15 @@ export function routeByCapability(
       }
     }
     const ranking = await op.active(() => registry.rank(task, options));
-    const candidates: RouteCandidateRecord[] = ranking.candidates.map(({ name: candidate, similarity, cost, score, eligible }) => ({
-      name: candidate,
-      score,
-      similarity,
-      cost,
-      eligible,
-    }));
+    const candidates: RouteCandidateRecord[] = ranking.candidates.map(
+      ({ name: candidate, similarity, cost, score, eligible }) => ({
+        name: candidate,
+        score,
+        similarity,
+        cost,
+        eligible,
+      }),
+    );
     const common = {
       op: op.op,
       name,

@@ -49,5 +49,8 @@ export function withRouting<C extends WorkflowContext>(ctx: C, setup: RoutingSet
 }
 
 function missing(feature: string, option: string): BatonError {
-  return new BatonError('ROUTING_NOT_CONFIGURED', `${feature} is not set up: pass { ${option} } to withRouting(ctx, …) in Baton's extendContext.`);
+  return new BatonError(
+    'ROUTING_NOT_CONFIGURED',
+    `${feature} is not set up: pass { ${option} } to withRouting(ctx, …) in Baton's extendContext.`,
+  );
 }

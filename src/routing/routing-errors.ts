@@ -25,13 +25,19 @@ export class VectorRecordsUnavailableError extends BatonError {
 /** Checks a cosine-similarity threshold: a finite number in [-1, 1]. */
 export function checkSimilarity(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < -1 || value > 1) {
-    throw new InvalidArgumentError(`${what} is a cosine similarity and must be a number in [-1, 1], got ${show(value)}.`);
+    throw new InvalidArgumentError(
+      `${what} is a cosine similarity and must be a number in [-1, 1], got ${show(value)}.`,
+    );
   }
   return value;
 }
 
 /** Checks a number in [0, 1] (a weight, a verifier's threshold). */
-export function checkUnitInterval(value: unknown, what: string, options: { exclusiveMin?: boolean } = {}): number {
+export function checkUnitInterval(
+  value: unknown,
+  what: string,
+  options: { exclusiveMin?: boolean } = {},
+): number {
   const low = options.exclusiveMin ? 'greater than 0' : 'at least 0';
   if (
     typeof value !== 'number' ||
@@ -53,7 +59,8 @@ export function checkPositiveInteger(value: unknown, what: string): number {
 }
 
 export function checkText(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidArgumentError(`${what} must be a non-empty string, got ${show(value)}.`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new InvalidArgumentError(`${what} must be a non-empty string, got ${show(value)}.`);
   return value;
 }
 
@@ -63,4 +70,9 @@ function show(value: unknown): string {
 
 export function abbreviate(text: string, length = 60): string {
   return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+}
+
+/** A rejected promise for an error thrown while checking arguments (so a bad call rejects instead of throwing). */
+export function rejected(error: unknown): Promise<never> {
+  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }

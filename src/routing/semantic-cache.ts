@@ -7,7 +7,7 @@ import type { JournalEventPayloads } from '../journal/events.ts';
 import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
 import { embedChecked, type Embedder } from './embedder.ts';
 import { requestText } from './request-text.ts';
-import { VectorRecordsUnavailableError, checkText, checkUnitInterval } from './routing-errors.ts';
+import { VectorRecordsUnavailableError, checkText, checkUnitInterval, rejected } from './routing-errors.ts';
 import { SyncedIndex, type IndexFactory } from './synced-index.ts';
 
 /**
@@ -85,7 +85,9 @@ export class SemanticCache {
     if (!options.records) throw new VectorRecordsUnavailableError({ feature: 'The semantic cache' });
     this.#records = options.records;
     this.embedder = options.embedder;
-    this.threshold = checkUnitInterval(options.threshold ?? 0.95, 'The semantic cache threshold', { exclusiveMin: true });
+    this.threshold = checkUnitInterval(options.threshold ?? 0.95, 'The semantic cache threshold', {
+      exclusiveMin: true,
+    });
     this.ttlMs = toMilliseconds(options.ttl ?? '1d', 'cache TTL');
     if (this.ttlMs === 0) throw new InvalidArgumentError('The cache TTL must be longer than 0.');
     this.#createIndex = options.createIndex;
@@ -96,7 +98,12 @@ export class SemanticCache {
   keys(input: CacheRequest): { scope: VectorRecordScope; key: string } {
     checkText(input.tenant, 'The cache tenant');
     checkText(input.scope?.model, 'The cache scope model');
-    const partition = sha256(canonicalJson({ model: input.scope.model, system: input.scope.system ?? '', tools: input.scope.tools ?? [] }, 'The cache scope'));
+    const partition = sha256(
+      canonicalJson(
+        { model: input.scope.model, system: input.scope.system ?? '', tools: input.scope.tools ?? [] },
+        'The cache scope',
+      ),
+    );
     const key = sha256(canonicalJson({ partition, request: input.request ?? null }, 'The cached request'));
     return { scope: { collection: COLLECTION, tenant: input.tenant, partition }, key };
   }
@@ -107,7 +114,15 @@ export class SemanticCache {
     let reason = 'no entry for this scope';
     if (exact) {
       const problem = this.#problem(exact, now);
-      if (!problem) return { hit: true, match: 'exact', similarity: 1, key, response: (exact.data as { response: unknown }).response, source: source(exact) };
+      if (!problem)
+        return {
+          hit: true,
+          match: 'exact',
+          similarity: 1,
+          key,
+          response: (exact.data as { response: unknown }).response,
+          source: source(exact),
+        };
       reason = problem;
       await this.#drop(scope, exact.key);
     }
@@ -116,8 +131,16 @@ export class SemanticCache {
     if (index.index.size === 0) return { hit: false, key, reason };
     const [vector] = await embedChecked(this.embedder, [this.#text(input)]);
     const near = index.search(vector!, 4).filter((hit) => hit.similarity >= this.threshold);
-    if (near.length === 0) return { hit: false, key, reason: exact ? reason : `no entry at similarity ≥ ${this.threshold}` };
-    const records = new Map((await this.#records.getVectorRecords(scope, near.map((hit) => hit.key))).map((record) => [record.key, record]));
+    if (near.length === 0)
+      return { hit: false, key, reason: exact ? reason : `no entry at similarity ≥ ${this.threshold}` };
+    const records = new Map(
+      (
+        await this.#records.getVectorRecords(
+          scope,
+          near.map((hit) => hit.key),
+        )
+      ).map((record) => [record.key, record]),
+    );
     for (const hit of near) {
       const record = records.get(hit.key);
       const problem = record ? this.#problem(record, now) : 'the entry was deleted';
@@ -138,7 +161,10 @@ export class SemanticCache {
   }
 
   /** Keeps a response, with the run and journal seq it came from. */
-  async store(input: CacheRequest & { response: unknown; source: { runId: string; seq: number } }, now = Date.now()): Promise<void> {
+  async store(
+    input: CacheRequest & { response: unknown; source: { runId: string; seq: number } },
+    now = Date.now(),
+  ): Promise<void> {
     const { scope, key } = this.keys(input);
     const text = this.#text(input);
     const [vector] = await embedChecked(this.embedder, [text]);
@@ -246,9 +272,10 @@ export function cachedModelCall<Response>(
   try {
     name = checkText(options.name ?? options.scope?.model, 'The cached call name');
     keys = cache.keys({ tenant: ctx.tenant, scope: options.scope, request: options.request });
-    if (typeof options.call !== 'function') throw new InvalidArgumentError('cachedModelCall needs a call function.');
+    if (typeof options.call !== 'function')
+      throw new InvalidArgumentError('cachedModelCall needs a call function.');
   } catch (error) {
-    return Promise.reject(error as Error);
+    return rejected(error);
   }
   const input: CacheRequest = {
     tenant: ctx.tenant,
@@ -267,10 +294,17 @@ export function cachedModelCall<Response>(
         };
       }
       if (event.type === 'cache.missed') {
-        return { response: (event.payload as JournalEventPayloads['cache.missed']).response as Response, replayed: true };
+        return {
+          response: (event.payload as JournalEventPayloads['cache.missed']).response as Response,
+          replayed: true,
+        };
       }
     }
-    const bypass = options.sideEffects ? 'the turn has side effects: never cached' : options.enabled === false ? 'caching is off for this call' : undefined;
+    const bypass = options.sideEffects
+      ? 'the turn has side effects: never cached'
+      : options.enabled === false
+        ? 'caching is off for this call'
+        : undefined;
     let reason = bypass;
     if (!bypass) {
       const found = await op.active(() => cache.lookup(input, op.now()));
@@ -278,10 +312,22 @@ export function cachedModelCall<Response>(
         await op.append([
           {
             type: 'cache.hit',
-            payload: { op: op.op, name, match: found.match, similarity: found.similarity, key: found.key, source: found.source, response: found.response },
+            payload: {
+              op: op.op,
+              name,
+              match: found.match,
+              similarity: found.similarity,
+              key: found.key,
+              source: found.source,
+              response: found.response,
+            },
           },
         ]);
-        return { response: found.response as Response, hit: { match: found.match, similarity: found.similarity, source: found.source }, replayed: false };
+        return {
+          response: found.response as Response,
+          hit: { match: found.match, similarity: found.similarity, source: found.source },
+          replayed: false,
+        };
       }
       reason = found.reason;
     }
@@ -291,18 +337,26 @@ export function cachedModelCall<Response>(
       name,
       key: keys.key,
       reason: reason!,
-      response: response as unknown,
+      response: response,
       stored: bypass === undefined,
     };
     const bytes = Buffer.byteLength(canonicalJson(payload, `The response of '${name}'`));
     if (bytes > ctx.operations.maxPayloadBytes) {
-      throw new PayloadTooLargeError({ what: `The response of '${name}'`, bytes, limit: ctx.operations.maxPayloadBytes });
+      throw new PayloadTooLargeError({
+        what: `The response of '${name}'`,
+        bytes,
+        limit: ctx.operations.maxPayloadBytes,
+      });
     }
     const [event] = await op.append([{ type: 'cache.missed', payload }]);
     if (bypass === undefined) {
       await op
-        .active(() => cache.store({ ...input, response, source: { runId: ctx.runId, seq: event!.seq } }, op.now()))
-        .catch((error: unknown) => cache.log(`Could not write the cache entry of '${name}' in run ${ctx.runId}.`, error));
+        .active(() =>
+          cache.store({ ...input, response, source: { runId: ctx.runId, seq: event!.seq } }, op.now()),
+        )
+        .catch((error: unknown) =>
+          cache.log(`Could not write the cache entry of '${name}' in run ${ctx.runId}.`, error),
+        );
     }
     return { response, replayed: false };
   });

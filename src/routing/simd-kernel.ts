@@ -14,14 +14,32 @@ export interface DotKernel {
    * For i < count: out[i] = dot(query, base + ids[i]·strideBytes), where ids is an Int32Array at
    * byte address `ids` and out a Float32Array at `out`.
    */
-  dotMany(query: number, ids: number, count: number, strideBytes: number, base: number, out: number, floats: number): void;
+  dotMany(
+    query: number,
+    ids: number,
+    count: number,
+    strideBytes: number,
+    base: number,
+    out: number,
+    floats: number,
+  ): void;
   /** Dot product of `bytes` int8 values at `a` and `b` (bytes a multiple of 16), as a float. */
   dot8(a: number, b: number, bytes: number): number;
   /**
    * For i < count: out[i] = dot8(query, base + ids[i]·strideBytes) · scale(ids[i]) · queryScale, where
    * a record's scale is the float at byte address `scales + id·strideBytes`.
    */
-  dotMany8(query: number, ids: number, count: number, strideBytes: number, base: number, out: number, bytes: number, scales: number, queryScale: number): void;
+  dotMany8(
+    query: number,
+    ids: number,
+    count: number,
+    strideBytes: number,
+    base: number,
+    out: number,
+    bytes: number,
+    scales: number,
+    queryScale: number,
+  ): void;
 }
 
 const I32 = 0x7f;
@@ -68,6 +86,7 @@ const LANE = (lane: number) => simd(0x1f, lane);
 const V128_ZERO = simd(0x0c, ...new Array<number>(16).fill(0));
 
 /** dot(a, b, floats) → f32. Locals: 3 end, 4 acc0, 5 acc1. */
+// prettier-ignore
 const dotBody = [
   ...vector([
     [1, I32],
@@ -92,6 +111,7 @@ const dotBody = [
 ];
 
 /** dotMany(query, ids, count, strideBytes, base, out, floats). Locals: 7 i. */
+// prettier-ignore
 const dotManyBody = [
   ...vector([[1, I32]]),
   0x02, 0x40,
@@ -118,6 +138,7 @@ const F32_MUL = 0x94;
 const F32_CONVERT_I32 = 0xb2;
 
 /** dot8(a, b, bytes) → f32: int8 values widened to int16, multiplied and summed in int32. Locals: 3 end, 4 acc0, 5 acc1. */
+// prettier-ignore
 const dot8Body = [
   ...vector([
     [1, I32],
@@ -143,6 +164,7 @@ const dot8Body = [
 ];
 
 /** dotMany8(query, ids, count, strideBytes, base, out, bytes, scales, queryScale). Locals: 9 i, 10 id. */
+// prettier-ignore
 const dotMany8Body = [
   ...vector([[2, I32]]),
   0x02, 0x40,
@@ -164,6 +186,7 @@ const dotMany8Body = [
   0x0b,
 ];
 
+// prettier-ignore
 const moduleBytes = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
   ...section(1, vector([
@@ -202,5 +225,11 @@ export function createDotKernel(): DotKernel | undefined {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = new WebAssembly.Instance(compiled, { env: { memory } });
   const exports = instance.exports as unknown as Omit<DotKernel, 'memory'>;
-  return { memory, dot: exports.dot, dotMany: exports.dotMany, dot8: exports.dot8, dotMany8: exports.dotMany8 };
+  return {
+    memory,
+    dot: exports.dot,
+    dotMany: exports.dotMany,
+    dot8: exports.dot8,
+    dotMany8: exports.dotMany8,
+  };
 }

@@ -52,7 +52,10 @@ export class SyncedIndex {
 
   async #sync(): Promise<void> {
     for (;;) {
-      const page = await this.#records.scanVectorRecords(this.scope, { afterId: this.#watermark, limit: 5000 });
+      const page = await this.#records.scanVectorRecords(this.scope, {
+        afterId: this.#watermark,
+        limit: 5000,
+      });
       if (page.length === 0) return;
       const stale: VectorRecord[] = [];
       for (const record of page) {
@@ -70,10 +73,17 @@ export class SyncedIndex {
       `${describeScope(this.scope)}: ${stale.length} record(s) were embedded in ${from}, not ${this.space}; ` +
         `re-embedding them from their text and rebuilding the index.`,
     );
-    const vectors = await embedChecked(this.#embedder, stale.map((record) => record.text));
+    const vectors = await embedChecked(
+      this.#embedder,
+      stale.map((record) => record.text),
+    );
     for (const [index, record] of stale.entries()) {
       const { id: _id, sourceExists: _exists, ...rest } = record;
-      const rewritten = await this.#records.putVectorRecord({ ...rest, space: this.space, vector: vectors[index]! });
+      const rewritten = await this.#records.putVectorRecord({
+        ...rest,
+        space: this.space,
+        vector: vectors[index]!,
+      });
       this.#put(rewritten.key, rewritten.id, rewritten.vector);
     }
   }

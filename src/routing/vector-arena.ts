@@ -53,7 +53,8 @@ export class VectorArena {
     const bytes = this.#base + nodes * this.recordBytes;
     if (this.#kernel) {
       const memory = this.#kernel.memory;
-      if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+      if (bytes > memory.buffer.byteLength)
+        memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
       this.#buffer = memory.buffer;
     } else if (bytes > this.#buffer.byteLength) {
       const grown = new ArrayBuffer(Math.max(bytes, this.#buffer.byteLength * 2));
@@ -98,7 +99,8 @@ export class VectorArena {
     for (let i = 0; i < this.dimensions; i++) max = Math.max(max, Math.abs(vector[i]!));
     const scale = max === 0 ? 0 : max / 127;
     const int8 = this.#int8;
-    for (let i = 0; i < this.#bytes; i++) int8[address + i] = i < this.dimensions && scale > 0 ? Math.round(vector[i]! / scale) : 0;
+    for (let i = 0; i < this.#bytes; i++)
+      int8[address + i] = i < this.dimensions && scale > 0 ? Math.round(vector[i]! / scale) : 0;
     this.#floats[(address + this.#bytes) >> 2] = scale;
   }
 
@@ -122,7 +124,17 @@ export class VectorArena {
   /** Approximate scores of `ids[0 … count)` against the record at `query`, into `out`. */
   dotMany(query: number, count: number): void {
     if (this.#kernel) {
-      this.#kernel.dotMany8(query, this.#idsAddress, count, this.recordBytes, this.#base, this.#outAddress, this.#bytes, this.#base + this.#bytes, this.#scale(query));
+      this.#kernel.dotMany8(
+        query,
+        this.#idsAddress,
+        count,
+        this.recordBytes,
+        this.#base,
+        this.#outAddress,
+        this.#bytes,
+        this.#base + this.#bytes,
+        this.#scale(query),
+      );
       return;
     }
     for (let i = 0; i < count; i++) this.out[i] = this.dot(query, this.address(this.ids[i]!));

@@ -33,7 +33,13 @@ export interface VectorIndex {
 }
 
 /** Dot product of the first `dimensions` components of `a` (from `aOffset`) and `b` (from `bOffset`). */
-export function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, dimensions: number): number {
+export function dot(
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  bOffset: number,
+  dimensions: number,
+): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
@@ -73,13 +79,17 @@ export function normalize(vector: Float32Array): Float32Array {
 export function checkVector(vector: Float32Array, dimensions: number, what: string): void {
   if (!(vector instanceof Float32Array)) throw new InvalidArgumentError(`${what} must be a Float32Array.`);
   if (vector.length !== dimensions) {
-    throw new InvalidArgumentError(`${what} has ${vector.length} dimensions; this index holds ${dimensions}-dimensional vectors.`);
+    throw new InvalidArgumentError(
+      `${what} has ${vector.length} dimensions; this index holds ${dimensions}-dimensional vectors.`,
+    );
   }
   for (let i = 0; i < vector.length; i++) {
-    if (!Number.isFinite(vector[i]!)) throw new InvalidArgumentError(`${what} has a non-finite component at ${i}.`);
+    if (!Number.isFinite(vector[i]!))
+      throw new InvalidArgumentError(`${what} has a non-finite component at ${i}.`);
   }
 }
 
 export function checkK(k: number): void {
-  if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}.`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new InvalidArgumentError(`k must be a positive integer, got ${String(k)}.`);
 }

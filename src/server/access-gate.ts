@@ -50,6 +50,12 @@ export class AccessGate {
     return !decision || decision.decision === 'allow';
   }
 
+  /** True when the caller may decide an approval (`name`) of the run (always, without policies). */
+  allowsApproval(caller: Caller, run: RunRecord, name: string): boolean {
+    const decision = this.decide(caller, 'Approve', runResource(run), name);
+    return !decision || decision.decision === 'allow';
+  }
+
   checkRun(caller: Caller, action: BatonAction, run: RunRecord, approval?: string): void {
     this.check(caller, action, runResource(run), approval);
   }

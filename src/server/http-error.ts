@@ -15,7 +15,7 @@ export const SERVER_ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_STREAMS: 429,
   APPROVAL_NOT_FOUND: 404,
-  APPROVAL_DECIDED: 409,
+  APPROVAL_ALREADY_DECIDED: 409,
   INTERNAL: 500,
 } as const;
 
@@ -35,6 +35,14 @@ const BATON_STATUS: Readonly<Record<string, number>> = {
   OVERLOADED: 429,
   STORE_UNAVAILABLE: 503,
   ACCESS_DENIED: 403,
+  // The guard's approval desk (src/guard).
+  APPROVAL_NOT_FOUND: 404,
+  APPROVAL_ALREADY_DECIDED: 409,
+  APPROVAL_CLOSED: 409,
+  APPROVAL_EXPIRED: 409,
+  APPROVAL_FORBIDDEN: 403,
+  INVALID_APPROVAL_ARGUMENTS: 400,
+  GUARDRAIL_BLOCKED: 422,
 };
 
 /** An error answered as `{ error: { code, message } }` with `status`. */

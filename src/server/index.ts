@@ -5,6 +5,6 @@ export { runUrl } from './run-url.ts';
 export { Authenticator, type AuthOptions, type ApiTokenHolder, type JwtOptions, type Caller } from './authenticate.ts';
 export { HttpError, SERVER_ERROR_CODES, type ServerErrorCode, type ErrorBody } from './http-error.ts';
 export { openApiDocument } from './openapi.ts';
-export type { ApprovalView, ApprovalDecision } from './approval-desk.ts';
+export type { ApprovalView, ApprovalDecision } from './approval-inbox.ts';
 export type { StepDetail } from './step-detail.ts';
 export type { CostReport, CostLine } from './run-costs.ts';

@@ -66,6 +66,7 @@ export const DecideApprovalBody = z
 
 export const ApprovalsQuery = z.strictObject({
   status: z.enum(['pending', 'decided', 'all']).optional().describe('Default pending'),
+  mine: z.enum(['true', 'false']).optional().describe('Only approvals the caller may decide now'),
   runId: z.string().min(1).max(200).optional(),
   limit: z.string().regex(/^\d{1,4}$/).optional().describe('Waiting runs looked at, 1–1000. Default 200'),
 });
@@ -141,18 +142,26 @@ export const ApprovalSchema = z.object({
   runId: z.string(),
   approvalId: z.string(),
   workflow: z.string(),
-  kind: z.enum(['tool', 'model']),
-  name: z.string().describe('The tool, or the agent whose model call waits'),
+  source: z.enum(['guard', 'interceptor']).describe('guard: asked through the guard (approval.requested); interceptor: a call parked by another interceptor'),
+  kind: z.enum(['tool', 'model', 'approval', 'budget', 'loop']),
+  name: z.string().describe("The gated tool, the approval's action, or the agent whose model call waits"),
   status: z.enum(['pending', 'approved', 'denied']),
-  reason: z.string().optional(),
-  args: z.unknown().optional(),
+  summary: z.string().optional(),
+  args: z.unknown().optional().describe('The arguments asked for, or the data shown to the approver'),
   effect: z.string().optional(),
   requestedAt: z.string(),
   requestedBy: z.string(),
   onBehalfOf: z.array(z.string()),
+  approvers: z.array(z.string()).describe('Who may decide now, as named; empty: the default rule'),
+  until: z.string().optional(),
+  canDecide: z.boolean().optional().describe('Whether the caller may decide it now'),
   decidedAt: z.string().optional(),
   decidedBy: z.string().optional(),
+  comment: z.string().optional(),
+  approvedArgs: z.unknown().optional(),
+  timedOut: z.boolean().optional(),
   seq: z.number(),
+  op: z.number(),
 });
 export const ApprovalListResponse = z.object({ approvals: z.array(ApprovalSchema) });
 

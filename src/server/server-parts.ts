@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import type { Baton } from '../baton.ts';
 import type { AccessGate } from './access-gate.ts';
-import type { ApprovalDesk } from './approval-desk.ts';
+import type { ApprovalInbox } from './approval-inbox.ts';
 import type { Caller } from './authenticate.ts';
 import type { RunFeed } from './run-feed.ts';
 import type { SseChannel } from './sse.ts';
@@ -18,7 +18,7 @@ export interface ServerParts {
   baton: Baton;
   gate: AccessGate;
   feed: RunFeed;
-  desk: ApprovalDesk;
+  inbox: ApprovalInbox;
   maxBodyBytes: number;
   pollMs: number;
   heartbeatMs: number;

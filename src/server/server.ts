@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Baton } from '../baton.ts';
 import type { PolicyEngine } from '../access/policy-engine.ts';
 import { AccessGate } from './access-gate.ts';
-import { ApprovalDesk } from './approval-desk.ts';
+import { ApprovalInbox } from './approval-inbox.ts';
 import { approvalsRoutes } from './approvals-routes.ts';
 import { Authenticator, type AuthOptions } from './authenticate.ts';
 import { describeHttpError, HttpError } from './http-error.ts';
@@ -91,7 +91,7 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
     baton,
     gate,
     feed,
-    desk: new ApprovalDesk(baton, gate),
+    inbox: new ApprovalInbox(baton, gate),
     maxBodyBytes: options.maxBodyBytes ?? baton.maxPayloadBytes + 64 * 1024,
     pollMs,
     heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -127,8 +127,9 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   });
 
   app.get('/api/me', (c) => c.json({ ...c.get('caller'), policies: gate.enforcing }));
-  runsRoutes(app, parts);
+  // Streams first: /api/runs/stream must not be read as the run 'stream'.
   streamRoutes(app, parts);
+  runsRoutes(app, parts);
   approvalsRoutes(app, parts);
   app.all('/api/*', (c) => {
     throw new HttpError('NOT_FOUND', `No API route ${c.req.method} ${new URL(c.req.url).pathname}. See /api/openapi.json.`);

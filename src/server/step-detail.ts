@@ -44,6 +44,8 @@ export interface StepDetail {
   agent?: { task: JournalMessage | undefined; system: JournalMessage | undefined; answer: JournalMessage | undefined; turns?: number };
   decisions: Record<string, unknown>[];
   verdicts: Record<string, unknown>[];
+  /** The guard's approval events of this step (asked, escalated, decided). */
+  approvals: Record<string, unknown>[];
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
   error?: unknown;
@@ -84,7 +86,15 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
   let related = op === undefined ? [event] : events.filter((candidate) => eventOp(candidate) === op);
   if (event.type.startsWith('llm.')) related = [event, ...related.filter((candidate) => candidate.type === 'llm.verdict' && candidate.seq <= event.seq)];
   if (callId !== undefined && event.type.startsWith('tool.')) {
-    related = related.filter((candidate) => (candidate.payload as { callId?: unknown }).callId === callId || candidate.type === 'tool.authorized');
+    related = related.filter(
+      (candidate) =>
+        (candidate.payload as { callId?: unknown }).callId === callId ||
+        candidate.type === 'tool.authorized' ||
+        candidate.type.startsWith('approval.') ||
+        candidate.type.startsWith('guard.') ||
+        candidate.type === 'budget.exceeded' ||
+        candidate.type === 'loop.detected',
+    );
   }
   related.sort((a, b) => a.seq - b.seq);
   const first = related[0]!;
@@ -106,6 +116,9 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
     verdicts: related
       .filter((candidate) => candidate.type.endsWith('.verdict') || candidate.type.startsWith('guard.'))
       .map((candidate) => ({ seq: candidate.seq, type: candidate.type, ...(candidate.payload as unknown as Record<string, unknown>) })),
+    approvals: related
+      .filter((candidate) => candidate.type.startsWith('approval.'))
+      .map((candidate) => ({ seq: candidate.seq, type: candidate.type, at: candidate.at, ...(candidate.payload as unknown as Record<string, unknown>) })),
   };
   if (TERMINAL_TYPES.has(last.type)) {
     detail.endedAt = last.at;
@@ -178,7 +191,7 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
     }
   }
 
-  const failure = related.find((candidate) => 'error' in (candidate.payload as object));
+  const failure = related.find((candidate) => 'error' in candidate.payload);
   if (failure) detail.error = (failure.payload as { error?: unknown }).error;
   const stepDone = related.find((candidate): candidate is JournalEvent<'step.completed'> => candidate.type === 'step.completed');
   if (stepDone) detail.result = stepDone.payload.result;

@@ -14,7 +14,10 @@ export interface VectorRecordStore {
   /** The scope's records with these keys (missing keys are left out). */
   getVectorRecords(scope: VectorRecordScope, keys: readonly string[]): Promise<VectorRecord[]>;
   /** The scope's records with `id > afterId`, by id, at most `limit` (to sync an in-memory index). */
-  scanVectorRecords(scope: VectorRecordScope, options?: { afterId?: number; limit?: number }): Promise<VectorRecord[]>;
+  scanVectorRecords(
+    scope: VectorRecordScope,
+    options?: { afterId?: number; limit?: number },
+  ): Promise<VectorRecord[]>;
   /** Deletes the scope's records with these keys; returns how many were deleted. */
   deleteVectorRecords(scope: VectorRecordScope, keys: readonly string[]): Promise<number>;
   /**

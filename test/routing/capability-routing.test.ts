@@ -42,7 +42,11 @@ afterEach(async () => {
 
 describe('capability routing', () => {
   it('picks the more similar of two capable agents without costBias, and the cheaper one with it', async () => {
-    const registry = await CapabilityRegistry.open({ embedder: embedder(), capabilities: team, log: () => {} });
+    const registry = await CapabilityRegistry.open({
+      embedder: embedder(),
+      capabilities: team,
+      log: () => {},
+    });
     const plain = await registry.rank(TASK, { k: 3, minScore: 0.1 });
     const byName = new Map(plain.candidates.map((c) => [c.name, c]));
     expect(byName.get('billing-pro')!.eligible).toBe(true);
@@ -56,18 +60,30 @@ describe('capability routing', () => {
     expect(thrifty.reason).toContain('cheapest');
 
     // The cheapest of all (shipping, cost 2, is cheaper than billing-pro) does not win when it is not capable.
-    const strict = await registry.rank(TASK, { k: 3, minScore: 0.1, costBias: 1, candidates: ['billing-pro', 'shipping'] });
+    const strict = await registry.rank(TASK, {
+      k: 3,
+      minScore: 0.1,
+      costBias: 1,
+      candidates: ['billing-pro', 'shipping'],
+    });
     expect(strict.candidates.find((c) => c.name === 'shipping')!.eligible).toBe(false);
     expect(strict.chosen?.name).toBe('billing-pro');
   });
 
   it('journals route.decided with every candidate, and replays the decision after the registry changed', async () => {
-    const registry = await CapabilityRegistry.open({ embedder: embedder(), capabilities: team, log: () => {} });
-    const flow = workflow<{ task: string }, unknown, WorkflowContext & RoutingContext>('route-then-wait', async (ctx, input) => {
-      const decision = await ctx.route(input.task, { k: 3, minScore: 0.1, costBias: 1 });
-      await ctx.waitFor('go');
-      return decision;
+    const registry = await CapabilityRegistry.open({
+      embedder: embedder(),
+      capabilities: team,
+      log: () => {},
     });
+    const flow = workflow<{ task: string }, unknown, WorkflowContext & RoutingContext>(
+      'route-then-wait',
+      async (ctx, input) => {
+        const decision = await ctx.route(input.task, { k: 3, minScore: 0.1, costBias: 1 });
+        await ctx.waitFor('go');
+        return decision;
+      },
+    );
     const h = await harness({ workflows: [flow], extendContext: (ctx) => withRouting(ctx, { registry }) });
     open.push(h);
     const run = await h.baton.start(flow, { task: TASK });
@@ -76,7 +92,9 @@ describe('capability routing', () => {
     const payload = decided!.payload as JournalEventPayloads['route.decided'];
     expect(payload.chosen).toBe('billing-lite');
     expect(payload.candidates.map((c) => c.name).sort()).toEqual(['billing-lite', 'billing-pro', 'shipping']);
-    expect(payload.candidates.every((c) => typeof c.similarity === 'number' && typeof c.cost === 'number')).toBe(true);
+    expect(
+      payload.candidates.every((c) => typeof c.similarity === 'number' && typeof c.cost === 'number'),
+    ).toBe(true);
     expect(payload.options).toEqual({ k: 3, minScore: 0.1, costBias: 1 });
     expect(payload.space).toBe('baton-lexical-v1/512');
 
@@ -89,8 +107,14 @@ describe('capability routing', () => {
   });
 
   it('journals route.failed when no candidate reaches minScore', async () => {
-    const registry = await CapabilityRegistry.open({ embedder: embedder(), capabilities: team, log: () => {} });
-    const flow = workflow('route-nothing', (ctx) => routeByCapability(ctx, registry, 'compose a sonnet about autumn leaves', { minScore: 0.9 }));
+    const registry = await CapabilityRegistry.open({
+      embedder: embedder(),
+      capabilities: team,
+      log: () => {},
+    });
+    const flow = workflow('route-nothing', (ctx) =>
+      routeByCapability(ctx, registry, 'compose a sonnet about autumn leaves', { minScore: 0.9 }),
+    );
     const h = await harness({ workflows: [flow] });
     open.push(h);
     const run = await h.baton.start(flow, null);
@@ -101,13 +125,25 @@ describe('capability routing', () => {
   });
 
   it('refuses thresholds out of range before journaling anything', async () => {
-    const registry = await CapabilityRegistry.open({ embedder: embedder(), capabilities: team, log: () => {} });
-    await expect(registry.rank(TASK, { minScore: 1.5 })).rejects.toThrow(/minScore is a cosine similarity and must be a number in \[-1, 1\], got 1.5/);
-    await expect(registry.rank(TASK, { costBias: -0.1 })).rejects.toThrow(/costBias must be a number at least 0 and at most 1, got -0.1/);
+    const registry = await CapabilityRegistry.open({
+      embedder: embedder(),
+      capabilities: team,
+      log: () => {},
+    });
+    await expect(registry.rank(TASK, { minScore: 1.5 })).rejects.toThrow(
+      /minScore is a cosine similarity and must be a number in \[-1, 1\], got 1.5/,
+    );
+    await expect(registry.rank(TASK, { costBias: -0.1 })).rejects.toThrow(
+      /costBias must be a number at least 0 and at most 1, got -0.1/,
+    );
     await expect(registry.rank(TASK, { k: 0 })).rejects.toThrow(/k must be a positive whole number, got 0/);
-    await expect(registry.rank(TASK, { candidates: ['nobody'] })).rejects.toThrow(/no capability of that name/);
+    await expect(registry.rank(TASK, { candidates: ['nobody'] })).rejects.toThrow(
+      /no capability of that name/,
+    );
 
-    const flow = workflow('route-bad', (ctx) => routeByCapability(ctx, registry, TASK, { minScore: Number.NaN }));
+    const flow = workflow('route-bad', (ctx) =>
+      routeByCapability(ctx, registry, TASK, { minScore: Number.NaN }),
+    );
     const h = await harness({ workflows: [flow] });
     open.push(h);
     const run = await h.baton.start(flow, null);
@@ -128,24 +164,49 @@ describe('capability routing', () => {
     const counting = (dimensions: number) => {
       const inner = embedder(dimensions);
       const calls: number[] = [];
-      return { calls, embedder: { specificationVersion: 'v1' as const, id: inner.id, dimensions, embed: (texts: readonly string[]) => (calls.push(texts.length), inner.embed(texts)) } };
+      return {
+        calls,
+        embedder: {
+          specificationVersion: 'v1' as const,
+          id: inner.id,
+          dimensions,
+          embed: (texts: readonly string[]) => (calls.push(texts.length), inner.embed(texts)),
+        },
+      };
     };
     const first = counting(512);
-    await CapabilityRegistry.open({ embedder: first.embedder, records: store.vectorRecords, capabilities: team, log: () => {} });
+    await CapabilityRegistry.open({
+      embedder: first.embedder,
+      records: store.vectorRecords,
+      capabilities: team,
+      log: () => {},
+    });
     expect(first.calls).toEqual([7]);
 
     const again = counting(512);
-    const reopened = await CapabilityRegistry.open({ embedder: again.embedder, records: store.vectorRecords, capabilities: team, log: () => {} });
+    const reopened = await CapabilityRegistry.open({
+      embedder: again.embedder,
+      records: store.vectorRecords,
+      capabilities: team,
+      log: () => {},
+    });
     expect(again.calls).toEqual([]);
     expect(reopened.notices).toEqual([]);
     expect((await reopened.rank(TASK, { minScore: 0.1 })).chosen?.name).toBe('billing-pro');
 
     const logged: string[] = [];
     const smaller = counting(256);
-    const rebuilt = await CapabilityRegistry.open({ embedder: smaller.embedder, records: store.vectorRecords, capabilities: team, log: (m) => logged.push(m) });
+    const rebuilt = await CapabilityRegistry.open({
+      embedder: smaller.embedder,
+      records: store.vectorRecords,
+      capabilities: team,
+      log: (m) => logged.push(m),
+    });
     expect(smaller.calls).toEqual([7]);
     expect(rebuilt.notices).toHaveLength(1);
-    expect(rebuilt.notices[0]).toMatch(/7 stored vector\(s\) were made in baton-lexical-v1\/512, but the embedder now makes baton-lexical-v1\/256; dropping them and re-embedding/);
+    expect(rebuilt.notices[0]).toMatch(
+      /7 stored vector\(s\) were made in baton-lexical-v1\/512, but the embedder now makes baton-lexical-v1\/256; dropping them and re-embedding/,
+    );
     expect(logged).toEqual(rebuilt.notices);
     const ranking = await rebuilt.rank(TASK, { minScore: 0.1 });
     expect(ranking.space).toBe('baton-lexical-v1/256');
@@ -153,7 +214,11 @@ describe('capability routing', () => {
   });
 
   it('register keeps the index up to date: a new capability is routable, a changed one is re-embedded', async () => {
-    const registry = await CapabilityRegistry.open({ embedder: embedder(), capabilities: [shipping], log: () => {} });
+    const registry = await CapabilityRegistry.open({
+      embedder: embedder(),
+      capabilities: [shipping],
+      log: () => {},
+    });
     expect((await registry.rank(TASK, { minScore: 0.1 })).chosen).toBeUndefined();
     await registry.register(billingLite);
     expect((await registry.rank(TASK, { minScore: 0.1 })).chosen?.name).toBe('billing-lite');

@@ -27,17 +27,25 @@ async function setup() {
   let memory = new LongTermMemory({ records: temp.store.vectorRecords, embedder, log: (m) => logs.push(m) });
   const learn = workflow<{ facts: string[] }, string[], Ctx>('learn', async (ctx, input) => {
     const keys = [];
-    for (const fact of input.facts) keys.push(await ctx.memory.remember(fact, { agent: 'agent:support', kind: 'fact' }));
+    for (const fact of input.facts)
+      keys.push(await ctx.memory.remember(fact, { agent: 'agent:support', kind: 'fact' }));
     await ctx.waitFor('go');
     return keys;
   });
-  const ask = workflow<{ query: string; tokens: number }, RecalledMemory[][], Ctx>('ask', async (ctx, input) => {
-    const first = await ctx.memory.recall(input.query, { tokens: input.tokens, agent: 'agent:support' });
-    await ctx.waitFor('go');
-    const second = await ctx.memory.recall(input.query, { tokens: input.tokens, agent: 'agent:support' });
-    return [first, second];
+  const ask = workflow<{ query: string; tokens: number }, RecalledMemory[][], Ctx>(
+    'ask',
+    async (ctx, input) => {
+      const first = await ctx.memory.recall(input.query, { tokens: input.tokens, agent: 'agent:support' });
+      await ctx.waitFor('go');
+      const second = await ctx.memory.recall(input.query, { tokens: input.tokens, agent: 'agent:support' });
+      return [first, second];
+    },
+  );
+  const h: Harness = await harness({
+    workflows: [learn, ask],
+    store: temp.store,
+    extendContext: (ctx) => withRouting(ctx, { memory }),
   });
-  const h: Harness = await harness({ workflows: [learn, ask], store: temp.store, extendContext: (ctx) => withRouting(ctx, { memory }) });
   cleanups.push(async () => {
     await h.close();
     await temp.dispose();
@@ -48,7 +56,12 @@ async function setup() {
     ask,
     logs,
     store: temp.store,
-    renewMemory: () => (memory = new LongTermMemory({ records: temp.store.vectorRecords, embedder, log: (m) => logs.push(m) })),
+    renewMemory: () =>
+      (memory = new LongTermMemory({
+        records: temp.store.vectorRecords,
+        embedder,
+        log: (m) => logs.push(m),
+      })),
   };
 }
 
@@ -60,23 +73,39 @@ describe('long-term memory', () => {
     await h.baton.signal(taught.runId, 'go');
     await taught.result();
 
-    const asking = await h.baton.start(ask, { query: 'How should we contact the customer: email or phone?', tokens: 40 }, { tenant: 'acme' });
+    const asking = await h.baton.start(
+      ask,
+      { query: 'How should we contact the customer: email or phone?', tokens: 40 },
+      { tenant: 'acme' },
+    );
     await h.settle(asking.runId, 'waiting');
     // More memories arrive while the run is parked: the replayed recall still returns what it returned.
-    const more = await h.baton.start(learn, { facts: ['Contact the customer by email at ops@acme.test, or by phone after 5pm.'] }, { tenant: 'acme' });
+    const more = await h.baton.start(
+      learn,
+      { facts: ['Contact the customer by email at ops@acme.test, or by phone after 5pm.'] },
+      { tenant: 'acme' },
+    );
     await h.settle(more.runId, 'waiting');
     await h.baton.signal(asking.runId, 'go');
-    const [first, second] = (await asking.result()) as RecalledMemory[][];
+    const [first, second] = await asking.result();
     expect(first![0]!.text).toBe(FACTS[0]);
     expect(first!.map((m) => m.text)).not.toContain(FACTS[2]);
     expect(first!.reduce((sum, m) => sum + m.tokens, 0)).toBeLessThanOrEqual(40);
-    const recalled = (await asking.history()).filter((e) => e.type === 'memory.recalled').map((e) => e.payload as JournalEventPayloads['memory.recalled']);
+    const recalled = (await asking.history())
+      .filter((e) => e.type === 'memory.recalled')
+      .map((e) => e.payload as JournalEventPayloads['memory.recalled']);
     expect(recalled).toHaveLength(2);
     expect(recalled[0]!.items).toEqual(first);
     // The second recall ran after the new memory arrived and sees it.
-    expect(second!.map((m) => m.text)).toContain('Contact the customer by email at ops@acme.test, or by phone after 5pm.');
+    expect(second!.map((m) => m.text)).toContain(
+      'Contact the customer by email at ops@acme.test, or by phone after 5pm.',
+    );
 
-    const elsewhere = await h.baton.start(ask, { query: 'How should we contact the customer: email or phone?', tokens: 200 }, { tenant: 'globex' });
+    const elsewhere = await h.baton.start(
+      ask,
+      { query: 'How should we contact the customer: email or phone?', tokens: 200 },
+      { tenant: 'globex' },
+    );
     await h.settle(elsewhere.runId, 'waiting');
     await h.baton.signal(elsewhere.runId, 'go');
     expect(await elsewhere.result()).toEqual([[], []]);
@@ -93,23 +122,32 @@ describe('long-term memory', () => {
     renewMemory(); // a fresh process
     await h.baton.signal(run.runId, 'go');
     expect(await run.result()).toEqual([key]);
-    expect((await store.vectorRecords.getVectorRecords(scope, [key!])).map((record) => [record.text, record.sourceRunId])).toEqual([
-      [FACTS[1], run.runId],
-    ]);
+    expect(
+      (await store.vectorRecords.getVectorRecords(scope, [key!])).map((record) => [
+        record.text,
+        record.sourceRunId,
+      ]),
+    ).toEqual([[FACTS[1], run.runId]]);
     expect(logs.some((line) => line.includes('was journaled but not stored'))).toBe(true);
   });
 
   it('refuses a recall without a positive token budget', async () => {
     const { store } = await setup();
     const memory = new LongTermMemory({ records: store.vectorRecords, embedder: new LexicalEmbedder() });
-    await expect(memory.search('acme', 'agent:support', 'anything', { tokens: 0 })).rejects.toThrow('The recall token budget must be a positive whole number, got 0.');
-    await expect(memory.search('acme', 'agent:support', 'anything', { tokens: 10, minScore: 2 })).rejects.toThrow(/minScore is a cosine similarity/);
+    await expect(memory.search('acme', 'agent:support', 'anything', { tokens: 0 })).rejects.toThrow(
+      'The recall token budget must be a positive whole number, got 0.',
+    );
+    await expect(
+      memory.search('acme', 'agent:support', 'anything', { tokens: 10, minScore: 2 }),
+    ).rejects.toThrow(/minScore is a cosine similarity/);
   });
 });
 
 describe('selective hydration', () => {
   it('fills the budget with the relevant earlier turn and the latest turns instead of the whole history', async () => {
-    const messages: HistoryMessage[] = [{ role: 'system', content: 'You are a support agent for a laptop shop.' }];
+    const messages: HistoryMessage[] = [
+      { role: 'system', content: 'You are a support agent for a laptop shop.' },
+    ];
     for (let turn = 0; turn < 200; turn++) {
       const content =
         turn === 17
@@ -117,7 +155,10 @@ describe('selective hydration', () => {
           : `Turn ${turn}: the customer asks about warranty option ${turn % 7} and the agent explains the terms again.`;
       messages.push({ role: turn % 2 === 0 ? 'user' : 'assistant', content });
     }
-    messages.push({ role: 'user', content: 'Can you resend the parcel to my delivery address from earlier?' });
+    messages.push({
+      role: 'user',
+      content: 'Can you resend the parcel to my delivery address from earlier?',
+    });
     const built = await buildContext({ messages, tokens: 300 });
     expect(built.fullTokens).toBeGreaterThan(3000);
     expect(built.tokens).toBeLessThanOrEqual(300);

@@ -11,7 +11,9 @@ afterEach(async () => {
 });
 
 /** A local server speaking OpenAI's /v1/embeddings: each text becomes [length, vowels, 1, …] padded to `dimensions`. */
-async function embeddingsServer(dimensions: number): Promise<{ url: string; requests: { input: string[]; dimensions?: number }[] }> {
+async function embeddingsServer(
+  dimensions: number,
+): Promise<{ url: string; requests: { input: string[]; dimensions?: number }[] }> {
   const requests: { input: string[]; dimensions?: number }[] = [];
   const server = createServer((request, response) => {
     let body = '';
@@ -26,7 +28,9 @@ async function embeddingsServer(dimensions: number): Promise<{ url: string; requ
           data: parsed.input.map((text, index) => ({
             object: 'embedding',
             index,
-            embedding: Array.from({ length: dimensions }, (_, i) => (i === 0 ? text.length : i === 1 ? (text.match(/[aeiou]/g) ?? []).length : 1)),
+            embedding: Array.from({ length: dimensions }, (_, i) =>
+              i === 0 ? text.length : i === 1 ? (text.match(/[aeiou]/g) ?? []).length : 1,
+            ),
           })),
           model: 'text-embedding-3-small',
           usage: { prompt_tokens: 4, total_tokens: 4 },
@@ -43,7 +47,11 @@ describe('embedderFromModel', () => {
   it('embeds through an AI SDK embedding model', async () => {
     const { url, requests } = await embeddingsServer(8);
     const openai = createOpenAI({ baseURL: url, apiKey: 'test' });
-    const embedder = embedderFromModel({ model: openai.embedding('text-embedding-3-small'), dimensions: 8, requestDimensions: true });
+    const embedder = embedderFromModel({
+      model: openai.embedding('text-embedding-3-small'),
+      dimensions: 8,
+      requestDimensions: true,
+    });
     expect(embedder.id).toBe('openai.embedding:text-embedding-3-small');
     const vectors = await embedChecked(embedder, ['refund', 'parcel']);
     expect(vectors.map((vector) => Array.from(vector.subarray(0, 3)))).toEqual([
@@ -51,7 +59,14 @@ describe('embedderFromModel', () => {
       [6, 2, 1],
     ]);
     expect(vectors[0]).toBeInstanceOf(Float32Array);
-    expect(requests).toEqual([{ input: ['refund', 'parcel'], model: 'text-embedding-3-small', dimensions: 8, encoding_format: 'float' }]);
+    expect(requests).toEqual([
+      {
+        input: ['refund', 'parcel'],
+        model: 'text-embedding-3-small',
+        dimensions: 8,
+        encoding_format: 'float',
+      },
+    ]);
   });
 
   it('says so when the model returns another number of dimensions than declared', async () => {
@@ -61,6 +76,8 @@ describe('embedderFromModel', () => {
     await expect(embedChecked(embedder, ['refund'])).rejects.toThrow(
       /returned a 12-dimensional vector, but declares 8 dimensions. Set its dimensions to 12/,
     );
-    expect(() => embedderFromModel({ model: openai.embedding('x'), dimensions: 0 })).toThrow(/positive whole number, got 0/);
+    expect(() => embedderFromModel({ model: openai.embedding('x'), dimensions: 0 })).toThrow(
+      /positive whole number, got 0/,
+    );
   });
 });

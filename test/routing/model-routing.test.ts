@@ -49,9 +49,15 @@ describe('model routing', () => {
     const flow = workflow('cascade', async (ctx, input: { prompts: string[] }) => {
       const results = [];
       for (const [index, prompt] of input.prompts.entries()) {
-        results.push(await routeModel(ctx, { name: `q${index}`, strategy, request: { prompt }, call: models.call }));
+        results.push(
+          await routeModel(ctx, { name: `q${index}`, strategy, request: { prompt }, call: models.call }),
+        );
       }
-      return results.map((result) => ({ model: result.model, attempts: result.attempts, output: result.output }));
+      return results.map((result) => ({
+        model: result.model,
+        attempts: result.attempts,
+        output: result.output,
+      }));
     });
     const h = await harness({ workflows: [flow] });
     open.push(h);
@@ -61,15 +67,24 @@ describe('model routing', () => {
     expect(results.map((r) => r.model)).toEqual(['test:mini', 'test:large', 'test:mini', 'test:large']);
     expect(results.map((r) => r.attempts)).toEqual([1, 2, 1, 2]);
     // The large model was called for the rejected prompts and only for them; the verifier never saw the last model's answer.
-    expect(models.calls.filter((c) => c.model === 'test:large').map((c) => c.prompt)).toEqual(['hard: prove it', 'hard: design it']);
+    expect(models.calls.filter((c) => c.model === 'test:large').map((c) => c.prompt)).toEqual([
+      'hard: prove it',
+      'hard: design it',
+    ]);
     expect(verdicts).toEqual(['ok: 4', 'not sure', 'ok: 4', 'not sure']);
 
     const events = await run.history();
-    const routed = events.filter((e) => e.type === 'model.routed').map((e) => e.payload as JournalEventPayloads['model.routed']);
+    const routed = events
+      .filter((e) => e.type === 'model.routed')
+      .map((e) => e.payload as JournalEventPayloads['model.routed']);
     expect(routed.map((r) => r.strategy)).toEqual(['cascade', 'cascade', 'cascade', 'cascade']);
-    expect(routed[1]!.reason).toMatch(/test:mini rejected by the verifier \(check failed\); escalated to the last model, test:large/);
+    expect(routed[1]!.reason).toMatch(
+      /test:mini rejected by the verifier \(check failed\); escalated to the last model, test:large/,
+    );
     expect(routed[0]!.reason).toMatch(/test:mini accepted by the verifier/);
-    const attempted = events.filter((e) => e.type === 'model.attempted').map((e) => e.payload as JournalEventPayloads['model.attempted']);
+    const attempted = events
+      .filter((e) => e.type === 'model.attempted')
+      .map((e) => e.payload as JournalEventPayloads['model.attempted']);
     expect(attempted.map((a) => [a.model, a.verdict?.accepted])).toEqual([
       ['test:mini', true],
       ['test:mini', false],
@@ -81,8 +96,18 @@ describe('model routing', () => {
 
     const report = costReport(events);
     // mini: 4 calls × (100 × 0.1 + 50 × 0.4) / 1e6; large: 2 × (100 × 2 + 50 × 8) / 1e6
-    expect(report.byModel['test:mini']).toEqual({ calls: 4, inputTokens: 400, outputTokens: 200, costUsd: 0.00012 });
-    expect(report.byModel['test:large']).toEqual({ calls: 2, inputTokens: 200, outputTokens: 100, costUsd: 0.0012 });
+    expect(report.byModel['test:mini']).toEqual({
+      calls: 4,
+      inputTokens: 400,
+      outputTokens: 200,
+      costUsd: 0.00012,
+    });
+    expect(report.byModel['test:large']).toEqual({
+      calls: 2,
+      inputTokens: 200,
+      outputTokens: 100,
+      costUsd: 0.0012,
+    });
     expect(report.total.costUsd).toBeCloseTo(0.00132, 9);
     expect(report.byAgent['workflow:cascade']!.calls).toBe(6);
     expect(report.byRun[run.runId]!.calls).toBe(6);
@@ -118,7 +143,9 @@ describe('model routing', () => {
       let body = '';
       request.on('data', (chunk) => (body += chunk));
       request.on('end', () => {
-        const prompt = (JSON.parse(body) as { messages: { role: string; content: string }[] }).messages.at(-1)!.content;
+        const prompt = (JSON.parse(body) as { messages: { role: string; content: string }[] }).messages.at(
+          -1,
+        )!.content;
         judged.push(prompt);
         const score = prompt.includes('Answer:\nParis') ? '0.95' : 'Score: 0.2';
         response.setHeader('content-type', 'application/json');
@@ -138,16 +165,35 @@ describe('model routing', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const provider = createOpenAICompatible({ name: 'local', baseURL: `http://127.0.0.1:${port}/v1` });
-    const verify = judgeVerifier({ model: provider.chatModel('judge-1'), id: 'local:judge-1', threshold: 0.7, price: { input: 1, output: 1 } });
+    const verify = judgeVerifier({
+      model: provider.chatModel('judge-1'),
+      id: 'local:judge-1',
+      threshold: 0.7,
+      price: { input: 1, output: 1 },
+    });
 
     const models = scriptedModels({
       'test:mini': (prompt) => (prompt.includes('France') ? 'Paris' : 'I am not sure'),
       'test:large': () => 'Canberra',
     });
     const flow = workflow('judged', async (ctx) => {
-      const strategy: ModelStrategy<{ prompt: string }, string> = { strategy: 'cascade', models: [mini, large], verify };
-      const france = await routeModel(ctx, { name: 'france', strategy, request: { prompt: 'Capital of France?' }, call: models.call });
-      const australia = await routeModel(ctx, { name: 'australia', strategy, request: { prompt: 'Capital of Australia?' }, call: models.call });
+      const strategy: ModelStrategy<{ prompt: string }, string> = {
+        strategy: 'cascade',
+        models: [mini, large],
+        verify,
+      };
+      const france = await routeModel(ctx, {
+        name: 'france',
+        strategy,
+        request: { prompt: 'Capital of France?' },
+        call: models.call,
+      });
+      const australia = await routeModel(ctx, {
+        name: 'australia',
+        strategy,
+        request: { prompt: 'Capital of Australia?' },
+        call: models.call,
+      });
       return [france.model, australia.model, australia.costUsd];
     });
     const h = await harness({ workflows: [flow] });
@@ -156,13 +202,24 @@ describe('model routing', () => {
     const [franceModel, australiaModel, australiaCost] = (await run.result()) as [string, string, number];
     expect([franceModel, australiaModel]).toEqual(['test:mini', 'test:large']);
     expect(judged).toHaveLength(2);
-    const attempted = (await run.history()).filter((e) => e.type === 'model.attempted').map((e) => e.payload as JournalEventPayloads['model.attempted']);
-    expect(attempted[0]!.verdict).toMatchObject({ accepted: true, score: 0.95, judge: { model: 'local:judge-1', usage: { inputTokens: 200, outputTokens: 3 } } });
+    const attempted = (await run.history())
+      .filter((e) => e.type === 'model.attempted')
+      .map((e) => e.payload as JournalEventPayloads['model.attempted']);
+    expect(attempted[0]!.verdict).toMatchObject({
+      accepted: true,
+      score: 0.95,
+      judge: { model: 'local:judge-1', usage: { inputTokens: 200, outputTokens: 3 } },
+    });
     expect(attempted[1]!.verdict).toMatchObject({ accepted: false, score: 0.2 });
     // mini 0.00003 + judge (203 tokens at $1/M) 0.000203 + large 0.0006
     expect(australiaCost).toBeCloseTo(0.000833, 9);
     const report = costReport(await run.history());
-    expect(report.byModel['local:judge-1']).toEqual({ calls: 2, inputTokens: 400, outputTokens: 6, costUsd: 0.000406 });
+    expect(report.byModel['local:judge-1']).toEqual({
+      calls: 2,
+      inputTokens: 400,
+      outputTokens: 6,
+      costUsd: 0.000406,
+    });
   });
 
   it('routes by difficulty, and checks strategies before calling anything', async () => {
@@ -180,7 +237,12 @@ describe('model routing', () => {
     const flow = workflow('by-difficulty', async (ctx, input: { prompts: string[] }) => {
       const out = [];
       for (const [index, prompt] of input.prompts.entries()) {
-        const result = await routeModel(ctx, { name: `p${index}`, strategy: { strategy: 'difficulty', tiers }, request: { prompt }, call: models.call });
+        const result = await routeModel(ctx, {
+          name: `p${index}`,
+          strategy: { strategy: 'difficulty', tiers },
+          request: { prompt },
+          call: models.call,
+        });
         out.push([result.model, result.reason]);
       }
       return out;
@@ -197,11 +259,19 @@ describe('model routing', () => {
       const attempts: ModelStrategy[] = [
         { strategy: 'cascade', models: [mini, large], verify: () => true, threshold: 1.2 },
         { strategy: 'difficulty', tiers: [{ upTo: 0.5, model: mini }] },
-        { strategy: 'difficulty', tiers: [{ upTo: 0.6, model: mini }, { upTo: 0.3, model: large }] },
+        {
+          strategy: 'difficulty',
+          tiers: [
+            { upTo: 0.6, model: mini },
+            { upTo: 0.3, model: large },
+          ],
+        },
         { strategy: 'fixed', model: { id: 'x', price: { input: -1, output: 0 } } },
       ];
       for (const strategy of attempts) {
-        await routeModel(ctx, { name: 'bad', strategy, request: { prompt: 'q' }, call: models.call }).catch((e: Error) => errors.push(e.message));
+        await routeModel(ctx, { name: 'bad', strategy, request: { prompt: 'q' }, call: models.call }).catch(
+          (e: Error) => errors.push(e.message),
+        );
       }
       return errors;
     });

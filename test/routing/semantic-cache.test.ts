@@ -6,7 +6,11 @@ import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { SemanticCache, cachedModelCall, type CacheScope } from '../../src/routing/semantic-cache.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
 
-const scope: CacheScope = { model: 'test:mini', system: 'You answer billing questions.', tools: ['lookup-invoice'] };
+const scope: CacheScope = {
+  model: 'test:mini',
+  system: 'You answer billing questions.',
+  tools: ['lookup-invoice'],
+};
 const HOUR = 3_600_000;
 
 interface AskInput {
@@ -17,7 +21,13 @@ interface AskInput {
 
 async function setup() {
   const temp = await tempStore();
-  const cache = new SemanticCache({ records: temp.store.vectorRecords, embedder: new LexicalEmbedder(), threshold: 0.8, ttl: '1h', log: () => {} });
+  const cache = new SemanticCache({
+    records: temp.store.vectorRecords,
+    embedder: new LexicalEmbedder(),
+    threshold: 0.8,
+    ttl: '1h',
+    log: () => {},
+  });
   const modelCalls: string[] = [];
   const ask = workflow('ask', async (ctx, input: AskInput) => {
     const result = await cachedModelCall(ctx, cache, {
@@ -36,7 +46,10 @@ async function setup() {
   const run = async (tenant: string, input: AskInput) => {
     const handle = await h.baton.start(ask, input, { tenant });
     runs.push(handle.runId);
-    const result = (await handle.result()) as { text: string; hit?: { match: string; similarity: number; source: { runId: string; seq: number } } };
+    const result = (await handle.result()) as {
+      text: string;
+      hit?: { match: string; similarity: number; source: { runId: string; seq: number } };
+    };
     return { ...result, runId: handle.runId, events: await handle.history() };
   };
   cleanups.push(async () => {
@@ -69,14 +82,19 @@ describe('semantic cache', () => {
 
     // Each tenant is then served its own entry, exactly and by similarity, with the run and seq it came from.
     const acme2 = await run('acme', { question: QUESTION });
-    expect(acme2.hit).toEqual({ match: 'exact', similarity: 1, source: { runId: acme1.runId, seq: missed.seq } });
+    expect(acme2.hit).toEqual({
+      match: 'exact',
+      similarity: 1,
+      source: { runId: acme1.runId, seq: missed.seq },
+    });
     expect(acme2.text).toBe(`answer to '${QUESTION}' for acme`);
     const globex2 = await run('globex', { question: 'why was my invoice charged twice this month' });
     expect(globex2.hit?.match).toBe('similar');
     expect(globex2.hit?.similarity).toBeGreaterThanOrEqual(0.8);
     expect(globex2.hit?.source.runId).toBe(globex1.runId);
     expect(globex2.text).toBe(`answer to '${QUESTION}' for globex`);
-    const hit = globex2.events.find((e) => e.type === 'cache.hit')!.payload as JournalEventPayloads['cache.hit'];
+    const hit = globex2.events.find((e) => e.type === 'cache.hit')!
+      .payload as JournalEventPayloads['cache.hit'];
     expect(hit.source.runId).toBe(globex1.runId);
 
     // A tenant with no entries gets nothing, however similar the request.
@@ -106,7 +124,10 @@ describe('semantic cache', () => {
     h.clock.advance(HOUR + 1);
     const late = await run('acme', { question: QUESTION });
     expect(late.hit).toBeUndefined();
-    expect(late.events.find((e) => e.type === 'cache.missed')!.payload).toMatchObject({ reason: 'the entry expired', stored: true });
+    expect(late.events.find((e) => e.type === 'cache.missed')!.payload).toMatchObject({
+      reason: 'the entry expired',
+      stored: true,
+    });
     // The expired entry was replaced by the fresh one.
     const again = await run('acme', { question: QUESTION });
     expect(again.hit?.source.runId).toBe(late.runId);
@@ -121,7 +142,11 @@ describe('semantic cache', () => {
     raw.prepare('DELETE FROM events WHERE run_id = ?').run(first.runId);
     raw.prepare('DELETE FROM runs WHERE run_id = ?').run(first.runId);
     raw.close();
-    const lookup = await cache.lookup({ tenant: 'acme', scope, request: { messages: [{ role: 'user', content: QUESTION }] } });
+    const lookup = await cache.lookup({
+      tenant: 'acme',
+      scope,
+      request: { messages: [{ role: 'user', content: QUESTION }] },
+    });
     expect(lookup).toMatchObject({ hit: false, reason: 'the entry came from a run that was deleted' });
     const { scope: recordScope } = cache.keys({ tenant: 'acme', scope, request: null });
     expect(await store.vectorRecords.scanVectorRecords(recordScope)).toEqual([]);
@@ -135,7 +160,11 @@ describe('semantic cache', () => {
     expect(() => new SemanticCache({ records: store.vectorRecords, embedder, threshold: 0 })).toThrow(
       'The semantic cache threshold must be a number greater than 0 and at most 1, got 0.',
     );
-    expect(() => new SemanticCache({ records: store.vectorRecords, embedder, threshold: 1.01 })).toThrow(/at most 1, got 1.01/);
-    expect(() => new SemanticCache({ records: undefined, embedder })).toThrow(/does not offer vector records/);
+    expect(() => new SemanticCache({ records: store.vectorRecords, embedder, threshold: 1.01 })).toThrow(
+      /at most 1, got 1.01/,
+    );
+    expect(() => new SemanticCache({ records: undefined, embedder })).toThrow(
+      /does not offer vector records/,
+    );
   });
 });

@@ -7,8 +7,10 @@ import { cosineSimilarity } from '../../src/routing/vector-index.ts';
 /** Clustered vectors from a seeded generator: neighbours exist, and the test is the same every run. */
 function clustered(count: number, dimensions: number, seed = 7): Float32Array[] {
   let state = seed;
-  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const centres = Array.from({ length: 50 }, () => Float32Array.from({ length: dimensions }, () => random() * 2 - 1));
+  const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const centres = Array.from({ length: 50 }, () =>
+    Float32Array.from({ length: dimensions }, () => random() * 2 - 1),
+  );
   return Array.from({ length: count }, () => {
     const centre = centres[Math.floor(random() * centres.length)]!;
     return Float32Array.from(centre, (x) => x + (random() * 2 - 1) * 0.7);
@@ -71,13 +73,17 @@ describe('HNSW index', () => {
     for (const query of queries.slice(0, 10)) expect(copy.search(query, 10)).toEqual(hnsw.search(query, 10));
     copy.add('new', queries[0]!);
     expect(copy.search(queries[0]!, 1)[0]!.key).toBe('new');
-    expect(() => HnswIndex.deserialize(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]))).toThrow(/not a serialised HNSW index/);
+    expect(() => HnswIndex.deserialize(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]))).toThrow(
+      /not a serialised HNSW index/,
+    );
   });
 
   it('says what is wrong with a vector of the wrong length, and finds nothing in an empty index', () => {
     const hnsw = new HnswIndex({ dimensions: 4 });
     expect(hnsw.search(new Float32Array(4), 3)).toEqual([]);
-    expect(() => hnsw.add('x', new Float32Array(5))).toThrow("The vector for 'x' has 5 dimensions; this index holds 4-dimensional vectors.");
+    expect(() => hnsw.add('x', new Float32Array(5))).toThrow(
+      "The vector for 'x' has 5 dimensions; this index holds 4-dimensional vectors.",
+    );
     expect(() => hnsw.search(new Float32Array(4), 0)).toThrow('k must be a positive integer, got 0.');
     expect(() => new HnswIndex({ dimensions: 4, M: 1 })).toThrow(/M must be a whole number in \[2, 100\]/);
   });
@@ -86,7 +92,12 @@ describe('HNSW index', () => {
 describe('lexical embedder', () => {
   it('is deterministic, unit length, and matches shared words and spellings', async () => {
     const embedder = new LexicalEmbedder({ dimensions: 256 });
-    const [a, b, c, again] = await embedder.embed(['refund the duplicate charges', 'Refunded a duplicate charge', 'track my parcel', 'refund the duplicate charges']);
+    const [a, b, c, again] = await embedder.embed([
+      'refund the duplicate charges',
+      'Refunded a duplicate charge',
+      'track my parcel',
+      'refund the duplicate charges',
+    ]);
     expect(a!.length).toBe(256);
     expect(Math.hypot(...a!)).toBeCloseTo(1, 5);
     expect(again).toEqual(a);
@@ -95,15 +106,27 @@ describe('lexical embedder', () => {
   });
 
   it('weights rare words up once fitted, and its table round-trips', () => {
-    const corpus = ['the invoice for the order', 'the order shipped', 'the invoice was paid', 'refund the order'];
+    const corpus = [
+      'the invoice for the order',
+      'the order shipped',
+      'the invoice was paid',
+      'refund the order',
+    ];
     const fitted = new LexicalEmbedder({ dimensions: 256 }).fit(corpus);
     const plain = new LexicalEmbedder({ dimensions: 256 });
     const query = 'refund order';
     // 'refund' is rare in the corpus, 'order' common: the fitted embedder leans towards documents with 'refund'.
-    const fittedGap = cosineSimilarity(fitted.embedOne(query), fitted.embedOne('refund')) - cosineSimilarity(fitted.embedOne(query), fitted.embedOne('order'));
-    const plainGap = cosineSimilarity(plain.embedOne(query), plain.embedOne('refund')) - cosineSimilarity(plain.embedOne(query), plain.embedOne('order'));
+    const fittedGap =
+      cosineSimilarity(fitted.embedOne(query), fitted.embedOne('refund')) -
+      cosineSimilarity(fitted.embedOne(query), fitted.embedOne('order'));
+    const plainGap =
+      cosineSimilarity(plain.embedOne(query), plain.embedOne('refund')) -
+      cosineSimilarity(plain.embedOne(query), plain.embedOne('order'));
     expect(fittedGap).toBeGreaterThan(plainGap);
-    const restored = new LexicalEmbedder({ dimensions: 256, documentFrequencies: fitted.documentFrequencies.toJSON() });
+    const restored = new LexicalEmbedder({
+      dimensions: 256,
+      documentFrequencies: fitted.documentFrequencies.toJSON(),
+    });
     expect(restored.embedOne(query)).toEqual(fitted.embedOne(query));
   });
 });

@@ -31,16 +31,22 @@ describe('SQLite vector records', () => {
     expect(first).toMatchObject({ key: 'k1', sourceExists: true, data: { response: 'hi' } });
     expect(Array.from(first.vector)).toEqual([1, 0, 0]);
     await records.putVectorRecord(record({ tenant: 'globex', data: { response: 'theirs' } }));
-    const replaced = await records.putVectorRecord(record({ data: { response: 'hi again' }, vector: Float32Array.from([0, 1, 0]) }));
+    const replaced = await records.putVectorRecord(
+      record({ data: { response: 'hi again' }, vector: Float32Array.from([0, 1, 0]) }),
+    );
     expect(replaced.id).toBeGreaterThan(first.id);
 
     const acme = { collection: 'cache', tenant: 'acme', partition: 'p1' };
-    expect((await records.getVectorRecords(acme, ['k1', 'missing'])).map((r) => r.data)).toEqual([{ response: 'hi again' }]);
+    expect((await records.getVectorRecords(acme, ['k1', 'missing'])).map((r) => r.data)).toEqual([
+      { response: 'hi again' },
+    ]);
     expect((await records.scanVectorRecords(acme)).map((r) => r.id)).toEqual([replaced.id]);
     expect(await records.scanVectorRecords(acme, { afterId: replaced.id })).toEqual([]);
     expect(await records.getVectorRecords({ ...acme, partition: 'p2' }, ['k1'])).toEqual([]);
     expect(await records.deleteVectorRecords({ ...acme, tenant: 'initech' }, ['k1'])).toBe(0);
-    expect((await records.getVectorRecords({ ...acme, tenant: 'globex' }, ['k1'])).map((r) => r.data)).toEqual([{ response: 'theirs' }]);
+    expect(
+      (await records.getVectorRecords({ ...acme, tenant: 'globex' }, ['k1'])).map((r) => r.data),
+    ).toEqual([{ response: 'theirs' }]);
     expect(await records.deleteVectorRecords(acme, ['k1'])).toBe(1);
     expect(await records.getVectorRecords(acme, ['k1'])).toEqual([]);
   });
@@ -51,12 +57,18 @@ describe('SQLite vector records', () => {
     const records = store.vectorRecords;
     await records.putVectorRecord(record({ key: 'fresh', expiresAt: 5000 }));
     await records.putVectorRecord(record({ key: 'stale', expiresAt: 2000 }));
-    const orphan = await records.putVectorRecord(record({ key: 'orphan', sourceRunId: 'run_gone', sourceSeq: 3 }));
+    const orphan = await records.putVectorRecord(
+      record({ key: 'orphan', sourceRunId: 'run_gone', sourceSeq: 3 }),
+    );
     expect(orphan).toMatchObject({ sourceExists: false, sourceRunId: 'run_gone', sourceSeq: 3 });
-    await records.putVectorRecord(record({ collection: 'memory', key: 'memory-orphan', sourceRunId: 'run_gone' }));
+    await records.putVectorRecord(
+      record({ collection: 'memory', key: 'memory-orphan', sourceRunId: 'run_gone' }),
+    );
     expect(await records.pruneVectorRecords({ now: 3000, collection: 'cache' })).toBe(2);
     const left = await records.scanVectorRecords({ collection: 'cache', tenant: 'acme', partition: 'p1' });
     expect(left.map((r) => r.key)).toEqual(['fresh']);
-    expect(await records.scanVectorRecords({ collection: 'memory', tenant: 'acme', partition: 'p1' })).toHaveLength(1);
+    expect(
+      await records.scanVectorRecords({ collection: 'memory', tenant: 'acme', partition: 'p1' }),
+    ).toHaveLength(1);
   });
 });

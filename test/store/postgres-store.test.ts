@@ -5,7 +5,7 @@ import { BatonError, StoreUnavailableError, StoreVersionError } from '../../src/
 import { JOURNAL_FORMAT, type JournalEvent } from '../../src/journal/events.ts';
 import { GENESIS_HASH, sealEvent } from '../../src/journal/hash-chain.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { POSTGRES_SCHEMA_VERSION } from '../../src/store/postgres/postgres-migrations.ts';
+import { POSTGRES_SCHEMA_VERSION, postgresMigrations } from '../../src/store/postgres/postgres-migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 import { until } from '../support/harness.ts';
@@ -141,6 +141,59 @@ describePostgres('PostgresStore', unavailable, () => {
         for (const store of stores) expect((await store.getRun('run_shared'))?.runId).toBe('run_shared');
       } finally {
         await Promise.all(stores.map((store) => store.close()));
+      }
+    });
+
+    it('migrates a schema written by an older Baton, keeping its runs', async () => {
+      const schema = nextSchema('older');
+      // What Baton at schema version 1 left behind.
+      await database.query(`CREATE SCHEMA ${schema}`);
+      await database.query(`CREATE TABLE ${schema}.baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      await database.query(postgresMigrations[0]!.sql.replaceAll('{schema}', schema));
+      await database.query(`INSERT INTO ${schema}.baton_meta VALUES ('schema_version', '1')`);
+      const old = newRun('run_from_v1');
+      const event = started(old);
+      await database.query(
+        `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at, last_seq, head_hash)
+         VALUES ($1, 'orders', 'acme', 'user:alice', 'pending', '{}', $2, $2, 1, $3)`,
+        [old.runId, T0, event.hash],
+      );
+
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2 });
+      try {
+        const [meta] = await database.query<{ value: string }>(`SELECT value FROM ${schema}.baton_meta`);
+        expect(Number(meta!.value)).toBe(POSTGRES_SCHEMA_VERSION);
+        const claimed = await store.claimRuns('worker-a', { limit: 10, leaseMs: 1000, now: T0 });
+        expect(claimed.map((run) => run.runId)).toEqual(['run_from_v1']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('keeps working while a newer process adds a column (a rolling upgrade)', async () => {
+      const schema = nextSchema('rolling');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      try {
+        const [run] = await createRuns(store, 1, 'run_rolling');
+        // Every statement below is prepared on the store's one connection before the change.
+        await store.getRun(run!.runId);
+        await store.readEvents(run!.runId);
+        await store.pendingSignals(run!.runId);
+        await database.query(`ALTER TABLE ${schema}.runs ADD COLUMN added_by_a_newer_baton TEXT`);
+        await database.query(`ALTER TABLE ${schema}.events ADD COLUMN added_by_a_newer_baton TEXT`);
+        await database.query(`ALTER TABLE ${schema}.signals ADD COLUMN added_by_a_newer_baton TEXT`);
+        expect((await store.getRun(run!.runId))?.runId).toBe(run!.runId);
+        expect(await store.readEvents(run!.runId)).toHaveLength(1);
+        expect(await store.pendingSignals(run!.runId)).toEqual([]);
+        const [claimed] = await store.claimRuns('worker-a', {
+          limit: 1,
+          leaseMs: 1000,
+          now: T0,
+          workflows: ['run_rolling'],
+        });
+        expect(claimed?.runId).toBe(run!.runId);
+      } finally {
+        await store.close();
       }
     });
 
@@ -366,6 +419,34 @@ describePostgres('PostgresStore', unavailable, () => {
         expect((await other.getRun(run!.runId))?.status).toBe('pending');
       } finally {
         await unsubscribe();
+      }
+    });
+
+    it('listens again after its LISTEN connection is cut, waking subscribers when it is back', async () => {
+      const listener = await PostgresStore.open({
+        url: database.url,
+        schema,
+        poolSize: 1,
+        applicationName: 'baton_test_listen',
+        log: () => {},
+      });
+      let wake: () => void = () => {};
+      const next = () => new Promise<void>((resolve) => (wake = resolve));
+      const unsubscribe = await listener.subscribe(() => wake());
+      try {
+        let woken = next();
+        const [backend] = await database.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = 'baton_test_listen' AND query LIKE 'LISTEN%'`,
+        );
+        await database.query('SELECT pg_terminate_backend($1)', [backend!.pid]);
+        await woken; // back, and telling subscribers to look: what was sent meanwhile is lost
+
+        woken = next();
+        await createRuns(stores[3]!, 1, 'run_relisten');
+        await woken;
+      } finally {
+        await unsubscribe();
+        await listener.close();
       }
     });
 

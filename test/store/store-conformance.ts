@@ -1124,6 +1124,79 @@ export function storeConformance(
       });
     });
 
+    // ---- pauseRun and resumeRun -----------------------------------------------------------------
+
+    describe('pauseRun and resumeRun', () => {
+      async function claimAll(owner: string, now: number): Promise<string[]> {
+        return (await store.claimRuns(owner, { limit: 100, leaseMs: 10_000, now })).map((run) => run.runId);
+      }
+
+      it('keeps a paused pending run from being claimed until it is resumed', async () => {
+        const run = await create();
+        const paused = await store.pauseRun(run.runId, T0 + 1, { tenant: 'acme' });
+        expect(paused).toMatchObject({ runId: run.runId, status: 'pending', paused: true });
+        expect(await fresh(run.runId)).toEqual(paused);
+        expect(await claimAll('worker-a', T0 + 2)).toEqual([]);
+        const resumed = await store.resumeRun(run.runId, T0 + 3);
+        expect(resumed.paused).toBeUndefined();
+        expect(resumed.status).toBe('pending');
+        expect(await claimAll('worker-a', T0 + 4)).toEqual([run.runId]);
+      });
+
+      it('holds a paused waiting run through its wake-up time and signals, and leaves it out of nextWakeAt', async () => {
+        const run = await waiting({ wakeAt: T0 + 100 });
+        await store.pauseRun(run.runId, T0);
+        expect(await store.nextWakeAt()).toBeUndefined();
+        expect(await claimAll('worker-a', T0 + 200)).toEqual([]);
+        await store.sendSignal({ signalId: `sig_${run.runId}`, runId: run.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 + 201 });
+        expect((await fresh(run.runId)).status).toBe('pending');
+        expect(await claimAll('worker-a', T0 + 202)).toEqual([]);
+        await store.resumeRun(run.runId, T0 + 203);
+        expect(await claimAll('worker-a', T0 + 204)).toEqual([run.runId]);
+      });
+
+      it('tells the holder of a paused running run on renewal, and no one claims it once released', async () => {
+        const run = await running('worker-a');
+        const paused = await store.pauseRun(run.runId, T0);
+        expect(paused).toMatchObject({ status: 'running', leaseOwner: 'worker-a', paused: true });
+        const [status] = await store.renewLeases('worker-a', [run.runId], 1000, T0);
+        expect(status).toEqual({ runId: run.runId, held: true, cancelRequested: false, paused: true });
+        const outcomes = await store.commit([{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'pending' } }], T0 + 1);
+        expect(outcomes).toEqual([{ ok: true }]);
+        expect(await claimAll('worker-b', T0 + 2)).toEqual([]);
+        await store.resumeRun(run.runId, T0 + 3);
+        expect(await claimAll('worker-b', T0 + 4)).toEqual([run.runId]);
+      });
+
+      it('does not hand a paused run on when its holder’s lease expires', async () => {
+        const run = await running('worker-a');
+        await store.pauseRun(run.runId, T0);
+        expect(await claimAll('worker-b', T0 + 60_000)).toEqual([]);
+      });
+
+      it('pausing twice is the same as once; cancelling a paused run resumes it so a worker ends it', async () => {
+        const run = await create();
+        await store.pauseRun(run.runId, T0);
+        expect((await store.pauseRun(run.runId, T0 + 1)).paused).toBe(true);
+        const cancelled = await store.requestCancel(run.runId, 'no longer needed', T0 + 2);
+        expect(cancelled).toMatchObject({ cancelRequested: true });
+        expect(cancelled.paused).toBeUndefined();
+        expect(await claimAll('worker-a', T0 + 3)).toEqual([run.runId]);
+      });
+
+      it('refuses an unknown run, a run of another tenant and a finished run', async () => {
+        await expect(store.pauseRun('run_unknown', T0)).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+        const run = await create({ tenant: 'acme' });
+        await expect(store.pauseRun(run.runId, T0, { tenant: 'globex' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+        await expect(store.resumeRun(run.runId, T0, { tenant: 'globex' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+        expect((await fresh(run.runId)).paused).toBeUndefined();
+        const done = await running();
+        await complete(done, 'worker-a');
+        await expect(store.pauseRun(done.runId, T0)).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+        await expect(store.resumeRun(done.runId, T0)).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+      });
+    });
+
     it(`declares specification v1 and a location`, () => {
       expect(store.specificationVersion).toBe('v1');
       expect(typeof store.location).toBe('string');

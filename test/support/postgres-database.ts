@@ -6,13 +6,15 @@ import { describe, it } from 'vitest';
  * The PostgreSQL server tests use: BATON_TEST_PG_URL, else the local server of these machines.
  * Tests create databases of their own on it (`baton_test_<random>`) and drop them afterwards.
  */
-export const PG_TEST_URL = process.env.BATON_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_TEST_URL = process.env.BATON_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
  * PostgreSQL is required (its tests fail rather than skip when it is missing) in CI, and whenever
  * BATON_TEST_PG_URL names a server explicitly.
  */
-export const PG_REQUIRED = Boolean(process.env.CI) || process.env.BATON_TEST_PG_URL !== undefined;
+export const PG_REQUIRED =
+  !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase()) ||
+  Boolean(process.env.BATON_TEST_PG_URL);
 
 /** Why the test server cannot be used, or undefined when it answers. */
 export async function postgresUnavailable(): Promise<string | undefined> {

@@ -14,7 +14,11 @@ export const history = defineCommand({
   async run({ args, options, out, json, openBaton, findRun, parseInteger }) {
     const from = parseInteger('from', options.from, { min: 1 }) ?? 1;
     const baton = await openBaton();
-    const run = await findRun(baton, args.run!, options.tenant === undefined ? undefined : { tenant: options.tenant });
+    const run = await findRun(
+      baton,
+      args.run!,
+      options.tenant === undefined ? undefined : { tenant: options.tenant },
+    );
     const events = await baton.store.readEvents(run.runId, from);
     if (json) {
       out.json({ runId: run.runId, workflow: run.workflow, status: run.status, events });

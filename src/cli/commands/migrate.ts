@@ -14,7 +14,8 @@ export const migrate = defineCommand({
     const store = await openStore(loaded.store);
     try {
       if (json) out.json({ store: store.location, source: loaded.storeSource, migrated: true });
-      else out.line(`Store ${displayStore(loaded.store)} (from ${loaded.storeSource}) is migrated and ready.`);
+      else
+        out.line(`Store ${displayStore(loaded.store)} (from ${loaded.storeSource}) is migrated and ready.`);
     } finally {
       // A Store object from the config belongs to the config; a URL was opened here.
       if (typeof loaded.store === 'string') await store.close();

@@ -7,16 +7,27 @@ export const runs = defineCommand({
   name: 'runs',
   summary: 'List runs, newest first',
   options: {
-    status: { type: 'string', multiple: true, value: 'status', description: `Only runs in these states (${RUN_STATUSES.join(', ')}); repeat or comma-separate` },
+    status: {
+      type: 'string',
+      multiple: true,
+      value: 'status',
+      description: `Only runs in these states (${RUN_STATUSES.join(', ')}); repeat or comma-separate`,
+    },
     workflow: { type: 'string', value: 'name', description: 'Only runs of this workflow' },
     tenant: { type: 'string', value: 'tenant', description: 'Only runs of this tenant' },
     limit: { type: 'string', value: 'N', description: 'At most N runs (default 20)' },
   },
   async run({ options, out, json, openBaton, parseInteger, command }) {
-    const status = options.status.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+    const status = options.status
+      .flatMap((value) => value.split(','))
+      .map((value) => value.trim())
+      .filter(Boolean);
     const unknown = status.filter((value) => !RUN_STATUSES.includes(value as RunStatus));
     if (unknown.length > 0) {
-      throw new UsageError(`Unknown status ${unknown.map((value) => `'${value}'`).join(', ')}; use ${RUN_STATUSES.join(', ')}.`, command.name);
+      throw new UsageError(
+        `Unknown status ${unknown.map((value) => `'${value}'`).join(', ')}; use ${RUN_STATUSES.join(', ')}.`,
+        command.name,
+      );
     }
     const limit = parseInteger('limit', options.limit, { min: 1, max: 100_000 }) ?? 20;
     const baton = await openBaton();

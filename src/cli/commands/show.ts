@@ -12,14 +12,25 @@ export const show = defineCommand({
   },
   async run({ args, options, out, json, openBaton, findRun }) {
     const baton = await openBaton();
-    const run = await findRun(baton, args.run!, options.tenant === undefined ? undefined : { tenant: options.tenant });
+    const run = await findRun(
+      baton,
+      args.run!,
+      options.tenant === undefined ? undefined : { tenant: options.tenant },
+    );
     const [events, children, signals] = await Promise.all([
       baton.store.readEvents(run.runId),
       baton.store.listRuns({ parentRunId: run.runId, limit: 1000 }),
       baton.store.pendingSignals(run.runId),
     ]);
-    const waits = run.status === 'waiting' || run.status === 'pending' || run.status === 'running' ? openWaits(events) : [];
-    const childSummaries = children.map((child) => ({ runId: child.runId, workflow: child.workflow, status: child.status }));
+    const waits =
+      run.status === 'waiting' || run.status === 'pending' || run.status === 'running'
+        ? openWaits(events)
+        : [];
+    const childSummaries = children.map((child) => ({
+      runId: child.runId,
+      workflow: child.workflow,
+      status: child.status,
+    }));
     if (json) {
       out.json({ run, waits, children: childSummaries, pendingSignals: signals });
       return;
@@ -28,7 +39,10 @@ export const show = defineCommand({
     const rows: [string, string][] = [
       ['run', out.style('bold', run.runId)],
       ['workflow', run.workflow],
-      ['status', `${statusText(out, run.status)}${run.cancelRequested && run.status !== 'cancelled' ? ' (cancel requested)' : ''}`],
+      [
+        'status',
+        `${statusText(out, run.status)}${run.cancelRequested && run.status !== 'cancelled' ? ' (cancel requested)' : ''}`,
+      ],
       ['for', run.principal],
       ['tenant', run.tenant],
       ['created', `${formatDateTime(run.createdAt)} UTC (${formatRelative(run.createdAt, now)})`],
@@ -38,10 +52,17 @@ export const show = defineCommand({
     if (run.parentRunId) rows.push(['parent', run.parentRunId]);
     if (run.idempotencyKey) rows.push(['idempotency key', run.idempotencyKey]);
     if (run.priority !== 0) rows.push(['priority', String(run.priority)]);
-    if (run.deadlineAt !== undefined) rows.push(['deadline', `${formatDateTime(run.deadlineAt)} UTC (${formatRelative(run.deadlineAt, now)})`]);
-    if (run.leaseOwner) rows.push(['lease', `${run.leaseOwner} until ${formatDateTime(run.leaseExpiresAt ?? 0)} UTC`]);
-    if (run.wakeAt !== undefined) rows.push(['wakes', `${formatDateTime(run.wakeAt)} UTC (${formatRelative(run.wakeAt, now)})`]);
-    for (const wait of waits) rows.push(['waiting for', describeWait(wait, (iso) => `${formatDateTime(iso)} UTC`)]);
+    if (run.deadlineAt !== undefined)
+      rows.push([
+        'deadline',
+        `${formatDateTime(run.deadlineAt)} UTC (${formatRelative(run.deadlineAt, now)})`,
+      ]);
+    if (run.leaseOwner)
+      rows.push(['lease', `${run.leaseOwner} until ${formatDateTime(run.leaseExpiresAt ?? 0)} UTC`]);
+    if (run.wakeAt !== undefined)
+      rows.push(['wakes', `${formatDateTime(run.wakeAt)} UTC (${formatRelative(run.wakeAt, now)})`]);
+    for (const wait of waits)
+      rows.push(['waiting for', describeWait(wait, (iso) => `${formatDateTime(iso)} UTC`)]);
     if (signals.length > 0) rows.push(['pending signals', signals.map((signal) => signal.name).join(', ')]);
     rows.push(['input', brief(run.input, 200)]);
     if (run.status === 'completed') rows.push(['result', brief(run.result, 200)]);
@@ -50,7 +71,8 @@ export const show = defineCommand({
     for (const [label, value] of rows) out.line(`${out.style('dim', label.padEnd(width))}  ${value}`);
     if (childSummaries.length > 0) {
       out.line(out.style('dim', 'children'));
-      for (const child of childSummaries) out.line(`  ${child.runId}  ${child.workflow}  ${statusText(out, child.status)}`);
+      for (const child of childSummaries)
+        out.line(`  ${child.runId}  ${child.workflow}  ${statusText(out, child.status)}`);
     }
   },
 });

@@ -12,9 +12,17 @@ export const start = defineCommand({
   args: [{ name: 'workflow', required: true, description: 'A workflow named in baton.config.ts' }],
   options: {
     input: { type: 'string', value: 'JSON', description: "The run's input, as JSON (default: null)" },
-    as: { type: 'string', value: 'principal', description: 'Who the run acts for: user:alice, service:cron (default: user:anonymous)' },
+    as: {
+      type: 'string',
+      value: 'principal',
+      description: 'Who the run acts for: user:alice, service:cron (default: user:anonymous)',
+    },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant (default: default)" },
-    'idempotency-key': { type: 'string', value: 'key', description: 'Starting again with the same key returns the same run' },
+    'idempotency-key': {
+      type: 'string',
+      value: 'key',
+      description: 'Starting again with the same key returns the same run',
+    },
     detach: { type: 'boolean', description: 'Only create the run; a `baton worker` runs it' },
   },
   details: [
@@ -31,7 +39,8 @@ export const start = defineCommand({
     const input = parseJson('input', options.input) ?? null;
     const baton = await openBaton({ requireConfig: true, worker: options.detach ? false : {} });
     const name = args.workflow!;
-    if (!baton.workflows.has(name)) throw new UnknownWorkflowError({ name, known: [...baton.workflows.keys()] });
+    if (!baton.workflows.has(name))
+      throw new UnknownWorkflowError({ name, known: [...baton.workflows.keys()] });
     const handle = await baton.start(name, input, {
       ...(options.as === undefined ? {} : { as: options.as }),
       ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
@@ -43,8 +52,13 @@ export const start = defineCommand({
       const run = await handle.get();
       if (json) out.json({ runId, created: handle.created, status: run.status });
       else {
-        out.line(handle.created ? `Started run ${runId} (${name}).` : `Run ${runId} already exists for this idempotency key (${run.status}).`);
-        if (handle.created) out.line(out.style('dim', `A worker runs it: baton worker. Follow it: baton show ${runId}`));
+        out.line(
+          handle.created
+            ? `Started run ${runId} (${name}).`
+            : `Run ${runId} already exists for this idempotency key (${run.status}).`,
+        );
+        if (handle.created)
+          out.line(out.style('dim', `A worker runs it: baton worker. Follow it: baton show ${runId}`));
       }
       return 0;
     }
@@ -82,10 +96,12 @@ function printEnd(out: Output, end: FollowEnd): void {
     return;
   }
   if (end.reason === 'parked') {
-    const what = waits.length > 0 ? waits.map((wait) => describeWait(wait, formatDateTime)).join(', ') : 'a wake-up';
+    const what =
+      waits.length > 0 ? waits.map((wait) => describeWait(wait, formatDateTime)).join(', ') : 'a wake-up';
     out.line(`Run ${run.runId} is ${statusText(out, run.status)}, waiting for ${what}.`);
     for (const wait of waits) {
-      if (wait.kind === 'signal') out.line(out.style('dim', `  Send it: baton signal ${run.runId} ${wait.name} --data '{…}'`));
+      if (wait.kind === 'signal')
+        out.line(out.style('dim', `  Send it: baton signal ${run.runId} ${wait.name} --data '{…}'`));
     }
     out.line(out.style('dim', '  A worker resumes the run when it is woken: baton worker'));
     return;

@@ -8,7 +8,11 @@ export const worker = defineCommand({
   name: 'worker',
   summary: "Run a worker for the config's workflows until Ctrl-C",
   options: {
-    concurrency: { type: 'string', value: 'N', description: "Runs executed at once (default: the config's, else 32)" },
+    concurrency: {
+      type: 'string',
+      value: 'N',
+      description: "Runs executed at once (default: the config's, else 32)",
+    },
   },
   details: [
     'The worker claims runnable runs under a lease, runs them, and parks those that wait. Many workers,',
@@ -21,10 +25,18 @@ export const worker = defineCommand({
     const loaded = await loadConfig({ required: true });
     const onActivationEnd = (run: RunRecord, outcome: ActivationOutcome): void => {
       if (json) {
-        out.jsonLine({ event: 'activation', at: new Date().toISOString(), runId: run.runId, workflow: run.workflow, outcome });
+        out.jsonLine({
+          event: 'activation',
+          at: new Date().toISOString(),
+          runId: run.runId,
+          workflow: run.workflow,
+          outcome,
+        });
         return;
       }
-      out.line(`${out.style('dim', formatTimeOfDay(Date.now()))}  ${run.runId}  ${run.workflow}  ${describeOutcome(outcome)}`);
+      out.line(
+        `${out.style('dim', formatTimeOfDay(Date.now()))}  ${run.runId}  ${run.workflow}  ${describeOutcome(outcome)}`,
+      );
     };
     const baton = await openBaton({
       requireConfig: true,
@@ -34,17 +46,30 @@ export const worker = defineCommand({
     const id = baton.worker!.id;
     const workflows = [...baton.workflows.keys()];
     if (json) {
-      out.jsonLine({ event: 'started', at: new Date().toISOString(), workerId: id, store: displayStore(loaded.store), workflows });
+      out.jsonLine({
+        event: 'started',
+        at: new Date().toISOString(),
+        workerId: id,
+        store: displayStore(loaded.store),
+        workflows,
+      });
     } else {
       out.line(`Worker ${id}`);
-      out.line(out.style('dim', `  store ${displayStore(loaded.store)} · workflows ${workflows.join(', ') || '(none)'}`));
+      out.line(
+        out.style(
+          'dim',
+          `  store ${displayStore(loaded.store)} · workflows ${workflows.join(', ') || '(none)'}`,
+        ),
+      );
       out.line(out.style('dim', '  Ctrl-C stops it gracefully.'));
     }
-    if (!shutdown.aborted) await new Promise((resolve) => shutdown.addEventListener('abort', resolve, { once: true }));
+    if (!shutdown.aborted)
+      await new Promise((resolve) => shutdown.addEventListener('abort', resolve, { once: true }));
     const active = baton.worker!.activeRuns;
     if (!json) out.line(`Stopping: releasing ${active} active run(s)…`);
     await baton.close();
-    if (json) out.jsonLine({ event: 'stopped', at: new Date().toISOString(), workerId: id, released: active });
+    if (json)
+      out.jsonLine({ event: 'stopped', at: new Date().toISOString(), workerId: id, released: active });
     else out.line('Stopped.');
     return 0;
   },

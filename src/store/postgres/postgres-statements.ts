@@ -6,6 +6,41 @@ export type TransitionKind = 'none' | 'finished' | 'waiting' | 'pending';
 const EVENT_COLUMNS = 'run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash';
 
 /**
+ * The columns of `runs` the store reads, named rather than `*`: a prepared statement whose result
+ * changes shape fails ("cached plan must not change result type"), so a migration that adds a
+ * column, run by a newer process, must not break the statements of the processes still running.
+ */
+const RUN_COLUMNS = [
+  'run_id',
+  'workflow',
+  'tenant',
+  'principal',
+  'status',
+  'input',
+  'result',
+  'error',
+  'parent_run_id',
+  'idempotency_key',
+  'priority',
+  'metadata',
+  'created_at',
+  'updated_at',
+  'wake_at',
+  'deadline_at',
+  'lease_owner',
+  'lease_expires_at',
+  'last_seq',
+  'head_hash',
+  'wake_gen',
+  'cancel_requested',
+  'fair_key',
+  'paused',
+];
+const runColumns = (alias?: string): string =>
+  RUN_COLUMNS.map((column) => (alias ? `${alias}.${column}` : column)).join(', ');
+const SIGNAL_COLUMNS = 'signal_id, run_id, name, payload, sent_by, sent_at, consumed';
+
+/**
  * The SQL of the PostgreSQL store, with its schema filled in. Statements that run on every step
  * are named (prepared once per connection); those whose best plan depends on their arguments are not.
  */
@@ -33,21 +68,21 @@ export class PostgresStatements {
         priority, metadata, created_at, updated_at, deadline_at, last_seq, head_hash, fair_key)
       SELECT $1, $2, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, tagged.last_key FROM tagged
       ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-      RETURNING *
+      RETURNING ${runColumns()}
     ), started AS (
       INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
       SELECT created.run_id, e.* FROM created,
         unnest($14::int[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[]) AS e
     )
-    SELECT * FROM created`;
+    SELECT ${runColumns()} FROM created`;
   }
 
   get runByIdempotencyKey(): string {
-    return `SELECT * FROM ${this.#s}.runs WHERE tenant = $1 AND idempotency_key = $2`;
+    return `SELECT ${runColumns()} FROM ${this.#s}.runs WHERE tenant = $1 AND idempotency_key = $2`;
   }
 
   get getRun(): string {
-    return `SELECT * FROM ${this.#s}.runs WHERE run_id = $1 AND ($2::text IS NULL OR tenant = $2)`;
+    return `SELECT ${runColumns()} FROM ${this.#s}.runs WHERE run_id = $1 AND ($2::text IS NULL OR tenant = $2)`;
   }
 
   listRuns(filter: RunFilter): { text: string; values: unknown[] } {
@@ -64,7 +99,7 @@ export class PostgresStatements {
     if (filter.createdBefore !== undefined) add((p) => `created_at < ${p}`, filter.createdBefore);
     values.push(filter.limit ?? 100);
     return {
-      text: `SELECT * FROM ${this.#s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      text: `SELECT ${runColumns()} FROM ${this.#s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY created_at DESC, run_id DESC LIMIT $${values.length}`,
       values,
     };
@@ -76,7 +111,7 @@ export class PostgresStatements {
   }
 
   get readEvents(): string {
-    return `SELECT * FROM ${this.#s}.events WHERE run_id = $1 AND seq >= $2 ORDER BY seq`;
+    return `SELECT ${EVENT_COLUMNS} FROM ${this.#s}.events WHERE run_id = $1 AND seq >= $2 ORDER BY seq`;
   }
 
   /** readEvents, only if run $1 is in tenant $3. */
@@ -177,12 +212,12 @@ export class PostgresStatements {
     ), claimed AS (
       UPDATE ${this.#s}.runs AS r SET status = 'running', lease_owner = $1, lease_expires_at = $2, updated_at = $3
       FROM candidates WHERE r.run_id = candidates.run_id
-      RETURNING r.*
+      RETURNING ${runColumns('r')}
     ), advanced AS (
       UPDATE ${this.#s}.fair_clock SET virtual_time = (SELECT max(fair_key) FROM claimed)
       WHERE id = 1 AND virtual_time < (SELECT max(fair_key) FROM claimed)
     )
-    SELECT * FROM claimed`;
+    SELECT ${runColumns()} FROM claimed`;
   }
 
   /** Extends the leases $2 holds among runs $1 until $3, locking the rows in run id order. */
@@ -213,19 +248,19 @@ export class PostgresStatements {
   }
 
   get pendingSignals(): string {
-    return `SELECT * FROM ${this.#s}.signals WHERE run_id = $1 AND NOT consumed ORDER BY id`;
+    return `SELECT ${SIGNAL_COLUMNS} FROM ${this.#s}.signals WHERE run_id = $1 AND NOT consumed ORDER BY id`;
   }
 
   /** Pauses ($2 true) or resumes run $1, at $3. */
   get setPaused(): string {
     return `UPDATE ${this.#s}.runs SET paused = $2, updated_at = CASE WHEN paused = $2 THEN updated_at ELSE $3 END
-      WHERE run_id = $1 RETURNING *`;
+      WHERE run_id = $1 RETURNING ${runColumns()}`;
   }
 
   /** Marks run $1 cancelled (metadata $2 when not null) and wakes it, at $3. */
   get requestCancel(): string {
     return `UPDATE ${this.#s}.runs SET cancel_requested = true, paused = false, metadata = COALESCE($2::text, metadata),
       wake_gen = wake_gen + 1, updated_at = $3, status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END
-      WHERE run_id = $1 RETURNING *`;
+      WHERE run_id = $1 RETURNING ${runColumns()}`;
   }
 }

@@ -78,10 +78,11 @@ const CONFLICT_RETRIES = 5;
  * The scale-out store: every worker, on any number of hosts, points at one PostgreSQL database.
  *
  * - Claims take runs with `FOR UPDATE SKIP LOCKED`, so claimers never wait on one another.
- * - `commit` writes the batch the engine's Committer hands it in one transaction. Each write is one
- *   statement fenced by the run's lease owner and last seq: a fenced-out write changes nothing and
- *   fails alone. Should a write fail in a way the fence does not catch (a constraint), the batch is
- *   run again with a SAVEPOINT per write, so that write fails alone too.
+ * - `commit` writes the batch the engine's Committer hands it in one transaction (group commit):
+ *   plain step writes of many runs as one set-based statement, the others one statement each, all
+ *   pipelined on one connection. Every write is fenced by the run's lease owner and last seq: a
+ *   fenced-out write changes nothing and fails alone. Should a write fail in a way the fence does
+ *   not catch (a constraint), the batch runs again with a SAVEPOINT per write, so it fails alone too.
  * - Transactions that make a run runnable send `NOTIFY`; {@link PostgresStore.subscribe} listens.
  * - A lost connection surfaces as a retryable StoreUnavailableError: the run's journal stops, its
  *   lease expires, and any worker resumes it by replay.

@@ -1,5 +1,10 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { NewVectorRecord, VectorRecord, VectorRecordScope, VectorRecordStore } from '../vector-records.ts';
+import type {
+  NewVectorRecord,
+  VectorRecord,
+  VectorRecordScope,
+  VectorRecordStore,
+} from '../vector-records.ts';
 
 type Row = Record<string, unknown>;
 
@@ -51,7 +56,9 @@ export class SqliteVectorRecords implements VectorRecordStore {
         record.createdAt,
         record.expiresAt ?? null,
       )!;
-      const row = this.#statement(`SELECT ${COLUMNS} FROM vector_records v WHERE v.id = ?`).get(inserted.id as number)!;
+      const row = this.#statement(`SELECT ${COLUMNS} FROM vector_records v WHERE v.id = ?`).get(
+        inserted.id as number,
+      )!;
       this.#db.exec('COMMIT');
       return toRecord(row);
     } catch (error) {
@@ -69,13 +76,19 @@ export class SqliteVectorRecords implements VectorRecordStore {
       const statement = this.#statement(
         `SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.key IN (${batch.map(() => '?').join(', ')})`,
       );
-      for (const row of statement.all(scope.collection, scope.tenant, scope.partition, ...batch)) records.push(toRecord(row));
+      for (const row of statement.all(scope.collection, scope.tenant, scope.partition, ...batch))
+        records.push(toRecord(row));
     }
     return records.sort((a, b) => a.id - b.id);
   }
 
-  async scanVectorRecords(scope: VectorRecordScope, options: { afterId?: number; limit?: number } = {}): Promise<VectorRecord[]> {
-    return this.#statement(`SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.id > ? ORDER BY v.id LIMIT ?`)
+  async scanVectorRecords(
+    scope: VectorRecordScope,
+    options: { afterId?: number; limit?: number } = {},
+  ): Promise<VectorRecord[]> {
+    return this.#statement(
+      `SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.id > ? ORDER BY v.id LIMIT ?`,
+    )
       .all(scope.collection, scope.tenant, scope.partition, options.afterId ?? 0, options.limit ?? 10_000)
       .map(toRecord);
   }

@@ -56,12 +56,19 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: () => v
           </Link>
         )}
       </header>
-      {approval.reason && <p>{approval.reason}</p>}
+      {approval.summary && <p>{approval.summary}</p>}
       <p className="muted">
-        Asked {formatTime(approval.requestedAt)} by {[approval.requestedBy, ...approval.onBehalfOf].join(' for ')}
-        {approval.decidedBy && ` · ${approval.status} by ${approval.decidedBy}`}
+        Asked {formatTime(approval.requestedAt)} for {approval.requestedBy}
+        {approval.approvers.length > 0 && ` · approvers: ${approval.approvers.join(', ')}`}
+        {approval.until && ` · until ${formatTime(approval.until)}`}
+        {approval.decidedBy && ` · ${approval.status} by ${approval.decidedBy}${approval.comment ? `: ${approval.comment}` : ''}`}
       </p>
-      {approval.status === 'pending' && !outcome ? (
+      {approval.status === 'pending' && !outcome && approval.canDecide === false && (
+        <p className="muted" data-testid="cannot-decide">
+          You may not decide this one{approval.source === 'guard' && approval.approvers.length === 0 ? ': the run acts for you, so someone else must' : ''}.
+        </p>
+      )}
+      {approval.status === 'pending' && !outcome && approval.canDecide !== false ? (
         <>
           {approval.args !== undefined && (
             <label className="stack">

@@ -17,7 +17,7 @@ function TreeItem(props: { node: TreeNode; selected: number | undefined; onSelec
       <div className={`tree-row kind-${node.kind}`}>
         <button
           type="button"
-          className={`tree-node status-${node.status}${props.selected === node.seq && node.kind !== 'run' ? ' selected' : ''}`}
+          className={`tree-node status-${node.status}${props.selected === node.seq && node.kind !== 'run' && node.kind !== 'turn' ? ' selected' : ''}`}
           onClick={() => props.onSelect(node.seq)}
           data-kind={node.kind}
           data-status={node.status}

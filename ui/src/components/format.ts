@@ -38,3 +38,10 @@ export function messageText(message: unknown): string {
     })
     .join('\n');
 }
+
+/** A value for display: strings as they are, anything else as JSON. */
+export function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  return JSON.stringify(value) ?? '';
+}

@@ -1,4 +1,5 @@
 import { Background, Controls, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
 import elkModule from 'elkjs/lib/elk.bundled.js';
 import { useEffect, useMemo, useState } from 'react';
 import type { GraphState } from '../model/run-model.ts';
@@ -77,6 +78,7 @@ export function GraphView(props: { graph: GraphState; selected: number | undefin
         nodes={nodes}
         edges={edges}
         fitView
+        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
         nodesConnectable={false}
         nodesDraggable={false}
         proOptions={{ hideAttribution: true }}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, type StepDetail } from '../api.ts';
-import { formatDuration, formatTime, formatUsd, messageText } from './format.ts';
+import { formatDuration, formatTime, formatUsd, messageText, text } from './format.ts';
 import { JsonView } from './json-view.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
@@ -23,7 +23,7 @@ export function Inspector(props: { runId: string; seq: number; lastSeq: number; 
         setError(undefined);
       })
       .catch((reason: unknown) => {
-        if (!controller.signal.aborted) setError(reason instanceof Error ? reason.message : String(reason));
+        if (!controller.signal.aborted) setError(reason instanceof Error ? reason.message : text(reason));
       });
     return () => controller.abort();
   }, [props.runId, props.seq, refreshKey]);
@@ -151,12 +151,34 @@ function StepBody({ detail }: { detail: StepDetail }) {
         </section>
       )}
 
+      {detail.approvals.length > 0 && (
+        <section>
+          <h3>Approval</h3>
+          {detail.approvals.map((event, index) => (
+            <div key={index} className="approval-event" data-testid="approval-event">
+              <strong>{text(event.type).replace('approval.', '')}</strong>{' '}
+              {event.type === 'approval.requested' && <span>{text(event.summary)}</span>}
+              {event.type === 'approval.escalated' && <span>to {(event.approvers as string[]).join(', ')}</span>}
+              {event.type === 'approval.decided' && (
+                <span>
+                  {text(event.decision)} by {text(event.by)}
+                  {event.comment !== undefined && `: ${text(event.comment)}`}
+                  {event.timedOut === true && ' (timed out)'}
+                </span>
+              )}
+              <span className="muted"> · {formatTime(text(event.at))}</span>
+              {event.type === 'approval.decided' && event.args !== undefined && <JsonView value={event.args} label="Approved arguments" />}
+            </div>
+          ))}
+        </section>
+      )}
+
       {detail.decisions.length > 0 && (
         <section>
           <h3>Policy decisions</h3>
           {detail.decisions.map((decision, index) => (
-            <div key={index} className={`decision decision-${String(decision.decision)}`}>
-              <strong>{String(decision.decision)}</strong> {String(decision.action)} {String(decision.resource)} — {String(decision.reason)}
+            <div key={index} className={`decision decision-${text(decision.decision)}`}>
+              <strong>{text(decision.decision)}</strong> {text(decision.action)} {text(decision.resource)} — {text(decision.reason)}
               {Array.isArray(decision.policies) && decision.policies.length > 0 && <span className="muted"> by {decision.policies.join(', ')}</span>}
             </div>
           ))}
@@ -178,11 +200,11 @@ function StepBody({ detail }: { detail: StepDetail }) {
             <tbody>
               {detail.verdicts.map((verdict, index) => (
                 <tr key={index}>
-                  <td>{String(verdict.interceptor ?? verdict.guardrail ?? verdict.type)}</td>
-                  <td>{String(verdict.phase ?? verdict.stage ?? '')}</td>
-                  <td>{String(verdict.verdict)}</td>
+                  <td>{text(verdict.interceptor ?? verdict.guardrail ?? verdict.type)}</td>
+                  <td>{text(verdict.phase ?? verdict.stage ?? '')}</td>
+                  <td>{text(verdict.verdict)}</td>
                   <td>
-                    {String(verdict.reason ?? '')}
+                    {text(verdict.reason ?? '')}
                     {typeof (verdict.data as { by?: unknown } | undefined)?.by === 'string' && ` (${(verdict.data as { by: string }).by})`}
                   </td>
                 </tr>

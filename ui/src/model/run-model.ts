@@ -19,6 +19,8 @@ export interface TimelineItem {
   end: number | undefined;
   status: ItemStatus;
   lane: number;
+  /** The seq of the event that ended it (undefined while it goes on): journal order decides overlap when times tie. */
+  endSeq: number | undefined;
 }
 
 export interface Timeline {
@@ -29,7 +31,7 @@ export interface Timeline {
 }
 
 type Payload = Record<string, any>;
-const payloadOf = (event: JournalEvent): Payload => event.payload as unknown as Payload;
+const payloadOf = (event: JournalEvent): Payload => event.payload as Payload;
 const time = (event: JournalEvent): number => Date.parse(event.at);
 
 /** The key that ties an op's later events to the item its first event opened. */
@@ -47,7 +49,7 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
   const items: TimelineItem[] = [];
   const open = new Map<string, TimelineItem>();
   const add = (event: JournalEvent, kind: ItemKind, label: string, start = time(event), end?: number, status: ItemStatus = 'running'): TimelineItem => {
-    const item: TimelineItem = { seq: event.seq, kind, label, start, end, status, lane: 0 };
+    const item: TimelineItem = { seq: event.seq, kind, label, start, end, status, lane: 0, endSeq: end === undefined ? undefined : event.seq };
     items.push(item);
     return item;
   };
@@ -55,6 +57,7 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
     const item = key === undefined ? undefined : open.get(key);
     if (!item) return;
     item.end = time(event);
+    item.endSeq = event.seq;
     item.status = status;
     open.delete(key!);
   };
@@ -154,13 +157,14 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
   const last = events.at(-1) ? time(events.at(-1)!) : now;
   const terminal = events.some((event) => event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled');
   const end = Math.max(terminal ? last : now, first + 1);
-  // Lanes: agents first, then everything else, each in the first lane free at its start.
-  const laneEnds: number[] = [];
+  // Lanes: agents first, then everything else, each in the first lane free at its start: one whose
+  // last item ended, in time and in the journal, before this one began.
+  const laneEnds: { time: number; seq: number }[] = [];
   const order = [...items].sort((a, b) => (a.kind === 'agent') === (b.kind === 'agent') ? a.start - b.start || a.seq - b.seq : a.kind === 'agent' ? -1 : 1);
   const minimum = (end - first) / 200; // a point still takes a sliver of its lane
   for (const item of order) {
-    const finish = Math.max(item.end ?? end, item.start + minimum);
-    let lane = laneEnds.findIndex((laneEnd) => laneEnd <= item.start);
+    const finish = { time: Math.max(item.end ?? end, item.start + minimum), seq: item.endSeq ?? Infinity };
+    let lane = laneEnds.findIndex((laneEnd) => laneEnd.time <= item.start && laneEnd.seq < item.seq);
     if (lane < 0) lane = laneEnds.length;
     laneEnds[lane] = finish;
     item.lane = lane;
@@ -203,6 +207,10 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
   const handoffs = new Map<string, TreeNode>();
   const graphs = new Map<string, TreeNode>();
   const byOp = new Map<number, TreeNode>();
+  // Parks the guard asked for show as its approval (approval.requested), not as a bare park too.
+  const guardSignals = new Set(
+    events.filter((event) => event.type === 'approval.requested').map((event) => String(payloadOf(event).signal)),
+  );
   let counter = 0;
   const node = (kind: TreeKind, label: string, seq: number, status: ItemStatus = 'running', note?: string): TreeNode => ({
     id: `${kind}-${++counter}`,
@@ -276,7 +284,11 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
       case 'tool.verdict': {
         const tool = byKey.get(key!);
         if (!tool) break;
-        if (payload.verdict === 'park') {
+        if (payload.verdict === 'park' && guardSignals.has(String(payload.signal))) {
+          tool.status = 'waiting';
+        } else if (payload.phase === 'decided' && guardSignals.has(String(payload.interceptor).replace(/^signal:/, ''))) {
+          tool.status = payload.verdict === 'deny' ? 'denied' : 'running';
+        } else if (payload.verdict === 'park') {
           const approval = node('approval', 'approval', event.seq, 'waiting', payload.reason);
           tool.children.push(approval);
           tool.status = 'waiting';
@@ -315,7 +327,7 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
       }
       case 'approval.requested': {
         const parent = byOp.get(payload.op) ?? root;
-        const approval = node('approval', `approval ${payload.name}`, event.seq, 'waiting', payload.summary);
+        const approval = node('approval', parent.kind === 'tool' ? 'approval' : `approval ${payload.name}`, event.seq, 'waiting', payload.summary);
         parent.children.push(approval);
         byKey.set(key!, approval);
         if (parent.kind === 'tool') parent.status = 'waiting';
@@ -325,7 +337,7 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
         const approval = byKey.get(key!);
         if (!approval) break;
         approval.status = payload.decision === 'approved' ? 'completed' : 'denied';
-        approval.note = `${payload.decision} by ${payload.by}${payload.args !== undefined ? ' with edited arguments' : ''}`;
+        approval.note = `${payload.decision} by ${payload.by}${payload.args !== undefined ? ' with edited arguments' : ''}${payload.comment ? `: ${payload.comment}` : ''}`;
         break;
       }
       case 'step.completed':

@@ -8,6 +8,8 @@ export function ApprovalsPage() {
   const [showDecided, setShowDecided] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const [tick, setTick] = useState(0);
+  // Approvals decided here stay on the page (with their outcome) after they leave the pending list.
+  const [kept, setKept] = useState<ApprovalView[]>([]);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -38,15 +40,30 @@ export function ApprovalsPage() {
       {error && <p className="error">{error}</p>}
       {approvals === undefined ? (
         <p className="muted">Loading…</p>
-      ) : approvals.length === 0 ? (
+      ) : shown(approvals, kept).length === 0 ? (
         <p className="muted">Nothing is waiting for a decision.</p>
       ) : (
         <div className="approval-list">
-          {approvals.map((approval) => (
-            <ApprovalCard key={`${approval.runId}/${approval.approvalId}/${approval.status}`} approval={approval} onDecided={() => setTick((value) => value + 1)} />
+          {shown(approvals, kept).map((approval) => (
+            <ApprovalCard
+              key={keyOf(approval)}
+              approval={approval}
+              onDecided={() => {
+                setKept((current) => [...current.filter((item) => keyOf(item) !== keyOf(approval)), approval]);
+                setTick((value) => value + 1);
+              }}
+            />
           ))}
         </div>
       )}
     </section>
   );
+}
+
+const keyOf = (approval: ApprovalView): string => `${approval.runId}/${approval.approvalId}`;
+
+/** The fetched approvals, then those decided on this page that the list no longer holds. */
+function shown(fetched: ApprovalView[], kept: ApprovalView[]): ApprovalView[] {
+  const keys = new Set(fetched.map(keyOf));
+  return [...fetched, ...kept.filter((approval) => !keys.has(keyOf(approval)))];
 }

@@ -1,10 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { api, openStream, type CostReport, type JournalEvent, type Run } from '../api.ts';
 import { ApprovalCard } from '../components/approval-card.tsx';
 import { CostTables } from '../components/cost-tables.tsx';
 import { ExecutionTree } from '../components/execution-tree.tsx';
 import { formatDuration, formatTime } from '../components/format.ts';
-import { GraphView } from '../components/graph-view.tsx';
 import { Inspector } from '../components/inspector.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -13,6 +12,8 @@ import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-m
 import type { ApprovalView } from '../api.ts';
 
 type Tab = 'tree' | 'graph' | 'costs' | 'data';
+// The graph view brings React Flow and ELK: loaded when a graph is first shown.
+const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** One run: timeline, execution tree, graph, costs, approvals, and the inspector; live while it runs. */
@@ -142,12 +143,16 @@ export function RunPage(props: { runId: string }) {
           </TabButton>
         </div>
         {tab === 'tree' && <ExecutionTree root={tree} selected={selected} onSelect={setSelected} />}
-        {tab === 'graph' && graphs.map((graph, index) => (
-          <div key={`${graph.name}-${index}`}>
-            <h3>{graph.name}</h3>
-            <GraphView graph={graph} selected={selected} onSelect={setSelected} />
-          </div>
-        ))}
+        {tab === 'graph' && (
+          <Suspense fallback={<p className="muted">Loading the graph…</p>}>
+            {graphs.map((graph, index) => (
+              <div key={`${graph.name}-${index}`}>
+                <h3>{graph.name}</h3>
+                <GraphView graph={graph} selected={selected} onSelect={setSelected} />
+              </div>
+            ))}
+          </Suspense>
+        )}
         {tab === 'costs' && (costs ? <CostTables report={costs} /> : <p className="muted">Loading…</p>)}
         {tab === 'data' && (
           <div>

@@ -1,0 +1,138 @@
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { PoolEvent } from '../resources/pool-metrics.ts';
+import type { PoolStats } from '../resources/pool-stats.ts';
+import type { JournalWrite } from '../store/store.ts';
+
+type Payload<T extends keyof JournalEventPayloads> = JournalEventPayloads[T];
+
+/** What the metrics read of a Baton's resource pools: their events in this process and their totals across processes. */
+export interface PoolSource {
+  subscribe(listener: (event: PoolEvent) => void): () => void;
+  stats(): Promise<PoolStats[]>;
+}
+
+/**
+ * OpenTelemetry metrics from committed journal events (so replays never count twice) and from
+ * resource pools:
+ * - `gen_ai.client.token.usage` (histogram, `{token}`, by `gen_ai.token.type`) and
+ *   `gen_ai.client.operation.duration` (histogram, s) per the GenAI semantic conventions;
+ * - `baton.cost` (counter, USD) and `baton.tokens` (counter) by model, agent and workflow;
+ * - `baton.runs.finished` (counter, by status) and `baton.tool.calls` (counter, by decision);
+ * - `baton.pool.wait` and `baton.pool.hold` (histograms, s), `baton.pool.refusals` (counter), and
+ *   the gauges `baton.pool.in_flight`, `baton.pool.queued`, `baton.pool.utilization` (read from
+ *   `pools.stats()` at each collection).
+ */
+export class JournalMetrics {
+  readonly #tokenUsage: Histogram;
+  readonly #duration: Histogram;
+  readonly #cost: Counter;
+  readonly #tokens: Counter;
+  readonly #runs: Counter;
+  readonly #toolCalls: Counter;
+  readonly #unsubscribe: (() => void) | undefined;
+
+  constructor(meter: Meter, pools?: PoolSource) {
+    this.#tokenUsage = meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}', description: 'Tokens used by model calls' });
+    this.#duration = meter.createHistogram('gen_ai.client.operation.duration', { unit: 's', description: 'Duration of model and tool calls' });
+    this.#cost = meter.createCounter('baton.cost', { unit: 'USD', description: 'What model calls cost' });
+    this.#tokens = meter.createCounter('baton.tokens', { unit: '{token}', description: 'Tokens used by model calls' });
+    this.#runs = meter.createCounter('baton.runs.finished', { unit: '{run}', description: 'Runs that completed, failed or were cancelled' });
+    this.#toolCalls = meter.createCounter('baton.tool.calls', { unit: '{call}', description: 'Tool calls, by the decision that let them run or not' });
+    if (!pools) return;
+    const wait = meter.createHistogram('baton.pool.wait', { unit: 's', description: 'How long calls waited for a pool slot' });
+    const hold = meter.createHistogram('baton.pool.hold', { unit: 's', description: 'How long calls held a pool slot' });
+    const refusals = meter.createCounter('baton.pool.refusals', { unit: '{call}', description: 'Calls refused a pool slot' });
+    this.#unsubscribe = pools.subscribe((event) => {
+      if (event.type === 'pool.granted') wait.record(event.waitedMs / 1000, { 'baton.pool': event.pool });
+      else if (event.type === 'pool.released') hold.record(event.heldMs / 1000, { 'baton.pool': event.pool, 'baton.pool.outcome': event.outcome });
+      else if (event.type === 'pool.refused') refusals.add(1, { 'baton.pool': event.pool, 'baton.pool.reason': event.reason });
+    });
+    const inFlight = meter.createObservableGauge('baton.pool.in_flight', { unit: '{call}', description: 'Calls holding a pool slot, in every process' });
+    const queued = meter.createObservableGauge('baton.pool.queued', { unit: '{call}', description: 'Calls waiting for a pool slot, in every process' });
+    const utilization = meter.createObservableGauge('baton.pool.utilization', { unit: '1', description: 'Used fraction of a pool limit' });
+    meter.addBatchObservableCallback(
+      async (result) => {
+        for (const stats of await pools.stats()) {
+          const attributes = { 'baton.pool': stats.pool };
+          result.observe(inFlight, stats.inFlight, attributes);
+          result.observe(queued, stats.queued, attributes);
+          for (const [limit, used] of Object.entries(stats.utilization)) {
+            if (used !== undefined) result.observe(utilization, used, { ...attributes, 'baton.pool.limit': limit });
+          }
+        }
+      },
+      [inFlight, queued, utilization],
+    );
+  }
+
+  record(writes: readonly JournalWrite[]): void {
+    for (const write of writes) for (const event of write.events) this.#event(event);
+  }
+
+  close(): void {
+    this.#unsubscribe?.();
+  }
+
+  #event(event: JournalEvent): void {
+    switch (event.type) {
+      case 'llm.called': {
+        const payload = event.payload as Payload<'llm.called'>;
+        const attributes: Attributes = {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': payload.provider,
+          'gen_ai.request.model': payload.model,
+          'gen_ai.agent.name': payload.name,
+          'baton.workflow': workflowOf(event),
+        };
+        this.#usage(attributes, payload.usage.inputTokens, payload.usage.outputTokens);
+        this.#duration.record(payload.latencyMs / 1000, attributes);
+        this.#cost.add(payload.cost.usd, attributes);
+        break;
+      }
+      case 'model.attempted': {
+        const payload = event.payload as Payload<'model.attempted'>;
+        const attributes: Attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': payload.model, 'baton.workflow': workflowOf(event), ...(payload.agent ? { 'gen_ai.agent.name': payload.agent } : {}) };
+        this.#usage(attributes, payload.usage.inputTokens, payload.usage.outputTokens);
+        this.#cost.add(payload.costUsd, attributes);
+        const judge = payload.verdict?.judge;
+        if (judge) {
+          const judged = { ...attributes, 'gen_ai.request.model': judge.model };
+          this.#usage(judged, judge.usage.inputTokens, judge.usage.outputTokens);
+          this.#cost.add(judge.costUsd, judged);
+        }
+        break;
+      }
+      case 'tool.called':
+      case 'tool.failed': {
+        const payload = event.payload as { name: string; latencyMs?: number };
+        const attributes: Attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': payload.name, 'baton.workflow': workflowOf(event) };
+        if (typeof payload.latencyMs === 'number') this.#duration.record(payload.latencyMs / 1000, attributes);
+        this.#toolCalls.add(1, { ...attributes, 'baton.decision': 'allow', 'baton.outcome': event.type === 'tool.called' ? 'ok' : 'failed' });
+        break;
+      }
+      case 'tool.authorized': {
+        const payload = event.payload as Payload<'tool.authorized'>;
+        if (payload.decision === 'deny') this.#toolCalls.add(1, { 'gen_ai.tool.name': payload.name, 'baton.decision': 'deny', 'baton.workflow': workflowOf(event) });
+        break;
+      }
+      case 'run.completed':
+      case 'run.failed':
+      case 'run.cancelled':
+        this.#runs.add(1, { 'baton.workflow': workflowOf(event), 'baton.run.status': event.type.slice('run.'.length) });
+        break;
+    }
+  }
+
+  #usage(attributes: Attributes, input: number, output: number): void {
+    this.#tokenUsage.record(input, { ...attributes, 'gen_ai.token.type': 'input' });
+    this.#tokenUsage.record(output, { ...attributes, 'gen_ai.token.type': 'output' });
+    this.#tokens.add(input, { ...attributes, 'gen_ai.token.type': 'input' });
+    this.#tokens.add(output, { ...attributes, 'gen_ai.token.type': 'output' });
+  }
+}
+
+function workflowOf(event: JournalEvent): string {
+  const workflow = [event.actor, ...event.onBehalfOf].find((identity) => identity.startsWith('workflow:'));
+  return workflow?.slice('workflow:'.length) ?? 'unknown';
+}

@@ -1,0 +1,353 @@
+import { createHash } from 'node:crypto';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalWrite } from '../store/store.ts';
+
+type Payload<T extends keyof JournalEventPayloads> = JournalEventPayloads[T];
+
+interface OpenSpan {
+  span: Span;
+  context: Context;
+  name: string;
+}
+
+/** What this process knows of one run while it journals it. */
+interface RunSpans {
+  run: OpenSpan;
+  workflow: string;
+  /** Agents whose loop is open, by op. */
+  agents: Map<number, OpenSpan>;
+  /** Tool calls between their intent and their result, by op. */
+  tools: Map<number, { at: string; agent?: string; effect: string; decision: 'allow' | 'deny'; callId: string }>;
+  /** Time of the last event journaled here: where a step that carries no start time began. */
+  lastAt: string;
+}
+
+/**
+ * OpenTelemetry spans derived from journal events as they are committed (the committer's
+ * `onCommitted` hook): replays write nothing, so they never repeat a span. Spans follow the GenAI
+ * semantic conventions — `invoke_agent {agent}`, `chat {model}`, `execute_tool {tool}` with
+ * `gen_ai.*` attributes — plus `run {workflow}` and `step {name}`, and Baton's own attributes
+ * (`baton.run.id`, `baton.seq`, `baton.op`, `baton.actor`, `baton.on_behalf_of`, `baton.decision`,
+ * `baton.cost_usd`).
+ *
+ * All activations of a run share one trace: its id is derived from the run id (under a remote
+ * parent that is not exported), so a run resumed by another worker joins the same trace. A `run`
+ * span covers one activation; it ends when the run finishes, parks or is released. Times come from
+ * the journal (a model or tool call's latency gives its start; a step, which journals no start
+ * time, starts at the run's previous event).
+ */
+export class JournalSpans {
+  readonly #tracer: Tracer;
+  readonly #runs = new Map<string, RunSpans>();
+
+  constructor(tracer: Tracer) {
+    this.#tracer = tracer;
+  }
+
+  /** Runs with an open activation span in this process. */
+  get openRuns(): number {
+    return this.#runs.size;
+  }
+
+  record(writes: readonly JournalWrite[]): void {
+    for (const write of writes) {
+      for (const event of write.events) this.#event(event);
+      const status = write.transition?.status;
+      if (status === 'waiting' || status === 'pending') this.#endRun(write.runId, { 'baton.run.status': status === 'waiting' ? 'waiting' : 'released' });
+    }
+  }
+
+  /**
+   * An activation of the run begins in this process (before its first write): its `run` span
+   * starts now rather than at its first journaled event.
+   */
+  activate(runId: string, workflow: string, at: number): void {
+    if (!this.#runs.has(runId)) this.#open(runId, workflow, at);
+  }
+
+  /** Ends every open span (the process is stopping). */
+  close(): void {
+    for (const runId of [...this.#runs.keys()]) this.#endRun(runId, { 'baton.run.status': 'released' });
+  }
+
+  #event(event: JournalEvent): void {
+    const run = this.#run(event);
+    const at = new Date(event.at);
+    switch (event.type) {
+      case 'agent.started': {
+        const payload = event.payload as Payload<'agent.started'>;
+        const [provider, model] = splitModel(payload.model);
+        const parent = payload.via === 'tool' && payload.from !== undefined ? (agentNamed(run, payload.from) ?? run.run) : run.run;
+        const span = this.#tracer.startSpan(
+          `invoke_agent ${payload.name}`,
+          {
+            kind: SpanKind.INTERNAL,
+            startTime: at,
+            attributes: {
+              ...common(event, run),
+              'gen_ai.operation.name': 'invoke_agent',
+              'gen_ai.agent.name': payload.name,
+              'gen_ai.provider.name': provider,
+              'gen_ai.request.model': model,
+              'baton.agent.via': payload.via,
+            },
+          },
+          parent.context,
+        );
+        run.agents.set(payload.op, { span, context: trace.setSpan(parent.context, span), name: payload.name });
+        break;
+      }
+      case 'agent.completed':
+      case 'agent.failed':
+      case 'agent.handedOff': {
+        const payload = event.payload as { op: number; turns: number };
+        const open = run.agents.get(payload.op);
+        if (!open) break;
+        run.agents.delete(payload.op);
+        const attributes: Attributes = { 'baton.seq': event.seq, 'baton.agent.turns': payload.turns };
+        if (event.type === 'agent.completed') {
+          const done = event.payload as Payload<'agent.completed'>;
+          Object.assign(attributes, {
+            'gen_ai.usage.input_tokens': done.usage.inputTokens,
+            'gen_ai.usage.output_tokens': done.usage.outputTokens,
+            'baton.cost_usd': done.costUsd,
+            'baton.decision': 'answer',
+          });
+        } else if (event.type === 'agent.handedOff') {
+          attributes['baton.decision'] = `handoff:${(event.payload as Payload<'agent.handedOff'>).to}`;
+        } else {
+          const error = (event.payload as Payload<'agent.failed'>).error;
+          open.span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
+          attributes['error.type'] = error.code ?? error.name;
+        }
+        open.span.setAttributes(attributes);
+        open.span.end(at);
+        break;
+      }
+      case 'llm.called': {
+        const payload = event.payload as Payload<'llm.called'>;
+        const parent = agentNamed(run, payload.name) ?? run.run;
+        const parameters = payload.request.parameters ?? {};
+        const span = this.#tracer.startSpan(
+          `chat ${payload.model}`,
+          {
+            kind: SpanKind.CLIENT,
+            startTime: new Date(at.getTime() - payload.latencyMs),
+            attributes: {
+              ...common(event, run),
+              'gen_ai.operation.name': 'chat',
+              'gen_ai.provider.name': payload.provider,
+              'gen_ai.request.model': payload.model,
+              'gen_ai.response.model': payload.response.modelId ?? payload.model,
+              'gen_ai.response.finish_reasons': [payload.response.finishReason],
+              'gen_ai.usage.input_tokens': payload.usage.inputTokens,
+              'gen_ai.usage.output_tokens': payload.usage.outputTokens,
+              'gen_ai.agent.name': payload.name,
+              ...(payload.response.id === undefined ? {} : { 'gen_ai.response.id': payload.response.id }),
+              ...numeric('gen_ai.request.temperature', parameters.temperature),
+              ...numeric('gen_ai.request.max_tokens', parameters.maxOutputTokens),
+              ...numeric('gen_ai.request.top_p', parameters.topP),
+              ...numeric('gen_ai.request.top_k', parameters.topK),
+              ...numeric('gen_ai.request.seed', parameters.seed),
+              'baton.cost_usd': payload.cost.usd,
+              'baton.turn': payload.turn,
+              'baton.decision': payload.response.toolCalls.length > 0 ? 'tool-calls' : 'answer',
+            },
+          },
+          parent.context,
+        );
+        span.end(at);
+        break;
+      }
+      case 'llm.failed': {
+        const payload = event.payload as Payload<'llm.failed'>;
+        const parent = agentNamed(run, payload.name) ?? run.run;
+        const span = this.#tracer.startSpan(
+          `chat ${payload.name}`,
+          { kind: SpanKind.CLIENT, startTime: at, attributes: { ...common(event, run), 'gen_ai.operation.name': 'chat', 'gen_ai.agent.name': payload.name, 'error.type': payload.error.code ?? payload.error.name } },
+          parent.context,
+        );
+        span.setStatus({ code: SpanStatusCode.ERROR, message: payload.error.message });
+        span.end(at);
+        break;
+      }
+      case 'tool.requested': {
+        const payload = event.payload as Payload<'tool.requested'>;
+        run.tools.set(payload.op, { at: event.at, ...(payload.agent === undefined ? {} : { agent: payload.agent }), effect: payload.effect, decision: 'allow', callId: payload.callId });
+        break;
+      }
+      case 'tool.verdict':
+      case 'tool.authorized': {
+        const payload = event.payload as { op: number; name: string; verdict?: string; decision?: string };
+        const open = run.tools.get(payload.op);
+        if (open && (payload.verdict === 'deny' || payload.decision === 'deny')) {
+          open.decision = 'deny';
+          this.#toolSpan(run, event, payload.name, open, at);
+        } else if (open && (payload.verdict === 'allow' || payload.verdict === 'rewrite') && (event.payload as { phase?: string }).phase === 'decided') {
+          open.decision = 'allow';
+        }
+        break;
+      }
+      case 'tool.called':
+      case 'tool.failed':
+      case 'tool.resolved': {
+        const payload = event.payload as { op: number; name: string; action?: string };
+        if (event.type === 'tool.resolved' && payload.action !== 'skip') break;
+        const open = run.tools.get(payload.op) ?? { at: event.at, effect: 'unknown', decision: 'allow' as const, callId: String((event.payload as { callId?: unknown }).callId) };
+        this.#toolSpan(run, event, payload.name, open, at);
+        break;
+      }
+      case 'step.completed':
+      case 'step.failed': {
+        const payload = event.payload as { name: string; attempt: number; error?: { name: string; message: string; code?: string } };
+        const span = this.#tracer.startSpan(
+          `step ${payload.name}`,
+          { kind: SpanKind.INTERNAL, startTime: new Date(run.lastAt), attributes: { ...common(event, run), 'baton.step.name': payload.name, 'baton.step.attempt': payload.attempt } },
+          run.run.context,
+        );
+        if (payload.error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: `${payload.error.name}: ${payload.error.message}` });
+          span.setAttribute('error.type', payload.error.code ?? payload.error.name);
+        }
+        span.end(at);
+        break;
+      }
+      case 'route.decided': {
+        const payload = event.payload as Payload<'route.decided'>;
+        const span = this.#tracer.startSpan(
+          `route ${payload.name}`,
+          { kind: SpanKind.INTERNAL, startTime: at, attributes: { ...common(event, run), 'baton.decision': payload.chosen, 'baton.route.candidates': payload.candidates.map((candidate) => candidate.name) } },
+          run.run.context,
+        );
+        span.end(at);
+        break;
+      }
+      case 'run.completed':
+      case 'run.failed':
+      case 'run.cancelled': {
+        if (event.type === 'run.failed') {
+          const error = (event.payload as Payload<'run.failed'>).error;
+          run.run.span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
+          run.run.span.setAttribute('error.type', error.code ?? error.name);
+        }
+        run.run.span.setAttribute('baton.seq', event.seq);
+        this.#endRun(event.runId, { 'baton.run.status': event.type.slice('run.'.length) }, at);
+        return;
+      }
+    }
+    run.lastAt = event.at;
+  }
+
+  #toolSpan(run: RunSpans, event: JournalEvent, name: string, open: RunSpans['tools'] extends Map<number, infer V> ? V : never, at: Date): void {
+    const op = (event.payload as { op: number }).op;
+    run.tools.delete(op);
+    const parent = (open.agent === undefined ? undefined : agentNamed(run, open.agent)) ?? (event.actor.startsWith('agent:') ? agentNamed(run, event.actor.slice(6)) : undefined) ?? run.run;
+    const latency = (event.payload as { latencyMs?: unknown }).latencyMs;
+    const start = typeof latency === 'number' ? Math.min(Date.parse(open.at), at.getTime() - latency) : Date.parse(open.at);
+    const span = this.#tracer.startSpan(
+      `execute_tool ${name}`,
+      {
+        kind: SpanKind.INTERNAL,
+        startTime: new Date(start),
+        attributes: {
+          ...common(event, run),
+          'gen_ai.operation.name': 'execute_tool',
+          'gen_ai.tool.name': name,
+          'gen_ai.tool.call.id': open.callId,
+          'gen_ai.tool.type': 'function',
+          ...(open.agent === undefined ? {} : { 'gen_ai.agent.name': open.agent }),
+          'baton.decision': open.decision,
+          'baton.tool.effect': open.effect,
+        },
+      },
+      parent.context,
+    );
+    if (event.type === 'tool.failed') {
+      const error = (event.payload as Payload<'tool.failed'>).error;
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
+      span.setAttribute('error.type', error.code ?? error.name);
+    }
+    span.end(at);
+  }
+
+  #run(event: JournalEvent): RunSpans {
+    let run = this.#runs.get(event.runId);
+    if (run) return run;
+    const latency = (event.payload as { latencyMs?: unknown }).latencyMs;
+    return this.#open(event.runId, workflowOf(event), Date.parse(event.at) - (typeof latency === 'number' ? latency : 0));
+  }
+
+  #open(runId: string, workflow: string, start: number): RunSpans {
+    const parent = trace.setSpanContext(ROOT_CONTEXT, runTraceContext(runId));
+    const span = this.#tracer.startSpan(
+      `run ${workflow}`,
+      { kind: SpanKind.INTERNAL, startTime: new Date(start), attributes: { 'baton.run.id': runId, 'baton.workflow': workflow } },
+      parent,
+    );
+    const run: RunSpans = { run: { span, context: trace.setSpan(parent, span), name: workflow }, workflow, agents: new Map(), tools: new Map(), lastAt: new Date(start).toISOString() };
+    this.#runs.set(runId, run);
+    return run;
+  }
+
+  #endRun(runId: string, attributes: Attributes, at?: Date): void {
+    const run = this.#runs.get(runId);
+    if (!run) return;
+    this.#runs.delete(runId);
+    const end = at ?? new Date(run.lastAt);
+    for (const agent of run.agents.values()) {
+      agent.span.setAttribute('baton.suspended', true);
+      agent.span.end(end);
+    }
+    run.run.span.setAttributes(attributes);
+    run.run.span.end(end);
+  }
+}
+
+/** The trace every activation of a run joins: ids derived from the run id, under a remote parent. */
+export function runTraceContext(runId: string): { traceId: string; spanId: string; traceFlags: number; isRemote: true } {
+  const digest = createHash('sha256').update(`baton.run:${runId}`).digest('hex');
+  return { traceId: digest.slice(0, 32), spanId: digest.slice(32, 48), traceFlags: TraceFlags.SAMPLED, isRemote: true };
+}
+
+function common(event: JournalEvent, run: RunSpans): Attributes {
+  const op = (event.payload as { op?: unknown }).op;
+  return {
+    'baton.run.id': event.runId,
+    'baton.workflow': run.workflow,
+    'baton.seq': event.seq,
+    ...(typeof op === 'number' ? { 'baton.op': op } : {}),
+    'baton.actor': event.actor,
+    'baton.on_behalf_of': [...event.onBehalfOf],
+  };
+}
+
+function agentNamed(run: RunSpans, name: string): OpenSpan | undefined {
+  let found: OpenSpan | undefined;
+  for (const agent of run.agents.values()) if (agent.name === name) found = agent;
+  return found;
+}
+
+function workflowOf(event: JournalEvent): string {
+  const workflow = [event.actor, ...event.onBehalfOf].find((identity) => identity.startsWith('workflow:'));
+  return workflow?.slice('workflow:'.length) ?? 'run';
+}
+
+function splitModel(model: string): [string, string] {
+  const colon = model.indexOf(':');
+  return colon < 0 ? ['unknown', model] : [model.slice(0, colon), model.slice(colon + 1)];
+}
+
+function numeric(key: string, value: unknown): Attributes {
+  return typeof value === 'number' ? { [key]: value } : {};
+}

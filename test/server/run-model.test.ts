@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { agent } from '../../src/agents/agent.ts';
+import { workflow } from '../../src/agents/agent-context.ts';
+import { Baton } from '../../src/baton.ts';
+import type { JournalEvent } from '../../src/journal/events.ts';
+import { scriptedModel } from '../../src/testing/index.ts';
+import { buildTimeline, buildTree, graphStates, openWaits, type TreeNode } from '../../ui/src/model/run-model.ts';
+import { diamond, supportWorkflow } from './server-harness.ts';
+
+// What the run page draws, from real journals written by real runs.
+
+const open: Baton[] = [];
+afterEach(async () => {
+  for (const baton of open.splice(0)) await baton.close();
+});
+
+async function journalOf(flow: Parameters<Baton['start']>[0], input: unknown, decide?: (baton: Baton, runId: string) => Promise<void>): Promise<JournalEvent[]> {
+  const baton = await Baton.open({ store: 'sqlite::memory:', workflows: [flow as never], worker: { pollMs: 10 }, guard: { approvals: { gates: { irreversible: true } } }, log: () => undefined });
+  open.push(baton);
+  const run = await baton.start(flow as never, input as never, { as: 'user:alice' });
+  if (decide) await decide(baton, run.runId);
+  await run.result();
+  return baton.history(run.runId);
+}
+
+/** The tree as `kind label [status]` lines, indented by depth. */
+function outline(node: TreeNode, depth = 0): string[] {
+  return [`${'  '.repeat(depth)}${node.kind} ${node.label} [${node.status}]`, ...node.children.flatMap((child) => outline(child, depth + 1))];
+}
+
+describe('the run model of the UI', () => {
+  it('builds agents → turns → model and tool calls → approvals, and stacks parallel tool calls in lanes', async () => {
+    const events = await journalOf(supportWorkflow(), { ticket: 'T-1' }, async (baton, runId) => {
+      for (;;) {
+        const [pending] = await baton.approvals({ runId });
+        if (pending) {
+          await baton.approve(runId, pending.approvalId, { as: 'user:bob' });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    });
+    expect(outline(buildTree(events, 'run support'))).toEqual([
+      'run run support [completed]',
+      '  step step load-account [completed]',
+      '  agent agent billing [completed]',
+      '    turn turn 1 [completed]',
+      '      model model scripted-support [completed]',
+      '      tool tool docs.lookup [completed]',
+      '      tool tool docs.lookup [completed]',
+      '    turn turn 2 [completed]',
+      '      model model scripted-support [completed]',
+      '      tool tool payments.refund [completed]',
+      '        approval approval [completed]',
+      '    turn turn 3 [completed]',
+      '      model model scripted-support [completed]',
+    ]);
+
+    const timeline = buildTimeline(events, Date.now());
+    const lookups = timeline.items.filter((item) => item.label === 'tool docs.lookup');
+    expect(lookups).toHaveLength(2);
+    // Both lookups were in flight at once: they overlap in time and so sit in different lanes.
+    expect(lookups[0]!.start).toBeLessThanOrEqual(lookups[1]!.end!);
+    expect(lookups[0]!.lane).not.toBe(lookups[1]!.lane);
+    const agentBar = timeline.items.find((item) => item.kind === 'agent')!;
+    expect(agentBar).toMatchObject({ lane: 0, status: 'completed' });
+    expect(timeline.items.filter((item) => item.kind === 'model').map((item) => item.status)).toEqual(['completed', 'completed', 'completed']);
+    for (const item of timeline.items) expect(item.end).toBeGreaterThanOrEqual(item.start);
+  });
+
+  it('puts an agent handed off to under the handoff, and an agent called as a tool under the turn that called it', async () => {
+    const billing = agent({ name: 'billing', description: 'Refunds', instructions: 'Handle billing.', model: scriptedModel(['Refunded.']) });
+    const triage = agent({
+      name: 'triage',
+      description: 'Routes',
+      instructions: 'Route.',
+      model: scriptedModel([{ toolCalls: [{ name: 'transfer_to_billing', args: { reason: 'refund' } }] }]),
+      handoffs: [billing],
+    });
+    const handoff = await journalOf(workflow('handoff', async (ctx) => ctx.run(triage, 'I want a refund')), {});
+    expect(outline(buildTree(handoff, 'run'))).toEqual([
+      'run run [completed]',
+      '  agent agent triage [completed]',
+      '    turn turn 1 [completed]',
+      '      model model scripted [completed]',
+      '      handoff hand off to billing [completed]',
+      '        agent agent billing [completed]',
+      '          turn turn 1 [completed]',
+      '            model model scripted [completed]',
+    ]);
+
+    const researcher = agent({ name: 'researcher', description: 'Researches', instructions: 'Research.', model: scriptedModel([(request) => `Notes on ${request.lastUserText}`]) });
+    const planner = agent({
+      name: 'planner',
+      description: 'Plans',
+      instructions: 'Plan.',
+      model: scriptedModel([{ toolCalls: [{ name: 'researcher', args: { task: 'queues' } }] }, 'The plan.']),
+      tools: [researcher],
+    });
+    const nested = await journalOf(workflow('nested', async (ctx) => ctx.run(planner, 'Make a plan')), {});
+    const tree = outline(buildTree(nested, 'run'));
+    expect(tree.slice(0, 7)).toEqual([
+      'run run [completed]',
+      '  agent agent planner [completed]',
+      '    turn turn 1 [completed]',
+      '      model model scripted [completed]',
+      '      agent agent researcher [completed]',
+      '        turn turn 1 [completed]',
+      '          model model scripted [completed]',
+    ]);
+  });
+
+  it("follows a graph's nodes to their final states, and lists the signals a run waits for", async () => {
+    const events = await journalOf(diamond, {});
+    expect(graphStates(events)).toEqual([
+      {
+        name: 'diamond',
+        nodes: [
+          { id: 'plan', deps: [], state: 'completed', seq: expect.any(Number) },
+          { id: 'research', deps: ['plan'], state: 'completed', seq: expect.any(Number) },
+          { id: 'draft', deps: ['plan'], state: 'completed', seq: expect.any(Number) },
+          { id: 'merge', deps: ['research', 'draft'], state: 'completed', seq: expect.any(Number) },
+        ],
+      },
+    ]);
+    const half = events.slice(0, events.findIndex((event) => event.type === 'graph.node.started' && (event.payload as { node: string }).node === 'research') + 1);
+    expect(graphStates(half)[0]!.nodes.map((node) => node.state)).toEqual(['completed', 'running', 'pending', 'pending']);
+
+    const waiting = [
+      { seq: 2, type: 'signal.awaited', payload: { op: 1, name: 'go' } },
+      { seq: 3, type: 'signal.awaited', payload: { op: 2, name: 'baton.approve:9' } },
+    ] as unknown as JournalEvent[];
+    expect(openWaits(waiting)).toEqual({ signals: ['go'] });
+  });
+});

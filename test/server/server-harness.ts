@@ -1,0 +1,176 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { agent } from '../../src/agents/agent.ts';
+import { workflow } from '../../src/agents/agent-context.ts';
+import type { ToolCallInterceptor } from '../../src/agents/interceptors.ts';
+import { tool } from '../../src/agents/tool.ts';
+import type { PolicyEngine } from '../../src/access/policy-engine.ts';
+import { Baton, type BatonOptions } from '../../src/baton.ts';
+import { graph, graphWorkflow } from '../../src/patterns/graph.ts';
+import { serve, type RunningServer } from '../../src/server/node.ts';
+import { createServer, type AssetSource, type BatonServer } from '../../src/server/server.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { scriptedModel } from '../../src/testing/index.ts';
+
+/** API tokens of the test server: two people in tenant acme, one in tenant globex. */
+export const TOKENS = {
+  alice: 'alice-token-0123456789abcdef',
+  bob: 'bob-token-0123456789abcdef01',
+  mallory: 'mallory-token-0123456789abcd',
+} as const;
+
+export const AUTH = {
+  tokens: {
+    [TOKENS.alice]: { principal: 'user:alice', tenant: 'acme' },
+    [TOKENS.bob]: { principal: 'user:bob', tenant: 'acme' },
+    [TOKENS.mallory]: { principal: 'user:mallory', tenant: 'globex' },
+  },
+  jwt: { secret: 'a-shared-secret-of-at-least-32-characters!' },
+};
+
+/** Waits for a signal `go` after one step, then returns the signal's payload. */
+export const waiter = workflow('waiter', async (ctx, input: { name: string }) => {
+  const greeting = await ctx.step('greet', () => `Hello, ${input.name}`);
+  const answer = await ctx.waitFor<{ reply: string }>('go');
+  return { greeting, reply: answer?.reply };
+});
+
+/**
+ * A plain interceptor that parks irreversible calls (not the guard): the inbox shows and decides
+ * such parks too, by their signal.
+ */
+export const parkIrreversible: ToolCallInterceptor = {
+  name: 'approvals',
+  before: (call) => (call.tool.effect === 'irreversible' ? { type: 'park', reason: `Refunds need a person: ${JSON.stringify(call.args)}` } : undefined),
+};
+
+export const refunded: { chargeId: string; cents: number }[] = [];
+
+const lookup = tool({
+  name: 'docs.lookup',
+  description: 'Looks a word up',
+  input: z.object({ word: z.string() }),
+  effect: 'read',
+  execute: async ({ word }) => ({ word, meaning: `the meaning of ${word}` }),
+});
+
+const refund = tool({
+  name: 'payments.refund',
+  description: 'Refunds a charge',
+  input: z.object({ chargeId: z.string(), cents: z.number().int().positive() }),
+  effect: 'irreversible',
+  execute: async (args) => {
+    refunded.push(args);
+    return { refunded: args.cents, chargeId: args.chargeId };
+  },
+});
+
+/**
+ * An agent that looks two words up (in parallel), asks for a refund (parked for approval), and
+ * answers. Each call of `supportWorkflow` makes a fresh scripted model, so each test has its own script.
+ */
+export function supportWorkflow(name = 'support') {
+  const model = scriptedModel(
+    [
+      { toolCalls: [{ name: 'docs.lookup', args: { word: 'refund' } }, { name: 'docs.lookup', args: { word: 'charge' } }], usage: { inputTokens: 120, outputTokens: 20 } },
+      { toolCalls: [{ name: 'payments.refund', args: { chargeId: 'ch_42', cents: 1250 } }], usage: { inputTokens: 180, outputTokens: 15 } },
+      (request) => `Refunded: ${JSON.stringify(request.toolResults[0]?.output)}`,
+    ],
+    { modelId: 'scripted-support' },
+  );
+  const billing = agent({ name: 'billing', description: 'Refunds', instructions: 'You resolve billing tickets.', model, tools: [lookup, refund] });
+  return workflow(name, async (ctx, input: { ticket: string }) => {
+    const account = await ctx.step('load-account', () => ({ ticket: input.ticket, plan: 'pro' }));
+    return ctx.run(billing, `Ticket ${account.ticket}: refund charge ch_42`);
+  });
+}
+
+/** A diamond graph: plan, then research and draft at once, then merge. */
+export const diamond = graphWorkflow(
+  graph('diamond', {
+    nodes: {
+      plan: { run: (ctx) => ctx.step('plan', () => ['a', 'b']) },
+      research: { deps: ['plan'], run: (ctx) => ctx.step('research', () => 'facts') },
+      draft: { deps: ['plan'], run: (ctx) => ctx.step('draft', () => 'text') },
+      merge: { deps: ['research', 'draft'], run: (_ctx, inputs) => `${inputs.research} + ${inputs.draft}` },
+    },
+  }),
+);
+
+export interface TestServer {
+  baton: Baton;
+  api: BatonServer;
+  running: RunningServer;
+  url: string;
+  /** fetch against the server, with `as`'s token unless told otherwise. */
+  call(path: string, init?: RequestInit & { as?: keyof typeof TOKENS | null; json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** A Baton on a fresh SQLite file with a worker, and the HTTP server over it on 127.0.0.1, port 0. */
+export async function startTestServer(
+  options: {
+    workflows?: BatonOptions['workflows'];
+    policies?: PolicyEngine;
+    assets?: AssetSource;
+    maxBodyBytes?: number;
+    maxQueuedRuns?: number;
+    worker?: false;
+    /** Who gates irreversible tool calls: the guard's approval gate (default) or a plain interceptor. */
+    gate?: 'guard' | 'interceptor';
+  } = {},
+): Promise<TestServer> {
+  const directory = await mkdtemp(join(tmpdir(), 'baton-server-'));
+  const store = SqliteStore.open({ path: join(directory, 'baton.db') });
+  const baton = await Baton.open({
+    store,
+    workflows: options.workflows ?? [waiter],
+    ...(options.worker === false ? { worker: false as const } : { worker: { pollMs: 20 } }),
+    ...(options.gate === 'interceptor'
+      ? { agents: { interceptors: { tools: [parkIrreversible] } } }
+      : { guard: { approvals: { gates: { irreversible: true }, ...(options.policies ? { policies: options.policies } : {}) } } }),
+    ...(options.maxQueuedRuns === undefined ? {} : { maxQueuedRuns: options.maxQueuedRuns }),
+    log: () => undefined,
+  });
+  const api = await createServer(baton, {
+    auth: AUTH,
+    pollMs: 25,
+    log: () => undefined,
+    ...(options.policies ? { policies: options.policies } : {}),
+    ...(options.assets ? { assets: options.assets } : {}),
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+  });
+  const running = await serve(api, { port: 0 });
+  return {
+    baton,
+    api,
+    running,
+    url: running.url,
+    call(path, init = {}) {
+      const { as = 'alice', json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (as !== null) headers.set('authorization', `Bearer ${TOKENS[as]}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(`${running.url}${path}`, { ...rest, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) });
+    },
+    async close() {
+      await running.close();
+      await baton.close();
+      await store.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` answers something other than undefined (for states reached by a worker). */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
