@@ -40,7 +40,15 @@ beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'baton-cli-explain-'));
   writeFileSync(join(project, 'baton.config.ts'), CONFIG);
   writeFileSync(join(project, 'changed.ts'), CHANGED);
-  const started = await cli(['start', 'define', '--input', '{"word":"Baton"}', '--as', 'user:alice', '--json']);
+  const started = await cli([
+    'start',
+    'define',
+    '--input',
+    '{"word":"Baton"}',
+    '--as',
+    'user:alice',
+    '--json',
+  ]);
   expect(started.code).toBe(0);
   runId = (JSON.parse(started.stdout) as { runId: string }).runId;
 });
@@ -73,7 +81,10 @@ describe('baton explain', () => {
     const result = await cli(['explain', runId, '--json']);
     const explanation = JSON.parse(result.stdout) as { nodes: { title: string }[] };
     expect(explanation.nodes.map((node) => node.title)).toEqual(['step normalise', 'agent definer']);
-    const at = JSON.parse((await cli(['explain', runId, '--at', '3', '--json'])).stdout) as { at: { seq: number }; nodes: { title: string }[] };
+    const at = JSON.parse((await cli(['explain', runId, '--at', '3', '--json'])).stdout) as {
+      at: { seq: number };
+      nodes: { title: string }[];
+    };
     expect(at.at.seq).toBe(3);
     expect(at.nodes.map((node) => node.title)).toEqual(['agent definer']);
     const bad = await cli(['explain', runId, '--at', '999']);
@@ -105,7 +116,9 @@ describe('baton replay and export', () => {
     expect(result.stdout).toMatch(/history holds\s+step 'normalise'/);
     expect(result.stdout).toMatch(/code asks for\s+step 'audit'/);
 
-    const asJson = JSON.parse((await cli(['replay', '--file', file, '--workflow-file', 'changed.ts', '--json'])).stdout) as { ok: boolean; divergence: { op: number } };
+    const asJson = JSON.parse(
+      (await cli(['replay', '--file', file, '--workflow-file', 'changed.ts', '--json'])).stdout,
+    ) as { ok: boolean; divergence: { op: number } };
     expect(asJson).toMatchObject({ ok: false, divergence: { kind: 'mismatch', op: 1, seq: 2 } });
     expect((await cli(['export', runId, '--format', 'xml'])).code).toBe(2);
   });
@@ -113,11 +126,23 @@ describe('baton replay and export', () => {
 
 describe('baton fork', () => {
   it('forks a run at a seq; the fork waits for a worker', async () => {
-    const result = await cli(['fork', runId, '--at', '2', '--model', 'definer=openai-compatible:http://127.0.0.1:9/v1#tiny', '--as', 'user:ops', '--json']);
+    const result = await cli([
+      'fork',
+      runId,
+      '--at',
+      '2',
+      '--model',
+      'definer=openai-compatible:http://127.0.0.1:9/v1#tiny',
+      '--as',
+      'user:ops',
+      '--json',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const forked = JSON.parse(result.stdout) as { runId: string; from: { runId: string; seq: number } };
     expect(forked.from).toEqual({ runId, seq: 2 });
-    const shown = JSON.parse((await cli(['show', forked.runId, '--json'])).stdout) as { run: { status: string; metadata: unknown } };
+    const shown = JSON.parse((await cli(['show', forked.runId, '--json'])).stdout) as {
+      run: { status: string; metadata: unknown };
+    };
     expect(shown.run).toMatchObject({ status: 'pending', metadata: { forkOf: { runId, seq: 2 } } });
     const explained = (await cli(['explain', runId])).stdout;
     expect(explained).toContain(`forked to ${forked.runId} at seq 2 by user:ops`);

@@ -37,10 +37,17 @@ async function explainedRun() {
     effect: 'read',
     execute: async ({ word }) => ({ word, meaning: 'a stick passed from runner to runner in a relay race' }),
   });
-  const remove = tool({ name: 'docs.delete', description: 'Deletes a page', input: z.object({ word: z.string() }), effect: 'irreversible', execute: async () => 'deleted' });
+  const remove = tool({
+    name: 'docs.delete',
+    description: 'Deletes a page',
+    input: z.object({ word: z.string() }),
+    effect: 'irreversible',
+    execute: async () => 'deleted',
+  });
   const model = scriptedModel([
     {
-      reasoning: 'The user wants a definition. I should look the word up before answering, and tidy the old page.',
+      reasoning:
+        'The user wants a definition. I should look the word up before answering, and tidy the old page.',
       toolCalls: [
         { name: 'docs.lookup', args: { word: 'baton' } },
         { name: 'docs.delete', args: { word: 'baton' } },
@@ -48,7 +55,13 @@ async function explainedRun() {
     },
     'A baton is the stick relay runners pass on.',
   ]);
-  const reader = agent({ name: 'reader', description: 'Reads', instructions: 'Look words up, then answer in one sentence.', model, tools: [lookup, remove] });
+  const reader = agent({
+    name: 'reader',
+    description: 'Reads',
+    instructions: 'Look words up, then answer in one sentence.',
+    model,
+    tools: [lookup, remove],
+  });
   const flow = workflow('explained', async (ctx, input: { word: string }) => {
     const facts = await ctx.step('load', () => ({ audience: 'children' }));
     return ctx.run(reader, { task: `Define ${input.word}`, context: facts });
@@ -57,7 +70,12 @@ async function explainedRun() {
     workflows: [flow],
     agents: {
       interceptors: {
-        tools: [toolAccessInterceptor(policies, { grantFor: (_call, context) => createGrant({ tenant: context.tenant, holder: context.principal, actions: ['tool:docs.*'] }) })],
+        tools: [
+          toolAccessInterceptor(policies, {
+            grantFor: (_call, context) =>
+              createGrant({ tenant: context.tenant, holder: context.principal, actions: ['tool:docs.*'] }),
+          }),
+        ],
       },
     },
   });
@@ -97,10 +115,17 @@ describe('explain', () => {
       kind: 'agent',
       status: 'ok',
       identity: { actor: 'agent:reader', onBehalfOf: ['workflow:explained', 'user:alice'] },
-      facts: { model: 'baton-testing:scripted', via: 'run', tools: ['docs_lookup', 'docs_delete'], instructions: 'Look words up, then answer in one sentence.' },
+      facts: {
+        model: 'baton-testing:scripted',
+        via: 'run',
+        tools: ['docs_lookup', 'docs_delete'],
+        instructions: 'Look words up, then answer in one sentence.',
+      },
     });
     expect(reader.asked!.summary).toContain('Define baton');
-    expect(reader.outcome!.summary).toBe('answered after 2 turn(s): A baton is the stick relay runners pass on.');
+    expect(reader.outcome!.summary).toBe(
+      'answered after 2 turn(s): A baton is the stick relay runners pass on.',
+    );
     expect(reader.children.map((node) => node.title)).toEqual(['turn 1', 'turn 2']);
 
     const turn1 = child(reader, 'turn 1');
@@ -113,11 +138,20 @@ describe('explain', () => {
       ],
     });
     expect(turn1.why).toEqual([
-      { kind: 'reasoning', summary: 'The user wants a definition. I should look the word up before answering, and tidy the old page.' },
+      {
+        kind: 'reasoning',
+        summary:
+          'The user wants a definition. I should look the word up before answering, and tidy the old page.',
+      },
     ]);
     expect(turn1.asked!.summary).toContain('Define baton');
     const call = events.find((event): event is JournalEvent<'llm.called'> => event.type === 'llm.called')!;
-    expect(turn1).toMatchObject({ costUsd: 0, usage: call.payload.usage, durationMs: call.payload.latencyMs, seqs: [call.seq] });
+    expect(turn1).toMatchObject({
+      costUsd: 0,
+      usage: call.payload.usage,
+      durationMs: call.payload.latencyMs,
+      seqs: [call.seq],
+    });
 
     const lookup = child(turn1, 'tool docs.lookup');
     expect(lookup.status).toBe('ok');
@@ -127,14 +161,23 @@ describe('explain', () => {
       by: 'agents-look-words-up',
       data: { decision: 'allow', reason: 'policy', policies: ['agents-look-words-up'] },
     });
-    expect(lookup.outcome!.value).toEqual({ word: 'baton', meaning: 'a stick passed from runner to runner in a relay race' });
+    expect(lookup.outcome!.value).toEqual({
+      word: 'baton',
+      meaning: 'a stick passed from runner to runner in a relay race',
+    });
     const remove = child(turn1, 'tool docs.delete');
     expect(remove.status).toBe('denied');
-    expect(remove.why![0]!.summary).toBe('InvokeTool tool:docs.delete: deny (default deny) — grant ' + (remove.why![0]!.data as { grantId: string }).grantId.slice(0, 18));
+    expect(remove.why![0]!.summary).toBe(
+      'InvokeTool tool:docs.delete: deny (default deny) — grant ' +
+        (remove.why![0]!.data as { grantId: string }).grantId.slice(0, 18),
+    );
     expect(remove.outcome!.summary).toBe('denied: it did not run');
 
     const turn2 = child(reader, 'turn 2');
-    expect(turn2.decided).toMatchObject({ kind: 'answer', text: 'A baton is the stick relay runners pass on.' });
+    expect(turn2.decided).toMatchObject({
+      kind: 'answer',
+      text: 'A baton is the stick relay runners pass on.',
+    });
     expect(turn2.asked!.summary).toContain('docs_lookup →');
     expect(turn2.asked!.summary).toContain('docs_delete failed:');
 
@@ -144,14 +187,22 @@ describe('explain', () => {
     expect(text).toContain('why (reasoning): The user wants a definition.');
     // Long lines wrap under their label: read the text with its continuation lines joined.
     const joined = text.replace(/\n[│├└─ ]+(?=[a-z{"])/g, ' ');
-    expect(joined).toContain('why (policy): InvokeTool tool:docs.lookup: allow (policy) — policies agents-look-words-up');
+    expect(joined).toContain(
+      'why (policy): InvokeTool tool:docs.lookup: allow (policy) — policies agents-look-words-up',
+    );
     expect(joined).toContain('why (policy): InvokeTool tool:docs.delete: deny (default deny)');
-    expect(joined).toContain('why (reasoning): The user wants a definition. I should look the word up before answering, and tidy the old page.');
+    expect(joined).toContain(
+      'why (reasoning): The user wants a definition. I should look the word up before answering, and tidy the old page.',
+    );
     expect(text).toContain('as agent:reader for workflow:explained for user:alice');
     expect(text).toMatch(/├─ \[\d+\] step load/);
     expect(text).toMatch(/└─ \[\d+–\d+\] agent reader/);
     for (const line of text.trimEnd().split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
-    expect(formatExplanation(explanation, { width: 60 }).split('\n').every((line) => line.length <= 60)).toBe(true);
+    expect(
+      formatExplanation(explanation, { width: 60 })
+        .split('\n')
+        .every((line) => line.length <= 60),
+    ).toBe(true);
 
     // JSON: plain data, all the way down.
     expect(JSON.parse(JSON.stringify(explanation))).toEqual(explanation);
@@ -161,10 +212,17 @@ describe('explain', () => {
     const { h, run, events } = await explainedRun();
     const second = events.filter((event) => event.type === 'llm.called')[1]!;
     const explanation = await explain(h.store, run.runId, { at: second.seq });
-    expect(explanation.at).toMatchObject({ seq: second.seq, type: 'llm.called', path: ['agent reader', 'turn 2'], before: { events: second.seq - 1, turns: 1 } });
+    expect(explanation.at).toMatchObject({
+      seq: second.seq,
+      type: 'llm.called',
+      path: ['agent reader', 'turn 2'],
+      before: { events: second.seq - 1, turns: 1 },
+    });
     expect(explanation.nodes.map((node) => node.title)).toEqual(['agent reader']);
     expect(explanation.nodes[0]!.children.map((node) => node.title)).toEqual(['turn 2']);
-    expect(formatExplanation(explanation)).toContain(`from seq ${second.seq} (llm.called), inside agent reader › turn 2`);
+    expect(formatExplanation(explanation)).toContain(
+      `from seq ${second.seq} (llm.called), inside agent reader › turn 2`,
+    );
   });
 
   it('keeps the levels asked for, and counts the rest', async () => {
@@ -181,7 +239,9 @@ describe('explain', () => {
     const typo = `${run.runId.slice(0, -1)}${run.runId.endsWith('0') ? '1' : '0'}`;
     await expect(explain(h.store, typo)).rejects.toThrow(RunNotFoundError);
     await expect(explain(h.store, typo)).rejects.toThrow(`Did you mean ${run.runId}?`);
-    await expect(explain(h.store, run.runId, { at: events.length + 1 })).rejects.toThrow(InvalidArgumentError);
+    await expect(explain(h.store, run.runId, { at: events.length + 1 })).rejects.toThrow(
+      InvalidArgumentError,
+    );
     await expect(explain(h.store, run.runId, { tenant: 'other' })).rejects.toThrow(RunNotFoundError);
   });
 });

@@ -5,7 +5,12 @@ import { verifyChain } from '../src/journal/hash-chain.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
-import { createTestDatabase, describePostgres, postgresUnavailable, type TestDatabase } from './support/postgres-database.ts';
+import {
+  createTestDatabase,
+  describePostgres,
+  postgresUnavailable,
+  type TestDatabase,
+} from './support/postgres-database.ts';
 
 const steps: string[] = [];
 const flow = workflow('three-steps', async (ctx, input: { n: number }) => {
@@ -28,10 +33,19 @@ function forkScenario(openStore: () => Promise<Store>) {
       expect(steps).toEqual(['a', 'b', 'c', 'b', 'c']);
       const events = await forked.history();
       expect(verifyChain(events).ok).toBe(true);
-      expect(events.map((event) => event.type)).toEqual(['run.started', 'step.completed', 'run.forked', 'step.completed', 'step.completed', 'run.completed']);
+      expect(events.map((event) => event.type)).toEqual([
+        'run.started',
+        'step.completed',
+        'run.forked',
+        'step.completed',
+        'step.completed',
+        'run.completed',
+      ]);
       const run = await baton.getRun(forked.runId);
       expect(run.lastSeq).toBe(6);
-      expect((await baton.getRun(origin.runId)).metadata.forkedTo).toMatchObject([{ type: 'run.forkedTo', runId: forked.runId, seq: 2 }]);
+      expect((await baton.getRun(origin.runId)).metadata.forkedTo).toMatchObject([
+        { type: 'run.forkedTo', runId: forked.runId, seq: 2 },
+      ]);
     } finally {
       await baton.close();
       await store.close();

@@ -24,11 +24,15 @@ describe('golden histories', () => {
   it('replay on the code that wrote them, and are intact', async () => {
     const report = await replayHistories(GOLDEN, [fulfil]);
     expect(report.ok, report.message).toBe(true);
-    expect(report.results.map((result) => [result.file, result.report?.recorded, result.report?.ok])).toEqual([
-      ['fulfil-awaiting-approval.ndjson', 'unfinished', true],
-      ['fulfil-charged.json', 'completed', true],
-    ]);
-    const document = JSON.parse(await readFile(join(GOLDEN, 'fulfil-charged.json'), 'utf8')) as { events: Parameters<typeof verifyChain>[0] };
+    expect(report.results.map((result) => [result.file, result.report?.recorded, result.report?.ok])).toEqual(
+      [
+        ['fulfil-awaiting-approval.ndjson', 'unfinished', true],
+        ['fulfil-charged.json', 'completed', true],
+      ],
+    );
+    const document = JSON.parse(await readFile(join(GOLDEN, 'fulfil-charged.json'), 'utf8')) as {
+      events: Parameters<typeof verifyChain>[0];
+    };
     expect(verifyChain(document.events).ok).toBe(true);
   });
 
@@ -45,7 +49,9 @@ describe('golden histories', () => {
     expect(report.results.map((result) => result.report?.divergence?.kind)).toEqual(['mismatch', 'mismatch']);
     const lines = report.message.split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^fulfil-awaiting-approval\.ndjson: Run run_\w+ no longer matches its history at seq \d+: the history holds waitFor\('approve'\), but the workflow code now asks for step 'fraud-check'/);
+    expect(lines[0]).toMatch(
+      /^fulfil-awaiting-approval\.ndjson: Run run_\w+ no longer matches its history at seq \d+: the history holds waitFor\('approve'\), but the workflow code now asks for step 'fraud-check'/,
+    );
     expect(lines[1]).toMatch(/^fulfil-charged\.json: /);
 
     // The same change behind ctx.patched keeps both histories replaying.
@@ -64,19 +70,29 @@ describe('golden histories', () => {
   it('report what cannot be replayed: a missing workflow, a newer format, an empty folder', async () => {
     const text = await readFile(join(GOLDEN, 'fulfil-charged.json'), 'utf8');
     await writeFile(join(scratch, 'newer.json'), text.replace('"format": 1', '"format": 7'));
-    await writeFile(join(scratch, 'other.json'), text.replaceAll('"workflow": "fulfil"', '"workflow": "refund"'));
+    await writeFile(
+      join(scratch, 'other.json'),
+      text.replaceAll('"workflow": "fulfil"', '"workflow": "refund"'),
+    );
     await writeFile(join(scratch, 'broken.json'), '{"events": "nope"}');
     const report = await replayHistories(scratch, [fulfil]);
     expect(report.ok).toBe(false);
     expect(report.results.map((result) => [result.file, result.problem])).toEqual([
       ['broken.json', expect.stringContaining("is not a run's history: it holds no events")],
-      ['newer.json', expect.stringContaining('was written in journal format 7, newer than this Baton reads (format 1)')],
+      [
+        'newer.json',
+        expect.stringContaining('was written in journal format 7, newer than this Baton reads (format 1)'),
+      ],
       ['other.json', "no workflow named 'refund' was given (given: fulfil)"],
     ]);
     const empty = await mkdtemp(join(tmpdir(), 'baton-golden-empty-'));
     try {
       const none = await replayHistories(empty, [fulfil]);
-      expect(none).toMatchObject({ ok: false, results: [], message: `No histories (*.json, *.ndjson) in ${empty}.` });
+      expect(none).toMatchObject({
+        ok: false,
+        results: [],
+        message: `No histories (*.json, *.ndjson) in ${empty}.`,
+      });
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

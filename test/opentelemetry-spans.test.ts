@@ -1,5 +1,15 @@
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,7 +33,10 @@ function setup() {
   const exporter = new InMemorySpanExporter();
   const tracing = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+  const reader = new PeriodicExportingMetricReader({
+    exporter: metricExporter,
+    exportIntervalMillis: 3_600_000,
+  });
   const metering = new MeterProvider({ readers: [reader] });
   const lookup = tool({
     name: 'docs.lookup',
@@ -32,12 +45,30 @@ function setup() {
     effect: 'read',
     execute: async ({ word }) => ({ word, meaning: 'a relay stick' }),
   });
-  const remove = tool({ name: 'docs.delete', description: 'Deletes a page', input: z.object({ word: z.string() }), effect: 'irreversible', execute: async () => 'deleted' });
+  const remove = tool({
+    name: 'docs.delete',
+    description: 'Deletes a page',
+    input: z.object({ word: z.string() }),
+    effect: 'irreversible',
+    execute: async () => 'deleted',
+  });
   const model = scriptedModel([
-    { toolCalls: [{ name: 'docs.lookup', args: { word: 'baton' } }, { name: 'docs.delete', args: { word: 'baton' } }], usage: { inputTokens: 120, outputTokens: 30 } },
+    {
+      toolCalls: [
+        { name: 'docs.lookup', args: { word: 'baton' } },
+        { name: 'docs.delete', args: { word: 'baton' } },
+      ],
+      usage: { inputTokens: 120, outputTokens: 30 },
+    },
     { text: 'A baton is a relay stick.', usage: { inputTokens: 200, outputTokens: 12 } },
   ]);
-  const reader_ = agent({ name: 'reader', description: 'Reads', instructions: 'Look words up.', model, tools: [lookup, remove] });
+  const reader_ = agent({
+    name: 'reader',
+    description: 'Reads',
+    instructions: 'Look words up.',
+    model,
+    tools: [lookup, remove],
+  });
   const flow = workflow('agent-flow', async (ctx) => {
     await ctx.step('load', () => ({ user: 'ada' }));
     const answer = await ctx.run(reader_, 'Define baton');
@@ -48,7 +79,8 @@ function setup() {
   return { exporter, tracing, metricExporter, reader, metering, model, flow };
 }
 
-const byName = (spans: readonly ReadableSpan[], name: string): ReadableSpan[] => spans.filter((span) => span.name === name);
+const byName = (spans: readonly ReadableSpan[], name: string): ReadableSpan[] =>
+  spans.filter((span) => span.name === name);
 const one = (spans: readonly ReadableSpan[], name: string): ReadableSpan => {
   const found = byName(spans, name);
   expect(found, `spans named ${name}`).toHaveLength(1);
@@ -64,7 +96,15 @@ describe('OpenTelemetry spans from the journal', () => {
       telemetry: { tracer: tracing.getTracer('test'), meter: metering.getMeter('test') },
       agents: {
         interceptors: {
-          tools: [{ name: 'read-only', before: (call) => (call.tool.name === 'docs.delete' ? { type: 'deny', reason: 'this run only reads' } : undefined) }],
+          tools: [
+            {
+              name: 'read-only',
+              before: (call) =>
+                call.tool.name === 'docs.delete'
+                  ? { type: 'deny', reason: 'this run only reads' }
+                  : undefined,
+            },
+          ],
         },
       },
     });
@@ -93,7 +133,9 @@ describe('OpenTelemetry spans from the journal', () => {
     // One trace per run, derived from its id, whichever activation.
     const trace = runTraceContext(run.runId);
     expect(new Set(spans.map((span) => span.spanContext().traceId))).toEqual(new Set([trace.traceId]));
-    const [first, second] = byName(spans, 'run agent-flow').sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
+    const [first, second] = byName(spans, 'run agent-flow').sort(
+      (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1],
+    );
     expect([parentOf(first!), parentOf(second!)]).toEqual([trace.spanId, trace.spanId]);
     expect(first!.attributes['baton.run.status']).toBe('waiting');
     expect(second!.attributes['baton.run.status']).toBe('completed');
@@ -104,7 +146,11 @@ describe('OpenTelemetry spans from the journal', () => {
     expect(parentOf(one(spans, 'step load'))).toBe(first!.spanContext().spanId);
     expect(parentOf(one(spans, 'step notify'))).toBe(second!.spanContext().spanId);
     const chats = byName(spans, 'chat scripted');
-    for (const span of [...chats, one(spans, 'execute_tool docs.lookup'), one(spans, 'execute_tool docs.delete')]) {
+    for (const span of [
+      ...chats,
+      one(spans, 'execute_tool docs.lookup'),
+      one(spans, 'execute_tool docs.delete'),
+    ]) {
       expect(parentOf(span)).toBe(agentSpan.spanContext().spanId);
     }
 
@@ -135,7 +181,9 @@ describe('OpenTelemetry spans from the journal', () => {
       'gen_ai.usage.output_tokens': 42,
       'baton.decision': 'answer',
     });
-    const lookupCall = events.find((event): event is JournalEvent<'tool.called'> => event.type === 'tool.called')!;
+    const lookupCall = events.find(
+      (event): event is JournalEvent<'tool.called'> => event.type === 'tool.called',
+    )!;
     expect(one(spans, 'execute_tool docs.lookup').attributes).toMatchObject({
       'gen_ai.operation.name': 'execute_tool',
       'gen_ai.tool.name': 'docs.lookup',
@@ -143,7 +191,11 @@ describe('OpenTelemetry spans from the journal', () => {
       'baton.decision': 'allow',
       'baton.seq': lookupCall.seq,
     });
-    expect(one(spans, 'execute_tool docs.delete').attributes).toMatchObject({ 'gen_ai.tool.name': 'docs.delete', 'baton.decision': 'deny', 'baton.tool.effect': 'irreversible' });
+    expect(one(spans, 'execute_tool docs.delete').attributes).toMatchObject({
+      'gen_ai.tool.name': 'docs.delete',
+      'baton.decision': 'deny',
+      'baton.tool.effect': 'irreversible',
+    });
 
     // Replaying the run (the second activation did, and so does an explicit replay) adds no span.
     expect(model.calls).toHaveLength(2);
@@ -152,18 +204,31 @@ describe('OpenTelemetry spans from the journal', () => {
 
     // Metrics: tokens and cost by model, from the same committed events.
     await reader.forceFlush();
-    const metrics = metricExporter.getMetrics().flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics));
+    const metrics = metricExporter
+      .getMetrics()
+      .flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics));
     const tokens = metrics.find((metric) => metric.descriptor.name === 'baton.tokens')!;
-    const input = tokens.dataPoints.filter((point) => point.attributes['gen_ai.token.type'] === 'input').reduce((sum, point) => sum + (point.value as number), 0);
+    const input = tokens.dataPoints
+      .filter((point) => point.attributes['gen_ai.token.type'] === 'input')
+      .reduce((sum, point) => sum + (point.value as number), 0);
     expect(input).toBe(320);
-    expect(metrics.map((metric) => metric.descriptor.name)).toEqual(expect.arrayContaining(['gen_ai.client.token.usage', 'gen_ai.client.operation.duration', 'baton.cost', 'baton.runs.finished']));
+    expect(metrics.map((metric) => metric.descriptor.name)).toEqual(
+      expect.arrayContaining([
+        'gen_ai.client.token.usage',
+        'gen_ai.client.operation.duration',
+        'baton.cost',
+        'baton.runs.finished',
+      ]),
+    );
     await metering.shutdown();
     await tracing.shutdown();
   });
 
   it('is silent when nothing is configured, and exports over OTLP/HTTP when an endpoint is', async () => {
     expect(await openTelemetry(undefined, {})).toBeUndefined();
-    expect(await openTelemetry({ otlp: { endpoint: 'http://127.0.0.1:1' } }, { OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
+    expect(
+      await openTelemetry({ otlp: { endpoint: 'http://127.0.0.1:1' } }, { OTEL_SDK_DISABLED: 'true' }),
+    ).toBeUndefined();
 
     // A local collector: it records what reaches the OTLP paths.
     const received: { path: string; type: string; bytes: number }[] = [];
@@ -179,7 +244,10 @@ describe('OpenTelemetry spans from the journal', () => {
     const { port } = collector.address() as AddressInfo;
     try {
       const { flow } = setup();
-      const h = await harness({ workflows: [flow], telemetry: { otlp: { endpoint: `http://127.0.0.1:${port}` }, serviceName: 'baton-test' } });
+      const h = await harness({
+        workflows: [flow],
+        telemetry: { otlp: { endpoint: `http://127.0.0.1:${port}` }, serviceName: 'baton-test' },
+      });
       const run = await h.baton.start(flow, {});
       await h.settle(run.runId, 'waiting');
       await h.close(); // flushes the exporters

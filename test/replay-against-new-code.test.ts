@@ -19,7 +19,8 @@ afterEach(async () => {
 
 /** Counts every step function that runs, so a replay that ran one is caught. */
 const ran: string[] = [];
-const step = (ctx: WorkflowContext, name: string): Promise<string> => ctx.step(name, () => (ran.push(name), `${name} done`));
+const step = (ctx: WorkflowContext, name: string): Promise<string> =>
+  ctx.step(name, () => (ran.push(name), `${name} done`));
 
 // Version 1 of an order workflow, and the changes a team might make to it.
 const v1 = workflow('fulfil', async (ctx) => {
@@ -74,7 +75,14 @@ describe('replay against new code', () => {
     const history = await recordedHistory();
     ran.length = 0;
     const report = await replay(history, v1);
-    expect(report).toMatchObject({ ok: true, recorded: 'completed', replayed: 'completed', result: 'shipped', events: 5, ops: 3 });
+    expect(report).toMatchObject({
+      ok: true,
+      recorded: 'completed',
+      replayed: 'completed',
+      result: 'shipped',
+      events: 5,
+      ops: 3,
+    });
     expect(report.divergence).toBeUndefined();
     expect(ran).toEqual([]);
   });
@@ -84,14 +92,20 @@ describe('replay against new code', () => {
     ran.length = 0;
     const report = await replay(history, unguarded);
     expect(report.ok).toBe(false);
-    const charge = history.find((event) => event.type === 'step.completed' && (event.payload as { name: string }).name === 'charge')!;
+    const charge = history.find(
+      (event) => event.type === 'step.completed' && (event.payload as { name: string }).name === 'charge',
+    )!;
     expect(report.divergence).toEqual({
       kind: 'mismatch',
       seq: charge.seq,
       op: 2,
       recorded: "step 'charge'",
       requested: "step 'fraud-check'",
-      message: expect.stringMatching(new RegExp(`at seq ${charge.seq}: the history holds step 'charge', but the workflow code now asks for step 'fraud-check'`)),
+      message: expect.stringMatching(
+        new RegExp(
+          `at seq ${charge.seq}: the history holds step 'charge', but the workflow code now asks for step 'fraud-check'`,
+        ),
+      ),
     });
     expect(ran).toEqual([]);
   });
@@ -105,7 +119,12 @@ describe('replay against new code', () => {
     expect(await replay(fresh, guarded)).toMatchObject({ ok: true });
     // The new history does not replay on the old code: the marker sits where v1 charges.
     const back = await replay(fresh, v1);
-    expect(back.divergence).toMatchObject({ kind: 'mismatch', op: 2, recorded: "patched('fraud-check')", requested: "step 'charge'" });
+    expect(back.divergence).toMatchObject({
+      kind: 'mismatch',
+      op: 2,
+      recorded: "patched('fraud-check')",
+      requested: "step 'charge'",
+    });
   });
 
   it('reports code that asks for more than a finished run did, and code that stops short', async () => {
@@ -122,13 +141,23 @@ describe('replay against new code', () => {
 
     const missing = await replay(history, fewer);
     const ship = history.find((event) => (event.payload as { name?: string }).name === 'ship')!;
-    expect(missing.divergence).toMatchObject({ kind: 'missing', seq: ship.seq, recorded: "step 'ship'", requested: 'the workflow to return' });
+    expect(missing.divergence).toMatchObject({
+      kind: 'missing',
+      seq: ship.seq,
+      recorded: "step 'ship'",
+      requested: 'the workflow to return',
+    });
   });
 
   it('reports a different result, unless told not to compare results', async () => {
     const history = await recordedHistory();
     const report = await replay(history, otherResult);
-    expect(report.divergence).toMatchObject({ kind: 'result', seq: history.at(-1)!.seq, recorded: '"shipped"', requested: '"delivered"' });
+    expect(report.divergence).toMatchObject({
+      kind: 'result',
+      seq: history.at(-1)!.seq,
+      recorded: '"shipped"',
+      requested: '"delivered"',
+    });
     expect((await replay(history, otherResult, { checkResult: false })).ok).toBe(true);
   });
 
@@ -164,12 +193,19 @@ describe('replay against new code', () => {
   it('refuses a history written by a newer journal format, and what is not a history', async () => {
     const history = await recordedHistory();
     const newer = history.map((event, index) =>
-      index === 0 ? { ...event, payload: { ...(event.payload as object), format: 99 } } : event,
-    ) as JournalEvent[];
+      index === 0 ? { ...event, payload: { ...event.payload, format: 99 } } : event,
+    );
     await expect(replay(newer, v1)).rejects.toThrow(HistoryFormatError);
-    await expect(replay(newer, v1)).rejects.toThrow(/journal format 99, newer than this Baton reads \(format 1\)/);
+    await expect(replay(newer, v1)).rejects.toThrow(
+      /journal format 99, newer than this Baton reads \(format 1\)/,
+    );
     await expect(replay(history.slice(1), v1)).rejects.toThrow(InvalidHistoryError);
-    await expect(replay(history, workflow('other', async () => null))).rejects.toThrow(/history is of workflow 'fulfil', not 'other'/);
+    await expect(
+      replay(
+        history,
+        workflow('other', async () => null),
+      ),
+    ).rejects.toThrow(/history is of workflow 'fulfil', not 'other'/);
   });
 
   it('replays an agent run without calling the model or running a tool', async () => {
@@ -181,8 +217,17 @@ describe('replay against new code', () => {
       effect: 'read',
       execute: async ({ word }) => (lookups++, { word, meaning: `meaning of ${word}` }),
     });
-    const model = scriptedModel([{ toolCalls: [{ name: 'docs.lookup', args: { word: 'baton' } }] }, 'A baton is a relay stick.']);
-    const reader = agent({ name: 'reader', description: 'Reads', instructions: 'Look words up.', model, tools: [lookup] });
+    const model = scriptedModel([
+      { toolCalls: [{ name: 'docs.lookup', args: { word: 'baton' } }] },
+      'A baton is a relay stick.',
+    ]);
+    const reader = agent({
+      name: 'reader',
+      description: 'Reads',
+      instructions: 'Look words up.',
+      model,
+      tools: [lookup],
+    });
     const flow = agentWorkflow('define', async (ctx) => ctx.run(reader, 'Define baton'));
     const h = await harness({ workflows: [flow] });
     open.push(h);
@@ -195,13 +240,33 @@ describe('replay against new code', () => {
     expect([model.calls.length, lookups]).toEqual([2, 1]);
 
     // The agent now gets another tool first: the journal's tool call no longer matches.
-    const other = tool({ name: 'docs.search', description: 'Searches', input: z.object({ q: z.string() }), effect: 'read', execute: async () => [] });
+    const other = tool({
+      name: 'docs.search',
+      description: 'Searches',
+      input: z.object({ q: z.string() }),
+      effect: 'read',
+      execute: async () => [],
+    });
     const changed = agentWorkflow('define', async (ctx) => {
       await ctx.step('warm-up', () => null);
-      return ctx.run(agent({ name: 'reader', description: 'Reads', instructions: 'Look words up.', model, tools: [lookup, other] }), 'Define baton');
+      return ctx.run(
+        agent({
+          name: 'reader',
+          description: 'Reads',
+          instructions: 'Look words up.',
+          model,
+          tools: [lookup, other],
+        }),
+        'Define baton',
+      );
     });
     const diverged = await replay(await run.history(), changed);
-    expect(diverged.divergence).toMatchObject({ kind: 'mismatch', op: 1, recorded: "agent 'reader'", requested: "step 'warm-up'" });
+    expect(diverged.divergence).toMatchObject({
+      kind: 'mismatch',
+      op: 1,
+      recorded: "agent 'reader'",
+      requested: "step 'warm-up'",
+    });
     expect([model.calls.length, lookups]).toEqual([2, 1]);
   });
 });

@@ -16,14 +16,23 @@ export interface AgentOverrides {
 }
 
 /** The model id and instructions the run's overrides set for this agent, if any. */
-export function agentOverrides(ctx: WorkflowContext, agent: AgentDefinition<any>): { model?: string; instructions?: string } {
+export function agentOverrides(
+  ctx: WorkflowContext,
+  agent: AgentDefinition<any>,
+): { model?: string; instructions?: string } {
   const overrides = ctx.operations.overrides as AgentOverrides | undefined;
   const model = pick(overrides?.model, agent.name);
   const instructions = pick(overrides?.instructions, agent.name);
-  return { ...(model === undefined ? {} : { model }), ...(instructions === undefined ? {} : { instructions }) };
+  return {
+    ...(model === undefined ? {} : { model }),
+    ...(instructions === undefined ? {} : { instructions }),
+  };
 }
 
-function pick(value: string | Readonly<Record<string, string>> | undefined, agent: string): string | undefined {
+function pick(
+  value: string | Readonly<Record<string, string>> | undefined,
+  agent: string,
+): string | undefined {
   if (value === undefined || typeof value === 'string') return value;
   return Object.hasOwn(value, agent) ? value[agent] : undefined;
 }

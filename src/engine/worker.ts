@@ -36,6 +36,8 @@ export class Worker {
   readonly #events: WorkerEvents;
   readonly #active = new Map<string, AbortController>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Runs claimed again while their activation was still running here. */
+  readonly #reclaimed = new Set<string>();
   #running = false;
   #loop: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -143,6 +145,13 @@ export class Worker {
   }
 
   #launch(run: RunRecord): void {
+    // Our own lease expired during a stall (a long synchronous load, a GC pause) and this worker
+    // claimed the run again: the activation already running keeps it, and the claim served as a
+    // renewal. Starting a second activation would run the same op twice.
+    if (this.#active.has(run.runId)) {
+      this.#reclaimed.add(run.runId);
+      return;
+    }
     const controller = new AbortController();
     this.#active.set(run.runId, controller);
     activate(this.#deps, run, this.id, controller)
@@ -162,8 +171,19 @@ export class Worker {
       .catch((error: unknown) => this.#deps.log(`worker ${this.id}: run ${run.runId} stopped with an error`, error))
       .finally(() => {
         this.#active.delete(run.runId);
+        if (this.#reclaimed.delete(run.runId)) void this.#resumeReclaimed(run.runId);
         this.notify();
       });
+  }
+
+  /** A run claimed again while it ran here may still be leased to us: carry on with it. */
+  async #resumeReclaimed(runId: string): Promise<void> {
+    try {
+      const run = await this.#deps.store.getRun(runId);
+      if (run && run.status === 'running' && run.leaseOwner === this.id && this.#running) this.#launch(run);
+    } catch (error) {
+      this.#deps.log(`worker ${this.id}: resuming run ${runId} failed; its lease will expire`, error);
+    }
   }
 
   async #renew(): Promise<void> {

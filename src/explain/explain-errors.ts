@@ -25,7 +25,9 @@ export class InvalidHistoryError extends BatonError {
 /** A fork point outside the run's journal, or at or after the event that finished it. */
 export class ForkPointError extends BatonError {
   constructor(args: { runId: string; seq: number; lastSeq: number; maxSeq: number; finishedBy?: string }) {
-    const finished = args.finishedBy ? `; seq ${args.maxSeq + 1} is its ${args.finishedBy}, which a fork cannot reuse` : '';
+    const finished = args.finishedBy
+      ? `; seq ${args.maxSeq + 1} is its ${args.finishedBy}, which a fork cannot reuse`
+      : '';
     super(
       'FORK_POINT',
       `Cannot fork run ${args.runId} at seq ${args.seq}: its journal has events 1 to ${args.lastSeq}${finished}. ` +

@@ -29,8 +29,13 @@ export interface ExplainOptions {
  * console.log(formatExplanation(explanation));
  * @throws RunNotFoundError (with near matches), InvalidArgumentError for a seq out of range.
  */
-export async function explain(store: Store, runId: string, options: ExplainOptions = {}): Promise<Explanation> {
-  const scope: TenantScope | undefined = options.tenant === undefined ? undefined : { tenant: options.tenant };
+export async function explain(
+  store: Store,
+  runId: string,
+  options: ExplainOptions = {},
+): Promise<Explanation> {
+  const scope: TenantScope | undefined =
+    options.tenant === undefined ? undefined : { tenant: options.tenant };
   const run = await store.getRun(runId, scope);
   if (!run) throw new RunNotFoundError({ runId, suggestions: await suggestRunIds(store, runId, scope) });
   const events = await store.readEvents(runId, 1, scope);
@@ -38,21 +43,37 @@ export async function explain(store: Store, runId: string, options: ExplainOptio
 }
 
 /** Explains a run from its events alone (an exported history), or with its run record when there is one. */
-export function explainEvents(events: readonly JournalEvent[], options: ExplainOptions & { run?: RunRecord } = {}): Explanation {
+export function explainEvents(
+  events: readonly JournalEvent[],
+  options: ExplainOptions & { run?: RunRecord } = {},
+): Explanation {
   const started = first(events, 'run.started');
-  if (!started) throw new InvalidArgumentError('These events have no run.started: they are not the start of a run’s journal.');
+  if (!started)
+    throw new InvalidArgumentError(
+      'These events have no run.started: they are not the start of a run’s journal.',
+    );
   const lastEvent = events[events.length - 1]!;
-  if (options.at !== undefined && (!Number.isInteger(options.at) || options.at < 1 || options.at > lastEvent.seq)) {
-    throw new InvalidArgumentError(`Run ${started.runId} has events 1 to ${lastEvent.seq}; --at ${options.at} is not one of them.`);
+  if (
+    options.at !== undefined &&
+    (!Number.isInteger(options.at) || options.at < 1 || options.at > lastEvent.seq)
+  ) {
+    throw new InvalidArgumentError(
+      `Run ${started.runId} has events 1 to ${lastEvent.seq}; --at ${options.at} is not one of them.`,
+    );
   }
   if (options.depth !== undefined && (!Number.isInteger(options.depth) || options.depth < 1)) {
-    throw new InvalidArgumentError(`The depth of an explanation is a whole number ≥ 1, got ${options.depth}.`);
+    throw new InvalidArgumentError(
+      `The depth of an explanation is a whole number ≥ 1, got ${options.depth}.`,
+    );
   }
   // A fork of a fork holds its origin's run.forked too: the last one is this run's.
   const forked = last(events, 'run.forked');
   const context = new NodeContext(events, forked?.payload.copied ?? 0);
   const nodes = buildTree(events, context);
-  const ended = events.find((event) => event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled');
+  const ended = events.find(
+    (event) =>
+      event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled',
+  );
   const cost = spend(events);
   const run = options.run;
   const explanation: Explanation = {
@@ -62,7 +83,9 @@ export function explainEvents(events: readonly JournalEvent[], options: ExplainO
     tenant: run?.tenant ?? 'default',
     principal: run?.principal ?? started.actor,
     input: started.payload.input,
-    ...(ended?.type === 'run.completed' ? { result: (ended.payload as Payload<'run.completed'>).result } : {}),
+    ...(ended?.type === 'run.completed'
+      ? { result: (ended.payload as Payload<'run.completed'>).result }
+      : {}),
     ...(ended?.type === 'run.failed' ? { error: (ended.payload as Payload<'run.failed'>).error } : {}),
     ...(ended?.type === 'run.cancelled' ? { error: cancelled(ended as JournalEvent<'run.cancelled'>) } : {}),
     startedAt: started.at,
@@ -121,9 +144,13 @@ function buildTree(events: readonly JournalEvent[], context: NodeContext): Expla
     if (!group) groups.set(op, (group = []));
     group.push(event);
   }
-  const entries: { seq: number; events: JournalEvent[] }[] = [...groups.values()].map((group) => ({ seq: group[0]!.seq, events: group }));
+  const entries: { seq: number; events: JournalEvent[] }[] = [...groups.values()].map((group) => ({
+    seq: group[0]!.seq,
+    events: group,
+  }));
   for (const event of loose) {
-    if (event.type === 'run.forked' || event.type === 'pool.breaker.opened') entries.push({ seq: event.seq, events: [event] });
+    if (event.type === 'run.forked' || event.type === 'pool.breaker.opened')
+      entries.push({ seq: event.seq, events: [event] });
   }
   entries.sort((a, b) => a.seq - b.seq);
 
@@ -137,6 +164,11 @@ function buildTree(events: readonly JournalEvent[], context: NodeContext): Expla
       const node = agentNode(group, context);
       const started = first(group, 'agent.started');
       const handedOff = first(group, 'agent.handedOff');
+      // An agent handed the conversation goes on with it: what the agent before it saw is not new to it.
+      const from =
+        started?.payload.via === 'handoff' && started.payload.from !== undefined
+          ? lastAgent(containers, started.payload.from, head.seq)
+          : undefined;
       const container: Container = {
         node,
         kind: 'agent',
@@ -144,15 +176,23 @@ function buildTree(events: readonly JournalEvent[], context: NodeContext): Expla
         firstSeq: head.seq,
         lastSeq,
         ended: group.some((event) => AGENT_ENDS.has(event.type)),
-        memory: { seen: new Set(), ...(handedOff ? { handoff: { callId: handedOff.payload.callId, to: handedOff.payload.to } } : {}) },
+        memory: {
+          seen: new Set(from?.memory?.seen),
+          ...(handedOff ? { handoff: { callId: handedOff.payload.callId, to: handedOff.payload.to } } : {}),
+        },
         turns: [],
       };
-      const parent = started?.payload.via === 'tool' ? agentParent(containers, started.payload.from, head.seq, started.payload.callId) : patternParent(containers, head.seq);
+      const parent =
+        started?.payload.via === 'tool'
+          ? agentParent(containers, started.payload.from, head.seq, started.payload.callId)
+          : patternParent(containers, head.seq);
       (parent?.children ?? top).push(node);
       containers.push(container);
       continue;
     }
-    const owner = head.actor.startsWith('agent:') ? openAgent(containers, head.actor.slice('agent:'.length), head.seq) : undefined;
+    const owner = head.actor.startsWith('agent:')
+      ? openAgent(containers, head.actor.slice('agent:'.length), head.seq)
+      : undefined;
     if (prefix === 'llm' && owner) {
       const node = turnNode(group, context, owner.memory!);
       owner.node.children.push(node);
@@ -160,25 +200,71 @@ function buildTree(events: readonly JournalEvent[], context: NodeContext): Expla
       continue;
     }
     let node: ExplanationNode;
-    if (prefix === 'llm') node = turnNode(group, context, { seen: new Set() });
+    if (group.length === 1 && (head.type === 'run.forked' || head.type === 'pool.breaker.opened'))
+      node = runNode(head, context);
+    else if (prefix === 'llm') node = turnNode(group, context, { seen: new Set() });
     else if (prefix === 'tool') node = toolNode(group, context);
     else node = opNode(group, context);
     const callId = (head.payload as { callId?: unknown }).callId;
-    const parent = owner ? turnOf(owner, typeof callId === 'string' ? callId : undefined, head.seq) : patternParent(containers, head.seq);
+    const parent = owner
+      ? turnOf(owner, typeof callId === 'string' ? callId : undefined, head.seq)
+      : patternParent(containers, head.seq);
     (parent?.children ?? top).push(node);
     if (PATTERN_PREFIXES.has(prefix)) {
-      containers.push({ node, kind: 'pattern', name: node.title, firstSeq: head.seq, lastSeq, ended: group.some((event) => PATTERN_ENDS.test(event.type)) });
+      containers.push({
+        node,
+        kind: 'pattern',
+        name: node.title,
+        firstSeq: head.seq,
+        lastSeq,
+        ended: group.some((event) => PATTERN_ENDS.test(event.type)),
+      });
     }
   }
   // Under a turn, the calls it made read in the order the model made them (their ops), not the order they finished.
   for (const container of containers) {
-    for (const turn of container.turns ?? []) turn.children.sort((a, b) => (a.op ?? Infinity) - (b.op ?? Infinity) || a.seqs[0]! - b.seqs[0]!);
+    for (const turn of container.turns ?? [])
+      turn.children.sort((a, b) => (a.op ?? Infinity) - (b.op ?? Infinity) || a.seqs[0]! - b.seqs[0]!);
   }
   return top;
 }
 
 function isOpen(container: Container, seq: number): boolean {
   return container.firstSeq < seq && (!container.ended || seq <= container.lastSeq);
+}
+
+/** The latest agent of that name that began before `seq`. */
+function lastAgent(containers: readonly Container[], name: string, seq: number): Container | undefined {
+  return containers.findLast(
+    (container) => container.kind === 'agent' && container.name === name && container.firstSeq < seq,
+  );
+}
+
+/** A run-level event worth a node: the fork point, a pool's breaker opening. */
+function runNode(event: JournalEvent, context: NodeContext): ExplanationNode {
+  if (event.type === 'run.forked') {
+    const payload = event.payload as Payload<'run.forked'>;
+    const node = context.node(
+      'run',
+      `forked from ${payload.from.runId} at seq ${payload.from.seq}`,
+      [event],
+      'ok',
+    );
+    const overrides = Object.entries(payload.overrides ?? {}).map(
+      ([key, value]) => `${key} ${brief(value, 120)}`,
+    );
+    node.outcome = {
+      summary: `events 1–${payload.copied} copied; live from here${overrides.length ? `, with ${overrides.join('; ')}` : ''}`,
+    };
+    return node;
+  }
+  const payload = event.payload as Payload<'pool.breaker.opened'>;
+  const node = context.node('other', `pool ${payload.pool}: breaker opened`, [event], 'failed');
+  node.outcome = {
+    summary: `on ${payload.what}: ${payload.error.message}; half-open after ${payload.halfOpenAfterMs} ms`,
+    error: payload.error,
+  };
+  return node;
 }
 
 /** The innermost agent of that name whose loop holds `seq`. */
@@ -191,7 +277,12 @@ function openAgent(containers: readonly Container[], name: string, seq: number):
 }
 
 /** Where a sub-agent called as a tool goes: under the caller's turn that asked for it. */
-function agentParent(containers: readonly Container[], from: string | undefined, seq: number, callId: string | undefined): ExplanationNode | undefined {
+function agentParent(
+  containers: readonly Container[],
+  from: string | undefined,
+  seq: number,
+  callId: string | undefined,
+): ExplanationNode | undefined {
   const caller = from === undefined ? undefined : openAgent(containers, from, seq);
   return caller ? turnOf(caller, callId, seq) : patternParent(containers, seq);
 }
@@ -200,7 +291,10 @@ function agentParent(containers: readonly Container[], from: string | undefined,
 function turnOf(agent: Container, callId: string | undefined, seq: number): ExplanationNode {
   const turns = agent.turns ?? [];
   if (callId !== undefined) {
-    const asking = turns.find((turn) => turn.decided?.kind === 'tool-calls' && turn.decided.calls.some((call) => call.callId === callId));
+    const asking = turns.find(
+      (turn) =>
+        turn.decided?.kind === 'tool-calls' && turn.decided.calls.some((call) => call.callId === callId),
+    );
     if (asking) return asking;
   }
   const before = turns.filter((turn) => turn.seqs[0]! < seq).at(-1);
@@ -242,13 +336,22 @@ function statusOf(ended: JournalEvent | undefined): RunStatus {
 }
 
 function cancelled(event: JournalEvent<'run.cancelled'>): SerializedError {
-  return { name: 'RunCancelledError', message: `The run was cancelled${event.payload.reason ? `: ${event.payload.reason}` : ''}.`, code: 'RUN_CANCELLED' };
+  return {
+    name: 'RunCancelledError',
+    message: `The run was cancelled${event.payload.reason ? `: ${event.payload.reason}` : ''}.`,
+    code: 'RUN_CANCELLED',
+  };
 }
 
 function forksOf(run: RunRecord | undefined): Explanation['forks'] {
   const notes = run?.metadata.forkedTo;
   if (!Array.isArray(notes)) return [];
-  return (notes as ForkNote[]).map((note) => ({ runId: note.runId, seq: note.seq, at: note.at, by: note.by }));
+  return (notes as ForkNote[]).map((note) => ({
+    runId: note.runId,
+    seq: note.seq,
+    at: note.at,
+    by: note.by,
+  }));
 }
 
 /** The largest seq in a node and everything under it. */
@@ -288,13 +391,16 @@ function teleport(explanation: Explanation, events: readonly JournalEvent[], seq
     },
   };
   const prune = (nodes: readonly ExplanationNode[]): ExplanationNode[] =>
-    nodes.filter((node) => lastSeqOf(node) >= seq).map((node) => ({ ...node, children: prune(node.children) }));
+    nodes
+      .filter((node) => lastSeqOf(node) >= seq)
+      .map((node) => ({ ...node, children: prune(node.children) }));
   explanation.nodes = prune(explanation.nodes);
 }
 
 /** Keeps `depth` levels; below, counts what was left out. */
 function limitDepth(nodes: readonly ExplanationNode[], depth: number): ExplanationNode[] {
-  const count = (node: ExplanationNode): number => 1 + node.children.reduce((sum, child) => sum + count(child), 0);
+  const count = (node: ExplanationNode): number =>
+    1 + node.children.reduce((sum, child) => sum + count(child), 0);
   return nodes.map((node) => {
     if (depth > 1) return { ...node, children: limitDepth(node.children, depth - 1) };
     const hidden = node.children.reduce((sum, child) => sum + count(child), 0) + (node.hidden ?? 0);

@@ -112,7 +112,18 @@ export type Decision =
   | { kind: 'other'; summary: string };
 
 export interface Reason {
-  kind: 'reasoning' | 'said' | 'policy' | 'guardrail' | 'interceptor' | 'approval' | 'routing' | 'candidate' | 'budget' | 'loop' | 'retry';
+  kind:
+    | 'reasoning'
+    | 'said'
+    | 'policy'
+    | 'guardrail'
+    | 'interceptor'
+    | 'approval'
+    | 'routing'
+    | 'candidate'
+    | 'budget'
+    | 'loop'
+    | 'retry';
   summary: string;
   /** Who decided (an approver, a policy, an interceptor). */
   by?: string;

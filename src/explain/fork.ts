@@ -53,24 +53,43 @@ export interface ForkDeps {
  * InvalidArgumentError (overrides), UnknownModelError / MissingApiKeyError (a model override).
  */
 export async function forkRun(deps: ForkDeps, runId: string, options: ForkOptions): Promise<RunRecord> {
-  if (!Number.isInteger(options.at)) throw new InvalidArgumentError(`A fork point is a seq (a whole number), got ${String(options.at)}.`);
-  const scope: TenantScope | undefined = options.tenant === undefined ? undefined : { tenant: options.tenant };
+  if (!Number.isInteger(options.at))
+    throw new InvalidArgumentError(`A fork point is a seq (a whole number), got ${String(options.at)}.`);
+  const scope: TenantScope | undefined =
+    options.tenant === undefined ? undefined : { tenant: options.tenant };
   const origin = await deps.store.getRun(runId, scope);
-  if (!origin) throw new RunNotFoundError({ runId, suggestions: await suggestRunIds(deps.store, runId, scope) });
+  if (!origin)
+    throw new RunNotFoundError({ runId, suggestions: await suggestRunIds(deps.store, runId, scope) });
   const definition = deps.workflows.get(origin.workflow);
-  if (!definition) throw new ForkWorkflowError({ runId, workflow: origin.workflow, known: [...deps.workflows.keys()] });
+  if (!definition)
+    throw new ForkWorkflowError({ runId, workflow: origin.workflow, known: [...deps.workflows.keys()] });
   const events = checkHistory(await deps.store.readEvents(runId, 1, scope), `run ${runId}`);
-  const ended = events.find((event) => event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled');
+  const ended = events.find(
+    (event) =>
+      event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled',
+  );
   const lastSeq = events[events.length - 1]!.seq;
   const maxSeq = ended ? ended.seq - 1 : lastSeq;
   if (options.at < 1 || options.at > maxSeq) {
-    throw new ForkPointError({ runId, seq: options.at, lastSeq, maxSeq, ...(ended ? { finishedBy: ended.type } : {}) });
+    throw new ForkPointError({
+      runId,
+      seq: options.at,
+      lastSeq,
+      maxSeq,
+      ...(ended ? { finishedBy: ended.type } : {}),
+    });
   }
   const by = options.as ?? 'user:anonymous';
-  if (!/^[a-z][a-z0-9_-]*:.+$/.test(by)) throw new InvalidArgumentError(`A principal reads 'kind:name' (user:alice, service:cron), got '${by}'.`);
+  if (!/^[a-z][a-z0-9_-]*:.+$/.test(by))
+    throw new InvalidArgumentError(`A principal reads 'kind:name' (user:alice, service:cron), got '${by}'.`);
 
-  const previous = events.slice(0, options.at).findLast((event): event is JournalEvent<'run.forked'> => event.type === 'run.forked');
-  const overrides = { ...previous?.payload.overrides, ...checkOverrides(deps, definition.name, options.overrides ?? {}) };
+  const previous = events
+    .slice(0, options.at)
+    .findLast((event): event is JournalEvent<'run.forked'> => event.type === 'run.forked');
+  const overrides = {
+    ...previous?.payload.overrides,
+    ...checkOverrides(deps, definition.name, options.overrides ?? {}),
+  };
   const now = deps.clock();
   const forkId = newId('run', now);
   const started = events[0] as JournalEvent<'run.started'>;
@@ -78,18 +97,40 @@ export async function forkRun(deps: ForkDeps, runId: string, options: ForkOption
   const changedInput = options.overrides !== undefined && 'input' in options.overrides;
   const input = changedInput ? (options.overrides!.input ?? null) : started.payload.input;
   // Guardrail verdicts on the origin's input say nothing about a new one.
-  const payload: JournalEventPayloads['run.started'] = { ...kept, input, ...(guard && !changedInput ? { guard } : {}) };
+  const payload: JournalEventPayloads['run.started'] = {
+    ...kept,
+    input,
+    ...(guard && !changedInput ? { guard } : {}),
+  };
 
   const copies: JournalEvent[] = [];
   let prevHash = GENESIS_HASH;
-  const seal = <T extends keyof JournalEventPayloads>(event: Omit<JournalEvent<T>, 'hash' | 'runId' | 'prevHash'>): JournalEvent<T> => {
-    const sealed = sealEvent<T>({ ...event, runId: forkId, prevHash } as Omit<JournalEvent<T>, 'hash'>);
+  const seal = <T extends keyof JournalEventPayloads>(
+    event: Omit<JournalEvent<T>, 'hash' | 'runId' | 'prevHash'>,
+  ): JournalEvent<T> => {
+    const sealed = sealEvent<T>({ ...event, runId: forkId, prevHash });
     prevHash = sealed.hash;
     return sealed;
   };
-  const first = seal({ seq: 1, type: 'run.started', at: started.at, actor: started.actor, onBehalfOf: [...started.onBehalfOf], payload });
+  const first = seal({
+    seq: 1,
+    type: 'run.started',
+    at: started.at,
+    actor: started.actor,
+    onBehalfOf: [...started.onBehalfOf],
+    payload,
+  });
   for (const event of events.slice(1, options.at)) {
-    copies.push(seal({ seq: event.seq, type: event.type, at: event.at, actor: event.actor, onBehalfOf: [...event.onBehalfOf], payload: event.payload }));
+    copies.push(
+      seal({
+        seq: event.seq,
+        type: event.type,
+        at: event.at,
+        actor: event.actor,
+        onBehalfOf: [...event.onBehalfOf],
+        payload: event.payload,
+      }),
+    );
   }
   const at = new Date(now).toISOString();
   copies.push(
@@ -118,7 +159,11 @@ export async function forkRun(deps: ForkDeps, runId: string, options: ForkOption
       priority: origin.priority,
       ...(timeoutMs === undefined ? {} : { deadlineAt: now + timeoutMs }),
       metadata: { forkOf: { runId, seq: options.at } },
-      fork: { events: copies, origin: runId, note: { type: 'run.forkedTo', runId: forkId, seq: options.at, at, by } },
+      fork: {
+        events: copies,
+        origin: runId,
+        note: { type: 'run.forkedTo', runId: forkId, seq: options.at, at, by },
+      },
     },
     first,
   );
@@ -130,23 +175,34 @@ function checkOverrides(deps: ForkDeps, workflow: string, overrides: ForkOverrid
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(overrides)) {
     if (key !== 'input' && key !== 'model' && key !== 'instructions') {
-      throw new InvalidArgumentError(`A fork overrides input, model or instructions; '${key}' is none of them.`);
+      throw new InvalidArgumentError(
+        `A fork overrides input, model or instructions; '${key}' is none of them.`,
+      );
     }
   }
   if ('input' in overrides) {
     const what = `The input of the fork of workflow '${workflow}'`;
     const bytes = Buffer.byteLength(canonicalJson(overrides.input ?? null, what));
-    if (bytes > deps.maxPayloadBytes) throw new PayloadTooLargeError({ what, bytes, limit: deps.maxPayloadBytes });
+    if (bytes > deps.maxPayloadBytes)
+      throw new PayloadTooLargeError({ what, bytes, limit: deps.maxPayloadBytes });
     out.input = overrides.input ?? null;
   }
   for (const key of ['model', 'instructions'] as const) {
     const value = overrides[key];
     if (value === undefined) continue;
-    const entries = typeof value === 'string' ? [['*', value] as const] : typeof value === 'object' && value !== null ? Object.entries(value) : undefined;
+    const entries =
+      typeof value === 'string'
+        ? [['*', value] as const]
+        : typeof value === 'object' && value !== null
+          ? Object.entries(value)
+          : undefined;
     if (!entries || entries.some(([, text]) => typeof text !== 'string' || text === '')) {
-      throw new InvalidArgumentError(`A fork's ${key} override is a non-empty string, or an object of them by agent name.`);
+      throw new InvalidArgumentError(
+        `A fork's ${key} override is a non-empty string, or an object of them by agent name.`,
+      );
     }
-    if (key === 'model') for (const [agent, id] of entries) deps.checkModel(id, agent === '*' ? 'the fork' : agent);
+    if (key === 'model')
+      for (const [agent, id] of entries) deps.checkModel(id, agent === '*' ? 'the fork' : agent);
     out[key] = typeof value === 'string' ? value : { ...value };
   }
   return out;

@@ -25,9 +25,19 @@ export function formatExplanation(explanation: Explanation, options: FormatExpla
     lines.push(`${prefix}${styled ? styled(cut) : cut}`);
   };
   /** `label` then `text`, wrapped at word boundaries under the label, on at most `maxLines` lines (the last cut). */
-  const wrap = (prefix: string, label: string, text: string, maxLines = Infinity, styled?: (text: string) => string): void => {
+  const wrap = (
+    prefix: string,
+    label: string,
+    text: string,
+    maxLines = Infinity,
+    styled?: (text: string) => string,
+  ): void => {
     const room = Math.max(10, width - prefix.length - label.length);
-    const words = text.replace(/\s+/g, ' ').trim().split(' ').filter((word) => word !== '');
+    const words = text
+      .replace(/\s+/g, ' ')
+      .trim()
+      .split(' ')
+      .filter((word) => word !== '');
     const out: string[] = [];
     let current = '';
     for (const word of words) {
@@ -59,19 +69,40 @@ export function formatExplanation(explanation: Explanation, options: FormatExpla
 
   // ---- the run ----
   const e = explanation;
-  line('', `run ${e.runId} · ${e.workflow} · ${e.status} · ${duration(e.durationMs)} · ${money(e.costUsd)} · ${tokens(e.usage)} · ${e.events} events`, (text) => style('bold', text));
-  line('  ', `started ${e.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} by ${e.principal} (tenant ${e.tenant})`);
+  line(
+    '',
+    `run ${e.runId} · ${e.workflow} · ${e.status} · ${duration(e.durationMs)} · ${money(e.costUsd)} · ${tokens(e.usage)} · ${e.events} events`,
+    (text) => style('bold', text),
+  );
+  line(
+    '  ',
+    `started ${e.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} by ${e.principal} (tenant ${e.tenant})`,
+  );
   line('  ', `input: ${brief(e.input, width)}`);
   if (e.fork) {
-    const overrides = e.fork.overrides ? ` · overrides: ${Object.entries(e.fork.overrides).map(([key, value]) => `${key}=${brief(value, 40)}`).join(', ')}` : '';
-    line('  ', `forked from ${e.fork.from.runId} at seq ${e.fork.from.seq} (events 1–${e.fork.copied} copied)${overrides}`);
+    const overrides = e.fork.overrides
+      ? ` · overrides: ${Object.entries(e.fork.overrides)
+          .map(([key, value]) => `${key}=${brief(value, 40)}`)
+          .join(', ')}`
+      : '';
+    line(
+      '  ',
+      `forked from ${e.fork.from.runId} at seq ${e.fork.from.seq} (events 1–${e.fork.copied} copied)${overrides}`,
+    );
   }
   for (const fork of e.forks) line('  ', `forked to ${fork.runId} at seq ${fork.seq} by ${fork.by}`);
-  if (e.result !== undefined) line('  ', `result: ${brief(e.result, width)}`, (text) => style('green', text));
-  if (e.error) line('  ', `error: ${e.error.name}: ${e.error.message}`, (text) => style('red', text));
+  if (e.result !== undefined)
+    wrap('  ', 'result: ', brief(e.result, width * 3), 3, (text) => style('green', text));
+  if (e.error) wrap('  ', 'error: ', `${e.error.name}: ${e.error.message}`, 4, (text) => style('red', text));
   if (e.at) {
-    line('  ', `from seq ${e.at.seq} (${e.at.type}), inside ${e.at.path.join(' › ') || 'the run'}`, (text) => style('cyan', text));
-    line('  ', `before it: ${e.at.before.events} events, ${e.at.before.turns} model call(s), ${money(e.at.before.costUsd)}`, (text) => style('dim', text));
+    line('  ', `from seq ${e.at.seq} (${e.at.type}), inside ${e.at.path.join(' › ') || 'the run'}`, (text) =>
+      style('cyan', text),
+    );
+    line(
+      '  ',
+      `before it: ${e.at.before.events} events, ${e.at.before.turns} model call(s), ${money(e.at.before.costUsd)}`,
+      (text) => style('dim', text),
+    );
   }
   if (e.nodes.length === 0) {
     line('', '(no ops)');
@@ -80,7 +111,11 @@ export function formatExplanation(explanation: Explanation, options: FormatExpla
   lines.push('│');
 
   // ---- the tree ----
-  const walk = (nodes: readonly ExplanationNode[], indent: string, parent: ExplanationNode | undefined): void => {
+  const walk = (
+    nodes: readonly ExplanationNode[],
+    indent: string,
+    parent: ExplanationNode | undefined,
+  ): void => {
     nodes.forEach((node, index) => {
       const lastChild = index === nodes.length - 1;
       const branch = `${indent}${lastChild ? '└─ ' : '├─ '}`;
@@ -93,7 +128,12 @@ export function formatExplanation(explanation: Explanation, options: FormatExpla
         node.costUsd ? money(node.costUsd) : '',
         node.durationMs === undefined ? '' : duration(node.durationMs),
       ].filter((part) => part !== '');
-      const colour = node.status === 'failed' || node.status === 'denied' ? 'red' : node.status === 'waiting' ? 'yellow' : 'bold';
+      const colour =
+        node.status === 'failed' || node.status === 'denied'
+          ? 'red'
+          : node.status === 'waiting'
+            ? 'yellow'
+            : 'bold';
       line(branch, header.join(' · '), (text) => style(colour, text));
       if (node.identity.actor !== parent?.identity.actor) {
         const chain = node.identity.onBehalfOf.length ? ` for ${node.identity.onBehalfOf.join(' for ')}` : '';
@@ -101,19 +141,32 @@ export function formatExplanation(explanation: Explanation, options: FormatExpla
       }
       for (const [key, value] of Object.entries(node.facts ?? {})) {
         // Latency is in the header, arguments in `decided`; a turn's model is its agent's unless it says otherwise.
-        if (key === 'latencyMs' || key === 'callId' || key === 'args' || (key === 'model' && parent?.facts?.model === value)) continue;
-        const shown = typeof value === 'string' ? value : Array.isArray(value) && value.every((entry) => typeof entry === 'string') ? value.join(', ') : brief(value, width);
+        if (
+          key === 'latencyMs' ||
+          key === 'callId' ||
+          key === 'args' ||
+          (key === 'model' && parent?.facts?.model === value)
+        )
+          continue;
+        const shown =
+          typeof value === 'string'
+            ? value
+            : Array.isArray(value) && value.every((entry) => typeof entry === 'string')
+              ? value.join(', ')
+              : brief(value, width);
         line(body, `${key}: ${shown}`, (text) => style('dim', text));
       }
       if (node.asked) {
         if (options.expand && node.asked.messages?.length) {
-          for (const message of node.asked.messages) wrap(body, 'asked: ', typeof message === 'string' ? message : JSON.stringify(message));
+          for (const message of node.asked.messages)
+            wrap(body, 'asked: ', typeof message === 'string' ? message : JSON.stringify(message));
         } else {
           line(body, `asked: ${node.asked.summary}`);
         }
       }
       if (node.decided) wrap(body, 'decided: ', node.decided.summary, 3, (text) => style('bold', text));
-      for (const reason of node.why ?? []) wrap(body, `why (${reason.kind}): `, reason.summary, 4, (text) => style('cyan', text));
+      for (const reason of node.why ?? [])
+        wrap(body, `why (${reason.kind}): `, reason.summary, 4, (text) => style('cyan', text));
       if (node.outcome) {
         if (node.outcome.summary.startsWith('→ ')) wrap(body, '→ ', node.outcome.summary.slice(2), 3);
         else wrap(body, 'outcome: ', node.outcome.summary, 3);
@@ -133,7 +186,11 @@ function seqRange(node: ExplanationNode): string {
 }
 
 function money(value: number): string {
-  return value === 0 ? '$0' : value < 0.01 ? `$${value.toFixed(6).replace(/0+$/, '')}` : `$${value.toFixed(4)}`;
+  return value === 0
+    ? '$0'
+    : value < 0.01
+      ? `$${value.toFixed(6).replace(/0+$/, '')}`
+      : `$${value.toFixed(4)}`;
 }
 
 function tokens(usage: TokenCount): string {
@@ -143,6 +200,7 @@ function tokens(usage: TokenCount): string {
 function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+  if (ms < 3_600_000)
+    return `${Math.floor(ms / 60_000)}m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
   return `${Math.floor(ms / 3_600_000)}h ${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`;
 }

@@ -14,7 +14,14 @@ export interface HistoryDocument {
   version: 1;
   /** The journal format its events were written in (`run.started` says it too). */
   journalFormat: number;
-  run: { runId: string; workflow: string; status: string; tenant: string; principal: string; createdAt: string };
+  run: {
+    runId: string;
+    workflow: string;
+    status: string;
+    tenant: string;
+    principal: string;
+    createdAt: string;
+  };
   events: JournalEvent[];
 }
 
@@ -31,7 +38,8 @@ export async function exportHistory(
   runId: string,
   options: { format?: HistoryExportFormat; tenant?: string } = {},
 ): Promise<string> {
-  const scope: TenantScope | undefined = options.tenant === undefined ? undefined : { tenant: options.tenant };
+  const scope: TenantScope | undefined =
+    options.tenant === undefined ? undefined : { tenant: options.tenant };
   const run = await store.getRun(runId, scope);
   if (!run) throw new RunNotFoundError({ runId, suggestions: await suggestRunIds(store, runId, scope) });
   const document = historyDocument(run, await store.readEvents(runId, 1, scope));
@@ -78,9 +86,14 @@ export function parseHistory(text: string, source = 'the history'): JournalEvent
     // Not one JSON document: NDJSON, one event (or the header) per line.
     const lines = trimmed.split('\n').filter((entry) => entry.trim() !== '');
     try {
-      events = lines.map((entry) => JSON.parse(entry) as unknown).filter((value) => (value as { kind?: unknown }).kind !== 'baton.history');
+      events = lines
+        .map((entry) => JSON.parse(entry) as unknown)
+        .filter((value) => (value as { kind?: unknown }).kind !== 'baton.history');
     } catch (error) {
-      throw new InvalidHistoryError({ source, reason: `it is neither JSON nor JSON lines (${(error as Error).message})` });
+      throw new InvalidHistoryError({
+        source,
+        reason: `it is neither JSON nor JSON lines (${(error as Error).message})`,
+      });
     }
   }
   return checkHistory(events, source);
@@ -88,21 +101,39 @@ export function parseHistory(text: string, source = 'the history'): JournalEvent
 
 /** Checks events are a run's journal from its start; see {@link parseHistory}. */
 export function checkHistory(events: unknown, source = 'the history'): JournalEvent[] {
-  if (!Array.isArray(events) || events.length === 0) throw new InvalidHistoryError({ source, reason: 'it holds no events' });
+  if (!Array.isArray(events) || events.length === 0)
+    throw new InvalidHistoryError({ source, reason: 'it holds no events' });
   events.forEach((event, index) => {
     const candidate = event as Partial<JournalEvent>;
-    if (typeof candidate !== 'object' || candidate === null || typeof candidate.type !== 'string' || typeof candidate.seq !== 'number' || typeof candidate.runId !== 'string') {
-      throw new InvalidHistoryError({ source, reason: `entry ${index + 1} is not a journal event (it needs runId, seq and type)` });
+    if (
+      typeof candidate !== 'object' ||
+      candidate === null ||
+      typeof candidate.type !== 'string' ||
+      typeof candidate.seq !== 'number' ||
+      typeof candidate.runId !== 'string'
+    ) {
+      throw new InvalidHistoryError({
+        source,
+        reason: `entry ${index + 1} is not a journal event (it needs runId, seq and type)`,
+      });
     }
-    if (candidate.seq !== index + 1) throw new InvalidHistoryError({ source, reason: `entry ${index + 1} has seq ${candidate.seq}; a history starts at seq 1, with no gap` });
+    if (candidate.seq !== index + 1)
+      throw new InvalidHistoryError({
+        source,
+        reason: `entry ${index + 1} has seq ${candidate.seq}; a history starts at seq 1, with no gap`,
+      });
   });
   const journal = events as JournalEvent[];
   const started = journal[0]!;
-  if (started.type !== 'run.started') throw new InvalidHistoryError({ source, reason: `it starts with ${started.type}, not run.started` });
+  if (started.type !== 'run.started')
+    throw new InvalidHistoryError({ source, reason: `it starts with ${started.type}, not run.started` });
   const other = journal.find((event) => event.runId !== started.runId);
-  if (other) throw new InvalidHistoryError({ source, reason: `it mixes runs ${started.runId} and ${other.runId}` });
+  if (other)
+    throw new InvalidHistoryError({ source, reason: `it mixes runs ${started.runId} and ${other.runId}` });
   const format = (started.payload as { format?: unknown }).format;
-  if (typeof format !== 'number') throw new InvalidHistoryError({ source, reason: 'its run.started names no journal format' });
-  if (format > JOURNAL_FORMAT) throw new HistoryFormatError({ source, runId: started.runId, found: format, supported: JOURNAL_FORMAT });
+  if (typeof format !== 'number')
+    throw new InvalidHistoryError({ source, reason: 'its run.started names no journal format' });
+  if (format > JOURNAL_FORMAT)
+    throw new HistoryFormatError({ source, runId: started.runId, found: format, supported: JOURNAL_FORMAT });
   return journal;
 }

@@ -33,24 +33,59 @@ export class JournalMetrics {
   readonly #unsubscribe: (() => void) | undefined;
 
   constructor(meter: Meter, pools?: PoolSource) {
-    this.#tokenUsage = meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}', description: 'Tokens used by model calls' });
-    this.#duration = meter.createHistogram('gen_ai.client.operation.duration', { unit: 's', description: 'Duration of model and tool calls' });
+    this.#tokenUsage = meter.createHistogram('gen_ai.client.token.usage', {
+      unit: '{token}',
+      description: 'Tokens used by model calls',
+    });
+    this.#duration = meter.createHistogram('gen_ai.client.operation.duration', {
+      unit: 's',
+      description: 'Duration of model and tool calls',
+    });
     this.#cost = meter.createCounter('baton.cost', { unit: 'USD', description: 'What model calls cost' });
-    this.#tokens = meter.createCounter('baton.tokens', { unit: '{token}', description: 'Tokens used by model calls' });
-    this.#runs = meter.createCounter('baton.runs.finished', { unit: '{run}', description: 'Runs that completed, failed or were cancelled' });
-    this.#toolCalls = meter.createCounter('baton.tool.calls', { unit: '{call}', description: 'Tool calls, by the decision that let them run or not' });
+    this.#tokens = meter.createCounter('baton.tokens', {
+      unit: '{token}',
+      description: 'Tokens used by model calls',
+    });
+    this.#runs = meter.createCounter('baton.runs.finished', {
+      unit: '{run}',
+      description: 'Runs that completed, failed or were cancelled',
+    });
+    this.#toolCalls = meter.createCounter('baton.tool.calls', {
+      unit: '{call}',
+      description: 'Tool calls, by the decision that let them run or not',
+    });
     if (!pools) return;
-    const wait = meter.createHistogram('baton.pool.wait', { unit: 's', description: 'How long calls waited for a pool slot' });
-    const hold = meter.createHistogram('baton.pool.hold', { unit: 's', description: 'How long calls held a pool slot' });
-    const refusals = meter.createCounter('baton.pool.refusals', { unit: '{call}', description: 'Calls refused a pool slot' });
+    const wait = meter.createHistogram('baton.pool.wait', {
+      unit: 's',
+      description: 'How long calls waited for a pool slot',
+    });
+    const hold = meter.createHistogram('baton.pool.hold', {
+      unit: 's',
+      description: 'How long calls held a pool slot',
+    });
+    const refusals = meter.createCounter('baton.pool.refusals', {
+      unit: '{call}',
+      description: 'Calls refused a pool slot',
+    });
     this.#unsubscribe = pools.subscribe((event) => {
       if (event.type === 'pool.granted') wait.record(event.waitedMs / 1000, { 'baton.pool': event.pool });
-      else if (event.type === 'pool.released') hold.record(event.heldMs / 1000, { 'baton.pool': event.pool, 'baton.pool.outcome': event.outcome });
-      else if (event.type === 'pool.refused') refusals.add(1, { 'baton.pool': event.pool, 'baton.pool.reason': event.reason });
+      else if (event.type === 'pool.released')
+        hold.record(event.heldMs / 1000, { 'baton.pool': event.pool, 'baton.pool.outcome': event.outcome });
+      else if (event.type === 'pool.refused')
+        refusals.add(1, { 'baton.pool': event.pool, 'baton.pool.reason': event.reason });
     });
-    const inFlight = meter.createObservableGauge('baton.pool.in_flight', { unit: '{call}', description: 'Calls holding a pool slot, in every process' });
-    const queued = meter.createObservableGauge('baton.pool.queued', { unit: '{call}', description: 'Calls waiting for a pool slot, in every process' });
-    const utilization = meter.createObservableGauge('baton.pool.utilization', { unit: '1', description: 'Used fraction of a pool limit' });
+    const inFlight = meter.createObservableGauge('baton.pool.in_flight', {
+      unit: '{call}',
+      description: 'Calls holding a pool slot, in every process',
+    });
+    const queued = meter.createObservableGauge('baton.pool.queued', {
+      unit: '{call}',
+      description: 'Calls waiting for a pool slot, in every process',
+    });
+    const utilization = meter.createObservableGauge('baton.pool.utilization', {
+      unit: '1',
+      description: 'Used fraction of a pool limit',
+    });
     meter.addBatchObservableCallback(
       async (result) => {
         for (const stats of await pools.stats()) {
@@ -58,7 +93,8 @@ export class JournalMetrics {
           result.observe(inFlight, stats.inFlight, attributes);
           result.observe(queued, stats.queued, attributes);
           for (const [limit, used] of Object.entries(stats.utilization)) {
-            if (used !== undefined) result.observe(utilization, used, { ...attributes, 'baton.pool.limit': limit });
+            if (used !== undefined)
+              result.observe(utilization, used, { ...attributes, 'baton.pool.limit': limit });
           }
         }
       },
@@ -92,7 +128,12 @@ export class JournalMetrics {
       }
       case 'model.attempted': {
         const payload = event.payload as Payload<'model.attempted'>;
-        const attributes: Attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': payload.model, 'baton.workflow': workflowOf(event), ...(payload.agent ? { 'gen_ai.agent.name': payload.agent } : {}) };
+        const attributes: Attributes = {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': payload.model,
+          'baton.workflow': workflowOf(event),
+          ...(payload.agent ? { 'gen_ai.agent.name': payload.agent } : {}),
+        };
         this.#usage(attributes, payload.usage.inputTokens, payload.usage.outputTokens);
         this.#cost.add(payload.costUsd, attributes);
         const judge = payload.verdict?.judge;
@@ -106,20 +147,37 @@ export class JournalMetrics {
       case 'tool.called':
       case 'tool.failed': {
         const payload = event.payload as { name: string; latencyMs?: number };
-        const attributes: Attributes = { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': payload.name, 'baton.workflow': workflowOf(event) };
-        if (typeof payload.latencyMs === 'number') this.#duration.record(payload.latencyMs / 1000, attributes);
-        this.#toolCalls.add(1, { ...attributes, 'baton.decision': 'allow', 'baton.outcome': event.type === 'tool.called' ? 'ok' : 'failed' });
+        const attributes: Attributes = {
+          'gen_ai.operation.name': 'execute_tool',
+          'gen_ai.tool.name': payload.name,
+          'baton.workflow': workflowOf(event),
+        };
+        if (typeof payload.latencyMs === 'number')
+          this.#duration.record(payload.latencyMs / 1000, attributes);
+        this.#toolCalls.add(1, {
+          ...attributes,
+          'baton.decision': 'allow',
+          'baton.outcome': event.type === 'tool.called' ? 'ok' : 'failed',
+        });
         break;
       }
       case 'tool.authorized': {
         const payload = event.payload as Payload<'tool.authorized'>;
-        if (payload.decision === 'deny') this.#toolCalls.add(1, { 'gen_ai.tool.name': payload.name, 'baton.decision': 'deny', 'baton.workflow': workflowOf(event) });
+        if (payload.decision === 'deny')
+          this.#toolCalls.add(1, {
+            'gen_ai.tool.name': payload.name,
+            'baton.decision': 'deny',
+            'baton.workflow': workflowOf(event),
+          });
         break;
       }
       case 'run.completed':
       case 'run.failed':
       case 'run.cancelled':
-        this.#runs.add(1, { 'baton.workflow': workflowOf(event), 'baton.run.status': event.type.slice('run.'.length) });
+        this.#runs.add(1, {
+          'baton.workflow': workflowOf(event),
+          'baton.run.status': event.type.slice('run.'.length),
+        });
         break;
     }
   }

@@ -28,7 +28,10 @@ interface RunSpans {
   /** Agents whose loop is open, by op. */
   agents: Map<number, OpenSpan>;
   /** Tool calls between their intent and their result, by op. */
-  tools: Map<number, { at: string; agent?: string; effect: string; decision: 'allow' | 'deny'; callId: string }>;
+  tools: Map<
+    number,
+    { at: string; agent?: string; effect: string; decision: 'allow' | 'deny'; callId: string }
+  >;
   /** Time of the last event journaled here: where a step that carries no start time began. */
   lastAt: string;
 }
@@ -64,7 +67,8 @@ export class JournalSpans {
     for (const write of writes) {
       for (const event of write.events) this.#event(event);
       const status = write.transition?.status;
-      if (status === 'waiting' || status === 'pending') this.#endRun(write.runId, { 'baton.run.status': status === 'waiting' ? 'waiting' : 'released' });
+      if (status === 'waiting' || status === 'pending')
+        this.#endRun(write.runId, { 'baton.run.status': status === 'waiting' ? 'waiting' : 'released' });
     }
   }
 
@@ -88,7 +92,10 @@ export class JournalSpans {
       case 'agent.started': {
         const payload = event.payload as Payload<'agent.started'>;
         const [provider, model] = splitModel(payload.model);
-        const parent = payload.via === 'tool' && payload.from !== undefined ? (agentNamed(run, payload.from) ?? run.run) : run.run;
+        const parent =
+          payload.via === 'tool' && payload.from !== undefined
+            ? (agentNamed(run, payload.from) ?? run.run)
+            : run.run;
         const span = this.#tracer.startSpan(
           `invoke_agent ${payload.name}`,
           {
@@ -105,7 +112,11 @@ export class JournalSpans {
           },
           parent.context,
         );
-        run.agents.set(payload.op, { span, context: trace.setSpan(parent.context, span), name: payload.name });
+        run.agents.set(payload.op, {
+          span,
+          context: trace.setSpan(parent.context, span),
+          name: payload.name,
+        });
         break;
       }
       case 'agent.completed':
@@ -175,7 +186,16 @@ export class JournalSpans {
         const parent = agentNamed(run, payload.name) ?? run.run;
         const span = this.#tracer.startSpan(
           `chat ${payload.name}`,
-          { kind: SpanKind.CLIENT, startTime: at, attributes: { ...common(event, run), 'gen_ai.operation.name': 'chat', 'gen_ai.agent.name': payload.name, 'error.type': payload.error.code ?? payload.error.name } },
+          {
+            kind: SpanKind.CLIENT,
+            startTime: at,
+            attributes: {
+              ...common(event, run),
+              'gen_ai.operation.name': 'chat',
+              'gen_ai.agent.name': payload.name,
+              'error.type': payload.error.code ?? payload.error.name,
+            },
+          },
           parent.context,
         );
         span.setStatus({ code: SpanStatusCode.ERROR, message: payload.error.message });
@@ -184,7 +204,13 @@ export class JournalSpans {
       }
       case 'tool.requested': {
         const payload = event.payload as Payload<'tool.requested'>;
-        run.tools.set(payload.op, { at: event.at, ...(payload.agent === undefined ? {} : { agent: payload.agent }), effect: payload.effect, decision: 'allow', callId: payload.callId });
+        run.tools.set(payload.op, {
+          at: event.at,
+          ...(payload.agent === undefined ? {} : { agent: payload.agent }),
+          effect: payload.effect,
+          decision: 'allow',
+          callId: payload.callId,
+        });
         break;
       }
       case 'tool.verdict':
@@ -194,7 +220,11 @@ export class JournalSpans {
         if (open && (payload.verdict === 'deny' || payload.decision === 'deny')) {
           open.decision = 'deny';
           this.#toolSpan(run, event, payload.name, open, at);
-        } else if (open && (payload.verdict === 'allow' || payload.verdict === 'rewrite') && (event.payload as { phase?: string }).phase === 'decided') {
+        } else if (
+          open &&
+          (payload.verdict === 'allow' || payload.verdict === 'rewrite') &&
+          (event.payload as { phase?: string }).phase === 'decided'
+        ) {
           open.decision = 'allow';
         }
         break;
@@ -204,20 +234,40 @@ export class JournalSpans {
       case 'tool.resolved': {
         const payload = event.payload as { op: number; name: string; action?: string };
         if (event.type === 'tool.resolved' && payload.action !== 'skip') break;
-        const open = run.tools.get(payload.op) ?? { at: event.at, effect: 'unknown', decision: 'allow' as const, callId: String((event.payload as { callId?: unknown }).callId) };
+        const open = run.tools.get(payload.op) ?? {
+          at: event.at,
+          effect: 'unknown',
+          decision: 'allow' as const,
+          callId: String((event.payload as { callId?: unknown }).callId),
+        };
         this.#toolSpan(run, event, payload.name, open, at);
         break;
       }
       case 'step.completed':
       case 'step.failed': {
-        const payload = event.payload as { name: string; attempt: number; error?: { name: string; message: string; code?: string } };
+        const payload = event.payload as {
+          name: string;
+          attempt: number;
+          error?: { name: string; message: string; code?: string };
+        };
         const span = this.#tracer.startSpan(
           `step ${payload.name}`,
-          { kind: SpanKind.INTERNAL, startTime: new Date(run.lastAt), attributes: { ...common(event, run), 'baton.step.name': payload.name, 'baton.step.attempt': payload.attempt } },
+          {
+            kind: SpanKind.INTERNAL,
+            startTime: new Date(run.lastAt),
+            attributes: {
+              ...common(event, run),
+              'baton.step.name': payload.name,
+              'baton.step.attempt': payload.attempt,
+            },
+          },
           run.run.context,
         );
         if (payload.error) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: `${payload.error.name}: ${payload.error.message}` });
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: `${payload.error.name}: ${payload.error.message}`,
+          });
           span.setAttribute('error.type', payload.error.code ?? payload.error.name);
         }
         span.end(at);
@@ -227,7 +277,15 @@ export class JournalSpans {
         const payload = event.payload as Payload<'route.decided'>;
         const span = this.#tracer.startSpan(
           `route ${payload.name}`,
-          { kind: SpanKind.INTERNAL, startTime: at, attributes: { ...common(event, run), 'baton.decision': payload.chosen, 'baton.route.candidates': payload.candidates.map((candidate) => candidate.name) } },
+          {
+            kind: SpanKind.INTERNAL,
+            startTime: at,
+            attributes: {
+              ...common(event, run),
+              'baton.decision': payload.chosen,
+              'baton.route.candidates': payload.candidates.map((candidate) => candidate.name),
+            },
+          },
           run.run.context,
         );
         span.end(at);
@@ -249,12 +307,24 @@ export class JournalSpans {
     run.lastAt = event.at;
   }
 
-  #toolSpan(run: RunSpans, event: JournalEvent, name: string, open: RunSpans['tools'] extends Map<number, infer V> ? V : never, at: Date): void {
+  #toolSpan(
+    run: RunSpans,
+    event: JournalEvent,
+    name: string,
+    open: RunSpans['tools'] extends Map<number, infer V> ? V : never,
+    at: Date,
+  ): void {
     const op = (event.payload as { op: number }).op;
     run.tools.delete(op);
-    const parent = (open.agent === undefined ? undefined : agentNamed(run, open.agent)) ?? (event.actor.startsWith('agent:') ? agentNamed(run, event.actor.slice(6)) : undefined) ?? run.run;
+    const parent =
+      (open.agent === undefined ? undefined : agentNamed(run, open.agent)) ??
+      (event.actor.startsWith('agent:') ? agentNamed(run, event.actor.slice(6)) : undefined) ??
+      run.run;
     const latency = (event.payload as { latencyMs?: unknown }).latencyMs;
-    const start = typeof latency === 'number' ? Math.min(Date.parse(open.at), at.getTime() - latency) : Date.parse(open.at);
+    const start =
+      typeof latency === 'number'
+        ? Math.min(Date.parse(open.at), at.getTime() - latency)
+        : Date.parse(open.at);
     const span = this.#tracer.startSpan(
       `execute_tool ${name}`,
       {
@@ -282,20 +352,34 @@ export class JournalSpans {
   }
 
   #run(event: JournalEvent): RunSpans {
-    let run = this.#runs.get(event.runId);
+    const run = this.#runs.get(event.runId);
     if (run) return run;
     const latency = (event.payload as { latencyMs?: unknown }).latencyMs;
-    return this.#open(event.runId, workflowOf(event), Date.parse(event.at) - (typeof latency === 'number' ? latency : 0));
+    return this.#open(
+      event.runId,
+      workflowOf(event),
+      Date.parse(event.at) - (typeof latency === 'number' ? latency : 0),
+    );
   }
 
   #open(runId: string, workflow: string, start: number): RunSpans {
     const parent = trace.setSpanContext(ROOT_CONTEXT, runTraceContext(runId));
     const span = this.#tracer.startSpan(
       `run ${workflow}`,
-      { kind: SpanKind.INTERNAL, startTime: new Date(start), attributes: { 'baton.run.id': runId, 'baton.workflow': workflow } },
+      {
+        kind: SpanKind.INTERNAL,
+        startTime: new Date(start),
+        attributes: { 'baton.run.id': runId, 'baton.workflow': workflow },
+      },
       parent,
     );
-    const run: RunSpans = { run: { span, context: trace.setSpan(parent, span), name: workflow }, workflow, agents: new Map(), tools: new Map(), lastAt: new Date(start).toISOString() };
+    const run: RunSpans = {
+      run: { span, context: trace.setSpan(parent, span), name: workflow },
+      workflow,
+      agents: new Map(),
+      tools: new Map(),
+      lastAt: new Date(start).toISOString(),
+    };
     this.#runs.set(runId, run);
     return run;
   }
@@ -315,9 +399,19 @@ export class JournalSpans {
 }
 
 /** The trace every activation of a run joins: ids derived from the run id, under a remote parent. */
-export function runTraceContext(runId: string): { traceId: string; spanId: string; traceFlags: number; isRemote: true } {
+export function runTraceContext(runId: string): {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  isRemote: true;
+} {
   const digest = createHash('sha256').update(`baton.run:${runId}`).digest('hex');
-  return { traceId: digest.slice(0, 32), spanId: digest.slice(32, 48), traceFlags: TraceFlags.SAMPLED, isRemote: true };
+  return {
+    traceId: digest.slice(0, 32),
+    spanId: digest.slice(32, 48),
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  };
 }
 
 function common(event: JournalEvent, run: RunSpans): Attributes {

@@ -33,20 +33,30 @@ export function messageReasoning(message: JournalMessage | undefined): string {
 }
 
 /** The tool calls of an assistant message. */
-export function messageToolCalls(message: JournalMessage | undefined): { callId: string; name: string; args: unknown }[] {
+export function messageToolCalls(
+  message: JournalMessage | undefined,
+): { callId: string; name: string; args: unknown }[] {
   return partsOf(message)
     .filter((part) => part.type === 'tool-call')
     .map((part) => ({ callId: part.toolCallId ?? '', name: part.toolName ?? '', args: part.input }));
 }
 
 /** The results a tool message carries: the call they answer, and the value or error. */
-export function messageToolResults(message: JournalMessage | undefined): { callId: string; name: string; ok: boolean; value: unknown }[] {
+export function messageToolResults(
+  message: JournalMessage | undefined,
+): { callId: string; name: string; ok: boolean; value: unknown }[] {
   return partsOf(message)
     .filter((part) => part.type === 'tool-result')
     .map((part) => {
       const output = part.output;
-      const ok = output !== undefined && !output.type.startsWith('error') && output.type !== 'execution-denied';
-      return { callId: part.toolCallId ?? '', name: part.toolName ?? '', ok, value: output?.value ?? output?.reason };
+      const ok =
+        output !== undefined && !output.type.startsWith('error') && output.type !== 'execution-denied';
+      return {
+        callId: part.toolCallId ?? '',
+        name: part.toolName ?? '',
+        ok,
+        value: output?.value ?? output?.reason,
+      };
     });
 }
 
@@ -76,7 +86,8 @@ export function summarizeMessage(message: JournalMessage | undefined, max = 200)
 /** Compact JSON (a string as itself), on one line. */
 export function brief(value: unknown, max = 200): string {
   if (value === undefined) return '';
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  // JSON.stringify gives undefined for a function or a symbol only.
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? typeof value);
   return clip(text, max);
 }
 

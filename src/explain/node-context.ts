@@ -35,7 +35,12 @@ export class NodeContext {
   }
 
   /** A node's common fields, from its events. */
-  node(kind: ExplanationNodeKind, title: string, events: readonly JournalEvent[], status: ExplanationStatus): ExplanationNode {
+  node(
+    kind: ExplanationNodeKind,
+    title: string,
+    events: readonly JournalEvent[],
+    status: ExplanationStatus,
+  ): ExplanationNode {
     const first = events[0]!;
     const op = (first.payload as { op?: unknown }).op;
     return {
@@ -46,14 +51,19 @@ export class NodeContext {
       at: first.at,
       status,
       identity: { actor: first.actor, onBehalfOf: [...first.onBehalfOf] },
-      ...(this.copiedUpTo > 0 && events.every((event) => event.seq <= this.copiedUpTo) ? { copied: true as const } : {}),
+      ...(this.copiedUpTo > 0 && events.every((event) => event.seq <= this.copiedUpTo)
+        ? { copied: true as const }
+        : {}),
       children: [],
     };
   }
 }
 
 /** The first event of a type among `events`, typed. */
-export function first<T extends JournalEventType>(events: readonly JournalEvent[], type: T): JournalEvent<T> | undefined {
+export function first<T extends JournalEventType>(
+  events: readonly JournalEvent[],
+  type: T,
+): JournalEvent<T> | undefined {
   return events.find((event): event is JournalEvent<T> => event.type === type);
 }
 
@@ -63,7 +73,10 @@ export function all<T extends JournalEventType>(events: readonly JournalEvent[],
 }
 
 /** The last event of a type among `events`, typed. */
-export function last<T extends JournalEventType>(events: readonly JournalEvent[], type: T): JournalEvent<T> | undefined {
+export function last<T extends JournalEventType>(
+  events: readonly JournalEvent[],
+  type: T,
+): JournalEvent<T> | undefined {
   return all(events, type).at(-1);
 }
 

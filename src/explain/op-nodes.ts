@@ -10,25 +10,42 @@ export function opNode(events: readonly JournalEvent[], context: NodeContext): E
   const prefix = type.slice(0, type.indexOf('.'));
   const build = BUILDERS[prefix] ?? genericNode;
   const node = build(events, context);
-  const why = [...(node.why ?? []), ...reasonsOf(events).filter((reason) => !node.why?.some((known) => known.summary === reason.summary))];
+  const why = [
+    ...(node.why ?? []),
+    ...reasonsOf(events).filter((reason) => !node.why?.some((known) => known.summary === reason.summary)),
+  ];
   if (why.length > 0) node.why = why;
   return node;
 }
 
 type Builder = (events: readonly JournalEvent[], context: NodeContext) => ExplanationNode;
 
-const nameOf = (events: readonly JournalEvent[]): string => String((events[0]!.payload as { name?: unknown }).name ?? '');
+const nameOf = (events: readonly JournalEvent[]): string => {
+  const name = (events[0]!.payload as { name?: unknown }).name;
+  return typeof name === 'string' ? name : '';
+};
 
 const BUILDERS: Record<string, Builder> = {
   step(events, context) {
     const completed = first(events, 'step.completed');
     const failed = first(events, 'step.failed');
-    const node = context.node('step', `step ${nameOf(events)}`, events, completed ? 'ok' : failed ? 'failed' : 'waiting');
+    const node = context.node(
+      'step',
+      `step ${nameOf(events)}`,
+      events,
+      completed ? 'ok' : failed ? 'failed' : 'waiting',
+    );
     if (completed) {
-      node.outcome = { summary: `→ ${brief(completed.payload.result, 300) || '(nothing)'}`, value: completed.payload.result };
+      node.outcome = {
+        summary: `→ ${brief(completed.payload.result, 300) || '(nothing)'}`,
+        value: completed.payload.result,
+      };
       if (completed.payload.attempt > 1) node.facts = { attempts: completed.payload.attempt };
     } else if (failed) {
-      node.outcome = { summary: `failed after ${failed.payload.attempt} attempt(s): ${failed.payload.error.name}: ${failed.payload.error.message}`, error: failed.payload.error };
+      node.outcome = {
+        summary: `failed after ${failed.payload.attempt} attempt(s): ${failed.payload.error.name}: ${failed.payload.error.message}`,
+        error: failed.payload.error,
+      };
     } else {
       node.outcome = { summary: 'waiting to retry' };
     }
@@ -37,10 +54,18 @@ const BUILDERS: Record<string, Builder> = {
   timer(events, context) {
     const set = first(events, 'timer.set');
     const fired = first(events, 'timer.fired');
-    const node = context.node('timer', `sleep ${set?.payload.name ?? ''}`.trimEnd(), events, fired ? 'ok' : 'waiting');
+    const name = set?.payload.name;
+    const node = context.node(
+      'timer',
+      name === undefined || name === 'sleep' ? 'sleep' : `sleep ${name}`,
+      events,
+      fired ? 'ok' : 'waiting',
+    );
     if (set) node.facts = { until: set.payload.fireAt };
     if (set && fired) node.durationMs = between(set.at, fired.at);
-    node.outcome = { summary: fired ? `woke at ${fired.at}` : `sleeping until ${set?.payload.fireAt ?? '?'}` };
+    node.outcome = {
+      summary: fired ? `woke at ${fired.at}` : `sleeping until ${set?.payload.fireAt ?? '?'}`,
+    };
     return node;
   },
   signal(events, context) {
@@ -48,11 +73,19 @@ const BUILDERS: Record<string, Builder> = {
     const timedOut = first(events, 'signal.timedOut');
     const awaited = first(events, 'signal.awaited');
     const name = nameOf(events);
-    const node = context.node('signal', `waitFor ${name}`, events, received ? 'ok' : timedOut ? 'failed' : 'waiting');
+    const node = context.node(
+      'signal',
+      `waitFor ${name}`,
+      events,
+      received ? 'ok' : timedOut ? 'failed' : 'waiting',
+    );
     if (awaited?.payload.deadline) node.facts = { deadline: awaited.payload.deadline };
     if (awaited && (received ?? timedOut)) node.durationMs = between(awaited.at, (received ?? timedOut)!.at);
     node.outcome = received
-      ? { summary: `received ${brief(received.payload.payload, 200) || '(no payload)'}`, value: received.payload.payload }
+      ? {
+          summary: `received ${brief(received.payload.payload, 200) || '(no payload)'}`,
+          value: received.payload.payload,
+        }
       : { summary: timedOut ? 'timed out' : 'waiting for the signal' };
     return node;
   },
@@ -60,13 +93,21 @@ const BUILDERS: Record<string, Builder> = {
     const started = first(events, 'child.started');
     const completed = first(events, 'child.completed');
     const failed = first(events, 'child.failed');
-    const node = context.node('child', `child ${started?.payload.workflow ?? ''}`.trimEnd(), events, completed ? 'ok' : failed ? 'failed' : 'waiting');
+    const node = context.node(
+      'child',
+      `child ${started?.payload.workflow ?? ''}`.trimEnd(),
+      events,
+      completed ? 'ok' : failed ? 'failed' : 'waiting',
+    );
     if (started) node.facts = { runId: started.payload.childRunId };
     if (started && (completed ?? failed)) node.durationMs = between(started.at, (completed ?? failed)!.at);
     node.outcome = completed
       ? { summary: `→ ${brief(completed.payload.result, 200)}`, value: completed.payload.result }
       : failed
-        ? { summary: `${failed.payload.status}: ${failed.payload.error.message}`, error: failed.payload.error }
+        ? {
+            summary: `${failed.payload.status}: ${failed.payload.error.message}`,
+            error: failed.payload.error,
+          }
         : { summary: 'running' };
     return node;
   },
@@ -85,27 +126,60 @@ const BUILDERS: Record<string, Builder> = {
   route(events, context) {
     const decided = first(events, 'route.decided');
     const failed = first(events, 'route.failed');
-    const node = context.node('route', `route ${nameOf(events)}`, events, decided ? 'ok' : failed ? 'failed' : 'waiting');
+    const node = context.node(
+      'route',
+      `route ${nameOf(events)}`,
+      events,
+      decided ? 'ok' : failed ? 'failed' : 'waiting',
+    );
     const payload = decided?.payload ?? failed?.payload;
     if (!payload) return node;
     const why: Reason[] = [
-      { kind: 'routing', summary: `${payload.reason}${payload.decidedBy ? ` (decided by ${payload.decidedBy})` : ''}`, ...(payload.decidedBy ? { by: payload.decidedBy } : {}) },
-      ...payload.candidates.map((candidate): Reason => ({ kind: 'candidate', summary: candidateText(candidate), data: candidate })),
+      {
+        kind: 'routing',
+        summary: `${payload.reason}${payload.decidedBy ? ` (decided by ${payload.decidedBy})` : ''}`,
+        ...(payload.decidedBy ? { by: payload.decidedBy } : {}),
+      },
+      ...payload.candidates.map((candidate): Reason => ({
+        kind: 'candidate',
+        summary: candidateText(candidate),
+        data: candidate,
+      })),
     ];
-    if (decided?.payload.fallback) why.push({ kind: 'routing', summary: 'the answer named no route: the fallback was taken' });
+    if (decided?.payload.fallback)
+      why.push({ kind: 'routing', summary: 'the answer named no route: the fallback was taken' });
     node.why = why;
     if (payload.task) node.asked = { summary: brief(payload.task, 200) };
-    if (decided) node.decided = { kind: 'route', summary: `route to ${decided.payload.chosen}`, chosen: decided.payload.chosen };
-    else node.outcome = { summary: `no route: ${failed!.payload.reason}`, ...(failed!.payload.error ? { error: failed!.payload.error } : {}) };
+    if (decided)
+      node.decided = {
+        kind: 'route',
+        summary: `route to ${decided.payload.chosen}`,
+        chosen: decided.payload.chosen,
+      };
+    else
+      node.outcome = {
+        summary: `no route: ${failed!.payload.reason}`,
+        ...(failed!.payload.error ? { error: failed!.payload.error } : {}),
+      };
     return node;
   },
   sequence(events, context) {
     const started = first(events, 'sequence.started');
     const failed = first(events, 'sequence.failed');
     const completed = first(events, 'sequence.completed');
-    const node = context.node('sequence', `sequence ${nameOf(events)}`, events, completed ? 'ok' : failed ? 'failed' : 'waiting');
+    const node = context.node(
+      'sequence',
+      `sequence ${nameOf(events)}`,
+      events,
+      completed ? 'ok' : failed ? 'failed' : 'waiting',
+    );
     if (started) node.facts = { stages: started.payload.stages };
-    node.outcome = failed ? { summary: `failed at stage ${failed.payload.stage}: ${failed.payload.error.message}`, error: failed.payload.error } : { summary: completed ? 'completed' : 'running' };
+    node.outcome = failed
+      ? {
+          summary: `failed at stage ${failed.payload.stage}: ${failed.payload.error.message}`,
+          error: failed.payload.error,
+        }
+      : { summary: completed ? 'completed' : 'running' };
     return node;
   },
   parallel(events, context) {
@@ -114,8 +188,14 @@ const BUILDERS: Record<string, Builder> = {
     const status: ExplanationStatus = !end ? 'waiting' : end.type === 'parallel.completed' ? 'ok' : 'failed';
     const node = context.node('parallel', `parallel ${nameOf(events)}`, events, status);
     if (started) node.facts = { branches: started.payload.branches, policy: started.payload.policy };
-    node.why = all(events, 'parallel.branch.failed').map((event): Reason => ({ kind: 'routing', summary: `branch ${event.payload.branch} failed: ${event.payload.error.message}` }));
-    if (end) node.outcome = { summary: `${end.payload.reason} (succeeded: ${end.payload.succeeded.join(', ') || 'none'}; failed: ${end.payload.failed.join(', ') || 'none'})` };
+    node.why = all(events, 'parallel.branch.failed').map((event): Reason => ({
+      kind: 'routing',
+      summary: `branch ${event.payload.branch} failed: ${event.payload.error.message}`,
+    }));
+    if (end)
+      node.outcome = {
+        summary: `${end.payload.reason} (succeeded: ${end.payload.succeeded.join(', ') || 'none'}; failed: ${end.payload.failed.join(', ') || 'none'})`,
+      };
     if (started && end) node.durationMs = between(started.at, end.at);
     return node;
   },
@@ -123,11 +203,26 @@ const BUILDERS: Record<string, Builder> = {
     const started = first(events, 'graph.started');
     const completed = last(events, 'graph.completed');
     const failed = last(events, 'graph.failed');
-    const node = context.node('graph', `graph ${nameOf(events)}`, events, completed ? 'ok' : failed ? 'failed' : 'waiting');
+    const node = context.node(
+      'graph',
+      `graph ${nameOf(events)}`,
+      events,
+      completed ? 'ok' : failed ? 'failed' : 'waiting',
+    );
     if (started) node.facts = { nodes: started.payload.nodes.map((graphNode) => graphNode.id) };
-    node.why = all(events, 'graph.node.skipped').map((event): Reason => ({ kind: 'routing', summary: `node ${event.payload.node} skipped: ${event.payload.reason}` }));
-    for (const event of all(events, 'graph.node.failed')) node.why.push({ kind: 'routing', summary: `node ${event.payload.node} failed: ${event.payload.error.message}` });
-    if (completed) node.outcome = { summary: `completed ${completed.payload.completed.join(', ')}${completed.payload.skipped.length ? `; skipped ${completed.payload.skipped.join(', ')}` : ''}` };
+    node.why = all(events, 'graph.node.skipped').map((event): Reason => ({
+      kind: 'routing',
+      summary: `node ${event.payload.node} skipped: ${event.payload.reason}`,
+    }));
+    for (const event of all(events, 'graph.node.failed'))
+      node.why.push({
+        kind: 'routing',
+        summary: `node ${event.payload.node} failed: ${event.payload.error.message}`,
+      });
+    if (completed)
+      node.outcome = {
+        summary: `completed ${completed.payload.completed.join(', ')}${completed.payload.skipped.length ? `; skipped ${completed.payload.skipped.join(', ')}` : ''}`,
+      };
     if (failed) node.outcome = { summary: `failed at ${failed.payload.failed.join(', ')}` };
     if (started && (completed ?? failed)) node.durationMs = between(started.at, (completed ?? failed)!.at);
     return node;
@@ -143,12 +238,24 @@ const BUILDERS: Record<string, Builder> = {
         summary: `attempt ${attempt.payload.attempt} on ${attempt.payload.model}: ${verdict ? `${verdict.accepted ? 'accepted' : 'rejected'} — ${verdict.reason}` : 'answered'}`,
       };
     });
-    node.costUsd = attempts.reduce((sum, attempt) => sum + attempt.payload.costUsd + (attempt.payload.verdict?.judge?.costUsd ?? 0), 0);
+    node.costUsd = attempts.reduce(
+      (sum, attempt) => sum + attempt.payload.costUsd + (attempt.payload.verdict?.judge?.costUsd ?? 0),
+      0,
+    );
     if (routed) {
-      node.why.unshift({ kind: 'routing', summary: `${routed.payload.strategy}: ${routed.payload.reason}${routed.payload.difficulty === undefined ? '' : ` (difficulty ${routed.payload.difficulty})`}` });
-      node.decided = { kind: 'route', summary: `answered by ${routed.payload.chosen}`, chosen: routed.payload.chosen };
-      const answer = attempts.find((attempt) => attempt.payload.model === routed.payload.chosen) ?? attempts.at(-1);
-      if (answer) node.outcome = { summary: `→ ${brief(answer.payload.output, 200)}`, value: answer.payload.output };
+      node.why.unshift({
+        kind: 'routing',
+        summary: `${routed.payload.strategy}: ${routed.payload.reason}${routed.payload.difficulty === undefined ? '' : ` (difficulty ${routed.payload.difficulty})`}`,
+      });
+      node.decided = {
+        kind: 'route',
+        summary: `answered by ${routed.payload.chosen}`,
+        chosen: routed.payload.chosen,
+      };
+      const answer =
+        attempts.find((attempt) => attempt.payload.model === routed.payload.chosen) ?? attempts.at(-1);
+      if (answer)
+        node.outcome = { summary: `→ ${brief(answer.payload.output, 200)}`, value: answer.payload.output };
     }
     return node;
   },
@@ -156,34 +263,63 @@ const BUILDERS: Record<string, Builder> = {
     const hit = first(events, 'cache.hit');
     const missed = first(events, 'cache.missed');
     const node = context.node('cache', `cache ${nameOf(events)}`, events, hit || missed ? 'ok' : 'waiting');
-    if (hit) node.outcome = { summary: `hit (${hit.payload.match}, similarity ${hit.payload.similarity.toFixed(3)}) from run ${hit.payload.source.runId} seq ${hit.payload.source.seq}`, value: hit.payload.response };
-    else if (missed) node.outcome = { summary: `missed: ${missed.payload.reason}${missed.payload.stored ? ' (stored)' : ''}`, value: missed.payload.response };
+    if (hit)
+      node.outcome = {
+        summary: `hit (${hit.payload.match}, similarity ${hit.payload.similarity.toFixed(3)}) from run ${hit.payload.source.runId} seq ${hit.payload.source.seq}`,
+        value: hit.payload.response,
+      };
+    else if (missed)
+      node.outcome = {
+        summary: `missed: ${missed.payload.reason}${missed.payload.stored ? ' (stored)' : ''}`,
+        value: missed.payload.response,
+      };
     return node;
   },
   memory(events, context) {
     const remembered = first(events, 'memory.remembered');
     const recalled = first(events, 'memory.recalled');
     const node = context.node('memory', `memory ${nameOf(events)}`, events, 'ok');
-    if (remembered) node.outcome = { summary: `remembered ${remembered.payload.kind}: ${brief(remembered.payload.text, 200)}` };
+    if (remembered)
+      node.outcome = {
+        summary: `remembered ${remembered.payload.kind}: ${brief(remembered.payload.text, 200)}`,
+      };
     if (recalled) {
       node.asked = { summary: brief(recalled.payload.query, 200) };
-      node.outcome = { summary: `recalled ${recalled.payload.items.length} item(s): ${recalled.payload.items.map((item) => brief(item.text, 60)).join('; ')}` };
+      node.outcome = {
+        summary: `recalled ${recalled.payload.items.length} item(s): ${recalled.payload.items.map((item) => brief(item.text, 60)).join('; ')}`,
+      };
     }
     return node;
   },
   access(events, context) {
     const decided = first(events, 'access.decided');
-    const node = context.node('access', `authorize ${nameOf(events)}`, events, decided?.payload.decision === 'deny' ? 'denied' : 'ok');
+    const node = context.node(
+      'access',
+      `authorize ${nameOf(events)}`,
+      events,
+      decided?.payload.decision === 'deny' ? 'denied' : 'ok',
+    );
     if (decided) node.outcome = { summary: `${decided.payload.decision} (${decided.payload.reason})` };
     return node;
   },
   approval(events, context) {
     const requested = first(events, 'approval.requested');
     const decided = last(events, 'approval.decided');
-    const status: ExplanationStatus = !decided ? 'waiting' : decided.payload.decision === 'approved' ? 'ok' : 'denied';
+    const status: ExplanationStatus = !decided
+      ? 'waiting'
+      : decided.payload.decision === 'approved'
+        ? 'ok'
+        : 'denied';
     const node = context.node('approval', `approval ${nameOf(events)}`, events, status);
-    if (requested) node.asked = { summary: requested.payload.summary, ...(requested.payload.data === undefined ? {} : { messages: [requested.payload.data] }) };
-    if (decided) node.outcome = { summary: `${decided.payload.decision} by ${decided.payload.by}${decided.payload.comment ? ` — ${decided.payload.comment}` : ''}` };
+    if (requested)
+      node.asked = {
+        summary: requested.payload.summary,
+        ...(requested.payload.data === undefined ? {} : { messages: [requested.payload.data] }),
+      };
+    if (decided)
+      node.outcome = {
+        summary: `${decided.payload.decision} by ${decided.payload.by}${decided.payload.comment ? ` — ${decided.payload.comment}` : ''}`,
+      };
     if (requested && decided) node.durationMs = between(requested.at, decided.at);
     return node;
   },

@@ -41,7 +41,11 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
     case 'approval.requested': {
       const request = event.payload as Payload<'approval.requested'>;
       const approvers = request.stages.map((stage) => stage.approvers.join(', ')).join(' then ');
-      return { kind: 'approval', summary: `approval asked of ${approvers || '(anyone)'}: ${request.summary}`, data: { approvalId: request.approvalId } };
+      return {
+        kind: 'approval',
+        summary: `approval asked of ${approvers || '(anyone)'}: ${request.summary}`,
+        data: { approvalId: request.approvalId },
+      };
     }
     case 'approval.escalated': {
       const escalated = event.payload as Payload<'approval.escalated'>;
@@ -70,8 +74,15 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
     case 'step.attempt.failed':
     case 'llm.attempt.failed':
     case 'tool.attempt.failed': {
-      const failed = event.payload as { attempt: number; error: { name: string; message: string }; retryAt: string };
-      return { kind: 'retry', summary: `attempt ${failed.attempt} failed (${failed.error.name}: ${failed.error.message}); retried at ${failed.retryAt}` };
+      const failed = event.payload as {
+        attempt: number;
+        error: { name: string; message: string };
+        retryAt: string;
+      };
+      return {
+        kind: 'retry',
+        summary: `attempt ${failed.attempt} failed (${failed.error.name}: ${failed.error.message}); retried at ${failed.retryAt}`,
+      };
     }
     case 'tool.inDoubt': {
       const doubt = event.payload as Payload<'tool.inDoubt'>;
@@ -82,7 +93,11 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
     }
     case 'tool.resolved': {
       const resolved = event.payload as Payload<'tool.resolved'>;
-      return { kind: 'approval', summary: `in-doubt call resolved: ${resolved.action}${resolved.by ? ` by ${resolved.by}` : ''}`, ...(resolved.by ? { by: resolved.by } : {}) };
+      return {
+        kind: 'approval',
+        summary: `in-doubt call resolved: ${resolved.action}${resolved.by ? ` by ${resolved.by}` : ''}`,
+        ...(resolved.by ? { by: resolved.by } : {}),
+      };
     }
     default:
       return undefined;
@@ -93,14 +108,20 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
 export function verdictReason(verdict: VerdictRecord): Reason {
   const by = typeof verdict.data?.by === 'string' ? verdict.data.by : undefined;
   if (verdict.phase === 'decided') {
-    const answer = verdict.verdict === 'deny' ? 'denied' : verdict.verdict === 'rewrite' ? 'approved with changed arguments' : 'approved';
+    const answer =
+      verdict.verdict === 'deny'
+        ? 'denied'
+        : verdict.verdict === 'rewrite'
+          ? 'approved with changed arguments'
+          : 'approved';
     return {
       kind: 'approval',
       summary: `${answer}${by ? ` by ${by}` : ''}${verdict.reason ? ` — ${verdict.reason}` : ''}`,
       ...(by ? { by } : {}),
     };
   }
-  const rewritten = verdict.verdict === 'rewrite' && verdict.args !== undefined ? ` to ${brief(verdict.args, 80)}` : '';
+  const rewritten =
+    verdict.verdict === 'rewrite' && verdict.args !== undefined ? ` to ${brief(verdict.args, 80)}` : '';
   return {
     kind: 'interceptor',
     summary: `${verdict.interceptor}: ${verdict.verdict}${rewritten}${verdict.reason ? ` — ${verdict.reason}` : ''}`,
@@ -119,6 +140,11 @@ export function policyReason(decision: AccessDecisionPayload): Reason {
     kind: 'policy',
     summary: `${decision.action} ${decision.resource}: ${decision.decision} (${decision.reason})${behind.length ? ` — ${behind.join('; ')}` : ''}`,
     by: decision.policies.join(', ') || decision.reason,
-    data: { decision: decision.decision, reason: decision.reason, policies: decision.policies, ...(decision.grantId ? { grantId: decision.grantId } : {}) },
+    data: {
+      decision: decision.decision,
+      reason: decision.reason,
+      policies: decision.policies,
+      ...(decision.grantId ? { grantId: decision.grantId } : {}),
+    },
   };
 }

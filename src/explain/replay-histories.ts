@@ -48,10 +48,20 @@ export async function replayHistories(
       const workflow = (events[0]!.payload as { workflow: string }).workflow;
       const definition = byName.get(workflow);
       if (!definition) {
-        results.push({ file, runId: events[0]!.runId, workflow, problem: `no workflow named '${workflow}' was given (given: ${[...byName.keys()].join(', ') || 'none'})` });
+        results.push({
+          file,
+          runId: events[0]!.runId,
+          workflow,
+          problem: `no workflow named '${workflow}' was given (given: ${[...byName.keys()].join(', ') || 'none'})`,
+        });
         continue;
       }
-      results.push({ file, runId: events[0]!.runId, workflow, report: await replay(events, definition, options) });
+      results.push({
+        file,
+        runId: events[0]!.runId,
+        workflow,
+        report: await replay(events, definition, options),
+      });
     } catch (error) {
       if (!BatonError.isInstance(error)) throw error;
       results.push({ file, problem: error.message });
@@ -65,6 +75,9 @@ export async function replayHistories(
     // An empty folder is a mistake (a moved folder, a wrong path), not a pass.
     ok: files.length > 0 && failures.length === 0,
     results,
-    message: files.length === 0 ? `No histories (*.json, *.ndjson) in ${folder}.` : message || `${results.length} histories replayed without divergence.`,
+    message:
+      files.length === 0
+        ? `No histories (*.json, *.ndjson) in ${folder}.`
+        : message || `${results.length} histories replayed without divergence.`,
   };
 }

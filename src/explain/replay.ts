@@ -6,7 +6,13 @@ import { History, readableOp } from '../engine/history.ts';
 import type { PoolGate } from '../engine/pool-gate.ts';
 import { RunJournal } from '../engine/run-journal.ts';
 import type { WorkflowDefinition } from '../engine/workflow.ts';
-import { BatonError, InvalidArgumentError, serializeError, type NonDeterminismError, type SerializedError } from '../errors.ts';
+import {
+  BatonError,
+  InvalidArgumentError,
+  serializeError,
+  type NonDeterminismError,
+  type SerializedError,
+} from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import type { RunRecord } from '../store/store.ts';
@@ -66,7 +72,14 @@ export interface ReplayReport {
 }
 
 /** Run failures that came from outside the workflow's code: a replay that does not reproduce them is fine. */
-const EXTERNAL_FAILURES = new Set(['RUN_TIMEOUT', 'RUN_CANCELLED', 'RUN_UNREADABLE', 'UNKNOWN_POOL', 'NON_DETERMINISM', 'WORKER_STOPPING']);
+const EXTERNAL_FAILURES = new Set([
+  'RUN_TIMEOUT',
+  'RUN_CANCELLED',
+  'RUN_UNREADABLE',
+  'UNKNOWN_POOL',
+  'NON_DETERMINISM',
+  'WORKER_STOPPING',
+]);
 
 /**
  * Re-executes today's workflow code against a recorded history, with no side effects: every ctx
@@ -92,15 +105,31 @@ export async function replay(
   const events = checkHistory([...('events' in history ? history.events : history)]);
   const started = events[0] as JournalEvent<'run.started'>;
   if (started.payload.workflow !== workflow.name) {
-    throw new InvalidArgumentError(`The history is of workflow '${started.payload.workflow}', not '${workflow.name}'.`);
+    throw new InvalidArgumentError(
+      `The history is of workflow '${started.payload.workflow}', not '${workflow.name}'.`,
+    );
   }
   const unknownFlags = (started.payload.flags ?? []).filter((flag) => !ENGINE_FLAGS.includes(flag));
   if (unknownFlags.length > 0) {
-    throw new InvalidHistoryError({ source: `run ${started.runId}`, reason: `it was written by a newer engine (flags ${unknownFlags.join(', ')}); upgrade Baton to replay it` });
+    throw new InvalidHistoryError({
+      source: `run ${started.runId}`,
+      reason: `it was written by a newer engine (flags ${unknownFlags.join(', ')}); upgrade Baton to replay it`,
+    });
   }
-  const ended = events.find((event) => event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled');
-  const recorded: ReplayReport['recorded'] = !ended ? 'unfinished' : ended.type === 'run.completed' ? 'completed' : ended.type === 'run.failed' ? 'failed' : 'cancelled';
-  const failedByCode = recorded === 'failed' && !EXTERNAL_FAILURES.has((ended!.payload as { error: SerializedError }).error.code ?? '');
+  const ended = events.find(
+    (event) =>
+      event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled',
+  );
+  const recorded: ReplayReport['recorded'] = !ended
+    ? 'unfinished'
+    : ended.type === 'run.completed'
+      ? 'completed'
+      : ended.type === 'run.failed'
+        ? 'failed'
+        : 'cancelled';
+  const failedByCode =
+    recorded === 'failed' &&
+    !EXTERNAL_FAILURES.has((ended!.payload as { error: SerializedError }).error.code ?? '');
   /** The code's own path ended the run: what it did then is the whole of what it should do. */
   const finished = recorded === 'completed' || failedByCode;
 
@@ -114,7 +143,8 @@ export async function replay(
   const last = events[events.length - 1]!;
   const clock = (): number => Date.parse(last.at);
   const run = runRecord(started, last, options.tenant);
-  const refuse = (): Promise<never> => Promise.reject(new BatonError('REPLAY_ONLY', 'A replay runs nothing and writes nothing.'));
+  const refuse = (): Promise<never> =>
+    Promise.reject(new BatonError('REPLAY_ONLY', 'A replay runs nothing and writes nothing.'));
   const history_ = new History(events);
   const context = new RunContext({
     run,
@@ -151,7 +181,11 @@ export async function replay(
       (value: unknown) => ({ kind: 'returned' as const, value }),
       (error: unknown) => ({ kind: 'threw' as const, error }),
     );
-  const outcome = await Promise.race([execution, context.idle.then(() => ({ kind: 'idle' as const })), stuck]).finally(() => clearTimeout(timer));
+  const outcome = await Promise.race([
+    execution,
+    context.idle.then(() => ({ kind: 'idle' as const })),
+    stuck,
+  ]).finally(() => clearTimeout(timer));
 
   const report: ReplayReport = {
     ok: true,
@@ -160,7 +194,14 @@ export async function replay(
     events: events.length,
     ops: history_.maxOp,
     recorded,
-    replayed: outcome.kind === 'returned' ? 'completed' : outcome.kind === 'threw' ? 'failed' : outcome.kind === 'idle' ? 'waiting' : 'stuck',
+    replayed:
+      outcome.kind === 'returned'
+        ? 'completed'
+        : outcome.kind === 'threw'
+          ? 'failed'
+          : outcome.kind === 'idle'
+            ? 'waiting'
+            : 'stuck',
     ...(outcome.kind === 'returned' ? { result: outcome.value } : {}),
     ...(outcome.kind === 'threw' ? { error: compact(serializeError(outcome.error)) } : {}),
   };
@@ -172,7 +213,10 @@ export async function replay(
 
   if (mismatch) {
     const { error, op } = mismatch;
-    return diverge({ kind: 'mismatch', seq: error.seq!, op, recorded: error.expected, requested: error.actual }, error.message);
+    return diverge(
+      { kind: 'mismatch', seq: error.seq!, op, recorded: error.expected, requested: error.actual },
+      error.message,
+    );
   }
   if (outcome.kind === 'stuck') {
     return diverge(
@@ -182,13 +226,22 @@ export async function replay(
   }
   if (outcome.kind === 'returned') {
     const untaken = context.unreplayed();
-    if (untaken) return diverge({ kind: 'missing', seq: untaken.seq!, recorded: untaken.expected, requested: untaken.actual }, untaken.message);
+    if (untaken)
+      return diverge(
+        { kind: 'missing', seq: untaken.seq!, recorded: untaken.expected, requested: untaken.actual },
+        untaken.message,
+      );
   }
   if (beyond) {
     const wants = `${readableOp(beyond.describe)}${beyond.what === 'op' ? '' : beyond.what === 'work' ? ' (to run it)' : ' (to write its result)'}`;
     if (!finished) return { ...report, next: { op: beyond.op, wants } };
     return diverge(
-      { kind: 'extra', op: beyond.op, recorded: `the run to end at seq ${ended!.seq} (${ended!.type})`, requested: wants },
+      {
+        kind: 'extra',
+        op: beyond.op,
+        recorded: `the run to end at seq ${ended!.seq} (${ended!.type})`,
+        requested: wants,
+      },
       `Run ${run.runId} no longer matches its history after its end: the history ends at seq ${ended!.seq} with ${ended!.type}, ` +
         `but the workflow code now asks, at op ${beyond.op}, for ${wants}. Guard the change with ctx.patched(id).`,
     );
@@ -196,22 +249,40 @@ export async function replay(
   if (recorded === 'completed') {
     const completed = ended as JournalEvent<'run.completed'>;
     if (outcome.kind !== 'returned') {
-      const now = outcome.kind === 'threw' ? `throws ${report.error!.name}: ${report.error!.message}` : 'waits for more';
+      const now =
+        outcome.kind === 'threw'
+          ? `throws ${report.error!.name}: ${report.error!.message}`
+          : 'waits for more';
       return diverge(
-        { kind: 'outcome', seq: completed.seq, recorded: 'the run to complete', requested: outcome.kind === 'threw' ? 'to throw' : 'to wait' },
+        {
+          kind: 'outcome',
+          seq: completed.seq,
+          recorded: 'the run to complete',
+          requested: outcome.kind === 'threw' ? 'to throw' : 'to wait',
+        },
         `Run ${run.runId} completed at seq ${completed.seq}, but the workflow code now ${now}.`,
       );
     }
     if ((options.checkResult ?? true) && !sameJson(outcome.value, completed.payload.result)) {
       return diverge(
-        { kind: 'result', seq: completed.seq, recorded: json(completed.payload.result), requested: json(outcome.value) },
+        {
+          kind: 'result',
+          seq: completed.seq,
+          recorded: json(completed.payload.result),
+          requested: json(outcome.value),
+        },
         `Run ${run.runId} completed with ${json(completed.payload.result)} (seq ${completed.seq}), but the workflow code now returns ${json(outcome.value)}.`,
       );
     }
   }
   if (failedByCode && outcome.kind !== 'threw') {
     return diverge(
-      { kind: 'outcome', seq: ended!.seq, recorded: 'the run to fail', requested: outcome.kind === 'returned' ? 'to return' : 'to wait' },
+      {
+        kind: 'outcome',
+        seq: ended!.seq,
+        recorded: 'the run to fail',
+        requested: outcome.kind === 'returned' ? 'to return' : 'to wait',
+      },
       `Run ${run.runId} failed at seq ${ended!.seq}, but the workflow code now ${outcome.kind === 'returned' ? `returns ${json(report.result)}` : 'waits for more'}.`,
     );
   }
@@ -250,7 +321,9 @@ function describeEnd(ended: JournalEvent | undefined): string {
 
 function sameJson(a: unknown, b: unknown): boolean {
   try {
-    return canonicalJson(a ?? null, 'The replayed result') === canonicalJson(b ?? null, 'The recorded result');
+    return (
+      canonicalJson(a ?? null, 'The replayed result') === canonicalJson(b ?? null, 'The recorded result')
+    );
   } catch {
     return false;
   }

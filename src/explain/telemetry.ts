@@ -1,4 +1,11 @@
-import { createNoopMeter, metrics, ProxyTracerProvider, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import {
+  createNoopMeter,
+  metrics,
+  ProxyTracerProvider,
+  trace,
+  type Meter,
+  type Tracer,
+} from '@opentelemetry/api';
 import { ConfigError } from '../errors.ts';
 import type { JournalWrite } from '../store/store.ts';
 import { JournalMetrics, type PoolSource } from './journal-metrics.ts';
@@ -27,7 +34,12 @@ export class BatonTelemetry {
   readonly metrics: JournalMetrics | undefined;
   readonly #shutdown: (() => Promise<void>)[];
 
-  constructor(parts: { tracer?: Tracer; meter?: Meter; pools?: PoolSource; shutdown?: (() => Promise<void>)[] }) {
+  constructor(parts: {
+    tracer?: Tracer;
+    meter?: Meter;
+    pools?: PoolSource;
+    shutdown?: (() => Promise<void>)[];
+  }) {
     this.spans = parts.tracer ? new JournalSpans(parts.tracer) : undefined;
     this.metrics = parts.meter ? new JournalMetrics(parts.meter, parts.pools) : undefined;
     this.#shutdown = parts.shutdown ?? [];
@@ -76,15 +88,28 @@ export async function openTelemetry(
   let meter = options?.meter ?? globalMeter();
   const shutdown: (() => Promise<void>)[] = [];
   const endpoint = options?.otlp?.endpoint;
-  const fromEnv = env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
+  const fromEnv =
+    env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
   if ((endpoint !== undefined || fromEnv) && (!tracer || !meter)) {
-    const exported = await otlp(options ?? {}, env, { traces: !tracer, metrics: !meter && (endpoint !== undefined || env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT !== undefined) });
+    const exported = await otlp(options ?? {}, env, {
+      traces: !tracer,
+      metrics:
+        !meter &&
+        (endpoint !== undefined ||
+          env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined ||
+          env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT !== undefined),
+    });
     tracer ??= exported.tracer;
     meter ??= exported.meter;
     shutdown.push(...exported.shutdown);
   }
   if (!tracer && !meter) return undefined;
-  return new BatonTelemetry({ ...(tracer ? { tracer } : {}), ...(meter ? { meter } : {}), ...(pools ? { pools } : {}), shutdown });
+  return new BatonTelemetry({
+    ...(tracer ? { tracer } : {}),
+    ...(meter ? { meter } : {}),
+    ...(pools ? { pools } : {}),
+    shutdown,
+  });
 }
 
 /** The global tracer, when the application registered a tracer provider. */
@@ -109,24 +134,44 @@ async function otlp(
     try {
       return (await import(name)) as T;
     } catch (error) {
-      throw new ConfigError(`OpenTelemetry export over OTLP needs the package ${name}; install it (npm install ${name}).`, { cause: error });
+      throw new ConfigError(
+        `OpenTelemetry export over OTLP needs the package ${name}; install it (npm install ${name}).`,
+        { cause: error },
+      );
     }
   };
-  const { resourceFromAttributes } = await load<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
-  const resource = resourceFromAttributes({ 'service.name': options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'baton' });
-  const url = (path: string): { url?: string } => (options.otlp?.endpoint === undefined ? {} : { url: `${options.otlp.endpoint.replace(/\/+$/, '')}${path}` });
+  const { resourceFromAttributes } =
+    await load<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
+  const resource = resourceFromAttributes({
+    'service.name': options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'baton',
+  });
+  const url = (path: string): { url?: string } =>
+    options.otlp?.endpoint === undefined
+      ? {}
+      : { url: `${options.otlp.endpoint.replace(/\/+$/, '')}${path}` };
   const headers = options.otlp?.headers ? { headers: options.otlp.headers } : {};
   const out: { tracer?: Tracer; meter?: Meter; shutdown: (() => Promise<void>)[] } = { shutdown: [] };
   if (wanted.traces) {
-    const { BasicTracerProvider, BatchSpanProcessor } = await load<typeof import('@opentelemetry/sdk-trace-base')>('@opentelemetry/sdk-trace-base');
-    const { OTLPTraceExporter } = await load<typeof import('@opentelemetry/exporter-trace-otlp-http')>('@opentelemetry/exporter-trace-otlp-http');
-    const provider = new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ ...url('/v1/traces'), ...headers }))] });
+    const { BasicTracerProvider, BatchSpanProcessor } = await load<
+      typeof import('@opentelemetry/sdk-trace-base')
+    >('@opentelemetry/sdk-trace-base');
+    const { OTLPTraceExporter } = await load<typeof import('@opentelemetry/exporter-trace-otlp-http')>(
+      '@opentelemetry/exporter-trace-otlp-http',
+    );
+    const provider = new BasicTracerProvider({
+      resource,
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ ...url('/v1/traces'), ...headers }))],
+    });
     out.tracer = provider.getTracer('baton');
     out.shutdown.push(() => provider.shutdown());
   }
   if (wanted.metrics) {
-    const { MeterProvider, PeriodicExportingMetricReader } = await load<typeof import('@opentelemetry/sdk-metrics')>('@opentelemetry/sdk-metrics');
-    const { OTLPMetricExporter } = await load<typeof import('@opentelemetry/exporter-metrics-otlp-http')>('@opentelemetry/exporter-metrics-otlp-http');
+    const { MeterProvider, PeriodicExportingMetricReader } = await load<
+      typeof import('@opentelemetry/sdk-metrics')
+    >('@opentelemetry/sdk-metrics');
+    const { OTLPMetricExporter } = await load<typeof import('@opentelemetry/exporter-metrics-otlp-http')>(
+      '@opentelemetry/exporter-metrics-otlp-http',
+    );
     const reader = new PeriodicExportingMetricReader({
       exporter: new OTLPMetricExporter({ ...url('/v1/metrics'), ...headers }),
       exportIntervalMillis: options.otlp?.metricIntervalMs ?? 60_000,

@@ -235,12 +235,7 @@ export class HnswIndex implements VectorIndex {
     const candidates = ids
       .map((id, index) => ({ id, score: arena.out[index]! }))
       .sort((a, b) => b.score - a.score);
-    // Shrinking an overfull list keeps the nearest (the heuristic runs on the new node's own links).
-    this.#setLinks(
-      from,
-      level,
-      candidates.slice(0, max).map((candidate) => candidate.id),
-    );
+    this.#setLinks(from, level, this.#selectNeighbours(candidates, max));
   }
 
   #linksOf(node: number, level: number): number[] {

@@ -24,7 +24,12 @@ export class AccessGate {
   }
 
   /** The decision, or undefined when no policy engine is configured. Throws nothing. */
-  decide(caller: Caller, action: BatonAction, resource: AccessResource, approval?: string): AccessDecision | undefined {
+  decide(
+    caller: Caller,
+    action: BatonAction,
+    resource: AccessResource,
+    approval?: string,
+  ): AccessDecision | undefined {
     if (!this.#policies) return undefined;
     return this.#policies.authorize({
       chain: identityChain(caller.tenant, caller.principal),
@@ -39,9 +44,18 @@ export class AccessGate {
     const decision = this.decide(caller, action, resource, approval);
     if (!decision || decision.decision === 'allow') return;
     const by = decision.policies.length > 0 ? ` (${decision.policies.join(', ')})` : '';
-    throw new HttpError('FORBIDDEN', `${caller.principal} may not ${action} ${decision.resource}: ${decision.reason}${by}.`, {
-      details: { action, resource: decision.resource, reason: decision.reason, policies: decision.policies },
-    });
+    throw new HttpError(
+      'FORBIDDEN',
+      `${caller.principal} may not ${action} ${decision.resource}: ${decision.reason}${by}.`,
+      {
+        details: {
+          action,
+          resource: decision.resource,
+          reason: decision.reason,
+          policies: decision.policies,
+        },
+      },
+    );
   }
 
   /** True when the caller may take `action` on the run (for filtering lists). */
@@ -62,5 +76,12 @@ export class AccessGate {
 }
 
 export function runResource(run: RunRecord): AccessResource {
-  return { kind: 'run', runId: run.runId, workflow: run.workflow, tenant: run.tenant, principal: run.principal, status: run.status };
+  return {
+    kind: 'run',
+    runId: run.runId,
+    workflow: run.workflow,
+    tenant: run.tenant,
+    principal: run.principal,
+    status: run.status,
+  };
 }

@@ -77,19 +77,32 @@ export class ApprovalInbox {
       options.runId !== undefined
         ? [await this.#baton.getRun(options.runId, scope)]
         : await this.#baton.listRuns(
-            { ...(options.status === 'pending' ? { status: ['waiting', 'running', 'pending'] } : {}), limit: options.limit },
+            {
+              ...(options.status === 'pending' ? { status: ['waiting', 'running', 'pending'] } : {}),
+              limit: options.limit,
+            },
             scope,
           );
     const mine = new Set(
-      (await this.#baton.approvals({ mine: true, as: caller.principal, tenant: caller.tenant, ...(options.runId ? { runId: options.runId } : {}), limit: 1000 })).map(
-        (approval) => `${approval.runId}/${approval.approvalId}`,
-      ),
+      (
+        await this.#baton.approvals({
+          mine: true,
+          as: caller.principal,
+          tenant: caller.tenant,
+          ...(options.runId ? { runId: options.runId } : {}),
+          limit: 1000,
+        })
+      ).map((approval) => `${approval.runId}/${approval.approvalId}`),
     );
     const out: ApprovalView[] = [];
     for (const run of runs) {
       if (!this.#gate.allowsRun(caller, 'ReadRun', run)) continue;
       const events = await this.#baton.store.readEvents(run.runId, 1, scope);
-      const sent = new Set((await this.#baton.store.pendingSignals(run.runId)).filter((signal) => !signal.consumed).map((signal) => signal.name));
+      const sent = new Set(
+        (await this.#baton.store.pendingSignals(run.runId))
+          .filter((signal) => !signal.consumed)
+          .map((signal) => signal.name),
+      );
       for (const view of approvalsIn(run, events)) {
         if (view.status === 'pending') {
           const open = !isTerminal(run.status) && !sent.has(signalOf(view, events));
@@ -99,11 +112,14 @@ export class ApprovalInbox {
             this.#gate.allowsApproval(caller, run, view.name);
         }
         if (options.mine && !view.canDecide) continue;
-        const wanted = options.status === 'all' || (options.status === 'pending') === (view.status === 'pending');
+        const wanted =
+          options.status === 'all' || (options.status === 'pending') === (view.status === 'pending');
         if (wanted) out.push(view);
       }
     }
-    return out.sort((a, b) => (a.status === b.status ? b.requestedAt.localeCompare(a.requestedAt) : a.status === 'pending' ? -1 : 1));
+    return out.sort((a, b) =>
+      a.status === b.status ? b.requestedAt.localeCompare(a.requestedAt) : a.status === 'pending' ? -1 : 1,
+    );
   }
 
   /**
@@ -111,7 +127,12 @@ export class ApprovalInbox {
    * that id; APPROVAL_ALREADY_DECIDED (409) when it was decided (or a decision is on its way);
    * APPROVAL_FORBIDDEN / FORBIDDEN (403) when the caller may not decide it.
    */
-  async decide(caller: Caller, runId: string, approvalId: string, decision: ApprovalDecision): Promise<ApprovalView> {
+  async decide(
+    caller: Caller,
+    runId: string,
+    approvalId: string,
+    decision: ApprovalDecision,
+  ): Promise<ApprovalView> {
     const scope = { tenant: caller.tenant };
     const run = await this.#baton.getRun(runId, scope);
     this.#gate.checkRun(caller, 'ReadRun', run);
@@ -125,16 +146,28 @@ export class ApprovalInbox {
     const comment = decision.reason === undefined ? {} : { comment: decision.reason };
     if (view.source === 'guard') {
       const options = { as: caller.principal, tenant: caller.tenant, ...comment };
-      if (decision.decision === 'approve') await this.#baton.approve(runId, approvalId, { ...options, ...(decision.args === undefined ? {} : { args: decision.args }) });
+      if (decision.decision === 'approve')
+        await this.#baton.approve(runId, approvalId, {
+          ...options,
+          ...(decision.args === undefined ? {} : { args: decision.args }),
+        });
       else await this.#baton.deny(runId, approvalId, options);
       return { ...view, decidedBy: caller.principal };
     }
     if (view.status !== 'pending') {
-      throw new HttpError('APPROVAL_ALREADY_DECIDED', `Approval '${approvalId}' of run ${runId} was already ${view.status}${view.decidedBy ? ` by ${view.decidedBy}` : ''}.`);
+      throw new HttpError(
+        'APPROVAL_ALREADY_DECIDED',
+        `Approval '${approvalId}' of run ${runId} was already ${view.status}${view.decidedBy ? ` by ${view.decidedBy}` : ''}.`,
+      );
     }
-    const sent = (await this.#baton.store.pendingSignals(runId)).find((signal) => signal.name === approvalId && !signal.consumed);
+    const sent = (await this.#baton.store.pendingSignals(runId)).find(
+      (signal) => signal.name === approvalId && !signal.consumed,
+    );
     if (sent) {
-      throw new HttpError('APPROVAL_ALREADY_DECIDED', `Approval '${approvalId}' of run ${runId} was already decided by ${sent.sentBy}; the run has yet to take the decision.`);
+      throw new HttpError(
+        'APPROVAL_ALREADY_DECIDED',
+        `Approval '${approvalId}' of run ${runId} was already decided by ${sent.sentBy}; the run has yet to take the decision.`,
+      );
     }
     const payload: ParkDecision = {
       approved: decision.decision === 'approve',
@@ -151,7 +184,9 @@ export class ApprovalInbox {
 function signalOf(view: ApprovalView, events: readonly JournalEvent[]): string {
   if (view.source === 'interceptor') return view.approvalId;
   const requested = events.find(
-    (event) => event.type === 'approval.requested' && (event.payload as { approvalId: string }).approvalId === view.approvalId,
+    (event) =>
+      event.type === 'approval.requested' &&
+      (event.payload as { approvalId: string }).approvalId === view.approvalId,
   );
   return (requested?.payload as JournalEventPayloads['approval.requested'] | undefined)?.signal ?? '';
 }
@@ -192,7 +227,11 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
           name: payload.name,
           status: 'pending',
           summary: payload.summary,
-          ...(payload.tool ? { args: payload.tool.args, effect: payload.tool.effect } : payload.data === undefined ? {} : { args: payload.data }),
+          ...(payload.tool
+            ? { args: payload.tool.args, effect: payload.tool.effect }
+            : payload.data === undefined
+              ? {}
+              : { args: payload.data }),
           requestedBy: payload.requestedBy,
           approvers: stage?.approvers ?? [],
           ...(stage?.until === undefined ? {} : { until: stage.until }),
@@ -269,4 +308,3 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
   }
   return views;
 }
-

@@ -18,11 +18,16 @@ export function approvalsRoutes(app: ServerApp, parts: ServerParts): void {
 
   app.post('/api/runs/:runId/approvals/:approvalId', async (c) => {
     const body = await readJson(c.req.raw, DecideApprovalBody, parts.maxBodyBytes);
-    const approval = await parts.inbox.decide(c.get('caller'), c.req.param('runId'), c.req.param('approvalId'), {
-      decision: body.decision,
-      ...(body.reason === undefined ? {} : { reason: body.reason }),
-      ...(body.args === undefined ? {} : { args: body.args }),
-    });
+    const approval = await parts.inbox.decide(
+      c.get('caller'),
+      c.req.param('runId'),
+      c.req.param('approvalId'),
+      {
+        decision: body.decision,
+        ...(body.reason === undefined ? {} : { reason: body.reason }),
+        ...(body.args === undefined ? {} : { args: body.args }),
+      },
+    );
     return c.json({ approval }, 202);
   });
 }

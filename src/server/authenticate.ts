@@ -1,4 +1,12 @@
-import { createRemoteJWKSet, errors as joseErrors, importJWK, importSPKI, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  importJWK,
+  importSPKI,
+  jwtVerify,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { UnknownPrincipalError } from '../access/access-errors.ts';
 import { parsePrincipal } from '../access/principal.ts';
 import { ConfigError } from '../errors.ts';
@@ -76,12 +84,16 @@ export class Authenticator {
   static async create(options: AuthOptions): Promise<Authenticator> {
     const entries = Object.entries(options.tokens ?? {});
     if (entries.length === 0 && !options.jwt) {
-      throw new ConfigError('The server needs a way to authenticate callers: give auth.tokens, auth.jwt, or both.');
+      throw new ConfigError(
+        'The server needs a way to authenticate callers: give auth.tokens, auth.jwt, or both.',
+      );
     }
     const tokens: TokenEntry[] = [];
     for (const [token, holder] of entries) {
       if (token.length < MIN_TOKEN_LENGTH) {
-        throw new ConfigError(`An API token of ${holder.principal} is ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (random).`);
+        throw new ConfigError(
+          `An API token of ${holder.principal} is ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (random).`,
+        );
       }
       const tenant = holder.tenant ?? 'default';
       checkPrincipal(holder.principal, tenant, 'auth.tokens');
@@ -123,19 +135,23 @@ export class Authenticator {
       payload = verified.payload;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The token has expired.');
-      if (error instanceof joseErrors.JWTClaimValidationFailed) throw unauthenticated(`The token's ${error.claim} claim is not accepted.`);
+      if (error instanceof joseErrors.JWTClaimValidationFailed)
+        throw unauthenticated(`The token's ${error.claim} claim is not accepted.`);
       throw unauthenticated('The token is not valid.');
     }
     const subject = payload.sub;
-    if (typeof subject !== 'string' || subject === '') throw unauthenticated('The token has no subject (sub).');
+    if (typeof subject !== 'string' || subject === '')
+      throw unauthenticated('The token has no subject (sub).');
     const claim = jwt.options.tenantClaim ?? 'tenant';
     const tenant = payload[claim] ?? jwt.options.defaultTenant;
-    if (typeof tenant !== 'string' || tenant === '') throw unauthenticated(`The token names no tenant (claim '${claim}').`);
+    if (typeof tenant !== 'string' || tenant === '')
+      throw unauthenticated(`The token names no tenant (claim '${claim}').`);
     const principal = subject.includes(':') ? subject : `user:${subject}`;
     try {
       parsePrincipal(principal, tenant);
     } catch (error) {
-      if (UnknownPrincipalError.isInstance(error)) throw unauthenticated(`The token's subject is not a principal: ${error.message}`);
+      if (UnknownPrincipalError.isInstance(error))
+        throw unauthenticated(`The token's subject is not a principal: ${error.message}`);
       throw error;
     }
     return { principal, tenant, via: 'jwt' };
@@ -155,7 +171,9 @@ function checkPrincipal(principal: string, tenant: string, where: string): void 
 }
 
 async function jwtKey(options: JwtOptions): Promise<JwtVerifier> {
-  const sources = [options.secret, options.publicKey, options.jwksUrl].filter((source) => source !== undefined);
+  const sources = [options.secret, options.publicKey, options.jwksUrl].filter(
+    (source) => source !== undefined,
+  );
   if (sources.length !== 1) {
     throw new ConfigError('auth.jwt needs exactly one of secret, publicKey or jwksUrl.');
   }
@@ -178,7 +196,9 @@ async function jwtKey(options: JwtOptions): Promise<JwtVerifier> {
   try {
     if (typeof publicKey === 'string') {
       if (options.algorithms?.length !== 1) {
-        throw new ConfigError('auth.jwt.publicKey as PEM needs its one algorithm in auth.jwt.algorithms (e.g. ["RS256"]).');
+        throw new ConfigError(
+          'auth.jwt.publicKey as PEM needs its one algorithm in auth.jwt.algorithms (e.g. ["RS256"]).',
+        );
       }
       return { key: await importSPKI(publicKey, algorithms[0]!), options, algorithms };
     }

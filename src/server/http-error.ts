@@ -8,7 +8,6 @@ export const SERVER_ERROR_CODES = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
   MALFORMED_JSON: 400,
   INVALID_REQUEST: 400,
   BODY_TOO_LARGE: 413,
@@ -52,7 +51,11 @@ export class HttpError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ServerErrorCode, message: string, options: { retryAfterMs?: number; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ServerErrorCode,
+    message: string,
+    options: { retryAfterMs?: number; details?: Record<string, unknown> } = {},
+  ) {
     super(message);
     this.name = 'HttpError';
     this.status = SERVER_ERROR_CODES[code];
@@ -68,16 +71,37 @@ export interface ErrorBody {
 }
 
 /** What an error becomes on the wire: status, body, and the Retry-After header when it says when to retry. */
-export function describeHttpError(error: unknown): { status: number; body: ErrorBody; retryAfterSeconds?: number } {
+export function describeHttpError(error: unknown): {
+  status: number;
+  body: ErrorBody;
+  retryAfterSeconds?: number;
+} {
   if (error instanceof HttpError) {
-    return withRetry(error.status, { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) }, error.retryAfterMs);
+    return withRetry(
+      error.status,
+      { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+      error.retryAfterMs,
+    );
   }
   if (BatonError.isInstance(error)) {
     const status = BATON_STATUS[error.code];
-    if (status !== undefined) return withRetry(status, { code: error.code, message: error.message }, error.retryAfterMs);
-    return withRetry(500, { code: error.code, message: error.message }, error.disposition === 'retryable' ? error.retryAfterMs : undefined);
+    if (status !== undefined)
+      return withRetry(status, { code: error.code, message: error.message }, error.retryAfterMs);
+    return withRetry(
+      500,
+      { code: error.code, message: error.message },
+      error.disposition === 'retryable' ? error.retryAfterMs : undefined,
+    );
   }
-  return { status: 500, body: { error: { code: 'INTERNAL', message: 'The server failed to answer this request; the failure was logged.' } } };
+  return {
+    status: 500,
+    body: {
+      error: {
+        code: 'INTERNAL',
+        message: 'The server failed to answer this request; the failure was logged.',
+      },
+    },
+  };
 }
 
 function withRetry(
@@ -87,5 +111,9 @@ function withRetry(
 ): { status: number; body: ErrorBody; retryAfterSeconds?: number } {
   const retryable = status === 429 || status === 503;
   if (!retryable) return { status, body: { error } };
-  return { status, body: { error }, retryAfterSeconds: Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)) };
+  return {
+    status,
+    body: { error },
+    retryAfterSeconds: Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)),
+  };
 }

@@ -1,8 +1,20 @@
 // The public surface of 'baton/server': the HTTP API and web UI, and the Node adapter.
-export { createServer, type BatonServer, type ServerOptions, type Asset, type AssetSource } from './server.ts';
+export {
+  createServer,
+  type BatonServer,
+  type ServerOptions,
+  type Asset,
+  type AssetSource,
+} from './server.ts';
 export { serve, uiAssets, UI_DIST, type ServeOptions, type RunningServer } from './node.ts';
 export { runUrl } from './run-url.ts';
-export { Authenticator, type AuthOptions, type ApiTokenHolder, type JwtOptions, type Caller } from './authenticate.ts';
+export {
+  Authenticator,
+  type AuthOptions,
+  type ApiTokenHolder,
+  type JwtOptions,
+  type Caller,
+} from './authenticate.ts';
 export { HttpError, SERVER_ERROR_CODES, type ServerErrorCode, type ErrorBody } from './http-error.ts';
 export { openApiDocument } from './openapi.ts';
 export type { ApprovalView, ApprovalDecision } from './approval-inbox.ts';

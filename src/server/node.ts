@@ -32,20 +32,23 @@ export interface RunningServer {
 export function serve(server: BatonServer, options: ServeOptions = {}): Promise<RunningServer> {
   const hostname = options.hostname ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
-    const http = serveNode({ fetch: server.fetch, port: options.port ?? 8080, hostname }, (info: AddressInfo) => {
-      http.off('error', reject);
-      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-      resolve({
-        url: `http://${host}:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            server.close();
-            http.close((error) => (error ? fail(error) : done()));
-            if ('closeIdleConnections' in http) http.closeIdleConnections();
-          }),
-      });
-    });
+    const http = serveNode(
+      { fetch: server.fetch, port: options.port ?? 8080, hostname },
+      (info: AddressInfo) => {
+        http.off('error', reject);
+        const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+        resolve({
+          url: `http://${host}:${info.port}`,
+          port: info.port,
+          close: () =>
+            new Promise<void>((done, fail) => {
+              server.close();
+              http.close((error) => (error ? fail(error) : done()));
+              if ('closeIdleConnections' in http) http.closeIdleConnections();
+            }),
+        });
+      },
+    );
     http.once('error', reject);
   });
 }

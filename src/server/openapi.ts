@@ -38,24 +38,97 @@ const RUN_ID = { name: 'runId', in: 'path', required: true, schema: { type: 'str
 
 /** Every route of the API, as the OpenAPI description states it (a test checks it against the app's routes). */
 export const API_OPERATIONS: readonly Operation[] = [
-  { method: 'get', path: '/api/health', summary: 'Liveness', operationId: 'health', auth: false, responses: { 200: z.object({ ok: z.boolean() }) } },
-  { method: 'get', path: '/api/openapi.json', summary: 'This description', operationId: 'openapi', auth: false, responses: { 200: z.record(z.string(), z.unknown()) } },
-  { method: 'get', path: '/api/me', summary: 'The authenticated caller', operationId: 'me', responses: { 200: z.object({ principal: z.string(), tenant: z.string(), via: z.string(), policies: z.boolean() }) } },
-  { method: 'get', path: '/api/workflows', summary: 'Workflows this server can start', operationId: 'listWorkflows', responses: { 200: WorkflowListResponse } },
+  {
+    method: 'get',
+    path: '/api/health',
+    summary: 'Liveness',
+    operationId: 'health',
+    auth: false,
+    responses: { 200: z.object({ ok: z.boolean() }) },
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This description',
+    operationId: 'openapi',
+    auth: false,
+    responses: { 200: z.record(z.string(), z.unknown()) },
+  },
+  {
+    method: 'get',
+    path: '/api/me',
+    summary: 'The authenticated caller',
+    operationId: 'me',
+    responses: {
+      200: z.object({ principal: z.string(), tenant: z.string(), via: z.string(), policies: z.boolean() }),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/workflows',
+    summary: 'Workflows this server can start',
+    operationId: 'listWorkflows',
+    responses: { 200: WorkflowListResponse },
+  },
   {
     method: 'post',
     path: '/api/runs',
     summary: 'Start a run',
     operationId: 'startRun',
     body: StartRunBody,
-    headers: [{ name: 'Idempotency-Key', description: 'Starting again with the same key (in the tenant) returns the same run (200 instead of 201)' }],
-    responses: { 201: StartRunResponse, 200: StartRunResponse, 404: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse },
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        description:
+          'Starting again with the same key (in the tenant) returns the same run (200 instead of 201)',
+      },
+    ],
+    responses: {
+      201: StartRunResponse,
+      200: StartRunResponse,
+      404: ErrorResponse,
+      413: ErrorResponse,
+      429: ErrorResponse,
+    },
   },
-  { method: 'get', path: '/api/runs', summary: 'List and search runs, newest first', operationId: 'listRuns', query: ListRunsQuery, responses: { 200: RunListResponse } },
-  { method: 'get', path: '/api/runs/stream', summary: 'Live list: a `runs` event with the first page whenever it changes', operationId: 'streamRuns', query: ListRunsQuery, responses: { 200: 'sse' } },
-  { method: 'get', path: '/api/runs/{runId}', summary: 'A run', operationId: 'getRun', responses: { 200: z.object({ run: RunSchema }), 404: ErrorResponse } },
-  { method: 'get', path: '/api/runs/{runId}/journal', summary: "A run's journal, with every model message by hash", operationId: 'getJournal', query: JournalQuery, responses: { 200: JournalResponse, 404: ErrorResponse } },
-  { method: 'get', path: '/api/runs/{runId}/journal/{seq}', summary: 'The step of an event, for the inspector', operationId: 'getStep', responses: { 200: StepDetailResponse, 404: ErrorResponse } },
+  {
+    method: 'get',
+    path: '/api/runs',
+    summary: 'List and search runs, newest first',
+    operationId: 'listRuns',
+    query: ListRunsQuery,
+    responses: { 200: RunListResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/stream',
+    summary: 'Live list: a `runs` event with the first page whenever it changes',
+    operationId: 'streamRuns',
+    query: ListRunsQuery,
+    responses: { 200: 'sse' },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}',
+    summary: 'A run',
+    operationId: 'getRun',
+    responses: { 200: z.object({ run: RunSchema }), 404: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}/journal',
+    summary: "A run's journal, with every model message by hash",
+    operationId: 'getJournal',
+    query: JournalQuery,
+    responses: { 200: JournalResponse, 404: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}/journal/{seq}',
+    summary: 'The step of an event, for the inspector',
+    operationId: 'getStep',
+    responses: { 200: StepDetailResponse, 404: ErrorResponse },
+  },
   {
     method: 'get',
     path: '/api/runs/{runId}/stream',
@@ -65,19 +138,58 @@ export const API_OPERATIONS: readonly Operation[] = [
     headers: [{ name: 'Last-Event-ID', description: 'Resume after this seq' }],
     responses: { 200: 'sse', 404: ErrorResponse, 429: ErrorResponse },
   },
-  { method: 'get', path: '/api/runs/{runId}/costs', summary: "A run's model spend by agent and model", operationId: 'getRunCosts', responses: { 200: CostsResponse, 404: ErrorResponse } },
-  { method: 'post', path: '/api/runs/{runId}/signals', summary: 'Send a signal to a run', operationId: 'signalRun', body: SignalBody, responses: { 202: z.object({ ok: z.boolean() }), 404: ErrorResponse, 409: ErrorResponse } },
-  { method: 'post', path: '/api/runs/{runId}/cancel', summary: 'Cancel a run (and its children)', operationId: 'cancelRun', body: CancelBody, responses: { 202: z.object({ run: RunSchema }), 404: ErrorResponse, 409: ErrorResponse } },
-  { method: 'get', path: '/api/approvals', summary: 'The approvals inbox', operationId: 'listApprovals', query: ApprovalsQuery, responses: { 200: ApprovalListResponse } },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}/costs',
+    summary: "A run's model spend by agent and model",
+    operationId: 'getRunCosts',
+    responses: { 200: CostsResponse, 404: ErrorResponse },
+  },
+  {
+    method: 'post',
+    path: '/api/runs/{runId}/signals',
+    summary: 'Send a signal to a run',
+    operationId: 'signalRun',
+    body: SignalBody,
+    responses: { 202: z.object({ ok: z.boolean() }), 404: ErrorResponse, 409: ErrorResponse },
+  },
+  {
+    method: 'post',
+    path: '/api/runs/{runId}/cancel',
+    summary: 'Cancel a run (and its children)',
+    operationId: 'cancelRun',
+    body: CancelBody,
+    responses: { 202: z.object({ run: RunSchema }), 404: ErrorResponse, 409: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/approvals',
+    summary: 'The approvals inbox',
+    operationId: 'listApprovals',
+    query: ApprovalsQuery,
+    responses: { 200: ApprovalListResponse },
+  },
   {
     method: 'post',
     path: '/api/runs/{runId}/approvals/{approvalId}',
     summary: 'Approve (optionally with edited arguments) or deny',
     operationId: 'decideApproval',
     body: DecideApprovalBody,
-    responses: { 202: z.object({ approval: ApprovalSchema }), 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
+    responses: {
+      202: z.object({ approval: ApprovalSchema }),
+      403: ErrorResponse,
+      404: ErrorResponse,
+      409: ErrorResponse,
+    },
   },
-  { method: 'get', path: '/api/costs', summary: "The tenant's model spend by agent, model and run", operationId: 'getCosts', query: CostsQuery, responses: { 200: CostsResponse } },
+  {
+    method: 'get',
+    path: '/api/costs',
+    summary: "The tenant's model spend by agent, model and run",
+    operationId: 'getCosts',
+    query: CostsQuery,
+    responses: { 200: CostsResponse },
+  },
 ];
 
 const STATUS_TEXT: Record<number, string> = {
@@ -97,35 +209,71 @@ export function openApiDocument(version: string): Record<string, unknown> {
   for (const operation of API_OPERATIONS) {
     const parameters: unknown[] = [];
     for (const match of operation.path.matchAll(/\{(\w+)\}/g)) {
-      parameters.push(match[1] === 'runId' ? RUN_ID : { name: match[1], in: 'path', required: true, schema: { type: 'string' } });
+      parameters.push(
+        match[1] === 'runId'
+          ? RUN_ID
+          : { name: match[1], in: 'path', required: true, schema: { type: 'string' } },
+      );
     }
     if (operation.query) {
       for (const [name, schema] of Object.entries(operation.query.shape)) {
-        const json = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+        const json = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<
+          string,
+          unknown
+        >;
         const { description, ...rest } = json;
         delete rest.$schema;
-        parameters.push({ name, in: 'query', required: false, schema: rest, ...(description ? { description } : {}) });
+        parameters.push({
+          name,
+          in: 'query',
+          required: false,
+          schema: rest,
+          ...(description ? { description } : {}),
+        });
       }
     }
     for (const header of operation.headers ?? []) {
-      parameters.push({ name: header.name, in: 'header', required: false, description: header.description, schema: { type: 'string' } });
+      parameters.push({
+        name: header.name,
+        in: 'header',
+        required: false,
+        description: header.description,
+        schema: { type: 'string' },
+      });
     }
     const responses: Record<string, unknown> = {};
     for (const [status, schema] of Object.entries(operation.responses)) {
       const description = STATUS_TEXT[Number(status)] ?? 'Response';
       responses[status] =
         schema === 'sse'
-          ? { description: `${description}: text/event-stream`, content: { 'text/event-stream': { schema: { type: 'string' } } } }
+          ? {
+              description: `${description}: text/event-stream`,
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+            }
           : { description, content: { 'application/json': { schema: jsonSchema(schema) } } };
     }
-    if (operation.auth !== false) responses['401'] = { description: 'No token, or a bad one', content: { 'application/json': { schema: jsonSchema(ErrorResponse) } } };
-    responses.default = { description: 'An error: { error: { code, message } }', content: { 'application/json': { schema: jsonSchema(ErrorResponse) } } };
+    if (operation.auth !== false)
+      responses['401'] = {
+        description: 'No token, or a bad one',
+        content: { 'application/json': { schema: jsonSchema(ErrorResponse) } },
+      };
+    responses.default = {
+      description: 'An error: { error: { code, message } }',
+      content: { 'application/json': { schema: jsonSchema(ErrorResponse) } },
+    };
     (paths[operation.path] ??= {})[operation.method] = {
       operationId: operation.operationId,
       summary: operation.summary,
       ...(operation.auth === false ? { security: [] } : {}),
       ...(parameters.length ? { parameters } : {}),
-      ...(operation.body ? { requestBody: { required: operation.method === 'post' && operation.body === StartRunBody, content: { 'application/json': { schema: jsonSchema(operation.body) } } } } : {}),
+      ...(operation.body
+        ? {
+            requestBody: {
+              required: operation.method === 'post' && operation.body === StartRunBody,
+              content: { 'application/json': { schema: jsonSchema(operation.body) } },
+            },
+          }
+        : {}),
       responses,
     };
   }
@@ -136,7 +284,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       version,
       description:
         'Start, search and read durable agent runs, their journals and costs; send signals, decide approvals, cancel. ' +
-        "Every request carries Authorization: Bearer <API token or JWT>; a run of another tenant is 404. Errors are { error: { code, message } }.",
+        'Every request carries Authorization: Bearer <API token or JWT>; a run of another tenant is 404. Errors are { error: { code, message } }.',
     },
     servers: [{ url: '/' }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

@@ -18,7 +18,10 @@ export async function readJson<T>(request: Request, schema: z.ZodType<T>, limit:
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new HttpError('MALFORMED_JSON', `The request body is not valid JSON: ${(error as Error).message}.`);
+      throw new HttpError(
+        'MALFORMED_JSON',
+        `The request body is not valid JSON: ${(error as Error).message}.`,
+      );
     }
   }
   const parsed = schema.safeParse(value);
@@ -42,9 +45,13 @@ function invalid(error: z.ZodError): HttpError {
 
 async function readText(request: Request, limit: number): Promise<string> {
   const tooLarge = (): HttpError =>
-    new HttpError('BODY_TOO_LARGE', `The request body is over the limit of ${limit} bytes (server option maxBodyBytes).`, {
-      details: { limit },
-    });
+    new HttpError(
+      'BODY_TOO_LARGE',
+      `The request body is over the limit of ${limit} bytes (server option maxBodyBytes).`,
+      {
+        details: { limit },
+      },
+    );
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw tooLarge();
   if (!request.body) return '';

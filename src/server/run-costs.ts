@@ -29,8 +29,21 @@ export function costReport(events: readonly JournalEvent[], options: { byRun?: b
   const agents = new Map<string, CostLine>();
   const models = new Map<string, CostLine>();
   const runs = new Map<string, CostLine>();
-  const add = (agent: string, model: string, runId: string, usd: number, inputTokens: number, outputTokens: number, priced: boolean): void => {
-    for (const line of [total, lineOf(agents, agent), lineOf(models, model), ...(options.byRun ? [lineOf(runs, runId)] : [])]) {
+  const add = (
+    agent: string,
+    model: string,
+    runId: string,
+    usd: number,
+    inputTokens: number,
+    outputTokens: number,
+    priced: boolean,
+  ): void => {
+    for (const line of [
+      total,
+      lineOf(agents, agent),
+      lineOf(models, model),
+      ...(options.byRun ? [lineOf(runs, runId)] : []),
+    ]) {
       line.usd += usd;
       line.inputTokens += inputTokens;
       line.outputTokens += outputTokens;
@@ -41,13 +54,38 @@ export function costReport(events: readonly JournalEvent[], options: { byRun?: b
   for (const event of events) {
     if (event.type === 'llm.called') {
       const payload = event.payload as JournalEventPayloads['llm.called'];
-      add(payload.name, `${payload.provider}:${payload.model}`, event.runId, payload.cost.usd, payload.usage.inputTokens, payload.usage.outputTokens, payload.cost.priced);
+      add(
+        payload.name,
+        `${payload.provider}:${payload.model}`,
+        event.runId,
+        payload.cost.usd,
+        payload.usage.inputTokens,
+        payload.usage.outputTokens,
+        payload.cost.priced,
+      );
     } else if (event.type === 'model.attempted') {
       const payload = event.payload as JournalEventPayloads['model.attempted'];
       const agent = payload.agent ?? `(${payload.name})`;
-      add(agent, payload.model, event.runId, payload.costUsd, payload.usage.inputTokens, payload.usage.outputTokens, true);
+      add(
+        agent,
+        payload.model,
+        event.runId,
+        payload.costUsd,
+        payload.usage.inputTokens,
+        payload.usage.outputTokens,
+        true,
+      );
       const judge = payload.verdict?.judge;
-      if (judge) add(agent, judge.model, event.runId, judge.costUsd, judge.usage.inputTokens, judge.usage.outputTokens, true);
+      if (judge)
+        add(
+          agent,
+          judge.model,
+          event.runId,
+          judge.costUsd,
+          judge.usage.inputTokens,
+          judge.usage.outputTokens,
+          true,
+        );
     }
   }
   const sorted = <K extends string>(map: Map<string, CostLine>, key: K): (CostLine & Record<K, string>)[] =>

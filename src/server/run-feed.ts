@@ -67,7 +67,13 @@ export class RunFeed {
     const key = `${run.tenant}\u0000${run.runId}`;
     let watch = this.#watches.get(key);
     if (!watch) {
-      watch = { runId: run.runId, tenant: run.tenant, subscribers: new Set(), timer: undefined, polling: false };
+      watch = {
+        runId: run.runId,
+        tenant: run.tenant,
+        subscribers: new Set(),
+        timer: undefined,
+        polling: false,
+      };
       this.#watches.set(key, watch);
     }
     const subscriber: Subscriber = { after, updatedAt: -1, listener, onError };
@@ -107,7 +113,8 @@ export class RunFeed {
       const run = await this.#store.getRun(watch.runId, { tenant: watch.tenant });
       if (!run) throw new Error(`Run ${watch.runId} is gone.`);
       const from = Math.min(...[...watch.subscribers].map((subscriber) => subscriber.after)) + 1;
-      const events = from <= run.lastSeq ? await this.#store.readEvents(watch.runId, from, { tenant: watch.tenant }) : [];
+      const events =
+        from <= run.lastSeq ? await this.#store.readEvents(watch.runId, from, { tenant: watch.tenant }) : [];
       const lastSeq = events.at(-1)?.seq ?? run.lastSeq;
       // The run as read may be older than the events (a write landed in between): report it no newer than them.
       const finished = isTerminal(run.status) && lastSeq >= run.lastSeq;

@@ -38,7 +38,10 @@ export async function searchRuns(baton: Baton, search: RunSearch): Promise<RunPa
   if (search.until !== undefined && (position === undefined || search.until <= position.createdAt)) {
     position = { createdAt: search.until, runId: '' };
   }
-  const agentRuns = search.agent === undefined ? undefined : await runsWithAgent(baton, search.tenant, search.agent, search.since);
+  const agentRuns =
+    search.agent === undefined
+      ? undefined
+      : await runsWithAgent(baton, search.tenant, search.agent, search.since);
   const runs: RunRecord[] = [];
   let scanned = 0;
   const batchSize = Math.min(500, Math.max(search.limit * 2, 50));
@@ -48,13 +51,21 @@ export async function searchRuns(baton: Baton, search: RunSearch): Promise<RunPa
       ...(search.status?.length ? { status: search.status } : {}),
       ...(search.workflow === undefined ? {} : { workflow: search.workflow }),
       // ≤ the position's time: runs of that same millisecond are filtered by id below.
-      ...(position === undefined ? {} : { createdBefore: position.createdAt + (position.runId === '' ? 0 : 1) }),
+      ...(position === undefined
+        ? {}
+        : { createdBefore: position.createdAt + (position.runId === '' ? 0 : 1) }),
       limit: batchSize,
     });
     let exhausted = batch.length < batchSize;
     let fresh = 0;
     for (const run of batch) {
-      if (position && run.createdAt === position.createdAt && position.runId !== '' && run.runId >= position.runId) continue;
+      if (
+        position &&
+        run.createdAt === position.createdAt &&
+        position.runId !== '' &&
+        run.runId >= position.runId
+      )
+        continue;
       scanned++;
       fresh++;
       position = { createdAt: run.createdAt, runId: run.runId };
@@ -67,7 +78,11 @@ export async function searchRuns(baton: Baton, search: RunSearch): Promise<RunPa
       runs.push(run);
       if (runs.length === search.limit) break;
     }
-    if (runs.length === search.limit) return { runs, ...(exhausted && runs.at(-1) === batch.at(-1) ? {} : { nextCursor: cursorOf(position!) }) };
+    if (runs.length === search.limit)
+      return {
+        runs,
+        ...(exhausted && runs.at(-1) === batch.at(-1) ? {} : { nextCursor: cursorOf(position!) }),
+      };
     if (exhausted || batch.length === 0) return { runs };
     // A whole batch of one millisecond already seen (more runs in it than a batch holds): go on below it.
     if (fresh === 0) position = { createdAt: position!.createdAt, runId: '' };
@@ -75,9 +90,17 @@ export async function searchRuns(baton: Baton, search: RunSearch): Promise<RunPa
   }
 }
 
-async function runsWithAgent(baton: Baton, tenant: string, agent: string, since: number | undefined): Promise<Set<string>> {
+async function runsWithAgent(
+  baton: Baton,
+  tenant: string,
+  agent: string,
+  since: number | undefined,
+): Promise<Set<string>> {
   if (!baton.store.queryEvents) {
-    throw new HttpError('INVALID_REQUEST', `The store at ${baton.store.location} cannot search events, so runs cannot be filtered by agent.`);
+    throw new HttpError(
+      'INVALID_REQUEST',
+      `The store at ${baton.store.location} cannot search events, so runs cannot be filtered by agent.`,
+    );
   }
   const events = await baton.store.queryEvents({
     tenant,

@@ -16,7 +16,10 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
   const { baton, gate } = parts;
 
   /** The run in the caller's tenant (another tenant's is RUN_NOT_FOUND), which the caller may read. */
-  const readableRun = async (caller: { tenant: string; principal: string; via: 'token' | 'jwt' }, runId: string): Promise<RunRecord> => {
+  const readableRun = async (
+    caller: { tenant: string; principal: string; via: 'token' | 'jwt' },
+    runId: string,
+  ): Promise<RunRecord> => {
     const run = await baton.getRun(runId, { tenant: caller.tenant });
     gate.checkRun(caller, 'ReadRun', run);
     return run;
@@ -27,7 +30,9 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       const graph = graphOf(definition);
       return {
         name: definition.name,
-        ...(definition.options.description === undefined ? {} : { description: definition.options.description }),
+        ...(definition.options.description === undefined
+          ? {}
+          : { description: definition.options.description }),
         ...(graph ? { graph: graph.describe() } : {}),
       };
     });
@@ -39,10 +44,14 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const body = await readJson(c.req.raw, StartRunBody, parts.maxBodyBytes);
     const key = c.req.header('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new HttpError('INVALID_REQUEST', 'Idempotency-Key: 1–256 printable ASCII characters without spaces.');
+      throw new HttpError(
+        'INVALID_REQUEST',
+        'Idempotency-Key: 1–256 printable ASCII characters without spaces.',
+      );
     }
     const definition = baton.workflows.get(body.workflow);
-    if (!definition) throw new UnknownWorkflowError({ name: body.workflow, known: [...baton.workflows.keys()] });
+    if (!definition)
+      throw new UnknownWorkflowError({ name: body.workflow, known: [...baton.workflows.keys()] });
     gate.check(caller, 'StartRun', { kind: 'workflow', name: definition.name });
     const handle = await baton.start(definition, body.input ?? null, {
       as: caller.principal,
@@ -61,8 +70,14 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const caller = c.get('caller');
     const search = runSearchOf(parseWith(ListRunsQuery, c.req.query()), caller.tenant);
     if (!search) return c.json({ runs: [] });
-    const page = await searchRuns(baton, { ...search, visible: (run) => gate.allowsRun(caller, 'ReadRun', run) });
-    return c.json({ runs: page.runs.map(publicRun), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    const page = await searchRuns(baton, {
+      ...search,
+      visible: (run) => gate.allowsRun(caller, 'ReadRun', run),
+    });
+    return c.json({
+      runs: page.runs.map(publicRun),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    });
   });
 
   app.get('/api/runs/:runId', async (c) => {
@@ -74,7 +89,11 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const caller = c.get('caller');
     const query = parseWith(JournalQuery, c.req.query());
     const run = await readableRun(caller, c.req.param('runId'));
-    const events = await baton.store.readEvents(run.runId, query.from === undefined ? 1 : Number(query.from), { tenant: caller.tenant });
+    const events = await baton.store.readEvents(
+      run.runId,
+      query.from === undefined ? 1 : Number(query.from),
+      { tenant: caller.tenant },
+    );
     return c.json({ run: publicRun(run), events, messages: journalMessages(events) });
   });
 
@@ -84,7 +103,11 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const seq = Number(c.req.param('seq'));
     const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
     const detail = Number.isSafeInteger(seq) ? stepDetail(events, seq) : undefined;
-    if (!detail) throw new HttpError('NOT_FOUND', `Run ${run.runId} has no event ${c.req.param('seq')} (its last is ${run.lastSeq}).`);
+    if (!detail)
+      throw new HttpError(
+        'NOT_FOUND',
+        `Run ${run.runId} has no event ${c.req.param('seq')} (its last is ${run.lastSeq}).`,
+      );
     return c.json(detail);
   });
 
@@ -98,7 +121,11 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
   app.get('/api/costs', async (c) => {
     const caller = c.get('caller');
     const query = parseWith(CostsQuery, c.req.query());
-    if (!baton.store.queryEvents) throw new HttpError('INVALID_REQUEST', `The store at ${baton.store.location} cannot search events across runs.`);
+    if (!baton.store.queryEvents)
+      throw new HttpError(
+        'INVALID_REQUEST',
+        `The store at ${baton.store.location} cannot search events across runs.`,
+      );
     const since = parseTime(query.since, 'since');
     const until = parseTime(query.until, 'until');
     const events = await baton.store.queryEvents({
@@ -134,7 +161,10 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const body = await readJson(c.req.raw, CancelBody, parts.maxBodyBytes);
     const run = await baton.getRun(c.req.param('runId'), { tenant: caller.tenant });
     gate.checkRun(caller, 'CancelRun', run);
-    await baton.cancel(run.runId, { tenant: caller.tenant, reason: body.reason ?? `cancelled by ${caller.principal}` });
+    await baton.cancel(run.runId, {
+      tenant: caller.tenant,
+      reason: body.reason ?? `cancelled by ${caller.principal}`,
+    });
     return c.json({ run: publicRun(await baton.getRun(run.runId, { tenant: caller.tenant })) }, 202);
   });
 }
@@ -159,7 +189,9 @@ export function runSearchOf(query: ListRunsQuery, tenant: string): Omit<RunSearc
 }
 
 /** A run as the API shows it: the lease's owner is the engine's business. */
-export function publicRun(run: RunRecord): Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'> {
+export function publicRun(
+  run: RunRecord,
+): Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'> {
   const { leaseOwner: _owner, leaseExpiresAt: _expires, headHash: _head, wakeGen: _gen, ...rest } = run;
   return rest;
 }

@@ -14,15 +14,24 @@ export const StartRunBody = z
     workflow: z.string().min(1).max(128).describe('A workflow registered with the server'),
     input: z.unknown().optional().describe("The workflow's input (JSON)"),
     priority: z.int().min(-1000).max(1000).optional().describe('Higher runs first. Default 0'),
-    timeout: z.string().regex(/^\d+(ms|s|m|h|d)$/).optional().describe("Fail the run if not finished within this time: '30s', '2h'"),
+    timeout: z
+      .string()
+      .regex(/^\d+(ms|s|m|h|d)$/)
+      .optional()
+      .describe("Fail the run if not finished within this time: '30s', '2h'"),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
-  .describe('Starts a run as the caller, in its tenant. Send an Idempotency-Key header to start at most once.');
+  .describe(
+    'Starts a run as the caller, in its tenant. Send an Idempotency-Key header to start at most once.',
+  );
 
 export const ListRunsQuery = z.strictObject({
   status: z
     .string()
-    .regex(new RegExp(`^(${RUN_STATUSES.join('|')})(,(${RUN_STATUSES.join('|')}))*$`), `a comma-separated list of ${RUN_STATUSES.join(', ')}`)
+    .regex(
+      new RegExp(`^(${RUN_STATUSES.join('|')})(,(${RUN_STATUSES.join('|')}))*$`),
+      `a comma-separated list of ${RUN_STATUSES.join(', ')}`,
+    )
     .optional()
     .describe('Comma-separated statuses'),
   workflow: z.string().min(1).max(128).optional(),
@@ -30,16 +39,28 @@ export const ListRunsQuery = z.strictObject({
   tenant: z.string().min(1).max(128).optional().describe("The caller's tenant (any other lists nothing)"),
   since: TIME.optional().describe('Runs created at or after this time (ISO-8601 or epoch ms)'),
   until: TIME.optional().describe('Runs created before this time (ISO-8601 or epoch ms)'),
-  limit: z.string().regex(/^\d{1,4}$/).optional().describe('Page size, 1–500. Default 50'),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional()
+    .describe('Page size, 1–500. Default 50'),
   cursor: z.string().max(200).optional().describe('The nextCursor of the previous page'),
 });
 
 export const JournalQuery = z.strictObject({
-  from: z.string().regex(/^\d{1,12}$/).optional().describe('Only events with seq ≥ from'),
+  from: z
+    .string()
+    .regex(/^\d{1,12}$/)
+    .optional()
+    .describe('Only events with seq ≥ from'),
 });
 
 export const StreamQuery = z.strictObject({
-  after: z.string().regex(/^\d{1,12}$/).optional().describe('Only events with seq > after (or send Last-Event-ID)'),
+  after: z
+    .string()
+    .regex(/^\d{1,12}$/)
+    .optional()
+    .describe('Only events with seq > after (or send Last-Event-ID)'),
 });
 
 export const SignalBody = z.strictObject({
@@ -47,8 +68,11 @@ export const SignalBody = z.strictObject({
     .string()
     .min(1)
     .max(200)
-    .refine((name) => !name.startsWith('baton.'), "signals named 'baton.…' are the engine's own: decide approvals at /api/runs/{runId}/approvals/{approvalId}")
-    .describe("The name the workflow waits for with ctx.waitFor(name)"),
+    .refine(
+      (name) => !name.startsWith('baton.'),
+      "signals named 'baton.…' are the engine's own: decide approvals at /api/runs/{runId}/approvals/{approvalId}",
+    )
+    .describe('The name the workflow waits for with ctx.waitFor(name)'),
   payload: z.unknown().optional(),
 });
 
@@ -60,7 +84,10 @@ export const DecideApprovalBody = z
   .strictObject({
     decision: z.enum(['approve', 'deny']),
     reason: z.string().max(2000).optional(),
-    args: z.unknown().optional().describe("With approve: the tool's arguments to run with instead (checked against its schema)"),
+    args: z
+      .unknown()
+      .optional()
+      .describe("With approve: the tool's arguments to run with instead (checked against its schema)"),
   })
   .describe('Approve (optionally with edited arguments) or deny a pending approval.');
 
@@ -68,7 +95,11 @@ export const ApprovalsQuery = z.strictObject({
   status: z.enum(['pending', 'decided', 'all']).optional().describe('Default pending'),
   mine: z.enum(['true', 'false']).optional().describe('Only approvals the caller may decide now'),
   runId: z.string().min(1).max(200).optional(),
-  limit: z.string().regex(/^\d{1,4}$/).optional().describe('Waiting runs looked at, 1–1000. Default 200'),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional()
+    .describe('Waiting runs looked at, 1–1000. Default 200'),
 });
 
 export const CostsQuery = z.strictObject({
@@ -80,13 +111,21 @@ export const CostsQuery = z.strictObject({
 
 export const ErrorResponse = z.object({
   error: z.object({
-    code: z.string().describe('Stable: UNAUTHENTICATED, FORBIDDEN, RUN_NOT_FOUND, MALFORMED_JSON, BODY_TOO_LARGE, OVERLOADED, …'),
+    code: z
+      .string()
+      .describe(
+        'Stable: UNAUTHENTICATED, FORBIDDEN, RUN_NOT_FOUND, MALFORMED_JSON, BODY_TOO_LARGE, OVERLOADED, …',
+      ),
     message: z.string(),
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 });
 
-export const SerializedErrorSchema = z.object({ name: z.string(), message: z.string(), code: z.string().optional() });
+export const SerializedErrorSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  code: z.string().optional(),
+});
 
 export const RunSchema = z.object({
   runId: z.string(),
@@ -126,11 +165,23 @@ export const StartRunResponse = z.object({ run: RunSchema, created: z.boolean() 
 export const JournalResponse = z.object({
   run: RunSchema,
   events: z.array(EventSchema),
-  messages: z.record(z.string(), z.unknown()).describe('Every model message of the journal, by its sha256 hash'),
+  messages: z
+    .record(z.string(), z.unknown())
+    .describe('Every model message of the journal, by its sha256 hash'),
 });
-export const StepDetailResponse = z.record(z.string(), z.unknown()).describe('An event with everything about its step: prompt, response, arguments, result, identity, decisions, verdicts, usage, cost, time');
+export const StepDetailResponse = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'An event with everything about its step: prompt, response, arguments, result, identity, decisions, verdicts, usage, cost, time',
+  );
 
-export const CostLine = z.object({ usd: z.number(), inputTokens: z.number(), outputTokens: z.number(), calls: z.number(), unpriced: z.number() });
+export const CostLine = z.object({
+  usd: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  calls: z.number(),
+  unpriced: z.number(),
+});
 export const CostsResponse = z.object({
   total: CostLine,
   byAgent: z.array(CostLine.extend({ agent: z.string() })),
@@ -142,7 +193,11 @@ export const ApprovalSchema = z.object({
   runId: z.string(),
   approvalId: z.string(),
   workflow: z.string(),
-  source: z.enum(['guard', 'interceptor']).describe('guard: asked through the guard (approval.requested); interceptor: a call parked by another interceptor'),
+  source: z
+    .enum(['guard', 'interceptor'])
+    .describe(
+      'guard: asked through the guard (approval.requested); interceptor: a call parked by another interceptor',
+    ),
   kind: z.enum(['tool', 'model', 'approval', 'budget', 'loop']),
   name: z.string().describe("The gated tool, the approval's action, or the agent whose model call waits"),
   status: z.enum(['pending', 'approved', 'denied']),
@@ -170,7 +225,10 @@ export const WorkflowListResponse = z.object({
     z.object({
       name: z.string(),
       description: z.string().optional(),
-      graph: z.record(z.string(), z.unknown()).optional().describe('For graph workflows: nodes, edges, levels'),
+      graph: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('For graph workflows: nodes, edges, levels'),
     }),
   ),
 });

@@ -86,7 +86,9 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   const pollMs = options.pollMs ?? 250;
   const feed = new RunFeed(baton.store, { pollMs });
   const streams = new Set<SseChannel>();
-  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton server] ${message}`, error ?? ''));
+  const log =
+    options.log ??
+    ((message: string, error?: unknown) => console.error(`[baton server] ${message}`, error ?? ''));
   const parts: ServerParts = {
     baton,
     gate,
@@ -132,13 +134,22 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   runsRoutes(app, parts);
   approvalsRoutes(app, parts);
   app.all('/api/*', (c) => {
-    throw new HttpError('NOT_FOUND', `No API route ${c.req.method} ${new URL(c.req.url).pathname}. See /api/openapi.json.`);
+    throw new HttpError(
+      'NOT_FOUND',
+      `No API route ${c.req.method} ${new URL(c.req.url).pathname}. See /api/openapi.json.`,
+    );
   });
 
   app.get('*', async (c) => {
-    if (!options.assets) throw new HttpError('NOT_FOUND', 'This server serves the API only (under /api): the web UI was not given (build it with npm run build:ui).');
+    if (!options.assets)
+      throw new HttpError(
+        'NOT_FOUND',
+        'This server serves the API only (under /api): the web UI was not given (build it with npm run build:ui).',
+      );
     const path = new URL(c.req.url).pathname;
-    const asset = (await options.assets.read(path)) ?? (/\.[a-z0-9]+$/i.test(path) ? undefined : await options.assets.read('/index.html'));
+    const asset =
+      (await options.assets.read(path)) ??
+      (/\.[a-z0-9]+$/i.test(path) ? undefined : await options.assets.read('/index.html'));
     if (!asset) throw new HttpError('NOT_FOUND', `No file ${path}.`);
     c.header('content-type', asset.type);
     c.header('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
@@ -146,7 +157,9 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
     return c.body(asset.body as Uint8Array<ArrayBuffer>);
   });
   app.notFound((c) => {
-    const { status, body } = describeHttpError(new HttpError('NOT_FOUND', `No route ${c.req.method} ${new URL(c.req.url).pathname}.`));
+    const { status, body } = describeHttpError(
+      new HttpError('NOT_FOUND', `No route ${c.req.method} ${new URL(c.req.url).pathname}.`),
+    );
     return c.json(body, status as 404);
   });
 

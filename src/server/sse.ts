@@ -29,7 +29,10 @@ const encoder = new TextEncoder();
  * request aborted, or the body was cancelled), the server closed it, or writing failed. The
  * heartbeat timer is cleared at the same moment, so a closed stream holds no timer or listener.
  */
-export function sseResponse(options: SseOptions, start: (channel: SseChannel) => (() => void) | void): Response {
+export function sseResponse(
+  options: SseOptions,
+  start: (channel: SseChannel) => (() => void) | void,
+): Response {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let closed = false;
   let cleanup: (() => void) | void;

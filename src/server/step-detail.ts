@@ -41,7 +41,12 @@ export interface StepDetail {
     error?: string;
     attempts: number;
   };
-  agent?: { task: JournalMessage | undefined; system: JournalMessage | undefined; answer: JournalMessage | undefined; turns?: number };
+  agent?: {
+    task: JournalMessage | undefined;
+    system: JournalMessage | undefined;
+    answer: JournalMessage | undefined;
+    turns?: number;
+  };
   decisions: Record<string, unknown>[];
   verdicts: Record<string, unknown>[];
   /** The guard's approval events of this step (asked, escalated, decided). */
@@ -84,7 +89,11 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
   const callId = typeof payload.callId === 'string' ? payload.callId : undefined;
   // Events of the same op; for a model call, only that call (an agent's op holds its whole loop's agent.* events).
   let related = op === undefined ? [event] : events.filter((candidate) => eventOp(candidate) === op);
-  if (event.type.startsWith('llm.')) related = [event, ...related.filter((candidate) => candidate.type === 'llm.verdict' && candidate.seq <= event.seq)];
+  if (event.type.startsWith('llm.'))
+    related = [
+      event,
+      ...related.filter((candidate) => candidate.type === 'llm.verdict' && candidate.seq <= event.seq),
+    ];
   if (callId !== undefined && event.type.startsWith('tool.')) {
     related = related.filter(
       (candidate) =>
@@ -107,18 +116,34 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
     ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
     ...(op === undefined ? {} : { op }),
     events: related,
-    identity: { actor: event.actor, onBehalfOf: [...event.onBehalfOf], chain: [event.actor, ...event.onBehalfOf].join(' for ') },
+    identity: {
+      actor: event.actor,
+      onBehalfOf: [...event.onBehalfOf],
+      chain: [event.actor, ...event.onBehalfOf].join(' for '),
+    },
     startedAt: first.at,
     status: statusOf(related),
     decisions: related
       .filter((candidate) => candidate.type === 'tool.authorized' || candidate.type === 'access.decided')
-      .map((candidate) => ({ seq: candidate.seq, ...(candidate.payload as unknown as Record<string, unknown>) })),
+      .map((candidate) => ({
+        seq: candidate.seq,
+        ...(candidate.payload as unknown as Record<string, unknown>),
+      })),
     verdicts: related
       .filter((candidate) => candidate.type.endsWith('.verdict') || candidate.type.startsWith('guard.'))
-      .map((candidate) => ({ seq: candidate.seq, type: candidate.type, ...(candidate.payload as unknown as Record<string, unknown>) })),
+      .map((candidate) => ({
+        seq: candidate.seq,
+        type: candidate.type,
+        ...(candidate.payload as unknown as Record<string, unknown>),
+      })),
     approvals: related
       .filter((candidate) => candidate.type.startsWith('approval.'))
-      .map((candidate) => ({ seq: candidate.seq, type: candidate.type, at: candidate.at, ...(candidate.payload as unknown as Record<string, unknown>) })),
+      .map((candidate) => ({
+        seq: candidate.seq,
+        type: candidate.type,
+        at: candidate.at,
+        ...(candidate.payload as unknown as Record<string, unknown>),
+      })),
   };
   if (TERMINAL_TYPES.has(last.type)) {
     detail.endedAt = last.at;
@@ -144,14 +169,19 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
       ...(call.payload.request.parameters ? { parameters: call.payload.request.parameters } : {}),
       finishReason: call.payload.response.finishReason,
     };
-    detail.usage = { inputTokens: call.payload.usage.inputTokens, outputTokens: call.payload.usage.outputTokens };
+    detail.usage = {
+      inputTokens: call.payload.usage.inputTokens,
+      outputTokens: call.payload.usage.outputTokens,
+    };
     detail.costUsd = call.payload.cost.usd;
     detail.durationMs = call.payload.latencyMs;
     detail.startedAt = new Date(Date.parse(call.at) - call.payload.latencyMs).toISOString();
     detail.endedAt = call.at;
   }
 
-  const requested = related.find((candidate): candidate is JournalEvent<'tool.requested'> => candidate.type === 'tool.requested');
+  const requested = related.find(
+    (candidate): candidate is JournalEvent<'tool.requested'> => candidate.type === 'tool.requested',
+  );
   if (requested) {
     let finalArgs: unknown;
     for (const candidate of related) {
@@ -159,9 +189,15 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
       const verdict = candidate.payload as JournalEventPayloads['tool.verdict'];
       if (verdict.verdict === 'rewrite' && verdict.phase !== 'after') finalArgs = verdict.args;
     }
-    const outcome = related.findLast((candidate) => candidate.type === 'tool.called' || candidate.type === 'tool.failed' || candidate.type === 'tool.resolved');
+    const outcome = related.findLast(
+      (candidate) =>
+        candidate.type === 'tool.called' ||
+        candidate.type === 'tool.failed' ||
+        candidate.type === 'tool.resolved',
+    );
     const result = outcome ? toolResult(outcome) : undefined;
-    const attempts = related.filter((candidate) => candidate.type === 'tool.retried').length + (requested ? 1 : 0);
+    const attempts =
+      related.filter((candidate) => candidate.type === 'tool.retried').length + (requested ? 1 : 0);
     detail.tool = {
       callId: requested.payload.callId,
       effect: requested.payload.effect,
@@ -171,14 +207,22 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
       ...(result && 'error' in result ? { error: result.error } : {}),
       attempts,
     };
-    const called = related.find((candidate): candidate is JournalEvent<'tool.called'> => candidate.type === 'tool.called');
+    const called = related.find(
+      (candidate): candidate is JournalEvent<'tool.called'> => candidate.type === 'tool.called',
+    );
     if (called) detail.durationMs = called.payload.latencyMs;
   }
 
-  const started = related.find((candidate): candidate is JournalEvent<'agent.started'> => candidate.type === 'agent.started');
+  const started = related.find(
+    (candidate): candidate is JournalEvent<'agent.started'> => candidate.type === 'agent.started',
+  );
   if (started && event.type.startsWith('agent.')) {
-    const completed = related.find((candidate): candidate is JournalEvent<'agent.completed'> => candidate.type === 'agent.completed');
-    const system = started.payload.messages.find((message) => (message as { role?: unknown }).role === 'system') as JournalMessage | undefined;
+    const completed = related.find(
+      (candidate): candidate is JournalEvent<'agent.completed'> => candidate.type === 'agent.completed',
+    );
+    const system = started.payload.messages.find(
+      (message) => (message as { role?: unknown }).role === 'system',
+    ) as JournalMessage | undefined;
     detail.agent = {
       task: messages.get(started.payload.task),
       system,
@@ -193,7 +237,9 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
 
   const failure = related.find((candidate) => 'error' in candidate.payload);
   if (failure) detail.error = (failure.payload as { error?: unknown }).error;
-  const stepDone = related.find((candidate): candidate is JournalEvent<'step.completed'> => candidate.type === 'step.completed');
+  const stepDone = related.find(
+    (candidate): candidate is JournalEvent<'step.completed'> => candidate.type === 'step.completed',
+  );
   if (stepDone) detail.result = stepDone.payload.result;
   return detail;
 }
@@ -211,7 +257,9 @@ function kindOf(type: string): StepDetail['kind'] {
 function statusOf(related: readonly JournalEvent[]): StepDetail['status'] {
   const types = related.map((event) => event.type);
   if (types.some((type) => type.endsWith('.failed'))) return 'failed';
-  const lastVerdict = related.findLast((event) => event.type === 'tool.verdict' || event.type === 'llm.verdict');
+  const lastVerdict = related.findLast(
+    (event) => event.type === 'tool.verdict' || event.type === 'llm.verdict',
+  );
   const verdict = (lastVerdict?.payload as { verdict?: string } | undefined)?.verdict;
   if (verdict === 'deny' && !types.includes('tool.called')) return 'denied';
   if (verdict === 'park') return 'waiting';
@@ -221,13 +269,15 @@ function statusOf(related: readonly JournalEvent[]): StepDetail['status'] {
 
 function toolResult(event: JournalEvent): { value: unknown } | { error: string } | undefined {
   const stored = (event.payload as { messages?: unknown[] }).messages;
-  const message = stored?.[0] as { content?: { type: string; output?: { type: string; value?: unknown } }[] } | undefined;
+  const message = stored?.[0] as
+    { content?: { type: string; output?: { type: string; value?: unknown } }[] } | undefined;
   const output = message?.content?.[0]?.output;
   if (!output) {
     const error = (event.payload as { error?: { message?: string } }).error;
     return error ? { error: error.message ?? 'failed' } : undefined;
   }
-  if (output.type === 'error-text' || output.type === 'error-json') return { error: String(typeof output.value === 'string' ? output.value : JSON.stringify(output.value)) };
+  if (output.type === 'error-text' || output.type === 'error-json')
+    return { error: String(typeof output.value === 'string' ? output.value : JSON.stringify(output.value)) };
   return { value: output.value };
 }
 

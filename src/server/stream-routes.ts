@@ -15,9 +15,13 @@ export function streamRoutes(app: ServerApp, parts: ServerParts): void {
 
   const admit = (): void => {
     if (parts.streams.size >= parts.maxStreams) {
-      throw new HttpError('TOO_MANY_STREAMS', `This server already holds ${parts.streams.size} event streams (server option maxStreams).`, {
-        retryAfterMs: 5000,
-      });
+      throw new HttpError(
+        'TOO_MANY_STREAMS',
+        `This server already holds ${parts.streams.size} event streams (server option maxStreams).`,
+        {
+          retryAfterMs: 5000,
+        },
+      );
     }
   };
   const track = (channel: SseChannel): void => {
@@ -30,7 +34,11 @@ export function streamRoutes(app: ServerApp, parts: ServerParts): void {
     admit();
     let channel: SseChannel | undefined;
     return sseResponse(
-      { signal: c.req.raw.signal, heartbeatMs: parts.heartbeatMs, onClose: () => channel && parts.streams.delete(channel) },
+      {
+        signal: c.req.raw.signal,
+        heartbeatMs: parts.heartbeatMs,
+        onClose: () => channel && parts.streams.delete(channel),
+      },
       (opened) => {
         channel = opened;
         track(opened);
@@ -39,15 +47,31 @@ export function streamRoutes(app: ServerApp, parts: ServerParts): void {
         const tick = async (): Promise<void> => {
           timer = undefined;
           try {
-            const page = search ? await searchRuns(baton, { ...search, visible: (run) => gate.allowsRun(caller, 'ReadRun', run) }) : { runs: [] };
-            const fingerprint = page.runs.map((run) => `${run.runId}:${run.status}:${run.updatedAt}`).join('|');
+            const page = search
+              ? await searchRuns(baton, {
+                  ...search,
+                  visible: (run) => gate.allowsRun(caller, 'ReadRun', run),
+                })
+              : { runs: [] };
+            const fingerprint = page.runs
+              .map((run) => `${run.runId}:${run.status}:${run.updatedAt}`)
+              .join('|');
             if (fingerprint !== last) {
               last = fingerprint;
-              opened.send({ event: 'runs', data: { runs: page.runs.map(publicRun), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) } });
+              opened.send({
+                event: 'runs',
+                data: {
+                  runs: page.runs.map(publicRun),
+                  ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+                },
+              });
             }
           } catch (error) {
             parts.log('The live runs list failed to read the store', error);
-            opened.send({ event: 'error', data: { error: { code: 'STREAM_FAILED', message: 'Reading the runs failed; reconnect.' } } });
+            opened.send({
+              event: 'error',
+              data: { error: { code: 'STREAM_FAILED', message: 'Reading the runs failed; reconnect.' } },
+            });
             opened.close();
             return;
           }
@@ -69,7 +93,11 @@ export function streamRoutes(app: ServerApp, parts: ServerParts): void {
     admit();
     let channel: SseChannel | undefined;
     return sseResponse(
-      { signal: c.req.raw.signal, heartbeatMs: parts.heartbeatMs, onClose: () => channel && parts.streams.delete(channel) },
+      {
+        signal: c.req.raw.signal,
+        heartbeatMs: parts.heartbeatMs,
+        onClose: () => channel && parts.streams.delete(channel),
+      },
       (opened) => {
         channel = opened;
         track(opened);
@@ -86,7 +114,15 @@ export function streamRoutes(app: ServerApp, parts: ServerParts): void {
           },
           (error) => {
             parts.log(`The event stream of run ${run.runId} failed to read the store`, error);
-            opened.send({ event: 'error', data: { error: { code: 'STREAM_FAILED', message: 'Reading the journal failed; reconnect with Last-Event-ID.' } } });
+            opened.send({
+              event: 'error',
+              data: {
+                error: {
+                  code: 'STREAM_FAILED',
+                  message: 'Reading the journal failed; reconnect with Last-Event-ID.',
+                },
+              },
+            });
             opened.close();
           },
         );

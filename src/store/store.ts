@@ -155,7 +155,7 @@ export interface NewRun {
    * A fork (src/explain/fork.ts), created in the same transaction: `events` follow `run.started`
    * in the new run's journal (seq 2, 3, …, chained to it; the run's lastSeq and headHash are the
    * last one's), and `note` is appended to the origin run's `metadata.forkedTo` list. The origin's
-   * journal is not touched (docs/decisions/0009-replay-and-fork.md).
+   * journal is not touched (docs/decisions/0011-replay-fork-and-telemetry.md).
    */
   fork?: { events: readonly JournalEvent[]; origin: string; note: ForkNote };
 }

@@ -4,7 +4,16 @@ import { PolicyEngine } from '../../src/access/policy-engine.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { API_OPERATIONS } from '../../src/server/openapi.ts';
 import { runUrl } from '../../src/server/run-url.ts';
-import { AUTH, diamond, eventually, refunded, startTestServer, supportWorkflow, waiter, type TestServer } from './server-harness.ts';
+import {
+  AUTH,
+  diamond,
+  eventually,
+  refunded,
+  startTestServer,
+  supportWorkflow,
+  waiter,
+  type TestServer,
+} from './server-harness.ts';
 
 type Json = Record<string, any>;
 const body = async (response: Response): Promise<Json> => (await response.json()) as Json;
@@ -27,9 +36,14 @@ async function readEvents(
       buffer = buffer.slice(boundary + 2);
       const lines = block.split('\n').filter((line) => !line.startsWith(':'));
       if (lines.length === 0) continue;
-      const field = (name: string) => lines.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+      const field = (name: string) =>
+        lines.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
       const data = field('data');
-      events.push({ event: field('event') ?? 'message', data: data === undefined ? undefined : JSON.parse(data), ...(field('id') ? { id: field('id')! } : {}) });
+      events.push({
+        event: field('event') ?? 'message',
+        data: data === undefined ? undefined : JSON.parse(data),
+        ...(field('id') ? { id: field('id')! } : {}),
+      });
     }
   }
   await reader.cancel();
@@ -45,12 +59,19 @@ describe('the HTTP API', () => {
     await server.close();
   });
 
-  const start = async (input: unknown = { name: 'Ada' }, as: 'alice' | 'bob' | 'mallory' = 'alice', headers: Record<string, string> = {}) =>
-    server.call('/api/runs', { method: 'POST', as, headers, json: { workflow: 'waiter', input } });
+  const start = async (
+    input: unknown = { name: 'Ada' },
+    as: 'alice' | 'bob' | 'mallory' = 'alice',
+    headers: Record<string, string> = {},
+  ) => server.call('/api/runs', { method: 'POST', as, headers, json: { workflow: 'waiter', input } });
 
   describe('at the door', () => {
     it('refuses a request without a token, with a bad token, or with a malformed header (401, UNAUTHENTICATED)', async () => {
-      for (const headers of [{}, { authorization: 'Bearer not-a-token-at-all-000000' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
+      for (const headers of [
+        {},
+        { authorization: 'Bearer not-a-token-at-all-000000' },
+        { authorization: 'Basic abc' },
+      ] as Record<string, string>[]) {
         const response = await server.call('/api/runs', { as: null, headers });
         expect(response.status).toBe(401);
         expect(response.headers.get('www-authenticate')).toContain('Bearer');
@@ -60,34 +81,63 @@ describe('the HTTP API', () => {
 
     it('accepts a JWT signed with the configured secret, its sub as the principal and its tenant claim', async () => {
       const secret = new TextEncoder().encode(AUTH.jwt.secret);
-      const token = await new SignJWT({ tenant: 'acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setExpirationTime('5m').sign(secret);
+      const token = await new SignJWT({ tenant: 'acme' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('carol')
+        .setExpirationTime('5m')
+        .sign(secret);
       const me = await server.call('/api/me', { as: null, headers: { authorization: `Bearer ${token}` } });
       expect(await body(me)).toMatchObject({ principal: 'user:carol', tenant: 'acme', via: 'jwt' });
 
-      const expired = await new SignJWT({ tenant: 'acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(secret);
-      const late = await server.call('/api/me', { as: null, headers: { authorization: `Bearer ${expired}` } });
+      const expired = await new SignJWT({ tenant: 'acme' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('carol')
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+        .sign(secret);
+      const late = await server.call('/api/me', {
+        as: null,
+        headers: { authorization: `Bearer ${expired}` },
+      });
       expect(late.status).toBe(401);
       expect((await body(late)).error.message).toContain('expired');
 
-      const forged = await new SignJWT({ tenant: 'acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').sign(new TextEncoder().encode('another-secret-of-at-least-32-characters!!'));
-      expect((await server.call('/api/me', { as: null, headers: { authorization: `Bearer ${forged}` } })).status).toBe(401);
+      const forged = await new SignJWT({ tenant: 'acme' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('carol')
+        .sign(new TextEncoder().encode('another-secret-of-at-least-32-characters!!'));
+      expect(
+        (await server.call('/api/me', { as: null, headers: { authorization: `Bearer ${forged}` } })).status,
+      ).toBe(401);
 
-      const tenantless = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').sign(secret);
-      const noTenant = await server.call('/api/me', { as: null, headers: { authorization: `Bearer ${tenantless}` } });
+      const tenantless = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('carol')
+        .sign(secret);
+      const noTenant = await server.call('/api/me', {
+        as: null,
+        headers: { authorization: `Bearer ${tenantless}` },
+      });
       expect(noTenant.status).toBe(401);
       expect((await body(noTenant)).error.message).toContain('tenant');
     });
 
     it('answers malformed JSON with 400 MALFORMED_JSON and writes nothing', async () => {
       const before = (await body(await server.call('/api/runs'))).runs.length;
-      const response = await server.call('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"workflow": "waiter", "input": ' });
+      const response = await server.call('/api/runs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"workflow": "waiter", "input": ',
+      });
       expect(response.status).toBe(400);
       expect((await body(response)).error.code).toBe('MALFORMED_JSON');
       expect((await body(await server.call('/api/runs'))).runs.length).toBe(before);
     });
 
     it('answers a body of the wrong shape with 400 INVALID_REQUEST naming the field', async () => {
-      const response = await server.call('/api/runs', { method: 'POST', json: { workflow: 'waiter', priority: 'high' } });
+      const response = await server.call('/api/runs', {
+        method: 'POST',
+        json: { workflow: 'waiter', priority: 'high' },
+      });
       expect(response.status).toBe(400);
       const error = (await body(response)).error;
       expect(error.code).toBe('INVALID_REQUEST');
@@ -96,7 +146,11 @@ describe('the HTTP API', () => {
 
     it('answers an oversize body with 413 BODY_TOO_LARGE, declared or streamed', async () => {
       const big = JSON.stringify({ workflow: 'waiter', input: { name: 'x'.repeat(10_000) } });
-      const declared = await server.call('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+      const declared = await server.call('/api/runs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: big,
+      });
       expect(declared.status).toBe(413);
       expect((await body(declared)).error.code).toBe('BODY_TOO_LARGE');
 
@@ -104,11 +158,17 @@ describe('the HTTP API', () => {
       const encoder = new TextEncoder();
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
-          for (let index = 0; index < 10; index++) controller.enqueue(encoder.encode(big.slice(index * 1100, (index + 1) * 1100)));
+          for (let index = 0; index < 10; index++)
+            controller.enqueue(encoder.encode(big.slice(index * 1100, (index + 1) * 1100)));
           controller.close();
         },
       });
-      const streamed = await server.call('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+      const streamed = await server.call('/api/runs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
       expect(streamed.status).toBe(413);
       expect((await body(streamed)).error.code).toBe('BODY_TOO_LARGE');
     });
@@ -119,7 +179,10 @@ describe('the HTTP API', () => {
         expect(response.status).toBe(404);
         expect((await body(response)).error.code).toBe('RUN_NOT_FOUND');
       }
-      const signal = await server.call('/api/runs/run_nope/signals', { method: 'POST', json: { name: 'go' } });
+      const signal = await server.call('/api/runs/run_nope/signals', {
+        method: 'POST',
+        json: { name: 'go' },
+      });
       expect((await body(signal)).error.code).toBe('RUN_NOT_FOUND');
       const route = await server.call('/api/nothing-here');
       expect(route.status).toBe(404);
@@ -135,7 +198,10 @@ describe('the HTTP API', () => {
         [`/api/runs/${run.runId}/stream`, {}],
         [`/api/runs/${run.runId}/signals`, { method: 'POST', json: { name: 'go' } }],
         [`/api/runs/${run.runId}/cancel`, { method: 'POST', json: {} }],
-        [`/api/runs/${run.runId}/approvals/baton.approve:1`, { method: 'POST', json: { decision: 'approve' } }],
+        [
+          `/api/runs/${run.runId}/approvals/baton.approve:1`,
+          { method: 'POST', json: { decision: 'approve' } },
+        ],
       ] as const) {
         const response = await server.call(path, { ...init, as: 'mallory' });
         expect([path, response.status]).toEqual([path, 404]);
@@ -148,7 +214,10 @@ describe('the HTTP API', () => {
 
     it("refuses the engine's own signal names at the signals endpoint (approvals go through their own)", async () => {
       const { run } = await body(await start());
-      const response = await server.call(`/api/runs/${run.runId}/signals`, { method: 'POST', json: { name: 'baton.approve:3', payload: { approved: true } } });
+      const response = await server.call(`/api/runs/${run.runId}/signals`, {
+        method: 'POST',
+        json: { name: 'baton.approve:3', payload: { approved: true } },
+      });
       expect(response.status).toBe(400);
       expect((await body(response)).error.message).toContain('approvals');
     });
@@ -159,13 +228,18 @@ describe('the HTTP API', () => {
       const first = await start({ name: 'Ada' }, 'alice', { 'idempotency-key': 'ticket-1' });
       expect(first.status).toBe(201);
       const created = await body(first);
-      expect(created).toMatchObject({ created: true, run: { workflow: 'waiter', principal: 'user:alice', tenant: 'acme', input: { name: 'Ada' } } });
+      expect(created).toMatchObject({
+        created: true,
+        run: { workflow: 'waiter', principal: 'user:alice', tenant: 'acme', input: { name: 'Ada' } },
+      });
       expect(first.headers.get('location')).toBe(`/api/runs/${created.run.runId}`);
       const again = await start({ name: 'Ada' }, 'alice', { 'idempotency-key': 'ticket-1' });
       expect(again.status).toBe(200);
       expect(await body(again)).toMatchObject({ created: false, run: { runId: created.run.runId } });
       // The same key in another tenant is another run.
-      const elsewhere = await body(await start({ name: 'Ada' }, 'mallory', { 'idempotency-key': 'ticket-1' }));
+      const elsewhere = await body(
+        await start({ name: 'Ada' }, 'mallory', { 'idempotency-key': 'ticket-1' }),
+      );
       expect(elsewhere.run.runId).not.toBe(created.run.runId);
     });
 
@@ -177,33 +251,54 @@ describe('the HTTP API', () => {
 
     it('reads a run and its journal, signals it, and sees it complete', async () => {
       const { run } = await body(await start({ name: 'Grace' }));
-      await eventually(async () => ((await body(await server.call(`/api/runs/${run.runId}`))).run.status === 'waiting' ? true : undefined), 'the run to wait');
+      await eventually(
+        async () =>
+          (await body(await server.call(`/api/runs/${run.runId}`))).run.status === 'waiting'
+            ? true
+            : undefined,
+        'the run to wait',
+      );
       const journal = await body(await server.call(`/api/runs/${run.runId}/journal`));
-      expect(journal.events.map((event: JournalEvent) => event.type)).toEqual(['run.started', 'step.completed', 'signal.awaited']);
+      expect(journal.events.map((event: JournalEvent) => event.type)).toEqual([
+        'run.started',
+        'step.completed',
+        'signal.awaited',
+      ]);
       expect(journal.run).not.toHaveProperty('leaseOwner');
 
-      const sent = await server.call(`/api/runs/${run.runId}/signals`, { method: 'POST', json: { name: 'go', payload: { reply: 'hi' } } });
+      const sent = await server.call(`/api/runs/${run.runId}/signals`, {
+        method: 'POST',
+        json: { name: 'go', payload: { reply: 'hi' } },
+      });
       expect(sent.status).toBe(202);
       const done = await eventually(async () => {
         const current = (await body(await server.call(`/api/runs/${run.runId}`))).run;
         return current.status === 'completed' ? current : undefined;
       }, 'the run to complete');
       expect(done.result).toEqual({ greeting: 'Hello, Grace', reply: 'hi' });
-      const late = await server.call(`/api/runs/${run.runId}/signals`, { method: 'POST', json: { name: 'go' } });
+      const late = await server.call(`/api/runs/${run.runId}/signals`, {
+        method: 'POST',
+        json: { name: 'go' },
+      });
       expect(late.status).toBe(409);
       expect((await body(late)).error.code).toBe('RUN_FINISHED');
     });
 
     it('cancels a run', async () => {
       const { run } = await body(await start({ name: 'Linus' }));
-      const response = await server.call(`/api/runs/${run.runId}/cancel`, { method: 'POST', json: { reason: 'no longer needed' } });
+      const response = await server.call(`/api/runs/${run.runId}/cancel`, {
+        method: 'POST',
+        json: { reason: 'no longer needed' },
+      });
       expect(response.status).toBe(202);
       const cancelled = await eventually(async () => {
         const current = (await body(await server.call(`/api/runs/${run.runId}`))).run;
         return current.status === 'cancelled' ? current : undefined;
       }, 'the run to be cancelled');
       expect(cancelled.metadata.cancelReason).toBe('no longer needed');
-      expect((await server.call(`/api/runs/${run.runId}/cancel`, { method: 'POST', json: {} })).status).toBe(409);
+      expect((await server.call(`/api/runs/${run.runId}/cancel`, { method: 'POST', json: {} })).status).toBe(
+        409,
+      );
     });
 
     it('lists and searches runs by status, workflow and time, page by page without gaps', async () => {
@@ -211,13 +306,18 @@ describe('the HTTP API', () => {
       try {
         const ids: string[] = [];
         for (let index = 0; index < 7; index++) {
-          const response = await own.call('/api/runs', { method: 'POST', json: { workflow: index % 2 ? 'diamond' : 'waiter', input: { name: `n${index}` } } });
+          const response = await own.call('/api/runs', {
+            method: 'POST',
+            json: { workflow: index % 2 ? 'diamond' : 'waiter', input: { name: `n${index}` } },
+          });
           ids.push((await body(response)).run.runId);
         }
         const seen: string[] = [];
         let cursor: string | undefined;
         do {
-          const page = await body(await own.call(`/api/runs?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`));
+          const page = await body(
+            await own.call(`/api/runs?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+          );
           expect(page.runs.length).toBeLessThanOrEqual(3);
           seen.push(...page.runs.map((run: Json) => run.runId));
           cursor = page.nextCursor;
@@ -243,8 +343,18 @@ describe('the HTTP API', () => {
     it('answers 429 with Retry-After when admission is bounded and full, writing nothing', async () => {
       const own = await startTestServer({ worker: false, maxQueuedRuns: 1 });
       try {
-        expect((await own.call('/api/runs', { method: 'POST', json: { workflow: 'waiter', input: { name: 'a' } } })).status).toBe(201);
-        const refused = await own.call('/api/runs', { method: 'POST', json: { workflow: 'waiter', input: { name: 'b' } } });
+        expect(
+          (
+            await own.call('/api/runs', {
+              method: 'POST',
+              json: { workflow: 'waiter', input: { name: 'a' } },
+            })
+          ).status,
+        ).toBe(201);
+        const refused = await own.call('/api/runs', {
+          method: 'POST',
+          json: { workflow: 'waiter', input: { name: 'b' } },
+        });
         expect(refused.status).toBe(429);
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
         expect((await body(refused)).error.code).toBe('OVERLOADED');
@@ -259,8 +369,16 @@ describe('the HTTP API', () => {
     it('shows model calls with their prompt resolved, tool arguments, costs, and the guard’s approvals; an approver edits the arguments', async () => {
       const own = await startTestServer({ workflows: [supportWorkflow()] });
       try {
-        const { run } = await body(await own.call('/api/runs', { method: 'POST', json: { workflow: 'support', input: { ticket: 'T-7' } } }));
-        const approval = await eventually(async () => (await body(await own.call('/api/approvals'))).approvals[0], 'the refund to wait for approval');
+        const { run } = await body(
+          await own.call('/api/runs', {
+            method: 'POST',
+            json: { workflow: 'support', input: { ticket: 'T-7' } },
+          }),
+        );
+        const approval = await eventually(
+          async () => (await body(await own.call('/api/approvals'))).approvals[0],
+          'the refund to wait for approval',
+        );
         expect(approval).toMatchObject({
           runId: run.runId,
           source: 'guard',
@@ -274,7 +392,9 @@ describe('the HTTP API', () => {
           canDecide: false,
         });
         expect((await body(await own.call('/api/approvals?mine=true'))).approvals).toEqual([]);
-        expect((await body(await own.call('/api/approvals?mine=true', { as: 'bob' }))).approvals).toMatchObject([{ approvalId: approval.approvalId, canDecide: true }]);
+        expect(
+          (await body(await own.call('/api/approvals?mine=true', { as: 'bob' }))).approvals,
+        ).toMatchObject([{ approvalId: approval.approvalId, canDecide: true }]);
         expect((await body(await own.call('/api/approvals', { as: 'mallory' }))).approvals).toEqual([]);
 
         const journal = await body(await own.call(`/api/runs/${run.runId}/journal`));
@@ -287,19 +407,35 @@ describe('the HTTP API', () => {
         expect(model.identity.chain).toBe('agent:billing for workflow:support for user:alice');
         expect(model.usage).toEqual({ inputTokens: 120, outputTokens: 20 });
 
-        const lookups = journal.events.filter((event: Json) => event.type === 'tool.requested' && event.payload.name === 'docs.lookup');
+        const lookups = journal.events.filter(
+          (event: Json) => event.type === 'tool.requested' && event.payload.name === 'docs.lookup',
+        );
         const lookup = await body(await own.call(`/api/runs/${run.runId}/journal/${lookups[1].seq}`));
-        expect(lookup.tool).toMatchObject({ args: { word: 'charge' }, result: { word: 'charge', meaning: 'the meaning of charge' }, effect: 'read' });
+        expect(lookup.tool).toMatchObject({
+          args: { word: 'charge' },
+          result: { word: 'charge', meaning: 'the meaning of charge' },
+          effect: 'read',
+        });
 
         const path = `/api/runs/${run.runId}/approvals/${encodeURIComponent(approval.approvalId)}`;
         const byAlice = await own.call(path, { method: 'POST', json: { decision: 'approve' } });
         expect(byAlice.status).toBe(403);
         expect((await body(byAlice)).error.code).toBe('APPROVAL_FORBIDDEN');
-        expect((await own.call(path, { method: 'POST', as: 'bob', json: { decision: 'deny', args: {} } })).status).toBe(400);
-        const badArgs = await own.call(path, { method: 'POST', as: 'bob', json: { decision: 'approve', args: { chargeId: 'ch_42', cents: 'lots' } } });
+        expect(
+          (await own.call(path, { method: 'POST', as: 'bob', json: { decision: 'deny', args: {} } })).status,
+        ).toBe(400);
+        const badArgs = await own.call(path, {
+          method: 'POST',
+          as: 'bob',
+          json: { decision: 'approve', args: { chargeId: 'ch_42', cents: 'lots' } },
+        });
         expect(badArgs.status).toBe(400);
         expect((await body(badArgs)).error.code).toBe('INVALID_APPROVAL_ARGUMENTS');
-        const decided = await own.call(path, { method: 'POST', as: 'bob', json: { decision: 'approve', args: { chargeId: 'ch_42', cents: 1000 }, reason: 'partial refund' } });
+        const decided = await own.call(path, {
+          method: 'POST',
+          as: 'bob',
+          json: { decision: 'approve', args: { chargeId: 'ch_42', cents: 1000 }, reason: 'partial refund' },
+        });
         expect(decided.status).toBe(202);
         const twice = await own.call(path, { method: 'POST', as: 'bob', json: { decision: 'approve' } });
         expect(twice.status).toBe(409);
@@ -312,18 +448,31 @@ describe('the HTTP API', () => {
         expect(done.result).toBe('Refunded: {"refunded":1000,"chargeId":"ch_42"}');
         expect(refunded).toContainEqual({ chargeId: 'ch_42', cents: 1000 });
         const all = await body(await own.call(`/api/approvals?status=all&runId=${run.runId}`));
-        expect(all.approvals).toMatchObject([{ status: 'approved', decidedBy: 'user:bob', comment: 'partial refund', approvedArgs: { chargeId: 'ch_42', cents: 1000 } }]);
+        expect(all.approvals).toMatchObject([
+          {
+            status: 'approved',
+            decidedBy: 'user:bob',
+            comment: 'partial refund',
+            approvedArgs: { chargeId: 'ch_42', cents: 1000 },
+          },
+        ]);
 
         const refundCall = (await body(await own.call(`/api/runs/${run.runId}/journal`))).events.find(
           (event: Json) => event.type === 'tool.requested' && event.payload.name === 'payments.refund',
         );
         const step = await body(await own.call(`/api/runs/${run.runId}/journal/${refundCall.seq}`));
-        expect(step.tool).toMatchObject({ args: { chargeId: 'ch_42', cents: 1250 }, finalArgs: { chargeId: 'ch_42', cents: 1000 }, result: { refunded: 1000 } });
+        expect(step.tool).toMatchObject({
+          args: { chargeId: 'ch_42', cents: 1250 },
+          finalArgs: { chargeId: 'ch_42', cents: 1000 },
+          result: { refunded: 1000 },
+        });
         expect(step.verdicts.map((verdict: Json) => [verdict.interceptor, verdict.verdict])).toEqual([
           ['guard.approval', 'park'],
           [expect.stringMatching(/^signal:baton\.approval:/), 'rewrite'],
         ]);
-        expect(step.events.map((event: Json) => event.type)).toEqual(expect.arrayContaining(['approval.requested', 'approval.decided']));
+        expect(step.events.map((event: Json) => event.type)).toEqual(
+          expect.arrayContaining(['approval.requested', 'approval.decided']),
+        );
 
         const costs = await body(await own.call(`/api/runs/${run.runId}/costs`));
         expect(costs.total.calls).toBe(3);
@@ -333,7 +482,11 @@ describe('the HTTP API', () => {
         const tenant = await body(await own.call('/api/costs'));
         expect(tenant.byRun.map((line: Json) => line.runId)).toEqual([run.runId]);
         expect((await body(await own.call('/api/costs', { as: 'mallory' }))).total.calls).toBe(0);
-        expect((await body(await own.call('/api/runs?agent=billing'))).runs.map((candidate: Json) => candidate.runId)).toEqual([run.runId]);
+        expect(
+          (await body(await own.call('/api/runs?agent=billing'))).runs.map(
+            (candidate: Json) => candidate.runId,
+          ),
+        ).toEqual([run.runId]);
         expect((await body(await own.call('/api/runs?agent=nobody'))).runs).toEqual([]);
       } finally {
         await own.close();
@@ -343,11 +496,29 @@ describe('the HTTP API', () => {
     it('shows and decides a call parked by a plain interceptor, by its park signal', async () => {
       const own = await startTestServer({ workflows: [supportWorkflow()], gate: 'interceptor' });
       try {
-        const { run } = await body(await own.call('/api/runs', { method: 'POST', json: { workflow: 'support', input: { ticket: 'T-8' } } }));
-        const approval = await eventually(async () => (await body(await own.call('/api/approvals'))).approvals[0], 'the park');
-        expect(approval).toMatchObject({ source: 'interceptor', approvalId: expect.stringMatching(/^baton\.approve:\d+$/), kind: 'tool', name: 'payments.refund', requestedBy: 'agent:billing', canDecide: true });
+        const { run } = await body(
+          await own.call('/api/runs', {
+            method: 'POST',
+            json: { workflow: 'support', input: { ticket: 'T-8' } },
+          }),
+        );
+        const approval = await eventually(
+          async () => (await body(await own.call('/api/approvals'))).approvals[0],
+          'the park',
+        );
+        expect(approval).toMatchObject({
+          source: 'interceptor',
+          approvalId: expect.stringMatching(/^baton\.approve:\d+$/),
+          kind: 'tool',
+          name: 'payments.refund',
+          requestedBy: 'agent:billing',
+          canDecide: true,
+        });
         const path = `/api/runs/${run.runId}/approvals/${encodeURIComponent(approval.approvalId)}`;
-        expect((await own.call(path, { method: 'POST', json: { decision: 'deny', reason: 'not this one' } })).status).toBe(202);
+        expect(
+          (await own.call(path, { method: 'POST', json: { decision: 'deny', reason: 'not this one' } }))
+            .status,
+        ).toBe(202);
         const twice = await own.call(path, { method: 'POST', json: { decision: 'approve' } });
         expect((await body(twice)).error.code).toBe('APPROVAL_ALREADY_DECIDED');
         const done = await eventually(async () => {
@@ -355,8 +526,17 @@ describe('the HTTP API', () => {
           return current.status === 'completed' ? current : undefined;
         }, 'the run to complete');
         expect(done.result).toContain('not this one');
-        expect((await body(await own.call(`/api/approvals?status=all&runId=${run.runId}`))).approvals).toMatchObject([{ status: 'denied', decidedBy: 'user:alice', comment: 'not this one' }]);
-        expect((await own.call(`/api/runs/${run.runId}/approvals/baton.approve:999`, { method: 'POST', json: { decision: 'approve' } })).status).toBe(404);
+        expect(
+          (await body(await own.call(`/api/approvals?status=all&runId=${run.runId}`))).approvals,
+        ).toMatchObject([{ status: 'denied', decidedBy: 'user:alice', comment: 'not this one' }]);
+        expect(
+          (
+            await own.call(`/api/runs/${run.runId}/approvals/baton.approve:999`, {
+              method: 'POST',
+              json: { decision: 'approve' },
+            })
+          ).status,
+        ).toBe(404);
       } finally {
         await own.close();
       }
@@ -373,21 +553,39 @@ describe('the HTTP API', () => {
         const seen = received.filter((item) => item.event === 'event').map((item) => item.data.type);
         if (!signalled && seen.includes('signal.awaited')) {
           signalled = true;
-          void server.call(`/api/runs/${run.runId}/signals`, { method: 'POST', json: { name: 'go', payload: { reply: 'streamed' } } });
+          void server.call(`/api/runs/${run.runId}/signals`, {
+            method: 'POST',
+            json: { name: 'go', payload: { reply: 'streamed' } },
+          });
         }
         return received.some((item) => item.event === 'end');
       });
       const journal = events.filter((item) => item.event === 'event');
-      expect(journal.map((item) => item.data.type)).toEqual(['run.started', 'step.completed', 'signal.awaited', 'signal.received', 'run.completed']);
+      expect(journal.map((item) => item.data.type)).toEqual([
+        'run.started',
+        'step.completed',
+        'signal.awaited',
+        'signal.received',
+        'run.completed',
+      ]);
       expect(journal.map((item) => Number(item.id))).toEqual([1, 2, 3, 4, 5]);
       expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'completed', lastSeq: 5 } });
-      await eventually(async () => (server.api.stats().streams === 0 ? true : undefined), 'the stream to be released');
+      await eventually(
+        async () => (server.api.stats().streams === 0 ? true : undefined),
+        'the stream to be released',
+      );
     });
 
     it('resumes after Last-Event-ID', async () => {
       const { run } = await body(await start({ name: 'Resume' }));
-      await eventually(async () => ((await body(await server.call(`/api/runs/${run.runId}`))).run.lastSeq >= 3 ? true : undefined), 'three events');
-      const response = await server.call(`/api/runs/${run.runId}/stream`, { headers: { 'last-event-id': '2' } });
+      await eventually(
+        async () =>
+          (await body(await server.call(`/api/runs/${run.runId}`))).run.lastSeq >= 3 ? true : undefined,
+        'three events',
+      );
+      const response = await server.call(`/api/runs/${run.runId}/stream`, {
+        headers: { 'last-event-id': '2' },
+      });
       const events = await readEvents(response, (received) => received.some((item) => item.event === 'run'));
       expect(events.filter((item) => item.event === 'event').map((item) => item.data.seq)).toEqual([3]);
     });
@@ -407,7 +605,10 @@ describe('the HTTP API', () => {
       const list = new AbortController();
       controllers.push(list);
       await (await server.call('/api/runs/stream', { signal: list.signal })).body!.getReader().read();
-      await eventually(async () => (server.api.stats().subscribers === 3 ? true : undefined), 'three subscribers');
+      await eventually(
+        async () => (server.api.stats().subscribers === 3 ? true : undefined),
+        'three subscribers',
+      );
       expect(server.api.stats()).toEqual({ streams: 4, watchedRuns: 1, subscribers: 3 });
 
       for (const controller of controllers) controller.abort();
@@ -439,15 +640,23 @@ describe('the HTTP API', () => {
       expect(response.status).toBe(200);
       const document = await body(response);
       expect(document.openapi).toBe('3.1.0');
-      const described = new Set(API_OPERATIONS.map((operation) => `${operation.method.toUpperCase()} ${operation.path}`));
+      const described = new Set(
+        API_OPERATIONS.map((operation) => `${operation.method.toUpperCase()} ${operation.path}`),
+      );
       const routes = new Set(
         server.api.app.routes
-          .filter((route) => route.path.startsWith('/api/') && route.path !== '/api/*' && route.method !== 'ALL')
+          .filter(
+            (route) => route.path.startsWith('/api/') && route.path !== '/api/*' && route.method !== 'ALL',
+          )
           .map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, '{$1}')}`),
       );
       expect([...routes].sort()).toEqual([...described].sort());
-      expect(document.paths['/api/runs'].post.requestBody.content['application/json'].schema.required).toEqual(['workflow']);
-      expect(document.paths['/api/runs/{runId}/stream'].get.responses['200'].content).toHaveProperty('text/event-stream');
+      expect(
+        document.paths['/api/runs'].post.requestBody.content['application/json'].schema.required,
+      ).toEqual(['workflow']);
+      expect(document.paths['/api/runs/{runId}/stream'].get.responses['200'].content).toHaveProperty(
+        'text/event-stream',
+      );
     });
 
     it('gives the address of a run in the UI', () => {
@@ -484,28 +693,63 @@ permit (principal == User::"bob", action == Action::"Approve", resource is Run) 
   });
 
   it('authorizes every action by policy: 403 FORBIDDEN naming the reason, and lists only what the caller may read', async () => {
-    const refused = await server.call('/api/runs', { method: 'POST', as: 'bob', json: { workflow: 'waiter', input: { name: 'x' } } });
+    const refused = await server.call('/api/runs', {
+      method: 'POST',
+      as: 'bob',
+      json: { workflow: 'waiter', input: { name: 'x' } },
+    });
     expect(refused.status).toBe(403);
-    expect((await body(refused)).error).toMatchObject({ code: 'FORBIDDEN', details: { action: 'StartRun', reason: 'default deny' } });
+    expect((await body(refused)).error).toMatchObject({
+      code: 'FORBIDDEN',
+      details: { action: 'StartRun', reason: 'default deny' },
+    });
 
-    const { run } = await body(await server.call('/api/runs', { method: 'POST', json: { workflow: 'waiter', input: { name: 'x' } } }));
+    const { run } = await body(
+      await server.call('/api/runs', { method: 'POST', json: { workflow: 'waiter', input: { name: 'x' } } }),
+    );
     const read = await server.call(`/api/runs/${run.runId}`, { as: 'bob' });
     expect(read.status).toBe(403);
-    expect((await body(read)).error.details).toMatchObject({ action: 'ReadRun', resource: `run:${run.runId}` });
-    expect((await server.call(`/api/runs/${run.runId}/cancel`, { method: 'POST', as: 'bob', json: {} })).status).toBe(403);
+    expect((await body(read)).error.details).toMatchObject({
+      action: 'ReadRun',
+      resource: `run:${run.runId}`,
+    });
+    expect(
+      (await server.call(`/api/runs/${run.runId}/cancel`, { method: 'POST', as: 'bob', json: {} })).status,
+    ).toBe(403);
     expect((await body(await server.call('/api/runs', { as: 'bob' }))).runs).toEqual([]);
-    expect((await body(await server.call('/api/runs'))).runs.map((candidate: Json) => candidate.runId)).toContain(run.runId);
+    expect(
+      (await body(await server.call('/api/runs'))).runs.map((candidate: Json) => candidate.runId),
+    ).toContain(run.runId);
     expect((await body(await server.call('/api/me'))).policies).toBe(true);
   });
 
   it('lets only an allowed approver decide an approval', async () => {
-    const { run } = await body(await server.call('/api/runs', { method: 'POST', json: { workflow: 'support', input: { ticket: 'T-9' } } }));
-    const approval = await eventually(async () => (await body(await server.call('/api/approvals'))).approvals[0], 'the approval');
+    const { run } = await body(
+      await server.call('/api/runs', {
+        method: 'POST',
+        json: { workflow: 'support', input: { ticket: 'T-9' } },
+      }),
+    );
+    const approval = await eventually(
+      async () => (await body(await server.call('/api/approvals'))).approvals[0],
+      'the approval',
+    );
     const path = `/api/runs/${run.runId}/approvals/${encodeURIComponent(approval.approvalId)}`;
     const byAlice = await server.call(path, { method: 'POST', json: { decision: 'approve' } });
     expect(byAlice.status).toBe(403);
-    expect((await body(byAlice)).error).toMatchObject({ code: 'FORBIDDEN', details: { action: 'Approve', reason: 'default deny' } });
-    expect((await server.call(path, { method: 'POST', as: 'bob', json: { decision: 'approve' } })).status).toBe(202);
-    await eventually(async () => ((await body(await server.call(`/api/runs/${run.runId}`))).run.status === 'completed' ? true : undefined), 'the run to complete');
+    expect((await body(byAlice)).error).toMatchObject({
+      code: 'FORBIDDEN',
+      details: { action: 'Approve', reason: 'default deny' },
+    });
+    expect(
+      (await server.call(path, { method: 'POST', as: 'bob', json: { decision: 'approve' } })).status,
+    ).toBe(202);
+    await eventually(
+      async () =>
+        (await body(await server.call(`/api/runs/${run.runId}`))).run.status === 'completed'
+          ? true
+          : undefined,
+      'the run to complete',
+    );
   });
 });

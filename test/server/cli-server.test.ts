@@ -50,7 +50,10 @@ async function withServer(
     env,
     signal: controller.signal,
   });
-  const url = await Promise.race([ready, exited.then((code) => Promise.reject(new Error(`baton server exited with ${code}: ${stdout}`)))]);
+  const url = await Promise.race([
+    ready,
+    exited.then((code) => Promise.reject(new Error(`baton server exited with ${code}: ${stdout}`))),
+  ]);
   try {
     await use(url, stdout.trim().split('\n'));
   } finally {
@@ -63,13 +66,24 @@ describe('baton server', () => {
   it("serves the API with the config's tokens, runs with --worker, and stops on Ctrl-C", async () => {
     const code = await withServer(['--port', '0', '--worker'], {}, async (url) => {
       expect((await fetch(`${url}/api/runs`)).status).toBe(401);
-      const headers = { authorization: 'Bearer ops-token-0123456789abcdef', 'content-type': 'application/json' };
-      const started = await fetch(`${url}/api/runs`, { method: 'POST', headers, body: JSON.stringify({ workflow: 'greet', input: { name: 'Ada' } }) });
+      const headers = {
+        authorization: 'Bearer ops-token-0123456789abcdef',
+        'content-type': 'application/json',
+      };
+      const started = await fetch(`${url}/api/runs`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ workflow: 'greet', input: { name: 'Ada' } }),
+      });
       expect(started.status).toBe(201);
       const { run } = (await started.json()) as { run: { runId: string; principal: string; tenant: string } };
       expect(run).toMatchObject({ principal: 'service:ops', tenant: 'acme' });
       for (;;) {
-        const current = ((await (await fetch(`${url}/api/runs/${run.runId}`, { headers })).json()) as { run: { status: string; result?: unknown } }).run;
+        const current = (
+          (await (await fetch(`${url}/api/runs/${run.runId}`, { headers })).json()) as {
+            run: { status: string; result?: unknown };
+          }
+        ).run;
         if (current.status === 'completed') {
           expect(current.result).toBe('Hello, Ada');
           break;
@@ -85,11 +99,19 @@ describe('baton server', () => {
     const bare = mkdtempSync(join(tmpdir(), 'baton-cli-server-'));
     writeFileSync(join(bare, 'baton.config.ts'), CONFIG.replace(/ {2}server: \{[^\n]*\n/, ''));
     const token = 'local-token-from-the-environment';
-    const code = await withServer(['--port', '0'], { BATON_SERVER_TOKEN: token }, async (url) => {
-      const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
-      expect(await me.json()).toMatchObject({ principal: 'user:local', tenant: 'default' });
-      expect((await fetch(`${url}/api/me`, { headers: { authorization: 'Bearer some-other-token-00000000' } })).status).toBe(401);
-    }, bare);
+    const code = await withServer(
+      ['--port', '0'],
+      { BATON_SERVER_TOKEN: token },
+      async (url) => {
+        const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+        expect(await me.json()).toMatchObject({ principal: 'user:local', tenant: 'default' });
+        expect(
+          (await fetch(`${url}/api/me`, { headers: { authorization: 'Bearer some-other-token-00000000' } }))
+            .status,
+        ).toBe(401);
+      },
+      bare,
+    );
     rmSync(bare, { recursive: true, force: true });
     expect(code).toBe(0);
   });

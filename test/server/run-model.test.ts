@@ -4,7 +4,13 @@ import { workflow } from '../../src/agents/agent-context.ts';
 import { Baton } from '../../src/baton.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
-import { buildTimeline, buildTree, graphStates, openWaits, type TreeNode } from '../../ui/src/model/run-model.ts';
+import {
+  buildTimeline,
+  buildTree,
+  graphStates,
+  openWaits,
+  type TreeNode,
+} from '../../ui/src/model/run-model.ts';
 import { diamond, supportWorkflow } from './server-harness.ts';
 
 // What the run page draws, from real journals written by real runs.
@@ -14,8 +20,18 @@ afterEach(async () => {
   for (const baton of open.splice(0)) await baton.close();
 });
 
-async function journalOf(flow: Parameters<Baton['start']>[0], input: unknown, decide?: (baton: Baton, runId: string) => Promise<void>): Promise<JournalEvent[]> {
-  const baton = await Baton.open({ store: 'sqlite::memory:', workflows: [flow as never], worker: { pollMs: 10 }, guard: { approvals: { gates: { irreversible: true } } }, log: () => undefined });
+async function journalOf(
+  flow: Parameters<Baton['start']>[0],
+  input: unknown,
+  decide?: (baton: Baton, runId: string) => Promise<void>,
+): Promise<JournalEvent[]> {
+  const baton = await Baton.open({
+    store: 'sqlite::memory:',
+    workflows: [flow as never],
+    worker: { pollMs: 10 },
+    guard: { approvals: { gates: { irreversible: true } } },
+    log: () => undefined,
+  });
   open.push(baton);
   const run = await baton.start(flow as never, input as never, { as: 'user:alice' });
   if (decide) await decide(baton, run.runId);
@@ -25,7 +41,10 @@ async function journalOf(flow: Parameters<Baton['start']>[0], input: unknown, de
 
 /** The tree as `kind label [status]` lines, indented by depth. */
 function outline(node: TreeNode, depth = 0): string[] {
-  return [`${'  '.repeat(depth)}${node.kind} ${node.label} [${node.status}]`, ...node.children.flatMap((child) => outline(child, depth + 1))];
+  return [
+    `${'  '.repeat(depth)}${node.kind} ${node.label} [${node.status}]`,
+    ...node.children.flatMap((child) => outline(child, depth + 1)),
+  ];
 }
 
 describe('the run model of the UI', () => {
@@ -64,12 +83,21 @@ describe('the run model of the UI', () => {
     expect(lookups[0]!.lane).not.toBe(lookups[1]!.lane);
     const agentBar = timeline.items.find((item) => item.kind === 'agent')!;
     expect(agentBar).toMatchObject({ lane: 0, status: 'completed' });
-    expect(timeline.items.filter((item) => item.kind === 'model').map((item) => item.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(timeline.items.filter((item) => item.kind === 'model').map((item) => item.status)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
     for (const item of timeline.items) expect(item.end).toBeGreaterThanOrEqual(item.start);
   });
 
   it('puts an agent handed off to under the handoff, and an agent called as a tool under the turn that called it', async () => {
-    const billing = agent({ name: 'billing', description: 'Refunds', instructions: 'Handle billing.', model: scriptedModel(['Refunded.']) });
+    const billing = agent({
+      name: 'billing',
+      description: 'Refunds',
+      instructions: 'Handle billing.',
+      model: scriptedModel(['Refunded.']),
+    });
     const triage = agent({
       name: 'triage',
       description: 'Routes',
@@ -77,7 +105,10 @@ describe('the run model of the UI', () => {
       model: scriptedModel([{ toolCalls: [{ name: 'transfer_to_billing', args: { reason: 'refund' } }] }]),
       handoffs: [billing],
     });
-    const handoff = await journalOf(workflow('handoff', async (ctx) => ctx.run(triage, 'I want a refund')), {});
+    const handoff = await journalOf(
+      workflow('handoff', async (ctx) => ctx.run(triage, 'I want a refund')),
+      {},
+    );
     expect(outline(buildTree(handoff, 'run'))).toEqual([
       'run run [completed]',
       '  agent agent triage [completed]',
@@ -89,7 +120,12 @@ describe('the run model of the UI', () => {
       '            model model scripted [completed]',
     ]);
 
-    const researcher = agent({ name: 'researcher', description: 'Researches', instructions: 'Research.', model: scriptedModel([(request) => `Notes on ${request.lastUserText}`]) });
+    const researcher = agent({
+      name: 'researcher',
+      description: 'Researches',
+      instructions: 'Research.',
+      model: scriptedModel([(request) => `Notes on ${request.lastUserText}`]),
+    });
     const planner = agent({
       name: 'planner',
       description: 'Plans',
@@ -97,7 +133,10 @@ describe('the run model of the UI', () => {
       model: scriptedModel([{ toolCalls: [{ name: 'researcher', args: { task: 'queues' } }] }, 'The plan.']),
       tools: [researcher],
     });
-    const nested = await journalOf(workflow('nested', async (ctx) => ctx.run(planner, 'Make a plan')), {});
+    const nested = await journalOf(
+      workflow('nested', async (ctx) => ctx.run(planner, 'Make a plan')),
+      {},
+    );
     const tree = outline(buildTree(nested, 'run'));
     expect(tree.slice(0, 7)).toEqual([
       'run run [completed]',
@@ -123,8 +162,19 @@ describe('the run model of the UI', () => {
         ],
       },
     ]);
-    const half = events.slice(0, events.findIndex((event) => event.type === 'graph.node.started' && (event.payload as { node: string }).node === 'research') + 1);
-    expect(graphStates(half)[0]!.nodes.map((node) => node.state)).toEqual(['completed', 'running', 'pending', 'pending']);
+    const half = events.slice(
+      0,
+      events.findIndex(
+        (event) =>
+          event.type === 'graph.node.started' && (event.payload as { node: string }).node === 'research',
+      ) + 1,
+    );
+    expect(graphStates(half)[0]!.nodes.map((node) => node.state)).toEqual([
+      'completed',
+      'running',
+      'pending',
+      'pending',
+    ]);
 
     const waiting = [
       { seq: 2, type: 'signal.awaited', payload: { op: 1, name: 'go' } },

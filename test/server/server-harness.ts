@@ -43,7 +43,10 @@ export const waiter = workflow('waiter', async (ctx, input: { name: string }) =>
  */
 export const parkIrreversible: ToolCallInterceptor = {
   name: 'approvals',
-  before: (call) => (call.tool.effect === 'irreversible' ? { type: 'park', reason: `Refunds need a person: ${JSON.stringify(call.args)}` } : undefined),
+  before: (call) =>
+    call.tool.effect === 'irreversible'
+      ? { type: 'park', reason: `Refunds need a person: ${JSON.stringify(call.args)}` }
+      : undefined,
 };
 
 export const refunded: { chargeId: string; cents: number }[] = [];
@@ -74,13 +77,28 @@ const refund = tool({
 export function supportWorkflow(name = 'support') {
   const model = scriptedModel(
     [
-      { toolCalls: [{ name: 'docs.lookup', args: { word: 'refund' } }, { name: 'docs.lookup', args: { word: 'charge' } }], usage: { inputTokens: 120, outputTokens: 20 } },
-      { toolCalls: [{ name: 'payments.refund', args: { chargeId: 'ch_42', cents: 1250 } }], usage: { inputTokens: 180, outputTokens: 15 } },
+      {
+        toolCalls: [
+          { name: 'docs.lookup', args: { word: 'refund' } },
+          { name: 'docs.lookup', args: { word: 'charge' } },
+        ],
+        usage: { inputTokens: 120, outputTokens: 20 },
+      },
+      {
+        toolCalls: [{ name: 'payments.refund', args: { chargeId: 'ch_42', cents: 1250 } }],
+        usage: { inputTokens: 180, outputTokens: 15 },
+      },
       (request) => `Refunded: ${JSON.stringify(request.toolResults[0]?.output)}`,
     ],
     { modelId: 'scripted-support' },
   );
-  const billing = agent({ name: 'billing', description: 'Refunds', instructions: 'You resolve billing tickets.', model, tools: [lookup, refund] });
+  const billing = agent({
+    name: 'billing',
+    description: 'Refunds',
+    instructions: 'You resolve billing tickets.',
+    model,
+    tools: [lookup, refund],
+  });
   return workflow(name, async (ctx, input: { ticket: string }) => {
     const account = await ctx.step('load-account', () => ({ ticket: input.ticket, plan: 'pro' }));
     return ctx.run(billing, `Ticket ${account.ticket}: refund charge ch_42`);
@@ -105,7 +123,10 @@ export interface TestServer {
   running: RunningServer;
   url: string;
   /** fetch against the server, with `as`'s token unless told otherwise. */
-  call(path: string, init?: RequestInit & { as?: keyof typeof TOKENS | null; json?: unknown }): Promise<Response>;
+  call(
+    path: string,
+    init?: RequestInit & { as?: keyof typeof TOKENS | null; json?: unknown },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -130,7 +151,14 @@ export async function startTestServer(
     ...(options.worker === false ? { worker: false as const } : { worker: { pollMs: 20 } }),
     ...(options.gate === 'interceptor'
       ? { agents: { interceptors: { tools: [parkIrreversible] } } }
-      : { guard: { approvals: { gates: { irreversible: true }, ...(options.policies ? { policies: options.policies } : {}) } } }),
+      : {
+          guard: {
+            approvals: {
+              gates: { irreversible: true },
+              ...(options.policies ? { policies: options.policies } : {}),
+            },
+          },
+        }),
     ...(options.maxQueuedRuns === undefined ? {} : { maxQueuedRuns: options.maxQueuedRuns }),
     log: () => undefined,
   });
@@ -153,7 +181,11 @@ export async function startTestServer(
       const headers = new Headers(rest.headers);
       if (as !== null) headers.set('authorization', `Bearer ${TOKENS[as]}`);
       if (json !== undefined) headers.set('content-type', 'application/json');
-      return fetch(`${running.url}${path}`, { ...rest, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) });
+      return fetch(`${running.url}${path}`, {
+        ...rest,
+        headers,
+        ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+      });
     },
     async close() {
       await running.close();
@@ -165,7 +197,11 @@ export async function startTestServer(
 }
 
 /** Polls until `check` answers something other than undefined (for states reached by a worker). */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uiAssets } from '../../src/server/node.ts';
 import { runUrl } from '../../src/server/run-url.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
-import { diamond, eventually, startTestServer, supportWorkflow, TOKENS, waiter, type TestServer } from './server-harness.ts';
+import {
+  diamond,
+  eventually,
+  startTestServer,
+  supportWorkflow,
+  TOKENS,
+  waiter,
+  type TestServer,
+} from './server-harness.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'test-results', 'ui');
 const CHROMIUM = process.env.BATON_CHROMIUM ?? '/usr/bin/chromium';
@@ -18,12 +26,22 @@ let profile: string;
 beforeAll(async () => {
   const dist = await ensureUiBuilt();
   await mkdir(SCREENSHOTS, { recursive: true });
-  server = await startTestServer({ workflows: [waiter, diamond, supportWorkflow('support'), supportWorkflow('support-inbox')], assets: uiAssets(dist) });
+  server = await startTestServer({
+    workflows: [waiter, diamond, supportWorkflow('support'), supportWorkflow('support-inbox')],
+    assets: uiAssets(dist),
+  });
   profile = await mkdtemp(join(tmpdir(), 'baton-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
     viewport: { width: 1400, height: 900 },
   });
 }, 120_000);
@@ -62,7 +80,10 @@ const problemsOf = (page: Page): string[] => (page as Page & { problems?: string
 describe('the web UI', () => {
   it('opens a run: timeline, execution tree, and a tool call’s arguments in the inspector', async () => {
     const runId = await startRun('support', { ticket: 'T-100' });
-    await eventually(async () => ((await runStatus(runId)) === 'waiting' ? true : undefined), 'the run to park for approval');
+    await eventually(
+      async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
+      'the run to park for approval',
+    );
 
     const page = await openAs(new URL(runUrl(server.url, runId)).pathname);
     await page.getByTestId('execution-tree').waitFor();
@@ -93,13 +114,17 @@ describe('the web UI', () => {
     await args.waitFor();
     expect(JSON.parse((await args.textContent())!)).toEqual({ chargeId: 'ch_42', cents: 1250 });
     expect(await inspector.textContent()).toContain('irreversible');
-    expect(await inspector.getByTestId('identity-chain').textContent()).toBe('agent:billing for workflow:support for user:alice');
+    expect(await inspector.getByTestId('identity-chain').textContent()).toBe(
+      'agent:billing for workflow:support for user:alice',
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'run-tool-call.png'), fullPage: true });
 
     // A model call: the full prompt, resolved from the journal's content-addressed messages.
     await tree.locator('[data-kind=model]').first().click();
     await inspector.getByTestId('prompt').waitFor();
-    expect(await inspector.getByTestId('prompt').textContent()).toContain('Ticket T-100: refund charge ch_42');
+    expect(await inspector.getByTestId('prompt').textContent()).toContain(
+      'Ticket T-100: refund charge ch_42',
+    );
     expect(await inspector.textContent()).toContain('120 in · 20 out');
     await page.screenshot({ path: join(SCREENSHOTS, 'run-model-call.png'), fullPage: true });
     expect(problemsOf(page)).toEqual([]);
@@ -108,7 +133,10 @@ describe('the web UI', () => {
 
   it('approves a pending approval in the inbox, and the run page sees the run complete', async () => {
     const runId = await startRun('support-inbox', { ticket: 'T-200' });
-    await eventually(async () => ((await runStatus(runId)) === 'waiting' ? true : undefined), 'the run to park for approval');
+    await eventually(
+      async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
+      'the run to park for approval',
+    );
 
     // Alice asked (the run acts for her); Bob, of the same tenant, decides.
     const page = await openAs('/approvals', 'bob');
@@ -131,10 +159,15 @@ describe('the web UI', () => {
     expect(await runStatus(runId)).toBe('completed');
     const tree = page.getByTestId('execution-tree');
     await tree.locator('[data-kind=approval][data-status=completed]').waitFor();
-    expect(await tree.locator('.kind-approval').textContent()).toContain('approved by user:bob with edited arguments');
+    expect(await tree.locator('.kind-approval').textContent()).toContain(
+      'approved by user:bob with edited arguments',
+    );
     await tree.locator('[data-kind=tool]', { hasText: 'tool payments.refund' }).click();
     await page.getByTestId('tool-result').waitFor();
-    expect(JSON.parse((await page.getByTestId('tool-result').textContent())!)).toEqual({ refunded: 700, chargeId: 'ch_42' });
+    expect(JSON.parse((await page.getByTestId('tool-result').textContent())!)).toEqual({
+      refunded: 700,
+      chargeId: 'ch_42',
+    });
     await page.screenshot({ path: join(SCREENSHOTS, 'run-approved-completed.png'), fullPage: true });
 
     await page.getByRole('tab', { name: 'Costs' }).click();
@@ -146,7 +179,10 @@ describe('the web UI', () => {
 
   it('draws a graph workflow with its nodes coloured by state, and a node opens in the inspector', async () => {
     const runId = await startRun('diamond', {});
-    await eventually(async () => ((await runStatus(runId)) === 'completed' ? true : undefined), 'the graph to finish');
+    await eventually(
+      async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
+      'the graph to finish',
+    );
     const page = await openAs(`/runs/${runId}`);
     await page.getByRole('tab', { name: 'Graph' }).click();
     const graph = page.getByTestId('graph');
@@ -166,7 +202,10 @@ describe('the web UI', () => {
     const runId = await startRun('waiter', { name: 'Live' });
     const row = table.locator(`tr[data-run="${runId}"]`);
     await row.locator('[data-status=waiting]').waitFor({ timeout: 20_000 });
-    await server.call(`/api/runs/${runId}/signals`, { method: 'POST', json: { name: 'go', payload: { reply: 'ok' } } });
+    await server.call(`/api/runs/${runId}/signals`, {
+      method: 'POST',
+      json: { name: 'go', payload: { reply: 'ok' } },
+    });
     await row.locator('[data-status=completed]').waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(SCREENSHOTS, 'runs-list.png'), fullPage: true });
 

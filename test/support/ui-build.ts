@@ -28,7 +28,11 @@ export async function ensureUiBuilt(): Promise<string> {
   const { build } = await import('vite');
   const scratch = join(UI, `.dist-${process.pid}-${Date.now()}`);
   try {
-    await build({ configFile: join(UI, 'vite.config.ts'), logLevel: 'warn', build: { outDir: scratch, emptyOutDir: true } });
+    await build({
+      configFile: join(UI, 'vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir: scratch, emptyOutDir: true },
+    });
     await rm(DIST, { recursive: true, force: true });
     await rename(scratch, DIST);
   } finally {

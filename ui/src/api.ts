@@ -90,19 +90,34 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
 export const api = {
   me: (signal?: AbortSignal) => request<Caller>('GET', '/api/me', undefined, signal),
   workflows: () => request<{ workflows: WorkflowInfo[] }>('GET', '/api/workflows'),
-  runs: (query: string, signal?: AbortSignal) => request<{ runs: Run[]; nextCursor?: string }>('GET', `/api/runs?${query}`, undefined, signal),
+  runs: (query: string, signal?: AbortSignal) =>
+    request<{ runs: Run[]; nextCursor?: string }>('GET', `/api/runs?${query}`, undefined, signal),
   run: (runId: string) => request<{ run: Run }>('GET', `/api/runs/${encodeURIComponent(runId)}`),
-  journal: (runId: string, signal?: AbortSignal) => request<Journal>('GET', `/api/runs/${encodeURIComponent(runId)}/journal`, undefined, signal),
+  journal: (runId: string, signal?: AbortSignal) =>
+    request<Journal>('GET', `/api/runs/${encodeURIComponent(runId)}/journal`, undefined, signal),
   step: (runId: string, seq: number, signal?: AbortSignal) =>
     request<StepDetail>('GET', `/api/runs/${encodeURIComponent(runId)}/journal/${seq}`, undefined, signal),
-  runCosts: (runId: string, signal?: AbortSignal) => request<CostReport>('GET', `/api/runs/${encodeURIComponent(runId)}/costs`, undefined, signal),
-  costs: (query: string, signal?: AbortSignal) => request<CostReport>('GET', `/api/costs?${query}`, undefined, signal),
-  start: (workflow: string, input: unknown) => request<{ run: Run; created: boolean }>('POST', '/api/runs', { workflow, input }),
-  signal: (runId: string, name: string, payload: unknown) => request<{ ok: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/signals`, { name, payload }),
+  runCosts: (runId: string, signal?: AbortSignal) =>
+    request<CostReport>('GET', `/api/runs/${encodeURIComponent(runId)}/costs`, undefined, signal),
+  costs: (query: string, signal?: AbortSignal) =>
+    request<CostReport>('GET', `/api/costs?${query}`, undefined, signal),
+  start: (workflow: string, input: unknown) =>
+    request<{ run: Run; created: boolean }>('POST', '/api/runs', { workflow, input }),
+  signal: (runId: string, name: string, payload: unknown) =>
+    request<{ ok: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/signals`, { name, payload }),
   cancel: (runId: string, reason?: string) =>
-    request<{ run: Run }>('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`, reason === undefined ? {} : { reason }),
-  approvals: (query: string, signal?: AbortSignal) => request<{ approvals: ApprovalView[] }>('GET', `/api/approvals?${query}`, undefined, signal),
-  decide: (runId: string, approvalId: string, decision: { decision: 'approve' | 'deny'; reason?: string; args?: unknown }) =>
+    request<{ run: Run }>(
+      'POST',
+      `/api/runs/${encodeURIComponent(runId)}/cancel`,
+      reason === undefined ? {} : { reason },
+    ),
+  approvals: (query: string, signal?: AbortSignal) =>
+    request<{ approvals: ApprovalView[] }>('GET', `/api/approvals?${query}`, undefined, signal),
+  decide: (
+    runId: string,
+    approvalId: string,
+    decision: { decision: 'approve' | 'deny'; reason?: string; args?: unknown },
+  ) =>
     request<{ approval: ApprovalView }>(
       'POST',
       `/api/runs/${encodeURIComponent(runId)}/approvals/${encodeURIComponent(approvalId)}`,

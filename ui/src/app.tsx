@@ -69,8 +69,16 @@ function SignIn() {
   return (
     <form className="sign-in" onSubmit={submit}>
       <h1>Baton</h1>
-      <p className="muted">Paste an API token (or a JWT). `baton server` prints one when none is configured.</p>
-      <input type="password" value={value} onChange={(event) => setValue(event.target.value)} aria-label="API token" autoFocus />
+      <p className="muted">
+        Paste an API token (or a JWT). `baton server` prints one when none is configured.
+      </p>
+      <input
+        type="password"
+        value={value}
+        onChange={(event) => setValue(event.target.value)}
+        aria-label="API token"
+        autoFocus
+      />
       <button type="submit" className="primary">
         Sign in
       </button>

@@ -35,7 +35,11 @@ export const explain = defineCommand({
       out.json(explanation);
       return;
     }
-    const text = formatExplanation(explanation, { width: 100, expand: options.expand, style: (style, value) => out.style(style, value) });
+    const text = formatExplanation(explanation, {
+      width: 100,
+      expand: options.expand,
+      style: (style, value) => out.style(style, value),
+    });
     for (const line of text.trimEnd().split('\n')) out.line(line);
   },
 });

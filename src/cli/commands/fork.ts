@@ -14,8 +14,16 @@ export const fork = defineCommand({
       value: 'id | agent=id',
       description: 'Another model for every agent, or for one (repeat for several)',
     },
-    instructions: { type: 'string', value: 'text', description: "Other instructions (system prompt) for every agent" },
-    as: { type: 'string', value: 'principal', description: 'Who forks, as journaled (default: user:anonymous)' },
+    instructions: {
+      type: 'string',
+      value: 'text',
+      description: 'Other instructions (system prompt) for every agent',
+    },
+    as: {
+      type: 'string',
+      value: 'principal',
+      description: 'Who forks, as journaled (default: user:anonymous)',
+    },
     tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
   },
   details: [
@@ -29,7 +37,11 @@ export const fork = defineCommand({
   ].join('\n'),
   async run({ args, options, out, json, openBaton, findRun, parseJson, parseInteger }) {
     const at = parseInteger('at', options.at, { min: 1 });
-    if (at === undefined) throw new UsageError('Say where to fork with --at <seq> (see `baton explain <run>` for the seqs).', 'fork');
+    if (at === undefined)
+      throw new UsageError(
+        'Say where to fork with --at <seq> (see `baton explain <run>` for the seqs).',
+        'fork',
+      );
     const overrides: ForkOverrides = {};
     if (options.input !== undefined) overrides.input = parseJson('input', options.input);
     if (options.model.length > 0) overrides.model = models(options.model);
@@ -47,8 +59,12 @@ export const fork = defineCommand({
       out.json({ runId: handle.runId, from: { runId: origin.runId, seq: at }, copied: at, overrides });
       return;
     }
-    out.line(`Forked run ${origin.runId} at seq ${at} as run ${out.style('bold', handle.runId)} (events 1–${at} copied).`);
-    out.line(out.style('dim', `A worker goes on from there: baton worker, then baton explain ${handle.runId}.`));
+    out.line(
+      `Forked run ${origin.runId} at seq ${at} as run ${out.style('bold', handle.runId)} (events 1–${at} copied).`,
+    );
+    out.line(
+      out.style('dim', `A worker goes on from there: baton worker, then baton explain ${handle.runId}.`),
+    );
   },
 });
 
@@ -62,7 +78,10 @@ function models(values: readonly string[]): string | Record<string, string> {
     else every = value;
   }
   if (every !== undefined && Object.keys(perAgent).length > 0) {
-    throw new UsageError('Give --model once as an id for every agent, or as agent=id for some; not both.', 'fork');
+    throw new UsageError(
+      'Give --model once as an id for every agent, or as agent=id for some; not both.',
+      'fork',
+    );
   }
   return every ?? perAgent;
 }

@@ -13,14 +13,20 @@ import type { Output } from '../output.ts';
 export const replay = defineCommand({
   name: 'replay',
   summary: "Replay a run's journal against today's code, with no side effects; report the first divergence",
-  args: [{ name: 'run', required: false, description: 'A run id (or an unambiguous start of one); or use --file' }],
+  args: [
+    { name: 'run', required: false, description: 'A run id (or an unambiguous start of one); or use --file' },
+  ],
   options: {
     'workflow-file': {
       type: 'string',
       value: 'path',
       description: "A module whose exports hold the workflow (default: baton.config.ts's workflows)",
     },
-    file: { type: 'string', value: 'path', description: 'Replay an exported history (baton export --format json) instead of a stored run' },
+    file: {
+      type: 'string',
+      value: 'path',
+      description: 'Replay an exported history (baton export --format json) instead of a stored run',
+    },
     tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
   },
   details: [
@@ -35,8 +41,10 @@ export const replay = defineCommand({
     '  baton replay --file test/golden/refund.json --workflow-file ./src/workflows.ts',
   ].join('\n'),
   async run({ args, options, out, json, cwd, loadConfig, openBaton, findRun }) {
-    if (args.run === undefined && options.file === undefined) throw new UsageError('Name a run, or give --file <history.json>.', 'replay');
-    if (args.run !== undefined && options.file !== undefined) throw new UsageError('Name a run or give --file, not both.', 'replay');
+    if (args.run === undefined && options.file === undefined)
+      throw new UsageError('Name a run, or give --file <history.json>.', 'replay');
+    if (args.run !== undefined && options.file !== undefined)
+      throw new UsageError('Name a run or give --file, not both.', 'replay');
     let events: JournalEvent[];
     let agents: AgentRuntime;
     let registered: ReadonlyMap<string, WorkflowDefinition>;
@@ -44,10 +52,19 @@ export const replay = defineCommand({
       const path = resolve(cwd, options.file);
       events = parseHistory(await readFile(path, 'utf8'), path);
       agents = new AgentRuntime();
-      registered = new Map(((await loadConfig()).config?.workflows ?? []).map((definition) => [definition.name, definition as WorkflowDefinition]));
+      registered = new Map(
+        ((await loadConfig()).config?.workflows ?? []).map((definition) => [
+          definition.name,
+          definition as WorkflowDefinition,
+        ]),
+      );
     } else {
       const baton = await openBaton();
-      const run = await findRun(baton, args.run!, options.tenant === undefined ? undefined : { tenant: options.tenant });
+      const run = await findRun(
+        baton,
+        args.run!,
+        options.tenant === undefined ? undefined : { tenant: options.tenant },
+      );
       events = await baton.store.readEvents(run.runId);
       agents = baton.agents;
       registered = baton.workflows;
@@ -55,7 +72,9 @@ export const replay = defineCommand({
     const name = (events[0]?.payload as { workflow?: string } | undefined)?.workflow ?? '';
     const source = options['workflow-file'] === undefined ? 'the registered code' : options['workflow-file'];
     const definition =
-      options['workflow-file'] === undefined ? registered.get(name) : await workflowFromFile(resolve(cwd, options['workflow-file']), name);
+      options['workflow-file'] === undefined
+        ? registered.get(name)
+        : await workflowFromFile(resolve(cwd, options['workflow-file']), name);
     if (!definition) throw new UnknownWorkflowError({ name, known: [...registered.keys()] });
     const report = await replayHistory(events, definition, { agents });
     if (json) out.json(report);
@@ -68,7 +87,13 @@ function print(out: Output, report: ReplayReport, source: string): void {
   const head = `Replayed run ${report.runId} (${report.workflow}, ${report.events} events, ${report.ops} ops, ${report.recorded}) against ${source}`;
   if (report.ok) {
     out.line(`${head}: ${out.style('green', 'no divergence')}.`);
-    if (report.next) out.line(out.style('dim', `The journal ends there; next the code asks, at op ${report.next.op}, for ${report.next.wants}.`));
+    if (report.next)
+      out.line(
+        out.style(
+          'dim',
+          `The journal ends there; next the code asks, at op ${report.next.op}, for ${report.next.wants}.`,
+        ),
+      );
     return;
   }
   const divergence = report.divergence!;
@@ -90,18 +115,22 @@ async function workflowFromFile(path: string, name: string): Promise<WorkflowDef
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (cause) {
-    throw new ConfigError(`Cannot load ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new ConfigError(`Cannot load ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
   const found: WorkflowDefinition[] = [];
   const visit = (value: unknown, depth: number): void => {
     if (depth > 3 || typeof value !== 'object' || value === null) return;
     if ((value as { kind?: unknown }).kind === 'workflow') found.push(value as WorkflowDefinition);
     else if (Array.isArray(value)) for (const entry of value) visit(entry, depth + 1);
-    else if (depth === 0 || 'workflows' in value) for (const entry of Object.values(value)) visit(entry, depth + 1);
+    else if (depth === 0 || 'workflows' in value)
+      for (const entry of Object.values(value)) visit(entry, depth + 1);
   };
   visit(module, 0);
   const match = found.find((definition) => definition.name === name);
   if (!match && found.length === 0) throw new ConfigError(`${path} exports no workflow.`);
-  if (!match) throw new UnknownWorkflowError({ name, known: [...new Set(found.map((definition) => definition.name))] });
+  if (!match)
+    throw new UnknownWorkflowError({ name, known: [...new Set(found.map((definition) => definition.name))] });
   return match;
 }

@@ -9,8 +9,16 @@ export const server = defineCommand({
   name: 'server',
   summary: 'Serve the HTTP API and the web UI (runs, timelines, approvals, costs) until Ctrl-C',
   options: {
-    port: { type: 'string', value: 'N', description: "The port (default: the config's server.port, else 8080; 0 picks one)" },
-    host: { type: 'string', value: 'address', description: 'The address to listen on (default 127.0.0.1: this machine only)' },
+    port: {
+      type: 'string',
+      value: 'N',
+      description: "The port (default: the config's server.port, else 8080; 0 picks one)",
+    },
+    host: {
+      type: 'string',
+      value: 'address',
+      description: 'The address to listen on (default 127.0.0.1: this machine only)',
+    },
     worker: { type: 'boolean', description: 'Also run a worker in this process' },
   },
   details: [
@@ -46,21 +54,36 @@ export const server = defineCommand({
       auth,
       ...(policies ? { policies } : {}),
       ...(hasUi ? { assets: uiAssets() } : {}),
-      log: (message, error) => out.error(`[baton server] ${message}${error instanceof Error ? `: ${error.message}` : ''}`),
+      log: (message, error) =>
+        out.error(`[baton server] ${message}${error instanceof Error ? `: ${error.message}` : ''}`),
     });
     const running = await serve(api, { port, hostname });
     const open = localToken === undefined ? running.url : `${running.url}/#token=${localToken}`;
     if (json) {
-      out.jsonLine({ event: 'listening', url: running.url, store: displayStore(loaded.store), ui: hasUi, worker: options.worker, policies: Boolean(policies) });
+      out.jsonLine({
+        event: 'listening',
+        url: running.url,
+        store: displayStore(loaded.store),
+        ui: hasUi,
+        worker: options.worker,
+        policies: Boolean(policies),
+      });
     } else {
       out.line(`Baton server on ${running.url}`);
-      out.line(out.style('dim', `  store ${displayStore(loaded.store)} · ${options.worker ? 'with a worker' : 'no worker (run baton worker)'} · ${policies ? 'Cedar policies' : 'tenant isolation'}`));
+      out.line(
+        out.style(
+          'dim',
+          `  store ${displayStore(loaded.store)} · ${options.worker ? 'with a worker' : 'no worker (run baton worker)'} · ${policies ? 'Cedar policies' : 'tenant isolation'}`,
+        ),
+      );
       if (hasUi) out.line(`  Open ${open}`);
       else out.line(out.style('dim', '  The web UI is not built (npm run build:ui); serving the API only.'));
-      if (localToken !== undefined) out.line(out.style('dim', `  API token for user:local (tenant default): ${localToken}`));
+      if (localToken !== undefined)
+        out.line(out.style('dim', `  API token for user:local (tenant default): ${localToken}`));
       out.line(out.style('dim', `  API description: ${running.url}/api/openapi.json · Ctrl-C stops it.`));
     }
-    if (!shutdown.aborted) await new Promise((resolve) => shutdown.addEventListener('abort', resolve, { once: true }));
+    if (!shutdown.aborted)
+      await new Promise((resolve) => shutdown.addEventListener('abort', resolve, { once: true }));
     await running.close();
     if (json) out.jsonLine({ event: 'stopped' });
     else out.line('Stopped.');

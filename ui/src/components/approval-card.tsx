@@ -32,7 +32,9 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: () => v
         ...(reason.trim() === '' ? {} : { reason: reason.trim() }),
         ...(editedArgs === undefined ? {} : { args: editedArgs }),
       });
-      setOutcome(decision === 'approve' ? (edited ? 'Approved with edited arguments.' : 'Approved.') : 'Denied.');
+      setOutcome(
+        decision === 'approve' ? (edited ? 'Approved with edited arguments.' : 'Approved.') : 'Denied.',
+      );
       props.onDecided();
     } catch (reason) {
       setError(reason instanceof Error ? reason.message : String(reason));
@@ -42,7 +44,12 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: () => v
   };
 
   return (
-    <article className="approval" data-testid="approval" data-approval={approval.approvalId} data-run={approval.runId}>
+    <article
+      className="approval"
+      data-testid="approval"
+      data-approval={approval.approvalId}
+      data-run={approval.runId}
+    >
       <header>
         <strong>
           {approval.kind === 'tool' ? 'Tool call' : 'Model call'} {approval.name}
@@ -61,11 +68,16 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: () => v
         Asked {formatTime(approval.requestedAt)} for {approval.requestedBy}
         {approval.approvers.length > 0 && ` · approvers: ${approval.approvers.join(', ')}`}
         {approval.until && ` · until ${formatTime(approval.until)}`}
-        {approval.decidedBy && ` · ${approval.status} by ${approval.decidedBy}${approval.comment ? `: ${approval.comment}` : ''}`}
+        {approval.decidedBy &&
+          ` · ${approval.status} by ${approval.decidedBy}${approval.comment ? `: ${approval.comment}` : ''}`}
       </p>
       {approval.status === 'pending' && !outcome && approval.canDecide === false && (
         <p className="muted" data-testid="cannot-decide">
-          You may not decide this one{approval.source === 'guard' && approval.approvers.length === 0 ? ': the run acts for you, so someone else must' : ''}.
+          You may not decide this one
+          {approval.source === 'guard' && approval.approvers.length === 0
+            ? ': the run acts for you, so someone else must'
+            : ''}
+          .
         </p>
       )}
       {approval.status === 'pending' && !outcome && approval.canDecide !== false ? (
@@ -73,7 +85,13 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: () => v
           {approval.args !== undefined && (
             <label className="stack">
               Arguments {edited && <em>(edited)</em>}
-              <textarea value={args} onChange={(event) => setArgs(event.target.value)} rows={Math.min(12, original.split('\n').length + 1)} spellCheck={false} aria-label="Arguments" />
+              <textarea
+                value={args}
+                onChange={(event) => setArgs(event.target.value)}
+                rows={Math.min(12, original.split('\n').length + 1)}
+                spellCheck={false}
+                aria-label="Arguments"
+              />
             </label>
           )}
           <label className="stack">
@@ -95,7 +113,11 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: () => v
           </div>
         </>
       ) : (
-        outcome && <p className="ok" role="status">{outcome} The run goes on.</p>
+        outcome && (
+          <p className="ok" role="status">
+            {outcome} The run goes on.
+          </p>
+        )
       )}
       {error && <p className="error">{error}</p>}
     </article>

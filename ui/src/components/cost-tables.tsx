@@ -12,11 +12,20 @@ export function CostTables(props: { report: CostReport }) {
   return (
     <div className="costs" data-testid="costs">
       <p>
-        <strong>{formatUsd(report.total.usd)}</strong> for {report.total.calls} model call(s), {report.total.inputTokens} input and {report.total.outputTokens} output tokens
-        {report.total.unpriced > 0 && <span className="muted"> · {report.total.unpriced} call(s) of models without a price</span>}
+        <strong>{formatUsd(report.total.usd)}</strong> for {report.total.calls} model call(s),{' '}
+        {report.total.inputTokens} input and {report.total.outputTokens} output tokens
+        {report.total.unpriced > 0 && (
+          <span className="muted"> · {report.total.unpriced} call(s) of models without a price</span>
+        )}
       </p>
-      <CostTable title="By agent" rows={report.byAgent.map((line) => ({ key: line.agent, label: line.agent, line }))} />
-      <CostTable title="By model" rows={report.byModel.map((line) => ({ key: line.model, label: line.model, line }))} />
+      <CostTable
+        title="By agent"
+        rows={report.byAgent.map((line) => ({ key: line.agent, label: line.agent, line }))}
+      />
+      <CostTable
+        title="By model"
+        rows={report.byModel.map((line) => ({ key: line.model, label: line.model, line }))}
+      />
       {report.byRun && (
         <CostTable
           title="By run"

@@ -2,7 +2,11 @@ import { Link } from '../router.tsx';
 import type { TreeNode } from '../model/run-model.ts';
 
 /** The execution tree: agents → turns → model calls and tool calls, handoffs, approvals, verdicts. */
-export function ExecutionTree(props: { root: TreeNode; selected: number | undefined; onSelect: (seq: number) => void }) {
+export function ExecutionTree(props: {
+  root: TreeNode;
+  selected: number | undefined;
+  onSelect: (seq: number) => void;
+}) {
   return (
     <ul className="tree" role="tree" data-testid="execution-tree">
       <TreeItem node={props.root} selected={props.selected} onSelect={props.onSelect} />

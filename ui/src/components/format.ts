@@ -32,8 +32,10 @@ export function messageText(message: unknown): string {
   return value.content
     .map((part: any) => {
       if (part?.type === 'text' || part?.type === 'reasoning') return part.text as string;
-      if (part?.type === 'tool-call') return `→ ${part.toolName}(${typeof part.input === 'string' ? part.input : JSON.stringify(part.input)})`;
-      if (part?.type === 'tool-result') return `← ${part.toolName}: ${JSON.stringify(part.output?.value ?? part.output)}`;
+      if (part?.type === 'tool-call')
+        return `→ ${part.toolName}(${typeof part.input === 'string' ? part.input : JSON.stringify(part.input)})`;
+      if (part?.type === 'tool-result')
+        return `← ${part.toolName}: ${JSON.stringify(part.output?.value ?? part.output)}`;
       return JSON.stringify(part);
     })
     .join('\n');

@@ -10,7 +10,11 @@ const NODE_WIDTH = 150;
 const NODE_HEIGHT = 40;
 
 /** A graph workflow's DAG (laid out by ELK's layered algorithm), nodes coloured by their state. */
-export function GraphView(props: { graph: GraphState; selected: number | undefined; onSelect: (seq: number) => void }) {
+export function GraphView(props: {
+  graph: GraphState;
+  selected: number | undefined;
+  onSelect: (seq: number) => void;
+}) {
   const shape = props.graph.nodes.map((node) => `${node.id}<${node.deps.join(',')}`).join('|');
   const [positions, setPositions] = useState<Map<string, { x: number; y: number }>>();
 
@@ -27,11 +31,15 @@ export function GraphView(props: { graph: GraphState; selected: number | undefin
           'elk.layered.spacing.nodeNodeBetweenLayers': '48',
         },
         children: nodes.map((node) => ({ id: node.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-        edges: nodes.flatMap((node) => node.deps.map((dep) => ({ id: `${dep}->${node.id}`, sources: [dep], targets: [node.id] }))),
+        edges: nodes.flatMap((node) =>
+          node.deps.map((dep) => ({ id: `${dep}->${node.id}`, sources: [dep], targets: [node.id] })),
+        ),
       })
       .then((layout) => {
         if (cancelled) return;
-        setPositions(new Map((layout.children ?? []).map((child) => [child.id, { x: child.x ?? 0, y: child.y ?? 0 }])));
+        setPositions(
+          new Map((layout.children ?? []).map((child) => [child.id, { x: child.x ?? 0, y: child.y ?? 0 }])),
+        );
       })
       .catch(() => {
         // ELK failed: fall back to one column per dependency depth.
@@ -101,7 +109,8 @@ function fallbackLayout(graph: GraphState): Map<string, { x: number; y: number }
     if (seen.has(id)) return 0;
     seen.add(id);
     const node = graph.nodes.find((candidate) => candidate.id === id);
-    const value = node && node.deps.length > 0 ? 1 + Math.max(...node.deps.map((dep) => depthOf(dep, seen))) : 0;
+    const value =
+      node && node.deps.length > 0 ? 1 + Math.max(...node.deps.map((dep) => depthOf(dep, seen))) : 0;
     depth.set(id, value);
     return value;
   };

@@ -11,7 +11,11 @@ import { StatusBadge } from './status-badge.tsx';
 export function Inspector(props: { runId: string; seq: number; lastSeq: number; onClose: () => void }) {
   const [detail, setDetail] = useState<StepDetail | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const settled = detail !== undefined && detail.seq === props.seq && detail.status !== 'running' && detail.status !== 'waiting';
+  const settled =
+    detail !== undefined &&
+    detail.seq === props.seq &&
+    detail.status !== 'running' &&
+    detail.status !== 'waiting';
   const refreshKey = settled ? 0 : props.lastSeq;
 
   useEffect(() => {
@@ -48,7 +52,8 @@ function StepBody({ detail }: { detail: StepDetail }) {
       <dl className="facts">
         <dt>Event</dt>
         <dd>
-          #{detail.seq} {detail.type} {detail.op !== undefined && <span className="muted">op {detail.op}</span>}
+          #{detail.seq} {detail.type}{' '}
+          {detail.op !== undefined && <span className="muted">op {detail.op}</span>}
         </dd>
         <dt>Status</dt>
         <dd>
@@ -111,7 +116,8 @@ function StepBody({ detail }: { detail: StepDetail }) {
         <section>
           <h3>Model call</h3>
           <p className="muted">
-            {detail.model.provider}:{detail.model.model} · turn {detail.model.turn} · {detail.model.finishReason}
+            {detail.model.provider}:{detail.model.model} · turn {detail.model.turn} ·{' '}
+            {detail.model.finishReason}
             {detail.model.tools.length > 0 && ` · tools: ${detail.model.tools.join(', ')}`}
           </p>
           <h4>Prompt ({detail.model.request.length} messages)</h4>
@@ -141,7 +147,9 @@ function StepBody({ detail }: { detail: StepDetail }) {
             </>
           )}
           <h4>Task</h4>
-          <pre className="prose">{detail.agent.task === undefined ? '—' : messageText(detail.agent.task)}</pre>
+          <pre className="prose">
+            {detail.agent.task === undefined ? '—' : messageText(detail.agent.task)}
+          </pre>
           {detail.agent.answer !== undefined && (
             <>
               <h4>Answer{detail.agent.turns !== undefined && ` (after ${detail.agent.turns} turns)`}</h4>
@@ -158,7 +166,9 @@ function StepBody({ detail }: { detail: StepDetail }) {
             <div key={index} className="approval-event" data-testid="approval-event">
               <strong>{text(event.type).replace('approval.', '')}</strong>{' '}
               {event.type === 'approval.requested' && <span>{text(event.summary)}</span>}
-              {event.type === 'approval.escalated' && <span>to {(event.approvers as string[]).join(', ')}</span>}
+              {event.type === 'approval.escalated' && (
+                <span>to {(event.approvers as string[]).join(', ')}</span>
+              )}
               {event.type === 'approval.decided' && (
                 <span>
                   {text(event.decision)} by {text(event.by)}
@@ -167,7 +177,9 @@ function StepBody({ detail }: { detail: StepDetail }) {
                 </span>
               )}
               <span className="muted"> · {formatTime(text(event.at))}</span>
-              {event.type === 'approval.decided' && event.args !== undefined && <JsonView value={event.args} label="Approved arguments" />}
+              {event.type === 'approval.decided' && event.args !== undefined && (
+                <JsonView value={event.args} label="Approved arguments" />
+              )}
             </div>
           ))}
         </section>
@@ -178,8 +190,11 @@ function StepBody({ detail }: { detail: StepDetail }) {
           <h3>Policy decisions</h3>
           {detail.decisions.map((decision, index) => (
             <div key={index} className={`decision decision-${text(decision.decision)}`}>
-              <strong>{text(decision.decision)}</strong> {text(decision.action)} {text(decision.resource)} — {text(decision.reason)}
-              {Array.isArray(decision.policies) && decision.policies.length > 0 && <span className="muted"> by {decision.policies.join(', ')}</span>}
+              <strong>{text(decision.decision)}</strong> {text(decision.action)} {text(decision.resource)} —{' '}
+              {text(decision.reason)}
+              {Array.isArray(decision.policies) && decision.policies.length > 0 && (
+                <span className="muted"> by {decision.policies.join(', ')}</span>
+              )}
             </div>
           ))}
         </section>
@@ -205,7 +220,8 @@ function StepBody({ detail }: { detail: StepDetail }) {
                   <td>{text(verdict.verdict)}</td>
                   <td>
                     {text(verdict.reason ?? '')}
-                    {typeof (verdict.data as { by?: unknown } | undefined)?.by === 'string' && ` (${(verdict.data as { by: string }).by})`}
+                    {typeof (verdict.data as { by?: unknown } | undefined)?.by === 'string' &&
+                      ` (${(verdict.data as { by: string }).by})`}
                   </td>
                 </tr>
               ))}

@@ -4,7 +4,11 @@ import { formatDuration } from './format.ts';
 const LANE_HEIGHT = 24;
 
 /** Steps, model calls, tool calls, waits and graph nodes over time; work that overlapped stacks in lanes. */
-export function Timeline(props: { timeline: TimelineModel; selected: number | undefined; onSelect: (seq: number) => void }) {
+export function Timeline(props: {
+  timeline: TimelineModel;
+  selected: number | undefined;
+  onSelect: (seq: number) => void;
+}) {
   const { items, lanes, start, end } = props.timeline;
   const span = Math.max(end - start, 1);
   const ticks = [0, 0.25, 0.5, 0.75, 1];

@@ -6,7 +6,8 @@ import type { JournalEvent } from '../../../src/journal/events.ts';
  */
 
 export type ItemStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'denied' | 'skipped';
-export type ItemKind = 'agent' | 'model' | 'tool' | 'step' | 'node' | 'timer' | 'signal' | 'child' | 'approval';
+export type ItemKind =
+  'agent' | 'model' | 'tool' | 'step' | 'node' | 'timer' | 'signal' | 'child' | 'approval';
 
 export interface TimelineItem {
   /** The seq of the event that opened it: what the inspector shows. */
@@ -31,14 +32,15 @@ export interface Timeline {
 }
 
 type Payload = Record<string, any>;
-const payloadOf = (event: JournalEvent): Payload => event.payload as Payload;
+const payloadOf = (event: JournalEvent): Payload => event.payload;
 const time = (event: JournalEvent): number => Date.parse(event.at);
 
 /** The key that ties an op's later events to the item its first event opened. */
 function itemKey(event: JournalEvent): string | undefined {
   const payload = payloadOf(event);
   if (typeof payload.op !== 'number') return undefined;
-  if (event.type.startsWith('tool.') && typeof payload.callId === 'string') return `tool:${payload.op}:${payload.callId}`;
+  if (event.type.startsWith('tool.') && typeof payload.callId === 'string')
+    return `tool:${payload.op}:${payload.callId}`;
   if (event.type.startsWith('approval.')) return `approval:${payload.approvalId}`;
   if (event.type.startsWith('agent.')) return `agent:${payload.op}`;
   return `op:${payload.op}`;
@@ -48,8 +50,24 @@ function itemKey(event: JournalEvent): string | undefined {
 export function buildTimeline(events: readonly JournalEvent[], now: number): Timeline {
   const items: TimelineItem[] = [];
   const open = new Map<string, TimelineItem>();
-  const add = (event: JournalEvent, kind: ItemKind, label: string, start = time(event), end?: number, status: ItemStatus = 'running'): TimelineItem => {
-    const item: TimelineItem = { seq: event.seq, kind, label, start, end, status, lane: 0, endSeq: end === undefined ? undefined : event.seq };
+  const add = (
+    event: JournalEvent,
+    kind: ItemKind,
+    label: string,
+    start = time(event),
+    end?: number,
+    status: ItemStatus = 'running',
+  ): TimelineItem => {
+    const item: TimelineItem = {
+      seq: event.seq,
+      kind,
+      label,
+      start,
+      end,
+      status,
+      lane: 0,
+      endSeq: end === undefined ? undefined : event.seq,
+    };
     items.push(item);
     return item;
   };
@@ -76,7 +94,14 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
         close(key, event, 'failed');
         break;
       case 'llm.called':
-        add(event, 'model', `${payload.model} · turn ${payload.turn}`, time(event) - (payload.latencyMs ?? 0), time(event), 'completed');
+        add(
+          event,
+          'model',
+          `${payload.model} · turn ${payload.turn}`,
+          time(event) - (payload.latencyMs ?? 0),
+          time(event),
+          'completed',
+        );
         break;
       case 'llm.failed':
         add(event, 'model', `${payload.name} model call`, time(event), time(event), 'failed');
@@ -108,7 +133,10 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
         add(event, 'step', `step ${payload.name}`, time(event), time(event), 'failed');
         break;
       case 'timer.set':
-        open.set(key!, add(event, 'timer', `sleep ${payload.name ?? ''}`.trim(), time(event), undefined, 'waiting'));
+        open.set(
+          key!,
+          add(event, 'timer', `sleep ${payload.name ?? ''}`.trim(), time(event), undefined, 'waiting'),
+        );
         break;
       case 'timer.fired':
         close(key, event, 'completed');
@@ -155,12 +183,21 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
   }
   const first = events[0] ? time(events[0]) : now;
   const last = events.at(-1) ? time(events.at(-1)!) : now;
-  const terminal = events.some((event) => event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled');
+  const terminal = events.some(
+    (event) =>
+      event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled',
+  );
   const end = Math.max(terminal ? last : now, first + 1);
   // Lanes: agents first, then everything else, each in the first lane free at its start: one whose
   // last item ended, in time and in the journal, before this one began.
   const laneEnds: { time: number; seq: number }[] = [];
-  const order = [...items].sort((a, b) => (a.kind === 'agent') === (b.kind === 'agent') ? a.start - b.start || a.seq - b.seq : a.kind === 'agent' ? -1 : 1);
+  const order = [...items].sort((a, b) =>
+    (a.kind === 'agent') === (b.kind === 'agent')
+      ? a.start - b.start || a.seq - b.seq
+      : a.kind === 'agent'
+        ? -1
+        : 1,
+  );
   const minimum = (end - first) / 200; // a point still takes a sliver of its lane
   for (const item of order) {
     const finish = { time: Math.max(item.end ?? end, item.start + minimum), seq: item.endSeq ?? Infinity };
@@ -174,7 +211,22 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
 
 // ---- the execution tree --------------------------------------------------------------------------
 
-export type TreeKind = 'run' | 'agent' | 'turn' | 'model' | 'tool' | 'handoff' | 'approval' | 'step' | 'graph' | 'node' | 'child' | 'signal' | 'timer' | 'route' | 'verdict';
+export type TreeKind =
+  | 'run'
+  | 'agent'
+  | 'turn'
+  | 'model'
+  | 'tool'
+  | 'handoff'
+  | 'approval'
+  | 'step'
+  | 'graph'
+  | 'node'
+  | 'child'
+  | 'signal'
+  | 'timer'
+  | 'route'
+  | 'verdict';
 
 export interface TreeNode {
   id: string;
@@ -197,7 +249,14 @@ export interface TreeNode {
  */
 export function buildTree(events: readonly JournalEvent[], runLabel: string): TreeNode {
   const first = events[0];
-  const root: TreeNode = { id: 'run', kind: 'run', label: runLabel, seq: first?.seq ?? 1, status: 'running', children: [] };
+  const root: TreeNode = {
+    id: 'run',
+    kind: 'run',
+    label: runLabel,
+    seq: first?.seq ?? 1,
+    status: 'running',
+    children: [],
+  };
   const byKey = new Map<string, TreeNode>();
   /** Open agent invocations by agent name, innermost last. */
   const openAgents = new Map<string, TreeNode[]>();
@@ -209,10 +268,18 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
   const byOp = new Map<number, TreeNode>();
   // Parks the guard asked for show as its approval (approval.requested), not as a bare park too.
   const guardSignals = new Set(
-    events.filter((event) => event.type === 'approval.requested').map((event) => String(payloadOf(event).signal)),
+    events
+      .filter((event) => event.type === 'approval.requested')
+      .map((event) => String(payloadOf(event).signal)),
   );
   let counter = 0;
-  const node = (kind: TreeKind, label: string, seq: number, status: ItemStatus = 'running', note?: string): TreeNode => ({
+  const node = (
+    kind: TreeKind,
+    label: string,
+    seq: number,
+    status: ItemStatus = 'running',
+    note?: string,
+  ): TreeNode => ({
     id: `${kind}-${++counter}`,
     kind,
     label,
@@ -230,8 +297,10 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
       case 'agent.started': {
         const agent = node('agent', `agent ${payload.name}`, event.seq, 'running', payload.model);
         let parent: TreeNode = root;
-        if (payload.via === 'handoff' && payload.callId && handoffs.has(payload.callId)) parent = handoffs.get(payload.callId)!;
-        else if (payload.via === 'tool' && payload.callId && turnOfCall.has(payload.callId)) parent = turnOfCall.get(payload.callId)!;
+        if (payload.via === 'handoff' && payload.callId && handoffs.has(payload.callId))
+          parent = handoffs.get(payload.callId)!;
+        else if (payload.via === 'tool' && payload.callId && turnOfCall.has(payload.callId))
+          parent = turnOfCall.get(payload.callId)!;
         else if (payload.from && currentAgent(payload.from)) parent = currentAgent(payload.from)!;
         parent.children.push(agent);
         byKey.set(key!, agent);
@@ -244,9 +313,13 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
         const agent = byKey.get(key!);
         if (!agent) break;
         agent.status = event.type === 'agent.failed' ? 'failed' : 'completed';
-        if (event.type === 'agent.completed') agent.note = `${agent.note ?? ''} · ${payload.turns} turn(s)`.replace(/^ · /, '');
+        if (event.type === 'agent.completed')
+          agent.note = `${agent.note ?? ''} · ${payload.turns} turn(s)`.replace(/^ · /, '');
         const stack = openAgents.get(payload.name) ?? [];
-        openAgents.set(payload.name, stack.filter((candidate) => candidate !== agent));
+        openAgents.set(
+          payload.name,
+          stack.filter((candidate) => candidate !== agent),
+        );
         if (event.type === 'agent.handedOff') {
           const handoff = node('handoff', `hand off to ${payload.to}`, event.seq, 'completed');
           (turnOfCall.get(payload.callId) ?? agent).children.push(handoff);
@@ -258,7 +331,8 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
       case 'llm.failed': {
         const agent = currentAgent(payload.name);
         const parent = agent ?? root;
-        const turnNumber = payload.turn ?? (parent.children.filter((child) => child.kind === 'turn').length + 1);
+        const turnNumber =
+          payload.turn ?? parent.children.filter((child) => child.kind === 'turn').length + 1;
         const turnKey = `${parent.id}:${turnNumber}`;
         let turn = turns.get(turnKey);
         if (!turn) {
@@ -267,15 +341,26 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
           parent.children.push(turn);
         }
         const failed = event.type === 'llm.failed';
-        const usage = payload.usage ? `${payload.usage.inputTokens} in · ${payload.usage.outputTokens} out` : undefined;
-        turn.children.push(node('model', failed ? 'model call failed' : `model ${payload.model}`, event.seq, failed ? 'failed' : 'completed', failed ? payload.error?.message : usage));
+        const usage = payload.usage
+          ? `${payload.usage.inputTokens} in · ${payload.usage.outputTokens} out`
+          : undefined;
+        turn.children.push(
+          node(
+            'model',
+            failed ? 'model call failed' : `model ${payload.model}`,
+            event.seq,
+            failed ? 'failed' : 'completed',
+            failed ? payload.error?.message : usage,
+          ),
+        );
         if (failed) turn.status = 'failed';
         for (const call of payload.response?.toolCalls ?? []) turnOfCall.set(call.callId, turn);
         break;
       }
       case 'tool.requested': {
         const tool = node('tool', `tool ${payload.name}`, event.seq, 'running', payload.effect);
-        const parent = turnOfCall.get(payload.callId) ?? (payload.agent ? currentAgent(payload.agent) : undefined) ?? root;
+        const parent =
+          turnOfCall.get(payload.callId) ?? (payload.agent ? currentAgent(payload.agent) : undefined) ?? root;
         parent.children.push(tool);
         byKey.set(key!, tool);
         byOp.set(payload.op, tool);
@@ -286,7 +371,10 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
         if (!tool) break;
         if (payload.verdict === 'park' && guardSignals.has(String(payload.signal))) {
           tool.status = 'waiting';
-        } else if (payload.phase === 'decided' && guardSignals.has(String(payload.interceptor).replace(/^signal:/, ''))) {
+        } else if (
+          payload.phase === 'decided' &&
+          guardSignals.has(String(payload.interceptor).replace(/^signal:/, ''))
+        ) {
           tool.status = payload.verdict === 'deny' ? 'denied' : 'running';
         } else if (payload.verdict === 'park') {
           const approval = node('approval', 'approval', event.seq, 'waiting', payload.reason);
@@ -302,19 +390,37 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
           }
           tool.status = payload.verdict === 'deny' ? 'denied' : 'running';
         } else if (payload.verdict !== 'allow') {
-          tool.children.push(node('verdict', `${payload.interceptor}: ${payload.verdict}`, event.seq, payload.verdict === 'deny' ? 'denied' : 'completed', payload.reason));
+          tool.children.push(
+            node(
+              'verdict',
+              `${payload.interceptor}: ${payload.verdict}`,
+              event.seq,
+              payload.verdict === 'deny' ? 'denied' : 'completed',
+              payload.reason,
+            ),
+          );
           if (payload.verdict === 'deny' && payload.phase !== 'after') tool.status = 'denied';
         }
         break;
       }
       case 'tool.authorized': {
         const tool = byOp.get(payload.op);
-        if (tool && payload.decision === 'deny') tool.children.push(node('verdict', `policy: deny`, event.seq, 'denied', payload.reason));
+        if (tool && payload.decision === 'deny')
+          tool.children.push(node('verdict', `policy: deny`, event.seq, 'denied', payload.reason));
         break;
       }
       case 'guard.verdict': {
         const target = byOp.get(payload.op) ?? root;
-        if (payload.verdict !== 'pass') target.children.push(node('verdict', `${payload.guardrail}: ${payload.verdict}`, event.seq, payload.verdict === 'block' ? 'denied' : 'completed', payload.reason));
+        if (payload.verdict !== 'pass')
+          target.children.push(
+            node(
+              'verdict',
+              `${payload.guardrail}: ${payload.verdict}`,
+              event.seq,
+              payload.verdict === 'block' ? 'denied' : 'completed',
+              payload.reason,
+            ),
+          );
         break;
       }
       case 'tool.called':
@@ -322,12 +428,25 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
       case 'tool.resolved': {
         const tool = byKey.get(key!);
         if (!tool) break;
-        tool.status = event.type === 'tool.called' ? 'completed' : event.type === 'tool.failed' ? 'failed' : payload.action === 'skip' ? 'skipped' : 'running';
+        tool.status =
+          event.type === 'tool.called'
+            ? 'completed'
+            : event.type === 'tool.failed'
+              ? 'failed'
+              : payload.action === 'skip'
+                ? 'skipped'
+                : 'running';
         break;
       }
       case 'approval.requested': {
         const parent = byOp.get(payload.op) ?? root;
-        const approval = node('approval', parent.kind === 'tool' ? 'approval' : `approval ${payload.name}`, event.seq, 'waiting', payload.summary);
+        const approval = node(
+          'approval',
+          parent.kind === 'tool' ? 'approval' : `approval ${payload.name}`,
+          event.seq,
+          'waiting',
+          payload.summary,
+        );
         parent.children.push(approval);
         byKey.set(key!, approval);
         if (parent.kind === 'tool') parent.status = 'waiting';
@@ -342,10 +461,24 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
       }
       case 'step.completed':
       case 'step.failed':
-        root.children.push(node('step', `step ${payload.name}`, event.seq, event.type === 'step.failed' ? 'failed' : 'completed', payload.attempt > 1 ? `attempt ${payload.attempt}` : undefined));
+        root.children.push(
+          node(
+            'step',
+            `step ${payload.name}`,
+            event.seq,
+            event.type === 'step.failed' ? 'failed' : 'completed',
+            payload.attempt > 1 ? `attempt ${payload.attempt}` : undefined,
+          ),
+        );
         break;
       case 'timer.set': {
-        const timer = node('timer', `sleep ${payload.name ?? ''}`.trim(), event.seq, 'waiting', `until ${payload.fireAt}`);
+        const timer = node(
+          'timer',
+          `sleep ${payload.name ?? ''}`.trim(),
+          event.seq,
+          'waiting',
+          `until ${payload.fireAt}`,
+        );
         root.children.push(timer);
         byOp.set(payload.op, timer);
         break;
@@ -381,7 +514,13 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
         break;
       }
       case 'graph.started': {
-        const graph = node('graph', `graph ${payload.name}`, event.seq, 'running', `${payload.nodes.length} nodes`);
+        const graph = node(
+          'graph',
+          `graph ${payload.name}`,
+          event.seq,
+          'running',
+          `${payload.nodes.length} nodes`,
+        );
         root.children.push(graph);
         graphs.set(payload.name, graph);
         byOp.set(payload.op, graph);
@@ -390,7 +529,13 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
       case 'graph.node.started':
       case 'graph.node.skipped': {
         const graph = graphs.get(payload.graph) ?? root;
-        const child = node('node', `node ${payload.node}`, event.seq, event.type === 'graph.node.skipped' ? 'skipped' : 'running', payload.reason);
+        const child = node(
+          'node',
+          `node ${payload.node}`,
+          event.seq,
+          event.type === 'graph.node.skipped' ? 'skipped' : 'running',
+          payload.reason,
+        );
         graph.children.push(child);
         byOp.set(payload.op, child);
         break;
@@ -408,7 +553,9 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
         break;
       }
       case 'route.decided':
-        root.children.push(node('route', `route ${payload.name} → ${payload.chosen}`, event.seq, 'completed', payload.reason));
+        root.children.push(
+          node('route', `route ${payload.name} → ${payload.chosen}`, event.seq, 'completed', payload.reason),
+        );
         break;
       case 'run.completed':
         root.status = 'completed';
@@ -439,7 +586,15 @@ export function graphStates(events: readonly JournalEvent[]): GraphState[] {
   for (const event of events) {
     const payload = payloadOf(event);
     if (event.type === 'graph.started') {
-      graphs.push({ name: payload.name, nodes: payload.nodes.map((item: { id: string; deps: string[] }) => ({ id: item.id, deps: [...item.deps], state: 'pending', seq: undefined })) });
+      graphs.push({
+        name: payload.name,
+        nodes: payload.nodes.map((item: { id: string; deps: string[] }) => ({
+          id: item.id,
+          deps: [...item.deps],
+          state: 'pending',
+          seq: undefined,
+        })),
+      });
       continue;
     }
     if (!event.type.startsWith('graph.node.')) continue;
@@ -447,7 +602,8 @@ export function graphStates(events: readonly JournalEvent[]): GraphState[] {
     const entry = graph?.nodes.find((candidate) => candidate.id === payload.node);
     if (!entry) continue;
     entry.seq ??= event.seq;
-    entry.state = event.type === 'graph.node.started' ? 'running' : (event.type.slice('graph.node.'.length) as NodeState);
+    entry.state =
+      event.type === 'graph.node.started' ? 'running' : (event.type.slice('graph.node.'.length) as NodeState);
   }
   return graphs;
 }

@@ -34,7 +34,12 @@ export function ApprovalsPage() {
       <div className="page-head">
         <h1>Approvals</h1>
         <label className="inline">
-          <input type="checkbox" checked={showDecided} onChange={(event) => setShowDecided(event.target.checked)} /> show decided
+          <input
+            type="checkbox"
+            checked={showDecided}
+            onChange={(event) => setShowDecided(event.target.checked)}
+          />{' '}
+          show decided
         </label>
       </div>
       {error && <p className="error">{error}</p>}
@@ -49,7 +54,10 @@ export function ApprovalsPage() {
               key={keyOf(approval)}
               approval={approval}
               onDecided={() => {
-                setKept((current) => [...current.filter((item) => keyOf(item) !== keyOf(approval)), approval]);
+                setKept((current) => [
+                  ...current.filter((item) => keyOf(item) !== keyOf(approval)),
+                  approval,
+                ]);
                 setTick((value) => value + 1);
               }}
             />

@@ -24,7 +24,11 @@ export function CostsPage() {
     <section>
       <div className="page-head">
         <h1>Costs</h1>
-        <select value={period} onChange={(event) => setPeriod(event.target.value as typeof period)} aria-label="Period">
+        <select
+          value={period}
+          onChange={(event) => setPeriod(event.target.value as typeof period)}
+          aria-label="Period"
+        >
           <option value="day">last 24 hours</option>
           <option value="week">last 7 days</option>
           <option value="month">last 30 days</option>

@@ -47,7 +47,11 @@ export function RunPage(props: { runId: string }) {
           onEvent(name, data) {
             if (name === 'event') {
               const event = data as JournalEvent;
-              setEvents((current) => (current.some((known) => known.seq === event.seq) ? current : [...current, event].sort((a, b) => a.seq - b.seq)));
+              setEvents((current) =>
+                current.some((known) => known.seq === event.seq)
+                  ? current
+                  : [...current, event].sort((a, b) => a.seq - b.seq),
+              );
             } else if (name === 'run') setRun(data as Run);
           },
           onStatus: setLive,
@@ -77,7 +81,10 @@ export function RunPage(props: { runId: string }) {
     if (!run) return;
     const controller = new AbortController();
     api.runCosts(runId, controller.signal).then(setCosts, () => undefined);
-    api.approvals(`status=all&runId=${encodeURIComponent(runId)}`, controller.signal).then((value) => setApprovals(value.approvals), () => undefined);
+    api.approvals(`status=all&runId=${encodeURIComponent(runId)}`, controller.signal).then(
+      (value) => setApprovals(value.approvals),
+      () => undefined,
+    );
     return () => controller.abort();
   }, [runId, lastSeq, run?.status]);
 
@@ -95,7 +102,9 @@ export function RunPage(props: { runId: string }) {
         <div className="page-head">
           <h1 title={run.runId}>{run.workflow}</h1>
           <StatusBadge status={run.status} paused={run.paused} />
-          <span className={`live live-${finished ? 'ended' : live}`}>{finished ? 'finished' : live === 'open' ? 'live' : 'connecting…'}</span>
+          <span className={`live live-${finished ? 'ended' : live}`}>
+            {finished ? 'finished' : live === 'open' ? 'live' : 'connecting…'}
+          </span>
           <span className="grow" />
           <RunActions run={run} signals={waits.signals} />
         </div>
@@ -111,14 +120,27 @@ export function RunPage(props: { runId: string }) {
           <dt>{finished ? 'Took' : 'Running for'}</dt>
           <dd>{formatDuration((finished ? run.updatedAt : now) - run.createdAt)}</dd>
           <dt>Cost</dt>
-          <dd>{costs ? `$${costs.total.usd.toFixed(4)} · ${costs.total.inputTokens + costs.total.outputTokens} tokens` : '—'}</dd>
+          <dd>
+            {costs
+              ? `$${costs.total.usd.toFixed(4)} · ${costs.total.inputTokens + costs.total.outputTokens} tokens`
+              : '—'}
+          </dd>
         </dl>
-        {run.error && <p className="error">{run.error.name}: {run.error.message}</p>}
+        {run.error && (
+          <p className="error">
+            {run.error.name}: {run.error.message}
+          </p>
+        )}
         {pending.length > 0 && (
           <div className="approvals-inline">
             <h2>Waiting for approval</h2>
             {pending.map((approval) => (
-              <ApprovalCard key={approval.approvalId} approval={approval} onDecided={() => setNow(Date.now())} compact />
+              <ApprovalCard
+                key={approval.approvalId}
+                approval={approval}
+                onDecided={() => setNow(Date.now())}
+                compact
+              />
             ))}
           </div>
         )}
@@ -163,14 +185,22 @@ export function RunPage(props: { runId: string }) {
           </div>
         )}
       </section>
-      {selected !== undefined && <Inspector runId={runId} seq={selected} lastSeq={lastSeq} onClose={() => setSelected(undefined)} />}
+      {selected !== undefined && (
+        <Inspector runId={runId} seq={selected} lastSeq={lastSeq} onClose={() => setSelected(undefined)} />
+      )}
     </div>
   );
 }
 
 function TabButton(props: { tab: Tab; current: Tab; onSelect: (tab: Tab) => void; children: string }) {
   return (
-    <button type="button" role="tab" aria-selected={props.tab === props.current} className={props.tab === props.current ? 'tab active' : 'tab'} onClick={() => props.onSelect(props.tab)}>
+    <button
+      type="button"
+      role="tab"
+      aria-selected={props.tab === props.current}
+      className={props.tab === props.current ? 'tab active' : 'tab'}
+      onClick={() => props.onSelect(props.tab)}
+    >
       {props.children}
     </button>
   );
@@ -204,12 +234,21 @@ function RunActions(props: { run: Run; signals: string[] }) {
     <div className="run-actions">
       {props.signals.length > 0 && (
         <>
-          <select value={signal || props.signals[0]} onChange={(event) => setSignal(event.target.value)} aria-label="Signal">
+          <select
+            value={signal || props.signals[0]}
+            onChange={(event) => setSignal(event.target.value)}
+            aria-label="Signal"
+          >
             {props.signals.map((name) => (
               <option key={name}>{name}</option>
             ))}
           </select>
-          <input value={payload} onChange={(event) => setPayload(event.target.value)} placeholder="payload (JSON)" aria-label="Signal payload" />
+          <input
+            value={payload}
+            onChange={(event) => setPayload(event.target.value)}
+            placeholder="payload (JSON)"
+            aria-label="Signal payload"
+          />
           <button type="button" onClick={() => void send()}>
             Send signal
           </button>

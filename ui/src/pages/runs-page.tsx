@@ -80,7 +80,10 @@ export function RunsPage(props: { search: string }) {
       setError(reason instanceof Error ? reason.message : String(reason));
     }
   };
-  const shown = [...(runs ?? []), ...older.filter((run) => !(runs ?? []).some((fresh) => fresh.runId === run.runId))];
+  const shown = [
+    ...(runs ?? []),
+    ...older.filter((run) => !(runs ?? []).some((fresh) => fresh.runId === run.runId)),
+  ];
 
   return (
     <section>
@@ -91,7 +94,10 @@ export function RunsPage(props: { search: string }) {
       <form className="filters" onSubmit={apply}>
         <label>
           Status
-          <select value={draft.status} onChange={(event) => setDraft({ ...draft, status: event.target.value })}>
+          <select
+            value={draft.status}
+            onChange={(event) => setDraft({ ...draft, status: event.target.value })}
+          >
             <option value="">any</option>
             {STATUSES.map((status) => (
               <option key={status} value={status}>
@@ -102,19 +108,35 @@ export function RunsPage(props: { search: string }) {
         </label>
         <label>
           Workflow
-          <input value={draft.workflow} onChange={(event) => setDraft({ ...draft, workflow: event.target.value })} placeholder="any" />
+          <input
+            value={draft.workflow}
+            onChange={(event) => setDraft({ ...draft, workflow: event.target.value })}
+            placeholder="any"
+          />
         </label>
         <label>
           Agent
-          <input value={draft.agent} onChange={(event) => setDraft({ ...draft, agent: event.target.value })} placeholder="any" />
+          <input
+            value={draft.agent}
+            onChange={(event) => setDraft({ ...draft, agent: event.target.value })}
+            placeholder="any"
+          />
         </label>
         <label>
           Since
-          <input type="datetime-local" value={draft.since} onChange={(event) => setDraft({ ...draft, since: event.target.value })} />
+          <input
+            type="datetime-local"
+            value={draft.since}
+            onChange={(event) => setDraft({ ...draft, since: event.target.value })}
+          />
         </label>
         <label>
           Until
-          <input type="datetime-local" value={draft.until} onChange={(event) => setDraft({ ...draft, until: event.target.value })} />
+          <input
+            type="datetime-local"
+            value={draft.until}
+            onChange={(event) => setDraft({ ...draft, until: event.target.value })}
+          />
         </label>
         <button type="submit">Filter</button>
       </form>
