@@ -34,7 +34,7 @@ export interface BatonConfig {
   signing?: SigningOptions;
   /**
    * `baton server`: who may call the HTTP API (API tokens, JWTs), the Cedar policies that authorize
-   * each action (else tenant isolation only), and where it listens (default 127.0.0.1:8080).
+   * each action (else tenant isolation only), and where it listens (default 127.0.0.1:4000).
    */
   server?: { auth?: AuthOptions; policies?: PolicyEngineOptions; port?: number; hostname?: string };
   /** OpenTelemetry: `{ otlp: { endpoint } }`, or false for none. Default: OTEL_EXPORTER_OTLP_ENDPOINT when set. */

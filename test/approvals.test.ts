@@ -172,6 +172,36 @@ when { context.approval == "refund.large" };`,
   });
 });
 
+describe('the approval inbox', () => {
+  it('reads unfinished runs’ journals when the store has no inbox query', async () => {
+    const { SqliteStore } = await import('../src/store/sqlite/sqlite-store.ts');
+    const inner = SqliteStore.open({ path: ':memory:' });
+    const store = new Proxy(inner, {
+      get: (target, key) => {
+        if (key === 'pendingApprovals') return undefined;
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const h = await start({ workflows: [refundFlow], store });
+    try {
+      const first = await h.baton.start(refundFlow, { cents: 1 }, { as: 'user:alice', tenant: 'acme' });
+      const second = await h.baton.start(refundFlow, { cents: 2 }, { as: 'user:alice', tenant: 'globex' });
+      await h.settle(first.runId, 'waiting');
+      await h.settle(second.runId, 'waiting');
+      expect((await h.baton.approvals()).map((approval) => approval.runId).sort()).toEqual([first.runId, second.runId].sort());
+      expect((await h.baton.approvals({ tenant: 'globex' })).map((approval) => approval.runId)).toEqual([second.runId]);
+      await h.baton.approve(second.runId, 'approval-1', { as: 'user:bob', tenant: 'globex' });
+      await second.result();
+      expect((await h.baton.approvals()).map((approval) => approval.runId)).toEqual([first.runId]);
+    } finally {
+      await h.close();
+      open.splice(open.indexOf(h), 1);
+      await inner.close();
+    }
+  });
+});
+
 describe('approval gates before tools', () => {
   function refundAgent(refunds: { chargeId: string; cents: number }[], model = scriptedModel([
     { toolCalls: [{ name: 'payments.refund', args: { chargeId: 'ch_1', cents: 120_000 } }] },

@@ -18,7 +18,7 @@ export default defineConfig({
     rolldownOptions: { checks: { bundlerTimings: false } },
   },
   server: {
-    // `npx vite ui` for UI work: the API comes from a `baton server` on 8080.
-    proxy: { '/api': 'http://127.0.0.1:8080' },
+    // `npx vite ui` for UI work: the API comes from a `baton server` on 4000.
+    proxy: { '/api': 'http://127.0.0.1:4000' },
   },
 });

@@ -5,7 +5,8 @@ export type RunWait =
   | { kind: 'signal'; name: string; deadline?: string }
   | { kind: 'timer'; name: string; fireAt: string }
   | { kind: 'retry'; step: string; retryAt: string }
-  | { kind: 'child'; childRunId: string; workflow: string };
+  | { kind: 'child'; childRunId: string; workflow: string }
+  | { kind: 'approval'; approvalId: string; action: string; approvers: string[] };
 
 /**
  * The waits still open at the end of a journal: signals awaited and not received, timers set and
@@ -30,6 +31,17 @@ export function openWaits(events: readonly JournalEvent[]): RunWait[] {
         break;
       case 'step.attempt.failed':
         open.set(op, { kind: 'retry', step: String(payload.name), retryAt: String(payload.retryAt) });
+        break;
+      case 'approval.requested':
+        open.set(op, {
+          kind: 'approval',
+          approvalId: String(payload.approvalId),
+          action: String(payload.name),
+          approvers: ((payload.stages as { approvers: string[] }[] | undefined)?.[0]?.approvers ?? []).map(String),
+        });
+        break;
+      case 'approval.decided':
+        open.delete(op);
         break;
       case 'child.started':
         open.set(op, {
@@ -65,5 +77,7 @@ export function describeWait(wait: RunWait, formatTime: (iso: string) => string)
       return `retry of step '${wait.step}' at ${formatTime(wait.retryAt)}`;
     case 'child':
       return `child run ${wait.childRunId} (${wait.workflow})`;
+    case 'approval':
+      return `approval '${wait.approvalId}' (${wait.action}${wait.approvers.length ? `, by ${wait.approvers.join(', ')}` : ''})`;
   }
 }

@@ -1,4 +1,4 @@
-import { messageStore, requestMessages, type JournalMessage } from '../agents/messages.ts';
+import { conversationHash, messageStore, type JournalMessage, type RequestRef } from '../agents/messages.ts';
 import type { JournalEvent, JournalEventPayloads, JournalEventType } from '../journal/events.ts';
 import type { ExplanationNode, ExplanationNodeKind, ExplanationStatus } from './explanation.ts';
 
@@ -9,6 +9,7 @@ export class NodeContext {
   /** Seqs up to this one were copied from a fork's origin (0 for a run that is not a fork). */
   readonly copiedUpTo: number;
   readonly #requests = new Map<number, JournalMessage[] | undefined>();
+  #conversations: Map<string, RequestRef> | undefined;
 
   constructor(events: readonly JournalEvent[], copiedUpTo: number) {
     this.events = events;
@@ -20,18 +21,35 @@ export class NodeContext {
     return hash === undefined ? undefined : this.messages.get(hash);
   }
 
-  /** The full request an `llm.called` event sent, or undefined when the journal lacks part of it. */
+  /**
+   * The full request an `llm.called` event sent (its chain of conversations resolved, as
+   * `requestMessages` does, with the run's requests indexed once), or undefined when the journal
+   * lacks part of it.
+   */
   request(call: JournalEvent<'llm.called'>): JournalMessage[] | undefined {
-    if (!this.#requests.has(call.seq)) {
-      let messages: JournalMessage[] | undefined;
-      try {
-        messages = requestMessages(this.events, call);
-      } catch {
-        messages = undefined;
+    if (this.#requests.has(call.seq)) return this.#requests.get(call.seq);
+    if (!this.#conversations) {
+      this.#conversations = new Map();
+      for (const event of this.events) {
+        if (event.type !== 'llm.called') continue;
+        const request = (event.payload as JournalEventPayloads['llm.called']).request;
+        this.#conversations.set(conversationHash(request), request);
       }
-      this.#requests.set(call.seq, messages);
     }
-    return this.#requests.get(call.seq);
+    const chain: string[][] = [];
+    let request: RequestRef | undefined = call.payload.request;
+    let messages: JournalMessage[] | undefined;
+    while (request) {
+      chain.unshift(request.append);
+      if (request.base === undefined) {
+        const resolved = chain.flat().map((hash) => this.messages.get(hash));
+        messages = resolved.every((message) => message !== undefined) ? resolved : undefined;
+        break;
+      }
+      request = this.#conversations.get(request.base);
+    }
+    this.#requests.set(call.seq, messages);
+    return messages;
   }
 
   /** A node's common fields, from its events. */

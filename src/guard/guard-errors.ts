@@ -47,14 +47,11 @@ export class BudgetExceededError extends BatonError {
           `${describeMetric(args.metric, args.limit)}, and the next call needs about ${describeMetric(args.metric, args.requested)} more. ` +
           `Raise the limit (guard.budgets) or configure onExceeded: { ask } to let a person extend it.`;
     super('BUDGET_EXCEEDED', message);
-    if ('refusedBy' in args) {
-      this.scope = this.metric = this.limit = this.used = undefined;
-    } else {
-      this.scope = args.scope;
-      this.metric = args.metric;
-      this.limit = args.limit;
-      this.used = args.used;
-    }
+    const breach = 'refusedBy' in args ? undefined : args;
+    this.scope = breach?.scope;
+    this.metric = breach?.metric;
+    this.limit = breach?.limit;
+    this.used = breach?.used;
   }
 }
 

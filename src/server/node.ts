@@ -8,14 +8,14 @@ import type { Asset, AssetSource, BatonServer } from './server.ts';
 /** The Node adapter: the only file of the server that knows it runs on Node. */
 
 export interface ServeOptions {
-  /** Default 8080; 0 picks a free port. */
+  /** Default 4000; 0 picks a free port. */
   port?: number;
   /** Default 127.0.0.1 (this machine only). */
   hostname?: string;
 }
 
 export interface RunningServer {
-  /** `http://127.0.0.1:8080` */
+  /** `http://127.0.0.1:4000` */
   readonly url: string;
   readonly port: number;
   /** Ends open event streams, stops accepting connections and waits for the server to close. */
@@ -33,7 +33,7 @@ export function serve(server: BatonServer, options: ServeOptions = {}): Promise<
   const hostname = options.hostname ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
     const http = serveNode(
-      { fetch: server.fetch, port: options.port ?? 8080, hostname },
+      { fetch: server.fetch, port: options.port ?? 4000, hostname },
       (info: AddressInfo) => {
         http.off('error', reject);
         const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;

@@ -78,7 +78,7 @@ const CSP = [
  *
  * @example
  * const server = await createServer(baton, { auth: { tokens: { [process.env.BATON_TOKEN!]: { principal: 'user:ops', tenant: 'acme' } } } });
- * const running = await serve(server, { port: 8080 });   // baton/server's Node adapter
+ * const running = await serve(server, { port: 4000 });   // baton/server's Node adapter
  */
 export async function createServer(baton: Baton, options: ServerOptions): Promise<BatonServer> {
   const authenticator = await Authenticator.create(options.auth);

@@ -12,7 +12,7 @@ export const server = defineCommand({
     port: {
       type: 'string',
       value: 'N',
-      description: "The port (default: the config's server.port, else 8080; 0 picks one)",
+      description: "The port (default: the config's server.port, else 4000; 0 picks one)",
     },
     host: {
       type: 'string',
@@ -28,7 +28,7 @@ export const server = defineCommand({
     'else a random one) and printed in the URL to open. The API is described at /api/openapi.json.',
     '',
     'Example:',
-    '  baton server --port 8080 --worker',
+    '  baton server --port 4000 --worker',
   ].join('\n'),
   async run({ options, out, json, env, shutdown, openBaton, loadConfig, parseInteger }) {
     // Loaded here, not at the top: every other command starts without Hono and Cedar.
@@ -39,7 +39,7 @@ export const server = defineCommand({
     ]);
     const loaded = await loadConfig();
     const config = loaded.config?.server ?? {};
-    const port = parseInteger('port', options.port, { min: 0, max: 65_535 }) ?? config.port ?? 8080;
+    const port = parseInteger('port', options.port, { min: 0, max: 65_535 }) ?? config.port ?? 4000;
     const hostname = options.host ?? config.hostname ?? '127.0.0.1';
     let auth: AuthOptions | undefined = config.auth;
     let localToken: string | undefined;

@@ -102,6 +102,8 @@ function printEnd(out: Output, end: FollowEnd): void {
     for (const wait of waits) {
       if (wait.kind === 'signal')
         out.line(out.style('dim', `  Send it: baton signal ${run.runId} ${wait.name} --data '{…}'`));
+      if (wait.kind === 'approval')
+        out.line(out.style('dim', `  Decide it: baton approve|deny ${run.runId} ${wait.approvalId} --as user:…`));
     }
     out.line(out.style('dim', '  A worker resumes the run when it is woken: baton worker'));
     return;

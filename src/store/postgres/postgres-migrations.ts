@@ -161,6 +161,56 @@ CREATE TABLE {schema}.pool_waiters (
 ALTER TABLE {schema}.runs ADD COLUMN paused BOOLEAN NOT NULL DEFAULT false;
 `,
   },
+  {
+    version: 6,
+    description: 'vector records (semantic cache, memory, capability index)',
+    sql: `
+CREATE TABLE {schema}.vector_records (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  collection TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  partition TEXT NOT NULL,
+  key TEXT NOT NULL,
+  space TEXT NOT NULL,
+  vector BYTEA NOT NULL,
+  text TEXT NOT NULL,
+  data TEXT NOT NULL,
+  source_run_id TEXT COLLATE "C",
+  source_seq INTEGER,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT
+);
+CREATE UNIQUE INDEX vector_records_key ON {schema}.vector_records (collection, tenant, partition, key);
+CREATE INDEX vector_records_scan ON {schema}.vector_records (collection, tenant, partition, id);
+CREATE INDEX vector_records_expiry ON {schema}.vector_records (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX vector_records_source ON {schema}.vector_records (source_run_id) WHERE source_run_id IS NOT NULL;
+`,
+  },
+  {
+    version: 7,
+    description: 'approval inbox (indexes over approval events)',
+    sql: `
+CREATE INDEX events_approval_requested ON {schema}.events (run_id, seq) WHERE type = 'approval.requested';
+CREATE INDEX events_approval_decided ON {schema}.events (run_id, seq) WHERE type = 'approval.decided';
+`,
+  },
+  {
+    version: 8,
+    description: 'budget ledgers shared across runs (per-tenant budgets)',
+    sql: `
+CREATE TABLE {schema}.budget_charges (
+  ledger TEXT NOT NULL,
+  key TEXT NOT NULL,
+  tokens DOUBLE PRECISION NOT NULL DEFAULT 0,
+  usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+  model_calls DOUBLE PRECISION NOT NULL DEFAULT 0,
+  tool_calls DOUBLE PRECISION NOT NULL DEFAULT 0,
+  settled BOOLEAN NOT NULL DEFAULT false,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (ledger, key)
+);
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;
