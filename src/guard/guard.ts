@@ -17,7 +17,7 @@ import { BUDGET_INTERCEPTOR, budgetInterceptors, type BudgetBreach } from './bud
 import { BudgetExceededError, LoopDetectedError } from './guard-errors.ts';
 import { guardModels, type GuardCore } from './guard-core.ts';
 import { GuardStates } from './guard-state.ts';
-import { toGuardrail, type GuardrailLike } from './guardrail.ts';
+import { toGuardrail, type Guardrail, type GuardrailLike } from './guardrail.ts';
 import { checkLoopOptions, LOOP_INTERCEPTOR, loopInterceptors, type LoopOptions } from './loop-detector.ts';
 import { blockedError, runGuardrails } from './run-guardrails.ts';
 import { toolGuardrails, toolStage, type ToolGuardrails } from './tool-guardrails.ts';
@@ -79,7 +79,7 @@ export interface GuardDeps {
 export class Guard {
   readonly desk: ApprovalDesk;
   readonly #core: GuardCore;
-  readonly #runInput;
+  readonly #runInput: readonly Guardrail[];
 
   constructor(options: GuardOptions = {}, deps: GuardDeps) {
     const groups = checkGroups(options.approvals?.groups ?? {});

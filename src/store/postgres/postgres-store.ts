@@ -7,9 +7,12 @@ import {
   StoreCorruptError,
 } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
+import type { ApprovalQuery } from '../approval-query.ts';
+import type { BudgetStore } from '../budget-store.ts';
 import type { CheckpointStore } from '../checkpoints.ts';
 import type { EventQuery } from '../event-query.ts';
 import type { PoolStore } from '../pool-store.ts';
+import type { VectorRecordStore } from '../vector-records.ts';
 import {
   isTerminal,
   type JournalWrite,
@@ -34,6 +37,8 @@ import {
 } from './postgres-connection.ts';
 import { migrate, quoteIdentifier } from './postgres-migrate.ts';
 import { checkAdmission } from './postgres-admission.ts';
+import { pendingApprovalsSql } from './postgres-approvals.ts';
+import { PostgresBudgets } from './postgres-budget-store.ts';
 import { PostgresCheckpoints } from './postgres-checkpoints.ts';
 import {
   applyBatch,
@@ -46,6 +51,7 @@ import { eventQuerySql } from './postgres-event-query.ts';
 import { PostgresPools } from './postgres-pool-store.ts';
 import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
 import { PostgresStatements } from './postgres-statements.ts';
+import { PostgresVectorRecords } from './postgres-vector-records.ts';
 import { WakeChannel } from './wake-channel.ts';
 
 export interface PostgresStoreOptions {
@@ -86,6 +92,9 @@ const CONFLICT_RETRIES = 5;
  * - Transactions that make a run runnable send `NOTIFY`; {@link PostgresStore.subscribe} listens.
  * - A lost connection surfaces as a retryable StoreUnavailableError: the run's journal stops, its
  *   lease expires, and any worker resumes it by replay.
+ * - It has every optional capability of the SQLite store, with the same semantics (the same
+ *   conformance suites): checkpoints, queryEvents, pools and admission, vectorRecords,
+ *   pendingApprovals, budgets; and `subscribe` on top.
  *
  * @example
  * const store = await PostgresStore.open({ url: 'postgres://baton@db.internal:5432/baton', poolSize: 20 });
@@ -96,6 +105,8 @@ export class PostgresStore implements Store {
   readonly location: string;
   readonly checkpoints: CheckpointStore;
   readonly pools: PoolStore;
+  readonly vectorRecords: VectorRecordStore;
+  readonly budgets: BudgetStore;
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #sql: PostgresStatements;
@@ -117,6 +128,15 @@ export class PostgresStore implements Store {
       transaction: (fn) => this.#transaction(fn),
       notify: (client) => this.#notify(client),
     });
+    const shared = {
+      quotedSchema: this.#schema,
+      schema,
+      query: (text: string, values: unknown[], options?: { idempotent?: boolean }) =>
+        this.#query(text, values, options),
+      transaction: <T>(fn: (client: Client) => Promise<T>) => this.#transaction(fn),
+    };
+    this.vectorRecords = new PostgresVectorRecords(shared);
+    this.budgets = new PostgresBudgets(shared);
     this.#wake = wake;
     this.#channel = channel;
   }
@@ -338,6 +358,12 @@ export class PostgresStore implements Store {
   async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
     const { text, values } = eventQuerySql(this.#schema, query);
     return (await this.#query(text, values, { idempotent: true })).map(toEvent);
+  }
+
+  async pendingApprovals(query: ApprovalQuery): Promise<JournalEvent<'approval.requested'>[]> {
+    const { text, values } = pendingApprovalsSql(this.#schema, query);
+    const rows = await this.#query(text, values, { idempotent: true });
+    return rows.map(toEvent) as JournalEvent<'approval.requested'>[];
   }
 
   // ---- commit -------------------------------------------------------------------------------------
