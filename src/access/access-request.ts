@@ -52,7 +52,13 @@ export type DecisionReason =
   /** The grant or the resource belongs to another tenant than the actor. */
   | 'other tenant'
   /** The request could not be evaluated (see `errors`). */
-  | 'evaluation error';
+  | 'evaluation error'
+  /** No policies are configured: the grant alone allowed it (see {@link authorizeByGrant}). */
+  | 'grant'
+  /** The callee needs actions the delegating grant does not hold (DelegationWidensError). */
+  | 'delegation widens'
+  /** Delegating would make the grant chain deeper than allowed (DelegationDepthError). */
+  | 'delegation too deep';
 
 /** The answer to an authorization request, as journaled with the action. */
 export interface AccessDecision {
@@ -68,6 +74,14 @@ export interface AccessDecision {
   /** The grant action the request needs (`tool:payments.refund`, `handoff:billing`, `read:support`). */
   grantAction: string;
   grantId?: string;
+}
+
+/**
+ * What decides authorization requests: a {@link PolicyEngine} (Cedar, default deny), or
+ * {@link authorizeByGrant} when no policies are configured.
+ */
+export interface Authorizer {
+  authorize(request: AuthorizationRequest): AccessDecision;
 }
 
 const RESOURCE_KIND: Record<BatonAction, AccessResource['kind']> = {

@@ -1,16 +1,16 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
-import type { AccessDecisionPayload, EventDraft, JournalEvent } from '../journal/events.ts';
+import type { AccessDecisionPayload, EventDraft, GrantRecord, JournalEvent } from '../journal/events.ts';
 import { AccessDeniedError } from './access-errors.ts';
 import {
   checkRequest,
   describeResource,
   type AccessDecision,
   type AuthorizationRequest,
+  type Authorizer,
   type BatonAction,
   type DecisionReason,
 } from './access-request.ts';
 import { chainOf, type IdentityChain } from './identity-chain.ts';
-import type { PolicyEngine } from './policy-engine.ts';
 
 /** A request made from workflow code: the chain defaults to the workflow's own identity. */
 export type DurableAuthorizationRequest = Omit<AuthorizationRequest, 'chain' | 'now'> & {
@@ -48,14 +48,14 @@ export interface DurableAuthorizationOptions {
  */
 export async function authorizeDurably(
   ctx: WorkflowContext,
-  policies: PolicyEngine,
+  policies: Authorizer,
   request: DurableAuthorizationRequest,
   options: DurableAuthorizationOptions = {},
 ): Promise<AccessDecision> {
   // Everything up to ctx.operations.run happens synchronously, so the op is taken when the call is made.
   const full: Omit<AuthorizationRequest, 'now'> = { ...request, chain: request.chain ?? chainOf(ctx) };
   checkRequest(full);
-  const name = decisionName(full.action, full);
+  const name = decisionName(full.action, full.resource);
   const describe = full.action === 'InvokeTool' ? `tool:${name}` : `access:${name}`;
   return ctx.operations.run(describe, (op) => authorizeInOperation(op, policies, full, options));
 }
@@ -67,7 +67,7 @@ export async function authorizeDurably(
  */
 export async function authorizeInOperation(
   op: OperationHandle,
-  policies: PolicyEngine,
+  policies: Authorizer,
   request: Omit<AuthorizationRequest, 'now'>,
   options: DurableAuthorizationOptions = {},
 ): Promise<AccessDecision> {
@@ -75,17 +75,18 @@ export async function authorizeInOperation(
   if (recorded) return recorded;
   checkRequest(request);
   const decision = policies.authorize({ ...request, now: op.now() });
-  const draft = decisionEvent(op.op, request.chain, decision, decisionName(request.action, request));
+  const draft = decisionEvent(op.op, request.chain, decision, decisionName(request.action, request.resource));
   if (options.commit) await op.append([draft]);
   else op.buffer(draft);
   return decision;
 }
 
-/** The decision an op already journaled, if any. */
-export function recordedDecision(events: readonly JournalEvent[]): AccessDecision | undefined {
+/** The decision an op already journaled, if any (with `callId`, the one that tool call asked for). */
+export function recordedDecision(events: readonly JournalEvent[], callId?: string): AccessDecision | undefined {
   for (const event of events) {
     if (event.type !== 'tool.authorized' && event.type !== 'access.decided') continue;
     const payload = event.payload as AccessDecisionPayload;
+    if (callId !== undefined && payload.callId !== callId) continue;
     return {
       decision: payload.decision,
       reason: payload.reason as DecisionReason,
@@ -112,17 +113,22 @@ export function assertAllowed(decision: AccessDecision, chain: Pick<IdentityChai
   });
 }
 
-function decisionName(action: BatonAction, request: Pick<AuthorizationRequest, 'resource'>): string {
-  return action === 'InvokeTool' && request.resource.kind === 'tool'
-    ? request.resource.name
-    : `${action}:${describeResource(request.resource)}`;
+/** The `name` of a decision's event: the tool's name for InvokeTool, `<Action>:<resource>` otherwise. */
+export function decisionName(action: BatonAction, resource: AuthorizationRequest['resource']): string {
+  return action === 'InvokeTool' && resource.kind === 'tool' ? resource.name : `${action}:${describeResource(resource)}`;
 }
 
-function decisionEvent(
+/**
+ * A decision as a journal event of op `op`, written under the chain that asked: `tool.authorized`
+ * for InvokeTool, `access.decided` otherwise. `extra` adds the grant a delegation gave its callee
+ * and the tool call that asked.
+ */
+export function decisionEvent(
   op: number,
   chain: IdentityChain,
   decision: AccessDecision,
   name: string,
+  extra: { delegated?: GrantRecord; callId?: string } = {},
 ): EventDraft<'tool.authorized'> | EventDraft<'access.decided'> {
   const payload = {
     op,
@@ -135,6 +141,8 @@ function decisionEvent(
     errors: decision.errors,
     grantAction: decision.grantAction,
     ...(decision.grantId === undefined ? {} : { grantId: decision.grantId }),
+    ...(extra.delegated === undefined ? {} : { delegated: { ...extra.delegated, actions: [...extra.delegated.actions] } }),
+    ...(extra.callId === undefined ? {} : { callId: extra.callId }),
   };
   const identity = { actor: chain.actor, onBehalfOf: [...chain.onBehalfOf] };
   return decision.action === 'InvokeTool'

@@ -1,15 +1,9 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { readFile } from 'node:fs/promises';
 import { PolicyLoadError } from './access-errors.ts';
-import {
-  checkRequest,
-  describeResource,
-  grantActionFor,
-  type AccessDecision,
-  type AuthorizationRequest,
-} from './access-request.ts';
+import { checkRequest, type AccessDecision, type AuthorizationRequest, type Authorizer } from './access-request.ts';
 import { toCedarRequest } from './cedar-request.ts';
-import { grantAllows, isExpired } from './grant.ts';
+import { checkGrant, decisionBase, denial } from './grant-authorizer.ts';
 import {
   batonSchemaText,
   checkSchema,
@@ -53,7 +47,7 @@ let instances = 0;
  *   grant,
  * });
  */
-export class PolicyEngine {
+export class PolicyEngine implements Authorizer {
   readonly policies: readonly LoadedPolicy[];
   readonly #policySetId: string;
   readonly #schemaName: string;
@@ -116,32 +110,9 @@ export class PolicyEngine {
    */
   authorize(request: AuthorizationRequest): AccessDecision {
     checkRequest(request);
-    const { action, resource, chain, grant } = request;
-    const grantAction = grantActionFor(action, resource);
-    const base = {
-      action,
-      resource: describeResource(resource),
-      grantAction,
-      ...(grant ? { grantId: grant.id } : {}),
-    };
-    const deny = (reason: AccessDecision['reason'], errors: string[] = []): AccessDecision => ({
-      decision: 'deny',
-      reason,
-      policies: [],
-      errors,
-      ...base,
-    });
-    const now = request.now ?? Date.now();
-    if (resource.kind === 'run' && resource.tenant !== chain.tenant) {
-      return deny('other tenant', [`run ${resource.runId} belongs to another tenant than ${chain.actor}`]);
-    }
-    if (grant) {
-      if (grant.tenant !== chain.tenant)
-        return deny('other tenant', [`grant ${grant.id} is for another tenant`]);
-      if (isExpired(grant, now))
-        return deny('grant expired', [`grant ${grant.id} expired at ${grant.expiresAt}`]);
-      if (!grantAllows(grant, grantAction, now)) return deny('outside grant');
-    }
+    const denied = checkGrant(request);
+    if (denied) return denied;
+    const base = decisionBase(request);
 
     const call = toCedarRequest(request);
     const answer = cedar.statefulIsAuthorized({
@@ -150,7 +121,8 @@ export class PolicyEngine {
       ...(this.#validateRequests ? { preparsedSchemaName: this.#schemaName, validateRequest: true } : {}),
     });
     if (answer.type === 'failure')
-      return deny(
+      return denial(
+        request,
         'evaluation error',
         answer.errors.map((error) => error.message),
       );

@@ -1,6 +1,7 @@
 import { SecretAccessDeniedError } from './access-errors.ts';
 import { grantAllows, isExpired, type Grant } from './grant.ts';
-import type { IdentityChain } from './identity-chain.ts';
+import type { SecretRequest, SecretResolver } from '../agents/runtime.ts';
+import { identityChain, type IdentityChain } from './identity-chain.ts';
 
 /** Where secret values come from: the environment, a map, a vault client. */
 export interface SecretSource {
@@ -93,23 +94,22 @@ export class SecretBroker {
   }
 
   /**
-   * The agents layer's `secrets` option (`Baton.open({ agents: { secrets } })`): each tool's request
-   * for a secret is checked against the grant `identityOf` gives for the calling agent.
+   * The agents layer's secret resolver (`Baton.open({ secrets: broker })` installs it): each tool's
+   * request for a secret is checked against the grant of the identity calling the tool, which is the
+   * run's grant narrowed as work was delegated (`request.grant`). `identityOf` overrides whom the
+   * request is checked as.
    *
    * @example agents: { secrets: broker.forAgents((call) => ({ chain: identityChain('acme', call.actor, call.onBehalfOf), grant })) }
    */
-  forAgents(
-    identityOf: (request: {
-      runId: string;
-      tool: string;
-      actor: string;
-      onBehalfOf: readonly string[];
-    }) => SecretIdentity,
-  ): (
-    name: string,
-    request: { runId: string; tool: string; actor: string; onBehalfOf: readonly string[] },
-  ) => Promise<string | undefined> {
-    return (name, request) => this.get(name, identityOf(request));
+  forAgents(identityOf?: (request: SecretRequest) => SecretIdentity, clock: () => number = Date.now): SecretResolver {
+    const resolve =
+      identityOf ??
+      ((request: SecretRequest): SecretIdentity => ({
+        chain: identityChain(request.tenant, request.actor, request.onBehalfOf),
+        grant: request.grant,
+        now: clock(),
+      }));
+    return (name, request) => this.get(name, resolve(request));
   }
 
   /**

@@ -4,16 +4,17 @@ import type {
   ToolCallInterceptor,
   ToolVerdict,
 } from '../agents/interceptors.ts';
-import type { EventDraft } from '../journal/events.ts';
-import type { AccessDecision } from './access-request.ts';
+import type { AccessDecision, Authorizer } from './access-request.ts';
+import { decisionEvent } from './authorize-durably.ts';
+import { GRANT_AUTHORIZER } from './grant-authorizer.ts';
 import type { Grant } from './grant.ts';
 import { identityChain } from './identity-chain.ts';
-import type { PolicyEngine } from './policy-engine.ts';
 
 export interface ToolAccessOptions {
   /**
-   * The grant the calling identity holds (the run's root grant narrowed by delegation), or
-   * undefined for none (Cedar alone decides). Must be deterministic for a given call.
+   * Overrides the grant a call is authorized under. By default it is the grant the calling identity
+   * holds (`call.grant`: the run's grant narrowed as work was delegated to the calling agent).
+   * Must be deterministic for a given call.
    */
   grantFor?: (call: ToolCallInfo, context: InterceptorContext) => Grant | undefined;
   /** The clock for grant expiry. Default Date.now(). */
@@ -21,49 +22,39 @@ export interface ToolAccessOptions {
 }
 
 /**
- * Authorizes every tool call an agent makes, before it runs, as the agents layer's first tool
- * interceptor: the call's actor and chain, its tool (name, effect, arguments) and the actor's grant
- * go to the policy engine; the decision is journaled with the call's intent as a `tool.verdict` and
- * a `tool.authorized` event (actor, chain, grant, decision, determining policies, errors). A denied
+ * Authorizes every tool call, before it runs, as the agents layer's first tool interceptor: the
+ * call's actor and chain, its tool (name, effect, arguments) and the actor's grant go to the
+ * policies; the decision is journaled with the call's intent as a `tool.verdict` and a
+ * `tool.authorized` event (actor, chain, grant, decision, determining policies, errors). A denied
  * call goes back to the model as a refusal and does not run; on replay the journaled verdict stands.
  *
+ * With `policies` (a PolicyEngine), Cedar decides after the grant check: default deny. Without
+ * (`undefined`), a call made under a grant is decided by the grant alone (reason `grant`), and a call
+ * made under no grant is not looked at (no verdict: as if there were no interceptor). Baton installs
+ * one for you when `policies` or grants are configured (`Baton.open({ policies })`).
+ *
  * @example
- * Baton.open({ agents: { interceptors: { tools: [toolAccessInterceptor(policies, { grantFor })] } } });
+ * Baton.open({ agents: { interceptors: { tools: [toolAccessInterceptor(policies)] } } });
  */
 export function toolAccessInterceptor(
-  policies: PolicyEngine,
+  policies: Authorizer | undefined,
   options: ToolAccessOptions = {},
 ): ToolCallInterceptor {
   const clock = options.clock ?? Date.now;
   return {
     name: 'access',
-    before(call: ToolCallInfo, context: InterceptorContext): ToolVerdict {
+    before(call: ToolCallInfo, context: InterceptorContext): ToolVerdict | undefined {
+      const grant = options.grantFor ? options.grantFor(call, context) : call.grant;
+      if (!policies && !grant) return undefined;
       const chain = identityChain(context.tenant, call.actor, call.onBehalfOf);
-      const grant = options.grantFor?.(call, context);
-      const decision = policies.authorize({
+      const decision = (policies ?? GRANT_AUTHORIZER).authorize({
         chain,
         action: 'InvokeTool',
         resource: { kind: 'tool', name: call.tool.name, effect: call.tool.effect, args: call.args },
         ...(grant ? { grant } : {}),
         now: clock(),
       });
-      const event: EventDraft<'tool.authorized'> = {
-        type: 'tool.authorized',
-        payload: {
-          op: call.op,
-          name: call.tool.name,
-          action: decision.action,
-          resource: decision.resource,
-          decision: decision.decision,
-          reason: decision.reason,
-          policies: decision.policies,
-          errors: decision.errors,
-          grantAction: decision.grantAction,
-          ...(decision.grantId === undefined ? {} : { grantId: decision.grantId }),
-        },
-        actor: chain.actor,
-        onBehalfOf: [...chain.onBehalfOf],
-      };
+      const event = decisionEvent(call.op, chain, decision, call.tool.name);
       const data = {
         policies: decision.policies,
         ...(decision.grantId === undefined ? {} : { grantId: decision.grantId }),
@@ -91,5 +82,10 @@ export function explain(decision: AccessDecision): string {
       return `it belongs to another tenant`;
     case 'evaluation error':
       return `the request could not be evaluated: ${decision.errors.join('; ')}`;
+    case 'grant':
+      return `${decision.grantAction} is within grant ${decision.grantId ?? '(none)'} (no policies are configured)`;
+    case 'delegation widens':
+    case 'delegation too deep':
+      return `${decision.reason}: ${decision.errors.join('; ')}`;
   }
 }

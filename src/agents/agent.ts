@@ -2,6 +2,7 @@ import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
 import { z } from 'zod';
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
+import { checkActionPattern } from '../access/action-pattern.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { ModelParameters } from './model-call.ts';
 import { resolveModel, type ModelSpec } from './models.ts';
@@ -48,6 +49,20 @@ export interface AgentOptions<Output = string> {
    * or plain functions. Each verdict is journaled; a guardrail that throws blocks.
    */
   guardrails?: AgentGuardrails;
+  /**
+   * The grant actions the agent needs (`['tool:search.*', 'secret:stripe.key']`). It acts under its
+   * caller's grant narrowed to them; a need the caller does not hold refuses the agent
+   * (DelegationWidensError, journaled). Default: what its tools, agents and handoffs need
+   * (`tool:<name>`, `secret:<name>` of each tool's `secrets`, `handoff:<agent>` and that agent's
+   * needs), of which it gets what the caller holds.
+   */
+  needs?: readonly string[];
+  /**
+   * The resource pool (baton.config.ts `pools`) every model call of this agent waits in, reserving
+   * its estimated tokens (prompt characters / 4 + maxOutputTokens) and correcting them from the
+   * reported usage. A pool that is not configured fails the agent at its first use.
+   */
+  pool?: string;
 }
 
 /** An agent's guardrails (see src/guard/guardrail.ts); `tools` as a list checks both arguments and results. */
@@ -80,6 +95,9 @@ export interface AgentDefinition<Output = string> {
   readonly timeoutMs: number;
   readonly maxInvalidToolCalls: number;
   readonly guardrails: AgentGuardrails | undefined;
+  /** The needs the agent declared, or undefined for the default (see {@link AgentOptions.needs}). */
+  readonly needs: readonly string[] | undefined;
+  readonly pool: string | undefined;
 }
 
 export type AgentOutput<A> = A extends AgentDefinition<infer O> ? O : never;
@@ -139,6 +157,13 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
     throw new InvalidArgumentError(`Agent '${name}' has an output that is not a zod schema.`);
   }
   checkGuardrails(name, options.guardrails);
+  if (options.needs !== undefined) {
+    if (!Array.isArray(options.needs)) throw new InvalidArgumentError(`Agent '${name}' has needs that are not a list of grant actions.`);
+    for (const need of options.needs) checkActionPattern(need);
+  }
+  if (options.pool !== undefined && (typeof options.pool !== 'string' || options.pool === '')) {
+    throw new InvalidArgumentError(`Agent '${name}' has a pool that is not a pool's name.`);
+  }
   const handoffs = options.handoffs;
   const parameters: ModelParameters = {
     ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
@@ -164,6 +189,8 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
     timeoutMs: toMilliseconds(options.timeout ?? '5m', `agent '${name}' timeout`),
     maxInvalidToolCalls,
     guardrails: options.guardrails,
+    needs: options.needs === undefined ? undefined : Object.freeze([...options.needs]),
+    pool: options.pool,
   });
   // Name clashes among what the model is offered are a definition error, found now when possible.
   if (typeof handoffs !== 'function') toolTable(definition);

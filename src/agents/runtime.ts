@@ -1,12 +1,15 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
+import type { Authorizer } from '../access/access-request.ts';
+import type { Grant } from '../access/grant.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import type { AgentDefinition } from './agent.ts';
+import { agentPools, toolPools } from './agent-needs.ts';
 import type { ModelCallInterceptor, ToolCallInterceptor } from './interceptors.ts';
 import type { JournalMessage } from './messages.ts';
 import { ConversationLedger } from './messages.ts';
 import { resolveModel, type ModelProvider, type ModelSpec } from './models.ts';
 import { DEFAULT_PRICES, findPrice, type ModelPrice, type PriceTable } from './prices.ts';
-import type { SecretReader } from './tool.ts';
+import type { SecretReader, ToolDefinition } from './tool.ts';
 
 /** Options of the agents layer: `Baton.open({ agents: { … } })`. */
 export interface AgentsOptions {
@@ -16,19 +19,47 @@ export interface AgentsOptions {
   prices?: PriceTable;
   /** Model providers by prefix for this Baton, over the process-wide registry (registerModelProvider). */
   providers?: Readonly<Record<string, ModelProvider>>;
-  /** Where tools get credentials, scoped by who asks. Default: no secrets. */
-  secrets?: SecretBroker;
+  /**
+   * Where tools get credentials, scoped by who asks. Default: `Baton.open({ secrets })`'s broker,
+   * else no secrets. Values handed out are scrubbed from tool results and errors before they reach
+   * a model or the journal.
+   */
+  secrets?: SecretResolver;
   /** Called with every token (and tool-input) delta of live model calls. Replays do not stream. */
   onStream?: (event: ModelStreamEvent) => void;
   /** Model-call retry delays up to this long are waited in memory; longer ones park the run. Default 2 s. */
   inlineRetryMs?: number;
 }
 
-/** Gives a tool the secrets its caller may use. Secrets never reach a model or the journal. */
-export type SecretBroker = (
-  name: string,
-  request: { runId: string; tool: string; actor: string; onBehalfOf: readonly string[] },
-) => string | undefined | Promise<string | undefined>;
+/**
+ * Gives a tool the secrets its caller may use (a ScopedSecretBroker's `forAgents()` checks the
+ * caller's grant). Secrets never reach a model or the journal: values it hands out are scrubbed.
+ */
+export type SecretResolver = (name: string, request: SecretRequest) => string | undefined | Promise<string | undefined>;
+
+/** Who asks for a secret: the tool, and the identity calling it with the grant it holds. */
+export interface SecretRequest {
+  runId: string;
+  tenant: string;
+  tool: string;
+  actor: string;
+  onBehalfOf: readonly string[];
+  /** The grant the calling identity holds (the run's, narrowed as work was delegated). */
+  grant?: Grant;
+}
+
+/** How the agents layer authorizes and narrows delegations (set by Baton from its access options). */
+export interface AgentAccess {
+  /** Decides HandOff for handoffs and agents called as tools: the policies, or the grants alone. */
+  readonly authorizer: Authorizer;
+  /** The deepest grant delegation. */
+  readonly maxDelegationDepth: number;
+}
+
+/** Secret values shorter than this are not scrubbed from text (they would match everywhere). */
+const MIN_SCRUB_LENGTH = 6;
+/** What a scrubbed secret reads as. */
+export const SCRUBBED_SECRET = '[secret]';
 
 /** A live fragment of a model call, for the CLI and UI. The journal keeps only the final response. */
 export interface ModelStreamEvent {
@@ -71,13 +102,19 @@ export class AgentRuntime {
   readonly #modelInterceptors: ModelCallInterceptor[];
   readonly #providers: ReadonlyMap<string, ModelProvider>;
   readonly #prices: PriceTable;
-  readonly #secrets: SecretBroker | undefined;
+  readonly #secrets: SecretResolver | undefined;
+  readonly #handedOut = new Set<string>();
+  readonly #checked = new WeakSet<object>();
   readonly #listeners = new Set<(event: ModelStreamEvent) => void>();
   readonly #models = new Map<string, LanguageModelV4>();
   readonly #states = new WeakMap<object, ConversationLedger>();
   readonly inlineRetryMs: number;
   /** Input and output checks of agents (installed by src/guard), or none. */
   agentChecks: AgentChecks | undefined;
+  /** Access control (installed by Baton from src/access); without it, grants still narrow, decided by grants alone. */
+  access: AgentAccess | undefined;
+  /** Checks a pool name (Baton's pools); without it, pool names are checked when a call waits. */
+  assertPool: ((pool: string, where: string) => void) | undefined;
 
   constructor(options: AgentsOptions = {}) {
     this.#toolInterceptors = [...(options.interceptors?.tools ?? [])];
@@ -97,13 +134,28 @@ export class AgentRuntime {
     return this.#modelInterceptors;
   }
 
-  /** Appends interceptors after those given at open (for layers that register themselves). */
-  intercept(interceptors: {
-    tools?: readonly ToolCallInterceptor[];
-    models?: readonly ModelCallInterceptor[];
-  }): void {
-    this.#toolInterceptors.push(...(interceptors.tools ?? []));
-    this.#modelInterceptors.push(...(interceptors.models ?? []));
+  /**
+   * Appends interceptors after those given at open (for layers that register themselves), or with
+   * `{ first: true }` puts them before all others (access control decides before anything else).
+   */
+  intercept(
+    interceptors: { tools?: readonly ToolCallInterceptor[]; models?: readonly ModelCallInterceptor[] },
+    options: { first?: boolean } = {},
+  ): void {
+    const where = options.first ? 'unshift' : 'push';
+    this.#toolInterceptors[where](...(interceptors.tools ?? []));
+    this.#modelInterceptors[where](...(interceptors.models ?? []));
+  }
+
+  /**
+   * Checks, once per definition, that every pool an agent (its model calls, its tools, the agents
+   * it calls or hands off to) or a tool names is configured. Throws UnknownPoolError naming where.
+   */
+  checkPools(definition: AgentDefinition<any> | ToolDefinition): void {
+    if (!this.assertPool || this.#checked.has(definition)) return;
+    const pools = definition.kind === 'agent' ? agentPools(definition) : toolPools(definition);
+    for (const { pool, where } of pools) this.assertPool(pool, where);
+    this.#checked.add(definition);
   }
 
   /** Subscribes to live model output; returns the unsubscribe function. */
@@ -140,16 +192,42 @@ export class AgentRuntime {
     return findPrice(this.#prices, provider, modelId);
   }
 
-  secretsFor(request: {
-    runId: string;
-    tool: string;
-    actor: string;
-    onBehalfOf: readonly string[];
-  }): SecretReader {
-    const broker = this.#secrets;
+  secretsFor(request: SecretRequest): SecretReader {
+    const resolve = this.#secrets;
     return {
-      get: async (name) => (broker ? await broker(name, request) : undefined),
+      get: async (name) => {
+        const value = resolve ? await resolve(name, request) : undefined;
+        if (typeof value === 'string' && value.length >= MIN_SCRUB_LENGTH) this.#handedOut.add(value);
+        return value;
+      },
     };
+  }
+
+  /**
+   * A copy of `value` with every secret value this runtime handed to a tool replaced by
+   * `[secret]`, wherever it occurs in a string (keys included): for tool results and errors before
+   * they reach a model or the journal. `value` itself is returned when there is nothing to scrub.
+   */
+  scrub<T>(value: T): T {
+    if (this.#handedOut.size === 0) return value;
+    const secrets = [...this.#handedOut].sort((a, b) => b.length - a.length);
+    let changed = false;
+    const clean = (text: string): string => {
+      let out = text;
+      for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(SCRUBBED_SECRET);
+      if (out !== text) changed = true;
+      return out;
+    };
+    const walk = (item: unknown): unknown => {
+      if (typeof item === 'string') return clean(item);
+      if (item === null || typeof item !== 'object') return item;
+      if (Array.isArray(item)) return item.map(walk);
+      const out: Record<string, unknown> = {};
+      for (const [key, inner] of Object.entries(item as Record<string, unknown>)) out[clean(key)] = walk(inner);
+      return out;
+    };
+    const result = walk(value) as T;
+    return changed ? result : value;
   }
 
   /** What this activation of the run has journaled of its conversations (rebuilt by replay). */

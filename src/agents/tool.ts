@@ -52,8 +52,24 @@ export interface ToolOptions<Input, Output> {
   idempotent?: boolean;
   /** How failed attempts are retried. Default: one attempt (a tool error goes back to the model). */
   retry?: RetryPolicy;
-  /** The resource pool the call waits in (see baton.config.ts pools). */
+  /**
+   * The resource pool (baton.config.ts `pools`) each attempt holds a slot of while it runs; HTTP
+   * errors it throws are classified there (429 waits for Retry-After, 5xx retries, other 4xx do not).
+   * A pool that is not configured fails the agent (or `callTool`) at its first use.
+   */
   pool?: string;
+  /**
+   * Argument fields kept out of the journal (`['card.number', 'apiKey']`; `*` for any key or index):
+   * `tool.requested`, rewritten arguments and, when a model wrote the call, the model's reply carry
+   * `[redacted]` there. The tool still receives the real arguments. A call whose real arguments are
+   * gone (a model's call resumed in a later activation: after a park, a long retry wait or a crash)
+   * is not run again; it fails, or parks in doubt for a person.
+   */
+  redact?: readonly string[];
+  /** Result fields replaced by `[redacted]` before the result reaches the model, the journal or `callTool`'s caller. */
+  redactResult?: readonly string[];
+  /** The secrets `execute` reads (`toolCtx.secrets.get(name)`): an agent's default needs include `secret:<name>`. */
+  secrets?: readonly string[];
   execute: (args: Input, context: ToolContext) => Output | Promise<Output>;
 }
 
@@ -68,6 +84,9 @@ export interface ToolDefinition<Input = any, Output = any> {
   readonly idempotent: boolean;
   readonly retry: RetryPolicy | undefined;
   readonly pool: string | undefined;
+  readonly redact: readonly string[];
+  readonly redactResult: readonly string[];
+  readonly secrets: readonly string[];
   /** The input schema as JSON Schema, as offered to a model. */
   readonly jsonSchema: Record<string, unknown>;
   readonly execute: (args: Input, context: ToolContext) => Output | Promise<Output>;
@@ -119,6 +138,9 @@ export function tool<Input, Output>(options: ToolOptions<Input, Output>): ToolDe
   if (options.output !== undefined && !isZodSchema(options.output)) {
     throw new InvalidArgumentError(`Tool '${name}' has an output that is not a zod schema.`);
   }
+  const redact = checkPaths(name, 'redact', options.redact);
+  const redactResult = checkPaths(name, 'redactResult', options.redactResult);
+  const secrets = checkPaths(name, 'secrets', options.secrets);
   if (typeof options.execute !== 'function') {
     throw new InvalidArgumentError(`Tool '${name}' needs an execute(args, toolCtx) function.`);
   }
@@ -144,6 +166,9 @@ export function tool<Input, Output>(options: ToolOptions<Input, Output>): ToolDe
     idempotent: options.idempotent ?? false,
     retry: options.retry,
     pool: options.pool,
+    redact,
+    redactResult,
+    secrets,
     jsonSchema: Object.freeze(jsonSchema),
     execute: options.execute,
   });
@@ -151,6 +176,14 @@ export function tool<Input, Output>(options: ToolOptions<Input, Output>): ToolDe
 
 export function isToolDefinition(value: unknown): value is ToolDefinition {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'tool';
+}
+
+function checkPaths(tool: string, option: string, paths: readonly string[] | undefined): readonly string[] {
+  if (paths === undefined) return Object.freeze([]);
+  if (!Array.isArray(paths) || !paths.every((path) => typeof path === 'string' && path.trim() !== '')) {
+    throw new InvalidArgumentError(`Tool '${tool}' has ${option} that is not a list of names ('card.number').`);
+  }
+  return Object.freeze([...paths]);
 }
 
 function isZodSchema(value: unknown): value is z.ZodType {

@@ -14,7 +14,7 @@ import {
   type SerializedError,
 } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
-import type { EventDraft, JournalEvent } from '../journal/events.ts';
+import type { EventDraft, GrantRecord, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
 import type {
   ChildOptions,
@@ -84,7 +84,7 @@ export class RunContext implements WorkflowContext {
   readonly principal: string;
   /** When the run was created (epoch ms): what wall-time budgets measure from. */
   readonly startedAt: number;
-  readonly identity: { actor: string; onBehalfOf: readonly string[] };
+  readonly identity: { actor: string; onBehalfOf: readonly string[]; grant?: GrantRecord };
   readonly operations: OperationApi;
 
   readonly #args: RunContextArgs;
@@ -110,7 +110,13 @@ export class RunContext implements WorkflowContext {
     this.tenant = args.run.tenant;
     this.principal = args.run.principal;
     this.startedAt = args.run.createdAt;
-    this.identity = { actor: `workflow:${args.run.workflow}`, onBehalfOf: [args.run.principal] };
+    const started = args.history.events[0];
+    const grant = started?.type === 'run.started' ? (started.payload as JournalEventPayloads['run.started']).grant : undefined;
+    this.identity = {
+      actor: `workflow:${args.run.workflow}`,
+      onBehalfOf: [args.run.principal],
+      ...(grant === undefined ? {} : { grant }),
+    };
     this.#history = args.history;
     this.#journal = args.journal;
     this.#signals = [...args.signals];

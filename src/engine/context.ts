@@ -1,4 +1,4 @@
-import type { EventDraft, JournalEvent } from '../journal/events.ts';
+import type { EventDraft, GrantRecord, JournalEvent } from '../journal/events.ts';
 import type { Duration } from './duration.ts';
 import type { PoolEstimate, PoolLease } from './pool-gate.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -42,6 +42,11 @@ export interface WaitOptions {
 export interface ChildOptions {
   priority?: number;
   timeout?: Duration;
+  /**
+   * The grant the child run starts under, kept in its `run.started`. Set by the access layer (the
+   * parent's grant narrowed to what the child needs); without one, the child holds no grant.
+   */
+  grant?: GrantRecord;
 }
 
 /** A child run: await it for its result (a durable future; awaiting later is fine). */
@@ -60,8 +65,11 @@ export interface WorkflowContext {
   readonly tenant: string;
   /** Who started the run (`user:alice`, `service:cron`). */
   readonly principal: string;
-  /** The identity events are written under, and the chain it acts for. */
-  readonly identity: { actor: string; onBehalfOf: readonly string[] };
+  /**
+   * The identity events are written under, the chain it acts for and, when the run has one, the
+   * grant it acts under (as journaled in `run.started`; src/access reads and narrows it).
+   */
+  readonly identity: { actor: string; onBehalfOf: readonly string[]; grant?: GrantRecord };
 
   /**
    * Runs `fn` at least once and journals its result; after a crash, a completed step returns its

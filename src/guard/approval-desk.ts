@@ -160,7 +160,7 @@ export class ApprovalDesk {
     if (request.kind !== 'tool' || !request.tool) {
       throw new InvalidApprovalArgumentsError({ approvalId, problem: `a ${request.kind} approval takes no arguments; only gated tool calls do.` });
     }
-    const schema = this.#deps.tools.get(request.tool.name)?.input ?? z.fromJSONSchema(request.tool.inputSchema as never);
+    const schema = this.#deps.tools.get(request.tool.name)?.input ?? z.fromJSONSchema(request.tool.inputSchema);
     const parsed = schema.safeParse(args);
     if (!parsed.success) throw new InvalidApprovalArgumentsError({ approvalId, tool: request.tool.name, problem: z.prettifyError(parsed.error) });
   }

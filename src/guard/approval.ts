@@ -67,7 +67,7 @@ export function requestApproval(ctx: WorkflowContext, request: ApprovalRequest, 
     if (request.data !== undefined) canonicalJson(request.data, `The data of approval '${request.action}'`);
     checkRouting(request, groups, `ctx.approval('${request.action}')`);
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
   return ctx.operations.run(`approval:${request.action}`, async (op) => {
     const approvalId = approvalIdOf('approval', op.op);

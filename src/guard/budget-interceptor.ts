@@ -172,7 +172,7 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
       const ledger = state.tenantLedgers.get(call.op) ?? ledgerOf(breach, context.tenant);
       const by = (parked!.data?.extendBy as Limits | undefined) ?? {};
       const credit: Partial<Amounts> = {};
-      for (const metric of COUNTED) if (by[metric] !== undefined) credit[metric] = -by[metric]!;
+      for (const metric of COUNTED) if (by[metric] !== undefined) credit[metric] = -by[metric];
       await core.budgetStore.settle({ ledger, key: `extend:${context.runId}:${call.op}`, amounts: credit, now: core.clock() });
     }
     return [approvalDecided(call.op, 'budget.extend', approvalIdOfSignal(decision.signal), decision)];

@@ -145,7 +145,13 @@ export class Guard {
     const run = (ctx as { run?: (...args: unknown[]) => Promise<unknown> }).run;
     if (typeof run === 'function') {
       Object.defineProperty(ctx, 'run', {
-        value: (...args: unknown[]) => run(...args).catch((error: unknown) => Promise.reject(stopError(error))),
+        value: async (...args: unknown[]) => {
+          try {
+            return await run(...args);
+          } catch (error) {
+            throw stopError(error);
+          }
+        },
         configurable: true,
       });
     }
@@ -177,6 +183,7 @@ export class Guard {
 
 /** The error an agent stopped by the guard ends with: its ModelCallDeniedError, translated. */
 export function stopError(error: unknown): unknown {
+  // Anything else is passed through unchanged.
   if (!(BatonError.isInstance(error) && error.code === 'MODEL_CALL_DENIED')) return error;
   const denied = error as ModelCallDeniedError;
   if (typeof denied.interceptor !== 'string') return error;

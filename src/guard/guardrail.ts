@@ -88,7 +88,7 @@ export function toGuardrail(like: GuardrailLike): Guardrail {
   if (typeof like === 'function') return guardrail(like.name || 'custom', like);
   if (typeof like === 'object' && like !== null && typeof (like as { check?: unknown }).check === 'function') {
     const named = like as Partial<Guardrail> & { check: Guardrail['check']; name?: string };
-    if (named.kind === 'guardrail') return like as Guardrail;
+    if (named.kind === 'guardrail') return like;
     return guardrail(named.name ?? 'custom', (value, context) => named.check(value, context));
   }
   throw new InvalidArgumentError(`A guardrail must be a function or a guardrail object, got ${typeof like}.`);
@@ -112,13 +112,13 @@ function normalize(name: string, answer: unknown): GuardrailVerdict {
   const verdict = answer as Partial<GuardrailVerdict>;
   if (typeof answer === 'object' && answer !== null) {
     if (verdict.verdict === 'pass') return answer as GuardrailVerdict;
-    if (verdict.verdict === 'block') return { ...(answer as GuardrailVerdict), reason: String(verdict.reason ?? `blocked by ${name}`) } as GuardrailVerdict;
+    if (verdict.verdict === 'block') return { ...(answer as GuardrailVerdict), reason: String(verdict.reason ?? `blocked by ${name}`) };
     if (verdict.verdict === 'rewrite' && 'value' in verdict) {
-      return { ...(answer as GuardrailVerdict), reason: String(verdict.reason ?? `rewritten by ${name}`) } as GuardrailVerdict;
+      return { ...(answer as GuardrailVerdict), reason: String(verdict.reason ?? `rewritten by ${name}`) };
     }
   }
   throw new InvalidArgumentError(
-    `Guardrail '${name}' returned ${JSON.stringify(answer) ?? String(answer)}; return pass(), block(reason), rewrite(value, reason), true or false.`,
+    `Guardrail '${name}' returned ${JSON.stringify(answer) ?? typeof answer}; return pass(), block(reason), rewrite(value, reason), true or false.`,
   );
 }
 

@@ -49,7 +49,7 @@ type Loop = JournalEventPayloads['loop.detected'];
 export function checkLoopOptions(options: LoopOptions, core: Pick<GuardCore, 'groups'>): void {
   const positive = (value: unknown, where: string): void => {
     if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1)) {
-      throw new InvalidArgumentError(`guard.loops.${where} must be an integer ≥ 1, got ${String(value)}.`);
+      throw new InvalidArgumentError(`guard.loops.${where} must be an integer ≥ 1, got ${JSON.stringify(value)}.`);
     }
   };
   if (options.repeatedToolCall) {

@@ -21,6 +21,8 @@ export interface JournalEventPayloads {
     timeoutMs?: number;
     /** The verdicts of the run-input guardrails checked at the door (src/guard); `input` is what they let through. */
     guard?: GuardVerdictRecord[];
+    /** The grant the run acts under (src/access): given at start, from the default grant policy, or delegated by the parent. */
+    grant?: GrantRecord;
   };
   'run.completed': { result?: unknown };
   'run.failed': { error: SerializedError };
@@ -74,6 +76,8 @@ export interface JournalEventPayloads {
     /** Hash of the task message. */
     task: string;
     messages: JournalMessageRecord[];
+    /** The grant the agent acts under: its caller's, narrowed to what the agent needs (src/access). */
+    grant?: GrantRecord;
   };
   /** `message` is the hash of the final answer. */
   'agent.completed': {
@@ -132,6 +136,10 @@ export interface JournalEventPayloads {
     args: unknown;
     effect: 'read' | 'write' | 'irreversible';
     idempotent: boolean;
+    /** The grant the caller held (its id); the grant itself is in the caller's `agent.started` or `run.started`. */
+    grantId?: string;
+    /** The argument paths replaced by `[redacted]` in `args` (the tool's `redact` option). */
+    redacted?: string[];
   };
   'tool.verdict': VerdictRecord & { op: number; name: string; callId: string };
   /** A retry attempt is about to run (attempt ≥ 2). */
@@ -376,7 +384,11 @@ export interface AccessDecisionPayload {
   /** What was acted on, as `kind:name` (`tool:payments.refund`, `agent:billing`, `run:run_01…`). */
   resource: string;
   decision: 'allow' | 'deny';
-  /** `policy`, `default deny`, `outside grant`, `grant expired`, `other tenant` or `evaluation error`. */
+  /**
+   * `policy`, `default deny`, `outside grant`, `grant expired`, `other tenant`, `evaluation error`,
+   * `grant` (no policies configured: the grant alone allowed it), `delegation widens` or
+   * `delegation too deep` (the callee could not be given a narrower grant).
+   */
   reason: string;
   /** The ids of the policies that determined the decision. */
   policies: string[];
@@ -384,6 +396,26 @@ export interface AccessDecisionPayload {
   /** The grant the actor held, if any, and the grant action the request needed. */
   grantId?: string;
   grantAction: string;
+  /** For a delegation (HandOff, StartChild) that was allowed: the grant the callee receives. */
+  delegated?: GrantRecord;
+  /** The model's id for the tool call that asked (a handoff, an agent called as a tool). */
+  callId?: string;
+}
+
+/**
+ * A grant as journaled (src/access/grant.ts): the actions an identity may do (`tool:search.*`,
+ * `handoff:billing`, `child:report`, `secret:stripe.key`), in one tenant, until an expiry. Its id is
+ * a digest of its content, so an altered grant no longer matches its id.
+ */
+export interface GrantRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly actions: readonly string[];
+  readonly expiresAt?: string;
+  /** How many delegations from the run's root grant (0). */
+  readonly depth: number;
+  readonly parentId?: string;
+  readonly holder?: string;
 }
 
 /** Where a guardrail checks: the run's input, an agent's input or output, a tool call's arguments or result. */

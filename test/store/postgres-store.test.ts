@@ -16,8 +16,11 @@ import {
   type TestDatabase,
 } from '../support/postgres-database.ts';
 import { accessStoreConformance } from './access-store-conformance.ts';
+import { approvalInboxConformance } from './approval-inbox-conformance.ts';
+import { budgetStoreConformance } from './budget-store-conformance.ts';
 import { poolStoreConformance } from './pool-store-conformance.ts';
 import { storeConformance } from './store-conformance.ts';
+import { vectorRecordStoreConformance } from './vector-record-store-conformance.ts';
 
 const unavailable = await postgresUnavailable();
 const T0 = 1_700_000_000_000;
@@ -58,6 +61,22 @@ describePostgres('PostgresStore', unavailable, () => {
       },
     };
   });
+  approvalInboxConformance('postgres', freshStore, dropSchema);
+  // Suites that also open the schema again, as another process would.
+  const freshStoreWithPeers = async () => {
+    const store = await freshStore();
+    const schema = schemas.get(store)!;
+    return {
+      store,
+      dispose: async () => {
+        await store.close();
+        await dropSchema(store);
+      },
+      connectAgain: () => PostgresStore.open({ url: database.url, schema, poolSize: 4 }),
+    };
+  };
+  vectorRecordStoreConformance('postgres', freshStoreWithPeers);
+  budgetStoreConformance('postgres', freshStoreWithPeers);
 
   function newRun(runId: string, overrides: Partial<NewRun> = {}): NewRun {
     return {

@@ -38,6 +38,17 @@ export async function tempStore(options: { durability?: 'full' | 'normal' } = {}
   };
 }
 
+let openHarnessStore: () => Promise<Store> = async () => SqliteStore.open({ path: ':memory:' });
+
+/**
+ * Makes the harnesses opened after this call without a store (in this test file) run on stores
+ * from `open` instead of in-memory SQLite ones: how scenario tests run again on PostgreSQL
+ * (test/scenarios-on-postgres.test.ts). A harness closes the store it opened.
+ */
+export function runHarnessesOn(open: () => Promise<Store>): void {
+  openHarnessStore = open;
+}
+
 export interface Harness {
   baton: Baton;
   store: Store;
@@ -57,7 +68,7 @@ export interface Harness {
 }
 
 /**
- * A Baton on `store` (an in-memory SQLite store unless given) with a manual clock and a worker that
+ * A Baton on `store` (an in-memory SQLite store unless given, see {@link runHarnessesOn}) with a manual clock and a worker that
  * polls often. Close it with `close()`; the store is closed only if the harness opened it.
  */
 export async function harness(
@@ -65,7 +76,7 @@ export async function harness(
 ): Promise<Harness> {
   const clock = options.clock ?? new ManualClock();
   const ownStore = options.store === undefined;
-  const store = options.store ?? SqliteStore.open({ path: ':memory:' });
+  const store = options.store ?? (await openHarnessStore());
   const logs: string[] = [];
   const baton = await Baton.open({
     ...options,

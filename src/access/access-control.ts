@@ -1,0 +1,301 @@
+import type { AgentRuntime } from '../agents/runtime.ts';
+import type { ChildOptions, ChildRun, WorkflowContext } from '../engine/context.ts';
+import { toMilliseconds, type Duration } from '../engine/duration.ts';
+import type { WorkflowDefinition } from '../engine/workflow.ts';
+import { ConfigError } from '../errors.ts';
+import { AccessDeniedError, InvalidGrantError } from './access-errors.ts';
+import type { Authorizer } from './access-request.ts';
+import { authorizeDelegationDurably } from './authorize-delegation.ts';
+import { DEFAULT_MAX_DELEGATION_DEPTH } from './delegate.ts';
+import { GRANT_AUTHORIZER } from './grant-authorizer.ts';
+import { assertCurrent, createGrant, parseGrant, type Grant } from './grant.ts';
+import { chainOf } from './identity-chain.ts';
+import { PolicyEngine, type PolicyEngineOptions } from './policy-engine.ts';
+import { resolvePolicyFiles } from './policy-files.ts';
+import { SecretBroker, type SecretSource } from './secret-broker.ts';
+import { toolAccessInterceptor } from './tool-access-interceptor.ts';
+
+declare module '../engine/context.ts' {
+  interface ChildOptions {
+    /**
+     * The grant actions the child run needs (`['tool:search.*']`): it starts under the parent's grant
+     * narrowed to them, and a need the parent does not hold refuses the start (`delegation widens`).
+     * Default: everything the parent holds. See src/access/access-control.ts.
+     */
+    needs?: readonly string[];
+  }
+}
+
+/** A grant to create for a run: its actions, and when it expires (a time, or a duration from the start). */
+export interface GrantSpec {
+  actions: readonly string[];
+  expiresAt?: Date | string | number;
+  /** The grant expires this long after the run starts (the earlier of this and `expiresAt`). */
+  ttl?: Duration;
+}
+
+/** Who a run is started for, as a grant policy sees it. */
+export interface GrantPolicyRequest {
+  workflow: string;
+  tenant: string;
+  principal: string;
+}
+
+/**
+ * The grant runs get when `baton.start` names none: a spec every run gets, or a function of the run
+ * (returning undefined gives the run no grant). Children are not given one: they inherit their
+ * parent's, narrowed.
+ */
+export type GrantPolicy = GrantSpec | ((run: GrantPolicyRequest) => GrantSpec | Grant | undefined);
+
+/** The access options of `Baton.open` and baton.config.ts. */
+export interface AccessOptions {
+  /**
+   * Cedar policies that authorize every tool call, handoff, agent called as a tool and child start:
+   * a loaded PolicyEngine, its options (`{ files }`, `{ text }`), or a list of files and patterns
+   * (`['policies/*.cedar']`, relative to `policiesBase`). Parsed and validated once, at open
+   * (PolicyLoadError with file:line:column). With policies, default deny applies to every tool call;
+   * without, tool calls are limited by grants only, and runs with no grant behave as without access.
+   */
+  policies?: PolicyEngine | PolicyEngineOptions | readonly string[];
+  /** Where relative policy files are read from. Default: the working directory. */
+  policiesBase?: string;
+  /** The grant of runs started without one (`baton.start(…, { grant })`). Default: none. */
+  grant?: GrantPolicy;
+  /**
+   * Where tools' credentials come from (`toolCtx.secrets.get(name)`): a ScopedSecretBroker, or its
+   * sources. A tool gets a secret only when the grant it is called under lists `secret:<name>`.
+   */
+  secrets?: SecretBroker | readonly SecretSource[];
+  /** The deepest grant delegation (sub-agent of sub-agent…; the root grant is depth 0). Default 8. */
+  maxDelegationDepth?: number;
+}
+
+const grants = new WeakMap<object, Grant | undefined>();
+
+/**
+ * The grant the workflow's own calls act under: the run's root grant (journaled in `run.started`),
+ * read and checked once per activation. Undefined when the run has none.
+ *
+ * @throws InvalidGrantError when the journaled grant no longer matches its id.
+ */
+export function grantOf(ctx: Pick<WorkflowContext, 'identity'>): Grant | undefined {
+  if (grants.has(ctx)) return grants.get(ctx);
+  const recorded = ctx.identity.grant;
+  const grant = recorded === undefined ? undefined : parseGrant(recorded);
+  grants.set(ctx, grant);
+  return grant;
+}
+
+/**
+ * Baton's access layer wired into a deployment: the policies (or none), the default grant policy,
+ * the secret broker, and the hooks that give the engine and the agents layer grants and decisions.
+ *
+ * - A run's root grant is given at start or by the grant policy, checked (tenant, expiry), and
+ *   journaled in `run.started` (and kept in the run's metadata as `grant`).
+ * - Tool calls go through the `access` tool interceptor (installed first).
+ * - Handoffs and agents called as tools are authorized (HandOff) by the agents layer with
+ *   `runtime.access`; child starts (StartChild) here, through `ctx.child`.
+ * - Every delegation narrows the grant to what the callee needs (src/access/delegate.ts).
+ */
+export class AccessControl {
+  readonly policies: PolicyEngine | undefined;
+  /** What decides: the policies, or the grants alone. */
+  readonly authorizer: Authorizer;
+  readonly secrets: SecretBroker | undefined;
+  readonly maxDelegationDepth: number;
+  readonly #grantPolicy: GrantPolicy | undefined;
+  readonly #clock: () => number;
+
+  private constructor(
+    policies: PolicyEngine | undefined,
+    options: AccessOptions,
+    clock: () => number,
+  ) {
+    this.policies = policies;
+    this.authorizer = policies ?? GRANT_AUTHORIZER;
+    this.#grantPolicy = options.grant;
+    this.#clock = clock;
+    this.maxDelegationDepth = options.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH;
+    const secrets = options.secrets;
+    this.secrets = secrets === undefined || secrets instanceof SecretBroker ? secrets : new SecretBroker({ sources: secrets });
+  }
+
+  /**
+   * Checks the options and loads the policies (read, parsed and validated once).
+   *
+   * @throws PolicyLoadError for a policy file that cannot be read, parsed or validated (file:line:column);
+   *   ConfigError for a malformed grant policy, secrets or depth; InvalidGrantError for a bad action.
+   */
+  static async open(options: AccessOptions = {}, deps: { clock: () => number }): Promise<AccessControl> {
+    checkAccessOptions(options);
+    return new AccessControl(await loadPolicies(options), options, deps.clock);
+  }
+
+  /**
+   * The grant a new run starts under: the one given (a Grant of the run's tenant, unexpired, or a
+   * spec), else the grant policy's, else none. A child's grant was already delegated by its parent.
+   */
+  runGrant(request: GrantPolicyRequest & { given?: Grant | GrantSpec | undefined; child: boolean; now: number }): Grant | undefined {
+    const { given, tenant, principal, now } = request;
+    if (request.child) return given === undefined ? undefined : parseGrant(given);
+    const chosen = given ?? (typeof this.#grantPolicy === 'function' ? this.#grantPolicy(request) : this.#grantPolicy);
+    if (chosen === undefined) return undefined;
+    let grant: Grant;
+    if (isGrant(chosen)) {
+      grant = parseGrant(chosen);
+      if (grant.tenant !== tenant) {
+        throw new InvalidGrantError(`Grant ${grant.id} is for tenant '${grant.tenant}', but the run starts in tenant '${tenant}'.`);
+      }
+    } else {
+      grant = createGrant({ tenant, holder: principal, actions: chosen.actions, ...expiry(chosen, now) });
+    }
+    assertCurrent(grant, now);
+    return grant;
+  }
+
+  /**
+   * Plugs access into the agents layer: the `access` tool interceptor first (unless one is there),
+   * and the authorizer handoffs and agents called as tools are decided by.
+   */
+  install(runtime: AgentRuntime): void {
+    if (!runtime.toolInterceptors.some((interceptor) => interceptor.name === 'access')) {
+      runtime.intercept({ tools: [toolAccessInterceptor(this.policies, { clock: this.#clock })] }, { first: true });
+    }
+    runtime.access = { authorizer: this.authorizer, maxDelegationDepth: this.maxDelegationDepth };
+  }
+
+  /**
+   * Gives an activation's ctx the run's grant (`ctx.grant`) and authorizes child starts: with
+   * policies or a grant, `ctx.child` first decides StartChild (journaled as its own op,
+   * `access:StartChild:workflow:<name>`), narrows the grant to the child's `needs`, and starts the
+   * child under it; a denied start rejects the child's future with AccessDeniedError. Without
+   * either, `ctx.child` is the engine's.
+   */
+  extend<C extends WorkflowContext>(ctx: C): C {
+    const start = ctx.child.bind(ctx) as (workflow: WorkflowDefinition, input: unknown, options?: ChildOptions) => ChildRun<unknown>;
+    Object.defineProperty(ctx, 'grant', { get: () => grantOf(ctx), configurable: true });
+    const child = (workflow: WorkflowDefinition, input: unknown, options: ChildOptions = {}): ChildRun<unknown> =>
+      this.#child(ctx, start, workflow, input, options);
+    Object.defineProperty(ctx, 'child', { value: child, configurable: true });
+    return ctx;
+  }
+
+  #child(
+    ctx: WorkflowContext,
+    start: (workflow: WorkflowDefinition, input: unknown, options?: ChildOptions) => ChildRun<unknown>,
+    workflow: WorkflowDefinition,
+    input: unknown,
+    options: ChildOptions,
+  ): ChildRun<unknown> {
+    const { needs, grant: _given, ...rest } = options;
+    let parent: Grant | undefined;
+    let started: Promise<{ child: ChildRun<unknown> }>;
+    try {
+      parent = grantOf(ctx);
+      if (!this.policies && !parent) return start(workflow, input, rest);
+      const chain = chainOf(ctx);
+      started = authorizeDelegationDurably(ctx, this.authorizer, {
+        chain,
+        action: 'StartChild',
+        resource: { kind: 'workflow', name: workflow.name },
+        ...(parent ? { grant: parent } : {}),
+        needs: needs ?? parent?.actions ?? [],
+        strict: needs !== undefined,
+        holder: `workflow:${workflow.name}`,
+        maxDepth: this.maxDelegationDepth,
+      }).then((decision) => {
+        if (decision.decision === 'deny') {
+          throw new AccessDeniedError({
+            actor: chain.actor,
+            action: decision.action,
+            resource: decision.resource,
+            reason: decision.errors.length ? `${decision.reason}: ${decision.errors.join('; ')}` : decision.reason,
+            policies: decision.policies,
+          });
+        }
+        return { child: start(workflow, input, { ...rest, ...(decision.delegated ? { grant: decision.delegated } : {}) }) };
+      });
+    } catch (error) {
+      started = Promise.reject(error as Error);
+    }
+    started.catch(() => {});
+    const runId = started.then(({ child }) => child.runId);
+    runId.catch(() => {});
+    return {
+      runId,
+      then: (onFulfilled, onRejected) => started.then(({ child }) => child).then(onFulfilled, onRejected),
+    };
+  }
+}
+
+declare module '../agents/agent-context.ts' {
+  interface AgentContext {
+    /**
+     * The grant the workflow's own calls (`callTool`, `ctx.child`, the agents it runs) act under:
+     * the run's root grant. Agents, child runs and parallel agent branches get it narrowed to what
+     * they need. Undefined when the run has no grant.
+     */
+    readonly grant: Grant | undefined;
+  }
+}
+
+function isGrant(value: Grant | GrantSpec): value is Grant {
+  return typeof (value as { id?: unknown }).id === 'string';
+}
+
+function expiry(spec: GrantSpec, now: number): { expiresAt?: number | string | Date } {
+  const ttl = spec.ttl === undefined ? undefined : now + toMilliseconds(spec.ttl, 'grant ttl');
+  if (spec.expiresAt === undefined) return ttl === undefined ? {} : { expiresAt: ttl };
+  if (ttl === undefined) return { expiresAt: spec.expiresAt };
+  const at = spec.expiresAt instanceof Date ? spec.expiresAt.getTime() : typeof spec.expiresAt === 'number' ? spec.expiresAt : Date.parse(spec.expiresAt);
+  return { expiresAt: Math.min(at, ttl) };
+}
+
+async function loadPolicies(options: AccessOptions): Promise<PolicyEngine | undefined> {
+  const given = options.policies;
+  if (given === undefined) return undefined;
+  if (given instanceof PolicyEngine) return given;
+  const base = options.policiesBase ?? process.cwd();
+  const spec: PolicyEngineOptions = isFileList(given) ? { files: given } : given;
+  const files = spec.files === undefined ? undefined : await resolvePolicyFiles(spec.files, base);
+  return PolicyEngine.load({ ...spec, ...(files === undefined ? {} : { files }) });
+}
+
+function isFileList(value: PolicyEngineOptions | readonly string[]): value is readonly string[] {
+  return Array.isArray(value);
+}
+
+/** Checks access options at the door, before anything is opened. */
+export function checkAccessOptions(options: AccessOptions, where = 'Baton.open'): void {
+  const { policies, grant, secrets, maxDelegationDepth } = options;
+  if (policies !== undefined && !(policies instanceof PolicyEngine)) {
+    const ok = Array.isArray(policies)
+      ? policies.every((file) => typeof file === 'string' && file !== '')
+      : typeof policies === 'object' && policies !== null && (policies.files !== undefined || policies.text !== undefined);
+    if (!ok) {
+      throw new ConfigError(
+        `${where}: policies must be a list of Cedar files ('policies/*.cedar'), { files } or { text }, or a PolicyEngine.`,
+      );
+    }
+  }
+  if (grant !== undefined && typeof grant !== 'function') {
+    if (typeof grant !== 'object' || grant === null || !Array.isArray(grant.actions)) {
+      throw new ConfigError(`${where}: grant must be { actions: [...], ttl?, expiresAt? } or a function of the run.`);
+    }
+    try {
+      createGrant({ tenant: 'check', actions: grant.actions, ...expiry(grant, Date.now()) });
+    } catch (error) {
+      throw new ConfigError(`${where}: grant is invalid: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (secrets !== undefined && !(secrets instanceof SecretBroker)) {
+    const ok = Array.isArray(secrets) && secrets.every((source) => typeof source?.get === 'function');
+    if (!ok) {
+      throw new ConfigError(`${where}: secrets must be a ScopedSecretBroker or a list of secret sources (envSecrets(), mapSecrets({…})).`);
+    }
+  }
+  if (maxDelegationDepth !== undefined && (!Number.isInteger(maxDelegationDepth) || maxDelegationDepth < 0)) {
+    throw new ConfigError(`${where}: maxDelegationDepth must be an integer ≥ 0, got ${String(maxDelegationDepth)}.`);
+  }
+}

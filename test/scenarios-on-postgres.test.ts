@@ -1,0 +1,34 @@
+import { afterAll, beforeAll } from 'vitest';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { runHarnessesOn } from './support/harness.ts';
+import {
+  createTestDatabase,
+  describePostgres,
+  postgresUnavailable,
+  type TestDatabase,
+} from './support/postgres-database.ts';
+
+/**
+ * Engine scenarios, written once against the harness, run again here with every harness on a
+ * PostgreSQL store (a fresh schema each) instead of in-memory SQLite: signals, child runs and
+ * cancellation, approvals (the inbox query) and per-tenant budgets (the shared ledgers). The
+ * files also run on their own, on SQLite.
+ */
+const unavailable = await postgresUnavailable();
+describePostgres('scenarios on PostgreSQL', unavailable, async () => {
+  let database: TestDatabase | undefined;
+  let schemas = 0;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  runHarnessesOn(() =>
+    PostgresStore.open({ url: database!.url, schema: `scenario_${++schemas}`, poolSize: 4 }),
+  );
+  await import('./signals.test.ts');
+  await import('./children-and-cancel.test.ts');
+  await import('./approvals.test.ts');
+  await import('./budgets.test.ts');
+});
