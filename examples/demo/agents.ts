@@ -9,17 +9,25 @@ type Tools = Awaited<ReturnType<typeof createTools>>;
 
 /** The model every agent uses: BATON_MODEL (e.g. `openai:gpt-4.1-mini`), or its script. */
 function modelFor(name: string, script: readonly ScriptedTurn[]) {
-  return process.env.BATON_MODEL ?? scriptedModel(script, { modelId: `scripted-${name}`, provider: 'offline' });
+  return process.env.BATON_MODEL || scriptedModel(script, { modelId: `scripted-${name}`, provider: 'offline' });
 }
 
-const outputs = (request: ScriptedRequest) =>
-  request.toolResults.map((result) => (typeof result.output === 'string' ? result.output : JSON.stringify(result.output)));
+/** A tool result as the model was sent it: the value, or its JSON text parsed back. */
+function resultOf(request: ScriptedRequest, index: number): any {
+  const output = request.toolResults[index]?.output;
+  if (typeof output !== 'string') return output;
+  try {
+    return JSON.parse(output);
+  } catch {
+    return output;
+  }
+}
 
 /** Numbers quoted in tool results, for scripts that answer from what they were given. */
 function passages(request: ScriptedRequest): { source: string; passage: string }[] {
   const found: { source: string; passage: string }[] = [];
-  for (const result of request.toolResults) {
-    const output = result.output as unknown;
+  for (const [index] of request.toolResults.entries()) {
+    const output = resultOf(request, index) as unknown;
     const list = Array.isArray(output) ? output : (output as { value?: unknown })?.value;
     for (const hit of Array.isArray(list) ? list : []) {
       if (hit && typeof hit === 'object' && 'passage' in hit) found.push(hit as { source: string; passage: string });
@@ -76,12 +84,12 @@ export function createAgents(tools: Tools, dataOrigin: string) {
     model: modelFor('fleet-analyst', [
       { toolCalls: [{ name: 'web.fetch', args: { url: `${dataOrigin}/fleet.json` } }] },
       (request) => {
-        const body = JSON.parse((request.toolResults[0]?.output as { body: string }).body) as FleetData;
+        const body = JSON.parse((resultOf(request, 0) as { body: string }).body) as FleetData;
         const expression = `(${body.dieselFuelPerKm}+${body.dieselMaintenancePerKm}-${body.electricEnergyPerKm}-${body.electricMaintenancePerKm})*${body.kmPerBusPerYear}*${body.buses}`;
         return { reasoning: 'Saving per km times km per year times buses.', toolCalls: [{ name: 'calc', args: { expression } }] };
       },
       (request) => {
-        const value = (request.toolResults[0]?.output as { value: number }).value;
+        const value = (resultOf(request, 0) as { value: number }).value;
         return `Switching the ${FLEET.buses} buses saves about ${Math.round(value).toLocaleString('en')} EUR a year in energy and maintenance.`;
       },
     ]),

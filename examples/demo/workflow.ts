@@ -15,7 +15,7 @@ export function createBriefWorkflow(agents: Agents) {
     name: 'quick-answer',
     description: 'Answers simple questions in one line.',
     instructions: 'Answer in one line.',
-    model: process.env.BATON_MODEL ?? scriptedModel(['Yes.']),
+    model: process.env.BATON_MODEL || scriptedModel(['Yes.']),
   });
 
   async function research(ctx: AgentContext, request: string) {

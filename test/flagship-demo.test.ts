@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : resolve(ROOT, 'node_modules/.bin/node');
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+function runDemo(
+  cwd: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, reject) => {
+    const child = spawn(
+      NODE,
+      ['--conditions=baton-source', '--disable-warning=ExperimentalWarning', join(ROOT, 'examples/demo/main.ts'), ...args],
+      { cwd, env: { ...process.env, BATON_MODEL: '', BATON_SERVER_URL: 'http://127.0.0.1:9', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('the flagship demo (npm run demo)', () => {
+  it('routes, researches in parallel, drafts, waits at the gate, publishes once, and verifies its journal', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'baton-demo-'));
+    dirs.push(cwd);
+    const { code, stdout, stderr } = await runDemo(cwd);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('offline scripted models');
+    expect(stdout).toMatch(/route triage → .*research/);
+    expect(stdout).toContain('parallel research: 3 succeeded');
+    expect(stdout).toContain('waiting for approval');
+    expect(stdout).toContain('approved by user:editor');
+    expect(stdout).toContain('hash chain verified');
+    expect(stdout).toMatch(/agents\s+6 runs, 11 model calls, 6 tool calls/);
+    const outbox = join(cwd, '.baton/outbox');
+    expect(existsSync(outbox)).toBe(true);
+    const published = readdirSync(outbox);
+    expect(published).toHaveLength(1);
+    expect(readFileSync(join(outbox, published[0]!), 'utf8')).toContain('1,176,000 EUR');
+
+    // A second run is a new run (the journal keeps both) and publishes its own brief.
+    const again = await runDemo(cwd);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readdirSync(outbox)).toHaveLength(2);
+  });
+
+  it('with a real model id and no key, fails before any run starts, naming the variable', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'baton-demo-'));
+    dirs.push(cwd);
+    const { code, stdout, stderr } = await runDemo(cwd, [], { BATON_MODEL: 'openai:gpt-4.1-mini', OPENAI_API_KEY: '' });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('OPENAI_API_KEY');
+    expect(stdout).not.toContain('run research-brief started');
+  });
+});
