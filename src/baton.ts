@@ -22,6 +22,8 @@ import { Worker, type WorkerOptions } from './engine/worker.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
 import { openStore } from './store/open-store.ts';
 import { CheckpointSigner, type SigningOptions } from './access/checkpoint-signer.ts';
+import { AccessControl, checkAccessOptions, type AccessOptions, type GrantSpec } from './access/access-control.ts';
+import { parseGrant, type Grant } from './access/grant.ts';
 import { isTerminal, type AdmissionBound, type RunFilter, type RunRecord, type Store } from './store/store.ts';
 import { resolveAdmission, resolvePools, type PoolsConfig } from './resources/pool-config.ts';
 import { PoolScheduler } from './resources/pool-scheduler.ts';
@@ -36,7 +38,13 @@ import { forkRun, type ForkOptions } from './explain/fork.ts';
 import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
 import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
 
-export interface BatonOptions {
+/**
+ * Baton's options. Access control (src/access/access-control.ts): `policies` (Cedar files or a
+ * PolicyEngine; with them, default deny on every tool call, handoff and child start), `grant` (the
+ * default grant of runs), `secrets` (a ScopedSecretBroker or its sources) and `maxDelegationDepth`.
+ * Without policies and grants, nothing is authorized: runs behave as they would without access.
+ */
+export interface BatonOptions extends AccessOptions {
   /** A store URL (`sqlite:./baton.db`, `postgres://…`) or a Store. Default: BATON_STORE, else `sqlite:./baton.db`. */
   store?: string | Store;
   workflows?: readonly WorkflowDefinition<any, any, any>[];
@@ -94,7 +102,16 @@ export interface StartOptions {
   priority?: number;
   /** Fail the run if it has not finished within this time. Overrides the workflow's own timeout. */
   timeout?: Duration;
+  /** Free-form data kept with the run. `grant` is reserved: it holds the run's grant. */
   metadata?: Record<string, unknown>;
+  /**
+   * The grant the run acts under: a Grant of the run's tenant (`createGrant`), or a spec
+   * (`{ actions: ['tool:search.*', 'secret:stripe.key'], ttl: '1h' }`) issued to `as` in `tenant`.
+   * Default: the Baton's `grant` policy, else none. Journaled in `run.started`; every agent, handoff,
+   * child run and parallel agent branch acts under it narrowed to what it needs. An expired grant,
+   * or one of another tenant, is refused here.
+   */
+  grant?: Grant | GrantSpec;
 }
 
 /** A handle on one run. */
@@ -135,11 +152,13 @@ export class Baton {
   readonly #admission: AdmissionBound | undefined;
   /** The guard layer: guardrails, budgets, loop detection, approvals (`approve`, `deny`, `approvals`). */
   readonly guard: Guard;
+  /** Access control: the policies (if any), run grants, the secret broker (src/access/access-control.ts). */
+  readonly access: AccessControl;
   readonly #extendContext: ((ctx: RunContext) => RunContext) | undefined;
   #signer: CheckpointSigner | undefined;
   #telemetry: BatonTelemetry | undefined;
 
-  private constructor(store: Store, ownsStore: boolean, options: BatonOptions) {
+  private constructor(store: Store, ownsStore: boolean, options: BatonOptions, access: AccessControl) {
     this.store = store;
     this.#ownsStore = ownsStore;
     this.#connections = [...(options.connections ?? [])];
@@ -147,7 +166,10 @@ export class Baton {
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
     this.committer = new Committer(store, this.clock, { onCommitted: (writes) => this.#telemetry?.record(writes) });
     this.#extendContext = options.extendContext;
-    this.agents = new AgentRuntime(options.agents);
+    this.access = access;
+    const secrets = access.secrets?.forAgents(undefined, this.clock);
+    this.agents = new AgentRuntime({ ...(secrets ? { secrets } : {}), ...options.agents });
+    access.install(this.agents);
     this.#finished.setMaxListeners(0);
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
     this.pools = new PoolScheduler({
@@ -158,6 +180,7 @@ export class Baton {
       log,
       onSlotFreed: () => this.worker?.notify(),
     });
+    this.agents.assertPool = (pool, where) => this.pools.assertPool(pool, where);
     this.#admission = resolveAdmission(options);
     if (this.#admission && !store.pools) {
       throw new ConfigError(
@@ -195,7 +218,7 @@ export class Baton {
       log,
       extendContext: (ctx) => {
         this.#telemetry?.activate(ctx.runId, ctx.workflow, this.clock());
-        const extended = this.guard.extend(withAgents(ctx, this.agents));
+        const extended = this.guard.extend(withAgents(access.extend(ctx), this.agents));
         return options.extendContext ? options.extendContext(extended) : extended;
       },
     };
@@ -214,13 +237,16 @@ export class Baton {
 
   static async open(options: BatonOptions = {}): Promise<Baton> {
     const given = options.store ?? process.env.BATON_STORE ?? 'sqlite:./baton.db';
-    // Checked at the door, before the store is opened.
+    // Checked at the door, before the store is opened: pools, admission, access (policies are loaded).
     resolvePools(options.pools);
     resolveAdmission(options);
+    checkAccessOptions(options);
+    const clock = options.clock ?? Date.now;
+    const access = await AccessControl.open(options, { clock });
     const store = await openStore(given);
     let baton: Baton;
     try {
-      baton = new Baton(store, typeof given === 'string', options);
+      baton = new Baton(store, typeof given === 'string', options, access);
     } catch (error) {
       if (typeof given === 'string') await store.close();
       throw error;
@@ -316,6 +342,19 @@ export class Baton {
     if (!/^[a-z][a-z0-9_-]*:.+$/.test(principal)) {
       throw new InvalidArgumentError(`A principal reads 'kind:name' (user:alice, service:cron), got '${principal}'.`);
     }
+    if (options.metadata && Object.hasOwn(options.metadata, 'grant')) {
+      throw new InvalidArgumentError(`metadata.grant is reserved for the run's grant; pass the grant as the start option 'grant'.`);
+    }
+    const tenant = options.tenant ?? parent?.tenant ?? 'default';
+    const grant = this.access.runGrant({
+      given: options.grant,
+      child: parent !== undefined,
+      workflow: definition.name,
+      tenant,
+      principal,
+      now: this.clock(),
+    });
+    const grantRecord = grant === undefined ? undefined : { ...grant, actions: [...grant.actions] };
     const timeout = options.timeout ?? definition.options.timeout;
     const timeoutMs = timeout === undefined ? undefined : toMilliseconds(timeout, 'run timeout');
     const now = this.clock();
@@ -335,6 +374,7 @@ export class Baton {
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(guardVerdicts.length === 0 ? {} : { guard: [...guardVerdicts] }),
+        ...(grantRecord === undefined ? {} : { grant: grantRecord }),
       },
       prevHash: GENESIS_HASH,
     });
@@ -342,7 +382,7 @@ export class Baton {
       {
         runId,
         workflow: definition.name,
-        tenant: options.tenant ?? parent?.tenant ?? 'default',
+        tenant,
         principal,
         input: input ?? null,
         createdAt: now,
@@ -350,7 +390,9 @@ export class Baton {
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
         ...(options.priority === undefined ? {} : { priority: options.priority }),
         ...(timeoutMs === undefined ? {} : { deadlineAt: now + timeoutMs }),
-        ...(options.metadata ? { metadata: options.metadata } : {}),
+        ...(options.metadata || grantRecord
+          ? { metadata: { ...options.metadata, ...(grantRecord === undefined ? {} : { grant: grantRecord }) } }
+          : {}),
         ...(parent === undefined && this.#admission ? { admission: this.#admission } : {}),
       },
       started,
@@ -367,6 +409,7 @@ export class Baton {
         idempotencyKey: request.idempotencyKey,
         ...(request.options.priority === undefined ? {} : { priority: request.options.priority }),
         ...(request.options.timeout === undefined ? {} : { timeout: request.options.timeout }),
+        ...(request.options.grant === undefined ? {} : { grant: parseGrant(request.options.grant) }),
       },
       request.parent,
     );
@@ -590,7 +633,10 @@ export class Baton {
       ...rest,
       agents: this.agents,
       tenant: run.tenant,
-      ...(this.#extendContext ? { extendContext: this.#extendContext } : {}),
+      extendContext: (ctx) => {
+        const extended = this.access.extend(ctx);
+        return this.#extendContext ? this.#extendContext(extended) : extended;
+      },
     });
   }
 

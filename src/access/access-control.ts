@@ -11,6 +11,7 @@ import { GRANT_AUTHORIZER } from './grant-authorizer.ts';
 import { assertCurrent, createGrant, parseGrant, type Grant } from './grant.ts';
 import { chainOf } from './identity-chain.ts';
 import { PolicyEngine, type PolicyEngineOptions } from './policy-engine.ts';
+import { grantOf } from './run-grant.ts';
 import { resolvePolicyFiles } from './policy-files.ts';
 import { SecretBroker, type SecretSource } from './secret-broker.ts';
 import { toolAccessInterceptor } from './tool-access-interceptor.ts';
@@ -69,22 +70,6 @@ export interface AccessOptions {
   secrets?: SecretBroker | readonly SecretSource[];
   /** The deepest grant delegation (sub-agent of sub-agent…; the root grant is depth 0). Default 8. */
   maxDelegationDepth?: number;
-}
-
-const grants = new WeakMap<object, Grant | undefined>();
-
-/**
- * The grant the workflow's own calls act under: the run's root grant (journaled in `run.started`),
- * read and checked once per activation. Undefined when the run has none.
- *
- * @throws InvalidGrantError when the journaled grant no longer matches its id.
- */
-export function grantOf(ctx: Pick<WorkflowContext, 'identity'>): Grant | undefined {
-  if (grants.has(ctx)) return grants.get(ctx);
-  const recorded = ctx.identity.grant;
-  const grant = recorded === undefined ? undefined : parseGrant(recorded);
-  grants.set(ctx, grant);
-  return grant;
 }
 
 /**
@@ -162,7 +147,7 @@ export class AccessControl {
     if (!runtime.toolInterceptors.some((interceptor) => interceptor.name === 'access')) {
       runtime.intercept({ tools: [toolAccessInterceptor(this.policies, { clock: this.#clock })] }, { first: true });
     }
-    runtime.access = { authorizer: this.authorizer, maxDelegationDepth: this.maxDelegationDepth };
+    runtime.access = { policies: this.policies, maxDelegationDepth: this.maxDelegationDepth };
   }
 
   /**
@@ -270,7 +255,7 @@ function isFileList(value: PolicyEngineOptions | readonly string[]): value is re
 export function checkAccessOptions(options: AccessOptions, where = 'Baton.open'): void {
   const { policies, grant, secrets, maxDelegationDepth } = options;
   if (policies !== undefined && !(policies instanceof PolicyEngine)) {
-    const ok = Array.isArray(policies)
+    const ok = isFileList(policies)
       ? policies.every((file) => typeof file === 'string' && file !== '')
       : typeof policies === 'object' && policies !== null && (policies.files !== undefined || policies.text !== undefined);
     if (!ok) {

@@ -1,3 +1,4 @@
+import { grantOf } from '../access/run-grant.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { wireName } from './agent.ts';
@@ -15,7 +16,9 @@ export interface CallToolOptions {
  * Calls a tool from workflow code, with everything an agent's tool call gets: argument validation
  * first, the intent journaled before it runs, interceptors, retries, and the in-doubt rules after
  * a crash (see `tool()`). Returns the result; throws ToolCallFailedError when the tool fails or is
- * denied (code TOOL_CALL_DENIED), and InvalidArgumentError for arguments that fail the schema.
+ * denied (code TOOL_CALL_DENIED), and InvalidArgumentError for arguments that fail the schema. The
+ * call is made as the workflow (`workflow:<name>`) under the run's grant; a pool it names that is
+ * not configured throws UnknownPoolError before anything is journaled.
  *
  * @example const receipt = await callTool(ctx, refund, { chargeId: 'ch_1', cents: 500 });
  */
@@ -31,13 +34,20 @@ export async function callTool<Input, Output>(
       `The arguments of tool '${tool.name}' fail its schema:\n${checked.problem}`,
     );
   const name = wireName(tool.name);
-  const { outcome } = await callToolOp(ctx, runtimeOf(ctx), {
+  const runtime = runtimeOf(ctx);
+  runtime.checkPools(tool);
+  const grant = grantOf(ctx);
+  const { outcome } = await callToolOp(ctx, runtime, {
     tool,
     callId: options.callId ?? `call_${name}`,
     wireName: name,
     args,
     agent: undefined,
-    scope: { actor: ctx.identity.actor, onBehalfOf: [...ctx.identity.onBehalfOf] },
+    scope: {
+      actor: ctx.identity.actor,
+      onBehalfOf: [...ctx.identity.onBehalfOf],
+      ...(grant === undefined ? {} : { grant }),
+    },
   });
   if (outcome.ok) return outcome.result as Output;
   throw new ToolCallFailedError({

@@ -1,3 +1,4 @@
+import type { Grant } from '../access/grant.ts';
 import type { EventDraft, VerdictRecord } from '../journal/events.ts';
 import type { JournalMessage } from './messages.ts';
 import type { CallCost, TokenUsage } from './prices.ts';
@@ -136,13 +137,18 @@ export interface ToolCallInfo {
   /** The model's id for the call (or `call_<op>` for a direct `callTool`). */
   readonly callId: string;
   readonly tool: ToolDefinition;
-  /** The validated arguments, as rewritten by earlier interceptors. */
+  /**
+   * The validated arguments, as rewritten by earlier interceptors. On replay of a tool with
+   * `redact`, they may be the journaled ones, with `[redacted]` fields.
+   */
   readonly args: unknown;
   /** The agent making the call, when an agent makes it. */
   readonly agent: string | undefined;
   readonly actor: string;
   readonly onBehalfOf: readonly string[];
   readonly idempotencyKey: string;
+  /** The grant the actor holds: the run's grant narrowed as work was delegated to it (none without one). */
+  readonly grant: Grant | undefined;
 }
 
 export type ToolOutcome =
@@ -154,6 +160,8 @@ export interface ModelCallInfo {
   readonly agent: string;
   readonly actor: string;
   readonly onBehalfOf: readonly string[];
+  /** The grant the agent acts under, if any. */
+  readonly grant: Grant | undefined;
   readonly provider: string;
   readonly modelId: string;
   /** The whole request, as sent. */

@@ -14,6 +14,7 @@ import {
 import type { WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy, type RetryPolicy } from '../engine/retry.ts';
 import { BatonError, serializeError, type SerializedError } from '../errors.ts';
+import { classifyError } from '../resources/classify-error.ts';
 import type { EventDraft, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
 import {
   ModelCallDeniedError,
@@ -61,6 +62,17 @@ export interface ModelTurnRequest {
   timeoutMs?: number;
   /** 1 for the agent's first call. */
   turn: number;
+  /**
+   * The resource pool each attempt holds a slot of, reserving `estimateModelTokens(request)` tokens
+   * and correcting them from the usage the provider reports.
+   */
+  pool?: string;
+  /**
+   * For a tool call in the reply: its arguments with fields replaced, when the tool redacts some
+   * (`tool({ redact })`). The reply is journaled, and kept in the conversation, with them; the
+   * turn's `toolCalls` keep the real arguments for this activation.
+   */
+  redactToolCall?: (name: string, input: unknown) => { input: unknown; paths: readonly string[] } | undefined;
 }
 
 export interface ModelParameters {
@@ -80,6 +92,8 @@ export interface ModelToolCall {
   input: unknown;
   /** False when the arguments were not valid JSON. */
   parsed: boolean;
+  /** True when `input` was read back from a journal that holds it redacted (see ModelTurnRequest.redactToolCall). */
+  redacted?: boolean;
 }
 
 /** A model's reply, from the call or from the journal. */
@@ -138,6 +152,7 @@ export function callModel(
       agent,
       actor: who.actor,
       onBehalfOf: who.onBehalfOf,
+      grant: scope.grant,
       provider: model.provider,
       modelId: model.modelId,
       messages: request.messages,
@@ -271,6 +286,7 @@ export function callModel(
     }
 
     const callOptions = buildCallOptions(request);
+    const tokens = request.pool === undefined ? 0 : estimateModelTokens(request);
     for (;;) {
       if (retryAt !== undefined) {
         const wait = retryAt - op.now();
@@ -280,17 +296,31 @@ export function callModel(
       attempt++;
       const current = attempt;
       const started = performance.now();
-      const outcome = await op.active(() =>
+      const send = (): Promise<LiveResponse> =>
         attemptCall(model, callOptions, op.signal, request.timeoutMs, (event) =>
           runtime.emit({ runId: ctx.runId, op: op.op, agent, attempt: current, ...event }),
-        ).then(
-          (response) => ({ ok: true as const, response }),
-          (error: unknown) => ({ ok: false as const, error }),
-        ),
+        );
+      // With a pool, the attempt holds a slot (a long wait parks the run) and its error is classified
+      // there too: a 429 pauses the pool for its Retry-After, 5xx count against its breaker.
+      const sending =
+        request.pool === undefined
+          ? op.active(send)
+          : op.withPool(request.pool, { tokens }, async (lease) => {
+              try {
+                const response = await send();
+                lease.reportTokens(response.usage.inputTokens + response.usage.outputTokens);
+                return response;
+              } catch (error) {
+                throw classifyModelError(error, modelName);
+              }
+            });
+      const outcome = await sending.then(
+        (response) => ({ ok: true as const, response }),
+        (error: unknown) => ({ ok: false as const, error }),
       );
       const latencyMs = Math.round(performance.now() - started);
       if (outcome.ok) {
-        const { response } = outcome;
+        const response = redactReply(outcome.response, request.redactToolCall);
         const { request: ref, conversation } = ledger.reference(request.messages);
         // The reply is always stored in its own event, so replay finds it there.
         const stored = [...ledger.store(request.messages), response.message];
@@ -534,6 +564,38 @@ function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Output tokens reserved for a call that sets no maxOutputTokens. */
+const DEFAULT_OUTPUT_TOKENS = 1024;
+
+/**
+ * The tokens a model call is expected to use, reserved from its pool before it is sent: the
+ * prompt's characters (messages and tool schemas) / 4, plus `maxOutputTokens` (default 1024).
+ * The pool is corrected from the usage the provider reports.
+ */
+export function estimateModelTokens(request: Pick<ModelTurnRequest, 'messages' | 'tools' | 'parameters'>): number {
+  const characters = JSON.stringify(request.messages).length + JSON.stringify(request.tools).length;
+  return Math.ceil(characters / 4) + (request.parameters.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS);
+}
+
+/**
+ * The reply as it is journaled and kept in the conversation: the arguments of tool calls to tools
+ * that redact replaced, each such part marked (`providerOptions.baton.redacted`) so replay knows
+ * they are not the real ones. The tool calls to run keep the real arguments.
+ */
+function redactReply(response: LiveResponse, redactToolCall: ModelTurnRequest['redactToolCall']): LiveResponse {
+  if (!redactToolCall) return response;
+  const content = response.message.content as { type: string; toolName?: string; input?: unknown; providerOptions?: SharedV4ProviderOptions }[];
+  let changed = false;
+  const redacted = content.map((part) => {
+    if (part.type !== 'tool-call') return part;
+    const replaced = redactToolCall(part.toolName!, part.input);
+    if (!replaced) return part;
+    changed = true;
+    return { ...part, input: replaced.input, providerOptions: { ...part.providerOptions, baton: { redacted: [...replaced.paths] } } };
+  });
+  return changed ? { ...response, message: { ...response.message, content: redacted } as JournalMessage } : response;
+}
+
 /** Rebuilds a model's reply from its `llm.called` event. */
 function turnFromJournal(payload: JournalEventPayloads['llm.called']): ModelTurn {
   const reply = payload.messages.at(-1) as JournalMessage | undefined;
@@ -558,6 +620,7 @@ function replyOf(message: JournalMessage): {
     toolCallId?: string;
     toolName?: string;
     input?: unknown;
+    providerOptions?: { baton?: { redacted?: unknown } };
   }[];
   return {
     message,
@@ -572,6 +635,7 @@ function replyOf(message: JournalMessage): {
         name: part.toolName!,
         input: part.input,
         parsed: typeof part.input !== 'string',
+        ...(part.providerOptions?.baton?.redacted === undefined ? {} : { redacted: true }),
       })),
   };
 }
@@ -662,6 +726,18 @@ export function classifyModelError(error: unknown, model: string): BatonError {
       model,
       message: `the connection failed (${message})`,
       retryable: true,
+      cause: error,
+    });
+  }
+  // Other clients' HTTP errors (a status and Retry-After on the error, its response or its cause).
+  const verdict = classifyError(error);
+  if (verdict.kind !== 'unknown') {
+    return new ModelProviderError({
+      model,
+      ...(verdict.status === undefined ? {} : { status: verdict.status }),
+      message: (error as Error)?.message ?? String(error),
+      retryable: verdict.kind !== 'rejected',
+      ...(verdict.kind !== 'rejected' && verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
       cause: error,
     });
   }

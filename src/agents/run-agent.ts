@@ -1,9 +1,19 @@
 import { z } from 'zod';
-import type { WorkflowContext } from '../engine/context.ts';
+import { grantOf } from '../access/run-grant.ts';
+import type { Authorizer } from '../access/access-request.ts';
+import { authorizeDelegationInOperation } from '../access/authorize-delegation.ts';
+import { delegate } from '../access/delegate.ts';
+import { GRANT_AUTHORIZER } from '../access/grant-authorizer.ts';
+import { parseGrant, type Grant } from '../access/grant.ts';
+import { identityChain } from '../access/identity-chain.ts';
+import { redact } from '../access/redact.ts';
+import { explain } from '../access/tool-access-interceptor.ts';
+import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { BatonError, InvalidArgumentError, serializeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
 import { agentToolInput, handoffInput, toolTable, type AgentDefinition, type OfferedTool } from './agent.ts';
+import { agentNeeds } from './agent-needs.ts';
 import {
   HandoffLimitError,
   MaxTurnsExceededError,
@@ -48,6 +58,10 @@ const AGENT_ERROR_CODES = new Set([
   'MODEL_CALL_DENIED',
   'HANDOFF_LIMIT',
   'GUARDRAIL_BLOCKED',
+  // The agent could not be given a grant narrower than its caller's (src/access/delegate.ts).
+  'DELEGATION_WIDENS',
+  'DELEGATION_DEPTH',
+  'GRANT_EXPIRED',
 ]);
 
 interface Invocation {
@@ -69,6 +83,12 @@ interface Invocation {
  * The tool calls of one response run concurrently, agents called as tools included; each agent's
  * loop is a container op, so replay hands its inner results back in the order they first finished.
  *
+ * Access: the agent acts as `agent:<name>` under the run's grant narrowed to what it needs (its
+ * declared `needs`, or what its tools, agents and handoffs need); a declared need the run's grant
+ * lacks fails it with DelegationWidensError, journaled as `agent.failed`. Its handoffs and the agents
+ * it calls as tools are authorized (HandOff) and narrowed again; a refusal goes back to the model.
+ * Every pool its calls name is checked before it starts (UnknownPoolError).
+ *
  * @example
  * const { output, costUsd } = await runAgent(ctx, billing, { task: ticket.text, context: account });
  */
@@ -78,13 +98,18 @@ export async function runAgent<Output>(
   input: AgentInput,
   options: RunAgentOptions = {},
 ): Promise<AgentRunResult<Output>> {
+  const runtime = runtimeOf(ctx);
+  runtime.checkPools(agent);
+  // The caller's grant: agentOp narrows it to what this agent needs.
+  const grant = grantOf(ctx);
   const scope: AgentScope = {
     actor: `agent:${agent.name}`,
     onBehalfOf: [ctx.identity.actor, ...ctx.identity.onBehalfOf],
+    ...(grant === undefined ? {} : { grant }),
   };
   return runChain(
     ctx,
-    runtimeOf(ctx),
+    runtime,
     agent,
     taskMessage(agent, input),
     scope,
@@ -135,7 +160,11 @@ async function runChain<Output>(
     if (path.length - 1 > maxHandoffs)
       throw new HandoffLimitError({ agent: first.name, limit: maxHandoffs, path });
     via = { via: 'handoff', from: current.name, callId: outcome.callId };
-    scope = { actor: `agent:${outcome.to.name}`, onBehalfOf: [scope.actor, ...scope.onBehalfOf] };
+    scope = {
+      actor: `agent:${outcome.to.name}`,
+      onBehalfOf: [scope.actor, ...scope.onBehalfOf],
+      ...(outcome.grant === undefined ? {} : { grant: outcome.grant }),
+    };
     conversation = outcome.conversation;
     current = outcome.to;
   }
@@ -147,6 +176,8 @@ type AgentOutcome =
       kind: 'handoff';
       to: AgentDefinition<any>;
       callId: string;
+      /** The grant the target receives (the handing-off agent's, narrowed). */
+      grant: Grant | undefined;
       conversation: JournalMessage[];
       turns: number;
       usage: TokenUsage;
@@ -154,7 +185,7 @@ type AgentOutcome =
     };
 
 type Plan =
-  | { kind: 'tool'; call: ModelToolCall; offer: OfferedTool & { target: { kind: 'tool' } } }
+  | { kind: 'tool'; call: ModelToolCall; offer: OfferedTool & { target: { kind: 'tool' } }; argsRedacted: boolean }
   | { kind: 'agent'; call: ModelToolCall; offer: OfferedTool & { target: { kind: 'agent' } }; task: string }
   | { kind: 'handoff'; call: ModelToolCall; to: AgentDefinition<any> }
   | { kind: 'invalid'; call: ModelToolCall; problem: string };
@@ -164,12 +195,12 @@ function agentOp(
   ctx: WorkflowContext,
   runtime: AgentRuntime,
   agent: AgentDefinition<any>,
-  scope: AgentScope,
+  callerScope: AgentScope,
   conversation: readonly JournalMessage[],
   task: JournalMessage,
   invocation: Invocation,
 ): Promise<AgentOutcome> {
-  const who = { actor: scope.actor, onBehalfOf: [...scope.onBehalfOf] };
+  const who = { actor: callerScope.actor, onBehalfOf: [...callerScope.onBehalfOf] };
   const draft = <T extends keyof JournalEventPayloads>(
     type: T,
     payload: JournalEventPayloads[T],
@@ -178,7 +209,14 @@ function agentOp(
     `agent:${agent.name}`,
     async (op) => {
       const ledger = runtime.ledger(ctx);
-      const ended = op.recorded.some((event) => event.type !== 'agent.started');
+      const ended = op.recorded.some((event) => event.type !== 'agent.started' && event.type !== 'access.decided');
+      // Called from workflow code, the agent narrows the workflow's grant itself; handed off to or
+      // called as a tool, it was given its grant by the decision that allowed it.
+      const delegated =
+        invocation.via === 'run' ? agentGrant(op, runtime, agent, callerScope.grant, draft) : { grant: callerScope.grant };
+      if ('failed' in delegated) return delegated.failed;
+      const grant = delegated.grant;
+      const scope: AgentScope = { ...callerScope, ...(grant === undefined ? {} : { grant }) };
       const overridden = agentOverrides(ctx, agent);
       const model = runtime.resolveModel(overridden.model ?? agent.model, agent.name);
       const table = toolTable(agent);
@@ -204,6 +242,7 @@ function agentOp(
             tools: offers.map((offer) => offer.name),
             task: messageHash(task),
             messages: ledger.store(messages),
+            ...(grant === undefined ? {} : { grant: { ...grant, actions: [...grant.actions] } }),
           }),
         );
       }
@@ -233,6 +272,8 @@ function agentOp(
             ...(agent.retry ? { retry: agent.retry } : {}),
             timeoutMs: agent.timeoutMs,
             turn: turns,
+            ...(agent.pool === undefined ? {} : { pool: agent.pool }),
+            redactToolCall: (name, input) => redactedCall(table, name, input),
           });
           messages.push(turn.message);
           costUsd += turn.cost.usd;
@@ -275,7 +316,7 @@ function agentOp(
           }
 
           const plans = planCalls(turn.toolCalls, table);
-          const results = await act(ctx, runtime, agent, scope, plans);
+          const { messages: results, handoff } = await act(ctx, runtime, op, agent, scope, plans);
           messages.push(...results);
           const invalid = plans.filter((plan): plan is Plan & { kind: 'invalid' } => plan.kind === 'invalid');
           invalidCalls += invalid.length;
@@ -286,21 +327,21 @@ function agentOp(
               last: invalid.at(-1)!.problem,
             });
           }
-          const handoff = plans.find((plan): plan is Plan & { kind: 'handoff' } => plan.kind === 'handoff');
           if (handoff) {
             await end(
               draft('agent.handedOff', {
                 op: op.op,
                 name: agent.name,
                 to: handoff.to.name,
-                callId: handoff.call.callId,
+                callId: handoff.callId,
                 turns,
               }),
             );
             return {
               kind: 'handoff',
               to: handoff.to,
-              callId: handoff.call.callId,
+              callId: handoff.callId,
+              grant: handoff.grant,
               conversation: messages.slice(1),
               turns,
               usage,
@@ -344,6 +385,10 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
     const target = offer.target;
     switch (target.kind) {
       case 'tool': {
+        // Arguments read back redacted from the journal were checked when the model sent them.
+        if (call.redacted && target.tool.redact.length > 0) {
+          return { kind: 'tool', call, offer: offer as OfferedTool & { target: { kind: 'tool' } }, argsRedacted: true };
+        }
         const checked = checkArgs(target.tool, call.input);
         if (!checked.ok)
           return {
@@ -351,7 +396,7 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
             call,
             problem: `Invalid arguments for '${call.name}':\n${checked.problem}`,
           };
-        return { kind: 'tool', call, offer: offer as OfferedTool & { target: { kind: 'tool' } } };
+        return { kind: 'tool', call, offer: offer as OfferedTool & { target: { kind: 'tool' } }, argsRedacted: false };
       }
       case 'agent': {
         const parsed = agentToolInput.safeParse(call.input);
@@ -389,16 +434,26 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
   });
 }
 
+/** What a response's tool calls gave: their result messages in call order, and the handoff allowed, if any. */
+interface Acted {
+  messages: JournalMessage[];
+  handoff?: { to: AgentDefinition<any>; callId: string; grant: Grant | undefined };
+}
+
 /** Runs a response's tool calls concurrently and returns their result messages in call order. */
 async function act(
   ctx: WorkflowContext,
   runtime: AgentRuntime,
+  op: OperationHandle,
   agent: AgentDefinition<any>,
   scope: AgentScope,
   plans: readonly Plan[],
-): Promise<JournalMessage[]> {
+): Promise<Acted> {
+  let handoff: Acted['handoff'];
+  const authorizer = calleeAuthorizer(runtime, scope);
   // Every call starts now, in call order: tools as ops of their own, agents as their own loops
-  // (containers whose inner ops replay in the order they finished, see decision 0001).
+  // (containers whose inner ops replay in the order they finished, see decision 0001). Without
+  // access control nothing is awaited before an agent starts, so its op is taken in call order too.
   const results = plans.map((plan): Promise<JournalMessage> => {
     switch (plan.kind) {
       case 'tool':
@@ -409,21 +464,137 @@ async function act(
           args: plan.call.input,
           agent: agent.name,
           scope,
+          ...(plan.argsRedacted ? { argsRedacted: true } : {}),
         }).then((result) => result.message);
-      case 'agent':
-        return askAgent(ctx, runtime, agent, scope, plan);
+      case 'agent': {
+        const sub = plan.offer.target.agent;
+        if (!authorizer) return askAgent(ctx, runtime, agent, scope, plan, undefined);
+        return authorizeCallee(ctx, runtime, authorizer, op, scope, sub, plan.call.callId).then((allowed) =>
+          allowed.ok
+            ? askAgent(ctx, runtime, agent, scope, plan, allowed.grant)
+            : deniedMessage(plan.call, `The call to agent '${sub.name}'`, allowed.reason),
+        );
+      }
       case 'invalid':
         return Promise.resolve(errorMessage(plan.call, plan.problem));
-      case 'handoff':
-        return Promise.resolve(
-          toolResultMessage(plan.call.callId, plan.call.name, {
+      case 'handoff': {
+        const transferred = (grant: Grant | undefined): JournalMessage => {
+          handoff = { to: plan.to, callId: plan.call.callId, grant };
+          return toolResultMessage(plan.call.callId, plan.call.name, {
             ok: true,
             result: { transferredTo: plan.to.name },
-          }),
+          });
+        };
+        if (!authorizer) return Promise.resolve(transferred(undefined));
+        return authorizeCallee(ctx, runtime, authorizer, op, scope, plan.to, plan.call.callId).then((allowed) =>
+          allowed.ok ? transferred(allowed.grant) : deniedMessage(plan.call, `The handoff to '${plan.to.name}'`, allowed.reason),
         );
+      }
     }
   });
-  return Promise.all(results);
+  const messages = await Promise.all(results);
+  return { messages, ...(handoff ? { handoff } : {}) };
+}
+
+/** What decides a caller's handoffs and agent calls: the policies, else its grant alone, else nothing. */
+function calleeAuthorizer(runtime: AgentRuntime, scope: AgentScope): Authorizer | undefined {
+  return runtime.access?.policies ?? (scope.grant ? GRANT_AUTHORIZER : undefined);
+}
+
+/**
+ * Authorizes handing work to another agent (a handoff, or an agent called as a tool) as HandOff,
+ * journaled in the calling agent's op (`access.decided`, told apart by the call's id), and narrows
+ * the caller's grant to what the callee needs. With no policies and no grant, there is nothing to
+ * decide: the caller does not call this (as without access control).
+ */
+async function authorizeCallee(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  authorizer: Authorizer,
+  op: OperationHandle,
+  scope: AgentScope,
+  callee: AgentDefinition<any>,
+  callId: string,
+): Promise<{ ok: true; grant: Grant | undefined } | { ok: false; reason: string }> {
+  const needs = agentNeeds(callee);
+  const decision = await authorizeDelegationInOperation(
+    op,
+    authorizer,
+    {
+      chain: identityChain(ctx.tenant, scope.actor, scope.onBehalfOf),
+      action: 'HandOff',
+      resource: { kind: 'agent', name: callee.name },
+      ...(scope.grant ? { grant: scope.grant } : {}),
+      needs: needs.actions,
+      strict: needs.declared,
+      holder: `agent:${callee.name}`,
+      maxDepth: runtime.access?.maxDelegationDepth,
+    },
+    { callId },
+  );
+  if (decision.decision === 'deny') return { ok: false, reason: `access: ${explain(decision)}` };
+  return { ok: true, grant: decision.delegated };
+}
+
+/**
+ * The grant an agent run from workflow code acts under: the workflow's, narrowed to what the agent
+ * needs (journaled in its `agent.started`). A delegation that cannot be made is journaled as
+ * `agent.failed` and comes back as a rejected promise. Synchronous otherwise, so the agent's ops are
+ * taken when they were before access control existed.
+ */
+function agentGrant(
+  op: OperationHandle,
+  runtime: AgentRuntime,
+  agent: AgentDefinition<any>,
+  parent: Grant | undefined,
+  draft: <T extends keyof JournalEventPayloads>(type: T, payload: JournalEventPayloads[T]) => EventDraft,
+): { grant: Grant | undefined } | { failed: Promise<never> } {
+  const started = op.recorded.find((event) => event.type === 'agent.started');
+  if (started) {
+    const recorded = (started.payload as JournalEventPayloads['agent.started']).grant;
+    return { grant: recorded === undefined ? undefined : parseGrant(recorded) };
+  }
+  const failed = op.recorded.find((event) => event.type === 'agent.failed');
+  if (failed) {
+    const { error } = failed.payload as JournalEventPayloads['agent.failed'];
+    return { failed: Promise.reject(new BatonError(error.code ?? 'AGENT_FAILED', error.message)) };
+  }
+  if (!parent) return { grant: undefined };
+  const needs = agentNeeds(agent);
+  try {
+    const grant = delegate(
+      parent,
+      { actions: needs.actions, holder: `agent:${agent.name}` },
+      {
+        strict: needs.declared,
+        now: op.now(),
+        ...(runtime.access ? { maxDepth: runtime.access.maxDelegationDepth } : {}),
+      },
+    );
+    return { grant };
+  } catch (error) {
+    if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code))) return { failed: Promise.reject(error as Error) };
+    const serialized = serializeError(error);
+    delete serialized.stack;
+    const failing = op.append([draft('agent.failed', { op: op.op, name: agent.name, turns: 0, error: serialized })]);
+    return { failed: failing.then(() => Promise.reject(error)) };
+  }
+}
+
+/** A tool call's arguments as the journal keeps them, when the tool redacts fields and the arguments are valid. */
+function redactedCall(
+  table: ReadonlyMap<string, OfferedTool>,
+  name: string,
+  input: unknown,
+): { input: unknown; paths: readonly string[] } | undefined {
+  const target = table.get(name)?.target;
+  if (target?.kind !== 'tool' || target.tool.redact.length === 0) return undefined;
+  if (typeof input !== 'object' || input === null || !checkArgs(target.tool, input).ok) return undefined;
+  return { input: redact(input, target.tool.redact), paths: target.tool.redact };
+}
+
+function deniedMessage(call: ModelToolCall, what: string, reason: string): JournalMessage {
+  return toolResultMessage(call.callId, call.name, { ok: false, error: `${what} was denied by ${reason}`, kind: 'denied' });
 }
 
 /** Runs an agent called as a tool; its failures answer the call as a tool error. */
@@ -433,9 +604,14 @@ async function askAgent(
   caller: AgentDefinition<any>,
   scope: AgentScope,
   plan: Plan & { kind: 'agent' },
+  grant: Grant | undefined,
 ): Promise<JournalMessage> {
   const sub = plan.offer.target.agent;
-  const subScope: AgentScope = { actor: `agent:${sub.name}`, onBehalfOf: [scope.actor, ...scope.onBehalfOf] };
+  const subScope: AgentScope = {
+    actor: `agent:${sub.name}`,
+    onBehalfOf: [scope.actor, ...scope.onBehalfOf],
+    ...(grant === undefined ? {} : { grant }),
+  };
   let outcome: ToolOutcome;
   try {
     const answer = await runChain(

@@ -50,8 +50,12 @@ export interface SecretRequest {
 
 /** How the agents layer authorizes and narrows delegations (set by Baton from its access options). */
 export interface AgentAccess {
-  /** Decides HandOff for handoffs and agents called as tools: the policies, or the grants alone. */
-  readonly authorizer: Authorizer;
+  /**
+   * The policies that decide HandOff for handoffs and agents called as tools (default deny), or
+   * undefined when none are configured: then a caller holding a grant is decided by it alone, and
+   * one holding none is not checked.
+   */
+  readonly policies: Authorizer | undefined;
   /** The deepest grant delegation. */
   readonly maxDelegationDepth: number;
 }

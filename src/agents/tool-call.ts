@@ -1,8 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
+import type { Grant } from '../access/grant.ts';
+import { redact } from '../access/redact.ts';
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy } from '../engine/retry.ts';
-import { BatonError, serializeError } from '../errors.ts';
+import { BatonError, serializeError, type SerializedError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
 import { ToolOutputError } from './errors.ts';
@@ -21,10 +23,11 @@ import type { JournalMessage } from './messages.ts';
 import type { AgentRuntime } from './runtime.ts';
 import type { ToolDefinition } from './tool.ts';
 
-/** Who performs a call: the actor and the chain it acts for. */
+/** Who performs a call: the actor, the chain it acts for, and the grant it holds (if any). */
 export interface AgentScope {
   actor: string;
   onBehalfOf: readonly string[];
+  grant?: Grant | undefined;
 }
 
 export interface ToolCallRequest {
@@ -37,6 +40,11 @@ export interface ToolCallRequest {
   args: unknown;
   agent: string | undefined;
   scope: AgentScope;
+  /**
+   * True when `args` were read back from a journal that holds them redacted (a model's call to a
+   * tool with `redact`, on replay): the real arguments are not known, so the call does not run again.
+   */
+  argsRedacted?: boolean;
 }
 
 export interface ToolCallResult {
@@ -83,18 +91,28 @@ export function outcomeOfMessage(
 
 type Phase = 'none' | 'running' | 'failedAttempt' | 'awaitingResolution';
 
+/** Events that mark an attempt's start, committed just before it runs (while it holds its pool slot). */
+interface AttemptStart {
+  events: EventDraft[];
+  consumeSignals: string[];
+}
+
 /**
  * One tool call as a durable op, effectively once:
  *
  * 1. Before it runs: interceptors decide (allow / deny / rewrite / park); the intent
- *    (`tool.requested`) and the verdicts are committed together.
- * 2. It runs; its result (`tool.called`, holding the tool-result message) or failure (`tool.failed`)
- *    is committed. Failed attempts are retried by the tool's policy (`tool.attempt.failed`,
+ *    (`tool.requested`, with the caller's grant id and the tool's `redact` fields replaced) and the
+ *    verdicts are committed together, just before the first attempt runs.
+ * 2. It runs, holding a slot of the tool's pool when it names one (a long wait for the slot parks
+ *    the run; nothing of the attempt is journaled until it has its slot, so a parked call is not in
+ *    doubt). Its result (`tool.called`, holding the tool-result message) or failure (`tool.failed`)
+ *    is committed; secret values handed to the tool are scrubbed from both, and `redactResult`
+ *    fields are replaced. Failed attempts are retried by the tool's policy (`tool.attempt.failed`,
  *    `tool.retried`).
  * 3. After a crash between an attempt's start and its result, the call is in doubt
  *    (`tool.inDoubt`): `read` tools and `idempotent` tools run again with the same idempotency key;
- *    any other tool parks the run until `baton.resolveInDoubt` sends `baton.resolve:<op>`
- *    (`tool.resolved`). Nothing runs twice silently.
+ *    any other tool, and any call whose real arguments were redacted away, parks the run until
+ *    `baton.resolveInDoubt` sends `baton.resolve:<op>` (`tool.resolved`). Nothing runs twice silently.
  */
 export function callToolOp(
   ctx: WorkflowContext,
@@ -103,7 +121,9 @@ export function callToolOp(
 ): Promise<ToolCallResult> {
   const { tool, callId, wireName, scope } = request;
   const who = { actor: scope.actor, onBehalfOf: [...scope.onBehalfOf] };
+  const grant = scope.grant;
   const policy = resolveRetryPolicy(tool.retry ?? { maxAttempts: 1 });
+  const redacting = tool.redact.length > 0;
   const context = (replayed: boolean, verdicts: readonly VerdictRecord[]): InterceptorContext => ({
     runId: ctx.runId,
     workflow: ctx.workflow,
@@ -122,17 +142,22 @@ export function callToolOp(
       type: T,
       payload: JournalEventPayloads[T],
     ): EventDraft => ({ type, payload, ...who });
-    const info = (args: unknown): ToolCallInfo => ({
-      runId: ctx.runId,
-      op: op.op,
-      callId,
-      tool,
-      args: tool.input.parse(args),
-      agent: request.agent,
-      actor: who.actor,
-      onBehalfOf: who.onBehalfOf,
-      idempotencyKey: op.idempotencyKey,
-    });
+    const info = (args: unknown): ToolCallInfo => {
+      const parsed = tool.input.safeParse(args);
+      return {
+        runId: ctx.runId,
+        op: op.op,
+        callId,
+        tool,
+        // Replayed arguments of a tool with `redact` may no longer pass its schema.
+        args: parsed.success ? parsed.data : args,
+        agent: request.agent,
+        actor: who.actor,
+        onBehalfOf: who.onBehalfOf,
+        idempotencyKey: op.idempotencyKey,
+        grant,
+      };
+    };
     const finish = async (
       outcome: ToolOutcome,
       message: JournalMessage,
@@ -146,6 +171,8 @@ export function callToolOp(
     // ---- what the journal says happened ------------------------------------------------------
     let requested = false;
     let args = request.args;
+    /** False when the arguments the call would run with exist only redacted (see ToolCallRequest.argsRedacted). */
+    let argsKnown = !request.argsRedacted;
     let decision: 'allowed' | 'denied' | 'parked' = 'allowed';
     let denyReason = '';
     let parkSignal = '';
@@ -155,12 +182,17 @@ export function callToolOp(
     let attempt = 0;
     let retryAt: number | undefined;
     let resolutionSignal = inDoubtSignalName(op.op);
+    const takeArgs = (recorded: unknown): void => {
+      // A tool with `redact` journals its arguments redacted: the real ones are the caller's, if known.
+      if (!redacting) args = recorded;
+      else if (recorded !== undefined) argsKnown = false;
+    };
     for (const event of op.recorded) {
       const payload = event.payload as Record<string, unknown>;
       switch (event.type) {
         case 'tool.requested':
           requested = true;
-          args = payload.args;
+          takeArgs(redacting ? undefined : payload.args);
           phase = 'running';
           attempt = 1;
           break;
@@ -179,7 +211,7 @@ export function callToolOp(
             parkDeadline = verdict.deadline === undefined ? undefined : Date.parse(verdict.deadline);
             phase = 'none';
           } else {
-            if (verdict.verdict === 'rewrite') args = verdict.args;
+            if (verdict.verdict === 'rewrite') takeArgs(verdict.args);
             if (decision === 'parked') {
               decision = 'allowed';
               phase = 'running';
@@ -239,6 +271,20 @@ export function callToolOp(
       await runAfter(runtime, info(args), outcome, context(false, verdicts));
       return { outcome, message: toolResultMessage(callId, wireName, outcome) };
     };
+    const start: AttemptStart = { events: [], consumeSignals: [] };
+    const flushStart = async (): Promise<void> => {
+      if (start.events.length === 0 && start.consumeSignals.length === 0) return;
+      const { events, consumeSignals } = start;
+      start.events = [];
+      start.consumeSignals = [];
+      await op.append(events, consumeSignals.length > 0 ? { consumeSignals } : {});
+    };
+    /** Journals now, or with the attempt's start when the call is about to run. */
+    const journal = async (events: EventDraft[], signals: string[], beforeRun: boolean): Promise<void> => {
+      start.events.push(...events);
+      start.consumeSignals.push(...signals);
+      if (!beforeRun) await flushStart();
+    };
 
     if (!requested) {
       const decided = await runBefore(
@@ -255,11 +301,14 @@ export function callToolOp(
       const intent = draft('tool.requested', {
         ...base,
         ...(request.agent === undefined ? {} : { agent: request.agent }),
-        args,
+        args: journalArgs(tool, args),
         effect: tool.effect,
         idempotent: tool.idempotent,
+        ...(grant === undefined ? {} : { grantId: grant.id }),
+        ...(redacting ? { redacted: [...tool.redact] } : {}),
       });
-      await op.append([intent, ...verdictEvents(decided.verdicts, base, who)]);
+      // An allowed call's intent is committed with its first attempt's start (see AttemptStart).
+      await journal([intent, ...verdictEvents(decided.verdicts, base, who, tool)], [], decided.final === 'allow');
       verdicts.push(...decided.verdicts.map((verdict) => verdict.record));
       for (const verdict of decided.verdicts)
         if (verdict.record.verdict === 'rewrite') args = verdict.record.args;
@@ -276,17 +325,16 @@ export function callToolOp(
       }
     } else if (decision === 'allowed' && phase === 'running') {
       // In doubt: attempt `attempt` was allowed to start and no result was journaled.
-      const rerun = tool.effect === 'read' || tool.idempotent;
-      await op.append([
-        draft('tool.inDoubt', {
-          ...base,
-          attempt,
-          effect: tool.effect,
-          idempotent: tool.idempotent,
-          resolution: rerun ? 'rerun' : 'park',
-          ...(rerun ? {} : { signal: resolutionSignal }),
-        }),
-      ]);
+      const rerun = (tool.effect === 'read' || tool.idempotent) && argsKnown;
+      const inDoubt = draft('tool.inDoubt', {
+        ...base,
+        attempt,
+        effect: tool.effect,
+        idempotent: tool.idempotent,
+        resolution: rerun ? 'rerun' : 'park',
+        ...(rerun ? {} : { signal: resolutionSignal }),
+      });
+      await journal([inDoubt], [], rerun);
       if (rerun) {
         attempt++;
         phase = 'none';
@@ -325,9 +373,16 @@ export function callToolOp(
         { ...answer, approved, timedOut, signal: parkSignal },
         context(false, verdicts),
       );
-      await op.append([draft('tool.verdict', { ...base, ...record }), ...extra], signal ? { consumeSignals: [signal.signalId] } : {});
+      await journal(
+        [draft('tool.verdict', { ...base, ...redactedRecord(tool, record) }), ...extra],
+        signal ? [signal.signalId] : [],
+        approved && argsKnown,
+      );
       if (!approved) return denied(denialText(record));
-      if (nextArgs !== undefined) args = nextArgs;
+      if (nextArgs !== undefined) {
+        args = nextArgs;
+        argsKnown = true;
+      }
       phase = 'none';
       attempt = 1;
     }
@@ -363,19 +418,29 @@ export function callToolOp(
         return { outcome, message };
       }
       attempt++;
-      await op.append(
-        [
-          draft('tool.resolved', {
-            ...base,
-            action: 'retry',
-            attempt,
-            ...(resolution.by === undefined ? {} : { by: resolution.by }),
-          }),
-        ],
-        { consumeSignals: [signal.signalId] },
-      );
+      const resolved = draft('tool.resolved', {
+        ...base,
+        action: 'retry',
+        attempt,
+        ...(resolution.by === undefined ? {} : { by: resolution.by }),
+      });
+      await journal([resolved], [signal.signalId], argsKnown);
       phase = 'none';
     }
+
+    const failCall = async (serialized: SerializedError, current: number): Promise<ToolCallResult> => {
+      const outcome: ToolOutcome = {
+        ok: false,
+        error: `${serialized.name}: ${serialized.message}`,
+        kind: 'failed',
+      };
+      const message = toolResultMessage(callId, wireName, outcome);
+      start.events.push(draft('tool.failed', { ...base, attempt: current, error: serialized, messages: [message] }));
+      await flushStart();
+      ledger.noteStored([message]);
+      await runAfter(runtime, info(args), outcome, context(false, verdicts));
+      return { outcome, message };
+    };
 
     // ---- run it ------------------------------------------------------------------------------
     for (;;) {
@@ -384,15 +449,38 @@ export function callToolOp(
         if (wait > runtime.inlineRetryMs) await op.block(retryAt);
         else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
         attempt++;
-        await op.append([draft('tool.retried', { ...base, attempt })]);
+        await journal([draft('tool.retried', { ...base, attempt })], [], argsKnown);
         phase = 'none';
       }
       const current = attempt;
+      if (!argsKnown) {
+        // The real arguments were redacted from the journal and this activation never had them.
+        const problem = `Tool '${tool.name}' cannot run again: its arguments (${tool.redact.join(', ')}) were redacted from the journal, and this activation of the run never received them.`;
+        return failCall({ name: 'ToolArgumentsRedactedError', message: problem, code: 'TOOL_ARGUMENTS_REDACTED' }, current);
+      }
+      let startFailure: { error: unknown } | undefined;
+      const attemptCall = async (): Promise<unknown> => {
+        try {
+          await flushStart();
+        } catch (error) {
+          startFailure = { error };
+          throw error;
+        }
+        return execute(ctx, runtime, op, tool, args, who, grant, current);
+      };
       const started = performance.now();
-      const result = await op.active(() => execute(ctx, runtime, op, tool, args, who, current));
+      let result: { ok: true; value: unknown } | { ok: false; error: unknown };
+      try {
+        const value =
+          tool.pool === undefined ? await op.active(attemptCall) : await op.withPool(tool.pool, {}, attemptCall);
+        result = { ok: true, value };
+      } catch (error) {
+        if (startFailure) throw startFailure.error;
+        result = { ok: false, error };
+      }
       const latencyMs = Math.round(performance.now() - started);
       if (result.ok) {
-        let outcome: ToolOutcome = { ok: true, result: result.value };
+        let outcome: ToolOutcome = { ok: true, result: resultForModel(runtime, tool, result.value) };
         const after = await runAfter(runtime, info(args), outcome, context(false, verdicts));
         if (after.rewrite) outcome = { ok: true, result: after.rewrite.result };
         let message = toolResultMessage(callId, wireName, outcome);
@@ -402,7 +490,7 @@ export function callToolOp(
           message = toolResultMessage(callId, wireName, outcome);
         }
         await op.append([
-          ...verdictEvents(after.verdicts, base, who),
+          ...verdictEvents(after.verdicts, base, who, tool),
           outcome.ok
             ? draft('tool.called', { ...base, attempt: current, latencyMs, messages: [message] })
             : draft('tool.failed', {
@@ -417,7 +505,7 @@ export function callToolOp(
       }
       if (op.signal.aborted) throw op.signal.reason;
       const error = result.error;
-      const serialized = serializeError(error);
+      const serialized = runtime.scrub(serializeError(error));
       delete serialized.stack;
       if (isRetryable(error, policy) && current < policy.maxAttempts) {
         const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
@@ -433,20 +521,25 @@ export function callToolOp(
         phase = 'failedAttempt';
         continue;
       }
-      const outcome: ToolOutcome = {
-        ok: false,
-        error: `${serialized.name}: ${serialized.message}`,
-        kind: 'failed',
-      };
-      const message = toolResultMessage(callId, wireName, outcome);
-      await op.append([
-        draft('tool.failed', { ...base, attempt: current, error: serialized, messages: [message] }),
-      ]);
-      ledger.noteStored([message]);
-      await runAfter(runtime, info(args), outcome, context(false, verdicts));
-      return { outcome, message };
+      return failCall(serialized, current);
     }
   });
+}
+
+/** The arguments as journaled: the tool's `redact` fields replaced. */
+export function journalArgs(tool: ToolDefinition, args: unknown): unknown {
+  return tool.redact.length === 0 ? args : redact(args, tool.redact);
+}
+
+/** A verdict as journaled: rewritten arguments with the tool's `redact` fields replaced. */
+function redactedRecord(tool: ToolDefinition, record: VerdictRecord): VerdictRecord {
+  return record.args === undefined || tool.redact.length === 0 ? record : { ...record, args: redact(record.args, tool.redact) };
+}
+
+/** A tool's value as the model (and the journal) may see it: secrets scrubbed, `redactResult` fields replaced. */
+function resultForModel(runtime: AgentRuntime, tool: ToolDefinition, value: unknown): unknown {
+  const scrubbed = runtime.scrub(value);
+  return tool.redactResult.length === 0 ? scrubbed : redact(scrubbed, tool.redactResult);
 }
 
 /** What the model is told about a denial; built from the journaled verdict, so replay says the same. */
@@ -465,6 +558,7 @@ export function checkArgs(
   return { ok: false, problem: z.prettifyError(parsed.error) };
 }
 
+/** Runs one attempt; throws what the tool threw (or ToolOutputError), so a pool can classify it. */
 async function execute(
   ctx: WorkflowContext,
   runtime: AgentRuntime,
@@ -472,37 +566,31 @@ async function execute(
   tool: ToolDefinition,
   args: unknown,
   who: { actor: string; onBehalfOf: string[] },
+  grant: Grant | undefined,
   attempt: number,
-): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
-  try {
-    const parsed = tool.input.parse(args);
-    const value = await tool.execute(parsed, {
-      idempotencyKey: op.idempotencyKey,
+): Promise<unknown> {
+  const parsed = tool.input.parse(args);
+  const value = await tool.execute(parsed, {
+    idempotencyKey: op.idempotencyKey,
+    runId: ctx.runId,
+    actor: who.actor,
+    onBehalfOf: who.onBehalfOf,
+    signal: op.signal,
+    secrets: runtime.secretsFor({
       runId: ctx.runId,
+      tenant: ctx.tenant,
+      tool: tool.name,
       actor: who.actor,
       onBehalfOf: who.onBehalfOf,
-      signal: op.signal,
-      secrets: runtime.secretsFor({
-        runId: ctx.runId,
-        tool: tool.name,
-        actor: who.actor,
-        onBehalfOf: who.onBehalfOf,
-      }),
-      attempt,
-    });
-    if (tool.output) {
-      const checked = tool.output.safeParse(value);
-      if (!checked.success) {
-        return {
-          ok: false,
-          error: new ToolOutputError({ tool: tool.name, problem: z.prettifyError(checked.error) }),
-        };
-      }
-    }
-    return { ok: true, value };
-  } catch (error) {
-    return { ok: false, error };
+      ...(grant === undefined ? {} : { grant }),
+    }),
+    attempt,
+  });
+  if (tool.output) {
+    const checked = tool.output.safeParse(value);
+    if (!checked.success) throw new ToolOutputError({ tool: tool.name, problem: z.prettifyError(checked.error) });
   }
+  return value;
 }
 
 async function runAfter(
@@ -538,9 +626,10 @@ function verdictEvents(
   verdicts: readonly PendingVerdict[],
   base: { op: number; name: string; callId: string },
   who: { actor: string; onBehalfOf: string[] },
+  tool: ToolDefinition,
 ): EventDraft[] {
   return verdicts.flatMap((verdict) => [
-    { type: 'tool.verdict', payload: { ...base, ...verdict.record }, ...who },
+    { type: 'tool.verdict', payload: { ...base, ...redactedRecord(tool, verdict.record) }, ...who },
     ...verdict.events,
   ]);
 }

@@ -17,7 +17,7 @@ export class VectorRecordsUnavailableError extends BatonError {
     super(
       'ROUTING_NO_VECTOR_RECORDS',
       `${args.feature} keeps its entries in the store, but the store${args.location ? ` at ${args.location}` : ''} ` +
-        `does not offer vector records (store.vectorRecords). Use the SQLite store, or pass a VectorRecordStore.`,
+        `does not offer vector records (store.vectorRecords). Use the SQLite or PostgreSQL store, or pass a VectorRecordStore.`,
     );
   }
 }

@@ -189,6 +189,42 @@ describePostgres('PostgresStore', unavailable, () => {
       }
     });
 
+    it('adds vector records, the approval inbox and budget ledgers to a schema of version 5', async () => {
+      const schema = nextSchema('version5');
+      // What Baton at schema version 5 (pools and pause, before these capabilities) left behind.
+      await database.query(`CREATE SCHEMA ${schema}`);
+      await database.query(`CREATE TABLE ${schema}.baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      for (const migration of postgresMigrations.filter((migration) => migration.version <= 5)) {
+        await database.query(migration.sql.replaceAll('{schema}', schema));
+      }
+      await database.query(`INSERT INTO ${schema}.baton_meta VALUES ('schema_version', '5')`);
+
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2 });
+      try {
+        const [meta] = await database.query<{ value: string }>(`SELECT value FROM ${schema}.baton_meta`);
+        expect(Number(meta!.value)).toBe(POSTGRES_SCHEMA_VERSION);
+        expect(postgresMigrations.filter((migration) => migration.version > 5).map((migration) => migration.version)).toEqual([
+          6, 7, 8,
+        ]);
+        const scope = { collection: 'memory', tenant: 'acme', partition: '' };
+        const record = await store.vectorRecords.putVectorRecord({
+          ...scope,
+          key: 'k',
+          space: 'test/2',
+          vector: Float32Array.from([0.5, -2]),
+          text: 'remembered',
+          data: null,
+          createdAt: T0,
+        });
+        expect((await store.vectorRecords.scanVectorRecords(scope)).map((found) => found.id)).toEqual([record.id]);
+        expect(await store.pendingApprovals({ tenant: 'acme' })).toEqual([]);
+        await store.budgets.settle({ ledger: 'tenant:acme', key: 'k', amounts: { usd: 0.5 }, now: T0 });
+        expect(await store.budgets.usage('tenant:acme')).toMatchObject({ usd: 0.5 });
+      } finally {
+        await store.close();
+      }
+    });
+
     it('keeps working while a newer process adds a column (a rolling upgrade)', async () => {
       const schema = nextSchema('rolling');
       const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
