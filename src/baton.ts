@@ -22,7 +22,7 @@ import { Worker, type WorkerOptions } from './engine/worker.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
 import { openStore } from './store/open-store.ts';
 import { CheckpointSigner, type SigningOptions } from './access/checkpoint-signer.ts';
-import { AccessControl, checkAccessOptions, type AccessOptions, type GrantSpec } from './access/access-control.ts';
+import { AccessControl, type AccessOptions, type GrantSpec } from './access/access-control.ts';
 import { parseGrant, type Grant } from './access/grant.ts';
 import { isTerminal, type AdmissionBound, type RunFilter, type RunRecord, type Store } from './store/store.ts';
 import { resolveAdmission, resolvePools, type PoolsConfig } from './resources/pool-config.ts';
@@ -240,7 +240,6 @@ export class Baton {
     // Checked at the door, before the store is opened: pools, admission, access (policies are loaded).
     resolvePools(options.pools);
     resolveAdmission(options);
-    checkAccessOptions(options);
     const clock = options.clock ?? Date.now;
     const access = await AccessControl.open(options, { clock });
     const store = await openStore(given);

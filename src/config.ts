@@ -4,7 +4,9 @@ import type { Store } from './store/store.ts';
 import type { PoolsConfig } from './resources/pool-config.ts';
 import type { SigningOptions } from './access/checkpoint-signer.ts';
 import type { TelemetryOptions } from './explain/telemetry.ts';
-import type { PolicyEngineOptions } from './access/policy-engine.ts';
+import type { PolicyEngine, PolicyEngineOptions } from './access/policy-engine.ts';
+import type { GrantPolicy } from './access/access-control.ts';
+import type { SecretBroker, SecretSource } from './access/secret-broker.ts';
 import type { AuthOptions } from './server/authenticate.ts';
 import type { GuardOptions } from './guard/guard.ts';
 
@@ -20,8 +22,26 @@ export interface BatonConfig {
   workflows: readonly WorkflowDefinition<any, any, any>[];
   worker?: WorkerOptions;
   maxPayloadBytes?: number;
-  /** Named resource pools: `{ openai: { concurrency: 8, requestsPerMinute: 500, tokensPerMinute: 200_000 } }`. */
+  /**
+   * Named resource pools: `{ openai: { concurrency: 8, requestsPerMinute: 500, tokensPerMinute: 200_000 } }`.
+   * Steps (`{ pool }`), tools (`tool({ pool })`), agents' model calls (`agent({ pool })`) and MCP
+   * servers (`mcp({ pool })`) name them; a name that is not here fails at its first use.
+   */
   pools?: PoolsConfig;
+  /**
+   * Cedar policies that authorize every tool call, handoff, agent called as a tool and child start
+   * (default deny): files and patterns relative to this file (`['policies/*.cedar']`), `{ files }`,
+   * `{ text }`, or a PolicyEngine. Parsed and validated against Baton's schema once, when the CLI or
+   * a worker opens Baton; a malformed file fails with PolicyLoadError (file:line:column). Without
+   * policies, tool calls are limited only by the grants runs hold (none by default).
+   */
+  policies?: readonly string[] | PolicyEngineOptions | PolicyEngine;
+  /** The grant of runs started without one: `{ actions: ['tool:search.*'], ttl: '8h' }`, or a function of the run. */
+  grant?: GrantPolicy;
+  /** Where tools' credentials come from: a ScopedSecretBroker, or its sources (`[envSecrets()]`). */
+  secrets?: SecretBroker | readonly SecretSource[];
+  /** The deepest grant delegation (default 8). */
+  maxDelegationDepth?: number;
   /** Bounded admission: `start` fails fast with OverloadedError while this many runs are pending. */
   maxQueuedRuns?: number;
   maxQueuedRunsPerTenant?: number;

@@ -23,10 +23,15 @@ export { runAgent, type AgentInput, type AgentRunResult, type RunAgentOptions } 
 export { callTool, type CallToolOptions } from './agents/call-tool.ts';
 export {
   AgentRuntime,
+  SCRUBBED_SECRET,
   type AgentsOptions,
+  type AgentAccess,
   type ModelStreamEvent,
-  type SecretBroker,
+  type SecretResolver,
+  type SecretRequest,
 } from './agents/runtime.ts';
+export { agentNeeds, type AgentNeeds } from './agents/agent-needs.ts';
+export { estimateModelTokens } from './agents/model-call.ts';
 export type {
   ToolCallInterceptor,
   ModelCallInterceptor,
@@ -302,6 +307,7 @@ export type {
   EventDraft,
   PartialFailurePolicy,
   AccessDecisionPayload,
+  GrantRecord,
   GuardStage,
   GuardVerdictRecord,
   ApprovalStageRecord,
@@ -347,6 +353,23 @@ export { parsePrincipal, formatPrincipal, type Principal, type PrincipalKind } f
 export { identityChain, chainOf, actingFor, chainRoot, describeChain, type IdentityChain } from './access/identity-chain.ts';
 export { createGrant, parseGrant, grantAllows, type Grant, type GrantInput } from './access/grant.ts';
 export { delegate, type DelegationNeeds, type DelegationOptions } from './access/delegate.ts';
+export {
+  AccessControl,
+  type AccessOptions,
+  type GrantSpec,
+  type GrantPolicy,
+  type GrantPolicyRequest,
+} from './access/access-control.ts';
+export { grantOf } from './access/run-grant.ts';
+export { authorizeByGrant } from './access/grant-authorizer.ts';
+export {
+  authorizeDelegationDurably,
+  authorizeDelegationInOperation,
+  decideDelegation,
+  type DelegationRequest,
+  type DelegationDecision,
+} from './access/authorize-delegation.ts';
+export { resolvePolicyFiles } from './access/policy-files.ts';
 export { actionMatches, patternCovers } from './access/action-pattern.ts';
 export {
   BATON_ACTIONS,
@@ -355,6 +378,7 @@ export {
   type AuthorizationRequest,
   type AccessDecision,
   type DecisionReason,
+  type Authorizer,
 } from './access/access-request.ts';
 export { PolicyEngine, type PolicyEngineOptions } from './access/policy-engine.ts';
 export {
@@ -365,7 +389,7 @@ export {
   type DurableAuthorizationOptions,
 } from './access/authorize-durably.ts';
 export { toolAccessInterceptor, type ToolAccessOptions } from './access/tool-access-interceptor.ts';
-// `SecretBroker` is taken by the agents layer's resolver type; the access layer's broker is this class.
+// The access layer's secret broker; the agents layer takes any SecretResolver (its forAgents() is one).
 export { SecretBroker as ScopedSecretBroker, envSecrets, mapSecrets, type SecretSource, type SecretIdentity } from './access/secret-broker.ts';
 export { redact, REDACTED } from './access/redact.ts';
 export { SigningKey, type PublicKeyJwk, type PublicKeyInput, type SigningKeyOptions } from './access/signing-key.ts';

@@ -2,8 +2,12 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { checkAccessOptions } from '../access/access-control.ts';
+import type { PolicyEngine, PolicyEngineOptions } from '../access/policy-engine.ts';
+import { resolvePolicyFiles } from '../access/policy-files.ts';
 import type { BatonConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { resolvePools } from '../resources/pool-config.ts';
 import type { Store } from '../store/store.ts';
 
 /** The names a project's config may have, looked for in this order in each directory. */
@@ -24,6 +28,11 @@ export interface LoadedConfig {
   /** The store to open: a URL (relative SQLite paths made absolute) or the config's Store object. */
   store: string | Store;
   storeSource: StoreSource;
+  /**
+   * The config's `policies`, with files and patterns resolved from the config's folder into
+   * absolute paths (a pattern that matches no file is a PolicyLoadError). Undefined without any.
+   */
+  policies?: PolicyEngine | PolicyEngineOptions;
 }
 
 export interface LoadConfigOptions {
@@ -79,7 +88,28 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   const config = path === undefined ? undefined : await importConfig(path);
   const projectDir = path === undefined ? resolve(options.cwd) : dirname(path);
   const { store, storeSource } = chooseStore(options, config, projectDir);
-  return { path, config, store, storeSource };
+  const policies = config?.policies === undefined ? undefined : await resolvePolicies(config.policies, projectDir);
+  return { path, config, store, storeSource, ...(policies === undefined ? {} : { policies }) };
+}
+
+/** The config's policies with every file and pattern (and a schema file) made absolute from `base`. */
+async function resolvePolicies(
+  policies: NonNullable<BatonConfig['policies']>,
+  base: string,
+): Promise<PolicyEngine | PolicyEngineOptions> {
+  if (isFileList(policies)) return { files: await resolvePolicyFiles(policies, base) };
+  if (!('files' in policies) && !('text' in policies) && !('schema' in policies)) return policies as PolicyEngine;
+  const spec = policies as PolicyEngineOptions;
+  const schema = spec.schema;
+  return {
+    ...spec,
+    ...(spec.files === undefined ? {} : { files: await resolvePolicyFiles(spec.files, base) }),
+    ...(schema !== undefined && 'file' in schema ? { schema: { file: resolve(base, schema.file) } } : {}),
+  };
+}
+
+function isFileList(value: unknown): value is readonly string[] {
+  return Array.isArray(value);
 }
 
 function chooseStore(
@@ -174,6 +204,42 @@ const configSchema = z.looseObject({
     })
     .optional(),
   maxPayloadBytes: z.int().positive().optional(),
+  pools: z.record(z.string(), z.looseObject({}), { error: 'expected pools by name: { openai: { concurrency: 8 } }' }).optional(),
+  policies: z
+    .union(
+      [
+        z.array(z.string().min(1), { error: 'expected Cedar file names or patterns' }),
+        z.looseObject({
+          files: z.array(z.string().min(1)).optional(),
+          text: z.union([z.string(), z.looseObject({ name: z.string(), text: z.string() }), z.array(z.looseObject({ name: z.string(), text: z.string() }))]).optional(),
+        }),
+      ],
+      { error: "expected a list of Cedar files ('policies/*.cedar'), { files }, { text } or a PolicyEngine" },
+    )
+    .optional(),
+  grant: z
+    .union(
+      [
+        z.custom<(...args: never[]) => unknown>(isFunction),
+        z.looseObject({
+          actions: z.array(z.string(), { error: "expected grant actions ('tool:search.*')" }),
+          ttl: z.union([z.string(), z.number()]).optional(),
+          expiresAt: z.union([z.string(), z.number(), z.date()]).optional(),
+        }),
+      ],
+      { error: "expected { actions: ['tool:…'], ttl? } or a function of the run" },
+    )
+    .optional(),
+  secrets: z
+    .union(
+      [
+        z.array(z.looseObject({ get: z.custom(isFunction, { error: 'expected a secret source with get(name)' }) })),
+        z.looseObject({ get: z.custom(isFunction), scrub: z.custom(isFunction) }),
+      ],
+      { error: 'expected a ScopedSecretBroker or a list of secret sources (envSecrets(), mapSecrets({…}))' },
+    )
+    .optional(),
+  maxDelegationDepth: z.int().nonnegative().optional(),
 });
 
 /** Checks a config's shape; the error names the file and the first bad field. */
@@ -185,6 +251,22 @@ export function validateConfig(value: unknown, path = 'the config'): asserts val
     const more =
       parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(`${path} is invalid: ${field}: ${issue.message}${more}.`);
+  }
+  const config = value as BatonConfig;
+  try {
+    resolvePools(config.pools);
+    checkAccessOptions(
+      {
+        ...(config.policies === undefined ? {} : { policies: config.policies }),
+        ...(config.grant === undefined ? {} : { grant: config.grant }),
+        ...(config.secrets === undefined ? {} : { secrets: config.secrets }),
+        ...(config.maxDelegationDepth === undefined ? {} : { maxDelegationDepth: config.maxDelegationDepth }),
+      },
+      'the config',
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(`${path} is invalid: ${error.message.replace(/^the config: /, '')}`, { cause: error });
   }
   const names = new Set<string>();
   for (const [index, definition] of (value as BatonConfig).workflows.entries()) {

@@ -90,7 +90,7 @@ export class PoolScheduler implements PoolGate {
     if (resolved.size > 0 && !this.#store) {
       throw new ConfigError(
         `Resource pools need a store that keeps them (the store capability 'pools'); the store at ` +
-          `${this.#location} does not. Use the SQLite store, or a store version that has it.`,
+          `${this.#location} does not. Use the SQLite or PostgreSQL store, or a store version that has it.`,
       );
     }
     for (const [name, pool] of resolved) {

@@ -34,9 +34,13 @@ export function approvalInboxConformance(
       await cleanup?.(store);
     });
 
-    const inbox = (query: Parameters<NonNullable<Store['pendingApprovals']>>[0]) => store.pendingApprovals!(query);
+    const inbox = (query: Parameters<NonNullable<Store['pendingApprovals']>>[0]) =>
+      store.pendingApprovals!(query);
 
-    async function create(tenant: string, runId = `run_inbox_${String(++counter).padStart(3, '0')}`): Promise<RunRecord> {
+    async function create(
+      tenant: string,
+      runId = `run_inbox_${String(++counter).padStart(3, '0')}`,
+    ): Promise<RunRecord> {
       const run: NewRun = {
         runId,
         // A workflow of its own, so that claiming it leases this run only.
@@ -66,7 +70,12 @@ export function approvalInboxConformance(
       transition: RunTransition = { status: 'waiting', seenWakeGen: 0 },
     ): Promise<JournalEvent[]> {
       const run = (await store.getRun(runId))!;
-      const claimed = await store.claimRuns('writer', { limit: 1, leaseMs: 60_000, now: T0, workflows: [run.workflow] });
+      const claimed = await store.claimRuns('writer', {
+        limit: 1,
+        leaseMs: 60_000,
+        now: T0,
+        workflows: [run.workflow],
+      });
       expect(claimed.map((candidate) => candidate.runId)).toEqual([runId]);
       let prevHash = run.headHash;
       let seq = run.lastSeq;
@@ -84,12 +93,20 @@ export function approvalInboxConformance(
         prevHash = event.hash;
         return event;
       });
-      const transitionNow = transition.status === 'waiting' ? { ...transition, seenWakeGen: claimed[0]!.wakeGen } : transition;
-      expect(await store.commit([{ runId, owner: 'writer', events, transition: transitionNow }], T0)).toEqual([{ ok: true }]);
+      const transitionNow =
+        transition.status === 'waiting' ? { ...transition, seenWakeGen: claimed[0]!.wakeGen } : transition;
+      expect(await store.commit([{ runId, owner: 'writer', events, transition: transitionNow }], T0)).toEqual(
+        [{ ok: true }],
+      );
       return events;
     }
 
-    function requested(op: number, approvalId: string, at: number, data?: unknown): EventDraft & { at: number } {
+    function requested(
+      op: number,
+      approvalId: string,
+      at: number,
+      data?: unknown,
+    ): EventDraft & { at: number } {
       const payload: JournalEventPayloads['approval.requested'] = {
         op,
         name: 'refund.large',
@@ -97,7 +114,13 @@ export function approvalInboxConformance(
         kind: 'approval',
         summary: `Refund for ${approvalId}`,
         requestedBy: 'user:alice',
-        stages: [{ approvers: ['group:finance'], members: ['user:bob'], until: new Date(at + 3_600_000).toISOString() }],
+        stages: [
+          {
+            approvers: ['group:finance'],
+            members: ['user:bob'],
+            until: new Date(at + 3_600_000).toISOString(),
+          },
+        ],
         onTimeout: 'deny',
         signal: `baton.approval:${approvalId}`,
         ...(data === undefined ? {} : { data }),
@@ -116,7 +139,9 @@ export function approvalInboxConformance(
     it('lists requests without a decision, oldest first, as they were journaled', async () => {
       const later = await create('acme');
       const earlier = await create('acme');
-      const [laterRequest] = await append(later.runId, [requested(1, 'appr_later', T0 + 2000, { cents: 90_000, note: 'naïve — 🚀' })]);
+      const [laterRequest] = await append(later.runId, [
+        requested(1, 'appr_later', T0 + 2000, { cents: 90_000, note: 'naïve — 🚀' }),
+      ]);
       const [earlierRequest, earlierSecond] = await append(earlier.runId, [
         requested(1, 'appr_early', T0 + 1000),
         requested(2, 'appr_early_2', T0 + 3000),
@@ -131,7 +156,8 @@ export function approvalInboxConformance(
       const runA = await create('acme', 'run_same_a');
       await append(runB.runId, [requested(1, 'b1', T0), requested(2, 'b2', T0)]);
       await append(runA.runId, [requested(1, 'a1', T0), requested(2, 'a2', T0)]);
-      const ids = (events: JournalEvent<'approval.requested'>[]) => events.map((event) => event.payload.approvalId);
+      const ids = (events: JournalEvent<'approval.requested'>[]) =>
+        events.map((event) => event.payload.approvalId);
       expect(ids(await inbox({}))).toEqual(['a1', 'a2', 'b1', 'b2']);
       expect(ids(await inbox({ limit: 3 }))).toEqual(['a1', 'a2', 'b1']);
     });
@@ -168,7 +194,8 @@ export function approvalInboxConformance(
       const theirs = await create('globex');
       await append(ours.runId, [requested(1, 'appr_acme', T0)]);
       await append(theirs.runId, [requested(1, 'appr_globex', T0)]);
-      const ids = async (query: Parameters<typeof inbox>[0]) => (await inbox(query)).map((event) => event.payload.approvalId);
+      const ids = async (query: Parameters<typeof inbox>[0]) =>
+        (await inbox(query)).map((event) => event.payload.approvalId);
       expect(await ids({ tenant: 'acme' })).toEqual(['appr_acme']);
       expect(await ids({ tenant: 'globex' })).toEqual(['appr_globex']);
       expect(await ids({ tenant: 'initech' })).toEqual([]);
@@ -181,7 +208,9 @@ export function approvalInboxConformance(
 
     it('is empty when nothing was asked', async () => {
       const run = await create('acme');
-      await append(run.runId, [{ type: 'step.completed', payload: { op: 1, name: 'a', attempt: 1, result: 1 }, at: T0 }]);
+      await append(run.runId, [
+        { type: 'step.completed', payload: { op: 1, name: 'a', attempt: 1, result: 1 }, at: T0 },
+      ]);
       expect(await inbox({})).toEqual([]);
       expect(await inbox({ runId: 'run_missing' })).toEqual([]);
     });

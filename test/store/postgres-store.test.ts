@@ -203,9 +203,11 @@ describePostgres('PostgresStore', unavailable, () => {
       try {
         const [meta] = await database.query<{ value: string }>(`SELECT value FROM ${schema}.baton_meta`);
         expect(Number(meta!.value)).toBe(POSTGRES_SCHEMA_VERSION);
-        expect(postgresMigrations.filter((migration) => migration.version > 5).map((migration) => migration.version)).toEqual([
-          6, 7, 8,
-        ]);
+        expect(
+          postgresMigrations
+            .filter((migration) => migration.version > 5)
+            .map((migration) => migration.version),
+        ).toEqual([6, 7, 8]);
         const scope = { collection: 'memory', tenant: 'acme', partition: '' };
         const record = await store.vectorRecords.putVectorRecord({
           ...scope,
@@ -216,7 +218,9 @@ describePostgres('PostgresStore', unavailable, () => {
           data: null,
           createdAt: T0,
         });
-        expect((await store.vectorRecords.scanVectorRecords(scope)).map((found) => found.id)).toEqual([record.id]);
+        expect((await store.vectorRecords.scanVectorRecords(scope)).map((found) => found.id)).toEqual([
+          record.id,
+        ]);
         expect(await store.pendingApprovals({ tenant: 'acme' })).toEqual([]);
         await store.budgets.settle({ ledger: 'tenant:acme', key: 'k', amounts: { usd: 0.5 }, now: T0 });
         expect(await store.budgets.usage('tenant:acme')).toMatchObject({ usd: 0.5 });

@@ -55,7 +55,14 @@ export function vectorRecordStoreConformance(name: string, open: () => Promise<V
     }
 
     async function createRun(runId: string): Promise<void> {
-      const run: NewRun = { runId, workflow: 'w', tenant: 'acme', principal: 'user:alice', input: null, createdAt: T0 };
+      const run: NewRun = {
+        runId,
+        workflow: 'w',
+        tenant: 'acme',
+        principal: 'user:alice',
+        input: null,
+        createdAt: T0,
+      };
       const started = sealEvent<'run.started'>({
         runId,
         seq: 1,
@@ -93,7 +100,9 @@ export function vectorRecordStoreConformance(name: string, open: () => Promise<V
         ).toEqual([{ response: 'theirs' }]);
         expect(await records.deleteVectorRecords(acme, ['k1'])).toBe(1);
         expect(await records.getVectorRecords(acme, ['k1'])).toEqual([]);
-        expect((await records.scanVectorRecords({ ...acme, tenant: 'globex' })).map((r) => r.key)).toEqual(['k1']);
+        expect((await records.scanVectorRecords({ ...acme, tenant: 'globex' })).map((r) => r.key)).toEqual([
+          'k1',
+        ]);
       });
 
       it('never returns a record to another tenant, whatever else matches', async () => {
@@ -196,7 +205,8 @@ export function vectorRecordStoreConformance(name: string, open: () => Promise<V
 
       it('scans in pages by id: after an id, at most a limit', async () => {
         const written = [];
-        for (let index = 0; index < 7; index++) written.push(await records.putVectorRecord(record({ key: `k${index}` })));
+        for (let index = 0; index < 7; index++)
+          written.push(await records.putVectorRecord(record({ key: `k${index}` })));
         await records.putVectorRecord(record({ key: 'elsewhere', partition: 'p2' }));
         const pages: string[][] = [];
         let afterId = 0;
@@ -207,10 +217,9 @@ export function vectorRecordStoreConformance(name: string, open: () => Promise<V
           afterId = page.at(-1)!.id;
         }
         expect(pages).toEqual([['k0', 'k1', 'k2'], ['k3', 'k4', 'k5'], ['k6']]);
-        expect((await records.scanVectorRecords(acme, { afterId: written[4]!.id })).map((r) => r.key)).toEqual([
-          'k5',
-          'k6',
-        ]);
+        expect(
+          (await records.scanVectorRecords(acme, { afterId: written[4]!.id })).map((r) => r.key),
+        ).toEqual(['k5', 'k6']);
       });
     });
 
@@ -221,7 +230,9 @@ export function vectorRecordStoreConformance(name: string, open: () => Promise<V
         expect(await records.deleteVectorRecords(acme, ['a', 'c', 'missing'])).toBe(2);
         expect(await records.deleteVectorRecords(acme, [])).toBe(0);
         expect((await records.scanVectorRecords(acme)).map((r) => r.key)).toEqual(['b']);
-        expect((await records.scanVectorRecords({ ...acme, partition: 'p2' })).map((r) => r.key)).toEqual(['a']);
+        expect((await records.scanVectorRecords({ ...acme, partition: 'p2' })).map((r) => r.key)).toEqual([
+          'a',
+        ]);
       });
 
       it('prunes records expired at `now` and records whose source run is gone, in one collection', async () => {

@@ -35,7 +35,11 @@ export async function postgresUnavailable(): Promise<string | undefined> {
  * `describe` for tests that need PostgreSQL: runs them when the server answers; otherwise fails
  * one test naming the problem when PostgreSQL is required, and skips them when it is not.
  */
-export function describePostgres(name: string, unavailable: string | undefined, body: () => void): void {
+export function describePostgres(
+  name: string,
+  unavailable: string | undefined,
+  body: () => void | Promise<void>,
+): void {
   if (unavailable === undefined) {
     describe(name, body);
   } else if (PG_REQUIRED) {

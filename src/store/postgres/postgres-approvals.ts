@@ -1,6 +1,7 @@
 import type { ApprovalQuery } from '../approval-query.ts';
 
-const EVENT_COLUMNS = 'e.run_id, e.seq, e.type, e.at, e.actor, e.on_behalf_of, e.payload, e.prev_hash, e.hash';
+const EVENT_COLUMNS =
+  'e.run_id, e.seq, e.type, e.at, e.actor, e.on_behalf_of, e.payload, e.prev_hash, e.hash';
 
 /**
  * The SQL of the approval inbox (`Store.pendingApprovals`): `approval.requested` events of
