@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Baton } from '../src/baton.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { cpuMicrosSince, interleave, measurement, timeCommits, type Figure } from './harness.ts';
+import { cpuMicrosSince, interleave, measurement, timeCalls, type Figure } from './harness.ts';
 import { RawSqlite } from './raw-sqlite.ts';
 
 const RUNS = 200;
@@ -30,7 +30,7 @@ export const concurrentRuns: Figure = {
     const client = await Baton.open({ store, workflows: [tenSteps], worker: false });
     const raw = new RawSqlite(join(dir, 'raw.db'));
     let batch = { writes: 0, transactions: 0 };
-    const commits = timeCommits(store);
+    const commits = timeCalls(store, 'commit');
     const perStep = { cpu: [] as number[], commit: [] as number[] };
     try {
       const template = await client.start(tenSteps, { steps: STEPS });

@@ -3,7 +3,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { Baton } from '../src/baton.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { interleave, measurement, type Figure } from './harness.ts';
+import { interleave, measurement, timeCalls, type Figure } from './harness.ts';
 
 const EVENTS = 10_000;
 /** run.started + steps + signal.awaited = EVENTS. */
@@ -42,6 +42,8 @@ export const resumeHistory: Figure = {
     const runId = started.runId;
 
     const store = SqliteStore.open({ path });
+    const reads = timeCalls(store, 'readEvents');
+    const readMillis: number[] = [];
     const raw = new DatabaseSync(path, { readOnly: true });
     const select = raw.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY seq');
     const resumed: { status?: string; at: number; onEnd?: () => void } = { at: 0 };
@@ -70,7 +72,9 @@ export const resumeHistory: Figure = {
             const done = new Promise<void>((resolve) => (resumed.onEnd = resolve));
             await baton.signal(runId, 'poke'); // wakes the run; it is waiting for 'go', so it parks again
             const start = performance.now();
+            const read = reads.micros;
             await done;
+            readMillis.push((reads.micros - read) / 1000);
             if (resumed.status !== 'waiting')
               throw new Error(`the run ended its activation as ${resumed.status}`);
             return resumed.at - start;
@@ -81,7 +85,15 @@ export const resumeHistory: Figure = {
       const rawRead = measurement(`raw SELECT of ${EVENTS.toLocaleString('en-US')} rows`, 'ms', samples.raw);
       const batonResume = measurement('Baton: claim, read, replay, park', 'ms', samples.baton);
       return {
-        measurements: [rawRead, batonResume],
+        measurements: [
+          rawRead,
+          batonResume,
+          measurement(
+            '  of it reading and decoding the events (store.readEvents)',
+            'ms',
+            readMillis.slice(bench.warmup),
+          ),
+        ],
         ratio: { label: 'Baton resume / raw SELECT', value: batonResume.value / rawRead.value },
         notes: [
           `History: ${history.length.toLocaleString('en-US')} events (${STEPS.toLocaleString('en-US')} step.completed).`,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Baton } from '../src/baton.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { cpuMicrosSince, interleave, measurement, microsSince, timeCommits, type Figure } from './harness.ts';
+import { cpuMicrosSince, interleave, measurement, microsSince, timeCalls, type Figure } from './harness.ts';
 import { RawSqlite } from './raw-sqlite.ts';
 
 const STEPS = 1000;
@@ -28,7 +28,7 @@ export const sequentialSteps: Figure = {
     const raw = new RawSqlite(join(dir, 'raw.db'));
     const cpu = { raw: [] as number[], baton: [] as number[] };
     const inCommit: number[] = [];
-    const commits = timeCommits(store);
+    const commits = timeCalls(store, 'commit');
     try {
       // One run first: its journal gives the baseline the very rows Baton writes.
       const first = await baton.start(sequential, { steps: STEPS });

@@ -168,7 +168,7 @@ export class Baton {
     this.#extendContext = options.extendContext;
     this.access = access;
     const secrets = access.secrets?.forAgents(undefined, this.clock);
-    this.agents = new AgentRuntime({ ...(secrets ? { secrets } : {}), ...options.agents });
+    this.agents = new AgentRuntime({ ...(secrets ? { secrets } : {}), ...options.agents }, { vectorRecords: store.vectorRecords });
     access.install(this.agents);
     this.#finished.setMaxListeners(0);
     const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { AccessControl } from '../src/access/access-control.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
+import { AgentRuntime } from '../src/agents/runtime.ts';
+import { replay } from '../src/explain/replay.ts';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
 import { callTool } from '../src/agents/call-tool.ts';
@@ -77,11 +80,15 @@ describe('a grant narrows through a sub-agent', () => {
     const flow = workflow('plan', async (ctx) => ctx.run(planner, 'Handle ch_1'));
     const h = await start({ workflows: [flow] });
 
-    const run = await h.baton.start(flow, {}, {
-      as: 'user:alice',
-      tenant: 'acme',
-      grant: { actions: ['tool:search.*', 'handoff:researcher'] },
-    });
+    const run = await h.baton.start(
+      flow,
+      {},
+      {
+        as: 'user:alice',
+        tenant: 'acme',
+        grant: { actions: ['tool:search.*', 'handoff:researcher'] },
+      },
+    );
     const answer = String(await run.result());
     expect(refunds).toEqual([]);
     expect(answer).toContain('outside grant');
@@ -89,7 +96,12 @@ describe('a grant narrows through a sub-agent', () => {
     const events = await run.history();
     expect(verifyChain(events).ok).toBe(true);
     const root = of(events, 'run.started')[0]!.payload.grant!;
-    expect(root).toMatchObject({ tenant: 'acme', holder: 'user:alice', depth: 0, actions: ['tool:search.*', 'handoff:researcher'] });
+    expect(root).toMatchObject({
+      tenant: 'acme',
+      holder: 'user:alice',
+      depth: 0,
+      actions: ['tool:search.*', 'handoff:researcher'],
+    });
     expect((await h.baton.getRun(run.runId)).metadata.grant).toEqual(root);
 
     // Each agent holds the grant above it, narrowed to what it needs (here: derived from its tools, not strict).
@@ -121,14 +133,19 @@ describe('a grant narrows through a sub-agent', () => {
     });
 
     const decisions = of(events, 'tool.authorized');
-    expect(decisions.map((event) => [event.payload.name, event.payload.decision, event.payload.reason])).toEqual([
+    expect(
+      decisions.map((event) => [event.payload.name, event.payload.decision, event.payload.reason]),
+    ).toEqual([
       ['search.web', 'allow', 'grant'],
       ['payments.refund', 'deny', 'outside grant'],
     ]);
     const denied = decisions[1]!;
     expect(denied.actor).toBe('agent:researcher');
     expect(denied.onBehalfOf).toEqual(['agent:planner', 'workflow:plan', 'user:alice']);
-    expect(denied.payload).toMatchObject({ grantId: researcherGrant.id, grantAction: 'tool:payments.refund' });
+    expect(denied.payload).toMatchObject({
+      grantId: researcherGrant.id,
+      grantAction: 'tool:payments.refund',
+    });
     const requested = of(events, 'tool.requested').find((event) => event.payload.name === 'payments.refund')!;
     expect(requested.payload.grantId).toBe(researcherGrant.id);
     expect(of(events, 'tool.called').map((event) => event.payload.name)).toEqual(['search.web']);
@@ -187,7 +204,11 @@ describe('a grant narrows through a sub-agent', () => {
     const run = await h.baton.start(flow, {}, { grant: { actions: ['tool:*', 'handoff:*'] } });
     expect(String(await run.result())).toContain('delegation too deep');
     const [decision] = of(await run.history(), 'access.decided');
-    expect(decision!.payload).toMatchObject({ action: 'HandOff', decision: 'deny', reason: 'delegation too deep' });
+    expect(decision!.payload).toMatchObject({
+      action: 'HandOff',
+      decision: 'deny',
+      reason: 'delegation too deep',
+    });
     expect(decision!.payload.delegated).toBeUndefined();
   });
 });
@@ -197,41 +218,83 @@ describe('a grant narrows into a child run', () => {
     const { searchWeb, refund, refunds } = tools();
     const report = workflow('report', async (ctx) => {
       const found = await callTool(ctx, searchWeb, { query: 'q' });
-      const refused = await callTool(ctx, refund, { chargeId: 'ch_9' }).catch((error: Error & { code?: string }) => error.code);
+      const refused = await callTool(ctx, refund, { chargeId: 'ch_9' }).catch(
+        (error: Error & { code?: string }) => error.code,
+      );
       return { found, refused };
     });
-    const parent = workflow('parent', async (ctx) => ctx.child(report, {}, { needs: ['tool:search.*', 'tool:payments.refund'] }));
+    const parent = workflow('parent', async (ctx) =>
+      ctx.child(report, {}, { needs: ['tool:search.*', 'tool:payments.refund'] }),
+    );
     const lenient = workflow('lenient', async (ctx) => ctx.child(report, {}));
     const h = await start({ workflows: [parent, lenient, report] });
 
     // Declared needs beyond the parent's grant: the start is refused.
-    const strict = await h.baton.start(parent, {}, { as: 'user:alice', grant: { actions: ['tool:search.*', 'child:report'] } });
+    const strict = await h.baton.start(
+      parent,
+      {},
+      { as: 'user:alice', grant: { actions: ['tool:search.*', 'child:report'] } },
+    );
     const refusal = await strict.result().catch((error: unknown) => error);
-    expect((refusal as Error).message).toMatch(/may not StartChild workflow:report: denied \(delegation widens/);
+    expect((refusal as Error).message).toMatch(
+      /may not StartChild workflow:report: denied \(delegation widens/,
+    );
     const [denied] = of(await strict.history(), 'access.decided');
     expect(denied!.actor).toBe('workflow:parent');
-    expect(denied!.payload).toMatchObject({ action: 'StartChild', resource: 'workflow:report', decision: 'deny', reason: 'delegation widens' });
+    expect(denied!.payload).toMatchObject({
+      action: 'StartChild',
+      resource: 'workflow:report',
+      decision: 'deny',
+      reason: 'delegation widens',
+    });
     expect(of(await strict.history(), 'child.started')).toHaveLength(0);
 
     // Without declared needs the child gets what the parent holds, and no more.
-    const run = await h.baton.start(lenient, {}, { as: 'user:alice', grant: { actions: ['tool:search.*', 'child:report'] } });
+    const run = await h.baton.start(
+      lenient,
+      {},
+      { as: 'user:alice', grant: { actions: ['tool:search.*', 'child:report'] } },
+    );
     expect(await run.result()).toEqual({ found: { hits: ['result for q'] }, refused: 'TOOL_CALL_DENIED' });
     expect(refunds).toEqual([]);
     const events = await run.history();
     const root = of(events, 'run.started')[0]!.payload.grant!;
     const [allowed] = of(events, 'access.decided');
-    expect(allowed!.payload).toMatchObject({ action: 'StartChild', decision: 'allow', reason: 'grant', grantId: root.id });
+    expect(allowed!.payload).toMatchObject({
+      action: 'StartChild',
+      decision: 'allow',
+      reason: 'grant',
+      grantId: root.id,
+    });
     const childRunId = of(events, 'child.started')[0]!.payload.childRunId;
     const childEvents = await h.baton.history(childRunId);
     const childGrant = of(childEvents, 'run.started')[0]!.payload.grant!;
     expect(childGrant).toEqual(allowed!.payload.delegated);
-    expect(childGrant).toMatchObject({ depth: 1, parentId: root.id, holder: 'workflow:report', actions: root.actions });
-    const refused = of(childEvents, 'tool.authorized').find((event) => event.payload.name === 'payments.refund')!;
+    expect(childGrant).toMatchObject({
+      depth: 1,
+      parentId: root.id,
+      holder: 'workflow:report',
+      actions: root.actions,
+    });
+    const refused = of(childEvents, 'tool.authorized').find(
+      (event) => event.payload.name === 'payments.refund',
+    )!;
     expect(refused.actor).toBe('workflow:report');
-    expect(refused.payload).toMatchObject({ decision: 'deny', reason: 'outside grant', grantId: childGrant.id });
+    expect(refused.payload).toMatchObject({
+      decision: 'deny',
+      reason: 'outside grant',
+      grantId: childGrant.id,
+    });
     expect(of(childEvents, 'tool.failed')).toHaveLength(0);
     expect((await h.baton.replay(run.runId)).ok).toBe(true);
     expect((await h.baton.replay(childRunId)).ok).toBe(true);
+    // The StartChild decision is an op of its own: a replay keeps it even with no access configured.
+    const bare = await AccessControl.open({}, { clock: Date.now });
+    const elsewhere = await replay(events, lenient, {
+      agents: new AgentRuntime(),
+      extendContext: (ctx) => bare.extend(ctx),
+    });
+    expect(elsewhere).toMatchObject({ ok: true, recorded: 'completed', replayed: 'completed' });
   });
 
   it('an expired grant allows nothing', async () => {
@@ -268,7 +331,12 @@ forbid (principal, action == Action::"HandOff", resource == Agent::"billing");
 
   it('a handoff the policy forbids is refused and journaled; the model is told and the agent goes on', async () => {
     const billingModel = scriptedModel(['never asked']);
-    const billing = agent({ name: 'billing', description: 'Billing', instructions: 'Bill.', model: billingModel });
+    const billing = agent({
+      name: 'billing',
+      description: 'Billing',
+      instructions: 'Bill.',
+      model: billingModel,
+    });
     const triageModel = scriptedModel([
       { toolCalls: [{ name: 'transfer_to_billing', args: { reason: 'refund' } }] },
       (request) => `I could not hand over: ${String(request.toolResults[0]!.output)}`,
@@ -287,7 +355,10 @@ forbid (principal, action == Action::"HandOff", resource == Agent::"billing");
     const answer = String(await run.result());
     expect(answer).toContain('no-billing-handoffs');
     expect(billingModel.calls).toHaveLength(0);
-    expect(triageModel.calls[1]!.toolResults[0]).toMatchObject({ toolName: 'transfer_to_billing', isError: true });
+    expect(triageModel.calls[1]!.toolResults[0]).toMatchObject({
+      toolName: 'transfer_to_billing',
+      isError: true,
+    });
 
     const events = await run.history();
     const [decision] = of(events, 'access.decided');
@@ -305,9 +376,16 @@ forbid (principal, action == Action::"HandOff", resource == Agent::"billing");
     expect(of(events, 'agent.started').map((event) => event.payload.name)).toEqual(['triage']);
     expect(of(events, 'agent.completed').map((event) => event.payload.name)).toEqual(['triage']);
 
-    // Replaying the run against the same code answers every decision from the journal.
+    // Replaying the run against the same code answers every decision from the journal, even where
+    // no policies are configured any more.
     const report = await h.baton.replay(run.runId);
     expect(report.ok).toBe(true);
+    const bare = await AccessControl.open({}, { clock: Date.now });
+    const elsewhere = await replay(events, flow, {
+      agents: new AgentRuntime(),
+      extendContext: (ctx) => bare.extend(ctx),
+    });
+    expect(elsewhere).toMatchObject({ ok: true, recorded: 'completed', replayed: 'completed' });
   });
 
   it('with policies, default deny applies to every tool call, with or without a grant', async () => {
@@ -322,5 +400,45 @@ forbid (principal, action == Action::"HandOff", resource == Agent::"billing");
     expect(decision!.actor).toBe('workflow:direct');
     expect(decision!.payload).toMatchObject({ decision: 'deny', reason: 'default deny', policies: [] });
     expect(decision!.payload.grantId).toBeUndefined();
+  });
+
+  it('a child start is authorized by the policies (StartChild), and a replay keeps the decision whatever is configured then', async () => {
+    const startChildren = PolicyEngine.fromSources([
+      {
+        name: 'children.cedar',
+        text: `@id("reports-only")\npermit (principal, action == Action::"StartChild", resource == Workflow::"report");\n`,
+      },
+    ]);
+    const report = workflow('report', async () => 'done');
+    const audit = workflow('audit', async () => 'never');
+    const parent = workflow('parent-under-policies', async (ctx) => {
+      const first = await ctx.child(report, {});
+      const second = await ctx
+        .child(audit, {})
+        .then(String, (error: Error & { code?: string }) => error.code);
+      return { first, second };
+    });
+    const h = await start({ workflows: [parent, report, audit], policies: startChildren });
+    const run = await h.baton.start(parent, {});
+    expect(await run.result()).toEqual({ first: 'done', second: 'ACCESS_DENIED' });
+    const events = await run.history();
+    expect(
+      of(events, 'access.decided').map((event) => [
+        event.payload.resource,
+        event.payload.decision,
+        event.payload.reason,
+      ]),
+    ).toEqual([
+      ['workflow:report', 'allow', 'policy'],
+      ['workflow:audit', 'deny', 'default deny'],
+    ]);
+    expect(of(events, 'child.started').map((event) => event.payload.workflow)).toEqual(['report']);
+
+    const bare = await AccessControl.open({}, { clock: Date.now });
+    const elsewhere = await replay(events, parent, {
+      agents: new AgentRuntime(),
+      extendContext: (ctx) => bare.extend(ctx),
+    });
+    expect(elsewhere).toMatchObject({ ok: true, recorded: 'completed', replayed: 'completed' });
   });
 });

@@ -30,12 +30,17 @@ function chargeTool(received: unknown[], options: { retry?: boolean } = {}) {
   return tool({
     name: 'payments.charge',
     description: 'Charges a card',
-    input: z.object({ card: z.object({ number: z.string().regex(/^\d{16}$/), exp: z.string() }), cents: z.number() }),
+    input: z.object({
+      card: z.object({ number: z.string().regex(/^\d{16}$/), exp: z.string() }),
+      cents: z.number(),
+    }),
     effect: 'irreversible',
     idempotent: true,
     redact: ['card.number'],
     redactResult: ['card.number'],
-    ...(options.retry ? { retry: { maxAttempts: 3, initialDelay: '1m', backoffCoefficient: 1, maxDelay: '1m' } } : {}),
+    ...(options.retry
+      ? { retry: { maxAttempts: 3, initialDelay: '1m', backoffCoefficient: 1, maxDelay: '1m' } }
+      : {}),
     execute: (args) => {
       received.push(args);
       if (failures-- > 0) throw new Error('the card network is down');
@@ -49,10 +54,18 @@ describe('redaction', () => {
     const received: unknown[] = [];
     const charge = chargeTool(received);
     const model = scriptedModel([
-      { toolCalls: [{ name: 'payments.charge', args: { card: { number: CARD, exp: '12/30' }, cents: 500 } }] },
+      {
+        toolCalls: [{ name: 'payments.charge', args: { card: { number: CARD, exp: '12/30' }, cents: 500 } }],
+      },
       (request) => `charged: ${JSON.stringify(request.toolResults[0]!.output)}`,
     ]);
-    const cashier = agent({ name: 'cashier', description: 'Takes payments', instructions: 'Charge.', model, tools: [charge] });
+    const cashier = agent({
+      name: 'cashier',
+      description: 'Takes payments',
+      instructions: 'Charge.',
+      model,
+      tools: [charge],
+    });
     const flow = workflow('checkout', async (ctx) => ctx.run(cashier, 'Charge the card on file'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
@@ -69,7 +82,9 @@ describe('redaction', () => {
     expect(requested!.payload.args).toEqual({ card: { number: '[redacted]', exp: '12/30' }, cents: 500 });
     expect(requested!.payload.redacted).toEqual(['card.number']);
     // The model's own reply, as journaled, holds the call redacted and says so.
-    const reply = of(events, 'llm.called')[0]!.payload.messages.at(-1) as { content: { type: string; input?: unknown; providerOptions?: unknown }[] };
+    const reply = of(events, 'llm.called')[0]!.payload.messages.at(-1) as {
+      content: { type: string; input?: unknown; providerOptions?: unknown }[];
+    };
     const call = reply.content.find((part) => part.type === 'tool-call')!;
     expect(call.input).toEqual({ card: { number: '[redacted]', exp: '12/30' }, cents: 500 });
     expect(call.providerOptions).toEqual({ baton: { redacted: ['card.number'] } });
@@ -85,10 +100,18 @@ describe('redaction', () => {
     const received: unknown[] = [];
     const charge = chargeTool(received, { retry: true });
     const model = scriptedModel([
-      { toolCalls: [{ name: 'payments.charge', args: { card: { number: CARD, exp: '12/30' }, cents: 500 } }] },
+      {
+        toolCalls: [{ name: 'payments.charge', args: { card: { number: CARD, exp: '12/30' }, cents: 500 } }],
+      },
       (request) => `result: ${String(request.toolResults[0]!.output)}`,
     ]);
-    const cashier = agent({ name: 'cashier', description: 'Takes payments', instructions: 'Charge.', model, tools: [charge] });
+    const cashier = agent({
+      name: 'cashier',
+      description: 'Takes payments',
+      instructions: 'Charge.',
+      model,
+      tools: [charge],
+    });
     const flow = workflow('checkout-retry', async (ctx) => ctx.run(cashier, 'Charge the card on file'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
@@ -97,7 +120,9 @@ describe('redaction', () => {
     await h.advanceUntil(run.runId, 2 * 60_000, 'completed');
 
     expect(received).toHaveLength(1);
-    expect(String(await run.result())).toContain('ToolArgumentsRedactedError: Tool \'payments.charge\' cannot run again');
+    expect(String(await run.result())).toContain(
+      "ToolArgumentsRedactedError: Tool 'payments.charge' cannot run again",
+    );
     const events = await run.history();
     expect(JSON.stringify(events)).not.toContain(CARD);
     const [failed] = of(events, 'tool.failed');
@@ -136,20 +161,36 @@ describe('secrets', () => {
       execute: async (_args, { secrets }) => ({ password: await secrets.get('smtp.password') }),
     });
     const model = scriptedModel([
-      { toolCalls: [{ name: 'stripe.debug', args: {} }, { name: 'stripe.ping', args: {} }, { name: 'smtp.send', args: {} }] },
+      {
+        toolCalls: [
+          { name: 'stripe.debug', args: {} },
+          { name: 'stripe.ping', args: {} },
+          { name: 'smtp.send', args: {} },
+        ],
+      },
       (request) => JSON.stringify(request.toolResults.map((result) => result.output)),
     ]);
-    const ops = agent({ name: 'ops', description: 'Ops', instructions: 'Check.', model, tools: [leaky, failing, unlisted] });
+    const ops = agent({
+      name: 'ops',
+      description: 'Ops',
+      instructions: 'Check.',
+      model,
+      tools: [leaky, failing, unlisted],
+    });
     const flow = workflow('ops', async (ctx) => ctx.run(ops, 'Check Stripe'));
     const h = await start({
       workflows: [flow],
       secrets: [mapSecrets({ 'stripe.key': SECRET, 'smtp.password': 'smtp-password-1' })],
     });
     // The run may use stripe.key and smtp.password; the agent needs only what its tools declare.
-    const run = await h.baton.start(flow, {}, {
-      as: 'user:alice',
-      grant: { actions: ['tool:*', 'secret:stripe.key', 'secret:smtp.password'] },
-    });
+    const run = await h.baton.start(
+      flow,
+      {},
+      {
+        as: 'user:alice',
+        grant: { actions: ['tool:*', 'secret:stripe.key', 'secret:smtp.password'] },
+      },
+    );
     const answer = String(await run.result());
 
     expect(answer).not.toContain(SECRET);
@@ -162,6 +203,11 @@ describe('secrets', () => {
     expect(JSON.stringify(events)).not.toContain(SECRET);
     expect(JSON.stringify(events)).not.toContain('smtp-password-1');
     const [started] = of(events, 'agent.started');
-    expect(started!.payload.grant!.actions).toEqual(['tool:stripe.debug', 'secret:stripe.key', 'tool:stripe.ping', 'tool:smtp.send']);
+    expect(started!.payload.grant!.actions).toEqual([
+      'tool:stripe.debug',
+      'secret:stripe.key',
+      'tool:stripe.ping',
+      'tool:smtp.send',
+    ]);
   });
 });

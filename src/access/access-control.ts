@@ -92,18 +92,17 @@ export class AccessControl {
   readonly #grantPolicy: GrantPolicy | undefined;
   readonly #clock: () => number;
 
-  private constructor(
-    policies: PolicyEngine | undefined,
-    options: AccessOptions,
-    clock: () => number,
-  ) {
+  private constructor(policies: PolicyEngine | undefined, options: AccessOptions, clock: () => number) {
     this.policies = policies;
     this.authorizer = policies ?? GRANT_AUTHORIZER;
     this.#grantPolicy = options.grant;
     this.#clock = clock;
     this.maxDelegationDepth = options.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH;
     const secrets = options.secrets;
-    this.secrets = secrets === undefined || secrets instanceof SecretBroker ? secrets : new SecretBroker({ sources: secrets });
+    this.secrets =
+      secrets === undefined || secrets instanceof SecretBroker
+        ? secrets
+        : new SecretBroker({ sources: secrets });
   }
 
   /**
@@ -121,16 +120,21 @@ export class AccessControl {
    * The grant a new run starts under: the one given (a Grant of the run's tenant, unexpired, or a
    * spec), else the grant policy's, else none. A child's grant was already delegated by its parent.
    */
-  runGrant(request: GrantPolicyRequest & { given?: Grant | GrantSpec | undefined; child: boolean; now: number }): Grant | undefined {
+  runGrant(
+    request: GrantPolicyRequest & { given?: Grant | GrantSpec | undefined; child: boolean; now: number },
+  ): Grant | undefined {
     const { given, tenant, principal, now } = request;
     if (request.child) return given === undefined ? undefined : parseGrant(given);
-    const chosen = given ?? (typeof this.#grantPolicy === 'function' ? this.#grantPolicy(request) : this.#grantPolicy);
+    const chosen =
+      given ?? (typeof this.#grantPolicy === 'function' ? this.#grantPolicy(request) : this.#grantPolicy);
     if (chosen === undefined) return undefined;
     let grant: Grant;
     if (isGrant(chosen)) {
       grant = parseGrant(chosen);
       if (grant.tenant !== tenant) {
-        throw new InvalidGrantError(`Grant ${grant.id} is for tenant '${grant.tenant}', but the run starts in tenant '${tenant}'.`);
+        throw new InvalidGrantError(
+          `Grant ${grant.id} is for tenant '${grant.tenant}', but the run starts in tenant '${tenant}'.`,
+        );
       }
     } else {
       grant = createGrant({ tenant, holder: principal, actions: chosen.actions, ...expiry(chosen, now) });
@@ -145,7 +149,10 @@ export class AccessControl {
    */
   install(runtime: AgentRuntime): void {
     if (!runtime.toolInterceptors.some((interceptor) => interceptor.name === 'access')) {
-      runtime.intercept({ tools: [toolAccessInterceptor(this.policies, { clock: this.#clock })] }, { first: true });
+      runtime.intercept(
+        { tools: [toolAccessInterceptor(this.policies, { clock: this.#clock })] },
+        { first: true },
+      );
     }
     runtime.access = { policies: this.policies, maxDelegationDepth: this.maxDelegationDepth };
   }
@@ -158,10 +165,17 @@ export class AccessControl {
    * either, `ctx.child` is the engine's.
    */
   extend<C extends WorkflowContext>(ctx: C): C {
-    const start = ctx.child.bind(ctx) as (workflow: WorkflowDefinition, input: unknown, options?: ChildOptions) => ChildRun<unknown>;
+    const start = ctx.child.bind(ctx) as (
+      workflow: WorkflowDefinition,
+      input: unknown,
+      options?: ChildOptions,
+    ) => ChildRun<unknown>;
     Object.defineProperty(ctx, 'grant', { get: () => grantOf(ctx), configurable: true });
-    const child = (workflow: WorkflowDefinition, input: unknown, options: ChildOptions = {}): ChildRun<unknown> =>
-      this.#child(ctx, start, workflow, input, options);
+    const child = (
+      workflow: WorkflowDefinition,
+      input: unknown,
+      options: ChildOptions = {},
+    ): ChildRun<unknown> => this.#child(ctx, start, workflow, input, options);
     Object.defineProperty(ctx, 'child', { value: child, configurable: true });
     return ctx;
   }
@@ -178,7 +192,12 @@ export class AccessControl {
     let started: Promise<{ child: ChildRun<unknown> }>;
     try {
       parent = grantOf(ctx);
-      if (!this.policies && !parent) return start(workflow, input, rest);
+      // A recorded run keeps its shape (policies may have been turned on or off since); new starts
+      // are authorized when there are policies or a grant.
+      const recorded = ctx.operations.peek();
+      const authorize =
+        recorded === undefined ? this.policies !== undefined || parent !== undefined : recorded.startsWith('access:StartChild:');
+      if (!authorize) return start(workflow, input, rest);
       const chain = chainOf(ctx);
       started = authorizeDelegationDurably(ctx, this.authorizer, {
         chain,
@@ -195,14 +214,21 @@ export class AccessControl {
             actor: chain.actor,
             action: decision.action,
             resource: decision.resource,
-            reason: decision.errors.length ? `${decision.reason}: ${decision.errors.join('; ')}` : decision.reason,
+            reason: decision.errors.length
+              ? `${decision.reason}: ${decision.errors.join('; ')}`
+              : decision.reason,
             policies: decision.policies,
           });
         }
-        return { child: start(workflow, input, { ...rest, ...(decision.delegated ? { grant: decision.delegated } : {}) }) };
+        return {
+          child: start(workflow, input, {
+            ...rest,
+            ...(decision.delegated ? { grant: decision.delegated } : {}),
+          }),
+        };
       });
     } catch (error) {
-      started = Promise.reject(error as Error);
+      started = rejection(error);
     }
     started.catch(() => {});
     const runId = started.then(({ child }) => child.runId);
@@ -225,6 +251,11 @@ declare module '../agents/agent-context.ts' {
   }
 }
 
+/** A promise rejected with `error`, whatever was thrown. */
+async function rejection(error: unknown): Promise<never> {
+  throw error;
+}
+
 function isGrant(value: Grant | GrantSpec): value is Grant {
   return typeof (value as { id?: unknown }).id === 'string';
 }
@@ -233,7 +264,12 @@ function expiry(spec: GrantSpec, now: number): { expiresAt?: number | string | D
   const ttl = spec.ttl === undefined ? undefined : now + toMilliseconds(spec.ttl, 'grant ttl');
   if (spec.expiresAt === undefined) return ttl === undefined ? {} : { expiresAt: ttl };
   if (ttl === undefined) return { expiresAt: spec.expiresAt };
-  const at = spec.expiresAt instanceof Date ? spec.expiresAt.getTime() : typeof spec.expiresAt === 'number' ? spec.expiresAt : Date.parse(spec.expiresAt);
+  const at =
+    spec.expiresAt instanceof Date
+      ? spec.expiresAt.getTime()
+      : typeof spec.expiresAt === 'number'
+        ? spec.expiresAt
+        : Date.parse(spec.expiresAt);
   return { expiresAt: Math.min(at, ttl) };
 }
 
@@ -257,7 +293,9 @@ export function checkAccessOptions(options: AccessOptions, where = 'Baton.open')
   if (policies !== undefined && !(policies instanceof PolicyEngine)) {
     const ok = isFileList(policies)
       ? policies.every((file) => typeof file === 'string' && file !== '')
-      : typeof policies === 'object' && policies !== null && (policies.files !== undefined || policies.text !== undefined);
+      : typeof policies === 'object' &&
+        policies !== null &&
+        (policies.files !== undefined || policies.text !== undefined);
     if (!ok) {
       throw new ConfigError(
         `${where}: policies must be a list of Cedar files ('policies/*.cedar'), { files } or { text }, or a PolicyEngine.`,
@@ -266,21 +304,27 @@ export function checkAccessOptions(options: AccessOptions, where = 'Baton.open')
   }
   if (grant !== undefined && typeof grant !== 'function') {
     if (typeof grant !== 'object' || grant === null || !Array.isArray(grant.actions)) {
-      throw new ConfigError(`${where}: grant must be { actions: [...], ttl?, expiresAt? } or a function of the run.`);
+      throw new ConfigError(
+        `${where}: grant must be { actions: [...], ttl?, expiresAt? } or a function of the run.`,
+      );
     }
     try {
       createGrant({ tenant: 'check', actions: grant.actions, ...expiry(grant, Date.now()) });
     } catch (error) {
-      throw new ConfigError(`${where}: grant is invalid: ${(error as Error).message}`, { cause: error });
+      throw new ConfigError(`${where}: grant: ${(error as Error).message}`, { cause: error });
     }
   }
   if (secrets !== undefined && !(secrets instanceof SecretBroker)) {
     const ok = Array.isArray(secrets) && secrets.every((source) => typeof source?.get === 'function');
     if (!ok) {
-      throw new ConfigError(`${where}: secrets must be a ScopedSecretBroker or a list of secret sources (envSecrets(), mapSecrets({…})).`);
+      throw new ConfigError(
+        `${where}: secrets must be a ScopedSecretBroker or a list of secret sources (envSecrets(), mapSecrets({…})).`,
+      );
     }
   }
   if (maxDelegationDepth !== undefined && (!Number.isInteger(maxDelegationDepth) || maxDelegationDepth < 0)) {
-    throw new ConfigError(`${where}: maxDelegationDepth must be an integer ≥ 0, got ${String(maxDelegationDepth)}.`);
+    throw new ConfigError(
+      `${where}: maxDelegationDepth must be an integer ≥ 0, got ${String(maxDelegationDepth)}.`,
+    );
   }
 }

@@ -45,15 +45,29 @@ export interface DelegationDecision extends AccessDecision {
  * that would widen the grant (strict), a chain past the depth limit or an expired grant denies it.
  * Pure: nothing is journaled (see {@link authorizeDelegationDurably}).
  */
-export function decideDelegation(authorizer: Authorizer, request: DelegationRequest, now: number): DelegationDecision {
-  const authorization = { chain: request.chain, action: request.action, resource: request.resource, now, ...(request.grant ? { grant: request.grant } : {}) };
+export function decideDelegation(
+  authorizer: Authorizer,
+  request: DelegationRequest,
+  now: number,
+): DelegationDecision {
+  const authorization = {
+    chain: request.chain,
+    action: request.action,
+    resource: request.resource,
+    now,
+    ...(request.grant ? { grant: request.grant } : {}),
+  };
   const decision = authorizer.authorize(authorization);
   if (decision.decision === 'deny' || !request.grant) return decision;
   try {
     const delegated = delegate(
       request.grant,
       { actions: request.needs, holder: request.holder },
-      { strict: request.strict, now, ...(request.maxDepth === undefined ? {} : { maxDepth: request.maxDepth }) },
+      {
+        strict: request.strict,
+        now,
+        ...(request.maxDepth === undefined ? {} : { maxDepth: request.maxDepth }),
+      },
     );
     return { ...decision, delegated };
   } catch (error) {
@@ -113,17 +127,26 @@ export async function authorizeDelegationInOperation(
   if (recorded) return recorded;
   checkRequest(request);
   const decision = decideDelegation(authorizer, request, op.now());
-  const draft = decisionEvent(op.op, request.chain, decision, decisionName(request.action, request.resource), {
-    ...(decision.delegated ? { delegated: decision.delegated } : {}),
-    ...(options.callId === undefined ? {} : { callId: options.callId }),
-  });
+  const draft = decisionEvent(
+    op.op,
+    request.chain,
+    decision,
+    decisionName(request.action, request.resource),
+    {
+      ...(decision.delegated ? { delegated: decision.delegated } : {}),
+      ...(options.callId === undefined ? {} : { callId: options.callId }),
+    },
+  );
   if (options.commit) await op.append([draft]);
   else op.buffer(draft);
   return decision;
 }
 
 /** The delegation decision an op journaled (for `callId` when given), with the callee's grant. */
-export function recordedDelegation(events: readonly JournalEvent[], callId?: string): DelegationDecision | undefined {
+export function recordedDelegation(
+  events: readonly JournalEvent[],
+  callId?: string,
+): DelegationDecision | undefined {
   const decision = recordedDecision(events, callId);
   if (!decision) return undefined;
   const event = events.find(

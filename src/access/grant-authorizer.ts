@@ -22,7 +22,11 @@ export function decisionBase(
 }
 
 /** A deny decision on `request` for `reason`, with no policy behind it. */
-export function denial(request: AuthorizationRequest, reason: DecisionReason, errors: string[] = []): AccessDecision {
+export function denial(
+  request: AuthorizationRequest,
+  reason: DecisionReason,
+  errors: string[] = [],
+): AccessDecision {
   return { decision: 'deny', reason, policies: [], errors, ...decisionBase(request) };
 }
 
@@ -34,12 +38,17 @@ export function checkGrant(request: AuthorizationRequest): AccessDecision | unde
   const { resource, chain, grant } = request;
   const now = request.now ?? Date.now();
   if (resource.kind === 'run' && resource.tenant !== chain.tenant) {
-    return denial(request, 'other tenant', [`run ${resource.runId} belongs to another tenant than ${chain.actor}`]);
+    return denial(request, 'other tenant', [
+      `run ${resource.runId} belongs to another tenant than ${chain.actor}`,
+    ]);
   }
   if (!grant) return undefined;
-  if (grant.tenant !== chain.tenant) return denial(request, 'other tenant', [`grant ${grant.id} is for another tenant`]);
-  if (isExpired(grant, now)) return denial(request, 'grant expired', [`grant ${grant.id} expired at ${grant.expiresAt}`]);
-  if (!grantAllows(grant, grantActionFor(request.action, request.resource), now)) return denial(request, 'outside grant');
+  if (grant.tenant !== chain.tenant)
+    return denial(request, 'other tenant', [`grant ${grant.id} is for another tenant`]);
+  if (isExpired(grant, now))
+    return denial(request, 'grant expired', [`grant ${grant.id} expired at ${grant.expiresAt}`]);
+  if (!grantAllows(grant, grantActionFor(request.action, request.resource), now))
+    return denial(request, 'outside grant');
   return undefined;
 }
 
@@ -54,7 +63,8 @@ export function authorizeByGrant(request: AuthorizationRequest): AccessDecision 
   checkRequest(request);
   const denied = checkGrant(request);
   if (denied) return denied;
-  if (!request.grant) return denial(request, 'outside grant', ['the actor holds no grant and no policies are configured']);
+  if (!request.grant)
+    return denial(request, 'outside grant', ['the actor holds no grant and no policies are configured']);
   return { decision: 'allow', reason: 'grant', policies: [], errors: [], ...decisionBase(request) };
 }
 

@@ -21,9 +21,15 @@ export async function resolvePolicyFiles(patterns: readonly string[], base: stri
       continue;
     }
     const matched: string[] = [];
-    for await (const file of glob(pattern, { cwd: base })) matched.push(isAbsolute(file) ? file : resolve(base, file));
+    for await (const file of glob(pattern, { cwd: base }))
+      matched.push(isAbsolute(file) ? file : resolve(base, file));
     if (matched.length === 0) {
-      problems.push({ file: pattern, line: undefined, column: undefined, message: `matches no file in ${base}` });
+      problems.push({
+        file: pattern,
+        line: undefined,
+        column: undefined,
+        message: `matches no file in ${base}`,
+      });
     }
     files.push(...matched.sort());
   }

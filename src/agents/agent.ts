@@ -4,8 +4,13 @@ import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { checkActionPattern } from '../access/action-pattern.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import type { RecallOptions } from '../routing/memory.ts';
+import { checkPositiveInteger, checkSimilarity, checkUnitInterval } from '../routing/routing-errors.ts';
+import { checkHistoryBudget, type HistoryBudget } from './history-budget.ts';
 import type { ModelParameters } from './model-call.ts';
 import { resolveModel, type ModelSpec } from './models.ts';
+import { checkAgentCache, type AgentCacheOptions } from './turn-cache.ts';
+import { checkAgentStrategy, choiceSpec, strategyChoices, type AgentModelStrategy } from './turn-routing.ts';
 import { isToolDefinition, type ToolDefinition } from './tool.ts';
 
 export interface AgentOptions<Output = string> {
@@ -18,9 +23,10 @@ export interface AgentOptions<Output = string> {
   /**
    * An AI SDK LanguageModel, or a model id: `openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`,
    * `openai-compatible:<baseURL>#<model>`. An id's API key must be in the environment when the
-   * agent is defined (MissingApiKeyError names the variable).
+   * agent is defined (MissingApiKeyError names the variable). Required unless `routing` is given
+   * (it is then the strategy's first model).
    */
-  model: ModelSpec;
+  model?: ModelSpec;
   /** Tools, and agents the model may call as tools (they run as sub-agents and answer the call). */
   tools?: readonly (ToolDefinition | AgentDefinition<any>)[];
   /** Agents this one may hand the conversation to. A function defers the list (for agents that hand off to each other). */
@@ -63,6 +69,49 @@ export interface AgentOptions<Output = string> {
    * reported usage. A pool that is not configured fails the agent at its first use.
    */
   pool?: string;
+  /**
+   * Answer turns from the Baton's semantic cache (`Baton.open({ agents: { cache } })`) when it
+   * holds the same request, or one similar enough, from an earlier run of the same tenant with the
+   * same model, system prompt and tools. A hit is journaled as `llm.called` with
+   * `cache: { runId, seq, similarity }` (usage and cost 0) and replays from the journal. Only
+   * replies that call no tool with side effects (a `write` or `irreversible` tool, an agent, a
+   * handoff, a tool that redacts) are stored. `true` takes the cache's TTL and threshold.
+   *
+   * @example agent({ …, cache: { ttl: '6h', threshold: 0.97 } })
+   */
+  cache?: boolean | AgentCacheOptions;
+  /**
+   * Choose the model of each turn: `fixed`, by `difficulty` (the request's estimate picks a tier),
+   * or a `cascade` (cheapest first; the next model is tried when the verifier rejects an answer,
+   * the last is kept unverified). Models are `{ id, price?, model? }`. Each turn is one journaled
+   * decision: rejected answers as `model.attempted`, the kept reply as `llm.called`, and
+   * `model.routed` (candidates, verdicts, reason, cost) in the same commit; replay calls no model.
+   * A fork that overrides the model turns routing off. A verifier that throws rejects the answer.
+   *
+   * @example
+   * routing: { strategy: 'cascade', models: [{ id: 'mini', model: mini }, { id: 'large', model: large }],
+   *            verify: judgeVerifier({ model: judge, threshold: 0.7 }) }
+   */
+  routing?: AgentModelStrategy;
+  /**
+   * Long-term memory (`Baton.open({ agents: { memory } })`): with `recall`, before its first turn
+   * the agent recalls the memories kept for `agent:<name>` most relevant to its task that fit in
+   * `recall.tokens` (journaled `memory.recalled`; replay reads them back) and reads them at the end
+   * of its system prompt.
+   */
+  memory?: AgentMemoryOptions;
+  /**
+   * Selective hydration: when the conversation's text is over `tokens`, each model call sends the
+   * system prompt, the task, the latest turn and the earlier turns most relevant to them that fit
+   * (see hydrateHistory), instead of the whole history. The journal refers to what was sent, and
+   * `llm.called.hydration` says how much was left out.
+   */
+  historyBudget?: HistoryBudget;
+}
+
+/** An agent's long-term memory (see {@link AgentOptions.memory}). */
+export interface AgentMemoryOptions {
+  recall?: Omit<RecallOptions, 'agent'>;
 }
 
 /** An agent's guardrails (see src/guard/guardrail.ts); `tools` as a list checks both arguments and results. */
@@ -98,6 +147,11 @@ export interface AgentDefinition<Output = string> {
   /** The needs the agent declared, or undefined for the default (see {@link AgentOptions.needs}). */
   readonly needs: readonly string[] | undefined;
   readonly pool: string | undefined;
+  /** The agent's cache settings (TTL in ms, threshold), or undefined when it does not cache. */
+  readonly cache: { readonly ttlMs?: number; readonly threshold?: number } | undefined;
+  readonly routing: AgentModelStrategy | undefined;
+  readonly memory: AgentMemoryOptions | undefined;
+  readonly historyBudget: HistoryBudget | undefined;
 }
 
 export type AgentOutput<A> = A extends AgentDefinition<infer O> ? O : never;
@@ -133,7 +187,19 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
   }
   // Resolving now checks the id and its API key, and loads the provider's package before any run
   // starts (not on a worker's first model call, where loading would stall the event loop).
-  resolveModel(options.model, name);
+  const routing =
+    options.routing === undefined
+      ? undefined
+      : checkAgentStrategy(options.routing, name, (spec) => resolveModel(spec, name));
+  const model = options.model ?? (routing ? choiceSpec(strategyChoices(routing)[0]!) : undefined);
+  if (model === undefined) {
+    throw new InvalidArgumentError(`Agent '${name}' needs a model (or routing to choose one).`);
+  }
+  resolveModel(model, name);
+  const cache = checkAgentCache(options.cache, name);
+  const memory = checkMemory(options.memory, name);
+  const historyBudget =
+    options.historyBudget === undefined ? undefined : checkHistoryBudget(options.historyBudget, name);
   const maxTurns = options.maxTurns ?? 10;
   if (!Number.isInteger(maxTurns) || maxTurns < 1) {
     throw new InvalidArgumentError(`Agent '${name}' has maxTurns ${maxTurns}; use an integer ≥ 1.`);
@@ -178,7 +244,7 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
     name,
     description: options.description,
     instructions: options.instructions,
-    model: options.model,
+    model,
     tools: Object.freeze(tools),
     handoffs: () => (typeof handoffs === 'function' ? handoffs() : (handoffs ?? [])),
     maxTurns,
@@ -191,10 +257,32 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
     guardrails: options.guardrails,
     needs: options.needs === undefined ? undefined : Object.freeze([...options.needs]),
     pool: options.pool,
+    cache,
+    routing,
+    memory,
+    historyBudget,
   });
   // Name clashes among what the model is offered are a definition error, found now when possible.
   if (typeof handoffs !== 'function') toolTable(definition);
   return definition;
+}
+
+function checkMemory(memory: AgentMemoryOptions | undefined, agent: string): AgentMemoryOptions | undefined {
+  if (memory === undefined) return undefined;
+  if (typeof memory !== 'object' || memory === null)
+    throw new InvalidArgumentError(`Agent '${agent}' has a memory option that is not { recall?: { tokens } }.`);
+  const recall = memory.recall;
+  if (recall !== undefined) {
+    if (typeof recall !== 'object' || recall === null)
+      throw new InvalidArgumentError(`Agent '${agent}' has memory.recall that is not { tokens }.`);
+    checkPositiveInteger(recall.tokens, `Agent '${agent}': memory.recall.tokens`);
+    if (recall.k !== undefined) checkPositiveInteger(recall.k, `Agent '${agent}': memory.recall.k`);
+    if (recall.minScore !== undefined) checkSimilarity(recall.minScore, `Agent '${agent}': memory.recall.minScore`);
+    if (recall.recencyWeight !== undefined)
+      checkUnitInterval(recall.recencyWeight, `Agent '${agent}': memory.recall.recencyWeight`);
+    if (recall.halfLife !== undefined) toMilliseconds(recall.halfLife, `agent '${agent}' memory.recall.halfLife`);
+  }
+  return Object.freeze({ ...(recall === undefined ? {} : { recall: Object.freeze({ ...recall }) }) });
 }
 
 function checkGuardrails(agent: string, guardrails: AgentGuardrails | undefined): void {

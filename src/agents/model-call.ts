@@ -13,9 +13,10 @@ import {
 } from '@ai-sdk/provider';
 import type { WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy, type RetryPolicy } from '../engine/retry.ts';
-import { BatonError, serializeError, type SerializedError } from '../errors.ts';
+import { BatonError, ConfigError, serializeError, type SerializedError } from '../errors.ts';
 import { classifyError } from '../resources/classify-error.ts';
-import type { EventDraft, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
+import type { EventDraft, JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
+import type { Verdict } from '../routing/model-router.ts';
 import {
   ModelCallDeniedError,
   ModelCallFailedError,
@@ -34,9 +35,21 @@ import {
   type PendingVerdict,
 } from './interceptors.ts';
 import { conversationHash, type JournalMessage } from './messages.ts';
+import type { HydrationSummary } from './history-budget.ts';
 import { callCost, type CallCost, type TokenUsage } from './prices.ts';
 import type { AgentRuntime } from './runtime.ts';
 import type { AgentScope } from './tool-call.ts';
+import { servedReply, turnCacheRequest, type CachedReply, type TurnCache } from './turn-cache.ts';
+import {
+  cascadeReason,
+  choiceSpec,
+  planTurn,
+  verifyReply,
+  type AgentModelStrategy,
+  type AgentTurnReply,
+  type AgentTurnRequest,
+  type TurnStage,
+} from './turn-routing.ts';
 
 /** A tool as offered to the model. */
 export interface ToolOffer {
@@ -73,6 +86,18 @@ export interface ModelTurnRequest {
    * turn's `toolCalls` keep the real arguments for this activation.
    */
   redactToolCall?: (name: string, input: unknown) => { input: unknown; paths: readonly string[] } | undefined;
+  /**
+   * Answer from the semantic cache when it holds this request (exactly, or one similar enough) in
+   * the run's tenant; store replies that call no tool with side effects (`agent({ cache })`).
+   */
+  cache?: TurnCache;
+  /**
+   * Choose the model of this call (`agent({ routing })`): `model` is then only what interceptors
+   * are told. The whole decision, a cascade's rejected answers included, is this one op.
+   */
+  routing?: AgentModelStrategy;
+  /** What selective hydration left out of `messages` (`agent({ historyBudget })`), journaled with the call. */
+  hydration?: HydrationSummary;
 }
 
 export interface ModelParameters {
@@ -168,6 +193,8 @@ export function callModel(
     let parkDeadline: number | undefined;
     /** The call's verdicts as journaled, for interceptors' `after` and `decided`. */
     const verdicts: VerdictRecord[] = [];
+    /** A cascade's answers the verifier rejected, as journaled: the next model is tried after them. */
+    const rejected: JournalEventPayloads['model.attempted'][] = [];
     for (const event of op.recorded) {
       switch (event.type) {
         case 'llm.called': {
@@ -175,7 +202,7 @@ export function callModel(
           ledger.noteStored(payload.messages);
           ledger.noteHashes(payload.request.append);
           ledger.noteConversation(conversationHash(payload.request));
-          const turn = turnFromJournal(payload);
+          const turn = recordedTurn(op.recorded, payload);
           await runAfter(runtime, info(), turn, context(true, verdicts));
           return turn;
         }
@@ -192,6 +219,14 @@ export function callModel(
           const payload = event.payload as JournalEventPayloads['llm.attempt.failed'];
           attempt = payload.attempt;
           retryAt = Date.parse(payload.retryAt);
+          decided = true;
+          break;
+        }
+        case 'model.attempted': {
+          // A cascade's rejected answer: the attempts that follow are the next model's.
+          rejected.push(event.payload as JournalEventPayloads['model.attempted']);
+          attempt = 0;
+          retryAt = undefined;
           decided = true;
           break;
         }
@@ -287,103 +322,338 @@ export function callModel(
 
     const callOptions = buildCallOptions(request);
     const tokens = request.pool === undefined ? 0 : estimateModelTokens(request);
-    for (;;) {
-      if (retryAt !== undefined) {
-        const wait = retryAt - op.now();
-        if (wait > runtime.inlineRetryMs) await op.block(retryAt);
-        else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
-      }
-      attempt++;
-      const current = attempt;
-      const started = performance.now();
-      const send = (): Promise<LiveResponse> =>
-        attemptCall(model, callOptions, op.signal, request.timeoutMs, (event) =>
-          runtime.emit({ runId: ctx.runId, op: op.op, agent, attempt: current, ...event }),
-        );
-      // With a pool, the attempt holds a slot (a long wait parks the run) and its error is classified
-      // there too: a 429 pauses the pool for its Retry-After, 5xx count against its breaker.
-      const sending =
-        request.pool === undefined
-          ? op.active(send)
-          : op.withPool(request.pool, { tokens }, async (lease) => {
-              try {
-                const response = await send();
-                lease.reportTokens(response.usage.inputTokens + response.usage.outputTokens);
-                return response;
-              } catch (error) {
-                throw classifyModelError(error, modelName);
-              }
-            });
-      const outcome = await sending.then(
-        (response) => ({ ok: true as const, response }),
-        (error: unknown) => ({ ok: false as const, error }),
+    const turnCache = request.cache;
+    const semanticCache = turnCache?.cache;
+    if (turnCache && !semanticCache) {
+      throw new ConfigError(
+        `Agent '${agent}' answers from the semantic cache (agent({ cache })), but this Baton has none: ` +
+          `pass Baton.open({ agents: { cache: {} } }) (or a SemanticCache), or set baton.agents.cache.`,
       );
-      const latencyMs = Math.round(performance.now() - started);
-      if (outcome.ok) {
-        const response = redactReply(outcome.response, request.redactToolCall);
-        const { request: ref, conversation } = ledger.reference(request.messages);
-        // The reply is always stored in its own event, so replay finds it there.
-        const stored = [...ledger.store(request.messages), response.message];
-        ledger.noteStored([response.message]);
-        const cost = callCost(
-          runtime.price(model.provider, response.modelId ?? model.modelId),
-          response.usage,
-        );
-        const payload: JournalEventPayloads['llm.called'] = {
-          op: op.op,
-          name: agent,
-          turn: request.turn,
-          attempt: current,
-          provider: model.provider,
-          model: model.modelId,
-          request: {
-            ...ref,
-            tools: request.tools.map((offer) => offer.name),
-            ...(Object.keys(request.parameters).length > 0
-              ? { parameters: request.parameters as Record<string, unknown> }
-              : {}),
-            ...(request.responseSchema ? { responseFormat: 'json' as const } : {}),
-          },
-          response: {
-            ...(response.id === undefined ? {} : { id: response.id }),
-            ...(response.modelId === undefined || response.modelId === model.modelId
-              ? {}
-              : { modelId: response.modelId }),
-            finishReason: response.finishReason,
-            toolCalls: response.toolCalls.map((call) => ({ callId: call.callId, name: call.name })),
-          },
-          messages: stored,
-          usage: response.usage,
-          cost,
-          latencyMs,
+    }
+    const cacheRequest = turnCache ? turnCacheRequest(ctx.tenant, turnCache, request) : undefined;
+    const turnRequest: AgentTurnRequest = {
+      agent,
+      messages: request.messages,
+      tools: request.tools.map((offer) => offer.name),
+    };
+
+    /** Journals the kept reply as `llm.called` (with `extra` in the same commit) and returns what was written. */
+    const commit = async (
+      response: LiveResponse,
+      facts: {
+        model: { provider: string; modelId: string };
+        attempt: number;
+        cost: CallCost;
+        latencyMs: number;
+        cache?: { runId: string; seq: number; similarity: number };
+      },
+      extra: readonly EventDraft[],
+    ): Promise<readonly JournalEvent[]> => {
+      const { request: ref, conversation } = ledger.reference(request.messages);
+      // The reply is always stored in its own event, so replay finds it there.
+      const stored = [...ledger.store(request.messages), response.message];
+      ledger.noteStored([response.message]);
+      const payload: JournalEventPayloads['llm.called'] = {
+        op: op.op,
+        name: agent,
+        turn: request.turn,
+        attempt: facts.attempt,
+        provider: facts.model.provider,
+        model: facts.model.modelId,
+        request: {
+          ...ref,
+          tools: request.tools.map((offer) => offer.name),
+          ...(Object.keys(request.parameters).length > 0
+            ? { parameters: request.parameters as Record<string, unknown> }
+            : {}),
+          ...(request.responseSchema ? { responseFormat: 'json' as const } : {}),
+        },
+        response: {
+          ...(response.id === undefined ? {} : { id: response.id }),
+          ...(response.modelId === undefined || response.modelId === facts.model.modelId
+            ? {}
+            : { modelId: response.modelId }),
+          finishReason: response.finishReason,
+          toolCalls: response.toolCalls.map((call) => ({ callId: call.callId, name: call.name })),
+        },
+        messages: stored,
+        usage: response.usage,
+        cost: facts.cost,
+        latencyMs: facts.latencyMs,
+        ...(facts.cache ? { cache: facts.cache } : {}),
+        ...(request.hydration ? { hydration: request.hydration } : {}),
+      };
+      const written = await op.append([draft('llm.called', payload), ...extra]);
+      ledger.noteConversation(conversation);
+      return written;
+    };
+
+    // A reply from the semantic cache answers the turn without calling a model (never after a
+    // failed attempt or a rejected cascade answer: those turns were already sent).
+    if (turnCache && semanticCache && cacheRequest && attempt === 0 && rejected.length === 0) {
+      const started = performance.now();
+      const found = await op.active(() =>
+        semanticCache.lookup(
+          cacheRequest,
+          op.now(),
+          turnCache.threshold === undefined ? {} : { threshold: turnCache.threshold },
+        ),
+      );
+      const reply = found.hit ? servedReply(found.response, op.op) : undefined;
+      if (found.hit && reply) {
+        const response: LiveResponse = {
+          ...replyOf(reply.message),
+          finishReason: reply.finishReason,
+          usage: { inputTokens: 0, outputTokens: 0 },
         };
-        await op.append([draft('llm.called', payload)]);
-        ledger.noteConversation(conversation);
+        const cost: CallCost = { usd: 0, priced: true };
+        await commit(
+          response,
+          {
+            model: { provider: reply.provider, modelId: reply.model },
+            attempt: 1,
+            cost,
+            latencyMs: Math.round(performance.now() - started),
+            cache: { runId: found.source.runId, seq: found.source.seq, similarity: found.similarity },
+          },
+          [],
+        );
         const turn: ModelTurn = { ...response, cost };
         await runAfter(runtime, info(), turn, context(false, verdicts));
         return turn;
       }
-      if (op.signal.aborted) throw op.signal.reason;
-      const error = classifyModelError(outcome.error, modelName);
-      const serialized = compact(serializeError(error));
-      if (!isRetryable(error, policy) || current >= policy.maxAttempts) {
-        await op.append([
-          draft('llm.failed', { op: op.op, name: agent, attempt: current, error: serialized }),
-        ]);
-        throw new ModelCallFailedError({ agent, model: modelName, attempts: current, error: serialized });
-      }
-      retryAt = op.now() + backoffDelay(policy, current, error.retryAfterMs);
-      await op.append([
-        draft('llm.attempt.failed', {
-          op: op.op,
-          name: agent,
-          attempt: current,
-          error: serialized,
-          retryAt: new Date(retryAt).toISOString(),
-        }),
-      ]);
     }
+
+    /** Sends the request to one model, retrying as the policy says; journals failed attempts. */
+    const send = async (
+      target: LanguageModelV4,
+      targetName: string,
+    ): Promise<{ response: LiveResponse; attempt: number; latencyMs: number }> => {
+      for (;;) {
+        if (retryAt !== undefined) {
+          const wait = retryAt - op.now();
+          if (wait > runtime.inlineRetryMs) await op.block(retryAt);
+          else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
+        }
+        attempt++;
+        const current = attempt;
+        const started = performance.now();
+        const sendOnce = (): Promise<LiveResponse> =>
+          attemptCall(target, callOptions, op.signal, request.timeoutMs, (event) =>
+            runtime.emit({ runId: ctx.runId, op: op.op, agent, attempt: current, ...event }),
+          );
+        // With a pool, the attempt holds a slot (a long wait parks the run) and its error is classified
+        // there too: a 429 pauses the pool for its Retry-After, 5xx count against its breaker.
+        const sending =
+          request.pool === undefined
+            ? op.active(sendOnce)
+            : op.withPool(request.pool, { tokens }, async (lease) => {
+                try {
+                  const response = await sendOnce();
+                  lease.reportTokens(response.usage.inputTokens + response.usage.outputTokens);
+                  return response;
+                } catch (error) {
+                  throw classifyModelError(error, targetName);
+                }
+              });
+        const outcome = await sending.then(
+          (response) => ({ ok: true as const, response }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+        const latencyMs = Math.round(performance.now() - started);
+        if (outcome.ok) {
+          return { response: redactReply(outcome.response, request.redactToolCall), attempt: current, latencyMs };
+        }
+        if (op.signal.aborted) throw op.signal.reason;
+        const error = classifyModelError(outcome.error, targetName);
+        const serialized = compact(serializeError(error));
+        if (!isRetryable(error, policy) || current >= policy.maxAttempts) {
+          await op.append([
+            draft('llm.failed', { op: op.op, name: agent, attempt: current, error: serialized }),
+          ]);
+          throw new ModelCallFailedError({ agent, model: targetName, attempts: current, error: serialized });
+        }
+        retryAt = op.now() + backoffDelay(policy, current, error.retryAfterMs);
+        await op.append([
+          draft('llm.attempt.failed', {
+            op: op.op,
+            name: agent,
+            attempt: current,
+            error: serialized,
+            retryAt: new Date(retryAt).toISOString(),
+          }),
+        ]);
+      }
+    };
+
+    // Routing picks the model (fixed, by difficulty) or the models to try in turn (a cascade); the
+    // whole decision is this one op, so replay answers from the journal and calls no model.
+    const routing = request.routing;
+    const plan = routing
+      ? planTurn(routing, turnRequest, (choice) => runtime.resolveModel(choiceSpec(choice), agent))
+      : undefined;
+    const stages: TurnStage[] = plan?.stages ?? [{ choice: { id: modelName }, model }];
+    for (let index = rejected.length; index < stages.length; index++) {
+      const stage = stages[index]!;
+      const sent = await send(stage.model, `${stage.model.provider}:${stage.model.modelId}`);
+      // The next model starts its own attempts.
+      attempt = 0;
+      retryAt = undefined;
+      const response = sent.response;
+      const cost = callCost(
+        stage.choice.price ?? runtime.price(stage.model.provider, response.modelId ?? stage.model.modelId),
+        response.usage,
+      );
+      let accepted: Verdict | undefined;
+      if (routing?.strategy === 'cascade' && index < stages.length - 1) {
+        const verdict = await op.active(() =>
+          verifyReply(routing, turnReply(response), turnRequest, stage.choice),
+        );
+        if (!verdict.accepted) {
+          const payload: JournalEventPayloads['model.attempted'] = {
+            op: op.op,
+            name: agent,
+            model: stage.choice.id,
+            attempt: index + 1,
+            output: turnReply(response),
+            usage: { inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens },
+            costUsd: cost.usd,
+            agent: scope.actor,
+            verdict,
+          };
+          await op.append([draft('model.attempted', payload)]);
+          rejected.push(payload);
+          continue;
+        }
+        accepted = verdict;
+      }
+      const routed = plan ? routedTurn(rejected, response.usage, cost, accepted) : undefined;
+      const [written] = await commit(
+        response,
+        { model: stage.model, attempt: sent.attempt, cost, latencyMs: sent.latencyMs },
+        plan && routed
+          ? [
+              draft('model.routed', {
+                op: op.op,
+                name: agent,
+                strategy: plan.strategy,
+                chosen: stage.choice.id,
+                reason: plan.reason ?? cascadeReason(rejected, stage.choice.id, accepted),
+                ...(plan.difficulty === undefined ? {} : { difficulty: plan.difficulty }),
+                attempts: rejected.length + 1,
+                costUsd: routed.cost.usd,
+                agent: scope.actor,
+                candidates: plan.candidates,
+                ...(plan.strategy === 'cascade'
+                  ? {
+                      verdicts: [
+                        ...rejected.map((attempted) => verdictSummary(attempted.model, attempted.verdict)),
+                        ...(accepted ? [verdictSummary(stage.choice.id, accepted)] : []),
+                      ],
+                    }
+                  : {}),
+                ...(accepted?.judge ? { judge: accepted.judge } : {}),
+              }),
+            ]
+          : [],
+      );
+      if (
+        turnCache &&
+        semanticCache &&
+        cacheRequest &&
+        (response.finishReason === 'stop' || response.finishReason === 'tool-calls') &&
+        turnCache.storable(response.toolCalls)
+      ) {
+        const entry: CachedReply = {
+          message: response.message,
+          finishReason: response.finishReason,
+          provider: stage.model.provider,
+          model: stage.model.modelId,
+        };
+        await op
+          .active(() =>
+            semanticCache.store(
+              { ...cacheRequest, response: entry, source: { runId: ctx.runId, seq: written!.seq } },
+              op.now(),
+              turnCache.ttlMs === undefined ? {} : { ttlMs: turnCache.ttlMs },
+            ),
+          )
+          .catch((error: unknown) =>
+            semanticCache.log(`Could not write the cache entry of agent '${agent}' in run ${ctx.runId}.`, error),
+          );
+      }
+      const turn: ModelTurn = { ...response, ...(routed ?? { cost }) };
+      await runAfter(runtime, info(), turn, context(false, verdicts));
+      return turn;
+    }
+    throw new BatonError(
+      'ROUTING_CHANGED',
+      `The model call of agent '${agent}' at op ${op.op} has ${rejected.length} rejected answers journaled, ` +
+        `but its routing now has only ${stages.length} models: the agent's routing changed while the run was in flight.`,
+    );
   });
+}
+
+/** A reply as a cascade's verifier sees it (and as a rejected answer is journaled). */
+function turnReply(response: LiveResponse): AgentTurnReply {
+  return {
+    text: response.text,
+    toolCalls: response.toolCalls.map((call) => ({ name: call.name, input: call.input })),
+    finishReason: response.finishReason,
+  };
+}
+
+function verdictSummary(
+  model: string,
+  verdict: Verdict | JournalEventPayloads['model.attempted']['verdict'],
+): { model: string; accepted: boolean; score?: number; reason: string } {
+  return {
+    model,
+    accepted: verdict?.accepted ?? false,
+    ...(verdict?.score === undefined ? {} : { score: verdict.score }),
+    reason: verdict?.reason ?? 'no verdict',
+  };
+}
+
+/**
+ * What a routed turn used and cost in all: the kept answer's usage plus the rejected answers',
+ * and every call's cost with the judges'. The same from the live call and from the journal.
+ */
+function routedTurn(
+  rejected: readonly JournalEventPayloads['model.attempted'][],
+  usage: TokenUsage,
+  cost: CallCost,
+  accepted: Pick<Verdict, 'judge'> | undefined,
+): { usage: TokenUsage; cost: CallCost } {
+  const usd =
+    rejected.reduce((sum, attempted) => sum + attempted.costUsd + (attempted.verdict?.judge?.costUsd ?? 0), 0) +
+    cost.usd +
+    (accepted?.judge?.costUsd ?? 0);
+  return {
+    usage: {
+      ...usage,
+      inputTokens: rejected.reduce((sum, attempted) => sum + attempted.usage.inputTokens, usage.inputTokens),
+      outputTokens: rejected.reduce((sum, attempted) => sum + attempted.usage.outputTokens, usage.outputTokens),
+    },
+    cost: { usd: Math.round(usd * 1e8) / 1e8, priced: cost.priced },
+  };
+}
+
+/** A recorded turn: its `llm.called`, with the totals of a routed turn when the op holds a routing decision. */
+function recordedTurn(
+  recorded: readonly JournalEvent[],
+  payload: JournalEventPayloads['llm.called'],
+): ModelTurn {
+  const turn = turnFromJournal(payload);
+  const routed = recorded.find((event) => event.type === 'model.routed')?.payload as
+    | JournalEventPayloads['model.routed']
+    | undefined;
+  if (!routed) return turn;
+  const rejected = recorded
+    .filter((event) => event.type === 'model.attempted')
+    .map((event) => event.payload as JournalEventPayloads['model.attempted']);
+  const totals = routedTurn(rejected, turn.usage, turn.cost, undefined);
+  return { ...turn, usage: totals.usage, cost: { usd: routed.costUsd, priced: turn.cost.priced } };
 }
 
 function buildCallOptions(request: ModelTurnRequest): LanguageModelV4CallOptions {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { grantOf } from '../access/run-grant.ts';
 import type { Authorizer } from '../access/access-request.ts';
-import { authorizeDelegationInOperation } from '../access/authorize-delegation.ts';
+import { authorizeDelegationInOperation, recordedDelegation } from '../access/authorize-delegation.ts';
 import { delegate } from '../access/delegate.ts';
 import { GRANT_AUTHORIZER } from '../access/grant-authorizer.ts';
 import { parseGrant, type Grant } from '../access/grant.ts';
@@ -13,6 +13,7 @@ import { BatonError, InvalidArgumentError, serializeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
 import { agentToolInput, handoffInput, toolTable, type AgentDefinition, type OfferedTool } from './agent.ts';
+import { recallForAgent, withMemories } from './agent-memory.ts';
 import { agentNeeds } from './agent-needs.ts';
 import {
   HandoffLimitError,
@@ -20,6 +21,7 @@ import {
   StructuredOutputError,
   TooManyInvalidToolCallsError,
 } from './errors.ts';
+import { hydrateHistory } from './history-budget.ts';
 import type { ToolOutcome } from './interceptors.ts';
 import { messageHash, type JournalMessage } from './messages.ts';
 import { callModel, type ModelToolCall, type ModelTurn } from './model-call.ts';
@@ -27,6 +29,8 @@ import type { TokenUsage } from './prices.ts';
 import { runtimeOf, type AgentRuntime } from './runtime.ts';
 import { agentOverrides } from './run-overrides.ts';
 import { callToolOp, checkArgs, toolResultMessage, type AgentScope } from './tool-call.ts';
+import { agentTurnCache } from './turn-cache.ts';
+import { strategyChoices } from './turn-routing.ts';
 
 /** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
 export type AgentInput = string | { task: string; context?: unknown };
@@ -246,6 +250,18 @@ function agentOp(
           }),
         );
       }
+      // Long-term memory recalled for the task (journaled), read at the end of the system prompt.
+      if (agent.memory?.recall) messages[0] = withMemories(system, await recallForAgent(ctx, runtime, agent, task));
+      // Routing chooses each turn's model, unless a fork overrides the model; the cache is scoped to either.
+      const routing = overridden.model === undefined ? agent.routing : undefined;
+      const cache = agentTurnCache(
+        agent,
+        runtime.cache,
+        table,
+        routing
+          ? `routing:${strategyChoices(routing).map((choice) => choice.id).join(',')}`
+          : `${model.provider}:${model.modelId}`,
+      );
       const responseSchema = agent.output ? jsonSchemaOf(agent.output) : undefined;
       let turns = 0;
       let invalidCalls = 0;
@@ -260,11 +276,18 @@ function agentOp(
           if (turns >= agent.maxTurns)
             throw new MaxTurnsExceededError({ agent: agent.name, maxTurns: agent.maxTurns });
           turns++;
+          // Selective hydration: a history over the agent's budget is sent in part.
+          const sent = agent.historyBudget
+            ? await hydrateHistory(messages, agent.historyBudget)
+            : { messages: [...messages], summary: undefined };
           const turn: ModelTurn = await callModel(ctx, runtime, {
             agent: agent.name,
             model,
             scope,
-            messages: [...messages],
+            messages: sent.messages,
+            ...(sent.summary ? { hydration: sent.summary } : {}),
+            ...(routing ? { routing } : {}),
+            ...(cache ? { cache } : {}),
             tools: offers.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
             parameters: agent.parameters,
             ...(agent.providerOptions ? { providerOptions: agent.providerOptions } : {}),
@@ -450,7 +473,10 @@ async function act(
   plans: readonly Plan[],
 ): Promise<Acted> {
   let handoff: Acted['handoff'];
-  const authorizer = calleeAuthorizer(runtime, scope);
+  const configured = calleeAuthorizer(runtime, scope);
+  // A decision the journal holds is taken from it, whatever the configuration says now.
+  const authorizerFor = (callId: string): Authorizer | undefined =>
+    configured ?? (recordedDelegation(op.recorded, callId) ? GRANT_AUTHORIZER : undefined);
   // Every call starts now, in call order: tools as ops of their own, agents as their own loops
   // (containers whose inner ops replay in the order they finished, see decision 0001). Without
   // access control nothing is awaited before an agent starts, so its op is taken in call order too.
@@ -468,6 +494,7 @@ async function act(
         }).then((result) => result.message);
       case 'agent': {
         const sub = plan.offer.target.agent;
+        const authorizer = authorizerFor(plan.call.callId);
         if (!authorizer) return askAgent(ctx, runtime, agent, scope, plan, undefined);
         return authorizeCallee(ctx, runtime, authorizer, op, scope, sub, plan.call.callId).then((allowed) =>
           allowed.ok
@@ -485,6 +512,7 @@ async function act(
             result: { transferredTo: plan.to.name },
           });
         };
+        const authorizer = authorizerFor(plan.call.callId);
         if (!authorizer) return Promise.resolve(transferred(undefined));
         return authorizeCallee(ctx, runtime, authorizer, op, scope, plan.to, plan.call.callId).then((allowed) =>
           allowed.ok ? transferred(allowed.grant) : deniedMessage(plan.call, `The handoff to '${plan.to.name}'`, allowed.reason),
@@ -573,12 +601,17 @@ function agentGrant(
     );
     return { grant };
   } catch (error) {
-    if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code))) return { failed: Promise.reject(error as Error) };
+    if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code))) return { failed: rejection(error) };
     const serialized = serializeError(error);
     delete serialized.stack;
     const failing = op.append([draft('agent.failed', { op: op.op, name: agent.name, turns: 0, error: serialized })]);
     return { failed: failing.then(() => Promise.reject(error)) };
   }
+}
+
+/** A promise rejected with `error`, whatever was thrown. */
+async function rejection(error: unknown): Promise<never> {
+  throw error;
 }
 
 /** A tool call's arguments as the journal keeps them, when the tool redacts fields and the arguments are valid. */

@@ -2,6 +2,11 @@ import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { Authorizer } from '../access/access-request.ts';
 import type { Grant } from '../access/grant.ts';
 import type { WorkflowContext } from '../engine/context.ts';
+import type { Embedder } from '../routing/embedder.ts';
+import { LexicalEmbedder } from '../routing/lexical-embedder.ts';
+import { LongTermMemory, type LongTermMemoryOptions } from '../routing/memory.ts';
+import { SemanticCache, type SemanticCacheOptions } from '../routing/semantic-cache.ts';
+import type { VectorRecordStore } from '../store/vector-records.ts';
 import type { AgentDefinition } from './agent.ts';
 import { agentPools, toolPools } from './agent-needs.ts';
 import type { ModelCallInterceptor, ToolCallInterceptor } from './interceptors.ts';
@@ -29,7 +34,27 @@ export interface AgentsOptions {
   onStream?: (event: ModelStreamEvent) => void;
   /** Model-call retry delays up to this long are waited in memory; longer ones park the run. Default 2 s. */
   inlineRetryMs?: number;
+  /**
+   * The semantic cache that agents with `agent({ cache })` answer from: a SemanticCache, or its
+   * settings (`{ threshold: 0.92, ttl: '12h' }`, the offline lexical embedder unless `embedder`)
+   * to keep one in the Baton's store (which must offer vector records). Entries never cross tenants.
+   *
+   * @example Baton.open({ store, workflows, agents: { cache: { threshold: 0.95, ttl: '1d' } } })
+   */
+  cache?: SemanticCache | AgentsCacheSettings;
+  /**
+   * The long-term memory that agents with `agent({ memory: { recall } })` recall from: a
+   * LongTermMemory, or `{ embedder? }` to keep one in the Baton's store. Agents recall the memories
+   * kept for `agent:<name>` (`ctx.memory.remember(text, { agent: 'agent:billing' })`).
+   */
+  memory?: LongTermMemory | AgentsMemorySettings;
 }
+
+/** Settings of the semantic cache a Baton keeps in its store (see {@link AgentsOptions.cache}). */
+export type AgentsCacheSettings = Omit<SemanticCacheOptions, 'records' | 'embedder'> & { embedder?: Embedder };
+
+/** Settings of the long-term memory a Baton keeps in its store (see {@link AgentsOptions.memory}). */
+export type AgentsMemorySettings = Omit<LongTermMemoryOptions, 'records' | 'embedder'> & { embedder?: Embedder };
 
 /**
  * Gives a tool the secrets its caller may use (a ScopedSecretBroker's `forAgents()` checks the
@@ -119,8 +144,16 @@ export class AgentRuntime {
   access: AgentAccess | undefined;
   /** Checks a pool name (Baton's pools); without it, pool names are checked when a call waits. */
   assertPool: ((pool: string, where: string) => void) | undefined;
+  /** The semantic cache of `agent({ cache })` agents (from {@link AgentsOptions.cache}, or set after open). */
+  cache: SemanticCache | undefined;
+  /** The long-term memory of `agent({ memory })` agents (from {@link AgentsOptions.memory}, or set after open). */
+  memory: LongTermMemory | undefined;
 
-  constructor(options: AgentsOptions = {}) {
+  /**
+   * `parts.vectorRecords` is the store's capability the cache and memory settings are kept in
+   * (Baton passes its store's); a SemanticCache or LongTermMemory given whole needs none.
+   */
+  constructor(options: AgentsOptions = {}, parts: { vectorRecords?: VectorRecordStore | undefined } = {}) {
     this.#toolInterceptors = [...(options.interceptors?.tools ?? [])];
     this.#modelInterceptors = [...(options.interceptors?.models ?? [])];
     this.#providers = new Map(Object.entries(options.providers ?? {}));
@@ -128,6 +161,15 @@ export class AgentRuntime {
     this.#secrets = options.secrets;
     this.inlineRetryMs = options.inlineRetryMs ?? 2000;
     if (options.onStream) this.#listeners.add(options.onStream);
+    const { cache, memory } = options;
+    this.cache =
+      cache === undefined || cache instanceof SemanticCache
+        ? cache
+        : new SemanticCache({ ...cache, records: parts.vectorRecords, embedder: cache.embedder ?? new LexicalEmbedder() });
+    this.memory =
+      memory === undefined || memory instanceof LongTermMemory
+        ? memory
+        : new LongTermMemory({ ...memory, records: parts.vectorRecords, embedder: memory.embedder ?? new LexicalEmbedder() });
   }
 
   get toolInterceptors(): readonly ToolCallInterceptor[] {

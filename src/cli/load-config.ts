@@ -98,8 +98,8 @@ async function resolvePolicies(
   base: string,
 ): Promise<PolicyEngine | PolicyEngineOptions> {
   if (isFileList(policies)) return { files: await resolvePolicyFiles(policies, base) };
-  if (!('files' in policies) && !('text' in policies) && !('schema' in policies)) return policies as PolicyEngine;
-  const spec = policies as PolicyEngineOptions;
+  if (!('files' in policies) && !('text' in policies) && !('schema' in policies)) return policies;
+  const spec: PolicyEngineOptions = policies;
   const schema = spec.schema;
   return {
     ...spec,

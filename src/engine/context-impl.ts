@@ -127,6 +127,10 @@ export class RunContext implements WorkflowContext {
     this.operations = {
       run: (describe, body, options) => context.#operation(describe, body, options),
       takeSignal: (name) => context.#takeSignal(name),
+      peek: () => {
+        const first = context.#history.peek(context.#nextOp + 1)[0];
+        return first === undefined ? undefined : describeOp(first);
+      },
       maxPayloadBytes: args.maxPayloadBytes,
       overrides,
     };

@@ -138,6 +138,12 @@ export interface OperationApi {
   run<T>(describe: string, body: (op: OperationHandle) => Promise<T>, options?: { container?: boolean }): Promise<T>;
   /** Signals sent to the run and not yet consumed by this activation, oldest first. */
   takeSignal(name: string): { signalId: string; payload: unknown } | undefined;
+  /**
+   * What the history holds at the op the next call would take (`prefix:name`, as `run` compares),
+   * or undefined past its end. For layers whose configuration decides whether they take an op of
+   * their own (access control authorizing child starts): a recorded run keeps its shape.
+   */
+  peek(): string | undefined;
   readonly maxPayloadBytes: number;
   /**
    * What a fork of this run changed for the layers above (`run.forked` overrides, input aside):

@@ -1,4 +1,5 @@
 import type { ToolCallInfo, ToolCallInterceptor, ToolVerdict } from '../agents/interceptors.ts';
+import { journalArgs } from '../agents/tool-call.ts';
 import { identityChain } from '../access/identity-chain.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import {
@@ -91,7 +92,7 @@ export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInt
             summary: `${who} wants to call ${call.tool.name} (${call.tool.effect}) for ${context.principal}.`,
             requestedBy: context.principal,
             stages,
-            tool: { name: call.tool.name, effect: call.tool.effect, args: call.args ?? null, inputSchema: call.tool.jsonSchema },
+            tool: { name: call.tool.name, effect: call.tool.effect, args: journalArgs(call.tool, call.args) ?? null, inputSchema: call.tool.jsonSchema },
             actor: call.actor,
             onBehalfOf: [...call.onBehalfOf],
           }),

@@ -9,6 +9,7 @@ import type {
   ToolVerdict,
 } from '../agents/interceptors.ts';
 import type { JournalMessage } from '../agents/messages.ts';
+import { journalArgs } from '../agents/tool-call.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
@@ -143,7 +144,7 @@ export function loopInterceptors(core: GuardCore, options: LoopOptions): { model
       return detected(call, agent, {
         kind: 'repeated-tool-call',
         reason: `it called ${call.tool.name} with the same arguments ${same.length + 1} times within its last ${repeated.window} tool calls`,
-        evidence: { tool: call.tool.name, args: call.args ?? null, times: same.length + 1, window: repeated.window, ops: [...same.map((entry) => entry.op), call.op] },
+        evidence: { tool: call.tool.name, args: journalArgs(call.tool, call.args) ?? null, times: same.length + 1, window: repeated.window, ops: [...same.map((entry) => entry.op), call.op] },
       }, context);
     },
     after(call, _outcome, context) {

@@ -117,6 +117,14 @@ export interface JournalEventPayloads {
     usage: ModelUsageRecord & { cachedInputTokens?: number; reasoningTokens?: number };
     cost: { usd: number; priced: boolean };
     latencyMs: number;
+    /**
+     * Set when the reply came from the semantic cache (src/routing), not a model: the run and seq of
+     * the `llm.called` it was first given in, and how similar that request was (1 for exact). Usage
+     * and cost are then 0.
+     */
+    cache?: { runId: string; seq: number; similarity: number };
+    /** Set when selective hydration sent part of a long history: `request` refers to what was sent. */
+    hydration?: { tokens: number; fullTokens: number; omitted: number };
   };
   'llm.attempt.failed': {
     op: number;
@@ -221,6 +229,15 @@ export interface JournalEventPayloads {
     attempts: number;
     costUsd: number;
     agent?: string;
+    /** The models the strategy chose among, in order (an agent's routed turn). */
+    candidates?: string[];
+    /** A cascade's verdicts in order: the rejected answers' (each also in its `model.attempted`), then the kept one's. */
+    verdicts?: { model: string; accepted: boolean; score?: number; reason: string }[];
+    /**
+     * The judge call that accepted the kept answer of an agent's routed turn, whose reply is in the
+     * op's `llm.called` (not a `model.attempted`): its usage and cost are counted here.
+     */
+    judge?: { model: string; usage: ModelUsageRecord; costUsd: number };
   };
   /** A model call answered from the semantic cache: the entry's source run and seq, and how it matched. */
   'cache.hit': {

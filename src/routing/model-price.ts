@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { ModelUsageRecord } from '../journal/events.ts';
+import type { LanguageModelObject } from '../agents/models.ts';
 
 /** A model's price in USD per million tokens. */
 export interface ModelPrice {
@@ -13,6 +14,11 @@ export interface ModelChoice {
   id: string;
   /** USD per million tokens; without it the model's calls are reported at cost 0. */
   price?: ModelPrice;
+  /**
+   * The AI SDK model to call, for callers that call it themselves (`agent({ routing })`); without
+   * it, such callers resolve `id` as a model id. routeModel's `call` receives the choice and ignores it.
+   */
+  model?: LanguageModelObject;
 }
 
 /** Usage as a model reports it (the AI SDK's LanguageModelUsage fits). */

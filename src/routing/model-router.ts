@@ -258,7 +258,8 @@ export function selectModel<Request>(
   };
 }
 
-function checkStrategy(strategy: ModelStrategy<any, any>): void {
+/** Checks a strategy's shape, thresholds and models; throws InvalidArgumentError naming what is wrong. */
+export function checkStrategy(strategy: ModelStrategy<any, any>): void {
   if (typeof strategy !== 'object' || strategy === null)
     throw new InvalidArgumentError('A model strategy must be an object.');
   switch (strategy.strategy) {
@@ -302,7 +303,8 @@ function checkStrategy(strategy: ModelStrategy<any, any>): void {
   }
 }
 
-function toVerdict(answer: boolean | number | Verdict, threshold: number): Verdict {
+/** A verifier's answer (a boolean, a score, or a verdict) as a verdict at `threshold`. */
+export function toVerdict(answer: boolean | number | Verdict, threshold: number): Verdict {
   if (typeof answer === 'boolean')
     return { accepted: answer, reason: answer ? 'check passed' : 'check failed' };
   if (typeof answer === 'number') {

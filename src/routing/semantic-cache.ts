@@ -108,8 +108,13 @@ export class SemanticCache {
     return { scope: { collection: COLLECTION, tenant: input.tenant, partition }, key };
   }
 
-  async lookup(input: CacheRequest, now = Date.now()): Promise<CacheLookup> {
+  /** The entry for a request: exact, else the most similar at or above the threshold (`options.threshold` overrides the cache's). */
+  async lookup(input: CacheRequest, now = Date.now(), options: { threshold?: number } = {}): Promise<CacheLookup> {
     const { scope, key } = this.keys(input);
+    const threshold =
+      options.threshold === undefined
+        ? this.threshold
+        : checkUnitInterval(options.threshold, 'The cache threshold', { exclusiveMin: true });
     const [exact] = await this.#records.getVectorRecords(scope, [key]);
     let reason = 'no entry for this scope';
     if (exact) {
@@ -130,9 +135,9 @@ export class SemanticCache {
     await index.sync();
     if (index.index.size === 0) return { hit: false, key, reason };
     const [vector] = await embedChecked(this.embedder, [this.#text(input)]);
-    const near = index.search(vector!, 4).filter((hit) => hit.similarity >= this.threshold);
+    const near = index.search(vector!, 4).filter((hit) => hit.similarity >= threshold);
     if (near.length === 0)
-      return { hit: false, key, reason: exact ? reason : `no entry at similarity ≥ ${this.threshold}` };
+      return { hit: false, key, reason: exact ? reason : `no entry at similarity ≥ ${threshold}` };
     const records = new Map(
       (
         await this.#records.getVectorRecords(
@@ -160,10 +165,11 @@ export class SemanticCache {
     return { hit: false, key, reason };
   }
 
-  /** Keeps a response, with the run and journal seq it came from. */
+  /** Keeps a response, with the run and journal seq it came from, for the cache's TTL (or `options.ttlMs`). */
   async store(
     input: CacheRequest & { response: unknown; source: { runId: string; seq: number } },
     now = Date.now(),
+    options: { ttlMs?: number } = {},
   ): Promise<void> {
     const { scope, key } = this.keys(input);
     const text = this.#text(input);
@@ -178,7 +184,7 @@ export class SemanticCache {
       sourceRunId: input.source.runId,
       sourceSeq: input.source.seq,
       createdAt: now,
-      expiresAt: now + this.ttlMs,
+      expiresAt: now + (options.ttlMs ?? this.ttlMs),
     });
     this.#index(scope).added(record);
   }

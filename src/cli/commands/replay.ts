@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { AccessControl } from '../../access/access-control.ts';
 import { AgentRuntime } from '../../agents/runtime.ts';
 import type { WorkflowDefinition } from '../../engine/workflow.ts';
 import { ConfigError, UnknownWorkflowError } from '../../errors.ts';
@@ -47,11 +48,14 @@ export const replay = defineCommand({
       throw new UsageError('Name a run or give --file, not both.', 'replay');
     let events: JournalEvent[];
     let agents: AgentRuntime;
+    // Child starts a run authorized are ops of their own: replay needs the access layer's ctx.child.
+    let access: AccessControl;
     let registered: ReadonlyMap<string, WorkflowDefinition>;
     if (options.file !== undefined) {
       const path = resolve(cwd, options.file);
       events = parseHistory(await readFile(path, 'utf8'), path);
       agents = new AgentRuntime();
+      access = await AccessControl.open({}, { clock: Date.now });
       registered = new Map(
         ((await loadConfig()).config?.workflows ?? []).map((definition) => [
           definition.name,
@@ -67,6 +71,7 @@ export const replay = defineCommand({
       );
       events = await baton.store.readEvents(run.runId);
       agents = baton.agents;
+      access = baton.access;
       registered = baton.workflows;
     }
     const name = (events[0]?.payload as { workflow?: string } | undefined)?.workflow ?? '';
@@ -76,7 +81,7 @@ export const replay = defineCommand({
         ? registered.get(name)
         : await workflowFromFile(resolve(cwd, options['workflow-file']), name);
     if (!definition) throw new UnknownWorkflowError({ name, known: [...registered.keys()] });
-    const report = await replayHistory(events, definition, { agents });
+    const report = await replayHistory(events, definition, { agents, extendContext: (ctx) => access.extend(ctx) });
     if (json) out.json(report);
     else print(out, report, source);
     return report.ok ? 0 : 1;

@@ -1,0 +1,143 @@
+import { toMilliseconds, type Duration } from '../engine/duration.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import { checkUnitInterval } from '../routing/routing-errors.ts';
+import type { CacheRequest, SemanticCache } from '../routing/semantic-cache.ts';
+import type { OfferedTool } from './agent.ts';
+import { historyText } from './history-budget.ts';
+import type { JournalMessage } from './messages.ts';
+import type { ModelParameters, ModelToolCall } from './model-call.ts';
+
+/** An agent's use of the semantic cache (`agent({ cache })`); `true` takes the cache's own settings. */
+export interface AgentCacheOptions {
+  /** How long this agent's entries are served. Default: the cache's TTL. */
+  ttl?: Duration;
+  /** Cosine similarity at or above which a different request is answered, in (0, 1]. Default: the cache's. */
+  threshold?: number;
+}
+
+/** How one model call uses the semantic cache (set by the agent loop). */
+export interface TurnCache {
+  /** The Baton's cache; undefined when it has none (a live call then fails with ConfigError; replay needs none). */
+  cache: SemanticCache | undefined;
+  threshold?: number;
+  ttlMs?: number;
+  /** What entries are scoped to besides the tenant, system prompt and tools: `provider:model`, or `routing:<model ids>`. */
+  model: string;
+  /** Whether a reply may become an entry: false when it calls a tool with side effects. */
+  storable(toolCalls: readonly ModelToolCall[]): boolean;
+}
+
+/** A reply as the cache keeps it: the model's message and which model gave it. */
+export interface CachedReply {
+  message: JournalMessage;
+  finishReason: string;
+  provider: string;
+  model: string;
+}
+
+/** Checks `agent({ cache })` at the door. */
+export function checkAgentCache(
+  option: boolean | AgentCacheOptions | undefined,
+  agent: string,
+): { ttlMs?: number; threshold?: number } | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return Object.freeze({});
+  if (typeof option !== 'object' || option === null)
+    throw new InvalidArgumentError(`Agent '${agent}' has a cache option that is neither true nor { ttl?, threshold? }.`);
+  const ttlMs = option.ttl === undefined ? undefined : toMilliseconds(option.ttl, `agent '${agent}' cache ttl`);
+  if (ttlMs === 0) throw new InvalidArgumentError(`Agent '${agent}' has a cache ttl of 0; use a longer one.`);
+  const threshold =
+    option.threshold === undefined
+      ? undefined
+      : checkUnitInterval(option.threshold, `The cache threshold of agent '${agent}'`, { exclusiveMin: true });
+  return Object.freeze({
+    ...(ttlMs === undefined ? {} : { ttlMs }),
+    ...(threshold === undefined ? {} : { threshold }),
+  });
+}
+
+/**
+ * The cache request of a model call: scoped to the tenant, the model (or routing), the system
+ * prompt and the tools' names; keyed exactly by the other messages, the parameters and the
+ * response format; compared for similarity by the text of those messages, tool calls and results
+ * included (two conversations that differ only in a tool's result are not alike).
+ */
+export function turnCacheRequest(
+  tenant: string,
+  turnCache: TurnCache,
+  request: {
+    messages: readonly JournalMessage[];
+    tools: readonly { name: string }[];
+    parameters: ModelParameters;
+    responseSchema?: Record<string, unknown>;
+  },
+): CacheRequest {
+  const system = request.messages.filter((message) => message.role === 'system');
+  const rest = request.messages.filter((message) => message.role !== 'system');
+  return {
+    tenant,
+    scope: {
+      model: turnCache.model,
+      system: system.map(historyText).join('\n'),
+      tools: request.tools.map((offer) => offer.name),
+    },
+    request: {
+      messages: rest,
+      parameters: request.parameters,
+      ...(request.responseSchema ? { responseSchema: request.responseSchema } : {}),
+    },
+    text: rest.map((message) => `${message.role}: ${historyText(message)}`).join('\n'),
+  };
+}
+
+/**
+ * A cached reply, read back for the call at `op`: its tool calls get ids of this call (the entry
+ * may be served more than once in a conversation). Undefined when the entry is not a reply.
+ */
+export function servedReply(response: unknown, op: number): CachedReply | undefined {
+  const entry = response as Partial<CachedReply> | null;
+  const message = entry?.message as { role?: unknown; content?: unknown } | undefined;
+  if (
+    !entry ||
+    message?.role !== 'assistant' ||
+    !Array.isArray(message.content) ||
+    typeof entry.provider !== 'string' ||
+    typeof entry.model !== 'string' ||
+    typeof entry.finishReason !== 'string'
+  )
+    return undefined;
+  let call = 0;
+  const content = (message.content as { type?: unknown; toolCallId?: unknown }[]).map((part) =>
+    part?.type === 'tool-call' ? { ...part, toolCallId: `cached_${op}_${++call}` } : part,
+  );
+  return {
+    message: { ...message, content } as JournalMessage,
+    finishReason: entry.finishReason,
+    provider: entry.provider,
+    model: entry.model,
+  };
+}
+
+/**
+ * How an agent's model calls use the cache, or undefined when it does not cache: scoped to its
+ * model (or its routing's models), storing only replies whose tool calls are all to `read` tools
+ * that redact nothing (no side effects, nothing hidden from the journal).
+ */
+export function agentTurnCache(
+  agent: { readonly cache: { readonly ttlMs?: number; readonly threshold?: number } | undefined },
+  cache: SemanticCache | undefined,
+  table: ReadonlyMap<string, OfferedTool>,
+  model: string,
+): TurnCache | undefined {
+  if (!agent.cache) return undefined;
+  return {
+    cache,
+    ...agent.cache,
+    model,
+    storable: (toolCalls) =>
+      toolCalls.every((call) => {
+        const target = table.get(call.name)?.target;
+        return call.parsed && target?.kind === 'tool' && target.tool.effect === 'read' && target.tool.redact.length === 0;
+      }),
+  };
+}
