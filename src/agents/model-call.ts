@@ -187,14 +187,14 @@ export function callModel(
     });
     let attempt = 0;
     let retryAt: number | undefined;
+    /** The last journaled failed attempt of each model (a routed turn may try several). */
+    const failed = new Map<string, { attempt: number; retryAt: number }>();
     let decided = false;
     let parkSignal: string | undefined;
     let parkedBy = '';
     let parkDeadline: number | undefined;
     /** The call's verdicts as journaled, for interceptors' `after` and `decided`. */
     const verdicts: VerdictRecord[] = [];
-    /** A cascade's answers the verifier rejected, as journaled: the next model is tried after them. */
-    const rejected: JournalEventPayloads['model.attempted'][] = [];
     for (const event of op.recorded) {
       switch (event.type) {
         case 'llm.called': {
@@ -210,23 +210,14 @@ export function callModel(
           const payload = event.payload as JournalEventPayloads['llm.failed'];
           throw new ModelCallFailedError({
             agent,
-            model: modelName,
+            model: payload.model ?? modelName,
             attempts: payload.attempt,
             error: payload.error,
           });
         }
         case 'llm.attempt.failed': {
           const payload = event.payload as JournalEventPayloads['llm.attempt.failed'];
-          attempt = payload.attempt;
-          retryAt = Date.parse(payload.retryAt);
-          decided = true;
-          break;
-        }
-        case 'model.attempted': {
-          // A cascade's rejected answer: the attempts that follow are the next model's.
-          rejected.push(event.payload as JournalEventPayloads['model.attempted']);
-          attempt = 0;
-          retryAt = undefined;
+          failed.set(payload.model ?? modelName, { attempt: payload.attempt, retryAt: Date.parse(payload.retryAt) });
           decided = true;
           break;
         }
@@ -330,7 +321,8 @@ export function callModel(
           `pass Baton.open({ agents: { cache: {} } }) (or a SemanticCache), or set baton.agents.cache.`,
       );
     }
-    const cacheRequest = turnCache ? turnCacheRequest(ctx.tenant, turnCache, request) : undefined;
+    const cacheKey = turnCache ? turnCacheRequest(ctx.tenant, turnCache, request) : undefined;
+    const cacheRequest = cacheKey?.request;
     const turnRequest: AgentTurnRequest = {
       agent,
       messages: request.messages,
@@ -389,15 +381,14 @@ export function callModel(
     };
 
     // A reply from the semantic cache answers the turn without calling a model (never after a
-    // failed attempt or a rejected cascade answer: those turns were already sent).
-    if (turnCache && semanticCache && cacheRequest && attempt === 0 && rejected.length === 0) {
+    // failed attempt: that turn was already sent).
+    if (turnCache && semanticCache && cacheRequest && failed.size === 0) {
       const started = performance.now();
       const found = await op.active(() =>
-        semanticCache.lookup(
-          cacheRequest,
-          op.now(),
-          turnCache.threshold === undefined ? {} : { threshold: turnCache.threshold },
-        ),
+        semanticCache.lookup(cacheRequest, op.now(), {
+          similar: cacheKey!.similar,
+          ...(turnCache.threshold === undefined ? {} : { threshold: turnCache.threshold }),
+        }),
       );
       const reply = found.hit ? servedReply(found.response, op.op) : undefined;
       if (found.hit && reply) {
@@ -424,11 +415,21 @@ export function callModel(
       }
     }
 
-    /** Sends the request to one model, retrying as the policy says; journals failed attempts. */
+    /** A cascade's answers the verifier rejected: journaled with the turn's outcome, in its commit. */
+    const rejected: JournalEventPayloads['model.attempted'][] = [];
+    /**
+     * Sends the request to one model, retrying as the policy says; journals failed attempts (with
+     * `routedAs`, the model's routing id, in a routed turn).
+     */
     const send = async (
       target: LanguageModelV4,
       targetName: string,
+      routedAs: string | undefined,
     ): Promise<{ response: LiveResponse; attempt: number; latencyMs: number }> => {
+      const previous = failed.get(routedAs ?? modelName);
+      attempt = previous?.attempt ?? 0;
+      retryAt = previous?.retryAt;
+      const which = routedAs === undefined ? {} : { model: routedAs };
       for (;;) {
         if (retryAt !== undefined) {
           const wait = retryAt - op.now();
@@ -469,7 +470,9 @@ export function callModel(
         const serialized = compact(serializeError(error));
         if (!isRetryable(error, policy) || current >= policy.maxAttempts) {
           await op.append([
-            draft('llm.failed', { op: op.op, name: agent, attempt: current, error: serialized }),
+            draft('llm.failed', { op: op.op, name: agent, attempt: current, error: serialized, ...which }),
+            // What the rejected answers cost is journaled even when the turn fails.
+            ...rejected.map((payload) => draft('model.attempted', payload)),
           ]);
           throw new ModelCallFailedError({ agent, model: targetName, attempts: current, error: serialized });
         }
@@ -481,24 +484,24 @@ export function callModel(
             attempt: current,
             error: serialized,
             retryAt: new Date(retryAt).toISOString(),
+            ...which,
           }),
         ]);
       }
     };
 
-    // Routing picks the model (fixed, by difficulty) or the models to try in turn (a cascade); the
-    // whole decision is this one op, so replay answers from the journal and calls no model.
+    // Routing picks the model (fixed, by difficulty) or the models to try in turn (a cascade). The
+    // whole decision is one commit of this op — the kept reply, the rejected answers, the decision —
+    // so replay answers from the journal and calls no model; a cascade cut short by a crash (or a
+    // long retry wait) starts again from its first model.
     const routing = request.routing;
     const plan = routing
       ? planTurn(routing, turnRequest, (choice) => runtime.resolveModel(choiceSpec(choice), agent))
       : undefined;
     const stages: TurnStage[] = plan?.stages ?? [{ choice: { id: modelName }, model }];
-    for (let index = rejected.length; index < stages.length; index++) {
+    for (let index = 0; ; index++) {
       const stage = stages[index]!;
-      const sent = await send(stage.model, `${stage.model.provider}:${stage.model.modelId}`);
-      // The next model starts its own attempts.
-      attempt = 0;
-      retryAt = undefined;
+      const sent = await send(stage.model, `${stage.model.provider}:${stage.model.modelId}`, plan ? stage.choice.id : undefined);
       const response = sent.response;
       const cost = callCost(
         stage.choice.price ?? runtime.price(stage.model.provider, response.modelId ?? stage.model.modelId),
@@ -509,7 +512,7 @@ export function callModel(
         const verdict = await op.active(() =>
           verifyReply(routing, turnReply(response), turnRequest, stage.choice),
         );
-        if (!verdict.accepted) {
+        if (verdict.accepted || !verdict.accepted) {
           const payload: JournalEventPayloads['model.attempted'] = {
             op: op.op,
             name: agent,
@@ -521,7 +524,6 @@ export function callModel(
             agent: scope.actor,
             verdict,
           };
-          await op.append([draft('model.attempted', payload)]);
           rejected.push(payload);
           continue;
         }
@@ -533,6 +535,7 @@ export function callModel(
         { model: stage.model, attempt: sent.attempt, cost, latencyMs: sent.latencyMs },
         plan && routed
           ? [
+              ...rejected.map((payload) => draft('model.attempted', payload)),
               draft('model.routed', {
                 op: op.op,
                 name: agent,
@@ -586,11 +589,6 @@ export function callModel(
       await runAfter(runtime, info(), turn, context(false, verdicts));
       return turn;
     }
-    throw new BatonError(
-      'ROUTING_CHANGED',
-      `The model call of agent '${agent}' at op ${op.op} has ${rejected.length} rejected answers journaled, ` +
-        `but its routing now has only ${stages.length} models: the agent's routing changed while the run was in flight.`,
-    );
   });
 }
 

@@ -57,10 +57,12 @@ export function checkAgentCache(
 }
 
 /**
- * The cache request of a model call: scoped to the tenant, the model (or routing), the system
- * prompt and the tools' names; keyed exactly by the other messages, the parameters and the
- * response format; compared for similarity by the text of those messages, tool calls and results
- * included (two conversations that differ only in a tool's result are not alike).
+ * The cache request of a model call. Scoped to the tenant, the model (or routing), the system
+ * prompt, the tools' names and the conversation's shape (its messages' roles and the tools they
+ * call); keyed exactly by the other messages (tool call ids numbered in order, since providers draw
+ * new ones every run), the parameters and the response format. Only requests without tool results
+ * are matched by similarity (of their text): a tool's result is a fact, and a similar-looking
+ * result is not the same one, so later turns are served only for the exact same results.
  */
 export function turnCacheRequest(
   tenant: string,
@@ -71,23 +73,62 @@ export function turnCacheRequest(
     parameters: ModelParameters;
     responseSchema?: Record<string, unknown>;
   },
-): CacheRequest {
+): { request: CacheRequest; similar: boolean } {
   const system = request.messages.filter((message) => message.role === 'system');
-  const rest = request.messages.filter((message) => message.role !== 'system');
+  const rest = numberCallIds(request.messages.filter((message) => message.role !== 'system'));
+  const shape = rest
+    .map((message) => {
+      const calls = parts(message).filter((part) => part.type === 'tool-call');
+      return calls.length === 0 ? message.role : `${message.role}:${calls.map((part) => part.toolName).join(',')}`;
+    })
+    .join('|');
   return {
-    tenant,
-    scope: {
-      model: turnCache.model,
-      system: system.map(historyText).join('\n'),
-      tools: request.tools.map((offer) => offer.name),
-    },
     request: {
-      messages: rest,
-      parameters: request.parameters,
-      ...(request.responseSchema ? { responseSchema: request.responseSchema } : {}),
+      tenant,
+      scope: {
+        model: turnCache.model,
+        system: system.map(historyText).join('\n'),
+        tools: request.tools.map((offer) => offer.name),
+        shape,
+      },
+      request: {
+        messages: rest,
+        parameters: request.parameters,
+        ...(request.responseSchema ? { responseSchema: request.responseSchema } : {}),
+      },
+      text: rest.map((message) => `${message.role}: ${historyText(message)}`).join('\n'),
     },
-    text: rest.map((message) => `${message.role}: ${historyText(message)}`).join('\n'),
+    similar: !rest.some((message) => message.role === 'tool'),
   };
+}
+
+interface Part {
+  type?: unknown;
+  toolCallId?: unknown;
+  toolName?: unknown;
+}
+
+function parts(message: JournalMessage): Part[] {
+  const content = (message as { content: unknown }).content;
+  return Array.isArray(content) ? (content as Part[]) : [];
+}
+
+/** The messages with their tool call ids replaced by `call_1`, `call_2`, … in order of appearance. */
+function numberCallIds(messages: readonly JournalMessage[]): JournalMessage[] {
+  const ids = new Map<unknown, string>();
+  const number = (id: unknown): string => {
+    let next = ids.get(id);
+    if (next === undefined) ids.set(id, (next = `call_${ids.size + 1}`));
+    return next;
+  };
+  return messages.map((message) => {
+    const content = parts(message);
+    if (!content.some((part) => part.toolCallId !== undefined)) return message;
+    return {
+      ...message,
+      content: content.map((part) => (part.toolCallId === undefined ? part : { ...part, toolCallId: number(part.toolCallId) })),
+    } as JournalMessage;
+  });
 }
 
 /**

@@ -132,8 +132,17 @@ export interface JournalEventPayloads {
     attempt: number;
     error: SerializedError;
     retryAt: string;
+    /** In an agent's routed turn: the model (its routing id) whose attempt failed. */
+    model?: string;
   };
-  'llm.failed': { op: number; name: string; attempt: number; error: SerializedError };
+  'llm.failed': {
+    op: number;
+    name: string;
+    attempt: number;
+    error: SerializedError;
+    /** In an agent's routed turn: the model (its routing id) that failed for good. */
+    model?: string;
+  };
   'llm.verdict': VerdictRecord & { op: number; name: string };
   /** A tool call's intent, committed before it runs. `args` are the model's, before any rewrite. */
   'tool.requested': {

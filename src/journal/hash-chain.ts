@@ -5,16 +5,37 @@ import type { JournalEvent, JournalEventType } from './events.ts';
 /** The prevHash of a run's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** sha256 over the canonical encoding of every field of the event except `hash`. */
+/** The canonical JSON of each sealed event's payload, kept so the store writes it without encoding it again. */
+const payloadTexts = new WeakMap<object, string>();
+
+/**
+ * sha256 over the canonical encoding of every field of the event except `hash`:
+ * `canonicalJson({ actor, at, onBehalfOf, payload, prevHash, runId, seq, type })`, written out here
+ * with the payload encoded once (the keys are in canonical order).
+ */
 export function hashEvent(event: Omit<JournalEvent, 'hash'>): string {
-  const { runId, seq, type, at, actor, onBehalfOf, payload, prevHash } = event;
-  return createHash('sha256')
-    .update(canonicalJson({ runId, seq, type, at, actor, onBehalfOf, payload, prevHash }, 'Journal event'))
-    .digest('hex');
+  return hashWithPayload(event, canonicalJson(event.payload, 'Journal event payload'));
+}
+
+function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: string): string {
+  const text =
+    `{"actor":${JSON.stringify(event.actor)},"at":${JSON.stringify(event.at)},` +
+    `"onBehalfOf":${canonicalJson(event.onBehalfOf, 'Journal event onBehalfOf')},"payload":${payloadJson},` +
+    `"prevHash":${JSON.stringify(event.prevHash)},"runId":${JSON.stringify(event.runId)},` +
+    `"seq":${canonicalJson(event.seq, 'Journal event seq')},"type":${JSON.stringify(event.type)}}`;
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export function sealEvent<T extends JournalEventType>(event: Omit<JournalEvent<T>, 'hash'>): JournalEvent<T> {
-  return { ...event, hash: hashEvent(event) };
+  const payloadJson = canonicalJson(event.payload, 'Journal event payload');
+  const sealed = { ...event, hash: hashWithPayload(event, payloadJson) };
+  payloadTexts.set(sealed, payloadJson);
+  return sealed;
+}
+
+/** The event's payload as JSON text: its canonical encoding when this process sealed it. */
+export function payloadJsonOf(event: JournalEvent): string {
+  return payloadTexts.get(event) ?? JSON.stringify(event.payload);
 }
 
 export type ChainBreak =

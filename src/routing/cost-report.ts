@@ -12,14 +12,16 @@ export interface CostReport {
   byRun: Record<string, CostLine>;
   byAgent: Record<string, CostLine>;
   byModel: Record<string, CostLine>;
-  /** Model calls answered from the semantic cache (they cost nothing). */
+  /** Model calls answered from the semantic cache (they cost nothing and are not counted as calls). */
   cacheHits: number;
 }
 
 /**
  * Adds up what model calls cost, per run, agent and model, from journal events: every agent model
  * call (`llm.called`, by its actor `agent:<name>`), every routed call's attempts (`model.attempted`,
- * and the judge call inside a verdict), and counts cache hits. Pass the events of one run or of many.
+ * and the judge call inside a verdict), the judge that accepted an agent's routed turn
+ * (`model.routed.judge`), and counts cache hits (`cache.hit`, and `llm.called` answered from the
+ * cache). Pass the events of one run or of many.
  *
  * @example
  * const report = costReport(await baton.handle(runId).history());
@@ -53,10 +55,18 @@ export function costReport(events: Iterable<JournalEvent>): CostReport {
       add(event.runId, agent, payload.model, payload.usage, payload.costUsd);
       const judge = payload.verdict?.judge;
       if (judge) add(event.runId, agent, judge.model, judge.usage, judge.costUsd);
+    } else if (event.type === 'model.routed') {
+      const payload = event.payload as JournalEventPayloads['model.routed'];
+      if (payload.judge)
+        add(event.runId, payload.agent ?? event.actor, payload.judge.model, payload.judge.usage, payload.judge.costUsd);
     } else if (event.type === 'cache.hit') {
       report.cacheHits++;
     } else if (event.type === 'llm.called') {
       const payload = event.payload as JournalEventPayloads['llm.called'];
+      if (payload.cache) {
+        report.cacheHits++;
+        continue;
+      }
       add(
         event.runId,
         event.actor,

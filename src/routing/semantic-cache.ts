@@ -19,6 +19,11 @@ export interface CacheScope {
   system?: string;
   /** The tools offered with the call: their names, or their full definitions. */
   tools?: unknown;
+  /**
+   * The request's structure (an agent's: the roles of its messages and the tools they call): only
+   * requests of the same shape are compared for similarity.
+   */
+  shape?: string;
 }
 
 export interface CacheRequest {
@@ -100,7 +105,12 @@ export class SemanticCache {
     checkText(input.scope?.model, 'The cache scope model');
     const partition = sha256(
       canonicalJson(
-        { model: input.scope.model, system: input.scope.system ?? '', tools: input.scope.tools ?? [] },
+        {
+          model: input.scope.model,
+          system: input.scope.system ?? '',
+          tools: input.scope.tools ?? [],
+          ...(input.scope.shape === undefined ? {} : { shape: input.scope.shape }),
+        },
         'The cache scope',
       ),
     );
@@ -108,8 +118,15 @@ export class SemanticCache {
     return { scope: { collection: COLLECTION, tenant: input.tenant, partition }, key };
   }
 
-  /** The entry for a request: exact, else the most similar at or above the threshold (`options.threshold` overrides the cache's). */
-  async lookup(input: CacheRequest, now = Date.now(), options: { threshold?: number } = {}): Promise<CacheLookup> {
+  /**
+   * The entry for a request: exact, else the most similar at or above the threshold
+   * (`options.threshold` overrides the cache's; `options.similar: false` looks for the exact one only).
+   */
+  async lookup(
+    input: CacheRequest,
+    now = Date.now(),
+    options: { threshold?: number; similar?: boolean } = {},
+  ): Promise<CacheLookup> {
     const { scope, key } = this.keys(input);
     const threshold =
       options.threshold === undefined
@@ -131,6 +148,7 @@ export class SemanticCache {
       reason = problem;
       await this.#drop(scope, exact.key);
     }
+    if (options.similar === false) return { hit: false, key, reason: exact ? reason : 'no exact entry' };
     const index = this.#index(scope);
     await index.sync();
     if (index.index.size === 0) return { hit: false, key, reason };

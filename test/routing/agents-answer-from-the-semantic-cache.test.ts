@@ -116,7 +116,7 @@ describe('agents answer from the semantic cache', () => {
     expect(model.calls).toHaveLength(2);
 
     // A similar question (above the threshold) is answered from tenant A's own entry.
-    const similar = await run('acme', 'Why was my invoice charged twice this month??');
+    const similar = await run('acme', 'Why was my invoice charged twice this month? Please explain.');
     expect(similar.output).toBe(first.output);
     const near = of(similar.events, 'llm.called')[0]!.payload.cache!;
     expect(near.runId).toBe(first.runId);
@@ -187,11 +187,16 @@ describe('agents answer from the semantic cache', () => {
   });
 });
 
-/** The partition of the billing agent's entries: the cache's scope (model, system prompt, tools). */
+/** The partition of the billing agent's first turns: the cache's scope (model, system prompt, tools, one user message). */
 function cachePartition(h: Harness): string {
   return h.baton.agents.cache!.keys({
     tenant: 'acme',
-    scope: { model: 'baton-testing:mini', system: INSTRUCTIONS, tools: ['invoices_lookup', 'payments_refund'] },
+    scope: {
+      model: 'baton-testing:mini',
+      system: INSTRUCTIONS,
+      tools: ['invoices_lookup', 'payments_refund'],
+      shape: 'user',
+    },
     request: null,
   }).scope.partition;
 }

@@ -1,6 +1,6 @@
 import { JournalCorruptError, type SerializedError } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
-import { GENESIS_HASH } from '../../journal/hash-chain.ts';
+import { GENESIS_HASH, payloadJsonOf } from '../../journal/hash-chain.ts';
 import type { RunRecord, RunStatus, SignalRecord } from '../store.ts';
 
 /** A row as `pg` returns it: BIGINT columns arrive as strings, JSON columns as the text written. */
@@ -89,7 +89,7 @@ export function eventColumns(events: readonly JournalEvent[]): unknown[] {
     events.map((event) => event.at),
     events.map((event) => event.actor),
     events.map((event) => JSON.stringify(event.onBehalfOf)),
-    events.map((event) => JSON.stringify(event.payload)),
+    events.map((event) => payloadJsonOf(event)),
     events.map((event) => event.prevHash),
     events.map((event) => event.hash),
   ];

@@ -10,7 +10,7 @@ import {
   BatonError,
 } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
-import { GENESIS_HASH } from '../../journal/hash-chain.ts';
+import { GENESIS_HASH, payloadJsonOf } from '../../journal/hash-chain.ts';
 import {
   isTerminal,
   type JournalWrite,
@@ -54,6 +54,9 @@ export interface SqliteStoreOptions {
 }
 
 type Row = Record<string, unknown>;
+
+/** A write failed after changing rows: the batch is redone with a savepoint per write. */
+class PartialWrite extends Error {}
 
 /**
  * The embedded store: one SQLite file in WAL mode, safe to share between processes on one machine.
@@ -253,34 +256,37 @@ export class SqliteStore implements Store {
 
   async commit(writes: readonly JournalWrite[], now: number): Promise<WriteOutcome[]> {
     if (writes.length === 0) return [];
-    return this.#transaction(() => writes.map((write) => this.#applyWrite(write, now)));
+    // Fast path: a write fenced out fails before it changes anything, so no savepoint is needed
+    // for it. Only an unexpected failure halfway through a write (a constraint, a signal consumed
+    // twice) needs one: then the whole batch is rolled back and done again, a savepoint per write.
+    try {
+      return this.#transaction(() => writes.map((write) => this.#applyWrite(write, now, false)));
+    } catch (error) {
+      if (!(error instanceof PartialWrite)) throw error;
+      return this.#transaction(() => writes.map((write) => this.#applyWrite(write, now, true)));
+    }
   }
 
-  #applyWrite(write: JournalWrite, now: number): WriteOutcome {
-    this.#statement('SAVEPOINT write').run();
+  #applyWrite(write: JournalWrite, now: number, guarded: boolean): WriteOutcome {
+    if (guarded) this.#statement('SAVEPOINT write').run();
+    let changed = false;
     try {
       const first = write.events[0];
       const last = write.events[write.events.length - 1];
-      const fenced = this.#statement(
-        `UPDATE runs SET last_seq = ?, head_hash = ?, updated_at = ?
-         WHERE run_id = ? AND lease_owner = ? AND status = 'running' AND last_seq = ?`,
-      ).run(
-        last?.seq ?? 0,
-        last?.hash ?? '',
-        now,
-        write.runId,
-        write.owner,
-        first ? first.seq - 1 : -1,
-      );
       if (!first) {
         // No events: check the lease alone.
         const held = this.#statement(
           `SELECT 1 FROM runs WHERE run_id = ? AND lease_owner = ? AND status = 'running'`,
         ).get(write.runId, write.owner);
         if (!held) throw new LeaseLostError({ runId: write.runId, owner: write.owner });
-      } else if (Number(fenced.changes) !== 1) {
-        throw this.#fenceError(write, first.seq);
+      } else {
+        const fenced = this.#statement(
+          `UPDATE runs SET last_seq = ?, head_hash = ?, updated_at = ?
+           WHERE run_id = ? AND lease_owner = ? AND status = 'running' AND last_seq = ?`,
+        ).run(last!.seq, last!.hash, now, write.runId, write.owner, first.seq - 1);
+        if (Number(fenced.changes) !== 1) throw this.#fenceError(write, first.seq);
       }
+      changed = true;
       for (const event of write.events) this.#insertEvent(event);
       for (const signalId of write.consumeSignals ?? []) {
         const consumed = this.#statement(
@@ -291,11 +297,15 @@ export class SqliteStore implements Store {
         }
       }
       if (write.transition) this.#transition(write, now);
-      this.#statement('RELEASE write').run();
+      if (guarded) this.#statement('RELEASE write').run();
       return { ok: true };
     } catch (error) {
-      this.#db.exec('ROLLBACK TO write');
-      this.#db.exec('RELEASE write');
+      if (guarded) {
+        this.#db.exec('ROLLBACK TO write');
+        this.#db.exec('RELEASE write');
+      } else if (changed) {
+        throw new PartialWrite();
+      }
       return { ok: false, error: error as Error };
     }
   }
@@ -364,7 +374,7 @@ export class SqliteStore implements Store {
       event.at,
       event.actor,
       JSON.stringify(event.onBehalfOf),
-      JSON.stringify(event.payload),
+      payloadJsonOf(event),
       event.prevHash,
       event.hash,
     );
