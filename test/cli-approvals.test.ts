@@ -1,11 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
-
-const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+import { describe, expect, it } from 'vitest';
+import { batonSource as source, cliProject } from './support/cli-project.ts';
 
 const CONFIG = `
 import { defineConfig, workflow } from ${JSON.stringify(source)};
@@ -22,24 +16,7 @@ export default defineConfig({
 });
 `;
 
-let project: string;
-beforeAll(() => {
-  project = mkdtempSync(join(tmpdir(), 'baton-cli-approvals-'));
-  writeFileSync(join(project, 'baton.config.ts'), CONFIG);
-});
-afterAll(() => rmSync(project, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd: project,
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+const { cli } = cliProject('baton-cli-approvals-', { 'baton.config.ts': CONFIG });
 
 describe('baton approvals, approve, deny, pause, resume', () => {
   it('lists, decides and refuses bad decisions; pauses and resumes', async () => {

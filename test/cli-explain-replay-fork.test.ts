@@ -1,12 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
-
-const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
-const testing = fileURLToPath(new URL('../src/testing/index.ts', import.meta.url));
+import { beforeAll, describe, expect, it } from 'vitest';
+import { batonSource as source, batonTestingSource as testing, cliProject } from './support/cli-project.ts';
 
 /** A project whose agent answers from a script (the config module is loaded once per process). */
 const CONFIG = `
@@ -34,12 +29,10 @@ export const define = workflow('define', async (ctx, input) => {
 });
 `;
 
-let project: string;
+const project = cliProject('baton-cli-explain-', { 'baton.config.ts': CONFIG, 'changed.ts': CHANGED });
+const { cli } = project;
 let runId: string;
 beforeAll(async () => {
-  project = mkdtempSync(join(tmpdir(), 'baton-cli-explain-'));
-  writeFileSync(join(project, 'baton.config.ts'), CONFIG);
-  writeFileSync(join(project, 'changed.ts'), CHANGED);
   const started = await cli([
     'start',
     'define',
@@ -52,19 +45,6 @@ beforeAll(async () => {
   expect(started.code).toBe(0);
   runId = (JSON.parse(started.stdout) as { runId: string }).runId;
 });
-afterAll(() => rmSync(project, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd: project,
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
 
 describe('baton explain', () => {
   it('prints the run as a tree within 100 columns', async () => {
@@ -102,7 +82,7 @@ describe('baton replay and export', () => {
   });
 
   it('exports a history (json, ndjson) and replays it against a changed workflow file: exit 1 with the divergence', async () => {
-    const file = join(project, 'history.json');
+    const file = join(project.dir, 'history.json');
     expect((await cli(['export', runId, '--format', 'json', '--out', file])).code).toBe(0);
     const document = JSON.parse(readFileSync(file, 'utf8')) as { kind: string; events: unknown[] };
     expect(document.kind).toBe('baton.history');

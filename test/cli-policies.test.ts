@@ -1,18 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
 import { validateConfig } from '../src/cli/load-config.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { batonSource as source, runCli, writeProject, type CliResult } from './support/cli-project.ts';
 
 // Policies named in baton.config.ts (files and patterns, from the config's folder) are loaded by the
 // CLI once, validated against Baton's schema, and decide every tool call of the runs it starts.
 
-const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 const zod = createRequire(import.meta.url).resolve('zod');
 
 const CONFIG = `
@@ -53,24 +50,14 @@ afterAll(() => {
 });
 
 function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'baton-cli-policies-'));
+  const dir = writeProject('baton-cli-policies-', { 'baton.config.ts': CONFIG, ...files });
   projects.push(dir);
-  mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'baton.config.ts'), CONFIG);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  mkdirSync(join(dir, 'policies'), { recursive: true });
   return dir;
 }
 
-async function cli(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd,
-    env: {},
-  });
-  return { code, stdout, stderr };
+function cli(cwd: string, args: string[]): Promise<CliResult> {
+  return runCli(args, { cwd });
 }
 
 describe('policies from baton.config.ts', () => {

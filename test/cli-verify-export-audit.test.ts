@@ -2,12 +2,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SigningKey } from '../src/access/signing-key.ts';
-import { main } from '../src/cli/main.ts';
-
-const access = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+import { batonSource as access, cliProject } from './support/cli-project.ts';
 
 /** A project whose config signs checkpoints (key in .baton/keys) and authorizes a tool call. */
 const CONFIG = `
@@ -32,24 +29,8 @@ const mail = workflow('mail', async (ctx, input: { to: string }) => {
 export default defineConfig({ store: 'sqlite:./access.db', workflows: [mail], signing: {} });
 `;
 
-let project: string;
-beforeAll(() => {
-  project = mkdtempSync(join(tmpdir(), 'baton-cli-access-'));
-  writeFileSync(join(project, 'baton.config.ts'), CONFIG);
-});
-afterAll(() => rmSync(project, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd: project,
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+const project = cliProject('baton-cli-access-', { 'baton.config.ts': CONFIG });
+const { cli } = project;
 
 async function startMail(to: string, as = 'user:alice'): Promise<string> {
   const result = await cli([
@@ -70,35 +51,26 @@ async function startMail(to: string, as = 'user:alice'): Promise<string> {
 describe('baton verify, export and audit', () => {
   it('signs runs as they finish, and verifies one run, every run, and an exported bundle offline', async () => {
     const runId = await startMail('bob@acme.com');
-    expect(existsSync(join(project, '.baton', 'keys', 'checkpoint-ed25519.pem'))).toBe(true);
+    expect(existsSync(join(project.dir, '.baton', 'keys', 'checkpoint-ed25519.pem'))).toBe(true);
 
     const one = await cli(['verify', runId]);
     expect(one.code, one.stdout + one.stderr).toBe(0);
     expect(one.stdout).toContain('chain intact');
     expect(one.stdout).toMatch(/Signed through seq \d+ by key [0-9a-f]{16}\./);
 
-    const bundleFile = join(project, 'bundle.json');
+    const bundleFile = join(project.dir, 'bundle.json');
     const exported = await cli(['export', runId, '--out', bundleFile]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stderr).toContain(`Wrote the bundle of run ${runId}`);
 
     // Offline: from another directory, with only the bundle and the public key.
-    const key = await SigningKey.open({ directory: join(project, '.baton', 'keys') });
+    const key = await SigningKey.open({ directory: join(project.dir, '.baton', 'keys') });
     const elsewhere = mkdtempSync(join(tmpdir(), 'baton-offline-'));
     try {
       writeFileSync(join(elsewhere, 'baton.pub.pem'), key.publicPem());
       const other = SigningKey.generate();
       writeFileSync(join(elsewhere, 'other.pub.pem'), other.publicPem());
-      const offline = async (args: string[]) => {
-        let stdout = '';
-        const code = await main(args, {
-          stdout: { write: (text: string) => (stdout += text) },
-          stderr: { write: () => {} },
-          cwd: elsewhere,
-          env: {},
-        });
-        return { code, stdout };
-      };
+      const offline = (args: string[]) => cli(args, { cwd: elsewhere });
       const good = await offline(['verify', '--bundle', bundleFile, '--key', 'baton.pub.pem']);
       expect(good.code).toBe(0);
       expect(good.stdout).toContain(`Bundle of run ${runId}`);
@@ -115,7 +87,7 @@ describe('baton verify, export and audit', () => {
     expect(all.code, all.stdout).toBe(0);
     expect(all.stdout).toContain('2 of 2 run(s) verify');
 
-    const db = new DatabaseSync(join(project, 'access.db'));
+    const db = new DatabaseSync(join(project.dir, 'access.db'));
     try {
       db.prepare(`UPDATE events SET actor = 'agent:someone-else' WHERE run_id = ? AND seq = 2`).run(second);
     } finally {

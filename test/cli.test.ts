@@ -2,11 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
-
-const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+import { describe, expect, it } from 'vitest';
+import { batonSource as source, cliProject } from './support/cli-project.ts';
 
 /** A project: a baton.config.ts with a few workflows and a SQLite store next to it. */
 const CONFIG = `
@@ -30,35 +27,8 @@ const broken = workflow('broken', async (ctx) => {
 export default defineConfig({ store: 'sqlite:./cli.db', workflows: [greet, approval, broken] });
 `;
 
-let project: string;
-
-beforeAll(() => {
-  project = mkdtempSync(join(tmpdir(), 'baton-cli-'));
-  writeFileSync(join(project, 'baton.config.ts'), CONFIG);
-});
-afterAll(() => rmSync(project, { recursive: true, force: true }));
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(
-  args: string[],
-  options: { cwd?: string; signal?: AbortSignal; env?: Record<string, string> } = {},
-): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd: options.cwd ?? project,
-    env: options.env ?? {},
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  return { code, stdout, stderr };
-}
+const project = cliProject('baton-cli-', { 'baton.config.ts': CONFIG });
+const { cli } = project;
 
 async function json<T = any>(args: string[]): Promise<T> {
   const result = await cli([...args, '--json']);
@@ -357,7 +327,7 @@ describe('baton cancel and baton verify', () => {
     expect(intact.code).toBe(0);
     expect(intact.stdout).toContain(`Run ${started.runId}: 3 events, chain intact`);
 
-    const db = new DatabaseSync(join(project, 'cli.db'));
+    const db = new DatabaseSync(join(project.dir, 'cli.db'));
     try {
       db.prepare(
         `UPDATE events SET payload = json_set(payload, '$.result', 'Hello, Mallory') WHERE run_id = ? AND seq = 2`,
@@ -379,7 +349,7 @@ describe('baton cancel and baton verify', () => {
 
   it('verify notices events removed from the end', async () => {
     const started = await json(['start', 'greet', '--input', '{"name":"Barbara"}']);
-    const db = new DatabaseSync(join(project, 'cli.db'));
+    const db = new DatabaseSync(join(project.dir, 'cli.db'));
     try {
       db.prepare('DELETE FROM events WHERE run_id = ? AND seq = 3').run(started.runId);
     } finally {
@@ -430,7 +400,7 @@ describe('usage and configuration', () => {
   });
 
   it('finds the config from a subdirectory and opens the store beside it', async () => {
-    const nested = join(project, 'deep', 'er');
+    const nested = join(project.dir, 'deep', 'er');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(nested, { recursive: true });
     const fromRoot = await json(['runs', '--limit', '1000']);

@@ -88,8 +88,8 @@ interface Unit extends HistoryMessage {
 /**
  * Selective hydration for an agent's request: when its messages' text is over `budget.tokens`,
  * sends the system prompt, the task, the latest turn and, in the budget left, the earlier turns
- * most relevant to the task and the latest turn (by {@link buildContext}, lexical similarity and
- * recency), in their original order. An assistant message and the tool results that answer it are
+ * most relevant to what the agent was asked — the task and the latest user message — by
+ * {@link buildContext} (lexical similarity and recency), in their original order. An assistant message and the tool results that answer it are
  * kept or left out together, so the request stays well formed. The system prompt, the task and the
  * latest turn are always sent, even when they alone are over the budget.
  *
@@ -125,11 +125,14 @@ export async function hydrateHistory(
   let tokens = pinned;
   if (budget.tokens - pinned >= 1) {
     const byText = new Map(middle.map((unit) => [unit.content, unit.tokens]));
+    // Relevance is to what the agent is asked: the task, and the latest thing a user said after it
+    // (tool results are left out: a long run of similar results would crowd out the rest).
+    const asked = [head[1]!, ...units.slice(2).filter((unit) => unit.role === 'user').slice(-1)];
     const built = await buildContext({
       // buildContext keeps 'system' messages whatever they score: none of the middle are pinned.
       messages: middle.map((unit) => ({ ...unit, role: unit.role === 'system' ? 'user' : unit.role })),
       tokens: budget.tokens - pinned,
-      query: `${head[1]?.content ?? ''}\n${latest.content}`,
+      query: asked.map((unit) => unit.content).join('\n'),
       keepLast: budget.keepLast ?? 3,
       recencyWeight: budget.recencyWeight ?? 0.2,
       countTokens: (text) => byText.get(text) ?? estimateTokens(text),

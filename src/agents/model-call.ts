@@ -512,7 +512,7 @@ export function callModel(
         const verdict = await op.active(() =>
           verifyReply(routing, turnReply(response), turnRequest, stage.choice),
         );
-        if (verdict.accepted || !verdict.accepted) {
+        if (!verdict.accepted) {
           const payload: JournalEventPayloads['model.attempted'] = {
             op: op.op,
             name: agent,

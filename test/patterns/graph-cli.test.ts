@@ -1,11 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-
-const source = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+import { describe, expect, it } from 'vitest';
+import { batonSource as source, cliProject } from '../support/cli-project.ts';
 
 const CONFIG = `
 import { defineConfig, graph, graphWorkflow, workflow } from ${JSON.stringify(source)};
@@ -24,24 +18,7 @@ const plain = workflow('plain', async () => 'plain');
 export default defineConfig({ store: 'sqlite:./graph-cli.db', workflows: [graphWorkflow(research), plain] });
 `;
 
-let project: string;
-beforeAll(() => {
-  project = mkdtempSync(join(tmpdir(), 'baton-graph-cli-'));
-  writeFileSync(join(project, 'baton.config.ts'), CONFIG);
-});
-afterAll(() => rmSync(project, { recursive: true, force: true }));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd: project,
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+const { cli } = cliProject('baton-graph-cli-', { 'baton.config.ts': CONFIG });
 
 describe('baton graph', () => {
   it('prints the levels and edges of a graph workflow', async () => {
