@@ -10,7 +10,11 @@ export {
   type AgentOutput,
   type AgentGuardrails,
   type AgentGuardrail,
+  type AgentMemoryOptions,
 } from './agents/agent.ts';
+export type { AgentCacheOptions } from './agents/turn-cache.ts';
+export type { AgentModelStrategy, AgentTurnRequest, AgentTurnReply } from './agents/turn-routing.ts';
+export { hydrateHistory, type HistoryBudget, type HydrationSummary } from './agents/history-budget.ts';
 export {
   tool,
   type ToolDefinition,
@@ -25,6 +29,8 @@ export {
   AgentRuntime,
   SCRUBBED_SECRET,
   type AgentsOptions,
+  type AgentsCacheSettings,
+  type AgentsMemorySettings,
   type AgentAccess,
   type ModelStreamEvent,
   type SecretResolver,

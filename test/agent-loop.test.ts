@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
@@ -6,23 +6,12 @@ import { MaxTurnsExceededError } from '../src/agents/errors.ts';
 import { requestMessages } from '../src/agents/messages.ts';
 import { runAgent } from '../src/agents/run-agent.ts';
 import { tool } from '../src/agents/tool.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { eventsOfType as of, eventTypes as types } from './support/journal-events.ts';
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
-  const h = await harness(options);
-  open.push(h);
-  return h;
-}
-const types = (events: readonly JournalEvent[]): string[] => events.map((event) => event.type);
-const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
-  events.filter((event): event is JournalEvent<T> => event.type === type);
+const { start } = harnessesClosedAfterEach();
 
 describe('the agent loop', () => {
   it('answers with text, journaling the model call under the agent’s identity on behalf of the chain', async () => {

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { eventsOfType as of } from './support/journal-events.ts';
 
 // Real processes: a worker parks a run on an approval gate before an irreversible refund and is
 // SIGKILLed; a new worker is started (and killed too, while the run is still parked), and another
@@ -71,9 +71,6 @@ function spawnNode(args: string[], cwd: string): Child {
     kill: () => proc.kill('SIGKILL'),
   };
 }
-
-const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
-  events.filter((event): event is JournalEvent<T> => event.type === type);
 
 describe('an approval across a crash', () => {
   it('survives SIGKILLs while the run waits; once approved, the gated irreversible tool runs exactly once', async () => {

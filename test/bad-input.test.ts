@@ -10,17 +10,9 @@ import { workflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { SQLITE_SCHEMA_VERSION } from '../src/store/sqlite/sqlite-migrations.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
-  const h = await harness(options);
-  open.push(h);
-  return h;
-}
+const { start } = harnessesClosedAfterEach();
 
 describe('bad input is refused before anything is journaled', () => {
   it('an unknown workflow name, listing the registered ones', async () => {

@@ -1,24 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunFailedError } from '../src/errors.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
-import { aborted, gate, harness, until, type Harness } from './support/harness.ts';
+import { aborted, gate, until } from './support/harness.ts';
+import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { eventTypes as types } from './support/journal-events.ts';
 
 const HOUR = 60 * 60 * 1000;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
 // A long lease: its heartbeat (leaseMs / 3) is far off, so cancellation must reach activations directly.
-async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
-  const h = await harness({ ...options, worker: { leaseMs: 120_000, ...(options?.worker || {}) } });
-  open.push(h);
-  return h;
-}
-
-function types(events: readonly JournalEvent[]): string[] {
-  return events.map((event) => event.type);
-}
+const { start } = harnessesClosedAfterEach((options) => ({
+  ...options,
+  worker: { leaseMs: 120_000, ...(options?.worker || {}) },
+}));
 
 const square = workflow('square', async (ctx, n: number) => ctx.step('square', () => n * n));
 

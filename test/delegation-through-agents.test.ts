@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AccessControl } from '../src/access/access-control.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
@@ -9,26 +9,16 @@ import { workflow } from '../src/agents/agent-context.ts';
 import { callTool } from '../src/agents/call-tool.ts';
 import { tool } from '../src/agents/tool.ts';
 import { RunFailedError } from '../src/errors.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { eventsOfType as of } from './support/journal-events.ts';
 
 // A run's grant narrows as work is delegated: to the agent the workflow runs, to the agents that
 // agent calls as tools or hands off to, and to child runs. Every tool call, handoff and child start
 // is decided under the grant of whoever makes it, and the decision is journaled with it.
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
-  const h = await harness(options);
-  open.push(h);
-  return h;
-}
-const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
-  events.filter((event): event is JournalEvent<T> => event.type === type);
+const { start } = harnessesClosedAfterEach();
 
 function tools() {
   const refunds: unknown[] = [];

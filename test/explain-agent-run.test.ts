@@ -1,17 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createGrant } from '../src/access/grant.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
 import { toolAccessInterceptor } from '../src/access/tool-access-interceptor.ts';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
-import { tool } from '../src/agents/tool.ts';
 import { InvalidArgumentError, RunNotFoundError } from '../src/errors.ts';
 import { explain } from '../src/explain/explain.ts';
 import type { ExplanationNode } from '../src/explain/explanation.ts';
 import { formatExplanation } from '../src/explain/format-explanation.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
+import { docsDelete, docsLookup } from './support/docs-tools.ts';
 import { harness, type Harness } from './support/harness.ts';
 
 const policies = PolicyEngine.fromSources([
@@ -30,20 +29,8 @@ afterEach(async () => {
 });
 
 async function explainedRun() {
-  const lookup = tool({
-    name: 'docs.lookup',
-    description: 'Looks a word up',
-    input: z.object({ word: z.string() }),
-    effect: 'read',
-    execute: async ({ word }) => ({ word, meaning: 'a stick passed from runner to runner in a relay race' }),
-  });
-  const remove = tool({
-    name: 'docs.delete',
-    description: 'Deletes a page',
-    input: z.object({ word: z.string() }),
-    effect: 'irreversible',
-    execute: async () => 'deleted',
-  });
+  const lookup = docsLookup(() => 'a stick passed from runner to runner in a relay race');
+  const remove = docsDelete();
   const model = scriptedModel([
     {
       reasoning:

@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
 import { registerModelProvider } from '../src/agents/models.ts';
-import { tool } from '../src/agents/tool.ts';
 import { RunNotFoundError } from '../src/errors.ts';
 import { ForkPointError, ForkWorkflowError } from '../src/explain/explain-errors.ts';
 import { explain } from '../src/explain/explain.ts';
@@ -11,7 +9,9 @@ import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel, type ScriptedModel } from '../src/testing/index.ts';
+import { docsLookup } from './support/docs-tools.ts';
 import { harness, type Harness } from './support/harness.ts';
+import { eventTypes as types } from './support/journal-events.ts';
 
 const open: Harness[] = [];
 afterEach(async () => {
@@ -30,13 +30,7 @@ registerModelProvider('fork-test', {
 
 function setup() {
   const counts = { load: 0, lookups: 0 };
-  const lookup = tool({
-    name: 'docs.lookup',
-    description: 'Looks a word up',
-    input: z.object({ word: z.string() }),
-    effect: 'read',
-    execute: async ({ word }) => (counts.lookups++, { word, meaning: 'a stick passed in a relay' }),
-  });
+  const lookup = docsLookup(() => (counts.lookups++, 'a stick passed in a relay'));
   const original = scriptedModel(
     [
       { reasoning: 'I should look it up.', toolCalls: [{ name: 'docs.lookup', args: { word: 'baton' } }] },
@@ -70,8 +64,6 @@ function setup() {
   });
   return { counts, original, bigger, brief, flow };
 }
-
-const types = (events: readonly JournalEvent[]): string[] => events.map((event) => event.type);
 
 describe('forking a run at an agent turn', () => {
   it('reuses the earlier turns without calling the model, goes on with another model, and the journals point at each other', async () => {

@@ -3,17 +3,15 @@ import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
 import { Baton } from '../src/baton.ts';
 import { judge } from '../src/guard/judge-guardrail.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { settle, tempStore } from './support/harness.ts';
+import { eventsOfType as of } from './support/journal-events.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
-const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
-  events.filter((event): event is JournalEvent<T> => event.type === type);
 
 const RUBRIC = 'The reply is polite and promises no refund.';
 

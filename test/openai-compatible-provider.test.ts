@@ -7,7 +7,6 @@ import { classifyModelError } from '../src/agents/model-call.ts';
 import { resolveModel } from '../src/agents/models.ts';
 import type { ModelStreamEvent } from '../src/agents/runtime.ts';
 import { tool } from '../src/agents/tool.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import {
   startOpenAICompatibleServer,
@@ -15,6 +14,7 @@ import {
   type ServerScript,
 } from '../src/testing/index.ts';
 import { harness, type Harness } from './support/harness.ts';
+import { eventsOfType as of } from './support/journal-events.ts';
 
 // The real provider path: @ai-sdk/openai-compatible, resolved from an `openai-compatible:` model id,
 // talking HTTP to a local server that speaks the Chat Completions wire protocol.
@@ -33,8 +33,6 @@ async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
   cleanup.push(() => h.close());
   return h;
 }
-const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
-  events.filter((event): event is JournalEvent<T> => event.type === type);
 
 const weather = tool({
   name: 'weather.today',

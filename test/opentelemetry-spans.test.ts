@@ -13,14 +13,13 @@ import {
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
-import { tool } from '../src/agents/tool.ts';
 import { runTraceContext } from '../src/explain/journal-spans.ts';
 import { openTelemetry } from '../src/explain/telemetry.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
+import { docsDelete, docsLookup } from './support/docs-tools.ts';
 import { harness, type Harness } from './support/harness.ts';
 
 const HOUR = 3_600_000;
@@ -38,20 +37,8 @@ function setup() {
     exportIntervalMillis: 3_600_000,
   });
   const metering = new MeterProvider({ readers: [reader] });
-  const lookup = tool({
-    name: 'docs.lookup',
-    description: 'Looks a word up',
-    input: z.object({ word: z.string() }),
-    effect: 'read',
-    execute: async ({ word }) => ({ word, meaning: 'a relay stick' }),
-  });
-  const remove = tool({
-    name: 'docs.delete',
-    description: 'Deletes a page',
-    input: z.object({ word: z.string() }),
-    effect: 'irreversible',
-    execute: async () => 'deleted',
-  });
+  const lookup = docsLookup(() => 'a relay stick');
+  const remove = docsDelete();
   const model = scriptedModel([
     {
       toolCalls: [

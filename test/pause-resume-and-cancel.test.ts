@@ -1,24 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
 import { tool } from '../src/agents/tool.ts';
 import { BatonError } from '../src/errors.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { aborted, gate, harness, until, type Harness } from './support/harness.ts';
+import { aborted, gate, until } from './support/harness.ts';
+import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { eventTypes as types } from './support/journal-events.ts';
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
 // A long lease: its heartbeat is far off, so pausing and cancelling must reach activations directly.
-async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
-  const h = await harness({ ...options, worker: { leaseMs: 120_000, ...(options?.worker || {}) } });
-  open.push(h);
-  return h;
-}
-const types = (events: readonly JournalEvent[]): string[] => events.map((event) => event.type);
+const { start } = harnessesClosedAfterEach((options) => ({
+  ...options,
+  worker: { leaseMs: 120_000, ...(options?.worker || {}) },
+}));
 
 describe('pause and resume', () => {
   it('a paused run is not taken up by its signal until it is resumed', async () => {

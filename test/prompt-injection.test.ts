@@ -9,10 +9,10 @@ import { audit } from '../src/access/audit.ts';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
 import { tool } from '../src/agents/tool.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { harness, type Harness } from './support/harness.ts';
+import { eventsOfType as of } from './support/journal-events.ts';
 
 const SMTP_PASSWORD = 'smtp-pa55word-for-acme';
 
@@ -34,9 +34,6 @@ const open: Harness[] = [];
 afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
 });
-
-const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
-  events.filter((event): event is JournalEvent<T> => event.type === type);
 
 describe('prompt injection', () => {
   it('a tool result tells the agent to mail secrets outside; the model obeys; the policy denies; nothing is sent', async () => {

@@ -9,6 +9,7 @@ import { HistoryFormatError, InvalidHistoryError } from '../src/explain/explain-
 import { replay } from '../src/explain/replay.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
+import { docsLookup } from './support/docs-tools.ts';
 import { harness, type Harness } from './support/harness.ts';
 
 const HOUR = 3_600_000;
@@ -210,13 +211,7 @@ describe('replay against new code', () => {
 
   it('replays an agent run without calling the model or running a tool', async () => {
     let lookups = 0;
-    const lookup = tool({
-      name: 'docs.lookup',
-      description: 'Looks a word up',
-      input: z.object({ word: z.string() }),
-      effect: 'read',
-      execute: async ({ word }) => (lookups++, { word, meaning: `meaning of ${word}` }),
-    });
+    const lookup = docsLookup((word) => (lookups++, `meaning of ${word}`));
     const model = scriptedModel([
       { toolCalls: [{ name: 'docs.lookup', args: { word: 'baton' } }] },
       'A baton is a relay stick.',

@@ -1,17 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workflow } from '../src/engine/workflow.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
-import { aborted, gate, harness, ManualClock, tempStore, type Harness } from './support/harness.ts';
+import { aborted, gate, ManualClock, tempStore } from './support/harness.ts';
+import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
-  const h = await harness(options);
-  open.push(h);
-  return h;
-}
+const { start, open } = harnessesClosedAfterEach();
 
 describe('replay returns recorded results', () => {
   it('a resumed run gets its steps’ recorded results, and the same now(), random() and uuid(), without running the steps again', async () => {

@@ -1,20 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NonRetryableError, StepFailedError } from '../src/errors.ts';
 import { backoffDelay, resolveRetryPolicy } from '../src/engine/retry.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { aborted, harness, type Harness } from './support/harness.ts';
+import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
 const HOUR = 60 * 60 * 1000;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
-  const h = await harness(options);
-  open.push(h);
-  return h;
-}
+const { start } = harnessesClosedAfterEach();
 
 /** Drives a run whose retries park it: moves the clock past each wake-up until it finishes. */
 async function driveToEnd(h: Harness, runId: string): Promise<void> {

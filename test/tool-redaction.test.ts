@@ -1,29 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mapSecrets } from '../src/access/secret-broker.ts';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
 import { tool } from '../src/agents/tool.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
-import { scriptedModel } from '../src/testing/index.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';
+import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { eventsOfType as of } from './support/journal-events.ts';
 
 // Configured fields of a tool's arguments and results never enter the journal, while the tool gets
 // the real arguments; secret values handed to a tool never reach the model or the journal.
 
 const CARD = '4111111111111111';
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
-  const h = await harness(options);
-  open.push(h);
-  return h;
-}
-const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
-  events.filter((event): event is JournalEvent<T> => event.type === type);
+const { start } = harnessesClosedAfterEach();
 
 function chargeTool(received: unknown[], options: { retry?: boolean } = {}) {
   let failures = options.retry ? 1 : 0;
@@ -49,23 +39,32 @@ function chargeTool(received: unknown[], options: { retry?: boolean } = {}) {
   });
 }
 
+/** A cashier whose model charges the card on file with `charge`, then answers with `reply`. */
+function cashierAgent(charge: ReturnType<typeof chargeTool>, reply: (request: ScriptedRequest) => string) {
+  const model = scriptedModel([
+    {
+      toolCalls: [{ name: 'payments.charge', args: { card: { number: CARD, exp: '12/30' }, cents: 500 } }],
+    },
+    reply,
+  ]);
+  const cashier = agent({
+    name: 'cashier',
+    description: 'Takes payments',
+    instructions: 'Charge.',
+    model,
+    tools: [charge],
+  });
+  return { model, cashier };
+}
+
 describe('redaction', () => {
   it('keeps a card number out of the journal while the tool receives it', async () => {
     const received: unknown[] = [];
     const charge = chargeTool(received);
-    const model = scriptedModel([
-      {
-        toolCalls: [{ name: 'payments.charge', args: { card: { number: CARD, exp: '12/30' }, cents: 500 } }],
-      },
+    const { model, cashier } = cashierAgent(
+      charge,
       (request) => `charged: ${JSON.stringify(request.toolResults[0]!.output)}`,
-    ]);
-    const cashier = agent({
-      name: 'cashier',
-      description: 'Takes payments',
-      instructions: 'Charge.',
-      model,
-      tools: [charge],
-    });
+    );
     const flow = workflow('checkout', async (ctx) => ctx.run(cashier, 'Charge the card on file'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
@@ -99,19 +98,7 @@ describe('redaction', () => {
   it('does not run a redacted call again in a later activation, where its real arguments are gone', async () => {
     const received: unknown[] = [];
     const charge = chargeTool(received, { retry: true });
-    const model = scriptedModel([
-      {
-        toolCalls: [{ name: 'payments.charge', args: { card: { number: CARD, exp: '12/30' }, cents: 500 } }],
-      },
-      (request) => `result: ${String(request.toolResults[0]!.output)}`,
-    ]);
-    const cashier = agent({
-      name: 'cashier',
-      description: 'Takes payments',
-      instructions: 'Charge.',
-      model,
-      tools: [charge],
-    });
+    const { cashier } = cashierAgent(charge, (request) => `result: ${String(request.toolResults[0]!.output)}`);
     const flow = workflow('checkout-retry', async (ctx) => ctx.run(cashier, 'Charge the card on file'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});

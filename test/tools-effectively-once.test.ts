@@ -5,10 +5,10 @@ import { workflow } from '../src/agents/agent-context.ts';
 import { callTool } from '../src/agents/call-tool.ts';
 import type { ModelCallInterceptor, ToolCallInterceptor } from '../src/agents/interceptors.ts';
 import { tool, type ToolEffect } from '../src/agents/tool.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';
 import { harness, tempStore, type Harness } from './support/harness.ts';
+import { eventsOfType as of } from './support/journal-events.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -19,8 +19,6 @@ async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
   cleanup.push(() => h.close());
   return h;
 }
-const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
-  events.filter((event): event is JournalEvent<T> => event.type === type);
 
 /**
  * A workflow whose agent calls `charge` once. `hang` makes the first process's execution never

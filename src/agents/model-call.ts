@@ -44,9 +44,11 @@ import {
   cascadeReason,
   choiceSpec,
   planTurn,
+  routedTurn,
+  turnReply,
+  verdictSummary,
   verifyReply,
   type AgentModelStrategy,
-  type AgentTurnReply,
   type AgentTurnRequest,
   type TurnStage,
 } from './turn-routing.ts';
@@ -590,51 +592,6 @@ export function callModel(
       return turn;
     }
   });
-}
-
-/** A reply as a cascade's verifier sees it (and as a rejected answer is journaled). */
-function turnReply(response: LiveResponse): AgentTurnReply {
-  return {
-    text: response.text,
-    toolCalls: response.toolCalls.map((call) => ({ name: call.name, input: call.input })),
-    finishReason: response.finishReason,
-  };
-}
-
-function verdictSummary(
-  model: string,
-  verdict: Verdict | JournalEventPayloads['model.attempted']['verdict'],
-): { model: string; accepted: boolean; score?: number; reason: string } {
-  return {
-    model,
-    accepted: verdict?.accepted ?? false,
-    ...(verdict?.score === undefined ? {} : { score: verdict.score }),
-    reason: verdict?.reason ?? 'no verdict',
-  };
-}
-
-/**
- * What a routed turn used and cost in all: the kept answer's usage plus the rejected answers',
- * and every call's cost with the judges'. The same from the live call and from the journal.
- */
-function routedTurn(
-  rejected: readonly JournalEventPayloads['model.attempted'][],
-  usage: TokenUsage,
-  cost: CallCost,
-  accepted: Pick<Verdict, 'judge'> | undefined,
-): { usage: TokenUsage; cost: CallCost } {
-  const usd =
-    rejected.reduce((sum, attempted) => sum + attempted.costUsd + (attempted.verdict?.judge?.costUsd ?? 0), 0) +
-    cost.usd +
-    (accepted?.judge?.costUsd ?? 0);
-  return {
-    usage: {
-      ...usage,
-      inputTokens: rejected.reduce((sum, attempted) => sum + attempted.usage.inputTokens, usage.inputTokens),
-      outputTokens: rejected.reduce((sum, attempted) => sum + attempted.usage.outputTokens, usage.outputTokens),
-    },
-    cost: { usd: Math.round(usd * 1e8) / 1e8, priced: cost.priced },
-  };
 }
 
 /** A recorded turn: its `llm.called`, with the totals of a routed turn when the op holds a routing decision. */

@@ -5,6 +5,7 @@ import type { ModelChoice } from '../routing/model-price.ts';
 import { checkStrategy, selectModel, toVerdict, type ModelStrategy, type Verdict } from '../routing/model-router.ts';
 import type { JournalMessage } from './messages.ts';
 import type { ModelSpec } from './models.ts';
+import type { CallCost, TokenUsage } from './prices.ts';
 
 /** What a routed agent turn is about, as strategies, difficulty estimates and verifiers see it. */
 export interface AgentTurnRequest {
@@ -136,4 +137,52 @@ export function cascadeReason(
   return rejections.length > 0
     ? `${rejections.join('; ')}; escalated to the last model, ${kept}, kept without verification`
     : `the only model, ${kept}`;
+}
+
+/** A reply as a cascade's verifier sees it (and as a rejected answer is journaled). */
+export function turnReply(response: Pick<AgentTurnReply, 'text' | 'finishReason'> & {
+  toolCalls: readonly { name: string; input: unknown }[];
+}): AgentTurnReply {
+  return {
+    text: response.text,
+    toolCalls: response.toolCalls.map((call) => ({ name: call.name, input: call.input })),
+    finishReason: response.finishReason,
+  };
+}
+
+/** A verdict as `model.routed` lists it. */
+export function verdictSummary(
+  model: string,
+  verdict: Verdict | JournalEventPayloads['model.attempted']['verdict'],
+): { model: string; accepted: boolean; score?: number; reason: string } {
+  return {
+    model,
+    accepted: verdict?.accepted ?? false,
+    ...(verdict?.score === undefined ? {} : { score: verdict.score }),
+    reason: verdict?.reason ?? 'no verdict',
+  };
+}
+
+/**
+ * What a routed turn used and cost in all: the kept answer's usage plus the rejected answers',
+ * and every call's cost with the judges'. The same from the live call and from the journal.
+ */
+export function routedTurn(
+  rejected: readonly JournalEventPayloads['model.attempted'][],
+  usage: TokenUsage,
+  cost: CallCost,
+  accepted: Pick<Verdict, 'judge'> | undefined,
+): { usage: TokenUsage; cost: CallCost } {
+  const usd =
+    rejected.reduce((sum, attempted) => sum + attempted.costUsd + (attempted.verdict?.judge?.costUsd ?? 0), 0) +
+    cost.usd +
+    (accepted?.judge?.costUsd ?? 0);
+  return {
+    usage: {
+      ...usage,
+      inputTokens: rejected.reduce((sum, attempted) => sum + attempted.usage.inputTokens, usage.inputTokens),
+      outputTokens: rejected.reduce((sum, attempted) => sum + attempted.usage.outputTokens, usage.outputTokens),
+    },
+    cost: { usd: Math.round(usd * 1e8) / 1e8, priced: cost.priced },
+  };
 }

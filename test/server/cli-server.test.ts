@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-
-const source = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+import { batonSource as source, cliProject, writeProject } from '../support/cli-project.ts';
 
 const CONFIG = `
 import { defineConfig, workflow } from ${JSON.stringify(source)};
@@ -19,19 +15,14 @@ export default defineConfig({
 });
 `;
 
-let project: string;
-beforeAll(() => {
-  project = mkdtempSync(join(tmpdir(), 'baton-cli-server-'));
-  writeFileSync(join(project, 'baton.config.ts'), CONFIG);
-});
-afterAll(() => rmSync(project, { recursive: true, force: true }));
+const project = cliProject('baton-cli-server-', { 'baton.config.ts': CONFIG });
 
 /** Runs `baton server …` until `use` is done with its URL, then stops it as Ctrl-C would. */
 async function withServer(
   args: string[],
   env: Record<string, string>,
   use: (url: string, lines: string[]) => Promise<void>,
-  cwd = project,
+  cwd = project.dir,
 ): Promise<number> {
   const controller = new AbortController();
   let stdout = '';
@@ -96,8 +87,9 @@ describe('baton server', () => {
 
   it('makes a local token when the config names no auth (BATON_SERVER_TOKEN when set)', async () => {
     // Another project: a config module is imported once per process.
-    const bare = mkdtempSync(join(tmpdir(), 'baton-cli-server-'));
-    writeFileSync(join(bare, 'baton.config.ts'), CONFIG.replace(/ {2}server: \{[^\n]*\n/, ''));
+    const bare = writeProject('baton-cli-server-', {
+      'baton.config.ts': CONFIG.replace(/ {2}server: \{[^\n]*\n/, ''),
+    });
     const token = 'local-token-from-the-environment';
     const code = await withServer(
       ['--port', '0'],

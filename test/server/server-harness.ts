@@ -13,6 +13,7 @@ import { serve, type RunningServer } from '../../src/server/node.ts';
 import { createServer, type AssetSource, type BatonServer } from '../../src/server/server.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
+import { docsLookup } from '../support/docs-tools.ts';
 
 /** API tokens of the test server: two people in tenant acme, one in tenant globex. */
 export const TOKENS = {
@@ -51,13 +52,7 @@ export const parkIrreversible: ToolCallInterceptor = {
 
 export const refunded: { chargeId: string; cents: number }[] = [];
 
-const lookup = tool({
-  name: 'docs.lookup',
-  description: 'Looks a word up',
-  input: z.object({ word: z.string() }),
-  effect: 'read',
-  execute: async ({ word }) => ({ word, meaning: `the meaning of ${word}` }),
-});
+const lookup = docsLookup((word) => `the meaning of ${word}`);
 
 const refund = tool({
   name: 'payments.refund',

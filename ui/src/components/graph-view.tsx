@@ -1,7 +1,7 @@
-import { Background, Controls, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import { Background, Controls, ReactFlow, type Edge, type Node, type ReactFlowInstance } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import elkModule from 'elkjs/lib/elk.bundled.js';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { GraphState } from '../model/run-model.ts';
 
 // elk.bundled.js is CommonJS whose export is the constructor, with itself as `default` too.
@@ -17,6 +17,16 @@ export function GraphView(props: {
 }) {
   const shape = props.graph.nodes.map((node) => `${node.id}<${node.deps.join(',')}`).join('|');
   const [positions, setPositions] = useState<Map<string, { x: number; y: number }>>();
+  const flow = useRef<ReactFlowInstance | null>(null);
+  const box = useRef<HTMLDivElement>(null);
+  // Fit again whenever the box changes size (the inspector opening beside it narrows it).
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => void flow.current?.fitView({ maxZoom: 1, padding: 0.2 }));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [positions]);
 
   useEffect(() => {
     let cancelled = false;
@@ -81,8 +91,9 @@ export function GraphView(props: {
 
   if (!positions) return <p className="muted">Laying out the graph…</p>;
   return (
-    <div className="graph" data-testid="graph">
+    <div className="graph" data-testid="graph" ref={box}>
       <ReactFlow
+        onInit={(instance) => (flow.current = instance)}
         nodes={nodes}
         edges={edges}
         fitView
