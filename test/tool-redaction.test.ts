@@ -98,7 +98,10 @@ describe('redaction', () => {
   it('does not run a redacted call again in a later activation, where its real arguments are gone', async () => {
     const received: unknown[] = [];
     const charge = chargeTool(received, { retry: true });
-    const { cashier } = cashierAgent(charge, (request) => `result: ${String(request.toolResults[0]!.output)}`);
+    const { cashier } = cashierAgent(
+      charge,
+      (request) => `result: ${String(request.toolResults[0]!.output)}`,
+    );
     const flow = workflow('checkout-retry', async (ctx) => ctx.run(cashier, 'Charge the card on file'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});

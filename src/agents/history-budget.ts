@@ -55,7 +55,15 @@ export function historyText(message: JournalMessage): string {
   const content = (message as { content: unknown }).content;
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return (content as { type: string; text?: string; toolName?: string; input?: unknown; output?: { value?: unknown; reason?: unknown } }[])
+  return (
+    content as {
+      type: string;
+      text?: string;
+      toolName?: string;
+      input?: unknown;
+      output?: { value?: unknown; reason?: unknown };
+    }[]
+  )
     .map((part) => {
       switch (part.type) {
         case 'text':
@@ -89,9 +97,10 @@ interface Unit extends HistoryMessage {
  * Selective hydration for an agent's request: when its messages' text is over `budget.tokens`,
  * sends the system prompt, the task, the latest turn and, in the budget left, the earlier turns
  * most relevant to what the agent was asked — the task and the latest user message — by
- * {@link buildContext} (lexical similarity and recency), in their original order. An assistant message and the tool results that answer it are
- * kept or left out together, so the request stays well formed. The system prompt, the task and the
- * latest turn are always sent, even when they alone are over the budget.
+ * {@link buildContext} (lexical similarity and recency), in their original order. An assistant
+ * message and the tool results that answer it are kept or left out together, so the request stays
+ * well formed. The system prompt, the task and the latest turn are always sent, even when they
+ * alone are over the budget.
  *
  * Deterministic: the same history gives the same request, so a replayed turn refers to the same
  * messages (it is answered from the journal either way).
@@ -127,7 +136,13 @@ export async function hydrateHistory(
     const byText = new Map(middle.map((unit) => [unit.content, unit.tokens]));
     // Relevance is to what the agent is asked: the task, and the latest thing a user said after it
     // (tool results are left out: a long run of similar results would crowd out the rest).
-    const asked = [head[1]!, ...units.slice(2).filter((unit) => unit.role === 'user').slice(-1)];
+    const asked = [
+      head[1]!,
+      ...units
+        .slice(2)
+        .filter((unit) => unit.role === 'user')
+        .slice(-1),
+    ];
     const built = await buildContext({
       // buildContext keeps 'system' messages whatever they score: none of the middle are pinned.
       messages: middle.map((unit) => ({ ...unit, role: unit.role === 'system' ? 'user' : unit.role })),

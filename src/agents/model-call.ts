@@ -388,7 +388,7 @@ export function callModel(
       const started = performance.now();
       const found = await op.active(() =>
         semanticCache.lookup(cacheRequest, op.now(), {
-          similar: cacheKey!.similar,
+          similar: cacheKey.similar,
           ...(turnCache.threshold === undefined ? {} : { threshold: turnCache.threshold }),
         }),
       );

@@ -43,13 +43,18 @@ export function checkAgentCache(
   if (option === undefined || option === false) return undefined;
   if (option === true) return Object.freeze({});
   if (typeof option !== 'object' || option === null)
-    throw new InvalidArgumentError(`Agent '${agent}' has a cache option that is neither true nor { ttl?, threshold? }.`);
-  const ttlMs = option.ttl === undefined ? undefined : toMilliseconds(option.ttl, `agent '${agent}' cache ttl`);
+    throw new InvalidArgumentError(
+      `Agent '${agent}' has a cache option that is neither true nor { ttl?, threshold? }.`,
+    );
+  const ttlMs =
+    option.ttl === undefined ? undefined : toMilliseconds(option.ttl, `agent '${agent}' cache ttl`);
   if (ttlMs === 0) throw new InvalidArgumentError(`Agent '${agent}' has a cache ttl of 0; use a longer one.`);
   const threshold =
     option.threshold === undefined
       ? undefined
-      : checkUnitInterval(option.threshold, `The cache threshold of agent '${agent}'`, { exclusiveMin: true });
+      : checkUnitInterval(option.threshold, `The cache threshold of agent '${agent}'`, {
+          exclusiveMin: true,
+        });
   return Object.freeze({
     ...(ttlMs === undefined ? {} : { ttlMs }),
     ...(threshold === undefined ? {} : { threshold }),
@@ -79,7 +84,9 @@ export function turnCacheRequest(
   const shape = rest
     .map((message) => {
       const calls = parts(message).filter((part) => part.type === 'tool-call');
-      return calls.length === 0 ? message.role : `${message.role}:${calls.map((part) => part.toolName).join(',')}`;
+      return calls.length === 0
+        ? message.role
+        : `${message.role}:${calls.map((part) => part.toolName).join(',')}`;
     })
     .join('|');
   return {
@@ -126,7 +133,9 @@ function numberCallIds(messages: readonly JournalMessage[]): JournalMessage[] {
     if (!content.some((part) => part.toolCallId !== undefined)) return message;
     return {
       ...message,
-      content: content.map((part) => (part.toolCallId === undefined ? part : { ...part, toolCallId: number(part.toolCallId) })),
+      content: content.map((part) =>
+        part.toolCallId === undefined ? part : { ...part, toolCallId: number(part.toolCallId) },
+      ),
     } as JournalMessage;
   });
 }
@@ -178,7 +187,12 @@ export function agentTurnCache(
     storable: (toolCalls) =>
       toolCalls.every((call) => {
         const target = table.get(call.name)?.target;
-        return call.parsed && target?.kind === 'tool' && target.tool.effect === 'read' && target.tool.redact.length === 0;
+        return (
+          call.parsed &&
+          target?.kind === 'tool' &&
+          target.tool.effect === 'read' &&
+          target.tool.redact.length === 0
+        );
       }),
   };
 }

@@ -2,7 +2,13 @@ import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { BatonError, InvalidArgumentError } from '../errors.ts';
 import type { JournalEventPayloads } from '../journal/events.ts';
 import type { ModelChoice } from '../routing/model-price.ts';
-import { checkStrategy, selectModel, toVerdict, type ModelStrategy, type Verdict } from '../routing/model-router.ts';
+import {
+  checkStrategy,
+  selectModel,
+  toVerdict,
+  type ModelStrategy,
+  type Verdict,
+} from '../routing/model-router.ts';
 import type { JournalMessage } from './messages.ts';
 import type { ModelSpec } from './models.ts';
 import type { CallCost, TokenUsage } from './prices.ts';
@@ -57,7 +63,9 @@ export function checkAgentStrategy(
   try {
     checkStrategy(strategy);
   } catch (error) {
-    throw new InvalidArgumentError(`Agent '${agent}' has routing that is not valid: ${(error as Error).message}`);
+    throw new InvalidArgumentError(
+      `Agent '${agent}' has routing that is not valid: ${(error as Error).message}`,
+    );
   }
   for (const choice of strategyChoices(strategy)) resolve(choiceSpec(choice));
   return strategy;
@@ -140,9 +148,11 @@ export function cascadeReason(
 }
 
 /** A reply as a cascade's verifier sees it (and as a rejected answer is journaled). */
-export function turnReply(response: Pick<AgentTurnReply, 'text' | 'finishReason'> & {
-  toolCalls: readonly { name: string; input: unknown }[];
-}): AgentTurnReply {
+export function turnReply(
+  response: Pick<AgentTurnReply, 'text' | 'finishReason'> & {
+    toolCalls: readonly { name: string; input: unknown }[];
+  },
+): AgentTurnReply {
   return {
     text: response.text,
     toolCalls: response.toolCalls.map((call) => ({ name: call.name, input: call.input })),
@@ -174,14 +184,20 @@ export function routedTurn(
   accepted: Pick<Verdict, 'judge'> | undefined,
 ): { usage: TokenUsage; cost: CallCost } {
   const usd =
-    rejected.reduce((sum, attempted) => sum + attempted.costUsd + (attempted.verdict?.judge?.costUsd ?? 0), 0) +
+    rejected.reduce(
+      (sum, attempted) => sum + attempted.costUsd + (attempted.verdict?.judge?.costUsd ?? 0),
+      0,
+    ) +
     cost.usd +
     (accepted?.judge?.costUsd ?? 0);
   return {
     usage: {
       ...usage,
       inputTokens: rejected.reduce((sum, attempted) => sum + attempted.usage.inputTokens, usage.inputTokens),
-      outputTokens: rejected.reduce((sum, attempted) => sum + attempted.usage.outputTokens, usage.outputTokens),
+      outputTokens: rejected.reduce(
+        (sum, attempted) => sum + attempted.usage.outputTokens,
+        usage.outputTokens,
+      ),
     },
     cost: { usd: Math.round(usd * 1e8) / 1e8, priced: cost.priced },
   };

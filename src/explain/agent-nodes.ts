@@ -10,7 +10,7 @@ import {
   messageToolResults,
   summarizeMessage,
 } from './message-text.ts';
-import { all, between, first, last, type NodeContext } from './node-context.ts';
+import { all, first, last, took, type NodeContext } from './node-context.ts';
 import { reasonsOf } from './reasons.ts';
 
 /** An agent's loop (`agent:<name>` op): who, on what model, asked what, how it ended. Its turns are added as children. */
@@ -47,7 +47,7 @@ export function agentNode(events: readonly JournalEvent[], context: NodeContext)
     if (task) node.asked = { summary: summarizeMessage(task), messages: [task] };
   }
   const end = completed ?? failed ?? handedOff;
-  if (end && started) node.durationMs = between(started.at, end.at);
+  took(node, started, end);
   if (completed) {
     const answer = context.message(completed.payload.message);
     node.outcome = {

@@ -12,6 +12,24 @@ export interface PoolSource {
   stats(): Promise<PoolStats[]>;
 }
 
+/** An instrument as OpenTelemetry shows it. */
+type Instrument = readonly [name: string, unit: string, description: string];
+
+const INSTRUMENTS = {
+  tokenUsage: ['gen_ai.client.token.usage', '{token}', 'Tokens used by model calls'],
+  duration: ['gen_ai.client.operation.duration', 's', 'Duration of model and tool calls'],
+  cost: ['baton.cost', 'USD', 'What model calls cost'],
+  tokens: ['baton.tokens', '{token}', 'Tokens used by model calls'],
+  runs: ['baton.runs.finished', '{run}', 'Runs that completed, failed or were cancelled'],
+  toolCalls: ['baton.tool.calls', '{call}', 'Tool calls, by the decision that let them run or not'],
+  poolWait: ['baton.pool.wait', 's', 'How long calls waited for a pool slot'],
+  poolHold: ['baton.pool.hold', 's', 'How long calls held a pool slot'],
+  poolRefusals: ['baton.pool.refusals', '{call}', 'Calls refused a pool slot'],
+  poolInFlight: ['baton.pool.in_flight', '{call}', 'Calls holding a pool slot, in every process'],
+  poolQueued: ['baton.pool.queued', '{call}', 'Calls waiting for a pool slot, in every process'],
+  poolUtilization: ['baton.pool.utilization', '1', 'Used fraction of a pool limit'],
+} as const satisfies Record<string, Instrument>;
+
 /**
  * OpenTelemetry metrics from committed journal events (so replays never count twice) and from
  * resource pools:
@@ -33,40 +51,22 @@ export class JournalMetrics {
   readonly #unsubscribe: (() => void) | undefined;
 
   constructor(meter: Meter, pools?: PoolSource) {
-    this.#tokenUsage = meter.createHistogram('gen_ai.client.token.usage', {
-      unit: '{token}',
-      description: 'Tokens used by model calls',
-    });
-    this.#duration = meter.createHistogram('gen_ai.client.operation.duration', {
-      unit: 's',
-      description: 'Duration of model and tool calls',
-    });
-    this.#cost = meter.createCounter('baton.cost', { unit: 'USD', description: 'What model calls cost' });
-    this.#tokens = meter.createCounter('baton.tokens', {
-      unit: '{token}',
-      description: 'Tokens used by model calls',
-    });
-    this.#runs = meter.createCounter('baton.runs.finished', {
-      unit: '{run}',
-      description: 'Runs that completed, failed or were cancelled',
-    });
-    this.#toolCalls = meter.createCounter('baton.tool.calls', {
-      unit: '{call}',
-      description: 'Tool calls, by the decision that let them run or not',
-    });
+    const histogram = ([name, unit, description]: Instrument) =>
+      meter.createHistogram(name, { unit, description });
+    const counter = ([name, unit, description]: Instrument) =>
+      meter.createCounter(name, { unit, description });
+    const gauge = ([name, unit, description]: Instrument) =>
+      meter.createObservableGauge(name, { unit, description });
+    this.#tokenUsage = histogram(INSTRUMENTS.tokenUsage);
+    this.#duration = histogram(INSTRUMENTS.duration);
+    this.#cost = counter(INSTRUMENTS.cost);
+    this.#tokens = counter(INSTRUMENTS.tokens);
+    this.#runs = counter(INSTRUMENTS.runs);
+    this.#toolCalls = counter(INSTRUMENTS.toolCalls);
     if (!pools) return;
-    const wait = meter.createHistogram('baton.pool.wait', {
-      unit: 's',
-      description: 'How long calls waited for a pool slot',
-    });
-    const hold = meter.createHistogram('baton.pool.hold', {
-      unit: 's',
-      description: 'How long calls held a pool slot',
-    });
-    const refusals = meter.createCounter('baton.pool.refusals', {
-      unit: '{call}',
-      description: 'Calls refused a pool slot',
-    });
+    const wait = histogram(INSTRUMENTS.poolWait);
+    const hold = histogram(INSTRUMENTS.poolHold);
+    const refusals = counter(INSTRUMENTS.poolRefusals);
     this.#unsubscribe = pools.subscribe((event) => {
       if (event.type === 'pool.granted') wait.record(event.waitedMs / 1000, { 'baton.pool': event.pool });
       else if (event.type === 'pool.released')
@@ -74,18 +74,9 @@ export class JournalMetrics {
       else if (event.type === 'pool.refused')
         refusals.add(1, { 'baton.pool': event.pool, 'baton.pool.reason': event.reason });
     });
-    const inFlight = meter.createObservableGauge('baton.pool.in_flight', {
-      unit: '{call}',
-      description: 'Calls holding a pool slot, in every process',
-    });
-    const queued = meter.createObservableGauge('baton.pool.queued', {
-      unit: '{call}',
-      description: 'Calls waiting for a pool slot, in every process',
-    });
-    const utilization = meter.createObservableGauge('baton.pool.utilization', {
-      unit: '1',
-      description: 'Used fraction of a pool limit',
-    });
+    const inFlight = gauge(INSTRUMENTS.poolInFlight);
+    const queued = gauge(INSTRUMENTS.poolQueued);
+    const utilization = gauge(INSTRUMENTS.poolUtilization);
     meter.addBatchObservableCallback(
       async (result) => {
         for (const stats of await pools.stats()) {

@@ -105,6 +105,15 @@ export function between(from: string, to: string): number {
   return Math.max(0, Date.parse(to) - Date.parse(from));
 }
 
+/** Sets how long a node's op took, from one event to another, when both are journaled. */
+export function took(
+  node: ExplanationNode,
+  from: JournalEvent | undefined,
+  to: JournalEvent | undefined,
+): void {
+  if (from && to) node.durationMs = between(from.at, to.at);
+}
+
 /** Rounds dollars to 8 places, as the journal does. */
 export function usd(value: number): number {
   return Math.round(value * 1e8) / 1e8;

@@ -1,7 +1,7 @@
 import type { JournalEvent, RouteCandidateRecord } from '../journal/events.ts';
 import type { ExplanationNode, ExplanationStatus, Reason } from './explanation.ts';
 import { brief } from './message-text.ts';
-import { all, between, first, last, type NodeContext } from './node-context.ts';
+import { all, first, last, took, type NodeContext } from './node-context.ts';
 import { reasonsOf } from './reasons.ts';
 
 /** The node of a durable op that is not an agent's: steps, timers, signals, children, patterns, routing. */
@@ -25,16 +25,15 @@ const nameOf = (events: readonly JournalEvent[]): string => {
   return typeof name === 'string' ? name : '';
 };
 
+/** An op's status: ok once its end is journaled, failed once its failure is, waiting before either. */
+const progress = (ended: unknown, failed: unknown): ExplanationStatus =>
+  ended ? 'ok' : failed ? 'failed' : 'waiting';
+
 const BUILDERS: Record<string, Builder> = {
   step(events, context) {
     const completed = first(events, 'step.completed');
     const failed = first(events, 'step.failed');
-    const node = context.node(
-      'step',
-      `step ${nameOf(events)}`,
-      events,
-      completed ? 'ok' : failed ? 'failed' : 'waiting',
-    );
+    const node = context.node('step', `step ${nameOf(events)}`, events, progress(completed, failed));
     if (completed) {
       node.outcome = {
         summary: `→ ${brief(completed.payload.result, 300) || '(nothing)'}`,
@@ -62,7 +61,7 @@ const BUILDERS: Record<string, Builder> = {
       fired ? 'ok' : 'waiting',
     );
     if (set) node.facts = { until: set.payload.fireAt };
-    if (set && fired) node.durationMs = between(set.at, fired.at);
+    took(node, set, fired);
     node.outcome = {
       summary: fired ? `woke at ${fired.at}` : `sleeping until ${set?.payload.fireAt ?? '?'}`,
     };
@@ -73,14 +72,9 @@ const BUILDERS: Record<string, Builder> = {
     const timedOut = first(events, 'signal.timedOut');
     const awaited = first(events, 'signal.awaited');
     const name = nameOf(events);
-    const node = context.node(
-      'signal',
-      `waitFor ${name}`,
-      events,
-      received ? 'ok' : timedOut ? 'failed' : 'waiting',
-    );
+    const node = context.node('signal', `waitFor ${name}`, events, progress(received, timedOut));
     if (awaited?.payload.deadline) node.facts = { deadline: awaited.payload.deadline };
-    if (awaited && (received ?? timedOut)) node.durationMs = between(awaited.at, (received ?? timedOut)!.at);
+    took(node, awaited, received ?? timedOut);
     node.outcome = received
       ? {
           summary: `received ${brief(received.payload.payload, 200) || '(no payload)'}`,
@@ -93,14 +87,10 @@ const BUILDERS: Record<string, Builder> = {
     const started = first(events, 'child.started');
     const completed = first(events, 'child.completed');
     const failed = first(events, 'child.failed');
-    const node = context.node(
-      'child',
-      `child ${started?.payload.workflow ?? ''}`.trimEnd(),
-      events,
-      completed ? 'ok' : failed ? 'failed' : 'waiting',
-    );
+    const title = `child ${started?.payload.workflow ?? ''}`.trimEnd();
+    const node = context.node('child', title, events, progress(completed, failed));
     if (started) node.facts = { runId: started.payload.childRunId };
-    if (started && (completed ?? failed)) node.durationMs = between(started.at, (completed ?? failed)!.at);
+    took(node, started, completed ?? failed);
     node.outcome = completed
       ? { summary: `→ ${brief(completed.payload.result, 200)}`, value: completed.payload.result }
       : failed
@@ -126,12 +116,7 @@ const BUILDERS: Record<string, Builder> = {
   route(events, context) {
     const decided = first(events, 'route.decided');
     const failed = first(events, 'route.failed');
-    const node = context.node(
-      'route',
-      `route ${nameOf(events)}`,
-      events,
-      decided ? 'ok' : failed ? 'failed' : 'waiting',
-    );
+    const node = context.node('route', `route ${nameOf(events)}`, events, progress(decided, failed));
     const payload = decided?.payload ?? failed?.payload;
     if (!payload) return node;
     const why: Reason[] = [
@@ -167,12 +152,7 @@ const BUILDERS: Record<string, Builder> = {
     const started = first(events, 'sequence.started');
     const failed = first(events, 'sequence.failed');
     const completed = first(events, 'sequence.completed');
-    const node = context.node(
-      'sequence',
-      `sequence ${nameOf(events)}`,
-      events,
-      completed ? 'ok' : failed ? 'failed' : 'waiting',
-    );
+    const node = context.node('sequence', `sequence ${nameOf(events)}`, events, progress(completed, failed));
     if (started) node.facts = { stages: started.payload.stages };
     node.outcome = failed
       ? {
@@ -196,19 +176,14 @@ const BUILDERS: Record<string, Builder> = {
       node.outcome = {
         summary: `${end.payload.reason} (succeeded: ${end.payload.succeeded.join(', ') || 'none'}; failed: ${end.payload.failed.join(', ') || 'none'})`,
       };
-    if (started && end) node.durationMs = between(started.at, end.at);
+    took(node, started, end);
     return node;
   },
   graph(events, context) {
     const started = first(events, 'graph.started');
     const completed = last(events, 'graph.completed');
     const failed = last(events, 'graph.failed');
-    const node = context.node(
-      'graph',
-      `graph ${nameOf(events)}`,
-      events,
-      completed ? 'ok' : failed ? 'failed' : 'waiting',
-    );
+    const node = context.node('graph', `graph ${nameOf(events)}`, events, progress(completed, failed));
     if (started) node.facts = { nodes: started.payload.nodes.map((graphNode) => graphNode.id) };
     node.why = all(events, 'graph.node.skipped').map((event): Reason => ({
       kind: 'routing',
@@ -224,7 +199,7 @@ const BUILDERS: Record<string, Builder> = {
         summary: `completed ${completed.payload.completed.join(', ')}${completed.payload.skipped.length ? `; skipped ${completed.payload.skipped.join(', ')}` : ''}`,
       };
     if (failed) node.outcome = { summary: `failed at ${failed.payload.failed.join(', ')}` };
-    if (started && (completed ?? failed)) node.durationMs = between(started.at, (completed ?? failed)!.at);
+    took(node, started, completed ?? failed);
     return node;
   },
   model(events, context) {
@@ -320,7 +295,7 @@ const BUILDERS: Record<string, Builder> = {
       node.outcome = {
         summary: `${decided.payload.decision} by ${decided.payload.by}${decided.payload.comment ? ` — ${decided.payload.comment}` : ''}`,
       };
-    if (requested && decided) node.durationMs = between(requested.at, decided.at);
+    took(node, requested, decided);
     return node;
   },
 };

@@ -58,7 +58,13 @@ export function costReport(events: Iterable<JournalEvent>): CostReport {
     } else if (event.type === 'model.routed') {
       const payload = event.payload as JournalEventPayloads['model.routed'];
       if (payload.judge)
-        add(event.runId, payload.agent ?? event.actor, payload.judge.model, payload.judge.usage, payload.judge.costUsd);
+        add(
+          event.runId,
+          payload.agent ?? event.actor,
+          payload.judge.model,
+          payload.judge.usage,
+          payload.judge.costUsd,
+        );
     } else if (event.type === 'cache.hit') {
       report.cacheHits++;
     } else if (event.type === 'llm.called') {

@@ -117,7 +117,9 @@ describe('agent turns are routed', () => {
         'baton-testing:mini rejected by the verifier (check failed); escalated to the last model, baton-testing:large, kept without verification',
       costUsd: 0.00063,
     });
-    expect(routed[0]!.verdicts).toEqual([{ model: 'baton-testing:mini', accepted: true, reason: 'check passed' }]);
+    expect(routed[0]!.verdicts).toEqual([
+      { model: 'baton-testing:mini', accepted: true, reason: 'check passed' },
+    ]);
     // Each turn is one commit of its op: the kept reply (llm.called), the rejected answers
     // (model.attempted), the decision.
     const attempted = of(events, 'model.attempted').map((event) => event.payload);
@@ -129,7 +131,9 @@ describe('agent turns are routed', () => {
     expect(called.map((event) => event.payload.model)).toEqual(['mini', 'large', 'mini', 'large']);
     const turnOps = called.map((event) => event.payload.op);
     const commits = turnOps.map((op) =>
-      events.filter((event) => (event.payload as { op?: number }).op === op).map((event) => [event.type, event.seq]),
+      events
+        .filter((event) => (event.payload as { op?: number }).op === op)
+        .map((event) => [event.type, event.seq]),
     );
     expect(commits.map((commit) => commit.map(([type]) => type))).toEqual([
       ['llm.called', 'model.routed'],
@@ -174,13 +178,20 @@ describe('agent turns are routed', () => {
       ],
       estimate: (request) => (JSON.stringify(request.messages).includes('hard') ? 0.9 : 0.1),
     });
-    const run = await h.baton.start(h.baton.workflows.get('answer-all')!, { prompts: ['easy: 1+1', 'hard: why?'] });
+    const run = await h.baton.start(h.baton.workflows.get('answer-all')!, {
+      prompts: ['easy: 1+1', 'hard: why?'],
+    });
     await h.settle(run.runId, 'waiting');
     expect(mini.calls.map((call) => call.lastUserText)).toEqual(['easy: 1+1']);
     expect(large.calls.map((call) => call.lastUserText)).toEqual(['hard: why?']);
     const routed = of(await run.history(), 'model.routed').map((event) => event.payload);
     expect(routed).toMatchObject([
-      { strategy: 'difficulty', chosen: 'baton-testing:mini', difficulty: 0.1, reason: 'difficulty 0.1 ≤ 0.3: baton-testing:mini' },
+      {
+        strategy: 'difficulty',
+        chosen: 'baton-testing:mini',
+        difficulty: 0.1,
+        reason: 'difficulty 0.1 ≤ 0.3: baton-testing:mini',
+      },
       { strategy: 'difficulty', chosen: 'baton-testing:large', difficulty: 0.9, attempts: 1 },
     ]);
     expect(of(await run.history(), 'model.attempted')).toEqual([]);
@@ -188,7 +199,9 @@ describe('agent turns are routed', () => {
 
   it('journals the judge that accepted a cheap answer with the decision, and counts its cost', async () => {
     const { mini, large } = models();
-    const judge = scriptedModel([{ text: '0.9', usage: { inputTokens: 1000, outputTokens: 1 } }], { modelId: 'judge' });
+    const judge = scriptedModel([{ text: '0.9', usage: { inputTokens: 1000, outputTokens: 1 } }], {
+      modelId: 'judge',
+    });
     const { h } = await open({
       strategy: 'cascade',
       models: [
@@ -205,9 +218,35 @@ describe('agent turns are routed', () => {
     expect(decision).toMatchObject({
       chosen: 'baton-testing:mini',
       verdicts: [{ model: 'baton-testing:mini', accepted: true, score: 0.9 }],
-      judge: { model: 'baton-testing:judge', usage: { inputTokens: 1000, outputTokens: 1 }, costUsd: 0.001001 },
+      judge: {
+        model: 'baton-testing:judge',
+        usage: { inputTokens: 1000, outputTokens: 1 },
+        costUsd: 0.001001,
+      },
       costUsd: 0.001031,
     });
     expect(costReport(events).byModel['baton-testing:judge']).toMatchObject({ calls: 1, costUsd: 0.001001 });
+  });
+
+  it('refuses routing that cannot work when the agent is defined', () => {
+    const { mini } = models();
+    const base = { name: 'helper', description: 'Answers questions', instructions: 'Answer briefly.' };
+    expect(() => agent(base)).toThrow("Agent 'helper' needs a model (or routing to choose one).");
+    expect(() =>
+      agent({
+        ...base,
+        routing: {
+          strategy: 'cascade',
+          models: [{ id: 'baton-testing:mini', model: mini }],
+          verify: () => true,
+          threshold: 2,
+        },
+      }),
+    ).toThrow(
+      "Agent 'helper' has routing that is not valid: The cascade threshold must be a number at least 0 and at most 1, got 2.",
+    );
+    expect(() => agent({ ...base, routing: { strategy: 'fixed', model: { id: 'nowhere:model' } } })).toThrow(
+      /nowhere/,
+    );
   });
 });

@@ -53,12 +53,17 @@ async function setup() {
   const reply = (request: ScriptedRequest) => {
     const result = request.toolResults[0];
     if (result) return `Done: ${JSON.stringify(result.output)}`;
-    if (request.lastUserText.startsWith('Refund')) return { toolCalls: [{ name: 'payments.refund', args: { invoice: 'INV-7' } }] };
-    if (request.lastUserText.startsWith('Look up')) return { toolCalls: [{ name: 'invoices.lookup', args: { invoice: 'INV-7' } }] };
+    if (request.lastUserText.startsWith('Refund'))
+      return { toolCalls: [{ name: 'payments.refund', args: { invoice: 'INV-7' } }] };
+    if (request.lastUserText.startsWith('Look up'))
+      return { toolCalls: [{ name: 'invoices.lookup', args: { invoice: 'INV-7' } }] };
     answered++;
     return `Answer #${answered}: a duplicate authorization, released within 3 days.`;
   };
-  const model = scriptedModel(Array.from({ length: 40 }, () => reply), { modelId: 'mini' });
+  const model = scriptedModel(
+    Array.from({ length: 40 }, () => reply),
+    { modelId: 'mini' },
+  );
   const billing = agent({
     name: 'billing',
     description: 'Answers billing questions',
@@ -83,13 +88,30 @@ async function setup() {
   });
   const run = async (tenant: string, question: string) => {
     const handle = await h.baton.start(ask, { question }, { tenant });
-    const output = (await handle.result()) as string;
+    const output = (await handle.result());
     return { runId: handle.runId, output, events: await handle.history() };
   };
   return { h, ask, run, model, refunds, lookups, path: temp.path, store: temp.store };
 }
 
 describe('agents answer from the semantic cache', () => {
+  it('fails a caching agent on a Baton without a cache with an error that says how to configure one', async () => {
+    const billing = agent({
+      name: 'billing',
+      description: 'Answers billing questions',
+      instructions: INSTRUCTIONS,
+      model: scriptedModel(['never asked']),
+      cache: true,
+    });
+    const ask = workflow('ask', (ctx) => ctx.run(billing, QUESTION));
+    const h = await harness({ workflows: [ask] });
+    cleanups.push(() => h.close());
+    const run = await h.baton.start(ask, {});
+    await expect(run.result()).rejects.toThrow(
+      /this Baton has none: pass Baton.open\(\{ agents: \{ cache: \{\} \} \}\)/,
+    );
+  });
+
   it('answers a repeated or similar question from the cache, journals where the reply came from, and never across tenants', async () => {
     const { run, model } = await setup();
     const first = await run('acme', QUESTION);
@@ -156,7 +178,11 @@ describe('agents answer from the semantic cache', () => {
   it('replays a cached turn from the journal, and treats an entry whose source run was deleted as a miss and removes it', async () => {
     const { h, run, model, path, store } = await setup();
     const source = await run('acme', QUESTION);
-    const waiting = await h.baton.start(h.baton.workflows.get('ask')!, { question: QUESTION, wait: true }, { tenant: 'acme' });
+    const waiting = await h.baton.start(
+      h.baton.workflows.get('ask')!,
+      { question: QUESTION, wait: true },
+      { tenant: 'acme' },
+    );
     await h.settle(waiting.runId, 'waiting');
     const served = of(await waiting.history(), 'llm.called')[0]!;
     expect(served.payload.cache?.runId).toBe(source.runId);

@@ -31,8 +31,12 @@ describe('agents recall long-term memory and hydrate long histories', () => {
     const temp = await tempStore();
     const memory = new LongTermMemory({ records: temp.store.vectorRecords, embedder: new LexicalEmbedder() });
     const model = scriptedModel(
-      Array.from({ length: 4 }, () => (request: ScriptedRequest) =>
-        systemText(request).includes('prefers email') ? 'Write to Ada by email.' : 'I do not know how Ada likes to be contacted.',
+      Array.from(
+        { length: 4 },
+        () => (request: ScriptedRequest) =>
+          systemText(request).includes('prefers email')
+            ? 'Write to Ada by email.'
+            : 'I do not know how Ada likes to be contacted.',
       ),
     );
     const concierge = agent({
@@ -42,10 +46,13 @@ describe('agents recall long-term memory and hydrate long histories', () => {
       model,
       memory: { recall: { tokens: 40 } },
     });
-    const remember = engineWorkflow<{ facts: string[] }, null, AgentContext & RoutingContext>('remember', async (ctx, input) => {
-      for (const fact of input.facts) await ctx.memory.remember(fact, { agent: 'agent:concierge' });
-      return null;
-    });
+    const remember = engineWorkflow<{ facts: string[] }, null, AgentContext & RoutingContext>(
+      'remember',
+      async (ctx, input) => {
+        for (const fact of input.facts) await ctx.memory.remember(fact, { agent: 'agent:concierge' });
+        return null;
+      },
+    );
     const ask = workflow('ask', (ctx, input: { task: string }) => ctx.run(concierge, input.task));
     const h = await harness({
       workflows: [remember, ask],
@@ -64,7 +71,11 @@ describe('agents recall long-term memory and hydrate long histories', () => {
     ];
     await (await h.baton.start(remember, { facts }, { tenant: 'acme' })).result();
 
-    const run = await h.baton.start(ask, { task: 'How should we contact Ada: email or phone?' }, { tenant: 'acme' });
+    const run = await h.baton.start(
+      ask,
+      { task: 'How should we contact Ada: email or phone?' },
+      { tenant: 'acme' },
+    );
     expect(await run.result()).toBe('Write to Ada by email.');
     const events = await run.history();
     expect(events.map((event) => event.type)).toEqual([
@@ -82,10 +93,16 @@ describe('agents recall long-term memory and hydrate long histories', () => {
     // What the model was sent is in the journal: the system prompt with the memories after it.
     const sent = requestMessages(events, of(events, 'llm.called')[0]!);
     expect(sent).toEqual(model.calls[0]!.prompt);
-    expect(systemText(model.calls[0]!)).toContain(`You help the team contact customers.\n\nFrom your long-term memory`);
+    expect(systemText(model.calls[0]!)).toContain(
+      `You help the team contact customers.\n\nFrom your long-term memory`,
+    );
 
     // Another tenant's agent recalls nothing of acme's.
-    const other = await h.baton.start(ask, { task: 'How should we contact Ada: email or phone?' }, { tenant: 'globex' });
+    const other = await h.baton.start(
+      ask,
+      { task: 'How should we contact Ada: email or phone?' },
+      { tenant: 'globex' },
+    );
     expect(await other.result()).toBe('I do not know how Ada likes to be contacted.');
     expect(of(await other.history(), 'memory.recalled')[0]!.payload.items).toEqual([]);
     expect(systemText(model.calls[1]!)).toBe('You help the team contact customers.');
@@ -106,7 +123,8 @@ describe('agents recall long-term memory and hydrate long histories', () => {
     });
     const model = scriptedModel(
       Array.from({ length: PAGES + 1 }, () => (request: ScriptedRequest) => {
-        if (request.call <= PAGES) return { toolCalls: [{ name: 'notes.read', args: { page: request.call } }] };
+        if (request.call <= PAGES)
+          return { toolCalls: [{ name: 'notes.read', args: { page: request.call } }] };
         const seen = JSON.stringify(request.prompt).match(/ACC-\d+/);
         return seen ? `Ada's account number is ${seen[0]}.` : 'I no longer know the account number.';
       }),
@@ -128,7 +146,9 @@ describe('agents recall long-term memory and hydrate long histories', () => {
     const run = await h.baton.start(flow, {});
     expect(await run.result()).toBe("Ada's account number is ACC-4417.");
 
-    const sentTokens = model.calls.map((call) => call.prompt.reduce((sum, message) => sum + messageTokens(message), 0));
+    const sentTokens = model.calls.map((call) =>
+      call.prompt.reduce((sum, message) => sum + messageTokens(message), 0),
+    );
     expect(Math.max(...sentTokens)).toBeLessThanOrEqual(BUDGET);
     const events = await run.history();
     const calls = of(events, 'llm.called');

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JOURNAL_FORMAT, type EventDraft, type JournalEvent } from '../../src/journal/events.ts';
-import { GENESIS_HASH, sealEvent } from '../../src/journal/hash-chain.ts';
+import type { EventDraft, JournalEvent } from '../../src/journal/events.ts';
 import type { CheckpointRecord } from '../../src/store/checkpoints.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
+import { sealDrafts, startedEvent } from './sealed-events.ts';
 
 /**
  * What the access layer needs of a Store backend, as one suite every backend runs (beside
@@ -39,17 +39,7 @@ export function accessStoreConformance(
         input: null,
         createdAt: T0,
       };
-      const started = sealEvent<'run.started'>({
-        runId: run.runId,
-        seq: 1,
-        type: 'run.started',
-        at: new Date(T0).toISOString(),
-        actor: principal,
-        onBehalfOf: [],
-        payload: { workflow: run.workflow, input: null, format: JOURNAL_FORMAT, flags: [] },
-        prevHash: GENESIS_HASH,
-      });
-      return (await store.createRun(run, started)).run;
+      return (await store.createRun(run, startedEvent(run))).run;
     }
 
     /** Leases the run and appends events written at the given times. */
@@ -64,22 +54,7 @@ export function accessStoreConformance(
         workflows: [run.workflow],
       });
       expect(claimed.map((candidate) => candidate.runId)).toEqual([run.runId]);
-      let prevHash = run.headHash;
-      let seq = run.lastSeq;
-      const events = drafts.map((draft) => {
-        const event = sealEvent({
-          runId: run.runId,
-          seq: ++seq,
-          type: draft.type,
-          at: new Date(draft.at).toISOString(),
-          actor: draft.actor ?? `workflow:${run.workflow}`,
-          onBehalfOf: draft.onBehalfOf ?? [run.principal],
-          payload: draft.payload,
-          prevHash,
-        });
-        prevHash = event.hash;
-        return event;
-      });
+      const events = sealDrafts(run, drafts);
       expect(
         await store.commit(
           [{ runId: run.runId, owner: 'writer', events, transition: { status: 'pending' } }],

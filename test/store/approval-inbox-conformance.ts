@@ -1,12 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  JOURNAL_FORMAT,
-  type EventDraft,
-  type JournalEvent,
-  type JournalEventPayloads,
-} from '../../src/journal/events.ts';
-import { GENESIS_HASH, sealEvent, verifyChain } from '../../src/journal/hash-chain.ts';
+import type { EventDraft, JournalEvent, JournalEventPayloads } from '../../src/journal/events.ts';
+import { verifyChain } from '../../src/journal/hash-chain.ts';
 import type { NewRun, RunRecord, RunTransition, Store } from '../../src/store/store.ts';
+import { sealDrafts, startedEvent } from './sealed-events.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 
@@ -50,17 +46,7 @@ export function approvalInboxConformance(
         input: null,
         createdAt: T0,
       };
-      const started = sealEvent<'run.started'>({
-        runId,
-        seq: 1,
-        type: 'run.started',
-        at: new Date(T0).toISOString(),
-        actor: run.principal,
-        onBehalfOf: [],
-        payload: { workflow: run.workflow, input: null, format: JOURNAL_FORMAT, flags: [] },
-        prevHash: GENESIS_HASH,
-      });
-      return (await store.createRun(run, started)).run;
+      return (await store.createRun(run, startedEvent(run))).run;
     }
 
     /** Leases the run, appends events written at the given times, and moves it on. */
@@ -77,22 +63,7 @@ export function approvalInboxConformance(
         workflows: [run.workflow],
       });
       expect(claimed.map((candidate) => candidate.runId)).toEqual([runId]);
-      let prevHash = run.headHash;
-      let seq = run.lastSeq;
-      const events = drafts.map((draft) => {
-        const event = sealEvent({
-          runId,
-          seq: ++seq,
-          type: draft.type,
-          at: new Date(draft.at).toISOString(),
-          actor: draft.actor ?? `workflow:${run.workflow}`,
-          onBehalfOf: draft.onBehalfOf ?? [run.principal],
-          payload: draft.payload,
-          prevHash,
-        });
-        prevHash = event.hash;
-        return event;
-      });
+      const events = sealDrafts(run, drafts);
       const transitionNow =
         transition.status === 'waiting' ? { ...transition, seenWakeGen: claimed[0]!.wakeGen } : transition;
       expect(await store.commit([{ runId, owner: 'writer', events, transition: transitionNow }], T0)).toEqual(

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatonError, StoreUnavailableError, StoreVersionError } from '../../src/errors.ts';
-import { JOURNAL_FORMAT, type JournalEvent } from '../../src/journal/events.ts';
-import { GENESIS_HASH, sealEvent } from '../../src/journal/hash-chain.ts';
+import type { JournalEvent } from '../../src/journal/events.ts';
+import { sealEvent } from '../../src/journal/hash-chain.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { POSTGRES_SCHEMA_VERSION, postgresMigrations } from '../../src/store/postgres/postgres-migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
@@ -19,6 +19,7 @@ import { accessStoreConformance } from './access-store-conformance.ts';
 import { approvalInboxConformance } from './approval-inbox-conformance.ts';
 import { budgetStoreConformance } from './budget-store-conformance.ts';
 import { poolStoreConformance } from './pool-store-conformance.ts';
+import { startedEvent } from './sealed-events.ts';
 import { storeConformance } from './store-conformance.ts';
 import { vectorRecordStoreConformance } from './vector-record-store-conformance.ts';
 
@@ -90,19 +91,6 @@ describePostgres('PostgresStore', unavailable, () => {
     };
   }
 
-  function started(run: NewRun): JournalEvent<'run.started'> {
-    return sealEvent<'run.started'>({
-      runId: run.runId,
-      seq: 1,
-      type: 'run.started',
-      at: new Date(run.createdAt).toISOString(),
-      actor: run.principal,
-      onBehalfOf: [],
-      payload: { workflow: run.workflow, input: run.input, format: JOURNAL_FORMAT, flags: [] },
-      prevHash: GENESIS_HASH,
-    });
-  }
-
   function stepAfter(
     run: { runId: string; lastSeq: number; headHash: string },
     op: number,
@@ -128,7 +116,7 @@ describePostgres('PostgresStore', unavailable, () => {
         createdAt: T0 + index,
         workflow: prefix,
       });
-      runs.push((await store.createRun(run, started(run))).run);
+      runs.push((await store.createRun(run, startedEvent(run))).run);
     }
     return runs;
   }
@@ -156,7 +144,7 @@ describePostgres('PostgresStore', unavailable, () => {
         expect(meta.map((row) => Number(row.value))).toEqual([POSTGRES_SCHEMA_VERSION]);
         // Every store works on the one schema.
         const run = newRun('run_shared');
-        await stores[0]!.createRun(run, started(run));
+        await stores[0]!.createRun(run, startedEvent(run));
         for (const store of stores) expect((await store.getRun('run_shared'))?.runId).toBe('run_shared');
       } finally {
         await Promise.all(stores.map((store) => store.close()));
@@ -171,7 +159,7 @@ describePostgres('PostgresStore', unavailable, () => {
       await database.query(postgresMigrations[0]!.sql.replaceAll('{schema}', schema));
       await database.query(`INSERT INTO ${schema}.baton_meta VALUES ('schema_version', '1')`);
       const old = newRun('run_from_v1');
-      const event = started(old);
+      const event = startedEvent(old);
       await database.query(
         `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at, last_seq, head_hash)
          VALUES ($1, 'orders', 'acme', 'user:alice', 'pending', '{}', $2, $2, 1, $3)`,

@@ -3,23 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { sqliteFileStores } from './sqlite-file-stores.ts';
 import { storeConformance } from './store-conformance.ts';
 
-const directories = new Map<object, string>();
-
-storeConformance(
-  'sqlite (file)',
-  async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'baton-store-'));
-    const store = SqliteStore.open({ path: join(directory, 'baton.db') });
-    directories.set(store, directory);
-    return store;
-  },
-  async (store) => {
-    await rm(directories.get(store)!, { recursive: true, force: true });
-    directories.delete(store);
-  },
-);
+const files = sqliteFileStores('baton-store-');
+storeConformance('sqlite (file)', files.makeStore, files.cleanup);
 
 storeConformance('sqlite (:memory:)', async () => SqliteStore.open({ path: ':memory:' }));
 

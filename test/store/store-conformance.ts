@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatonError } from '../../src/errors.ts';
-import { JOURNAL_FORMAT, type EventDraft, type JournalEvent } from '../../src/journal/events.ts';
-import { GENESIS_HASH, sealEvent, verifyChain } from '../../src/journal/hash-chain.ts';
+import type { EventDraft, JournalEvent } from '../../src/journal/events.ts';
+import { sealEvent, verifyChain } from '../../src/journal/hash-chain.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
+import { startedEvent } from './sealed-events.ts';
 
 /**
  * The contract every Store backend keeps (src/store/store.ts), as one Vitest suite. A backend's test
@@ -36,26 +37,6 @@ export function storeConformance(
     let counter = 0;
     function newRunId(): string {
       return `run_${(++counter).toString().padStart(4, '0')}_${randomBytes(4).toString('hex')}`;
-    }
-
-    function startedEvent(run: NewRun): JournalEvent<'run.started'> {
-      return sealEvent<'run.started'>({
-        runId: run.runId,
-        seq: 1,
-        type: 'run.started',
-        at: new Date(run.createdAt).toISOString(),
-        actor: run.principal,
-        onBehalfOf: [],
-        payload: {
-          workflow: run.workflow,
-          input: run.input,
-          format: JOURNAL_FORMAT,
-          flags: [],
-          ...(run.parentRunId === undefined ? {} : { parentRunId: run.parentRunId }),
-          ...(run.idempotencyKey === undefined ? {} : { idempotencyKey: run.idempotencyKey }),
-        },
-        prevHash: GENESIS_HASH,
-      });
     }
 
     function newRun(overrides: Partial<NewRun> = {}): NewRun {

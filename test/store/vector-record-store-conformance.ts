@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { JOURNAL_FORMAT } from '../../src/journal/events.ts';
-import { GENESIS_HASH, sealEvent } from '../../src/journal/hash-chain.ts';
 import type { NewRun, Store } from '../../src/store/store.ts';
 import type {
   NewVectorRecord,
   VectorRecordScope,
   VectorRecordStore,
 } from '../../src/store/vector-records.ts';
+import { startedEvent } from './sealed-events.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 
@@ -63,17 +62,7 @@ export function vectorRecordStoreConformance(name: string, open: () => Promise<V
         input: null,
         createdAt: T0,
       };
-      const started = sealEvent<'run.started'>({
-        runId,
-        seq: 1,
-        type: 'run.started',
-        at: new Date(T0).toISOString(),
-        actor: run.principal,
-        onBehalfOf: [],
-        payload: { workflow: run.workflow, input: null, format: JOURNAL_FORMAT, flags: [] },
-        prevHash: GENESIS_HASH,
-      });
-      await backend.store.createRun(run, started);
+      await backend.store.createRun(run, startedEvent(run));
     }
 
     describe('scopes and keys', () => {

@@ -71,7 +71,8 @@ export function cliProject(prefix: string, files: Record<string, string>): CliPr
   });
   const project: CliProject = {
     get dir() {
-      if (directory === undefined) throw new Error('The CLI project is written in beforeAll; use it from a hook or test.');
+      if (directory === undefined)
+        throw new Error('The CLI project is written in beforeAll; use it from a hook or test.');
       return directory;
     },
     cli: (args, options = {}) => runCli(args, { ...options, cwd: options.cwd ?? project.dir }),

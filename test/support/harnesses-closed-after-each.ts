@@ -8,7 +8,9 @@ export type HarnessOptions = Parameters<typeof harness>[0];
  * `prepare` makes of the test's) and an `afterEach` closes every harness still in `open`. A test that
  * closes one itself takes it out of `open`.
  */
-export function harnessesClosedAfterEach(prepare: (options: HarnessOptions) => HarnessOptions = (options) => options): {
+export function harnessesClosedAfterEach(
+  prepare: (options: HarnessOptions) => HarnessOptions = (options) => options,
+): {
   start: (options: HarnessOptions) => Promise<Harness>;
   open: Harness[];
 } {

@@ -1,0 +1,47 @@
+import { JOURNAL_FORMAT, type EventDraft, type JournalEvent } from '../../src/journal/events.ts';
+import { GENESIS_HASH, sealEvent } from '../../src/journal/hash-chain.ts';
+import type { NewRun, RunRecord } from '../../src/store/store.ts';
+
+/** The sealed `run.started` event a start writes for `run`: at its creation, by its principal. */
+export function startedEvent(run: NewRun): JournalEvent<'run.started'> {
+  return sealEvent<'run.started'>({
+    runId: run.runId,
+    seq: 1,
+    type: 'run.started',
+    at: new Date(run.createdAt).toISOString(),
+    actor: run.principal,
+    onBehalfOf: [],
+    payload: {
+      workflow: run.workflow,
+      input: run.input,
+      format: JOURNAL_FORMAT,
+      flags: [],
+      ...(run.parentRunId === undefined ? {} : { parentRunId: run.parentRunId }),
+      ...(run.idempotencyKey === undefined ? {} : { idempotencyKey: run.idempotencyKey }),
+    },
+    prevHash: GENESIS_HASH,
+  });
+}
+
+/**
+ * Seals drafts, each written at its own time, as the events that follow the run's head: by the
+ * run's workflow on behalf of its principal unless a draft names others.
+ */
+export function sealDrafts(run: RunRecord, drafts: readonly (EventDraft & { at: number })[]): JournalEvent[] {
+  let prevHash = run.headHash;
+  let seq = run.lastSeq;
+  return drafts.map((draft) => {
+    const event = sealEvent({
+      runId: run.runId,
+      seq: ++seq,
+      type: draft.type,
+      at: new Date(draft.at).toISOString(),
+      actor: draft.actor ?? `workflow:${run.workflow}`,
+      onBehalfOf: draft.onBehalfOf ?? [run.principal],
+      payload: draft.payload,
+      prevHash,
+    });
+    prevHash = event.hash;
+    return event;
+  });
+}
