@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
-import {
-  createTestDatabase,
-  describePostgres,
-  postgresUnavailable,
-  type TestDatabase,
-} from './support/postgres-database.ts';
+import { databaseForSuite, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
 
 const steps: string[] = [];
 const flow = workflow('three-steps', async (ctx, input: { n: number }) => {
@@ -59,12 +54,6 @@ describe('fork on SQLite', () => {
 
 const unavailable = await postgresUnavailable();
 describePostgres('fork on PostgreSQL', unavailable, () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const database = databaseForSuite();
   forkScenario(async () => PostgresStore.open({ url: database.url, schema: 'fork_test', poolSize: 4 }));
 });

@@ -1,27 +1,16 @@
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { gate, until } from './support/harness.ts';
-import {
-  createTestDatabase,
-  describePostgres,
-  postgresUnavailable,
-  type TestDatabase,
-} from './support/postgres-database.ts';
+import { databaseForSuite, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
 
 const unavailable = await postgresUnavailable();
 
 describePostgres('PostgreSQL connection lost mid-run', unavailable, () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const database = databaseForSuite();
 
   it('a step whose commit lost its connection is not recorded; the worker lets the run go and another resumes it by replay', async () => {
     const entered = gate();

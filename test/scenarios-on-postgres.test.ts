@@ -1,12 +1,6 @@
-import { afterAll, beforeAll } from 'vitest';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { runHarnessesOn } from './support/harness.ts';
-import {
-  createTestDatabase,
-  describePostgres,
-  postgresUnavailable,
-  type TestDatabase,
-} from './support/postgres-database.ts';
+import { databaseForSuite, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
 
 /**
  * Engine scenarios, written once against the harness, run again here with every harness on a
@@ -16,16 +10,10 @@ import {
  */
 const unavailable = await postgresUnavailable();
 describePostgres('scenarios on PostgreSQL', unavailable, async () => {
-  let database: TestDatabase | undefined;
+  const database = databaseForSuite();
   let schemas = 0;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
   runHarnessesOn(() =>
-    PostgresStore.open({ url: database!.url, schema: `scenario_${++schemas}`, poolSize: 4 }),
+    PostgresStore.open({ url: database.url, schema: `scenario_${++schemas}`, poolSize: 4 }),
   );
   await import('./signals.test.ts');
   await import('./children-and-cancel.test.ts');

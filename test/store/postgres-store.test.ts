@@ -9,12 +9,7 @@ import { POSTGRES_SCHEMA_VERSION, postgresMigrations } from '../../src/store/pos
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 import { until } from '../support/harness.ts';
-import {
-  createTestDatabase,
-  describePostgres,
-  postgresUnavailable,
-  type TestDatabase,
-} from '../support/postgres-database.ts';
+import { databaseForSuite, describePostgres, postgresUnavailable } from '../support/postgres-database.ts';
 import { accessStoreConformance } from './access-store-conformance.ts';
 import { approvalInboxConformance } from './approval-inbox-conformance.ts';
 import { budgetStoreConformance } from './budget-store-conformance.ts';
@@ -27,16 +22,9 @@ const unavailable = await postgresUnavailable();
 const T0 = 1_700_000_000_000;
 
 describePostgres('PostgresStore', unavailable, () => {
-  let database: TestDatabase;
+  const database = databaseForSuite();
   let schemaCounter = 0;
   const nextSchema = (prefix: string): string => `${prefix}_${++schemaCounter}`;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
 
   // The shared contracts, on a fresh schema per test (the suites want an empty store each time).
   const schemas = new Map<Store, string>();

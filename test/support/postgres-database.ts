@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
 /**
  * The PostgreSQL server tests use: BATON_TEST_PG_URL, else the local server of these machines.
@@ -86,6 +86,35 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await pool.end();
       await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
+  };
+}
+
+/**
+ * A fresh database for the tests of the enclosing describe: created by {@link createTestDatabase}
+ * in a `beforeAll` (so before the hooks registered after this call) and dropped in an `afterAll`
+ * (after theirs). Use it from hooks and tests.
+ */
+export function databaseForSuite(): TestDatabase {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  const current = (): TestDatabase => {
+    if (!database) throw new Error('The test database is created in beforeAll; use it from a hook or test.');
+    return database;
+  };
+  return {
+    get name() {
+      return current().name;
+    },
+    get url() {
+      return current().url;
+    },
+    query: (text, values) => current().query(text, values),
+    drop: () => current().drop(),
   };
 }
 
