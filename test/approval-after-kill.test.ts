@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
+import { NODE } from './support/pinned-node.ts';
 
 // Real processes: a worker parks a run on an approval gate before an irreversible refund and is
 // SIGKILLed; a new worker is started (and killed too, while the run is still parked), and another
@@ -17,7 +18,6 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CHILD = resolve(import.meta.dirname, 'fixtures/approval-kill-child.ts');
 const BIN = resolve(ROOT, 'bin/baton.js');
 // The pinned Node 24 (vitest usually runs on it already; otherwise the one in node_modules).
-const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : resolve(ROOT, 'node_modules/.bin/node');
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NODE } from './support/pinned-node.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : resolve(ROOT, 'node_modules/.bin/node');
 const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { callApi, LOAD_POOLS } from './fixtures/pool-load-workflows.ts';
 import { tempStore, until } from './support/harness.ts';
+import { NODE } from './support/pinned-node.ts';
 import { ProviderServer } from './support/provider-server.ts';
 
 const RUNS = 500;
@@ -13,10 +14,6 @@ const CONCURRENCY = 8;
 const PER_SECOND = 50;
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/pool-load-worker.ts');
 const ROOT = resolve(import.meta.dirname, '..');
-const NODE =
-  Number(process.versions.node.split('.')[0]) >= 24
-    ? process.execPath
-    : resolve(ROOT, 'node_modules/.bin/node');
 
 interface WorkerProcess {
   child: ChildProcess;

@@ -5,7 +5,12 @@ import type { JournalEvent } from '../src/journal/events.ts';
 import type { PoolEvent } from '../src/resources/pool-metrics.ts';
 import { withPool } from '../src/resources/with-pool.ts';
 import { gate, tempStore, until } from './support/harness.ts';
-import { callProvider, ProviderServer, type ProviderReply } from './support/provider-server.ts';
+import {
+  callProvider,
+  ProviderServer,
+  type ProviderReply,
+  type ProviderServerOptions,
+} from './support/provider-server.ts';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -20,10 +25,17 @@ const call = workflow('retries.call', async (ctx, input: { url: string; attempts
   }),
 );
 
-/** A provider answering each request with the next scripted reply (the last one from then on), and a Baton using it. */
-async function setUp(replies: ProviderReply[], options: Partial<BatonOptions> = {}) {
+/**
+ * A provider answering each request with the next scripted reply (the last one from then on), or
+ * as `replies` says when it is a function, and a Baton using it.
+ */
+async function setUp(
+  replies: ProviderReply[] | NonNullable<ProviderServerOptions['reply']>,
+  options: Partial<BatonOptions> = {},
+) {
   const server = await ProviderServer.start({
-    reply: ({ index }) => replies[Math.min(index, replies.length - 1)]!,
+    reply:
+      typeof replies === 'function' ? replies : ({ index }) => replies[Math.min(index, replies.length - 1)]!,
   });
   cleanup.push(() => server.close());
   const { store, dispose } = await tempStore();
@@ -140,22 +152,10 @@ describe("a pool's circuit breaker", () => {
 describe('limits changed while runs are in flight', () => {
   it('a raised concurrency applies at once, and no queued call is lost', async () => {
     const held = gate();
-    const server = await ProviderServer.start({
-      reply: async () => {
-        await held.promise;
-        return { status: 200, body: 'done' };
-      },
+    const { server, baton } = await setUp(async () => {
+      await held.promise;
+      return { status: 200, body: 'done' };
     });
-    cleanup.push(() => server.close());
-    const { store, dispose } = await tempStore();
-    cleanup.push(dispose);
-    const baton = await Baton.open({
-      store,
-      workflows: [call],
-      pools: { api: { concurrency: 1 } },
-      worker: { pollMs: 20 },
-    });
-    cleanup.push(() => baton.close());
     const runs = await Promise.all(Array.from({ length: 4 }, () => baton.start(call, { url: server.url })));
     await until(
       async () => server.inFlight === 1 && (await baton.pools.stats())[0]!.queued === 3,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { NODE } from './support/pinned-node.ts';
 
 /**
  * Real processes run workflows whose steps append to an outside ledger with their idempotency key.
@@ -21,11 +22,6 @@ const KILLS = 24;
 const PROCESSES = 3;
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/crash-worker.ts');
 const ROOT = resolve(import.meta.dirname, '..');
-// The pinned Node 24 (vitest usually runs on it already; otherwise the one in node_modules).
-const NODE =
-  Number(process.versions.node.split('.')[0]) >= 24
-    ? process.execPath
-    : resolve(ROOT, 'node_modules/.bin/node');
 
 let directory: string;
 beforeAll(async () => {

@@ -120,15 +120,14 @@ export class RunContext implements WorkflowContext {
     this.#history = args.history;
     this.#journal = args.journal;
     this.#signals = [...args.signals];
-    const context = this;
     // A fork of a fork holds its origin's run.forked too: the last one is this run's.
     const forked = args.history.events.findLast((event) => event.type === 'run.forked') as JournalEvent<'run.forked'> | undefined;
     const { input: _input, ...overrides } = forked?.payload.overrides ?? {};
     this.operations = {
-      run: (describe, body, options) => context.#operation(describe, body, options),
-      takeSignal: (name) => context.#takeSignal(name),
+      run: (describe, body, options) => this.#operation(describe, body, options),
+      takeSignal: (name) => this.#takeSignal(name),
       peek: () => {
-        const first = context.#history.peek(context.#nextOp + 1)[0];
+        const first = this.#history.peek(this.#nextOp + 1)[0];
         return first === undefined ? undefined : describeOp(first);
       },
       maxPayloadBytes: args.maxPayloadBytes,
@@ -175,7 +174,7 @@ export class RunContext implements WorkflowContext {
         actual: readableOp(describe),
       });
       this.#args.replayOnly?.diverged(error, op, describe);
-      return Promise.reject(error);
+      return rejected(error);
     }
     if (!first && this.#args.replayOnly) return this.#beyondHistory(op, describe, 'op');
     const handle = this.#handle(op, recorded, describe);
@@ -269,7 +268,7 @@ export class RunContext implements WorkflowContext {
       }
       this.#assertPool(pool, what);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return rejected(error);
     }
     return this.#args.pools!.run(
       op,
@@ -337,7 +336,7 @@ export class RunContext implements WorkflowContext {
       timeoutMs = options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'step timeout');
       if (options.pool !== undefined) this.#assertPool(options.pool, `step '${name}'`);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return rejected(error);
     }
     return this.#operation(`step:${name}`, async (op) => {
       let attempt = 0;
@@ -455,7 +454,7 @@ export class RunContext implements WorkflowContext {
     try {
       ms = toMilliseconds(duration, 'sleep duration');
     } catch (error) {
-      return Promise.reject(error as Error);
+      return rejected(error);
     }
     return this.#operation(`timer:${name}`, async (op) => {
       let fireAt: number | undefined;
@@ -480,7 +479,7 @@ export class RunContext implements WorkflowContext {
     try {
       timeoutMs = options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'waitFor timeout');
     } catch (error) {
-      return Promise.reject(error as Error);
+      return rejected(error);
     }
     return this.#operation(`signal:${name}`, async (op) => {
       let deadline: number | undefined;
@@ -641,4 +640,9 @@ export function checkPayload(value: unknown, what: string, maxPayloadBytes: numb
 
 function stepFailed(step: string, attempts: number, error: SerializedError): StepFailedError {
   return new StepFailedError({ step, attempts, errorName: error.name, message: error.message });
+}
+
+/** A rejected promise for an argument error found before an op is taken. */
+function rejected(error: unknown): Promise<never> {
+  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }

@@ -63,9 +63,9 @@ export function describeOp(event: JournalEvent): string {
     case 'patch':
       return `patch:${String(payload.patchId)}`;
     case 'child':
-      return `child:${String(payload.workflow ?? '?')}`;
+      return `child:${typeof payload.workflow === 'string' ? payload.workflow : '?'}`;
     default:
-      return `${prefix}:${String(payload.name ?? '')}`;
+      return `${prefix}:${typeof payload.name === 'string' ? payload.name : ''}`;
   }
 }
 

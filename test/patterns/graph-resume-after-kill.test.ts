@@ -5,13 +5,10 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { afterEach, expect, it } from 'vitest';
 import { Baton } from '../../src/index.ts';
+import { NODE } from '../support/pinned-node.ts';
 import { crashGraphWorkflow } from './fixtures/crash-graph.ts';
 import { ofType } from './harness.ts';
 
-const NODE =
-  Number(process.versions.node.split('.')[0]) >= 24
-    ? process.execPath
-    : join(import.meta.dirname, '../../node_modules/.bin/node');
 const directories: string[] = [];
 afterEach(() => {
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
