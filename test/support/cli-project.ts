@@ -53,7 +53,7 @@ export interface CliProject {
   /** The project folder; there from `beforeAll` on. */
   readonly dir: string;
   /** Runs `baton <args>` in the project folder (or `options.cwd`). */
-  cli(args: string[], options?: Partial<CliOptions>): Promise<CliResult>;
+  cli: (args: string[], options?: Partial<CliOptions>) => Promise<CliResult>;
 }
 
 /**
