@@ -24,7 +24,13 @@ import { openStore } from './store/open-store.ts';
 import { CheckpointSigner, type SigningOptions } from './access/checkpoint-signer.ts';
 import { AccessControl, type AccessOptions, type GrantSpec } from './access/access-control.ts';
 import { parseGrant, type Grant } from './access/grant.ts';
-import { isTerminal, type AdmissionBound, type RunFilter, type RunRecord, type Store } from './store/store.ts';
+import {
+  isTerminal,
+  type AdmissionBound,
+  type RunFilter,
+  type RunRecord,
+  type Store,
+} from './store/store.ts';
 import { resolveAdmission, resolvePools, type PoolsConfig } from './resources/pool-config.ts';
 import { PoolScheduler } from './resources/pool-scheduler.ts';
 import { withAgents } from './agents/agent-context.ts';
@@ -32,7 +38,13 @@ import { chooseInDoubt, inDoubtCalls, type InDoubtCall } from './agents/in-doubt
 import { AgentRuntime, type AgentsOptions } from './agents/runtime.ts';
 import type { InDoubtResolution } from './agents/tool-call.ts';
 import { Guard, type GuardOptions } from './guard/guard.ts';
-import type { ApprovalReceipt, ApprovalsQuery, ApproveOptions, DenyOptions, PendingApproval } from './guard/approval-desk.ts';
+import type {
+  ApprovalReceipt,
+  ApprovalsQuery,
+  ApproveOptions,
+  DenyOptions,
+  PendingApproval,
+} from './guard/approval-desk.ts';
 import type { GuardVerdictRecord } from './journal/events.ts';
 import { forkRun, type ForkOptions } from './explain/fork.ts';
 import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
@@ -164,14 +176,20 @@ export class Baton {
     this.#connections = [...(options.connections ?? [])];
     this.clock = options.clock ?? Date.now;
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
-    this.committer = new Committer(store, this.clock, { onCommitted: (writes) => this.#telemetry?.record(writes) });
+    this.committer = new Committer(store, this.clock, {
+      onCommitted: (writes) => this.#telemetry?.record(writes),
+    });
     this.#extendContext = options.extendContext;
     this.access = access;
     const secrets = access.secrets?.forAgents(undefined, this.clock);
-    this.agents = new AgentRuntime({ ...(secrets ? { secrets } : {}), ...options.agents }, { vectorRecords: store.vectorRecords });
+    this.agents = new AgentRuntime(
+      { ...(secrets ? { secrets } : {}), ...options.agents },
+      { vectorRecords: store.vectorRecords },
+    );
     access.install(this.agents);
     this.#finished.setMaxListeners(0);
-    const log = options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
+    const log =
+      options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
     this.pools = new PoolScheduler({
       store,
       ...(options.pools ? { pools: options.pools } : {}),
@@ -227,7 +245,11 @@ export class Baton {
         onOutcome: (run, outcome) => {
           options.onActivationEnd?.(run, outcome);
           this.#signer?.onActivationEnd(run, outcome);
-          if (outcome.status === 'completed' || outcome.status === 'failed' || outcome.status === 'cancelled') {
+          if (
+            outcome.status === 'completed' ||
+            outcome.status === 'failed' ||
+            outcome.status === 'cancelled'
+          ) {
             this.#finished.emit(run.runId);
           }
         },
@@ -286,7 +308,8 @@ export class Baton {
     if (existing && existing !== definition) {
       throw new InvalidArgumentError(`Two different workflows are named '${definition.name}'.`);
     }
-    if (definition.options.pool !== undefined) this.pools.assertPool(definition.options.pool, `Workflow '${definition.name}'`);
+    if (definition.options.pool !== undefined)
+      this.pools.assertPool(definition.options.pool, `Workflow '${definition.name}'`);
     this.workflows.set(definition.name, definition as WorkflowDefinition);
   }
 
@@ -319,7 +342,14 @@ export class Baton {
       tenant: options.tenant ?? 'default',
       principal: options.as ?? 'user:anonymous',
     });
-    const { run, created } = await this.#create(definition, checked.input, runId, options, undefined, checked.verdicts);
+    const { run, created } = await this.#create(
+      definition,
+      checked.input,
+      runId,
+      options,
+      undefined,
+      checked.verdicts,
+    );
     if (created) this.worker?.notify();
     return this.handle(run.runId, created, options.tenant);
   }
@@ -335,14 +365,22 @@ export class Baton {
     const encoded = canonicalJson(input ?? null, `The input of workflow '${definition.name}'`);
     const bytes = Buffer.byteLength(encoded);
     if (bytes > this.maxPayloadBytes) {
-      throw new PayloadTooLargeError({ what: `The input of workflow '${definition.name}'`, bytes, limit: this.maxPayloadBytes });
+      throw new PayloadTooLargeError({
+        what: `The input of workflow '${definition.name}'`,
+        bytes,
+        limit: this.maxPayloadBytes,
+      });
     }
     const principal = options.as ?? parent?.principal ?? 'user:anonymous';
     if (!/^[a-z][a-z0-9_-]*:.+$/.test(principal)) {
-      throw new InvalidArgumentError(`A principal reads 'kind:name' (user:alice, service:cron), got '${principal}'.`);
+      throw new InvalidArgumentError(
+        `A principal reads 'kind:name' (user:alice, service:cron), got '${principal}'.`,
+      );
     }
     if (options.metadata && Object.hasOwn(options.metadata, 'grant')) {
-      throw new InvalidArgumentError(`metadata.grant is reserved for the run's grant; pass the grant as the start option 'grant'.`);
+      throw new InvalidArgumentError(
+        `metadata.grant is reserved for the run's grant; pass the grant as the start option 'grant'.`,
+      );
     }
     const tenant = options.tenant ?? parent?.tenant ?? 'default';
     const grant = this.access.runGrant({
@@ -390,7 +428,9 @@ export class Baton {
         ...(options.priority === undefined ? {} : { priority: options.priority }),
         ...(timeoutMs === undefined ? {} : { deadlineAt: now + timeoutMs }),
         ...(options.metadata || grantRecord
-          ? { metadata: { ...options.metadata, ...(grantRecord === undefined ? {} : { grant: grantRecord }) } }
+          ? {
+              metadata: { ...options.metadata, ...(grantRecord === undefined ? {} : { grant: grantRecord }) },
+            }
           : {}),
         ...(parent === undefined && this.#admission ? { admission: this.#admission } : {}),
       },
@@ -435,7 +475,11 @@ export class Baton {
   async getRun(runId: string, options: { tenant?: string } = {}): Promise<RunRecord> {
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const run = await this.store.getRun(runId, scope);
-    if (!run) throw new RunNotFoundError({ runId, suggestions: await this.store.findRunIds(runId.slice(0, 8), 3, scope) });
+    if (!run)
+      throw new RunNotFoundError({
+        runId,
+        suggestions: await this.store.findRunIds(runId.slice(0, 8), 3, scope),
+      });
     return run;
   }
 
@@ -462,12 +506,19 @@ export class Baton {
     if (run.status === 'completed') return run.result as Output;
     throw new RunFailedError({
       runId,
-      error: run.error ?? { name: 'RunCancelledError', message: `Run ${runId} was cancelled.`, code: 'RUN_CANCELLED' },
+      error: run.error ?? {
+        name: 'RunCancelledError',
+        message: `Run ${runId} was cancelled.`,
+        code: 'RUN_CANCELLED',
+      },
     });
   }
 
   /** Waits until the run is finished (completed, failed or cancelled) and returns it. */
-  async waitFor(runId: string, options: { timeout?: Duration; pollMs?: number; tenant?: string } = {}): Promise<RunRecord> {
+  async waitFor(
+    runId: string,
+    options: { timeout?: Duration; pollMs?: number; tenant?: string } = {},
+  ): Promise<RunRecord> {
     const deadline = options.timeout === undefined ? Infinity : Date.now() + toMilliseconds(options.timeout);
     for (;;) {
       const run = await this.getRun(runId, options.tenant === undefined ? {} : { tenant: options.tenant });
@@ -488,13 +539,29 @@ export class Baton {
   }
 
   /** Sends a signal to a run. It is kept until the run's `ctx.waitFor(name)` consumes it. */
-  async signal(runId: string, name: string, payload?: unknown, options: { as?: string; tenant?: string } = {}): Promise<void> {
+  async signal(
+    runId: string,
+    name: string,
+    payload?: unknown,
+    options: { as?: string; tenant?: string } = {},
+  ): Promise<void> {
     const bytes = Buffer.byteLength(canonicalJson(payload ?? null, `The payload of signal '${name}'`));
     if (bytes > this.maxPayloadBytes) {
-      throw new PayloadTooLargeError({ what: `The payload of signal '${name}'`, bytes, limit: this.maxPayloadBytes });
+      throw new PayloadTooLargeError({
+        what: `The payload of signal '${name}'`,
+        bytes,
+        limit: this.maxPayloadBytes,
+      });
     }
     await this.store.sendSignal(
-      { signalId: newId('sig', this.clock()), runId, name, payload, sentBy: options.as ?? 'user:anonymous', sentAt: this.clock() },
+      {
+        signalId: newId('sig', this.clock()),
+        runId,
+        name,
+        payload,
+        sentBy: options.as ?? 'user:anonymous',
+        sentAt: this.clock(),
+      },
       options.tenant === undefined ? undefined : { tenant: options.tenant },
     );
     this.worker?.notify();
@@ -517,14 +584,22 @@ export class Baton {
    * abort signal and run again after the resume. Cancelling a paused run ends it.
    */
   async pause(runId: string, options: { tenant?: string } = {}): Promise<RunRecord> {
-    const run = await this.store.pauseRun(runId, this.clock(), options.tenant === undefined ? undefined : { tenant: options.tenant });
+    const run = await this.store.pauseRun(
+      runId,
+      this.clock(),
+      options.tenant === undefined ? undefined : { tenant: options.tenant },
+    );
     this.worker?.abortRun(runId, new RunPausedError({ runId }));
     return run;
   }
 
   /** Resumes a paused run: it is claimable again (at once, if it was due). */
   async resume(runId: string, options: { tenant?: string } = {}): Promise<RunRecord> {
-    const run = await this.store.resumeRun(runId, this.clock(), options.tenant === undefined ? undefined : { tenant: options.tenant });
+    const run = await this.store.resumeRun(
+      runId,
+      this.clock(),
+      options.tenant === undefined ? undefined : { tenant: options.tenant },
+    );
     this.worker?.notify();
     return run;
   }
@@ -553,7 +628,10 @@ export class Baton {
 
   /** Stops this process's activation of a run asked to cancel at once, instead of at its next heartbeat. */
   #cancelLocally(runId: string, reason: string | undefined): void {
-    this.worker?.abortRun(runId, new RunCancelledError({ runId, ...(reason === undefined ? {} : { reason }) }));
+    this.worker?.abortRun(
+      runId,
+      new RunCancelledError({ runId, ...(reason === undefined ? {} : { reason }) }),
+    );
     this.worker?.notify();
   }
 
@@ -622,11 +700,15 @@ export class Baton {
    */
   async replay(
     runId: string,
-    options: Omit<ReplayOptions, 'agents' | 'extendContext' | 'tenant'> & { workflow?: WorkflowDefinition<any, any, any>; tenant?: string } = {},
+    options: Omit<ReplayOptions, 'agents' | 'extendContext' | 'tenant'> & {
+      workflow?: WorkflowDefinition<any, any, any>;
+      tenant?: string;
+    } = {},
   ): Promise<ReplayReport> {
     const run = await this.getRun(runId, options.tenant === undefined ? {} : { tenant: options.tenant });
     const definition = options.workflow ?? this.workflows.get(run.workflow);
-    if (!definition) throw new UnknownWorkflowError({ name: run.workflow, known: [...this.workflows.keys()] });
+    if (!definition)
+      throw new UnknownWorkflowError({ name: run.workflow, known: [...this.workflows.keys()] });
     const { workflow: _workflow, tenant: _tenant, ...rest } = options;
     return replay(await this.store.readEvents(run.runId), definition, {
       ...rest,

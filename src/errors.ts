@@ -124,7 +124,8 @@ export class StoreCorruptError extends BatonError {
 export class StoreUnavailableError extends BatonError {
   readonly location: string;
   constructor(args: { location: string; reason: string; attempts?: number; cause?: unknown }) {
-    const tried = args.attempts === undefined ? '' : ` (tried ${args.attempts} time${args.attempts === 1 ? '' : 's'})`;
+    const tried =
+      args.attempts === undefined ? '' : ` (tried ${args.attempts} time${args.attempts === 1 ? '' : 's'})`;
     super('STORE_UNAVAILABLE', `Cannot reach the store at ${args.location}${tried}: ${args.reason}.`, {
       cause: args.cause,
       disposition: 'retryable',
@@ -243,7 +244,10 @@ export class RunFailedError extends BatonError {
   readonly runId: string;
   readonly error: SerializedError;
   constructor(args: { runId: string; error: SerializedError }) {
-    super(args.error.code ?? 'RUN_FAILED', `Run ${args.runId} failed: ${args.error.name}: ${args.error.message}`);
+    super(
+      args.error.code ?? 'RUN_FAILED',
+      `Run ${args.runId} failed: ${args.error.name}: ${args.error.message}`,
+    );
     this.runId = args.runId;
     this.error = args.error;
   }
@@ -313,12 +317,17 @@ export class RateLimitedError extends BatonError {
   readonly status: number | undefined;
   constructor(args: { pool?: string; status?: number; retryAfterMs?: number; cause?: unknown }) {
     const where = args.pool === undefined ? 'A call' : `A call in pool '${args.pool}'`;
-    const after = args.retryAfterMs === undefined ? '' : `; the provider asked to retry after ${args.retryAfterMs} ms`;
-    super('RATE_LIMITED', `${where} was rate limited${args.status ? ` (HTTP ${args.status})` : ''}${after}: ${causeText(args.cause)}`, {
-      cause: args.cause,
-      disposition: 'retryable',
-      ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
-    });
+    const after =
+      args.retryAfterMs === undefined ? '' : `; the provider asked to retry after ${args.retryAfterMs} ms`;
+    super(
+      'RATE_LIMITED',
+      `${where} was rate limited${args.status ? ` (HTTP ${args.status})` : ''}${after}: ${causeText(args.cause)}`,
+      {
+        cause: args.cause,
+        disposition: 'retryable',
+        ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
+      },
+    );
     this.pool = args.pool;
     this.status = args.status;
   }
@@ -330,11 +339,15 @@ export class ServiceUnavailableError extends BatonError {
   readonly status: number | undefined;
   constructor(args: { pool?: string; status?: number; retryAfterMs?: number; cause?: unknown }) {
     const where = args.pool === undefined ? 'A call' : `A call in pool '${args.pool}'`;
-    super('SERVICE_UNAVAILABLE', `${where} failed${args.status ? ` (HTTP ${args.status})` : ''}: ${causeText(args.cause)}`, {
-      cause: args.cause,
-      disposition: 'retryable',
-      ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
-    });
+    super(
+      'SERVICE_UNAVAILABLE',
+      `${where} failed${args.status ? ` (HTTP ${args.status})` : ''}: ${causeText(args.cause)}`,
+      {
+        cause: args.cause,
+        disposition: 'retryable',
+        ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
+      },
+    );
     this.pool = args.pool;
     this.status = args.status;
   }
@@ -362,5 +375,8 @@ export function serializeError(error: unknown): SerializedError {
     if (error.stack) out.stack = error.stack.split('\n').slice(0, 8).join('\n');
     return out;
   }
-  return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
+  return {
+    name: 'Error',
+    message: typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error)),
+  };
 }

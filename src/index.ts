@@ -77,7 +77,14 @@ export { all, any, sequence } from './guard/guardrail-compose.ts';
 export { schema } from './guard/schema-guardrail.ts';
 export { maxLength } from './guard/length-guardrail.ts';
 export { denyList } from './guard/deny-list.ts';
-export { redaction, redactText, luhnValid, REDACTION_PATTERNS, type RedactionOptions, type RedactionPattern } from './guard/redaction.ts';
+export {
+  redaction,
+  redactText,
+  luhnValid,
+  REDACTION_PATTERNS,
+  type RedactionOptions,
+  type RedactionPattern,
+} from './guard/redaction.ts';
 export { judge, type JudgeOptions } from './guard/judge-guardrail.ts';
 export { runGuardrails, type GuardrailsOutcome } from './guard/run-guardrails.ts';
 export { toolGuardrails, GUARDRAILS_INTERCEPTOR, type ToolGuardrails } from './guard/tool-guardrails.ts';
@@ -187,7 +194,12 @@ export {
 } from './patterns/graph.ts';
 export { formatGraph } from './patterns/graph-format.ts';
 export type { Runnable, AgentLike, AgentRequest } from './patterns/runnable.ts';
-export { GraphDefinitionError, GraphFailedError, ParallelFailedError, RouteNotFoundError } from './patterns/pattern-errors.ts';
+export {
+  GraphDefinitionError,
+  GraphFailedError,
+  ParallelFailedError,
+  RouteNotFoundError,
+} from './patterns/pattern-errors.ts';
 // Routing (src/routing): capability routing, model routing, semantic cache, memory, selective hydration.
 export type { Embedder } from './routing/embedder.ts';
 export { EmbeddingDimensionError } from './routing/embedder.ts';
@@ -356,7 +368,14 @@ export type { PoolEvent, PoolListener } from './resources/pool-metrics.ts';
 export type { BreakerState } from './resources/pool-breaker.ts';
 // Access (src/access): identities, delegated grants, Cedar policies, secrets, tamper evidence, audit.
 export { parsePrincipal, formatPrincipal, type Principal, type PrincipalKind } from './access/principal.ts';
-export { identityChain, chainOf, actingFor, chainRoot, describeChain, type IdentityChain } from './access/identity-chain.ts';
+export {
+  identityChain,
+  chainOf,
+  actingFor,
+  chainRoot,
+  describeChain,
+  type IdentityChain,
+} from './access/identity-chain.ts';
 export { createGrant, parseGrant, grantAllows, type Grant, type GrantInput } from './access/grant.ts';
 export { delegate, type DelegationNeeds, type DelegationOptions } from './access/delegate.ts';
 export {
@@ -396,11 +415,26 @@ export {
 } from './access/authorize-durably.ts';
 export { toolAccessInterceptor, type ToolAccessOptions } from './access/tool-access-interceptor.ts';
 // The access layer's secret broker; the agents layer takes any SecretResolver (its forAgents() is one).
-export { SecretBroker as ScopedSecretBroker, envSecrets, mapSecrets, type SecretSource, type SecretIdentity } from './access/secret-broker.ts';
+export {
+  SecretBroker as ScopedSecretBroker,
+  envSecrets,
+  mapSecrets,
+  type SecretSource,
+  type SecretIdentity,
+} from './access/secret-broker.ts';
 export { redact, REDACTED } from './access/redact.ts';
-export { SigningKey, type PublicKeyJwk, type PublicKeyInput, type SigningKeyOptions } from './access/signing-key.ts';
+export {
+  SigningKey,
+  type PublicKeyJwk,
+  type PublicKeyInput,
+  type SigningKeyOptions,
+} from './access/signing-key.ts';
 export { signCheckpoint, verifyCheckpoint } from './access/checkpoint.ts';
-export { CheckpointSigner, type SigningOptions, type CheckpointSignerOptions } from './access/checkpoint-signer.ts';
+export {
+  CheckpointSigner,
+  type SigningOptions,
+  type CheckpointSignerOptions,
+} from './access/checkpoint-signer.ts';
 export {
   verifyRun,
   verifyAll,
@@ -409,7 +443,12 @@ export {
   type VerificationProblem,
   type VerifyAllReport,
 } from './access/verify-run.ts';
-export { exportBundle, verifyBundle, type AuditBundle, type BundleVerification } from './access/audit-bundle.ts';
+export {
+  exportBundle,
+  verifyBundle,
+  type AuditBundle,
+  type BundleVerification,
+} from './access/audit-bundle.ts';
 export { audit, formatAuditTable, type AuditQuery, type AuditEntry } from './access/audit.ts';
 export {
   UnknownPrincipalError,
@@ -434,13 +473,33 @@ export { openStore } from './store/open-store.ts';
 export { defineConfig, type BatonConfig } from './config.ts';
 // Explain, replay, fork, export, OpenTelemetry (src/explain): the journal answering what happened and why.
 export { explain, explainEvents, type ExplainOptions } from './explain/explain.ts';
-export type { Explanation, ExplanationNode, ExplanationNodeKind, ExplanationStatus, Decision, Reason, TokenCount } from './explain/explanation.ts';
+export type {
+  Explanation,
+  ExplanationNode,
+  ExplanationNodeKind,
+  ExplanationStatus,
+  Decision,
+  Reason,
+  TokenCount,
+} from './explain/explanation.ts';
 export { formatExplanation, type FormatExplanationOptions } from './explain/format-explanation.ts';
 export { replay, type ReplayOptions, type ReplayReport, type ReplayDivergence } from './explain/replay.ts';
 export { forkRun, type ForkOptions, type ForkOverrides, type ForkDeps } from './explain/fork.ts';
 export type { AgentOverrides } from './agents/run-overrides.ts';
-export { exportHistory, parseHistory, checkHistory, historyDocument, type HistoryDocument, type HistoryExportFormat } from './explain/history-document.ts';
-export { HistoryFormatError, InvalidHistoryError, ForkPointError, ForkWorkflowError } from './explain/explain-errors.ts';
+export {
+  exportHistory,
+  parseHistory,
+  checkHistory,
+  historyDocument,
+  type HistoryDocument,
+  type HistoryExportFormat,
+} from './explain/history-document.ts';
+export {
+  HistoryFormatError,
+  InvalidHistoryError,
+  ForkPointError,
+  ForkWorkflowError,
+} from './explain/explain-errors.ts';
 export { BatonTelemetry, openTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
 export { JournalSpans, runTraceContext } from './explain/journal-spans.ts';
 export { JournalMetrics, type PoolSource } from './explain/journal-metrics.ts';

@@ -33,7 +33,10 @@ interface Child {
 }
 
 function spawnNode(args: string[], cwd: string): Child {
-  const proc = spawn(NODE, ['--disable-warning=ExperimentalWarning', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(NODE, ['--disable-warning=ExperimentalWarning', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const waiters: { prefix: string; resolve: (line: string | undefined) => void }[] = [];
   let buffered = '';
@@ -82,7 +85,8 @@ describe('an approval across a crash', () => {
     // 1. A worker starts the run, which parks on the gate; the worker is killed.
     const first = spawnNode([CHILD, db, effects, 'start'], dir);
     const runLine = await first.line('run ');
-    if ((await first.line('parked')) === undefined) throw new Error(`the first worker ended early:\n${(await first.exited).stderr}`);
+    if ((await first.line('parked')) === undefined)
+      throw new Error(`the first worker ended early:\n${(await first.exited).stderr}`);
     first.kill();
     expect((await first.exited).signal).toBe('SIGKILL');
     const runId = runLine!.slice('run '.length);
@@ -111,17 +115,37 @@ describe('an approval across a crash', () => {
     // 4. A third worker runs; a person approves from another process (`baton approve`).
     const third = spawnNode([CHILD, db, effects, 'work'], dir);
     expect(await third.line('ready')).toBe('ready');
-    const wrong = spawnNode([BIN, 'approve', runId, requested!.payload.approvalId, '--as', 'user:carol', '--store', `sqlite:${db}`], dir);
+    const wrong = spawnNode(
+      [BIN, 'approve', runId, requested!.payload.approvalId, '--as', 'user:carol', '--store', `sqlite:${db}`],
+      dir,
+    );
     const refused = await wrong.exited;
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('user:carol may not decide');
     const approve = spawnNode(
-      [BIN, 'approve', runId, requested!.payload.approvalId, '--as', 'user:bob', '--comment', 'customer verified', '--store', `sqlite:${db}`, '--json'],
+      [
+        BIN,
+        'approve',
+        runId,
+        requested!.payload.approvalId,
+        '--as',
+        'user:bob',
+        '--comment',
+        'customer verified',
+        '--store',
+        `sqlite:${db}`,
+        '--json',
+      ],
       dir,
     );
     const approved = await approve.exited;
     expect(approved.code, approved.stderr).toBe(0);
-    expect(JSON.parse(approve.lines.join('\n'))).toEqual({ runId, approvalId: requested!.payload.approvalId, decision: 'approved', by: 'user:bob' });
+    expect(JSON.parse(approve.lines.join('\n'))).toEqual({
+      runId,
+      approvalId: requested!.payload.approvalId,
+      decision: 'approved',
+      by: 'user:bob',
+    });
     expect(await third.line('done')).toBe('done');
     expect((await third.exited).code).toBe(0);
 

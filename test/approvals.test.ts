@@ -40,12 +40,31 @@ describe('ctx.approval', () => {
     expect(await h.baton.approvals({ mine: true, as: 'user:alice' })).toEqual([]);
     expect(await h.baton.approvals({ mine: true, as: 'user:bob' })).toHaveLength(1);
 
-    const receipt = await h.baton.approve(run.runId, 'approval-1', { as: 'user:bob', comment: 'customer verified by phone' });
-    expect(receipt).toEqual({ runId: run.runId, approvalId: 'approval-1', decision: 'approved', by: 'user:bob' });
-    expect(await run.result()).toEqual({ approvalId: 'approval-1', approved: true, by: 'user:bob', comment: 'customer verified by phone', timedOut: false });
+    const receipt = await h.baton.approve(run.runId, 'approval-1', {
+      as: 'user:bob',
+      comment: 'customer verified by phone',
+    });
+    expect(receipt).toEqual({
+      runId: run.runId,
+      approvalId: 'approval-1',
+      decision: 'approved',
+      by: 'user:bob',
+    });
+    expect(await run.result()).toEqual({
+      approvalId: 'approval-1',
+      approved: true,
+      by: 'user:bob',
+      comment: 'customer verified by phone',
+      timedOut: false,
+    });
 
     const events = await run.history();
-    expect(events.map((event) => event.type)).toEqual(['run.started', 'approval.requested', 'approval.decided', 'run.completed']);
+    expect(events.map((event) => event.type)).toEqual([
+      'run.started',
+      'approval.requested',
+      'approval.decided',
+      'run.completed',
+    ]);
     expect(of(events, 'approval.decided')[0]!.payload).toEqual({
       op: 1,
       name: 'refund.large',
@@ -68,12 +87,24 @@ describe('ctx.approval', () => {
       code: 'APPROVAL_NOT_FOUND',
       message: `Run ${run.runId} has no approval 'approval-9'. Pending in this run: approval-1.`,
     });
-    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'user:alice' })).rejects.toMatchObject({ code: 'APPROVAL_FORBIDDEN' });
-    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'agent:helper' })).rejects.toMatchObject({ code: 'APPROVAL_FORBIDDEN' });
-    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'bob' })).rejects.toMatchObject({ code: 'APPROVAL_FORBIDDEN' });
-    await expect(h.baton.approve(run.runId, 'approval-1', { as: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'user:bob', tenant: 'globex' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
-    await expect(h.baton.deny(run.runId, 'approval-1', { as: 'user:bob', args: { x: 1 } } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'user:alice' })).rejects.toMatchObject({
+      code: 'APPROVAL_FORBIDDEN',
+    });
+    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'agent:helper' })).rejects.toMatchObject({
+      code: 'APPROVAL_FORBIDDEN',
+    });
+    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'bob' })).rejects.toMatchObject({
+      code: 'APPROVAL_FORBIDDEN',
+    });
+    await expect(h.baton.approve(run.runId, 'approval-1', { as: '' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(
+      h.baton.approve(run.runId, 'approval-1', { as: 'user:bob', tenant: 'globex' }),
+    ).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+    await expect(
+      h.baton.deny(run.runId, 'approval-1', { as: 'user:bob', args: { x: 1 } } as never),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await h.store.pendingSignals(run.runId)).toEqual([]);
     expect(await run.history()).toHaveLength(journal);
 
@@ -84,7 +115,9 @@ describe('ctx.approval', () => {
       code: 'APPROVAL_ALREADY_DECIDED',
       message: expect.stringContaining('approved (the run has yet to take the decision) by user:bob'),
     });
-    await expect(h.baton.deny(run.runId, 'approval-1', { as: 'user:bob' })).rejects.toMatchObject({ code: 'APPROVAL_ALREADY_DECIDED' });
+    await expect(h.baton.deny(run.runId, 'approval-1', { as: 'user:bob' })).rejects.toMatchObject({
+      code: 'APPROVAL_ALREADY_DECIDED',
+    });
     expect(await h.store.pendingSignals(run.runId)).toHaveLength(1);
   });
 
@@ -112,24 +145,49 @@ describe('ctx.approval', () => {
 
   it('denies on timeout, or escalates to the next group first', async () => {
     const timed = workflow('timed', async (ctx) =>
-      ctx.approval({ action: 'publish', summary: 'Publish the report', timeout: '1h', approvers: ['group:leads'], onTimeout: { escalateTo: 'managers' } }),
+      ctx.approval({
+        action: 'publish',
+        summary: 'Publish the report',
+        timeout: '1h',
+        approvers: ['group:leads'],
+        onTimeout: { escalateTo: 'managers' },
+      }),
     );
-    const h = await start({ workflows: [timed], guard: { approvals: { groups: { leads: ['user:lee'], managers: ['user:mia'] } } } });
+    const h = await start({
+      workflows: [timed],
+      guard: { approvals: { groups: { leads: ['user:lee'], managers: ['user:mia'] } } },
+    });
     const run = await h.baton.start(timed, {}, { as: 'user:alice' });
     await h.settle(run.runId, 'waiting');
-    expect((await h.baton.approvals({ mine: true, as: 'user:lee' })).map((approval) => approval.approvalId)).toEqual(['approval-1']);
+    expect(
+      (await h.baton.approvals({ mine: true, as: 'user:lee' })).map((approval) => approval.approvalId),
+    ).toEqual(['approval-1']);
     expect(await h.baton.approvals({ mine: true, as: 'user:mia' })).toEqual([]);
 
     await h.advanceUntil(run.runId, 3_600_000, 'waiting');
     const escalated = of(await run.history(), 'approval.escalated');
     expect(escalated.map((event) => event.payload)).toEqual([
-      { op: 1, name: 'publish', approvalId: 'approval-1', stage: 1, approvers: ['group:managers'], until: new Date(h.clock.now() + 3_600_000).toISOString() },
+      {
+        op: 1,
+        name: 'publish',
+        approvalId: 'approval-1',
+        stage: 1,
+        approvers: ['group:managers'],
+        until: new Date(h.clock.now() + 3_600_000).toISOString(),
+      },
     ]);
-    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'user:lee' })).rejects.toMatchObject({ code: 'APPROVAL_FORBIDDEN' });
-    expect((await h.baton.approvals({ mine: true, as: 'user:mia' }))[0]).toMatchObject({ stage: 1, approvers: ['group:managers'] });
+    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'user:lee' })).rejects.toMatchObject({
+      code: 'APPROVAL_FORBIDDEN',
+    });
+    expect((await h.baton.approvals({ mine: true, as: 'user:mia' }))[0]).toMatchObject({
+      stage: 1,
+      approvers: ['group:managers'],
+    });
 
     await h.advanceUntil(run.runId, 3_600_000, 'completed');
-    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'user:mia' })).rejects.toMatchObject({ code: 'APPROVAL_ALREADY_DECIDED' });
+    await expect(h.baton.approve(run.runId, 'approval-1', { as: 'user:mia' })).rejects.toMatchObject({
+      code: 'APPROVAL_ALREADY_DECIDED',
+    });
     expect(await run.result()).toEqual({
       approvalId: 'approval-1',
       approved: false,
@@ -158,7 +216,9 @@ when { context.approval == "refund.large" };`,
     expect(await h.baton.approvals({ mine: true, as: 'user:bob' })).toEqual([]);
     await h.baton.approve(run.runId, 'approval-1', { as: 'user:carol' });
     expect(await run.result()).toMatchObject({ approved: true, by: 'user:carol' });
-    expect(of(await run.history(), 'approval.decided')[0]!.payload.policies).toEqual(['finance-approves-large-refunds']);
+    expect(of(await run.history(), 'approval.decided')[0]!.payload.policies).toEqual([
+      'finance-approves-large-refunds',
+    ]);
   });
 });
 
@@ -179,8 +239,12 @@ describe('the approval inbox', () => {
       const second = await h.baton.start(refundFlow, { cents: 2 }, { as: 'user:alice', tenant: 'globex' });
       await h.settle(first.runId, 'waiting');
       await h.settle(second.runId, 'waiting');
-      expect((await h.baton.approvals()).map((approval) => approval.runId).sort()).toEqual([first.runId, second.runId].sort());
-      expect((await h.baton.approvals({ tenant: 'globex' })).map((approval) => approval.runId)).toEqual([second.runId]);
+      expect((await h.baton.approvals()).map((approval) => approval.runId).sort()).toEqual(
+        [first.runId, second.runId].sort(),
+      );
+      expect((await h.baton.approvals({ tenant: 'globex' })).map((approval) => approval.runId)).toEqual([
+        second.runId,
+      ]);
       await h.baton.approve(second.runId, 'approval-1', { as: 'user:bob', tenant: 'globex' });
       await second.result();
       expect((await h.baton.approvals()).map((approval) => approval.runId)).toEqual([first.runId]);
@@ -193,10 +257,13 @@ describe('the approval inbox', () => {
 });
 
 describe('approval gates before tools', () => {
-  function refundAgent(refunds: { chargeId: string; cents: number }[], model = scriptedModel([
-    { toolCalls: [{ name: 'payments.refund', args: { chargeId: 'ch_1', cents: 120_000 } }] },
-    (request) => `Done: ${JSON.stringify(request.toolResults[0]?.output)}`,
-  ])) {
+  function refundAgent(
+    refunds: { chargeId: string; cents: number }[],
+    model = scriptedModel([
+      { toolCalls: [{ name: 'payments.refund', args: { chargeId: 'ch_1', cents: 120_000 } }] },
+      (request) => `Done: ${JSON.stringify(request.toolResults[0]?.output)}`,
+    ]),
+  ) {
     const refund = tool({
       name: 'payments.refund',
       description: 'Refunds a charge',
@@ -214,7 +281,16 @@ describe('approval gates before tools', () => {
       effect: 'read',
       execute: async ({ chargeId }) => ({ chargeId, cents: 120_000 }),
     });
-    return { model, billing: agent({ name: 'billing', description: 'Billing', instructions: 'Refund.', model, tools: [refund, lookup] }) };
+    return {
+      model,
+      billing: agent({
+        name: 'billing',
+        description: 'Billing',
+        instructions: 'Refund.',
+        model,
+        tools: [refund, lookup],
+      }),
+    };
   }
 
   it('parks an irreversible call until a person approves it with edited arguments, which must fit the tool', async () => {
@@ -233,23 +309,37 @@ describe('approval gates before tools', () => {
     });
     const journal = (await run.history()).length;
 
-    await expect(h.baton.approve(run.runId, pending!.approvalId, { as: 'user:bob', args: { chargeId: 'ch_1', cents: -5 } })).rejects.toMatchObject({
+    await expect(
+      h.baton.approve(run.runId, pending!.approvalId, {
+        as: 'user:bob',
+        args: { chargeId: 'ch_1', cents: -5 },
+      }),
+    ).rejects.toMatchObject({
       code: 'INVALID_APPROVAL_ARGUMENTS',
       message: expect.stringContaining('cents'),
     });
-    await expect(h.baton.approve(run.runId, pending!.approvalId, { as: 'user:bob', args: { chargeId: 'ch_1' } })).rejects.toMatchObject({
+    await expect(
+      h.baton.approve(run.runId, pending!.approvalId, { as: 'user:bob', args: { chargeId: 'ch_1' } }),
+    ).rejects.toMatchObject({
       code: 'INVALID_APPROVAL_ARGUMENTS',
     });
     expect(await h.store.pendingSignals(run.runId)).toEqual([]);
     expect(await run.history()).toHaveLength(journal);
 
-    await h.baton.approve(run.runId, pending!.approvalId, { as: 'user:bob', comment: 'half is fair', args: { chargeId: 'ch_1', cents: 60_000 } });
+    await h.baton.approve(run.runId, pending!.approvalId, {
+      as: 'user:bob',
+      comment: 'half is fair',
+      args: { chargeId: 'ch_1', cents: 60_000 },
+    });
     expect(await run.result()).toBe('Done: {"refunded":60000}');
     expect(refunds).toEqual([{ chargeId: 'ch_1', cents: 60_000 }]);
 
     const events = await run.history();
     expect(pending!.approvalId).toBe(`tool-${of(events, 'tool.requested')[0]!.payload.op}`);
-    const verdicts = of(events, 'tool.verdict').map((event) => [event.payload.interceptor, event.payload.verdict]);
+    const verdicts = of(events, 'tool.verdict').map((event) => [
+      event.payload.interceptor,
+      event.payload.verdict,
+    ]);
     expect(verdicts).toEqual([
       ['guard.approval', 'park'],
       [`signal:baton.approval:${pending!.approvalId}`, 'rewrite'],
@@ -311,8 +401,14 @@ permit (principal is User, action == Action::"Approve", resource) when { context
     await h.settle(run.runId, 'waiting');
     const pending = await h.baton.approvals();
     expect(pending).toHaveLength(1);
-    expect(pending[0]).toMatchObject({ action: 'payments.refund', approvers: ['group:finance'], members: ['user:fiona'] });
-    await expect(h.baton.approve(run.runId, pending[0]!.approvalId, { as: 'user:bob' })).rejects.toMatchObject({ code: 'APPROVAL_FORBIDDEN' });
+    expect(pending[0]).toMatchObject({
+      action: 'payments.refund',
+      approvers: ['group:finance'],
+      members: ['user:fiona'],
+    });
+    await expect(
+      h.baton.approve(run.runId, pending[0]!.approvalId, { as: 'user:bob' }),
+    ).rejects.toMatchObject({ code: 'APPROVAL_FORBIDDEN' });
     await h.baton.approve(run.runId, pending[0]!.approvalId, { as: 'user:fiona' });
     expect(await run.result()).toBe('Refunded.');
     expect(refunds).toHaveLength(1);
@@ -322,13 +418,18 @@ permit (principal is User, action == Action::"Approve", resource) when { context
     const refunds: { chargeId: string; cents: number }[] = [];
     const { billing } = refundAgent(refunds);
     const flow = workflow('billing', async (ctx) => ctx.run(billing, 'Refund charge ch_1'));
-    const h = await start({ workflows: [flow], guard: { approvals: { gates: { irreversible: true, timeout: '1d' } } } });
+    const h = await start({
+      workflows: [flow],
+      guard: { approvals: { gates: { irreversible: true, timeout: '1d' } } },
+    });
     const run = await h.baton.start(flow, {}, { as: 'user:alice' });
     await h.settle(run.runId, 'waiting');
     const [pending] = await h.baton.approvals();
     expect(pending!.until).toBe(new Date(h.clock.now() + 86_400_000).toISOString());
     await h.advanceUntil(run.runId, 86_400_000, 'completed');
-    await expect(h.baton.approve(run.runId, pending!.approvalId, { as: 'user:bob' })).rejects.toMatchObject({ code: 'APPROVAL_ALREADY_DECIDED' });
+    await expect(h.baton.approve(run.runId, pending!.approvalId, { as: 'user:bob' })).rejects.toMatchObject({
+      code: 'APPROVAL_ALREADY_DECIDED',
+    });
     expect(refunds).toEqual([]);
     const decided = of(await run.history(), 'approval.decided')[0]!;
     expect(decided.payload).toMatchObject({ decision: 'denied', by: 'system:timeout', timedOut: true });

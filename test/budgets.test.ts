@@ -28,13 +28,26 @@ function researchAgent(turns: ScriptedTurn[], searches: string[], maxTurns = 20)
       return { results: [`about ${query}`] };
     },
   });
-  return { model, researcher: agent({ name: 'researcher', description: 'Researches', instructions: 'Research.', model, tools: [search], maxTurns }) };
+  return {
+    model,
+    researcher: agent({
+      name: 'researcher',
+      description: 'Researches',
+      instructions: 'Research.',
+      model,
+      tools: [search],
+      maxTurns,
+    }),
+  };
 }
 
 /** `n` turns that each search something new, then an answer. */
 function searchTurns(n: number, answer = 'Here is what I found.'): ScriptedTurn[] {
   return [
-    ...Array.from({ length: n }, (_, index) => ({ toolCalls: [{ name: 'web.search', args: { query: `topic ${index + 1}` } }], usage })),
+    ...Array.from({ length: n }, (_, index) => ({
+      toolCalls: [{ name: 'web.search', args: { query: `topic ${index + 1}` } }],
+      usage,
+    })),
     { text: answer, usage },
   ];
 }
@@ -44,7 +57,11 @@ describe('budgets', () => {
     const searches: string[] = [];
     const { model, researcher } = researchAgent(searchTurns(10), searches);
     const flow = workflow('research', async (ctx) => ctx.run(researcher, 'Research the market'));
-    const h = await start({ workflows: [flow], agents: { prices }, guard: { budgets: { run: { usd: 0.01 } } } });
+    const h = await start({
+      workflows: [flow],
+      agents: { prices },
+      guard: { budgets: { run: { usd: 0.01 } } },
+    });
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
 
@@ -53,7 +70,14 @@ describe('budgets', () => {
     expect(searches).toEqual(['topic 1', 'topic 2']);
     const events = await run.history();
     const [exceeded] = of(events, 'budget.exceeded');
-    expect(exceeded!.payload).toMatchObject({ name: 'researcher', scope: 'run', metric: 'usd', limit: 0.01, used: 0.008, action: 'stop' });
+    expect(exceeded!.payload).toMatchObject({
+      name: 'researcher',
+      scope: 'run',
+      metric: 'usd',
+      limit: 0.01,
+      used: 0.008,
+      action: 'stop',
+    });
     expect(exceeded!.payload.requested).toBeGreaterThan(0.002);
     expect(exceeded!.actor).toBe('agent:researcher');
     const failed = of(events, 'run.failed')[0]!;
@@ -72,7 +96,10 @@ describe('budgets', () => {
       workflows: [flow],
       agents: { prices },
       guard: {
-        budgets: { run: { usd: 0.01 }, onExceeded: { ask: { approvers: ['group:finance'], extendBy: { usd: 0.005 } } } },
+        budgets: {
+          run: { usd: 0.01 },
+          onExceeded: { ask: { approvers: ['group:finance'], extendBy: { usd: 0.005 } } },
+        },
         approvals: { groups: { finance: ['user:fiona'] } },
       },
     });
@@ -80,7 +107,12 @@ describe('budgets', () => {
 
     await h.settle(run.runId, 'waiting');
     const [first] = await h.baton.approvals({ runId: run.runId });
-    expect(first).toMatchObject({ kind: 'budget', action: 'budget.extend', approvers: ['group:finance'], members: ['user:fiona'] });
+    expect(first).toMatchObject({
+      kind: 'budget',
+      action: 'budget.extend',
+      approvers: ['group:finance'],
+      members: ['user:fiona'],
+    });
     expect(first!.data).toMatchObject({ scope: 'run', metric: 'usd', used: 0.008, extendBy: { usd: 0.005 } });
     expect(model.calls).toHaveLength(2);
     const seqBefore = (await run.get()).lastSeq;
@@ -96,11 +128,23 @@ describe('budgets', () => {
     expect(searches).toEqual(['topic 1', 'topic 2', 'topic 3']);
 
     const events = await run.history();
-    expect(of(events, 'budget.exceeded').map((event) => [event.payload.action, event.payload.used, event.payload.limit])).toEqual([
+    expect(
+      of(events, 'budget.exceeded').map((event) => [
+        event.payload.action,
+        event.payload.used,
+        event.payload.limit,
+      ]),
+    ).toEqual([
       ['ask', 0.008, 0.01],
       ['ask', 0.012, 0.015],
     ]);
-    expect(of(events, 'approval.decided').map((event) => [event.payload.decision, event.payload.by, event.payload.comment])).toEqual([
+    expect(
+      of(events, 'approval.decided').map((event) => [
+        event.payload.decision,
+        event.payload.by,
+        event.payload.comment,
+      ]),
+    ).toEqual([
       ['approved', 'user:fiona', 'worth it'],
       ['approved', 'user:fiona', undefined],
     ]);
@@ -110,29 +154,46 @@ describe('budgets', () => {
     const searches: string[] = [];
     const { researcher } = researchAgent(searchTurns(5), searches);
     const flow = workflow('research', async (ctx) => ctx.run(researcher, 'Research the market'));
-    const h = await start({ workflows: [flow], agents: { prices }, guard: { budgets: { run: { usd: 0.01 }, onExceeded: { ask: {} } } } });
+    const h = await start({
+      workflows: [flow],
+      agents: { prices },
+      guard: { budgets: { run: { usd: 0.01 }, onExceeded: { ask: {} } } },
+    });
     const run = await h.baton.start(flow, {}, { as: 'user:alice' });
     await h.settle(run.runId, 'waiting');
     const [pending] = await h.baton.approvals();
-    await expect(h.baton.deny(run.runId, pending!.approvalId, { as: 'user:alice' })).rejects.toMatchObject({ code: 'APPROVAL_FORBIDDEN' });
+    await expect(h.baton.deny(run.runId, pending!.approvalId, { as: 'user:alice' })).rejects.toMatchObject({
+      code: 'APPROVAL_FORBIDDEN',
+    });
     await h.baton.deny(run.runId, pending!.approvalId, { as: 'user:bob', comment: 'too expensive' });
     await expect(run.result()).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
     const failed = of(await run.history(), 'run.failed')[0]!;
-    expect(failed.payload.error.message).toBe('The budget was exhausted and user:bob did not extend it: too expensive.');
+    expect(failed.payload.error.message).toBe(
+      'The budget was exhausted and user:bob did not extend it: too expensive.',
+    );
   });
 
   it('counts tool calls per agent and stops the agent at its next turn', async () => {
     const searches: string[] = [];
     const { model, researcher } = researchAgent(searchTurns(5), searches);
     const flow = workflow('research', async (ctx) => ctx.run(researcher, 'Research the market'));
-    const h = await start({ workflows: [flow], guard: { budgets: { agents: { researcher: { toolCalls: 2 } } } } });
+    const h = await start({
+      workflows: [flow],
+      guard: { budgets: { agents: { researcher: { toolCalls: 2 } } } },
+    });
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toMatchObject({ code: 'BUDGET_EXCEEDED' });
     expect(searches).toEqual(['topic 1', 'topic 2']);
     // The third search was refused (the model was told), and its next turn was not allowed.
     expect(model.calls).toHaveLength(3);
     const events = await run.history();
-    expect(of(events, 'budget.exceeded')[0]!.payload).toMatchObject({ scope: 'agent', subject: "agent 'researcher'", metric: 'toolCalls', limit: 2, used: 2 });
+    expect(of(events, 'budget.exceeded')[0]!.payload).toMatchObject({
+      scope: 'agent',
+      subject: "agent 'researcher'",
+      metric: 'toolCalls',
+      limit: 2,
+      used: 2,
+    });
     const refused = of(events, 'tool.verdict').find((event) => event.payload.verdict === 'deny')!;
     expect(refused.payload.interceptor).toBe('guard.budget');
   });
@@ -148,7 +209,12 @@ describe('budgets', () => {
     await h.settle(run.runId, 'waiting');
     await h.advanceUntil(run.runId, 120_000, 'failed');
     const [exceeded] = of(await run.history(), 'budget.exceeded');
-    expect(exceeded!.payload).toMatchObject({ scope: 'run', metric: 'wallTimeMs', limit: 60_000, used: 120_000 });
+    expect(exceeded!.payload).toMatchObject({
+      scope: 'run',
+      metric: 'wallTimeMs',
+      limit: 60_000,
+      used: 120_000,
+    });
   });
 
   it('shares a tenant budget across runs through the store, and leaves other tenants alone', async () => {
@@ -161,8 +227,13 @@ describe('budgets', () => {
       ['second', flowOf(3)],
       ['other', flowOf(1)],
     ]);
-    const flow = workflow('research', async (ctx, input: { which: string }) => ctx.run(agents.get(input.which)!, 'Research'));
-    const h = await start({ workflows: [flow], guard: { budgets: { tenant: { modelCalls: 3, period: 'day' } } } });
+    const flow = workflow('research', async (ctx, input: { which: string }) =>
+      ctx.run(agents.get(input.which)!, 'Research'),
+    );
+    const h = await start({
+      workflows: [flow],
+      guard: { budgets: { tenant: { modelCalls: 3, period: 'day' } } },
+    });
     const first = await h.baton.start(flow, { which: 'first' }, { tenant: 'acme' });
     expect(await first.result()).toBe('Here is what I found.');
     const second = await h.baton.start(flow, { which: 'second' }, { tenant: 'acme' });
@@ -170,7 +241,9 @@ describe('budgets', () => {
     const [exceeded] = of(await second.history(), 'budget.exceeded');
     expect(exceeded!.payload).toMatchObject({ scope: 'tenant', metric: 'modelCalls', limit: 3, used: 3 });
     expect(exceeded!.payload.subject).toMatch(/^tenant 'acme' \(\d{4}-\d{2}-\d{2}\)$/);
-    expect(await h.store.budgets!.usage(`tenant:acme:${new Date(h.clock.now()).toISOString().slice(0, 10)}`)).toMatchObject({ modelCalls: 3 });
+    expect(
+      await h.store.budgets!.usage(`tenant:acme:${new Date(h.clock.now()).toISOString().slice(0, 10)}`),
+    ).toMatchObject({ modelCalls: 3 });
     const other = await h.baton.start(flow, { which: 'other' }, { tenant: 'globex' });
     expect(await other.result()).toBe('Here is what I found.');
   });
@@ -180,14 +253,24 @@ describe('budgets: bad configuration', () => {
   it('refuses a budget below zero when Baton opens, naming it', async () => {
     const store = SqliteStore.open({ path: ':memory:' });
     try {
-      await expect(Baton.open({ store, worker: false, guard: { budgets: { run: { usd: -0.5 } } } })).rejects.toMatchObject({
+      await expect(
+        Baton.open({ store, worker: false, guard: { budgets: { run: { usd: -0.5 } } } }),
+      ).rejects.toMatchObject({
         code: 'BUDGET_CONFIG',
         message: 'The budget guard.budgets.run.usd is -0.5: a budget cannot be below zero.',
       });
-      await expect(Baton.open({ store, worker: false, guard: { budgets: { agents: { writer: { toolCalls: Number.NaN } } } } })).rejects.toMatchObject({
+      await expect(
+        Baton.open({
+          store,
+          worker: false,
+          guard: { budgets: { agents: { writer: { toolCalls: Number.NaN } } } },
+        }),
+      ).rejects.toMatchObject({
         code: 'BUDGET_CONFIG',
       });
-      await expect(Baton.open({ store, worker: false, guard: { budgets: { run: { wallTime: '-5s' } } } })).rejects.toMatchObject({
+      await expect(
+        Baton.open({ store, worker: false, guard: { budgets: { run: { wallTime: '-5s' } } } }),
+      ).rejects.toMatchObject({
         code: 'BUDGET_CONFIG',
       });
     } finally {
@@ -205,7 +288,9 @@ describe('budgets: bad configuration', () => {
       },
     }) as Store;
     try {
-      await expect(Baton.open({ store, worker: false, guard: { budgets: { tenant: { usd: 5 } } } })).rejects.toMatchObject({
+      await expect(
+        Baton.open({ store, worker: false, guard: { budgets: { tenant: { usd: 5 } } } }),
+      ).rejects.toMatchObject({
         code: 'CONFIG',
         message: expect.stringContaining("the store capability 'budgets'"),
       });

@@ -20,7 +20,15 @@ const { cli } = cliProject('baton-cli-approvals-', { 'baton.config.ts': CONFIG }
 
 describe('baton approvals, approve, deny, pause, resume', () => {
   it('lists, decides and refuses bad decisions; pauses and resumes', async () => {
-    const started = await cli(['start', 'payout', '--input', '{"cents":10000}', '--as', 'user:alice', '--json']);
+    const started = await cli([
+      'start',
+      'payout',
+      '--input',
+      '{"cents":10000}',
+      '--as',
+      'user:alice',
+      '--json',
+    ]);
     expect(started.code, started.stderr).toBe(0);
     const { runId, status } = JSON.parse(started.stdout) as { runId: string; status: string };
     expect(status).toBe('waiting');
@@ -30,10 +38,12 @@ describe('baton approvals, approve, deny, pause, resume', () => {
     expect(inbox.stdout).toContain('group:finance');
     expect(inbox.stdout).toContain('Pay out 10000 cents');
     const mine = await cli(['approvals', '--mine', '--as', 'user:fiona', '--json']);
-    expect((JSON.parse(mine.stdout) as { approvals: { approvalId: string; members: string[] }[] }).approvals).toMatchObject([
-      { approvalId: 'approval-1', members: ['user:fiona', 'user:frank'] },
-    ]);
-    expect((await cli(['approvals', '--mine', '--as', 'user:bob'])).stdout).toBe('Nothing waits for user:bob.\n');
+    expect(
+      (JSON.parse(mine.stdout) as { approvals: { approvalId: string; members: string[] }[] }).approvals,
+    ).toMatchObject([{ approvalId: 'approval-1', members: ['user:fiona', 'user:frank'] }]);
+    expect((await cli(['approvals', '--mine', '--as', 'user:bob'])).stdout).toBe(
+      'Nothing waits for user:bob.\n',
+    );
     const noWho = await cli(['approvals', '--mine']);
     expect(noWho.code).toBe(1);
     expect(noWho.stderr).toContain("'mine' needs to know who you are");
@@ -48,15 +58,28 @@ describe('baton approvals, approve, deny, pause, resume', () => {
     expect(badArgs.code).toBe(2);
     expect(badArgs.stderr).toContain('--args is not valid JSON');
 
-    const approved = await cli(['approve', runId.slice(0, 20), 'approval-1', '--as', 'user:fiona', '--comment', 'budgeted']);
+    const approved = await cli([
+      'approve',
+      runId.slice(0, 20),
+      'approval-1',
+      '--as',
+      'user:fiona',
+      '--comment',
+      'budgeted',
+    ]);
     expect(approved.code, approved.stderr).toBe(0);
-    expect(approved.stdout).toBe(`Approved approval-1 of run ${runId} as user:fiona; a worker resumes the run.\n`);
+    expect(approved.stdout).toBe(
+      `Approved approval-1 of run ${runId} as user:fiona; a worker resumes the run.\n`,
+    );
     const again = await cli(['deny', runId, 'approval-1', '--as', 'user:frank']);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already approved (the run has yet to take the decision) by user:fiona');
     expect((await cli(['approvals'])).stdout).toBe('No approvals are pending.\n');
 
-    const paused = JSON.parse((await cli(['pause', runId, '--json'])).stdout) as { paused: boolean; status: string };
+    const paused = JSON.parse((await cli(['pause', runId, '--json'])).stdout) as {
+      paused: boolean;
+      status: string;
+    };
     expect(paused).toEqual({ runId, status: 'pending', paused: true });
     const resumed = JSON.parse((await cli(['resume', runId, '--json'])).stdout) as { paused: boolean };
     expect(resumed).toEqual({ runId, status: 'pending', paused: false });

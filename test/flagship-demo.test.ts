@@ -20,8 +20,17 @@ function runDemo(
   return new Promise((done, reject) => {
     const child = spawn(
       NODE,
-      ['--conditions=baton-source', '--disable-warning=ExperimentalWarning', join(ROOT, 'examples/demo/main.ts'), ...args],
-      { cwd, env: { ...process.env, BATON_MODEL: '', BATON_SERVER_URL: 'http://127.0.0.1:9', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        '--conditions=baton-source',
+        '--disable-warning=ExperimentalWarning',
+        join(ROOT, 'examples/demo/main.ts'),
+        ...args,
+      ],
+      {
+        cwd,
+        env: { ...process.env, BATON_MODEL: '', BATON_SERVER_URL: 'http://127.0.0.1:9', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let stdout = '';
     let stderr = '';
@@ -60,7 +69,10 @@ describe('the flagship demo (npm run demo)', () => {
   it('with a real model id and no key, fails before any run starts, naming the variable', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'baton-demo-'));
     dirs.push(cwd);
-    const { code, stdout, stderr } = await runDemo(cwd, [], { BATON_MODEL: 'openai:gpt-4.1-mini', OPENAI_API_KEY: '' });
+    const { code, stdout, stderr } = await runDemo(cwd, [], {
+      BATON_MODEL: 'openai:gpt-4.1-mini',
+      OPENAI_API_KEY: '',
+    });
     expect(code).not.toBe(0);
     expect(stderr).toContain('OPENAI_API_KEY');
     expect(stdout).not.toContain('run research-brief started');

@@ -26,7 +26,11 @@ const customers = tool({
   description: 'Reads a customer record',
   input: z.object({ id: z.string() }),
   effect: 'read',
-  execute: async ({ id }) => ({ id, email: EMAIL, note: `Paid with ${CARD} for order ${ORDER}; integration key ${KEY}` }),
+  execute: async ({ id }) => ({
+    id,
+    email: EMAIL,
+    note: `Paid with ${CARD} for order ${ORDER}; integration key ${KEY}`,
+  }),
 });
 
 describe('guardrails on tool calls', () => {
@@ -49,7 +53,11 @@ describe('guardrails on tool calls', () => {
     const answer = await run.result();
 
     const seen = model.calls[1]!.toolResults[0]!.output as { email: string; note: string };
-    expect(seen).toEqual({ id: 'C-9', email: '[email]', note: `Paid with [card] for order ${ORDER}; integration key [secret]` });
+    expect(seen).toEqual({
+      id: 'C-9',
+      email: '[email]',
+      note: `Paid with [card] for order ${ORDER}; integration key [secret]`,
+    });
     expect(answer).not.toContain(EMAIL);
 
     const events = await run.history();
@@ -83,24 +91,47 @@ describe('guardrails on tool calls', () => {
         return 'ok';
       },
     });
-    const model = scriptedModel([{ toolCalls: [{ name: 'shell.run', args: { command: 'rm -rf /var/data' } }] }, 'I will not do that.']);
+    const model = scriptedModel([
+      { toolCalls: [{ name: 'shell.run', args: { command: 'rm -rf /var/data' } }] },
+      'I will not do that.',
+    ]);
     const ops = agent({ name: 'ops', description: 'Ops', instructions: 'Operate.', model, tools: [shell] });
     const flow = workflow('ops', async (ctx) => ctx.run(ops, 'Free some disk space'));
-    const h = await start({ workflows: [flow], guard: { guardrails: { tools: { before: [denyList(['rm -rf', /\bDROP\s+TABLE\b/i])] } } } });
+    const h = await start({
+      workflows: [flow],
+      guard: { guardrails: { tools: { before: [denyList(['rm -rf', /\bDROP\s+TABLE\b/i])] } } },
+    });
     const run = await h.baton.start(flow, {});
     expect(await run.result()).toBe('I will not do that.');
     expect(ran).toEqual([]);
-    expect(String(model.calls[1]!.toolResults[0]!.output)).toContain(`guardrail 'deny-list' blocked the arguments: it contains "rm -rf"`);
+    expect(String(model.calls[1]!.toolResults[0]!.output)).toContain(
+      `guardrail 'deny-list' blocked the arguments: it contains "rm -rf"`,
+    );
     const [verdict] = of(await run.history(), 'guard.verdict');
-    expect(verdict!.payload).toMatchObject({ stage: 'tool.before', guardrail: 'deny-list', verdict: 'block', data: { matched: ['"rm -rf"'] } });
+    expect(verdict!.payload).toMatchObject({
+      stage: 'tool.before',
+      guardrail: 'deny-list',
+      verdict: 'block',
+      data: { matched: ['"rm -rf"'] },
+    });
   });
 
   it('fails closed when a guardrail throws: the call is refused and the error journaled', async () => {
-    const model = scriptedModel([{ toolCalls: [{ name: 'crm.customer', args: { id: 'C-9' } }] }, 'Could not read it.']);
+    const model = scriptedModel([
+      { toolCalls: [{ name: 'crm.customer', args: { id: 'C-9' } }] },
+      'Could not read it.',
+    ]);
     const flaky = guardrail('flaky-classifier', () => {
       throw new Error('classifier unreachable');
     });
-    const support = agent({ name: 'support', description: 'Support', instructions: 'Help.', model, tools: [customers], guardrails: { tools: [flaky] } });
+    const support = agent({
+      name: 'support',
+      description: 'Support',
+      instructions: 'Help.',
+      model,
+      tools: [customers],
+      guardrails: { tools: [flaky] },
+    });
     const flow = workflow('support', async (ctx) => ctx.run(support, 'Who is C-9?'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
@@ -135,7 +166,13 @@ describe('guardrails on agents and runs', () => {
     // The model saw the redacted task.
     expect(model.calls[0]!.lastUserText).toBe('Write to [email] about the launch');
     const events = await run.history();
-    expect(of(events, 'guard.verdict').map((event) => [event.payload.stage, event.payload.guardrail, event.payload.verdict])).toEqual([
+    expect(
+      of(events, 'guard.verdict').map((event) => [
+        event.payload.stage,
+        event.payload.guardrail,
+        event.payload.verdict,
+      ]),
+    ).toEqual([
       ['agent.input', 'redaction', 'rewrite'],
       ['agent.output', 'deny-list', 'block'],
     ]);
@@ -157,18 +194,31 @@ describe('guardrails on agents and runs', () => {
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toMatchObject({ code: 'GUARDRAIL_BLOCKED' });
     const [verdict] = of(await run.history(), 'guard.verdict');
-    expect(verdict!.payload).toMatchObject({ stage: 'agent.output', verdict: 'block', error: { name: 'TypeError', message: 'cannot read the policy file' } });
+    expect(verdict!.payload).toMatchObject({
+      stage: 'agent.output',
+      verdict: 'block',
+      error: { name: 'TypeError', message: 'cannot read the policy file' },
+    });
   });
 
   it('rewrites a structured answer with a schema guardrail and keeps the rewrite for replay', async () => {
     const model = scriptedModel([{ output: { title: 'Launch', words: 1200, draft: true } }]);
-    const writer = agent({ name: 'writer', description: 'Writes', instructions: 'Write.', model, output: z.object({ title: z.string(), words: z.number(), draft: z.boolean() }) });
+    const writer = agent({
+      name: 'writer',
+      description: 'Writes',
+      instructions: 'Write.',
+      model,
+      output: z.object({ title: z.string(), words: z.number(), draft: z.boolean() }),
+    });
     const flow = workflow('write', async (ctx) => {
       const answer = await ctx.run(writer, 'Write');
       await ctx.sleep('1h');
       return answer;
     });
-    const publishable = schema(z.object({ title: z.string(), words: z.number().max(1000).catch(1000) }), { coerce: true, name: 'publishable' });
+    const publishable = schema(z.object({ title: z.string(), words: z.number().max(1000).catch(1000) }), {
+      coerce: true,
+      name: 'publishable',
+    });
     const h = await start({ workflows: [flow], guard: { guardrails: { agentOutput: [publishable] } } });
     const run = await h.baton.start(flow, {});
     await h.settle(run.runId, 'waiting');
@@ -187,7 +237,9 @@ describe('guardrails on agents and runs', () => {
         guardrails: {
           runInput: [
             maxLength({ chars: 200 }),
-            guardrail('trim', (input: { text: string }) => (input.text === input.text.trim() ? true : rewrite({ text: input.text.trim() }, 'trimmed'))),
+            guardrail('trim', (input: { text: string }) =>
+              input.text === input.text.trim() ? true : rewrite({ text: input.text.trim() }, 'trimmed'),
+            ),
           ],
         },
       },
@@ -210,7 +262,15 @@ describe('guardrails on agents and runs', () => {
 
   it('refuses guardrails that are not guardrails when the agent is defined', () => {
     expect(() =>
-      agent({ name: 'w', description: 'W', instructions: 'W', model: scriptedModel([]), guardrails: { output: ['no swearing' as never] } }),
-    ).toThrow("Agent 'w' has guardrails.output[0] that is neither a function nor a guardrail (an object with check()).");
+      agent({
+        name: 'w',
+        description: 'W',
+        instructions: 'W',
+        model: scriptedModel([]),
+        guardrails: { output: ['no swearing' as never] },
+      }),
+    ).toThrow(
+      "Agent 'w' has guardrails.output[0] that is neither a function nor a guardrail (an object with check()).",
+    );
   });
 });

@@ -15,7 +15,10 @@ afterEach(async () => {
 
 const RUBRIC = 'The reply is polite and promises no refund.';
 
-function definitions(judgeModel: ReturnType<typeof scriptedModel>, writerModel: ReturnType<typeof scriptedModel>) {
+function definitions(
+  judgeModel: ReturnType<typeof scriptedModel>,
+  writerModel: ReturnType<typeof scriptedModel>,
+) {
   const writer = agent({
     name: 'writer',
     description: 'Writes replies',
@@ -31,7 +34,10 @@ function definitions(judgeModel: ReturnType<typeof scriptedModel>, writerModel: 
   return reply;
 }
 
-async function open(path: string, reply: ReturnType<typeof definitions>): Promise<{ baton: Baton; store: SqliteStore }> {
+async function open(
+  path: string,
+  reply: ReturnType<typeof definitions>,
+): Promise<{ baton: Baton; store: SqliteStore }> {
   const store = SqliteStore.open({ path });
   const baton = await Baton.open({
     store,
@@ -47,9 +53,17 @@ describe('a judge guardrail', () => {
   it('is asked once; after a restart its verdict is read from the journal, and the judge is not called again', async () => {
     const { path, dispose } = await tempStore();
     cleanup.push(dispose);
-    const judgeModel = scriptedModel([{ text: 'PASS\nPolite, and it offers a review instead of a refund.', usage: { inputTokens: 300, outputTokens: 12 } }], {
-      modelId: 'judge-1',
-    });
+    const judgeModel = scriptedModel(
+      [
+        {
+          text: 'PASS\nPolite, and it offers a review instead of a refund.',
+          usage: { inputTokens: 300, outputTokens: 12 },
+        },
+      ],
+      {
+        modelId: 'judge-1',
+      },
+    );
     const writerModel = scriptedModel(['We are sorry; we will review your case within two days.']);
     const first = await open(path, definitions(judgeModel, writerModel));
     const run = await first.baton.start('reply', {});
@@ -70,7 +84,10 @@ describe('a judge guardrail', () => {
       await second.store.close();
     });
     await second.baton.signal(run.runId, 'sent', { ok: true });
-    expect(await second.baton.result(run.runId)).toEqual({ text: 'We are sorry; we will review your case within two days.', sent: true });
+    expect(await second.baton.result(run.runId)).toEqual({
+      text: 'We are sorry; we will review your case within two days.',
+      sent: true,
+    });
     expect(silentJudge.calls).toHaveLength(0);
     expect(silentWriter.calls).toHaveLength(0);
 
@@ -81,7 +98,11 @@ describe('a judge guardrail', () => {
       guardrail: 'judge',
       verdict: 'pass',
       reason: 'Polite, and it offers a review instead of a refund.',
-      data: { judge: 'baton-testing:judge-1', usage: { inputTokens: 300, outputTokens: 12 }, costUsd: 0.000696 },
+      data: {
+        judge: 'baton-testing:judge-1',
+        usage: { inputTokens: 300, outputTokens: 12 },
+        costUsd: 0.000696,
+      },
     });
   });
 
@@ -99,9 +120,13 @@ describe('a judge guardrail', () => {
     const failed = await baton.start(reply, {});
     await expect(failed.result()).rejects.toMatchObject({
       code: 'GUARDRAIL_BLOCKED',
-      message: expect.stringContaining("Guardrail 'judge' blocked the agent.output of agent 'writer': the judge failed it: It promises a full refund."),
+      message: expect.stringContaining(
+        "Guardrail 'judge' blocked the agent.output of agent 'writer': the judge failed it: It promises a full refund.",
+      ),
     });
     const unreadable = await baton.start(reply, {});
-    await expect(unreadable.result()).rejects.toMatchObject({ message: expect.stringContaining(`says neither PASS nor FAIL: "Maybe?"`) });
+    await expect(unreadable.result()).rejects.toMatchObject({
+      message: expect.stringContaining(`says neither PASS nor FAIL: "Maybe?"`),
+    });
   });
 });

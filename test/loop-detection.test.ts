@@ -24,15 +24,28 @@ function lookupTool(calls: string[]) {
 }
 
 /** A model that asks for the same lookup forever. */
-const stuckModel = () => scriptedModel(Array.from({ length: 20 }, () => ({ toolCalls: [{ name: 'orders.lookup', args: { orderId: 'A-1' } }] })));
+const stuckModel = () =>
+  scriptedModel(
+    Array.from({ length: 20 }, () => ({ toolCalls: [{ name: 'orders.lookup', args: { orderId: 'A-1' } }] })),
+  );
 
 describe('loop detection', () => {
   it('stops an agent that repeats one tool call, with the journal showing why', async () => {
     const calls: string[] = [];
     const model = stuckModel();
-    const clerk = agent({ name: 'clerk', description: 'Finds orders', instructions: 'Find the order.', model, tools: [lookupTool(calls)], maxTurns: 20 });
+    const clerk = agent({
+      name: 'clerk',
+      description: 'Finds orders',
+      instructions: 'Find the order.',
+      model,
+      tools: [lookupTool(calls)],
+      maxTurns: 20,
+    });
     const flow = workflow('find-order', async (ctx) => ctx.run(clerk, 'Where is order A-1?'));
-    const h = await start({ workflows: [flow], guard: { loops: { repeatedToolCall: { times: 3, window: 10 }, noProgress: false } } });
+    const h = await start({
+      workflows: [flow],
+      guard: { loops: { repeatedToolCall: { times: 3, window: 10 }, noProgress: false } },
+    });
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toMatchObject({ code: 'LOOP_DETECTED' });
 
@@ -54,7 +67,9 @@ describe('loop detection', () => {
     expect(ops).toHaveLength(3);
     const called = of(events, 'tool.called').map((event) => event.payload.op);
     expect(called).toEqual(ops.slice(0, 2));
-    const refused = of(events, 'tool.verdict').find((event) => event.payload.op === ops[2] && event.payload.verdict === 'deny');
+    const refused = of(events, 'tool.verdict').find(
+      (event) => event.payload.op === ops[2] && event.payload.verdict === 'deny',
+    );
     expect(refused?.payload.interceptor).toBe('guard.loop');
     // The next model call was refused too, and the agent failed with the loop as its reason.
     const denied = of(events, 'llm.verdict').at(-1)!;
@@ -69,7 +84,10 @@ describe('loop detection', () => {
   it('stops an agent whose turns add nothing new', async () => {
     // Different arguments each time (so no call repeats), but every result is one seen before.
     const model = scriptedModel(
-      Array.from({ length: 12 }, (_, turn) => ({ toolCalls: [{ name: 'kb.search', args: { query: `refund policy ${turn}` } }], text: 'Still looking.' })),
+      Array.from({ length: 12 }, (_, turn) => ({
+        toolCalls: [{ name: 'kb.search', args: { query: `refund policy ${turn}` } }],
+        text: 'Still looking.',
+      })),
     );
     const search = tool({
       name: 'kb.search',
@@ -78,9 +96,19 @@ describe('loop detection', () => {
       effect: 'read',
       execute: async () => ({ hits: [] }),
     });
-    const researcher = agent({ name: 'researcher', description: 'Researches', instructions: 'Research.', model, tools: [search], maxTurns: 12 });
+    const researcher = agent({
+      name: 'researcher',
+      description: 'Researches',
+      instructions: 'Research.',
+      model,
+      tools: [search],
+      maxTurns: 12,
+    });
     const flow = workflow('research', async (ctx) => ctx.run(researcher, 'What is the refund policy?'));
-    const h = await start({ workflows: [flow], guard: { loops: { noProgress: { turns: 2 }, repeatedToolCall: false } } });
+    const h = await start({
+      workflows: [flow],
+      guard: { loops: { noProgress: { turns: 2 }, repeatedToolCall: false } },
+    });
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toMatchObject({ code: 'LOOP_DETECTED' });
     const events = await run.history();
@@ -99,12 +127,22 @@ describe('loop detection', () => {
       { toolCalls: [{ name: 'orders.lookup', args: { orderId: 'A-1' } }] },
       'Order A-1 is unknown; I asked three times.',
     ]);
-    const clerk = agent({ name: 'clerk', description: 'Finds orders', instructions: 'Find the order.', model, tools: [lookupTool(calls)] });
+    const clerk = agent({
+      name: 'clerk',
+      description: 'Finds orders',
+      instructions: 'Find the order.',
+      model,
+      tools: [lookupTool(calls)],
+    });
     const flow = workflow('find-order', async (ctx) => ctx.run(clerk, 'Where is order A-1?'));
     const h = await start({
       workflows: [flow],
       guard: {
-        loops: { repeatedToolCall: { times: 3 }, noProgress: false, onLoop: { escalate: { approvers: ['group:ops'] } } },
+        loops: {
+          repeatedToolCall: { times: 3 },
+          noProgress: false,
+          onLoop: { escalate: { approvers: ['group:ops'] } },
+        },
         approvals: { groups: { ops: ['user:olga'] } },
       },
     });
@@ -113,12 +151,28 @@ describe('loop detection', () => {
     expect(calls).toHaveLength(2);
 
     const [pending] = await h.baton.approvals({ mine: true, as: 'user:olga' });
-    expect(pending).toMatchObject({ runId: run.runId, kind: 'loop', action: 'loop.continue', approvers: ['group:ops'], members: ['user:olga'] });
-    await expect(h.baton.approve(run.runId, pending!.approvalId, { as: 'user:bob' })).rejects.toMatchObject({ code: 'APPROVAL_FORBIDDEN' });
-    await h.baton.approve(run.runId, pending!.approvalId, { as: 'user:olga', comment: 'the backend is slow; let it try' });
+    expect(pending).toMatchObject({
+      runId: run.runId,
+      kind: 'loop',
+      action: 'loop.continue',
+      approvers: ['group:ops'],
+      members: ['user:olga'],
+    });
+    await expect(h.baton.approve(run.runId, pending!.approvalId, { as: 'user:bob' })).rejects.toMatchObject({
+      code: 'APPROVAL_FORBIDDEN',
+    });
+    await h.baton.approve(run.runId, pending!.approvalId, {
+      as: 'user:olga',
+      comment: 'the backend is slow; let it try',
+    });
     expect(await run.result()).toBe('Order A-1 is unknown; I asked three times.');
     expect(calls).toHaveLength(3);
     const decided = of(await run.history(), 'approval.decided')[0]!;
-    expect(decided.payload).toMatchObject({ approvalId: pending!.approvalId, decision: 'approved', by: 'user:olga', comment: 'the backend is slow; let it try' });
+    expect(decided.payload).toMatchObject({
+      approvalId: pending!.approvalId,
+      decision: 'approved',
+      by: 'user:olga',
+      comment: 'the backend is slow; let it try',
+    });
   });
 });

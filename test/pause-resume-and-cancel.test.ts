@@ -24,7 +24,10 @@ describe('pause and resume', () => {
     expect((await h.baton.pause(run.runId)).paused).toBe(true);
     await h.baton.signal(run.runId, 'go', 'now');
     // Woken by the signal, but paused: no worker takes it (the worker keeps polling meanwhile).
-    const woken = await until(async () => ((await run.get()).status === 'pending' ? run.get() : undefined), 'the run to be woken');
+    const woken = await until(
+      async () => ((await run.get()).status === 'pending' ? run.get() : undefined),
+      'the run to be woken',
+    );
     expect(woken.paused).toBe(true);
     for (let poll = 0; poll < 5; poll++) {
       h.baton.worker?.notify();
@@ -56,7 +59,11 @@ describe('pause and resume', () => {
     const run = await h.baton.start(flow, {});
     await until(() => attempts.length === 1, 'the step to start');
     await h.baton.pause(run.runId);
-    await until(async () => ((await run.get()).status === 'pending' && (h.baton.worker?.activeRuns ?? 0) === 0 ? true : undefined), 'the run to be released');
+    await until(
+      async () =>
+        (await run.get()).status === 'pending' && (h.baton.worker?.activeRuns ?? 0) === 0 ? true : undefined,
+      'the run to be released',
+    );
     expect(attempts[0]!.aborted).toBe('RUN_PAUSED');
     expect(types(await run.history())).toEqual(['run.started']);
 
@@ -72,7 +79,10 @@ describe('pause and resume', () => {
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     await run.result();
-    await expect(h.baton.pause(run.runId)).rejects.toMatchObject({ code: 'RUN_FINISHED', message: `Cannot pause run ${run.runId}: it has already completed.` });
+    await expect(h.baton.pause(run.runId)).rejects.toMatchObject({
+      code: 'RUN_FINISHED',
+      message: `Cannot pause run ${run.runId}: it has already completed.`,
+    });
     await expect(h.baton.resume(run.runId)).rejects.toMatchObject({ code: 'RUN_FINISHED' });
     await expect(h.baton.pause('run_nope')).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
   });
@@ -95,8 +105,17 @@ describe('cancellation', () => {
         throw reason;
       },
     });
-    const model = scriptedModel([{ toolCalls: [{ name: 'reports.export', args: { report: 'q3' } }] }, 'never reached']);
-    const analyst = agent({ name: 'analyst', description: 'Analyses', instructions: 'Export.', model, tools: [exportTool] });
+    const model = scriptedModel([
+      { toolCalls: [{ name: 'reports.export', args: { report: 'q3' } }] },
+      'never reached',
+    ]);
+    const analyst = agent({
+      name: 'analyst',
+      description: 'Analyses',
+      instructions: 'Export.',
+      model,
+      tools: [exportTool],
+    });
     const flow = workflow('export', async (ctx) => ctx.run(analyst, 'Export the Q3 report'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});

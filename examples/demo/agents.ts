@@ -9,7 +9,9 @@ type Tools = Awaited<ReturnType<typeof createTools>>;
 
 /** The model every agent uses: BATON_MODEL (e.g. `openai:gpt-4.1-mini`), or its script. */
 function modelFor(name: string, script: readonly ScriptedTurn[]) {
-  return process.env.BATON_MODEL || scriptedModel(script, { modelId: `scripted-${name}`, provider: 'offline' });
+  return (
+    process.env.BATON_MODEL || scriptedModel(script, { modelId: `scripted-${name}`, provider: 'offline' })
+  );
 }
 
 /** A tool result as the model was sent it: the value, or its JSON text parsed back. */
@@ -30,7 +32,8 @@ function passages(request: ScriptedRequest): { source: string; passage: string }
     const output = resultOf(request, index) as unknown;
     const list = Array.isArray(output) ? output : (output as { value?: unknown })?.value;
     for (const hit of Array.isArray(list) ? list : []) {
-      if (hit && typeof hit === 'object' && 'passage' in hit) found.push(hit as { source: string; passage: string });
+      if (hit && typeof hit === 'object' && 'passage' in hit)
+        found.push(hit as { source: string; passage: string });
     }
   }
   return found;
@@ -60,7 +63,8 @@ export function createAgents(tools: Tools, dataOrigin: string) {
   const costResearcher = agent({
     name: 'cost-researcher',
     description: 'Finds purchase, energy and maintenance costs in the briefing documents.',
-    instructions: 'Search the documents for costs of electric and diesel buses. Quote figures with their source.',
+    instructions:
+      'Search the documents for costs of electric and diesel buses. Quote figures with their source.',
     model: modelFor('cost-researcher', [
       {
         reasoning: 'Two searches at once: vehicle and energy costs, then maintenance.',
@@ -86,7 +90,10 @@ export function createAgents(tools: Tools, dataOrigin: string) {
       (request) => {
         const body = JSON.parse((resultOf(request, 0) as { body: string }).body) as FleetData;
         const expression = `(${body.dieselFuelPerKm}+${body.dieselMaintenancePerKm}-${body.electricEnergyPerKm}-${body.electricMaintenancePerKm})*${body.kmPerBusPerYear}*${body.buses}`;
-        return { reasoning: 'Saving per km times km per year times buses.', toolCalls: [{ name: 'calc', args: { expression } }] };
+        return {
+          reasoning: 'Saving per km times km per year times buses.',
+          toolCalls: [{ name: 'calc', args: { expression } }],
+        };
       },
       (request) => {
         const value = (resultOf(request, 0) as { value: number }).value;
@@ -102,9 +109,10 @@ export function createAgents(tools: Tools, dataOrigin: string) {
     instructions: 'Search the documents for risks, grid lead times and winter performance.',
     model: modelFor('risk-reviewer', [
       { toolCalls: [{ name: 'docs.search', args: { query: 'risks grid winter availability', limit: 3 } }] },
-      (request) => `Risks:\n${passages(request)
-        .map((hit) => `- ${firstSentence(hit.passage)} (${hit.source})`)
-        .join('\n')}`,
+      (request) =>
+        `Risks:\n${passages(request)
+          .map((hit) => `- ${firstSentence(hit.passage)} (${hit.source})`)
+          .join('\n')}`,
     ]),
     tools: [tools.search],
   });
@@ -112,10 +120,14 @@ export function createAgents(tools: Tools, dataOrigin: string) {
   const writer = agent({
     name: 'writer',
     description: 'Writes a short decision brief from research findings.',
-    instructions: 'Write a decision brief of at most 200 words: recommendation, costs, savings, risks, next step.',
+    instructions:
+      'Write a decision brief of at most 200 words: recommendation, costs, savings, risks, next step.',
     model: modelFor('writer', [
       (request) => {
-        const findings = JSON.parse(request.lastUserText.split('Context:')[1] ?? '{}') as Record<string, string>;
+        const findings = JSON.parse(request.lastUserText.split('Context:')[1] ?? '{}') as Record<
+          string,
+          string
+        >;
         const bullets = (text = '') => text.split('\n').filter((line) => line.startsWith('- '));
         return [
           'Recommendation: electrify the fleet in phases, starting with the 40 buses of the north depot.',

@@ -5,7 +5,11 @@ import type { Baton, JournalEvent } from 'baton';
 const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[22m` : text);
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[22m` : text);
 
-export function followRun(baton: Baton, runId: string, write: (line: string) => void): { stop(): Promise<void> } {
+export function followRun(
+  baton: Baton,
+  runId: string,
+  write: (line: string) => void,
+): { stop(): Promise<void> } {
   let nextSeq = 1;
   let stopped = false;
   const requested = new Map<string, JournalEvent>();
@@ -14,7 +18,8 @@ export function followRun(baton: Baton, runId: string, write: (line: string) => 
     for (const event of events) {
       nextSeq = event.seq + 1;
       const line = render(event, requested);
-      const who = event.actor.startsWith('agent:') && /^  /.test(line ?? '') ? dim(`${event.actor.slice(6)} `) : '';
+      const who =
+        event.actor.startsWith('agent:') && /^  /.test(line ?? '') ? dim(`${event.actor.slice(6)} `) : '';
       if (line) write(`${'  '.repeat(depth(event))}${line.replace(/^  /, `  ${who}`)}`);
     }
   };

@@ -58,7 +58,8 @@ console.log(
     ? 'Model: offline scripted models (set BATON_MODEL=openai:gpt-4.1-mini and OPENAI_API_KEY for a real one).'
     : `Model: ${process.env.BATON_MODEL}`,
 );
-const request = 'Should the city switch its diesel bus fleet to battery-electric buses? Give costs, savings and risks.';
+const request =
+  'Should the city switch its diesel bus fleet to battery-electric buses? Give costs, savings and risks.';
 console.log(`Request: ${request}\n`);
 
 const started = Date.now();
@@ -77,9 +78,14 @@ const approver = (async () => {
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 700));
-      console.log(`      (the run is parked and holds no worker; approving as user:editor, as a person would with:`);
+      console.log(
+        `      (the run is parked and holds no worker; approving as user:editor, as a person would with:`,
+      );
       console.log(`       ${command.replace(/ --store.*/, '')})`);
-      await baton.approve(run.runId, first.approvalId, { as: 'user:editor', comment: 'Figures checked; publish.' });
+      await baton.approve(run.runId, first.approvalId, {
+        as: 'user:editor',
+        comment: 'Figures checked; publish.',
+      });
       return;
     }
     const current = await baton.getRun(run.runId);
@@ -107,16 +113,25 @@ const tokensIn = llm.reduce((sum, event) => sum + event.payload.usage.inputToken
 const tokensOut = llm.reduce((sum, event) => sum + event.payload.usage.outputTokens, 0);
 const cost = llm.reduce((sum, event) => sum + event.payload.cost.usd, 0);
 const chain = verifyChain(events);
-const outbox = (result as { receipt?: unknown } | undefined) && join(relative(process.cwd(), stateDir), 'outbox');
+const outbox =
+  (result as { receipt?: unknown } | undefined) && join(relative(process.cwd(), stateDir), 'outbox');
 
 if (!failed) {
   console.log(`\n${(result as { draft: string }).draft}\n`);
 }
 console.log('Summary');
-console.log(`  run            ${run.runId} (${failed ? 'failed' : 'completed'} in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-console.log(`  journal        ${events.length} events, hash chain ${chain.ok ? 'verified' : `BROKEN at seq ${chain.broken?.seq}`}`);
-console.log(`  agents         ${count('agent.started')} runs, ${llm.length} model calls, ${count('tool.called')} tool calls`);
-console.log(`  tokens         ${tokensIn} in, ${tokensOut} out${offline ? ' (scripted model: estimated)' : ''}`);
+console.log(
+  `  run            ${run.runId} (${failed ? 'failed' : 'completed'} in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+);
+console.log(
+  `  journal        ${events.length} events, hash chain ${chain.ok ? 'verified' : `BROKEN at seq ${chain.broken?.seq}`}`,
+);
+console.log(
+  `  agents         ${count('agent.started')} runs, ${llm.length} model calls, ${count('tool.called')} tool calls`,
+);
+console.log(
+  `  tokens         ${tokensIn} in, ${tokensOut} out${offline ? ' (scripted model: estimated)' : ''}`,
+);
 console.log(`  cost           $${cost.toFixed(4)}${offline ? ' (offline models are free)' : ''}`);
 console.log(`  approvals      ${count('approval.decided')} decided`);
 console.log(`  published to   ${outbox}/`);

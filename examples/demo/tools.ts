@@ -40,7 +40,9 @@ export async function createTools(options: DemoToolsOptions) {
     execute: async ({ url }, context) => {
       const origin = new URL(url).origin;
       if (!options.allowedOrigins.includes(origin)) {
-        throw new NonRetryableError(`${origin} is not on the fetch allow-list (${options.allowedOrigins.join(', ')}).`);
+        throw new NonRetryableError(
+          `${origin} is not on the fetch allow-list (${options.allowedOrigins.join(', ')}).`,
+        );
       }
       const response = await fetch(url, { signal: context.signal });
       const text = await response.text();
@@ -88,7 +90,23 @@ async function loadDocuments(dir: string): Promise<Document[]> {
   );
 }
 
-const STOP = new Set(['the', 'a', 'an', 'of', 'and', 'or', 'to', 'in', 'for', 'is', 'on', 'per', 'what', 'how', 'with']);
+const STOP = new Set([
+  'the',
+  'a',
+  'an',
+  'of',
+  'and',
+  'or',
+  'to',
+  'in',
+  'for',
+  'is',
+  'on',
+  'per',
+  'what',
+  'how',
+  'with',
+]);
 
 function words(text: string): string[] {
   return (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((word) => !STOP.has(word));
@@ -109,7 +127,12 @@ function rank(documents: readonly Document[], query: string) {
       const idf = Math.log(1 + (documents.length - containing + 0.5) / (containing + 0.5));
       score += (idf * frequency * 2.2) / (frequency + 1.2 * (0.25 + (0.75 * bag.length) / average));
     }
-    return { source: document.source, title: document.title, passage: document.text, score: Math.round(score * 1000) / 1000 };
+    return {
+      source: document.source,
+      title: document.title,
+      passage: document.text,
+      score: Math.round(score * 1000) / 1000,
+    };
   });
   return scored.filter((hit) => hit.score > 0).sort((a, b) => b.score - a.score);
 }

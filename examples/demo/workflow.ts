@@ -24,7 +24,10 @@ export function createBriefWorkflow(agents: Agents) {
       { costs: agents.costResearcher, savings: agents.analyst, risks: agents.riskReviewer },
       { name: 'research', input: request },
     );
-    const draft = await ctx.run(agents.writer, { task: `Write the decision brief for: ${request}`, context: values });
+    const draft = await ctx.run(agents.writer, {
+      task: `Write the decision brief for: ${request}`,
+      context: values,
+    });
     const receipt = await ctx.run(agents.publisher, { task: 'Publish this brief.', context: draft });
     return { draft, receipt };
   }
@@ -38,7 +41,10 @@ export function createBriefWorkflow(agents: Agents) {
         research: { description: 'Needs facts, numbers and a written brief.', run: research },
         quick: {
           description: 'A one-line answer is enough.',
-          run: async (ctx: AgentContext, request: string) => ({ draft: await ctx.run(quick, request), receipt: 'none' }),
+          run: async (ctx: AgentContext, request: string) => ({
+            draft: await ctx.run(quick, request),
+            receipt: 'none',
+          }),
         },
       },
     }),

@@ -196,7 +196,9 @@ export class AccessControl {
       // are authorized when there are policies or a grant.
       const recorded = ctx.operations.peek();
       const authorize =
-        recorded === undefined ? this.policies !== undefined || parent !== undefined : recorded.startsWith('access:StartChild:');
+        recorded === undefined
+          ? this.policies !== undefined || parent !== undefined
+          : recorded.startsWith('access:StartChild:');
       if (!authorize) return start(workflow, input, rest);
       const chain = chainOf(ctx);
       started = authorizeDelegationDurably(ctx, this.authorizer, {

@@ -82,7 +82,10 @@ export async function authorizeInOperation(
 }
 
 /** The decision an op already journaled, if any (with `callId`, the one that tool call asked for). */
-export function recordedDecision(events: readonly JournalEvent[], callId?: string): AccessDecision | undefined {
+export function recordedDecision(
+  events: readonly JournalEvent[],
+  callId?: string,
+): AccessDecision | undefined {
   for (const event of events) {
     if (event.type !== 'tool.authorized' && event.type !== 'access.decided') continue;
     const payload = event.payload as AccessDecisionPayload;
@@ -115,7 +118,9 @@ export function assertAllowed(decision: AccessDecision, chain: Pick<IdentityChai
 
 /** The `name` of a decision's event: the tool's name for InvokeTool, `<Action>:<resource>` otherwise. */
 export function decisionName(action: BatonAction, resource: AuthorizationRequest['resource']): string {
-  return action === 'InvokeTool' && resource.kind === 'tool' ? resource.name : `${action}:${describeResource(resource)}`;
+  return action === 'InvokeTool' && resource.kind === 'tool'
+    ? resource.name
+    : `${action}:${describeResource(resource)}`;
 }
 
 /**
@@ -141,7 +146,9 @@ export function decisionEvent(
     errors: decision.errors,
     grantAction: decision.grantAction,
     ...(decision.grantId === undefined ? {} : { grantId: decision.grantId }),
-    ...(extra.delegated === undefined ? {} : { delegated: { ...extra.delegated, actions: [...extra.delegated.actions] } }),
+    ...(extra.delegated === undefined
+      ? {}
+      : { delegated: { ...extra.delegated, actions: [...extra.delegated.actions] } }),
     ...(extra.callId === undefined ? {} : { callId: extra.callId }),
   };
   const identity = { actor: chain.actor, onBehalfOf: [...chain.onBehalfOf] };

@@ -1,7 +1,12 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { readFile } from 'node:fs/promises';
 import { PolicyLoadError } from './access-errors.ts';
-import { checkRequest, type AccessDecision, type AuthorizationRequest, type Authorizer } from './access-request.ts';
+import {
+  checkRequest,
+  type AccessDecision,
+  type AuthorizationRequest,
+  type Authorizer,
+} from './access-request.ts';
 import { toCedarRequest } from './cedar-request.ts';
 import { checkGrant, decisionBase, denial } from './grant-authorizer.ts';
 import {

@@ -101,7 +101,10 @@ export class SecretBroker {
    *
    * @example agents: { secrets: broker.forAgents((call) => ({ chain: identityChain('acme', call.actor, call.onBehalfOf), grant })) }
    */
-  forAgents(identityOf?: (request: SecretRequest) => SecretIdentity, clock: () => number = Date.now): SecretResolver {
+  forAgents(
+    identityOf?: (request: SecretRequest) => SecretIdentity,
+    clock: () => number = Date.now,
+  ): SecretResolver {
     const resolve =
       identityOf ??
       ((request: SecretRequest): SecretIdentity => ({

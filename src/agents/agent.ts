@@ -118,7 +118,8 @@ export interface AgentMemoryOptions {
 export interface AgentGuardrails {
   input?: readonly AgentGuardrail[];
   output?: readonly AgentGuardrail[];
-  tools?: readonly AgentGuardrail[] | { before?: readonly AgentGuardrail[]; after?: readonly AgentGuardrail[] };
+  tools?:
+    readonly AgentGuardrail[] | { before?: readonly AgentGuardrail[]; after?: readonly AgentGuardrail[] };
 }
 
 /** A guardrail as the agents layer sees it: a function, or an object with a name and `check` (src/guard). */
@@ -224,7 +225,8 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
   }
   checkGuardrails(name, options.guardrails);
   if (options.needs !== undefined) {
-    if (!Array.isArray(options.needs)) throw new InvalidArgumentError(`Agent '${name}' has needs that are not a list of grant actions.`);
+    if (!Array.isArray(options.needs))
+      throw new InvalidArgumentError(`Agent '${name}' has needs that are not a list of grant actions.`);
     for (const need of options.needs) checkActionPattern(need);
   }
   if (options.pool !== undefined && (typeof options.pool !== 'string' || options.pool === '')) {
@@ -270,17 +272,21 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
 function checkMemory(memory: AgentMemoryOptions | undefined, agent: string): AgentMemoryOptions | undefined {
   if (memory === undefined) return undefined;
   if (typeof memory !== 'object' || memory === null)
-    throw new InvalidArgumentError(`Agent '${agent}' has a memory option that is not { recall?: { tokens } }.`);
+    throw new InvalidArgumentError(
+      `Agent '${agent}' has a memory option that is not { recall?: { tokens } }.`,
+    );
   const recall = memory.recall;
   if (recall !== undefined) {
     if (typeof recall !== 'object' || recall === null)
       throw new InvalidArgumentError(`Agent '${agent}' has memory.recall that is not { tokens }.`);
     checkPositiveInteger(recall.tokens, `Agent '${agent}': memory.recall.tokens`);
     if (recall.k !== undefined) checkPositiveInteger(recall.k, `Agent '${agent}': memory.recall.k`);
-    if (recall.minScore !== undefined) checkSimilarity(recall.minScore, `Agent '${agent}': memory.recall.minScore`);
+    if (recall.minScore !== undefined)
+      checkSimilarity(recall.minScore, `Agent '${agent}': memory.recall.minScore`);
     if (recall.recencyWeight !== undefined)
       checkUnitInterval(recall.recencyWeight, `Agent '${agent}': memory.recall.recencyWeight`);
-    if (recall.halfLife !== undefined) toMilliseconds(recall.halfLife, `agent '${agent}' memory.recall.halfLife`);
+    if (recall.halfLife !== undefined)
+      toMilliseconds(recall.halfLife, `agent '${agent}' memory.recall.halfLife`);
   }
   return Object.freeze({ ...(recall === undefined ? {} : { recall: Object.freeze({ ...recall }) }) });
 }
@@ -291,13 +297,23 @@ function checkGuardrails(agent: string, guardrails: AgentGuardrails | undefined)
   const lists = {
     input: guardrails.input,
     output: guardrails.output,
-    ...(Array.isArray(tools) ? { tools } : { 'tools.before': (tools as { before?: unknown })?.before, 'tools.after': (tools as { after?: unknown })?.after }),
+    ...(Array.isArray(tools)
+      ? { tools }
+      : {
+          'tools.before': (tools as { before?: unknown })?.before,
+          'tools.after': (tools as { after?: unknown })?.after,
+        }),
   };
   for (const [where, list] of Object.entries(lists)) {
     if (list === undefined) continue;
-    if (!Array.isArray(list)) throw new InvalidArgumentError(`Agent '${agent}' has guardrails.${where} that is not a list.`);
+    if (!Array.isArray(list))
+      throw new InvalidArgumentError(`Agent '${agent}' has guardrails.${where} that is not a list.`);
     list.forEach((entry: unknown, index) => {
-      const ok = typeof entry === 'function' || (typeof entry === 'object' && entry !== null && typeof (entry as { check?: unknown }).check === 'function');
+      const ok =
+        typeof entry === 'function' ||
+        (typeof entry === 'object' &&
+          entry !== null &&
+          typeof (entry as { check?: unknown }).check === 'function');
       if (!ok) {
         throw new InvalidArgumentError(
           `Agent '${agent}' has guardrails.${where}[${index}] that is neither a function nor a guardrail (an object with check()).`,

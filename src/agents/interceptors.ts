@@ -310,7 +310,10 @@ export async function runBefore<Call>(
  * `decided` hook). A hook that throws fails the call's op, so nothing is decided without them.
  */
 export async function decidedEvents<Call>(
-  interceptors: readonly { name: string; decided?: (call: Call, decision: ParkOutcome, context: InterceptorContext) => DecidedEvents }[],
+  interceptors: readonly {
+    name: string;
+    decided?: (call: Call, decision: ParkOutcome, context: InterceptorContext) => DecidedEvents;
+  }[],
   by: string,
   call: Call,
   decision: ParkOutcome,

@@ -219,7 +219,10 @@ export function callModel(
         }
         case 'llm.attempt.failed': {
           const payload = event.payload as JournalEventPayloads['llm.attempt.failed'];
-          failed.set(payload.model ?? modelName, { attempt: payload.attempt, retryAt: Date.parse(payload.retryAt) });
+          failed.set(payload.model ?? modelName, {
+            attempt: payload.attempt,
+            retryAt: Date.parse(payload.retryAt),
+          });
           decided = true;
           break;
         }
@@ -465,7 +468,11 @@ export function callModel(
         );
         const latencyMs = Math.round(performance.now() - started);
         if (outcome.ok) {
-          return { response: redactReply(outcome.response, request.redactToolCall), attempt: current, latencyMs };
+          return {
+            response: redactReply(outcome.response, request.redactToolCall),
+            attempt: current,
+            latencyMs,
+          };
         }
         if (op.signal.aborted) throw op.signal.reason;
         const error = classifyModelError(outcome.error, targetName);
@@ -503,7 +510,11 @@ export function callModel(
     const stages: TurnStage[] = plan?.stages ?? [{ choice: { id: modelName }, model }];
     for (let index = 0; ; index++) {
       const stage = stages[index]!;
-      const sent = await send(stage.model, `${stage.model.provider}:${stage.model.modelId}`, plan ? stage.choice.id : undefined);
+      const sent = await send(
+        stage.model,
+        `${stage.model.provider}:${stage.model.modelId}`,
+        plan ? stage.choice.id : undefined,
+      );
       const response = sent.response;
       const cost = callCost(
         stage.choice.price ?? runtime.price(stage.model.provider, response.modelId ?? stage.model.modelId),
@@ -584,7 +595,10 @@ export function callModel(
             ),
           )
           .catch((error: unknown) =>
-            semanticCache.log(`Could not write the cache entry of agent '${agent}' in run ${ctx.runId}.`, error),
+            semanticCache.log(
+              `Could not write the cache entry of agent '${agent}' in run ${ctx.runId}.`,
+              error,
+            ),
           );
       }
       const turn: ModelTurn = { ...response, ...(routed ?? { cost }) };
@@ -601,8 +615,7 @@ function recordedTurn(
 ): ModelTurn {
   const turn = turnFromJournal(payload);
   const routed = recorded.find((event) => event.type === 'model.routed')?.payload as
-    | JournalEventPayloads['model.routed']
-    | undefined;
+    JournalEventPayloads['model.routed'] | undefined;
   if (!routed) return turn;
   const rejected = recorded
     .filter((event) => event.type === 'model.attempted')
@@ -797,7 +810,9 @@ const DEFAULT_OUTPUT_TOKENS = 1024;
  * prompt's characters (messages and tool schemas) / 4, plus `maxOutputTokens` (default 1024).
  * The pool is corrected from the usage the provider reports.
  */
-export function estimateModelTokens(request: Pick<ModelTurnRequest, 'messages' | 'tools' | 'parameters'>): number {
+export function estimateModelTokens(
+  request: Pick<ModelTurnRequest, 'messages' | 'tools' | 'parameters'>,
+): number {
   const characters = JSON.stringify(request.messages).length + JSON.stringify(request.tools).length;
   return Math.ceil(characters / 4) + (request.parameters.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS);
 }
@@ -807,18 +822,32 @@ export function estimateModelTokens(request: Pick<ModelTurnRequest, 'messages' |
  * that redact replaced, each such part marked (`providerOptions.baton.redacted`) so replay knows
  * they are not the real ones. The tool calls to run keep the real arguments.
  */
-function redactReply(response: LiveResponse, redactToolCall: ModelTurnRequest['redactToolCall']): LiveResponse {
+function redactReply(
+  response: LiveResponse,
+  redactToolCall: ModelTurnRequest['redactToolCall'],
+): LiveResponse {
   if (!redactToolCall) return response;
-  const content = response.message.content as { type: string; toolName?: string; input?: unknown; providerOptions?: SharedV4ProviderOptions }[];
+  const content = response.message.content as {
+    type: string;
+    toolName?: string;
+    input?: unknown;
+    providerOptions?: SharedV4ProviderOptions;
+  }[];
   let changed = false;
   const redacted = content.map((part) => {
     if (part.type !== 'tool-call') return part;
     const replaced = redactToolCall(part.toolName!, part.input);
     if (!replaced) return part;
     changed = true;
-    return { ...part, input: replaced.input, providerOptions: { ...part.providerOptions, baton: { redacted: [...replaced.paths] } } };
+    return {
+      ...part,
+      input: replaced.input,
+      providerOptions: { ...part.providerOptions, baton: { redacted: [...replaced.paths] } },
+    };
   });
-  return changed ? { ...response, message: { ...response.message, content: redacted } as JournalMessage } : response;
+  return changed
+    ? { ...response, message: { ...response.message, content: redacted } as JournalMessage }
+    : response;
 }
 
 /** Rebuilds a model's reply from its `llm.called` event. */
@@ -962,7 +991,9 @@ export function classifyModelError(error: unknown, model: string): BatonError {
       ...(verdict.status === undefined ? {} : { status: verdict.status }),
       message: (error as Error)?.message ?? String(error),
       retryable: verdict.kind !== 'rejected',
-      ...(verdict.kind !== 'rejected' && verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
+      ...(verdict.kind !== 'rejected' && verdict.retryAfterMs !== undefined
+        ? { retryAfterMs: verdict.retryAfterMs }
+        : {}),
       cause: error,
     });
   }

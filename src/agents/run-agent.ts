@@ -189,7 +189,12 @@ type AgentOutcome =
     };
 
 type Plan =
-  | { kind: 'tool'; call: ModelToolCall; offer: OfferedTool & { target: { kind: 'tool' } }; argsRedacted: boolean }
+  | {
+      kind: 'tool';
+      call: ModelToolCall;
+      offer: OfferedTool & { target: { kind: 'tool' } };
+      argsRedacted: boolean;
+    }
   | { kind: 'agent'; call: ModelToolCall; offer: OfferedTool & { target: { kind: 'agent' } }; task: string }
   | { kind: 'handoff'; call: ModelToolCall; to: AgentDefinition<any> }
   | { kind: 'invalid'; call: ModelToolCall; problem: string };
@@ -213,11 +218,15 @@ function agentOp(
     `agent:${agent.name}`,
     async (op) => {
       const ledger = runtime.ledger(ctx);
-      const ended = op.recorded.some((event) => event.type !== 'agent.started' && event.type !== 'access.decided');
+      const ended = op.recorded.some(
+        (event) => event.type !== 'agent.started' && event.type !== 'access.decided',
+      );
       // Called from workflow code, the agent narrows the workflow's grant itself; handed off to or
       // called as a tool, it was given its grant by the decision that allowed it.
       const delegated =
-        invocation.via === 'run' ? agentGrant(op, runtime, agent, callerScope.grant, draft) : { grant: callerScope.grant };
+        invocation.via === 'run'
+          ? agentGrant(op, runtime, agent, callerScope.grant, draft)
+          : { grant: callerScope.grant };
       if ('failed' in delegated) return delegated.failed;
       const grant = delegated.grant;
       const scope: AgentScope = { ...callerScope, ...(grant === undefined ? {} : { grant }) };
@@ -251,7 +260,8 @@ function agentOp(
         );
       }
       // Long-term memory recalled for the task (journaled), read at the end of the system prompt.
-      if (agent.memory?.recall) messages[0] = withMemories(system, await recallForAgent(ctx, runtime, agent, task));
+      if (agent.memory?.recall)
+        messages[0] = withMemories(system, await recallForAgent(ctx, runtime, agent, task));
       // Routing chooses each turn's model, unless a fork overrides the model; the cache is scoped to either.
       const routing = overridden.model === undefined ? agent.routing : undefined;
       const cache = agentTurnCache(
@@ -259,7 +269,9 @@ function agentOp(
         runtime.cache,
         table,
         routing
-          ? `routing:${strategyChoices(routing).map((choice) => choice.id).join(',')}`
+          ? `routing:${strategyChoices(routing)
+              .map((choice) => choice.id)
+              .join(',')}`
           : `${model.provider}:${model.modelId}`,
       );
       const responseSchema = agent.output ? jsonSchemaOf(agent.output) : undefined;
@@ -410,7 +422,12 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
       case 'tool': {
         // Arguments read back redacted from the journal were checked when the model sent them.
         if (call.redacted && target.tool.redact.length > 0) {
-          return { kind: 'tool', call, offer: offer as OfferedTool & { target: { kind: 'tool' } }, argsRedacted: true };
+          return {
+            kind: 'tool',
+            call,
+            offer: offer as OfferedTool & { target: { kind: 'tool' } },
+            argsRedacted: true,
+          };
         }
         const checked = checkArgs(target.tool, call.input);
         if (!checked.ok)
@@ -419,7 +436,12 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
             call,
             problem: `Invalid arguments for '${call.name}':\n${checked.problem}`,
           };
-        return { kind: 'tool', call, offer: offer as OfferedTool & { target: { kind: 'tool' } }, argsRedacted: false };
+        return {
+          kind: 'tool',
+          call,
+          offer: offer as OfferedTool & { target: { kind: 'tool' } },
+          argsRedacted: false,
+        };
       }
       case 'agent': {
         const parsed = agentToolInput.safeParse(call.input);
@@ -514,8 +536,11 @@ async function act(
         };
         const authorizer = authorizerFor(plan.call.callId);
         if (!authorizer) return Promise.resolve(transferred(undefined));
-        return authorizeCallee(ctx, runtime, authorizer, op, scope, plan.to, plan.call.callId).then((allowed) =>
-          allowed.ok ? transferred(allowed.grant) : deniedMessage(plan.call, `The handoff to '${plan.to.name}'`, allowed.reason),
+        return authorizeCallee(ctx, runtime, authorizer, op, scope, plan.to, plan.call.callId).then(
+          (allowed) =>
+            allowed.ok
+              ? transferred(allowed.grant)
+              : deniedMessage(plan.call, `The handoff to '${plan.to.name}'`, allowed.reason),
         );
       }
     }
@@ -601,10 +626,13 @@ function agentGrant(
     );
     return { grant };
   } catch (error) {
-    if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code))) return { failed: rejection(error) };
+    if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code)))
+      return { failed: rejection(error) };
     const serialized = serializeError(error);
     delete serialized.stack;
-    const failing = op.append([draft('agent.failed', { op: op.op, name: agent.name, turns: 0, error: serialized })]);
+    const failing = op.append([
+      draft('agent.failed', { op: op.op, name: agent.name, turns: 0, error: serialized }),
+    ]);
     return { failed: failing.then(() => Promise.reject(error)) };
   }
 }
@@ -627,7 +655,11 @@ function redactedCall(
 }
 
 function deniedMessage(call: ModelToolCall, what: string, reason: string): JournalMessage {
-  return toolResultMessage(call.callId, call.name, { ok: false, error: `${what} was denied by ${reason}`, kind: 'denied' });
+  return toolResultMessage(call.callId, call.name, {
+    ok: false,
+    error: `${what} was denied by ${reason}`,
+    kind: 'denied',
+  });
 }
 
 /** Runs an agent called as a tool; its failures answer the call as a tool error. */

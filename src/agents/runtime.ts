@@ -51,16 +51,23 @@ export interface AgentsOptions {
 }
 
 /** Settings of the semantic cache a Baton keeps in its store (see {@link AgentsOptions.cache}). */
-export type AgentsCacheSettings = Omit<SemanticCacheOptions, 'records' | 'embedder'> & { embedder?: Embedder };
+export type AgentsCacheSettings = Omit<SemanticCacheOptions, 'records' | 'embedder'> & {
+  embedder?: Embedder;
+};
 
 /** Settings of the long-term memory a Baton keeps in its store (see {@link AgentsOptions.memory}). */
-export type AgentsMemorySettings = Omit<LongTermMemoryOptions, 'records' | 'embedder'> & { embedder?: Embedder };
+export type AgentsMemorySettings = Omit<LongTermMemoryOptions, 'records' | 'embedder'> & {
+  embedder?: Embedder;
+};
 
 /**
  * Gives a tool the secrets its caller may use (a ScopedSecretBroker's `forAgents()` checks the
  * caller's grant). Secrets never reach a model or the journal: values it hands out are scrubbed.
  */
-export type SecretResolver = (name: string, request: SecretRequest) => string | undefined | Promise<string | undefined>;
+export type SecretResolver = (
+  name: string,
+  request: SecretRequest,
+) => string | undefined | Promise<string | undefined>;
 
 /** Who asks for a secret: the tool, and the identity calling it with the grant it holds. */
 export interface SecretRequest {
@@ -165,11 +172,19 @@ export class AgentRuntime {
     this.cache =
       cache === undefined || cache instanceof SemanticCache
         ? cache
-        : new SemanticCache({ ...cache, records: parts.vectorRecords, embedder: cache.embedder ?? new LexicalEmbedder() });
+        : new SemanticCache({
+            ...cache,
+            records: parts.vectorRecords,
+            embedder: cache.embedder ?? new LexicalEmbedder(),
+          });
     this.memory =
       memory === undefined || memory instanceof LongTermMemory
         ? memory
-        : new LongTermMemory({ ...memory, records: parts.vectorRecords, embedder: memory.embedder ?? new LexicalEmbedder() });
+        : new LongTermMemory({
+            ...memory,
+            records: parts.vectorRecords,
+            embedder: memory.embedder ?? new LexicalEmbedder(),
+          });
   }
 
   get toolInterceptors(): readonly ToolCallInterceptor[] {
@@ -269,7 +284,8 @@ export class AgentRuntime {
       if (item === null || typeof item !== 'object') return item;
       if (Array.isArray(item)) return item.map(walk);
       const out: Record<string, unknown> = {};
-      for (const [key, inner] of Object.entries(item as Record<string, unknown>)) out[clean(key)] = walk(inner);
+      for (const [key, inner] of Object.entries(item as Record<string, unknown>))
+        out[clean(key)] = walk(inner);
       return out;
     };
     const result = walk(value) as T;

@@ -308,7 +308,11 @@ export function callToolOp(
         ...(redacting ? { redacted: [...tool.redact] } : {}),
       });
       // An allowed call's intent is committed with its first attempt's start (see AttemptStart).
-      await journal([intent, ...verdictEvents(decided.verdicts, base, who, tool)], [], decided.final === 'allow');
+      await journal(
+        [intent, ...verdictEvents(decided.verdicts, base, who, tool)],
+        [],
+        decided.final === 'allow',
+      );
       verdicts.push(...decided.verdicts.map((verdict) => verdict.record));
       for (const verdict of decided.verdicts)
         if (verdict.record.verdict === 'rewrite') args = verdict.record.args;
@@ -435,7 +439,9 @@ export function callToolOp(
         kind: 'failed',
       };
       const message = toolResultMessage(callId, wireName, outcome);
-      start.events.push(draft('tool.failed', { ...base, attempt: current, error: serialized, messages: [message] }));
+      start.events.push(
+        draft('tool.failed', { ...base, attempt: current, error: serialized, messages: [message] }),
+      );
       await flushStart();
       ledger.noteStored([message]);
       await runAfter(runtime, info(args), outcome, context(false, verdicts));
@@ -456,7 +462,10 @@ export function callToolOp(
       if (!argsKnown) {
         // The real arguments were redacted from the journal and this activation never had them.
         const problem = `Tool '${tool.name}' cannot run again: its arguments (${tool.redact.join(', ')}) were redacted from the journal, and this activation of the run never received them.`;
-        return failCall({ name: 'ToolArgumentsRedactedError', message: problem, code: 'TOOL_ARGUMENTS_REDACTED' }, current);
+        return failCall(
+          { name: 'ToolArgumentsRedactedError', message: problem, code: 'TOOL_ARGUMENTS_REDACTED' },
+          current,
+        );
       }
       let startFailure: { error: unknown } | undefined;
       const attemptCall = async (): Promise<unknown> => {
@@ -472,7 +481,9 @@ export function callToolOp(
       let result: { ok: true; value: unknown } | { ok: false; error: unknown };
       try {
         const value =
-          tool.pool === undefined ? await op.active(attemptCall) : await op.withPool(tool.pool, {}, attemptCall);
+          tool.pool === undefined
+            ? await op.active(attemptCall)
+            : await op.withPool(tool.pool, {}, attemptCall);
         result = { ok: true, value };
       } catch (error) {
         if (startFailure) throw startFailure.error;
@@ -533,7 +544,9 @@ export function journalArgs(tool: ToolDefinition, args: unknown): unknown {
 
 /** A verdict as journaled: rewritten arguments with the tool's `redact` fields replaced. */
 function redactedRecord(tool: ToolDefinition, record: VerdictRecord): VerdictRecord {
-  return record.args === undefined || tool.redact.length === 0 ? record : { ...record, args: redact(record.args, tool.redact) };
+  return record.args === undefined || tool.redact.length === 0
+    ? record
+    : { ...record, args: redact(record.args, tool.redact) };
 }
 
 /** A tool's value as the model (and the journal) may see it: secrets scrubbed, `redactResult` fields replaced. */
@@ -588,7 +601,8 @@ async function execute(
   });
   if (tool.output) {
     const checked = tool.output.safeParse(value);
-    if (!checked.success) throw new ToolOutputError({ tool: tool.name, problem: z.prettifyError(checked.error) });
+    if (!checked.success)
+      throw new ToolOutputError({ tool: tool.name, problem: z.prettifyError(checked.error) });
   }
   return value;
 }

@@ -181,7 +181,9 @@ export function isToolDefinition(value: unknown): value is ToolDefinition {
 function checkPaths(tool: string, option: string, paths: readonly string[] | undefined): readonly string[] {
   if (paths === undefined) return Object.freeze([]);
   if (!Array.isArray(paths) || !paths.every((path) => typeof path === 'string' && path.trim() !== '')) {
-    throw new InvalidArgumentError(`Tool '${tool}' has ${option} that is not a list of names ('card.number').`);
+    throw new InvalidArgumentError(
+      `Tool '${tool}' has ${option} that is not a list of names ('card.number').`,
+    );
   }
   return Object.freeze([...paths]);
 }

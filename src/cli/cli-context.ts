@@ -105,12 +105,18 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
   async openBaton(options: OpenBatonOptions = {}): Promise<Baton> {
     const loaded = await this.loadConfig({ required: options.requireConfig ?? false });
     const config = loaded.config;
-    const worker = options.worker === undefined || options.worker === false ? false : { ...config?.worker, ...options.worker };
+    const worker =
+      options.worker === undefined || options.worker === false
+        ? false
+        : { ...config?.worker, ...options.worker };
     const batonOptions: BatonOptions = {
       store: loaded.store,
       workflows: config?.workflows ?? [],
       worker,
-      log: (message, error) => this.out.error(this.out.style('dim', `[baton] ${message}${error ? `: ${describeError(error)}` : ''}`)),
+      log: (message, error) =>
+        this.out.error(
+          this.out.style('dim', `[baton] ${message}${error ? `: ${describeError(error)}` : ''}`),
+        ),
       ...(config?.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: config.maxPayloadBytes }),
       ...(config?.pools === undefined ? {} : { pools: config.pools }),
       ...(loaded.policies === undefined ? {} : { policies: loaded.policies }),
@@ -118,11 +124,15 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
       ...(config?.secrets === undefined ? {} : { secrets: config.secrets }),
       ...(config?.maxDelegationDepth === undefined ? {} : { maxDelegationDepth: config.maxDelegationDepth }),
       ...(config?.maxQueuedRuns === undefined ? {} : { maxQueuedRuns: config.maxQueuedRuns }),
-      ...(config?.maxQueuedRunsPerTenant === undefined ? {} : { maxQueuedRunsPerTenant: config.maxQueuedRunsPerTenant }),
+      ...(config?.maxQueuedRunsPerTenant === undefined
+        ? {}
+        : { maxQueuedRunsPerTenant: config.maxQueuedRunsPerTenant }),
       ...(config?.guard === undefined ? {} : { guard: config.guard }),
       ...(config?.telemetry === undefined ? {} : { telemetry: config.telemetry }),
       ...(options.onActivationEnd ? { onActivationEnd: options.onActivationEnd } : {}),
-      ...(config?.signing && worker ? { signing: resolveSigningOptions(config.signing, loaded.path ? dirname(loaded.path) : this.cwd) } : {}),
+      ...(config?.signing && worker
+        ? { signing: resolveSigningOptions(config.signing, loaded.path ? dirname(loaded.path) : this.cwd) }
+        : {}),
     };
     const baton = await Baton.open(batonOptions);
     this.#opened.push(baton);
@@ -145,7 +155,11 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
     }
   }
 
-  parseInteger(option: string, text: string | undefined, bounds: { min?: number; max?: number } = {}): number | undefined {
+  parseInteger(
+    option: string,
+    text: string | undefined,
+    bounds: { min?: number; max?: number } = {},
+  ): number | undefined {
     if (text === undefined) return undefined;
     const value = Number(text);
     const min = bounds.min ?? Number.MIN_SAFE_INTEGER;

@@ -88,7 +88,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   const config = path === undefined ? undefined : await importConfig(path);
   const projectDir = path === undefined ? resolve(options.cwd) : dirname(path);
   const { store, storeSource } = chooseStore(options, config, projectDir);
-  const policies = config?.policies === undefined ? undefined : await resolvePolicies(config.policies, projectDir);
+  const policies =
+    config?.policies === undefined ? undefined : await resolvePolicies(config.policies, projectDir);
   return { path, config, store, storeSource, ...(policies === undefined ? {} : { policies }) };
 }
 
@@ -204,14 +205,24 @@ const configSchema = z.looseObject({
     })
     .optional(),
   maxPayloadBytes: z.int().positive().optional(),
-  pools: z.record(z.string(), z.looseObject({}), { error: 'expected pools by name: { openai: { concurrency: 8 } }' }).optional(),
+  pools: z
+    .record(z.string(), z.looseObject({}), {
+      error: 'expected pools by name: { openai: { concurrency: 8 } }',
+    })
+    .optional(),
   policies: z
     .union(
       [
         z.array(z.string().min(1), { error: 'expected Cedar file names or patterns' }),
         z.looseObject({
           files: z.array(z.string().min(1)).optional(),
-          text: z.union([z.string(), z.looseObject({ name: z.string(), text: z.string() }), z.array(z.looseObject({ name: z.string(), text: z.string() }))]).optional(),
+          text: z
+            .union([
+              z.string(),
+              z.looseObject({ name: z.string(), text: z.string() }),
+              z.array(z.looseObject({ name: z.string(), text: z.string() })),
+            ])
+            .optional(),
         }),
       ],
       { error: "expected a list of Cedar files ('policies/*.cedar'), { files }, { text } or a PolicyEngine" },
@@ -233,7 +244,9 @@ const configSchema = z.looseObject({
   secrets: z
     .union(
       [
-        z.array(z.looseObject({ get: z.custom(isFunction, { error: 'expected a secret source with get(name)' }) })),
+        z.array(
+          z.looseObject({ get: z.custom(isFunction, { error: 'expected a secret source with get(name)' }) }),
+        ),
         z.looseObject({ get: z.custom(isFunction), scrub: z.custom(isFunction) }),
       ],
       { error: 'expected a ScopedSecretBroker or a list of secret sources (envSecrets(), mapSecrets({…}))' },
@@ -266,7 +279,9 @@ export function validateConfig(value: unknown, path = 'the config'): asserts val
     );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(`${path} is invalid: ${error.message.replace(/^the config: /, '')}`, { cause: error });
+    throw new ConfigError(`${path} is invalid: ${error.message.replace(/^the config: /, '')}`, {
+      cause: error,
+    });
   }
   const names = new Set<string>();
   for (const [index, definition] of (value as BatonConfig).workflows.entries()) {

@@ -37,7 +37,9 @@ export function openWaits(events: readonly JournalEvent[]): RunWait[] {
           kind: 'approval',
           approvalId: String(payload.approvalId),
           action: String(payload.name),
-          approvers: ((payload.stages as { approvers: string[] }[] | undefined)?.[0]?.approvers ?? []).map(String),
+          approvers: ((payload.stages as { approvers: string[] }[] | undefined)?.[0]?.approvers ?? []).map(
+            String,
+          ),
         });
         break;
       case 'approval.decided':

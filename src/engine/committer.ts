@@ -27,7 +27,11 @@ export class Committer {
    * `onCommitted` hears of every write once it is durable (OpenTelemetry spans and metrics are
    * derived there, so replays, which write nothing, never repeat them). It must not throw.
    */
-  constructor(store: Store, clock: () => number, options: { onCommitted?: (writes: readonly JournalWrite[]) => void } = {}) {
+  constructor(
+    store: Store,
+    clock: () => number,
+    options: { onCommitted?: (writes: readonly JournalWrite[]) => void } = {},
+  ) {
     this.#store = store;
     this.#clock = clock;
     this.#onCommitted = options.onCommitted;

@@ -111,7 +111,10 @@ export class RunContext implements WorkflowContext {
     this.principal = args.run.principal;
     this.startedAt = args.run.createdAt;
     const started = args.history.events[0];
-    const grant = started?.type === 'run.started' ? (started.payload as JournalEventPayloads['run.started']).grant : undefined;
+    const grant =
+      started?.type === 'run.started'
+        ? (started.payload as JournalEventPayloads['run.started']).grant
+        : undefined;
     this.identity = {
       actor: `workflow:${args.run.workflow}`,
       onBehalfOf: [args.run.principal],
@@ -121,7 +124,8 @@ export class RunContext implements WorkflowContext {
     this.#journal = args.journal;
     this.#signals = [...args.signals];
     // A fork of a fork holds its origin's run.forked too: the last one is this run's.
-    const forked = args.history.events.findLast((event) => event.type === 'run.forked') as JournalEvent<'run.forked'> | undefined;
+    const forked = args.history.events.findLast((event) => event.type === 'run.forked') as
+      JournalEvent<'run.forked'> | undefined;
     const { input: _input, ...overrides } = forked?.payload.overrides ?? {};
     this.operations = {
       run: (describe, body, options) => this.#operation(describe, body, options),
@@ -189,7 +193,8 @@ export class RunContext implements WorkflowContext {
    * back at once when no recorded op that finished earlier can still be asked for.
    */
   #replayTurn(lastSeq: number): Promise<void> {
-    if (this.#replayGates.length === 0 && lastSeq < this.#history.minUntakenLastSeq()) return Promise.resolve();
+    if (this.#replayGates.length === 0 && lastSeq < this.#history.minUntakenLastSeq())
+      return Promise.resolve();
     return this.#track(
       () =>
         new Promise<void>((resolve) => {
@@ -233,13 +238,20 @@ export class RunContext implements WorkflowContext {
       block: (wakeAt) => this.#block(op, wakeAt),
       active: (work) => this.#track(work),
       withPool: (pool, estimate, work) =>
-        pool === undefined ? this.#track(() => work(UNPOOLED)) : this.#withPool(handle, readableOp(describe), pool, estimate, work),
+        pool === undefined
+          ? this.#track(() => work(UNPOOLED))
+          : this.#withPool(handle, readableOp(describe), pool, estimate, work),
       now: () => this.#args.clock(),
     };
     return handle;
   }
 
-  #replayOnlyHandle(op: number, recorded: readonly JournalEvent[], describe: string, observer: ReplayOnlyObserver): OperationHandle {
+  #replayOnlyHandle(
+    op: number,
+    recorded: readonly JournalEvent[],
+    describe: string,
+    observer: ReplayOnlyObserver,
+  ): OperationHandle {
     return {
       op,
       recorded,
@@ -364,29 +376,35 @@ export class RunContext implements WorkflowContext {
         const pool = options.pool;
         const outcome =
           pool !== undefined
-          ? await this.#pooledAttempt(op, pool, async () => {
-              const result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
-              this.#checkPayload(result ?? null, `The result of step '${name}'`);
-              await op.append([{ type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } }]);
-              return result;
-            })
-          : await op.active(async () => {
-              let result: T;
-              try {
-                result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+            ? await this.#pooledAttempt(op, pool, async () => {
+                const result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
                 this.#checkPayload(result ?? null, `The result of step '${name}'`);
-              } catch (error) {
-                return { ok: false as const, error };
-              }
-              await op.append([{ type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } }]);
-              return { ok: true as const, result };
-            });
+                await op.append([
+                  { type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } },
+                ]);
+                return result;
+              })
+            : await op.active(async () => {
+                let result: T;
+                try {
+                  result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+                  this.#checkPayload(result ?? null, `The result of step '${name}'`);
+                } catch (error) {
+                  return { ok: false as const, error };
+                }
+                await op.append([
+                  { type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } },
+                ]);
+                return { ok: true as const, result };
+              });
         if (outcome.ok) return outcome.result;
         if (op.signal.aborted) throw op.signal.reason;
         const error = outcome.error;
         const serialized = serializeError(error);
         if (!isRetryable(error, policy) || currentAttempt >= policy.maxAttempts) {
-          await op.append([{ type: 'step.failed', payload: { op: op.op, name, attempt: currentAttempt, error: serialized } }]);
+          await op.append([
+            { type: 'step.failed', payload: { op: op.op, name, attempt: currentAttempt, error: serialized } },
+          ]);
           throw stepFailed(name, currentAttempt, serialized);
         }
         const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
@@ -394,7 +412,13 @@ export class RunContext implements WorkflowContext {
         await op.append([
           {
             type: 'step.attempt.failed',
-            payload: { op: op.op, name, attempt: currentAttempt, error: serialized, retryAt: new Date(retryAt).toISOString() },
+            payload: {
+              op: op.op,
+              name,
+              attempt: currentAttempt,
+              error: serialized,
+              retryAt: new Date(retryAt).toISOString(),
+            },
           },
         ]);
       }
@@ -424,8 +448,15 @@ export class RunContext implements WorkflowContext {
     // One timer both fails the attempt and aborts its signal, so a step that answers its abort
     // with a value cannot win the race against its own timeout.
     const timeoutController = new AbortController();
-    const signal = timeoutMs === undefined ? op.signal : AbortSignal.any([op.signal, timeoutController.signal]);
-    const info: StepInfo = { runId: this.runId, op: op.op, idempotencyKey: op.idempotencyKey, attempt, signal };
+    const signal =
+      timeoutMs === undefined ? op.signal : AbortSignal.any([op.signal, timeoutController.signal]);
+    const info: StepInfo = {
+      runId: this.runId,
+      op: op.op,
+      idempotencyKey: op.idempotencyKey,
+      attempt,
+      signal,
+    };
     const running = Promise.resolve().then(() => fn(info));
     if (timeoutMs === undefined) return running;
     let timer: NodeJS.Timeout | undefined;
@@ -464,7 +495,10 @@ export class RunContext implements WorkflowContext {
       }
       if (fireAt === undefined) {
         fireAt = op.now() + ms;
-        op.buffer({ type: 'timer.set', payload: { op: op.op, name, fireAt: new Date(fireAt).toISOString() } });
+        op.buffer({
+          type: 'timer.set',
+          payload: { op: op.op, name, fireAt: new Date(fireAt).toISOString() },
+        });
       }
       if (op.now() >= fireAt) {
         op.buffer({ type: 'timer.fired', payload: { op: op.op } });
@@ -477,7 +511,8 @@ export class RunContext implements WorkflowContext {
   waitFor<T = unknown>(name: string, options: WaitOptions = {}): Promise<T> {
     let timeoutMs: number | undefined;
     try {
-      timeoutMs = options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'waitFor timeout');
+      timeoutMs =
+        options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'waitFor timeout');
     } catch (error) {
       return rejected(error);
     }
@@ -486,7 +521,8 @@ export class RunContext implements WorkflowContext {
       let awaited = false;
       for (const event of op.recorded) {
         if (event.type === 'signal.received') return (event.payload as { payload?: T }).payload as T;
-        if (event.type === 'signal.timedOut') throw new WaitTimeoutError({ signal: name, timeoutMs: timeoutMs ?? 0 });
+        if (event.type === 'signal.timedOut')
+          throw new WaitTimeoutError({ signal: name, timeoutMs: timeoutMs ?? 0 });
         if (event.type === 'signal.awaited') {
           awaited = true;
           const at = (event.payload as { deadline?: string }).deadline;
@@ -496,7 +532,12 @@ export class RunContext implements WorkflowContext {
       const signal = this.#takeSignal(name);
       if (signal) {
         await op.append(
-          [{ type: 'signal.received', payload: { op: op.op, name, signalId: signal.signalId, payload: signal.payload } }],
+          [
+            {
+              type: 'signal.received',
+              payload: { op: op.op, name, signalId: signal.signalId, payload: signal.payload },
+            },
+          ],
           { consumeSignals: [signal.signalId] },
         );
         return signal.payload as T;
@@ -505,7 +546,11 @@ export class RunContext implements WorkflowContext {
         if (timeoutMs !== undefined) deadline = op.now() + timeoutMs;
         op.buffer({
           type: 'signal.awaited',
-          payload: { op: op.op, name, ...(deadline === undefined ? {} : { deadline: new Date(deadline).toISOString() }) },
+          payload: {
+            op: op.op,
+            name,
+            ...(deadline === undefined ? {} : { deadline: new Date(deadline).toISOString() }),
+          },
         });
       }
       if (deadline !== undefined && op.now() >= deadline) {
@@ -524,7 +569,8 @@ export class RunContext implements WorkflowContext {
     type Started = { handle: OperationHandle; childRunId: string };
     const started: Promise<Started> = this.#operation(`child:${workflow.name}`, async (op) => {
       const recordedStart = op.recorded.find((event) => event.type === 'child.started');
-      if (recordedStart) return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
+      if (recordedStart)
+        return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
       this.#checkPayload(input ?? null, `The input of child workflow '${workflow.name}'`);
       const childRunId = await op.active(() =>
         this.#args.startChild({
@@ -535,7 +581,9 @@ export class RunContext implements WorkflowContext {
           options,
         }),
       );
-      await op.append([{ type: 'child.started', payload: { op: op.op, childRunId, workflow: workflow.name } }]);
+      await op.append([
+        { type: 'child.started', payload: { op: op.op, childRunId, workflow: workflow.name } },
+      ]);
       return { handle: op, childRunId };
     });
     started.catch(() => {});
@@ -546,9 +594,13 @@ export class RunContext implements WorkflowContext {
     const awaitResult = async (): Promise<WorkflowOutput<W>> => {
       const { handle, childRunId } = await started;
       for (const event of handle.recorded) {
-        if (event.type === 'child.completed') return (event.payload as { result?: WorkflowOutput<W> }).result!;
+        if (event.type === 'child.completed')
+          return (event.payload as { result?: WorkflowOutput<W> }).result!;
         if (event.type === 'child.failed') {
-          throw new RunFailedError({ runId: childRunId, error: (event.payload as { error: SerializedError }).error });
+          throw new RunFailedError({
+            runId: childRunId,
+            error: (event.payload as { error: SerializedError }).error,
+          });
         }
       }
       const child = await handle.active(() => this.#args.getRun(childRunId));
@@ -559,9 +611,16 @@ export class RunContext implements WorkflowContext {
           ]);
           return child.result as WorkflowOutput<W>;
         }
-        const error = child.error ?? { name: 'RunCancelledError', message: `Run ${childRunId} was cancelled.`, code: 'RUN_CANCELLED' };
+        const error = child.error ?? {
+          name: 'RunCancelledError',
+          message: `Run ${childRunId} was cancelled.`,
+          code: 'RUN_CANCELLED',
+        };
         await handle.append([
-          { type: 'child.failed', payload: { op: handle.op, childRunId, status: child.status as 'failed' | 'cancelled', error } },
+          {
+            type: 'child.failed',
+            payload: { op: handle.op, childRunId, status: child.status as 'failed' | 'cancelled', error },
+          },
         ]);
         throw new RunFailedError({ runId: childRunId, error });
       }
@@ -582,7 +641,12 @@ export class RunContext implements WorkflowContext {
     const first = recorded[0];
     if (first) {
       if (first.type !== 'clock.read') {
-        const error = new NonDeterminismError({ runId: this.runId, seq: first.seq, expected: readableOp(describeOp(first)), actual: 'now()' });
+        const error = new NonDeterminismError({
+          runId: this.runId,
+          seq: first.seq,
+          expected: readableOp(describeOp(first)),
+          actual: 'now()',
+        });
         this.#args.replayOnly?.diverged(error, op, 'clock');
         throw error;
       }
@@ -600,7 +664,10 @@ export class RunContext implements WorkflowContext {
   }
 
   uuid(): string {
-    const bytes = createHash('sha256').update(`${this.runId}:uuid:${++this.#uuidCount}`).digest().subarray(0, 16);
+    const bytes = createHash('sha256')
+      .update(`${this.runId}:uuid:${++this.#uuidCount}`)
+      .digest()
+      .subarray(0, 16);
     bytes[6] = (bytes[6]! & 0x0f) | 0x40;
     bytes[8] = (bytes[8]! & 0x3f) | 0x80;
     const hex = bytes.toString('hex');
@@ -612,7 +679,8 @@ export class RunContext implements WorkflowContext {
     const recorded = this.#history.peek(op);
     const first = recorded[0];
     if (first) {
-      if (first.type !== 'patch.marked' || (first.payload as { patchId: string }).patchId !== patchId) return false;
+      if (first.type !== 'patch.marked' || (first.payload as { patchId: string }).patchId !== patchId)
+        return false;
       this.#history.take(++this.#nextOp);
       return true;
     }

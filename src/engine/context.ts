@@ -135,7 +135,11 @@ export interface OperationApi {
    * docs/decisions/0001). An op that only groups other ops (an agent's loop, a pattern) passes
    * `{ container: true }`: its body starts at once and the ops inside it keep the order.
    */
-  run<T>(describe: string, body: (op: OperationHandle) => Promise<T>, options?: { container?: boolean }): Promise<T>;
+  run<T>(
+    describe: string,
+    body: (op: OperationHandle) => Promise<T>,
+    options?: { container?: boolean },
+  ): Promise<T>;
   /** Signals sent to the run and not yet consumed by this activation, oldest first. */
   takeSignal(name: string): { signalId: string; payload: unknown } | undefined;
   /**
@@ -173,7 +177,11 @@ export interface OperationHandle {
    * Runs `work` (counted as in flight) holding a slot of the resource pool `pool`: see
    * `withPool` in src/resources/with-pool.ts. With `pool` undefined, runs `work` at once.
    */
-  withPool<T>(pool: string | undefined, estimate: PoolEstimate, work: (lease: PoolLease) => Promise<T>): Promise<T>;
+  withPool<T>(
+    pool: string | undefined,
+    estimate: PoolEstimate,
+    work: (lease: PoolLease) => Promise<T>,
+  ): Promise<T>;
   now(): number;
 }
 

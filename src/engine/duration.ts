@@ -6,12 +6,21 @@ export type Duration = number | string;
 /** The longest delay `setTimeout` honours; a longer one fires after 1 ms (TimeoutOverflowWarning). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 export function toMilliseconds(duration: Duration, what = 'duration'): number {
   if (typeof duration === 'number') {
     if (!Number.isFinite(duration) || duration < 0) {
-      throw new InvalidArgumentError(`The ${what} must be a finite number of milliseconds ≥ 0, got ${duration}.`);
+      throw new InvalidArgumentError(
+        `The ${what} must be a finite number of milliseconds ≥ 0, got ${duration}.`,
+      );
     }
     return duration;
   }

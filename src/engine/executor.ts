@@ -74,13 +74,23 @@ export async function activate(
     const reason = !definition
       ? `workflow '${run.workflow}' is not registered in this worker`
       : `its journal is inconsistent (${events.length} events, run row says ${run.lastSeq})`;
-    return fail(deps, journal, run, new BatonError('RUN_UNREADABLE', `Run ${run.runId} cannot resume: ${reason}.`));
+    return fail(
+      deps,
+      journal,
+      run,
+      new BatonError('RUN_UNREADABLE', `Run ${run.runId} cannot resume: ${reason}.`),
+    );
   }
 
   const now = deps.clock();
   if (run.cancelRequested) return cancel(deps, journal, run);
   if (run.deadlineAt !== undefined && now >= run.deadlineAt) {
-    return fail(deps, journal, run, new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 }));
+    return fail(
+      deps,
+      journal,
+      run,
+      new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 }),
+    );
   }
 
   // A workflow that names a pool holds one of its slots while it runs; without one, the run parks.
@@ -91,7 +101,8 @@ export async function activate(
       entered = await deps.pools.enterRun(run, definition.options.pool);
     } catch (error) {
       // The pool was removed from the configuration while the run waited in it.
-      if (BatonError.isInstance(error) && error.code === 'UNKNOWN_POOL') return fail(deps, journal, run, error);
+      if (BatonError.isInstance(error) && error.code === 'UNKNOWN_POOL')
+        return fail(deps, journal, run, error);
       throw error;
     }
     if (!entered.granted) {
@@ -126,7 +137,8 @@ export async function activate(
       const remaining = deadlineAt - deps.clock();
       if (remaining <= MAX_TIMER_MS) {
         deadlineTimer = setTimeout(
-          () => abort.abort(new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 })),
+          () =>
+            abort.abort(new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 })),
           Math.max(0, remaining),
         );
       } else {
@@ -137,7 +149,9 @@ export async function activate(
   }
   const aborted = new Promise<{ kind: 'aborted'; reason: unknown }>((resolve) => {
     if (abort.signal.aborted) resolve({ kind: 'aborted', reason: abort.signal.reason });
-    abort.signal.addEventListener('abort', () => resolve({ kind: 'aborted', reason: abort.signal.reason }), { once: true });
+    abort.signal.addEventListener('abort', () => resolve({ kind: 'aborted', reason: abort.signal.reason }), {
+      once: true,
+    });
   });
   const execution = Promise.resolve()
     .then(() => definition.fn(ctx, started.payload.input))
@@ -147,7 +161,11 @@ export async function activate(
     );
 
   try {
-    const outcome = await Promise.race([execution, context.idle.then(() => ({ kind: 'idle' as const })), aborted]);
+    const outcome = await Promise.race([
+      execution,
+      context.idle.then(() => ({ kind: 'idle' as const })),
+      aborted,
+    ]);
     if (journal.broken || (outcome.kind === 'aborted' && outcome.reason instanceof LeaseLostError)) {
       return { status: 'lost' };
     }
@@ -182,8 +200,10 @@ export async function activate(
     throw new Error('unreachable');
   } catch (error) {
     if (journal.broken || error instanceof LeaseLostError) return { status: 'lost' };
-    if (BatonError.isInstance(error) && error.code === 'NOT_SERIALIZABLE') return fail(deps, journal, run, error);
-    if (BatonError.isInstance(error) && error.code === 'PAYLOAD_TOO_LARGE') return fail(deps, journal, run, error);
+    if (BatonError.isInstance(error) && error.code === 'NOT_SERIALIZABLE')
+      return fail(deps, journal, run, error);
+    if (BatonError.isInstance(error) && error.code === 'PAYLOAD_TOO_LARGE')
+      return fail(deps, journal, run, error);
     throw error;
   } finally {
     clearTimeout(deadlineTimer);
@@ -192,7 +212,12 @@ export async function activate(
   }
 }
 
-async function stopped(deps: ExecutorDeps, journal: RunJournal, run: RunRecord, reason: unknown): Promise<ActivationOutcome> {
+async function stopped(
+  deps: ExecutorDeps,
+  journal: RunJournal,
+  run: RunRecord,
+  reason: unknown,
+): Promise<ActivationOutcome> {
   if (reason instanceof RunCancelledError) return cancel(deps, journal, run);
   if (reason instanceof RunTimeoutError) return fail(deps, journal, run, reason);
   if (reason instanceof LeaseLostError) return { status: 'lost' };
@@ -200,7 +225,12 @@ async function stopped(deps: ExecutorDeps, journal: RunJournal, run: RunRecord, 
   return { status: 'released' };
 }
 
-async function fail(deps: ExecutorDeps, journal: RunJournal, run: RunRecord, error: unknown): Promise<ActivationOutcome> {
+async function fail(
+  deps: ExecutorDeps,
+  journal: RunJournal,
+  run: RunRecord,
+  error: unknown,
+): Promise<ActivationOutcome> {
   if (error instanceof NonDeterminismError) deps.log(error.message);
   if (error instanceof RunTimeoutError) await cancelChildren(deps, run, 'the parent run timed out');
   const serialized = serializeError(error);

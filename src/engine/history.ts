@@ -31,7 +31,8 @@ export class History {
 
   /** The last seq among recorded ops the code has not asked for yet (Infinity when none is left). */
   minUntakenLastSeq(): number {
-    while (this.#cursor < this.#byLastSeq.length && this.#taken.has(this.#byLastSeq[this.#cursor]!.op)) this.#cursor++;
+    while (this.#cursor < this.#byLastSeq.length && this.#taken.has(this.#byLastSeq[this.#cursor]!.op))
+      this.#cursor++;
     return this.#byLastSeq[this.#cursor]?.lastSeq ?? Infinity;
   }
 

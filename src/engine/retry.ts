@@ -41,8 +41,16 @@ export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRet
  * Exponential backoff with full jitter: a uniformly random delay between 0 and
  * min(maxDelay, initialDelay × coefficient^(attempt−1)). A server's Retry-After, when given, is a floor.
  */
-export function backoffDelay(policy: ResolvedRetryPolicy, attempt: number, retryAfterMs?: number, random = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.backoffCoefficient ** (attempt - 1));
+export function backoffDelay(
+  policy: ResolvedRetryPolicy,
+  attempt: number,
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
+  const ceiling = Math.min(
+    policy.maxDelayMs,
+    policy.initialDelayMs * policy.backoffCoefficient ** (attempt - 1),
+  );
   const jittered = Math.round(random() * ceiling);
   return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
 }
@@ -50,7 +58,7 @@ export function backoffDelay(policy: ResolvedRetryPolicy, attempt: number, retry
 /** Whether an error thrown by a step may be retried under the policy. */
 export function isRetryable(error: unknown, policy: ResolvedRetryPolicy): boolean {
   if (error instanceof NonRetryableError) return false;
-  if (BatonError.isInstance(error) && error.disposition === 'terminal'){
+  if (BatonError.isInstance(error) && error.disposition === 'terminal') {
     // Baton's own terminal errors (not serialisable, too large…) do not get better by trying again.
     return false;
   }

@@ -95,7 +95,9 @@ export class Worker {
     for (const controller of this.#active.values()) controller.abort(new WorkerStoppingError());
     this.#wake?.();
     await this.#loop;
-    await (await this.#subscription)?.();
+    await (
+      await this.#subscription
+    )?.();
     this.#subscribed = false;
     while (this.#active.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -168,7 +170,9 @@ export class Worker {
         }
         this.#events.onOutcome?.(run, outcome);
       })
-      .catch((error: unknown) => this.#deps.log(`worker ${this.id}: run ${run.runId} stopped with an error`, error))
+      .catch((error: unknown) =>
+        this.#deps.log(`worker ${this.id}: run ${run.runId} stopped with an error`, error),
+      )
       .finally(() => {
         this.#active.delete(run.runId);
         if (this.#reclaimed.delete(run.runId)) void this.#resumeReclaimed(run.runId);

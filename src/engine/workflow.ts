@@ -15,7 +15,11 @@ export interface WorkflowOptions {
 }
 
 /** A registered piece of durable code. Create with {@link workflow}. */
-export interface WorkflowDefinition<Input = any, Output = any, Context extends WorkflowContext = WorkflowContext> {
+export interface WorkflowDefinition<
+  Input = any,
+  Output = any,
+  Context extends WorkflowContext = WorkflowContext,
+> {
   readonly kind: 'workflow';
   readonly name: string;
   readonly options: WorkflowOptions;
@@ -37,7 +41,11 @@ export interface WorkflowDefinition<Input = any, Output = any, Context extends W
  *   return text;
  * });
  */
-export function workflow<Input = unknown, Output = unknown, Context extends WorkflowContext = WorkflowContext>(
+export function workflow<
+  Input = unknown,
+  Output = unknown,
+  Context extends WorkflowContext = WorkflowContext,
+>(
   name: string,
   fn: (ctx: Context, input: Input) => Promise<Output>,
   options: WorkflowOptions = {},

@@ -25,14 +25,25 @@ export function agentGuardrails(
   return {
     async input(ctx, agent, task) {
       core.states.of(ctx.runId, core.clock()).registerAgent(agent);
-      const guards = [...runInput, ...(agent.guardrails?.input ?? []).map((like) => toGuardrail(like as GuardrailLike))];
+      const guards = [
+        ...runInput,
+        ...(agent.guardrails?.input ?? []).map((like) => toGuardrail(like as GuardrailLike)),
+      ];
       if (guards.length === 0) return task;
       const text = messageText(task);
       const value = await check(core, ctx, agent, 'agent.input', text, guards);
-      return value === text ? task : { role: 'user', content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }] };
+      return value === text
+        ? task
+        : {
+            role: 'user',
+            content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }],
+          };
     },
     async output(ctx, agent, answer) {
-      const guards = [...runOutput, ...(agent.guardrails?.output ?? []).map((like) => toGuardrail(like as GuardrailLike))];
+      const guards = [
+        ...runOutput,
+        ...(agent.guardrails?.output ?? []).map((like) => toGuardrail(like as GuardrailLike)),
+      ];
       if (guards.length === 0) return answer;
       const value = await check(core, ctx, agent, 'agent.output', answer.output, guards);
       if (value === answer.output) return answer;

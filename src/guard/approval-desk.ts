@@ -5,9 +5,21 @@ import { InvalidArgumentError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import type { ApprovalQuery } from '../store/approval-query.ts';
-import { isTerminal, type NewSignal, type RunFilter, type RunRecord, type SignalRecord, type TenantScope } from '../store/store.ts';
+import {
+  isTerminal,
+  type NewSignal,
+  type RunFilter,
+  type RunRecord,
+  type SignalRecord,
+  type TenantScope,
+} from '../store/store.ts';
 import { approvalRight } from './approval-rights.ts';
-import { finalDeadline, openStage, type ApprovalKind, type ApprovalSignalPayload } from './approval-routing.ts';
+import {
+  finalDeadline,
+  openStage,
+  type ApprovalKind,
+  type ApprovalSignalPayload,
+} from './approval-routing.ts';
 import {
   ApprovalAlreadyDecidedError,
   ApprovalClosedError,
@@ -105,34 +117,73 @@ export class ApprovalDesk {
 
   deny(runId: string, approvalId: string, options: DenyOptions): Promise<ApprovalReceipt> {
     if ((options as ApproveOptions).args !== undefined) {
-      return Promise.reject(new InvalidArgumentError('A denial takes no arguments: give --args only when approving.'));
+      return Promise.reject(
+        new InvalidArgumentError('A denial takes no arguments: give --args only when approving.'),
+      );
     }
     return this.#decide(runId, approvalId, false, options);
   }
 
-  async #decide(runId: string, approvalId: string, approved: boolean, options: ApproveOptions): Promise<ApprovalReceipt> {
+  async #decide(
+    runId: string,
+    approvalId: string,
+    approved: boolean,
+    options: ApproveOptions,
+  ): Promise<ApprovalReceipt> {
     if (typeof options?.as !== 'string' || options.as === '') {
       throw new InvalidArgumentError(`Say who decides: { as: 'user:bob' } (--as on the command line).`);
     }
-    if (options.comment !== undefined && typeof options.comment !== 'string') throw new InvalidArgumentError('A comment is a string.');
+    if (options.comment !== undefined && typeof options.comment !== 'string')
+      throw new InvalidArgumentError('A comment is a string.');
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const run = await this.#deps.getRun(runId, scope);
     const events = await this.#deps.readEvents(run.runId);
     const { requests, decided } = approvalsOf(events);
     const request = requests.get(approvalId);
     if (!request) {
-      throw new ApprovalNotFoundError({ runId: run.runId, approvalId, pending: [...requests.keys()].filter((id) => !decided.has(id)) });
+      throw new ApprovalNotFoundError({
+        runId: run.runId,
+        approvalId,
+        pending: [...requests.keys()].filter((id) => !decided.has(id)),
+      });
     }
     const decision = decided.get(approvalId);
-    if (decision) throw new ApprovalAlreadyDecidedError({ runId: run.runId, approvalId, decision: decision.decision, by: decision.by });
-    if (isTerminal(run.status)) throw new ApprovalClosedError({ runId: run.runId, approvalId, status: run.status });
-    const sent = (await this.#deps.pendingSignals(run.runId)).find((signal) => signal.name === request.signal);
+    if (decision)
+      throw new ApprovalAlreadyDecidedError({
+        runId: run.runId,
+        approvalId,
+        decision: decision.decision,
+        by: decision.by,
+      });
+    if (isTerminal(run.status))
+      throw new ApprovalClosedError({ runId: run.runId, approvalId, status: run.status });
+    const sent = (await this.#deps.pendingSignals(run.runId)).find(
+      (signal) => signal.name === request.signal,
+    );
     if (sent) throw alreadySent(run.runId, approvalId, sent);
     const now = this.#deps.clock();
     const open = openStage(request.stages, now);
-    if (!open) throw new ApprovalExpiredError({ runId: run.runId, approvalId, until: new Date(finalDeadline(request.stages)!).toISOString() });
-    const right = approvalRight({ approver: options.as, run, request, stage: open.stage, policies: this.#deps.policies, now });
-    if (!right.ok) throw new ApprovalForbiddenError({ approver: options.as, runId: run.runId, approvalId, reason: right.reason });
+    if (!open)
+      throw new ApprovalExpiredError({
+        runId: run.runId,
+        approvalId,
+        until: new Date(finalDeadline(request.stages)!).toISOString(),
+      });
+    const right = approvalRight({
+      approver: options.as,
+      run,
+      request,
+      stage: open.stage,
+      policies: this.#deps.policies,
+      now,
+    });
+    if (!right.ok)
+      throw new ApprovalForbiddenError({
+        approver: options.as,
+        runId: run.runId,
+        approvalId,
+        reason: right.reason,
+      });
     if (options.args !== undefined) this.#checkArgs(request, options.args);
     const payload: ApprovalSignalPayload = {
       approved,
@@ -142,10 +193,17 @@ export class ApprovalDesk {
       ...(right.policies === undefined ? {} : { policies: right.policies }),
     };
     const signalId = `approval:${run.runId}:${approvalId}`;
-    await this.#deps.sendSignal({ signalId, runId: run.runId, name: request.signal, payload, sentBy: options.as, sentAt: now }, scope);
+    await this.#deps.sendSignal(
+      { signalId, runId: run.runId, name: request.signal, payload, sentBy: options.as, sentAt: now },
+      scope,
+    );
     // Two people deciding at once: the signal id is fixed, so only the first is kept.
     const kept = (await this.#deps.pendingSignals(run.runId)).find((signal) => signal.signalId === signalId);
-    if (kept && (kept.sentBy !== options.as || (kept.payload as ApprovalSignalPayload | undefined)?.approved !== approved)) {
+    if (
+      kept &&
+      (kept.sentBy !== options.as ||
+        (kept.payload as ApprovalSignalPayload | undefined)?.approved !== approved)
+    ) {
       throw alreadySent(run.runId, approvalId, kept);
     }
     return { runId: run.runId, approvalId, decision: approved ? 'approved' : 'denied', by: options.as };
@@ -158,17 +216,28 @@ export class ApprovalDesk {
       return;
     }
     if (request.kind !== 'tool' || !request.tool) {
-      throw new InvalidApprovalArgumentsError({ approvalId, problem: `a ${request.kind} approval takes no arguments; only gated tool calls do.` });
+      throw new InvalidApprovalArgumentsError({
+        approvalId,
+        problem: `a ${request.kind} approval takes no arguments; only gated tool calls do.`,
+      });
     }
-    const schema = this.#deps.tools.get(request.tool.name)?.input ?? z.fromJSONSchema(request.tool.inputSchema);
+    const schema =
+      this.#deps.tools.get(request.tool.name)?.input ?? z.fromJSONSchema(request.tool.inputSchema);
     const parsed = schema.safeParse(args);
-    if (!parsed.success) throw new InvalidApprovalArgumentsError({ approvalId, tool: request.tool.name, problem: z.prettifyError(parsed.error) });
+    if (!parsed.success)
+      throw new InvalidApprovalArgumentsError({
+        approvalId,
+        tool: request.tool.name,
+        problem: z.prettifyError(parsed.error),
+      });
   }
 
   /** The approvals waiting for a decision, oldest first; with `mine`, only those `as` may decide now. */
   async list(query: ApprovalsQuery = {}): Promise<PendingApproval[]> {
     if (query.mine && (typeof query.as !== 'string' || query.as === '')) {
-      throw new InvalidArgumentError(`'mine' needs to know who you are: { mine: true, as: 'user:bob' } (--as).`);
+      throw new InvalidArgumentError(
+        `'mine' needs to know who you are: { mine: true, as: 'user:bob' } (--as).`,
+      );
     }
     const limit = query.limit ?? 100;
     const requested = await this.#requested(query);
@@ -184,11 +253,19 @@ export class ApprovalDesk {
         runs.set(event.runId, entry);
       }
       const request = event.payload;
-      if (isTerminal(entry.run.status) || entry.signals.some((signal) => signal.name === request.signal)) continue;
+      if (isTerminal(entry.run.status) || entry.signals.some((signal) => signal.name === request.signal))
+        continue;
       const open = openStage(request.stages, now);
       if (!open) continue;
       if (query.mine) {
-        const right = approvalRight({ approver: query.as!, run: entry.run, request, stage: open.stage, policies: this.#deps.policies, now });
+        const right = approvalRight({
+          approver: query.as!,
+          run: entry.run,
+          request,
+          stage: open.stage,
+          policies: this.#deps.policies,
+          now,
+        });
         if (!right.ok) continue;
       }
       out.push({
@@ -206,25 +283,42 @@ export class ApprovalDesk {
         members: open.stage.members,
         stage: open.index,
         ...(open.stage.until === undefined ? {} : { until: open.stage.until }),
-        ...(request.tool ? { tool: { name: request.tool.name, effect: request.tool.effect, args: request.tool.args } } : {}),
+        ...(request.tool
+          ? { tool: { name: request.tool.name, effect: request.tool.effect, args: request.tool.args } }
+          : {}),
       });
     }
     return out;
   }
 
   async #requested(query: ApprovalsQuery): Promise<JournalEvent<'approval.requested'>[]> {
-    const filter = { ...(query.tenant === undefined ? {} : { tenant: query.tenant }), ...(query.runId === undefined ? {} : { runId: query.runId }) };
+    const filter = {
+      ...(query.tenant === undefined ? {} : { tenant: query.tenant }),
+      ...(query.runId === undefined ? {} : { runId: query.runId }),
+    };
     if (this.#deps.pendingApprovals) return this.#deps.pendingApprovals({ ...filter, limit: 1000 });
     // No inbox query in this store: read the journals of unfinished runs.
     const runs = query.runId
-      ? [await this.#deps.getRun(query.runId, query.tenant === undefined ? undefined : { tenant: query.tenant })]
-      : await this.#deps.listRuns({ ...(query.tenant === undefined ? {} : { tenant: query.tenant }), status: ['pending', 'running', 'waiting'], limit: 1000 });
+      ? [
+          await this.#deps.getRun(
+            query.runId,
+            query.tenant === undefined ? undefined : { tenant: query.tenant },
+          ),
+        ]
+      : await this.#deps.listRuns({
+          ...(query.tenant === undefined ? {} : { tenant: query.tenant }),
+          status: ['pending', 'running', 'waiting'],
+          limit: 1000,
+        });
     const out: JournalEvent<'approval.requested'>[] = [];
     for (const run of runs) {
       const events = await this.#deps.readEvents(run.runId);
       const { decided } = approvalsOf(events);
       for (const event of events) {
-        if (event.type === 'approval.requested' && !decided.has((event.payload as { approvalId: string }).approvalId)) {
+        if (
+          event.type === 'approval.requested' &&
+          !decided.has((event.payload as { approvalId: string }).approvalId)
+        ) {
           out.push(event as JournalEvent<'approval.requested'>);
         }
       }

@@ -34,8 +34,10 @@ export interface GateOptions extends ApprovalRouting {
 const ANNOTATION = /@approval\s*\(\s*"([^"]*)"\s*\)/;
 
 export function checkGateOptions(options: GateOptions, core: Pick<GuardCore, 'groups'>): void {
-  if (options.tools !== undefined && !Array.isArray(options.tools)) throw new InvalidArgumentError('guard.approvals.gates.tools is a list of tool names.');
-  if (options.when !== undefined && typeof options.when !== 'function') throw new InvalidArgumentError('guard.approvals.gates.when is a function of the call.');
+  if (options.tools !== undefined && !Array.isArray(options.tools))
+    throw new InvalidArgumentError('guard.approvals.gates.tools is a list of tool names.');
+  if (options.when !== undefined && typeof options.when !== 'function')
+    throw new InvalidArgumentError('guard.approvals.gates.when is a function of the call.');
   checkRouting(options, core.groups, 'guard.approvals.gates');
 }
 
@@ -54,7 +56,8 @@ export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInt
     before(call, context): ToolVerdict | undefined {
       let approvers = options.approvers;
       let why: string | undefined;
-      if (options.irreversible && call.tool.effect === 'irreversible') why = `'${call.tool.name}' is irreversible`;
+      if (options.irreversible && call.tool.effect === 'irreversible')
+        why = `'${call.tool.name}' is irreversible`;
       else if (named.has(call.tool.name)) why = `'${call.tool.name}' needs approval`;
       else if (options.when?.(call)) why = `the gate's condition holds for this call of '${call.tool.name}'`;
       else if (annotations && core.policies) {
@@ -68,7 +71,10 @@ export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInt
           const match = ANNOTATION.exec(core.policies.policy(id)?.text ?? '');
           if (!match) continue;
           why = `policy ${id} asks for approval`;
-          const listed = match[1]!.split(',').map((entry) => entry.trim()).filter(Boolean);
+          const listed = match[1]!
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean);
           if (listed.length > 0) approvers = listed;
           break;
         }
@@ -92,7 +98,12 @@ export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInt
             summary: `${who} wants to call ${call.tool.name} (${call.tool.effect}) for ${context.principal}.`,
             requestedBy: context.principal,
             stages,
-            tool: { name: call.tool.name, effect: call.tool.effect, args: journalArgs(call.tool, call.args) ?? null, inputSchema: call.tool.jsonSchema },
+            tool: {
+              name: call.tool.name,
+              effect: call.tool.effect,
+              args: journalArgs(call.tool, call.args) ?? null,
+              inputSchema: call.tool.jsonSchema,
+            },
             actor: call.actor,
             onBehalfOf: [...call.onBehalfOf],
           }),

@@ -32,13 +32,23 @@ export function approvalRight(args: {
     return { ok: false, reason: (error as Error).message };
   }
   if (stage.approvers.length > 0 && !stage.members.includes(approver)) {
-    return { ok: false, reason: `only ${stage.approvers.join(', ')} (${stage.members.join(', ') || 'no one'}) may decide it now` };
+    return {
+      ok: false,
+      reason: `only ${stage.approvers.join(', ')} (${stage.members.join(', ') || 'no one'}) may decide it now`,
+    };
   }
   if (policies) {
     const decision = policies.authorize({
       chain: identityChain(run.tenant, approver, []),
       action: 'Approve',
-      resource: { kind: 'run', runId: run.runId, workflow: run.workflow, tenant: run.tenant, principal: run.principal, status: run.status },
+      resource: {
+        kind: 'run',
+        runId: run.runId,
+        workflow: run.workflow,
+        tenant: run.tenant,
+        principal: run.principal,
+        status: run.status,
+      },
       approval: request.name,
       now: args.now,
     });
@@ -49,7 +59,10 @@ export function approvalRight(args: {
     return { ok: false, reason: `approvers are users or services (a policy may allow ${principal.kind}s)` };
   }
   if (approver === request.requestedBy || approver === run.principal) {
-    return { ok: false, reason: `${approver} asked for it (the run acts for them); someone else must decide` };
+    return {
+      ok: false,
+      reason: `${approver} asked for it (the run acts for them); someone else must decide`,
+    };
   }
   return { ok: true };
 }

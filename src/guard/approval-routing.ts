@@ -41,12 +41,17 @@ export function approvalKindOfInterceptor(interceptor: string): ApprovalKind | u
 
 /** `finance` and `group:finance` name a group; `user:bob` a principal. */
 function normalizeApprover(entry: string, where: string): string {
-  if (typeof entry !== 'string' || entry.trim() === '') throw new InvalidArgumentError(`${where}: an approver is a principal or group:<name>.`);
+  if (typeof entry !== 'string' || entry.trim() === '')
+    throw new InvalidArgumentError(`${where}: an approver is a principal or group:<name>.`);
   return entry.includes(':') ? entry : `group:${entry}`;
 }
 
 /** Checks routing at the door: durations, approvers that are principals or known groups. */
-export function checkRouting(routing: ApprovalRouting | undefined, groups: ApproverGroups, where: string): void {
+export function checkRouting(
+  routing: ApprovalRouting | undefined,
+  groups: ApproverGroups,
+  where: string,
+): void {
   if (routing === undefined) return;
   if (routing.timeout !== undefined) toMilliseconds(routing.timeout, `${where} timeout`);
   const escalate = routing.onTimeout;
@@ -54,7 +59,8 @@ export function checkRouting(routing: ApprovalRouting | undefined, groups: Appro
     if (typeof escalate !== 'object' || escalate === null || !('escalateTo' in escalate)) {
       throw new InvalidArgumentError(`${where}: onTimeout is 'deny' or { escalateTo: group }.`);
     }
-    if (routing.timeout === undefined) throw new InvalidArgumentError(`${where}: onTimeout escalates after a timeout; give one.`);
+    if (routing.timeout === undefined)
+      throw new InvalidArgumentError(`${where}: onTimeout escalates after a timeout; give one.`);
   }
   const entries = [...(routing.approvers ?? []), ...escalationTargets(routing)];
   for (const entry of entries) expand(normalizeApprover(entry, where), groups, where);
@@ -87,11 +93,20 @@ function expand(approver: string, groups: ApproverGroups, where: string): string
  * The stages of an approval asked for at `now`: the approvers, then each escalation group, each
  * with `timeout` more; groups are resolved to their members now, and both are journaled.
  */
-export function planStages(routing: ApprovalRouting | undefined, groups: ApproverGroups, now: number, where: string): ApprovalStageRecord[] {
+export function planStages(
+  routing: ApprovalRouting | undefined,
+  groups: ApproverGroups,
+  now: number,
+  where: string,
+): ApprovalStageRecord[] {
   checkRouting(routing, groups, where);
-  const timeoutMs = routing?.timeout === undefined ? undefined : toMilliseconds(routing.timeout, `${where} timeout`);
+  const timeoutMs =
+    routing?.timeout === undefined ? undefined : toMilliseconds(routing.timeout, `${where} timeout`);
   const first = (routing?.approvers ?? []).map((entry) => normalizeApprover(entry, where));
-  const lists = [first, ...escalationTargets(routing ?? {}).map((entry) => [normalizeApprover(entry, where)])];
+  const lists = [
+    first,
+    ...escalationTargets(routing ?? {}).map((entry) => [normalizeApprover(entry, where)]),
+  ];
   return lists.map((approvers, index) => ({
     approvers,
     members: [...new Set(approvers.flatMap((approver) => expand(approver, groups, where)))],
@@ -100,7 +115,10 @@ export function planStages(routing: ApprovalRouting | undefined, groups: Approve
 }
 
 /** The stage open at `now` (its index), or undefined when the last one's time has passed. */
-export function openStage(stages: readonly ApprovalStageRecord[], now: number): { index: number; stage: ApprovalStageRecord } | undefined {
+export function openStage(
+  stages: readonly ApprovalStageRecord[],
+  now: number,
+): { index: number; stage: ApprovalStageRecord } | undefined {
   for (const [index, stage] of stages.entries()) {
     if (stage.until === undefined || now < Date.parse(stage.until)) return { index, stage };
   }
@@ -122,7 +140,12 @@ export function approvalRequested(request: {
   data?: unknown;
   requestedBy: string;
   stages: ApprovalStageRecord[];
-  tool?: { name: string; effect: 'read' | 'write' | 'irreversible'; args: unknown; inputSchema: Record<string, unknown> };
+  tool?: {
+    name: string;
+    effect: 'read' | 'write' | 'irreversible';
+    args: unknown;
+    inputSchema: Record<string, unknown>;
+  };
   actor?: string;
   onBehalfOf?: string[];
 }): EventDraft<'approval.requested'> {

@@ -56,10 +56,16 @@ const ACTION = /^[A-Za-z0-9_.:-]{1,128}$/;
  * });
  * if (!decision.approved) return { refunded: false, reason: decision.comment };
  */
-export function requestApproval(ctx: WorkflowContext, request: ApprovalRequest, groups: ApproverGroups): Promise<ApprovalDecision> {
+export function requestApproval(
+  ctx: WorkflowContext,
+  request: ApprovalRequest,
+  groups: ApproverGroups,
+): Promise<ApprovalDecision> {
   try {
     if (typeof request?.action !== 'string' || !ACTION.test(request.action)) {
-      throw new InvalidArgumentError(`ctx.approval needs an action of 1–128 letters, digits or . _ - : (got ${JSON.stringify(request?.action)}).`);
+      throw new InvalidArgumentError(
+        `ctx.approval needs an action of 1–128 letters, digits or . _ - : (got ${JSON.stringify(request?.action)}).`,
+      );
     }
     if (typeof request.summary !== 'string' || request.summary.trim() === '') {
       throw new InvalidArgumentError(`ctx.approval('${request.action}') needs a summary for the approver.`);
@@ -76,9 +82,12 @@ export function requestApproval(ctx: WorkflowContext, request: ApprovalRequest, 
     let stages: ApprovalStageRecord[] | undefined;
     let escalated = 0;
     for (const event of op.recorded) {
-      if (event.type === 'approval.requested') stages = (event.payload as JournalEventPayloads['approval.requested']).stages;
-      if (event.type === 'approval.escalated') escalated = (event.payload as JournalEventPayloads['approval.escalated']).stage;
-      if (event.type === 'approval.decided') return decisionOf(event.payload as JournalEventPayloads['approval.decided']);
+      if (event.type === 'approval.requested')
+        stages = (event.payload as JournalEventPayloads['approval.requested']).stages;
+      if (event.type === 'approval.escalated')
+        escalated = (event.payload as JournalEventPayloads['approval.escalated']).stage;
+      if (event.type === 'approval.decided')
+        return decisionOf(event.payload as JournalEventPayloads['approval.decided']);
     }
     if (!stages) {
       stages = planStages(request, groups, op.now(), `ctx.approval('${request.action}')`);
@@ -101,11 +110,15 @@ export function requestApproval(ctx: WorkflowContext, request: ApprovalRequest, 
         ...base,
         decision: answer.approved === true ? 'approved' : 'denied',
         by: typeof answer.by === 'string' ? answer.by : 'unknown',
-        ...(typeof (answer.comment ?? answer.reason) === 'string' ? { comment: (answer.comment ?? answer.reason)! } : {}),
+        ...(typeof (answer.comment ?? answer.reason) === 'string'
+          ? { comment: (answer.comment ?? answer.reason)! }
+          : {}),
         ...(answer.approved === true && answer.args !== undefined ? { args: answer.args } : {}),
         ...(Array.isArray(answer.policies) ? { policies: answer.policies } : {}),
       };
-      await op.append([{ type: 'approval.decided', payload: decided }], { consumeSignals: [signal.signalId] });
+      await op.append([{ type: 'approval.decided', payload: decided }], {
+        consumeSignals: [signal.signalId],
+      });
       return decisionOf(decided);
     }
     const now = op.now();
@@ -126,7 +139,12 @@ export function requestApproval(ctx: WorkflowContext, request: ApprovalRequest, 
       const next = stages[stage]!;
       op.buffer({
         type: 'approval.escalated',
-        payload: { ...base, stage, approvers: next.approvers, ...(next.until === undefined ? {} : { until: next.until }) },
+        payload: {
+          ...base,
+          stage,
+          approvers: next.approvers,
+          ...(next.until === undefined ? {} : { until: next.until }),
+        },
       });
     }
     return op.block(open.stage.until === undefined ? undefined : Date.parse(open.stage.until));

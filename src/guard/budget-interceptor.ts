@@ -11,8 +11,25 @@ import type {
 import { callCost } from '../agents/prices.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { BudgetMetric, EventDraft, VerdictRecord } from '../journal/events.ts';
-import { approvalDecided, approvalIdOf, approvalIdOfSignal, approvalRequested, approvalSignal, finalDeadline, planStages } from './approval-routing.ts';
-import { COUNTED, resolveLimits, round, zero, type Amounts, type BudgetOptions, type Limits, type TenantBudget } from './budget.ts';
+import {
+  approvalDecided,
+  approvalIdOf,
+  approvalIdOfSignal,
+  approvalRequested,
+  approvalSignal,
+  finalDeadline,
+  planStages,
+} from './approval-routing.ts';
+import {
+  COUNTED,
+  resolveLimits,
+  round,
+  zero,
+  type Amounts,
+  type BudgetOptions,
+  type Limits,
+  type TenantBudget,
+} from './budget.ts';
 import type { BudgetScope } from './guard-errors.ts';
 import type { GuardCore } from './guard-core.ts';
 import type { RunGuardState } from './guard-state.ts';
@@ -50,23 +67,37 @@ interface Scoped {
  * stopped at its next model call), or with `onExceeded: { ask }` a park that a person decides
  * (`approval.requested`): approved, the budget grows by `extendBy` and the call goes on.
  */
-export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { model: ModelCallInterceptor; tool: ToolCallInterceptor } {
-  const ask = options.onExceeded !== undefined && options.onExceeded !== 'stop' ? options.onExceeded.ask : undefined;
+export function budgetInterceptors(
+  core: GuardCore,
+  options: BudgetOptions,
+): { model: ModelCallInterceptor; tool: ToolCallInterceptor } {
+  const ask =
+    options.onExceeded !== undefined && options.onExceeded !== 'stop' ? options.onExceeded.ask : undefined;
 
   const scopes = (context: InterceptorContext, agent: string | undefined, now: number): Scoped[] => {
     const out: Scoped[] = [];
-    const runLimits = typeof options.run === 'function' ? options.run({ workflow: context.workflow, tenant: context.tenant, principal: context.principal }) : options.run;
+    const runLimits =
+      typeof options.run === 'function'
+        ? options.run({ workflow: context.workflow, tenant: context.tenant, principal: context.principal })
+        : options.run;
     const run = resolveLimits(runLimits, 'guard.budgets.run');
     if (run) out.push({ scope: 'run', subject: `run ${context.runId}`, meterKey: 'run', limits: run });
     if (agent !== undefined) {
       const limits = resolveLimits(options.agents?.[agent] ?? options.agent, `guard.budgets.agents.${agent}`);
-      if (limits) out.push({ scope: 'agent', subject: `agent '${agent}'`, meterKey: `agent:${agent}`, limits });
+      if (limits)
+        out.push({ scope: 'agent', subject: `agent '${agent}'`, meterKey: `agent:${agent}`, limits });
     }
-    const tenantBudget: TenantBudget | undefined = typeof options.tenant === 'function' ? options.tenant(context.tenant) : options.tenant;
+    const tenantBudget: TenantBudget | undefined =
+      typeof options.tenant === 'function' ? options.tenant(context.tenant) : options.tenant;
     const tenant = resolveLimits(tenantBudget, 'guard.budgets.tenant');
     if (tenant) {
       const period = periodKey(tenantBudget?.period ?? 'month', now);
-      out.push({ scope: 'tenant', subject: `tenant '${context.tenant}' (${period})`, limits: tenant, ledger: `tenant:${context.tenant}:${period}` });
+      out.push({
+        scope: 'tenant',
+        subject: `tenant '${context.tenant}' (${period})`,
+        limits: tenant,
+        ledger: `tenant:${context.tenant}:${period}`,
+      });
     }
     return out;
   };
@@ -83,7 +114,9 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
     const list = scopes(context, agent, now);
     for (const scoped of list) {
       if (!scoped.meterKey) continue;
-      const breach = state.meter(scoped.meterKey).exceeds(scoped.limits, estimate, scoped.scope === 'run' ? now - state.startedAt : undefined);
+      const breach = state
+        .meter(scoped.meterKey)
+        .exceeds(scoped.limits, estimate, scoped.scope === 'run' ? now - state.startedAt : undefined);
       if (breach) return { scope: scoped.scope, subject: scoped.subject, ...breach };
     }
     for (const scoped of list) {
@@ -96,7 +129,14 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
         now,
       });
       if (!answer.ok) {
-        return { scope: 'tenant', subject: scoped.subject, metric: answer.metric, limit: answer.limit, used: round(answer.used[answer.metric]), requested: round(estimate[answer.metric]) };
+        return {
+          scope: 'tenant',
+          subject: scoped.subject,
+          metric: answer.metric,
+          limit: answer.limit,
+          used: round(answer.used[answer.metric]),
+          requested: round(estimate[answer.metric]),
+        };
       }
       state.tenantLedgers.set(op, scoped.ledger);
     }
@@ -104,7 +144,11 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
     return undefined;
   };
 
-  const exceeded = (call: { op: number; name: string; actor: string; onBehalfOf: readonly string[] }, breach: BudgetBreach, context: InterceptorContext) => {
+  const exceeded = (
+    call: { op: number; name: string; actor: string; onBehalfOf: readonly string[] },
+    breach: BudgetBreach,
+    context: InterceptorContext,
+  ) => {
     const action = ask ? 'ask' : 'stop';
     const event: EventDraft<'budget.exceeded'> = {
       type: 'budget.exceeded',
@@ -147,16 +191,33 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
   };
 
   /** Applies a person's extension (rebuilt from the call's verdicts on replay too), or notes a refusal. */
-  const learn = (state: RunGuardState, agent: string, verdicts: readonly VerdictRecord[] | undefined): void => {
-    const parked = verdicts?.find((verdict) => verdict.interceptor === BUDGET_INTERCEPTOR && verdict.verdict === 'park');
-    const denied = verdicts?.find((verdict) => verdict.interceptor === BUDGET_INTERCEPTOR && verdict.verdict === 'deny');
-    if (denied) state.stopped.set(agent, { interceptor: BUDGET_INTERCEPTOR, reason: denied.reason ?? 'budget exhausted', data: denied.data ?? {} });
+  const learn = (
+    state: RunGuardState,
+    agent: string,
+    verdicts: readonly VerdictRecord[] | undefined,
+  ): void => {
+    const parked = verdicts?.find(
+      (verdict) => verdict.interceptor === BUDGET_INTERCEPTOR && verdict.verdict === 'park',
+    );
+    const denied = verdicts?.find(
+      (verdict) => verdict.interceptor === BUDGET_INTERCEPTOR && verdict.verdict === 'deny',
+    );
+    if (denied)
+      state.stopped.set(agent, {
+        interceptor: BUDGET_INTERCEPTOR,
+        reason: denied.reason ?? 'budget exhausted',
+        data: denied.data ?? {},
+      });
     if (!parked) return;
     const decision = verdicts!.find((verdict) => verdict.phase === 'decided');
     const breach = parked.data?.budget as BudgetBreach | undefined;
     if (!decision || !breach) return;
     if (decision.verdict === 'deny') {
-      state.stopped.set(agent, { interceptor: decision.interceptor, reason: decision.reason ?? 'not extended', data: { ...(decision.data ?? {}), budget: breach } });
+      state.stopped.set(agent, {
+        interceptor: decision.interceptor,
+        reason: decision.reason ?? 'not extended',
+        data: { ...(decision.data ?? {}), budget: breach },
+      });
       return;
     }
     if (breach.scope === 'tenant') return; // credited in the shared ledger when decided
@@ -164,8 +225,14 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
     state.meter(key).extend((parked.data?.extendBy as Limits | undefined) ?? {});
   };
 
-  const decided = async (call: { op: number; name: string }, decision: ParkOutcome, context: InterceptorContext): Promise<EventDraft[]> => {
-    const parked = context.verdicts?.find((verdict) => verdict.interceptor === BUDGET_INTERCEPTOR && verdict.verdict === 'park');
+  const decided = async (
+    call: { op: number; name: string },
+    decision: ParkOutcome,
+    context: InterceptorContext,
+  ): Promise<EventDraft[]> => {
+    const parked = context.verdicts?.find(
+      (verdict) => verdict.interceptor === BUDGET_INTERCEPTOR && verdict.verdict === 'park',
+    );
     const breach = parked?.data?.budget as BudgetBreach | undefined;
     if (decision.approved && breach?.scope === 'tenant' && core.budgetStore) {
       const state = core.states.of(context.runId, core.clock());
@@ -173,16 +240,31 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
       const by = (parked!.data?.extendBy as Limits | undefined) ?? {};
       const credit: Partial<Amounts> = {};
       for (const metric of COUNTED) if (by[metric] !== undefined) credit[metric] = -by[metric];
-      await core.budgetStore.settle({ ledger, key: `extend:${context.runId}:${call.op}`, amounts: credit, now: core.clock() });
+      await core.budgetStore.settle({
+        ledger,
+        key: `extend:${context.runId}:${call.op}`,
+        amounts: credit,
+        now: core.clock(),
+      });
     }
     return [approvalDecided(call.op, 'budget.extend', approvalIdOfSignal(decision.signal), decision)];
   };
 
-  const settleTenant = async (state: RunGuardState, context: InterceptorContext, op: number, used: Amounts): Promise<void> => {
+  const settleTenant = async (
+    state: RunGuardState,
+    context: InterceptorContext,
+    op: number,
+    used: Amounts,
+  ): Promise<void> => {
     const ledger = state.tenantLedgers.get(op);
     if (ledger === undefined || context.replayed || !core.budgetStore) return;
     state.tenantLedgers.delete(op);
-    await core.budgetStore.settle({ ledger, key: `${context.runId}:${op}`, amounts: used, now: core.clock() });
+    await core.budgetStore.settle({
+      ledger,
+      key: `${context.runId}:${op}`,
+      amounts: used,
+      now: core.clock(),
+    });
   };
 
   const model: ModelCallInterceptor = {
@@ -190,7 +272,10 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
     async before(call: ModelCallInfo, context): Promise<ModelVerdict | undefined> {
       const state = core.states.of(context.runId, core.clock());
       const stop = state.stopped.get(call.agent);
-      if (stop?.interceptor === BUDGET_INTERCEPTOR || stop?.interceptor.startsWith('signal:baton.approval:budget-')) {
+      if (
+        stop?.interceptor === BUDGET_INTERCEPTOR ||
+        stop?.interceptor.startsWith('signal:baton.approval:budget-')
+      ) {
         return { type: 'deny', reason: stop.reason, data: stop.data };
       }
       const estimate = modelEstimate(call, options, core);
@@ -200,7 +285,12 @@ export function budgetInterceptors(core: GuardCore, options: BudgetOptions): { m
     async after(call, response, context) {
       const state = core.states.of(context.runId, core.clock());
       learn(state, call.agent, context.verdicts);
-      const used: Amounts = { ...zero(), tokens: response.usage.inputTokens + response.usage.outputTokens, usd: response.cost.usd, modelCalls: 1 };
+      const used: Amounts = {
+        ...zero(),
+        tokens: response.usage.inputTokens + response.usage.outputTokens,
+        usd: response.cost.usd,
+        modelCalls: 1,
+      };
       for (const key of ['run', `agent:${call.agent}`]) state.meter(key).settle(call.op, used);
       await settleTenant(state, context, call.op, used);
     },

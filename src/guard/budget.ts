@@ -26,7 +26,9 @@ export interface TenantBudget extends Omit<BudgetLimits, 'wallTime'> {
  * BudgetExceededError, or (`onExceeded: { ask }`) ask a person to extend the budget.
  */
 export interface BudgetOptions {
-  run?: BudgetLimits | ((run: { workflow: string; tenant: string; principal: string }) => BudgetLimits | undefined);
+  run?:
+    | BudgetLimits
+    | ((run: { workflow: string; tenant: string; principal: string }) => BudgetLimits | undefined);
   /** Every agent's budget (within a run), unless `agents` names it. */
   agent?: BudgetLimits;
   agents?: Readonly<Record<string, BudgetLimits>>;
@@ -58,19 +60,35 @@ export function zero(): Amounts {
  * Checks limits at the door and turns them into numbers: a measure below zero, or not a finite
  * number, is a BudgetConfigError naming where it is.
  */
-export function resolveLimits(limits: BudgetLimits | TenantBudget | undefined, where: string): Limits | undefined {
+export function resolveLimits(
+  limits: BudgetLimits | TenantBudget | undefined,
+  where: string,
+): Limits | undefined {
   if (limits === undefined) return undefined;
   if (typeof limits !== 'object' || limits === null) {
-    throw new BudgetConfigError({ where, value: limits, problem: 'a budget is an object of limits ({ usd, tokens, modelCalls, toolCalls, wallTime })' });
+    throw new BudgetConfigError({
+      where,
+      value: limits,
+      problem: 'a budget is an object of limits ({ usd, tokens, modelCalls, toolCalls, wallTime })',
+    });
   }
   const out: Limits = {};
   for (const metric of COUNTED) {
     const value = (limits as Record<string, unknown>)[metric];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new BudgetConfigError({ where: `${where}.${metric}`, value, problem: 'it must be a finite number' });
+      throw new BudgetConfigError({
+        where: `${where}.${metric}`,
+        value,
+        problem: 'it must be a finite number',
+      });
     }
-    if (value < 0) throw new BudgetConfigError({ where: `${where}.${metric}`, value, problem: 'a budget cannot be below zero' });
+    if (value < 0)
+      throw new BudgetConfigError({
+        where: `${where}.${metric}`,
+        value,
+        problem: 'a budget cannot be below zero',
+      });
     out[metric] = value;
   }
   const wallTime = (limits as BudgetLimits).wallTime;
@@ -79,14 +97,27 @@ export function resolveLimits(limits: BudgetLimits | TenantBudget | undefined, w
     try {
       ms = toMilliseconds(wallTime, `${where}.wallTime`);
     } catch (error) {
-      throw new BudgetConfigError({ where: `${where}.wallTime`, value: wallTime, problem: (error as Error).message });
+      throw new BudgetConfigError({
+        where: `${where}.wallTime`,
+        value: wallTime,
+        problem: (error as Error).message,
+      });
     }
-    if (ms < 0) throw new BudgetConfigError({ where: `${where}.wallTime`, value: wallTime, problem: 'a budget cannot be below zero' });
+    if (ms < 0)
+      throw new BudgetConfigError({
+        where: `${where}.wallTime`,
+        value: wallTime,
+        problem: 'a budget cannot be below zero',
+      });
     out.wallTimeMs = ms;
   }
   const period = (limits as TenantBudget).period;
   if (period !== undefined && !['day', 'month', 'total'].includes(period)) {
-    throw new BudgetConfigError({ where: `${where}.period`, value: period, problem: "the period is 'day', 'month' or 'total'" });
+    throw new BudgetConfigError({
+      where: `${where}.period`,
+      value: period,
+      problem: "the period is 'day', 'month' or 'total'",
+    });
   }
   return out;
 }
@@ -96,18 +127,27 @@ export function checkBudgetOptions(options: BudgetOptions | undefined): void {
   if (!options) return;
   if (typeof options.run === 'object') resolveLimits(options.run, 'guard.budgets.run');
   resolveLimits(options.agent, 'guard.budgets.agent');
-  for (const [name, limits] of Object.entries(options.agents ?? {})) resolveLimits(limits, `guard.budgets.agents.${name}`);
+  for (const [name, limits] of Object.entries(options.agents ?? {}))
+    resolveLimits(limits, `guard.budgets.agents.${name}`);
   if (typeof options.tenant === 'object') resolveLimits(options.tenant, 'guard.budgets.tenant');
   if (options.outputTokensEstimate !== undefined) {
     const value = options.outputTokensEstimate;
     if (!Number.isInteger(value) || value < 0) {
-      throw new BudgetConfigError({ where: 'guard.budgets.outputTokensEstimate', value, problem: 'it must be an integer ≥ 0' });
+      throw new BudgetConfigError({
+        where: 'guard.budgets.outputTokensEstimate',
+        value,
+        problem: 'it must be an integer ≥ 0',
+      });
     }
   }
   const ask = options.onExceeded;
   if (ask !== undefined && ask !== 'stop') {
     if (typeof ask !== 'object' || ask === null || typeof ask.ask !== 'object') {
-      throw new BudgetConfigError({ where: 'guard.budgets.onExceeded', value: ask, problem: "it is 'stop' or { ask: { approvers, timeout } }" });
+      throw new BudgetConfigError({
+        where: 'guard.budgets.onExceeded',
+        value: ask,
+        problem: "it is 'stop' or { ask: { approvers, timeout } }",
+      });
     }
     resolveLimits(ask.ask.extendBy, 'guard.budgets.onExceeded.ask.extendBy');
   }
@@ -131,18 +171,24 @@ export class Meter {
   }
 
   extend(by: Limits): void {
-    for (const [metric, value] of Object.entries(by) as [BudgetMetric, number][]) this.extra[metric] = (this.extra[metric] ?? 0) + value;
+    for (const [metric, value] of Object.entries(by) as [BudgetMetric, number][])
+      this.extra[metric] = (this.extra[metric] ?? 0) + value;
   }
 
   /** Use plus what is reserved for calls in flight. */
   committed(): Amounts {
     const total = { ...this.used };
-    for (const amounts of this.#reserved.values()) for (const metric of COUNTED) total[metric] += amounts[metric];
+    for (const amounts of this.#reserved.values())
+      for (const metric of COUNTED) total[metric] += amounts[metric];
     return total;
   }
 
   /** The first measure `estimate` would take over its limit, if any. */
-  exceeds(limits: Limits, estimate: Amounts, elapsedMs?: number): { metric: BudgetMetric; limit: number; used: number; requested: number } | undefined {
+  exceeds(
+    limits: Limits,
+    estimate: Amounts,
+    elapsedMs?: number,
+  ): { metric: BudgetMetric; limit: number; used: number; requested: number } | undefined {
     const committed = this.committed();
     for (const metric of COUNTED) {
       const limit = limits[metric];

@@ -12,14 +12,20 @@ export function denyList(
   entries: readonly (string | RegExp)[],
   options: { caseSensitive?: boolean; name?: string; stages?: readonly GuardStage[] } = {},
 ): Guardrail {
-  if (!Array.isArray(entries) || entries.length === 0) throw new InvalidArgumentError('denyList() needs at least one word or pattern.');
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new InvalidArgumentError('denyList() needs at least one word or pattern.');
   const patterns = entries.map((entry) => {
-    if (entry instanceof RegExp) return { label: String(entry), pattern: new RegExp(entry.source, entry.flags.replace('g', '')) };
-    if (typeof entry !== 'string' || entry.trim() === '') throw new InvalidArgumentError('denyList() entries are non-empty strings or RegExps.');
+    if (entry instanceof RegExp)
+      return { label: String(entry), pattern: new RegExp(entry.source, entry.flags.replace('g', '')) };
+    if (typeof entry !== 'string' || entry.trim() === '')
+      throw new InvalidArgumentError('denyList() entries are non-empty strings or RegExps.');
     const escaped = entry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const start = /^\w/.test(entry) ? '\\b' : '';
     const end = /\w$/.test(entry) ? '\\b' : '';
-    return { label: JSON.stringify(entry), pattern: new RegExp(`${start}${escaped}${end}`, options.caseSensitive ? '' : 'i') };
+    return {
+      label: JSON.stringify(entry),
+      pattern: new RegExp(`${start}${escaped}${end}`, options.caseSensitive ? '' : 'i'),
+    };
   });
   const name = options.name ?? 'deny-list';
   return Object.freeze({

@@ -10,7 +10,13 @@ export class GuardrailBlockedError extends BatonError {
   readonly stage: GuardStage;
   readonly guardrail: string;
   readonly reason: string;
-  constructor(args: { stage: GuardStage; guardrail: string; reason: string; target?: string; cause?: unknown }) {
+  constructor(args: {
+    stage: GuardStage;
+    guardrail: string;
+    reason: string;
+    target?: string;
+    cause?: unknown;
+  }) {
     const where = args.target === undefined ? args.stage : `${args.stage} of ${args.target}`;
     super('GUARDRAIL_BLOCKED', `Guardrail '${args.guardrail}' blocked the ${where}: ${args.reason}`, {
       ...(args.cause === undefined ? {} : { cause: args.cause }),
@@ -36,7 +42,14 @@ export class BudgetExceededError extends BatonError {
   readonly used: number | undefined;
   constructor(
     args:
-      | { scope: BudgetScope; subject: string; metric: BudgetMetric; limit: number; used: number; requested: number }
+      | {
+          scope: BudgetScope;
+          subject: string;
+          metric: BudgetMetric;
+          limit: number;
+          used: number;
+          requested: number;
+        }
       | { refusedBy: string; comment?: string },
   ) {
     const message =
@@ -73,7 +86,10 @@ function describeMetric(metric: BudgetMetric, value: number): string {
 /** A budget is configured wrongly (below zero, not a number): refused when Baton opens. */
 export class BudgetConfigError extends BatonError {
   constructor(args: { where: string; value: unknown; problem: string }) {
-    super('BUDGET_CONFIG', `The budget ${args.where} is ${JSON.stringify(args.value) ?? String(args.value)}: ${args.problem}.`);
+    super(
+      'BUDGET_CONFIG',
+      `The budget ${args.where} is ${JSON.stringify(args.value) ?? String(args.value)}: ${args.problem}.`,
+    );
   }
 }
 
@@ -85,7 +101,10 @@ export class BudgetConfigError extends BatonError {
 export class LoopDetectedError extends BatonError {
   readonly agent: string;
   constructor(args: { agent: string; reason: string }) {
-    super('LOOP_DETECTED', `Agent '${args.agent}' was stopped: ${args.reason}. See loop.detected in the run's journal.`);
+    super(
+      'LOOP_DETECTED',
+      `Agent '${args.agent}' was stopped: ${args.reason}. See loop.detected in the run's journal.`,
+    );
     this.agent = args.agent;
   }
 }
@@ -93,7 +112,9 @@ export class LoopDetectedError extends BatonError {
 /** No approval with that id in the run (or it is in another run). Lists the ones pending. */
 export class ApprovalNotFoundError extends BatonError {
   constructor(args: { runId: string; approvalId: string; pending: readonly string[] }) {
-    const pending = args.pending.length ? `Pending in this run: ${args.pending.join(', ')}.` : 'The run has no pending approvals.';
+    const pending = args.pending.length
+      ? `Pending in this run: ${args.pending.join(', ')}.`
+      : 'The run has no pending approvals.';
     super('APPROVAL_NOT_FOUND', `Run ${args.runId} has no approval '${args.approvalId}'. ${pending}`);
   }
 }
@@ -111,14 +132,20 @@ export class ApprovalAlreadyDecidedError extends BatonError {
 /** The run finished (completed, failed, cancelled) with the approval undecided; there is nothing left to approve. */
 export class ApprovalClosedError extends BatonError {
   constructor(args: { runId: string; approvalId: string; status: string }) {
-    super('APPROVAL_CLOSED', `Approval '${args.approvalId}' cannot be decided: run ${args.runId} has ${args.status}.`);
+    super(
+      'APPROVAL_CLOSED',
+      `Approval '${args.approvalId}' cannot be decided: run ${args.runId} has ${args.status}.`,
+    );
   }
 }
 
 /** The approval's time is up: the run denies it when it wakes. Nothing was sent. */
 export class ApprovalExpiredError extends BatonError {
   constructor(args: { runId: string; approvalId: string; until: string }) {
-    super('APPROVAL_EXPIRED', `Approval '${args.approvalId}' of run ${args.runId} expired at ${args.until}; the run denies it.`);
+    super(
+      'APPROVAL_EXPIRED',
+      `Approval '${args.approvalId}' of run ${args.runId} expired at ${args.until}; the run denies it.`,
+    );
   }
 }
 
@@ -126,7 +153,10 @@ export class ApprovalExpiredError extends BatonError {
 export class ApprovalForbiddenError extends BatonError {
   readonly approver: string;
   constructor(args: { approver: string; runId: string; approvalId: string; reason: string }) {
-    super('APPROVAL_FORBIDDEN', `${args.approver} may not decide approval '${args.approvalId}' of run ${args.runId}: ${args.reason}.`);
+    super(
+      'APPROVAL_FORBIDDEN',
+      `${args.approver} may not decide approval '${args.approvalId}' of run ${args.runId}: ${args.reason}.`,
+    );
     this.approver = args.approver;
   }
 }
@@ -134,7 +164,10 @@ export class ApprovalForbiddenError extends BatonError {
 /** Edited arguments fail the gated tool's schema (or were given where there is no tool). Nothing was sent. */
 export class InvalidApprovalArgumentsError extends BatonError {
   constructor(args: { approvalId: string; tool?: string; problem: string }) {
-    const what = args.tool === undefined ? `approval '${args.approvalId}'` : `tool '${args.tool}' (approval '${args.approvalId}')`;
+    const what =
+      args.tool === undefined
+        ? `approval '${args.approvalId}'`
+        : `tool '${args.tool}' (approval '${args.approvalId}')`;
     super('INVALID_APPROVAL_ARGUMENTS', `The edited arguments for ${what} are not valid:\n${args.problem}`);
   }
 }

@@ -61,9 +61,11 @@ export class RunGuardState {
  */
 export class GuardStates {
   readonly #states = new Map<string, { state: RunGuardState; owner: WeakRef<object> }>();
-  readonly #registry = new FinalizationRegistry<{ runId: string; state: RunGuardState }>(({ runId, state }) => {
-    if (this.#states.get(runId)?.state === state) this.#states.delete(runId);
-  });
+  readonly #registry = new FinalizationRegistry<{ runId: string; state: RunGuardState }>(
+    ({ runId, state }) => {
+      if (this.#states.get(runId)?.state === state) this.#states.delete(runId);
+    },
+  );
 
   begin(runId: string, startedAt: number, owner: object): RunGuardState {
     const state = new RunGuardState(startedAt);

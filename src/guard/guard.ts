@@ -127,7 +127,12 @@ export class Guard {
       ...(guardrails.agentInput ? { input: guardrails.agentInput } : {}),
       ...(guardrails.agentOutput ? { output: guardrails.agentOutput } : {}),
     });
-    this.desk = new ApprovalDesk({ ...deps.desk, clock: deps.clock, policies: core.policies, tools: core.tools });
+    this.desk = new ApprovalDesk({
+      ...deps.desk,
+      clock: deps.clock,
+      policies: core.policies,
+      tools: core.tools,
+    });
   }
 
   /**
@@ -163,7 +168,13 @@ export class Guard {
    * GuardrailBlockedError for a block; returns the input they let through and their verdicts
    * (journaled in `run.started`).
    */
-  async checkRunInput(request: { runId: string; workflow: string; input: unknown; tenant: string; principal: string }): Promise<{
+  async checkRunInput(request: {
+    runId: string;
+    workflow: string;
+    input: unknown;
+    tenant: string;
+    principal: string;
+  }): Promise<{
     input: unknown;
     verdicts: GuardVerdictRecord[];
   }> {
@@ -188,14 +199,19 @@ export function stopError(error: unknown): unknown {
   const denied = error as ModelCallDeniedError;
   if (typeof denied.interceptor !== 'string') return error;
   const data = denied.data ?? {};
-  if (denied.interceptor === BUDGET_INTERCEPTOR && data.budget) return new BudgetExceededError(data.budget as BudgetBreach);
-  if (denied.interceptor === LOOP_INTERCEPTOR) return new LoopDetectedError({ agent: agentOf(denied), reason: denied.reason });
+  if (denied.interceptor === BUDGET_INTERCEPTOR && data.budget)
+    return new BudgetExceededError(data.budget as BudgetBreach);
+  if (denied.interceptor === LOOP_INTERCEPTOR)
+    return new LoopDetectedError({ agent: agentOf(denied), reason: denied.reason });
   const by = typeof data.by === 'string' ? data.by : 'system:timeout';
   switch (approvalKindOfInterceptor(denied.interceptor)) {
     case 'budget':
       return new BudgetExceededError({ refusedBy: by, ...(denied.reason ? { comment: denied.reason } : {}) });
     case 'loop':
-      return new LoopDetectedError({ agent: agentOf(denied), reason: `it went round in circles and ${by} did not let it go on (${denied.reason})` });
+      return new LoopDetectedError({
+        agent: agentOf(denied),
+        reason: `it went round in circles and ${by} did not let it go on (${denied.reason})`,
+      });
     default:
       return error;
   }
@@ -207,7 +223,8 @@ function agentOf(error: ModelCallDeniedError): string {
 
 function checkGroups(groups: ApproverGroups): ApproverGroups {
   for (const [name, members] of Object.entries(groups)) {
-    if (!Array.isArray(members)) throw new ConfigError(`guard.approvals.groups.${name} is a list of principals.`);
+    if (!Array.isArray(members))
+      throw new ConfigError(`guard.approvals.groups.${name} is a list of principals.`);
     for (const member of members) {
       try {
         parsePrincipal(member, '');

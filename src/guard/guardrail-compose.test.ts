@@ -29,15 +29,30 @@ describe('composing guardrails', () => {
     const both = all(denyList(['refund']), maxLength({ chars: 5 }));
     expect(await both.check('please refund me', context)).toMatchObject({
       verdict: 'block',
-      reason: 'deny-list: it contains "refund"; max-length: it is 16 characters long, over the limit of 5 characters',
+      reason:
+        'deny-list: it contains "refund"; max-length: it is 16 characters long, over the limit of 5 characters',
     });
-    expect(await all(upper, guardrail('ok', () => true)).check('hi', context)).toMatchObject({ verdict: 'rewrite', value: 'HI' });
-    expect(await all(upper, lower).check('Hi', context)).toMatchObject({ verdict: 'block', reason: expect.stringContaining('chain rewrites with sequence()') });
+    expect(
+      await all(
+        upper,
+        guardrail('ok', () => true),
+      ).check('hi', context),
+    ).toMatchObject({ verdict: 'rewrite', value: 'HI' });
+    expect(await all(upper, lower).check('Hi', context)).toMatchObject({
+      verdict: 'block',
+      reason: expect.stringContaining('chain rewrites with sequence()'),
+    });
   });
 
   it('any: the first that passes wins; all blocking blocks', async () => {
-    const shortOrApproved = any(maxLength({ chars: 5 }), guardrail('approved', (value: string) => (value.startsWith('OK:') ? pass() : block('not approved'))));
-    expect(await shortOrApproved.check('OK: a long message', context)).toMatchObject({ verdict: 'pass', reason: 'passed by approved' });
+    const shortOrApproved = any(
+      maxLength({ chars: 5 }),
+      guardrail('approved', (value: string) => (value.startsWith('OK:') ? pass() : block('not approved'))),
+    );
+    expect(await shortOrApproved.check('OK: a long message', context)).toMatchObject({
+      verdict: 'pass',
+      reason: 'passed by approved',
+    });
     expect(await shortOrApproved.check('a long message', context)).toMatchObject({
       verdict: 'block',
       reason: 'max-length: it is 14 characters long, over the limit of 5 characters; approved: not approved',
@@ -49,9 +64,16 @@ describe('composing guardrails', () => {
       throw new Error('boom');
     });
     const outcome = await runGuardrails([all(throwing, upper)], 'x', context);
-    expect(outcome.blocked).toMatchObject({ guardrail: 'all(throws, upper)', verdict: 'block', error: { message: 'boom' } });
+    expect(outcome.blocked).toMatchObject({
+      guardrail: 'all(throws, upper)',
+      verdict: 'block',
+      error: { message: 'boom' },
+    });
     const onlyTools = guardrail('tools-only', () => block('never here'), { stages: ['tool.before'] });
-    expect(await sequence(onlyTools, upper).check('x', context)).toMatchObject({ verdict: 'rewrite', value: 'X' });
+    expect(await sequence(onlyTools, upper).check('x', context)).toMatchObject({
+      verdict: 'rewrite',
+      value: 'X',
+    });
     expect((await runGuardrails([onlyTools], 'x', context)).records).toEqual([]);
   });
 

@@ -1,5 +1,11 @@
 import { canonicalJson } from '../journal/canonical-json.ts';
-import { toGuardrail, type Guardrail, type GuardrailContext, type GuardrailLike, type GuardrailVerdict } from './guardrail.ts';
+import {
+  toGuardrail,
+  type Guardrail,
+  type GuardrailContext,
+  type GuardrailLike,
+  type GuardrailVerdict,
+} from './guardrail.ts';
 
 interface MemberVerdict {
   name: string;
@@ -18,14 +24,25 @@ interface MemberVerdict {
 export function all(...members: GuardrailLike[]): Guardrail {
   const guards = members.map(toGuardrail);
   return composite('all', guards, async (active, value, context) => {
-    const verdicts = await Promise.all(active.map(async (guard) => ({ guard, verdict: await guard.check(value, context) })));
+    const verdicts = await Promise.all(
+      active.map(async (guard) => ({ guard, verdict: await guard.check(value, context) })),
+    );
     const seen = verdicts.map(({ guard, verdict }) => member(guard, verdict));
     const blocked = seen.filter((entry) => entry.verdict === 'block');
     if (blocked.length > 0) {
-      return { verdict: 'block', reason: blocked.map((entry) => `${entry.name}: ${entry.reason}`).join('; '), data: { members: seen } };
+      return {
+        verdict: 'block',
+        reason: blocked.map((entry) => `${entry.name}: ${entry.reason}`).join('; '),
+        data: { members: seen },
+      };
     }
-    const rewrites = verdicts.filter(({ verdict }) => verdict?.verdict === 'rewrite') as { guard: Guardrail; verdict: GuardrailVerdict & { verdict: 'rewrite' } }[];
-    const distinct = new Set(rewrites.map(({ verdict }) => canonicalJson(verdict.value ?? null, 'A rewritten value')));
+    const rewrites = verdicts.filter(({ verdict }) => verdict?.verdict === 'rewrite') as {
+      guard: Guardrail;
+      verdict: GuardrailVerdict & { verdict: 'rewrite' };
+    }[];
+    const distinct = new Set(
+      rewrites.map(({ verdict }) => canonicalJson(verdict.value ?? null, 'A rewritten value')),
+    );
     if (distinct.size > 1) {
       return {
         verdict: 'block',
@@ -34,7 +51,13 @@ export function all(...members: GuardrailLike[]): Guardrail {
       };
     }
     const [first] = rewrites;
-    if (first) return { verdict: 'rewrite', value: first.verdict.value, reason: first.verdict.reason, data: { members: seen } };
+    if (first)
+      return {
+        verdict: 'rewrite',
+        value: first.verdict.value,
+        reason: first.verdict.reason,
+        data: { members: seen },
+      };
     return { verdict: 'pass', data: { members: seen } };
   });
 }
@@ -48,12 +71,20 @@ export function all(...members: GuardrailLike[]): Guardrail {
 export function any(...members: GuardrailLike[]): Guardrail {
   const guards = members.map(toGuardrail);
   return composite('any', guards, async (active, value, context) => {
-    const verdicts = await Promise.all(active.map(async (guard) => ({ guard, verdict: await guard.check(value, context) })));
+    const verdicts = await Promise.all(
+      active.map(async (guard) => ({ guard, verdict: await guard.check(value, context) })),
+    );
     const seen = verdicts.map(({ guard, verdict }) => member(guard, verdict));
     const passed = verdicts.find(({ verdict }) => verdict?.verdict !== 'block');
-    if (!passed) return { verdict: 'block', reason: seen.map((entry) => `${entry.name}: ${entry.reason}`).join('; '), data: { members: seen } };
+    if (!passed)
+      return {
+        verdict: 'block',
+        reason: seen.map((entry) => `${entry.name}: ${entry.reason}`).join('; '),
+        data: { members: seen },
+      };
     const verdict = passed.verdict;
-    if (verdict?.verdict === 'rewrite') return { verdict: 'rewrite', value: verdict.value, reason: verdict.reason, data: { members: seen } };
+    if (verdict?.verdict === 'rewrite')
+      return { verdict: 'rewrite', value: verdict.value, reason: verdict.reason, data: { members: seen } };
     return { verdict: 'pass', reason: `passed by ${passed.guard.name}`, data: { members: seen } };
   });
 }
@@ -73,7 +104,8 @@ export function sequence(...members: GuardrailLike[]): Guardrail {
     for (const guard of active) {
       const verdict = await guard.check(current, context);
       seen.push(member(guard, verdict));
-      if (verdict?.verdict === 'block') return { verdict: 'block', reason: `${guard.name}: ${verdict.reason}`, data: { members: seen } };
+      if (verdict?.verdict === 'block')
+        return { verdict: 'block', reason: `${guard.name}: ${verdict.reason}`, data: { members: seen } };
       if (verdict?.verdict === 'rewrite') {
         current = verdict.value;
         reasons.push(`${guard.name}: ${verdict.reason}`);
@@ -88,7 +120,11 @@ export function sequence(...members: GuardrailLike[]): Guardrail {
 function composite(
   kind: string,
   guards: readonly Guardrail[],
-  check: (active: readonly Guardrail[], value: unknown, context: GuardrailContext) => Promise<GuardrailVerdict>,
+  check: (
+    active: readonly Guardrail[],
+    value: unknown,
+    context: GuardrailContext,
+  ) => Promise<GuardrailVerdict>,
 ): Guardrail {
   return Object.freeze({
     kind: 'guardrail' as const,

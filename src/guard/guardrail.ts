@@ -7,7 +7,13 @@ import type { GuardStage } from '../journal/events.ts';
 
 export type { GuardStage };
 
-export const GUARD_STAGES: readonly GuardStage[] = ['run.input', 'agent.input', 'agent.output', 'tool.before', 'tool.after'];
+export const GUARD_STAGES: readonly GuardStage[] = [
+  'run.input',
+  'agent.input',
+  'agent.output',
+  'tool.before',
+  'tool.after',
+];
 
 /**
  * What a guardrail decides about a value: let it through, stop it, or let through a changed value
@@ -50,7 +56,10 @@ export interface Guardrail {
   readonly name: string;
   /** The stages it checks at; default every stage it is given. */
   readonly stages: readonly GuardStage[] | undefined;
-  check(value: unknown, context: GuardrailContext): GuardrailVerdict | undefined | Promise<GuardrailVerdict | undefined>;
+  check(
+    value: unknown,
+    context: GuardrailContext,
+  ): GuardrailVerdict | undefined | Promise<GuardrailVerdict | undefined>;
 }
 
 /**
@@ -71,9 +80,15 @@ export type GuardrailLike = Guardrail | GuardrailFunction;
  * const noRefundsOverLimit = guardrail('refund-limit', (args: { cents: number }) =>
  *   args.cents <= 50_000 ? pass() : block('refunds over $500 need a person'), { stages: ['tool.before'] });
  */
-export function guardrail(name: string, check: GuardrailFunction, options: { stages?: readonly GuardStage[] } = {}): Guardrail {
-  if (typeof name !== 'string' || name.trim() === '') throw new InvalidArgumentError('A guardrail needs a name.');
-  if (typeof check !== 'function') throw new InvalidArgumentError(`Guardrail '${name}' needs a check function.`);
+export function guardrail(
+  name: string,
+  check: GuardrailFunction,
+  options: { stages?: readonly GuardStage[] } = {},
+): Guardrail {
+  if (typeof name !== 'string' || name.trim() === '')
+    throw new InvalidArgumentError('A guardrail needs a name.');
+  if (typeof check !== 'function')
+    throw new InvalidArgumentError(`Guardrail '${name}' needs a check function.`);
   const stages = checkStages(name, options.stages);
   return Object.freeze({
     kind: 'guardrail' as const,
@@ -86,7 +101,11 @@ export function guardrail(name: string, check: GuardrailFunction, options: { sta
 /** A guardrail from either form; a function is named after itself (or `custom`). */
 export function toGuardrail(like: GuardrailLike): Guardrail {
   if (typeof like === 'function') return guardrail(like.name || 'custom', like);
-  if (typeof like === 'object' && like !== null && typeof (like as { check?: unknown }).check === 'function') {
+  if (
+    typeof like === 'object' &&
+    like !== null &&
+    typeof (like as { check?: unknown }).check === 'function'
+  ) {
     const named = like as Partial<Guardrail> & { check: Guardrail['check']; name?: string };
     if (named.kind === 'guardrail') return like;
     return guardrail(named.name ?? 'custom', (value, context) => named.check(value, context));
@@ -95,7 +114,11 @@ export function toGuardrail(like: GuardrailLike): Guardrail {
 }
 
 export function pass(reason?: string, data?: Record<string, unknown>): GuardrailVerdict {
-  return { verdict: 'pass', ...(reason === undefined ? {} : { reason }), ...(data === undefined ? {} : { data }) };
+  return {
+    verdict: 'pass',
+    ...(reason === undefined ? {} : { reason }),
+    ...(data === undefined ? {} : { data }),
+  };
 }
 
 export function block(reason: string, data?: Record<string, unknown>): GuardrailVerdict {
@@ -112,7 +135,8 @@ function normalize(name: string, answer: unknown): GuardrailVerdict {
   const verdict = answer as Partial<GuardrailVerdict>;
   if (typeof answer === 'object' && answer !== null) {
     if (verdict.verdict === 'pass') return answer as GuardrailVerdict;
-    if (verdict.verdict === 'block') return { ...(answer as GuardrailVerdict), reason: String(verdict.reason ?? `blocked by ${name}`) };
+    if (verdict.verdict === 'block')
+      return { ...(answer as GuardrailVerdict), reason: String(verdict.reason ?? `blocked by ${name}`) };
     if (verdict.verdict === 'rewrite' && 'value' in verdict) {
       return { ...(answer as GuardrailVerdict), reason: String(verdict.reason ?? `rewritten by ${name}`) };
     }
@@ -122,11 +146,16 @@ function normalize(name: string, answer: unknown): GuardrailVerdict {
   );
 }
 
-export function checkStages(name: string, stages: readonly GuardStage[] | undefined): readonly GuardStage[] | undefined {
+export function checkStages(
+  name: string,
+  stages: readonly GuardStage[] | undefined,
+): readonly GuardStage[] | undefined {
   if (stages === undefined) return undefined;
   for (const stage of stages) {
     if (!GUARD_STAGES.includes(stage)) {
-      throw new InvalidArgumentError(`Guardrail '${name}' names the stage '${String(stage)}'; stages are ${GUARD_STAGES.join(', ')}.`);
+      throw new InvalidArgumentError(
+        `Guardrail '${name}' names the stage '${String(stage)}'; stages are ${GUARD_STAGES.join(', ')}.`,
+      );
     }
   }
   return Object.freeze([...stages]);

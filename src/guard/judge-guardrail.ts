@@ -31,7 +31,8 @@ export function judge(options: JudgeOptions): Guardrail {
   if (typeof options.rubric !== 'string' || options.rubric.trim() === '') {
     throw new InvalidArgumentError('judge() needs a rubric: what an acceptable value is.');
   }
-  if (options.model === undefined || options.model === null) throw new InvalidArgumentError('judge() needs a model.');
+  if (options.model === undefined || options.model === null)
+    throw new InvalidArgumentError('judge() needs a model.');
   const name = options.name ?? 'judge';
   return Object.freeze({
     kind: 'guardrail' as const,
@@ -43,22 +44,49 @@ export function judge(options: JudgeOptions): Guardrail {
         { role: 'system', content: INSTRUCTIONS },
         {
           role: 'user',
-          content: [{ type: 'text', text: `Rubric:\n${options.rubric}\n\nText (${context.stage}):\n${textOf(value)}` }],
+          content: [
+            {
+              type: 'text',
+              text: `Rubric:\n${options.rubric}\n\nText (${context.stage}):\n${textOf(value)}`,
+            },
+          ],
         },
       ];
-      const result = await model.doGenerate({ prompt, maxOutputTokens: options.maxOutputTokens ?? 200, temperature: 0 });
+      const result = await model.doGenerate({
+        prompt,
+        maxOutputTokens: options.maxOutputTokens ?? 200,
+        temperature: 0,
+      });
       const answer = result.content
         .map((part) => (part.type === 'text' ? part.text : ''))
         .join('')
         .trim();
-      const usage = { inputTokens: result.usage.inputTokens.total ?? 0, outputTokens: result.usage.outputTokens.total ?? 0 };
+      const usage = {
+        inputTokens: result.usage.inputTokens.total ?? 0,
+        outputTokens: result.usage.outputTokens.total ?? 0,
+      };
       const cost = callCost(context.models.price(model.provider, model.modelId), usage);
-      const data = { judge: `${model.provider}:${model.modelId}`, answer: answer.slice(0, 500), usage, costUsd: cost.usd };
+      const data = {
+        judge: `${model.provider}:${model.modelId}`,
+        answer: answer.slice(0, 500),
+        usage,
+        costUsd: cost.usd,
+      };
       const [first = '', ...rest] = answer.split('\n');
       const why = rest.join(' ').trim() || first.replace(/^\W*(PASS|FAIL)\W*/i, '').trim();
-      if (/^\W*PASS\b/i.test(first)) return { verdict: 'pass' as const, reason: why || 'the judge passed it', data };
-      if (/^\W*FAIL\b/i.test(first)) return { verdict: 'block' as const, reason: `the judge failed it: ${why || 'no reason given'}`, data };
-      return { verdict: 'block' as const, reason: `the judge's answer says neither PASS nor FAIL: ${JSON.stringify(answer.slice(0, 80))}`, data };
+      if (/^\W*PASS\b/i.test(first))
+        return { verdict: 'pass' as const, reason: why || 'the judge passed it', data };
+      if (/^\W*FAIL\b/i.test(first))
+        return {
+          verdict: 'block' as const,
+          reason: `the judge failed it: ${why || 'no reason given'}`,
+          data,
+        };
+      return {
+        verdict: 'block' as const,
+        reason: `the judge's answer says neither PASS nor FAIL: ${JSON.stringify(answer.slice(0, 80))}`,
+        data,
+      };
     },
   });
 }

@@ -50,7 +50,9 @@ type Loop = JournalEventPayloads['loop.detected'];
 export function checkLoopOptions(options: LoopOptions, core: Pick<GuardCore, 'groups'>): void {
   const positive = (value: unknown, where: string): void => {
     if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1)) {
-      throw new InvalidArgumentError(`guard.loops.${where} must be an integer ≥ 1, got ${JSON.stringify(value)}.`);
+      throw new InvalidArgumentError(
+        `guard.loops.${where} must be an integer ≥ 1, got ${JSON.stringify(value)}.`,
+      );
     }
   };
   if (options.repeatedToolCall) {
@@ -68,10 +70,17 @@ export function checkLoopOptions(options: LoopOptions, core: Pick<GuardCore, 'gr
 }
 
 /** The loop detection interceptors (see {@link LoopOptions}). Their state rebuilds on replay from `after`. */
-export function loopInterceptors(core: GuardCore, options: LoopOptions): { model: ModelCallInterceptor; tool: ToolCallInterceptor } {
-  const repeated = options.repeatedToolCall === false ? undefined : { times: options.repeatedToolCall?.times ?? 3, window: options.repeatedToolCall?.window ?? 10 };
+export function loopInterceptors(
+  core: GuardCore,
+  options: LoopOptions,
+): { model: ModelCallInterceptor; tool: ToolCallInterceptor } {
+  const repeated =
+    options.repeatedToolCall === false
+      ? undefined
+      : { times: options.repeatedToolCall?.times ?? 3, window: options.repeatedToolCall?.window ?? 10 };
   const noProgress = options.noProgress === false ? undefined : { turns: options.noProgress?.turns ?? 3 };
-  const escalate = options.onLoop !== undefined && options.onLoop !== 'stop' ? options.onLoop.escalate : undefined;
+  const escalate =
+    options.onLoop !== undefined && options.onLoop !== 'stop' ? options.onLoop.escalate : undefined;
 
   const detected = (
     call: { op: number; actor: string; onBehalfOf: readonly string[] },
@@ -114,22 +123,40 @@ export function loopInterceptors(core: GuardCore, options: LoopOptions): { model
   };
 
   /** What the call's verdicts say: a stop to remember, or a person's leave to go on. */
-  const learn = (state: RunGuardState, agent: string, verdicts: readonly VerdictRecord[] | undefined): 'allowed' | undefined => {
-    const mine = verdicts?.find((verdict) => verdict.interceptor === LOOP_INTERCEPTOR && (verdict.verdict === 'deny' || verdict.verdict === 'park'));
+  const learn = (
+    state: RunGuardState,
+    agent: string,
+    verdicts: readonly VerdictRecord[] | undefined,
+  ): 'allowed' | undefined => {
+    const mine = verdicts?.find(
+      (verdict) =>
+        verdict.interceptor === LOOP_INTERCEPTOR &&
+        (verdict.verdict === 'deny' || verdict.verdict === 'park'),
+    );
     if (!mine) return undefined;
     if (mine.verdict === 'deny') {
-      state.stopped.set(agent, { interceptor: LOOP_INTERCEPTOR, reason: mine.reason ?? 'loop detected', data: mine.data ?? {} });
+      state.stopped.set(agent, {
+        interceptor: LOOP_INTERCEPTOR,
+        reason: mine.reason ?? 'loop detected',
+        data: mine.data ?? {},
+      });
       return undefined;
     }
     const decision = verdicts!.find((verdict) => verdict.phase === 'decided');
     if (decision?.verdict === 'deny') {
-      state.stopped.set(agent, { interceptor: decision.interceptor, reason: decision.reason ?? 'not allowed to go on', data: { ...(decision.data ?? {}), ...(mine.data ?? {}) } });
+      state.stopped.set(agent, {
+        interceptor: decision.interceptor,
+        reason: decision.reason ?? 'not allowed to go on',
+        data: { ...(decision.data ?? {}), ...(mine.data ?? {}) },
+      });
       return undefined;
     }
     return decision ? 'allowed' : undefined;
   };
 
-  const decided = (op: number, decision: ParkOutcome): EventDraft[] => [approvalDecided(op, 'loop.continue', approvalIdOfSignal(decision.signal), decision)];
+  const decided = (op: number, decision: ParkOutcome): EventDraft[] => [
+    approvalDecided(op, 'loop.continue', approvalIdOfSignal(decision.signal), decision),
+  ];
 
   const tool: ToolCallInterceptor = {
     name: LOOP_INTERCEPTOR,
@@ -141,11 +168,22 @@ export function loopInterceptors(core: GuardCore, options: LoopOptions): { model
       const recent = (state.toolCalls.get(agent) ?? []).slice(-(repeated.window - 1));
       const same = recent.filter((entry) => entry.signature === signature);
       if (same.length + 1 < repeated.times) return undefined;
-      return detected(call, agent, {
-        kind: 'repeated-tool-call',
-        reason: `it called ${call.tool.name} with the same arguments ${same.length + 1} times within its last ${repeated.window} tool calls`,
-        evidence: { tool: call.tool.name, args: journalArgs(call.tool, call.args) ?? null, times: same.length + 1, window: repeated.window, ops: [...same.map((entry) => entry.op), call.op] },
-      }, context);
+      return detected(
+        call,
+        agent,
+        {
+          kind: 'repeated-tool-call',
+          reason: `it called ${call.tool.name} with the same arguments ${same.length + 1} times within its last ${repeated.window} tool calls`,
+          evidence: {
+            tool: call.tool.name,
+            args: journalArgs(call.tool, call.args) ?? null,
+            times: same.length + 1,
+            window: repeated.window,
+            ops: [...same.map((entry) => entry.op), call.op],
+          },
+        },
+        context,
+      );
     },
     after(call, _outcome, context) {
       const state = core.states.of(context.runId, core.clock());
@@ -153,7 +191,8 @@ export function loopInterceptors(core: GuardCore, options: LoopOptions): { model
       const signature = signatureOf(call);
       let history = state.toolCalls.get(agent) ?? [];
       // A person let it go on: counting starts again for this call.
-      if (learn(state, agent, context.verdicts) === 'allowed') history = history.filter((entry) => entry.signature !== signature);
+      if (learn(state, agent, context.verdicts) === 'allowed')
+        history = history.filter((entry) => entry.signature !== signature);
       history.push({ signature, op: call.op });
       state.toolCalls.set(agent, history);
     },
@@ -165,22 +204,33 @@ export function loopInterceptors(core: GuardCore, options: LoopOptions): { model
     before(call: ModelCallInfo, context): ModelVerdict | undefined {
       const state = core.states.of(context.runId, core.clock());
       const stop = state.stopped.get(call.agent);
-      if (stop?.interceptor === LOOP_INTERCEPTOR || stop?.interceptor.startsWith('signal:baton.approval:loop-')) {
+      if (
+        stop?.interceptor === LOOP_INTERCEPTOR ||
+        stop?.interceptor.startsWith('signal:baton.approval:loop-')
+      ) {
         return { type: 'deny', reason: stop.reason, data: stop.data };
       }
       if (!noProgress) return undefined;
       const stalled = stalledTurns(call.messages, state.progressAccepted.get(call.agent) ?? 0);
       if (stalled.length < noProgress.turns) return undefined;
-      return detected(call, call.agent, {
-        kind: 'no-progress',
-        reason: `its last ${stalled.length} turns added nothing new (the same replies, or tool results it had already seen)`,
-        evidence: { turns: stalled },
-      }, context);
+      return detected(
+        call,
+        call.agent,
+        {
+          kind: 'no-progress',
+          reason: `its last ${stalled.length} turns added nothing new (the same replies, or tool results it had already seen)`,
+          evidence: { turns: stalled },
+        },
+        context,
+      );
     },
     after(call, _response, context) {
       const state = core.states.of(context.runId, core.clock());
       if (learn(state, call.agent, context.verdicts) === 'allowed') {
-        state.progressAccepted.set(call.agent, call.messages.filter((message) => message.role === 'assistant').length);
+        state.progressAccepted.set(
+          call.agent,
+          call.messages.filter((message) => message.role === 'assistant').length,
+        );
       }
     },
     decided: (call, decision) => decided(call.op, decision),
@@ -198,7 +248,10 @@ function signatureOf(call: ToolCallInfo): string {
  * reply with no tool calls, when the reply (ignoring call ids) was not given before. Only replies
  * after the first `after` count.
  */
-export function stalledTurns(messages: readonly JournalMessage[], after: number): { turn: number; reply: string }[] {
+export function stalledTurns(
+  messages: readonly JournalMessage[],
+  after: number,
+): { turn: number; reply: string }[] {
   const replies = new Set<string>();
   const results = new Set<string>();
   const stalled: { turn: number; reply: string }[] = [];
@@ -231,7 +284,11 @@ function replyKey(message: JournalMessage): string {
   return canonicalJson(
     (content as { type: string; text?: string; toolName?: string; input?: unknown }[])
       .filter((part) => part.type === 'text' || part.type === 'tool-call')
-      .map((part) => (part.type === 'text' ? { text: part.text ?? '' } : { tool: part.toolName ?? '', input: part.input ?? null })),
+      .map((part) =>
+        part.type === 'text'
+          ? { text: part.text ?? '' }
+          : { tool: part.toolName ?? '', input: part.input ?? null },
+      ),
     'A reply',
   );
 }

@@ -32,7 +32,10 @@ describe('redaction', () => {
 
   it('rewrites every string inside a value, and passes a value with nothing to redact', async () => {
     const guard = redaction({ cards: false, patterns: [{ name: 'iban', pattern: /\bDE\d{20}\b/ }] });
-    const verdict = await guard.check({ to: ['x@y.io'], iban: 'DE89370400440532013000', card: '4111111111111111', n: 7 }, context);
+    const verdict = await guard.check(
+      { to: ['x@y.io'], iban: 'DE89370400440532013000', card: '4111111111111111', n: 7 },
+      context,
+    );
     expect(verdict).toEqual({
       verdict: 'rewrite',
       value: { to: ['[email]'], iban: '[iban]', card: '4111111111111111', n: 7 },
@@ -43,6 +46,8 @@ describe('redaction', () => {
   });
 
   it('refuses a configuration with nothing to redact', () => {
-    expect(() => redaction({ emails: false, cards: false, secrets: false })).toThrow('redaction() has nothing to redact');
+    expect(() => redaction({ emails: false, cards: false, secrets: false })).toThrow(
+      'redaction() has nothing to redact',
+    );
   });
 });

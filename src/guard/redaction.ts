@@ -11,7 +11,10 @@ export interface RedactionPattern {
   accept?: (match: string) => boolean;
 }
 
-const EMAIL: RedactionPattern = { name: 'email', pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g };
+const EMAIL: RedactionPattern = {
+  name: 'email',
+  pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g,
+};
 
 /** 13–19 digits, optionally grouped by spaces or dashes, that pass the Luhn check. */
 const CARD: RedactionPattern = {
@@ -72,9 +75,15 @@ export function redaction(options: RedactionOptions = {}): Guardrail {
     if (!(custom?.pattern instanceof RegExp) || typeof custom.name !== 'string') {
       throw new InvalidArgumentError('A redaction pattern is { name: string, pattern: RegExp }.');
     }
-    patterns.push({ ...custom, pattern: custom.pattern.global ? custom.pattern : new RegExp(custom.pattern.source, `${custom.pattern.flags}g`) });
+    patterns.push({
+      ...custom,
+      pattern: custom.pattern.global
+        ? custom.pattern
+        : new RegExp(custom.pattern.source, `${custom.pattern.flags}g`),
+    });
   }
-  if (patterns.length === 0) throw new InvalidArgumentError('redaction() has nothing to redact: every pattern is turned off.');
+  if (patterns.length === 0)
+    throw new InvalidArgumentError('redaction() has nothing to redact: every pattern is turned off.');
   const name = options.name ?? 'redaction';
   return Object.freeze({
     kind: 'guardrail' as const,
@@ -88,13 +97,22 @@ export function redaction(options: RedactionOptions = {}): Guardrail {
       const summary = Object.entries(counts)
         .map(([kind, count]) => `${count} ${kind}${count === 1 ? '' : 's'}`)
         .join(', ');
-      return { verdict: 'rewrite' as const, value: redacted, reason: `redacted ${summary}`, data: { redacted: counts } };
+      return {
+        verdict: 'rewrite' as const,
+        value: redacted,
+        reason: `redacted ${summary}`,
+        data: { redacted: counts },
+      };
     },
   });
 }
 
 /** Redacts `text` with `patterns` in order, counting replacements by pattern name. */
-export function redactText(text: string, patterns: readonly RedactionPattern[], counts: Record<string, number> = {}): string {
+export function redactText(
+  text: string,
+  patterns: readonly RedactionPattern[],
+  counts: Record<string, number> = {},
+): string {
   let result = text;
   for (const entry of patterns) {
     result = result.replace(entry.pattern, (match) => {

@@ -9,7 +9,10 @@ import { checkStages, type Guardrail, type GuardStage } from './guardrail.ts';
  *
  * @example schema(z.object({ ticket: z.string().max(2000) }), { stages: ['run.input'] })
  */
-export function schema(shape: z.ZodType, options: { name?: string; coerce?: boolean; stages?: readonly GuardStage[] } = {}): Guardrail {
+export function schema(
+  shape: z.ZodType,
+  options: { name?: string; coerce?: boolean; stages?: readonly GuardStage[] } = {},
+): Guardrail {
   if (typeof (shape as { safeParse?: unknown })?.safeParse !== 'function') {
     throw new InvalidArgumentError('schema() needs a zod schema.');
   }
@@ -20,7 +23,11 @@ export function schema(shape: z.ZodType, options: { name?: string; coerce?: bool
     stages: checkStages(name, options.stages),
     check: (value: unknown) => {
       const parsed = shape.safeParse(value);
-      if (!parsed.success) return { verdict: 'block' as const, reason: `it does not match the schema:\n${z.prettifyError(parsed.error)}` };
+      if (!parsed.success)
+        return {
+          verdict: 'block' as const,
+          reason: `it does not match the schema:\n${z.prettifyError(parsed.error)}`,
+        };
       if (options.coerce && JSON.stringify(parsed.data) !== JSON.stringify(value)) {
         return { verdict: 'rewrite' as const, value: parsed.data, reason: 'normalized by the schema' };
       }

@@ -1,19 +1,37 @@
 import type { AgentGuardrails } from '../agents/agent.ts';
-import type { InterceptorContext, ToolCallInfo, ToolCallInterceptor, ToolResultRewrite, ToolVerdict } from '../agents/interceptors.ts';
+import type {
+  InterceptorContext,
+  ToolCallInfo,
+  ToolCallInterceptor,
+  ToolResultRewrite,
+  ToolVerdict,
+} from '../agents/interceptors.ts';
 import type { EventDraft, GuardVerdictRecord } from '../journal/events.ts';
 import type { GuardCore } from './guard-core.ts';
-import { toGuardrail, type Guardrail, type GuardrailContext, type GuardrailLike, type GuardStage } from './guardrail.ts';
+import {
+  toGuardrail,
+  type Guardrail,
+  type GuardrailContext,
+  type GuardrailLike,
+  type GuardStage,
+} from './guardrail.ts';
 import { runGuardrails } from './run-guardrails.ts';
 
 export const GUARDRAILS_INTERCEPTOR = 'guard.guardrails';
 
 /** Guardrails for tool calls: a list checks both the arguments and the result. */
-export type ToolGuardrails = readonly GuardrailLike[] | { before?: readonly GuardrailLike[]; after?: readonly GuardrailLike[] };
+export type ToolGuardrails =
+  readonly GuardrailLike[] | { before?: readonly GuardrailLike[]; after?: readonly GuardrailLike[] };
 
 /** The guardrails of one stage of a tool-guardrails option. */
-export function toolStage(option: ToolGuardrails | AgentGuardrails['tools'] | undefined, stage: 'before' | 'after'): Guardrail[] {
+export function toolStage(
+  option: ToolGuardrails | AgentGuardrails['tools'] | undefined,
+  stage: 'before' | 'after',
+): Guardrail[] {
   if (option === undefined) return [];
-  const list = Array.isArray(option) ? option : ((option as { before?: readonly GuardrailLike[]; after?: readonly GuardrailLike[] })[stage] ?? []);
+  const list = Array.isArray(option)
+    ? option
+    : ((option as { before?: readonly GuardrailLike[]; after?: readonly GuardrailLike[] })[stage] ?? []);
   return (list as readonly GuardrailLike[]).map(toGuardrail);
 }
 
@@ -42,11 +60,22 @@ export function guardVerdictEvent(
 export function toolGuardrails(core: GuardCore, run: ToolGuardrails | undefined): ToolCallInterceptor {
   const runBefore = toolStage(run, 'before');
   const runAfter = toolStage(run, 'after');
-  const guardsOf = (call: ToolCallInfo, context: InterceptorContext, stage: 'before' | 'after'): Guardrail[] => {
-    const agent = call.agent === undefined ? undefined : core.states.of(context.runId, core.clock()).agents.get(call.agent);
+  const guardsOf = (
+    call: ToolCallInfo,
+    context: InterceptorContext,
+    stage: 'before' | 'after',
+  ): Guardrail[] => {
+    const agent =
+      call.agent === undefined
+        ? undefined
+        : core.states.of(context.runId, core.clock()).agents.get(call.agent);
     return [...(stage === 'before' ? runBefore : runAfter), ...toolStage(agent?.guardrails?.tools, stage)];
   };
-  const guardContext = (call: ToolCallInfo, context: InterceptorContext, stage: GuardStage): GuardrailContext => ({
+  const guardContext = (
+    call: ToolCallInfo,
+    context: InterceptorContext,
+    stage: GuardStage,
+  ): GuardrailContext => ({
     stage,
     runId: context.runId,
     workflow: context.workflow,
@@ -63,13 +92,24 @@ export function toolGuardrails(core: GuardCore, run: ToolGuardrails | undefined)
       if (guards.length === 0) return undefined;
       const outcome = await runGuardrails(guards, call.args, guardContext(call, context, 'tool.before'));
       if (outcome.records.length === 0) return undefined;
-      const events = outcome.records.map((record) => guardVerdictEvent(call.op, call.tool.name, record, call));
+      const events = outcome.records.map((record) =>
+        guardVerdictEvent(call.op, call.tool.name, record, call),
+      );
       if (outcome.blocked) {
-        return { type: 'deny', reason: `guardrail '${outcome.blocked.guardrail}' blocked the arguments: ${outcome.blocked.reason ?? 'blocked'}`, events };
+        return {
+          type: 'deny',
+          reason: `guardrail '${outcome.blocked.guardrail}' blocked the arguments: ${outcome.blocked.reason ?? 'blocked'}`,
+          events,
+        };
       }
       const rewrites = outcome.records.filter((record) => record.verdict === 'rewrite');
       if (rewrites.length > 0) {
-        return { type: 'rewrite', args: outcome.value, reason: rewrites.map((record) => `${record.guardrail}: ${record.reason}`).join('; '), events };
+        return {
+          type: 'rewrite',
+          args: outcome.value,
+          reason: rewrites.map((record) => `${record.guardrail}: ${record.reason}`).join('; '),
+          events,
+        };
       }
       return { type: 'allow', reason: 'the guardrails passed the arguments', events };
     },
@@ -78,9 +118,12 @@ export function toolGuardrails(core: GuardCore, run: ToolGuardrails | undefined)
       const guards = guardsOf(call, context, 'after');
       if (guards.length === 0) return undefined;
       const checked = await runGuardrails(guards, outcome.result, guardContext(call, context, 'tool.after'));
-      const changed = checked.blocked !== undefined || checked.records.some((record) => record.verdict === 'rewrite');
+      const changed =
+        checked.blocked !== undefined || checked.records.some((record) => record.verdict === 'rewrite');
       if (!changed) return undefined;
-      const events = checked.records.map((record) => guardVerdictEvent(call.op, call.tool.name, record, call));
+      const events = checked.records.map((record) =>
+        guardVerdictEvent(call.op, call.tool.name, record, call),
+      );
       if (checked.blocked) {
         const reason = `guardrail '${checked.blocked.guardrail}' withheld the result: ${checked.blocked.reason ?? 'blocked'}`;
         return { type: 'rewrite', result: `The result was withheld: ${reason}.`, reason, events };

@@ -53,7 +53,12 @@ export function canonicalJson(value: unknown, what = 'Value'): string {
     const proto = Object.getPrototypeOf(object) as unknown;
     if (proto !== Object.prototype && proto !== null) {
       const kind = (object as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-      const hint = kind === 'Date' ? '; use toISOString()' : kind === 'Map' || kind === 'Set' ? '; use an array or plain object' : '';
+      const hint =
+        kind === 'Date'
+          ? '; use toISOString()'
+          : kind === 'Map' || kind === 'Set'
+            ? '; use an array or plain object'
+            : '';
       refuse(`a ${kind} is not plain data${hint}`);
     }
     seen.add(object);

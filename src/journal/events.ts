@@ -40,7 +40,13 @@ export interface JournalEventPayloads {
   };
 
   'step.completed': { op: number; name: string; attempt: number; result?: unknown };
-  'step.attempt.failed': { op: number; name: string; attempt: number; error: SerializedError; retryAt: string };
+  'step.attempt.failed': {
+    op: number;
+    name: string;
+    attempt: number;
+    error: SerializedError;
+    retryAt: string;
+  };
   'step.failed': { op: number; name: string; attempt: number; error: SerializedError };
 
   'timer.set': { op: number; name: string; fireAt: string };
@@ -311,10 +317,22 @@ export interface JournalEventPayloads {
     /** The signal that carries the decision (`baton.approval:<approvalId>`). */
     signal: string;
     /** For a gated tool call: the tool, the arguments asked for, and its input schema (to check edited arguments). */
-    tool?: { name: string; effect: 'read' | 'write' | 'irreversible'; args: unknown; inputSchema: Record<string, unknown> };
+    tool?: {
+      name: string;
+      effect: 'read' | 'write' | 'irreversible';
+      args: unknown;
+      inputSchema: Record<string, unknown>;
+    };
   };
   /** An approval's time passed without a decision: the next stage's approvers may decide now. */
-  'approval.escalated': { op: number; name: string; approvalId: string; stage: number; approvers: string[]; until?: string };
+  'approval.escalated': {
+    op: number;
+    name: string;
+    approvalId: string;
+    stage: number;
+    approvers: string[];
+    until?: string;
+  };
   'approval.decided': {
     op: number;
     name: string;
@@ -383,7 +401,13 @@ export interface JournalEventPayloads {
   'sequence.failed': { op: number; name: string; stage: string; error: SerializedError };
   'parallel.started': { op: number; name: string; branches: string[]; policy: PartialFailurePolicy };
   'parallel.branch.completed': { op: number; name: string; parallel: string; branch: string };
-  'parallel.branch.failed': { op: number; name: string; parallel: string; branch: string; error: SerializedError };
+  'parallel.branch.failed': {
+    op: number;
+    name: string;
+    parallel: string;
+    branch: string;
+    error: SerializedError;
+  };
   'parallel.completed': { op: number; name: string; succeeded: string[]; failed: string[]; reason: string };
   'parallel.failed': { op: number; name: string; succeeded: string[]; failed: string[]; reason: string };
   'graph.started': { op: number; name: string; nodes: { id: string; deps: string[] }[] };
@@ -545,6 +569,9 @@ export function eventOp(event: JournalEvent): number | undefined {
   return typeof op === 'number' ? op : undefined;
 }
 
-export function isEventOfType<T extends JournalEventType>(event: JournalEvent, type: T): event is JournalEvent<T> {
+export function isEventOfType<T extends JournalEventType>(
+  event: JournalEvent,
+  type: T,
+): event is JournalEvent<T> {
   return event.type === type;
 }

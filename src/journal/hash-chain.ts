@@ -73,7 +73,8 @@ export function verifyChain(events: readonly JournalEvent[], runId?: string): Ch
       return fail(index, { kind: 'prevHash', seq: event.seq, expected: prev, found: event.prevHash });
     }
     const actual = hashEvent(event);
-    if (actual !== event.hash) return fail(index, { kind: 'hash', seq: event.seq, expected: actual, found: event.hash });
+    if (actual !== event.hash)
+      return fail(index, { kind: 'hash', seq: event.seq, expected: actual, found: event.hash });
     prev = event.hash;
   }
   return { ok: true, events: events.length, head: prev };

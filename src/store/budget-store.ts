@@ -11,7 +11,12 @@ export const BUDGET_LEDGER_METRICS = ['tokens', 'usd', 'modelCalls', 'toolCalls'
 /** The answer to a reservation: granted, or the first measure that would go over its limit. */
 export type BudgetReservation =
   | { ok: true; used: Required<BudgetAmounts> }
-  | { ok: false; used: Required<BudgetAmounts>; metric: (typeof BUDGET_LEDGER_METRICS)[number]; limit: number };
+  | {
+      ok: false;
+      used: Required<BudgetAmounts>;
+      metric: (typeof BUDGET_LEDGER_METRICS)[number];
+      limit: number;
+    };
 
 /**
  * Optional store capability: budget ledgers shared by every run and worker process on the store,
@@ -27,7 +32,13 @@ export interface BudgetStore {
    * limit), records the charge `key` and answers `ok: true`; otherwise writes nothing and answers
    * which measure would go over. A key already charged is left as it is and answered `ok: true`.
    */
-  reserve(request: { ledger: string; key: string; amounts: BudgetAmounts; limits: BudgetAmounts; now: number }): Promise<BudgetReservation>;
+  reserve(request: {
+    ledger: string;
+    key: string;
+    amounts: BudgetAmounts;
+    limits: BudgetAmounts;
+    now: number;
+  }): Promise<BudgetReservation>;
   /** Sets the charge `key` to `amounts` (the real use, or a negative credit), creating it if missing. Idempotent. */
   settle(request: { ledger: string; key: string; amounts: BudgetAmounts; now: number }): Promise<void>;
   /** The ledger's use: the sum of its charges. */

@@ -11,11 +11,15 @@ export async function openStore(store: string | Store): Promise<Store> {
   if (store.startsWith('postgres://') || store.startsWith('postgresql://')) {
     // Loaded only for a PostgreSQL URL, so SQLite users never load `pg`.
     const { PostgresStore } = await import('./postgres/postgres-store.ts').catch((cause: unknown) => {
-      throw new ConfigError(`The PostgreSQL store cannot be loaded (is the 'pg' package installed?): ${String(cause)}`, { cause });
+      throw new ConfigError(
+        `The PostgreSQL store cannot be loaded (is the 'pg' package installed?): ${String(cause)}`,
+        { cause },
+      );
     });
     return PostgresStore.open({ url: store });
   }
-  if (store.startsWith('sqlite:')) return SqliteStore.open({ path: store.slice('sqlite:'.length) || ':memory:' });
+  if (store.startsWith('sqlite:'))
+    return SqliteStore.open({ path: store.slice('sqlite:'.length) || ':memory:' });
   if (store === ':memory:' || /\.(db|sqlite|sqlite3)$/.test(store)) return SqliteStore.open({ path: store });
   throw new ConfigError(
     `Cannot read the store '${store}': use 'sqlite:./baton.db', 'sqlite::memory:' or 'postgres://user@host/db'.`,

@@ -50,7 +50,10 @@ export interface Store {
    * tenant's burst does not hold back the others. Safe to call from many processes at once: a run
    * is leased to one of them.
    */
-  claimRuns(owner: string, options: { limit: number; leaseMs: number; now: number; workflows?: readonly string[] }): Promise<RunRecord[]>;
+  claimRuns(
+    owner: string,
+    options: { limit: number; leaseMs: number; now: number; workflows?: readonly string[] },
+  ): Promise<RunRecord[]>;
   /** Extends the leases `owner` still holds, and says which it lost and which were asked to cancel. */
   renewLeases(owner: string, runIds: readonly string[], leaseMs: number, now: number): Promise<LeaseStatus[]>;
   /** The earliest wake-up time among waiting runs, so idle workers know how long to sleep. */
@@ -69,7 +72,12 @@ export interface Store {
    * Marks the run for cancellation and wakes it so its worker (or the next one) ends it. A reason
    * is kept as `metadata.cancelReason`. Throws RunNotFoundError / RunFinishedError.
    */
-  requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord>;
+  requestCancel(
+    runId: string,
+    reason: string | undefined,
+    now: number,
+    scope?: TenantScope,
+  ): Promise<RunRecord>;
 
   /**
    * Pauses the run: no worker claims it until it is resumed, whatever its status (a due timer, a

@@ -169,37 +169,34 @@ describe('parallel', () => {
 
   // Branches that make several ctx calls each (agents that call a tool, then the model again) ask
   // for their later ops in completion order; replay must hand results back in that same order.
-  it(
-    'replays branches that each make several ctx calls, in the order they first finished',
-    async () => {
-      const wait = (ms: number) =>
-        tool({
-          name: `wait-${ms}`,
-          description: 'Waits',
-          input: z.object({}),
-          effect: 'read',
-          execute: async () => (await delay(ms), 'waited'),
-        });
-      const researcher = (name: string, ms: number) =>
-        agent({
-          name,
-          description: name,
-          instructions: 'Research.',
-          tools: [wait(ms)],
-          model: scriptedModel([{ toolCalls: [{ name: `wait-${ms}`, args: {} }] }, `${name} done`]),
-        });
-      const fanOut = workflow('agents-with-tools', async (ctx) => {
-        const { values } = await parallel(ctx, { slow: researcher('slow', 50), fast: researcher('fast', 1) });
-        await ctx.waitFor('go');
-        return values;
+  it('replays branches that each make several ctx calls, in the order they first finished', async () => {
+    const wait = (ms: number) =>
+      tool({
+        name: `wait-${ms}`,
+        description: 'Waits',
+        input: z.object({}),
+        effect: 'read',
+        execute: async () => (await delay(ms), 'waited'),
       });
-      const baton = await openBaton({ workflows: [fanOut] });
-      const run = await baton.start(fanOut, null);
-      await parked(baton, run.runId);
-      await baton.signal(run.runId, 'go');
-      expect(await run.result()).toEqual({ slow: 'slow done', fast: 'fast done' });
-    },
-  );
+    const researcher = (name: string, ms: number) =>
+      agent({
+        name,
+        description: name,
+        instructions: 'Research.',
+        tools: [wait(ms)],
+        model: scriptedModel([{ toolCalls: [{ name: `wait-${ms}`, args: {} }] }, `${name} done`]),
+      });
+    const fanOut = workflow('agents-with-tools', async (ctx) => {
+      const { values } = await parallel(ctx, { slow: researcher('slow', 50), fast: researcher('fast', 1) });
+      await ctx.waitFor('go');
+      return values;
+    });
+    const baton = await openBaton({ workflows: [fanOut] });
+    const run = await baton.start(fanOut, null);
+    await parked(baton, run.runId);
+    await baton.signal(run.runId, 'go');
+    expect(await run.result()).toEqual({ slow: 'slow done', fast: 'fast done' });
+  });
 
   it('checks its policy and branches at the door', async () => {
     const checks = workflow('parallel-door', async (ctx) => {

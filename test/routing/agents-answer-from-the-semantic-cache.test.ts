@@ -88,7 +88,7 @@ async function setup() {
   });
   const run = async (tenant: string, question: string) => {
     const handle = await h.baton.start(ask, { question }, { tenant });
-    const output = (await handle.result());
+    const output = await handle.result();
     return { runId: handle.runId, output, events: await handle.history() };
   };
   return { h, ask, run, model, refunds, lookups, path: temp.path, store: temp.store };

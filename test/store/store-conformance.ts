@@ -1129,7 +1129,13 @@ export function storeConformance(
         await store.pauseRun(run.runId, T0);
         expect(await store.nextWakeAt()).toBeUndefined();
         expect(await claimAll('worker-a', T0 + 200)).toEqual([]);
-        await store.sendSignal({ signalId: `sig_${run.runId}`, runId: run.runId, name: 'go', sentBy: 'user:bob', sentAt: T0 + 201 });
+        await store.sendSignal({
+          signalId: `sig_${run.runId}`,
+          runId: run.runId,
+          name: 'go',
+          sentBy: 'user:bob',
+          sentAt: T0 + 201,
+        });
         expect((await fresh(run.runId)).status).toBe('pending');
         expect(await claimAll('worker-a', T0 + 202)).toEqual([]);
         await store.resumeRun(run.runId, T0 + 203);
@@ -1142,7 +1148,10 @@ export function storeConformance(
         expect(paused).toMatchObject({ status: 'running', leaseOwner: 'worker-a', paused: true });
         const [status] = await store.renewLeases('worker-a', [run.runId], 1000, T0);
         expect(status).toEqual({ runId: run.runId, held: true, cancelRequested: false, paused: true });
-        const outcomes = await store.commit([{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'pending' } }], T0 + 1);
+        const outcomes = await store.commit(
+          [{ runId: run.runId, owner: 'worker-a', events: [], transition: { status: 'pending' } }],
+          T0 + 1,
+        );
         expect(outcomes).toEqual([{ ok: true }]);
         expect(await claimAll('worker-b', T0 + 2)).toEqual([]);
         await store.resumeRun(run.runId, T0 + 3);
@@ -1168,8 +1177,12 @@ export function storeConformance(
       it('refuses an unknown run, a run of another tenant and a finished run', async () => {
         await expect(store.pauseRun('run_unknown', T0)).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
         const run = await create({ tenant: 'acme' });
-        await expect(store.pauseRun(run.runId, T0, { tenant: 'globex' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
-        await expect(store.resumeRun(run.runId, T0, { tenant: 'globex' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+        await expect(store.pauseRun(run.runId, T0, { tenant: 'globex' })).rejects.toMatchObject({
+          code: 'RUN_NOT_FOUND',
+        });
+        await expect(store.resumeRun(run.runId, T0, { tenant: 'globex' })).rejects.toMatchObject({
+          code: 'RUN_NOT_FOUND',
+        });
         expect((await fresh(run.runId)).paused).toBeUndefined();
         const done = await running();
         await complete(done, 'worker-a');

@@ -44,7 +44,9 @@ export const approvals = defineCommand({
         run: approval.runId,
         approval: approval.approvalId,
         action: approval.action,
-        approvers: approval.approvers.length ? approval.approvers.join(', ') : `anyone but ${approval.requestedBy}`,
+        approvers: approval.approvers.length
+          ? approval.approvers.join(', ')
+          : `anyone but ${approval.requestedBy}`,
         until: approval.until === undefined ? '-' : approval.until.replace('T', ' ').slice(0, 19),
         summary: approval.summary.length > 80 ? `${approval.summary.slice(0, 77)}...` : approval.summary,
       })),

@@ -5,12 +5,20 @@ export const approve = defineCommand({
   summary: 'Approve a pending approval of a run (ctx.approval, a gated tool call, a budget, a loop)',
   args: [
     { name: 'run', required: true, description: 'A run id (or an unambiguous start of one)' },
-    { name: 'approval', required: true, description: 'The approval id (`baton approvals` lists them), e.g. tool-7' },
+    {
+      name: 'approval',
+      required: true,
+      description: 'The approval id (`baton approvals` lists them), e.g. tool-7',
+    },
   ],
   options: {
     as: { type: 'string', value: 'principal', description: 'Who approves (e.g. user:bob); required' },
     comment: { type: 'string', value: 'text', description: 'Why; journaled with the decision' },
-    args: { type: 'string', value: 'JSON', description: "Edited arguments for a gated tool call (checked against the tool's schema)" },
+    args: {
+      type: 'string',
+      value: 'JSON',
+      description: "Edited arguments for a gated tool call (checked against the tool's schema)",
+    },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
   },
   details: [
@@ -33,6 +41,9 @@ export const approve = defineCommand({
       ...(scope ?? {}),
     });
     if (json) out.json(receipt);
-    else out.line(`Approved ${receipt.approvalId} of run ${receipt.runId} as ${receipt.by}; a worker resumes the run.`);
+    else
+      out.line(
+        `Approved ${receipt.approvalId} of run ${receipt.runId} as ${receipt.by}; a worker resumes the run.`,
+      );
   },
 });

@@ -9,10 +9,15 @@ export const deny = defineCommand({
   ],
   options: {
     as: { type: 'string', value: 'principal', description: 'Who denies (e.g. user:bob); required' },
-    comment: { type: 'string', value: 'text', description: 'Why; journaled with the decision (and told to the agent)' },
+    comment: {
+      type: 'string',
+      value: 'text',
+      description: 'Why; journaled with the decision (and told to the agent)',
+    },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
   },
-  details: 'A denied tool call does not run and the agent is told why; ctx.approval resolves with approved: false.',
+  details:
+    'A denied tool call does not run and the agent is told why; ctx.approval resolves with approved: false.',
   async run({ args, options, out, json, openBaton, findRun }) {
     const baton = await openBaton();
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
@@ -23,6 +28,9 @@ export const deny = defineCommand({
       ...(scope ?? {}),
     });
     if (json) out.json(receipt);
-    else out.line(`Denied ${receipt.approvalId} of run ${receipt.runId} as ${receipt.by}; a worker resumes the run.`);
+    else
+      out.line(
+        `Denied ${receipt.approvalId} of run ${receipt.runId} as ${receipt.by}; a worker resumes the run.`,
+      );
   },
 });

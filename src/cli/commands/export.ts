@@ -25,7 +25,8 @@ export const exportRun = defineCommand({
     format: {
       type: 'string',
       value: 'json|ndjson',
-      description: 'Write the run’s history instead (for baton replay --file and golden histories); no key needed',
+      description:
+        'Write the run’s history instead (for baton replay --file and golden histories); no key needed',
     },
   },
   details:
@@ -49,7 +50,9 @@ export const exportRun = defineCommand({
       }
       const path = resolve(cwd, options.out);
       await writeFile(path, text);
-      out.error(`Wrote the history of run ${run.runId} (${run.lastSeq} events, ${options.format}) to ${path}.`);
+      out.error(
+        `Wrote the history of run ${run.runId} (${run.lastSeq} events, ${options.format}) to ${path}.`,
+      );
       return;
     }
     const loaded = await loadConfig();

@@ -26,4 +26,27 @@ import { worker } from './worker.ts';
  * Every `baton` command, in the order `baton help` lists them. To add one, write
  * src/cli/commands/<name>.ts exporting `defineCommand({...})` and add it to this list.
  */
-export const commands: readonly AnyCommand[] = [start, worker, runs, show, history, explain, replay, fork, signal, cancel, pause, resume, approve, deny, approvals, verify, exportRun, audit, graph, pools, server, migrate];
+export const commands: readonly AnyCommand[] = [
+  start,
+  worker,
+  runs,
+  show,
+  history,
+  explain,
+  replay,
+  fork,
+  signal,
+  cancel,
+  pause,
+  resume,
+  approve,
+  deny,
+  approvals,
+  verify,
+  exportRun,
+  audit,
+  graph,
+  pools,
+  server,
+  migrate,
+];

@@ -17,6 +17,9 @@ export const pause = defineCommand({
     const run = await findRun(baton, args.run!, scope);
     const paused = await baton.pause(run.runId, scope ?? {});
     if (json) out.json({ runId: paused.runId, status: paused.status, paused: paused.paused === true });
-    else out.line(`Paused run ${paused.runId} (${paused.workflow}, ${paused.status}); resume it with 'baton resume ${paused.runId}'.`);
+    else
+      out.line(
+        `Paused run ${paused.runId} (${paused.workflow}, ${paused.status}); resume it with 'baton resume ${paused.runId}'.`,
+      );
   },
 });

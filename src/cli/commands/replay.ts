@@ -81,7 +81,10 @@ export const replay = defineCommand({
         ? registered.get(name)
         : await workflowFromFile(resolve(cwd, options['workflow-file']), name);
     if (!definition) throw new UnknownWorkflowError({ name, known: [...registered.keys()] });
-    const report = await replayHistory(events, definition, { agents, extendContext: (ctx) => access.extend(ctx) });
+    const report = await replayHistory(events, definition, {
+      agents,
+      extendContext: (ctx) => access.extend(ctx),
+    });
     if (json) out.json(report);
     else print(out, report, source);
     return report.ok ? 0 : 1;

@@ -103,7 +103,9 @@ function printEnd(out: Output, end: FollowEnd): void {
       if (wait.kind === 'signal')
         out.line(out.style('dim', `  Send it: baton signal ${run.runId} ${wait.name} --data '{…}'`));
       if (wait.kind === 'approval')
-        out.line(out.style('dim', `  Decide it: baton approve|deny ${run.runId} ${wait.approvalId} --as user:…`));
+        out.line(
+          out.style('dim', `  Decide it: baton approve|deny ${run.runId} ${wait.approvalId} --as user:…`),
+        );
     }
     out.line(out.style('dim', '  A worker resumes the run when it is woken: baton worker'));
     return;

@@ -1,5 +1,10 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { BUDGET_LEDGER_METRICS, type BudgetAmounts, type BudgetReservation, type BudgetStore } from '../budget-store.ts';
+import {
+  BUDGET_LEDGER_METRICS,
+  type BudgetAmounts,
+  type BudgetReservation,
+  type BudgetStore,
+} from '../budget-store.ts';
 
 /** Budget ledgers in the `budget_charges` table (migration 7). See budget-store.ts. */
 export class SqliteBudgets implements BudgetStore {
@@ -71,7 +76,10 @@ export class SqliteBudgets implements BudgetStore {
   }): Promise<BudgetReservation> {
     return this.#transaction(() => {
       const used = this.#sum(request.ledger);
-      const existing = this.#statement('SELECT 1 FROM budget_charges WHERE ledger = ? AND key = ?').get(request.ledger, request.key);
+      const existing = this.#statement('SELECT 1 FROM budget_charges WHERE ledger = ? AND key = ?').get(
+        request.ledger,
+        request.key,
+      );
       if (existing) return { ok: true, used };
       for (const metric of BUDGET_LEDGER_METRICS) {
         const limit = request.limits[metric];

@@ -137,7 +137,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  async createRun(run: NewRun, started: JournalEvent<'run.started'>): Promise<{ run: RunRecord; created: boolean }> {
+  async createRun(
+    run: NewRun,
+    started: JournalEvent<'run.started'>,
+  ): Promise<{ run: RunRecord; created: boolean }> {
     return this.#transaction(() => {
       if (run.idempotencyKey !== undefined) {
         const existing = this.#statement('SELECT * FROM runs WHERE tenant = ? AND idempotency_key = ?').get(
@@ -177,7 +180,10 @@ export class SqliteStore implements Store {
         if (!origin) throw new RunNotFoundError({ runId: run.fork.origin });
         const metadata = JSON.parse(origin.metadata as string) as { forkedTo?: unknown[] };
         metadata.forkedTo = [...(metadata.forkedTo ?? []), run.fork.note];
-        this.#statement('UPDATE runs SET metadata = ? WHERE run_id = ?').run(JSON.stringify(metadata), run.fork.origin);
+        this.#statement('UPDATE runs SET metadata = ? WHERE run_id = ?').run(
+          JSON.stringify(metadata),
+          run.fork.origin,
+        );
       }
       const row = this.#statement('SELECT * FROM runs WHERE run_id = ?').get(run.runId)!;
       return { run: toRun(row), created: true };
@@ -230,7 +236,10 @@ export class SqliteStore implements Store {
           scope.tenant,
           limit,
         )
-      : this.#statement(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT ?`).all(pattern, limit);
+      : this.#statement(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT ?`).all(
+          pattern,
+          limit,
+        );
     return rows.map((row) => row.run_id as string);
   }
 
@@ -240,18 +249,26 @@ export class SqliteStore implements Store {
           `SELECT e.* FROM events e JOIN runs r ON r.run_id = e.run_id
            WHERE e.run_id = ? AND e.seq >= ? AND r.tenant = ? ORDER BY e.seq`,
         ).all(runId, fromSeq, scope.tenant)
-      : this.#statement('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq').all(runId, fromSeq);
+      : this.#statement('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq').all(
+          runId,
+          fromSeq,
+        );
     return rows.map(toEvent);
   }
 
   async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
     const { sql, params } = eventQuerySql(query);
-    return this.#db.prepare(sql).all(...params).map(toEvent);
+    return this.#db
+      .prepare(sql)
+      .all(...params)
+      .map(toEvent);
   }
 
   async pendingApprovals(query: ApprovalQuery): Promise<JournalEvent<'approval.requested'>[]> {
     const { sql, params } = pendingApprovalsSql(query);
-    return this.#statement(sql).all(...params).map(toEvent) as JournalEvent<'approval.requested'>[];
+    return this.#statement(sql)
+      .all(...params)
+      .map(toEvent) as JournalEvent<'approval.requested'>[];
   }
 
   async commit(writes: readonly JournalWrite[], now: number): Promise<WriteOutcome[]> {
@@ -293,7 +310,10 @@ export class SqliteStore implements Store {
           'UPDATE signals SET consumed = 1 WHERE signal_id = ? AND run_id = ? AND consumed = 0',
         ).run(signalId, write.runId);
         if (Number(consumed.changes) !== 1) {
-          throw new BatonError('SIGNAL_CONSUMED', `Signal ${signalId} of run ${write.runId} was already consumed.`);
+          throw new BatonError(
+            'SIGNAL_CONSUMED',
+            `Signal ${signalId} of run ${write.runId} was already consumed.`,
+          );
         }
       }
       if (write.transition) this.#transition(write, now);
@@ -311,7 +331,9 @@ export class SqliteStore implements Store {
   }
 
   #fenceError(write: JournalWrite, firstSeq: number): Error {
-    const row = this.#statement('SELECT lease_owner, status, last_seq FROM runs WHERE run_id = ?').get(write.runId);
+    const row = this.#statement('SELECT lease_owner, status, last_seq FROM runs WHERE run_id = ?').get(
+      write.runId,
+    );
     if (!row) return new RunNotFoundError({ runId: write.runId });
     if (row.lease_owner !== write.owner || row.status !== 'running') {
       return new LeaseLostError({ runId: write.runId, owner: write.owner });
@@ -333,7 +355,9 @@ export class SqliteStore implements Store {
              wake_at = NULL, updated_at = ? WHERE run_id = ?`,
         ).run(
           transition.status,
-          transition.status === 'completed' && transition.result !== undefined ? JSON.stringify(transition.result) : null,
+          transition.status === 'completed' && transition.result !== undefined
+            ? JSON.stringify(transition.result)
+            : null,
           transition.status === 'failed' ? JSON.stringify(transition.error) : null,
           now,
           write.runId,
@@ -395,7 +419,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  async renewLeases(owner: string, runIds: readonly string[], leaseMs: number, now: number): Promise<LeaseStatus[]> {
+  async renewLeases(
+    owner: string,
+    runIds: readonly string[],
+    leaseMs: number,
+    now: number,
+  ): Promise<LeaseStatus[]> {
     if (runIds.length === 0) return [];
     return this.#transaction(() =>
       runIds.map((runId) => {
@@ -403,7 +432,11 @@ export class SqliteStore implements Store {
           `UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ? AND status = 'running'
            RETURNING cancel_requested, paused`,
         ).get(now + leaseMs, runId, owner);
-        const status: LeaseStatus = { runId, held: row !== undefined, cancelRequested: row?.cancel_requested === 1 };
+        const status: LeaseStatus = {
+          runId,
+          held: row !== undefined,
+          cancelRequested: row?.cancel_requested === 1,
+        };
         if (row?.paused === 1) status.paused = true;
         return status;
       }),
@@ -444,7 +477,8 @@ export class SqliteStore implements Store {
       ? this.#statement('SELECT status FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
       : this.#statement('SELECT status FROM runs WHERE run_id = ?').get(runId);
     if (!row) throw new RunNotFoundError({ runId });
-    if (isTerminal(row.status as RunStatus)) throw new RunFinishedError({ runId, status: row.status as string, action });
+    if (isTerminal(row.status as RunStatus))
+      throw new RunFinishedError({ runId, status: row.status as string, action });
     return row;
   }
 
@@ -462,7 +496,12 @@ export class SqliteStore implements Store {
       }));
   }
 
-  async requestCancel(runId: string, reason: string | undefined, now: number, scope?: TenantScope): Promise<RunRecord> {
+  async requestCancel(
+    runId: string,
+    reason: string | undefined,
+    now: number,
+    scope?: TenantScope,
+  ): Promise<RunRecord> {
     return this.#transaction(() => {
       this.#runForAction(runId, scope, 'cancel');
       // A paused run is resumed by its cancellation, so that a worker ends it.
@@ -513,7 +552,8 @@ function readSchemaVersion(db: DatabaseSync, location: string, isNew: boolean): 
   }
   const row = db.prepare(`SELECT value FROM baton_meta WHERE key = 'schema_version'`).get();
   const version = Number(row?.value);
-  if (!Number.isInteger(version)) throw new StoreCorruptError({ location, reason: 'its schema version is unreadable' });
+  if (!Number.isInteger(version))
+    throw new StoreCorruptError({ location, reason: 'its schema version is unreadable' });
   return version;
 }
 
