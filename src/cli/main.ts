@@ -5,7 +5,7 @@ import { CliContext } from './cli-context.ts';
 import { UsageError, type AnyCommand, type CliIo, type OptionSpecs } from './command.ts';
 import { commands } from './commands/index.ts';
 import { Output } from './output.ts';
-import { editDistance } from './run-lookup.ts';
+import { editDistance } from '../edit-distance.ts';
 
 /** Options every command takes. */
 const GLOBAL_OPTIONS = {

@@ -1,3 +1,4 @@
+import { editDistance } from '../edit-distance.ts';
 import type { Store, TenantScope } from '../store/store.ts';
 
 /**
@@ -17,7 +18,7 @@ export async function suggestRunIds(
     return candidates
       .map((id) => ({
         id,
-        distance: Math.min(distance(given, id), distance(given, id.slice(0, given.length))),
+        distance: Math.min(editDistance(given, id), editDistance(given, id.slice(0, given.length))),
       }))
       .filter((candidate) => candidate.distance <= threshold)
       .sort((a, b) => a.distance - b.distance || a.id.localeCompare(b.id))
@@ -25,26 +26,4 @@ export async function suggestRunIds(
       .map((candidate) => candidate.id);
   }
   return [];
-}
-
-/** Edits (insert, delete, substitute, swap neighbours) from `a` to `b`. */
-function distance(a: string, b: string): number {
-  let before: number[] = [];
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      let best = Math.min(
-        previous[j]! + 1,
-        row[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, before[j - 2]! + 1);
-      row.push(best);
-    }
-    before = previous;
-    previous = row;
-  }
-  return previous[b.length]!;
 }

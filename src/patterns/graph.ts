@@ -1,3 +1,4 @@
+import { editDistance } from '../edit-distance.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import { workflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
 import { runGraph } from './graph-run.ts';
@@ -318,20 +319,4 @@ function nearest(word: string, candidates: readonly string[]): string | undefine
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
