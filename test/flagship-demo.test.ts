@@ -53,6 +53,7 @@ describe('the flagship demo (npm run demo)', () => {
     expect(stdout).toContain('waiting for approval');
     expect(stdout).toContain('approved by user:editor');
     expect(stdout).toContain('hash chain verified');
+    expect(stdout).toMatch(/signature\s+Ed25519 checkpoint through seq \d+/);
     expect(stdout).toMatch(/agents\s+6 runs, 11 model calls, 6 tool calls/);
     const outbox = join(cwd, '.baton/outbox');
     expect(existsSync(outbox)).toBe(true);

@@ -10,7 +10,7 @@ import { rm, mkdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Baton, verifyChain, type JournalEvent } from 'baton';
+import { Baton, verifyChain, verifyRun, type JournalEvent } from 'baton';
 import { createAgents, FLEET } from './agents.ts';
 import { followRun } from './live-tree.ts';
 import { createTools } from './tools.ts';
@@ -45,6 +45,8 @@ const brief = createBriefWorkflow(agents);
 const baton = await Baton.open({
   store: `sqlite:${dbPath}`,
   workflows: [brief],
+  // Ed25519 checkpoints of the chain head as runs finish; the key is kept in .baton/keys.
+  signing: { keyDirectory: join(stateDir, 'keys') },
   guard: {
     approvals: { gates: { irreversible: true } },
     loops: {},
@@ -113,6 +115,11 @@ const tokensIn = llm.reduce((sum, event) => sum + event.payload.usage.inputToken
 const tokensOut = llm.reduce((sum, event) => sum + event.payload.usage.outputTokens, 0);
 const cost = llm.reduce((sum, event) => sum + event.payload.cost.usd, 0);
 const chain = verifyChain(events);
+// Signing happens as the run finishes, off the run's path: let it finish before checking.
+await baton.signer?.flush();
+const signature = baton.signer
+  ? await verifyRun(baton.store, run.runId, baton.signer.key.publicKey)
+  : undefined;
 const outbox =
   (result as { receipt?: unknown } | undefined) && join(relative(process.cwd(), stateDir), 'outbox');
 
@@ -125,6 +132,9 @@ console.log(
 );
 console.log(
   `  journal        ${events.length} events, hash chain ${chain.ok ? 'verified' : `BROKEN at seq ${chain.broken?.seq}`}`,
+);
+console.log(
+  `  signature      ${signature?.signedSeq ? `Ed25519 checkpoint through seq ${signature.signedSeq}, key ${baton.signer?.key.keyId}` : 'none'}`,
 );
 console.log(
   `  agents         ${count('agent.started')} runs, ${llm.length} model calls, ${count('tool.called')} tool calls`,
