@@ -1,7 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { existsSync } from 'node:fs';
 import {
-  JournalCorruptError,
   LeaseLostError,
   RunFinishedError,
   RunNotFoundError,
@@ -10,7 +9,7 @@ import {
   BatonError,
 } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
-import { GENESIS_HASH, payloadJsonOf } from '../../journal/hash-chain.ts';
+import { payloadJsonOf } from '../../journal/hash-chain.ts';
 import {
   isTerminal,
   type JournalWrite,
@@ -34,6 +33,7 @@ import { pendingApprovalsSql } from './sqlite-approvals.ts';
 import { SqliteBudgets } from './sqlite-budget-store.ts';
 import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
 import { eventQuerySql } from './sqlite-event-query.ts';
+import { toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.ts';
 import type { PoolStore } from '../pool-store.ts';
 import { checkAdmission } from './sqlite-admission.ts';
@@ -52,8 +52,6 @@ export interface SqliteStoreOptions {
   /** How long to wait for another process's write lock, in ms. */
   busyTimeoutMs?: number;
 }
-
-type Row = Record<string, unknown>;
 
 /** A write failed after changing rows: the batch is redone with a savepoint per write. */
 class PartialWrite extends Error {}
@@ -485,15 +483,7 @@ export class SqliteStore implements Store {
   async pendingSignals(runId: string): Promise<SignalRecord[]> {
     return this.#statement('SELECT * FROM signals WHERE run_id = ? AND consumed = 0 ORDER BY id')
       .all(runId)
-      .map((row) => ({
-        signalId: row.signal_id as string,
-        runId: row.run_id as string,
-        name: row.name as string,
-        payload: row.payload == null ? undefined : JSON.parse(row.payload as string),
-        sentBy: row.sent_by as string,
-        sentAt: Number(row.sent_at),
-        consumed: row.consumed === 1,
-      }));
+      .map(toSignal);
   }
 
   async requestCancel(
@@ -584,67 +574,4 @@ function currentVersionInside(db: DatabaseSync): number {
   const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'baton_meta'`).get();
   if (!exists) return 0;
   return Number(db.prepare(`SELECT value FROM baton_meta WHERE key = 'schema_version'`).get()?.value ?? 0);
-}
-
-function parseJson(text: unknown): unknown {
-  return text == null ? undefined : JSON.parse(text as string);
-}
-
-function optionalNumber(value: unknown): number | undefined {
-  return value == null ? undefined : Number(value);
-}
-
-function toRun(row: Row): RunRecord {
-  const run: RunRecord = {
-    runId: row.run_id as string,
-    workflow: row.workflow as string,
-    tenant: row.tenant as string,
-    principal: row.principal as string,
-    status: row.status as RunStatus,
-    input: parseJson(row.input),
-    priority: Number(row.priority),
-    metadata: parseJson(row.metadata) as Record<string, unknown>,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-    lastSeq: Number(row.last_seq),
-    headHash: (row.head_hash as string) || GENESIS_HASH,
-    wakeGen: Number(row.wake_gen),
-    cancelRequested: row.cancel_requested === 1,
-  };
-  if (row.paused === 1) run.paused = true;
-  const result = parseJson(row.result);
-  if (result !== undefined) run.result = result;
-  const error = parseJson(row.error);
-  if (error !== undefined) run.error = error as RunRecord['error'] & object;
-  if (row.parent_run_id != null) run.parentRunId = row.parent_run_id as string;
-  if (row.idempotency_key != null) run.idempotencyKey = row.idempotency_key as string;
-  const wakeAt = optionalNumber(row.wake_at);
-  if (wakeAt !== undefined) run.wakeAt = wakeAt;
-  const deadlineAt = optionalNumber(row.deadline_at);
-  if (deadlineAt !== undefined) run.deadlineAt = deadlineAt;
-  if (row.lease_owner != null) run.leaseOwner = row.lease_owner as string;
-  const leaseExpiresAt = optionalNumber(row.lease_expires_at);
-  if (leaseExpiresAt !== undefined) run.leaseExpiresAt = leaseExpiresAt;
-  return run;
-}
-
-function toEvent(row: Row): JournalEvent {
-  const json = (field: string): unknown => {
-    try {
-      return JSON.parse(row[field] as string);
-    } catch (cause) {
-      throw new JournalCorruptError({ runId: row.run_id as string, seq: Number(row.seq), field, cause });
-    }
-  };
-  return {
-    runId: row.run_id as string,
-    seq: Number(row.seq),
-    type: row.type as JournalEvent['type'],
-    at: row.at as string,
-    actor: row.actor as string,
-    onBehalfOf: json('on_behalf_of') as string[],
-    payload: json('payload') as JournalEvent['payload'],
-    prevHash: row.prev_hash as string,
-    hash: row.hash as string,
-  };
 }

@@ -1,0 +1,90 @@
+import { JournalCorruptError, type SerializedError } from '../errors.ts';
+import type { JournalEvent } from '../journal/events.ts';
+import { GENESIS_HASH } from '../journal/hash-chain.ts';
+import type { RunRecord, RunStatus, SignalRecord } from './store.ts';
+
+/**
+ * Rows of the runs, events and signals tables as records, for every SQL backend: the column names
+ * are the same; JSON columns hold the text written; integers may arrive as strings (pg's BIGINT);
+ * booleans as 0/1 (SQLite) or true/false (PostgreSQL).
+ */
+export type Row = Record<string, unknown>;
+
+function flag(value: unknown): boolean {
+  return value === true || value === 1;
+}
+
+export function parseJson(text: unknown): unknown {
+  return text == null ? undefined : JSON.parse(text as string);
+}
+
+export function optionalNumber(value: unknown): number | undefined {
+  return value == null ? undefined : Number(value);
+}
+
+export function toRun(row: Row): RunRecord {
+  const run: RunRecord = {
+    runId: row.run_id as string,
+    workflow: row.workflow as string,
+    tenant: row.tenant as string,
+    principal: row.principal as string,
+    status: row.status as RunStatus,
+    input: parseJson(row.input),
+    priority: Number(row.priority),
+    metadata: parseJson(row.metadata) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    lastSeq: Number(row.last_seq),
+    headHash: (row.head_hash as string) || GENESIS_HASH,
+    wakeGen: Number(row.wake_gen),
+    cancelRequested: flag(row.cancel_requested),
+  };
+  if (flag(row.paused)) run.paused = true;
+  const result = parseJson(row.result);
+  if (result !== undefined) run.result = result;
+  const error = parseJson(row.error);
+  if (error !== undefined) run.error = error as SerializedError;
+  if (row.parent_run_id != null) run.parentRunId = row.parent_run_id as string;
+  if (row.idempotency_key != null) run.idempotencyKey = row.idempotency_key as string;
+  const wakeAt = optionalNumber(row.wake_at);
+  if (wakeAt !== undefined) run.wakeAt = wakeAt;
+  const deadlineAt = optionalNumber(row.deadline_at);
+  if (deadlineAt !== undefined) run.deadlineAt = deadlineAt;
+  if (row.lease_owner != null) run.leaseOwner = row.lease_owner as string;
+  const leaseExpiresAt = optionalNumber(row.lease_expires_at);
+  if (leaseExpiresAt !== undefined) run.leaseExpiresAt = leaseExpiresAt;
+  return run;
+}
+
+export function toEvent(row: Row): JournalEvent {
+  const json = (field: string): unknown => {
+    try {
+      return JSON.parse(row[field] as string);
+    } catch (cause) {
+      throw new JournalCorruptError({ runId: row.run_id as string, seq: Number(row.seq), field, cause });
+    }
+  };
+  return {
+    runId: row.run_id as string,
+    seq: Number(row.seq),
+    type: row.type as JournalEvent['type'],
+    at: row.at as string,
+    actor: row.actor as string,
+    onBehalfOf: json('on_behalf_of') as string[],
+    payload: json('payload') as JournalEvent['payload'],
+    prevHash: row.prev_hash as string,
+    hash: row.hash as string,
+  };
+}
+
+export function toSignal(row: Row): SignalRecord {
+  return {
+    signalId: row.signal_id as string,
+    runId: row.run_id as string,
+    name: row.name as string,
+    payload: parseJson(row.payload),
+    sentBy: row.sent_by as string,
+    sentAt: Number(row.sent_at),
+    consumed: flag(row.consumed),
+  };
+}
