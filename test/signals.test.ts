@@ -29,6 +29,17 @@ describe('signals', () => {
     expect(await h.store.pendingSignals(run.runId)).toEqual([]);
   });
 
+  it('the journal names who sent each signal it received', async () => {
+    const flow = workflow('who-said', async (ctx) => ctx.waitFor<string>('note'));
+    const h = await start({ workflows: [flow] });
+    const run = await h.baton.start(flow, null, { as: 'user:alice' });
+    await h.settle(run.runId, 'waiting');
+    await h.baton.signal(run.runId, 'note', 'ship it', { as: 'user:carol' });
+    expect(await run.result()).toBe('ship it');
+    const [event] = received(await run.history());
+    expect(event?.payload.sentBy).toBe('user:carol');
+  });
+
   it('a signal sent before the run waits for it is kept and delivered', async () => {
     const flow = workflow('early-bird', async (ctx) => {
       await ctx.sleep('1h');

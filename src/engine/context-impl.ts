@@ -329,11 +329,11 @@ export class RunContext implements WorkflowContext {
     });
   }
 
-  #takeSignal(name: string): { signalId: string; payload: unknown } | undefined {
+  #takeSignal(name: string): { signalId: string; payload: unknown; sentBy: string } | undefined {
     const index = this.#signals.findIndex((signal) => signal.name === name);
     if (index < 0) return undefined;
     const [signal] = this.#signals.splice(index, 1);
-    return { signalId: signal!.signalId, payload: signal!.payload };
+    return { signalId: signal!.signalId, payload: signal!.payload, sentBy: signal!.sentBy };
   }
 
   #checkPayload(value: unknown, what: string): void {
@@ -535,7 +535,13 @@ export class RunContext implements WorkflowContext {
           [
             {
               type: 'signal.received',
-              payload: { op: op.op, name, signalId: signal.signalId, payload: signal.payload },
+              payload: {
+                op: op.op,
+                name,
+                signalId: signal.signalId,
+                sentBy: signal.sentBy,
+                payload: signal.payload,
+              },
             },
           ],
           { consumeSignals: [signal.signalId] },

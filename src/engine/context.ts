@@ -141,7 +141,7 @@ export interface OperationApi {
     options?: { container?: boolean },
   ): Promise<T>;
   /** Signals sent to the run and not yet consumed by this activation, oldest first. */
-  takeSignal(name: string): { signalId: string; payload: unknown } | undefined;
+  takeSignal(name: string): { signalId: string; payload: unknown; sentBy: string } | undefined;
   /**
    * What the history holds at the op the next call would take (`prefix:name`, as `run` compares),
    * or undefined past its end. For layers whose configuration decides whether they take an op of

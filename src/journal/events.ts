@@ -53,7 +53,8 @@ export interface JournalEventPayloads {
   'timer.fired': { op: number };
 
   'signal.awaited': { op: number; name: string; deadline?: string };
-  'signal.received': { op: number; name: string; signalId: string; payload?: unknown };
+  /** `sentBy`: who sent the signal (the principal given to `baton.signal`), so the audit trail names them. */
+  'signal.received': { op: number; name: string; signalId: string; sentBy?: string; payload?: unknown };
   'signal.timedOut': { op: number; name: string };
 
   'child.started': { op: number; childRunId: string; workflow: string };
