@@ -1,7 +1,10 @@
 import { JournalCorruptError, type SerializedError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { GENESIS_HASH } from '../journal/hash-chain.ts';
+import type { PoolWaiter } from './pool-decision.ts';
+import type { PoolUsage } from './pool-store.ts';
 import type { RunRecord, RunStatus, SignalRecord } from './store.ts';
+import type { VectorRecord } from './vector-records.ts';
 
 /**
  * Rows of the runs, events and signals tables as records, for every SQL backend: the column names
@@ -87,4 +90,58 @@ export function toSignal(row: Row): SignalRecord {
     sentAt: Number(row.sent_at),
     consumed: flag(row.consumed),
   };
+}
+
+export function toWaiter(row: Row): PoolWaiter {
+  return {
+    holder: row.holder as string,
+    runId: row.run_id == null ? undefined : (row.run_id as string),
+    tenant: row.tenant as string,
+    priority: Number(row.priority),
+    tokens: Number(row.tokens),
+    reason: row.reason as string,
+    since: Number(row.since),
+    retryAt: Number(row.retry_at),
+  };
+}
+
+/** A row of the pools' usage query (the same columns in both stores) at `now`. */
+export function toPoolUsage(row: Row, now: number): PoolUsage {
+  const usage: PoolUsage = {
+    pool: row.pool as string,
+    inFlight: Number(row.in_flight),
+    waiting: Number(row.waiting),
+    oldestWaitMs: row.oldest_since == null ? 0 : Math.max(0, now - Number(row.oldest_since)),
+    requestsInWindow: Number(row.live_requests),
+    tokensInWindow: Number(row.live_tokens),
+    granted: Number(row.granted),
+    totalWaitMs: Number(row.total_wait_ms),
+    maxWaitMs: Number(row.max_wait_ms),
+    averageHoldMs: Math.round(Number(row.average_hold_ms)),
+  };
+  if (Number(row.paused_until) > now) usage.pausedUntil = Number(row.paused_until);
+  return usage;
+}
+
+/** A vector record row; the vector column holds float32 bytes (a BLOB or a BYTEA). */
+export function toVectorRecord(row: Row): VectorRecord {
+  const bytes = row.vector as Uint8Array;
+  const record: VectorRecord = {
+    id: Number(row.id),
+    collection: row.collection as string,
+    tenant: row.tenant as string,
+    partition: row.partition as string,
+    key: row.key as string,
+    space: row.space as string,
+    // A copy: the bytes' offset in their buffer need not be aligned for floats.
+    vector: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+    text: row.text as string,
+    data: JSON.parse(row.data as string) as unknown,
+    createdAt: Number(row.created_at),
+    sourceExists: flag(row.source_exists),
+  };
+  if (row.source_run_id != null) record.sourceRunId = row.source_run_id as string;
+  if (row.source_seq != null) record.sourceSeq = Number(row.source_seq);
+  if (row.expires_at != null) record.expiresAt = Number(row.expires_at);
+  return record;
 }

@@ -17,6 +17,7 @@ import type {
   PoolUsage,
 } from '../pool-store.ts';
 import type { Row } from './postgres-rows.ts';
+import { toPoolUsage, toWaiter } from '../store-rows.ts';
 
 type Client = pg.PoolClient;
 
@@ -321,35 +322,7 @@ export class PostgresPools implements PoolStore {
          FROM ${this.#s}.pool_state s ORDER BY s.pool`,
         [now],
       );
-      return result.rows.map((row) => {
-        const usage: PoolUsage = {
-          pool: row.pool as string,
-          inFlight: Number(row.in_flight),
-          waiting: Number(row.waiting),
-          oldestWaitMs: row.oldest_since == null ? 0 : Math.max(0, now - Number(row.oldest_since)),
-          requestsInWindow: Number(row.live_requests),
-          tokensInWindow: Number(row.live_tokens),
-          granted: Number(row.granted),
-          totalWaitMs: Number(row.total_wait_ms),
-          maxWaitMs: Number(row.max_wait_ms),
-          averageHoldMs: Math.round(Number(row.average_hold_ms)),
-        };
-        if (Number(row.paused_until) > now) usage.pausedUntil = Number(row.paused_until);
-        return usage;
-      });
+      return result.rows.map((row) => toPoolUsage(row, now));
     });
   }
-}
-
-function toWaiter(row: Row): PoolWaiter {
-  return {
-    holder: row.holder as string,
-    runId: row.run_id == null ? undefined : (row.run_id as string),
-    tenant: row.tenant as string,
-    priority: Number(row.priority),
-    tokens: Number(row.tokens),
-    reason: row.reason as string,
-    since: Number(row.since),
-    retryAt: Number(row.retry_at),
-  };
 }

@@ -6,6 +6,7 @@ import type {
   VectorRecordStore,
 } from '../vector-records.ts';
 import type { Row } from './postgres-rows.ts';
+import { toVectorRecord } from '../store-rows.ts';
 
 type Client = pg.PoolClient;
 
@@ -82,7 +83,7 @@ export class PostgresVectorRecords implements VectorRecordStore {
           record.expiresAt ?? null,
         ],
       );
-      return toRecord(inserted.rows[0]!);
+      return toVectorRecord(inserted.rows[0]!);
     });
   }
 
@@ -94,7 +95,7 @@ export class PostgresVectorRecords implements VectorRecordStore {
       [scope.collection, scope.tenant, scope.partition, [...keys]],
       { idempotent: true },
     );
-    return rows.map(toRecord);
+    return rows.map(toVectorRecord);
   }
 
   async scanVectorRecords(
@@ -107,7 +108,7 @@ export class PostgresVectorRecords implements VectorRecordStore {
       [scope.collection, scope.tenant, scope.partition, options.afterId ?? 0, options.limit ?? 10_000],
       { idempotent: true },
     );
-    return rows.map(toRecord);
+    return rows.map(toVectorRecord);
   }
 
   async deleteVectorRecords(scope: VectorRecordScope, keys: readonly string[]): Promise<number> {
@@ -136,26 +137,4 @@ export class PostgresVectorRecords implements VectorRecordStore {
     );
     return Number(rows[0]?.deleted ?? 0);
   }
-}
-
-function toRecord(row: Row): VectorRecord {
-  const bytes = row.vector as Buffer;
-  const record: VectorRecord = {
-    id: Number(row.id),
-    collection: row.collection as string,
-    tenant: row.tenant as string,
-    partition: row.partition as string,
-    key: row.key as string,
-    space: row.space as string,
-    // A copy: the Buffer's offset in its pool need not be aligned for floats.
-    vector: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
-    text: row.text as string,
-    data: JSON.parse(row.data as string) as unknown,
-    createdAt: Number(row.created_at),
-    sourceExists: row.source_exists === true,
-  };
-  if (row.source_run_id != null) record.sourceRunId = row.source_run_id as string;
-  if (row.source_seq != null) record.sourceSeq = Number(row.source_seq);
-  if (row.expires_at != null) record.expiresAt = Number(row.expires_at);
-  return record;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import {
   decideAcquire,
   nextAverageHold,
@@ -16,6 +16,8 @@ import type {
   PoolStore,
   PoolUsage,
 } from '../pool-store.ts';
+import { toPoolUsage, toWaiter } from '../store-rows.ts';
+import { StatementCache } from './statement-cache.ts';
 
 type Row = Record<string, unknown>;
 
@@ -32,21 +34,13 @@ type Row = Record<string, unknown>;
 export class SqlitePools implements PoolStore {
   readonly specificationVersion = 'v1' as const;
   readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: StatementCache;
   readonly #relaxSync: boolean;
 
   constructor(db: DatabaseSync, options: { durability: 'full' | 'normal'; wal: boolean }) {
     this.#db = db;
+    this.#statements = new StatementCache(db);
     this.#relaxSync = options.durability === 'full' && options.wal;
-  }
-
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
   }
 
   #transaction<T>(fn: () => T): T {
@@ -73,10 +67,12 @@ export class SqlitePools implements PoolStore {
   #acquire(request: PoolAcquireRequest): PoolAcquireResult {
     const { pool, holder, now, limits } = request;
     const state = this.#refresh(pool, now, limits);
-    const held = this.#statement(
-      `SELECT COUNT(*) AS n, MAX(acquired_at) AS youngest FROM pool_leases
+    const held = this.#statements
+      .get(
+        `SELECT COUNT(*) AS n, MAX(acquired_at) AS youngest FROM pool_leases
        WHERE pool = ? AND released_at IS NULL AND expires_at > ?`,
-    ).get(pool, now)!;
+      )
+      .get(pool, now)!;
     const decision = decideAcquire({
       now,
       limits,
@@ -97,49 +93,55 @@ export class SqlitePools implements PoolStore {
 
     if (!decision.granted) {
       const { waiter } = decision;
-      this.#statement(
-        `INSERT INTO pool_waiters (pool, holder, run_id, tenant, priority, tokens, reason, since, retry_at, expires_at)
+      this.#statements
+        .get(
+          `INSERT INTO pool_waiters (pool, holder, run_id, tenant, priority, tokens, reason, since, retry_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (pool, holder) DO UPDATE SET run_id = excluded.run_id, tenant = excluded.tenant,
            priority = excluded.priority, tokens = excluded.tokens, reason = excluded.reason,
            retry_at = excluded.retry_at, expires_at = excluded.expires_at`,
-      ).run(
-        pool,
-        holder,
-        waiter.runId ?? null,
-        waiter.tenant,
-        waiter.priority,
-        waiter.tokens,
-        waiter.reason,
-        waiter.since,
-        waiter.retryAt,
-        waiter.expiresAt,
-      );
+        )
+        .run(
+          pool,
+          holder,
+          waiter.runId ?? null,
+          waiter.tenant,
+          waiter.priority,
+          waiter.tokens,
+          waiter.reason,
+          waiter.since,
+          waiter.retryAt,
+          waiter.expiresAt,
+        );
       const { reason, retryAfterMs, position, waitedMs } = decision;
       return { granted: false, reason, retryAfterMs, position, waitedMs };
     }
 
     const leaseId = randomUUID();
     const expiresAt = now + request.leaseMs;
-    this.#statement(
-      `INSERT INTO pool_leases (lease_id, pool, holder, tokens, window_ms, acquired_at, expires_at, counted_until)
+    this.#statements
+      .get(
+        `INSERT INTO pool_leases (lease_id, pool, holder, tokens, window_ms, acquired_at, expires_at, counted_until)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      leaseId,
-      pool,
-      holder,
-      request.tokens,
-      decision.windowMs,
-      now,
-      expiresAt,
-      expiresAt + decision.windowMs,
-    );
+      )
+      .run(
+        leaseId,
+        pool,
+        holder,
+        request.tokens,
+        decision.windowMs,
+        now,
+        expiresAt,
+        expiresAt + decision.windowMs,
+      );
     if (decision.wasWaiting)
-      this.#statement('DELETE FROM pool_waiters WHERE pool = ? AND holder = ?').run(pool, holder);
-    this.#statement(
-      `UPDATE pool_state SET granted = granted + 1, total_wait_ms = total_wait_ms + ?, max_wait_ms = MAX(max_wait_ms, ?),
+      this.#statements.get('DELETE FROM pool_waiters WHERE pool = ? AND holder = ?').run(pool, holder);
+    this.#statements
+      .get(
+        `UPDATE pool_state SET granted = granted + 1, total_wait_ms = total_wait_ms + ?, max_wait_ms = MAX(max_wait_ms, ?),
          window_requests = window_requests + 1, window_tokens = window_tokens + ? WHERE pool = ?`,
-    ).run(decision.waitedMs, decision.waitedMs, request.tokens, pool);
+      )
+      .run(decision.waitedMs, decision.waitedMs, request.tokens, pool);
     this.#wake(pool, now, decision.wake);
     return { granted: true, leaseId, waitedMs: decision.waitedMs };
   }
@@ -149,27 +151,30 @@ export class SqlitePools implements PoolStore {
    * past their windows (taken off the running totals) and waiters past their grace.
    */
   #refresh(pool: string, now: number, limits: PoolLimits): Row {
-    const gone = this.#statement(
-      'DELETE FROM pool_leases WHERE pool = ? AND counted_until <= ? RETURNING tokens',
-    ).all(pool, now);
-    this.#statement('DELETE FROM pool_waiters WHERE pool = ? AND expires_at <= ?').run(pool, now);
+    const gone = this.#statements
+      .get('DELETE FROM pool_leases WHERE pool = ? AND counted_until <= ? RETURNING tokens')
+      .all(pool, now);
+    this.#statements.get('DELETE FROM pool_waiters WHERE pool = ? AND expires_at <= ?').run(pool, now);
     const tokens = gone.reduce((sum, row) => sum + Number(row.tokens), 0);
-    return this.#statement(
-      `INSERT INTO pool_state (pool, limits) VALUES (?, ?)
+    return this.#statements
+      .get(
+        `INSERT INTO pool_state (pool, limits) VALUES (?, ?)
        ON CONFLICT (pool) DO UPDATE SET limits = excluded.limits,
          window_requests = window_requests - ?, window_tokens = window_tokens - ?
        RETURNING *`,
-    ).get(pool, JSON.stringify(limits), gone.length, tokens)!;
+      )
+      .get(pool, JSON.stringify(limits), gone.length, tokens)!;
   }
 
   #waiters(pool: string): PoolWaiter[] {
-    return this.#statement('SELECT * FROM pool_waiters WHERE pool = ?').all(pool).map(toWaiter);
+    return this.#statements.get('SELECT * FROM pool_waiters WHERE pool = ?').all(pool).map(toWaiter);
   }
 
   #windowEntries(pool: string, now: number): WindowEntry[] {
-    return this.#statement(
-      'SELECT tokens, acquired_at, released_at, counted_until, window_ms FROM pool_leases WHERE pool = ? AND counted_until > ?',
-    )
+    return this.#statements
+      .get(
+        'SELECT tokens, acquired_at, released_at, counted_until, window_ms FROM pool_leases WHERE pool = ? AND counted_until > ?',
+      )
       .all(pool, now)
       .map((row) => ({
         tokens: Number(row.tokens),
@@ -183,70 +188,80 @@ export class SqlitePools implements PoolStore {
   /** Makes the runs of parked waiters due now, and expects them back at once. */
   #wake(pool: string, now: number, waiters: readonly PoolWaiter[]): void {
     for (const waiter of waiters) {
-      const woken = this.#statement(
-        `UPDATE runs SET wake_at = ? WHERE run_id = ? AND status = 'waiting' AND (wake_at IS NULL OR wake_at > ?)`,
-      ).run(now, waiter.runId!, now);
+      const woken = this.#statements
+        .get(
+          `UPDATE runs SET wake_at = ? WHERE run_id = ? AND status = 'waiting' AND (wake_at IS NULL OR wake_at > ?)`,
+        )
+        .run(now, waiter.runId!, now);
       if (Number(woken.changes) === 0) continue;
-      this.#statement(
-        'UPDATE pool_waiters SET retry_at = ?, expires_at = ? WHERE pool = ? AND holder = ?',
-      ).run(now, now + WAITER_GRACE_MS, pool, waiter.holder);
+      this.#statements
+        .get('UPDATE pool_waiters SET retry_at = ?, expires_at = ? WHERE pool = ? AND holder = ?')
+        .run(now, now + WAITER_GRACE_MS, pool, waiter.holder);
     }
   }
 
   async release(leaseId: string, options: PoolReleaseOptions): Promise<void> {
     this.#transaction(() => {
-      const lease = this.#statement('SELECT * FROM pool_leases WHERE lease_id = ?').get(leaseId);
+      const lease = this.#statements.get('SELECT * FROM pool_leases WHERE lease_id = ?').get(leaseId);
       if (!lease) return;
       const pool = lease.pool as string;
       const { now } = options;
       if (options.pauseUntil !== undefined) {
-        this.#statement('UPDATE pool_state SET paused_until = MAX(paused_until, ?) WHERE pool = ?').run(
-          options.pauseUntil,
-          pool,
-        );
+        this.#statements
+          .get('UPDATE pool_state SET paused_until = MAX(paused_until, ?) WHERE pool = ?')
+          .run(options.pauseUntil, pool);
       }
       if (lease.released_at != null) return;
       const reserved = Number(lease.tokens);
       if (options.unused) {
-        this.#statement('DELETE FROM pool_leases WHERE lease_id = ?').run(leaseId);
-        this.#statement(
-          'UPDATE pool_state SET window_requests = window_requests - 1, window_tokens = window_tokens - ? WHERE pool = ?',
-        ).run(reserved, pool);
+        this.#statements.get('DELETE FROM pool_leases WHERE lease_id = ?').run(leaseId);
+        this.#statements
+          .get(
+            'UPDATE pool_state SET window_requests = window_requests - 1, window_tokens = window_tokens - ? WHERE pool = ?',
+          )
+          .run(reserved, pool);
       } else {
         const tokens = options.tokens ?? reserved;
-        this.#statement(
-          'UPDATE pool_leases SET released_at = ?, counted_until = ? + window_ms, tokens = ? WHERE lease_id = ?',
-        ).run(now, now, tokens, leaseId);
-        const state = this.#statement('SELECT average_hold_ms FROM pool_state WHERE pool = ?').get(pool)!;
-        this.#statement(
-          'UPDATE pool_state SET average_hold_ms = ?, window_tokens = window_tokens + ? WHERE pool = ?',
-        ).run(
-          nextAverageHold(Number(state.average_hold_ms), Math.max(0, now - Number(lease.acquired_at))),
-          tokens - reserved,
-          pool,
-        );
+        this.#statements
+          .get(
+            'UPDATE pool_leases SET released_at = ?, counted_until = ? + window_ms, tokens = ? WHERE lease_id = ?',
+          )
+          .run(now, now, tokens, leaseId);
+        const state = this.#statements
+          .get('SELECT average_hold_ms FROM pool_state WHERE pool = ?')
+          .get(pool)!;
+        this.#statements
+          .get('UPDATE pool_state SET average_hold_ms = ?, window_tokens = window_tokens + ? WHERE pool = ?')
+          .run(
+            nextAverageHold(Number(state.average_hold_ms), Math.max(0, now - Number(lease.acquired_at))),
+            tokens - reserved,
+            pool,
+          );
       }
       this.#wakeAfterRelease(pool, now);
     });
   }
 
   #wakeAfterRelease(pool: string, now: number): void {
-    const parked = this.#statement(
-      'SELECT 1 FROM pool_waiters WHERE pool = ? AND run_id IS NOT NULL AND retry_at > ? AND expires_at > ? LIMIT 1',
-    ).get(pool, now, now);
+    const parked = this.#statements
+      .get(
+        'SELECT 1 FROM pool_waiters WHERE pool = ? AND run_id IS NOT NULL AND retry_at > ? AND expires_at > ? LIMIT 1',
+      )
+      .get(pool, now, now);
     if (!parked) return;
-    const state = this.#statement('SELECT * FROM pool_state WHERE pool = ?').get(pool);
+    const state = this.#statements.get('SELECT * FROM pool_state WHERE pool = ?').get(pool);
     if (typeof state?.limits !== 'string') return;
-    const held = this.#statement(
-      'SELECT COUNT(*) AS n FROM pool_leases WHERE pool = ? AND released_at IS NULL AND expires_at > ?',
-    ).get(pool, now)!;
-    const window = this.#statement(
-      'SELECT COUNT(*) AS n, COALESCE(SUM(tokens), 0) AS tokens FROM pool_leases WHERE pool = ? AND counted_until > ?',
-    ).get(pool, now)!;
-    const waiters = this.#statement('SELECT * FROM pool_waiters WHERE pool = ? AND expires_at > ?').all(
-      pool,
-      now,
-    );
+    const held = this.#statements
+      .get('SELECT COUNT(*) AS n FROM pool_leases WHERE pool = ? AND released_at IS NULL AND expires_at > ?')
+      .get(pool, now)!;
+    const window = this.#statements
+      .get(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(tokens), 0) AS tokens FROM pool_leases WHERE pool = ? AND counted_until > ?',
+      )
+      .get(pool, now)!;
+    const waiters = this.#statements
+      .get('SELECT * FROM pool_waiters WHERE pool = ? AND expires_at > ?')
+      .all(pool, now);
     this.#wake(
       pool,
       now,
@@ -265,53 +280,28 @@ export class SqlitePools implements PoolStore {
     if (leaseIds.length === 0) return;
     this.#transaction(() => {
       for (const leaseId of leaseIds) {
-        this.#statement(
-          `UPDATE pool_leases SET expires_at = ?, counted_until = ? + window_ms
+        this.#statements
+          .get(
+            `UPDATE pool_leases SET expires_at = ?, counted_until = ? + window_ms
            WHERE lease_id = ? AND released_at IS NULL`,
-        ).run(now + leaseMs, now + leaseMs, leaseId);
+          )
+          .run(now + leaseMs, now + leaseMs, leaseId);
       }
     });
   }
 
   async usage(now: number): Promise<PoolUsage[]> {
-    return this.#statement(
-      `SELECT s.*,
+    return this.#statements
+      .get(
+        `SELECT s.*,
          (SELECT COUNT(*) FROM pool_leases l WHERE l.pool = s.pool AND l.released_at IS NULL AND l.expires_at > ?1) AS in_flight,
          (SELECT COUNT(*) FROM pool_leases l WHERE l.pool = s.pool AND l.counted_until > ?1) AS live_requests,
          (SELECT COALESCE(SUM(tokens), 0) FROM pool_leases l WHERE l.pool = s.pool AND l.counted_until > ?1) AS live_tokens,
          (SELECT COUNT(*) FROM pool_waiters w WHERE w.pool = s.pool AND w.expires_at > ?1) AS waiting,
          (SELECT MIN(since) FROM pool_waiters w WHERE w.pool = s.pool AND w.expires_at > ?1) AS oldest_since
        FROM pool_state s ORDER BY s.pool`,
-    )
+      )
       .all(now)
-      .map((row) => {
-        const usage: PoolUsage = {
-          pool: row.pool as string,
-          inFlight: Number(row.in_flight),
-          waiting: Number(row.waiting),
-          oldestWaitMs: row.oldest_since == null ? 0 : Math.max(0, now - Number(row.oldest_since)),
-          requestsInWindow: Number(row.live_requests),
-          tokensInWindow: Number(row.live_tokens),
-          granted: Number(row.granted),
-          totalWaitMs: Number(row.total_wait_ms),
-          maxWaitMs: Number(row.max_wait_ms),
-          averageHoldMs: Math.round(Number(row.average_hold_ms)),
-        };
-        if (Number(row.paused_until) > now) usage.pausedUntil = Number(row.paused_until);
-        return usage;
-      });
+      .map((row) => toPoolUsage(row, now));
   }
-}
-
-function toWaiter(row: Row): PoolWaiter {
-  return {
-    holder: row.holder as string,
-    runId: row.run_id == null ? undefined : (row.run_id as string),
-    tenant: row.tenant as string,
-    priority: Number(row.priority),
-    tokens: Number(row.tokens),
-    reason: row.reason as string,
-    since: Number(row.since),
-    retryAt: Number(row.retry_at),
-  };
 }

@@ -40,6 +40,7 @@ import { checkAdmission } from './sqlite-admission.ts';
 import { advanceVirtualTime, claimParams, claimSql, nextFairKey } from './sqlite-fair-queue.ts';
 import { SqlitePools } from './sqlite-pool-store.ts';
 import { SqliteVectorRecords } from './sqlite-vector-records.ts';
+import { StatementCache } from './statement-cache.ts';
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -64,7 +65,7 @@ export class SqliteStore implements Store {
   readonly specificationVersion = 'v1' as const;
   readonly location: string;
   readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: StatementCache;
   readonly vectorRecords: VectorRecordStore;
   readonly checkpoints: CheckpointStore;
   readonly pools: PoolStore;
@@ -72,6 +73,7 @@ export class SqliteStore implements Store {
 
   private constructor(db: DatabaseSync, location: string) {
     this.#db = db;
+    this.#statements = new StatementCache(db);
     this.location = location;
     this.vectorRecords = new SqliteVectorRecords(db);
     this.checkpoints = new SqliteCheckpoints(db);
@@ -113,21 +115,12 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, location);
   }
 
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
   #transaction<T>(fn: () => T): T {
     // Transaction control runs as prepared statements too: exec() would parse it on every commit.
-    this.#statement('BEGIN IMMEDIATE').run();
+    this.#statements.get('BEGIN IMMEDIATE').run();
     try {
       const result = fn();
-      this.#statement('COMMIT').run();
+      this.#statements.get('COMMIT').run();
       return result;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
@@ -141,57 +134,59 @@ export class SqliteStore implements Store {
   ): Promise<{ run: RunRecord; created: boolean }> {
     return this.#transaction(() => {
       if (run.idempotencyKey !== undefined) {
-        const existing = this.#statement('SELECT * FROM runs WHERE tenant = ? AND idempotency_key = ?').get(
-          run.tenant,
-          run.idempotencyKey,
-        );
+        const existing = this.#statements
+          .get('SELECT * FROM runs WHERE tenant = ? AND idempotency_key = ?')
+          .get(run.tenant, run.idempotencyKey);
         if (existing) return { run: toRun(existing), created: false };
       }
-      const prepare = (sql: string): StatementSync => this.#statement(sql);
+      const prepare = (sql: string): StatementSync => this.#statements.get(sql);
       checkAdmission(prepare, run);
       const head = run.fork?.events.at(-1) ?? started;
-      this.#statement(
-        `INSERT INTO runs (run_id, workflow, tenant, principal, status, input, parent_run_id, idempotency_key, priority,
+      this.#statements
+        .get(
+          `INSERT INTO runs (run_id, workflow, tenant, principal, status, input, parent_run_id, idempotency_key, priority,
            metadata, created_at, updated_at, deadline_at, last_seq, head_hash, fair_key)
          VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        run.runId,
-        run.workflow,
-        run.tenant,
-        run.principal,
-        JSON.stringify(run.input ?? null),
-        run.parentRunId ?? null,
-        run.idempotencyKey ?? null,
-        run.priority ?? 0,
-        JSON.stringify(run.metadata ?? {}),
-        run.createdAt,
-        run.createdAt,
-        run.deadlineAt ?? null,
-        head.seq,
-        head.hash,
-        nextFairKey(prepare, run.tenant),
-      );
+        )
+        .run(
+          run.runId,
+          run.workflow,
+          run.tenant,
+          run.principal,
+          JSON.stringify(run.input ?? null),
+          run.parentRunId ?? null,
+          run.idempotencyKey ?? null,
+          run.priority ?? 0,
+          JSON.stringify(run.metadata ?? {}),
+          run.createdAt,
+          run.createdAt,
+          run.deadlineAt ?? null,
+          head.seq,
+          head.hash,
+          nextFairKey(prepare, run.tenant),
+        );
       this.#insertEvent(started);
       if (run.fork) {
         for (const event of run.fork.events) this.#insertEvent(event);
-        const origin = this.#statement('SELECT metadata FROM runs WHERE run_id = ?').get(run.fork.origin);
+        const origin = this.#statements
+          .get('SELECT metadata FROM runs WHERE run_id = ?')
+          .get(run.fork.origin);
         if (!origin) throw new RunNotFoundError({ runId: run.fork.origin });
         const metadata = JSON.parse(origin.metadata as string) as { forkedTo?: unknown[] };
         metadata.forkedTo = [...(metadata.forkedTo ?? []), run.fork.note];
-        this.#statement('UPDATE runs SET metadata = ? WHERE run_id = ?').run(
-          JSON.stringify(metadata),
-          run.fork.origin,
-        );
+        this.#statements
+          .get('UPDATE runs SET metadata = ? WHERE run_id = ?')
+          .run(JSON.stringify(metadata), run.fork.origin);
       }
-      const row = this.#statement('SELECT * FROM runs WHERE run_id = ?').get(run.runId)!;
+      const row = this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(run.runId)!;
       return { run: toRun(row), created: true };
     });
   }
 
   async getRun(runId: string, scope?: TenantScope): Promise<RunRecord | undefined> {
     const row = scope
-      ? this.#statement('SELECT * FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
-      : this.#statement('SELECT * FROM runs WHERE run_id = ?').get(runId);
+      ? this.#statements.get('SELECT * FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
+      : this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(runId);
     return row ? toRun(row) : undefined;
   }
 
@@ -229,28 +224,26 @@ export class SqliteStore implements Store {
   async findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]> {
     const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const rows = scope
-      ? this.#statement(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' AND tenant = ? LIMIT ?`).all(
-          pattern,
-          scope.tenant,
-          limit,
-        )
-      : this.#statement(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT ?`).all(
-          pattern,
-          limit,
-        );
+      ? this.#statements
+          .get(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' AND tenant = ? LIMIT ?`)
+          .all(pattern, scope.tenant, limit)
+      : this.#statements
+          .get(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT ?`)
+          .all(pattern, limit);
     return rows.map((row) => row.run_id as string);
   }
 
   async readEvents(runId: string, fromSeq = 1, scope?: TenantScope): Promise<JournalEvent[]> {
     const rows = scope
-      ? this.#statement(
-          `SELECT e.* FROM events e JOIN runs r ON r.run_id = e.run_id
+      ? this.#statements
+          .get(
+            `SELECT e.* FROM events e JOIN runs r ON r.run_id = e.run_id
            WHERE e.run_id = ? AND e.seq >= ? AND r.tenant = ? ORDER BY e.seq`,
-        ).all(runId, fromSeq, scope.tenant)
-      : this.#statement('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq').all(
-          runId,
-          fromSeq,
-        );
+          )
+          .all(runId, fromSeq, scope.tenant)
+      : this.#statements
+          .get('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq')
+          .all(runId, fromSeq);
     return rows.map(toEvent);
   }
 
@@ -264,7 +257,8 @@ export class SqliteStore implements Store {
 
   async pendingApprovals(query: ApprovalQuery): Promise<JournalEvent<'approval.requested'>[]> {
     const { sql, params } = pendingApprovalsSql(query);
-    return this.#statement(sql)
+    return this.#statements
+      .get(sql)
       .all(...params)
       .map(toEvent) as JournalEvent<'approval.requested'>[];
   }
@@ -283,30 +277,32 @@ export class SqliteStore implements Store {
   }
 
   #applyWrite(write: JournalWrite, now: number, guarded: boolean): WriteOutcome {
-    if (guarded) this.#statement('SAVEPOINT write').run();
+    if (guarded) this.#statements.get('SAVEPOINT write').run();
     let changed = false;
     try {
       const first = write.events[0];
       const last = write.events[write.events.length - 1];
       if (!first) {
         // No events: check the lease alone.
-        const held = this.#statement(
-          `SELECT 1 FROM runs WHERE run_id = ? AND lease_owner = ? AND status = 'running'`,
-        ).get(write.runId, write.owner);
+        const held = this.#statements
+          .get(`SELECT 1 FROM runs WHERE run_id = ? AND lease_owner = ? AND status = 'running'`)
+          .get(write.runId, write.owner);
         if (!held) throw new LeaseLostError({ runId: write.runId, owner: write.owner });
       } else {
-        const fenced = this.#statement(
-          `UPDATE runs SET last_seq = ?, head_hash = ?, updated_at = ?
+        const fenced = this.#statements
+          .get(
+            `UPDATE runs SET last_seq = ?, head_hash = ?, updated_at = ?
            WHERE run_id = ? AND lease_owner = ? AND status = 'running' AND last_seq = ?`,
-        ).run(last!.seq, last!.hash, now, write.runId, write.owner, first.seq - 1);
+          )
+          .run(last!.seq, last!.hash, now, write.runId, write.owner, first.seq - 1);
         if (Number(fenced.changes) !== 1) throw this.#fenceError(write, first.seq);
       }
       changed = true;
       for (const event of write.events) this.#insertEvent(event);
       for (const signalId of write.consumeSignals ?? []) {
-        const consumed = this.#statement(
-          'UPDATE signals SET consumed = 1 WHERE signal_id = ? AND run_id = ? AND consumed = 0',
-        ).run(signalId, write.runId);
+        const consumed = this.#statements
+          .get('UPDATE signals SET consumed = 1 WHERE signal_id = ? AND run_id = ? AND consumed = 0')
+          .run(signalId, write.runId);
         if (Number(consumed.changes) !== 1) {
           throw new BatonError(
             'SIGNAL_CONSUMED',
@@ -315,7 +311,7 @@ export class SqliteStore implements Store {
         }
       }
       if (write.transition) this.#transition(write, now);
-      if (guarded) this.#statement('RELEASE write').run();
+      if (guarded) this.#statements.get('RELEASE write').run();
       return { ok: true };
     } catch (error) {
       if (guarded) {
@@ -329,9 +325,9 @@ export class SqliteStore implements Store {
   }
 
   #fenceError(write: JournalWrite, firstSeq: number): Error {
-    const row = this.#statement('SELECT lease_owner, status, last_seq FROM runs WHERE run_id = ?').get(
-      write.runId,
-    );
+    const row = this.#statements
+      .get('SELECT lease_owner, status, last_seq FROM runs WHERE run_id = ?')
+      .get(write.runId);
     if (!row) return new RunNotFoundError({ runId: write.runId });
     if (row.lease_owner !== write.owner || row.status !== 'running') {
       return new LeaseLostError({ runId: write.runId, owner: write.owner });
@@ -348,58 +344,70 @@ export class SqliteStore implements Store {
       case 'completed':
       case 'failed':
       case 'cancelled': {
-        this.#statement(
-          `UPDATE runs SET status = ?, result = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL,
+        this.#statements
+          .get(
+            `UPDATE runs SET status = ?, result = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL,
              wake_at = NULL, updated_at = ? WHERE run_id = ?`,
-        ).run(
-          transition.status,
-          transition.status === 'completed' && transition.result !== undefined
-            ? JSON.stringify(transition.result)
-            : null,
-          transition.status === 'failed' ? JSON.stringify(transition.error) : null,
-          now,
-          write.runId,
-        );
-        const parent = this.#statement('SELECT parent_run_id FROM runs WHERE run_id = ?').get(write.runId);
+          )
+          .run(
+            transition.status,
+            transition.status === 'completed' && transition.result !== undefined
+              ? JSON.stringify(transition.result)
+              : null,
+            transition.status === 'failed' ? JSON.stringify(transition.error) : null,
+            now,
+            write.runId,
+          );
+        const parent = this.#statements
+          .get('SELECT parent_run_id FROM runs WHERE run_id = ?')
+          .get(write.runId);
         if (parent?.parent_run_id) this.#wake(parent.parent_run_id as string, now);
         return;
       }
       case 'waiting':
-        this.#statement(
-          `UPDATE runs SET status = CASE WHEN wake_gen = ? AND cancel_requested = 0 THEN 'waiting' ELSE 'pending' END,
+        this.#statements
+          .get(
+            `UPDATE runs SET status = CASE WHEN wake_gen = ? AND cancel_requested = 0 THEN 'waiting' ELSE 'pending' END,
              wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE run_id = ?`,
-        ).run(transition.seenWakeGen, transition.wakeAt ?? null, now, write.runId);
+          )
+          .run(transition.seenWakeGen, transition.wakeAt ?? null, now, write.runId);
         return;
       case 'pending':
-        this.#statement(
-          `UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE run_id = ?`,
-        ).run(now, write.runId);
+        this.#statements
+          .get(
+            `UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE run_id = ?`,
+          )
+          .run(now, write.runId);
         return;
     }
   }
 
   #wake(runId: string, now: number): void {
-    this.#statement(
-      `UPDATE runs SET wake_gen = wake_gen + 1, updated_at = ?,
+    this.#statements
+      .get(
+        `UPDATE runs SET wake_gen = wake_gen + 1, updated_at = ?,
          status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END WHERE run_id = ?`,
-    ).run(now, runId);
+      )
+      .run(now, runId);
   }
 
   #insertEvent(event: JournalEvent): void {
-    this.#statement(
-      `INSERT INTO events (run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash)
+    this.#statements
+      .get(
+        `INSERT INTO events (run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      event.runId,
-      event.seq,
-      event.type,
-      event.at,
-      event.actor,
-      JSON.stringify(event.onBehalfOf),
-      payloadJsonOf(event),
-      event.prevHash,
-      event.hash,
-    );
+      )
+      .run(
+        event.runId,
+        event.seq,
+        event.type,
+        event.at,
+        event.actor,
+        JSON.stringify(event.onBehalfOf),
+        payloadJsonOf(event),
+        event.prevHash,
+        event.hash,
+      );
   }
 
   async claimRuns(
@@ -408,9 +416,9 @@ export class SqliteStore implements Store {
   ): Promise<RunRecord[]> {
     const sql = claimSql(options.workflows !== undefined);
     return this.#transaction(() => {
-      const rows = this.#statement(sql).all(...claimParams(owner, options));
+      const rows = this.#statements.get(sql).all(...claimParams(owner, options));
       advanceVirtualTime(
-        (text) => this.#statement(text),
+        (text) => this.#statements.get(text),
         rows.map((row) => Number(row.fair_key)),
       );
       return rows.map(toRun);
@@ -426,10 +434,12 @@ export class SqliteStore implements Store {
     if (runIds.length === 0) return [];
     return this.#transaction(() =>
       runIds.map((runId) => {
-        const row = this.#statement(
-          `UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ? AND status = 'running'
+        const row = this.#statements
+          .get(
+            `UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ? AND status = 'running'
            RETURNING cancel_requested, paused`,
-        ).get(now + leaseMs, runId, owner);
+          )
+          .get(now + leaseMs, runId, owner);
         const status: LeaseStatus = {
           runId,
           held: row !== undefined,
@@ -442,12 +452,14 @@ export class SqliteStore implements Store {
   }
 
   async nextWakeAt(): Promise<number | undefined> {
-    const row = this.#statement(
-      `SELECT MIN(t) AS t FROM (
+    const row = this.#statements
+      .get(
+        `SELECT MIN(t) AS t FROM (
          SELECT MIN(wake_at) AS t FROM runs WHERE status = 'waiting' AND paused = 0
          UNION ALL SELECT MIN(deadline_at) FROM runs WHERE status = 'waiting' AND paused = 0
          UNION ALL SELECT MIN(lease_expires_at) FROM runs WHERE status = 'running' AND paused = 0)`,
-    ).get();
+      )
+      .get();
     return row?.t == null ? undefined : Number(row.t);
   }
 
@@ -455,25 +467,29 @@ export class SqliteStore implements Store {
     this.#transaction(() => {
       const run = this.#runForAction(signal.runId, scope, 'signal');
       void run;
-      this.#statement(
-        `INSERT INTO signals (signal_id, run_id, name, payload, sent_by, sent_at) VALUES (?, ?, ?, ?, ?, ?)
+      this.#statements
+        .get(
+          `INSERT INTO signals (signal_id, run_id, name, payload, sent_by, sent_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (signal_id) DO NOTHING`,
-      ).run(
-        signal.signalId,
-        signal.runId,
-        signal.name,
-        signal.payload === undefined ? null : JSON.stringify(signal.payload),
-        signal.sentBy,
-        signal.sentAt,
-      );
+        )
+        .run(
+          signal.signalId,
+          signal.runId,
+          signal.name,
+          signal.payload === undefined ? null : JSON.stringify(signal.payload),
+          signal.sentBy,
+          signal.sentAt,
+        );
       this.#wake(signal.runId, signal.sentAt);
     });
   }
 
   #runForAction(runId: string, scope: TenantScope | undefined, action: string): Row {
     const row = scope
-      ? this.#statement('SELECT status FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
-      : this.#statement('SELECT status FROM runs WHERE run_id = ?').get(runId);
+      ? this.#statements
+          .get('SELECT status FROM runs WHERE run_id = ? AND tenant = ?')
+          .get(runId, scope.tenant)
+      : this.#statements.get('SELECT status FROM runs WHERE run_id = ?').get(runId);
     if (!row) throw new RunNotFoundError({ runId });
     if (isTerminal(row.status as RunStatus))
       throw new RunFinishedError({ runId, status: row.status as string, action });
@@ -481,7 +497,8 @@ export class SqliteStore implements Store {
   }
 
   async pendingSignals(runId: string): Promise<SignalRecord[]> {
-    return this.#statement('SELECT * FROM signals WHERE run_id = ? AND consumed = 0 ORDER BY id')
+    return this.#statements
+      .get('SELECT * FROM signals WHERE run_id = ? AND consumed = 0 ORDER BY id')
       .all(runId)
       .map(toSignal);
   }
@@ -496,14 +513,16 @@ export class SqliteStore implements Store {
       this.#runForAction(runId, scope, 'cancel');
       // A paused run is resumed by its cancellation, so that a worker ends it.
       if (reason === undefined) {
-        this.#statement('UPDATE runs SET cancel_requested = 1, paused = 0 WHERE run_id = ?').run(runId);
+        this.#statements.get('UPDATE runs SET cancel_requested = 1, paused = 0 WHERE run_id = ?').run(runId);
       } else {
-        this.#statement(
-          `UPDATE runs SET cancel_requested = 1, paused = 0, metadata = json_set(metadata, '$.cancelReason', ?) WHERE run_id = ?`,
-        ).run(reason, runId);
+        this.#statements
+          .get(
+            `UPDATE runs SET cancel_requested = 1, paused = 0, metadata = json_set(metadata, '$.cancelReason', ?) WHERE run_id = ?`,
+          )
+          .run(reason, runId);
       }
       this.#wake(runId, now);
-      return toRun(this.#statement('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
+      return toRun(this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
     });
   }
 
@@ -518,13 +537,10 @@ export class SqliteStore implements Store {
   #setPaused(runId: string, paused: boolean, now: number, scope: TenantScope | undefined): RunRecord {
     return this.#transaction(() => {
       this.#runForAction(runId, scope, paused ? 'pause' : 'resume');
-      this.#statement('UPDATE runs SET paused = ?, updated_at = ? WHERE run_id = ? AND paused <> ?').run(
-        paused ? 1 : 0,
-        now,
-        runId,
-        paused ? 1 : 0,
-      );
-      return toRun(this.#statement('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
+      this.#statements
+        .get('UPDATE runs SET paused = ?, updated_at = ? WHERE run_id = ? AND paused <> ?')
+        .run(paused ? 1 : 0, now, runId, paused ? 1 : 0);
+      return toRun(this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
     });
   }
 

@@ -1,12 +1,12 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type {
   NewVectorRecord,
   VectorRecord,
   VectorRecordScope,
   VectorRecordStore,
 } from '../vector-records.ts';
-
-type Row = Record<string, unknown>;
+import { toVectorRecord } from '../store-rows.ts';
+import { StatementCache } from './statement-cache.ts';
 
 const COLUMNS = `v.*, CASE WHEN v.source_run_id IS NULL OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = v.source_run_id)
   THEN 1 ELSE 0 END AS source_exists`;
@@ -15,52 +15,43 @@ const IN_SCOPE = 'v.collection = ? AND v.tenant = ? AND v.partition = ?';
 /** The SQLite store's {@link VectorRecordStore}: table `vector_records` (migration 2), vectors as float32 BLOBs. */
 export class SqliteVectorRecords implements VectorRecordStore {
   readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: StatementCache;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
-  }
-
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    this.#statements = new StatementCache(db);
   }
 
   async putVectorRecord(record: NewVectorRecord): Promise<VectorRecord> {
     this.#db.exec('BEGIN IMMEDIATE');
     try {
-      this.#statement('DELETE FROM vector_records AS v WHERE ' + IN_SCOPE + ' AND v.key = ?').run(
-        record.collection,
-        record.tenant,
-        record.partition,
-        record.key,
-      );
-      const inserted = this.#statement(
-        `INSERT INTO vector_records (collection, tenant, partition, key, space, vector, text, data, source_run_id,
+      this.#statements
+        .get('DELETE FROM vector_records AS v WHERE ' + IN_SCOPE + ' AND v.key = ?')
+        .run(record.collection, record.tenant, record.partition, record.key);
+      const inserted = this.#statements
+        .get(
+          `INSERT INTO vector_records (collection, tenant, partition, key, space, vector, text, data, source_run_id,
            source_seq, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      ).get(
-        record.collection,
-        record.tenant,
-        record.partition,
-        record.key,
-        record.space,
-        new Uint8Array(record.vector.buffer, record.vector.byteOffset, record.vector.byteLength),
-        record.text,
-        JSON.stringify(record.data ?? null),
-        record.sourceRunId ?? null,
-        record.sourceSeq ?? null,
-        record.createdAt,
-        record.expiresAt ?? null,
-      )!;
-      const row = this.#statement(`SELECT ${COLUMNS} FROM vector_records v WHERE v.id = ?`).get(
-        inserted.id as number,
-      )!;
+        )
+        .get(
+          record.collection,
+          record.tenant,
+          record.partition,
+          record.key,
+          record.space,
+          new Uint8Array(record.vector.buffer, record.vector.byteOffset, record.vector.byteLength),
+          record.text,
+          JSON.stringify(record.data ?? null),
+          record.sourceRunId ?? null,
+          record.sourceSeq ?? null,
+          record.createdAt,
+          record.expiresAt ?? null,
+        )!;
+      const row = this.#statements
+        .get(`SELECT ${COLUMNS} FROM vector_records v WHERE v.id = ?`)
+        .get(inserted.id as number)!;
       this.#db.exec('COMMIT');
-      return toRecord(row);
+      return toVectorRecord(row);
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
       throw error;
@@ -73,11 +64,11 @@ export class SqliteVectorRecords implements VectorRecordStore {
     // An explicit IN list (in batches) lets SQLite use the unique key index; json_each would scan the scope.
     for (let start = 0; start < keys.length; start += 64) {
       const batch = keys.slice(start, start + 64);
-      const statement = this.#statement(
+      const statement = this.#statements.get(
         `SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.key IN (${batch.map(() => '?').join(', ')})`,
       );
       for (const row of statement.all(scope.collection, scope.tenant, scope.partition, ...batch))
-        records.push(toRecord(row));
+        records.push(toVectorRecord(row));
     }
     return records.sort((a, b) => a.id - b.id);
   }
@@ -86,52 +77,34 @@ export class SqliteVectorRecords implements VectorRecordStore {
     scope: VectorRecordScope,
     options: { afterId?: number; limit?: number } = {},
   ): Promise<VectorRecord[]> {
-    return this.#statement(
-      `SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.id > ? ORDER BY v.id LIMIT ?`,
-    )
+    return this.#statements
+      .get(`SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.id > ? ORDER BY v.id LIMIT ?`)
       .all(scope.collection, scope.tenant, scope.partition, options.afterId ?? 0, options.limit ?? 10_000)
-      .map(toRecord);
+      .map(toVectorRecord);
   }
 
   async deleteVectorRecords(scope: VectorRecordScope, keys: readonly string[]): Promise<number> {
     let deleted = 0;
     for (let start = 0; start < keys.length; start += 64) {
       const batch = keys.slice(start, start + 64);
-      const result = this.#statement(
-        `DELETE FROM vector_records AS v WHERE ${IN_SCOPE} AND v.key IN (${batch.map(() => '?').join(', ')})`,
-      ).run(scope.collection, scope.tenant, scope.partition, ...batch);
+      const result = this.#statements
+        .get(
+          `DELETE FROM vector_records AS v WHERE ${IN_SCOPE} AND v.key IN (${batch.map(() => '?').join(', ')})`,
+        )
+        .run(scope.collection, scope.tenant, scope.partition, ...batch);
       deleted += Number(result.changes);
     }
     return deleted;
   }
 
   async pruneVectorRecords(options: { now: number; collection?: string }): Promise<number> {
-    const result = this.#statement(
-      `DELETE FROM vector_records AS v WHERE (?1 IS NULL OR v.collection = ?1) AND (
+    const result = this.#statements
+      .get(
+        `DELETE FROM vector_records AS v WHERE (?1 IS NULL OR v.collection = ?1) AND (
          (v.expires_at IS NOT NULL AND v.expires_at <= ?2)
          OR (v.source_run_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = v.source_run_id)))`,
-    ).run(options.collection ?? null, options.now);
+      )
+      .run(options.collection ?? null, options.now);
     return Number(result.changes);
   }
-}
-
-function toRecord(row: Row): VectorRecord {
-  const blob = row.vector as Uint8Array;
-  const record: VectorRecord = {
-    id: Number(row.id),
-    collection: row.collection as string,
-    tenant: row.tenant as string,
-    partition: row.partition as string,
-    key: row.key as string,
-    space: row.space as string,
-    vector: new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength)),
-    text: row.text as string,
-    data: JSON.parse(row.data as string) as unknown,
-    createdAt: Number(row.created_at),
-    sourceExists: Number(row.source_exists) === 1,
-  };
-  if (row.source_run_id != null) record.sourceRunId = row.source_run_id as string;
-  if (row.source_seq != null) record.sourceSeq = Number(row.source_seq);
-  if (row.expires_at != null) record.expiresAt = Number(row.expires_at);
-  return record;
 }
