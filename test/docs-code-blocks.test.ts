@@ -1,0 +1,137 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  docPages,
+  extractBlocks,
+  isModuleBlock,
+  pageLine,
+  readPage,
+  type DocBlock,
+} from './support/doc-blocks.ts';
+import {
+  checkInvocation,
+  cliInvocations,
+  ensureScratch,
+  ROOT,
+  runBlock,
+  typecheckBlocks,
+} from './support/doc-check.ts';
+
+// Every code block of README.md, docs/** and examples/**/README.md is checked, so the docs cannot rot:
+// ```ts blocks typecheck as modules, `// @run` blocks also run, and CLI lines name real commands and
+// options. How to write them: docs/README.md, "Writing these docs".
+
+const pages = docPages(ROOT);
+const blocksByPage = new Map(pages.map((page) => [page, extractBlocks(page, readPage(ROOT, page))]));
+const blocks = [...blocksByPage.values()].flat();
+const runnable = blocks.filter((block) => isModuleBlock(block) && block.run);
+
+beforeAll(() => ensureScratch());
+
+afterAll(() => rm(join(ROOT, '.docs-run'), { recursive: true, force: true }));
+
+// One TypeScript program checks the checker's own sample page and every page of the docs.
+let typechecked: string[] | undefined;
+function typeProblems(): { sample: string[]; docs: string[] } {
+  typechecked ??= typecheckBlocks([...sample, ...blocks]);
+  const inSample = (problem: string) => problem.startsWith(`${SAMPLE}:`);
+  return { sample: typechecked.filter(inSample), docs: typechecked.filter((problem) => !inSample(problem)) };
+}
+
+const samplePage = [
+  '# A page',
+  '',
+  '```ts',
+  "import { workflow } from 'baton';",
+  "export const w = workflow('w', async (_ctx, input: { n: number }) => input.n + 1);",
+  'const wrong: string = 42;',
+  '```',
+  '',
+  '```ts fragment',
+  'await ctx.step(…)',
+  '```',
+  '',
+  '```sh',
+  'baton runs --status waiting --bogus',
+  '```',
+].join('\n');
+const SAMPLE = 'checker-sample.md';
+const sample = extractBlocks(SAMPLE, samplePage);
+
+describe('the checker itself', () => {
+  it('finds blocks, their tags and lines', () => {
+    expect(sample.map((block) => [block.lang, block.attributes, block.line])).toEqual([
+      ['ts', [], 4],
+      ['ts', ['fragment'], 10],
+      ['sh', [], 14],
+    ]);
+    expect(sample.filter(isModuleBlock)).toHaveLength(1);
+  });
+
+  it('names the page and line of a type error, and leaves fragments alone', () => {
+    const problems = typeProblems().sample;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^checker-sample\.md:6: TS2322 /);
+  }, 240_000);
+
+  it('refuses an unknown CLI option and an unknown command', async () => {
+    const [invocation] = cliInvocations(sample[2]!);
+    expect(await checkInvocation(invocation!.args)).toBe("'baton runs' has no option --bogus");
+    expect(await checkInvocation(['rnus'])).toMatch(/no command 'rnus'/);
+    expect(await checkInvocation(['runs', '--status', 'waiting', '--json'])).toBeUndefined();
+  });
+});
+
+describe('the docs', () => {
+  it('have pages and code blocks to check', () => {
+    expect(pages).toContain('README.md');
+    expect(blocks.filter(isModuleBlock).length).toBeGreaterThan(0);
+  });
+
+  it('every ```ts block typechecks as a module (one program for all)', () => {
+    const problems = typeProblems().docs;
+    expect(problems, problems.join('\n')).toEqual([]);
+  }, 240_000);
+
+  it('every CLI line names a command and options the CLI has', async () => {
+    const problems: string[] = [];
+    for (const block of blocks.filter((candidate) =>
+      ['sh', 'bash', 'shell', 'console'].includes(candidate.lang),
+    )) {
+      for (const { codeLine, args } of cliInvocations(block)) {
+        const problem = await checkInvocation(args);
+        if (problem) problems.push(`${pageLine(block, codeLine)}: ${problem}`);
+      }
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+});
+
+// Two at a time: the machine's cores are shared.
+let running = 0;
+const queue: (() => void)[] = [];
+async function slot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= 2) await new Promise<void>((resolve) => queue.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    queue.shift()?.();
+  }
+}
+
+describe.concurrent('every // @run block runs and exits 0', () => {
+  it.skipIf(runnable.length > 0)('(none yet)', () => {});
+  for (const block of runnable) {
+    it(
+      pageLine(block, 0),
+      async () => {
+        const problem = await slot(() => runBlock(block, blocksByPage.get(block.file) as DocBlock[]));
+        expect(problem, problem).toBeUndefined();
+      },
+      240_000,
+    );
+  }
+});
