@@ -36,7 +36,7 @@ export interface PoolSchedulerOptions {
 type Granted = Extract<PoolAcquireResult, { granted: true }>;
 
 /**
- * The resource pools of one Baton: the {@link PoolGate} steps and calls wait at. Limits are kept
+ * The resource pools of one Baton: the `PoolGate` steps and calls wait at. Limits are kept
  * in the store (so they hold across processes); this process keeps the circuit breakers, the
  * renewal of the slots it holds, and the metrics listeners.
  *
