@@ -635,7 +635,6 @@ export class Baton {
     this.worker?.notify();
   }
 
-  /** Stops this process's worker (releasing its runs) and closes the store if Baton opened it. */
   /** The run's tool calls parked in doubt (a crash between intent and result), waiting for a person. */
   async inDoubt(runId: string): Promise<InDoubtCall[]> {
     await this.getRun(runId);
@@ -721,6 +720,7 @@ export class Baton {
     });
   }
 
+  /** Stops this process's worker (releasing its runs) and closes the store if Baton opened it. */
   async close(): Promise<void> {
     await this.worker?.stop();
     await this.#telemetry?.close();

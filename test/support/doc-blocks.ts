@@ -111,3 +111,51 @@ export function pageFolder(file: string): string {
 export function readPage(root: string, file: string): string {
   return readFileSync(join(root, file), 'utf8');
 }
+
+/** A relative link of a Markdown page: `[text](guide/steps.md#retries)`. */
+export interface DocLink {
+  file: string;
+  line: number;
+  target: string;
+}
+
+/** The relative links of a page, outside code blocks and inline code (web and mail links left out). */
+export function extractLinks(file: string, text: string): DocLink[] {
+  const links: DocLink[] = [];
+  let fence: string | undefined;
+  text.split('\n').forEach((line, index) => {
+    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    if (marker && (fence === undefined || (marker[0] === fence[0] && marker.length >= fence.length))) {
+      fence = fence === undefined ? marker : undefined;
+      return;
+    }
+    if (fence !== undefined) return;
+    const prose = line.replace(/`[^`]*`/g, '');
+    for (const match of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+      const target = match[1]!;
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+      links.push({ file, line: index + 1, target });
+    }
+  });
+  return links;
+}
+
+/** The anchors of a page's headings, as GitHub makes them (`## Steps in parallel` → `steps-in-parallel`). */
+export function headingAnchors(text: string): Set<string> {
+  const anchors = new Set<string>();
+  const counts = new Map<string, number>();
+  let fence = false;
+  for (const line of text.split('\n')) {
+    if (/^ {0,3}(`{3,}|~{3,})/.test(line)) fence = !fence;
+    const heading = fence ? undefined : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)?.[1];
+    if (heading === undefined) continue;
+    const base = heading
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const seen = counts.get(base) ?? 0;
+    counts.set(base, seen + 1);
+    anchors.add(seen === 0 ? base : `${base}-${seen}`);
+  }
+  return anchors;
+}
