@@ -75,7 +75,6 @@ export interface Graph<Input = any, Context extends WorkflowContext = WorkflowCo
    * journaling each node's start, completion, skip (with why) or failure. On replay the journaled
    * decisions are taken in the journaled order, and `when` is not evaluated again. A failed node
    * fails the graph with GraphFailedError once the nodes already running are done; nothing new starts.
-   * Nodes running at once whose bodies make several ctx calls each share the caveat of `parallel`.
    */
   run(ctx: Context, input: Input): Promise<GraphResult>;
   describe(): GraphDescription;

@@ -56,10 +56,8 @@ export interface ParallelOptions<
  * outcome now differs from the journaled one is a NonDeterminismError, and the journaled verdict
  * stands.
  *
- * Replay caveat: the engine answers recorded ops as soon as they are asked for. Branches that make
- * one ctx call each (a step, a one-turn agent) replay exactly; branches that make several (an agent
- * that calls tools) replay only when they made them in the same interleaving, until the engine
- * replays in journal order. Run such branches as child runs (`ctx.child`) meanwhile.
+ * Branches that make several ctx calls each (agents that call tools) replay exactly too: the engine
+ * hands recorded results back in the order the calls first finished (docs/decisions/0001).
  *
  * @example
  * const { values } = await parallel(ctx, { web: webResearcher, docs: docsResearcher, math: calculatorAgent }, {
