@@ -33,11 +33,19 @@ export async function httpReference(): Promise<string> {
     for (const [method, operation] of Object.entries(methods)) operations.push({ method, path, operation });
   }
   for (const { method, path, operation } of operations) {
-    lines.push(`| ${method.toUpperCase()} | [\`${path}\`](#${anchor(operation.operationId)}) | ${cell(operation.summary)} |`);
+    lines.push(
+      `| ${method.toUpperCase()} | [\`${path}\`](#${anchor(operation.operationId)}) | ${cell(operation.summary)} |`,
+    );
   }
   for (const { method, path, operation } of operations) {
-    lines.push('', `## ${operation.operationId}`, '', `\`${method.toUpperCase()} ${path}\` — ${operation.summary}.`);
-    if (Array.isArray(operation.security) && operation.security.length === 0) lines.push('', 'No authentication.');
+    lines.push(
+      '',
+      `## ${operation.operationId}`,
+      '',
+      `\`${method.toUpperCase()} ${path}\` — ${operation.summary}.`,
+    );
+    if (Array.isArray(operation.security) && operation.security.length === 0)
+      lines.push('', 'No authentication.');
     const parameters = (operation.parameters ?? []) as Schema[];
     if (parameters.length > 0) {
       lines.push('', '| Parameter | In | Type | Description |', '| --- | --- | --- | --- |');
@@ -65,7 +73,7 @@ export async function httpReference(): Promise<string> {
     '## Errors',
     '',
     'Every error is `{ "error": { "code": "…", "message": "…" } }` with a stable `code`; a run of',
-    "another tenant answers 404, as if it did not exist.",
+    'another tenant answers 404, as if it did not exist.',
     '',
   );
   const options = (await resolveConfig(join(ROOT, HTTP_REFERENCE))) ?? {};
@@ -73,7 +81,10 @@ export async function httpReference(): Promise<string> {
 }
 
 function anchor(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
 }
 
 function cell(text: string): string {

@@ -13,7 +13,12 @@ describe('the HTTP reference (docs/guide/http-api.md)', () => {
 
   it('lists every operation of the API', async () => {
     const text = await httpReference();
-    for (const path of ['/api/runs', '/api/runs/{runId}/journal', '/api/approvals', '/api/runs/{runId}/signals'])
+    for (const path of [
+      '/api/runs',
+      '/api/runs/{runId}/journal',
+      '/api/approvals',
+      '/api/runs/{runId}/signals',
+    ])
       expect(text).toContain(`\`${path}\``);
   });
 });
