@@ -7,6 +7,7 @@ import {
   extractBlocks,
   extractLinks,
   headingAnchors,
+  inlineCliMentions,
   isModuleBlock,
   pageLine,
   readPage,
@@ -18,6 +19,7 @@ import {
   ensureScratch,
   ROOT,
   runBlock,
+  shellWords,
   typecheckBlocks,
 } from './support/doc-check.ts';
 
@@ -87,6 +89,15 @@ describe('the checker itself', () => {
     expect([...headingAnchors(text)]).toEqual(['durable-steps', 'ctxstepname-fn']);
   });
 
+  it('finds CLI invocations in inline code', () => {
+    const text =
+      'Run `baton runs --status waiting`, or `npm run baton -- show <run>`.\n```\n`baton nope`\n```\n';
+    expect(inlineCliMentions('docs/a.md', text).map((mention) => [mention.line, mention.command])).toEqual([
+      [1, 'baton runs --status waiting'],
+      [1, 'npm run baton -- show <run>'],
+    ]);
+  });
+
   it('refuses an unknown CLI option and an unknown command', async () => {
     const [invocation] = cliInvocations(sample[2]!);
     expect(await checkInvocation(invocation!.args)).toBe("'baton runs' has no option --bogus");
@@ -138,6 +149,13 @@ describe('the docs', () => {
       for (const { codeLine, args } of cliInvocations(block)) {
         const problem = await checkInvocation(args);
         if (problem) problems.push(`${pageLine(block, codeLine)}: ${problem}`);
+      }
+    }
+    for (const page of pages) {
+      for (const mention of inlineCliMentions(page, readPage(ROOT, page))) {
+        const args = shellWords(mention.command.replace(/^(?:baton|npx baton|npm run baton --)\s+/, ''));
+        const problem = await checkInvocation(args);
+        if (problem) problems.push(`${page}:${mention.line}: ${problem}`);
       }
     }
     expect(problems, problems.join('\n')).toEqual([]);

@@ -159,3 +159,23 @@ export function headingAnchors(text: string): Set<string> {
   }
   return anchors;
 }
+
+/** Inline code in prose that is a CLI invocation: `` `baton approve <run> <approval> --as user:bob` ``. */
+export function inlineCliMentions(
+  file: string,
+  text: string,
+): { file: string; line: number; command: string }[] {
+  const found: { file: string; line: number; command: string }[] = [];
+  let fence: string | undefined;
+  text.split('\n').forEach((line, index) => {
+    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+    if (marker && (fence === undefined || (marker[0] === fence[0] && marker.length >= fence.length))) {
+      fence = fence === undefined ? marker : undefined;
+      return;
+    }
+    if (fence !== undefined) return;
+    for (const match of line.matchAll(/`((?:baton|npx baton|npm run baton --) [^`]+)`/g))
+      found.push({ file, line: index + 1, command: match[1]! });
+  });
+  return found;
+}

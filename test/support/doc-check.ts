@@ -146,7 +146,7 @@ export function cliInvocations(block: DocBlock): { codeLine: number; args: strin
   return found;
 }
 
-function shellWords(text: string): string[] {
+export function shellWords(text: string): string[] {
   const words: string[] = [];
   const pattern = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g;
   for (const match of text.matchAll(pattern)) words.push(match[1] ?? match[2] ?? match[3]!);
@@ -169,7 +169,8 @@ export async function checkInvocation(args: readonly string[]): Promise<string |
       break;
     }
   }
-  if (name === undefined) return undefined;
+  // `baton <command> …` is a placeholder; `baton help [command]` is the CLI's own.
+  if (name === undefined || name.startsWith('<') || name === 'help') return undefined;
   for (const command of name.split('|')) {
     const help = await helpOf(command);
     if (help === undefined) return `no command '${command}' (baton help ${command} fails)`;
