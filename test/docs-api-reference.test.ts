@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const json = async (file: string) => JSON.parse(await readFile(join(ROOT, file), 'utf8'));
+
+// `npm run docs:api` (TypeDoc, typedoc.json) documents the package's public surface: every sub-path
+// export and nothing else. Generating takes a minute, so this checks the configuration; TypeDoc
+// itself fails on warnings (treatWarningsAsErrors) when run.
+describe('the API reference (npm run docs:api)', () => {
+  it("documents exactly the package's exports", async () => {
+    const pkg = (await json('package.json')) as { exports: Record<string, string | { types?: string }> };
+    const typedoc = (await json('typedoc.json')) as {
+      entryPoints: string[];
+      treatWarningsAsErrors?: boolean;
+    };
+    const exported = Object.values(pkg.exports)
+      .map((target) => (typeof target === 'string' ? undefined : target.types))
+      .filter((types): types is string => types !== undefined)
+      .map((types) => types.replace(/^\.\//, ''));
+    expect([...typedoc.entryPoints].sort()).toEqual(exported.sort());
+    expect(typedoc.treatWarningsAsErrors).toBe(true);
+  });
+});
