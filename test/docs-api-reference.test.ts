@@ -22,4 +22,15 @@ describe('the API reference (npm run docs:api)', () => {
     expect([...typedoc.entryPoints].sort()).toEqual(exported.sort());
     expect(typedoc.treatWarningsAsErrors).toBe(true);
   });
+
+  it('builds the static site (npm run docs:build) from the same entry points and the whole guide', async () => {
+    const site = (await json('typedoc.site.json')) as {
+      extends: string[];
+      projectDocuments: string[];
+      readme: string;
+    };
+    expect(site.extends).toEqual(['./typedoc.json']);
+    expect(site.readme).toBe('docs/README.md');
+    expect(site.projectDocuments).toContain('docs/guide/*.md');
+  });
 });
