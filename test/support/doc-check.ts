@@ -9,11 +9,6 @@ import { NODE } from './pinned-node.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
-/** Where a page's blocks live as modules: inside the package, so `import … from 'baton'` self-resolves. */
-function moduleDir(root: string, scratch: string, block: DocBlock): string {
-  return join(root, scratch, pageFolder(block.file));
-}
-
 /**
  * Typechecks every module block in ONE TypeScript program (the project's compiler options, each block
  * a module of its own in a virtual folder per page, so a block may import a sibling named by
@@ -30,7 +25,8 @@ export function typecheckBlocks(blocks: readonly DocBlock[], root = ROOT): strin
   const files = new Map<string, { block: DocBlock; text: string }>();
   const problems: string[] = [];
   for (const block of blocks.filter(isModuleBlock)) {
-    const path = join(moduleDir(root, '.docs-blocks', block), blockFileName(block));
+    // Inside the package, so `import … from 'baton'` resolves to src/ by the package's self-reference.
+    const path = join(root, '.docs-blocks', pageFolder(block.file), blockFileName(block));
     const clash = files.get(path);
     if (clash) {
       problems.push(
