@@ -1,7 +1,7 @@
-// Writes docs/guide/http-api.md from the server's OpenAPI document (src/server/openapi.ts), so the HTTP
-// reference says what the server does. `npm run docs:http` writes it; test/docs-http-reference.test.ts
-// fails when the committed page differs from what this would write.
-import { readFile, writeFile } from 'node:fs/promises';
+// docs/guide/http-api.md from the server's OpenAPI document (src/server/openapi.ts), so the HTTP
+// reference says what the server does. `npm run docs:generate` writes it;
+// test/docs-generated-pages.test.ts fails when the committed page differs from what this would write.
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { openApiDocument } from '../src/server/openapi.ts';
@@ -18,7 +18,7 @@ export async function httpReference(): Promise<string> {
   const lines: string[] = [
     '# HTTP API reference',
     '',
-    '<!-- Generated from src/server/openapi.ts by `npm run docs:http`. Do not edit by hand. -->',
+    '<!-- Generated from src/server/openapi.ts by `npm run docs:generate`. Do not edit by hand. -->',
     '',
     String(document.info.description).replace(/</g, '&lt;'),
     '',
@@ -129,9 +129,4 @@ function typeOf(schema: Schema | undefined, depth = 0): string {
     default:
       return String(schema.type ?? 'any');
   }
-}
-
-if (import.meta.main) {
-  await writeFile(join(ROOT, HTTP_REFERENCE), await httpReference());
-  console.log(`Wrote ${HTTP_REFERENCE}`);
 }

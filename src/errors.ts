@@ -55,6 +55,10 @@ export class NonDeterminismError extends BatonError {
   }
 }
 
+/**
+ * No workflow of that name is registered with this Baton (or in `baton.config.ts`); the message lists
+ * those that are.
+ */
 export class UnknownWorkflowError extends BatonError {
   constructor(args: { name: string; known: readonly string[] }) {
     super(
@@ -64,6 +68,7 @@ export class UnknownWorkflowError extends BatonError {
   }
 }
 
+/** No run with that id (in the caller's tenant: a run of another tenant is not found either). */
 export class RunNotFoundError extends BatonError {
   constructor(args: { runId: string; suggestions?: readonly string[] }) {
     const near = args.suggestions?.length ? ` Did you mean ${args.suggestions.join(', ')}?` : '';
@@ -71,6 +76,10 @@ export class RunNotFoundError extends BatonError {
   }
 }
 
+/**
+ * The run has already finished (completed, failed or cancelled), so it cannot be signalled, cancelled,
+ * paused or resumed.
+ */
 export class RunFinishedError extends BatonError {
   constructor(args: { runId: string; status: string; action: string }) {
     super('RUN_FINISHED', `Cannot ${args.action} run ${args.runId}: it has already ${args.status}.`);
@@ -86,6 +95,10 @@ export class NotSerializableError extends BatonError {
   }
 }
 
+/**
+ * An input, step result or signal payload over `maxPayloadBytes` (default 1 MiB). Nothing was
+ * journaled: keep large data outside the journal and journal a reference.
+ */
 export class PayloadTooLargeError extends BatonError {
   constructor(args: { what: string; bytes: number; limit: number }) {
     super(
@@ -96,6 +109,10 @@ export class PayloadTooLargeError extends BatonError {
   }
 }
 
+/**
+ * The store was written by a newer Baton (a higher schema version). It was left untouched: upgrade
+ * Baton.
+ */
 export class StoreVersionError extends BatonError {
   constructor(args: { location: string; found: number; supported: number }) {
     super(
@@ -106,6 +123,7 @@ export class StoreVersionError extends BatonError {
   }
 }
 
+/** The store cannot be opened: it is not a Baton store, or it is damaged. It was left untouched. */
 export class StoreCorruptError extends BatonError {
   constructor(args: { location: string; reason: string; cause?: unknown }) {
     super(
@@ -200,6 +218,10 @@ export class NonRetryableError extends BatonError {
   }
 }
 
+/**
+ * An attempt of a step ran past its `timeout`; its abort signal fired. Retryable under the step's
+ * retry policy.
+ */
 export class StepTimeoutError extends BatonError {
   constructor(args: { step: string; timeoutMs: number }) {
     super('STEP_TIMEOUT', `Step '${args.step}' did not finish within ${args.timeoutMs} ms.`, {
@@ -208,18 +230,30 @@ export class StepTimeoutError extends BatonError {
   }
 }
 
+/**
+ * No signal arrived within `ctx.waitFor`'s `timeout` (journaled as `signal.timedOut`). Catch it to
+ * take another path.
+ */
 export class WaitTimeoutError extends BatonError {
   constructor(args: { signal: string; timeoutMs: number }) {
     super('WAIT_TIMEOUT', `No signal '${args.signal}' arrived within ${args.timeoutMs} ms.`);
   }
 }
 
+/**
+ * The run did not finish within its `timeout` (the workflow's, or `start`'s): it failed, and its
+ * children were cancelled.
+ */
 export class RunTimeoutError extends BatonError {
   constructor(args: { runId: string; timeoutMs: number }) {
     super('RUN_TIMEOUT', `Run ${args.runId} exceeded its timeout of ${args.timeoutMs} ms.`);
   }
 }
 
+/**
+ * The run was cancelled (`baton.cancel`, the CLI, the API, or its parent); in-flight work saw its
+ * abort signal.
+ */
 export class RunCancelledError extends BatonError {
   constructor(args: { runId: string; reason?: string }) {
     super('RUN_CANCELLED', `Run ${args.runId} was cancelled${args.reason ? `: ${args.reason}` : ''}.`);
@@ -253,12 +287,20 @@ export class RunFailedError extends BatonError {
   }
 }
 
+/**
+ * A configuration that cannot work (the config file, a store URL, a missing optional package); refused
+ * before anything runs.
+ */
 export class ConfigError extends BatonError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('CONFIG', message, { cause: options.cause });
   }
 }
 
+/**
+ * An argument that fails its check (a name, a duration, an option out of range), refused before
+ * anything is journaled.
+ */
 export class InvalidArgumentError extends BatonError {
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);

@@ -33,6 +33,7 @@ export class InvalidGrantError extends BatonError {
   }
 }
 
+/** The grant has expired: nothing can be done or delegated under it. */
 export class GrantExpiredError extends BatonError {
   readonly grantId: string;
   readonly expiresAt: string;
@@ -70,6 +71,7 @@ export class DelegationWidensError extends BatonError {
   }
 }
 
+/** Delegating would make the chain of grants deeper than `maxDelegationDepth` (default 8). */
 export class DelegationDepthError extends BatonError {
   readonly depth: number;
   readonly limit: number;
@@ -141,6 +143,7 @@ export class AccessDeniedError extends BatonError {
   }
 }
 
+/** A tool asked for a secret the calling identity's grant does not hold (`secret:<name>`). */
 export class SecretAccessDeniedError extends BatonError {
   readonly secret: string;
   constructor(args: { secret: string; identity: string; grantId: string | undefined; reason: string }) {
