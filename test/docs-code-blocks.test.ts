@@ -185,7 +185,7 @@ describe.concurrent('every // @run block runs and exits 0', () => {
         const problem = await slot(() => runBlock(block, blocksByPage.get(block.file) as DocBlock[]));
         expect(problem, problem).toBeUndefined();
       },
-      240_000,
+      300_000,
     );
   }
 });

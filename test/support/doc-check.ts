@@ -77,7 +77,7 @@ export function typecheckBlocks(blocks: readonly DocBlock[], root = ROOT): strin
 export async function runBlock(
   block: DocBlock,
   pageBlocks: readonly DocBlock[],
-  { root = ROOT, timeoutMs = 60_000 } = {},
+  { root = ROOT, timeoutMs = 120_000 } = {},
 ): Promise<string | undefined> {
   const dir = await mkdtemp(join(root, '.docs-run', `${pageFolder(block.file)}-`));
   const cwd = await mkdtemp(join(tmpdir(), 'baton-docs-'));
