@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NODE } from './support/pinned-node.ts';
 
 // Importing 'baton' for a workflow that uses no agent, no policies and no telemetry loads none of
-// the AI SDK, OpenTelemetry, Cedar or the MCP SDK: they are loaded when first used. Checked in a
+// the AI SDK, OpenTelemetry, Cedar, the MCP SDK or cockatiel (circuit breakers): they are loaded
+// when first used. Checked in a
 // child process that records every module it resolves.
 
 const probe = fileURLToPath(new URL('./fixtures/module-probe.ts', import.meta.url));
@@ -31,7 +32,9 @@ describe("importing 'baton'", () => {
     // The probe saw what it loads (a probe that records nothing would pass anything).
     expect(packages).toContain('zod');
     const heavy = packages.filter((name) =>
-      /^(ai|@ai-sdk\/.*|@opentelemetry\/.*|@cedar-policy\/.*|@modelcontextprotocol\/.*)$/.test(name),
+      /^(ai|@ai-sdk\/.*|@opentelemetry\/.*|@cedar-policy\/.*|@modelcontextprotocol\/.*|cockatiel)$/.test(
+        name,
+      ),
     );
     expect(heavy).toEqual([]);
   });
