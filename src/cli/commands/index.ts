@@ -144,6 +144,12 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./server.ts')).server,
   },
   {
+    name: 'init',
+    args: '[dir]',
+    summary: 'Write a new project: package.json, baton.config.ts, a workflow with an agent, app.ts',
+    load: async () => (await import('./init.ts')).init,
+  },
+  {
     name: 'migrate',
     args: '',
     summary: 'Create or upgrade the store schema',
