@@ -3,6 +3,11 @@
 // it runs the TypeScript sources directly (Node >= 22.18 strips types), resolving `import … from 'baton'`
 // in baton.config.ts to those sources too.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
+
+// V8's compiled code for Baton's modules is kept on disk (Node's compile cache, in the temp
+// directory or NODE_COMPILE_CACHE), so a command starts without compiling them again.
+module.enableCompileCache?.();
 
 const built = new URL('../dist/cli/main.js', import.meta.url);
 let entry = built;

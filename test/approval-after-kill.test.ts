@@ -16,7 +16,8 @@ import { NODE } from './support/pinned-node.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CHILD = resolve(import.meta.dirname, 'fixtures/approval-kill-child.ts');
-const BIN = resolve(ROOT, 'bin/baton.js');
+// The CLI from its sources (bin/baton.js would run dist/, which may be older than them in a checkout).
+const BIN = ['--import', resolve(ROOT, 'bin/source-hooks.js'), resolve(ROOT, 'src/cli/main.ts')];
 // The pinned Node 24 (vitest usually runs on it already; otherwise the one in node_modules).
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -116,7 +117,16 @@ describe('an approval across a crash', () => {
     const third = spawnNode([CHILD, db, effects, 'work'], dir);
     expect(await third.line('ready')).toBe('ready');
     const wrong = spawnNode(
-      [BIN, 'approve', runId, requested!.payload.approvalId, '--as', 'user:carol', '--store', `sqlite:${db}`],
+      [
+        ...BIN,
+        'approve',
+        runId,
+        requested!.payload.approvalId,
+        '--as',
+        'user:carol',
+        '--store',
+        `sqlite:${db}`,
+      ],
       dir,
     );
     const refused = await wrong.exited;
@@ -124,7 +134,7 @@ describe('an approval across a crash', () => {
     expect(refused.stderr).toContain('user:carol may not decide');
     const approve = spawnNode(
       [
-        BIN,
+        ...BIN,
         'approve',
         runId,
         requested!.payload.approvalId,

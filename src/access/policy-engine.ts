@@ -1,4 +1,5 @@
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type * as Cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { lazyModule } from '../lazy-module.ts';
 import { readFile } from 'node:fs/promises';
 import { PolicyLoadError } from './access-errors.ts';
 import {
@@ -18,6 +19,9 @@ import {
   type LoadedPolicy,
   type PolicyText,
 } from './policy-source.ts';
+
+/** Cedar's WebAssembly build, loaded when policies are first parsed or evaluated. */
+const cedar = lazyModule<typeof Cedar>('@cedar-policy/cedar-wasm/nodejs');
 
 export interface PolicyEngineOptions {
   /** Cedar policy files (`policies/*.cedar`), as named in baton.config.ts. */
@@ -64,8 +68,8 @@ export class PolicyEngine implements Authorizer {
     const n = ++instances;
     this.#policySetId = `baton-policies-${process.pid}-${n}`;
     this.#schemaName = `baton-schema-${process.pid}-${n}`;
-    const parsedSchema = cedar.preparseSchema(this.#schemaName, schema.text);
-    const parsedPolicies = cedar.preparsePolicySet(this.#policySetId, {
+    const parsedSchema = cedar().preparseSchema(this.#schemaName, schema.text);
+    const parsedPolicies = cedar().preparsePolicySet(this.#policySetId, {
       staticPolicies: Object.fromEntries(policies.map((policy) => [policy.id, policy.text])),
     });
     for (const answer of [parsedSchema, parsedPolicies]) {
@@ -120,7 +124,7 @@ export class PolicyEngine implements Authorizer {
     const base = decisionBase(request);
 
     const call = toCedarRequest(request);
-    const answer = cedar.statefulIsAuthorized({
+    const answer = cedar().statefulIsAuthorized({
       ...call,
       preparsedPolicySetId: this.#policySetId,
       ...(this.#validateRequests ? { preparsedSchemaName: this.#schemaName, validateRequest: true } : {}),

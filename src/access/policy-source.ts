@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type * as Cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { lazyModule } from '../lazy-module.ts';
 import { PolicyLoadError, type PolicyProblem } from './access-errors.ts';
+
+/** Cedar's WebAssembly build, loaded when policies are first parsed or evaluated. */
+const cedar = lazyModule<typeof Cedar>('@cedar-policy/cedar-wasm/nodejs');
 
 /** A policy file's text and the name it is reported under. */
 export interface PolicyText {
@@ -31,12 +35,12 @@ export function splitPolicies(sources: readonly PolicyText[]): LoadedPolicy[] {
   const policies: LoadedPolicy[] = [];
   const ids = new Map<string, LoadedPolicy>();
   for (const source of sources) {
-    const parsed = cedar.checkParsePolicySet({ staticPolicies: source.text });
+    const parsed = cedar().checkParsePolicySet({ staticPolicies: source.text });
     if (parsed.type === 'failure') {
       problems.push(...parsed.errors.map((error) => problemAt(source, 0, error)));
       continue;
     }
-    const parts = cedar.policySetTextToParts(source.text);
+    const parts = cedar().policySetTextToParts(source.text);
     if (parts.type === 'failure') {
       problems.push(...parts.errors.map((error) => problemAt(source, 0, error)));
       continue;
@@ -55,7 +59,7 @@ export function splitPolicies(sources: readonly PolicyText[]): LoadedPolicy[] {
       const offset = found < 0 ? cursor : found;
       cursor = found < 0 ? cursor : found + text.length;
       const line = lineColumn(source.text, offset).line;
-      const json = cedar.policyToJson(text);
+      const json = cedar().policyToJson(text);
       const annotated = json.type === 'success' ? json.json.annotations?.id : undefined;
       const effect =
         json.type === 'success' ? json.json.effect : text.includes('forbid') ? 'forbid' : 'permit';
@@ -128,7 +132,7 @@ export function batonSchemaText(): string {
 
 /** Checks that a schema parses; reports its problems with line and column. */
 export function checkSchema(schema: PolicyText): void {
-  const parsed = cedar.checkParseSchema(schema.text);
+  const parsed = cedar().checkParseSchema(schema.text);
   if (parsed.type === 'failure') {
     throw new PolicyLoadError({ problems: parsed.errors.map((error) => problemAt(schema, 0, error)) });
   }
@@ -143,7 +147,7 @@ export function validatePolicies(
   schema: PolicyText,
   sources: readonly PolicyText[],
 ): void {
-  const answer = cedar.validate({
+  const answer = cedar().validate({
     schema: schema.text,
     policies: { staticPolicies: Object.fromEntries(policies.map((policy) => [policy.id, policy.text])) },
     validationSettings: { mode: 'strict' },
@@ -176,7 +180,7 @@ export function validatePolicies(
  * A Cedar error as a problem at a place. Cedar's source locations are UTF-8 byte offsets into the
  * text Cedar was given, which starts at byte `base` of the file.
  */
-function problemAt(source: PolicyText, base: number, error: cedar.DetailedError): PolicyProblem {
+function problemAt(source: PolicyText, base: number, error: Cedar.DetailedError): PolicyProblem {
   const location = error.sourceLocations?.[0];
   const message = [
     error.message.replace(/^failed to parse (policies|schema) from string: /, ''),

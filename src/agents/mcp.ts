@@ -1,6 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import type { RetryPolicy } from '../engine/retry.ts';
@@ -163,8 +161,10 @@ class McpClientConnection implements McpConnection {
 
   async #open(): Promise<Client> {
     const label = this.#name ?? describeTarget(this.#options);
+    // The MCP SDK is loaded when a server is first connected to, not when Baton is imported.
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const client = new Client({ name: 'baton', version: '0.1.0' });
-    const transport = this.#transport();
+    const transport = await this.#transport();
     try {
       await client.connect(transport);
     } catch (error) {
@@ -187,9 +187,11 @@ class McpClientConnection implements McpConnection {
     return client;
   }
 
-  #transport(): Transport {
+  async #transport(): Promise<Transport> {
     const options = this.#options;
     if ('command' in options) {
+      const { StdioClientTransport, getDefaultEnvironment } =
+        await import('@modelcontextprotocol/sdk/client/stdio.js');
       return new StdioClientTransport({
         command: options.command,
         args: [...(options.args ?? [])],
@@ -198,6 +200,8 @@ class McpClientConnection implements McpConnection {
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       });
     }
+    const { StreamableHTTPClientTransport } =
+      await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
     return new StreamableHTTPClientTransport(new URL(String(options.url)), {
       ...(options.headers ? { requestInit: { headers: { ...options.headers } } } : {}),
     });
@@ -325,9 +329,9 @@ class McpClientConnection implements McpConnection {
     this.#client = undefined;
     this.#tools = undefined;
     if (!client) return;
-    const transport = client.transport;
-    if (transport instanceof StreamableHTTPClientTransport)
-      await transport.terminateSession().catch(() => {});
+    // Streamable HTTP sessions are ended first (the only transport with terminateSession).
+    const transport = client.transport as { terminateSession?: () => Promise<void> } | undefined;
+    if (transport?.terminateSession) await transport.terminateSession().catch(() => {});
     await client.close();
   }
 }

@@ -1,15 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  APICallError,
-  InvalidResponseDataError,
-  JSONParseError,
-  LoadAPIKeyError,
-  TypeValidationError,
-  type LanguageModelV4,
-  type LanguageModelV4CallOptions,
-  type LanguageModelV4FunctionTool,
-  type LanguageModelV4StreamPart,
-  type SharedV4ProviderOptions,
+import type {
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4FunctionTool,
+  LanguageModelV4StreamPart,
+  SharedV4ProviderOptions,
 } from '@ai-sdk/provider';
 import type { WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy, type RetryPolicy } from '../engine/retry.ts';
@@ -38,6 +33,10 @@ import { conversationHash, type JournalMessage } from './messages.ts';
 import type { HydrationSummary } from './history-budget.ts';
 import { callCost, type CallCost, type TokenUsage } from './prices.ts';
 import type { AgentRuntime } from './runtime.ts';
+import { lazyModule } from '../lazy-module.ts';
+
+/** The AI SDK's error classes, loaded when a model call first fails (every model loaded them already). */
+const providerErrors = lazyModule<typeof import('@ai-sdk/provider')>('@ai-sdk/provider');
 import type { AgentScope } from './tool-call.ts';
 import { servedReply, turnCacheRequest, type CachedReply, type TurnCache } from './turn-cache.ts';
 import {
@@ -775,7 +774,7 @@ async function attemptCall(
     }
   }
   if (!finished)
-    throw new InvalidResponseDataError({
+    throw new (providerErrors().InvalidResponseDataError)({
       data: undefined,
       message: 'The response stream ended without a finish part.',
     });
@@ -933,6 +932,8 @@ function compact(error: SerializedError): SerializedError {
  */
 export function classifyModelError(error: unknown, model: string): BatonError {
   if (BatonError.isInstance(error)) return error;
+  const { APICallError, InvalidResponseDataError, JSONParseError, LoadAPIKeyError, TypeValidationError } =
+    providerErrors();
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     if (status !== undefined && status >= 200 && status < 300) {
@@ -1006,6 +1007,7 @@ export function classifyModelError(error: unknown, model: string): BatonError {
 }
 
 function describeCause(error: Error): string {
+  const { APICallError, JSONParseError, TypeValidationError } = providerErrors();
   const inner = (error as { cause?: unknown }).cause;
   if (APICallError.isInstance(error) && inner instanceof Error) return describeCause(inner);
   if (JSONParseError.isInstance(error)) {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { BatonError } from '../errors.ts';
-import { CliContext } from './cli-context.ts';
+import type { CliContext } from './cli-context.ts';
 import { UsageError, type AnyCommand, type CliIo, type OptionSpecs } from './command.ts';
-import { commands } from './commands/index.ts';
+import { commands, type CommandEntry } from './commands/index.ts';
 import { Output } from './output.ts';
 import { editDistance } from '../edit-distance.ts';
 
@@ -54,18 +54,21 @@ export async function main(
       return EXIT.ok;
     }
     const topic = name === 'help' ? rest.find((arg) => !arg.startsWith('-')) : undefined;
-    const command = topic === undefined ? undefined : commands.find((candidate) => candidate.name === topic);
-    if (topic !== undefined && !command) return usageFailure(out, jsonRequested, unknownCommand(topic));
-    out.line(command ? commandHelp(command) : generalHelp());
+    const entry = topic === undefined ? undefined : commands.find((candidate) => candidate.name === topic);
+    if (topic !== undefined && !entry) return usageFailure(out, jsonRequested, unknownCommand(topic));
+    out.line(entry ? commandHelp(await entry.load()) : generalHelp());
     const asked = name === 'help' || argv.includes('--help') || argv.includes('-h');
     return asked ? EXIT.ok : EXIT.usage;
   }
 
-  const command = commands.find((candidate) => candidate.name === name);
-  if (!command) return usageFailure(out, jsonRequested, unknownCommand(name));
+  const entry = commands.find((candidate) => candidate.name === name);
+  if (!entry) return usageFailure(out, jsonRequested, unknownCommand(name));
 
   let context: CliContext<OptionSpecs>;
+  let command: AnyCommand;
   try {
+    // Only the command that runs is loaded, and what it opens (Baton, the store) only when it runs.
+    command = await entry.load();
     const options = { ...GLOBAL_OPTIONS, ...command.options } as OptionSpecs;
     const { values, positionals } = parseCommandLine(command, options, rest);
     if (values.help === true) {
@@ -86,6 +89,7 @@ export async function main(
       if (values[key] === undefined)
         values[key] = spec.type === 'boolean' ? false : spec.multiple ? [] : undefined;
     }
+    const { CliContext } = await import('./cli-context.ts');
     context = new CliContext({
       command,
       args: Object.fromEntries(specs.map((spec, index) => [spec.name, positionals[index]])),
@@ -212,20 +216,20 @@ function optionLines(options: OptionSpecs): string[] {
   return entries.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`);
 }
 
+/** `name <args>`, as the general help lists a command. */
+function entryUsage(entry: CommandEntry): string {
+  return entry.args ? `${entry.name} ${entry.args}` : entry.name;
+}
+
 function generalHelp(): string {
-  const width = Math.max(
-    ...commands.map((command) => usageLine(command).length - ' [options]'.length - 'baton '.length),
-  );
+  const width = Math.max(...commands.map((entry) => entryUsage(entry).length));
   return [
     'baton: durable, auditable workflows for AI agents',
     '',
     'Usage: baton <command> [options]',
     '',
     'Commands:',
-    ...commands.map(
-      (command) =>
-        `  ${usageLine(command).slice('baton '.length, -' [options]'.length).padEnd(width)}  ${command.summary}`,
-    ),
+    ...commands.map((entry) => `  ${entryUsage(entry).padEnd(width)}  ${entry.summary}`),
     '',
     'Options for every command:',
     ...optionLines(GLOBAL_OPTIONS),

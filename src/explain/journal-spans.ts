@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-  type Tracer,
-} from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import { lazyModule } from '../lazy-module.ts';
 import type { JournalWrite } from '../store/store.ts';
+
+/** Loaded when the first span is made: a program that exports no telemetry never loads it. */
+const otel = lazyModule<typeof import('@opentelemetry/api')>('@opentelemetry/api');
+
+/** W3C trace flags: sampled. */
+const SAMPLED = 1;
 
 type Payload<T extends keyof JournalEventPayloads> = JournalEventPayloads[T];
 
@@ -99,7 +96,7 @@ export class JournalSpans {
         const span = this.#tracer.startSpan(
           `invoke_agent ${payload.name}`,
           {
-            kind: SpanKind.INTERNAL,
+            kind: otel().SpanKind.INTERNAL,
             startTime: at,
             attributes: {
               ...common(event, run),
@@ -114,7 +111,7 @@ export class JournalSpans {
         );
         run.agents.set(payload.op, {
           span,
-          context: trace.setSpan(parent.context, span),
+          context: otel().trace.setSpan(parent.context, span),
           name: payload.name,
         });
         break;
@@ -139,7 +136,10 @@ export class JournalSpans {
           attributes['baton.decision'] = `handoff:${(event.payload as Payload<'agent.handedOff'>).to}`;
         } else {
           const error = (event.payload as Payload<'agent.failed'>).error;
-          open.span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
+          open.span.setStatus({
+            code: otel().SpanStatusCode.ERROR,
+            message: `${error.name}: ${error.message}`,
+          });
           attributes['error.type'] = error.code ?? error.name;
         }
         open.span.setAttributes(attributes);
@@ -153,7 +153,7 @@ export class JournalSpans {
         const span = this.#tracer.startSpan(
           `chat ${payload.model}`,
           {
-            kind: SpanKind.CLIENT,
+            kind: otel().SpanKind.CLIENT,
             startTime: new Date(at.getTime() - payload.latencyMs),
             attributes: {
               ...common(event, run),
@@ -187,7 +187,7 @@ export class JournalSpans {
         const span = this.#tracer.startSpan(
           `chat ${payload.name}`,
           {
-            kind: SpanKind.CLIENT,
+            kind: otel().SpanKind.CLIENT,
             startTime: at,
             attributes: {
               ...common(event, run),
@@ -198,7 +198,7 @@ export class JournalSpans {
           },
           parent.context,
         );
-        span.setStatus({ code: SpanStatusCode.ERROR, message: payload.error.message });
+        span.setStatus({ code: otel().SpanStatusCode.ERROR, message: payload.error.message });
         span.end(at);
         break;
       }
@@ -253,7 +253,7 @@ export class JournalSpans {
         const span = this.#tracer.startSpan(
           `step ${payload.name}`,
           {
-            kind: SpanKind.INTERNAL,
+            kind: otel().SpanKind.INTERNAL,
             startTime: new Date(run.lastAt),
             attributes: {
               ...common(event, run),
@@ -265,7 +265,7 @@ export class JournalSpans {
         );
         if (payload.error) {
           span.setStatus({
-            code: SpanStatusCode.ERROR,
+            code: otel().SpanStatusCode.ERROR,
             message: `${payload.error.name}: ${payload.error.message}`,
           });
           span.setAttribute('error.type', payload.error.code ?? payload.error.name);
@@ -278,7 +278,7 @@ export class JournalSpans {
         const span = this.#tracer.startSpan(
           `route ${payload.name}`,
           {
-            kind: SpanKind.INTERNAL,
+            kind: otel().SpanKind.INTERNAL,
             startTime: at,
             attributes: {
               ...common(event, run),
@@ -296,7 +296,10 @@ export class JournalSpans {
       case 'run.cancelled': {
         if (event.type === 'run.failed') {
           const error = (event.payload as Payload<'run.failed'>).error;
-          run.run.span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
+          run.run.span.setStatus({
+            code: otel().SpanStatusCode.ERROR,
+            message: `${error.name}: ${error.message}`,
+          });
           run.run.span.setAttribute('error.type', error.code ?? error.name);
         }
         run.run.span.setAttribute('baton.seq', event.seq);
@@ -328,7 +331,7 @@ export class JournalSpans {
     const span = this.#tracer.startSpan(
       `execute_tool ${name}`,
       {
-        kind: SpanKind.INTERNAL,
+        kind: otel().SpanKind.INTERNAL,
         startTime: new Date(start),
         attributes: {
           ...common(event, run),
@@ -345,7 +348,7 @@ export class JournalSpans {
     );
     if (event.type === 'tool.failed') {
       const error = (event.payload as Payload<'tool.failed'>).error;
-      span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
+      span.setStatus({ code: otel().SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
       span.setAttribute('error.type', error.code ?? error.name);
     }
     span.end(at);
@@ -363,18 +366,18 @@ export class JournalSpans {
   }
 
   #open(runId: string, workflow: string, start: number): RunSpans {
-    const parent = trace.setSpanContext(ROOT_CONTEXT, runTraceContext(runId));
+    const parent = otel().trace.setSpanContext(otel().ROOT_CONTEXT, runTraceContext(runId));
     const span = this.#tracer.startSpan(
       `run ${workflow}`,
       {
-        kind: SpanKind.INTERNAL,
+        kind: otel().SpanKind.INTERNAL,
         startTime: new Date(start),
         attributes: { 'baton.run.id': runId, 'baton.workflow': workflow },
       },
       parent,
     );
     const run: RunSpans = {
-      run: { span, context: trace.setSpan(parent, span), name: workflow },
+      run: { span, context: otel().trace.setSpan(parent, span), name: workflow },
       workflow,
       agents: new Map(),
       tools: new Map(),
@@ -409,7 +412,7 @@ export function runTraceContext(runId: string): {
   return {
     traceId: digest.slice(0, 32),
     spanId: digest.slice(32, 48),
-    traceFlags: TraceFlags.SAMPLED,
+    traceFlags: SAMPLED,
     isRemote: true,
   };
 }

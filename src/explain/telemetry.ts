@@ -1,15 +1,14 @@
-import {
-  createNoopMeter,
-  metrics,
-  ProxyTracerProvider,
-  trace,
-  type Meter,
-  type Tracer,
-} from '@opentelemetry/api';
+import type { Meter, Tracer } from '@opentelemetry/api';
 import { ConfigError } from '../errors.ts';
 import type { JournalWrite } from '../store/store.ts';
-import { JournalMetrics, type PoolSource } from './journal-metrics.ts';
-import { JournalSpans } from './journal-spans.ts';
+import type { JournalMetrics, PoolSource } from './journal-metrics.ts';
+import type { JournalSpans } from './journal-spans.ts';
+
+/**
+ * Where @opentelemetry/api (major version 1) keeps what an application registered: when nothing
+ * is there and no OTLP export is asked for, Baton loads no OpenTelemetry code at all.
+ */
+const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 
 /**
  * Where Baton's OpenTelemetry goes (`Baton.open({ telemetry })`, baton.config.ts `telemetry`).
@@ -34,14 +33,9 @@ export class BatonTelemetry {
   readonly metrics: JournalMetrics | undefined;
   readonly #shutdown: (() => Promise<void>)[];
 
-  constructor(parts: {
-    tracer?: Tracer;
-    meter?: Meter;
-    pools?: PoolSource;
-    shutdown?: (() => Promise<void>)[];
-  }) {
-    this.spans = parts.tracer ? new JournalSpans(parts.tracer) : undefined;
-    this.metrics = parts.meter ? new JournalMetrics(parts.meter, parts.pools) : undefined;
+  constructor(parts: { spans?: JournalSpans; metrics?: JournalMetrics; shutdown?: (() => Promise<void>)[] }) {
+    this.spans = parts.spans;
+    this.metrics = parts.metrics;
     this.#shutdown = parts.shutdown ?? [];
   }
 
@@ -84,12 +78,16 @@ export async function openTelemetry(
   pools?: PoolSource,
 ): Promise<BatonTelemetry | undefined> {
   if (options === false || env.OTEL_SDK_DISABLED === 'true') return undefined;
-  let tracer = options?.tracer ?? globalTracer();
-  let meter = options?.meter ?? globalMeter();
-  const shutdown: (() => Promise<void>)[] = [];
   const endpoint = options?.otlp?.endpoint;
   const fromEnv =
     env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
+  const registered = (globalThis as Record<symbol, unknown>)[OTEL_API_GLOBAL] !== undefined;
+  if (!options?.tracer && !options?.meter && endpoint === undefined && !fromEnv && !registered)
+    return undefined;
+  const api = await import('@opentelemetry/api');
+  let tracer = options?.tracer ?? globalTracer(api);
+  let meter = options?.meter ?? globalMeter(api);
+  const shutdown: (() => Promise<void>)[] = [];
   if ((endpoint !== undefined || fromEnv) && (!tracer || !meter)) {
     const exported = await otlp(options ?? {}, env, {
       traces: !tracer,
@@ -104,23 +102,26 @@ export async function openTelemetry(
     shutdown.push(...exported.shutdown);
   }
   if (!tracer && !meter) return undefined;
+  const { JournalSpans } = await import('./journal-spans.ts');
+  const { JournalMetrics } = await import('./journal-metrics.ts');
   return new BatonTelemetry({
-    ...(tracer ? { tracer } : {}),
-    ...(meter ? { meter } : {}),
-    ...(pools ? { pools } : {}),
+    ...(tracer ? { spans: new JournalSpans(tracer) } : {}),
+    ...(meter ? { metrics: new JournalMetrics(meter, pools) } : {}),
     shutdown,
   });
 }
 
+type OpenTelemetryApi = typeof import('@opentelemetry/api');
+
 /** The global tracer, when the application registered a tracer provider. */
-function globalTracer(): Tracer | undefined {
+function globalTracer({ trace, ProxyTracerProvider }: OpenTelemetryApi): Tracer | undefined {
   const provider = trace.getTracerProvider();
   const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
   return delegate === new ProxyTracerProvider().getDelegate() ? undefined : trace.getTracer('baton');
 }
 
 /** The global meter, when the application registered a meter provider. */
-function globalMeter(): Meter | undefined {
+function globalMeter({ metrics, createNoopMeter }: OpenTelemetryApi): Meter | undefined {
   const meter = metrics.getMeter('baton');
   return meter instanceof createNoopMeter().constructor ? undefined : meter;
 }

@@ -1,12 +1,9 @@
-import {
-  CircuitState,
-  CountBreaker,
-  circuitBreaker,
-  handleWhen,
-  isBrokenCircuitError,
-  type CircuitBreakerPolicy,
-} from 'cockatiel';
+import type { CircuitBreakerPolicy, CircuitState } from 'cockatiel';
+import { lazyModule } from '../lazy-module.ts';
 import type { ResolvedBreaker } from './pool-config.ts';
+
+/** Loaded when the first breaker is made: pools without one never load it. */
+const cockatiel = lazyModule<typeof import('cockatiel')>('cockatiel');
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -37,6 +34,7 @@ export class PoolBreaker {
     onState: (state: BreakerState) => void,
   ) {
     this.config = config;
+    const { circuitBreaker, handleWhen, CountBreaker } = cockatiel();
     this.#policy = circuitBreaker(handleWhen(countsAsFailure), {
       halfOpenAfter: config.halfOpenAfterMs,
       breaker: new CountBreaker({
@@ -58,6 +56,7 @@ export class PoolBreaker {
 
   /** How long before a call may be tried: 0 when closed or due for its probe. */
   waitMs(): number {
+    const { CircuitState } = cockatiel();
     switch (this.#policy.state) {
       case CircuitState.Closed:
         return 0;
@@ -74,13 +73,14 @@ export class PoolBreaker {
     try {
       return { ok: true, value: await this.#policy.execute(fn) };
     } catch (error) {
-      if (isBrokenCircuitError(error)) return { ok: false, broken: true };
+      if (cockatiel().isBrokenCircuitError(error)) return { ok: false, broken: true };
       return { ok: false, error, opened: this.#opens > opensBefore };
     }
   }
 }
 
 function toState(state: CircuitState): BreakerState {
+  const { CircuitState } = cockatiel();
   if (state === CircuitState.Closed) return 'closed';
   if (state === CircuitState.HalfOpen) return 'half-open';
   return 'open';

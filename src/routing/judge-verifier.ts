@@ -1,4 +1,4 @@
-import { generateText, type LanguageModel } from 'ai';
+import type { LanguageModel } from 'ai';
 import { callCost, type ModelPrice, usageRecord } from './model-price.ts';
 import type { Verdict, Verifier } from './model-router.ts';
 import { checkUnitInterval } from './routing-errors.ts';
@@ -35,6 +35,7 @@ export function judgeVerifier<Request = unknown>(options: JudgeVerifierOptions):
   const criteria = options.criteria ?? 'The answer is correct, complete, and addresses the task directly.';
   return async (output, { request, threshold }) => {
     const bar = fixed ?? threshold;
+    const { generateText } = await import('ai');
     const result = await generateText({
       model: options.model,
       system:

@@ -1,4 +1,4 @@
-import { embedMany, type EmbeddingModel } from 'ai';
+import type { EmbeddingModel } from 'ai';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Embedder } from './embedder.ts';
 
@@ -37,6 +37,7 @@ export function embedderFromModel(options: ModelEmbedderOptions): Embedder {
     dimensions,
     async embed(texts, callOptions) {
       if (texts.length === 0) return [];
+      const { embedMany } = await import('ai');
       const result = await embedMany({
         model,
         values: [...texts],

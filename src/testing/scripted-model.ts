@@ -30,8 +30,10 @@ export type ScriptedTurn = string | ScriptedReply | ((request: ScriptedRequest) 
 
 /** What the scripted model was asked, as recorded. */
 export interface ScriptedRequest {
-  /** 1 for the first call. */
+  /** 1 for the first call this model object received. */
   call: number;
+  /** The turn of the script that answers it: 1 for the first. */
+  turn: number;
   prompt: LanguageModelV4Prompt;
   /** Names of the tools offered, as the model sees them. */
   tools: string[];
@@ -62,6 +64,12 @@ export interface ScriptedModelOptions {
  * SDK LanguageModel (spec v4): Baton calls it exactly as it calls a provider, streaming included.
  * Running out of turns fails the call with a message that says so.
  *
+ * The turn follows the conversation it is sent: a request whose messages hold one of this script's
+ * replies (recognised by a tool call it scripted: its id, name and arguments) is answered by the
+ * turn after it, so an agent resumed in another process after a crash continues where it was.
+ * Otherwise, and when a later turn has already been played by this object (conversations sharing
+ * one script, a retried call), the next unplayed turn answers.
+ *
  * @example
  * const model = scriptedModel([
  *   { toolCalls: [{ name: 'search', args: { query: 'refund policy' } }] },
@@ -82,12 +90,13 @@ export function scriptedModel(
     callOptions: LanguageModelV4CallOptions,
     streamed: boolean,
   ): { reply: ScriptedReply; request: ScriptedRequest } => {
-    const request = describe(callOptions, calls.length + 1, streamed);
+    next = Math.max(next, turnFollowing(callOptions.prompt, turns));
+    const request = describe(callOptions, calls.length + 1, next + 1, streamed);
     calls.push(request);
     const turn = turns[next];
     if (turn === undefined) {
       throw new Error(
-        `The scripted model '${modelId}' has no turn for call ${request.call}: its script has ${turns.length} turn(s).`,
+        `The scripted model '${modelId}' has no turn ${request.turn} (call ${request.call}): its script has ${turns.length} turn(s).`,
       );
     }
     next++;
@@ -158,7 +167,68 @@ export function scriptedModel(
   return model;
 }
 
-function describe(options: LanguageModelV4CallOptions, call: number, streamed: boolean): ScriptedRequest {
+/** The id of a scripted tool call that names no id: `call_<turn>_<n>`, turn and n from 1. */
+const SCRIPTED_CALL_ID = /^call_(\d+)_(\d+)$/;
+
+/**
+ * The index of the turn after the latest reply of this script in the prompt (counting the assistant
+ * messages after it), or 0 when the prompt holds none. A reply is recognised by a tool call: one
+ * with an id the script names, or `call_<turn>_<n>` matching that turn's n-th call by name and
+ * arguments. Function turns are not recognised (their replies are not known in advance), nor are
+ * another model's replies in a handed-off or forked conversation.
+ */
+function turnFollowing(prompt: LanguageModelV4Prompt, turns: readonly ScriptedTurn[]): number {
+  let later = 0;
+  for (let index = prompt.length - 1; index >= 0; index--) {
+    const message = prompt[index]!;
+    if (message.role !== 'assistant') continue;
+    for (const part of message.content) {
+      if (part.type !== 'tool-call') continue;
+      const turn = scriptedTurnOf(part, turns);
+      if (turn !== undefined) return turn + 1 + later;
+    }
+    later++;
+  }
+  return 0;
+}
+
+function scriptedTurnOf(
+  part: { toolCallId: string; toolName: string; input: unknown },
+  turns: readonly ScriptedTurn[],
+): number | undefined {
+  const named = turns.findIndex(
+    (turn) => typeof turn === 'object' && turn.toolCalls?.some((call) => call.id === part.toolCallId),
+  );
+  if (named >= 0) return named;
+  const match = SCRIPTED_CALL_ID.exec(part.toolCallId);
+  if (!match) return undefined;
+  const index = Number(match[1]) - 1;
+  const turn = turns[index];
+  if (typeof turn !== 'object') return undefined;
+  const call = turn.toolCalls?.[Number(match[2]) - 1];
+  if (!call || call.id !== undefined) return undefined;
+  const sameTool = call.name === part.toolName || call.name.replace(/[^A-Za-z0-9_-]/g, '_') === part.toolName;
+  return sameTool && sameArguments(call.args, part.input) ? index : undefined;
+}
+
+function sameArguments(scripted: unknown, sent: unknown): boolean {
+  const parse = (value: unknown): unknown => {
+    if (typeof value !== 'string') return value ?? {};
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  };
+  return JSON.stringify(parse(scripted)) === JSON.stringify(parse(sent));
+}
+
+function describe(
+  options: LanguageModelV4CallOptions,
+  call: number,
+  turn: number,
+  streamed: boolean,
+): ScriptedRequest {
   const prompt = options.prompt;
   let lastUserText = '';
   for (const message of prompt) {
@@ -186,6 +256,7 @@ function describe(options: LanguageModelV4CallOptions, call: number, streamed: b
   }
   return {
     call,
+    turn,
     prompt,
     tools: (options.tools ?? []).map((tool) => tool.name),
     lastUserText,
@@ -204,7 +275,7 @@ function contentOf(reply: ScriptedReply, request: ScriptedRequest): LanguageMode
     const offered = request.tools.includes(call.name) ? call.name : call.name.replace(/[^A-Za-z0-9_-]/g, '_');
     content.push({
       type: 'tool-call',
-      toolCallId: call.id ?? `call_${request.call}_${index + 1}`,
+      toolCallId: call.id ?? `call_${request.turn}_${index + 1}`,
       toolName: request.tools.includes(offered) ? offered : call.name,
       input: typeof call.args === 'string' ? call.args : JSON.stringify(call.args ?? {}),
     });

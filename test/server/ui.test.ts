@@ -2,9 +2,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { uiAssets } from '../../src/server/node.ts';
 import { runUrl } from '../../src/server/run-url.ts';
+import { describeBrowser } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
 import {
   diamond,
@@ -17,40 +18,10 @@ import {
 } from './server-harness.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'test-results', 'ui');
-const CHROMIUM = process.env.BATON_CHROMIUM ?? '/usr/bin/chromium';
 
 let server: TestServer;
 let context: BrowserContext;
 let profile: string;
-
-beforeAll(async () => {
-  const dist = await ensureUiBuilt();
-  await mkdir(SCREENSHOTS, { recursive: true });
-  server = await startTestServer({
-    workflows: [waiter, diamond, supportWorkflow('support'), supportWorkflow('support-inbox')],
-    assets: uiAssets(dist),
-  });
-  profile = await mkdtemp(join(tmpdir(), 'baton-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-    viewport: { width: 1400, height: 900 },
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await context?.close();
-  await server?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
-});
 
 async function startRun(workflow: string, input: unknown): Promise<string> {
   const response = await server.call('/api/runs', { method: 'POST', json: { workflow, input } });
@@ -77,7 +48,36 @@ async function openAs(path: string, who: keyof typeof TOKENS = 'alice'): Promise
 
 const problemsOf = (page: Page): string[] => (page as Page & { problems?: string[] }).problems ?? [];
 
-describe('the web UI', () => {
+describeBrowser('the web UI', (chromiumPath) => {
+  beforeAll(async () => {
+    const dist = await ensureUiBuilt();
+    await mkdir(SCREENSHOTS, { recursive: true });
+    server = await startTestServer({
+      workflows: [waiter, diamond, supportWorkflow('support'), supportWorkflow('support-inbox')],
+      assets: uiAssets(dist),
+    });
+    profile = await mkdtemp(join(tmpdir(), 'baton-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+      viewport: { width: 1400, height: 900 },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
   it('opens a run: timeline, execution tree, and a tool call’s arguments in the inspector', async () => {
     const runId = await startRun('support', { ticket: 'T-100' });
     await eventually(

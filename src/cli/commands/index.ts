@@ -1,52 +1,158 @@
 import type { AnyCommand } from '../command.ts';
-import { approvals } from './approvals.ts';
-import { approve } from './approve.ts';
-import { deny } from './deny.ts';
-import { pause } from './pause.ts';
-import { resume } from './resume.ts';
-import { audit } from './audit.ts';
-import { cancel } from './cancel.ts';
-import { explain } from './explain.ts';
-import { exportRun } from './export.ts';
-import { fork } from './fork.ts';
-import { graph } from './graph.ts';
-import { history } from './history.ts';
-import { migrate } from './migrate.ts';
-import { pools } from './pools.ts';
-import { replay } from './replay.ts';
-import { runs } from './runs.ts';
-import { server } from './server.ts';
-import { show } from './show.ts';
-import { signal } from './signal.ts';
-import { start } from './start.ts';
-import { verify } from './verify.ts';
-import { worker } from './worker.ts';
+
+/** A command as `baton help` lists it, and how to load it when it runs. */
+export interface CommandEntry {
+  name: string;
+  /** Its positional arguments as its usage line shows them: `<run> <name>`, `[run]`. */
+  args: string;
+  /** One line for `baton help` (the command's own `summary`). */
+  summary: string;
+  /** Imports the command's module: only the command that runs is loaded, so `baton --help` is instant. */
+  load(): Promise<AnyCommand>;
+}
 
 /**
  * Every `baton` command, in the order `baton help` lists them. To add one, write
- * src/cli/commands/<name>.ts exporting `defineCommand({...})` and add it to this list.
+ * src/cli/commands/<name>.ts exporting `defineCommand({...})` and add an entry here with the same
+ * name, arguments and summary (index.test.ts checks that they agree).
  */
-export const commands: readonly AnyCommand[] = [
-  start,
-  worker,
-  runs,
-  show,
-  history,
-  explain,
-  replay,
-  fork,
-  signal,
-  cancel,
-  pause,
-  resume,
-  approve,
-  deny,
-  approvals,
-  verify,
-  exportRun,
-  audit,
-  graph,
-  pools,
-  server,
-  migrate,
+export const commands: readonly CommandEntry[] = [
+  {
+    name: 'start',
+    args: '<workflow>',
+    summary: 'Start a run and follow it until it finishes or parks',
+    load: async () => (await import('./start.ts')).start,
+  },
+  {
+    name: 'worker',
+    args: '',
+    summary: "Run a worker for the config's workflows until Ctrl-C",
+    load: async () => (await import('./worker.ts')).worker,
+  },
+  {
+    name: 'runs',
+    args: '',
+    summary: 'List runs, newest first',
+    load: async () => (await import('./runs.ts')).runs,
+  },
+  {
+    name: 'show',
+    args: '<run>',
+    summary: 'Show a run: its state, what it waits on, its result or error',
+    load: async () => (await import('./show.ts')).show,
+  },
+  {
+    name: 'history',
+    args: '<run>',
+    summary: "Print a run's journal: seq, time, type, actor, what happened, hash",
+    load: async () => (await import('./history.ts')).history,
+  },
+  {
+    name: 'explain',
+    args: '<run>',
+    summary: 'Explain a run as a tree: each agent turn, what it was asked, decided and why, what happened',
+    load: async () => (await import('./explain.ts')).explain,
+  },
+  {
+    name: 'replay',
+    args: '[run]',
+    summary: "Replay a run's journal against today's code, with no side effects; report the first divergence",
+    load: async () => (await import('./replay.ts')).replay,
+  },
+  {
+    name: 'fork',
+    args: '<run>',
+    summary: 'Fork a run at a seq: a new run that reuses its journal up to there, then goes on live',
+    load: async () => (await import('./fork.ts')).fork,
+  },
+  {
+    name: 'signal',
+    args: '<run> <name>',
+    summary: 'Send a signal to a run (its ctx.waitFor(name) receives the data)',
+    load: async () => (await import('./signal.ts')).signal,
+  },
+  {
+    name: 'cancel',
+    args: '<run>',
+    summary: 'Cancel a run and its children',
+    load: async () => (await import('./cancel.ts')).cancel,
+  },
+  {
+    name: 'pause',
+    args: '<run>',
+    summary: 'Pause a run: no worker takes it until it is resumed',
+    load: async () => (await import('./pause.ts')).pause,
+  },
+  {
+    name: 'resume',
+    args: '<run>',
+    summary: 'Resume a paused run',
+    load: async () => (await import('./resume.ts')).resume,
+  },
+  {
+    name: 'approve',
+    args: '<run> <approval>',
+    summary: 'Approve a pending approval of a run (ctx.approval, a gated tool call, a budget, a loop)',
+    load: async () => (await import('./approve.ts')).approve,
+  },
+  {
+    name: 'deny',
+    args: '<run> <approval>',
+    summary: 'Deny a pending approval of a run',
+    load: async () => (await import('./deny.ts')).deny,
+  },
+  {
+    name: 'approvals',
+    args: '',
+    summary: 'List approvals waiting for a decision (the approval inbox)',
+    load: async () => (await import('./approvals.ts')).approvals,
+  },
+  {
+    name: 'verify',
+    args: '[run]',
+    summary: "Check a run's hash chain and signed checkpoints; report the first broken link or bad signature",
+    load: async () => (await import('./verify.ts')).verify,
+  },
+  {
+    name: 'export',
+    args: '<run>',
+    summary: "Write a run's audit bundle (events, checkpoints, key) or, with --format, its history",
+    load: async () => (await import('./export.ts')).exportRun,
+  },
+  {
+    name: 'audit',
+    args: '',
+    summary: 'List who did what, for whom, under which authorization (tool calls, hand-offs, approvals…)',
+    load: async () => (await import('./audit.ts')).audit,
+  },
+  {
+    name: 'graph',
+    args: '<workflow>',
+    summary: "Print a graph workflow's DAG: its parallel levels and edges",
+    load: async () => (await import('./graph.ts')).graph,
+  },
+  {
+    name: 'pools',
+    args: '',
+    summary: 'Show resource pools: queue depth, waits, calls in flight, utilization',
+    load: async () => (await import('./pools.ts')).pools,
+  },
+  {
+    name: 'server',
+    args: '',
+    summary: 'Serve the HTTP API and the web UI (runs, timelines, approvals, costs) until Ctrl-C',
+    load: async () => (await import('./server.ts')).server,
+  },
+  {
+    name: 'init',
+    args: '[dir]',
+    summary: 'Write a new project: package.json, baton.config.ts, a workflow with an agent, app.ts',
+    load: async () => (await import('./init.ts')).init,
+  },
+  {
+    name: 'migrate',
+    args: '',
+    summary: 'Create or upgrade the store schema',
+    load: async () => (await import('./migrate.ts')).migrate,
+  },
 ];
