@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   agent,
+  explainEvents,
+  formatExplanation,
   plan,
   planSchema,
   planWorkflow,
@@ -129,6 +131,13 @@ describe('plans made at run time', () => {
       "task 'figures' failed",
     );
     expect(ofType(history, 'plan.completed')).toHaveLength(1);
+
+    const explained = formatExplanation(explainEvents(history));
+    expect(explained).toContain('plan research revision 0');
+    expect(explained).toContain('plan research revision 1');
+    expect(explained).toContain('replaces revision 0 (seq');
+    expect(explained).toMatch(/sources → web: web is the best blend of similarity and cost/);
+    expect(explained).toContain('completed sources, figures-archive, report after 1 revision(s)');
 
     const text = formatPlans(plansOf(history));
     expect(text).toContain('revision 1');
