@@ -9,13 +9,24 @@ const elk = new elkModule.default();
 const NODE_WIDTH = 150;
 const NODE_HEIGHT = 40;
 
-/** A graph workflow's DAG (laid out by ELK's layered algorithm), nodes coloured by their state. */
+/**
+ * A graph workflow's DAG, a plan's revision or a state machine (laid out by ELK's layered algorithm),
+ * nodes coloured by their state, a machine's edges labelled with the times each was taken.
+ */
 export function GraphView(props: {
   graph: GraphState;
   selected: number | undefined;
   onSelect: (seq: number) => void;
 }) {
-  const shape = props.graph.nodes.map((node) => `${node.id}<${node.deps.join(',')}`).join('|');
+  const links = useMemo(
+    () =>
+      props.graph.edges ??
+      props.graph.nodes.flatMap((node) => node.deps.map((dep) => ({ from: dep, to: node.id, label: '' }))),
+    [props.graph],
+  );
+  const shape =
+    links.map((link) => `${link.from}>${link.to}`).join('|') +
+    `#${props.graph.nodes.map((node) => node.id).join(',')}`;
   const [positions, setPositions] = useState<Map<string, { x: number; y: number }>>();
   const flow = useRef<ReactFlowInstance | null>(null);
   const box = useRef<HTMLDivElement>(null);
@@ -41,9 +52,11 @@ export function GraphView(props: {
           'elk.layered.spacing.nodeNodeBetweenLayers': '48',
         },
         children: nodes.map((node) => ({ id: node.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-        edges: nodes.flatMap((node) =>
-          node.deps.map((dep) => ({ id: `${dep}->${node.id}`, sources: [dep], targets: [node.id] })),
-        ),
+        edges: links.map((link) => ({
+          id: `${link.from}->${link.to}`,
+          sources: [link.from],
+          targets: [link.to],
+        })),
       })
       .then((layout) => {
         if (cancelled) return;
@@ -66,7 +79,7 @@ export function GraphView(props: {
       props.graph.nodes.map((node) => ({
         id: node.id,
         position: positions?.get(node.id) ?? { x: 0, y: 0 },
-        data: { label: `${node.id} · ${node.state}` },
+        data: { label: `${node.label ?? node.id} · ${node.state}` },
         className: `graph-node state-${node.state}${node.seq !== undefined && node.seq === props.selected ? ' selected' : ''}`,
         style: { width: NODE_WIDTH, height: NODE_HEIGHT },
         sourcePosition: 'right' as Node['sourcePosition'],
@@ -78,15 +91,14 @@ export function GraphView(props: {
   );
   const edges: Edge[] = useMemo(
     () =>
-      props.graph.nodes.flatMap((node) =>
-        node.deps.map((dep) => ({
-          id: `${dep}->${node.id}`,
-          source: dep,
-          target: node.id,
-          animated: node.state === 'running',
-        })),
-      ),
-    [props.graph],
+      links.map((link) => ({
+        id: `${link.from}->${link.to}`,
+        source: link.from,
+        target: link.to,
+        ...(link.label ? { label: link.label } : {}),
+        animated: props.graph.nodes.find((node) => node.id === link.to)?.state === 'running',
+      })),
+    [props.graph, links],
   );
 
   if (!positions) return <p className="muted">Laying out the graph…</p>;
