@@ -634,7 +634,7 @@ export function graphStates(events: readonly JournalEvent[]): GraphState[] {
     if (event.type === 'machine.started') {
       const edges: { from: string; to: string; max?: number }[] = payload.edges;
       const ids = [...new Set([payload.initial, ...edges.flatMap((edge) => [edge.from, edge.to])])];
-      const machine = {
+      const machine: GraphState & { bounds: Map<string, number | undefined> } = {
         name: payload.name,
         title: `machine ${payload.name}`,
         nodes: ids.map((id) => ({ id, deps: [], state: 'pending', seq: undefined })),
