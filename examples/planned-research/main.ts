@@ -42,9 +42,9 @@ try {
       /plan research|replaces|→ (library|writer|statistics)|machine review|state /.test(line),
     );
   for (const line of why) console.log(line);
-  console.log(`\n${result.brief}`);
+  console.log(`\n${String(result.brief)}`);
   const chain = verifyChain(history);
-  console.log(`\n${history.length} events, hash chain ${chain.ok ? 'verified' : `BROKEN: ${chain.reason}`}`);
+  console.log(`\n${history.length} events, hash chain ${chain.ok ? 'verified' : `BROKEN: ${JSON.stringify(chain.broken)}`}`);
   console.log(`Run ${run.runId}: baton graph ${run.runId} / baton explain ${run.runId}`);
 } finally {
   await baton.close();
