@@ -78,6 +78,8 @@ describe('state machines with bounded cycles', () => {
         reason: 'it has no condition (2 of at most 3)',
       }),
     );
+    expect(await baton.replay(run.runId)).toMatchObject({ ok: true, replayed: 'completed' });
+    expect(log).toHaveLength(7); // replay ran no step again
     const text = formatPlans(plansOf(history));
     expect(text).toContain('machine review (completed in publish), 7 step(s)');
     expect(text).toContain('review → revise  taken 2 of at most 3');

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   agent,
+  block,
   explainEvents,
+  pass,
   formatExplanation,
   plan,
   planSchema,
@@ -131,6 +133,11 @@ describe('plans made at run time', () => {
       "task 'figures' failed",
     );
     expect(ofType(history, 'plan.completed')).toHaveLength(1);
+    // Replayed against the same code, the run reproduces its history without calling a model.
+    const replayed = await baton.replay(run.runId);
+    expect(replayed.divergence).toBeUndefined();
+    expect(replayed).toMatchObject({ ok: true, replayed: 'completed' });
+    expect(webModel.calls).toHaveLength(1);
 
     const explained = formatExplanation(explainEvents(history));
     expect(explained).toContain('plan research revision 0');
@@ -244,6 +251,78 @@ describe('plans made at run time', () => {
     expect(ofType(history, 'plan.failed')[0]!.payload).toMatchObject({ code: 'PLAN_INVALID' });
     expect(ofType(history, 'plan.decided', 'graph.started', 'agent.started')).toEqual([]);
     expect(model.calls).toHaveLength(0);
+  });
+
+  it('runs each task under the grant narrowed to it, and re-plans around a guardrail block', async () => {
+    const search = tool({
+      name: 'search.web',
+      description: 'Search',
+      input: z.object({ query: z.string() }),
+      effect: 'read',
+      execute: async () => ['a source'],
+    });
+    const refund = tool({
+      name: 'payments.refund',
+      description: 'Refund',
+      input: z.object({ id: z.string() }),
+      effect: 'irreversible',
+      execute: async () => 'refunded',
+    });
+    const careful = agent({
+      name: 'careful',
+      description: 'Searches carefully',
+      instructions: '…',
+      model: scriptedModel(['found it', 'wrapped up']),
+      tools: [search, refund],
+    });
+    const blocked = agent({
+      name: 'blocked',
+      description: 'Answers with secrets',
+      instructions: '…',
+      model: scriptedModel(['the password is hunter2']),
+      guardrails: {
+        output: [(answer: string) => (answer.includes('password') ? block('leaks a password') : pass())],
+      },
+    });
+    const planner = (request: PlanRequest) =>
+      request.revision === 0
+        ? {
+            tasks: [
+              { id: 'look', description: 'Look it up', worker: 'careful', tools: ['search.web'] },
+              { id: 'leak', description: 'Say the secret', worker: 'blocked' },
+            ],
+          }
+        : {
+            tasks: [
+              {
+                id: 'done',
+                description: 'Wrap up',
+                worker: 'careful',
+                deps: ['look'],
+                tools: ['search.web'],
+              },
+            ],
+          };
+    const flow = planWorkflow(plan('narrowed', { planner, workers: { careful, blocked } }));
+    const baton = await openBaton({ workflows: [flow] });
+    const run = await baton.start('narrowed', { goal: 'look it up' }, { grant: { actions: ['tool:*'] } });
+    expect(await run.result()).toMatchObject({
+      revision: 1,
+      outputs: { look: 'found it', done: 'wrapped up' },
+    });
+    const history = await run.history();
+    const decided = ofType(history, 'plan.decided');
+    expect(payload<{ replaces: { reason: string } }>(decided[1]!).replaces.reason).toContain(
+      "task 'leak' failed: Guardrail",
+    );
+    expect(payload(decided[1]!)).toMatchObject({ kept: ['look'] });
+    const started = ofType(history, 'agent.started').map((event) =>
+      payload<{ name: string; grant?: { actions: string[]; holder?: string; depth: number } }>(event),
+    );
+    expect(started[0]).toMatchObject({
+      name: 'careful',
+      grant: { actions: ['tool:search.web'], holder: 'agent:careful', depth: 2 },
+    });
   });
 
   it('asks a person to approve a plan holding an irreversible step, and runs the plan as they edited it', async () => {
