@@ -1,4 +1,14 @@
-import { Background, Controls, ReactFlow, type Edge, type Node, type ReactFlowInstance } from '@xyflow/react';
+import {
+  Background,
+  BaseEdge,
+  Controls,
+  EdgeLabelRenderer,
+  ReactFlow,
+  type Edge,
+  type EdgeProps,
+  type Node,
+  type ReactFlowInstance,
+} from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import elkModule from 'elkjs/lib/elk.bundled.js';
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -96,9 +106,11 @@ export function GraphView(props: {
         source: link.from,
         target: link.to,
         ...(link.label ? { label: link.label } : {}),
+        // An edge going back (a loop) is drawn around the nodes, not through them.
+        ...((positions?.get(link.to)?.x ?? 0) <= (positions?.get(link.from)?.x ?? 0) ? { type: 'loop' } : {}),
         animated: props.graph.nodes.find((node) => node.id === link.to)?.state === 'running',
       })),
-    [props.graph, links],
+    [props.graph, links, positions],
   );
 
   if (!positions) return <p className="muted">Laying out the graph…</p>;
@@ -106,6 +118,7 @@ export function GraphView(props: {
     <div className="graph" data-testid="graph" ref={box}>
       <ReactFlow
         onInit={(instance) => (flow.current = instance)}
+        edgeTypes={EDGE_TYPES}
         nodes={nodes}
         edges={edges}
         fitView
@@ -124,6 +137,32 @@ export function GraphView(props: {
     </div>
   );
 }
+
+/** An edge going back to an earlier node (a machine's loop): an arc below the nodes, its label at the bottom. */
+function LoopEdge(props: EdgeProps) {
+  const { sourceX, sourceY, targetX, targetY } = props;
+  const depth = 80;
+  const path = `M ${sourceX},${sourceY} C ${sourceX + 90},${sourceY + depth} ${targetX - 90},${targetY + depth} ${targetX},${targetY}`;
+  const labelX = (sourceX + targetX) / 2;
+  const labelY = (sourceY + targetY) / 2 + depth * 0.75;
+  return (
+    <>
+      <BaseEdge id={props.id} path={path} {...(props.markerEnd ? { markerEnd: props.markerEnd } : {})} />
+      {props.label ? (
+        <EdgeLabelRenderer>
+          <div
+            className="loop-edge-label"
+            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+          >
+            {props.label}
+          </div>
+        </EdgeLabelRenderer>
+      ) : null}
+    </>
+  );
+}
+
+const EDGE_TYPES = { loop: LoopEdge };
 
 function fallbackLayout(graph: GraphState): Map<string, { x: number; y: number }> {
   const depth = new Map<string, number>();
