@@ -5,6 +5,7 @@ import { agent } from '../agents/agent.ts';
 import { tool } from '../agents/tool.ts';
 import { scriptedModel } from '../testing/scripted-model.ts';
 import { checkPlan, type PlanEnvironment } from './plan-check.ts';
+import { plan } from './plan.ts';
 
 const refund = tool({
   name: 'payments.refund',
@@ -181,5 +182,19 @@ describe('checkPlan', () => {
     );
     expect(checked).toMatchObject({ ok: true, kept: ['also-done', 'done'], levels: [['next']] });
     expect(checked.ok && checked.tasks.map((task) => task.id)).toEqual(['next']);
+  });
+
+  it('refuses a plan definition that cannot work, at the door', () => {
+    const workers = { echo: { description: 'Echoes', run: () => 'echo' } };
+    expect(() => plan('p', { planner: () => ({ tasks: [] }), workers, routing: { costBias: 2 } })).toThrow(
+      "Plan 'p': route option costBias",
+    );
+    expect(() => plan('p', { planner: () => ({ tasks: [] }), workers: {} })).toThrow(
+      'needs at least one worker',
+    );
+    expect(() => plan('p', { planner: 'me' as never, workers })).toThrow('needs a planner');
+    expect(() => plan('p', { planner: () => ({ tasks: [] }), workers, maxRevisions: -1 })).toThrow(
+      'maxRevisions must be a whole number of at least 0',
+    );
   });
 });

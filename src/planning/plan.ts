@@ -4,7 +4,7 @@ import type { Duration } from '../engine/duration.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import { workflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import type { CapabilityRegistry } from '../routing/capability-registry.ts';
+import { resolveRankOptions, type CapabilityRegistry } from '../routing/capability-registry.ts';
 import type { Grant } from '../access/grant.ts';
 import { runPlan } from './plan-run.ts';
 
@@ -208,6 +208,13 @@ export function plan<Context extends WorkflowContext = WorkflowContext>(
     maxAttempts: count(options.maxAttempts, 3, 'maxAttempts', 1),
     maxRevisions: count(options.maxRevisions, 2, 'maxRevisions', 0),
   });
+  if (options.routing) {
+    try {
+      resolveRankOptions(options.routing);
+    } catch (error) {
+      throw new InvalidArgumentError(`Plan '${name}': ${(error as Error).message}`);
+    }
+  }
   if (resolved.approval && !['irreversible', 'always'].includes(resolved.approval.when))
     throw new InvalidArgumentError(`Plan '${name}': approval.when is 'irreversible' or 'always'.`);
   const defined: Plan<Context> = Object.freeze({
