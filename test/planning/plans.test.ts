@@ -372,6 +372,32 @@ describe('plans made at run time', () => {
     });
   });
 
+  it('asks a planner that failed or proposed an invalid plan again, and gives up after maxAttempts', async () => {
+    const attempts: number[] = [];
+    const planner = (request: PlanRequest) => {
+      attempts.push(request.attempt);
+      if (request.attempt === 1) throw new Error('planner crashed');
+      return { tasks: [{ id: 'loop', description: 'Loop', worker: 'echo', deps: ['loop'] }] };
+    };
+    const echo = { description: 'Echoes', run: () => 'echo' };
+    const flow = planWorkflow(plan('hopeless', { planner, workers: { echo }, maxAttempts: 3 }));
+    const baton = await openBaton({ workflows: [flow] });
+    const run = await baton.start('hopeless', { goal: 'loop forever' });
+    const error = await run.result().catch((caught: unknown) => caught);
+    expect((error as RunFailedError).error).toMatchObject({ code: 'PLAN_INVALID' });
+    expect((error as RunFailedError).error.message).toContain(
+      'the planner proposed 3 plan(s) and none passed',
+    );
+    expect((error as RunFailedError).error.message).toContain("task 'loop' depends on itself");
+    expect(attempts).toEqual([1, 2, 3]);
+    const rejected = ofType(await run.history(), 'plan.rejected').map((event) =>
+      payload<{ attempt: number; problems: string[] }>(event),
+    );
+    expect(rejected.map((entry) => entry.attempt)).toEqual([1, 2, 3]);
+    expect(rejected[0]!.problems[0]).toContain('the planner gave no plan: ');
+    expect(rejected[0]!.problems[0]).toContain('planner crashed');
+  });
+
   it('stops re-planning at maxRevisions with the failure named', async () => {
     const planner = () => ({ tasks: [{ id: 'flaky', description: 'Fails', worker: 'broken' }] });
     const broken = {
