@@ -199,7 +199,45 @@ export {
   GraphFailedError,
   ParallelFailedError,
   RouteNotFoundError,
+  MachineDefinitionError,
+  MachineStuckError,
+  MachineStepLimitError,
 } from './patterns/pattern-errors.ts';
+export {
+  machine,
+  machineWorkflow,
+  machineOf,
+  type Machine,
+  type MachineSpec,
+  type MachineStateSpec,
+  type MachineEdgeSpec,
+  type MachineStep,
+  type MachineResult,
+  type MachineDescription,
+} from './patterns/machine.ts';
+// Planning (src/planning): goals decomposed at run time into checked, journaled task graphs.
+export {
+  plan,
+  planWorkflow,
+  planSchema,
+  type Plan,
+  type PlanOptions,
+  type PlanSpec,
+  type PlanTask,
+  type PlanRequest,
+  type PlanResult,
+  type Planner,
+  type PlanWorker,
+  type CodeWorker,
+  type TaskRequest,
+} from './planning/plan.ts';
+export { checkPlan, type PlanEnvironment, type PlanCheck } from './planning/plan-check.ts';
+export { formatPlans, plansOf, type PlanHistory } from './planning/plan-format.ts';
+export {
+  PlanInvalidError,
+  PlanRevisionsExhaustedError,
+  PlanNotApprovedError,
+} from './planning/plan-errors.ts';
 // Routing (src/routing): capability routing, model routing, semantic cache, memory, selective hydration.
 export type { Embedder } from './routing/embedder.ts';
 export { EmbeddingDimensionError } from './routing/embedder.ts';

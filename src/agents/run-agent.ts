@@ -51,6 +51,11 @@ export interface AgentRunResult<Output = string> {
 export interface RunAgentOptions {
   /** Handoffs allowed in this run of the loop. Default 8. */
   maxHandoffs?: number;
+  /**
+   * The grant the agent is narrowed from, instead of the workflow's: one delegated from it (see
+   * `delegate`), e.g. a planned task's grant. The agent still gets only what it needs of it.
+   */
+  grant?: Grant;
 }
 
 /** Errors of an agent that go back to a calling agent as a tool error, instead of failing the caller. */
@@ -105,7 +110,7 @@ export async function runAgent<Output>(
   const runtime = runtimeOf(ctx);
   runtime.checkPools(agent);
   // The caller's grant: agentOp narrows it to what this agent needs.
-  const grant = grantOf(ctx);
+  const grant = options.grant ?? grantOf(ctx);
   const scope: AgentScope = {
     actor: `agent:${agent.name}`,
     onBehalfOf: [ctx.identity.actor, ...ctx.identity.onBehalfOf],

@@ -180,7 +180,9 @@ export class RunContext implements WorkflowContext {
       this.#args.replayOnly?.diverged(error, op, describe);
       return rejected(error);
     }
-    if (!first && this.#args.replayOnly) return this.#beyondHistory(op, describe, 'op');
+    // A container that journaled nothing (a graph node that never started) is not past the history:
+    // only what it would write or run is (the replay-only handle reports that).
+    if (!first && this.#args.replayOnly && !options.container) return this.#beyondHistory(op, describe, 'op');
     const handle = this.#handle(op, recorded, describe);
     if (!first || options.container) return body(handle);
     return this.#replayTurn(recorded[recorded.length - 1]!.seq).then(() => body(handle));

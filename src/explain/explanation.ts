@@ -59,6 +59,8 @@ export type ExplanationNodeKind =
   | 'sequence'
   | 'parallel'
   | 'graph'
+  | 'plan'
+  | 'machine'
   | 'model'
   | 'cache'
   | 'memory'

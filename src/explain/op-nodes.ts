@@ -202,6 +202,100 @@ const BUILDERS: Record<string, Builder> = {
     took(node, started, completed ?? failed);
     return node;
   },
+  plan(events, context) {
+    const started = first(events, 'plan.started');
+    if (started) {
+      const completed = last(events, 'plan.completed');
+      const failed = last(events, 'plan.failed');
+      const node = context.node('plan', `plan ${nameOf(events)}`, events, progress(completed, failed));
+      node.facts = { goal: started.payload.goal, planner: started.payload.planner };
+      if (completed)
+        node.outcome = {
+          summary: `completed ${completed.payload.completed.join(', ')} after ${completed.payload.revisions} revision(s)`,
+        };
+      if (failed) node.outcome = { summary: `${failed.payload.code}: ${failed.payload.reason}` };
+      return node;
+    }
+    const decided = first(events, 'plan.decided');
+    const rejected = first(events, 'plan.rejected');
+    const revision = decided?.payload.revision ?? rejected?.payload.revision ?? 0;
+    const node = context.node(
+      'plan',
+      `plan ${nameOf(events)} revision ${revision}${decided?.payload.editedBy ? ' (edited)' : ''}`,
+      events,
+      decided ? 'ok' : 'denied',
+    );
+    if (rejected) {
+      node.why = rejected.payload.problems.map((problem): Reason => ({
+        kind: 'guardrail',
+        summary: problem,
+      }));
+      node.outcome = {
+        summary: `proposal ${rejected.payload.attempt} by ${rejected.payload.planner} rejected`,
+      };
+    }
+    if (decided) {
+      const { tasks, levels, kept, replaces, planner } = decided.payload;
+      node.facts = { planner, levels, ...(kept.length > 0 ? { kept } : {}) };
+      node.why = [
+        ...(replaces
+          ? [
+              {
+                kind: 'routing' as const,
+                summary: `replaces revision ${replaces.revision} (seq ${replaces.seq}): ${replaces.reason}`,
+              },
+            ]
+          : []),
+        ...tasks.map((task): Reason => ({
+          kind: 'routing',
+          summary: `${task.id} → ${task.assigned}${task.routeReason ? `: ${task.routeReason}` : ' (named)'}`,
+        })),
+      ];
+      node.decided = {
+        kind: 'other',
+        summary: `${tasks.length} task(s) in ${levels.length} level(s): ${levels.map((level) => level.join(' + ')).join(' → ')}`,
+      };
+    }
+    return node;
+  },
+  machine(events, context) {
+    const started = first(events, 'machine.started');
+    if (started) {
+      const completed = last(events, 'machine.completed');
+      const failed = last(events, 'machine.failed');
+      const node = context.node('machine', `machine ${nameOf(events)}`, events, progress(completed, failed));
+      const end = completed ?? failed;
+      if (end) node.facts = { steps: end.payload.steps, edges: end.payload.edges };
+      if (completed)
+        node.outcome = {
+          summary: `reached ${completed.payload.final} in ${completed.payload.steps} step(s)`,
+        };
+      if (failed)
+        node.outcome = {
+          summary: `failed in ${failed.payload.state}: ${failed.payload.error.message}`,
+          error: failed.payload.error,
+        };
+      return node;
+    }
+    const entered = first(events, 'machine.state.entered');
+    const moved = first(events, 'machine.transitioned');
+    const state = entered?.payload.state ?? '?';
+    const node = context.node(
+      'machine',
+      `state ${state} (visit ${entered?.payload.visit ?? '?'})`,
+      events,
+      'ok',
+    );
+    if (moved) {
+      node.decided = {
+        kind: 'route',
+        summary: `→ ${moved.payload.to} (taken ${moved.payload.taken})`,
+        chosen: moved.payload.to,
+      };
+      node.why = [{ kind: 'routing', summary: moved.payload.reason }];
+    }
+    return node;
+  },
   model(events, context) {
     const routed = first(events, 'model.routed');
     const attempts = all(events, 'model.attempted');

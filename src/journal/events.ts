@@ -419,6 +419,78 @@ export interface JournalEventPayloads {
   'graph.completed': { op: number; name: string; completed: string[]; skipped: string[] };
   'graph.failed': { op: number; name: string; failed: string[]; completed: string[]; skipped: string[] };
 
+  // Plans (src/planning): a goal decomposed at run time into a checked task graph. `name` is the plan's.
+  /** A plan run began: its goal and who plans it (`agent:<name>` or `code:<name>`). */
+  'plan.started': { op: number; name: string; goal: string; planner: string; maxRevisions: number };
+  /** A planner's proposal failed the checks; the problems go back to the planner. */
+  'plan.rejected': {
+    op: number;
+    name: string;
+    revision: number;
+    attempt: number;
+    planner: string;
+    problems: string[];
+    /** The proposal as given (clipped when large). */
+    proposal?: unknown;
+  };
+  /**
+   * A checked plan, the graph that runs: its tasks (each with whom it was routed to and the grant
+   * actions it holds), parallel levels, the tasks kept from earlier revisions and, for a revision,
+   * the one it replaces and why.
+   */
+  'plan.decided': {
+    op: number;
+    name: string;
+    revision: number;
+    attempt: number;
+    planner: string;
+    goal: string;
+    tasks: PlanTaskRecord[];
+    levels: string[][];
+    /** Completed tasks of earlier revisions this plan keeps (not run again). */
+    kept: string[];
+    replaces?: { revision: number; seq: number; reason: string };
+    /** Set when a person edited the plan before approving it. */
+    editedBy?: string;
+  };
+  'plan.completed': { op: number; name: string; revisions: number; completed: string[] };
+  'plan.failed': { op: number; name: string; revision: number; code: string; reason: string };
+
+  // State machines (src/patterns/machine.ts): graphs with bounded cycles. `name` is the machine's.
+  'machine.started': {
+    op: number;
+    name: string;
+    initial: string;
+    edges: { from: string; to: string; max?: number }[];
+  };
+  /** A state's work began (its `visit`-th time). */
+  'machine.state.entered': { op: number; name: string; state: string; visit: number; step: number };
+  /** The machine took an edge: `taken` is how many times that edge has been taken now. */
+  'machine.transitioned': {
+    op: number;
+    name: string;
+    from: string;
+    to: string;
+    taken: number;
+    step: number;
+    reason: string;
+  };
+  'machine.completed': {
+    op: number;
+    name: string;
+    final: string;
+    steps: number;
+    edges: Record<string, number>;
+  };
+  'machine.failed': {
+    op: number;
+    name: string;
+    state: string;
+    steps: number;
+    edges: Record<string, number>;
+    error: SerializedError;
+  };
+
   // Resource pools (src/resources). No `op`: written alongside the op whose call observed it, and
   // skipped by replay.
   /** A pool's circuit breaker (in the worker process that journals it) opened on this call's failure. */
@@ -509,6 +581,25 @@ export interface CapabilityRouteFields {
   options?: { k: number; minScore: number; costBias: number };
   /** The embedding space the task was compared in (`embedder id/dimensions`). */
   space?: string;
+}
+
+/** One task of a plan as journaled (src/planning). */
+export interface PlanTaskRecord {
+  id: string;
+  description: string;
+  deps: string[];
+  /** What the planner asked for: a capability (routed by similarity and cost) or a named worker. */
+  capability?: string;
+  worker?: string;
+  /** Whom it runs on: the named worker, or the capability index's choice. */
+  assigned: string;
+  /** The capability index's candidates, when it was routed. */
+  candidates?: RouteCandidateRecord[];
+  routeReason?: string;
+  /** The grant actions the task is narrowed to. */
+  actions: string[];
+  irreversible?: boolean;
+  level: number;
 }
 
 /** A model message as journaled: the JSON form of an AI SDK prompt message (src/agents/messages.ts). */

@@ -1,4 +1,5 @@
 import type { GraphDescription } from './graph.ts';
+import type { MachineDescription } from './machine.ts';
 
 /**
  * A graph's structure as text, for `baton graph <workflow>`: its parallel levels (nodes on one
@@ -43,6 +44,33 @@ export function formatGraph(description: GraphDescription): string {
     lines.push(
       '(? runs only when its condition holds; --> the dependent runs even when that dependency is skipped)',
     );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A state machine's structure as text: its states (final ones marked), its edges in the order they
+ * are tried (`?` when conditional, with their bounds), and its cycles with the bound that ends each.
+ */
+export function formatMachine(description: MachineDescription): string {
+  const lines = [
+    `machine ${description.name} (${description.states.length} states, ${description.edges.length} edges), starts in ${description.initial}`,
+  ];
+  if (description.description) lines.push(`  ${description.description}`);
+  lines.push('edges');
+  for (const edge of description.edges)
+    lines.push(
+      `  ${edge.from} → ${edge.to}${edge.conditional ? '?' : ''}${edge.max === undefined ? '' : `  (at most ${edge.max})`}`,
+    );
+  lines.push(
+    `final: ${description.states
+      .filter((state) => state.final)
+      .map((state) => state.id)
+      .join(', ')}`,
+  );
+  if (description.cycles.length > 0) {
+    lines.push('cycles');
+    for (const cycle of description.cycles) lines.push(`  ${cycle.path.join(' → ')}: ${cycle.bound}`);
   }
   return lines.join('\n');
 }

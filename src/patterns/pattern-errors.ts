@@ -77,3 +77,48 @@ export class RouteNotFoundError extends BatonError {
 export function describePolicy(policy: PartialFailurePolicy): string {
   return typeof policy === 'string' ? `'${policy}'` : `{ minSuccesses: ${policy.minSuccesses} }`;
 }
+
+/** A state machine definition that cannot run: thrown by `machine()` when it is defined. */
+export class MachineDefinitionError extends BatonError {
+  readonly machine: string;
+  readonly problems: readonly string[];
+  constructor(args: { machine: string; problems: readonly string[] }) {
+    const list = args.problems.map((problem) => `\n  - ${problem}`).join('');
+    super('MACHINE_DEFINITION', `State machine '${args.machine}' cannot run:${list}`);
+    this.machine = args.machine;
+    this.problems = args.problems;
+  }
+}
+
+/**
+ * A state machine reached a state with no edge that holds: every matching edge has reached its
+ * bound (`max`), or no condition held. Terminal: the machine's journaled counts say which edge.
+ */
+export class MachineStuckError extends BatonError {
+  readonly machine: string;
+  readonly state: string;
+  constructor(args: { machine: string; state: string; exhausted: readonly string[] }) {
+    const bound =
+      args.exhausted.length > 0
+        ? `: ${args.exhausted.join(', ')} reached its bound and no later edge holds`
+        : ': no edge condition held';
+    super(
+      'MACHINE_STUCK',
+      `State machine '${args.machine}' is stuck in state '${args.state}'${bound}. ` +
+        `Add an edge without a condition after the bounded one (an exit for when the loop gives up).`,
+    );
+    this.machine = args.machine;
+    this.state = args.state;
+  }
+}
+
+/** A state machine entered more states than its `maxSteps`. */
+export class MachineStepLimitError extends BatonError {
+  constructor(args: { machine: string; maxSteps: number }) {
+    super(
+      'MACHINE_STEP_LIMIT',
+      `State machine '${args.machine}' entered ${args.maxSteps} states without reaching a final one; ` +
+        `raise maxSteps or lower the bounds of its cycles.`,
+    );
+  }
+}

@@ -1,4 +1,5 @@
 import { graphOf } from '../patterns/graph.ts';
+import { machineOf } from '../patterns/machine.ts';
 import { UnknownWorkflowError } from '../errors.ts';
 import type { RunRecord, RunStatus } from '../store/store.ts';
 import { HttpError } from './http-error.ts';
@@ -28,12 +29,14 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
   app.get('/api/workflows', (c) => {
     const workflows = [...baton.workflows.values()].map((definition) => {
       const graph = graphOf(definition);
+      const machine = machineOf(definition);
       return {
         name: definition.name,
         ...(definition.options.description === undefined
           ? {}
           : { description: definition.options.description }),
         ...(graph ? { graph: graph.describe() } : {}),
+        ...(machine ? { machine: machine.describe() } : {}),
       };
     });
     return c.json({ workflows });

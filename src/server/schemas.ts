@@ -229,6 +229,10 @@ export const WorkflowListResponse = z.object({
         .record(z.string(), z.unknown())
         .optional()
         .describe('For graph workflows: nodes, edges, levels'),
+      machine: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('For state machine workflows: states, edges with their bounds, cycles'),
     }),
   ),
 });

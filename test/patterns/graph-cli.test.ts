@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { batonSource as source, cliProject } from '../support/cli-project.ts';
 
 const CONFIG = `
-import { defineConfig, graph, graphWorkflow, workflow } from ${JSON.stringify(source)};
+import { defineConfig, graph, graphWorkflow, machine, machineWorkflow, plan, planWorkflow, workflow } from ${JSON.stringify(source)};
 
 const research = graph('research', {
   description: 'Answers a question',
@@ -14,8 +14,23 @@ const research = graph('research', {
   },
 });
 const plain = workflow('plain', async () => 'plain');
+const review = machine('review', {
+  initial: 'draft',
+  states: {
+    draft: { next: 'review' },
+    review: { run: (_ctx, { visit }) => visit, next: [{ to: 'done', when: (visit) => visit >= 2 }, { to: 'draft', max: 3 }] },
+    done: {},
+  },
+});
+const planned = plan('planned', {
+  planner: () => ({ tasks: [{ id: 'a', description: 'A', worker: 'echo' }, { id: 'b', description: 'B', worker: 'echo', deps: ['a'] }] }),
+  workers: { echo: { description: 'Echoes', run: (_ctx, request) => request.id } },
+});
 
-export default defineConfig({ store: 'sqlite:./graph-cli.db', workflows: [graphWorkflow(research), plain] });
+export default defineConfig({
+  store: 'sqlite:./graph-cli.db',
+  workflows: [graphWorkflow(research), plain, machineWorkflow(review), planWorkflow(planned)],
+});
 `;
 
 const { cli } = cliProject('baton-graph-cli-', { 'baton.config.ts': CONFIG });
@@ -51,6 +66,41 @@ describe('baton graph', () => {
     expect(described.levels).toEqual([['plan'], ['web', 'math'], ['write']]);
     expect(described.edges).toContainEqual({ from: 'math', to: 'write', optional: true });
     expect(described.nodes.find((node: { id: string }) => node.id === 'math').conditional).toBe(true);
+  });
+
+  it('prints a state machine with its bounds and cycles', async () => {
+    const result = await cli(['graph', 'review']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      [
+        'machine review (3 states, 3 edges), starts in draft',
+        'edges',
+        '  draft → review',
+        '  review → done?',
+        '  review → draft  (at most 3)',
+        'final: done',
+        'cycles',
+        '  draft → review → draft: review → draft at most 3',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("prints the plans a run made and the edges its machines took, given the run's id", async () => {
+    const started = await cli(['start', 'planned', '--input', '{"goal":"a then b"}', '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    const runId = (JSON.parse(started.stdout) as { runId: string }).runId;
+    const result = await cli(['graph', runId]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('plan planned (completed) planned by code:planner');
+    expect(result.stdout).toContain('    0  ✓ a → echo');
+    expect(result.stdout).toContain('    1  ✓ b → echo');
+
+    const loop = await cli(['start', 'review', '--json']);
+    const loopId = (JSON.parse(loop.stdout) as { runId: string }).runId;
+    const taken = await cli(['graph', loopId]);
+    expect(taken.stdout).toContain('machine review (completed in done), 5 step(s)');
+    expect(taken.stdout).toContain('  review → draft  taken 1 of at most 3');
   });
 
   it('says which workflows are graphs when asked for one that is not', async () => {

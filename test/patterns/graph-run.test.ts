@@ -298,4 +298,29 @@ describe('graph run', () => {
       message: "Graph 'failing' failed at node 'only' (Error: nope); nodes depending on it did not start.",
     });
   });
+
+  it('replays a failed graph whose dependents never started, without calling them past the history', async () => {
+    const ran: string[] = [];
+    const halted = graph('halted', {
+      nodes: {
+        broken: {
+          run: (ctx) =>
+            ctx.step(
+              'broken',
+              (): string => {
+                ran.push('broken');
+                throw new Error('nope');
+              },
+              { retry: { maxAttempts: 1 } },
+            ),
+        },
+        after: { deps: ['broken'], run: (ctx) => ctx.step('after', () => (ran.push('after'), 'x')) },
+      },
+    });
+    const baton = await openBaton({ workflows: [graphWorkflow(halted)] });
+    const run = await baton.start('halted', null);
+    await run.result().catch(() => undefined);
+    expect(await baton.replay(run.runId)).toMatchObject({ ok: true, recorded: 'failed', replayed: 'failed' });
+    expect(ran).toEqual(['broken']);
+  });
 });

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
 import { workflow } from '../../src/agents/agent-context.ts';
 import { Baton } from '../../src/baton.ts';
+import { machine, machineWorkflow } from '../../src/patterns/machine.ts';
+import { plan, planWorkflow } from '../../src/planning/plan.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
 import {
@@ -181,5 +183,72 @@ describe('the run model of the UI', () => {
       { seq: 3, type: 'signal.awaited', payload: { op: 2, name: 'baton.approve:9' } },
     ] as unknown as JournalEvent[];
     expect(openWaits(waiting)).toEqual({ signals: ['go'] });
+  });
+
+  it("draws each revision of a plan with its kept tasks, and a state machine's edges with the times taken", async () => {
+    const step = (id: string, fail = false) => ({
+      description: id,
+      run: (ctx: { step: <T>(name: string, fn: () => T, options?: object) => Promise<T> }) =>
+        ctx.step(
+          id,
+          () => {
+            if (fail) throw new Error(`${id} broke`);
+            return id;
+          },
+          { retry: { maxAttempts: 1 } },
+        ),
+    });
+    const planned = planWorkflow(
+      plan('drawn', {
+        planner: (request) =>
+          request.revision === 0
+            ? {
+                tasks: [
+                  { id: 'a', description: 'A', worker: 'ok' },
+                  { id: 'b', description: 'B', worker: 'bad', deps: ['a'] },
+                ],
+              }
+            : { tasks: [{ id: 'c', description: 'C', worker: 'ok', deps: ['a'] }] },
+        workers: { ok: step('ok'), bad: step('bad', true) },
+      }),
+    );
+    const planGraphs = graphStates(await journalOf(planned, { goal: 'draw' }));
+    expect(planGraphs.map((graph) => [graph.title, graph.note])).toEqual([
+      ['plan drawn · revision 0', undefined],
+      ['plan drawn · revision 1', expect.stringContaining("replaces revision 0: task 'b' failed")],
+    ]);
+    expect(planGraphs[1]!.nodes.map((node) => [node.id, node.state, node.label])).toEqual([
+      ['a', 'kept', undefined],
+      ['c', 'completed', 'c → ok'],
+    ]);
+    expect(planGraphs[0]!.nodes.map((node) => node.state)).toEqual(['completed', 'failed']);
+
+    const loop = machineWorkflow(
+      machine('drawn-loop', {
+        initial: 'try',
+        states: {
+          try: {
+            run: (_ctx, { visit }) => visit,
+            next: [
+              { to: 'done', when: (visit: number) => visit >= 3 },
+              { to: 'try', max: 4 },
+            ],
+          },
+          done: {},
+        },
+      }),
+    );
+    const [drawn] = graphStates(await journalOf(loop, null));
+    expect(drawn).toMatchObject({
+      title: 'machine drawn-loop',
+      edges: [
+        { from: 'try', to: 'done', label: '×1' },
+        { from: 'try', to: 'try', label: '2/4' },
+      ],
+    });
+    expect(drawn!.nodes.map((node) => [node.id, node.state, node.label])).toEqual([
+      ['try', 'completed', 'try ×3'],
+      ['done', 'completed', 'done ×1'],
+    ]);
   });
 });

@@ -9,6 +9,8 @@ import { tool } from '../../src/agents/tool.ts';
 import type { PolicyEngine } from '../../src/access/policy-engine.ts';
 import { Baton, type BatonOptions } from '../../src/baton.ts';
 import { graph, graphWorkflow } from '../../src/patterns/graph.ts';
+import { machine } from '../../src/patterns/machine.ts';
+import { plan } from '../../src/planning/plan.ts';
 import { serve, type RunningServer } from '../../src/server/node.ts';
 import { createServer, type AssetSource, type BatonServer } from '../../src/server/server.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
@@ -111,6 +113,55 @@ export const diamond = graphWorkflow(
     },
   }),
 );
+
+/** A plan that fails at one task and is re-planned keeping what finished, then a bounded review loop. */
+export const replanned = workflow('replanned', async (ctx, input: { goal: string }) => {
+  const step = (id: string, fail = false) => ({
+    description: id,
+    run: (taskCtx: typeof ctx) =>
+      taskCtx.step(
+        id,
+        () => {
+          if (fail) throw new Error(`${id} is down`);
+          return id;
+        },
+        { retry: { maxAttempts: 1 } },
+      ),
+  });
+  const planned = await plan('replanned', {
+    planner: (request) =>
+      request.revision === 0
+        ? {
+            tasks: [
+              { id: 'sources', description: 'Sources', worker: 'ok' },
+              { id: 'figures', description: 'Figures', worker: 'down' },
+              { id: 'report', description: 'Report', worker: 'ok', deps: ['sources', 'figures'] },
+            ],
+          }
+        : {
+            tasks: [
+              { id: 'archive', description: 'Archive', worker: 'ok' },
+              { id: 'report', description: 'Report', worker: 'ok', deps: ['sources', 'archive'] },
+            ],
+          },
+    workers: { ok: step('ok'), down: step('down', true) },
+  }).run(ctx, input.goal);
+  const review = await machine('review', {
+    initial: 'review',
+    states: {
+      review: {
+        run: (_ctx, { visit }) => visit,
+        next: [
+          { to: 'publish', when: (visit: number) => visit >= 3 },
+          { to: 'revise', max: 3 },
+        ],
+      },
+      revise: { next: 'review' },
+      publish: {},
+    },
+  }).run(ctx, null);
+  return { revision: planned.revision, final: review.final };
+});
 
 export interface TestServer {
   baton: Baton;

@@ -10,6 +10,7 @@ import { ensureUiBuilt } from '../support/ui-build.ts';
 import {
   diamond,
   eventually,
+  replanned,
   startTestServer,
   supportWorkflow,
   TOKENS,
@@ -53,7 +54,7 @@ describeBrowser('the web UI', (chromiumPath) => {
     const dist = await ensureUiBuilt();
     await mkdir(SCREENSHOTS, { recursive: true });
     server = await startTestServer({
-      workflows: [waiter, diamond, supportWorkflow('support'), supportWorkflow('support-inbox')],
+      workflows: [waiter, diamond, replanned, supportWorkflow('support'), supportWorkflow('support-inbox')],
       assets: uiAssets(dist),
     });
     profile = await mkdtemp(join(tmpdir(), 'baton-chromium-'));
@@ -191,6 +192,32 @@ describeBrowser('the web UI', (chromiumPath) => {
     await graph.locator('.react-flow__node', { hasText: 'merge' }).click();
     await page.getByTestId('inspector').locator('text=graph.node.started').first().waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'run-graph.png'), fullPage: true });
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('draws each plan revision with its kept tasks and why it replaced the last, and a loop with its edge counts', async () => {
+    const runId = await startRun('replanned', { goal: 'a report' });
+    await eventually(
+      async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
+      'the plan to finish',
+    );
+    const page = await openAs(`/runs/${runId}`);
+    await page.getByRole('tab', { name: 'Graph' }).click();
+    await page.locator('h3', { hasText: 'plan replanned · revision 1' }).waitFor();
+    expect(await page.locator('h3').allTextContents()).toEqual(
+      expect.arrayContaining([
+        'plan replanned · revision 0',
+        'plan replanned · revision 1',
+        'machine review',
+      ]),
+    );
+    await page.locator("text=replaces revision 0: task 'figures' failed").first().waitFor();
+    const graphs = page.getByTestId('graph');
+    await graphs.nth(1).locator('.react-flow__node.state-kept', { hasText: 'sources' }).waitFor();
+    await graphs.nth(0).locator('.react-flow__node.state-failed', { hasText: 'figures' }).waitFor();
+    await graphs.nth(2).locator('.loop-edge-label', { hasText: '2/3' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'run-plan-revisions.png'), fullPage: true });
     expect(problemsOf(page)).toEqual([]);
     await page.close();
   });

@@ -1,34 +1,55 @@
 import { InvalidArgumentError, UnknownWorkflowError } from '../../errors.ts';
-import { formatGraph } from '../../patterns/graph-format.ts';
+import { formatGraph, formatMachine } from '../../patterns/graph-format.ts';
 import { graphOf } from '../../patterns/graph.ts';
+import { machineOf } from '../../patterns/machine.ts';
+import { formatPlans, plansOf } from '../../planning/plan-format.ts';
 import { defineCommand } from '../command.ts';
 
 export const graph = defineCommand({
   name: 'graph',
-  summary: "Print a graph workflow's DAG: its parallel levels and edges",
+  summary: "Print a graph or state machine workflow's structure, or the plans and loops a run took",
   args: [
     {
       name: 'workflow',
       required: true,
-      description: 'A workflow made with graphWorkflow(graph), named in baton.config.ts',
+      description:
+        'A workflow made with graphWorkflow or machineWorkflow, named in baton.config.ts; or a run id',
     },
   ],
   details: [
     'Nodes on one level can run at once: each node sits one level below its deepest dependency. A node',
     'marked ? runs only when its condition holds; an edge drawn --> does not skip its dependent when the',
     'dependency is skipped. --json prints { name, nodes, edges, levels }.',
+    'A state machine prints its edges with their bounds, and its cycles.',
+    'Given a run id, prints the plans the run made at run time (each revision: its levels, whom each',
+    'task ran on and how it ended, what it replaced and why) and the edges its state machines took.',
     '',
-    'Example:',
+    'Examples:',
     '  baton graph research --json',
+    '  baton graph run_01k…',
   ].join('\n'),
   async run(context) {
     const { args, out, json } = context;
+    if (args.workflow!.startsWith('run_')) {
+      const baton = await context.openBaton();
+      const run = await context.findRun(baton, args.workflow!);
+      const history = plansOf(await baton.store.readEvents(run.runId, 1));
+      if (json) out.json(history);
+      else for (const line of formatPlans(history).split('\n')) out.line(line);
+      return;
+    }
     const { config } = await context.loadConfig({ required: true });
     const workflows = config?.workflows ?? [];
     const name = args.workflow!;
     const definition = workflows.find((candidate) => candidate.name === name);
     if (!definition)
       throw new UnknownWorkflowError({ name, known: workflows.map((candidate) => candidate.name) });
+    const machine = machineOf(definition);
+    if (machine) {
+      if (json) out.json(machine.describe());
+      else out.line(formatMachine(machine.describe()));
+      return;
+    }
     const found = graphOf(definition);
     if (!found) {
       const graphs = workflows.filter((candidate) => graphOf(candidate)).map((candidate) => candidate.name);

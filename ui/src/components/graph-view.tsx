@@ -1,4 +1,14 @@
-import { Background, Controls, ReactFlow, type Edge, type Node, type ReactFlowInstance } from '@xyflow/react';
+import {
+  Background,
+  BaseEdge,
+  Controls,
+  EdgeLabelRenderer,
+  ReactFlow,
+  type Edge,
+  type EdgeProps,
+  type Node,
+  type ReactFlowInstance,
+} from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import elkModule from 'elkjs/lib/elk.bundled.js';
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -9,13 +19,24 @@ const elk = new elkModule.default();
 const NODE_WIDTH = 150;
 const NODE_HEIGHT = 40;
 
-/** A graph workflow's DAG (laid out by ELK's layered algorithm), nodes coloured by their state. */
+/**
+ * A graph workflow's DAG, a plan's revision or a state machine (laid out by ELK's layered algorithm),
+ * nodes coloured by their state, a machine's edges labelled with the times each was taken.
+ */
 export function GraphView(props: {
   graph: GraphState;
   selected: number | undefined;
   onSelect: (seq: number) => void;
 }) {
-  const shape = props.graph.nodes.map((node) => `${node.id}<${node.deps.join(',')}`).join('|');
+  const links = useMemo(
+    () =>
+      props.graph.edges ??
+      props.graph.nodes.flatMap((node) => node.deps.map((dep) => ({ from: dep, to: node.id, label: '' }))),
+    [props.graph],
+  );
+  const shape =
+    links.map((link) => `${link.from}>${link.to}`).join('|') +
+    `#${props.graph.nodes.map((node) => node.id).join(',')}`;
   const [positions, setPositions] = useState<Map<string, { x: number; y: number }>>();
   const flow = useRef<ReactFlowInstance | null>(null);
   const box = useRef<HTMLDivElement>(null);
@@ -41,9 +62,11 @@ export function GraphView(props: {
           'elk.layered.spacing.nodeNodeBetweenLayers': '48',
         },
         children: nodes.map((node) => ({ id: node.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-        edges: nodes.flatMap((node) =>
-          node.deps.map((dep) => ({ id: `${dep}->${node.id}`, sources: [dep], targets: [node.id] })),
-        ),
+        edges: links.map((link) => ({
+          id: `${link.from}->${link.to}`,
+          sources: [link.from],
+          targets: [link.to],
+        })),
       })
       .then((layout) => {
         if (cancelled) return;
@@ -66,7 +89,7 @@ export function GraphView(props: {
       props.graph.nodes.map((node) => ({
         id: node.id,
         position: positions?.get(node.id) ?? { x: 0, y: 0 },
-        data: { label: `${node.id} · ${node.state}` },
+        data: { label: `${node.label ?? node.id} · ${node.state}` },
         className: `graph-node state-${node.state}${node.seq !== undefined && node.seq === props.selected ? ' selected' : ''}`,
         style: { width: NODE_WIDTH, height: NODE_HEIGHT },
         sourcePosition: 'right' as Node['sourcePosition'],
@@ -78,15 +101,16 @@ export function GraphView(props: {
   );
   const edges: Edge[] = useMemo(
     () =>
-      props.graph.nodes.flatMap((node) =>
-        node.deps.map((dep) => ({
-          id: `${dep}->${node.id}`,
-          source: dep,
-          target: node.id,
-          animated: node.state === 'running',
-        })),
-      ),
-    [props.graph],
+      links.map((link) => ({
+        id: `${link.from}->${link.to}`,
+        source: link.from,
+        target: link.to,
+        ...(link.label ? { label: link.label } : {}),
+        // An edge going back (a loop) is drawn around the nodes, not through them.
+        ...((positions?.get(link.to)?.x ?? 0) <= (positions?.get(link.from)?.x ?? 0) ? { type: 'loop' } : {}),
+        animated: props.graph.nodes.find((node) => node.id === link.to)?.state === 'running',
+      })),
+    [props.graph, links, positions],
   );
 
   if (!positions) return <p className="muted">Laying out the graph…</p>;
@@ -94,6 +118,7 @@ export function GraphView(props: {
     <div className="graph" data-testid="graph" ref={box}>
       <ReactFlow
         onInit={(instance) => (flow.current = instance)}
+        edgeTypes={EDGE_TYPES}
         nodes={nodes}
         edges={edges}
         fitView
@@ -112,6 +137,32 @@ export function GraphView(props: {
     </div>
   );
 }
+
+/** An edge going back to an earlier node (a machine's loop): an arc below the nodes, its label at the bottom. */
+function LoopEdge(props: EdgeProps) {
+  const { sourceX, sourceY, targetX, targetY } = props;
+  const depth = 80;
+  const path = `M ${sourceX},${sourceY} C ${sourceX + 90},${sourceY + depth} ${targetX - 90},${targetY + depth} ${targetX},${targetY}`;
+  const labelX = (sourceX + targetX) / 2;
+  const labelY = (sourceY + targetY) / 2 + depth * 0.75;
+  return (
+    <>
+      <BaseEdge id={props.id} path={path} {...(props.markerEnd ? { markerEnd: props.markerEnd } : {})} />
+      {props.label ? (
+        <EdgeLabelRenderer>
+          <div
+            className="loop-edge-label"
+            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+          >
+            {props.label}
+          </div>
+        </EdgeLabelRenderer>
+      ) : null}
+    </>
+  );
+}
+
+const EDGE_TYPES = { loop: LoopEdge };
 
 function fallbackLayout(graph: GraphState): Map<string, { x: number; y: number }> {
   const depth = new Map<string, number>();

@@ -573,19 +573,53 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
 
 // ---- graphs -----------------------------------------------------------------------------------------
 
-export type NodeState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+export type NodeState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'kept';
 
 export interface GraphState {
   name: string;
-  nodes: { id: string; deps: string[]; state: NodeState; seq: number | undefined }[];
+  nodes: { id: string; deps: string[]; state: NodeState; seq: number | undefined; label?: string }[];
+  /** A heading above the graph: a plan's revision, a state machine. */
+  title?: string;
+  /** Why this revision replaced the one before it. */
+  note?: string;
+  /** Edges drawn instead of `deps` (a state machine's, which may form cycles), with their labels. */
+  edges?: { from: string; to: string; label: string }[];
 }
 
-/** Each graph the run started, with every node's state and the event that shows it. */
+/**
+ * Each graph the run started, with every node's state and the event that shows it: graph workflows,
+ * every revision of a plan made at run time (its tasks with whom they ran on, the tasks kept from an
+ * earlier revision, what it replaced and why), and state machines with the times each edge was taken.
+ */
 export function graphStates(events: readonly JournalEvent[]): GraphState[] {
   const graphs: GraphState[] = [];
+  const machines = new Map<string, GraphState & { bounds: Map<string, number | undefined> }>();
   for (const event of events) {
     const payload = payloadOf(event);
+    if (event.type === 'plan.decided') {
+      const kept: string[] = payload.kept;
+      graphs.push({
+        name: `${payload.name}.r${payload.revision}`,
+        title: `plan ${payload.name} · revision ${payload.revision}${payload.editedBy ? ` (edited by ${payload.editedBy})` : ''}`,
+        ...(payload.replaces
+          ? { note: `replaces revision ${payload.replaces.revision}: ${payload.replaces.reason}` }
+          : {}),
+        nodes: [
+          ...kept.map((id) => ({ id, deps: [], state: 'kept', seq: undefined })),
+          ...payload.tasks.map((task: { id: string; deps: string[]; assigned: string }) => ({
+            id: task.id,
+            deps: [...task.deps],
+            state: 'pending' as NodeState,
+            seq: undefined,
+            label: `${task.id} → ${task.assigned}`,
+          })),
+        ],
+      });
+      continue;
+    }
     if (event.type === 'graph.started') {
+      if (graphs.some((candidate) => candidate.name === payload.name && candidate.title && !candidate.edges))
+        continue; // a plan's revision, drawn from its plan.decided
       graphs.push({
         name: payload.name,
         nodes: payload.nodes.map((item: { id: string; deps: string[] }) => ({
@@ -597,6 +631,52 @@ export function graphStates(events: readonly JournalEvent[]): GraphState[] {
       });
       continue;
     }
+    if (event.type === 'machine.started') {
+      const edges: { from: string; to: string; max?: number }[] = payload.edges;
+      const ids = [...new Set([payload.initial, ...edges.flatMap((edge) => [edge.from, edge.to])])];
+      const machine: GraphState & { bounds: Map<string, number | undefined> } = {
+        name: payload.name,
+        title: `machine ${payload.name}`,
+        nodes: ids.map((id) => ({ id, deps: [], state: 'pending', seq: undefined })),
+        edges: edges.map((edge) => ({
+          from: edge.from,
+          to: edge.to,
+          label: edge.max === undefined ? '' : `0/${edge.max}`,
+        })),
+        bounds: new Map(edges.map((edge) => [`${edge.from}→${edge.to}`, edge.max])),
+      };
+      machines.set(payload.name, machine);
+      graphs.push(machine);
+      continue;
+    }
+    if (event.type.startsWith('machine.')) {
+      const machine = machines.get(payload.name);
+      if (!machine) continue;
+      const at = (id: string) => machine.nodes.find((candidate) => candidate.id === id);
+      if (event.type === 'machine.state.entered') {
+        const entry = at(payload.state);
+        if (entry) {
+          entry.state = 'running';
+          entry.seq = event.seq;
+          entry.label = `${payload.state} ×${payload.visit}`;
+        }
+      } else if (event.type === 'machine.transitioned') {
+        const from = at(payload.from);
+        if (from) from.state = 'completed';
+        const edge = machine.edges!.find(
+          (candidate) => candidate.from === payload.from && candidate.to === payload.to,
+        );
+        const max = machine.bounds.get(`${payload.from}→${payload.to}`);
+        if (edge) edge.label = max === undefined ? `×${payload.taken}` : `${payload.taken}/${max}`;
+      } else if (event.type === 'machine.completed') {
+        const final = at(payload.final);
+        if (final) final.state = 'completed';
+      } else if (event.type === 'machine.failed') {
+        const failed = at(payload.state);
+        if (failed) failed.state = 'failed';
+      }
+      continue;
+    }
     if (!event.type.startsWith('graph.node.')) continue;
     const graph = graphs.findLast((candidate) => candidate.name === payload.graph);
     const entry = graph?.nodes.find((candidate) => candidate.id === payload.node);
@@ -605,7 +685,11 @@ export function graphStates(events: readonly JournalEvent[]): GraphState[] {
     entry.state =
       event.type === 'graph.node.started' ? 'running' : (event.type.slice('graph.node.'.length) as NodeState);
   }
-  return graphs;
+  return graphs.map((graph) => {
+    if (!machines.has(graph.name) || !graph.edges) return graph;
+    const { bounds: _bounds, ...machine } = graph as GraphState & { bounds?: unknown };
+    return machine;
+  });
 }
 
 /** The run's current waits: what a person could act on. */

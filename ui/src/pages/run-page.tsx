@@ -169,7 +169,8 @@ export function RunPage(props: { runId: string }) {
           <Suspense fallback={<p className="muted">Loading the graph…</p>}>
             {graphs.map((graph, index) => (
               <div key={`${graph.name}-${index}`}>
-                <h3>{graph.name}</h3>
+                <h3>{graph.title ?? graph.name}</h3>
+                {graph.note && <p className="muted">{graph.note}</p>}
                 <GraphView graph={graph} selected={selected} onSelect={setSelected} />
               </div>
             ))}

@@ -1,0 +1,320 @@
+import type { WorkflowContext } from '../engine/context.ts';
+import { workflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
+import { findCycles } from './graph.ts';
+import { runMachine } from './machine-run.ts';
+import { MachineDefinitionError } from './pattern-errors.ts';
+
+/** What a state's work receives. */
+export interface MachineStep<Input = any> {
+  /** The machine's input. */
+  input: Input;
+  /** The output of the state the machine came from (undefined in the initial state). */
+  previous: unknown;
+  /** The state the machine came from. */
+  from: string | undefined;
+  /** How many times this state has been entered, this time included (1 the first time). */
+  visit: number;
+  /** The latest output of every state entered so far. */
+  outputs: Readonly<Record<string, unknown>>;
+}
+
+/** A transition out of a state. */
+export interface MachineEdgeSpec<Input = any> {
+  to: string;
+  /**
+   * Taken when this answers true; edges are tried in order and the first that holds is taken. An
+   * edge without `when` always holds. Evaluated once, then journaled: replay takes the journaled edge.
+   */
+  when?: (output: any, step: MachineStep<Input>) => boolean | Promise<boolean>;
+  /**
+   * The most times this edge may be taken in one run. Every cycle needs one bounded edge; once an
+   * edge has been taken `max` times it no longer holds, so the next edge in order is tried.
+   */
+  max?: number;
+}
+
+export interface MachineStateSpec<Input = any, Context extends WorkflowContext = WorkflowContext> {
+  description?: string;
+  /** Workflow code: its ctx calls are journaled and replayed. Default: passes `previous` on. */
+  run?: (ctx: Context, step: MachineStep<Input>) => unknown;
+  /** Where to go next: a state, or edges tried in order. A state without `next` is final. */
+  next?: string | readonly (string | MachineEdgeSpec<Input>)[];
+}
+
+export interface MachineSpec<Input = any, Context extends WorkflowContext = WorkflowContext> {
+  description?: string;
+  initial: string;
+  states: Record<string, MachineStateSpec<Input, Context>>;
+  /** A ceiling on states entered in one run, over and above the cycles' bounds. Default 1000. */
+  maxSteps?: number;
+}
+
+/** A checked edge. */
+export interface MachineEdge<Input = any> {
+  readonly from: string;
+  readonly to: string;
+  readonly when: MachineEdgeSpec<Input>['when'] | undefined;
+  readonly max: number | undefined;
+}
+
+/** A machine's structure, for `baton graph`, the UI and docs. */
+export interface MachineDescription {
+  name: string;
+  description?: string;
+  initial: string;
+  states: { id: string; final: boolean; description?: string }[];
+  edges: { from: string; to: string; max?: number; conditional: boolean }[];
+  /** Each cycle as its path (`review → revise → review`), with the bound that ends it. */
+  cycles: { path: string[]; bound: string }[];
+}
+
+/** What a machine run returns. */
+export interface MachineResult {
+  /** The final state reached, and its output. */
+  final: string;
+  output: unknown;
+  /** The states entered, in order. */
+  path: string[];
+  /** How many times each edge was taken, by `from→to`. */
+  edges: Record<string, number>;
+}
+
+/** A checked state machine. Create with {@link machine}. */
+export interface Machine<Input = any, Context extends WorkflowContext = WorkflowContext> {
+  readonly kind: 'machine';
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly initial: string;
+  readonly states: ReadonlyMap<string, MachineStateSpec<Input, Context>>;
+  /** Edges out of each state, in the order they are tried. */
+  readonly edges: ReadonlyMap<string, readonly MachineEdge<Input>[]>;
+  readonly maxSteps: number;
+  /**
+   * Runs the machine inside a workflow: enters the initial state, runs its work, takes the first
+   * edge that holds, and so on until a final state. Journals the start, every state entered, every
+   * edge taken (with how many times it has been taken) and the end. On replay the journaled edges
+   * are taken without evaluating `when` again. An edge past its bound no longer holds; a state with
+   * no edge that holds fails the machine with MachineStuckError.
+   */
+  run(ctx: Context, input: Input): Promise<MachineResult>;
+  describe(): MachineDescription;
+}
+
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
+ * Defines a state machine whose cycles are on purpose and bounded: "draft → review → revise until
+ * approved, at most 3 times". Checked now (MachineDefinitionError lists every problem): unknown
+ * states, states the initial one cannot reach, states that cannot reach a final state, and any cycle
+ * without a bounded edge (`max`).
+ *
+ * @example
+ * const review = machine('review', {
+ *   initial: 'draft',
+ *   states: {
+ *     draft: { run: (ctx, { input }) => ctx.run(writer, input.topic), next: 'review' },
+ *     review: {
+ *       run: (ctx, { previous }) => ctx.run(reviewer, { task: 'Review this', context: previous }),
+ *       next: [{ to: 'publish', when: (verdict) => verdict.approved }, { to: 'revise', max: 3 }, 'escalate'],
+ *     },
+ *     revise: { run: (ctx, { outputs }) => ctx.run(writer, { task: 'Revise', context: outputs }), next: 'review' },
+ *     publish: {},
+ *     escalate: {},
+ *   },
+ * });
+ */
+export function machine<Input = any, Context extends WorkflowContext = WorkflowContext>(
+  name: string,
+  spec: MachineSpec<Input, Context>,
+): Machine<Input, Context> {
+  const problems: string[] = [];
+  if (typeof name !== 'string' || !ID.test(name))
+    problems.push(
+      `its name '${String(name)}' must be 1–128 characters of letters, digits, '_', '.', ':' or '-'`,
+    );
+  const states = new Map<string, MachineStateSpec<Input, Context>>();
+  const given = typeof spec === 'object' && spec !== null ? spec.states : undefined;
+  if (typeof given !== 'object' || given === null || Object.keys(given).length === 0) {
+    problems.push('it has no states (spec.states)');
+  } else {
+    for (const [id, state] of Object.entries(given)) {
+      if (!ID.test(id))
+        problems.push(`state id '${id}' must be 1–128 characters of letters, digits, '_', '.', ':' or '-'`);
+      else if (typeof state !== 'object' || state === null) problems.push(`state '${id}' is not an object`);
+      else {
+        if (state.run !== undefined && typeof state.run !== 'function')
+          problems.push(`state '${id}' has a run that is not a function`);
+        states.set(id, state);
+      }
+    }
+  }
+  const edges = new Map<string, MachineEdge<Input>[]>();
+  for (const [id, state] of states) {
+    const list: MachineEdge<Input>[] = [];
+    const next = state.next === undefined ? [] : typeof state.next === 'string' ? [state.next] : state.next;
+    if (!Array.isArray(next)) {
+      problems.push(`state '${id}' has a next that is not a state or a list of edges`);
+      continue;
+    }
+    for (const entry of next as readonly (string | MachineEdgeSpec<Input>)[]) {
+      const edge = typeof entry === 'string' ? { to: entry } : entry;
+      if (typeof edge !== 'object' || edge === null || typeof edge.to !== 'string') {
+        problems.push(`state '${id}' has an edge without a target state ('to')`);
+        continue;
+      }
+      if (!states.has(edge.to) && !(given && Object.hasOwn(given, edge.to)))
+        problems.push(`state '${id}' goes to '${edge.to}', which is not a state`);
+      if (edge.max !== undefined && (!Number.isInteger(edge.max) || edge.max < 1))
+        problems.push(
+          `edge ${id} → ${edge.to} has max ${String(edge.max)}; use a whole number of at least 1`,
+        );
+      if (edge.when !== undefined && typeof edge.when !== 'function')
+        problems.push(`edge ${id} → ${edge.to} has a 'when' that is not a function`);
+      list.push(Object.freeze({ from: id, to: edge.to, when: edge.when, max: edge.max }));
+    }
+    edges.set(id, list);
+  }
+  const initial = spec?.initial;
+  if (typeof initial !== 'string' || !states.has(initial))
+    problems.push(`its initial state '${String(initial)}' is not one of its states`);
+  const maxSteps = spec?.maxSteps ?? 1000;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    problems.push(`maxSteps ${String(maxSteps)} must be a whole number of at least 1`);
+
+  const cycles: MachineDescription['cycles'] = [];
+  if (problems.length === 0) {
+    problems.push(...checkStructure(initial, states, edges, cycles));
+  }
+  if (problems.length > 0) throw new MachineDefinitionError({ machine: String(name), problems });
+
+  const description: MachineDescription = {
+    name,
+    ...(spec.description === undefined ? {} : { description: spec.description }),
+    initial,
+    states: [...states].map(([id, state]) => ({
+      id,
+      final: edges.get(id)!.length === 0,
+      ...(state.description === undefined ? {} : { description: state.description }),
+    })),
+    edges: [...edges.values()].flat().map((edge) => ({
+      from: edge.from,
+      to: edge.to,
+      ...(edge.max === undefined ? {} : { max: edge.max }),
+      conditional: edge.when !== undefined,
+    })),
+    cycles,
+  };
+  const defined: Machine<Input, Context> = Object.freeze({
+    kind: 'machine' as const,
+    name,
+    description: spec.description,
+    initial,
+    states,
+    edges,
+    maxSteps,
+    run: (ctx: Context, input: Input) => runMachine(defined, ctx, input),
+    describe: () => structuredClone(description),
+  });
+  return defined;
+}
+
+/** Reachability, a way out to a final state from everywhere, and a bound on every cycle. */
+function checkStructure(
+  initial: string,
+  states: ReadonlyMap<string, unknown>,
+  edges: ReadonlyMap<string, readonly MachineEdge[]>,
+  cycles: MachineDescription['cycles'],
+): string[] {
+  const problems: string[] = [];
+  const reached = new Set<string>([initial]);
+  for (const queue = [initial]; queue.length > 0;) {
+    for (const edge of edges.get(queue.pop()!) ?? []) {
+      if (reached.has(edge.to)) continue;
+      reached.add(edge.to);
+      queue.push(edge.to);
+    }
+  }
+  for (const id of states.keys())
+    if (!reached.has(id))
+      problems.push(`state '${id}' cannot be reached from the initial state '${initial}'`);
+
+  const finals = [...states.keys()].filter((id) => edges.get(id)!.length === 0);
+  if (finals.length === 0) problems.push('it has no final state (a state without next)');
+  const canEnd = new Set(finals);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [id, out] of edges) {
+      if (canEnd.has(id) || !out.some((edge) => canEnd.has(edge.to))) continue;
+      canEnd.add(id);
+      grew = true;
+    }
+  }
+  // findCycles reads a state's "deps" as the states it goes to, and writes cycles dependency first.
+  const asGraph = (keep: (edge: MachineEdge) => boolean) =>
+    [...edges].map(([id, out]) => ({ id, deps: out.filter(keep).map((edge) => edge.to) }));
+  // Each cycle read in the direction the machine moves, from its state defined first.
+  const order = [...states.keys()];
+  const readable = (cycle: readonly string[]): string[] => {
+    const ring = [...cycle].reverse().slice(0, -1);
+    const start = ring.indexOf(ring.reduce((a, b) => (order.indexOf(a) <= order.indexOf(b) ? a : b)));
+    const path = [...ring.slice(start), ...ring.slice(0, start)];
+    return [...path, path[0]!];
+  };
+  const trapped = new Set<string>();
+  for (const cycle of findCycles(asGraph(() => true))) {
+    const path = readable(cycle);
+    const inCycle = new Set(path);
+    const bounded = path
+      .slice(0, -1)
+      .flatMap((from, index) =>
+        (edges.get(from) ?? []).filter((edge) => edge.to === path[index + 1] && edge.max !== undefined),
+      );
+    const exits = [...inCycle].some((id) => (edges.get(id) ?? []).some((edge) => !inCycle.has(edge.to)));
+    if (bounded.length > 0)
+      cycles.push({ path, bound: `${bounded[0]!.from} → ${bounded[0]!.to} at most ${bounded[0]!.max}` });
+    if (!exits) {
+      problems.push(`cycle ${path.join(' → ')} has no exit: no edge leaves it`);
+      for (const id of inCycle) trapped.add(id);
+    }
+  }
+  for (const cycle of findCycles(asGraph((edge) => edge.max === undefined))) {
+    const path = readable(cycle);
+    problems.push(`cycle ${path.join(' → ')} has no bound: give one of its edges a max`);
+  }
+  for (const id of states.keys())
+    if (reached.has(id) && !canEnd.has(id) && !trapped.has(id))
+      problems.push(`state '${id}' cannot reach a final state`);
+  return problems;
+}
+
+/** A workflow whose whole body is this machine; it carries the machine for `baton graph`. */
+export function machineWorkflow<Input = any, Context extends WorkflowContext = WorkflowContext>(
+  defined: Machine<Input, Context>,
+  options: WorkflowOptions & { name?: string } = {},
+): WorkflowDefinition<Input, MachineResult, Context> & { readonly machine: Machine<Input, Context> } {
+  const { name, ...workflowOptions } = options;
+  const definition = workflow<Input, MachineResult, Context>(
+    name ?? defined.name,
+    (ctx, input) => defined.run(ctx, input),
+    {
+      ...(defined.description === undefined ? {} : { description: defined.description }),
+      ...workflowOptions,
+    },
+  );
+  return Object.freeze({ ...definition, machine: defined });
+}
+
+/** The machine a workflow runs, when it was made with {@link machineWorkflow}. */
+export function machineOf(definition: WorkflowDefinition<any, any, any>): Machine | undefined {
+  const candidate = (definition as { machine?: unknown }).machine;
+  return typeof candidate === 'object' &&
+    candidate !== null &&
+    (candidate as { kind?: unknown }).kind === 'machine'
+    ? (candidate as Machine)
+    : undefined;
+}
+
+/** The key of an edge in counts: `from→to`. */
+export function edgeKey(from: string, to: string): string {
+  return `${from}→${to}`;
+}

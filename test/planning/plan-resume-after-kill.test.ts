@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { Baton } from '../../src/index.ts';
+import { NODE } from '../support/pinned-node.ts';
+import { ofType } from '../patterns/harness.ts';
+import { crashWorkflows } from './fixtures/crash-plan.ts';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+/** Runs the fixture in a real process until `until` is logged, SIGKILLs it, and returns the run id and paths. */
+async function killWhen(kind: 'planned' | 'loop', until: string) {
+  const directory = mkdtempSync(join(tmpdir(), 'baton-plan-kill-'));
+  directories.push(directory);
+  const store = join(directory, 'baton.db');
+  const log = join(directory, 'log.txt');
+  const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+  const child = spawn(
+    NODE,
+    [
+      '--disable-warning=ExperimentalWarning',
+      join(import.meta.dirname, 'fixtures/crash-plan-child.ts'),
+      store,
+      log,
+      kind,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let runId = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (runId += chunk));
+  const exited = once(child, 'exit');
+  let gone = false;
+  void exited.then(() => (gone = true));
+  try {
+    while (!lines().includes(until)) {
+      if (gone) throw new Error(`the first process exited before '${until}' (log: ${lines().join(', ')})`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  expect(runId.trim()).toMatch(/^run_/);
+  const workflows = crashWorkflows('second', log);
+  const baton = await Baton.open({
+    store: `sqlite:${store}`,
+    workflows: [workflows.planned, workflows.loop],
+    worker: { pollMs: 20 },
+  });
+  return { runId: runId.trim(), baton, lines };
+}
+
+it('a re-planned plan killed mid-task resumes in another process: no planner call, no finished task again', async () => {
+  const { runId, baton, lines } = await killWhen('planned', 'slow:first');
+  try {
+    // The second process's planner would plan something else: the result shows the journaled plans.
+    expect(await baton.result(runId, { timeout: '30s' })).toMatchObject({
+      outputs: { fetch: 'fetch', slow: 'slow', report: 'report' },
+      revision: 1,
+    });
+    expect(lines()).toEqual([
+      'plan:0:first',
+      expect.stringMatching(/^(fetch|flaky):first$/),
+      expect.stringMatching(/^(fetch|flaky):first$/),
+      'plan:1:first',
+      'slow:first',
+      'slow:second',
+      'report:second',
+    ]);
+    const history = await baton.handle(runId).history();
+    expect(
+      ofType(history, 'plan.decided').map((event) => (event.payload as { kept: string[] }).kept),
+    ).toEqual([[], ['fetch']]);
+    expect(ofType(history, 'plan.completed')).toHaveLength(1);
+  } finally {
+    await baton.close();
+  }
+});
+
+it('a review loop killed mid-review resumes in another process, taking the journaled edges', async () => {
+  const { runId, baton, lines } = await killWhen('loop', 'review:2:first');
+  try {
+    // Evaluated again, the second side's condition would end the loop at once; the journaled edge stands.
+    expect(await baton.result(runId, { timeout: '30s' })).toMatchObject({
+      final: 'done',
+      path: ['draft', 'review', 'revise', 'review', 'done'],
+      edges: { 'draft→review': 1, 'review→revise': 1, 'revise→review': 1, 'review→done': 1 },
+    });
+    expect(lines()).toEqual([
+      'draft:first',
+      'review:1:first',
+      'when:1:first',
+      'revise:1:first',
+      'review:2:first',
+      'review:2:second',
+      'when:2:second',
+    ]);
+  } finally {
+    await baton.close();
+  }
+});
