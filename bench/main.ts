@@ -9,6 +9,7 @@ import { accessFigure } from './access.ts';
 import { journalBytes } from './journal-bytes.ts';
 import { poolsFigure } from './pools.ts';
 import { routing } from './routing.ts';
+import { routingQualityFigure } from './routing-quality.ts';
 
 await runBench([
   sequentialSteps,
@@ -19,4 +20,5 @@ await runBench([
   journalBytes,
   poolsFigure,
   routing,
+  routingQualityFigure,
 ]);

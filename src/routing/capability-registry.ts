@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.ts';
 import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
-import { embedChecked, embeddingSpace, type Embedder } from './embedder.ts';
+import { calibratedDefaults, embedChecked, embeddingSpace, type Embedder } from './embedder.ts';
 import {
   EmptyRegistryError,
   abbreviate,
@@ -43,7 +43,10 @@ export interface CapabilityRegistryOptions {
 export interface RankOptions {
   /** How many candidates to return. Default 5. */
   k?: number;
-  /** Similarity a candidate needs to be chosen, in [-1, 1]. Default 0.2. */
+  /**
+   * Similarity a candidate needs to be chosen, in [-1, 1]: below it, no capability fits. Default:
+   * the embedder's calibrated `minScore` (measured on labelled requests), else 0.2.
+   */
   minScore?: number;
   /** 0: the most similar eligible candidate wins; 1: the cheapest eligible one; between: a blend. Default 0. */
   costBias?: number;
@@ -238,7 +241,7 @@ export class CapabilityRegistry {
    * {@link routeByCapability} (or `ctx.route`), which journals the decision.
    */
   async rank(task: string, options: RankOptions = {}): Promise<Ranking> {
-    const resolved = resolveRankOptions(options);
+    const resolved = resolveRankOptions(options, this.embedder);
     checkText(task, 'The task to route');
     if (this.#entries.size === 0) throw new EmptyRegistryError({ task });
     const only = options.candidates;
@@ -299,10 +302,13 @@ export class CapabilityRegistry {
   }
 }
 
-export function resolveRankOptions(options: RankOptions): { k: number; minScore: number; costBias: number } {
+export function resolveRankOptions(
+  options: RankOptions,
+  embedder: Pick<Embedder, 'calibrated'>,
+): { k: number; minScore: number; costBias: number } {
   return {
     k: checkPositiveInteger(options.k ?? 5, 'route option k'),
-    minScore: checkSimilarity(options.minScore ?? 0.2, 'route option minScore'),
+    minScore: checkSimilarity(options.minScore ?? calibratedDefaults(embedder).minScore, 'route option minScore'),
     costBias: checkUnitInterval(options.costBias ?? 0, 'route option costBias'),
   };
 }
