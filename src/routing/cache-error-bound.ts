@@ -35,28 +35,46 @@ export interface CacheErrorBoundOptions {
   minScopeVerdicts?: number;
 }
 
+/** Thresholds are chosen on a grid of this step, so that few cuts are tried (see boundedThreshold). */
+const GRID = 0.005;
+
 /**
  * The threshold at which a set of verdicts says similar hits are wrong at most `maxErrorRate` of the
- * time, with confidence: the lowest similarity t such that the Wilson upper bound on the error rate
- * of the verdicts at or above t is at most `maxErrorRate`. Undefined when no threshold qualifies
- * (too few verdicts, or too many wrong ones): then only exact matches are served.
+ * time, with confidence: the lowest similarity t on a grid of 0.005 such that, for t and every grid
+ * point above it, the Wilson upper bound on the error rate of the verdicts at or above it is at most
+ * `maxErrorRate`. The bound's confidence is split over the grid points tried (Bonferroni), since
+ * choosing the lowest of many cuts that pass would otherwise pick a lucky one. Undefined when no
+ * threshold qualifies (too few verdicts, or too many wrong ones): then only exact matches are served.
  */
 export function boundedThreshold(
   verdicts: readonly CacheVerdict[],
   maxErrorRate: number,
   confidence = 0.95,
 ): { threshold: number; samples: number; errors: number; upperBound: number } | undefined {
-  const z = normalQuantile(confidence);
   const sorted = [...verdicts].sort((a, b) => b.similarity - a.similarity);
+  // Grid points at or below the highest similarity, down to the lowest one.
+  const cuts: number[] = [];
+  if (sorted.length > 0) {
+    const top = Math.floor(sorted[0]!.similarity / GRID);
+    const bottom = Math.floor(sorted.at(-1)!.similarity / GRID);
+    for (let step = top; step >= bottom; step--) cuts.push(Math.round(step * GRID * 1e6) / 1e6);
+  }
+  const z = normalQuantile(1 - (1 - confidence) / Math.max(1, cuts.length));
   let best: { threshold: number; samples: number; errors: number; upperBound: number } | undefined;
+  let samples = 0;
   let errors = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    if (!sorted[i]!.correct) errors++;
-    // Only cut between distinct similarities: every verdict at the threshold is counted.
-    if (i + 1 < sorted.length && sorted[i + 1]!.similarity === sorted[i]!.similarity) continue;
-    const samples = i + 1;
+  for (const cut of cuts) {
+    while (samples < sorted.length && sorted[samples]!.similarity >= cut) {
+      if (!sorted[samples]!.correct) errors++;
+      samples++;
+    }
+    if (samples === 0) continue;
     const upperBound = wilsonUpper(errors, samples, z);
-    if (upperBound <= maxErrorRate) best = { threshold: sorted[i]!.similarity, samples, errors, upperBound };
+    if (upperBound > maxErrorRate) {
+      if (best) break;
+      continue;
+    }
+    best = { threshold: cut, samples, errors, upperBound };
   }
   return best;
 }
@@ -116,7 +134,9 @@ export class CacheErrorBound {
   async record(scope: VectorRecordScope, verdict: CacheVerdict, now = Date.now()): Promise<void> {
     const similarity = Number(verdict.similarity);
     if (!Number.isFinite(similarity) || similarity < -1 || similarity > 1)
-      throw new InvalidArgumentError(`A cache verdict's similarity must be in [-1, 1], got ${String(similarity)}.`);
+      throw new InvalidArgumentError(
+        `A cache verdict's similarity must be in [-1, 1], got ${String(similarity)}.`,
+      );
     const partitions = await this.#verdicts(scope.tenant);
     await this.#records.putVectorRecord({
       collection: COLLECTION,
@@ -173,17 +193,31 @@ function wilsonUpper(errors: number, samples: number, z: number): number {
 
 /** The standard normal quantile (Acklam's rational approximation; |error| < 1.2e-9). */
 function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628274631];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628274631,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return (
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    );
   }
   if (p > 1 - low) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
 }

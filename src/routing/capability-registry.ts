@@ -84,7 +84,10 @@ interface Entry {
 
 const COLLECTION = 'capability';
 const SCOPE: VectorRecordScope = { collection: COLLECTION, tenant: '*', partition: '' };
-const SEPARATOR = '\u0000';
+/** Between a capability's name and its text's number in a key (PostgreSQL text cannot hold NUL). */
+const SEPARATOR = '\u001f';
+/** The separator of keys written before, dropped at open and written again. */
+const OLD_SEPARATOR = '\u0000';
 
 /**
  * The capability index: the agents and tools that can be routed to, each embedded (its
@@ -143,6 +146,10 @@ export class CapabilityRegistry {
       if (page.length === 0) break;
       for (const record of page) {
         afterId = record.id;
+        if (record.key.includes(OLD_SEPARATOR)) {
+          stale.push(record.key);
+          continue;
+        }
         if (record.space !== this.space) {
           stale.push(record.key);
           spaces.add(record.space);
@@ -154,7 +161,9 @@ export class CapabilityRegistry {
         });
       }
     }
-    if (stale.length > 0) {
+    if (stale.length > 0 && spaces.size === 0) {
+      await records.deleteVectorRecords(SCOPE, stale);
+    } else if (stale.length > 0) {
       const message =
         `Capability index: ${stale.length} stored vector(s) were made in ${[...spaces].join(', ')}, but the embedder ` +
         `now makes ${this.space}; dropping them and re-embedding every capability.`;
@@ -308,7 +317,10 @@ export function resolveRankOptions(
 ): { k: number; minScore: number; costBias: number } {
   return {
     k: checkPositiveInteger(options.k ?? 5, 'route option k'),
-    minScore: checkSimilarity(options.minScore ?? calibratedDefaults(embedder).minScore, 'route option minScore'),
+    minScore: checkSimilarity(
+      options.minScore ?? calibratedDefaults(embedder).minScore,
+      'route option minScore',
+    ),
     costBias: checkUnitInterval(options.costBias ?? 0, 'route option costBias'),
   };
 }
@@ -373,8 +385,10 @@ function checkCapability(capability: Capability): Entry['capability'] {
   if (typeof capability !== 'object' || capability === null)
     throw new InvalidArgumentError('A capability must be an object with a name and a description.');
   const name = checkText(capability.name, 'A capability name');
-  if (name.includes(SEPARATOR))
-    throw new InvalidArgumentError(`Capability name '${abbreviate(name)}' contains a NUL character.`);
+  if (name.includes(SEPARATOR) || name.includes(OLD_SEPARATOR))
+    throw new InvalidArgumentError(
+      `Capability name '${abbreviate(name)}' contains a control character (U+0000 or U+001F).`,
+    );
   const description = checkText(capability.description, `The description of capability '${name}'`);
   const examples = capability.examples ?? [];
   examples.forEach((example, index) => checkText(example, `Example ${index + 1} of capability '${name}'`));

@@ -106,7 +106,13 @@ export function routeByCapability(
     };
     if (ranking.chosen) {
       await op.append([{ type: 'route.decided', payload: { ...common, chosen: ranking.chosen.name } }]);
-      return { chosen: ranking.chosen.name, fallback: false, candidates, reason: ranking.reason, replayed: false };
+      return {
+        chosen: ranking.chosen.name,
+        fallback: false,
+        candidates,
+        reason: ranking.reason,
+        replayed: false,
+      };
     }
     if (fallback !== undefined) {
       const reason = `${ranking.reason} No capability fits: falling back to ${fallback}.`;

@@ -53,7 +53,7 @@ export async function openRouting(
 ): Promise<CapabilityRegistry> {
   if (options.registry) return options.registry;
   const capabilities = (options.capabilities ?? []).map((given) =>
-    'instructions' in given && 'model' in given ? capabilityOf(given) : (given as Capability),
+    'instructions' in given && 'model' in given ? capabilityOf(given) : given,
   );
   return CapabilityRegistry.open({
     embedder: options.embedder ?? new WordVectorEmbedder(),

@@ -7,7 +7,8 @@ import { loadWordVectors, type WordVectors } from './word-vectors.ts';
 export interface WordVectorEmbedderOptions {
   /**
    * The word-vector table: a file in Baton's format (see scripts/build-word-vectors.ts). Default:
-   * the built-in 80,000 English words of GloVe 6B 100-d, read on first use (about 8 MB).
+   * the built-in 80,000 English words of GloVe 6B 100-d (mean and top two principal
+   * directions removed), read on first use (about 8 MB).
    */
   vectors?: URL | string;
   /** Share of the similarity that comes from shared words and spellings (the lexical embedder). Default 0.35. */
@@ -47,7 +48,7 @@ export class WordVectorEmbedder implements Embedder {
   readonly lexical: LexicalEmbedder;
   /**
    * Measured on Baton's labelled support requests (bench/routing-quality.ts, calibration half) for
-   * the default settings: "no fit" below similarity 0.47; cache hits at 0.95 and above.
+   * the default settings: "no fit" below similarity 0.28; cache hits at 0.95 and above.
    */
   readonly calibrated: CalibratedDefaults | undefined;
   readonly #file: URL | string | undefined;
@@ -58,7 +59,10 @@ export class WordVectorEmbedder implements Embedder {
 
   constructor(options: WordVectorEmbedderOptions = {}) {
     this.#file = options.vectors;
-    this.#lexicalWeight = checkUnitInterval(options.lexicalWeight ?? 0.35, 'WordVectorEmbedder lexicalWeight');
+    this.#lexicalWeight = checkUnitInterval(
+      options.lexicalWeight ?? 0.35,
+      'WordVectorEmbedder lexicalWeight',
+    );
     this.#smoothing = options.smoothing ?? 1e-4;
     if (!(this.#smoothing > 0))
       throw new InvalidArgumentError(
@@ -67,13 +71,11 @@ export class WordVectorEmbedder implements Embedder {
     this.lexical = new LexicalEmbedder({ dimensions: options.lexicalDimensions ?? 256 });
     this.dimensions = this.#semanticDimensions + this.lexical.dimensions;
     const settings =
-      options.vectors === undefined &&
-      options.lexicalWeight === undefined &&
-      options.smoothing === undefined
+      options.vectors === undefined && options.lexicalWeight === undefined && options.smoothing === undefined
         ? ''
         : `:${this.#lexicalWeight}:${this.#smoothing}:${String(options.vectors ?? 'built-in')}`;
     this.id = `baton-words-v1${settings}`;
-    this.calibrated = settings === '' ? { minScore: 0.47, cacheThreshold: 0.95 } : undefined;
+    this.calibrated = settings === '' ? { minScore: 0.28, cacheThreshold: 0.95 } : undefined;
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
