@@ -10,6 +10,7 @@ import { journalBytes } from './journal-bytes.ts';
 import { poolsFigure } from './pools.ts';
 import { routing } from './routing.ts';
 import { routingQualityFigure } from './routing-quality.ts';
+import { cascadeCost } from './cascade-cost.ts';
 
 await runBench([
   sequentialSteps,
@@ -21,4 +22,5 @@ await runBench([
   poolsFigure,
   routing,
   routingQualityFigure,
+  cascadeCost,
 ]);
