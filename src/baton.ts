@@ -318,10 +318,9 @@ export class Baton {
     return baton;
   }
 
-  /** Gives a run's ctx `route` and `memory` when routing or agents' memory is configured. */
+  /** Gives a run's ctx `route` and `memory` (which say how to set them up when they are not). */
   #withRouting(ctx: RunContext): RunContext {
     const memory = this.agents.memory;
-    if (!this.routing && !memory) return ctx;
     return withRouting(ctx, {
       ...(this.routing ? { registry: this.routing } : {}),
       ...(memory ? { memory } : {}),

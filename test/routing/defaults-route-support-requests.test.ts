@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AgentContext } from '../../src/agents/agent-context.ts';
-import { workflow } from '../../src/engine/workflow.ts';
+import { workflow } from '../../src/agents/agent-context.ts';
 import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import type { RouteDecision } from '../../src/routing/route-by-capability.ts';
-import type { RoutingContext } from '../../src/routing/routing-context.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
 const desks = (
@@ -18,14 +16,12 @@ afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
 });
 
-const triage = workflow<{ tickets: string[] }, RouteDecision[], AgentContext & RoutingContext>(
-  'triage',
-  async (ctx, input) => {
-    const decisions: RouteDecision[] = [];
-    for (const ticket of input.tickets) decisions.push(await ctx.route(ticket, { k: 3 }));
-    return decisions;
-  },
-);
+// The public workflow's ctx has route and memory: no casts, no context type to spell out.
+const triage = workflow('triage', async (ctx, input: { tickets: string[] }) => {
+  const decisions: RouteDecision[] = [];
+  for (const ticket of input.tickets) decisions.push(await ctx.route(ticket, { k: 3 }));
+  return decisions;
+});
 
 describe('routing with the defaults among twenty support desks', () => {
   it('routes ordinary requests to their desk, and a request no desk fits to the configured fallback', async () => {
@@ -61,6 +57,13 @@ describe('routing with the defaults among twenty support desks', () => {
     expect(decided[3]!.reason).toContain('falling back to person:support-lead');
     // The calibrated "no fit" threshold of the default embedder, journaled with the decision.
     expect(decided[0]!.options!.minScore).toBe(0.28);
+  });
+
+  it('says how to set routing up when a workflow routes without it', async () => {
+    const h = await harness({ workflows: [triage] });
+    open.push(h);
+    const run = await h.baton.start(triage, { tickets: ['refund me'] });
+    await expect(run.result()).rejects.toThrow(/Baton.open\(\{ routing/);
   });
 
   it('keeps capability vectors in the store: a second Baton on it embeds nothing again', async () => {
