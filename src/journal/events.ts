@@ -276,6 +276,8 @@ export interface JournalEventPayloads {
     reason: string;
     response: unknown;
     stored: boolean;
+    /** With a judge: whether the nearest entry (at this similarity) would have been a right answer. */
+    verdict?: { similarity: number; correct: boolean };
   };
   /** A fact or summary written to an agent's long-term memory. `name` is the agent. */
   'memory.remembered': {

@@ -88,16 +88,17 @@ const COLLECTION = 'cache-verdict';
  * A scope with few verdicts borrows its tenant's; never another tenant's. Until the verdicts
  * support a threshold, only exact matches are served.
  *
- * Verdicts are kept in the store (collection `cache-verdict`, in the scope's tenant), so every
- * process sharing the store learns from them.
+ * Verdicts are kept in the store (collection `cache-verdict`, in the scope's tenant), and read
+ * again (only the new ones) at every bound, so every process sharing the store learns from them.
  */
 export class CacheErrorBound {
   readonly maxErrorRate: number;
   readonly confidence: number;
   readonly minScopeVerdicts: number;
   readonly #records: VectorRecordStore;
-  /** Verdicts by tenant, then by partition, once read from the store. */
-  readonly #tenants = new Map<string, Promise<Map<string, CacheVerdict[]>>>();
+  /** Verdicts by tenant, then by partition, and the id of the last record read. */
+  readonly #tenants = new Map<string, { partitions: Map<string, CacheVerdict[]>; watermark: number }>();
+  readonly #syncing = new Map<string, Promise<Map<string, CacheVerdict[]>>>();
 
   constructor(records: VectorRecordStore, options: CacheErrorBoundOptions) {
     this.#records = records;
@@ -137,7 +138,6 @@ export class CacheErrorBound {
       throw new InvalidArgumentError(
         `A cache verdict's similarity must be in [-1, 1], got ${String(similarity)}.`,
       );
-    const partitions = await this.#verdicts(scope.tenant);
     await this.#records.putVectorRecord({
       collection: COLLECTION,
       tenant: scope.tenant,
@@ -146,40 +146,39 @@ export class CacheErrorBound {
       space: 'cache-verdict/1',
       vector: Float32Array.of(similarity),
       text: '',
-      data: { partition: scope.partition, correct: verdict.correct === true },
+      data: { partition: scope.partition, similarity, correct: verdict.correct === true },
       createdAt: now,
     });
-    const list = partitions.get(scope.partition) ?? [];
-    list.push({ similarity, correct: verdict.correct === true });
-    partitions.set(scope.partition, list);
   }
 
+  /** The tenant's verdicts, after reading those written since the last read (by any process). */
   #verdicts(tenant: string): Promise<Map<string, CacheVerdict[]>> {
-    let found = this.#tenants.get(tenant);
-    if (!found) {
-      found = this.#read(tenant);
-      this.#tenants.set(tenant, found);
-      found.catch(() => this.#tenants.delete(tenant));
+    let syncing = this.#syncing.get(tenant);
+    if (!syncing) {
+      syncing = this.#read(tenant).finally(() => this.#syncing.delete(tenant));
+      this.#syncing.set(tenant, syncing);
     }
-    return found;
+    return syncing;
   }
 
-  /** Reads a tenant's verdicts (kept in its partition '', each naming the cache scope it was made in). */
+  /** Reads a tenant's new verdicts (kept in its partition '', each naming the cache scope it was made in). */
   async #read(tenant: string): Promise<Map<string, CacheVerdict[]>> {
-    const partitions = new Map<string, CacheVerdict[]>();
+    let state = this.#tenants.get(tenant);
+    if (!state) this.#tenants.set(tenant, (state = { partitions: new Map(), watermark: 0 }));
     const scope = { collection: COLLECTION, tenant, partition: '' };
-    for (let afterId = 0; ;) {
-      const page = await this.#records.scanVectorRecords(scope, { afterId, limit: 5000 });
+    for (;;) {
+      const page = await this.#records.scanVectorRecords(scope, { afterId: state.watermark, limit: 5000 });
       if (page.length === 0) break;
       for (const record of page) {
-        afterId = record.id;
-        const data = record.data as { partition: string; correct: boolean };
-        const list = partitions.get(data.partition) ?? [];
-        list.push({ similarity: record.vector[0] ?? 0, correct: data.correct });
-        partitions.set(data.partition, list);
+        state.watermark = record.id;
+        // The similarity as given (the vector holds it as float32).
+        const data = record.data as { partition: string; similarity?: number; correct: boolean };
+        const list = state.partitions.get(data.partition) ?? [];
+        list.push({ similarity: data.similarity ?? record.vector[0] ?? 0, correct: data.correct });
+        state.partitions.set(data.partition, list);
       }
     }
-    return partitions;
+    return state.partitions;
   }
 }
 

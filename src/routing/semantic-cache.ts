@@ -49,7 +49,13 @@ export type CacheLookup =
       /** With `maxErrorRate`: the error bound a similar hit was served under. */
       bound?: CacheBound;
     }
-  | { hit: false; key: string; reason: string };
+  | {
+      hit: false;
+      key: string;
+      reason: string;
+      /** With `nearest: true`: the most similar live entry, which was not similar enough to serve. */
+      nearest?: { similarity: number; response: unknown };
+    };
 
 export interface SemanticCacheOptions {
   /** Where entries live: `store.vectorRecords`. */
@@ -155,7 +161,7 @@ export class SemanticCache {
   async lookup(
     input: CacheRequest,
     now = Date.now(),
-    options: { threshold?: number; similar?: boolean } = {},
+    options: { threshold?: number; similar?: boolean; nearest?: boolean } = {},
   ): Promise<CacheLookup> {
     const { scope, key } = this.keys(input);
     let threshold =
@@ -182,21 +188,33 @@ export class SemanticCache {
     if (options.similar === false) return { hit: false, key, reason: exact ? reason : 'no exact entry' };
     const bound = this.errorBound ? await this.errorBound.bound(scope) : undefined;
     if (bound) threshold = bound.threshold;
-    if (bound && bound.threshold >= 1)
-      return {
-        hit: false,
-        key,
-        reason: exact
-          ? reason
-          : `no exact entry, and too few verdicts yet to serve similar ones within error rate ${bound.maxErrorRate}`,
-      };
+    const unbounded = bound !== undefined && bound.threshold >= 1;
+    if (unbounded && !options.nearest)
+      return { hit: false, key, reason: exact ? reason : tooFewVerdicts(bound) };
     const index = this.#index(scope);
     await index.sync();
     if (index.index.size === 0) return { hit: false, key, reason };
     const [vector] = await embedChecked(this.embedder, [this.#text(input)]);
-    const near = index.search(vector!, 4).filter((hit) => hit.similarity >= threshold);
-    if (near.length === 0)
-      return { hit: false, key, reason: exact ? reason : `no entry at similarity ≥ ${threshold}` };
+    const found = index.search(vector!, 4);
+    const near = unbounded ? [] : found.filter((hit) => hit.similarity >= threshold);
+    if (near.length === 0) {
+      const missed = {
+        hit: false as const,
+        key,
+        reason: exact ? reason : unbounded ? tooFewVerdicts(bound) : `no entry at similarity ≥ ${threshold}`,
+      };
+      const closest = found.find((hit) => hit.key !== key);
+      if (!options.nearest || !closest) return missed;
+      const [record] = await this.#records.getVectorRecords(scope, [closest.key]);
+      if (!record || this.#problem(record, now)) return missed;
+      return {
+        ...missed,
+        nearest: {
+          similarity: Math.round(closest.similarity * 1e6) / 1e6,
+          response: (record.data as { response: unknown }).response,
+        },
+      };
+    }
     const records = new Map(
       (
         await this.#records.getVectorRecords(
@@ -316,6 +334,15 @@ export interface CachedCallOptions<Response> {
   enabled?: boolean;
   /** Makes the model call on a miss. Must not make ctx calls. */
   call: (signal: AbortSignal) => Promise<Response>;
+  /**
+   * Teaches a cache with `maxErrorRate` from its misses (vCache's exploration): on a miss that had
+   * a similar entry, the fresh answer is compared with the entry's by this function, and the verdict
+   * (the similarity, and whether the entry would have been right) is recorded and journaled on
+   * `cache.missed`. Must not make ctx calls.
+   *
+   * @example judge: (cached, fresh) => cached.text.trim() === fresh.text.trim()
+   */
+  judge?: (cached: Response, fresh: Response) => boolean | Promise<boolean>;
 }
 
 export interface CachedCallResult<Response> {
@@ -387,8 +414,10 @@ export function cachedModelCall<Response>(
         ? 'caching is off for this call'
         : undefined;
     let reason = bypass;
+    let nearest: { similarity: number; response: unknown } | undefined;
+    const judging = options.judge !== undefined && cache.errorBound !== undefined;
     if (!bypass) {
-      const found = await op.active(() => cache.lookup(input, op.now()));
+      const found = await op.active(() => cache.lookup(input, op.now(), { nearest: judging }));
       if (found.hit) {
         await op.append([
           {
@@ -413,8 +442,17 @@ export function cachedModelCall<Response>(
         };
       }
       reason = found.reason;
+      nearest = found.nearest;
     }
     const response = await op.active(() => options.call(op.signal));
+    const verdict =
+      nearest && options.judge
+        ? {
+            similarity: nearest.similarity,
+            correct:
+              (await op.active(async () => options.judge!(nearest.response as Response, response))) === true,
+          }
+        : undefined;
     const payload: JournalEventPayloads['cache.missed'] = {
       op: op.op,
       name,
@@ -422,6 +460,7 @@ export function cachedModelCall<Response>(
       reason: reason!,
       response: response,
       stored: bypass === undefined,
+      ...(verdict ? { verdict } : {}),
     };
     const bytes = Buffer.byteLength(canonicalJson(payload, `The response of '${name}'`));
     if (bytes > ctx.operations.maxPayloadBytes) {
@@ -432,6 +471,13 @@ export function cachedModelCall<Response>(
       });
     }
     const [event] = await op.append([{ type: 'cache.missed', payload }]);
+    if (verdict) {
+      await op
+        .active(() => cache.verify(input, verdict, op.now()))
+        .catch((error: unknown) =>
+          cache.log(`Could not record the cache verdict of '${name}' in run ${ctx.runId}.`, error),
+        );
+    }
     if (bypass === undefined) {
       await op
         .active(() =>
@@ -443,6 +489,10 @@ export function cachedModelCall<Response>(
     }
     return { response, replayed: false };
   });
+}
+
+function tooFewVerdicts(bound: CacheBound): string {
+  return `no exact entry, and too few verdicts yet to serve similar ones within error rate ${bound.maxErrorRate}`;
 }
 
 function source(record: { sourceRunId?: string; sourceSeq?: number }): { runId: string; seq: number } {

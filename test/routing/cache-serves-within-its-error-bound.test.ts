@@ -108,3 +108,68 @@ describe('a semantic cache with an error bound', () => {
     });
   });
 });
+
+describe('a cache that learns its bound from its misses', () => {
+  it('judges the fresh answer against the nearest entry, journals the verdict and records it', async () => {
+    const NEAR_MISS = 'What is the refund policy for unwanted items?';
+    const answers: Record<string, string> = {
+      [ASKED]: 'Damaged items are refunded in full.',
+      [PARAPHRASE]: 'Damaged items are refunded in full.',
+      [NEAR_MISS]: 'Unwanted items can be returned within 14 days.',
+    };
+    const box: { cache?: SemanticCache } = {};
+    const ask = workflow('ask-judged', async (ctx, input: { question: string }) => {
+      const result = await cachedModelCall(ctx, box.cache!, {
+        scope,
+        request: { messages: [{ role: 'user', content: input.question }] },
+        call: async () => answers[input.question]!,
+        judge: (cached, fresh) => cached === fresh,
+      });
+      return result.response;
+    });
+    const h = await harness({ workflows: [ask] });
+    open.push(h);
+    const cache = (box.cache = new SemanticCache({
+      records: h.store.vectorRecords,
+      embedder: new WordVectorEmbedder(),
+      maxErrorRate: 0.05,
+      log: () => {},
+    }));
+    const verdictOf = async (question: string) => {
+      const run = await h.baton.start(ask, { question }, { tenant: 'acme' });
+      await run.result();
+      const missed = (await run.history()).find((event) => event.type === 'cache.missed')!;
+      return (missed.payload as JournalEventPayloads['cache.missed']).verdict;
+    };
+
+    expect(await verdictOf(ASKED)).toBeUndefined(); // nothing cached yet: nothing to judge
+    const paraphrase = await verdictOf(PARAPHRASE);
+    expect(paraphrase).toMatchObject({ correct: true });
+    expect(paraphrase!.similarity).toBeGreaterThan(0.8);
+    const nearMiss = await verdictOf(NEAR_MISS);
+    expect(nearMiss).toMatchObject({ correct: false });
+
+    // Both verdicts are kept in the store, in acme's tenant only.
+    const kept = await h.store.vectorRecords!.scanVectorRecords({
+      collection: 'cache-verdict',
+      tenant: 'acme',
+      partition: '',
+    });
+    expect(kept.map((record) => record.data)).toEqual([
+      {
+        partition: cache.keys(request('acme', ASKED)).scope.partition,
+        similarity: paraphrase!.similarity,
+        correct: true,
+      },
+      {
+        partition: cache.keys(request('acme', ASKED)).scope.partition,
+        similarity: nearMiss!.similarity,
+        correct: false,
+      },
+    ]);
+    const bound = await cache.errorBound!.bound(cache.keys(request('acme', ASKED)).scope);
+    expect(bound).toMatchObject({ threshold: 1 }); // two verdicts are far from enough evidence
+    const other = await cache.errorBound!.bound(cache.keys(request('globex', ASKED)).scope);
+    expect(other).toMatchObject({ samples: 0 });
+  });
+});
