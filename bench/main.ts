@@ -11,6 +11,8 @@ import { poolsFigure } from './pools.ts';
 import { routing } from './routing.ts';
 import { startup } from './startup.ts';
 import { plansFigure } from './plans.ts';
+import { routingQualityFigure } from './routing-quality.ts';
+import { cascadeCost } from './cascade-cost.ts';
 
 await runBench([
   sequentialSteps,
@@ -23,4 +25,6 @@ await runBench([
   routing,
   startup,
   plansFigure,
+  routingQualityFigure,
+  cascadeCost,
 ]);

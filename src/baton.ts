@@ -49,6 +49,8 @@ import type { GuardVerdictRecord } from './journal/events.ts';
 import { forkRun, type ForkOptions } from './explain/fork.ts';
 import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
 import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
+import type { CapabilityRegistry } from './routing/capability-registry.ts';
+import { openRouting, withRouting, type RoutingOptions } from './routing/routing-context.ts';
 
 /**
  * Baton's options. Access control (src/access/access-control.ts): `policies` (Cedar files or a
@@ -102,6 +104,13 @@ export interface BatonOptions extends AccessOptions {
    * application registered one, else OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.
    */
   telemetry?: TelemetryOptions | false;
+  /**
+   * Capability routing: the agents and tools `ctx.route` chooses among (kept in the store), the
+   * embedder (default: the built-in offline word vectors), and options every route starts from
+   * (`{ defaults: { fallback: 'generalist' } }`). With it, or with `agents.memory`, workflows
+   * typed `AgentContext & RoutingContext` have `ctx.route` and `ctx.memory`.
+   */
+  routing?: RoutingOptions;
 }
 
 export interface StartOptions {
@@ -167,6 +176,9 @@ export class Baton {
   /** Access control: the policies (if any), run grants, the secret broker (src/access/access-control.ts). */
   readonly access: AccessControl;
   readonly #extendContext: ((ctx: RunContext) => RunContext) | undefined;
+  /** The capability index of `ctx.route` (from the `routing` option), or undefined. */
+  routing: CapabilityRegistry | undefined;
+  readonly #routingDefaults: RoutingOptions['defaults'];
   #signer: CheckpointSigner | undefined;
   #telemetry: BatonTelemetry | undefined;
 
@@ -180,6 +192,7 @@ export class Baton {
       onCommitted: (writes) => this.#telemetry?.record(writes),
     });
     this.#extendContext = options.extendContext;
+    this.#routingDefaults = options.routing?.defaults;
     this.access = access;
     const secrets = access.secrets?.forAgents(undefined, this.clock);
     this.agents = new AgentRuntime(
@@ -236,7 +249,7 @@ export class Baton {
       log,
       extendContext: (ctx) => {
         this.#telemetry?.activate(ctx.runId, ctx.workflow, this.clock());
-        const extended = this.guard.extend(withAgents(access.extend(ctx), this.agents));
+        const extended = this.#withRouting(this.guard.extend(withAgents(access.extend(ctx), this.agents)));
         return options.extendContext ? options.extendContext(extended) : extended;
       },
     };
@@ -272,6 +285,14 @@ export class Baton {
       if (typeof given === 'string') await store.close();
       throw error;
     }
+    if (options.routing) {
+      try {
+        baton.routing = await openRouting(options.routing, store.vectorRecords, options.log);
+      } catch (error) {
+        if (typeof given === 'string') await store.close();
+        throw error;
+      }
+    }
     if (options.signing) {
       try {
         baton.#signer = await CheckpointSigner.open(store, {
@@ -295,6 +316,16 @@ export class Baton {
     }
     baton.worker?.start();
     return baton;
+  }
+
+  /** Gives a run's ctx `route` and `memory` (which say how to set them up when they are not). */
+  #withRouting(ctx: RunContext): RunContext {
+    const memory = this.agents.memory;
+    return withRouting(ctx, {
+      ...(this.routing ? { registry: this.routing } : {}),
+      ...(memory ? { memory } : {}),
+      ...(this.#routingDefaults ? { defaults: this.#routingDefaults } : {}),
+    });
   }
 
   /** Signs checkpoints of runs' chain heads, when the `signing` option is on. */
@@ -714,7 +745,7 @@ export class Baton {
       agents: this.agents,
       tenant: run.tenant,
       extendContext: (ctx) => {
-        const extended = this.access.extend(ctx);
+        const extended = this.#withRouting(this.access.extend(ctx));
         return this.#extendContext ? this.#extendContext(extended) : extended;
       },
     });

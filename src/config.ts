@@ -9,6 +9,8 @@ import type { GrantPolicy } from './access/access-control.ts';
 import type { SecretBroker, SecretSource } from './access/secret-broker.ts';
 import type { AuthOptions } from './server/authenticate.ts';
 import type { GuardOptions } from './guard/guard.ts';
+import type { AgentsOptions } from './agents/runtime.ts';
+import type { RoutingOptions } from './routing/routing-context.ts';
 
 /**
  * What `baton.config.ts` at a project's root exports (as default): the store and the workflows the
@@ -59,6 +61,10 @@ export interface BatonConfig {
   server?: { auth?: AuthOptions; policies?: PolicyEngineOptions; port?: number; hostname?: string };
   /** OpenTelemetry: `{ otlp: { endpoint } }`, or false for none. Default: OTEL_EXPORTER_OTLP_ENDPOINT when set. */
   telemetry?: TelemetryOptions | false;
+  /** Capability routing for `ctx.route`: `{ capabilities: [billing, accounts], defaults: { fallback: 'generalist' } }`. */
+  routing?: RoutingOptions;
+  /** The agents' semantic cache and long-term memory (`{ cache: { maxErrorRate: 0.01 }, memory: {} }`), prices. */
+  agents?: Pick<AgentsOptions, 'cache' | 'memory' | 'prices'>;
 }
 
 export function defineConfig(config: BatonConfig): BatonConfig {

@@ -239,7 +239,7 @@ export {
   PlanNotApprovedError,
 } from './planning/plan-errors.ts';
 // Routing (src/routing): capability routing, model routing, semantic cache, memory, selective hydration.
-export type { Embedder } from './routing/embedder.ts';
+export type { Embedder, CalibratedDefaults } from './routing/embedder.ts';
 export { EmbeddingDimensionError } from './routing/embedder.ts';
 export { embedderFromModel, type ModelEmbedderOptions } from './routing/model-embedder.ts';
 export {
@@ -247,6 +247,15 @@ export {
   DocumentFrequencyTable,
   type LexicalEmbedderOptions,
 } from './routing/lexical-embedder.ts';
+export { WordVectorEmbedder, type WordVectorEmbedderOptions } from './routing/word-vector-embedder.ts';
+export { WordVectorsError } from './routing/word-vectors.ts';
+export {
+  CacheErrorBound,
+  boundedThreshold,
+  type CacheBound,
+  type CacheVerdict,
+  type CacheErrorBoundOptions,
+} from './routing/cache-error-bound.ts';
 export type { VectorIndex, VectorHit, VectorSearchOptions } from './routing/vector-index.ts';
 export { HnswIndex, type HnswOptions } from './routing/hnsw-index.ts';
 export { ExactIndex } from './routing/exact-index.ts';
@@ -264,7 +273,12 @@ export {
   type RouteOptions as CapabilityRouteOptions,
   type RouteDecision,
 } from './routing/route-by-capability.ts';
-export { withRouting, type RoutingContext, type RoutingSetup } from './routing/routing-context.ts';
+export {
+  withRouting,
+  type RoutingContext,
+  type RoutingSetup,
+  type RoutingOptions,
+} from './routing/routing-context.ts';
 export {
   routeModel,
   selectModel,

@@ -1,4 +1,5 @@
 import type { WorkflowContext } from '../engine/context.ts';
+import type { RoutingContext } from '../routing/routing-context.ts';
 import {
   workflow as engineWorkflow,
   type WorkflowDefinition,
@@ -8,8 +9,11 @@ import type { AgentDefinition } from './agent.ts';
 import { runAgent, type AgentInput, type RunAgentOptions } from './run-agent.ts';
 import type { AgentRuntime } from './runtime.ts';
 
-/** The context every workflow gets: the engine's durable API, plus `run` for agents. */
-export interface AgentContext extends WorkflowContext {
+/**
+ * The context every workflow gets: the engine's durable API, `run` for agents, and `route` and
+ * `memory` (capability routing and long-term memory, set up by `Baton.open({ routing, agents: { memory } })`).
+ */
+export interface AgentContext extends WorkflowContext, RoutingContext {
   /**
    * Runs an agent's loop (reason → act → observe), journaled turn by turn, and returns its final
    * answer: text, or the parsed structured output of an agent with an `output` schema. See

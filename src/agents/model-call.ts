@@ -341,7 +341,7 @@ export function callModel(
         attempt: number;
         cost: CallCost;
         latencyMs: number;
-        cache?: { runId: string; seq: number; similarity: number };
+        cache?: JournalEventPayloads['llm.called']['cache'];
       },
       extra: readonly EventDraft[],
     ): Promise<readonly JournalEvent[]> => {
@@ -409,7 +409,14 @@ export function callModel(
             attempt: 1,
             cost,
             latencyMs: Math.round(performance.now() - started),
-            cache: { runId: found.source.runId, seq: found.source.seq, similarity: found.similarity },
+            cache: {
+              runId: found.source.runId,
+              seq: found.source.seq,
+              similarity: found.similarity,
+              // A similar hit says what it was served under; an exact one needs no threshold.
+              ...(found.match === 'similar' ? { threshold: found.threshold } : {}),
+              ...(found.bound ? { bound: found.bound } : {}),
+            },
           },
           [],
         );

@@ -3,7 +3,7 @@ import type { Authorizer } from '../access/access-request.ts';
 import type { Grant } from '../access/grant.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import type { Embedder } from '../routing/embedder.ts';
-import { LexicalEmbedder } from '../routing/lexical-embedder.ts';
+import { WordVectorEmbedder } from '../routing/word-vector-embedder.ts';
 import { LongTermMemory, type LongTermMemoryOptions } from '../routing/memory.ts';
 import { SemanticCache, type SemanticCacheOptions } from '../routing/semantic-cache.ts';
 import type { VectorRecordStore } from '../store/vector-records.ts';
@@ -36,7 +36,7 @@ export interface AgentsOptions {
   inlineRetryMs?: number;
   /**
    * The semantic cache that agents with `agent({ cache })` answer from: a SemanticCache, or its
-   * settings (`{ threshold: 0.92, ttl: '12h' }`, the offline lexical embedder unless `embedder`)
+   * settings (`{ maxErrorRate: 0.01, ttl: '12h' }`, the built-in offline WordVectorEmbedder unless `embedder`)
    * to keep one in the Baton's store (which must offer vector records). Entries never cross tenants.
    *
    * @example Baton.open({ store, workflows, agents: { cache: { threshold: 0.95, ttl: '1d' } } })
@@ -175,7 +175,7 @@ export class AgentRuntime {
         : new SemanticCache({
             ...cache,
             records: parts.vectorRecords,
-            embedder: cache.embedder ?? new LexicalEmbedder(),
+            embedder: cache.embedder ?? new WordVectorEmbedder(),
           });
     this.memory =
       memory === undefined || memory instanceof LongTermMemory
@@ -183,7 +183,7 @@ export class AgentRuntime {
         : new LongTermMemory({
             ...memory,
             records: parts.vectorRecords,
-            embedder: memory.embedder ?? new LexicalEmbedder(),
+            embedder: memory.embedder ?? new WordVectorEmbedder(),
           });
   }
 

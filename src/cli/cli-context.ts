@@ -129,6 +129,8 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
         : { maxQueuedRunsPerTenant: config.maxQueuedRunsPerTenant }),
       ...(config?.guard === undefined ? {} : { guard: config.guard }),
       ...(config?.telemetry === undefined ? {} : { telemetry: config.telemetry }),
+      ...(config?.routing === undefined ? {} : { routing: config.routing }),
+      ...(config?.agents === undefined ? {} : { agents: config.agents }),
       ...(options.onActivationEnd ? { onActivationEnd: options.onActivationEnd } : {}),
       ...(config?.signing && worker
         ? { signing: resolveSigningOptions(config.signing, loaded.path ? dirname(loaded.path) : this.cwd) }

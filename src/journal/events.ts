@@ -129,7 +129,7 @@ export interface JournalEventPayloads {
      * the `llm.called` it was first given in, and how similar that request was (1 for exact). Usage
      * and cost are then 0.
      */
-    cache?: { runId: string; seq: number; similarity: number };
+    cache?: { runId: string; seq: number; similarity: number; threshold?: number; bound?: CacheBoundRecord };
     /** Set when selective hydration sent part of a long history: `request` refers to what was sent. */
     hydration?: { tokens: number; fullTokens: number; omitted: number };
   };
@@ -264,6 +264,9 @@ export interface JournalEventPayloads {
     key: string;
     source: { runId: string; seq: number };
     response: unknown;
+    /** The similarity the hit needed, and with an error bound, the bound it was served under. */
+    threshold?: number;
+    bound?: CacheBoundRecord;
   };
   /** A model call the cache did not answer; it ran, and its response is here (the source of a new entry when stored). */
   'cache.missed': {
@@ -273,6 +276,8 @@ export interface JournalEventPayloads {
     reason: string;
     response: unknown;
     stored: boolean;
+    /** With a judge: whether the nearest entry (at this similarity) would have been a right answer. */
+    verdict?: { similarity: number; correct: boolean };
   };
   /** A fact or summary written to an agent's long-term memory. `name` is the agent. */
   'memory.remembered': {
@@ -573,6 +578,16 @@ export interface RouteCandidateRecord {
   cost?: number;
   /** False when the candidate was below the similarity threshold. */
   eligible?: boolean;
+}
+
+/** The error bound a semantic-cache hit was served under (src/routing/cache-error-bound.ts). */
+export interface CacheBoundRecord {
+  maxErrorRate: number;
+  threshold: number;
+  samples: number;
+  errors: number;
+  upperBound: number;
+  from: 'scope' | 'tenant';
 }
 
 /** What capability routing (src/routing) adds to route.decided / route.failed. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.ts';
 import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
-import { embedChecked, embeddingSpace, type Embedder } from './embedder.ts';
+import { calibratedDefaults, embedChecked, embeddingSpace, type Embedder } from './embedder.ts';
 import {
   EmptyRegistryError,
   abbreviate,
@@ -43,7 +43,10 @@ export interface CapabilityRegistryOptions {
 export interface RankOptions {
   /** How many candidates to return. Default 5. */
   k?: number;
-  /** Similarity a candidate needs to be chosen, in [-1, 1]. Default 0.2. */
+  /**
+   * Similarity a candidate needs to be chosen, in [-1, 1]: below it, no capability fits. Default:
+   * the embedder's calibrated `minScore` (measured on labelled requests), else 0.2.
+   */
   minScore?: number;
   /** 0: the most similar eligible candidate wins; 1: the cheapest eligible one; between: a blend. Default 0. */
   costBias?: number;
@@ -81,7 +84,10 @@ interface Entry {
 
 const COLLECTION = 'capability';
 const SCOPE: VectorRecordScope = { collection: COLLECTION, tenant: '*', partition: '' };
-const SEPARATOR = '\u0000';
+/** Between a capability's name and its text's number in a key (PostgreSQL text cannot hold NUL). */
+const SEPARATOR = '\u001f';
+/** The separator of keys written before, dropped at open and written again. */
+const OLD_SEPARATOR = '\u0000';
 
 /**
  * The capability index: the agents and tools that can be routed to, each embedded (its
@@ -140,6 +146,10 @@ export class CapabilityRegistry {
       if (page.length === 0) break;
       for (const record of page) {
         afterId = record.id;
+        if (record.key.includes(OLD_SEPARATOR)) {
+          stale.push(record.key);
+          continue;
+        }
         if (record.space !== this.space) {
           stale.push(record.key);
           spaces.add(record.space);
@@ -151,7 +161,9 @@ export class CapabilityRegistry {
         });
       }
     }
-    if (stale.length > 0) {
+    if (stale.length > 0 && spaces.size === 0) {
+      await records.deleteVectorRecords(SCOPE, stale);
+    } else if (stale.length > 0) {
       const message =
         `Capability index: ${stale.length} stored vector(s) were made in ${[...spaces].join(', ')}, but the embedder ` +
         `now makes ${this.space}; dropping them and re-embedding every capability.`;
@@ -238,7 +250,7 @@ export class CapabilityRegistry {
    * {@link routeByCapability} (or `ctx.route`), which journals the decision.
    */
   async rank(task: string, options: RankOptions = {}): Promise<Ranking> {
-    const resolved = resolveRankOptions(options);
+    const resolved = resolveRankOptions(options, this.embedder);
     checkText(task, 'The task to route');
     if (this.#entries.size === 0) throw new EmptyRegistryError({ task });
     const only = options.candidates;
@@ -299,10 +311,16 @@ export class CapabilityRegistry {
   }
 }
 
-export function resolveRankOptions(options: RankOptions): { k: number; minScore: number; costBias: number } {
+export function resolveRankOptions(
+  options: RankOptions,
+  embedder: Pick<Embedder, 'calibrated'>,
+): { k: number; minScore: number; costBias: number } {
   return {
     k: checkPositiveInteger(options.k ?? 5, 'route option k'),
-    minScore: checkSimilarity(options.minScore ?? 0.2, 'route option minScore'),
+    minScore: checkSimilarity(
+      options.minScore ?? calibratedDefaults(embedder).minScore,
+      'route option minScore',
+    ),
     costBias: checkUnitInterval(options.costBias ?? 0, 'route option costBias'),
   };
 }
@@ -367,8 +385,10 @@ function checkCapability(capability: Capability): Entry['capability'] {
   if (typeof capability !== 'object' || capability === null)
     throw new InvalidArgumentError('A capability must be an object with a name and a description.');
   const name = checkText(capability.name, 'A capability name');
-  if (name.includes(SEPARATOR))
-    throw new InvalidArgumentError(`Capability name '${abbreviate(name)}' contains a NUL character.`);
+  if (name.includes(SEPARATOR) || name.includes(OLD_SEPARATOR))
+    throw new InvalidArgumentError(
+      `Capability name '${abbreviate(name)}' contains a control character (U+0000 or U+001F).`,
+    );
   const description = checkText(capability.description, `The description of capability '${name}'`);
   const examples = capability.examples ?? [];
   examples.forEach((example, index) => checkText(example, `Example ${index + 1} of capability '${name}'`));

@@ -14,6 +14,24 @@ export interface Embedder {
   readonly dimensions: number;
   /** One vector per text, in order, each `dimensions` long. */
   embed(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[]>;
+  /**
+   * Thresholds measured for this embedder on labelled data (bench/routing-quality.ts): the
+   * similarity below which routing says no capability fits, and the semantic cache's threshold.
+   * Routing and the cache take them as their defaults.
+   */
+  readonly calibrated?: CalibratedDefaults;
+}
+
+export interface CalibratedDefaults {
+  /** Routing's default `minScore`: below it, "no capability fits". */
+  minScore: number;
+  /** The semantic cache's default `threshold`. */
+  cacheThreshold: number;
+}
+
+/** The embedder's calibrated thresholds, or Baton's general defaults (minScore 0.2, cache 0.95). */
+export function calibratedDefaults(embedder: Pick<Embedder, 'calibrated'>): CalibratedDefaults {
+  return { minScore: 0.2, cacheThreshold: 0.95, ...embedder.calibrated };
 }
 
 /** An embedder returned vectors of another length than it declared. */

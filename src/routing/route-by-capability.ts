@@ -6,11 +6,20 @@ import { checkText, rejected } from './routing-errors.ts';
 export interface RouteOptions extends RankOptions {
   /** The decision's name in the journal. Default `capabilities`. */
   name?: string;
+  /**
+   * Where a task goes when no capability fits (none reaches minScore): a generalist agent, a
+   * person's queue (`person:support-lead`), any name the workflow acts on. The decision is journaled
+   * as route.decided with `fallback: true`. Without it, such a task journals route.failed and
+   * `chosen` is undefined.
+   */
+  fallback?: string;
 }
 
 export interface RouteDecision {
-  /** The chosen capability's name; undefined when no candidate reached minScore. */
+  /** The chosen capability's name, or the fallback; undefined when nothing fits and there is no fallback. */
   chosen: string | undefined;
+  /** True when no capability fit and the fallback was chosen. */
+  fallback: boolean;
   candidates: RouteCandidateRecord[];
   reason: string;
   /** True when the decision was read from the journal instead of being made now. */
@@ -19,8 +28,9 @@ export interface RouteDecision {
 
 /**
  * Chooses the agent or tool for a task from the capability index, and journals the decision as
- * `route.decided` (the chosen name and every candidate with its similarity, cost and score), or
- * `route.failed` when no candidate reached `minScore`.
+ * `route.decided` (the chosen name and every candidate with its similarity, cost and score), or,
+ * when no candidate reached `minScore` ("no capability fits"), `route.decided` for the `fallback`
+ * with `fallback: true`, else `route.failed`.
  *
  * Options are checked before anything is journaled (k ≥ 1, minScore in [-1, 1], costBias in [0, 1]).
  * With `costBias: 1` the cheapest candidate that clears `minScore` wins; with 0 the most similar.
@@ -45,7 +55,8 @@ export function routeByCapability(
   try {
     checkText(task, 'The task to route');
     checkText(name, 'The route name');
-    resolved = resolveRankOptions(options);
+    resolved = resolveRankOptions(options, registry.embedder);
+    if (options.fallback !== undefined) checkText(options.fallback, 'The route fallback');
   } catch (error) {
     return rejected(error);
   }
@@ -55,6 +66,7 @@ export function routeByCapability(
         const payload = event.payload as JournalEventPayloads['route.decided'];
         return {
           chosen: payload.chosen,
+          fallback: payload.fallback === true,
           candidates: payload.candidates,
           reason: payload.reason,
           replayed: true,
@@ -62,10 +74,17 @@ export function routeByCapability(
       }
       if (event.type === 'route.failed') {
         const payload = event.payload as JournalEventPayloads['route.failed'];
-        return { chosen: undefined, candidates: payload.candidates, reason: payload.reason, replayed: true };
+        return {
+          chosen: undefined,
+          fallback: false,
+          candidates: payload.candidates,
+          reason: payload.reason,
+          replayed: true,
+        };
       }
     }
-    const ranking = await op.active(() => registry.rank(task, options));
+    const { fallback, name: _name, ...rankOptions } = options;
+    const ranking = await op.active(() => registry.rank(task, rankOptions));
     const candidates: RouteCandidateRecord[] = ranking.candidates.map(
       ({ name: candidate, similarity, cost, score, eligible }) => ({
         name: candidate,
@@ -87,9 +106,22 @@ export function routeByCapability(
     };
     if (ranking.chosen) {
       await op.append([{ type: 'route.decided', payload: { ...common, chosen: ranking.chosen.name } }]);
-    } else {
-      await op.append([{ type: 'route.failed', payload: common }]);
+      return {
+        chosen: ranking.chosen.name,
+        fallback: false,
+        candidates,
+        reason: ranking.reason,
+        replayed: false,
+      };
     }
-    return { chosen: ranking.chosen?.name, candidates, reason: ranking.reason, replayed: false };
+    if (fallback !== undefined) {
+      const reason = `${ranking.reason} No capability fits: falling back to ${fallback}.`;
+      await op.append([
+        { type: 'route.decided', payload: { ...common, reason, chosen: fallback, fallback: true } },
+      ]);
+      return { chosen: fallback, fallback: true, candidates, reason, replayed: false };
+    }
+    await op.append([{ type: 'route.failed', payload: common }]);
+    return { chosen: undefined, fallback: false, candidates, reason: ranking.reason, replayed: false };
   });
 }

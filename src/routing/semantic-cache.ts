@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { WorkflowContext } from '../engine/context.ts';
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
-import { InvalidArgumentError, PayloadTooLargeError } from '../errors.ts';
+import { ConfigError, InvalidArgumentError, PayloadTooLargeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEventPayloads } from '../journal/events.ts';
 import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
-import { embedChecked, type Embedder } from './embedder.ts';
+import { CacheErrorBound, type CacheBound, type CacheVerdict } from './cache-error-bound.ts';
+import { calibratedDefaults, embedChecked, type Embedder } from './embedder.ts';
 import { requestText } from './request-text.ts';
 import { VectorRecordsUnavailableError, checkText, checkUnitInterval, rejected } from './routing-errors.ts';
 import { SyncedIndex, type IndexFactory } from './synced-index.ts';
@@ -43,15 +44,38 @@ export type CacheLookup =
       key: string;
       response: unknown;
       source: { runId: string; seq: number };
+      /** The similarity a similar hit needed (1 for an exact one). */
+      threshold: number;
+      /** With `maxErrorRate`: the error bound a similar hit was served under. */
+      bound?: CacheBound;
     }
-  | { hit: false; key: string; reason: string };
+  | {
+      hit: false;
+      key: string;
+      reason: string;
+      /** With `nearest: true`: the most similar live entry, which was not similar enough to serve. */
+      nearest?: { similarity: number; response: unknown };
+    };
 
 export interface SemanticCacheOptions {
   /** Where entries live: `store.vectorRecords`. */
   records: VectorRecordStore | undefined;
   embedder: Embedder;
-  /** Cosine similarity at or above which a different request is answered from the cache, in (0, 1]. Default 0.95. */
+  /**
+   * Cosine similarity at or above which a different request is answered from the cache, in (0, 1].
+   * Default: the embedder's calibrated threshold (`embedder.calibrated.cacheThreshold`), else 0.95.
+   * Ignored when `maxErrorRate` is set.
+   */
   threshold?: number;
+  /**
+   * Bound the share of wrong similar hits instead of trusting a fixed threshold (after vCache):
+   * each cache scope learns its threshold from verdicts (`cache.verify`), so that at most this share
+   * of similar hits is wrong, with `confidence`. Until verdicts support a threshold, only exact
+   * matches are served. Example: 0.01.
+   */
+  maxErrorRate?: number;
+  /** Confidence of the error bound. Default 0.95. */
+  confidence?: number;
   /** How long an entry is served. Default '1d'. */
   ttl?: Duration;
   createIndex?: IndexFactory;
@@ -71,7 +95,8 @@ const MAX_SCOPES = 256;
  * An entry is served only while its TTL lasts and while the run it came from exists: an entry whose
  * source run was deleted is treated as a miss and removed.
  *
- * Use {@link cachedModelCall} in workflows: it journals hits and misses. Caching is opt-in, per call.
+ * Use {@link cachedModelCall} in workflows: it journals hits (with the similarity and the threshold
+ * or error bound they were served under) and misses. Caching is opt-in, per call.
  *
  * @example
  * const cache = new SemanticCache({ records: baton.store.vectorRecords, embedder, threshold: 0.92, ttl: '12h' });
@@ -80,6 +105,8 @@ export class SemanticCache {
   readonly embedder: Embedder;
   readonly threshold: number;
   readonly ttlMs: number;
+  /** With `maxErrorRate`: the learnt per-scope thresholds. */
+  readonly errorBound: CacheErrorBound | undefined;
   readonly #records: VectorRecordStore;
   readonly #createIndex: IndexFactory | undefined;
   readonly #indexes = new Map<string, SyncedIndex>();
@@ -90,9 +117,18 @@ export class SemanticCache {
     if (!options.records) throw new VectorRecordsUnavailableError({ feature: 'The semantic cache' });
     this.#records = options.records;
     this.embedder = options.embedder;
-    this.threshold = checkUnitInterval(options.threshold ?? 0.95, 'The semantic cache threshold', {
-      exclusiveMin: true,
-    });
+    this.threshold = checkUnitInterval(
+      options.threshold ?? calibratedDefaults(options.embedder).cacheThreshold,
+      'The semantic cache threshold',
+      { exclusiveMin: true },
+    );
+    this.errorBound =
+      options.maxErrorRate === undefined
+        ? undefined
+        : new CacheErrorBound(options.records, {
+            maxErrorRate: options.maxErrorRate,
+            ...(options.confidence === undefined ? {} : { confidence: options.confidence }),
+          });
     this.ttlMs = toMilliseconds(options.ttl ?? '1d', 'cache TTL');
     if (this.ttlMs === 0) throw new InvalidArgumentError('The cache TTL must be longer than 0.');
     this.#createIndex = options.createIndex;
@@ -125,10 +161,10 @@ export class SemanticCache {
   async lookup(
     input: CacheRequest,
     now = Date.now(),
-    options: { threshold?: number; similar?: boolean } = {},
+    options: { threshold?: number; similar?: boolean; nearest?: boolean } = {},
   ): Promise<CacheLookup> {
     const { scope, key } = this.keys(input);
-    const threshold =
+    let threshold =
       options.threshold === undefined
         ? this.threshold
         : checkUnitInterval(options.threshold, 'The cache threshold', { exclusiveMin: true });
@@ -144,18 +180,41 @@ export class SemanticCache {
           key,
           response: (exact.data as { response: unknown }).response,
           source: source(exact),
+          threshold: 1,
         };
       reason = problem;
       await this.#drop(scope, exact.key);
     }
     if (options.similar === false) return { hit: false, key, reason: exact ? reason : 'no exact entry' };
+    const bound = this.errorBound ? await this.errorBound.bound(scope) : undefined;
+    if (bound) threshold = bound.threshold;
+    const unbounded = bound !== undefined && bound.threshold >= 1;
+    if (unbounded && !options.nearest)
+      return { hit: false, key, reason: exact ? reason : tooFewVerdicts(bound) };
     const index = this.#index(scope);
     await index.sync();
     if (index.index.size === 0) return { hit: false, key, reason };
     const [vector] = await embedChecked(this.embedder, [this.#text(input)]);
-    const near = index.search(vector!, 4).filter((hit) => hit.similarity >= threshold);
-    if (near.length === 0)
-      return { hit: false, key, reason: exact ? reason : `no entry at similarity ≥ ${threshold}` };
+    const found = index.search(vector!, 4);
+    const near = unbounded ? [] : found.filter((hit) => hit.similarity >= threshold);
+    if (near.length === 0) {
+      const missed = {
+        hit: false as const,
+        key,
+        reason: exact ? reason : unbounded ? tooFewVerdicts(bound) : `no entry at similarity ≥ ${threshold}`,
+      };
+      const closest = found.find((hit) => hit.key !== key);
+      if (!options.nearest || !closest) return missed;
+      const [record] = await this.#records.getVectorRecords(scope, [closest.key]);
+      if (!record || this.#problem(record, now)) return missed;
+      return {
+        ...missed,
+        nearest: {
+          similarity: Math.round(closest.similarity * 1e6) / 1e6,
+          response: (record.data as { response: unknown }).response,
+        },
+      };
+    }
     const records = new Map(
       (
         await this.#records.getVectorRecords(
@@ -175,6 +234,8 @@ export class SemanticCache {
           key,
           response: (record!.data as { response: unknown }).response,
           source: source(record!),
+          threshold,
+          ...(bound ? { bound } : {}),
         };
       }
       reason = problem;
@@ -205,6 +266,20 @@ export class SemanticCache {
       expiresAt: now + (options.ttlMs ?? this.ttlMs),
     });
     this.#index(scope).added(record);
+  }
+
+  /**
+   * Records whether a similar hit (or a lookup checked against a fresh answer) was right, in the
+   * request's tenant and scope: what the error bound learns from. Needs `maxErrorRate`.
+   *
+   * @example await cache.verify(request, { similarity: hit.similarity, correct: judge(hit.response, fresh) });
+   */
+  async verify(input: CacheRequest, verdict: CacheVerdict, now = Date.now()): Promise<void> {
+    if (!this.errorBound)
+      throw new ConfigError(
+        'cache.verify records verdicts for an error bound, but this cache has none: give it { maxErrorRate }.',
+      );
+    await this.errorBound.record(this.keys(input).scope, verdict, now);
   }
 
   /** Deletes expired entries and entries whose source run is gone, in every tenant. */
@@ -259,6 +334,15 @@ export interface CachedCallOptions<Response> {
   enabled?: boolean;
   /** Makes the model call on a miss. Must not make ctx calls. */
   call: (signal: AbortSignal) => Promise<Response>;
+  /**
+   * Teaches a cache with `maxErrorRate` from its misses (vCache's exploration): on a miss that had
+   * a similar entry, the fresh answer is compared with the entry's by this function, and the verdict
+   * (the similarity, and whether the entry would have been right) is recorded and journaled on
+   * `cache.missed`. Must not make ctx calls.
+   *
+   * @example judge: (cached, fresh) => cached.text.trim() === fresh.text.trim()
+   */
+  judge?: (cached: Response, fresh: Response) => boolean | Promise<boolean>;
 }
 
 export interface CachedCallResult<Response> {
@@ -330,8 +414,10 @@ export function cachedModelCall<Response>(
         ? 'caching is off for this call'
         : undefined;
     let reason = bypass;
+    let nearest: { similarity: number; response: unknown } | undefined;
+    const judging = options.judge !== undefined && cache.errorBound !== undefined;
     if (!bypass) {
-      const found = await op.active(() => cache.lookup(input, op.now()));
+      const found = await op.active(() => cache.lookup(input, op.now(), { nearest: judging }));
       if (found.hit) {
         await op.append([
           {
@@ -344,6 +430,8 @@ export function cachedModelCall<Response>(
               key: found.key,
               source: found.source,
               response: found.response,
+              ...(found.match === 'similar' ? { threshold: found.threshold } : {}),
+              ...(found.bound ? { bound: found.bound } : {}),
             },
           },
         ]);
@@ -354,8 +442,17 @@ export function cachedModelCall<Response>(
         };
       }
       reason = found.reason;
+      nearest = found.nearest;
     }
     const response = await op.active(() => options.call(op.signal));
+    const verdict =
+      nearest && options.judge
+        ? {
+            similarity: nearest.similarity,
+            correct:
+              (await op.active(async () => options.judge!(nearest.response as Response, response))) === true,
+          }
+        : undefined;
     const payload: JournalEventPayloads['cache.missed'] = {
       op: op.op,
       name,
@@ -363,6 +460,7 @@ export function cachedModelCall<Response>(
       reason: reason!,
       response: response,
       stored: bypass === undefined,
+      ...(verdict ? { verdict } : {}),
     };
     const bytes = Buffer.byteLength(canonicalJson(payload, `The response of '${name}'`));
     if (bytes > ctx.operations.maxPayloadBytes) {
@@ -373,6 +471,13 @@ export function cachedModelCall<Response>(
       });
     }
     const [event] = await op.append([{ type: 'cache.missed', payload }]);
+    if (verdict) {
+      await op
+        .active(() => cache.verify(input, verdict, op.now()))
+        .catch((error: unknown) =>
+          cache.log(`Could not record the cache verdict of '${name}' in run ${ctx.runId}.`, error),
+        );
+    }
     if (bypass === undefined) {
       await op
         .active(() =>
@@ -384,6 +489,10 @@ export function cachedModelCall<Response>(
     }
     return { response, replayed: false };
   });
+}
+
+function tooFewVerdicts(bound: CacheBound): string {
+  return `no exact entry, and too few verdicts yet to serve similar ones within error rate ${bound.maxErrorRate}`;
 }
 
 function source(record: { sourceRunId?: string; sourceSeq?: number }): { runId: string; seq: number } {

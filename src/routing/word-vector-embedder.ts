@@ -1,0 +1,141 @@
+import { InvalidArgumentError } from '../errors.ts';
+import type { CalibratedDefaults, Embedder } from './embedder.ts';
+import { LexicalEmbedder } from './lexical-embedder.ts';
+import { checkUnitInterval } from './routing-errors.ts';
+import { loadWordVectors, type WordVectors } from './word-vectors.ts';
+
+export interface WordVectorEmbedderOptions {
+  /**
+   * The word-vector table: a file in Baton's format (see scripts/build-word-vectors.ts). Default:
+   * the built-in 80,000 English words of GloVe 6B 100-d (mean and top two principal
+   * directions removed), read on first use (about 8 MB).
+   */
+  vectors?: URL | string;
+  /** Share of the similarity that comes from shared words and spellings (the lexical embedder). Default 0.35. */
+  lexicalWeight?: number;
+  /** Dimensions of the lexical part. Default 256. */
+  lexicalDimensions?: number;
+  /** SIF's smoothing `a`: a word of corpus frequency p weighs a / (a + p). Default 1e-4. */
+  smoothing?: number;
+}
+
+/** How many words the vectors' training corpus had (GloVe 6B: 400,000), for Zipf frequencies from ranks. */
+const CORPUS_VOCABULARY = 400_000;
+const HARMONIC = Math.log(CORPUS_VOCABULARY) + 0.5772;
+
+/**
+ * The default **semantic** embedder, built in and offline: it needs no key, no network and no
+ * model server, and it is deterministic. It knows that "refund" and "money back", "log in" and
+ * "sign in", "broken" and "stopped working" are close, which the lexical embedder does not.
+ *
+ * A text's vector joins two parts: the SIF-weighted average of pretrained word vectors (each word
+ * weighs a / (a + p), p its frequency, so rare, telling words count most), and the vector of the
+ * {@link LexicalEmbedder} (shared words and spellings, which also covers names and codes the word
+ * table does not know). Each part is L2-normalised and scaled so that the cosine of two vectors is
+ * `(1 − lexicalWeight) · semantic cosine + lexicalWeight · lexical cosine`.
+ *
+ * The word vectors are read on the first `embed` (not on import), once per process. For
+ * model-grade similarity use {@link embedderFromModel}; routing, the cache and memory take either.
+ *
+ * @example
+ * const embedder = new WordVectorEmbedder();
+ * const [a, b] = await embedder.embed(['I was charged twice', 'refund a double payment']);
+ */
+export class WordVectorEmbedder implements Embedder {
+  readonly specificationVersion = 'v1' as const;
+  readonly id: string;
+  readonly dimensions: number;
+  readonly lexical: LexicalEmbedder;
+  /**
+   * Measured on Baton's labelled support requests (bench/routing-quality.ts, calibration half) for
+   * the default settings: "no fit" below similarity 0.28; cache hits at 0.95 and above.
+   */
+  readonly calibrated: CalibratedDefaults | undefined;
+  readonly #file: URL | string | undefined;
+  readonly #lexicalWeight: number;
+  readonly #smoothing: number;
+  #table: Promise<WordVectors> | undefined;
+  #semanticDimensions = 100;
+
+  constructor(options: WordVectorEmbedderOptions = {}) {
+    this.#file = options.vectors;
+    this.#lexicalWeight = checkUnitInterval(
+      options.lexicalWeight ?? 0.35,
+      'WordVectorEmbedder lexicalWeight',
+    );
+    this.#smoothing = options.smoothing ?? 1e-4;
+    if (!(this.#smoothing > 0))
+      throw new InvalidArgumentError(
+        `WordVectorEmbedder smoothing must be greater than 0, got ${String(options.smoothing)}.`,
+      );
+    this.lexical = new LexicalEmbedder({ dimensions: options.lexicalDimensions ?? 256 });
+    this.dimensions = this.#semanticDimensions + this.lexical.dimensions;
+    const settings =
+      options.vectors === undefined && options.lexicalWeight === undefined && options.smoothing === undefined
+        ? ''
+        : `:${this.#lexicalWeight}:${this.#smoothing}:${String(options.vectors ?? 'built-in')}`;
+    this.id = `baton-words-v1${settings}`;
+    this.calibrated = settings === '' ? { minScore: 0.28, cacheThreshold: 0.95 } : undefined;
+  }
+
+  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    this.#table ??= loadWordVectors(...(this.#file === undefined ? [] : [this.#file]));
+    const table = await this.#table;
+    if (table.dimensions !== this.#semanticDimensions) {
+      throw new InvalidArgumentError(
+        `WordVectorEmbedder expects ${this.#semanticDimensions}-dimensional word vectors; ${table.source} has ${table.dimensions}.`,
+      );
+    }
+    return texts.map((text) => this.#embedOne(table, text));
+  }
+
+  #embedOne(table: WordVectors, text: string): Float32Array {
+    const out = new Float32Array(this.dimensions);
+    const semantic = out.subarray(0, this.#semanticDimensions);
+    const word = new Float32Array(this.#semanticDimensions);
+    for (const token of words(text)) {
+      const row = table.rows.get(token);
+      const found = row !== undefined ? [row] : token.split('-').map((part) => table.rows.get(part));
+      for (const part of found) {
+        if (part === undefined) continue;
+        const frequency = 1 / (table.ranks[part]! * HARMONIC);
+        const weight = this.#smoothing / (this.#smoothing + frequency);
+        table.read(part, word);
+        for (let i = 0; i < word.length; i++) semantic[i]! += weight * word[i]!;
+      }
+    }
+    const lexical = this.lexical.embedOne(text);
+    const semanticScale = Math.sqrt(1 - this.#lexicalWeight) / (norm(semantic) || 1);
+    for (let i = 0; i < semantic.length; i++) semantic[i]! *= semanticScale;
+    const lexicalScale = Math.sqrt(this.#lexicalWeight);
+    for (let i = 0; i < lexical.length; i++) out[this.#semanticDimensions + i] = lexical[i]! * lexicalScale;
+    return out;
+  }
+}
+
+/** Lower-case words as the word table spells them: "can't" → can, not; "it's" → it. */
+function* words(text: string): Generator<string> {
+  const found =
+    text
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/[’‘]/g, "'")
+      .match(/[\p{L}\p{N}]+(?:['-][\p{L}\p{N}]+)*/gu) ?? [];
+  for (const token of found) {
+    if (token.endsWith("n't")) {
+      yield token === "can't" ? 'can' : token === "won't" ? 'will' : token.slice(0, -3);
+      yield 'not';
+    } else if (token.includes("'")) {
+      yield token.slice(0, token.indexOf("'"));
+    } else {
+      yield token;
+    }
+  }
+}
+
+function norm(vector: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
+  return Math.sqrt(sum);
+}
