@@ -210,7 +210,7 @@ export function plan<Context extends WorkflowContext = WorkflowContext>(
   });
   if (options.routing) {
     try {
-      resolveRankOptions(options.routing);
+      resolveRankOptions(options.routing, {}); // checks the options; the embedder is chosen at run time
     } catch (error) {
       throw new InvalidArgumentError(`Plan '${name}': ${(error as Error).message}`);
     }
