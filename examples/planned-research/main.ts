@@ -44,7 +44,9 @@ try {
   for (const line of why) console.log(line);
   console.log(`\n${String(result.brief)}`);
   const chain = verifyChain(history);
-  console.log(`\n${history.length} events, hash chain ${chain.ok ? 'verified' : `BROKEN: ${JSON.stringify(chain.broken)}`}`);
+  console.log(
+    `\n${history.length} events, hash chain ${chain.ok ? 'verified' : `BROKEN: ${JSON.stringify(chain.broken)}`}`,
+  );
   console.log(`Run ${run.runId}: baton graph ${run.runId} / baton explain ${run.runId}`);
 } finally {
   await baton.close();

@@ -107,7 +107,7 @@ export function GraphView(props: {
         target: link.to,
         ...(link.label ? { label: link.label } : {}),
         // An edge going back (a loop) is drawn around the nodes, not through them.
-        ...((positions?.get(link.to)?.x ?? 0) <= (positions?.get(link.from)?.x ?? 0) ? { type: 'loop' } : {}),
+        ...(isBackEdge(positions, link) ? { type: 'loop' } : {}),
         animated: props.graph.nodes.find((node) => node.id === link.to)?.state === 'running',
       })),
     [props.graph, links, positions],
@@ -163,6 +163,16 @@ function LoopEdge(props: EdgeProps) {
 }
 
 const EDGE_TYPES = { loop: LoopEdge };
+
+/** True for an edge laid out right to left (or onto itself): one that closes a loop. */
+function isBackEdge(
+  positions: Map<string, { x: number; y: number }> | undefined,
+  link: { from: string; to: string },
+): boolean {
+  const from = positions?.get(link.from);
+  const to = positions?.get(link.to);
+  return from !== undefined && to !== undefined && to.x <= from.x;
+}
 
 function fallbackLayout(graph: GraphState): Map<string, { x: number; y: number }> {
   const depth = new Map<string, number>();
