@@ -34,12 +34,14 @@ export function split<T>(items: readonly T[]): { calibration: T[]; heldOut: T[] 
 export interface RoutingQuality {
   top1: number;
   top3: number;
-  /** The minScore chosen on the calibration part (best balanced accuracy of "fits" / "no fit"). */
+  /** The minScore chosen on the calibration part: 95% of the requests that fit a desk are routed. */
   minScore: number;
   /** Of held-out requests routed to "no fit", the share that fit no desk. */
   noFitPrecision: number;
   /** Of held-out requests that fit no desk, the share routed to "no fit". */
   noFitRecall: number;
+  /** Of held-out requests that fit a desk, the share sent to "no fit". */
+  fitsSentToFallback: number;
 }
 
 /** Routing accuracy on the held-out requests, with minScore calibrated on the others. */
@@ -58,17 +60,13 @@ export async function routingQuality(embedder: Embedder, sets: QualitySets): Pro
     );
   const { calibration, heldOut } = split(sets.requests);
   const calibrated = await best(calibration);
-  // minScore: the cut with the best balanced accuracy on the calibration part.
-  let minScore = 0;
-  let bestScore = -1;
-  for (const { top } of calibrated) {
-    const fits = calibrated.filter((item) => item.request.desk !== null);
-    const none = calibrated.filter((item) => item.request.desk === null);
-    const score =
-      fits.filter((item) => item.top >= top).length / fits.length +
-      none.filter((item) => item.top < top).length / none.length;
-    if (score > bestScore) [bestScore, minScore] = [score, top];
-  }
+  // minScore: the highest cut that still routes 95% of the calibration requests that fit a desk
+  // (a request that fits is sent to the fallback at most 1 time in 20).
+  const fitting = calibrated
+    .filter((item) => item.request.desk !== null)
+    .map((item) => item.top)
+    .sort((a, b) => a - b);
+  const minScore = fitting[Math.floor(fitting.length * 0.05)]!;
   const held = await best(heldOut);
   const fits = held.filter((item) => item.request.desk !== null);
   const noFit = held.filter((item) => item.top < minScore);
@@ -80,6 +78,7 @@ export async function routingQuality(embedder: Embedder, sets: QualitySets): Pro
     noFitRecall:
       noFit.filter((item) => item.request.desk === null).length /
       Math.max(1, held.filter((item) => item.request.desk === null).length),
+    fitsSentToFallback: fits.filter((item) => item.top < minScore).length / fits.length,
   };
 }
 
@@ -193,6 +192,7 @@ export const routingQualityFigure: Figure = {
       add('routing top-3', routing.top3);
       add('"no fit" precision', routing.noFitPrecision);
       add('"no fit" recall', routing.noFitRecall);
+      add('requests that fit, sent to "no fit"', routing.fitsSentToFallback);
       add('cache hit rate (paraphrases served)', cache.hitRate);
       add('cache wrong-hit rate (of requests)', cache.wrongHitRate);
       add(`cache with error bound ${cache.bounded.maxErrorRate}: hit rate`, cache.bounded.hitRate);

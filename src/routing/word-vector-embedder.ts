@@ -48,7 +48,8 @@ export class WordVectorEmbedder implements Embedder {
   readonly lexical: LexicalEmbedder;
   /**
    * Measured on Baton's labelled support requests (bench/routing-quality.ts, calibration half) for
-   * the default settings: "no fit" below similarity 0.28; cache hits at 0.95 and above.
+   * the default settings: "no fit" below similarity 0.2 (95% of requests that fit a desk clear it);
+   * cache hits at 0.95 and above.
    */
   readonly calibrated: CalibratedDefaults | undefined;
   readonly #file: URL | string | undefined;
@@ -75,7 +76,7 @@ export class WordVectorEmbedder implements Embedder {
         ? ''
         : `:${this.#lexicalWeight}:${this.#smoothing}:${String(options.vectors ?? 'built-in')}`;
     this.id = `baton-words-v1${settings}`;
-    this.calibrated = settings === '' ? { minScore: 0.28, cacheThreshold: 0.95 } : undefined;
+    this.calibrated = settings === '' ? { minScore: 0.2, cacheThreshold: 0.95 } : undefined;
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {

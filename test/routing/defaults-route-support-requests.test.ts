@@ -56,7 +56,7 @@ describe('routing with the defaults among twenty support desks', () => {
     expect(decided[3]).toMatchObject({ fallback: true, space: 'baton-words-v1/356' });
     expect(decided[3]!.reason).toContain('falling back to person:support-lead');
     // The calibrated "no fit" threshold of the default embedder, journaled with the decision.
-    expect(decided[0]!.options!.minScore).toBe(0.28);
+    expect(decided[0]!.options!.minScore).toBe(0.2);
   });
 
   it('says how to set routing up when a workflow routes without it', async () => {
