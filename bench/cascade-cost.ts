@@ -97,7 +97,7 @@ async function runStrategy(
   const baton = await Baton.open({ store, workflows: [answer], telemetry: false, log: () => {} });
   try {
     const run = await baton.start(answer, {});
-    const result = (await run.result());
+    const result = await run.result();
     return { label, costPerAnswer: result.cost / QUESTIONS, acceptedRate: result.right / QUESTIONS };
   } finally {
     await baton.close();

@@ -176,8 +176,7 @@ export class Baton {
   /** Access control: the policies (if any), run grants, the secret broker (src/access/access-control.ts). */
   readonly access: AccessControl;
   readonly #extendContext: ((ctx: RunContext) => RunContext) | undefined;
-  /** The capability index of `ctx.route` (from the `routing` option), or undefined. */
-  routing: CapabilityRegistry | undefined;
+  #routing: CapabilityRegistry | undefined;
   readonly #routingDefaults: RoutingOptions['defaults'];
   #signer: CheckpointSigner | undefined;
   #telemetry: BatonTelemetry | undefined;
@@ -287,7 +286,7 @@ export class Baton {
     }
     if (options.routing) {
       try {
-        baton.routing = await openRouting(options.routing, store.vectorRecords, options.log);
+        baton.#routing = await openRouting(options.routing, store.vectorRecords, options.log);
       } catch (error) {
         if (typeof given === 'string') await store.close();
         throw error;
@@ -318,11 +317,16 @@ export class Baton {
     return baton;
   }
 
+  /** The capability index of `ctx.route` (from the `routing` option): `register` more at any time. */
+  get routing(): CapabilityRegistry | undefined {
+    return this.#routing;
+  }
+
   /** Gives a run's ctx `route` and `memory` (which say how to set them up when they are not). */
   #withRouting(ctx: RunContext): RunContext {
     const memory = this.agents.memory;
     return withRouting(ctx, {
-      ...(this.routing ? { registry: this.routing } : {}),
+      ...(this.#routing ? { registry: this.#routing } : {}),
       ...(memory ? { memory } : {}),
       ...(this.#routingDefaults ? { defaults: this.#routingDefaults } : {}),
     });

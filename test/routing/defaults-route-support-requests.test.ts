@@ -41,7 +41,7 @@ describe('routing with the defaults among twenty support desks', () => {
 
     expect(billing!.chosen).toBe('billing');
     expect(accounts!.chosen).toBe('accounts');
-    expect(warranty!.candidates.map((candidate) => candidate.name)).toContain('warranty');
+    expect(warranty!.chosen).toBe('warranty');
     expect(weather).toMatchObject({ chosen: 'person:support-lead', fallback: true });
 
     const decided = (await run.history())
@@ -50,7 +50,7 @@ describe('routing with the defaults among twenty support desks', () => {
     expect(decided.map((payload) => payload.chosen)).toEqual([
       'billing',
       'accounts',
-      warranty!.chosen,
+      'warranty',
       'person:support-lead',
     ]);
     expect(decided[3]).toMatchObject({ fallback: true, space: 'baton-words-v1/356' });
