@@ -685,7 +685,10 @@ export class Baton {
         workflows: this.workflows,
         clock: this.clock,
         maxPayloadBytes: this.maxPayloadBytes,
-        checkModel: (id, agent) => void this.agents.resolveModel(id, agent),
+        checkModel: (id, agent) => {
+          this.agents.checkModelId(id, agent);
+          this.agents.resolveModel(id, agent);
+        },
       },
       runId,
       options,

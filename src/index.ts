@@ -126,6 +126,7 @@ export {
 } from './guard/guard-errors.ts';
 export {
   registerModelProvider,
+  checkModelId,
   type ModelProvider,
   type ModelSpec,
   type LanguageModelObject,
