@@ -59,6 +59,11 @@ import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './exp
 export interface BatonOptions extends AccessOptions {
   /** A store URL (`sqlite:./baton.db`, `postgres://…`) or a Store. Default: BATON_STORE, else `sqlite:./baton.db`. */
   store?: string | Store;
+  /**
+   * Create the store a URL names when it is not there (default true). False: StoreNotFoundError,
+   * and nothing is created (tools that only read runs, such as the CLI's read commands).
+   */
+  createStore?: boolean;
   workflows?: readonly WorkflowDefinition<any, any, any>[];
   /** Options of the worker this process runs, or false to run none (a client only). */
   worker?: WorkerOptions | false;
@@ -264,7 +269,7 @@ export class Baton {
     resolveAdmission(options);
     const clock = options.clock ?? Date.now;
     const access = await AccessControl.open(options, { clock });
-    const store = await openStore(given);
+    const store = await openStore(given, { create: options.createStore ?? true });
     let baton: Baton;
     try {
       baton = new Baton(store, typeof given === 'string', options, access);

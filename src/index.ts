@@ -297,6 +297,7 @@ export {
   PayloadTooLargeError,
   StoreVersionError,
   StoreCorruptError,
+  StoreNotFoundError,
   StoreUnavailableError,
   ClockSkewError,
   LeaseLostError,

@@ -108,6 +108,11 @@ export interface OpenBatonOptions {
   worker?: WorkerOptions | false;
   /** Fail when there is no baton.config.ts (commands that run or start workflows). Default false. */
   requireConfig?: boolean;
+  /**
+   * Create the store when it is not there (start, worker, server). Default false: a store URL that
+   * names nothing fails with StoreNotFoundError, so a mistyped --store never creates a database.
+   */
+  create?: boolean;
   onActivationEnd?: (run: RunRecord, outcome: ActivationOutcome) => void;
 }
 

@@ -37,7 +37,7 @@ export const start = defineCommand({
   ].join('\n'),
   async run({ args, options, out, json, shutdown, openBaton, parseJson }) {
     const input = parseJson('input', options.input) ?? null;
-    const baton = await openBaton({ requireConfig: true, worker: options.detach ? false : {} });
+    const baton = await openBaton({ requireConfig: true, create: true, worker: options.detach ? false : {} });
     const name = args.workflow!;
     if (!baton.workflows.has(name))
       throw new UnknownWorkflowError({ name, known: [...baton.workflows.keys()] });
