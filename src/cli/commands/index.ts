@@ -11,9 +11,11 @@ import { exportRun } from './export.ts';
 import { fork } from './fork.ts';
 import { graph } from './graph.ts';
 import { history } from './history.ts';
+import { inDoubt } from './in-doubt.ts';
 import { migrate } from './migrate.ts';
 import { pools } from './pools.ts';
 import { replay } from './replay.ts';
+import { resolve } from './resolve.ts';
 import { runs } from './runs.ts';
 import { server } from './server.ts';
 import { show } from './show.ts';
@@ -42,6 +44,8 @@ export const commands: readonly AnyCommand[] = [
   approve,
   deny,
   approvals,
+  inDoubt,
+  resolve,
   verify,
   exportRun,
   audit,

@@ -1,7 +1,8 @@
 import type { RunStatus } from '../../store/store.ts';
 import { UsageError, defineCommand } from '../command.ts';
 import { formatDateTime } from '../output.ts';
-import { RUN_STATUSES, statusText } from '../run-format.ts';
+import { RUN_STATUSES, runJson, statusText } from '../run-format.ts';
+import { openWaits, shortWait, type RunWait } from '../run-waits.ts';
 
 export const runs = defineCommand({
   name: 'runs',
@@ -37,8 +38,17 @@ export const runs = defineCommand({
       ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
       ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     });
+    // What each parked run waits on, from its journal.
+    const waits = new Map<string, RunWait[]>();
+    for (const run of list)
+      if (run.status === 'waiting') waits.set(run.runId, openWaits(await baton.store.readEvents(run.runId)));
     if (json) {
-      out.json({ runs: list });
+      out.json({
+        runs: list.map((run) => ({
+          ...runJson(run),
+          ...(waits.has(run.runId) ? { waits: waits.get(run.runId) } : {}),
+        })),
+      });
       return;
     }
     if (list.length === 0) {
@@ -50,6 +60,7 @@ export const runs = defineCommand({
         { key: 'run', title: 'RUN' },
         { key: 'workflow', title: 'WORKFLOW' },
         { key: 'status', title: 'STATUS' },
+        { key: 'waits', title: 'WAITING ON' },
         { key: 'events', title: 'EVENTS', align: 'right' },
         { key: 'created', title: 'CREATED (UTC)' },
         { key: 'updated', title: 'UPDATED (UTC)' },
@@ -59,6 +70,10 @@ export const runs = defineCommand({
         run: run.runId,
         workflow: run.workflow,
         status: statusText(out, run.status),
+        waits:
+          (waits.get(run.runId) ?? [])
+            .map((wait) => shortWait(wait, (time) => formatDateTime(time).slice(11, 16)))
+            .join(', ') || '-',
         events: String(run.lastSeq),
         created: formatDateTime(run.createdAt),
         updated: formatDateTime(run.updatedAt),
