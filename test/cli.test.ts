@@ -159,7 +159,7 @@ describe('a signal round trip', () => {
     const result = await cli(['start', 'approval', '--input', '{"amount":1}']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/is waiting, waiting for signal 'approve'\./);
-    expect(result.stdout).toMatch(/baton signal run_\w+ approve --data/);
+    expect(result.stdout).toMatch(/baton signal run_\w+ approve --payload/);
   });
 
   it('a signal to a finished run is an error', async () => {
@@ -208,10 +208,10 @@ describe('baton worker', () => {
 });
 
 describe('reading runs', () => {
-  it('history prints seq, time, type, actor, a summary and a hash prefix for every event', async () => {
+  it('history prints seq, time, type, actor, a summary and (on a wide terminal) a hash prefix for every event', async () => {
     const started = await json(['start', 'greet', '--input', '{"name":"Ada"}', '--as', 'user:alice']);
     const { events } = await json(['history', started.runId]);
-    const result = await cli(['history', started.runId]);
+    const result = await cli(['history', started.runId], { env: { COLUMNS: '160' } });
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toContain(`${started.runId} · greet · 3 event(s)`);

@@ -49,6 +49,8 @@ export interface OptionSpec {
   /** What the value is, for help: `JSON`, `N`, `user:alice`. */
   value?: string;
   description: string;
+  /** Accepted but not listed in help: an older name kept so scripts keep working. */
+  hidden?: boolean;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -124,6 +126,8 @@ export interface CliIo {
   isTTY?: boolean;
   /** Colours; default: isTTY and no NO_COLOR in env. */
   color?: boolean;
+  /** The terminal's width; default: stdout's when a terminal, else COLUMNS, else 100. */
+  columns?: number;
   cwd?: string;
   env?: Readonly<Record<string, string | undefined>>;
   /**

@@ -1,4 +1,5 @@
 import type { RunStatus } from '../../store/store.ts';
+import { searchRuns } from '../../server/run-search.ts';
 import { UsageError, defineCommand } from '../command.ts';
 import { formatDateTime } from '../output.ts';
 import { RUN_STATUSES, runJson, statusText } from '../run-format.ts';
@@ -15,9 +16,20 @@ export const runs = defineCommand({
       description: `Only runs in these states (${RUN_STATUSES.join(', ')}); repeat or comma-separate`,
     },
     workflow: { type: 'string', value: 'name', description: 'Only runs of this workflow' },
+    agent: { type: 'string', value: 'name', description: 'Only runs in which this agent ran' },
+    since: {
+      type: 'string',
+      value: 'time',
+      description: 'Only runs created at or after this time (ISO-8601, or epoch ms)',
+    },
+    until: { type: 'string', value: 'time', description: 'Only runs created before this time' },
     tenant: { type: 'string', value: 'tenant', description: 'Only runs of this tenant' },
     limit: { type: 'string', value: 'N', description: 'At most N runs (default 20)' },
   },
+  details:
+    "The filters are the HTTP API's (GET /api/runs): status, workflow, agent, since, until, tenant.\n" +
+    'WAITING ON names what each parked run waits for: a signal, a timer, an approval, a child run,\n' +
+    'a retry, or a tool call in doubt (`baton in-doubt`).',
   async run({ options, out, json, openBaton, parseInteger, command }) {
     const status = options.status
       .flatMap((value) => value.split(','))
@@ -31,12 +43,18 @@ export const runs = defineCommand({
       );
     }
     const limit = parseInteger('limit', options.limit, { min: 1, max: 100_000 }) ?? 20;
+    const since = parseTime('since', options.since, command.name);
+    const until = parseTime('until', options.until, command.name);
     const baton = await openBaton();
-    const list = await baton.listRuns({
+    const { runs: list } = await searchRuns(baton, {
+      // Without --tenant, every tenant's runs (the store's filter is left unset).
+      tenant: options.tenant as string,
       limit,
       ...(status.length > 0 ? { status: status as RunStatus[] } : {}),
       ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
-      ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+      ...(options.agent === undefined ? {} : { agent: options.agent }),
+      ...(since === undefined ? {} : { since }),
+      ...(until === undefined ? {} : { until }),
     });
     // What each parked run waits on, from its journal.
     const waits = new Map<string, RunWait[]>();
@@ -82,3 +100,15 @@ export const runs = defineCommand({
     );
   },
 });
+
+/** A time given as ISO-8601 or epoch ms, as epoch ms (the API's rule). */
+function parseTime(option: string, text: string | undefined, command: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(value))
+    throw new UsageError(
+      `--${option} '${text}' is not a time: use ISO-8601 (2026-05-01T09:00Z) or epoch ms.`,
+      command,
+    );
+  return value;
+}

@@ -101,7 +101,7 @@ function printEnd(out: Output, end: FollowEnd): void {
     out.line(`Run ${run.runId} is ${statusText(out, run.status)}, waiting for ${what}.`);
     for (const wait of waits) {
       if (wait.kind === 'signal')
-        out.line(out.style('dim', `  Send it: baton signal ${run.runId} ${wait.name} --data '{…}'`));
+        out.line(out.style('dim', `  Send it: baton signal ${run.runId} ${wait.name} --payload '{…}'`));
       if (wait.kind === 'approval')
         out.line(
           out.style('dim', `  Decide it: baton approve|deny ${run.runId} ${wait.approvalId} --as user:…`),
