@@ -2,7 +2,6 @@
 // its local data service, and the workflow with its agents, tools, guard and signing. The CLI loads
 // the config, so `npm run baton -- replay|fork|worker|explain <run>` work on the demo's runs.
 import { createServer, type Server } from 'node:http';
-import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GuardOptions, SigningOptions } from 'baton';
@@ -43,7 +42,6 @@ export async function startDataService(options: { background?: boolean } = {}): 
 /** The demo's workflow and the Baton options it runs with (the same in main.ts and the config). */
 export async function createDemo(dataOrigin: string) {
   const stateDir = demoStateDir();
-  await mkdir(stateDir, { recursive: true });
   const tools = await createTools({
     documentsDir: join(here, 'documents'),
     outboxDir: join(stateDir, 'outbox'),

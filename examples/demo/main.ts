@@ -5,7 +5,7 @@
 //
 //   --wait-for-approval   do not approve automatically: approve yourself with the printed command
 //   --fresh               start from an empty journal
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Baton, checkModelId, verifyChain, verifyRun, type JournalEvent } from 'baton';
@@ -26,6 +26,7 @@ if (flags.fresh) await rm(demoStateDir(), { recursive: true, force: true });
 
 const dataService = await startDataService();
 const { stateDir, dbPath, brief, guard, signing } = await createDemo(dataService.origin);
+await mkdir(stateDir, { recursive: true });
 const baton = await Baton.open({ store: `sqlite:${dbPath}`, workflows: [brief], signing, guard });
 
 const offline = !process.env.BATON_MODEL;
