@@ -40,6 +40,8 @@ const READERS: string[][] = [
   ['approve', 'run_x', 'approval_x'],
   ['deny', 'run_x', 'approval_x'],
   ['fork', 'run_x', '--at', '1'],
+  ['in-doubt'],
+  ['resolve', 'run_x', '1', '--retry', '--as', 'user:ops'],
 ];
 
 describe('a SQLite store that does not exist', () => {
