@@ -61,6 +61,11 @@ import { openRouting, withRouting, type RoutingOptions } from './routing/routing
 export interface BatonOptions extends AccessOptions {
   /** A store URL (`sqlite:./baton.db`, `postgres://…`) or a Store. Default: BATON_STORE, else `sqlite:./baton.db`. */
   store?: string | Store;
+  /**
+   * Create the store a URL names when it is not there (default true). False: StoreNotFoundError,
+   * and nothing is created (tools that only read runs, such as the CLI's read commands).
+   */
+  createStore?: boolean;
   workflows?: readonly WorkflowDefinition<any, any, any>[];
   /** Options of the worker this process runs, or false to run none (a client only). */
   worker?: WorkerOptions | false;
@@ -276,7 +281,7 @@ export class Baton {
     resolveAdmission(options);
     const clock = options.clock ?? Date.now;
     const access = await AccessControl.open(options, { clock });
-    const store = await openStore(given);
+    const store = await openStore(given, { create: options.createStore ?? true });
     let baton: Baton;
     try {
       baton = new Baton(store, typeof given === 'string', options, access);
@@ -671,24 +676,54 @@ export class Baton {
   }
 
   /** The run's tool calls parked in doubt (a crash between intent and result), waiting for a person. */
-  async inDoubt(runId: string): Promise<InDoubtCall[]> {
-    await this.getRun(runId);
+  async inDoubt(runId: string, scope?: { tenant?: string }): Promise<InDoubtCall[]> {
+    await this.getRun(runId, scope);
     return inDoubtCalls(await this.store.readEvents(runId));
+  }
+
+  /**
+   * Tool calls parked in doubt across runs (of `tenant`, when given), newest run first, at most
+   * `limit` (default 200): read from the journals of the runs that wait.
+   */
+  async inDoubtCalls(query: { tenant?: string; limit?: number } = {}): Promise<InDoubtCall[]> {
+    const limit = query.limit ?? 200;
+    const found: InDoubtCall[] = [];
+    const pageSize = 200;
+    let createdBefore: number | undefined;
+    for (;;) {
+      const page = await this.store.listRuns({
+        status: ['waiting'],
+        limit: pageSize,
+        ...(query.tenant === undefined ? {} : { tenant: query.tenant }),
+        ...(createdBefore === undefined ? {} : { createdBefore }),
+      });
+      for (const run of page) {
+        found.push(...inDoubtCalls(await this.store.readEvents(run.runId)));
+        if (found.length >= limit) return found.slice(0, limit);
+      }
+      if (page.length < pageSize) return found;
+      createdBefore = page.at(-1)!.createdAt;
+    }
   }
 
   /**
    * Resolves a tool call left in doubt by a crash: `retry` runs it again (same idempotency key),
    * `skip` does not and gives the model `result` (what the outside system says happened). Durable:
    * sent as the signal `baton.resolve:<op>`, journaled as `tool.resolved` when the run takes it.
-   * `op` may be left out when the run has one call in doubt.
+   * The call is named by `op` or by the model's `callId`; either may be left out when the run has one
+   * call in doubt. `as` (who resolved it) is journaled on `signal.received` and `tool.resolved`.
    *
    * @example await baton.resolveInDoubt(runId, { action: 'skip', result: { refunded: true }, as: 'user:ops' });
    */
   async resolveInDoubt(
     runId: string,
-    resolution: InDoubtResolution & { op?: number; as?: string; tenant?: string },
+    resolution: InDoubtResolution & { op?: number; callId?: string; as?: string; tenant?: string },
   ): Promise<InDoubtCall> {
-    const call = chooseInDoubt(runId, await this.inDoubt(runId), resolution);
+    const call = chooseInDoubt(
+      runId,
+      await this.inDoubt(runId, resolution.tenant === undefined ? {} : { tenant: resolution.tenant }),
+      resolution,
+    );
     const by = resolution.as ?? resolution.by;
     const payload: InDoubtResolution = {
       action: resolution.action,
@@ -719,7 +754,10 @@ export class Baton {
         workflows: this.workflows,
         clock: this.clock,
         maxPayloadBytes: this.maxPayloadBytes,
-        checkModel: (id, agent) => void this.agents.resolveModel(id, agent),
+        checkModel: (id, agent) => {
+          this.agents.checkModelId(id, agent);
+          this.agents.resolveModel(id, agent);
+        },
       },
       runId,
       options,

@@ -123,6 +123,27 @@ export class StoreVersionError extends BatonError {
   }
 }
 
+/**
+ * There is no Baton store where the URL points (a SQLite file that does not exist, a PostgreSQL
+ * database or schema that does not), and it was opened without permission to create one. Nothing
+ * was created: check the URL, or create the store (`baton migrate`, or open it with `create`).
+ */
+export class StoreNotFoundError extends BatonError {
+  readonly location: string;
+  /** What is missing: the file, the database, Baton's tables. */
+  readonly reason: string;
+  constructor(args: { location: string; reason: string; hint?: string; cause?: unknown }) {
+    super(
+      'STORE_NOT_FOUND',
+      `There is no Baton store at ${args.location}: ${args.reason}. Nothing was created.` +
+        (args.hint ? ` ${args.hint}` : ''),
+      { cause: args.cause },
+    );
+    this.location = args.location;
+    this.reason = args.reason;
+  }
+}
+
 /** The store cannot be opened: it is not a Baton store, or it is damaged. It was left untouched. */
 export class StoreCorruptError extends BatonError {
   constructor(args: { location: string; reason: string; cause?: unknown }) {

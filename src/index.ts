@@ -126,6 +126,7 @@ export {
 } from './guard/guard-errors.ts';
 export {
   registerModelProvider,
+  checkModelId,
   type ModelProvider,
   type ModelSpec,
   type LanguageModelObject,
@@ -348,6 +349,7 @@ export {
   PayloadTooLargeError,
   StoreVersionError,
   StoreCorruptError,
+  StoreNotFoundError,
   StoreUnavailableError,
   ClockSkewError,
   LeaseLostError,

@@ -159,7 +159,7 @@ describe('a signal round trip', () => {
     const result = await cli(['start', 'approval', '--input', '{"amount":1}']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/is waiting, waiting for signal 'approve'\./);
-    expect(result.stdout).toMatch(/baton signal run_\w+ approve --data/);
+    expect(result.stdout).toMatch(/baton signal run_\w+ approve --payload/);
   });
 
   it('a signal to a finished run is an error', async () => {
@@ -208,10 +208,10 @@ describe('baton worker', () => {
 });
 
 describe('reading runs', () => {
-  it('history prints seq, time, type, actor, a summary and a hash prefix for every event', async () => {
+  it('history prints seq, time, type, actor, a summary and (on a wide terminal) a hash prefix for every event', async () => {
     const started = await json(['start', 'greet', '--input', '{"name":"Ada"}', '--as', 'user:alice']);
     const { events } = await json(['history', started.runId]);
-    const result = await cli(['history', started.runId]);
+    const result = await cli(['history', started.runId], { env: { COLUMNS: '160' } });
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toContain(`${started.runId} · greet · 3 event(s)`);
@@ -265,6 +265,9 @@ describe('reading runs', () => {
     ]);
     expect(listed.runs).toHaveLength(2);
     expect(listed.runs[0]).toMatchObject({ runId: started.runId, workflow: 'greet', status: 'completed' });
+    // Times are ISO-8601 strings in every --json document.
+    expect(listed.runs[0].createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(shown.run.updatedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it('runs lists newest first, filtered by status', async () => {
@@ -272,8 +275,8 @@ describe('reading runs', () => {
     const result = await cli(['runs', '--status', 'waiting']);
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^RUN\s+WORKFLOW\s+STATUS\s+EVENTS/);
-    expect(lines[1]).toMatch(new RegExp(`^${parked.runId}\\s+approval\\s+waiting\\s+3\\s`));
+    expect(lines[0]).toMatch(/^RUN\s+WORKFLOW\s+STATUS\s+WAITING ON\s+EVENTS/);
+    expect(lines[1]).toMatch(new RegExp(`^${parked.runId}\\s+approval\\s+waiting\\s+signal approve\\s+3\\s`));
     expect(lines.slice(1).every((line) => /\swaiting\s/.test(line))).toBe(true);
   });
 

@@ -28,7 +28,13 @@ function runDemo(
       ],
       {
         cwd,
-        env: { ...process.env, BATON_MODEL: '', BATON_SERVER_URL: 'http://127.0.0.1:9', ...env },
+        env: {
+          ...process.env,
+          BATON_MODEL: '',
+          BATON_SERVER_URL: 'http://127.0.0.1:9',
+          BATON_DEMO_DIR: join(cwd, '.baton'),
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

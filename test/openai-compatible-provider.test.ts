@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
-import { MissingApiKeyError } from '../src/agents/errors.ts';
 import { classifyModelError } from '../src/agents/model-call.ts';
 import { resolveModel } from '../src/agents/models.ts';
 import type { ModelStreamEvent } from '../src/agents/runtime.ts';
@@ -164,19 +163,37 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
     expect(verifyChain(events).ok).toBe(true);
   });
 
-  it('fails before any run starts when a model id needs an API key that is not set, naming the variable', () => {
+  it('defines an agent without its API key; its run fails at the first model call, naming the variable', async () => {
     const saved = process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_API_KEY;
     try {
-      expect(() =>
-        agent({ name: 'needs-key', description: 'x', instructions: 'x', model: 'openai:gpt-4.1-mini' }),
-      ).toThrow(MissingApiKeyError);
-      expect(() =>
-        agent({ name: 'needs-key', description: 'x', instructions: 'x', model: 'openai:gpt-4.1-mini' }),
-      ).toThrow(/OPENAI_API_KEY/);
+      const needsKey = agent({
+        name: 'needs-key',
+        description: 'x',
+        instructions: 'x',
+        model: 'openai:gpt-4.1-mini',
+      });
       expect(() =>
         agent({ name: 'typo', description: 'x', instructions: 'x', model: 'opnai:gpt-4.1-mini' }),
       ).toThrow(/no provider 'opnai'/);
+      const flow = workflow('keyless', async (ctx) => {
+        const before = await ctx.step('before', () => 'read without a key');
+        return [before, await ctx.run(needsKey, 'hi')];
+      });
+      const h = await start({ workflows: [flow] });
+      const run = await h.baton.start(flow, {});
+      const failure = await run.result().then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      expect(failure?.message).toContain('OPENAI_API_KEY');
+      const events = await run.history();
+      expect(of(events, 'step.completed')).toHaveLength(1);
+      expect(of(events, 'llm.called')).toHaveLength(0);
+      expect(events.at(-1)!.type).toBe('run.failed');
+      // Terminal: one attempt, not retried.
+      expect(failure?.message).toContain('(1 attempt(s))');
+      expect(failure?.message).toContain('it is not set');
     } finally {
       if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
     }

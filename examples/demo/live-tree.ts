@@ -1,6 +1,8 @@
 // Prints a run's journal as a live tree while it runs: one line per decision or action, indented by
-// who acted for whom. It reads only the journal — the same record `baton explain` and the UI read.
+// who acted for whom. It reads only the journal — the same record `baton explain` and the UI read —
+// and words each line as `baton history` does (src/cli/event-lines.ts).
 import type { Baton, JournalEvent } from 'baton';
+import { agentEventLine } from '../../src/cli/event-lines.ts';
 
 const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[22m` : text);
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[22m` : text);
@@ -12,12 +14,11 @@ export function followRun(
 ): { stop(): Promise<void> } {
   let nextSeq = 1;
   let stopped = false;
-  const requested = new Map<string, JournalEvent>();
   const poll = async () => {
     const events = await baton.store.readEvents(runId, nextSeq);
     for (const event of events) {
       nextSeq = event.seq + 1;
-      const line = render(event, requested);
+      const line = render(event);
       const who =
         event.actor.startsWith('agent:') && /^  /.test(line ?? '') ? dim(`${event.actor.slice(6)} `) : '';
       if (line) write(`${'  '.repeat(depth(event))}${line.replace(/^  /, `  ${who}`)}`);
@@ -43,55 +44,21 @@ function depth(event: JournalEvent): number {
   return Math.max(1, event.onBehalfOf.filter((who) => who.startsWith('agent:')).length + 2);
 }
 
-function short(value: unknown, max = 70): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  const flat = (text ?? '').replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
+const style = (kind: 'bold' | 'dim', text: string) => (kind === 'bold' ? bold(text) : dim(text));
 
-function render(event: JournalEvent, requested: Map<string, JournalEvent>): string | undefined {
+function render(event: JournalEvent): string | undefined {
   const p = event.payload as Record<string, any>;
   switch (event.type) {
     case 'run.started':
       return `${bold('●')} run ${p.workflow} started by ${event.actor}`;
-    case 'route.decided':
-      return `◆ route ${p.name} → ${bold(String(p.chosen))}${p.reason ? dim(`  (${short(p.reason, 80)})`) : ''}`;
-    case 'parallel.started':
-      return `⇉ parallel ${p.name}: ${(p.branches as string[]).join(', ')}`;
-    case 'parallel.completed':
-      return `⇇ parallel ${p.name}: ${(p.succeeded as string[]).length} succeeded`;
-    case 'agent.started':
-      return `▸ agent ${bold(String(p.name))} ${dim(`(${p.model})`)}`;
-    case 'llm.called': {
-      const calls = (p.response.toolCalls as { name: string }[]).map((call) => call.name);
-      const what = calls.length ? `→ ${calls.join(', ')}` : '→ answer';
-      const usage = p.usage as { inputTokens: number; outputTokens: number };
-      return `  ✦ model call ${p.turn} ${what} ${dim(`${usage.inputTokens}+${usage.outputTokens} tokens, ${p.latencyMs} ms`)}`;
-    }
-    case 'tool.requested':
-      requested.set(`${p.op}`, event);
-      return `  ⚙ ${p.name} ${dim(short(p.args, 60))}${p.effect === 'irreversible' ? ' [irreversible]' : ''}`;
-    case 'tool.called':
-      return `  ✓ ${p.name} ${dim(`${p.latencyMs} ms`)}`;
-    case 'tool.failed':
-      return `  ✗ ${p.name}: ${short(p.error.message)}`;
-    case 'tool.authorized':
-      return `  ⚖ ${p.name}: ${p.decision} ${dim(short((p.policies ?? []).join(', ')))}`;
-    case 'guard.verdict':
-      return `  🛡 ${p.guardrail ?? p.name}: ${p.verdict ?? p.type ?? ''} ${dim(short(p.reason ?? ''))}`;
-    case 'approval.requested':
-      return `  ⏸ ${bold('waiting for approval')} ${p.approvalId}: ${short(p.summary, 60)}`;
-    case 'approval.decided':
-      return `  ▶ ${p.decision} by ${p.by}${p.comment ? dim(` — ${short(p.comment, 50)}`) : ''}`;
-    case 'agent.completed':
-      return `◂ ${p.name} done ${dim(`${p.turns} turn(s), $${Number(p.costUsd).toFixed(4)}`)}`;
-    case 'agent.handedOff':
-      return `↪ ${p.name} hands off to ${p.to}`;
     case 'run.completed':
       return `${bold('●')} run completed`;
     case 'run.failed':
       return `${bold('✗')} run failed: ${p.error.message}`;
-    default:
-      return undefined;
+    default: {
+      const line = agentEventLine(event, style);
+      // Agents' own actions sit under the agent's line.
+      return line === undefined || /^[▸◂◆⇉⇇↪]/.test(line) ? line : `  ${line}`;
+    }
   }
 }

@@ -5,54 +5,29 @@
 //
 //   --wait-for-approval   do not approve automatically: approve yourself with the printed command
 //   --fresh               start from an empty journal
-import { createServer } from 'node:http';
-import { rm, mkdir } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Baton, verifyChain, verifyRun, type JournalEvent } from 'baton';
-import { createAgents, FLEET } from './agents.ts';
+import { Baton, checkModelId, verifyChain, verifyRun, type JournalEvent } from 'baton';
+import { createDemo, demoStateDir, startDataService } from './demo.ts';
 import { followRun } from './live-tree.ts';
-import { createTools } from './tools.ts';
-import { createBriefWorkflow } from './workflow.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
   options: { 'wait-for-approval': { type: 'boolean' }, fresh: { type: 'boolean' } },
 });
-const stateDir = resolve('.baton');
-const dbPath = join(stateDir, 'demo.db');
-if (flags.fresh) await rm(stateDir, { recursive: true, force: true });
+// A real model needs its key only when it is called; the demo checks it before starting a run.
+try {
+  if (process.env.BATON_MODEL) checkModelId(process.env.BATON_MODEL);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+if (flags.fresh) await rm(demoStateDir(), { recursive: true, force: true });
+
+const dataService = await startDataService();
+const { stateDir, dbPath, brief, guard, signing } = await createDemo(dataService.origin);
 await mkdir(stateDir, { recursive: true });
-
-// A local "open data" service the analyst fetches from: the only origin on the fetch allow-list.
-const dataServer = createServer((request, response) => {
-  if (request.url === '/fleet.json') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(FLEET));
-  } else response.writeHead(404).end('not found');
-});
-await new Promise<void>((done) => dataServer.listen(0, '127.0.0.1', done));
-const dataOrigin = `http://127.0.0.1:${(dataServer.address() as { port: number }).port}`;
-
-const tools = await createTools({
-  documentsDir: join(here, 'documents'),
-  outboxDir: join(stateDir, 'outbox'),
-  allowedOrigins: [dataOrigin],
-});
-const agents = createAgents(tools, dataOrigin);
-const brief = createBriefWorkflow(agents);
-
-const baton = await Baton.open({
-  store: `sqlite:${dbPath}`,
-  workflows: [brief],
-  // Ed25519 checkpoints of the chain head as runs finish; the key is kept in .baton/keys.
-  signing: { keyDirectory: join(stateDir, 'keys') },
-  guard: {
-    approvals: { gates: { irreversible: true } },
-    loops: {},
-    budgets: { run: { usd: 5, modelCalls: 60 } },
-  },
-});
+const baton = await Baton.open({ store: `sqlite:${dbPath}`, workflows: [brief], signing, guard });
 
 const offline = !process.env.BATON_MODEL;
 console.log(
@@ -74,7 +49,7 @@ const approver = (async () => {
     const pending = (await baton.approvals({})).filter((approval) => approval.runId === run.runId);
     const first = pending[0];
     if (first) {
-      const command = `npm run baton -- approve ${run.runId} ${first.approvalId} --as user:editor --store sqlite:${relative(process.cwd(), dbPath)}`;
+      const command = `npm run baton -- approve ${run.runId} ${first.approvalId} --as user:editor`;
       if (flags['wait-for-approval']) {
         console.log(`\n  The run is parked. Approve it from another terminal:\n    ${command}\n`);
         return;
@@ -83,7 +58,7 @@ const approver = (async () => {
       console.log(
         `      (the run is parked and holds no worker; approving as user:editor, as a person would with:`,
       );
-      console.log(`       ${command.replace(/ --store.*/, '')})`);
+      console.log(`       ${command})`);
       await baton.approve(run.runId, first.approvalId, {
         as: 'user:editor',
         comment: 'Figures checked; publish.',
@@ -146,16 +121,25 @@ console.log(`  cost           $${cost.toFixed(4)}${offline ? ' (offline models a
 console.log(`  approvals      ${count('approval.decided')} decided`);
 console.log(`  published to   ${outbox}/`);
 console.log(`  journal file   ${relative(process.cwd(), dbPath)}`);
-console.log('\nExplore it:');
-const store = `--store sqlite:${relative(process.cwd(), dbPath)}`;
-console.log(`  npm run baton -- explain ${run.runId} ${store}`);
-console.log(`  npm run baton -- history ${run.runId} ${store}`);
-console.log(`  npm run baton -- verify ${run.runId} ${store}`);
+// The repository's baton.config.ts is the demo's, so the CLI opens this journal with this workflow.
+const writerStarts = events.find(
+  (event) =>
+    event.type === 'agent.started' && (event as JournalEvent<'agent.started'>).payload.name === 'writer',
+);
+console.log('\nExplore it with the CLI (from the repository or examples/demo):');
+for (const command of ['show', 'history', 'explain', 'verify', 'replay'])
+  console.log(`  npm run baton -- ${command.padEnd(8)}${run.runId}`);
+if (writerStarts) {
+  console.log(
+    `  npm run baton -- fork    ${run.runId} --at ${writerStarts.seq - 1} --instructions 'Be brief.'`,
+  );
+  console.log('  npm run baton -- worker  (runs the fork: a new draft, and the gate again)');
+}
 const ui = await uiUrl(run.runId);
 if (ui) console.log(`  ${ui}`);
 
 await baton.close();
-dataServer.close();
+dataService.close();
 process.exitCode = failed ? 1 : 0;
 
 /** The run's page in the web UI, when a `baton server` is listening (BATON_SERVER_URL, or the default port). */

@@ -8,7 +8,7 @@ import type { RecallOptions } from '../routing/memory.ts';
 import { checkPositiveInteger, checkSimilarity, checkUnitInterval } from '../routing/routing-errors.ts';
 import { checkHistoryBudget, type HistoryBudget } from './history-budget.ts';
 import type { ModelParameters } from './model-call.ts';
-import { resolveModel, type ModelSpec } from './models.ts';
+import { checkModelSpec, type ModelSpec } from './models.ts';
 import { checkAgentCache, type AgentCacheOptions } from './turn-cache.ts';
 import { checkAgentStrategy, choiceSpec, strategyChoices, type AgentModelStrategy } from './turn-routing.ts';
 import { isToolDefinition, type ToolDefinition } from './tool.ts';
@@ -23,7 +23,8 @@ export interface AgentOptions<Output = string> {
   /**
    * An AI SDK LanguageModel, or a model id: `openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`,
    * `openai-compatible:<baseURL>#<model>`. An id's API key must be in the environment when the
-   * agent is defined (MissingApiKeyError names the variable). Required unless `routing` is given
+   * model is first called (MissingApiKeyError names the variable, and the run fails); defining the
+   * agent, and reading, replaying or explaining its runs, need none. Required unless `routing` is given
    * (it is then the strategy's first model).
    */
   model?: ModelSpec;
@@ -160,7 +161,7 @@ export type AgentOutput<A> = A extends AgentDefinition<infer O> ? O : never;
 const AGENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
- * Defines an agent. Checked now (name, model id and its API key, tools, limits) and frozen; run it
+ * Defines an agent. Checked now (name, model id, tools, limits; a model id's API key when it is first called) and frozen; run it
  * with `ctx.run(agent, { task, context })` or `runAgent(ctx, agent, input)`.
  *
  * @example
@@ -186,17 +187,17 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
   if (typeof options.instructions !== 'string') {
     throw new InvalidArgumentError(`Agent '${name}' needs instructions (its system prompt) as a string.`);
   }
-  // Resolving now checks the id and its API key, and loads the provider's package before any run
-  // starts (not on a worker's first model call, where loading would stall the event loop).
+  // The id is checked now (a registered provider); its API key and provider package only when the
+  // model is first called, so reading the journal of an agent's runs needs no key.
   const routing =
     options.routing === undefined
       ? undefined
-      : checkAgentStrategy(options.routing, name, (spec) => resolveModel(spec, name));
+      : checkAgentStrategy(options.routing, name, (spec) => checkModelSpec(spec, name));
   const model = options.model ?? (routing ? choiceSpec(strategyChoices(routing)[0]!) : undefined);
   if (model === undefined) {
     throw new InvalidArgumentError(`Agent '${name}' needs a model (or routing to choose one).`);
   }
-  resolveModel(model, name);
+  checkModelSpec(model, name);
   const cache = checkAgentCache(options.cache, name);
   const memory = checkMemory(options.memory, name);
   const historyBudget =

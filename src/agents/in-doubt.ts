@@ -69,11 +69,11 @@ export function inDoubtCalls(events: readonly JournalEvent[]): InDoubtCall[] {
   return [...open.values()];
 }
 
-/** Picks the call a resolution is for (by op, or the only one) and checks the resolution. */
+/** Picks the call a resolution is for (by op or the model's call id, or the only one) and checks the resolution. */
 export function chooseInDoubt(
   runId: string,
   calls: readonly InDoubtCall[],
-  resolution: InDoubtResolution & { op?: number },
+  resolution: InDoubtResolution & { op?: number; callId?: string },
 ): InDoubtCall {
   if (resolution.action !== 'retry' && resolution.action !== 'skip') {
     throw new InvalidArgumentError(
@@ -83,7 +83,16 @@ export function chooseInDoubt(
   if (resolution.action === 'retry' && resolution.result !== undefined) {
     throw new InvalidArgumentError(`A 'retry' runs the tool again; give a result only with 'skip'.`);
   }
-  const list = calls.map((call) => `op ${call.op} (${call.tool})`).join(', ');
+  const list = calls.map((call) => `op ${call.op} (${call.tool}, call ${call.callId})`).join(', ');
+  if (resolution.callId !== undefined) {
+    const call = calls.find((candidate) => candidate.callId === resolution.callId);
+    if (!call) {
+      throw new InvalidArgumentError(
+        `Run ${runId} has no tool call ${resolution.callId} in doubt${calls.length ? `; in doubt: ${list}` : ''}.`,
+      );
+    }
+    return call;
+  }
   if (resolution.op === undefined) {
     if (calls.length === 1) return calls[0]!;
     if (calls.length === 0) throw new InvalidArgumentError(`Run ${runId} has no tool call in doubt.`);

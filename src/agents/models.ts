@@ -21,7 +21,7 @@ export type LanguageModelObject = LanguageModelV4 | LanguageModelV3 | LanguageMo
 export type ModelSpec = string | LanguageModelObject;
 
 export interface ModelProvider {
-  /** The environment variable holding the API key, checked when an agent is defined. */
+  /** The environment variable holding the API key, checked when a model of this provider is first called. */
   apiKeyVariable?: string;
   /** Builds the model for the part of the id after `prefix:`. */
   languageModel(modelId: string): LanguageModelObject;
@@ -104,8 +104,33 @@ function parse(id: string): { prefix: string; rest: string } {
 }
 
 /**
- * Checks a model id string at the door: a known provider prefix, and its API key in the
- * environment. Throws UnknownModelError or MissingApiKeyError (naming the variable).
+ * Checks a model spec when an agent is defined, without loading a provider or reading a key: an id
+ * string names a registered provider prefix (`openai:…`), an object is an AI SDK LanguageModel.
+ * The API key is needed only when the model is called ({@link resolveModel}), so commands that
+ * only read the journal (`baton runs`, `show`, `replay`) work without one.
+ * Throws UnknownModelError.
+ */
+export function checkModelSpec(spec: ModelSpec, agent?: string): void {
+  if (typeof spec !== 'string') {
+    const version = (spec as { specificationVersion?: unknown } | null)?.specificationVersion;
+    if (version === 'v4' || version === 'v3' || version === 'v2') return;
+    throw new UnknownModelError({
+      model: agent === undefined ? 'the model' : `the model of agent '${agent}'`,
+      reason: `it is not an AI SDK LanguageModel (specificationVersion ${String(version)}; v2, v3 or v4 expected)`,
+    });
+  }
+  const { prefix } = parse(spec);
+  if (!providers.has(prefix)) {
+    throw new UnknownModelError({
+      model: spec,
+      reason: `no provider '${prefix}' is registered (known: ${[...providers.keys()].join(', ')}; add one with registerModelProvider)`,
+    });
+  }
+}
+
+/**
+ * Checks a model id string before its model is called: a known provider prefix, and its API key in
+ * the environment. Throws UnknownModelError or MissingApiKeyError (naming the variable).
  */
 export function checkModelId(
   id: string,
@@ -126,22 +151,48 @@ export function checkModelId(
   }
 }
 
-/** Resolves a model spec to a v4 language model (adapting v2/v3 models). */
+/**
+ * Resolves a model spec to a v4 language model (adapting v2/v3 models). An id's API key is checked
+ * when the model is called (MissingApiKeyError, terminal), not here: replaying, explaining or
+ * forking a run resolves its agents' models without calling them.
+ */
 export function resolveModel(
   spec: ModelSpec,
   agent?: string,
   overrides?: ReadonlyMap<string, ModelProvider>,
 ): LanguageModelV4 {
   if (typeof spec === 'string') {
-    checkModelId(spec, agent, overrides);
     const { prefix, rest } = parse(spec);
+    const provider = overrides?.get(prefix) ?? providers.get(prefix);
+    if (!provider) checkModelId(spec, agent, overrides);
     const override = overrides?.get(prefix);
-    if (override) return asV4(override.languageModel(rest), spec);
+    if (override) return keyCheckedOnCall(asV4(override.languageModel(rest), spec), spec, agent, overrides);
     let model = resolved.get(spec);
     if (!model) resolved.set(spec, (model = asV4(providers.get(prefix)!.languageModel(rest), spec)));
-    return model;
+    return keyCheckedOnCall(model, spec, agent, overrides);
   }
   return asV4(spec, agent === undefined ? 'the model' : `the model of agent '${agent}'`);
+}
+
+/** The model, whose calls first check that the id's API key is set (MissingApiKeyError otherwise). */
+function keyCheckedOnCall(
+  model: LanguageModelV4,
+  id: string,
+  agent: string | undefined,
+  overrides: ReadonlyMap<string, ModelProvider> | undefined,
+): LanguageModelV4 {
+  const { prefix } = parse(id);
+  if ((overrides?.get(prefix) ?? providers.get(prefix))?.apiKeyVariable === undefined) return model;
+  return new Proxy(model, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if ((property !== 'doStream' && property !== 'doGenerate') || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        checkModelId(id, agent, overrides);
+        return (value as (...args: unknown[]) => Promise<unknown>).apply(target, args);
+      };
+    },
+  });
 }
 
 function asV4(model: LanguageModelObject, what: string): LanguageModelV4 {

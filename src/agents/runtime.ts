@@ -12,7 +12,7 @@ import { agentPools, toolPools } from './agent-needs.ts';
 import type { ModelCallInterceptor, ToolCallInterceptor } from './interceptors.ts';
 import type { JournalMessage } from './messages.ts';
 import { ConversationLedger } from './messages.ts';
-import { resolveModel, type ModelProvider, type ModelSpec } from './models.ts';
+import { checkModelId, resolveModel, type ModelProvider, type ModelSpec } from './models.ts';
 import { DEFAULT_PRICES, findPrice, type ModelPrice, type PriceTable } from './prices.ts';
 import type { SecretReader, ToolDefinition } from './tool.ts';
 
@@ -237,6 +237,11 @@ export class AgentRuntime {
 
   get streaming(): boolean {
     return this.#listeners.size > 0;
+  }
+
+  /** Checks a model id and its API key now (a fork that overrides the model is about to call it). */
+  checkModelId(id: string, agent: string): void {
+    checkModelId(id, agent, this.#providers);
   }
 
   resolveModel(spec: ModelSpec, agent: string): LanguageModelV4 {

@@ -9,7 +9,17 @@ import {
   type OptionSpecs,
   type OptionValues,
 } from './command.ts';
-import { loadConfig, type LoadedConfig } from './load-config.ts';
+import { displayStore, loadConfig, type LoadedConfig, type StoreSource } from './load-config.ts';
+import { StoreNotFoundError } from '../errors.ts';
+
+/** Where a store URL came from, for messages. */
+const STORE_SOURCES: Record<StoreSource, string> = {
+  flag: '--store',
+  config: "the config's store",
+  BATON_STORE: 'BATON_STORE',
+  DATABASE_URL: 'DATABASE_URL',
+  default: 'the default (sqlite:./baton.db beside the config, or here)',
+};
 import type { Output } from './output.ts';
 import { findRun } from './run-lookup.ts';
 import { resolveSigningOptions } from '../access/deployment-key.ts';
@@ -136,7 +146,20 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
         ? { signing: resolveSigningOptions(config.signing, loaded.path ? dirname(loaded.path) : this.cwd) }
         : {}),
     };
-    const baton = await Baton.open(batonOptions);
+    let baton: Baton;
+    try {
+      baton = await Baton.open({ ...batonOptions, createStore: options.create ?? false });
+    } catch (error) {
+      if (!(error instanceof StoreNotFoundError)) throw error;
+      throw new StoreNotFoundError({
+        location: displayStore(loaded.store),
+        reason: error.reason,
+        hint:
+          `The store came from ${STORE_SOURCES[loaded.storeSource]}. Only start, worker, server and ` +
+          `migrate create a store; check the URL, or create it with 'baton migrate'.`,
+        cause: error,
+      });
+    }
     this.#opened.push(baton);
     return baton;
   }

@@ -49,6 +49,8 @@ export interface OptionSpec {
   /** What the value is, for help: `JSON`, `N`, `user:alice`. */
   value?: string;
   description: string;
+  /** Accepted but not listed in help: an older name kept so scripts keep working. */
+  hidden?: boolean;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -108,6 +110,11 @@ export interface OpenBatonOptions {
   worker?: WorkerOptions | false;
   /** Fail when there is no baton.config.ts (commands that run or start workflows). Default false. */
   requireConfig?: boolean;
+  /**
+   * Create the store when it is not there (start, worker, server). Default false: a store URL that
+   * names nothing fails with StoreNotFoundError, so a mistyped --store never creates a database.
+   */
+  create?: boolean;
   onActivationEnd?: (run: RunRecord, outcome: ActivationOutcome) => void;
 }
 
@@ -119,6 +126,8 @@ export interface CliIo {
   isTTY?: boolean;
   /** Colours; default: isTTY and no NO_COLOR in env. */
   color?: boolean;
+  /** The terminal's width; default: stdout's when a terminal, else COLUMNS, else 100. */
+  columns?: number;
   cwd?: string;
   env?: Readonly<Record<string, string | undefined>>;
   /**

@@ -44,6 +44,7 @@ export async function main(
     stderr: io.stderr,
     isTTY,
     color: io.color ?? (isTTY && env.NO_COLOR === undefined),
+    columns: io.columns ?? (Number(env.COLUMNS) || 100),
   });
   const jsonRequested = argv.includes('--json');
   const { name, rest } = splitCommand(argv);
@@ -208,10 +209,12 @@ function usageLine(command: AnyCommand): string {
 }
 
 function optionLines(options: OptionSpecs): string[] {
-  const entries = Object.entries(options).map(([key, spec]) => {
-    const flag = `${spec.short ? `-${spec.short}, ` : ''}--${key}${spec.type === 'string' ? ` <${spec.value ?? 'value'}>` : ''}`;
-    return [flag, spec.description] as const;
-  });
+  const entries = Object.entries(options)
+    .filter(([, spec]) => !spec.hidden)
+    .map(([key, spec]) => {
+      const flag = `${spec.short ? `-${spec.short}, ` : ''}--${key}${spec.type === 'string' ? ` <${spec.value ?? 'value'}>` : ''}`;
+      return [flag, spec.description] as const;
+    });
   const width = Math.max(...entries.map(([flag]) => flag.length));
   return entries.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`);
 }
@@ -265,6 +268,7 @@ function processIo(): CliIo {
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY: process.stdout.isTTY === true,
+    ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
     cwd: process.cwd(),
     env: process.env,
   };

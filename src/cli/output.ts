@@ -10,6 +10,8 @@ export interface OutputOptions {
   isTTY: boolean;
   /** ANSI colours; on a terminal unless NO_COLOR is set. */
   color: boolean;
+  /** The terminal's width, which tables fit in. Default 100. */
+  columns?: number;
 }
 
 const ANSI = {
@@ -30,6 +32,8 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
  */
 export class Output {
   readonly isTTY: boolean;
+  /** The width tables fit in (the terminal's, COLUMNS, or 100). */
+  readonly columns: number;
   readonly #stdout: Writer;
   readonly #stderr: Writer;
   readonly #color: boolean;
@@ -39,6 +43,7 @@ export class Output {
     this.#stdout = options.stdout;
     this.#stderr = options.stderr;
     this.isTTY = options.isTTY;
+    this.columns = options.columns ?? 100;
     this.#color = options.color;
   }
 
@@ -72,11 +77,13 @@ export class Output {
 
   /**
    * Prints rows under a header, columns padded to their widest cell. The last column is not padded,
-   * so a long summary does not drag trailing spaces.
+   * so a long summary does not drag trailing spaces; with `fit`, it is cut to fit {@link columns}
+   * (never below 24 characters).
    */
   table<Row extends Record<string, string>>(
     columns: readonly { key: keyof Row & string; title: string; align?: 'right' }[],
     rows: readonly Row[],
+    options: { fit?: boolean } = {},
   ): void {
     const widths = columns.map((column) =>
       Math.max(column.title.length, ...rows.map((row) => visibleLength(row[column.key] ?? ''))),
@@ -90,8 +97,18 @@ export class Output {
         })
         .join('  ')
         .trimEnd();
+    const before = widths.slice(0, -1).reduce((sum, width) => sum + width + 2, 0);
+    const room = Math.max(24, this.columns - before);
+    const last = (cell: string): string => (options.fit ? truncateVisible(cell, room) : cell);
     this.line(this.style('dim', render(columns.map((column) => column.title))));
-    for (const row of rows) this.line(render(columns.map((column) => row[column.key] ?? '')));
+    for (const row of rows)
+      this.line(
+        render(
+          columns.map((column, index) =>
+            (index === columns.length - 1 ? last : (cell: string) => cell)(row[column.key] ?? ''),
+          ),
+        ),
+      );
   }
 
   /** Sets the live status line (a terminal only; elsewhere this does nothing). */
@@ -184,4 +201,11 @@ export function formatRelative(time: number, now: number): string {
 /** The first 12 hex digits of a hash: enough to compare by eye. */
 export function shortHash(hash: string): string {
   return hash.slice(0, 12);
+}
+
+/** Cuts text (which may hold ANSI styles) to `max` visible characters, ending in '…'. */
+function truncateVisible(text: string, max: number): string {
+  if (visibleLength(text) <= max) return text;
+  const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
+  return `${plain.slice(0, max - 1)}…`;
 }

@@ -1,4 +1,4 @@
-import type { RunStatus } from '../store/store.ts';
+import type { RunRecord, RunStatus } from '../store/store.ts';
 import type { Output, Style } from './output.ts';
 
 const STATUS_STYLES: Record<RunStatus, Style> = {
@@ -23,3 +23,17 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'failed',
   'cancelled',
 ];
+
+const iso = (time: number): string => new Date(time).toISOString();
+
+/** A run as `--json` prints it: every time an ISO-8601 string, as everywhere else in the CLI. */
+export function runJson(run: RunRecord): Record<string, unknown> {
+  return {
+    ...run,
+    createdAt: iso(run.createdAt),
+    updatedAt: iso(run.updatedAt),
+    ...(run.wakeAt === undefined ? {} : { wakeAt: iso(run.wakeAt) }),
+    ...(run.deadlineAt === undefined ? {} : { deadlineAt: iso(run.deadlineAt) }),
+    ...(run.leaseExpiresAt === undefined ? {} : { leaseExpiresAt: iso(run.leaseExpiresAt) }),
+  };
+}

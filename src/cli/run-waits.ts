@@ -6,11 +6,14 @@ export type RunWait =
   | { kind: 'timer'; name: string; fireAt: string }
   | { kind: 'retry'; step: string; retryAt: string }
   | { kind: 'child'; childRunId: string; workflow: string }
-  | { kind: 'approval'; approvalId: string; action: string; approvers: string[] };
+  | { kind: 'approval'; approvalId: string; action: string; approvers: string[] }
+  /** A tool call a crash left in doubt, parked until a person resolves it (`baton resolve`). */
+  | { kind: 'in-doubt'; op: number; tool: string; callId: string; since: string };
 
 /**
  * The waits still open at the end of a journal: signals awaited and not received, timers set and
- * not fired, child runs started and not finished, failed step attempts not yet retried.
+ * not fired, child runs started and not finished, failed step attempts not yet retried, approvals
+ * not decided, tool calls in doubt not resolved.
  */
 export function openWaits(events: readonly JournalEvent[]): RunWait[] {
   const open = new Map<number, RunWait>();
@@ -44,6 +47,21 @@ export function openWaits(events: readonly JournalEvent[]): RunWait[] {
         break;
       case 'approval.decided':
         open.delete(op);
+        break;
+      case 'tool.inDoubt':
+        if (payload.resolution === 'park')
+          open.set(op, {
+            kind: 'in-doubt',
+            op,
+            tool: String(payload.name),
+            callId: String(payload.callId),
+            since: event.at,
+          });
+        break;
+      case 'tool.resolved':
+      case 'tool.called':
+      case 'tool.failed':
+        if (open.get(op)?.kind === 'in-doubt') open.delete(op);
         break;
       case 'child.started':
         open.set(op, {
@@ -81,5 +99,25 @@ export function describeWait(wait: RunWait, formatTime: (iso: string) => string)
       return `child run ${wait.childRunId} (${wait.workflow})`;
     case 'approval':
       return `approval '${wait.approvalId}' (${wait.action}${wait.approvers.length ? `, by ${wait.approvers.join(', ')}` : ''})`;
+    case 'in-doubt':
+      return `in-doubt tool call ${wait.callId} (${wait.tool}, op ${wait.op}) since ${formatTime(wait.since)}: a person decides (baton resolve)`;
+  }
+}
+
+/** A few words for a table cell: `approval tool-7`, `signal approve`, `in-doubt payments.charge`. */
+export function shortWait(wait: RunWait, formatTime: (iso: string) => string): string {
+  switch (wait.kind) {
+    case 'signal':
+      return `signal ${wait.name}`;
+    case 'timer':
+      return `timer until ${formatTime(wait.fireAt)}`;
+    case 'retry':
+      return `retry ${wait.step} at ${formatTime(wait.retryAt)}`;
+    case 'child':
+      return `child ${wait.childRunId}`;
+    case 'approval':
+      return `approval ${wait.approvalId}`;
+    case 'in-doubt':
+      return `in-doubt ${wait.tool} (op ${wait.op})`;
   }
 }

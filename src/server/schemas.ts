@@ -102,6 +102,27 @@ export const ApprovalsQuery = z.strictObject({
     .describe('Waiting runs looked at, 1–1000. Default 200'),
 });
 
+export const InDoubtQuery = z.strictObject({
+  runId: z.string().min(1).max(200).optional().describe('Only the calls of this run'),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional()
+    .describe('At most this many calls, 1–1000. Default 200'),
+});
+
+export const ResolveInDoubtBody = z
+  .strictObject({
+    action: z
+      .enum(['retry', 'skip'])
+      .describe('retry: run the tool again (same idempotency key); skip: do not run it again'),
+    result: z
+      .unknown()
+      .optional()
+      .describe('With skip: the result the model gets (what the outside system says happened)'),
+  })
+  .describe('Resolves a tool call left in doubt by a crash, as the caller (journaled as tool.resolved).');
+
 export const CostsQuery = z.strictObject({
   since: TIME.optional(),
   until: TIME.optional(),
@@ -219,6 +240,23 @@ export const ApprovalSchema = z.object({
   op: z.number(),
 });
 export const ApprovalListResponse = z.object({ approvals: z.array(ApprovalSchema) });
+
+export const InDoubtCallSchema = z.object({
+  runId: z.string(),
+  op: z.int().describe("The call's op in the run (a number to name it by)"),
+  tool: z.string(),
+  callId: z.string().describe("The model's id of the call (also names it)"),
+  effect: z.enum(['read', 'write', 'irreversible']),
+  attempt: z.int().describe('The attempt that may or may not have taken effect'),
+  args: z.unknown().optional(),
+  idempotencyKey: z.string(),
+  actor: z.string(),
+  onBehalfOf: z.array(z.string()),
+  since: z.string().describe('When the call was found in doubt (ISO-8601)'),
+  signal: z.string().describe('The signal that resolves it'),
+});
+
+export const InDoubtListResponse = z.object({ calls: z.array(InDoubtCallSchema) });
 
 export const WorkflowListResponse = z.object({
   workflows: z.array(

@@ -4,6 +4,7 @@ import type { PolicyEngine } from '../access/policy-engine.ts';
 import { AccessGate } from './access-gate.ts';
 import { ApprovalInbox } from './approval-inbox.ts';
 import { approvalsRoutes } from './approvals-routes.ts';
+import { inDoubtRoutes } from './in-doubt-routes.ts';
 import { Authenticator, type AuthOptions } from './authenticate.ts';
 import { describeHttpError, HttpError } from './http-error.ts';
 import { openApiDocument } from './openapi.ts';
@@ -133,6 +134,7 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   streamRoutes(app, parts);
   runsRoutes(app, parts);
   approvalsRoutes(app, parts);
+  inDoubtRoutes(app, parts);
   app.all('/api/*', (c) => {
     throw new HttpError(
       'NOT_FOUND',

@@ -2,12 +2,21 @@ import { ConfigError } from '../errors.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
+export interface OpenStoreOptions {
+  /**
+   * Create the store (SQLite file, Baton's tables, the PostgreSQL schema) when it is not there.
+   * Default true; false fails with StoreNotFoundError and writes nothing (tools that only read).
+   */
+  create?: boolean;
+}
+
 /**
  * Opens a store from a URL: `sqlite:./baton.db`, `sqlite::memory:`, a path ending in `.db`, or
  * `postgres://…` (the `baton/postgres` store). A Store object is returned as it is.
  */
-export async function openStore(store: string | Store): Promise<Store> {
+export async function openStore(store: string | Store, options: OpenStoreOptions = {}): Promise<Store> {
   if (typeof store !== 'string') return store;
+  const create = options.create === false ? { create: false } : {};
   if (store.startsWith('postgres://') || store.startsWith('postgresql://')) {
     // Loaded only for a PostgreSQL URL, so SQLite users never load `pg`.
     const { PostgresStore } = await import('./postgres/postgres-store.ts').catch((cause: unknown) => {
@@ -16,11 +25,12 @@ export async function openStore(store: string | Store): Promise<Store> {
         { cause },
       );
     });
-    return PostgresStore.open({ url: store });
+    return PostgresStore.open({ url: store, ...create });
   }
   if (store.startsWith('sqlite:'))
-    return SqliteStore.open({ path: store.slice('sqlite:'.length) || ':memory:' });
-  if (store === ':memory:' || /\.(db|sqlite|sqlite3)$/.test(store)) return SqliteStore.open({ path: store });
+    return SqliteStore.open({ path: store.slice('sqlite:'.length) || ':memory:', ...create });
+  if (store === ':memory:' || /\.(db|sqlite|sqlite3)$/.test(store))
+    return SqliteStore.open({ path: store, ...create });
   throw new ConfigError(
     `Cannot read the store '${store}': use 'sqlite:./baton.db', 'sqlite::memory:' or 'postgres://user@host/db'.`,
   );

@@ -2,8 +2,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { agent } from '../../src/agents/agent.ts';
+import { workflow } from '../../src/agents/agent-context.ts';
+import { tool } from '../../src/agents/tool.ts';
+import { Baton } from '../../src/baton.ts';
 import { uiAssets } from '../../src/server/node.ts';
+import { scriptedModel, type ScriptedRequest } from '../../src/testing/index.ts';
 import { runUrl } from '../../src/server/run-url.ts';
 import { describeBrowser } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
@@ -264,5 +270,86 @@ describeBrowser('the web UI', (chromiumPath) => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('runs-table').waitFor();
     await page.close();
+  });
+
+  /** An agent that charges once with an irreversible tool; `hang` keeps the first charge from returning. */
+  function charging(hang: boolean, executions: number[]) {
+    const charge = tool({
+      name: 'payments.charge',
+      description: 'Charges a card',
+      input: z.object({ cents: z.number().int().positive() }),
+      effect: 'irreversible',
+      execute: async ({ cents }) => {
+        executions.push(cents);
+        if (hang) await new Promise(() => {});
+        return { charged: cents };
+      },
+    });
+    const reply = (request: ScriptedRequest) =>
+      request.toolResults.length === 0
+        ? { toolCalls: [{ name: 'payments.charge', args: { cents: 500 } }] }
+        : `Result: ${JSON.stringify(request.toolResults[0]!.output)}`;
+    const cashier = agent({
+      name: 'cashier',
+      description: 'Charges',
+      instructions: 'Charge 500.',
+      model: scriptedModel([reply, reply]),
+      tools: [charge],
+    });
+    return workflow('charging', async (ctx) => ctx.run(cashier, 'Charge 5 euros'));
+  }
+
+  describe('tool calls in doubt in the web UI', () => {
+    it('lists a call a crash left in doubt, and skipping it with a result lets the run finish', async () => {
+      const doubt = await startTestServer({ worker: false, assets: uiAssets(await ensureUiBuilt()) });
+      const store = `sqlite:${doubt.baton.store.location}`;
+      const executions: number[] = [];
+      // The first worker stops mid-charge (closing it leaves the call between intent and result).
+      const crashed = await Baton.open({
+        store,
+        workflows: [charging(true, executions)],
+        worker: { pollMs: 20 },
+        log: () => undefined,
+      });
+      const { runId } = await crashed.start('charging', {}, { as: 'user:alice', tenant: 'acme' });
+      await eventually(async () => (executions.length === 1 ? true : undefined), 'the charge to start');
+      await crashed.close();
+      const resumed = await Baton.open({
+        store,
+        workflows: [charging(false, executions)],
+        worker: { pollMs: 20 },
+        log: () => undefined,
+      });
+      try {
+        await eventually(
+          async () => ((await resumed.getRun(runId)).status === 'waiting' ? true : undefined),
+          'the call to park in doubt',
+        );
+        const page = await context.newPage();
+        await page.goto(`${doubt.url}/approvals#token=${TOKENS.alice}`);
+        const card = page.locator(`[data-testid=in-doubt][data-run="${runId}"]`);
+        await card.waitFor();
+        const text = (await card.textContent()) ?? '';
+        expect(text).toContain('payments.charge');
+        expect(text).toContain('irreversible');
+        expect(text).toContain('"cents": 500');
+        await page.screenshot({ path: join(SCREENSHOTS, 'in-doubt.png'), fullPage: true });
+
+        await card.getByLabel('Result').fill('{"charged": 500, "checkedBy": "alice"}');
+        await card.getByRole('button', { name: 'Skip' }).click();
+        await card.getByRole('status').waitFor();
+        expect(await card.getByRole('status').textContent()).toContain('Skipped, with the result.');
+        expect(await resumed.handle(runId).result()).toBe('Result: {"charged":500,"checkedBy":"alice"}');
+        expect(executions).toEqual([500]);
+        const resolved = (await resumed.handle(runId).history()).find(
+          (event) => event.type === 'tool.resolved',
+        );
+        expect(resolved?.payload).toMatchObject({ action: 'skip', by: 'user:alice' });
+        await page.close();
+      } finally {
+        await resumed.close();
+        await doubt.close();
+      }
+    });
   });
 });

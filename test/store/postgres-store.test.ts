@@ -273,8 +273,8 @@ describePostgres('PostgresStore', unavailable, () => {
       const url = new URL(database.url);
       url.pathname = '/baton_no_such_database';
       await expect(PostgresStore.open({ url: url.toString() })).rejects.toMatchObject({
-        code: 'CONFIG',
-        message: expect.stringContaining('baton_no_such_database does not exist') as unknown,
+        code: 'STORE_NOT_FOUND',
+        message: expect.stringContaining('baton_no_such_database: the database does not exist') as unknown,
       });
     });
 

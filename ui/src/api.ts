@@ -1,13 +1,14 @@
 import type { JournalEvent } from '../../src/journal/events.ts';
 import type { RunRecord } from '../../src/store/store.ts';
 import type { ApprovalView } from '../../src/server/approval-inbox.ts';
+import type { InDoubtCall } from '../../src/agents/in-doubt.ts';
 import type { CostReport } from '../../src/server/run-costs.ts';
 import type { StepDetail } from '../../src/server/step-detail.ts';
 import type { GraphDescription } from '../../src/patterns/graph.ts';
 
 /** The API's shapes, as the UI reads them (types only: nothing of the server is bundled). */
 export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'>;
-export type { JournalEvent, ApprovalView, CostReport, StepDetail, GraphDescription };
+export type { JournalEvent, ApprovalView, CostReport, StepDetail, GraphDescription, InDoubtCall };
 
 export interface Journal {
   run: Run;
@@ -122,6 +123,14 @@ export const api = {
       'POST',
       `/api/runs/${encodeURIComponent(runId)}/approvals/${encodeURIComponent(approvalId)}`,
       decision,
+    ),
+  inDoubt: (signal?: AbortSignal) =>
+    request<{ calls: InDoubtCall[] }>('GET', '/api/in-doubt', undefined, signal),
+  resolveInDoubt: (runId: string, op: number, resolution: { action: 'retry' | 'skip'; result?: unknown }) =>
+    request<{ call: InDoubtCall }>(
+      'POST',
+      `/api/runs/${encodeURIComponent(runId)}/in-doubt/${op}`,
+      resolution,
     ),
 };
 

@@ -1,4 +1,4 @@
-import { defineCommand } from '../command.ts';
+import { UsageError, defineCommand } from '../command.ts';
 
 export const approve = defineCommand({
   name: 'approve',
@@ -13,7 +13,8 @@ export const approve = defineCommand({
   ],
   options: {
     as: { type: 'string', value: 'principal', description: 'Who approves (e.g. user:bob); required' },
-    comment: { type: 'string', value: 'text', description: 'Why; journaled with the decision' },
+    reason: { type: 'string', value: 'text', description: 'Why; journaled with the decision' },
+    comment: { type: 'string', value: 'text', description: 'Old name of --reason', hidden: true },
     args: {
       type: 'string',
       value: 'JSON',
@@ -27,16 +28,19 @@ export const approve = defineCommand({
     'approval.decided (decision, approver, comment) when a worker takes the decision.',
     '',
     'Example:',
-    `  baton approve run_01jd… tool-7 --as user:bob --comment 'verified' --args '{"chargeId":"ch_1","cents":500}'`,
+    `  baton approve run_01jd… tool-7 --as user:bob --reason 'verified' --args '{"chargeId":"ch_1","cents":500}'`,
   ].join('\n'),
-  async run({ args, options, out, json, openBaton, findRun, parseJson }) {
+  async run({ command, args, options, out, json, openBaton, findRun, parseJson }) {
     const edited = parseJson('args', options.args);
+    if (options.reason !== undefined && options.comment !== undefined)
+      throw new UsageError('Give the reason once, with --reason (--comment is its old name).', command.name);
+    const reason = options.reason ?? options.comment;
     const baton = await openBaton();
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const run = await findRun(baton, args.run!, scope);
     const receipt = await baton.approve(run.runId, args.approval!, {
       as: options.as ?? '',
-      ...(options.comment === undefined ? {} : { comment: options.comment }),
+      ...(reason === undefined ? {} : { comment: reason }),
       ...(edited === undefined ? {} : { args: edited }),
       ...(scope ?? {}),
     });

@@ -1,4 +1,4 @@
-import { defineCommand } from '../command.ts';
+import { UsageError, defineCommand } from '../command.ts';
 
 export const deny = defineCommand({
   name: 'deny',
@@ -9,22 +9,26 @@ export const deny = defineCommand({
   ],
   options: {
     as: { type: 'string', value: 'principal', description: 'Who denies (e.g. user:bob); required' },
-    comment: {
+    reason: {
       type: 'string',
       value: 'text',
       description: 'Why; journaled with the decision (and told to the agent)',
     },
+    comment: { type: 'string', value: 'text', description: 'Old name of --reason', hidden: true },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
   },
   details:
     'A denied tool call does not run and the agent is told why; ctx.approval resolves with approved: false.',
-  async run({ args, options, out, json, openBaton, findRun }) {
+  async run({ command, args, options, out, json, openBaton, findRun }) {
+    if (options.reason !== undefined && options.comment !== undefined)
+      throw new UsageError('Give the reason once, with --reason (--comment is its old name).', command.name);
+    const reason = options.reason ?? options.comment;
     const baton = await openBaton();
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const run = await findRun(baton, args.run!, scope);
     const receipt = await baton.deny(run.runId, args.approval!, {
       as: options.as ?? '',
-      ...(options.comment === undefined ? {} : { comment: options.comment }),
+      ...(reason === undefined ? {} : { comment: reason }),
       ...(scope ?? {}),
     });
     if (json) out.json(receipt);

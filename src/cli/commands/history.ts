@@ -1,4 +1,6 @@
+import type { JournalEvent } from '../../journal/events.ts';
 import { defineCommand } from '../command.ts';
+import { agentEventLine } from '../event-lines.ts';
 import { summarizeEvent } from '../event-summary.ts';
 import { formatDateTime, formatTimeOfDay, shortHash } from '../output.ts';
 
@@ -10,7 +12,10 @@ export const history = defineCommand({
     from: { type: 'string', value: 'seq', description: 'Start at this seq (default 1)' },
     tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
   },
-  details: 'With --json, the events are printed whole: payloads, the chain of principals, both hashes.',
+  details:
+    'Agents, model calls and tools read as one line each (what was asked, what came back, tokens,\n' +
+    'time); lines are cut to the terminal width, and the hash prefix shows from 140 columns. With --json, the events are printed whole: payloads,\n' +
+    'the chain of principals, both hashes.',
   async run({ args, options, out, json, openBaton, findRun, parseInteger }) {
     const from = parseInteger('from', options.from, { min: 1 }) ?? 1;
     const baton = await openBaton();
@@ -33,23 +38,32 @@ export const history = defineCommand({
     // Time of day alone when the events share a date; the full date and time when they do not.
     const oneDay = first!.at.slice(0, 10) === events[events.length - 1]!.at.slice(0, 10);
     const time = oneDay ? formatTimeOfDay : formatDateTime;
+    // The hash prefix only where there is room for it: the summary comes first.
+    const withHash = out.columns >= 140;
     out.table(
       [
         { key: 'seq', title: 'SEQ', align: 'right' },
         { key: 'time', title: 'TIME (UTC)' },
         { key: 'type', title: 'TYPE' },
         { key: 'actor', title: 'ACTOR' },
-        { key: 'hash', title: 'HASH' },
+        ...(withHash ? [{ key: 'hash' as const, title: 'HASH' }] : []),
         { key: 'summary', title: 'SUMMARY' },
       ],
       events.map((event) => ({
         seq: String(event.seq),
         time: time(event.at),
         type: event.type,
-        actor: event.onBehalfOf.length > 0 ? `${event.actor} for ${event.onBehalfOf[0]}` : event.actor,
+        actor: actorOf(event),
         hash: out.style('dim', shortHash(event.hash)),
-        summary: summarizeEvent(event),
+        summary: agentEventLine(event, out.style.bind(out)) ?? summarizeEvent(event, 200),
       })),
+      { fit: true },
     );
   },
 });
+
+/** Who acted, and for whom: the person (or service) at the top of the chain, not the workflow between. */
+function actorOf(event: JournalEvent): string {
+  const principal = event.onBehalfOf.at(-1);
+  return principal === undefined ? event.actor : `${event.actor} for ${principal}`;
+}

@@ -108,6 +108,18 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./approvals.ts')).approvals,
   },
   {
+    name: 'in-doubt',
+    args: '[run]',
+    summary: 'List tool calls a crash left in doubt, parked until a person resolves them',
+    load: async () => (await import('./in-doubt.ts')).inDoubt,
+  },
+  {
+    name: 'resolve',
+    args: '<run> <call>',
+    summary: 'Resolve a tool call in doubt: run it again, or skip it (optionally giving its result)',
+    load: async () => (await import('./resolve.ts')).resolve,
+  },
+  {
     name: 'verify',
     args: '[run]',
     summary: "Check a run's hash chain and signed checkpoints; report the first broken link or bad signature",

@@ -48,7 +48,7 @@ export const server = defineCommand({
       auth = { tokens: { [localToken]: { principal: 'user:local', tenant: 'default' } } };
     }
     const policies = config.policies ? await PolicyEngine.load(config.policies) : undefined;
-    const baton = await openBaton({ worker: options.worker ? {} : false });
+    const baton = await openBaton({ create: true, worker: options.worker ? {} : false });
     const hasUi = existsSync(join(UI_DIST, 'index.html'));
     const api = await createServer(baton, {
       auth,

@@ -1,6 +1,6 @@
 import { defineCommand } from '../command.ts';
 import { brief, formatDateTime, formatRelative, shortHash } from '../output.ts';
-import { statusText } from '../run-format.ts';
+import { runJson, statusText } from '../run-format.ts';
 import { describeWait, openWaits } from '../run-waits.ts';
 
 export const show = defineCommand({
@@ -32,7 +32,15 @@ export const show = defineCommand({
       status: child.status,
     }));
     if (json) {
-      out.json({ run, waits, children: childSummaries, pendingSignals: signals });
+      out.json({
+        run: runJson(run),
+        waits,
+        children: childSummaries,
+        pendingSignals: signals.map((signal) => ({
+          ...signal,
+          sentAt: new Date(signal.sentAt).toISOString(),
+        })),
+      });
       return;
     }
     const now = Date.now();

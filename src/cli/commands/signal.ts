@@ -1,4 +1,4 @@
-import { defineCommand } from '../command.ts';
+import { UsageError, defineCommand } from '../command.ts';
 
 export const signal = defineCommand({
   name: 'signal',
@@ -8,7 +8,8 @@ export const signal = defineCommand({
     { name: 'name', required: true, description: 'The signal name the workflow waits for' },
   ],
   options: {
-    data: { type: 'string', value: 'JSON', description: 'The payload, as JSON (default: none)' },
+    payload: { type: 'string', value: 'JSON', description: 'The payload, as JSON (default: none)' },
+    data: { type: 'string', value: 'JSON', description: 'Old name of --payload', hidden: true },
     as: { type: 'string', value: 'principal', description: 'Who sends it (default: user:anonymous)' },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
   },
@@ -17,10 +18,13 @@ export const signal = defineCommand({
     'that has finished is an error. A worker resumes the run: `baton worker`, or a running `baton start`.',
     '',
     'Example:',
-    `  baton signal run_01jd… approve --data '{"approved": true}' --as user:bob`,
+    `  baton signal run_01jd… approve --payload '{"approved": true}' --as user:bob`,
   ].join('\n'),
-  async run({ args, options, out, json, openBaton, findRun, parseJson }) {
-    const data = parseJson('data', options.data);
+  async run({ args, options, out, json, openBaton, findRun, parseJson, command }) {
+    if (options.payload !== undefined && options.data !== undefined)
+      throw new UsageError('Give the payload once, with --payload (--data is its old name).', command.name);
+    const data =
+      options.data === undefined ? parseJson('payload', options.payload) : parseJson('data', options.data);
     const baton = await openBaton();
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const run = await findRun(baton, args.run!, scope);

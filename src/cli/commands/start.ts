@@ -37,7 +37,7 @@ export const start = defineCommand({
   ].join('\n'),
   async run({ args, options, out, json, shutdown, openBaton, parseJson }) {
     const input = parseJson('input', options.input) ?? null;
-    const baton = await openBaton({ requireConfig: true, worker: options.detach ? false : {} });
+    const baton = await openBaton({ requireConfig: true, create: true, worker: options.detach ? false : {} });
     const name = args.workflow!;
     if (!baton.workflows.has(name))
       throw new UnknownWorkflowError({ name, known: [...baton.workflows.keys()] });
@@ -101,7 +101,7 @@ function printEnd(out: Output, end: FollowEnd): void {
     out.line(`Run ${run.runId} is ${statusText(out, run.status)}, waiting for ${what}.`);
     for (const wait of waits) {
       if (wait.kind === 'signal')
-        out.line(out.style('dim', `  Send it: baton signal ${run.runId} ${wait.name} --data '{…}'`));
+        out.line(out.style('dim', `  Send it: baton signal ${run.runId} ${wait.name} --payload '{…}'`));
       if (wait.kind === 'approval')
         out.line(
           out.style('dim', `  Decide it: baton approve|deny ${run.runId} ${wait.approvalId} --as user:…`),

@@ -40,6 +40,7 @@ export const worker = defineCommand({
     };
     const baton = await openBaton({
       requireConfig: true,
+      create: true,
       worker: concurrency === undefined ? {} : { concurrency },
       onActivationEnd,
     });

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ClockSkewError, ConfigError, StoreUnavailableError } from '../../errors.ts';
+import { ClockSkewError, ConfigError, StoreNotFoundError, StoreUnavailableError } from '../../errors.ts';
 
 /**
  * Where a PostgreSQL URL points, for messages: `postgres://user@host:port/database`, never the
@@ -86,10 +86,12 @@ export async function connectWithRetry(
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === '3D000') {
-        throw new ConfigError(
-          `The database at ${location} does not exist: create it, or fix the store URL.`,
-          { cause: error },
-        );
+        throw new StoreNotFoundError({
+          location,
+          reason: 'the database does not exist',
+          hint: 'Create it (createdb), or fix the store URL.',
+          cause: error,
+        });
       }
       if (code === '28P01' || code === '28000') {
         throw new ConfigError(

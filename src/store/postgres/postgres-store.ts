@@ -5,6 +5,7 @@ import {
   RunFinishedError,
   RunNotFoundError,
   StoreCorruptError,
+  StoreNotFoundError,
 } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
 import type { ApprovalQuery } from '../approval-query.ts';
@@ -35,7 +36,7 @@ import {
   isTransientConflict,
   translateError,
 } from './postgres-connection.ts';
-import { migrate, quoteIdentifier } from './postgres-migrate.ts';
+import { migrate, quoteIdentifier, readVersion } from './postgres-migrate.ts';
 import { checkAdmission } from './postgres-admission.ts';
 import { pendingApprovalsSql } from './postgres-approvals.ts';
 import { PostgresBudgets } from './postgres-budget-store.ts';
@@ -73,6 +74,12 @@ export interface PostgresStoreOptions {
   applicationName?: string;
   /** Where the store reports problems it recovers from. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
+  /**
+   * Create Baton's schema and tables when they are not there (default true). When false, a database
+   * without them fails with StoreNotFoundError and nothing is written (read-only tools). A missing
+   * database is never created: it is a StoreNotFoundError either way.
+   */
+  create?: boolean;
 }
 
 type Client = pg.PoolClient;
@@ -187,6 +194,12 @@ export class PostgresStore implements Store {
           },
           log,
         );
+        if (options.create === false && (await readVersion(client, schema, location)) === 0) {
+          throw new StoreNotFoundError({
+            location,
+            reason: `the database has no Baton schema '${schema}'`,
+          });
+        }
         await migrate(client, schema, location);
       } finally {
         client.release();

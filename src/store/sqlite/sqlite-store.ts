@@ -5,6 +5,7 @@ import {
   RunFinishedError,
   RunNotFoundError,
   StoreCorruptError,
+  StoreNotFoundError,
   StoreVersionError,
   BatonError,
 } from '../../errors.ts';
@@ -52,6 +53,11 @@ export interface SqliteStoreOptions {
   durability?: 'full' | 'normal';
   /** How long to wait for another process's write lock, in ms. */
   busyTimeoutMs?: number;
+  /**
+   * Create the file and Baton's tables when they are not there (default true). When false, a path
+   * with no Baton store fails with StoreNotFoundError and nothing is written (read-only tools).
+   */
+  create?: boolean;
 }
 
 /** A write failed after changing rows: the batch is redone with a savepoint per write. */
@@ -91,6 +97,9 @@ export class SqliteStore implements Store {
   static open(options: SqliteStoreOptions): SqliteStore {
     const location = options.path;
     const isNew = location === ':memory:' || !existsSync(location);
+    if (isNew && options.create === false && location !== ':memory:') {
+      throw new StoreNotFoundError({ location, reason: 'the file does not exist' });
+    }
     let db: DatabaseSync;
     try {
       db = new DatabaseSync(location);
@@ -100,6 +109,9 @@ export class SqliteStore implements Store {
     try {
       db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
       const version = readSchemaVersion(db, location, isNew);
+      if (version === 0 && options.create === false && location !== ':memory:') {
+        throw new StoreNotFoundError({ location, reason: 'the file holds no Baton tables' });
+      }
       if (version > SQLITE_SCHEMA_VERSION) {
         throw new StoreVersionError({ location, found: version, supported: SQLITE_SCHEMA_VERSION });
       }

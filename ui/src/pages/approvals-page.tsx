@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import { api, type ApprovalView } from '../api.ts';
 import { ApprovalCard } from '../components/approval-card.tsx';
+import { InDoubtCard } from '../components/in-doubt-card.tsx';
+import type { InDoubtCall } from '../api.ts';
 
 /** The approvals inbox: calls waiting for a person, newest first; refreshed every few seconds. */
 export function ApprovalsPage() {
@@ -10,6 +12,14 @@ export function ApprovalsPage() {
   const [tick, setTick] = useState(0);
   // Approvals decided here stay on the page (with their outcome) after they leave the pending list.
   const [kept, setKept] = useState<ApprovalView[]>([]);
+  const [inDoubt, setInDoubt] = useState<InDoubtCall[]>([]);
+  // Calls resolved here stay on the page (with what was chosen) after they leave the list.
+  const [resolved, setResolved] = useState<InDoubtCall[]>([]);
+  const doubtKey = (call: InDoubtCall): string => `${call.runId}/${call.op}`;
+  const doubts = [
+    ...inDoubt,
+    ...resolved.filter((call) => !inDoubt.some((listed) => doubtKey(listed) === doubtKey(call))),
+  ];
 
   useEffect(() => {
     const controller = new AbortController();
@@ -21,6 +31,12 @@ export function ApprovalsPage() {
       })
       .catch((reason: unknown) => {
         if (!controller.signal.aborted) setError(reason instanceof Error ? reason.message : String(reason));
+      });
+    api
+      .inDoubt(controller.signal)
+      .then((value) => setInDoubt(value.calls))
+      .catch(() => {
+        // Listed with the approvals; an older server without the route shows none.
       });
     const timer = setTimeout(() => setTick((value) => value + 1), 3000);
     return () => {
@@ -43,6 +59,27 @@ export function ApprovalsPage() {
         </label>
       </div>
       {error && <p className="error">{error}</p>}
+      {doubts.length > 0 && (
+        <>
+          <h2>Tool calls in doubt</h2>
+          <div className="approval-list">
+            {doubts.map((call) => (
+              <InDoubtCard
+                key={doubtKey(call)}
+                call={call}
+                onResolved={() => {
+                  setResolved((current) => [
+                    ...current.filter((item) => doubtKey(item) !== doubtKey(call)),
+                    call,
+                  ]);
+                  setTick((value) => value + 1);
+                }}
+              />
+            ))}
+          </div>
+          <h2>Approvals</h2>
+        </>
+      )}
       {approvals === undefined ? (
         <p className="muted">Loading…</p>
       ) : shown(approvals, kept).length === 0 ? (
