@@ -140,7 +140,7 @@ export const commands: readonly CommandEntry[] = [
   {
     name: 'graph',
     args: '<workflow>',
-    summary: "Print a graph workflow's DAG: its parallel levels and edges",
+    summary: "Print a graph or state machine workflow's structure, or the plans and loops a run took",
     load: async () => (await import('./graph.ts')).graph,
   },
   {
