@@ -409,6 +409,7 @@ export class Baton {
         flags: [...ENGINE_FLAGS],
         ...(parent ? { parentRunId: parent.runId } : {}),
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+        tenant,
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(guardVerdicts.length === 0 ? {} : { guard: [...guardVerdicts] }),
         ...(grantRecord === undefined ? {} : { grant: grantRecord }),

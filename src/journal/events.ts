@@ -18,6 +18,8 @@ export interface JournalEventPayloads {
     flags: number[];
     parentRunId?: string;
     idempotencyKey?: string;
+    /** The tenant the run belongs to (journaled since the run record's tenant is checked against it). */
+    tenant?: string;
     timeoutMs?: number;
     /** The verdicts of the run-input guardrails checked at the door (src/guard); `input` is what they let through. */
     guard?: GuardVerdictRecord[];
