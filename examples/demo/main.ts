@@ -150,7 +150,9 @@ console.log('\nExplore it:');
 const store = `--store sqlite:${relative(process.cwd(), dbPath)}`;
 console.log(`  npm run baton -- explain ${run.runId} ${store}`);
 console.log(`  npm run baton -- history ${run.runId} ${store}`);
-console.log(`  npm run baton -- verify ${run.runId} ${store}`);
+console.log(
+  `  npm run baton -- verify ${run.runId} ${store} --key ${join(relative(process.cwd(), stateDir), 'keys', 'checkpoint-ed25519.pem')}`,
+);
 const ui = await uiUrl(run.runId);
 if (ui) console.log(`  ${ui}`);
 

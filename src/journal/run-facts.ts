@@ -1,5 +1,6 @@
 import { canonicalJson } from './canonical-json.ts';
 import type { JournalEvent, JournalEventPayloads } from './events.ts';
+import { verifyChain } from './hash-chain.ts';
 
 /** What a run's journal says of its end: one of the terminal statuses, or `unfinished`. */
 export type JournalRunStatus = 'completed' | 'failed' | 'cancelled' | 'unfinished';
@@ -138,4 +139,47 @@ function encode(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** What a door says of a run it shows: whether its journal chains and its record agrees with it. */
+export interface RunEvidence {
+  /** True when the journal chains intact to the record's head and the record agrees with it. */
+  consistent: boolean;
+  /** The first broken link of the chain (or the record's head the journal does not reach), if any. */
+  broken?: { seq: number; reason: string };
+  disagreements: RecordDisagreement[];
+  /** When the door holds the deployment key: its checkpoints, verified (fail closed). */
+  signatures?: { ok: boolean; final: boolean; signedSeq?: number; problems: string[] };
+}
+
+/**
+ * A run as a door shows it: every field the journal holds taken from the journal, with what the
+ * door could check. Not a substitute for `baton verify` (no signatures are checked here), but what
+ * is shown is never the run record's word alone.
+ */
+export function journalView<R extends RunRecordFields & { lastSeq: number; headHash: string }>(
+  record: R,
+  events: readonly JournalEvent[],
+): { run: R; evidence: RunEvidence } {
+  const chain = verifyChain(events, events[0]?.runId);
+  const facts = runFacts(events);
+  const disagreements = facts ? recordDisagreements(record, facts) : [];
+  let broken: RunEvidence['broken'];
+  if (chain.broken)
+    broken = {
+      seq: chain.broken.seq,
+      reason: `${chain.broken.kind} does not match (the journal was edited)`,
+    };
+  else if (events.length !== record.lastSeq || (events.length > 0 && chain.head !== record.headHash))
+    broken = {
+      seq: Math.max(events.length, record.lastSeq),
+      reason: `the record's head is seq ${record.lastSeq}, the journal ends at seq ${events.length}`,
+    };
+  else if (!facts) broken = { seq: 1, reason: 'the journal does not begin with run.started' };
+  const evidence: RunEvidence = {
+    consistent: broken === undefined && disagreements.length === 0,
+    disagreements,
+    ...(broken ? { broken } : {}),
+  };
+  return { run: facts ? boundToJournal(record, facts) : record, evidence };
 }
