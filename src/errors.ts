@@ -86,6 +86,19 @@ export class NotSerializableError extends BatonError {
   }
 }
 
+/** A value nested deeper (objects and arrays) than the limit: refused before anything is journaled. */
+export class NestingTooDeepError extends BatonError {
+  readonly limit: number;
+  constructor(args: { what: string; limit: number; option?: string }) {
+    super(
+      'NESTING_TOO_DEEP',
+      `${args.what} nests objects and arrays more than ${args.limit} levels deep` +
+        `${args.option ? ` (option ${args.option})` : ''}. Flatten it, or store it outside the journal and journal a reference.`,
+    );
+    this.limit = args.limit;
+  }
+}
+
 export class PayloadTooLargeError extends BatonError {
   constructor(args: { what: string; bytes: number; limit: number }) {
     super(
