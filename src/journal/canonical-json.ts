@@ -99,9 +99,12 @@ export function canonicalJson(value: unknown, what = 'Value', maxDepth = MAX_JSO
  */
 export function nestsDeeperThan(value: unknown, limit: number): boolean {
   const stack: [unknown, number][] = [[value, 0]];
+  // Each object is looked into once: a cycle is left for canonicalJson to name.
+  const seen = new Set<object>();
   while (stack.length > 0) {
     const [item, depth] = stack.pop()!;
-    if (typeof item !== 'object' || item === null) continue;
+    if (typeof item !== 'object' || item === null || seen.has(item)) continue;
+    seen.add(item);
     if (depth + 1 > limit) return true;
     for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
   }
