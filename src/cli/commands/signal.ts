@@ -9,7 +9,11 @@ export const signal = defineCommand({
   ],
   options: {
     data: { type: 'string', value: 'JSON', description: 'The payload, as JSON (default: none)' },
-    as: { type: 'string', value: 'principal', description: 'Who sends it (default: user:anonymous)' },
+    as: {
+      type: 'string',
+      value: 'principal',
+      description: 'Who sends it (default: user:anonymous). Trusted operator input, not checked',
+    },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
   },
   details: [
