@@ -148,6 +148,31 @@ export class StoreUnavailableError extends BatonError {
   }
 }
 
+/** The store can be read but not written: a read-only file, directory, mount or database server. */
+export class StoreReadOnlyError extends BatonError {
+  constructor(args: { location: string; reason: string; cause?: unknown }) {
+    super(
+      'STORE_READ_ONLY',
+      `The store at ${args.location} is read-only (${args.reason}). Read commands (show, runs, history, explain, ` +
+        'verify, export, audit) work on it; to start, signal or run work, give Baton write access to the store ' +
+        '(for SQLite: the file and its directory). Nothing was written.',
+      { cause: args.cause },
+    );
+  }
+}
+
+/** The store's disk (or quota) is full. Retryable once space is freed. */
+export class StoreFullError extends BatonError {
+  constructor(args: { location: string; reason: string; cause?: unknown }) {
+    super(
+      'STORE_FULL',
+      `The store at ${args.location} is out of space (${args.reason}). Free disk space (or raise the quota) and ` +
+        'retry; the write was rolled back and nothing committed was lost.',
+      { cause: args.cause, disposition: 'retryable', retryAfterMs: 5000 },
+    );
+  }
+}
+
 /** This machine's clock and the store server's disagree by more than the tolerance. */
 export class ClockSkewError extends BatonError {
   readonly skewMs: number;

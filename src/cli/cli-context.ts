@@ -1,3 +1,4 @@
+import { openStore } from '../store/open-store.ts';
 import { dirname } from 'node:path';
 import { Baton, type BatonOptions } from '../baton.ts';
 import type { RunRecord, TenantScope } from '../store/store.ts';
@@ -40,6 +41,8 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
   readonly #storeFlag: string | undefined;
   readonly #callerSignal: AbortSignal | undefined;
   readonly #opened: Baton[] = [];
+  /** Stores this context opened itself (read-only ones), closed after the Batons over them. */
+  readonly #closeStores: (() => Promise<void>)[] = [];
   #config: Promise<LoadedConfig> | undefined;
   #configRequired = false;
   #shutdown: AbortController | undefined;
@@ -110,7 +113,7 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
         ? false
         : { ...config?.worker, ...options.worker };
     const batonOptions: BatonOptions = {
-      store: loaded.store,
+      store: options.readOnly ? await openStore(loaded.store, { readOnly: true }) : loaded.store,
       workflows: config?.workflows ?? [],
       worker,
       log: (message, error) =>
@@ -136,6 +139,10 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
     };
     const baton = await Baton.open(batonOptions);
     this.#opened.push(baton);
+    if (options.readOnly && typeof loaded.store === 'string' && typeof batonOptions.store !== 'string') {
+      const store = batonOptions.store!;
+      this.#closeStores.push(() => store.close());
+    }
     return baton;
   }
 
@@ -176,6 +183,7 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
     this.#removeSignalHandlers?.();
     const opened = this.#opened.splice(0);
     for (const baton of opened.reverse()) await baton.close();
+    for (const close of this.#closeStores.splice(0)) await close();
   }
 }
 

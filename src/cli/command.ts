@@ -109,6 +109,8 @@ export interface OpenBatonOptions {
   /** Fail when there is no baton.config.ts (commands that run or start workflows). Default false. */
   requireConfig?: boolean;
   onActivationEnd?: (run: RunRecord, outcome: ActivationOutcome) => void;
+  /** Open the store for reading only (commands that only read: a read-only copy of a store works). */
+  readOnly?: boolean;
 }
 
 /** The streams and surroundings of one CLI invocation. Tests pass buffers; the binary passes the process's. */

@@ -1,12 +1,14 @@
+import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
 /**
  * Opens a store from a URL: `sqlite:./baton.db`, `sqlite::memory:`, a path ending in `.db`, or
- * `postgres://…` (the `baton/postgres` store). A Store object is returned as it is.
+ * `postgres://…` (the `baton/postgres` store). A Store object is returned as it is. With `readOnly`,
+ * a SQLite store is opened for reading only (nothing migrated or written).
  */
-export async function openStore(store: string | Store): Promise<Store> {
+export async function openStore(store: string | Store, options: { readOnly?: boolean } = {}): Promise<Store> {
   if (typeof store !== 'string') return store;
   if (store.startsWith('postgres://') || store.startsWith('postgresql://')) {
     // Loaded only for a PostgreSQL URL, so SQLite users never load `pg`.
@@ -18,9 +20,15 @@ export async function openStore(store: string | Store): Promise<Store> {
     });
     return PostgresStore.open({ url: store });
   }
+  // A store not there yet is created as before: there is nothing to protect, and reads find it empty.
+  const readOnly = (path: string): boolean => options.readOnly === true && existsSync(path);
   if (store.startsWith('sqlite:'))
-    return SqliteStore.open({ path: store.slice('sqlite:'.length) || ':memory:' });
-  if (store === ':memory:' || /\.(db|sqlite|sqlite3)$/.test(store)) return SqliteStore.open({ path: store });
+    return SqliteStore.open({
+      path: store.slice('sqlite:'.length) || ':memory:',
+      readOnly: readOnly(store.slice('sqlite:'.length)),
+    });
+  if (store === ':memory:' || /\.(db|sqlite|sqlite3)$/.test(store))
+    return SqliteStore.open({ path: store, readOnly: readOnly(store) });
   throw new ConfigError(
     `Cannot read the store '${store}': use 'sqlite:./baton.db', 'sqlite::memory:' or 'postgres://user@host/db'.`,
   );

@@ -13,7 +13,7 @@ export const history = defineCommand({
   details: 'With --json, the events are printed whole: payloads, the chain of principals, both hashes.',
   async run({ args, options, out, json, openBaton, findRun, parseInteger }) {
     const from = parseInteger('from', options.from, { min: 1 }) ?? 1;
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const run = await findRun(
       baton,
       args.run!,

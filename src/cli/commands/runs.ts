@@ -30,7 +30,7 @@ export const runs = defineCommand({
       );
     }
     const limit = parseInteger('limit', options.limit, { min: 1, max: 100_000 }) ?? 20;
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const list = await baton.listRuns({
       limit,
       ...(status.length > 0 ? { status: status as RunStatus[] } : {}),

@@ -23,7 +23,7 @@ export const show = defineCommand({
     'What the journal holds (principal, tenant, input, status, result, parent) is shown from the journal;\n' +
     'a run record that disagrees with it is reported. With the deployment key, signatures are checked too.',
   async run({ args, options, out, json, cwd, loadConfig, openBaton, findRun }) {
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const record = await findRun(
       baton,
       args.run!,

@@ -117,7 +117,7 @@ async function verifyOneRun(
   witness: WitnessRead | undefined,
 ): Promise<number> {
   const { out, json, options: flags } = context;
-  const baton = await context.openBaton();
+  const baton = await context.openBaton({ readOnly: true });
   const scope = flags.tenant === undefined ? undefined : { tenant: flags.tenant };
   const run = await context.findRun(baton, given, scope);
   let events: JournalEvent[];
@@ -208,7 +208,7 @@ async function verifyEveryRun(
       'verify',
     );
   }
-  const baton = await context.openBaton();
+  const baton = await context.openBaton({ readOnly: true });
   const report = await verifyAll(baton.store, key ? [key] : [], {
     allowUnsigned,
     ...(witness ? { witness } : {}),
