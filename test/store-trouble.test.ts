@@ -12,8 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../src/engine/workflow.ts';
 import { BatonError } from '../src/errors.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { harness } from './support/harness.ts';
+import { createTestDatabase, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
 
 const NODE = [process.execPath, '--conditions=baton-source', '--disable-warning=ExperimentalWarning'];
 const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -122,5 +124,37 @@ describe('store trouble', () => {
       expect(report.started).toBeGreaterThan(0);
       expect(report.readable).toBe(report.started);
     });
+  });
+});
+
+const unavailable = await postgresUnavailable();
+describePostgres('store trouble on PostgreSQL', unavailable, () => {
+  it('a read-only database (a hot standby, default_transaction_read_only) is STORE_READ_ONLY', async () => {
+    const database = await createTestDatabase();
+    try {
+      const store = await PostgresStore.open({ url: database.url, poolSize: 2 });
+      await store.close();
+      await database.query(`ALTER DATABASE ${database.name} SET default_transaction_read_only = on`);
+      const error = await PostgresStore.open({ url: database.url, poolSize: 2 }).then(
+        async (reopened) => {
+          const h = await harness({ workflows: [waits], store: reopened, worker: false });
+          try {
+            return await h.baton.start(waits, null).then(
+              () => undefined,
+              (caught: unknown) => caught,
+            );
+          } finally {
+            await h.close();
+            await reopened.close();
+          }
+        },
+        (caught: unknown) => caught,
+      );
+      expect(error).toMatchObject({ code: 'STORE_READ_ONLY' });
+      expect((error as Error).message).toContain('is read-only');
+    } finally {
+      await database.query(`ALTER DATABASE ${database.name} SET default_transaction_read_only = off`);
+      await database.drop();
+    }
   });
 });
