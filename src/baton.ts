@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   ConfigError,
   InvalidArgumentError,
+  NestingTooDeepError,
   PayloadTooLargeError,
   RunCancelledError,
   RunFailedError,
@@ -9,7 +10,7 @@ import {
   RunPausedError,
   UnknownWorkflowError,
 } from './errors.ts';
-import { canonicalJson } from './journal/canonical-json.ts';
+import { canonicalJson, MAX_JSON_DEPTH, nestsDeeperThan } from './journal/canonical-json.ts';
 import { JOURNAL_FORMAT, type JournalEvent } from './journal/events.ts';
 import { GENESIS_HASH, sealEvent } from './journal/hash-chain.ts';
 import { Committer } from './engine/committer.ts';
@@ -73,6 +74,11 @@ export interface BatonOptions extends AccessOptions {
   clock?: () => number;
   /** The largest input, step result or signal payload journaled, in bytes. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * The deepest nesting (objects and arrays) of a run input, signal payload or run metadata; deeper
+   * is refused with NESTING_TOO_DEEP before anything is journaled. Default 64, at most 1000.
+   */
+  maxDepth?: number;
   /** Retry delays up to this long are waited in memory; longer ones park the run. Default 2 s. */
   inlineRetryMs?: number;
   /** Where the engine reports problems it recovers from. Default: stderr. */
@@ -168,6 +174,7 @@ export class Baton {
   readonly committer: Committer;
   readonly clock: () => number;
   readonly maxPayloadBytes: number;
+  readonly maxDepth: number;
   readonly #ownsStore: boolean;
   readonly #connections: readonly { close(): unknown }[];
   readonly #finished = new EventEmitter();
@@ -192,6 +199,12 @@ export class Baton {
     this.#connections = [...(options.connections ?? [])];
     this.clock = options.clock ?? Date.now;
     this.maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    this.maxDepth = options.maxDepth ?? 64;
+    if (!Number.isInteger(this.maxDepth) || this.maxDepth < 1 || this.maxDepth > MAX_JSON_DEPTH) {
+      throw new ConfigError(
+        `maxDepth is a whole number from 1 to ${MAX_JSON_DEPTH}, got ${String(options.maxDepth)}.`,
+      );
+    }
     this.committer = new Committer(store, this.clock, {
       onCommitted: (writes) => this.#telemetry?.record(writes),
     });
@@ -374,6 +387,8 @@ export class Baton {
     options: StartOptions = {},
   ): Promise<RunHandle<WorkflowOutput<W>>> {
     const definition = this.#definition(workflow as WorkflowDefinition | string);
+    this.#checkDepth(input, `The input of workflow '${definition.name}'`);
+    this.#checkDepth(options.metadata, `The metadata of a run of workflow '${definition.name}'`);
     const runId = newId('run', this.clock());
     const checked = await this.guard.checkRunInput({
       runId,
@@ -392,6 +407,12 @@ export class Baton {
     );
     if (created) this.worker?.notify();
     return this.handle(run.runId, created, options.tenant);
+  }
+
+  /** Refuses a value nested deeper than `maxDepth`, before anything is encoded or journaled. */
+  #checkDepth(value: unknown, what: string): void {
+    if (nestsDeeperThan(value, this.maxDepth))
+      throw new NestingTooDeepError({ what, limit: this.maxDepth, option: 'maxDepth' });
   }
 
   async #create(
@@ -449,6 +470,7 @@ export class Baton {
         flags: [...ENGINE_FLAGS],
         ...(parent ? { parentRunId: parent.runId } : {}),
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+        tenant,
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(guardVerdicts.length === 0 ? {} : { guard: [...guardVerdicts] }),
         ...(grantRecord === undefined ? {} : { grant: grantRecord }),
@@ -585,6 +607,7 @@ export class Baton {
     payload?: unknown,
     options: { as?: string; tenant?: string } = {},
   ): Promise<void> {
+    this.#checkDepth(payload, `The payload of signal '${name}'`);
     const bytes = Buffer.byteLength(canonicalJson(payload ?? null, `The payload of signal '${name}'`));
     if (bytes > this.maxPayloadBytes) {
       throw new PayloadTooLargeError({

@@ -95,6 +95,19 @@ export class NotSerializableError extends BatonError {
   }
 }
 
+/** A value nested deeper (objects and arrays) than the limit: refused before anything is journaled. */
+export class NestingTooDeepError extends BatonError {
+  readonly limit: number;
+  constructor(args: { what: string; limit: number; option?: string }) {
+    super(
+      'NESTING_TOO_DEEP',
+      `${args.what} nests objects and arrays more than ${args.limit} levels deep` +
+        `${args.option ? ` (option ${args.option})` : ''}. Flatten it, or store it outside the journal and journal a reference.`,
+    );
+    this.limit = args.limit;
+  }
+}
+
 /**
  * An input, step result or signal payload over `maxPayloadBytes` (default 1 MiB). Nothing was
  * journaled: keep large data outside the journal and journal a reference.
@@ -171,6 +184,31 @@ export class StoreUnavailableError extends BatonError {
       retryAfterMs: 1000,
     });
     this.location = args.location;
+  }
+}
+
+/** The store can be read but not written: a read-only file, directory, mount or database server. */
+export class StoreReadOnlyError extends BatonError {
+  constructor(args: { location: string; reason: string; cause?: unknown }) {
+    super(
+      'STORE_READ_ONLY',
+      `The store at ${args.location} is read-only (${args.reason}). Read commands (show, runs, history, explain, ` +
+        'verify, export, audit) work on it; to start, signal or run work, give Baton write access to the store ' +
+        '(for SQLite: the file and its directory). Nothing was written.',
+      { cause: args.cause },
+    );
+  }
+}
+
+/** The store's disk (or quota) is full. Retryable once space is freed. */
+export class StoreFullError extends BatonError {
+  constructor(args: { location: string; reason: string; cause?: unknown }) {
+    super(
+      'STORE_FULL',
+      `The store at ${args.location} is out of space (${args.reason}). Free disk space (or raise the quota) and ` +
+        'retry; the write was rolled back and nothing committed was lost.',
+      { cause: args.cause, disposition: 'retryable', retryAfterMs: 5000 },
+    );
   }
 }
 

@@ -496,12 +496,18 @@ export {
   type RunVerification,
   type VerificationProblem,
   type VerifyAllReport,
+  type VerifyOptions,
+  type EvidenceRules,
 } from './access/verify-run.ts';
+export { WitnessLog, type WitnessEntry, type WitnessRead } from './access/witness-log.ts';
+export { runView } from './access/run-view.ts';
+export type { RunEvidence, RunFacts, RecordDisagreement } from './journal/run-facts.ts';
 export {
   exportBundle,
   verifyBundle,
   type AuditBundle,
   type BundleVerification,
+  type BundleRules,
 } from './access/audit-bundle.ts';
 export { audit, formatAuditTable, type AuditQuery, type AuditEntry } from './access/audit.ts';
 export {

@@ -326,7 +326,11 @@ describe('baton cancel and baton verify', () => {
 
   it('verify passes an intact chain and names the first broken link of an altered one', async () => {
     const started = await json(['start', 'greet', '--input', '{"name":"Alan"}']);
-    const intact = await cli(['verify', started.runId]);
+    // This project does not sign: verification fails closed unless that is said explicitly.
+    const unsigned = await cli(['verify', started.runId]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stdout).toContain('no public key to check signatures with');
+    const intact = await cli(['verify', started.runId, '--allow-unsigned']);
     expect(intact.code).toBe(0);
     expect(intact.stdout).toContain(`Run ${started.runId}: 3 events, chain intact`);
 

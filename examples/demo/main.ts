@@ -95,8 +95,12 @@ await baton.signer?.flush();
 const signature = baton.signer
   ? await verifyRun(baton.store, run.runId, baton.signer.key.publicKey)
   : undefined;
-const outbox =
-  (result as { receipt?: unknown } | undefined) && join(relative(process.cwd(), stateDir), 'outbox');
+// Published only if the irreversible tool actually ran: a denied approval leaves the outbox alone.
+const published = events.some(
+  (event) =>
+    event.type === 'tool.called' && (event as JournalEvent<'tool.called'>).payload.name === 'outbox.publish',
+);
+const outbox = join(relative(process.cwd(), stateDir), 'outbox');
 
 if (!failed) {
   console.log(`\n${(result as { draft: string }).draft}\n`);
@@ -119,7 +123,11 @@ console.log(
 );
 console.log(`  cost           $${cost.toFixed(4)}${offline ? ' (offline models are free)' : ''}`);
 console.log(`  approvals      ${count('approval.decided')} decided`);
-console.log(`  published to   ${outbox}/`);
+console.log(
+  published
+    ? `  published to   ${outbox}/`
+    : `  published      nothing (${count('approval.decided') > 0 ? 'the approval was denied' : 'no publish call ran'})`,
+);
 console.log(`  journal file   ${relative(process.cwd(), dbPath)}`);
 // The repository's baton.config.ts is the demo's, so the CLI opens this journal with this workflow.
 const writerStarts = events.find(

@@ -169,3 +169,10 @@ export class InvalidBundleError extends BatonError {
     super('INVALID_BUNDLE', message);
   }
 }
+
+/** The witness log of checkpoints cannot be read or written. */
+export class WitnessLogError extends BatonError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('WITNESS_LOG', message, { cause: options.cause });
+  }
+}

@@ -10,7 +10,8 @@ export const AUDIT_BUNDLE_FORMAT = 'baton.audit-bundle/1';
 
 /**
  * Everything needed to check one run's journal offline: its events, the signed checkpoints of its
- * chain, and the public key that signed them. Plain JSON; `baton export <run>` writes one.
+ * chain (the last one signs the run's status and head: the end of a finished run), and the public
+ * key that signed them. Plain JSON; `baton export <run>` writes one.
  */
 export interface AuditBundle {
   format: typeof AUDIT_BUNDLE_FORMAT;
@@ -73,28 +74,48 @@ export interface BundleVerification extends RunVerification {
   trusted: boolean;
 }
 
+export interface BundleRules {
+  /**
+   * Accept a bundle of a run that had not ended when it was exported. Such a bundle proves the
+   * journal up to its newest checkpoint only: it cannot show that no events followed, and a bundle
+   * cut back to an earlier signed prefix looks the same. Default false.
+   */
+  allowUnfinished?: boolean;
+}
+
 /**
- * Checks an audit bundle with no database: the hash chain, the run's recorded head, and every
- * checkpoint's signature. With `trustedPublicKey`, the checkpoints must be signed by that key (a
- * bundle signed with another key is reported as a `key` problem); without it, they are checked
- * against the bundle's own key, which shows the bundle is intact but not who made it (`trusted`
- * false). A bundle with no checkpoint is reported `unsigned`: anyone can build a consistent chain.
+ * Checks an audit bundle with no database: the hash chain, the run's recorded head and status
+ * against its journal, and every checkpoint's signature. With `trustedPublicKey`, the checkpoints
+ * must be signed by that key (a bundle signed with another key is reported as a `key` problem);
+ * without it, they are checked against the bundle's own key, which shows the bundle is intact but
+ * not who made it (`trusted` false).
+ *
+ * Fails closed: a bundle must carry a checkpoint that signs the end of the run at its last event,
+ * so a bundle cut back to a signed prefix, or grown past its end, is refused. A bundle with no
+ * checkpoint is `unsigned` (anyone can build a consistent chain); a bundle of a run that had not
+ * ended is `unfinished` unless `allowUnfinished`.
  *
  * @example
  * const report = verifyBundle(JSON.parse(readFileSync('run.bundle.json', 'utf8')), readFileSync('baton.pub.pem', 'utf8'));
  */
-export function verifyBundle(bundle: unknown, trustedPublicKey?: PublicKeyInput): BundleVerification {
+export function verifyBundle(
+  bundle: unknown,
+  trustedPublicKey?: PublicKeyInput,
+  rules: BundleRules = {},
+): BundleVerification {
   const checked = checkBundle(bundle);
   const own = toPublicKey(checked.publicKey);
   const trusted = trustedPublicKey === undefined ? undefined : toPublicKey(trustedPublicKey);
   const key = trusted ?? own;
   const keyId = keyIdOf(key);
+  const { run } = checked;
   const report = verifyEvidence(
     {
-      runId: checked.run.runId,
+      runId: run.runId,
       events: checked.events,
-      lastSeq: checked.run.lastSeq,
-      headHash: checked.run.headHash,
+      lastSeq: run.lastSeq,
+      headHash: run.headHash,
+      record: { workflow: run.workflow, tenant: run.tenant, principal: run.principal, status: run.status },
       checkpoints: checked.checkpoints,
     },
     [key],
@@ -103,11 +124,21 @@ export function verifyBundle(bundle: unknown, trustedPublicKey?: PublicKeyInput)
   if (trusted && keyIdOf(own) !== keyId) {
     problems.unshift({ kind: 'key', seq: undefined, expected: keyId, found: keyIdOf(own) });
   }
-  if (checked.checkpoints.length === 0) {
+  if (checked.checkpoints.length === 0 && !problems.some((problem) => problem.kind === 'unsigned')) {
     problems.push({
       kind: 'unsigned',
       seq: undefined,
-      reason: `the bundle of run ${checked.run.runId} carries no signed checkpoint`,
+      reason: `the bundle of run ${run.runId} carries no signed checkpoint`,
+    });
+  }
+  if (report.status === 'unfinished' && !rules.allowUnfinished) {
+    problems.push({
+      kind: 'unfinished',
+      seq: checked.events.length,
+      reason:
+        `the bundle's run ${run.runId} had not ended at its last event (seq ${checked.events.length}): it proves ` +
+        `the journal up to seq ${report.signedSeq ?? 0} only, and a bundle cut back to a signed prefix looks the same ` +
+        '(accept it explicitly with --allow-unfinished)',
     });
   }
   const result: BundleVerification = {

@@ -1,10 +1,12 @@
 import { ConfigError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { GENESIS_HASH, hashEvent } from '../journal/hash-chain.ts';
+import { statusAfter } from '../journal/run-facts.ts';
 import type { CheckpointRecord, CheckpointStore } from '../store/checkpoints.ts';
 import type { RunRecord, Store } from '../store/store.ts';
 import { signCheckpoint } from './checkpoint.ts';
 import { SigningKey } from './signing-key.ts';
+import { WitnessLog } from './witness-log.ts';
 
 export interface CheckpointSignerOptions {
   /** A run still going is signed again when it has this many new events… Default 500. */
@@ -13,6 +15,11 @@ export interface CheckpointSignerOptions {
   intervalMs?: number;
   /** The worker whose long activations are signed periodically (runs it leases). */
   workerId?: string;
+  /**
+   * A witness log file (src/access/witness-log.ts): every checkpoint is also appended there, an
+   * outside anchor `baton verify --witness` checks the store against. Keep it off the database's disk.
+   */
+  witness?: string;
   clock?: () => number;
   log?: (message: string, error?: unknown) => void;
 }
@@ -34,7 +41,8 @@ interface Signed {
 }
 
 /**
- * Signs runs' chain heads with the deployment key: when a run finishes, when a long run parks after
+ * Signs runs' chain heads with the deployment key, with the run's status at the head (a run's last
+ * event is signed final): when a run finishes, when a long run parks after
  * many events or a while, and every `intervalMs` for the runs this worker is executing. Before it
  * signs, it checks the events written since the last checkpoint chain onto it, so it never vouches
  * for a journal that was altered in between (it logs and skips such a run instead).
@@ -52,6 +60,7 @@ export class CheckpointSigner {
   readonly #workerId: string | undefined;
   readonly #clock: () => number;
   readonly #log: (message: string, error?: unknown) => void;
+  readonly #witness: WitnessLog | undefined;
   readonly #signed = new Map<string, Signed>();
   /** One signing at a time per run, in order. */
   readonly #queues = new Map<string, Promise<unknown>>();
@@ -71,6 +80,7 @@ export class CheckpointSigner {
     this.#intervalMs = options.intervalMs ?? 60_000;
     this.#workerId = options.workerId;
     this.#clock = options.clock ?? Date.now;
+    this.#witness = options.witness === undefined ? undefined : new WitnessLog(options.witness);
     this.#log = options.log ?? ((message, error) => console.error(`[baton] ${message}`, error ?? ''));
   }
 
@@ -177,8 +187,9 @@ export class CheckpointSigner {
     }
     const head = events[events.length - 1]!;
     const now = this.#clock();
-    const checkpoint = signCheckpoint(this.key, runId, head.seq, head.hash, now);
+    const checkpoint = signCheckpoint(this.key, runId, head.seq, head.hash, now, statusAfter(head));
     await this.#checkpoints.putCheckpoint(checkpoint);
+    this.#witness?.append(checkpoint);
     this.#signed.set(runId, { seq: head.seq, hash: head.hash, at: now });
     return checkpoint;
   }

@@ -14,6 +14,7 @@ export function resolveSigningOptions(signing: SigningOptions, projectDir: strin
   return {
     ...signing,
     ...(signing.keyFile === undefined ? {} : { keyFile: absolute(signing.keyFile) }),
+    ...(signing.witness === undefined ? {} : { witness: absolute(signing.witness) }),
     keyDirectory: absolute(signing.keyDirectory ?? '.baton/keys'),
   };
 }

@@ -1,3 +1,4 @@
+import { disguisesOf } from '../journal/secret-disguises.ts';
 import { SecretAccessDeniedError } from './access-errors.ts';
 import { grantAllows, isExpired, type Grant } from './grant.ts';
 import type { SecretRequest, SecretResolver } from '../agents/runtime.ts';
@@ -81,7 +82,8 @@ export class SecretBroker {
     for (const source of this.#sources) {
       const value = await source.get(name);
       if (value !== undefined) {
-        if (value.length >= MIN_SCRUB_LENGTH) this.#handedOut.add(value);
+        if (value.length >= MIN_SCRUB_LENGTH)
+          for (const form of disguisesOf(value, MIN_SCRUB_LENGTH)) this.#handedOut.add(form);
         return value;
       }
     }
@@ -117,7 +119,9 @@ export class SecretBroker {
 
   /**
    * A copy of `value` with every secret value this broker has handed out replaced by `[secret]`
-   * wherever it occurs in a string (also inside longer strings, and in keys).
+   * wherever it occurs in a string (also inside longer strings, and in keys), and in its common
+   * disguises: base64 and base64url (also inside a longer encoded string, as in a Basic auth
+   * header), URL-encoded, hex and JSON-escaped.
    */
   scrub<T>(value: T): T {
     if (this.#handedOut.size === 0) return value;

@@ -2,10 +2,19 @@ import type { KeyObject } from 'node:crypto';
 import { BatonError, RunNotFoundError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { verifyChain, type ChainBreak } from '../journal/hash-chain.ts';
+import {
+  recordDisagreements,
+  runFacts,
+  statusAfter,
+  type JournalRunStatus,
+  type RecordDisagreement,
+  type RunRecordFields,
+} from '../journal/run-facts.ts';
 import type { CheckpointRecord } from '../store/checkpoints.ts';
 import type { Store, TenantScope } from '../store/store.ts';
 import { verifyCheckpoint } from './checkpoint.ts';
 import { keyIdOf, toPublicKey, type PublicKeyInput } from './signing-key.ts';
+import type { WitnessRead } from './witness-log.ts';
 
 /** What is wrong with a run's journal, at the first place it shows. */
 export type VerificationProblem =
@@ -15,14 +24,22 @@ export type VerificationProblem =
   | { kind: 'unreadable'; seq: number; expected: string; found: string }
   /** The run record and the journal disagree on where the journal ends (an event deleted at the end). */
   | { kind: 'head'; seq: number; expected: string; found: string }
-  /** A signed checkpoint names a head the journal no longer has (rewritten or truncated history). */
+  /** A signed checkpoint names a head (or a status) the journal no longer has (rewritten or truncated history). */
   | { kind: 'checkpoint'; seq: number; expected: string; found: string }
   /** A checkpoint whose signature does not verify. */
   | { kind: 'signature'; seq: number; keyId: string; reason: string }
   /** Signed with another key than the trusted one. */
   | { kind: 'key'; seq: number | undefined; expected: string; found: string }
-  /** Nothing is signed (an audit bundle must carry at least one checkpoint). */
-  | { kind: 'unsigned'; seq: number | undefined; reason: string };
+  /** Something that should be signed is not, or cannot be checked (no key): verification fails closed. */
+  | { kind: 'unsigned'; seq: number | undefined; reason: string }
+  /** The run record says something else than the journal about the run (`field`: principal, result…). */
+  | { kind: 'record'; seq: number; field: RecordDisagreement['field']; expected: string; found: string }
+  /** Events after the end of the run: after its terminal event, or after a checkpoint that signed its end. */
+  | { kind: 'final'; seq: number; expected: string; found: string }
+  /** The witness log holds a checkpoint the journal no longer matches (cut back, or rewritten). */
+  | { kind: 'witness'; seq: number; expected: string; found: string }
+  /** A bundle of a run that had not ended: it proves a prefix only (refused unless accepted explicitly). */
+  | { kind: 'unfinished'; seq: number; reason: string };
 
 export interface RunVerification {
   runId: string;
@@ -33,6 +50,10 @@ export interface RunVerification {
   head: string;
   /** The highest seq covered by a valid checkpoint, if any. */
   signedSeq: number | undefined;
+  /** True when a valid checkpoint signs the run's end at its last event. */
+  final: boolean;
+  /** The status the journal holds (completed, failed, cancelled, or unfinished). */
+  status: JournalRunStatus | undefined;
   checkpoints: number;
   /** The first problem, if any. */
   problem?: VerificationProblem;
@@ -47,14 +68,36 @@ export interface JournalEvidence {
   /** Where the run record says the journal ends, when there is a run record. */
   lastSeq?: number;
   headHash?: string;
+  /** What the run record (or a bundle's run summary) says of the run, checked against the journal. */
+  record?: RunRecordFields;
   checkpoints: readonly CheckpointRecord[];
+  /** The newest checkpoint of this run in the witness log, if one is kept. */
+  witnessed?: CheckpointRecord;
+}
+
+/** How strict a verification is. */
+export interface EvidenceRules {
+  /**
+   * Accept what is not signed: verification without a key (chain and record only), and finished
+   * runs no final checkpoint covers. For deployments that do not sign. Default false: fail closed.
+   */
+  allowUnsigned?: boolean;
 }
 
 /**
  * Checks a journal against its hash chain, its run record and its signed checkpoints. Checkpoints
  * are verified with `keys` (by key id); a checkpoint by a key not in `keys` is a `key` problem.
+ *
+ * Fails closed: with no key, or a finished run whose last event no valid checkpoint signs, or a
+ * run record that disagrees with the journal, the result is not ok (unless `allowUnsigned` accepts
+ * the first two). A valid checkpoint that signs the end of the run (or the witness's) makes any
+ * event after it a `final` problem.
  */
-export function verifyEvidence(evidence: JournalEvidence, keys: readonly KeyObject[]): RunVerification {
+export function verifyEvidence(
+  evidence: JournalEvidence,
+  keys: readonly KeyObject[],
+  rules: EvidenceRules = {},
+): RunVerification {
   const problems: VerificationProblem[] = [];
   const chain = verifyChain(evidence.events, evidence.runId);
   if (chain.broken) problems.push(chain.broken);
@@ -74,21 +117,24 @@ export function verifyEvidence(evidence: JournalEvidence, keys: readonly KeyObje
       });
     }
   }
+  const facts = runFacts(events);
+  const end = events.findIndex((event) => statusAfter(event) !== 'unfinished');
   const byId = new Map(keys.map((key) => [keyIdOf(key), key]));
   let signedSeq: number | undefined;
-  for (const checkpoint of [...evidence.checkpoints].sort((a, b) => a.seq - b.seq)) {
+  let finalSeq: number | undefined;
+  /** A valid checkpoint, under a trusted key, matching the journal; else the problem it shows. */
+  const check = (checkpoint: CheckpointRecord): VerificationProblem | undefined => {
     const key = byId.get(checkpoint.keyId);
     if (!key) {
-      problems.push({
+      return {
         kind: 'key',
         seq: checkpoint.seq,
         expected: [...byId.keys()].join(' or ') || 'a trusted key',
         found: checkpoint.keyId,
-      });
-      continue;
+      };
     }
     if (checkpoint.runId !== evidence.runId || !verifyCheckpoint(checkpoint, key)) {
-      problems.push({
+      return {
         kind: 'signature',
         seq: checkpoint.seq,
         keyId: checkpoint.keyId,
@@ -96,20 +142,115 @@ export function verifyEvidence(evidence: JournalEvidence, keys: readonly KeyObje
           checkpoint.runId !== evidence.runId
             ? `it is a checkpoint of run ${checkpoint.runId}`
             : 'the signature does not verify',
-      });
-      continue;
+      };
     }
     const event = events[checkpoint.seq - 1];
     if (!event || event.seq !== checkpoint.seq || event.hash !== checkpoint.headHash) {
-      problems.push({
+      return {
         kind: 'checkpoint',
         seq: checkpoint.seq,
         expected: checkpoint.headHash,
         found: event?.hash ?? 'no event',
-      });
-      continue;
+      };
     }
-    signedSeq = Math.max(signedSeq ?? 0, checkpoint.seq);
+    if (checkpoint.status !== undefined && checkpoint.status !== statusAfter(event)) {
+      return {
+        kind: 'checkpoint',
+        seq: checkpoint.seq,
+        expected: `status ${checkpoint.status}`,
+        found: `status ${statusAfter(event)}`,
+      };
+    }
+    return undefined;
+  };
+  if (byId.size > 0) {
+    for (const checkpoint of [...evidence.checkpoints].sort((a, b) => a.seq - b.seq)) {
+      const problem = check(checkpoint);
+      if (problem) {
+        problems.push(problem);
+        continue;
+      }
+      signedSeq = Math.max(signedSeq ?? 0, checkpoint.seq);
+      // A checkpoint of format 1 at a terminal event is final too: its hash covers the event's type.
+      if (statusAfter(events[checkpoint.seq - 1]) !== 'unfinished')
+        finalSeq = Math.max(finalSeq ?? 0, checkpoint.seq);
+    }
+    const witnessed = evidence.witnessed;
+    if (witnessed) {
+      const problem = check(witnessed);
+      if (problem) {
+        problems.push(
+          problem.kind === 'checkpoint'
+            ? {
+                kind: 'witness',
+                seq: witnessed.seq,
+                expected: problem.expected,
+                found:
+                  problem.found === 'no event'
+                    ? `no event (the journal ends at seq ${events.length})`
+                    : problem.found,
+              }
+            : problem,
+        );
+      } else if (statusAfter(events[witnessed.seq - 1]) !== 'unfinished') {
+        finalSeq = Math.max(finalSeq ?? 0, witnessed.seq);
+      }
+    }
+  }
+  if (end >= 0 && end < events.length - 1) {
+    problems.push({
+      kind: 'final',
+      seq: end + 2,
+      expected: `no event after the run ended at seq ${end + 1} (${events[end]!.type})`,
+      found: events[end + 1]!.type,
+    });
+  } else if (finalSeq !== undefined && events.length > finalSeq) {
+    problems.push({
+      kind: 'final',
+      seq: finalSeq + 1,
+      expected: `no event after seq ${finalSeq}, signed as the end of the run`,
+      found: events[finalSeq]!.type,
+    });
+  }
+  if (evidence.record && facts) {
+    for (const disagreement of recordDisagreements(evidence.record, facts)) {
+      problems.push({
+        kind: 'record',
+        seq: disagreement.field === 'status' || disagreement.field === 'result' ? events.length : 1,
+        field: disagreement.field,
+        expected: disagreement.journal,
+        found: disagreement.record,
+      });
+    }
+  }
+  const finished =
+    facts?.status !== undefined && facts.status !== 'unfinished'
+      ? true
+      : evidence.record !== undefined &&
+        ['completed', 'failed', 'cancelled'].includes(evidence.record.status);
+  const final = finalSeq !== undefined && finalSeq === events.length;
+  if (!rules.allowUnsigned) {
+    if (byId.size === 0) {
+      problems.push({
+        kind: 'unsigned',
+        seq: undefined,
+        reason:
+          `no public key to check signatures with, so ${evidence.checkpoints.length} checkpoint(s) of run ` +
+          `${evidence.runId} cannot be checked (give the deployment's public key, or accept unsigned runs explicitly)`,
+      });
+    } else if (
+      finished &&
+      !final &&
+      !problems.some((p) => p.kind === 'checkpoint' || p.kind === 'signature' || p.kind === 'key')
+    ) {
+      problems.push({
+        kind: 'unsigned',
+        seq: events.length,
+        reason:
+          `run ${evidence.runId} has ended, but no valid checkpoint signs its last event (seq ${events.length}): ` +
+          'it was never signed (a worker without `signing` finished it), or its history was rewritten and its checkpoints removed',
+      });
+    }
   }
   const result: RunVerification = {
     runId: evidence.runId,
@@ -117,6 +258,8 @@ export function verifyEvidence(evidence: JournalEvidence, keys: readonly KeyObje
     events: events.length,
     head: chain.head,
     signedSeq,
+    final,
+    status: facts?.status,
     checkpoints: evidence.checkpoints.length,
     problems,
   };
@@ -124,16 +267,23 @@ export function verifyEvidence(evidence: JournalEvidence, keys: readonly KeyObje
   return result;
 }
 
-export interface VerifyOptions {
+export interface VerifyOptions extends EvidenceRules {
   /** Verify only a run of this tenant (another tenant's run is not found). */
   tenant?: string;
+  /** The witness log, read ({@link WitnessLog.read}): each run's newest witnessed checkpoint must still match. */
+  witness?: WitnessRead;
 }
 
 /**
- * Verifies one run in a store: every link of its hash chain, the run record's head, and every
- * signed checkpoint under `publicKey` (or any of several keys, after a rotation). Reports the first
- * broken link (seq, expected, found) or bad signature. A run with no checkpoint is verified by its
- * chain alone (`signedSeq` undefined): the chain shows edits, the signature shows a rewrite.
+ * Verifies one run in a store: every link of its hash chain, the run record's head and what it
+ * says of the run (principal, tenant, input, status, result, parent), and every signed checkpoint
+ * under `publicKey` (or any of several keys, after a rotation). Reports the first broken link (seq,
+ * expected, found) or bad signature.
+ *
+ * Fails closed: a finished run must have a valid checkpoint signing its last event, and a run
+ * record must agree with its journal; `allowUnsigned` accepts unsigned runs (for deployments that
+ * do not sign). With a `witness`, the run's newest witnessed checkpoint must still match its journal,
+ * which catches a journal cut back to an earlier checkpoint.
  *
  * @example
  * const report = await verifyRun(store, runId, key.publicKey);
@@ -171,31 +321,49 @@ export async function verifyRun(
       events: 0,
       head: '',
       signedSeq: undefined,
+      final: false,
+      status: undefined,
       checkpoints: checkpoints.length,
       problem,
       problems: [problem],
     };
   }
-  return verifyEvidence({ runId, events, lastSeq: run.lastSeq, headHash: run.headHash, checkpoints }, keys);
+  const witnessed = options.witness?.latest.get(runId);
+  return verifyEvidence(
+    {
+      runId,
+      events,
+      lastSeq: run.lastSeq,
+      headHash: run.headHash,
+      record: run,
+      checkpoints,
+      ...(witnessed ? { witnessed } : {}),
+    },
+    keys,
+    options,
+  );
 }
 
 export interface VerifyAllReport {
   runs: number;
   ok: number;
   failed: RunVerification[];
-  /** Finished runs with no valid checkpoint. */
+  /** Finished runs with no valid final checkpoint (failed, unless `allowUnsigned`). */
   unsigned: string[];
+  /** Runs the witness log holds that the store does not (deleted runs); checked without a tenant only. */
+  missing: string[];
 }
 
 /**
  * Verifies every run of the store (or of a tenant), newest first, calling `onRun` with each report.
+ * With a witness log (and no tenant), a run the witness holds and the store lacks is `missing`.
  */
 export async function verifyAll(
   store: Store,
   publicKey: PublicKeyInput | readonly PublicKeyInput[],
   options: VerifyOptions & { onRun?: (report: RunVerification) => void; pageSize?: number } = {},
 ): Promise<VerifyAllReport> {
-  const report: VerifyAllReport = { runs: 0, ok: 0, failed: [], unsigned: [] };
+  const report: VerifyAllReport = { runs: 0, ok: 0, failed: [], unsigned: [], missing: [] };
   const seen = new Set<string>();
   let limit = options.pageSize ?? 500;
   let before: number | undefined;
@@ -212,10 +380,12 @@ export async function verifyAll(
       report.runs++;
       if (result.ok) report.ok++;
       else report.failed.push(result);
+      const finished =
+        result.status === 'completed' || result.status === 'failed' || result.status === 'cancelled';
       if (
-        result.ok &&
-        result.signedSeq === undefined &&
-        ['completed', 'failed', 'cancelled'].includes(run.status)
+        finished &&
+        !result.final &&
+        (result.ok || result.problems.some((problem) => problem.kind === 'unsigned'))
       ) {
         report.unsigned.push(run.runId);
       }
@@ -227,6 +397,9 @@ export async function verifyAll(
     // more runs than one page.
     if (fresh.length === 0) limit *= 2;
     else before = page[page.length - 1]!.createdAt + 1;
+  }
+  if (options.witness && options.tenant === undefined) {
+    for (const runId of options.witness.latest.keys()) if (!seen.has(runId)) report.missing.push(runId);
   }
   return report;
 }
@@ -253,6 +426,17 @@ export function describeProblem(problem: VerificationProblem): string {
     case 'key':
       return `${problem.seq === undefined ? '' : `seq ${problem.seq}: `}signed with key ${problem.found}, not the trusted key ${problem.expected}`;
     case 'unsigned':
+    case 'unfinished':
       return problem.reason;
+    case 'record':
+      return `the run record's ${problem.field} reads ${clip(problem.found)}, its journal ${clip(problem.expected)} (the run record was edited, or the journal cut back)`;
+    case 'final':
+      return `seq ${problem.seq}: expected ${problem.expected}, found ${problem.found} (events were added after the run ended)`;
+    case 'witness':
+      return `seq ${problem.seq}: the witness log holds head ${problem.expected}, the journal has ${problem.found} (the journal was cut back or rewritten after it was witnessed)`;
   }
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }

@@ -69,7 +69,13 @@ export type DecidedEvents =
   readonly EventDraft[] | undefined | void | Promise<readonly EventDraft[] | undefined | void>;
 
 /** How a park ended: the decision received (or the deadline's denial). */
-export type ParkOutcome = ParkDecision & { approved: boolean; timedOut: boolean; signal: string };
+export type ParkOutcome = ParkDecision & {
+  approved: boolean;
+  timedOut: boolean;
+  signal: string;
+  /** When the approver edited the arguments: the edited call, authorized again before it may run. */
+  reauthorization?: { decision: 'allow' | 'deny'; reason?: string };
+};
 
 /** Extra facts an interceptor wants journaled with its verdict (the policies that decided, a score…). */
 export type VerdictData = Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { disguisesOf } from '../journal/secret-disguises.ts';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { Authorizer } from '../access/access-request.ts';
 import type { Grant } from '../access/grant.ts';
@@ -263,7 +264,8 @@ export class AgentRuntime {
     return {
       get: async (name) => {
         const value = resolve ? await resolve(name, request) : undefined;
-        if (typeof value === 'string' && value.length >= MIN_SCRUB_LENGTH) this.#handedOut.add(value);
+        if (typeof value === 'string' && value.length >= MIN_SCRUB_LENGTH)
+          for (const form of disguisesOf(value, MIN_SCRUB_LENGTH)) this.#handedOut.add(form);
         return value;
       },
     };
@@ -271,7 +273,8 @@ export class AgentRuntime {
 
   /**
    * A copy of `value` with every secret value this runtime handed to a tool replaced by
-   * `[secret]`, wherever it occurs in a string (keys included): for tool results and errors before
+   * `[secret]`, wherever it occurs in a string (keys included), in its common disguises too
+   * (base64, base64url, URL-encoded, hex, JSON-escaped): for tool results and errors before
    * they reach a model or the journal. `value` itself is returned when there is nothing to scrub.
    */
   scrub<T>(value: T): T {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Grant } from '../access/grant.ts';
@@ -13,6 +14,7 @@ import {
   decidedEvents,
   PARK_TIMEOUT,
   runBefore,
+  type BeforeDecision,
   type InterceptorContext,
   type ParkDecision,
   type PendingVerdict,
@@ -357,28 +359,73 @@ export function callToolOp(
         answer.approved === true && nextArgs !== undefined
           ? checkArgs(tool, nextArgs)
           : { ok: true as const };
-      const approved = answer.approved === true && checked.ok;
+      // Edited arguments make another call: the interceptors that allowed the one asked for (access
+      // policies, guardrails) decide again on the edited one before it may run. Their verdicts go
+      // into the decision, their events (tool.authorized) are journaled with it.
+      let recheck: BeforeDecision<ToolCallInfo> | undefined;
+      if (answer.approved === true && nextArgs !== undefined && checked.ok) {
+        const parker = runtime.toolInterceptors.findIndex((interceptor) => interceptor.name === parkedBy);
+        recheck = await runBefore(
+          parker < 0 ? [] : runtime.toolInterceptors.slice(0, parker),
+          info(nextArgs),
+          context(false, verdicts),
+          (call, next) => ({ ...call, args: tool.input.parse(next) }),
+          (next) => checkArgs(tool, next),
+        );
+      }
+      const reauthorized = recheck === undefined || recheck.final !== 'deny';
+      const approved = answer.approved === true && checked.ok && reauthorized;
       const reason = !checked.ok
         ? `the approver's arguments fail the tool's schema: ${checked.problem}`
-        : answer.reason;
+        : !reauthorized
+          ? `the edited arguments are not authorized: ${recheck!.reason ?? denialText(recheck!.verdicts.at(-1)!.record)}`
+          : answer.reason;
+      const data = {
+        ...(answer.by === undefined ? {} : { by: answer.by }),
+        ...(nextArgs === undefined
+          ? {}
+          : {
+              requestedCall: toolCallHash(tool.name, args, who, grant?.id),
+              editedCall: toolCallHash(tool.name, nextArgs, who, grant?.id),
+            }),
+        ...(recheck === undefined
+          ? {}
+          : { reauthorized: recheck.verdicts.map((verdict) => redactedRecord(tool, verdict.record)) }),
+      };
       const record: VerdictRecord = {
         interceptor: `signal:${parkSignal}`,
         phase: 'decided',
         verdict: approved ? (nextArgs === undefined ? 'allow' : 'rewrite') : 'deny',
         ...(reason === undefined ? {} : { reason }),
         ...(approved && nextArgs !== undefined ? { args: nextArgs } : {}),
-        ...(answer.by === undefined ? {} : { data: { by: answer.by } }),
+        ...(Object.keys(data).length === 0 ? {} : { data }),
       };
       verdicts.push(record);
       const extra = await decidedEvents(
         runtime.toolInterceptors,
         parkedBy,
         info(args),
-        { ...answer, approved, timedOut, signal: parkSignal },
+        {
+          ...answer,
+          approved,
+          timedOut,
+          signal: parkSignal,
+          ...(recheck === undefined
+            ? {}
+            : {
+                reauthorization: reauthorized
+                  ? { decision: 'allow' as const }
+                  : { decision: 'deny' as const, ...(reason === undefined ? {} : { reason }) },
+              }),
+        },
         context(false, verdicts),
       );
       await journal(
-        [draft('tool.verdict', { ...base, ...redactedRecord(tool, record) }), ...extra],
+        [
+          draft('tool.verdict', { ...base, ...redactedRecord(tool, record) }),
+          ...(recheck?.verdicts.flatMap((verdict) => verdict.events) ?? []),
+          ...extra,
+        ],
         signal ? [signal.signalId] : [],
         approved && argsKnown,
       );
@@ -665,4 +712,27 @@ function journalProblem(message: JournalMessage, limit: number): string | undefi
   } catch (error) {
     return (error as Error).message;
   }
+}
+
+/**
+ * The canonical hash of a tool call: the tool, its arguments, who calls it (actor and the chain it
+ * acts for) and the grant it holds. An approval names the hash of the call it was asked for, and of
+ * the call it approved when the approver edited the arguments, so the decision binds one exact call.
+ */
+export function toolCallHash(
+  tool: string,
+  args: unknown,
+  who: { actor: string; onBehalfOf: readonly string[] },
+  grantId: string | undefined,
+): string {
+  const call = {
+    tool,
+    args: args ?? null,
+    actor: who.actor,
+    onBehalfOf: who.onBehalfOf,
+    grant: grantId ?? null,
+  };
+  return createHash('sha256')
+    .update(canonicalJson(call, `The call of tool '${tool}'`))
+    .digest('hex');
 }

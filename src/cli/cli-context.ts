@@ -1,3 +1,4 @@
+import { openStore } from '../store/open-store.ts';
 import { dirname } from 'node:path';
 import { Baton, type BatonOptions } from '../baton.ts';
 import type { RunRecord, TenantScope } from '../store/store.ts';
@@ -50,6 +51,8 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
   readonly #storeFlag: string | undefined;
   readonly #callerSignal: AbortSignal | undefined;
   readonly #opened: Baton[] = [];
+  /** Stores this context opened itself (read-only ones), closed after the Batons over them. */
+  readonly #closeStores: (() => Promise<void>)[] = [];
   #config: Promise<LoadedConfig> | undefined;
   #configRequired = false;
   #shutdown: AbortController | undefined;
@@ -148,6 +151,12 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
     };
     let baton: Baton;
     try {
+      // Read commands open a SQLite store read-only (an auditor's copy works); none creates one.
+      if (options.readOnly)
+        batonOptions.store = await openStore(loaded.store, {
+          readOnly: true,
+          create: options.create ?? false,
+        });
       baton = await Baton.open({ ...batonOptions, createStore: options.create ?? false });
     } catch (error) {
       if (!(error instanceof StoreNotFoundError)) throw error;
@@ -161,6 +170,10 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
       });
     }
     this.#opened.push(baton);
+    if (options.readOnly && typeof loaded.store === 'string' && typeof batonOptions.store !== 'string') {
+      const store = batonOptions.store!;
+      this.#closeStores.push(() => store.close());
+    }
     return baton;
   }
 
@@ -201,6 +214,7 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
     this.#removeSignalHandlers?.();
     const opened = this.#opened.splice(0);
     for (const baton of opened.reverse()) await baton.close();
+    for (const close of this.#closeStores.splice(0)) await close();
   }
 }
 

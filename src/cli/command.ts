@@ -116,6 +116,8 @@ export interface OpenBatonOptions {
    */
   create?: boolean;
   onActivationEnd?: (run: RunRecord, outcome: ActivationOutcome) => void;
+  /** Open the store for reading only (commands that only read: a read-only copy of a store works). */
+  readOnly?: boolean;
 }
 
 /** The streams and surroundings of one CLI invocation. Tests pass buffers; the binary passes the process's. */

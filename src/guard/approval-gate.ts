@@ -1,5 +1,5 @@
 import type { ToolCallInfo, ToolCallInterceptor, ToolVerdict } from '../agents/interceptors.ts';
-import { journalArgs } from '../agents/tool-call.ts';
+import { journalArgs, toolCallHash } from '../agents/tool-call.ts';
 import { identityChain } from '../access/identity-chain.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import {
@@ -106,12 +106,24 @@ export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInt
             },
             actor: call.actor,
             onBehalfOf: [...call.onBehalfOf],
+            callHash: toolCallHash(call.tool.name, call.args, call, call.grant?.id),
           }),
         ],
       };
     },
     decided(call, decision) {
-      return [approvalDecided(call.op, call.tool.name, approvalIdOfSignal(decision.signal), decision)];
+      // The decision names the exact call it approved: the one asked for, or the edited one.
+      const requested = toolCallHash(call.tool.name, call.args, call, call.grant?.id);
+      const approved =
+        decision.args === undefined
+          ? requested
+          : toolCallHash(call.tool.name, decision.args, call, call.grant?.id);
+      return [
+        approvalDecided(call.op, call.tool.name, approvalIdOfSignal(decision.signal), decision, {
+          requested,
+          approved,
+        }),
+      ];
     },
   };
 }

@@ -148,6 +148,7 @@ export function approvalRequested(request: {
   };
   actor?: string;
   onBehalfOf?: string[];
+  callHash?: string;
 }): EventDraft<'approval.requested'> {
   const approvalId = approvalIdOf(request.kind, request.op);
   return {
@@ -163,6 +164,7 @@ export function approvalRequested(request: {
       stages: request.stages,
       onTimeout: 'deny',
       signal: approvalSignal(approvalId),
+      ...(request.callHash === undefined ? {} : { callHash: request.callHash }),
       ...(request.tool === undefined ? {} : { tool: request.tool }),
     },
     ...(request.actor === undefined ? {} : { actor: request.actor }),
@@ -186,7 +188,15 @@ export function approvalDecided(
   op: number,
   name: string,
   approvalId: string,
-  decision: { approved: boolean; by?: string; reason?: string; args?: unknown; timedOut: boolean },
+  decision: {
+    approved: boolean;
+    by?: string;
+    reason?: string;
+    args?: unknown;
+    timedOut: boolean;
+    reauthorization?: { decision: 'allow' | 'deny'; reason?: string };
+  },
+  calls: { requested?: string; approved?: string } = {},
 ): EventDraft<'approval.decided'> {
   const extra = decision as { comment?: unknown; policies?: unknown };
   const comment = typeof extra.comment === 'string' ? extra.comment : decision.reason;
@@ -202,6 +212,12 @@ export function approvalDecided(
       ...(decision.approved && decision.args !== undefined ? { args: decision.args } : {}),
       ...(decision.timedOut ? { timedOut: true } : {}),
       ...(Array.isArray(extra.policies) ? { policies: extra.policies as string[] } : {}),
+      // Approving as asked approves the call approval.requested names (its callHash); edited
+      // arguments make another call, named here with the one asked for.
+      ...(calls.approved !== undefined && calls.requested !== undefined && calls.approved !== calls.requested
+        ? { callHash: calls.approved, requestedCallHash: calls.requested }
+        : {}),
+      ...(decision.reauthorization === undefined ? {} : { reauthorization: decision.reauthorization }),
     },
   };
 }

@@ -1,4 +1,11 @@
-import { NotSerializableError } from '../errors.ts';
+import { NestingTooDeepError, NotSerializableError } from '../errors.ts';
+
+/**
+ * The deepest nesting (objects and arrays) canonical JSON encodes. Deeper values are refused with
+ * NESTING_TOO_DEEP instead of exhausting the stack; doors refuse far shallower ones first (Baton's
+ * `maxDepth`, 64 by default).
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /**
  * Canonical JSON: object keys sorted by UTF-16 code units, no whitespace, numbers in JavaScript's
@@ -10,8 +17,9 @@ import { NotSerializableError } from '../errors.ts';
  * (a Date would come back from the journal as a string, a Map as `{}`).
  * `undefined` object properties are dropped, as JSON.stringify does.
  */
-export function canonicalJson(value: unknown, what = 'Value'): string {
+export function canonicalJson(value: unknown, what = 'Value', maxDepth = MAX_JSON_DEPTH): string {
   const seen = new Set<object>();
+  let depth = 0;
   // The keys from the root to the value being encoded. The path is spelled out only for an error,
   // so the common case builds no path strings.
   const keys: (string | number)[] = [];
@@ -39,6 +47,12 @@ export function canonicalJson(value: unknown, what = 'Value'): string {
     if (v === null) return 'null';
     const object = v as object;
     if (seen.has(object)) refuse('the value refers to itself (a cycle)');
+    if (++depth > maxDepth) throw new NestingTooDeepError({ what, limit: maxDepth });
+    const out = encodeObject(object);
+    depth--;
+    return out;
+  };
+  const encodeObject = (object: object): string => {
     if (Array.isArray(object)) {
       seen.add(object);
       let out = '[';
@@ -77,6 +91,24 @@ export function canonicalJson(value: unknown, what = 'Value'): string {
     return `${out}}`;
   };
   return encode(value);
+}
+
+/**
+ * True when `value` nests objects and arrays deeper than `limit`. Iterative, so it answers for
+ * values of any depth (a 10,000-deep body included) without touching the stack.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  // Each object is looked into once: a cycle is left for canonicalJson to name.
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null || seen.has(item)) continue;
+    seen.add(item);
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function spellPath(keys: readonly (string | number)[]): string {

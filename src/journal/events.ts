@@ -18,6 +18,8 @@ export interface JournalEventPayloads {
     flags: number[];
     parentRunId?: string;
     idempotencyKey?: string;
+    /** The tenant the run belongs to (journaled since the run record's tenant is checked against it). */
+    tenant?: string;
     timeoutMs?: number;
     /** The verdicts of the run-input guardrails checked at the door (src/guard); `input` is what they let through. */
     guard?: GuardVerdictRecord[];
@@ -322,6 +324,8 @@ export interface JournalEventPayloads {
     onTimeout: 'deny';
     /** The signal that carries the decision (`baton.approval:<approvalId>`). */
     signal: string;
+    /** For a gated tool call: the canonical hash of the call asked for (tool, arguments, actor, grant). */
+    callHash?: string;
     /** For a gated tool call: the tool, the arguments asked for, and its input schema (to check edited arguments). */
     tool?: {
       name: string;
@@ -349,6 +353,14 @@ export interface JournalEventPayloads {
     comment?: string;
     /** Edited arguments the approver approved with. */
     args?: unknown;
+    /**
+     * When the approver edited a tool call's arguments: the canonical hash of the call approved, and
+     * of the call asked for. Without edits the approval is of the call approval.requested names.
+     */
+    callHash?: string;
+    requestedCallHash?: string;
+    /** Edited arguments are authorized again (policies, guardrails) before the call runs: the outcome. */
+    reauthorization?: { decision: 'allow' | 'deny'; reason?: string };
     timedOut?: boolean;
     /** The policies that allowed the approver, when a policy engine decided. */
     policies?: string[];

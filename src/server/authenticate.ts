@@ -36,12 +36,26 @@ export interface JwtOptions {
   tenantClaim?: string;
   /** The tenant of tokens without the claim. Default: such tokens are refused. */
   defaultTenant?: string;
+  /**
+   * Refuse tokens without an expiry (`exp`): a token that never expires cannot be contained once it
+   * leaks. Default true; false accepts them.
+   */
+  requireExpiry?: boolean;
+  /**
+   * How far the issuer's clock may run ahead or behind, in seconds: a token issued (`iat`) further in
+   * the future is refused, and `exp`/`nbf` are checked with this slack. Default 60.
+   */
+  clockToleranceSeconds?: number;
 }
 
 /**
  * Who may call the API. API tokens are looked up in constant time (every configured token is
  * compared, by SHA-256 digest, whatever matches); JWTs are verified with `jose`, `sub` naming the
  * principal (`alice` reads as `user:alice`; `service:ci` as itself) and a claim naming the tenant.
+ * A JWT must expire (`exp`) and must not be issued in the future (`iat`), unless configured
+ * otherwise. A caller is a user or a service, never an agent or a workflow (those act inside runs,
+ * on behalf of a caller). The caller's identity comes only from its credential: no request field
+ * names who the caller is.
  */
 export interface AuthOptions {
   /** token → holder. Tokens must be at least 16 characters. */
@@ -57,6 +71,12 @@ export interface Caller {
 }
 
 const MIN_TOKEN_LENGTH = 16;
+const DEFAULT_CLOCK_TOLERANCE_S = 60;
+
+/** Callers are people and programs: agents and workflows act only inside runs, for a caller. */
+function isCallerPrincipal(principal: string): boolean {
+  return principal.startsWith('user:') || principal.startsWith('service:');
+}
 
 interface TokenEntry {
   digest: Uint8Array;
@@ -97,6 +117,11 @@ export class Authenticator {
       }
       const tenant = holder.tenant ?? 'default';
       checkPrincipal(holder.principal, tenant, 'auth.tokens');
+      if (!isCallerPrincipal(holder.principal)) {
+        throw new ConfigError(
+          `auth.tokens: an API token's holder is a user or a service, not ${holder.principal} (agents and workflows act only inside runs).`,
+        );
+      }
       tokens.push({ digest: await sha256(token), holder: { principal: holder.principal, tenant } });
     }
     return new Authenticator(tokens, options.jwt ? await jwtKey(options.jwt) : undefined);
@@ -131,6 +156,7 @@ export class Authenticator {
         algorithms: jwt.algorithms,
         ...(jwt.options.issuer === undefined ? {} : { issuer: jwt.options.issuer }),
         ...(jwt.options.audience === undefined ? {} : { audience: jwt.options.audience }),
+        clockTolerance: jwt.options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_S,
       });
       payload = verified.payload;
     } catch (error) {
@@ -153,6 +179,22 @@ export class Authenticator {
       if (UnknownPrincipalError.isInstance(error))
         throw unauthenticated(`The token's subject is not a principal: ${error.message}`);
       throw error;
+    }
+    if (!isCallerPrincipal(principal)) {
+      throw unauthenticated(
+        `The token's subject ${principal} claims an identity that acts only inside runs; a caller is a user or a service.`,
+      );
+    }
+    if (payload.exp === undefined && jwt.options.requireExpiry !== false) {
+      throw unauthenticated(
+        'The token never expires (it has no exp claim); issue tokens with an expiry (or set auth.jwt.requireExpiry: false).',
+      );
+    }
+    const tolerance = jwt.options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_S;
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + tolerance) {
+      throw unauthenticated(
+        `The token was issued in the future (iat ${new Date(payload.iat * 1000).toISOString()}); check the issuer's clock (auth.jwt.clockToleranceSeconds).`,
+      );
     }
     return { principal, tenant, via: 'jwt' };
   }

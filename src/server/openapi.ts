@@ -16,6 +16,7 @@ import {
   JournalResponse,
   ListRunsQuery,
   RunListResponse,
+  RunEvidenceSchema,
   RunSchema,
   SignalBody,
   StartRunBody,
@@ -116,7 +117,7 @@ export const API_OPERATIONS: readonly Operation[] = [
     path: '/api/runs/{runId}',
     summary: 'A run',
     operationId: 'getRun',
-    responses: { 200: z.object({ run: RunSchema }), 404: ErrorResponse },
+    responses: { 200: z.object({ run: RunSchema, evidence: RunEvidenceSchema }), 404: ErrorResponse },
   },
   {
     method: 'get',

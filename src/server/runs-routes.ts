@@ -1,3 +1,5 @@
+import { runView } from '../access/run-view.ts';
+import type { JournalEvent } from '../journal/events.ts';
 import { graphOf } from '../patterns/graph.ts';
 import { machineOf } from '../patterns/machine.ts';
 import { UnknownWorkflowError } from '../errors.ts';
@@ -25,6 +27,10 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     gate.checkRun(caller, 'ReadRun', run);
     return run;
   };
+
+  /** The run as shown: journal-held fields from the journal; signatures checked when this server signs. */
+  const viewOf = (record: RunRecord, events: readonly JournalEvent[], tenant: string) =>
+    runView(baton.store, record, events, baton.signer?.key.publicKey, { tenant });
 
   app.get('/api/workflows', (c) => {
     const workflows = [...baton.workflows.values()].map((definition) => {
@@ -83,21 +89,25 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     });
   });
 
+  // A run's view: what the journal holds (principal, tenant, input, status, result, parent) is
+  // taken from the journal, with `evidence` saying whether the record and the chain agree.
   app.get('/api/runs/:runId', async (c) => {
-    const run = await readableRun(c.get('caller'), c.req.param('runId'));
-    return c.json({ run: publicRun(run) });
+    const caller = c.get('caller');
+    const record = await readableRun(caller, c.req.param('runId'));
+    const events = await baton.store.readEvents(record.runId, 1, { tenant: caller.tenant });
+    const { run, evidence } = await viewOf(record, events, caller.tenant);
+    return c.json({ run: publicRun(run), evidence });
   });
 
   app.get('/api/runs/:runId/journal', async (c) => {
     const caller = c.get('caller');
     const query = parseWith(JournalQuery, c.req.query());
-    const run = await readableRun(caller, c.req.param('runId'));
-    const events = await baton.store.readEvents(
-      run.runId,
-      query.from === undefined ? 1 : Number(query.from),
-      { tenant: caller.tenant },
-    );
-    return c.json({ run: publicRun(run), events, messages: journalMessages(events) });
+    const record = await readableRun(caller, c.req.param('runId'));
+    const all = await baton.store.readEvents(record.runId, 1, { tenant: caller.tenant });
+    const from = query.from === undefined ? 1 : Number(query.from);
+    const events = from <= 1 ? all : all.filter((event) => event.seq >= from);
+    const { run, evidence } = await viewOf(record, all, caller.tenant);
+    return c.json({ run: publicRun(run), evidence, events, messages: journalMessages(events) });
   });
 
   app.get('/api/runs/:runId/journal/:seq', async (c) => {

@@ -169,6 +169,28 @@ export const RunSchema = z.object({
   cancelRequested: z.boolean(),
 });
 
+/** What the server could check of a run it shows (src/journal/run-facts.ts journalView). */
+export const RunEvidenceSchema = z.object({
+  consistent: z.boolean().describe('The journal chains to the run record, and the record agrees with it'),
+  broken: z.object({ seq: z.number(), reason: z.string() }).optional(),
+  disagreements: z.array(
+    z.object({
+      field: z.string(),
+      journal: z.string().describe('What the journal holds (shown)'),
+      record: z.string().describe('What the run record held'),
+    }),
+  ),
+  signatures: z
+    .object({
+      ok: z.boolean(),
+      final: z.boolean().describe("A checkpoint signs the run's end at its last event"),
+      signedSeq: z.number().optional(),
+      problems: z.array(z.string()),
+    })
+    .optional()
+    .describe('When the server signs: the checkpoints verified under its key'),
+});
+
 export const EventSchema = z.object({
   runId: z.string(),
   seq: z.number(),
@@ -185,6 +207,7 @@ export const RunListResponse = z.object({ runs: z.array(RunSchema), nextCursor: 
 export const StartRunResponse = z.object({ run: RunSchema, created: z.boolean() });
 export const JournalResponse = z.object({
   run: RunSchema,
+  evidence: RunEvidenceSchema,
   events: z.array(EventSchema),
   messages: z
     .record(z.string(), z.unknown())

@@ -14,6 +14,12 @@ export interface CheckpointRecord {
   keyId: string;
   /** Ed25519 signature, base64url. */
   signature: string;
+  /**
+   * What the journal said of the run at `seq` when it was signed: `completed`, `failed` or
+   * `cancelled` for a final checkpoint (the run ended at `seq`), else `unfinished`. Signed with the
+   * head (checkpoint format 2); absent on checkpoints of format 1.
+   */
+  status?: string;
 }
 
 export interface CheckpointStore {

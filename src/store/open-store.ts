@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
@@ -8,11 +9,14 @@ export interface OpenStoreOptions {
    * Default true; false fails with StoreNotFoundError and writes nothing (tools that only read).
    */
   create?: boolean;
+  /** Open an existing SQLite store for reading only: nothing migrated or written (auditors' copies). */
+  readOnly?: boolean;
 }
 
 /**
  * Opens a store from a URL: `sqlite:./baton.db`, `sqlite::memory:`, a path ending in `.db`, or
- * `postgres://…` (the `baton/postgres` store). A Store object is returned as it is.
+ * `postgres://…` (the `baton/postgres` store). A Store object is returned as it is. With `readOnly`,
+ * a SQLite store is opened for reading only (nothing migrated or written).
  */
 export async function openStore(store: string | Store, options: OpenStoreOptions = {}): Promise<Store> {
   if (typeof store !== 'string') return store;
@@ -27,10 +31,16 @@ export async function openStore(store: string | Store, options: OpenStoreOptions
     });
     return PostgresStore.open({ url: store, ...create });
   }
+  // A store not there yet is not opened read-only: with `create: false` it is a StoreNotFoundError.
+  const readOnly = (path: string): boolean => options.readOnly === true && existsSync(path);
   if (store.startsWith('sqlite:'))
-    return SqliteStore.open({ path: store.slice('sqlite:'.length) || ':memory:', ...create });
+    return SqliteStore.open({
+      path: store.slice('sqlite:'.length) || ':memory:',
+      readOnly: readOnly(store.slice('sqlite:'.length)),
+      ...create,
+    });
   if (store === ':memory:' || /\.(db|sqlite|sqlite3)$/.test(store))
-    return SqliteStore.open({ path: store, ...create });
+    return SqliteStore.open({ path: store, readOnly: readOnly(store), ...create });
   throw new ConfigError(
     `Cannot read the store '${store}': use 'sqlite:./baton.db', 'sqlite::memory:' or 'postgres://user@host/db'.`,
   );

@@ -13,7 +13,7 @@ export const approvals = defineCommand({
   details: 'Decide with `baton approve <run> <approval> --as …` or `baton deny …`.',
   async run({ options, out, json, openBaton, findRun, parseInteger }) {
     const limit = parseInteger('limit', options.limit, { min: 1, max: 10_000 }) ?? 100;
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const runId = options.run === undefined ? undefined : (await findRun(baton, options.run, scope)).runId;
     const list = await baton.approvals({

@@ -12,7 +12,12 @@ export const approve = defineCommand({
     },
   ],
   options: {
-    as: { type: 'string', value: 'principal', description: 'Who approves (e.g. user:bob); required' },
+    as: {
+      type: 'string',
+      value: 'principal',
+      description:
+        'Who approves (e.g. user:bob); required. Trusted operator input: the CLI has the database, so it is not checked',
+    },
     reason: { type: 'string', value: 'text', description: 'Why; journaled with the decision' },
     comment: { type: 'string', value: 'text', description: 'Old name of --reason', hidden: true },
     args: {

@@ -38,7 +38,7 @@ export const audit = defineCommand({
       throw new UsageError(`--decision is 'allow' or 'deny', not '${options.decision}'.`, 'audit');
     }
     const limit = parseInteger('limit', options.limit, { min: 1 });
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const entries = await queryAudit(baton.store, {
       ...(options.agent === undefined ? {} : { agent: options.agent }),
       ...(options.action === undefined ? {} : { action: options.action }),

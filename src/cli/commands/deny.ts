@@ -8,7 +8,11 @@ export const deny = defineCommand({
     { name: 'approval', required: true, description: 'The approval id (`baton approvals` lists them)' },
   ],
   options: {
-    as: { type: 'string', value: 'principal', description: 'Who denies (e.g. user:bob); required' },
+    as: {
+      type: 'string',
+      value: 'principal',
+      description: 'Who denies (e.g. user:bob); required. Trusted operator input, not checked',
+    },
     reason: {
       type: 'string',
       value: 'text',

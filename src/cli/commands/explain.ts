@@ -23,7 +23,7 @@ export const explain = defineCommand({
   async run({ args, options, out, json, openBaton, findRun, parseInteger }) {
     const at = parseInteger('at', options.at, { min: 1 });
     const depth = parseInteger('depth', options.depth, { min: 1 });
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const run = await findRun(baton, args.run!, scope);
     const explanation = await explainRun(baton.store, run.runId, {

@@ -40,7 +40,7 @@ export const exportRun = defineCommand({
       if (options.format !== 'json' && options.format !== 'ndjson') {
         throw new UsageError(`--format is json or ndjson, got '${options.format}'.`, 'export');
       }
-      const baton = await openBaton();
+      const baton = await openBaton({ readOnly: true });
       const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
       const run = await findRun(baton, args.run!, scope);
       const text = await exportHistory(baton.store, run.runId, { format: options.format, ...(scope ?? {}) });
@@ -67,7 +67,7 @@ export const exportRun = defineCommand({
         'export',
       );
     }
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const run = await findRun(baton, args.run!, scope);
     const bundle = await exportBundle(baton.store, run.runId, { publicKey: found.key, ...(scope ?? {}) });

@@ -22,7 +22,7 @@ export const fork = defineCommand({
     as: {
       type: 'string',
       value: 'principal',
-      description: 'Who forks, as journaled (default: user:anonymous)',
+      description: 'Who forks, as journaled (default: user:anonymous). Trusted operator input, not checked',
     },
     tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
   },

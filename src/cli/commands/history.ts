@@ -18,7 +18,7 @@ export const history = defineCommand({
     'the chain of principals, both hashes.',
   async run({ args, options, out, json, openBaton, findRun, parseInteger }) {
     const from = parseInteger('from', options.from, { min: 1 }) ?? 1;
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const run = await findRun(
       baton,
       args.run!,

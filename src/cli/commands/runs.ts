@@ -45,7 +45,7 @@ export const runs = defineCommand({
     const limit = parseInteger('limit', options.limit, { min: 1, max: 100_000 }) ?? 20;
     const since = parseTime('since', options.since, command.name);
     const until = parseTime('until', options.until, command.name);
-    const baton = await openBaton();
+    const baton = await openBaton({ readOnly: true });
     const { runs: list } = await searchRuns(baton, {
       // Without --tenant, every tenant's runs (the store's filter is left unset).
       tenant: options.tenant as string,

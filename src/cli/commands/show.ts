@@ -1,5 +1,8 @@
+import { dirname, resolve } from 'node:path';
+import { findVerificationKey } from '../../access/deployment-key.ts';
+import { runView } from '../../access/run-view.ts';
 import { defineCommand } from '../command.ts';
-import { brief, formatDateTime, formatRelative, shortHash } from '../output.ts';
+import { brief, formatDateTime, formatRelative, shortHash, truncate } from '../output.ts';
 import { runJson, statusText } from '../run-format.ts';
 import { describeWait, openWaits } from '../run-waits.ts';
 
@@ -9,19 +12,42 @@ export const show = defineCommand({
   args: [{ name: 'run', required: true, description: 'A run id (or an unambiguous start of one)' }],
   options: {
     tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
+    key: {
+      type: 'string',
+      value: 'file',
+      description:
+        "The public key to check the run's signatures with. Default: the config's signing key, or .baton/keys",
+    },
   },
-  async run({ args, options, out, json, openBaton, findRun }) {
-    const baton = await openBaton();
-    const run = await findRun(
+  details:
+    'What the journal holds (principal, tenant, input, status, result, parent) is shown from the journal;\n' +
+    'a run record that disagrees with it is reported. With the deployment key, signatures are checked too.',
+  async run({ args, options, out, json, cwd, loadConfig, openBaton, findRun }) {
+    const baton = await openBaton({ readOnly: true });
+    const record = await findRun(
       baton,
       args.run!,
       options.tenant === undefined ? undefined : { tenant: options.tenant },
     );
     const [events, children, signals] = await Promise.all([
-      baton.store.readEvents(run.runId),
-      baton.store.listRuns({ parentRunId: run.runId, limit: 1000 }),
-      baton.store.pendingSignals(run.runId),
+      baton.store.readEvents(record.runId),
+      baton.store.listRuns({ parentRunId: record.runId, limit: 1000 }),
+      baton.store.pendingSignals(record.runId),
     ]);
+    // What the journal holds is shown from the journal; a record that disagrees is reported.
+    const loaded = await loadConfig();
+    const found = await findVerificationKey({
+      ...(options.key === undefined ? {} : { keyFile: resolve(cwd, options.key) }),
+      ...(loaded.config?.signing ? { signing: loaded.config.signing } : {}),
+      projectDir: loaded.path ? dirname(loaded.path) : cwd,
+    });
+    const { run, evidence } = await runView(
+      baton.store,
+      record,
+      events,
+      found?.key,
+      options.tenant === undefined ? undefined : { tenant: options.tenant },
+    );
     const waits =
       run.status === 'waiting' || run.status === 'pending' || run.status === 'running'
         ? openWaits(events)
@@ -34,6 +60,7 @@ export const show = defineCommand({
     if (json) {
       out.json({
         run: runJson(run),
+        evidence,
         waits,
         children: childSummaries,
         pendingSignals: signals.map((signal) => ({
@@ -77,6 +104,20 @@ export const show = defineCommand({
     if (run.error) rows.push(['error', out.style('red', `${run.error.name}: ${run.error.message}`)]);
     const width = Math.max(...rows.map(([label]) => label.length));
     for (const [label, value] of rows) out.line(`${out.style('dim', label.padEnd(width))}  ${value}`);
+    if (!evidence.consistent) {
+      out.line(out.style('red', '✗ This run does not verify; shown above is what its journal holds.'));
+      if (evidence.broken)
+        out.line(out.style('red', `  seq ${evidence.broken.seq}: ${evidence.broken.reason}`));
+      for (const problem of evidence.signatures?.problems ?? []) out.line(out.style('red', `  ${problem}`));
+      for (const disagreement of evidence.disagreements)
+        out.line(
+          out.style(
+            'red',
+            `  ${disagreement.field}: the record reads ${truncate(disagreement.record, 80)}, the journal ${truncate(disagreement.journal, 80)}`,
+          ),
+        );
+      out.line(out.style('red', `  Run 'baton verify ${run.runId}' to check its signatures.`));
+    }
     if (childSummaries.length > 0) {
       out.line(out.style('dim', 'children'));
       for (const child of childSummaries)

@@ -10,7 +10,11 @@ export const signal = defineCommand({
   options: {
     payload: { type: 'string', value: 'JSON', description: 'The payload, as JSON (default: none)' },
     data: { type: 'string', value: 'JSON', description: 'Old name of --payload', hidden: true },
-    as: { type: 'string', value: 'principal', description: 'Who sends it (default: user:anonymous)' },
+    as: {
+      type: 'string',
+      value: 'principal',
+      description: 'Who sends it (default: user:anonymous). Trusted operator input, not checked',
+    },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
   },
   details: [

@@ -15,7 +15,8 @@ export const start = defineCommand({
     as: {
       type: 'string',
       value: 'principal',
-      description: 'Who the run acts for: user:alice, service:cron (default: user:anonymous)',
+      description:
+        'Who the run acts for: user:alice, service:cron (default: user:anonymous). Trusted operator input: anyone who can run the CLI against the store can name anyone; the server takes identity only from tokens',
     },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant (default: default)" },
     'idempotency-key': {

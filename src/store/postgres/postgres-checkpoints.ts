@@ -1,7 +1,7 @@
 import type { CheckpointRecord, CheckpointStore } from '../checkpoints.ts';
 import type { Row } from './postgres-rows.ts';
 
-/** The PostgreSQL store's {@link CheckpointStore}: table `checkpoints` (migration 3). */
+/** The PostgreSQL store's {@link CheckpointStore}: table `checkpoints` (migrations 3 and 9). */
 export class PostgresCheckpoints implements CheckpointStore {
   readonly #query: (text: string, values: unknown[]) => Promise<Row[]>;
   readonly #s: string;
@@ -13,7 +13,7 @@ export class PostgresCheckpoints implements CheckpointStore {
 
   async putCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
     await this.#query(
-      `INSERT INTO ${this.#s}.checkpoints (run_id, seq, key_id, head_hash, signed_at, signature) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO ${this.#s}.checkpoints (run_id, seq, key_id, head_hash, signed_at, signature, status) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (run_id, seq, key_id) DO NOTHING`,
       [
         checkpoint.runId,
@@ -22,6 +22,7 @@ export class PostgresCheckpoints implements CheckpointStore {
         checkpoint.headHash,
         checkpoint.signedAt,
         checkpoint.signature,
+        checkpoint.status ?? null,
       ],
     );
   }
@@ -43,6 +44,7 @@ export class PostgresCheckpoints implements CheckpointStore {
       signedAt: row.signed_at as string,
       keyId: row.key_id as string,
       signature: row.signature as string,
+      ...(typeof row.status === 'string' ? { status: row.status } : {}),
     }));
   }
 }

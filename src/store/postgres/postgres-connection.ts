@@ -1,5 +1,12 @@
 import type pg from 'pg';
-import { ClockSkewError, ConfigError, StoreNotFoundError, StoreUnavailableError } from '../../errors.ts';
+import {
+  ClockSkewError,
+  ConfigError,
+  StoreFullError,
+  StoreNotFoundError,
+  StoreReadOnlyError,
+  StoreUnavailableError,
+} from '../../errors.ts';
 
 /**
  * Where a PostgreSQL URL points, for messages: `postgres://user@host:port/database`, never the
@@ -55,8 +62,17 @@ export function isTransientConflict(error: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
-/** Turns a connection failure into a retryable StoreUnavailableError; other errors pass as they are. */
+/**
+ * Turns a connection failure into a retryable StoreUnavailableError, a read-only server or
+ * transaction (SQLSTATE 25006, a hot standby) into STORE_READ_ONLY and a full disk (53100) into
+ * STORE_FULL; other errors pass as they are.
+ */
 export function translateError(error: unknown, location: string): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (error instanceof Error && code === '25006')
+    return new StoreReadOnlyError({ location, reason: error.message, cause: error });
+  if (error instanceof Error && code === '53100')
+    return new StoreFullError({ location, reason: error.message, cause: error });
   if (isConnectionError(error)) {
     return new StoreUnavailableError({
       location,

@@ -211,6 +211,13 @@ CREATE TABLE {schema}.budget_charges (
 );
 `,
   },
+  {
+    version: 9,
+    description: 'checkpoints sign the run status (a final checkpoint marks the end of a run)',
+    sql: `
+ALTER TABLE {schema}.checkpoints ADD COLUMN status TEXT;
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

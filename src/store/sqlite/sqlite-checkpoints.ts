@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoints.ts';
 import { StatementCache } from './statement-cache.ts';
 
-/** The SQLite store's {@link CheckpointStore}: table `checkpoints` (migration 3). */
+/** The SQLite store's {@link CheckpointStore}: table `checkpoints` (migrations 3 and 8). */
 export class SqliteCheckpoints implements CheckpointStore {
   readonly #db: DatabaseSync;
   readonly #statements: StatementCache;
@@ -15,7 +15,7 @@ export class SqliteCheckpoints implements CheckpointStore {
   async putCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
     this.#statements
       .get(
-        `INSERT INTO checkpoints (run_id, seq, key_id, head_hash, signed_at, signature) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO checkpoints (run_id, seq, key_id, head_hash, signed_at, signature, status) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, seq, key_id) DO NOTHING`,
       )
       .run(
@@ -25,6 +25,7 @@ export class SqliteCheckpoints implements CheckpointStore {
         checkpoint.headHash,
         checkpoint.signedAt,
         checkpoint.signature,
+        checkpoint.status ?? null,
       );
   }
 
@@ -44,6 +45,7 @@ export class SqliteCheckpoints implements CheckpointStore {
       signedAt: row.signed_at as string,
       keyId: row.key_id as string,
       signature: row.signature as string,
+      ...(typeof row.status === 'string' ? { status: row.status } : {}),
     }));
   }
 }

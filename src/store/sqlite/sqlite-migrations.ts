@@ -195,6 +195,13 @@ CREATE TABLE budget_charges (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 8,
+    description: 'checkpoints sign the run status (a final checkpoint marks the end of a run)',
+    sql: `
+ALTER TABLE checkpoints ADD COLUMN status TEXT;
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

@@ -1,5 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   LeaseLostError,
   RunFinishedError,
@@ -33,6 +35,7 @@ import type { BudgetStore } from '../budget-store.ts';
 import { pendingApprovalsSql } from './sqlite-approvals.ts';
 import { SqliteBudgets } from './sqlite-budget-store.ts';
 import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
+import { sqliteMediumError } from './sqlite-errors.ts';
 import { eventQuerySql } from './sqlite-event-query.ts';
 import { toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.ts';
@@ -58,6 +61,11 @@ export interface SqliteStoreOptions {
    * with no Baton store fails with StoreNotFoundError and nothing is written (read-only tools).
    */
   create?: boolean;
+  /**
+   * Open for reading only (an auditor's copy, a read-only mount): nothing is migrated or written,
+   * and every write fails with STORE_READ_ONLY. The read commands of the CLI open stores this way.
+   */
+  readOnly?: boolean;
 }
 
 /** A write failed after changing rows: the batch is redone with a savepoint per write. */
@@ -100,11 +108,17 @@ export class SqliteStore implements Store {
     if (isNew && options.create === false && location !== ':memory:') {
       throw new StoreNotFoundError({ location, reason: 'the file does not exist' });
     }
+    const readOnly = options.readOnly === true;
+    if (readOnly && isNew && location !== ':memory:')
+      throw new StoreNotFoundError({ location, reason: 'there is no store there to read' });
     let db: DatabaseSync;
     try {
-      db = new DatabaseSync(location);
+      db = readOnly ? openForReading(location) : new DatabaseSync(location);
     } catch (cause) {
-      throw new StoreCorruptError({ location, reason: (cause as Error).message, cause });
+      throw (
+        sqliteMediumError(cause, location) ??
+        new StoreCorruptError({ location, reason: (cause as Error).message, cause })
+      );
     }
     try {
       db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
@@ -115,28 +129,37 @@ export class SqliteStore implements Store {
       if (version > SQLITE_SCHEMA_VERSION) {
         throw new StoreVersionError({ location, found: version, supported: SQLITE_SCHEMA_VERSION });
       }
-      if (location !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
-      db.exec(`PRAGMA synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.exec('PRAGMA foreign_keys = OFF');
-      migrate(db, version);
+      if (!readOnly) {
+        if (location !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+        db.exec(`PRAGMA synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+        db.exec('PRAGMA foreign_keys = OFF');
+        migrate(db, version);
+      }
     } catch (error) {
       db.close();
       if (BatonError.isInstance(error)) throw error;
-      throw new StoreCorruptError({ location, reason: (error as Error).message, cause: error });
+      throw (
+        sqliteMediumError(error, location) ??
+        new StoreCorruptError({ location, reason: (error as Error).message, cause: error })
+      );
     }
     return new SqliteStore(db, location);
   }
 
   #transaction<T>(fn: () => T): T {
-    // Transaction control runs as prepared statements too: exec() would parse it on every commit.
-    this.#statements.get('BEGIN IMMEDIATE').run();
     try {
-      const result = fn();
-      this.#statements.get('COMMIT').run();
-      return result;
+      // Transaction control runs as prepared statements too: exec() would parse it on every commit.
+      this.#statements.get('BEGIN IMMEDIATE').run();
+      try {
+        const result = fn();
+        this.#statements.get('COMMIT').run();
+        return result;
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        throw error;
+      }
     } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw error;
+      throw sqliteMediumError(error, this.location) ?? error;
     }
   }
 
@@ -558,6 +581,25 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+/**
+ * Opens a store file for reading. A WAL-mode file in a directory that cannot be written (a
+ * read-only mount, an auditor's copy) has no shared-memory file to read through: when it has no
+ * WAL file either (everything is in the database file), it is opened as immutable instead.
+ */
+function openForReading(location: string): DatabaseSync {
+  const db = new DatabaseSync(location, { readOnly: true });
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (error) {
+    db.close();
+    if (existsSync(`${location}-wal`) || !sqliteMediumError(error, location)) throw error;
+    const url = pathToFileURL(resolve(location));
+    url.searchParams.set('immutable', '1');
+    return new DatabaseSync(url, { readOnly: true });
   }
 }
 
