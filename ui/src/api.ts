@@ -132,6 +132,15 @@ export interface StreamHandlers {
 }
 
 /**
+ * How long to wait before reconnect attempt `failures`: exponential from 0.5 s, capped at 30 s, with
+ * full jitter on the upper half so a restarted server is not met by every tab at once.
+ */
+export function reconnectDelay(failures: number): number {
+  const ceiling = Math.min(30_000, 500 * 2 ** Math.min(failures, 16));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/**
  * Reads a server-sent event stream with fetch (so the token goes in a header, not the address),
  * reconnecting after a failure with Last-Event-ID. The server ending the stream (after an `end`
  * event) ends it for good. Returns the function that closes it.
@@ -141,6 +150,7 @@ export function openStream(path: string, handlers: StreamHandlers): () => void {
   let lastId: string | undefined;
   let ended = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
 
   const connect = async (): Promise<void> => {
     try {
@@ -153,6 +163,7 @@ export function openStream(path: string, handlers: StreamHandlers): () => void {
         return;
       }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      failures = 0;
       handlers.onStatus?.('open');
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -192,7 +203,7 @@ export function openStream(path: string, handlers: StreamHandlers): () => void {
       return;
     }
     handlers.onStatus?.('reconnecting');
-    retry = setTimeout(() => void connect(), 1500);
+    retry = setTimeout(() => void connect(), reconnectDelay(++failures));
   };
   void connect();
   return () => {
