@@ -231,11 +231,41 @@ describe('the web UI', () => {
     await page.reload();
     await page.getByLabel('API token').fill('not-a-valid-token-00000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    // The API answers 401; the UI forgets the token and asks again.
+    // The API answers 401; the UI forgets the token, says why, and asks again.
     await page.getByLabel('API token').waitFor();
+    await page.getByTestId('sign-in-error').waitFor();
+    expect(await page.getByTestId('sign-in-error').textContent()).toContain('refused the token');
     await page.getByLabel('API token').fill(TOKENS.alice);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('runs-table').waitFor();
+    await page.close();
+  });
+
+  it('says "No runs match." for a filter that matches nothing, instead of loading forever', async () => {
+    const page = await openAs('/?workflow=no-such-workflow');
+    await page.getByText('No runs match.').waitFor({ timeout: 20_000 });
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a parked run as waiting, and links a fork to the run it was forked from', async () => {
+    const runId = await startRun('waiter', { name: 'Parked' });
+    await eventually(
+      async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
+      'the run to park',
+    );
+    const page = await openAs(`/runs/${runId}`);
+    await page.getByText('Waiting for', { exact: true }).waitFor();
+    expect(await page.getByText('Running for', { exact: true }).count()).toBe(0);
+
+    const fork = await server.baton.fork(runId, { at: 2 });
+    await page.goto(`${server.url}/runs/${fork.runId}`);
+    const origin = page.getByTestId('forked-from');
+    await origin.waitFor();
+    expect(await origin.textContent()).toContain(runId);
+    await origin.getByRole('link').click();
+    await page.waitForURL(new RegExp(`/runs/${runId}$`));
+    expect(problemsOf(page)).toEqual([]);
     await page.close();
   });
 });

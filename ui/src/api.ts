@@ -54,7 +54,16 @@ export function getToken(): string | null {
   return localStorage.getItem(TOKEN_KEY);
 }
 
-export function setToken(token: string | null): void {
+let signedOutBecause: string | undefined;
+
+/** Why the UI last signed out by itself (a refused token), for the sign-in form to say. */
+export function signOutReason(): string | undefined {
+  return signedOutBecause;
+}
+
+/** Keeps `token` (null signs out); `because` says why the UI signed out by itself. */
+export function setToken(token: string | null, because?: string): void {
+  signedOutBecause = token === null ? because : undefined;
   if (token === null) localStorage.removeItem(TOKEN_KEY);
   else localStorage.setItem(TOKEN_KEY, token);
   for (const listener of listeners) listener();
@@ -63,6 +72,10 @@ export function setToken(token: string | null): void {
 export function onTokenChange(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+function refused(message: string | undefined): string {
+  return `The server refused the token${message ? `: ${message}` : '.'} Paste another to sign in.`;
 }
 
 function headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -81,7 +94,7 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   const value = text === '' ? undefined : (JSON.parse(text) as unknown);
   if (!response.ok) {
     const error = (value as { error?: { code?: string; message?: string } } | undefined)?.error;
-    if (response.status === 401) setToken(null);
+    if (response.status === 401) setToken(null, refused(error?.message));
     throw new ApiError(response.status, error?.code ?? 'HTTP', error?.message ?? `HTTP ${response.status}`);
   }
   return value as T;
@@ -159,7 +172,9 @@ export function openStream(path: string, handlers: StreamHandlers): () => void {
         signal: controller.signal,
       });
       if (response.status === 401) {
-        setToken(null);
+        const answer = (await response.json().catch(() => undefined)) as
+          { error?: { message?: string } } | undefined;
+        setToken(null, refused(answer?.error?.message));
         return;
       }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);

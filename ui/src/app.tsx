@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, getToken, onTokenChange, setToken, type Caller } from './api.ts';
+import { api, getToken, onTokenChange, setToken, signOutReason, type Caller } from './api.ts';
 import { ApprovalsPage } from './pages/approvals-page.tsx';
 import { CostsPage } from './pages/costs-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
@@ -62,6 +62,7 @@ export function App() {
 
 function SignIn() {
   const [value, setValue] = useState('');
+  const reason = signOutReason();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (value.trim()) setToken(value.trim());
@@ -72,6 +73,11 @@ function SignIn() {
       <p className="muted">
         Paste an API token (or a JWT). `baton server` prints one when none is configured.
       </p>
+      {reason && (
+        <p className="error" role="alert" data-testid="sign-in-error">
+          {reason}
+        </p>
+      )}
       <input
         type="password"
         value={value}

@@ -8,6 +8,7 @@ import { Inspector } from '../components/inspector.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
+import { Link } from '../router.tsx';
 import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-model.ts';
 import type { ApprovalView } from '../api.ts';
 
@@ -96,6 +97,7 @@ export function RunPage(props: { runId: string }) {
 
   if (error) return <p className="error">{error}</p>;
   if (!run) return <p className="muted">Loading…</p>;
+  const forkOf = forkOrigin(run.metadata);
   return (
     <div className={`run-page${selected !== undefined ? ' with-inspector' : ''}`}>
       <section className="run-main">
@@ -117,8 +119,22 @@ export function RunPage(props: { runId: string }) {
           <dd>{run.tenant}</dd>
           <dt>Created</dt>
           <dd>{formatTime(run.createdAt)}</dd>
-          <dt>{finished ? 'Took' : 'Running for'}</dt>
-          <dd>{formatDuration((finished ? run.updatedAt : now) - run.createdAt)}</dd>
+          {/* A parked run is not running: say how long it has waited since it parked. */}
+          <dt>{finished ? 'Took' : run.status === 'waiting' ? 'Waiting for' : 'Running for'}</dt>
+          <dd>
+            {formatDuration(
+              (finished ? run.updatedAt : now) - (run.status === 'waiting' ? run.updatedAt : run.createdAt),
+            )}
+          </dd>
+          {forkOf && (
+            <>
+              <dt>Forked from</dt>
+              <dd data-testid="forked-from">
+                <Link to={`/runs/${encodeURIComponent(forkOf.runId)}`}>{forkOf.runId}</Link> at seq{' '}
+                {forkOf.seq}
+              </dd>
+            </>
+          )}
           <dt>Cost</dt>
           <dd>
             {costs
@@ -260,4 +276,12 @@ function RunActions(props: { run: Run; signals: string[] }) {
       {message && <span className="muted">{message}</span>}
     </div>
   );
+}
+
+/** Where a fork was made from (`metadata.forkOf`, written by fork). */
+function forkOrigin(metadata: unknown): { runId: string; seq: number } | undefined {
+  const forkOf = (metadata as { forkOf?: { runId?: unknown; seq?: unknown } } | undefined)?.forkOf;
+  return typeof forkOf?.runId === 'string' && typeof forkOf.seq === 'number'
+    ? { runId: forkOf.runId, seq: forkOf.seq }
+    : undefined;
 }
