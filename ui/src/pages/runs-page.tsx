@@ -146,36 +146,38 @@ export function RunsPage(props: { search: string }) {
       ) : shown.length === 0 ? (
         <p className="muted">No runs match.</p>
       ) : (
-        <table className="table runs" data-testid="runs-table">
-          <thead>
-            <tr>
-              <th>Run</th>
-              <th>Workflow</th>
-              <th>Status</th>
-              <th>Started by</th>
-              <th>Created</th>
-              <th>Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((run) => (
-              <tr key={run.runId} data-run={run.runId}>
-                <td>
-                  <Link to={`/runs/${encodeURIComponent(run.runId)}`} title={run.runId}>
-                    {shortId(run.runId)}
-                  </Link>
-                </td>
-                <td>{run.workflow}</td>
-                <td>
-                  <StatusBadge status={run.status} paused={run.paused} />
-                </td>
-                <td>{run.principal}</td>
-                <td>{formatTime(run.createdAt)}</td>
-                <td>{formatDuration(run.updatedAt - run.createdAt)}</td>
+        <div className="scroll-x">
+          <table className="table runs" data-testid="runs-table">
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Workflow</th>
+                <th>Status</th>
+                <th>Started by</th>
+                <th>Created</th>
+                <th>Duration</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {shown.map((run) => (
+                <tr key={run.runId} data-run={run.runId}>
+                  <td>
+                    <Link to={`/runs/${encodeURIComponent(run.runId)}`} title={run.runId}>
+                      {shortId(run.runId)}
+                    </Link>
+                  </td>
+                  <td>{run.workflow}</td>
+                  <td>
+                    <StatusBadge status={run.status} paused={run.paused} />
+                  </td>
+                  <td>{run.principal}</td>
+                  <td>{formatTime(run.createdAt)}</td>
+                  <td>{formatDuration(run.updatedAt - run.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {cursor && (
         <button type="button" className="quiet" onClick={() => void loadMore()}>
