@@ -24,19 +24,21 @@ const SCREENSHOTS = join(process.cwd(), 'test-results', 'ui');
 const CHROMIUM = process.env.BATON_CHROMIUM ?? '/usr/bin/chromium';
 
 /** One model call of many tokens from a model with no price: "unpriced", and 12,345 with separators. */
-const bigSpender = workflow('big-spender', async (ctx) =>
-  ctx.run(
-    agent({
-      name: 'summarizer',
-      description: 'Summaries',
-      instructions: 'Summarize.',
-      model: scriptedModel([{ text: 'Done.', usage: { inputTokens: 12_345, outputTokens: 6_789 } }], {
-        modelId: 'unpriced-model',
+function bigSpender(name: string) {
+  return workflow(name, async (ctx) =>
+    ctx.run(
+      agent({
+        name: 'summarizer',
+        description: 'Summaries',
+        instructions: 'Summarize.',
+        model: scriptedModel([{ text: 'Done.', usage: { inputTokens: 12_345, outputTokens: 6_789 } }], {
+          modelId: 'unpriced-model',
+        }),
       }),
-    }),
-    'Summarize the quarter',
-  ),
-);
+      'Summarize the quarter',
+    ),
+  );
+}
 
 let server: TestServer;
 let context: BrowserContext;
@@ -55,7 +57,8 @@ beforeAll(async () => {
       supportWorkflow('support-keys'),
       supportWorkflow('support-dark'),
       supportWorkflow('support-narrow'),
-      bigSpender,
+      bigSpender('big-spender'),
+      bigSpender('big-spender-list'),
     ],
     assets: uiAssets(dist),
   });
@@ -549,6 +552,81 @@ describe('the web UI', () => {
     }, 'the navigation to count the pending approvals');
     expect(await pendingNow()).toBeGreaterThan(0);
     await expectAccessible(page, 'run costs tab with the approvals count');
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('searches runs by id and text, matches part of a workflow, several statuses at once, with cost and origin columns', async () => {
+    const waiting = await startRun('waiter', { name: 'Needle-7f3a' });
+    const spender = await startRun('big-spender-list', {});
+    await eventually(
+      async () =>
+        (await runStatus(waiting)) === 'waiting' && (await runStatus(spender)) === 'completed'
+          ? true
+          : undefined,
+      'the runs to park and finish',
+    );
+    const fork = await server.baton.fork(waiting, { at: 2 });
+    const answered = await startRun('waiter', { name: 'Answered' });
+    await eventually(
+      async () => ((await runStatus(answered)) === 'waiting' ? true : undefined),
+      'the run to park',
+    );
+    await server.call(`/api/runs/${answered}/signals`, { method: 'POST', json: { name: 'go', payload: {} } });
+    await eventually(
+      async () => ((await runStatus(answered)) === 'completed' ? true : undefined),
+      'the run to complete',
+    );
+    const page = await openAs('/');
+    const table = page.getByTestId('runs-table');
+    await table.waitFor();
+
+    // Text in the input finds the run (and its fork, whose input is the same).
+    await page.getByLabel('Search').fill('needle-7F3A');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/q=needle-7F3A/);
+    await eventually(
+      async () => ((await table.locator('tbody tr').count()) === 2 ? true : undefined),
+      'two runs to match the text',
+    );
+    expect(
+      new Set(
+        await table
+          .locator('tbody tr')
+          .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-run'))),
+      ),
+    ).toEqual(new Set([waiting, fork.runId]));
+    // The fork links to the run it was forked from.
+    const origin = table.locator(`tr[data-run="${fork.runId}"]`).getByTestId('run-origin');
+    expect(await origin.textContent()).toContain('fork of');
+    expect(await origin.getByRole('link').getAttribute('href')).toBe(`/runs/${waiting}`);
+    await expectAccessible(page, 'runs list searched');
+
+    // Part of a run id.
+    await page.goto(`${server.url}/?q=${spender.slice(6, 18)}`);
+    await table.locator(`tr[data-run="${spender}"]`).waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(1);
+    // Its cost: unpriced, with the token count.
+    const row = table.locator(`tr[data-run="${spender}"]`);
+    await row.getByText('unpriced').waitFor();
+    expect(await row.textContent()).toContain('19,134');
+
+    // Part of a workflow name, and two statuses at once.
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Workflow').fill('ait');
+    await page.getByRole('checkbox', { name: 'waiting' }).check();
+    await page.getByRole('checkbox', { name: 'completed' }).check();
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/status=waiting%2Ccompleted|status=waiting,completed/);
+    await table.locator(`tr[data-run="${waiting}"]`).waitFor();
+    const workflows = await table.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(new Set(workflows)).toEqual(new Set(['waiter']));
+    const statuses = await table
+      .locator('tbody tr [data-status]')
+      .evaluateAll((badges) => badges.map((badge) => badge.getAttribute('data-status')));
+    expect(new Set(statuses)).toEqual(new Set(['waiting', 'completed']));
+    await page.screenshot({ path: join(SCREENSHOTS, 'runs-search.png'), fullPage: true });
+    await expectAccessible(page, 'runs list, statuses and part of a workflow');
     expect(problemsOf(page)).toEqual([]);
     await page.close();
   });
