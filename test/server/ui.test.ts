@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -40,6 +40,13 @@ function bigSpender(name: string) {
   );
 }
 
+/** A run of about 2,000 journal events: 2,000 steps of one event each. */
+const longRun = workflow('long-run', async (ctx) => {
+  let total = 0;
+  for (let index = 0; index < 2000; index++) total += await ctx.step(`step-${index}`, () => index);
+  return total;
+});
+
 let server: TestServer;
 let context: BrowserContext;
 let profile: string;
@@ -59,6 +66,7 @@ beforeAll(async () => {
       supportWorkflow('support-narrow'),
       bigSpender('big-spender'),
       bigSpender('big-spender-list'),
+      longRun,
     ],
     assets: uiAssets(dist),
   });
@@ -630,4 +638,44 @@ describe('the web UI', () => {
     expect(problemsOf(page)).toEqual([]);
     await page.close();
   });
+
+  it('opens a run of about 2,000 events (first paint measured and saved, not asserted)', async () => {
+    const runId = await startRun('long-run', {});
+    await eventually(
+      async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
+      'the long run to finish',
+      60_000,
+    );
+    const events = ((await (await server.call(`/api/runs/${runId}`)).json()) as { run: { lastSeq: number } })
+      .run.lastSeq;
+    expect(events).toBeGreaterThanOrEqual(2000);
+    const page = await openAs(`/runs/${runId}`);
+    await page.getByTestId('execution-tree').locator('[data-kind=step]').last().waitFor({ timeout: 60_000 });
+    const timing = await page.evaluate(() => ({
+      firstContentfulPaintMs: performance.getEntriesByName('first-contentful-paint')[0]?.startTime,
+      treeShownMs: performance.now(),
+    }));
+    // The baseline, measured in the same run: a run of a few events.
+    const small = await startRun('waiter', { name: 'Baseline' });
+    await eventually(
+      async () => ((await runStatus(small)) === 'waiting' ? true : undefined),
+      'the baseline run to park',
+    );
+    const baselinePage = await openAs(`/runs/${small}`);
+    await baselinePage.getByTestId('execution-tree').locator('[data-kind=signal]').waitFor();
+    const baselineMs = await baselinePage.evaluate(() => performance.now());
+    await baselinePage.close();
+    await writeFile(
+      join(SCREENSHOTS, 'first-paint.json'),
+      JSON.stringify(
+        { events, ...timing, baselineTreeShownMs: baselineMs, ratio: timing.treeShownMs / baselineMs },
+        null,
+        2,
+      ),
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'long-run.png') });
+    expect(await page.getByTestId('execution-tree').locator('[data-kind=step]').count()).toBe(2000);
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  }, 120_000);
 });
