@@ -64,6 +64,7 @@ beforeAll(async () => {
       supportWorkflow('support-keys'),
       supportWorkflow('support-dark'),
       supportWorkflow('support-narrow'),
+      supportWorkflow('support-count'),
       bigSpender('big-spender'),
       bigSpender('big-spender-list'),
       longRun,
@@ -546,7 +547,7 @@ describe('the web UI', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'costs-unpriced.png'), fullPage: true });
 
     // The navigation counts the approvals waiting for a decision.
-    const parked = await startRun('support-inbox', { ticket: 'T-500' });
+    const parked = await startRun('support-count', { ticket: 'T-500' });
     await eventually(
       async () => ((await runStatus(parked)) === 'waiting' ? true : undefined),
       'the run to park for approval',
