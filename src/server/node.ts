@@ -44,7 +44,13 @@ export function serve(server: BatonServer, options: ServeOptions = {}): Promise<
             new Promise<void>((done, fail) => {
               server.close();
               http.close((error) => (error ? fail(error) : done()));
+              // Idle keep-alive sockets go now; sockets still busy answer 503 with
+              // `Connection: close` (see createServer) and are cut after a grace period.
               if ('closeIdleConnections' in http) http.closeIdleConnections();
+              const grace = setTimeout(() => {
+                if ('closeAllConnections' in http) http.closeAllConnections();
+              }, CLOSE_GRACE_MS);
+              grace.unref();
             }),
         });
       },
@@ -52,6 +58,9 @@ export function serve(server: BatonServer, options: ServeOptions = {}): Promise<
     http.once('error', reject);
   });
 }
+
+/** How long `close()` lets busy connections finish before cutting them. */
+const CLOSE_GRACE_MS = 2000;
 
 /** The built web UI (ui/dist of this package). */
 export const UI_DIST = fileURLToPath(new URL('../../ui/dist/', import.meta.url));

@@ -7,6 +7,10 @@ export interface RunSearch {
   tenant: string;
   status?: RunStatus[];
   workflow?: string;
+  /** Part of the workflow name, in any case. */
+  workflowContains?: string;
+  /** Text in the run id, the workflow, the principal or the input (JSON), in any case. */
+  text?: string;
   /** Runs in which this agent ran (an `agent.started` event names it). */
   agent?: string;
   /** Created at or after (epoch ms). */
@@ -42,6 +46,8 @@ export async function searchRuns(baton: Baton, search: RunSearch): Promise<RunPa
     search.agent === undefined
       ? undefined
       : await runsWithAgent(baton, search.tenant, search.agent, search.since);
+  const workflowPart = search.workflowContains?.toLowerCase();
+  const text = search.text?.toLowerCase();
   const runs: RunRecord[] = [];
   let scanned = 0;
   const batchSize = Math.min(500, Math.max(search.limit * 2, 50));
@@ -74,6 +80,8 @@ export async function searchRuns(baton: Baton, search: RunSearch): Promise<RunPa
         break;
       }
       if (agentRuns && !agentRuns.has(run.runId)) continue;
+      if (workflowPart !== undefined && !run.workflow.toLowerCase().includes(workflowPart)) continue;
+      if (text !== undefined && !mentions(run, text)) continue;
       if (search.visible && !search.visible(run)) continue;
       runs.push(run);
       if (runs.length === search.limit) break;
@@ -88,6 +96,12 @@ export async function searchRuns(baton: Baton, search: RunSearch): Promise<RunPa
     if (fresh === 0) position = { createdAt: position!.createdAt, runId: '' };
     if (scanned >= SCAN_LIMIT) return { runs, nextCursor: cursorOf(position!) };
   }
+}
+
+function mentions(run: RunRecord, text: string): boolean {
+  return [run.runId, run.workflow, run.principal, JSON.stringify(run.input) ?? ''].some((field) =>
+    field.toLowerCase().includes(text),
+  );
 }
 
 async function runsWithAgent(

@@ -194,6 +194,8 @@ export function runSearchOf(query: ListRunsQuery, tenant: string): Omit<RunSearc
     limit,
     ...(query.status === undefined ? {} : { status: query.status.split(',') as RunStatus[] }),
     ...(query.workflow === undefined ? {} : { workflow: query.workflow }),
+    ...(query.workflowContains === undefined ? {} : { workflowContains: query.workflowContains }),
+    ...(query.q === undefined ? {} : { text: query.q }),
     ...(query.agent === undefined ? {} : { agent: query.agent }),
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),

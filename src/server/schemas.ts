@@ -35,6 +35,13 @@ export const ListRunsQuery = z.strictObject({
     .optional()
     .describe('Comma-separated statuses'),
   workflow: z.string().min(1).max(128).optional(),
+  workflowContains: z.string().min(1).max(128).optional().describe('Part of the workflow name (any case)'),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Text in the run id, the workflow, who started the run, or its input (any case)'),
   agent: z.string().min(1).max(128).optional().describe('Runs in which this agent ran'),
   tenant: z.string().min(1).max(128).optional().describe("The caller's tenant (any other lists nothing)"),
   since: TIME.optional().describe('Runs created at or after this time (ISO-8601 or epoch ms)'),

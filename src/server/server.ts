@@ -104,15 +104,25 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   };
 
   const app: ServerApp = new Hono<ServerEnv>();
+  let closing = false;
   app.onError((error, c) => {
     const { status, body, retryAfterSeconds } = describeHttpError(error);
     if (status >= 500 && status !== 503) log(`${c.req.method} ${new URL(c.req.url).pathname} failed`, error);
     if (retryAfterSeconds !== undefined) c.header('retry-after', String(retryAfterSeconds));
     if (status === 401) c.header('www-authenticate', 'Bearer realm="baton"');
+    // On a closing server every answer closes its connection, so no client keeps a socket to it.
+    if (closing) c.header('connection', 'close');
     return c.json(body, status as 400);
   });
 
   app.use('*', async (c, next) => {
+    if (closing) {
+      // A closing server answers on connections it still holds (a browser's keep-alive socket)
+      // with 503 and closes them, so the client's next try reaches whatever replaces it.
+      throw new HttpError('SHUTTING_DOWN', 'This server is shutting down; try again.', {
+        retryAfterMs: 1000,
+      });
+    }
     await next();
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'no-referrer');
@@ -170,6 +180,7 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
     fetch: (request) => app.fetch(request),
     stats: () => ({ streams: streams.size, watchedRuns: feed.watchedRuns, subscribers: feed.subscribers }),
     close() {
+      closing = true;
       for (const channel of [...streams]) channel.close();
       feed.close();
     },

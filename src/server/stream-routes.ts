@@ -43,7 +43,8 @@ export function streamRoutes(app: ServerApp, parts: ServerParts): void {
         channel = opened;
         track(opened);
         let timer: ReturnType<typeof setTimeout> | undefined;
-        let last = '';
+        // The first page is always sent, empty or not: a client waits for it to stop "loading".
+        let last: string | undefined;
         const tick = async (): Promise<void> => {
           timer = undefined;
           try {
@@ -89,7 +90,10 @@ export function streamRoutes(app: ServerApp, parts: ServerParts): void {
     const run = await baton.getRun(c.req.param('runId'), { tenant: caller.tenant });
     gate.checkRun(caller, 'ReadRun', run);
     const lastEventId = c.req.header('last-event-id');
-    const after = Number(query.after ?? (lastEventId && /^\d{1,12}$/.test(lastEventId) ? lastEventId : 0));
+    // A reconnecting EventSource sends Last-Event-ID and repeats the address it first opened:
+    // the id it last saw wins over the `after` it started from.
+    const resumeFrom = lastEventId && /^\d{1,12}$/.test(lastEventId) ? lastEventId : undefined;
+    const after = Number(resumeFrom ?? query.after ?? 0);
     admit();
     let channel: SseChannel | undefined;
     return sseResponse(

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyEngine } from '../../src/access/policy-engine.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
@@ -11,6 +12,7 @@ import {
   refunded,
   startTestServer,
   supportWorkflow,
+  TOKENS,
   waiter,
   type TestServer,
 } from './server-harness.ts';
@@ -590,6 +592,20 @@ describe('the HTTP API', () => {
       expect(events.filter((item) => item.event === 'event').map((item) => item.data.seq)).toEqual([3]);
     });
 
+    it('lets Last-Event-ID win over the ?after the stream was first opened with', async () => {
+      const { run } = await body(await start({ name: 'Reconnect' }));
+      await eventually(
+        async () =>
+          (await body(await server.call(`/api/runs/${run.runId}`))).run.lastSeq >= 3 ? true : undefined,
+        'three events',
+      );
+      const response = await server.call(`/api/runs/${run.runId}/stream?after=0`, {
+        headers: { 'last-event-id': '2' },
+      });
+      const events = await readEvents(response, (received) => received.some((item) => item.event === 'run'));
+      expect(events.filter((item) => item.event === 'event').map((item) => item.data.seq)).toEqual([3]);
+    });
+
     it('releases everything when the client goes away: no stream, no subscriber, no poller timer left', async () => {
       const { run } = await body(await start({ name: 'Leaver' }));
       const baseline = server.api.stats();
@@ -631,6 +647,14 @@ describe('the HTTP API', () => {
         return pages.some((page) => page.data.runs.some((candidate: Json) => candidate.runId === started));
       });
       expect(events.filter((item) => item.event === 'runs').length).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  describe('runs list stream', () => {
+    it('sends the first page even when the filter matches nothing, so a client stops loading', async () => {
+      const response = await server.call('/api/runs/stream?workflow=no-such-workflow&limit=5');
+      const events = await readEvents(response, (received) => received.some((item) => item.event === 'runs'));
+      expect(events.find((item) => item.event === 'runs')!.data).toEqual({ runs: [] });
     });
   });
 
@@ -751,5 +775,46 @@ permit (principal == User::"bob", action == Action::"Approve", resource is Run) 
           : undefined,
       'the run to complete',
     );
+  });
+});
+
+describe('a server shutting down', () => {
+  it('answers 503 SHUTTING_DOWN with Connection: close on a socket a client kept alive', async () => {
+    const server = await startTestServer();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+        const outgoing = request(
+          `${server.url}${path}`,
+          { agent, headers: { authorization: `Bearer ${TOKENS.alice}` } },
+          (incoming) => {
+            let text = '';
+            incoming.setEncoding('utf8');
+            incoming.on('data', (chunk: string) => (text += chunk));
+            incoming.on('end', () =>
+              resolve({
+                status: incoming.statusCode ?? 0,
+                connection: incoming.headers.connection,
+                body: text,
+              }),
+            );
+          },
+        );
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
+    try {
+      const before = await get('/api/me');
+      expect(before.status).toBe(200);
+      expect(before.connection).toBe('keep-alive');
+      server.api.close(); // the app shuts down while the browser's socket is still open
+      const answer = await get('/api/me');
+      expect(answer.status).toBe(503);
+      expect(answer.connection).toBe('close');
+      expect(JSON.parse(answer.body).error.code).toBe('SHUTTING_DOWN');
+    } finally {
+      agent.destroy();
+      await server.close();
+    }
   });
 });

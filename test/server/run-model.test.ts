@@ -13,6 +13,7 @@ import {
   openWaits,
   type TreeNode,
 } from '../../ui/src/model/run-model.ts';
+import { docsLookup } from '../support/docs-tools.ts';
 import { diamond, supportWorkflow } from './server-harness.ts';
 
 // What the run page draws, from real journals written by real runs.
@@ -149,6 +150,51 @@ describe('the run model of the UI', () => {
       '        turn turn 1 [completed]',
       '          model model scripted [completed]',
     ]);
+  });
+
+  it('keeps each tool call under the agent that asked for it when parallel agents reuse call ids', async () => {
+    const lookup = docsLookup((word) => `the meaning of ${word}`);
+    const researcher = (name: string, word: string) =>
+      agent({
+        name,
+        description: `Researches ${word}`,
+        instructions: 'Look it up.',
+        // Both scripted models number their calls call_1_1, …: the ids repeat across agents.
+        model: scriptedModel([
+          { toolCalls: [{ name: 'docs.lookup', args: { word } }] },
+          `Done with ${word}.`,
+        ]),
+        tools: [lookup],
+      });
+    const fleet = researcher('fleet-analyst', 'buses');
+    const cost = researcher('cost-researcher', 'prices');
+    const events = await journalOf(
+      workflow('two-researchers', async (ctx) =>
+        Promise.all([ctx.run(fleet, 'Fleet'), ctx.run(cost, 'Costs')]),
+      ),
+      {},
+    );
+    const callIds = events
+      .filter((event) => event.type === 'tool.requested')
+      .map((event) => (event.payload as { callId: string }).callId);
+    expect(new Set(callIds).size).toBe(1);
+    const tree = buildTree(events, 'run');
+    const toolsUnder = (name: string) =>
+      tree.children
+        .filter((child) => child.label === `agent ${name}`)
+        .flatMap((agentNode) => agentNode.children.flatMap((turn) => turn.children))
+        .filter((child) => child.kind === 'tool')
+        .map((tool) => tool.seq);
+    const requestedBy = (name: string) =>
+      events
+        .filter(
+          (event) => event.type === 'tool.requested' && (event.payload as { agent?: string }).agent === name,
+        )
+        .map((event) => event.seq);
+    expect(toolsUnder('fleet-analyst')).toEqual(requestedBy('fleet-analyst'));
+    expect(toolsUnder('cost-researcher')).toEqual(requestedBy('cost-researcher'));
+    expect(toolsUnder('fleet-analyst')).toHaveLength(1);
+    expect(toolsUnder('cost-researcher')).toHaveLength(1);
   });
 
   it("follows a graph's nodes to their final states, and lists the signals a run waits for", async () => {

@@ -55,7 +55,16 @@ export function getToken(): string | null {
   return localStorage.getItem(TOKEN_KEY);
 }
 
-export function setToken(token: string | null): void {
+let signedOutBecause: string | undefined;
+
+/** Why the UI last signed out by itself (a refused token), for the sign-in form to say. */
+export function signOutReason(): string | undefined {
+  return signedOutBecause;
+}
+
+/** Keeps `token` (null signs out); `because` says why the UI signed out by itself. */
+export function setToken(token: string | null, because?: string): void {
+  signedOutBecause = token === null ? because : undefined;
   if (token === null) localStorage.removeItem(TOKEN_KEY);
   else localStorage.setItem(TOKEN_KEY, token);
   for (const listener of listeners) listener();
@@ -64,6 +73,10 @@ export function setToken(token: string | null): void {
 export function onTokenChange(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+function refused(message: string | undefined): string {
+  return `The server refused the token${message ? `: ${message}` : '.'} Paste another to sign in.`;
 }
 
 function headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -82,7 +95,7 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   const value = text === '' ? undefined : (JSON.parse(text) as unknown);
   if (!response.ok) {
     const error = (value as { error?: { code?: string; message?: string } } | undefined)?.error;
-    if (response.status === 401) setToken(null);
+    if (response.status === 401) setToken(null, refused(error?.message));
     throw new ApiError(response.status, error?.code ?? 'HTTP', error?.message ?? `HTTP ${response.status}`);
   }
   return value as T;
@@ -141,6 +154,15 @@ export interface StreamHandlers {
 }
 
 /**
+ * How long to wait before reconnect attempt `failures`: exponential from 0.5 s, capped at 30 s, with
+ * full jitter on the upper half so a restarted server is not met by every tab at once.
+ */
+export function reconnectDelay(failures: number): number {
+  const ceiling = Math.min(30_000, 500 * 2 ** Math.min(failures, 16));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/**
  * Reads a server-sent event stream with fetch (so the token goes in a header, not the address),
  * reconnecting after a failure with Last-Event-ID. The server ending the stream (after an `end`
  * event) ends it for good. Returns the function that closes it.
@@ -150,6 +172,7 @@ export function openStream(path: string, handlers: StreamHandlers): () => void {
   let lastId: string | undefined;
   let ended = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
 
   const connect = async (): Promise<void> => {
     try {
@@ -158,10 +181,13 @@ export function openStream(path: string, handlers: StreamHandlers): () => void {
         signal: controller.signal,
       });
       if (response.status === 401) {
-        setToken(null);
+        const answer = (await response.json().catch(() => undefined)) as
+          { error?: { message?: string } } | undefined;
+        setToken(null, refused(answer?.error?.message));
         return;
       }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      failures = 0;
       handlers.onStatus?.('open');
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -201,7 +227,7 @@ export function openStream(path: string, handlers: StreamHandlers): () => void {
       return;
     }
     handlers.onStatus?.('reconnecting');
-    retry = setTimeout(() => void connect(), 1500);
+    retry = setTimeout(() => void connect(), reconnectDelay(++failures));
   };
   void connect();
   return () => {

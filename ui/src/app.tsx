@@ -1,10 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, getToken, onTokenChange, setToken, type Caller } from './api.ts';
+import { api, getToken, onTokenChange, setToken, signOutReason, type Caller } from './api.ts';
 import { ApprovalsPage } from './pages/approvals-page.tsx';
 import { CostsPage } from './pages/costs-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
 import { Link, parseRoute, useLocation } from './router.tsx';
+import { applyTheme, nextTheme, storedTheme, type Theme } from './theme.ts';
 
 /** The shell: who is signed in, the navigation, and the page of the current address. */
 export function App() {
@@ -12,6 +13,7 @@ export function App() {
   const [token, setTokenState] = useState(getToken);
   const [caller, setCaller] = useState<Caller | undefined>();
   useEffect(() => onTokenChange(() => setTokenState(getToken())), []);
+  const pending = usePendingApprovals(token);
   useEffect(() => {
     setCaller(undefined);
     if (!token) return;
@@ -33,7 +35,13 @@ export function App() {
             Runs
           </Link>
           <Link to="/approvals" className={route.page === 'approvals' ? 'active' : ''}>
-            Approvals
+            Approvals{' '}
+            {pending > 0 && (
+              <span className="nav-count" data-testid="pending-approvals">
+                {pending}
+                <span className="visually-hidden"> pending</span>
+              </span>
+            )}
           </Link>
           <Link to="/costs" className={route.page === 'costs' ? 'active' : ''}>
             Costs
@@ -45,13 +53,14 @@ export function App() {
             {caller.principal} · {caller.tenant}
           </span>
         )}
+        <ThemeToggle />
         <button type="button" className="quiet" onClick={() => setToken(null)}>
           Sign out
         </button>
       </header>
-      <main>
+      <main id="main">
         {route.page === 'runs' && <RunsPage search={location.search} />}
-        {route.page === 'run' && <RunPage key={route.runId} runId={route.runId} />}
+        {route.page === 'run' && <RunPage key={route.runId} runId={route.runId} search={location.search} />}
         {route.page === 'approvals' && <ApprovalsPage />}
         {route.page === 'costs' && <CostsPage />}
         {route.page === 'missing' && <p className="muted">No page at {route.path}.</p>}
@@ -60,8 +69,59 @@ export function App() {
   );
 }
 
+/** How many approvals wait for a decision in the caller's tenant; asked again every few seconds. */
+function usePendingApprovals(token: string | null): number {
+  const [count, setCount] = useState(0);
+  useEffect(() => {
+    if (!token) return;
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ask = () => {
+      api.approvals('status=pending', controller.signal).then(
+        (value) => setCount(value.approvals.length),
+        () => undefined,
+      );
+      timer = setTimeout(ask, 4000);
+    };
+    ask();
+    return () => {
+      controller.abort();
+      clearTimeout(timer);
+    };
+  }, [token]);
+  return count;
+}
+
+const THEME_NAMES: Record<Theme, string> = {
+  system: 'System theme',
+  light: 'Light theme',
+  dark: 'Dark theme',
+};
+
+/** Cycles system → light → dark; the choice is kept for the next visit. */
+function ThemeToggle() {
+  const [theme, setTheme] = useState(storedTheme);
+  const choose = () => {
+    const next = nextTheme(theme);
+    applyTheme(next);
+    setTheme(next);
+  };
+  return (
+    <button
+      type="button"
+      className="quiet"
+      onClick={choose}
+      data-testid="theme-toggle"
+      title={`${THEME_NAMES[theme]}; switch to ${THEME_NAMES[nextTheme(theme)].toLowerCase()}`}
+    >
+      {THEME_NAMES[theme]}
+    </button>
+  );
+}
+
 function SignIn() {
   const [value, setValue] = useState('');
+  const reason = signOutReason();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (value.trim()) setToken(value.trim());
@@ -72,6 +132,11 @@ function SignIn() {
       <p className="muted">
         Paste an API token (or a JWT). `baton server` prints one when none is configured.
       </p>
+      {reason && (
+        <p className="error" role="alert" data-testid="sign-in-error">
+          {reason}
+        </p>
+      )}
       <input
         type="password"
         value={value}

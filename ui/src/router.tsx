@@ -25,6 +25,13 @@ export function navigate(to: string): void {
   for (const listener of listeners) listener();
 }
 
+/** Changes the address's query without a new history entry (a selection, a tab): reload keeps it. */
+export function replaceSearch(params: URLSearchParams): void {
+  const search = params.toString();
+  history.replaceState(null, '', `${window.location.pathname}${search ? `?${search}` : ''}`);
+  for (const listener of listeners) listener();
+}
+
 /** The current path and query, updated on navigation and back/forward. */
 export function useLocation(): { path: string; search: string } {
   const read = () => ({ path: window.location.pathname, search: window.location.search });

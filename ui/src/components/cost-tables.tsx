@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import type { CostReport } from '../api.ts';
 import { Link } from '../router.tsx';
-import { formatUsd, shortId } from './format.ts';
+import { formatCost, formatCount, shortId } from './format.ts';
 
 type Line = CostReport['total'];
 
@@ -12,8 +12,9 @@ export function CostTables(props: { report: CostReport }) {
   return (
     <div className="costs" data-testid="costs">
       <p>
-        <strong>{formatUsd(report.total.usd)}</strong> for {report.total.calls} model call(s),{' '}
-        {report.total.inputTokens} input and {report.total.outputTokens} output tokens
+        <strong>{formatCost(report.total)}</strong> for {formatCount(report.total.calls)} model call(s),{' '}
+        {formatCount(report.total.inputTokens)} input and {formatCount(report.total.outputTokens)} output
+        tokens
         {report.total.unpriced > 0 && (
           <span className="muted"> · {report.total.unpriced} call(s) of models without a price</span>
         )}
@@ -46,28 +47,30 @@ export function CostTables(props: { report: CostReport }) {
 
 function CostTable(props: { title: string; rows: { key: string; label: ReactNode; line: Line }[] }) {
   return (
-    <table className="table compact">
-      <caption>{props.title}</caption>
-      <thead>
-        <tr>
-          <th />
-          <th className="number">Cost</th>
-          <th className="number">Calls</th>
-          <th className="number">Input tokens</th>
-          <th className="number">Output tokens</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.rows.map((row) => (
-          <tr key={row.key}>
-            <td>{row.label}</td>
-            <td className="number">{formatUsd(row.line.usd)}</td>
-            <td className="number">{row.line.calls}</td>
-            <td className="number">{row.line.inputTokens}</td>
-            <td className="number">{row.line.outputTokens}</td>
+    <div className="scroll-x">
+      <table className="table compact">
+        <caption>{props.title}</caption>
+        <thead>
+          <tr>
+            <th>{props.title.replace(/^By /, '').replace(/^./, (first) => first.toUpperCase())}</th>
+            <th className="number">Cost</th>
+            <th className="number">Calls</th>
+            <th className="number">Input tokens</th>
+            <th className="number">Output tokens</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr key={row.key}>
+              <td>{row.label}</td>
+              <td className={`number${row.line.unpriced > 0 ? ' unpriced' : ''}`}>{formatCost(row.line)}</td>
+              <td className="number">{formatCount(row.line.calls)}</td>
+              <td className="number">{formatCount(row.line.inputTokens)}</td>
+              <td className="number">{formatCount(row.line.outputTokens)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

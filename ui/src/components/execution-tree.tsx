@@ -1,3 +1,4 @@
+import type { KeyboardEvent } from 'react';
 import { Link } from '../router.tsx';
 import type { TreeNode } from '../model/run-model.ts';
 
@@ -8,7 +9,13 @@ export function ExecutionTree(props: {
   onSelect: (seq: number) => void;
 }) {
   return (
-    <ul className="tree" role="tree" data-testid="execution-tree">
+    <ul
+      className="tree"
+      role="tree"
+      aria-label="Execution tree"
+      data-testid="execution-tree"
+      onKeyDown={moveInTree}
+    >
       <TreeItem node={props.root} selected={props.selected} onSelect={props.onSelect} />
     </ul>
   );
@@ -45,4 +52,27 @@ function TreeItem(props: { node: TreeNode; selected: number | undefined; onSelec
       )}
     </li>
   );
+}
+
+/**
+ * Arrow keys move between the tree's nodes: up and down to the previous and next node, left to the
+ * parent, right to the first child, Home and End to the first and last node.
+ */
+function moveInTree(event: KeyboardEvent<HTMLUListElement>) {
+  const nodes = [...event.currentTarget.querySelectorAll<HTMLButtonElement>('button.tree-node')];
+  const current = document.activeElement as HTMLButtonElement;
+  const at = nodes.indexOf(current);
+  if (at < 0) return;
+  const item = current.closest('[role=treeitem]');
+  let target: HTMLButtonElement | null | undefined;
+  if (event.key === 'ArrowDown') target = nodes[at + 1];
+  else if (event.key === 'ArrowUp') target = nodes[at - 1];
+  else if (event.key === 'Home') target = nodes[0];
+  else if (event.key === 'End') target = nodes.at(-1);
+  else if (event.key === 'ArrowLeft')
+    target = item?.parentElement?.closest('[role=treeitem]')?.querySelector('button.tree-node');
+  else if (event.key === 'ArrowRight') target = item?.querySelector(':scope > [role=group] button.tree-node');
+  else return;
+  event.preventDefault();
+  target?.focus();
 }

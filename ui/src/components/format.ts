@@ -20,6 +20,20 @@ export function formatUsd(usd: number): string {
   return `$${usd.toFixed(4)}`;
 }
 
+/** A count with the reader's thousands separators: 12,345. */
+export function formatCount(count: number): string {
+  return count.toLocaleString();
+}
+
+/**
+ * What some model calls cost: "unpriced" when none of them had a price (never "$0", which would
+ * claim they were free), and "+ unpriced" after the sum when only some had one.
+ */
+export function formatCost(line: { usd: number; calls: number; unpriced: number }): string {
+  if (line.calls > 0 && line.unpriced === line.calls) return 'unpriced';
+  return line.unpriced > 0 ? `${formatUsd(line.usd)} + unpriced` : formatUsd(line.usd);
+}
+
 export function shortId(runId: string): string {
   return runId.length > 14 ? `${runId.slice(0, 14)}…` : runId;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, type StepDetail } from '../api.ts';
-import { formatDuration, formatTime, formatUsd, messageText, text } from './format.ts';
+import { formatCount, formatDuration, formatTime, formatUsd, messageText, text } from './format.ts';
 import { JsonView } from './json-view.tsx';
 import { StatusBadge } from './status-badge.tsx';
 
@@ -36,13 +36,39 @@ export function Inspector(props: { runId: string; seq: number; lastSeq: number; 
     <aside className="inspector" aria-label="Step inspector" data-testid="inspector">
       <header className="inspector-head">
         <h2>{detail?.seq === props.seq ? `${detail.name ?? detail.type}` : `Event ${props.seq}`}</h2>
-        <button type="button" className="quiet" onClick={props.onClose} aria-label="Close the inspector">
-          ×
-        </button>
+        <div className="inspector-actions">
+          <CopyLink />
+          <button type="button" className="quiet" onClick={props.onClose} aria-label="Close the inspector">
+            ×
+          </button>
+        </div>
       </header>
       {error && <p className="error">{error}</p>}
       {detail && detail.seq === props.seq && <StepBody detail={detail} />}
     </aside>
+  );
+}
+
+/** Copies the address of this run, step and tab (the address carries them). */
+function CopyLink() {
+  const [copied, setCopied] = useState<string | undefined>();
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(window.location.href);
+      setCopied('Link copied');
+    } catch {
+      setCopied('Copy the address from the address bar');
+    }
+  };
+  return (
+    <>
+      <button type="button" className="quiet" onClick={() => void copy()} data-testid="copy-link">
+        Copy link
+      </button>
+      <span role="status" className="muted">
+        {copied}
+      </span>
+    </>
   );
 }
 
@@ -71,7 +97,7 @@ function StepBody({ detail }: { detail: StepDetail }) {
           <>
             <dt>Tokens</dt>
             <dd>
-              {detail.usage.inputTokens} in · {detail.usage.outputTokens} out
+              {formatCount(detail.usage.inputTokens)} in · {formatCount(detail.usage.outputTokens)} out
             </dd>
           </>
         )}

@@ -260,9 +260,14 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
   const byKey = new Map<string, TreeNode>();
   /** Open agent invocations by agent name, innermost last. */
   const openAgents = new Map<string, TreeNode[]>();
-  /** Turn nodes by `agentNodeId:turn`, and the turn that asked for each tool call id. */
+  /**
+   * Turn nodes by `agentNodeId:turn`, and the turn that asked for each tool call. Providers number
+   * call ids per conversation, so parallel agents reuse them: a call is named by its agent and id.
+   */
   const turns = new Map<string, TreeNode>();
   const turnOfCall = new Map<string, TreeNode>();
+  const callKey = (agent: string | undefined, callId: string | undefined) =>
+    `${agent ?? ''}\u0000${callId ?? ''}`;
   const handoffs = new Map<string, TreeNode>();
   const graphs = new Map<string, TreeNode>();
   const byOp = new Map<number, TreeNode>();
@@ -297,10 +302,10 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
       case 'agent.started': {
         const agent = node('agent', `agent ${payload.name}`, event.seq, 'running', payload.model);
         let parent: TreeNode = root;
-        if (payload.via === 'handoff' && payload.callId && handoffs.has(payload.callId))
-          parent = handoffs.get(payload.callId)!;
-        else if (payload.via === 'tool' && payload.callId && turnOfCall.has(payload.callId))
-          parent = turnOfCall.get(payload.callId)!;
+        const call = callKey(payload.from, payload.callId);
+        if (payload.via === 'handoff' && payload.callId && handoffs.has(call)) parent = handoffs.get(call)!;
+        else if (payload.via === 'tool' && payload.callId && turnOfCall.has(call))
+          parent = turnOfCall.get(call)!;
         else if (payload.from && currentAgent(payload.from)) parent = currentAgent(payload.from)!;
         parent.children.push(agent);
         byKey.set(key!, agent);
@@ -322,8 +327,9 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
         );
         if (event.type === 'agent.handedOff') {
           const handoff = node('handoff', `hand off to ${payload.to}`, event.seq, 'completed');
-          (turnOfCall.get(payload.callId) ?? agent).children.push(handoff);
-          handoffs.set(payload.callId, handoff);
+          const call = callKey(payload.name, payload.callId);
+          (turnOfCall.get(call) ?? agent).children.push(handoff);
+          handoffs.set(call, handoff);
         }
         break;
       }
@@ -354,13 +360,16 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
           ),
         );
         if (failed) turn.status = 'failed';
-        for (const call of payload.response?.toolCalls ?? []) turnOfCall.set(call.callId, turn);
+        for (const call of payload.response?.toolCalls ?? [])
+          turnOfCall.set(callKey(payload.name, call.callId), turn);
         break;
       }
       case 'tool.requested': {
         const tool = node('tool', `tool ${payload.name}`, event.seq, 'running', payload.effect);
         const parent =
-          turnOfCall.get(payload.callId) ?? (payload.agent ? currentAgent(payload.agent) : undefined) ?? root;
+          turnOfCall.get(callKey(payload.agent, payload.callId)) ??
+          (payload.agent ? currentAgent(payload.agent) : undefined) ??
+          root;
         parent.children.push(tool);
         byKey.set(key!, tool);
         byOp.set(payload.op, tool);

@@ -1,29 +1,48 @@
-import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import {
+  lazy,
+  Suspense,
+  useEffect,
+  useMemo,
+  useState,
+  type KeyboardEvent as ReactKeyboardEvent,
+} from 'react';
 import { api, openStream, type CostReport, type JournalEvent, type Run } from '../api.ts';
 import { ApprovalCard } from '../components/approval-card.tsx';
 import { CostTables } from '../components/cost-tables.tsx';
 import { ExecutionTree } from '../components/execution-tree.tsx';
-import { formatDuration, formatTime } from '../components/format.ts';
+import { formatCost, formatCount, formatDuration, formatTime } from '../components/format.ts';
 import { Inspector } from '../components/inspector.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
+import { Link, replaceSearch } from '../router.tsx';
 import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-model.ts';
 import type { ApprovalView } from '../api.ts';
 
-type Tab = 'tree' | 'graph' | 'costs' | 'data';
+const TABS = ['tree', 'graph', 'costs', 'data'] as const;
+type Tab = (typeof TABS)[number];
 // The graph view brings React Flow and ELK: loaded when a graph is first shown.
 const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** One run: timeline, execution tree, graph, costs, approvals, and the inspector; live while it runs. */
-export function RunPage(props: { runId: string }) {
+export function RunPage(props: { runId: string; search: string }) {
   const { runId } = props;
   const [run, setRun] = useState<Run | undefined>();
   const [events, setEvents] = useState<JournalEvent[]>([]);
   const [error, setError] = useState<string | undefined>();
-  const [selected, setSelected] = useState<number | undefined>();
-  const [tab, setTab] = useState<Tab>('tree');
+  // The selected step and the tab live in the address (`?step=12&tab=costs`): a link or a reload keeps them.
+  const { selected, tab } = viewOf(props.search);
+  const setView = (change: { step?: number | null; tab?: Tab }) => {
+    const params = new URLSearchParams(window.location.search);
+    if (change.step === null) params.delete('step');
+    else if (change.step !== undefined) params.set('step', String(change.step));
+    if (change.tab === 'tree') params.delete('tab');
+    else if (change.tab !== undefined) params.set('tab', change.tab);
+    replaceSearch(params);
+  };
+  const setSelected = (seq: number | undefined) => setView({ step: seq ?? null });
+  const setTab = (next: Tab) => setView({ tab: next });
   const [now, setNow] = useState(() => Date.now());
   const [costs, setCosts] = useState<CostReport | undefined>();
   const [approvals, setApprovals] = useState<ApprovalView[]>([]);
@@ -35,7 +54,6 @@ export function RunPage(props: { runId: string }) {
     let close: (() => void) | undefined;
     setRun(undefined);
     setEvents([]);
-    setSelected(undefined);
     setError(undefined);
     api
       .journal(runId, controller.signal)
@@ -67,6 +85,16 @@ export function RunPage(props: { runId: string }) {
   }, [runId]);
 
   const lastSeq = events.at(-1)?.seq ?? 0;
+
+  // Esc closes the inspector.
+  useEffect(() => {
+    if (selected === undefined) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape' && !event.defaultPrevented) setSelected(undefined);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  });
   const finished = run !== undefined && TERMINAL.has(run.status);
 
   // The clock for bars still going on.
@@ -96,6 +124,7 @@ export function RunPage(props: { runId: string }) {
 
   if (error) return <p className="error">{error}</p>;
   if (!run) return <p className="muted">Loading…</p>;
+  const forkOf = forkOrigin(run.metadata);
   return (
     <div className={`run-page${selected !== undefined ? ' with-inspector' : ''}`}>
       <section className="run-main">
@@ -117,12 +146,26 @@ export function RunPage(props: { runId: string }) {
           <dd>{run.tenant}</dd>
           <dt>Created</dt>
           <dd>{formatTime(run.createdAt)}</dd>
-          <dt>{finished ? 'Took' : 'Running for'}</dt>
-          <dd>{formatDuration((finished ? run.updatedAt : now) - run.createdAt)}</dd>
-          <dt>Cost</dt>
+          {/* A parked run is not running: say how long it has waited since it parked. */}
+          <dt>{finished ? 'Took' : run.status === 'waiting' ? 'Waiting for' : 'Running for'}</dt>
           <dd>
+            {formatDuration(
+              (finished ? run.updatedAt : now) - (run.status === 'waiting' ? run.updatedAt : run.createdAt),
+            )}
+          </dd>
+          {forkOf && (
+            <>
+              <dt>Forked from</dt>
+              <dd data-testid="forked-from">
+                <Link to={`/runs/${encodeURIComponent(forkOf.runId)}`}>{forkOf.runId}</Link> at seq{' '}
+                {forkOf.seq}
+              </dd>
+            </>
+          )}
+          <dt>Cost</dt>
+          <dd data-testid="run-cost">
             {costs
-              ? `$${costs.total.usd.toFixed(4)} · ${costs.total.inputTokens + costs.total.outputTokens} tokens`
+              ? `${formatCost(costs.total)} · ${formatCount(costs.total.inputTokens + costs.total.outputTokens)} tokens`
               : '—'}
           </dd>
         </dl>
@@ -148,7 +191,7 @@ export function RunPage(props: { runId: string }) {
         <h2>Timeline</h2>
         <Timeline timeline={timeline} selected={selected} onSelect={setSelected} />
 
-        <div className="tabs" role="tablist">
+        <div className="tabs" role="tablist" aria-label="Run views" onKeyDown={moveBetweenTabs}>
           <TabButton tab="tree" current={tab} onSelect={setTab}>
             Execution tree
           </TabButton>
@@ -164,27 +207,29 @@ export function RunPage(props: { runId: string }) {
             Input and result
           </TabButton>
         </div>
-        {tab === 'tree' && <ExecutionTree root={tree} selected={selected} onSelect={setSelected} />}
-        {tab === 'graph' && (
-          <Suspense fallback={<p className="muted">Loading the graph…</p>}>
-            {graphs.map((graph, index) => (
-              <div key={`${graph.name}-${index}`}>
-                <h3>{graph.title ?? graph.name}</h3>
-                {graph.note && <p className="muted">{graph.note}</p>}
-                <GraphView graph={graph} selected={selected} onSelect={setSelected} />
-              </div>
-            ))}
-          </Suspense>
-        )}
-        {tab === 'costs' && (costs ? <CostTables report={costs} /> : <p className="muted">Loading…</p>)}
-        {tab === 'data' && (
-          <div>
-            <h3>Input</h3>
-            <JsonView value={run.input} label="Run input" />
-            <h3>Result</h3>
-            <JsonView value={run.result} label="Run result" />
-          </div>
-        )}
+        <div role="tabpanel" id="run-tab-panel" aria-labelledby={`tab-${tab}`}>
+          {tab === 'tree' && <ExecutionTree root={tree} selected={selected} onSelect={setSelected} />}
+          {tab === 'graph' && (
+            <Suspense fallback={<p className="muted">Loading the graph…</p>}>
+              {graphs.map((graph, index) => (
+                <div key={`${graph.name}-${index}`}>
+                  <h3>{graph.title ?? graph.name}</h3>
+                  {graph.note && <p className="muted">{graph.note}</p>}
+                  <GraphView graph={graph} selected={selected} onSelect={setSelected} />
+                </div>
+              ))}
+            </Suspense>
+          )}
+          {tab === 'costs' && (costs ? <CostTables report={costs} /> : <p className="muted">Loading…</p>)}
+          {tab === 'data' && (
+            <div>
+              <h3>Input</h3>
+              <JsonView value={run.input} label="Run input" />
+              <h3>Result</h3>
+              <JsonView value={run.result} label="Run result" />
+            </div>
+          )}
+        </div>
       </section>
       {selected !== undefined && (
         <Inspector runId={runId} seq={selected} lastSeq={lastSeq} onClose={() => setSelected(undefined)} />
@@ -193,11 +238,45 @@ export function RunPage(props: { runId: string }) {
   );
 }
 
+/** Arrow keys, Home and End move between tabs and choose the tab they land on (the ARIA tabs pattern). */
+function moveBetweenTabs(event: ReactKeyboardEvent<HTMLDivElement>) {
+  const tabs = [...event.currentTarget.querySelectorAll<HTMLButtonElement>('[role=tab]')];
+  const at = tabs.indexOf(document.activeElement as HTMLButtonElement);
+  if (at < 0) return;
+  const to =
+    event.key === 'ArrowRight'
+      ? (at + 1) % tabs.length
+      : event.key === 'ArrowLeft'
+        ? (at - 1 + tabs.length) % tabs.length
+        : event.key === 'Home'
+          ? 0
+          : event.key === 'End'
+            ? tabs.length - 1
+            : undefined;
+  if (to === undefined) return;
+  event.preventDefault();
+  tabs[to]!.focus();
+  tabs[to]!.click();
+}
+
+function viewOf(search: string): { selected: number | undefined; tab: Tab } {
+  const params = new URLSearchParams(search);
+  const step = Number(params.get('step') ?? '');
+  const tab = params.get('tab') as Tab | null;
+  return {
+    selected: params.has('step') && Number.isInteger(step) && step > 0 ? step : undefined,
+    tab: tab !== null && TABS.includes(tab) ? tab : 'tree',
+  };
+}
+
 function TabButton(props: { tab: Tab; current: Tab; onSelect: (tab: Tab) => void; children: string }) {
   return (
     <button
       type="button"
       role="tab"
+      id={`tab-${props.tab}`}
+      aria-controls="run-tab-panel"
+      tabIndex={props.tab === props.current ? 0 : -1}
       aria-selected={props.tab === props.current}
       className={props.tab === props.current ? 'tab active' : 'tab'}
       onClick={() => props.onSelect(props.tab)}
@@ -261,4 +340,12 @@ function RunActions(props: { run: Run; signals: string[] }) {
       {message && <span className="muted">{message}</span>}
     </div>
   );
+}
+
+/** Where a fork was made from (`metadata.forkOf`, written by fork). */
+function forkOrigin(metadata: unknown): { runId: string; seq: number } | undefined {
+  const forkOf = (metadata as { forkOf?: { runId?: unknown; seq?: unknown } } | undefined)?.forkOf;
+  return typeof forkOf?.runId === 'string' && typeof forkOf.seq === 'number'
+    ? { runId: forkOf.runId, seq: forkOf.seq }
+    : undefined;
 }

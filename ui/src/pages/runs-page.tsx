@@ -1,13 +1,17 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, openStream, type Run } from '../api.ts';
-import { formatDuration, formatTime, shortId } from '../components/format.ts';
+import { api, openStream, type CostReport, type Run } from '../api.ts';
+import { formatCost, formatCount, formatDuration, formatTime, shortId } from '../components/format.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Link, navigate } from '../router.tsx';
 
 const STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
 
 interface Filters {
+  /** Text in the run id, workflow, who started it, or its input. */
+  q: string;
+  /** Comma-separated statuses. */
   status: string;
+  /** Part of the workflow name. */
   workflow: string;
   agent: string;
   since: string;
@@ -17,6 +21,7 @@ interface Filters {
 function filtersOf(search: string): Filters {
   const params = new URLSearchParams(search);
   return {
+    q: params.get('q') ?? '',
     status: params.get('status') ?? '',
     workflow: params.get('workflow') ?? '',
     agent: params.get('agent') ?? '',
@@ -28,8 +33,9 @@ function filtersOf(search: string): Filters {
 /** The API query for the filters (datetime-local inputs become ISO times). */
 function queryOf(filters: Filters, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams();
+  if (filters.q) params.set('q', filters.q);
   if (filters.status) params.set('status', filters.status);
-  if (filters.workflow) params.set('workflow', filters.workflow);
+  if (filters.workflow) params.set('workflowContains', filters.workflow);
   if (filters.agent) params.set('agent', filters.agent);
   if (filters.since) params.set('since', new Date(filters.since).toISOString());
   if (filters.until) params.set('until', new Date(filters.until).toISOString());
@@ -84,6 +90,14 @@ export function RunsPage(props: { search: string }) {
     ...(runs ?? []),
     ...older.filter((run) => !(runs ?? []).some((fresh) => fresh.runId === run.runId)),
   ];
+  const costs = useRunCosts(shown);
+  const statuses = new Set(draft.status.split(',').filter(Boolean));
+  const toggleStatus = (status: string, on: boolean) => {
+    const next = new Set(statuses);
+    if (on) next.add(status);
+    else next.delete(status);
+    setDraft({ ...draft, status: STATUSES.filter((known) => next.has(known)).join(',') });
+  };
 
   return (
     <section>
@@ -93,19 +107,27 @@ export function RunsPage(props: { search: string }) {
       </div>
       <form className="filters" onSubmit={apply}>
         <label>
-          Status
-          <select
-            value={draft.status}
-            onChange={(event) => setDraft({ ...draft, status: event.target.value })}
-          >
-            <option value="">any</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {status}
-              </option>
-            ))}
-          </select>
+          Search
+          <input
+            type="search"
+            value={draft.q}
+            onChange={(event) => setDraft({ ...draft, q: event.target.value })}
+            placeholder="run id or text"
+          />
         </label>
+        <fieldset className="checks">
+          <legend>Status</legend>
+          {STATUSES.map((status) => (
+            <label key={status}>
+              <input
+                type="checkbox"
+                checked={statuses.has(status)}
+                onChange={(event) => toggleStatus(status, event.target.checked)}
+              />
+              {status}
+            </label>
+          ))}
+        </fieldset>
         <label>
           Workflow
           <input
@@ -146,36 +168,42 @@ export function RunsPage(props: { search: string }) {
       ) : shown.length === 0 ? (
         <p className="muted">No runs match.</p>
       ) : (
-        <table className="table runs" data-testid="runs-table">
-          <thead>
-            <tr>
-              <th>Run</th>
-              <th>Workflow</th>
-              <th>Status</th>
-              <th>Started by</th>
-              <th>Created</th>
-              <th>Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((run) => (
-              <tr key={run.runId} data-run={run.runId}>
-                <td>
-                  <Link to={`/runs/${encodeURIComponent(run.runId)}`} title={run.runId}>
-                    {shortId(run.runId)}
-                  </Link>
-                </td>
-                <td>{run.workflow}</td>
-                <td>
-                  <StatusBadge status={run.status} paused={run.paused} />
-                </td>
-                <td>{run.principal}</td>
-                <td>{formatTime(run.createdAt)}</td>
-                <td>{formatDuration(run.updatedAt - run.createdAt)}</td>
+        <div className="scroll-x">
+          <table className="table runs" data-testid="runs-table">
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Workflow</th>
+                <th>Status</th>
+                <th>Started by</th>
+                <th>Created</th>
+                <th>Duration</th>
+                <th className="number">Cost</th>
+                <th className="number">Tokens</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {shown.map((run) => (
+                <tr key={run.runId} data-run={run.runId}>
+                  <td>
+                    <Link to={`/runs/${encodeURIComponent(run.runId)}`} title={run.runId}>
+                      {shortId(run.runId)}
+                    </Link>
+                    <RunOrigin run={run} />
+                  </td>
+                  <td>{run.workflow}</td>
+                  <td>
+                    <StatusBadge status={run.status} paused={run.paused} />
+                  </td>
+                  <td>{run.principal}</td>
+                  <td>{formatTime(run.createdAt)}</td>
+                  <td>{formatDuration(run.updatedAt - run.createdAt)}</td>
+                  <RunCost line={costs?.get(run.runId)} known={costs !== undefined} />
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {cursor && (
         <button type="button" className="quiet" onClick={() => void loadMore()}>
@@ -183,5 +211,67 @@ export function RunsPage(props: { search: string }) {
         </button>
       )}
     </section>
+  );
+}
+
+type CostLine = CostReport['total'];
+
+/**
+ * Cost and tokens of the shown runs: one tenant cost report since the oldest shown run, asked again
+ * when the runs change (a run wrote more events or finished).
+ */
+function useRunCosts(runs: Run[]): Map<string, CostLine> | undefined {
+  const [costs, setCosts] = useState<Map<string, CostLine> | undefined>();
+  const oldest = runs.reduce((min, run) => Math.min(min, run.createdAt), Infinity);
+  const fingerprint = runs.map((run) => `${run.runId}:${run.updatedAt}`).join('|');
+  const since = Number.isFinite(oldest) ? new Date(oldest).toISOString() : undefined;
+  useEffect(() => {
+    if (since === undefined) return;
+    const controller = new AbortController();
+    api.costs(`since=${encodeURIComponent(since)}`, controller.signal).then(
+      (report) => setCosts(new Map((report.byRun ?? []).map((line) => [line.runId, line]))),
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [since, fingerprint]);
+  return costs;
+}
+
+function RunCost(props: { line: CostLine | undefined; known: boolean }) {
+  const { line } = props;
+  if (!line) {
+    const none = props.known ? 'none' : '…';
+    return (
+      <>
+        <td className="number muted">{none}</td>
+        <td className="number muted">{none}</td>
+      </>
+    );
+  }
+  return (
+    <>
+      <td className={`number${line.unpriced > 0 ? ' unpriced' : ''}`}>{formatCost(line)}</td>
+      <td className="number">{formatCount(line.inputTokens + line.outputTokens)}</td>
+    </>
+  );
+}
+
+/** A child run links to its parent, a fork to the run it was forked from. */
+function RunOrigin(props: { run: Run }) {
+  const forkOf = (props.run.metadata as { forkOf?: { runId?: unknown } }).forkOf?.runId;
+  const origin =
+    typeof forkOf === 'string'
+      ? { label: 'fork of', runId: forkOf }
+      : props.run.parentRunId
+        ? { label: 'child of', runId: props.run.parentRunId }
+        : undefined;
+  if (!origin) return null;
+  return (
+    <div className="run-origin muted" data-testid="run-origin">
+      {origin.label}{' '}
+      <Link to={`/runs/${encodeURIComponent(origin.runId)}`} title={origin.runId}>
+        {shortId(origin.runId)}
+      </Link>
+    </div>
   );
 }
