@@ -18,6 +18,7 @@ import { toMilliseconds, type Duration } from './engine/duration.ts';
 import { ENGINE_FLAGS } from './engine/engine-flags.ts';
 import type { ActivationOutcome, ExecutorDeps } from './engine/executor.ts';
 import { newId } from './engine/ids.ts';
+import { checkSignalKey, signalReceipt, type SignalReceipt } from './engine/signal-delivery.ts';
 import { Worker, type WorkerOptions } from './engine/worker.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
 import { openStore } from './store/open-store.ts';
@@ -538,13 +539,21 @@ export class Baton {
     }
   }
 
-  /** Sends a signal to a run. It is kept until the run's `ctx.waitFor(name)` consumes it. */
+  /**
+   * Sends a signal to a run. It is kept until the run's `ctx.waitFor(name)` consumes it. With an
+   * `idempotencyKey`, the signal is delivered once however often it is sent (a retried request, a
+   * second click): a resend returns `duplicate: true` and sends nothing, even after the run consumed
+   * it or finished; the same key with another name or payload throws SignalKeyConflictError.
+   *
+   * @example await baton.signal(runId, 'payment', { cents: 500 }, { idempotencyKey: 'pay-7731' });
+   */
   async signal(
     runId: string,
     name: string,
     payload?: unknown,
-    options: { as?: string; tenant?: string } = {},
-  ): Promise<void> {
+    options: { as?: string; tenant?: string; idempotencyKey?: string } = {},
+  ): Promise<SignalReceipt> {
+    if (options.idempotencyKey !== undefined) checkSignalKey(options.idempotencyKey);
     const bytes = Buffer.byteLength(canonicalJson(payload ?? null, `The payload of signal '${name}'`));
     if (bytes > this.maxPayloadBytes) {
       throw new PayloadTooLargeError({
@@ -553,18 +562,21 @@ export class Baton {
         limit: this.maxPayloadBytes,
       });
     }
-    await this.store.sendSignal(
-      {
-        signalId: newId('sig', this.clock()),
-        runId,
-        name,
-        payload,
-        sentBy: options.as ?? 'user:anonymous',
-        sentAt: this.clock(),
-      },
+    const signal = {
+      signalId: newId('sig', this.clock()),
+      runId,
+      name,
+      payload,
+      sentBy: options.as ?? 'user:anonymous',
+      sentAt: this.clock(),
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+    };
+    const delivery = await this.store.sendSignal(
+      signal,
       options.tenant === undefined ? undefined : { tenant: options.tenant },
     );
-    this.worker?.notify();
+    if (delivery.kept) this.worker?.notify();
+    return signalReceipt(delivery, signal);
   }
 
   /** Cancels a run and, through it, its children. In-flight steps see their abort signal fire. */

@@ -14,6 +14,7 @@ import {
   RunListResponse,
   RunSchema,
   SignalBody,
+  SignalResponse,
   StartRunBody,
   StartRunResponse,
   StepDetailResponse,
@@ -151,7 +152,7 @@ export const API_OPERATIONS: readonly Operation[] = [
     summary: 'Send a signal to a run',
     operationId: 'signalRun',
     body: SignalBody,
-    responses: { 202: z.object({ ok: z.boolean() }), 404: ErrorResponse, 409: ErrorResponse },
+    responses: { 202: SignalResponse, 404: ErrorResponse, 409: ErrorResponse },
   },
   {
     method: 'post',

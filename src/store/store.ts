@@ -62,9 +62,11 @@ export interface Store {
   /**
    * Keeps a signal for the run and wakes it if it is waiting. A signal sent before the run waits for
    * it is kept until a `waitFor` consumes it. Sending a signal id already kept does nothing more.
+   * A signal with an `idempotencyKey` the run already holds (consumed or not, whatever the run's
+   * status now) is not kept again: the one kept is returned instead, for the caller to compare.
    * Throws RunNotFoundError / RunFinishedError.
    */
-  sendSignal(signal: NewSignal, scope?: TenantScope): Promise<void>;
+  sendSignal(signal: NewSignal, scope?: TenantScope): Promise<SignalDelivery>;
   /** Signals not yet consumed by the run, oldest first. */
   pendingSignals(runId: string): Promise<SignalRecord[]>;
 
@@ -264,7 +266,12 @@ export interface NewSignal {
   payload?: unknown;
   sentBy: string;
   sentAt: number;
+  /** Unique per run: a second signal with the same key is not kept (exactly-once delivery). */
+  idempotencyKey?: string;
 }
+
+/** What `sendSignal` did: kept the signal, or found one already kept under its idempotency key. */
+export type SignalDelivery = { kept: true } | { kept: false; existing: SignalRecord };
 
 export interface SignalRecord extends NewSignal {
   consumed: boolean;
