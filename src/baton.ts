@@ -18,6 +18,13 @@ import { toMilliseconds, type Duration } from './engine/duration.ts';
 import { ENGINE_FLAGS } from './engine/engine-flags.ts';
 import type { ActivationOutcome, ExecutorDeps } from './engine/executor.ts';
 import { newId } from './engine/ids.ts';
+import {
+  UnknownQueryError,
+  checkEventKey,
+  readPublishedValues,
+  waitForPublishedValue,
+  type PublishedValue,
+} from './engine/published-values.ts';
 import { checkSignalKey, signalReceipt, type SignalReceipt } from './engine/signal-delivery.ts';
 import { Worker, type WorkerOptions } from './engine/worker.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
@@ -577,6 +584,56 @@ export class Baton {
     );
     if (delivery.kept) this.worker?.notify();
     return signalReceipt(delivery, signal);
+  }
+
+  /**
+   * The latest value the run published under `key` with `ctx.setEvent`, read from its journal
+   * without a worker. With `timeout`, waits up to that long for the value to appear; resolves with
+   * undefined when it has not (or the run finished without publishing it). Default: no wait.
+   *
+   * @example const progress = await baton.getEvent(runId, 'progress', { timeout: '5s' });
+   */
+  async getEvent<T = unknown>(
+    runId: string,
+    key: string,
+    options: { timeout?: Duration; tenant?: string; pollMs?: number } = {},
+  ): Promise<T | undefined> {
+    checkEventKey(key);
+    const timeoutMs = options.timeout === undefined ? 0 : toMilliseconds(options.timeout, 'getEvent timeout');
+    const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
+    const run = await this.getRun(runId, scope ?? {});
+    const found = await waitForPublishedValue(this.store, run.runId, key, {
+      timeoutMs,
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(scope ? { scope } : {}),
+    });
+    return found?.value as T | undefined;
+  }
+
+  /** Every value the run published with `ctx.setEvent`, latest per key, with the seq and time that set it. */
+  async publishedValues(runId: string, options: { tenant?: string } = {}): Promise<PublishedValue[]> {
+    const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
+    const run = await this.getRun(runId, scope ?? {});
+    return [...(await readPublishedValues(this.store, run.runId, scope ? { scope } : {})).values()];
+  }
+
+  /**
+   * Answers a query the run's workflow declares (`workflow(name, fn, { queries })`) from the values
+   * the run published, without a worker replaying it. The workflow must be registered here.
+   * Throws UnknownQueryError for a query the workflow does not declare.
+   */
+  async query<T = unknown>(runId: string, name: string, options: { tenant?: string } = {}): Promise<T> {
+    const run = await this.getRun(runId, options);
+    const definition = this.#definition(run.workflow);
+    const query = definition.options.queries?.[name];
+    if (query === undefined)
+      throw new UnknownQueryError({
+        workflow: run.workflow,
+        query: name,
+        known: Object.keys(definition.options.queries ?? {}),
+      });
+    const values = await this.publishedValues(run.runId, options);
+    return query(Object.fromEntries(values.map((entry) => [entry.key, entry.value]))) as T;
   }
 
   /** Cancels a run and, through it, its children. In-flight steps see their abort signal fire. */

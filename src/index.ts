@@ -286,6 +286,8 @@ export type { RetryPolicy } from './engine/retry.ts';
 export { toMilliseconds, type Duration } from './engine/duration.ts';
 export type { WorkerOptions } from './engine/worker.ts';
 export type { ActivationOutcome } from './engine/executor.ts';
+export { SignalKeyConflictError, type SignalReceipt } from './engine/signal-delivery.ts';
+export { UnknownQueryError, type PublishedValue, type WorkflowQuery } from './engine/published-values.ts';
 export {
   BatonError,
   NonDeterminismError,

@@ -15,4 +15,5 @@ describePostgres('engine semantics on PostgreSQL', unavailable, async () => {
     PostgresStore.open({ url: database.url, schema: `semantics_${++schemas}`, poolSize: 4 }),
   );
   await import('./exactly-once-signals.test.ts');
+  await import('./published-events.test.ts');
 });

@@ -29,6 +29,7 @@ import type {
 import { MAX_TIMER_MS, toMilliseconds, type Duration } from './duration.ts';
 import { History, describeOp, readableOp } from './history.ts';
 import type { PoolEstimate, PoolGate, PoolLease } from './pool-gate.ts';
+import { publishValue } from './published-values.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy } from './retry.ts';
 import type { RunJournal } from './run-journal.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './workflow.ts';
@@ -678,6 +679,10 @@ export class RunContext implements WorkflowContext {
     bytes[8] = (bytes[8]! & 0x3f) | 0x80;
     const hex = bytes.toString('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  setEvent(key: string, value: unknown): Promise<void> {
+    return publishValue(this.operations, key, value);
   }
 
   patched(patchId: string): boolean {

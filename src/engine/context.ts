@@ -117,6 +117,17 @@ export interface WorkflowContext {
    */
   patched(patchId: string): boolean;
 
+  /**
+   * Publishes a durable value for readers outside the run: `baton.getEvent(runId, key)`, the HTTP
+   * API and `baton get-event` read the latest value of each key from the journal, without a worker
+   * replaying the run. Journaled (`event.published`) and committed before it resolves; on replay it
+   * writes nothing again. A key is 1–256 characters; the value is JSON within the payload limit
+   * (else PayloadTooLargeError, before anything is written).
+   *
+   * @example await ctx.setEvent('progress', { done: 3, total: 10 });
+   */
+  setEvent(key: string, value: unknown): Promise<void>;
+
   /** The lower-level API the layers above the engine (agents, access, guard) build on. */
   readonly operations: OperationApi;
 }

@@ -63,6 +63,8 @@ export interface JournalEventPayloads {
 
   'clock.read': { op: number; value: string };
   'patch.marked': { op: number; patchId: string };
+  /** A value the run published for readers outside it (`ctx.setEvent(name, value)`); the latest per name holds. */
+  'event.published': { op: number; name: string; value: unknown };
 
   // Agents (src/agents). Actor = `agent:<name>`, onBehalfOf = the chain above it. `name` is the
   // agent (agent.*, llm.*) or the tool (tool.*). `messages` holds the model messages an event

@@ -43,6 +43,7 @@ const BATON_STATUS: Readonly<Record<string, number>> = {
   INVALID_APPROVAL_ARGUMENTS: 400,
   GUARDRAIL_BLOCKED: 422,
   SIGNAL_KEY_CONFLICT: 409,
+  UNKNOWN_QUERY: 404,
 };
 
 /** An error answered as `{ error: { code, message } }` with `status`. */

@@ -18,6 +18,7 @@ import { runs } from './runs.ts';
 import { server } from './server.ts';
 import { show } from './show.ts';
 import { signal } from './signal.ts';
+import { getEvent } from './get-event.ts';
 import { start } from './start.ts';
 import { verify } from './verify.ts';
 import { worker } from './worker.ts';
@@ -36,6 +37,7 @@ export const commands: readonly AnyCommand[] = [
   replay,
   fork,
   signal,
+  getEvent,
   cancel,
   pause,
   resume,
