@@ -113,9 +113,23 @@ export interface WorkflowContext {
    * A version marker for changing workflow code while runs are in flight. Returns true for runs
    * that reach this point on the new code, false for runs whose history was written by the old code.
    *
+   * The first call with an id decides and journals one `patch.marked`; later calls with the same
+   * id in the run return the same answer without journaling again (runs started before engine
+   * flag 1 keep their one-marker-per-call histories).
+   *
    * @example if (ctx.patched('send-receipt')) await ctx.step('receipt', sendReceipt);
    */
   patched(patchId: string): boolean;
+
+  /**
+   * Retires a patch once no run that can take the old branch is left: the code keeps only the new
+   * branch and calls `deprecatePatch(id)` where it called `patched(id)`. A run whose history holds
+   * the marker still replays (the marker is consumed here); new runs journal nothing. Calling both
+   * `patched(id)` and `deprecatePatch(id)` in one run throws PatchMisuseError.
+   *
+   * @example ctx.deprecatePatch('send-receipt'); await ctx.step('receipt', sendReceipt);
+   */
+  deprecatePatch(patchId: string): void;
 
   /**
    * Publishes a durable value for readers outside the run: `baton.getEvent(runId, key)`, the HTTP
