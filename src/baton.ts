@@ -18,6 +18,7 @@ import { toMilliseconds, type Duration } from './engine/duration.ts';
 import { ENGINE_FLAGS } from './engine/engine-flags.ts';
 import type { ActivationOutcome, ExecutorDeps } from './engine/executor.ts';
 import { newId } from './engine/ids.ts';
+import { successorOf } from './engine/continue-as-new.ts';
 import {
   UnknownQueryError,
   checkEventKey,
@@ -53,7 +54,7 @@ import type {
   DenyOptions,
   PendingApproval,
 } from './guard/approval-desk.ts';
-import type { GuardVerdictRecord } from './journal/events.ts';
+import type { GrantRecord, GuardVerdictRecord } from './journal/events.ts';
 import { forkRun, type ForkOptions } from './explain/fork.ts';
 import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
 import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
@@ -239,6 +240,7 @@ export class Baton {
       maxPayloadBytes: this.maxPayloadBytes,
       inlineRetryMs: options.inlineRetryMs ?? 2000,
       startChild: (request) => this.#startChild(request),
+      startSuccessor: (run, input) => this.#startSuccessor(run, input),
       pools: this.pools,
       onCancelRequested: (runId, reason) => this.#cancelLocally(runId, reason),
       log,
@@ -256,7 +258,8 @@ export class Baton {
           if (
             outcome.status === 'completed' ||
             outcome.status === 'failed' ||
-            outcome.status === 'cancelled'
+            outcome.status === 'cancelled' ||
+            outcome.status === 'continued'
           ) {
             this.#finished.emit(run.runId);
           }
@@ -369,6 +372,7 @@ export class Baton {
     options: StartOptions,
     parent: RunRecord | undefined,
     guardVerdicts: readonly GuardVerdictRecord[] = [],
+    continuedFrom?: string,
   ): Promise<{ run: RunRecord; created: boolean }> {
     const encoded = canonicalJson(input ?? null, `The input of workflow '${definition.name}'`);
     const bytes = Buffer.byteLength(encoded);
@@ -420,6 +424,7 @@ export class Baton {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(guardVerdicts.length === 0 ? {} : { guard: [...guardVerdicts] }),
         ...(grantRecord === undefined ? {} : { grant: grantRecord }),
+        ...(continuedFrom === undefined ? {} : { continuedFrom }),
       },
       prevHash: GENESIS_HASH,
     });
@@ -462,6 +467,36 @@ export class Baton {
     );
     this.worker?.notify();
     return run.runId;
+  }
+
+  /**
+   * The successor of a run closed by ctx.continueAsNew: the same workflow, principal, tenant, grant,
+   * parent and priority, started under the idempotency key `continue:<runId>` (so a crash before
+   * the run closed finds the same successor again).
+   */
+  async #startSuccessor(run: RunRecord, input: unknown): Promise<string> {
+    const definition = this.#definition(run.workflow);
+    const [started] = await this.store.readEvents(run.runId, 1);
+    const grant =
+      started?.type === 'run.started' ? (started.payload as { grant?: GrantRecord }).grant : undefined;
+    const parent = run.parentRunId === undefined ? undefined : await this.store.getRun(run.parentRunId);
+    const { run: successor, created } = await this.#create(
+      definition,
+      input,
+      newId('run', this.clock()),
+      {
+        as: run.principal,
+        tenant: run.tenant,
+        idempotencyKey: `continue:${run.runId}`,
+        priority: run.priority,
+        ...(grant === undefined ? {} : { grant: parseGrant(grant) }),
+      },
+      parent,
+      [],
+      run.runId,
+    );
+    if (created) this.worker?.notify();
+    return successor.runId;
   }
 
   /** A handle on a run; with a tenant, every call through it is scoped to that tenant. */
@@ -510,10 +545,16 @@ export class Baton {
     runId: string,
     options: { timeout?: Duration; pollMs?: number; tenant?: string } = {},
   ): Promise<Output> {
-    const run = await this.waitFor(runId, options);
+    let run = await this.waitFor(runId, options);
+    // A run closed by ctx.continueAsNew: its result is the chain's last run's.
+    while (run.status === 'continued') {
+      const next = successorOf(await this.store.readEvents(run.runId, run.lastSeq));
+      if (next === undefined) break;
+      run = await this.waitFor(next, options);
+    }
     if (run.status === 'completed') return run.result as Output;
     throw new RunFailedError({
-      runId,
+      runId: run.runId,
       error: run.error ?? {
         name: 'RunCancelledError',
         message: `Run ${runId} was cancelled.`,

@@ -288,6 +288,8 @@ export type { WorkerOptions } from './engine/worker.ts';
 export type { ActivationOutcome } from './engine/executor.ts';
 export { SignalKeyConflictError, type SignalReceipt } from './engine/signal-delivery.ts';
 export { UnknownQueryError, type PublishedValue, type WorkflowQuery } from './engine/published-values.ts';
+export { PatchMisuseError } from './engine/patches.ts';
+export { ContinueAsNewInStepError, ContinueAsNewRequest } from './engine/continue-as-new.ts';
 export {
   BatonError,
   NonDeterminismError,

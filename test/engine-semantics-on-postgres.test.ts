@@ -16,4 +16,5 @@ describePostgres('engine semantics on PostgreSQL', unavailable, async () => {
   );
   await import('./exactly-once-signals.test.ts');
   await import('./published-events.test.ts');
+  await import('./continue-as-new.test.ts');
 });

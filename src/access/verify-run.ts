@@ -3,7 +3,7 @@ import { BatonError, RunNotFoundError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { verifyChain, type ChainBreak } from '../journal/hash-chain.ts';
 import type { CheckpointRecord } from '../store/checkpoints.ts';
-import type { Store, TenantScope } from '../store/store.ts';
+import { isTerminal, type Store, type TenantScope } from '../store/store.ts';
 import { verifyCheckpoint } from './checkpoint.ts';
 import { keyIdOf, toPublicKey, type PublicKeyInput } from './signing-key.ts';
 
@@ -212,11 +212,7 @@ export async function verifyAll(
       report.runs++;
       if (result.ok) report.ok++;
       else report.failed.push(result);
-      if (
-        result.ok &&
-        result.signedSeq === undefined &&
-        ['completed', 'failed', 'cancelled'].includes(run.status)
-      ) {
+      if (result.ok && result.signedSeq === undefined && isTerminal(run.status)) {
         report.unsigned.push(run.runId);
       }
       options.onRun?.(result);

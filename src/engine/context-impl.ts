@@ -30,6 +30,7 @@ import { MAX_TIMER_MS, toMilliseconds, type Duration } from './duration.ts';
 import { History, describeOp, readableOp } from './history.ts';
 import type { PoolEstimate, PoolGate, PoolLease } from './pool-gate.ts';
 import { publishValue } from './published-values.ts';
+import { ContinueAsNewInStepError, ContinueAsNewRequest, stepScope } from './continue-as-new.ts';
 import { FLAG_PATCH_MARKER_ONCE, hasFlag } from './engine-flags.ts';
 import { PatchMisuseError, checkPatchId } from './patches.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy } from './retry.ts';
@@ -467,7 +468,7 @@ export class RunContext implements WorkflowContext {
       attempt,
       signal,
     };
-    const running = Promise.resolve().then(() => fn(info));
+    const running = stepScope.run(name, () => Promise.resolve().then(() => fn(info)));
     if (timeoutMs === undefined) return running;
     let timer: NodeJS.Timeout | undefined;
     const timeoutError = new StepTimeoutError({ step: name, timeoutMs });
@@ -688,6 +689,17 @@ export class RunContext implements WorkflowContext {
     bytes[8] = (bytes[8]! & 0x3f) | 0x80;
     const hex = bytes.toString('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  continueAsNew(input: unknown): Promise<never> {
+    const step = stepScope.getStore();
+    try {
+      if (step !== undefined) throw new ContinueAsNewInStepError({ runId: this.runId, step });
+      this.#checkPayload(input ?? null, `The input of the run continuing ${this.runId}`);
+    } catch (error) {
+      return rejected(error);
+    }
+    return rejected(new ContinueAsNewRequest({ runId: this.runId, input: input ?? null }));
   }
 
   setEvent(key: string, value: unknown): Promise<void> {

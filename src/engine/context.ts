@@ -142,6 +142,20 @@ export interface WorkflowContext {
    */
   setEvent(key: string, value: unknown): Promise<void>;
 
+  /**
+   * Closes this run (status `continued`) and starts its successor on the same workflow with `input`
+   * and a fresh history: for work that runs for weeks and must not carry its whole journal. The
+   * successor keeps the principal, tenant, grant, parent and priority; `run.continued` and the
+   * successor's `run.started` (`continuedFrom`) link the two both ways, and `result()` of any run of
+   * the chain follows it to the final result. Await it (`return ctx.continueAsNew(…)`): it never
+   * resolves. Throws ContinueAsNewInStepError inside a step's function, and PayloadTooLargeError
+   * for an input over the limit. After a crash before the run closed, the same successor is found
+   * again (it is started under the idempotency key `continue:<runId>`).
+   *
+   * @example if (turns > 500) return ctx.continueAsNew({ summary, cursor });
+   */
+  continueAsNew(input: unknown): Promise<never>;
+
   /** The lower-level API the layers above the engine (agents, access, guard) build on. */
   readonly operations: OperationApi;
 }

@@ -23,8 +23,12 @@ export interface JournalEventPayloads {
     guard?: GuardVerdictRecord[];
     /** The grant the run acts under (src/access): given at start, from the default grant policy, or delegated by the parent. */
     grant?: GrantRecord;
+    /** The run this one continues (`ctx.continueAsNew`): its identity, grant and parent are carried over. */
+    continuedFrom?: string;
   };
   'run.completed': { result?: unknown };
+  /** The run closed with `ctx.continueAsNew`: `runId` is its successor, started with the new input. */
+  'run.continued': { runId: string };
   'run.failed': { error: SerializedError };
   'run.cancelled': { reason?: string };
   /**

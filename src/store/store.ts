@@ -131,10 +131,12 @@ export interface Store {
   readonly budgets?: BudgetStore;
 }
 
-export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+/** `continued`: closed by `ctx.continueAsNew`; its journal's last event names the successor. */
+export type RunStatus =
+  'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'continued';
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'continued'];
 export function isTerminal(status: RunStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled';
+  return status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'continued';
 }
 
 export interface TenantScope {
@@ -233,6 +235,7 @@ export type RunTransition =
   | { status: 'completed'; result?: unknown }
   | { status: 'failed'; error: SerializedError }
   | { status: 'cancelled' }
+  | { status: 'continued' }
   /** Park the run. It becomes `pending` instead if a wake-up came since the worker saw `seenWakeGen`. */
   | { status: 'waiting'; wakeAt?: number; seenWakeGen: number }
   /** Release the lease; another worker (or this one) picks the run up again. */

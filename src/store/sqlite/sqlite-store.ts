@@ -344,7 +344,8 @@ export class SqliteStore implements Store {
     switch (transition.status) {
       case 'completed':
       case 'failed':
-      case 'cancelled': {
+      case 'cancelled':
+      case 'continued': {
         this.#statements
           .get(
             `UPDATE runs SET status = ?, result = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL,
