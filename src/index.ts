@@ -13,6 +13,7 @@ export {
   type AgentMemoryOptions,
 } from './agents/agent.ts';
 export type { AgentCacheOptions } from './agents/turn-cache.ts';
+export type { ToolUseBehavior, ToolCallResult, ToolsToFinalOutput } from './agents/tool-use-behavior.ts';
 export type { AgentModelStrategy, AgentTurnRequest, AgentTurnReply } from './agents/turn-routing.ts';
 export { hydrateHistory, type HistoryBudget, type HydrationSummary } from './agents/history-budget.ts';
 export {
@@ -62,6 +63,7 @@ export { Guard, stopError, type GuardOptions } from './guard/guard.ts';
 export {
   guardrail,
   toGuardrail,
+  tripwire,
   pass,
   block,
   rewrite,
@@ -158,6 +160,7 @@ export {
   UnknownModelError,
   ToolCallFailedError,
   ToolOutputError,
+  TripwireTriggeredError,
 } from './agents/errors.ts';
 export {
   mcp,

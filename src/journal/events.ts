@@ -100,6 +100,8 @@ export interface JournalEventPayloads {
     message: string;
     usage: ModelUsageRecord;
     costUsd: number;
+    /** The loop ended on a tool's result (the agent's `toolUseBehavior`): which tool, and the output it gave. */
+    stoppedBy?: { tool?: string; callId?: string; output: unknown };
   };
   'agent.failed': { op: number; name: string; turns: number; error: SerializedError };
   'agent.handedOff': { op: number; name: string; to: string; callId: string; turns: number };
@@ -483,6 +485,8 @@ export interface GuardVerdictRecord {
   stage: GuardStage;
   guardrail: string;
   verdict: 'pass' | 'block' | 'rewrite';
+  /** A block by a tripwire guardrail: it stops the agent (TripwireTriggeredError) instead of refusing one thing. */
+  tripwire?: boolean;
   reason?: string;
   value?: unknown;
   error?: SerializedError;
@@ -525,6 +529,8 @@ export interface VerdictRecord {
   interceptor: string;
   phase: 'before' | 'after' | 'decided';
   verdict: 'allow' | 'deny' | 'rewrite' | 'park';
+  /** A deny that is a tripwire: the call is not refused to the model, the agent stops (TripwireTriggeredError). */
+  tripwire?: boolean;
   reason?: string;
   args?: unknown;
   signal?: string;
