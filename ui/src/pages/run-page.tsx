@@ -6,6 +6,7 @@ import { ExecutionTree } from '../components/execution-tree.tsx';
 import { formatDuration, formatTime } from '../components/format.ts';
 import { Inspector } from '../components/inspector.tsx';
 import { JsonView } from '../components/json-view.tsx';
+import { PublishedValues } from '../components/published-values.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-model.ts';
@@ -14,7 +15,7 @@ import type { ApprovalView } from '../api.ts';
 type Tab = 'tree' | 'graph' | 'costs' | 'data';
 // The graph view brings React Flow and ELK: loaded when a graph is first shown.
 const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'continued']);
 
 /** One run: timeline, execution tree, graph, costs, approvals, and the inspector; live while it runs. */
 export function RunPage(props: { runId: string }) {
@@ -144,6 +145,8 @@ export function RunPage(props: { runId: string }) {
             ))}
           </div>
         )}
+
+        <PublishedValues events={events} />
 
         <h2>Timeline</h2>
         <Timeline timeline={timeline} selected={selected} onSelect={setSelected} />
