@@ -5,7 +5,9 @@ import { batonSource as source, cliProject } from './support/cli-project.ts';
 const CONFIG = `
 import { defineConfig, workflow } from ${JSON.stringify(source)};
 
-const account = workflow('account', async (ctx) => {
+const account = workflow(
+  'account',
+  async (ctx) => {
   let balance = 0;
   await ctx.setEvent('balance', balance);
   for (;;) {
@@ -14,7 +16,9 @@ const account = workflow('account', async (ctx) => {
     balance += deposit.cents;
     await ctx.setEvent('balance', balance);
   }
-});
+  },
+  { queries: { inEuros: (values) => Number(values.balance ?? 0) / 100 } },
+);
 
 export default defineConfig({ store: 'sqlite:./cli.db', workflows: [account] });
 `;
@@ -54,6 +58,14 @@ describe('baton signal --idempotency-key and baton get-event', () => {
     expect(missing.stdout).toContain("has not published 'nothing'");
     const balance = await json(['get-event', run.runId, 'balance', '--timeout', '20s']);
     expect(balance).toEqual({ runId: run.runId, key: 'balance', found: true, value: 0 });
+    expect(await json(['query', run.runId, 'inEuros'])).toEqual({
+      runId: run.runId,
+      query: 'inEuros',
+      result: 0,
+    });
+    const unknown = await cli(['query', run.runId, 'inDollars']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("declares no query 'inDollars'");
     const shown = await cli(['show', run.runId]);
     expect(shown.stdout).toMatch(/event balance\s+0/);
   });

@@ -19,6 +19,7 @@ import { server } from './server.ts';
 import { show } from './show.ts';
 import { signal } from './signal.ts';
 import { getEvent } from './get-event.ts';
+import { query } from './query.ts';
 import { start } from './start.ts';
 import { verify } from './verify.ts';
 import { worker } from './worker.ts';
@@ -38,6 +39,7 @@ export const commands: readonly AnyCommand[] = [
   fork,
   signal,
   getEvent,
+  query,
   cancel,
   pause,
   resume,
