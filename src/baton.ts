@@ -19,6 +19,15 @@ import { toMilliseconds, type Duration } from './engine/duration.ts';
 import { ENGINE_FLAGS } from './engine/engine-flags.ts';
 import type { ActivationOutcome, ExecutorDeps } from './engine/executor.ts';
 import { newId } from './engine/ids.ts';
+import { successorOf } from './engine/continue-as-new.ts';
+import {
+  UnknownQueryError,
+  checkEventKey,
+  readPublishedValues,
+  waitForPublishedValue,
+  type PublishedValue,
+} from './engine/published-values.ts';
+import { checkSignalKey, signalReceipt, type SignalReceipt } from './engine/signal-delivery.ts';
 import { Worker, type WorkerOptions } from './engine/worker.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
 import { openStore } from './store/open-store.ts';
@@ -46,7 +55,7 @@ import type {
   DenyOptions,
   PendingApproval,
 } from './guard/approval-desk.ts';
-import type { GuardVerdictRecord } from './journal/events.ts';
+import type { GrantRecord, GuardVerdictRecord } from './journal/events.ts';
 import { forkRun, type ForkOptions } from './explain/fork.ts';
 import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
 import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
@@ -261,6 +270,7 @@ export class Baton {
       maxPayloadBytes: this.maxPayloadBytes,
       inlineRetryMs: options.inlineRetryMs ?? 2000,
       startChild: (request) => this.#startChild(request),
+      startSuccessor: (run, input) => this.#startSuccessor(run, input),
       pools: this.pools,
       onCancelRequested: (runId, reason) => this.#cancelLocally(runId, reason),
       log,
@@ -278,7 +288,8 @@ export class Baton {
           if (
             outcome.status === 'completed' ||
             outcome.status === 'failed' ||
-            outcome.status === 'cancelled'
+            outcome.status === 'cancelled' ||
+            outcome.status === 'continued'
           ) {
             this.#finished.emit(run.runId);
           }
@@ -422,6 +433,7 @@ export class Baton {
     options: StartOptions,
     parent: RunRecord | undefined,
     guardVerdicts: readonly GuardVerdictRecord[] = [],
+    continuedFrom?: string,
   ): Promise<{ run: RunRecord; created: boolean }> {
     const encoded = canonicalJson(input ?? null, `The input of workflow '${definition.name}'`);
     const bytes = Buffer.byteLength(encoded);
@@ -474,6 +486,7 @@ export class Baton {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(guardVerdicts.length === 0 ? {} : { guard: [...guardVerdicts] }),
         ...(grantRecord === undefined ? {} : { grant: grantRecord }),
+        ...(continuedFrom === undefined ? {} : { continuedFrom }),
       },
       prevHash: GENESIS_HASH,
     });
@@ -516,6 +529,36 @@ export class Baton {
     );
     this.worker?.notify();
     return run.runId;
+  }
+
+  /**
+   * The successor of a run closed by ctx.continueAsNew: the same workflow, principal, tenant, grant,
+   * parent and priority, started under the idempotency key `continue:<runId>` (so a crash before
+   * the run closed finds the same successor again).
+   */
+  async #startSuccessor(run: RunRecord, input: unknown): Promise<string> {
+    const definition = this.#definition(run.workflow);
+    const [started] = await this.store.readEvents(run.runId, 1);
+    const grant =
+      started?.type === 'run.started' ? (started.payload as { grant?: GrantRecord }).grant : undefined;
+    const parent = run.parentRunId === undefined ? undefined : await this.store.getRun(run.parentRunId);
+    const { run: successor, created } = await this.#create(
+      definition,
+      input,
+      newId('run', this.clock()),
+      {
+        as: run.principal,
+        tenant: run.tenant,
+        idempotencyKey: `continue:${run.runId}`,
+        priority: run.priority,
+        ...(grant === undefined ? {} : { grant: parseGrant(grant) }),
+      },
+      parent,
+      [],
+      run.runId,
+    );
+    if (created) this.worker?.notify();
+    return successor.runId;
   }
 
   /** A handle on a run; with a tenant, every call through it is scoped to that tenant. */
@@ -564,10 +607,16 @@ export class Baton {
     runId: string,
     options: { timeout?: Duration; pollMs?: number; tenant?: string } = {},
   ): Promise<Output> {
-    const run = await this.waitFor(runId, options);
+    let run = await this.waitFor(runId, options);
+    // A run closed by ctx.continueAsNew: its result is the chain's last run's.
+    while (run.status === 'continued') {
+      const next = successorOf(await this.store.readEvents(run.runId, run.lastSeq));
+      if (next === undefined) break;
+      run = await this.waitFor(next, options);
+    }
     if (run.status === 'completed') return run.result as Output;
     throw new RunFailedError({
-      runId,
+      runId: run.runId,
       error: run.error ?? {
         name: 'RunCancelledError',
         message: `Run ${runId} was cancelled.`,
@@ -600,13 +649,21 @@ export class Baton {
     }
   }
 
-  /** Sends a signal to a run. It is kept until the run's `ctx.waitFor(name)` consumes it. */
+  /**
+   * Sends a signal to a run. It is kept until the run's `ctx.waitFor(name)` consumes it. With an
+   * `idempotencyKey`, the signal is delivered once however often it is sent (a retried request, a
+   * second click): a resend returns `duplicate: true` and sends nothing, even after the run consumed
+   * it or finished; the same key with another name or payload throws SignalKeyConflictError.
+   *
+   * @example await baton.signal(runId, 'payment', { cents: 500 }, { idempotencyKey: 'pay-7731' });
+   */
   async signal(
     runId: string,
     name: string,
     payload?: unknown,
-    options: { as?: string; tenant?: string } = {},
-  ): Promise<void> {
+    options: { as?: string; tenant?: string; idempotencyKey?: string } = {},
+  ): Promise<SignalReceipt> {
+    if (options.idempotencyKey !== undefined) checkSignalKey(options.idempotencyKey);
     this.#checkDepth(payload, `The payload of signal '${name}'`);
     const bytes = Buffer.byteLength(canonicalJson(payload ?? null, `The payload of signal '${name}'`));
     if (bytes > this.maxPayloadBytes) {
@@ -616,18 +673,71 @@ export class Baton {
         limit: this.maxPayloadBytes,
       });
     }
-    await this.store.sendSignal(
-      {
-        signalId: newId('sig', this.clock()),
-        runId,
-        name,
-        payload,
-        sentBy: options.as ?? 'user:anonymous',
-        sentAt: this.clock(),
-      },
+    const signal = {
+      signalId: newId('sig', this.clock()),
+      runId,
+      name,
+      payload,
+      sentBy: options.as ?? 'user:anonymous',
+      sentAt: this.clock(),
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+    };
+    const delivery = await this.store.sendSignal(
+      signal,
       options.tenant === undefined ? undefined : { tenant: options.tenant },
     );
-    this.worker?.notify();
+    if (delivery.kept) this.worker?.notify();
+    return signalReceipt(delivery, signal);
+  }
+
+  /**
+   * The latest value the run published under `key` with `ctx.setEvent`, read from its journal
+   * without a worker. With `timeout`, waits up to that long for the value to appear; resolves with
+   * undefined when it has not (or the run finished without publishing it). Default: no wait.
+   *
+   * @example const progress = await baton.getEvent(runId, 'progress', { timeout: '5s' });
+   */
+  async getEvent<T = unknown>(
+    runId: string,
+    key: string,
+    options: { timeout?: Duration; tenant?: string; pollMs?: number } = {},
+  ): Promise<T | undefined> {
+    checkEventKey(key);
+    const timeoutMs = options.timeout === undefined ? 0 : toMilliseconds(options.timeout, 'getEvent timeout');
+    const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
+    const run = await this.getRun(runId, scope ?? {});
+    const found = await waitForPublishedValue(this.store, run.runId, key, {
+      timeoutMs,
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(scope ? { scope } : {}),
+    });
+    return found?.value as T | undefined;
+  }
+
+  /** Every value the run published with `ctx.setEvent`, latest per key, with the seq and time that set it. */
+  async publishedValues(runId: string, options: { tenant?: string } = {}): Promise<PublishedValue[]> {
+    const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
+    const run = await this.getRun(runId, scope ?? {});
+    return [...(await readPublishedValues(this.store, run.runId, scope ? { scope } : {})).values()];
+  }
+
+  /**
+   * Answers a query the run's workflow declares (`workflow(name, fn, { queries })`) from the values
+   * the run published, without a worker replaying it. The workflow must be registered here.
+   * Throws UnknownQueryError for a query the workflow does not declare.
+   */
+  async query<T = unknown>(runId: string, name: string, options: { tenant?: string } = {}): Promise<T> {
+    const run = await this.getRun(runId, options);
+    const definition = this.#definition(run.workflow);
+    const query = definition.options.queries?.[name];
+    if (query === undefined)
+      throw new UnknownQueryError({
+        workflow: run.workflow,
+        query: name,
+        known: Object.keys(definition.options.queries ?? {}),
+      });
+    const values = await this.publishedValues(run.runId, options);
+    return query(Object.fromEntries(values.map((entry) => [entry.key, entry.value]))) as T;
   }
 
   /** Cancels a run and, through it, its children. In-flight steps see their abort signal fire. */

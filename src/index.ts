@@ -13,6 +13,7 @@ export {
   type AgentMemoryOptions,
 } from './agents/agent.ts';
 export type { AgentCacheOptions } from './agents/turn-cache.ts';
+export type { ToolUseBehavior, ToolCallResult, ToolsToFinalOutput } from './agents/tool-use-behavior.ts';
 export type { AgentModelStrategy, AgentTurnRequest, AgentTurnReply } from './agents/turn-routing.ts';
 export { hydrateHistory, type HistoryBudget, type HydrationSummary } from './agents/history-budget.ts';
 export {
@@ -62,6 +63,7 @@ export { Guard, stopError, type GuardOptions } from './guard/guard.ts';
 export {
   guardrail,
   toGuardrail,
+  tripwire,
   pass,
   block,
   rewrite,
@@ -159,6 +161,7 @@ export {
   UnknownModelError,
   ToolCallFailedError,
   ToolOutputError,
+  TripwireTriggeredError,
 } from './agents/errors.ts';
 export {
   mcp,
@@ -339,6 +342,10 @@ export type { RetryPolicy } from './engine/retry.ts';
 export { toMilliseconds, type Duration } from './engine/duration.ts';
 export type { WorkerOptions } from './engine/worker.ts';
 export type { ActivationOutcome } from './engine/executor.ts';
+export { SignalKeyConflictError, type SignalReceipt } from './engine/signal-delivery.ts';
+export { UnknownQueryError, type PublishedValue, type WorkflowQuery } from './engine/published-values.ts';
+export { PatchMisuseError } from './engine/patches.ts';
+export { ContinueAsNewInStepError, ContinueAsNewRequest } from './engine/continue-as-new.ts';
 export {
   BatonError,
   NonDeterminismError,

@@ -7,6 +7,7 @@ import { workflow } from '../src/engine/workflow.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { replayHistories } from '../src/testing/index.ts';
 import { fulfil } from './fixtures/golden-workflows.ts';
+import { SEMANTICS_WORKFLOWS } from './fixtures/golden-semantics-workflows.ts';
 
 // Histories recorded by an earlier version of the code and exported with `baton export --format`,
 // kept read-only: a completed run (JSON) and a run in flight, awaiting approval (NDJSON).
@@ -96,5 +97,42 @@ describe('golden histories', () => {
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe('golden histories of the engine semantics (published values, patches, continue-as-new, agents)', () => {
+  it('replay on the code that wrote them, each new event type included, and are intact', async () => {
+    const folder = join(GOLDEN, 'semantics');
+    const report = await replayHistories(folder, SEMANTICS_WORKFLOWS);
+    expect(report.ok, report.message).toBe(true);
+    expect(report.results.map((result) => [result.file, result.report?.recorded])).toEqual([
+      ['forecast-stopped-on-tool.json', 'completed'],
+      ['progress-published-and-patched.json', 'completed'],
+      ['refunds-tripwire.json', 'failed'],
+      ['rounds-continued.json', 'continued'],
+      ['rounds-successor-completed.json', 'completed'],
+    ]);
+    for (const result of report.results) {
+      const document = JSON.parse(await readFile(join(folder, result.file), 'utf8')) as {
+        events: Parameters<typeof verifyChain>[0];
+      };
+      expect(verifyChain(document.events).ok).toBe(true);
+    }
+  });
+
+  it('catch code that no longer continues as new, or calls patched once per call again', async () => {
+    const folder = join(GOLDEN, 'semantics');
+    const returnsInstead = workflow('rounds', async (ctx, input: { round: number; rounds: number }) => {
+      await ctx.step('round', () => input.round);
+      return { rounds: input.rounds };
+    });
+    const report = await replayHistories(folder, [
+      ...SEMANTICS_WORKFLOWS.filter((w) => w.name !== 'rounds'),
+      returnsInstead,
+    ]);
+    expect(report.ok).toBe(false);
+    expect(report.message).toMatch(
+      /^rounds-continued\.json: Run run_\w+ continued as a new run at seq 3, but the workflow code now returns/,
+    );
   });
 });

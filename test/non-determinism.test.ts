@@ -113,7 +113,7 @@ describe('non-determinism', () => {
         await ctx.step('reserve', () => 'reserved');
         return await go;
       },
-      async (h) => h.baton.signal(parked.runId, 'go', 'now'),
+      async (h) => void (await h.baton.signal(parked.runId, 'go', 'now')),
     );
     const run = await h.store.getRun(parked.runId);
     expect(run?.status).toBe('failed');

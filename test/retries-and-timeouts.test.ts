@@ -51,11 +51,11 @@ describe('retries', () => {
       'HTTP 503 on attempt 1',
       'HTTP 503 on attempt 2',
     ]);
-    // Full jitter: each delay is between 0 and initialDelay × coefficient^(attempt − 1).
+    // The delay is a floor: at least initialDelay × coefficient^(attempt − 1), jitter on top.
     failures.forEach((event, index) => {
       const delay = Date.parse(event.payload.retryAt) - Date.parse(event.at);
-      expect(delay).toBeGreaterThanOrEqual(0);
-      expect(delay).toBeLessThanOrEqual(60_000 * 3 ** index);
+      expect(delay).toBeGreaterThanOrEqual(60_000 * 3 ** index);
+      expect(delay).toBeLessThanOrEqual(1.2 * 60_000 * 3 ** index);
     });
     const [completed] = ofType(events, 'step.completed');
     expect(completed?.payload).toMatchObject({ name: 'call-api', attempt: 3, result: 'ok' });
@@ -166,10 +166,11 @@ describe('retries', () => {
     const run = await first.baton.start(flow, null);
     await first.settle(run.runId, ['waiting', 'completed']);
     const parked = await first.store.getRun(run.runId);
-    // Jitter may draw a zero delay, in which case the retry ran at once.
+    // The retry is at least 10 minutes away, so the run parks.
+    expect(parked?.status).toBe('waiting');
     if (parked?.status === 'waiting') {
-      expect(parked.wakeAt).toBeGreaterThanOrEqual(first.clock.now());
-      expect(parked.wakeAt).toBeLessThanOrEqual(first.clock.now() + 10 * 60_000);
+      expect(parked.wakeAt).toBeGreaterThanOrEqual(first.clock.now() + 10 * 60_000);
+      expect(parked.wakeAt).toBeLessThanOrEqual(first.clock.now() + 12 * 60_000);
       await first.baton.close();
       const second = await start({
         store: first.store,
@@ -177,7 +178,7 @@ describe('retries', () => {
         workflows: [flow],
         inlineRetryMs: 0,
       });
-      second.advance(10 * 60_000);
+      second.advance(12 * 60_000);
       expect(await second.baton.result(run.runId)).toBe(2);
     } else {
       expect(await first.baton.result(run.runId)).toBe(2);
@@ -187,14 +188,14 @@ describe('retries', () => {
     await first.store.close();
   });
 
-  it('backoff grows exponentially up to maxDelay, with full jitter and Retry-After as a floor', () => {
+  it('backoff grows exponentially up to maxDelay, with jitter on top and Retry-After as a floor', () => {
     const policy = resolveRetryPolicy({ initialDelay: '1s', backoffCoefficient: 2, maxDelay: '5s' });
     const top = (): number => 0.999999999;
     expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(policy, attempt, undefined, top))).toEqual([
-      1000, 2000, 4000, 5000, 5000,
+      1200, 2400, 4800, 5000, 5000,
     ]);
-    expect(backoffDelay(policy, 3, undefined, () => 0)).toBe(0);
-    expect(backoffDelay(policy, 3, undefined, () => 0.5)).toBe(2000);
+    expect(backoffDelay(policy, 3, undefined, () => 0)).toBe(4000);
+    expect(backoffDelay(policy, 3, undefined, () => 0.5)).toBe(4400);
     expect(backoffDelay(policy, 1, 30_000, () => 0.5)).toBe(30_000);
     expect(() => resolveRetryPolicy({ maxAttempts: 0 })).toThrow(/maxAttempts/);
   });

@@ -113,7 +113,10 @@ export class CheckpointSigner {
   /** For Baton's `onActivationEnd`: signs finished runs, and parked ones that are due. Never throws. */
   readonly onActivationEnd = (run: RunRecord, outcome: { status: string }): void => {
     const finished =
-      outcome.status === 'completed' || outcome.status === 'failed' || outcome.status === 'cancelled';
+      outcome.status === 'completed' ||
+      outcome.status === 'failed' ||
+      outcome.status === 'cancelled' ||
+      outcome.status === 'continued';
     if (!finished && !this.#due(run.runId, undefined)) return;
     this.signRun(run.runId)
       .then(() => {

@@ -11,7 +11,7 @@ import {
   type RunRecordFields,
 } from '../journal/run-facts.ts';
 import type { CheckpointRecord } from '../store/checkpoints.ts';
-import type { Store, TenantScope } from '../store/store.ts';
+import { isTerminal, type RunStatus, type Store, type TenantScope } from '../store/store.ts';
 import { verifyCheckpoint } from './checkpoint.ts';
 import { keyIdOf, toPublicKey, type PublicKeyInput } from './signing-key.ts';
 import type { WitnessRead } from './witness-log.ts';
@@ -380,8 +380,7 @@ export async function verifyAll(
       report.runs++;
       if (result.ok) report.ok++;
       else report.failed.push(result);
-      const finished =
-        result.status === 'completed' || result.status === 'failed' || result.status === 'cancelled';
+      const finished = result.status !== undefined && isTerminal(result.status as RunStatus);
       if (
         finished &&
         !result.final &&

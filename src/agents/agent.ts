@@ -1,4 +1,5 @@
 import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
+import { checkToolUseBehavior, type ToolUseBehavior } from './tool-use-behavior.ts';
 import { z } from 'zod';
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
@@ -50,6 +51,12 @@ export interface AgentOptions<Output = string> {
   timeout?: Duration;
   /** Invalid tool calls (unknown tool, bad arguments) or invalid final answers sent back to the model before giving up. Default 3. */
   maxInvalidToolCalls?: number;
+  /**
+   * Whether a tool's result ends the loop: `'run_llm_again'` (default: the model sees the results),
+   * `'stop_on_first_tool'`, `{ stopAtToolNames: ['submit'] }`, or a deterministic function of the
+   * response's tool results. The ending tool result is the agent's output (see ToolUseBehavior).
+   */
+  toolUseBehavior?: ToolUseBehavior;
   /**
    * Checks on what the agent is given (`input`), what it answers (`output`) and its tool calls'
    * arguments and results (`tools`): guardrails from src/guard (`redact()`, `maxLength()`, a judge…)
@@ -145,6 +152,8 @@ export interface AgentDefinition<Output = string> {
   readonly retry: RetryPolicy | undefined;
   readonly timeoutMs: number;
   readonly maxInvalidToolCalls: number;
+  /** Undefined for the default, 'run_llm_again'. */
+  readonly toolUseBehavior: ToolUseBehavior | undefined;
   readonly guardrails: AgentGuardrails | undefined;
   /** The needs the agent declared, or undefined for the default (see {@link AgentOptions.needs}). */
   readonly needs: readonly string[] | undefined;
@@ -225,6 +234,11 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
     throw new InvalidArgumentError(`Agent '${name}' has an output that is not a zod schema.`);
   }
   checkGuardrails(name, options.guardrails);
+  const toolUseBehavior = checkToolUseBehavior(
+    name,
+    options.toolUseBehavior,
+    tools.filter((entry) => isToolDefinition(entry)).map((entry) => entry.name),
+  );
   if (options.needs !== undefined) {
     if (!Array.isArray(options.needs))
       throw new InvalidArgumentError(`Agent '${name}' has needs that are not a list of grant actions.`);
@@ -257,6 +271,7 @@ export function agent<Output = string>(options: AgentOptions<Output>): AgentDefi
     retry: options.retry,
     timeoutMs: toMilliseconds(options.timeout ?? '5m', `agent '${name}' timeout`),
     maxInvalidToolCalls,
+    toolUseBehavior,
     guardrails: options.guardrails,
     needs: options.needs === undefined ? undefined : Object.freeze([...options.needs]),
     pool: options.pool,

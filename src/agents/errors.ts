@@ -160,3 +160,25 @@ export class ToolOutputError extends BatonError {
     );
   }
 }
+
+/**
+ * A tripwire fired: a guardrail (or interceptor) marked as a tripwire blocked an agent's input or
+ * output, or a tool call's arguments. Unlike a block, which refuses one thing (and goes back to the
+ * model), a tripwire stops the agent and every agent above it: it is not turned into a tool error
+ * for a calling agent, and unless the workflow catches it, it fails the run.
+ */
+export class TripwireTriggeredError extends BatonError {
+  readonly by: string;
+  readonly stage: string;
+  readonly reason: string;
+  constructor(args: { by: string; stage: string; reason: string; target?: string }) {
+    const where = args.target === undefined ? args.stage : `${args.stage} of ${args.target}`;
+    super(
+      'TRIPWIRE_TRIGGERED',
+      `Tripwire '${args.by}' fired on the ${where}: ${args.reason}. The agent stopped; the run fails unless the workflow catches this error.`,
+    );
+    this.by = args.by;
+    this.stage = args.stage;
+    this.reason = args.reason;
+  }
+}

@@ -93,7 +93,8 @@ interface VerdictExtras {
 export type ToolVerdict = VerdictExtras &
   (
     | { type: 'allow'; reason?: string }
-    | { type: 'deny'; reason: string }
+    /** With `tripwire`, the agent stops with TripwireTriggeredError instead of telling the model. */
+    | { type: 'deny'; reason: string; tripwire?: boolean }
     | { type: 'rewrite'; args: unknown; reason: string }
     | { type: 'park'; reason: string; signal?: string; deadline?: number }
   );
@@ -277,7 +278,11 @@ export async function runBefore<Call>(
       }
       case 'deny': {
         const reason = verdict.reason ?? 'denied';
-        verdicts.push({ record: { ...record, verdict: 'deny', reason }, events });
+        const tripwire = (verdict as { tripwire?: boolean }).tripwire === true;
+        verdicts.push({
+          record: { ...record, verdict: 'deny', reason, ...(tripwire ? { tripwire } : {}) },
+          events,
+        });
         return { verdicts, call: current, final: 'deny', reason };
       }
       case 'park': {

@@ -28,7 +28,8 @@ import { callModel, type ModelToolCall, type ModelTurn } from './model-call.ts';
 import type { TokenUsage } from './prices.ts';
 import { runtimeOf, type AgentRuntime } from './runtime.ts';
 import { agentOverrides } from './run-overrides.ts';
-import { callToolOp, checkArgs, toolResultMessage, type AgentScope } from './tool-call.ts';
+import { callToolOp, checkArgs, outcomeOfMessage, toolResultMessage, type AgentScope } from './tool-call.ts';
+import { finalToolOutput, type ToolCallResult } from './tool-use-behavior.ts';
 import { agentTurnCache } from './turn-cache.ts';
 import { strategyChoices } from './turn-routing.ts';
 
@@ -72,6 +73,9 @@ const AGENT_ERROR_CODES = new Set([
   'DELEGATION_DEPTH',
   'GRANT_EXPIRED',
 ]);
+
+/** Errors journaled as the agent's `agent.failed`: the ones above, and a tripwire (which is not turned into a tool error). */
+const JOURNALED_FAILURES = new Set([...AGENT_ERROR_CODES, 'TRIPWIRE_TRIGGERED']);
 
 interface Invocation {
   via: 'run' | 'handoff' | 'tool';
@@ -388,9 +392,33 @@ function agentOp(
               costUsd,
             };
           }
+          // toolUseBehavior: a tool's result may be the agent's answer, without another model call.
+          const stop = finalToolOutput(agent.toolUseBehavior, toolCallResults(plans, results));
+          if (stop) {
+            const text = typeof stop.output === 'string' ? stop.output : canonicalJson(stop.output ?? null);
+            const by =
+              stop.by === undefined
+                ? undefined
+                : results[plans.findIndex((plan) => plan.call.callId === stop.by!.callId)];
+            await end(
+              draft('agent.completed', {
+                op: op.op,
+                name: agent.name,
+                turns,
+                message: messageHash(by ?? results[results.length - 1]!),
+                usage,
+                costUsd: round(costUsd),
+                stoppedBy: {
+                  ...(stop.by === undefined ? {} : { tool: stop.by.name, callId: stop.by.callId }),
+                  output: stop.output ?? null,
+                },
+              }),
+            );
+            return { kind: 'answered', output: stop.output, text, turns, usage, costUsd };
+          }
         }
       } catch (error) {
-        if (BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code) && !op.signal.aborted) {
+        if (BatonError.isInstance(error) && JOURNALED_FAILURES.has(error.code) && !op.signal.aborted) {
           const serialized = serializeError(error);
           delete serialized.stack;
           await end(draft('agent.failed', { op: op.op, name: agent.name, turns, error: serialized }));
@@ -400,6 +428,22 @@ function agentOp(
     },
     { container: true },
   );
+}
+
+/** The results of a response's tool calls (tools only: not agents, handoffs or invalid calls), in call order. */
+function toolCallResults(plans: readonly Plan[], messages: readonly JournalMessage[]): ToolCallResult[] {
+  const results: ToolCallResult[] = [];
+  plans.forEach((plan, index) => {
+    if (plan.kind !== 'tool') return;
+    const outcome = outcomeOfMessage(messages[index]!);
+    results.push({
+      name: plan.offer.target.tool.name,
+      callId: plan.call.callId,
+      ok: outcome.ok,
+      ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
+    });
+  });
+  return results;
 }
 
 /** Decides what each tool call of a response is; invalid ones get a message for the model. */

@@ -8,7 +8,7 @@ import { backoffDelay, isRetryable, resolveRetryPolicy } from '../engine/retry.t
 import { BatonError, serializeError, type SerializedError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
-import { ToolOutputError } from './errors.ts';
+import { ToolOutputError, TripwireTriggeredError } from './errors.ts';
 import {
   approvalSignalName,
   decidedEvents,
@@ -177,6 +177,7 @@ export function callToolOp(
     let argsKnown = !request.argsRedacted;
     let decision: 'allowed' | 'denied' | 'parked' = 'allowed';
     let denyReason = '';
+    let denyTripwire: VerdictRecord | undefined;
     let parkSignal = '';
     let parkedBy = '';
     let parkDeadline: number | undefined;
@@ -205,6 +206,7 @@ export function callToolOp(
           if (verdict.verdict === 'deny') {
             decision = 'denied';
             denyReason = denialText(verdict);
+            if (verdict.tripwire) denyTripwire = verdict;
             phase = 'none';
           } else if (verdict.verdict === 'park') {
             decision = 'parked';
@@ -258,6 +260,7 @@ export function callToolOp(
         }
       }
     }
+    if (requested && decision === 'denied' && denyTripwire) throw tripwireError(denyTripwire, tool.name);
     if (requested && decision === 'denied') {
       const outcome: ToolOutcome = {
         ok: false,
@@ -318,6 +321,11 @@ export function callToolOp(
       verdicts.push(...decided.verdicts.map((verdict) => verdict.record));
       for (const verdict of decided.verdicts)
         if (verdict.record.verdict === 'rewrite') args = verdict.record.args;
+      const refusal = decided.verdicts.at(-1)?.record;
+      if (decided.final === 'deny' && refusal?.tripwire) {
+        await flushStart();
+        throw tripwireError(refusal, tool.name);
+      }
       if (decided.final === 'deny') return denied(denialText(decided.verdicts.at(-1)!.record));
       if (decided.final === 'park') {
         const parked = decided.verdicts.at(-1)!.record;
@@ -603,6 +611,17 @@ function resultForModel(runtime: AgentRuntime, tool: ToolDefinition, value: unkn
 }
 
 /** What the model is told about a denial; built from the journaled verdict, so replay says the same. */
+/** The error a tripwire deny stops the agent with. */
+function tripwireError(record: VerdictRecord, tool: string): TripwireTriggeredError {
+  const guardrail = (record.data as { guardrail?: unknown } | undefined)?.guardrail;
+  return new TripwireTriggeredError({
+    by: typeof guardrail === 'string' ? guardrail : record.interceptor,
+    stage: 'tool.before',
+    reason: record.reason ?? 'denied',
+    target: `tool '${tool}'`,
+  });
+}
+
 function denialText(record: Pick<VerdictRecord, 'interceptor' | 'reason' | 'data'>): string {
   const by = typeof record.data?.by === 'string' ? ` (${record.data.by})` : '';
   return `${record.interceptor}${by}: ${record.reason ?? 'denied'}`;

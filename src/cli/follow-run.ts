@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Baton } from '../baton.ts';
 import type { JournalEvent } from '../journal/events.ts';
+import { successorOf } from '../engine/continue-as-new.ts';
 import { isTerminal, type RunRecord } from '../store/store.ts';
 import { summarizeEvent } from './event-summary.ts';
 import { formatDuration, formatTimeOfDay, type Output } from './output.ts';
@@ -33,7 +34,8 @@ export interface FollowEnd {
  * process or another. On a terminal, a spinner line shows the elapsed time and what the run is doing.
  */
 export async function followRun(options: FollowOptions): Promise<FollowEnd> {
-  const { baton, runId, out } = options;
+  const { baton, out } = options;
+  let runId = options.runId;
   const horizon = options.waitHorizonMs ?? 60_000;
   const pollMs = options.pollMs ?? 50;
   const began = Date.now();
@@ -52,6 +54,15 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
         lastSeq = event.seq;
         if (options.printEvents) out.line(formatEventLine(event, out));
         doing = `last: ${event.type} ${summarizeEvent(event, 40)}`;
+      }
+      // A run continued as new (ctx.continueAsNew): follow its successor, whose journal starts afresh.
+      const successor = run.status === 'continued' ? successorOf(events) : undefined;
+      if (successor !== undefined) {
+        if (options.printEvents) out.line(out.style('dim', `continued as ${successor}`));
+        runId = successor;
+        events.length = 0;
+        lastSeq = 0;
+        continue;
       }
       if (isTerminal(run.status)) return { reason: 'finished', run, waits: [] };
       const waits = openWaits(events);

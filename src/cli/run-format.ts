@@ -8,6 +8,7 @@ const STATUS_STYLES: Record<RunStatus, Style> = {
   completed: 'green',
   failed: 'red',
   cancelled: 'yellow',
+  continued: 'dim',
 };
 
 /** A run status, coloured on a terminal. */
@@ -22,6 +23,7 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'completed',
   'failed',
   'cancelled',
+  'continued',
 ];
 
 const iso = (time: number): string => new Date(time).toISOString();

@@ -29,6 +29,10 @@ import type {
 import { MAX_TIMER_MS, toMilliseconds, type Duration } from './duration.ts';
 import { History, describeOp, readableOp } from './history.ts';
 import type { PoolEstimate, PoolGate, PoolLease } from './pool-gate.ts';
+import { publishValue } from './published-values.ts';
+import { ContinueAsNewInStepError, ContinueAsNewRequest, stepScope } from './continue-as-new.ts';
+import { FLAG_PATCH_MARKER_ONCE, hasFlag } from './engine-flags.ts';
+import { PatchMisuseError, checkPatchId } from './patches.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy } from './retry.ts';
 import type { RunJournal } from './run-journal.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './workflow.ts';
@@ -94,6 +98,10 @@ export class RunContext implements WorkflowContext {
   #nextOp = 0;
   #randomCount = 0;
   #uuidCount = 0;
+  /** What `patched` answered for each id; with FLAG_PATCH_MARKER_ONCE, later calls get the same. */
+  readonly #patches = new Map<string, boolean>();
+  readonly #deprecatedPatches = new Set<string>();
+  readonly #patchOnce: boolean;
   #active = 0;
   readonly #blocked = new Map<number, number | undefined>();
   #idleCheck = false;
@@ -121,6 +129,9 @@ export class RunContext implements WorkflowContext {
       ...(grant === undefined ? {} : { grant }),
     };
     this.#history = args.history;
+    this.#patchOnce =
+      started?.type === 'run.started' &&
+      hasFlag((started.payload as JournalEventPayloads['run.started']).flags ?? [], FLAG_PATCH_MARKER_ONCE);
     this.#journal = args.journal;
     this.#signals = [...args.signals];
     // A fork of a fork holds its origin's run.forked too: the last one is this run's.
@@ -459,7 +470,7 @@ export class RunContext implements WorkflowContext {
       attempt,
       signal,
     };
-    const running = Promise.resolve().then(() => fn(info));
+    const running = stepScope.run(name, () => Promise.resolve().then(() => fn(info)));
     if (timeoutMs === undefined) return running;
     let timer: NodeJS.Timeout | undefined;
     const timeoutError = new StepTimeoutError({ step: name, timeoutMs });
@@ -682,7 +693,33 @@ export class RunContext implements WorkflowContext {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
+  continueAsNew(input: unknown): Promise<never> {
+    const step = stepScope.getStore();
+    try {
+      if (step !== undefined) throw new ContinueAsNewInStepError({ runId: this.runId, step });
+      this.#checkPayload(input ?? null, `The input of the run continuing ${this.runId}`);
+    } catch (error) {
+      return rejected(error);
+    }
+    return rejected(new ContinueAsNewRequest({ runId: this.runId, input: input ?? null }));
+  }
+
+  setEvent(key: string, value: unknown): Promise<void> {
+    return publishValue(this.operations, key, value);
+  }
+
   patched(patchId: string): boolean {
+    checkPatchId(patchId, 'patched');
+    if (this.#deprecatedPatches.has(patchId))
+      throw new PatchMisuseError({ runId: this.runId, patchId, first: 'deprecatePatch' });
+    const known = this.#patches.get(patchId);
+    if (known !== undefined && this.#patchOnce) return known;
+    const decided = this.#patchDecision(patchId);
+    this.#patches.set(patchId, decided);
+    return decided;
+  }
+
+  #patchDecision(patchId: string): boolean {
     const op = this.#nextOp + 1;
     const recorded = this.#history.peek(op);
     const first = recorded[0];
@@ -702,6 +739,19 @@ export class RunContext implements WorkflowContext {
     const draft: EventDraft<'patch.marked'> = { type: 'patch.marked', payload: { op, patchId } };
     this.#journal.buffer(draft);
     return true;
+  }
+
+  deprecatePatch(patchId: string): void {
+    checkPatchId(patchId, 'deprecatePatch');
+    if (this.#patches.has(patchId))
+      throw new PatchMisuseError({ runId: this.runId, patchId, first: 'patched' });
+    if (this.#deprecatedPatches.has(patchId)) return;
+    this.#deprecatedPatches.add(patchId);
+    // A history written while the patch was in place holds its marker here: consume it, so the ops
+    // after it line up. Anywhere else (a new run, a run from before the patch), nothing to do.
+    const first = this.#history.peek(this.#nextOp + 1)[0];
+    if (first?.type === 'patch.marked' && (first.payload as { patchId: string }).patchId === patchId)
+      this.#history.take(++this.#nextOp);
   }
 }
 

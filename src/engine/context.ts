@@ -113,9 +113,48 @@ export interface WorkflowContext {
    * A version marker for changing workflow code while runs are in flight. Returns true for runs
    * that reach this point on the new code, false for runs whose history was written by the old code.
    *
+   * The first call with an id decides and journals one `patch.marked`; later calls with the same
+   * id in the run return the same answer without journaling again (runs started before engine
+   * flag 1 keep their one-marker-per-call histories).
+   *
    * @example if (ctx.patched('send-receipt')) await ctx.step('receipt', sendReceipt);
    */
   patched(patchId: string): boolean;
+
+  /**
+   * Retires a patch once no run that can take the old branch is left: the code keeps only the new
+   * branch and calls `deprecatePatch(id)` where it called `patched(id)`. A run whose history holds
+   * the marker still replays (the marker is consumed here); new runs journal nothing. Calling both
+   * `patched(id)` and `deprecatePatch(id)` in one run throws PatchMisuseError.
+   *
+   * @example ctx.deprecatePatch('send-receipt'); await ctx.step('receipt', sendReceipt);
+   */
+  deprecatePatch(patchId: string): void;
+
+  /**
+   * Publishes a durable value for readers outside the run: `baton.getEvent(runId, key)`, the HTTP
+   * API and `baton get-event` read the latest value of each key from the journal, without a worker
+   * replaying the run. Journaled (`event.published`) and committed before it resolves; on replay it
+   * writes nothing again. A key is 1–256 characters; the value is JSON within the payload limit
+   * (else PayloadTooLargeError, before anything is written).
+   *
+   * @example await ctx.setEvent('progress', { done: 3, total: 10 });
+   */
+  setEvent(key: string, value: unknown): Promise<void>;
+
+  /**
+   * Closes this run (status `continued`) and starts its successor on the same workflow with `input`
+   * and a fresh history: for work that runs for weeks and must not carry its whole journal. The
+   * successor keeps the principal, tenant, grant, parent and priority; `run.continued` and the
+   * successor's `run.started` (`continuedFrom`) link the two both ways, and `result()` of any run of
+   * the chain follows it to the final result. Await it (`return ctx.continueAsNew(…)`): it never
+   * resolves. Throws ContinueAsNewInStepError inside a step's function, and PayloadTooLargeError
+   * for an input over the limit. After a crash before the run closed, the same successor is found
+   * again (it is started under the idempotency key `continue:<runId>`).
+   *
+   * @example if (turns > 500) return ctx.continueAsNew({ summary, cursor });
+   */
+  continueAsNew(input: unknown): Promise<never>;
 
   /** The lower-level API the layers above the engine (agents, access, guard) build on. */
   readonly operations: OperationApi;

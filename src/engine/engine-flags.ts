@@ -4,7 +4,13 @@
  * histories written by older versions still replay. Add a number here with every such change,
  * and never reuse or remove one.
  */
-export const ENGINE_FLAGS: readonly number[] = [];
+export const ENGINE_FLAGS: readonly number[] = [1];
+
+/**
+ * @since flag 1: `ctx.patched(id)` journals one marker per id per run and answers later calls with
+ * the same id from the first one, without taking an op. Before it, every call took an op.
+ */
+export const FLAG_PATCH_MARKER_ONCE = 1;
 
 export function hasFlag(recorded: readonly number[], flag: number): boolean {
   return recorded.includes(flag);

@@ -10,6 +10,7 @@ import type { JournalEvent } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type Store } from '../store/store.ts';
 import type { Committer } from './committer.ts';
 import { RunContext, checkPayload, type ChildStartRequest } from './context-impl.ts';
+import { ContinueAsNewRequest, lastOfChain } from './continue-as-new.ts';
 import { MAX_TIMER_MS } from './duration.ts';
 import { History } from './history.ts';
 import type { PoolGate, RunSlot } from './pool-gate.ts';
@@ -33,6 +34,8 @@ export interface ExecutorDeps {
   maxPayloadBytes: number;
   inlineRetryMs: number;
   startChild: (request: ChildStartRequest) => Promise<string>;
+  /** Starts (or, after a crash, finds) the successor of a run closed by ctx.continueAsNew. */
+  startSuccessor?: (run: RunRecord, input: unknown) => Promise<string>;
   /** Told when this process asked a run (a child) to cancel, so a local activation stops at once. */
   onCancelRequested?: (runId: string, reason: string) => void;
   /** Resource pools steps and calls wait in (src/resources). */
@@ -43,7 +46,7 @@ export interface ExecutorDeps {
 }
 
 export type ActivationOutcome =
-  | { status: 'completed' | 'failed' | 'cancelled' }
+  | { status: 'completed' | 'failed' | 'cancelled' | 'continued' }
   | { status: 'waiting'; wakeAt: number | undefined }
   | { status: 'released' | 'lost' };
 
@@ -124,7 +127,8 @@ export async function activate(
     maxPayloadBytes: deps.maxPayloadBytes,
     inlineRetryMs: deps.inlineRetryMs,
     startChild: deps.startChild,
-    getRun: (runId) => deps.store.getRun(runId),
+    // Children are awaited to the end of their chain of continue-as-new successors.
+    getRun: (runId) => lastOfChain(deps.store, runId),
     ...(deps.pools ? { pools: deps.pools } : {}),
   });
   const ctx = deps.extendContext ? deps.extendContext(context) : context;
@@ -187,6 +191,8 @@ export async function activate(
       case 'threw': {
         const error = outcome.error;
         if (abort.signal.aborted) return await stopped(deps, journal, run, abort.signal.reason);
+        if (error instanceof ContinueAsNewRequest && deps.startSuccessor)
+          return await continueAsNew(deps, journal, run, error.input);
         return await fail(deps, journal, run, error);
       }
       case 'idle': {
@@ -248,6 +254,27 @@ async function cancel(deps: ExecutorDeps, journal: RunJournal, run: RunRecord): 
     transition: { status: 'cancelled' },
   });
   return { status: 'cancelled' };
+}
+
+async function continueAsNew(
+  deps: ExecutorDeps,
+  journal: RunJournal,
+  run: RunRecord,
+  input: unknown,
+): Promise<ActivationOutcome> {
+  let successor: string;
+  try {
+    successor = await deps.startSuccessor!(run, input);
+  } catch (error) {
+    // The successor could not start (its grant expired, its input is refused): the run fails with why.
+    if (BatonError.isInstance(error) && error.disposition === 'terminal')
+      return fail(deps, journal, run, error);
+    throw error;
+  }
+  await journal.append([{ type: 'run.continued', payload: { runId: successor } }], {
+    transition: { status: 'continued' },
+  });
+  return { status: 'continued' };
 }
 
 async function cancelChildren(deps: ExecutorDeps, run: RunRecord, reason: string): Promise<void> {

@@ -1,15 +1,21 @@
 import { BatonError, NonRetryableError } from '../errors.ts';
 import { toMilliseconds, type Duration } from './duration.ts';
 
-/** How a step (or tool, or model call) is retried. Every attempt is journaled. */
+/**
+ * How a step (or tool, or model call) is retried. Every attempt is journaled.
+ *
+ * The delay before attempt n+1 is at least `initialDelay × backoffCoefficient^(n−1)` (a floor: a
+ * retry asked for "after 1 s" never comes sooner), plus up to {@link RETRY_JITTER} of that on top
+ * so that many failing callers do not retry in step; no delay is longer than `maxDelay`.
+ */
 export interface RetryPolicy {
   /** Attempts in all, the first included. Default 3; 1 means no retry. */
   maxAttempts?: number;
-  /** Delay before the second attempt. Default '1s'. */
+  /** The shortest delay before the second attempt (jitter only adds to it). Default '1s'. */
   initialDelay?: Duration;
-  /** Each further delay is multiplied by this. Default 2. */
+  /** Each further delay is multiplied by this (≥ 1). Default 2. */
   backoffCoefficient?: number;
-  /** No delay is longer than this. Default '5m'. */
+  /** No delay is longer than this (at least `initialDelay`). Default '5m', or `initialDelay` when longer. */
   maxDelay?: Duration;
   /** Error names or codes that fail the step at once, without retrying. */
   nonRetryable?: readonly string[];
@@ -28,18 +34,42 @@ export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRet
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new BatonError('INVALID_ARGUMENT', `retry.maxAttempts must be an integer ≥ 1, got ${maxAttempts}.`);
   }
+  const initialDelayMs = toMilliseconds(policy?.initialDelay ?? '1s', 'retry.initialDelay');
+  // The default cap never undercuts an initial delay asked for.
+  const maxDelayMs =
+    policy?.maxDelay === undefined
+      ? Math.max(5 * 60_000, initialDelayMs)
+      : toMilliseconds(policy.maxDelay, 'retry.maxDelay');
+  const backoffCoefficient = policy?.backoffCoefficient ?? 2;
+  if (!Number.isFinite(backoffCoefficient) || backoffCoefficient < 1) {
+    throw new BatonError(
+      'INVALID_ARGUMENT',
+      `retry.backoffCoefficient must be a number ≥ 1, got ${backoffCoefficient}.`,
+    );
+  }
+  if (maxDelayMs < initialDelayMs) {
+    throw new BatonError(
+      'INVALID_ARGUMENT',
+      `retry.maxDelay (${maxDelayMs} ms) is shorter than retry.initialDelay (${initialDelayMs} ms): no retry could keep both.`,
+    );
+  }
   return {
     maxAttempts,
-    initialDelayMs: toMilliseconds(policy?.initialDelay ?? '1s', 'retry.initialDelay'),
-    backoffCoefficient: policy?.backoffCoefficient ?? 2,
-    maxDelayMs: toMilliseconds(policy?.maxDelay ?? '5m', 'retry.maxDelay'),
+    initialDelayMs,
+    backoffCoefficient,
+    maxDelayMs,
     nonRetryable: policy?.nonRetryable ?? [],
   };
 }
 
+/** The most jitter adds to a retry delay, as a fraction of the delay: 0.2 adds up to 20 %. */
+export const RETRY_JITTER = 0.2;
+
 /**
- * Exponential backoff with full jitter: a uniformly random delay between 0 and
- * min(maxDelay, initialDelay × coefficient^(attempt−1)). A server's Retry-After, when given, is a floor.
+ * Exponential backoff with the delay as a floor: base = min(maxDelay, initialDelay ×
+ * coefficient^(attempt−1)), then up to {@link RETRY_JITTER} × base of random jitter on top, the
+ * sum capped at maxDelay. A retry never comes before its base delay. A server's Retry-After, when
+ * given, is a floor too.
  */
 export function backoffDelay(
   policy: ResolvedRetryPolicy,
@@ -47,12 +77,12 @@ export function backoffDelay(
   retryAfterMs?: number,
   random = Math.random,
 ): number {
-  const ceiling = Math.min(
+  const base = Math.min(
     policy.maxDelayMs,
     policy.initialDelayMs * policy.backoffCoefficient ** (attempt - 1),
   );
-  const jittered = Math.round(random() * ceiling);
-  return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
+  const delay = Math.min(policy.maxDelayMs, Math.ceil(base + random() * RETRY_JITTER * base));
+  return retryAfterMs === undefined ? delay : Math.max(retryAfterMs, delay);
 }
 
 /** Whether an error thrown by a step may be retried under the policy. */

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { WorkflowContext } from './context.ts';
 import type { Duration } from './duration.ts';
+import type { WorkflowQuery } from './published-values.ts';
 
 export interface WorkflowOptions {
   /** Fail the run when it has not finished within this time of starting. */
@@ -12,6 +13,13 @@ export interface WorkflowOptions {
    */
   pool?: string;
   description?: string;
+  /**
+   * Read-only queries, answered from the values the run published (`ctx.setEvent`), latest per
+   * key, without a worker replaying it: `baton.query(runId, name)`, HTTP and `baton query`.
+   *
+   * @example queries: { percent: (values) => { const p = values.progress as { done: number; total: number } | undefined; return p ? Math.round((100 * p.done) / p.total) : 0; } }
+   */
+  queries?: Readonly<Record<string, WorkflowQuery>>;
 }
 
 /** A registered piece of durable code. Create with {@link workflow}. */

@@ -72,7 +72,10 @@ export function explainEvents(
   const nodes = buildTree(events, context);
   const ended = events.find(
     (event) =>
-      event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled',
+      event.type === 'run.completed' ||
+      event.type === 'run.failed' ||
+      event.type === 'run.cancelled' ||
+      event.type === 'run.continued',
   );
   const cost = spend(events);
   const run = options.run;
@@ -332,6 +335,7 @@ function spend(events: readonly JournalEvent[]): { usd: number; inputTokens: num
 
 function statusOf(ended: JournalEvent | undefined): RunStatus {
   if (!ended) return 'waiting';
+  if (ended.type === 'run.continued') return 'continued';
   return ended.type === 'run.completed' ? 'completed' : ended.type === 'run.failed' ? 'failed' : 'cancelled';
 }
 

@@ -1,3 +1,4 @@
+import { ContinueAsNewRequest } from '../engine/continue-as-new.ts';
 import { withAgents } from '../agents/agent-context.ts';
 import { AgentRuntime } from '../agents/runtime.ts';
 import { RunContext, type ReplayOnlyObserver } from '../engine/context-impl.ts';
@@ -61,9 +62,12 @@ export interface ReplayReport {
   /** Recorded ops (ctx calls) in the history. */
   ops: number;
   /** How the recorded run ended. */
-  recorded: 'completed' | 'failed' | 'cancelled' | 'unfinished';
-  /** How the replay ended: the code returned, threw, waits past the history's end, or did neither in time. */
-  replayed: 'completed' | 'failed' | 'waiting' | 'stuck';
+  recorded: 'completed' | 'failed' | 'cancelled' | 'continued' | 'unfinished';
+  /**
+   * How the replay ended: the code returned, threw, continued as new (ctx.continueAsNew), waits
+   * past the history's end, or did neither in time.
+   */
+  replayed: 'completed' | 'failed' | 'continued' | 'waiting' | 'stuck';
   divergence?: ReplayDivergence;
   /** For a history that ends before the run did: what the code asks for next (not a divergence). */
   next?: { op: number; wants: string };
@@ -118,7 +122,10 @@ export async function replay(
   }
   const ended = events.find(
     (event) =>
-      event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled',
+      event.type === 'run.completed' ||
+      event.type === 'run.failed' ||
+      event.type === 'run.cancelled' ||
+      event.type === 'run.continued',
   );
   const recorded: ReplayReport['recorded'] = !ended
     ? 'unfinished'
@@ -126,12 +133,14 @@ export async function replay(
       ? 'completed'
       : ended.type === 'run.failed'
         ? 'failed'
-        : 'cancelled';
+        : ended.type === 'run.continued'
+          ? 'continued'
+          : 'cancelled';
   const failedByCode =
     recorded === 'failed' &&
     !EXTERNAL_FAILURES.has((ended!.payload as { error: SerializedError }).error.code ?? '');
   /** The code's own path ended the run: what it did then is the whole of what it should do. */
-  const finished = recorded === 'completed' || failedByCode;
+  const finished = recorded === 'completed' || recorded === 'continued' || failedByCode;
 
   let mismatch: { error: NonDeterminismError; op: number } | undefined;
   let beyond: { op: number; describe: string; what: 'op' | 'work' | 'write' } | undefined;
@@ -198,7 +207,9 @@ export async function replay(
       outcome.kind === 'returned'
         ? 'completed'
         : outcome.kind === 'threw'
-          ? 'failed'
+          ? outcome.error instanceof ContinueAsNewRequest
+            ? 'continued'
+            : 'failed'
           : outcome.kind === 'idle'
             ? 'waiting'
             : 'stuck',
@@ -274,6 +285,17 @@ export async function replay(
         `Run ${run.runId} completed with ${json(completed.payload.result)} (seq ${completed.seq}), but the workflow code now returns ${json(outcome.value)}.`,
       );
     }
+  }
+  if (recorded === 'continued' && report.replayed !== 'continued') {
+    return diverge(
+      {
+        kind: 'outcome',
+        seq: ended!.seq,
+        recorded: 'the run to continue as new',
+        requested: report.replayed,
+      },
+      `Run ${run.runId} continued as a new run at seq ${ended!.seq}, but the workflow code now ${report.replayed === 'completed' ? `returns ${json(report.result)}` : report.replayed === 'failed' ? `throws ${report.error!.name}: ${report.error!.message}` : 'waits for more'}.`,
+    );
   }
   if (failedByCode && outcome.kind !== 'threw') {
     return diverge(

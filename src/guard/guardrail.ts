@@ -56,6 +56,12 @@ export interface Guardrail {
   readonly name: string;
   /** The stages it checks at; default every stage it is given. */
   readonly stages: readonly GuardStage[] | undefined;
+  /**
+   * A tripwire: its block stops the agent (and every agent above it) with TripwireTriggeredError,
+   * failing the run unless the workflow catches it, instead of refusing one value (the model is
+   * told why and goes on). At `agent.input`, `agent.output` and `tool.before`.
+   */
+  readonly tripwire?: boolean;
   check(
     value: unknown,
     context: GuardrailContext,
@@ -83,7 +89,7 @@ export type GuardrailLike = Guardrail | GuardrailFunction;
 export function guardrail(
   name: string,
   check: GuardrailFunction,
-  options: { stages?: readonly GuardStage[] } = {},
+  options: { stages?: readonly GuardStage[]; tripwire?: boolean } = {},
 ): Guardrail {
   if (typeof name !== 'string' || name.trim() === '')
     throw new InvalidArgumentError('A guardrail needs a name.');
@@ -94,8 +100,20 @@ export function guardrail(
     kind: 'guardrail' as const,
     name,
     stages,
+    ...(options.tripwire === true ? { tripwire: true } : {}),
     check: async (value: unknown, context: GuardrailContext) => normalize(name, await check(value, context)),
   });
+}
+
+/**
+ * The same guardrail as a tripwire: a block stops the agent and fails the run (TripwireTriggeredError)
+ * instead of refusing one value. `guardrail(name, fn, { tripwire: true })` does the same for a function.
+ *
+ * @example guardrails: { input: [tripwire(denyList(['ignore previous instructions']))] }
+ */
+export function tripwire(like: GuardrailLike): Guardrail {
+  const guard = toGuardrail(like);
+  return Object.freeze({ ...guard, tripwire: true });
 }
 
 /** A guardrail from either form; a function is named after itself (or `custom`). */

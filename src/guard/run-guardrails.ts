@@ -1,5 +1,6 @@
 import { serializeError } from '../errors.ts';
 import type { GuardVerdictRecord } from '../journal/events.ts';
+import { TripwireTriggeredError } from '../agents/errors.ts';
 import { GuardrailBlockedError } from './guard-errors.ts';
 import type { Guardrail, GuardrailContext, GuardrailVerdict } from './guardrail.ts';
 
@@ -36,6 +37,7 @@ export async function runGuardrails(
         stage: context.stage,
         guardrail: guard.name,
         verdict: 'block',
+        ...(guard.tripwire ? { tripwire: true } : {}),
         reason: `the guardrail failed (fail closed): ${serialized.name}: ${serialized.message}`,
         error: serialized,
       };
@@ -46,6 +48,7 @@ export async function runGuardrails(
       stage: context.stage,
       guardrail: guard.name,
       verdict: verdict.verdict,
+      ...(verdict.verdict === 'block' && guard.tripwire ? { tripwire: true } : {}),
       ...(verdict.reason === undefined ? {} : { reason: verdict.reason }),
       ...(verdict.data === undefined ? {} : { data: verdict.data }),
     };
@@ -59,8 +62,18 @@ export async function runGuardrails(
   return { records, value: current, blocked: undefined };
 }
 
-/** The error a block stops the agent or the run with. */
-export function blockedError(record: GuardVerdictRecord, target?: string): GuardrailBlockedError {
+/** The error a block stops the agent or the run with: a tripwire's stops every agent above it too. */
+export function blockedError(
+  record: GuardVerdictRecord,
+  target?: string,
+): GuardrailBlockedError | TripwireTriggeredError {
+  if (record.tripwire)
+    return new TripwireTriggeredError({
+      by: record.guardrail,
+      stage: record.stage,
+      reason: record.reason ?? 'blocked',
+      ...(target === undefined ? {} : { target }),
+    });
   return new GuardrailBlockedError({
     stage: record.stage,
     guardrail: record.guardrail,

@@ -99,6 +99,9 @@ export function toolGuardrails(core: GuardCore, run: ToolGuardrails | undefined)
         return {
           type: 'deny',
           reason: `guardrail '${outcome.blocked.guardrail}' blocked the arguments: ${outcome.blocked.reason ?? 'blocked'}`,
+          ...(outcome.blocked.tripwire
+            ? { tripwire: true, data: { guardrail: outcome.blocked.guardrail } }
+            : {}),
           events,
         };
       }

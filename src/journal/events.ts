@@ -25,8 +25,12 @@ export interface JournalEventPayloads {
     guard?: GuardVerdictRecord[];
     /** The grant the run acts under (src/access): given at start, from the default grant policy, or delegated by the parent. */
     grant?: GrantRecord;
+    /** The run this one continues (`ctx.continueAsNew`): its identity, grant and parent are carried over. */
+    continuedFrom?: string;
   };
   'run.completed': { result?: unknown };
+  /** The run closed with `ctx.continueAsNew`: `runId` is its successor, started with the new input. */
+  'run.continued': { runId: string };
   'run.failed': { error: SerializedError };
   'run.cancelled': { reason?: string };
   /**
@@ -65,6 +69,8 @@ export interface JournalEventPayloads {
 
   'clock.read': { op: number; value: string };
   'patch.marked': { op: number; patchId: string };
+  /** A value the run published for readers outside it (`ctx.setEvent(name, value)`); the latest per name holds. */
+  'event.published': { op: number; name: string; value: unknown };
 
   // Agents (src/agents). Actor = `agent:<name>`, onBehalfOf = the chain above it. `name` is the
   // agent (agent.*, llm.*) or the tool (tool.*). `messages` holds the model messages an event
@@ -96,6 +102,8 @@ export interface JournalEventPayloads {
     message: string;
     usage: ModelUsageRecord;
     costUsd: number;
+    /** The loop ended on a tool's result (the agent's `toolUseBehavior`): which tool, and the output it gave. */
+    stoppedBy?: { tool?: string; callId?: string; output: unknown };
   };
   'agent.failed': { op: number; name: string; turns: number; error: SerializedError };
   'agent.handedOff': { op: number; name: string; to: string; callId: string; turns: number };
@@ -566,6 +574,8 @@ export interface GuardVerdictRecord {
   stage: GuardStage;
   guardrail: string;
   verdict: 'pass' | 'block' | 'rewrite';
+  /** A block by a tripwire guardrail: it stops the agent (TripwireTriggeredError) instead of refusing one thing. */
+  tripwire?: boolean;
   reason?: string;
   value?: unknown;
   error?: SerializedError;
@@ -637,6 +647,8 @@ export interface VerdictRecord {
   interceptor: string;
   phase: 'before' | 'after' | 'decided';
   verdict: 'allow' | 'deny' | 'rewrite' | 'park';
+  /** A deny that is a tripwire: the call is not refused to the model, the agent stops (TripwireTriggeredError). */
+  tripwire?: boolean;
   reason?: string;
   args?: unknown;
   signal?: string;

@@ -44,6 +44,8 @@ const BATON_STATUS: Readonly<Record<string, number>> = {
   APPROVAL_FORBIDDEN: 403,
   INVALID_APPROVAL_ARGUMENTS: 400,
   GUARDRAIL_BLOCKED: 422,
+  SIGNAL_KEY_CONFLICT: 409,
+  UNKNOWN_QUERY: 404,
 };
 
 /** An error answered as `{ error: { code, message } }` with `status`. */

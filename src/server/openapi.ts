@@ -19,12 +19,19 @@ import {
   RunEvidenceSchema,
   RunSchema,
   SignalBody,
+  SignalResponse,
   StartRunBody,
   StartRunResponse,
   StepDetailResponse,
   StreamQuery,
   WorkflowListResponse,
 } from './schemas.ts';
+import {
+  GetEventQuery,
+  PublishedValueSchema,
+  PublishedValuesResponse,
+  QueryResponse,
+} from './published-values-routes.ts';
 
 interface Operation {
   method: 'get' | 'post';
@@ -156,7 +163,29 @@ export const API_OPERATIONS: readonly Operation[] = [
     summary: 'Send a signal to a run',
     operationId: 'signalRun',
     body: SignalBody,
-    responses: { 202: z.object({ ok: z.boolean() }), 404: ErrorResponse, 409: ErrorResponse },
+    responses: { 202: SignalResponse, 404: ErrorResponse, 409: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}/events',
+    summary: 'The values a run published (ctx.setEvent), latest per key',
+    operationId: 'listRunEvents',
+    responses: { 200: PublishedValuesResponse, 404: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}/events/{key}',
+    summary: "The latest value a run published under a key, waiting up to 'timeout' for it",
+    operationId: 'getRunEvent',
+    query: GetEventQuery,
+    responses: { 200: PublishedValueSchema, 404: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}/queries/{name}',
+    summary: "A query the run's workflow declares, answered from its published values",
+    operationId: 'queryRun',
+    responses: { 200: QueryResponse, 404: ErrorResponse },
   },
   {
     method: 'post',

@@ -165,8 +165,12 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const body = await readJson(c.req.raw, SignalBody, parts.maxBodyBytes);
     const run = await baton.getRun(c.req.param('runId'), { tenant: caller.tenant });
     gate.checkRun(caller, 'SignalRun', run);
-    await baton.signal(run.runId, body.name, body.payload, { as: caller.principal, tenant: caller.tenant });
-    return c.json({ ok: true }, 202);
+    const receipt = await baton.signal(run.runId, body.name, body.payload, {
+      as: caller.principal,
+      tenant: caller.tenant,
+      ...(body.idempotencyKey === undefined ? {} : { idempotencyKey: body.idempotencyKey }),
+    });
+    return c.json({ ok: true, ...receipt }, 202);
   });
 
   app.post('/api/runs/:runId/cancel', async (c) => {

@@ -6,7 +6,15 @@ import { z } from 'zod';
  * drift from what the server accepts.
  */
 
-const RUN_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+const RUN_STATUSES = [
+  'pending',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'continued',
+] as const;
 const TIME = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d{1,15}$/)]);
 
 export const StartRunBody = z
@@ -81,6 +89,20 @@ export const SignalBody = z.strictObject({
     )
     .describe('The name the workflow waits for with ctx.waitFor(name)'),
   payload: z.unknown().optional(),
+  idempotencyKey: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe(
+      'Deliver once: a resend with this key sends nothing (the same key with another payload is 409)',
+    ),
+});
+
+export const SignalResponse = z.object({
+  ok: z.boolean(),
+  signalId: z.string(),
+  duplicate: z.boolean().describe('True when a signal with the same idempotency key was already delivered'),
 });
 
 export const CancelBody = z.strictObject({

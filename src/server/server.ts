@@ -10,6 +10,7 @@ import { describeHttpError, HttpError } from './http-error.ts';
 import { openApiDocument } from './openapi.ts';
 import { RunFeed } from './run-feed.ts';
 import { runsRoutes } from './runs-routes.ts';
+import { publishedValuesRoutes } from './published-values-routes.ts';
 import type { ServerApp, ServerEnv, ServerParts } from './server-parts.ts';
 import type { SseChannel } from './sse.ts';
 import { streamRoutes } from './stream-routes.ts';
@@ -143,6 +144,7 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   // Streams first: /api/runs/stream must not be read as the run 'stream'.
   streamRoutes(app, parts);
   runsRoutes(app, parts);
+  publishedValuesRoutes(app, parts);
   approvalsRoutes(app, parts);
   inDoubtRoutes(app, parts);
   app.all('/api/*', (c) => {

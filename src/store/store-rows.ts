@@ -89,6 +89,7 @@ export function toSignal(row: Row): SignalRecord {
     sentBy: row.sent_by as string,
     sentAt: Number(row.sent_at),
     consumed: flag(row.consumed),
+    ...(row.idempotency_key == null ? {} : { idempotencyKey: row.idempotency_key as string }),
   };
 }
 

@@ -62,9 +62,11 @@ export interface Store {
   /**
    * Keeps a signal for the run and wakes it if it is waiting. A signal sent before the run waits for
    * it is kept until a `waitFor` consumes it. Sending a signal id already kept does nothing more.
+   * A signal with an `idempotencyKey` the run already holds (consumed or not, whatever the run's
+   * status now) is not kept again: the one kept is returned instead, for the caller to compare.
    * Throws RunNotFoundError / RunFinishedError.
    */
-  sendSignal(signal: NewSignal, scope?: TenantScope): Promise<void>;
+  sendSignal(signal: NewSignal, scope?: TenantScope): Promise<SignalDelivery>;
   /** Signals not yet consumed by the run, oldest first. */
   pendingSignals(runId: string): Promise<SignalRecord[]>;
 
@@ -129,10 +131,12 @@ export interface Store {
   readonly budgets?: BudgetStore;
 }
 
-export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+/** `continued`: closed by `ctx.continueAsNew`; its journal's last event names the successor. */
+export type RunStatus =
+  'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'continued';
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'continued'];
 export function isTerminal(status: RunStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled';
+  return status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'continued';
 }
 
 export interface TenantScope {
@@ -231,6 +235,7 @@ export type RunTransition =
   | { status: 'completed'; result?: unknown }
   | { status: 'failed'; error: SerializedError }
   | { status: 'cancelled' }
+  | { status: 'continued' }
   /** Park the run. It becomes `pending` instead if a wake-up came since the worker saw `seenWakeGen`. */
   | { status: 'waiting'; wakeAt?: number; seenWakeGen: number }
   /** Release the lease; another worker (or this one) picks the run up again. */
@@ -264,7 +269,12 @@ export interface NewSignal {
   payload?: unknown;
   sentBy: string;
   sentAt: number;
+  /** Unique per run: a second signal with the same key is not kept (exactly-once delivery). */
+  idempotencyKey?: string;
 }
+
+/** What `sendSignal` did: kept the signal, or found one already kept under its idempotency key. */
+export type SignalDelivery = { kept: true } | { kept: false; existing: SignalRecord };
 
 export interface SignalRecord extends NewSignal {
   consumed: boolean;

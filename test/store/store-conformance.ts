@@ -1021,6 +1021,69 @@ export function storeConformance(
         expect(await store.pendingSignals(run.runId)).toHaveLength(1);
       });
 
+      it('keeps one signal per idempotency key and run, and returns the one kept to a resend', async () => {
+        const run = await create();
+        const other = await create();
+        const first = {
+          runId: run.runId,
+          name: 'pay',
+          payload: { cents: 5 },
+          sentBy: 'user:bob',
+          sentAt: T0,
+        };
+        expect(await store.sendSignal({ ...first, signalId: 'k-1', idempotencyKey: 'pay-1' })).toEqual({
+          kept: true,
+        });
+        const again = await store.sendSignal({
+          ...first,
+          signalId: 'k-2',
+          idempotencyKey: 'pay-1',
+          sentAt: T0 + 1,
+        });
+        expect(again).toMatchObject({
+          kept: false,
+          existing: { signalId: 'k-1', name: 'pay', payload: { cents: 5 }, idempotencyKey: 'pay-1' },
+        });
+        // The key is unique per run: another run may use it.
+        expect(
+          await store.sendSignal({ ...first, runId: other.runId, signalId: 'k-3', idempotencyKey: 'pay-1' }),
+        ).toEqual({ kept: true });
+        expect((await store.pendingSignals(run.runId)).map((signal) => signal.signalId)).toEqual(['k-1']);
+        // A resend after the run finished finds the key kept rather than refusing the finished run.
+        const done = await running();
+        await store.sendSignal({ ...first, runId: done.runId, signalId: 'k-4', idempotencyKey: 'late' });
+        await complete(done, 'worker-a');
+        expect(
+          await store.sendSignal({ ...first, runId: done.runId, signalId: 'k-5', idempotencyKey: 'late' }),
+        ).toMatchObject({ kept: false, existing: { signalId: 'k-4' } });
+        await expect(
+          store.sendSignal({ ...first, runId: done.runId, signalId: 'k-6', idempotencyKey: 'new' }),
+        ).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+        // Another tenant does not see the run, key or not.
+        await expect(
+          store.sendSignal({ ...first, signalId: 'k-7', idempotencyKey: 'pay-1' }, { tenant: 'globex' }),
+        ).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+      });
+
+      it('keeps one signal when many senders race with the same idempotency key', async () => {
+        const run = await create();
+        const outcomes = await Promise.all(
+          Array.from({ length: 8 }, (_, index) =>
+            store.sendSignal({
+              signalId: `race-${index}`,
+              runId: run.runId,
+              name: 'go',
+              payload: 1,
+              sentBy: 'user:bob',
+              sentAt: T0,
+              idempotencyKey: 'once',
+            }),
+          ),
+        );
+        expect(outcomes.filter((outcome) => outcome.kept)).toHaveLength(1);
+        expect(await store.pendingSignals(run.runId)).toHaveLength(1);
+      });
+
       it('wakes a waiting run', async () => {
         const run = await waiting({ wakeAt: T0 + 10 ** 9 });
         await store.sendSignal({

@@ -72,6 +72,18 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./signal.ts')).signal,
   },
   {
+    name: 'get-event',
+    args: '<run> <key>',
+    summary: 'Read a value a run published with ctx.setEvent (its progress, say)',
+    load: async () => (await import('./get-event.ts')).getEvent,
+  },
+  {
+    name: 'query',
+    args: '<run> <name>',
+    summary: "Answer a query the run's workflow declares, from the values the run published",
+    load: async () => (await import('./query.ts')).query,
+  },
+  {
     name: 'cancel',
     args: '<run>',
     summary: 'Cancel a run and its children',

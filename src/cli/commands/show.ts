@@ -5,6 +5,7 @@ import { defineCommand } from '../command.ts';
 import { brief, formatDateTime, formatRelative, shortHash, truncate } from '../output.ts';
 import { runJson, statusText } from '../run-format.ts';
 import { describeWait, openWaits } from '../run-waits.ts';
+import { latestValues } from '../../engine/published-values.ts';
 
 export const show = defineCommand({
   name: 'show',
@@ -52,6 +53,7 @@ export const show = defineCommand({
       run.status === 'waiting' || run.status === 'pending' || run.status === 'running'
         ? openWaits(events)
         : [];
+    const published = [...latestValues(events).values()];
     const childSummaries = children.map((child) => ({
       runId: child.runId,
       workflow: child.workflow,
@@ -67,6 +69,7 @@ export const show = defineCommand({
           ...signal,
           sentAt: new Date(signal.sentAt).toISOString(),
         })),
+        published,
       });
       return;
     }
@@ -102,6 +105,8 @@ export const show = defineCommand({
     rows.push(['input', brief(run.input, 200)]);
     if (run.status === 'completed') rows.push(['result', brief(run.result, 200)]);
     if (run.error) rows.push(['error', out.style('red', `${run.error.name}: ${run.error.message}`)]);
+    // Values the run published (ctx.setEvent): the progress of long work, for one.
+    for (const entry of published) rows.push([`event ${entry.key}`, brief(entry.value, 200)]);
     const width = Math.max(...rows.map(([label]) => label.length));
     for (const [label, value] of rows) out.line(`${out.style('dim', label.padEnd(width))}  ${value}`);
     if (!evidence.consistent) {

@@ -16,10 +16,17 @@ export const signal = defineCommand({
       description: 'Who sends it (default: user:anonymous). Trusted operator input, not checked',
     },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
+    'idempotency-key': {
+      type: 'string',
+      value: 'key',
+      description: 'Deliver once: sending again with this key sends nothing',
+    },
   },
   details: [
     'A signal sent before the run waits for it is kept and delivered when it does. Sending to a run',
     'that has finished is an error. A worker resumes the run: `baton worker`, or a running `baton start`.',
+    'With --idempotency-key the signal is delivered once however often the command is repeated; the',
+    'same key with other data is an error.',
     '',
     'Example:',
     `  baton signal run_01jd… approve --payload '{"approved": true}' --as user:bob`,
@@ -33,11 +40,15 @@ export const signal = defineCommand({
     const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
     const run = await findRun(baton, args.run!, scope);
     const name = args.name!;
-    await baton.signal(run.runId, name, data, {
+    const key = options['idempotency-key'];
+    const receipt = await baton.signal(run.runId, name, data, {
       ...(options.as === undefined ? {} : { as: options.as }),
+      ...(key === undefined ? {} : { idempotencyKey: key }),
       ...(scope ?? {}),
     });
-    if (json) out.json({ runId: run.runId, signal: name, sent: true });
+    if (json) out.json({ runId: run.runId, signal: name, sent: !receipt.duplicate, ...receipt });
+    else if (receipt.duplicate)
+      out.line(`Signal '${name}' with key '${key}' was already delivered to run ${run.runId}: nothing sent.`);
     else out.line(`Sent signal '${name}' to run ${run.runId} (${run.workflow}, ${run.status}).`);
   },
 });

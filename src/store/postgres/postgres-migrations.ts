@@ -218,6 +218,15 @@ CREATE TABLE {schema}.budget_charges (
 ALTER TABLE {schema}.checkpoints ADD COLUMN status TEXT;
 `,
   },
+  {
+    version: 10,
+    description: 'exactly-once signals (idempotency keys), published run values',
+    sql: `
+ALTER TABLE {schema}.signals ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX signals_idempotency ON {schema}.signals (run_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX events_published ON {schema}.events (run_id, seq) WHERE type = 'event.published';
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

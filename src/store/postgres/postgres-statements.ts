@@ -38,7 +38,7 @@ const RUN_COLUMNS = [
 ];
 const runColumns = (alias?: string): string =>
   RUN_COLUMNS.map((column) => (alias ? `${alias}.${column}` : column)).join(', ');
-const SIGNAL_COLUMNS = 'signal_id, run_id, name, payload, sent_by, sent_at, consumed';
+const SIGNAL_COLUMNS = 'signal_id, run_id, name, payload, sent_by, sent_at, consumed, idempotency_key';
 
 /**
  * The SQL of the PostgreSQL store, with its schema filled in. Statements that run on every step
@@ -243,8 +243,15 @@ export class PostgresStatements {
   }
 
   get insertSignal(): string {
-    return `INSERT INTO ${this.#s}.signals (signal_id, run_id, name, payload, sent_by, sent_at)
-      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (signal_id) DO NOTHING`;
+    return `INSERT INTO ${this.#s}.signals (signal_id, run_id, name, payload, sent_by, sent_at, idempotency_key)
+      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`;
+  }
+
+  /** The signal run $1 keeps under idempotency key $2, when the run is in tenant $3 (or $3 is null). */
+  get keyedSignal(): string {
+    return `SELECT s.* FROM ${this.#s}.signals s
+      JOIN ${this.#s}.runs r ON r.run_id = s.run_id
+      WHERE s.run_id = $1 AND s.idempotency_key = $2 AND ($3::text IS NULL OR r.tenant = $3)`;
   }
 
   get pendingSignals(): string {

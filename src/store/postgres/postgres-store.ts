@@ -23,6 +23,7 @@ import {
   type RunFilter,
   type RunRecord,
   type RunStatus,
+  type SignalDelivery,
   type SignalRecord,
   type Store,
   type TenantScope,
@@ -476,8 +477,19 @@ export class PostgresStore implements Store {
 
   // ---- signals and cancellation -------------------------------------------------------------------
 
-  async sendSignal(signal: NewSignal, scope?: TenantScope): Promise<void> {
-    await this.#transaction(async (client) => {
+  async sendSignal(signal: NewSignal, scope?: TenantScope): Promise<SignalDelivery> {
+    return this.#transaction(async (client) => {
+      const keyed = async (): Promise<SignalRecord | undefined> => {
+        if (signal.idempotencyKey === undefined) return undefined;
+        const found = await client.query<Row>(this.#sql.keyedSignal, [
+          signal.runId,
+          signal.idempotencyKey,
+          scope?.tenant ?? null,
+        ]);
+        return found.rows[0] ? toSignal(found.rows[0]) : undefined;
+      };
+      const before = await keyed();
+      if (before) return { kept: false, existing: before };
       await this.#lockForAction(client, signal.runId, scope, 'signal');
       const inserted = await client.query(this.#sql.insertSignal, [
         signal.signalId,
@@ -486,15 +498,20 @@ export class PostgresStore implements Store {
         signal.payload === undefined ? null : JSON.stringify(signal.payload),
         signal.sentBy,
         signal.sentAt,
+        signal.idempotencyKey ?? null,
       ]);
-      // A signal id already kept was already a wake-up.
-      if (inserted.rowCount === 0) return;
+      // A signal id already kept was already a wake-up; a key kept meanwhile is the one returned.
+      if (inserted.rowCount === 0) {
+        const raced = await keyed();
+        return raced ? { kept: false, existing: raced } : { kept: true };
+      }
       await client.query({
         name: 'baton_wake_runs',
         text: this.#sql.wakeRuns,
         values: [[signal.runId], signal.sentAt],
       });
       await this.#notify(client);
+      return { kept: true };
     });
   }
 

@@ -202,6 +202,15 @@ CREATE TABLE budget_charges (
 ALTER TABLE checkpoints ADD COLUMN status TEXT;
 `,
   },
+  {
+    version: 9,
+    description: 'exactly-once signals (idempotency keys), published run values',
+    sql: `
+ALTER TABLE signals ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX signals_idempotency ON signals (run_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX events_published ON events (run_id, seq) WHERE type = 'event.published';
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

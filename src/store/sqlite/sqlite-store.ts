@@ -22,6 +22,7 @@ import {
   type RunFilter,
   type RunRecord,
   type RunStatus,
+  type SignalDelivery,
   type SignalRecord,
   type Store,
   type TenantScope,
@@ -378,7 +379,8 @@ export class SqliteStore implements Store {
     switch (transition.status) {
       case 'completed':
       case 'failed':
-      case 'cancelled': {
+      case 'cancelled':
+      case 'continued': {
         this.#statements
           .get(
             `UPDATE runs SET status = ?, result = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL,
@@ -498,14 +500,15 @@ export class SqliteStore implements Store {
     return row?.t == null ? undefined : Number(row.t);
   }
 
-  async sendSignal(signal: NewSignal, scope?: TenantScope): Promise<void> {
-    this.#transaction(() => {
-      const run = this.#runForAction(signal.runId, scope, 'signal');
-      void run;
+  async sendSignal(signal: NewSignal, scope?: TenantScope): Promise<SignalDelivery> {
+    return this.#transaction(() => {
+      const existing = signal.idempotencyKey === undefined ? undefined : this.#keyedSignal(signal, scope);
+      if (existing) return { kept: false, existing };
+      this.#runForAction(signal.runId, scope, 'signal');
       this.#statements
         .get(
-          `INSERT INTO signals (signal_id, run_id, name, payload, sent_by, sent_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (signal_id) DO NOTHING`,
+          `INSERT INTO signals (signal_id, run_id, name, payload, sent_by, sent_at, idempotency_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id) DO NOTHING`,
         )
         .run(
           signal.signalId,
@@ -514,9 +517,22 @@ export class SqliteStore implements Store {
           signal.payload === undefined ? null : JSON.stringify(signal.payload),
           signal.sentBy,
           signal.sentAt,
+          signal.idempotencyKey ?? null,
         );
       this.#wake(signal.runId, signal.sentAt);
+      return { kept: true };
     });
+  }
+
+  /** The signal the run already keeps under this signal's idempotency key (in the scope), if any. */
+  #keyedSignal(signal: NewSignal, scope: TenantScope | undefined): SignalRecord | undefined {
+    const row = this.#statements
+      .get(
+        `SELECT s.* FROM signals s JOIN runs r ON r.run_id = s.run_id
+         WHERE s.run_id = ? AND s.idempotency_key = ? AND (? IS NULL OR r.tenant = ?)`,
+      )
+      .get(signal.runId, signal.idempotencyKey!, scope?.tenant ?? null, scope?.tenant ?? null);
+    return row ? toSignal(row) : undefined;
   }
 
   #runForAction(runId: string, scope: TenantScope | undefined, action: string): Row {

@@ -13,6 +13,7 @@ import { ExecutionTree } from '../components/execution-tree.tsx';
 import { formatCost, formatCount, formatDuration, formatTime } from '../components/format.ts';
 import { Inspector } from '../components/inspector.tsx';
 import { JsonView } from '../components/json-view.tsx';
+import { PublishedValues } from '../components/published-values.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { Link, replaceSearch } from '../router.tsx';
@@ -23,7 +24,7 @@ const TABS = ['tree', 'graph', 'costs', 'data'] as const;
 type Tab = (typeof TABS)[number];
 // The graph view brings React Flow and ELK: loaded when a graph is first shown.
 const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'continued']);
 
 /** One run: timeline, execution tree, graph, costs, approvals, and the inspector; live while it runs. */
 export function RunPage(props: { runId: string; search: string }) {
@@ -187,6 +188,8 @@ export function RunPage(props: { runId: string; search: string }) {
             ))}
           </div>
         )}
+
+        <PublishedValues events={events} />
 
         <h2>Timeline</h2>
         <Timeline timeline={timeline} selected={selected} onSelect={setSelected} />
