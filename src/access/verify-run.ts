@@ -226,8 +226,7 @@ export function verifyEvidence(
   const finished =
     facts?.status !== undefined && facts.status !== 'unfinished'
       ? true
-      : evidence.record !== undefined &&
-        ['completed', 'failed', 'cancelled'].includes(evidence.record.status);
+      : evidence.record !== undefined && isTerminal(evidence.record.status as RunStatus);
   const final = finalSeq !== undefined && finalSeq === events.length;
   if (!rules.allowUnsigned) {
     if (byId.size === 0) {

@@ -3,13 +3,14 @@ import type { JournalEvent, JournalEventPayloads } from './events.ts';
 import { verifyChain } from './hash-chain.ts';
 
 /** What a run's journal says of its end: one of the terminal statuses, or `unfinished`. */
-export type JournalRunStatus = 'completed' | 'failed' | 'cancelled' | 'unfinished';
+export type JournalRunStatus = 'completed' | 'failed' | 'cancelled' | 'continued' | 'unfinished';
 
 /** The event types that end a run; each is the run's last event. */
 export const TERMINAL_EVENT_TYPES: Readonly<Record<string, JournalRunStatus>> = {
   'run.completed': 'completed',
   'run.failed': 'failed',
   'run.cancelled': 'cancelled',
+  'run.continued': 'continued',
 };
 
 /** The status the journal holds once `event` is its last: terminal when it ends the run. */
@@ -79,7 +80,7 @@ export interface RunRecordFields {
   parentRunId?: string;
 }
 
-const TERMINAL_STATUSES = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL_STATUSES = new Set(['completed', 'failed', 'cancelled', 'continued']);
 
 /**
  * Where the store's run record disagrees with what the journal holds. An edited row (its principal,
