@@ -8,6 +8,7 @@ const STATUS_STYLES: Record<RunStatus, Style> = {
   completed: 'green',
   failed: 'red',
   cancelled: 'yellow',
+  timed_out: 'red',
 };
 
 /** A run status, coloured on a terminal. */
@@ -22,4 +23,5 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'completed',
   'failed',
   'cancelled',
+  'timed_out',
 ];

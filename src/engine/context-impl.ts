@@ -26,6 +26,13 @@ import type {
   WaitOptions,
   WorkflowContext,
 } from './context.ts';
+import {
+  CancelledError,
+  Scope,
+  currentScope,
+  type CancellableOp,
+  type CancellationScope,
+} from './cancellation-scope.ts';
 import { MAX_TIMER_MS, toMilliseconds, type Duration } from './duration.ts';
 import { History, describeOp, readableOp } from './history.ts';
 import type { PoolEstimate, PoolGate, PoolLease } from './pool-gate.ts';
@@ -55,6 +62,8 @@ export interface RunContextArgs {
   getRun: (runId: string) => Promise<RunRecord | undefined>;
   /** Resource pools (src/resources); without them, any pool named is unknown. */
   pools?: PoolGate;
+  /** Asks a child run to cancel (a scope around its await was cancelled). */
+  cancelChild?: (childRunId: string, reason: string) => Promise<void>;
   /** Replay only (src/explain/replay.ts): answer every op from the history and run nothing. */
   replayOnly?: ReplayOnlyObserver;
 }
@@ -97,7 +106,14 @@ export class RunContext implements WorkflowContext {
   #active = 0;
   readonly #blocked = new Map<number, number | undefined>();
   #idleCheck = false;
-  readonly #replayGates: { lastSeq: number; resolve: () => void }[] = [];
+  /**
+   * `sticky`: a cancellation, applied only once the code has taken `ops` ops and asked for every op
+   * that finished before it (as when it was delivered), or once nothing else can move the run.
+   */
+  readonly #replayGates: ReplayGate[] = [];
+  readonly #root: Scope;
+  /** The run's cancel request, once there is one (recorded, or delivered to this activation). */
+  #cancelRequest: CancelRequest | undefined;
   #replayScheduled = false;
   #resolveIdle!: () => void;
   /** Resolves when every op in flight is waiting on time or a wake-up: the run should park. */
@@ -123,6 +139,21 @@ export class RunContext implements WorkflowContext {
     this.#history = args.history;
     this.#journal = args.journal;
     this.#signals = [...args.signals];
+    this.#root = new Scope({ runId: this.runId, abort: args.abort });
+    const requested = args.history.kept.findLast((event) => event.type === 'run.cancelRequested') as
+      JournalEvent<'run.cancelRequested'> | undefined;
+    if (requested) {
+      const { ops = 0, ...request } = requested.payload;
+      this.#cancelRequest = request;
+      const apply = (): void => this.#cancelRun(request);
+      if (
+        this.#replayGates.length === 0 &&
+        this.#nextOp >= ops &&
+        requested.seq < this.#history.minUntakenLastSeq()
+      )
+        queueMicrotask(apply);
+      else this.#insertGate({ lastSeq: requested.seq, resolve: apply, sticky: true, ops });
+    }
     // A fork of a fork holds its origin's run.forked too: the last one is this run's.
     const forked = args.history.events.findLast((event) => event.type === 'run.forked') as
       JournalEvent<'run.forked'> | undefined;
@@ -165,8 +196,12 @@ export class RunContext implements WorkflowContext {
   #operation<T>(
     describe: string,
     body: (op: OperationHandle) => Promise<T>,
-    options: { container?: boolean } = {},
+    options: { container?: boolean; cancellable?: boolean } = {},
   ): Promise<T> {
+    // In a cancelled scope an op is refused before it takes a number: a replay refuses it at the
+    // same point, since the scope is cancelled there too.
+    const scope = this.#scope();
+    if (scope.error) return Promise.reject(scope.error);
     const op = ++this.#nextOp;
     const recorded = this.#history.take(op);
     const first = recorded[0];
@@ -181,9 +216,126 @@ export class RunContext implements WorkflowContext {
       return rejected(error);
     }
     if (!first && this.#args.replayOnly) return this.#beyondHistory(op, describe, 'op');
-    const handle = this.#handle(op, recorded, describe);
-    if (!first || options.container) return body(handle);
-    return this.#replayTurn(recorded[recorded.length - 1]!.seq).then(() => body(handle));
+    const lastSeq = recorded[recorded.length - 1]?.seq;
+    if (options.container || options.cancellable === false) {
+      const handle = this.#handle(op, recorded, describe, scope);
+      if (!first || options.container) return body(handle);
+      return this.#replayTurn(lastSeq!).then(() => body(handle));
+    }
+    const cancelled = recorded.find((event) => event.type === 'op.cancelled');
+    if (cancelled) return this.#replayTurn(lastSeq!).then(() => Promise.reject(cancelledError(cancelled)));
+    const entry = new OpEntry();
+    const handle = this.#handle(op, recorded, describe, scope, entry);
+    const running = !first ? body(handle) : this.#replayTurn(lastSeq!).then(() => body(handle));
+    return this.#guard(entry, scope, running, (error) => this.#writeCancelled(op, describe, error));
+  }
+
+  /**
+   * Makes work in flight answer its scope's cancellation: `onCancel` journals it and the returned
+   * promise rejects with CancelledError at once, whatever the work does afterwards.
+   */
+  #guard<T>(
+    entry: OpEntry,
+    scope: Scope,
+    running: Promise<T>,
+    onCancel: (error: CancelledError) => void,
+  ): Promise<T> {
+    const cancelled = new Promise<never>((_, reject) => {
+      entry.cancel = (error) => {
+        if (entry.settled || entry.cancelled) return;
+        entry.cancelled = true;
+        if (entry.op !== undefined) this.#blocked.delete(entry.op);
+        onCancel(error);
+        reject(error);
+      };
+    });
+    scope.add(entry);
+    return Promise.race([running, cancelled]).finally(() => {
+      entry.settled = true;
+      scope.remove(entry);
+    });
+  }
+
+  #writeCancelled(op: number, describe: string, error: CancelledError, childRunId?: string): void {
+    const payload: JournalEventPayloads['op.cancelled'] = {
+      op,
+      describe,
+      scope: error.scope,
+      ...(error.reason === undefined ? {} : { reason: error.reason }),
+      ...(error.by === undefined ? {} : { by: error.by }),
+      ...(childRunId === undefined ? {} : { childRunId }),
+    };
+    if (this.#args.replayOnly) this.#args.replayOnly.beyondHistory(op, describe, 'write');
+    else this.#journal.buffer({ type: 'op.cancelled', payload });
+  }
+
+  /** The scope the calling code runs in: the run's own outside any `cancellable`/`nonCancellable`. */
+  #scope(): Scope {
+    const scope = currentScope.getStore();
+    return scope && scope.runId === this.runId && scope.root === this.#root ? scope : this.#root;
+  }
+
+  // ---- cancellation -------------------------------------------------------------------------------
+
+  /** The run's cancel request, once one is journaled (recorded, or delivered to this activation). */
+  get cancelRequest(): CancelRequest | undefined {
+    return this.#cancelRequest;
+  }
+
+  /**
+   * A cancel request reached this activation: once the replay has caught up with the journal, it is
+   * journaled (`run.cancelRequested`, with the number of ops taken so far, so a replay applies it at
+   * the same point) and the run's scope is cancelled. A second request changes nothing.
+   */
+  deliverCancel(request: CancelRequest): void {
+    if (this.#cancelRequest || this.#args.replayOnly) return;
+    this.#cancelRequest = request;
+    const apply = (): void => {
+      const payload: JournalEventPayloads['run.cancelRequested'] = {
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+        ...(request.by === undefined ? {} : { by: request.by }),
+        ...(request.children === undefined ? {} : { children: request.children }),
+        ops: this.#nextOp,
+      };
+      this.#journal.buffer({ type: 'run.cancelRequested', payload });
+      this.#cancelRun(request);
+    };
+    if (this.#replayGates.length === 0 && this.#history.minUntakenLastSeq() === Infinity) apply();
+    else this.#insertGate({ lastSeq: Infinity, resolve: apply, sticky: true, ops: 0 });
+  }
+
+  #cancelRun(request: CancelRequest): void {
+    this.#root.cancelWith(
+      new CancelledError({
+        runId: this.runId,
+        scope: 'run',
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+        ...(request.by === undefined ? {} : { by: request.by }),
+      }),
+    );
+    // Writes the request (when this activation received it) and the ops it cancelled.
+    if (!this.#args.replayOnly) void this.#track(() => this.#journal.append([])).catch(() => {});
+  }
+
+  cancellable<T>(fn: (scope: CancellationScope) => Promise<T>): Promise<T> {
+    const scope = new Scope({ runId: this.runId, parent: this.#scope(), abort: this.#args.abort });
+    return currentScope
+      .run(scope, () => Promise.resolve().then(() => fn(scope)))
+      .finally(() => scope.close());
+  }
+
+  nonCancellable<T>(fn: () => Promise<T>): Promise<T> {
+    const scope = new Scope({
+      runId: this.runId,
+      parent: this.#scope(),
+      shielded: true,
+      abort: this.#args.abort,
+    });
+    return currentScope.run(scope, () => Promise.resolve().then(fn)).finally(() => scope.close());
+  }
+
+  get cancellation(): CancellationScope {
+    return this.#scope();
   }
 
   /**
@@ -195,16 +347,15 @@ export class RunContext implements WorkflowContext {
   #replayTurn(lastSeq: number): Promise<void> {
     if (this.#replayGates.length === 0 && lastSeq < this.#history.minUntakenLastSeq())
       return Promise.resolve();
-    return this.#track(
-      () =>
-        new Promise<void>((resolve) => {
-          const gates = this.#replayGates;
-          let index = gates.length;
-          while (index > 0 && gates[index - 1]!.lastSeq > lastSeq) index--;
-          gates.splice(index, 0, { lastSeq, resolve });
-          this.#scheduleReplayTurn();
-        }),
-    );
+    return this.#track(() => new Promise<void>((resolve) => this.#insertGate({ lastSeq, resolve })));
+  }
+
+  #insertGate(gate: ReplayGate): void {
+    const gates = this.#replayGates;
+    let index = gates.length;
+    while (index > 0 && gates[index - 1]!.lastSeq > gate.lastSeq) index--;
+    gates.splice(index, 0, gate);
+    this.#scheduleReplayTurn();
   }
 
   #scheduleReplayTurn(): void {
@@ -212,6 +363,13 @@ export class RunContext implements WorkflowContext {
     this.#replayScheduled = true;
     setImmediate(() => {
       this.#replayScheduled = false;
+      const head = this.#replayGates[0];
+      // A cancellation waits for the ops that finished before it: the code asks for them first.
+      if (
+        head?.sticky &&
+        (this.#nextOp < (head.ops ?? 0) || this.#history.minUntakenLastSeq() < head.lastSeq)
+      )
+        return;
       this.#replayGates.shift()?.resolve();
       if (this.#replayGates.length > 0) this.#scheduleReplayTurn();
     });
@@ -223,19 +381,34 @@ export class RunContext implements WorkflowContext {
     return this.#block(op, undefined);
   }
 
-  #handle(op: number, recorded: readonly JournalEvent[], describe: string): OperationHandle {
-    if (this.#args.replayOnly) return this.#replayOnlyHandle(op, recorded, describe, this.#args.replayOnly);
+  #handle(
+    op: number,
+    recorded: readonly JournalEvent[],
+    describe: string,
+    scope: Scope,
+    entry?: OpEntry,
+  ): OperationHandle {
+    if (this.#args.replayOnly)
+      return this.#replayOnlyHandle(op, recorded, describe, scope, this.#args.replayOnly);
+    if (entry) entry.op = op;
+    // Once its op is cancelled, work still running writes nothing more: the op ended as cancelled.
     const handle: OperationHandle = {
       op,
       recorded,
       idempotencyKey: `${this.runId}:${op}`,
-      signal: this.#args.abort,
+      signal: scope.signal,
       append: (events, options) =>
-        this.#track(() => this.#journal.append(events, options)).then((written) =>
-          written.slice(written.length - events.length),
-        ),
-      buffer: (event) => void this.#journal.buffer(event),
-      block: (wakeAt) => this.#block(op, wakeAt),
+        entry?.cancelled
+          ? Promise.reject(
+              this.#root.error ?? scope.error ?? new CancelledError({ runId: this.runId, scope: 'scope' }),
+            )
+          : this.#track(() => this.#journal.append(events, options)).then((written) =>
+              written.slice(written.length - events.length),
+            ),
+      buffer: (event) => {
+        if (!entry?.cancelled) this.#journal.buffer(event);
+      },
+      block: (wakeAt) => (entry?.cancelled ? new Promise<never>(() => {}) : this.#block(op, wakeAt)),
       active: (work) => this.#track(work),
       withPool: (pool, estimate, work) =>
         pool === undefined
@@ -250,13 +423,14 @@ export class RunContext implements WorkflowContext {
     op: number,
     recorded: readonly JournalEvent[],
     describe: string,
+    scope: Scope,
     observer: ReplayOnlyObserver,
   ): OperationHandle {
     return {
       op,
       recorded,
       idempotencyKey: `${this.runId}:${op}`,
-      signal: this.#args.abort,
+      signal: scope.signal,
       append: () => this.#beyondHistory(op, describe, 'write'),
       buffer: () => observer.beyondHistory(op, describe, 'write'),
       block: (wakeAt) => this.#block(op, wakeAt),
@@ -325,7 +499,14 @@ export class RunContext implements WorkflowContext {
     // Let the workflow's continuations run first: they may start more work.
     setImmediate(() => {
       this.#idleCheck = false;
-      if (this.#active === 0 && this.#blocked.size > 0) this.#resolveIdle();
+      if (this.#active !== 0 || this.#blocked.size === 0) return;
+      // A cancellation still waiting for its turn is due now: nothing else will move the run.
+      const sticky = this.#replayGates.findIndex((gate) => gate.sticky);
+      if (sticky >= 0) {
+        this.#replayGates.splice(sticky, 1)[0]!.resolve();
+        return;
+      }
+      this.#resolveIdle();
     });
   }
 
@@ -573,25 +754,50 @@ export class RunContext implements WorkflowContext {
     options: ChildOptions = {},
   ): ChildRun<WorkflowOutput<W>> {
     type Started = { handle: OperationHandle; childRunId: string };
-    const started: Promise<Started> = this.#operation(`child:${workflow.name}`, async (op) => {
-      const recordedStart = op.recorded.find((event) => event.type === 'child.started');
-      if (recordedStart)
-        return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
-      this.#checkPayload(input ?? null, `The input of child workflow '${workflow.name}'`);
-      const childRunId = await op.active(() =>
-        this.#args.startChild({
-          workflow,
-          input,
-          parent: this.#args.run,
-          idempotencyKey: `child:${op.idempotencyKey}`,
-          options,
-        }),
+    const scope = this.#scope();
+    const describe = `child:${workflow.name}`;
+    const abandon = options.parentClose === 'abandon';
+    if (options.parentClose !== undefined && options.parentClose !== 'cancel' && !abandon) {
+      const error = new InvalidArgumentError(
+        `parentClose of child workflow '${workflow.name}' is 'cancel' or 'abandon', got '${String(options.parentClose)}'.`,
       );
-      await op.append([
-        { type: 'child.started', payload: { op: op.op, childRunId, workflow: workflow.name } },
-      ]);
-      return { handle: op, childRunId };
-    });
+      return {
+        runId: rejected(error),
+        then: (onFulfilled, onRejected) => rejected(error).then(onFulfilled, onRejected),
+      };
+    }
+    // The start itself is short and always completes; its await answers cancellation (below).
+    const started: Promise<Started> = this.#operation(
+      describe,
+      async (op) => {
+        const recordedStart = op.recorded.find((event) => event.type === 'child.started');
+        if (recordedStart)
+          return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
+        this.#checkPayload(input ?? null, `The input of child workflow '${workflow.name}'`);
+        const childRunId = await op.active(() =>
+          this.#args.startChild({
+            workflow,
+            input,
+            parent: this.#args.run,
+            idempotencyKey: `child:${op.idempotencyKey}`,
+            options,
+          }),
+        );
+        await op.append([
+          {
+            type: 'child.started',
+            payload: {
+              op: op.op,
+              childRunId,
+              workflow: workflow.name,
+              ...(abandon ? { parentClose: 'abandon' } : {}),
+            },
+          },
+        ]);
+        return { handle: op, childRunId };
+      },
+      { cancellable: false },
+    );
     started.catch(() => {});
     // Awaiting `runId` is optional; a failed start reaches the workflow through the future itself.
     const runId = started.then((value) => value.childRunId);
@@ -599,6 +805,22 @@ export class RunContext implements WorkflowContext {
     let result: Promise<WorkflowOutput<W>> | undefined;
     const awaitResult = async (): Promise<WorkflowOutput<W>> => {
       const { handle, childRunId } = await started;
+      const cancelled = handle.recorded.find((event) => event.type === 'op.cancelled');
+      if (cancelled) throw cancelledError(cancelled);
+      if (scope.error) throw scope.error;
+      const entry = new OpEntry();
+      return this.#guard(entry, scope, settleChild(handle, childRunId), (error) => {
+        this.#writeCancelled(handle.op, describe, error, childRunId);
+        // A scope's cancellation asks the child to cancel; the run's cancellation cascades to its
+        // children by itself (src/engine/executor.ts), as `children` asks.
+        if (error.scope === 'scope' && !abandon && this.#args.cancelChild && !this.#args.replayOnly) {
+          void this.#track(() =>
+            this.#args.cancelChild!(childRunId, 'a cancellation scope of its parent was cancelled'),
+          ).catch(() => {});
+        }
+      });
+    };
+    const settleChild = async (handle: OperationHandle, childRunId: string): Promise<WorkflowOutput<W>> => {
       for (const event of handle.recorded) {
         if (event.type === 'child.completed')
           return (event.payload as { result?: WorkflowOutput<W> }).result!;
@@ -714,6 +936,38 @@ export function checkPayload(value: unknown, what: string, maxPayloadBytes: numb
 
 function stepFailed(step: string, attempts: number, error: SerializedError): StepFailedError {
   return new StepFailedError({ step, attempts, errorName: error.name, message: error.message });
+}
+
+interface ReplayGate {
+  lastSeq: number;
+  resolve: () => void;
+  sticky?: boolean;
+  ops?: number;
+}
+
+interface CancelRequest {
+  reason?: string;
+  by?: string;
+  children?: 'cancel' | 'abandon';
+}
+
+/** An op in flight, as its scope's cancellation sees it. */
+class OpEntry implements CancellableOp {
+  op: number | undefined;
+  settled = false;
+  cancelled = false;
+  cancel: (error: CancelledError) => void = () => {};
+}
+
+/** The CancelledError a recorded `op.cancelled` stands for. */
+function cancelledError(event: JournalEvent): CancelledError {
+  const payload = event.payload as JournalEventPayloads['op.cancelled'];
+  return new CancelledError({
+    runId: event.runId,
+    scope: payload.scope,
+    ...(payload.reason === undefined ? {} : { reason: payload.reason }),
+    ...(payload.by === undefined ? {} : { by: payload.by }),
+  });
 }
 
 /** A rejected promise for an argument error found before an op is taken. */

@@ -4,7 +4,14 @@
  * histories written by older versions still replay. Add a number here with every such change,
  * and never reuse or remove one.
  */
-export const ENGINE_FLAGS: readonly number[] = [];
+export const ENGINE_FLAGS: readonly number[] = [1];
+
+/**
+ * @since flag 1: a cancel request is journaled (`run.cancelRequested`) and raised as CancelledError
+ * at the workflow's awaits, which may catch it; ops in flight are journaled as `op.cancelled`.
+ * Without it (runs started by older engines), a cancel stops the run where it is.
+ */
+export const CATCHABLE_CANCELLATION = 1;
 
 export function hasFlag(recorded: readonly number[], flag: number): boolean {
   return recorded.includes(flag);

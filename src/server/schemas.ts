@@ -6,7 +6,15 @@ import { z } from 'zod';
  * drift from what the server accepts.
  */
 
-const RUN_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+const RUN_STATUSES = [
+  'pending',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const;
 const TIME = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d{1,15}$/)]);
 
 export const StartRunBody = z

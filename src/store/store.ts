@@ -70,12 +70,28 @@ export interface Store {
 
   /**
    * Marks the run for cancellation and wakes it so its worker (or the next one) ends it. A reason
-   * is kept as `metadata.cancelReason`. Throws RunNotFoundError / RunFinishedError.
+   * is kept as `metadata.cancelReason`, `details.by` as `metadata.cancelledBy` and
+   * `details.children` as `metadata.cancelChildren`. Throws RunNotFoundError / RunFinishedError.
    */
   requestCancel(
     runId: string,
     reason: string | undefined,
     now: number,
+    scope?: TenantScope,
+    details?: CancelDetails,
+  ): Promise<RunRecord>;
+
+  /**
+   * Resumes a failed, timed-out or cancelled run in place: appends `resumed` (a sealed `run.resumed`
+   * following the run's head) and makes the run pending again, with no result, error or cancel
+   * request, and `deadlineAt` as its deadline (none when undefined), in one transaction. Throws
+   * RunNotFoundError, RunNotResumableError (running, waiting, pending or completed) or a
+   * SEQ_CONFLICT BatonError when the journal moved since `resumed` was sealed.
+   */
+  reopenRun(
+    runId: string,
+    resumed: JournalEvent<'run.resumed'>,
+    options: { deadlineAt?: number; now: number },
     scope?: TenantScope,
   ): Promise<RunRecord>;
 
@@ -129,10 +145,17 @@ export interface Store {
   readonly budgets?: BudgetStore;
 }
 
-export type RunStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+export type RunStatus =
+  'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
 export function isTerminal(status: RunStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled';
+  return status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'timed_out';
+}
+
+/** Who asked a run to cancel, and whether its children go with it (kept in the run's metadata). */
+export interface CancelDetails {
+  by?: string;
+  children?: 'cancel' | 'abandon';
 }
 
 export interface TenantScope {
@@ -231,8 +254,12 @@ export type RunTransition =
   | { status: 'completed'; result?: unknown }
   | { status: 'failed'; error: SerializedError }
   | { status: 'cancelled' }
-  /** Park the run. It becomes `pending` instead if a wake-up came since the worker saw `seenWakeGen`. */
-  | { status: 'waiting'; wakeAt?: number; seenWakeGen: number }
+  | { status: 'timed_out'; error: SerializedError }
+  /**
+   * Park the run. It becomes `pending` instead if a wake-up came since the worker saw `seenWakeGen`,
+   * or if it was asked to cancel, unless `cancelHandled` (the workflow was told and handles it).
+   */
+  | { status: 'waiting'; wakeAt?: number; seenWakeGen: number; cancelHandled?: boolean }
   /** Release the lease; another worker (or this one) picks the run up again. */
   | { status: 'pending' };
 

@@ -211,6 +211,14 @@ CREATE TABLE {schema}.budget_charges (
 );
 `,
   },
+  {
+    version: 9,
+    description: 'timed_out runs count as finished',
+    sql: `
+DROP INDEX {schema}.runs_finished;
+CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -195,6 +195,14 @@ CREATE TABLE budget_charges (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 8,
+    description: 'timed_out runs count as finished',
+    sql: `
+DROP INDEX runs_finished;
+CREATE INDEX runs_finished ON runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

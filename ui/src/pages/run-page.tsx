@@ -14,7 +14,7 @@ import type { ApprovalView } from '../api.ts';
 type Tab = 'tree' | 'graph' | 'costs' | 'data';
 // The graph view brings React Flow and ELK: loaded when a graph is first shown.
 const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 
 /** One run: timeline, execution tree, graph, costs, approvals, and the inspector; live while it runs. */
 export function RunPage(props: { runId: string }) {

@@ -4,7 +4,7 @@ import { formatDuration, formatTime, shortId } from '../components/format.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Link, navigate } from '../router.tsx';
 
-const STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+const STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 
 interface Filters {
   status: string;
