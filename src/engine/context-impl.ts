@@ -803,22 +803,51 @@ export class RunContext implements WorkflowContext {
     const runId = started.then((value) => value.childRunId);
     runId.catch(() => {});
     let result: Promise<WorkflowOutput<W>> | undefined;
+    // The child belongs to the scope it was started in, from its start until its await settles:
+    // cancelling the scope asks it to cancel and raises CancelledError at its await.
+    const entry = new OpEntry();
+    let cancelledWith: CancelledError | undefined;
+    let rejectCancelled!: (error: CancelledError) => void;
+    const cancelledAwait = new Promise<never>((_, reject) => (rejectCancelled = reject));
+    cancelledAwait.catch(() => {});
+    const watched = started.then(
+      ({ handle, childRunId }) => {
+        const recordedCancel = handle.recorded.find((event) => event.type === 'op.cancelled');
+        if (recordedCancel) {
+          entry.cancelled = true;
+          cancelledWith = cancelledError(recordedCancel);
+          return;
+        }
+        entry.cancel = (error) => {
+          if (entry.settled || entry.cancelled) return;
+          entry.cancelled = true;
+          cancelledWith = error;
+          this.#blocked.delete(handle.op);
+          this.#writeCancelled(handle.op, describe, error, childRunId);
+          // A scope's cancellation asks the child to cancel; the run's cancellation cascades to its
+          // children by itself (src/engine/executor.ts), as `children` asks.
+          if (error.scope === 'scope' && !abandon && this.#args.cancelChild && !this.#args.replayOnly) {
+            void this.#track(() =>
+              this.#args.cancelChild!(childRunId, 'a cancellation scope of its parent was cancelled'),
+            ).catch(() => {});
+          }
+          rejectCancelled(error);
+        };
+        if (scope.error) entry.cancel(scope.error);
+        else scope.add(entry);
+      },
+      () => {},
+    );
     const awaitResult = async (): Promise<WorkflowOutput<W>> => {
       const { handle, childRunId } = await started;
-      const cancelled = handle.recorded.find((event) => event.type === 'op.cancelled');
-      if (cancelled) throw cancelledError(cancelled);
-      if (scope.error) throw scope.error;
-      const entry = new OpEntry();
-      return this.#guard(entry, scope, settleChild(handle, childRunId), (error) => {
-        this.#writeCancelled(handle.op, describe, error, childRunId);
-        // A scope's cancellation asks the child to cancel; the run's cancellation cascades to its
-        // children by itself (src/engine/executor.ts), as `children` asks.
-        if (error.scope === 'scope' && !abandon && this.#args.cancelChild && !this.#args.replayOnly) {
-          void this.#track(() =>
-            this.#args.cancelChild!(childRunId, 'a cancellation scope of its parent was cancelled'),
-          ).catch(() => {});
-        }
-      });
+      await watched;
+      if (cancelledWith) throw cancelledWith;
+      try {
+        return await Promise.race([settleChild(handle, childRunId), cancelledAwait]);
+      } finally {
+        entry.settled = true;
+        scope.remove(entry);
+      }
     };
     const settleChild = async (handle: OperationHandle, childRunId: string): Promise<WorkflowOutput<W>> => {
       for (const event of handle.recorded) {
@@ -847,7 +876,12 @@ export class RunContext implements WorkflowContext {
         await handle.append([
           {
             type: 'child.failed',
-            payload: { op: handle.op, childRunId, status: child.status as 'failed' | 'cancelled', error },
+            payload: {
+              op: handle.op,
+              childRunId,
+              status: child.status as 'failed' | 'cancelled' | 'timed_out',
+              error,
+            },
           },
         ]);
         throw new RunFailedError({ runId: childRunId, error });

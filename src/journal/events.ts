@@ -87,7 +87,12 @@ export interface JournalEventPayloads {
   /** `parentClose: 'abandon'`: the child outlives its parent (not cancelled with it). */
   'child.started': { op: number; childRunId: string; workflow: string; parentClose?: 'abandon' };
   'child.completed': { op: number; childRunId: string; result?: unknown };
-  'child.failed': { op: number; childRunId: string; status: 'failed' | 'cancelled'; error: SerializedError };
+  'child.failed': {
+    op: number;
+    childRunId: string;
+    status: 'failed' | 'cancelled' | 'timed_out';
+    error: SerializedError;
+  };
 
   'clock.read': { op: number; value: string };
   /**
