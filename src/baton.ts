@@ -398,8 +398,8 @@ export class Baton {
     const timeout = options.timeout ?? definition.options.timeout;
     let timeoutMs = timeout === undefined ? undefined : toMilliseconds(timeout, 'run timeout');
     const now = this.clock();
-    // A child inherits what is left of its parent's deadline.
-    if (parent?.deadlineAt !== undefined) {
+    // A child inherits what is left of its parent's deadline, unless it outlives its parent.
+    if (parent?.deadlineAt !== undefined && options.metadata?.parentClose !== 'abandon') {
       const remaining = Math.max(1, parent.deadlineAt - now);
       if (timeoutMs === undefined || remaining < timeoutMs) timeoutMs = remaining;
     }

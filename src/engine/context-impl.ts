@@ -761,10 +761,9 @@ export class RunContext implements WorkflowContext {
       const error = new InvalidArgumentError(
         `parentClose of child workflow '${workflow.name}' is 'cancel' or 'abandon', got '${String(options.parentClose)}'.`,
       );
-      return {
-        runId: rejected(error),
-        then: (onFulfilled, onRejected) => rejected(error).then(onFulfilled, onRejected),
-      };
+      const runId = rejected(error);
+      runId.catch(() => {});
+      return { runId, then: (onFulfilled, onRejected) => rejected(error).then(onFulfilled, onRejected) };
     }
     // The start itself is short and always completes; its await answers cancellation (below).
     const started: Promise<Started> = this.#operation(
