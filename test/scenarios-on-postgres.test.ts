@@ -5,7 +5,8 @@ import { databaseForSuite, describePostgres, postgresUnavailable } from './suppo
 /**
  * Engine scenarios, written once against the harness, run again here with every harness on a
  * PostgreSQL store (a fresh schema each) instead of in-memory SQLite: signals, child runs and
- * cancellation, approvals (the inbox query) and per-tenant budgets (the shared ledgers). The
+ * cancellation, approvals (the inbox query), per-tenant budgets (the shared ledgers), catchable
+ * cancellation and its scopes, children cascaded or abandoned, timeouts, resume in place. The
  * files also run on their own, on SQLite.
  */
 const unavailable = await postgresUnavailable();
@@ -19,4 +20,9 @@ describePostgres('scenarios on PostgreSQL', unavailable, async () => {
   await import('./children-and-cancel.test.ts');
   await import('./approvals.test.ts');
   await import('./budgets.test.ts');
+  await import('./cancellation-is-catchable.test.ts');
+  await import('./cancellation-scopes.test.ts');
+  await import('./children-cascade-or-abandon.test.ts');
+  await import('./run-timeout-status.test.ts');
+  await import('./resume-in-place.test.ts');
 });

@@ -116,6 +116,7 @@ export class RunContext implements WorkflowContext {
   #cancelRequest: CancelRequest | undefined;
   #replayScheduled = false;
   #resolveIdle!: () => void;
+  #parked = false;
   /** Resolves when every op in flight is waiting on time or a wake-up: the run should park. */
   readonly idle = new Promise<void>((resolve) => (this.#resolveIdle = resolve));
 
@@ -288,7 +289,8 @@ export class RunContext implements WorkflowContext {
    * the same point) and the run's scope is cancelled. A second request changes nothing.
    */
   deliverCancel(request: CancelRequest): void {
-    if (this.#cancelRequest || this.#args.replayOnly) return;
+    // Parking already: the run stays runnable (it was asked to cancel) and the next activation is told.
+    if (this.#cancelRequest || this.#args.replayOnly || this.#parked) return;
     this.#cancelRequest = request;
     const apply = (): void => {
       const payload: JournalEventPayloads['run.cancelRequested'] = {
@@ -506,6 +508,7 @@ export class RunContext implements WorkflowContext {
         this.#replayGates.splice(sticky, 1)[0]!.resolve();
         return;
       }
+      this.#parked = true;
       this.#resolveIdle();
     });
   }

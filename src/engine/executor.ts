@@ -144,13 +144,14 @@ export async function activate(
   const ctx = deps.extendContext ? deps.extendContext(context) : context;
   let delivering: Promise<void> | undefined;
   if (catchable) {
-    const deliver = (): void => {
-      delivering ??= deliverCancel(deps, run, context).catch((error: unknown) =>
+    const deliver = (known?: RunRecord): void => {
+      delivering ??= deliverCancel(deps, run, context, known).catch((error: unknown) =>
         deps.log(`run ${run.runId}: delivering its cancellation failed`, error),
       );
     };
-    control.onCancelRequested = deliver;
-    if (run.cancelRequested) deliver();
+    control.onCancelRequested = () => deliver();
+    // Asked before this activation: the claimed record says who and why, so it is told at once.
+    if (run.cancelRequested) deliver(run);
   }
 
   let deadlineTimer: NodeJS.Timeout | undefined;
@@ -324,9 +325,13 @@ async function cancel(
  * workflow's awaits (src/engine/context-impl.ts), and its children are asked to cancel now, unless
  * the request abandons them.
  */
-async function deliverCancel(deps: ExecutorDeps, run: RunRecord, context: RunContext): Promise<void> {
-  const fresh = await deps.store.getRun(run.runId);
-  const metadata = fresh?.metadata ?? run.metadata;
+async function deliverCancel(
+  deps: ExecutorDeps,
+  run: RunRecord,
+  context: RunContext,
+  known?: RunRecord,
+): Promise<void> {
+  const metadata = (known ?? (await deps.store.getRun(run.runId)) ?? run).metadata;
   const reason = metadata.cancelReason as string | undefined;
   const by = metadata.cancelledBy as string | undefined;
   const children = metadata.cancelChildren === 'abandon' ? 'abandon' : undefined;
