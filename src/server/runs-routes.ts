@@ -5,7 +5,6 @@ import { HttpError } from './http-error.ts';
 import { parseWith, readJson } from './read-json.ts';
 import { costReport, COST_EVENT_TYPES } from './run-costs.ts';
 import { parseTime, searchRuns, type RunSearch } from './run-search.ts';
-import type { Duration } from '../engine/duration.ts';
 import {
   CancelBody,
   CostsQuery,
@@ -188,7 +187,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       tenant: caller.tenant,
       as: caller.principal,
       ...(body.reason === undefined ? {} : { reason: body.reason }),
-      ...(body.timeout === undefined ? {} : { timeout: body.timeout as Duration }),
+      ...(body.timeout === undefined ? {} : { timeout: body.timeout }),
     });
     return c.json({ run: publicRun(resumed) }, 202);
   });

@@ -7,7 +7,11 @@ export const resume = defineCommand({
   options: {
     as: { type: 'string', value: 'principal', description: 'Who resumes it, as journaled (user:ops)' },
     reason: { type: 'string', value: 'text', description: 'Why; journaled in run.resumed' },
-    timeout: { type: 'string', value: 'duration', description: 'A new deadline from now (e.g. 2h); default none' },
+    timeout: {
+      type: 'string',
+      value: 'duration',
+      description: 'A new deadline from now (e.g. 2h); default none',
+    },
     tenant: { type: 'string', value: 'tenant', description: "The run's tenant: refuse runs of any other" },
   },
   details: [

@@ -68,10 +68,16 @@ export const show = defineCommand({
     if (run.status === 'completed') rows.push(['result', brief(run.result, 200)]);
     if (run.error) rows.push(['error', out.style('red', `${run.error.name}: ${run.error.message}`)]);
     if (run.cancelRequested || run.status === 'cancelled') {
-      const { cancelledBy, cancelReason, cancelChildren } = run.metadata as Record<string, string | undefined>;
+      const { cancelledBy, cancelReason, cancelChildren } = run.metadata as Record<
+        string,
+        string | undefined
+      >;
       const who = [cancelledBy && `by ${cancelledBy}`, cancelReason].filter(Boolean).join(': ');
       if (who || cancelChildren === 'abandon')
-        rows.push(['cancelled', `${who || 'yes'}${cancelChildren === 'abandon' ? ' (children abandoned)' : ''}`]);
+        rows.push([
+          'cancelled',
+          `${who || 'yes'}${cancelChildren === 'abandon' ? ' (children abandoned)' : ''}`,
+        ]);
     }
     const width = Math.max(...rows.map(([label]) => label.length));
     for (const [label, value] of rows) out.line(`${out.style('dim', label.padEnd(width))}  ${value}`);

@@ -573,7 +573,13 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
         break;
       case 'op.cancelled':
         root.children.push(
-          node('step', `${payload.describe} cancelled`, event.seq, 'skipped', payload.reason ?? payload.scope),
+          node(
+            'step',
+            `${payload.describe} cancelled`,
+            event.seq,
+            'skipped',
+            payload.reason ?? payload.scope,
+          ),
         );
         break;
     }
