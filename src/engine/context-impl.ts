@@ -112,6 +112,8 @@ export class RunContext implements WorkflowContext {
    */
   readonly #replayGates: ReplayGate[] = [];
   readonly #root: Scope;
+  /** Whether the workflow made a scope of its own (`cancellable`, `nonCancellable`). */
+  #scoped = false;
   /** The run's cancel request, once there is one (recorded, or delivered to this activation). */
   #cancelRequest: CancelRequest | undefined;
   #replayScheduled = false;
@@ -241,7 +243,8 @@ export class RunContext implements WorkflowContext {
     running: Promise<T>,
     onCancel: (error: CancelledError) => void,
   ): Promise<T> {
-    const cancelled = new Promise<never>((_, reject) => {
+    // One promise and one reaction per op (replay goes through here for every recorded op).
+    return new Promise<T>((resolve, reject) => {
       entry.cancel = (error) => {
         if (entry.settled || entry.cancelled) return;
         entry.cancelled = true;
@@ -249,11 +252,19 @@ export class RunContext implements WorkflowContext {
         onCancel(error);
         reject(error);
       };
-    });
-    scope.add(entry);
-    return Promise.race([running, cancelled]).finally(() => {
-      entry.settled = true;
-      scope.remove(entry);
+      scope.add(entry);
+      running.then(
+        (value) => {
+          entry.settled = true;
+          scope.remove(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          entry.settled = true;
+          scope.remove(entry);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
     });
   }
 
@@ -272,6 +283,9 @@ export class RunContext implements WorkflowContext {
 
   /** The scope the calling code runs in: the run's own outside any `cancellable`/`nonCancellable`. */
   #scope(): Scope {
+    // Reading async context makes every promise of the process dearer (async hooks): only a run
+    // that made a scope needs it.
+    if (!this.#scoped) return this.#root;
     const scope = currentScope.getStore();
     return scope && scope.runId === this.runId && scope.root === this.#root ? scope : this.#root;
   }
@@ -321,6 +335,7 @@ export class RunContext implements WorkflowContext {
 
   cancellable<T>(fn: (scope: CancellationScope) => Promise<T>): Promise<T> {
     const scope = new Scope({ runId: this.runId, parent: this.#scope(), abort: this.#args.abort });
+    this.#scoped = true;
     return currentScope
       .run(scope, () => Promise.resolve().then(() => fn(scope)))
       .finally(() => scope.close());
@@ -333,6 +348,7 @@ export class RunContext implements WorkflowContext {
       shielded: true,
       abort: this.#args.abort,
     });
+    this.#scoped = true;
     return currentScope.run(scope, () => Promise.resolve().then(fn)).finally(() => scope.close());
   }
 
