@@ -24,8 +24,10 @@ const summaries: Summaries = {
       .filter(Boolean)
       .join(': '),
   'run.timedOut': (p) => `after ${p.timeoutMs} ms`,
-  'run.resumed': (p) => `by ${p.by} from ${p.from}${p.reason ? `: ${p.reason}` : ''} (seq ${p.voidFromSeq}… voided)`,
-  'op.cancelled': (p) => `${p.describe} (${p.scope === 'run' ? 'run cancelled' : 'scope cancelled'})${p.reason ? `: ${p.reason}` : ''}`,
+  'run.resumed': (p) =>
+    `by ${p.by} from ${p.from}${p.reason ? `: ${p.reason}` : ''} (seq ${p.voidFromSeq}… voided)`,
+  'op.cancelled': (p) =>
+    `${p.describe} (${p.scope === 'run' ? 'run cancelled' : 'scope cancelled'})${p.reason ? `: ${p.reason}` : ''}`,
   'step.completed': (p) =>
     `${p.name}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}${p.result === undefined ? '' : ` → ${brief(p.result, 50)}`}`,
   'step.attempt.failed': (p) =>
