@@ -7,6 +7,7 @@ import {
   RunCancelledError,
   RunFailedError,
   RunNotFoundError,
+  RunNotResumableError,
   RunPausedError,
   UnknownWorkflowError,
 } from './errors.ts';
@@ -29,6 +30,7 @@ import {
 } from './engine/published-values.ts';
 import { checkSignalKey, signalReceipt, type SignalReceipt } from './engine/signal-delivery.ts';
 import { Worker, type WorkerOptions } from './engine/worker.ts';
+import { resumeInPlace, type ResumeInPlaceOptions } from './engine/resume-run.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
 import { openStore } from './store/open-store.ts';
 import { CheckpointSigner, type SigningOptions } from './access/checkpoint-signer.ts';
@@ -289,7 +291,8 @@ export class Baton {
             outcome.status === 'completed' ||
             outcome.status === 'failed' ||
             outcome.status === 'cancelled' ||
-            outcome.status === 'continued'
+            outcome.status === 'continued' ||
+            outcome.status === 'timed_out'
           ) {
             this.#finished.emit(run.runId);
           }
@@ -466,8 +469,13 @@ export class Baton {
     });
     const grantRecord = grant === undefined ? undefined : { ...grant, actions: [...grant.actions] };
     const timeout = options.timeout ?? definition.options.timeout;
-    const timeoutMs = timeout === undefined ? undefined : toMilliseconds(timeout, 'run timeout');
+    let timeoutMs = timeout === undefined ? undefined : toMilliseconds(timeout, 'run timeout');
     const now = this.clock();
+    // A child inherits what is left of its parent's deadline, unless it outlives its parent.
+    if (parent?.deadlineAt !== undefined && options.metadata?.parentClose !== 'abandon') {
+      const remaining = Math.max(1, parent.deadlineAt - now);
+      if (timeoutMs === undefined || remaining < timeoutMs) timeoutMs = remaining;
+    }
     const started = sealEvent<'run.started'>({
       runId,
       seq: 1,
@@ -524,6 +532,7 @@ export class Baton {
         ...(request.options.priority === undefined ? {} : { priority: request.options.priority }),
         ...(request.options.timeout === undefined ? {} : { timeout: request.options.timeout }),
         ...(request.options.grant === undefined ? {} : { grant: parseGrant(request.options.grant) }),
+        ...(request.options.parentClose === 'abandon' ? { metadata: { parentClose: 'abandon' } } : {}),
       },
       request.parent,
     );
@@ -740,13 +749,33 @@ export class Baton {
     return query(Object.fromEntries(values.map((entry) => [entry.key, entry.value]))) as T;
   }
 
-  /** Cancels a run and, through it, its children. In-flight steps see their abort signal fire. */
-  async cancel(runId: string, options: { reason?: string; tenant?: string } = {}): Promise<void> {
+  /**
+   * Asks a run to cancel. Durable: recorded at once, journaled by the run as `run.cancelRequested`
+   * (with `reason` and `as`, who asked). The workflow sees CancelledError at its current awaits
+   * (in-flight steps see their abort signal fire) and may clean up; the run ends as it decides
+   * (cancelled when the error escapes). A parked run is woken for it. `children`: `cancel` (default)
+   * cancels its child runs too, but those started with `parentClose: 'abandon'`; `abandon` leaves
+   * them all running. Runs started by engines before flag 1 stop where they are.
+   *
+   * @example await baton.cancel(runId, { reason: 'customer left', as: 'user:bob' });
+   * @throws RunNotFoundError, RunFinishedError (the run already ended).
+   */
+  async cancel(
+    runId: string,
+    options: { reason?: string; as?: string; children?: 'cancel' | 'abandon'; tenant?: string } = {},
+  ): Promise<void> {
+    if (options.children !== undefined && options.children !== 'cancel' && options.children !== 'abandon') {
+      throw new InvalidArgumentError(`children is 'cancel' or 'abandon', got '${String(options.children)}'.`);
+    }
     await this.store.requestCancel(
       runId,
       options.reason,
       this.clock(),
       options.tenant === undefined ? undefined : { tenant: options.tenant },
+      {
+        ...(options.as === undefined ? {} : { by: options.as }),
+        ...(options.children === undefined ? {} : { children: options.children }),
+      },
     );
     this.#cancelLocally(runId, options.reason);
   }
@@ -766,13 +795,34 @@ export class Baton {
     return run;
   }
 
-  /** Resumes a paused run: it is claimable again (at once, if it was due). */
-  async resume(runId: string, options: { tenant?: string } = {}): Promise<RunRecord> {
-    const run = await this.store.resumeRun(
-      runId,
-      this.clock(),
-      options.tenant === undefined ? undefined : { tenant: options.tenant },
-    );
+  /**
+   * Resumes a run. A paused run is unpaused: claimable again (at once, if it was due), nothing is
+   * journaled. A failed, timed-out or cancelled run is resumed in place, under the same run id,
+   * from where it stopped: `run.resumed` is journaled with who (`as`) and why (`reason`), the op
+   * whose failure ended it is tried again (see resumeInPlace in src/engine/resume-run.ts), and
+   * `timeout` gives it a new deadline (without it, none). Fork instead to try something different.
+   *
+   * @example await baton.resume(runId, { as: 'user:ops', reason: 'the payments API is back' });
+   * @throws RunNotFoundError, RunNotResumableError (a running, waiting, pending or completed run).
+   */
+  async resume(runId: string, options: ResumeInPlaceOptions = {}): Promise<RunRecord> {
+    const scope = options.tenant === undefined ? undefined : { tenant: options.tenant };
+    const current = await this.getRun(runId, scope ?? {});
+    let run: RunRecord;
+    if (current.paused && !isTerminal(current.status)) {
+      run = await this.store.resumeRun(runId, this.clock(), scope);
+    } else if (
+      current.status === 'failed' ||
+      current.status === 'cancelled' ||
+      current.status === 'timed_out'
+    ) {
+      run = await resumeInPlace({ store: this.store, clock: this.clock }, current, options);
+      // The reopening is signed at once: verification accepts events after a signed end only
+      // behind a signed run.resumed.
+      await this.signer?.signRun(runId);
+    } else {
+      throw new RunNotResumableError({ runId, status: current.status });
+    }
     this.worker?.notify();
     return run;
   }

@@ -86,6 +86,17 @@ export class RunFinishedError extends BatonError {
   }
 }
 
+/** Only a failed, timed-out or cancelled run can be resumed in place (a paused one is unpaused). */
+export class RunNotResumableError extends BatonError {
+  constructor(args: { runId: string; status: string }) {
+    super(
+      'RUN_NOT_RESUMABLE',
+      `Cannot resume run ${args.runId}: it is ${args.status}. Only a paused, failed, timed-out or cancelled run can be resumed` +
+        (args.status === 'completed' ? '; fork it to run it again from a point (baton fork).' : '.'),
+    );
+  }
+}
+
 /** A value that cannot be stored faithfully as JSON; `path` names where (e.g. `$.items[2].at`). */
 export class NotSerializableError extends BatonError {
   readonly path: string;
@@ -304,8 +315,10 @@ export class WaitTimeoutError extends BatonError {
  * children were cancelled.
  */
 export class RunTimeoutError extends BatonError {
+  readonly timeoutMs: number;
   constructor(args: { runId: string; timeoutMs: number }) {
     super('RUN_TIMEOUT', `Run ${args.runId} exceeded its timeout of ${args.timeoutMs} ms.`);
+    this.timeoutMs = args.timeoutMs;
   }
 }
 

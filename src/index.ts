@@ -338,6 +338,8 @@ export type {
   OperationApi,
   OperationHandle,
 } from './engine/context.ts';
+export { CancelledError, type CancellationScope } from './engine/cancellation-scope.ts';
+export type { ResumeInPlaceOptions } from './engine/resume-run.ts';
 export type { RetryPolicy } from './engine/retry.ts';
 export { toMilliseconds, type Duration } from './engine/duration.ts';
 export type { WorkerOptions } from './engine/worker.ts';
@@ -367,6 +369,7 @@ export {
   RunTimeoutError,
   RunCancelledError,
   RunPausedError,
+  RunNotResumableError,
   RunFailedError,
   ConfigError,
   InvalidArgumentError,

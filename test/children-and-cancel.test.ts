@@ -152,10 +152,11 @@ describe('cancellation', () => {
     await started.promise;
     await h.baton.cancel(run.runId, { reason: 'too slow' });
     await h.settle(run.runId, 'cancelled');
-    expect((stepSaw as Error).name).toBe('RunCancelledError');
+    // The workflow sees CancelledError at the step's await (src/engine/cancellation-scope.ts).
+    expect((stepSaw as Error).name).toBe('CancelledError');
     expect((stepSaw as Error).message).toBe(`Run ${run.runId} was cancelled: too slow.`);
     const events = await run.history();
-    expect(types(events)).toEqual(['run.started', 'run.cancelled']);
+    expect(types(events)).toEqual(['run.started', 'run.cancelRequested', 'op.cancelled', 'run.cancelled']);
     expect(events.at(-1)?.payload).toEqual({ reason: 'too slow' });
   });
 
@@ -191,7 +192,7 @@ describe('cancellation', () => {
     const grandchildDone = await h.settle(grandchildRun!.runId, 'cancelled');
     expect(childDone.metadata.cancelReason).toBe('the parent run was cancelled');
     expect(grandchildDone.metadata.cancelReason).toBe('the parent run was cancelled');
-    expect((grandchildStepSaw as Error).name).toBe('RunCancelledError');
+    expect((grandchildStepSaw as Error).name).toBe('CancelledError');
     for (const id of [run.runId, childRun!.runId, grandchildRun!.runId]) {
       expect((await h.store.readEvents(id)).at(-1)?.type).toBe('run.cancelled');
     }
@@ -218,7 +219,7 @@ describe('cancellation', () => {
     await started.promise;
     await client.baton.cancel(run.runId);
     await worker.settle(run.runId, 'cancelled');
-    expect((stepSaw as Error).name).toBe('RunCancelledError');
+    expect((stepSaw as Error).name).toBe('CancelledError');
   });
 
   it('refuses to cancel an unknown or a finished run', async () => {

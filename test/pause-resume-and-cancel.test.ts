@@ -83,7 +83,7 @@ describe('pause and resume', () => {
       code: 'RUN_FINISHED',
       message: `Cannot pause run ${run.runId}: it has already completed.`,
     });
-    await expect(h.baton.resume(run.runId)).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+    await expect(h.baton.resume(run.runId)).rejects.toMatchObject({ code: 'RUN_NOT_RESUMABLE' });
     await expect(h.baton.pause('run_nope')).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
   });
 });
@@ -123,7 +123,7 @@ describe('cancellation', () => {
     await h.baton.cancel(run.runId, { reason: 'wrong quarter' });
     await expect(run.result()).rejects.toMatchObject({ code: 'RUN_CANCELLED' });
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ code: 'RUN_CANCELLED' });
+    expect(seen[0]).toMatchObject({ code: 'CANCELLED' });
     const history = types(await run.history());
     expect(history).not.toContain('tool.called');
     expect(history).not.toContain('tool.failed');

@@ -240,11 +240,12 @@ describe('timeouts', () => {
     const run = await h.baton.start(flow, null);
     await h.settle(run.runId, 'waiting');
     h.advance(10 * 60_000);
-    const failed = await h.settle(run.runId, 'failed');
+    // A status of its own (test/run-timeout-status.test.ts), not a generic failure.
+    const failed = await h.settle(run.runId, 'timed_out');
     expect(failed.error).toMatchObject({ name: 'RunTimeoutError', code: 'RUN_TIMEOUT' });
     expect(failed.error?.message).toBe(`Run ${run.runId} exceeded its timeout of 600000 ms.`);
     const events = await run.history();
-    expect(events.at(-1)?.type).toBe('run.failed');
+    expect(events.at(-1)?.type).toBe('run.timedOut');
   });
 
   it('a run timeout stops an in-flight step through its abort signal', async () => {
@@ -257,7 +258,7 @@ describe('timeouts', () => {
     );
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null, { timeout: 30 });
-    const failed = await h.settle(run.runId, 'failed');
+    const failed = await h.settle(run.runId, 'timed_out');
     expect(failed.error?.code).toBe('RUN_TIMEOUT');
     expect((stepSaw as Error).name).toBe('RunTimeoutError');
   });

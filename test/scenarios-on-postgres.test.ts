@@ -6,7 +6,8 @@ import { databaseForSuite, describePostgres, postgresUnavailable } from './suppo
  * Engine scenarios, written once against the harness, run again here with every harness on a
  * PostgreSQL store (a fresh schema each) instead of in-memory SQLite: signals, child runs and
  * cancellation, approvals (the inbox query), per-tenant budgets (the shared ledgers), the cache's
- * error bound and capability routing kept in the store (vector records). The
+ * error bound and capability routing kept in the store (vector records), catchable
+ * cancellation and its scopes, children cascaded or abandoned, timeouts, resume in place. The
  * files also run on their own, on SQLite.
  */
 const unavailable = await postgresUnavailable();
@@ -22,4 +23,9 @@ describePostgres('scenarios on PostgreSQL', unavailable, async () => {
   await import('./budgets.test.ts');
   await import('./routing/cache-serves-within-its-error-bound.test.ts');
   await import('./routing/defaults-route-support-requests.test.ts');
+  await import('./cancellation-is-catchable.test.ts');
+  await import('./cancellation-scopes.test.ts');
+  await import('./children-cascade-or-abandon.test.ts');
+  await import('./run-timeout-status.test.ts');
+  await import('./resume-in-place.test.ts');
 });

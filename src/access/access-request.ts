@@ -13,6 +13,7 @@ export const BATON_ACTIONS = [
   'SignalRun',
   'CancelRun',
   'StartRun',
+  'ResumeRun',
 ] as const;
 export type BatonAction = (typeof BATON_ACTIONS)[number];
 
@@ -93,6 +94,7 @@ const RESOURCE_KIND: Record<BatonAction, AccessResource['kind']> = {
   SignalRun: 'run',
   CancelRun: 'run',
   StartRun: 'workflow',
+  ResumeRun: 'run',
 };
 
 export function isBatonAction(value: string): value is BatonAction {

@@ -116,6 +116,7 @@ export class CheckpointSigner {
       outcome.status === 'completed' ||
       outcome.status === 'failed' ||
       outcome.status === 'cancelled' ||
+      outcome.status === 'timed_out' ||
       outcome.status === 'continued';
     if (!finished && !this.#due(run.runId, undefined)) return;
     this.signRun(run.runId)

@@ -118,7 +118,9 @@ export function verifyEvidence(
     }
   }
   const facts = runFacts(events);
-  const end = events.findIndex((event) => statusAfter(event) !== 'unfinished');
+  // A run resumed in place (run.resumed right after its end) goes on: its end is the last one.
+  const resumedAt = (index: number): boolean => events[index + 1]?.type === 'run.resumed';
+  const end = events.findIndex((event, index) => statusAfter(event) !== 'unfinished' && !resumedAt(index));
   const byId = new Map(keys.map((key) => [keyIdOf(key), key]));
   let signedSeq: number | undefined;
   let finalSeq: number | undefined;
@@ -204,7 +206,12 @@ export function verifyEvidence(
       expected: `no event after the run ended at seq ${end + 1} (${events[end]!.type})`,
       found: events[end + 1]!.type,
     });
-  } else if (finalSeq !== undefined && events.length > finalSeq) {
+  } else if (
+    finalSeq !== undefined &&
+    events.length > finalSeq &&
+    // A resume in place is signed when it is journaled: a reopening no key signed is a forgery.
+    !(resumedAt(finalSeq - 1) && signedSeq !== undefined && signedSeq > finalSeq)
+  ) {
     problems.push({
       kind: 'final',
       seq: finalSeq + 1,

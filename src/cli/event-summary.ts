@@ -18,7 +18,16 @@ const summaries: Summaries = {
   'run.started': (p) => `${p.workflow} input=${brief(p.input, 50)}`,
   'run.completed': (p) => `result=${brief(p.result, 60)}`,
   'run.failed': (p) => error(p.error),
-  'run.cancelled': (p) => p.reason ?? '',
+  'run.cancelled': (p) => [p.by && `by ${p.by}`, p.reason].filter(Boolean).join(': '),
+  'run.cancelRequested': (p) =>
+    [p.by && `by ${p.by}`, p.reason, p.children === 'abandon' && '(children abandoned)']
+      .filter(Boolean)
+      .join(': '),
+  'run.timedOut': (p) => `after ${p.timeoutMs} ms`,
+  'run.resumed': (p) =>
+    `by ${p.by} from ${p.from}${p.reason ? `: ${p.reason}` : ''} (seq ${p.voidFromSeq}… voided)`,
+  'op.cancelled': (p) =>
+    `${p.describe} (${p.scope === 'run' ? 'run cancelled' : 'scope cancelled'})${p.reason ? `: ${p.reason}` : ''}`,
   'step.completed': (p) =>
     `${p.name}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}${p.result === undefined ? '' : ` → ${brief(p.result, 50)}`}`,
   'step.attempt.failed': (p) =>
@@ -29,7 +38,7 @@ const summaries: Summaries = {
   'signal.awaited': (p) => `${p.name}${p.deadline ? ` until ${at(p.deadline)}` : ''}`,
   'signal.received': (p) => `${p.name} ${brief(p.payload, 50)}`.trimEnd(),
   'signal.timedOut': (p) => p.name,
-  'child.started': (p) => `${p.workflow} ${p.childRunId}`,
+  'child.started': (p) => `${p.workflow} ${p.childRunId}${p.parentClose === 'abandon' ? ' (detached)' : ''}`,
   'child.completed': (p) => `${p.childRunId} → ${brief(p.result, 40)}`,
   'child.failed': (p) => `${p.childRunId} ${p.status}: ${error(p.error)}`,
   'clock.read': (p) => p.value,

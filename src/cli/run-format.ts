@@ -9,6 +9,7 @@ const STATUS_STYLES: Record<RunStatus, Style> = {
   failed: 'red',
   cancelled: 'yellow',
   continued: 'dim',
+  timed_out: 'red',
 };
 
 /** A run status, coloured on a terminal. */
@@ -24,6 +25,7 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'failed',
   'cancelled',
   'continued',
+  'timed_out',
 ];
 
 const iso = (time: number): string => new Date(time).toISOString();

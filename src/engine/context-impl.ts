@@ -26,6 +26,13 @@ import type {
   WaitOptions,
   WorkflowContext,
 } from './context.ts';
+import {
+  CancelledError,
+  Scope,
+  currentScope,
+  type CancellableOp,
+  type CancellationScope,
+} from './cancellation-scope.ts';
 import { MAX_TIMER_MS, toMilliseconds, type Duration } from './duration.ts';
 import { History, describeOp, readableOp } from './history.ts';
 import type { PoolEstimate, PoolGate, PoolLease } from './pool-gate.ts';
@@ -59,6 +66,8 @@ export interface RunContextArgs {
   getRun: (runId: string) => Promise<RunRecord | undefined>;
   /** Resource pools (src/resources); without them, any pool named is unknown. */
   pools?: PoolGate;
+  /** Asks a child run to cancel (a scope around its await was cancelled). */
+  cancelChild?: (childRunId: string, reason: string) => Promise<void>;
   /** Replay only (src/explain/replay.ts): answer every op from the history and run nothing. */
   replayOnly?: ReplayOnlyObserver;
 }
@@ -105,9 +114,19 @@ export class RunContext implements WorkflowContext {
   #active = 0;
   readonly #blocked = new Map<number, number | undefined>();
   #idleCheck = false;
-  readonly #replayGates: { lastSeq: number; resolve: () => void }[] = [];
+  /**
+   * `sticky`: a cancellation, applied only once the code has taken `ops` ops and asked for every op
+   * that finished before it (as when it was delivered), or once nothing else can move the run.
+   */
+  readonly #replayGates: ReplayGate[] = [];
+  readonly #root: Scope;
+  /** Whether the workflow made a scope of its own (`cancellable`, `nonCancellable`). */
+  #scoped = false;
+  /** The run's cancel request, once there is one (recorded, or delivered to this activation). */
+  #cancelRequest: CancelRequest | undefined;
   #replayScheduled = false;
   #resolveIdle!: () => void;
+  #parked = false;
   /** Resolves when every op in flight is waiting on time or a wake-up: the run should park. */
   readonly idle = new Promise<void>((resolve) => (this.#resolveIdle = resolve));
 
@@ -134,6 +153,21 @@ export class RunContext implements WorkflowContext {
       hasFlag((started.payload as JournalEventPayloads['run.started']).flags ?? [], FLAG_PATCH_MARKER_ONCE);
     this.#journal = args.journal;
     this.#signals = [...args.signals];
+    this.#root = new Scope({ runId: this.runId, abort: args.abort });
+    const requested = args.history.kept.findLast((event) => event.type === 'run.cancelRequested') as
+      JournalEvent<'run.cancelRequested'> | undefined;
+    if (requested) {
+      const { ops = 0, ...request } = requested.payload;
+      this.#cancelRequest = request;
+      const apply = (): void => this.#cancelRun(request);
+      if (
+        this.#replayGates.length === 0 &&
+        this.#nextOp >= ops &&
+        requested.seq < this.#history.minUntakenLastSeq()
+      )
+        queueMicrotask(apply);
+      else this.#insertGate({ lastSeq: requested.seq, resolve: apply, sticky: true, ops });
+    }
     // A fork of a fork holds its origin's run.forked too: the last one is this run's.
     const forked = args.history.events.findLast((event) => event.type === 'run.forked') as
       JournalEvent<'run.forked'> | undefined;
@@ -176,8 +210,12 @@ export class RunContext implements WorkflowContext {
   #operation<T>(
     describe: string,
     body: (op: OperationHandle) => Promise<T>,
-    options: { container?: boolean } = {},
+    options: { container?: boolean; cancellable?: boolean } = {},
   ): Promise<T> {
+    // In a cancelled scope an op is refused before it takes a number: a replay refuses it at the
+    // same point, since the scope is cancelled there too.
+    const scope = this.#scope();
+    if (scope.error) return Promise.reject(scope.error);
     const op = ++this.#nextOp;
     const recorded = this.#history.take(op);
     const first = recorded[0];
@@ -194,9 +232,141 @@ export class RunContext implements WorkflowContext {
     // A container that journaled nothing (a graph node that never started) is not past the history:
     // only what it would write or run is (the replay-only handle reports that).
     if (!first && this.#args.replayOnly && !options.container) return this.#beyondHistory(op, describe, 'op');
-    const handle = this.#handle(op, recorded, describe);
-    if (!first || options.container) return body(handle);
-    return this.#replayTurn(recorded[recorded.length - 1]!.seq).then(() => body(handle));
+    const lastSeq = recorded[recorded.length - 1]?.seq;
+    if (options.container || options.cancellable === false) {
+      const handle = this.#handle(op, recorded, describe, scope);
+      if (!first || options.container) return body(handle);
+      return this.#replayTurn(lastSeq!).then(() => body(handle));
+    }
+    const cancelled = recorded.find((event) => event.type === 'op.cancelled');
+    if (cancelled) return this.#replayTurn(lastSeq!).then(() => Promise.reject(cancelledError(cancelled)));
+    const entry = new OpEntry();
+    const handle = this.#handle(op, recorded, describe, scope, entry);
+    const running = !first ? body(handle) : this.#replayTurn(lastSeq!).then(() => body(handle));
+    return this.#guard(entry, scope, running, (error) => this.#writeCancelled(op, describe, error));
+  }
+
+  /**
+   * Makes work in flight answer its scope's cancellation: `onCancel` journals it and the returned
+   * promise rejects with CancelledError at once, whatever the work does afterwards.
+   */
+  #guard<T>(
+    entry: OpEntry,
+    scope: Scope,
+    running: Promise<T>,
+    onCancel: (error: CancelledError) => void,
+  ): Promise<T> {
+    // One promise and one reaction per op (replay goes through here for every recorded op).
+    return new Promise<T>((resolve, reject) => {
+      entry.cancel = (error) => {
+        if (entry.settled || entry.cancelled) return;
+        entry.cancelled = true;
+        if (entry.op !== undefined) this.#blocked.delete(entry.op);
+        onCancel(error);
+        reject(error);
+      };
+      scope.add(entry);
+      running.then(
+        (value) => {
+          entry.settled = true;
+          scope.remove(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          entry.settled = true;
+          scope.remove(entry);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  #writeCancelled(op: number, describe: string, error: CancelledError, childRunId?: string): void {
+    const payload: JournalEventPayloads['op.cancelled'] = {
+      op,
+      describe,
+      scope: error.scope,
+      ...(error.reason === undefined ? {} : { reason: error.reason }),
+      ...(error.by === undefined ? {} : { by: error.by }),
+      ...(childRunId === undefined ? {} : { childRunId }),
+    };
+    if (this.#args.replayOnly) this.#args.replayOnly.beyondHistory(op, describe, 'write');
+    else this.#journal.buffer({ type: 'op.cancelled', payload });
+  }
+
+  /** The scope the calling code runs in: the run's own outside any `cancellable`/`nonCancellable`. */
+  #scope(): Scope {
+    // Reading async context makes every promise of the process dearer (async hooks): only a run
+    // that made a scope needs it.
+    if (!this.#scoped) return this.#root;
+    const scope = currentScope.getStore();
+    return scope && scope.runId === this.runId && scope.root === this.#root ? scope : this.#root;
+  }
+
+  // ---- cancellation -------------------------------------------------------------------------------
+
+  /** The run's cancel request, once one is journaled (recorded, or delivered to this activation). */
+  get cancelRequest(): CancelRequest | undefined {
+    return this.#cancelRequest;
+  }
+
+  /**
+   * A cancel request reached this activation: once the replay has caught up with the journal, it is
+   * journaled (`run.cancelRequested`, with the number of ops taken so far, so a replay applies it at
+   * the same point) and the run's scope is cancelled. A second request changes nothing.
+   */
+  deliverCancel(request: CancelRequest): void {
+    // Parking already: the run stays runnable (it was asked to cancel) and the next activation is told.
+    if (this.#cancelRequest || this.#args.replayOnly || this.#parked) return;
+    this.#cancelRequest = request;
+    const apply = (): void => {
+      const payload: JournalEventPayloads['run.cancelRequested'] = {
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+        ...(request.by === undefined ? {} : { by: request.by }),
+        ...(request.children === undefined ? {} : { children: request.children }),
+        ops: this.#nextOp,
+      };
+      this.#journal.buffer({ type: 'run.cancelRequested', payload });
+      this.#cancelRun(request);
+    };
+    if (this.#replayGates.length === 0 && this.#history.minUntakenLastSeq() === Infinity) apply();
+    else this.#insertGate({ lastSeq: Infinity, resolve: apply, sticky: true, ops: 0 });
+  }
+
+  #cancelRun(request: CancelRequest): void {
+    this.#root.cancelWith(
+      new CancelledError({
+        runId: this.runId,
+        scope: 'run',
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+        ...(request.by === undefined ? {} : { by: request.by }),
+      }),
+    );
+    // Writes the request (when this activation received it) and the ops it cancelled.
+    if (!this.#args.replayOnly) void this.#track(() => this.#journal.append([])).catch(() => {});
+  }
+
+  cancellable<T>(fn: (scope: CancellationScope) => Promise<T>): Promise<T> {
+    const scope = new Scope({ runId: this.runId, parent: this.#scope(), abort: this.#args.abort });
+    this.#scoped = true;
+    return currentScope
+      .run(scope, () => Promise.resolve().then(() => fn(scope)))
+      .finally(() => scope.close());
+  }
+
+  nonCancellable<T>(fn: () => Promise<T>): Promise<T> {
+    const scope = new Scope({
+      runId: this.runId,
+      parent: this.#scope(),
+      shielded: true,
+      abort: this.#args.abort,
+    });
+    this.#scoped = true;
+    return currentScope.run(scope, () => Promise.resolve().then(fn)).finally(() => scope.close());
+  }
+
+  get cancellation(): CancellationScope {
+    return this.#scope();
   }
 
   /**
@@ -208,16 +378,15 @@ export class RunContext implements WorkflowContext {
   #replayTurn(lastSeq: number): Promise<void> {
     if (this.#replayGates.length === 0 && lastSeq < this.#history.minUntakenLastSeq())
       return Promise.resolve();
-    return this.#track(
-      () =>
-        new Promise<void>((resolve) => {
-          const gates = this.#replayGates;
-          let index = gates.length;
-          while (index > 0 && gates[index - 1]!.lastSeq > lastSeq) index--;
-          gates.splice(index, 0, { lastSeq, resolve });
-          this.#scheduleReplayTurn();
-        }),
-    );
+    return this.#track(() => new Promise<void>((resolve) => this.#insertGate({ lastSeq, resolve })));
+  }
+
+  #insertGate(gate: ReplayGate): void {
+    const gates = this.#replayGates;
+    let index = gates.length;
+    while (index > 0 && gates[index - 1]!.lastSeq > gate.lastSeq) index--;
+    gates.splice(index, 0, gate);
+    this.#scheduleReplayTurn();
   }
 
   #scheduleReplayTurn(): void {
@@ -225,6 +394,13 @@ export class RunContext implements WorkflowContext {
     this.#replayScheduled = true;
     setImmediate(() => {
       this.#replayScheduled = false;
+      const head = this.#replayGates[0];
+      // A cancellation waits for the ops that finished before it: the code asks for them first.
+      if (
+        head?.sticky &&
+        (this.#nextOp < (head.ops ?? 0) || this.#history.minUntakenLastSeq() < head.lastSeq)
+      )
+        return;
       this.#replayGates.shift()?.resolve();
       if (this.#replayGates.length > 0) this.#scheduleReplayTurn();
     });
@@ -236,19 +412,34 @@ export class RunContext implements WorkflowContext {
     return this.#block(op, undefined);
   }
 
-  #handle(op: number, recorded: readonly JournalEvent[], describe: string): OperationHandle {
-    if (this.#args.replayOnly) return this.#replayOnlyHandle(op, recorded, describe, this.#args.replayOnly);
+  #handle(
+    op: number,
+    recorded: readonly JournalEvent[],
+    describe: string,
+    scope: Scope,
+    entry?: OpEntry,
+  ): OperationHandle {
+    if (this.#args.replayOnly)
+      return this.#replayOnlyHandle(op, recorded, describe, scope, this.#args.replayOnly);
+    if (entry) entry.op = op;
+    // Once its op is cancelled, work still running writes nothing more: the op ended as cancelled.
     const handle: OperationHandle = {
       op,
       recorded,
       idempotencyKey: `${this.runId}:${op}`,
-      signal: this.#args.abort,
+      signal: scope.signal,
       append: (events, options) =>
-        this.#track(() => this.#journal.append(events, options)).then((written) =>
-          written.slice(written.length - events.length),
-        ),
-      buffer: (event) => void this.#journal.buffer(event),
-      block: (wakeAt) => this.#block(op, wakeAt),
+        entry?.cancelled
+          ? Promise.reject(
+              this.#root.error ?? scope.error ?? new CancelledError({ runId: this.runId, scope: 'scope' }),
+            )
+          : this.#track(() => this.#journal.append(events, options)).then((written) =>
+              written.slice(written.length - events.length),
+            ),
+      buffer: (event) => {
+        if (!entry?.cancelled) this.#journal.buffer(event);
+      },
+      block: (wakeAt) => (entry?.cancelled ? new Promise<never>(() => {}) : this.#block(op, wakeAt)),
       active: (work) => this.#track(work),
       withPool: (pool, estimate, work) =>
         pool === undefined
@@ -263,13 +454,14 @@ export class RunContext implements WorkflowContext {
     op: number,
     recorded: readonly JournalEvent[],
     describe: string,
+    scope: Scope,
     observer: ReplayOnlyObserver,
   ): OperationHandle {
     return {
       op,
       recorded,
       idempotencyKey: `${this.runId}:${op}`,
-      signal: this.#args.abort,
+      signal: scope.signal,
       append: () => this.#beyondHistory(op, describe, 'write'),
       buffer: () => observer.beyondHistory(op, describe, 'write'),
       block: (wakeAt) => this.#block(op, wakeAt),
@@ -338,7 +530,15 @@ export class RunContext implements WorkflowContext {
     // Let the workflow's continuations run first: they may start more work.
     setImmediate(() => {
       this.#idleCheck = false;
-      if (this.#active === 0 && this.#blocked.size > 0) this.#resolveIdle();
+      if (this.#active !== 0 || this.#blocked.size === 0) return;
+      // A cancellation still waiting for its turn is due now: nothing else will move the run.
+      const sticky = this.#replayGates.findIndex((gate) => gate.sticky);
+      if (sticky >= 0) {
+        this.#replayGates.splice(sticky, 1)[0]!.resolve();
+        return;
+      }
+      this.#parked = true;
+      this.#resolveIdle();
     });
   }
 
@@ -586,32 +786,101 @@ export class RunContext implements WorkflowContext {
     options: ChildOptions = {},
   ): ChildRun<WorkflowOutput<W>> {
     type Started = { handle: OperationHandle; childRunId: string };
-    const started: Promise<Started> = this.#operation(`child:${workflow.name}`, async (op) => {
-      const recordedStart = op.recorded.find((event) => event.type === 'child.started');
-      if (recordedStart)
-        return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
-      this.#checkPayload(input ?? null, `The input of child workflow '${workflow.name}'`);
-      const childRunId = await op.active(() =>
-        this.#args.startChild({
-          workflow,
-          input,
-          parent: this.#args.run,
-          idempotencyKey: `child:${op.idempotencyKey}`,
-          options,
-        }),
+    const scope = this.#scope();
+    const describe = `child:${workflow.name}`;
+    const abandon = options.parentClose === 'abandon';
+    if (options.parentClose !== undefined && options.parentClose !== 'cancel' && !abandon) {
+      const error = new InvalidArgumentError(
+        `parentClose of child workflow '${workflow.name}' is 'cancel' or 'abandon', got '${String(options.parentClose)}'.`,
       );
-      await op.append([
-        { type: 'child.started', payload: { op: op.op, childRunId, workflow: workflow.name } },
-      ]);
-      return { handle: op, childRunId };
-    });
+      const runId = rejected(error);
+      runId.catch(() => {});
+      return { runId, then: (onFulfilled, onRejected) => rejected(error).then(onFulfilled, onRejected) };
+    }
+    // The start itself is short and always completes; its await answers cancellation (below).
+    const started: Promise<Started> = this.#operation(
+      describe,
+      async (op) => {
+        const recordedStart = op.recorded.find((event) => event.type === 'child.started');
+        if (recordedStart)
+          return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
+        this.#checkPayload(input ?? null, `The input of child workflow '${workflow.name}'`);
+        const childRunId = await op.active(() =>
+          this.#args.startChild({
+            workflow,
+            input,
+            parent: this.#args.run,
+            idempotencyKey: `child:${op.idempotencyKey}`,
+            options,
+          }),
+        );
+        await op.append([
+          {
+            type: 'child.started',
+            payload: {
+              op: op.op,
+              childRunId,
+              workflow: workflow.name,
+              ...(abandon ? { parentClose: 'abandon' } : {}),
+            },
+          },
+        ]);
+        return { handle: op, childRunId };
+      },
+      { cancellable: false },
+    );
     started.catch(() => {});
     // Awaiting `runId` is optional; a failed start reaches the workflow through the future itself.
     const runId = started.then((value) => value.childRunId);
     runId.catch(() => {});
     let result: Promise<WorkflowOutput<W>> | undefined;
+    // The child belongs to the scope it was started in, from its start until its await settles:
+    // cancelling the scope asks it to cancel and raises CancelledError at its await.
+    const entry = new OpEntry();
+    let cancelledWith: CancelledError | undefined;
+    let rejectCancelled!: (error: CancelledError) => void;
+    const cancelledAwait = new Promise<never>((_, reject) => (rejectCancelled = reject));
+    cancelledAwait.catch(() => {});
+    const watched = started.then(
+      ({ handle, childRunId }) => {
+        const recordedCancel = handle.recorded.find((event) => event.type === 'op.cancelled');
+        if (recordedCancel) {
+          entry.cancelled = true;
+          cancelledWith = cancelledError(recordedCancel);
+          return;
+        }
+        entry.cancel = (error) => {
+          if (entry.settled || entry.cancelled) return;
+          entry.cancelled = true;
+          cancelledWith = error;
+          this.#blocked.delete(handle.op);
+          this.#writeCancelled(handle.op, describe, error, childRunId);
+          // A scope's cancellation asks the child to cancel; the run's cancellation cascades to its
+          // children by itself (src/engine/executor.ts), as `children` asks.
+          if (error.scope === 'scope' && !abandon && this.#args.cancelChild && !this.#args.replayOnly) {
+            void this.#track(() =>
+              this.#args.cancelChild!(childRunId, 'a cancellation scope of its parent was cancelled'),
+            ).catch(() => {});
+          }
+          rejectCancelled(error);
+        };
+        if (scope.error) entry.cancel(scope.error);
+        else scope.add(entry);
+      },
+      () => {},
+    );
     const awaitResult = async (): Promise<WorkflowOutput<W>> => {
       const { handle, childRunId } = await started;
+      await watched;
+      if (cancelledWith) throw cancelledWith;
+      try {
+        return await Promise.race([settleChild(handle, childRunId), cancelledAwait]);
+      } finally {
+        entry.settled = true;
+        scope.remove(entry);
+      }
+    };
+    const settleChild = async (handle: OperationHandle, childRunId: string): Promise<WorkflowOutput<W>> => {
       for (const event of handle.recorded) {
         if (event.type === 'child.completed')
           return (event.payload as { result?: WorkflowOutput<W> }).result!;
@@ -638,7 +907,12 @@ export class RunContext implements WorkflowContext {
         await handle.append([
           {
             type: 'child.failed',
-            payload: { op: handle.op, childRunId, status: child.status as 'failed' | 'cancelled', error },
+            payload: {
+              op: handle.op,
+              childRunId,
+              status: child.status as 'failed' | 'cancelled' | 'timed_out',
+              error,
+            },
           },
         ]);
         throw new RunFailedError({ runId: childRunId, error });
@@ -766,6 +1040,38 @@ export function checkPayload(value: unknown, what: string, maxPayloadBytes: numb
 
 function stepFailed(step: string, attempts: number, error: SerializedError): StepFailedError {
   return new StepFailedError({ step, attempts, errorName: error.name, message: error.message });
+}
+
+interface ReplayGate {
+  lastSeq: number;
+  resolve: () => void;
+  sticky?: boolean;
+  ops?: number;
+}
+
+interface CancelRequest {
+  reason?: string;
+  by?: string;
+  children?: 'cancel' | 'abandon';
+}
+
+/** An op in flight, as its scope's cancellation sees it. */
+class OpEntry implements CancellableOp {
+  op: number | undefined;
+  settled = false;
+  cancelled = false;
+  cancel: (error: CancelledError) => void = () => {};
+}
+
+/** The CancelledError a recorded `op.cancelled` stands for. */
+function cancelledError(event: JournalEvent): CancelledError {
+  const payload = event.payload as JournalEventPayloads['op.cancelled'];
+  return new CancelledError({
+    runId: event.runId,
+    scope: payload.scope,
+    ...(payload.reason === undefined ? {} : { reason: payload.reason }),
+    ...(payload.by === undefined ? {} : { by: payload.by }),
+  });
 }
 
 /** A rejected promise for an argument error found before an op is taken. */

@@ -1,4 +1,5 @@
 import type { EventDraft, GrantRecord, JournalEvent } from '../journal/events.ts';
+import type { CancellationScope } from './cancellation-scope.ts';
 import type { Duration } from './duration.ts';
 import type { PoolEstimate, PoolLease } from './pool-gate.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -16,7 +17,7 @@ export interface StepInfo {
   idempotencyKey: string;
   /** 1 for the first attempt. */
   attempt: number;
-  /** Aborted when the step times out, the run is cancelled, or the worker loses the run. */
+  /** Aborted when the step times out, its scope (or the run) is cancelled, or the worker loses the run. */
   signal: AbortSignal;
 }
 
@@ -41,7 +42,13 @@ export interface WaitOptions {
 
 export interface ChildOptions {
   priority?: number;
+  /** The child's own timeout; it never outlives its parent's deadline (it inherits what is left of it). */
   timeout?: Duration;
+  /**
+   * What happens to the child when the parent is cancelled or times out: `cancel` (default) asks
+   * it to cancel too; `abandon` leaves it running (a detached child that outlives its parent).
+   */
+  parentClose?: 'cancel' | 'abandon';
   /**
    * The grant the child run starts under, kept in its `run.started`. Set by the access layer (the
    * parent's grant narrowed to what the child needs); without one, the child holds no grant.
@@ -156,6 +163,39 @@ export interface WorkflowContext {
    */
   continueAsNew(input: unknown): Promise<never>;
 
+  /**
+   * Runs `fn` in a cancellation scope of its own, inside the current one: `scope.cancel()` raises
+   * CancelledError at the ops in flight inside it (a timer, a branch, a child's await) and at any op
+   * called in it afterwards, without cancelling the run. Cancelling the run cancels it too.
+   *
+   * @example
+   * const answer = await ctx.cancellable(async (scope) => {
+   *   const reminder = ctx.sleep('1d', 'reminder').then(() => 'late');
+   *   const reply = await ctx.waitFor<string>('reply');
+   *   scope.cancel('answered'); // the reminder timer is journaled as cancelled
+   *   await reminder.catch(() => undefined);
+   *   return reply;
+   * });
+   */
+  cancellable<T>(fn: (scope: CancellationScope) => Promise<T>): Promise<T>;
+
+  /**
+   * Runs `fn` where cancellation does not reach: its ops run to the end even when the run (or a
+   * scope around) is cancelled. Use it for durable cleanup after catching CancelledError.
+   *
+   * @example
+   * try {
+   *   await ctx.waitFor('payment');
+   * } catch (error) {
+   *   await ctx.nonCancellable(() => ctx.step('release-hold', () => releaseHold()));
+   *   throw error;
+   * }
+   */
+  nonCancellable<T>(fn: () => Promise<T>): Promise<T>;
+
+  /** The cancellation scope the code is running in (the run's own outside any `cancellable`). */
+  readonly cancellation: CancellationScope;
+
   /** The lower-level API the layers above the engine (agents, access, guard) build on. */
   readonly operations: OperationApi;
 }
@@ -199,7 +239,7 @@ export interface OperationHandle {
   readonly op: number;
   readonly recorded: readonly JournalEvent[];
   readonly idempotencyKey: string;
-  /** Aborted when the run is cancelled or the worker loses it. */
+  /** Aborted when the op's cancellation scope (or the run) is cancelled, or the worker loses the run. */
   readonly signal: AbortSignal;
   /** Journals events (and consumes signals) and resolves, once they are committed, with them as written (seq, hash). */
   append(

@@ -4,13 +4,20 @@
  * histories written by older versions still replay. Add a number here with every such change,
  * and never reuse or remove one.
  */
-export const ENGINE_FLAGS: readonly number[] = [1];
+export const ENGINE_FLAGS: readonly number[] = [1, 2];
 
 /**
  * @since flag 1: `ctx.patched(id)` journals one marker per id per run and answers later calls with
  * the same id from the first one, without taking an op. Before it, every call took an op.
  */
 export const FLAG_PATCH_MARKER_ONCE = 1;
+
+/**
+ * @since flag 2: a cancel request is journaled (`run.cancelRequested`) and raised as CancelledError
+ * at the workflow's awaits, which may catch it; ops in flight are journaled as `op.cancelled`.
+ * Without it (runs started by older engines), a cancel stops the run where it is.
+ */
+export const CATCHABLE_CANCELLATION = 2;
 
 export function hasFlag(recorded: readonly number[], flag: number): boolean {
   return recorded.includes(flag);

@@ -9,8 +9,10 @@ import {
 import type { JournalEvent } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type Store } from '../store/store.ts';
 import type { Committer } from './committer.ts';
+import { CancelledError } from './cancellation-scope.ts';
 import { RunContext, checkPayload, type ChildStartRequest } from './context-impl.ts';
 import { ContinueAsNewRequest, lastOfChain } from './continue-as-new.ts';
+import { CATCHABLE_CANCELLATION, hasFlag } from './engine-flags.ts';
 import { MAX_TIMER_MS } from './duration.ts';
 import { History } from './history.ts';
 import type { PoolGate, RunSlot } from './pool-gate.ts';
@@ -46,9 +48,18 @@ export interface ExecutorDeps {
 }
 
 export type ActivationOutcome =
-  | { status: 'completed' | 'failed' | 'cancelled' | 'continued' }
+  | { status: 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'continued' }
   | { status: 'waiting'; wakeAt: number | undefined }
   | { status: 'released' | 'lost' };
+
+/**
+ * How the worker reaches an activation besides its abort signal: a run whose cancellation the
+ * workflow can handle (engine flag CATCHABLE_CANCELLATION) sets `onCancelRequested`, and a cancel
+ * request is delivered to its awaits instead of stopping it.
+ */
+export interface ActivationControl {
+  onCancelRequested?: () => void;
+}
 
 /**
  * Runs one activation of a leased run: replays its history through the workflow function, lets it
@@ -60,6 +71,7 @@ export async function activate(
   run: RunRecord,
   owner: string,
   abort: AbortController,
+  control: ActivationControl = {},
 ): Promise<ActivationOutcome> {
   const events = await deps.store.readEvents(run.runId);
   const journal = new RunJournal({
@@ -86,13 +98,14 @@ export async function activate(
   }
 
   const now = deps.clock();
-  if (run.cancelRequested) return cancel(deps, journal, run);
+  const catchable = hasFlag(started.payload.flags ?? [], CATCHABLE_CANCELLATION);
+  if (run.cancelRequested && !catchable) return cancel(deps, journal, run);
   if (run.deadlineAt !== undefined && now >= run.deadlineAt) {
-    return fail(
+    return timedOut(
       deps,
       journal,
       run,
-      new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 }),
+      new RunTimeoutError({ runId: run.runId, timeoutMs: timeoutOf(run, events) }),
     );
   }
 
@@ -129,9 +142,21 @@ export async function activate(
     startChild: deps.startChild,
     // Children are awaited to the end of their chain of continue-as-new successors.
     getRun: (runId) => lastOfChain(deps.store, runId),
+    cancelChild: (childRunId, reason) => requestChildCancel(deps, childRunId, reason),
     ...(deps.pools ? { pools: deps.pools } : {}),
   });
   const ctx = deps.extendContext ? deps.extendContext(context) : context;
+  let delivering: Promise<void> | undefined;
+  if (catchable) {
+    const deliver = (known?: RunRecord): void => {
+      delivering ??= deliverCancel(deps, run, context, known).catch((error: unknown) =>
+        deps.log(`run ${run.runId}: delivering its cancellation failed`, error),
+      );
+    };
+    control.onCancelRequested = () => deliver();
+    // Asked before this activation: the claimed record says who and why, so it is told at once.
+    if (run.cancelRequested) deliver(run);
+  }
 
   let deadlineTimer: NodeJS.Timeout | undefined;
   const deadlineAt = run.deadlineAt;
@@ -141,8 +166,7 @@ export async function activate(
       const remaining = deadlineAt - deps.clock();
       if (remaining <= MAX_TIMER_MS) {
         deadlineTimer = setTimeout(
-          () =>
-            abort.abort(new RunTimeoutError({ runId: run.runId, timeoutMs: started.payload.timeoutMs ?? 0 })),
+          () => abort.abort(new RunTimeoutError({ runId: run.runId, timeoutMs: timeoutOf(run, events) })),
           Math.max(0, remaining),
         );
       } else {
@@ -193,11 +217,26 @@ export async function activate(
         if (abort.signal.aborted) return await stopped(deps, journal, run, abort.signal.reason);
         if (error instanceof ContinueAsNewRequest && deps.startSuccessor)
           return await continueAsNew(deps, journal, run, error.input);
+        // The run was asked to cancel and let CancelledError escape: it ends as cancelled.
+        const request = context.cancelRequest;
+        if (request && CancelledError.isInstance(error)) {
+          await delivering;
+          return await cancel(deps, journal, run, request);
+        }
         return await fail(deps, journal, run, error);
       }
       case 'idle': {
         const wakeAt = context.wakeAt;
-        await journal.append([], { transition: { status: 'waiting', wakeAt, seenWakeGen: run.wakeGen } });
+        // A run that was told of its cancellation may wait (its cleanup waits on something).
+        const cancelHandled = context.cancelRequest !== undefined;
+        await journal.append([], {
+          transition: {
+            status: 'waiting',
+            wakeAt,
+            seenWakeGen: run.wakeGen,
+            ...(cancelHandled ? { cancelHandled } : {}),
+          },
+        });
         return { status: 'waiting', wakeAt };
       }
       case 'aborted':
@@ -213,6 +252,7 @@ export async function activate(
     throw error;
   } finally {
     clearTimeout(deadlineTimer);
+    control.onCancelRequested = undefined;
     if (!abort.signal.aborted) abort.abort(new WorkerStoppingError());
     await slot?.release();
   }
@@ -225,7 +265,7 @@ async function stopped(
   reason: unknown,
 ): Promise<ActivationOutcome> {
   if (reason instanceof RunCancelledError) return cancel(deps, journal, run);
-  if (reason instanceof RunTimeoutError) return fail(deps, journal, run, reason);
+  if (reason instanceof RunTimeoutError) return timedOut(deps, journal, run, reason);
   if (reason instanceof LeaseLostError) return { status: 'lost' };
   await journal.append([], { transition: { status: 'pending' } });
   return { status: 'released' };
@@ -238,7 +278,6 @@ async function fail(
   error: unknown,
 ): Promise<ActivationOutcome> {
   if (error instanceof NonDeterminismError) deps.log(error.message);
-  if (error instanceof RunTimeoutError) await cancelChildren(deps, run, 'the parent run timed out');
   const serialized = serializeError(error);
   await journal.append([{ type: 'run.failed', payload: { error: serialized } }], {
     transition: { status: 'failed', error: serialized },
@@ -246,13 +285,44 @@ async function fail(
   return { status: 'failed' };
 }
 
-async function cancel(deps: ExecutorDeps, journal: RunJournal, run: RunRecord): Promise<ActivationOutcome> {
-  const fresh = await deps.store.getRun(run.runId);
-  const reason = fresh?.metadata.cancelReason as string | undefined;
-  await cancelChildren(deps, run, 'the parent run was cancelled');
-  await journal.append([{ type: 'run.cancelled', payload: reason === undefined ? {} : { reason } }], {
-    transition: { status: 'cancelled' },
-  });
+/** The run passed its deadline: its children are cancelled and it ends as `timed_out`. */
+async function timedOut(
+  deps: ExecutorDeps,
+  journal: RunJournal,
+  run: RunRecord,
+  error: RunTimeoutError,
+): Promise<ActivationOutcome> {
+  await cancelChildren(deps, run, 'the parent run timed out');
+  const serialized = serializeError(error);
+  await journal.append(
+    [{ type: 'run.timedOut', payload: { timeoutMs: error.timeoutMs, error: serialized } }],
+    {
+      transition: { status: 'timed_out', error: serialized },
+    },
+  );
+  return { status: 'timed_out' };
+}
+
+async function cancel(
+  deps: ExecutorDeps,
+  journal: RunJournal,
+  run: RunRecord,
+  request?: { reason?: string; by?: string; children?: 'cancel' | 'abandon' },
+): Promise<ActivationOutcome> {
+  const fresh = request ? undefined : await deps.store.getRun(run.runId);
+  const reason = request ? request.reason : (fresh?.metadata.cancelReason as string | undefined);
+  const by = request ? request.by : (fresh?.metadata.cancelledBy as string | undefined);
+  const children = request ? request.children : (fresh?.metadata.cancelChildren as string | undefined);
+  if (children !== 'abandon') await cancelChildren(deps, run, 'the parent run was cancelled');
+  await journal.append(
+    [
+      {
+        type: 'run.cancelled',
+        payload: { ...(reason === undefined ? {} : { reason }), ...(by === undefined ? {} : { by }) },
+      },
+    ],
+    { transition: { status: 'cancelled' } },
+  );
   return { status: 'cancelled' };
 }
 
@@ -277,16 +347,55 @@ async function continueAsNew(
   return { status: 'continued' };
 }
 
+
+/**
+ * A cancel request reached a run that handles its cancellation: it is journaled and raised at the
+ * workflow's awaits (src/engine/context-impl.ts), and its children are asked to cancel now, unless
+ * the request abandons them.
+ */
+async function deliverCancel(
+  deps: ExecutorDeps,
+  run: RunRecord,
+  context: RunContext,
+  known?: RunRecord,
+): Promise<void> {
+  const metadata = (known ?? (await deps.store.getRun(run.runId)) ?? run).metadata;
+  const reason = metadata.cancelReason as string | undefined;
+  const by = metadata.cancelledBy as string | undefined;
+  const children = metadata.cancelChildren === 'abandon' ? 'abandon' : undefined;
+  context.deliverCancel({
+    ...(reason === undefined ? {} : { reason }),
+    ...(by === undefined ? {} : { by }),
+    ...(children === undefined ? {} : { children }),
+  });
+  const request = context.cancelRequest;
+  if (request?.children !== 'abandon') await cancelChildren(deps, run, 'the parent run was cancelled');
+}
+
+/** Asks the run's children to cancel, but those started with `parentClose: 'abandon'`. */
 async function cancelChildren(deps: ExecutorDeps, run: RunRecord, reason: string): Promise<void> {
   const children = await deps.store.listRuns({ parentRunId: run.runId, limit: 10_000 });
   for (const child of children) {
-    if (isTerminal(child.status)) continue;
-    try {
-      await deps.store.requestCancel(child.runId, reason, deps.clock());
-    } catch (error) {
-      if (!(BatonError.isInstance(error) && error.code === 'RUN_FINISHED')) throw error;
+    if (isTerminal(child.status) || child.metadata.parentClose === 'abandon' || child.cancelRequested)
       continue;
-    }
-    deps.onCancelRequested?.(child.runId, reason);
+    await requestChildCancel(deps, child.runId, reason);
   }
+}
+
+async function requestChildCancel(deps: ExecutorDeps, childRunId: string, reason: string): Promise<void> {
+  try {
+    await deps.store.requestCancel(childRunId, reason, deps.clock());
+  } catch (error) {
+    if (!(BatonError.isInstance(error) && error.code === 'RUN_FINISHED')) throw error;
+    return;
+  }
+  deps.onCancelRequested?.(childRunId, reason);
+}
+
+/** The run's timeout: from its `run.started`, or from the last resume that set a new one. */
+function timeoutOf(run: RunRecord, events: readonly JournalEvent[]): number {
+  const resumed = events.findLast((event) => event.type === 'run.resumed') as
+    JournalEvent<'run.resumed'> | undefined;
+  if (resumed) return resumed.payload.timeoutMs ?? 0;
+  return (events[0] as JournalEvent<'run.started'>).payload.timeoutMs ?? 0;
 }

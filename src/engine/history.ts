@@ -6,6 +6,11 @@ import { eventOp, type JournalEvent } from '../journal/events.ts';
  */
 export class History {
   readonly events: readonly JournalEvent[];
+  /**
+   * The events replay follows: all but those a resume in place voided (`run.resumed`: from its
+   * `voidFromSeq` up to itself), which stay in the journal for the record.
+   */
+  readonly kept: readonly JournalEvent[];
   readonly #byOp = new Map<number, JournalEvent[]>();
   readonly #taken = new Set<number>();
   /** Recorded ops by the seq of their last event: the order in which they finished. */
@@ -15,8 +20,9 @@ export class History {
 
   constructor(events: readonly JournalEvent[]) {
     this.events = events;
+    this.kept = keptEvents(events);
     let maxOp = 0;
-    for (const event of events) {
+    for (const event of this.kept) {
       const op = eventOp(event);
       if (op === undefined) continue;
       let list = this.#byOp.get(op);
@@ -54,10 +60,22 @@ export class History {
   }
 }
 
+/** The events of a history that replay follows: without the ranges resumes in place voided. */
+export function keptEvents(events: readonly JournalEvent[]): readonly JournalEvent[] {
+  const voided: [number, number][] = [];
+  for (const event of events) {
+    if (event.type === 'run.resumed')
+      voided.push([(event.payload as { voidFromSeq: number }).voidFromSeq, event.seq]);
+  }
+  if (voided.length === 0) return events;
+  return events.filter((event) => !voided.some(([from, to]) => event.seq >= from && event.seq < to));
+}
+
 /** What an event's op was, as `prefix:name` — compared with what the code asks for on replay. */
 export function describeOp(event: JournalEvent): string {
   const payload = event.payload as Record<string, unknown>;
   const prefix = event.type.slice(0, event.type.indexOf('.'));
+  if (event.type === 'op.cancelled') return String(payload.describe);
   switch (prefix) {
     case 'clock':
       return 'clock';

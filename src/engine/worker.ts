@@ -1,7 +1,13 @@
 import { hostname } from 'node:os';
 import { LeaseLostError, RunCancelledError, RunPausedError } from '../errors.ts';
 import type { RunRecord } from '../store/store.ts';
-import { activate, WorkerStoppingError, type ActivationOutcome, type ExecutorDeps } from './executor.ts';
+import {
+  activate,
+  WorkerStoppingError,
+  type ActivationControl,
+  type ActivationOutcome,
+  type ExecutorDeps,
+} from './executor.ts';
 import { MAX_TIMER_MS } from './duration.ts';
 import { newId } from './ids.ts';
 
@@ -35,6 +41,8 @@ export class Worker {
   readonly #pollMs: number | undefined;
   readonly #events: WorkerEvents;
   readonly #active = new Map<string, AbortController>();
+  /** How to tell an activation of a cancel request, when its run handles cancellation itself. */
+  readonly #controls = new Map<string, ActivationControl>();
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Runs claimed again while their activation was still running here. */
   readonly #reclaimed = new Set<string>();
@@ -81,7 +89,9 @@ export class Worker {
   abortRun(runId: string, reason: Error): boolean {
     const controller = this.#active.get(runId);
     if (!controller || controller.signal.aborted) return false;
-    controller.abort(reason);
+    const onCancel = this.#controls.get(runId)?.onCancelRequested;
+    if (reason instanceof RunCancelledError && onCancel) onCancel();
+    else controller.abort(reason);
     return true;
   }
 
@@ -155,8 +165,10 @@ export class Worker {
       return;
     }
     const controller = new AbortController();
+    const control: ActivationControl = {};
     this.#active.set(run.runId, controller);
-    activate(this.#deps, run, this.id, controller)
+    this.#controls.set(run.runId, control);
+    activate(this.#deps, run, this.id, controller, control)
       .then((outcome) => {
         if (outcome.status === 'waiting' && outcome.wakeAt !== undefined && this.#running) {
           const timer = setTimeout(
@@ -175,6 +187,7 @@ export class Worker {
       )
       .finally(() => {
         this.#active.delete(run.runId);
+        this.#controls.delete(run.runId);
         if (this.#reclaimed.delete(run.runId)) void this.#resumeReclaimed(run.runId);
         this.notify();
       });
@@ -203,8 +216,11 @@ export class Worker {
         const controller = this.#active.get(status.runId);
         if (!controller || controller.signal.aborted) continue;
         if (!status.held) controller.abort(new LeaseLostError({ runId: status.runId, owner: this.id }));
-        else if (status.cancelRequested) controller.abort(new RunCancelledError({ runId: status.runId }));
-        else if (status.paused) controller.abort(new RunPausedError({ runId: status.runId }));
+        else if (status.cancelRequested) {
+          const onCancel = this.#controls.get(status.runId)?.onCancelRequested;
+          if (onCancel) onCancel();
+          else controller.abort(new RunCancelledError({ runId: status.runId }));
+        } else if (status.paused) controller.abort(new RunPausedError({ runId: status.runId }));
       }
     } catch (error) {
       this.#deps.log(`worker ${this.id}: renewing leases failed`, error);

@@ -1,4 +1,5 @@
 import type { AgentOverrides } from '../agents/run-overrides.ts';
+import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import { newId } from '../engine/ids.ts';
 import type { WorkflowDefinition } from '../engine/workflow.ts';
 import { InvalidArgumentError, PayloadTooLargeError, RunNotFoundError } from '../errors.ts';
@@ -24,6 +25,8 @@ export interface ForkOptions {
   as?: string;
   /** Look for the origin in this tenant only; the fork is in the origin's tenant. */
   tenant?: string;
+  /** The fork's own timeout, from when it is made. Default: the origin's timeout. */
+  timeout?: Duration;
 }
 
 export interface ForkDeps {
@@ -64,10 +67,11 @@ export async function forkRun(deps: ForkDeps, runId: string, options: ForkOption
   if (!definition)
     throw new ForkWorkflowError({ runId, workflow: origin.workflow, known: [...deps.workflows.keys()] });
   const events = checkHistory(await deps.store.readEvents(runId, 1, scope), `run ${runId}`);
-  const ended = events.find(
-    (event) =>
-      event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled',
-  );
+  // The event that ended the run (a resumed run ended by an earlier one goes on past it).
+  const last = events[events.length - 1]!;
+  const ended = ['run.completed', 'run.failed', 'run.cancelled', 'run.timedOut'].includes(last.type)
+    ? last
+    : undefined;
   const lastSeq = events[events.length - 1]!.seq;
   const maxSeq = ended ? ended.seq - 1 : lastSeq;
   if (options.at < 1 || options.at > maxSeq) {
@@ -82,6 +86,8 @@ export async function forkRun(deps: ForkDeps, runId: string, options: ForkOption
   const by = options.as ?? 'user:anonymous';
   if (!/^[a-z][a-z0-9_-]*:.+$/.test(by))
     throw new InvalidArgumentError(`A principal reads 'kind:name' (user:alice, service:cron), got '${by}'.`);
+  const newTimeoutMs =
+    options.timeout === undefined ? undefined : toMilliseconds(options.timeout, 'fork timeout');
 
   const previous = events
     .slice(0, options.at)
@@ -101,6 +107,7 @@ export async function forkRun(deps: ForkDeps, runId: string, options: ForkOption
     ...kept,
     input,
     ...(guard && !changedInput ? { guard } : {}),
+    ...(newTimeoutMs === undefined ? {} : { timeoutMs: newTimeoutMs }),
   };
 
   const copies: JournalEvent[] = [];
@@ -147,7 +154,7 @@ export async function forkRun(deps: ForkDeps, runId: string, options: ForkOption
       },
     }),
   );
-  const timeoutMs = started.payload.timeoutMs;
+  const timeoutMs = payload.timeoutMs;
   const { run } = await deps.store.createRun(
     {
       runId: forkId,

@@ -3,7 +3,7 @@ import { withAgents } from '../agents/agent-context.ts';
 import { AgentRuntime } from '../agents/runtime.ts';
 import { RunContext, type ReplayOnlyObserver } from '../engine/context-impl.ts';
 import { ENGINE_FLAGS } from '../engine/engine-flags.ts';
-import { History, readableOp } from '../engine/history.ts';
+import { History, keptEvents, readableOp } from '../engine/history.ts';
 import type { PoolGate } from '../engine/pool-gate.ts';
 import { RunJournal } from '../engine/run-journal.ts';
 import type { WorkflowDefinition } from '../engine/workflow.ts';
@@ -62,7 +62,7 @@ export interface ReplayReport {
   /** Recorded ops (ctx calls) in the history. */
   ops: number;
   /** How the recorded run ended. */
-  recorded: 'completed' | 'failed' | 'cancelled' | 'continued' | 'unfinished';
+  recorded: 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'continued' | 'unfinished';
   /**
    * How the replay ended: the code returned, threw, continued as new (ctx.continueAsNew), waits
    * past the history's end, or did neither in time.
@@ -120,12 +120,14 @@ export async function replay(
       reason: `it was written by a newer engine (flags ${unknownFlags.join(', ')}); upgrade Baton to replay it`,
     });
   }
-  const ended = events.find(
+  // A resumed run's earlier end is voided (run.resumed): its end is the last one replay follows.
+  const ended = keptEvents(events).find(
     (event) =>
       event.type === 'run.completed' ||
       event.type === 'run.failed' ||
       event.type === 'run.cancelled' ||
-      event.type === 'run.continued',
+      event.type === 'run.continued' ||
+      event.type === 'run.timedOut',
   );
   const recorded: ReplayReport['recorded'] = !ended
     ? 'unfinished'
@@ -135,7 +137,9 @@ export async function replay(
         ? 'failed'
         : ended.type === 'run.continued'
           ? 'continued'
-          : 'cancelled';
+          : ended.type === 'run.timedOut'
+            ? 'timed_out'
+            : 'cancelled';
   const failedByCode =
     recorded === 'failed' &&
     !EXTERNAL_FAILURES.has((ended!.payload as { error: SerializedError }).error.code ?? '');

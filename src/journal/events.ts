@@ -32,7 +32,34 @@ export interface JournalEventPayloads {
   /** The run closed with `ctx.continueAsNew`: `runId` is its successor, started with the new input. */
   'run.continued': { runId: string };
   'run.failed': { error: SerializedError };
-  'run.cancelled': { reason?: string };
+  /** `by`: who asked (`baton.cancel(…, { as })`). */
+  'run.cancelled': { reason?: string; by?: string };
+  /**
+   * Someone asked the run to cancel (src/engine/cancellation-scope.ts): from here, CancelledError is
+   * raised at the workflow's awaits outside `nonCancellable` scopes, and the run ends as the workflow
+   * decides. `children`: whether its child runs are cancelled with it (default) or abandoned.
+   */
+  'run.cancelRequested': {
+    reason?: string;
+    by?: string;
+    children?: 'cancel' | 'abandon';
+    /** How many ops the workflow had taken when the request reached it: replay applies it there. */
+    ops?: number;
+  };
+  /** The run passed its deadline (`timeout`) and was stopped; its children were cancelled. */
+  'run.timedOut': { timeoutMs: number; error: SerializedError };
+  /**
+   * A failed, timed-out or cancelled run was resumed in place by `by`: replay ignores its events
+   * from `voidFromSeq` up to this one (the failure, or the cancellation and what followed it) and
+   * the run goes on from there under the same id.
+   */
+  'run.resumed': {
+    by: string;
+    reason?: string;
+    from: 'failed' | 'cancelled' | 'timed_out';
+    voidFromSeq: number;
+    timeoutMs?: number;
+  };
   /**
    * This run is a fork of `from.runId`: its events 1…`copied` are the origin's, re-sealed in this
    * run's chain (times, actors and payloads kept; `run.started` without the origin's parent and
@@ -63,11 +90,29 @@ export interface JournalEventPayloads {
   'signal.received': { op: number; name: string; signalId: string; sentBy?: string; payload?: unknown };
   'signal.timedOut': { op: number; name: string };
 
-  'child.started': { op: number; childRunId: string; workflow: string };
+  /** `parentClose: 'abandon'`: the child outlives its parent (not cancelled with it). */
+  'child.started': { op: number; childRunId: string; workflow: string; parentClose?: 'abandon' };
   'child.completed': { op: number; childRunId: string; result?: unknown };
-  'child.failed': { op: number; childRunId: string; status: 'failed' | 'cancelled'; error: SerializedError };
+  'child.failed': {
+    op: number;
+    childRunId: string;
+    status: 'failed' | 'cancelled' | 'timed_out';
+    error: SerializedError;
+  };
 
   'clock.read': { op: number; value: string };
+  /**
+   * An op in flight was cancelled with its scope (a timer, a wait, a step, a child's await, an agent's
+   * call): replay raises CancelledError there. `describe` is the op as replay compares it (`timer:nap`).
+   */
+  'op.cancelled': {
+    op: number;
+    describe: string;
+    scope: 'run' | 'scope';
+    reason?: string;
+    by?: string;
+    childRunId?: string;
+  };
   'patch.marked': { op: number; patchId: string };
   /** A value the run published for readers outside it (`ctx.setEvent(name, value)`); the latest per name holds. */
   'event.published': { op: number; name: string; value: unknown };

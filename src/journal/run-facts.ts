@@ -3,7 +3,13 @@ import type { JournalEvent, JournalEventPayloads } from './events.ts';
 import { verifyChain } from './hash-chain.ts';
 
 /** What a run's journal says of its end: one of the terminal statuses, or `unfinished`. */
-export type JournalRunStatus = 'completed' | 'failed' | 'cancelled' | 'continued' | 'unfinished';
+export type JournalRunStatus =
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'timed_out'
+  | 'continued'
+  | 'unfinished';
 
 /** The event types that end a run; each is the run's last event. */
 export const TERMINAL_EVENT_TYPES: Readonly<Record<string, JournalRunStatus>> = {
@@ -11,6 +17,7 @@ export const TERMINAL_EVENT_TYPES: Readonly<Record<string, JournalRunStatus>> = 
   'run.failed': 'failed',
   'run.cancelled': 'cancelled',
   'run.continued': 'continued',
+  'run.timedOut': 'timed_out',
 };
 
 /** The status the journal holds once `event` is its last: terminal when it ends the run. */
@@ -54,7 +61,8 @@ export function runFacts(events: readonly JournalEvent[]): RunFacts | undefined 
     status: statusAfter(last),
   };
   if (last?.type === 'run.completed') facts.result = (last.payload as { result?: unknown }).result;
-  if (last?.type === 'run.failed') facts.error = (last.payload as { error: unknown }).error;
+  if (last?.type === 'run.failed' || last?.type === 'run.timedOut')
+    facts.error = (last.payload as { error: unknown }).error;
   return facts;
 }
 
@@ -80,7 +88,7 @@ export interface RunRecordFields {
   parentRunId?: string;
 }
 
-const TERMINAL_STATUSES = new Set(['completed', 'failed', 'cancelled', 'continued']);
+const TERMINAL_STATUSES = new Set(['completed', 'failed', 'cancelled', 'timed_out', 'continued']);
 
 /**
  * Where the store's run record disagrees with what the journal holds. An edited row (its principal,
@@ -105,7 +113,7 @@ export function recordDisagreements(record: RunRecordFields, facts: RunFacts): R
     differ('status', facts.status, recordFinished ? record.status : `${record.status} (unfinished)`);
   if (full && facts.status === 'completed' && record.status === 'completed')
     differ('result', encode(facts.result ?? null), encode(record.result ?? null));
-  if (full && facts.status === 'failed' && record.status === 'failed')
+  if (full && (facts.status === 'failed' || facts.status === 'timed_out') && record.status === facts.status)
     differ('error', encode(facts.error ?? null), encode(record.error ?? null));
   return out;
 }
@@ -130,7 +138,7 @@ export function boundToJournal<R extends RunRecordFields>(record: R, facts: RunF
   delete bound.result;
   delete bound.error;
   if (facts.status === 'completed' && facts.result !== undefined) bound.result = facts.result;
-  if (facts.status === 'failed') bound.error = facts.error;
+  if (facts.status === 'failed' || facts.status === 'timed_out') bound.error = facts.error;
   return bound;
 }
 

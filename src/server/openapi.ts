@@ -4,6 +4,7 @@ import {
   ApprovalSchema,
   ApprovalsQuery,
   CancelBody,
+  ResumeBody,
   CostsQuery,
   CostsResponse,
   DecideApprovalBody,
@@ -190,9 +191,17 @@ export const API_OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/api/runs/{runId}/cancel',
-    summary: 'Cancel a run (and its children)',
+    summary: 'Cancel a run (and its children, unless `children` is `abandon`)',
     operationId: 'cancelRun',
     body: CancelBody,
+    responses: { 202: z.object({ run: RunSchema }), 404: ErrorResponse, 409: ErrorResponse },
+  },
+  {
+    method: 'post',
+    path: '/api/runs/{runId}/resume',
+    summary: 'Resume a paused run, or a failed, timed-out or cancelled run in place',
+    operationId: 'resumeRun',
+    body: ResumeBody,
     responses: { 202: z.object({ run: RunSchema }), 404: ErrorResponse, 409: ErrorResponse },
   },
   {

@@ -8,7 +8,15 @@ import { HttpError } from './http-error.ts';
 import { parseWith, readJson } from './read-json.ts';
 import { costReport, COST_EVENT_TYPES } from './run-costs.ts';
 import { parseTime, searchRuns, type RunSearch } from './run-search.ts';
-import { CancelBody, CostsQuery, JournalQuery, ListRunsQuery, SignalBody, StartRunBody } from './schemas.ts';
+import {
+  CancelBody,
+  CostsQuery,
+  JournalQuery,
+  ListRunsQuery,
+  ResumeBody,
+  SignalBody,
+  StartRunBody,
+} from './schemas.ts';
 import type { ServerApp, ServerParts } from './server-parts.ts';
 import { journalMessages, stepDetail } from './step-detail.ts';
 
@@ -181,8 +189,24 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     await baton.cancel(run.runId, {
       tenant: caller.tenant,
       reason: body.reason ?? `cancelled by ${caller.principal}`,
+      as: caller.principal,
+      ...(body.children === undefined ? {} : { children: body.children }),
     });
     return c.json({ run: publicRun(await baton.getRun(run.runId, { tenant: caller.tenant })) }, 202);
+  });
+
+  app.post('/api/runs/:runId/resume', async (c) => {
+    const caller = c.get('caller');
+    const body = await readJson(c.req.raw, ResumeBody, parts.maxBodyBytes);
+    const run = await baton.getRun(c.req.param('runId'), { tenant: caller.tenant });
+    gate.checkRun(caller, 'ResumeRun', run);
+    const resumed = await baton.resume(run.runId, {
+      tenant: caller.tenant,
+      as: caller.principal,
+      ...(body.reason === undefined ? {} : { reason: body.reason }),
+      ...(body.timeout === undefined ? {} : { timeout: body.timeout }),
+    });
+    return c.json({ run: publicRun(resumed) }, 202);
   });
 }
 

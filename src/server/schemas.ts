@@ -14,6 +14,7 @@ const RUN_STATUSES = [
   'failed',
   'cancelled',
   'continued',
+  'timed_out',
 ] as const;
 const TIME = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d{1,15}$/)]);
 
@@ -107,6 +108,14 @@ export const SignalResponse = z.object({
 
 export const CancelBody = z.strictObject({
   reason: z.string().max(1000).optional(),
+  /** `cancel` (default): the run's children are cancelled too; `abandon`: they go on. */
+  children: z.enum(['cancel', 'abandon']).optional(),
+});
+
+export const ResumeBody = z.strictObject({
+  reason: z.string().max(1000).optional(),
+  /** A new deadline from now, in ms or as a duration ('2h'); without it, none. */
+  timeout: z.union([z.number().int().positive(), z.string().max(40)]).optional(),
 });
 
 export const DecideApprovalBody = z

@@ -72,12 +72,28 @@ export interface Store {
 
   /**
    * Marks the run for cancellation and wakes it so its worker (or the next one) ends it. A reason
-   * is kept as `metadata.cancelReason`. Throws RunNotFoundError / RunFinishedError.
+   * is kept as `metadata.cancelReason`, `details.by` as `metadata.cancelledBy` and
+   * `details.children` as `metadata.cancelChildren`. Throws RunNotFoundError / RunFinishedError.
    */
   requestCancel(
     runId: string,
     reason: string | undefined,
     now: number,
+    scope?: TenantScope,
+    details?: CancelDetails,
+  ): Promise<RunRecord>;
+
+  /**
+   * Resumes a failed, timed-out or cancelled run in place: appends `resumed` (a sealed `run.resumed`
+   * following the run's head) and makes the run pending again, with no result, error or cancel
+   * request, and `deadlineAt` as its deadline (none when undefined), in one transaction. Throws
+   * RunNotFoundError, RunNotResumableError (running, waiting, pending or completed) or a
+   * SEQ_CONFLICT BatonError when the journal moved since `resumed` was sealed.
+   */
+  reopenRun(
+    runId: string,
+    resumed: JournalEvent<'run.resumed'>,
+    options: { deadlineAt?: number; now: number },
     scope?: TenantScope,
   ): Promise<RunRecord>;
 
@@ -133,10 +149,35 @@ export interface Store {
 
 /** `continued`: closed by `ctx.continueAsNew`; its journal's last event names the successor. */
 export type RunStatus =
-  'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'continued';
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'continued'];
+  | 'pending'
+  | 'running'
+  | 'waiting'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'timed_out'
+  | 'continued';
+export const TERMINAL_STATUSES: readonly RunStatus[] = [
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'continued',
+];
 export function isTerminal(status: RunStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'continued';
+  return (
+    status === 'completed' ||
+    status === 'failed' ||
+    status === 'cancelled' ||
+    status === 'timed_out' ||
+    status === 'continued'
+  );
+}
+
+/** Who asked a run to cancel, and whether its children go with it (kept in the run's metadata). */
+export interface CancelDetails {
+  by?: string;
+  children?: 'cancel' | 'abandon';
 }
 
 export interface TenantScope {
@@ -236,8 +277,12 @@ export type RunTransition =
   | { status: 'failed'; error: SerializedError }
   | { status: 'cancelled' }
   | { status: 'continued' }
-  /** Park the run. It becomes `pending` instead if a wake-up came since the worker saw `seenWakeGen`. */
-  | { status: 'waiting'; wakeAt?: number; seenWakeGen: number }
+  | { status: 'timed_out'; error: SerializedError }
+  /**
+   * Park the run. It becomes `pending` instead if a wake-up came since the worker saw `seenWakeGen`,
+   * or if it was asked to cancel, unless `cancelHandled` (the workflow was told and handles it).
+   */
+  | { status: 'waiting'; wakeAt?: number; seenWakeGen: number; cancelHandled?: boolean }
   /** Release the lease; another worker (or this one) picks the run up again. */
   | { status: 'pending' };
 

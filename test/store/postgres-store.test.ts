@@ -183,7 +183,7 @@ describePostgres('PostgresStore', unavailable, () => {
           postgresMigrations
             .filter((migration) => migration.version > 5)
             .map((migration) => migration.version),
-        ).toEqual([6, 7, 8, 9, 10]);
+        ).toEqual([6, 7, 8, 9, 10, 11]);
         const scope = { collection: 'memory', tenant: 'acme', partition: '' };
         const record = await store.vectorRecords.putVectorRecord({
           ...scope,

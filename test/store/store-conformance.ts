@@ -1168,6 +1168,123 @@ export function storeConformance(
       });
     });
 
+    // ---- cancel details, timed_out, reopenRun (resume in place) ---------------------------------
+
+    describe('cancel details, timed_out and reopenRun', () => {
+      it('keeps who cancelled and whether children go with it; a run told of its cancel may park', async () => {
+        const run = await running('worker-a');
+        const record = await store.requestCancel(run.runId, 'stop', T0, undefined, {
+          by: 'user:bob',
+          children: 'abandon',
+        });
+        expect(record.metadata).toMatchObject({
+          cancelReason: 'stop',
+          cancelledBy: 'user:bob',
+          cancelChildren: 'abandon',
+        });
+        const parked = await store.commit(
+          [
+            {
+              runId: run.runId,
+              owner: 'worker-a',
+              events: [],
+              transition: { status: 'waiting', seenWakeGen: record.wakeGen, cancelHandled: true },
+            },
+          ],
+          T0 + 1,
+        );
+        expect(parked).toEqual([{ ok: true }]);
+        expect((await fresh(run.runId)).status).toBe('waiting');
+      });
+
+      it('ends a run timed_out, a finished status with its error', async () => {
+        const run = await running('worker-a');
+        const error = { name: 'RunTimeoutError', message: 'late', code: 'RUN_TIMEOUT' };
+        const outcomes = await store.commit(
+          [
+            {
+              runId: run.runId,
+              owner: 'worker-a',
+              events: follow(run, [{ type: 'run.timedOut', payload: { timeoutMs: 5, error } }]),
+              transition: { status: 'timed_out', error },
+            },
+          ],
+          T0 + 1,
+        );
+        expect(outcomes).toEqual([{ ok: true }]);
+        expect(await fresh(run.runId)).toMatchObject({ status: 'timed_out', error });
+        expect((await fresh(run.runId)).leaseOwner).toBeUndefined();
+        expect((await store.listRuns({ status: ['timed_out'] })).map((r) => r.runId)).toEqual([run.runId]);
+        await expect(store.requestCancel(run.runId, undefined, T0)).rejects.toMatchObject({
+          code: 'RUN_FINISHED',
+        });
+      });
+
+      it('reopens a stopped run with its run.resumed event, and refuses a completed or moved run', async () => {
+        const run = await running('worker-a');
+        await store.requestCancel(run.runId, 'oops', T0, undefined, { by: 'user:bob' });
+        const cancelled = follow(run, [{ type: 'run.cancelled', payload: { reason: 'oops' } }]);
+        await store.commit(
+          [{ runId: run.runId, owner: 'worker-a', events: cancelled, transition: { status: 'cancelled' } }],
+          T0 + 1,
+        );
+        const stopped = await fresh(run.runId);
+        const [resumed] = follow(stopped, [
+          {
+            type: 'run.resumed',
+            payload: { by: 'user:bob', from: 'cancelled', voidFromSeq: 2 },
+            actor: 'user:bob',
+            onBehalfOf: [],
+          },
+        ]);
+        const stale = { ...resumed!, seq: resumed!.seq + 1 } as JournalEvent<'run.resumed'>;
+        await expect(store.reopenRun(run.runId, stale, { now: T0 + 2 })).rejects.toMatchObject({
+          code: 'SEQ_CONFLICT',
+        });
+        await expect(
+          store.reopenRun(
+            run.runId,
+            resumed as JournalEvent<'run.resumed'>,
+            { now: T0 + 2 },
+            { tenant: 'globex' },
+          ),
+        ).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
+        const reopened = await store.reopenRun(run.runId, resumed as JournalEvent<'run.resumed'>, {
+          now: T0 + 2,
+          deadlineAt: T0 + 1000,
+        });
+        expect(reopened).toMatchObject({
+          status: 'pending',
+          cancelRequested: false,
+          lastSeq: resumed!.seq,
+          headHash: resumed!.hash,
+          deadlineAt: T0 + 1000,
+          wakeGen: stopped.wakeGen + 1,
+        });
+        expect(reopened.metadata.cancelReason).toBeUndefined();
+        expect(reopened.metadata.cancelledBy).toBeUndefined();
+        const events = await store.readEvents(run.runId);
+        expect(events.at(-1)).toEqual(resumed);
+        expect(verifyChain(events, run.runId).ok).toBe(true);
+        await expect(
+          store.reopenRun(run.runId, resumed as JournalEvent<'run.resumed'>, { now: T0 }),
+        ).rejects.toMatchObject({
+          code: 'RUN_NOT_RESUMABLE',
+        });
+        const done = await running();
+        await complete(done, 'worker-a');
+        const completed = await fresh(done.runId);
+        const [again] = follow(completed, [
+          { type: 'run.resumed', payload: { by: 'user:bob', from: 'failed', voidFromSeq: 2 } },
+        ]);
+        await expect(
+          store.reopenRun(done.runId, again as JournalEvent<'run.resumed'>, { now: T0 }),
+        ).rejects.toMatchObject({
+          code: 'RUN_NOT_RESUMABLE',
+        });
+      });
+    });
+
     // ---- pauseRun and resumeRun -----------------------------------------------------------------
 
     describe('pauseRun and resumeRun', () => {

@@ -25,6 +25,11 @@ export const fork = defineCommand({
       description: 'Who forks, as journaled (default: user:anonymous). Trusted operator input, not checked',
     },
     tenant: { type: 'string', value: 'tenant', description: 'Look in this tenant only' },
+    timeout: {
+      type: 'string',
+      value: 'duration',
+      description: "The fork's own timeout from now (e.g. 2h); default the run's",
+    },
   },
   details: [
     'The fork journals events 1…seq of the run (copied, re-sealed in its own chain), then run.forked pointing',
@@ -54,6 +59,7 @@ export const fork = defineCommand({
       overrides,
       ...(options.as === undefined ? {} : { as: options.as }),
       ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     });
     if (json) {
       out.json({ runId: handle.runId, from: { runId: origin.runId, seq: at }, copied: at, overrides });

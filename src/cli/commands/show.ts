@@ -105,6 +105,18 @@ export const show = defineCommand({
     rows.push(['input', brief(run.input, 200)]);
     if (run.status === 'completed') rows.push(['result', brief(run.result, 200)]);
     if (run.error) rows.push(['error', out.style('red', `${run.error.name}: ${run.error.message}`)]);
+    if (run.cancelRequested || run.status === 'cancelled') {
+      const { cancelledBy, cancelReason, cancelChildren } = run.metadata as Record<
+        string,
+        string | undefined
+      >;
+      const who = [cancelledBy && `by ${cancelledBy}`, cancelReason].filter(Boolean).join(': ');
+      if (who || cancelChildren === 'abandon')
+        rows.push([
+          'cancelled',
+          `${who || 'yes'}${cancelChildren === 'abandon' ? ' (children abandoned)' : ''}`,
+        ]);
+    }
     // Values the run published (ctx.setEvent): the progress of long work, for one.
     for (const entry of published) rows.push([`event ${entry.key}`, brief(entry.value, 200)]);
     const width = Math.max(...rows.map(([label]) => label.length));

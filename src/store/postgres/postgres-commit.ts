@@ -181,10 +181,12 @@ function writeValues(write: JournalWrite, now: number): unknown[] {
     );
   } else if (transition?.status === 'failed') {
     values.push('failed', null, JSON.stringify(transition.error));
+  } else if (transition?.status === 'timed_out') {
+    values.push('timed_out', null, JSON.stringify(transition.error));
   } else if (transition?.status === 'cancelled' || transition?.status === 'continued') {
     values.push(transition.status, null, null);
   } else if (transition?.status === 'waiting') {
-    values.push(transition.seenWakeGen, transition.wakeAt ?? null);
+    values.push(transition.seenWakeGen, transition.wakeAt ?? null, transition.cancelHandled === true);
   }
   return values;
 }

@@ -227,6 +227,14 @@ CREATE UNIQUE INDEX signals_idempotency ON {schema}.signals (run_id, idempotency
 CREATE INDEX events_published ON {schema}.events (run_id, seq) WHERE type = 'event.published';
 `,
   },
+  {
+    version: 11,
+    description: 'timed_out runs count as finished',
+    sql: `
+DROP INDEX {schema}.runs_finished;
+CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -136,7 +136,7 @@ export class PostgresStatements {
       none: 'updated_at = CASE WHEN $4::int IS NULL THEN updated_at ELSE $6::bigint END',
       finished: `updated_at = $6::bigint, status = $16::text, result = $17::text, error = $18::text, wake_at = NULL, ${released}`,
       waiting: `updated_at = $6::bigint, wake_at = $17::bigint, ${released},
-        status = CASE WHEN wake_gen = $16::int AND NOT cancel_requested THEN 'waiting' ELSE 'pending' END`,
+        status = CASE WHEN wake_gen = $16::int AND (NOT cancel_requested OR $18::boolean) THEN 'waiting' ELSE 'pending' END`,
       pending: `updated_at = $6::bigint, status = 'pending', ${released}`,
     }[kind];
     text = `WITH fenced AS (
@@ -262,6 +262,25 @@ export class PostgresStatements {
   get setPaused(): string {
     return `UPDATE ${this.#s}.runs SET paused = $2, updated_at = CASE WHEN paused = $2 THEN updated_at ELSE $3 END
       WHERE run_id = $1 RETURNING ${runColumns()}`;
+  }
+
+  /** Run $1's status, head and metadata, locked, for a resume in place. */
+  get lockForReopen(): string {
+    return `SELECT status, last_seq, head_hash, metadata, tenant FROM ${this.#s}.runs WHERE run_id = $1 FOR UPDATE`;
+  }
+
+  /**
+   * Resumes run $1 in place: pending, no result, error or cancel request, metadata $2, deadline $3,
+   * head $4/$5, at $6; $7–$14: its run.resumed event as unnest columns.
+   */
+  get reopenRun(): string {
+    return `WITH resumed AS (
+      INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
+      SELECT $1, e.* FROM unnest($7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) AS e
+    )
+    UPDATE ${this.#s}.runs SET status = 'pending', result = NULL, error = NULL, cancel_requested = false,
+      paused = false, metadata = $2, deadline_at = $3, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
+      wake_gen = wake_gen + 1, last_seq = $4, head_hash = $5, updated_at = $6 WHERE run_id = $1 RETURNING ${runColumns()}`;
   }
 
   /** Marks run $1 cancelled (metadata $2 when not null) and wakes it, at $3. */

@@ -4,6 +4,7 @@ import {
   ConfigError,
   RunFinishedError,
   RunNotFoundError,
+  RunNotResumableError,
   StoreCorruptError,
   StoreNotFoundError,
 } from '../../errors.ts';
@@ -16,6 +17,7 @@ import type { PoolStore } from '../pool-store.ts';
 import type { VectorRecordStore } from '../vector-records.ts';
 import {
   isTerminal,
+  type CancelDetails,
   type JournalWrite,
   type LeaseStatus,
   type NewRun,
@@ -543,16 +545,59 @@ export class PostgresStore implements Store {
     reason: string | undefined,
     now: number,
     scope?: TenantScope,
+    details: CancelDetails = {},
   ): Promise<RunRecord> {
     return this.#transaction(async (client) => {
       const row = await this.#lockForAction(client, runId, scope, 'cancel');
       // Metadata stays the JSON text it was written as; it is changed here, not in SQL.
       let metadata: string | null = null;
-      if (reason !== undefined) {
+      if (reason !== undefined || details.by !== undefined || details.children !== undefined) {
         const current = JSON.parse(row.metadata as string) as Record<string, unknown>;
-        metadata = JSON.stringify({ ...current, cancelReason: reason });
+        metadata = JSON.stringify({
+          ...current,
+          ...(reason === undefined ? {} : { cancelReason: reason }),
+          ...(details.by === undefined ? {} : { cancelledBy: details.by }),
+          ...(details.children === undefined ? {} : { cancelChildren: details.children }),
+        });
       }
       const updated = await client.query<Row>(this.#sql.requestCancel, [runId, metadata, now]);
+      await this.#notify(client);
+      return toRun(updated.rows[0]!);
+    });
+  }
+
+  async reopenRun(
+    runId: string,
+    resumed: JournalEvent<'run.resumed'>,
+    options: { deadlineAt?: number; now: number },
+    scope?: TenantScope,
+  ): Promise<RunRecord> {
+    return this.#transaction(async (client) => {
+      const found = await client.query<Row>(this.#sql.lockForReopen, [runId]);
+      const row = found.rows[0];
+      if (!row || (scope && row.tenant !== scope.tenant)) throw new RunNotFoundError({ runId });
+      const status = row.status as string;
+      if (status !== 'failed' && status !== 'cancelled' && status !== 'timed_out')
+        throw new RunNotResumableError({ runId, status });
+      if (Number(row.last_seq) !== resumed.seq - 1 || row.head_hash !== resumed.prevHash) {
+        throw new BatonError(
+          'SEQ_CONFLICT',
+          `Run ${runId}: expected to append seq ${resumed.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
+        );
+      }
+      const metadata = JSON.parse(row.metadata as string) as Record<string, unknown>;
+      delete metadata.cancelReason;
+      delete metadata.cancelledBy;
+      delete metadata.cancelChildren;
+      const updated = await client.query<Row>(this.#sql.reopenRun, [
+        runId,
+        JSON.stringify(metadata),
+        options.deadlineAt ?? null,
+        resumed.seq,
+        resumed.hash,
+        options.now,
+        ...eventColumns([resumed]),
+      ]);
       await this.#notify(client);
       return toRun(updated.rows[0]!);
     });

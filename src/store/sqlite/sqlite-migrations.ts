@@ -211,6 +211,14 @@ CREATE UNIQUE INDEX signals_idempotency ON signals (run_id, idempotency_key) WHE
 CREATE INDEX events_published ON events (run_id, seq) WHERE type = 'event.published';
 `,
   },
+  {
+    version: 10,
+    description: 'timed_out runs count as finished',
+    sql: `
+DROP INDEX runs_finished;
+CREATE INDEX runs_finished ON runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

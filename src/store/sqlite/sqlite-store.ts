@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import {
   LeaseLostError,
   RunFinishedError,
+  RunNotResumableError,
   RunNotFoundError,
   StoreCorruptError,
   StoreNotFoundError,
@@ -15,6 +16,7 @@ import type { JournalEvent } from '../../journal/events.ts';
 import { payloadJsonOf } from '../../journal/hash-chain.ts';
 import {
   isTerminal,
+  type CancelDetails,
   type JournalWrite,
   type LeaseStatus,
   type NewRun,
@@ -379,6 +381,7 @@ export class SqliteStore implements Store {
     switch (transition.status) {
       case 'completed':
       case 'failed':
+      case 'timed_out':
       case 'cancelled':
       case 'continued': {
         this.#statements
@@ -391,7 +394,9 @@ export class SqliteStore implements Store {
             transition.status === 'completed' && transition.result !== undefined
               ? JSON.stringify(transition.result)
               : null,
-            transition.status === 'failed' ? JSON.stringify(transition.error) : null,
+            transition.status === 'failed' || transition.status === 'timed_out'
+              ? JSON.stringify(transition.error)
+              : null,
             now,
             write.runId,
           );
@@ -404,10 +409,16 @@ export class SqliteStore implements Store {
       case 'waiting':
         this.#statements
           .get(
-            `UPDATE runs SET status = CASE WHEN wake_gen = ? AND cancel_requested = 0 THEN 'waiting' ELSE 'pending' END,
+            `UPDATE runs SET status = CASE WHEN wake_gen = ? AND (cancel_requested = 0 OR ?) THEN 'waiting' ELSE 'pending' END,
              wake_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE run_id = ?`,
           )
-          .run(transition.seenWakeGen, transition.wakeAt ?? null, now, write.runId);
+          .run(
+            transition.seenWakeGen,
+            transition.cancelHandled === true ? 1 : 0,
+            transition.wakeAt ?? null,
+            now,
+            write.runId,
+          );
         return;
       case 'pending':
         this.#statements
@@ -559,20 +570,69 @@ export class SqliteStore implements Store {
     reason: string | undefined,
     now: number,
     scope?: TenantScope,
+    details: CancelDetails = {},
   ): Promise<RunRecord> {
     return this.#transaction(() => {
       this.#runForAction(runId, scope, 'cancel');
       // A paused run is resumed by its cancellation, so that a worker ends it.
-      if (reason === undefined) {
+      if (reason === undefined && details.by === undefined && details.children === undefined) {
         this.#statements.get('UPDATE runs SET cancel_requested = 1, paused = 0 WHERE run_id = ?').run(runId);
       } else {
+        const row = this.#statements.get('SELECT metadata FROM runs WHERE run_id = ?').get(runId)!;
+        const metadata = {
+          ...(JSON.parse(row.metadata as string) as Record<string, unknown>),
+          ...(reason === undefined ? {} : { cancelReason: reason }),
+          ...(details.by === undefined ? {} : { cancelledBy: details.by }),
+          ...(details.children === undefined ? {} : { cancelChildren: details.children }),
+        };
         this.#statements
-          .get(
-            `UPDATE runs SET cancel_requested = 1, paused = 0, metadata = json_set(metadata, '$.cancelReason', ?) WHERE run_id = ?`,
-          )
-          .run(reason, runId);
+          .get(`UPDATE runs SET cancel_requested = 1, paused = 0, metadata = ? WHERE run_id = ?`)
+          .run(JSON.stringify(metadata), runId);
       }
       this.#wake(runId, now);
+      return toRun(this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
+    });
+  }
+
+  async reopenRun(
+    runId: string,
+    resumed: JournalEvent<'run.resumed'>,
+    options: { deadlineAt?: number; now: number },
+    scope?: TenantScope,
+  ): Promise<RunRecord> {
+    return this.#transaction(() => {
+      const row = scope
+        ? this.#statements.get('SELECT * FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
+        : this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(runId);
+      if (!row) throw new RunNotFoundError({ runId });
+      const status = row.status as RunStatus;
+      if (status !== 'failed' && status !== 'cancelled' && status !== 'timed_out')
+        throw new RunNotResumableError({ runId, status });
+      if (Number(row.last_seq) !== resumed.seq - 1 || row.head_hash !== resumed.prevHash) {
+        throw new BatonError(
+          'SEQ_CONFLICT',
+          `Run ${runId}: expected to append seq ${resumed.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
+        );
+      }
+      const metadata = JSON.parse(row.metadata as string) as Record<string, unknown>;
+      delete metadata.cancelReason;
+      delete metadata.cancelledBy;
+      delete metadata.cancelChildren;
+      this.#insertEvent(resumed);
+      this.#statements
+        .get(
+          `UPDATE runs SET status = 'pending', result = NULL, error = NULL, cancel_requested = 0, paused = 0,
+           metadata = ?, deadline_at = ?, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
+           wake_gen = wake_gen + 1, last_seq = ?, head_hash = ?, updated_at = ? WHERE run_id = ?`,
+        )
+        .run(
+          JSON.stringify(metadata),
+          options.deadlineAt ?? null,
+          resumed.seq,
+          resumed.hash,
+          options.now,
+          runId,
+        );
       return toRun(this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(runId)!);
     });
   }

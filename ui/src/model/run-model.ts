@@ -183,9 +183,8 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
   }
   const first = events[0] ? time(events[0]) : now;
   const last = events.at(-1) ? time(events.at(-1)!) : now;
-  const terminal = events.some(
-    (event) =>
-      event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled',
+  const terminal = ['run.completed', 'run.failed', 'run.cancelled', 'run.timedOut'].includes(
+    events.at(-1)?.type ?? '',
   );
   const end = Math.max(terminal ? last : now, first + 1);
   // Lanes: agents first, then everything else, each in the first lane free at its start: one whose
@@ -574,6 +573,23 @@ export function buildTree(events: readonly JournalEvent[], runLabel: string): Tr
         break;
       case 'run.cancelled':
         root.status = 'skipped';
+        break;
+      case 'run.timedOut':
+        root.status = 'failed';
+        break;
+      case 'run.resumed':
+        root.status = 'running';
+        break;
+      case 'op.cancelled':
+        root.children.push(
+          node(
+            'step',
+            `${payload.describe} cancelled`,
+            event.seq,
+            'skipped',
+            payload.reason ?? payload.scope,
+          ),
+        );
         break;
     }
   }

@@ -24,7 +24,7 @@ const TABS = ['tree', 'graph', 'costs', 'data'] as const;
 type Tab = (typeof TABS)[number];
 // The graph view brings React Flow and ELK: loaded when a graph is first shown.
 const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'continued']);
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out', 'continued']);
 
 /** One run: timeline, execution tree, graph, costs, approvals, and the inspector; live while it runs. */
 export function RunPage(props: { runId: string; search: string }) {

@@ -4,7 +4,16 @@ import { formatCost, formatCount, formatDuration, formatTime, shortId } from '..
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Link, navigate } from '../router.tsx';
 
-const STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'continued'] as const;
+const STATUSES = [
+  'pending',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'continued',
+] as const;
 
 interface Filters {
   /** Text in the run id, workflow, who started it, or its input. */
