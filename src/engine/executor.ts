@@ -347,7 +347,6 @@ async function continueAsNew(
   return { status: 'continued' };
 }
 
-
 /**
  * A cancel request reached a run that handles its cancellation: it is journaled and raised at the
  * workflow's awaits (src/engine/context-impl.ts), and its children are asked to cancel now, unless

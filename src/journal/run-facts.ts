@@ -4,12 +4,7 @@ import { verifyChain } from './hash-chain.ts';
 
 /** What a run's journal says of its end: one of the terminal statuses, or `unfinished`. */
 export type JournalRunStatus =
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'timed_out'
-  | 'continued'
-  | 'unfinished';
+  'completed' | 'failed' | 'cancelled' | 'timed_out' | 'continued' | 'unfinished';
 
 /** The event types that end a run; each is the run's last event. */
 export const TERMINAL_EVENT_TYPES: Readonly<Record<string, JournalRunStatus>> = {

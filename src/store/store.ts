@@ -149,14 +149,7 @@ export interface Store {
 
 /** `continued`: closed by `ctx.continueAsNew`; its journal's last event names the successor. */
 export type RunStatus =
-  | 'pending'
-  | 'running'
-  | 'waiting'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'timed_out'
-  | 'continued';
+  'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'continued';
 export const TERMINAL_STATUSES: readonly RunStatus[] = [
   'completed',
   'failed',
