@@ -98,7 +98,7 @@ export const commands: readonly CommandEntry[] = [
   {
     name: 'resume',
     args: '<run>',
-    summary: 'Resume a paused run',
+    summary: 'Resume a paused run, or a failed, timed-out or cancelled run in place',
     load: async () => (await import('./resume.ts')).resume,
   },
   {
