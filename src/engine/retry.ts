@@ -5,7 +5,7 @@ import { toMilliseconds, type Duration } from './duration.ts';
  * How a step (or tool, or model call) is retried. Every attempt is journaled.
  *
  * The delay before attempt n+1 is at least `initialDelay × backoffCoefficient^(n−1)` (a floor: a
- * retry asked for "after 1 s" never comes sooner), plus up to {@link RETRY_JITTER} of that on top
+ * retry asked for "after 1 s" never comes sooner), plus up to 20 % (`RETRY_JITTER`) of that on top
  * so that many failing callers do not retry in step; no delay is longer than `maxDelay`.
  */
 export interface RetryPolicy {
@@ -67,7 +67,7 @@ export const RETRY_JITTER = 0.2;
 
 /**
  * Exponential backoff with the delay as a floor: base = min(maxDelay, initialDelay ×
- * coefficient^(attempt−1)), then up to {@link RETRY_JITTER} × base of random jitter on top, the
+ * coefficient^(attempt−1)), then up to 20 % (`RETRY_JITTER`) × base of random jitter on top, the
  * sum capped at maxDelay. A retry never comes before its base delay. A server's Retry-After, when
  * given, is a floor too.
  */

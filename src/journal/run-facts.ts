@@ -23,7 +23,7 @@ export function statusAfter(event: JournalEvent | undefined): JournalRunStatus {
 /**
  * What a run's journal holds about the run itself: who started it (the `run.started` actor), for
  * which tenant, with which input, under which parent, and how it ended. Every door shows these from
- * the journal, or checks the store's run record against them ({@link recordDisagreements}).
+ * the journal, or checks the store's run record against them (`recordDisagreements`).
  */
 export interface RunFacts {
   workflow: string;

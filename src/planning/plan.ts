@@ -143,7 +143,7 @@ export interface Plan<Context extends WorkflowContext = WorkflowContext> {
     readonly maxRevisions: number;
   };
   /**
-   * Plans the goal and runs the plan inside a workflow (see {@link runPlan} for what is journaled
+   * Plans the goal and runs the plan inside a workflow (see `runPlan` in src/planning/plan-run.ts for what is journaled
    * and what happens on failure, crash and replay).
    */
   run(ctx: Context, goal: string): Promise<PlanResult>;
