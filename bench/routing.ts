@@ -153,6 +153,12 @@ function textGenerator(seed: number): () => string {
   };
 }
 
+/** The capability's name in an index key (`<name>\u001f<text number>`, as the registry writes them). */
+function capabilityNameOfKey(key: string): string {
+  const end = key.indexOf('\u001f');
+  return end < 0 ? key : key.slice(0, end);
+}
+
 async function capabilityRouting(size: number, repeats: number, log: (message: string) => void) {
   const label = size >= 100_000 ? '100k' : '10k';
   const next = textGenerator(size);
@@ -182,9 +188,7 @@ async function capabilityRouting(size: number, repeats: number, log: (message: s
 
   let found = 0;
   for (const [index, task] of tasks.entries()) {
-    const truth = new Set(
-      exact.search(vectors[index]!, 10).map((hit) => hit.key.slice(0, hit.key.indexOf('\u0000'))),
-    );
+    const truth = new Set(exact.search(vectors[index]!, 10).map((hit) => capabilityNameOfKey(hit.key)));
     const ranking = await registry.rank(task, { k: 10, minScore: -1 });
     found += ranking.candidates.filter((candidate) => truth.has(candidate.name)).length;
   }
