@@ -172,7 +172,9 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
 }
 
 describe.concurrent('every // @run block runs and exits 0', () => {
-  it.skipIf(runnable.length > 0)('(none yet)', () => {});
+  it('finds // @run blocks in the guide', () => {
+    expect(runnable.length).toBeGreaterThan(0);
+  });
   for (const block of runnable) {
     it(
       pageLine(block, 0),
