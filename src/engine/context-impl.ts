@@ -240,6 +240,13 @@ export class RunContext implements WorkflowContext {
     }
     const cancelled = recorded.find((event) => event.type === 'op.cancelled');
     if (cancelled) return this.#replayTurn(lastSeq!).then(() => Promise.reject(cancelledError(cancelled)));
+    // An op whose history already settles it (a step completed, a timer fired, a signal taken) gets
+    // its recorded outcome at its replay turn: no cancellation can reach it any more, so it needs no
+    // guard (a promise and a scope entry per op, which made long replays several times dearer).
+    if (first && SETTLING_EVENTS.has(recorded[recorded.length - 1]!.type)) {
+      const handle = this.#handle(op, recorded, describe, scope);
+      return this.#replayTurn(lastSeq!).then(() => body(handle));
+    }
     const entry = new OpEntry();
     const handle = this.#handle(op, recorded, describe, scope, entry);
     const running = !first ? body(handle) : this.#replayTurn(lastSeq!).then(() => body(handle));
@@ -1056,6 +1063,9 @@ interface CancelRequest {
 }
 
 /** An op in flight, as its scope's cancellation sees it. */
+/** Events after which an op is settled for good: its recorded outcome is final. */
+const SETTLING_EVENTS: ReadonlySet<string> = new Set(['step.completed', 'timer.fired', 'signal.received']);
+
 class OpEntry implements CancellableOp {
   op: number | undefined;
   settled = false;
