@@ -282,7 +282,10 @@ describe('reading runs', () => {
 
   it('an unknown run id names the nearest ones', async () => {
     const started = await json(['start', 'greet', '--input', '{"name":"Tony"}']);
-    const typo = `${started.runId.slice(0, -2)}${started.runId.at(-1) === 'x' ? 'y' : 'x'}${started.runId.at(-1)}`;
+    // Change the second-to-last character to one it is not, so the typo is never the id itself.
+    const changed = started.runId.at(-2) === 'x' ? 'y' : 'x';
+    const typo = `${started.runId.slice(0, -2)}${changed}${started.runId.at(-1)}`;
+    expect(typo).not.toBe(started.runId);
     const result = await cli(['show', typo]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`No run with id '${typo}'. Did you mean`);
