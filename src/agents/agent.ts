@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors.ts';
 import type { RecallOptions } from '../routing/memory.ts';
 import { checkPositiveInteger, checkSimilarity, checkUnitInterval } from '../routing/routing-errors.ts';
 import { checkHistoryBudget, type HistoryBudget } from './history-budget.ts';
-import type { ModelParameters } from './model-call.ts';
+import type { ModelParameters } from './model-types.ts';
 import { checkModelSpec, type ModelSpec } from './models.ts';
 import { checkAgentCache, type AgentCacheOptions } from './turn-cache.ts';
 import { checkAgentStrategy, choiceSpec, strategyChoices, type AgentModelStrategy } from './turn-routing.ts';

@@ -3,6 +3,7 @@ import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { Authorizer } from '../access/access-request.ts';
 import type { Grant } from '../access/grant.ts';
 import type { WorkflowContext } from '../engine/context.ts';
+import { START_EVENTS } from '../engine/engine-flags.ts';
 import type { Embedder } from '../routing/embedder.ts';
 import { WordVectorEmbedder } from '../routing/word-vector-embedder.ts';
 import { LongTermMemory, type LongTermMemoryOptions } from '../routing/memory.ts';
@@ -35,6 +36,13 @@ export interface AgentsOptions {
   onStream?: (event: ModelStreamEvent) => void;
   /** Model-call retry delays up to this long are waited in memory; longer ones park the run. Default 2 s. */
   inlineRetryMs?: number;
+  /**
+   * Journal a start event before each live attempt of a model call (`llm.started`) and a tool call
+   * (`tool.started`), so every view shows what is in flight, and since when. Runs started by
+   * engines before flag 3 journal none. Default false: each start is one more event per call (and,
+   * for a model call, one more commit before it is sent).
+   */
+  startEvents?: boolean;
   /**
    * The semantic cache that agents with `agent({ cache })` answer from: a SemanticCache, or its
    * settings (`{ maxErrorRate: 0.01, ttl: '12h' }`, the built-in offline WordVectorEmbedder unless `embedder`)
@@ -146,6 +154,7 @@ export class AgentRuntime {
   readonly #models = new Map<string, LanguageModelV4>();
   readonly #states = new WeakMap<object, ConversationLedger>();
   readonly inlineRetryMs: number;
+  readonly #startEvents: boolean;
   /** Input and output checks of agents (installed by src/guard), or none. */
   agentChecks: AgentChecks | undefined;
   /** Access control (installed by Baton from src/access); without it, grants still narrow, decided by grants alone. */
@@ -168,6 +177,7 @@ export class AgentRuntime {
     this.#prices = { ...DEFAULT_PRICES, ...options.prices };
     this.#secrets = options.secrets;
     this.inlineRetryMs = options.inlineRetryMs ?? 2000;
+    this.#startEvents = options.startEvents === true;
     if (options.onStream) this.#listeners.add(options.onStream);
     const { cache, memory } = options;
     this.cache =
@@ -301,6 +311,11 @@ export class AgentRuntime {
   }
 
   /** What this activation of the run has journaled of its conversations (rebuilt by replay). */
+  /** Whether live attempts in this run journal start events (`startEvents`, and a run started with engine flag 3). */
+  journalsStarts(ctx: WorkflowContext): boolean {
+    return this.#startEvents && ctx.operations.hasFlag(START_EVENTS);
+  }
+
   ledger(ctx: WorkflowContext): ConversationLedger {
     let ledger = this.#states.get(ctx);
     if (!ledger) this.#states.set(ctx, (ledger = new ConversationLedger()));

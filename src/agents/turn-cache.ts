@@ -2,10 +2,12 @@ import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { checkUnitInterval } from '../routing/routing-errors.ts';
 import type { CacheRequest, SemanticCache } from '../routing/semantic-cache.ts';
-import type { OfferedTool } from './agent.ts';
+import type { ToolDefinition } from './tool.ts';
 import { historyText } from './history-budget.ts';
 import type { JournalMessage } from './messages.ts';
-import type { ModelParameters, ModelToolCall } from './model-call.ts';
+import type { CachedReply, ModelParameters, TurnCache } from './model-types.ts';
+
+export type { CachedReply, TurnCache } from './model-types.ts';
 
 /** An agent's use of the semantic cache (`agent({ cache })`); `true` takes the cache's own settings. */
 export interface AgentCacheOptions {
@@ -13,26 +15,6 @@ export interface AgentCacheOptions {
   ttl?: Duration;
   /** Cosine similarity at or above which a different request is answered, in (0, 1]. Default: the cache's. */
   threshold?: number;
-}
-
-/** How one model call uses the semantic cache (set by the agent loop). */
-export interface TurnCache {
-  /** The Baton's cache; undefined when it has none (a live call then fails with ConfigError; replay needs none). */
-  cache: SemanticCache | undefined;
-  threshold?: number;
-  ttlMs?: number;
-  /** What entries are scoped to besides the tenant, system prompt and tools: `provider:model`, or `routing:<model ids>`. */
-  model: string;
-  /** Whether a reply may become an entry: false when it calls a tool with side effects. */
-  storable(toolCalls: readonly ModelToolCall[]): boolean;
-}
-
-/** A reply as the cache keeps it: the model's message and which model gave it. */
-export interface CachedReply {
-  message: JournalMessage;
-  finishReason: string;
-  provider: string;
-  model: string;
 }
 
 /** Checks `agent({ cache })` at the door. */
@@ -176,7 +158,7 @@ export function servedReply(response: unknown, op: number): CachedReply | undefi
 export function agentTurnCache(
   agent: { readonly cache: { readonly ttlMs?: number; readonly threshold?: number } | undefined },
   cache: SemanticCache | undefined,
-  table: ReadonlyMap<string, OfferedTool>,
+  table: ReadonlyMap<string, { target: { kind: 'tool'; tool: ToolDefinition } | { kind: 'agent' | 'handoff' } }>,
   model: string,
 ): TurnCache | undefined {
   if (!agent.cache) return undefined;

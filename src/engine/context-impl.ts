@@ -148,9 +148,9 @@ export class RunContext implements WorkflowContext {
       ...(grant === undefined ? {} : { grant }),
     };
     this.#history = args.history;
-    this.#patchOnce =
-      started?.type === 'run.started' &&
-      hasFlag((started.payload as JournalEventPayloads['run.started']).flags ?? [], FLAG_PATCH_MARKER_ONCE);
+    const flags =
+      started?.type === 'run.started' ? ((started.payload as JournalEventPayloads['run.started']).flags ?? []) : [];
+    this.#patchOnce = hasFlag(flags, FLAG_PATCH_MARKER_ONCE);
     this.#journal = args.journal;
     this.#signals = [...args.signals];
     this.#root = new Scope({ runId: this.runId, abort: args.abort });
@@ -180,6 +180,7 @@ export class RunContext implements WorkflowContext {
         return first === undefined ? undefined : describeOp(first);
       },
       maxPayloadBytes: args.maxPayloadBytes,
+      hasFlag: (flag) => hasFlag(flags, flag),
       overrides,
     };
   }

@@ -229,6 +229,11 @@ export interface OperationApi {
   peek(): string | undefined;
   readonly maxPayloadBytes: number;
   /**
+   * Whether the engine that started the run had the numbered behaviour `flag`
+   * (src/engine/engine-flags.ts): a layer that changes what it journals keeps old runs' shape.
+   */
+  hasFlag(flag: number): boolean;
+  /**
    * What a fork of this run changed for the layers above (`run.forked` overrides, input aside):
    * the agents layer reads `model` and `instructions`. Empty for a run that is not a fork.
    */

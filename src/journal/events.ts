@@ -152,6 +152,12 @@ export interface JournalEventPayloads {
   };
   'agent.failed': { op: number; name: string; turns: number; error: SerializedError };
   'agent.handedOff': { op: number; name: string; to: string; callId: string; turns: number };
+  /**
+   * A live model call's attempt is about to be sent (engine flag 3): who calls (the agent; the
+   * event's `onBehalfOf` ends with the principal), which model, and when (the event's `at`). Its
+   * end is the op's `llm.called`, `llm.attempt.failed` or `llm.failed`; with none, it is in flight.
+   */
+  'llm.started': { op: number; name: string; turn: number; attempt: number; provider: string; model: string };
   /** One model call: the request by reference, the tools offered, parameters, the response, usage, cost and latency. */
   'llm.called': {
     op: number;
@@ -221,6 +227,12 @@ export interface JournalEventPayloads {
     redacted?: string[];
   };
   'tool.verdict': VerdictRecord & { op: number; name: string; callId: string };
+  /**
+   * A live tool call's attempt is about to run (engine flag 3), committed with its start
+   * (`tool.requested`, `tool.retried`, `tool.inDoubt` or `tool.resolved`). Its end is the op's
+   * `tool.called`, `tool.attempt.failed` or `tool.failed`; with none, it is in flight.
+   */
+  'tool.started': { op: number; name: string; callId: string; attempt: number; agent?: string };
   /** A retry attempt is about to run (attempt ≥ 2). */
   'tool.retried': { op: number; name: string; callId: string; attempt: number };
   'tool.attempt.failed': {
