@@ -1,4 +1,10 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
+import {
+  runInterceptedOperation,
+  runPhases,
+  settled,
+  type InterceptedOperation,
+} from '../engine/intercepted-operation.ts';
 import type { AccessDecisionPayload, JournalEvent } from '../journal/events.ts';
 import { BatonError } from '../errors.ts';
 import { checkRequest, type AccessDecision, type AccessResource, type Authorizer } from './access-request.ts';
@@ -107,9 +113,10 @@ export function authorizeDelegationDurably(
 ): Promise<DelegationDecision> {
   checkRequest(request);
   const name = decisionName(request.action, request.resource);
-  return ctx.operations.run(`access:${name}`, (op) =>
-    authorizeDelegationInOperation(op, authorizer, request, { commit: true }),
-  );
+  return runInterceptedOperation(ctx.operations, {
+    describe: `access:${name}`,
+    ...delegationOperation(authorizer, request, { commit: true }),
+  });
 }
 
 /**
@@ -117,29 +124,46 @@ export function authorizeDelegationDurably(
  * the decision is journaled as that op's event, told apart from the op's other decisions by the
  * `callId` of the tool call that asked. Buffered with the op's next write unless `commit`.
  */
-export async function authorizeDelegationInOperation(
+export function authorizeDelegationInOperation(
   op: OperationHandle,
   authorizer: Authorizer,
   request: DelegationRequest,
   options: { callId?: string; commit?: boolean } = {},
 ): Promise<DelegationDecision> {
-  const recorded = recordedDelegation(op.recorded, options.callId);
-  if (recorded) return recorded;
-  checkRequest(request);
-  const decision = decideDelegation(authorizer, request, op.now());
-  const draft = decisionEvent(
-    op.op,
-    request.chain,
-    decision,
-    decisionName(request.action, request.resource),
-    {
-      ...(decision.delegated ? { delegated: decision.delegated } : {}),
-      ...(options.callId === undefined ? {} : { callId: options.callId }),
+  return runPhases(op, delegationOperation(authorizer, request, options));
+}
+
+/**
+ * A delegation as an intercepted operation (src/engine/intercepted-operation.ts): replay answers
+ * from the recorded `access.decided`; decide asks the authorizer and narrows the grant; the
+ * decision is committed (the callee then starts under it, as its own op or loop).
+ */
+function delegationOperation(
+  authorizer: Authorizer,
+  request: DelegationRequest,
+  options: { callId?: string; commit?: boolean },
+): Omit<InterceptedOperation<{ decision?: DelegationDecision }, DelegationDecision>, 'describe'> {
+  return {
+    replay: (op) => {
+      const recorded = recordedDelegation(op.recorded, options.callId);
+      return recorded ? settled(recorded) : { state: {} };
     },
-  );
-  if (options.commit) await op.append([draft]);
-  else op.buffer(draft);
-  return decision;
+    decide: (op, state) => {
+      checkRequest(request);
+      state.decision = decideDelegation(authorizer, request, op.now());
+      return undefined;
+    },
+    attempt: async (op, state) => {
+      const decision = state.decision!;
+      const draft = decisionEvent(op.op, request.chain, decision, decisionName(request.action, request.resource), {
+        ...(decision.delegated ? { delegated: decision.delegated } : {}),
+        ...(options.callId === undefined ? {} : { callId: options.callId }),
+      });
+      if (options.commit) await op.append([draft]);
+      else op.buffer(draft);
+      return decision;
+    },
+  };
 }
 
 /** The delegation decision an op journaled (for `callId` when given), with the callee's grant. */

@@ -21,8 +21,12 @@ export interface InterceptedOperation<State, Result> {
   readonly describe: string;
   /** Phase 1: the state the recorded events leave, or the result they settle. */
   replay(op: OperationHandle): Replayed<State, Result>;
-  /** Phase 2: decides the call; a result ends the operation without running it. */
-  decide(op: OperationHandle, state: State): Promise<Settled<Result> | undefined>;
+  /**
+   * Phase 2: decides the call; a result ends the operation without running it. A decision made
+   * synchronously is returned as is, so the attempt starts in the same tick (its events join the
+   * op's next write, as the kind's callers expect).
+   */
+  decide(op: OperationHandle, state: State): Settled<Result> | undefined | Promise<Settled<Result> | undefined>;
   /** Phases 3 and 4: runs the call (with retry) and commits its outcome. */
   attempt(op: OperationHandle, state: State): Promise<Result>;
 }
@@ -45,11 +49,21 @@ export function runInterceptedOperation<State, Result>(
   operations: Pick<OperationApi, 'run'>,
   operation: InterceptedOperation<State, Result>,
 ): Promise<Result> {
-  return operations.run(operation.describe, async (op) => {
-    const replayed = operation.replay(op);
-    if ('settled' in replayed) return replayed.settled;
-    const decided = await operation.decide(op, replayed.state);
-    if (decided) return decided.settled;
-    return operation.attempt(op, replayed.state);
-  });
+  return operations.run(operation.describe, (op) => runPhases(op, operation));
+}
+
+/**
+ * Runs the phases of an intercepted operation inside an op someone else took (a handoff decided
+ * within the calling agent's op): its events are that op's, told apart by what the kind records.
+ */
+export async function runPhases<State, Result>(
+  op: OperationHandle,
+  operation: Omit<InterceptedOperation<State, Result>, 'describe'>,
+): Promise<Result> {
+  const replayed = operation.replay(op);
+  if ('settled' in replayed) return replayed.settled;
+  const deciding = operation.decide(op, replayed.state);
+  const decided = deciding instanceof Promise ? await deciding : deciding;
+  if (decided) return decided.settled;
+  return operation.attempt(op, replayed.state);
 }
