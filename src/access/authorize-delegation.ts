@@ -155,10 +155,16 @@ function delegationOperation(
     },
     attempt: async (op, state) => {
       const decision = state.decision!;
-      const draft = decisionEvent(op.op, request.chain, decision, decisionName(request.action, request.resource), {
-        ...(decision.delegated ? { delegated: decision.delegated } : {}),
-        ...(options.callId === undefined ? {} : { callId: options.callId }),
-      });
+      const draft = decisionEvent(
+        op.op,
+        request.chain,
+        decision,
+        decisionName(request.action, request.resource),
+        {
+          ...(decision.delegated ? { delegated: decision.delegated } : {}),
+          ...(options.callId === undefined ? {} : { callId: options.callId }),
+        },
+      );
       if (options.commit) await op.append([draft]);
       else op.buffer(draft);
       return decision;

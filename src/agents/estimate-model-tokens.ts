@@ -14,4 +14,3 @@ export function estimateModelTokens(
   const characters = JSON.stringify(request.messages).length + JSON.stringify(request.tools).length;
   return Math.ceil(characters / 4) + (request.parameters.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS);
 }
-

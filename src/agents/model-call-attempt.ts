@@ -115,7 +115,11 @@ async function serveFromCache(
  * so replay answers from the journal and calls no model; a cascade cut short by a crash (or a
  * long retry wait) starts again from its first model.
  */
-async function routeAndSend(call: ModelCall, sending: Sending, cacheRequest: CacheRequest | undefined): Promise<ModelTurn> {
+async function routeAndSend(
+  call: ModelCall,
+  sending: Sending,
+  cacheRequest: CacheRequest | undefined,
+): Promise<ModelTurn> {
   const { request, runtime, op } = call;
   const routing = request.routing;
   const turnRequest: AgentTurnRequest = {
@@ -137,7 +141,9 @@ async function routeAndSend(call: ModelCall, sending: Sending, cacheRequest: Cac
     );
     let accepted: Verdict | undefined;
     if (routing?.strategy === 'cascade' && index < stages.length - 1) {
-      const verdict = await op.active(() => verifyReply(routing, turnReply(response), turnRequest, stage.choice));
+      const verdict = await op.active(() =>
+        verifyReply(routing, turnReply(response), turnRequest, stage.choice),
+      );
       if (!verdict.accepted) {
         sending.rejected.push(rejectedAnswer(call, stage, index, response, cost, verdict));
         continue;
@@ -262,7 +268,12 @@ async function sendToModel(
           // What the rejected answers cost is journaled even when the turn fails.
           ...sending.rejected.map((payload) => call.draft('model.attempted', payload)),
         ]);
-        throw new ModelCallFailedError({ agent: request.agent, model: targetName, attempts: attempt, error: serialized });
+        throw new ModelCallFailedError({
+          agent: request.agent,
+          model: targetName,
+          attempts: attempt,
+          error: serialized,
+        });
       },
     },
   );

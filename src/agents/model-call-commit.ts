@@ -97,6 +97,9 @@ export async function storeInCache(
       ),
     )
     .catch((error: unknown) =>
-      semanticCache.log(`Could not write the cache entry of agent '${call.request.agent}' in run ${ctx.runId}.`, error),
+      semanticCache.log(
+        `Could not write the cache entry of agent '${call.request.agent}' in run ${ctx.runId}.`,
+        error,
+      ),
     );
 }

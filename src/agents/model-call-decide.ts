@@ -60,7 +60,8 @@ async function settlePark(call: ModelCall, park: Park): Promise<void> {
     [call.draft('llm.verdict', { op: op.op, name: call.request.agent, ...record }), ...extra],
     signal ? { consumeSignals: [signal.signalId] } : {},
   );
-  if (!approved) throw modelCallDenied(call.request.agent, { ...record, reason: answer.reason }, 'not approved');
+  if (!approved)
+    throw modelCallDenied(call.request.agent, { ...record, reason: answer.reason }, 'not approved');
 }
 
 function verdictEvents(call: ModelCall, verdicts: readonly PendingVerdict[]): EventDraft[] {

@@ -51,7 +51,11 @@ export function replayModelCall(call: ModelCall): Replayed<ModelCall, ModelTurn>
 }
 
 /** The error a denied model call throws, from the verdict that denied it. */
-export function modelCallDenied(agent: string, record: VerdictRecord, reason = 'denied'): ModelCallDeniedError {
+export function modelCallDenied(
+  agent: string,
+  record: VerdictRecord,
+  reason = 'denied',
+): ModelCallDeniedError {
   return new ModelCallDeniedError({
     agent,
     interceptor: record.interceptor,
@@ -60,7 +64,10 @@ export function modelCallDenied(agent: string, record: VerdictRecord, reason = '
   });
 }
 
-async function settleRecorded(call: ModelCall, payload: JournalEventPayloads['llm.called']): Promise<ModelTurn> {
+async function settleRecorded(
+  call: ModelCall,
+  payload: JournalEventPayloads['llm.called'],
+): Promise<ModelTurn> {
   const { ledger, op } = call;
   ledger.noteStored(payload.messages);
   ledger.noteHashes(payload.request.append);
@@ -71,7 +78,10 @@ async function settleRecorded(call: ModelCall, payload: JournalEventPayloads['ll
 }
 
 /** A recorded turn: its `llm.called`, with the totals of a routed turn when the op holds a routing decision. */
-function recordedTurn(recorded: readonly JournalEvent[], payload: JournalEventPayloads['llm.called']): ModelTurn {
+function recordedTurn(
+  recorded: readonly JournalEvent[],
+  payload: JournalEventPayloads['llm.called'],
+): ModelTurn {
   const turn = turnFromJournal(payload);
   const routed = recorded.find((event) => event.type === 'model.routed')?.payload as
     JournalEventPayloads['model.routed'] | undefined;

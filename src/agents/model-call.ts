@@ -11,7 +11,13 @@ import type { AgentRuntime } from './runtime.ts';
 export { classifyModelError, parseRetryAfter } from './classify-model-error.ts';
 export { estimateModelTokens } from './estimate-model-tokens.ts';
 export { DEFAULT_MODEL_RETRY } from './model-call-state.ts';
-export type { ModelParameters, ModelToolCall, ModelTurn, ModelTurnRequest, ToolOffer } from './model-types.ts';
+export type {
+  ModelParameters,
+  ModelToolCall,
+  ModelTurn,
+  ModelTurnRequest,
+  ToolOffer,
+} from './model-types.ts';
 
 /**
  * One model call as a durable op (`llm:<agent>`), an intercepted operation
@@ -27,7 +33,11 @@ export type { ModelParameters, ModelToolCall, ModelTurn, ModelTurnRequest, ToolO
  * - commit (model-call-commit.ts): the final response in one `llm.called` event with the request
  *   by reference, the new messages, usage, cost and latency.
  */
-export function callModel(ctx: WorkflowContext, runtime: AgentRuntime, request: ModelTurnRequest): Promise<ModelTurn> {
+export function callModel(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  request: ModelTurnRequest,
+): Promise<ModelTurn> {
   const policy = resolveRetryPolicy(request.retry ?? DEFAULT_MODEL_RETRY);
   return runInterceptedOperation(ctx.operations, {
     describe: `llm:${request.agent}`,

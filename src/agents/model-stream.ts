@@ -105,7 +105,10 @@ class ReplyAssembler {
         break;
       case 'text-end':
       case 'reasoning-end':
-        this.#closeText(`${part.type === 'text-end' ? 'text' : 'reasoning'}:${part.id}`, part.providerMetadata);
+        this.#closeText(
+          `${part.type === 'text-end' ? 'text' : 'reasoning'}:${part.id}`,
+          part.providerMetadata,
+        );
         break;
       case 'tool-input-start':
         this.#emit({ type: 'tool-input', toolName: part.toolName, callId: part.id });

@@ -87,7 +87,8 @@ async function runAttempt(call: ToolCall, attempt: number): Promise<AttemptOutco
   };
   const started = performance.now();
   try {
-    const value = tool.pool === undefined ? await op.active(attemptCall) : await op.withPool(tool.pool, {}, attemptCall);
+    const value =
+      tool.pool === undefined ? await op.active(attemptCall) : await op.withPool(tool.pool, {}, attemptCall);
     return { kind: 'value', value: { value, latencyMs: Math.round(performance.now() - started) } };
   } catch (error) {
     if (startFailure) throw startFailure.error;
@@ -125,14 +126,23 @@ async function execute(call: ToolCall, attempt: number): Promise<unknown> {
   });
   if (tool.output) {
     const checked = tool.output.safeParse(value);
-    if (!checked.success) throw new ToolOutputError({ tool: tool.name, problem: z.prettifyError(checked.error) });
+    if (!checked.success)
+      throw new ToolOutputError({ tool: tool.name, problem: z.prettifyError(checked.error) });
   }
   return value;
 }
 
 /** Commits a call that failed for good (`tool.failed`, with what waits for an attempt's start). */
-async function failCall(call: ToolCall, serialized: SerializedError, attempt: number): Promise<ToolCallResult> {
-  const outcome: ToolOutcome = { ok: false, error: `${serialized.name}: ${serialized.message}`, kind: 'failed' };
+async function failCall(
+  call: ToolCall,
+  serialized: SerializedError,
+  attempt: number,
+): Promise<ToolCallResult> {
+  const outcome: ToolOutcome = {
+    ok: false,
+    error: `${serialized.name}: ${serialized.message}`,
+    kind: 'failed',
+  };
   const message = toolResultMessage(call.request.callId, call.request.wireName, outcome);
   await call.flushStart([
     call.draft('tool.failed', { ...call.base, attempt, error: serialized, messages: [message] }),

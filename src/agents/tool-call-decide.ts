@@ -70,7 +70,8 @@ async function decideNew(call: ToolCall): Promise<Settled<ToolCallResult> | unde
     decided.final === 'allow',
   );
   state.verdicts.push(...decided.verdicts.map((verdict) => verdict.record));
-  for (const verdict of decided.verdicts) if (verdict.record.verdict === 'rewrite') state.args = verdict.record.args;
+  for (const verdict of decided.verdicts)
+    if (verdict.record.verdict === 'rewrite') state.args = verdict.record.args;
   const last = decided.verdicts.at(-1)?.record;
   if (decided.final === 'deny' && last?.tripwire) {
     await call.flushStart();
@@ -98,7 +99,8 @@ async function settlePark(call: ToolCall, park: Park): Promise<Settled<ToolCallR
   const { tool } = request;
   const { answer, timedOut, signal } = await awaitPark(ctx, op, park);
   const nextArgs = answer.args;
-  const checked = answer.approved === true && nextArgs !== undefined ? checkArgs(tool, nextArgs) : { ok: true as const };
+  const checked =
+    answer.approved === true && nextArgs !== undefined ? checkArgs(tool, nextArgs) : { ok: true as const };
   const recheck =
     answer.approved === true && nextArgs !== undefined && checked.ok
       ? await reauthorize(call, park, nextArgs)
@@ -108,7 +110,7 @@ async function settlePark(call: ToolCall, park: Park): Promise<Settled<ToolCallR
   const reason = !checked.ok
     ? `the approver's arguments fail the tool's schema: ${checked.problem}`
     : !reauthorized
-      ? `the edited arguments are not authorized: ${recheck!.reason ?? denialText(recheck!.verdicts.at(-1)!.record)}`
+      ? `the edited arguments are not authorized: ${recheck.reason ?? denialText(recheck.verdicts.at(-1)!.record)}`
       : answer.reason;
   const record = decidedRecord(park, approved ? (nextArgs === undefined ? 'allow' : 'rewrite') : 'deny', {
     reason,
@@ -186,7 +188,11 @@ function decisionData(
         }),
     ...(recheck === undefined
       ? {}
-      : { reauthorized: recheck.verdicts.map((verdict): VerdictRecord => redactedRecord(tool, verdict.record)) }),
+      : {
+          reauthorized: recheck.verdicts.map((verdict): VerdictRecord =>
+            redactedRecord(tool, verdict.record),
+          ),
+        }),
   };
   return Object.keys(data).length === 0 ? undefined : data;
 }

@@ -131,4 +131,3 @@ export function toolCallHash(
     .update(canonicalJson(call, `The call of tool '${tool}'`))
     .digest('hex');
 }
-

@@ -2,7 +2,13 @@ import { settled, type Replayed } from '../engine/intercepted-operation.ts';
 import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { foldVerdict } from './call-decision.ts';
 import type { ToolOutcome } from './interceptors.ts';
-import { outcomeOfMessage, recordedMessage, toolResultMessage, tripwireError, denialText } from './tool-call-journal.ts';
+import {
+  outcomeOfMessage,
+  recordedMessage,
+  toolResultMessage,
+  tripwireError,
+  denialText,
+} from './tool-call-journal.ts';
 import { runToolAfter, type ToolCall, type ToolCallState } from './tool-call-state.ts';
 import type { ToolCallResult } from './tool-call-types.ts';
 
@@ -27,12 +33,18 @@ export function replayToolCall(call: ToolCall): Replayed<ToolCall, ToolCallResul
       error: `The call was denied by ${denialText(denial)}`,
       kind: 'denied',
     };
-    return settled(replayedResult(call, outcome, toolResultMessage(call.request.callId, call.request.wireName, outcome)));
+    return settled(
+      replayedResult(call, outcome, toolResultMessage(call.request.callId, call.request.wireName, outcome)),
+    );
   }
   return { state: call };
 }
 
-async function replayedResult(call: ToolCall, outcome: ToolOutcome, message: ToolCallResult['message']): Promise<ToolCallResult> {
+async function replayedResult(
+  call: ToolCall,
+  outcome: ToolOutcome,
+  message: ToolCallResult['message'],
+): Promise<ToolCallResult> {
   await runToolAfter(call, outcome, true);
   return { outcome, message };
 }
@@ -43,7 +55,10 @@ function foldEvent(call: ToolCall, event: JournalEvent): ToolCallResult | undefi
   switch (event.type) {
     case 'tool.requested':
       state.requested = true;
-      takeArgs(call, call.redacting ? undefined : (event.payload as JournalEventPayloads['tool.requested']).args);
+      takeArgs(
+        call,
+        call.redacting ? undefined : (event.payload as JournalEventPayloads['tool.requested']).args,
+      );
       state.phase = 'running';
       state.attempt = 1;
       return undefined;

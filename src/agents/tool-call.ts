@@ -16,7 +16,12 @@ export {
   toolCallHash,
   toolResultMessage,
 } from './tool-call-journal.ts';
-export { inDoubtSignalName, type InDoubtResolution, type ToolCallRequest, type ToolCallResult } from './tool-call-types.ts';
+export {
+  inDoubtSignalName,
+  type InDoubtResolution,
+  type ToolCallRequest,
+  type ToolCallResult,
+} from './tool-call-types.ts';
 
 /**
  * One tool call as a durable op (`tool:<name>`), effectively once, an intercepted operation
@@ -37,7 +42,11 @@ export { inDoubtSignalName, type InDoubtResolution, type ToolCallRequest, type T
  *    parks the run until `baton.resolveInDoubt` sends `baton.resolve:<op>` (`tool.resolved`).
  *    Nothing runs twice silently.
  */
-export function callToolOp(ctx: WorkflowContext, runtime: AgentRuntime, request: ToolCallRequest): Promise<ToolCallResult> {
+export function callToolOp(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  request: ToolCallRequest,
+): Promise<ToolCallResult> {
   const policy = resolveRetryPolicy(request.tool.retry ?? { maxAttempts: 1 });
   return runInterceptedOperation(ctx.operations, {
     describe: `tool:${request.tool.name}`,

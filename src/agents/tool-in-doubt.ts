@@ -41,13 +41,22 @@ export async function resolveInDoubt(call: ToolCall): Promise<Settled<ToolCallRe
   const by = resolution.by === undefined ? {} : { by: resolution.by };
   if (resolution.action === 'skip') return settled(skip(call, resolution, signal.signalId));
   state.attempt++;
-  const resolved = call.draft('tool.resolved', { ...call.base, action: 'retry', attempt: state.attempt, ...by });
+  const resolved = call.draft('tool.resolved', {
+    ...call.base,
+    action: 'retry',
+    attempt: state.attempt,
+    ...by,
+  });
   await call.journal([resolved], [signal.signalId], state.argsKnown);
   state.phase = 'none';
   return undefined;
 }
 
-async function skip(call: ToolCall, resolution: Partial<InDoubtResolution>, signalId: string): Promise<ToolCallResult> {
+async function skip(
+  call: ToolCall,
+  resolution: Partial<InDoubtResolution>,
+  signalId: string,
+): Promise<ToolCallResult> {
   const { state, request, op } = call;
   const outcome: ToolOutcome =
     resolution.result === undefined

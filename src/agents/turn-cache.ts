@@ -158,7 +158,10 @@ export function servedReply(response: unknown, op: number): CachedReply | undefi
 export function agentTurnCache(
   agent: { readonly cache: { readonly ttlMs?: number; readonly threshold?: number } | undefined },
   cache: SemanticCache | undefined,
-  table: ReadonlyMap<string, { target: { kind: 'tool'; tool: ToolDefinition } | { kind: 'agent' | 'handoff' } }>,
+  table: ReadonlyMap<
+    string,
+    { target: { kind: 'tool'; tool: ToolDefinition } | { kind: 'agent' | 'handoff' } }
+  >,
   model: string,
 ): TurnCache | undefined {
   if (!agent.cache) return undefined;

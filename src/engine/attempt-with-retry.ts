@@ -13,9 +13,7 @@ export interface AttemptSchedule {
 
 /** What an attempt gave: a value, an error to judge, or a result that ends the operation without another attempt. */
 export type AttemptOutcome<Value, Final> =
-  | { kind: 'value'; value: Value }
-  | { kind: 'error'; error: unknown }
-  | { kind: 'final'; result: Final };
+  { kind: 'value'; value: Value } | { kind: 'error'; error: unknown } | { kind: 'final'; result: Final };
 
 /** The hooks one kind of operation gives the retry loop. */
 export interface AttemptHooks<Value, Final> {

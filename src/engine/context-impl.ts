@@ -149,7 +149,9 @@ export class RunContext implements WorkflowContext {
     };
     this.#history = args.history;
     const flags =
-      started?.type === 'run.started' ? ((started.payload as JournalEventPayloads['run.started']).flags ?? []) : [];
+      started?.type === 'run.started'
+        ? ((started.payload as JournalEventPayloads['run.started']).flags ?? [])
+        : [];
     this.#patchOnce = hasFlag(flags, FLAG_PATCH_MARKER_ONCE);
     this.#journal = args.journal;
     this.#signals = [...args.signals];

@@ -26,7 +26,10 @@ export interface InterceptedOperation<State, Result> {
    * synchronously is returned as is, so the attempt starts in the same tick (its events join the
    * op's next write, as the kind's callers expect).
    */
-  decide(op: OperationHandle, state: State): Settled<Result> | undefined | Promise<Settled<Result> | undefined>;
+  decide(
+    op: OperationHandle,
+    state: State,
+  ): Settled<Result> | undefined | Promise<Settled<Result> | undefined>;
   /** Phases 3 and 4: runs the call (with retry) and commits its outcome. */
   attempt(op: OperationHandle, state: State): Promise<Result>;
 }

@@ -1,5 +1,5 @@
-import type { GraphDescription } from './graph.ts';
-import type { MachineDescription } from './machine.ts';
+import type { GraphDescription } from './graph-types.ts';
+import type { MachineDescription } from './machine-types.ts';
 
 /**
  * A graph's structure as text, for `baton graph <workflow>`: its parallel levels (nodes on one

@@ -1,7 +1,7 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { BatonError, serializeError, type SerializedError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
-import type { Graph, GraphNode, GraphResult } from './graph.ts';
+import type { Graph, GraphNode, GraphResult } from './graph-types.ts';
 import { GraphFailedError } from './pattern-errors.ts';
 import { isNonDeterminism, outcomeDiverged, recordedEvent, reserveOperation } from './runnable.ts';
 

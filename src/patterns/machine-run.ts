@@ -1,6 +1,6 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { serializeError } from '../errors.ts';
-import { edgeKey, type Machine, type MachineResult, type MachineStep } from './machine.ts';
+import { edgeKey, type Machine, type MachineResult, type MachineStep } from './machine-types.ts';
 import { MachineStepLimitError, MachineStuckError } from './pattern-errors.ts';
 import { isNonDeterminism, outcomeDiverged, recordedEvent, reserveOperation } from './runnable.ts';
 

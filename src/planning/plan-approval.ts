@@ -1,6 +1,6 @@
 import type { WorkflowContext } from '../engine/context.ts';
 import { InvalidArgumentError, type BatonError } from '../errors.ts';
-import type { Plan } from './plan.ts';
+import type { Plan } from './plan-types.ts';
 import { check, type Completed, type Decided } from './plan-decide.ts';
 import { PlanInvalidError, PlanNotApprovedError } from './plan-errors.ts';
 

@@ -8,7 +8,7 @@ import { editDistance } from '../edit-distance.ts';
 import { BatonError } from '../errors.ts';
 import type { PlanTaskRecord, RouteCandidateRecord } from '../journal/events.ts';
 import { findCycles } from '../patterns/graph.ts';
-import type { CodeWorker, PlanTask, PlanWorker } from './plan.ts';
+import type { CodeWorker, PlanTask, PlanWorker } from './plan-types.ts';
 
 /** What a plan is checked against. */
 export interface PlanEnvironment {

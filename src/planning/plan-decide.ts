@@ -4,7 +4,7 @@ import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { BatonError } from '../errors.ts';
 import type { JournalEventPayloads } from '../journal/events.ts';
 import { recordedEvent } from '../patterns/runnable.ts';
-import type { Plan, PlanRequest } from './plan.ts';
+import type { Plan, PlanRequest } from './plan-types.ts';
 import { checkPlan } from './plan-check.ts';
 import { PlanInvalidError } from './plan-errors.ts';
 import { router } from './plan-routing.ts';

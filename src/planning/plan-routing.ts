@@ -4,7 +4,7 @@ import type { RouteCandidateRecord } from '../journal/events.ts';
 import { capabilityOf } from '../routing/agent-capabilities.ts';
 import { CapabilityRegistry } from '../routing/capability-registry.ts';
 import { LexicalEmbedder } from '../routing/lexical-embedder.ts';
-import type { CodeWorker, Plan } from './plan.ts';
+import type { CodeWorker, Plan } from './plan-types.ts';
 
 const registries = new WeakMap<object, Promise<CapabilityRegistry>>();
 

@@ -8,7 +8,7 @@ import type { PlanTaskRecord } from '../journal/events.ts';
 import { graph } from '../patterns/graph.ts';
 import type { GraphFailedError } from '../patterns/pattern-errors.ts';
 import { recordedEvent, reserveOperation } from '../patterns/runnable.ts';
-import type { Plan, PlanRequest, PlanResult } from './plan.ts';
+import type { Plan, PlanRequest, PlanResult } from './plan-types.ts';
 import { approve } from './plan-approval.ts';
 import { decide, plannerName, type Completed, type Decided } from './plan-decide.ts';
 import { PlanRevisionsExhaustedError } from './plan-errors.ts';
