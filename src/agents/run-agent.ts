@@ -1,3 +1,4 @@
+import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { z } from 'zod';
 import { grantOf } from '../access/run-grant.ts';
 import type { Authorizer } from '../access/access-request.ts';
@@ -28,10 +29,11 @@ import { callModel, type ModelToolCall, type ModelTurn } from './model-call.ts';
 import type { TokenUsage } from './prices.ts';
 import { runtimeOf, type AgentRuntime } from './runtime.ts';
 import { agentOverrides } from './run-overrides.ts';
-import { callToolOp, checkArgs, outcomeOfMessage, toolResultMessage, type AgentScope } from './tool-call.ts';
+import type { AgentScope } from './agent-scope.ts';
+import { callToolOp, checkArgs, outcomeOfMessage, toolResultMessage } from './tool-call.ts';
 import { finalToolOutput, type ToolCallResult } from './tool-use-behavior.ts';
-import { agentTurnCache } from './turn-cache.ts';
-import { strategyChoices } from './turn-routing.ts';
+import { agentTurnCache, type TurnCache } from './turn-cache.ts';
+import { strategyChoices, type AgentModelStrategy } from './turn-routing.ts';
 
 /** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
 export type AgentInput = string | { task: string; context?: unknown };
@@ -208,6 +210,34 @@ type Plan =
   | { kind: 'handoff'; call: ModelToolCall; to: AgentDefinition<any> }
   | { kind: 'invalid'; call: ModelToolCall; problem: string };
 
+/** One agent's loop in progress: what each turn needs, and what the turns so far add up to. */
+interface AgentLoop {
+  readonly ctx: WorkflowContext;
+  readonly runtime: AgentRuntime;
+  readonly agent: AgentDefinition<any>;
+  readonly op: OperationHandle;
+  readonly scope: AgentScope;
+  readonly model: LanguageModelV4;
+  readonly table: ReadonlyMap<string, OfferedTool>;
+  readonly offers: readonly OfferedTool[];
+  /** The conversation: the system prompt, the task, then the turns. */
+  readonly messages: JournalMessage[];
+  readonly routing: AgentModelStrategy | undefined;
+  readonly cache: TurnCache | undefined;
+  readonly responseSchema: Record<string, unknown> | undefined;
+  readonly draft: <T extends keyof JournalEventPayloads>(
+    type: T,
+    payload: JournalEventPayloads[T],
+  ) => EventDraft;
+  /** Journals how the loop ended, unless the journal already holds it. */
+  readonly end: (event: EventDraft) => Promise<void>;
+  turns: number;
+  invalidCalls: number;
+  invalidAnswers: number;
+  costUsd: number;
+  usage: TokenUsage;
+}
+
 /** One agent's loop as an op (`agent:<name>`): `agent.started`, its turns, then how it ended. */
 function agentOp(
   ctx: WorkflowContext,
@@ -226,208 +256,265 @@ function agentOp(
   return ctx.operations.run(
     `agent:${agent.name}`,
     async (op) => {
-      const ledger = runtime.ledger(ctx);
-      const ended = op.recorded.some(
-        (event) => event.type !== 'agent.started' && event.type !== 'access.decided',
-      );
-      // Called from workflow code, the agent narrows the workflow's grant itself; handed off to or
-      // called as a tool, it was given its grant by the decision that allowed it.
-      const delegated =
-        invocation.via === 'run'
-          ? agentGrant(op, runtime, agent, callerScope.grant, draft)
-          : { grant: callerScope.grant };
-      if ('failed' in delegated) return delegated.failed;
-      const grant = delegated.grant;
-      const scope: AgentScope = { ...callerScope, ...(grant === undefined ? {} : { grant }) };
-      const overridden = agentOverrides(ctx, agent);
-      const model = runtime.resolveModel(overridden.model ?? agent.model, agent.name);
-      const table = toolTable(agent);
-      const offers = [...table.values()];
-      const system: JournalMessage = {
-        role: 'system',
-        content: overridden.instructions ?? agent.instructions,
-      };
-      const messages: JournalMessage[] = [system, ...conversation];
-      const started = op.recorded.find((event) => event.type === 'agent.started');
-      if (started) {
-        ledger.noteStored((started.payload as JournalEventPayloads['agent.started']).messages);
-      } else {
-        op.buffer(
-          draft('agent.started', {
-            op: op.op,
-            name: agent.name,
-            model: `${model.provider}:${model.modelId}`,
-            via: invocation.via,
-            ...(invocation.from === undefined ? {} : { from: invocation.from }),
-            ...(invocation.callId === undefined ? {} : { callId: invocation.callId }),
-            maxTurns: agent.maxTurns,
-            tools: offers.map((offer) => offer.name),
-            task: messageHash(task),
-            messages: ledger.store(messages),
-            ...(grant === undefined ? {} : { grant: { ...grant, actions: [...grant.actions] } }),
-          }),
-        );
-      }
+      const started = startLoop(ctx, runtime, agent, op, callerScope, conversation, task, invocation, draft);
+      if ('failed' in started) return started.failed;
+      const loop = started.loop;
       // Long-term memory recalled for the task (journaled), read at the end of the system prompt.
       if (agent.memory?.recall)
-        messages[0] = withMemories(system, await recallForAgent(ctx, runtime, agent, task));
-      // Routing chooses each turn's model, unless a fork overrides the model; the cache is scoped to either.
-      const routing = overridden.model === undefined ? agent.routing : undefined;
-      const cache = agentTurnCache(
-        agent,
-        runtime.cache,
-        table,
-        routing
-          ? `routing:${strategyChoices(routing)
-              .map((choice) => choice.id)
-              .join(',')}`
-          : `${model.provider}:${model.modelId}`,
-      );
-      const responseSchema = agent.output ? jsonSchemaOf(agent.output) : undefined;
-      let turns = 0;
-      let invalidCalls = 0;
-      let invalidAnswers = 0;
-      let costUsd = 0;
-      const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
-      const end = async (event: EventDraft): Promise<void> => {
-        if (!ended) await op.append([event]);
-      };
+        loop.messages[0] = withMemories(loop.messages[0]!, await recallForAgent(ctx, runtime, agent, task));
       try {
-        for (;;) {
-          if (turns >= agent.maxTurns)
-            throw new MaxTurnsExceededError({ agent: agent.name, maxTurns: agent.maxTurns });
-          turns++;
-          // Selective hydration: a history over the agent's budget is sent in part.
-          const sent = agent.historyBudget
-            ? await hydrateHistory(messages, agent.historyBudget)
-            : { messages: [...messages], summary: undefined };
-          const turn: ModelTurn = await callModel(ctx, runtime, {
-            agent: agent.name,
-            model,
-            scope,
-            messages: sent.messages,
-            ...(sent.summary ? { hydration: sent.summary } : {}),
-            ...(routing ? { routing } : {}),
-            ...(cache ? { cache } : {}),
-            tools: offers.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
-            parameters: agent.parameters,
-            ...(agent.providerOptions ? { providerOptions: agent.providerOptions } : {}),
-            ...(responseSchema ? { responseSchema } : {}),
-            ...(agent.retry ? { retry: agent.retry } : {}),
-            timeoutMs: agent.timeoutMs,
-            turn: turns,
-            ...(agent.pool === undefined ? {} : { pool: agent.pool }),
-            redactToolCall: (name, input) => redactedCall(table, name, input),
-          });
-          messages.push(turn.message);
-          costUsd += turn.cost.usd;
-          usage.inputTokens += turn.usage.inputTokens;
-          usage.outputTokens += turn.usage.outputTokens;
-
-          if (turn.toolCalls.length === 0) {
-            const answer = finalAnswer(agent, turn.text);
-            if (answer.ok) {
-              await end(
-                draft('agent.completed', {
-                  op: op.op,
-                  name: agent.name,
-                  turns,
-                  message: messageHash(turn.message),
-                  usage,
-                  costUsd: round(costUsd),
-                }),
-              );
-              return { kind: 'answered', output: answer.value, text: turn.text, turns, usage, costUsd };
-            }
-            invalidAnswers++;
-            if (invalidAnswers > agent.maxInvalidToolCalls) {
-              throw new StructuredOutputError({
-                agent: agent.name,
-                attempts: invalidAnswers,
-                problem: answer.problem,
-              });
-            }
-            messages.push({
-              role: 'user',
-              content: [
-                {
-                  type: 'text',
-                  text: `Your answer is not valid: ${answer.problem}\nAnswer again with only a JSON value that matches the schema.`,
-                },
-              ],
-            });
-            continue;
-          }
-
-          const plans = planCalls(turn.toolCalls, table);
-          const { messages: results, handoff } = await act(ctx, runtime, op, agent, scope, plans);
-          messages.push(...results);
-          const invalid = plans.filter((plan): plan is Plan & { kind: 'invalid' } => plan.kind === 'invalid');
-          invalidCalls += invalid.length;
-          if (invalid.length > 0 && invalidCalls > agent.maxInvalidToolCalls) {
-            throw new TooManyInvalidToolCallsError({
-              agent: agent.name,
-              count: invalidCalls,
-              last: invalid.at(-1)!.problem,
-            });
-          }
-          if (handoff) {
-            await end(
-              draft('agent.handedOff', {
-                op: op.op,
-                name: agent.name,
-                to: handoff.to.name,
-                callId: handoff.callId,
-                turns,
-              }),
-            );
-            return {
-              kind: 'handoff',
-              to: handoff.to,
-              callId: handoff.callId,
-              grant: handoff.grant,
-              conversation: messages.slice(1),
-              turns,
-              usage,
-              costUsd,
-            };
-          }
-          // toolUseBehavior: a tool's result may be the agent's answer, without another model call.
-          const stop = finalToolOutput(agent.toolUseBehavior, toolCallResults(plans, results));
-          if (stop) {
-            const text = typeof stop.output === 'string' ? stop.output : canonicalJson(stop.output ?? null);
-            const by =
-              stop.by === undefined
-                ? undefined
-                : results[plans.findIndex((plan) => plan.call.callId === stop.by!.callId)];
-            await end(
-              draft('agent.completed', {
-                op: op.op,
-                name: agent.name,
-                turns,
-                message: messageHash(by ?? results[results.length - 1]!),
-                usage,
-                costUsd: round(costUsd),
-                stoppedBy: {
-                  ...(stop.by === undefined ? {} : { tool: stop.by.name, callId: stop.by.callId }),
-                  output: stop.output ?? null,
-                },
-              }),
-            );
-            return { kind: 'answered', output: stop.output, text, turns, usage, costUsd };
-          }
-        }
+        return await runTurns(loop);
       } catch (error) {
         if (BatonError.isInstance(error) && JOURNALED_FAILURES.has(error.code) && !op.signal.aborted) {
           const serialized = serializeError(error);
           delete serialized.stack;
-          await end(draft('agent.failed', { op: op.op, name: agent.name, turns, error: serialized }));
+          await loop.end(
+            draft('agent.failed', { op: op.op, name: agent.name, turns: loop.turns, error: serialized }),
+          );
         }
         throw error;
       }
     },
     { container: true },
   );
+}
+
+/**
+ * Starts (or, on replay, resumes) an agent's loop: its grant, model, tools and conversation, and
+ * `agent.started` (buffered with the loop's first write) when the journal does not hold it.
+ */
+function startLoop(
+  ctx: WorkflowContext,
+  runtime: AgentRuntime,
+  agent: AgentDefinition<any>,
+  op: OperationHandle,
+  callerScope: AgentScope,
+  conversation: readonly JournalMessage[],
+  task: JournalMessage,
+  invocation: Invocation,
+  draft: AgentLoop['draft'],
+): { loop: AgentLoop } | { failed: Promise<never> } {
+  const ledger = runtime.ledger(ctx);
+  const ended = op.recorded.some(
+    (event) => event.type !== 'agent.started' && event.type !== 'access.decided',
+  );
+  // Called from workflow code, the agent narrows the workflow's grant itself; handed off to or
+  // called as a tool, it was given its grant by the decision that allowed it.
+  const delegated =
+    invocation.via === 'run'
+      ? agentGrant(op, runtime, agent, callerScope.grant, draft)
+      : { grant: callerScope.grant };
+  if ('failed' in delegated) return delegated;
+  const grant = delegated.grant;
+  const scope: AgentScope = { ...callerScope, ...(grant === undefined ? {} : { grant }) };
+  const overridden = agentOverrides(ctx, agent);
+  const model = runtime.resolveModel(overridden.model ?? agent.model, agent.name);
+  const table = toolTable(agent);
+  const offers = [...table.values()];
+  const system: JournalMessage = { role: 'system', content: overridden.instructions ?? agent.instructions };
+  const messages: JournalMessage[] = [system, ...conversation];
+  const started = op.recorded.find((event) => event.type === 'agent.started');
+  if (started) {
+    ledger.noteStored((started.payload as JournalEventPayloads['agent.started']).messages);
+  } else {
+    op.buffer(
+      draft('agent.started', {
+        op: op.op,
+        name: agent.name,
+        model: `${model.provider}:${model.modelId}`,
+        via: invocation.via,
+        ...(invocation.from === undefined ? {} : { from: invocation.from }),
+        ...(invocation.callId === undefined ? {} : { callId: invocation.callId }),
+        maxTurns: agent.maxTurns,
+        tools: offers.map((offer) => offer.name),
+        task: messageHash(task),
+        messages: ledger.store(messages),
+        ...(grant === undefined ? {} : { grant: { ...grant, actions: [...grant.actions] } }),
+      }),
+    );
+  }
+  // Routing chooses each turn's model, unless a fork overrides the model; the cache is scoped to either.
+  const routing = overridden.model === undefined ? agent.routing : undefined;
+  const cache = agentTurnCache(
+    agent,
+    runtime.cache,
+    table,
+    routing
+      ? `routing:${strategyChoices(routing)
+          .map((choice) => choice.id)
+          .join(',')}`
+      : `${model.provider}:${model.modelId}`,
+  );
+  const responseSchema = agent.output ? jsonSchemaOf(agent.output) : undefined;
+  return {
+    loop: {
+      ctx,
+      runtime,
+      agent,
+      op,
+      scope,
+      model,
+      table,
+      offers,
+      messages,
+      routing,
+      cache,
+      responseSchema,
+      draft,
+      end: async (event) => {
+        if (!ended) await op.append([event]);
+      },
+      turns: 0,
+      invalidCalls: 0,
+      invalidAnswers: 0,
+      costUsd: 0,
+      usage: { inputTokens: 0, outputTokens: 0 },
+    },
+  };
+}
+
+/** Reason, act, observe: turns until the agent answers, hands off, or fails. */
+async function runTurns(loop: AgentLoop): Promise<AgentOutcome> {
+  const { agent } = loop;
+  for (;;) {
+    if (loop.turns >= agent.maxTurns)
+      throw new MaxTurnsExceededError({ agent: agent.name, maxTurns: agent.maxTurns });
+    loop.turns++;
+    const turn = await modelTurn(loop);
+    const outcome = turn.toolCalls.length === 0 ? await answer(loop, turn) : await actOnCalls(loop, turn);
+    if (outcome) return outcome;
+  }
+}
+
+/** One model call of the loop, its reply added to the conversation and its usage to the totals. */
+async function modelTurn(loop: AgentLoop): Promise<ModelTurn> {
+  const { agent, messages } = loop;
+  // Selective hydration: a history over the agent's budget is sent in part.
+  const sent = agent.historyBudget
+    ? await hydrateHistory(messages, agent.historyBudget)
+    : { messages: [...messages], summary: undefined };
+  const turn: ModelTurn = await callModel(loop.ctx, loop.runtime, {
+    agent: agent.name,
+    model: loop.model,
+    scope: loop.scope,
+    messages: sent.messages,
+    ...(sent.summary ? { hydration: sent.summary } : {}),
+    ...(loop.routing ? { routing: loop.routing } : {}),
+    ...(loop.cache ? { cache: loop.cache } : {}),
+    tools: loop.offers.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+    parameters: agent.parameters,
+    ...(agent.providerOptions ? { providerOptions: agent.providerOptions } : {}),
+    ...(loop.responseSchema ? { responseSchema: loop.responseSchema } : {}),
+    ...(agent.retry ? { retry: agent.retry } : {}),
+    timeoutMs: agent.timeoutMs,
+    turn: loop.turns,
+    ...(agent.pool === undefined ? {} : { pool: agent.pool }),
+    redactToolCall: (name, input) => redactedCall(loop.table, name, input),
+  });
+  messages.push(turn.message);
+  loop.costUsd += turn.cost.usd;
+  loop.usage.inputTokens += turn.usage.inputTokens;
+  loop.usage.outputTokens += turn.usage.outputTokens;
+  return turn;
+}
+
+/** A reply without tool calls: the answer, or (when it fails the output schema) another try. */
+async function answer(loop: AgentLoop, turn: ModelTurn): Promise<AgentOutcome | undefined> {
+  const { agent, op, turns, usage, costUsd } = loop;
+  const final = finalAnswer(agent, turn.text);
+  if (final.ok) {
+    await loop.end(
+      loop.draft('agent.completed', {
+        op: op.op,
+        name: agent.name,
+        turns,
+        message: messageHash(turn.message),
+        usage,
+        costUsd: round(costUsd),
+      }),
+    );
+    return { kind: 'answered', output: final.value, text: turn.text, turns, usage, costUsd };
+  }
+  loop.invalidAnswers++;
+  if (loop.invalidAnswers > agent.maxInvalidToolCalls) {
+    throw new StructuredOutputError({
+      agent: agent.name,
+      attempts: loop.invalidAnswers,
+      problem: final.problem,
+    });
+  }
+  loop.messages.push({
+    role: 'user',
+    content: [
+      {
+        type: 'text',
+        text: `Your answer is not valid: ${final.problem}\nAnswer again with only a JSON value that matches the schema.`,
+      },
+    ],
+  });
+  return undefined;
+}
+
+/** A reply's tool calls run and observed: a handoff or a tool's final output ends the loop. */
+async function actOnCalls(loop: AgentLoop, turn: ModelTurn): Promise<AgentOutcome | undefined> {
+  const { agent, op, messages } = loop;
+  const plans = planCalls(turn.toolCalls, loop.table);
+  const { messages: results, handoff } = await act(loop.ctx, loop.runtime, op, agent, loop.scope, plans);
+  messages.push(...results);
+  const invalid = plans.filter((plan): plan is Plan & { kind: 'invalid' } => plan.kind === 'invalid');
+  loop.invalidCalls += invalid.length;
+  if (invalid.length > 0 && loop.invalidCalls > agent.maxInvalidToolCalls) {
+    throw new TooManyInvalidToolCallsError({
+      agent: agent.name,
+      count: loop.invalidCalls,
+      last: invalid.at(-1)!.problem,
+    });
+  }
+  const { turns, usage, costUsd } = loop;
+  if (handoff) {
+    await loop.end(
+      loop.draft('agent.handedOff', {
+        op: op.op,
+        name: agent.name,
+        to: handoff.to.name,
+        callId: handoff.callId,
+        turns,
+      }),
+    );
+    return {
+      kind: 'handoff',
+      to: handoff.to,
+      callId: handoff.callId,
+      grant: handoff.grant,
+      conversation: messages.slice(1),
+      turns,
+      usage,
+      costUsd,
+    };
+  }
+  // toolUseBehavior: a tool's result may be the agent's answer, without another model call.
+  const stop = finalToolOutput(agent.toolUseBehavior, toolCallResults(plans, results));
+  if (!stop) return undefined;
+  const text = typeof stop.output === 'string' ? stop.output : canonicalJson(stop.output ?? null);
+  const by =
+    stop.by === undefined
+      ? undefined
+      : results[plans.findIndex((plan) => plan.call.callId === stop.by!.callId)];
+  await loop.end(
+    loop.draft('agent.completed', {
+      op: op.op,
+      name: agent.name,
+      turns,
+      message: messageHash(by ?? results[results.length - 1]!),
+      usage,
+      costUsd: round(costUsd),
+      stoppedBy: {
+        ...(stop.by === undefined ? {} : { tool: stop.by.name, callId: stop.by.callId }),
+        output: stop.output ?? null,
+      },
+    }),
+  );
+  return { kind: 'answered', output: stop.output, text, turns, usage, costUsd };
 }
 
 /** The results of a response's tool calls (tools only: not agents, handoffs or invalid calls), in call order. */
