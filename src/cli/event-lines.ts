@@ -41,6 +41,10 @@ export function agentEventLine(event: JournalEvent, style: LineStyle = plain): s
         const usage = p.usage as { inputTokens: number; outputTokens: number };
         return `✦ model call ${p.turn} ${what} ${dim(`${usage.inputTokens}+${usage.outputTokens} tokens, ${p.latencyMs} ms`)}`;
       }
+      case 'llm.started':
+        return `… model call ${p.turn} sent to ${p.provider}:${p.model}${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`;
+      case 'tool.started':
+        return `▶ ${p.name} running${p.attempt > 1 ? ` (attempt ${p.attempt})` : ''}`;
       case 'llm.failed':
         return `✗ model call failed: ${short(p.error?.message ?? '')}`;
       case 'tool.requested':

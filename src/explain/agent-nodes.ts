@@ -90,8 +90,17 @@ export function turnNode(
   const called = first(events, 'llm.called');
   const failed = first(events, 'llm.failed');
   const denied = all(events, 'llm.verdict').find((verdict) => verdict.payload.verdict === 'deny');
-  const status: ExplanationStatus = called ? 'ok' : failed ? 'failed' : denied ? 'denied' : 'waiting';
-  const turn = called?.payload.turn;
+  const inFlight = called || failed || denied ? undefined : startedAttempt(events, 'llm');
+  const status: ExplanationStatus = called
+    ? 'ok'
+    : failed
+      ? 'failed'
+      : denied
+        ? 'denied'
+        : inFlight
+          ? 'running'
+          : 'waiting';
+  const turn = called?.payload.turn ?? (inFlight?.type === 'llm.started' ? inFlight.payload.turn : undefined);
   const node = context.node('turn', turn === undefined ? 'model call' : `turn ${turn}`, events, status);
   const why: Reason[] = [];
   if (called) {
@@ -142,8 +151,28 @@ export function turnNode(
       summary:
         `the model call was denied by ${denied.payload.interceptor}: ${denied.payload.reason ?? ''}`.trimEnd(),
     };
+  else if (inFlight?.type === 'llm.started')
+    node.outcome = {
+      summary: `running: attempt ${inFlight.payload.attempt} sent to ${inFlight.payload.provider}:${inFlight.payload.model} at ${inFlight.at}, no reply journaled yet`,
+    };
   else if (!called) node.outcome = { summary: 'waiting (the journal ends before the reply)' };
   return node;
+}
+
+/**
+ * The start of a call's attempt that has no outcome after it (`llm.started` or `tool.started`,
+ * journaled with engine flag 3): the call is running, or was when the journal was read.
+ */
+function startedAttempt(
+  events: readonly JournalEvent[],
+  kind: 'llm' | 'tool',
+): JournalEvent<'llm.started'> | JournalEvent<'tool.started'> | undefined {
+  const ends = kind === 'llm' ? ['llm.attempt.failed'] : ['tool.attempt.failed', 'tool.inDoubt'];
+  const start = events.findLast((event) => event.type === `${kind}.started`) as
+    JournalEvent<'llm.started'> | JournalEvent<'tool.started'> | undefined;
+  if (!start) return undefined;
+  const after = events.filter((event) => event.seq > start.seq);
+  return after.some((event) => ends.includes(event.type)) ? undefined : start;
 }
 
 function decisionOf(reply: JournalMessage, handoff: TurnMemory['handoff']): Decision {
@@ -190,6 +219,7 @@ export function toolNode(events: readonly JournalEvent[], context: NodeContext):
     all(events, 'tool.verdict').some((event) => event.payload.verdict === 'park') ||
     all(events, 'tool.inDoubt').some((event) => event.payload.resolution === 'park');
   const skipped = resolved?.payload.action === 'skip';
+  const inFlight = called || failed || denied || skipped ? undefined : startedAttempt(events, 'tool');
   const status: ExplanationStatus = called
     ? 'ok'
     : failed
@@ -198,7 +228,9 @@ export function toolNode(events: readonly JournalEvent[], context: NodeContext):
         ? 'denied'
         : skipped
           ? 'skipped'
-          : 'waiting';
+          : inFlight
+            ? 'running'
+            : 'waiting';
   const name = requested?.payload.name ?? String((events[0]!.payload as { name?: unknown }).name);
   const node = context.node('tool', `tool ${name}`, events, status);
   if (requested) {
@@ -230,6 +262,10 @@ export function toolNode(events: readonly JournalEvent[], context: NodeContext):
     };
   } else if (denied) {
     node.outcome = { summary: 'denied: it did not run' };
+  } else if (inFlight) {
+    node.outcome = {
+      summary: `running: attempt ${inFlight.payload.attempt} started at ${inFlight.at}, no result journaled yet`,
+    };
   } else {
     node.outcome = {
       summary: parked ? 'waiting for a person' : 'waiting (the journal ends before its result)',

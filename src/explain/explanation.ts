@@ -70,7 +70,8 @@ export type ExplanationNodeKind =
   | 'run'
   | 'other';
 
-export type ExplanationStatus = 'ok' | 'failed' | 'denied' | 'waiting' | 'skipped' | 'handed-off';
+/** `running`: a model or tool call whose start (`llm.started`, `tool.started`) has no outcome yet. */
+export type ExplanationStatus = 'ok' | 'failed' | 'denied' | 'waiting' | 'running' | 'skipped' | 'handed-off';
 
 /** One thing that happened: an op (a step, an agent, a turn, a tool call, a pattern…) or a run-level event. */
 export interface ExplanationNode {

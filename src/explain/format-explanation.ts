@@ -131,7 +131,7 @@ export function formatExplanation(explanation: Explanation, options: FormatExpla
       const colour =
         node.status === 'failed' || node.status === 'denied'
           ? 'red'
-          : node.status === 'waiting'
+          : node.status === 'waiting' || node.status === 'running'
             ? 'yellow'
             : 'bold';
       line(branch, header.join(' · '), (text) => style(colour, text));
