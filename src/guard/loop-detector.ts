@@ -82,78 +82,6 @@ export function loopInterceptors(
   const escalate =
     options.onLoop !== undefined && options.onLoop !== 'stop' ? options.onLoop.escalate : undefined;
 
-  const detected = (
-    call: { op: number; actor: string; onBehalfOf: readonly string[] },
-    agent: string,
-    loop: Omit<Loop, 'op' | 'name' | 'action'>,
-    context: InterceptorContext,
-  ) => {
-    const action = escalate ? 'escalate' : 'stop';
-    const event: EventDraft<'loop.detected'> = {
-      type: 'loop.detected',
-      payload: { op: call.op, name: agent, ...loop, action },
-      actor: call.actor,
-      onBehalfOf: [...call.onBehalfOf],
-    };
-    const data = { loop: { kind: loop.kind, reason: loop.reason, evidence: loop.evidence } };
-    if (!escalate) return { type: 'deny' as const, reason: loop.reason, data, events: [event] };
-    const stages = planStages(escalate, core.groups, core.clock(), 'guard.loops.onLoop.escalate');
-    const deadline = finalDeadline(stages);
-    return {
-      type: 'park' as const,
-      reason: loop.reason,
-      signal: approvalSignal(approvalIdOf('loop', call.op)),
-      ...(deadline === undefined ? {} : { deadline }),
-      data,
-      events: [
-        event,
-        approvalRequested({
-          op: call.op,
-          name: 'loop.continue',
-          kind: 'loop',
-          summary: `Agent '${agent}' seems to be going round in circles: ${loop.reason}. Let it go on?`,
-          data: { kind: loop.kind, evidence: loop.evidence },
-          requestedBy: context.principal,
-          stages,
-          actor: call.actor,
-          onBehalfOf: [...call.onBehalfOf],
-        }),
-      ],
-    };
-  };
-
-  /** What the call's verdicts say: a stop to remember, or a person's leave to go on. */
-  const learn = (
-    state: RunGuardState,
-    agent: string,
-    verdicts: readonly VerdictRecord[] | undefined,
-  ): 'allowed' | undefined => {
-    const mine = verdicts?.find(
-      (verdict) =>
-        verdict.interceptor === LOOP_INTERCEPTOR &&
-        (verdict.verdict === 'deny' || verdict.verdict === 'park'),
-    );
-    if (!mine) return undefined;
-    if (mine.verdict === 'deny') {
-      state.stopped.set(agent, {
-        interceptor: LOOP_INTERCEPTOR,
-        reason: mine.reason ?? 'loop detected',
-        data: mine.data ?? {},
-      });
-      return undefined;
-    }
-    const decision = verdicts!.find((verdict) => verdict.phase === 'decided');
-    if (decision?.verdict === 'deny') {
-      state.stopped.set(agent, {
-        interceptor: decision.interceptor,
-        reason: decision.reason ?? 'not allowed to go on',
-        data: { ...(decision.data ?? {}), ...(mine.data ?? {}) },
-      });
-      return undefined;
-    }
-    return decision ? 'allowed' : undefined;
-  };
-
   const decided = (op: number, decision: ParkOutcome): EventDraft[] => [
     approvalDecided(op, 'loop.continue', approvalIdOfSignal(decision.signal), decision),
   ];
@@ -169,6 +97,8 @@ export function loopInterceptors(
       const same = recent.filter((entry) => entry.signature === signature);
       if (same.length + 1 < repeated.times) return undefined;
       return detected(
+        core,
+        escalate,
         call,
         agent,
         {
@@ -214,6 +144,8 @@ export function loopInterceptors(
       const stalled = stalledTurns(call.messages, state.progressAccepted.get(call.agent) ?? 0);
       if (stalled.length < noProgress.turns) return undefined;
       return detected(
+        core,
+        escalate,
         call,
         call.agent,
         {
@@ -291,4 +223,78 @@ function replyKey(message: JournalMessage): string {
       ),
     'A reply',
   );
+}
+
+/** A loop found: journaled, and the call denied (or parked for a person with `onLoop: { escalate }`). */
+function detected(
+  core: GuardCore,
+  escalate: ApprovalRouting | undefined,
+  call: { op: number; actor: string; onBehalfOf: readonly string[] },
+  agent: string,
+  loop: Omit<Loop, 'op' | 'name' | 'action'>,
+  context: InterceptorContext,
+) {
+  const action = escalate ? 'escalate' : 'stop';
+  const event: EventDraft<'loop.detected'> = {
+    type: 'loop.detected',
+    payload: { op: call.op, name: agent, ...loop, action },
+    actor: call.actor,
+    onBehalfOf: [...call.onBehalfOf],
+  };
+  const data = { loop: { kind: loop.kind, reason: loop.reason, evidence: loop.evidence } };
+  if (!escalate) return { type: 'deny' as const, reason: loop.reason, data, events: [event] };
+  const stages = planStages(escalate, core.groups, core.clock(), 'guard.loops.onLoop.escalate');
+  const deadline = finalDeadline(stages);
+  return {
+    type: 'park' as const,
+    reason: loop.reason,
+    signal: approvalSignal(approvalIdOf('loop', call.op)),
+    ...(deadline === undefined ? {} : { deadline }),
+    data,
+    events: [
+      event,
+      approvalRequested({
+        op: call.op,
+        name: 'loop.continue',
+        kind: 'loop',
+        summary: `Agent '${agent}' seems to be going round in circles: ${loop.reason}. Let it go on?`,
+        data: { kind: loop.kind, evidence: loop.evidence },
+        requestedBy: context.principal,
+        stages,
+        actor: call.actor,
+        onBehalfOf: [...call.onBehalfOf],
+      }),
+    ],
+  };
+}
+
+/** What the call's verdicts say: a stop to remember, or a person's leave to go on. */
+function learn(
+  state: RunGuardState,
+  agent: string,
+  verdicts: readonly VerdictRecord[] | undefined,
+): 'allowed' | undefined {
+  const mine = verdicts?.find(
+    (verdict) =>
+      verdict.interceptor === LOOP_INTERCEPTOR && (verdict.verdict === 'deny' || verdict.verdict === 'park'),
+  );
+  if (!mine) return undefined;
+  if (mine.verdict === 'deny') {
+    state.stopped.set(agent, {
+      interceptor: LOOP_INTERCEPTOR,
+      reason: mine.reason ?? 'loop detected',
+      data: mine.data ?? {},
+    });
+    return undefined;
+  }
+  const decision = verdicts!.find((verdict) => verdict.phase === 'decided');
+  if (decision?.verdict === 'deny') {
+    state.stopped.set(agent, {
+      interceptor: decision.interceptor,
+      reason: decision.reason ?? 'not allowed to go on',
+      data: { ...(decision.data ?? {}), ...(mine.data ?? {}) },
+    });
+    return undefined;
+  }
+  return decision ? 'allowed' : undefined;
 }
