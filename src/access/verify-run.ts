@@ -124,50 +124,9 @@ export function verifyEvidence(
   const byId = new Map(keys.map((key) => [keyIdOf(key), key]));
   let signedSeq: number | undefined;
   let finalSeq: number | undefined;
-  /** A valid checkpoint, under a trusted key, matching the journal; else the problem it shows. */
-  const check = (checkpoint: CheckpointRecord): VerificationProblem | undefined => {
-    const key = byId.get(checkpoint.keyId);
-    if (!key) {
-      return {
-        kind: 'key',
-        seq: checkpoint.seq,
-        expected: [...byId.keys()].join(' or ') || 'a trusted key',
-        found: checkpoint.keyId,
-      };
-    }
-    if (checkpoint.runId !== evidence.runId || !verifyCheckpoint(checkpoint, key)) {
-      return {
-        kind: 'signature',
-        seq: checkpoint.seq,
-        keyId: checkpoint.keyId,
-        reason:
-          checkpoint.runId !== evidence.runId
-            ? `it is a checkpoint of run ${checkpoint.runId}`
-            : 'the signature does not verify',
-      };
-    }
-    const event = events[checkpoint.seq - 1];
-    if (!event || event.seq !== checkpoint.seq || event.hash !== checkpoint.headHash) {
-      return {
-        kind: 'checkpoint',
-        seq: checkpoint.seq,
-        expected: checkpoint.headHash,
-        found: event?.hash ?? 'no event',
-      };
-    }
-    if (checkpoint.status !== undefined && checkpoint.status !== statusAfter(event)) {
-      return {
-        kind: 'checkpoint',
-        seq: checkpoint.seq,
-        expected: `status ${checkpoint.status}`,
-        found: `status ${statusAfter(event)}`,
-      };
-    }
-    return undefined;
-  };
   if (byId.size > 0) {
     for (const checkpoint of [...evidence.checkpoints].sort((a, b) => a.seq - b.seq)) {
-      const problem = check(checkpoint);
+      const problem = checkpointProblem(checkpoint, byId, evidence);
       if (problem) {
         problems.push(problem);
         continue;
@@ -179,7 +138,7 @@ export function verifyEvidence(
     }
     const witnessed = evidence.witnessed;
     if (witnessed) {
-      const problem = check(witnessed);
+      const problem = checkpointProblem(witnessed, byId, evidence);
       if (problem) {
         problems.push(
           problem.kind === 'checkpoint'
@@ -236,27 +195,8 @@ export function verifyEvidence(
       : evidence.record !== undefined && isTerminal(evidence.record.status as RunStatus);
   const final = finalSeq !== undefined && finalSeq === events.length;
   if (!rules.allowUnsigned) {
-    if (byId.size === 0) {
-      problems.push({
-        kind: 'unsigned',
-        seq: undefined,
-        reason:
-          `no public key to check signatures with, so ${evidence.checkpoints.length} checkpoint(s) of run ` +
-          `${evidence.runId} cannot be checked (give the deployment's public key, or accept unsigned runs explicitly)`,
-      });
-    } else if (
-      finished &&
-      !final &&
-      !problems.some((p) => p.kind === 'checkpoint' || p.kind === 'signature' || p.kind === 'key')
-    ) {
-      problems.push({
-        kind: 'unsigned',
-        seq: events.length,
-        reason:
-          `run ${evidence.runId} has ended, but no valid checkpoint signs its last event (seq ${events.length}): ` +
-          'it was never signed (a worker without `signing` finished it), or its history was rewritten and its checkpoints removed',
-      });
-    }
+    const unsigned = unsignedProblem(evidence, byId.size, finished && !final, problems);
+    if (unsigned) problems.push(unsigned);
   }
   const result: RunVerification = {
     runId: evidence.runId,
@@ -444,4 +384,82 @@ export function describeProblem(problem: VerificationProblem): string {
 
 function clip(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
+/** Why a run counts as unsigned: no key to check with, or an ended run no valid checkpoint signs. */
+function unsignedProblem(
+  evidence: JournalEvidence,
+  keys: number,
+  endedUnsigned: boolean,
+  problems: readonly VerificationProblem[],
+): VerificationProblem | undefined {
+  const events = evidence.events;
+  if (keys === 0) {
+    return {
+      kind: 'unsigned',
+      seq: undefined,
+      reason:
+        `no public key to check signatures with, so ${evidence.checkpoints.length} checkpoint(s) of run ` +
+        `${evidence.runId} cannot be checked (give the deployment's public key, or accept unsigned runs explicitly)`,
+    };
+  } else if (
+    endedUnsigned &&
+    !problems.some((p) => p.kind === 'checkpoint' || p.kind === 'signature' || p.kind === 'key')
+  ) {
+    return {
+      kind: 'unsigned',
+      seq: events.length,
+      reason:
+        `run ${evidence.runId} has ended, but no valid checkpoint signs its last event (seq ${events.length}): ` +
+        'it was never signed (a worker without `signing` finished it), or its history was rewritten and its checkpoints removed',
+    };
+  }
+  return undefined;
+}
+
+/** A valid checkpoint, under a trusted key, matching the journal; else the problem it shows. */
+function checkpointProblem(
+  checkpoint: CheckpointRecord,
+  byId: ReadonlyMap<string, KeyObject>,
+  evidence: JournalEvidence,
+): VerificationProblem | undefined {
+  const events = evidence.events;
+  const key = byId.get(checkpoint.keyId);
+  if (!key) {
+    return {
+      kind: 'key',
+      seq: checkpoint.seq,
+      expected: [...byId.keys()].join(' or ') || 'a trusted key',
+      found: checkpoint.keyId,
+    };
+  }
+  if (checkpoint.runId !== evidence.runId || !verifyCheckpoint(checkpoint, key)) {
+    return {
+      kind: 'signature',
+      seq: checkpoint.seq,
+      keyId: checkpoint.keyId,
+      reason:
+        checkpoint.runId !== evidence.runId
+          ? `it is a checkpoint of run ${checkpoint.runId}`
+          : 'the signature does not verify',
+    };
+  }
+  const event = events[checkpoint.seq - 1];
+  if (!event || event.seq !== checkpoint.seq || event.hash !== checkpoint.headHash) {
+    return {
+      kind: 'checkpoint',
+      seq: checkpoint.seq,
+      expected: checkpoint.headHash,
+      found: event?.hash ?? 'no event',
+    };
+  }
+  if (checkpoint.status !== undefined && checkpoint.status !== statusAfter(event)) {
+    return {
+      kind: 'checkpoint',
+      seq: checkpoint.seq,
+      expected: `status ${checkpoint.status}`,
+      found: `status ${statusAfter(event)}`,
+    };
+  }
+  return undefined;
 }
