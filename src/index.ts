@@ -2,7 +2,7 @@
 export { Baton, type BatonOptions, type RunHandle, type StartOptions } from './baton.ts';
 export type { WorkflowDefinition, WorkflowOptions } from './engine/workflow.ts';
 // Agents (src/agents): `workflow` is the engine's, with a ctx that can `run` agents.
-export { workflow, type AgentContext } from './agents/agent-context.ts';
+export { workflow, type AgentContext } from './context-layers.ts';
 export {
   agent,
   type AgentDefinition,
@@ -34,9 +34,8 @@ export {
   type AgentsMemorySettings,
   type AgentAccess,
   type ModelStreamEvent,
-  type SecretResolver,
-  type SecretRequest,
 } from './agents/runtime.ts';
+export type { SecretResolver, SecretRequest } from './access/secret-broker.ts';
 export { agentNeeds, type AgentNeeds } from './agents/agent-needs.ts';
 export { estimateModelTokens } from './agents/model-call.ts';
 export type {
@@ -271,18 +270,17 @@ export {
   type RankedCandidate,
   type Ranking,
 } from './routing/capability-registry.ts';
-export { capabilityOf, type AgentCapabilityOptions } from './routing/agent-capabilities.ts';
+export {
+  capabilityOf,
+  type AgentCapabilityOptions,
+  type RoutingOptions,
+} from './agents/agent-capabilities.ts';
 export {
   routeByCapability,
   type RouteOptions as CapabilityRouteOptions,
   type RouteDecision,
 } from './routing/route-by-capability.ts';
-export {
-  withRouting,
-  type RoutingContext,
-  type RoutingSetup,
-  type RoutingOptions,
-} from './routing/routing-context.ts';
+export { routingLayer, type RoutingContext, type RoutingSetup } from './routing/routing-context.ts';
 export {
   routeModel,
   selectModel,
@@ -477,7 +475,7 @@ export {
   type DurableAuthorizationRequest,
   type DurableAuthorizationOptions,
 } from './access/authorize-durably.ts';
-export { toolAccessInterceptor, type ToolAccessOptions } from './access/tool-access-interceptor.ts';
+export { toolAccessInterceptor, type ToolAccessOptions } from './agents/tool-access-interceptor.ts';
 // The access layer's secret broker; the agents layer takes any SecretResolver (its forAgents() is one).
 export {
   SecretBroker as ScopedSecretBroker,
@@ -553,7 +551,8 @@ export type {
   TokenCount,
 } from './explain/explanation.ts';
 export { formatExplanation, type FormatExplanationOptions } from './explain/format-explanation.ts';
-export { replay, type ReplayOptions, type ReplayReport, type ReplayDivergence } from './explain/replay.ts';
+export { replay } from './replay.ts';
+export type { ReplayOptions, ReplayReport, ReplayDivergence } from './explain/replay.ts';
 export { forkRun, type ForkOptions, type ForkOverrides, type ForkDeps } from './explain/fork.ts';
 export type { AgentOverrides } from './agents/run-overrides.ts';
 export {
