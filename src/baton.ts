@@ -186,7 +186,7 @@ export class Baton {
   readonly store: Store;
   readonly workflows = new Map<string, WorkflowDefinition>();
   readonly worker: Worker | undefined;
-  readonly committer: Committer;
+  readonly #committer: Committer;
   readonly clock: () => number;
   readonly maxPayloadBytes: number;
   readonly maxDepth: number;
@@ -220,7 +220,7 @@ export class Baton {
         `maxDepth is a whole number from 1 to ${MAX_JSON_DEPTH}, got ${String(options.maxDepth)}.`,
       );
     }
-    this.committer = new Committer(store, this.clock, {
+    this.#committer = new Committer(store, this.clock, {
       onCommitted: (writes) => this.#telemetry?.record(writes),
     });
     this.#extraLayers = options.layers ?? [];
@@ -270,7 +270,7 @@ export class Baton {
     for (const definition of options.workflows ?? []) this.register(definition);
     const deps: ExecutorDeps = {
       store,
-      committer: this.committer,
+      committer: this.#committer,
       workflows: this.workflows,
       clock: this.clock,
       maxPayloadBytes: this.maxPayloadBytes,
@@ -348,6 +348,11 @@ export class Baton {
     }
     baton.worker?.start();
     return baton;
+  }
+
+  /** How many journal writes this process committed, in how many transactions (group commit). */
+  get commitStats(): { readonly writes: number; readonly transactions: number } {
+    return { ...this.#committer.stats };
   }
 
   /** The capability index of `ctx.route` (from the `routing` option): `register` more at any time. */

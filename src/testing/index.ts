@@ -16,3 +16,4 @@ export {
   type ServerScript,
 } from './openai-compatible-server.ts';
 export { replayHistories, type GoldenHistoriesReport, type GoldenHistoryResult } from './replay-histories.ts';
+export { storeConformance, type ConformanceTestApi } from './store-conformance.ts';
