@@ -48,7 +48,7 @@ export const concurrentRuns: Figure = {
         if (runIds.length === RUNS) {
           perStep.cpu.push(cpuMicrosSince(cpuStart) / steps);
           perStep.commit.push((commits.micros - committed) / steps);
-          batch = { ...worker.committer.stats };
+          batch = worker.commitStats;
         }
         await worker.close();
         return seconds;

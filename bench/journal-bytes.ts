@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import type { JournalMessage } from '../src/agents/messages.ts';
 import { tool } from '../src/agents/tool.ts';
 import { Baton } from '../src/baton.ts';

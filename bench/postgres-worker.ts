@@ -23,7 +23,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       worker: { concurrency: Number(concurrency) },
     });
   } else if (command === 'stop' && baton) {
-    const { writes, transactions } = baton.committer.stats;
+    const { writes, transactions } = baton.commitStats;
     await baton.close();
     baton = undefined;
     process.stdout.write(`stopped ${writes} ${transactions}\n`);

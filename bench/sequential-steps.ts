@@ -34,7 +34,7 @@ export const sequentialSteps: Figure = {
       const first = await baton.start(sequential, { steps: STEPS });
       await first.result();
       const rows = (await first.history()).filter((event) => event.type === 'step.completed');
-      const transactionsBefore = baton.committer.stats.transactions;
+      const transactionsBefore = baton.commitStats.transactions;
 
       const samples = await interleave(
         {
@@ -60,7 +60,7 @@ export const sequentialSteps: Figure = {
       const rawStep = measurement('raw node:sqlite insert+commit', 'µs/step', samples.raw);
       const batonStep = measurement('Baton durable step (ctx.step)', 'µs/step', samples.baton);
       const runs = bench.warmup + bench.repeats;
-      const commitsPerRun = (baton.committer.stats.transactions - transactionsBefore) / runs;
+      const commitsPerRun = (baton.commitStats.transactions - transactionsBefore) / runs;
       return {
         measurements: [
           rawStep,

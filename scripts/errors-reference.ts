@@ -10,6 +10,12 @@ export const ERRORS_REFERENCE = 'docs/guide/errors.md';
 const ROOT = resolve(import.meta.dirname, '..');
 const ENTRY_POINTS = [
   'src/index.ts',
+  'src/agents/index.ts',
+  'src/guard/index.ts',
+  'src/access/index.ts',
+  'src/routing/index.ts',
+  'src/explain/index.ts',
+  'src/store/index.ts',
   'src/testing/index.ts',
   'src/server/index.ts',
   'src/store/postgres/index.ts',

@@ -15,7 +15,8 @@ import { canonicalJson, MAX_JSON_DEPTH, nestsDeeperThan } from './journal/canoni
 import { JOURNAL_FORMAT, type JournalEvent } from './journal/events.ts';
 import { GENESIS_HASH, sealEvent } from './journal/hash-chain.ts';
 import { Committer } from './engine/committer.ts';
-import type { RunContext, ChildStartRequest } from './engine/context-impl.ts';
+import type { ChildStartRequest } from './engine/context-impl.ts';
+import type { ContextLayer, ContextLayers } from './engine/context-layer.ts';
 import { toMilliseconds, type Duration } from './engine/duration.ts';
 import { ENGINE_FLAGS } from './engine/engine-flags.ts';
 import type { ActivationOutcome, ExecutorDeps } from './engine/executor.ts';
@@ -45,7 +46,6 @@ import {
 } from './store/store.ts';
 import { resolveAdmission, resolvePools, type PoolsConfig } from './resources/pool-config.ts';
 import { PoolScheduler } from './resources/pool-scheduler.ts';
-import { withAgents } from './agents/agent-context.ts';
 import { chooseInDoubt, inDoubtCalls, type InDoubtCall } from './agents/in-doubt.ts';
 import { AgentRuntime, type AgentsOptions } from './agents/runtime.ts';
 import type { InDoubtResolution } from './agents/tool-call.ts';
@@ -62,7 +62,8 @@ import { forkRun, type ForkOptions } from './explain/fork.ts';
 import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
 import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
 import type { CapabilityRegistry } from './routing/capability-registry.ts';
-import { openRouting, withRouting, type RoutingOptions } from './routing/routing-context.ts';
+import { openRouting, type RoutingOptions } from './agents/agent-capabilities.ts';
+import { contextLayers, installAccess, type AgentContext } from './context-layers.ts';
 
 /**
  * Baton's options. Access control (src/access/access-control.ts): `policies` (Cedar files or a
@@ -94,8 +95,11 @@ export interface BatonOptions extends AccessOptions {
   inlineRetryMs?: number;
   /** Where the engine reports problems it recovers from. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
-  /** Wraps each run's context with the layers above the engine (after the agents layer gives it `ctx.run`). */
-  extendContext?: (ctx: RunContext) => RunContext;
+  /**
+   * Context layers of the application's own, put on every run's context on top of Baton's (access,
+   * agents, guard, routing; see src/context-layers.ts), by the worker and by replay alike.
+   */
+  layers?: readonly ContextLayer<AgentContext, object>[];
   /** The agents layer: interceptors, model providers, prices, secrets, live streaming. */
   agents?: AgentsOptions;
   /** Called when this process's worker ends an activation of a run (finished, parked, released, lost). */
@@ -182,7 +186,7 @@ export class Baton {
   readonly store: Store;
   readonly workflows = new Map<string, WorkflowDefinition>();
   readonly worker: Worker | undefined;
-  readonly committer: Committer;
+  readonly #committer: Committer;
   readonly clock: () => number;
   readonly maxPayloadBytes: number;
   readonly maxDepth: number;
@@ -198,7 +202,7 @@ export class Baton {
   readonly guard: Guard;
   /** Access control: the policies (if any), run grants, the secret broker (src/access/access-control.ts). */
   readonly access: AccessControl;
-  readonly #extendContext: ((ctx: RunContext) => RunContext) | undefined;
+  readonly #extraLayers: readonly ContextLayer<AgentContext, object>[];
   #routing: CapabilityRegistry | undefined;
   readonly #routingDefaults: RoutingOptions['defaults'];
   #signer: CheckpointSigner | undefined;
@@ -216,10 +220,10 @@ export class Baton {
         `maxDepth is a whole number from 1 to ${MAX_JSON_DEPTH}, got ${String(options.maxDepth)}.`,
       );
     }
-    this.committer = new Committer(store, this.clock, {
+    this.#committer = new Committer(store, this.clock, {
       onCommitted: (writes) => this.#telemetry?.record(writes),
     });
-    this.#extendContext = options.extendContext;
+    this.#extraLayers = options.layers ?? [];
     this.#routingDefaults = options.routing?.defaults;
     this.access = access;
     const secrets = access.secrets?.forAgents(undefined, this.clock);
@@ -227,7 +231,7 @@ export class Baton {
       { ...(secrets ? { secrets } : {}), ...options.agents },
       { vectorRecords: store.vectorRecords },
     );
-    access.install(this.agents);
+    installAccess(this.agents, access);
     this.#finished.setMaxListeners(0);
     const log =
       options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
@@ -266,7 +270,7 @@ export class Baton {
     for (const definition of options.workflows ?? []) this.register(definition);
     const deps: ExecutorDeps = {
       store,
-      committer: this.committer,
+      committer: this.#committer,
       workflows: this.workflows,
       clock: this.clock,
       maxPayloadBytes: this.maxPayloadBytes,
@@ -276,11 +280,8 @@ export class Baton {
       pools: this.pools,
       onCancelRequested: (runId, reason) => this.#cancelLocally(runId, reason),
       log,
-      extendContext: (ctx) => {
-        this.#telemetry?.activate(ctx.runId, ctx.workflow, this.clock());
-        const extended = this.#withRouting(this.guard.extend(withAgents(access.extend(ctx), this.agents)));
-        return options.extendContext ? options.extendContext(extended) : extended;
-      },
+      onActivate: (run) => this.#telemetry?.activate(run.runId, run.workflow, this.clock()),
+      layers: () => this.#layers(),
     };
     if (options.worker !== false) {
       this.worker = new Worker(deps, options.worker ?? {}, {
@@ -349,18 +350,29 @@ export class Baton {
     return baton;
   }
 
+  /** How many journal writes this process committed, in how many transactions (group commit). */
+  get commitStats(): { readonly writes: number; readonly transactions: number } {
+    return { ...this.#committer.stats };
+  }
+
   /** The capability index of `ctx.route` (from the `routing` option): `register` more at any time. */
   get routing(): CapabilityRegistry | undefined {
     return this.#routing;
   }
 
-  /** Gives a run's ctx `route` and `memory` (which say how to set them up when they are not). */
-  #withRouting(ctx: RunContext): RunContext {
+  /** The one list of context layers (src/context-layers.ts), as this Baton's parts make it now. */
+  #layers(): ContextLayers<AgentContext> {
     const memory = this.agents.memory;
-    return withRouting(ctx, {
-      ...(this.#routing ? { registry: this.#routing } : {}),
-      ...(memory ? { memory } : {}),
-      ...(this.#routingDefaults ? { defaults: this.#routingDefaults } : {}),
+    return contextLayers({
+      access: this.access,
+      agents: this.agents,
+      guard: this.guard.layer,
+      routing: {
+        ...(this.#routing ? { registry: this.#routing } : {}),
+        ...(memory ? { memory } : {}),
+        ...(this.#routingDefaults ? { defaults: this.#routingDefaults } : {}),
+      },
+      extra: this.#extraLayers,
     });
   }
 
@@ -955,7 +967,7 @@ export class Baton {
    */
   async replay(
     runId: string,
-    options: Omit<ReplayOptions, 'agents' | 'extendContext' | 'tenant'> & {
+    options: Omit<ReplayOptions, 'layers' | 'tenant'> & {
       workflow?: WorkflowDefinition<any, any, any>;
       tenant?: string;
     } = {},
@@ -967,12 +979,8 @@ export class Baton {
     const { workflow: _workflow, tenant: _tenant, ...rest } = options;
     return replay(await this.store.readEvents(run.runId), definition, {
       ...rest,
-      agents: this.agents,
       tenant: run.tenant,
-      extendContext: (ctx) => {
-        const extended = this.#withRouting(this.access.extend(ctx));
-        return this.#extendContext ? this.#extendContext(extended) : extended;
-      },
+      layers: this.#layers(),
     });
   }
 

@@ -10,7 +10,7 @@ import type { SecretBroker, SecretSource } from './access/secret-broker.ts';
 import type { AuthOptions } from './server/authenticate.ts';
 import type { GuardOptions } from './guard/guard.ts';
 import type { AgentsOptions } from './agents/runtime.ts';
-import type { RoutingOptions } from './routing/routing-context.ts';
+import type { RoutingOptions } from './agents/agent-capabilities.ts';
 
 /**
  * What `baton.config.ts` at a project's root exports (as default): the store and the workflows the

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { MaxTurnsExceededError } from '../src/agents/errors.ts';
 import { requestMessages } from '../src/agents/messages.ts';
 import { runAgent } from '../src/agents/run-agent.ts';

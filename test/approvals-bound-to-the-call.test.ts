@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { toolCallHash } from '../src/agents/tool-call.ts';
 import { scriptedModel } from '../src/testing/index.ts';

@@ -3,7 +3,7 @@ import { CancelledError } from '../src/engine/cancellation-scope.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import { JOURNAL_FORMAT, type JournalEvent } from '../src/journal/events.ts';
 import { GENESIS_HASH, sealEvent } from '../src/journal/hash-chain.ts';
-import { replay } from '../src/explain/replay.ts';
+import { replay } from '../src/replay.ts';
 import { aborted, gate, until } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 import { eventTypes as types } from './support/journal-events.ts';

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { AccessControl } from '../src/access/access-control.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
 import { AgentRuntime } from '../src/agents/runtime.ts';
-import { replay } from '../src/explain/replay.ts';
+import { replay } from '../src/replay.ts';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { contextLayers, workflow } from '../src/context-layers.ts';
 import { callTool } from '../src/agents/call-tool.ts';
 import { tool } from '../src/agents/tool.ts';
 import { RunFailedError } from '../src/errors.ts';
@@ -281,8 +281,7 @@ describe('a grant narrows into a child run', () => {
     // The StartChild decision is an op of its own: a replay keeps it even with no access configured.
     const bare = await AccessControl.open({}, { clock: Date.now });
     const elsewhere = await replay(events, lenient, {
-      agents: new AgentRuntime(),
-      extendContext: (ctx) => bare.extend(ctx),
+      layers: contextLayers({ access: bare, agents: new AgentRuntime() }),
     });
     expect(elsewhere).toMatchObject({ ok: true, recorded: 'completed', replayed: 'completed' });
   });
@@ -372,8 +371,7 @@ forbid (principal, action == Action::"HandOff", resource == Agent::"billing");
     expect(report.ok).toBe(true);
     const bare = await AccessControl.open({}, { clock: Date.now });
     const elsewhere = await replay(events, flow, {
-      agents: new AgentRuntime(),
-      extendContext: (ctx) => bare.extend(ctx),
+      layers: contextLayers({ access: bare, agents: new AgentRuntime() }),
     });
     expect(elsewhere).toMatchObject({ ok: true, recorded: 'completed', replayed: 'completed' });
   });
@@ -426,8 +424,7 @@ forbid (principal, action == Action::"HandOff", resource == Agent::"billing");
 
     const bare = await AccessControl.open({}, { clock: Date.now });
     const elsewhere = await replay(events, parent, {
-      agents: new AgentRuntime(),
-      extendContext: (ctx) => bare.extend(ctx),
+      layers: contextLayers({ access: bare, agents: new AgentRuntime() }),
     });
     expect(elsewhere).toMatchObject({ ok: true, recorded: 'completed', replayed: 'completed' });
   });

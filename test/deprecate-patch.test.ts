@@ -4,7 +4,7 @@ import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { NewRun } from '../src/store/store.ts';
 import { harness, ManualClock, type Harness } from './support/harness.ts';
-import { startedEvent } from './store/sealed-events.ts';
+import { startedEvent } from '../src/testing/sealed-events.ts';
 
 const HOUR = 60 * 60 * 1000;
 const open: Harness[] = [];

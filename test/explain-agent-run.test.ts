@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGrant } from '../src/access/grant.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
-import { toolAccessInterceptor } from '../src/access/tool-access-interceptor.ts';
+import { toolAccessInterceptor } from '../src/agents/tool-access-interceptor.ts';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { InvalidArgumentError, RunNotFoundError } from '../src/errors.ts';
 import { explain } from '../src/explain/explain.ts';
 import type { ExplanationNode } from '../src/explain/explanation.ts';

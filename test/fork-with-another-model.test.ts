@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { registerModelProvider } from '../src/agents/models.ts';
 import { RunNotFoundError } from '../src/errors.ts';
 import { ForkPointError, ForkWorkflowError } from '../src/explain/explain-errors.ts';

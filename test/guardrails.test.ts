@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { denyList } from '../src/guard/deny-list.ts';
 import { guardrail, rewrite } from '../src/guard/guardrail.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { measureConversation } from '../bench/journal-bytes.ts';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { messageStore, requestMessages } from '../src/agents/messages.ts';
 import { tool } from '../src/agents/tool.ts';
 import { Baton } from '../src/baton.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel } from '../src/testing/index.ts';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { callTool } from '../src/agents/call-tool.ts';
 import { tool } from '../src/agents/tool.ts';
 import { Baton } from '../src/baton.ts';

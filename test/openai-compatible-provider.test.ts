@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { classifyModelError } from '../src/agents/model-call.ts';
 import { resolveModel } from '../src/agents/models.ts';
 import type { ModelStreamEvent } from '../src/agents/runtime.ts';

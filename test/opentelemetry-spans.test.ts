@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { runTraceContext } from '../src/explain/journal-spans.ts';
 import { openTelemetry } from '../src/explain/telemetry.ts';
 import type { JournalEvent } from '../src/journal/events.ts';

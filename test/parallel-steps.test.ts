@@ -133,14 +133,14 @@ describe('Promise.all over ctx calls', () => {
       Promise.all(Array.from({ length: 50 }, (_, index) => ctx.step(`s${index}`, () => index))),
     );
     const h = await start({ workflows: [flow] });
-    const before = { ...h.baton.committer.stats };
+    const before = h.baton.commitStats;
     const run = await h.baton.start(flow, null);
     expect(await run.result()).toEqual(Array.from({ length: 50 }, (_, index) => index));
     const steps = completions(await run.history());
     expect(steps).toHaveLength(50);
     expect(new Set(steps.map((step) => step.op)).size).toBe(50);
-    const transactions = h.baton.committer.stats.transactions - before.transactions;
-    const writes = h.baton.committer.stats.writes - before.writes;
+    const transactions = h.baton.commitStats.transactions - before.transactions;
+    const writes = h.baton.commitStats.writes - before.writes;
     expect(writes).toBeGreaterThanOrEqual(51);
     expect(transactions).toBeLessThan(writes);
   });

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
-import { workflow as agentWorkflow } from '../src/agents/agent-context.ts';
+import { workflow as agentWorkflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import type { WorkflowContext } from '../src/engine/context.ts';
 import { workflow } from '../src/engine/workflow.ts';
 import { HistoryFormatError, InvalidHistoryError } from '../src/explain/explain-errors.ts';
-import { replay } from '../src/explain/replay.ts';
+import { replay } from '../src/replay.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { docsLookup } from './support/docs-tools.ts';

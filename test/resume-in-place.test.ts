@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
-import { replay } from '../src/explain/replay.ts';
+import { replay } from '../src/replay.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 import { eventTypes as types } from './support/journal-events.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { mapSecrets } from '../src/access/secret-broker.ts';
 import { agent } from '../src/agents/agent.ts';
-import { workflow } from '../src/agents/agent-context.ts';
+import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';

@@ -4,7 +4,8 @@
 import { createServer, type Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GuardOptions, SigningOptions } from 'baton';
+import type { GuardOptions } from 'baton/guard';
+import type { SigningOptions } from 'baton/access';
 import { createAgents, FLEET } from './agents.ts';
 import { createTools } from './tools.ts';
 import { createBriefWorkflow } from './workflow.ts';

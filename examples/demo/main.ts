@@ -8,7 +8,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Baton, checkModelId, verifyChain, verifyRun, type JournalEvent } from 'baton';
+import { Baton, type JournalEvent } from 'baton';
+import { checkModelId } from 'baton/agents';
+import { verifyChain, verifyRun } from 'baton/access';
 import { createDemo, demoStateDir, startDataService } from './demo.ts';
 import { followRun } from './live-tree.ts';
 

@@ -8,7 +8,9 @@
 import { createServer } from 'node:http';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Baton, explainEvents, formatExplanation, formatPlans, plansOf, verifyChain } from 'baton';
+import { Baton } from 'baton';
+import { explainEvents, formatExplanation, formatPlans, plansOf } from 'baton/explain';
+import { verifyChain } from 'baton/access';
 import { createResearch } from './research.ts';
 
 const stateDir = resolve('.baton');

@@ -1,31 +1,13 @@
-import type { AgentRuntime } from '../agents/runtime.ts';
-import type { ChildOptions, ChildRun, WorkflowContext } from '../engine/context.ts';
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
-import type { WorkflowDefinition } from '../engine/workflow.ts';
 import { ConfigError } from '../errors.ts';
-import { AccessDeniedError, InvalidGrantError } from './access-errors.ts';
+import { InvalidGrantError } from './access-errors.ts';
 import type { Authorizer } from './access-request.ts';
-import { authorizeDelegationDurably } from './authorize-delegation.ts';
 import { DEFAULT_MAX_DELEGATION_DEPTH } from './delegate.ts';
 import { GRANT_AUTHORIZER } from './grant-authorizer.ts';
 import { assertCurrent, createGrant, parseGrant, type Grant } from './grant.ts';
-import { chainOf } from './identity-chain.ts';
 import { PolicyEngine, type PolicyEngineOptions } from './policy-engine.ts';
-import { grantOf } from './run-grant.ts';
 import { resolvePolicyFiles } from './policy-files.ts';
 import { SecretBroker, type SecretSource } from './secret-broker.ts';
-import { toolAccessInterceptor } from './tool-access-interceptor.ts';
-
-declare module '../engine/context.ts' {
-  interface ChildOptions {
-    /**
-     * The grant actions the child run needs (`['tool:search.*']`): it starts under the parent's grant
-     * narrowed to them, and a need the parent does not hold refuses the start (`delegation widens`).
-     * Default: everything the parent holds. See src/access/access-control.ts.
-     */
-    needs?: readonly string[];
-  }
-}
 
 /** A grant to create for a run: its actions, and when it expires (a time, or a duration from the start). */
 export interface GrantSpec {
@@ -90,13 +72,14 @@ export class AccessControl {
   readonly secrets: SecretBroker | undefined;
   readonly maxDelegationDepth: number;
   readonly #grantPolicy: GrantPolicy | undefined;
-  readonly #clock: () => number;
+  /** The clock grants' expiry is checked against. */
+  readonly clock: () => number;
 
   private constructor(policies: PolicyEngine | undefined, options: AccessOptions, clock: () => number) {
     this.policies = policies;
     this.authorizer = policies ?? GRANT_AUTHORIZER;
     this.#grantPolicy = options.grant;
-    this.#clock = clock;
+    this.clock = clock;
     this.maxDelegationDepth = options.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH;
     const secrets = options.secrets;
     this.secrets =
@@ -114,6 +97,11 @@ export class AccessControl {
   static async open(options: AccessOptions = {}, deps: { clock: () => number }): Promise<AccessControl> {
     checkAccessOptions(options);
     return new AccessControl(await loadPolicies(options), options, deps.clock);
+  }
+
+  /** Access with no policies, grant policy or secrets: runs' own grants still narrow and decide. */
+  static unconfigured(clock: () => number = Date.now): AccessControl {
+    return new AccessControl(undefined, {}, clock);
   }
 
   /**
@@ -142,120 +130,6 @@ export class AccessControl {
     assertCurrent(grant, now);
     return grant;
   }
-
-  /**
-   * Plugs access into the agents layer: the `access` tool interceptor first (unless one is there),
-   * and the authorizer handoffs and agents called as tools are decided by.
-   */
-  install(runtime: AgentRuntime): void {
-    if (!runtime.toolInterceptors.some((interceptor) => interceptor.name === 'access')) {
-      runtime.intercept(
-        { tools: [toolAccessInterceptor(this.policies, { clock: this.#clock })] },
-        { first: true },
-      );
-    }
-    runtime.access = { policies: this.policies, maxDelegationDepth: this.maxDelegationDepth };
-  }
-
-  /**
-   * Gives an activation's ctx the run's grant (`ctx.grant`) and authorizes child starts: with
-   * policies or a grant, `ctx.child` first decides StartChild (journaled as its own op,
-   * `access:StartChild:workflow:<name>`), narrows the grant to the child's `needs`, and starts the
-   * child under it; a denied start rejects the child's future with AccessDeniedError. Without
-   * either, `ctx.child` is the engine's.
-   */
-  extend<C extends WorkflowContext>(ctx: C): C {
-    const start = ctx.child.bind(ctx) as (
-      workflow: WorkflowDefinition,
-      input: unknown,
-      options?: ChildOptions,
-    ) => ChildRun<unknown>;
-    Object.defineProperty(ctx, 'grant', { get: () => grantOf(ctx), configurable: true });
-    const child = (
-      workflow: WorkflowDefinition,
-      input: unknown,
-      options: ChildOptions = {},
-    ): ChildRun<unknown> => this.#child(ctx, start, workflow, input, options);
-    Object.defineProperty(ctx, 'child', { value: child, configurable: true });
-    return ctx;
-  }
-
-  #child(
-    ctx: WorkflowContext,
-    start: (workflow: WorkflowDefinition, input: unknown, options?: ChildOptions) => ChildRun<unknown>,
-    workflow: WorkflowDefinition,
-    input: unknown,
-    options: ChildOptions,
-  ): ChildRun<unknown> {
-    const { needs, grant: _given, ...rest } = options;
-    let parent: Grant | undefined;
-    let started: Promise<{ child: ChildRun<unknown> }>;
-    try {
-      parent = grantOf(ctx);
-      // A recorded run keeps its shape (policies may have been turned on or off since); new starts
-      // are authorized when there are policies or a grant.
-      const recorded = ctx.operations.peek();
-      const authorize =
-        recorded === undefined
-          ? this.policies !== undefined || parent !== undefined
-          : recorded.startsWith('access:StartChild:');
-      if (!authorize) return start(workflow, input, rest);
-      const chain = chainOf(ctx);
-      started = authorizeDelegationDurably(ctx, this.authorizer, {
-        chain,
-        action: 'StartChild',
-        resource: { kind: 'workflow', name: workflow.name },
-        ...(parent ? { grant: parent } : {}),
-        needs: needs ?? parent?.actions ?? [],
-        strict: needs !== undefined,
-        holder: `workflow:${workflow.name}`,
-        maxDepth: this.maxDelegationDepth,
-      }).then((decision) => {
-        if (decision.decision === 'deny') {
-          throw new AccessDeniedError({
-            actor: chain.actor,
-            action: decision.action,
-            resource: decision.resource,
-            reason: decision.errors.length
-              ? `${decision.reason}: ${decision.errors.join('; ')}`
-              : decision.reason,
-            policies: decision.policies,
-          });
-        }
-        return {
-          child: start(workflow, input, {
-            ...rest,
-            ...(decision.delegated ? { grant: decision.delegated } : {}),
-          }),
-        };
-      });
-    } catch (error) {
-      started = rejection(error);
-    }
-    started.catch(() => {});
-    const runId = started.then(({ child }) => child.runId);
-    runId.catch(() => {});
-    return {
-      runId,
-      then: (onFulfilled, onRejected) => started.then(({ child }) => child).then(onFulfilled, onRejected),
-    };
-  }
-}
-
-declare module '../agents/agent-context.ts' {
-  interface AgentContext {
-    /**
-     * The grant the workflow's own calls (`callTool`, `ctx.child`, the agents it runs) act under:
-     * the run's root grant. Agents, child runs and parallel agent branches get it narrowed to what
-     * they need. Undefined when the run has no grant.
-     */
-    readonly grant: Grant | undefined;
-  }
-}
-
-/** A promise rejected with `error`, whatever was thrown. */
-async function rejection(error: unknown): Promise<never> {
-  throw error;
 }
 
 function isGrant(value: Grant | GrantSpec): value is Grant {

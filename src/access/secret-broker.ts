@@ -1,8 +1,27 @@
 import { disguisesOf } from '../journal/secret-disguises.ts';
 import { SecretAccessDeniedError } from './access-errors.ts';
 import { grantAllows, isExpired, type Grant } from './grant.ts';
-import type { SecretRequest, SecretResolver } from '../agents/runtime.ts';
 import { identityChain, type IdentityChain } from './identity-chain.ts';
+
+/**
+ * Gives a tool the secrets its caller may use (a ScopedSecretBroker's `forAgents()` checks the
+ * caller's grant). Secrets never reach a model or the journal: values it hands out are scrubbed.
+ */
+export type SecretResolver = (
+  name: string,
+  request: SecretRequest,
+) => string | undefined | Promise<string | undefined>;
+
+/** Who asks for a secret: the tool, and the identity calling it with the grant it holds. */
+export interface SecretRequest {
+  runId: string;
+  tenant: string;
+  tool: string;
+  actor: string;
+  onBehalfOf: readonly string[];
+  /** The grant the calling identity holds (the run's, narrowed as work was delegated). */
+  grant?: Grant;
+}
 
 /** Where secret values come from: the environment, a map, a vault client. */
 export interface SecretSource {

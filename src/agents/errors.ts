@@ -182,3 +182,17 @@ export class TripwireTriggeredError extends BatonError {
     this.reason = args.reason;
   }
 }
+
+/**
+ * An agent was run (or a tool called) with a context the agents layer did not extend: a ctx made
+ * outside a Baton's worker or replay. Pass the ctx your workflow function was given.
+ */
+export class AgentsLayerMissingError extends BatonError {
+  constructor(args: { what: string }) {
+    super(
+      'AGENTS_LAYER_MISSING',
+      `${args.what} needs the workflow's ctx as a Baton's worker or replay gives it (with the agents layer); ` +
+        `this ctx has no ctx.agents. Pass the ctx your workflow function was given.`,
+    );
+  }
+}

@@ -8,7 +8,7 @@ import { GRANT_AUTHORIZER } from '../access/grant-authorizer.ts';
 import { parseGrant, type Grant } from '../access/grant.ts';
 import { identityChain } from '../access/identity-chain.ts';
 import { redact } from '../access/redact.ts';
-import { explain } from '../access/tool-access-interceptor.ts';
+import { explainDecision } from '../access/explain-decision.ts';
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { BatonError, InvalidArgumentError, serializeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
@@ -721,7 +721,7 @@ async function authorizeCallee(
     },
     { callId },
   );
-  if (decision.decision === 'deny') return { ok: false, reason: `access: ${explain(decision)}` };
+  if (decision.decision === 'deny') return { ok: false, reason: `access: ${explainDecision(decision)}` };
   return { ok: true, grant: decision.delegated };
 }
 

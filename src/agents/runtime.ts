@@ -1,7 +1,7 @@
 import { disguisesOf } from '../journal/secret-disguises.ts';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { Authorizer } from '../access/access-request.ts';
-import type { Grant } from '../access/grant.ts';
+import type { SecretRequest, SecretResolver } from '../access/secret-broker.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import { START_EVENTS } from '../engine/engine-flags.ts';
 import type { Embedder } from '../routing/embedder.ts';
@@ -14,6 +14,7 @@ import { agentPools, toolPools } from './agent-needs.ts';
 import type { ModelCallInterceptor, ToolCallInterceptor } from './interceptors.ts';
 import type { JournalMessage } from './messages.ts';
 import { ConversationLedger } from './messages.ts';
+import { AgentsLayerMissingError } from './errors.ts';
 import { checkModelId, resolveModel, type ModelProvider, type ModelSpec } from './models.ts';
 import { DEFAULT_PRICES, findPrice, type ModelPrice, type PriceTable } from './prices.ts';
 import type { SecretReader, ToolDefinition } from './tool.ts';
@@ -69,26 +70,6 @@ export type AgentsMemorySettings = Omit<LongTermMemoryOptions, 'records' | 'embe
   embedder?: Embedder;
 };
 
-/**
- * Gives a tool the secrets its caller may use (a ScopedSecretBroker's `forAgents()` checks the
- * caller's grant). Secrets never reach a model or the journal: values it hands out are scrubbed.
- */
-export type SecretResolver = (
-  name: string,
-  request: SecretRequest,
-) => string | undefined | Promise<string | undefined>;
-
-/** Who asks for a secret: the tool, and the identity calling it with the grant it holds. */
-export interface SecretRequest {
-  runId: string;
-  tenant: string;
-  tool: string;
-  actor: string;
-  onBehalfOf: readonly string[];
-  /** The grant the calling identity holds (the run's, narrowed as work was delegated). */
-  grant?: Grant;
-}
-
 /** How the agents layer authorizes and narrows delegations (set by Baton from its access options). */
 export interface AgentAccess {
   /**
@@ -136,11 +117,10 @@ export interface AgentChecks {
   ): Promise<{ text: string; output: unknown }>;
 }
 
-const RUNTIME = Symbol.for('baton.agents.runtime');
-
 /**
  * The agents layer of one Baton: its interceptors, model providers, prices, secret broker and live
- * stream. Baton creates one and attaches it to every run's ctx; `runAgent(ctx, …)` finds it there.
+ * stream. Baton creates one; the agents layer gives every run's ctx its activation (`ctx.agents`),
+ * where `runAgent(ctx, …)` finds it.
  */
 export class AgentRuntime {
   readonly #toolInterceptors: ToolCallInterceptor[];
@@ -152,7 +132,6 @@ export class AgentRuntime {
   readonly #checked = new WeakSet<object>();
   readonly #listeners = new Set<(event: ModelStreamEvent) => void>();
   readonly #models = new Map<string, LanguageModelV4>();
-  readonly #states = new WeakMap<object, ConversationLedger>();
   readonly inlineRetryMs: number;
   readonly #startEvents: boolean;
   /** Input and output checks of agents (installed by src/guard), or none. */
@@ -310,28 +289,41 @@ export class AgentRuntime {
     return changed ? result : value;
   }
 
-  /** What this activation of the run has journaled of its conversations (rebuilt by replay). */
   /** Whether live attempts in this run journal start events (`startEvents`, and a run started with engine flag 3). */
   journalsStarts(ctx: WorkflowContext): boolean {
     return this.#startEvents && ctx.operations.hasFlag(START_EVENTS);
   }
 
+  /** What `ctx`'s activation has journaled of its conversations (rebuilt by replay). */
   ledger(ctx: WorkflowContext): ConversationLedger {
-    let ledger = this.#states.get(ctx);
-    if (!ledger) this.#states.set(ctx, (ledger = new ConversationLedger()));
-    return ledger;
-  }
-
-  /** Makes this runtime the one `runAgent(ctx, …)` uses for `ctx`. */
-  attach(ctx: WorkflowContext): void {
-    Object.defineProperty(ctx, RUNTIME, { value: this, configurable: true });
+    return agentsOf(ctx).ledger;
   }
 }
 
-let fallback: AgentRuntime | undefined;
+/**
+ * The agents layer of one activation of a run, as `ctx.agents`: the runtime its agents and tools
+ * run under, and what the activation has journaled of its conversations (rebuilt by replay).
+ */
+export class AgentsActivation {
+  readonly runtime: AgentRuntime;
+  readonly ledger = new ConversationLedger();
 
-/** The runtime attached to `ctx`, or a default one (no interceptors, default prices). */
+  constructor(runtime: AgentRuntime) {
+    this.runtime = runtime;
+  }
+}
+
+/**
+ * The agents layer of `ctx`'s activation.
+ *
+ * @throws AgentsLayerMissingError for a ctx the agents layer did not extend.
+ */
+export function agentsOf(ctx: WorkflowContext, what = 'runAgent'): AgentsActivation {
+  if ('agents' in ctx && ctx.agents instanceof AgentsActivation) return ctx.agents;
+  throw new AgentsLayerMissingError({ what });
+}
+
+/** The runtime the agents of `ctx`'s activation run under. */
 export function runtimeOf(ctx: WorkflowContext): AgentRuntime {
-  const attached = (ctx as unknown as Record<symbol, AgentRuntime | undefined>)[RUNTIME];
-  return attached ?? (fallback ??= new AgentRuntime());
+  return agentsOf(ctx).runtime;
 }

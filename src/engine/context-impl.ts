@@ -3,7 +3,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   BatonError,
   NonDeterminismError,
-  PayloadTooLargeError,
   RunFailedError,
   StepFailedError,
   InvalidArgumentError,
@@ -13,9 +12,9 @@ import {
   serializeError,
   type SerializedError,
 } from '../errors.ts';
-import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, GrantRecord, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
+import { checkPayload } from './check-payload.ts';
 import type {
   ChildOptions,
   ChildRun,
@@ -1041,12 +1040,6 @@ export class RunContext implements WorkflowContext {
 
 /** The lease of a call that names no pool. */
 const UNPOOLED: PoolLease = { pool: '', waitedMs: 0, reportTokens: () => {} };
-
-/** Throws NotSerializableError (naming the path) or PayloadTooLargeError unless `value` can be journaled. */
-export function checkPayload(value: unknown, what: string, maxPayloadBytes: number): void {
-  const bytes = Buffer.byteLength(canonicalJson(value, what));
-  if (bytes > maxPayloadBytes) throw new PayloadTooLargeError({ what, bytes, limit: maxPayloadBytes });
-}
 
 function stepFailed(step: string, attempts: number, error: SerializedError): StepFailedError {
   return new StepFailedError({ step, attempts, errorName: error.name, message: error.message });

@@ -1,9 +1,7 @@
 import type { EventDraft, GrantRecord, JournalEvent } from '../journal/events.ts';
 import type { CancellationScope } from './cancellation-scope.ts';
 import type { Duration } from './duration.ts';
-import type { PoolEstimate, PoolLease } from './pool-gate.ts';
 import type { RetryPolicy } from './retry.ts';
-import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './workflow.ts';
 
 /** What a step's function receives. */
 export interface StepInfo {
@@ -270,3 +268,55 @@ export interface OperationHandle {
 }
 
 export type { RetryPolicy };
+
+/** What a call learns about, and tells, the pool it holds. */
+export interface PoolLease {
+  readonly pool: string;
+  /** How long the call waited for its slot, in ms (0 when it did not wait). */
+  readonly waitedMs: number;
+  /** The tokens the call really used (a model's reported usage): corrects the reservation. */
+  reportTokens(tokens: number): void;
+}
+
+/** How much of a pool a call takes besides its slot and request. */
+export interface PoolEstimate {
+  /** Tokens to reserve now, corrected by `lease.reportTokens` when the call ends. */
+  tokens?: number;
+}
+
+/** A query of a workflow: a read-only function of the run's published values (latest per key). */
+export type WorkflowQuery = (values: Readonly<Record<string, unknown>>) => unknown;
+
+export interface WorkflowOptions {
+  /** Fail the run when it has not finished within this time of starting. */
+  timeout?: Duration;
+  /**
+   * A resource pool (baton.config.ts `pools`) whose slot each run of this workflow holds while it
+   * runs: a run that finds the pool full parks, holding no worker slot, until a slot frees for it.
+   * Parked on a timer or a signal, a run holds no slot either.
+   */
+  pool?: string;
+  description?: string;
+  /**
+   * Read-only queries, answered from the values the run published (`ctx.setEvent`), latest per
+   * key, without a worker replaying it: `baton.query(runId, name)`, HTTP and `baton query`.
+   *
+   * @example queries: { percent: (values) => { const p = values.progress as { done: number; total: number } | undefined; return p ? Math.round((100 * p.done) / p.total) : 0; } }
+   */
+  queries?: Readonly<Record<string, WorkflowQuery>>;
+}
+
+/** A registered piece of durable code. Create with {@link workflow}. */
+export interface WorkflowDefinition<
+  Input = any,
+  Output = any,
+  Context extends WorkflowContext = WorkflowContext,
+> {
+  readonly kind: 'workflow';
+  readonly name: string;
+  readonly options: WorkflowOptions;
+  readonly fn: (ctx: Context, input: Input) => Promise<Output>;
+}
+
+export type WorkflowInput<W> = W extends WorkflowDefinition<infer I, any, any> ? I : never;
+export type WorkflowOutput<W> = W extends WorkflowDefinition<any, infer O, any> ? O : never;

@@ -9,8 +9,11 @@ import {
 import type { JournalEvent } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type Store } from '../store/store.ts';
 import type { Committer } from './committer.ts';
+import type { WorkflowContext } from './context.ts';
+import type { ContextLayers } from './context-layer.ts';
 import { CancelledError } from './cancellation-scope.ts';
-import { RunContext, checkPayload, type ChildStartRequest } from './context-impl.ts';
+import { checkPayload } from './check-payload.ts';
+import { RunContext, type ChildStartRequest } from './context-impl.ts';
 import { ContinueAsNewRequest, lastOfChain } from './continue-as-new.ts';
 import { CATCHABLE_CANCELLATION, hasFlag } from './engine-flags.ts';
 import { MAX_TIMER_MS } from './duration.ts';
@@ -42,8 +45,10 @@ export interface ExecutorDeps {
   onCancelRequested?: (runId: string, reason: string) => void;
   /** Resource pools steps and calls wait in (src/resources). */
   pools?: PoolGate;
-  /** Wraps the engine's context with the layers above it (agents…). */
-  extendContext?: (ctx: RunContext) => RunContext;
+  /** The context layers above the engine (src/context-layers.ts), put on each activation's context. */
+  layers?: () => ContextLayers<WorkflowContext>;
+  /** Told when an activation of a run begins. */
+  onActivate?: (run: RunRecord) => void;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -145,7 +150,10 @@ export async function activate(
     cancelChild: (childRunId, reason) => requestChildCancel(deps, childRunId, reason),
     ...(deps.pools ? { pools: deps.pools } : {}),
   });
-  const ctx = deps.extendContext ? deps.extendContext(context) : context;
+  deps.onActivate?.(run);
+  const ctx = deps.layers
+    ? deps.layers().apply(context, { mode: 'live', startedAt: context.startedAt })
+    : context;
   let delivering: Promise<void> | undefined;
   if (catchable) {
     const deliver = (known?: RunRecord): void => {

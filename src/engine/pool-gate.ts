@@ -1,4 +1,6 @@
-import type { OperationHandle } from './context.ts';
+import type { OperationHandle, PoolLease } from './context.ts';
+
+export type { PoolEstimate, PoolLease } from './context.ts';
 
 /**
  * The port through which the engine reaches resource pools (src/resources implements it): hold a
@@ -36,19 +38,4 @@ export interface PoolCall {
   priority: number;
   /** What the call is, for messages and the journal (`step 'fetch'`, `tool 'search'`). */
   what: string;
-}
-
-/** What a call learns about, and tells, the pool it holds. */
-export interface PoolLease {
-  readonly pool: string;
-  /** How long the call waited for its slot, in ms (0 when it did not wait). */
-  readonly waitedMs: number;
-  /** The tokens the call really used (a model's reported usage): corrects the reservation. */
-  reportTokens(tokens: number): void;
-}
-
-/** How much of a pool a call takes besides its slot and request. */
-export interface PoolEstimate {
-  /** Tokens to reserve now, corrected by `lease.reportTokens` when the call ends. */
-  tokens?: number;
 }

@@ -4,7 +4,7 @@ import { editDistance } from '../edit-distance.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { isTerminal, type Store, type TenantScope } from '../store/store.ts';
 import type { OperationApi } from './context.ts';
-import { checkPayload } from './context-impl.ts';
+import { checkPayload } from './check-payload.ts';
 
 /** The longest key of a published value. */
 export const MAX_EVENT_KEY_LENGTH = 256;
@@ -108,8 +108,7 @@ export async function waitForPublishedValue(
   }
 }
 
-/** A query of a workflow: a read-only function of the run's published values (latest per key). */
-export type WorkflowQuery = (values: Readonly<Record<string, unknown>>) => unknown;
+export type { WorkflowQuery } from './context.ts';
 
 /** The query was not declared by the run's workflow (`workflow(name, fn, { queries })`). */
 export class UnknownQueryError extends BatonError {

@@ -1,38 +1,14 @@
 import { InvalidArgumentError } from '../errors.ts';
-import type { WorkflowContext } from './context.ts';
-import type { Duration } from './duration.ts';
-import type { WorkflowQuery } from './published-values.ts';
+import type { WorkflowContext, WorkflowDefinition, WorkflowOptions } from './context.ts';
 
-export interface WorkflowOptions {
-  /** Fail the run when it has not finished within this time of starting. */
-  timeout?: Duration;
-  /**
-   * A resource pool (baton.config.ts `pools`) whose slot each run of this workflow holds while it
-   * runs: a run that finds the pool full parks, holding no worker slot, until a slot frees for it.
-   * Parked on a timer or a signal, a run holds no slot either.
-   */
-  pool?: string;
-  description?: string;
-  /**
-   * Read-only queries, answered from the values the run published (`ctx.setEvent`), latest per
-   * key, without a worker replaying it: `baton.query(runId, name)`, HTTP and `baton query`.
-   *
-   * @example queries: { percent: (values) => { const p = values.progress as { done: number; total: number } | undefined; return p ? Math.round((100 * p.done) / p.total) : 0; } }
-   */
-  queries?: Readonly<Record<string, WorkflowQuery>>;
-}
-
-/** A registered piece of durable code. Create with {@link workflow}. */
-export interface WorkflowDefinition<
-  Input = any,
-  Output = any,
-  Context extends WorkflowContext = WorkflowContext,
-> {
-  readonly kind: 'workflow';
-  readonly name: string;
-  readonly options: WorkflowOptions;
-  readonly fn: (ctx: Context, input: Input) => Promise<Output>;
-}
+// The types of a workflow definition live with the context type they refer to (src/engine/context.ts).
+export type {
+  WorkflowDefinition,
+  WorkflowInput,
+  WorkflowOptions,
+  WorkflowOutput,
+  WorkflowQuery,
+} from './context.ts';
 
 /**
  * Defines a durable workflow: code-first, replayed after a crash.
@@ -66,6 +42,3 @@ export function workflow<
   if (typeof fn !== 'function') throw new InvalidArgumentError(`Workflow '${name}' needs a function.`);
   return Object.freeze({ kind: 'workflow' as const, name, options, fn });
 }
-
-export type WorkflowInput<W> = W extends WorkflowDefinition<infer I, any, any> ? I : never;
-export type WorkflowOutput<W> = W extends WorkflowDefinition<any, infer O, any> ? O : never;

@@ -1,7 +1,7 @@
 import { ContinueAsNewRequest } from '../engine/continue-as-new.ts';
-import { withAgents } from '../agents/agent-context.ts';
-import { AgentRuntime } from '../agents/runtime.ts';
+import type { WorkflowContext } from '../engine/context.ts';
 import { RunContext, type ReplayOnlyObserver } from '../engine/context-impl.ts';
+import type { ContextLayers } from '../engine/context-layer.ts';
 import { ENGINE_FLAGS } from '../engine/engine-flags.ts';
 import { History, keptEvents, readableOp } from '../engine/history.ts';
 import type { PoolGate } from '../engine/pool-gate.ts';
@@ -21,10 +21,11 @@ import { InvalidHistoryError } from './explain-errors.ts';
 import { checkHistory } from './history-document.ts';
 
 export interface ReplayOptions {
-  /** The agents layer the workflow's agents resolve models and interceptors from. Default: a fresh one. */
-  agents?: AgentRuntime;
-  /** Wraps the run's ctx with the layers above the agents (as `Baton.open({ extendContext })`). */
-  extendContext?: (ctx: RunContext) => RunContext;
+  /**
+   * The context layers the live run had (src/context-layers.ts: `contextLayers({ access, agents })`
+   * outside a Baton; `baton.replay` passes its own). Default: the engine's context alone.
+   */
+  layers?: ContextLayers<WorkflowContext>;
   /** Compare what the code returns with the result the history recorded. Default true. */
   checkResult?: boolean;
   /** Give up on code that neither finishes nor waits on a ctx call within this long, in ms. Default 30 000. */
@@ -181,8 +182,9 @@ export async function replay(
     pools: REPLAY_POOLS,
     replayOnly: observer,
   });
-  const withLayers = withAgents(context, options.agents ?? new AgentRuntime());
-  const ctx = options.extendContext ? options.extendContext(withLayers) : withLayers;
+  const ctx = options.layers
+    ? options.layers.apply(context, { mode: 'replay', startedAt: context.startedAt })
+    : context;
 
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<{ kind: 'stuck' }>((resolve) => {

@@ -1,7 +1,7 @@
 import type { PolicyEngine } from '../access/policy-engine.ts';
 import { identityChain } from '../access/identity-chain.ts';
 import { parsePrincipal } from '../access/principal.ts';
-import { explain } from '../access/tool-access-interceptor.ts';
+import { explainDecision } from '../access/explain-decision.ts';
 import type { ApprovalStageRecord, JournalEventPayloads } from '../journal/events.ts';
 import type { RunRecord } from '../store/store.ts';
 
@@ -52,7 +52,7 @@ export function approvalRight(args: {
       approval: request.name,
       now: args.now,
     });
-    if (decision.decision === 'deny') return { ok: false, reason: explain(decision) };
+    if (decision.decision === 'deny') return { ok: false, reason: explainDecision(decision) };
     return { ok: true, policies: decision.policies };
   }
   if (principal.kind !== 'user' && principal.kind !== 'service') {

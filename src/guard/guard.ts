@@ -3,11 +3,12 @@ import type { ModelCallInterceptor, ToolCallInterceptor } from '../agents/interc
 import type { AgentRuntime } from '../agents/runtime.ts';
 import type { PolicyEngine } from '../access/policy-engine.ts';
 import { parsePrincipal } from '../access/principal.ts';
+import type { AgentsContext } from '../agents/agents-layer.ts';
 import type { WorkflowContext } from '../engine/context.ts';
+import type { ContextLayer } from '../engine/context-layer.ts';
 import { BatonError, ConfigError } from '../errors.ts';
 import type { GuardVerdictRecord } from '../journal/events.ts';
 import type { BudgetStore } from '../store/budget-store.ts';
-import { requestApproval, type ApprovalDecision, type ApprovalRequest } from './approval.ts';
 import { ApprovalDesk, type ApprovalDeskDeps } from './approval-desk.ts';
 import { approvalGate, checkGateOptions, type GateOptions } from './approval-gate.ts';
 import { approvalKindOfInterceptor, type ApproverGroups } from './approval-routing.ts';
@@ -16,21 +17,12 @@ import { checkBudgetOptions, type BudgetOptions } from './budget.ts';
 import { BUDGET_INTERCEPTOR, budgetInterceptors, type BudgetBreach } from './budget-interceptor.ts';
 import { BudgetExceededError, LoopDetectedError } from './guard-errors.ts';
 import { guardModels, type GuardCore } from './guard-core.ts';
+import { guardLayer, type GuardContext } from './guard-layer.ts';
 import { GuardStates } from './guard-state.ts';
 import { toGuardrail, type Guardrail, type GuardrailLike } from './guardrail.ts';
 import { checkLoopOptions, LOOP_INTERCEPTOR, loopInterceptors, type LoopOptions } from './loop-detector.ts';
 import { blockedError, runGuardrails } from './run-guardrails.ts';
 import { toolGuardrails, toolStage, type ToolGuardrails } from './tool-guardrails.ts';
-
-declare module '../agents/agent-context.ts' {
-  interface AgentContext {
-    /**
-     * Asks a person to approve, durably (see {@link requestApproval}): the run waits holding no
-     * worker until `baton approve|deny`, and the decision, approver and comment are journaled.
-     */
-    approval(request: ApprovalRequest): Promise<ApprovalDecision>;
-  }
-}
 
 /**
  * Baton's guard layer (`Baton.open({ guard })`): guardrails on run and agent input, agent output
@@ -136,31 +128,12 @@ export class Guard {
   }
 
   /**
-   * Gives an activation's ctx the guard: a fresh per-run state, `ctx.approval`, and `ctx.run`
-   * throwing BudgetExceededError / LoopDetectedError when the guard stopped the agent.
+   * The guard's context layer: `ctx.approval` (routed to this guard's approver groups), a fresh
+   * per-run state for each live activation, and `ctx.run` throwing BudgetExceededError /
+   * LoopDetectedError when the guard stopped the agent.
    */
-  extend<C extends WorkflowContext>(ctx: C): C {
-    const startedAt = (ctx as { startedAt?: number }).startedAt ?? this.#core.clock();
-    this.#core.states.begin(ctx.runId, startedAt, ctx);
-    const groups = this.#core.groups;
-    Object.defineProperty(ctx, 'approval', {
-      value: (request: ApprovalRequest) => requestApproval(ctx, request, groups),
-      configurable: true,
-    });
-    const run = (ctx as { run?: (...args: unknown[]) => Promise<unknown> }).run;
-    if (typeof run === 'function') {
-      Object.defineProperty(ctx, 'run', {
-        value: async (...args: unknown[]) => {
-          try {
-            return await run(...args);
-          } catch (error) {
-            throw stopError(error);
-          }
-        },
-        configurable: true,
-      });
-    }
-    return ctx;
+  get layer(): ContextLayer<WorkflowContext & AgentsContext, GuardContext> {
+    return guardLayer({ groups: this.#core.groups, states: this.#core.states, stopError });
   }
 
   /**

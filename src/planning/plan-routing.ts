@@ -1,7 +1,7 @@
 import { isAgentDefinition } from '../agents/agent.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import type { RouteCandidateRecord } from '../journal/events.ts';
-import { capabilityOf } from '../routing/agent-capabilities.ts';
+import { capabilityOf } from '../agents/agent-capabilities.ts';
 import { CapabilityRegistry } from '../routing/capability-registry.ts';
 import { LexicalEmbedder } from '../routing/lexical-embedder.ts';
 import type { CodeWorker, Plan } from './plan-types.ts';

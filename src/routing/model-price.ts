@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { ModelUsageRecord } from '../journal/events.ts';
-import type { LanguageModelObject } from '../agents/models.ts';
+import type { LanguageModelV2, LanguageModelV3, LanguageModelV4 } from '@ai-sdk/provider';
 
 /** A model's price in USD per million tokens. */
 export interface ModelPrice {
@@ -18,7 +18,7 @@ export interface ModelChoice {
    * The AI SDK model to call, for callers that call it themselves (`agent({ routing })`); without
    * it, such callers resolve `id` as a model id. routeModel's `call` receives the choice and ignores it.
    */
-  model?: LanguageModelObject;
+  model?: LanguageModelV4 | LanguageModelV3 | LanguageModelV2;
 }
 
 /** Usage as a model reports it (the AI SDK's LanguageModelUsage fits). */

@@ -1,15 +1,11 @@
 import type { WorkflowContext } from '../engine/context.ts';
+import type { ContextLayer } from '../engine/context-layer.ts';
 import { BatonError } from '../errors.ts';
-import type { AgentDefinition } from '../agents/agent.ts';
-import { capabilityOf } from './agent-capabilities.ts';
-import { CapabilityRegistry, type Capability } from './capability-registry.ts';
-import type { Embedder } from './embedder.ts';
-import type { VectorRecordStore } from '../store/vector-records.ts';
-import { WordVectorEmbedder } from './word-vector-embedder.ts';
+import type { CapabilityRegistry } from './capability-registry.ts';
 import type { LongTermMemory, MemoryApi } from './memory.ts';
 import { routeByCapability, type RouteDecision, type RouteOptions } from './route-by-capability.ts';
 
-/** What {@link withRouting} adds to a workflow's ctx. */
+/** What the routing layer ({@link routingLayer}) gives a workflow's ctx. */
 export interface RoutingContext {
   /** Chooses an agent or tool for the task from the capability index; journaled (see routeByCapability). */
   route(task: string, options?: RouteOptions): Promise<RouteDecision>;
@@ -25,71 +21,32 @@ export interface RoutingSetup {
 }
 
 /**
- * Capability routing for `Baton.open({ routing })` / `baton.config.ts`: the agents and tools
- * `ctx.route` chooses among, kept in the Baton's store (only changed texts are embedded at start).
- *
- * @example
- * Baton.open({ store, workflows, routing: { capabilities: [billing, accounts, warranty], defaults: { fallback: 'generalist' } } });
- */
-export interface RoutingOptions {
-  /**
-   * How texts are compared. Default: the built-in {@link WordVectorEmbedder} (offline). For a
-   * hosted model: `embedder: embedderFromModel({ model: openai.embedding('text-embedding-3-small'), dimensions: 1536 })`.
-   */
-  embedder?: Embedder;
-  /** Agents (their name and description, priced by their model) and other capabilities to route to. */
-  capabilities?: readonly (Capability | AgentDefinition<any>)[];
-  /** A registry opened elsewhere, instead of `embedder` and `capabilities`. */
-  registry?: CapabilityRegistry;
-  /** Options every `ctx.route` call starts from: `{ fallback: 'generalist' }`, `{ costBias: 0.3 }`… */
-  defaults?: RouteOptions;
-}
-
-/** Opens the registry of `Baton.open({ routing })` on the store's vector records. */
-export async function openRouting(
-  options: RoutingOptions,
-  records: VectorRecordStore | undefined,
-  log?: (message: string) => void,
-): Promise<CapabilityRegistry> {
-  if (options.registry) return options.registry;
-  const capabilities = (options.capabilities ?? []).map((given) =>
-    'instructions' in given && 'model' in given ? capabilityOf(given) : given,
-  );
-  return CapabilityRegistry.open({
-    embedder: options.embedder ?? new WordVectorEmbedder(),
-    ...(records ? { records } : {}),
-    capabilities,
-    ...(log ? { log } : {}),
-  });
-}
-
-/**
- * Adds `ctx.route` and `ctx.memory` to a workflow context. Baton does this itself when opened with
- * `routing` or `agents.memory`; call it directly only to compose contexts by hand.
+ * The routing layer: `ctx.route` and `ctx.memory` (which say how to set them up when they are not).
+ * Baton puts it in every run's context; give it to `Baton.open({ layers })` only to route with
+ * another registry or memory.
  *
  * @example
  * const baton = await Baton.open({ store, workflows, routing: { capabilities: agents }, agents: { memory: {} } });
- * // in a workflow typed AgentContext & RoutingContext:
+ * // in a workflow:
  * const decision = await ctx.route(input.ticket, { costBias: 0.5 });
  */
-export function withRouting<C extends WorkflowContext>(ctx: C, setup: RoutingSetup): C & RoutingContext {
-  let memory: MemoryApi | undefined;
-  return Object.defineProperties(ctx, {
-    route: {
-      configurable: true,
-      value: (task: string, options?: RouteOptions) => {
-        if (!setup.registry) return Promise.reject(missing('ctx.route', 'registry'));
-        return routeByCapability(ctx, setup.registry, task, { ...setup.defaults, ...options });
-      },
+export function routingLayer(setup: RoutingSetup): ContextLayer<WorkflowContext, RoutingContext> {
+  return {
+    name: 'routing',
+    extend: (ctx) => {
+      let memory: MemoryApi | undefined;
+      return {
+        route: (task, options) => {
+          if (!setup.registry) return Promise.reject(missing('ctx.route', 'registry'));
+          return routeByCapability(ctx, setup.registry, task, { ...setup.defaults, ...options });
+        },
+        get memory() {
+          if (!setup.memory) throw missing('ctx.memory', 'memory');
+          return (memory ??= setup.memory.forContext(ctx));
+        },
+      };
     },
-    memory: {
-      configurable: true,
-      get: () => {
-        if (!setup.memory) throw missing('ctx.memory', 'memory');
-        return (memory ??= setup.memory.forContext(ctx));
-      },
-    },
-  }) as C & RoutingContext;
+  };
 }
 
 function missing(feature: string, option: string): BatonError {

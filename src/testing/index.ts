@@ -15,8 +15,5 @@ export {
   type ServerReply,
   type ServerScript,
 } from './openai-compatible-server.ts';
-export {
-  replayHistories,
-  type GoldenHistoriesReport,
-  type GoldenHistoryResult,
-} from '../explain/replay-histories.ts';
+export { replayHistories, type GoldenHistoriesReport, type GoldenHistoryResult } from './replay-histories.ts';
+export { storeConformance, type ConformanceTestApi } from './store-conformance.ts';

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   agent,
-  block,
-  explainEvents,
-  pass,
-  formatExplanation,
   plan,
   planSchema,
   planWorkflow,
@@ -14,6 +10,8 @@ import {
   type PlanRequest,
   type PlanSpec,
 } from '../../src/index.ts';
+import { block, pass } from '../../src/guard/index.ts';
+import { explainEvents, formatExplanation } from '../../src/explain/index.ts';
 import { formatPlans, plansOf } from '../../src/planning/plan-format.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
 import { z } from 'zod';

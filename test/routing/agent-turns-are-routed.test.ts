@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
-import { workflow } from '../../src/agents/agent-context.ts';
+import { workflow } from '../../src/context-layers.ts';
 import { runAgent } from '../../src/agents/run-agent.ts';
 import type { AgentModelStrategy } from '../../src/agents/turn-routing.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';

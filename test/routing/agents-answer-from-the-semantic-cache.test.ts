@@ -2,7 +2,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../../src/agents/agent.ts';
-import { workflow } from '../../src/agents/agent-context.ts';
+import { workflow } from '../../src/context-layers.ts';
 import { requestMessages } from '../../src/agents/messages.ts';
 import { tool } from '../../src/agents/tool.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';

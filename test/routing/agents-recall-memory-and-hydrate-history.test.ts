@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../../src/agents/agent.ts';
-import { workflow, type AgentContext } from '../../src/agents/agent-context.ts';
+import { workflow, type AgentContext } from '../../src/context-layers.ts';
 import { messageTokens } from '../../src/agents/history-budget.ts';
 import { requestMessages } from '../../src/agents/messages.ts';
 import { tool } from '../../src/agents/tool.ts';
@@ -9,7 +9,7 @@ import { workflow as engineWorkflow } from '../../src/engine/workflow.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory } from '../../src/routing/memory.ts';
-import { withRouting, type RoutingContext } from '../../src/routing/routing-context.ts';
+import { routingLayer, type RoutingContext } from '../../src/routing/routing-context.ts';
 import { scriptedModel, type ScriptedRequest } from '../../src/testing/index.ts';
 import { harness, tempStore } from '../support/harness.ts';
 
@@ -58,7 +58,7 @@ describe('agents recall long-term memory and hydrate long histories', () => {
       workflows: [remember, ask],
       store: temp.store,
       agents: { memory },
-      extendContext: (ctx) => withRouting(ctx, { memory }),
+      layers: [routingLayer({ memory })],
     });
     cleanups.push(async () => {
       await h.close();

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
-import type { AgentContext } from '../../src/agents/agent-context.ts';
+import type { AgentContext } from '../../src/context-layers.ts';
 import { workflow } from '../../src/engine/workflow.ts';
 import type { JournalEventPayloads } from '../../src/journal/events.ts';
-import { capabilityOf } from '../../src/routing/agent-capabilities.ts';
+import { capabilityOf } from '../../src/agents/agent-capabilities.ts';
 import { CapabilityRegistry } from '../../src/routing/capability-registry.ts';
 import { costReport } from '../../src/routing/cost-report.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory } from '../../src/routing/memory.ts';
-import { withRouting, type RoutingContext } from '../../src/routing/routing-context.ts';
+import { routingLayer, type RoutingContext } from '../../src/routing/routing-context.ts';
 import { startOpenAICompatibleServer } from '../../src/testing/index.ts';
 import { harness, tempStore } from '../support/harness.ts';
 
@@ -72,7 +72,7 @@ describe('routing with the agents layer', () => {
       workflows: [support],
       store: temp.store,
       agents: { prices },
-      extendContext: (ctx) => withRouting(ctx, { registry, memory }),
+      layers: [routingLayer({ registry, memory })],
     });
     cleanup.push(() => h.close());
 

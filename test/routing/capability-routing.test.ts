@@ -6,7 +6,7 @@ import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import { CapabilityRegistry, type Capability } from '../../src/routing/capability-registry.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { routeByCapability } from '../../src/routing/route-by-capability.ts';
-import { withRouting, type RoutingContext } from '../../src/routing/routing-context.ts';
+import { routingLayer, type RoutingContext } from '../../src/routing/routing-context.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
 
 const billingPro: Capability = {
@@ -84,7 +84,7 @@ describe('capability routing', () => {
         return decision;
       },
     );
-    const h = await harness({ workflows: [flow], extendContext: (ctx) => withRouting(ctx, { registry }) });
+    const h = await harness({ workflows: [flow], layers: [routingLayer({ registry })] });
     open.push(h);
     const run = await h.baton.start(flow, { task: TASK });
     await h.settle(run.runId, 'waiting');

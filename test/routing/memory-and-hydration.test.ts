@@ -5,7 +5,7 @@ import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import { buildContext, type HistoryMessage } from '../../src/routing/context-builder.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory, type RecalledMemory } from '../../src/routing/memory.ts';
-import { withRouting, type RoutingContext } from '../../src/routing/routing-context.ts';
+import { routingLayer, type RoutingContext } from '../../src/routing/routing-context.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
 
 type Ctx = WorkflowContext & RoutingContext;
@@ -44,7 +44,14 @@ async function setup() {
   const h: Harness = await harness({
     workflows: [learn, ask],
     store: temp.store,
-    extendContext: (ctx) => withRouting(ctx, { memory }),
+    // Read at each activation, so a renewed memory (a fresh process) is the one the run gets.
+    layers: [
+      routingLayer({
+        get memory() {
+          return memory;
+        },
+      }),
+    ],
   });
   cleanups.push(async () => {
     await h.close();

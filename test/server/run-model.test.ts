@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
-import { workflow } from '../../src/agents/agent-context.ts';
+import { workflow } from '../../src/context-layers.ts';
 import { Baton } from '../../src/baton.ts';
 import { machine, machineWorkflow } from '../../src/patterns/machine.ts';
 import { plan, planWorkflow } from '../../src/planning/plan.ts';

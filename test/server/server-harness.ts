@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { agent } from '../../src/agents/agent.ts';
-import { workflow } from '../../src/agents/agent-context.ts';
+import { workflow } from '../../src/context-layers.ts';
 import type { ToolCallInterceptor } from '../../src/agents/interceptors.ts';
 import { tool } from '../../src/agents/tool.ts';
 import type { PolicyEngine } from '../../src/access/policy-engine.ts';

@@ -6,7 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../../src/agents/agent.ts';
-import { workflow } from '../../src/agents/agent-context.ts';
+import { workflow } from '../../src/context-layers.ts';
 import { tool } from '../../src/agents/tool.ts';
 import { Baton } from '../../src/baton.ts';
 import { uiAssets } from '../../src/server/node.ts';

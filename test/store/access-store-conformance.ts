@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventDraft, JournalEvent } from '../../src/journal/events.ts';
 import type { CheckpointRecord } from '../../src/store/checkpoints.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
-import { sealDrafts, startedEvent } from './sealed-events.ts';
+import { sealDrafts, startedEvent } from '../../src/testing/sealed-events.ts';
 
 /**
  * What the access layer needs of a Store backend, as one suite every backend runs (beside

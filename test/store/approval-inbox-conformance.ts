@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventDraft, JournalEvent, JournalEventPayloads } from '../../src/journal/events.ts';
 import { verifyChain } from '../../src/journal/hash-chain.ts';
 import type { NewRun, RunRecord, RunTransition, Store } from '../../src/store/store.ts';
-import { sealDrafts, startedEvent } from './sealed-events.ts';
+import { sealDrafts, startedEvent } from '../../src/testing/sealed-events.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 

@@ -1,3 +1,4 @@
+import * as vitest from 'vitest';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +15,8 @@ import { accessStoreConformance } from './access-store-conformance.ts';
 import { approvalInboxConformance } from './approval-inbox-conformance.ts';
 import { budgetStoreConformance } from './budget-store-conformance.ts';
 import { poolStoreConformance } from './pool-store-conformance.ts';
-import { startedEvent } from './sealed-events.ts';
-import { storeConformance } from './store-conformance.ts';
+import { startedEvent } from '../../src/testing/sealed-events.ts';
+import { storeConformance } from 'baton/testing';
 import { vectorRecordStoreConformance } from './vector-record-store-conformance.ts';
 
 const unavailable = await postgresUnavailable();
@@ -38,7 +39,7 @@ describePostgres('PostgresStore', unavailable, () => {
     await database.query(`DROP SCHEMA ${schemas.get(store)!} CASCADE`);
     schemas.delete(store);
   };
-  storeConformance('postgres', freshStore, dropSchema);
+  storeConformance('postgres', freshStore, dropSchema, vitest);
   accessStoreConformance('postgres', freshStore, dropSchema);
   poolStoreConformance('postgres', async () => {
     const store = await freshStore();

@@ -1,15 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as vitest from 'vitest';
 import { describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+// Through the package's subpaths, as a third-party store's tests would run the suite.
+import { SqliteStore } from 'baton/store';
+import { storeConformance } from 'baton/testing';
 import { sqliteFileStores } from './sqlite-file-stores.ts';
-import { storeConformance } from './store-conformance.ts';
 
 const files = sqliteFileStores('baton-store-');
-storeConformance('sqlite (file)', files.makeStore, files.cleanup);
+storeConformance('sqlite (file)', files.makeStore, files.cleanup, vitest);
 
-storeConformance('sqlite (:memory:)', async () => SqliteStore.open({ path: ':memory:' }));
+storeConformance('sqlite (:memory:)', async () => SqliteStore.open({ path: ':memory:' }), undefined, vitest);
 
 describe('SqliteStore with two connections to one file', () => {
   it('never leases one run to both', async () => {

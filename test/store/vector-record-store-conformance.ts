@@ -5,7 +5,7 @@ import type {
   VectorRecordScope,
   VectorRecordStore,
 } from '../../src/store/vector-records.ts';
-import { startedEvent } from './sealed-events.ts';
+import { startedEvent } from '../../src/testing/sealed-events.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 

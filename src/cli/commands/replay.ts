@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AccessControl } from '../../access/access-control.ts';
-import { AgentRuntime } from '../../agents/runtime.ts';
 import type { WorkflowDefinition } from '../../engine/workflow.ts';
 import { ConfigError, UnknownWorkflowError } from '../../errors.ts';
 import { parseHistory } from '../../explain/history-document.ts';
-import { replay as replayHistory, type ReplayReport } from '../../explain/replay.ts';
+import type { ReplayReport } from '../../explain/replay.ts';
+import { replay as replayHistory } from '../../replay.ts';
 import type { JournalEvent } from '../../journal/events.ts';
 import { UsageError, defineCommand } from '../command.ts';
 import type { Output } from '../output.ts';
@@ -47,15 +46,15 @@ export const replay = defineCommand({
     if (args.run !== undefined && options.file !== undefined)
       throw new UsageError('Name a run or give --file, not both.', 'replay');
     let events: JournalEvent[];
-    let agents: AgentRuntime;
-    // Child starts a run authorized are ops of their own: replay needs the access layer's ctx.child.
-    let access: AccessControl;
+    // A stored run replays with its Baton's context layers; a file with those of a Baton opened
+    // with no options (src/replay.ts).
+    let replayAgainst: (definition: WorkflowDefinition) => Promise<ReplayReport>;
     let registered: ReadonlyMap<string, WorkflowDefinition>;
     if (options.file !== undefined) {
       const path = resolve(cwd, options.file);
-      events = parseHistory(await readFile(path, 'utf8'), path);
-      agents = new AgentRuntime();
-      access = await AccessControl.open({}, { clock: Date.now });
+      const history = parseHistory(await readFile(path, 'utf8'), path);
+      events = history;
+      replayAgainst = (definition) => replayHistory(history, definition);
       registered = new Map(
         ((await loadConfig()).config?.workflows ?? []).map((definition) => [
           definition.name,
@@ -70,8 +69,7 @@ export const replay = defineCommand({
         options.tenant === undefined ? undefined : { tenant: options.tenant },
       );
       events = await baton.store.readEvents(run.runId);
-      agents = baton.agents;
-      access = baton.access;
+      replayAgainst = (definition) => baton.replay(run.runId, { workflow: definition, tenant: run.tenant });
       registered = baton.workflows;
     }
     const name = (events[0]?.payload as { workflow?: string } | undefined)?.workflow ?? '';
@@ -81,10 +79,7 @@ export const replay = defineCommand({
         ? registered.get(name)
         : await workflowFromFile(resolve(cwd, options['workflow-file']), name);
     if (!definition) throw new UnknownWorkflowError({ name, known: [...registered.keys()] });
-    const report = await replayHistory(events, definition, {
-      agents,
-      extendContext: (ctx) => access.extend(ctx),
-    });
+    const report = await replayAgainst(definition);
     if (json) out.json(report);
     else print(out, report, source);
     return report.ok ? 0 : 1;

@@ -1,6 +1,6 @@
-import { JOURNAL_FORMAT, type EventDraft, type JournalEvent } from '../../src/journal/events.ts';
-import { GENESIS_HASH, sealEvent } from '../../src/journal/hash-chain.ts';
-import type { NewRun, RunRecord } from '../../src/store/store.ts';
+import { JOURNAL_FORMAT, type EventDraft, type JournalEvent } from '../journal/events.ts';
+import { GENESIS_HASH, sealEvent } from '../journal/hash-chain.ts';
+import type { NewRun, RunRecord } from '../store/store.ts';
 
 /** The sealed `run.started` event a start writes for `run`: at its creation, by its principal. */
 export function startedEvent(run: NewRun): JournalEvent<'run.started'> {

@@ -2,8 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkflowDefinition } from '../engine/workflow.ts';
 import { BatonError } from '../errors.ts';
-import { parseHistory } from './history-document.ts';
-import { replay, type ReplayOptions, type ReplayReport } from './replay.ts';
+import { parseHistory } from '../explain/history-document.ts';
+import type { ReplayOptions, ReplayReport } from '../explain/replay.ts';
+import { replay } from '../replay.ts';
 
 export interface GoldenHistoryResult {
   file: string;

@@ -1,14 +1,10 @@
-import type {
-  InterceptorContext,
-  ToolCallInfo,
-  ToolCallInterceptor,
-  ToolVerdict,
-} from '../agents/interceptors.ts';
-import type { AccessDecision, Authorizer } from './access-request.ts';
-import { decisionEvent } from './authorize-durably.ts';
-import { GRANT_AUTHORIZER } from './grant-authorizer.ts';
-import type { Grant } from './grant.ts';
-import { identityChain } from './identity-chain.ts';
+import type { InterceptorContext, ToolCallInfo, ToolCallInterceptor, ToolVerdict } from './interceptors.ts';
+import type { Authorizer } from '../access/access-request.ts';
+import { decisionEvent } from '../access/authorize-durably.ts';
+import { GRANT_AUTHORIZER } from '../access/grant-authorizer.ts';
+import type { Grant } from '../access/grant.ts';
+import { explainDecision } from '../access/explain-decision.ts';
+import { identityChain } from '../access/identity-chain.ts';
 
 export interface ToolAccessOptions {
   /**
@@ -61,31 +57,8 @@ export function toolAccessInterceptor(
         ...(decision.errors.length ? { errors: decision.errors } : {}),
       };
       return decision.decision === 'allow'
-        ? { type: 'allow', reason: explain(decision), data, events: [event] }
-        : { type: 'deny', reason: explain(decision), data, events: [event] };
+        ? { type: 'allow', reason: explainDecision(decision), data, events: [event] }
+        : { type: 'deny', reason: explainDecision(decision), data, events: [event] };
     },
   };
-}
-
-/** `policy support-agents-read`, `outside grant grant_…`, `default deny (no policy permits it)` */
-export function explain(decision: AccessDecision): string {
-  switch (decision.reason) {
-    case 'policy':
-      return `${decision.decision === 'allow' ? 'permitted' : 'forbidden'} by policy ${decision.policies.join(', ')}`;
-    case 'default deny':
-      return 'no policy permits it (default deny)';
-    case 'outside grant':
-      return `${decision.grantAction} is outside grant ${decision.grantId ?? '(none)'}`;
-    case 'grant expired':
-      return `grant ${decision.grantId ?? ''} has expired`;
-    case 'other tenant':
-      return `it belongs to another tenant`;
-    case 'evaluation error':
-      return `the request could not be evaluated: ${decision.errors.join('; ')}`;
-    case 'grant':
-      return `${decision.grantAction} is within grant ${decision.grantId ?? '(none)'} (no policies are configured)`;
-    case 'delegation widens':
-    case 'delegation too deep':
-      return `${decision.reason}: ${decision.errors.join('; ')}`;
-  }
 }

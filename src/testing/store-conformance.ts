@@ -1,16 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BatonError } from '../../src/errors.ts';
-import type { EventDraft, JournalEvent } from '../../src/journal/events.ts';
-import { sealEvent, verifyChain } from '../../src/journal/hash-chain.ts';
-import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
+import { BatonError } from '../errors.ts';
+import type { EventDraft, JournalEvent } from '../journal/events.ts';
+import { sealEvent, verifyChain } from '../journal/hash-chain.ts';
+import type { NewRun, RunRecord, Store } from '../store/store.ts';
 import { startedEvent } from './sealed-events.ts';
 
+/** The parts of Vitest the conformance suite runs on: pass `import * as vitest from 'vitest'`. */
+export type ConformanceTestApi = Pick<
+  typeof import('vitest'),
+  'describe' | 'it' | 'expect' | 'beforeEach' | 'afterEach'
+>;
+
 /**
- * The contract every Store backend keeps (src/store/store.ts), as one Vitest suite. A backend's test
- * file calls it once per configuration:
+ * The contract every Store backend keeps (the Store spec of `baton/store`), as one Vitest suite,
+ * for Baton's own stores and any other. A backend's test file calls it once per configuration:
  *
- *   storeConformance('sqlite (file)', async () => SqliteStore.open({ path }), async () => rm(dir));
+ * @example
+ * import * as vitest from 'vitest';
+ * import { storeConformance } from 'baton/testing';
+ * storeConformance('my store', async () => MyStore.open(url), async (store) => dropSchema(store), vitest);
  *
  * `makeStore` must return an empty store; the suite closes it after each test and then calls
  * `cleanup` (to drop a schema, delete a file). Nothing here knows which backend it talks to.
@@ -18,8 +26,10 @@ import { startedEvent } from './sealed-events.ts';
 export function storeConformance(
   name: string,
   makeStore: () => Promise<Store>,
-  cleanup?: (store: Store) => Promise<void>,
+  cleanup: ((store: Store) => Promise<void>) | undefined,
+  vitest: ConformanceTestApi,
 ): void {
+  const { afterEach, beforeEach, describe, expect, it } = vitest;
   describe(`Store conformance: ${name}`, () => {
     const T0 = 1_700_000_000_000;
     let store: Store;

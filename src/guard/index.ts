@@ -1,0 +1,69 @@
+// The public surface of 'baton/guard': guardrails, budgets, loop detection, approvals.
+export { Guard, stopError, type GuardOptions } from './guard.ts';
+export { guardLayer, type GuardContext, type GuardLayerParts } from './guard-layer.ts';
+export {
+  guardrail,
+  toGuardrail,
+  tripwire,
+  pass,
+  block,
+  rewrite,
+  GUARD_STAGES,
+  type Guardrail,
+  type GuardrailFunction,
+  type GuardrailLike,
+  type GuardrailVerdict,
+  type GuardrailContext,
+  type GuardModels,
+} from './guardrail.ts';
+export { all, any, sequence } from './guardrail-compose.ts';
+export { schema } from './schema-guardrail.ts';
+export { maxLength } from './length-guardrail.ts';
+export { denyList } from './deny-list.ts';
+export {
+  redaction,
+  redactText,
+  luhnValid,
+  REDACTION_PATTERNS,
+  type RedactionOptions,
+  type RedactionPattern,
+} from './redaction.ts';
+export { judge, type JudgeOptions } from './judge-guardrail.ts';
+export { runGuardrails, type GuardrailsOutcome } from './run-guardrails.ts';
+export { toolGuardrails, GUARDRAILS_INTERCEPTOR, type ToolGuardrails } from './tool-guardrails.ts';
+export { agentGuardrails } from './agent-guardrails.ts';
+export type { BudgetLimits, BudgetOptions, TenantBudget } from './budget.ts';
+export { budgetInterceptors, BUDGET_INTERCEPTOR, type BudgetBreach } from './budget-interceptor.ts';
+export { loopInterceptors, stalledTurns, LOOP_INTERCEPTOR, type LoopOptions } from './loop-detector.ts';
+export { requestApproval, type ApprovalRequest, type ApprovalDecision } from './approval.ts';
+export { approvalGate, GATE_INTERCEPTOR, type GateOptions } from './approval-gate.ts';
+export {
+  approvalSignal,
+  approvalIdOf,
+  type ApprovalKind,
+  type ApprovalRouting,
+  type ApproverGroups,
+  type ApprovalSignalPayload,
+} from './approval-routing.ts';
+export { approvalRight, type ApprovalRight } from './approval-rights.ts';
+export {
+  ApprovalDesk,
+  type ApproveOptions,
+  type DenyOptions,
+  type ApprovalReceipt,
+  type PendingApproval,
+  type ApprovalsQuery,
+} from './approval-desk.ts';
+export {
+  GuardrailBlockedError,
+  BudgetExceededError,
+  BudgetConfigError,
+  LoopDetectedError,
+  ApprovalNotFoundError,
+  ApprovalAlreadyDecidedError,
+  ApprovalClosedError,
+  ApprovalExpiredError,
+  ApprovalForbiddenError,
+  InvalidApprovalArgumentsError,
+  type BudgetScope,
+} from './guard-errors.ts';
