@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CapabilityRegistry } from '../../src/routing/capability-registry.ts';
+import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { WordVectorEmbedder } from '../../src/routing/word-vector-embedder.ts';
 import { tempStore } from '../support/harness.ts';
 
@@ -50,6 +51,32 @@ describe('routes learnt from confirmed requests', () => {
     const reopened = await open();
     expect((await reopened.rank(TICKET, { k: 3 })).chosen?.name).toBe('insurance');
     expect(reopened.get('insurance')!.examples ?? []).toEqual([]);
+  });
+
+  it('embeds learnt requests again when the embedder changes', async () => {
+    const { store, dispose } = await tempStore();
+    disposers.push(dispose);
+    const first = await CapabilityRegistry.open({
+      embedder: new WordVectorEmbedder(),
+      records: store.vectorRecords,
+      capabilities: desks,
+      log: () => {},
+    });
+    await first.learn('insurance', CONFIRMED);
+    const lexical = new LexicalEmbedder();
+    const second = await CapabilityRegistry.open({
+      embedder: lexical,
+      records: store.vectorRecords,
+      capabilities: desks,
+      log: () => {},
+    });
+    expect(second.notices.join(' ')).toContain('re-embedding');
+    const learnt = (await store.vectorRecords.scanVectorRecords(SCOPE, { limit: 100 })).filter(
+      (record) => (record.data as { learnt?: boolean }).learnt === true,
+    );
+    expect(learnt.map((record) => [record.text, record.space])).toEqual([[CONFIRMED, second.space]]);
+    // The learnt request itself now matches insurance best, in the new space too.
+    expect((await second.rank(CONFIRMED, { k: 1 })).candidates[0]!.name).toBe('insurance');
   });
 
   it('refuses to learn a route to a capability that is not registered', async () => {
