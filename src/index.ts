@@ -254,6 +254,11 @@ export {
 export { WordVectorEmbedder, type WordVectorEmbedderOptions } from './routing/word-vector-embedder.ts';
 export { WordVectorsError } from './routing/word-vectors.ts';
 export {
+  SentenceEncoderEmbedder,
+  SentenceEncoderUnavailableError,
+  type SentenceEncoderEmbedderOptions,
+} from './routing/sentence-encoder-embedder.ts';
+export {
   CacheErrorBound,
   boundedThreshold,
   type CacheBound,
