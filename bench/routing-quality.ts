@@ -279,7 +279,7 @@ export const routingQualityFigure: Figure = {
         results.set(`${label}/${knowledge}`, quality);
         const row = (name: string, accuracy: Accuracy | undefined) =>
           accuracy
-            ? `${name} ${accuracy.top1.toFixed(3)}/${accuracy.top3.toFixed(3)} (no fit ${accuracy.noFitPrecision.toFixed(2)}/${accuracy.noFitRecall.toFixed(2)})`
+            ? `${name} ${accuracy.top1.toFixed(2)}/${accuracy.top3.toFixed(2)} (no fit ${accuracy.noFitPrecision.toFixed(2)}/${accuracy.noFitRecall.toFixed(2)})`
             : `${name} (learnt from)`;
         notes.push(
           `${label.padEnd(16)} ${knowledge.padEnd(17)} top-1/top-3 (no-fit precision/recall): ` +
