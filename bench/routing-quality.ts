@@ -3,9 +3,8 @@ import { boundedThreshold, type CacheVerdict } from '../src/routing/cache-error-
 import { CapabilityRegistry } from '../src/routing/capability-registry.ts';
 import { calibratedDefaults, type Embedder } from '../src/routing/embedder.ts';
 import { LexicalEmbedder } from '../src/routing/lexical-embedder.ts';
-import { SentenceEncoderEmbedder } from '../src/routing/sentence-encoder-embedder.ts';
 import { WordVectorEmbedder } from '../src/routing/word-vector-embedder.ts';
-import { measurement, median, type Figure, type Measurement } from './harness.ts';
+import type { Figure, Measurement } from './harness.ts';
 
 /**
  * The labelled sets (bench/data): desks, the examples each desk declares, requests labelled with
@@ -224,39 +223,12 @@ function cosine(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * Milliseconds per text: one text per `embed` call (as routing a request does), and batches of 32
- * (as registering capabilities or re-embedding does); `repeats` runs each, after a warm-up that
- * loads the embedder's tables or model.
- */
-export async function embedLatency(
-  embedder: Embedder,
-  texts: readonly string[],
-  repeats = 5,
-): Promise<{ single: number[]; batch: number[] }> {
-  await embedder.embed(texts.slice(0, 2));
-  const single: number[] = [];
-  const batch: number[] = [];
-  const sample = texts.slice(0, 16);
-  const batchOf = texts.slice(0, 32);
-  for (let repeat = 0; repeat < repeats; repeat++) {
-    let started = performance.now();
-    for (const text of sample) await embedder.embed([text]);
-    single.push((performance.now() - started) / sample.length);
-    started = performance.now();
-    await embedder.embed(batchOf);
-    batch.push((performance.now() - started) / batchOf.length);
-  }
-  return { single, batch };
-}
-
-/**
  * (routing-quality) Routing and cache quality on the labelled sets in bench/data, for the lexical
- * embedder, the word-vector embedder (the default) and the optional sentence encoder side by side: top-1 / top-3 accuracy among 30
+ * embedder and the word-vector embedder (the default) side by side: top-1 / top-3 accuracy among 30
  * desks, "no fit" precision and recall, on the tuning half, the held-out half and a second held-out
  * set, for desks known by their descriptions, with the examples they declare, and after the tuning
  * half's routes were confirmed; the cache's hit and wrong-hit rates on held-out pairs at the
- * threshold calibrated on the others; and each semantic embedder's milliseconds per text, the
- * sentence encoder's as a ratio to the word vectors' measured in the same run.
+ * threshold calibrated on the others.
  */
 export const routingQualityFigure: Figure = {
   id: 'routing-quality',
@@ -271,7 +243,6 @@ export const routingQualityFigure: Figure = {
     for (const [label, embedder] of [
       ['lexical', new LexicalEmbedder()],
       ['word vectors', new WordVectorEmbedder()],
-      ['sentence encoder', new SentenceEncoderEmbedder()],
     ] as const) {
       bench.log(`routing-quality: ${label}`);
       for (const knowledge of ['descriptions', 'declared examples', 'learnt routes'] as const) {
@@ -282,7 +253,7 @@ export const routingQualityFigure: Figure = {
             ? `${name} ${accuracy.top1.toFixed(2)}/${accuracy.top3.toFixed(2)} (no fit ${accuracy.noFitPrecision.toFixed(2)}/${accuracy.noFitRecall.toFixed(2)})`
             : `${name} (learnt from)`;
         notes.push(
-          `${label.padEnd(16)} ${knowledge.padEnd(17)} top-1/top-3 (no-fit precision/recall): ` +
+          `${label.padEnd(12)} ${knowledge.padEnd(17)} top-1/top-3 (no-fit precision/recall): ` +
             [
               row('tuning', quality.tuning),
               row('held-out', quality.heldOut),
@@ -318,19 +289,6 @@ export const routingQualityFigure: Figure = {
           `the issue's pair ("…for damaged items?" / "…for items that arrived damaged?") at similarity ${cache.issuePair}`,
       );
     }
-    const texts = sets.requests.map((request) => request.text);
-    const words = await embedLatency(new WordVectorEmbedder(), texts);
-    const sentences = await embedLatency(new SentenceEncoderEmbedder(), texts);
-    measurements.push(
-      measurement('word vectors: ms per embed, one text a call', 'ms', words.single),
-      measurement('word vectors: ms per text, batches of 32', 'ms', words.batch),
-      measurement('sentence encoder: ms per embed, one text a call', 'ms', sentences.single),
-      measurement('sentence encoder: ms per text, batches of 32', 'ms', sentences.batch),
-    );
-    notes.push(
-      `sentence encoder ÷ word vectors, time per text: ${(median(sentences.single) / median(words.single)).toFixed(0)}× ` +
-        `one text a call, ${(median(sentences.batch) / median(words.batch)).toFixed(0)}× in batches of 32`,
-    );
     notes.push(
       `${sets.desks.length} desks (${Object.values(sets.examples).flat().length} declared examples), ${sets.requests.length} requests ` +
         `(${sets.requests.filter((r) => r.desk === null).length} fit no desk; even positions tune, odd are held out), ` +

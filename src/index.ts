@@ -254,11 +254,6 @@ export {
 export { WordVectorEmbedder, type WordVectorEmbedderOptions } from './routing/word-vector-embedder.ts';
 export { WordVectorsError } from './routing/word-vectors.ts';
 export {
-  SentenceEncoderEmbedder,
-  SentenceEncoderUnavailableError,
-  type SentenceEncoderEmbedderOptions,
-} from './routing/sentence-encoder-embedder.ts';
-export {
   CacheErrorBound,
   boundedThreshold,
   type CacheBound,

@@ -8,8 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NODE } from './support/pinned-node.ts';
 
 // Importing 'baton' for a workflow that uses no agent, no policies and no telemetry loads none of
-// the AI SDK, OpenTelemetry, Cedar, the MCP SDK, cockatiel (circuit breakers) or the optional sentence
-// encoder (@energetic-ai/*): they are loaded
+// the AI SDK, OpenTelemetry, Cedar, the MCP SDK or cockatiel (circuit breakers): they are loaded
 // when first used. Checked in a
 // child process that records every module it resolves.
 
@@ -33,7 +32,7 @@ describe("importing 'baton'", () => {
     // The probe saw what it loads (a probe that records nothing would pass anything).
     expect(packages).toContain('zod');
     const heavy = packages.filter((name) =>
-      /^(ai|@ai-sdk\/.*|@opentelemetry\/.*|@cedar-policy\/.*|@modelcontextprotocol\/.*|@energetic-ai\/.*|cockatiel)$/.test(
+      /^(ai|@ai-sdk\/.*|@opentelemetry\/.*|@cedar-policy\/.*|@modelcontextprotocol\/.*|cockatiel)$/.test(
         name,
       ),
     );
