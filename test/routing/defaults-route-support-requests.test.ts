@@ -53,7 +53,7 @@ describe('routing with the defaults among twenty support desks', () => {
       'warranty',
       'person:support-lead',
     ]);
-    expect(decided[3]).toMatchObject({ fallback: true, space: 'baton-words-v1/356' });
+    expect(decided[3]).toMatchObject({ fallback: true, space: 'baton-words-v2/356' });
     expect(decided[3]!.reason).toContain('falling back to person:support-lead');
     // The calibrated "no fit" threshold of the default embedder, journaled with the decision.
     expect(decided[0]!.options!.minScore).toBe(0.2);
