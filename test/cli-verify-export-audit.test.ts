@@ -6,9 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { SigningKey } from '../src/access/signing-key.ts';
 import { batonSource as access, cliProject } from './support/cli-project.ts';
 
+/** 'baton/access' in this repository's sources. */
+const accessSubpath = access.replace(/index\.ts$/, 'access/index.ts');
+
 /** A project whose config signs checkpoints (key in .baton/keys) and authorizes a tool call. */
 const CONFIG = `
-import { defineConfig, workflow, PolicyEngine, authorizeDurably, actingFor, chainOf, createGrant } from ${JSON.stringify(access)};
+import { defineConfig, workflow } from ${JSON.stringify(access)};
+import { PolicyEngine, authorizeDurably, actingFor, chainOf, createGrant } from ${JSON.stringify(accessSubpath)};
 
 const policies = PolicyEngine.fromSources([{ name: 'mail.cedar', text:
   '@id("mail-inside") permit (principal is Agent, action == Action::"InvokeTool", resource == Tool::"email.send") ' +

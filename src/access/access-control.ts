@@ -55,14 +55,16 @@ export interface AccessOptions {
 }
 
 /**
- * Baton's access layer wired into a deployment: the policies (or none), the default grant policy,
- * the secret broker, and the hooks that give the engine and the agents layer grants and decisions.
+ * Baton's access layer wired into a deployment: the policies (or none), the default grant policy
+ * and the secret broker. The access context layer (src/access/access-layer.ts) gives runs'
+ * contexts their grant and authorized child starts; src/context-layers.ts installs the access
+ * tool interceptor into the agents runtime.
  *
  * - A run's root grant is given at start or by the grant policy, checked (tenant, expiry), and
  *   journaled in `run.started` (and kept in the run's metadata as `grant`).
  * - Tool calls go through the `access` tool interceptor (installed first).
  * - Handoffs and agents called as tools are authorized (HandOff) by the agents layer with
- *   `runtime.access`; child starts (StartChild) here, through `ctx.child`.
+ *   `runtime.access`; child starts (StartChild) by the access layer, through `ctx.child`.
  * - Every delegation narrows the grant to what the callee needs (src/access/delegate.ts).
  */
 export class AccessControl {

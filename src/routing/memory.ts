@@ -72,7 +72,7 @@ const COLLECTION = 'memory';
  * Long-term memory per agent and tenant: facts and summaries kept in the store as vector records,
  * searched through an in-memory HNSW index per (tenant, agent) that follows the store.
  *
- * In workflows use {@link LongTermMemory.forContext} (or `ctx.memory` through withRouting): remember
+ * In workflows use {@link LongTermMemory.forContext} (or `ctx.memory`, from the routing layer): remember
  * and recall are journaled (`memory.remembered`, `memory.recalled`), so replay returns what the run
  * saw the first time even if memory has changed since.
  *
