@@ -14,6 +14,7 @@ import {
   type SerializedError,
 } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
+import { withCanonicalJson } from '../journal/hash-chain.ts';
 import type { EventDraft, GrantRecord, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
 import type {
@@ -560,6 +561,11 @@ export class RunContext implements WorkflowContext {
     checkPayload(value, what, this.#args.maxPayloadBytes);
   }
 
+  /** As checkPayload, and returns the value's canonical JSON (so its event is not encoded twice). */
+  #encodePayload(value: unknown, what: string): string {
+    return encodePayload(value, what, this.#args.maxPayloadBytes);
+  }
+
   step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
     let policy: ReturnType<typeof resolveRetryPolicy>;
     let timeoutMs: number | undefined;
@@ -598,23 +604,20 @@ export class RunContext implements WorkflowContext {
           pool !== undefined
             ? await this.#pooledAttempt(op, pool, async () => {
                 const result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
-                this.#checkPayload(result ?? null, `The result of step '${name}'`);
-                await op.append([
-                  { type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } },
-                ]);
+                const resultJson = this.#encodePayload(result ?? null, `The result of step '${name}'`);
+                await op.append([stepCompleted(op.op, name, currentAttempt, result, resultJson)]);
                 return result;
               })
             : await op.active(async () => {
                 let result: T;
+                let resultJson: string;
                 try {
                   result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
-                  this.#checkPayload(result ?? null, `The result of step '${name}'`);
+                  resultJson = this.#encodePayload(result ?? null, `The result of step '${name}'`);
                 } catch (error) {
                   return { ok: false as const, error };
                 }
-                await op.append([
-                  { type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } },
-                ]);
+                await op.append([stepCompleted(op.op, name, currentAttempt, result, resultJson)]);
                 return { ok: true as const, result };
               });
         if (outcome.ok) return outcome.result;
@@ -667,18 +670,10 @@ export class RunContext implements WorkflowContext {
   ): Promise<T> {
     // One timer both fails the attempt and aborts its signal, so a step that answers its abort
     // with a value cannot win the race against its own timeout.
+    if (timeoutMs === undefined) return this.#runStep(name, fn, op, attempt, op.signal);
     const timeoutController = new AbortController();
-    const signal =
-      timeoutMs === undefined ? op.signal : AbortSignal.any([op.signal, timeoutController.signal]);
-    const info: StepInfo = {
-      runId: this.runId,
-      op: op.op,
-      idempotencyKey: op.idempotencyKey,
-      attempt,
-      signal,
-    };
-    const running = stepScope.run(name, () => Promise.resolve().then(() => fn(info)));
-    if (timeoutMs === undefined) return running;
+    const signal = AbortSignal.any([op.signal, timeoutController.signal]);
+    const running = this.#runStep(name, fn, op, attempt, signal);
     let timer: NodeJS.Timeout | undefined;
     const timeoutError = new StepTimeoutError({ step: name, timeoutMs });
     const timeout = new Promise<never>((_, reject) => {
@@ -698,6 +693,23 @@ export class RunContext implements WorkflowContext {
       clearTimeout(timer);
       running.catch(() => {});
     }
+  }
+
+  #runStep<T>(
+    name: string,
+    fn: (info: StepInfo) => T | Promise<T>,
+    op: OperationHandle,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const info: StepInfo = {
+      runId: this.runId,
+      op: op.op,
+      idempotencyKey: op.idempotencyKey,
+      attempt,
+      signal,
+    };
+    return stepScope.run(name, () => Promise.resolve().then(() => fn(info)));
   }
 
   sleep(duration: Duration, name = 'sleep'): Promise<void> {
@@ -1041,8 +1053,31 @@ const UNPOOLED: PoolLease = { pool: '', waitedMs: 0, reportTokens: () => {} };
 
 /** Throws NotSerializableError (naming the path) or PayloadTooLargeError unless `value` can be journaled. */
 export function checkPayload(value: unknown, what: string, maxPayloadBytes: number): void {
-  const bytes = Buffer.byteLength(canonicalJson(value, what));
+  encodePayload(value, what, maxPayloadBytes);
+}
+
+function encodePayload(value: unknown, what: string, maxPayloadBytes: number): string {
+  const json = canonicalJson(value, what);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a text that short is within the limit uncounted.
+  const bytes = json.length * 3 <= maxPayloadBytes ? json.length : Buffer.byteLength(json);
   if (bytes > maxPayloadBytes) throw new PayloadTooLargeError({ what, bytes, limit: maxPayloadBytes });
+  return json;
+}
+
+/**
+ * A step's `step.completed` draft, its payload's canonical JSON built from the result's (keys in
+ * canonical order: attempt, name, op, result; an undefined result is left out, as canonicalJson does).
+ */
+export function stepCompleted(
+  op: number,
+  name: string,
+  attempt: number,
+  result: unknown,
+  resultJson: string,
+): EventDraft<'step.completed'> {
+  const tail = result === undefined ? '' : `,"result":${resultJson}`;
+  const json = `{"attempt":${attempt},"name":${JSON.stringify(name)},"op":${op}${tail}}`;
+  return { type: 'step.completed', payload: withCanonicalJson({ op, name, attempt, result }, json) };
 }
 
 function stepFailed(step: string, attempts: number, error: SerializedError): StepFailedError {

@@ -8,6 +8,18 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** The canonical JSON of each sealed event's payload, kept so the store writes it without encoding it again. */
 const payloadTexts = new WeakMap<object, string>();
 
+/** Payloads whose canonical JSON their maker already holds (it encoded a part to check its size). */
+const encodedPayloads = new WeakMap<object, string>();
+
+/**
+ * Hands `sealEvent` the canonical JSON of `payload`, so it is not encoded again. `json` must be
+ * exactly `canonicalJson(payload)` (src/journal/hash-chain.test.ts checks the engine's makers).
+ */
+export function withCanonicalJson<P extends object>(payload: P, json: string): P {
+  encodedPayloads.set(payload, json);
+  return payload;
+}
+
 /**
  * sha256 over the canonical encoding of every field of the event except `hash`:
  * `canonicalJson({ actor, at, onBehalfOf, payload, prevHash, runId, seq, type })`, written out here
@@ -27,7 +39,8 @@ function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: string)
 }
 
 export function sealEvent<T extends JournalEventType>(event: Omit<JournalEvent<T>, 'hash'>): JournalEvent<T> {
-  const payloadJson = canonicalJson(event.payload, 'Journal event payload');
+  const payloadJson =
+    encodedPayloads.get(event.payload) ?? canonicalJson(event.payload, 'Journal event payload');
   const sealed = { ...event, hash: hashWithPayload(event, payloadJson) };
   payloadTexts.set(sealed, payloadJson);
   return sealed;
