@@ -122,7 +122,7 @@ export const postgresFigure: Figure = {
 };
 
 /** A fresh database `baton_bench_<random>` on the bench server, dropped at the end. */
-class BenchDatabase {
+export class BenchDatabase {
   readonly url: string;
   readonly #name: string;
   readonly #client: pg.Client;
