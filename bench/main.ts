@@ -14,6 +14,7 @@ import { plansFigure } from './plans.ts';
 import { routingQualityFigure } from './routing-quality.ts';
 import { cascadeCost } from './cascade-cost.ts';
 import { agentScaleOut } from './agent-scale-out.ts';
+import { parkedRuns } from './parked-runs.ts';
 
 await runBench([
   sequentialSteps,
@@ -29,4 +30,5 @@ await runBench([
   routingQualityFigure,
   cascadeCost,
   agentScaleOut,
+  parkedRuns,
 ]);
