@@ -15,6 +15,7 @@ import { routingQualityFigure } from './routing-quality.ts';
 import { cascadeCost } from './cascade-cost.ts';
 import { agentScaleOut } from './agent-scale-out.ts';
 import { parkedRuns } from './parked-runs.ts';
+import { agentTurns } from './agent-turns.ts';
 
 await runBench([
   sequentialSteps,
@@ -31,4 +32,5 @@ await runBench([
   cascadeCost,
   agentScaleOut,
   parkedRuns,
+  agentTurns,
 ]);
