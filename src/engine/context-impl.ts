@@ -211,7 +211,12 @@ export class RunContext implements WorkflowContext {
   #operation<T>(
     describe: string,
     body: (op: OperationHandle) => Promise<T>,
-    options: { container?: boolean; cancellable?: boolean } = {},
+    options: {
+      container?: boolean;
+      cancellable?: boolean;
+      /** The outcome of an op its history settles, read from its events (no handle or body needed). */
+      settled?: (recorded: readonly JournalEvent[]) => T;
+    } = {},
   ): Promise<T> {
     // In a cancelled scope an op is refused before it takes a number: a replay refuses it at the
     // same point, since the scope is cancelled there too.
@@ -245,6 +250,8 @@ export class RunContext implements WorkflowContext {
     // its recorded outcome at its replay turn: no cancellation can reach it any more, so it needs no
     // guard (a promise and a scope entry per op, which made long replays several times dearer).
     if (first && SETTLING_EVENTS.has(recorded[recorded.length - 1]!.type)) {
+      const settled = options.settled;
+      if (settled) return this.#replayTurn(lastSeq!).then(() => settled(recorded));
       const handle = this.#handle(op, recorded, describe, scope);
       return this.#replayTurn(lastSeq!).then(() => body(handle));
     }
@@ -576,76 +583,83 @@ export class RunContext implements WorkflowContext {
     } catch (error) {
       return rejected(error);
     }
-    return this.#operation(`step:${name}`, async (op) => {
-      let attempt = 0;
-      let retryAt: number | undefined;
-      for (const event of op.recorded) {
-        if (event.type === 'step.completed') return (event.payload as { result?: T }).result as T;
-        if (event.type === 'step.failed') {
-          const payload = event.payload as { attempt: number; error: SerializedError };
-          throw stepFailed(name, payload.attempt, payload.error);
+    return this.#operation<T>(
+      `step:${name}`,
+      async (op) => {
+        let attempt = 0;
+        let retryAt: number | undefined;
+        for (const event of op.recorded) {
+          if (event.type === 'step.completed') return (event.payload as { result?: T }).result as T;
+          if (event.type === 'step.failed') {
+            const payload = event.payload as { attempt: number; error: SerializedError };
+            throw stepFailed(name, payload.attempt, payload.error);
+          }
+          if (event.type === 'step.attempt.failed') {
+            const payload = event.payload as { attempt: number; retryAt: string };
+            attempt = payload.attempt;
+            retryAt = Date.parse(payload.retryAt);
+          }
         }
-        if (event.type === 'step.attempt.failed') {
-          const payload = event.payload as { attempt: number; retryAt: string };
-          attempt = payload.attempt;
-          retryAt = Date.parse(payload.retryAt);
-        }
-      }
-      for (;;) {
-        if (retryAt !== undefined) {
-          const wait = retryAt - op.now();
-          if (wait > this.#args.inlineRetryMs) await op.block(retryAt);
-          else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
-        }
-        attempt++;
-        const currentAttempt = attempt;
-        const pool = options.pool;
-        const outcome =
-          pool !== undefined
-            ? await this.#pooledAttempt(op, pool, async () => {
-                const result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
-                const resultJson = this.#encodePayload(result ?? null, `The result of step '${name}'`);
-                await op.append([stepCompleted(op.op, name, currentAttempt, result, resultJson)]);
-                return result;
-              })
-            : await op.active(async () => {
-                let result: T;
-                let resultJson: string;
-                try {
-                  result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
-                  resultJson = this.#encodePayload(result ?? null, `The result of step '${name}'`);
-                } catch (error) {
-                  return { ok: false as const, error };
-                }
-                await op.append([stepCompleted(op.op, name, currentAttempt, result, resultJson)]);
-                return { ok: true as const, result };
-              });
-        if (outcome.ok) return outcome.result;
-        if (op.signal.aborted) throw op.signal.reason;
-        const error = outcome.error;
-        const serialized = serializeError(error);
-        if (!isRetryable(error, policy) || currentAttempt >= policy.maxAttempts) {
+        for (;;) {
+          if (retryAt !== undefined) {
+            const wait = retryAt - op.now();
+            if (wait > this.#args.inlineRetryMs) await op.block(retryAt);
+            else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
+          }
+          attempt++;
+          const currentAttempt = attempt;
+          const pool = options.pool;
+          const outcome =
+            pool !== undefined
+              ? await this.#pooledAttempt(op, pool, async () => {
+                  const result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+                  const resultJson = this.#encodePayload(result ?? null, `The result of step '${name}'`);
+                  await op.append([stepCompleted(op.op, name, currentAttempt, result, resultJson)]);
+                  return result;
+                })
+              : await op.active(async () => {
+                  let result: T;
+                  let resultJson: string;
+                  try {
+                    result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+                    resultJson = this.#encodePayload(result ?? null, `The result of step '${name}'`);
+                  } catch (error) {
+                    return { ok: false as const, error };
+                  }
+                  await op.append([stepCompleted(op.op, name, currentAttempt, result, resultJson)]);
+                  return { ok: true as const, result };
+                });
+          if (outcome.ok) return outcome.result;
+          if (op.signal.aborted) throw op.signal.reason;
+          const error = outcome.error;
+          const serialized = serializeError(error);
+          if (!isRetryable(error, policy) || currentAttempt >= policy.maxAttempts) {
+            await op.append([
+              {
+                type: 'step.failed',
+                payload: { op: op.op, name, attempt: currentAttempt, error: serialized },
+              },
+            ]);
+            throw stepFailed(name, currentAttempt, serialized);
+          }
+          const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
+          retryAt = op.now() + backoffDelay(policy, currentAttempt, retryAfterMs);
           await op.append([
-            { type: 'step.failed', payload: { op: op.op, name, attempt: currentAttempt, error: serialized } },
-          ]);
-          throw stepFailed(name, currentAttempt, serialized);
-        }
-        const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
-        retryAt = op.now() + backoffDelay(policy, currentAttempt, retryAfterMs);
-        await op.append([
-          {
-            type: 'step.attempt.failed',
-            payload: {
-              op: op.op,
-              name,
-              attempt: currentAttempt,
-              error: serialized,
-              retryAt: new Date(retryAt).toISOString(),
+            {
+              type: 'step.attempt.failed',
+              payload: {
+                op: op.op,
+                name,
+                attempt: currentAttempt,
+                error: serialized,
+                retryAt: new Date(retryAt).toISOString(),
+              },
             },
-          },
-        ]);
-      }
-    });
+          ]);
+        }
+      },
+      STEP_OPTIONS,
+    );
   }
 
   /** One attempt holding a slot of `pool` (its wait parks the op when long); errors come back as values. */
@@ -1047,6 +1061,12 @@ export class RunContext implements WorkflowContext {
       this.#history.take(++this.#nextOp);
   }
 }
+
+/** A step its history settles (`step.completed` last) answers with the recorded result. */
+const STEP_OPTIONS = {
+  settled: <T>(recorded: readonly JournalEvent[]): T =>
+    (recorded[recorded.length - 1]!.payload as { result?: T }).result as T,
+};
 
 /** The lease of a call that names no pool. */
 const UNPOOLED: PoolLease = { pool: '', waitedMs: 0, reportTokens: () => {} };

@@ -11,7 +11,10 @@ export const EVENT_COLUMNS = 'run_id, seq, type, at, actor, on_behalf_of, payloa
  * replay is then mostly the JSON of the payloads. A run's events nearly all act for the same chain
  * of principals, so its text is parsed once and each event gets its own copy.
  */
-export function readEventRows(statement: StatementSync, params: readonly (string | number)[]): JournalEvent[] {
+export function readEventRows(
+  statement: StatementSync,
+  params: readonly (string | number)[],
+): JournalEvent[] {
   statement.setReturnArrays(true);
   const rows = statement.all(...params) as unknown as unknown[][];
   const events = new Array<JournalEvent>(rows.length);
