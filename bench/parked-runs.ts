@@ -83,9 +83,9 @@ export const parkedRuns: Figure = {
         'MiB',
       ),
       one(
-        `${outcome.backend}:   JS heap, 0 → all parked`,
-        mib(outcome.parked.heapUsed - outcome.idle.heapUsed),
-        'MiB',
+        `${outcome.backend}:   JS heap per parked run (0 → all parked)`,
+        (outcome.parked.heapUsed - outcome.idle.heapUsed) / Math.max(1, outcome.parkedOf),
+        'B',
       ),
       one(`${outcome.backend}: time to park all`, outcome.parkSeconds, 's'),
       one(`${outcome.backend}: time to wake all (signal → completed)`, outcome.wakeSeconds, 's'),
