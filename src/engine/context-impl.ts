@@ -454,9 +454,7 @@ export class RunContext implements WorkflowContext {
           ? Promise.reject(
               this.#root.error ?? scope.error ?? new CancelledError({ runId: this.runId, scope: 'scope' }),
             )
-          : this.#track(() => this.#journal.append(events, options)).then((written) =>
-              written.slice(written.length - events.length),
-            ),
+          : this.#appendTracked(events, options),
       buffer: (event) => {
         if (!entry?.cancelled) this.#journal.buffer(event);
       },
@@ -527,6 +525,21 @@ export class RunContext implements WorkflowContext {
     const where = what.charAt(0).toUpperCase() + what.slice(1);
     if (!this.#args.pools) throw new UnknownPoolError({ pool, known: [], where });
     this.#args.pools.assertPool(pool, where);
+  }
+
+  /** An op's append, tracked as work in flight: the events written for `events` (after any buffered). */
+  async #appendTracked(
+    events: Parameters<OperationHandle['append']>[0],
+    options: Parameters<OperationHandle['append']>[1],
+  ): Promise<JournalEvent[]> {
+    this.#active++;
+    try {
+      const written = await this.#journal.append(events, options);
+      return written.length === events.length ? written : written.slice(written.length - events.length);
+    } finally {
+      this.#active--;
+      this.#checkIdle();
+    }
   }
 
   async #track<T>(work: () => Promise<T>): Promise<T> {
