@@ -43,6 +43,11 @@ export interface BenchContext {
   /** Repeats per measurement (after warmup), from --repeats; figures may scale it down for slow work. */
   readonly repeats: number;
   readonly warmup: number;
+  /**
+   * --quick (or BATON_BENCH_QUICK=1): figures whose full size takes minutes (parked runs) shrink
+   * their counts for a CI-speed run, and say so in their notes. `npm run bench` runs them full.
+   */
+  readonly quick: boolean;
   /** A fresh directory on the temp disk, removed when the bench ends. */
   tempDir(prefix: string): string;
   /** Progress for people (stderr), so --json output stays clean. */
@@ -159,7 +164,7 @@ export function renderFigure(figure: Figure, result: FigureResult): string {
 
 /**
  * Runs the figures named on the command line (all by default) and prints them, or one JSON document
- * with --json. Options: --only id[,id…], --repeats N, --warmup N, --json.
+ * with --json. Options: --only id[,id…], --repeats N, --warmup N, --quick, --json.
  */
 export async function runBench(
   figures: readonly Figure[],
@@ -169,6 +174,7 @@ export async function runBench(
     args: [...argv],
     options: {
       json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       repeats: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
@@ -183,6 +189,7 @@ export async function runBench(
   const context: BenchContext = {
     repeats: positiveInt(values.repeats, 'repeats'),
     warmup: positiveInt(values.warmup, 'warmup', true),
+    quick: values.quick || process.env.BATON_BENCH_QUICK === '1',
     tempDir(prefix) {
       const dir = mkdtempSync(join(tmpdir(), `baton-bench-${prefix}-`));
       dirs.push(dir);

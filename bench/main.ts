@@ -13,6 +13,9 @@ import { startup } from './startup.ts';
 import { plansFigure } from './plans.ts';
 import { routingQualityFigure } from './routing-quality.ts';
 import { cascadeCost } from './cascade-cost.ts';
+import { agentScaleOut } from './agent-scale-out.ts';
+import { parkedRuns } from './parked-runs.ts';
+import { agentTurns } from './agent-turns.ts';
 
 await runBench([
   sequentialSteps,
@@ -27,4 +30,7 @@ await runBench([
   plansFigure,
   routingQualityFigure,
   cascadeCost,
+  agentScaleOut,
+  parkedRuns,
+  agentTurns,
 ]);

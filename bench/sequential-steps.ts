@@ -73,10 +73,10 @@ export const sequentialSteps: Figure = {
           measurement('  CPU, raw', 'µs/step', cpu.raw.slice(bench.warmup)),
           measurement('  CPU, Baton', 'µs/step', cpu.baton.slice(bench.warmup)),
         ],
-        ratio: { label: 'Baton / raw', value: batonStep.value / rawStep.value, aim: { atMost: 1.5 } },
+        ratio: { label: 'Baton / raw', value: batonStep.value / rawStep.value, aim: { atMost: 1.25 } },
         notes: [
           `Baton's time is start() to result(): ${STEPS} step commits plus the run's start and end (${commitsPerRun.toFixed(0)} commits per run).`,
-          "Wall minus CPU is time waiting on fsync. Each Baton commit also rewrites the run's row (lease fence, chain head): two pages per commit, not one.",
+          "Wall minus CPU is time waiting on fsync. Each Baton commit also rewrites the run's row (lease fence, chain head); measured alone, that second page costs no wall time: the gap is CPU around the commit.",
         ],
       };
     } finally {

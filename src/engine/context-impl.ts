@@ -12,9 +12,10 @@ import {
   serializeError,
   type SerializedError,
 } from '../errors.ts';
+import { withCanonicalJson } from '../journal/hash-chain.ts';
 import type { EventDraft, GrantRecord, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
-import { checkPayload } from './check-payload.ts';
+import { checkPayload, encodePayload } from './check-payload.ts';
 import type {
   ChildOptions,
   ChildRun,
@@ -212,7 +213,12 @@ export class RunContext implements WorkflowContext {
   #operation<T>(
     describe: string,
     body: (op: OperationHandle) => Promise<T>,
-    options: { container?: boolean; cancellable?: boolean } = {},
+    options: {
+      container?: boolean;
+      cancellable?: boolean;
+      /** The outcome of an op its history settles, read from its events (no handle or body needed). */
+      settled?: (recorded: readonly JournalEvent[]) => T;
+    } = {},
   ): Promise<T> {
     // In a cancelled scope an op is refused before it takes a number: a replay refuses it at the
     // same point, since the scope is cancelled there too.
@@ -246,6 +252,14 @@ export class RunContext implements WorkflowContext {
     // its recorded outcome at its replay turn: no cancellation can reach it any more, so it needs no
     // guard (a promise and a scope entry per op, which made long replays several times dearer).
     if (first && SETTLING_EVENTS.has(recorded[recorded.length - 1]!.type)) {
+      const settled = options.settled;
+      if (settled) {
+        // Its turn has come already (nothing that finished earlier is still to be asked for):
+        // answer now, without a hop through the microtask queue.
+        if (this.#replayGates.length === 0 && lastSeq! < this.#history.minUntakenLastSeq())
+          return Promise.resolve(settled(recorded));
+        return this.#replayTurn(lastSeq!).then(() => settled(recorded));
+      }
       const handle = this.#handle(op, recorded, describe, scope);
       return this.#replayTurn(lastSeq!).then(() => body(handle));
     }
@@ -442,9 +456,7 @@ export class RunContext implements WorkflowContext {
           ? Promise.reject(
               this.#root.error ?? scope.error ?? new CancelledError({ runId: this.runId, scope: 'scope' }),
             )
-          : this.#track(() => this.#journal.append(events, options)).then((written) =>
-              written.slice(written.length - events.length),
-            ),
+          : this.#appendTracked(events, options),
       buffer: (event) => {
         if (!entry?.cancelled) this.#journal.buffer(event);
       },
@@ -517,6 +529,21 @@ export class RunContext implements WorkflowContext {
     this.#args.pools.assertPool(pool, where);
   }
 
+  /** An op's append, tracked as work in flight: the events written for `events` (after any buffered). */
+  async #appendTracked(
+    events: Parameters<OperationHandle['append']>[0],
+    options: Parameters<OperationHandle['append']>[1],
+  ): Promise<JournalEvent[]> {
+    this.#active++;
+    try {
+      const written = await this.#journal.append(events, options);
+      return written.length === events.length ? written : written.slice(written.length - events.length);
+    } finally {
+      this.#active--;
+      this.#checkIdle();
+    }
+  }
+
   async #track<T>(work: () => Promise<T>): Promise<T> {
     this.#active++;
     try {
@@ -562,6 +589,11 @@ export class RunContext implements WorkflowContext {
     checkPayload(value, what, this.#args.maxPayloadBytes);
   }
 
+  /** As checkPayload, and returns the value's canonical JSON (so its event is not encoded twice). */
+  #encodePayload(value: unknown, what: string): string {
+    return encodePayload(value, what, this.#args.maxPayloadBytes);
+  }
+
   step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
     let policy: ReturnType<typeof resolveRetryPolicy>;
     let timeoutMs: number | undefined;
@@ -572,79 +604,83 @@ export class RunContext implements WorkflowContext {
     } catch (error) {
       return rejected(error);
     }
-    return this.#operation(`step:${name}`, async (op) => {
-      let attempt = 0;
-      let retryAt: number | undefined;
-      for (const event of op.recorded) {
-        if (event.type === 'step.completed') return (event.payload as { result?: T }).result as T;
-        if (event.type === 'step.failed') {
-          const payload = event.payload as { attempt: number; error: SerializedError };
-          throw stepFailed(name, payload.attempt, payload.error);
+    return this.#operation<T>(
+      `step:${name}`,
+      async (op) => {
+        let attempt = 0;
+        let retryAt: number | undefined;
+        for (const event of op.recorded) {
+          if (event.type === 'step.completed') return (event.payload as { result?: T }).result as T;
+          if (event.type === 'step.failed') {
+            const payload = event.payload as { attempt: number; error: SerializedError };
+            throw stepFailed(name, payload.attempt, payload.error);
+          }
+          if (event.type === 'step.attempt.failed') {
+            const payload = event.payload as { attempt: number; retryAt: string };
+            attempt = payload.attempt;
+            retryAt = Date.parse(payload.retryAt);
+          }
         }
-        if (event.type === 'step.attempt.failed') {
-          const payload = event.payload as { attempt: number; retryAt: string };
-          attempt = payload.attempt;
-          retryAt = Date.parse(payload.retryAt);
-        }
-      }
-      for (;;) {
-        if (retryAt !== undefined) {
-          const wait = retryAt - op.now();
-          if (wait > this.#args.inlineRetryMs) await op.block(retryAt);
-          else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
-        }
-        attempt++;
-        const currentAttempt = attempt;
-        const pool = options.pool;
-        const outcome =
-          pool !== undefined
-            ? await this.#pooledAttempt(op, pool, async () => {
-                const result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
-                this.#checkPayload(result ?? null, `The result of step '${name}'`);
-                await op.append([
-                  { type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } },
-                ]);
-                return result;
-              })
-            : await op.active(async () => {
-                let result: T;
-                try {
-                  result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
-                  this.#checkPayload(result ?? null, `The result of step '${name}'`);
-                } catch (error) {
-                  return { ok: false as const, error };
-                }
-                await op.append([
-                  { type: 'step.completed', payload: { op: op.op, name, attempt: currentAttempt, result } },
-                ]);
-                return { ok: true as const, result };
-              });
-        if (outcome.ok) return outcome.result;
-        if (op.signal.aborted) throw op.signal.reason;
-        const error = outcome.error;
-        const serialized = serializeError(error);
-        if (!isRetryable(error, policy) || currentAttempt >= policy.maxAttempts) {
+        for (;;) {
+          if (retryAt !== undefined) {
+            const wait = retryAt - op.now();
+            if (wait > this.#args.inlineRetryMs) await op.block(retryAt);
+            else if (wait > 0) await op.active(() => delay(wait, undefined, { signal: op.signal }));
+          }
+          attempt++;
+          const currentAttempt = attempt;
+          const pool = options.pool;
+          const outcome =
+            pool !== undefined
+              ? await this.#pooledAttempt(op, pool, async () => {
+                  const result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+                  const resultJson = this.#encodePayload(result ?? null, `The result of step '${name}'`);
+                  await op.append([stepCompleted(op.op, name, currentAttempt, result, resultJson)]);
+                  return result;
+                })
+              : await op.active(async () => {
+                  let result: T;
+                  let resultJson: string;
+                  try {
+                    result = await this.#attempt(name, fn, op, currentAttempt, timeoutMs);
+                    resultJson = this.#encodePayload(result ?? null, `The result of step '${name}'`);
+                  } catch (error) {
+                    return { ok: false as const, error };
+                  }
+                  await op.append([stepCompleted(op.op, name, currentAttempt, result, resultJson)]);
+                  return { ok: true as const, result };
+                });
+          if (outcome.ok) return outcome.result;
+          if (op.signal.aborted) throw op.signal.reason;
+          const error = outcome.error;
+          const serialized = serializeError(error);
+          if (!isRetryable(error, policy) || currentAttempt >= policy.maxAttempts) {
+            await op.append([
+              {
+                type: 'step.failed',
+                payload: { op: op.op, name, attempt: currentAttempt, error: serialized },
+              },
+            ]);
+            throw stepFailed(name, currentAttempt, serialized);
+          }
+          const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
+          retryAt = op.now() + backoffDelay(policy, currentAttempt, retryAfterMs);
           await op.append([
-            { type: 'step.failed', payload: { op: op.op, name, attempt: currentAttempt, error: serialized } },
-          ]);
-          throw stepFailed(name, currentAttempt, serialized);
-        }
-        const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
-        retryAt = op.now() + backoffDelay(policy, currentAttempt, retryAfterMs);
-        await op.append([
-          {
-            type: 'step.attempt.failed',
-            payload: {
-              op: op.op,
-              name,
-              attempt: currentAttempt,
-              error: serialized,
-              retryAt: new Date(retryAt).toISOString(),
+            {
+              type: 'step.attempt.failed',
+              payload: {
+                op: op.op,
+                name,
+                attempt: currentAttempt,
+                error: serialized,
+                retryAt: new Date(retryAt).toISOString(),
+              },
             },
-          },
-        ]);
-      }
-    });
+          ]);
+        }
+      },
+      STEP_OPTIONS,
+    );
   }
 
   /** One attempt holding a slot of `pool` (its wait parks the op when long); errors come back as values. */
@@ -669,18 +705,10 @@ export class RunContext implements WorkflowContext {
   ): Promise<T> {
     // One timer both fails the attempt and aborts its signal, so a step that answers its abort
     // with a value cannot win the race against its own timeout.
+    if (timeoutMs === undefined) return this.#runStep(name, fn, op, attempt, op.signal);
     const timeoutController = new AbortController();
-    const signal =
-      timeoutMs === undefined ? op.signal : AbortSignal.any([op.signal, timeoutController.signal]);
-    const info: StepInfo = {
-      runId: this.runId,
-      op: op.op,
-      idempotencyKey: op.idempotencyKey,
-      attempt,
-      signal,
-    };
-    const running = stepScope.run(name, () => Promise.resolve().then(() => fn(info)));
-    if (timeoutMs === undefined) return running;
+    const signal = AbortSignal.any([op.signal, timeoutController.signal]);
+    const running = this.#runStep(name, fn, op, attempt, signal);
     let timer: NodeJS.Timeout | undefined;
     const timeoutError = new StepTimeoutError({ step: name, timeoutMs });
     const timeout = new Promise<never>((_, reject) => {
@@ -700,6 +728,23 @@ export class RunContext implements WorkflowContext {
       clearTimeout(timer);
       running.catch(() => {});
     }
+  }
+
+  #runStep<T>(
+    name: string,
+    fn: (info: StepInfo) => T | Promise<T>,
+    op: OperationHandle,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const info: StepInfo = {
+      runId: this.runId,
+      op: op.op,
+      idempotencyKey: op.idempotencyKey,
+      attempt,
+      signal,
+    };
+    return stepScope.run(name, () => Promise.resolve().then(() => fn(info)));
   }
 
   sleep(duration: Duration, name = 'sleep'): Promise<void> {
@@ -1038,8 +1083,30 @@ export class RunContext implements WorkflowContext {
   }
 }
 
+/** A step its history settles (`step.completed` last) answers with the recorded result. */
+const STEP_OPTIONS = {
+  settled: <T>(recorded: readonly JournalEvent[]): T =>
+    (recorded[recorded.length - 1]!.payload as { result?: T }).result as T,
+};
+
 /** The lease of a call that names no pool. */
 const UNPOOLED: PoolLease = { pool: '', waitedMs: 0, reportTokens: () => {} };
+
+/**
+ * A step's `step.completed` draft, its payload's canonical JSON built from the result's (keys in
+ * canonical order: attempt, name, op, result; an undefined result is left out, as canonicalJson does).
+ */
+export function stepCompleted(
+  op: number,
+  name: string,
+  attempt: number,
+  result: unknown,
+  resultJson: string,
+): EventDraft<'step.completed'> {
+  const tail = result === undefined ? '' : `,"result":${resultJson}`;
+  const json = `{"attempt":${attempt},"name":${JSON.stringify(name)},"op":${op}${tail}}`;
+  return { type: 'step.completed', payload: withCanonicalJson({ op, name, attempt, result }, json) };
+}
 
 function stepFailed(step: string, attempts: number, error: SerializedError): StepFailedError {
   return new StepFailedError({ step, attempts, errorName: error.name, message: error.message });

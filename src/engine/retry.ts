@@ -30,6 +30,14 @@ export interface ResolvedRetryPolicy {
 }
 
 export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
+  if (policy === undefined) return (defaultPolicy ??= resolvePolicy(undefined));
+  return resolvePolicy(policy);
+}
+
+/** The policy of a step that names none, resolved once (every step without options asks for it). */
+let defaultPolicy: ResolvedRetryPolicy | undefined;
+
+function resolvePolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
   const maxAttempts = policy?.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new BatonError('INVALID_ARGUMENT', `retry.maxAttempts must be an integer ≥ 1, got ${maxAttempts}.`);

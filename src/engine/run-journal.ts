@@ -89,7 +89,8 @@ export class RunJournal {
     options: { consumeSignals?: readonly string[]; transition?: RunTransition } = {},
   ): Promise<JournalEvent[]> {
     if (this.#broken) throw this.#broken;
-    const events = [...this.#buffered, ...this.#seal(drafts)];
+    const sealed = this.#seal(drafts);
+    const events = this.#buffered.length === 0 ? sealed : [...this.#buffered, ...sealed];
     this.#buffered = [];
     const write = { runId: this.runId, owner: this.owner, events, ...options };
     try {

@@ -5,8 +5,20 @@ import type { JournalEvent, JournalEventType } from './events.ts';
 /** The prevHash of a run's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** The canonical JSON of each sealed event's payload, kept so the store writes it without encoding it again. */
+/**
+ * The canonical JSON of payloads, by payload object: set when an event is sealed (so the store
+ * writes it without encoding it again), or before, by a maker that already holds it.
+ */
 const payloadTexts = new WeakMap<object, string>();
+
+/**
+ * Hands `sealEvent` the canonical JSON of `payload`, so it is not encoded again. `json` must be
+ * exactly `canonicalJson(payload)` (src/engine/step-completed.test.ts checks the engine's maker).
+ */
+export function withCanonicalJson<P extends object>(payload: P, json: string): P {
+  payloadTexts.set(payload, json);
+  return payload;
+}
 
 /**
  * sha256 over the canonical encoding of every field of the event except `hash`:
@@ -20,22 +32,33 @@ export function hashEvent(event: Omit<JournalEvent, 'hash'>): string {
 function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: string): string {
   const text =
     `{"actor":${JSON.stringify(event.actor)},"at":${JSON.stringify(event.at)},` +
-    `"onBehalfOf":${canonicalJson(event.onBehalfOf, 'Journal event onBehalfOf')},"payload":${payloadJson},` +
+    `"onBehalfOf":${chainJson(event.onBehalfOf)},"payload":${payloadJson},` +
     `"prevHash":${JSON.stringify(event.prevHash)},"runId":${JSON.stringify(event.runId)},` +
-    `"seq":${canonicalJson(event.seq, 'Journal event seq')},"type":${JSON.stringify(event.type)}}`;
+    `"seq":${Number.isSafeInteger(event.seq) ? String(event.seq) : canonicalJson(event.seq, 'Journal event seq')},` +
+    `"type":${JSON.stringify(event.type)}}`;
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** An identity chain (strings) as canonical JSON: for strings alone, JSON.stringify is canonical. */
+function chainJson(chain: readonly string[]): string {
+  return chain.every((entry) => typeof entry === 'string')
+    ? JSON.stringify(chain)
+    : canonicalJson(chain, 'Journal event onBehalfOf');
+}
+
 export function sealEvent<T extends JournalEventType>(event: Omit<JournalEvent<T>, 'hash'>): JournalEvent<T> {
-  const payloadJson = canonicalJson(event.payload, 'Journal event payload');
-  const sealed = { ...event, hash: hashWithPayload(event, payloadJson) };
-  payloadTexts.set(sealed, payloadJson);
-  return sealed;
+  let payloadJson = payloadTexts.get(event.payload);
+  if (payloadJson === undefined) {
+    payloadJson = canonicalJson(event.payload, 'Journal event payload');
+    if (typeof event.payload === 'object' && event.payload !== null)
+      payloadTexts.set(event.payload, payloadJson);
+  }
+  return { ...event, hash: hashWithPayload(event, payloadJson) };
 }
 
 /** The event's payload as JSON text: its canonical encoding when this process sealed it. */
 export function payloadJsonOf(event: JournalEvent): string {
-  return payloadTexts.get(event) ?? JSON.stringify(event.payload);
+  return payloadTexts.get(event.payload) ?? JSON.stringify(event.payload);
 }
 
 export type ChainBreak =

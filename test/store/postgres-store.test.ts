@@ -15,7 +15,7 @@ import { accessStoreConformance } from './access-store-conformance.ts';
 import { approvalInboxConformance } from './approval-inbox-conformance.ts';
 import { budgetStoreConformance } from './budget-store-conformance.ts';
 import { poolStoreConformance } from './pool-store-conformance.ts';
-import { startedEvent } from '../../src/testing/sealed-events.ts';
+import { sealDrafts, startedEvent } from '../../src/testing/sealed-events.ts';
 import { storeConformance } from 'baton/testing';
 import { vectorRecordStoreConformance } from './vector-record-store-conformance.ts';
 
@@ -166,6 +166,75 @@ describePostgres('PostgresStore', unavailable, () => {
       }
     });
 
+    it('upgrades a schema of version 11: finished runs keep their finish time, and a run that finishes later gets one', async () => {
+      const schema = nextSchema('version11');
+      // What Baton at schema version 11 left behind: a finished run and a running one.
+      await database.query(`CREATE SCHEMA ${schema}`);
+      await database.query(`CREATE TABLE ${schema}.baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      for (const migration of postgresMigrations.filter((migration) => migration.version <= 11)) {
+        await database.query(migration.sql.replaceAll('{schema}', schema));
+      }
+      await database.query(`INSERT INTO ${schema}.baton_meta VALUES ('schema_version', '11')`);
+      for (const [runId, status, lease] of [
+        ['run_done', 'completed', null],
+        ['run_busy', 'running', 'worker-a'],
+      ] as const) {
+        const event = startedEvent(newRun(runId));
+        await database.query(
+          `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at, last_seq, head_hash, lease_owner, lease_expires_at)
+           VALUES ($1, 'orders', 'acme', 'user:alice', $2, '{}', $3, $4, 1, $5, $6, $7)`,
+          [runId, status, T0, T0 + 42, event.hash, lease, lease ? T0 + 60_000 : null],
+        );
+        await database.query(
+          `INSERT INTO ${schema}.events (run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash)
+           VALUES ($1, 1, 'run.started', $2, $3, '[]', $4, $5, $6)`,
+          [runId, event.at, event.actor, JSON.stringify(event.payload), event.prevHash, event.hash],
+        );
+      }
+
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2 });
+      try {
+        const [meta] = await database.query<{ value: string }>(`SELECT value FROM ${schema}.baton_meta`);
+        expect(Number(meta!.value)).toBe(POSTGRES_SCHEMA_VERSION);
+        const finishedAt = async (runId: string): Promise<number | null> => {
+          const [row] = await database.query<{ finished_at: string | null }>(
+            `SELECT finished_at FROM ${schema}.runs WHERE run_id = $1`,
+            [runId],
+          );
+          return row!.finished_at === null ? null : Number(row!.finished_at);
+        };
+        expect(await finishedAt('run_done')).toBe(T0 + 42);
+        expect(await finishedAt('run_busy')).toBeNull();
+
+        const busy = (await store.getRun('run_busy'))!;
+        const [step, done] = sealDrafts(busy, [
+          { type: 'step.completed', payload: { op: 1, name: 'charge', attempt: 1, result: 1 }, at: T0 + 100 },
+          { type: 'run.completed', payload: { result: 1 }, at: T0 + 200 },
+        ]);
+        expect(
+          await store.commit([{ runId: busy.runId, owner: 'worker-a', events: [step!] }], T0 + 100),
+        ).toEqual([{ ok: true }]);
+        expect(await finishedAt('run_busy')).toBeNull();
+        expect(
+          await store.commit(
+            [
+              {
+                runId: busy.runId,
+                owner: 'worker-a',
+                events: [done!],
+                transition: { status: 'completed', result: 1 },
+              },
+            ],
+            T0 + 200,
+          ),
+        ).toEqual([{ ok: true }]);
+        expect(await finishedAt('run_busy')).toBe(T0 + 200);
+        expect((await store.getRun('run_busy'))!.status).toBe('completed');
+      } finally {
+        await store.close();
+      }
+    });
+
     it('adds vector records, the approval inbox and budget ledgers to a schema of version 5', async () => {
       const schema = nextSchema('version5');
       // What Baton at schema version 5 (pools and pause, before these capabilities) left behind.
@@ -184,7 +253,7 @@ describePostgres('PostgresStore', unavailable, () => {
           postgresMigrations
             .filter((migration) => migration.version > 5)
             .map((migration) => migration.version),
-        ).toEqual([6, 7, 8, 9, 10, 11]);
+        ).toEqual([6, 7, 8, 9, 10, 11, 13]);
         const scope = { collection: 'memory', tenant: 'acme', partition: '' };
         const record = await store.vectorRecords.putVectorRecord({
           ...scope,

@@ -33,7 +33,7 @@ export async function checkAdmission(
     if (queued >= bound.maxQueuedRunsPerTenant) {
       const finished = await count(
         `SELECT count(*) AS n FROM ${quotedSchema}.runs
-         WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND updated_at > $1 AND tenant = $2`,
+         WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND finished_at > $1 AND tenant = $2`,
         [now - 60_000, run.tenant],
       );
       throw new OverloadedError({
@@ -48,7 +48,7 @@ export async function checkAdmission(
     const queued = await count(`SELECT count(*) AS n FROM ${quotedSchema}.runs WHERE status = 'pending'`, []);
     if (queued >= bound.maxQueuedRuns) {
       const finished = await count(
-        `SELECT count(*) AS n FROM ${quotedSchema}.runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND updated_at > $1`,
+        `SELECT count(*) AS n FROM ${quotedSchema}.runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND finished_at > $1`,
         [now - 60_000],
       );
       throw new OverloadedError({ queued, limit: bound.maxQueuedRuns, finishedLastMinute: finished });

@@ -134,7 +134,7 @@ export class PostgresStatements {
     const released = 'lease_owner = NULL, lease_expires_at = NULL';
     const set = {
       none: 'updated_at = CASE WHEN $4::int IS NULL THEN updated_at ELSE $6::bigint END',
-      finished: `updated_at = $6::bigint, status = $16::text, result = $17::text, error = $18::text, wake_at = NULL, ${released}`,
+      finished: `updated_at = $6::bigint, finished_at = $6::bigint, status = $16::text, result = $17::text, error = $18::text, wake_at = NULL, ${released}`,
       waiting: `updated_at = $6::bigint, wake_at = $17::bigint, ${released},
         status = CASE WHEN wake_gen = $16::int AND (NOT cancel_requested OR $18::boolean) THEN 'waiting' ELSE 'pending' END`,
       pending: `updated_at = $6::bigint, status = 'pending', ${released}`,
@@ -280,7 +280,7 @@ export class PostgresStatements {
     )
     UPDATE ${this.#s}.runs SET status = 'pending', result = NULL, error = NULL, cancel_requested = false,
       paused = false, metadata = $2, deadline_at = $3, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
-      wake_gen = wake_gen + 1, last_seq = $4, head_hash = $5, updated_at = $6 WHERE run_id = $1 RETURNING ${runColumns()}`;
+      wake_gen = wake_gen + 1, last_seq = $4, head_hash = $5, updated_at = $6, finished_at = NULL WHERE run_id = $1 RETURNING ${runColumns()}`;
   }
 
   /** Marks run $1 cancelled (metadata $2 when not null) and wakes it, at $3. */

@@ -48,6 +48,11 @@ import { advanceVirtualTime, claimParams, claimSql, nextFairKey } from './sqlite
 import { SqlitePools } from './sqlite-pool-store.ts';
 import { SqliteVectorRecords } from './sqlite-vector-records.ts';
 import { StatementCache } from './statement-cache.ts';
+import { EVENT_COLUMNS, readEventRows } from './sqlite-event-rows.ts';
+
+const EVENTS_SQL = `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq`;
+const SCOPED_EVENTS_SQL = `SELECT ${EVENT_COLUMNS.replace(/(\w+)/g, 'e.$1')} FROM events e
+  JOIN runs r ON r.run_id = e.run_id WHERE e.run_id = ? AND e.seq >= ? AND r.tenant = ? ORDER BY e.seq`;
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
@@ -272,17 +277,9 @@ export class SqliteStore implements Store {
   }
 
   async readEvents(runId: string, fromSeq = 1, scope?: TenantScope): Promise<JournalEvent[]> {
-    const rows = scope
-      ? this.#statements
-          .get(
-            `SELECT e.* FROM events e JOIN runs r ON r.run_id = e.run_id
-           WHERE e.run_id = ? AND e.seq >= ? AND r.tenant = ? ORDER BY e.seq`,
-          )
-          .all(runId, fromSeq, scope.tenant)
-      : this.#statements
-          .get('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq')
-          .all(runId, fromSeq);
-    return rows.map(toEvent);
+    return scope
+      ? readEventRows(this.#statements.get(SCOPED_EVENTS_SQL), [runId, fromSeq, scope.tenant])
+      : readEventRows(this.#statements.get(EVENTS_SQL), [runId, fromSeq]);
   }
 
   async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
