@@ -10,7 +10,7 @@ import type { JournalEvent } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type Store } from '../store/store.ts';
 import type { Committer } from './committer.ts';
 import { CancelledError } from './cancellation-scope.ts';
-import { RunContext, checkPayload, type ChildStartRequest } from './context-impl.ts';
+import { RunContext, checkPayload, type ChildStartRequest, type RunStreamSink } from './context-impl.ts';
 import { ContinueAsNewRequest, lastOfChain } from './continue-as-new.ts';
 import { CATCHABLE_CANCELLATION, hasFlag } from './engine-flags.ts';
 import { MAX_TIMER_MS } from './duration.ts';
@@ -44,6 +44,8 @@ export interface ExecutorDeps {
   pools?: PoolGate;
   /** Wraps the engine's context with the layers above it (agents…). */
   extendContext?: (ctx: RunContext) => RunContext;
+  /** Where runs' live stream parts go (src/engine/run-stream-writer.ts); none: runs stream nothing. */
+  stream?: RunStreamSink;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -144,6 +146,7 @@ export async function activate(
     getRun: (runId) => lastOfChain(deps.store, runId),
     cancelChild: (childRunId, reason) => requestChildCancel(deps, childRunId, reason),
     ...(deps.pools ? { pools: deps.pools } : {}),
+    ...(deps.stream ? { stream: deps.stream } : {}),
   });
   const ctx = deps.extendContext ? deps.extendContext(context) : context;
   let delivering: Promise<void> | undefined;

@@ -235,6 +235,23 @@ DROP INDEX {schema}.runs_finished;
 CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
 `,
   },
+  {
+    version: 12,
+    description: 'live run streams (ephemeral parts readers tail, woken by NOTIFY)',
+    sql: `
+CREATE UNLOGGED TABLE {schema}.run_stream_parts (
+  run_id TEXT NOT NULL,
+  id BIGINT NOT NULL,
+  after_seq BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  op INTEGER,
+  data JSONB NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, id)
+);
+CREATE INDEX run_stream_parts_at ON {schema}.run_stream_parts (at);
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;
