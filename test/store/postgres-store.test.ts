@@ -13,6 +13,7 @@ import { databaseForSuite, describePostgres, postgresUnavailable } from '../supp
 import { accessStoreConformance } from './access-store-conformance.ts';
 import { approvalInboxConformance } from './approval-inbox-conformance.ts';
 import { budgetStoreConformance } from './budget-store-conformance.ts';
+import { runStreamStoreConformance } from './run-stream-store-conformance.ts';
 import { poolStoreConformance } from './pool-store-conformance.ts';
 import { startedEvent } from './sealed-events.ts';
 import { storeConformance } from './store-conformance.ts';
@@ -66,6 +67,7 @@ describePostgres('PostgresStore', unavailable, () => {
   };
   vectorRecordStoreConformance('postgres', freshStoreWithPeers);
   budgetStoreConformance('postgres', freshStoreWithPeers);
+  runStreamStoreConformance('postgres', freshStoreWithPeers);
 
   function newRun(runId: string, overrides: Partial<NewRun> = {}): NewRun {
     return {

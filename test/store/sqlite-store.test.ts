@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { sqliteFileStores } from './sqlite-file-stores.ts';
 import { storeConformance } from './store-conformance.ts';
+import { runStreamStoreConformance } from './run-stream-store-conformance.ts';
+import { tempStore } from '../support/harness.ts';
 
 const files = sqliteFileStores('baton-store-');
 storeConformance('sqlite (file)', files.makeStore, files.cleanup);
@@ -53,4 +55,9 @@ describe('SqliteStore with two connections to one file', () => {
       await rm(directory, { recursive: true, force: true });
     }
   });
+});
+
+runStreamStoreConformance('sqlite', async () => {
+  const { store, path, dispose } = await tempStore();
+  return { store, dispose, connectAgain: async () => SqliteStore.open({ path }) };
 });
