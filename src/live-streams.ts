@@ -99,16 +99,19 @@ export class LiveStreams {
 
   /** A run's live stream (see readRunStream). */
   read(runId: string, options: RunStreamReadOptions = {}): AsyncGenerator<RunStreamPart, void, undefined> {
-    return readRunStream(
-      { store: this.#store, wakes: this.#wakes, clock: this.#clock },
-      runId,
-      { pollMs: this.#pollMs, ...options },
-    );
+    return readRunStream({ store: this.#store, wakes: this.#wakes, clock: this.#clock }, runId, {
+      pollMs: this.#pollMs,
+      ...options,
+    });
   }
 
   /** Readers open in this process, timers held by waiting readers, parts waiting to be written. */
   stats(): { readers: number; waiting: number; buffered: number } {
-    return { readers: this.#wakes.readers, waiting: this.#wakes.waiting, buffered: this.#writer?.buffered ?? 0 };
+    return {
+      readers: this.#wakes.readers,
+      waiting: this.#wakes.waiting,
+      buffered: this.#writer?.buffered ?? 0,
+    };
   }
 
   /** Writes what is buffered (tests and benchmarks wait on it). */
@@ -142,7 +145,8 @@ export class LiveStreams {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} is a whole number ≥ 1, got ${String(value)}.`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(`${name} is a whole number ≥ 1, got ${String(value)}.`);
   return value;
 }
 
@@ -159,7 +163,11 @@ export function modelStreamPart(event: ModelStreamEvent, at: number): NewStreamP
       return { ...base, type: 'reasoning-delta', data: { ...who, delta: event.delta ?? '' } };
     case 'tool-input':
       return event.delta === undefined
-        ? { ...base, type: 'tool-input-start', data: { ...who, callId: event.callId, toolName: event.toolName } }
+        ? {
+            ...base,
+            type: 'tool-input-start',
+            data: { ...who, callId: event.callId, toolName: event.toolName },
+          }
         : { ...base, type: 'tool-input-delta', data: { ...who, callId: event.callId, delta: event.delta } };
     case 'tool-call':
       return { ...base, type: 'tool-call', data: { ...who, callId: event.callId, toolName: event.toolName } };

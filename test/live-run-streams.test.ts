@@ -1,3 +1,4 @@
+import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/agents/agent-context.ts';
@@ -22,7 +23,9 @@ async function collect(parts: AsyncIterable<RunStreamPart>): Promise<RunStreamPa
 const textOf = (parts: readonly RunStreamPart[]): string =>
   parts.map((part) => (part.type === 'text-delta' ? part.delta : '')).join('');
 
-async function open(model = scriptedModel(['The answer is forty-two, as always.'], { chunkSize: 4 })) {
+async function open(
+  model: LanguageModelV4 = scriptedModel(['The answer is forty-two, as always.'], { chunkSize: 4 }),
+) {
   const { store, dispose } = await tempStore();
   const writer = agent({ name: 'writer', description: 'Writes', instructions: 'Answer.', model });
   const answer = workflow('answer', async (ctx, input: { question: string }) => {
@@ -82,7 +85,9 @@ describe('a run stream', () => {
   it('gives a reader that joins mid-answer what it missed, then the live tail', async () => {
     const release = gate();
     const tokens = ['Slow', ' and', ' steady', ' wins', '.'];
-    const { baton, answer } = await open(pacedModel(tokens, async (index) => (index === 2 ? release.promise : undefined)));
+    const { baton, answer } = await open(
+      pacedModel(tokens, async (index) => (index === 2 ? release.promise : undefined)),
+    );
     const run = await baton.start(answer, { question: 'Pace?' });
     const early: RunStreamPart[] = [];
     const first = run.stream();

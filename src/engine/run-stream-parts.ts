@@ -30,6 +30,8 @@ export type RunStreamPart = { cursor: string } & (
   | { type: 'dropped'; count: number; at: number }
   /** Parts this reader had not read were pruned (retention): the journal events are all there. */
   | { type: 'pruned'; missed: number }
+  /** The run parked (waiting for time, a signal, a child or a person) and everything it wrote so far was delivered. */
+  | { type: 'waiting' }
   /** The run finished and everything it wrote was delivered. */
   | { type: 'end'; status: string; lastSeq: number }
 );

@@ -2,7 +2,13 @@ import type { JournalEvent } from '../journal/events.ts';
 import type { StreamPartRecord } from '../store/run-streams.ts';
 import { isTerminal, type RunRecord, type Store, type TenantScope } from '../store/store.ts';
 import { RunNotFoundError } from '../errors.ts';
-import { formatCursor, parseCursor, partOf, type RunStreamPart, type StreamPosition } from './run-stream-parts.ts';
+import {
+  formatCursor,
+  parseCursor,
+  partOf,
+  type RunStreamPart,
+  type StreamPosition,
+} from './run-stream-parts.ts';
 import { StreamCursorError } from './stream-errors.ts';
 import type { StreamWakes } from './stream-wakes.ts';
 
@@ -56,10 +62,12 @@ export async function* readRunStream(
       yield { type: 'pruned', missed, cursor: formatCursor(runId, position) };
     }
     let checkedLease: number | undefined;
+    let parkedAt: number | undefined;
     while (!options.signal?.aborted) {
       const parts = streams ? await streams.readParts(runId, position.part, PAGE) : [];
       run = await mustGetRun(store, runId, options.scope);
-      const events = position.seq < run.lastSeq ? await store.readEvents(runId, position.seq + 1, options.scope) : [];
+      const events =
+        position.seq < run.lastSeq ? await store.readEvents(runId, position.seq + 1, options.scope) : [];
       for (const item of interleave(events, parts)) {
         if ('seq' in item) position.seq = item.seq;
         else position.part = item.id;
@@ -69,16 +77,30 @@ export async function* readRunStream(
       }
       if (parts.length === PAGE || events.length > 0) continue;
       const now = source.clock();
-      const leaseLapsed = run.status === 'running' && run.leaseExpiresAt !== undefined && run.leaseExpiresAt < now;
+      const leaseLapsed =
+        run.status === 'running' && run.leaseExpiresAt !== undefined && run.leaseExpiresAt < now;
       if (streams && (isTerminal(run.status) || leaseLapsed) && checkedLease !== run.leaseExpiresAt) {
         checkedLease = run.leaseExpiresAt;
         const interrupted = await streams
-          .interruptOpenCalls(runId, now, isTerminal(run.status) ? `the run ${run.status}` : 'the worker stopped (its lease expired)')
+          .interruptOpenCalls(
+            runId,
+            now,
+            isTerminal(run.status) ? `the run ${run.status}` : 'the worker stopped (its lease expired)',
+          )
           .catch(() => undefined);
         if (interrupted) continue;
       }
+      if (run.status === 'waiting' && position.seq >= run.lastSeq && parkedAt !== run.updatedAt) {
+        parkedAt = run.updatedAt;
+        yield { type: 'waiting', cursor: formatCursor(runId, position) };
+      }
       if (isTerminal(run.status) && position.seq >= run.lastSeq) {
-        yield { type: 'end', status: run.status, lastSeq: run.lastSeq, cursor: formatCursor(runId, position) };
+        yield {
+          type: 'end',
+          status: run.status,
+          lastSeq: run.lastSeq,
+          cursor: formatCursor(runId, position),
+        };
         return;
       }
       await wakes.wait(runId, pollMs, options.signal);
@@ -103,9 +125,19 @@ function checkNotAhead(
 ): void {
   if (cursor === undefined) return;
   if (position.seq > run.lastSeq)
-    throw new StreamCursorError({ runId, cursor, reason: 'ahead', detail: `seq ${position.seq}, the journal ends at ${run.lastSeq}` });
+    throw new StreamCursorError({
+      runId,
+      cursor,
+      reason: 'ahead',
+      detail: `seq ${position.seq}, the journal ends at ${run.lastSeq}`,
+    });
   if (position.part > lastPart)
-    throw new StreamCursorError({ runId, cursor, reason: 'ahead', detail: `part ${position.part}, the stream ends at ${lastPart}` });
+    throw new StreamCursorError({
+      runId,
+      cursor,
+      reason: 'ahead',
+      detail: `part ${position.part}, the stream ends at ${lastPart}`,
+    });
 }
 
 /** Events and parts in stream order: a part after the events committed before it was written. */

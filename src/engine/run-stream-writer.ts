@@ -75,7 +75,8 @@ export class RunStreamWriter {
           await this.#store.appendParts(batch);
           this.#failures = 0;
         } catch (error) {
-          if (this.#failures++ === 0) this.#options.log('Live stream parts could not be written; they were dropped', error);
+          if (this.#failures++ === 0)
+            this.#options.log('Live stream parts could not be written; they were dropped', error);
         }
         this.#options.onWritten?.(runIds);
       }

@@ -7,7 +7,12 @@ import { BatonError } from '../errors.ts';
  */
 export class StreamCursorError extends BatonError {
   readonly reason: 'malformed' | 'other-run' | 'ahead';
-  constructor(args: { runId: string; cursor: string; reason: 'malformed' | 'other-run' | 'ahead'; detail?: string }) {
+  constructor(args: {
+    runId: string;
+    cursor: string;
+    reason: 'malformed' | 'other-run' | 'ahead';
+    detail?: string;
+  }) {
     const why = {
       malformed: 'is not a stream cursor (it reads <seq>-<part>-<run tag>, as the stream gave it)',
       'other-run': 'belongs to the stream of another run',

@@ -35,7 +35,14 @@ export function runStreamStoreConformance(name: string, open: () => Promise<RunS
     });
 
     async function createRun(runId: string): Promise<void> {
-      const run: NewRun = { runId, workflow: 'chat', tenant: 'acme', principal: 'user:ada', input: {}, createdAt: T0 };
+      const run: NewRun = {
+        runId,
+        workflow: 'chat',
+        tenant: 'acme',
+        principal: 'user:ada',
+        input: {},
+        createdAt: T0,
+      };
       await backend.store.createRun(run, startedEvent(run));
     }
     const delta = (runId: string, text: string, op = 2, at = T0) => ({
@@ -46,7 +53,7 @@ export function runStreamStoreConformance(name: string, open: () => Promise<RunS
       at,
     });
 
-    it('numbers each run\'s parts from 1, in order, after the run\'s committed journal head', async () => {
+    it("numbers each run's parts from 1, in order, after the run's committed journal head", async () => {
       await createRun('run_a');
       await createRun('run_b');
       await streams.appendParts([delta('run_a', 'He'), delta('run_b', 'x'), delta('run_a', 'llo')]);
@@ -57,7 +64,12 @@ export function runStreamStoreConformance(name: string, open: () => Promise<RunS
         [2, 'text-delta', 1],
         [3, 'progress', 1],
       ]);
-      expect(parts[0]).toMatchObject({ runId: 'run_a', op: 2, data: { agent: 'writer', delta: 'He' }, at: T0 });
+      expect(parts[0]).toMatchObject({
+        runId: 'run_a',
+        op: 2,
+        data: { agent: 'writer', delta: 'He' },
+        at: T0,
+      });
       expect(parts[2]!.op).toBeUndefined();
       expect(await streams.readParts('run_a', 1, 1)).toMatchObject([{ id: 2, data: { delta: 'llo' } }]);
       expect(await streams.readParts('run_b', 0, 10)).toMatchObject([{ id: 1, data: { delta: 'x' } }]);
@@ -67,22 +79,40 @@ export function runStreamStoreConformance(name: string, open: () => Promise<RunS
 
     it('closes the model calls left open with one interrupted part, and only those', async () => {
       await createRun('run_c');
-      const start = (op: number) => ({ runId: 'run_c', type: 'model-start', op, data: { agent: 'w', attempt: 1 }, at: T0 });
+      const start = (op: number) => ({
+        runId: 'run_c',
+        type: 'model-start',
+        op,
+        data: { agent: 'w', attempt: 1 },
+        at: T0,
+      });
       await streams.appendParts([start(2), delta('run_c', 'a', 2), start(3), delta('run_c', 'b', 3)]);
-      await streams.appendParts([{ runId: 'run_c', type: 'model-finish', op: 3, data: { agent: 'w', finishReason: 'stop' }, at: T0 }]);
+      await streams.appendParts([
+        { runId: 'run_c', type: 'model-finish', op: 3, data: { agent: 'w', finishReason: 'stop' }, at: T0 },
+      ]);
       const interrupted = await streams.interruptOpenCalls('run_c', T0 + 9, 'the worker stopped');
-      expect(interrupted).toMatchObject({ id: 6, type: 'interrupted', data: { ops: [2], reason: 'the worker stopped' }, at: T0 + 9 });
+      expect(interrupted).toMatchObject({
+        id: 6,
+        type: 'interrupted',
+        data: { ops: [2], reason: 'the worker stopped' },
+        at: T0 + 9,
+      });
       expect(await streams.interruptOpenCalls('run_c', T0 + 10, 'again')).toBeUndefined();
       // A call sent again after the interruption is open again until it finishes.
       await streams.appendParts([start(2)]);
-      expect(await streams.interruptOpenCalls('run_c', T0 + 11, 'once more')).toMatchObject({ id: 8, data: { ops: [2] } });
+      expect(await streams.interruptOpenCalls('run_c', T0 + 11, 'once more')).toMatchObject({
+        id: 8,
+        data: { ops: [2] },
+      });
       await createRun('run_d');
       expect(await streams.interruptOpenCalls('run_d', T0, 'nothing open')).toBeUndefined();
     });
 
-    it('prunes old parts and parts beyond the per-run bound, never a run\'s last, so numbers are never reused', async () => {
+    it("prunes old parts and parts beyond the per-run bound, never a run's last, so numbers are never reused", async () => {
       await createRun('run_e');
-      await streams.appendParts(Array.from({ length: 6 }, (_, index) => delta('run_e', String(index), 2, T0 + index)));
+      await streams.appendParts(
+        Array.from({ length: 6 }, (_, index) => delta('run_e', String(index), 2, T0 + index)),
+      );
       expect(await streams.pruneParts({ olderThan: T0 + 2, maxPartsPerRun: 100 })).toBe(2);
       expect(await streams.partBounds('run_e')).toEqual({ first: 3, last: 6 });
       expect(await streams.pruneParts({ olderThan: 0, maxPartsPerRun: 2 })).toBe(2);
@@ -100,7 +130,9 @@ export function runStreamStoreConformance(name: string, open: () => Promise<RunS
       const heard: string[] = [];
       const unsubscribe = await other.runStreams!.subscribeParts?.((runId) => heard.push(runId));
       await streams.appendParts([delta('run_f', 'seen elsewhere')]);
-      expect(await other.runStreams!.readParts('run_f', 0, 10)).toMatchObject([{ data: { delta: 'seen elsewhere' } }]);
+      expect(await other.runStreams!.readParts('run_f', 0, 10)).toMatchObject([
+        { data: { delta: 'seen elsewhere' } },
+      ]);
       if (unsubscribe) {
         await until(async () => (heard.includes('run_f') ? true : undefined), 'the notification');
         await unsubscribe();

@@ -4,7 +4,10 @@ import type { LanguageModelV4, LanguageModelV4StreamPart } from '@ai-sdk/provide
  * A model that streams `tokens` as text deltas, awaiting `pace(index)` before each: a test holds
  * an answer mid-stream (or forever) by what `pace` returns. Every call answers the same tokens.
  */
-export function pacedModel(tokens: readonly string[], pace: (index: number) => Promise<void> = async () => {}): LanguageModelV4 {
+export function pacedModel(
+  tokens: readonly string[],
+  pace: (index: number) => Promise<void> = async () => {},
+): LanguageModelV4 {
   return {
     specificationVersion: 'v4',
     provider: 'paced',

@@ -41,7 +41,9 @@ export class PostgresRunStreams implements RunStreamStore {
   }
 
   async #lockedHead(client: Client, runId: string): Promise<{ id: number; afterSeq: number }> {
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.#deps.schema}.run_stream_parts:${runId}`]);
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `${this.#deps.schema}.run_stream_parts:${runId}`,
+    ]);
     const { rows } = await client.query<Row>(
       `SELECT (SELECT COALESCE(MAX(id), 0) FROM ${this.#s}.run_stream_parts WHERE run_id = $1) AS id,
               (SELECT last_seq FROM ${this.#s}.runs WHERE run_id = $1) AS after_seq`,
@@ -100,7 +102,11 @@ export class PostgresRunStreams implements RunStreamStore {
     return { first: Number(rows[0]!.first), last: Number(rows[0]!.last) };
   }
 
-  async interruptOpenCalls(runId: string, now: number, reason: string): Promise<StreamPartRecord | undefined> {
+  async interruptOpenCalls(
+    runId: string,
+    now: number,
+    reason: string,
+  ): Promise<StreamPartRecord | undefined> {
     const closing = CLOSING_PARTS.map((type) => `'${type}'`).join(', ');
     return this.#deps.transaction(async (client) => {
       await client.query('SET LOCAL synchronous_commit = off');

@@ -83,12 +83,18 @@ export class SqliteRunStreams implements RunStreamStore {
 
   async partBounds(runId: string): Promise<{ first: number; last: number }> {
     const row = this.#reads
-      .get(`SELECT COALESCE(MIN(id), 0) AS first, COALESCE(MAX(id), 0) AS last FROM run_stream_parts WHERE run_id = ?`)
+      .get(
+        `SELECT COALESCE(MIN(id), 0) AS first, COALESCE(MAX(id), 0) AS last FROM run_stream_parts WHERE run_id = ?`,
+      )
       .get(runId)!;
     return { first: Number(row.first), last: Number(row.last) };
   }
 
-  async interruptOpenCalls(runId: string, now: number, reason: string): Promise<StreamPartRecord | undefined> {
+  async interruptOpenCalls(
+    runId: string,
+    now: number,
+    reason: string,
+  ): Promise<StreamPartRecord | undefined> {
     return this.#write((statements) => {
       const open = statements
         .get(

@@ -103,9 +103,7 @@ export class SqliteStore implements Store {
       durability: Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal',
       wal: db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal',
     });
-    this.runStreams = new SqliteRunStreams(db, () =>
-      readOnly ? db : this.#openStreamWriter(busyTimeoutMs),
-    );
+    this.runStreams = new SqliteRunStreams(db, () => (readOnly ? db : this.#openStreamWriter(busyTimeoutMs)));
   }
 
   /** The connection stream parts are written through: no fsync (parts are ephemeral), same file. */
