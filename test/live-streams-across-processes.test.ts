@@ -38,9 +38,9 @@ function startWorker(where: string, mode: 'hang' | 'finish'): Promise<ChildProce
   const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
   child.on('exit', () => clearTimeout(guard));
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolvePromise, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) resolvePromise(child);
     });
     child.on('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready: ${stderr}`)));

@@ -110,8 +110,8 @@ export class RunContext implements WorkflowContext {
   readonly operations: OperationApi;
   readonly stream: RunStreamApi = {
     write: (data) => {
-      // Only beyond the recorded history: a replay does not send its progress again.
-      const replaying = this.#history.maxOp > 0 && this.#nextOp <= this.#history.maxOp;
+      // Only once the code has taken every recorded op: a replay does not send its progress again.
+      const replaying = this.#history.minUntakenLastSeq() !== Infinity;
       if (replaying || this.#args.replayOnly) return;
       this.#streamPart('progress', undefined, { data: data === undefined ? null : data });
     },

@@ -45,5 +45,5 @@ export function pacedModel(
       });
       return { stream };
     },
-  } as LanguageModelV4;
+  };
 }
