@@ -538,6 +538,12 @@ export type { CheckpointRecord, CheckpointStore } from './store/checkpoints.ts';
 export type { EventQuery } from './store/event-query.ts';
 export type { ApprovalQuery } from './store/approval-query.ts';
 export type { BudgetStore, BudgetAmounts, BudgetReservation } from './store/budget-store.ts';
+// Live run streams: journal events and the deltas of work in flight, to any reader (docs/guide/live-streams.md).
+export type { RunStreamPart } from './engine/run-stream-parts.ts';
+export type { RunStreamApi } from './engine/context.ts';
+export { LiveStreams, type StreamsOptions } from './live-streams.ts';
+export { StreamCursorError, StreamReadersExhaustedError } from './engine/stream-errors.ts';
+export type { RunStreamStore, NewStreamPart, StreamPartRecord } from './store/run-streams.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';
 export { openStore } from './store/open-store.ts';
 export { defineConfig, type BatonConfig } from './config.ts';

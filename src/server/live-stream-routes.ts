@@ -19,6 +19,12 @@ export const LiveStreamQuery = z.strictObject({
     .describe('A stream token (for EventSource, which sends no Authorization header)'),
 });
 
+export const StreamTokenResponse = z.object({
+  token: z.string(),
+  expiresAt: z.string().describe('ISO-8601'),
+  url: z.string().describe('The live stream, with the token'),
+});
+
 /**
  * A run's live stream over SSE (`/api/runs/{runId}/live`): journal events and the deltas of work
  * in flight, each frame's `id` the cursor to resume after (`Last-Event-ID`), and the stream token
