@@ -80,14 +80,15 @@ export class UiMessageTranslator {
           },
         ];
       }
+      // A call this stream did not show may be in the message the client continues (after an approval).
       case 'tool.called': {
         const callId = String(payload.callId);
-        if (!this.#shownCalls.has(callId)) return [];
+        if (!this.#shownOrUnfiltered(callId)) return [];
         return [{ type: 'tool-output-available', toolCallId: callId, output: toolOutput(payload.messages) }];
       }
       case 'tool.failed': {
         const callId = String(payload.callId);
-        if (!this.#shownCalls.has(callId)) return [];
+        if (!this.#shownOrUnfiltered(callId)) return [];
         const error = payload.error as { message?: string } | undefined;
         return [
           { type: 'tool-output-error', toolCallId: callId, errorText: error?.message ?? 'The tool failed.' },
@@ -112,6 +113,10 @@ export class UiMessageTranslator {
       default:
         return [];
     }
+  }
+
+  #shownOrUnfiltered(callId: string): boolean {
+    return this.#agent === undefined || this.#shownCalls.has(callId);
   }
 
   #openStep(op: number): UIMessageChunk[] {
