@@ -13,6 +13,7 @@ import { startup } from './startup.ts';
 import { plansFigure } from './plans.ts';
 import { routingQualityFigure } from './routing-quality.ts';
 import { cascadeCost } from './cascade-cost.ts';
+import { liveStreamCommitCost, liveStreamLatency } from './live-streams.ts';
 
 await runBench([
   sequentialSteps,
@@ -27,4 +28,6 @@ await runBench([
   plansFigure,
   routingQualityFigure,
   cascadeCost,
+  liveStreamLatency,
+  liveStreamCommitCost,
 ]);

@@ -24,6 +24,8 @@ export interface StreamsOptions {
   maxPartsPerRun?: number;
   /** Parts held in memory waiting to be written; beyond it, parts are dropped (and counted). Default 10 000. */
   maxBufferedParts?: number;
+  /** Parts are written at most this often, in ms (the first at once, the rest batched). Default 10. */
+  writeIntervalMs?: number;
   /** Live readers this process serves at once; more fail with TOO_MANY_STREAM_READERS. Default 1000. */
   maxReaders?: number;
   /** How often a reader without news looks again, in ms (other processes' SQLite writes are seen this way). Default 100. */
@@ -68,6 +70,7 @@ export class LiveStreams {
     if (store.runStreams && options.enabled !== false) {
       this.#writer = new RunStreamWriter(store.runStreams, {
         maxBufferedParts: positive(options.maxBufferedParts ?? 10_000, 'streams.maxBufferedParts'),
+        minWriteIntervalMs: positive(options.writeIntervalMs ?? 10, 'streams.writeIntervalMs'),
         clock: deps.clock,
         log: deps.log,
         onWritten: (runIds) => this.#wakes.notify(runIds),
