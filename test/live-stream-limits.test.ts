@@ -20,7 +20,13 @@ const chatty = workflow('chatty', async (ctx, input: { count: number }) => {
 
 async function open(streams: BatonOptions['streams']) {
   const { store, dispose } = await tempStore();
-  const baton = await Baton.open({ store, workflows: [chatty], worker: { pollMs: 10 }, streams, log: () => {} });
+  const baton = await Baton.open({
+    store,
+    workflows: [chatty],
+    worker: { pollMs: 10 },
+    streams,
+    log: () => {},
+  });
   cleanup.push(async () => {
     await baton.close();
     await dispose();
@@ -62,11 +68,9 @@ describe('live stream limits', () => {
     expect(await baton.streams.prune()).toBe(8);
     const parts = await collect(run.stream());
     expect(parts[0]).toMatchObject({ type: 'pruned', missed: 8 });
-    expect(parts.filter((part) => part.type === 'progress').map((part) => (part as { data: unknown }).data)).toEqual([
-      { index: 7 },
-      { index: 8 },
-      { index: 9 },
-    ]);
+    expect(
+      parts.filter((part) => part.type === 'progress').map((part) => (part as { data: unknown }).data),
+    ).toEqual([{ index: 7 }, { index: 8 }, { index: 9 }]);
     // Every journal event is still there.
     expect(parts.filter((part) => part.type === 'event')).toHaveLength((await run.history()).length);
   });

@@ -5,6 +5,8 @@ import { agent } from '../../src/agents/agent.ts';
 import { workflow } from '../../src/agents/agent-context.ts';
 import { tool } from '../../src/agents/tool.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
+import { gate } from '../support/harness.ts';
+import { pacedModel } from '../support/paced-model.ts';
 import { startTestServer, TOKENS, type TestServer } from './server-harness.ts';
 
 // The AI SDK's own chat state machine (AbstractChat, what useChat runs in a browser) with its
@@ -51,13 +53,58 @@ const chat = workflow('chat', async (ctx) => {
   }
 });
 
+const held = gate();
+const slowTokens = ['A', ' reload', ' loses', ' nothing', ' of', ' this', ' answer.'];
+const slow = agent({
+  name: 'slow',
+  description: 'Answers slowly',
+  instructions: 'Answer.',
+  model: pacedModel(slowTokens, async (index) => (index === 3 ? held.promise : undefined)),
+});
+const slowChat = workflow('slow-chat', async (ctx) => {
+  const message = await ctx.waitFor<{ text: string }>('message');
+  await ctx.run(slow, message.text);
+  await ctx.waitFor('message');
+});
+
+/** The UI message chunks of a response, read until `until` holds or the stream ends. */
+async function chunksOf(response: Response, until: (chunks: any[]) => boolean = () => false): Promise<any[]> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const chunks: any[] = [];
+  let buffer = '';
+  outer: for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let boundary: number;
+    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+      const data = buffer
+        .slice(0, boundary)
+        .split('\n')
+        .find((line) => line.startsWith('data: '));
+      buffer = buffer.slice(boundary + 2);
+      if (!data || data === 'data: [DONE]') continue;
+      chunks.push(JSON.parse(data.slice(6)));
+      if (until(chunks)) break outer;
+    }
+  }
+  await reader.cancel();
+  return chunks;
+}
+
+const deltas = (chunks: readonly any[]): string =>
+  chunks
+    .filter((chunk) => chunk.type === 'text-delta')
+    .map((chunk) => chunk.delta)
+    .join('');
+
 const textOf = (message: UIMessage | undefined): string =>
   (message?.parts ?? []).map((part) => (part.type === 'text' ? part.text : '')).join('');
 
 describe('useChat against a Baton server (the AI SDK UI message stream)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ workflows: [chat] });
+    server = await startTestServer({ workflows: [chat, slowChat] });
   });
   afterAll(async () => server.close());
 
@@ -110,6 +157,33 @@ describe('useChat against a Baton server (the AI SDK UI message stream)', () => 
     // Nothing is being answered now: a reloaded page that resumes gets 204.
     const resumed = await server.call(`/api/chat/${runId}/stream`);
     expect(resumed.status).toBe(204);
+  });
+
+  it('resumes the answer in progress after a reload: from its start, then live, to its end', async () => {
+    const created = await server.call('/api/runs', {
+      method: 'POST',
+      json: { workflow: 'slow-chat', input: {} },
+    });
+    const runId = ((await created.json()) as { run: { runId: string } }).run.runId;
+    const leave = new AbortController();
+    const first = await server.call('/api/chat', {
+      method: 'POST',
+      signal: leave.signal,
+      json: { id: runId, messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'Go' }] }] },
+    });
+    const before = await chunksOf(first, (chunks) => deltas(chunks) === 'A reload loses');
+    leave.abort(); // the page reloads mid-answer
+
+    const resumed = await server.call(`/api/chat/${runId}/stream`);
+    expect(resumed.status).toBe(200);
+    expect(resumed.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1');
+    const replayed = chunksOf(resumed);
+    held.open();
+    const after = await replayed;
+    expect(after[0]).toMatchObject({ type: 'start', messageMetadata: { runId } });
+    expect(deltas(after)).toBe(slowTokens.join(''));
+    expect(after.at(-1)).toEqual({ type: 'finish' });
+    expect(before[0]).toMatchObject({ type: 'start' });
   });
 
   it('answers a request that carries nothing new with 400, and a run of another tenant with 404', async () => {
