@@ -185,7 +185,7 @@ describePostgres('PostgresStore', unavailable, () => {
           postgresMigrations
             .filter((migration) => migration.version > 5)
             .map((migration) => migration.version),
-        ).toEqual([6, 7, 8, 9, 10, 11]);
+        ).toEqual([6, 7, 8, 9, 10, 11, 12]);
         const scope = { collection: 'memory', tenant: 'acme', partition: '' };
         const record = await store.vectorRecords.putVectorRecord({
           ...scope,
@@ -202,6 +202,8 @@ describePostgres('PostgresStore', unavailable, () => {
         expect(await store.pendingApprovals({ tenant: 'acme' })).toEqual([]);
         await store.budgets.settle({ ledger: 'tenant:acme', key: 'k', amounts: { usd: 0.5 }, now: T0 });
         expect(await store.budgets.usage('tenant:acme')).toMatchObject({ usd: 0.5 });
+        await store.runStreams.appendParts([{ runId: 'run_x', type: 'progress', data: {}, at: T0 }]);
+        expect(await store.runStreams.partBounds('run_x')).toEqual({ first: 1, last: 1 });
       } finally {
         await store.close();
       }
