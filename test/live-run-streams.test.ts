@@ -102,6 +102,24 @@ describe('a run stream', () => {
     expect(await collect(run.stream())).toEqual([...early, ...rest]);
   });
 
+  it('ends a model call cut short by the run finishing with an interrupted part', async () => {
+    const never = new Promise<void>(() => {});
+    const { baton, answer } = await open(
+      pacedModel(['Half', ' an', ' answer'], async (index) => (index === 2 ? never : undefined)),
+    );
+    const run = await baton.start(answer, { question: 'Cut short?' });
+    const seen: RunStreamPart[] = [];
+    for await (const part of run.stream()) {
+      seen.push(part);
+      if (textOf(seen) === 'Half an') break;
+    }
+    await baton.cancel(run.runId, { reason: 'the user left' });
+    const rest = await collect(run.stream({ after: seen.at(-1)!.cursor }));
+    const interrupted = rest.find((part) => part.type === 'interrupted');
+    expect(interrupted).toMatchObject({ type: 'interrupted', reason: 'the run cancelled' });
+    expect(rest.at(-1)).toMatchObject({ type: 'end', status: 'cancelled' });
+  });
+
   it('refuses a cursor of another run, one from the future, and one that is not a cursor', async () => {
     const { baton, answer } = await open();
     const one = await baton.start(answer, { question: 'One' });

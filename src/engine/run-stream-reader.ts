@@ -1,5 +1,5 @@
 import type { JournalEvent } from '../journal/events.ts';
-import type { StreamPartRecord } from '../store/run-streams.ts';
+import { CLOSING_PARTS, OPENING_PART, type StreamPartRecord } from '../store/run-streams.ts';
 import { isTerminal, type RunRecord, type Store, type TenantScope } from '../store/store.ts';
 import { RunNotFoundError } from '../errors.ts';
 import {
@@ -55,14 +55,19 @@ export async function* readRunStream(
   const bounds = streams ? await streams.partBounds(runId) : { first: 0, last: 0 };
   checkNotAhead(runId, options.after, position, run, bounds.last);
   const release = wakes.admit();
+  /** The lease (its expiry) last checked for calls a dead worker left open; null: none yet. */
+  let checkedLease: number | undefined | null = null;
+  let parkedAt: number | undefined;
+  /** Model calls this reader saw start and not end; and whether calls it did not see may be open. */
+  const openOps = new Set<number>();
+  let unseenMayBeOpen = position.part > 0;
   try {
     if (bounds.first > position.part + 1) {
       const missed = bounds.first - position.part - 1;
       position.part = bounds.first - 1;
+      unseenMayBeOpen = true;
       yield { type: 'pruned', missed, cursor: formatCursor(runId, position) };
     }
-    let checkedLease: number | undefined;
-    let parkedAt: number | undefined;
     while (!options.signal?.aborted) {
       const parts = streams ? await streams.readParts(runId, position.part, PAGE) : [];
       run = await mustGetRun(store, runId, options.scope);
@@ -72,6 +77,7 @@ export async function* readRunStream(
         if ('seq' in item) position.seq = item.seq;
         else position.part = item.id;
         const cursor = formatCursor(runId, position);
+        if (!('seq' in item)) trackOpenCalls(openOps, item);
         yield 'seq' in item ? { type: 'event', event: item, cursor } : partOf(item, cursor);
         if (options.signal?.aborted) return;
       }
@@ -79,8 +85,15 @@ export async function* readRunStream(
       const now = source.clock();
       const leaseLapsed =
         run.status === 'running' && run.leaseExpiresAt !== undefined && run.leaseExpiresAt < now;
-      if (streams && (isTerminal(run.status) || leaseLapsed) && checkedLease !== run.leaseExpiresAt) {
+      const mayBeOpen = openOps.size > 0 || unseenMayBeOpen;
+      if (
+        streams &&
+        mayBeOpen &&
+        (isTerminal(run.status) || leaseLapsed) &&
+        checkedLease !== run.leaseExpiresAt
+      ) {
         checkedLease = run.leaseExpiresAt;
+        unseenMayBeOpen = false;
         const interrupted = await streams
           .interruptOpenCalls(
             runId,
@@ -138,6 +151,13 @@ function checkNotAhead(
       reason: 'ahead',
       detail: `part ${position.part}, the stream ends at ${lastPart}`,
     });
+}
+
+/** Follows which model calls are open (started, not finished nor interrupted) in the parts read. */
+function trackOpenCalls(open: Set<number>, part: StreamPartRecord): void {
+  if (part.type === OPENING_PART && part.op !== undefined) open.add(part.op);
+  else if (part.type === 'interrupted') open.clear();
+  else if (CLOSING_PARTS.includes(part.type) && part.op !== undefined) open.delete(part.op);
 }
 
 /** Events and parts in stream order: a part after the events committed before it was written. */
