@@ -16,6 +16,7 @@ import { cascadeCost } from './cascade-cost.ts';
 import { agentScaleOut } from './agent-scale-out.ts';
 import { parkedRuns } from './parked-runs.ts';
 import { agentTurns } from './agent-turns.ts';
+import { liveStreamCommitCost, liveStreamLatency } from './live-streams.ts';
 
 await runBench([
   sequentialSteps,
@@ -33,4 +34,6 @@ await runBench([
   agentScaleOut,
   parkedRuns,
   agentTurns,
+  liveStreamLatency,
+  liveStreamCommitCost,
 ]);

@@ -30,6 +30,7 @@ const GROUPS: readonly [folder: string, title: string][] = [
   ['src/guard', 'Guardrails, budgets, loops and approvals'],
   ['src/routing', 'Routing, cache and memory'],
   ['src/explain', 'Explain, replay and fork'],
+  ['src/engine/stream-errors.ts', 'Live run streams'],
 ];
 
 interface ErrorEntry {

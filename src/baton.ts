@@ -48,6 +48,8 @@ import { resolveAdmission, resolvePools, type PoolsConfig } from './resources/po
 import { PoolScheduler } from './resources/pool-scheduler.ts';
 import { chooseInDoubt, inDoubtCalls, type InDoubtCall } from './agents/in-doubt.ts';
 import { AgentRuntime, type AgentsOptions } from './agents/runtime.ts';
+import { LiveStreams, type StreamsOptions } from './live-streams.ts';
+import type { RunStreamPart } from './engine/run-stream-parts.ts';
 import type { InDoubtResolution } from './agents/tool-call.ts';
 import { Guard, type GuardOptions } from './guard/guard.ts';
 import type {
@@ -102,6 +104,8 @@ export interface BatonOptions extends AccessOptions {
   layers?: readonly ContextLayer<AgentContext, object>[];
   /** The agents layer: interceptors, model providers, prices, secrets, live streaming. */
   agents?: AgentsOptions;
+  /** Live run streams: retention of ephemeral parts, reader limits (docs/guide/live-streams.md). */
+  streams?: StreamsOptions;
   /** Called when this process's worker ends an activation of a run (finished, parked, released, lost). */
   onActivationEnd?: (run: RunRecord, outcome: ActivationOutcome) => void;
   /**
@@ -170,6 +174,13 @@ export interface RunHandle<Output = unknown> {
   result(options?: { timeout?: Duration }): Promise<Output>;
   get(): Promise<RunRecord>;
   history(): Promise<JournalEvent[]>;
+  /**
+   * The run's live stream: journal events and the deltas of work in flight (model tokens,
+   * progress), from `after` (a part's cursor) on, then live until the run finishes.
+   *
+   * @example for await (const part of run.stream()) if (part.type === 'text-delta') process.stdout.write(part.delta);
+   */
+  stream(options?: { after?: string; signal?: AbortSignal }): AsyncGenerator<RunStreamPart, void, undefined>;
 }
 
 /**
@@ -195,6 +206,8 @@ export class Baton {
   readonly #finished = new EventEmitter();
   /** The agents layer: `baton.agents.onStream(listener)` for live tokens, `intercept(…)` to add interceptors. */
   readonly agents: AgentRuntime;
+  /** Live run streams: `baton.stream(runId)`, and the writer of this process's runs' deltas. */
+  readonly streams: LiveStreams;
   /** Resource pools: `stats()` (queue depth, waits, in flight, utilization), `configure(pools)`, `subscribe(listener)`. */
   readonly pools: PoolScheduler;
   readonly #admission: AdmissionBound | undefined;
@@ -220,8 +233,14 @@ export class Baton {
         `maxDepth is a whole number from 1 to ${MAX_JSON_DEPTH}, got ${String(options.maxDepth)}.`,
       );
     }
+    const log =
+      options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
+    this.streams = new LiveStreams(store, options.streams, { clock: this.clock, log });
     this.#committer = new Committer(store, this.clock, {
-      onCommitted: (writes) => this.#telemetry?.record(writes),
+      onCommitted: (writes) => {
+        this.streams.onCommitted(writes);
+        this.#telemetry?.record(writes);
+      },
     });
     this.#extraLayers = options.layers ?? [];
     this.#routingDefaults = options.routing?.defaults;
@@ -232,9 +251,8 @@ export class Baton {
       { vectorRecords: store.vectorRecords },
     );
     installAccess(this.agents, access);
+    if (this.streams.sink) this.agents.onStream((event) => this.streams.onModelStream(event));
     this.#finished.setMaxListeners(0);
-    const log =
-      options.log ?? ((message: string, error?: unknown) => console.error(`[baton] ${message}`, error ?? ''));
     this.pools = new PoolScheduler({
       store,
       ...(options.pools ? { pools: options.pools } : {}),
@@ -282,10 +300,12 @@ export class Baton {
       log,
       onActivate: (run) => this.#telemetry?.activate(run.runId, run.workflow, this.clock()),
       layers: () => this.#layers(),
+      ...(this.streams.sink ? { stream: this.streams.sink } : {}),
     };
     if (options.worker !== false) {
       this.worker = new Worker(deps, options.worker ?? {}, {
         onOutcome: (run, outcome) => {
+          this.streams.onActivationEnd(run.runId);
           options.onActivationEnd?.(run, outcome);
           this.#signer?.onActivationEnd(run, outcome);
           if (
@@ -347,6 +367,7 @@ export class Baton {
       throw error;
     }
     baton.worker?.start();
+    if (baton.worker) baton.streams.startPruning();
     return baton;
   }
 
@@ -591,7 +612,29 @@ export class Baton {
       result: (options) => this.result<Output>(runId, { ...options, ...scope }),
       get: () => this.getRun(runId, scope),
       history: () => this.history(runId, scope),
+      stream: (options) => this.stream(runId, { ...options, ...scope }),
     };
+  }
+
+  /**
+   * A run's live stream, from any process's worker: its journal events interleaved with the
+   * ephemeral parts of work in flight (model text, reasoning and tool-call arguments as they form,
+   * `ctx.stream.write` progress, step-started markers), from `after` (a part's `cursor`) on, then
+   * live until the run finishes (an `end` part). A model call a dead worker left open ends with an
+   * `interrupted` part; the stream goes on when the run resumes. Throws RunNotFoundError,
+   * StreamCursorError and StreamReadersExhaustedError at the first `next()`.
+   *
+   * @example for await (const part of baton.stream(runId, { after: lastCursor })) console.log(part.type);
+   */
+  stream(
+    runId: string,
+    options: { after?: string; signal?: AbortSignal; tenant?: string } = {},
+  ): AsyncGenerator<RunStreamPart, void, undefined> {
+    return this.streams.read(runId, {
+      ...(options.after === undefined ? {} : { after: options.after }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.tenant === undefined ? {} : { scope: { tenant: options.tenant } }),
+    });
   }
 
   /**
@@ -987,6 +1030,7 @@ export class Baton {
   /** Stops this process's worker (releasing its runs) and closes the store if Baton opened it. */
   async close(): Promise<void> {
     await this.worker?.stop();
+    await this.streams.close();
     await this.#telemetry?.close();
     await this.pools.close();
     await this.#signer?.stop();

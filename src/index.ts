@@ -193,3 +193,9 @@ export {
 // What a run's history holds.
 export type { JournalEvent, JournalEventType, JournalEventPayloads } from './journal/events.ts';
 export type { Store, RunRecord, RunStatus, RunFilter } from './store/store.ts';
+
+// Live run streams: journal events and the deltas of work in flight, to any reader (docs/guide/live-streams.md).
+export type { RunStreamPart } from './engine/run-stream-parts.ts';
+export type { RunStreamApi } from './engine/context.ts';
+export type { StreamsOptions } from './live-streams.ts';
+export { StreamCursorError, StreamReadersExhaustedError } from './engine/stream-errors.ts';

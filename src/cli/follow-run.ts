@@ -1,5 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Baton } from '../baton.ts';
+import type { RunStreamPart } from '../engine/run-stream-parts.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { successorOf } from '../engine/continue-as-new.ts';
 import { isTerminal, type RunRecord } from '../store/store.ts';
@@ -15,10 +15,16 @@ export interface FollowOptions {
   signal: AbortSignal;
   /** Print each journal event as it lands. */
   printEvents: boolean;
+  /** Print models' text as it streams (default: as printEvents). */
+  printTokens?: boolean;
   /** A run parked on a timer (or retry) due within this long is waited for; parked longer, following ends. Default 60 s. */
   waitHorizonMs?: number;
-  /** How often the journal is read. Default 50 ms. */
-  pollMs?: number;
+  /** Keep following a run that parks, whatever it waits for (`baton follow`). Default false. */
+  throughParks?: boolean;
+  /** Resume after this cursor of the run's stream (as a part's `cursor` gave it). */
+  after?: string;
+  /** Called with every part of the run's stream (`baton follow --json`). */
+  onPart?: (part: RunStreamPart) => void;
 }
 
 export interface FollowEnd {
@@ -29,53 +35,128 @@ export interface FollowEnd {
 }
 
 /**
- * Follows a run through its journal until it finishes, parks on something not due soon, or the
- * caller stops following. Reads the store, so it follows a run executed by any worker, in this
- * process or another. On a terminal, a spinner line shows the elapsed time and what the run is doing.
+ * Follows a run through its live stream (its journal events and the deltas of work in flight)
+ * until it finishes, parks on something not due soon, or the caller stops following. Reads the
+ * store, so it follows a run executed by any worker, in this process or another; models' text is
+ * printed as it streams. On a terminal, a spinner line shows the elapsed time and what the run is doing.
  */
 export async function followRun(options: FollowOptions): Promise<FollowEnd> {
   const { baton, out } = options;
-  let runId = options.runId;
+  const printTokens = options.printTokens ?? options.printEvents;
   const horizon = options.waitHorizonMs ?? 60_000;
-  const pollMs = options.pollMs ?? 50;
   const began = Date.now();
-  const events: JournalEvent[] = [];
-  let lastSeq = 0;
+  let runId = options.runId;
+  let after = options.after;
   let run = await baton.getRun(runId);
   let doing = 'starting';
-
   const spinner = out.spinner(() => `${run.status} · ${formatDuration(Date.now() - began)} · ${doing}`);
+  const text = new TextLine(out);
   try {
     for (;;) {
-      run = await baton.getRun(runId);
-      const fresh = await baton.store.readEvents(runId, lastSeq + 1);
-      for (const event of fresh) {
-        events.push(event);
-        lastSeq = event.seq;
-        if (options.printEvents) out.line(formatEventLine(event, out));
-        doing = `last: ${event.type} ${summarizeEvent(event, 40)}`;
+      const events: JournalEvent[] = [];
+      let parked: FollowEnd | undefined;
+      const stop = new AbortController();
+      const onAbort = (): void => stop.abort();
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        for await (const part of baton.stream(runId, { signal: stop.signal, ...(after ? { after } : {}) })) {
+          options.onPart?.(part);
+          switch (part.type) {
+            case 'event':
+              events.push(part.event);
+              text.end();
+              if (options.printEvents) out.line(formatEventLine(part.event, out));
+              doing = `last: ${part.event.type} ${summarizeEvent(part.event, 40)}`;
+              break;
+            case 'text-delta':
+              if (printTokens) text.add(part.op, part.agent, part.delta);
+              doing = `${part.agent} is answering`;
+              break;
+            case 'step-started':
+              doing = `running step ${part.name}`;
+              break;
+            case 'interrupted':
+              text.end();
+              if (options.printEvents) out.line(out.style('yellow', `      interrupted: ${part.reason}`));
+              break;
+            case 'model-finish':
+            case 'model-error':
+              text.end();
+              break;
+            case 'progress':
+              text.end();
+              if (options.printEvents)
+                out.line(out.style('dim', `      progress ${JSON.stringify(part.data)}`));
+              break;
+            case 'waiting':
+              text.end();
+              run = await baton.getRun(runId);
+              parked = options.throughParks ? undefined : parkedBeyond(run, openWaits(events), horizon);
+              if (parked) stop.abort();
+              else doing = describeParked(run, openWaits(events));
+              break;
+            default:
+              break;
+          }
+        }
+      } finally {
+        options.signal.removeEventListener('abort', onAbort);
       }
+      text.end();
+      run = await baton.getRun(runId);
+      if (parked) return { ...parked, run };
+      if (options.signal.aborted) return { reason: 'interrupted', run, waits: openWaits(events) };
       // A run continued as new (ctx.continueAsNew): follow its successor, whose journal starts afresh.
-      const successor = run.status === 'continued' ? successorOf(events) : undefined;
+      const successor =
+        run.status === 'continued' ? successorOf(await baton.store.readEvents(runId)) : undefined;
       if (successor !== undefined) {
         if (options.printEvents) out.line(out.style('dim', `continued as ${successor}`));
         runId = successor;
-        events.length = 0;
-        lastSeq = 0;
+        after = undefined;
         continue;
       }
       if (isTerminal(run.status)) return { reason: 'finished', run, waits: [] };
-      const waits = openWaits(events);
-      if (run.status === 'waiting') {
-        const dueIn = run.wakeAt === undefined ? Infinity : run.wakeAt - Date.now();
-        if (dueIn > horizon) return { reason: 'parked', run, waits };
-        doing = `waiting for ${waits.map((wait) => describeWait(wait, formatTimeOfDay)).join(', ') || 'a wake-up'} (due in ${formatDuration(Math.max(0, dueIn))})`;
-      }
-      if (options.signal.aborted) return { reason: 'interrupted', run, waits };
-      await delay(pollMs, undefined, { signal: options.signal }).catch(() => undefined);
     }
   } finally {
+    text.end();
     spinner.stop();
+  }
+}
+
+function parkedBeyond(run: RunRecord, waits: RunWait[], horizon: number): FollowEnd | undefined {
+  if (run.status !== 'waiting') return undefined;
+  const dueIn = run.wakeAt === undefined ? Infinity : run.wakeAt - Date.now();
+  return dueIn > horizon ? { reason: 'parked', run, waits } : undefined;
+}
+
+function describeParked(run: RunRecord, waits: RunWait[]): string {
+  const dueIn = run.wakeAt === undefined ? undefined : Math.max(0, run.wakeAt - Date.now());
+  const what = waits.map((wait) => describeWait(wait, formatTimeOfDay)).join(', ') || 'a wake-up';
+  return `waiting for ${what}${dueIn === undefined ? '' : ` (due in ${formatDuration(dueIn)})`}`;
+}
+
+/** A model's text printed as it streams, on a line of its own that says which agent speaks. */
+class TextLine {
+  readonly #out: Output;
+  #op: number | undefined;
+
+  constructor(out: Output) {
+    this.#out = out;
+  }
+
+  add(op: number, agent: string, delta: string): void {
+    if (this.#op !== op) {
+      this.end();
+      this.#op = op;
+      this.#out.write(`${this.#out.style('dim', '      ')}${this.#out.style('cyan', `${agent}:`)} `);
+    }
+    this.#out.write(delta.replace(/\n/g, '\n        '));
+  }
+
+  end(): void {
+    if (this.#op === undefined) return;
+    this.#op = undefined;
+    this.#out.line();
   }
 }
 

@@ -38,6 +38,8 @@ export class Output {
   readonly #stderr: Writer;
   readonly #color: boolean;
   #status = '';
+  /** A line begun by write() and not ended yet: the status line stays away until it is. */
+  #partial = false;
 
   constructor(options: OutputOptions) {
     this.#stdout = options.stdout;
@@ -57,7 +59,17 @@ export class Output {
   line(text = ''): void {
     this.#clearStatus();
     this.#stdout.write(`${text}\n`);
+    this.#partial = false;
     this.#drawStatus();
+  }
+
+  /** Writes text without ending the line (a model's tokens as they come); line() ends it. */
+  write(text: string): void {
+    if (text === '') return;
+    this.#clearStatus();
+    this.#stdout.write(text);
+    this.#partial = !text.endsWith('\n');
+    if (!this.#partial) this.#drawStatus();
   }
 
   error(text: string): void {
@@ -142,11 +154,11 @@ export class Output {
   }
 
   #clearStatus(): void {
-    if (this.#status !== '') this.#stdout.write('\r\u001b[2K');
+    if (this.#status !== '' && !this.#partial) this.#stdout.write('\r\u001b[2K');
   }
 
   #drawStatus(): void {
-    if (this.#status !== '') this.#stdout.write(this.#status);
+    if (this.#status !== '' && !this.#partial) this.#stdout.write(this.#status);
   }
 }
 

@@ -16,10 +16,12 @@ import { withCanonicalJson } from '../journal/hash-chain.ts';
 import type { EventDraft, GrantRecord, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
 import { checkPayload, encodePayload } from './check-payload.ts';
+import type { NewStreamPart } from '../store/run-streams.ts';
 import type {
   ChildOptions,
   ChildRun,
   OperationApi,
+  RunStreamApi,
   OperationHandle,
   StepInfo,
   StepOptions,
@@ -70,6 +72,13 @@ export interface RunContextArgs {
   cancelChild?: (childRunId: string, reason: string) => Promise<void>;
   /** Replay only (src/explain/replay.ts): answer every op from the history and run nothing. */
   replayOnly?: ReplayOnlyObserver;
+  /** Where the run's live stream parts go (progress, step-started); none: nothing is streamed. */
+  stream?: RunStreamSink;
+}
+
+/** Takes a run's ephemeral stream parts (src/engine/run-stream-writer.ts); never waits. */
+export interface RunStreamSink {
+  write(part: NewStreamPart): void;
 }
 
 /**
@@ -99,6 +108,14 @@ export class RunContext implements WorkflowContext {
   readonly startedAt: number;
   readonly identity: { actor: string; onBehalfOf: readonly string[]; grant?: GrantRecord };
   readonly operations: OperationApi;
+  readonly stream: RunStreamApi = {
+    write: (data) => {
+      // Only once the code has taken every recorded op: a replay does not send its progress again.
+      const replaying = this.#history.minUntakenLastSeq() !== Infinity;
+      if (replaying || this.#args.replayOnly) return;
+      this.#streamPart('progress', undefined, { data: data === undefined ? null : data });
+    },
+  };
 
   readonly #args: RunContextArgs;
   readonly #history: History;
@@ -585,6 +602,16 @@ export class RunContext implements WorkflowContext {
     return { signalId: signal!.signalId, payload: signal!.payload, sentBy: signal!.sentBy };
   }
 
+  #streamPart(type: string, op: number | undefined, data: Record<string, unknown>): void {
+    this.#args.stream?.write({
+      runId: this.runId,
+      type,
+      ...(op === undefined ? {} : { op }),
+      data,
+      at: this.#args.clock(),
+    });
+  }
+
   #checkPayload(value: unknown, what: string): void {
     checkPayload(value, what, this.#args.maxPayloadBytes);
   }
@@ -629,6 +656,7 @@ export class RunContext implements WorkflowContext {
           }
           attempt++;
           const currentAttempt = attempt;
+          this.#streamPart('step-started', op.op, { name, attempt: currentAttempt });
           const pool = options.pool;
           const outcome =
             pool !== undefined

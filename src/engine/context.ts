@@ -196,6 +196,21 @@ export interface WorkflowContext {
 
   /** The lower-level API the layers above the engine (agents, access, guard) build on. */
   readonly operations: OperationApi;
+
+  /**
+   * The run's live stream (docs/guide/live-streams.md): `ctx.stream.write(data)` sends progress to
+   * every reader of the run (`run.stream()`, SSE, `baton follow`). Ephemeral: not journaled, never
+   * awaited, not written again on replay, pruned after a while; a crash may lose the last parts.
+   *
+   * @example await ctx.step('index', async () => { for (const file of files) { ctx.stream.write({ indexed: file }); await index(file); } });
+   */
+  readonly stream: RunStreamApi;
+}
+
+/** What a workflow writes to its run's live stream (see {@link WorkflowContext.stream}). */
+export interface RunStreamApi {
+  /** Sends `data` (JSON) to the run's readers as a `progress` part. Does nothing while the run replays. */
+  write(data: unknown): void;
 }
 
 /**

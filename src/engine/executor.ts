@@ -13,7 +13,7 @@ import type { WorkflowContext } from './context.ts';
 import type { ContextLayers } from './context-layer.ts';
 import { CancelledError } from './cancellation-scope.ts';
 import { checkPayload } from './check-payload.ts';
-import { RunContext, type ChildStartRequest } from './context-impl.ts';
+import { RunContext, type ChildStartRequest, type RunStreamSink } from './context-impl.ts';
 import { ContinueAsNewRequest, lastOfChain } from './continue-as-new.ts';
 import { CATCHABLE_CANCELLATION, hasFlag } from './engine-flags.ts';
 import { MAX_TIMER_MS } from './duration.ts';
@@ -49,6 +49,8 @@ export interface ExecutorDeps {
   layers?: () => ContextLayers<WorkflowContext>;
   /** Told when an activation of a run begins. */
   onActivate?: (run: RunRecord) => void;
+  /** Where runs' live stream parts go (src/engine/run-stream-writer.ts); none: runs stream nothing. */
+  stream?: RunStreamSink;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -149,6 +151,7 @@ export async function activate(
     getRun: (runId) => lastOfChain(deps.store, runId),
     cancelChild: (childRunId, reason) => requestChildCancel(deps, childRunId, reason),
     ...(deps.pools ? { pools: deps.pools } : {}),
+    ...(deps.stream ? { stream: deps.stream } : {}),
   });
   deps.onActivate?.(run);
   const ctx = deps.layers

@@ -67,7 +67,8 @@ export interface AuthOptions {
 export interface Caller {
   principal: string;
   tenant: string;
-  via: 'token' | 'jwt';
+  /** How the caller proved who it is: an API token, a JWT, or a stream token (one run's live stream only). */
+  via: 'token' | 'jwt' | 'stream-token';
 }
 
 const MIN_TOKEN_LENGTH = 16;

@@ -48,6 +48,9 @@ const BATON_STATUS: Readonly<Record<string, number>> = {
   GUARDRAIL_BLOCKED: 422,
   SIGNAL_KEY_CONFLICT: 409,
   UNKNOWN_QUERY: 404,
+  // Live run streams (src/engine/stream-errors.ts).
+  STREAM_CURSOR_INVALID: 400,
+  TOO_MANY_STREAM_READERS: 429,
 };
 
 /** An error answered as `{ error: { code, message } }` with `status`. */

@@ -20,3 +20,5 @@ export { openApiDocument } from './openapi.ts';
 export type { ApprovalView, ApprovalDecision } from './approval-inbox.ts';
 export type { StepDetail } from './step-detail.ts';
 export type { CostReport, CostLine } from './run-costs.ts';
+export { StreamTokens, type StreamTokenClaims } from './stream-tokens.ts';
+export { UiMessageTranslator } from './ui-message-chunks.ts';

@@ -33,6 +33,8 @@ import {
   PublishedValuesResponse,
   QueryResponse,
 } from './published-values-routes.ts';
+import { LiveStreamQuery, StreamTokenResponse } from './live-stream-routes.ts';
+import { ChatQuery, ChatRequestBody } from './ai-sdk-ui-routes.ts';
 
 interface Operation {
   method: 'get' | 'post';
@@ -150,6 +152,43 @@ export const API_OPERATIONS: readonly Operation[] = [
     query: StreamQuery,
     headers: [{ name: 'Last-Event-ID', description: 'Resume after this seq' }],
     responses: { 200: 'sse', 404: ErrorResponse, 429: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}/live',
+    summary:
+      "A run's live stream as server-sent events: journal events and the deltas of work in flight (model text, reasoning, tool-call arguments, progress, step-started, interrupted), each `id` the cursor to resume after; ends with an `end` part. Authenticates with a stream token (`?token=`) too",
+    operationId: 'liveStreamRun',
+    query: LiveStreamQuery,
+    headers: [{ name: 'Last-Event-ID', description: 'Resume after this cursor (wins over `after`)' }],
+    responses: { 200: 'sse', 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse },
+  },
+  {
+    method: 'post',
+    path: '/api/runs/{runId}/stream-token',
+    summary:
+      "A short-lived token that opens this run's live streams only (for EventSource, which sends no Authorization header)",
+    operationId: 'createStreamToken',
+    responses: { 200: StreamTokenResponse, 403: ErrorResponse, 404: ErrorResponse },
+  },
+  {
+    method: 'post',
+    path: '/api/chat',
+    summary:
+      "The AI SDK's UI message stream for useChat: the chat id is a run's id; the last user message is sent as the signal `message`, approvals answered are decided, and the run's answer streams until it parks",
+    operationId: 'chat',
+    query: ChatQuery,
+    body: ChatRequestBody,
+    responses: { 200: 'sse', 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/chat/{runId}/stream',
+    summary:
+      "Resumes the answer a run is giving as a UI message stream (useChat's resume); 204 when it is not answering",
+    operationId: 'resumeChat',
+    query: ChatQuery,
+    responses: { 200: 'sse', 204: z.null(), 404: ErrorResponse },
   },
   {
     method: 'get',

@@ -1,3 +1,4 @@
+import type { Caller } from './authenticate.ts';
 import { runView } from '../access/run-view.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { graphOf } from '../patterns/graph.ts';
@@ -27,10 +28,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
   const { baton, gate } = parts;
 
   /** The run in the caller's tenant (another tenant's is RUN_NOT_FOUND), which the caller may read. */
-  const readableRun = async (
-    caller: { tenant: string; principal: string; via: 'token' | 'jwt' },
-    runId: string,
-  ): Promise<RunRecord> => {
+  const readableRun = async (caller: Caller, runId: string): Promise<RunRecord> => {
     const run = await baton.getRun(runId, { tenant: caller.tenant });
     gate.checkRun(caller, 'ReadRun', run);
     return run;

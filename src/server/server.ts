@@ -14,6 +14,9 @@ import { publishedValuesRoutes } from './published-values-routes.ts';
 import type { ServerApp, ServerEnv, ServerParts } from './server-parts.ts';
 import type { SseChannel } from './sse.ts';
 import { streamRoutes } from './stream-routes.ts';
+import { liveStreamRoutes } from './live-stream-routes.ts';
+import { aiSdkUiRoutes } from './ai-sdk-ui-routes.ts';
+import { StreamTokens } from './stream-tokens.ts';
 
 /** A file of the web UI, as the server sends it. */
 export interface Asset {
@@ -43,6 +46,15 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** Event streams open at once before new ones get 429. Default 1000. */
   maxStreams?: number;
+  /** A live stream whose client takes no frame for this long is closed (a reader that never reads). Default 60 s. */
+  stallMs?: number;
+  /**
+   * The key stream tokens are signed with (`POST /api/runs/{runId}/stream-token`). Give every server
+   * behind one address the same; default: a random key per server.
+   */
+  streamTokenSecret?: string;
+  /** How long a stream token opens its run's live stream. Default 10 min. */
+  streamTokenTtlMs?: number;
   /** The web UI's files; without them only the API is served. */
   assets?: AssetSource;
   /** Where unexpected failures are reported. Default: stderr. */
@@ -61,6 +73,8 @@ export interface BatonServer {
 }
 
 const VERSION = '0.1.0';
+/** The routes a stream token (`?token=`) opens: a run's live streams, nothing else. */
+const STREAM_TOKEN_ROUTE = /^\/api\/runs\/([^/]+)\/(?:live|ui-stream)$/;
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
@@ -100,6 +114,12 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
     pollMs,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     maxStreams: options.maxStreams ?? 1000,
+    stallMs: options.stallMs ?? 60_000,
+    streamTokens: new StreamTokens({
+      ...(options.streamTokenSecret ? { secret: options.streamTokenSecret } : {}),
+      ttlMs: options.streamTokenTtlMs ?? 10 * 60_000,
+      clock: baton.clock,
+    }),
     streams,
     log,
   };
@@ -135,7 +155,15 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
 
   // The door: everything else under /api needs a caller.
   app.use('/api/*', async (c, next) => {
-    c.set('caller', await authenticator.authenticate(c.req.header('authorization')));
+    const authorization = c.req.header('authorization');
+    const live = STREAM_TOKEN_ROUTE.exec(new URL(c.req.url).pathname);
+    const token = c.req.query('token');
+    c.set(
+      'caller',
+      !authorization && live && token
+        ? parts.streamTokens.verify(token, decodeURIComponent(live[1]!))
+        : await authenticator.authenticate(authorization),
+    );
     await next();
     c.header('cache-control', c.res.headers.get('cache-control') ?? 'no-store');
   });
@@ -143,6 +171,8 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   app.get('/api/me', (c) => c.json({ ...c.get('caller'), policies: gate.enforcing }));
   // Streams first: /api/runs/stream must not be read as the run 'stream'.
   streamRoutes(app, parts);
+  liveStreamRoutes(app, parts);
+  aiSdkUiRoutes(app, parts);
   runsRoutes(app, parts);
   publishedValuesRoutes(app, parts);
   approvalsRoutes(app, parts);

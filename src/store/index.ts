@@ -62,3 +62,4 @@ export {
   ClockSkewError,
   LeaseLostError,
 } from '../errors.ts';
+export type { RunStreamStore, NewStreamPart, StreamPartRecord } from './run-streams.ts';

@@ -12,6 +12,10 @@ export type ServerReply =
       finishReason?: string;
       /** Wait this long before answering (to hold a request in flight). */
       delayMs?: number;
+      /** When streaming: send the text in chunks of this many characters (default: in 3 chunks). */
+      chunkChars?: number;
+      /** When streaming: wait this long before each text chunk, as a model paces its tokens. */
+      chunkDelayMs?: number;
     }
   | {
       status: number;
@@ -229,7 +233,11 @@ export async function startOpenAICompatibleServer(
       );
     };
     chunk({ role: 'assistant', content: '' });
-    if (text) for (const piece of pieces(text, 3)) chunk({ content: piece });
+    if (text)
+      for (const piece of pieces(text, reply.chunkChars ? Math.ceil(text.length / reply.chunkChars) : 3)) {
+        if (reply.chunkDelayMs) await delay(reply.chunkDelayMs);
+        chunk({ content: piece });
+      }
     toolCalls.forEach((call, index) => {
       chunk({
         tool_calls: [

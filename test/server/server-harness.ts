@@ -187,6 +187,8 @@ export async function startTestServer(
     worker?: false;
     /** Who gates irreversible tool calls: the guard's approval gate (default) or a plain interceptor. */
     gate?: 'guard' | 'interceptor';
+    /** Live streams whose client takes no frame for this long are closed. */
+    stallMs?: number;
   } = {},
 ): Promise<TestServer> {
   const directory = await mkdtemp(join(tmpdir(), 'baton-server-'));
@@ -215,6 +217,7 @@ export async function startTestServer(
     ...(options.policies ? { policies: options.policies } : {}),
     ...(options.assets ? { assets: options.assets } : {}),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.stallMs === undefined ? {} : { stallMs: options.stallMs }),
   });
   const running = await serve(api, { port: 0 });
   return {

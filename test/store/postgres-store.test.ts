@@ -14,6 +14,7 @@ import { databaseForSuite, describePostgres, postgresUnavailable } from '../supp
 import { accessStoreConformance } from './access-store-conformance.ts';
 import { approvalInboxConformance } from './approval-inbox-conformance.ts';
 import { budgetStoreConformance } from './budget-store-conformance.ts';
+import { runStreamStoreConformance } from './run-stream-store-conformance.ts';
 import { poolStoreConformance } from './pool-store-conformance.ts';
 import { sealDrafts, startedEvent } from '../../src/testing/sealed-events.ts';
 import { storeConformance } from 'baton/testing';
@@ -67,6 +68,7 @@ describePostgres('PostgresStore', unavailable, () => {
   };
   vectorRecordStoreConformance('postgres', freshStoreWithPeers);
   budgetStoreConformance('postgres', freshStoreWithPeers);
+  runStreamStoreConformance('postgres', freshStoreWithPeers);
 
   function newRun(runId: string, overrides: Partial<NewRun> = {}): NewRun {
     return {
@@ -253,7 +255,7 @@ describePostgres('PostgresStore', unavailable, () => {
           postgresMigrations
             .filter((migration) => migration.version > 5)
             .map((migration) => migration.version),
-        ).toEqual([6, 7, 8, 9, 10, 11, 13]);
+        ).toEqual([6, 7, 8, 9, 10, 11, 12, 13]);
         const scope = { collection: 'memory', tenant: 'acme', partition: '' };
         const record = await store.vectorRecords.putVectorRecord({
           ...scope,
@@ -270,6 +272,8 @@ describePostgres('PostgresStore', unavailable, () => {
         expect(await store.pendingApprovals({ tenant: 'acme' })).toEqual([]);
         await store.budgets.settle({ ledger: 'tenant:acme', key: 'k', amounts: { usd: 0.5 }, now: T0 });
         expect(await store.budgets.usage('tenant:acme')).toMatchObject({ usd: 0.5 });
+        await store.runStreams.appendParts([{ runId: 'run_x', type: 'progress', data: {}, at: T0 }]);
+        expect(await store.runStreams.partBounds('run_x')).toEqual({ first: 1, last: 1 });
       } finally {
         await store.close();
       }

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from 'baton/store';
 import { storeConformance } from 'baton/testing';
 import { sqliteFileStores } from './sqlite-file-stores.ts';
+import { runStreamStoreConformance } from './run-stream-store-conformance.ts';
+import { tempStore } from '../support/harness.ts';
 
 const files = sqliteFileStores('baton-store-');
 storeConformance('sqlite (file)', files.makeStore, files.cleanup, vitest);
@@ -55,4 +57,9 @@ describe('SqliteStore with two connections to one file', () => {
       await rm(directory, { recursive: true, force: true });
     }
   });
+});
+
+runStreamStoreConformance('sqlite', async () => {
+  const { store, path, dispose } = await tempStore();
+  return { store, dispose, connectAgain: async () => SqliteStore.open({ path }) };
 });

@@ -36,6 +36,12 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./runs.ts')).runs,
   },
   {
+    name: 'follow',
+    args: '<run>',
+    summary: "Follow a run live: its journal as it lands and its models' text as it streams",
+    load: async () => (await import('./follow.ts')).follow,
+  },
+  {
     name: 'show',
     args: '<run>',
     summary: 'Show a run: its state, what it waits on, its result or error',

@@ -236,6 +236,23 @@ CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status IN ('compl
 `,
   },
   {
+    version: 12,
+    description: 'live run streams (ephemeral parts readers tail, woken by NOTIFY)',
+    sql: `
+CREATE UNLOGGED TABLE {schema}.run_stream_parts (
+  run_id TEXT NOT NULL,
+  id BIGINT NOT NULL,
+  after_seq BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  op INTEGER,
+  data JSONB NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, id)
+);
+CREATE INDEX run_stream_parts_at ON {schema}.run_stream_parts (at);
+`,
+  },
+  {
     version: 13,
     description: 'finished runs indexed by finished_at, so a step updates its run in place (HOT)',
     // A step rewrites its run's row (last_seq, head_hash, updated_at). While an index names

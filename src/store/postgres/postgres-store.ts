@@ -57,6 +57,8 @@ import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-row
 import { PostgresStatements } from './postgres-statements.ts';
 import { PostgresVectorRecords } from './postgres-vector-records.ts';
 import { WakeChannel } from './wake-channel.ts';
+import { PostgresRunStreams } from './postgres-run-streams.ts';
+import type { RunStreamStore } from '../run-streams.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database` (any libpq-style URL `pg` accepts). */
@@ -117,6 +119,8 @@ export class PostgresStore implements Store {
   readonly pools: PoolStore;
   readonly vectorRecords: VectorRecordStore;
   readonly budgets: BudgetStore;
+  readonly runStreams: RunStreamStore;
+  readonly #streamChannel: WakeChannel;
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #sql: PostgresStatements;
@@ -124,7 +128,14 @@ export class PostgresStore implements Store {
   readonly #channel: string;
   #closed = false;
 
-  private constructor(pool: pg.Pool, location: string, schema: string, wake: WakeChannel, channel: string) {
+  private constructor(
+    pool: pg.Pool,
+    location: string,
+    schema: string,
+    wake: WakeChannel,
+    channel: string,
+    streamChannel: WakeChannel,
+  ) {
     this.#pool = pool;
     this.location = location;
     this.#schema = quoteIdentifier(schema);
@@ -147,6 +158,12 @@ export class PostgresStore implements Store {
     };
     this.vectorRecords = new PostgresVectorRecords(shared);
     this.budgets = new PostgresBudgets(shared);
+    this.#streamChannel = streamChannel;
+    this.runStreams = new PostgresRunStreams({
+      ...shared,
+      channel: `${schema}_stream`,
+      listen: streamChannel,
+    });
     this.#wake = wake;
     this.#channel = channel;
   }
@@ -215,7 +232,14 @@ export class PostgresStore implements Store {
       throw new StoreCorruptError({ location, reason: (error as Error).message, cause: error });
     }
     const channel = `${schema}_wake`;
-    return new PostgresStore(pool, location, schema, new WakeChannel(config, channel, log), channel);
+    return new PostgresStore(
+      pool,
+      location,
+      schema,
+      new WakeChannel(config, channel, log),
+      channel,
+      new WakeChannel(config, `${schema}_stream`, log),
+    );
   }
 
   // ---- connections and transactions -----------------------------------------------------------
@@ -641,6 +665,7 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#wake.close();
+    await this.#streamChannel.close();
     // Connections still closing may hear the server go; that is no longer news.
     this.#pool.removeAllListeners('error');
     this.#pool.on('error', () => {});

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { quoteIdentifier } from './postgres-migrate.ts';
 
 /**
- * One `LISTEN` connection per store, shared by every subscriber in the process. The store sends
+ * One `LISTEN` connection per channel, shared by every subscriber in the process. The store sends
  * `NOTIFY` in the transactions that make a run runnable (started, signalled, cancelled, released,
  * a child finished). When the connection drops it reconnects with backoff and wakes every
  * subscriber, since notifications sent meanwhile are lost; workers poll as a fallback.
@@ -11,7 +11,7 @@ export class WakeChannel {
   readonly #config: pg.ClientConfig;
   readonly #channel: string;
   readonly #log: (message: string, error?: unknown) => void;
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(payload?: string) => void>();
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -25,7 +25,7 @@ export class WakeChannel {
   }
 
   /** Resolves once the first attempt to listen has finished (listening, or retrying in the background). */
-  async subscribe(onWake: () => void): Promise<() => Promise<void>> {
+  async subscribe(onWake: (payload?: string) => void): Promise<() => Promise<void>> {
     this.#listeners.add(onWake);
     if (!this.#client && !this.#retryTimer) await (this.#connecting ??= this.#connect());
     return async () => {
@@ -42,7 +42,7 @@ export class WakeChannel {
 
   async #connect(): Promise<void> {
     const client = new pg.Client({ ...this.#config, keepAlive: true });
-    client.on('notification', () => this.#wakeAll());
+    client.on('notification', (message) => this.#wakeAll(message.payload || undefined));
     client.on('error', (error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, undefined));
     try {
@@ -94,8 +94,9 @@ export class WakeChannel {
     this.#retryTimer.unref();
   }
 
-  #wakeAll(): void {
-    for (const listener of this.#listeners) listener();
+  /** Wakes every listener: with the notification's payload, or none after a lost connection. */
+  #wakeAll(payload?: string): void {
+    for (const listener of this.#listeners) listener(payload);
   }
 
   async #disconnect(): Promise<void> {

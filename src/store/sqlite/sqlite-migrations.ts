@@ -219,6 +219,23 @@ DROP INDEX runs_finished;
 CREATE INDEX runs_finished ON runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
 `,
   },
+  {
+    version: 11,
+    description: 'live run streams (ephemeral parts readers tail)',
+    sql: `
+CREATE TABLE run_stream_parts (
+  run_id TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  after_seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  op INTEGER,
+  data TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, id)
+) WITHOUT ROWID;
+CREATE INDEX run_stream_parts_at ON run_stream_parts (at);
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

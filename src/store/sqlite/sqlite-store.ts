@@ -47,6 +47,8 @@ import { checkAdmission } from './sqlite-admission.ts';
 import { advanceVirtualTime, claimParams, claimSql, nextFairKey } from './sqlite-fair-queue.ts';
 import { SqlitePools } from './sqlite-pool-store.ts';
 import { SqliteVectorRecords } from './sqlite-vector-records.ts';
+import { SqliteRunStreams } from './sqlite-run-streams.ts';
+import type { RunStreamStore } from '../run-streams.ts';
 import { StatementCache } from './statement-cache.ts';
 import { EVENT_COLUMNS, readEventRows } from './sqlite-event-rows.ts';
 
@@ -92,8 +94,10 @@ export class SqliteStore implements Store {
   readonly checkpoints: CheckpointStore;
   readonly pools: PoolStore;
   readonly budgets: BudgetStore;
+  readonly runStreams: RunStreamStore;
+  #streamWriter: DatabaseSync | undefined;
 
-  private constructor(db: DatabaseSync, location: string) {
+  private constructor(db: DatabaseSync, location: string, busyTimeoutMs: number, readOnly: boolean) {
     this.#db = db;
     this.#statements = new StatementCache(db);
     this.location = location;
@@ -104,6 +108,17 @@ export class SqliteStore implements Store {
       durability: Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal',
       wal: db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal',
     });
+    this.runStreams = new SqliteRunStreams(db, () => (readOnly ? db : this.#openStreamWriter(busyTimeoutMs)));
+  }
+
+  /** The connection stream parts are written through: no fsync (parts are ephemeral), same file. */
+  #openStreamWriter(busyTimeoutMs: number): DatabaseSync {
+    if (this.location === ':memory:') return this.#db;
+    const db = new DatabaseSync(this.location);
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    db.exec('PRAGMA synchronous = OFF');
+    this.#streamWriter = db;
+    return db;
   }
 
   /**
@@ -151,7 +166,7 @@ export class SqliteStore implements Store {
         new StoreCorruptError({ location, reason: (error as Error).message, cause: error })
       );
     }
-    return new SqliteStore(db, location);
+    return new SqliteStore(db, location, options.busyTimeoutMs ?? 10_000, readOnly);
   }
 
   #transaction<T>(fn: () => T): T {
@@ -653,6 +668,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.#streamWriter?.isOpen) this.#streamWriter.close();
     if (this.#db.isOpen) this.#db.close();
   }
 }

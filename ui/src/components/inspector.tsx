@@ -3,12 +3,21 @@ import { api, type StepDetail } from '../api.ts';
 import { formatCount, formatDuration, formatTime, formatUsd, messageText, text } from './format.ts';
 import { JsonView } from './json-view.tsx';
 import { StatusBadge } from './status-badge.tsx';
+import { LiveCallText } from './live-calls.tsx';
+import type { LiveCall } from '../model/live-calls.ts';
 
 /**
  * The step inspector: everything about the step of one event. Fetched when the selection changes,
  * and again when the run writes more events while the step is not finished.
  */
-export function Inspector(props: { runId: string; seq: number; lastSeq: number; onClose: () => void }) {
+export function Inspector(props: {
+  runId: string;
+  seq: number;
+  lastSeq: number;
+  /** Model calls in flight (the run's live stream): a selected call's text shows as it streams. */
+  liveCalls?: ReadonlyMap<number, LiveCall>;
+  onClose: () => void;
+}) {
   const [detail, setDetail] = useState<StepDetail | undefined>();
   const [error, setError] = useState<string | undefined>();
   const settled =
@@ -44,6 +53,9 @@ export function Inspector(props: { runId: string; seq: number; lastSeq: number; 
         </div>
       </header>
       {error && <p className="error">{error}</p>}
+      {detail && detail.seq === props.seq && detail.op !== undefined && props.liveCalls?.get(detail.op) && (
+        <LiveCallText call={props.liveCalls.get(detail.op)!} />
+      )}
       {detail && detail.seq === props.seq && <StepBody detail={detail} />}
     </aside>
   );

@@ -12,6 +12,7 @@ import { CostTables } from '../components/cost-tables.tsx';
 import { ExecutionTree } from '../components/execution-tree.tsx';
 import { formatCost, formatCount, formatDuration, formatTime } from '../components/format.ts';
 import { Inspector } from '../components/inspector.tsx';
+import { LiveCalls, useLiveCalls } from '../components/live-calls.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { PublishedValues } from '../components/published-values.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -97,6 +98,8 @@ export function RunPage(props: { runId: string; search: string }) {
     return () => document.removeEventListener('keydown', onKey);
   });
   const finished = run !== undefined && TERMINAL.has(run.status);
+  // Model calls in flight, their text as it streams (the run's live stream), while the run goes on.
+  const liveCalls = useLiveCalls(runId, run !== undefined && !finished);
 
   // The clock for bars still going on.
   useEffect(() => {
@@ -211,6 +214,7 @@ export function RunPage(props: { runId: string; search: string }) {
           </TabButton>
         </div>
         <div role="tabpanel" id="run-tab-panel" aria-labelledby={`tab-${tab}`}>
+          {tab === 'tree' && <LiveCalls calls={liveCalls} />}
           {tab === 'tree' && <ExecutionTree root={tree} selected={selected} onSelect={setSelected} />}
           {tab === 'graph' && (
             <Suspense fallback={<p className="muted">Loading the graph…</p>}>
@@ -235,7 +239,13 @@ export function RunPage(props: { runId: string; search: string }) {
         </div>
       </section>
       {selected !== undefined && (
-        <Inspector runId={runId} seq={selected} lastSeq={lastSeq} onClose={() => setSelected(undefined)} />
+        <Inspector
+          runId={runId}
+          seq={selected}
+          lastSeq={lastSeq}
+          liveCalls={liveCalls}
+          onClose={() => setSelected(undefined)}
+        />
       )}
     </div>
   );

@@ -1,0 +1,166 @@
+import type pg from 'pg';
+import {
+  CLOSING_PARTS,
+  OPENING_PART,
+  type NewStreamPart,
+  type RunStreamStore,
+  type StreamPartRecord,
+} from '../run-streams.ts';
+import type { Row } from './postgres-rows.ts';
+import type { WakeChannel } from './wake-channel.ts';
+
+type Client = pg.PoolClient;
+
+export interface PostgresRunStreamsDeps {
+  quotedSchema: string;
+  /** The schema's name: appends to one run lock `<schema>.run_stream_parts` + the run. */
+  schema: string;
+  query: (text: string, values: unknown[], options?: { idempotent?: boolean }) => Promise<Row[]>;
+  transaction: <T>(fn: (client: Client) => Promise<T>) => Promise<T>;
+  /** The channel appends are notified on (payload: the run id). */
+  channel: string;
+  /** The LISTEN connection of that channel, shared by the process's readers. */
+  listen: WakeChannel;
+}
+
+/**
+ * Runs' live stream parts in the UNLOGGED `run_stream_parts` table (migration 12): parts are
+ * ephemeral, so they skip the write-ahead log and commit without waiting for the disk
+ * (`synchronous_commit = off`). Appends to one run take a transaction-scoped advisory lock on it,
+ * so its parts are numbered in commit order from every host; each append sends `NOTIFY` with the
+ * run id, which readers on any host LISTEN for.
+ */
+export class PostgresRunStreams implements RunStreamStore {
+  readonly specificationVersion = 'v1' as const;
+  readonly #s: string;
+  readonly #deps: PostgresRunStreamsDeps;
+
+  constructor(deps: PostgresRunStreamsDeps) {
+    this.#s = deps.quotedSchema;
+    this.#deps = deps;
+  }
+
+  async #lockedHead(client: Client, runId: string): Promise<{ id: number; afterSeq: number }> {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `${this.#deps.schema}.run_stream_parts:${runId}`,
+    ]);
+    const { rows } = await client.query<Row>(
+      `SELECT (SELECT COALESCE(MAX(id), 0) FROM ${this.#s}.run_stream_parts WHERE run_id = $1) AS id,
+              (SELECT last_seq FROM ${this.#s}.runs WHERE run_id = $1) AS after_seq`,
+      [runId],
+    );
+    return { id: Number(rows[0]!.id), afterSeq: Number(rows[0]!.after_seq ?? 0) };
+  }
+
+  async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
+    if (parts.length === 0) return;
+    const byRun = new Map<string, NewStreamPart[]>();
+    for (const part of parts) {
+      const list = byRun.get(part.runId);
+      if (list) list.push(part);
+      else byRun.set(part.runId, [part]);
+    }
+    await this.#deps.transaction(async (client) => {
+      await client.query('SET LOCAL synchronous_commit = off');
+      for (const [runId, list] of [...byRun].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const head = await this.#lockedHead(client, runId);
+        await client.query(
+          `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
+           SELECT $1, $2::bigint + n, $3, t, o, d::jsonb, a
+           FROM unnest($4::text[], $5::int[], $6::text[], $7::bigint[]) WITH ORDINALITY AS u(t, o, d, a, n)`,
+          [
+            runId,
+            head.id,
+            head.afterSeq,
+            list.map((part) => part.type),
+            list.map((part) => part.op ?? null),
+            list.map((part) => JSON.stringify(part.data)),
+            list.map((part) => part.at),
+          ],
+        );
+        await client.query('SELECT pg_notify($1, $2)', [this.#deps.channel, runId]);
+      }
+    });
+  }
+
+  async readParts(runId: string, afterId: number, limit: number): Promise<StreamPartRecord[]> {
+    const rows = await this.#deps.query(
+      `SELECT run_id, id, after_seq, type, op, data, at FROM ${this.#s}.run_stream_parts
+       WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [runId, afterId, limit],
+      { idempotent: true },
+    );
+    return rows.map(toPart);
+  }
+
+  async partBounds(runId: string): Promise<{ first: number; last: number }> {
+    const rows = await this.#deps.query(
+      `SELECT COALESCE(MIN(id), 0) AS first, COALESCE(MAX(id), 0) AS last FROM ${this.#s}.run_stream_parts WHERE run_id = $1`,
+      [runId],
+      { idempotent: true },
+    );
+    return { first: Number(rows[0]!.first), last: Number(rows[0]!.last) };
+  }
+
+  async interruptOpenCalls(
+    runId: string,
+    now: number,
+    reason: string,
+  ): Promise<StreamPartRecord | undefined> {
+    const closing = CLOSING_PARTS.map((type) => `'${type}'`).join(', ');
+    return this.#deps.transaction(async (client) => {
+      await client.query('SET LOCAL synchronous_commit = off');
+      const head = await this.#lockedHead(client, runId);
+      const { rows } = await client.query<Row>(
+        `SELECT DISTINCT s.op FROM ${this.#s}.run_stream_parts s WHERE s.run_id = $1 AND s.type = '${OPENING_PART}'
+         AND NOT EXISTS (SELECT 1 FROM ${this.#s}.run_stream_parts c WHERE c.run_id = s.run_id AND c.id > s.id
+           AND c.type IN (${closing}) AND (c.op = s.op OR c.type = 'interrupted'))
+         ORDER BY s.op`,
+        [runId],
+      );
+      if (rows.length === 0) return undefined;
+      const part: StreamPartRecord = {
+        runId,
+        id: head.id + 1,
+        afterSeq: head.afterSeq,
+        type: 'interrupted',
+        data: { ops: rows.map((row) => Number(row.op)), reason },
+        at: now,
+      };
+      await client.query(
+        `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES ($1, $2, $3, $4, NULL, $5::jsonb, $6)`,
+        [runId, part.id, part.afterSeq, part.type, JSON.stringify(part.data), now],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [this.#deps.channel, runId]);
+      return part;
+    });
+  }
+
+  async pruneParts(options: { olderThan: number; maxPartsPerRun: number }): Promise<number> {
+    const rows = await this.#deps.query(
+      `WITH heads AS (SELECT run_id, MAX(id) AS last FROM ${this.#s}.run_stream_parts GROUP BY run_id),
+       gone AS (DELETE FROM ${this.#s}.run_stream_parts p USING heads h
+         WHERE p.run_id = h.run_id AND p.id < h.last AND (p.at < $1 OR p.id <= h.last - $2) RETURNING 1)
+       SELECT count(*) AS deleted FROM gone`,
+      [options.olderThan, options.maxPartsPerRun],
+    );
+    return Number(rows[0]!.deleted);
+  }
+
+  subscribeParts(onAppend: (runId: string) => void): Promise<() => Promise<void>> {
+    // A lost connection wakes with no payload: every run's readers look again.
+    return this.#deps.listen.subscribe((payload) => onAppend(payload ?? '*'));
+  }
+}
+
+function toPart(row: Row): StreamPartRecord {
+  return {
+    runId: String(row.run_id),
+    id: Number(row.id),
+    afterSeq: Number(row.after_seq),
+    type: String(row.type),
+    ...(row.op === null || row.op === undefined ? {} : { op: Number(row.op) }),
+    data: row.data as Record<string, unknown>,
+    at: Number(row.at),
+  };
+}

@@ -1,0 +1,161 @@
+import type { DatabaseSync } from 'node:sqlite';
+import {
+  CLOSING_PARTS,
+  OPENING_PART,
+  type NewStreamPart,
+  type RunStreamStore,
+  type StreamPartRecord,
+} from '../run-streams.ts';
+import { StatementCache } from './statement-cache.ts';
+
+type Row = Record<string, unknown>;
+
+const CLOSING_LIST = CLOSING_PARTS.map((type) => `'${type}'`).join(', ');
+
+/**
+ * Runs' live stream parts in the `run_stream_parts` table (migration 11). Writes go through a
+ * connection of their own with `synchronous = OFF` (parts are ephemeral: no fsync on a step's
+ * commit path is spent on them); readers in any process sharing the file tail the table.
+ */
+export class SqliteRunStreams implements RunStreamStore {
+  readonly specificationVersion = 'v1' as const;
+  readonly #reads: StatementCache;
+  readonly #openWriter: () => DatabaseSync;
+  #writer: { db: DatabaseSync; statements: StatementCache } | undefined;
+
+  /** `openWriter` opens (once, at the first write) the connection parts are written through. */
+  constructor(db: DatabaseSync, openWriter: () => DatabaseSync) {
+    this.#reads = new StatementCache(db);
+    this.#openWriter = openWriter;
+  }
+
+  #write<T>(fn: (statements: StatementCache) => T): T {
+    if (!this.#writer) {
+      const db = this.#openWriter();
+      this.#writer = { db, statements: new StatementCache(db) };
+    }
+    const { db, statements } = this.#writer;
+    statements.get('BEGIN IMMEDIATE').run();
+    try {
+      const result = fn(statements);
+      statements.get('COMMIT').run();
+      return result;
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
+    if (parts.length === 0) return;
+    this.#write((statements) => {
+      const next = new Map<string, { id: number; afterSeq: number }>();
+      const insert = statements.get(
+        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const part of parts) {
+        let head = next.get(part.runId);
+        if (!head) head = headOf(statements, part.runId);
+        head.id++;
+        next.set(part.runId, head);
+        insert.run(
+          part.runId,
+          head.id,
+          head.afterSeq,
+          part.type,
+          part.op ?? null,
+          JSON.stringify(part.data),
+          part.at,
+        );
+      }
+    });
+  }
+
+  async readParts(runId: string, afterId: number, limit: number): Promise<StreamPartRecord[]> {
+    return this.#reads
+      .get(
+        `SELECT run_id, id, after_seq, type, op, data, at FROM run_stream_parts
+         WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?`,
+      )
+      .all(runId, afterId, limit)
+      .map(toPart);
+  }
+
+  async partBounds(runId: string): Promise<{ first: number; last: number }> {
+    const row = this.#reads
+      .get(
+        `SELECT COALESCE(MIN(id), 0) AS first, COALESCE(MAX(id), 0) AS last FROM run_stream_parts WHERE run_id = ?`,
+      )
+      .get(runId)!;
+    return { first: Number(row.first), last: Number(row.last) };
+  }
+
+  async interruptOpenCalls(
+    runId: string,
+    now: number,
+    reason: string,
+  ): Promise<StreamPartRecord | undefined> {
+    return this.#write((statements) => {
+      const open = statements
+        .get(
+          `SELECT DISTINCT s.op FROM run_stream_parts s WHERE s.run_id = ? AND s.type = '${OPENING_PART}'
+           AND NOT EXISTS (SELECT 1 FROM run_stream_parts c WHERE c.run_id = s.run_id AND c.id > s.id
+             AND c.type IN (${CLOSING_LIST}) AND (c.op = s.op OR c.type = 'interrupted'))
+           ORDER BY s.op`,
+        )
+        .all(runId)
+        .map((row) => Number(row.op));
+      if (open.length === 0) return undefined;
+      const head = headOf(statements, runId);
+      const part: StreamPartRecord = {
+        runId,
+        id: head.id + 1,
+        afterSeq: head.afterSeq,
+        type: 'interrupted',
+        data: { ops: open, reason },
+        at: now,
+      };
+      statements
+        .get(
+          `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, NULL, ?, ?)`,
+        )
+        .run(runId, part.id, part.afterSeq, part.type, JSON.stringify(part.data), now);
+      return part;
+    });
+  }
+
+  async pruneParts(options: { olderThan: number; maxPartsPerRun: number }): Promise<number> {
+    return this.#write((statements) => {
+      const result = statements
+        .get(
+          `DELETE FROM run_stream_parts AS p WHERE EXISTS (
+             SELECT 1 FROM run_stream_parts l WHERE l.run_id = p.run_id
+             GROUP BY l.run_id HAVING p.id < MAX(l.id) AND (p.at < ? OR p.id <= MAX(l.id) - ?))`,
+        )
+        .run(options.olderThan, options.maxPartsPerRun);
+      return Number(result.changes);
+    });
+  }
+}
+
+function headOf(statements: StatementCache, runId: string): { id: number; afterSeq: number } {
+  const row = statements
+    .get(
+      `SELECT (SELECT COALESCE(MAX(id), 0) FROM run_stream_parts WHERE run_id = ?1) AS id,
+              (SELECT COALESCE(last_seq, 0) FROM runs WHERE run_id = ?1) AS after_seq`,
+    )
+    .get(runId)!;
+  return { id: Number(row.id), afterSeq: Number(row.after_seq ?? 0) };
+}
+
+function toPart(row: Row): StreamPartRecord {
+  return {
+    runId: String(row.run_id),
+    id: Number(row.id),
+    afterSeq: Number(row.after_seq),
+    type: String(row.type),
+    ...(row.op === null || row.op === undefined ? {} : { op: Number(row.op) }),
+    data: JSON.parse(String(row.data)) as Record<string, unknown>,
+    at: Number(row.at),
+  };
+}

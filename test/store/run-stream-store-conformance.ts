@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunStreamStore } from '../../src/store/run-streams.ts';
+import type { NewRun, Store } from '../../src/store/store.ts';
+import { until } from '../support/harness.ts';
+import { startedEvent } from '../../src/testing/sealed-events.ts';
+
+const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
+
+export interface RunStreamBackend {
+  store: Store;
+  dispose: () => Promise<void>;
+  /** Another connection to the same store, as a second process would open it (closed by the suite). */
+  connectAgain: () => Promise<Store>;
+}
+
+/**
+ * The conformance suite of the Store spec's `runStreams` capability (src/store/run-streams.ts):
+ * runs' ephemeral live stream parts, numbered per run, tied to the journal head, closed when a
+ * worker died mid-call, pruned without reusing numbers, visible to another connection.
+ */
+export function runStreamStoreConformance(name: string, open: () => Promise<RunStreamBackend>): void {
+  describe(`Run stream store conformance: ${name}`, () => {
+    let backend: RunStreamBackend;
+    let streams: RunStreamStore;
+    const others: Store[] = [];
+
+    beforeEach(async () => {
+      backend = await open();
+      if (!backend.store.runStreams) throw new Error(`${name} has no runStreams capability`);
+      streams = backend.store.runStreams;
+    });
+    afterEach(async () => {
+      for (const other of others.splice(0)) await other.close();
+      await backend.dispose();
+    });
+
+    async function createRun(runId: string): Promise<void> {
+      const run: NewRun = {
+        runId,
+        workflow: 'chat',
+        tenant: 'acme',
+        principal: 'user:ada',
+        input: {},
+        createdAt: T0,
+      };
+      await backend.store.createRun(run, startedEvent(run));
+    }
+    const delta = (runId: string, text: string, op = 2, at = T0) => ({
+      runId,
+      type: 'text-delta',
+      op,
+      data: { agent: 'writer', delta: text },
+      at,
+    });
+
+    it("numbers each run's parts from 1, in order, after the run's committed journal head", async () => {
+      await createRun('run_a');
+      await createRun('run_b');
+      await streams.appendParts([delta('run_a', 'He'), delta('run_b', 'x'), delta('run_a', 'llo')]);
+      await streams.appendParts([{ runId: 'run_a', type: 'progress', data: { done: 1 }, at: T0 + 5 }]);
+      const parts = await streams.readParts('run_a', 0, 10);
+      expect(parts.map((part) => [part.id, part.type, part.afterSeq])).toEqual([
+        [1, 'text-delta', 1],
+        [2, 'text-delta', 1],
+        [3, 'progress', 1],
+      ]);
+      expect(parts[0]).toMatchObject({
+        runId: 'run_a',
+        op: 2,
+        data: { agent: 'writer', delta: 'He' },
+        at: T0,
+      });
+      expect(parts[2]!.op).toBeUndefined();
+      expect(await streams.readParts('run_a', 1, 1)).toMatchObject([{ id: 2, data: { delta: 'llo' } }]);
+      expect(await streams.readParts('run_b', 0, 10)).toMatchObject([{ id: 1, data: { delta: 'x' } }]);
+      expect(await streams.partBounds('run_a')).toEqual({ first: 1, last: 3 });
+      expect(await streams.partBounds('run_none')).toEqual({ first: 0, last: 0 });
+    });
+
+    it('closes the model calls left open with one interrupted part, and only those', async () => {
+      await createRun('run_c');
+      const start = (op: number) => ({
+        runId: 'run_c',
+        type: 'model-start',
+        op,
+        data: { agent: 'w', attempt: 1 },
+        at: T0,
+      });
+      await streams.appendParts([start(2), delta('run_c', 'a', 2), start(3), delta('run_c', 'b', 3)]);
+      await streams.appendParts([
+        { runId: 'run_c', type: 'model-finish', op: 3, data: { agent: 'w', finishReason: 'stop' }, at: T0 },
+      ]);
+      const interrupted = await streams.interruptOpenCalls('run_c', T0 + 9, 'the worker stopped');
+      expect(interrupted).toMatchObject({
+        id: 6,
+        type: 'interrupted',
+        data: { ops: [2], reason: 'the worker stopped' },
+        at: T0 + 9,
+      });
+      expect(await streams.interruptOpenCalls('run_c', T0 + 10, 'again')).toBeUndefined();
+      // A call sent again after the interruption is open again until it finishes.
+      await streams.appendParts([start(2)]);
+      expect(await streams.interruptOpenCalls('run_c', T0 + 11, 'once more')).toMatchObject({
+        id: 8,
+        data: { ops: [2] },
+      });
+      await createRun('run_d');
+      expect(await streams.interruptOpenCalls('run_d', T0, 'nothing open')).toBeUndefined();
+    });
+
+    it("prunes old parts and parts beyond the per-run bound, never a run's last, so numbers are never reused", async () => {
+      await createRun('run_e');
+      await streams.appendParts(
+        Array.from({ length: 6 }, (_, index) => delta('run_e', String(index), 2, T0 + index)),
+      );
+      expect(await streams.pruneParts({ olderThan: T0 + 2, maxPartsPerRun: 100 })).toBe(2);
+      expect(await streams.partBounds('run_e')).toEqual({ first: 3, last: 6 });
+      expect(await streams.pruneParts({ olderThan: 0, maxPartsPerRun: 2 })).toBe(2);
+      expect(await streams.partBounds('run_e')).toEqual({ first: 5, last: 6 });
+      expect(await streams.pruneParts({ olderThan: T0 + 100, maxPartsPerRun: 100 })).toBe(1);
+      expect(await streams.partBounds('run_e')).toEqual({ first: 6, last: 6 });
+      await streams.appendParts([delta('run_e', 'next')]);
+      expect((await streams.readParts('run_e', 0, 10)).map((part) => part.id)).toEqual([6, 7]);
+    });
+
+    it('shows parts written through one connection to another, and wakes its subscribers when it can', async () => {
+      await createRun('run_f');
+      const other = await backend.connectAgain();
+      others.push(other);
+      const heard: string[] = [];
+      const unsubscribe = await other.runStreams!.subscribeParts?.((runId) => heard.push(runId));
+      await streams.appendParts([delta('run_f', 'seen elsewhere')]);
+      expect(await other.runStreams!.readParts('run_f', 0, 10)).toMatchObject([
+        { data: { delta: 'seen elsewhere' } },
+      ]);
+      if (unsubscribe) {
+        await until(async () => (heard.includes('run_f') ? true : undefined), 'the notification');
+        await unsubscribe();
+      }
+    });
+  });
+}
