@@ -48,6 +48,7 @@ const BATON_STATUS: Readonly<Record<string, number>> = {
   GUARDRAIL_BLOCKED: 422,
   SIGNAL_KEY_CONFLICT: 409,
   UNKNOWN_QUERY: 404,
+  FORK_POINT: 400,
 };
 
 /** An error answered as `{ error: { code, message } }` with `status`. */

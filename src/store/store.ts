@@ -6,6 +6,7 @@ import type { ApprovalQuery } from './approval-query.ts';
 import type { BudgetStore } from './budget-store.ts';
 import type { PoolStore } from './pool-store.ts';
 import type { VectorRecordStore } from './vector-records.ts';
+import type { WorkerRegistry } from './worker-registry.ts';
 
 /**
  * The Store spec: everything Baton keeps, behind one small versioned interface. The engine is
@@ -145,6 +146,9 @@ export interface Store {
 
   /** Optional: shared budget ledgers (per-tenant budgets that hold across runs and workers). See budget-store.ts. */
   readonly budgets?: BudgetStore;
+
+  /** Optional: the workers sharing the store, as their last heartbeats (who is connected, what each runs). See worker-registry.ts. */
+  readonly workers?: WorkerRegistry;
 }
 
 /** `continued`: closed by `ctx.continueAsNew`; its journal's last event names the successor. */

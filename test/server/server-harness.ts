@@ -12,7 +12,12 @@ import { graph, graphWorkflow } from '../../src/patterns/graph.ts';
 import { machine } from '../../src/patterns/machine.ts';
 import { plan } from '../../src/planning/plan.ts';
 import { serve, type RunningServer } from '../../src/server/node.ts';
-import { createServer, type AssetSource, type BatonServer } from '../../src/server/server.ts';
+import {
+  createServer,
+  type AssetSource,
+  type BatonServer,
+  type CorsOptions,
+} from '../../src/server/server.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
 import { docsLookup } from '../support/docs-tools.ts';
@@ -185,6 +190,7 @@ export async function startTestServer(
     maxBodyBytes?: number;
     maxQueuedRuns?: number;
     worker?: false;
+    cors?: CorsOptions;
     /** Who gates irreversible tool calls: the guard's approval gate (default) or a plain interceptor. */
     gate?: 'guard' | 'interceptor';
   } = {},
@@ -215,6 +221,7 @@ export async function startTestServer(
     ...(options.policies ? { policies: options.policies } : {}),
     ...(options.assets ? { assets: options.assets } : {}),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.cors ? { cors: options.cors } : {}),
   });
   const running = await serve(api, { port: 0 });
   return {

@@ -17,6 +17,7 @@ import { poolStoreConformance } from './pool-store-conformance.ts';
 import { startedEvent } from './sealed-events.ts';
 import { storeConformance } from './store-conformance.ts';
 import { vectorRecordStoreConformance } from './vector-record-store-conformance.ts';
+import { workerRegistryConformance } from './worker-registry-conformance.ts';
 
 const unavailable = await postgresUnavailable();
 const T0 = 1_700_000_000_000;
@@ -66,6 +67,7 @@ describePostgres('PostgresStore', unavailable, () => {
   };
   vectorRecordStoreConformance('postgres', freshStoreWithPeers);
   budgetStoreConformance('postgres', freshStoreWithPeers);
+  workerRegistryConformance('postgres', freshStoreWithPeers);
 
   function newRun(runId: string, overrides: Partial<NewRun> = {}): NewRun {
     return {

@@ -235,6 +235,23 @@ DROP INDEX {schema}.runs_finished;
 CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
 `,
   },
+  {
+    version: 14,
+    description: "workers' heartbeats: who is connected and what each runs",
+    sql: `
+CREATE TABLE {schema}.workers (
+  worker_id   TEXT PRIMARY KEY,
+  host        TEXT NOT NULL,
+  pid         INTEGER NOT NULL,
+  started_at  BIGINT NOT NULL,
+  concurrency INTEGER NOT NULL,
+  workflows   JSONB NOT NULL,
+  run_ids     JSONB NOT NULL,
+  beat_at     BIGINT NOT NULL,
+  expires_at  BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

@@ -11,6 +11,8 @@ import {
 import type { JournalEvent } from '../../journal/events.ts';
 import type { ApprovalQuery } from '../approval-query.ts';
 import type { BudgetStore } from '../budget-store.ts';
+import type { WorkerRegistry } from '../worker-registry.ts';
+import { PostgresWorkers } from './postgres-workers.ts';
 import type { CheckpointStore } from '../checkpoints.ts';
 import type { EventQuery } from '../event-query.ts';
 import type { PoolStore } from '../pool-store.ts';
@@ -104,7 +106,7 @@ const CONFLICT_RETRIES = 5;
  *   lease expires, and any worker resumes it by replay.
  * - It has every optional capability of the SQLite store, with the same semantics (the same
  *   conformance suites): checkpoints, queryEvents, pools and admission, vectorRecords,
- *   pendingApprovals, budgets; and `subscribe` on top.
+ *   pendingApprovals, budgets, workers; and `subscribe` on top.
  *
  * @example
  * const store = await PostgresStore.open({ url: 'postgres://baton@db.internal:5432/baton', poolSize: 20 });
@@ -117,6 +119,7 @@ export class PostgresStore implements Store {
   readonly pools: PoolStore;
   readonly vectorRecords: VectorRecordStore;
   readonly budgets: BudgetStore;
+  readonly workers: WorkerRegistry;
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #sql: PostgresStatements;
@@ -147,6 +150,7 @@ export class PostgresStore implements Store {
     };
     this.vectorRecords = new PostgresVectorRecords(shared);
     this.budgets = new PostgresBudgets(shared);
+    this.workers = new PostgresWorkers(shared);
     this.#wake = wake;
     this.#channel = channel;
   }
