@@ -41,3 +41,12 @@ export function namesOf(json: unknown): string[] {
   const value: unknown = typeof json === 'string' ? JSON.parse(json) : json;
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
+
+/** Whether any worker is alive at `now`; undefined when the store keeps no worker list (nobody can tell). */
+export async function anyWorkerAlive(
+  registry: WorkerRegistry | undefined,
+  now: number,
+): Promise<boolean | undefined> {
+  if (!registry) return undefined;
+  return (await registry.list()).some((worker) => worker.expiresAt > now);
+}
