@@ -65,7 +65,14 @@ async function brotliEncoder(): Promise<BrotliEncoder | undefined> {
       });
       return new TransformStream<Uint8Array, Uint8Array>({
         start(controller) {
-          encoder.on('data', (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)));
+          encoder.on('data', (chunk: Buffer) => {
+            // A client that went away cancelled the stream: stop encoding for it.
+            try {
+              controller.enqueue(new Uint8Array(chunk));
+            } catch {
+              encoder.destroy();
+            }
+          });
         },
         transform: (chunk) =>
           new Promise<void>((resolve, reject) =>

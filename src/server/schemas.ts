@@ -298,6 +298,15 @@ export const ApprovalSchema = z.object({
   comment: z.string().optional(),
   approvedArgs: z.unknown().optional(),
   timedOut: z.boolean().optional(),
+  context: z
+    .object({
+      agent: z.string(),
+      turn: z.int().optional(),
+      callId: z.string().optional(),
+      message: z.string().optional().describe('What the agent said (and reasoned) in the reply that asked for the call'),
+    })
+    .optional()
+    .describe('For a tool call: the agent that asked for it, and why'),
   seq: z.number(),
   op: z.number(),
 });

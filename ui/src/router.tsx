@@ -6,6 +6,7 @@ export type Route =
   | { page: 'run'; runId: string }
   | { page: 'approvals' }
   | { page: 'costs' }
+  | { page: 'workers' }
   | { page: 'missing'; path: string };
 
 export function parseRoute(path: string): Route {
@@ -14,6 +15,7 @@ export function parseRoute(path: string): Route {
   if (run) return { page: 'run', runId: decodeURIComponent(run[1]!) };
   if (path === '/approvals') return { page: 'approvals' };
   if (path === '/costs') return { page: 'costs' };
+  if (path === '/workers') return { page: 'workers' };
   return { page: 'missing', path };
 }
 

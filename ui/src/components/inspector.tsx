@@ -3,6 +3,7 @@ import { api, type StepDetail } from '../api.ts';
 import { formatCount, formatDuration, formatTime, formatUsd, messageText, text } from './format.ts';
 import { JsonView } from './json-view.tsx';
 import { StatusBadge } from './status-badge.tsx';
+import { navigate } from '../router.tsx';
 
 /**
  * The step inspector: everything about the step of one event. Fetched when the selection changes,
@@ -37,6 +38,7 @@ export function Inspector(props: { runId: string; seq: number; lastSeq: number; 
       <header className="inspector-head">
         <h2>{detail?.seq === props.seq ? `${detail.name ?? detail.type}` : `Event ${props.seq}`}</h2>
         <div className="inspector-actions">
+          <ForkFromHere runId={props.runId} seq={props.seq} />
           <CopyLink />
           <button type="button" className="quiet" onClick={props.onClose} aria-label="Close the inspector">
             ×
@@ -46,6 +48,46 @@ export function Inspector(props: { runId: string; seq: number; lastSeq: number; 
       {error && <p className="error">{error}</p>}
       {detail && detail.seq === props.seq && <StepBody detail={detail} />}
     </aside>
+  );
+}
+
+/**
+ * Forks the run at this event: a new run reusing the journal up to here, going on live on today's
+ * code; opens it (whose page says when no worker is running to carry it on).
+ */
+function ForkFromHere(props: { runId: string; seq: number }) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | undefined>();
+  const fork = async () => {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const { run } = await api.fork(props.runId, props.seq);
+      navigate(`/runs/${encodeURIComponent(run.runId)}`);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="quiet"
+        disabled={busy}
+        onClick={() => void fork()}
+        data-testid="fork-here"
+        title={`A new run that reuses this run's journal up to event ${props.seq}, then goes on live`}
+      >
+        Fork from here
+      </button>
+      {problem && (
+        <span role="alert" className="error">
+          {problem}
+        </span>
+      )}
+    </>
   );
 }
 

@@ -14,6 +14,8 @@ import { formatCost, formatCount, formatDuration, formatTime } from '../componen
 import { Inspector } from '../components/inspector.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { PublishedValues } from '../components/published-values.tsx';
+import { RunActions } from '../components/run-actions.tsx';
+import { useNoWorker } from '../components/worker-notice.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { Link, replaceSearch } from '../router.tsx';
@@ -27,7 +29,7 @@ const GraphView = lazy(async () => ({ default: (await import('../components/grap
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out', 'continued']);
 
 /** One run: timeline, execution tree, graph, costs, approvals, and the inspector; live while it runs. */
-export function RunPage(props: { runId: string; search: string }) {
+export function RunPage(props: { runId: string; search: string; caller?: string }) {
   const { runId } = props;
   const [run, setRun] = useState<Run | undefined>();
   const [events, setEvents] = useState<JournalEvent[]>([]);
@@ -48,20 +50,36 @@ export function RunPage(props: { runId: string; search: string }) {
   const [costs, setCosts] = useState<CostReport | undefined>();
   const [approvals, setApprovals] = useState<ApprovalView[]>([]);
   const [live, setLive] = useState<'open' | 'reconnecting' | 'ended'>('reconnecting');
+  const [generation, setGeneration] = useState(0);
 
   // The journal, then its new events as the run writes them.
   useEffect(() => {
     const controller = new AbortController();
     let close: (() => void) | undefined;
-    setRun(undefined);
-    setEvents([]);
+    // A run reopened (resumed in place) is read again and followed anew: its stream had ended.
+    if (generation === 0) {
+      setRun(undefined);
+      setEvents([]);
+    }
     setError(undefined);
-    api
-      .journal(runId, controller.signal)
-      .then((journal) => {
-        setRun(journal.run);
-        setEvents(journal.events);
-        const after = journal.events.at(-1)?.seq ?? 0;
+    // The journal comes in pages: the first is shown at once, the rest are added as they arrive.
+    const load = async (): Promise<number> => {
+      let page = await api.journal(runId, controller.signal);
+      setRun(page.run);
+      setEvents(page.events);
+      let after = page.events.at(-1)?.seq ?? 0;
+      while (page.nextCursor !== undefined) {
+        page = await api.journal(runId, controller.signal, page.nextCursor);
+        const more = page.events;
+        const known = after;
+        setEvents((current) => [...current, ...more.filter((event) => event.seq > known)]);
+        after = page.events.at(-1)?.seq ?? after;
+      }
+      return after;
+    };
+    load()
+      .then((after) => {
+        if (controller.signal.aborted) return;
         close = openStream(`/api/runs/${encodeURIComponent(runId)}/stream?after=${after}`, {
           onEvent(name, data) {
             if (name === 'event') {
@@ -83,7 +101,7 @@ export function RunPage(props: { runId: string; search: string }) {
       controller.abort();
       close?.();
     };
-  }, [runId]);
+  }, [runId, generation]);
 
   const lastSeq = events.at(-1)?.seq ?? 0;
 
@@ -122,6 +140,7 @@ export function RunPage(props: { runId: string; search: string }) {
   const graphs = useMemo(() => graphStates(events), [events]);
   const waits = useMemo(() => openWaits(events), [events]);
   const pending = approvals.filter((approval) => approval.status === 'pending');
+  const noWorker = useNoWorker(run !== undefined && !TERMINAL.has(run.status) && run.paused !== true);
 
   if (error) return <p className="error">{error}</p>;
   if (!run) return <p className="muted">Loading…</p>;
@@ -136,7 +155,12 @@ export function RunPage(props: { runId: string; search: string }) {
             {finished ? 'finished' : live === 'open' ? 'live' : 'connecting…'}
           </span>
           <span className="grow" />
-          <RunActions run={run} signals={waits.signals} />
+          <RunActions
+            run={run}
+            signals={waits.signals}
+            caller={props.caller}
+            onReopened={() => setGeneration((current) => current + 1)}
+          />
         </div>
         <dl className="facts inline">
           <dt>Run</dt>
@@ -163,6 +187,12 @@ export function RunPage(props: { runId: string; search: string }) {
               </dd>
             </>
           )}
+          {cancelOf(run) && (
+            <>
+              <dt>{run.status === 'cancelled' ? 'Cancelled' : 'Cancel asked'}</dt>
+              <dd data-testid="cancelled-by">{cancelOf(run)}</dd>
+            </>
+          )}
           <dt>Cost</dt>
           <dd data-testid="run-cost">
             {costs
@@ -170,6 +200,17 @@ export function RunPage(props: { runId: string; search: string }) {
               : '—'}
           </dd>
         </dl>
+        {noWorker && (
+          <p className="warning" role="status" data-testid="run-no-worker">
+            No worker is running:{' '}
+            {run.cancelRequested
+              ? 'the cancellation takes effect when one starts'
+              : run.status === 'waiting'
+                ? 'when what it waits for arrives, the run goes on only once one starts'
+                : 'this run goes on when one starts'}{' '}
+            (baton worker, or baton server --worker).
+          </p>
+        )}
         {run.error && (
           <p className="error">
             {run.error.name}: {run.error.message}
@@ -289,60 +330,13 @@ function TabButton(props: { tab: Tab; current: Tab; onSelect: (tab: Tab) => void
   );
 }
 
-function RunActions(props: { run: Run; signals: string[] }) {
-  const [signal, setSignal] = useState('');
-  const [payload, setPayload] = useState('');
-  const [message, setMessage] = useState<string | undefined>();
-  if (TERMINAL.has(props.run.status)) return null;
-  const send = async () => {
-    try {
-      const name = signal || props.signals[0];
-      if (!name) return;
-      await api.signal(props.run.runId, name, payload.trim() === '' ? undefined : JSON.parse(payload));
-      setMessage(`Sent ${name}.`);
-      setPayload('');
-    } catch (error) {
-      setMessage(error instanceof Error ? error.message : String(error));
-    }
-  };
-  const cancel = async () => {
-    if (!window.confirm(`Cancel run ${props.run.runId}?`)) return;
-    try {
-      await api.cancel(props.run.runId);
-    } catch (error) {
-      setMessage(error instanceof Error ? error.message : String(error));
-    }
-  };
-  return (
-    <div className="run-actions">
-      {props.signals.length > 0 && (
-        <>
-          <select
-            value={signal || props.signals[0]}
-            onChange={(event) => setSignal(event.target.value)}
-            aria-label="Signal"
-          >
-            {props.signals.map((name) => (
-              <option key={name}>{name}</option>
-            ))}
-          </select>
-          <input
-            value={payload}
-            onChange={(event) => setPayload(event.target.value)}
-            placeholder="payload (JSON)"
-            aria-label="Signal payload"
-          />
-          <button type="button" onClick={() => void send()}>
-            Send signal
-          </button>
-        </>
-      )}
-      <button type="button" className="danger" onClick={() => void cancel()}>
-        Cancel run
-      </button>
-      {message && <span className="muted">{message}</span>}
-    </div>
-  );
+/** Who asked the run to cancel and why (`metadata.cancelledBy`, `metadata.cancelReason`). */
+function cancelOf(run: Run): string | undefined {
+  const metadata = run.metadata as { cancelledBy?: unknown; cancelReason?: unknown } | undefined;
+  const by = typeof metadata?.cancelledBy === 'string' ? metadata.cancelledBy : undefined;
+  const reason = typeof metadata?.cancelReason === 'string' ? metadata.cancelReason : undefined;
+  if (by === undefined && reason === undefined) return undefined;
+  return [by && `by ${by}`, reason && `“${reason}”`].filter(Boolean).join(': ');
 }
 
 /** Where a fork was made from (`metadata.forkOf`, written by fork). */

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, openStream, type CostReport, type Run } from '../api.ts';
 import { formatCost, formatCount, formatDuration, formatTime, shortId } from '../components/format.ts';
+import { StartRunForm } from '../components/start-run-form.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Link, navigate } from '../router.tsx';
 
@@ -61,6 +62,7 @@ export function RunsPage(props: { search: string }) {
   const [cursor, setCursor] = useState<string | undefined>();
   const [live, setLive] = useState<'open' | 'reconnecting' | 'ended'>('reconnecting');
   const [error, setError] = useState<string | undefined>();
+  const [starting, setStarting] = useState(false);
   const query = queryOf(filters);
 
   useEffect(() => setDraft(filtersOf(props.search)), [props.search]);
@@ -113,7 +115,18 @@ export function RunsPage(props: { search: string }) {
       <div className="page-head">
         <h1>Runs</h1>
         <span className={`live live-${live}`}>{live === 'open' ? 'live' : 'connecting…'}</span>
+        <span className="grow" />
+        <button
+          type="button"
+          className={starting ? 'quiet' : 'primary'}
+          aria-expanded={starting}
+          onClick={() => setStarting(!starting)}
+          data-testid="start-run"
+        >
+          Start a run
+        </button>
       </div>
+      {starting && <StartRunForm onClose={() => setStarting(false)} />}
       <form className="filters" onSubmit={apply}>
         <label>
           Search
