@@ -142,6 +142,11 @@ export const api = {
       undefined,
       signal,
     ),
+  /** The model messages the events from `seq` on name (a page of one event: a live model call's prompt). */
+  messagesOf: (runId: string, seq: number) =>
+    request<Journal>('GET', `/api/runs/${encodeURIComponent(runId)}/journal?from=${seq}&limit=1`).then(
+      (page) => page.messages,
+    ),
   workers: (signal?: AbortSignal) => request<WorkerList>('GET', '/api/workers', undefined, signal),
   fork: (runId: string, at: number) =>
     request<{ run: Run }>('POST', `/api/runs/${encodeURIComponent(runId)}/fork`, { at }),

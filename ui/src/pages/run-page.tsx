@@ -11,6 +11,7 @@ import { ApprovalCard } from '../components/approval-card.tsx';
 import { CostTables } from '../components/cost-tables.tsx';
 import { ExecutionTree } from '../components/execution-tree.tsx';
 import { formatCost, formatCount, formatDuration, formatTime } from '../components/format.ts';
+import { HistoryView } from '../components/history-view.tsx';
 import { Inspector } from '../components/inspector.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { PublishedValues } from '../components/published-values.tsx';
@@ -20,9 +21,10 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { Link, replaceSearch } from '../router.tsx';
 import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-model.ts';
+import { groupTree } from '../model/tree-groups.ts';
 import type { ApprovalView } from '../api.ts';
 
-const TABS = ['tree', 'graph', 'costs', 'data'] as const;
+const TABS = ['tree', 'history', 'graph', 'costs', 'data'] as const;
 type Tab = (typeof TABS)[number];
 // The graph view brings React Flow and ELK: loaded when a graph is first shown.
 const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
@@ -33,6 +35,8 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
   const { runId } = props;
   const [run, setRun] = useState<Run | undefined>();
   const [events, setEvents] = useState<JournalEvent[]>([]);
+  // Every model message the journal names, by hash (prompts are kept once, referred to by hash).
+  const [messages, setMessages] = useState<Record<string, unknown>>({});
   const [error, setError] = useState<string | undefined>();
   // The selected step and the tab live in the address (`?step=12&tab=costs`): a link or a reload keeps them.
   const { selected, tab } = viewOf(props.search);
@@ -60,16 +64,21 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
     if (generation === 0) {
       setRun(undefined);
       setEvents([]);
+      setMessages({});
     }
+    const addMessages = (more: Record<string, unknown>) =>
+      setMessages((current) => ({ ...current, ...more }));
     setError(undefined);
     // The journal comes in pages: the first is shown at once, the rest are added as they arrive.
     const load = async (): Promise<number> => {
       let page = await api.journal(runId, controller.signal);
       setRun(page.run);
       setEvents(page.events);
+      addMessages(page.messages);
       let after = page.events.at(-1)?.seq ?? 0;
       while (page.nextCursor !== undefined) {
         page = await api.journal(runId, controller.signal, page.nextCursor);
+        addMessages(page.messages);
         const more = page.events;
         const known = after;
         setEvents((current) => [...current, ...more.filter((event) => event.seq > known)]);
@@ -84,6 +93,8 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
           onEvent(name, data) {
             if (name === 'event') {
               const event = data as JournalEvent;
+              if (event.type === 'llm.called')
+                api.messagesOf(runId, event.seq).then(addMessages, () => undefined);
               setEvents((current) =>
                 current.some((known) => known.seq === event.seq)
                   ? current
@@ -136,7 +147,10 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
   }, [runId, lastSeq, run?.status]);
 
   const timeline = useMemo(() => buildTimeline(events, now), [events, now]);
-  const tree = useMemo(() => buildTree(events, run ? `run ${run.workflow}` : 'run'), [events, run?.workflow]);
+  const tree = useMemo(
+    () => groupTree(buildTree(events, run ? `run ${run.workflow}` : 'run'), events),
+    [events, run?.workflow],
+  );
   const graphs = useMemo(() => graphStates(events), [events]);
   const waits = useMemo(() => openWaits(events), [events]);
   const pending = approvals.filter((approval) => approval.status === 'pending');
@@ -239,6 +253,9 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
           <TabButton tab="tree" current={tab} onSelect={setTab}>
             Execution tree
           </TabButton>
+          <TabButton tab="history" current={tab} onSelect={setTab}>
+            History
+          </TabButton>
           {graphs.length > 0 && (
             <TabButton tab="graph" current={tab} onSelect={setTab}>
               Graph
@@ -253,6 +270,9 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
         </div>
         <div role="tabpanel" id="run-tab-panel" aria-labelledby={`tab-${tab}`}>
           {tab === 'tree' && <ExecutionTree root={tree} selected={selected} onSelect={setSelected} />}
+          {tab === 'history' && (
+            <HistoryView events={events} messages={messages} selected={selected} onSelect={setSelected} />
+          )}
           {tab === 'graph' && (
             <Suspense fallback={<p className="muted">Loading the graph…</p>}>
               {graphs.map((graph, index) => (
