@@ -20,7 +20,8 @@ export function approvalContext(
   let reply: JournalEvent<'llm.called'> | undefined;
   for (const event of events) {
     if (event.seq >= request.seq) break;
-    if (event.type === 'llm.called' && event.actor === request.actor) reply = event as JournalEvent<'llm.called'>;
+    if (event.type === 'llm.called' && event.actor === request.actor)
+      reply = event as JournalEvent<'llm.called'>;
   }
   const asked = events.find(
     (event) =>

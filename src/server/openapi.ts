@@ -13,6 +13,11 @@ import {
   WorkerSchema,
   WorkerListResponse,
   ForkBody,
+  PolicySchema,
+  PolicyListResponse,
+  AuditQuery,
+  AuditEntrySchema,
+  AuditResponse,
   DecideApprovalBody,
   InDoubtListResponse,
   InDoubtQuery,
@@ -275,6 +280,28 @@ export const API_OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get',
+    path: '/api/audit',
+    summary: 'Who did what, for whom, under which grant and policies (authorization decisions), oldest first',
+    operationId: 'audit',
+    query: AuditQuery,
+    responses: { 200: AuditResponse, 400: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/policies',
+    summary: 'The Cedar policies behind the decisions runs journal and this server makes',
+    operationId: 'listPolicies',
+    responses: { 200: PolicyListResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/policies/{id}',
+    summary: 'A policy a decision names, with its text',
+    operationId: 'getPolicy',
+    responses: { 200: PolicyListResponse, 404: ErrorResponse },
+  },
+  {
+    method: 'get',
     path: '/api/costs',
     summary: "The tenant's model spend by agent, model and run",
     operationId: 'getCosts',
@@ -311,6 +338,8 @@ const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   InDoubtCall: InDoubtCallSchema,
   PublishedValue: PublishedValueSchema,
   Worker: WorkerSchema,
+  Policy: PolicySchema,
+  AuditEntry: AuditEntrySchema,
 };
 
 /** JSON Schemas of every zod schema the description uses: components by name, the rest inline. */

@@ -303,7 +303,10 @@ export const ApprovalSchema = z.object({
       agent: z.string(),
       turn: z.int().optional(),
       callId: z.string().optional(),
-      message: z.string().optional().describe('What the agent said (and reasoned) in the reply that asked for the call'),
+      message: z
+        .string()
+        .optional()
+        .describe('What the agent said (and reasoned) in the reply that asked for the call'),
     })
     .optional()
     .describe('For a tool call: the agent that asked for it, and why'),
@@ -369,6 +372,63 @@ export const WorkerListResponse = z.object({
   connected: z.int().describe('Workers alive now'),
   workers: z.array(WorkerSchema),
 });
+
+export const AuditQuery = z.strictObject({
+  agent: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('The acting agent (`writer`, `agent:writer`), `*` for any run of characters'),
+  action: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('A Cedar action (`InvokeTool`) or a grant action (`tool:payments.*`)'),
+  as: z.string().min(1).max(200).optional().describe('A principal acted as or for (`user:alice`)'),
+  decision: z.enum(['allow', 'deny']).optional(),
+  runId: z.string().min(1).max(200).optional(),
+  since: z
+    .string()
+    .max(40)
+    .optional()
+    .describe('ISO-8601, epoch ms, or a duration back from now (`24h`, `7d`)'),
+  until: z.string().max(40).optional(),
+  limit: DIGITS(4).optional().describe('At most this many decisions, 1–5000, oldest first. Default 200'),
+});
+
+export const AuditEntrySchema = z.object({
+  at: z.string(),
+  runId: z.string(),
+  seq: z.int(),
+  actor: z.string(),
+  onBehalfOf: z.array(z.string()),
+  chain: z.string().describe('`agent:writer for agent:planner for user:alice`'),
+  action: z.string(),
+  resource: z.string(),
+  decision: z.enum(['allow', 'deny']),
+  reason: z.string(),
+  policies: z.array(z.string()).describe('The ids of the policies that decided (GET /api/policies/{id})'),
+  errors: z.array(z.string()),
+  grantId: z.string().optional(),
+  grantAction: z.string(),
+});
+export const AuditResponse = z.object({ entries: z.array(AuditEntrySchema) });
+
+export const PolicySchema = z.object({
+  id: z.string().describe('The id decisions name (`@id("…")`, or the one Cedar gave it)'),
+  effect: z.enum(['permit', 'forbid']),
+  text: z.string().describe("The policy's Cedar text"),
+  file: z.string(),
+  line: z.int(),
+  scope: z
+    .enum(['runs', 'api'])
+    .describe(
+      'runs: decides what runs do (tool calls, handoffs, children); api: what callers of this server may do',
+    ),
+});
+export const PolicyListResponse = z.object({ policies: z.array(PolicySchema) });
 
 export type StartRunBody = z.infer<typeof StartRunBody>;
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;

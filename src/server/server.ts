@@ -17,6 +17,8 @@ import type { ServerApp, ServerEnv, ServerParts } from './server-parts.ts';
 import type { SseChannel } from './sse.ts';
 import { streamRoutes } from './stream-routes.ts';
 import { workersRoutes } from './workers-routes.ts';
+import { policiesRoutes } from './policies-routes.ts';
+import { auditRoutes } from './audit-routes.ts';
 
 /** A file of the web UI, as the server sends it. */
 export interface Asset {
@@ -180,6 +182,8 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   approvalsRoutes(app, parts);
   inDoubtRoutes(app, parts);
   workersRoutes(app, parts);
+  policiesRoutes(app, parts);
+  auditRoutes(app, parts);
   app.all('/api/*', (c) => {
     throw new HttpError(
       'NOT_FOUND',

@@ -191,6 +191,8 @@ export async function startTestServer(
     maxQueuedRuns?: number;
     worker?: false;
     cors?: CorsOptions;
+    /** Cedar policies of the Baton itself (tool calls, handoffs, children), as `Baton.open({ policies })`. */
+    runPolicies?: PolicyEngine;
     /** Who gates irreversible tool calls: the guard's approval gate (default) or a plain interceptor. */
     gate?: 'guard' | 'interceptor';
   } = {},
@@ -212,6 +214,7 @@ export async function startTestServer(
           },
         }),
     ...(options.maxQueuedRuns === undefined ? {} : { maxQueuedRuns: options.maxQueuedRuns }),
+    ...(options.runPolicies ? { policies: options.runPolicies } : {}),
     log: () => undefined,
   });
   const api = await createServer(baton, {

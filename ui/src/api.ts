@@ -6,6 +6,8 @@ import type { CostReport } from '../../src/server/run-costs.ts';
 import type { StepDetail } from '../../src/server/step-detail.ts';
 import type { GraphDescription } from '../../src/patterns/graph.ts';
 import type { WorkerView } from '../../src/server/workers-routes.ts';
+import type { PolicyView } from '../../src/server/policies-routes.ts';
+import type { AuditEntry } from '../../src/access/audit.ts';
 
 /** The API's shapes, as the UI reads them (types only: nothing of the server is bundled). */
 export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'>;
@@ -147,6 +149,10 @@ export const api = {
     request<Journal>('GET', `/api/runs/${encodeURIComponent(runId)}/journal?from=${seq}&limit=1`).then(
       (page) => page.messages,
     ),
+  audit: (query: string, signal?: AbortSignal) =>
+    request<{ entries: AuditEntry[] }>('GET', `/api/audit?${query}`, undefined, signal),
+  policy: (id: string) =>
+    request<{ policies: PolicyView[] }>('GET', `/api/policies/${encodeURIComponent(id)}`),
   workers: (signal?: AbortSignal) => request<WorkerList>('GET', '/api/workers', undefined, signal),
   fork: (runId: string, at: number) =>
     request<{ run: Run }>('POST', `/api/runs/${encodeURIComponent(runId)}/fork`, { at }),

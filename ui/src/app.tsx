@@ -5,6 +5,7 @@ import { CostsPage } from './pages/costs-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
 import { WorkersPage } from './pages/workers-page.tsx';
+import { AuditPage } from './pages/audit-page.tsx';
 import { Link, parseRoute, useLocation } from './router.tsx';
 import { applyTheme, nextTheme, storedTheme, type Theme } from './theme.ts';
 
@@ -50,6 +51,9 @@ export function App() {
           <Link to="/workers" className={route.page === 'workers' ? 'active' : ''}>
             Workers
           </Link>
+          <Link to="/audit" className={route.page === 'audit' ? 'active' : ''}>
+            Audit
+          </Link>
         </nav>
         <span className="grow" />
         {caller && (
@@ -75,6 +79,7 @@ export function App() {
         {route.page === 'approvals' && <ApprovalsPage />}
         {route.page === 'costs' && <CostsPage />}
         {route.page === 'workers' && <WorkersPage />}
+        {route.page === 'audit' && <AuditPage search={location.search} />}
         {route.page === 'missing' && <p className="muted">No page at {route.path}.</p>}
       </main>
     </div>

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'approvals' }
   | { page: 'costs' }
   | { page: 'workers' }
+  | { page: 'audit' }
   | { page: 'missing'; path: string };
 
 export function parseRoute(path: string): Route {
@@ -16,6 +17,7 @@ export function parseRoute(path: string): Route {
   if (path === '/approvals') return { page: 'approvals' };
   if (path === '/costs') return { page: 'costs' };
   if (path === '/workers') return { page: 'workers' };
+  if (path === '/audit') return { page: 'audit' };
   return { page: 'missing', path };
 }
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, type StepDetail } from '../api.ts';
 import { formatCount, formatDuration, formatTime, formatUsd, messageText, text } from './format.ts';
 import { JsonView } from './json-view.tsx';
+import { PolicyText } from './policy-text.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { navigate } from '../router.tsx';
 
@@ -88,6 +89,43 @@ function ForkFromHere(props: { runId: string; seq: number }) {
         </span>
       )}
     </>
+  );
+}
+
+/** The signals this step received: each one's name, who sent it, and its payload. */
+function ReceivedSignals({ detail }: { detail: StepDetail }) {
+  const received = detail.events.filter((event) => event.type === 'signal.received');
+  if (received.length === 0) return null;
+  return (
+    <section data-testid="signal-received">
+      <h3>Signal received</h3>
+      {received.map((event) => {
+        const payload = event.payload as {
+          name?: unknown;
+          sentBy?: unknown;
+          signalId?: unknown;
+          payload?: unknown;
+        };
+        return (
+          <div key={event.seq}>
+            <dl className="facts">
+              <dt>Name</dt>
+              <dd>{text(payload.name)}</dd>
+              <dt>Sent by</dt>
+              <dd data-testid="signal-sender">
+                {payload.sentBy === undefined ? 'not recorded' : text(payload.sentBy)}
+              </dd>
+              <dt>Received</dt>
+              <dd>{formatTime(event.at)}</dd>
+              <dt>Signal id</dt>
+              <dd>{text(payload.signalId)}</dd>
+            </dl>
+            <h4>Payload</h4>
+            <JsonView value={payload.payload} label="Signal payload" testId="signal-payload" />
+          </div>
+        );
+      })}
+    </section>
   );
 }
 
@@ -205,6 +243,8 @@ function StepBody({ detail }: { detail: StepDetail }) {
         </section>
       )}
 
+      <ReceivedSignals detail={detail} />
+
       {detail.agent && (
         <section>
           <h3>Agent</h3>
@@ -261,7 +301,16 @@ function StepBody({ detail }: { detail: StepDetail }) {
               <strong>{text(decision.decision)}</strong> {text(decision.action)} {text(decision.resource)} —{' '}
               {text(decision.reason)}
               {Array.isArray(decision.policies) && decision.policies.length > 0 && (
-                <span className="muted"> by {decision.policies.join(', ')}</span>
+                <span className="muted">
+                  {' '}
+                  by{' '}
+                  {decision.policies.map((id: unknown, at: number) => (
+                    <span key={String(id)}>
+                      {at > 0 && ', '}
+                      <PolicyText id={String(id)} />
+                    </span>
+                  ))}
+                </span>
               )}
             </div>
           ))}
