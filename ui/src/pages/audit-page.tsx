@@ -5,8 +5,8 @@ import { PolicyText } from '../components/policy-text.tsx';
 import { Link, navigate } from '../router.tsx';
 import type { AuditEntry } from '../../../src/access/audit.ts';
 
-const FIELDS = ['agent', 'action', 'as', 'decision', 'since'] as const;
-type Filters = Record<(typeof FIELDS)[number], string>;
+type Field = 'agent' | 'action' | 'as' | 'decision' | 'since';
+type Filters = Record<Field, string>;
 
 function filtersOf(search: string): Filters {
   const params = new URLSearchParams(search);
@@ -48,7 +48,7 @@ export function AuditPage(props: { search: string }) {
     const next = new URLSearchParams(Object.entries(draft).filter(([, value]) => value !== '')).toString();
     navigate(next ? `/audit?${next}` : '/audit');
   };
-  const field = (name: (typeof FIELDS)[number], label: string, placeholder: string) => (
+  const field = (name: Field, label: string, placeholder: string) => (
     <label>
       {label}
       <input
