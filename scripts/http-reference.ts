@@ -76,7 +76,7 @@ export async function httpReference(): Promise<string> {
     'The shapes many operations share, as `components.schemas` of the OpenAPI description names them.',
   );
   for (const [name, schema] of Object.entries(components)) {
-    lines.push('', `### <a id="schema-${anchor(name)}"></a>${name}`);
+    lines.push('', `### ${name} schema`);
     if (schema.description) lines.push('', String(schema.description));
     lines.push(...fieldsTable(schema));
   }
@@ -122,7 +122,7 @@ function typeOf(schema: Schema | undefined, depth = 0): string {
   if (schema === undefined || Object.keys(schema).length === 0) return 'any';
   if (typeof schema.$ref === 'string') {
     const name = schema.$ref.split('/').at(-1)!;
-    return `[${name}](#schema-${anchor(name)})`;
+    return `[${name}](#${anchor(name)}-schema)`;
   }
   if (schema.enum) return (schema.enum as unknown[]).map((value) => JSON.stringify(value)).join(' \\| ');
   if (schema.const !== undefined) return JSON.stringify(schema.const);
