@@ -222,6 +222,13 @@ export const API_OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'post',
+    path: '/api/runs/{runId}/pause',
+    summary: 'Pause a run: no worker takes it until it is resumed (authorized as CancelRun)',
+    operationId: 'pauseRun',
+    responses: { 202: z.object({ run: RunSchema }), 404: ErrorResponse, 409: ErrorResponse },
+  },
+  {
+    method: 'post',
     path: '/api/runs/{runId}/resume',
     summary: 'Resume a paused run, or a failed, timed-out or cancelled run in place',
     operationId: 'resumeRun',

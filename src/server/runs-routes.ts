@@ -164,16 +164,18 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       ...(until === undefined ? {} : { until }),
       limit: 100_000,
     });
-    let visible = events;
-    if (gate.enforcing) {
-      const allowed = new Map<string, boolean>();
-      for (const runId of new Set(events.map((event) => event.runId))) {
-        const run = await baton.store.getRun(runId, { tenant: caller.tenant });
-        allowed.set(runId, run !== undefined && gate.allowsRun(caller, 'ReadRun', run));
-      }
-      visible = events.filter((event) => allowed.get(event.runId));
-    }
-    return c.json(costReport(visible, { byRun: true }));
+    const runs = new Map<string, RunRecord | undefined>();
+    for (const runId of new Set(events.map((event) => event.runId)))
+      runs.set(runId, await baton.store.getRun(runId, { tenant: caller.tenant }));
+    const visible = gate.enforcing
+      ? events.filter((event) => {
+          const run = runs.get(event.runId);
+          return run !== undefined && gate.allowsRun(caller, 'ReadRun', run);
+        })
+      : events;
+    return c.json(
+      costReport(visible, { byRun: true, byDay: true, workflowOf: (runId) => runs.get(runId)?.workflow }),
+    );
   });
 
   app.post('/api/runs/:runId/signals', async (c) => {
@@ -218,6 +220,15 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const run = await handle.get();
     c.header('location', `/api/runs/${encodeURIComponent(run.runId)}`);
     return c.json({ run: publicRun(run) }, 201);
+  });
+
+  // Pausing stops a run's work until it is resumed: authorized as stopping it (CancelRun).
+  app.post('/api/runs/:runId/pause', async (c) => {
+    const caller = c.get('caller');
+    const run = await baton.getRun(c.req.param('runId'), { tenant: caller.tenant });
+    gate.checkRun(caller, 'CancelRun', run);
+    const paused = await baton.pause(run.runId, { tenant: caller.tenant });
+    return c.json({ run: publicRun(paused) }, 202);
   });
 
   app.post('/api/runs/:runId/resume', async (c) => {

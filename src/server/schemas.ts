@@ -270,6 +270,11 @@ export const CostsResponse = z.object({
   byAgent: z.array(CostLine.extend({ agent: z.string() })),
   byModel: z.array(CostLine.extend({ model: z.string() })),
   byRun: z.array(CostLine.extend({ runId: z.string() })).optional(),
+  byWorkflow: z.array(CostLine.extend({ workflow: z.string() })).optional(),
+  byDay: z
+    .array(CostLine.extend({ day: z.string().describe('A UTC day, 2026-12-07') }))
+    .optional()
+    .describe('Spend per UTC day, oldest first'),
 });
 
 export const ApprovalSchema = z.object({

@@ -278,4 +278,52 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
     expect(ui.problems(page)).toEqual([]);
     await page.close();
   });
+
+  it('shows spend per workflow and per day on the Costs page', async () => {
+    await eventually(
+      async () =>
+        ((await call(withWorker, '/api/costs')).byWorkflow as Json[] | undefined)?.some(
+          (line) => line.workflow === 'explained-refund',
+        )
+          ? true
+          : undefined,
+      'the refund run to be costed',
+    );
+    const page = await ui.open(withWorker, '/costs');
+    const costs = page.getByTestId('costs');
+    await costs.waitFor();
+    const byWorkflow = costs.locator('table', { has: page.locator('caption', { hasText: 'By workflow' }) });
+    expect(await byWorkflow.locator('tbody tr', { hasText: 'explained-refund' }).count()).toBe(1);
+    const today = new Date().toISOString().slice(0, 10);
+    await costs.getByTestId('spend-over-time').locator(`li[data-day="${today}"]`).waitFor();
+    expect(
+      await costs.getByTestId('spend-over-time').locator(`li[data-day="${today}"]`).textContent(),
+    ).toContain('unpriced');
+    await ui.screenshot(page, 'costs-by-workflow-and-day');
+    await ui.expectAccessible(page, 'costs by workflow and over time');
+    expect(ui.problems(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('pauses a waiting run and resumes it', async () => {
+    const started = await call(withWorker, '/api/runs', {
+      method: 'POST',
+      json: { workflow: 'waiter', input: { name: 'Pia' } },
+    });
+    const runId = started.run.runId as string;
+    await eventually(
+      async () => ((await statusOf(withWorker, runId)) === 'waiting' ? true : undefined),
+      'the run to park',
+    );
+    const page = await ui.open(withWorker, `/runs/${runId}`);
+    await page.getByTestId('pause-run').click();
+    await page.getByTestId('resume-run').waitFor();
+    expect((await call(withWorker, `/api/runs/${runId}`)).run.paused).toBe(true);
+    await ui.expectAccessible(page, 'paused run');
+    await page.getByTestId('resume-run').click();
+    await page.getByTestId('pause-run').waitFor();
+    expect((await call(withWorker, `/api/runs/${runId}`)).run.paused).toBeUndefined();
+    expect(ui.problems(page)).toEqual([]);
+    await page.close();
+  });
 });

@@ -156,6 +156,7 @@ export const api = {
   workers: (signal?: AbortSignal) => request<WorkerList>('GET', '/api/workers', undefined, signal),
   fork: (runId: string, at: number) =>
     request<{ run: Run }>('POST', `/api/runs/${encodeURIComponent(runId)}/fork`, { at }),
+  pause: (runId: string) => request<{ run: Run }>('POST', `/api/runs/${encodeURIComponent(runId)}/pause`),
   resume: (runId: string, reason?: string) =>
     request<{ run: Run }>(
       'POST',

@@ -34,12 +34,26 @@ export function RunActions(props: {
     }
   };
 
+  const pause = async () => {
+    try {
+      await api.pause(run.runId);
+      setMessage('Paused: no worker takes the run until it is resumed.');
+    } catch (error) {
+      failed(error);
+    }
+  };
+
   const resumable = run.paused === true || RESUMABLE.has(run.status);
   const live = !TERMINAL.has(run.status);
   return (
     <div className="run-actions" data-testid="run-actions">
       {live && props.signals.length > 0 && (
         <SignalForm run={run} signals={props.signals} onDone={setMessage} />
+      )}
+      {live && run.paused !== true && (
+        <button type="button" onClick={() => void pause()} data-testid="pause-run">
+          Pause
+        </button>
       )}
       {live && !cancelling && (
         <button type="button" className="danger" onClick={() => setCancelling(true)}>
