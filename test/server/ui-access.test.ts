@@ -89,6 +89,10 @@ describeBrowser('the web UI: access, audit and signals', (chromiumPath) => {
     expect(await allowRow.getByTestId('policy-text').locator('pre').innerText()).toBe(POLICY);
     await ui.screenshot(page, 'audit-with-policy');
     await ui.expectAccessible(page, 'audit page, a policy open');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
+    await ui.screenshot(page, 'audit-390');
+    await page.setViewportSize({ width: 1400, height: 900 });
 
     await page.getByLabel('Decision').selectOption('deny');
     await page.getByRole('button', { name: 'Filter' }).click();

@@ -118,6 +118,10 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
     expect(await row.textContent()).toContain('refund-form');
     await ui.screenshot(page, 'workers');
     await ui.expectAccessible(page, 'workers page');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
+    await ui.screenshot(page, 'workers-390');
+    await ui.expectAccessible(page, 'workers page at 390 px');
 
     const none = await ui.open(noWorker, '/workers');
     await none.getByTestId('workers-summary').waitFor();

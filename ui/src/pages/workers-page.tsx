@@ -51,7 +51,7 @@ export function WorkersPage() {
               : `${formatCount(list.connected)} ${list.connected === 1 ? 'worker is' : 'workers are'} connected.`}
           </p>
           {list.workers.length > 0 && (
-            <div className="scroll-x">
+            <div className="scroll-x" tabIndex={0} role="region" aria-label="Workers (scrolls sideways)">
               <table className="table" data-testid="workers-table">
                 <caption className="visually-hidden">Workers and the runs they execute</caption>
                 <thead>
