@@ -70,6 +70,8 @@ export class ApiError extends Error {
 }
 
 const TOKEN_KEY = 'baton.token';
+/** Events per journal page the UI asks for: the API's most. */
+const JOURNAL_PAGE = 5000;
 const listeners = new Set<() => void>();
 
 /** The API token: from `#token=…` in the address (then removed from it), else the one kept from before. */
@@ -136,11 +138,14 @@ export const api = {
   runs: (query: string, signal?: AbortSignal) =>
     request<{ runs: Run[]; nextCursor?: string }>('GET', `/api/runs?${query}`, undefined, signal),
   run: (runId: string) => request<{ run: Run }>('GET', `/api/runs/${encodeURIComponent(runId)}`),
-  /** One page of a run's journal: the first, or the one after `cursor`. */
+  /**
+   * One page of a run's journal (the largest the API gives: one request for most runs, and one
+   * render of the run page instead of one per page): the first, or the one after `cursor`.
+   */
   journal: (runId: string, signal?: AbortSignal, cursor?: string) =>
     request<Journal>(
       'GET',
-      `/api/runs/${encodeURIComponent(runId)}/journal${cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`}`,
+      `/api/runs/${encodeURIComponent(runId)}/journal?limit=${JOURNAL_PAGE}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
       undefined,
       signal,
     ),

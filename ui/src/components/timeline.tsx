@@ -9,8 +9,8 @@ const ZOOMS = [1, 2, 4, 8, 16] as const;
 /**
  * Steps, model calls, tool calls, waits and graph nodes over time; work that overlapped stacks in
  * lanes, sequential work shares one. Long stretches with no work are cut short (a broken axis,
- * each cut labelled with how long it was); zoom widens the axis inside its own scroll area. The
- * timeline is one stop in the tab order: arrow keys move between its bars in time order.
+ * each cut labelled with how long it was); zoom widens the axis inside its own scroll area. Every
+ * bar is in the tab order; arrow keys also move between the bars in time order.
  */
 export function Timeline(props: {
   timeline: TimelineModel;
@@ -22,9 +22,7 @@ export function Timeline(props: {
   const [zoom, setZoom] = useState<(typeof ZOOMS)[number]>(1);
   const axis = useMemo(() => timelineAxis(items, start, end, compress), [items, start, end, compress]);
   const ordered = useMemo(() => [...items].sort((a, b) => a.start - b.start || a.seq - b.seq), [items]);
-  const [focused, setFocused] = useState<number | undefined>();
   if (items.length === 0) return <p className="muted">Nothing has happened yet.</p>;
-  const tabStop = props.selected ?? focused ?? ordered[0]?.seq;
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   const hasCuts = axis.breaks.length > 0;
 
@@ -44,7 +42,6 @@ export function Timeline(props: {
     if (to === undefined) return;
     event.preventDefault();
     const seq = ordered[to]!.seq;
-    setFocused(seq);
     event.currentTarget.querySelector<HTMLButtonElement>(`[data-seq="${seq}"]`)?.focus();
   };
 
@@ -117,7 +114,6 @@ export function Timeline(props: {
                 <button
                   type="button"
                   key={item.seq}
-                  tabIndex={item.seq === tabStop ? 0 : -1}
                   className={`bar bar-${item.kind} status-${item.status}${props.selected === item.seq ? ' selected' : ''}${item.end === undefined ? ' open' : ''}`}
                   style={{
                     left: `${Math.min(left, 99.6)}%`,
@@ -126,7 +122,6 @@ export function Timeline(props: {
                   }}
                   title={`${item.label} · ${item.status} · ${item.end === undefined ? 'still going' : formatDuration(item.end - item.start)}`}
                   onClick={() => props.onSelect(item.seq)}
-                  onFocus={() => setFocused(item.seq)}
                   data-kind={item.kind}
                   data-seq={item.seq}
                 >

@@ -24,7 +24,7 @@ import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-m
 import { groupTree } from '../model/tree-groups.ts';
 import type { ApprovalView } from '../api.ts';
 
-const TABS = ['tree', 'history', 'graph', 'costs', 'data'] as const;
+const TABS = ['tree', 'graph', 'costs', 'data', 'history'] as const;
 type Tab = (typeof TABS)[number];
 // The graph view brings React Flow and ELK: loaded when a graph is first shown.
 const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
@@ -253,9 +253,6 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
           <TabButton tab="tree" current={tab} onSelect={setTab}>
             Execution tree
           </TabButton>
-          <TabButton tab="history" current={tab} onSelect={setTab}>
-            History
-          </TabButton>
           {graphs.length > 0 && (
             <TabButton tab="graph" current={tab} onSelect={setTab}>
               Graph
@@ -266,6 +263,9 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
           </TabButton>
           <TabButton tab="data" current={tab} onSelect={setTab}>
             Input and result
+          </TabButton>
+          <TabButton tab="history" current={tab} onSelect={setTab}>
+            History
           </TabButton>
         </div>
         <div role="tabpanel" id="run-tab-panel" aria-labelledby={`tab-${tab}`}>
