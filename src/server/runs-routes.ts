@@ -95,7 +95,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       visible: (run) => gate.allowsRun(caller, 'ReadRun', run),
     });
     return c.json({
-      runs: page.runs.map(publicRun),
+      runs: await parts.waits.annotate(page.runs.map(publicRun)),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
     });
   });

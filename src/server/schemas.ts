@@ -241,7 +241,22 @@ export const EventSchema = z.object({
   hash: z.string(),
 });
 
-export const RunListResponse = z.object({ runs: z.array(RunSchema), nextCursor: z.string().optional() });
+export const RunWaitSchema = z
+  .object({
+    kind: z.enum(['signal', 'timer', 'retry', 'child', 'approval', 'in-doubt']),
+  })
+  .catchall(z.unknown())
+  .describe(
+    'signal {name, deadline?}, timer {name, fireAt}, retry {step, retryAt}, child {childRunId, workflow}, approval {approvalId, action, approvers}, in-doubt {op, tool, callId, since}',
+  );
+export const RunListResponse = z.object({
+  runs: z.array(
+    RunSchema.extend({
+      waitingOn: z.array(RunWaitSchema).optional().describe('For a waiting run: what it waits on'),
+    }),
+  ),
+  nextCursor: z.string().optional(),
+});
 export const StartRunResponse = z.object({ run: RunSchema, created: z.boolean() });
 export const JournalResponse = z.object({
   run: RunSchema,

@@ -11,6 +11,7 @@ import { compressResponses } from './compress.ts';
 import { describeHttpError, HttpError } from './http-error.ts';
 import { openApiDocument } from './openapi.ts';
 import { RunFeed } from './run-feed.ts';
+import { RunWaitsView } from './run-waits-view.ts';
 import { runsRoutes } from './runs-routes.ts';
 import { publishedValuesRoutes } from './published-values-routes.ts';
 import type { ServerApp, ServerEnv, ServerParts } from './server-parts.ts';
@@ -127,6 +128,7 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
     gate,
     feed,
     inbox: new ApprovalInbox(baton, gate),
+    waits: new RunWaitsView(baton.store),
     maxBodyBytes: options.maxBodyBytes ?? baton.maxPayloadBytes + 64 * 1024,
     pollMs,
     heartbeatMs: options.heartbeatMs ?? 15_000,

@@ -309,6 +309,26 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
     await page.close();
   });
 
+  it('says what each waiting run waits on in the runs list', async () => {
+    const started = await call(withWorker, '/api/runs', {
+      method: 'POST',
+      json: { workflow: 'waiter', input: { name: 'Wes' } },
+    });
+    const runId = started.run.runId as string;
+    await eventually(
+      async () => ((await statusOf(withWorker, runId)) === 'waiting' ? true : undefined),
+      'the run to park',
+    );
+    const listed = (await call(withWorker, '/api/runs?status=waiting')).runs as Json[];
+    expect(listed.find((run) => run.runId === runId)?.waitingOn).toEqual([{ kind: 'signal', name: 'go' }]);
+    const page = await ui.open(withWorker, '/?status=waiting');
+    const row = page.locator(`tr[data-run="${runId}"]`);
+    await row.getByTestId('waiting-on').filter({ hasText: 'signal go' }).waitFor();
+    await ui.expectAccessible(page, 'runs list with waiting on');
+    expect(ui.problems(page)).toEqual([]);
+    await page.close();
+  });
+
   it('pauses a waiting run and resumes it', async () => {
     const started = await call(withWorker, '/api/runs', {
       method: 'POST',

@@ -6,11 +6,15 @@ import type { CostReport } from '../../src/server/run-costs.ts';
 import type { StepDetail } from '../../src/server/step-detail.ts';
 import type { GraphDescription } from '../../src/patterns/graph.ts';
 import type { WorkerView } from '../../src/server/workers-routes.ts';
+import type { RunWait } from '../../src/cli/run-waits.ts';
 import type { PolicyView } from '../../src/server/policies-routes.ts';
 import type { AuditEntry } from '../../src/access/audit.ts';
 
 /** The API's shapes, as the UI reads them (types only: nothing of the server is bundled). */
-export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'>;
+export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'> & {
+  /** In run lists, for a waiting run: what it waits on. */
+  waitingOn?: RunWait[];
+};
 export type { JournalEvent, ApprovalView, CostReport, StepDetail, GraphDescription, InDoubtCall, WorkerView };
 
 export interface Journal {

@@ -200,6 +200,7 @@ export function RunsPage(props: { search: string }) {
                 <th>Started by</th>
                 <th>Created</th>
                 <th>Duration</th>
+                <th>Waiting on</th>
                 <th className="number">Cost</th>
                 <th className="number">Tokens</th>
               </tr>
@@ -220,6 +221,7 @@ export function RunsPage(props: { search: string }) {
                   <td>{run.principal}</td>
                   <td>{formatTime(run.createdAt)}</td>
                   <td>{formatDuration(run.updatedAt - run.createdAt)}</td>
+                  <td data-testid="waiting-on">{waitingOn(run)}</td>
                   <RunCost line={costs?.get(run.runId)} known={costs !== undefined} />
                 </tr>
               ))}
@@ -234,6 +236,29 @@ export function RunsPage(props: { search: string }) {
       )}
     </section>
   );
+}
+
+/** A few words on what a waiting run waits on: `signal go`, `approval tool-3`, `timer until …`. */
+function waitingOn(run: Run): string {
+  if (!run.waitingOn || run.waitingOn.length === 0) return '';
+  return run.waitingOn
+    .map((wait) => {
+      switch (wait.kind) {
+        case 'signal':
+          return `signal ${wait.name}`;
+        case 'timer':
+          return `timer until ${formatTime(wait.fireAt)}`;
+        case 'retry':
+          return `retry of ${wait.step}`;
+        case 'child':
+          return `child ${shortId(wait.childRunId)}`;
+        case 'approval':
+          return `approval ${wait.approvalId}`;
+        case 'in-doubt':
+          return `in-doubt ${wait.tool}`;
+      }
+    })
+    .join(', ');
 }
 
 type CostLine = CostReport['total'];
