@@ -68,6 +68,18 @@ export async function httpReference(): Promise<string> {
       lines.push(`- **${status}** ${response.description}${shape}`);
     }
   }
+  const components = (document.components?.schemas ?? {}) as Record<string, Schema>;
+  lines.push(
+    '',
+    '## Schemas',
+    '',
+    'The shapes many operations share, as `components.schemas` of the OpenAPI description names them.',
+  );
+  for (const [name, schema] of Object.entries(components)) {
+    lines.push('', `### ${name} schema`);
+    if (schema.description) lines.push('', String(schema.description));
+    lines.push(...fieldsTable(schema));
+  }
   lines.push(
     '',
     '## Errors',
@@ -88,7 +100,8 @@ function anchor(text: string): string {
 }
 
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  // A pipe typeOf already escaped stays as it is; any other is escaped.
+  return text.replace(/(?<!\\)\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 function fieldsTable(schema: Schema): string[] {
@@ -107,6 +120,10 @@ function fieldsTable(schema: Schema): string[] {
 /** A short TypeScript-like rendering of a JSON Schema: `{ run: { runId: string, … }, created: boolean }`. */
 function typeOf(schema: Schema | undefined, depth = 0): string {
   if (schema === undefined || Object.keys(schema).length === 0) return 'any';
+  if (typeof schema.$ref === 'string') {
+    const name = schema.$ref.split('/').at(-1)!;
+    return `[${name}](#${anchor(name)}-schema)`;
+  }
   if (schema.enum) return (schema.enum as unknown[]).map((value) => JSON.stringify(value)).join(' \\| ');
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   const union = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;

@@ -31,6 +31,7 @@ import {
 } from './engine/published-values.ts';
 import { checkSignalKey, signalReceipt, type SignalReceipt } from './engine/signal-delivery.ts';
 import { Worker, type WorkerOptions } from './engine/worker.ts';
+import { checkInput } from './engine/input-schema.ts';
 import { resumeInPlace, type ResumeInPlaceOptions } from './engine/resume-run.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
 import { openStore } from './store/open-store.ts';
@@ -436,11 +437,13 @@ export class Baton {
     const definition = this.#definition(workflow as WorkflowDefinition | string);
     this.#checkDepth(input, `The input of workflow '${definition.name}'`);
     this.#checkDepth(options.metadata, `The metadata of a run of workflow '${definition.name}'`);
+    const schema = definition.options.input;
+    const fitting = schema ? await checkInput(schema, input, definition.name) : input;
     const runId = newId('run', this.clock());
     const checked = await this.guard.checkRunInput({
       runId,
       workflow: definition.name,
-      input,
+      input: fitting,
       tenant: options.tenant ?? 'default',
       principal: options.as ?? 'user:anonymous',
     });

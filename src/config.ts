@@ -8,6 +8,7 @@ import type { PolicyEngine, PolicyEngineOptions } from './access/policy-engine.t
 import type { GrantPolicy } from './access/access-control.ts';
 import type { SecretBroker, SecretSource } from './access/secret-broker.ts';
 import type { AuthOptions } from './server/authenticate.ts';
+import type { CorsOptions } from './server/server.ts';
 import type { GuardOptions } from './guard/guard.ts';
 import type { AgentsOptions } from './agents/runtime.ts';
 import type { RoutingOptions } from './agents/agent-capabilities.ts';
@@ -56,9 +57,16 @@ export interface BatonConfig {
   signing?: SigningOptions;
   /**
    * `baton server`: who may call the HTTP API (API tokens, JWTs), the Cedar policies that authorize
-   * each action (else tenant isolation only), and where it listens (default 127.0.0.1:4000).
+   * each action (else tenant isolation only), where it listens (default 127.0.0.1:4000), and the
+   * other origins whose web pages may call it (`cors: { origins: ['https://app.example.com'] }`).
    */
-  server?: { auth?: AuthOptions; policies?: PolicyEngineOptions; port?: number; hostname?: string };
+  server?: {
+    auth?: AuthOptions;
+    policies?: PolicyEngineOptions;
+    port?: number;
+    hostname?: string;
+    cors?: CorsOptions;
+  };
   /** OpenTelemetry: `{ otlp: { endpoint } }`, or false for none. Default: OTEL_EXPORTER_OTLP_ENDPOINT when set. */
   telemetry?: TelemetryOptions | false;
   /** Capability routing for `ctx.route`: `{ capabilities: [billing, accounts], defaults: { fallback: 'generalist' } }`. */

@@ -1,6 +1,7 @@
 import type { EventDraft, GrantRecord, JournalEvent } from '../journal/events.ts';
 import type { CancellationScope } from './cancellation-scope.ts';
 import type { Duration } from './duration.ts';
+import type { InputSchema } from './input-schema.ts';
 import type { RetryPolicy } from './retry.ts';
 
 /** What a step's function receives. */
@@ -312,6 +313,14 @@ export interface WorkflowOptions {
    */
   pool?: string;
   description?: string;
+  /**
+   * The input's schema (zod, or any Standard Schema): `Baton.start` checks the input against it
+   * before anything is journaled (INVALID_ARGUMENT naming the field), and the HTTP server describes
+   * a zod schema as JSON Schema, from which the web UI builds its start form.
+   *
+   * @example workflow('refund', fn, { input: z.object({ chargeId: z.string(), cents: z.int().positive() }) })
+   */
+  input?: InputSchema;
   /**
    * Read-only queries, answered from the values the run published (`ctx.setEvent`), latest per
    * key, without a worker replaying it: `baton.query(runId, name)`, HTTP and `baton query`.

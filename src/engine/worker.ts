@@ -53,6 +53,9 @@ export class Worker {
   #notified = false;
   #subscription: Promise<(() => Promise<void>) | undefined> | undefined;
   #subscribed = false;
+  #startedAt = 0;
+  #beatFailed = false;
+  #beating: Promise<void> | undefined;
 
   constructor(deps: ExecutorDeps, options: WorkerOptions = {}, events: WorkerEvents = {}) {
     this.#deps = deps;
@@ -70,7 +73,15 @@ export class Worker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#heartbeat = setInterval(() => void this.#renew(), Math.max(50, Math.floor(this.#leaseMs / 3)));
+    this.#startedAt = this.#deps.clock();
+    this.#beating = this.#beat();
+    this.#heartbeat = setInterval(
+      () => {
+        void this.#renew();
+        this.#beating = this.#beat();
+      },
+      Math.max(50, Math.floor(this.#leaseMs / 3)),
+    );
     this.#subscription = this.#subscribe();
     this.#loop = this.#run();
   }
@@ -110,6 +121,10 @@ export class Worker {
     )?.();
     this.#subscribed = false;
     while (this.#active.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.#beating;
+    await this.#deps.store.workers
+      ?.remove(this.id)
+      .catch((error: unknown) => this.#deps.log(`worker ${this.id}: leaving the worker list failed`, error));
   }
 
   async #run(): Promise<void> {
@@ -200,6 +215,35 @@ export class Worker {
       if (run && run.status === 'running' && run.leaseOwner === this.id && this.#running) this.#launch(run);
     } catch (error) {
       this.#deps.log(`worker ${this.id}: resuming run ${runId} failed; its lease will expire`, error);
+    }
+  }
+
+  /**
+   * Tells the store's worker list (when it has one) that this worker is alive and what it runs. A
+   * beat lasts one lease: a worker that stops beating is shown as gone when its runs can be taken over.
+   */
+  async #beat(): Promise<void> {
+    const workers = this.#deps.store.workers;
+    if (!workers || !this.#running) return;
+    const now = this.#deps.clock();
+    try {
+      await workers.beat({
+        workerId: this.id,
+        host: hostname(),
+        pid: process.pid,
+        startedAt: this.#startedAt,
+        concurrency: this.#concurrency,
+        workflows: [...this.#deps.workflows.keys()],
+        runIds: [...this.#active.keys()],
+        beatAt: now,
+        expiresAt: now + this.#leaseMs,
+      });
+      this.#beatFailed = false;
+    } catch (error) {
+      // Said once per spell of failures: the worker goes on running its runs.
+      if (!this.#beatFailed)
+        this.#deps.log(`worker ${this.id}: its heartbeat to the worker list failed`, error);
+      this.#beatFailed = true;
     }
   }
 

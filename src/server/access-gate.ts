@@ -19,6 +19,11 @@ export class AccessGate {
     this.#policies = policies;
   }
 
+  /** The Cedar policies callers are authorized by, when the server has them. */
+  get policies(): PolicyEngine | undefined {
+    return this.#policies;
+  }
+
   get enforcing(): boolean {
     return this.#policies !== undefined;
   }

@@ -1,3 +1,4 @@
+import { approvalContext, type ApprovalContext } from './approval-context.ts';
 import type { ParkDecision } from '../agents/interceptors.ts';
 import type { Baton } from '../baton.ts';
 import type { JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
@@ -39,6 +40,8 @@ export interface ApprovalView {
   /** Arguments the approver approved with instead. */
   approvedArgs?: unknown;
   timedOut?: boolean;
+  /** For a tool call: the agent that asked for it and what it said when it did (why it wants it). */
+  context?: ApprovalContext;
   seq: number;
   op: number;
 }
@@ -235,6 +238,9 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
           requestedBy: payload.requestedBy,
           approvers: stage?.approvers ?? [],
           ...(stage?.until === undefined ? {} : { until: stage.until }),
+          ...(payload.tool
+            ? { context: approvalContext(events, { seq: event.seq, actor: event.actor, op: payload.op }) }
+            : {}),
           op: payload.op,
         };
         guard.set(payload.approvalId, view);
@@ -287,6 +293,9 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
             ...(intent?.effect === undefined ? {} : { effect: intent.effect }),
             requestedBy: event.actor,
             approvers: [],
+            ...(event.type === 'tool.verdict'
+              ? { context: approvalContext(events, { seq: event.seq, actor: event.actor, op: verdict.op }) }
+              : {}),
             ...(verdict.deadline === undefined ? {} : { until: verdict.deadline }),
             op: verdict.op,
           };

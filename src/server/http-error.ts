@@ -51,6 +51,7 @@ const BATON_STATUS: Readonly<Record<string, number>> = {
   // Live run streams (src/engine/stream-errors.ts).
   STREAM_CURSOR_INVALID: 400,
   TOO_MANY_STREAM_READERS: 429,
+  FORK_POINT: 400,
 };
 
 /** An error answered as `{ error: { code, message } }` with `status`. */

@@ -3,6 +3,7 @@ export {
   createServer,
   type BatonServer,
   type ServerOptions,
+  type CorsOptions,
   type Asset,
   type AssetSource,
 } from './server.ts';

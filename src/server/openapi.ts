@@ -5,8 +5,19 @@ import {
   ApprovalsQuery,
   CancelBody,
   ResumeBody,
+  CostLine,
   CostsQuery,
   CostsResponse,
+  EventSchema,
+  SerializedErrorSchema,
+  WorkerSchema,
+  WorkerListResponse,
+  ForkBody,
+  PolicySchema,
+  PolicyListResponse,
+  AuditQuery,
+  AuditEntrySchema,
+  AuditResponse,
   DecideApprovalBody,
   InDoubtListResponse,
   InDoubtQuery,
@@ -237,6 +248,26 @@ export const API_OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'post',
+    path: '/api/runs/{runId}/fork',
+    summary: 'Fork a run at a seq: a new run reusing its journal up to there, going on live',
+    operationId: 'forkRun',
+    body: ForkBody,
+    responses: {
+      201: z.object({ run: RunSchema }),
+      400: ErrorResponse,
+      403: ErrorResponse,
+      404: ErrorResponse,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/runs/{runId}/pause',
+    summary: 'Pause a run: no worker takes it until it is resumed (authorized as CancelRun)',
+    operationId: 'pauseRun',
+    responses: { 202: z.object({ run: RunSchema }), 404: ErrorResponse, 409: ErrorResponse },
+  },
+  {
+    method: 'post',
     path: '/api/runs/{runId}/resume',
     summary: 'Resume a paused run, or a failed, timed-out or cancelled run in place',
     operationId: 'resumeRun',
@@ -288,6 +319,35 @@ export const API_OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get',
+    path: '/api/workers',
+    summary: 'Whether any worker is connected, and what each is running',
+    operationId: 'listWorkers',
+    responses: { 200: WorkerListResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/audit',
+    summary: 'Who did what, for whom, under which grant and policies (authorization decisions), oldest first',
+    operationId: 'audit',
+    query: AuditQuery,
+    responses: { 200: AuditResponse, 400: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/policies',
+    summary: 'The Cedar policies behind the decisions runs journal and this server makes',
+    operationId: 'listPolicies',
+    responses: { 200: PolicyListResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/policies/{id}',
+    summary: 'A policy a decision names, with its text',
+    operationId: 'getPolicy',
+    responses: { 200: PolicyListResponse, 404: ErrorResponse },
+  },
+  {
+    method: 'get',
     path: '/api/costs',
     summary: "The tenant's model spend by agent, model and run",
     operationId: 'getCosts',
@@ -300,6 +360,7 @@ const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   201: 'Created',
   202: 'Accepted',
+  400: 'A request the server cannot act on (INVALID_REQUEST and others)',
   403: 'Forbidden by policy',
   404: 'Not found (also: a run of another tenant)',
   409: 'Conflict',
@@ -307,8 +368,85 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Overloaded; see Retry-After',
 };
 
+/**
+ * The shapes shared by many operations, described once under `components.schemas` and referred to
+ * by `$ref` wherever they appear.
+ */
+const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
+  Error: ErrorResponse,
+  SerializedError: SerializedErrorSchema,
+  Run: RunSchema,
+  RunEvidence: RunEvidenceSchema,
+  Event: EventSchema,
+  CostLine,
+  Costs: CostsResponse,
+  Approval: ApprovalSchema,
+  InDoubtCall: InDoubtCallSchema,
+  PublishedValue: PublishedValueSchema,
+  Worker: WorkerSchema,
+  Policy: PolicySchema,
+  AuditEntry: AuditEntrySchema,
+};
+
+/** JSON Schemas of every zod schema the description uses: components by name, the rest inline. */
+class SchemaBook {
+  readonly #registry = z.registry<{ id: string }>();
+  readonly #inline = new Map<z.ZodType, string>();
+  #json: Record<string, Record<string, unknown>> | undefined;
+
+  constructor(components: Readonly<Record<string, z.ZodType>>) {
+    for (const [id, schema] of Object.entries(components)) this.#registry.add(schema, { id });
+  }
+
+  /** Registers `schema` to be described inline; returns the name to look it up by. */
+  add(schema: z.ZodType): void {
+    if (this.#registry.has(schema)) return;
+    const id = `inline-${this.#inline.size}`;
+    this.#inline.set(schema, id);
+    this.#registry.add(schema, { id });
+  }
+
+  /** `{ $ref }` for a component, else the schema itself (whose parts may refer to components). */
+  of(schema: z.ZodType): Record<string, unknown> {
+    const inline = this.#inline.get(schema);
+    if (inline === undefined) {
+      const id = this.#registry.get(schema)?.id;
+      if (id === undefined) throw new Error('Describe every schema with add() before reading it.');
+      return { $ref: `#/components/schemas/${id}` };
+    }
+    return this.#all()[inline]!;
+  }
+
+  components(): Record<string, Record<string, unknown>> {
+    const all = this.#all();
+    return Object.fromEntries(Object.keys(COMPONENTS).map((id) => [id, all[id]!]));
+  }
+
+  #all(): Record<string, Record<string, unknown>> {
+    if (this.#json) return this.#json;
+    const { schemas } = z.toJSONSchema(this.#registry, {
+      io: 'input',
+      unrepresentable: 'any',
+      uri: (id) => `#/components/schemas/${id}`,
+    });
+    this.#json = Object.fromEntries(
+      Object.entries(schemas).map(([id, schema]) => {
+        const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+        return [id, rest];
+      }),
+    );
+    return this.#json;
+  }
+}
+
 /** The OpenAPI 3.1 description of the API, built from the same zod schemas the server checks requests with. */
 export function openApiDocument(version: string): Record<string, unknown> {
+  const book = new SchemaBook(COMPONENTS);
+  for (const operation of API_OPERATIONS) {
+    if (operation.body) book.add(operation.body);
+    for (const schema of Object.values(operation.responses)) if (schema !== 'sse') book.add(schema);
+  }
+  const jsonSchema = (schema: z.ZodType) => book.of(schema);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of API_OPERATIONS) {
     const parameters: unknown[] = [];
@@ -391,14 +529,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
         'Every request carries Authorization: Bearer <API token or JWT>; a run of another tenant is 404. Errors are { error: { code, message } }.',
     },
     servers: [{ url: '/' }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      schemas: book.components(),
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    },
     security: [{ bearer: [] }],
     paths,
   };
-}
-
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  delete json.$schema;
-  return json;
 }

@@ -1,11 +1,13 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HttpError } from './http-error.ts';
+import { describeZodError } from './zod-sentences.ts';
 
 /**
  * Reads a request's JSON body, at most `limit` bytes: a declared Content-Length over the limit is
  * refused before anything is read, a body that grows past it is cut off (BODY_TOO_LARGE, 413); a
  * body that is not JSON is MALFORMED_JSON (400); one that is JSON of the wrong shape is
- * INVALID_REQUEST (400), naming the field. An empty body reads as `{}`.
+ * INVALID_REQUEST (400), in sentences naming each field, what it must be and what was sent. An
+ * empty body reads as `{}`.
  */
 export async function readJson<T>(request: Request, schema: z.ZodType<T>, limit: number): Promise<T> {
   const type = request.headers.get('content-type');
@@ -24,23 +26,22 @@ export async function readJson<T>(request: Request, schema: z.ZodType<T>, limit:
       );
     }
   }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(parsed.error);
-  return parsed.data;
+  return checked(schema, value, 'the request body');
 }
 
 /** Checks query parameters (or any plain value) against a schema: INVALID_REQUEST naming the field. */
-export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(parsed.error);
-  return parsed.data;
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, where = 'the query'): T {
+  return checked(schema, value, where);
 }
 
-function invalid(error: z.ZodError): HttpError {
-  const issue = error.issues[0]!;
-  const where = issue.path.length === 0 ? 'the request' : issue.path.map(String).join('.');
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : '';
-  return new HttpError('INVALID_REQUEST', `${where}: ${issue.message}${more}.`);
+function checked<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const parsed = schema.safeParse(value, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const accepted = schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+  throw new HttpError(
+    'INVALID_REQUEST',
+    describeZodError(parsed.error, { where, ...(accepted ? { accepted } : {}) }),
+  );
 }
 
 async function readText(request: Request, limit: number): Promise<string> {

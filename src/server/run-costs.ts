@@ -14,6 +14,17 @@ export interface CostReport {
   byAgent: (CostLine & { agent: string })[];
   byModel: (CostLine & { model: string })[];
   byRun?: (CostLine & { runId: string })[];
+  /** With `workflowOf`: spend by the run's workflow. */
+  byWorkflow?: (CostLine & { workflow: string })[];
+  /** With `byDay`: spend per UTC day (`2026-12-07`), oldest first. */
+  byDay?: (CostLine & { day: string })[];
+}
+
+export interface CostReportOptions {
+  byRun?: boolean;
+  /** The workflow of a run, for `byWorkflow` (undefined: counted under `(unknown)`). */
+  workflowOf?: (runId: string) => string | undefined;
+  byDay?: boolean;
 }
 
 /** The journal event types that carry model spend. */
@@ -24,11 +35,14 @@ export const COST_EVENT_TYPES = ['llm.called', 'model.attempted'] as const;
  * `model.attempted` (a routed call's attempt, with its judge) counted once, by agent and by model.
  * `agent.completed` sums are not added again.
  */
-export function costReport(events: readonly JournalEvent[], options: { byRun?: boolean } = {}): CostReport {
+export function costReport(events: readonly JournalEvent[], options: CostReportOptions = {}): CostReport {
   const total = emptyLine();
   const agents = new Map<string, CostLine>();
   const models = new Map<string, CostLine>();
   const runs = new Map<string, CostLine>();
+  const workflows = new Map<string, CostLine>();
+  const days = new Map<string, CostLine>();
+  let current: JournalEvent | undefined;
   const add = (
     agent: string,
     model: string,
@@ -43,6 +57,8 @@ export function costReport(events: readonly JournalEvent[], options: { byRun?: b
       lineOf(agents, agent),
       lineOf(models, model),
       ...(options.byRun ? [lineOf(runs, runId)] : []),
+      ...(options.workflowOf ? [lineOf(workflows, options.workflowOf(runId) ?? '(unknown)')] : []),
+      ...(options.byDay && current ? [lineOf(days, current.at.slice(0, 10))] : []),
     ]) {
       line.usd += usd;
       line.inputTokens += inputTokens;
@@ -52,6 +68,7 @@ export function costReport(events: readonly JournalEvent[], options: { byRun?: b
     }
   };
   for (const event of events) {
+    current = event;
     if (event.type === 'llm.called') {
       const payload = event.payload as JournalEventPayloads['llm.called'];
       add(
@@ -97,6 +114,8 @@ export function costReport(events: readonly JournalEvent[], options: { byRun?: b
     byAgent: sorted(agents, 'agent'),
     byModel: sorted(models, 'model'),
     ...(options.byRun ? { byRun: sorted(runs, 'runId') } : {}),
+    ...(options.workflowOf ? { byWorkflow: sorted(workflows, 'workflow') } : {}),
+    ...(options.byDay ? { byDay: sorted(days, 'day').sort((a, b) => a.day.localeCompare(b.day)) } : {}),
   };
 }
 

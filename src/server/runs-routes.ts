@@ -1,4 +1,5 @@
 import type { Caller } from './authenticate.ts';
+import { z } from 'zod';
 import { runView } from '../access/run-view.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { graphOf } from '../patterns/graph.ts';
@@ -12,6 +13,7 @@ import { parseTime, searchRuns, type RunSearch } from './run-search.ts';
 import {
   CancelBody,
   CostsQuery,
+  ForkBody,
   JournalQuery,
   ListRunsQuery,
   ResumeBody,
@@ -49,6 +51,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
           : { description: definition.options.description }),
         ...(graph ? { graph: graph.describe() } : {}),
         ...(machine ? { machine: machine.describe() } : {}),
+        ...inputSchemaOf(definition.options.input),
       };
     });
     return c.json({ workflows });
@@ -90,7 +93,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       visible: (run) => gate.allowsRun(caller, 'ReadRun', run),
     });
     return c.json({
-      runs: page.runs.map(publicRun),
+      runs: await parts.waits.annotate(page.runs.map(publicRun)),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
     });
   });
@@ -110,10 +113,15 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const query = parseWith(JournalQuery, c.req.query());
     const record = await readableRun(caller, c.req.param('runId'));
     const all = await baton.store.readEvents(record.runId, 1, { tenant: caller.tenant });
-    const from = query.from === undefined ? 1 : Number(query.from);
-    const events = from <= 1 ? all : all.filter((event) => event.seq >= from);
+    const { events, nextCursor } = journalPage(all, query);
     const { run, evidence } = await viewOf(record, all, caller.tenant);
-    return c.json({ run: publicRun(run), evidence, events, messages: journalMessages(events) });
+    return c.json({
+      run: publicRun(run),
+      evidence,
+      events,
+      messages: journalMessages(events),
+      ...(nextCursor === undefined ? {} : { nextCursor }),
+    });
   });
 
   app.get('/api/runs/:runId/journal/:seq', async (c) => {
@@ -154,16 +162,18 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       ...(until === undefined ? {} : { until }),
       limit: 100_000,
     });
-    let visible = events;
-    if (gate.enforcing) {
-      const allowed = new Map<string, boolean>();
-      for (const runId of new Set(events.map((event) => event.runId))) {
-        const run = await baton.store.getRun(runId, { tenant: caller.tenant });
-        allowed.set(runId, run !== undefined && gate.allowsRun(caller, 'ReadRun', run));
-      }
-      visible = events.filter((event) => allowed.get(event.runId));
-    }
-    return c.json(costReport(visible, { byRun: true }));
+    const runs = new Map<string, RunRecord | undefined>();
+    for (const runId of new Set(events.map((event) => event.runId)))
+      runs.set(runId, await baton.store.getRun(runId, { tenant: caller.tenant }));
+    const visible = gate.enforcing
+      ? events.filter((event) => {
+          const run = runs.get(event.runId);
+          return run !== undefined && gate.allowsRun(caller, 'ReadRun', run);
+        })
+      : events;
+    return c.json(
+      costReport(visible, { byRun: true, byDay: true, workflowOf: (runId) => runs.get(runId)?.workflow }),
+    );
   });
 
   app.post('/api/runs/:runId/signals', async (c) => {
@@ -193,6 +203,32 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     return c.json({ run: publicRun(await baton.getRun(run.runId, { tenant: caller.tenant })) }, 202);
   });
 
+  // A fork is a new run of the origin's workflow: reading the origin and starting its workflow are both needed.
+  app.post('/api/runs/:runId/fork', async (c) => {
+    const caller = c.get('caller');
+    const body = await readJson(c.req.raw, ForkBody, parts.maxBodyBytes);
+    const origin = await readableRun(caller, c.req.param('runId'));
+    gate.check(caller, 'StartRun', { kind: 'workflow', name: origin.workflow });
+    const handle = await baton.fork(origin.runId, {
+      at: body.at,
+      as: caller.principal,
+      tenant: caller.tenant,
+      ...(body.input === undefined ? {} : { overrides: { input: body.input } }),
+    });
+    const run = await handle.get();
+    c.header('location', `/api/runs/${encodeURIComponent(run.runId)}`);
+    return c.json({ run: publicRun(run) }, 201);
+  });
+
+  // Pausing stops a run's work until it is resumed: authorized as stopping it (CancelRun).
+  app.post('/api/runs/:runId/pause', async (c) => {
+    const caller = c.get('caller');
+    const run = await baton.getRun(c.req.param('runId'), { tenant: caller.tenant });
+    gate.checkRun(caller, 'CancelRun', run);
+    const paused = await baton.pause(run.runId, { tenant: caller.tenant });
+    return c.json({ run: publicRun(paused) }, 202);
+  });
+
   app.post('/api/runs/:runId/resume', async (c) => {
     const caller = c.get('caller');
     const body = await readJson(c.req.raw, ResumeBody, parts.maxBodyBytes);
@@ -206,6 +242,13 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     });
     return c.json({ run: publicRun(resumed) }, 202);
   });
+}
+
+/** `{ inputSchema }`: a zod input schema as JSON Schema (for a start form); nothing for another kind. */
+function inputSchemaOf(schema: unknown): { inputSchema?: Record<string, unknown> } {
+  if (!(schema instanceof z.ZodType)) return {};
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return { inputSchema: json };
 }
 
 /** The search a query asks for, in the caller's tenant; undefined when it names another tenant (nothing to list). */
@@ -227,6 +270,32 @@ export function runSearchOf(query: ListRunsQuery, tenant: string): Omit<RunSearc
     ...(until === undefined ? {} : { until }),
     ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
   };
+}
+
+const JOURNAL_PAGE = 1000;
+const JOURNAL_PAGE_MOST = 5000;
+
+/**
+ * One page of a journal: from the event after `cursor` (the seq the previous page ended at), else
+ * from `from`, at most `limit` events; `nextCursor` when more follow.
+ */
+export function journalPage(
+  events: readonly JournalEvent[],
+  query: { from?: string; cursor?: string; limit?: string },
+): { events: JournalEvent[]; nextCursor?: string } {
+  const limit = query.limit === undefined ? JOURNAL_PAGE : Number(query.limit);
+  if (limit < 1 || limit > JOURNAL_PAGE_MOST)
+    throw new HttpError(
+      'INVALID_REQUEST',
+      `\`limit\` must be from 1 to ${JOURNAL_PAGE_MOST} (it was ${limit}).`,
+    );
+  const first = query.cursor !== undefined ? Number(query.cursor) + 1 : Number(query.from ?? 1);
+  const start = events.findIndex((event) => event.seq >= first);
+  if (start < 0) return { events: [] };
+  const page = events.slice(start, start + limit);
+  return start + limit < events.length
+    ? { events: page, nextCursor: String(page.at(-1)!.seq) }
+    : { events: page };
 }
 
 /** A run as the API shows it: the lease's owner is the engine's business. */

@@ -16,7 +16,10 @@ const RUN_STATUSES = [
   'continued',
   'timed_out',
 ] as const;
-const TIME = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d{1,15}$/)]);
+const TIME = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d{1,15}$/)], {
+  error: 'an ISO-8601 time or epoch milliseconds',
+});
+const DIGITS = (most: number) => z.string().regex(new RegExp(`^\\d{1,${most}}$`), 'a whole number');
 
 export const StartRunBody = z
   .strictObject({
@@ -25,7 +28,7 @@ export const StartRunBody = z
     priority: z.int().min(-1000).max(1000).optional().describe('Higher runs first. Default 0'),
     timeout: z
       .string()
-      .regex(/^\d+(ms|s|m|h|d)$/)
+      .regex(/^\d+(ms|s|m|h|d)$/, "a duration such as '30s' or '2h'")
       .optional()
       .describe("Fail the run if not finished within this time: '30s', '2h'"),
     metadata: z.record(z.string(), z.unknown()).optional(),
@@ -55,28 +58,24 @@ export const ListRunsQuery = z.strictObject({
   tenant: z.string().min(1).max(128).optional().describe("The caller's tenant (any other lists nothing)"),
   since: TIME.optional().describe('Runs created at or after this time (ISO-8601 or epoch ms)'),
   until: TIME.optional().describe('Runs created before this time (ISO-8601 or epoch ms)'),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/)
-    .optional()
-    .describe('Page size, 1–500. Default 50'),
+  limit: DIGITS(4).optional().describe('Page size, 1–500. Default 50'),
   cursor: z.string().max(200).optional().describe('The nextCursor of the previous page'),
 });
 
 export const JournalQuery = z.strictObject({
-  from: z
-    .string()
-    .regex(/^\d{1,12}$/)
+  from: DIGITS(12).optional().describe('Only events with seq ≥ from'),
+  limit: DIGITS(5)
     .optional()
-    .describe('Only events with seq ≥ from'),
+    .describe('Events per page, 1–5000. Default 1000; `nextCursor` says when more follow'),
+  cursor: z
+    .string()
+    .regex(/^\d{1,12}$/, "the nextCursor of the journal's previous page")
+    .optional()
+    .describe('The nextCursor of the previous page'),
 });
 
 export const StreamQuery = z.strictObject({
-  after: z
-    .string()
-    .regex(/^\d{1,12}$/)
-    .optional()
-    .describe('Only events with seq > after (or send Last-Event-ID)'),
+  after: DIGITS(12).optional().describe('Only events with seq > after (or send Last-Event-ID)'),
 });
 
 export const SignalBody = z.strictObject({
@@ -118,6 +117,15 @@ export const ResumeBody = z.strictObject({
   timeout: z.union([z.number().int().positive(), z.string().max(40)]).optional(),
 });
 
+export const ForkBody = z
+  .strictObject({
+    at: z.int().min(1).describe("The last seq of the origin's journal the fork reuses"),
+    input: z.unknown().optional().describe('Another input for the fork (default: the origin’s)'),
+  })
+  .describe(
+    "Forks the run as the caller: a new run that reuses the origin's journal up to `at` and goes on live from there.",
+  );
+
 export const DecideApprovalBody = z
   .strictObject({
     decision: z.enum(['approve', 'deny']),
@@ -133,20 +141,12 @@ export const ApprovalsQuery = z.strictObject({
   status: z.enum(['pending', 'decided', 'all']).optional().describe('Default pending'),
   mine: z.enum(['true', 'false']).optional().describe('Only approvals the caller may decide now'),
   runId: z.string().min(1).max(200).optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/)
-    .optional()
-    .describe('Waiting runs looked at, 1–1000. Default 200'),
+  limit: DIGITS(4).optional().describe('Waiting runs looked at, 1–1000. Default 200'),
 });
 
 export const InDoubtQuery = z.strictObject({
   runId: z.string().min(1).max(200).optional().describe('Only the calls of this run'),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/)
-    .optional()
-    .describe('At most this many calls, 1–1000. Default 200'),
+  limit: DIGITS(4).optional().describe('At most this many calls, 1–1000. Default 200'),
 });
 
 export const ResolveInDoubtBody = z
@@ -241,15 +241,31 @@ export const EventSchema = z.object({
   hash: z.string(),
 });
 
-export const RunListResponse = z.object({ runs: z.array(RunSchema), nextCursor: z.string().optional() });
+export const RunWaitSchema = z
+  .object({
+    kind: z.enum(['signal', 'timer', 'retry', 'child', 'approval', 'in-doubt']),
+  })
+  .catchall(z.unknown())
+  .describe(
+    'signal {name, deadline?}, timer {name, fireAt}, retry {step, retryAt}, child {childRunId, workflow}, approval {approvalId, action, approvers}, in-doubt {op, tool, callId, since}',
+  );
+export const RunListResponse = z.object({
+  runs: z.array(
+    RunSchema.extend({
+      waitingOn: z.array(RunWaitSchema).optional().describe('For a waiting run: what it waits on'),
+    }),
+  ),
+  nextCursor: z.string().optional(),
+});
 export const StartRunResponse = z.object({ run: RunSchema, created: z.boolean() });
 export const JournalResponse = z.object({
   run: RunSchema,
   evidence: RunEvidenceSchema,
-  events: z.array(EventSchema),
+  events: z.array(EventSchema).describe('One page of the journal, in seq order'),
   messages: z
     .record(z.string(), z.unknown())
-    .describe('Every model message of the journal, by its sha256 hash'),
+    .describe("Every model message the page's events name, by its sha256 hash"),
+  nextCursor: z.string().optional().describe('Present when more events follow: pass it as `cursor`'),
 });
 export const StepDetailResponse = z
   .record(z.string(), z.unknown())
@@ -269,6 +285,11 @@ export const CostsResponse = z.object({
   byAgent: z.array(CostLine.extend({ agent: z.string() })),
   byModel: z.array(CostLine.extend({ model: z.string() })),
   byRun: z.array(CostLine.extend({ runId: z.string() })).optional(),
+  byWorkflow: z.array(CostLine.extend({ workflow: z.string() })).optional(),
+  byDay: z
+    .array(CostLine.extend({ day: z.string().describe('A UTC day, 2026-12-07') }))
+    .optional()
+    .describe('Spend per UTC day, oldest first'),
 });
 
 export const ApprovalSchema = z.object({
@@ -297,6 +318,18 @@ export const ApprovalSchema = z.object({
   comment: z.string().optional(),
   approvedArgs: z.unknown().optional(),
   timedOut: z.boolean().optional(),
+  context: z
+    .object({
+      agent: z.string(),
+      turn: z.int().optional(),
+      callId: z.string().optional(),
+      message: z
+        .string()
+        .optional()
+        .describe('What the agent said (and reasoned) in the reply that asked for the call'),
+    })
+    .optional()
+    .describe('For a tool call: the agent that asked for it, and why'),
   seq: z.number(),
   op: z.number(),
 });
@@ -332,9 +365,90 @@ export const WorkflowListResponse = z.object({
         .record(z.string(), z.unknown())
         .optional()
         .describe('For state machine workflows: states, edges with their bounds, cycles'),
+      inputSchema: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe("The input's JSON Schema, when the workflow declares a zod input schema"),
     }),
   ),
 });
+
+export const WorkerSchema = z.object({
+  workerId: z.string(),
+  host: z.string(),
+  pid: z.int(),
+  startedAt: z.number().describe('epoch ms'),
+  concurrency: z.int().describe('Runs it executes at once, at most'),
+  workflows: z.array(z.string()).describe('The workflows it can run'),
+  alive: z.boolean().describe('Its last heartbeat has not expired (a crashed worker shows as not alive)'),
+  lastBeatAt: z.number().describe('epoch ms'),
+  busy: z.int().describe('Runs it executes now, in every tenant'),
+  runs: z
+    .array(z.object({ runId: z.string(), workflow: z.string(), status: z.string() }))
+    .describe('The runs it executes now that the caller may read'),
+});
+export const WorkerListResponse = z.object({
+  tracked: z.boolean().describe('Whether the store keeps a worker list (both built-in stores do)'),
+  connected: z.int().describe('Workers alive now'),
+  workers: z.array(WorkerSchema),
+});
+
+export const AuditQuery = z.strictObject({
+  agent: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('The acting agent (`writer`, `agent:writer`), `*` for any run of characters'),
+  action: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('A Cedar action (`InvokeTool`) or a grant action (`tool:payments.*`)'),
+  as: z.string().min(1).max(200).optional().describe('A principal acted as or for (`user:alice`)'),
+  decision: z.enum(['allow', 'deny']).optional(),
+  runId: z.string().min(1).max(200).optional(),
+  since: z
+    .string()
+    .max(40)
+    .optional()
+    .describe('ISO-8601, epoch ms, or a duration back from now (`24h`, `7d`)'),
+  until: z.string().max(40).optional(),
+  limit: DIGITS(4).optional().describe('At most this many decisions, 1–5000, oldest first. Default 200'),
+});
+
+export const AuditEntrySchema = z.object({
+  at: z.string(),
+  runId: z.string(),
+  seq: z.int(),
+  actor: z.string(),
+  onBehalfOf: z.array(z.string()),
+  chain: z.string().describe('`agent:writer for agent:planner for user:alice`'),
+  action: z.string(),
+  resource: z.string(),
+  decision: z.enum(['allow', 'deny']),
+  reason: z.string(),
+  policies: z.array(z.string()).describe('The ids of the policies that decided (GET /api/policies/{id})'),
+  errors: z.array(z.string()),
+  grantId: z.string().optional(),
+  grantAction: z.string(),
+});
+export const AuditResponse = z.object({ entries: z.array(AuditEntrySchema) });
+
+export const PolicySchema = z.object({
+  id: z.string().describe('The id decisions name (`@id("…")`, or the one Cedar gave it)'),
+  effect: z.enum(['permit', 'forbid']),
+  text: z.string().describe("The policy's Cedar text"),
+  file: z.string(),
+  line: z.int(),
+  scope: z
+    .enum(['runs', 'api'])
+    .describe(
+      'runs: decides what runs do (tool calls, handoffs, children); api: what callers of this server may do',
+    ),
+});
+export const PolicyListResponse = z.object({ policies: z.array(PolicySchema) });
 
 export type StartRunBody = z.infer<typeof StartRunBody>;
 export type ListRunsQuery = z.infer<typeof ListRunsQuery>;

@@ -4,6 +4,7 @@ import type { AccessGate } from './access-gate.ts';
 import type { ApprovalInbox } from './approval-inbox.ts';
 import type { Caller } from './authenticate.ts';
 import type { RunFeed } from './run-feed.ts';
+import type { RunWaitsView } from './run-waits-view.ts';
 import type { SseChannel } from './sse.ts';
 import type { StreamTokens } from './stream-tokens.ts';
 
@@ -20,6 +21,8 @@ export interface ServerParts {
   gate: AccessGate;
   feed: RunFeed;
   inbox: ApprovalInbox;
+  /** What listed waiting runs wait on. */
+  waits: RunWaitsView;
   maxBodyBytes: number;
   pollMs: number;
   heartbeatMs: number;

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import type { Baton } from '../baton.ts';
 import type { PolicyEngine } from '../access/policy-engine.ts';
 import { AccessGate } from './access-gate.ts';
@@ -6,9 +7,11 @@ import { ApprovalInbox } from './approval-inbox.ts';
 import { approvalsRoutes } from './approvals-routes.ts';
 import { inDoubtRoutes } from './in-doubt-routes.ts';
 import { Authenticator, type AuthOptions } from './authenticate.ts';
+import { compressResponses } from './compress.ts';
 import { describeHttpError, HttpError } from './http-error.ts';
 import { openApiDocument } from './openapi.ts';
 import { RunFeed } from './run-feed.ts';
+import { RunWaitsView } from './run-waits-view.ts';
 import { runsRoutes } from './runs-routes.ts';
 import { publishedValuesRoutes } from './published-values-routes.ts';
 import type { ServerApp, ServerEnv, ServerParts } from './server-parts.ts';
@@ -17,6 +20,9 @@ import { streamRoutes } from './stream-routes.ts';
 import { liveStreamRoutes } from './live-stream-routes.ts';
 import { aiSdkUiRoutes } from './ai-sdk-ui-routes.ts';
 import { StreamTokens } from './stream-tokens.ts';
+import { workersRoutes } from './workers-routes.ts';
+import { policiesRoutes } from './policies-routes.ts';
+import { auditRoutes } from './audit-routes.ts';
 
 /** A file of the web UI, as the server sends it. */
 export interface Asset {
@@ -57,8 +63,22 @@ export interface ServerOptions {
   streamTokenTtlMs?: number;
   /** The web UI's files; without them only the API is served. */
   assets?: AssetSource;
+  /**
+   * Lets a web application on another origin call the API from a browser: the origins allowed
+   * (`['https://app.example.com']`, or `'*'` for any). Callers still need a token; no cookies are
+   * used. Default: none (same origin only).
+   */
+  cors?: CorsOptions;
   /** Where unexpected failures are reported. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
+}
+
+/** Which other origins may call the API from a browser. */
+export interface CorsOptions {
+  /** Exact origins (`https://app.example.com`), or `'*'` for any origin. */
+  origins: readonly string[] | '*';
+  /** How long a browser may keep a preflight's answer. Default 600 s. */
+  maxAgeSeconds?: number;
 }
 
 /** The HTTP API and web UI over one Baton. */
@@ -86,6 +106,18 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/** Hono's CORS middleware for the API: the headers a caller sends and reads, no credentials (tokens go in a header). */
+function corsFor(options: CorsOptions) {
+  const allowed = options.origins === '*' ? undefined : new Set(options.origins);
+  return cors({
+    origin: (origin) => (allowed === undefined ? '*' : allowed.has(origin) ? origin : null),
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'last-event-id'],
+    exposeHeaders: ['location', 'retry-after', 'content-encoding'],
+    maxAge: options.maxAgeSeconds ?? 600,
+  });
+}
+
 /**
  * Creates the HTTP API (under /api) and, with `assets`, the web UI (everything else) for a Baton.
  * Every /api route but health and the OpenAPI description needs `Authorization: Bearer <token>`;
@@ -110,6 +142,7 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
     gate,
     feed,
     inbox: new ApprovalInbox(baton, gate),
+    waits: new RunWaitsView(baton.store),
     maxBodyBytes: options.maxBodyBytes ?? baton.maxPayloadBytes + 64 * 1024,
     pollMs,
     heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -149,6 +182,9 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
     c.header('referrer-policy', 'no-referrer');
   });
 
+  if (options.cors) app.use('/api/*', corsFor(options.cors));
+  app.use('*', await compressResponses());
+
   app.get('/api/health', (c) => c.json({ ok: true }));
   const document = openApiDocument(VERSION);
   app.get('/api/openapi.json', (c) => c.json(document));
@@ -177,6 +213,9 @@ export async function createServer(baton: Baton, options: ServerOptions): Promis
   publishedValuesRoutes(app, parts);
   approvalsRoutes(app, parts);
   inDoubtRoutes(app, parts);
+  workersRoutes(app, parts);
+  policiesRoutes(app, parts);
+  auditRoutes(app, parts);
   app.all('/api/*', (c) => {
     throw new HttpError(
       'NOT_FOUND',

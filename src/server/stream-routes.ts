@@ -55,14 +55,14 @@ export function streamRoutes(app: ServerApp, parts: ServerParts): void {
                 })
               : { runs: [] };
             const fingerprint = page.runs
-              .map((run) => `${run.runId}:${run.status}:${run.updatedAt}`)
+              .map((run) => `${run.runId}:${run.status}:${run.updatedAt}:${run.lastSeq}`)
               .join('|');
             if (fingerprint !== last) {
               last = fingerprint;
               opened.send({
                 event: 'runs',
                 data: {
-                  runs: page.runs.map(publicRun),
+                  runs: await parts.waits.annotate(page.runs.map(publicRun)),
                   ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
                 },
               });

@@ -7,6 +7,7 @@ import type { BudgetStore } from './budget-store.ts';
 import type { PoolStore } from './pool-store.ts';
 import type { VectorRecordStore } from './vector-records.ts';
 import type { RunStreamStore } from './run-streams.ts';
+import type { WorkerRegistry } from './worker-registry.ts';
 
 /**
  * The Store spec: everything Baton keeps, behind one small versioned interface. The engine is
@@ -152,6 +153,8 @@ export interface Store {
    * any process tail and interleave with the journal. See run-streams.ts.
    */
   readonly runStreams?: RunStreamStore;
+  /** Optional: the workers sharing the store, as their last heartbeats (who is connected, what each runs). See worker-registry.ts. */
+  readonly workers?: WorkerRegistry;
 }
 
 /** `continued`: closed by `ctx.continueAsNew`; its journal's last event names the successor. */

@@ -12,7 +12,12 @@ import { graph, graphWorkflow } from '../../src/patterns/graph.ts';
 import { machine } from '../../src/patterns/machine.ts';
 import { plan } from '../../src/planning/plan.ts';
 import { serve, type RunningServer } from '../../src/server/node.ts';
-import { createServer, type AssetSource, type BatonServer } from '../../src/server/server.ts';
+import {
+  createServer,
+  type AssetSource,
+  type BatonServer,
+  type CorsOptions,
+} from '../../src/server/server.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
 import { docsLookup } from '../support/docs-tools.ts';
@@ -185,6 +190,9 @@ export async function startTestServer(
     maxBodyBytes?: number;
     maxQueuedRuns?: number;
     worker?: false;
+    cors?: CorsOptions;
+    /** Cedar policies of the Baton itself (tool calls, handoffs, children), as `Baton.open({ policies })`. */
+    runPolicies?: PolicyEngine;
     /** Who gates irreversible tool calls: the guard's approval gate (default) or a plain interceptor. */
     gate?: 'guard' | 'interceptor';
     /** Live streams whose client takes no frame for this long are closed. */
@@ -208,6 +216,7 @@ export async function startTestServer(
           },
         }),
     ...(options.maxQueuedRuns === undefined ? {} : { maxQueuedRuns: options.maxQueuedRuns }),
+    ...(options.runPolicies ? { policies: options.runPolicies } : {}),
     log: () => undefined,
   });
   const api = await createServer(baton, {
@@ -218,6 +227,7 @@ export async function startTestServer(
     ...(options.assets ? { assets: options.assets } : {}),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.stallMs === undefined ? {} : { stallMs: options.stallMs }),
+    ...(options.cors ? { cors: options.cors } : {}),
   });
   const running = await serve(api, { port: 0 });
   return {

@@ -19,6 +19,7 @@ import { poolStoreConformance } from './pool-store-conformance.ts';
 import { sealDrafts, startedEvent } from '../../src/testing/sealed-events.ts';
 import { storeConformance } from 'baton/testing';
 import { vectorRecordStoreConformance } from './vector-record-store-conformance.ts';
+import { workerRegistryConformance } from './worker-registry-conformance.ts';
 
 const unavailable = await postgresUnavailable();
 const T0 = 1_700_000_000_000;
@@ -69,6 +70,7 @@ describePostgres('PostgresStore', unavailable, () => {
   vectorRecordStoreConformance('postgres', freshStoreWithPeers);
   budgetStoreConformance('postgres', freshStoreWithPeers);
   runStreamStoreConformance('postgres', freshStoreWithPeers);
+  workerRegistryConformance('postgres', freshStoreWithPeers);
 
   function newRun(runId: string, overrides: Partial<NewRun> = {}): NewRun {
     return {

@@ -5,15 +5,30 @@ import type { InDoubtCall } from '../../src/agents/in-doubt.ts';
 import type { CostReport } from '../../src/server/run-costs.ts';
 import type { StepDetail } from '../../src/server/step-detail.ts';
 import type { GraphDescription } from '../../src/patterns/graph.ts';
+import type { WorkerView } from '../../src/server/workers-routes.ts';
+import type { RunWait } from '../../src/cli/run-waits.ts';
+import type { PolicyView } from '../../src/server/policies-routes.ts';
+import type { AuditEntry } from '../../src/access/audit.ts';
 
 /** The API's shapes, as the UI reads them (types only: nothing of the server is bundled). */
-export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'>;
-export type { JournalEvent, ApprovalView, CostReport, StepDetail, GraphDescription, InDoubtCall };
+export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'> & {
+  /** In run lists, for a waiting run: what it waits on. */
+  waitingOn?: RunWait[];
+};
+export type { JournalEvent, ApprovalView, CostReport, StepDetail, GraphDescription, InDoubtCall, WorkerView };
 
 export interface Journal {
   run: Run;
   events: JournalEvent[];
   messages: Record<string, unknown>;
+  /** Present when more events follow this page. */
+  nextCursor?: string;
+}
+
+export interface WorkerList {
+  tracked: boolean;
+  connected: number;
+  workers: WorkerView[];
 }
 
 export interface Caller {
@@ -27,6 +42,24 @@ export interface WorkflowInfo {
   name: string;
   description?: string;
   graph?: GraphDescription;
+  /** The input's JSON Schema, when the workflow declares one. */
+  inputSchema?: JsonSchema;
+}
+
+/** The part of JSON Schema the start form reads. */
+export interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  enum?: unknown[];
+  description?: string;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  items?: JsonSchema;
 }
 
 /** An error answered by the API: `{ error: { code, message } }`. */
@@ -41,6 +74,8 @@ export class ApiError extends Error {
 }
 
 const TOKEN_KEY = 'baton.token';
+/** Events per journal page the UI asks for: the API's most. */
+const JOURNAL_PAGE = 5000;
 const listeners = new Set<() => void>();
 
 /** The API token: from `#token=…` in the address (then removed from it), else the one kept from before. */
@@ -107,8 +142,36 @@ export const api = {
   runs: (query: string, signal?: AbortSignal) =>
     request<{ runs: Run[]; nextCursor?: string }>('GET', `/api/runs?${query}`, undefined, signal),
   run: (runId: string) => request<{ run: Run }>('GET', `/api/runs/${encodeURIComponent(runId)}`),
-  journal: (runId: string, signal?: AbortSignal) =>
-    request<Journal>('GET', `/api/runs/${encodeURIComponent(runId)}/journal`, undefined, signal),
+  /**
+   * One page of a run's journal (the largest the API gives: one request for most runs, and one
+   * render of the run page instead of one per page): the first, or the one after `cursor`.
+   */
+  journal: (runId: string, signal?: AbortSignal, cursor?: string) =>
+    request<Journal>(
+      'GET',
+      `/api/runs/${encodeURIComponent(runId)}/journal?limit=${JOURNAL_PAGE}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+      undefined,
+      signal,
+    ),
+  /** The model messages the events from `seq` on name (a page of one event: a live model call's prompt). */
+  messagesOf: (runId: string, seq: number) =>
+    request<Journal>('GET', `/api/runs/${encodeURIComponent(runId)}/journal?from=${seq}&limit=1`).then(
+      (page) => page.messages,
+    ),
+  audit: (query: string, signal?: AbortSignal) =>
+    request<{ entries: AuditEntry[] }>('GET', `/api/audit?${query}`, undefined, signal),
+  policy: (id: string) =>
+    request<{ policies: PolicyView[] }>('GET', `/api/policies/${encodeURIComponent(id)}`),
+  workers: (signal?: AbortSignal) => request<WorkerList>('GET', '/api/workers', undefined, signal),
+  fork: (runId: string, at: number) =>
+    request<{ run: Run }>('POST', `/api/runs/${encodeURIComponent(runId)}/fork`, { at }),
+  pause: (runId: string) => request<{ run: Run }>('POST', `/api/runs/${encodeURIComponent(runId)}/pause`),
+  resume: (runId: string, reason?: string) =>
+    request<{ run: Run }>(
+      'POST',
+      `/api/runs/${encodeURIComponent(runId)}/resume`,
+      reason === undefined ? {} : { reason },
+    ),
   step: (runId: string, seq: number, signal?: AbortSignal) =>
     request<StepDetail>('GET', `/api/runs/${encodeURIComponent(runId)}/journal/${seq}`, undefined, signal),
   runCosts: (runId: string, signal?: AbortSignal) =>

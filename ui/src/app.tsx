@@ -4,6 +4,8 @@ import { ApprovalsPage } from './pages/approvals-page.tsx';
 import { CostsPage } from './pages/costs-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
+import { WorkersPage } from './pages/workers-page.tsx';
+import { AuditPage } from './pages/audit-page.tsx';
 import { Link, parseRoute, useLocation } from './router.tsx';
 import { applyTheme, nextTheme, storedTheme, type Theme } from './theme.ts';
 
@@ -46,6 +48,12 @@ export function App() {
           <Link to="/costs" className={route.page === 'costs' ? 'active' : ''}>
             Costs
           </Link>
+          <Link to="/workers" className={route.page === 'workers' ? 'active' : ''}>
+            Workers
+          </Link>
+          <Link to="/audit" className={route.page === 'audit' ? 'active' : ''}>
+            Audit
+          </Link>
         </nav>
         <span className="grow" />
         {caller && (
@@ -60,9 +68,18 @@ export function App() {
       </header>
       <main id="main">
         {route.page === 'runs' && <RunsPage search={location.search} />}
-        {route.page === 'run' && <RunPage key={route.runId} runId={route.runId} search={location.search} />}
+        {route.page === 'run' && (
+          <RunPage
+            key={route.runId}
+            runId={route.runId}
+            search={location.search}
+            {...(caller ? { caller: caller.principal } : {})}
+          />
+        )}
         {route.page === 'approvals' && <ApprovalsPage />}
         {route.page === 'costs' && <CostsPage />}
+        {route.page === 'workers' && <WorkersPage />}
+        {route.page === 'audit' && <AuditPage search={location.search} />}
         {route.page === 'missing' && <p className="muted">No page at {route.path}.</p>}
       </main>
     </div>

@@ -6,6 +6,8 @@ export type Route =
   | { page: 'run'; runId: string }
   | { page: 'approvals' }
   | { page: 'costs' }
+  | { page: 'workers' }
+  | { page: 'audit' }
   | { page: 'missing'; path: string };
 
 export function parseRoute(path: string): Route {
@@ -14,6 +16,8 @@ export function parseRoute(path: string): Route {
   if (run) return { page: 'run', runId: decodeURIComponent(run[1]!) };
   if (path === '/approvals') return { page: 'approvals' };
   if (path === '/costs') return { page: 'costs' };
+  if (path === '/workers') return { page: 'workers' };
+  if (path === '/audit') return { page: 'audit' };
   return { page: 'missing', path };
 }
 

@@ -1,3 +1,4 @@
+import { anyWorkerAlive } from '../../store/worker-registry.ts';
 import { UsageError, defineCommand } from '../command.ts';
 
 export const cancel = defineCommand({
@@ -31,7 +32,17 @@ export const cancel = defineCommand({
       ...(options.children === undefined ? {} : { children: options.children }),
       ...(scope ?? {}),
     });
-    if (json) out.json({ runId: run.runId, cancelRequested: true });
+    const workerAlive = await anyWorkerAlive(baton.store.workers, baton.clock());
+    if (json)
+      out.json({
+        runId: run.runId,
+        cancelRequested: true,
+        ...(workerAlive === undefined ? {} : { workerAlive }),
+      });
+    else if (workerAlive === false)
+      out.line(
+        `Cancellation of run ${run.runId} (${run.workflow}) recorded, but no worker is running: the run ends when one starts (baton worker).`,
+      );
     else out.line(`Cancellation of run ${run.runId} (${run.workflow}) requested; its worker ends it.`);
   },
 });

@@ -168,6 +168,12 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./pools.ts')).pools,
   },
   {
+    name: 'workers',
+    args: '',
+    summary: 'List the workers connected to the store and what each is running',
+    load: async () => (await import('./workers.ts')).workers,
+  },
+  {
     name: 'server',
     args: '',
     summary: 'Serve the HTTP API and the web UI (runs, timelines, approvals, costs) until Ctrl-C',

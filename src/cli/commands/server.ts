@@ -53,6 +53,7 @@ export const server = defineCommand({
     const api = await createServer(baton, {
       auth,
       ...(policies ? { policies } : {}),
+      ...(config.cors ? { cors: config.cors } : {}),
       ...(hasUi ? { assets: uiAssets() } : {}),
       log: (message, error) =>
         out.error(`[baton server] ${message}${error instanceof Error ? `: ${error.message}` : ''}`),

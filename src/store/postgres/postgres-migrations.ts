@@ -267,6 +267,23 @@ CREATE INDEX runs_finished ON {schema}.runs (finished_at) WHERE status IN ('comp
 ALTER TABLE {schema}.runs SET (fillfactor = 85);
 `,
   },
+  {
+    version: 14,
+    description: "workers' heartbeats: who is connected and what each runs",
+    sql: `
+CREATE TABLE {schema}.workers (
+  worker_id   TEXT PRIMARY KEY,
+  host        TEXT NOT NULL,
+  pid         INTEGER NOT NULL,
+  started_at  BIGINT NOT NULL,
+  concurrency INTEGER NOT NULL,
+  workflows   JSONB NOT NULL,
+  run_ids     JSONB NOT NULL,
+  beat_at     BIGINT NOT NULL,
+  expires_at  BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

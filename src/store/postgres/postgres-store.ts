@@ -11,6 +11,8 @@ import {
 import type { JournalEvent } from '../../journal/events.ts';
 import type { ApprovalQuery } from '../approval-query.ts';
 import type { BudgetStore } from '../budget-store.ts';
+import type { WorkerRegistry } from '../worker-registry.ts';
+import { PostgresWorkers } from './postgres-workers.ts';
 import type { CheckpointStore } from '../checkpoints.ts';
 import type { EventQuery } from '../event-query.ts';
 import type { PoolStore } from '../pool-store.ts';
@@ -106,7 +108,7 @@ const CONFLICT_RETRIES = 5;
  *   lease expires, and any worker resumes it by replay.
  * - It has every optional capability of the SQLite store, with the same semantics (the same
  *   conformance suites): checkpoints, queryEvents, pools and admission, vectorRecords,
- *   pendingApprovals, budgets; and `subscribe` on top.
+ *   pendingApprovals, budgets, workers; and `subscribe` on top.
  *
  * @example
  * const store = await PostgresStore.open({ url: 'postgres://baton@db.internal:5432/baton', poolSize: 20 });
@@ -121,6 +123,7 @@ export class PostgresStore implements Store {
   readonly budgets: BudgetStore;
   readonly runStreams: RunStreamStore;
   readonly #streamChannel: WakeChannel;
+  readonly workers: WorkerRegistry;
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #sql: PostgresStatements;
@@ -164,6 +167,7 @@ export class PostgresStore implements Store {
       channel: `${schema}_stream`,
       listen: streamChannel,
     });
+    this.workers = new PostgresWorkers(shared);
     this.#wake = wake;
     this.#channel = channel;
   }

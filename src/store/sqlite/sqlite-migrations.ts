@@ -236,6 +236,23 @@ CREATE TABLE run_stream_parts (
 CREATE INDEX run_stream_parts_at ON run_stream_parts (at);
 `,
   },
+  {
+    version: 12,
+    description: "workers' heartbeats: who is connected and what each runs",
+    sql: `
+CREATE TABLE workers (
+  worker_id   TEXT PRIMARY KEY,
+  host        TEXT NOT NULL,
+  pid         INTEGER NOT NULL,
+  started_at  INTEGER NOT NULL,
+  concurrency INTEGER NOT NULL,
+  workflows   TEXT NOT NULL,
+  run_ids     TEXT NOT NULL,
+  beat_at     INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

@@ -35,6 +35,8 @@ import type { CheckpointStore } from '../checkpoints.ts';
 import type { EventQuery } from '../event-query.ts';
 import type { ApprovalQuery } from '../approval-query.ts';
 import type { BudgetStore } from '../budget-store.ts';
+import type { WorkerRegistry } from '../worker-registry.ts';
+import { SqliteWorkers } from './sqlite-workers.ts';
 import { pendingApprovalsSql } from './sqlite-approvals.ts';
 import { SqliteBudgets } from './sqlite-budget-store.ts';
 import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
@@ -96,6 +98,7 @@ export class SqliteStore implements Store {
   readonly budgets: BudgetStore;
   readonly runStreams: RunStreamStore;
   #streamWriter: DatabaseSync | undefined;
+  readonly workers: WorkerRegistry;
 
   private constructor(db: DatabaseSync, location: string, busyTimeoutMs: number, readOnly: boolean) {
     this.#db = db;
@@ -104,6 +107,7 @@ export class SqliteStore implements Store {
     this.vectorRecords = new SqliteVectorRecords(db);
     this.checkpoints = new SqliteCheckpoints(db);
     this.budgets = new SqliteBudgets(db);
+    this.workers = new SqliteWorkers(db);
     this.pools = new SqlitePools(db, {
       durability: Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal',
       wal: db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal',

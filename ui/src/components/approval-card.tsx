@@ -64,6 +64,26 @@ export function ApprovalCard(props: { approval: ApprovalView; onDecided: () => v
         )}
       </header>
       {approval.summary && <p>{approval.summary}</p>}
+      {approval.context && (
+        <div className="approval-context" data-testid="approval-context">
+          <p className="muted">
+            Asked for by <strong>{approval.context.agent}</strong>
+            {approval.context.turn !== undefined && ` in turn ${approval.context.turn}`}
+            {approval.context.callId && ` (call ${approval.context.callId})`}
+            {approval.context.message ? ', which said:' : '.'}
+          </p>
+          {approval.context.message && (
+            <blockquote className="prose" data-testid="approval-reason">
+              {approval.context.message}
+            </blockquote>
+          )}
+          {approval.args !== undefined && (approval.status !== 'pending' || approval.canDecide === false) && (
+            <pre className="json" data-testid="approval-arguments">
+              {JSON.stringify(approval.args, null, 2)}
+            </pre>
+          )}
+        </div>
+      )}
       <p className="muted">
         Asked {formatTime(approval.requestedAt)} for {approval.requestedBy}
         {approval.approvers.length > 0 && ` · approvers: ${approval.approvers.join(', ')}`}

@@ -19,6 +19,13 @@ export function CostTables(props: { report: CostReport }) {
           <span className="muted"> · {report.total.unpriced} call(s) of models without a price</span>
         )}
       </p>
+      {report.byDay && report.byDay.length > 0 && <SpendOverTime days={report.byDay} />}
+      {report.byWorkflow && (
+        <CostTable
+          title="By workflow"
+          rows={report.byWorkflow.map((line) => ({ key: line.workflow, label: line.workflow, line }))}
+        />
+      )}
       <CostTable
         title="By agent"
         rows={report.byAgent.map((line) => ({ key: line.agent, label: line.agent, line }))}
@@ -42,6 +49,32 @@ export function CostTables(props: { report: CostReport }) {
         />
       )}
     </div>
+  );
+}
+
+/** Tokens and cost per UTC day: a bar per day, as long as its tokens are many (cost may be unpriced). */
+function SpendOverTime(props: { days: NonNullable<CostReport['byDay']> }) {
+  const most = Math.max(...props.days.map((day) => day.inputTokens + day.outputTokens), 1);
+  return (
+    <figure className="spend-over-time" data-testid="spend-over-time">
+      <figcaption>Over time (UTC days)</figcaption>
+      <ol>
+        {props.days.map((day) => {
+          const tokens = day.inputTokens + day.outputTokens;
+          return (
+            <li key={day.day} data-day={day.day}>
+              <span className="spend-day">{day.day}</span>
+              <span className="spend-bar" aria-hidden="true">
+                <span style={{ width: `${(tokens / most) * 100}%` }} />
+              </span>
+              <span className="spend-value">
+                {formatCost(day)} · {formatCount(tokens)} tokens · {formatCount(day.calls)} call(s)
+              </span>
+            </li>
+          );
+        })}
+      </ol>
+    </figure>
   );
 }
 

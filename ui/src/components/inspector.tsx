@@ -2,9 +2,11 @@ import { useEffect, useState } from 'react';
 import { api, type StepDetail } from '../api.ts';
 import { formatCount, formatDuration, formatTime, formatUsd, messageText, text } from './format.ts';
 import { JsonView } from './json-view.tsx';
+import { PolicyText } from './policy-text.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { LiveCallText } from './live-calls.tsx';
 import type { LiveCall } from '../model/live-calls.ts';
+import { navigate } from '../router.tsx';
 
 /**
  * The step inspector: everything about the step of one event. Fetched when the selection changes,
@@ -46,6 +48,7 @@ export function Inspector(props: {
       <header className="inspector-head">
         <h2>{detail?.seq === props.seq ? `${detail.name ?? detail.type}` : `Event ${props.seq}`}</h2>
         <div className="inspector-actions">
+          <ForkFromHere runId={props.runId} seq={props.seq} />
           <CopyLink />
           <button type="button" className="quiet" onClick={props.onClose} aria-label="Close the inspector">
             ×
@@ -58,6 +61,83 @@ export function Inspector(props: {
       )}
       {detail && detail.seq === props.seq && <StepBody detail={detail} />}
     </aside>
+  );
+}
+
+/**
+ * Forks the run at this event: a new run reusing the journal up to here, going on live on today's
+ * code; opens it (whose page says when no worker is running to carry it on).
+ */
+function ForkFromHere(props: { runId: string; seq: number }) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | undefined>();
+  const fork = async () => {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const { run } = await api.fork(props.runId, props.seq);
+      navigate(`/runs/${encodeURIComponent(run.runId)}`);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="quiet"
+        disabled={busy}
+        onClick={() => void fork()}
+        data-testid="fork-here"
+        title={`A new run that reuses this run's journal up to event ${props.seq}, then goes on live`}
+      >
+        Fork from here
+      </button>
+      {problem && (
+        <span role="alert" className="error">
+          {problem}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** The signals this step received: each one's name, who sent it, and its payload. */
+function ReceivedSignals({ detail }: { detail: StepDetail }) {
+  const received = detail.events.filter((event) => event.type === 'signal.received');
+  if (received.length === 0) return null;
+  return (
+    <section data-testid="signal-received">
+      <h3>Signal received</h3>
+      {received.map((event) => {
+        const payload = event.payload as {
+          name?: unknown;
+          sentBy?: unknown;
+          signalId?: unknown;
+          payload?: unknown;
+        };
+        return (
+          <div key={event.seq}>
+            <dl className="facts">
+              <dt>Name</dt>
+              <dd>{text(payload.name)}</dd>
+              <dt>Sent by</dt>
+              <dd data-testid="signal-sender">
+                {payload.sentBy === undefined ? 'not recorded' : text(payload.sentBy)}
+              </dd>
+              <dt>Received</dt>
+              <dd>{formatTime(event.at)}</dd>
+              <dt>Signal id</dt>
+              <dd>{text(payload.signalId)}</dd>
+            </dl>
+            <h4>Payload</h4>
+            <JsonView value={payload.payload} label="Signal payload" testId="signal-payload" />
+          </div>
+        );
+      })}
+    </section>
   );
 }
 
@@ -175,6 +255,8 @@ function StepBody({ detail }: { detail: StepDetail }) {
         </section>
       )}
 
+      <ReceivedSignals detail={detail} />
+
       {detail.agent && (
         <section>
           <h3>Agent</h3>
@@ -231,7 +313,16 @@ function StepBody({ detail }: { detail: StepDetail }) {
               <strong>{text(decision.decision)}</strong> {text(decision.action)} {text(decision.resource)} —{' '}
               {text(decision.reason)}
               {Array.isArray(decision.policies) && decision.policies.length > 0 && (
-                <span className="muted"> by {decision.policies.join(', ')}</span>
+                <span className="muted">
+                  {' '}
+                  by{' '}
+                  {decision.policies.map((id: unknown, at: number) => (
+                    <span key={String(id)}>
+                      {at > 0 && ', '}
+                      <PolicyText id={String(id)} />
+                    </span>
+                  ))}
+                </span>
               )}
             </div>
           ))}

@@ -11,27 +11,33 @@ import { ApprovalCard } from '../components/approval-card.tsx';
 import { CostTables } from '../components/cost-tables.tsx';
 import { ExecutionTree } from '../components/execution-tree.tsx';
 import { formatCost, formatCount, formatDuration, formatTime } from '../components/format.ts';
+import { HistoryView } from '../components/history-view.tsx';
 import { Inspector } from '../components/inspector.tsx';
 import { LiveCalls, useLiveCalls } from '../components/live-calls.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { PublishedValues } from '../components/published-values.tsx';
+import { RunActions } from '../components/run-actions.tsx';
+import { useNoWorker } from '../components/worker-notice.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { Link, replaceSearch } from '../router.tsx';
 import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-model.ts';
+import { groupTree } from '../model/tree-groups.ts';
 import type { ApprovalView } from '../api.ts';
 
-const TABS = ['tree', 'graph', 'costs', 'data'] as const;
+const TABS = ['tree', 'graph', 'costs', 'data', 'history'] as const;
 type Tab = (typeof TABS)[number];
 // The graph view brings React Flow and ELK: loaded when a graph is first shown.
 const GraphView = lazy(async () => ({ default: (await import('../components/graph-view.tsx')).GraphView }));
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out', 'continued']);
 
 /** One run: timeline, execution tree, graph, costs, approvals, and the inspector; live while it runs. */
-export function RunPage(props: { runId: string; search: string }) {
+export function RunPage(props: { runId: string; search: string; caller?: string }) {
   const { runId } = props;
   const [run, setRun] = useState<Run | undefined>();
   const [events, setEvents] = useState<JournalEvent[]>([]);
+  // Every model message the journal names, by hash (prompts are kept once, referred to by hash).
+  const [messages, setMessages] = useState<Record<string, unknown>>({});
   const [error, setError] = useState<string | undefined>();
   // The selected step and the tab live in the address (`?step=12&tab=costs`): a link or a reload keeps them.
   const { selected, tab } = viewOf(props.search);
@@ -49,24 +55,47 @@ export function RunPage(props: { runId: string; search: string }) {
   const [costs, setCosts] = useState<CostReport | undefined>();
   const [approvals, setApprovals] = useState<ApprovalView[]>([]);
   const [live, setLive] = useState<'open' | 'reconnecting' | 'ended'>('reconnecting');
+  const [generation, setGeneration] = useState(0);
 
   // The journal, then its new events as the run writes them.
   useEffect(() => {
     const controller = new AbortController();
     let close: (() => void) | undefined;
-    setRun(undefined);
-    setEvents([]);
+    // A run reopened (resumed in place) is read again and followed anew: its stream had ended.
+    if (generation === 0) {
+      setRun(undefined);
+      setEvents([]);
+      setMessages({});
+    }
+    const addMessages = (more: Record<string, unknown>) =>
+      setMessages((current) => ({ ...current, ...more }));
     setError(undefined);
-    api
-      .journal(runId, controller.signal)
-      .then((journal) => {
-        setRun(journal.run);
-        setEvents(journal.events);
-        const after = journal.events.at(-1)?.seq ?? 0;
+    // The journal comes in pages: the first is shown at once, the rest are added as they arrive.
+    const load = async (): Promise<number> => {
+      let page = await api.journal(runId, controller.signal);
+      setRun(page.run);
+      setEvents(page.events);
+      addMessages(page.messages);
+      let after = page.events.at(-1)?.seq ?? 0;
+      while (page.nextCursor !== undefined) {
+        page = await api.journal(runId, controller.signal, page.nextCursor);
+        addMessages(page.messages);
+        const more = page.events;
+        const known = after;
+        setEvents((current) => [...current, ...more.filter((event) => event.seq > known)]);
+        after = page.events.at(-1)?.seq ?? after;
+      }
+      return after;
+    };
+    load()
+      .then((after) => {
+        if (controller.signal.aborted) return;
         close = openStream(`/api/runs/${encodeURIComponent(runId)}/stream?after=${after}`, {
           onEvent(name, data) {
             if (name === 'event') {
               const event = data as JournalEvent;
+              if (event.type === 'llm.called')
+                api.messagesOf(runId, event.seq).then(addMessages, () => undefined);
               setEvents((current) =>
                 current.some((known) => known.seq === event.seq)
                   ? current
@@ -84,7 +113,7 @@ export function RunPage(props: { runId: string; search: string }) {
       controller.abort();
       close?.();
     };
-  }, [runId]);
+  }, [runId, generation]);
 
   const lastSeq = events.at(-1)?.seq ?? 0;
 
@@ -121,10 +150,14 @@ export function RunPage(props: { runId: string; search: string }) {
   }, [runId, lastSeq, run?.status]);
 
   const timeline = useMemo(() => buildTimeline(events, now), [events, now]);
-  const tree = useMemo(() => buildTree(events, run ? `run ${run.workflow}` : 'run'), [events, run?.workflow]);
+  const tree = useMemo(
+    () => groupTree(buildTree(events, run ? `run ${run.workflow}` : 'run'), events),
+    [events, run?.workflow],
+  );
   const graphs = useMemo(() => graphStates(events), [events]);
   const waits = useMemo(() => openWaits(events), [events]);
   const pending = approvals.filter((approval) => approval.status === 'pending');
+  const noWorker = useNoWorker(run !== undefined && !TERMINAL.has(run.status) && run.paused !== true);
 
   if (error) return <p className="error">{error}</p>;
   if (!run) return <p className="muted">Loading…</p>;
@@ -139,7 +172,12 @@ export function RunPage(props: { runId: string; search: string }) {
             {finished ? 'finished' : live === 'open' ? 'live' : 'connecting…'}
           </span>
           <span className="grow" />
-          <RunActions run={run} signals={waits.signals} />
+          <RunActions
+            run={run}
+            signals={waits.signals}
+            caller={props.caller}
+            onReopened={() => setGeneration((current) => current + 1)}
+          />
         </div>
         <dl className="facts inline">
           <dt>Run</dt>
@@ -166,6 +204,12 @@ export function RunPage(props: { runId: string; search: string }) {
               </dd>
             </>
           )}
+          {cancelOf(run) && (
+            <>
+              <dt>{run.status === 'cancelled' ? 'Cancelled' : 'Cancel asked'}</dt>
+              <dd data-testid="cancelled-by">{cancelOf(run)}</dd>
+            </>
+          )}
           <dt>Cost</dt>
           <dd data-testid="run-cost">
             {costs
@@ -173,6 +217,17 @@ export function RunPage(props: { runId: string; search: string }) {
               : '—'}
           </dd>
         </dl>
+        {noWorker && (
+          <p className="warning" role="status" data-testid="run-no-worker">
+            No worker is running:{' '}
+            {run.cancelRequested
+              ? 'the cancellation takes effect when one starts'
+              : run.status === 'waiting'
+                ? 'when what it waits for arrives, the run goes on only once one starts'
+                : 'this run goes on when one starts'}{' '}
+            (baton worker, or baton server --worker).
+          </p>
+        )}
         {run.error && (
           <p className="error">
             {run.error.name}: {run.error.message}
@@ -212,10 +267,16 @@ export function RunPage(props: { runId: string; search: string }) {
           <TabButton tab="data" current={tab} onSelect={setTab}>
             Input and result
           </TabButton>
+          <TabButton tab="history" current={tab} onSelect={setTab}>
+            History
+          </TabButton>
         </div>
         <div role="tabpanel" id="run-tab-panel" aria-labelledby={`tab-${tab}`}>
           {tab === 'tree' && <LiveCalls calls={liveCalls} />}
           {tab === 'tree' && <ExecutionTree root={tree} selected={selected} onSelect={setSelected} />}
+          {tab === 'history' && (
+            <HistoryView events={events} messages={messages} selected={selected} onSelect={setSelected} />
+          )}
           {tab === 'graph' && (
             <Suspense fallback={<p className="muted">Loading the graph…</p>}>
               {graphs.map((graph, index) => (
@@ -299,60 +360,13 @@ function TabButton(props: { tab: Tab; current: Tab; onSelect: (tab: Tab) => void
   );
 }
 
-function RunActions(props: { run: Run; signals: string[] }) {
-  const [signal, setSignal] = useState('');
-  const [payload, setPayload] = useState('');
-  const [message, setMessage] = useState<string | undefined>();
-  if (TERMINAL.has(props.run.status)) return null;
-  const send = async () => {
-    try {
-      const name = signal || props.signals[0];
-      if (!name) return;
-      await api.signal(props.run.runId, name, payload.trim() === '' ? undefined : JSON.parse(payload));
-      setMessage(`Sent ${name}.`);
-      setPayload('');
-    } catch (error) {
-      setMessage(error instanceof Error ? error.message : String(error));
-    }
-  };
-  const cancel = async () => {
-    if (!window.confirm(`Cancel run ${props.run.runId}?`)) return;
-    try {
-      await api.cancel(props.run.runId);
-    } catch (error) {
-      setMessage(error instanceof Error ? error.message : String(error));
-    }
-  };
-  return (
-    <div className="run-actions">
-      {props.signals.length > 0 && (
-        <>
-          <select
-            value={signal || props.signals[0]}
-            onChange={(event) => setSignal(event.target.value)}
-            aria-label="Signal"
-          >
-            {props.signals.map((name) => (
-              <option key={name}>{name}</option>
-            ))}
-          </select>
-          <input
-            value={payload}
-            onChange={(event) => setPayload(event.target.value)}
-            placeholder="payload (JSON)"
-            aria-label="Signal payload"
-          />
-          <button type="button" onClick={() => void send()}>
-            Send signal
-          </button>
-        </>
-      )}
-      <button type="button" className="danger" onClick={() => void cancel()}>
-        Cancel run
-      </button>
-      {message && <span className="muted">{message}</span>}
-    </div>
-  );
+/** Who asked the run to cancel and why (`metadata.cancelledBy`, `metadata.cancelReason`). */
+function cancelOf(run: Run): string | undefined {
+  const metadata = run.metadata as { cancelledBy?: unknown; cancelReason?: unknown } | undefined;
+  const by = typeof metadata?.cancelledBy === 'string' ? metadata.cancelledBy : undefined;
+  const reason = typeof metadata?.cancelReason === 'string' ? metadata.cancelReason : undefined;
+  if (by === undefined && reason === undefined) return undefined;
+  return [by && `by ${by}`, reason && `“${reason}”`].filter(Boolean).join(': ');
 }
 
 /** Where a fork was made from (`metadata.forkOf`, written by fork). */

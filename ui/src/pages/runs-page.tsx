@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, openStream, type CostReport, type Run } from '../api.ts';
 import { formatCost, formatCount, formatDuration, formatTime, shortId } from '../components/format.ts';
+import { StartRunForm } from '../components/start-run-form.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Link, navigate } from '../router.tsx';
 
@@ -61,6 +62,7 @@ export function RunsPage(props: { search: string }) {
   const [cursor, setCursor] = useState<string | undefined>();
   const [live, setLive] = useState<'open' | 'reconnecting' | 'ended'>('reconnecting');
   const [error, setError] = useState<string | undefined>();
+  const [starting, setStarting] = useState(false);
   const query = queryOf(filters);
 
   useEffect(() => setDraft(filtersOf(props.search)), [props.search]);
@@ -113,7 +115,18 @@ export function RunsPage(props: { search: string }) {
       <div className="page-head">
         <h1>Runs</h1>
         <span className={`live live-${live}`}>{live === 'open' ? 'live' : 'connecting…'}</span>
+        <span className="grow" />
+        <button
+          type="button"
+          className={starting ? 'quiet' : 'primary'}
+          aria-expanded={starting}
+          onClick={() => setStarting(!starting)}
+          data-testid="start-run"
+        >
+          Start a run
+        </button>
       </div>
+      {starting && <StartRunForm onClose={() => setStarting(false)} />}
       <form className="filters" onSubmit={apply}>
         <label>
           Search
@@ -187,6 +200,7 @@ export function RunsPage(props: { search: string }) {
                 <th>Started by</th>
                 <th>Created</th>
                 <th>Duration</th>
+                <th>Waiting on</th>
                 <th className="number">Cost</th>
                 <th className="number">Tokens</th>
               </tr>
@@ -207,6 +221,7 @@ export function RunsPage(props: { search: string }) {
                   <td>{run.principal}</td>
                   <td>{formatTime(run.createdAt)}</td>
                   <td>{formatDuration(run.updatedAt - run.createdAt)}</td>
+                  <td data-testid="waiting-on">{waitingOn(run)}</td>
                   <RunCost line={costs?.get(run.runId)} known={costs !== undefined} />
                 </tr>
               ))}
@@ -221,6 +236,29 @@ export function RunsPage(props: { search: string }) {
       )}
     </section>
   );
+}
+
+/** A few words on what a waiting run waits on: `signal go`, `approval tool-3`, `timer until …`. */
+function waitingOn(run: Run): string {
+  if (!run.waitingOn || run.waitingOn.length === 0) return '';
+  return run.waitingOn
+    .map((wait) => {
+      switch (wait.kind) {
+        case 'signal':
+          return `signal ${wait.name}`;
+        case 'timer':
+          return `timer until ${formatTime(wait.fireAt)}`;
+        case 'retry':
+          return `retry of ${wait.step}`;
+        case 'child':
+          return `child ${shortId(wait.childRunId)}`;
+        case 'approval':
+          return `approval ${wait.approvalId}`;
+        case 'in-doubt':
+          return `in-doubt ${wait.tool}`;
+      }
+    })
+    .join(', ');
 }
 
 type CostLine = CostReport['total'];
