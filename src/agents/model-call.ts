@@ -10,7 +10,13 @@ import type { WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy, type RetryPolicy } from '../engine/retry.ts';
 import { BatonError, ConfigError, serializeError, type SerializedError } from '../errors.ts';
 import { classifyError } from '../resources/classify-error.ts';
-import type { EventDraft, JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
+import {
+  eventDraft,
+  type EventDraft,
+  type JournalEvent,
+  type JournalEventPayloads,
+  type VerdictRecord,
+} from '../journal/events.ts';
 import type { Verdict } from '../routing/model-router.ts';
 import {
   ModelCallDeniedError,
@@ -169,7 +175,7 @@ export function callModel(
   const draft = <T extends keyof JournalEventPayloads>(
     type: T,
     payload: JournalEventPayloads[T],
-  ): EventDraft => ({ type, payload, ...who });
+  ): EventDraft => eventDraft(type, payload, who);
 
   return ctx.operations.run(`llm:${agent}`, async (op) => {
     const info = (): ModelCallInfo => ({
@@ -199,7 +205,7 @@ export function callModel(
     for (const event of op.recorded) {
       switch (event.type) {
         case 'llm.called': {
-          const payload = event.payload as JournalEventPayloads['llm.called'];
+          const payload = event.payload;
           ledger.noteStored(payload.messages);
           ledger.noteHashes(payload.request.append);
           ledger.noteConversation(conversationHash(payload.request));
@@ -208,7 +214,7 @@ export function callModel(
           return turn;
         }
         case 'llm.failed': {
-          const payload = event.payload as JournalEventPayloads['llm.failed'];
+          const payload = event.payload;
           throw new ModelCallFailedError({
             agent,
             model: payload.model ?? modelName,
@@ -217,7 +223,7 @@ export function callModel(
           });
         }
         case 'llm.attempt.failed': {
-          const payload = event.payload as JournalEventPayloads['llm.attempt.failed'];
+          const payload = event.payload;
           failed.set(payload.model ?? modelName, {
             attempt: payload.attempt,
             retryAt: Date.parse(payload.retryAt),
@@ -226,7 +232,7 @@ export function callModel(
           break;
         }
         case 'llm.verdict': {
-          const payload = event.payload as JournalEventPayloads['llm.verdict'];
+          const payload = event.payload;
           decided = true;
           verdicts.push(payload);
           if (payload.verdict === 'deny') {
@@ -620,12 +626,9 @@ function recordedTurn(
   payload: JournalEventPayloads['llm.called'],
 ): ModelTurn {
   const turn = turnFromJournal(payload);
-  const routed = recorded.find((event) => event.type === 'model.routed')?.payload as
-    JournalEventPayloads['model.routed'] | undefined;
+  const routed = recorded.find((event) => event.type === 'model.routed')?.payload;
   if (!routed) return turn;
-  const rejected = recorded
-    .filter((event) => event.type === 'model.attempted')
-    .map((event) => event.payload as JournalEventPayloads['model.attempted']);
+  const rejected = recorded.filter((event) => event.type === 'model.attempted').map((event) => event.payload);
   const totals = routedTurn(rejected, turn.usage, turn.cost, undefined);
   return { ...turn, usage: totals.usage, cost: { usd: routed.costUsd, priced: turn.cost.priced } };
 }

@@ -7,7 +7,13 @@ import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy } from '../engine/retry.ts';
 import { BatonError, serializeError, type SerializedError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
-import type { EventDraft, JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
+import {
+  eventDraft,
+  type EventDraft,
+  type JournalEvent,
+  type JournalEventPayloads,
+  type VerdictRecord,
+} from '../journal/events.ts';
 import { ToolOutputError, TripwireTriggeredError } from './errors.ts';
 import {
   approvalSignalName,
@@ -143,7 +149,7 @@ export function callToolOp(
     const draft = <T extends keyof JournalEventPayloads>(
       type: T,
       payload: JournalEventPayloads[T],
-    ): EventDraft => ({ type, payload, ...who });
+    ): EventDraft => eventDraft(type, payload, who);
     const info = (args: unknown): ToolCallInfo => {
       const parsed = tool.input.safeParse(args);
       return {
@@ -200,7 +206,7 @@ export function callToolOp(
           attempt = 1;
           break;
         case 'tool.verdict': {
-          const verdict = event.payload as JournalEventPayloads['tool.verdict'];
+          const verdict = event.payload;
           verdicts.push(verdict);
           if (verdict.phase === 'after') break;
           if (verdict.verdict === 'deny') {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
-import type { JournalEvent, JournalEventType } from './events.ts';
+import type { JournalEvent, JournalEventOf, JournalEventType, UnsealedEvent } from './events.ts';
 
 /** The prevHash of a run's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -26,9 +26,15 @@ function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: string)
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function sealEvent<T extends JournalEventType>(event: Omit<JournalEvent<T>, 'hash'>): JournalEvent<T> {
+export function sealEvent(event: UnsealedEvent): JournalEvent;
+export function sealEvent<T extends JournalEventType>(
+  event: Omit<JournalEventOf<T>, 'hash'>,
+): JournalEventOf<T>;
+export function sealEvent<T extends JournalEventType>(
+  event: Omit<JournalEventOf<T>, 'hash'>,
+): JournalEventOf<T> {
   const payloadJson = canonicalJson(event.payload, 'Journal event payload');
-  const sealed = { ...event, hash: hashWithPayload(event, payloadJson) };
+  const sealed: JournalEventOf<T> = { ...event, hash: hashWithPayload(event, payloadJson) };
   payloadTexts.set(sealed, payloadJson);
   return sealed;
 }

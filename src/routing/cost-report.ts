@@ -1,4 +1,4 @@
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent } from '../journal/events.ts';
 
 export interface CostLine {
   calls: number;
@@ -50,13 +50,13 @@ export function costReport(events: Iterable<JournalEvent>): CostReport {
   };
   for (const event of events) {
     if (event.type === 'model.attempted') {
-      const payload = event.payload as JournalEventPayloads['model.attempted'];
+      const payload = event.payload;
       const agent = payload.agent ?? event.actor;
       add(event.runId, agent, payload.model, payload.usage, payload.costUsd);
       const judge = payload.verdict?.judge;
       if (judge) add(event.runId, agent, judge.model, judge.usage, judge.costUsd);
     } else if (event.type === 'model.routed') {
-      const payload = event.payload as JournalEventPayloads['model.routed'];
+      const payload = event.payload;
       if (payload.judge)
         add(
           event.runId,
@@ -68,7 +68,7 @@ export function costReport(events: Iterable<JournalEvent>): CostReport {
     } else if (event.type === 'cache.hit') {
       report.cacheHits++;
     } else if (event.type === 'llm.called') {
-      const payload = event.payload as JournalEventPayloads['llm.called'];
+      const payload = event.payload;
       if (payload.cache) {
         report.cacheHits++;
         continue;

@@ -1,6 +1,6 @@
 import type { ParkDecision } from '../agents/interceptors.ts';
 import type { Baton } from '../baton.ts';
-import type { JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
+import type { JournalEvent, VerdictRecord } from '../journal/events.ts';
 import { isTerminal, type RunRecord } from '../store/store.ts';
 import type { AccessGate } from './access-gate.ts';
 import type { Caller } from './authenticate.ts';
@@ -184,11 +184,9 @@ export class ApprovalInbox {
 function signalOf(view: ApprovalView, events: readonly JournalEvent[]): string {
   if (view.source === 'interceptor') return view.approvalId;
   const requested = events.find(
-    (event) =>
-      event.type === 'approval.requested' &&
-      (event.payload as { approvalId: string }).approvalId === view.approvalId,
+    (event) => event.type === 'approval.requested' && event.payload.approvalId === view.approvalId,
   );
-  return (requested?.payload as JournalEventPayloads['approval.requested'] | undefined)?.signal ?? '';
+  return requested?.type === 'approval.requested' ? requested.payload.signal : '';
 }
 
 /**
@@ -201,9 +199,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
   const guard = new Map<string, ApprovalView>();
   // The guard's park verdict comes before its approval.requested: know its signals up front.
   const guardSignals = new Set(
-    events
-      .filter((event) => event.type === 'approval.requested')
-      .map((event) => (event.payload as JournalEventPayloads['approval.requested']).signal),
+    events.filter((event) => event.type === 'approval.requested').map((event) => event.payload.signal),
   );
   const parks = new Map<string, ApprovalView>();
   const intents = new Map<string, { args?: unknown; effect?: string }>();
@@ -217,7 +213,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
   for (const event of events) {
     switch (event.type) {
       case 'approval.requested': {
-        const payload = event.payload as JournalEventPayloads['approval.requested'];
+        const payload = event.payload;
         const stage = payload.stages[0];
         const view: ApprovalView = {
           ...base(event),
@@ -242,7 +238,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
         break;
       }
       case 'approval.escalated': {
-        const payload = event.payload as JournalEventPayloads['approval.escalated'];
+        const payload = event.payload;
         const view = guard.get(payload.approvalId);
         if (!view) break;
         view.approvers = payload.approvers;
@@ -251,7 +247,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
         break;
       }
       case 'approval.decided': {
-        const payload = event.payload as JournalEventPayloads['approval.decided'];
+        const payload = event.payload;
         const view = guard.get(payload.approvalId);
         if (!view) break;
         view.status = payload.decision;
@@ -263,7 +259,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
         break;
       }
       case 'tool.requested': {
-        const payload = event.payload as JournalEventPayloads['tool.requested'];
+        const payload = event.payload;
         intents.set(`${payload.op}:${payload.callId}`, { args: payload.args, effect: payload.effect });
         break;
       }

@@ -1,4 +1,4 @@
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent } from '../journal/events.ts';
 
 export interface CostLine {
   usd: number;
@@ -53,7 +53,7 @@ export function costReport(events: readonly JournalEvent[], options: { byRun?: b
   };
   for (const event of events) {
     if (event.type === 'llm.called') {
-      const payload = event.payload as JournalEventPayloads['llm.called'];
+      const payload = event.payload;
       add(
         payload.name,
         `${payload.provider}:${payload.model}`,
@@ -64,7 +64,7 @@ export function costReport(events: readonly JournalEvent[], options: { byRun?: b
         payload.cost.priced,
       );
     } else if (event.type === 'model.attempted') {
-      const payload = event.payload as JournalEventPayloads['model.attempted'];
+      const payload = event.payload;
       const agent = payload.agent ?? `(${payload.name})`;
       add(
         agent,

@@ -1,5 +1,5 @@
 import { messageStore, requestMessages, type JournalMessage } from '../agents/messages.ts';
-import { eventOp, type JournalEvent, type JournalEventPayloads } from '../journal/events.ts';
+import { eventOp, type JournalEvent } from '../journal/events.ts';
 
 /**
  * Everything about the step an event belongs to, for the step inspector: the events of its op,
@@ -151,7 +151,7 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
   }
 
   if (event.type === 'llm.called') {
-    const call = event as JournalEvent<'llm.called'>;
+    const call = event;
     const own = call.payload.messages;
     let request: JournalMessage[];
     try {
@@ -186,7 +186,7 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
     let finalArgs: unknown;
     for (const candidate of related) {
       if (candidate.type !== 'tool.verdict') continue;
-      const verdict = candidate.payload as JournalEventPayloads['tool.verdict'];
+      const verdict = candidate.payload;
       if (verdict.verdict === 'rewrite' && verdict.phase !== 'after') finalArgs = verdict.args;
     }
     const outcome = related.findLast(
