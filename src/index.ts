@@ -295,7 +295,7 @@ export {
 export { judgeVerifier, type JudgeVerifierOptions } from './routing/judge-verifier.ts';
 export { estimateDifficulty } from './routing/difficulty.ts';
 export type { ModelChoice, ModelPrice as RoutedModelPrice } from './routing/model-price.ts';
-export { costReport, type CostReport, type CostLine } from './routing/cost-report.ts';
+export { costReport, type CostReport, type CostLine } from './journal/run-model/cost-report.ts';
 export {
   SemanticCache,
   cachedModelCall,

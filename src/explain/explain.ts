@@ -86,11 +86,9 @@ export function explainEvents(
     tenant: run?.tenant ?? 'default',
     principal: run?.principal ?? started.actor,
     input: started.payload.input,
-    ...(ended?.type === 'run.completed'
-      ? { result: (ended.payload as Payload<'run.completed'>).result }
-      : {}),
-    ...(ended?.type === 'run.failed' ? { error: (ended.payload as Payload<'run.failed'>).error } : {}),
-    ...(ended?.type === 'run.cancelled' ? { error: cancelled(ended as JournalEvent<'run.cancelled'>) } : {}),
+    ...(ended?.type === 'run.completed' ? { result: ended.payload.result } : {}),
+    ...(ended?.type === 'run.failed' ? { error: ended.payload.error } : {}),
+    ...(ended?.type === 'run.cancelled' ? { error: cancelled(ended) } : {}),
     startedAt: started.at,
     endedAt: lastEvent.at,
     durationMs: between(started.at, lastEvent.at),
@@ -246,7 +244,7 @@ function lastAgent(containers: readonly Container[], name: string, seq: number):
 /** A run-level event worth a node: the fork point, a pool's breaker opening. */
 function runNode(event: JournalEvent, context: NodeContext): ExplanationNode {
   if (event.type === 'run.forked') {
-    const payload = event.payload as Payload<'run.forked'>;
+    const payload = event.payload;
     const node = context.node(
       'run',
       `forked from ${payload.from.runId} at seq ${payload.from.seq}`,
@@ -318,12 +316,12 @@ function spend(events: readonly JournalEvent[]): { usd: number; inputTokens: num
   const total = { usd: 0, inputTokens: 0, outputTokens: 0 };
   for (const event of events) {
     if (event.type === 'llm.called') {
-      const payload = event.payload as Payload<'llm.called'>;
+      const payload = event.payload;
       total.usd += payload.cost.usd;
       total.inputTokens += payload.usage.inputTokens;
       total.outputTokens += payload.usage.outputTokens;
     } else if (event.type === 'model.attempted') {
-      const payload = event.payload as Payload<'model.attempted'>;
+      const payload = event.payload;
       total.usd += payload.costUsd + (payload.verdict?.judge?.costUsd ?? 0);
       total.inputTokens += payload.usage.inputTokens + (payload.verdict?.judge?.usage.inputTokens ?? 0);
       total.outputTokens += payload.usage.outputTokens + (payload.verdict?.judge?.usage.outputTokens ?? 0);

@@ -1,10 +1,8 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent } from '../journal/events.ts';
 import type { PoolEvent } from '../resources/pool-metrics.ts';
 import type { PoolStats } from '../resources/pool-stats.ts';
 import type { JournalWrite } from '../store/store.ts';
-
-type Payload<T extends keyof JournalEventPayloads> = JournalEventPayloads[T];
 
 /** What the metrics read of a Baton's resource pools: their events in this process and their totals across processes. */
 export interface PoolSource {
@@ -104,7 +102,7 @@ export class JournalMetrics {
   #event(event: JournalEvent): void {
     switch (event.type) {
       case 'llm.called': {
-        const payload = event.payload as Payload<'llm.called'>;
+        const payload = event.payload;
         const attributes: Attributes = {
           'gen_ai.operation.name': 'chat',
           'gen_ai.provider.name': payload.provider,
@@ -118,7 +116,7 @@ export class JournalMetrics {
         break;
       }
       case 'model.attempted': {
-        const payload = event.payload as Payload<'model.attempted'>;
+        const payload = event.payload;
         const attributes: Attributes = {
           'gen_ai.operation.name': 'chat',
           'gen_ai.request.model': payload.model,
@@ -153,7 +151,7 @@ export class JournalMetrics {
         break;
       }
       case 'tool.authorized': {
-        const payload = event.payload as Payload<'tool.authorized'>;
+        const payload = event.payload;
         if (payload.decision === 'deny')
           this.#toolCalls.add(1, {
             'gen_ai.tool.name': payload.name,

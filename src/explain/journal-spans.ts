@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent } from '../journal/events.ts';
 import { lazyModule } from '../lazy-module.ts';
 import type { JournalWrite } from '../store/store.ts';
 
@@ -9,8 +9,6 @@ const otel = lazyModule<typeof import('@opentelemetry/api')>('@opentelemetry/api
 
 /** W3C trace flags: sampled. */
 const SAMPLED = 1;
-
-type Payload<T extends keyof JournalEventPayloads> = JournalEventPayloads[T];
 
 interface OpenSpan {
   span: Span;
@@ -87,7 +85,7 @@ export class JournalSpans {
     const at = new Date(event.at);
     switch (event.type) {
       case 'agent.started': {
-        const payload = event.payload as Payload<'agent.started'>;
+        const payload = event.payload;
         const [provider, model] = splitModel(payload.model);
         const parent =
           payload.via === 'tool' && payload.from !== undefined
@@ -125,7 +123,7 @@ export class JournalSpans {
         run.agents.delete(payload.op);
         const attributes: Attributes = { 'baton.seq': event.seq, 'baton.agent.turns': payload.turns };
         if (event.type === 'agent.completed') {
-          const done = event.payload as Payload<'agent.completed'>;
+          const done = event.payload;
           Object.assign(attributes, {
             'gen_ai.usage.input_tokens': done.usage.inputTokens,
             'gen_ai.usage.output_tokens': done.usage.outputTokens,
@@ -133,9 +131,9 @@ export class JournalSpans {
             'baton.decision': 'answer',
           });
         } else if (event.type === 'agent.handedOff') {
-          attributes['baton.decision'] = `handoff:${(event.payload as Payload<'agent.handedOff'>).to}`;
+          attributes['baton.decision'] = `handoff:${event.payload.to}`;
         } else {
-          const error = (event.payload as Payload<'agent.failed'>).error;
+          const error = event.payload.error;
           open.span.setStatus({
             code: otel().SpanStatusCode.ERROR,
             message: `${error.name}: ${error.message}`,
@@ -147,7 +145,7 @@ export class JournalSpans {
         break;
       }
       case 'llm.called': {
-        const payload = event.payload as Payload<'llm.called'>;
+        const payload = event.payload;
         const parent = agentNamed(run, payload.name) ?? run.run;
         const parameters = payload.request.parameters ?? {};
         const span = this.#tracer.startSpan(
@@ -182,7 +180,7 @@ export class JournalSpans {
         break;
       }
       case 'llm.failed': {
-        const payload = event.payload as Payload<'llm.failed'>;
+        const payload = event.payload;
         const parent = agentNamed(run, payload.name) ?? run.run;
         const span = this.#tracer.startSpan(
           `chat ${payload.name}`,
@@ -203,7 +201,7 @@ export class JournalSpans {
         break;
       }
       case 'tool.requested': {
-        const payload = event.payload as Payload<'tool.requested'>;
+        const payload = event.payload;
         run.tools.set(payload.op, {
           at: event.at,
           ...(payload.agent === undefined ? {} : { agent: payload.agent }),
@@ -274,7 +272,7 @@ export class JournalSpans {
         break;
       }
       case 'route.decided': {
-        const payload = event.payload as Payload<'route.decided'>;
+        const payload = event.payload;
         const span = this.#tracer.startSpan(
           `route ${payload.name}`,
           {
@@ -295,7 +293,7 @@ export class JournalSpans {
       case 'run.failed':
       case 'run.cancelled': {
         if (event.type === 'run.failed') {
-          const error = (event.payload as Payload<'run.failed'>).error;
+          const error = event.payload.error;
           run.run.span.setStatus({
             code: otel().SpanStatusCode.ERROR,
             message: `${error.name}: ${error.message}`,
@@ -347,7 +345,7 @@ export class JournalSpans {
       parent.context,
     );
     if (event.type === 'tool.failed') {
-      const error = (event.payload as Payload<'tool.failed'>).error;
+      const error = event.payload.error;
       span.setStatus({ code: otel().SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
       span.setAttribute('error.type', error.code ?? error.name);
     }

@@ -6,7 +6,7 @@ import { UnknownWorkflowError } from '../errors.ts';
 import type { RunRecord, RunStatus } from '../store/store.ts';
 import { HttpError } from './http-error.ts';
 import { parseWith, readJson } from './read-json.ts';
-import { costReport, COST_EVENT_TYPES } from './run-costs.ts';
+import { costReport, COST_EVENT_TYPES } from '../journal/run-model/cost-report.ts';
 import { parseTime, searchRuns, type RunSearch } from './run-search.ts';
 import {
   CancelBody,
@@ -165,7 +165,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       }
       visible = events.filter((event) => allowed.get(event.runId));
     }
-    return c.json(costReport(visible, { byRun: true }));
+    return c.json(costReport(visible));
   });
 
   app.post('/api/runs/:runId/signals', async (c) => {

@@ -258,17 +258,20 @@ export const StepDetailResponse = z
   );
 
 export const CostLine = z.object({
-  usd: z.number(),
+  usd: z.number().describe('Dollars of the priced model calls'),
   inputTokens: z.number(),
   outputTokens: z.number(),
   calls: z.number(),
-  unpriced: z.number(),
+  unpriced: z.number().describe('Model calls whose model has no price: their cost is unknown, not $0'),
 });
 export const CostsResponse = z.object({
   total: CostLine,
   byAgent: z.array(CostLine.extend({ agent: z.string() })),
   byModel: z.array(CostLine.extend({ model: z.string() })),
-  byRun: z.array(CostLine.extend({ runId: z.string() })).optional(),
+  byRun: z.array(CostLine.extend({ runId: z.string() })),
+  byWorkflow: z.array(CostLine.extend({ workflow: z.string() })),
+  byDay: z.array(CostLine.extend({ day: z.string() })),
+  cacheHits: z.number(),
 });
 
 export const ApprovalSchema = z.object({

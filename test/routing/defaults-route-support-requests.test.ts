@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/agents/agent-context.ts';
-import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import type { RouteDecision } from '../../src/routing/route-by-capability.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
@@ -46,7 +45,7 @@ describe('routing with the defaults among twenty support desks', () => {
 
     const decided = (await run.history())
       .filter((event) => event.type === 'route.decided')
-      .map((event) => event.payload as JournalEventPayloads['route.decided']);
+      .map((event) => event.payload);
     expect(decided.map((payload) => payload.chosen)).toEqual([
       'billing',
       'accounts',

@@ -2,7 +2,7 @@ import type { JournalEvent } from '../../src/journal/events.ts';
 import type { RunRecord } from '../../src/store/store.ts';
 import type { ApprovalView } from '../../src/server/approval-inbox.ts';
 import type { InDoubtCall } from '../../src/agents/in-doubt.ts';
-import type { CostReport } from '../../src/server/run-costs.ts';
+import type { CostReport } from '../../src/journal/run-model/cost-report.ts';
 import type { StepDetail } from '../../src/server/step-detail.ts';
 import type { GraphDescription } from '../../src/patterns/graph.ts';
 

@@ -37,7 +37,7 @@ export function costEntriesOf(event: JournalEvent, workflow: string): CostEntry[
     }
     case 'model.attempted': {
       const { payload } = event;
-      const agent = payload.agent ?? `(${payload.name})`;
+      const agent = payload.agent ?? event.actor;
       const judge = payload.verdict?.judge;
       return [
         entry('attempt', agent, payload.model, payload.usage, payload.costUsd, true),
@@ -45,9 +45,9 @@ export function costEntriesOf(event: JournalEvent, workflow: string): CostEntry[
       ];
     }
     case 'model.routed': {
-      const { judge, agent, name } = event.payload;
+      const { judge, agent } = event.payload;
       return judge
-        ? [entry('judge', agent ?? `(${name})`, judge.model, judge.usage, judge.costUsd, true)]
+        ? [entry('judge', agent ?? event.actor, judge.model, judge.usage, judge.costUsd, true)]
         : [];
     }
     default:

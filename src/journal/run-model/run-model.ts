@@ -239,7 +239,7 @@ export interface CostEntry {
   seq: number;
   at: string;
   source: 'turn' | 'attempt' | 'judge';
-  /** The agent's name; a routed call outside an agent is `(<call name>)`. */
+  /** The agent's name; for a routed call outside an agent, the identity that made it (`workflow:<name>`). */
   agent: string;
   /** `provider:model`. */
   model: string;
