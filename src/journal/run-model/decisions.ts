@@ -49,14 +49,17 @@ export function decisionOf(
     }
     case 'tool.verdict':
     case 'llm.verdict': {
-      const { name, verdict, reason, interceptor } = event.payload;
+      const { name, verdict, reason, interceptor, phase, signal, data } = event.payload;
       return {
         ...base,
         kind: 'interceptor',
         name,
         outcome: verdict,
         by: interceptor,
+        phase,
         ...(reason === undefined ? {} : { reason }),
+        ...(signal === undefined ? {} : { signal }),
+        ...(typeof data?.by === 'string' ? { approver: data.by } : {}),
       };
     }
     case 'budget.exceeded':

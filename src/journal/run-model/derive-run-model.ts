@@ -267,15 +267,19 @@ export class RunModelBuilder {
     callId: string | undefined,
   ): AgentModel['parent'] {
     if (from === undefined) return undefined;
+    const asking = (agent: AgentModel) => {
+      const turn = callId === undefined ? undefined : this.#askedBy.get(`${agent.key}\0${callId}`);
+      return turn ? { turn: turn.key } : {};
+    };
     if (via === 'handoff') {
       const handing = callId === undefined ? undefined : this.#handoffs.get(`${from}\0${callId}`);
       const agent = handing ?? this.#openAgent(from) ?? this.model.agents.findLast((a) => a.name === from);
-      return agent ? { agent: agent.key } : undefined;
+      return agent ? { agent: agent.key, ...asking(agent) } : undefined;
     }
     const caller = this.#openAgent(from);
     if (!caller) return undefined;
     const call = callId === undefined ? undefined : this.#findCall(caller.key, callId);
-    return { agent: caller.key, ...(call ? { call: call.key } : {}) };
+    return { agent: caller.key, ...asking(caller), ...(call ? { call: call.key } : {}) };
   }
 
   #findCall(agentKey: string, callId: string): ToolCallModel | undefined {

@@ -109,8 +109,11 @@ export interface AgentModel extends Span {
   name: string;
   model: string;
   via: 'run' | 'handoff' | 'tool';
-  /** The agent that handed off to this one or called it as a tool, and through which call. */
-  parent?: { agent: string; call?: string };
+  /**
+   * The agent that handed off to this one or called it as a tool: its key, the turn whose reply
+   * asked for the handoff or the call, and the tool call (for an agent used as a tool).
+   */
+  parent?: { agent: string; turn?: string; call?: string };
   /** Its turns' keys, in order. */
   turns: string[];
   /** Its tool calls' keys, in the order asked. */
@@ -223,6 +226,11 @@ export interface DecisionModel {
   reason?: string;
   /** Who decided (an interceptor, a guardrail, the policies). */
   by?: string;
+  /** An interceptor's phase; with `decided`, the person who decided (`approver`). */
+  phase?: 'before' | 'after' | 'decided';
+  approver?: string;
+  /** A park's signal. */
+  signal?: string;
   call?: string;
   agent?: string;
 }

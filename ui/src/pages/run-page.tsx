@@ -17,7 +17,7 @@ import { PublishedValues } from '../components/published-values.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { Link, replaceSearch } from '../router.tsx';
-import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-model.ts';
+import { buildTimeline, buildTree, deriveRunModel, graphStates, openWaits } from '../model/run-model.ts';
 import type { ApprovalView } from '../api.ts';
 
 const TABS = ['tree', 'graph', 'costs', 'data'] as const;
@@ -120,7 +120,8 @@ export function RunPage(props: { runId: string; search: string }) {
   const timeline = useMemo(() => buildTimeline(events, now), [events, now]);
   const tree = useMemo(() => buildTree(events, run ? `run ${run.workflow}` : 'run'), [events, run?.workflow]);
   const graphs = useMemo(() => graphStates(events), [events]);
-  const waits = useMemo(() => openWaits(events), [events]);
+  const model = useMemo(() => deriveRunModel(events), [events]);
+  const waits = useMemo(() => openWaits(model), [model]);
   const pending = approvals.filter((approval) => approval.status === 'pending');
 
   if (error) return <p className="error">{error}</p>;
