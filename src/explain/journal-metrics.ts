@@ -1,5 +1,7 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { JournalEvent } from '../journal/events.ts';
+import { costEntriesOf } from '../journal/run-model/cost-entries.ts';
+import type { CostEntry } from '../journal/run-model/run-model.ts';
 import type { PoolEvent } from '../resources/pool-metrics.ts';
 import type { PoolStats } from '../resources/pool-stats.ts';
 import type { JournalWrite } from '../store/store.ts';
@@ -100,37 +102,17 @@ export class JournalMetrics {
   }
 
   #event(event: JournalEvent): void {
+    for (const charge of costEntriesOf(event, workflowOf(event))) this.#charge(charge, event);
     switch (event.type) {
       case 'llm.called': {
         const payload = event.payload;
-        const attributes: Attributes = {
+        this.#duration.record(payload.latencyMs / 1000, {
           'gen_ai.operation.name': 'chat',
           'gen_ai.provider.name': payload.provider,
           'gen_ai.request.model': payload.model,
           'gen_ai.agent.name': payload.name,
           'baton.workflow': workflowOf(event),
-        };
-        this.#usage(attributes, payload.usage.inputTokens, payload.usage.outputTokens);
-        this.#duration.record(payload.latencyMs / 1000, attributes);
-        this.#cost.add(payload.cost.usd, attributes);
-        break;
-      }
-      case 'model.attempted': {
-        const payload = event.payload;
-        const attributes: Attributes = {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.request.model': payload.model,
-          'baton.workflow': workflowOf(event),
-          ...(payload.agent ? { 'gen_ai.agent.name': payload.agent } : {}),
-        };
-        this.#usage(attributes, payload.usage.inputTokens, payload.usage.outputTokens);
-        this.#cost.add(payload.costUsd, attributes);
-        const judge = payload.verdict?.judge;
-        if (judge) {
-          const judged = { ...attributes, 'gen_ai.request.model': judge.model };
-          this.#usage(judged, judge.usage.inputTokens, judge.usage.outputTokens);
-          this.#cost.add(judge.costUsd, judged);
-        }
+        });
         break;
       }
       case 'tool.called':
@@ -169,6 +151,19 @@ export class JournalMetrics {
         });
         break;
     }
+  }
+
+  /** A model charge of the run model (the same the cost report adds up): its tokens and cost. */
+  #charge(charge: CostEntry, event: JournalEvent): void {
+    const attributes: Attributes = {
+      'gen_ai.operation.name': 'chat',
+      ...(event.type === 'llm.called' ? { 'gen_ai.provider.name': event.payload.provider } : {}),
+      'gen_ai.request.model': event.type === 'llm.called' ? event.payload.model : charge.model,
+      'gen_ai.agent.name': charge.agent,
+      'baton.workflow': charge.workflow,
+    };
+    this.#usage(attributes, charge.inputTokens, charge.outputTokens);
+    this.#cost.add(charge.usd, attributes);
   }
 
   #usage(attributes: Attributes, input: number, output: number): void {
