@@ -6,7 +6,8 @@ import { UnknownWorkflowError } from '../errors.ts';
 import type { RunRecord, RunStatus } from '../store/store.ts';
 import { HttpError } from './http-error.ts';
 import { parseWith, readJson } from './read-json.ts';
-import { costReport, COST_EVENT_TYPES } from '../journal/run-model/cost-report.ts';
+import { costReport, costReportOf, COST_EVENT_TYPES } from '../journal/run-model/cost-report.ts';
+import { deriveRunModel } from '../journal/run-model/derive-run-model.ts';
 import { parseTime, searchRuns, type RunSearch } from './run-search.ts';
 import {
   CancelBody,
@@ -132,11 +133,18 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     return c.json(detail);
   });
 
+  app.get('/api/runs/:runId/model', async (c) => {
+    const caller = c.get('caller');
+    const run = await readableRun(caller, c.req.param('runId'));
+    const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
+    return c.json(deriveRunModel(events));
+  });
+
   app.get('/api/runs/:runId/costs', async (c) => {
     const caller = c.get('caller');
     const run = await readableRun(caller, c.req.param('runId'));
     const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
-    return c.json(costReport(events));
+    return c.json(costReportOf([deriveRunModel(events)]));
   });
 
   app.get('/api/costs', async (c) => {

@@ -257,6 +257,12 @@ export const StepDetailResponse = z
     'An event with everything about its step: prompt, response, arguments, result, identity, decisions, verdicts, usage, cost, time',
   );
 
+export const RunModelResponse = z
+  .record(z.string(), z.unknown())
+  .describe(
+    "The run model derived from the run's journal (the type RunModel): operations, agents, turns, tool calls by agent and call id, waits, approvals, decisions, charges, and links to a parent, a fork's origin and children",
+  );
+
 export const CostLine = z.object({
   usd: z.number().describe('Dollars of the priced model calls'),
   inputTokens: z.number(),

@@ -3,12 +3,13 @@ import type { RunRecord } from '../../src/store/store.ts';
 import type { ApprovalView } from '../../src/server/approval-inbox.ts';
 import type { InDoubtCall } from '../../src/agents/in-doubt.ts';
 import type { CostReport } from '../../src/journal/run-model/cost-report.ts';
+import type { RunModel } from '../../src/journal/run-model/run-model.ts';
 import type { StepDetail } from '../../src/server/step-detail.ts';
 import type { GraphDescription } from '../../src/patterns/graph.ts';
 
 /** The API's shapes, as the UI reads them (types only: nothing of the server is bundled). */
 export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' | 'wakeGen'>;
-export type { JournalEvent, ApprovalView, CostReport, StepDetail, GraphDescription, InDoubtCall };
+export type { JournalEvent, ApprovalView, CostReport, RunModel, StepDetail, GraphDescription, InDoubtCall };
 
 export interface Journal {
   run: Run;
@@ -111,6 +112,9 @@ export const api = {
     request<Journal>('GET', `/api/runs/${encodeURIComponent(runId)}/journal`, undefined, signal),
   step: (runId: string, seq: number, signal?: AbortSignal) =>
     request<StepDetail>('GET', `/api/runs/${encodeURIComponent(runId)}/journal/${seq}`, undefined, signal),
+  /** The run model the server derives from the journal (the same the run page derives from its events). */
+  runModel: (runId: string, signal?: AbortSignal) =>
+    request<RunModel>('GET', `/api/runs/${encodeURIComponent(runId)}/model`, undefined, signal),
   runCosts: (runId: string, signal?: AbortSignal) =>
     request<CostReport>('GET', `/api/runs/${encodeURIComponent(runId)}/costs`, undefined, signal),
   costs: (query: string, signal?: AbortSignal) =>
