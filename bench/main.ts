@@ -13,6 +13,7 @@ import { startup } from './startup.ts';
 import { plansFigure } from './plans.ts';
 import { routingQualityFigure } from './routing-quality.ts';
 import { cascadeCost } from './cascade-cost.ts';
+import { explainHistory } from './explain-history.ts';
 
 await runBench([
   sequentialSteps,
@@ -27,4 +28,5 @@ await runBench([
   plansFigure,
   routingQualityFigure,
   cascadeCost,
+  explainHistory,
 ]);
