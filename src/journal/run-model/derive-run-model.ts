@@ -1,5 +1,4 @@
 import { eventOp, type JournalEvent } from '../events.ts';
-import { TERMINAL_EVENT_TYPES } from '../run-facts.ts';
 import { costEntriesOf } from './cost-entries.ts';
 import { decisionOf } from './decisions.ts';
 import { OP_STATES } from './op-states.ts';
@@ -9,6 +8,7 @@ import type {
   CostEntry,
   ItemState,
   OperationModel,
+  RunEnd,
   RunModel,
   ToolCallModel,
   TurnModel,
@@ -588,14 +588,22 @@ function settle(
   span.endAt = event.at;
 }
 
+/** The event types that end a run, and the status each gives it (as run-facts.ts reads them; kept here so the UI's bundle needs no node:crypto). */
+const END_STATUSES: Partial<Record<JournalEvent['type'], RunEnd['status']>> = {
+  'run.completed': 'completed',
+  'run.failed': 'failed',
+  'run.cancelled': 'cancelled',
+  'run.continued': 'continued',
+  'run.timedOut': 'timed_out',
+};
+
 function endOf(event: JournalEvent): {
   seq: number;
   at: string;
   status: NonNullable<RunModel['end']>['status'];
 } {
-  const status = TERMINAL_EVENT_TYPES[event.type];
-  if (status === undefined || status === 'unfinished')
-    throw new RangeError(`${event.type} does not end a run`);
+  const status = END_STATUSES[event.type];
+  if (status === undefined) throw new RangeError(`${event.type} does not end a run`);
   return { seq: event.seq, at: event.at, status };
 }
 
