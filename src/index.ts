@@ -295,7 +295,19 @@ export {
 export { judgeVerifier, type JudgeVerifierOptions } from './routing/judge-verifier.ts';
 export { estimateDifficulty } from './routing/difficulty.ts';
 export type { ModelChoice, ModelPrice as RoutedModelPrice } from './routing/model-price.ts';
-export { costReport, type CostReport, type CostLine } from './journal/run-model/cost-report.ts';
+export { costReport, costReportOf, type CostReport, type CostLine } from './journal/run-model/cost-report.ts';
+export { deriveRunModel, RunModelBuilder, type RunModelTouch } from './journal/run-model/derive-run-model.ts';
+export type {
+  RunModel,
+  AgentModel,
+  TurnModel,
+  ToolCallModel,
+  OperationModel,
+  WaitModel,
+  ApprovalModel,
+  DecisionModel,
+  CostEntry,
+} from './journal/run-model/run-model.ts';
 export {
   SemanticCache,
   cachedModelCall,
