@@ -5,7 +5,7 @@ import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { Baton } from '../src/baton.ts';
 import { canonicalJson } from '../src/journal/canonical-json.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
+import type { JournalEvent, JournalEventPayloads } from '../src/journal/events.ts';
 import type { JournalWrite } from '../src/store/store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel } from '../src/testing/index.ts';
@@ -174,7 +174,7 @@ function messageRow(message: unknown, seq: number): JournalEvent {
     at: new Date().toISOString(),
     actor: 'agent:reader',
     onBehalfOf: ['user:bench'],
-    payload: message as JournalEvent['payload'],
+    payload: message as JournalEventPayloads['llm.called'],
     prevHash: '0'.repeat(64),
     hash: '0'.repeat(64),
   };

@@ -17,6 +17,7 @@ import { agentScaleOut } from './agent-scale-out.ts';
 import { parkedRuns } from './parked-runs.ts';
 import { agentTurns } from './agent-turns.ts';
 import { liveStreamCommitCost, liveStreamLatency } from './live-streams.ts';
+import { explainHistory } from './explain-history.ts';
 
 await runBench([
   sequentialSteps,
@@ -36,4 +37,5 @@ await runBench([
   agentTurns,
   liveStreamLatency,
   liveStreamCommitCost,
+  explainHistory,
 ]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../src/engine/cancellation-scope.ts';
 import { workflow } from '../src/engine/workflow.ts';
-import { JOURNAL_FORMAT, type JournalEvent } from '../src/journal/events.ts';
+import { JOURNAL_FORMAT } from '../src/journal/events.ts';
 import { GENESIS_HASH, sealEvent } from '../src/journal/hash-chain.ts';
 import { replay } from '../src/replay.ts';
 import { aborted, gate, until } from './support/harness.ts';
@@ -137,9 +137,7 @@ describe('cancellation a workflow can handle', () => {
     await h.settle(run.runId, 'waiting');
     await h.baton.cancel(run.runId);
     expect(await run.result()).toEqual({ refused: 'CancelledError', allowed: 'ran', cancelled: true });
-    const steps = (await run.history()).filter(
-      (event) => event.type === 'step.completed',
-    ) as JournalEvent<'step.completed'>[];
+    const steps = (await run.history()).filter((event) => event.type === 'step.completed');
     expect(steps.map((event) => event.payload.name)).toEqual(['allowed']);
   });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunFailedError } from '../src/errors.ts';
 import { workflow } from '../src/engine/workflow.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { aborted, gate, until } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 import { eventTypes as types } from './support/journal-events.ts';
@@ -108,8 +107,7 @@ describe('child runs', () => {
     const result = await run.result();
     expect(result).toMatchObject({ isRunFailed: true });
     expect(result.message).toContain(`Step 'explode' failed after 1 attempt(s): Error: kaboom`);
-    const failed = (await run.history()).find((event) => event.type === 'child.failed') as
-      JournalEvent<'child.failed'> | undefined;
+    const failed = (await run.history()).find((event) => event.type === 'child.failed');
     expect(failed?.payload).toMatchObject({ status: 'failed', error: { code: 'STEP_FAILED' } });
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../src/engine/workflow.ts';
-import type { JournalEvent } from '../src/journal/events.ts';
 import { until } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
@@ -59,8 +58,7 @@ describe('children: cascade or not', () => {
     await h.settle(run.runId, 'waiting');
     await h.baton.cancel(run.runId, { children: 'abandon' });
     await h.settle(run.runId, 'cancelled');
-    const cancelled = (await run.history()).find((event) => event.type === 'run.cancelRequested') as
-      JournalEvent<'run.cancelRequested'> | undefined;
+    const cancelled = (await run.history()).find((event) => event.type === 'run.cancelRequested');
     expect(cancelled?.payload.children).toBe('abandon');
     expect((await h.store.getRun(child.runId))?.cancelRequested).toBe(false);
     await h.baton.signal(child.runId, 'done', 'finished anyway');

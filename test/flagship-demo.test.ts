@@ -4,7 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/open-store.ts';
 import { NODE } from './support/pinned-node.ts';
+import { expectReadersAgree } from './support/run-model-agreement.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const dirs: string[] = [];
@@ -66,6 +68,17 @@ describe('the flagship demo (npm run demo)', () => {
     const published = readdirSync(outbox);
     expect(published).toHaveLength(1);
     expect(readFileSync(join(outbox, published[0]!), 'utf8')).toContain('1,176,000 EUR');
+
+    // Every reader (explain, telemetry, the step inspector, the cost reports, the UI's tree) tells
+    // the demo's runs as the run model does: the parallel researchers' calls under their own agents.
+    const store = await openStore(`sqlite:${join(cwd, '.baton/demo.db')}`, { create: false });
+    try {
+      const runs = await store.listRuns();
+      expect(runs.length).toBeGreaterThan(0);
+      for (const run of runs) await expectReadersAgree(await store.readEvents(run.runId, 1));
+    } finally {
+      await store.close();
+    }
 
     // A second run is a new run (the journal keeps both) and publishes its own brief.
     const again = await runDemo(cwd);

@@ -152,7 +152,9 @@ const CASES: TamperCase[] = [
     edit: 'the chain rewritten with fresh hashes',
     async apply(b, run) {
       const events = run.events.map((event) =>
-        event.seq === 2 ? { ...event, payload: { ...event.payload, result: { id: 'acct_666' } } } : event,
+        event.seq === 2 && event.type === 'step.completed'
+          ? { ...event, payload: { ...event.payload, result: { id: 'acct_666' } } }
+          : event,
       );
       const head = await rechain(b, run.runId, events);
       await b.sql('UPDATE {t}runs SET head_hash = ? WHERE run_id = ?', head, run.runId);
@@ -163,7 +165,9 @@ const CASES: TamperCase[] = [
     edit: 'the chain rewritten with fresh hashes and the checkpoints deleted',
     async apply(b, run) {
       const events = run.events.map((event) =>
-        event.seq === 2 ? { ...event, payload: { ...event.payload, result: { id: 'acct_666' } } } : event,
+        event.seq === 2 && event.type === 'step.completed'
+          ? { ...event, payload: { ...event.payload, result: { id: 'acct_666' } } }
+          : event,
       );
       const head = await rechain(b, run.runId, events);
       await b.sql('UPDATE {t}runs SET head_hash = ? WHERE run_id = ?', head, run.runId);

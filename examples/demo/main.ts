@@ -99,8 +99,7 @@ const signature = baton.signer
   : undefined;
 // Published only if the irreversible tool actually ran: a denied approval leaves the outbox alone.
 const published = events.some(
-  (event) =>
-    event.type === 'tool.called' && (event as JournalEvent<'tool.called'>).payload.name === 'outbox.publish',
+  (event) => event.type === 'tool.called' && event.payload.name === 'outbox.publish',
 );
 const outbox = join(relative(process.cwd(), stateDir), 'outbox');
 
@@ -133,8 +132,7 @@ console.log(
 console.log(`  journal file   ${relative(process.cwd(), dbPath)}`);
 // The repository's baton.config.ts is the demo's, so the CLI opens this journal with this workflow.
 const writerStarts = events.find(
-  (event) =>
-    event.type === 'agent.started' && (event as JournalEvent<'agent.started'>).payload.name === 'writer',
+  (event) => event.type === 'agent.started' && event.payload.name === 'writer',
 );
 console.log('\nExplore it with the CLI (from the repository or examples/demo):');
 for (const command of ['show', 'history', 'explain', 'verify', 'replay'])

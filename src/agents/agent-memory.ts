@@ -1,6 +1,5 @@
 import type { WorkflowContext } from '../engine/context.ts';
 import { ConfigError } from '../errors.ts';
-import type { JournalEventPayloads } from '../journal/events.ts';
 import type { RecalledMemory } from '../routing/memory.ts';
 import type { AgentDefinition } from './agent.ts';
 import { historyText } from './history-budget.ts';
@@ -26,7 +25,7 @@ export function recallForAgent(
   if (runtime.memory) return runtime.memory.recall(ctx, query, { ...recall, agent: owner });
   return ctx.operations.run(`memory:${owner}`, async (op) => {
     const recorded = op.recorded.find((event) => event.type === 'memory.recalled');
-    if (recorded) return (recorded.payload as JournalEventPayloads['memory.recalled']).items;
+    if (recorded) return recorded.payload.items;
     throw new ConfigError(
       `Agent '${agent.name}' recalls long-term memory (agent({ memory: { recall } })), but this Baton has none: ` +
         `pass Baton.open({ agents: { memory: {} } }) (or a LongTermMemory), or set baton.agents.memory.`,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.ts';
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent } from '../journal/events.ts';
 import { inDoubtSignalName, type InDoubtResolution } from './tool-call.ts';
 
 /** A tool call parked because a crash left it in doubt, waiting for a person. */
@@ -29,18 +29,18 @@ export function inDoubtCalls(events: readonly JournalEvent[]): InDoubtCall[] {
   for (const event of events) {
     switch (event.type) {
       case 'tool.requested': {
-        const payload = event.payload as JournalEventPayloads['tool.requested'];
+        const payload = event.payload;
         args.set(payload.op, { args: payload.args });
         break;
       }
       case 'tool.verdict': {
-        const payload = event.payload as JournalEventPayloads['tool.verdict'];
+        const payload = event.payload;
         const entry = args.get(payload.op);
         if (entry && payload.verdict === 'rewrite') entry.args = payload.args;
         break;
       }
       case 'tool.inDoubt': {
-        const payload = event.payload as JournalEventPayloads['tool.inDoubt'];
+        const payload = event.payload;
         if (payload.resolution !== 'park') break;
         const entry = args.get(payload.op);
         open.set(payload.op, {

@@ -1,6 +1,6 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import type { ResolvedRetryPolicy, RetryPolicy } from '../engine/retry.ts';
-import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
+import { eventDraft, type EventDraft, type JournalEventPayloads } from '../journal/events.ts';
 import { authorsOf, type EventAuthors } from './agent-scope.ts';
 import { interceptorContext, undecided, type DecisionState } from './call-decision.ts';
 import type { InterceptorContext, ModelCallInfo } from './interceptors.ts';
@@ -74,6 +74,6 @@ export function modelCall(
       turn: request.turn,
     }),
     context: (replayed) => interceptorContext(ctx, replayed, state.verdicts),
-    draft: (type, payload) => ({ type, payload, ...who }),
+    draft: (type, payload) => eventDraft(type, payload, who),
   };
 }

@@ -12,7 +12,7 @@ import { explainDecision } from '../access/explain-decision.ts';
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { BatonError, InvalidArgumentError, serializeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
-import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
+import { eventDraft, type EventDraft, type JournalEventPayloads } from '../journal/events.ts';
 import { agentToolInput, handoffInput, toolTable, type AgentDefinition, type OfferedTool } from './agent.ts';
 import { recallForAgent, withMemories } from './agent-memory.ts';
 import { agentNeeds } from './agent-needs.ts';
@@ -252,7 +252,7 @@ function agentOp(
   const draft = <T extends keyof JournalEventPayloads>(
     type: T,
     payload: JournalEventPayloads[T],
-  ): EventDraft => ({ type, payload, ...who });
+  ): EventDraft => eventDraft(type, payload, who);
   return ctx.operations.run(
     `agent:${agent.name}`,
     async (op) => {
@@ -740,12 +740,12 @@ function agentGrant(
 ): { grant: Grant | undefined } | { failed: Promise<never> } {
   const started = op.recorded.find((event) => event.type === 'agent.started');
   if (started) {
-    const recorded = (started.payload as JournalEventPayloads['agent.started']).grant;
+    const recorded = started.payload.grant;
     return { grant: recorded === undefined ? undefined : parseGrant(recorded) };
   }
   const failed = op.recorded.find((event) => event.type === 'agent.failed');
   if (failed) {
-    const { error } = failed.payload as JournalEventPayloads['agent.failed'];
+    const { error } = failed.payload;
     return { failed: Promise.reject(new BatonError(error.code ?? 'AGENT_FAILED', error.message)) };
   }
   if (!parent) return { grant: undefined };

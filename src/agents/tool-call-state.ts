@@ -1,7 +1,7 @@
 import type { Grant } from '../access/grant.ts';
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import type { ResolvedRetryPolicy } from '../engine/retry.ts';
-import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
+import { eventDraft, type EventDraft, type JournalEventPayloads } from '../journal/events.ts';
 import { authorsOf, type EventAuthors } from './agent-scope.ts';
 import { interceptorContext, undecided, type DecisionState } from './call-decision.ts';
 import type { InterceptorContext, ToolCallInfo, ToolOutcome } from './interceptors.ts';
@@ -104,7 +104,7 @@ export function toolCall(
       };
     },
     context: (replayed) => interceptorContext(ctx, replayed, state.verdicts),
-    draft: (type, payload) => ({ type, payload, ...who }),
+    draft: (type, payload) => eventDraft(type, payload, who),
     journal: async (events, signals, beforeRun) => {
       start.events.push(...events);
       start.consumeSignals.push(...signals);

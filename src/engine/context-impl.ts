@@ -155,26 +155,19 @@ export class RunContext implements WorkflowContext {
     this.principal = args.run.principal;
     this.startedAt = args.run.createdAt;
     const started = args.history.events[0];
-    const grant =
-      started?.type === 'run.started'
-        ? (started.payload as JournalEventPayloads['run.started']).grant
-        : undefined;
+    const grant = started?.type === 'run.started' ? started.payload.grant : undefined;
     this.identity = {
       actor: `workflow:${args.run.workflow}`,
       onBehalfOf: [args.run.principal],
       ...(grant === undefined ? {} : { grant }),
     };
     this.#history = args.history;
-    const flags =
-      started?.type === 'run.started'
-        ? ((started.payload as JournalEventPayloads['run.started']).flags ?? [])
-        : [];
+    const flags = started?.type === 'run.started' ? (started.payload.flags ?? []) : [];
     this.#patchOnce = hasFlag(flags, FLAG_PATCH_MARKER_ONCE);
     this.#journal = args.journal;
     this.#signals = [...args.signals];
     this.#root = new Scope({ runId: this.runId, abort: args.abort });
-    const requested = args.history.kept.findLast((event) => event.type === 'run.cancelRequested') as
-      JournalEvent<'run.cancelRequested'> | undefined;
+    const requested = args.history.kept.findLast((event) => event.type === 'run.cancelRequested');
     if (requested) {
       const { ops = 0, ...request } = requested.payload;
       this.#cancelRequest = request;
@@ -188,8 +181,7 @@ export class RunContext implements WorkflowContext {
       else this.#insertGate({ lastSeq: requested.seq, resolve: apply, sticky: true, ops });
     }
     // A fork of a fork holds its origin's run.forked too: the last one is this run's.
-    const forked = args.history.events.findLast((event) => event.type === 'run.forked') as
-      JournalEvent<'run.forked'> | undefined;
+    const forked = args.history.events.findLast((event) => event.type === 'run.forked');
     const { input: _input, ...overrides } = forked?.payload.overrides ?? {};
     this.operations = {
       run: (describe, body, options) => this.#operation(describe, body, options),
@@ -1165,8 +1157,8 @@ class OpEntry implements CancellableOp {
 }
 
 /** The CancelledError a recorded `op.cancelled` stands for. */
-function cancelledError(event: JournalEvent): CancelledError {
-  const payload = event.payload as JournalEventPayloads['op.cancelled'];
+function cancelledError(event: JournalEvent<'op.cancelled'>): CancelledError {
+  const payload = event.payload;
   return new CancelledError({
     runId: event.runId,
     scope: payload.scope,

@@ -39,7 +39,7 @@ export class ContinueAsNewInStepError extends BatonError {
 /** The successor a continued run's journal names (its `run.continued`), if the run was continued. */
 export function successorOf(events: readonly JournalEvent[]): string | undefined {
   const last = events[events.length - 1];
-  return last?.type === 'run.continued' ? (last as JournalEvent<'run.continued'>).payload.runId : undefined;
+  return last?.type === 'run.continued' ? last.payload.runId : undefined;
 }
 
 /**

@@ -404,8 +404,7 @@ async function requestChildCancel(deps: ExecutorDeps, childRunId: string, reason
 
 /** The run's timeout: from its `run.started`, or from the last resume that set a new one. */
 function timeoutOf(run: RunRecord, events: readonly JournalEvent[]): number {
-  const resumed = events.findLast((event) => event.type === 'run.resumed') as
-    JournalEvent<'run.resumed'> | undefined;
+  const resumed = events.findLast((event) => event.type === 'run.resumed');
   if (resumed) return resumed.payload.timeoutMs ?? 0;
   return (events[0] as JournalEvent<'run.started'>).payload.timeoutMs ?? 0;
 }

@@ -50,7 +50,7 @@ export function latestValues(events: readonly JournalEvent[]): Map<string, Publi
   const values = new Map<string, PublishedValue>();
   for (const event of events) {
     if (event.type !== 'event.published') continue;
-    const { name, value } = (event as JournalEvent<'event.published'>).payload;
+    const { name, value } = event.payload;
     const known = values.get(name);
     if (known === undefined || known.seq < event.seq)
       values.set(name, { key: name, value, seq: event.seq, at: event.at });

@@ -58,13 +58,12 @@ export class RunJournal {
     let headHash = this.#headHash;
     const events = drafts.map((draft) => {
       const event = sealEvent({
+        ...draft,
         runId: this.runId,
         seq: seq + 1,
-        type: draft.type,
         at: new Date(this.#clock()).toISOString(),
         actor: draft.actor ?? identity.actor,
         onBehalfOf: draft.onBehalfOf ?? [...identity.onBehalfOf],
-        payload: draft.payload,
         prevHash: headHash,
       });
       seq = event.seq;

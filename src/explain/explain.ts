@@ -4,7 +4,9 @@ import type { ForkNote, RunRecord, RunStatus, Store, TenantScope } from '../stor
 import { agentNode, toolNode, turnNode, type TurnMemory } from './agent-nodes.ts';
 import type { Explanation, ExplanationNode } from './explanation.ts';
 import { brief } from './message-text.ts';
-import { between, first, last, NodeContext, usd, type Payload } from './node-context.ts';
+import { deriveRunModel } from '../journal/run-model/derive-run-model.ts';
+import type { CostEntry, RunModel } from '../journal/run-model/run-model.ts';
+import { between, first, last, NodeContext, usd } from './node-context.ts';
 import { opNode } from './op-nodes.ts';
 import { suggestRunIds } from './suggest-run-ids.ts';
 
@@ -69,7 +71,8 @@ export function explainEvents(
   // A fork of a fork holds its origin's run.forked too: the last one is this run's.
   const forked = last(events, 'run.forked');
   const context = new NodeContext(events, forked?.payload.copied ?? 0);
-  const nodes = buildTree(events, context);
+  const model = deriveRunModel(events);
+  const nodes = buildTree(events, context, model);
   const ended = events.find(
     (event) =>
       event.type === 'run.completed' ||
@@ -77,7 +80,7 @@ export function explainEvents(
       event.type === 'run.cancelled' ||
       event.type === 'run.continued',
   );
-  const cost = spend(events);
+  const cost = spend(model.costs);
   const run = options.run;
   const explanation: Explanation = {
     runId: started.runId,
@@ -86,11 +89,9 @@ export function explainEvents(
     tenant: run?.tenant ?? 'default',
     principal: run?.principal ?? started.actor,
     input: started.payload.input,
-    ...(ended?.type === 'run.completed'
-      ? { result: (ended.payload as Payload<'run.completed'>).result }
-      : {}),
-    ...(ended?.type === 'run.failed' ? { error: (ended.payload as Payload<'run.failed'>).error } : {}),
-    ...(ended?.type === 'run.cancelled' ? { error: cancelled(ended as JournalEvent<'run.cancelled'>) } : {}),
+    ...(ended?.type === 'run.completed' ? { result: ended.payload.result } : {}),
+    ...(ended?.type === 'run.failed' ? { error: ended.payload.error } : {}),
+    ...(ended?.type === 'run.cancelled' ? { error: cancelled(ended) } : {}),
     startedAt: started.at,
     endedAt: lastEvent.at,
     durationMs: between(started.at, lastEvent.at),
@@ -118,6 +119,8 @@ interface Container {
   node: ExplanationNode;
   kind: 'agent' | 'pattern';
   name: string;
+  /** The run model's key of an agent. */
+  key?: string;
   firstSeq: number;
   lastSeq: number;
   ended: boolean;
@@ -132,50 +135,39 @@ const PATTERN_ENDS = /^(sequence|parallel|graph)\.(completed|failed)$/;
 /**
  * Builds the tree: ops in the order they began; an agent's model calls and the ops its identity
  * performed inside its loop go under it (tool calls and sub-agents under the turn that asked for
- * them); ops that began inside a pattern go under the pattern.
+ * them, as the run model attributes them: by agent and call id); ops that began inside a pattern go
+ * under the pattern.
  */
-function buildTree(events: readonly JournalEvent[], context: NodeContext): ExplanationNode[] {
-  const groups = new Map<number, JournalEvent[]>();
-  const loose: JournalEvent[] = [];
-  for (const event of events) {
-    const op = eventOp(event);
-    if (op === undefined) {
-      loose.push(event);
-      continue;
-    }
-    let group = groups.get(op);
-    if (!group) groups.set(op, (group = []));
-    group.push(event);
-  }
-  const entries: { seq: number; events: JournalEvent[] }[] = [...groups.values()].map((group) => ({
-    seq: group[0]!.seq,
-    events: group,
-  }));
-  for (const event of loose) {
-    if (event.type === 'run.forked' || event.type === 'pool.breaker.opened')
-      entries.push({ seq: event.seq, events: [event] });
-  }
-  entries.sort((a, b) => a.seq - b.seq);
-
+function buildTree(
+  events: readonly JournalEvent[],
+  context: NodeContext,
+  model: RunModel,
+): ExplanationNode[] {
+  const agents = new Map(model.agents.map((agent) => [agent.op, agent]));
+  const turns = new Map(model.turns.map((turn) => [turn.op, turn]));
+  const calls = new Map(model.calls.map((call) => [call.op, call]));
+  const operations = new Map(model.operations.map((operation) => [operation.op, operation]));
+  const agentContainers = new Map<string, Container>();
+  const turnNodes = new Map<string, ExplanationNode>();
   const top: ExplanationNode[] = [];
   const containers: Container[] = [];
-  for (const { events: group } of entries) {
+  for (const group of opGroups(events)) {
     const head = group[0]!;
+    const op = eventOp(head);
     const prefix = head.type.slice(0, head.type.indexOf('.'));
     const lastSeq = group[group.length - 1]!.seq;
-    if (prefix === 'agent') {
+    const agent = op === undefined ? undefined : agents.get(op);
+    if (prefix === 'agent' && agent) {
       const node = agentNode(group, context);
-      const started = first(group, 'agent.started');
       const handedOff = first(group, 'agent.handedOff');
+      const caller = agent.parent ? agentContainers.get(agent.parent.agent) : undefined;
       // An agent handed the conversation goes on with it: what the agent before it saw is not new to it.
-      const from =
-        started?.payload.via === 'handoff' && started.payload.from !== undefined
-          ? lastAgent(containers, started.payload.from, head.seq)
-          : undefined;
+      const from = agent.via === 'handoff' ? caller : undefined;
       const container: Container = {
         node,
         kind: 'agent',
-        name: started?.payload.name ?? String((head.payload as { name?: unknown }).name),
+        name: agent.name,
+        key: agent.key,
         firstSeq: head.seq,
         lastSeq,
         ended: group.some((event) => AGENT_ENDS.has(event.type)),
@@ -186,20 +178,23 @@ function buildTree(events: readonly JournalEvent[], context: NodeContext): Expla
         turns: [],
       };
       const parent =
-        started?.payload.via === 'tool'
-          ? agentParent(containers, started.payload.from, head.seq, started.payload.callId)
+        agent.via === 'tool' && caller
+          ? (turnNodes.get(agent.parent?.turn ?? '') ?? latestTurn(caller, head.seq))
           : patternParent(containers, head.seq);
       (parent?.children ?? top).push(node);
       containers.push(container);
+      agentContainers.set(agent.key, container);
       continue;
     }
-    const owner = head.actor.startsWith('agent:')
-      ? openAgent(containers, head.actor.slice('agent:'.length), head.seq)
-      : undefined;
-    if (prefix === 'llm' && owner) {
+    const turn = op === undefined ? undefined : turns.get(op);
+    const operation = op === undefined ? undefined : operations.get(op);
+    const ownerKey = turn?.agent ?? operation?.agent;
+    const owner = ownerKey === undefined ? undefined : agentContainers.get(ownerKey);
+    if (prefix === 'llm' && owner && turn) {
       const node = turnNode(group, context, owner.memory!);
       owner.node.children.push(node);
       owner.turns!.push(node);
+      turnNodes.set(turn.key, node);
       continue;
     }
     let node: ExplanationNode;
@@ -208,9 +203,9 @@ function buildTree(events: readonly JournalEvent[], context: NodeContext): Expla
     else if (prefix === 'llm') node = turnNode(group, context, { seen: new Set() });
     else if (prefix === 'tool') node = toolNode(group, context);
     else node = opNode(group, context);
-    const callId = (head.payload as { callId?: unknown }).callId;
+    const call = op === undefined ? undefined : calls.get(op);
     const parent = owner
-      ? turnOf(owner, typeof callId === 'string' ? callId : undefined, head.seq)
+      ? (turnNodes.get(call?.turn ?? '') ?? latestTurn(owner, head.seq))
       : patternParent(containers, head.seq);
     (parent?.children ?? top).push(node);
     if (PATTERN_PREFIXES.has(prefix)) {
@@ -226,27 +221,41 @@ function buildTree(events: readonly JournalEvent[], context: NodeContext): Expla
   }
   // Under a turn, the calls it made read in the order the model made them (their ops), not the order they finished.
   for (const container of containers) {
-    for (const turn of container.turns ?? [])
-      turn.children.sort((a, b) => (a.op ?? Infinity) - (b.op ?? Infinity) || a.seqs[0]! - b.seqs[0]!);
+    for (const node of container.turns ?? [])
+      node.children.sort((a, b) => (a.op ?? Infinity) - (b.op ?? Infinity) || a.seqs[0]! - b.seqs[0]!);
   }
   return top;
 }
 
-function isOpen(container: Container, seq: number): boolean {
-  return container.firstSeq < seq && (!container.ended || seq <= container.lastSeq);
+/** The events of each op, and the run-level events worth a node, in the order they began. */
+function opGroups(events: readonly JournalEvent[]): JournalEvent[][] {
+  const groups = new Map<number, JournalEvent[]>();
+  const entries: JournalEvent[][] = [];
+  for (const event of events) {
+    const op = eventOp(event);
+    if (op === undefined) {
+      if (event.type === 'run.forked' || event.type === 'pool.breaker.opened') entries.push([event]);
+      continue;
+    }
+    let group = groups.get(op);
+    if (!group) {
+      groups.set(op, (group = []));
+      entries.push(group);
+    }
+    group.push(event);
+  }
+  return entries.sort((a, b) => a[0]!.seq - b[0]!.seq);
 }
 
-/** The latest agent of that name that began before `seq`. */
-function lastAgent(containers: readonly Container[], name: string, seq: number): Container | undefined {
-  return containers.findLast(
-    (container) => container.kind === 'agent' && container.name === name && container.firstSeq < seq,
-  );
+/** The agent's latest turn begun before `seq`; else the agent. */
+function latestTurn(agent: Container, seq: number): ExplanationNode {
+  return (agent.turns ?? []).filter((turn) => turn.seqs[0]! < seq).at(-1) ?? agent.node;
 }
 
 /** A run-level event worth a node: the fork point, a pool's breaker opening. */
 function runNode(event: JournalEvent, context: NodeContext): ExplanationNode {
   if (event.type === 'run.forked') {
-    const payload = event.payload as Payload<'run.forked'>;
+    const payload = event.payload;
     const node = context.node(
       'run',
       `forked from ${payload.from.runId} at seq ${payload.from.seq}`,
@@ -261,7 +270,8 @@ function runNode(event: JournalEvent, context: NodeContext): ExplanationNode {
     };
     return node;
   }
-  const payload = event.payload as Payload<'pool.breaker.opened'>;
+  if (event.type !== 'pool.breaker.opened') return context.node('other', event.type, [event], 'ok');
+  const payload = event.payload;
   const node = context.node('other', `pool ${payload.pool}: breaker opened`, [event], 'failed');
   node.outcome = {
     summary: `on ${payload.what}: ${payload.error.message}; half-open after ${payload.halfOpenAfterMs} ms`,
@@ -270,38 +280,8 @@ function runNode(event: JournalEvent, context: NodeContext): ExplanationNode {
   return node;
 }
 
-/** The innermost agent of that name whose loop holds `seq`. */
-function openAgent(containers: readonly Container[], name: string, seq: number): Container | undefined {
-  for (let index = containers.length - 1; index >= 0; index--) {
-    const container = containers[index]!;
-    if (container.kind === 'agent' && container.name === name && isOpen(container, seq)) return container;
-  }
-  return undefined;
-}
-
-/** Where a sub-agent called as a tool goes: under the caller's turn that asked for it. */
-function agentParent(
-  containers: readonly Container[],
-  from: string | undefined,
-  seq: number,
-  callId: string | undefined,
-): ExplanationNode | undefined {
-  const caller = from === undefined ? undefined : openAgent(containers, from, seq);
-  return caller ? turnOf(caller, callId, seq) : patternParent(containers, seq);
-}
-
-/** The agent's turn whose reply made the call `callId`; else its latest turn; else the agent. */
-function turnOf(agent: Container, callId: string | undefined, seq: number): ExplanationNode {
-  const turns = agent.turns ?? [];
-  if (callId !== undefined) {
-    const asking = turns.find(
-      (turn) =>
-        turn.decided?.kind === 'tool-calls' && turn.decided.calls.some((call) => call.callId === callId),
-    );
-    if (asking) return asking;
-  }
-  const before = turns.filter((turn) => turn.seqs[0]! < seq).at(-1);
-  return before ?? agent.node;
+function isOpen(container: Container, seq: number): boolean {
+  return container.firstSeq < seq && (!container.ended || seq <= container.lastSeq);
 }
 
 /** The innermost pattern (sequence, parallel, graph) that holds `seq`. */
@@ -313,21 +293,13 @@ function patternParent(containers: readonly Container[], seq: number): Explanati
   return undefined;
 }
 
-/** Model spend: each `llm.called` and each `model.attempted` (with its judge) once. */
-function spend(events: readonly JournalEvent[]): { usd: number; inputTokens: number; outputTokens: number } {
+/** Model spend: the run model's charges (each turn, routed attempt and judge once). */
+function spend(costs: readonly CostEntry[]): { usd: number; inputTokens: number; outputTokens: number } {
   const total = { usd: 0, inputTokens: 0, outputTokens: 0 };
-  for (const event of events) {
-    if (event.type === 'llm.called') {
-      const payload = event.payload as Payload<'llm.called'>;
-      total.usd += payload.cost.usd;
-      total.inputTokens += payload.usage.inputTokens;
-      total.outputTokens += payload.usage.outputTokens;
-    } else if (event.type === 'model.attempted') {
-      const payload = event.payload as Payload<'model.attempted'>;
-      total.usd += payload.costUsd + (payload.verdict?.judge?.costUsd ?? 0);
-      total.inputTokens += payload.usage.inputTokens + (payload.verdict?.judge?.usage.inputTokens ?? 0);
-      total.outputTokens += payload.usage.outputTokens + (payload.verdict?.judge?.usage.outputTokens ?? 0);
-    }
+  for (const charge of costs) {
+    total.usd += charge.usd;
+    total.inputTokens += charge.inputTokens;
+    total.outputTokens += charge.outputTokens;
   }
   total.usd = usd(total.usd);
   return total;
@@ -390,7 +362,7 @@ function teleport(explanation: Explanation, events: readonly JournalEvent[], seq
     path,
     before: {
       events: before.length,
-      costUsd: spend(before).usd,
+      costUsd: spend(deriveRunModel(before).costs).usd,
       turns: before.filter((candidate) => candidate.type === 'llm.called').length,
     },
   };

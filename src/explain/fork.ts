@@ -4,7 +4,7 @@ import { newId } from '../engine/ids.ts';
 import type { WorkflowDefinition } from '../engine/workflow.ts';
 import { InvalidArgumentError, PayloadTooLargeError, RunNotFoundError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent, JournalEventOf, JournalEventPayloads } from '../journal/events.ts';
 import { GENESIS_HASH, sealEvent } from '../journal/hash-chain.ts';
 import type { RunRecord, Store, TenantScope } from '../store/store.ts';
 import { ForkPointError, ForkWorkflowError } from './explain-errors.ts';
@@ -113,8 +113,8 @@ export async function forkRun(deps: ForkDeps, runId: string, options: ForkOption
   const copies: JournalEvent[] = [];
   let prevHash = GENESIS_HASH;
   const seal = <T extends keyof JournalEventPayloads>(
-    event: Omit<JournalEvent<T>, 'hash' | 'runId' | 'prevHash'>,
-  ): JournalEvent<T> => {
+    event: Omit<JournalEventOf<T>, 'hash' | 'runId' | 'prevHash'>,
+  ): JournalEventOf<T> => {
     const sealed = sealEvent<T>({ ...event, runId: forkId, prevHash });
     prevHash = sealed.hash;
     return sealed;
@@ -128,16 +128,10 @@ export async function forkRun(deps: ForkDeps, runId: string, options: ForkOption
     payload,
   });
   for (const event of events.slice(1, options.at)) {
-    copies.push(
-      seal({
-        seq: event.seq,
-        type: event.type,
-        at: event.at,
-        actor: event.actor,
-        onBehalfOf: [...event.onBehalfOf],
-        payload: event.payload,
-      }),
-    );
+    const { hash: _hash, runId: _runId, prevHash: _prevHash, ...copy } = event;
+    const resealed = sealEvent({ ...copy, onBehalfOf: [...event.onBehalfOf], runId: forkId, prevHash });
+    prevHash = resealed.hash;
+    copies.push(resealed);
   }
   const at = new Date(now).toISOString();
   copies.push(

@@ -39,3 +39,27 @@ export { machineOf, type MachineDescription } from '../patterns/machine.ts';
 // Replay's context layers outside a Baton: the one list (src/context-layers.ts) from parts.
 export { contextLayers, type ContextParts } from '../context-layers.ts';
 export { ContextLayers } from '../engine/context-layer.ts';
+
+// The one typed model of a run, derived from its journal (docs/decisions/0023), and its cost report.
+export {
+  costReport,
+  costReportOf,
+  type CostReport,
+  type CostLine,
+} from '../journal/run-model/cost-report.ts';
+export {
+  deriveRunModel,
+  RunModelBuilder,
+  type RunModelTouch,
+} from '../journal/run-model/derive-run-model.ts';
+export type {
+  RunModel,
+  AgentModel,
+  TurnModel,
+  ToolCallModel,
+  OperationModel,
+  WaitModel,
+  ApprovalModel,
+  DecisionModel,
+  CostEntry,
+} from '../journal/run-model/run-model.ts';

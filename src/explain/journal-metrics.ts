@@ -1,10 +1,10 @@
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent } from '../journal/events.ts';
+import { costEntriesOf } from '../journal/run-model/cost-entries.ts';
+import type { CostEntry } from '../journal/run-model/run-model.ts';
 import type { PoolEvent } from '../resources/pool-metrics.ts';
 import type { PoolStats } from '../resources/pool-stats.ts';
 import type { JournalWrite } from '../store/store.ts';
-
-type Payload<T extends keyof JournalEventPayloads> = JournalEventPayloads[T];
 
 /** What the metrics read of a Baton's resource pools: their events in this process and their totals across processes. */
 export interface PoolSource {
@@ -102,37 +102,17 @@ export class JournalMetrics {
   }
 
   #event(event: JournalEvent): void {
+    for (const charge of costEntriesOf(event, workflowOf(event))) this.#charge(charge, event);
     switch (event.type) {
       case 'llm.called': {
-        const payload = event.payload as Payload<'llm.called'>;
-        const attributes: Attributes = {
+        const payload = event.payload;
+        this.#duration.record(payload.latencyMs / 1000, {
           'gen_ai.operation.name': 'chat',
           'gen_ai.provider.name': payload.provider,
           'gen_ai.request.model': payload.model,
           'gen_ai.agent.name': payload.name,
           'baton.workflow': workflowOf(event),
-        };
-        this.#usage(attributes, payload.usage.inputTokens, payload.usage.outputTokens);
-        this.#duration.record(payload.latencyMs / 1000, attributes);
-        this.#cost.add(payload.cost.usd, attributes);
-        break;
-      }
-      case 'model.attempted': {
-        const payload = event.payload as Payload<'model.attempted'>;
-        const attributes: Attributes = {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.request.model': payload.model,
-          'baton.workflow': workflowOf(event),
-          ...(payload.agent ? { 'gen_ai.agent.name': payload.agent } : {}),
-        };
-        this.#usage(attributes, payload.usage.inputTokens, payload.usage.outputTokens);
-        this.#cost.add(payload.costUsd, attributes);
-        const judge = payload.verdict?.judge;
-        if (judge) {
-          const judged = { ...attributes, 'gen_ai.request.model': judge.model };
-          this.#usage(judged, judge.usage.inputTokens, judge.usage.outputTokens);
-          this.#cost.add(judge.costUsd, judged);
-        }
+        });
         break;
       }
       case 'tool.called':
@@ -153,7 +133,7 @@ export class JournalMetrics {
         break;
       }
       case 'tool.authorized': {
-        const payload = event.payload as Payload<'tool.authorized'>;
+        const payload = event.payload;
         if (payload.decision === 'deny')
           this.#toolCalls.add(1, {
             'gen_ai.tool.name': payload.name,
@@ -171,6 +151,19 @@ export class JournalMetrics {
         });
         break;
     }
+  }
+
+  /** A model charge of the run model (the same the cost report adds up): its tokens and cost. */
+  #charge(charge: CostEntry, event: JournalEvent): void {
+    const attributes: Attributes = {
+      'gen_ai.operation.name': 'chat',
+      ...(event.type === 'llm.called' ? { 'gen_ai.provider.name': event.payload.provider } : {}),
+      'gen_ai.request.model': event.type === 'llm.called' ? event.payload.model : charge.model,
+      'gen_ai.agent.name': charge.agent,
+      'baton.workflow': charge.workflow,
+    };
+    this.#usage(attributes, charge.inputTokens, charge.outputTokens);
+    this.#cost.add(charge.usd, attributes);
   }
 
   #usage(attributes: Attributes, input: number, output: number): void {

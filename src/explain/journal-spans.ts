@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent } from '../journal/events.ts';
+import { RunModelBuilder, type RunModelTouch } from '../journal/run-model/derive-run-model.ts';
 import { lazyModule } from '../lazy-module.ts';
 import type { JournalWrite } from '../store/store.ts';
 
@@ -9,8 +10,6 @@ const otel = lazyModule<typeof import('@opentelemetry/api')>('@opentelemetry/api
 
 /** W3C trace flags: sampled. */
 const SAMPLED = 1;
-
-type Payload<T extends keyof JournalEventPayloads> = JournalEventPayloads[T];
 
 interface OpenSpan {
   span: Span;
@@ -22,13 +21,12 @@ interface OpenSpan {
 interface RunSpans {
   run: OpenSpan;
   workflow: string;
-  /** Agents whose loop is open, by op. */
-  agents: Map<number, OpenSpan>;
-  /** Tool calls between their intent and their result, by op. */
-  tools: Map<
-    number,
-    { at: string; agent?: string; effect: string; decision: 'allow' | 'deny'; callId: string }
-  >;
+  /** The run model of the events journaled here: which agent each model and tool call belongs to. */
+  model: RunModelBuilder;
+  /** Agents whose loop is open, by the run model's agent key. */
+  agents: Map<string, OpenSpan>;
+  /** Tool calls whose span was made (a denied call ends before its result), by call key. */
+  toolsDone: Set<string>;
   /** Time of the last event journaled here: where a step that carries no start time began. */
   lastAt: string;
 }
@@ -84,15 +82,14 @@ export class JournalSpans {
 
   #event(event: JournalEvent): void {
     const run = this.#run(event);
+    const touch = run.model.add(event);
     const at = new Date(event.at);
     switch (event.type) {
       case 'agent.started': {
-        const payload = event.payload as Payload<'agent.started'>;
+        const payload = event.payload;
         const [provider, model] = splitModel(payload.model);
         const parent =
-          payload.via === 'tool' && payload.from !== undefined
-            ? (agentNamed(run, payload.from) ?? run.run)
-            : run.run;
+          payload.via === 'tool' ? (this.#agentSpan(run, touch.agent?.parent?.agent) ?? run.run) : run.run;
         const span = this.#tracer.startSpan(
           `invoke_agent ${payload.name}`,
           {
@@ -109,7 +106,7 @@ export class JournalSpans {
           },
           parent.context,
         );
-        run.agents.set(payload.op, {
+        run.agents.set(touch.agent?.key ?? `agent:${payload.op}`, {
           span,
           context: otel().trace.setSpan(parent.context, span),
           name: payload.name,
@@ -119,13 +116,14 @@ export class JournalSpans {
       case 'agent.completed':
       case 'agent.failed':
       case 'agent.handedOff': {
-        const payload = event.payload as { op: number; turns: number };
-        const open = run.agents.get(payload.op);
+        const payload = event.payload;
+        const key = touch.agent?.key ?? `agent:${payload.op}`;
+        const open = run.agents.get(key);
         if (!open) break;
-        run.agents.delete(payload.op);
+        run.agents.delete(key);
         const attributes: Attributes = { 'baton.seq': event.seq, 'baton.agent.turns': payload.turns };
         if (event.type === 'agent.completed') {
-          const done = event.payload as Payload<'agent.completed'>;
+          const done = event.payload;
           Object.assign(attributes, {
             'gen_ai.usage.input_tokens': done.usage.inputTokens,
             'gen_ai.usage.output_tokens': done.usage.outputTokens,
@@ -133,9 +131,9 @@ export class JournalSpans {
             'baton.decision': 'answer',
           });
         } else if (event.type === 'agent.handedOff') {
-          attributes['baton.decision'] = `handoff:${(event.payload as Payload<'agent.handedOff'>).to}`;
+          attributes['baton.decision'] = `handoff:${event.payload.to}`;
         } else {
-          const error = (event.payload as Payload<'agent.failed'>).error;
+          const error = event.payload.error;
           open.span.setStatus({
             code: otel().SpanStatusCode.ERROR,
             message: `${error.name}: ${error.message}`,
@@ -147,8 +145,8 @@ export class JournalSpans {
         break;
       }
       case 'llm.called': {
-        const payload = event.payload as Payload<'llm.called'>;
-        const parent = agentNamed(run, payload.name) ?? run.run;
+        const payload = event.payload;
+        const parent = this.#agentSpan(run, touch.turn?.agent) ?? run.run;
         const parameters = payload.request.parameters ?? {};
         const span = this.#tracer.startSpan(
           `chat ${payload.model}`,
@@ -182,8 +180,8 @@ export class JournalSpans {
         break;
       }
       case 'llm.failed': {
-        const payload = event.payload as Payload<'llm.failed'>;
-        const parent = agentNamed(run, payload.name) ?? run.run;
+        const payload = event.payload;
+        const parent = this.#agentSpan(run, touch.turn?.agent) ?? run.run;
         const span = this.#tracer.startSpan(
           `chat ${payload.name}`,
           {
@@ -202,47 +200,13 @@ export class JournalSpans {
         span.end(at);
         break;
       }
-      case 'tool.requested': {
-        const payload = event.payload as Payload<'tool.requested'>;
-        run.tools.set(payload.op, {
-          at: event.at,
-          ...(payload.agent === undefined ? {} : { agent: payload.agent }),
-          effect: payload.effect,
-          decision: 'allow',
-          callId: payload.callId,
-        });
-        break;
-      }
       case 'tool.verdict':
-      case 'tool.authorized': {
-        const payload = event.payload as { op: number; name: string; verdict?: string; decision?: string };
-        const open = run.tools.get(payload.op);
-        if (open && (payload.verdict === 'deny' || payload.decision === 'deny')) {
-          open.decision = 'deny';
-          this.#toolSpan(run, event, payload.name, open, at);
-        } else if (
-          open &&
-          (payload.verdict === 'allow' || payload.verdict === 'rewrite') &&
-          (event.payload as { phase?: string }).phase === 'decided'
-        ) {
-          open.decision = 'allow';
-        }
-        break;
-      }
+      case 'tool.authorized':
       case 'tool.called':
       case 'tool.failed':
-      case 'tool.resolved': {
-        const payload = event.payload as { op: number; name: string; action?: string };
-        if (event.type === 'tool.resolved' && payload.action !== 'skip') break;
-        const open = run.tools.get(payload.op) ?? {
-          at: event.at,
-          effect: 'unknown',
-          decision: 'allow' as const,
-          callId: String((event.payload as { callId?: unknown }).callId),
-        };
-        this.#toolSpan(run, event, payload.name, open, at);
+      case 'tool.resolved':
+        this.#toolEnded(run, event, touch, at);
         break;
-      }
       case 'step.completed':
       case 'step.failed': {
         const payload = event.payload as {
@@ -274,7 +238,7 @@ export class JournalSpans {
         break;
       }
       case 'route.decided': {
-        const payload = event.payload as Payload<'route.decided'>;
+        const payload = event.payload;
         const span = this.#tracer.startSpan(
           `route ${payload.name}`,
           {
@@ -295,7 +259,7 @@ export class JournalSpans {
       case 'run.failed':
       case 'run.cancelled': {
         if (event.type === 'run.failed') {
-          const error = (event.payload as Payload<'run.failed'>).error;
+          const error = event.payload.error;
           run.run.span.setStatus({
             code: otel().SpanStatusCode.ERROR,
             message: `${error.name}: ${error.message}`,
@@ -310,48 +274,44 @@ export class JournalSpans {
     run.lastAt = event.at;
   }
 
-  #toolSpan(
-    run: RunSpans,
-    event: JournalEvent,
-    name: string,
-    open: RunSpans['tools'] extends Map<number, infer V> ? V : never,
-    at: Date,
-  ): void {
-    const op = (event.payload as { op: number }).op;
-    run.tools.delete(op);
-    const parent =
-      (open.agent === undefined ? undefined : agentNamed(run, open.agent)) ??
-      (event.actor.startsWith('agent:') ? agentNamed(run, event.actor.slice(6)) : undefined) ??
-      run.run;
-    const latency = (event.payload as { latencyMs?: unknown }).latencyMs;
+  /** A tool call's span, once the run model says it ended (done, failed, denied or skipped). */
+  #toolEnded(run: RunSpans, event: JournalEvent, touch: RunModelTouch, at: Date): void {
+    const call = touch.call;
+    if (!call || call.endSeq !== event.seq || run.toolsDone.has(call.key)) return;
+    run.toolsDone.add(call.key);
+    const parent = this.#agentSpan(run, call.agent) ?? run.run;
     const start =
-      typeof latency === 'number'
-        ? Math.min(Date.parse(open.at), at.getTime() - latency)
-        : Date.parse(open.at);
+      call.latencyMs === undefined
+        ? Date.parse(call.at)
+        : Math.min(Date.parse(call.at), at.getTime() - call.latencyMs);
     const span = this.#tracer.startSpan(
-      `execute_tool ${name}`,
+      `execute_tool ${call.name}`,
       {
         kind: otel().SpanKind.INTERNAL,
         startTime: new Date(start),
         attributes: {
           ...common(event, run),
           'gen_ai.operation.name': 'execute_tool',
-          'gen_ai.tool.name': name,
-          'gen_ai.tool.call.id': open.callId,
+          'gen_ai.tool.name': call.name,
+          'gen_ai.tool.call.id': call.callId,
           'gen_ai.tool.type': 'function',
-          ...(open.agent === undefined ? {} : { 'gen_ai.agent.name': open.agent }),
-          'baton.decision': open.decision,
-          'baton.tool.effect': open.effect,
+          ...(call.agentName === undefined ? {} : { 'gen_ai.agent.name': call.agentName }),
+          'baton.decision': call.state === 'denied' ? 'deny' : 'allow',
+          'baton.tool.effect': call.effect ?? 'unknown',
         },
       },
       parent.context,
     );
     if (event.type === 'tool.failed') {
-      const error = (event.payload as Payload<'tool.failed'>).error;
+      const error = event.payload.error;
       span.setStatus({ code: otel().SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
       span.setAttribute('error.type', error.code ?? error.name);
     }
     span.end(at);
+  }
+
+  #agentSpan(run: RunSpans, key: string | undefined): OpenSpan | undefined {
+    return key === undefined ? undefined : run.agents.get(key);
   }
 
   #run(event: JournalEvent): RunSpans {
@@ -379,8 +339,9 @@ export class JournalSpans {
     const run: RunSpans = {
       run: { span, context: otel().trace.setSpan(parent, span), name: workflow },
       workflow,
+      model: new RunModelBuilder(runId),
       agents: new Map(),
-      tools: new Map(),
+      toolsDone: new Set(),
       lastAt: new Date(start).toISOString(),
     };
     this.#runs.set(runId, run);
@@ -427,12 +388,6 @@ function common(event: JournalEvent, run: RunSpans): Attributes {
     'baton.actor': event.actor,
     'baton.on_behalf_of': [...event.onBehalfOf],
   };
-}
-
-function agentNamed(run: RunSpans, name: string): OpenSpan | undefined {
-  let found: OpenSpan | undefined;
-  for (const agent of run.agents.values()) if (agent.name === name) found = agent;
-  return found;
 }
 
 function workflowOf(event: JournalEvent): string {

@@ -32,7 +32,7 @@ export class NodeContext {
       this.#conversations = new Map();
       for (const event of this.events) {
         if (event.type !== 'llm.called') continue;
-        const request = (event.payload as JournalEventPayloads['llm.called']).request;
+        const request = event.payload.request;
         this.#conversations.set(conversationHash(request), request);
       }
     }

@@ -1,7 +1,6 @@
 import type { AccessDecisionPayload, JournalEvent, VerdictRecord } from '../journal/events.ts';
 import type { Reason } from './explanation.ts';
 import { brief } from './message-text.ts';
-import type { Payload } from './node-context.ts';
 
 /**
  * The "why" an op's events hold: interceptor and guardrail verdicts, policy decisions, approvals,
@@ -28,9 +27,9 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
     }
     case 'tool.authorized':
     case 'access.decided':
-      return policyReason(event.payload as AccessDecisionPayload);
+      return policyReason(event.payload);
     case 'guard.verdict': {
-      const verdict = event.payload as Payload<'guard.verdict'>;
+      const verdict = event.payload;
       const error = verdict.error ? ` (${verdict.error.name}: ${verdict.error.message})` : '';
       return {
         kind: 'guardrail',
@@ -39,7 +38,7 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
       };
     }
     case 'approval.requested': {
-      const request = event.payload as Payload<'approval.requested'>;
+      const request = event.payload;
       const approvers = request.stages.map((stage) => stage.approvers.join(', ')).join(' then ');
       return {
         kind: 'approval',
@@ -48,11 +47,11 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
       };
     }
     case 'approval.escalated': {
-      const escalated = event.payload as Payload<'approval.escalated'>;
+      const escalated = event.payload;
       return { kind: 'approval', summary: `approval escalated to ${escalated.approvers.join(', ')}` };
     }
     case 'approval.decided': {
-      const decided = event.payload as Payload<'approval.decided'>;
+      const decided = event.payload;
       const edited = decided.args === undefined ? '' : ` with arguments ${brief(decided.args, 80)}`;
       return {
         kind: 'approval',
@@ -61,14 +60,14 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
       };
     }
     case 'budget.exceeded': {
-      const budget = event.payload as Payload<'budget.exceeded'>;
+      const budget = event.payload;
       return {
         kind: 'budget',
         summary: `${budget.scope} budget on ${budget.metric} for ${budget.subject}: ${budget.used} used + ${budget.requested} asked > ${budget.limit} (${budget.action})`,
       };
     }
     case 'loop.detected': {
-      const loop = event.payload as Payload<'loop.detected'>;
+      const loop = event.payload;
       return { kind: 'loop', summary: `${loop.kind}: ${loop.reason} (${loop.action})` };
     }
     case 'step.attempt.failed':
@@ -85,14 +84,14 @@ function reasonOf(event: JournalEvent, authorized: boolean): Reason | undefined 
       };
     }
     case 'tool.inDoubt': {
-      const doubt = event.payload as Payload<'tool.inDoubt'>;
+      const doubt = event.payload;
       return {
         kind: 'retry',
         summary: `attempt ${doubt.attempt} was interrupted (a crash between intent and result): ${doubt.resolution === 'rerun' ? 'run again' : 'parked for a person'}`,
       };
     }
     case 'tool.resolved': {
-      const resolved = event.payload as Payload<'tool.resolved'>;
+      const resolved = event.payload;
       return {
         kind: 'approval',
         summary: `in-doubt call resolved: ${resolved.action}${resolved.by ? ` by ${resolved.by}` : ''}`,

@@ -2,7 +2,7 @@ import type { AgentDefinition } from '../agents/agent.ts';
 import type { JournalMessage } from '../agents/messages.ts';
 import type { AgentChecks } from '../agents/runtime.ts';
 import type { WorkflowContext } from '../engine/context.ts';
-import type { GuardVerdictRecord, JournalEventPayloads } from '../journal/events.ts';
+import type { GuardVerdictRecord } from '../journal/events.ts';
 import type { GuardCore } from './guard-core.ts';
 import { toGuardrail, type Guardrail, type GuardrailLike, type GuardStage } from './guardrail.ts';
 import { blockedError, runGuardrails } from './run-guardrails.ts';
@@ -63,7 +63,7 @@ async function check(
   return ctx.operations.run(`guard:${agent.name}`, async (op) => {
     const recorded = op.recorded
       .filter((event) => event.type === 'guard.verdict')
-      .map((event) => event.payload as JournalEventPayloads['guard.verdict']);
+      .map((event) => event.payload);
     if (recorded.length > 0) return replay(recorded, value, agent.name);
     const outcome = await op.active(() =>
       runGuardrails(

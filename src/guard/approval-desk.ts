@@ -319,7 +319,7 @@ export class ApprovalDesk {
           event.type === 'approval.requested' &&
           !decided.has((event.payload as { approvalId: string }).approvalId)
         ) {
-          out.push(event as JournalEvent<'approval.requested'>);
+          out.push(event);
         }
       }
     }
@@ -336,10 +336,10 @@ export function approvalsOf(events: readonly JournalEvent[]): {
   const decided = new Map<string, JournalEventPayloads['approval.decided']>();
   for (const event of events) {
     if (event.type === 'approval.requested') {
-      const payload = event.payload as JournalEventPayloads['approval.requested'];
+      const payload = event.payload;
       requests.set(payload.approvalId, payload);
     } else if (event.type === 'approval.decided') {
-      const payload = event.payload as JournalEventPayloads['approval.decided'];
+      const payload = event.payload;
       decided.set(payload.approvalId, payload);
     }
   }

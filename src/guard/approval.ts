@@ -82,12 +82,9 @@ export function requestApproval(
     let stages: ApprovalStageRecord[] | undefined;
     let escalated = 0;
     for (const event of op.recorded) {
-      if (event.type === 'approval.requested')
-        stages = (event.payload as JournalEventPayloads['approval.requested']).stages;
-      if (event.type === 'approval.escalated')
-        escalated = (event.payload as JournalEventPayloads['approval.escalated']).stage;
-      if (event.type === 'approval.decided')
-        return decisionOf(event.payload as JournalEventPayloads['approval.decided']);
+      if (event.type === 'approval.requested') stages = event.payload.stages;
+      if (event.type === 'approval.escalated') escalated = event.payload.stage;
+      if (event.type === 'approval.decided') return decisionOf(event.payload);
     }
     if (!stages) {
       stages = planStages(request, groups, op.now(), `ctx.approval('${request.action}')`);

@@ -722,8 +722,8 @@ export interface ModelUsageRecord {
 
 export type JournalEventType = keyof JournalEventPayloads;
 
-/** An event as written: hashed, chained, in order. */
-export interface JournalEvent<T extends JournalEventType = JournalEventType> {
+/** An event of one type as written: hashed, chained, in order. */
+export interface JournalEventOf<T extends JournalEventType> {
   runId: string;
   seq: number;
   type: T;
@@ -738,23 +738,54 @@ export interface JournalEvent<T extends JournalEventType = JournalEventType> {
   hash: string;
 }
 
-/** Any event, narrowed by its `type`. */
-export type AnyJournalEvent = { [T in JournalEventType]: JournalEvent<T> }[JournalEventType];
+/**
+ * An event as written. Without a type argument it is the union of every event type, so a check of
+ * `type` narrows `payload`: `if (event.type === 'llm.called') event.payload.usage`. With one
+ * (`JournalEvent<'llm.called'>`) or a union of some, it is those types only.
+ */
+export type JournalEvent<T extends JournalEventType = JournalEventType> = T extends JournalEventType
+  ? JournalEventOf<T>
+  : never;
 
-/** An event before the journal gives it a seq and a hash. */
-export interface EventDraft<T extends JournalEventType = JournalEventType> {
+/** Any event, narrowed by its `type` (the same as `JournalEvent`). */
+export type AnyJournalEvent = JournalEvent;
+
+/** An event of one type before the journal gives it a seq and a hash. */
+export interface EventDraftOf<T extends JournalEventType> {
   type: T;
   payload: JournalEventPayloads[T];
   actor?: string;
   onBehalfOf?: string[];
 }
 
+/** An event before the journal gives it a seq and a hash; like `JournalEvent`, it narrows on `type`. */
+export type EventDraft<T extends JournalEventType = JournalEventType> = T extends JournalEventType
+  ? EventDraftOf<T>
+  : never;
+
+/** An event before it is sealed (everything but its hash); it narrows on `type`. */
+export type UnsealedEvent<T extends JournalEventType = JournalEventType> = T extends JournalEventType
+  ? Omit<JournalEventOf<T>, 'hash'>
+  : never;
+
+/**
+ * A draft of one event type, typed as the union `EventDraft` (code generic over the type, such as a
+ * `draft(type, payload)` helper, cannot show TypeScript that the type and payload agree).
+ */
+export function eventDraft<T extends JournalEventType>(
+  type: T,
+  payload: JournalEventPayloads[T],
+  identity: { actor?: string; onBehalfOf?: string[] } = {},
+): EventDraft {
+  const draft: EventDraftOf<T> = { type, payload, ...identity };
+  return draft as EventDraft;
+}
+
 export const JOURNAL_FORMAT = 1;
 
 /** The op an event belongs to, when it was written by a ctx call. */
 export function eventOp(event: JournalEvent): number | undefined {
-  const op = (event.payload as { op?: unknown }).op;
-  return typeof op === 'number' ? op : undefined;
+  return 'op' in event.payload ? event.payload.op : undefined;
 }
 
 export function isEventOfType<T extends JournalEventType>(

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
-import type { JournalEvent, JournalEventType } from './events.ts';
+import type { JournalEvent, JournalEventOf, JournalEventType, UnsealedEvent } from './events.ts';
 
 /** The prevHash of a run's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -46,7 +46,13 @@ function chainJson(chain: readonly string[]): string {
     : canonicalJson(chain, 'Journal event onBehalfOf');
 }
 
-export function sealEvent<T extends JournalEventType>(event: Omit<JournalEvent<T>, 'hash'>): JournalEvent<T> {
+export function sealEvent(event: UnsealedEvent): JournalEvent;
+export function sealEvent<T extends JournalEventType>(
+  event: Omit<JournalEventOf<T>, 'hash'>,
+): JournalEventOf<T>;
+export function sealEvent<T extends JournalEventType>(
+  event: Omit<JournalEventOf<T>, 'hash'>,
+): JournalEventOf<T> {
   let payloadJson = payloadTexts.get(event.payload);
   if (payloadJson === undefined) {
     payloadJson = canonicalJson(event.payload, 'Journal event payload');

@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical-json.ts';
-import type { JournalEvent, JournalEventPayloads } from './events.ts';
+import type { JournalEvent } from './events.ts';
 import { verifyChain } from './hash-chain.ts';
 
 /** What a run's journal says of its end: one of the terminal statuses, or `unfinished`. */
@@ -44,7 +44,7 @@ export interface RunFacts {
 export function runFacts(events: readonly JournalEvent[]): RunFacts | undefined {
   const first = events[0];
   if (!first || first.type !== 'run.started') return undefined;
-  const started = first.payload as JournalEventPayloads['run.started'];
+  const started = first.payload;
   const last = events[events.length - 1];
   const facts: RunFacts = {
     workflow: started.workflow,
@@ -55,7 +55,7 @@ export function runFacts(events: readonly JournalEvent[]): RunFacts | undefined 
     idempotencyKey: started.idempotencyKey,
     status: statusAfter(last),
   };
-  if (last?.type === 'run.completed') facts.result = (last.payload as { result?: unknown }).result;
+  if (last?.type === 'run.completed') facts.result = last.payload.result;
   if (last?.type === 'run.failed' || last?.type === 'run.timedOut')
     facts.error = (last.payload as { error: unknown }).error;
   return facts;

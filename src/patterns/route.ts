@@ -99,7 +99,7 @@ export async function route<
     // Step and agent classifiers are ctx calls: they replay (answered from the journal) so the ops
     // after them keep their numbers. Their answer is the one already decided on.
     if (typeof classifier !== 'function') await classify(ctx, classifier, options.input, targets);
-    const { chosen, reason, candidates } = recorded.payload as JournalEventPayloads['route.decided'];
+    const { chosen, reason, candidates } = recorded.payload;
     if (!targets.has(chosen)) {
       throw outcomeDiverged(
         ctx,

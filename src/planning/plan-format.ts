@@ -1,4 +1,4 @@
-import type { JournalEvent, JournalEventPayloads, PlanTaskRecord } from '../journal/events.ts';
+import type { JournalEvent, PlanTaskRecord } from '../journal/events.ts';
 
 type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'kept';
 
@@ -42,22 +42,21 @@ export function plansOf(events: readonly JournalEvent[]): PlanHistory {
   const machines = new Map<string, PlanHistory['machines'][number]>();
   const nodes = new Map<string, Map<string, TaskStatus>>();
   for (const event of events) {
-    const payload = event.payload as Record<string, unknown>;
     switch (event.type) {
       case 'plan.started': {
-        const { name, goal, planner } = payload as JournalEventPayloads['plan.started'];
+        const { name, goal, planner } = event.payload;
         const entry = { name, goal, planner, status: 'running' as const, rejected: [], revisions: [] };
         plans.set(name, entry);
         history.plans.push(entry);
         break;
       }
       case 'plan.rejected': {
-        const { name, revision, attempt, problems } = payload as JournalEventPayloads['plan.rejected'];
+        const { name, revision, attempt, problems } = event.payload;
         plans.get(name)?.rejected.push({ revision, attempt, seq: event.seq, problems });
         break;
       }
       case 'plan.decided': {
-        const decided = payload as JournalEventPayloads['plan.decided'];
+        const decided = event.payload;
         plans.get(decided.name)?.revisions.push({
           revision: decided.revision,
           seq: event.seq,
@@ -72,11 +71,11 @@ export function plansOf(events: readonly JournalEvent[]): PlanHistory {
       }
       case 'plan.completed':
       case 'plan.failed': {
-        const entry = plans.get(payload.name as string);
+        const entry = plans.get(event.payload.name);
         if (!entry) break;
         entry.status = event.type === 'plan.completed' ? 'completed' : 'failed';
         if (event.type === 'plan.failed') {
-          const { code, reason } = payload as JournalEventPayloads['plan.failed'];
+          const { code, reason } = event.payload;
           entry.failure = { code, reason };
         }
         break;
@@ -85,7 +84,7 @@ export function plansOf(events: readonly JournalEvent[]): PlanHistory {
       case 'graph.node.completed':
       case 'graph.node.failed':
       case 'graph.node.skipped': {
-        const { graph, node } = payload as { graph: string; node: string };
+        const { graph, node } = event.payload;
         const status = event.type.slice('graph.node.'.length);
         const byNode = nodes.get(graph) ?? new Map<string, TaskStatus>();
         byNode.set(node, status === 'started' ? 'running' : (status as TaskStatus));
@@ -93,7 +92,7 @@ export function plansOf(events: readonly JournalEvent[]): PlanHistory {
         break;
       }
       case 'machine.started': {
-        const started = payload as JournalEventPayloads['machine.started'];
+        const started = event.payload;
         const entry = {
           name: started.name,
           initial: started.initial,
@@ -106,12 +105,12 @@ export function plansOf(events: readonly JournalEvent[]): PlanHistory {
         break;
       }
       case 'machine.state.entered': {
-        const { name, state } = payload as JournalEventPayloads['machine.state.entered'];
+        const { name, state } = event.payload;
         machines.get(name)?.path.push(state);
         break;
       }
       case 'machine.transitioned': {
-        const { name, from, to, taken } = payload as JournalEventPayloads['machine.transitioned'];
+        const { name, from, to, taken } = event.payload;
         const edge = machines
           .get(name)
           ?.edges.find((candidate) => candidate.from === from && candidate.to === to);
@@ -120,10 +119,10 @@ export function plansOf(events: readonly JournalEvent[]): PlanHistory {
       }
       case 'machine.completed':
       case 'machine.failed': {
-        const entry = machines.get(payload.name as string);
+        const entry = machines.get(event.payload.name);
         if (!entry) break;
         entry.status = event.type === 'machine.completed' ? 'completed' : 'failed';
-        if (event.type === 'machine.completed') entry.final = (payload as { final: string }).final;
+        if (event.type === 'machine.completed') entry.final = (event.payload as { final: string }).final;
         break;
       }
     }

@@ -44,7 +44,7 @@ export {
 export { judgeVerifier, type JudgeVerifierOptions } from './judge-verifier.ts';
 export { estimateDifficulty } from './difficulty.ts';
 export type { ModelChoice, ModelPrice } from './model-price.ts';
-export { costReport, type CostReport, type CostLine } from './cost-report.ts';
+
 export {
   SemanticCache,
   cachedModelCall,

@@ -133,13 +133,7 @@ export class LongTermMemory {
       if (recorded) {
         if (!this.#verified.has(key)) {
           await op.active(() =>
-            this.#ensureStored(
-              scope,
-              recorded.payload as JournalEventPayloads['memory.remembered'],
-              ctx.runId,
-              recorded.seq,
-              op.now(),
-            ),
+            this.#ensureStored(scope, recorded.payload, ctx.runId, recorded.seq, op.now()),
           );
           this.#verified.add(key);
         }
@@ -182,7 +176,7 @@ export class LongTermMemory {
     }
     return ctx.operations.run(`memory:${agent}`, async (op) => {
       const recorded = op.recorded.find((event) => event.type === 'memory.recalled');
-      if (recorded) return (recorded.payload as JournalEventPayloads['memory.recalled']).items;
+      if (recorded) return recorded.payload.items;
       const items = await op.active(() => this.search(ctx.tenant, agent, query, resolved, op.now()));
       await op.append([
         {

@@ -115,9 +115,8 @@ export function routeModel<Request, Output>(
   return ctx.operations.run(`model:${name}`, async (op) => {
     const attempts = op.recorded
       .filter((event) => event.type === 'model.attempted')
-      .map((event) => event.payload as JournalEventPayloads['model.attempted']);
-    const routed = op.recorded.find((event) => event.type === 'model.routed')?.payload as
-      JournalEventPayloads['model.routed'] | undefined;
+      .map((event) => event.payload);
+    const routed = op.recorded.find((event) => event.type === 'model.routed')?.payload;
     if (routed) {
       const kept = attempts[attempts.length - 1]!;
       return {

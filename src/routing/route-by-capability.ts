@@ -1,5 +1,5 @@
 import type { WorkflowContext } from '../engine/context.ts';
-import type { JournalEventPayloads, RouteCandidateRecord } from '../journal/events.ts';
+import type { RouteCandidateRecord } from '../journal/events.ts';
 import { resolveRankOptions, type CapabilityRegistry, type RankOptions } from './capability-registry.ts';
 import { checkText, rejected } from './routing-errors.ts';
 
@@ -63,7 +63,7 @@ export function routeByCapability(
   return ctx.operations.run(`route:${name}`, async (op) => {
     for (const event of op.recorded) {
       if (event.type === 'route.decided') {
-        const payload = event.payload as JournalEventPayloads['route.decided'];
+        const payload = event.payload;
         return {
           chosen: payload.chosen,
           fallback: payload.fallback === true,
@@ -73,7 +73,7 @@ export function routeByCapability(
         };
       }
       if (event.type === 'route.failed') {
-        const payload = event.payload as JournalEventPayloads['route.failed'];
+        const payload = event.payload;
         return {
           chosen: undefined,
           fallback: false,

@@ -394,7 +394,7 @@ export function cachedModelCall<Response>(
   return ctx.operations.run(`cache:${name}`, async (op) => {
     for (const event of op.recorded) {
       if (event.type === 'cache.hit') {
-        const payload = event.payload as JournalEventPayloads['cache.hit'];
+        const payload = event.payload;
         return {
           response: payload.response as Response,
           hit: { match: payload.match, similarity: payload.similarity, source: payload.source },
@@ -403,7 +403,7 @@ export function cachedModelCall<Response>(
       }
       if (event.type === 'cache.missed') {
         return {
-          response: (event.payload as JournalEventPayloads['cache.missed']).response as Response,
+          response: event.payload.response as Response,
           replayed: true,
         };
       }

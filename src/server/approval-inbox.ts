@@ -1,7 +1,7 @@
 import { approvalContext, type ApprovalContext } from './approval-context.ts';
 import type { ParkDecision } from '../agents/interceptors.ts';
 import type { Baton } from '../baton.ts';
-import type { JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
+import type { JournalEvent, VerdictRecord } from '../journal/events.ts';
 import { isTerminal, type RunRecord } from '../store/store.ts';
 import type { AccessGate } from './access-gate.ts';
 import type { Caller } from './authenticate.ts';
@@ -187,11 +187,9 @@ export class ApprovalInbox {
 function signalOf(view: ApprovalView, events: readonly JournalEvent[]): string {
   if (view.source === 'interceptor') return view.approvalId;
   const requested = events.find(
-    (event) =>
-      event.type === 'approval.requested' &&
-      (event.payload as { approvalId: string }).approvalId === view.approvalId,
+    (event) => event.type === 'approval.requested' && event.payload.approvalId === view.approvalId,
   );
-  return (requested?.payload as JournalEventPayloads['approval.requested'] | undefined)?.signal ?? '';
+  return requested?.type === 'approval.requested' ? requested.payload.signal : '';
 }
 
 /**
@@ -204,9 +202,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
   const guard = new Map<string, ApprovalView>();
   // The guard's park verdict comes before its approval.requested: know its signals up front.
   const guardSignals = new Set(
-    events
-      .filter((event) => event.type === 'approval.requested')
-      .map((event) => (event.payload as JournalEventPayloads['approval.requested']).signal),
+    events.filter((event) => event.type === 'approval.requested').map((event) => event.payload.signal),
   );
   const parks = new Map<string, ApprovalView>();
   const intents = new Map<string, { args?: unknown; effect?: string }>();
@@ -220,7 +216,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
   for (const event of events) {
     switch (event.type) {
       case 'approval.requested': {
-        const payload = event.payload as JournalEventPayloads['approval.requested'];
+        const payload = event.payload;
         const stage = payload.stages[0];
         const view: ApprovalView = {
           ...base(event),
@@ -248,7 +244,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
         break;
       }
       case 'approval.escalated': {
-        const payload = event.payload as JournalEventPayloads['approval.escalated'];
+        const payload = event.payload;
         const view = guard.get(payload.approvalId);
         if (!view) break;
         view.approvers = payload.approvers;
@@ -257,7 +253,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
         break;
       }
       case 'approval.decided': {
-        const payload = event.payload as JournalEventPayloads['approval.decided'];
+        const payload = event.payload;
         const view = guard.get(payload.approvalId);
         if (!view) break;
         view.status = payload.decision;
@@ -269,7 +265,7 @@ export function approvalsIn(run: RunRecord, events: readonly JournalEvent[]): Ap
         break;
       }
       case 'tool.requested': {
-        const payload = event.payload as JournalEventPayloads['tool.requested'];
+        const payload = event.payload;
         intents.set(`${payload.op}:${payload.callId}`, { args: payload.args, effect: payload.effect });
         break;
       }

@@ -20,6 +20,6 @@ export { HttpError, SERVER_ERROR_CODES, type ServerErrorCode, type ErrorBody } f
 export { openApiDocument } from './openapi.ts';
 export type { ApprovalView, ApprovalDecision } from './approval-inbox.ts';
 export type { StepDetail } from './step-detail.ts';
-export type { CostReport, CostLine } from './run-costs.ts';
+export type { CostReport, CostLine } from '../journal/run-model/cost-report.ts';
 export { StreamTokens, type StreamTokenClaims } from './stream-tokens.ts';
 export { UiMessageTranslator } from './ui-message-chunks.ts';

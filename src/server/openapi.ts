@@ -29,6 +29,7 @@ import {
   ListRunsQuery,
   RunListResponse,
   RunEvidenceSchema,
+  RunModelResponse,
   RunSchema,
   SignalBody,
   SignalResponse,
@@ -203,8 +204,16 @@ export const API_OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get',
+    path: '/api/runs/{runId}/model',
+    summary: "The run model derived from a run's journal: what every view of the run is drawn from",
+    operationId: 'getRunModel',
+    responses: { 200: RunModelResponse, 404: ErrorResponse },
+  },
+  {
+    method: 'get',
     path: '/api/runs/{runId}/costs',
-    summary: "A run's model spend by agent and model",
+    summary:
+      "A run's model spend by agent, model and day (the run model's charges; unpriced calls counted apart)",
     operationId: 'getRunCosts',
     responses: { 200: CostsResponse, 404: ErrorResponse },
   },

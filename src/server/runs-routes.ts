@@ -8,7 +8,8 @@ import { UnknownWorkflowError } from '../errors.ts';
 import type { RunRecord, RunStatus } from '../store/store.ts';
 import { HttpError } from './http-error.ts';
 import { parseWith, readJson } from './read-json.ts';
-import { costReport, COST_EVENT_TYPES } from './run-costs.ts';
+import { costReport, costReportOf, COST_EVENT_TYPES } from '../journal/run-model/cost-report.ts';
+import { deriveRunModel } from '../journal/run-model/derive-run-model.ts';
 import { parseTime, searchRuns, type RunSearch } from './run-search.ts';
 import {
   CancelBody,
@@ -138,11 +139,18 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     return c.json(detail);
   });
 
+  app.get('/api/runs/:runId/model', async (c) => {
+    const caller = c.get('caller');
+    const run = await readableRun(caller, c.req.param('runId'));
+    const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
+    return c.json(deriveRunModel(events));
+  });
+
   app.get('/api/runs/:runId/costs', async (c) => {
     const caller = c.get('caller');
     const run = await readableRun(caller, c.req.param('runId'));
     const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
-    return c.json(costReport(events));
+    return c.json(costReportOf([deriveRunModel(events)]));
   });
 
   app.get('/api/costs', async (c) => {
@@ -162,18 +170,16 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       ...(until === undefined ? {} : { until }),
       limit: 100_000,
     });
-    const runs = new Map<string, RunRecord | undefined>();
-    for (const runId of new Set(events.map((event) => event.runId)))
-      runs.set(runId, await baton.store.getRun(runId, { tenant: caller.tenant }));
-    const visible = gate.enforcing
-      ? events.filter((event) => {
-          const run = runs.get(event.runId);
-          return run !== undefined && gate.allowsRun(caller, 'ReadRun', run);
-        })
-      : events;
-    return c.json(
-      costReport(visible, { byRun: true, byDay: true, workflowOf: (runId) => runs.get(runId)?.workflow }),
-    );
+    let visible = events;
+    if (gate.enforcing) {
+      const allowed = new Map<string, boolean>();
+      for (const runId of new Set(events.map((event) => event.runId))) {
+        const run = await baton.store.getRun(runId, { tenant: caller.tenant });
+        allowed.set(runId, run !== undefined && gate.allowsRun(caller, 'ReadRun', run));
+      }
+      visible = events.filter((event) => allowed.get(event.runId));
+    }
+    return c.json(costReport(visible));
   });
 
   app.post('/api/runs/:runId/signals', async (c) => {

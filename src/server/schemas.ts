@@ -273,23 +273,27 @@ export const StepDetailResponse = z
     'An event with everything about its step: prompt, response, arguments, result, identity, decisions, verdicts, usage, cost, time',
   );
 
+export const RunModelResponse = z
+  .record(z.string(), z.unknown())
+  .describe(
+    "The run model derived from the run's journal (the type RunModel): operations, agents, turns, tool calls by agent and call id, waits, approvals, decisions, charges, and links to a parent, a fork's origin and children",
+  );
+
 export const CostLine = z.object({
-  usd: z.number(),
+  usd: z.number().describe('Dollars of the priced model calls'),
   inputTokens: z.number(),
   outputTokens: z.number(),
   calls: z.number(),
-  unpriced: z.number(),
+  unpriced: z.number().describe('Model calls whose model has no price: their cost is unknown, not $0'),
 });
 export const CostsResponse = z.object({
   total: CostLine,
   byAgent: z.array(CostLine.extend({ agent: z.string() })),
   byModel: z.array(CostLine.extend({ model: z.string() })),
-  byRun: z.array(CostLine.extend({ runId: z.string() })).optional(),
-  byWorkflow: z.array(CostLine.extend({ workflow: z.string() })).optional(),
-  byDay: z
-    .array(CostLine.extend({ day: z.string().describe('A UTC day, 2026-12-07') }))
-    .optional()
-    .describe('Spend per UTC day, oldest first'),
+  byRun: z.array(CostLine.extend({ runId: z.string() })),
+  byWorkflow: z.array(CostLine.extend({ workflow: z.string() })),
+  byDay: z.array(CostLine.extend({ day: z.string() })),
+  cacheHits: z.number(),
 });
 
 export const ApprovalSchema = z.object({

@@ -1,5 +1,7 @@
 import { messageStore, requestMessages, type JournalMessage } from '../agents/messages.ts';
-import { eventOp, type JournalEvent, type JournalEventPayloads } from '../journal/events.ts';
+import { eventOp, type JournalEvent } from '../journal/events.ts';
+import { deriveRunModel } from '../journal/run-model/derive-run-model.ts';
+import type { AgentModel, ItemState, RunModel, ToolCallModel } from '../journal/run-model/run-model.ts';
 
 /**
  * Everything about the step an event belongs to, for the step inspector: the events of its op,
@@ -57,63 +59,22 @@ export interface StepDetail {
   result?: unknown;
 }
 
-const TERMINAL_TYPES = new Set([
-  'step.completed',
-  'step.failed',
-  'tool.called',
-  'tool.failed',
-  'tool.resolved',
-  'agent.completed',
-  'agent.failed',
-  'agent.handedOff',
-  'llm.called',
-  'llm.failed',
-  'graph.node.completed',
-  'graph.node.failed',
-  'graph.node.skipped',
-  'graph.completed',
-  'graph.failed',
-  'child.completed',
-  'child.failed',
-  'timer.fired',
-  'signal.received',
-  'signal.timedOut',
-]);
-
 /** The detail of the step holding event `seq`, or undefined when the journal has no such event. */
 export function stepDetail(events: readonly JournalEvent[], seq: number): StepDetail | undefined {
   const event = events.find((candidate) => candidate.seq === seq);
   if (!event) return undefined;
+  const model = deriveRunModel(events);
+  const item = itemHolding(model, event);
+  const held = new Set(item?.seqs ?? [event.seq]);
+  const related = events.filter((candidate) => held.has(candidate.seq));
+  const first = related[0] ?? event;
   const op = eventOp(event);
-  const payload = event.payload as unknown as Record<string, unknown>;
-  const callId = typeof payload.callId === 'string' ? payload.callId : undefined;
-  // Events of the same op; for a model call, only that call (an agent's op holds its whole loop's agent.* events).
-  let related = op === undefined ? [event] : events.filter((candidate) => eventOp(candidate) === op);
-  if (event.type.startsWith('llm.'))
-    related = [
-      event,
-      ...related.filter((candidate) => candidate.type === 'llm.verdict' && candidate.seq <= event.seq),
-    ];
-  if (callId !== undefined && event.type.startsWith('tool.')) {
-    related = related.filter(
-      (candidate) =>
-        (candidate.payload as { callId?: unknown }).callId === callId ||
-        candidate.type === 'tool.authorized' ||
-        candidate.type.startsWith('approval.') ||
-        candidate.type.startsWith('guard.') ||
-        candidate.type === 'budget.exceeded' ||
-        candidate.type === 'loop.detected',
-    );
-  }
-  related.sort((a, b) => a.seq - b.seq);
-  const first = related[0]!;
-  const last = related.at(-1)!;
-  const messages = messageStore(events);
+  const name = 'name' in event.payload ? event.payload.name : undefined;
   const detail: StepDetail = {
     seq: event.seq,
     type: event.type,
     kind: kindOf(event.type),
-    ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
+    ...(name === undefined ? {} : { name }),
     ...(op === undefined ? {} : { op }),
     events: related,
     identity: {
@@ -121,127 +82,145 @@ export function stepDetail(events: readonly JournalEvent[], seq: number): StepDe
       onBehalfOf: [...event.onBehalfOf],
       chain: [event.actor, ...event.onBehalfOf].join(' for '),
     },
-    startedAt: first.at,
-    status: statusOf(related),
-    decisions: related
-      .filter((candidate) => candidate.type === 'tool.authorized' || candidate.type === 'access.decided')
-      .map((candidate) => ({
-        seq: candidate.seq,
-        ...(candidate.payload as unknown as Record<string, unknown>),
-      })),
-    verdicts: related
-      .filter((candidate) => candidate.type.endsWith('.verdict') || candidate.type.startsWith('guard.'))
-      .map((candidate) => ({
-        seq: candidate.seq,
-        type: candidate.type,
-        ...(candidate.payload as unknown as Record<string, unknown>),
-      })),
-    approvals: related
-      .filter((candidate) => candidate.type.startsWith('approval.'))
-      .map((candidate) => ({
-        seq: candidate.seq,
-        type: candidate.type,
-        at: candidate.at,
-        ...(candidate.payload as unknown as Record<string, unknown>),
-      })),
+    startedAt: item?.at ?? first.at,
+    status: STATUSES[item?.state ?? 'completed'],
+    decisions: related.flatMap((candidate) =>
+      candidate.type === 'tool.authorized' || candidate.type === 'access.decided'
+        ? [{ seq: candidate.seq, ...candidate.payload }]
+        : [],
+    ),
+    verdicts: related.flatMap((candidate) =>
+      candidate.type === 'tool.verdict' ||
+      candidate.type === 'llm.verdict' ||
+      candidate.type === 'guard.verdict'
+        ? [{ seq: candidate.seq, type: candidate.type, ...candidate.payload }]
+        : [],
+    ),
+    approvals: related.flatMap((candidate) =>
+      candidate.type === 'approval.requested' ||
+      candidate.type === 'approval.escalated' ||
+      candidate.type === 'approval.decided'
+        ? [{ seq: candidate.seq, type: candidate.type, at: candidate.at, ...candidate.payload }]
+        : [],
+    ),
   };
-  if (TERMINAL_TYPES.has(last.type)) {
-    detail.endedAt = last.at;
-    detail.durationMs = Date.parse(last.at) - Date.parse(first.at);
+  if (item?.endAt !== undefined) {
+    detail.endedAt = item.endAt;
+    detail.durationMs = Date.parse(item.endAt) - Date.parse(detail.startedAt);
   }
+  if (event.type === 'llm.called') Object.assign(detail, modelDetail(events, event));
+  const toolCall = op === undefined ? undefined : callOf(model, op);
+  if (toolCall) detail.tool = toolDetail(toolCall, related);
+  if (toolCall?.latencyMs !== undefined) detail.durationMs = toolCall.latencyMs;
+  const agent = event.type.startsWith('agent.')
+    ? model.agents.find((candidate) => candidate.op === op)
+    : undefined;
+  if (agent) Object.assign(detail, agentDetail(events, agent, related));
+  const failure = related.find((candidate) => 'error' in candidate.payload);
+  if (failure && 'error' in failure.payload) detail.error = failure.payload.error;
+  const stepDone = related.find((candidate) => candidate.type === 'step.completed');
+  if (stepDone) detail.result = stepDone.payload.result;
+  return detail;
+}
 
-  if (event.type === 'llm.called') {
-    const call = event as JournalEvent<'llm.called'>;
-    const own = call.payload.messages;
-    let request: JournalMessage[];
-    try {
-      request = requestMessages(events, call);
-    } catch {
-      request = [];
-    }
-    detail.model = {
-      provider: call.payload.provider,
-      model: call.payload.model,
-      turn: call.payload.turn,
+type Item = { seqs: number[]; state: ItemState; at: string; endAt?: string };
+
+/**
+ * The part of the run model that holds an event: a model call's turn, a tool call (with the op's
+ * policy, guard and approval events), an agent's loop, or the op. A model call is its own item (an
+ * agent's op holds its whole loop's agent.* events).
+ */
+function itemHolding(model: RunModel, event: JournalEvent): Item | undefined {
+  const op = eventOp(event);
+  if (op === undefined) return undefined;
+  const operation = model.operations.find((candidate) => candidate.op === op);
+  if (event.type.startsWith('llm.')) return model.turns.find((turn) => turn.op === op) ?? operation;
+  if (event.type.startsWith('agent.')) return model.agents.find((agent) => agent.op === op) ?? operation;
+  return operation;
+}
+
+function callOf(model: RunModel, op: number): ToolCallModel | undefined {
+  return model.calls.find((call) => call.op === op);
+}
+
+const STATUSES: Record<ItemState, StepDetail['status']> = {
+  running: 'running',
+  waiting: 'waiting',
+  completed: 'completed',
+  'handed-off': 'completed',
+  skipped: 'completed',
+  failed: 'failed',
+  denied: 'denied',
+};
+
+function modelDetail(events: readonly JournalEvent[], call: JournalEvent<'llm.called'>): Partial<StepDetail> {
+  let request: JournalMessage[];
+  try {
+    request = requestMessages(events, call);
+  } catch {
+    request = [];
+  }
+  const { payload } = call;
+  return {
+    model: {
+      provider: payload.provider,
+      model: payload.model,
+      turn: payload.turn,
       request,
-      response: own.at(-1) as JournalMessage | undefined,
-      tools: call.payload.request.tools,
-      ...(call.payload.request.parameters ? { parameters: call.payload.request.parameters } : {}),
-      finishReason: call.payload.response.finishReason,
-    };
-    detail.usage = {
-      inputTokens: call.payload.usage.inputTokens,
-      outputTokens: call.payload.usage.outputTokens,
-    };
-    detail.costUsd = call.payload.cost.usd;
-    detail.durationMs = call.payload.latencyMs;
-    detail.startedAt = new Date(Date.parse(call.at) - call.payload.latencyMs).toISOString();
-    detail.endedAt = call.at;
-  }
+      response: payload.messages.at(-1) as JournalMessage | undefined,
+      tools: payload.request.tools,
+      ...(payload.request.parameters ? { parameters: payload.request.parameters } : {}),
+      finishReason: payload.response.finishReason,
+    },
+    usage: { inputTokens: payload.usage.inputTokens, outputTokens: payload.usage.outputTokens },
+    costUsd: payload.cost.usd,
+    durationMs: payload.latencyMs,
+    startedAt: new Date(Date.parse(call.at) - payload.latencyMs).toISOString(),
+    endedAt: call.at,
+  };
+}
 
-  const requested = related.find(
-    (candidate): candidate is JournalEvent<'tool.requested'> => candidate.type === 'tool.requested',
+function toolDetail(call: ToolCallModel, related: readonly JournalEvent[]): NonNullable<StepDetail['tool']> {
+  const outcome = related.findLast(
+    (candidate) =>
+      candidate.type === 'tool.called' ||
+      candidate.type === 'tool.failed' ||
+      candidate.type === 'tool.resolved',
   );
-  if (requested) {
-    let finalArgs: unknown;
-    for (const candidate of related) {
-      if (candidate.type !== 'tool.verdict') continue;
-      const verdict = candidate.payload as JournalEventPayloads['tool.verdict'];
-      if (verdict.verdict === 'rewrite' && verdict.phase !== 'after') finalArgs = verdict.args;
-    }
-    const outcome = related.findLast(
-      (candidate) =>
-        candidate.type === 'tool.called' ||
-        candidate.type === 'tool.failed' ||
-        candidate.type === 'tool.resolved',
-    );
-    const result = outcome ? toolResult(outcome) : undefined;
-    const attempts =
-      related.filter((candidate) => candidate.type === 'tool.retried').length + (requested ? 1 : 0);
-    detail.tool = {
-      callId: requested.payload.callId,
-      effect: requested.payload.effect,
-      args: requested.payload.args,
-      ...(finalArgs === undefined ? {} : { finalArgs }),
-      ...(result && 'value' in result ? { result: result.value } : {}),
-      ...(result && 'error' in result ? { error: result.error } : {}),
-      attempts,
-    };
-    const called = related.find(
-      (candidate): candidate is JournalEvent<'tool.called'> => candidate.type === 'tool.called',
-    );
-    if (called) detail.durationMs = called.payload.latencyMs;
-  }
+  const result = outcome ? toolResult(outcome) : undefined;
+  return {
+    callId: call.callId,
+    effect: call.effect ?? 'unknown',
+    args: call.args,
+    ...(call.finalArgs === undefined ? {} : { finalArgs: call.finalArgs }),
+    ...(result && 'value' in result ? { result: result.value } : {}),
+    ...(result && 'error' in result ? { error: result.error } : {}),
+    attempts: call.attempts,
+  };
+}
 
-  const started = related.find(
-    (candidate): candidate is JournalEvent<'agent.started'> => candidate.type === 'agent.started',
-  );
-  if (started && event.type.startsWith('agent.')) {
-    const completed = related.find(
-      (candidate): candidate is JournalEvent<'agent.completed'> => candidate.type === 'agent.completed',
-    );
-    const system = started.payload.messages.find(
-      (message) => (message as { role?: unknown }).role === 'system',
-    ) as JournalMessage | undefined;
-    detail.agent = {
+function agentDetail(
+  events: readonly JournalEvent[],
+  agent: AgentModel,
+  related: readonly JournalEvent[],
+): Partial<StepDetail> {
+  const started = related.find((candidate) => candidate.type === 'agent.started');
+  if (!started) return {};
+  const completed = related.find((candidate) => candidate.type === 'agent.completed');
+  const messages = messageStore(events);
+  const system = started.payload.messages.find(
+    (message) => (message as { role?: unknown }).role === 'system',
+  ) as JournalMessage | undefined;
+  return {
+    agent: {
       task: messages.get(started.payload.task),
       system,
       answer: completed ? messages.get(completed.payload.message) : undefined,
-      ...(completed ? { turns: completed.payload.turns } : {}),
-    };
-    if (completed) {
-      detail.usage = completed.payload.usage;
-      detail.costUsd = completed.payload.costUsd;
-    }
-  }
-
-  const failure = related.find((candidate) => 'error' in candidate.payload);
-  if (failure) detail.error = (failure.payload as { error?: unknown }).error;
-  const stepDone = related.find(
-    (candidate): candidate is JournalEvent<'step.completed'> => candidate.type === 'step.completed',
-  );
-  if (stepDone) detail.result = stepDone.payload.result;
-  return detail;
+      ...(agent.turnCount === undefined || !completed ? {} : { turns: agent.turnCount }),
+    },
+    ...(agent.usage ? { usage: agent.usage } : {}),
+    ...(agent.costUsd === undefined ? {} : { costUsd: agent.costUsd }),
+  };
 }
 
 function kindOf(type: string): StepDetail['kind'] {
@@ -252,19 +231,6 @@ function kindOf(type: string): StepDetail['kind'] {
   if (type.startsWith('graph.')) return 'graph';
   if (type.startsWith('run.')) return 'run';
   return 'other';
-}
-
-function statusOf(related: readonly JournalEvent[]): StepDetail['status'] {
-  const types = related.map((event) => event.type);
-  if (types.some((type) => type.endsWith('.failed'))) return 'failed';
-  const lastVerdict = related.findLast(
-    (event) => event.type === 'tool.verdict' || event.type === 'llm.verdict',
-  );
-  const verdict = (lastVerdict?.payload as { verdict?: string } | undefined)?.verdict;
-  if (verdict === 'deny' && !types.includes('tool.called')) return 'denied';
-  if (verdict === 'park') return 'waiting';
-  const last = related.at(-1)!;
-  return TERMINAL_TYPES.has(last.type) ? 'completed' : 'running';
 }
 
 function toolResult(event: JournalEvent): { value: unknown } | { error: string } | undefined {

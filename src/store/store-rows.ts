@@ -1,5 +1,10 @@
 import { JournalCorruptError, type SerializedError } from '../errors.ts';
-import type { JournalEvent } from '../journal/events.ts';
+import type {
+  JournalEvent,
+  JournalEventOf,
+  JournalEventPayloads,
+  JournalEventType,
+} from '../journal/events.ts';
 import { GENESIS_HASH } from '../journal/hash-chain.ts';
 import type { PoolWaiter } from './pool-decision.ts';
 import type { PoolUsage } from './pool-store.ts';
@@ -67,17 +72,19 @@ export function toEvent(row: Row): JournalEvent {
       throw new JournalCorruptError({ runId: row.run_id as string, seq: Number(row.seq), field, cause });
     }
   };
-  return {
+  // A stored row is trusted to pair its type with its payload: the chain's hash covers both.
+  const event: JournalEventOf<JournalEventType> = {
     runId: row.run_id as string,
     seq: Number(row.seq),
-    type: row.type as JournalEvent['type'],
+    type: row.type as JournalEventType,
     at: row.at as string,
     actor: row.actor as string,
     onBehalfOf: json('on_behalf_of') as string[],
-    payload: json('payload') as JournalEvent['payload'],
+    payload: json('payload') as JournalEventPayloads[JournalEventType],
     prevHash: row.prev_hash as string,
     hash: row.hash as string,
   };
+  return event as JournalEvent;
 }
 
 export function toSignal(row: Row): SignalRecord {

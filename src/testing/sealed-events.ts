@@ -32,13 +32,12 @@ export function sealDrafts(run: RunRecord, drafts: readonly (EventDraft & { at: 
   let seq = run.lastSeq;
   return drafts.map((draft) => {
     const event = sealEvent({
+      ...draft,
       runId: run.runId,
       seq: ++seq,
-      type: draft.type,
       at: new Date(draft.at).toISOString(),
       actor: draft.actor ?? `workflow:${run.workflow}`,
       onBehalfOf: draft.onBehalfOf ?? [run.principal],
-      payload: draft.payload,
       prevHash,
     });
     prevHash = event.hash;

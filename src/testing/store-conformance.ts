@@ -78,13 +78,12 @@ export function storeConformance(
       let prevHash = head.headHash;
       return drafts.map((draft) => {
         const event = sealEvent({
+          ...draft,
           runId: head.runId,
           seq: ++seq,
-          type: draft.type,
           at: new Date(at).toISOString(),
           actor: draft.actor ?? 'workflow:orders',
           onBehalfOf: draft.onBehalfOf ?? ['user:alice'],
-          payload: draft.payload,
           prevHash,
         });
         prevHash = event.hash;

@@ -4,7 +4,7 @@ import { workflow } from '../../src/context-layers.ts';
 import { runAgent } from '../../src/agents/run-agent.ts';
 import type { AgentModelStrategy } from '../../src/agents/turn-routing.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
-import { costReport } from '../../src/routing/cost-report.ts';
+import { costReport } from '../../src/journal/run-model/cost-report.ts';
 import { judgeVerifier } from '../../src/routing/judge-verifier.ts';
 import { scriptedModel, type ScriptedModel, type ScriptedRequest } from '../../src/testing/index.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
@@ -146,8 +146,9 @@ describe('agent turns are routed', () => {
     }
     // Cost per model: every call counted once, the rejected answers included.
     const report = costReport(events);
-    expect(report.byModel['baton-testing:mini']).toMatchObject({ calls: 4, costUsd: 0.00012 });
-    expect(report.byModel['baton-testing:large']).toMatchObject({ calls: 2, costUsd: 0.0012 });
+    const byModel = (model: string) => report.byModel.find((line) => line.model === model);
+    expect(byModel('baton-testing:mini')).toMatchObject({ calls: 4, usd: 0.00012 });
+    expect(byModel('baton-testing:large')).toMatchObject({ calls: 2, usd: 0.0012 });
 
     // A restart: a new Baton on the same store resumes the run by replay.
     await h.close();
@@ -225,7 +226,10 @@ describe('agent turns are routed', () => {
       },
       costUsd: 0.001031,
     });
-    expect(costReport(events).byModel['baton-testing:judge']).toMatchObject({ calls: 1, costUsd: 0.001001 });
+    expect(costReport(events).byModel.find((line) => line.model === 'baton-testing:judge')).toMatchObject({
+      calls: 1,
+      usd: 0.001001,
+    });
   });
 
   it('refuses routing that cannot work when the agent is defined', () => {

@@ -5,7 +5,7 @@ import { workflow } from '../../src/engine/workflow.ts';
 import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import { capabilityOf } from '../../src/agents/agent-capabilities.ts';
 import { CapabilityRegistry } from '../../src/routing/capability-registry.ts';
-import { costReport } from '../../src/routing/cost-report.ts';
+import { costReport } from '../../src/journal/run-model/cost-report.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory } from '../../src/routing/memory.ts';
 import { routingLayer, type RoutingContext } from '../../src/routing/routing-context.ts';
@@ -83,27 +83,30 @@ describe('routing with the agents layer', () => {
     expect(await best.result()).toEqual({ chosen: 'billing-careful', answer: 'large-model handled it' });
 
     const thriftyEvents = await thrifty.history();
-    const decided = thriftyEvents.find((event) => event.type === 'route.decided')!
-      .payload as JournalEventPayloads['route.decided'];
+    const decided = thriftyEvents.find((event) => event.type === 'route.decided')!.payload;
     expect(decided.candidates.find((c) => c.name === 'billing-careful')).toMatchObject({
       cost: 40,
       eligible: true,
     });
     const report = costReport([...thriftyEvents, ...(await best.history())]);
-    expect(report.byAgent['agent:billing-quick']).toEqual({
+    expect(report.byAgent.find((line) => line.agent === 'billing-quick')).toEqual({
+      agent: 'billing-quick',
       calls: 1,
       inputTokens: 1000,
       outputTokens: 100,
-      costUsd: 0.00065,
+      usd: 0.00065,
+      unpriced: 0,
     });
-    expect(report.byAgent['agent:billing-careful']).toEqual({
+    expect(report.byAgent.find((line) => line.agent === 'billing-careful')).toEqual({
+      agent: 'billing-careful',
       calls: 1,
       inputTokens: 1000,
       outputTokens: 100,
-      costUsd: 0.013,
+      usd: 0.013,
+      unpriced: 0,
     });
-    expect(report.byModel['openai-compatible:small-model']!.calls).toBe(1);
-    expect(report.byRun[thrifty.runId]!.costUsd).toBe(0.00065);
+    expect(report.byModel.find((line) => line.model === 'openai-compatible:small-model')!.calls).toBe(1);
+    expect(report.byRun.find((line) => line.runId === thrifty.runId)!.usd).toBe(0.00065);
     expect(
       await memory.search('default', 'agent:billing-quick', 'duplicate charge refund', { tokens: 100 }),
     ).toHaveLength(1);

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/engine/workflow.ts';
-import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import { SemanticCache, cachedModelCall, type CacheRequest } from '../../src/routing/semantic-cache.ts';
 import { WordVectorEmbedder } from '../../src/routing/word-vector-embedder.ts';
 import { harness, type Harness } from '../support/harness.ts';
@@ -76,8 +75,7 @@ describe('a semantic cache with an error bound', () => {
     const served = await run('acme', PARAPHRASE);
     expect(served.answer).toBe('answer for acme');
     expect(modelCalls).toEqual([`acme: ${ASKED}`]);
-    const hit = served.events.find((event) => event.type === 'cache.hit')!
-      .payload as JournalEventPayloads['cache.hit'];
+    const hit = served.events.find((event) => event.type === 'cache.hit')!.payload;
     expect(hit.match).toBe('similar');
     expect(hit.similarity).toBeGreaterThanOrEqual(0.9);
     expect(hit.threshold).toBe(0.9);
@@ -139,7 +137,7 @@ describe('a cache that learns its bound from its misses', () => {
       const run = await h.baton.start(ask, { question }, { tenant: 'acme' });
       await run.result();
       const missed = (await run.history()).find((event) => event.type === 'cache.missed')!;
-      return (missed.payload as JournalEventPayloads['cache.missed']).verdict;
+      return missed.payload.verdict;
     };
 
     expect(await verdictOf(ASKED)).toBeUndefined(); // nothing cached yet: nothing to judge

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkflowContext } from '../../src/engine/context.ts';
 import { workflow } from '../../src/engine/workflow.ts';
 import { BatonError } from '../../src/errors.ts';
-import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import { CapabilityRegistry, type Capability } from '../../src/routing/capability-registry.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { routeByCapability } from '../../src/routing/route-by-capability.ts';
@@ -89,7 +88,7 @@ describe('capability routing', () => {
     const run = await h.baton.start(flow, { task: TASK });
     await h.settle(run.runId, 'waiting');
     const [decided] = (await run.history()).filter((e) => e.type === 'route.decided');
-    const payload = decided!.payload as JournalEventPayloads['route.decided'];
+    const payload = decided!.payload;
     expect(payload.chosen).toBe('billing-lite');
     expect(payload.candidates.map((c) => c.name).sort()).toEqual(['billing-lite', 'billing-pro', 'shipping']);
     expect(

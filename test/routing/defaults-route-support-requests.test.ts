@@ -46,7 +46,7 @@ describe('routing with the defaults among twenty support desks', () => {
 
     const decided = (await run.history())
       .filter((event) => event.type === 'route.decided')
-      .map((event) => event.payload as JournalEventPayloads['route.decided']);
+      .map((event) => event.payload);
     expect(decided.map((payload) => payload.chosen)).toEqual([
       'billing',
       'accounts',

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkflowContext } from '../../src/engine/context.ts';
 import { workflow } from '../../src/engine/workflow.ts';
-import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import { buildContext, type HistoryMessage } from '../../src/routing/context-builder.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory, type RecalledMemory } from '../../src/routing/memory.ts';
@@ -100,7 +99,7 @@ describe('long-term memory', () => {
     expect(first!.reduce((sum, m) => sum + m.tokens, 0)).toBeLessThanOrEqual(40);
     const recalled = (await asking.history())
       .filter((e) => e.type === 'memory.recalled')
-      .map((e) => e.payload as JournalEventPayloads['memory.recalled']);
+      .map((e) => e.payload);
     expect(recalled).toHaveLength(2);
     expect(recalled[0]!.items).toEqual(first);
     // The second recall ran after the new memory arrived and sees it.

@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/engine/workflow.ts';
-import type { JournalEventPayloads } from '../../src/journal/events.ts';
-import { costReport } from '../../src/routing/cost-report.ts';
+import { costReport } from '../../src/journal/run-model/cost-report.ts';
 import { estimateDifficulty } from '../../src/routing/difficulty.ts';
 import { judgeVerifier } from '../../src/routing/judge-verifier.ts';
 import type { ModelChoice } from '../../src/routing/model-price.ts';
@@ -74,17 +73,13 @@ describe('model routing', () => {
     expect(verdicts).toEqual(['ok: 4', 'not sure', 'ok: 4', 'not sure']);
 
     const events = await run.history();
-    const routed = events
-      .filter((e) => e.type === 'model.routed')
-      .map((e) => e.payload as JournalEventPayloads['model.routed']);
+    const routed = events.filter((e) => e.type === 'model.routed').map((e) => e.payload);
     expect(routed.map((r) => r.strategy)).toEqual(['cascade', 'cascade', 'cascade', 'cascade']);
     expect(routed[1]!.reason).toMatch(
       /test:mini rejected by the verifier \(check failed\); escalated to the last model, test:large/,
     );
     expect(routed[0]!.reason).toMatch(/test:mini accepted by the verifier/);
-    const attempted = events
-      .filter((e) => e.type === 'model.attempted')
-      .map((e) => e.payload as JournalEventPayloads['model.attempted']);
+    const attempted = events.filter((e) => e.type === 'model.attempted').map((e) => e.payload);
     expect(attempted.map((a) => [a.model, a.verdict?.accepted])).toEqual([
       ['test:mini', true],
       ['test:mini', false],
@@ -96,21 +91,25 @@ describe('model routing', () => {
 
     const report = costReport(events);
     // mini: 4 calls × (100 × 0.1 + 50 × 0.4) / 1e6; large: 2 × (100 × 2 + 50 × 8) / 1e6
-    expect(report.byModel['test:mini']).toEqual({
+    expect(report.byModel.find((line) => line.model === 'test:mini')).toEqual({
+      model: 'test:mini',
       calls: 4,
       inputTokens: 400,
       outputTokens: 200,
-      costUsd: 0.00012,
+      usd: 0.00012,
+      unpriced: 0,
     });
-    expect(report.byModel['test:large']).toEqual({
+    expect(report.byModel.find((line) => line.model === 'test:large')).toEqual({
+      model: 'test:large',
       calls: 2,
       inputTokens: 200,
       outputTokens: 100,
-      costUsd: 0.0012,
+      usd: 0.0012,
+      unpriced: 0,
     });
-    expect(report.total.costUsd).toBeCloseTo(0.00132, 9);
-    expect(report.byAgent['workflow:cascade']!.calls).toBe(6);
-    expect(report.byRun[run.runId]!.calls).toBe(6);
+    expect(report.total.usd).toBeCloseTo(0.00132, 9);
+    expect(report.byAgent.find((line) => line.agent === 'workflow:cascade')!.calls).toBe(6);
+    expect(report.byRun.find((line) => line.runId === run.runId)!.calls).toBe(6);
   });
 
   it('a routed call is not made again on replay', async () => {
@@ -202,9 +201,7 @@ describe('model routing', () => {
     const [franceModel, australiaModel, australiaCost] = (await run.result()) as [string, string, number];
     expect([franceModel, australiaModel]).toEqual(['test:mini', 'test:large']);
     expect(judged).toHaveLength(2);
-    const attempted = (await run.history())
-      .filter((e) => e.type === 'model.attempted')
-      .map((e) => e.payload as JournalEventPayloads['model.attempted']);
+    const attempted = (await run.history()).filter((e) => e.type === 'model.attempted').map((e) => e.payload);
     expect(attempted[0]!.verdict).toMatchObject({
       accepted: true,
       score: 0.95,
@@ -214,11 +211,13 @@ describe('model routing', () => {
     // mini 0.00003 + judge (203 tokens at $1/M) 0.000203 + large 0.0006
     expect(australiaCost).toBeCloseTo(0.000833, 9);
     const report = costReport(await run.history());
-    expect(report.byModel['local:judge-1']).toEqual({
+    expect(report.byModel.find((line) => line.model === 'local:judge-1')).toEqual({
+      model: 'local:judge-1',
       calls: 2,
       inputTokens: 400,
       outputTokens: 6,
-      costUsd: 0.000406,
+      usd: 0.000406,
+      unpriced: 0,
     });
   });
 

@@ -1,7 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/engine/workflow.ts';
-import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { SemanticCache, cachedModelCall, type CacheScope } from '../../src/routing/semantic-cache.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
@@ -93,8 +92,7 @@ describe('semantic cache', () => {
     expect(globex2.hit?.similarity).toBeGreaterThanOrEqual(0.8);
     expect(globex2.hit?.source.runId).toBe(globex1.runId);
     expect(globex2.text).toBe(`answer to '${QUESTION}' for globex`);
-    const hit = globex2.events.find((e) => e.type === 'cache.hit')!
-      .payload as JournalEventPayloads['cache.hit'];
+    const hit = globex2.events.find((e) => e.type === 'cache.hit')!.payload;
     expect(hit.source.runId).toBe(globex1.runId);
 
     // A tenant with no entries gets nothing, however similar the request.

@@ -9,6 +9,7 @@ import { scriptedModel } from '../../src/testing/index.ts';
 import {
   buildTimeline,
   buildTree,
+  deriveRunModel,
   graphStates,
   openWaits,
   type TreeNode,
@@ -224,11 +225,19 @@ describe('the run model of the UI', () => {
       'pending',
     ]);
 
-    const waiting = [
-      { seq: 2, type: 'signal.awaited', payload: { op: 1, name: 'go' } },
-      { seq: 3, type: 'signal.awaited', payload: { op: 2, name: 'baton.approve:9' } },
-    ] as unknown as JournalEvent[];
-    expect(openWaits(waiting)).toEqual({ signals: ['go'] });
+    const awaited = (seq: number, op: number, name: string): JournalEvent => ({
+      runId: 'run_1',
+      seq,
+      type: 'signal.awaited',
+      at: new Date(seq * 1000).toISOString(),
+      actor: 'workflow:w',
+      onBehalfOf: ['user:alice'],
+      payload: { op, name },
+      prevHash: '',
+      hash: '',
+    });
+    const waiting = [awaited(2, 1, 'go'), awaited(3, 2, 'baton.approve:9')];
+    expect(openWaits(deriveRunModel(waiting))).toEqual({ signals: ['go'] });
   });
 
   it("draws each revision of a plan with its kept tasks, and a state machine's edges with the times taken", async () => {

@@ -2,7 +2,8 @@ import type { JournalEvent } from '../../src/journal/events.ts';
 import type { RunRecord } from '../../src/store/store.ts';
 import type { ApprovalView } from '../../src/server/approval-inbox.ts';
 import type { InDoubtCall } from '../../src/agents/in-doubt.ts';
-import type { CostReport } from '../../src/server/run-costs.ts';
+import type { CostReport } from '../../src/journal/run-model/cost-report.ts';
+import type { RunModel } from '../../src/journal/run-model/run-model.ts';
 import type { StepDetail } from '../../src/server/step-detail.ts';
 import type { GraphDescription } from '../../src/patterns/graph.ts';
 import type { WorkerView } from '../../src/server/workers-routes.ts';
@@ -15,7 +16,16 @@ export type Run = Omit<RunRecord, 'leaseOwner' | 'leaseExpiresAt' | 'headHash' |
   /** In run lists, for a waiting run: what it waits on. */
   waitingOn?: RunWait[];
 };
-export type { JournalEvent, ApprovalView, CostReport, StepDetail, GraphDescription, InDoubtCall, WorkerView };
+export type {
+  JournalEvent,
+  ApprovalView,
+  CostReport,
+  RunModel,
+  StepDetail,
+  GraphDescription,
+  InDoubtCall,
+  WorkerView,
+};
 
 export interface Journal {
   run: Run;
@@ -174,6 +184,9 @@ export const api = {
     ),
   step: (runId: string, seq: number, signal?: AbortSignal) =>
     request<StepDetail>('GET', `/api/runs/${encodeURIComponent(runId)}/journal/${seq}`, undefined, signal),
+  /** The run model the server derives from the journal (the same the run page derives from its events). */
+  runModel: (runId: string, signal?: AbortSignal) =>
+    request<RunModel>('GET', `/api/runs/${encodeURIComponent(runId)}/model`, undefined, signal),
   runCosts: (runId: string, signal?: AbortSignal) =>
     request<CostReport>('GET', `/api/runs/${encodeURIComponent(runId)}/costs`, undefined, signal),
   costs: (query: string, signal?: AbortSignal) =>

@@ -37,7 +37,7 @@ export function readEventRows(
       payload: parseColumn(row, 'payload', row[6] as string) as JournalEvent['payload'],
       prevHash: row[7] as string,
       hash: row[8] as string,
-    };
+    } as JournalEvent;
   }
   return events;
 }

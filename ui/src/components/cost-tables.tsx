@@ -5,8 +5,8 @@ import { formatCost, formatCount, shortId } from './format.ts';
 
 type Line = CostReport['total'];
 
-/** Spend by agent, by model and (tenant-wide) by run. */
-export function CostTables(props: { report: CostReport }) {
+/** Spend by agent, by model and, with `byRun` (tenant-wide), by run. */
+export function CostTables(props: { report: CostReport; byRun?: boolean }) {
   const { report } = props;
   if (report.total.calls === 0) return <p className="muted">No model calls yet.</p>;
   return (
@@ -34,7 +34,7 @@ export function CostTables(props: { report: CostReport }) {
         title="By model"
         rows={report.byModel.map((line) => ({ key: line.model, label: line.model, line }))}
       />
-      {report.byRun && (
+      {props.byRun && (
         <CostTable
           title="By run"
           rows={report.byRun.slice(0, 50).map((line) => ({

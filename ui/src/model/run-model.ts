@@ -1,9 +1,16 @@
 import type { JournalEvent } from '../../../src/journal/events.ts';
+import { RunModelBuilder, type RunModelTouch } from '../../../src/journal/run-model/derive-run-model.ts';
+import type { ItemState, RunModel } from '../../../src/journal/run-model/run-model.ts';
 
 /**
  * What the run page draws, derived from the journal alone (so it works for runs written by any
  * worker, replayed or live): the timeline's bars in lanes, the execution tree, the graph's states.
+ * Which agent, turn and call each event belongs to comes from the run model
+ * (src/journal/run-model), the one derivation `baton explain`, the server and telemetry read too.
  */
+
+export type { RunModel } from '../../../src/journal/run-model/run-model.ts';
+export { deriveRunModel } from '../../../src/journal/run-model/derive-run-model.ts';
 
 export type ItemStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'denied' | 'skipped';
 export type ItemKind =
@@ -31,19 +38,25 @@ export interface Timeline {
   end: number;
 }
 
-type Payload = Record<string, any>;
-const payloadOf = (event: JournalEvent): Payload => event.payload;
 const time = (event: JournalEvent): number => Date.parse(event.at);
 
-/** The key that ties an op's later events to the item its first event opened. */
-function itemKey(event: JournalEvent): string | undefined {
-  const payload = payloadOf(event);
-  if (typeof payload.op !== 'number') return undefined;
-  if (event.type.startsWith('tool.') && typeof payload.callId === 'string')
-    return `tool:${payload.op}:${payload.callId}`;
-  if (event.type.startsWith('approval.')) return `approval:${payload.approvalId}`;
-  if (event.type.startsWith('agent.')) return `agent:${payload.op}`;
-  return `op:${payload.op}`;
+/** The model's state of an item as the UI shows it (a handoff ends an agent's part: completed). */
+export function itemStatus(state: ItemState): ItemStatus {
+  return state === 'handed-off' ? 'completed' : state;
+}
+
+/** Reads events through the run model: each with the parts of the model it touched. */
+function* touched(events: readonly JournalEvent[]): Generator<[JournalEvent, RunModelTouch]> {
+  const builder = new RunModelBuilder();
+  for (const event of events) yield [event, builder.add(event)];
+}
+
+/** The key of the timeline bar an event belongs to: its call, approval, agent, or op. */
+function barKey(event: JournalEvent, touch: RunModelTouch): string | undefined {
+  if (event.type.startsWith('tool.') && touch.call) return touch.call.key;
+  if (event.type.startsWith('approval.') && touch.approval) return `approval:${touch.approval.approvalId}`;
+  if (event.type.startsWith('agent.') && touch.agent) return touch.agent.key;
+  return touch.operation ? `op:${touch.operation.op}` : undefined;
 }
 
 /** The bars of the timeline, each in the first lane free at its start (so parallel work stacks up). */
@@ -71,20 +84,22 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
     items.push(item);
     return item;
   };
+  const opened = (key: string | undefined, item: TimelineItem): void => {
+    if (key !== undefined) open.set(key, item);
+  };
   const close = (key: string | undefined, event: JournalEvent, status: ItemStatus): void => {
     const item = key === undefined ? undefined : open.get(key);
-    if (!item) return;
+    if (!item || key === undefined) return;
     item.end = time(event);
     item.endSeq = event.seq;
     item.status = status;
-    open.delete(key!);
+    open.delete(key);
   };
-  for (const event of events) {
-    const payload = payloadOf(event);
-    const key = itemKey(event);
+  for (const [event, touch] of touched(events)) {
+    const key = barKey(event, touch);
     switch (event.type) {
       case 'agent.started':
-        open.set(key!, add(event, 'agent', `agent ${payload.name}`));
+        opened(key, add(event, 'agent', `agent ${event.payload.name}`));
         break;
       case 'agent.completed':
       case 'agent.handedOff':
@@ -97,24 +112,25 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
         add(
           event,
           'model',
-          `${payload.model} · turn ${payload.turn}`,
-          time(event) - (payload.latencyMs ?? 0),
+          `${event.payload.model} · turn ${event.payload.turn}`,
+          time(event) - event.payload.latencyMs,
           time(event),
           'completed',
         );
         break;
       case 'llm.failed':
-        add(event, 'model', `${payload.name} model call`, time(event), time(event), 'failed');
+        add(event, 'model', `${event.payload.name} model call`, time(event), time(event), 'failed');
         break;
       case 'tool.requested':
-        open.set(key!, add(event, 'tool', `tool ${payload.name}`));
+        opened(key, add(event, 'tool', `tool ${event.payload.name}`));
         break;
       case 'tool.verdict': {
-        const item = open.get(key!);
+        const item = key === undefined ? undefined : open.get(key);
         if (!item) break;
-        if (payload.verdict === 'park') item.status = 'waiting';
-        else if (payload.verdict === 'deny' && payload.phase !== 'after') close(key, event, 'denied');
-        else if (payload.phase === 'decided') item.status = 'running';
+        const { verdict, phase } = event.payload;
+        if (verdict === 'park') item.status = 'waiting';
+        else if (verdict === 'deny' && phase !== 'after') close(key, event, 'denied');
+        else if (phase === 'decided') item.status = 'running';
         break;
       }
       case 'tool.called':
@@ -124,35 +140,38 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
         close(key, event, 'failed');
         break;
       case 'tool.resolved':
-        if (payload.action === 'skip') close(key, event, 'skipped');
+        if (event.payload.action === 'skip') close(key, event, 'skipped');
         break;
       case 'step.completed':
-        add(event, 'step', `step ${payload.name}`, time(event), time(event), 'completed');
+        add(event, 'step', `step ${event.payload.name}`, time(event), time(event), 'completed');
         break;
       case 'step.failed':
-        add(event, 'step', `step ${payload.name}`, time(event), time(event), 'failed');
+        add(event, 'step', `step ${event.payload.name}`, time(event), time(event), 'failed');
         break;
       case 'timer.set':
-        open.set(
-          key!,
-          add(event, 'timer', `sleep ${payload.name ?? ''}`.trim(), time(event), undefined, 'waiting'),
+        opened(
+          key,
+          add(event, 'timer', `sleep ${event.payload.name}`.trim(), time(event), undefined, 'waiting'),
         );
         break;
       case 'timer.fired':
         close(key, event, 'completed');
         break;
       case 'signal.awaited':
-        open.set(key!, add(event, 'signal', `wait for ${payload.name}`, time(event), undefined, 'waiting'));
+        opened(
+          key,
+          add(event, 'signal', `wait for ${event.payload.name}`, time(event), undefined, 'waiting'),
+        );
         break;
       case 'signal.received':
-        if (open.has(key!)) close(key, event, 'completed');
-        else add(event, 'signal', `signal ${payload.name}`, time(event), time(event), 'completed');
+        if (key !== undefined && open.has(key)) close(key, event, 'completed');
+        else add(event, 'signal', `signal ${event.payload.name}`, time(event), time(event), 'completed');
         break;
       case 'signal.timedOut':
         close(key, event, 'failed');
         break;
       case 'child.started':
-        open.set(key!, add(event, 'child', `child ${payload.workflow}`));
+        opened(key, add(event, 'child', `child ${event.payload.workflow}`));
         break;
       case 'child.completed':
         close(key, event, 'completed');
@@ -161,7 +180,7 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
         close(key, event, 'failed');
         break;
       case 'graph.node.started':
-        open.set(key!, add(event, 'node', `node ${payload.node}`));
+        opened(key, add(event, 'node', `node ${event.payload.node}`));
         break;
       case 'graph.node.completed':
         close(key, event, 'completed');
@@ -170,25 +189,36 @@ export function buildTimeline(events: readonly JournalEvent[], now: number): Tim
         close(key, event, 'failed');
         break;
       case 'graph.node.skipped':
-        if (open.has(key!)) close(key, event, 'skipped');
-        else add(event, 'node', `node ${payload.node}`, time(event), time(event), 'skipped');
+        if (key !== undefined && open.has(key)) close(key, event, 'skipped');
+        else add(event, 'node', `node ${event.payload.node}`, time(event), time(event), 'skipped');
         break;
       case 'approval.requested':
-        open.set(key!, add(event, 'approval', `approval ${payload.name}`, time(event), undefined, 'waiting'));
+        opened(
+          key,
+          add(event, 'approval', `approval ${event.payload.name}`, time(event), undefined, 'waiting'),
+        );
         break;
       case 'approval.decided':
-        close(key, event, payload.decision === 'approved' ? 'completed' : 'denied');
+        close(key, event, event.payload.decision === 'approved' ? 'completed' : 'denied');
+        break;
+      default:
         break;
     }
   }
-  const first = events[0] ? time(events[0]) : now;
-  const last = events.at(-1) ? time(events.at(-1)!) : now;
+  return laidOut(items, events, now);
+}
+
+/** Lanes: agents first, then everything else, each in the first lane free at its start. */
+function laidOut(items: TimelineItem[], events: readonly JournalEvent[], now: number): Timeline {
+  const firstEvent = events[0];
+  const lastEvent = events.at(-1);
+  const first = firstEvent ? time(firstEvent) : now;
+  const last = lastEvent ? time(lastEvent) : now;
   const terminal = ['run.completed', 'run.failed', 'run.cancelled', 'run.timedOut'].includes(
-    events.at(-1)?.type ?? '',
+    lastEvent?.type ?? '',
   );
   const end = Math.max(terminal ? last : now, first + 1);
-  // Lanes: agents first, then everything else, each in the first lane free at its start: one whose
-  // last item ended, in time and in the journal, before this one began.
+  // A lane is free for an item when its last item ended, in time and in the journal, before this one began.
   const laneEnds: { time: number; seq: number }[] = [];
   const order = [...items].sort((a, b) =>
     (a.kind === 'agent') === (b.kind === 'agent')
@@ -245,355 +275,364 @@ export interface TreeNode {
  * The execution tree: the run, its agents (and the agents they hand off to or call as tools),
  * each agent's turns, each turn's model call and the tool calls it asked for, and the approvals
  * and guardrail verdicts on those calls; the workflow's own steps, waits, children and graphs.
+ * Where each agent, turn and call hangs is the run model's answer (a call by its agent and call id).
  */
 export function buildTree(events: readonly JournalEvent[], runLabel: string): TreeNode {
-  const first = events[0];
-  const root: TreeNode = {
-    id: 'run',
-    kind: 'run',
-    label: runLabel,
-    seq: first?.seq ?? 1,
-    status: 'running',
-    children: [],
-  };
-  const byKey = new Map<string, TreeNode>();
-  /** Open agent invocations by agent name, innermost last. */
-  const openAgents = new Map<string, TreeNode[]>();
-  /**
-   * Turn nodes by `agentNodeId:turn`, and the turn that asked for each tool call. Providers number
-   * call ids per conversation, so parallel agents reuse them: a call is named by its agent and id.
-   */
-  const turns = new Map<string, TreeNode>();
-  const turnOfCall = new Map<string, TreeNode>();
-  const callKey = (agent: string | undefined, callId: string | undefined) =>
-    `${agent ?? ''}\u0000${callId ?? ''}`;
-  const handoffs = new Map<string, TreeNode>();
-  const graphs = new Map<string, TreeNode>();
-  const byOp = new Map<number, TreeNode>();
-  // Parks the guard asked for show as its approval (approval.requested), not as a bare park too.
-  const guardSignals = new Set(
-    events
-      .filter((event) => event.type === 'approval.requested')
-      .map((event) => String(payloadOf(event).signal)),
-  );
-  let counter = 0;
-  const node = (
-    kind: TreeKind,
-    label: string,
-    seq: number,
-    status: ItemStatus = 'running',
-    note?: string,
-  ): TreeNode => ({
-    id: `${kind}-${++counter}`,
-    kind,
-    label,
-    seq,
-    status,
-    children: [],
-    ...(note === undefined ? {} : { note }),
-  });
-  const currentAgent = (name: string): TreeNode | undefined => openAgents.get(name)?.at(-1);
+  return new TreeBuilder(events, runLabel).root;
+}
 
-  for (const event of events) {
-    const payload = payloadOf(event);
-    const key = itemKey(event);
+class TreeBuilder {
+  readonly root: TreeNode;
+  /** Nodes by the run model's keys: agents, turns, calls, approvals, handoffs, ops. */
+  readonly #nodes = new Map<string, TreeNode>();
+  readonly #graphs = new Map<string, TreeNode>();
+  /** Parks the guard asked for show as its approval (approval.requested), not as a bare park too. */
+  readonly #guardSignals: Set<string>;
+  #counter = 0;
+
+  constructor(events: readonly JournalEvent[], runLabel: string) {
+    this.root = {
+      id: 'run',
+      kind: 'run',
+      label: runLabel,
+      seq: events[0]?.seq ?? 1,
+      status: 'running',
+      children: [],
+    };
+    this.#guardSignals = new Set(
+      events.flatMap((event) => (event.type === 'approval.requested' ? [event.payload.signal] : [])),
+    );
+    for (const [event, touch] of touched(events)) this.#add(event, touch);
+  }
+
+  #node(kind: TreeKind, label: string, seq: number, status: ItemStatus = 'running', note?: string): TreeNode {
+    return {
+      id: `${kind}-${++this.#counter}`,
+      kind,
+      label,
+      seq,
+      status,
+      children: [],
+      ...(note === undefined ? {} : { note }),
+    };
+  }
+
+  #at(key: string | undefined): TreeNode | undefined {
+    return key === undefined ? undefined : this.#nodes.get(key);
+  }
+
+  #add(event: JournalEvent, touch: RunModelTouch): void {
+    if (event.type.startsWith('agent.')) this.#agent(event, touch);
+    else if (event.type.startsWith('llm.')) this.#turn(event, touch);
+    else if (event.type.startsWith('tool.')) this.#tool(event, touch);
+    else if (event.type.startsWith('approval.') || event.type === 'guard.verdict')
+      this.#approval(event, touch);
+    else this.#workflow(event, touch);
+  }
+
+  #agent(event: JournalEvent, touch: RunModelTouch): void {
+    const agent = touch.agent;
+    if (!agent) return;
+    if (event.type === 'agent.started') {
+      const node = this.#node('agent', `agent ${agent.name}`, event.seq, 'running', agent.model);
+      const parent = agent.parent;
+      const under =
+        (agent.via === 'handoff' ? this.#at(`handoff:${parent?.agent ?? ''}`) : undefined) ??
+        this.#at(parent?.turn) ??
+        this.#at(parent?.agent) ??
+        this.root;
+      under.children.push(node);
+      this.#nodes.set(agent.key, node);
+      return;
+    }
+    const node = this.#at(agent.key);
+    if (!node) return;
+    node.status = itemStatus(agent.state);
+    if (event.type === 'agent.completed')
+      node.note = `${node.note ?? ''} · ${event.payload.turns} turn(s)`.replace(/^ · /, '');
+    if (event.type === 'agent.handedOff') {
+      const handoff = this.#node('handoff', `hand off to ${event.payload.to}`, event.seq, 'completed');
+      const asking = touch.agent?.turns
+        .map((key) => this.#at(key))
+        .findLast((turn) => turn !== undefined && turn.seq < event.seq);
+      (asking ?? node).children.push(handoff);
+      this.#nodes.set(`handoff:${agent.key}`, handoff);
+    }
+  }
+
+  #turn(event: JournalEvent, touch: RunModelTouch): void {
+    const turn = touch.turn;
+    if (!turn || (event.type !== 'llm.called' && event.type !== 'llm.failed')) return;
+    let node = this.#at(turn.key);
+    if (!node) {
+      node = this.#node('turn', `turn ${turn.number}`, event.seq, 'completed');
+      (this.#at(turn.agent) ?? this.root).children.push(node);
+      this.#nodes.set(turn.key, node);
+    }
+    if (event.type === 'llm.called') {
+      const { usage, model } = event.payload;
+      node.children.push(
+        this.#node(
+          'model',
+          `model ${model}`,
+          event.seq,
+          'completed',
+          `${usage.inputTokens} in · ${usage.outputTokens} out`,
+        ),
+      );
+    } else {
+      node.children.push(
+        this.#node('model', 'model call failed', event.seq, 'failed', event.payload.error.message),
+      );
+      node.status = 'failed';
+    }
+  }
+
+  #tool(event: JournalEvent, touch: RunModelTouch): void {
+    const call = touch.call;
+    if (!call) return;
+    if (event.type === 'tool.requested') {
+      const node = this.#node(
+        'tool',
+        `tool ${event.payload.name}`,
+        event.seq,
+        'running',
+        event.payload.effect,
+      );
+      (this.#at(call.turn) ?? this.#at(call.agent) ?? this.root).children.push(node);
+      this.#nodes.set(call.key, node);
+      return;
+    }
+    const node = this.#at(call.key);
+    if (!node) return;
     switch (event.type) {
-      case 'agent.started': {
-        const agent = node('agent', `agent ${payload.name}`, event.seq, 'running', payload.model);
-        let parent: TreeNode = root;
-        const call = callKey(payload.from, payload.callId);
-        if (payload.via === 'handoff' && payload.callId && handoffs.has(call)) parent = handoffs.get(call)!;
-        else if (payload.via === 'tool' && payload.callId && turnOfCall.has(call))
-          parent = turnOfCall.get(call)!;
-        else if (payload.from && currentAgent(payload.from)) parent = currentAgent(payload.from)!;
-        parent.children.push(agent);
-        byKey.set(key!, agent);
-        openAgents.set(payload.name, [...(openAgents.get(payload.name) ?? []), agent]);
-        break;
-      }
-      case 'agent.completed':
-      case 'agent.failed':
-      case 'agent.handedOff': {
-        const agent = byKey.get(key!);
-        if (!agent) break;
-        agent.status = event.type === 'agent.failed' ? 'failed' : 'completed';
-        if (event.type === 'agent.completed')
-          agent.note = `${agent.note ?? ''} · ${payload.turns} turn(s)`.replace(/^ · /, '');
-        const stack = openAgents.get(payload.name) ?? [];
-        openAgents.set(
-          payload.name,
-          stack.filter((candidate) => candidate !== agent),
-        );
-        if (event.type === 'agent.handedOff') {
-          const handoff = node('handoff', `hand off to ${payload.to}`, event.seq, 'completed');
-          const call = callKey(payload.name, payload.callId);
-          (turnOfCall.get(call) ?? agent).children.push(handoff);
-          handoffs.set(call, handoff);
-        }
-        break;
-      }
-      case 'llm.called':
-      case 'llm.failed': {
-        const agent = currentAgent(payload.name);
-        const parent = agent ?? root;
-        const turnNumber =
-          payload.turn ?? parent.children.filter((child) => child.kind === 'turn').length + 1;
-        const turnKey = `${parent.id}:${turnNumber}`;
-        let turn = turns.get(turnKey);
-        if (!turn) {
-          turn = node('turn', `turn ${turnNumber}`, event.seq, 'completed');
-          turns.set(turnKey, turn);
-          parent.children.push(turn);
-        }
-        const failed = event.type === 'llm.failed';
-        const usage = payload.usage
-          ? `${payload.usage.inputTokens} in · ${payload.usage.outputTokens} out`
-          : undefined;
-        turn.children.push(
-          node(
-            'model',
-            failed ? 'model call failed' : `model ${payload.model}`,
-            event.seq,
-            failed ? 'failed' : 'completed',
-            failed ? payload.error?.message : usage,
-          ),
-        );
-        if (failed) turn.status = 'failed';
-        for (const call of payload.response?.toolCalls ?? [])
-          turnOfCall.set(callKey(payload.name, call.callId), turn);
-        break;
-      }
-      case 'tool.requested': {
-        const tool = node('tool', `tool ${payload.name}`, event.seq, 'running', payload.effect);
-        const parent =
-          turnOfCall.get(callKey(payload.agent, payload.callId)) ??
-          (payload.agent ? currentAgent(payload.agent) : undefined) ??
-          root;
-        parent.children.push(tool);
-        byKey.set(key!, tool);
-        byOp.set(payload.op, tool);
-        break;
-      }
-      case 'tool.verdict': {
-        const tool = byKey.get(key!);
-        if (!tool) break;
-        if (payload.verdict === 'park' && guardSignals.has(String(payload.signal))) {
-          tool.status = 'waiting';
-        } else if (
-          payload.phase === 'decided' &&
-          guardSignals.has(String(payload.interceptor).replace(/^signal:/, ''))
-        ) {
-          tool.status = payload.verdict === 'deny' ? 'denied' : 'running';
-        } else if (payload.verdict === 'park') {
-          const approval = node('approval', 'approval', event.seq, 'waiting', payload.reason);
-          tool.children.push(approval);
-          tool.status = 'waiting';
-          byKey.set(`park:${key}`, approval);
-        } else if (payload.phase === 'decided') {
-          const approval = byKey.get(`park:${key}`);
-          const by = typeof payload.data?.by === 'string' ? ` by ${payload.data.by}` : '';
-          if (approval) {
-            approval.status = payload.verdict === 'deny' ? 'denied' : 'completed';
-            approval.note = `${payload.verdict === 'deny' ? 'denied' : 'approved'}${by}${payload.verdict === 'rewrite' ? ' with edited arguments' : ''}`;
-          }
-          tool.status = payload.verdict === 'deny' ? 'denied' : 'running';
-        } else if (payload.verdict !== 'allow') {
-          tool.children.push(
-            node(
-              'verdict',
-              `${payload.interceptor}: ${payload.verdict}`,
-              event.seq,
-              payload.verdict === 'deny' ? 'denied' : 'completed',
-              payload.reason,
-            ),
+      case 'tool.verdict':
+        this.#verdict(event, node, call.key);
+        return;
+      case 'tool.authorized':
+        if (event.payload.decision === 'deny')
+          node.children.push(
+            this.#node('verdict', 'policy: deny', event.seq, 'denied', event.payload.reason),
           );
-          if (payload.verdict === 'deny' && payload.phase !== 'after') tool.status = 'denied';
-        }
-        break;
-      }
-      case 'tool.authorized': {
-        const tool = byOp.get(payload.op);
-        if (tool && payload.decision === 'deny')
-          tool.children.push(node('verdict', `policy: deny`, event.seq, 'denied', payload.reason));
-        break;
-      }
-      case 'guard.verdict': {
-        const target = byOp.get(payload.op) ?? root;
-        if (payload.verdict !== 'pass')
-          target.children.push(
-            node(
-              'verdict',
-              `${payload.guardrail}: ${payload.verdict}`,
-              event.seq,
-              payload.verdict === 'block' ? 'denied' : 'completed',
-              payload.reason,
-            ),
-          );
-        break;
-      }
+        return;
       case 'tool.called':
       case 'tool.failed':
-      case 'tool.resolved': {
-        const tool = byKey.get(key!);
-        if (!tool) break;
-        tool.status =
-          event.type === 'tool.called'
-            ? 'completed'
-            : event.type === 'tool.failed'
-              ? 'failed'
-              : payload.action === 'skip'
-                ? 'skipped'
-                : 'running';
-        break;
+      case 'tool.resolved':
+        node.status = itemStatus(call.state);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #verdict(event: JournalEvent<'tool.verdict'>, tool: TreeNode, callKey: string): void {
+    const { verdict, phase, signal, interceptor, reason, data } = event.payload;
+    if (verdict === 'park' && this.#guardSignals.has(String(signal))) {
+      tool.status = 'waiting';
+    } else if (phase === 'decided' && this.#guardSignals.has(interceptor.replace(/^signal:/, ''))) {
+      tool.status = verdict === 'deny' ? 'denied' : 'running';
+    } else if (verdict === 'park') {
+      const approval = this.#node('approval', 'approval', event.seq, 'waiting', reason);
+      tool.children.push(approval);
+      tool.status = 'waiting';
+      this.#nodes.set(`park:${callKey}`, approval);
+    } else if (phase === 'decided') {
+      const approval = this.#at(`park:${callKey}`);
+      const by = typeof data?.by === 'string' ? ` by ${data.by}` : '';
+      if (approval) {
+        approval.status = verdict === 'deny' ? 'denied' : 'completed';
+        approval.note = `${verdict === 'deny' ? 'denied' : 'approved'}${by}${verdict === 'rewrite' ? ' with edited arguments' : ''}`;
       }
-      case 'approval.requested': {
-        const parent = byOp.get(payload.op) ?? root;
-        const approval = node(
-          'approval',
-          parent.kind === 'tool' ? 'approval' : `approval ${payload.name}`,
+      tool.status = verdict === 'deny' ? 'denied' : 'running';
+    } else if (verdict !== 'allow') {
+      tool.children.push(
+        this.#node(
+          'verdict',
+          `${interceptor}: ${verdict}`,
           event.seq,
-          'waiting',
-          payload.summary,
-        );
+          verdict === 'deny' ? 'denied' : 'completed',
+          reason,
+        ),
+      );
+      if (verdict === 'deny' && phase !== 'after') tool.status = 'denied';
+    }
+  }
+
+  #approval(event: JournalEvent, touch: RunModelTouch): void {
+    const onCall = this.#at(touch.call?.key);
+    switch (event.type) {
+      case 'guard.verdict':
+        if (event.payload.verdict !== 'pass')
+          (onCall ?? this.root).children.push(
+            this.#node(
+              'verdict',
+              `${event.payload.guardrail}: ${event.payload.verdict}`,
+              event.seq,
+              event.payload.verdict === 'block' ? 'denied' : 'completed',
+              event.payload.reason,
+            ),
+          );
+        return;
+      case 'approval.requested': {
+        const parent = onCall ?? this.root;
+        const label = onCall ? 'approval' : `approval ${event.payload.name}`;
+        const approval = this.#node('approval', label, event.seq, 'waiting', event.payload.summary);
         parent.children.push(approval);
-        byKey.set(key!, approval);
-        if (parent.kind === 'tool') parent.status = 'waiting';
-        break;
+        this.#nodes.set(`approval:${event.payload.approvalId}`, approval);
+        if (onCall) onCall.status = 'waiting';
+        return;
       }
       case 'approval.decided': {
-        const approval = byKey.get(key!);
-        if (!approval) break;
-        approval.status = payload.decision === 'approved' ? 'completed' : 'denied';
-        approval.note = `${payload.decision} by ${payload.by}${payload.args !== undefined ? ' with edited arguments' : ''}${payload.comment ? `: ${payload.comment}` : ''}`;
-        break;
+        const approval = this.#at(`approval:${event.payload.approvalId}`);
+        if (!approval) return;
+        const { decision, by, args, comment } = event.payload;
+        approval.status = decision === 'approved' ? 'completed' : 'denied';
+        approval.note = `${decision} by ${by}${args !== undefined ? ' with edited arguments' : ''}${comment ? `: ${comment}` : ''}`;
+        return;
       }
+      default:
+        return;
+    }
+  }
+
+  /** The workflow's own ops: steps, waits, children, graphs, routes, and the run's end. */
+  #workflow(event: JournalEvent, touch: RunModelTouch): void {
+    const operation = touch.operation;
+    const opKey = operation ? `op:${operation.op}` : undefined;
+    const push = (parent: TreeNode, node: TreeNode): void => {
+      parent.children.push(node);
+      if (opKey !== undefined) this.#nodes.set(opKey, node);
+    };
+    const settle = (status: ItemStatus, kind?: TreeKind): void => {
+      const node = this.#at(opKey);
+      if (node && (kind === undefined || node.kind === kind)) node.status = status;
+    };
+    switch (event.type) {
       case 'step.completed':
-      case 'step.failed':
-        root.children.push(
-          node(
+      case 'step.failed': {
+        const { name, attempt } = event.payload;
+        const status = event.type === 'step.failed' ? 'failed' : 'completed';
+        this.root.children.push(
+          this.#node(
             'step',
-            `step ${payload.name}`,
+            `step ${name}`,
             event.seq,
-            event.type === 'step.failed' ? 'failed' : 'completed',
-            payload.attempt > 1 ? `attempt ${payload.attempt}` : undefined,
+            status,
+            attempt > 1 ? `attempt ${attempt}` : undefined,
           ),
         );
-        break;
-      case 'timer.set': {
-        const timer = node(
-          'timer',
-          `sleep ${payload.name ?? ''}`.trim(),
-          event.seq,
-          'waiting',
-          `until ${payload.fireAt}`,
+        return;
+      }
+      case 'timer.set':
+        push(
+          this.root,
+          this.#node(
+            'timer',
+            `sleep ${event.payload.name}`.trim(),
+            event.seq,
+            'waiting',
+            `until ${event.payload.fireAt}`,
+          ),
         );
-        root.children.push(timer);
-        byOp.set(payload.op, timer);
-        break;
-      }
-      case 'timer.fired': {
-        const timer = byOp.get(payload.op);
-        if (timer) timer.status = 'completed';
-        break;
-      }
-      case 'signal.awaited': {
-        const wait = node('signal', `wait for ${payload.name}`, event.seq, 'waiting');
-        root.children.push(wait);
-        byOp.set(payload.op, wait);
-        break;
-      }
+        return;
+      case 'timer.fired':
+        return settle('completed');
+      case 'signal.awaited':
+        push(this.root, this.#node('signal', `wait for ${event.payload.name}`, event.seq, 'waiting'));
+        return;
       case 'signal.received':
-      case 'signal.timedOut': {
-        const wait = byOp.get(payload.op);
-        if (wait?.kind === 'signal') wait.status = event.type === 'signal.received' ? 'completed' : 'failed';
-        break;
-      }
+        return settle('completed', 'signal');
+      case 'signal.timedOut':
+        return settle('failed', 'signal');
       case 'child.started': {
-        const child = node('child', `child ${payload.workflow}`, event.seq, 'running', payload.childRunId);
-        child.link = payload.childRunId;
-        root.children.push(child);
-        byOp.set(payload.op, child);
-        break;
-      }
-      case 'child.completed':
-      case 'child.failed': {
-        const child = byOp.get(payload.op);
-        if (child) child.status = event.type === 'child.completed' ? 'completed' : 'failed';
-        break;
-      }
-      case 'graph.started': {
-        const graph = node(
-          'graph',
-          `graph ${payload.name}`,
+        const child = this.#node(
+          'child',
+          `child ${event.payload.workflow}`,
           event.seq,
           'running',
-          `${payload.nodes.length} nodes`,
+          event.payload.childRunId,
         );
-        root.children.push(graph);
-        graphs.set(payload.name, graph);
-        byOp.set(payload.op, graph);
-        break;
+        child.link = event.payload.childRunId;
+        push(this.root, child);
+        return;
+      }
+      case 'child.completed':
+        return settle('completed');
+      case 'child.failed':
+        return settle('failed');
+      case 'graph.started': {
+        const graph = this.#node(
+          'graph',
+          `graph ${event.payload.name}`,
+          event.seq,
+          'running',
+          `${event.payload.nodes.length} nodes`,
+        );
+        push(this.root, graph);
+        this.#graphs.set(event.payload.name, graph);
+        return;
       }
       case 'graph.node.started':
       case 'graph.node.skipped': {
-        const graph = graphs.get(payload.graph) ?? root;
-        const child = node(
-          'node',
-          `node ${payload.node}`,
-          event.seq,
-          event.type === 'graph.node.skipped' ? 'skipped' : 'running',
-          payload.reason,
-        );
-        graph.children.push(child);
-        byOp.set(payload.op, child);
-        break;
-      }
-      case 'graph.node.completed':
-      case 'graph.node.failed': {
-        const child = byOp.get(payload.op);
-        if (child) child.status = event.type === 'graph.node.completed' ? 'completed' : 'failed';
-        break;
-      }
-      case 'graph.completed':
-      case 'graph.failed': {
-        const graph = byOp.get(payload.op);
-        if (graph) graph.status = event.type === 'graph.completed' ? 'completed' : 'failed';
-        break;
-      }
-      case 'route.decided':
-        root.children.push(
-          node('route', `route ${payload.name} → ${payload.chosen}`, event.seq, 'completed', payload.reason),
-        );
-        break;
-      case 'run.completed':
-        root.status = 'completed';
-        break;
-      case 'run.failed':
-        root.status = 'failed';
-        break;
-      case 'run.cancelled':
-        root.status = 'skipped';
-        break;
-      case 'run.timedOut':
-        root.status = 'failed';
-        break;
-      case 'run.resumed':
-        root.status = 'running';
-        break;
-      case 'op.cancelled':
-        root.children.push(
-          node(
-            'step',
-            `${payload.describe} cancelled`,
+        const skipped = event.type === 'graph.node.skipped';
+        const reason = event.type === 'graph.node.skipped' ? event.payload.reason : undefined;
+        push(
+          this.#graphs.get(event.payload.graph) ?? this.root,
+          this.#node(
+            'node',
+            `node ${event.payload.node}`,
             event.seq,
-            'skipped',
-            payload.reason ?? payload.scope,
+            skipped ? 'skipped' : 'running',
+            reason,
           ),
         );
-        break;
+        return;
+      }
+      case 'graph.node.completed':
+      case 'graph.completed':
+        return settle('completed');
+      case 'graph.node.failed':
+      case 'graph.failed':
+        return settle('failed');
+      case 'route.decided':
+        this.root.children.push(
+          this.#node(
+            'route',
+            `route ${event.payload.name} → ${event.payload.chosen}`,
+            event.seq,
+            'completed',
+            event.payload.reason,
+          ),
+        );
+        return;
+      case 'op.cancelled':
+        this.root.children.push(
+          this.#node(
+            'step',
+            `${event.payload.describe} cancelled`,
+            event.seq,
+            'skipped',
+            event.payload.reason ?? event.payload.scope,
+          ),
+        );
+        return;
+      case 'run.completed':
+        this.root.status = 'completed';
+        return;
+      case 'run.failed':
+      case 'run.timedOut':
+        this.root.status = 'failed';
+        return;
+      case 'run.cancelled':
+        this.root.status = 'skipped';
+        return;
+      case 'run.resumed':
+        this.root.status = 'running';
+        return;
+      default:
+        return;
     }
   }
-  return root;
 }
 
 // ---- graphs -----------------------------------------------------------------------------------------
@@ -611,6 +650,11 @@ export interface GraphState {
   edges?: { from: string; to: string; label: string }[];
 }
 
+type MachineState = GraphState & {
+  edges: NonNullable<GraphState['edges']>;
+  bounds: Map<string, number | undefined>;
+};
+
 /**
  * Each graph the run started, with every node's state and the event that shows it: graph workflows,
  * every revision of a plan made at run time (its tasks with whom they ran on, the tasks kept from an
@@ -618,112 +662,151 @@ export interface GraphState {
  */
 export function graphStates(events: readonly JournalEvent[]): GraphState[] {
   const graphs: GraphState[] = [];
-  const machines = new Map<string, GraphState & { bounds: Map<string, number | undefined> }>();
+  const machines = new Map<string, MachineState>();
   for (const event of events) {
-    const payload = payloadOf(event);
-    if (event.type === 'plan.decided') {
-      const kept: string[] = payload.kept;
-      graphs.push({
-        name: `${payload.name}.r${payload.revision}`,
-        title: `plan ${payload.name} · revision ${payload.revision}${payload.editedBy ? ` (edited by ${payload.editedBy})` : ''}`,
-        ...(payload.replaces
-          ? { note: `replaces revision ${payload.replaces.revision}: ${payload.replaces.reason}` }
-          : {}),
-        nodes: [
-          ...kept.map((id) => ({ id, deps: [], state: 'kept', seq: undefined })),
-          ...payload.tasks.map((task: { id: string; deps: string[]; assigned: string }) => ({
-            id: task.id,
-            deps: [...task.deps],
-            state: 'pending' as NodeState,
+    switch (event.type) {
+      case 'plan.decided':
+        graphs.push(planGraph(event));
+        break;
+      case 'graph.started': {
+        const { name, nodes } = event.payload;
+        // A plan's revision is drawn from its plan.decided.
+        if (graphs.some((candidate) => candidate.name === name && candidate.title && !candidate.edges)) break;
+        graphs.push({
+          name,
+          nodes: nodes.map((item) => ({
+            id: item.id,
+            deps: [...item.deps],
+            state: 'pending',
             seq: undefined,
-            label: `${task.id} → ${task.assigned}`,
           })),
-        ],
-      });
-      continue;
-    }
-    if (event.type === 'graph.started') {
-      if (graphs.some((candidate) => candidate.name === payload.name && candidate.title && !candidate.edges))
-        continue; // a plan's revision, drawn from its plan.decided
-      graphs.push({
-        name: payload.name,
-        nodes: payload.nodes.map((item: { id: string; deps: string[] }) => ({
-          id: item.id,
-          deps: [...item.deps],
-          state: 'pending',
-          seq: undefined,
-        })),
-      });
-      continue;
-    }
-    if (event.type === 'machine.started') {
-      const edges: { from: string; to: string; max?: number }[] = payload.edges;
-      const ids = [...new Set([payload.initial, ...edges.flatMap((edge) => [edge.from, edge.to])])];
-      const machine: GraphState & { bounds: Map<string, number | undefined> } = {
-        name: payload.name,
-        title: `machine ${payload.name}`,
-        nodes: ids.map((id) => ({ id, deps: [], state: 'pending', seq: undefined })),
-        edges: edges.map((edge) => ({
-          from: edge.from,
-          to: edge.to,
-          label: edge.max === undefined ? '' : `0/${edge.max}`,
-        })),
-        bounds: new Map(edges.map((edge) => [`${edge.from}→${edge.to}`, edge.max])),
-      };
-      machines.set(payload.name, machine);
-      graphs.push(machine);
-      continue;
-    }
-    if (event.type.startsWith('machine.')) {
-      const machine = machines.get(payload.name);
-      if (!machine) continue;
-      const at = (id: string) => machine.nodes.find((candidate) => candidate.id === id);
-      if (event.type === 'machine.state.entered') {
-        const entry = at(payload.state);
-        if (entry) {
-          entry.state = 'running';
-          entry.seq = event.seq;
-          entry.label = `${payload.state} ×${payload.visit}`;
-        }
-      } else if (event.type === 'machine.transitioned') {
-        const from = at(payload.from);
-        if (from) from.state = 'completed';
-        const edge = machine.edges!.find(
-          (candidate) => candidate.from === payload.from && candidate.to === payload.to,
-        );
-        const max = machine.bounds.get(`${payload.from}→${payload.to}`);
-        if (edge) edge.label = max === undefined ? `×${payload.taken}` : `${payload.taken}/${max}`;
-      } else if (event.type === 'machine.completed') {
-        const final = at(payload.final);
-        if (final) final.state = 'completed';
-      } else if (event.type === 'machine.failed') {
-        const failed = at(payload.state);
-        if (failed) failed.state = 'failed';
+        });
+        break;
       }
-      continue;
+      case 'machine.started': {
+        const machine = machineGraph(event);
+        machines.set(machine.name, machine);
+        graphs.push(machine);
+        break;
+      }
+      case 'machine.state.entered':
+      case 'machine.transitioned':
+      case 'machine.completed':
+      case 'machine.failed': {
+        const machine = machines.get(event.payload.name);
+        if (machine) machineMoved(machine, event);
+        break;
+      }
+      case 'graph.node.started':
+      case 'graph.node.completed':
+      case 'graph.node.failed':
+      case 'graph.node.skipped': {
+        const { graph, node } = event.payload;
+        const entry = graphs
+          .findLast((candidate) => candidate.name === graph)
+          ?.nodes.find((candidate) => candidate.id === node);
+        if (!entry) break;
+        entry.seq ??= event.seq;
+        entry.state = NODE_STATES[event.type];
+        break;
+      }
+      default:
+        break;
     }
-    if (!event.type.startsWith('graph.node.')) continue;
-    const graph = graphs.findLast((candidate) => candidate.name === payload.graph);
-    const entry = graph?.nodes.find((candidate) => candidate.id === payload.node);
-    if (!entry) continue;
-    entry.seq ??= event.seq;
-    entry.state =
-      event.type === 'graph.node.started' ? 'running' : (event.type.slice('graph.node.'.length) as NodeState);
   }
   return graphs.map((graph) => {
-    if (!machines.has(graph.name) || !graph.edges) return graph;
-    const { bounds: _bounds, ...machine } = graph as GraphState & { bounds?: unknown };
-    return machine;
+    const machine = machines.get(graph.name);
+    if (machine !== graph) return graph;
+    const { bounds: _bounds, ...drawn } = machine;
+    return drawn;
   });
 }
 
-/** The run's current waits: what a person could act on. */
-export function openWaits(events: readonly JournalEvent[]): { signals: string[] } {
-  const awaited = new Map<number, string>();
-  for (const event of events) {
-    const payload = payloadOf(event);
-    if (event.type === 'signal.awaited') awaited.set(payload.op, payload.name);
-    if (event.type === 'signal.received' || event.type === 'signal.timedOut') awaited.delete(payload.op);
+const NODE_STATES = {
+  'graph.node.started': 'running',
+  'graph.node.completed': 'completed',
+  'graph.node.failed': 'failed',
+  'graph.node.skipped': 'skipped',
+} as const satisfies Record<string, NodeState>;
+
+function planGraph(event: JournalEvent<'plan.decided'>): GraphState {
+  const { name, revision, editedBy, replaces, kept, tasks } = event.payload;
+  return {
+    name: `${name}.r${revision}`,
+    title: `plan ${name} · revision ${revision}${editedBy ? ` (edited by ${editedBy})` : ''}`,
+    ...(replaces ? { note: `replaces revision ${replaces.revision}: ${replaces.reason}` } : {}),
+    nodes: [
+      ...kept.map((id) => ({ id, deps: [], state: 'kept' as const, seq: undefined })),
+      ...tasks.map((task) => ({
+        id: task.id,
+        deps: [...task.deps],
+        state: 'pending' as const,
+        seq: undefined,
+        label: `${task.id} → ${task.assigned}`,
+      })),
+    ],
+  };
+}
+
+function machineGraph(event: JournalEvent<'machine.started'>): MachineState {
+  const { name, initial, edges } = event.payload;
+  const ids = [...new Set([initial, ...edges.flatMap((edge) => [edge.from, edge.to])])];
+  return {
+    name,
+    title: `machine ${name}`,
+    nodes: ids.map((id) => ({ id, deps: [], state: 'pending', seq: undefined })),
+    edges: edges.map((edge) => ({
+      from: edge.from,
+      to: edge.to,
+      label: edge.max === undefined ? '' : `0/${edge.max}`,
+    })),
+    bounds: new Map(edges.map((edge) => [`${edge.from}→${edge.to}`, edge.max])),
+  };
+}
+
+function machineMoved(
+  machine: MachineState,
+  event: JournalEvent<
+    'machine.state.entered' | 'machine.transitioned' | 'machine.completed' | 'machine.failed'
+  >,
+): void {
+  const at = (id: string) => machine.nodes.find((candidate) => candidate.id === id);
+  switch (event.type) {
+    case 'machine.state.entered': {
+      const entry = at(event.payload.state);
+      if (!entry) return;
+      entry.state = 'running';
+      entry.seq = event.seq;
+      entry.label = `${event.payload.state} ×${event.payload.visit}`;
+      return;
+    }
+    case 'machine.transitioned': {
+      const { from, to, taken } = event.payload;
+      const source = at(from);
+      if (source) source.state = 'completed';
+      const edge = machine.edges.find((candidate) => candidate.from === from && candidate.to === to);
+      const max = machine.bounds.get(`${from}→${to}`);
+      if (edge) edge.label = max === undefined ? `×${taken}` : `${taken}/${max}`;
+      return;
+    }
+    case 'machine.completed': {
+      const final = at(event.payload.final);
+      if (final) final.state = 'completed';
+      return;
+    }
+    case 'machine.failed': {
+      const failed = at(event.payload.state);
+      if (failed) failed.state = 'failed';
+      return;
+    }
   }
-  return { signals: [...awaited.values()].filter((name) => !name.startsWith('baton.')) };
+}
+
+/** The run's current waits on signals a person could send (the run model's open signal waits). */
+export function openWaits(model: RunModel): { signals: string[] } {
+  return {
+    signals: model.waits
+      .filter((wait) => wait.open && wait.kind === 'signal' && !wait.name.startsWith('baton.'))
+      .map((wait) => wait.name),
+  };
 }

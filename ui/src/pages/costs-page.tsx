@@ -36,7 +36,7 @@ export function CostsPage() {
         </select>
       </div>
       {error && <p className="error">{error}</p>}
-      {report ? <CostTables report={report} /> : !error && <p className="muted">Loading…</p>}
+      {report ? <CostTables report={report} byRun /> : !error && <p className="muted">Loading…</p>}
     </section>
   );
 }

@@ -21,7 +21,7 @@ import { useNoWorker } from '../components/worker-notice.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Timeline } from '../components/timeline.tsx';
 import { Link, replaceSearch } from '../router.tsx';
-import { buildTimeline, buildTree, graphStates, openWaits } from '../model/run-model.ts';
+import { buildTimeline, buildTree, deriveRunModel, graphStates, openWaits } from '../model/run-model.ts';
 import { groupTree } from '../model/tree-groups.ts';
 import type { ApprovalView } from '../api.ts';
 
@@ -155,7 +155,8 @@ export function RunPage(props: { runId: string; search: string; caller?: string 
     [events, run?.workflow],
   );
   const graphs = useMemo(() => graphStates(events), [events]);
-  const waits = useMemo(() => openWaits(events), [events]);
+  const model = useMemo(() => deriveRunModel(events), [events]);
+  const waits = useMemo(() => openWaits(model), [model]);
   const pending = approvals.filter((approval) => approval.status === 'pending');
   const noWorker = useNoWorker(run !== undefined && !TERMINAL.has(run.status) && run.paused !== true);
 

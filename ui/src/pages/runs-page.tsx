@@ -276,7 +276,7 @@ function useRunCosts(runs: Run[]): Map<string, CostLine> | undefined {
     if (since === undefined) return;
     const controller = new AbortController();
     api.costs(`since=${encodeURIComponent(since)}`, controller.signal).then(
-      (report) => setCosts(new Map((report.byRun ?? []).map((line) => [line.runId, line]))),
+      (report) => setCosts(new Map(report.byRun.map((line) => [line.runId, line]))),
       () => undefined,
     );
     return () => controller.abort();
