@@ -13,6 +13,7 @@ import {
   serializeError,
   type SerializedError,
 } from '../errors.ts';
+import { rejected } from '../argument-checks.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, GrantRecord, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
@@ -1082,9 +1083,4 @@ function cancelledError(event: JournalEvent): CancelledError {
     ...(payload.reason === undefined ? {} : { reason: payload.reason }),
     ...(payload.by === undefined ? {} : { by: payload.by }),
   });
-}
-
-/** A rejected promise for an argument error found before an op is taken. */
-function rejected(error: unknown): Promise<never> {
-  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }

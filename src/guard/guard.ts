@@ -4,7 +4,7 @@ import type { AgentRuntime } from '../agents/runtime.ts';
 import type { PolicyEngine } from '../access/policy-engine.ts';
 import { parsePrincipal } from '../access/principal.ts';
 import type { WorkflowContext } from '../engine/context.ts';
-import { BatonError, ConfigError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { GuardVerdictRecord } from '../journal/events.ts';
 import type { BudgetStore } from '../store/budget-store.ts';
 import { requestApproval, type ApprovalDecision, type ApprovalRequest } from './approval.ts';
@@ -195,8 +195,8 @@ export class Guard {
 /** The error an agent stopped by the guard ends with: its ModelCallDeniedError, translated. */
 export function stopError(error: unknown): unknown {
   // Anything else is passed through unchanged.
-  if (!(BatonError.isInstance(error) && error.code === 'MODEL_CALL_DENIED')) return error;
-  const denied = error as ModelCallDeniedError;
+  if (!ModelCallDeniedError.isInstance(error)) return error;
+  const denied = error;
   if (typeof denied.interceptor !== 'string') return error;
   const data = denied.data ?? {};
   if (denied.interceptor === BUDGET_INTERCEPTOR && data.budget)

@@ -1,4 +1,4 @@
-import { BatonError } from '../errors.ts';
+import { BatonError, RateLimitedError, ServiceUnavailableError, StepTimeoutError } from '../errors.ts';
 
 /**
  * What a failed call to an outside service means for retrying it:
@@ -58,8 +58,8 @@ export function classifyError(error: unknown, now: number = Date.now()): ErrorCl
 
 function classifyOne(error: Record<string, unknown>, now: number): ErrorClassification | undefined {
   if (BatonError.isInstance(error)) {
-    if (error.code === 'RATE_LIMITED') return withRetry({ kind: 'rate-limited' }, error.retryAfterMs);
-    if (error.code === 'SERVICE_UNAVAILABLE' || error.code === 'STEP_TIMEOUT') {
+    if (RateLimitedError.isInstance(error)) return withRetry({ kind: 'rate-limited' }, error.retryAfterMs);
+    if (ServiceUnavailableError.isInstance(error) || StepTimeoutError.isInstance(error)) {
       return withRetry({ kind: 'unavailable' }, error.retryAfterMs);
     }
     if (!isErrorWithCause(error)) return { kind: 'unknown' };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.ts';
 import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
-import { checkUnitInterval } from './routing-errors.ts';
+import { checkUnitInterval } from '../argument-checks.ts';
 
 /** A served (or would-be) cache hit checked by someone: was the cached answer right for the request? */
 export interface CacheVerdict {

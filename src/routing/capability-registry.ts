@@ -2,14 +2,8 @@ import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.ts';
 import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
 import { calibratedDefaults, embedChecked, embeddingSpace, type Embedder } from './embedder.ts';
-import {
-  EmptyRegistryError,
-  abbreviate,
-  checkPositiveInteger,
-  checkSimilarity,
-  checkText,
-  checkUnitInterval,
-} from './routing-errors.ts';
+import { checkPositiveInteger, checkSimilarity, checkText, checkUnitInterval } from '../argument-checks.ts';
+import { EmptyRegistryError, abbreviate } from './routing-errors.ts';
 import { defaultIndexFactory, type IndexFactory } from './synced-index.ts';
 import { dot, normalize, type VectorIndex } from './vector-index.ts';
 

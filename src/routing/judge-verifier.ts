@@ -1,7 +1,7 @@
 import type { LanguageModel } from 'ai';
 import { callCost, type ModelPrice, usageRecord } from './model-price.ts';
 import type { Verdict, Verifier } from './model-router.ts';
-import { checkUnitInterval } from './routing-errors.ts';
+import { checkUnitInterval } from '../argument-checks.ts';
 import { requestText } from './request-text.ts';
 
 export interface JudgeVerifierOptions {

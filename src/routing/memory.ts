@@ -7,13 +7,13 @@ import type { VectorRecord, VectorRecordScope, VectorRecordStore } from '../stor
 import { embedChecked, type Embedder } from './embedder.ts';
 import { estimateTokens, type TokenCounter } from './request-text.ts';
 import {
-  VectorRecordsUnavailableError,
   checkPositiveInteger,
   checkSimilarity,
   checkText,
   checkUnitInterval,
   rejected,
-} from './routing-errors.ts';
+} from '../argument-checks.ts';
+import { VectorRecordsUnavailableError } from './routing-errors.ts';
 import { SyncedIndex, type IndexFactory } from './synced-index.ts';
 
 export interface LongTermMemoryOptions {

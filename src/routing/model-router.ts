@@ -5,7 +5,7 @@ import type { JournalEventPayloads } from '../journal/events.ts';
 import { estimateDifficulty } from './difficulty.ts';
 import { callCost, checkModelChoice, usageRecord, type ModelChoice, type ModelUsage } from './model-price.ts';
 import { requestText } from './request-text.ts';
-import { checkText, checkUnitInterval, rejected } from './routing-errors.ts';
+import { checkText, checkUnitInterval, rejected } from '../argument-checks.ts';
 
 /** A verifier's answer: accept or not, with a score and why. */
 export interface Verdict {

@@ -8,7 +8,8 @@ import type { VectorRecordScope, VectorRecordStore } from '../store/vector-recor
 import { CacheErrorBound, type CacheBound, type CacheVerdict } from './cache-error-bound.ts';
 import { calibratedDefaults, embedChecked, type Embedder } from './embedder.ts';
 import { requestText } from './request-text.ts';
-import { VectorRecordsUnavailableError, checkText, checkUnitInterval, rejected } from './routing-errors.ts';
+import { checkText, checkUnitInterval, rejected } from '../argument-checks.ts';
+import { VectorRecordsUnavailableError } from './routing-errors.ts';
 import { SyncedIndex, type IndexFactory } from './synced-index.ts';
 
 /**

@@ -2,6 +2,7 @@ import pg from 'pg';
 import {
   BatonError,
   ConfigError,
+  SeqConflictError,
   RunFinishedError,
   RunNotFoundError,
   RunNotResumableError,
@@ -580,10 +581,7 @@ export class PostgresStore implements Store {
       if (status !== 'failed' && status !== 'cancelled' && status !== 'timed_out')
         throw new RunNotResumableError({ runId, status });
       if (Number(row.last_seq) !== resumed.seq - 1 || row.head_hash !== resumed.prevHash) {
-        throw new BatonError(
-          'SEQ_CONFLICT',
-          `Run ${runId}: expected to append seq ${resumed.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
-        );
+        throw new SeqConflictError({ runId, expectedSeq: resumed.seq, lastSeq: row.last_seq });
       }
       const metadata = JSON.parse(row.metadata as string) as Record<string, unknown>;
       delete metadata.cancelReason;

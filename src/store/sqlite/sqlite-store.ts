@@ -11,6 +11,8 @@ import {
   StoreNotFoundError,
   StoreVersionError,
   BatonError,
+  SeqConflictError,
+  SignalConsumedError,
 } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
 import { payloadJsonOf } from '../../journal/hash-chain.ts';
@@ -342,10 +344,7 @@ export class SqliteStore implements Store {
           .get('UPDATE signals SET consumed = 1 WHERE signal_id = ? AND run_id = ? AND consumed = 0')
           .run(signalId, write.runId);
         if (Number(consumed.changes) !== 1) {
-          throw new BatonError(
-            'SIGNAL_CONSUMED',
-            `Signal ${signalId} of run ${write.runId} was already consumed.`,
-          );
+          throw new SignalConsumedError({ runId: write.runId, signalIds: [signalId] });
         }
       }
       if (write.transition) this.#transition(write, now);
@@ -370,10 +369,7 @@ export class SqliteStore implements Store {
     if (row.lease_owner !== write.owner || row.status !== 'running') {
       return new LeaseLostError({ runId: write.runId, owner: write.owner });
     }
-    return new BatonError(
-      'SEQ_CONFLICT',
-      `Run ${write.runId}: expected to append seq ${firstSeq}, but the journal ends at seq ${String(row.last_seq)}.`,
-    );
+    return new SeqConflictError({ runId: write.runId, expectedSeq: firstSeq, lastSeq: row.last_seq });
   }
 
   #transition(write: JournalWrite, now: number): void {
@@ -609,10 +605,7 @@ export class SqliteStore implements Store {
       if (status !== 'failed' && status !== 'cancelled' && status !== 'timed_out')
         throw new RunNotResumableError({ runId, status });
       if (Number(row.last_seq) !== resumed.seq - 1 || row.head_hash !== resumed.prevHash) {
-        throw new BatonError(
-          'SEQ_CONFLICT',
-          `Run ${runId}: expected to append seq ${resumed.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
-        );
+        throw new SeqConflictError({ runId, expectedSeq: resumed.seq, lastSeq: row.last_seq });
       }
       const metadata = JSON.parse(row.metadata as string) as Record<string, unknown>;
       delete metadata.cancelReason;
