@@ -52,7 +52,7 @@ export async function errorsReference(): Promise<string> {
     '- `suspend` — the run parks and resumes by replay when woken.',
     '',
     'Match an error by its class: `BatonError.isInstance(error)` recognises any of them, and each class',
-    "recognises its own (`CancelledError.isInstance(error)`, narrowed to that class), from any copy of the",
+    'recognises its own (`CancelledError.isInstance(error)`, narrowed to that class), from any copy of the',
     'package (where `instanceof` fails across duplicate installs). The CLI prints `error: <message>` (with `--json`,',
     '`{ "error": { "code", "message" } }`), and the HTTP API answers `{ "error": { "code", "message" } }`',
     'with a status that fits the code.',

@@ -41,6 +41,8 @@ describe('matching errors by class', () => {
     expect(WaitTimeoutError.isInstance(foreign)).toBe(true);
     expect(BatonError.isInstance(foreign)).toBe(true);
     expect(RunWaitTimeoutError.isInstance(foreign)).toBe(false);
-    expect(copy.WaitTimeoutError.isInstance(new WaitTimeoutError({ signal: 'reply', timeoutMs: 10 }))).toBe(true);
+    expect(copy.WaitTimeoutError.isInstance(new WaitTimeoutError({ signal: 'reply', timeoutMs: 10 }))).toBe(
+      true,
+    );
   });
 });
