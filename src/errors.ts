@@ -565,3 +565,12 @@ export function serializeError(error: unknown): SerializedError {
     message: typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error)),
   };
 }
+
+/**
+ * An error as a journal event records a failure the workflow sees: {@link serializeError} without the
+ * stack, which differs between runs and machines and would leak paths into the record.
+ */
+export function serializeErrorWithoutStack(error: unknown): SerializedError {
+  const { stack: _stack, ...rest } = serializeError(error);
+  return rest;
+}

@@ -294,7 +294,7 @@ export {
 } from './routing/model-router.ts';
 export { judgeVerifier, type JudgeVerifierOptions } from './routing/judge-verifier.ts';
 export { estimateDifficulty } from './routing/difficulty.ts';
-export type { ModelChoice, ModelPrice as RoutedModelPrice } from './routing/model-price.ts';
+export type { ModelChoice } from './routing/model-price.ts';
 export { costReport, type CostReport, type CostLine } from './routing/cost-report.ts';
 export {
   SemanticCache,

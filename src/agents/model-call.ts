@@ -8,8 +8,8 @@ import type {
 } from '@ai-sdk/provider';
 import type { WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy, type RetryPolicy } from '../engine/retry.ts';
-import { BatonError, ConfigError, serializeError, type SerializedError } from '../errors.ts';
-import { classifyError } from '../resources/classify-error.ts';
+import { BatonError, ConfigError, serializeErrorWithoutStack } from '../errors.ts';
+import { classifyError, retryAfterFromHeaders } from '../resources/classify-error.ts';
 import type { EventDraft, JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
 import type { Verdict } from '../routing/model-router.ts';
 import {
@@ -482,7 +482,7 @@ export function callModel(
         }
         if (op.signal.aborted) throw op.signal.reason;
         const error = classifyModelError(outcome.error, targetName);
-        const serialized = compact(serializeError(error));
+        const serialized = serializeErrorWithoutStack(error);
         if (!isRetryable(error, policy) || current >= policy.maxAttempts) {
           await op.append([
             draft('llm.failed', { op: op.op, name: agent, attempt: current, error: serialized, ...which }),
@@ -928,11 +928,6 @@ function verdictEvents(
   ]);
 }
 
-function compact(error: SerializedError): SerializedError {
-  const { stack: _stack, ...rest } = error;
-  return rest;
-}
-
 /**
  * What a provider's failure means for Baton: retryable (408, 409, 429, 5xx, connection, timeout;
  * with Retry-After), malformed (a response that does not parse), or terminal (4xx, a missing key).
@@ -952,7 +947,7 @@ export function classifyModelError(error: unknown, model: string): BatonError {
       status === 409 ||
       status === 429 ||
       (status !== undefined && status >= 500);
-    const retryAfterMs = parseRetryAfter(error.responseHeaders);
+    const retryAfterMs = retryAfterFromHeaders(error.responseHeaders);
     return new ModelProviderError({
       model,
       ...(status === undefined ? {} : { status }),
@@ -1025,20 +1020,4 @@ function describeCause(error: Error): string {
     return `the body does not have the expected shape (${error.message.split('\n')[0]})`;
   }
   return error.message;
-}
-
-/** Retry-After (seconds or an HTTP date) or retry-after-ms, in ms. */
-export function parseRetryAfter(
-  headers: Record<string, string> | undefined,
-  now = Date.now(),
-): number | undefined {
-  if (!headers) return undefined;
-  const lower = Object.fromEntries(Object.entries(headers).map(([key, value]) => [key.toLowerCase(), value]));
-  const ms = lower['retry-after-ms'];
-  if (ms !== undefined && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
-  const after = lower['retry-after'];
-  if (after === undefined) return undefined;
-  if (/^\d+(\.\d+)?$/.test(after.trim())) return Math.round(Number(after) * 1000);
-  const date = Date.parse(after);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

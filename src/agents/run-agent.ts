@@ -9,7 +9,7 @@ import { identityChain } from '../access/identity-chain.ts';
 import { redact } from '../access/redact.ts';
 import { explain } from '../access/tool-access-interceptor.ts';
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
-import { BatonError, InvalidArgumentError, serializeError } from '../errors.ts';
+import { BatonError, InvalidArgumentError, serializeErrorWithoutStack } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
 import { agentToolInput, handoffInput, toolTable, type AgentDefinition, type OfferedTool } from './agent.ts';
@@ -32,6 +32,7 @@ import { callToolOp, checkArgs, outcomeOfMessage, toolResultMessage, type AgentS
 import { finalToolOutput, type ToolCallResult } from './tool-use-behavior.ts';
 import { agentTurnCache } from './turn-cache.ts';
 import { strategyChoices } from './turn-routing.ts';
+import { roundUsd } from '../rounding.ts';
 
 /** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
 export type AgentInput = string | { task: string; context?: unknown };
@@ -166,7 +167,7 @@ async function runChain<Output>(
         agent: current.name,
         turns,
         usage,
-        costUsd: round(costUsd),
+        costUsd: roundUsd(costUsd),
       };
     }
     path.push(outcome.to.name);
@@ -334,7 +335,7 @@ function agentOp(
                   turns,
                   message: messageHash(turn.message),
                   usage,
-                  costUsd: round(costUsd),
+                  costUsd: roundUsd(costUsd),
                 }),
               );
               return { kind: 'answered', output: answer.value, text: turn.text, turns, usage, costUsd };
@@ -407,7 +408,7 @@ function agentOp(
                 turns,
                 message: messageHash(by ?? results[results.length - 1]!),
                 usage,
-                costUsd: round(costUsd),
+                costUsd: roundUsd(costUsd),
                 stoppedBy: {
                   ...(stop.by === undefined ? {} : { tool: stop.by.name, callId: stop.by.callId }),
                   output: stop.output ?? null,
@@ -419,8 +420,7 @@ function agentOp(
         }
       } catch (error) {
         if (BatonError.isInstance(error) && JOURNALED_FAILURES.has(error.code) && !op.signal.aborted) {
-          const serialized = serializeError(error);
-          delete serialized.stack;
+          const serialized = serializeErrorWithoutStack(error);
           await end(draft('agent.failed', { op: op.op, name: agent.name, turns, error: serialized }));
         }
         throw error;
@@ -677,8 +677,7 @@ function agentGrant(
   } catch (error) {
     if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code)))
       return { failed: rejection(error) };
-    const serialized = serializeError(error);
-    delete serialized.stack;
+    const serialized = serializeErrorWithoutStack(error);
     const failing = op.append([
       draft('agent.failed', { op: op.op, name: agent.name, turns: 0, error: serialized }),
     ]);
@@ -789,8 +788,4 @@ function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
-}
-
-function round(usd: number): number {
-  return Math.round(usd * 1e8) / 1e8;
 }

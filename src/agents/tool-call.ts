@@ -5,7 +5,7 @@ import type { Grant } from '../access/grant.ts';
 import { redact } from '../access/redact.ts';
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { backoffDelay, isRetryable, resolveRetryPolicy } from '../engine/retry.ts';
-import { BatonError, serializeError, type SerializedError } from '../errors.ts';
+import { BatonError, type SerializedError, serializeErrorWithoutStack } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, JournalEvent, JournalEventPayloads, VerdictRecord } from '../journal/events.ts';
 import { ToolOutputError, TripwireTriggeredError } from './errors.ts';
@@ -571,8 +571,7 @@ export function callToolOp(
       }
       if (op.signal.aborted) throw op.signal.reason;
       const error = result.error;
-      const serialized = runtime.scrub(serializeError(error));
-      delete serialized.stack;
+      const serialized = runtime.scrub(serializeErrorWithoutStack(error));
       if (isRetryable(error, policy) && current < policy.maxAttempts) {
         const retryAfterMs = BatonError.isInstance(error) ? error.retryAfterMs : undefined;
         retryAt = op.now() + backoffDelay(policy, current, retryAfterMs);

@@ -4,7 +4,8 @@ import type { ForkNote, RunRecord, RunStatus, Store, TenantScope } from '../stor
 import { agentNode, toolNode, turnNode, type TurnMemory } from './agent-nodes.ts';
 import type { Explanation, ExplanationNode } from './explanation.ts';
 import { brief } from './message-text.ts';
-import { between, first, last, NodeContext, usd, type Payload } from './node-context.ts';
+import { between, first, last, NodeContext, type Payload } from './node-context.ts';
+import { roundUsd } from '../rounding.ts';
 import { opNode } from './op-nodes.ts';
 import { suggestRunIds } from './suggest-run-ids.ts';
 
@@ -329,7 +330,7 @@ function spend(events: readonly JournalEvent[]): { usd: number; inputTokens: num
       total.outputTokens += payload.usage.outputTokens + (payload.verdict?.judge?.usage.outputTokens ?? 0);
     }
   }
-  total.usd = usd(total.usd);
+  total.usd = roundUsd(total.usd);
   return total;
 }
 

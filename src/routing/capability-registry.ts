@@ -6,6 +6,7 @@ import { checkPositiveInteger, checkSimilarity, checkText, checkUnitInterval } f
 import { EmptyRegistryError, abbreviate } from './routing-errors.ts';
 import { defaultIndexFactory, type IndexFactory } from './synced-index.ts';
 import { dot, normalize, type VectorIndex } from './vector-index.ts';
+import { roundScore } from '../rounding.ts';
 
 /**
  * What an agent or tool can do, as text to match tasks against. An agent made with `agent({ name,
@@ -335,7 +336,14 @@ function score(
       const thrift = cost === 0 ? 1 : cheapest / cost;
       value = (1 - options.costBias) * relevance + options.costBias * thrift;
     }
-    return { name, kind, similarity: round(similarity), cost, score: round(value), eligible: isEligible };
+    return {
+      name,
+      kind,
+      similarity: roundScore(similarity),
+      cost,
+      score: roundScore(value),
+      eligible: isEligible,
+    };
   });
   return ranked.sort(
     (a, b) =>
@@ -401,8 +409,4 @@ function capabilityText(capability: Entry['capability']): string {
 
 function hashText(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
-}
-
-function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
 }

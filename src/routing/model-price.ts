@@ -1,12 +1,7 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { ModelUsageRecord } from '../journal/events.ts';
 import type { LanguageModelObject } from '../agents/models.ts';
-
-/** A model's price in USD per million tokens. */
-export interface ModelPrice {
-  input: number;
-  output: number;
-}
+import type { ModelPrice } from '../agents/prices.ts';
 
 /** A model a router can choose: its id (as journaled and reported) and its price. */
 export interface ModelChoice {
@@ -29,14 +24,6 @@ export interface ModelUsage {
 
 export function usageRecord(usage: ModelUsage | undefined): ModelUsageRecord {
   return { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 };
-}
-
-/** What `usage` costs at `price`, in USD. */
-export function callCost(price: ModelPrice | undefined, usage: ModelUsageRecord): number {
-  if (!price) return 0;
-  return (
-    Math.round(((usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6) * 1e9) / 1e9
-  );
 }
 
 export function checkModelChoice(model: ModelChoice, what: string): ModelChoice {

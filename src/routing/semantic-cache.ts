@@ -11,6 +11,7 @@ import { requestText } from './request-text.ts';
 import { checkText, checkUnitInterval, rejected } from '../argument-checks.ts';
 import { VectorRecordsUnavailableError } from './routing-errors.ts';
 import { SyncedIndex, type IndexFactory } from './synced-index.ts';
+import { roundScore } from '../rounding.ts';
 
 /**
  * What a cached answer is only valid for. Entries are shared only between calls with the same
@@ -211,7 +212,7 @@ export class SemanticCache {
       return {
         ...missed,
         nearest: {
-          similarity: Math.round(closest.similarity * 1e6) / 1e6,
+          similarity: roundScore(closest.similarity),
           response: (record.data as { response: unknown }).response,
         },
       };
@@ -231,7 +232,7 @@ export class SemanticCache {
         return {
           hit: true,
           match: 'similar',
-          similarity: Math.round(hit.similarity * 1e6) / 1e6,
+          similarity: roundScore(hit.similarity),
           key,
           response: (record!.data as { response: unknown }).response,
           source: source(record!),

@@ -1,4 +1,5 @@
 import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import { roundUsd } from '../rounding.ts';
 
 export interface CostLine {
   usd: number;
@@ -112,5 +113,5 @@ function lineOf(map: Map<string, CostLine>, key: string): CostLine {
 
 /** Dollars to a millionth of a cent, so sums of floats print cleanly. */
 function round(line: CostLine): CostLine {
-  return { ...line, usd: Math.round(line.usd * 1e8) / 1e8 };
+  return { ...line, usd: roundUsd(line.usd) };
 }
