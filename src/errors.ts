@@ -1,3 +1,5 @@
+import { definedFields } from './defined-fields.ts';
+
 /**
  * Every error Baton throws is a {@link BatonError} with a stable string `code`.
  *
@@ -510,7 +512,7 @@ export class RateLimitedError extends BatonError {
       {
         cause: args.cause,
         disposition: 'retryable',
-        ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
+        ...definedFields({ retryAfterMs: args.retryAfterMs }),
       },
     );
     this.pool = args.pool;
@@ -530,7 +532,7 @@ export class ServiceUnavailableError extends BatonError {
       {
         cause: args.cause,
         disposition: 'retryable',
-        ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
+        ...definedFields({ retryAfterMs: args.retryAfterMs }),
       },
     );
     this.pool = args.pool;

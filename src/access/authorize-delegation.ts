@@ -1,5 +1,6 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import type { AccessDecisionPayload, JournalEvent } from '../journal/events.ts';
+import { definedFields } from '../defined-fields.ts';
 import { BatonError } from '../errors.ts';
 import { DelegationDepthError, DelegationWidensError, GrantExpiredError } from './access-errors.ts';
 import {
@@ -73,7 +74,7 @@ export function decideDelegation(
       {
         strict: request.strict,
         now,
-        ...(request.maxDepth === undefined ? {} : { maxDepth: request.maxDepth }),
+        ...definedFields({ maxDepth: request.maxDepth }),
       },
     );
     return { ...decision, delegated };
@@ -134,7 +135,7 @@ export async function authorizeDelegationInOperation(
     decisionName(request.action, request.resource),
     {
       ...(decision.delegated ? { delegated: decision.delegated } : {}),
-      ...(options.callId === undefined ? {} : { callId: options.callId }),
+      ...definedFields({ callId: options.callId }),
     },
   );
   if (options.commit) await op.append([draft]);
