@@ -37,11 +37,11 @@ import type { CheckpointStore } from '../checkpoints.ts';
 import type { EventQuery } from '../event-query.ts';
 import type { ApprovalQuery } from '../approval-query.ts';
 import type { BudgetStore } from '../budget-store.ts';
-import { pendingApprovalsSql } from './sqlite-approvals.ts';
 import { SqliteBudgets } from './sqlite-budget-store.ts';
-import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
+import { SqlCheckpoints } from '../sql-checkpoints.ts';
 import { sqliteMediumError } from './sqlite-errors.ts';
-import { eventQuerySql } from './sqlite-event-query.ts';
+import { sqliteDialect } from './sqlite-dialect.ts';
+import { ReadQueries } from '../read-queries.ts';
 import { toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
 import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.ts';
 import type { PoolStore } from '../pool-store.ts';
@@ -85,6 +85,7 @@ export class SqliteStore implements Store {
   readonly location: string;
   readonly #db: DatabaseSync;
   readonly #statements: StatementCache;
+  readonly #reads = new ReadQueries(sqliteDialect);
   readonly vectorRecords: VectorRecordStore;
   readonly checkpoints: CheckpointStore;
   readonly pools: PoolStore;
@@ -95,7 +96,9 @@ export class SqliteStore implements Store {
     this.#statements = new StatementCache(db);
     this.location = location;
     this.vectorRecords = new SqliteVectorRecords(db);
-    this.checkpoints = new SqliteCheckpoints(db);
+    this.checkpoints = new SqlCheckpoints(sqliteDialect, this.#reads, async (query) =>
+      this.#statements.read(query),
+    );
     this.budgets = new SqliteBudgets(db);
     this.pools = new SqlitePools(db, {
       durability: Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal',
@@ -224,82 +227,31 @@ export class SqliteStore implements Store {
   }
 
   async getRun(runId: string, scope?: TenantScope): Promise<RunRecord | undefined> {
-    const row = scope
-      ? this.#statements.get('SELECT * FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
-      : this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(runId);
+    const row = this.#statements.read(this.#reads.getRun(runId, scope))[0];
     return row ? toRun(row) : undefined;
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.tenant !== undefined) {
-      where.push('tenant = ?');
-      params.push(filter.tenant);
-    }
-    if (filter.status?.length) {
-      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
-      params.push(...filter.status);
-    }
-    if (filter.workflow !== undefined) {
-      where.push('workflow = ?');
-      params.push(filter.workflow);
-    }
-    if (filter.parentRunId !== undefined) {
-      where.push('parent_run_id = ?');
-      params.push(filter.parentRunId);
-    }
-    if (filter.createdBefore !== undefined) {
-      where.push('created_at < ?');
-      params.push(filter.createdBefore);
-    }
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, run_id DESC LIMIT ?`;
-    return this.#db
-      .prepare(sql)
-      .all(...params, filter.limit ?? 100)
-      .map(toRun);
+    return this.#statements.read(this.#reads.listRuns(filter)).map(toRun);
   }
 
   async findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]> {
-    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = scope
-      ? this.#statements
-          .get(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' AND tenant = ? LIMIT ?`)
-          .all(pattern, scope.tenant, limit)
-      : this.#statements
-          .get(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT ?`)
-          .all(pattern, limit);
-    return rows.map((row) => row.run_id as string);
+    return this.#statements
+      .read(this.#reads.findRunIds(prefix, limit, scope))
+      .map((row) => row.run_id as string);
   }
 
   async readEvents(runId: string, fromSeq = 1, scope?: TenantScope): Promise<JournalEvent[]> {
-    const rows = scope
-      ? this.#statements
-          .get(
-            `SELECT e.* FROM events e JOIN runs r ON r.run_id = e.run_id
-           WHERE e.run_id = ? AND e.seq >= ? AND r.tenant = ? ORDER BY e.seq`,
-          )
-          .all(runId, fromSeq, scope.tenant)
-      : this.#statements
-          .get('SELECT * FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq')
-          .all(runId, fromSeq);
-    return rows.map(toEvent);
+    return this.#statements.read(this.#reads.readEvents(runId, fromSeq, scope)).map(toEvent);
   }
 
   async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
-    const { sql, params } = eventQuerySql(query);
-    return this.#db
-      .prepare(sql)
-      .all(...params)
-      .map(toEvent);
+    return this.#statements.read(this.#reads.queryEvents(query)).map(toEvent);
   }
 
   async pendingApprovals(query: ApprovalQuery): Promise<JournalEvent<'approval.requested'>[]> {
-    const { sql, params } = pendingApprovalsSql(query);
     return this.#statements
-      .get(sql)
-      .all(...params)
+      .read(this.#reads.pendingApprovals(query))
       .map(toEvent) as JournalEvent<'approval.requested'>[];
   }
 
@@ -533,12 +485,9 @@ export class SqliteStore implements Store {
 
   /** The signal the run already keeps under this signal's idempotency key (in the scope), if any. */
   #keyedSignal(signal: NewSignal, scope: TenantScope | undefined): SignalRecord | undefined {
-    const row = this.#statements
-      .get(
-        `SELECT s.* FROM signals s JOIN runs r ON r.run_id = s.run_id
-         WHERE s.run_id = ? AND s.idempotency_key = ? AND (? IS NULL OR r.tenant = ?)`,
-      )
-      .get(signal.runId, signal.idempotencyKey!, scope?.tenant ?? null, scope?.tenant ?? null);
+    const row = this.#statements.read(
+      this.#reads.keyedSignal(signal.runId, signal.idempotencyKey!, scope),
+    )[0];
     return row ? toSignal(row) : undefined;
   }
 
@@ -555,10 +504,7 @@ export class SqliteStore implements Store {
   }
 
   async pendingSignals(runId: string): Promise<SignalRecord[]> {
-    return this.#statements
-      .get('SELECT * FROM signals WHERE run_id = ? AND consumed = 0 ORDER BY id')
-      .all(runId)
-      .map(toSignal);
+    return this.#statements.read(this.#reads.pendingSignals(runId)).map(toSignal);
   }
 
   async requestCancel(
