@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 
 /** What a test file undoes when its tests are done: `push` one, it runs after them. */
 export interface Cleanups {
@@ -15,8 +15,17 @@ export interface Cleanups {
  * opened last (a Baton on a store) closes before what it stands on (the store, its directory).
  */
 export function cleanupsAfterAll(): Cleanups {
+  return cleanupsAfter(afterAll);
+}
+
+/** Cleanups that run after each test of the file (`afterEach`), the last pushed first. */
+export function cleanupsAfterEach(): Cleanups {
+  return cleanupsAfter(afterEach);
+}
+
+function cleanupsAfter(hook: typeof afterAll): Cleanups {
   const pending: (() => unknown)[] = [];
-  afterAll(async () => {
+  hook(async () => {
     for (const cleanup of pending.splice(0).reverse()) await cleanup();
   });
   return {
