@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NODE } from './pinned-node.ts';
 
@@ -153,4 +154,32 @@ export async function workerLife(
     done,
     stderr: exit.stderr,
   };
+}
+
+/** The lines of a log file a child process appends to (none while it does not exist yet). */
+export function logLines(path: string): string[] {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : [];
+}
+
+/**
+ * Runs `node <args>` until the log file at `log` holds the line `until`, then SIGKILLs it, and
+ * resolves with what it printed. Rejects, naming what was logged, when it exits before that.
+ */
+export async function killWhenLogged(
+  args: readonly string[],
+  log: string,
+  until: string,
+): Promise<{ stdout: string }> {
+  const child = spawnNode(args);
+  let gone = false;
+  void child.exited.then(() => (gone = true));
+  try {
+    while (!logLines(log).includes(until)) {
+      if (gone) throw new Error(`the process exited before '${until}' (log: ${logLines(log).join(', ')})`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    child.kill();
+  }
+  return { stdout: (await child.exited).stdout };
 }
