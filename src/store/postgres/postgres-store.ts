@@ -53,6 +53,7 @@ import {
 } from './postgres-commit.ts';
 import { postgresDialect } from './postgres-dialect.ts';
 import { ReadQueries } from '../read-queries.ts';
+import { definedFields } from '../../defined-fields.ts';
 import type { SqlQuery } from '../sql-dialect.ts';
 import { PostgresPools } from './postgres-pool-store.ts';
 import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
@@ -543,9 +544,11 @@ export class PostgresStore implements Store {
         const current = JSON.parse(row.metadata as string) as Record<string, unknown>;
         metadata = JSON.stringify({
           ...current,
-          ...(reason === undefined ? {} : { cancelReason: reason }),
-          ...(details.by === undefined ? {} : { cancelledBy: details.by }),
-          ...(details.children === undefined ? {} : { cancelChildren: details.children }),
+          ...definedFields({
+            cancelReason: reason,
+            cancelledBy: details.by,
+            cancelChildren: details.children,
+          }),
         });
       }
       const updated = await client.query<Row>(this.#sql.requestCancel, [runId, metadata, now]);

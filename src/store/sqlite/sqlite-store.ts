@@ -42,6 +42,7 @@ import { SqlCheckpoints } from '../sql-checkpoints.ts';
 import { sqliteMediumError } from './sqlite-errors.ts';
 import { sqliteDialect } from './sqlite-dialect.ts';
 import { ReadQueries } from '../read-queries.ts';
+import { definedFields } from '../../defined-fields.ts';
 import { toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.ts';
 import { migrate, readSchemaVersion } from './sqlite-migrate.ts';
@@ -524,9 +525,11 @@ export class SqliteStore implements Store {
         const row = this.#statements.get('SELECT metadata FROM runs WHERE run_id = ?').get(runId)!;
         const metadata = {
           ...(JSON.parse(row.metadata as string) as Record<string, unknown>),
-          ...(reason === undefined ? {} : { cancelReason: reason }),
-          ...(details.by === undefined ? {} : { cancelledBy: details.by }),
-          ...(details.children === undefined ? {} : { cancelChildren: details.children }),
+          ...definedFields({
+            cancelReason: reason,
+            cancelledBy: details.by,
+            cancelChildren: details.children,
+          }),
         };
         this.#statements
           .get(`UPDATE runs SET cancel_requested = 1, paused = 0, metadata = ? WHERE run_id = ?`)
