@@ -58,8 +58,9 @@ export async function errorsReference(): Promise<string> {
     '  these under their retry policy;',
     '- `suspend` — the run parks and resumes by replay when woken.',
     '',
-    '`BatonError.isInstance(error)` recognises one from any copy of the package (where `instanceof`',
-    'fails across duplicate installs). The CLI prints `error: <message>` (with `--json`,',
+    'Match an error by its class: `BatonError.isInstance(error)` recognises any of them, and each class',
+    'recognises its own (`CancelledError.isInstance(error)`, narrowed to that class), from any copy of the',
+    'package (where `instanceof` fails across duplicate installs). The CLI prints `error: <message>` (with `--json`,',
     '`{ "error": { "code", "message" } }`), and the HTTP API answers `{ "error": { "code", "message" } }`',
     'with a status that fits the code.',
   ];

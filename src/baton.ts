@@ -9,6 +9,7 @@ import {
   RunNotFoundError,
   RunNotResumableError,
   RunPausedError,
+  RunWaitTimeoutError,
   UnknownWorkflowError,
 } from './errors.ts';
 import { canonicalJson, MAX_JSON_DEPTH, nestsDeeperThan } from './journal/canonical-json.ts';
@@ -692,17 +693,21 @@ export class Baton {
     });
   }
 
-  /** Waits until the run is finished (completed, failed or cancelled) and returns it. */
+  /**
+   * Waits until the run is finished (completed, failed or cancelled) and returns it. With a
+   * `timeout`, rejects with RunWaitTimeoutError when the run has not finished by then (the run goes on).
+   */
   async waitFor(
     runId: string,
     options: { timeout?: Duration; pollMs?: number; tenant?: string } = {},
   ): Promise<RunRecord> {
-    const deadline = options.timeout === undefined ? Infinity : Date.now() + toMilliseconds(options.timeout);
+    const timeoutMs = options.timeout === undefined ? Infinity : toMilliseconds(options.timeout);
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const run = await this.getRun(runId, options.tenant === undefined ? {} : { tenant: options.tenant });
       if (isTerminal(run.status)) return run;
       if (Date.now() >= deadline) {
-        throw new InvalidArgumentError(`Run ${runId} is still ${run.status} after the wait's timeout.`);
+        throw new RunWaitTimeoutError({ runId, status: run.status, timeoutMs });
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, Math.min(options.pollMs ?? 250, deadline - Date.now()));

@@ -1,3 +1,5 @@
+import { definedFields } from './defined-fields.ts';
+
 /**
  * Every error Baton throws is a {@link BatonError} with a stable string `code`.
  *
@@ -28,10 +30,35 @@ export class BatonError extends Error {
     this.retryAfterMs = options.retryAfterMs;
   }
 
-  /** True for a BatonError from any copy of this package (instanceof fails across duplicates). */
-  static isInstance(value: unknown): value is BatonError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  /**
+   * True for an error of this class (or a subclass), from any copy of this package: `instanceof`
+   * fails across duplicate installs. Call it on the class to match: `BatonError.isInstance(error)`
+   * for any Baton error, `CancelledError.isInstance(error)` for a cancellation, narrowed to that class.
+   */
+  static isInstance<T extends BatonError>(this: BatonErrorClass<T>, value: unknown): value is T {
+    if (value instanceof this) return true;
+    if (!hasMarker(value)) return false;
+    return (this as unknown) === BatonError || inheritsFrom(value, this.name);
   }
+}
+
+/** A BatonError class, as `isInstance` is called on it. */
+export type BatonErrorClass<T extends BatonError> = (abstract new (...args: never[]) => T) & {
+  readonly name: string;
+};
+
+function hasMarker(value: unknown): value is BatonError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+}
+
+/** Whether a class named `name` stands in the prototype chain of `value` (the classes of another copy count). */
+function inheritsFrom(value: object, name: string): boolean {
+  for (let proto: unknown = Object.getPrototypeOf(value); proto !== null && proto !== Error.prototype;) {
+    const constructor = (proto as { constructor?: { name?: unknown } }).constructor;
+    if (constructor?.name === name) return true;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return false;
 }
 
 /** The workflow code asked for something other than what the run's history holds at this point. */
@@ -256,6 +283,33 @@ export class JournalCorruptError extends BatonError {
   }
 }
 
+/**
+ * A write expected the run's journal to end where it does not: another writer appended first (a
+ * second worker, or a resume racing another). Nothing of the write was committed.
+ */
+export class SeqConflictError extends BatonError {
+  readonly runId: string;
+  constructor(args: { runId: string; expectedSeq: number; lastSeq: unknown }) {
+    super(
+      'SEQ_CONFLICT',
+      `Run ${args.runId}: expected to append seq ${args.expectedSeq}, but the journal ends at seq ${String(args.lastSeq)}.`,
+    );
+    this.runId = args.runId;
+  }
+}
+
+/** A write consumed a signal that another write had consumed already (or that is not the run's). Nothing was committed. */
+export class SignalConsumedError extends BatonError {
+  readonly runId: string;
+  constructor(args: { runId: string; signalIds: readonly string[] }) {
+    super(
+      'SIGNAL_CONSUMED',
+      `Run ${args.runId}: signal(s) ${args.signalIds.join(', ')} were already consumed or are not the run's.`,
+    );
+    this.runId = args.runId;
+  }
+}
+
 /** This worker no longer holds the run's lease; another worker has taken it over. */
 export class LeaseLostError extends BatonError {
   constructor(args: { runId: string; owner: string }) {
@@ -307,6 +361,25 @@ export class StepTimeoutError extends BatonError {
 export class WaitTimeoutError extends BatonError {
   constructor(args: { signal: string; timeoutMs: number }) {
     super('WAIT_TIMEOUT', `No signal '${args.signal}' arrived within ${args.timeoutMs} ms.`);
+  }
+}
+
+/**
+ * `baton.waitFor(runId, { timeout })` (or `run.result({ timeout })`) gave up: the run had not
+ * finished when the wait's timeout passed. The run itself goes on; wait again to keep waiting.
+ */
+export class RunWaitTimeoutError extends BatonError {
+  readonly runId: string;
+  /** The run's status when the wait gave up. */
+  readonly status: string;
+  constructor(args: { runId: string; status: string; timeoutMs: number }) {
+    super(
+      'RUN_WAIT_TIMEOUT',
+      `Run ${args.runId} is still ${args.status} after the wait's timeout of ${args.timeoutMs} ms; the run goes on.`,
+      { disposition: 'retryable' },
+    );
+    this.runId = args.runId;
+    this.status = args.status;
   }
 }
 
@@ -439,7 +512,7 @@ export class RateLimitedError extends BatonError {
       {
         cause: args.cause,
         disposition: 'retryable',
-        ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
+        ...definedFields({ retryAfterMs: args.retryAfterMs }),
       },
     );
     this.pool = args.pool;
@@ -459,7 +532,7 @@ export class ServiceUnavailableError extends BatonError {
       {
         cause: args.cause,
         disposition: 'retryable',
-        ...(args.retryAfterMs === undefined ? {} : { retryAfterMs: args.retryAfterMs }),
+        ...definedFields({ retryAfterMs: args.retryAfterMs }),
       },
     );
     this.pool = args.pool;
@@ -493,4 +566,13 @@ export function serializeError(error: unknown): SerializedError {
     name: 'Error',
     message: typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error)),
   };
+}
+
+/**
+ * An error as a journal event records a failure the workflow sees: {@link serializeError} without the
+ * stack, which differs between runs and machines and would leak paths into the record.
+ */
+export function serializeErrorWithoutStack(error: unknown): SerializedError {
+  const { stack: _stack, ...rest } = serializeError(error);
+  return rest;
 }

@@ -1,16 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { startOpenAICompatibleServer } from '../src/testing/index.ts';
 import { killWorkflows, modelReply, TICKETS } from './fixtures/agent-kill-workflows.ts';
+import { spawnNode } from './support/child-process.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 
 // Real processes, real SIGKILLs, in the middle of agent loops: the child works agent workflows
 // against a local OpenAI-compatible server in this process; we kill it at random points (and one
@@ -18,10 +17,7 @@ import { killWorkflows, modelReply, TICKETS } from './fixtures/agent-kill-workfl
 // server and the outside world saw.
 
 const child = fileURLToPath(new URL('./fixtures/agent-kill-child.ts', import.meta.url));
-const cleanup: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterAll();
 
 interface ChildRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -31,35 +27,25 @@ interface ChildRun {
 }
 
 function spawnChild(args: string[]): ChildRun {
-  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', child, ...args], {
+  const proc = spawnNode([child, ...args], {
     env: { ...process.env, BATON_KILL_CHILD: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    limitMs: 240_000,
   });
-  let output = '';
-  let errors = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const waitFor = (line: string) =>
-    new Promise<boolean>((resolve) => {
-      const check = () => output.includes(`${line}\n`) && resolve(true);
-      proc.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        check();
-      });
-      void exited.then(() => resolve(output.includes(`${line}\n`)));
-    });
-  proc.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  void exited.then(({ code, signal }) => {
-    if (code !== 0 && signal === null) throw new Error(`child exited with ${code}: ${errors}`);
+  void proc.exited.then(({ code, signal, stderr }) => {
+    if (code !== 0 && signal === null) throw new Error(`child exited with ${code}: ${stderr}`);
   });
-  return { exited, ready: waitFor('ready'), settled: waitFor('settled'), kill: () => proc.kill('SIGKILL') };
+  const printed = async (line: string): Promise<boolean> => (await proc.line(line)) === line;
+  return {
+    exited: proc.exited,
+    ready: printed('ready'),
+    settled: printed('settled'),
+    kill: () => proc.kill(),
+  };
 }
 
 describe('agent loops killed at random points', () => {
   it('never resend a completed model call, never run a tool twice, and park an in-doubt irreversible call', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'baton-kill-agents-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const dir = await cleanup.directory('baton-kill-agents-');
     const identities = new Map<number, string>();
     const server = await startOpenAICompatibleServer((request) => {
       const { identity, reply } = modelReply(request.messages);

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
-import { NODE } from './support/pinned-node.ts';
+import { spawnNode } from './support/child-process.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 
 // Real processes: a worker parks a run on an approval gate before an irreversible refund and is
 // SIGKILLed; a new worker is started (and killed too, while the run is still parked), and another
@@ -18,73 +16,17 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CHILD = resolve(import.meta.dirname, 'fixtures/approval-kill-child.ts');
 // The CLI from its sources (bin/baton.js would run dist/, which may be older than them in a checkout).
 const BIN = ['--import', resolve(ROOT, 'bin/source-hooks.js'), resolve(ROOT, 'src/cli/main.ts')];
-// The pinned Node 24 (vitest usually runs on it already; otherwise the one in node_modules).
 
-const cleanup: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-
-interface Child {
-  lines: string[];
-  /** Resolves with the first line that starts with `prefix` (or undefined if the process ends first). */
-  line(prefix: string): Promise<string | undefined>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-  kill(): void;
-}
-
-function spawnNode(args: string[], cwd: string): Child {
-  const proc = spawn(NODE, ['--disable-warning=ExperimentalWarning', ...args], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const waiters: { prefix: string; resolve: (line: string | undefined) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  // A liveness guard, not a timing check: a child that hangs is killed and the test fails.
-  const guard = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-  proc.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      for (const waiter of waiters.filter((candidate) => line.startsWith(candidate.prefix))) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
-  });
-  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) =>
-    proc.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      for (const waiter of waiters.splice(0)) waiter.resolve(undefined);
-      done({ code, signal, stderr });
-    }),
-  );
-  return {
-    lines,
-    line: (prefix) => {
-      const seen = lines.find((line) => line.startsWith(prefix));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolveLine) => waiters.push({ prefix, resolve: resolveLine }));
-    },
-    exited,
-    kill: () => proc.kill('SIGKILL'),
-  };
-}
+const cleanup = cleanupsAfterAll();
 
 describe('an approval across a crash', () => {
   it('survives SIGKILLs while the run waits; once approved, the gated irreversible tool runs exactly once', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'baton-approval-kill-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const dir = await cleanup.directory('baton-approval-kill-');
     const db = join(dir, 'baton.db');
     const effects = join(dir, 'refunds.log');
 
     // 1. A worker starts the run, which parks on the gate; the worker is killed.
-    const first = spawnNode([CHILD, db, effects, 'start'], dir);
+    const first = spawnNode([CHILD, db, effects, 'start'], { cwd: dir });
     const runLine = await first.line('run ');
     if ((await first.line('parked')) === undefined)
       throw new Error(`the first worker ended early:\n${(await first.exited).stderr}`);
@@ -94,7 +36,7 @@ describe('an approval across a crash', () => {
     expect(existsSync(effects)).toBe(false);
 
     // 2. A new worker comes up and finds the run parked; it is killed too.
-    const second = spawnNode([CHILD, db, effects, 'work'], dir);
+    const second = spawnNode([CHILD, db, effects, 'work'], { cwd: dir });
     expect(await second.line('ready')).toBe('ready');
     second.kill();
     expect((await second.exited).signal).toBe('SIGKILL');
@@ -114,7 +56,7 @@ describe('an approval across a crash', () => {
     expect(of(parked, 'tool.called')).toEqual([]);
 
     // 4. A third worker runs; a person approves from another process (`baton approve`).
-    const third = spawnNode([CHILD, db, effects, 'work'], dir);
+    const third = spawnNode([CHILD, db, effects, 'work'], { cwd: dir });
     expect(await third.line('ready')).toBe('ready');
     const wrong = spawnNode(
       [
@@ -127,7 +69,7 @@ describe('an approval across a crash', () => {
         '--store',
         `sqlite:${db}`,
       ],
-      dir,
+      { cwd: dir },
     );
     const refused = await wrong.exited;
     expect(refused.code).toBe(1);
@@ -146,7 +88,7 @@ describe('an approval across a crash', () => {
         `sqlite:${db}`,
         '--json',
       ],
-      dir,
+      { cwd: dir },
     );
     const approved = await approve.exited;
     expect(approved.code, approved.stderr).toBe(0);

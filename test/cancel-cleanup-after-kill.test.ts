@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { NODE } from './support/pinned-node.ts';
+import { workerLife, type WorkerLife } from './support/child-process.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 
 /**
  * Real processes run workflows that clean up after a cancel (three release steps in a
@@ -20,67 +18,25 @@ import { NODE } from './support/pinned-node.ts';
 const RUNS = 8;
 const KILLS = 10;
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/cancel-cleanup-worker.ts');
-const ROOT = resolve(import.meta.dirname, '..');
 
+const cleanups = cleanupsAfterAll();
 let directory: string;
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'baton-cancel-kill-'));
-});
-afterAll(async () => {
-  await rm(directory, { recursive: true, force: true });
+  directory = await cleanups.directory('baton-cancel-kill-');
 });
 
-interface Life {
-  ended: 'killed' | 'exited';
-  code: number | null;
-  done: boolean;
-  stderr: string;
-}
-
-function life(db: string, ledger: string, afterEffects: number | undefined, limitMs: number): Promise<Life> {
-  return new Promise((resolvePromise, reject) => {
-    const child: ChildProcess = spawn(
-      NODE,
-      ['--disable-warning=ExperimentalWarning', FIXTURE, db, ledger, String(RUNS)],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const result: Life = { ended: 'exited', code: null, done: false, stderr: '' };
-    let effects = 0;
-    let killing = false;
-    const kill = (): void => {
-      if (killing) return;
-      killing = true;
-      child.kill('SIGKILL');
-    };
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`worker did not finish within ${limitMs} ms; stderr:\n${result.stderr}`));
-    }, limitMs);
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (line === 'effect') effects++;
-        if (line === 'done') result.done = true;
-      }
-      if (afterEffects !== undefined && effects >= afterEffects) {
-        const extra = randomInt(0, 6);
-        if (extra === 0) kill();
-        else setTimeout(kill, extra);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (result.stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      result.ended = signal === 'SIGKILL' ? 'killed' : 'exited';
-      result.code = code;
-      resolvePromise(result);
-    });
-  });
-}
+/** Runs the worker once; kills it a few ms after its n-th ledger append, or lets it finish. */
+const life = (
+  db: string,
+  ledger: string,
+  afterEffects: number | undefined,
+  limitMs: number,
+): Promise<WorkerLife> =>
+  workerLife(
+    [FIXTURE, db, ledger, String(RUNS)],
+    afterEffects === undefined ? undefined : { afterEffects },
+    limitMs,
+  );
 
 describe('cancel cleanup after kill', () => {
   it('a run killed during its cleanup after a cancel finishes the cleanup exactly once', async () => {

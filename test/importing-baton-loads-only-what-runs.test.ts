@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NODE } from './support/pinned-node.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 
 // Importing 'baton' for a workflow that uses no agent, no policies and no telemetry loads none of
 // the AI SDK, OpenTelemetry, Cedar, the MCP SDK or cockatiel (circuit breakers): they are loaded
@@ -13,10 +14,7 @@ import { NODE } from './support/pinned-node.ts';
 // child process that records every module it resolves.
 
 const probe = fileURLToPath(new URL('./fixtures/module-probe.ts', import.meta.url));
-const cleanup: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterAll();
 
 describe("importing 'baton'", () => {
   it('runs a workflow without agents without loading the AI SDK, OpenTelemetry, Cedar or MCP', async () => {

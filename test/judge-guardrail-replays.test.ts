@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { Baton } from '../src/baton.ts';
@@ -7,11 +7,9 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { settle, tempStore } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterEach();
 
 const RUBRIC = 'The reply is polite and promises no refund.';
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
@@ -9,14 +9,12 @@ import type { JournalEvent } from '../src/journal/events.ts';
 import type { PoolEvent } from '../src/resources/pool-metrics.ts';
 import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '../src/testing/index.ts';
 import { tempStore } from './support/harness.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
 // Model calls name their pool (`agent({ pool })`): each attempt holds a slot, reserves its estimated
 // tokens and reports its real usage; a 429 pauses the whole pool for its Retry-After.
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterEach();
 
 // 240 requests per minute, counted per second (rateWindow '1s'): at most 4 in any second.
 const RATE = 4;

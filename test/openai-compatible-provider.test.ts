@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
@@ -14,14 +14,12 @@ import {
 } from '../src/testing/index.ts';
 import { harness, type Harness } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
 // The real provider path: @ai-sdk/openai-compatible, resolved from an `openai-compatible:` model id,
 // talking HTTP to a local server that speaks the Chat Completions wire protocol.
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterEach();
 async function server(script: ServerScript): Promise<OpenAICompatibleServer> {
   const started = await startOpenAICompatibleServer(script);
   cleanup.push(() => started.close());

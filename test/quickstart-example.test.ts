@@ -3,9 +3,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensurePackageBuilt } from './support/package-build.ts';
 import { NODE } from './support/pinned-node.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 
 // examples/quickstart is a project of its own that depends on this package. Copied to a temporary
 // folder, installed with npm and run with `node app.ts`, as a user would run their own code: its
@@ -13,10 +14,7 @@ import { NODE } from './support/pinned-node.ts';
 // sources. Offline: its dependencies are installed from this checkout (`file:` links).
 
 const run = promisify(execFile);
-const cleanup: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterAll();
 
 describe('the quickstart example project', () => {
   it('installs, runs its workflow and agent from its own code, and the CLI reads the run', async () => {

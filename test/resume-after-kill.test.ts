@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { NODE } from './support/pinned-node.ts';
+import { workerLife, type KillPlan, type WorkerLife } from './support/child-process.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 
 /**
  * Real processes run workflows whose steps append to an outside ledger with their idempotency key.
@@ -21,83 +19,22 @@ const STEPS = 10;
 const KILLS = 24;
 const PROCESSES = 3;
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/crash-worker.ts');
-const ROOT = resolve(import.meta.dirname, '..');
 
+const cleanups = cleanupsAfterAll();
 let directory: string;
 beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), 'baton-crash-'));
+  directory = await cleanups.directory('baton-crash-');
 });
-afterAll(async () => {
-  await rm(directory, { recursive: true, force: true });
-});
-
-interface Life {
-  /** How the process ended: killed by us, or exited with a code. */
-  ended: 'killed' | 'exited';
-  code: number | null;
-  effects: number;
-  done: boolean;
-  stderr: string;
-}
-
-/** Kill after some ledger appends, or some time after the store is open (claiming, replaying), or never. */
-type KillPlan = { afterEffects: number } | { afterReadyMs: number } | undefined;
 
 /** Runs the worker once; kills it as planned (after some ledger appends, or some time), or lets it finish. */
-function life(db: string, ledger: string, plan: KillPlan, limitMs: number): Promise<Life> {
-  return new Promise((resolvePromise, reject) => {
-    const child: ChildProcess = spawn(
-      NODE,
-      // No --conditions=source: the fixture imports src/ by relative path, and that condition also
-      // sends some dependencies (eventsource-parser, under the AI SDK) to their .ts sources, which
-      // Node refuses to strip inside node_modules.
-      ['--disable-warning=ExperimentalWarning', FIXTURE, db, ledger, String(RUNS), String(STEPS)],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const result: Life = { ended: 'exited', code: null, effects: 0, done: false, stderr: '' };
-    let killing = false;
-    const kill = (): void => {
-      if (killing) return;
-      killing = true;
-      child.kill('SIGKILL');
-    };
-    const guard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`worker did not finish within ${limitMs} ms; stderr:\n${result.stderr}`));
-    }, limitMs);
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (line === 'effect') result.effects++;
-        if (line === 'done') result.done = true;
-        if (line === 'ready' && plan && 'afterReadyMs' in plan) setTimeout(kill, plan.afterReadyMs);
-      }
-      if (plan && 'afterEffects' in plan && result.effects >= plan.afterEffects) {
-        // Somewhere in the next few milliseconds: before, during or after the journal commit.
-        const extra = randomInt(0, 6);
-        if (extra === 0) kill();
-        else setTimeout(kill, extra);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (result.stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      result.ended = signal === 'SIGKILL' ? 'killed' : 'exited';
-      result.code = code;
-      resolvePromise(result);
-    });
-  });
-}
+const life = (db: string, ledger: string, plan: KillPlan, limitMs: number): Promise<WorkerLife> =>
+  workerLife([FIXTURE, db, ledger, String(RUNS), String(STEPS)], plan, limitMs);
 
 describe('resume after kill', () => {
   it('every run completes, each step is journaled once and applied once by key, and every chain verifies', async () => {
     const db = join(directory, 'baton.db');
     const ledger = join(directory, 'ledger.txt');
-    const lives: Life[] = [];
+    const lives: WorkerLife[] = [];
     let kills = 0;
     let finished = false;
     const lane = async (): Promise<void> => {

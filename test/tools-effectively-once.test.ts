@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
@@ -9,11 +9,9 @@ import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';
 import { harness, tempStore, type Harness } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterEach();
 async function start(options: Parameters<typeof harness>[0]): Promise<Harness> {
   const h = await harness(options);
   cleanup.push(() => h.close());

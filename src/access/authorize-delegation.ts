@@ -6,8 +6,16 @@ import {
   type InterceptedOperation,
 } from '../engine/intercepted-operation.ts';
 import type { AccessDecisionPayload, JournalEvent } from '../journal/events.ts';
+import { definedFields } from '../defined-fields.ts';
 import { BatonError } from '../errors.ts';
-import { checkRequest, type AccessDecision, type AccessResource, type Authorizer } from './access-request.ts';
+import { DelegationDepthError, DelegationWidensError, GrantExpiredError } from './access-errors.ts';
+import {
+  checkRequest,
+  type AccessDecision,
+  type AccessResource,
+  type Authorizer,
+  type DecisionReason,
+} from './access-request.ts';
 import { decisionEvent, decisionName, recordedDecision } from './authorize-durably.ts';
 import { delegate } from './delegate.ts';
 import { denial } from './grant-authorizer.ts';
@@ -72,20 +80,13 @@ export function decideDelegation(
       {
         strict: request.strict,
         now,
-        ...(request.maxDepth === undefined ? {} : { maxDepth: request.maxDepth }),
+        ...definedFields({ maxDepth: request.maxDepth }),
       },
     );
     return { ...decision, delegated };
   } catch (error) {
     if (!BatonError.isInstance(error)) throw error;
-    const reason =
-      error.code === 'DELEGATION_WIDENS'
-        ? 'delegation widens'
-        : error.code === 'DELEGATION_DEPTH'
-          ? 'delegation too deep'
-          : error.code === 'GRANT_EXPIRED'
-            ? 'grant expired'
-            : undefined;
+    const reason = delegationRefusal(error);
     if (reason === undefined) throw error;
     return denial(authorization, reason, [error.message]);
   }
@@ -186,4 +187,12 @@ export function recordedDelegation(
   );
   const delegated = (event?.payload as AccessDecisionPayload | undefined)?.delegated;
   return delegated === undefined ? decision : { ...decision, delegated: parseGrant(delegated) };
+}
+
+/** Why `delegate` refused a delegation, as a denial's reason; undefined for any other error. */
+function delegationRefusal(error: BatonError): DecisionReason | undefined {
+  if (DelegationWidensError.isInstance(error)) return 'delegation widens';
+  if (DelegationDepthError.isInstance(error)) return 'delegation too deep';
+  if (GrantExpiredError.isInstance(error)) return 'grant expired';
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { BatonError, RunNotFoundError } from '../errors.ts';
+import { JournalCorruptError, RunNotFoundError } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { verifyChain, type ChainBreak } from '../journal/hash-chain.ts';
 import {
@@ -253,8 +253,8 @@ export async function verifyRun(
   try {
     events = await store.readEvents(runId, 1, scope);
   } catch (error) {
-    if (!(BatonError.isInstance(error) && error.code === 'JOURNAL_CORRUPT')) throw error;
-    const seq = (error as unknown as { seq: number }).seq;
+    if (!JournalCorruptError.isInstance(error)) throw error;
+    const seq = error.seq;
     const problem: VerificationProblem = {
       kind: 'unreadable',
       seq,

@@ -6,7 +6,7 @@ import type { RetryPolicy } from '../engine/retry.ts';
 import { checkActionPattern } from '../access/action-pattern.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { RecallOptions } from '../routing/memory.ts';
-import { checkPositiveInteger, checkSimilarity, checkUnitInterval } from '../routing/routing-errors.ts';
+import { checkPositiveInteger, checkSimilarity, checkUnitInterval } from '../argument-checks.ts';
 import { checkHistoryBudget, type HistoryBudget } from './history-budget.ts';
 import type { ModelParameters } from './model-types.ts';
 import { checkModelSpec, type ModelSpec } from './models.ts';

@@ -1,3 +1,5 @@
+import { roundUsd } from '../rounding.ts';
+
 /** US dollars per 1M tokens. */
 export interface ModelPrice {
   input: number;
@@ -70,5 +72,5 @@ export function callCost(price: ModelPrice | undefined, usage: TokenUsage): Call
       cached * (price.cachedInput ?? price.input) +
       usage.outputTokens * price.output) /
     1_000_000;
-  return { usd: Math.round(usd * 1e8) / 1e8, priced: true };
+  return { usd: roundUsd(usd), priced: true };
 }

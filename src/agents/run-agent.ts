@@ -10,7 +10,7 @@ import { identityChain } from '../access/identity-chain.ts';
 import { redact } from '../access/redact.ts';
 import { explainDecision } from '../access/explain-decision.ts';
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
-import { BatonError, InvalidArgumentError, serializeError } from '../errors.ts';
+import { BatonError, InvalidArgumentError, serializeErrorWithoutStack } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import { eventDraft, type EventDraft, type JournalEventPayloads } from '../journal/events.ts';
 import { agentToolInput, handoffInput, toolTable, type AgentDefinition, type OfferedTool } from './agent.ts';
@@ -33,6 +33,7 @@ import type { AgentScope } from './agent-scope.ts';
 import { callToolOp, checkArgs, outcomeOfMessage, toolResultMessage } from './tool-call.ts';
 import { finalToolOutput, type ToolCallResult } from './tool-use-behavior.ts';
 import { agentTurnCache, type TurnCache } from './turn-cache.ts';
+import { roundUsd } from '../rounding.ts';
 import { strategyChoices, type AgentModelStrategy } from './turn-routing.ts';
 
 /** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
@@ -168,7 +169,7 @@ async function runChain<Output>(
         agent: current.name,
         turns,
         usage,
-        costUsd: round(costUsd),
+        costUsd: roundUsd(costUsd),
       };
     }
     path.push(outcome.to.name);
@@ -266,8 +267,7 @@ function agentOp(
         return await runTurns(loop);
       } catch (error) {
         if (BatonError.isInstance(error) && JOURNALED_FAILURES.has(error.code) && !op.signal.aborted) {
-          const serialized = serializeError(error);
-          delete serialized.stack;
+          const serialized = serializeErrorWithoutStack(error);
           await loop.end(
             draft('agent.failed', { op: op.op, name: agent.name, turns: loop.turns, error: serialized }),
           );
@@ -430,7 +430,7 @@ async function answer(loop: AgentLoop, turn: ModelTurn): Promise<AgentOutcome | 
         turns,
         message: messageHash(turn.message),
         usage,
-        costUsd: round(costUsd),
+        costUsd: roundUsd(costUsd),
       }),
     );
     return { kind: 'answered', output: final.value, text: turn.text, turns, usage, costUsd };
@@ -507,7 +507,7 @@ async function actOnCalls(loop: AgentLoop, turn: ModelTurn): Promise<AgentOutcom
       turns,
       message: messageHash(by ?? results[results.length - 1]!),
       usage,
-      costUsd: round(costUsd),
+      costUsd: roundUsd(costUsd),
       stoppedBy: {
         ...(stop.by === undefined ? {} : { tool: stop.by.name, callId: stop.by.callId }),
         output: stop.output ?? null,
@@ -764,8 +764,7 @@ function agentGrant(
   } catch (error) {
     if (!(BatonError.isInstance(error) && AGENT_ERROR_CODES.has(error.code)))
       return { failed: rejection(error) };
-    const serialized = serializeError(error);
-    delete serialized.stack;
+    const serialized = serializeErrorWithoutStack(error);
     const failing = op.append([
       draft('agent.failed', { op: op.op, name: agent.name, turns: 0, error: serialized }),
     ]);
@@ -876,8 +875,4 @@ function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
-}
-
-function round(usd: number): number {
-  return Math.round(usd * 1e8) / 1e8;
 }

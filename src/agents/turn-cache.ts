@@ -1,6 +1,6 @@
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { checkUnitInterval } from '../routing/routing-errors.ts';
+import { checkUnitInterval } from '../argument-checks.ts';
 import type { CacheRequest, SemanticCache } from '../routing/semantic-cache.ts';
 import type { ToolDefinition } from './tool.ts';
 import { historyText } from './history-budget.ts';

@@ -1,3 +1,4 @@
+import { roundUsd } from '../rounding.ts';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { BatonError, InvalidArgumentError } from '../errors.ts';
 import type { JournalEventPayloads } from '../journal/events.ts';
@@ -199,6 +200,6 @@ export function routedTurn(
         usage.outputTokens,
       ),
     },
-    cost: { usd: Math.round(usd * 1e8) / 1e8, priced: cost.priced },
+    cost: { usd: roundUsd(usd), priced: cost.priced },
   };
 }

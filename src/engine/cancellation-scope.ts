@@ -31,11 +31,6 @@ export class CancelledError extends BatonError {
     this.reason = args.reason;
     this.by = args.by;
   }
-
-  /** True for a CancelledError from any copy of this package (as BatonError.isInstance). */
-  static override isInstance(error: unknown): error is CancelledError {
-    return BatonError.isInstance(error) && error.code === 'CANCELLED';
-  }
 }
 
 /**

@@ -13,6 +13,8 @@ import {
   type SerializedError,
 } from '../errors.ts';
 import { withCanonicalJson } from '../journal/hash-chain.ts';
+import { rejected } from '../argument-checks.ts';
+import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, GrantRecord, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
 import { checkPayload, encodePayload } from './check-payload.ts';
@@ -1165,9 +1167,4 @@ function cancelledError(event: JournalEvent<'op.cancelled'>): CancelledError {
     ...(payload.reason === undefined ? {} : { reason: payload.reason }),
     ...(payload.by === undefined ? {} : { by: payload.by }),
   });
-}
-
-/** A rejected promise for an argument error found before an op is taken. */
-function rejected(error: unknown): Promise<never> {
-  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }

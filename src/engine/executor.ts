@@ -2,8 +2,12 @@ import {
   BatonError,
   LeaseLostError,
   NonDeterminismError,
+  NotSerializableError,
+  PayloadTooLargeError,
   RunCancelledError,
+  RunFinishedError,
   RunTimeoutError,
+  UnknownPoolError,
   serializeError,
 } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
@@ -124,8 +128,7 @@ export async function activate(
       entered = await deps.pools.enterRun(run, definition.options.pool);
     } catch (error) {
       // The pool was removed from the configuration while the run waited in it.
-      if (BatonError.isInstance(error) && error.code === 'UNKNOWN_POOL')
-        return fail(deps, journal, run, error);
+      if (UnknownPoolError.isInstance(error)) return fail(deps, journal, run, error);
       throw error;
     }
     if (!entered.granted) {
@@ -256,9 +259,7 @@ export async function activate(
     throw new Error('unreachable');
   } catch (error) {
     if (journal.broken || error instanceof LeaseLostError) return { status: 'lost' };
-    if (BatonError.isInstance(error) && error.code === 'NOT_SERIALIZABLE')
-      return fail(deps, journal, run, error);
-    if (BatonError.isInstance(error) && error.code === 'PAYLOAD_TOO_LARGE')
+    if (NotSerializableError.isInstance(error) || PayloadTooLargeError.isInstance(error))
       return fail(deps, journal, run, error);
     throw error;
   } finally {
@@ -396,7 +397,7 @@ async function requestChildCancel(deps: ExecutorDeps, childRunId: string, reason
   try {
     await deps.store.requestCancel(childRunId, reason, deps.clock());
   } catch (error) {
-    if (!(BatonError.isInstance(error) && error.code === 'RUN_FINISHED')) throw error;
+    if (!RunFinishedError.isInstance(error)) throw error;
     return;
   }
   deps.onCancelRequested?.(childRunId, reason);

@@ -1,4 +1,4 @@
-import { BatonError, NonRetryableError } from '../errors.ts';
+import { BatonError, InvalidArgumentError, NonRetryableError } from '../errors.ts';
 import { toMilliseconds, type Duration } from './duration.ts';
 
 /**
@@ -40,7 +40,7 @@ let defaultPolicy: ResolvedRetryPolicy | undefined;
 function resolvePolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
   const maxAttempts = policy?.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new BatonError('INVALID_ARGUMENT', `retry.maxAttempts must be an integer ≥ 1, got ${maxAttempts}.`);
+    throw new InvalidArgumentError(`retry.maxAttempts must be an integer ≥ 1, got ${maxAttempts}.`);
   }
   const initialDelayMs = toMilliseconds(policy?.initialDelay ?? '1s', 'retry.initialDelay');
   // The default cap never undercuts an initial delay asked for.
@@ -50,14 +50,12 @@ function resolvePolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
       : toMilliseconds(policy.maxDelay, 'retry.maxDelay');
   const backoffCoefficient = policy?.backoffCoefficient ?? 2;
   if (!Number.isFinite(backoffCoefficient) || backoffCoefficient < 1) {
-    throw new BatonError(
-      'INVALID_ARGUMENT',
+    throw new InvalidArgumentError(
       `retry.backoffCoefficient must be a number ≥ 1, got ${backoffCoefficient}.`,
     );
   }
   if (maxDelayMs < initialDelayMs) {
-    throw new BatonError(
-      'INVALID_ARGUMENT',
+    throw new InvalidArgumentError(
       `retry.maxDelay (${maxDelayMs} ms) is shorter than retry.initialDelay (${initialDelayMs} ms): no retry could keep both.`,
     );
   }

@@ -6,7 +6,8 @@ import type { Explanation, ExplanationNode } from './explanation.ts';
 import { brief } from './message-text.ts';
 import { deriveRunModel } from '../journal/run-model/derive-run-model.ts';
 import type { CostEntry, RunModel } from '../journal/run-model/run-model.ts';
-import { between, first, last, NodeContext, usd } from './node-context.ts';
+import { between, first, last, NodeContext } from './node-context.ts';
+import { roundUsd } from '../rounding.ts';
 import { opNode } from './op-nodes.ts';
 import { suggestRunIds } from './suggest-run-ids.ts';
 
@@ -301,7 +302,7 @@ function spend(costs: readonly CostEntry[]): { usd: number; inputTokens: number;
     total.inputTokens += charge.inputTokens;
     total.outputTokens += charge.outputTokens;
   }
-  total.usd = usd(total.usd);
+  total.usd = roundUsd(total.usd);
   return total;
 }
 

@@ -113,8 +113,3 @@ export function took(
 ): void {
   if (from && to) node.durationMs = between(from.at, to.at);
 }
-
-/** Rounds dollars to 8 places, as the journal does. */
-export function usd(value: number): number {
-  return Math.round(value * 1e8) / 1e8;
-}

@@ -410,14 +410,14 @@ function genericNode(events: readonly JournalEvent[], context: NodeContext): Exp
 
 function candidateText(candidate: RouteCandidateRecord): string {
   const parts = [
-    candidate.score === undefined ? '' : `score ${round(candidate.score)}`,
-    candidate.similarity === undefined ? '' : `similarity ${round(candidate.similarity)}`,
+    candidate.score === undefined ? '' : `score ${threeDecimals(candidate.score)}`,
+    candidate.similarity === undefined ? '' : `similarity ${threeDecimals(candidate.similarity)}`,
     candidate.cost === undefined ? '' : `cost ${candidate.cost}`,
     candidate.eligible === false ? 'below threshold' : '',
   ].filter((part) => part !== '');
   return `${candidate.name}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }
 
-function round(value: number): string {
+function threeDecimals(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(3);
 }

@@ -10,9 +10,9 @@ import type { WorkflowDefinition } from '../engine/workflow.ts';
 import {
   BatonError,
   InvalidArgumentError,
-  serializeError,
   type NonDeterminismError,
   type SerializedError,
+  serializeErrorWithoutStack,
 } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEvent } from '../journal/events.ts';
@@ -220,7 +220,7 @@ export async function replay(
             ? 'waiting'
             : 'stuck',
     ...(outcome.kind === 'returned' ? { result: outcome.value } : {}),
-    ...(outcome.kind === 'threw' ? { error: compact(serializeError(outcome.error)) } : {}),
+    ...(outcome.kind === 'threw' ? { error: serializeErrorWithoutStack(outcome.error) } : {}),
   };
   const diverge = (divergence: Omit<ReplayDivergence, 'message'>, message: string): ReplayReport => ({
     ...report,
@@ -360,9 +360,4 @@ function sameJson(a: unknown, b: unknown): boolean {
 function json(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
-}
-
-function compact(error: SerializedError): SerializedError {
-  const { stack: _stack, ...rest } = error;
-  return rest;
 }

@@ -23,7 +23,6 @@ import {
 import {
   COUNTED,
   resolveLimits,
-  round,
   zero,
   type Amounts,
   type BudgetOptions,
@@ -33,6 +32,7 @@ import {
 import type { BudgetScope } from './guard-errors.ts';
 import type { GuardCore } from './guard-core.ts';
 import type { RunGuardState } from './guard-state.ts';
+import { roundUsd } from '../rounding.ts';
 
 export const BUDGET_INTERCEPTOR = 'guard.budget';
 
@@ -201,8 +201,8 @@ async function reserve(
         subject: scoped.subject,
         metric: answer.metric,
         limit: answer.limit,
-        used: round(answer.used[answer.metric]),
-        requested: round(estimate[answer.metric]),
+        used: roundUsd(answer.used[answer.metric]),
+        requested: roundUsd(estimate[answer.metric]),
       };
     }
     state.tenantLedgers.set(op, scoped.ledger);

@@ -2,6 +2,7 @@ import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { BudgetMetric } from '../journal/events.ts';
 import { BudgetConfigError } from './guard-errors.ts';
 import type { ApprovalRouting } from './approval-routing.ts';
+import { roundUsd } from '../rounding.ts';
 
 /** Limits of one budget; a measure left out is not limited. Money is in US dollars, from the agents layer's price table. */
 export interface BudgetLimits {
@@ -195,7 +196,12 @@ export class Meter {
       if (limit === undefined || estimate[metric] === 0) continue;
       const allowed = limit + (this.extra[metric] ?? 0);
       if (committed[metric] + estimate[metric] > allowed + 1e-12) {
-        return { metric, limit: allowed, used: round(committed[metric]), requested: round(estimate[metric]) };
+        return {
+          metric,
+          limit: allowed,
+          used: roundUsd(committed[metric]),
+          requested: roundUsd(estimate[metric]),
+        };
       }
     }
     if (limits.wallTimeMs !== undefined && elapsedMs !== undefined) {
@@ -204,8 +210,4 @@ export class Meter {
     }
     return undefined;
   }
-}
-
-export function round(value: number): number {
-  return Math.round(value * 1e8) / 1e8;
 }

@@ -168,8 +168,8 @@ export class Guard {
 /** The error an agent stopped by the guard ends with: its ModelCallDeniedError, translated. */
 export function stopError(error: unknown): unknown {
   // Anything else is passed through unchanged.
-  if (!(BatonError.isInstance(error) && error.code === 'MODEL_CALL_DENIED')) return error;
-  const denied = error as ModelCallDeniedError;
+  if (!ModelCallDeniedError.isInstance(error)) return error;
+  const denied = error;
   if (typeof denied.interceptor !== 'string') return error;
   const data = denied.data ?? {};
   if (denied.interceptor === BUDGET_INTERCEPTOR && data.budget)

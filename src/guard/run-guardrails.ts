@@ -1,4 +1,4 @@
-import { serializeError } from '../errors.ts';
+import { serializeErrorWithoutStack } from '../errors.ts';
 import type { GuardVerdictRecord } from '../journal/events.ts';
 import { TripwireTriggeredError } from '../agents/errors.ts';
 import { GuardrailBlockedError } from './guard-errors.ts';
@@ -31,8 +31,7 @@ export async function runGuardrails(
     try {
       verdict = (await guard.check(current, context)) ?? { verdict: 'pass' };
     } catch (error) {
-      const serialized = serializeError(error);
-      delete serialized.stack;
+      const serialized = serializeErrorWithoutStack(error);
       const record: GuardVerdictRecord = {
         stage: context.stage,
         guardrail: guard.name,

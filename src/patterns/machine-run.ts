@@ -1,5 +1,5 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
-import { serializeError } from '../errors.ts';
+import { serializeError, serializeErrorWithoutStack } from '../errors.ts';
 import { edgeKey, type Machine, type MachineResult, type MachineStep } from './machine-types.ts';
 import { MachineStepLimitError, MachineStuckError } from './pattern-errors.ts';
 import { isNonDeterminism, outcomeDiverged, recordedEvent, reserveOperation } from './runnable.ts';
@@ -44,8 +44,7 @@ export async function runMachine<Input, Context extends WorkflowContext>(
 
   const fail = async (at: string, error: unknown): Promise<never> => {
     if (!isNonDeterminism(error) && !recordedEvent(op, 'machine.failed', 'machine.completed')) {
-      const serialized = serializeError(error);
-      delete serialized.stack;
+      const serialized = serializeErrorWithoutStack(error);
       await op.append([
         {
           type: 'machine.failed',

@@ -1,5 +1,5 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
-import { BatonError, InvalidArgumentError, NonDeterminismError } from '../errors.ts';
+import { InvalidArgumentError, NonDeterminismError } from '../errors.ts';
 import type { JournalEvent, JournalEventType } from '../journal/events.ts';
 
 /**
@@ -112,5 +112,5 @@ export function outcomeDiverged(
 }
 
 export function isNonDeterminism(error: unknown): boolean {
-  return BatonError.isInstance(error) && error.code === 'NON_DETERMINISM';
+  return NonDeterminismError.isInstance(error);
 }

@@ -6,7 +6,7 @@ import type { WorkflowContext } from '../engine/context.ts';
 import { BatonError, InvalidArgumentError } from '../errors.ts';
 import type { PlanTaskRecord } from '../journal/events.ts';
 import { graph } from '../patterns/graph.ts';
-import type { GraphFailedError } from '../patterns/pattern-errors.ts';
+import { GraphFailedError } from '../patterns/pattern-errors.ts';
 import { recordedEvent, reserveOperation } from '../patterns/runnable.ts';
 import type { Plan, PlanRequest, PlanResult } from './plan-types.ts';
 import { approve } from './plan-approval.ts';
@@ -66,8 +66,8 @@ export async function runPlan<Context extends WorkflowContext>(
     try {
       await execute(definition, ctx, goal, decided, completed);
     } catch (error) {
-      if (!(BatonError.isInstance(error) && error.code === 'GRAPH_FAILED')) throw error;
-      const [task, serialized] = Object.entries((error as GraphFailedError).failures)[0]!;
+      if (!GraphFailedError.isInstance(error)) throw error;
+      const [task, serialized] = Object.entries(error.failures)[0]!;
       if (revision >= options.maxRevisions)
         return fail(
           revision,

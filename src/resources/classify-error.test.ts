@@ -1,7 +1,8 @@
 import { APICallError } from '@ai-sdk/provider';
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError, RateLimitedError, ServiceUnavailableError, StepTimeoutError } from '../errors.ts';
-import { classifyError, parseRetryAfter } from './classify-error.ts';
+import { classifyModelError } from '../agents/model-call.ts';
+import { classifyError, parseRetryAfter, retryAfterFromHeaders } from './classify-error.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 9, 0, 0);
 
@@ -85,5 +86,23 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(new Date(NOW + 5000).toUTCString(), NOW)).toBe(5000);
     expect(parseRetryAfter(new Date(NOW - 5000).toUTCString(), NOW)).toBe(0);
     expect(parseRetryAfter('soon', NOW)).toBeUndefined();
+  });
+});
+
+describe('one reading of Retry-After for pools and model calls', () => {
+  it('rounds a fraction of a millisecond up, never down: a retry never comes sooner than asked', () => {
+    expect(parseRetryAfter('0.0004', NOW)).toBe(1);
+    expect(parseRetryAfter('1.0005', NOW)).toBe(1001);
+    expect(retryAfterFromHeaders({ 'Retry-After-Ms': '2.2' }, NOW)).toBe(3);
+    expect(retryAfterFromHeaders(new Headers({ 'retry-after': '1.0005' }), NOW)).toBe(1001);
+    expect(retryAfterFromHeaders({ 'retry-after-ms': 'soon', 'retry-after': '2' }, NOW)).toBe(2000);
+    expect(retryAfterFromHeaders({}, NOW)).toBeUndefined();
+    expect(retryAfterFromHeaders(undefined, NOW)).toBeUndefined();
+  });
+
+  it('a model provider’s error carries the same delay a pool would wait', () => {
+    const error = apiCallError(429, { 'retry-after': '1.0005' });
+    expect(classifyModelError(error, 'openai:gpt-4.1-mini').retryAfterMs).toBe(1001);
+    expect(classifyError(error, NOW)).toMatchObject({ kind: 'rate-limited', retryAfterMs: 1001 });
   });
 });

@@ -1,4 +1,4 @@
-import { BatonError } from '../errors.ts';
+import { BatonError, RateLimitedError, ServiceUnavailableError, StepTimeoutError } from '../errors.ts';
 
 /**
  * What a failed call to an outside service means for retrying it:
@@ -58,8 +58,8 @@ export function classifyError(error: unknown, now: number = Date.now()): ErrorCl
 
 function classifyOne(error: Record<string, unknown>, now: number): ErrorClassification | undefined {
   if (BatonError.isInstance(error)) {
-    if (error.code === 'RATE_LIMITED') return withRetry({ kind: 'rate-limited' }, error.retryAfterMs);
-    if (error.code === 'SERVICE_UNAVAILABLE' || error.code === 'STEP_TIMEOUT') {
+    if (RateLimitedError.isInstance(error)) return withRetry({ kind: 'rate-limited' }, error.retryAfterMs);
+    if (ServiceUnavailableError.isInstance(error) || StepTimeoutError.isInstance(error)) {
       return withRetry({ kind: 'unavailable' }, error.retryAfterMs);
     }
     if (!isErrorWithCause(error)) return { kind: 'unknown' };
@@ -104,18 +104,25 @@ function retryAfterOf(error: Record<string, unknown>, now: number): number | und
     (error.response as { headers?: unknown } | undefined)?.headers,
   ];
   for (const headers of sources) {
-    const ms = header(headers, 'retry-after-ms');
-    if (ms !== undefined) {
-      const value = Number(ms);
-      if (Number.isFinite(value) && value >= 0) return Math.ceil(value);
-    }
-    const after = header(headers, 'retry-after');
-    if (after !== undefined) {
-      const value = parseRetryAfter(after, now);
-      if (value !== undefined) return value;
-    }
+    const value = retryAfterFromHeaders(headers, now);
+    if (value !== undefined) return value;
   }
   return undefined;
+}
+
+/**
+ * How long a response's headers ask the caller to wait, in ms: `retry-after-ms`, else `Retry-After`
+ * (see {@link parseRetryAfter}). Rounded up, never down: a retry never comes sooner than asked.
+ * Takes a `Headers` object or a plain record (any case of names); undefined when neither header is usable.
+ */
+export function retryAfterFromHeaders(headers: unknown, now: number = Date.now()): number | undefined {
+  const ms = header(headers, 'retry-after-ms');
+  if (ms !== undefined) {
+    const value = Number(ms);
+    if (Number.isFinite(value) && value >= 0) return Math.ceil(value);
+  }
+  const after = header(headers, 'retry-after');
+  return after === undefined ? undefined : parseRetryAfter(after, now);
 }
 
 function header(headers: unknown, name: string): string | undefined {
@@ -133,7 +140,8 @@ function header(headers: unknown, name: string): string | undefined {
 
 /**
  * Reads an HTTP Retry-After value: delay-seconds (`120`, `1.5`) or an HTTP date, as ms from `now`
- * (0 for a date in the past). Undefined when it is neither.
+ * (0 for a date in the past). Undefined when it is neither. Seconds are rounded up to the next ms:
+ * the value is a floor the server set, so rounding down would retry too soon.
  */
 export function parseRetryAfter(value: string, now: number = Date.now()): number | undefined {
   const text = value.trim();

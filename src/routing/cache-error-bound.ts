@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.ts';
 import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
-import { checkUnitInterval } from './routing-errors.ts';
+import { checkUnitInterval } from '../argument-checks.ts';
+import { roundScore } from '../rounding.ts';
 
 /** A served (or would-be) cache hit checked by someone: was the cached answer right for the request? */
 export interface CacheVerdict {
@@ -57,7 +58,7 @@ export function boundedThreshold(
   if (sorted.length > 0) {
     const top = Math.floor(sorted[0]!.similarity / GRID);
     const bottom = Math.floor(sorted.at(-1)!.similarity / GRID);
-    for (let step = top; step >= bottom; step--) cuts.push(Math.round(step * GRID * 1e6) / 1e6);
+    for (let step = top; step >= bottom; step--) cuts.push(roundScore(step * GRID));
   }
   const z = normalQuantile(1 - (1 - confidence) / Math.max(1, cuts.length));
   let best: { threshold: number; samples: number; errors: number; upperBound: number } | undefined;

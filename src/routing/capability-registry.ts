@@ -2,16 +2,11 @@ import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.ts';
 import type { VectorRecordScope, VectorRecordStore } from '../store/vector-records.ts';
 import { calibratedDefaults, embedChecked, embeddingSpace, type Embedder } from './embedder.ts';
-import {
-  EmptyRegistryError,
-  abbreviate,
-  checkPositiveInteger,
-  checkSimilarity,
-  checkText,
-  checkUnitInterval,
-} from './routing-errors.ts';
+import { checkPositiveInteger, checkSimilarity, checkText, checkUnitInterval } from '../argument-checks.ts';
+import { EmptyRegistryError, abbreviate } from './routing-errors.ts';
 import { defaultIndexFactory, type IndexFactory } from './synced-index.ts';
 import { dot, normalize, type VectorIndex } from './vector-index.ts';
+import { roundScore } from '../rounding.ts';
 
 /**
  * What an agent or tool can do, as text to match tasks against. An agent made with `agent({ name,
@@ -428,7 +423,14 @@ function score(
       const thrift = cost === 0 ? 1 : cheapest / cost;
       value = (1 - options.costBias) * relevance + options.costBias * thrift;
     }
-    return { name, kind, similarity: round(similarity), cost, score: round(value), eligible: isEligible };
+    return {
+      name,
+      kind,
+      similarity: roundScore(similarity),
+      cost,
+      score: roundScore(value),
+      eligible: isEligible,
+    };
   });
   return ranked.sort(
     (a, b) =>
@@ -504,8 +506,4 @@ function learntKey(name: string, task: string): string {
 
 function hashText(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
-}
-
-function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
 }

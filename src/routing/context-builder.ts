@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../errors.ts';
 import { embedChecked, type Embedder } from './embedder.ts';
 import { LexicalEmbedder } from './lexical-embedder.ts';
 import { estimateTokens, type TokenCounter } from './request-text.ts';
-import { checkPositiveInteger, checkUnitInterval } from './routing-errors.ts';
+import { checkPositiveInteger, checkUnitInterval } from '../argument-checks.ts';
 import { dot, normalize } from './vector-index.ts';
 
 /** A turn of a conversation: the AI SDK's ModelMessage fits when its content is text. */

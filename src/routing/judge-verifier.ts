@@ -1,7 +1,8 @@
 import type { LanguageModel } from 'ai';
-import { callCost, type ModelPrice, usageRecord } from './model-price.ts';
+import { callCost, type ModelPrice } from '../agents/prices.ts';
+import { usageRecord } from './model-price.ts';
 import type { Verdict, Verifier } from './model-router.ts';
-import { checkUnitInterval } from './routing-errors.ts';
+import { checkUnitInterval } from '../argument-checks.ts';
 import { requestText } from './request-text.ts';
 
 export interface JudgeVerifierOptions {
@@ -52,7 +53,7 @@ export function judgeVerifier<Request = unknown>(options: JudgeVerifierOptions):
       reason: match
         ? `judge ${id} scored ${score} (threshold ${bar})`
         : `judge ${id} gave no score ('${result.text.slice(0, 40)}')`,
-      judge: { model: id, usage, costUsd: callCost(options.price, usage) },
+      judge: { model: id, usage, costUsd: callCost(options.price, usage).usd },
     };
     return verdict;
   };

@@ -7,14 +7,15 @@ import type { VectorRecord, VectorRecordScope, VectorRecordStore } from '../stor
 import { embedChecked, type Embedder } from './embedder.ts';
 import { estimateTokens, type TokenCounter } from './request-text.ts';
 import {
-  VectorRecordsUnavailableError,
   checkPositiveInteger,
   checkSimilarity,
   checkText,
   checkUnitInterval,
   rejected,
-} from './routing-errors.ts';
+} from '../argument-checks.ts';
+import { VectorRecordsUnavailableError } from './routing-errors.ts';
 import { SyncedIndex, type IndexFactory } from './synced-index.ts';
+import { roundScore } from '../rounding.ts';
 
 export interface LongTermMemoryOptions {
   /** Where memories live: `store.vectorRecords`. */
@@ -219,13 +220,13 @@ export class LongTermMemory {
         continue;
       }
       const recency = 2 ** (-Math.max(0, now - record.createdAt) / resolved.halfLifeMs);
-      const similarity = round(hit.similarity);
+      const similarity = roundScore(hit.similarity);
       scored.push({
         key: record.key,
         text: record.text,
         kind: (record.data as { kind?: string }).kind ?? 'fact',
         similarity,
-        score: round((1 - resolved.recencyWeight) * hit.similarity + resolved.recencyWeight * recency),
+        score: roundScore((1 - resolved.recencyWeight) * hit.similarity + resolved.recencyWeight * recency),
         tokens: this.#countTokens(record.text),
       });
     }
@@ -324,8 +325,4 @@ function resolveRecall(options: RecallOptions): {
     recencyWeight: checkUnitInterval(options.recencyWeight ?? 0.1, 'recall option recencyWeight'),
     halfLifeMs,
   };
-}
-
-function round(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
 }

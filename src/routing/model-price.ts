@@ -31,14 +31,6 @@ export function usageRecord(usage: ModelUsage | undefined): ModelUsageRecord {
   return { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 };
 }
 
-/** What `usage` costs at `price`, in USD. */
-export function callCost(price: ModelPrice | undefined, usage: ModelUsageRecord): number {
-  if (!price) return 0;
-  return (
-    Math.round(((usage.inputTokens * price.input + usage.outputTokens * price.output) / 1e6) * 1e9) / 1e9
-  );
-}
-
 export function checkModelChoice(model: ModelChoice, what: string): ModelChoice {
   if (typeof model !== 'object' || model === null || typeof model.id !== 'string' || model.id === '') {
     throw new InvalidArgumentError(`${what} must be { id: 'provider:model', price? }.`);

@@ -3,9 +3,11 @@ import { InvalidArgumentError, PayloadTooLargeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEventPayloads } from '../journal/events.ts';
 import { estimateDifficulty } from './difficulty.ts';
-import { callCost, checkModelChoice, usageRecord, type ModelChoice, type ModelUsage } from './model-price.ts';
+import { callCost } from '../agents/prices.ts';
+import { checkModelChoice, usageRecord, type ModelChoice, type ModelUsage } from './model-price.ts';
 import { requestText } from './request-text.ts';
-import { checkText, checkUnitInterval, rejected } from './routing-errors.ts';
+import { checkText, checkUnitInterval, rejected } from '../argument-checks.ts';
+import { roundUsd } from '../rounding.ts';
 
 /** A verifier's answer: accept or not, with a score and why. */
 export interface Verdict {
@@ -148,7 +150,7 @@ export function routeModel<Request, Output>(
         attempt: index + 1,
         output: output,
         usage: usageRecorded,
-        costUsd: callCost(model.price, usageRecorded),
+        costUsd: callCost(model.price, usageRecorded).usd,
         agent,
         ...(verdict ? { verdict } : {}),
       };
@@ -205,7 +207,7 @@ export function routeModel<Request, Output>(
       }
     }
     if (!kept) throw new InvalidArgumentError(`Routed call '${name}' kept no answer.`);
-    const costUsd = round(
+    const costUsd = roundUsd(
       attempts.reduce((sum, item) => sum + item.costUsd + (item.verdict?.judge?.costUsd ?? 0), 0),
     );
     await op.append([
@@ -325,8 +327,4 @@ export function toVerdict(answer: boolean | number | Verdict, threshold: number)
 function checkSize(payload: unknown, what: string, limit: number): void {
   const bytes = Buffer.byteLength(canonicalJson(payload, what));
   if (bytes > limit) throw new PayloadTooLargeError({ what, bytes, limit });
-}
-
-function round(value: number): number {
-  return Math.round(value * 1e9) / 1e9;
 }

@@ -1,7 +1,7 @@
 import type { WorkflowContext } from '../engine/context.ts';
 import type { RouteCandidateRecord } from '../journal/events.ts';
 import { resolveRankOptions, type CapabilityRegistry, type RankOptions } from './capability-registry.ts';
-import { checkText, rejected } from './routing-errors.ts';
+import { checkText, rejected } from '../argument-checks.ts';
 
 export interface RouteOptions extends RankOptions {
   /** The decision's name in the journal. Default `capabilities`. */

@@ -8,8 +8,10 @@ import type { VectorRecordScope, VectorRecordStore } from '../store/vector-recor
 import { CacheErrorBound, type CacheBound, type CacheVerdict } from './cache-error-bound.ts';
 import { calibratedDefaults, embedChecked, type Embedder } from './embedder.ts';
 import { requestText } from './request-text.ts';
-import { VectorRecordsUnavailableError, checkText, checkUnitInterval, rejected } from './routing-errors.ts';
+import { checkText, checkUnitInterval, rejected } from '../argument-checks.ts';
+import { VectorRecordsUnavailableError } from './routing-errors.ts';
 import { SyncedIndex, type IndexFactory } from './synced-index.ts';
+import { roundScore } from '../rounding.ts';
 
 /**
  * What a cached answer is only valid for. Entries are shared only between calls with the same
@@ -210,7 +212,7 @@ export class SemanticCache {
       return {
         ...missed,
         nearest: {
-          similarity: Math.round(closest.similarity * 1e6) / 1e6,
+          similarity: roundScore(closest.similarity),
           response: (record.data as { response: unknown }).response,
         },
       };
@@ -230,7 +232,7 @@ export class SemanticCache {
         return {
           hit: true,
           match: 'similar',
-          similarity: Math.round(hit.similarity * 1e6) / 1e6,
+          similarity: roundScore(hit.similarity),
           key,
           response: (record!.data as { response: unknown }).response,
           source: source(record!),

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { CalibratedDefaults, Embedder } from './embedder.ts';
 import { LexicalEmbedder } from './lexical-embedder.ts';
-import { checkUnitInterval } from './routing-errors.ts';
+import { checkUnitInterval } from '../argument-checks.ts';
 import { loadWordVectors, type WordVectors } from './word-vectors.ts';
 
 export interface WordVectorEmbedderOptions {

@@ -1,51 +1,21 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Baton } from '../../src/index.ts';
-import { NODE } from '../support/pinned-node.ts';
+import { killWhenLogged, logLines } from '../support/child-process.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { ofType } from '../patterns/harness.ts';
 import { crashWorkflows } from './fixtures/crash-plan.ts';
 
-const directories: string[] = [];
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
+const cleanups = cleanupsAfterEach();
 
 /** Runs the fixture in a real process until `until` is logged, SIGKILLs it, and returns the run id and paths. */
 async function killWhen(kind: 'planned' | 'loop', until: string) {
-  const directory = mkdtempSync(join(tmpdir(), 'baton-plan-kill-'));
-  directories.push(directory);
+  const directory = await cleanups.directory('baton-plan-kill-');
   const store = join(directory, 'baton.db');
   const log = join(directory, 'log.txt');
-  const lines = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
-  const child = spawn(
-    NODE,
-    [
-      '--disable-warning=ExperimentalWarning',
-      join(import.meta.dirname, 'fixtures/crash-plan-child.ts'),
-      store,
-      log,
-      kind,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let runId = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (runId += chunk));
-  const exited = once(child, 'exit');
-  let gone = false;
-  void exited.then(() => (gone = true));
-  try {
-    while (!lines().includes(until)) {
-      if (gone) throw new Error(`the first process exited before '${until}' (log: ${lines().join(', ')})`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  } finally {
-    child.kill('SIGKILL');
-    await exited;
-  }
+  const lines = (): string[] => logLines(log);
+  const child = join(import.meta.dirname, 'fixtures/crash-plan-child.ts');
+  const runId = (await killWhenLogged([child, store, log, kind], log, until)).stdout;
   expect(runId.trim()).toMatch(/^run_/);
   const workflows = crashWorkflows('second', log);
   const baton = await Baton.open({

@@ -1,5 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../../src/agents/agent.ts';
 import { workflow } from '../../src/context-layers.ts';
@@ -8,11 +8,9 @@ import { tool } from '../../src/agents/tool.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { scriptedModel, type ScriptedRequest } from '../../src/testing/index.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
   events.filter((event): event is JournalEvent<T> => event.type === type);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../../src/agents/agent.ts';
 import { workflow, type AgentContext } from '../../src/context-layers.ts';
@@ -12,11 +12,9 @@ import { LongTermMemory } from '../../src/routing/memory.ts';
 import { routingLayer, type RoutingContext } from '../../src/routing/routing-context.ts';
 import { scriptedModel, type ScriptedRequest } from '../../src/testing/index.ts';
 import { harness, tempStore } from '../support/harness.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 const of = <T extends JournalEvent['type']>(events: readonly JournalEvent[], type: T): JournalEvent<T>[] =>
   events.filter((event): event is JournalEvent<T> => event.type === type);

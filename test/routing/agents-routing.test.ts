@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
 import type { AgentContext } from '../../src/context-layers.ts';
 import { workflow } from '../../src/engine/workflow.ts';
@@ -11,11 +11,9 @@ import { LongTermMemory } from '../../src/routing/memory.ts';
 import { routingLayer, type RoutingContext } from '../../src/routing/routing-context.ts';
 import { startOpenAICompatibleServer } from '../../src/testing/index.ts';
 import { harness, tempStore } from '../support/harness.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterEach();
 
 describe('routing with the agents layer', () => {
   it('routes a task to the cheaper capable agent by its model price, runs it, remembers, and reports cost by agent and model', async () => {

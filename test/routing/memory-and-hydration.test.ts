@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WorkflowContext } from '../../src/engine/context.ts';
 import { workflow } from '../../src/engine/workflow.ts';
 import { buildContext, type HistoryMessage } from '../../src/routing/context-builder.ts';
@@ -6,6 +6,7 @@ import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory, type RecalledMemory } from '../../src/routing/memory.ts';
 import { routingLayer, type RoutingContext } from '../../src/routing/routing-context.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 
 type Ctx = WorkflowContext & RoutingContext;
 const FACTS = [
@@ -14,10 +15,7 @@ const FACTS = [
   'The customer reported a broken screen on their laptop in March.',
 ];
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function setup() {
   const temp = await tempStore();

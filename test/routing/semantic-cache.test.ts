@@ -1,9 +1,10 @@
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workflow } from '../../src/engine/workflow.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { SemanticCache, cachedModelCall, type CacheScope } from '../../src/routing/semantic-cache.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 
 const scope: CacheScope = {
   model: 'test:mini',
@@ -58,10 +59,7 @@ async function setup() {
   return { h, cache, run, modelCalls, path: temp.path, store: temp.store };
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 const QUESTION = 'Why was my invoice charged twice this month?';
 

@@ -6,7 +6,7 @@ import { findVerificationKey, resolveSigningOptions } from '../../access/deploym
 import { keyIdOf } from '../../access/signing-key.ts';
 import { describeProblem, verifyAll, verifyEvidence, type RunVerification } from '../../access/verify-run.ts';
 import { WitnessLog, type WitnessRead } from '../../access/witness-log.ts';
-import { BatonError } from '../../errors.ts';
+import { JournalCorruptError } from '../../errors.ts';
 import type { ChainBreak } from '../../journal/hash-chain.ts';
 import type { JournalEvent } from '../../journal/events.ts';
 import { UsageError, defineCommand, type CommandContext } from '../command.ts';
@@ -124,7 +124,7 @@ async function verifyOneRun(
   try {
     events = await baton.store.readEvents(run.runId, 1, scope);
   } catch (error) {
-    if (!(BatonError.isInstance(error) && error.code === 'JOURNAL_CORRUPT')) throw error;
+    if (!JournalCorruptError.isInstance(error)) throw error;
     if (json)
       out.json({ runId: run.runId, ok: false, problem: { kind: 'unreadable', message: error.message } });
     else out.line(`${out.style('red', '✗')} Run ${run.runId}: ${error.message}`);

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { BatonError, LeaseLostError, RunNotFoundError } from '../../errors.ts';
+import { LeaseLostError, RunNotFoundError, SeqConflictError, SignalConsumedError } from '../../errors.ts';
 import { isTerminal, type JournalWrite, type RunStatus, type WriteOutcome } from '../store.ts';
 import { isConnectionError } from './postgres-connection.ts';
 import { eventColumns, type Row } from './postgres-rows.ts';
@@ -201,15 +201,9 @@ function writeOutcome(write: JournalWrite, row: Row | undefined): Applied | Erro
   }
   const first = write.events[0];
   if (first && Number(row.last_seq) !== first.seq - 1) {
-    return new BatonError(
-      'SEQ_CONFLICT',
-      `Run ${write.runId}: expected to append seq ${first.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
-    );
+    return new SeqConflictError({ runId: write.runId, expectedSeq: first.seq, lastSeq: row.last_seq });
   }
-  return new BatonError(
-    'SIGNAL_CONSUMED',
-    `Run ${write.runId}: signal(s) ${(write.consumeSignals ?? []).join(', ')} were already consumed or are not the run's.`,
-  );
+  return new SignalConsumedError({ runId: write.runId, signalIds: write.consumeSignals ?? [] });
 }
 
 /** Byte order of run ids, as the `COLLATE "C"` columns sort them. */

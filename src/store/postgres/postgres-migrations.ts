@@ -1,6 +1,9 @@
+import { backendMigrations, type Migration, type MigrationSql } from '../migrations.ts';
+
 /**
- * Schema migrations for the PostgreSQL store, as data: each version's SQL, applied in order, once,
- * in one transaction under an advisory lock (so many processes may open a fresh database at once).
+ * The PostgreSQL store's SQL for each migration of src/store/migrations.ts, by id. Its steps are
+ * applied in order, once, in one transaction under an advisory lock (so many processes may open a
+ * fresh database at once).
  *
  * Every statement names the schema through `{schema}` (a quoted identifier, `"baton"` by default),
  * so Baton's tables never mix with an application's own in `public`.
@@ -8,17 +11,8 @@
  * JSON is kept as TEXT, as written: `jsonb` would refuse `\u0000` in strings and reorder keys.
  * Times are epoch milliseconds (BIGINT), as the Store spec passes them.
  */
-export interface PostgresMigration {
-  version: number;
-  description: string;
-  sql: string;
-}
-
-export const postgresMigrations: readonly PostgresMigration[] = [
-  {
-    version: 1,
-    description: 'runs, journal events, signals',
-    sql: `
+const SQL: MigrationSql = {
+  'runs-events-signals': `
 CREATE TABLE {schema}.runs (
   run_id TEXT COLLATE "C" PRIMARY KEY,
   workflow TEXT NOT NULL,
@@ -75,11 +69,7 @@ CREATE TABLE {schema}.signals (
 );
 CREATE INDEX signals_pending ON {schema}.signals (run_id, id) WHERE NOT consumed;
 `,
-  },
-  {
-    version: 2,
-    description: 'fair queue between tenants (start-time fair queuing for claims)',
-    sql: `
+  'fair-queue': `
 ALTER TABLE {schema}.runs ADD COLUMN fair_key DOUBLE PRECISION NOT NULL DEFAULT 0;
 DROP INDEX {schema}.runs_pending;
 CREATE INDEX runs_fair ON {schema}.runs (priority DESC, fair_key, created_at) WHERE status = 'pending';
@@ -93,11 +83,28 @@ CREATE TABLE {schema}.fair_clock (
 );
 INSERT INTO {schema}.fair_clock (id, virtual_time) VALUES (1, 0);
 `,
-  },
-  {
-    version: 3,
-    description: 'signed checkpoints of hash chains (tamper evidence)',
-    sql: `
+  'vector-records': `
+CREATE TABLE {schema}.vector_records (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  collection TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  partition TEXT NOT NULL,
+  key TEXT NOT NULL,
+  space TEXT NOT NULL,
+  vector BYTEA NOT NULL,
+  text TEXT NOT NULL,
+  data TEXT NOT NULL,
+  source_run_id TEXT COLLATE "C",
+  source_seq INTEGER,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT
+);
+CREATE UNIQUE INDEX vector_records_key ON {schema}.vector_records (collection, tenant, partition, key);
+CREATE INDEX vector_records_scan ON {schema}.vector_records (collection, tenant, partition, id);
+CREATE INDEX vector_records_expiry ON {schema}.vector_records (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX vector_records_source ON {schema}.vector_records (source_run_id) WHERE source_run_id IS NOT NULL;
+`,
+  'signed-checkpoints': `
 CREATE TABLE {schema}.checkpoints (
   run_id TEXT COLLATE "C" NOT NULL,
   seq INTEGER NOT NULL,
@@ -108,11 +115,7 @@ CREATE TABLE {schema}.checkpoints (
   PRIMARY KEY (run_id, seq, key_id)
 );
 `,
-  },
-  {
-    version: 4,
-    description: 'resource pools (leases, waiters, state) and bounded admission',
-    sql: `
+  'resource-pools': `
 CREATE INDEX runs_pending_tenant ON {schema}.runs (tenant) WHERE status = 'pending';
 CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled');
 CREATE TABLE {schema}.pool_state (
@@ -153,51 +156,14 @@ CREATE TABLE {schema}.pool_waiters (
   PRIMARY KEY (pool, holder)
 );
 `,
-  },
-  {
-    version: 5,
-    description: 'paused runs (operator pause and resume)',
-    sql: `
+  'paused-runs': `
 ALTER TABLE {schema}.runs ADD COLUMN paused BOOLEAN NOT NULL DEFAULT false;
 `,
-  },
-  {
-    version: 6,
-    description: 'vector records (semantic cache, memory, capability index)',
-    sql: `
-CREATE TABLE {schema}.vector_records (
-  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  collection TEXT NOT NULL,
-  tenant TEXT NOT NULL,
-  partition TEXT NOT NULL,
-  key TEXT NOT NULL,
-  space TEXT NOT NULL,
-  vector BYTEA NOT NULL,
-  text TEXT NOT NULL,
-  data TEXT NOT NULL,
-  source_run_id TEXT COLLATE "C",
-  source_seq INTEGER,
-  created_at BIGINT NOT NULL,
-  expires_at BIGINT
-);
-CREATE UNIQUE INDEX vector_records_key ON {schema}.vector_records (collection, tenant, partition, key);
-CREATE INDEX vector_records_scan ON {schema}.vector_records (collection, tenant, partition, id);
-CREATE INDEX vector_records_expiry ON {schema}.vector_records (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX vector_records_source ON {schema}.vector_records (source_run_id) WHERE source_run_id IS NOT NULL;
-`,
-  },
-  {
-    version: 7,
-    description: 'approval inbox (indexes over approval events)',
-    sql: `
+  'approval-inbox': `
 CREATE INDEX events_approval_requested ON {schema}.events (run_id, seq) WHERE type = 'approval.requested';
 CREATE INDEX events_approval_decided ON {schema}.events (run_id, seq) WHERE type = 'approval.decided';
 `,
-  },
-  {
-    version: 8,
-    description: 'budget ledgers shared across runs (per-tenant budgets)',
-    sql: `
+  'budget-ledgers': `
 CREATE TABLE {schema}.budget_charges (
   ledger TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -210,35 +176,19 @@ CREATE TABLE {schema}.budget_charges (
   PRIMARY KEY (ledger, key)
 );
 `,
-  },
-  {
-    version: 9,
-    description: 'checkpoints sign the run status (a final checkpoint marks the end of a run)',
-    sql: `
+  'checkpoint-status': `
 ALTER TABLE {schema}.checkpoints ADD COLUMN status TEXT;
 `,
-  },
-  {
-    version: 10,
-    description: 'exactly-once signals (idempotency keys), published run values',
-    sql: `
+  'keyed-signals-and-published-values': `
 ALTER TABLE {schema}.signals ADD COLUMN idempotency_key TEXT;
 CREATE UNIQUE INDEX signals_idempotency ON {schema}.signals (run_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX events_published ON {schema}.events (run_id, seq) WHERE type = 'event.published';
 `,
-  },
-  {
-    version: 11,
-    description: 'timed_out runs count as finished',
-    sql: `
+  'timed-out-runs-finish': `
 DROP INDEX {schema}.runs_finished;
 CREATE INDEX runs_finished ON {schema}.runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
 `,
-  },
-  {
-    version: 12,
-    description: 'live run streams (ephemeral parts readers tail, woken by NOTIFY)',
-    sql: `
+  'live-run-streams': `
 CREATE UNLOGGED TABLE {schema}.run_stream_parts (
   run_id TEXT NOT NULL,
   id BIGINT NOT NULL,
@@ -251,26 +201,18 @@ CREATE UNLOGGED TABLE {schema}.run_stream_parts (
 );
 CREATE INDEX run_stream_parts_at ON {schema}.run_stream_parts (at);
 `,
-  },
-  {
-    version: 13,
-    description: 'finished runs indexed by finished_at, so a step updates its run in place (HOT)',
-    // A step rewrites its run's row (last_seq, head_hash, updated_at). While an index names
-    // updated_at, PostgreSQL cannot update the row in place (a HOT update) and adds an entry to
-    // every index of runs instead: five index writes per step. The finished-runs index reads
-    // finished_at, set once when a run finishes. Pages keep room for in-place versions.
-    sql: `
+  // A step rewrites its run's row (last_seq, head_hash, updated_at). While an index names
+  // updated_at, PostgreSQL cannot update the row in place (a HOT update) and adds an entry to
+  // every index of runs instead: five index writes per step. The finished-runs index reads
+  // finished_at, set once when a run finishes. Pages keep room for in-place versions.
+  'finished-at': `
 ALTER TABLE {schema}.runs ADD COLUMN finished_at BIGINT;
 UPDATE {schema}.runs SET finished_at = updated_at WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
 DROP INDEX {schema}.runs_finished;
 CREATE INDEX runs_finished ON {schema}.runs (finished_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
 ALTER TABLE {schema}.runs SET (fillfactor = 85);
 `,
-  },
-  {
-    version: 14,
-    description: "workers' heartbeats: who is connected and what each runs",
-    sql: `
+  workers: `
 CREATE TABLE {schema}.workers (
   worker_id   TEXT PRIMARY KEY,
   host        TEXT NOT NULL,
@@ -283,7 +225,12 @@ CREATE TABLE {schema}.workers (
   expires_at  BIGINT NOT NULL
 );
 `,
-  },
-];
+};
+
+/** A step of the PostgreSQL store's schema: the SQL that brings it to `version`. */
+export type PostgresMigration = Migration;
+
+/** The PostgreSQL store's schema steps, by the version each brings it to. */
+export const postgresMigrations: readonly PostgresMigration[] = backendMigrations('postgres', SQL);
 
 export const POSTGRES_SCHEMA_VERSION = postgresMigrations[postgresMigrations.length - 1]!.version;

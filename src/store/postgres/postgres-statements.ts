@@ -1,44 +1,12 @@
-import type { RunFilter } from '../store.ts';
+import { RUN_COLUMNS } from '../read-queries.ts';
 
 /** How a write moves its run on: the variants of the write statement. */
 export type TransitionKind = 'none' | 'finished' | 'waiting' | 'pending';
 
 const EVENT_COLUMNS = 'run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash';
 
-/**
- * The columns of `runs` the store reads, named rather than `*`: a prepared statement whose result
- * changes shape fails ("cached plan must not change result type"), so a migration that adds a
- * column, run by a newer process, must not break the statements of the processes still running.
- */
-const RUN_COLUMNS = [
-  'run_id',
-  'workflow',
-  'tenant',
-  'principal',
-  'status',
-  'input',
-  'result',
-  'error',
-  'parent_run_id',
-  'idempotency_key',
-  'priority',
-  'metadata',
-  'created_at',
-  'updated_at',
-  'wake_at',
-  'deadline_at',
-  'lease_owner',
-  'lease_expires_at',
-  'last_seq',
-  'head_hash',
-  'wake_gen',
-  'cancel_requested',
-  'fair_key',
-  'paused',
-];
 const runColumns = (alias?: string): string =>
   RUN_COLUMNS.map((column) => (alias ? `${alias}.${column}` : column)).join(', ');
-const SIGNAL_COLUMNS = 'signal_id, run_id, name, payload, sent_by, sent_at, consumed, idempotency_key';
 
 /**
  * The SQL of the PostgreSQL store, with its schema filled in. Statements that run on every step
@@ -79,45 +47,6 @@ export class PostgresStatements {
 
   get runByIdempotencyKey(): string {
     return `SELECT ${runColumns()} FROM ${this.#s}.runs WHERE tenant = $1 AND idempotency_key = $2`;
-  }
-
-  get getRun(): string {
-    return `SELECT ${runColumns()} FROM ${this.#s}.runs WHERE run_id = $1 AND ($2::text IS NULL OR tenant = $2)`;
-  }
-
-  listRuns(filter: RunFilter): { text: string; values: unknown[] } {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (condition: (placeholder: string) => string, value: unknown): void => {
-      values.push(value);
-      where.push(condition(`$${values.length}`));
-    };
-    if (filter.tenant !== undefined) add((p) => `tenant = ${p}`, filter.tenant);
-    if (filter.status?.length) add((p) => `status = ANY(${p}::text[])`, filter.status);
-    if (filter.workflow !== undefined) add((p) => `workflow = ${p}`, filter.workflow);
-    if (filter.parentRunId !== undefined) add((p) => `parent_run_id = ${p}`, filter.parentRunId);
-    if (filter.createdBefore !== undefined) add((p) => `created_at < ${p}`, filter.createdBefore);
-    values.push(filter.limit ?? 100);
-    return {
-      text: `SELECT ${runColumns()} FROM ${this.#s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, run_id DESC LIMIT $${values.length}`,
-      values,
-    };
-  }
-
-  /** $1: a LIKE pattern escaped with backslashes. */
-  get findRunIds(): string {
-    return `SELECT run_id FROM ${this.#s}.runs WHERE run_id LIKE $1 AND ($2::text IS NULL OR tenant = $2) ORDER BY run_id LIMIT $3`;
-  }
-
-  get readEvents(): string {
-    return `SELECT ${EVENT_COLUMNS} FROM ${this.#s}.events WHERE run_id = $1 AND seq >= $2 ORDER BY seq`;
-  }
-
-  /** readEvents, only if run $1 is in tenant $3. */
-  get readEventsInTenant(): string {
-    return `SELECT e.* FROM ${this.#s}.events e JOIN ${this.#s}.runs r ON r.run_id = e.run_id
-      WHERE e.run_id = $1 AND e.seq >= $2 AND r.tenant = $3 ORDER BY e.seq`;
   }
 
   /**
@@ -245,17 +174,6 @@ export class PostgresStatements {
   get insertSignal(): string {
     return `INSERT INTO ${this.#s}.signals (signal_id, run_id, name, payload, sent_by, sent_at, idempotency_key)
       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`;
-  }
-
-  /** The signal run $1 keeps under idempotency key $2, when the run is in tenant $3 (or $3 is null). */
-  get keyedSignal(): string {
-    return `SELECT s.* FROM ${this.#s}.signals s
-      JOIN ${this.#s}.runs r ON r.run_id = s.run_id
-      WHERE s.run_id = $1 AND s.idempotency_key = $2 AND ($3::text IS NULL OR r.tenant = $3)`;
-  }
-
-  get pendingSignals(): string {
-    return `SELECT ${SIGNAL_COLUMNS} FROM ${this.#s}.signals WHERE run_id = $1 AND NOT consumed ORDER BY id`;
   }
 
   /** Pauses ($2 true) or resumes run $1, at $3. */

@@ -2,6 +2,7 @@ import pg from 'pg';
 import {
   BatonError,
   ConfigError,
+  SeqConflictError,
   RunFinishedError,
   RunNotFoundError,
   RunNotResumableError,
@@ -43,9 +44,8 @@ import {
 } from './postgres-connection.ts';
 import { migrate, quoteIdentifier, readVersion } from './postgres-migrate.ts';
 import { checkAdmission } from './postgres-admission.ts';
-import { pendingApprovalsSql } from './postgres-approvals.ts';
 import { PostgresBudgets } from './postgres-budget-store.ts';
-import { PostgresCheckpoints } from './postgres-checkpoints.ts';
+import { SqlCheckpoints } from '../sql-checkpoints.ts';
 import {
   applyBatch,
   applyEachInSavepoint,
@@ -53,7 +53,10 @@ import {
   compareText,
   type BatchResult,
 } from './postgres-commit.ts';
-import { eventQuerySql } from './postgres-event-query.ts';
+import { postgresDialect } from './postgres-dialect.ts';
+import { ReadQueries } from '../read-queries.ts';
+import { definedFields } from '../../defined-fields.ts';
+import type { SqlQuery } from '../sql-dialect.ts';
 import { PostgresPools } from './postgres-pool-store.ts';
 import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
 import { PostgresStatements } from './postgres-statements.ts';
@@ -127,6 +130,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #schema: string;
   readonly #sql: PostgresStatements;
+  readonly #reads: ReadQueries;
   readonly #wake: WakeChannel;
   readonly #channel: string;
   #closed = false;
@@ -143,10 +147,9 @@ export class PostgresStore implements Store {
     this.location = location;
     this.#schema = quoteIdentifier(schema);
     this.#sql = new PostgresStatements(this.#schema);
-    this.checkpoints = new PostgresCheckpoints(
-      (text, values) => this.#query(text, values, { idempotent: true }),
-      this.#schema,
-    );
+    const dialect = postgresDialect(this.#schema);
+    this.#reads = new ReadQueries(dialect);
+    this.checkpoints = new SqlCheckpoints(dialect, this.#reads, (query) => this.#read(query));
     this.pools = new PostgresPools({
       quotedSchema: this.#schema,
       transaction: (fn) => this.#transaction(fn),
@@ -369,45 +372,38 @@ export class PostgresStore implements Store {
   }
 
   async getRun(runId: string, scope?: TenantScope): Promise<RunRecord | undefined> {
-    const rows = await this.#query(this.#sql.getRun, [runId, scope?.tenant ?? null], {
-      name: 'baton_get_run',
-      idempotent: true,
-    });
+    const rows = await this.#read(this.#reads.getRun(runId, scope));
     return rows[0] ? toRun(rows[0]) : undefined;
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const { text, values } = this.#sql.listRuns(filter);
-    return (await this.#query(text, values, { idempotent: true })).map(toRun);
+    return (await this.#read(this.#reads.listRuns(filter))).map(toRun);
   }
 
   async findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]> {
-    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await this.#query(this.#sql.findRunIds, [pattern, scope?.tenant ?? null, limit], {
-      idempotent: true,
-    });
+    const rows = await this.#read(this.#reads.findRunIds(prefix, limit, scope));
     return rows.map((row) => row.run_id as string);
   }
 
   async readEvents(runId: string, fromSeq = 1, scope?: TenantScope): Promise<JournalEvent[]> {
-    const rows = scope
-      ? await this.#query(this.#sql.readEventsInTenant, [runId, fromSeq, scope.tenant], { idempotent: true })
-      : await this.#query(this.#sql.readEvents, [runId, fromSeq], {
-          name: 'baton_read_events',
-          idempotent: true,
-        });
-    return rows.map(toEvent);
+    return (await this.#read(this.#reads.readEvents(runId, fromSeq, scope))).map(toEvent);
   }
 
   async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
-    const { text, values } = eventQuerySql(this.#schema, query);
-    return (await this.#query(text, values, { idempotent: true })).map(toEvent);
+    return (await this.#read(this.#reads.queryEvents(query))).map(toEvent);
   }
 
   async pendingApprovals(query: ApprovalQuery): Promise<JournalEvent<'approval.requested'>[]> {
-    const { text, values } = pendingApprovalsSql(this.#schema, query);
-    const rows = await this.#query(text, values, { idempotent: true });
+    const rows = await this.#read(this.#reads.pendingApprovals(query));
     return rows.map(toEvent) as JournalEvent<'approval.requested'>[];
+  }
+
+  /** A query that may run twice, on any pooled connection (retried once if its connection had died). */
+  async #read(query: SqlQuery): Promise<Row[]> {
+    return this.#query(query.text, [...query.values], {
+      idempotent: true,
+      ...(query.name === undefined ? {} : { name: query.name }),
+    });
   }
 
   // ---- commit -------------------------------------------------------------------------------------
@@ -511,11 +507,8 @@ export class PostgresStore implements Store {
     return this.#transaction(async (client) => {
       const keyed = async (): Promise<SignalRecord | undefined> => {
         if (signal.idempotencyKey === undefined) return undefined;
-        const found = await client.query<Row>(this.#sql.keyedSignal, [
-          signal.runId,
-          signal.idempotencyKey,
-          scope?.tenant ?? null,
-        ]);
+        const { text, values } = this.#reads.keyedSignal(signal.runId, signal.idempotencyKey, scope);
+        const found = await client.query<Row>(text, [...values]);
         return found.rows[0] ? toSignal(found.rows[0]) : undefined;
       };
       const before = await keyed();
@@ -561,11 +554,7 @@ export class PostgresStore implements Store {
   }
 
   async pendingSignals(runId: string): Promise<SignalRecord[]> {
-    const rows = await this.#query(this.#sql.pendingSignals, [runId], {
-      name: 'baton_pending_signals',
-      idempotent: true,
-    });
-    return rows.map(toSignal);
+    return (await this.#read(this.#reads.pendingSignals(runId))).map(toSignal);
   }
 
   async requestCancel(
@@ -583,9 +572,11 @@ export class PostgresStore implements Store {
         const current = JSON.parse(row.metadata as string) as Record<string, unknown>;
         metadata = JSON.stringify({
           ...current,
-          ...(reason === undefined ? {} : { cancelReason: reason }),
-          ...(details.by === undefined ? {} : { cancelledBy: details.by }),
-          ...(details.children === undefined ? {} : { cancelChildren: details.children }),
+          ...definedFields({
+            cancelReason: reason,
+            cancelledBy: details.by,
+            cancelChildren: details.children,
+          }),
         });
       }
       const updated = await client.query<Row>(this.#sql.requestCancel, [runId, metadata, now]);
@@ -608,10 +599,7 @@ export class PostgresStore implements Store {
       if (status !== 'failed' && status !== 'cancelled' && status !== 'timed_out')
         throw new RunNotResumableError({ runId, status });
       if (Number(row.last_seq) !== resumed.seq - 1 || row.head_hash !== resumed.prevHash) {
-        throw new BatonError(
-          'SEQ_CONFLICT',
-          `Run ${runId}: expected to append seq ${resumed.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
-        );
+        throw new SeqConflictError({ runId, expectedSeq: resumed.seq, lastSeq: row.last_seq });
       }
       const metadata = JSON.parse(row.metadata as string) as Record<string, unknown>;
       delete metadata.cancelReason;

@@ -1,15 +1,8 @@
-/** Schema migrations for the SQLite store, as data: each version's SQL, applied in order, once. */
-export interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
+import { backendMigrations, type MigrationSql } from '../migrations.ts';
 
-export const sqliteMigrations: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'runs, journal events, signals',
-    sql: `
+/** The SQLite store's SQL for each migration of src/store/migrations.ts, by id. */
+const SQL: MigrationSql = {
+  'runs-events-signals': `
 CREATE TABLE runs (
   run_id TEXT PRIMARY KEY,
   workflow TEXT NOT NULL,
@@ -65,11 +58,21 @@ CREATE TABLE signals (
 );
 CREATE INDEX signals_pending ON signals (run_id, id) WHERE consumed = 0;
 `,
-  },
-  {
-    version: 2,
-    description: 'vector records (semantic cache, memory, capability index)',
-    sql: `
+  'fair-queue': `
+ALTER TABLE runs ADD COLUMN fair_key REAL NOT NULL DEFAULT 0;
+DROP INDEX runs_pending;
+CREATE INDEX runs_fair ON runs (priority DESC, fair_key, created_at) WHERE status = 'pending';
+CREATE TABLE fair_queue (
+  tenant TEXT PRIMARY KEY,
+  last_key REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE fair_clock (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  virtual_time REAL NOT NULL
+);
+INSERT INTO fair_clock (id, virtual_time) VALUES (1, 0);
+`,
+  'vector-records': `
 CREATE TABLE vector_records (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   collection TEXT NOT NULL,
@@ -90,11 +93,7 @@ CREATE INDEX vector_records_scan ON vector_records (collection, tenant, partitio
 CREATE INDEX vector_records_expiry ON vector_records (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX vector_records_source ON vector_records (source_run_id) WHERE source_run_id IS NOT NULL;
 `,
-  },
-  {
-    version: 3,
-    description: 'signed checkpoints of hash chains (tamper evidence)',
-    sql: `
+  'signed-checkpoints': `
 CREATE TABLE checkpoints (
   run_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -105,25 +104,9 @@ CREATE TABLE checkpoints (
   PRIMARY KEY (run_id, seq, key_id)
 ) WITHOUT ROWID;
 `,
-  },
-  {
-    version: 4,
-    description: 'resource pools (leases, waiters), fair queue between tenants, bounded admission',
-    sql: `
-ALTER TABLE runs ADD COLUMN fair_key REAL NOT NULL DEFAULT 0;
-DROP INDEX runs_pending;
-CREATE INDEX runs_fair ON runs (priority DESC, fair_key, created_at) WHERE status = 'pending';
+  'resource-pools': `
 CREATE INDEX runs_pending_tenant ON runs (tenant) WHERE status = 'pending';
 CREATE INDEX runs_finished ON runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled');
-CREATE TABLE fair_queue (
-  tenant TEXT PRIMARY KEY,
-  last_key REAL NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE fair_clock (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  virtual_time REAL NOT NULL
-);
-INSERT INTO fair_clock (id, virtual_time) VALUES (1, 0);
 CREATE TABLE pool_leases (
   lease_id TEXT PRIMARY KEY,
   pool TEXT NOT NULL,
@@ -162,26 +145,14 @@ CREATE TABLE pool_state (
   limits TEXT
 ) WITHOUT ROWID;
 `,
-  },
-  {
-    version: 5,
-    description: 'paused runs (operator pause and resume)',
-    sql: `
+  'paused-runs': `
 ALTER TABLE runs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
 `,
-  },
-  {
-    version: 6,
-    description: 'approval inbox (indexes over approval events)',
-    sql: `
+  'approval-inbox': `
 CREATE INDEX events_approval_requested ON events (run_id, seq) WHERE type = 'approval.requested';
 CREATE INDEX events_approval_decided ON events (run_id, seq) WHERE type = 'approval.decided';
 `,
-  },
-  {
-    version: 7,
-    description: 'budget ledgers shared across runs (per-tenant budgets)',
-    sql: `
+  'budget-ledgers': `
 CREATE TABLE budget_charges (
   ledger TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -194,35 +165,19 @@ CREATE TABLE budget_charges (
   PRIMARY KEY (ledger, key)
 ) WITHOUT ROWID;
 `,
-  },
-  {
-    version: 8,
-    description: 'checkpoints sign the run status (a final checkpoint marks the end of a run)',
-    sql: `
+  'checkpoint-status': `
 ALTER TABLE checkpoints ADD COLUMN status TEXT;
 `,
-  },
-  {
-    version: 9,
-    description: 'exactly-once signals (idempotency keys), published run values',
-    sql: `
+  'keyed-signals-and-published-values': `
 ALTER TABLE signals ADD COLUMN idempotency_key TEXT;
 CREATE UNIQUE INDEX signals_idempotency ON signals (run_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX events_published ON events (run_id, seq) WHERE type = 'event.published';
 `,
-  },
-  {
-    version: 10,
-    description: 'timed_out runs count as finished',
-    sql: `
+  'timed-out-runs-finish': `
 DROP INDEX runs_finished;
 CREATE INDEX runs_finished ON runs (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
 `,
-  },
-  {
-    version: 11,
-    description: 'live run streams (ephemeral parts readers tail)',
-    sql: `
+  'live-run-streams': `
 CREATE TABLE run_stream_parts (
   run_id TEXT NOT NULL,
   id INTEGER NOT NULL,
@@ -235,11 +190,9 @@ CREATE TABLE run_stream_parts (
 ) WITHOUT ROWID;
 CREATE INDEX run_stream_parts_at ON run_stream_parts (at);
 `,
-  },
-  {
-    version: 12,
-    description: "workers' heartbeats: who is connected and what each runs",
-    sql: `
+  // PostgreSQL only: SQLite updates a row in place whatever its indexes name.
+  'finished-at': '',
+  workers: `
 CREATE TABLE workers (
   worker_id   TEXT PRIMARY KEY,
   host        TEXT NOT NULL,
@@ -252,7 +205,9 @@ CREATE TABLE workers (
   expires_at  INTEGER NOT NULL
 );
 `,
-  },
-];
+};
+
+/** The SQLite store's schema steps, by the version each brings it to; each applied once, in order. */
+export const sqliteMigrations = backendMigrations('sqlite', SQL);
 
 export const SQLITE_SCHEMA_VERSION = sqliteMigrations[sqliteMigrations.length - 1]!.version;

@@ -11,6 +11,8 @@ import {
   StoreNotFoundError,
   StoreVersionError,
   BatonError,
+  SeqConflictError,
+  SignalConsumedError,
 } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
 import { payloadJsonOf } from '../../journal/hash-chain.ts';
@@ -37,13 +39,15 @@ import type { ApprovalQuery } from '../approval-query.ts';
 import type { BudgetStore } from '../budget-store.ts';
 import type { WorkerRegistry } from '../worker-registry.ts';
 import { SqliteWorkers } from './sqlite-workers.ts';
-import { pendingApprovalsSql } from './sqlite-approvals.ts';
 import { SqliteBudgets } from './sqlite-budget-store.ts';
-import { SqliteCheckpoints } from './sqlite-checkpoints.ts';
+import { SqlCheckpoints } from '../sql-checkpoints.ts';
 import { sqliteMediumError } from './sqlite-errors.ts';
-import { eventQuerySql } from './sqlite-event-query.ts';
+import { sqliteDialect } from './sqlite-dialect.ts';
+import { ReadQueries } from '../read-queries.ts';
+import { definedFields } from '../../defined-fields.ts';
 import { toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
-import { SQLITE_SCHEMA_VERSION, sqliteMigrations } from './sqlite-migrations.ts';
+import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.ts';
+import { migrate, readSchemaVersion } from './sqlite-migrate.ts';
 import type { PoolStore } from '../pool-store.ts';
 import { checkAdmission } from './sqlite-admission.ts';
 import { advanceVirtualTime, claimParams, claimSql, nextFairKey } from './sqlite-fair-queue.ts';
@@ -92,6 +96,7 @@ export class SqliteStore implements Store {
   readonly location: string;
   readonly #db: DatabaseSync;
   readonly #statements: StatementCache;
+  readonly #reads = new ReadQueries(sqliteDialect);
   readonly vectorRecords: VectorRecordStore;
   readonly checkpoints: CheckpointStore;
   readonly pools: PoolStore;
@@ -105,7 +110,9 @@ export class SqliteStore implements Store {
     this.#statements = new StatementCache(db);
     this.location = location;
     this.vectorRecords = new SqliteVectorRecords(db);
-    this.checkpoints = new SqliteCheckpoints(db);
+    this.checkpoints = new SqlCheckpoints(sqliteDialect, this.#reads, async (query) =>
+      this.#statements.read(query),
+    );
     this.budgets = new SqliteBudgets(db);
     this.workers = new SqliteWorkers(db);
     this.pools = new SqlitePools(db, {
@@ -246,53 +253,18 @@ export class SqliteStore implements Store {
   }
 
   async getRun(runId: string, scope?: TenantScope): Promise<RunRecord | undefined> {
-    const row = scope
-      ? this.#statements.get('SELECT * FROM runs WHERE run_id = ? AND tenant = ?').get(runId, scope.tenant)
-      : this.#statements.get('SELECT * FROM runs WHERE run_id = ?').get(runId);
+    const row = this.#statements.read(this.#reads.getRun(runId, scope))[0];
     return row ? toRun(row) : undefined;
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.tenant !== undefined) {
-      where.push('tenant = ?');
-      params.push(filter.tenant);
-    }
-    if (filter.status?.length) {
-      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
-      params.push(...filter.status);
-    }
-    if (filter.workflow !== undefined) {
-      where.push('workflow = ?');
-      params.push(filter.workflow);
-    }
-    if (filter.parentRunId !== undefined) {
-      where.push('parent_run_id = ?');
-      params.push(filter.parentRunId);
-    }
-    if (filter.createdBefore !== undefined) {
-      where.push('created_at < ?');
-      params.push(filter.createdBefore);
-    }
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at DESC, run_id DESC LIMIT ?`;
-    return this.#db
-      .prepare(sql)
-      .all(...params, filter.limit ?? 100)
-      .map(toRun);
+    return this.#statements.read(this.#reads.listRuns(filter)).map(toRun);
   }
 
   async findRunIds(prefix: string, limit: number, scope?: TenantScope): Promise<string[]> {
-    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = scope
-      ? this.#statements
-          .get(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' AND tenant = ? LIMIT ?`)
-          .all(pattern, scope.tenant, limit)
-      : this.#statements
-          .get(`SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\' LIMIT ?`)
-          .all(pattern, limit);
-    return rows.map((row) => row.run_id as string);
+    return this.#statements
+      .read(this.#reads.findRunIds(prefix, limit, scope))
+      .map((row) => row.run_id as string);
   }
 
   async readEvents(runId: string, fromSeq = 1, scope?: TenantScope): Promise<JournalEvent[]> {
@@ -302,18 +274,12 @@ export class SqliteStore implements Store {
   }
 
   async queryEvents(query: EventQuery): Promise<JournalEvent[]> {
-    const { sql, params } = eventQuerySql(query);
-    return this.#db
-      .prepare(sql)
-      .all(...params)
-      .map(toEvent);
+    return this.#statements.read(this.#reads.queryEvents(query)).map(toEvent);
   }
 
   async pendingApprovals(query: ApprovalQuery): Promise<JournalEvent<'approval.requested'>[]> {
-    const { sql, params } = pendingApprovalsSql(query);
     return this.#statements
-      .get(sql)
-      .all(...params)
+      .read(this.#reads.pendingApprovals(query))
       .map(toEvent) as JournalEvent<'approval.requested'>[];
   }
 
@@ -358,10 +324,7 @@ export class SqliteStore implements Store {
           .get('UPDATE signals SET consumed = 1 WHERE signal_id = ? AND run_id = ? AND consumed = 0')
           .run(signalId, write.runId);
         if (Number(consumed.changes) !== 1) {
-          throw new BatonError(
-            'SIGNAL_CONSUMED',
-            `Signal ${signalId} of run ${write.runId} was already consumed.`,
-          );
+          throw new SignalConsumedError({ runId: write.runId, signalIds: [signalId] });
         }
       }
       if (write.transition) this.#transition(write, now);
@@ -386,10 +349,7 @@ export class SqliteStore implements Store {
     if (row.lease_owner !== write.owner || row.status !== 'running') {
       return new LeaseLostError({ runId: write.runId, owner: write.owner });
     }
-    return new BatonError(
-      'SEQ_CONFLICT',
-      `Run ${write.runId}: expected to append seq ${firstSeq}, but the journal ends at seq ${String(row.last_seq)}.`,
-    );
+    return new SeqConflictError({ runId: write.runId, expectedSeq: firstSeq, lastSeq: row.last_seq });
   }
 
   #transition(write: JournalWrite, now: number): void {
@@ -553,12 +513,9 @@ export class SqliteStore implements Store {
 
   /** The signal the run already keeps under this signal's idempotency key (in the scope), if any. */
   #keyedSignal(signal: NewSignal, scope: TenantScope | undefined): SignalRecord | undefined {
-    const row = this.#statements
-      .get(
-        `SELECT s.* FROM signals s JOIN runs r ON r.run_id = s.run_id
-         WHERE s.run_id = ? AND s.idempotency_key = ? AND (? IS NULL OR r.tenant = ?)`,
-      )
-      .get(signal.runId, signal.idempotencyKey!, scope?.tenant ?? null, scope?.tenant ?? null);
+    const row = this.#statements.read(
+      this.#reads.keyedSignal(signal.runId, signal.idempotencyKey!, scope),
+    )[0];
     return row ? toSignal(row) : undefined;
   }
 
@@ -575,10 +532,7 @@ export class SqliteStore implements Store {
   }
 
   async pendingSignals(runId: string): Promise<SignalRecord[]> {
-    return this.#statements
-      .get('SELECT * FROM signals WHERE run_id = ? AND consumed = 0 ORDER BY id')
-      .all(runId)
-      .map(toSignal);
+    return this.#statements.read(this.#reads.pendingSignals(runId)).map(toSignal);
   }
 
   async requestCancel(
@@ -597,9 +551,11 @@ export class SqliteStore implements Store {
         const row = this.#statements.get('SELECT metadata FROM runs WHERE run_id = ?').get(runId)!;
         const metadata = {
           ...(JSON.parse(row.metadata as string) as Record<string, unknown>),
-          ...(reason === undefined ? {} : { cancelReason: reason }),
-          ...(details.by === undefined ? {} : { cancelledBy: details.by }),
-          ...(details.children === undefined ? {} : { cancelChildren: details.children }),
+          ...definedFields({
+            cancelReason: reason,
+            cancelledBy: details.by,
+            cancelChildren: details.children,
+          }),
         };
         this.#statements
           .get(`UPDATE runs SET cancel_requested = 1, paused = 0, metadata = ? WHERE run_id = ?`)
@@ -625,10 +581,7 @@ export class SqliteStore implements Store {
       if (status !== 'failed' && status !== 'cancelled' && status !== 'timed_out')
         throw new RunNotResumableError({ runId, status });
       if (Number(row.last_seq) !== resumed.seq - 1 || row.head_hash !== resumed.prevHash) {
-        throw new BatonError(
-          'SEQ_CONFLICT',
-          `Run ${runId}: expected to append seq ${resumed.seq}, but the journal ends at seq ${String(row.last_seq)}.`,
-        );
+        throw new SeqConflictError({ runId, expectedSeq: resumed.seq, lastSeq: row.last_seq });
       }
       const metadata = JSON.parse(row.metadata as string) as Record<string, unknown>;
       delete metadata.cancelReason;
@@ -694,47 +647,4 @@ function openForReading(location: string): DatabaseSync {
     url.searchParams.set('immutable', '1');
     return new DatabaseSync(url, { readOnly: true });
   }
-}
-
-function readSchemaVersion(db: DatabaseSync, location: string, isNew: boolean): number {
-  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all();
-  if (tables.length === 0) return 0;
-  if (!tables.some((table) => table.name === 'baton_meta')) {
-    if (isNew) return 0;
-    throw new StoreCorruptError({ location, reason: 'it is a SQLite database, but not a Baton store' });
-  }
-  const row = db.prepare(`SELECT value FROM baton_meta WHERE key = 'schema_version'`).get();
-  const version = Number(row?.value);
-  if (!Number.isInteger(version))
-    throw new StoreCorruptError({ location, reason: 'its schema version is unreadable' });
-  return version;
-}
-
-function migrate(db: DatabaseSync, from: number): void {
-  const pending = sqliteMigrations.filter((migration) => migration.version > from);
-  if (pending.length === 0) return;
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    // Another process may have migrated while we waited for the lock.
-    const current = from === 0 ? currentVersionInside(db) : from;
-    db.exec('CREATE TABLE IF NOT EXISTS baton_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    for (const migration of pending) {
-      if (migration.version <= current) continue;
-      db.exec(migration.sql);
-      db.prepare(
-        `INSERT INTO baton_meta (key, value) VALUES ('schema_version', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      ).run(String(migration.version));
-    }
-    db.exec('COMMIT');
-  } catch (error) {
-    db.exec('ROLLBACK');
-    throw error;
-  }
-}
-
-function currentVersionInside(db: DatabaseSync): number {
-  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'baton_meta'`).get();
-  if (!exists) return 0;
-  return Number(db.prepare(`SELECT value FROM baton_meta WHERE key = 'schema_version'`).get()?.value ?? 0);
 }

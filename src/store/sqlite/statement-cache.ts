@@ -1,4 +1,6 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import type { SqlQuery } from '../sql-dialect.ts';
+import type { Row } from '../store-rows.ts';
 
 /** Prepared statements of one SQLite connection, prepared once per SQL text. */
 export class StatementCache {
@@ -16,5 +18,11 @@ export class StatementCache {
       this.#statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /** The rows of a read query: one with a name through the cache, any other prepared for this call. */
+  read(query: SqlQuery): Row[] {
+    const statement = query.name === undefined ? this.#db.prepare(query.text) : this.get(query.text);
+    return statement.all(...(query.values as readonly SQLInputValue[]));
   }
 }
