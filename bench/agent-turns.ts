@@ -59,8 +59,8 @@ export const agentTurns: Figure = {
             await run.result();
             const events = await run.history();
             const called = events.filter(
-              (event) => event.type === 'llm.called',
-            ) as JournalEvent<'llm.called'>[];
+              (event): event is JournalEvent<'llm.called'> => event.type === 'llm.called',
+            );
             const event = called.at(-1)!;
             const write = commits.find((entry) =>
               entry.writes.some((w) => w.events.some((e) => e.runId === event.runId && e.seq === event.seq)),

@@ -20,9 +20,9 @@ export function replayModelCall(call: ModelCall): Replayed<ModelCall, ModelTurn>
   for (const event of op.recorded) {
     switch (event.type) {
       case 'llm.called':
-        return settled(settleRecorded(call, event.payload as JournalEventPayloads['llm.called']));
+        return settled(settleRecorded(call, event.payload));
       case 'llm.failed': {
-        const payload = event.payload as JournalEventPayloads['llm.failed'];
+        const payload = event.payload;
         throw new ModelCallFailedError({
           agent: request.agent,
           model: payload.model ?? modelName,
@@ -31,7 +31,7 @@ export function replayModelCall(call: ModelCall): Replayed<ModelCall, ModelTurn>
         });
       }
       case 'llm.attempt.failed': {
-        const payload = event.payload as JournalEventPayloads['llm.attempt.failed'];
+        const payload = event.payload;
         state.failed.set(payload.model ?? modelName, {
           attempt: payload.attempt,
           retryAt: Date.parse(payload.retryAt),
@@ -40,7 +40,7 @@ export function replayModelCall(call: ModelCall): Replayed<ModelCall, ModelTurn>
         break;
       }
       case 'llm.verdict': {
-        const record = event.payload as JournalEventPayloads['llm.verdict'];
+        const record = event.payload;
         foldVerdict(state, record, op.op);
         if (state.decision === 'denied') throw modelCallDenied(request.agent, record);
         break;
@@ -83,12 +83,9 @@ function recordedTurn(
   payload: JournalEventPayloads['llm.called'],
 ): ModelTurn {
   const turn = turnFromJournal(payload);
-  const routed = recorded.find((event) => event.type === 'model.routed')?.payload as
-    JournalEventPayloads['model.routed'] | undefined;
+  const routed = recorded.find((event) => event.type === 'model.routed')?.payload;
   if (!routed) return turn;
-  const rejected = recorded
-    .filter((event) => event.type === 'model.attempted')
-    .map((event) => event.payload as JournalEventPayloads['model.attempted']);
+  const rejected = recorded.filter((event) => event.type === 'model.attempted').map((event) => event.payload);
   const totals = routedTurn(rejected, turn.usage, turn.cost, undefined);
   return { ...turn, usage: totals.usage, cost: { usd: routed.costUsd, priced: turn.cost.priced } };
 }

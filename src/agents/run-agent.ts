@@ -315,7 +315,7 @@ function startLoop(
   const messages: JournalMessage[] = [system, ...conversation];
   const started = op.recorded.find((event) => event.type === 'agent.started');
   if (started) {
-    ledger.noteStored((started.payload as JournalEventPayloads['agent.started']).messages);
+    ledger.noteStored(started.payload.messages);
   } else {
     op.buffer(
       draft('agent.started', {

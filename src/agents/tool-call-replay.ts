@@ -55,18 +55,15 @@ function foldEvent(call: ToolCall, event: JournalEvent): ToolCallResult | undefi
   switch (event.type) {
     case 'tool.requested':
       state.requested = true;
-      takeArgs(
-        call,
-        call.redacting ? undefined : (event.payload as JournalEventPayloads['tool.requested']).args,
-      );
+      takeArgs(call, call.redacting ? undefined : event.payload.args);
       state.phase = 'running';
       state.attempt = 1;
       return undefined;
     case 'tool.verdict':
-      foldToolVerdict(call, event.payload as JournalEventPayloads['tool.verdict']);
+      foldToolVerdict(call, event.payload);
       return undefined;
     case 'tool.attempt.failed': {
-      const payload = event.payload as JournalEventPayloads['tool.attempt.failed'];
+      const payload = event.payload;
       state.phase = 'failedAttempt';
       state.attempt = payload.attempt;
       state.retryAt = Date.parse(payload.retryAt);
@@ -74,13 +71,13 @@ function foldEvent(call: ToolCall, event: JournalEvent): ToolCallResult | undefi
     }
     case 'tool.retried':
       state.phase = 'running';
-      state.attempt = (event.payload as JournalEventPayloads['tool.retried']).attempt;
+      state.attempt = event.payload.attempt;
       return undefined;
     case 'tool.inDoubt':
-      foldInDoubt(state, event.payload as JournalEventPayloads['tool.inDoubt']);
+      foldInDoubt(state, event.payload);
       return undefined;
     case 'tool.resolved': {
-      const payload = event.payload as JournalEventPayloads['tool.resolved'];
+      const payload = event.payload;
       if (payload.action === 'retry') {
         state.phase = 'running';
         state.attempt = payload.attempt;

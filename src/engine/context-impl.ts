@@ -14,7 +14,6 @@ import {
 } from '../errors.ts';
 import { withCanonicalJson } from '../journal/hash-chain.ts';
 import { rejected } from '../argument-checks.ts';
-import { canonicalJson } from '../journal/canonical-json.ts';
 import type { EventDraft, GrantRecord, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import { isTerminal, type RunRecord, type SignalRecord } from '../store/store.ts';
 import { checkPayload, encodePayload } from './check-payload.ts';

@@ -6,7 +6,7 @@ import { parsePrincipal } from '../access/principal.ts';
 import type { AgentsContext } from '../agents/agents-layer.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import type { ContextLayer } from '../engine/context-layer.ts';
-import { BatonError, ConfigError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { GuardVerdictRecord } from '../journal/events.ts';
 import type { BudgetStore } from '../store/budget-store.ts';
 import { ApprovalDesk, type ApprovalDeskDeps } from './approval-desk.ts';

@@ -1,5 +1,5 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
-import { serializeError, serializeErrorWithoutStack } from '../errors.ts';
+import { serializeErrorWithoutStack } from '../errors.ts';
 import { edgeKey, type Machine, type MachineResult, type MachineStep } from './machine-types.ts';
 import { MachineStepLimitError, MachineStuckError } from './pattern-errors.ts';
 import { isNonDeterminism, outcomeDiverged, recordedEvent, reserveOperation } from './runnable.ts';

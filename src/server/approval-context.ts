@@ -1,4 +1,4 @@
-import type { JournalEvent, JournalEventPayloads } from '../journal/events.ts';
+import type { JournalEvent } from '../journal/events.ts';
 
 /** Why an agent asks for a call: who asks, in which turn, and what it last said (its reasoning, its text). */
 export interface ApprovalContext {
@@ -20,16 +20,13 @@ export function approvalContext(
   let reply: JournalEvent<'llm.called'> | undefined;
   for (const event of events) {
     if (event.seq >= request.seq) break;
-    if (event.type === 'llm.called' && event.actor === request.actor)
-      reply = event as JournalEvent<'llm.called'>;
+    if (event.type === 'llm.called' && event.actor === request.actor) reply = event;
   }
   const asked = events.find(
-    (event) =>
-      event.type === 'tool.requested' &&
-      (event.payload as JournalEventPayloads['tool.requested']).op === request.op &&
-      event.seq <= request.seq,
+    (event): event is JournalEvent<'tool.requested'> =>
+      event.type === 'tool.requested' && event.payload.op === request.op && event.seq <= request.seq,
   );
-  const callId = asked ? (asked.payload as JournalEventPayloads['tool.requested']).callId : undefined;
+  const callId = asked?.payload.callId;
   const message = reply ? replyText(reply.payload.messages.at(-1)) : undefined;
   return {
     agent: request.actor,

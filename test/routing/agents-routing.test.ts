@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
 import type { AgentContext } from '../../src/context-layers.ts';
 import { workflow } from '../../src/engine/workflow.ts';
-import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import { capabilityOf } from '../../src/agents/agent-capabilities.ts';
 import { CapabilityRegistry } from '../../src/routing/capability-registry.ts';
 import { costReport } from '../../src/journal/run-model/cost-report.ts';

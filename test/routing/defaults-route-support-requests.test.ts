@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/context-layers.ts';
-import type { JournalEventPayloads } from '../../src/journal/events.ts';
 import type { RouteDecision } from '../../src/routing/route-by-capability.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
