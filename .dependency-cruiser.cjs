@@ -2,9 +2,14 @@
 // module imports itself back through a cycle. `npm run check:deps` (in `npm run check` and CI).
 //
 // Bottom first. A layer may import every layer listed before it; layers on one rank are peers and
-// import none of each other. src/errors.ts, src/edit-distance.ts and src/lazy-module.ts are used by all.
+// import none of each other. src/errors.ts, src/edit-distance.ts, src/lazy-module.ts, src/argument-checks.ts,
+// src/defined-fields.ts and src/rounding.ts are used by all.
 const LAYERS = [
-  { name: 'shared', rank: 0, path: '^src/(errors|edit-distance|lazy-module)\\.ts$' },
+  {
+    name: 'shared',
+    rank: 0,
+    path: '^src/(errors|edit-distance|lazy-module|argument-checks|defined-fields|rounding)\\.ts$',
+  },
   { name: 'journal', rank: 1, path: '^src/journal/' },
   { name: 'store', rank: 2, path: '^src/store/' },
   { name: 'engine', rank: 3, path: '^src/engine/' },
@@ -21,7 +26,7 @@ const LAYERS = [
   {
     name: 'facade',
     rank: 9,
-    path: '^src/((?!(errors|edit-distance|lazy-module|config|index)\\.ts$)[^/]+\\.ts$|testing/)',
+    path: '^src/((?!(errors|edit-distance|lazy-module|argument-checks|defined-fields|rounding|config|index)\\.ts$)[^/]+\\.ts$|testing/)',
   },
   // The doors: the HTTP server; baton.config.ts (which configures the server too); the CLI.
   { name: 'server', rank: 10, path: '^src/server/' },

@@ -4,7 +4,7 @@ import type { RouteOptions } from '../routing/route-by-capability.ts';
 import { WordVectorEmbedder } from '../routing/word-vector-embedder.ts';
 import type { VectorRecordStore } from '../store/vector-records.ts';
 import type { AgentDefinition } from './agent.ts';
-import { DEFAULT_PRICES, findPrice, type PriceTable } from './prices.ts';
+import { DEFAULT_PRICES, findPrice, type PriceTable } from '../routing/prices.ts';
 
 export interface AgentCapabilityOptions {
   /** Tasks the agent handles, to sharpen the match. */

@@ -41,7 +41,7 @@ export {
   type ModelPrice,
   type TokenUsage,
   type CallCost,
-} from './prices.ts';
+} from '../routing/prices.ts';
 export {
   messageStore,
   requestMessages,

@@ -1,7 +1,7 @@
 import type { Grant } from '../access/grant.ts';
 import type { EventDraft, VerdictRecord } from '../journal/events.ts';
 import type { JournalMessage } from './messages.ts';
-import type { CallCost, TokenUsage } from './prices.ts';
+import type { CallCost, TokenUsage } from '../routing/prices.ts';
 import type { ToolDefinition } from './tool.ts';
 
 /**

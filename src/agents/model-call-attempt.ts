@@ -12,7 +12,7 @@ import type { ModelCall } from './model-call-state.ts';
 import { redactReply, replyOf, type LiveResponse } from './model-reply.ts';
 import { buildCallOptions, streamCall } from './model-stream.ts';
 import type { ModelTurn } from './model-types.ts';
-import { callCost, type CallCost } from './prices.ts';
+import { callCost, type CallCost } from '../routing/prices.ts';
 import { servedReply, turnCacheRequest } from './turn-cache.ts';
 import {
   cascadeReason,

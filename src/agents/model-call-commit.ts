@@ -1,7 +1,7 @@
 import type { EventDraft, JournalEvent, JournalEventPayloads } from '../journal/events.ts';
 import type { ModelCall } from './model-call-state.ts';
 import type { LiveResponse } from './model-reply.ts';
-import type { CallCost } from './prices.ts';
+import type { CallCost } from '../routing/prices.ts';
 import type { CachedReply } from './model-types.ts';
 import type { CacheRequest } from '../routing/semantic-cache.ts';
 

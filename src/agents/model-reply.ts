@@ -2,7 +2,7 @@ import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
 import type { JournalEventPayloads } from '../journal/events.ts';
 import type { JournalMessage } from './messages.ts';
 import type { ModelToolCall, ModelTurn, ModelTurnRequest } from './model-types.ts';
-import type { TokenUsage } from './prices.ts';
+import type { TokenUsage } from '../routing/prices.ts';
 
 /** A model's reply as a live call assembled it. */
 export interface LiveResponse {

@@ -9,7 +9,7 @@ import { providerErrors } from './classify-model-error.ts';
 import type { LiveResponse } from './model-reply.ts';
 import type { ModelToolCall, ModelTurnRequest } from './model-types.ts';
 import type { ModelStreamEvent } from './runtime.ts';
-import type { TokenUsage } from './prices.ts';
+import type { TokenUsage } from '../routing/prices.ts';
 
 /** A live delta of one attempt, before the runtime adds the run, op, agent and attempt. */
 export type StreamNote = Omit<ModelStreamEvent, 'runId' | 'op' | 'agent' | 'attempt'>;

@@ -4,7 +4,7 @@ import type { SemanticCache } from '../routing/semantic-cache.ts';
 import type { AgentScope } from './agent-scope.ts';
 import type { HydrationSummary } from './history-budget.ts';
 import type { JournalMessage } from './messages.ts';
-import type { CallCost, TokenUsage } from './prices.ts';
+import type { CallCost, TokenUsage } from '../routing/prices.ts';
 import type { AgentModelStrategy } from './turn-routing.ts';
 
 /** A tool as offered to the model. */

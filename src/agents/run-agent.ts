@@ -26,7 +26,7 @@ import { hydrateHistory } from './history-budget.ts';
 import type { ToolOutcome } from './interceptors.ts';
 import { messageHash, type JournalMessage } from './messages.ts';
 import { callModel, type ModelToolCall, type ModelTurn } from './model-call.ts';
-import type { TokenUsage } from './prices.ts';
+import type { TokenUsage } from '../routing/prices.ts';
 import { runtimeOf, type AgentRuntime } from './runtime.ts';
 import { agentOverrides } from './run-overrides.ts';
 import type { AgentScope } from './agent-scope.ts';

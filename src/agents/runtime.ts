@@ -16,7 +16,7 @@ import type { JournalMessage } from './messages.ts';
 import { ConversationLedger } from './messages.ts';
 import { AgentsLayerMissingError } from './errors.ts';
 import { checkModelId, resolveModel, type ModelProvider, type ModelSpec } from './models.ts';
-import { DEFAULT_PRICES, findPrice, type ModelPrice, type PriceTable } from './prices.ts';
+import { DEFAULT_PRICES, findPrice, type ModelPrice, type PriceTable } from '../routing/prices.ts';
 import type { SecretReader, ToolDefinition } from './tool.ts';
 
 /** Options of the agents layer: `Baton.open({ agents: { … } })`. */

@@ -12,7 +12,7 @@ import {
 } from '../routing/model-router.ts';
 import type { JournalMessage } from './messages.ts';
 import type { ModelSpec } from './models.ts';
-import type { CallCost, TokenUsage } from './prices.ts';
+import type { CallCost, TokenUsage } from '../routing/prices.ts';
 
 /** What a routed agent turn is about, as strategies, difficulty estimates and verifiers see it. */
 export interface AgentTurnRequest {

@@ -5,7 +5,7 @@ import { successorOf } from '../engine/continue-as-new.ts';
 import { isTerminal, type RunRecord } from '../store/store.ts';
 import { summarizeEvent } from './event-summary.ts';
 import { formatDuration, formatTimeOfDay, type Output } from './output.ts';
-import { describeWait, openWaits, type RunWait } from './run-waits.ts';
+import { describeWait, openWaits, type RunWait } from '../journal/run-waits.ts';
 
 export interface FollowOptions {
   baton: Baton;

@@ -8,7 +8,7 @@ import type {
   ToolCallInterceptor,
   ToolVerdict,
 } from '../agents/interceptors.ts';
-import { callCost } from '../agents/prices.ts';
+import { callCost } from '../routing/prices.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { BudgetMetric, EventDraft, VerdictRecord } from '../journal/events.ts';
 import {

@@ -1,5 +1,5 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
-import type { ModelPrice } from '../agents/prices.ts';
+import type { ModelPrice } from '../routing/prices.ts';
 import type { ModelSpec } from '../agents/models.ts';
 import type { ToolEffect } from '../agents/tool.ts';
 import { InvalidArgumentError } from '../errors.ts';

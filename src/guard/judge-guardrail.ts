@@ -1,6 +1,6 @@
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
 import type { ModelSpec } from '../agents/models.ts';
-import { callCost } from '../agents/prices.ts';
+import { callCost } from '../routing/prices.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { checkStages, textOf, type Guardrail, type GuardrailContext, type GuardStage } from './guardrail.ts';
 

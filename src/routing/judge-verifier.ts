@@ -1,5 +1,5 @@
 import type { LanguageModel } from 'ai';
-import { callCost, type ModelPrice } from '../agents/prices.ts';
+import { callCost, type ModelPrice } from './prices.ts';
 import { usageRecord } from './model-price.ts';
 import type { Verdict, Verifier } from './model-router.ts';
 import { checkUnitInterval } from '../argument-checks.ts';

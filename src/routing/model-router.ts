@@ -3,7 +3,7 @@ import { InvalidArgumentError, PayloadTooLargeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEventPayloads } from '../journal/events.ts';
 import { estimateDifficulty } from './difficulty.ts';
-import { callCost } from '../agents/prices.ts';
+import { callCost } from './prices.ts';
 import { checkModelChoice, usageRecord, type ModelChoice, type ModelUsage } from './model-price.ts';
 import { requestText } from './request-text.ts';
 import { checkText, checkUnitInterval, rejected } from '../argument-checks.ts';

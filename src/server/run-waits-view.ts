@@ -1,4 +1,4 @@
-import { openWaits, type RunWait } from '../cli/run-waits.ts';
+import { openWaits, type RunWait } from '../journal/run-waits.ts';
 import type { RunRecord, Store } from '../store/store.ts';
 
 /** Runs' open waits remembered by last seq: a parked run's journal is read again only when it grows. */

@@ -7,7 +7,7 @@ import type { RunModel } from '../../src/journal/run-model/run-model.ts';
 import type { StepDetail } from '../../src/server/step-detail.ts';
 import type { GraphDescription } from '../../src/patterns/graph.ts';
 import type { WorkerView } from '../../src/server/workers-routes.ts';
-import type { RunWait } from '../../src/cli/run-waits.ts';
+import type { RunWait } from '../../src/journal/run-waits.ts';
 import type { PolicyView } from '../../src/server/policies-routes.ts';
 import type { AuditEntry } from '../../src/access/audit.ts';
 

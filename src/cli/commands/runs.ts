@@ -3,7 +3,7 @@ import { searchRuns } from '../../server/run-search.ts';
 import { UsageError, defineCommand } from '../command.ts';
 import { formatDateTime } from '../output.ts';
 import { RUN_STATUSES, runJson, statusText } from '../run-format.ts';
-import { openWaits, shortWait, type RunWait } from '../run-waits.ts';
+import { openWaits, shortWait, type RunWait } from '../../journal/run-waits.ts';
 
 export const runs = defineCommand({
   name: 'runs',

@@ -4,7 +4,7 @@ import { runView } from '../../access/run-view.ts';
 import { defineCommand } from '../command.ts';
 import { brief, formatDateTime, formatRelative, shortHash, truncate } from '../output.ts';
 import { runJson, statusText } from '../run-format.ts';
-import { describeWait, openWaits } from '../run-waits.ts';
+import { describeWait, openWaits } from '../../journal/run-waits.ts';
 import { latestValues } from '../../engine/published-values.ts';
 
 export const show = defineCommand({

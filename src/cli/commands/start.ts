@@ -3,7 +3,7 @@ import type { RunRecord } from '../../store/store.ts';
 import { defineCommand } from '../command.ts';
 import { followRun, type FollowEnd } from '../follow-run.ts';
 import { formatDateTime, type Output } from '../output.ts';
-import { describeWait } from '../run-waits.ts';
+import { describeWait } from '../../journal/run-waits.ts';
 import { statusText } from '../run-format.ts';
 
 export const start = defineCommand({

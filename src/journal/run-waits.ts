@@ -1,4 +1,4 @@
-import { eventOp, type JournalEvent } from '../journal/events.ts';
+import { eventOp, type JournalEvent } from './events.ts';
 
 /** Something a run is waiting on, read from its journal. */
 export type RunWait =
