@@ -81,7 +81,12 @@ export class LiveStreams {
   /** Where the engine writes progress and step markers; undefined when parts are not kept. */
   get sink(): RunStreamSink | undefined {
     const writer = this.#writer;
-    return writer ? { write: (part) => writer.write(part) } : undefined;
+    return writer
+      ? {
+          write: (part) => writer.write(part),
+          flush: () => writer.flush(),
+        }
+      : undefined;
   }
 
   /** Routes a live model call's delta (the agents layer's stream) onto its run's stream. */

@@ -80,6 +80,8 @@ export interface RunContextArgs {
 /** Takes a run's ephemeral stream parts (src/engine/run-stream-writer.ts); never waits. */
 export interface RunStreamSink {
   write(part: NewStreamPart): void;
+  /** Resolves once the parts written so far are stored: an activation ends only after its parts. */
+  flush?(): Promise<void>;
 }
 
 /**

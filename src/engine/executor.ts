@@ -208,6 +208,9 @@ export async function activate(
       context.idle.then(() => ({ kind: 'idle' as const })),
       aborted,
     ]);
+    // The run's live stream holds all it made before the run ends or parks: a reader that sees
+    // the end (or the wait) has seen every delta before it.
+    if (deps.stream?.flush) await deps.stream.flush();
     if (journal.broken || (outcome.kind === 'aborted' && outcome.reason instanceof LeaseLostError)) {
       return { status: 'lost' };
     }

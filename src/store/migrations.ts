@@ -9,8 +9,8 @@
  * backends numbered their first migrations differently (SQLite added vector records second,
  * PostgreSQL sixth; SQLite made its fair queue and its pools one migration), so each migration
  * names the version it brings each backend to: those numbers are what databases already hold.
- * From `timed-out-runs-finish` on, a migration raises each backend it changes by one (`finished-at`
- * changes PostgreSQL alone, so it joins SQLite's step 11 with no statements).
+ * From `timed-out-runs-finish` on, one migration raises both by one (a backend a migration does not
+ * change, as `finished-at` leaves SQLite, records the version with no statements).
  *
  * To add a migration: append an entry here, with the next version of each backend, and its SQL
  * under the same id in both driver files.
@@ -75,13 +75,13 @@ export const MIGRATIONS = [
   },
   {
     id: 'finished-at',
-    sqlite: 11,
+    sqlite: 12,
     postgres: 13,
     description: 'finished runs indexed by finished_at, so a step updates its run in place (HOT)',
   },
   {
     id: 'workers',
-    sqlite: 12,
+    sqlite: 13,
     postgres: 14,
     description: "workers' heartbeats: who is connected and what each runs",
   },
