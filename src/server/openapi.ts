@@ -29,6 +29,7 @@ import {
   ListRunsQuery,
   RunListResponse,
   RunEvidenceSchema,
+  RunGraphsResponse,
   RunModelResponse,
   RunSchema,
   SignalBody,
@@ -208,6 +209,14 @@ export const API_OPERATIONS: readonly Operation[] = [
     summary: "The run model derived from a run's journal: what every view of the run is drawn from",
     operationId: 'getRunModel',
     responses: { 200: RunModelResponse, 404: ErrorResponse },
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{runId}/graph',
+    summary:
+      'The graphs a run drew, from its journal: graph workflows, plans, state machines, routes with their conditions on the edges, parallel branches fanning out and joining, sequences',
+    operationId: 'getRunGraph',
+    responses: { 200: RunGraphsResponse, 404: ErrorResponse },
   },
   {
     method: 'get',

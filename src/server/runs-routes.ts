@@ -10,6 +10,7 @@ import { HttpError } from './http-error.ts';
 import { parseWith, readJson } from './read-json.ts';
 import { costReport, costReportOf, COST_EVENT_TYPES } from '../journal/run-model/cost-report.ts';
 import { deriveRunModel } from '../journal/run-model/derive-run-model.ts';
+import { graphStates } from '../journal/run-model/run-graphs.ts';
 import { parseTime, searchRuns, type RunSearch } from './run-search.ts';
 import {
   CancelBody,
@@ -144,6 +145,13 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     const run = await readableRun(caller, c.req.param('runId'));
     const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
     return c.json(deriveRunModel(events));
+  });
+
+  app.get('/api/runs/:runId/graph', async (c) => {
+    const caller = c.get('caller');
+    const run = await readableRun(caller, c.req.param('runId'));
+    const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
+    return c.json({ graphs: graphStates(events) });
   });
 
   app.get('/api/runs/:runId/costs', async (c) => {

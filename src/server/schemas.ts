@@ -279,6 +279,33 @@ export const RunModelResponse = z
     "The run model derived from the run's journal (the type RunModel): operations, agents, turns, tool calls by agent and call id, waits, approvals, decisions, charges, and links to a parent, a fork's origin and children",
   );
 
+const GraphNodeSchema = z.object({
+  id: z.string(),
+  deps: z.array(z.string()),
+  state: z.enum(['pending', 'running', 'completed', 'failed', 'skipped', 'kept', 'chosen']),
+  seq: z.number().optional().describe('The event that shows its state (the inspector opens it)'),
+  label: z.string().optional(),
+});
+
+export const RunGraphsResponse = z.object({
+  graphs: z
+    .array(
+      z.object({
+        name: z.string(),
+        title: z.string().optional(),
+        note: z.string().optional(),
+        nodes: z.array(GraphNodeSchema),
+        edges: z
+          .array(z.object({ from: z.string(), to: z.string(), label: z.string() }))
+          .optional()
+          .describe("Drawn instead of the nodes' deps, each with its condition or count"),
+      }),
+    )
+    .describe(
+      'Graph workflows, plans, state machines, routes (candidates, the chosen one, the reason on its edge), parallel fan-outs and joins, and sequences, in the order the run started them',
+    ),
+});
+
 export const CostLine = z.object({
   usd: z.number().describe('Dollars of the priced model calls'),
   inputTokens: z.number(),

@@ -2,7 +2,9 @@ import { InvalidArgumentError, UnknownWorkflowError } from '../../errors.ts';
 import { formatGraph, formatMachine } from '../../patterns/graph-format.ts';
 import { graphOf } from '../../patterns/graph.ts';
 import { machineOf } from '../../patterns/machine.ts';
-import { formatPlans, plansOf } from '../../planning/plan-format.ts';
+import { patternGraphs, type GraphState } from '../../journal/run-model/run-graphs.ts';
+import { formatPatternGraphs } from '../../patterns/pattern-graph-format.ts';
+import { formatPlans, plansOf, type PlanHistory } from '../../planning/plan-format.ts';
 import { defineCommand } from '../command.ts';
 
 export const graph = defineCommand({
@@ -22,7 +24,10 @@ export const graph = defineCommand({
     'dependency is skipped. --json prints { name, nodes, edges, levels }.',
     'A state machine prints its edges with their bounds, and its cycles.',
     'Given a run id, prints the plans the run made at run time (each revision: its levels, whom each',
-    'task ran on and how it ended, what it replaced and why) and the edges its state machines took.',
+    'task ran on and how it ended, what it replaced and why), the edges its state machines took, and its',
+    'route, parallel and sequential patterns: each router with its candidates (the chosen one marked →,',
+    'the reason and scores as conditions), each fork with its branches and how they joined, each',
+    "sequence's stages. --json adds them as `patterns` (the graphs GET /api/runs/{id}/graph sends).",
     '',
     'Examples:',
     '  baton graph research --json',
@@ -33,9 +38,11 @@ export const graph = defineCommand({
     if (args.workflow!.startsWith('run_')) {
       const baton = await context.openBaton();
       const run = await context.findRun(baton, args.workflow!);
-      const history = plansOf(await baton.store.readEvents(run.runId, 1));
-      if (json) out.json(history);
-      else for (const line of formatPlans(history).split('\n')) out.line(line);
+      const events = await baton.store.readEvents(run.runId, 1);
+      const history = plansOf(events);
+      const patterns = patternGraphs(events);
+      if (json) out.json({ ...history, patterns });
+      else for (const line of formatRun(history, patterns).split('\n')) out.line(line);
       return;
     }
     const { config } = await context.loadConfig({ required: true });
@@ -63,3 +70,12 @@ export const graph = defineCommand({
     else out.line(formatGraph(description));
   },
 });
+
+/** A run's plans and machines, then its patterns; only the patterns when it has no plan or machine. */
+function formatRun(history: PlanHistory, patterns: readonly GraphState[]): string {
+  const planned = history.plans.length > 0 || history.machines.length > 0;
+  if (patterns.length === 0) return formatPlans(history);
+  return planned
+    ? `${formatPlans(history)}\n${formatPatternGraphs(patterns)}`
+    : formatPatternGraphs(patterns);
+}
