@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { batonSource as source, cliProject } from '../support/cli-project.ts';
 
 const CONFIG = `
-import { defineConfig, graph, graphWorkflow, machine, machineWorkflow, plan, planWorkflow, workflow } from ${JSON.stringify(source)};
+import { defineConfig, graph, graphWorkflow, machine, machineWorkflow, parallel, plan, planWorkflow, route, workflow } from ${JSON.stringify(source)};
 
 const research = graph('research', {
   description: 'Answers a question',
@@ -26,10 +26,26 @@ const planned = plan('planned', {
   planner: () => ({ tasks: [{ id: 'a', description: 'A', worker: 'echo' }, { id: 'b', description: 'B', worker: 'echo', deps: ['a'] }] }),
   workers: { echo: { description: 'Echoes', run: (_ctx, request) => request.id } },
 });
+const triage = workflow('triage', async (ctx, ticket) =>
+  route(ctx, {
+    name: 'triage',
+    input: ticket,
+    classify: (text) => ({ route: text.includes('refund') ? 'billing' : 'tech', reason: 'it mentions a refund', scores: { billing: 0.9, tech: 0.1 } }),
+    routes: { billing: async () => 'billing', tech: async () => 'tech' },
+  }),
+);
+const fanout = workflow('fanout', async (ctx) => {
+  const outcome = await parallel(
+    ctx,
+    { web: (branch) => branch.step('web', () => 'W'), papers: (branch) => branch.step('papers', () => 'P') },
+    { name: 'research' },
+  );
+  return outcome.succeeded;
+});
 
 export default defineConfig({
   store: 'sqlite:./graph-cli.db',
-  workflows: [graphWorkflow(research), plain, machineWorkflow(review), planWorkflow(planned)],
+  workflows: [graphWorkflow(research), plain, machineWorkflow(review), planWorkflow(planned), triage, fanout],
 });
 `;
 
@@ -101,6 +117,37 @@ describe('baton graph', () => {
     const taken = await cli(['graph', loopId]);
     expect(taken.stdout).toContain('machine review (completed in done), 5 step(s)');
     expect(taken.stdout).toContain('  review → draft  taken 1 of at most 3');
+  });
+
+  it("draws a run's route with its candidates and condition, and its parallel branches and join", async () => {
+    const routed = await cli(['start', 'triage', '--input', '"please refund"', '--json']);
+    expect(routed.code, routed.stderr).toBe(0);
+    const routeRun = (JSON.parse(routed.stdout) as { runId: string }).runId;
+    const route = await cli(['graph', routeRun]);
+    expect(route.stderr).toBe('');
+    expect(route.stdout).toBe(
+      [
+        'route triage',
+        '  ✓ triage · function',
+        '    → billing  [it mentions a refund · score 0.9]',
+        '    - tech  [score 0.1]',
+        '',
+      ].join('\n'),
+    );
+
+    const forked = await cli(['start', 'fanout', '--json']);
+    expect(forked.code, forked.stderr).toBe(0);
+    const forkRun = (JSON.parse(forked.stdout) as { runId: string }).runId;
+    const fork = await cli(['graph', forkRun]);
+    expect(fork.stdout).toMatch(/^parallel research: partial failure policy: fail · /);
+    expect(fork.stdout).toContain(
+      '  ✓ research · fork\n    ✓ web  [succeeded]\n    ✓ papers  [succeeded]\n    ✓ research · join\n',
+    );
+    const json = JSON.parse((await cli(['graph', forkRun, '--json'])).stdout);
+    expect(json.plans).toEqual([]);
+    expect(
+      json.patterns.map((graph: { pattern: string; name: string }) => [graph.pattern, graph.name]),
+    ).toEqual([['parallel', 'research']]);
   });
 
   it('says which workflows are graphs when asked for one that is not', async () => {
