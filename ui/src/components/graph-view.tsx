@@ -20,8 +20,9 @@ const NODE_WIDTH = 150;
 const NODE_HEIGHT = 40;
 
 /**
- * A graph workflow's DAG, a plan's revision or a state machine (laid out by ELK's layered algorithm),
- * nodes coloured by their state, a machine's edges labelled with the times each was taken.
+ * A graph workflow's DAG, a plan's revision, a state machine, a route or a parallel fan-out (laid out
+ * by ELK's layered algorithm), nodes coloured by their state, a machine's edges labelled with the times
+ * each was taken, a route's with the reason and scores it was chosen by, a join's with each branch's end.
  */
 export function GraphView(props: {
   graph: GraphState;
@@ -34,8 +35,10 @@ export function GraphView(props: {
       props.graph.nodes.flatMap((node) => node.deps.map((dep) => ({ from: dep, to: node.id, label: '' }))),
     [props.graph],
   );
+  const gap = layerGap(links);
   const shape =
     links.map((link) => `${link.from}>${link.to}`).join('|') +
+    `@${gap}` +
     `#${props.graph.nodes.map((node) => node.id).join(',')}`;
   const [positions, setPositions] = useState<Map<string, { x: number; y: number }>>();
   const flow = useRef<ReactFlowInstance | null>(null);
@@ -59,7 +62,7 @@ export function GraphView(props: {
           'elk.algorithm': 'layered',
           'elk.direction': 'RIGHT',
           'elk.spacing.nodeNode': '24',
-          'elk.layered.spacing.nodeNodeBetweenLayers': '48',
+          'elk.layered.spacing.nodeNodeBetweenLayers': String(gap),
         },
         children: nodes.map((node) => ({ id: node.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
         edges: links.map((link) => ({
@@ -106,9 +109,11 @@ export function GraphView(props: {
         source: link.from,
         target: link.to,
         ...(link.label ? { label: link.label } : {}),
+        // The route a router chose: its edge drawn heavier than the candidates it passed over.
+        ...(stateOf(props.graph, link.to) === 'chosen' ? { className: 'chosen-edge' } : {}),
         // An edge going back (a loop) is drawn around the nodes, not through them.
         ...(isBackEdge(positions, link) ? { type: 'loop' } : {}),
-        animated: props.graph.nodes.find((node) => node.id === link.to)?.state === 'running',
+        animated: stateOf(props.graph, link.to) === 'running',
       })),
     [props.graph, links, positions],
   );
@@ -163,6 +168,16 @@ function LoopEdge(props: EdgeProps) {
 }
 
 const EDGE_TYPES = { loop: LoopEdge };
+
+/** Room between layers for the longest edge label (a route's reason), so labels do not cover nodes. */
+function layerGap(links: readonly { label: string }[]): number {
+  const longest = Math.max(0, ...links.map((link) => link.label.length));
+  return Math.max(48, Math.min(360, Math.round(longest * 6.5) + 32));
+}
+
+function stateOf(graph: GraphState, id: string): GraphState['nodes'][number]['state'] | undefined {
+  return graph.nodes.find((node) => node.id === id)?.state;
+}
 
 /** True for an edge laid out right to left (or onto itself): one that closes a loop. */
 function isBackEdge(
