@@ -22,6 +22,16 @@ const triage = workflow('triage', async (ctx, ticket: string) =>
   }),
 );
 
+/** A router whose answer names no route and has no fallback. */
+const nowhere = workflow('nowhere', async (ctx) =>
+  route(ctx, {
+    name: 'desk',
+    input: 'I want to buy',
+    classify: () => 'sales',
+    routes: { billing: async () => 'billing', tech: async () => 'tech' },
+  }),
+);
+
 /** Three branches, one failing, joined under a policy that lets two succeed. */
 const research = workflow('research', async (ctx) => {
   const outcome = await parallel(
@@ -80,7 +90,7 @@ async function graphsOf(runId: string): Promise<GraphState[]> {
 
 describe('GET /api/runs/{id}/graph for patterns', () => {
   beforeAll(async () => {
-    server = await startTestServer({ workflows: [triage, research, article] });
+    server = await startTestServer({ workflows: [triage, nowhere, research, article] });
   });
   afterAll(async () => {
     await server?.close();
@@ -106,6 +116,17 @@ describe('GET /api/runs/{id}/graph for patterns', () => {
         { from: 'triage', to: 'triage/tech', label: 'score 0.1' },
       ],
     });
+  });
+
+  it('draws a route that chose nothing: the router failed, every candidate skipped, the reason as its note', async () => {
+    const runId = await finished('nowhere');
+    const [graph] = await graphsOf(runId);
+    expect(graph!.nodes.map((node) => [node.id, node.state])).toEqual([
+      ['desk', 'failed'],
+      ['desk/billing', 'skipped'],
+      ['desk/tech', 'skipped'],
+    ]);
+    expect(graph!.note).toBe('no route chosen: the classifier answered "sales", which names no route');
   });
 
   it('draws a parallel fan-out: a fork, each branch with how it ended, and the join with the verdict', async () => {
