@@ -84,6 +84,12 @@ describeBrowser('the web UI: graphs of route and parallel patterns', (chromiumPa
     await chosen.click();
     await page.getByTestId('inspector').locator('text=route.decided').first().waitFor();
     await ui.expectAccessible(page, 'graph tab, the route decision inspected');
+
+    // At 390 px the graphs fit the page: nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('h3', { hasText: 'route triage' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
+    await ui.screenshot(page, 'route-and-parallel-graphs-390');
     expect(ui.problems(page)).toEqual([]);
     await page.close();
   });
