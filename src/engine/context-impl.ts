@@ -877,33 +877,7 @@ export class RunContext implements WorkflowContext {
     // The start itself is short and always completes; its await answers cancellation (below).
     const started: Promise<Started> = this.#operation(
       describe,
-      async (op) => {
-        const recordedStart = op.recorded.find((event) => event.type === 'child.started');
-        if (recordedStart)
-          return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
-        this.#checkPayload(input ?? null, `The input of child workflow '${workflow.name}'`);
-        const childRunId = await op.active(() =>
-          this.#args.startChild({
-            workflow,
-            input,
-            parent: this.#args.run,
-            idempotencyKey: `child:${op.idempotencyKey}`,
-            options,
-          }),
-        );
-        await op.append([
-          {
-            type: 'child.started',
-            payload: {
-              op: op.op,
-              childRunId,
-              workflow: workflow.name,
-              ...(abandon ? { parentClose: 'abandon' } : {}),
-            },
-          },
-        ]);
-        return { handle: op, childRunId };
-      },
+      (op) => this.#startChild(op, workflow, input, options, abandon),
       { cancellable: false },
     );
     started.catch(() => {});
@@ -951,50 +925,11 @@ export class RunContext implements WorkflowContext {
       await watched;
       if (cancelledWith) throw cancelledWith;
       try {
-        return await Promise.race([settleChild(handle, childRunId), cancelledAwait]);
+        return await Promise.race([this.#settleChild<WorkflowOutput<W>>(handle, childRunId), cancelledAwait]);
       } finally {
         entry.settled = true;
         scope.remove(entry);
       }
-    };
-    const settleChild = async (handle: OperationHandle, childRunId: string): Promise<WorkflowOutput<W>> => {
-      for (const event of handle.recorded) {
-        if (event.type === 'child.completed')
-          return (event.payload as { result?: WorkflowOutput<W> }).result!;
-        if (event.type === 'child.failed') {
-          throw new RunFailedError({
-            runId: childRunId,
-            error: (event.payload as { error: SerializedError }).error,
-          });
-        }
-      }
-      const child = await handle.active(() => this.#args.getRun(childRunId));
-      if (child && isTerminal(child.status)) {
-        if (child.status === 'completed') {
-          await handle.append([
-            { type: 'child.completed', payload: { op: handle.op, childRunId, result: child.result } },
-          ]);
-          return child.result as WorkflowOutput<W>;
-        }
-        const error = child.error ?? {
-          name: 'RunCancelledError',
-          message: `Run ${childRunId} was cancelled.`,
-          code: 'RUN_CANCELLED',
-        };
-        await handle.append([
-          {
-            type: 'child.failed',
-            payload: {
-              op: handle.op,
-              childRunId,
-              status: child.status as 'failed' | 'cancelled' | 'timed_out',
-              error,
-            },
-          },
-        ]);
-        throw new RunFailedError({ runId: childRunId, error });
-      }
-      return handle.block();
     };
     return {
       runId,
@@ -1003,6 +938,81 @@ export class RunContext implements WorkflowContext {
         return result.then(onFulfilled, onRejected);
       },
     };
+  }
+
+  /** Starts a child run once (its start is recorded as child.started); on replay, the recorded child. */
+  async #startChild<W extends WorkflowDefinition<any, any, any>>(
+    op: OperationHandle,
+    workflow: W,
+    input: WorkflowInput<W>,
+    options: ChildOptions,
+    abandon: boolean,
+  ): Promise<{ handle: OperationHandle; childRunId: string }> {
+    const recordedStart = op.recorded.find((event) => event.type === 'child.started');
+    if (recordedStart)
+      return { handle: op, childRunId: (recordedStart.payload as { childRunId: string }).childRunId };
+    this.#checkPayload(input ?? null, `The input of child workflow '${workflow.name}'`);
+    const childRunId = await op.active(() =>
+      this.#args.startChild({
+        workflow,
+        input,
+        parent: this.#args.run,
+        idempotencyKey: `child:${op.idempotencyKey}`,
+        options,
+      }),
+    );
+    await op.append([
+      {
+        type: 'child.started',
+        payload: {
+          op: op.op,
+          childRunId,
+          workflow: workflow.name,
+          ...(abandon ? { parentClose: 'abandon' } : {}),
+        },
+      },
+    ]);
+    return { handle: op, childRunId };
+  }
+
+  /** A child's result: recorded, or read from its run once it ended (recorded then), or the op blocks. */
+  async #settleChild<T>(handle: OperationHandle, childRunId: string): Promise<T> {
+    for (const event of handle.recorded) {
+      if (event.type === 'child.completed') return (event.payload as { result?: T }).result!;
+      if (event.type === 'child.failed') {
+        throw new RunFailedError({
+          runId: childRunId,
+          error: (event.payload as { error: SerializedError }).error,
+        });
+      }
+    }
+    const child = await handle.active(() => this.#args.getRun(childRunId));
+    if (child && isTerminal(child.status)) {
+      if (child.status === 'completed') {
+        await handle.append([
+          { type: 'child.completed', payload: { op: handle.op, childRunId, result: child.result } },
+        ]);
+        return child.result as T;
+      }
+      const error = child.error ?? {
+        name: 'RunCancelledError',
+        message: `Run ${childRunId} was cancelled.`,
+        code: 'RUN_CANCELLED',
+      };
+      await handle.append([
+        {
+          type: 'child.failed',
+          payload: {
+            op: handle.op,
+            childRunId,
+            status: child.status as 'failed' | 'cancelled' | 'timed_out',
+            error,
+          },
+        },
+      ]);
+      throw new RunFailedError({ runId: childRunId, error });
+    }
+    return handle.block();
   }
 
   now(): Date {

@@ -120,75 +120,19 @@ export async function activate(
     );
   }
 
-  // A workflow that names a pool holds one of its slots while it runs; without one, the run parks.
-  let slot: Extract<RunSlot, { granted: true }> | undefined;
-  if (definition.options.pool !== undefined && deps.pools) {
-    let entered: RunSlot;
-    try {
-      entered = await deps.pools.enterRun(run, definition.options.pool);
-    } catch (error) {
-      // The pool was removed from the configuration while the run waited in it.
-      if (UnknownPoolError.isInstance(error)) return fail(deps, journal, run, error);
-      throw error;
-    }
-    if (!entered.granted) {
-      const wakeAt = deps.clock() + entered.retryAfterMs;
-      await journal.append([], { transition: { status: 'waiting', wakeAt, seenWakeGen: run.wakeGen } });
-      return { status: 'waiting', wakeAt };
-    }
-    slot = entered;
-  }
+  const entered = await enterPool(deps, journal, run, definition);
+  if (entered.outcome) return entered.outcome;
+  const slot = entered.slot;
 
-  const signals = await deps.store.pendingSignals(run.runId);
-  const context = new RunContext({
-    run,
-    history: new History(events),
-    journal,
-    signals,
-    clock: deps.clock,
-    abort: abort.signal,
-    maxPayloadBytes: deps.maxPayloadBytes,
-    inlineRetryMs: deps.inlineRetryMs,
-    startChild: deps.startChild,
-    // Children are awaited to the end of their chain of continue-as-new successors.
-    getRun: (runId) => lastOfChain(deps.store, runId),
-    cancelChild: (childRunId, reason) => requestChildCancel(deps, childRunId, reason),
-    ...(deps.pools ? { pools: deps.pools } : {}),
-    ...(deps.stream ? { stream: deps.stream } : {}),
-  });
+  const context = await runContext(deps, run, events, journal, abort);
   deps.onActivate?.(run);
   const ctx = deps.layers
     ? deps.layers().apply(context, { mode: 'live', startedAt: context.startedAt })
     : context;
-  let delivering: Promise<void> | undefined;
-  if (catchable) {
-    const deliver = (known?: RunRecord): void => {
-      delivering ??= deliverCancel(deps, run, context, known).catch((error: unknown) =>
-        deps.log(`run ${run.runId}: delivering its cancellation failed`, error),
-      );
-    };
-    control.onCancelRequested = () => deliver();
-    // Asked before this activation: the claimed record says who and why, so it is told at once.
-    if (run.cancelRequested) deliver(run);
-  }
+  const cancellation: CancelDelivery = { delivering: undefined };
+  if (catchable) listenForCancel(deps, run, context, control, cancellation);
 
-  let deadlineTimer: NodeJS.Timeout | undefined;
-  const deadlineAt = run.deadlineAt;
-  if (deadlineAt !== undefined) {
-    // Timers longer than MAX_TIMER_MS fire at once, so a far deadline is re-armed in steps.
-    const armDeadline = (): void => {
-      const remaining = deadlineAt - deps.clock();
-      if (remaining <= MAX_TIMER_MS) {
-        deadlineTimer = setTimeout(
-          () => abort.abort(new RunTimeoutError({ runId: run.runId, timeoutMs: timeoutOf(run, events) })),
-          Math.max(0, remaining),
-        );
-      } else {
-        deadlineTimer = setTimeout(armDeadline, MAX_TIMER_MS);
-      }
-    };
-    armDeadline();
-  }
+  const deadline = armDeadline(deps, run, events, abort);
   const aborted = new Promise<{ kind: 'aborted'; reason: unknown }>((resolve) => {
     if (abort.signal.aborted) resolve({ kind: 'aborted', reason: abort.signal.reason });
     abort.signal.addEventListener('abort', () => resolve({ kind: 'aborted', reason: abort.signal.reason }), {
@@ -214,63 +158,201 @@ export async function activate(
     if (journal.broken || (outcome.kind === 'aborted' && outcome.reason instanceof LeaseLostError)) {
       return { status: 'lost' };
     }
-    switch (outcome.kind) {
-      case 'returned': {
-        const divergence = context.unreplayed();
-        if (divergence) return await fail(deps, journal, run, divergence);
-        const result = outcome.value;
-        try {
-          checkPayload(result ?? null, `The result of workflow '${run.workflow}'`, deps.maxPayloadBytes);
-        } catch (error) {
-          return await fail(deps, journal, run, error);
-        }
-        await journal.append([{ type: 'run.completed', payload: { result } }], {
-          transition: { status: 'completed', result },
-        });
-        return { status: 'completed' };
-      }
-      case 'threw': {
-        const error = outcome.error;
-        if (abort.signal.aborted) return await stopped(deps, journal, run, abort.signal.reason);
-        if (error instanceof ContinueAsNewRequest && deps.startSuccessor)
-          return await continueAsNew(deps, journal, run, error.input);
-        // The run was asked to cancel and let CancelledError escape: it ends as cancelled.
-        const request = context.cancelRequest;
-        if (request && CancelledError.isInstance(error)) {
-          await delivering;
-          return await cancel(deps, journal, run, request);
-        }
-        return await fail(deps, journal, run, error);
-      }
-      case 'idle': {
-        const wakeAt = context.wakeAt;
-        // A run that was told of its cancellation may wait (its cleanup waits on something).
-        const cancelHandled = context.cancelRequest !== undefined;
-        await journal.append([], {
-          transition: {
-            status: 'waiting',
-            wakeAt,
-            seenWakeGen: run.wakeGen,
-            ...(cancelHandled ? { cancelHandled } : {}),
-          },
-        });
-        return { status: 'waiting', wakeAt };
-      }
-      case 'aborted':
-        return await stopped(deps, journal, run, outcome.reason);
-    }
-    throw new Error('unreachable');
+    return await settle({ deps, journal, run, context, abort, cancellation }, outcome);
   } catch (error) {
     if (journal.broken || error instanceof LeaseLostError) return { status: 'lost' };
     if (NotSerializableError.isInstance(error) || PayloadTooLargeError.isInstance(error))
       return fail(deps, journal, run, error);
     throw error;
   } finally {
-    clearTimeout(deadlineTimer);
+    clearTimeout(deadline.timer);
     control.onCancelRequested = undefined;
     if (!abort.signal.aborted) abort.abort(new WorkerStoppingError());
     await slot?.release();
   }
+}
+
+/** How the workflow function's race ended. */
+type ExecutionOutcome =
+  | { kind: 'returned'; value: unknown }
+  | { kind: 'threw'; error: unknown }
+  | { kind: 'idle' }
+  | { kind: 'aborted'; reason: unknown };
+
+/** The delivery of a cancellation to a run that catches it, once started. */
+interface CancelDelivery {
+  delivering: Promise<void> | undefined;
+}
+
+/** What an activation's ending needs to know. */
+interface Settling {
+  deps: ExecutorDeps;
+  journal: RunJournal;
+  run: RunRecord;
+  context: RunContext;
+  abort: AbortController;
+  cancellation: CancelDelivery;
+}
+
+/**
+ * A workflow that names a pool holds one of its slots while it runs; without one, the run parks
+ * (the outcome is then set).
+ */
+async function enterPool(
+  deps: ExecutorDeps,
+  journal: RunJournal,
+  run: RunRecord,
+  definition: WorkflowDefinition,
+): Promise<{ slot?: Extract<RunSlot, { granted: true }>; outcome?: ActivationOutcome }> {
+  if (definition.options.pool === undefined || !deps.pools) return {};
+  let entered: RunSlot;
+  try {
+    entered = await deps.pools.enterRun(run, definition.options.pool);
+  } catch (error) {
+    // The pool was removed from the configuration while the run waited in it.
+    if (UnknownPoolError.isInstance(error)) return { outcome: await fail(deps, journal, run, error) };
+    throw error;
+  }
+  if (!entered.granted) {
+    const wakeAt = deps.clock() + entered.retryAfterMs;
+    await journal.append([], { transition: { status: 'waiting', wakeAt, seenWakeGen: run.wakeGen } });
+    return { outcome: { status: 'waiting', wakeAt } };
+  }
+  return { slot: entered };
+}
+
+/** The context the workflow function runs in for this activation. */
+async function runContext(
+  deps: ExecutorDeps,
+  run: RunRecord,
+  events: JournalEvent[],
+  journal: RunJournal,
+  abort: AbortController,
+): Promise<RunContext> {
+  const signals = await deps.store.pendingSignals(run.runId);
+  return new RunContext({
+    run,
+    history: new History(events),
+    journal,
+    signals,
+    clock: deps.clock,
+    abort: abort.signal,
+    maxPayloadBytes: deps.maxPayloadBytes,
+    inlineRetryMs: deps.inlineRetryMs,
+    startChild: deps.startChild,
+    // Children are awaited to the end of their chain of continue-as-new successors.
+    getRun: (runId) => lastOfChain(deps.store, runId),
+    cancelChild: (childRunId, reason) => requestChildCancel(deps, childRunId, reason),
+    ...(deps.pools ? { pools: deps.pools } : {}),
+    ...(deps.stream ? { stream: deps.stream } : {}),
+  });
+}
+
+/** A run that catches its cancellation is told of it, once, while it runs. */
+function listenForCancel(
+  deps: ExecutorDeps,
+  run: RunRecord,
+  context: RunContext,
+  control: ActivationControl,
+  cancellation: CancelDelivery,
+): void {
+  const deliver = (known?: RunRecord): void => {
+    cancellation.delivering ??= deliverCancel(deps, run, context, known).catch((error: unknown) =>
+      deps.log(`run ${run.runId}: delivering its cancellation failed`, error),
+    );
+  };
+  control.onCancelRequested = () => deliver();
+  // Asked before this activation: the claimed record says who and why, so it is told at once.
+  if (run.cancelRequested) deliver(run);
+}
+
+/** Aborts the activation at the run's deadline; the returned timer is cleared when it ends. */
+function armDeadline(
+  deps: ExecutorDeps,
+  run: RunRecord,
+  events: JournalEvent[],
+  abort: AbortController,
+): { timer: NodeJS.Timeout | undefined } {
+  const deadline: { timer: NodeJS.Timeout | undefined } = { timer: undefined };
+  const deadlineAt = run.deadlineAt;
+  if (deadlineAt === undefined) return deadline;
+  // Timers longer than MAX_TIMER_MS fire at once, so a far deadline is re-armed in steps.
+  const arm = (): void => {
+    const remaining = deadlineAt - deps.clock();
+    if (remaining <= MAX_TIMER_MS) {
+      deadline.timer = setTimeout(
+        () => abort.abort(new RunTimeoutError({ runId: run.runId, timeoutMs: timeoutOf(run, events) })),
+        Math.max(0, remaining),
+      );
+    } else {
+      deadline.timer = setTimeout(arm, MAX_TIMER_MS);
+    }
+  };
+  arm();
+  return deadline;
+}
+
+/** Ends the activation as its workflow function's race ended. */
+async function settle(settling: Settling, outcome: ExecutionOutcome): Promise<ActivationOutcome> {
+  const { deps, journal, run } = settling;
+  switch (outcome.kind) {
+    case 'returned':
+      return completed(settling, outcome.value);
+    case 'threw':
+      return threw(settling, outcome.error);
+    case 'idle':
+      return parked(settling);
+    case 'aborted':
+      return stopped(deps, journal, run, outcome.reason);
+  }
+}
+
+async function completed(
+  { deps, journal, run, context }: Settling,
+  result: unknown,
+): Promise<ActivationOutcome> {
+  const divergence = context.unreplayed();
+  if (divergence) return fail(deps, journal, run, divergence);
+  try {
+    checkPayload(result ?? null, `The result of workflow '${run.workflow}'`, deps.maxPayloadBytes);
+  } catch (error) {
+    return fail(deps, journal, run, error);
+  }
+  await journal.append([{ type: 'run.completed', payload: { result } }], {
+    transition: { status: 'completed', result },
+  });
+  return { status: 'completed' };
+}
+
+async function threw(
+  { deps, journal, run, context, abort, cancellation }: Settling,
+  error: unknown,
+): Promise<ActivationOutcome> {
+  if (abort.signal.aborted) return stopped(deps, journal, run, abort.signal.reason);
+  if (error instanceof ContinueAsNewRequest && deps.startSuccessor)
+    return continueAsNew(deps, journal, run, error.input);
+  // The run was asked to cancel and let CancelledError escape: it ends as cancelled.
+  const request = context.cancelRequest;
+  if (request && CancelledError.isInstance(error)) {
+    await cancellation.delivering;
+    return cancel(deps, journal, run, request);
+  }
+  return fail(deps, journal, run, error);
+}
+
+async function parked({ journal, run, context }: Settling): Promise<ActivationOutcome> {
+  const wakeAt = context.wakeAt;
+  // A run that was told of its cancellation may wait (its cleanup waits on something).
+  const cancelHandled = context.cancelRequest !== undefined;
+  await journal.append([], {
+    transition: {
+      status: 'waiting',
+      wakeAt,
+      seenWakeGen: run.wakeGen,
+      ...(cancelHandled ? { cancelHandled } : {}),
+    },
+  });
+  return { status: 'waiting', wakeAt };
 }
 
 async function stopped(

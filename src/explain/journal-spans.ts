@@ -85,121 +85,20 @@ export class JournalSpans {
     const touch = run.model.add(event);
     const at = new Date(event.at);
     switch (event.type) {
-      case 'agent.started': {
-        const payload = event.payload;
-        const [provider, model] = splitModel(payload.model);
-        const parent =
-          payload.via === 'tool' ? (this.#agentSpan(run, touch.agent?.parent?.agent) ?? run.run) : run.run;
-        const span = this.#tracer.startSpan(
-          `invoke_agent ${payload.name}`,
-          {
-            kind: otel().SpanKind.INTERNAL,
-            startTime: at,
-            attributes: {
-              ...common(event, run),
-              'gen_ai.operation.name': 'invoke_agent',
-              'gen_ai.agent.name': payload.name,
-              'gen_ai.provider.name': provider,
-              'gen_ai.request.model': model,
-              'baton.agent.via': payload.via,
-            },
-          },
-          parent.context,
-        );
-        run.agents.set(touch.agent?.key ?? `agent:${payload.op}`, {
-          span,
-          context: otel().trace.setSpan(parent.context, span),
-          name: payload.name,
-        });
+      case 'agent.started':
+        this.#agentStarted(run, event, touch, at);
         break;
-      }
       case 'agent.completed':
       case 'agent.failed':
-      case 'agent.handedOff': {
-        const payload = event.payload;
-        const key = touch.agent?.key ?? `agent:${payload.op}`;
-        const open = run.agents.get(key);
-        if (!open) break;
-        run.agents.delete(key);
-        const attributes: Attributes = { 'baton.seq': event.seq, 'baton.agent.turns': payload.turns };
-        if (event.type === 'agent.completed') {
-          const done = event.payload;
-          Object.assign(attributes, {
-            'gen_ai.usage.input_tokens': done.usage.inputTokens,
-            'gen_ai.usage.output_tokens': done.usage.outputTokens,
-            'baton.cost_usd': done.costUsd,
-            'baton.decision': 'answer',
-          });
-        } else if (event.type === 'agent.handedOff') {
-          attributes['baton.decision'] = `handoff:${event.payload.to}`;
-        } else {
-          const error = event.payload.error;
-          open.span.setStatus({
-            code: otel().SpanStatusCode.ERROR,
-            message: `${error.name}: ${error.message}`,
-          });
-          attributes['error.type'] = error.code ?? error.name;
-        }
-        open.span.setAttributes(attributes);
-        open.span.end(at);
+      case 'agent.handedOff':
+        this.#agentEnded(run, event, touch, at);
         break;
-      }
-      case 'llm.called': {
-        const payload = event.payload;
-        const parent = this.#agentSpan(run, touch.turn?.agent) ?? run.run;
-        const parameters = payload.request.parameters ?? {};
-        const span = this.#tracer.startSpan(
-          `chat ${payload.model}`,
-          {
-            kind: otel().SpanKind.CLIENT,
-            startTime: new Date(at.getTime() - payload.latencyMs),
-            attributes: {
-              ...common(event, run),
-              'gen_ai.operation.name': 'chat',
-              'gen_ai.provider.name': payload.provider,
-              'gen_ai.request.model': payload.model,
-              'gen_ai.response.model': payload.response.modelId ?? payload.model,
-              'gen_ai.response.finish_reasons': [payload.response.finishReason],
-              'gen_ai.usage.input_tokens': payload.usage.inputTokens,
-              'gen_ai.usage.output_tokens': payload.usage.outputTokens,
-              'gen_ai.agent.name': payload.name,
-              ...(payload.response.id === undefined ? {} : { 'gen_ai.response.id': payload.response.id }),
-              ...numeric('gen_ai.request.temperature', parameters.temperature),
-              ...numeric('gen_ai.request.max_tokens', parameters.maxOutputTokens),
-              ...numeric('gen_ai.request.top_p', parameters.topP),
-              ...numeric('gen_ai.request.top_k', parameters.topK),
-              ...numeric('gen_ai.request.seed', parameters.seed),
-              'baton.cost_usd': payload.cost.usd,
-              'baton.turn': payload.turn,
-              'baton.decision': payload.response.toolCalls.length > 0 ? 'tool-calls' : 'answer',
-            },
-          },
-          parent.context,
-        );
-        span.end(at);
+      case 'llm.called':
+        this.#modelCalled(run, event, touch, at);
         break;
-      }
-      case 'llm.failed': {
-        const payload = event.payload;
-        const parent = this.#agentSpan(run, touch.turn?.agent) ?? run.run;
-        const span = this.#tracer.startSpan(
-          `chat ${payload.name}`,
-          {
-            kind: otel().SpanKind.CLIENT,
-            startTime: at,
-            attributes: {
-              ...common(event, run),
-              'gen_ai.operation.name': 'chat',
-              'gen_ai.agent.name': payload.name,
-              'error.type': payload.error.code ?? payload.error.name,
-            },
-          },
-          parent.context,
-        );
-        span.setStatus({ code: otel().SpanStatusCode.ERROR, message: payload.error.message });
-        span.end(at);
+      case 'llm.failed':
+        this.#modelFailed(run, event, touch, at);
         break;
-      }
       case 'tool.verdict':
       case 'tool.authorized':
       case 'tool.called':
@@ -208,70 +107,208 @@ export class JournalSpans {
         this.#toolEnded(run, event, touch, at);
         break;
       case 'step.completed':
-      case 'step.failed': {
-        const payload = event.payload as {
-          name: string;
-          attempt: number;
-          error?: { name: string; message: string; code?: string };
-        };
-        const span = this.#tracer.startSpan(
-          `step ${payload.name}`,
-          {
-            kind: otel().SpanKind.INTERNAL,
-            startTime: new Date(run.lastAt),
-            attributes: {
-              ...common(event, run),
-              'baton.step.name': payload.name,
-              'baton.step.attempt': payload.attempt,
-            },
-          },
-          run.run.context,
-        );
-        if (payload.error) {
-          span.setStatus({
-            code: otel().SpanStatusCode.ERROR,
-            message: `${payload.error.name}: ${payload.error.message}`,
-          });
-          span.setAttribute('error.type', payload.error.code ?? payload.error.name);
-        }
-        span.end(at);
+      case 'step.failed':
+        this.#stepEnded(run, event, at);
         break;
-      }
-      case 'route.decided': {
-        const payload = event.payload;
-        const span = this.#tracer.startSpan(
-          `route ${payload.name}`,
-          {
-            kind: otel().SpanKind.INTERNAL,
-            startTime: at,
-            attributes: {
-              ...common(event, run),
-              'baton.decision': payload.chosen,
-              'baton.route.candidates': payload.candidates.map((candidate) => candidate.name),
-            },
-          },
-          run.run.context,
-        );
-        span.end(at);
+      case 'route.decided':
+        this.#routeDecided(run, event, at);
         break;
-      }
       case 'run.completed':
       case 'run.failed':
-      case 'run.cancelled': {
-        if (event.type === 'run.failed') {
-          const error = event.payload.error;
-          run.run.span.setStatus({
-            code: otel().SpanStatusCode.ERROR,
-            message: `${error.name}: ${error.message}`,
-          });
-          run.run.span.setAttribute('error.type', error.code ?? error.name);
-        }
-        run.run.span.setAttribute('baton.seq', event.seq);
-        this.#endRun(event.runId, { 'baton.run.status': event.type.slice('run.'.length) }, at);
+      case 'run.cancelled':
+        this.#runEnded(run, event, at);
         return;
-      }
     }
     run.lastAt = event.at;
+  }
+
+  /** An agent's `invoke_agent` span opens (under the agent that called it as a tool, or the run). */
+  #agentStarted(run: RunSpans, event: JournalEvent<'agent.started'>, touch: RunModelTouch, at: Date): void {
+    const payload = event.payload;
+    const [provider, model] = splitModel(payload.model);
+    const parent =
+      payload.via === 'tool' ? (this.#agentSpan(run, touch.agent?.parent?.agent) ?? run.run) : run.run;
+    const span = this.#tracer.startSpan(
+      `invoke_agent ${payload.name}`,
+      {
+        kind: otel().SpanKind.INTERNAL,
+        startTime: at,
+        attributes: {
+          ...common(event, run),
+          'gen_ai.operation.name': 'invoke_agent',
+          'gen_ai.agent.name': payload.name,
+          'gen_ai.provider.name': provider,
+          'gen_ai.request.model': model,
+          'baton.agent.via': payload.via,
+        },
+      },
+      parent.context,
+    );
+    run.agents.set(touch.agent?.key ?? `agent:${payload.op}`, {
+      span,
+      context: otel().trace.setSpan(parent.context, span),
+      name: payload.name,
+    });
+  }
+
+  /** An agent's span ends: answered, failed or handed off. */
+  #agentEnded(
+    run: RunSpans,
+    event: JournalEvent<'agent.completed' | 'agent.failed' | 'agent.handedOff'>,
+    touch: RunModelTouch,
+    at: Date,
+  ): void {
+    const payload = event.payload;
+    const key = touch.agent?.key ?? `agent:${payload.op}`;
+    const open = run.agents.get(key);
+    if (!open) return;
+    run.agents.delete(key);
+    const attributes: Attributes = { 'baton.seq': event.seq, 'baton.agent.turns': payload.turns };
+    if (event.type === 'agent.completed') {
+      const done = event.payload;
+      Object.assign(attributes, {
+        'gen_ai.usage.input_tokens': done.usage.inputTokens,
+        'gen_ai.usage.output_tokens': done.usage.outputTokens,
+        'baton.cost_usd': done.costUsd,
+        'baton.decision': 'answer',
+      });
+    } else if (event.type === 'agent.handedOff') {
+      attributes['baton.decision'] = `handoff:${event.payload.to}`;
+    } else {
+      const error = event.payload.error;
+      open.span.setStatus({
+        code: otel().SpanStatusCode.ERROR,
+        message: `${error.name}: ${error.message}`,
+      });
+      attributes['error.type'] = error.code ?? error.name;
+    }
+    open.span.setAttributes(attributes);
+    open.span.end(at);
+  }
+
+  /** A model call's `chat` span, from its recorded latency to its end. */
+  #modelCalled(run: RunSpans, event: JournalEvent<'llm.called'>, touch: RunModelTouch, at: Date): void {
+    const payload = event.payload;
+    const parent = this.#agentSpan(run, touch.turn?.agent) ?? run.run;
+    const parameters = payload.request.parameters ?? {};
+    const span = this.#tracer.startSpan(
+      `chat ${payload.model}`,
+      {
+        kind: otel().SpanKind.CLIENT,
+        startTime: new Date(at.getTime() - payload.latencyMs),
+        attributes: {
+          ...common(event, run),
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': payload.provider,
+          'gen_ai.request.model': payload.model,
+          'gen_ai.response.model': payload.response.modelId ?? payload.model,
+          'gen_ai.response.finish_reasons': [payload.response.finishReason],
+          'gen_ai.usage.input_tokens': payload.usage.inputTokens,
+          'gen_ai.usage.output_tokens': payload.usage.outputTokens,
+          'gen_ai.agent.name': payload.name,
+          ...(payload.response.id === undefined ? {} : { 'gen_ai.response.id': payload.response.id }),
+          ...numeric('gen_ai.request.temperature', parameters.temperature),
+          ...numeric('gen_ai.request.max_tokens', parameters.maxOutputTokens),
+          ...numeric('gen_ai.request.top_p', parameters.topP),
+          ...numeric('gen_ai.request.top_k', parameters.topK),
+          ...numeric('gen_ai.request.seed', parameters.seed),
+          'baton.cost_usd': payload.cost.usd,
+          'baton.turn': payload.turn,
+          'baton.decision': payload.response.toolCalls.length > 0 ? 'tool-calls' : 'answer',
+        },
+      },
+      parent.context,
+    );
+    span.end(at);
+  }
+
+  /** A failed model call's `chat` span. */
+  #modelFailed(run: RunSpans, event: JournalEvent<'llm.failed'>, touch: RunModelTouch, at: Date): void {
+    const payload = event.payload;
+    const parent = this.#agentSpan(run, touch.turn?.agent) ?? run.run;
+    const span = this.#tracer.startSpan(
+      `chat ${payload.name}`,
+      {
+        kind: otel().SpanKind.CLIENT,
+        startTime: at,
+        attributes: {
+          ...common(event, run),
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.agent.name': payload.name,
+          'error.type': payload.error.code ?? payload.error.name,
+        },
+      },
+      parent.context,
+    );
+    span.setStatus({ code: otel().SpanStatusCode.ERROR, message: payload.error.message });
+    span.end(at);
+  }
+
+  /** A step's span, from the run's previous event to its end. */
+  #stepEnded(run: RunSpans, event: JournalEvent<'step.completed' | 'step.failed'>, at: Date): void {
+    const payload = event.payload as {
+      name: string;
+      attempt: number;
+      error?: { name: string; message: string; code?: string };
+    };
+    const span = this.#tracer.startSpan(
+      `step ${payload.name}`,
+      {
+        kind: otel().SpanKind.INTERNAL,
+        startTime: new Date(run.lastAt),
+        attributes: {
+          ...common(event, run),
+          'baton.step.name': payload.name,
+          'baton.step.attempt': payload.attempt,
+        },
+      },
+      run.run.context,
+    );
+    if (payload.error) {
+      span.setStatus({
+        code: otel().SpanStatusCode.ERROR,
+        message: `${payload.error.name}: ${payload.error.message}`,
+      });
+      span.setAttribute('error.type', payload.error.code ?? payload.error.name);
+    }
+    span.end(at);
+  }
+
+  /** A routing decision's span. */
+  #routeDecided(run: RunSpans, event: JournalEvent<'route.decided'>, at: Date): void {
+    const payload = event.payload;
+    const span = this.#tracer.startSpan(
+      `route ${payload.name}`,
+      {
+        kind: otel().SpanKind.INTERNAL,
+        startTime: at,
+        attributes: {
+          ...common(event, run),
+          'baton.decision': payload.chosen,
+          'baton.route.candidates': payload.candidates.map((candidate) => candidate.name),
+        },
+      },
+      run.run.context,
+    );
+    span.end(at);
+  }
+
+  /** The run ended: its span ends with its status. */
+  #runEnded(
+    run: RunSpans,
+    event: JournalEvent<'run.completed' | 'run.failed' | 'run.cancelled'>,
+    at: Date,
+  ): void {
+    if (event.type === 'run.failed') {
+      const error = event.payload.error;
+      run.run.span.setStatus({
+        code: otel().SpanStatusCode.ERROR,
+        message: `${error.name}: ${error.message}`,
+      });
+      run.run.span.setAttribute('error.type', error.code ?? error.name);
+    }
+    run.run.span.setAttribute('baton.seq', event.seq);
+    this.#endRun(event.runId, { 'baton.run.status': event.type.slice('run.'.length) }, at);
   }
 
   /** A tool call's span, once the run model says it ended (done, failed, denied or skipped). */

@@ -108,6 +108,75 @@ export async function replay(
   options: ReplayOptions = {},
 ): Promise<ReplayReport> {
   const events = checkHistory([...('events' in history ? history.events : history)]);
+  const started = startOf(events, workflow);
+  const end = recordedEnd(events);
+
+  const watch: ReplayWatch = { mismatch: undefined, beyond: undefined };
+  const observer: ReplayOnlyObserver = {
+    finished: end.finished,
+    beyondHistory: (op, describe, what) => void (watch.beyond ??= { op, describe, what }),
+    diverged: (error, op) => void (watch.mismatch ??= { error, op }),
+  };
+  const last = events[events.length - 1]!;
+  const run = runRecord(started, last, options.tenant);
+  const history_ = new History(events);
+  const context = replayContext(run, history_, last, observer);
+  const ctx = options.layers
+    ? options.layers.apply(context, { mode: 'replay', startedAt: context.startedAt })
+    : context;
+  const outcome = await runToRest(workflow, ctx, started, context, options.timeoutMs ?? 30_000);
+
+  const report: ReplayReport = {
+    ok: true,
+    runId: run.runId,
+    workflow: workflow.name,
+    events: events.length,
+    ops: history_.maxOp,
+    recorded: end.recorded,
+    replayed: replayedOf(outcome),
+    ...(outcome.kind === 'returned' ? { result: outcome.value } : {}),
+    ...(outcome.kind === 'threw' ? { error: serializeErrorWithoutStack(outcome.error) } : {}),
+  };
+  return judge({ report, end, watch, outcome, context, options });
+}
+
+/** How the workflow code's replay came to rest. */
+type ReplayOutcome =
+  | { kind: 'returned'; value: unknown }
+  | { kind: 'threw'; error: unknown }
+  | { kind: 'idle' }
+  | { kind: 'stuck' };
+
+/** What the replay-only context saw first: a mismatch, and a call past the history's end. */
+interface ReplayWatch {
+  mismatch: { error: NonDeterminismError; op: number } | undefined;
+  beyond: { op: number; describe: string; what: 'op' | 'work' | 'write' } | undefined;
+}
+
+/** How the history says the run ended. */
+interface RecordedEnd {
+  ended: JournalEvent | undefined;
+  recorded: ReplayReport['recorded'];
+  failedByCode: boolean;
+  /** The code's own path ended the run: what it did then is the whole of what it should do. */
+  finished: boolean;
+}
+
+/** What judging a replay against its history needs. */
+interface Judging {
+  report: ReplayReport;
+  end: RecordedEnd;
+  watch: ReplayWatch;
+  outcome: ReplayOutcome;
+  context: RunContext;
+  options: ReplayOptions;
+}
+
+/** The history's run.started, checked to be of this workflow and of flags this engine knows. */
+function startOf(
+  events: readonly JournalEvent[],
+  workflow: WorkflowDefinition<any, any, any>,
+): JournalEvent<'run.started'> {
   const started = events[0] as JournalEvent<'run.started'>;
   if (started.payload.workflow !== workflow.name) {
     throw new InvalidArgumentError(
@@ -121,7 +190,11 @@ export async function replay(
       reason: `it was written by a newer engine (flags ${unknownFlags.join(', ')}); upgrade Baton to replay it`,
     });
   }
-  // A resumed run's earlier end is voided (run.resumed): its end is the last one replay follows.
+  return started;
+}
+
+/** A resumed run's earlier end is voided (run.resumed): its end is the last one replay follows. */
+function recordedEnd(events: readonly JournalEvent[]): RecordedEnd {
   const ended = keptEvents(events).find(
     (event) =>
       event.type === 'run.completed' ||
@@ -144,25 +217,23 @@ export async function replay(
   const failedByCode =
     recorded === 'failed' &&
     !EXTERNAL_FAILURES.has((ended!.payload as { error: SerializedError }).error.code ?? '');
-  /** The code's own path ended the run: what it did then is the whole of what it should do. */
   const finished = recorded === 'completed' || recorded === 'continued' || failedByCode;
+  return { ended, recorded, failedByCode, finished };
+}
 
-  let mismatch: { error: NonDeterminismError; op: number } | undefined;
-  let beyond: { op: number; describe: string; what: 'op' | 'work' | 'write' } | undefined;
-  const observer: ReplayOnlyObserver = {
-    finished,
-    beyondHistory: (op, describe, what) => void (beyond ??= { op, describe, what }),
-    diverged: (error, op) => void (mismatch ??= { error, op }),
-  };
-  const last = events[events.length - 1]!;
+/** A run context that answers from the history and refuses to run or write anything. */
+function replayContext(
+  run: RunRecord,
+  history: History,
+  last: JournalEvent,
+  observer: ReplayOnlyObserver,
+): RunContext {
   const clock = (): number => Date.parse(last.at);
-  const run = runRecord(started, last, options.tenant);
   const refuse = (): Promise<never> =>
     Promise.reject(new BatonError('REPLAY_ONLY', 'A replay runs nothing and writes nothing.'));
-  const history_ = new History(events);
-  const context = new RunContext({
+  return new RunContext({
     run,
-    history: history_,
+    history,
     journal: new RunJournal({
       runId: run.runId,
       owner: 'replay',
@@ -182,13 +253,19 @@ export async function replay(
     pools: REPLAY_POOLS,
     replayOnly: observer,
   });
-  const ctx = options.layers
-    ? options.layers.apply(context, { mode: 'replay', startedAt: context.startedAt })
-    : context;
+}
 
+/** Runs the workflow code until it returns, throws, waits on a ctx call, or is stuck past timeoutMs. */
+async function runToRest(
+  workflow: WorkflowDefinition<any, any, any>,
+  ctx: WorkflowContext,
+  started: JournalEvent<'run.started'>,
+  context: RunContext,
+  timeoutMs: number,
+): Promise<ReplayOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<{ kind: 'stuck' }>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: 'stuck' }), options.timeoutMs ?? 30_000);
+    timer = setTimeout(() => resolve({ kind: 'stuck' }), timeoutMs);
   });
   const execution = Promise.resolve()
     .then(() => workflow.fn(ctx, started.payload.input))
@@ -196,48 +273,46 @@ export async function replay(
       (value: unknown) => ({ kind: 'returned' as const, value }),
       (error: unknown) => ({ kind: 'threw' as const, error }),
     );
-  const outcome = await Promise.race([
-    execution,
-    context.idle.then(() => ({ kind: 'idle' as const })),
-    stuck,
-  ]).finally(() => clearTimeout(timer));
+  return Promise.race([execution, context.idle.then(() => ({ kind: 'idle' as const })), stuck]).finally(() =>
+    clearTimeout(timer),
+  );
+}
 
-  const report: ReplayReport = {
-    ok: true,
-    runId: run.runId,
-    workflow: workflow.name,
-    events: events.length,
-    ops: history_.maxOp,
-    recorded,
-    replayed:
-      outcome.kind === 'returned'
-        ? 'completed'
-        : outcome.kind === 'threw'
-          ? outcome.error instanceof ContinueAsNewRequest
-            ? 'continued'
-            : 'failed'
-          : outcome.kind === 'idle'
-            ? 'waiting'
-            : 'stuck',
-    ...(outcome.kind === 'returned' ? { result: outcome.value } : {}),
-    ...(outcome.kind === 'threw' ? { error: serializeErrorWithoutStack(outcome.error) } : {}),
-  };
-  const diverge = (divergence: Omit<ReplayDivergence, 'message'>, message: string): ReplayReport => ({
-    ...report,
-    ok: false,
-    divergence: { ...divergence, message },
-  });
+function replayedOf(outcome: ReplayOutcome): ReplayReport['replayed'] {
+  return outcome.kind === 'returned'
+    ? 'completed'
+    : outcome.kind === 'threw'
+      ? outcome.error instanceof ContinueAsNewRequest
+        ? 'continued'
+        : 'failed'
+      : outcome.kind === 'idle'
+        ? 'waiting'
+        : 'stuck';
+}
 
-  if (mismatch) {
-    const { error, op } = mismatch;
+function diverge(
+  report: ReplayReport,
+  divergence: Omit<ReplayDivergence, 'message'>,
+  message: string,
+): ReplayReport {
+  return { ...report, ok: false, divergence: { ...divergence, message } };
+}
+
+/** The report, or the first way the replay parted from its history. */
+function judge(judging: Judging): ReplayReport {
+  const { report, end, watch, outcome, context, options } = judging;
+  if (watch.mismatch) {
+    const { error, op } = watch.mismatch;
     return diverge(
+      report,
       { kind: 'mismatch', seq: error.seq!, op, recorded: error.expected, requested: error.actual },
       error.message,
     );
   }
   if (outcome.kind === 'stuck') {
     return diverge(
-      { kind: 'outcome', recorded: describeEnd(ended), requested: 'to finish or wait on a ctx call' },
+      report,
+      { kind: 'outcome', recorded: describeEnd(end.ended), requested: 'to finish or wait on a ctx call' },
       `The workflow neither finished nor waited on a ctx call within ${options.timeoutMs ?? 30_000} ms of replay: it awaits something other than ctx calls.`,
     );
   }
@@ -245,76 +320,104 @@ export async function replay(
     const untaken = context.unreplayed();
     if (untaken)
       return diverge(
+        report,
         { kind: 'missing', seq: untaken.seq!, recorded: untaken.expected, requested: untaken.actual },
         untaken.message,
       );
   }
-  if (beyond) {
-    const wants = `${readableOp(beyond.describe)}${beyond.what === 'op' ? '' : beyond.what === 'work' ? ' (to run it)' : ' (to write its result)'}`;
-    if (!finished) return { ...report, next: { op: beyond.op, wants } };
-    return diverge(
-      {
-        kind: 'extra',
-        op: beyond.op,
-        recorded: `the run to end at seq ${ended!.seq} (${ended!.type})`,
-        requested: wants,
-      },
-      `Run ${run.runId} no longer matches its history after its end: the history ends at seq ${ended!.seq} with ${ended!.type}, ` +
-        `but the workflow code now asks, at op ${beyond.op}, for ${wants}. Guard the change with ctx.patched(id).`,
-    );
-  }
-  if (recorded === 'completed') {
-    const completed = ended as JournalEvent<'run.completed'>;
-    if (outcome.kind !== 'returned') {
-      const now =
-        outcome.kind === 'threw'
-          ? `throws ${report.error!.name}: ${report.error!.message}`
-          : 'waits for more';
-      return diverge(
-        {
-          kind: 'outcome',
-          seq: completed.seq,
-          recorded: 'the run to complete',
-          requested: outcome.kind === 'threw' ? 'to throw' : 'to wait',
-        },
-        `Run ${run.runId} completed at seq ${completed.seq}, but the workflow code now ${now}.`,
-      );
-    }
-    if ((options.checkResult ?? true) && !sameJson(outcome.value, completed.payload.result)) {
-      return diverge(
-        {
-          kind: 'result',
-          seq: completed.seq,
-          recorded: json(completed.payload.result),
-          requested: json(outcome.value),
-        },
-        `Run ${run.runId} completed with ${json(completed.payload.result)} (seq ${completed.seq}), but the workflow code now returns ${json(outcome.value)}.`,
-      );
-    }
-  }
+  if (watch.beyond) return beyondEnd(report, end, watch.beyond);
+  return endDivergence(judging) ?? report;
+}
+
+/** The code asks for more than the history holds: what it waits for next, or past a finished end. */
+function beyondEnd(
+  report: ReplayReport,
+  { ended, finished }: RecordedEnd,
+  beyond: NonNullable<ReplayWatch['beyond']>,
+): ReplayReport {
+  const wants = `${readableOp(beyond.describe)}${beyond.what === 'op' ? '' : beyond.what === 'work' ? ' (to run it)' : ' (to write its result)'}`;
+  if (!finished) return { ...report, next: { op: beyond.op, wants } };
+  return diverge(
+    report,
+    {
+      kind: 'extra',
+      op: beyond.op,
+      recorded: `the run to end at seq ${ended!.seq} (${ended!.type})`,
+      requested: wants,
+    },
+    `Run ${report.runId} no longer matches its history after its end: the history ends at seq ${ended!.seq} with ${ended!.type}, ` +
+      `but the workflow code now asks, at op ${beyond.op}, for ${wants}. Guard the change with ctx.patched(id).`,
+  );
+}
+
+/** The code ends otherwise than the history's end (completed, continued, failed by the code). */
+function endDivergence({ report, end, outcome, options }: Judging): ReplayReport | undefined {
+  const { ended, recorded, failedByCode } = end;
+  const runId = report.runId;
+  if (recorded === 'completed')
+    return completedDivergence(report, ended as JournalEvent<'run.completed'>, outcome, options);
   if (recorded === 'continued' && report.replayed !== 'continued') {
     return diverge(
+      report,
       {
         kind: 'outcome',
         seq: ended!.seq,
         recorded: 'the run to continue as new',
         requested: report.replayed,
       },
-      `Run ${run.runId} continued as a new run at seq ${ended!.seq}, but the workflow code now ${report.replayed === 'completed' ? `returns ${json(report.result)}` : report.replayed === 'failed' ? `throws ${report.error!.name}: ${report.error!.message}` : 'waits for more'}.`,
+      `Run ${runId} continued as a new run at seq ${ended!.seq}, but the workflow code now ${report.replayed === 'completed' ? `returns ${json(report.result)}` : report.replayed === 'failed' ? `throws ${report.error!.name}: ${report.error!.message}` : 'waits for more'}.`,
     );
   }
   if (failedByCode && outcome.kind !== 'threw') {
     return diverge(
+      report,
       {
         kind: 'outcome',
         seq: ended!.seq,
         recorded: 'the run to fail',
         requested: outcome.kind === 'returned' ? 'to return' : 'to wait',
       },
-      `Run ${run.runId} failed at seq ${ended!.seq}, but the workflow code now ${outcome.kind === 'returned' ? `returns ${json(report.result)}` : 'waits for more'}.`,
+      `Run ${runId} failed at seq ${ended!.seq}, but the workflow code now ${outcome.kind === 'returned' ? `returns ${json(report.result)}` : 'waits for more'}.`,
     );
   }
-  return report;
+  return undefined;
+}
+
+/** The run completed: the code must return, and (unless told not to check) the same result. */
+function completedDivergence(
+  report: ReplayReport,
+  completed: JournalEvent<'run.completed'>,
+  outcome: ReplayOutcome,
+  options: ReplayOptions,
+): ReplayReport | undefined {
+  const runId = report.runId;
+  if (outcome.kind !== 'returned') {
+    const now =
+      outcome.kind === 'threw' ? `throws ${report.error!.name}: ${report.error!.message}` : 'waits for more';
+    return diverge(
+      report,
+      {
+        kind: 'outcome',
+        seq: completed.seq,
+        recorded: 'the run to complete',
+        requested: outcome.kind === 'threw' ? 'to throw' : 'to wait',
+      },
+      `Run ${runId} completed at seq ${completed.seq}, but the workflow code now ${now}.`,
+    );
+  }
+  if ((options.checkResult ?? true) && !sameJson(outcome.value, completed.payload.result)) {
+    return diverge(
+      report,
+      {
+        kind: 'result',
+        seq: completed.seq,
+        recorded: json(completed.payload.result),
+        requested: json(outcome.value),
+      },
+      `Run ${runId} completed with ${json(completed.payload.result)} (seq ${completed.seq}), but the workflow code now returns ${json(outcome.value)}.`,
+    );
+  }
+  return undefined;
 }
 
 /** Replay holds no pool slots: every pooled call is beyond the history or answered from it. */

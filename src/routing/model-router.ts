@@ -1,4 +1,4 @@
-import type { WorkflowContext } from '../engine/context.ts';
+import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import { InvalidArgumentError, PayloadTooLargeError } from '../errors.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEventPayloads } from '../journal/events.ts';
@@ -112,131 +112,191 @@ export function routeModel<Request, Output>(
   } catch (error) {
     return rejected(error);
   }
-  const { name, strategy, request } = options;
   const agent = options.agent ?? ctx.identity.actor;
-  return ctx.operations.run(`model:${name}`, async (op) => {
+  return ctx.operations.run(`model:${options.name}`, async (op) => {
     const attempts = op.recorded
       .filter((event) => event.type === 'model.attempted')
       .map((event) => event.payload);
     const routed = op.recorded.find((event) => event.type === 'model.routed')?.payload;
-    if (routed) {
-      const kept = attempts[attempts.length - 1]!;
-      return {
-        output: kept.output as Output,
-        model: routed.chosen,
-        strategy: routed.strategy,
-        reason: routed.reason,
-        attempts: routed.attempts,
-        costUsd: routed.costUsd,
-        ...(routed.difficulty === undefined ? {} : { difficulty: routed.difficulty }),
-        replayed: true,
-      };
-    }
+    if (routed) return replayedRoute<Output>(attempts, routed);
+    const attempt = attempter({ ctx, op, options, attempts, agent });
+    const choice = await choose(options.strategy, options.request, attempt);
+    return recordRoute({ op, options, attempts, agent }, choice);
+  });
+}
 
-    const attempt = async (
-      model: ModelChoice,
-      index: number,
-      verify: (output: Output) => Promise<Verdict | undefined>,
-    ) => {
-      const recorded = attempts[index];
-      if (recorded) return recorded;
-      const { output, usage } = await op.active(() => options.call(model, request, op.signal));
-      const verdict = await op.active(() => verify(output));
-      const usageRecorded = usageRecord(usage);
-      const payload: JournalEventPayloads['model.attempted'] = {
+type Attempted = JournalEventPayloads['model.attempted'];
+type VerifyOutput<Output> = (output: Output) => Promise<Verdict | undefined>;
+/** The `index`th attempt at the call, on `model`: recorded, or made, verified and journaled. */
+type Attempt<Output> = (
+  model: ModelChoice,
+  index: number,
+  verify: VerifyOutput<Output>,
+) => Promise<Attempted>;
+
+/** The answer a strategy kept, and why. */
+interface RouteChoice {
+  kept: Attempted | undefined;
+  reason: string;
+  difficulty?: number;
+}
+
+/** What one routed call's op works with. */
+interface RoutedOp<Request, Output> {
+  op: OperationHandle;
+  options: RoutedCallOptions<Request, Output>;
+  /** The attempts so far, recorded and made, by index. */
+  attempts: Attempted[];
+  agent: string;
+}
+
+const noVerdict = async (): Promise<undefined> => undefined;
+
+/** A routed call that was decided before: its recorded answer, as it was routed. */
+function replayedRoute<Output>(
+  attempts: readonly Attempted[],
+  routed: JournalEventPayloads['model.routed'],
+): RoutedCallResult<Output> {
+  const kept = attempts[attempts.length - 1]!;
+  return {
+    output: kept.output as Output,
+    model: routed.chosen,
+    strategy: routed.strategy,
+    reason: routed.reason,
+    attempts: routed.attempts,
+    costUsd: routed.costUsd,
+    ...(routed.difficulty === undefined ? {} : { difficulty: routed.difficulty }),
+    replayed: true,
+  };
+}
+
+function attempter<Request, Output>({
+  ctx,
+  op,
+  options,
+  attempts,
+  agent,
+}: RoutedOp<Request, Output> & { ctx: WorkflowContext }): Attempt<Output> {
+  const { name, request } = options;
+  return async (model, index, verify) => {
+    const recorded = attempts[index];
+    if (recorded) return recorded;
+    const { output, usage } = await op.active(() => options.call(model, request, op.signal));
+    const verdict = await op.active(() => verify(output));
+    const usageRecorded = usageRecord(usage);
+    const payload: Attempted = {
+      op: op.op,
+      name,
+      model: model.id,
+      attempt: index + 1,
+      output: output,
+      usage: usageRecorded,
+      costUsd: callCost(model.price, usageRecorded).usd,
+      agent,
+      ...(verdict ? { verdict } : {}),
+    };
+    checkSize(payload, `The output of model '${model.id}' for '${name}'`, ctx.operations.maxPayloadBytes);
+    await op.append([{ type: 'model.attempted', payload }]);
+    attempts[index] = payload;
+    return payload;
+  };
+}
+
+/** The answer the strategy keeps. */
+async function choose<Request, Output>(
+  strategy: ModelStrategy<Request, Output>,
+  request: Request,
+  attempt: Attempt<Output>,
+): Promise<RouteChoice> {
+  switch (strategy.strategy) {
+    case 'fixed':
+      return {
+        kept: await attempt(strategy.model, 0, noVerdict),
+        reason: `fixed model ${strategy.model.id}`,
+      };
+    case 'difficulty': {
+      const difficulty = checkUnitInterval(
+        strategy.estimate ? strategy.estimate(request) : estimateDifficulty(requestText(request)),
+        'The difficulty estimate',
+      );
+      const tier = strategy.tiers.find((candidate) => difficulty <= candidate.upTo)!;
+      const kept = await attempt(tier.model, 0, noVerdict);
+      return { kept, reason: `difficulty ${difficulty} ≤ ${tier.upTo}: ${tier.model.id}`, difficulty };
+    }
+    case 'cascade':
+      return cascade(strategy, request, attempt);
+  }
+}
+
+/** Cheapest first: the first answer the verifier accepts, or the last model's. */
+async function cascade<Request, Output>(
+  strategy: Extract<ModelStrategy<Request, Output>, { strategy: 'cascade' }>,
+  request: Request,
+  attempt: Attempt<Output>,
+): Promise<RouteChoice> {
+  const threshold = strategy.threshold ?? 0.5;
+  const rejections: string[] = [];
+  let kept: Attempted | undefined;
+  for (const [index, model] of strategy.models.entries()) {
+    const last = index === strategy.models.length - 1;
+    const verify = last
+      ? noVerdict
+      : async (output: Output) =>
+          toVerdict(await strategy.verify(output, { request, model, threshold }), threshold);
+    kept = await attempt(model, index, verify);
+    if (last) {
+      const reason = rejections.length
+        ? `${rejections.join('; ')}; escalated to the last model, ${model.id}, kept without verification`
+        : `the only model, ${model.id}`;
+      return { kept, reason };
+    }
+    if (kept.verdict?.accepted) {
+      const reason = [...rejections, `${model.id} accepted by the verifier (${kept.verdict.reason})`].join(
+        '; ',
+      );
+      return { kept, reason };
+    }
+    rejections.push(`${model.id} rejected by the verifier (${kept.verdict?.reason ?? 'no reason'})`);
+  }
+  return { kept, reason: '' };
+}
+
+/** Journals the routing decision (model.routed) and returns the kept answer. */
+async function recordRoute<Request, Output>(
+  { op, options, attempts, agent }: RoutedOp<Request, Output>,
+  { kept, reason, difficulty }: RouteChoice,
+): Promise<RoutedCallResult<Output>> {
+  const { name, strategy } = options;
+  if (!kept) throw new InvalidArgumentError(`Routed call '${name}' kept no answer.`);
+  const costUsd = roundUsd(
+    attempts.reduce((sum, item) => sum + item.costUsd + (item.verdict?.judge?.costUsd ?? 0), 0),
+  );
+  await op.append([
+    {
+      type: 'model.routed',
+      payload: {
         op: op.op,
         name,
-        model: model.id,
-        attempt: index + 1,
-        output: output,
-        usage: usageRecorded,
-        costUsd: callCost(model.price, usageRecorded).usd,
+        strategy: strategy.strategy,
+        chosen: kept.model,
+        reason,
+        attempts: attempts.length,
+        costUsd,
         agent,
-        ...(verdict ? { verdict } : {}),
-      };
-      checkSize(payload, `The output of model '${model.id}' for '${name}'`, ctx.operations.maxPayloadBytes);
-      await op.append([{ type: 'model.attempted', payload }]);
-      attempts[index] = payload;
-      return payload;
-    };
-    const noVerdict = async (): Promise<undefined> => undefined;
-
-    let kept: JournalEventPayloads['model.attempted'] | undefined;
-    let reason = '';
-    let difficulty: number | undefined;
-    switch (strategy.strategy) {
-      case 'fixed':
-        kept = await attempt(strategy.model, 0, noVerdict);
-        reason = `fixed model ${strategy.model.id}`;
-        break;
-      case 'difficulty': {
-        difficulty = checkUnitInterval(
-          strategy.estimate ? strategy.estimate(request) : estimateDifficulty(requestText(request)),
-          'The difficulty estimate',
-        );
-        const tier = strategy.tiers.find((candidate) => difficulty! <= candidate.upTo)!;
-        kept = await attempt(tier.model, 0, noVerdict);
-        reason = `difficulty ${difficulty} ≤ ${tier.upTo}: ${tier.model.id}`;
-        break;
-      }
-      case 'cascade': {
-        const threshold = strategy.threshold ?? 0.5;
-        const rejections: string[] = [];
-        for (const [index, model] of strategy.models.entries()) {
-          const last = index === strategy.models.length - 1;
-          const verify = last
-            ? noVerdict
-            : async (output: Output) =>
-                toVerdict(await strategy.verify(output, { request, model, threshold }), threshold);
-          kept = await attempt(model, index, verify);
-          if (last) {
-            reason = rejections.length
-              ? `${rejections.join('; ')}; escalated to the last model, ${model.id}, kept without verification`
-              : `the only model, ${model.id}`;
-            break;
-          }
-          if (kept.verdict?.accepted) {
-            reason = [...rejections, `${model.id} accepted by the verifier (${kept.verdict.reason})`].join(
-              '; ',
-            );
-            break;
-          }
-          rejections.push(`${model.id} rejected by the verifier (${kept.verdict?.reason ?? 'no reason'})`);
-        }
-        break;
-      }
-    }
-    if (!kept) throw new InvalidArgumentError(`Routed call '${name}' kept no answer.`);
-    const costUsd = roundUsd(
-      attempts.reduce((sum, item) => sum + item.costUsd + (item.verdict?.judge?.costUsd ?? 0), 0),
-    );
-    await op.append([
-      {
-        type: 'model.routed',
-        payload: {
-          op: op.op,
-          name,
-          strategy: strategy.strategy,
-          chosen: kept.model,
-          reason,
-          attempts: attempts.length,
-          costUsd,
-          agent,
-          ...(difficulty === undefined ? {} : { difficulty }),
-        },
+        ...(difficulty === undefined ? {} : { difficulty }),
       },
-    ]);
-    return {
-      output: kept.output as Output,
-      model: kept.model,
-      strategy: strategy.strategy,
-      reason,
-      attempts: attempts.length,
-      costUsd,
-      ...(difficulty === undefined ? {} : { difficulty }),
-      replayed: false,
-    };
-  });
+    },
+  ]);
+  return {
+    output: kept.output as Output,
+    model: kept.model,
+    strategy: strategy.strategy,
+    reason,
+    attempts: attempts.length,
+    costUsd,
+    ...(difficulty === undefined ? {} : { difficulty }),
+    replayed: false,
+  };
 }
 
 /** Picks the model of a fixed or difficulty strategy without calling it (for a caller that journals its own call). */

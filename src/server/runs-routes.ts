@@ -29,19 +29,32 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,256}$/;
 
 /** Runs: start, list and search, read (record, journal, one step, costs), signal, cancel. */
 export function runsRoutes(app: ServerApp, parts: ServerParts): void {
+  startAndListRoutes(app, parts);
+  readRoutes(app, parts);
+  costRoutes(app, parts);
+  controlRoutes(app, parts);
+}
+
+/** The run in the caller's tenant (another tenant's is RUN_NOT_FOUND), which the caller may read. */
+async function readableRun({ baton, gate }: ServerParts, caller: Caller, runId: string): Promise<RunRecord> {
+  const run = await baton.getRun(runId, { tenant: caller.tenant });
+  gate.checkRun(caller, 'ReadRun', run);
+  return run;
+}
+
+/** The run as shown: journal-held fields from the journal; signatures checked when this server signs. */
+function viewOf(
+  { baton }: ServerParts,
+  record: RunRecord,
+  events: readonly JournalEvent[],
+  tenant: string,
+): ReturnType<typeof runView> {
+  return runView(baton.store, record, events, baton.signer?.key.publicKey, { tenant });
+}
+
+/** The workflows a run can be started of; starting one; listing and searching runs. */
+function startAndListRoutes(app: ServerApp, parts: ServerParts): void {
   const { baton, gate } = parts;
-
-  /** The run in the caller's tenant (another tenant's is RUN_NOT_FOUND), which the caller may read. */
-  const readableRun = async (caller: Caller, runId: string): Promise<RunRecord> => {
-    const run = await baton.getRun(runId, { tenant: caller.tenant });
-    gate.checkRun(caller, 'ReadRun', run);
-    return run;
-  };
-
-  /** The run as shown: journal-held fields from the journal; signatures checked when this server signs. */
-  const viewOf = (record: RunRecord, events: readonly JournalEvent[], tenant: string) =>
-    runView(baton.store, record, events, baton.signer?.key.publicKey, { tenant });
-
   app.get('/api/workflows', (c) => {
     const workflows = [...baton.workflows.values()].map((definition) => {
       const graph = graphOf(definition);
@@ -99,24 +112,29 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
     });
   });
+}
+
+/** Reading one run: its view, its journal (paged, or one step), its run model and its costs. */
+function readRoutes(app: ServerApp, parts: ServerParts): void {
+  const { baton } = parts;
 
   // A run's view: what the journal holds (principal, tenant, input, status, result, parent) is
   // taken from the journal, with `evidence` saying whether the record and the chain agree.
   app.get('/api/runs/:runId', async (c) => {
     const caller = c.get('caller');
-    const record = await readableRun(caller, c.req.param('runId'));
+    const record = await readableRun(parts, caller, c.req.param('runId'));
     const events = await baton.store.readEvents(record.runId, 1, { tenant: caller.tenant });
-    const { run, evidence } = await viewOf(record, events, caller.tenant);
+    const { run, evidence } = await viewOf(parts, record, events, caller.tenant);
     return c.json({ run: publicRun(run), evidence });
   });
 
   app.get('/api/runs/:runId/journal', async (c) => {
     const caller = c.get('caller');
     const query = parseWith(JournalQuery, c.req.query());
-    const record = await readableRun(caller, c.req.param('runId'));
+    const record = await readableRun(parts, caller, c.req.param('runId'));
     const all = await baton.store.readEvents(record.runId, 1, { tenant: caller.tenant });
     const { events, nextCursor } = journalPage(all, query);
-    const { run, evidence } = await viewOf(record, all, caller.tenant);
+    const { run, evidence } = await viewOf(parts, record, all, caller.tenant);
     return c.json({
       run: publicRun(run),
       evidence,
@@ -128,7 +146,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
 
   app.get('/api/runs/:runId/journal/:seq', async (c) => {
     const caller = c.get('caller');
-    const run = await readableRun(caller, c.req.param('runId'));
+    const run = await readableRun(parts, caller, c.req.param('runId'));
     const seq = Number(c.req.param('seq'));
     const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
     const detail = Number.isSafeInteger(seq) ? stepDetail(events, seq) : undefined;
@@ -142,7 +160,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
 
   app.get('/api/runs/:runId/model', async (c) => {
     const caller = c.get('caller');
-    const run = await readableRun(caller, c.req.param('runId'));
+    const run = await readableRun(parts, caller, c.req.param('runId'));
     const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
     return c.json(deriveRunModel(events));
   });
@@ -156,10 +174,15 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
 
   app.get('/api/runs/:runId/costs', async (c) => {
     const caller = c.get('caller');
-    const run = await readableRun(caller, c.req.param('runId'));
+    const run = await readableRun(parts, caller, c.req.param('runId'));
     const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
     return c.json(costReportOf([deriveRunModel(events)]));
   });
+}
+
+/** Costs across the runs of the caller's tenant that the caller may read. */
+function costRoutes(app: ServerApp, parts: ServerParts): void {
+  const { baton, gate } = parts;
 
   app.get('/api/costs', async (c) => {
     const caller = c.get('caller');
@@ -189,6 +212,11 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
     }
     return c.json(costReport(visible));
   });
+}
+
+/** Acting on a run: signal, cancel, fork, pause and resume. */
+function controlRoutes(app: ServerApp, parts: ServerParts): void {
+  const { baton, gate } = parts;
 
   app.post('/api/runs/:runId/signals', async (c) => {
     const caller = c.get('caller');
@@ -221,7 +249,7 @@ export function runsRoutes(app: ServerApp, parts: ServerParts): void {
   app.post('/api/runs/:runId/fork', async (c) => {
     const caller = c.get('caller');
     const body = await readJson(c.req.raw, ForkBody, parts.maxBodyBytes);
-    const origin = await readableRun(caller, c.req.param('runId'));
+    const origin = await readableRun(parts, caller, c.req.param('runId'));
     gate.check(caller, 'StartRun', { kind: 'workflow', name: origin.workflow });
     const handle = await baton.fork(origin.runId, {
       at: body.at,

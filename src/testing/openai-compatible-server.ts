@@ -82,8 +82,7 @@ export async function startOpenAICompatibleServer(
   const responses: SentResponse[] = [];
   let scripted = 0;
   let sequence = 0;
-  const sent = (response: Omit<SentResponse, 'sequence'>): void =>
-    void responses.push({ ...response, sequence: ++sequence });
+  const sent: Sent = (response) => void responses.push({ ...response, sequence: ++sequence });
 
   const server = createServer((incoming, outgoing) => {
     void handle(incoming, outgoing).catch((error: unknown) => {
@@ -97,15 +96,7 @@ export async function startOpenAICompatibleServer(
   });
 
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: any;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = undefined;
-    }
+    const body = await readBody(incoming);
     const path = (incoming.url ?? '/').split('?')[0]!;
     if (incoming.method !== 'POST' || !path.endsWith('/chat/completions')) {
       outgoing.writeHead(404, { 'content-type': 'application/json' });
@@ -127,146 +118,8 @@ export async function startOpenAICompatibleServer(
       messages: Array.isArray(body?.messages) ? body.messages : [],
     };
     requests.push(request);
-    let reply: ServerReply | undefined;
-    if (typeof script === 'function') reply = await script(request);
-    else reply = script[scripted++];
-    if (reply === undefined) {
-      send(outgoing, request, 400, {
-        error: {
-          message: `The test server's script has no reply for request ${request.index}.`,
-          type: 'invalid_request_error',
-        },
-      });
-      return;
-    }
-    if (typeof reply === 'string') reply = { text: reply };
-    if ('status' in reply) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...reply.headers };
-      if (reply.retryAfter !== undefined) headers['retry-after'] = String(reply.retryAfter);
-      outgoing.writeHead(reply.status, headers);
-      outgoing.end(
-        reply.body ??
-          JSON.stringify({
-            error: {
-              message: reply.message ?? `HTTP ${reply.status}`,
-              type: 'server_error',
-              code: reply.status,
-            },
-          }),
-      );
-      sent({ index: request.index, status: reply.status });
-      return;
-    }
-    const id = `chatcmpl-${request.index}`;
-    if ('malformed' in reply) {
-      const garbage =
-        typeof reply.malformed === 'string' ? reply.malformed : '{"id": "' + id + '", "choices": [ {"mess';
-      if (request.stream) {
-        outgoing.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-        outgoing.write(`data: ${garbage}\n\n`);
-        outgoing.end('data: [DONE]\n\n');
-      } else {
-        outgoing.writeHead(200, { 'content-type': 'application/json' });
-        outgoing.end(garbage);
-      }
-      sent({ index: request.index, status: 200, id });
-      return;
-    }
-    if (reply.delayMs) await delay(reply.delayMs);
-    const model = request.model ?? 'test-model';
-    const created = Math.floor(Date.now() / 1000);
-    const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
-      id: call.id ?? `call_${request.index}_${index + 1}`,
-      type: 'function' as const,
-      function: {
-        name: call.name,
-        arguments: typeof call.args === 'string' ? call.args : JSON.stringify(call.args ?? {}),
-      },
-    }));
-    const finishReason = reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop');
-    const text = reply.text ?? (toolCalls.length > 0 ? null : '');
-    const promptTokens = reply.usage?.promptTokens ?? Math.ceil(JSON.stringify(request.messages).length / 4);
-    const completionTokens =
-      reply.usage?.completionTokens ??
-      Math.ceil(((text ?? '').length + JSON.stringify(toolCalls).length) / 4);
-    const usage = {
-      prompt_tokens: promptTokens,
-      completion_tokens: completionTokens,
-      total_tokens: promptTokens + completionTokens,
-    };
-
-    if (!request.stream) {
-      send(
-        outgoing,
-        request,
-        200,
-        {
-          id,
-          object: 'chat.completion',
-          created,
-          model,
-          choices: [
-            {
-              index: 0,
-              message: {
-                role: 'assistant',
-                content: text,
-                ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
-              },
-              finish_reason: finishReason,
-            },
-          ],
-          usage,
-        },
-        id,
-      );
-      return;
-    }
-    outgoing.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-    const chunk = (delta: Record<string, unknown>, finish: string | null = null): void => {
-      outgoing.write(
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
-      );
-    };
-    chunk({ role: 'assistant', content: '' });
-    if (text)
-      for (const piece of pieces(text, reply.chunkChars ? Math.ceil(text.length / reply.chunkChars) : 3)) {
-        if (reply.chunkDelayMs) await delay(reply.chunkDelayMs);
-        chunk({ content: piece });
-      }
-    toolCalls.forEach((call, index) => {
-      chunk({
-        tool_calls: [
-          { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } },
-        ],
-      });
-      for (const piece of pieces(call.function.arguments, 2))
-        chunk({ tool_calls: [{ index, function: { arguments: piece } }] });
-    });
-    chunk({}, finishReason);
-    if (request.body?.stream_options?.include_usage) {
-      outgoing.write(
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
-      );
-    }
-    outgoing.end('data: [DONE]\n\n');
-    sent({ index: request.index, status: 200, id });
-  }
-
-  function send(
-    outgoing: ServerResponse,
-    request: ReceivedRequest,
-    status: number,
-    payload: unknown,
-    id?: string,
-  ): void {
-    outgoing.writeHead(status, { 'content-type': 'application/json' });
-    outgoing.end(JSON.stringify(payload));
-    sent({ index: request.index, status, ...(id === undefined ? {} : { id }) });
+    const reply = typeof script === 'function' ? await script(request) : script[scripted++];
+    await answer(outgoing, request, reply, sent);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -284,6 +137,205 @@ export async function startOpenAICompatibleServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Notes a response as sent (numbered in the server's sequence). */
+type Sent = (response: Omit<SentResponse, 'sequence'>) => void;
+type CompletionReply = Exclude<ServerReply, string | { status: number } | { malformed: true | string }>;
+
+/** A completion as the wire shows it, in both its JSON and its streamed form. */
+interface Completion {
+  id: string;
+  model: string;
+  created: number;
+  toolCalls: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+  finishReason: string;
+  text: string | null;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
+/** The request's body as JSON, or undefined when it is empty or not JSON. */
+async function readBody(incoming: IncomingMessage): Promise<any> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  try {
+    return raw ? JSON.parse(raw) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends the scripted reply: an HTTP error, a malformed body, or a completion (JSON or streamed). */
+async function answer(
+  outgoing: ServerResponse,
+  request: ReceivedRequest,
+  scriptedReply: ServerReply | undefined,
+  sent: Sent,
+): Promise<void> {
+  if (scriptedReply === undefined) {
+    send(outgoing, request, sent, 400, {
+      error: {
+        message: `The test server's script has no reply for request ${request.index}.`,
+        type: 'invalid_request_error',
+      },
+    });
+    return;
+  }
+  const reply = typeof scriptedReply === 'string' ? { text: scriptedReply } : scriptedReply;
+  if ('status' in reply) {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...reply.headers };
+    if (reply.retryAfter !== undefined) headers['retry-after'] = String(reply.retryAfter);
+    outgoing.writeHead(reply.status, headers);
+    outgoing.end(
+      reply.body ??
+        JSON.stringify({
+          error: {
+            message: reply.message ?? `HTTP ${reply.status}`,
+            type: 'server_error',
+            code: reply.status,
+          },
+        }),
+    );
+    sent({ index: request.index, status: reply.status });
+    return;
+  }
+  const id = `chatcmpl-${request.index}`;
+  if ('malformed' in reply) {
+    sendMalformed(outgoing, request, reply.malformed, id);
+    sent({ index: request.index, status: 200, id });
+    return;
+  }
+  if (reply.delayMs) await delay(reply.delayMs);
+  const completion = completionOf(request, reply, id);
+  if (!request.stream) {
+    send(outgoing, request, sent, 200, completionJson(completion), id);
+    return;
+  }
+  await streamCompletion(outgoing, request, reply, completion);
+  sent({ index: request.index, status: 200, id });
+}
+
+function send(
+  outgoing: ServerResponse,
+  request: ReceivedRequest,
+  sent: Sent,
+  status: number,
+  payload: unknown,
+  id?: string,
+): void {
+  outgoing.writeHead(status, { 'content-type': 'application/json' });
+  outgoing.end(JSON.stringify(payload));
+  sent({ index: request.index, status, ...(id === undefined ? {} : { id }) });
+}
+
+/** A body that is not valid JSON (the given text, or a completion cut off), as JSON or as one SSE event. */
+function sendMalformed(
+  outgoing: ServerResponse,
+  request: ReceivedRequest,
+  malformed: true | string,
+  id: string,
+): void {
+  const garbage = typeof malformed === 'string' ? malformed : '{"id": "' + id + '", "choices": [ {"mess';
+  if (request.stream) {
+    outgoing.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    outgoing.write(`data: ${garbage}\n\n`);
+    outgoing.end('data: [DONE]\n\n');
+  } else {
+    outgoing.writeHead(200, { 'content-type': 'application/json' });
+    outgoing.end(garbage);
+  }
+}
+
+/** The completion a reply describes; usage not given is estimated at four characters a token. */
+function completionOf(request: ReceivedRequest, reply: CompletionReply, id: string): Completion {
+  const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
+    id: call.id ?? `call_${request.index}_${index + 1}`,
+    type: 'function' as const,
+    function: {
+      name: call.name,
+      arguments: typeof call.args === 'string' ? call.args : JSON.stringify(call.args ?? {}),
+    },
+  }));
+  const text = reply.text ?? (toolCalls.length > 0 ? null : '');
+  const promptTokens = reply.usage?.promptTokens ?? Math.ceil(JSON.stringify(request.messages).length / 4);
+  const completionTokens =
+    reply.usage?.completionTokens ?? Math.ceil(((text ?? '').length + JSON.stringify(toolCalls).length) / 4);
+  return {
+    id,
+    model: request.model ?? 'test-model',
+    created: Math.floor(Date.now() / 1000),
+    toolCalls,
+    finishReason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+    text,
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
+  };
+}
+
+function completionJson({ id, created, model, text, toolCalls, finishReason, usage }: Completion): unknown {
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: text,
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        },
+        finish_reason: finishReason,
+      },
+    ],
+    usage,
+  };
+}
+
+/** The completion as server-sent chunks: the role, the text in pieces, each tool call, the finish, the usage. */
+async function streamCompletion(
+  outgoing: ServerResponse,
+  request: ReceivedRequest,
+  reply: CompletionReply,
+  { id, created, model, text, toolCalls, finishReason, usage }: Completion,
+): Promise<void> {
+  outgoing.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null): void => {
+    outgoing.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+    );
+  };
+  chunk({ role: 'assistant', content: '' });
+  if (text)
+    for (const piece of pieces(text, reply.chunkChars ? Math.ceil(text.length / reply.chunkChars) : 3)) {
+      if (reply.chunkDelayMs) await delay(reply.chunkDelayMs);
+      chunk({ content: piece });
+    }
+  toolCalls.forEach((call, index) => {
+    chunk({
+      tool_calls: [
+        { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } },
+      ],
+    });
+    for (const piece of pieces(call.function.arguments, 2))
+      chunk({ tool_calls: [{ index, function: { arguments: piece } }] });
+  });
+  chunk({}, finishReason);
+  if (request.body?.stream_options?.include_usage) {
+    outgoing.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
+    );
+  }
+  outgoing.end('data: [DONE]\n\n');
 }
 
 function pieces(text: string, count: number): string[] {
