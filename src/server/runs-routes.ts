@@ -167,7 +167,7 @@ function readRoutes(app: ServerApp, parts: ServerParts): void {
 
   app.get('/api/runs/:runId/graph', async (c) => {
     const caller = c.get('caller');
-    const run = await readableRun(caller, c.req.param('runId'));
+    const run = await readableRun(parts, caller, c.req.param('runId'));
     const events = await baton.store.readEvents(run.runId, 1, { tenant: caller.tenant });
     return c.json({ graphs: graphStates(events) });
   });
