@@ -9,6 +9,7 @@ import {
   AUTH,
   diamond,
   eventually,
+  readFrames,
   refunded,
   startTestServer,
   supportWorkflow,
@@ -19,38 +20,6 @@ import {
 
 type Json = Record<string, any>;
 const body = async (response: Response): Promise<Json> => (await response.json()) as Json;
-
-/** Reads server-sent events from a response until `until` says stop; returns them. */
-async function readEvents(
-  response: Response,
-  until: (events: { event: string; data: any; id?: string }[]) => boolean,
-): Promise<{ event: string; data: any; id?: string }[]> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const events: { event: string; data: any; id?: string }[] = [];
-  let buffer = '';
-  while (!until(events)) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let boundary: number;
-    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      const lines = block.split('\n').filter((line) => !line.startsWith(':'));
-      if (lines.length === 0) continue;
-      const field = (name: string) =>
-        lines.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
-      const data = field('data');
-      events.push({
-        event: field('event') ?? 'message',
-        data: data === undefined ? undefined : JSON.parse(data),
-        ...(field('id') ? { id: field('id')! } : {}),
-      });
-    }
-  }
-  await reader.cancel();
-  return events;
-}
 
 describe('the HTTP API', () => {
   let server: TestServer;
@@ -551,7 +520,7 @@ describe('the HTTP API', () => {
       const response = await server.call(`/api/runs/${run.runId}/stream`);
       expect(response.headers.get('content-type')).toContain('text/event-stream');
       let signalled = false;
-      const events = await readEvents(response, (received) => {
+      const events = await readFrames(response, (received) => {
         const seen = received.filter((item) => item.event === 'event').map((item) => item.data.type);
         if (!signalled && seen.includes('signal.awaited')) {
           signalled = true;
@@ -588,7 +557,7 @@ describe('the HTTP API', () => {
       const response = await server.call(`/api/runs/${run.runId}/stream`, {
         headers: { 'last-event-id': '2' },
       });
-      const events = await readEvents(response, (received) => received.some((item) => item.event === 'run'));
+      const events = await readFrames(response, (received) => received.some((item) => item.event === 'run'));
       expect(events.filter((item) => item.event === 'event').map((item) => item.data.seq)).toEqual([3]);
     });
 
@@ -602,7 +571,7 @@ describe('the HTTP API', () => {
       const response = await server.call(`/api/runs/${run.runId}/stream?after=0`, {
         headers: { 'last-event-id': '2' },
       });
-      const events = await readEvents(response, (received) => received.some((item) => item.event === 'run'));
+      const events = await readFrames(response, (received) => received.some((item) => item.event === 'run'));
       expect(events.filter((item) => item.event === 'event').map((item) => item.data.seq)).toEqual([3]);
     });
 
@@ -638,7 +607,7 @@ describe('the HTTP API', () => {
     it('streams the runs list, live', async () => {
       const response = await server.call('/api/runs/stream?workflow=waiter&limit=5');
       let started: string | undefined;
-      const events = await readEvents(response, (received) => {
+      const events = await readFrames(response, (received) => {
         const pages = received.filter((item) => item.event === 'runs');
         if (pages.length === 1 && started === undefined) {
           started = 'pending';
@@ -653,7 +622,7 @@ describe('the HTTP API', () => {
   describe('runs list stream', () => {
     it('sends the first page even when the filter matches nothing, so a client stops loading', async () => {
       const response = await server.call('/api/runs/stream?workflow=no-such-workflow&limit=5');
-      const events = await readEvents(response, (received) => received.some((item) => item.event === 'runs'));
+      const events = await readFrames(response, (received) => received.some((item) => item.event === 'runs'));
       expect(events.find((item) => item.event === 'runs')!.data).toEqual({ runs: [] });
     });
   });

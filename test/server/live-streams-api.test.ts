@@ -1,40 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestServer, TOKENS, waiter, type TestServer } from './server-harness.ts';
-
-type Frame = { event: string; id?: string; data: any };
-
-/** Reads SSE frames until `until` says so (or the stream ends), then lets go of the response. */
-async function readFrames(
-  response: Response,
-  until: (frames: Frame[]) => boolean = () => false,
-): Promise<Frame[]> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const frames: Frame[] = [];
-  let buffer = '';
-  while (!until(frames)) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let boundary: number;
-    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      const lines = block.split('\n').filter((line) => !line.startsWith(':'));
-      if (lines.length === 0) continue;
-      const field = (name: string) =>
-        lines.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
-      const data = field('data');
-      frames.push({
-        event: field('event') ?? 'message',
-        data: data === undefined || data === '[DONE]' ? data : JSON.parse(data),
-        ...(field('id') ? { id: field('id')! } : {}),
-      });
-      if (until(frames)) break;
-    }
-  }
-  await reader.cancel();
-  return frames;
-}
+import {
+  eventually,
+  readFrames,
+  startTestServer,
+  TOKENS,
+  waiter,
+  type Frame,
+  type TestServer,
+} from './server-harness.ts';
 
 const json = async (response: Response): Promise<any> => response.json();
 

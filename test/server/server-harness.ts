@@ -269,3 +269,39 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** One server-sent event as read by readFrames. */
+export type Frame = { event: string; id?: string; data: any };
+
+/** Reads SSE frames until `until` says so (or the stream ends), then lets go of the response. */
+export async function readFrames(
+  response: Response,
+  until: (frames: Frame[]) => boolean = () => false,
+): Promise<Frame[]> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const frames: Frame[] = [];
+  let buffer = '';
+  while (!until(frames)) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let boundary: number;
+    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      const lines = block.split('\n').filter((line) => !line.startsWith(':'));
+      if (lines.length === 0) continue;
+      const field = (name: string) =>
+        lines.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+      const data = field('data');
+      frames.push({
+        event: field('event') ?? 'message',
+        data: data === undefined || data === '[DONE]' ? data : JSON.parse(data),
+        ...(field('id') ? { id: field('id')! } : {}),
+      });
+      if (until(frames)) break;
+    }
+  }
+  await reader.cancel();
+  return frames;
+}

@@ -1,6 +1,5 @@
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { scriptedModel, type ScriptedRequest } from '../../src/testing/index.ts'
 import { runUrl } from '../../src/server/run-url.ts';
 import { describeBrowser } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
+import { accessibilityProblems } from '../support/ui-session.ts';
 import {
   diamond,
   eventually,
@@ -79,34 +79,6 @@ async function openAs(path: string, who: keyof typeof TOKENS = 'alice'): Promise
 }
 
 const problemsOf = (page: Page): string[] => (page as Page & { problems?: string[] }).problems ?? [];
-
-// Evaluated over the DevTools protocol rather than added as a script tag: the UI's CSP refuses inline scripts.
-const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<any> } })
-      .axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-      resultTypes: ['violations'],
-    });
-    return (result.violations as any[])
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map(
-        (violation) =>
-          `${violation.id}: ${violation.help} — ${violation.nodes
-            .slice(0, 4)
-            .map(
-              (node: any) =>
-                `${node.target.join(' ')} (${node.failureSummary?.split('\n')[1]?.trim() ?? ''})`,
-            )
-            .join('; ')}`,
-      );
-  });
-}
 
 /** Fails with axe's own words when the page state has a serious or critical violation. */
 async function expectAccessible(page: Page, state: string): Promise<void> {

@@ -73,7 +73,7 @@ export async function openUiSession(chromiumPath: string, folder: string): Promi
 }
 
 /** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */
-async function accessibilityProblems(page: Page): Promise<string[]> {
+export async function accessibilityProblems(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<any> } })
