@@ -98,6 +98,8 @@ describeBrowser('the web UI: access, audit and signals', (chromiumPath) => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/decision=deny/);
     await table.locator('tr[data-decision=allow]').first().waitFor({ state: 'detached' });
+    // The filtered list is drawn (not the moment between the old rows going and the new ones coming).
+    await table.locator('tr[data-decision=deny]').first().waitFor();
     expect(await table.locator('tbody tr').count()).toBe(
       await table.locator('tbody tr[data-decision=deny]').count(),
     );
