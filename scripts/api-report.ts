@@ -2,24 +2,27 @@
 // api/<entry>.api.md. `npm run api:check` fails when the declarations no longer match the committed
 // reports (so a change to the public surface shows in review); `npm run api:update` rewrites them.
 // Both read the declarations `tsc -p tsconfig.build.json --emitDeclarationOnly` writes to dist/.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-/** Each entry point: its report's name and the declarations it starts from (as in package.json "exports"). */
-export const API_ENTRY_POINTS: readonly [report: string, declarations: string][] = [
-  ['baton', 'dist/index.d.ts'],
-  ['baton-agents', 'dist/agents/index.d.ts'],
-  ['baton-guard', 'dist/guard/index.d.ts'],
-  ['baton-access', 'dist/access/index.d.ts'],
-  ['baton-routing', 'dist/routing/index.d.ts'],
-  ['baton-explain', 'dist/explain/index.d.ts'],
-  ['baton-store', 'dist/store/index.d.ts'],
-  ['baton-testing', 'dist/testing/index.d.ts'],
-  ['baton-server', 'dist/server/index.d.ts'],
-  ['baton-postgres', 'dist/store/postgres/index.d.ts'],
-];
+/**
+ * Each entry point of package.json "exports": its report's name ('baton', 'baton-agents', …) and the
+ * declarations it starts from (its `types`).
+ */
+export const API_ENTRY_POINTS: readonly [report: string, declarations: string][] = Object.entries(
+  (
+    JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { types?: string }>;
+    }
+  ).exports,
+).flatMap(([subpath, target]) =>
+  typeof target === 'string' || target.types === undefined
+    ? []
+    : [[`baton${subpath.slice(1).replace('/', '-')}`, target.types.replace(/^\.\//, '')] as [string, string]],
+);
 
 function check(update: boolean): boolean {
   const configPath = resolve(ROOT, 'api-extractor.json');

@@ -8,18 +8,18 @@ import ts from 'typescript';
 
 export const ERRORS_REFERENCE = 'docs/guide/errors.md';
 const ROOT = resolve(import.meta.dirname, '..');
-const ENTRY_POINTS = [
-  'src/index.ts',
-  'src/agents/index.ts',
-  'src/guard/index.ts',
-  'src/access/index.ts',
-  'src/routing/index.ts',
-  'src/explain/index.ts',
-  'src/store/index.ts',
-  'src/testing/index.ts',
-  'src/server/index.ts',
-  'src/store/postgres/index.ts',
-];
+/** The sources of package.json "exports" (their `baton-source`): 'baton' and each subpath. */
+const ENTRY_POINTS = Object.values(
+  (
+    JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { 'baton-source'?: string }>;
+    }
+  ).exports,
+).flatMap((target) =>
+  typeof target === 'string' || target['baton-source'] === undefined
+    ? []
+    : [target['baton-source'].replace(/^\.\//, '')],
+);
 
 /** Where each group of errors comes from, in the order the page lists them. */
 const GROUPS: readonly [folder: string, title: string][] = [
@@ -60,7 +60,10 @@ export async function errorsReference(): Promise<string> {
     '',
     'Match an error by its class: `BatonError.isInstance(error)` recognises any of them, and each class',
     'recognises its own (`CancelledError.isInstance(error)`, narrowed to that class), from any copy of the',
-    'package (where `instanceof` fails across duplicate installs). The CLI prints `error: <message>` (with `--json`,',
+    'package (where `instanceof` fails across duplicate installs). Import any of them from `baton/errors`;',
+    '`baton` exports the few a workflow or its caller catches most (`BatonError`, `NonRetryableError`,',
+    '`StepFailedError`, `WaitTimeoutError`, `CancelledError`, `RunFailedError`…), and each subpath the errors',
+    'of the API it holds. The CLI prints `error: <message>` (with `--json`,',
     '`{ "error": { "code", "message" } }`), and the HTTP API answers `{ "error": { "code", "message" } }`',
     'with a status that fits the code.',
   ];

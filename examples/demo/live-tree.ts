@@ -1,7 +1,8 @@
 // Prints a run's journal as a live tree while it runs: one line per decision or action, indented by
 // who acted for whom. It reads only the journal — the same record `baton explain` and the UI read —
 // and words each line as `baton history` does (src/cli/event-lines.ts).
-import type { Baton, JournalEvent } from 'baton';
+import type { Baton } from 'baton';
+import type { JournalEvent } from 'baton/journal';
 import { agentEventLine } from '../../src/cli/event-lines.ts';
 
 const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[22m` : text);

@@ -8,7 +8,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Baton, type JournalEvent } from 'baton';
+import { Baton } from 'baton';
+import type { JournalEvent } from 'baton/journal';
 import { checkModelId } from 'baton/agents';
 import { verifyChain, verifyRun } from 'baton/access';
 import { createDemo, demoStateDir, startDataService } from './demo.ts';

@@ -3,7 +3,8 @@
 // answers from what it is actually sent (the request, tool results, the inputs of its task); with
 // BATON_MODEL set (e.g. openai:gpt-4.1-mini), all of them use that model.
 import { z } from 'zod';
-import { agent, machine, plan, planSchema, tool, workflow, type AgentContext, type PlanSpec } from 'baton';
+import { agent, machine, plan, planSchema, tool, workflow, type AgentContext } from 'baton';
+import type { PlanSpec } from 'baton/patterns';
 import { scriptedModel, type ScriptedRequest, type ScriptedTurn } from 'baton/testing';
 
 /** A small library: what the `library` agent's search tool reads. */

@@ -1,6 +1,7 @@
 // The public surface of 'baton/store': the Store spec (v1) and its optional capabilities, for those
-// who write a store (run 'baton/testing's storeConformance against it), the embedded SQLite store,
-// and the journal's event types a store keeps. The PostgreSQL store is 'baton/postgres'.
+// who write a store (run 'baton/testing's storeConformance against it), the embedded SQLite store
+// and its errors. The journal's events a store keeps are 'baton/journal'; the PostgreSQL store is
+// 'baton/postgres'.
 export type {
   Store,
   RunRecord,
@@ -38,21 +39,6 @@ export type {
 } from './vector-records.ts';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.ts';
 export { openStore } from './open-store.ts';
-export type {
-  JournalEvent,
-  JournalEventType,
-  JournalEventPayloads,
-  AnyJournalEvent,
-  EventDraft,
-  PartialFailurePolicy,
-  AccessDecisionPayload,
-  GrantRecord,
-  GuardStage,
-  GuardVerdictRecord,
-  ApprovalStageRecord,
-  BudgetMetric,
-} from '../journal/events.ts';
-export { canonicalJson } from '../journal/canonical-json.ts';
 export {
   JournalCorruptError,
   StoreVersionError,

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  machine,
-  machineWorkflow,
-  MachineDefinitionError,
-  RunFailedError,
-  type WorkflowContext,
-} from '../../src/index.ts';
+import { machine, machineWorkflow, RunFailedError, type WorkflowContext } from '../../src/index.ts';
+import { MachineDefinitionError } from '../../src/patterns/index.ts';
 import { formatPlans, plansOf } from '../../src/planning/plan-format.ts';
 import { ofType, openBaton, parked } from './harness.ts';
 

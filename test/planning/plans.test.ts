@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  agent,
-  plan,
-  planSchema,
-  planWorkflow,
-  RunFailedError,
-  tool,
-  workflow,
-  type PlanRequest,
-  type PlanSpec,
-} from '../../src/index.ts';
+import { agent, plan, planSchema, planWorkflow, RunFailedError, tool, workflow } from '../../src/index.ts';
+import type { PlanRequest, PlanSpec } from '../../src/patterns/index.ts';
 import { block, pass } from '../../src/guard/index.ts';
 import { explainEvents, formatExplanation } from '../../src/explain/index.ts';
 import { formatPlans, plansOf } from '../../src/planning/plan-format.ts';
