@@ -60,7 +60,7 @@ export interface GraphResult {
   skipped: string[];
 }
 
-/** A checked, frozen DAG. Create with {@link graph}. */
+/** A checked, frozen DAG. Create with {@link index!graph | graph}. */
 export interface Graph<Input = any, Context extends WorkflowContext = WorkflowContext> {
   readonly kind: 'graph';
   readonly name: string;

@@ -75,7 +75,7 @@ export interface MachineResult {
   edges: Record<string, number>;
 }
 
-/** A checked state machine. Create with {@link machine}. */
+/** A checked state machine. Create with {@link index!machine | machine}. */
 export interface Machine<Input = any, Context extends WorkflowContext = WorkflowContext> {
   readonly kind: 'machine';
   readonly name: string;

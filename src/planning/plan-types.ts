@@ -130,7 +130,7 @@ export interface PlanResult {
   tasks: { id: string; assigned: string; deps: string[] }[];
 }
 
-/** A plan definition: how goals become checked task graphs. Create with {@link plan}. */
+/** A plan definition: how goals become checked task graphs. Create with {@link index!plan | plan}. */
 export interface Plan<Context extends WorkflowContext = WorkflowContext> {
   readonly kind: 'plan';
   readonly name: string;
