@@ -34,7 +34,7 @@ export const liveStreamLatency: Figure = {
     const store = SqliteStore.open({ path: join(dir, 'baton.db') });
     const model = `openai-compatible:${server.url}#bench-model`;
     const speaker = agent({ name: 'speaker', description: 'Speaks', instructions: 'Answer.', model });
-    const speak = workflow('bench.speak', async (ctx) => ctx.run(speaker, 'Say it.'));
+    const speak = workflow('bench.speak', async (ctx) => ctx.runAgent(speaker, 'Say it.'));
     const baton = await Baton.open({ store, workflows: [speak], worker: { pollMs: 5 }, log: () => {} });
     const provider = createOpenAICompatible({ name: 'bench', baseURL: server.url, apiKey: 'none' });
     const first = { direct: [] as number[], baton: [] as number[] };

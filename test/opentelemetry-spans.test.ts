@@ -58,7 +58,7 @@ function setup() {
   });
   const flow = workflow('agent-flow', async (ctx) => {
     await ctx.step('load', () => ({ user: 'ada' }));
-    const answer = await ctx.run(reader_, 'Define baton');
+    const answer = await ctx.runAgent(reader_, 'Define baton');
     await ctx.sleep('1h', 'cool-off');
     await ctx.step('notify', () => true);
     return answer;

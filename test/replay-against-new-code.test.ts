@@ -225,7 +225,7 @@ describe('replay against new code', () => {
       model,
       tools: [lookup],
     });
-    const flow = agentWorkflow('define', async (ctx) => ctx.run(reader, 'Define baton'));
+    const flow = agentWorkflow('define', async (ctx) => ctx.runAgent(reader, 'Define baton'));
     const h = await harness({ workflows: [flow] });
     open.push(h);
     const run = await h.baton.start(flow, {});
@@ -246,7 +246,7 @@ describe('replay against new code', () => {
     });
     const changed = agentWorkflow('define', async (ctx) => {
       await ctx.step('warm-up', () => null);
-      return ctx.run(
+      return ctx.runAgent(
         agent({
           name: 'reader',
           description: 'Reads',

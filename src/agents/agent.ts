@@ -171,7 +171,7 @@ const AGENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * Defines an agent. Checked now (name, model id, tools, limits; a model id's API key when it is first called) and frozen; run it
- * with `ctx.run(agent, { task, context })` or `runAgent(ctx, agent, input)`.
+ * with `ctx.runAgent(agent, { task, context })` or `runAgent(ctx, agent, input)`.
  *
  * @example
  * const billing = agent({

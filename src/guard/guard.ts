@@ -129,7 +129,7 @@ export class Guard {
 
   /**
    * The guard's context layer: `ctx.approval` (routed to this guard's approver groups), a fresh
-   * per-run state for each live activation, and `ctx.run` throwing BudgetExceededError /
+   * per-run state for each live activation, and `ctx.runAgent` throwing BudgetExceededError /
    * LoopDetectedError when the guard stopped the agent.
    */
   get layer(): ContextLayer<WorkflowContext & AgentsContext, GuardContext> {

@@ -37,12 +37,12 @@ const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
  * const review = machine('review', {
  *   initial: 'draft',
  *   states: {
- *     draft: { run: (ctx, { input }) => ctx.run(writer, input.topic), next: 'review' },
+ *     draft: { run: (ctx, { input }) => ctx.runAgent(writer, input.topic), next: 'review' },
  *     review: {
- *       run: (ctx, { previous }) => ctx.run(reviewer, { task: 'Review this', context: previous }),
+ *       run: (ctx, { previous }) => ctx.runAgent(reviewer, { task: 'Review this', context: previous }),
  *       next: [{ to: 'publish', when: (verdict) => verdict.approved }, { to: 'revise', max: 3 }, 'escalate'],
  *     },
- *     revise: { run: (ctx, { outputs }) => ctx.run(writer, { task: 'Revise', context: outputs }), next: 'review' },
+ *     revise: { run: (ctx, { outputs }) => ctx.runAgent(writer, { task: 'Revise', context: outputs }), next: 'review' },
  *     publish: {},
  *     escalate: {},
  *   },

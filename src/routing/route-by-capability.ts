@@ -42,7 +42,7 @@ export interface RouteDecision {
  *
  * @example
  * const decision = await routeByCapability(ctx, registry, input.ticket, { k: 5, minScore: 0.3, costBias: 0.5 });
- * if (decision.chosen) await ctx.run(agents[decision.chosen], { task: input.ticket });
+ * if (decision.chosen) await ctx.runAgent(agents[decision.chosen], { task: input.ticket });
  */
 export function routeByCapability(
   ctx: WorkflowContext,

@@ -51,7 +51,7 @@ describe('agents recall long-term memory and hydrate long histories', () => {
         return null;
       },
     );
-    const ask = workflow('ask', (ctx, input: { task: string }) => ctx.run(concierge, input.task));
+    const ask = workflow('ask', (ctx, input: { task: string }) => ctx.runAgent(concierge, input.task));
     const h = await harness({
       workflows: [remember, ask],
       store: temp.store,
@@ -137,7 +137,7 @@ describe('agents recall long-term memory and hydrate long histories', () => {
       historyBudget: { tokens: BUDGET },
     });
     const flow = workflow('research', (ctx) =>
-      ctx.run(researcher, "Read the notes page by page, then tell me Ada's account number."),
+      ctx.runAgent(researcher, "Read the notes page by page, then tell me Ada's account number."),
     );
     const h = await harness({ workflows: [flow] });
     cleanups.push(() => h.close());

@@ -58,7 +58,7 @@ describe('routing with the agents layer', () => {
       'support',
       async (ctx, input) => {
         const decision = await ctx.route(input.ticket, { minScore: 0.1, costBias: input.costBias });
-        const answer = await ctx.run(team[decision.chosen!]!, input.ticket);
+        const answer = await ctx.runAgent(team[decision.chosen!]!, input.ticket);
         await ctx.memory.remember(`Ticket '${input.ticket}' went to ${decision.chosen}`, {
           agent: `agent:${decision.chosen!}`,
         });
