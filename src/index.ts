@@ -49,7 +49,7 @@ export {
 } from './agents/agent.ts';
 export type { AgentCacheOptions } from './agents/turn-cache.ts';
 export type { ToolUseBehavior, ToolCallResult, ToolsToFinalOutput } from './agents/tool-use-behavior.ts';
-export type { AgentModelStrategy, AgentTurnRequest, AgentTurnReply } from './agents/turn-routing.ts';
+export type { AgentModelStrategy, AgentTurnRequest, AgentTurnReply } from './agents/turn-model-selection.ts';
 export type { AgentsOptions } from './agents/runtime.ts';
 export {
   tool,

@@ -11,7 +11,12 @@ import { checkHistoryBudget, type HistoryBudget } from './history-budget.ts';
 import type { ModelParameters } from './model-types.ts';
 import { checkModelSpec, type ModelSpec } from './models.ts';
 import { checkAgentCache, type AgentCacheOptions } from './turn-cache.ts';
-import { checkAgentStrategy, choiceSpec, strategyChoices, type AgentModelStrategy } from './turn-routing.ts';
+import {
+  checkAgentStrategy,
+  choiceSpec,
+  strategyChoices,
+  type AgentModelStrategy,
+} from './turn-model-selection.ts';
 import { isToolDefinition, type ToolDefinition } from './tool.ts';
 
 export interface AgentOptions<Output = string> {

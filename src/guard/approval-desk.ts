@@ -19,7 +19,7 @@ import {
   openStage,
   type ApprovalKind,
   type ApprovalSignalPayload,
-} from './approval-routing.ts';
+} from './approval-assignment.ts';
 import {
   ApprovalAlreadyDecidedError,
   ApprovalClosedError,

@@ -8,11 +8,11 @@ import {
   approvalIdOfSignal,
   approvalRequested,
   approvalSignal,
-  checkRouting,
+  checkAssignment,
   finalDeadline,
   planStages,
-  type ApprovalRouting,
-} from './approval-routing.ts';
+  type ApproverAssignment,
+} from './approval-assignment.ts';
 import type { GuardCore } from './guard-core.ts';
 
 export const GATE_INTERCEPTOR = 'guard.approval';
@@ -23,7 +23,7 @@ export const GATE_INTERCEPTOR = 'guard.approval';
  * permit carries `@approval("group:finance")` (with `guard.approvals.policies`; the annotation
  * names the approvers).
  */
-export interface GateOptions extends ApprovalRouting {
+export interface GateOptions extends ApproverAssignment {
   irreversible?: boolean;
   tools?: readonly string[];
   when?: (call: ToolCallInfo) => boolean;
@@ -38,7 +38,7 @@ export function checkGateOptions(options: GateOptions, core: Pick<GuardCore, 'gr
     throw new InvalidArgumentError('guard.approvals.gates.tools is a list of tool names.');
   if (options.when !== undefined && typeof options.when !== 'function')
     throw new InvalidArgumentError('guard.approvals.gates.when is a function of the call.');
-  checkRouting(options, core.groups, 'guard.approvals.gates');
+  checkAssignment(options, core.groups, 'guard.approvals.gates');
 }
 
 /**
@@ -81,8 +81,11 @@ export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInt
       }
       if (why === undefined) return undefined;
       core.tools.set(call.tool.name, call.tool);
-      const routing: ApprovalRouting = { ...options, ...(approvers === undefined ? {} : { approvers }) };
-      const stages = planStages(routing, core.groups, core.clock(), 'guard.approvals.gates');
+      const assignment: ApproverAssignment = {
+        ...options,
+        ...(approvers === undefined ? {} : { approvers }),
+      };
+      const stages = planStages(assignment, core.groups, core.clock(), 'guard.approvals.gates');
       const deadline = finalDeadline(stages);
       const who = call.agent === undefined ? call.actor : `Agent '${call.agent}'`;
       return {

@@ -19,7 +19,7 @@ import {
   approvalSignal,
   finalDeadline,
   planStages,
-} from './approval-routing.ts';
+} from './approval-assignment.ts';
 import {
   COUNTED,
   resolveLimits,

@@ -11,7 +11,7 @@ import type { GuardVerdictRecord } from '../journal/events.ts';
 import type { BudgetStore } from '../store/budget-store.ts';
 import { ApprovalDesk, type ApprovalDeskDeps } from './approval-desk.ts';
 import { approvalGate, checkGateOptions, type GateOptions } from './approval-gate.ts';
-import { approvalKindOfInterceptor, type ApproverGroups } from './approval-routing.ts';
+import { approvalKindOfInterceptor, type ApproverGroups } from './approval-assignment.ts';
 import { agentGuardrails } from './agent-guardrails.ts';
 import { checkBudgetOptions, type BudgetOptions } from './budget.ts';
 import { BUDGET_INTERCEPTOR, budgetInterceptors, type BudgetBreach } from './budget-interceptor.ts';

@@ -41,10 +41,11 @@ export {
   approvalSignal,
   approvalIdOf,
   type ApprovalKind,
+  type ApproverAssignment,
   type ApprovalRouting,
   type ApproverGroups,
   type ApprovalSignalPayload,
-} from './approval-routing.ts';
+} from './approval-assignment.ts';
 export { approvalRight, type ApprovalRight } from './approval-rights.ts';
 export {
   ApprovalDesk,

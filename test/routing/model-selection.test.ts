@@ -7,7 +7,7 @@ import { costReport } from '../../src/journal/run-model/cost-report.ts';
 import { estimateDifficulty } from '../../src/routing/difficulty.ts';
 import { judgeVerifier } from '../../src/routing/judge-verifier.ts';
 import type { ModelChoice } from '../../src/routing/model-price.ts';
-import { routeModel, type ModelStrategy } from '../../src/routing/model-router.ts';
+import { callSelectedModel, type ModelStrategy } from '../../src/routing/model-selection.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
 const mini: ModelChoice = { id: 'test:mini', price: { input: 0.1, output: 0.4 } };
@@ -49,7 +49,7 @@ describe('model routing', () => {
       const results = [];
       for (const [index, prompt] of input.prompts.entries()) {
         results.push(
-          await routeModel(ctx, { name: `q${index}`, strategy, request: { prompt }, call: models.call }),
+          await callSelectedModel(ctx, { name: `q${index}`, strategy, request: { prompt }, call: models.call }),
         );
       }
       return results.map((result) => ({
@@ -115,7 +115,7 @@ describe('model routing', () => {
   it('a routed call is not made again on replay', async () => {
     const models = scriptedModels({ 'test:mini': () => 'cheap answer', 'test:large': () => 'good answer' });
     const flow = workflow('cascade-replay', async (ctx) => {
-      const first = await routeModel(ctx, {
+      const first = await callSelectedModel(ctx, {
         name: 'answer',
         strategy: { strategy: 'cascade', models: [mini, large], verify: () => 0.3, threshold: 0.6 },
         request: { prompt: 'anything' },
@@ -181,13 +181,13 @@ describe('model routing', () => {
         models: [mini, large],
         verify,
       };
-      const france = await routeModel(ctx, {
+      const france = await callSelectedModel(ctx, {
         name: 'france',
         strategy,
         request: { prompt: 'Capital of France?' },
         call: models.call,
       });
-      const australia = await routeModel(ctx, {
+      const australia = await callSelectedModel(ctx, {
         name: 'australia',
         strategy,
         request: { prompt: 'Capital of Australia?' },
@@ -236,7 +236,7 @@ describe('model routing', () => {
     const flow = workflow('by-difficulty', async (ctx, input: { prompts: string[] }) => {
       const out = [];
       for (const [index, prompt] of input.prompts.entries()) {
-        const result = await routeModel(ctx, {
+        const result = await callSelectedModel(ctx, {
           name: `p${index}`,
           strategy: { strategy: 'difficulty', tiers },
           request: { prompt },
@@ -268,7 +268,7 @@ describe('model routing', () => {
         { strategy: 'fixed', model: { id: 'x', price: { input: -1, output: 0 } } },
       ];
       for (const strategy of attempts) {
-        await routeModel(ctx, { name: 'bad', strategy, request: { prompt: 'q' }, call: models.call }).catch(
+        await callSelectedModel(ctx, { name: 'bad', strategy, request: { prompt: 'q' }, call: models.call }).catch(
           (e: Error) => errors.push(e.message),
         );
       }
