@@ -49,7 +49,12 @@ describe('model routing', () => {
       const results = [];
       for (const [index, prompt] of input.prompts.entries()) {
         results.push(
-          await callSelectedModel(ctx, { name: `q${index}`, strategy, request: { prompt }, call: models.call }),
+          await callSelectedModel(ctx, {
+            name: `q${index}`,
+            strategy,
+            request: { prompt },
+            call: models.call,
+          }),
         );
       }
       return results.map((result) => ({
@@ -268,9 +273,12 @@ describe('model routing', () => {
         { strategy: 'fixed', model: { id: 'x', price: { input: -1, output: 0 } } },
       ];
       for (const strategy of attempts) {
-        await callSelectedModel(ctx, { name: 'bad', strategy, request: { prompt: 'q' }, call: models.call }).catch(
-          (e: Error) => errors.push(e.message),
-        );
+        await callSelectedModel(ctx, {
+          name: 'bad',
+          strategy,
+          request: { prompt: 'q' },
+          call: models.call,
+        }).catch((e: Error) => errors.push(e.message));
       }
       return errors;
     });
