@@ -1,6 +1,6 @@
 import { generateText } from 'ai';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { judgeVerifier } from '../src/routing/judge-verifier.ts';
 import type { ModelChoice } from '../src/routing/model-price.ts';
 import { callSelectedModel, type ModelStrategy } from '../src/routing/model-selection.ts';
@@ -71,7 +71,7 @@ async function runStrategy(
   ) => ModelStrategy<{ question: number }, string>,
 ): Promise<Outcome> {
   const models = Object.fromEntries(MODELS.map((model) => [model.id, answering(model)]));
-  const answer = workflow('answer-all', async (ctx) => {
+  const answer = defineWorkflow('answer-all', async (ctx) => {
     let cost = 0;
     let right = 0;
     for (let question = 0; question < QUESTIONS; question++) {

@@ -4,7 +4,7 @@ import { streamText } from 'ai';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { Baton } from '../src/baton.ts';
-import { workflow as engineWorkflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { startOpenAICompatibleServer } from '../src/testing/openai-compatible-server.ts';
 import { interleave, measurement, microsSince, timeCalls, type Figure } from './harness.ts';
@@ -97,7 +97,7 @@ export const liveStreamLatency: Figure = {
 const STEPS = 200;
 const DELTAS = 20;
 
-const chatty = engineWorkflow('bench.chatty', async (ctx, input: { steps: number; deltas: number }) => {
+const chatty = defineWorkflow('bench.chatty', async (ctx, input: { steps: number; deltas: number }) => {
   for (let index = 0; index < input.steps; index++)
     await ctx.step('say', () => {
       for (let delta = 0; delta < input.deltas; delta++) ctx.stream.write({ token: `t${delta}` });

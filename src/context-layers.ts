@@ -7,11 +7,7 @@ import type { AgentRuntime } from './agents/runtime.ts';
 import { toolAccessInterceptor } from './agents/tool-access-interceptor.ts';
 import type { WorkflowContext } from './engine/context.ts';
 import { ContextLayers, type ContextLayer } from './engine/context-layer.ts';
-import {
-  workflow as engineWorkflow,
-  type WorkflowDefinition,
-  type WorkflowOptions,
-} from './engine/workflow.ts';
+import { defineWorkflow, type WorkflowDefinition, type WorkflowOptions } from './engine/workflow.ts';
 import { guardLayer, type GuardContext } from './guard/guard-layer.ts';
 import { routingLayer, type RoutingContext, type RoutingSetup } from './routing/routing-context.ts';
 
@@ -83,5 +79,5 @@ export function workflow<Input = unknown, Output = unknown>(
   fn: (ctx: AgentContext, input: Input) => Promise<Output>,
   options: WorkflowOptions = {},
 ): WorkflowDefinition<Input, Output, AgentContext> {
-  return engineWorkflow<Input, Output, AgentContext>(name, fn, options);
+  return defineWorkflow<Input, Output, AgentContext>(name, fn, options);
 }

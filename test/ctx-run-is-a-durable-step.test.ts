@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
-import { workflow as engineWorkflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 import { eventTypes as types } from './support/journal-events.ts';
@@ -51,7 +51,7 @@ describe('ctx.run is a durable step (Restate ctx.run, DBOS runStep)', () => {
 
   it('is the engine’s own: a workflow without the layers has it too, retried as a step is', async () => {
     let attempts = 0;
-    const flow = engineWorkflow('engine-run', async (ctx) =>
+    const flow = defineWorkflow('engine-run', async (ctx) =>
       ctx.run(
         'flaky',
         () => {

@@ -1,6 +1,6 @@
 import { editDistance } from '../edit-distance.ts';
 import type { WorkflowContext } from '../engine/context.ts';
-import { workflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
+import { defineWorkflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
 import { runGraph } from './graph-run.ts';
 import { GraphDefinitionError } from './pattern-errors.ts';
 
@@ -138,7 +138,7 @@ export function graphWorkflow<Input = any, Context extends WorkflowContext = Wor
   options: WorkflowOptions & { name?: string } = {},
 ): GraphWorkflowDefinition<Input, Context> {
   const { name, ...workflowOptions } = options;
-  const definition = workflow<Input, GraphResult, Context>(
+  const definition = defineWorkflow<Input, GraphResult, Context>(
     name ?? graph.name,
     (ctx, input) => graph.run(ctx, input),
     {

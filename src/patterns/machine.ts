@@ -1,5 +1,5 @@
 import type { WorkflowContext } from '../engine/context.ts';
-import { workflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
+import { defineWorkflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
 import { findCycles } from './graph.ts';
 import { runMachine } from './machine-run.ts';
 import { MachineDefinitionError } from './pattern-errors.ts';
@@ -218,7 +218,7 @@ export function machineWorkflow<Input = any, Context extends WorkflowContext = W
   options: WorkflowOptions & { name?: string } = {},
 ): WorkflowDefinition<Input, MachineResult, Context> & { readonly machine: Machine<Input, Context> } {
   const { name, ...workflowOptions } = options;
-  const definition = workflow<Input, MachineResult, Context>(
+  const definition = defineWorkflow<Input, MachineResult, Context>(
     name ?? defined.name,
     (ctx, input) => defined.run(ctx, input),
     {

@@ -5,7 +5,7 @@ import { workflow, type AgentContext } from '../../src/context-layers.ts';
 import { messageTokens } from '../../src/agents/history-budget.ts';
 import { requestMessages } from '../../src/agents/messages.ts';
 import { tool } from '../../src/agents/tool.ts';
-import { workflow as engineWorkflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory } from '../../src/routing/memory.ts';
@@ -44,7 +44,7 @@ describe('agents recall long-term memory and hydrate long histories', () => {
       model,
       memory: { recall: { tokens: 40 } },
     });
-    const remember = engineWorkflow<{ facts: string[] }, null, AgentContext & RoutingContext>(
+    const remember = defineWorkflow<{ facts: string[] }, null, AgentContext & RoutingContext>(
       'remember',
       async (ctx, input) => {
         for (const fact of input.facts) await ctx.memory.remember(fact, { agent: 'agent:concierge' });

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { afterEach, describe, expect, it } from 'vitest';
-import { workflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import { costReport } from '../../src/journal/run-model/cost-report.ts';
 import { estimateDifficulty } from '../../src/routing/difficulty.ts';
 import { judgeVerifier } from '../../src/routing/judge-verifier.ts';
@@ -45,7 +45,7 @@ describe('model routing', () => {
         return output.startsWith('ok');
       },
     };
-    const flow = workflow('cascade', async (ctx, input: { prompts: string[] }) => {
+    const flow = defineWorkflow('cascade', async (ctx, input: { prompts: string[] }) => {
       const results = [];
       for (const [index, prompt] of input.prompts.entries()) {
         results.push(
@@ -119,7 +119,7 @@ describe('model routing', () => {
 
   it('a routed call is not made again on replay', async () => {
     const models = scriptedModels({ 'test:mini': () => 'cheap answer', 'test:large': () => 'good answer' });
-    const flow = workflow('cascade-replay', async (ctx) => {
+    const flow = defineWorkflow('cascade-replay', async (ctx) => {
       const first = await callSelectedModel(ctx, {
         name: 'answer',
         strategy: { strategy: 'cascade', models: [mini, large], verify: () => 0.3, threshold: 0.6 },
@@ -180,7 +180,7 @@ describe('model routing', () => {
       'test:mini': (prompt) => (prompt.includes('France') ? 'Paris' : 'I am not sure'),
       'test:large': () => 'Canberra',
     });
-    const flow = workflow('judged', async (ctx) => {
+    const flow = defineWorkflow('judged', async (ctx) => {
       const strategy: ModelStrategy<{ prompt: string }, string> = {
         strategy: 'cascade',
         models: [mini, large],
@@ -238,7 +238,7 @@ describe('model routing', () => {
       { upTo: 0.4, model: mini },
       { upTo: 1, model: large },
     ];
-    const flow = workflow('by-difficulty', async (ctx, input: { prompts: string[] }) => {
+    const flow = defineWorkflow('by-difficulty', async (ctx, input: { prompts: string[] }) => {
       const out = [];
       for (const [index, prompt] of input.prompts.entries()) {
         const result = await callSelectedModel(ctx, {
@@ -258,7 +258,7 @@ describe('model routing', () => {
     expect(out.map(([model]) => model)).toEqual(['test:mini', 'test:large']);
     expect(out[0]![1]).toMatch(/^difficulty 0\.\d+ ≤ 0.4: test:mini$/);
 
-    const bad = workflow('bad-strategy', async (ctx) => {
+    const bad = defineWorkflow('bad-strategy', async (ctx) => {
       const errors: string[] = [];
       const attempts: ModelStrategy[] = [
         { strategy: 'cascade', models: [mini, large], verify: () => true, threshold: 1.2 },
