@@ -60,7 +60,7 @@ import type {
   ApproveOptions,
   DenyOptions,
   PendingApproval,
-} from './guard/approval-desk.ts';
+} from './approvals/approval-desk.ts';
 import type { GrantRecord, GuardVerdictRecord } from './journal/events.ts';
 import { forkRun, type ForkOptions } from './explain/fork.ts';
 import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
@@ -892,7 +892,7 @@ export class Baton {
 
   /**
    * Approves a pending approval (`ctx.approval`, a gated tool call, a budget extension, a loop):
-   * checks that it is open and that `as` may decide it (see src/guard/approval-rights.ts), checks
+   * checks that it is open and that `as` may decide it (see src/approvals/approval-rights.ts), checks
    * edited `args` against the gated tool's schema, and sends the decision; nothing is sent when a
    * check fails. The run journals `approval.decided` (decision, approver, comment) when it takes it.
    *

@@ -19,7 +19,7 @@ import {
   approvalSignal,
   finalDeadline,
   planStages,
-} from './approval-assignment.ts';
+} from '../approvals/approval-assignment.ts';
 import {
   COUNTED,
   resolveLimits,

@@ -1,7 +1,7 @@
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { BudgetMetric } from '../journal/events.ts';
 import { BudgetConfigError } from './guard-errors.ts';
-import type { ApproverAssignment } from './approval-assignment.ts';
+import type { ApproverAssignment } from '../approvals/approval-assignment.ts';
 import { roundUsd } from '../rounding.ts';
 
 /** Limits of one budget; a measure left out is not limited. Money is in US dollars, from the agents layer's price table. */

@@ -1,8 +1,8 @@
 import { runStepOrAgent, type AgentsContext } from '../agents/agents-layer.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import type { ContextLayer } from '../engine/context-layer.ts';
-import { requestApproval, type ApprovalDecision, type ApprovalRequest } from './approval.ts';
-import type { ApproverGroups } from './approval-assignment.ts';
+import { requestApproval, type ApprovalDecision, type ApprovalRequest } from '../approvals/approval.ts';
+import type { ApproverGroups } from '../approvals/approval-assignment.ts';
 import type { GuardStates } from './guard-state.ts';
 
 /** What the guard layer gives a workflow's ctx. */

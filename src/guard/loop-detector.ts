@@ -23,7 +23,7 @@ import {
   finalDeadline,
   planStages,
   type ApproverAssignment,
-} from './approval-assignment.ts';
+} from '../approvals/approval-assignment.ts';
 import type { GuardCore } from './guard-core.ts';
 import type { RunGuardState } from './guard-state.ts';
 

@@ -12,8 +12,10 @@ import {
   finalDeadline,
   planStages,
   type ApproverAssignment,
+  type ApproverGroups,
 } from './approval-assignment.ts';
-import type { GuardCore } from './guard-core.ts';
+import type { PolicyEngine } from '../access/policy-engine.ts';
+import type { ToolDefinition } from '../agents/tool.ts';
 
 export const GATE_INTERCEPTOR = 'guard.approval';
 
@@ -31,9 +33,19 @@ export interface GateOptions extends ApproverAssignment {
   policyAnnotations?: boolean;
 }
 
+/** What a gate works with (the guard gives its own): approver groups, the clock, policies, the tools it gated. */
+export interface GateParts {
+  readonly groups: ApproverGroups;
+  readonly clock: () => number;
+  /** Who may approve, and which tool calls a policy gates (`@approval`); none: the default rule. */
+  readonly policies: PolicyEngine | undefined;
+  /** Tools this process gated, by name: edited arguments are checked against their real schema. */
+  readonly tools: Map<string, ToolDefinition>;
+}
+
 const ANNOTATION = /@approval\s*\(\s*"([^"]*)"\s*\)/;
 
-export function checkGateOptions(options: GateOptions, core: Pick<GuardCore, 'groups'>): void {
+export function checkGateOptions(options: GateOptions, core: Pick<GateParts, 'groups'>): void {
   if (options.tools !== undefined && !Array.isArray(options.tools))
     throw new InvalidArgumentError('guard.approvals.gates.tools is a list of tool names.');
   if (options.when !== undefined && typeof options.when !== 'function')
@@ -48,7 +60,7 @@ export function checkGateOptions(options: GateOptions, core: Pick<GuardCore, 'gr
  * against the tool's schema) lets it run, once; `baton.deny` or the deadline refuses it, and the
  * model is told. Put it last among tool interceptors: a park skips the ones after it.
  */
-export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInterceptor {
+export function approvalGate(core: GateParts, options: GateOptions): ToolCallInterceptor {
   const named = new Set(options.tools ?? []);
   const annotations = options.policyAnnotations ?? core.policies !== undefined;
   return {

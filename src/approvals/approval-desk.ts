@@ -27,7 +27,7 @@ import {
   ApprovalForbiddenError,
   ApprovalNotFoundError,
   InvalidApprovalArgumentsError,
-} from './guard-errors.ts';
+} from './approval-errors.ts';
 
 /** What the desk needs from Baton (the door): runs, journals, signals. */
 export interface ApprovalDeskDeps {
