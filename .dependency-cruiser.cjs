@@ -25,6 +25,8 @@ const LAYERS = [
   { name: 'patterns', rank: 6, path: '^src/patterns/' },
   { name: 'planning', rank: 7, path: '^src/planning/' },
   { name: 'explain', rank: 8, path: '^src/explain/' },
+  // OpenTelemetry spans and metrics from the journal: beside explain, reading what all of them journal.
+  { name: 'telemetry', rank: 8, path: '^src/telemetry/' },
   // The facade: Baton, the one list of context layers, the public entry points.
   {
     name: 'facade',
