@@ -18,10 +18,15 @@ const LAYERS = [
   { name: 'routing', rank: 4, path: '^src/routing/' },
   { name: 'resources', rank: 4, path: '^src/resources/' },
   { name: 'agents', rank: 5, path: '^src/agents/' },
+  // Approvals (asking, assigning approvers, gates, the desk that decides): the guard's floor, just
+  // under the guard, whose budgets, loops and ctx.approval ask through them.
+  { name: 'approvals', rank: 5.5, path: '^src/approvals/' },
   { name: 'guard', rank: 6, path: '^src/guard/' },
   { name: 'patterns', rank: 6, path: '^src/patterns/' },
   { name: 'planning', rank: 7, path: '^src/planning/' },
   { name: 'explain', rank: 8, path: '^src/explain/' },
+  // OpenTelemetry spans and metrics from the journal: beside explain, reading what all of them journal.
+  { name: 'telemetry', rank: 8, path: '^src/telemetry/' },
   // The facade: Baton, the one list of context layers, the public entry points.
   {
     name: 'facade',

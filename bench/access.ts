@@ -6,7 +6,7 @@ import { actingFor, chainOf, identityChain } from '../src/access/identity-chain.
 import { PolicyEngine } from '../src/access/policy-engine.ts';
 import { SigningKey } from '../src/access/signing-key.ts';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { GENESIS_HASH, sealEvent, verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
@@ -50,14 +50,14 @@ const request = {
   grant,
 };
 
-const steps = workflow('bench.access.steps', async (ctx, input: { steps: number }) => {
+const steps = defineWorkflow('bench.access.steps', async (ctx, input: { steps: number }) => {
   let sum = 0;
   for (let index = 0; index < input.steps; index++) sum += await ctx.step('add', () => index);
   return sum;
 });
 
 /** Each step authorized first (decision buffered, written with the step's commit). */
-const authorizedSteps = workflow('bench.access.authorized', async (ctx, input: { steps: number }) => {
+const authorizedSteps = defineWorkflow('bench.access.authorized', async (ctx, input: { steps: number }) => {
   const chain = actingFor(chainOf(ctx), 'agent:writer');
   let sum = 0;
   for (let index = 0; index < input.steps; index++) {

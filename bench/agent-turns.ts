@@ -162,7 +162,7 @@ const conversation = workflow('bench.agent-turns', async (ctx, input: { turns: n
     tools: [notes],
     maxTurns: input.turns,
   });
-  return ctx.run(reader, 'Sum up the notes.');
+  return ctx.runAgent(reader, 'Sum up the notes.');
 });
 
 /** The new message as one journal row, for the raw baseline. */

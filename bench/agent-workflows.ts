@@ -1,4 +1,4 @@
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { callModel } from './latency-model-server.ts';
 
 /**
@@ -7,7 +7,7 @@ import { callModel } from './latency-model-server.ts';
  */
 
 /** Each step is one model call to the loopback server at `input.modelUrl`. */
-export const agentSteps = workflow(
+export const agentSteps = defineWorkflow(
   'bench.agent-steps',
   async (ctx, input: { steps: number; modelUrl: string }) => {
     let answers = 0;
@@ -22,7 +22,7 @@ export const agentSteps = workflow(
 );
 
 /** Parks on a signal (holding no worker), then finishes with what it was sent. */
-export const parkedOnSignal = workflow('bench.parked', async (ctx) => {
+export const parkedOnSignal = defineWorkflow('bench.parked', async (ctx) => {
   const go = await ctx.waitFor<{ n: number }>('go');
   return go.n;
 });

@@ -1,9 +1,9 @@
 import { generateText } from 'ai';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { judgeVerifier } from '../src/routing/judge-verifier.ts';
 import type { ModelChoice } from '../src/routing/model-price.ts';
-import { routeModel, type ModelStrategy } from '../src/routing/model-router.ts';
+import { callSelectedModel, type ModelStrategy } from '../src/routing/model-selection.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel, type ScriptedRequest } from '../src/testing/scripted-model.ts';
 import type { Figure, Measurement } from './harness.ts';
@@ -71,11 +71,11 @@ async function runStrategy(
   ) => ModelStrategy<{ question: number }, string>,
 ): Promise<Outcome> {
   const models = Object.fromEntries(MODELS.map((model) => [model.id, answering(model)]));
-  const answer = workflow('answer-all', async (ctx) => {
+  const answer = defineWorkflow('answer-all', async (ctx) => {
     let cost = 0;
     let right = 0;
     for (let question = 0; question < QUESTIONS; question++) {
-      const result = await routeModel(ctx, {
+      const result = await callSelectedModel(ctx, {
         name: `q${question}`,
         strategy: strategy(models),
         request: { question },
@@ -107,7 +107,7 @@ async function runStrategy(
 
 /**
  * (cascade) Cost at quality (FrugalGPT-style): 300 questions of uniform difficulty answered by
- * scripted models of rising reach and price, through `routeModel` in a Baton run (every attempt and
+ * scripted models of rising reach and price, through `callSelectedModel` in a Baton run (every attempt and
  * verdict journaled). The cascade nano → mini → full escalates when a scripted judge (itself fooled
  * now and then) scores an answer below its threshold. It is compared with always calling the best
  * model, at the lowest judge threshold whose accepted-answer rate matches the best model's.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { cpuMicrosSince, interleave, measurement, timeCalls, type Figure } from './harness.ts';
 import { RawSqlite } from './raw-sqlite.ts';
@@ -12,7 +12,7 @@ const FEW_IN_FLIGHT = 20;
 /** Baton's own sequential rate, for the second comparison: one run of this many steps. */
 const SEQUENTIAL_STEPS = 1000;
 
-const tenSteps = workflow('bench.ten-steps', async (ctx, input: { steps: number }) => {
+const tenSteps = defineWorkflow('bench.ten-steps', async (ctx, input: { steps: number }) => {
   let sum = 0;
   for (let index = 0; index < input.steps; index++) sum += await ctx.step('add', () => index);
   return sum;

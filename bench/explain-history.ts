@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { explain } from '../src/explain/explain.ts';
 import { deriveRunModel } from '../src/journal/run-model/derive-run-model.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
@@ -11,7 +11,7 @@ const EVENTS = 10_000;
 /** run.started + steps + run.completed = EVENTS. */
 const STEPS = EVENTS - 2;
 
-const longRun = workflow('bench.explained-run', async (ctx, input: { steps: number }) => {
+const longRun = defineWorkflow('bench.explained-run', async (ctx, input: { steps: number }) => {
   let sum = 0;
   for (let index = 0; index < input.steps; index++) sum += await ctx.step('add', () => index);
   return sum;

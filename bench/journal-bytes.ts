@@ -48,7 +48,7 @@ export async function measureConversation(turns: number): Promise<ConversationBy
     maxTurns: turns,
   });
   const flow = workflow('bench.research', async (ctx, input: { question: string }) =>
-    ctx.run(researcher, input.question),
+    ctx.runAgent(researcher, input.question),
   );
   const store = SqliteStore.open({ path: ':memory:' });
   const baton = await Baton.open({ store, workflows: [flow], worker: { pollMs: 5 } });

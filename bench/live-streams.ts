@@ -4,7 +4,7 @@ import { streamText } from 'ai';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { Baton } from '../src/baton.ts';
-import { workflow as engineWorkflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { startOpenAICompatibleServer } from '../src/testing/openai-compatible-server.ts';
 import { interleave, measurement, microsSince, timeCalls, type Figure } from './harness.ts';
@@ -34,7 +34,7 @@ export const liveStreamLatency: Figure = {
     const store = SqliteStore.open({ path: join(dir, 'baton.db') });
     const model = `openai-compatible:${server.url}#bench-model`;
     const speaker = agent({ name: 'speaker', description: 'Speaks', instructions: 'Answer.', model });
-    const speak = workflow('bench.speak', async (ctx) => ctx.run(speaker, 'Say it.'));
+    const speak = workflow('bench.speak', async (ctx) => ctx.runAgent(speaker, 'Say it.'));
     const baton = await Baton.open({ store, workflows: [speak], worker: { pollMs: 5 }, log: () => {} });
     const provider = createOpenAICompatible({ name: 'bench', baseURL: server.url, apiKey: 'none' });
     const first = { direct: [] as number[], baton: [] as number[] };
@@ -97,7 +97,7 @@ export const liveStreamLatency: Figure = {
 const STEPS = 200;
 const DELTAS = 20;
 
-const chatty = engineWorkflow('bench.chatty', async (ctx, input: { steps: number; deltas: number }) => {
+const chatty = defineWorkflow('bench.chatty', async (ctx, input: { steps: number; deltas: number }) => {
   for (let index = 0; index < input.steps; index++)
     await ctx.step('say', () => {
       for (let delta = 0; delta < input.deltas; delta++) ctx.stream.write({ token: `t${delta}` });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Baton } from '../src/baton.ts';
 import type { WorkflowContext } from '../src/engine/context.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { graph, graphWorkflow } from '../src/patterns/graph.ts';
 import { machine, machineWorkflow } from '../src/patterns/machine.ts';
 import { plan, planWorkflow, type PlanSpec } from '../src/planning/plan.ts';
@@ -56,7 +56,7 @@ const planned = planWorkflow(
 );
 
 /** LOOPS steps in a loop written as plain code: the baseline for a state machine. */
-const looped = workflow('bench.plans.looped', async (ctx) => {
+const looped = defineWorkflow('bench.plans.looped', async (ctx) => {
   for (let visit = 1; visit <= LOOPS; visit++) await ctx.step(`try-${visit}`, () => visit);
   return LOOPS;
 });

@@ -1,19 +1,19 @@
 import { join } from 'node:path';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { interleave, measurement, microsSince, type Figure } from './harness.ts';
 
 const STEPS = 500;
 const CALLS = 2000;
 
-const plain = workflow('bench.pools.plain', async (ctx, input: { steps: number }) => {
+const plain = defineWorkflow('bench.pools.plain', async (ctx, input: { steps: number }) => {
   let sum = 0;
   for (let index = 0; index < input.steps; index++) sum += await ctx.step('add', () => index);
   return sum;
 });
 
-const pooled = workflow('bench.pools.pooled', async (ctx, input: { steps: number }) => {
+const pooled = defineWorkflow('bench.pools.pooled', async (ctx, input: { steps: number }) => {
   let sum = 0;
   for (let index = 0; index < input.steps; index++)
     sum += await ctx.step('add', () => index, { pool: 'bench' });

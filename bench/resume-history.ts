@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { interleave, measurement, timeCalls, type Figure } from './harness.ts';
 
@@ -9,7 +9,7 @@ const EVENTS = 10_000;
 /** run.started + steps + signal.awaited = EVENTS. */
 const STEPS = EVENTS - 2;
 
-const longRun = workflow('bench.long-run', async (ctx, input: { steps: number }) => {
+const longRun = defineWorkflow('bench.long-run', async (ctx, input: { steps: number }) => {
   let sum = 0;
   for (let index = 0; index < input.steps; index++) sum += await ctx.step('add', () => index);
   await ctx.waitFor('go');

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { cpuMicrosSince, interleave, measurement, microsSince, timeCalls, type Figure } from './harness.ts';
 import { RawSqlite } from './raw-sqlite.ts';
 
 const STEPS = 1000;
 
-const sequential = workflow('bench.sequential', async (ctx, input: { steps: number }) => {
+const sequential = defineWorkflow('bench.sequential', async (ctx, input: { steps: number }) => {
   let sum = 0;
   for (let index = 0; index < input.steps; index++) sum += await ctx.step('add', () => index);
   return sum;

@@ -60,11 +60,11 @@ import type {
   ApproveOptions,
   DenyOptions,
   PendingApproval,
-} from './guard/approval-desk.ts';
+} from './approvals/approval-desk.ts';
 import type { GrantRecord, GuardVerdictRecord } from './journal/events.ts';
 import { forkRun, type ForkOptions } from './explain/fork.ts';
 import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
-import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './explain/telemetry.ts';
+import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './telemetry/telemetry.ts';
 import type { CapabilityRegistry } from './routing/capability-registry.ts';
 import { openRouting, type RoutingOptions } from './agents/agent-capabilities.ts';
 import { contextLayers, installAccess, type AgentContext } from './context-layers.ts';
@@ -132,7 +132,7 @@ export interface BatonOptions extends AccessOptions {
   guard?: GuardOptions;
   /**
    * OpenTelemetry spans and metrics, derived from journal events as they are committed (see
-   * src/explain/telemetry.ts): a tracer and meter, or OTLP export. Default: the global SDK when the
+   * src/telemetry/telemetry.ts): a tracer and meter, or OTLP export. Default: the global SDK when the
    * application registered one, else OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.
    */
   telemetry?: TelemetryOptions | false;
@@ -892,7 +892,7 @@ export class Baton {
 
   /**
    * Approves a pending approval (`ctx.approval`, a gated tool call, a budget extension, a loop):
-   * checks that it is open and that `as` may decide it (see src/guard/approval-rights.ts), checks
+   * checks that it is open and that `as` may decide it (see src/approvals/approval-rights.ts), checks
    * edited `args` against the gated tool's schema, and sends the decision; nothing is sent when a
    * check fails. The run journals `approval.decided` (decision, approver, comment) when it takes it.
    *

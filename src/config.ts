@@ -3,7 +3,7 @@ import type { WorkerOptions } from './engine/worker.ts';
 import type { Store } from './store/store.ts';
 import type { PoolsConfig } from './resources/pool-config.ts';
 import type { SigningOptions } from './access/checkpoint-signer.ts';
-import type { TelemetryOptions } from './explain/telemetry.ts';
+import type { TelemetryOptions } from './telemetry/telemetry.ts';
 import type { PolicyEngine, PolicyEngineOptions } from './access/policy-engine.ts';
 import type { GrantPolicy } from './access/access-control.ts';
 import type { SecretBroker, SecretSource } from './access/secret-broker.ts';

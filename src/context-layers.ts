@@ -7,22 +7,18 @@ import type { AgentRuntime } from './agents/runtime.ts';
 import { toolAccessInterceptor } from './agents/tool-access-interceptor.ts';
 import type { WorkflowContext } from './engine/context.ts';
 import { ContextLayers, type ContextLayer } from './engine/context-layer.ts';
-import {
-  workflow as engineWorkflow,
-  type WorkflowDefinition,
-  type WorkflowOptions,
-} from './engine/workflow.ts';
+import { defineWorkflow, type WorkflowDefinition, type WorkflowOptions } from './engine/workflow.ts';
 import { guardLayer, type GuardContext } from './guard/guard-layer.ts';
 import { routingLayer, type RoutingContext, type RoutingSetup } from './routing/routing-context.ts';
 
 /**
  * The context every workflow gets: the engine's durable API (`ctx.step`, `sleep`, `waitFor`, …),
- * and what the layers above it add: `ctx.grant` and an authorized `ctx.child` (access), `ctx.run`
- * and `ctx.agents` (agents), `ctx.approval` (guard), `ctx.route` and `ctx.memory` (routing).
+ * and what the layers above it add: `ctx.grant` and an authorized `ctx.child` (access),
+ * `ctx.runAgent`, `ctx.run` and `ctx.agents` (agents), `ctx.approval` (guard), `ctx.route` and `ctx.memory` (routing).
  */
 export interface AgentContext
   extends
-    Omit<WorkflowContext, keyof AccessContext>,
+    Omit<WorkflowContext, keyof AccessContext | keyof AgentsContext>,
     AccessContext,
     Omit<AgentsContext, keyof GuardContext>,
     GuardContext,
@@ -41,9 +37,9 @@ export interface ContextParts {
 }
 
 /**
- * The list, bottom first: access (`ctx.grant`, authorized `ctx.child`), agents (`ctx.run`,
+ * The list, bottom first: access (`ctx.grant`, authorized `ctx.child`), agents (`ctx.runAgent`,
  * `ctx.agents`, under the access layer's grant), guard (`ctx.approval`, the guard's errors on
- * `ctx.run`), routing (`ctx.route`, `ctx.memory`), then the application's own layers.
+ * `ctx.runAgent`), routing (`ctx.route`, `ctx.memory`), then the application's own layers.
  */
 export function contextLayers(parts: ContextParts): ContextLayers<AgentContext> {
   const layers: ContextLayers<AgentContext> = ContextLayers.engine()
@@ -69,13 +65,13 @@ export function installAccess(runtime: AgentRuntime, access: AccessControl): voi
 }
 
 /**
- * Defines a durable workflow whose ctx has every layer (`ctx.run`, `ctx.approval`, `ctx.route`…).
+ * Defines a durable workflow whose ctx has every layer (`ctx.runAgent`, `ctx.approval`, `ctx.route`…).
  * The engine's `workflow` with the whole context's type; see it for the rules of workflow code.
  *
  * @example
  * export const support = workflow('support', async (ctx, input: { ticket: string }) => {
  *   const facts = await ctx.step('load-account', () => loadAccount(input.ticket));
- *   return ctx.run(billing, { task: input.ticket, context: facts });
+ *   return ctx.runAgent(billing, { task: input.ticket, context: facts });
  * });
  */
 export function workflow<Input = unknown, Output = unknown>(
@@ -83,5 +79,5 @@ export function workflow<Input = unknown, Output = unknown>(
   fn: (ctx: AgentContext, input: Input) => Promise<Output>,
   options: WorkflowOptions = {},
 ): WorkflowDefinition<Input, Output, AgentContext> {
-  return engineWorkflow<Input, Output, AgentContext>(name, fn, options);
+  return defineWorkflow<Input, Output, AgentContext>(name, fn, options);
 }

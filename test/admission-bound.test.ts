@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { BatonError, OverloadedError } from '../src/errors.ts';
 import { tempStore } from './support/harness.ts';
 
-const echo = workflow('admission.echo', async (ctx, input: { index: number }) =>
+const echo = defineWorkflow('admission.echo', async (ctx, input: { index: number }) =>
   ctx.step('echo', () => input.index),
 );
 
@@ -75,10 +75,10 @@ describe('bounded admission', () => {
   });
 
   it('does not bound children: a run already admitted may start the children it needs', async () => {
-    const child = workflow('admission.child', async (ctx, input: { index: number }) =>
+    const child = defineWorkflow('admission.child', async (ctx, input: { index: number }) =>
       ctx.step('child', () => input.index),
     );
-    const parent = workflow('admission.parent', async (ctx) => {
+    const parent = defineWorkflow('admission.parent', async (ctx) => {
       const results = await Promise.all([0, 1, 2].map((index) => ctx.child(child, { index })));
       return results.reduce((sum, value) => sum + value, 0);
     });

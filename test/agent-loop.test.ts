@@ -23,7 +23,7 @@ describe('the agent loop', () => {
       model,
     });
     const flow = workflow('greet', async (ctx, input: { name: string }) =>
-      ctx.run(greeter, `Greet ${input.name}`),
+      ctx.runAgent(greeter, `Greet ${input.name}`),
     );
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, { name: 'Ada' }, { as: 'user:alice' });
@@ -88,7 +88,7 @@ describe('the agent loop', () => {
       model,
       tools: [lookup],
     });
-    const flow = workflow('read', async (ctx) => ctx.run(reader, 'Define a and b'));
+    const flow = workflow('read', async (ctx) => ctx.runAgent(reader, 'Define a and b'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     expect(await run.result()).toBe('Found meaning of a and meaning of b');
@@ -128,7 +128,7 @@ describe('the agent loop', () => {
       model: triageModel,
       handoffs: [billing],
     });
-    const flow = workflow('support', async (ctx) => ctx.run(triage, 'I want a refund'));
+    const flow = workflow('support', async (ctx) => ctx.runAgent(triage, 'I want a refund'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {}, { as: 'user:bob' });
     expect(await run.result()).toBe('Refunded.');
@@ -190,7 +190,7 @@ describe('the agent loop', () => {
       tools: [ping],
       maxTurns: 3,
     });
-    const flow = workflow('loop', async (ctx) => ctx.run(looper, 'Go'));
+    const flow = workflow('loop', async (ctx) => ctx.runAgent(looper, 'Go'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toThrow(/did not finish within 3 model calls/);
@@ -225,7 +225,7 @@ describe('tool calls that go wrong go back to the model', () => {
       (request) => `The sum is ${String(request.toolResults[0]!.output)}`,
     ]);
     const adder = agent({ name: 'adder', description: 'Adds', instructions: 'Add.', model, tools: [add] });
-    const flow = workflow('add', async (ctx) => ctx.run(adder, '1 + 2?'));
+    const flow = workflow('add', async (ctx) => ctx.runAgent(adder, '1 + 2?'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     expect(await run.result()).toBe('The sum is 3');
@@ -252,7 +252,7 @@ describe('tool calls that go wrong go back to the model', () => {
       tools: [add],
       maxInvalidToolCalls: 2,
     });
-    const failing = workflow('mule', async (ctx) => ctx.run(mule, 'go'));
+    const failing = workflow('mule', async (ctx) => ctx.runAgent(mule, 'go'));
     h.baton.register(failing);
     const doomed = await h.baton.start(failing, {});
     await expect(doomed.result()).rejects.toThrow(/made 3 invalid tool calls/);
@@ -274,7 +274,7 @@ describe('tool calls that go wrong go back to the model', () => {
       (request) => `Saw: ${String(request.toolResults[0]!.output)}`,
     ]);
     const bot = agent({ name: 'bot', description: 'x', instructions: 'x', model, tools: [flaky] });
-    const flow = workflow('flaky', async (ctx) => ctx.run(bot, 'go'));
+    const flow = workflow('flaky', async (ctx) => ctx.runAgent(bot, 'go'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     expect(await run.result()).toBe('Saw: Error: the service is down');
@@ -303,7 +303,7 @@ describe('agents as tools', () => {
       model: plannerModel,
       tools: [researcher],
     });
-    const flow = workflow('plan', async (ctx) => ctx.run(planner, 'Make a plan'));
+    const flow = workflow('plan', async (ctx) => ctx.runAgent(planner, 'Make a plan'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {}, { as: 'user:carol' });
     expect(await run.result()).toBe('Plan based on Notes on: durable execution');
@@ -338,7 +338,7 @@ describe('replay', () => {
       tools: [note],
     });
     const flow = workflow('write-then-sleep', async (ctx) => {
-      const answer = await ctx.run(writer, 'Write hello');
+      const answer = await ctx.runAgent(writer, 'Write hello');
       await ctx.sleep('1h');
       return answer;
     });
@@ -417,7 +417,7 @@ describe('agents as tools, in parallel', () => {
       tools: [tortoise, hare],
     });
     const flow = workflow('delegate-then-sleep', async (ctx) => {
-      const answer = await ctx.run(lead, 'Find out');
+      const answer = await ctx.runAgent(lead, 'Find out');
       await ctx.sleep('1h');
       return answer;
     });

@@ -52,11 +52,11 @@ describe('input tripwires', () => {
     // A plain block: the sub-agent is refused, the planner hears why and answers.
     const blocked = researcherWith(false);
     const calm = plannerOver(blocked.researcher);
-    const calmFlow = workflow('plan-calm', async (ctx) => ctx.run(calm.planner, 'Make a plan'));
+    const calmFlow = workflow('plan-calm', async (ctx) => ctx.runAgent(calm.planner, 'Make a plan'));
     // A tripwire: nothing above the sub-agent goes on.
     const tripped = researcherWith(true);
     const alarmed = plannerOver(tripped.researcher);
-    const alarmedFlow = workflow('plan-alarmed', async (ctx) => ctx.run(alarmed.planner, 'Make a plan'));
+    const alarmedFlow = workflow('plan-alarmed', async (ctx) => ctx.runAgent(alarmed.planner, 'Make a plan'));
     const h = await start({ workflows: [calmFlow, alarmedFlow] });
 
     const calmRun = await h.baton.start(calmFlow, {});
@@ -87,7 +87,7 @@ describe('input tripwires', () => {
     const { researcher } = researcherWith(true);
     const flow = workflow('careful', async (ctx) => {
       try {
-        return await ctx.run(researcher, INJECTION);
+        return await ctx.runAgent(researcher, INJECTION);
       } catch (error) {
         if (error instanceof TripwireTriggeredError) return `stopped by ${error.by}`;
         throw error;
@@ -131,7 +131,7 @@ describe('tool guardrail tripwires', () => {
       tools: [refund],
       guardrails: { tools: { before: [limit] } },
     });
-    const flow = workflow('refunds', async (ctx) => ctx.run(billing, 'Refund the customer'));
+    const flow = workflow('refunds', async (ctx) => ctx.runAgent(billing, 'Refund the customer'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     const failed = await h.settle(run.runId, 'failed');

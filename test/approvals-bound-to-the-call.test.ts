@@ -43,7 +43,7 @@ function setup(refunds: { chargeId: string; cents: number }[]) {
     model,
     tools: [refund],
   });
-  return workflow('billing', async (ctx) => ctx.run(billing, 'Refund charge ch_1'));
+  return workflow('billing', async (ctx) => ctx.runAgent(billing, 'Refund charge ch_1'));
 }
 
 describe('approvals are bound to the exact call', () => {

@@ -296,7 +296,7 @@ describe('approval gates before tools', () => {
   it('parks an irreversible call until a person approves it with edited arguments, which must fit the tool', async () => {
     const refunds: { chargeId: string; cents: number }[] = [];
     const { billing } = refundAgent(refunds);
-    const flow = workflow('billing', async (ctx) => ctx.run(billing, 'Refund charge ch_1'));
+    const flow = workflow('billing', async (ctx) => ctx.runAgent(billing, 'Refund charge ch_1'));
     const h = await start({ workflows: [flow], guard: { approvals: { gates: { irreversible: true } } } });
     const run = await h.baton.start(flow, {}, { as: 'user:alice' });
     await h.settle(run.runId, 'waiting');
@@ -357,7 +357,7 @@ describe('approval gates before tools', () => {
   it('refuses a denied call; the model is told and the tool never runs', async () => {
     const refunds: { chargeId: string; cents: number }[] = [];
     const { billing, model } = refundAgent(refunds);
-    const flow = workflow('billing', async (ctx) => ctx.run(billing, 'Refund charge ch_1'));
+    const flow = workflow('billing', async (ctx) => ctx.runAgent(billing, 'Refund charge ch_1'));
     const h = await start({ workflows: [flow], guard: { approvals: { gates: { irreversible: true } } } });
     const run = await h.baton.start(flow, {}, { as: 'user:alice' });
     await h.settle(run.runId, 'waiting');
@@ -392,7 +392,7 @@ permit (principal is User, action == Action::"Approve", resource) when { context
         'Refunded.',
       ]),
     );
-    const flow = workflow('billing', async (ctx) => ctx.run(billing, 'Refund charge ch_1'));
+    const flow = workflow('billing', async (ctx) => ctx.runAgent(billing, 'Refund charge ch_1'));
     const h = await start({
       workflows: [flow],
       guard: { approvals: { policies, groups: { finance: ['user:fiona'] }, gates: {} } },
@@ -417,7 +417,7 @@ permit (principal is User, action == Action::"Approve", resource) when { context
   it('denies a gated call nobody decided in time', async () => {
     const refunds: { chargeId: string; cents: number }[] = [];
     const { billing } = refundAgent(refunds);
-    const flow = workflow('billing', async (ctx) => ctx.run(billing, 'Refund charge ch_1'));
+    const flow = workflow('billing', async (ctx) => ctx.runAgent(billing, 'Refund charge ch_1'));
     const h = await start({
       workflows: [flow],
       guard: { approvals: { gates: { irreversible: true, timeout: '1d' } } },

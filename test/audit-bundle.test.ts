@@ -5,11 +5,11 @@ import { InvalidBundleError } from '../src/access/access-errors.ts';
 import { exportBundle, verifyBundle, type AuditBundle } from '../src/access/audit-bundle.ts';
 import { signCheckpoint } from '../src/access/checkpoint.ts';
 import { SigningKey } from '../src/access/signing-key.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { hashEvent } from '../src/journal/hash-chain.ts';
 import { harness, tempStore, until } from './support/harness.ts';
 
-const greet = workflow('greet', async (ctx, input: { name: string }) => {
+const greet = defineWorkflow('greet', async (ctx, input: { name: string }) => {
   const text = await ctx.step('compose', () => `Hello, ${input.name}`);
   await ctx.step('send', () => ({ sent: true }));
   return text;

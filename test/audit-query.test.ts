@@ -4,7 +4,7 @@ import { authorizeDurably } from '../src/access/authorize-durably.ts';
 import { createGrant } from '../src/access/grant.ts';
 import { actingFor, chainOf } from '../src/access/identity-chain.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { harness, type Harness } from './support/harness.ts';
 
 const policies = PolicyEngine.fromSources([
@@ -17,7 +17,7 @@ const policies = PolicyEngine.fromSources([
   },
 ]);
 
-const support = workflow('support', async (ctx, input: { to: string }) => {
+const support = defineWorkflow('support', async (ctx, input: { to: string }) => {
   const grant = createGrant({ tenant: ctx.tenant, holder: ctx.principal, actions: ['tool:*', 'handoff:*'] });
   const planner = actingFor(chainOf(ctx), 'agent:planner');
   const writer = actingFor(planner, 'agent:writer');

@@ -4,7 +4,7 @@ import { assertAllowed, authorizeDurably } from '../src/access/authorize-durably
 import { createGrant } from '../src/access/grant.ts';
 import { actingFor, chainOf } from '../src/access/identity-chain.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { harness, type Harness } from './support/harness.ts';
@@ -40,7 +40,7 @@ const policies = {
 
 const grant = createGrant({ tenant: 'acme', holder: 'user:alice', actions: ['tool:email.*', 'handoff:*'] });
 
-const mailer = workflow('mailer', async (ctx) => {
+const mailer = defineWorkflow('mailer', async (ctx) => {
   const agent = actingFor(chainOf(ctx), 'agent:mailer');
   const email = await authorizeDurably(ctx, policies, {
     chain: agent,
@@ -139,7 +139,7 @@ describe('authorizeDurably', () => {
   });
 
   it('refuses an unknown action before anything is journaled', async () => {
-    const bad = workflow('bad-action', async (ctx) => {
+    const bad = defineWorkflow('bad-action', async (ctx) => {
       await authorizeDurably(ctx, policies, {
         action: 'Launch' as 'HandOff',
         resource: { kind: 'agent', name: 'x' },

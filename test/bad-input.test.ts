@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { BatonError } from '../src/errors.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { SQLITE_SCHEMA_VERSION } from '../src/store/sqlite/sqlite-migrations.ts';
@@ -16,7 +16,7 @@ const { start } = harnessesClosedAfterEach();
 
 describe('bad input is refused before anything is journaled', () => {
   it('an unknown workflow name, listing the registered ones', async () => {
-    const known = workflow('known', async () => 'ok');
+    const known = defineWorkflow('known', async () => 'ok');
     const h = await start({ workflows: [known] });
     await expect(h.baton.start('unknown', null)).rejects.toMatchObject({
       code: 'UNKNOWN_WORKFLOW',
@@ -33,7 +33,7 @@ describe('bad input is refused before anything is journaled', () => {
     [{ tags: new Set(['a']) }, '$.tags', 'a Set is not plain data; use an array or plain object'],
     [{ 'odd key': { fn: () => 1 } }, '$["odd key"].fn', 'a function cannot be stored'],
   ])('an input that is not JSON (%#), naming the path', async (input, path, reason) => {
-    const flow = workflow('takes-input', async () => 'ok');
+    const flow = defineWorkflow('takes-input', async () => 'ok');
     const h = await start({ workflows: [flow] });
     const error = await h.baton.start(flow, input).then(
       () => undefined,
@@ -49,7 +49,7 @@ describe('bad input is refused before anything is journaled', () => {
   });
 
   it('an input with a cycle, naming where', async () => {
-    const flow = workflow('cyclic', async () => 'ok');
+    const flow = defineWorkflow('cyclic', async () => 'ok');
     const h = await start({ workflows: [flow] });
     const input: { self?: unknown; list: unknown[] } = { list: [] };
     input.list.push(input);
@@ -60,7 +60,7 @@ describe('bad input is refused before anything is journaled', () => {
   });
 
   it('an input over maxPayloadBytes', async () => {
-    const flow = workflow('big-input', async () => 'ok');
+    const flow = defineWorkflow('big-input', async () => 'ok');
     const h = await start({ workflows: [flow], maxPayloadBytes: 1000 });
     await expect(h.baton.start(flow, { blob: 'x'.repeat(2000) })).rejects.toMatchObject({
       code: 'PAYLOAD_TOO_LARGE',
@@ -72,7 +72,7 @@ describe('bad input is refused before anything is journaled', () => {
   });
 
   it('a signal payload over maxPayloadBytes', async () => {
-    const flow = workflow('big-signal', async (ctx) => ctx.waitFor('data'));
+    const flow = defineWorkflow('big-signal', async (ctx) => ctx.waitFor('data'));
     const h = await start({ workflows: [flow], maxPayloadBytes: 1000 });
     const run = await h.baton.start(flow, null);
     await expect(h.baton.signal(run.runId, 'data', 'y'.repeat(5000))).rejects.toMatchObject({
@@ -89,7 +89,7 @@ describe('bad values produced by a run fail it clearly', () => {
 
   it('a step result that is not JSON fails the step at once, naming the step and the path', async () => {
     let attempts = 0;
-    const flow = workflow('bad-step', async (ctx) =>
+    const flow = defineWorkflow('bad-step', async (ctx) =>
       ctx.step('load', () => {
         attempts++;
         return { user: { createdAt: new Date(0) } };
@@ -108,7 +108,7 @@ describe('bad values produced by a run fail it clearly', () => {
   });
 
   it('a step result over maxPayloadBytes fails the step', async () => {
-    const flow = workflow('big-step', async (ctx) => ctx.step('fetch', () => 'z'.repeat(4000)));
+    const flow = defineWorkflow('big-step', async (ctx) => ctx.step('fetch', () => 'z'.repeat(4000)));
     const h = await start({ workflows: [flow], maxPayloadBytes: 1000 });
     const run = await h.baton.start(flow, null);
     const failed = await h.settle(run.runId, 'failed');
@@ -121,7 +121,7 @@ describe('bad values produced by a run fail it clearly', () => {
   });
 
   it('a workflow result that is not JSON fails the run, naming the path', async () => {
-    const flow = workflow('bad-result', async () => ({ report: { generated: new Map() } }));
+    const flow = defineWorkflow('bad-result', async () => ({ report: { generated: new Map() } }));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
     const failed = await h.settle(run.runId, 'failed');
@@ -133,7 +133,7 @@ describe('bad values produced by a run fail it clearly', () => {
   });
 
   it('a workflow result over maxPayloadBytes fails the run', async () => {
-    const flow = workflow('big-result', async () => 'r'.repeat(4000));
+    const flow = defineWorkflow('big-result', async () => 'r'.repeat(4000));
     const h = await start({ workflows: [flow], maxPayloadBytes: 1000 });
     const run = await h.baton.start(flow, null);
     const failed = await h.settle(run.runId, 'failed');
@@ -142,8 +142,8 @@ describe('bad values produced by a run fail it clearly', () => {
   });
 
   it('a child input that is not JSON rejects ctx.child, naming the path', async () => {
-    const child = workflow('child-of-bad', async () => 'ok');
-    const flow = workflow('bad-child-input', async (ctx) => {
+    const child = defineWorkflow('child-of-bad', async () => 'ok');
+    const flow = defineWorkflow('bad-child-input', async (ctx) => {
       try {
         await ctx.child(child, { when: new Date(0) });
         return 'unexpected';

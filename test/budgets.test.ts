@@ -56,7 +56,7 @@ describe('budgets', () => {
   it('a budget in money stops a run mid-loop, journaling which budget and why', async () => {
     const searches: string[] = [];
     const { model, researcher } = researchAgent(searchTurns(10), searches);
-    const flow = workflow('research', async (ctx) => ctx.run(researcher, 'Research the market'));
+    const flow = workflow('research', async (ctx) => ctx.runAgent(researcher, 'Research the market'));
     const h = await start({
       workflows: [flow],
       agents: { prices },
@@ -91,7 +91,7 @@ describe('budgets', () => {
   it('asks a person to extend the budget; the meters rebuild on replay, a second extension is asked for, and the run finishes', async () => {
     const searches: string[] = [];
     const { model, researcher } = researchAgent(searchTurns(3, 'Done: three topics.'), searches);
-    const flow = workflow('research', async (ctx) => ctx.run(researcher, 'Research the market'));
+    const flow = workflow('research', async (ctx) => ctx.runAgent(researcher, 'Research the market'));
     const h = await start({
       workflows: [flow],
       agents: { prices },
@@ -153,7 +153,7 @@ describe('budgets', () => {
   it('stops with BudgetExceededError when the person refuses to extend it', async () => {
     const searches: string[] = [];
     const { researcher } = researchAgent(searchTurns(5), searches);
-    const flow = workflow('research', async (ctx) => ctx.run(researcher, 'Research the market'));
+    const flow = workflow('research', async (ctx) => ctx.runAgent(researcher, 'Research the market'));
     const h = await start({
       workflows: [flow],
       agents: { prices },
@@ -176,7 +176,7 @@ describe('budgets', () => {
   it('counts tool calls per agent and stops the agent at its next turn', async () => {
     const searches: string[] = [];
     const { model, researcher } = researchAgent(searchTurns(5), searches);
-    const flow = workflow('research', async (ctx) => ctx.run(researcher, 'Research the market'));
+    const flow = workflow('research', async (ctx) => ctx.runAgent(researcher, 'Research the market'));
     const h = await start({
       workflows: [flow],
       guard: { budgets: { agents: { researcher: { toolCalls: 2 } } } },
@@ -202,7 +202,7 @@ describe('budgets', () => {
     const { researcher } = researchAgent(searchTurns(1), []);
     const flow = workflow('slow', async (ctx) => {
       await ctx.sleep('2m');
-      return ctx.run(researcher, 'Research');
+      return ctx.runAgent(researcher, 'Research');
     });
     const h = await start({ workflows: [flow], guard: { budgets: { run: { wallTime: '1m' } } } });
     const run = await h.baton.start(flow, {});
@@ -228,7 +228,7 @@ describe('budgets', () => {
       ['other', flowOf(1)],
     ]);
     const flow = workflow('research', async (ctx, input: { which: string }) =>
-      ctx.run(agents.get(input.which)!, 'Research'),
+      ctx.runAgent(agents.get(input.which)!, 'Research'),
     );
     const h = await start({
       workflows: [flow],

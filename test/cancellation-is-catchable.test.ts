@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../src/engine/cancellation-scope.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { JOURNAL_FORMAT } from '../src/journal/events.ts';
 import { GENESIS_HASH, sealEvent } from '../src/journal/hash-chain.ts';
 import { replay } from '../src/replay.ts';
@@ -16,7 +16,7 @@ const { start } = harnessesClosedAfterEach((options) => ({
 
 /** A hold on stock that must be released however the order ends. */
 function holdsStock(released: string[]) {
-  return workflow('hold-stock', async (ctx, input: { order: string }) => {
+  return defineWorkflow('hold-stock', async (ctx, input: { order: string }) => {
     await ctx.step('hold', () => `hold-${input.order}`);
     try {
       return await ctx.waitFor<string>('paid');
@@ -64,7 +64,7 @@ describe('cancellation a workflow can handle', () => {
   });
 
   it('a workflow that catches the cancellation decides how the run ends: here, completed', async () => {
-    const flow = workflow('gives-up-gracefully', async (ctx) => {
+    const flow = defineWorkflow('gives-up-gracefully', async (ctx) => {
       try {
         await ctx.sleep('1d', 'cool-off');
         return 'slept';
@@ -91,7 +91,7 @@ describe('cancellation a workflow can handle', () => {
   it('a step in flight sees its abort signal fire, and the workflow its CancelledError at once', async () => {
     const running = gate();
     let stepSaw: unknown;
-    const flow = workflow('long-call', async (ctx) => {
+    const flow = defineWorkflow('long-call', async (ctx) => {
       try {
         return await ctx.step('call-model', async ({ signal }) => {
           running.open();
@@ -122,7 +122,7 @@ describe('cancellation a workflow can handle', () => {
   });
 
   it('an op asked for after the cancellation fails at once, unless it is in a non-cancellable scope', async () => {
-    const flow = workflow('after-cancel', async (ctx) => {
+    const flow = defineWorkflow('after-cancel', async (ctx) => {
       try {
         await ctx.waitFor('go');
       } catch {
@@ -142,7 +142,7 @@ describe('cancellation a workflow can handle', () => {
   });
 
   it('cleanup that waits parks the run; a second cancel changes nothing; the cleanup ends the run', async () => {
-    const flow = workflow('waits-to-clean-up', async (ctx) => {
+    const flow = defineWorkflow('waits-to-clean-up', async (ctx) => {
       try {
         await ctx.waitFor('paid');
       } catch (error) {
@@ -175,7 +175,7 @@ describe('cancellation a workflow can handle', () => {
 
   it('a run started by an older engine (without flag 1) is stopped where it is, as before', async () => {
     const cleanups: string[] = [];
-    const flow = workflow('legacy', async (ctx) => {
+    const flow = defineWorkflow('legacy', async (ctx) => {
       try {
         await ctx.waitFor('never');
       } finally {

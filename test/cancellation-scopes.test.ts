@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../src/engine/cancellation-scope.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { replay } from '../src/replay.ts';
 import { until } from './support/harness.ts';
@@ -16,7 +16,7 @@ const nameOf = (error: unknown): string => (error as Error).name;
 
 describe('cancellation scopes', () => {
   it('cancel a timer without cancelling the run: the timer is journaled as cancelled', async () => {
-    const flow = workflow('reply-or-remind', async (ctx) => {
+    const flow = defineWorkflow('reply-or-remind', async (ctx) => {
       return ctx.cancellable(async (scope) => {
         const reminder = ctx.sleep('1d', 'reminder').then(
           () => 'reminded',
@@ -50,7 +50,7 @@ describe('cancellation scopes', () => {
   });
 
   it('cancel a branch of parallel work; the other branch and the run go on', async () => {
-    const flow = workflow('two-branches', async (ctx) => {
+    const flow = defineWorkflow('two-branches', async (ctx) => {
       let slowScope: { cancel(reason?: string): void } | undefined;
       const slow = ctx.cancellable(async (scope) => {
         slowScope = scope;
@@ -84,7 +84,7 @@ describe('cancellation scopes', () => {
 
   it("cancel a child's scope: the child is asked to cancel, the parent's await raises CancelledError", async () => {
     const cleaned: string[] = [];
-    const child = workflow('slow-child', async (ctx) => {
+    const child = defineWorkflow('slow-child', async (ctx) => {
       try {
         await ctx.waitFor('never');
       } catch (error) {
@@ -92,7 +92,7 @@ describe('cancellation scopes', () => {
         throw error;
       }
     });
-    const parent = workflow('parent-with-deadline', async (ctx) => {
+    const parent = defineWorkflow('parent-with-deadline', async (ctx) => {
       const outcome = await ctx.cancellable(async (scope) => {
         const running = ctx.child(child, null);
         const childRunId = await running.runId;
@@ -125,7 +125,7 @@ describe('cancellation scopes', () => {
   });
 
   it('the run’s cancellation reaches scopes inside it, but not what runs in nonCancellable', async () => {
-    const flow = workflow('nested', async (ctx) => {
+    const flow = defineWorkflow('nested', async (ctx) => {
       const inner = ctx.cancellable(() => ctx.waitFor('inner')).catch((error: unknown) => nameOf(error));
       const shielded = ctx.nonCancellable(async () => {
         const nested = ctx.cancellable(() => ctx.waitFor<string>('shielded'));
@@ -151,7 +151,7 @@ describe('cancellation scopes', () => {
   });
 
   it('a scope cancelled from inside the workflow raises CancelledError that fails the run when it escapes', async () => {
-    const flow = workflow('gives-up', async (ctx) =>
+    const flow = defineWorkflow('gives-up', async (ctx) =>
       ctx.cancellable(async (scope) => {
         scope.cancel('changed my mind');
         return ctx.step('never-runs', () => 'ran');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunFailedError } from '../src/errors.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { aborted, gate, until } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 import { eventTypes as types } from './support/journal-events.ts';
@@ -12,11 +12,11 @@ const { start } = harnessesClosedAfterEach((options) => ({
   worker: { leaseMs: 120_000, ...(options?.worker || {}) },
 }));
 
-const square = workflow('square', async (ctx, n: number) => ctx.step('square', () => n * n));
+const square = defineWorkflow('square', async (ctx, n: number) => ctx.step('square', () => n * n));
 
 describe('child runs', () => {
   it('child futures can be awaited later, after other work', async () => {
-    const parent = workflow('sum-of-squares', async (ctx) => {
+    const parent = defineWorkflow('sum-of-squares', async (ctx) => {
       const three = ctx.child(square, 3);
       const four = ctx.child(square, 4);
       const between = await ctx.step('between', () => 'did other work');
@@ -49,8 +49,11 @@ describe('child runs', () => {
   });
 
   it('a parent awaiting a parked child parks too, and both resume when the child is signalled', async () => {
-    const approval = workflow('approval', async (ctx) => ctx.waitFor<string>('decision'));
-    const parent = workflow('needs-approval', async (ctx) => `parent got ${await ctx.child(approval, null)}`);
+    const approval = defineWorkflow('approval', async (ctx) => ctx.waitFor<string>('decision'));
+    const parent = defineWorkflow(
+      'needs-approval',
+      async (ctx) => `parent got ${await ctx.child(approval, null)}`,
+    );
     const h = await start({ workflows: [parent, approval] });
     const run = await h.baton.start(parent, null);
     const [child] = await until(async () => {
@@ -65,8 +68,8 @@ describe('child runs', () => {
 
   it('a replayed parent does not start its child again', async () => {
     let childRuns = 0;
-    const counted = workflow('counted', async (ctx) => ctx.step('count', () => ++childRuns));
-    const parent = workflow('starts-then-sleeps', async (ctx) => {
+    const counted = defineWorkflow('counted', async (ctx) => ctx.step('count', () => ++childRuns));
+    const parent = defineWorkflow('starts-then-sleeps', async (ctx) => {
       const child = ctx.child(counted, null);
       await ctx.sleep('1h');
       return await child;
@@ -85,7 +88,7 @@ describe('child runs', () => {
   });
 
   it('a failed child rejects the parent’s await with RunFailedError, which the parent may catch', async () => {
-    const broken = workflow('broken', async (ctx) =>
+    const broken = defineWorkflow('broken', async (ctx) =>
       ctx.step(
         'explode',
         () => {
@@ -94,7 +97,7 @@ describe('child runs', () => {
         { retry: { maxAttempts: 1 } },
       ),
     );
-    const parent = workflow('survives-child', async (ctx) => {
+    const parent = defineWorkflow('survives-child', async (ctx) => {
       try {
         await ctx.child(broken, null);
         return { isRunFailed: false, message: 'the child did not fail' };
@@ -114,7 +117,7 @@ describe('child runs', () => {
 
 describe('cancellation', () => {
   it('cancelling a parked run ends it as cancelled, with the reason journaled', async () => {
-    const flow = workflow('patient', async (ctx) => ctx.waitFor('never'));
+    const flow = defineWorkflow('patient', async (ctx) => ctx.waitFor('never'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
     await h.settle(run.runId, 'waiting');
@@ -125,7 +128,7 @@ describe('cancellation', () => {
   });
 
   it('cancelling without a reason journals none', async () => {
-    const flow = workflow('patient-2', async (ctx) => ctx.waitFor('never'));
+    const flow = defineWorkflow('patient-2', async (ctx) => ctx.waitFor('never'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
     await h.settle(run.runId, 'waiting');
@@ -138,7 +141,7 @@ describe('cancellation', () => {
   it('aborts an in-flight step through its AbortSignal', async () => {
     const started = gate();
     let stepSaw: unknown;
-    const flow = workflow('long-call', async (ctx) =>
+    const flow = defineWorkflow('long-call', async (ctx) =>
       ctx.step('call-model', async ({ signal }) => {
         started.open();
         stepSaw = await aborted(signal);
@@ -161,19 +164,19 @@ describe('cancellation', () => {
   it('reaches children and grandchildren, parked or with a step in flight', async () => {
     const inFlight = gate();
     let grandchildStepSaw: unknown;
-    const grandchild = workflow('grandchild', async (ctx) =>
+    const grandchild = defineWorkflow('grandchild', async (ctx) =>
       ctx.step('hang', async ({ signal }) => {
         inFlight.open();
         grandchildStepSaw = await aborted(signal);
         throw signal.reason;
       }),
     );
-    const child = workflow('child', async (ctx) => {
+    const child = defineWorkflow('child', async (ctx) => {
       const nested = ctx.child(grandchild, null);
       await ctx.waitFor('never');
       return nested;
     });
-    const parent = workflow('parent', async (ctx) => ctx.child(child, null));
+    const parent = defineWorkflow('parent', async (ctx) => ctx.child(child, null));
     const h = await start({ workflows: [parent, child, grandchild] });
     const run = await h.baton.start(parent, null);
     await inFlight.promise;
@@ -199,7 +202,7 @@ describe('cancellation', () => {
   it('cancellation requested by another process reaches a running step at the next heartbeat', async () => {
     const started = gate();
     let stepSaw: unknown;
-    const flow = workflow('remote-cancel', async (ctx) =>
+    const flow = defineWorkflow('remote-cancel', async (ctx) =>
       ctx.step('hang', async ({ signal }) => {
         started.open();
         stepSaw = await aborted(signal);
@@ -221,7 +224,7 @@ describe('cancellation', () => {
   });
 
   it('refuses to cancel an unknown or a finished run', async () => {
-    const flow = workflow('done-fast', async () => 'done');
+    const flow = defineWorkflow('done-fast', async () => 'done');
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
     await run.result();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { until } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
@@ -10,7 +10,7 @@ const { start } = harnessesClosedAfterEach((options) => ({
 }));
 
 /** A child that waits for a signal and journals its cleanup when cancelled. */
-const worker = workflow('worker-child', async (ctx) => {
+const worker = defineWorkflow('worker-child', async (ctx) => {
   try {
     return await ctx.waitFor<string>('done');
   } catch (error) {
@@ -20,7 +20,7 @@ const worker = workflow('worker-child', async (ctx) => {
 });
 
 const parentOf = (options: { parentClose?: 'cancel' | 'abandon' } = {}) =>
-  workflow(`parent-${options.parentClose ?? 'default'}`, async (ctx) => {
+  defineWorkflow(`parent-${options.parentClose ?? 'default'}`, async (ctx) => {
     const child = ctx.child(worker, null, options);
     await child.runId;
     return await child;
@@ -95,7 +95,7 @@ describe('children: cascade or not', () => {
       code: 'INVALID_ARGUMENT',
       message: "children is 'cancel' or 'abandon', got 'orphan'.",
     });
-    const bad = workflow('bad-parent', async (ctx) =>
+    const bad = defineWorkflow('bad-parent', async (ctx) =>
       ctx.child(worker, null, { parentClose: 'terminate' as 'abandon' }).then(
         () => 'started',
         (error: unknown) => (error as Error).message,

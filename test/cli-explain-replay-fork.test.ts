@@ -13,7 +13,7 @@ const definer = agent({ name: 'definer', description: 'Defines words', instructi
 
 export const define = workflow('define', async (ctx, input) => {
   const word = await ctx.step('normalise', () => String(input.word).toLowerCase());
-  return ctx.run(definer, 'Define ' + word);
+  return ctx.runAgent(definer, 'Define ' + word);
 });
 
 export default defineConfig({ store: 'sqlite:./cli.db', workflows: [define] });

@@ -16,7 +16,7 @@ const teller = agent({
 const tell = workflow('tell', async (ctx) => {
   await ctx.waitFor('go');
   ctx.stream.write({ stage: 'telling' });
-  return ctx.run(teller, 'Tell me');
+  return ctx.runAgent(teller, 'Tell me');
 });
 
 export default defineConfig({ store: 'sqlite:./follow.db', workflows: [tell] });

@@ -18,7 +18,7 @@ const definer = agent({
   model: scriptedModel(Array.from({ length: 20 }, () => reply)),
 });
 
-const define = workflow('define', async (ctx, input) => ctx.run(definer, 'Define ' + input.word));
+const define = workflow('define', async (ctx, input) => ctx.runAgent(definer, 'Define ' + input.word));
 const waiter = workflow('waiter', async (ctx) => ctx.waitFor('go'));
 
 export default defineConfig({ store: 'sqlite:./vocabulary.db', workflows: [define, waiter] });

@@ -19,7 +19,7 @@ const definer = agent({
 
 export const define = workflow('define', async (ctx, input) => {
   const word = await ctx.step('normalise', () => String(input.word).toLowerCase());
-  return ctx.run(definer, 'Define ' + word);
+  return ctx.runAgent(definer, 'Define ' + word);
 });
 
 export default defineConfig({ store: 'sqlite:./keyless.db', workflows: [define] });
@@ -41,7 +41,7 @@ beforeAll(async () => {
   });
   const define = workflow('define', async (ctx, input: { word: string }) => {
     const word = await ctx.step('normalise', () => String(input.word).toLowerCase());
-    return ctx.run(definer, 'Define ' + word);
+    return ctx.runAgent(definer, 'Define ' + word);
   });
   const baton = await Baton.open({ store: `sqlite:${join(project.dir, 'keyless.db')}`, workflows: [define] });
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
@@ -8,7 +8,7 @@ const { start } = harnessesClosedAfterEach();
 type Counter = { round: number; rounds: number; total: number };
 
 /** Adds the round's number to a total, one run per round: a long job that sheds its history. */
-const rounds = workflow('rounds', async (ctx, input: Counter) => {
+const rounds = defineWorkflow('rounds', async (ctx, input: Counter) => {
   const added = await ctx.step('add', () => input.total + input.round);
   await ctx.setEvent('round', input.round);
   if (input.round < input.rounds)
@@ -79,7 +79,7 @@ describe('continue-as-new', () => {
   });
 
   it('a parent awaiting a child gets the result at the end of the child’s chain', async () => {
-    const parent = workflow('parent', async (ctx) => {
+    const parent = defineWorkflow('parent', async (ctx) => {
       const child = ctx.child(rounds, { round: 1, rounds: 3, total: 10 });
       const output = await child;
       return { total: output.total, first: await child.runId };
@@ -92,11 +92,11 @@ describe('continue-as-new', () => {
   });
 
   it('refuses continue-as-new from inside a step, and an input over the payload limit', async () => {
-    const misplaced = workflow('misplaced', async (ctx) => {
+    const misplaced = defineWorkflow('misplaced', async (ctx) => {
       await ctx.step('work', () => ctx.continueAsNew({ again: true }));
       return 'unreachable';
     });
-    const oversized = workflow('oversized-successor', async (ctx) => {
+    const oversized = defineWorkflow('oversized-successor', async (ctx) => {
       try {
         await ctx.continueAsNew({ blob: 'x'.repeat(5000) });
       } catch (error) {

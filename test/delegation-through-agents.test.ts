@@ -67,7 +67,7 @@ describe('a grant narrows through a sub-agent', () => {
       ]),
       tools: [researcher],
     });
-    const flow = workflow('plan', async (ctx) => ctx.run(planner, 'Handle ch_1'));
+    const flow = workflow('plan', async (ctx) => ctx.runAgent(planner, 'Handle ch_1'));
     const h = await start({ workflows: [flow] });
 
     const run = await h.baton.start(
@@ -154,7 +154,7 @@ describe('a grant narrows through a sub-agent', () => {
       tools: [refund],
       needs: ['tool:payments.*'],
     });
-    const flow = workflow('refund', async (ctx) => ctx.run(refunder, 'Refund ch_1'));
+    const flow = workflow('refund', async (ctx) => ctx.runAgent(refunder, 'Refund ch_1'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {}, { as: 'user:alice', grant: { actions: ['tool:search.*'] } });
 
@@ -189,7 +189,7 @@ describe('a grant narrows through a sub-agent', () => {
       ]),
       tools: [researcher],
     });
-    const flow = workflow('deep', async (ctx) => ctx.run(planner, 'Go'));
+    const flow = workflow('deep', async (ctx) => ctx.runAgent(planner, 'Go'));
     const h = await start({ workflows: [flow], maxDelegationDepth: 1 });
     const run = await h.baton.start(flow, {}, { grant: { actions: ['tool:*', 'handoff:*'] } });
     expect(String(await run.result())).toContain('delegation too deep');
@@ -337,7 +337,7 @@ forbid (principal, action == Action::"HandOff", resource == Agent::"billing");
       model: triageModel,
       handoffs: [billing],
     });
-    const flow = workflow('support', async (ctx) => ctx.run(triage, 'I want a refund'));
+    const flow = workflow('support', async (ctx) => ctx.runAgent(triage, 'I want a refund'));
     const h = await start({ workflows: [flow], policies });
     const run = await h.baton.start(flow, {}, { as: 'user:alice', grant: { actions: ['handoff:*'] } });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { workflow, type WorkflowDefinition } from '../src/engine/workflow.ts';
+import { defineWorkflow, type WorkflowDefinition } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { NewRun } from '../src/store/store.ts';
@@ -39,7 +39,7 @@ describe('one patch marker per id per run', () => {
   it('new runs journal one marker however often patched(id) is called; runs from before flag 1 keep one per call', async () => {
     const store = SqliteStore.open({ path: ':memory:' });
     const clock = new ManualClock();
-    const flow = workflow('repeat', async (ctx) => {
+    const flow = defineWorkflow('repeat', async (ctx) => {
       const answers = [ctx.patched('v2'), ctx.patched('v2'), ctx.patched('v2')];
       await ctx.sleep('1h');
       answers.push(ctx.patched('v2'));
@@ -76,14 +76,14 @@ describe('the three-deploy life of a patch', () => {
     const store = SqliteStore.open({ path: ':memory:' });
     const clock = new ManualClock();
     // Deploy 1: charge, wait an hour, ship.
-    const v1 = workflow('order', async (ctx) => {
+    const v1 = defineWorkflow('order', async (ctx) => {
       await ctx.step('charge', () => 'charged');
       await ctx.sleep('1h');
       await ctx.step('ship', () => 'shipped');
       return 'v1';
     });
     // Deploy 2: a fraud check before charging, for new runs only.
-    const v2 = workflow('order', async (ctx) => {
+    const v2 = defineWorkflow('order', async (ctx) => {
       if (ctx.patched('fraud-check')) await ctx.step('fraud-check', () => 'ok');
       await ctx.step('charge', () => 'charged');
       await ctx.sleep('1h');
@@ -91,7 +91,7 @@ describe('the three-deploy life of a patch', () => {
       return ctx.patched('fraud-check') ? 'v2 checked' : 'v2 unchecked';
     });
     // Deploy 3, once no run from deploy 1 is left: only the new branch.
-    const v3 = workflow('order', async (ctx) => {
+    const v3 = defineWorkflow('order', async (ctx) => {
       ctx.deprecatePatch('fraud-check');
       await ctx.step('fraud-check', () => 'ok');
       await ctx.step('charge', () => 'charged');
@@ -136,7 +136,7 @@ describe('the three-deploy life of a patch', () => {
   it('a run that calls patched and deprecatePatch with one id fails with PatchMisuseError', async () => {
     const store = SqliteStore.open({ path: ':memory:' });
     const clock = new ManualClock();
-    const confused = workflow(
+    const confused = defineWorkflow(
       'confused',
       async (ctx, input: { order: 'patched-first' | 'deprecated-first' }) => {
         if (input.order === 'patched-first') {
@@ -165,7 +165,7 @@ describe('the three-deploy life of a patch', () => {
   it('deprecating a patch a run never had is fine; an empty id is refused', async () => {
     const store = SqliteStore.open({ path: ':memory:' });
     const clock = new ManualClock();
-    const flow = workflow('plain', async (ctx) => {
+    const flow = defineWorkflow('plain', async (ctx) => {
       ctx.deprecatePatch('never-patched');
       ctx.deprecatePatch('never-patched');
       const answer = await ctx.step('work', () => 42);

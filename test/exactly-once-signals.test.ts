@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalKeyConflictError } from '../src/engine/signal-delivery.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 import { startTestServer, waiter, type TestServer } from './server/server-harness.ts';
@@ -8,7 +8,7 @@ import { startTestServer, waiter, type TestServer } from './server/server-harnes
 const { start } = harnessesClosedAfterEach();
 
 /** Adds up deposits until `close`; each deposit is one signal. */
-const account = workflow('account', async (ctx) => {
+const account = defineWorkflow('account', async (ctx) => {
   let balance = 0;
   for (;;) {
     const deposit = await ctx.waitFor<{ cents: number } | 'close'>('deposit');

@@ -51,7 +51,7 @@ async function explainedRun() {
   });
   const flow = workflow('explained', async (ctx, input: { word: string }) => {
     const facts = await ctx.step('load', () => ({ audience: 'children' }));
-    return ctx.run(reader, { task: `Define ${input.word}`, context: facts });
+    return ctx.runAgent(reader, { task: `Define ${input.word}`, context: facts });
   });
   const h = await harness({
     workflows: [flow],

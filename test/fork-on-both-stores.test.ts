@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
@@ -8,7 +8,7 @@ import type { Store } from '../src/store/store.ts';
 import { databaseForSuite, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
 
 const steps: string[] = [];
-const flow = workflow('three-steps', async (ctx, input: { n: number }) => {
+const flow = defineWorkflow('three-steps', async (ctx, input: { n: number }) => {
   const a = await ctx.step('a', () => (steps.push('a'), input.n + 1));
   const b = await ctx.step('b', () => (steps.push('b'), a * 2));
   return ctx.step('c', () => (steps.push('c'), b + 100));

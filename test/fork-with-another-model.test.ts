@@ -60,7 +60,7 @@ function setup() {
   });
   const flow = workflow('define', async (ctx, input: { word: string }) => {
     const facts = await ctx.step('load', () => (counts.load++, { asked: input.word }));
-    return ctx.run(reader, { task: `Define ${input.word}`, context: facts });
+    return ctx.runAgent(reader, { task: `Define ${input.word}`, context: facts });
   });
   return { counts, original, bigger, brief, flow };
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { parseHistory } from '../src/explain/history-document.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { replayHistories } from '../src/testing/index.ts';
@@ -37,7 +37,7 @@ describe('golden histories of cancellation, timeouts and resume in place', () =>
 
   it('catch a change to the cleanup of a cancelled run', async () => {
     // The cleanup sends a notice before it releases the hold: runs cancelled on the old code break.
-    const changed = workflow('hold-stock', async (ctx, input: { order: string }) => {
+    const changed = defineWorkflow('hold-stock', async (ctx, input: { order: string }) => {
       await ctx.step('hold', () => ({ order: input.order, held: true }));
       try {
         return await ctx.waitFor<string>('paid');

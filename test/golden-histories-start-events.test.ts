@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { START_EVENTS } from '../src/engine/engine-flags.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow as defineEngineWorkflow } from '../src/engine/workflow.ts';
 import { parseHistory } from '../src/explain/history-document.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { replayHistories } from '../src/testing/index.ts';
@@ -43,7 +43,7 @@ describe('golden histories with start events', () => {
 
   it('catch a change to the workflow, naming the divergence', async () => {
     // A step before the agent: the history holds the agent's op where the code now asks for the step.
-    const changed = workflow('define', async (ctx) => ctx.step('prepare', () => 'ready'));
+    const changed = defineEngineWorkflow('define', async (ctx) => ctx.step('prepare', () => 'ready'));
     const report = await replayHistories(GOLDEN, [changed]);
     expect(report.ok).toBe(false);
     expect(report.message).toContain("the workflow code now asks for step 'prepare'");

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { replayHistories } from '../src/testing/index.ts';
 import { fulfil } from './fixtures/golden-workflows.ts';
@@ -39,7 +39,7 @@ describe('golden histories', () => {
 
   it('catch a change that would break runs in flight, naming the file and the divergence', async () => {
     // A new step before the approval, not guarded by ctx.patched: both histories break at op 2.
-    const changed = workflow('fulfil', async (ctx, input: { order: string }) => {
+    const changed = defineWorkflow('fulfil', async (ctx, input: { order: string }) => {
       await ctx.step('reserve', () => ({ order: input.order, reserved: true }));
       await ctx.step('fraud-check', () => true);
       await ctx.waitFor('approve');
@@ -56,7 +56,7 @@ describe('golden histories', () => {
     expect(lines[1]).toMatch(/^fulfil-charged\.json: /);
 
     // The same change behind ctx.patched keeps both histories replaying.
-    const guarded = workflow('fulfil', async (ctx, input: { order: string }) => {
+    const guarded = defineWorkflow('fulfil', async (ctx, input: { order: string }) => {
       const reserved = await ctx.step('reserve', () => ({ order: input.order, reserved: true }));
       if (ctx.patched('fraud-check')) await ctx.step('fraud-check', () => true);
       const approval = await ctx.waitFor<{ approved: boolean }>('approve');
@@ -122,7 +122,7 @@ describe('golden histories of the engine semantics (published values, patches, c
 
   it('catch code that no longer continues as new, or calls patched once per call again', async () => {
     const folder = join(GOLDEN, 'semantics');
-    const returnsInstead = workflow('rounds', async (ctx, input: { round: number; rounds: number }) => {
+    const returnsInstead = defineWorkflow('rounds', async (ctx, input: { round: number; rounds: number }) => {
       await ctx.step('round', () => input.round);
       return { rounds: input.rounds };
     });

@@ -47,7 +47,7 @@ describe('guardrails on tool calls', () => {
       tools: [customers],
       guardrails: { tools: { after: [redaction()] } },
     });
-    const flow = workflow('support', async (ctx) => ctx.run(support, 'Who is C-9?'));
+    const flow = workflow('support', async (ctx) => ctx.runAgent(support, 'Who is C-9?'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     const answer = await run.result();
@@ -96,7 +96,7 @@ describe('guardrails on tool calls', () => {
       'I will not do that.',
     ]);
     const ops = agent({ name: 'ops', description: 'Ops', instructions: 'Operate.', model, tools: [shell] });
-    const flow = workflow('ops', async (ctx) => ctx.run(ops, 'Free some disk space'));
+    const flow = workflow('ops', async (ctx) => ctx.runAgent(ops, 'Free some disk space'));
     const h = await start({
       workflows: [flow],
       guard: { guardrails: { tools: { before: [denyList(['rm -rf', /\bDROP\s+TABLE\b/i])] } } },
@@ -132,7 +132,7 @@ describe('guardrails on tool calls', () => {
       tools: [customers],
       guardrails: { tools: [flaky] },
     });
-    const flow = workflow('support', async (ctx) => ctx.run(support, 'Who is C-9?'));
+    const flow = workflow('support', async (ctx) => ctx.runAgent(support, 'Who is C-9?'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     expect(await run.result()).toBe('Could not read it.');
@@ -159,7 +159,7 @@ describe('guardrails on agents and runs', () => {
       model,
       guardrails: { input: [redaction()], output: [denyList(['PROJECT-ORCA'], { caseSensitive: true })] },
     });
-    const flow = workflow('write', async (ctx) => ctx.run(writer, `Write to ${EMAIL} about the launch`));
+    const flow = workflow('write', async (ctx) => ctx.runAgent(writer, `Write to ${EMAIL} about the launch`));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toMatchObject({ code: 'GUARDRAIL_BLOCKED' });
@@ -186,7 +186,7 @@ describe('guardrails on agents and runs', () => {
   it('fails the run closed when an output guardrail throws, with the error journaled', async () => {
     const model = scriptedModel(['All good.']);
     const writer = agent({ name: 'writer', description: 'Writes', instructions: 'Write.', model });
-    const flow = workflow('write', async (ctx) => ctx.run(writer, 'Write'));
+    const flow = workflow('write', async (ctx) => ctx.runAgent(writer, 'Write'));
     const broken = guardrail('broken', () => {
       throw new TypeError('cannot read the policy file');
     });
@@ -211,7 +211,7 @@ describe('guardrails on agents and runs', () => {
       output: z.object({ title: z.string(), words: z.number(), draft: z.boolean() }),
     });
     const flow = workflow('write', async (ctx) => {
-      const answer = await ctx.run(writer, 'Write');
+      const answer = await ctx.runAgent(writer, 'Write');
       await ctx.sleep('1h');
       return answer;
     });

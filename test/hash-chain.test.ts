@@ -1,6 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { GENESIS_HASH, hashEvent, sealEvent, verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
@@ -16,7 +16,7 @@ beforeAll(async () => {
   const temp = await tempStore();
   dispose = temp.dispose;
   path = temp.path;
-  const flow = workflow('audited', async (ctx, input: { amount: number }) => {
+  const flow = defineWorkflow('audited', async (ctx, input: { amount: number }) => {
     const quote = await ctx.step('quote', () => ({ amount: input.amount, currency: 'EUR' }));
     await ctx.sleep('1m');
     const approval = await ctx.waitFor<{ by: string }>('approve');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
 const { start } = harnessesClosedAfterEach();
@@ -7,7 +7,7 @@ const { start } = harnessesClosedAfterEach();
 describe('idempotent start', () => {
   it('starting again with the same key returns the same run, which runs once', async () => {
     let executions = 0;
-    const flow = workflow('charge', async (ctx, input: { cents: number }) =>
+    const flow = defineWorkflow('charge', async (ctx, input: { cents: number }) =>
       ctx.step('charge', () => {
         executions++;
         return input.cents;
@@ -32,7 +32,7 @@ describe('idempotent start', () => {
   });
 
   it('concurrent starts with one key create one run', async () => {
-    const flow = workflow('once', async () => 'ok');
+    const flow = defineWorkflow('once', async () => 'ok');
     const h = await start({ workflows: [flow] });
     const handles = await Promise.all(
       Array.from({ length: 20 }, () => h.baton.start(flow, null, { idempotencyKey: 'same' })),
@@ -43,7 +43,7 @@ describe('idempotent start', () => {
   });
 
   it('keys are per tenant, and runs without a key are always new', async () => {
-    const flow = workflow('tenanted', async () => 'ok');
+    const flow = defineWorkflow('tenanted', async () => 'ok');
     const h = await start({ workflows: [flow] });
     const acme = await h.baton.start(flow, null, { idempotencyKey: 'k', tenant: 'acme' });
     const globex = await h.baton.start(flow, null, { idempotencyKey: 'k', tenant: 'globex' });
@@ -56,7 +56,7 @@ describe('idempotent start', () => {
   });
 
   it('a start from another process with the same key finds the run', async () => {
-    const flow = workflow('shared', async (ctx) => ctx.waitFor<string>('go'));
+    const flow = defineWorkflow('shared', async (ctx) => ctx.waitFor<string>('go'));
     const one = await start({ workflows: [flow] });
     const two = await start({ store: one.store, clock: one.clock, workflows: [flow], worker: false });
     const first = await one.baton.start(flow, null, { idempotencyKey: 'shared-key' });

@@ -50,7 +50,7 @@ describe('the journal of an agent conversation', () => {
       model,
       tools: [echo],
     });
-    const flow = workflow('echoes', async (ctx) => ctx.run(bot, { task: 'Echo', context: { n: 3 } }));
+    const flow = workflow('echoes', async (ctx) => ctx.runAgent(bot, { task: 'Echo', context: { n: 3 } }));
     const store = SqliteStore.open({ path: ':memory:' });
     const baton = await Baton.open({ store, workflows: [flow], worker: { pollMs: 5 } });
     try {

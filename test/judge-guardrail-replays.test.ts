@@ -25,7 +25,7 @@ function definitions(
     guardrails: { output: [judge({ model: judgeModel, rubric: RUBRIC })] },
   });
   const reply = workflow('reply', async (ctx) => {
-    const text = await ctx.run(writer, 'The customer wants their money back.');
+    const text = await ctx.runAgent(writer, 'The customer wants their money back.');
     const sent = await ctx.waitFor<{ ok: boolean }>('sent');
     return { text, sent: sent.ok };
   });

@@ -33,7 +33,7 @@ async function open(
       ctx.stream.write({ stage: 'prepared' });
       return 'ok';
     });
-    return ctx.run(writer, input.question);
+    return ctx.runAgent(writer, input.question);
   });
   const baton = await Baton.open({ store, workflows: [answer], worker: { pollMs: 10 } });
   cleanup.push(async () => {

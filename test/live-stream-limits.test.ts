@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton, type BatonOptions } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { RunStreamPart } from '../src/engine/run-stream-parts.ts';
 import { tempStore } from './support/harness.ts';
 
@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 /** A step that writes `count` progress parts at once. */
-const chatty = workflow('chatty', async (ctx, input: { count: number }) => {
+const chatty = defineWorkflow('chatty', async (ctx, input: { count: number }) => {
   await ctx.step('talk', () => {
     for (let index = 0; index < input.count; index++) ctx.stream.write({ index });
     return input.count;

@@ -41,7 +41,7 @@ describe('loop detection', () => {
       tools: [lookupTool(calls)],
       maxTurns: 20,
     });
-    const flow = workflow('find-order', async (ctx) => ctx.run(clerk, 'Where is order A-1?'));
+    const flow = workflow('find-order', async (ctx) => ctx.runAgent(clerk, 'Where is order A-1?'));
     const h = await start({
       workflows: [flow],
       guard: { loops: { repeatedToolCall: { times: 3, window: 10 }, noProgress: false } },
@@ -104,7 +104,7 @@ describe('loop detection', () => {
       tools: [search],
       maxTurns: 12,
     });
-    const flow = workflow('research', async (ctx) => ctx.run(researcher, 'What is the refund policy?'));
+    const flow = workflow('research', async (ctx) => ctx.runAgent(researcher, 'What is the refund policy?'));
     const h = await start({
       workflows: [flow],
       guard: { loops: { noProgress: { turns: 2 }, repeatedToolCall: false } },
@@ -134,7 +134,7 @@ describe('loop detection', () => {
       model,
       tools: [lookupTool(calls)],
     });
-    const flow = workflow('find-order', async (ctx) => ctx.run(clerk, 'Where is order A-1?'));
+    const flow = workflow('find-order', async (ctx) => ctx.runAgent(clerk, 'Where is order A-1?'));
     const h = await start({
       workflows: [flow],
       guard: {

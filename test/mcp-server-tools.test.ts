@@ -167,7 +167,7 @@ describe('MCP tools', () => {
       tools: await server.tools(),
     });
     const sums = workflow('sums', async (ctx) => {
-      const answer = await ctx.run(calculator, { task: 'What is 2 + 3?' });
+      const answer = await ctx.runAgent(calculator, { task: 'What is 2 + 3?' });
       const thanks = await ctx.waitFor<string>('thanks');
       return `${answer} (${thanks})`;
     });

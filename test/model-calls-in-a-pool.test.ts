@@ -46,7 +46,7 @@ describe('model calls in a pool', () => {
       retry: { maxAttempts: 3, initialDelay: '100ms' },
     });
     const write = workflow('write', async (ctx, input: { n: number }) =>
-      ctx.run(writer, `Write piece ${input.n}`),
+      ctx.runAgent(writer, `Write piece ${input.n}`),
     );
     const baton = await Baton.open({
       store,
@@ -115,7 +115,7 @@ describe('model calls in a pool', () => {
       model: `openai-compatible:${server.url}#test-model`,
       pool: 'openia',
     });
-    const write = workflow('write-unknown-pool', async (ctx) => ctx.run(writer, 'Write'));
+    const write = workflow('write-unknown-pool', async (ctx) => ctx.runAgent(writer, 'Write'));
     const baton = await Baton.open({
       store,
       workflows: [write],

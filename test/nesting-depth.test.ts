@@ -3,7 +3,7 @@
  * NESTING_TOO_DEEP before anything is journaled, never a stack overflow or a 500.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { BatonError, NestingTooDeepError } from '../src/errors.ts';
 import { canonicalJson, MAX_JSON_DEPTH, nestsDeeperThan } from '../src/journal/canonical-json.ts';
 import { batonSource, cliProject } from './support/cli-project.ts';
@@ -20,7 +20,7 @@ function nestedText(depth: number): string {
   return '['.repeat(depth) + ']'.repeat(depth);
 }
 
-const echo = workflow('echo', async (_ctx, input: unknown) => input);
+const echo = defineWorkflow('echo', async (_ctx, input: unknown) => input);
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -124,7 +124,7 @@ describe('nesting depth at the HTTP door', () => {
 const project = cliProject('baton-depth-', {
   'baton.config.ts': `
 import { defineConfig, workflow } from ${JSON.stringify(batonSource)};
-const echo = workflow('echo', async (_ctx, input: unknown) => input);
+const echo = defineWorkflow('echo', async (_ctx, input: unknown) => input);
 export default defineConfig({ store: 'sqlite:./depth.db', workflows: [echo] });
 `,
 });

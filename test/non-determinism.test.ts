@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkflowContext } from '../src/engine/context.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { harness, ManualClock, type Harness } from './support/harness.ts';
@@ -23,7 +23,7 @@ async function startOnOldCode(
   const store = SqliteStore.open({ path: ':memory:' });
   stores.push(store);
   const clock = new ManualClock();
-  const old = await harness({ store, clock, workflows: [workflow('orders', oldCode)] });
+  const old = await harness({ store, clock, workflows: [defineWorkflow('orders', oldCode)] });
   const run = await old.baton.start('orders', null);
   await old.settle(run.runId, 'waiting');
   await before?.(old, run.runId);
@@ -39,7 +39,7 @@ async function resumeOnNewCode(
   const h = await harness({
     store: parked.store,
     clock: parked.clock,
-    workflows: [workflow('orders', newCode)],
+    workflows: [defineWorkflow('orders', newCode)],
   });
   open.push(h);
   await wake(h);

@@ -63,7 +63,7 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
     const live: ModelStreamEvent[] = [];
     const bot = forecaster(s.url);
     const flow = workflow('weather', async (ctx, input: { city: string }) =>
-      ctx.run(bot, `Weather in ${input.city}?`),
+      ctx.runAgent(bot, `Weather in ${input.city}?`),
     );
     const h = await start({
       workflows: [flow],
@@ -109,7 +109,7 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
   it('retries a 429, waiting at least its Retry-After, with the failed attempt journaled', async () => {
     const s = await server([{ status: 429, message: 'Rate limit reached', retryAfter: 1 }, 'Sunny.']);
     const bot = forecaster(s.url);
-    const flow = workflow('weather-429', async (ctx) => ctx.run(bot, 'Weather?'));
+    const flow = workflow('weather-429', async (ctx) => ctx.runAgent(bot, 'Weather?'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     expect(await run.result()).toBe('Sunny.');
@@ -127,14 +127,14 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
   it('retries a 500, and fails with a clear error when the server keeps failing', async () => {
     const s = await server([{ status: 500, message: 'upstream exploded' }, 'Recovered.']);
     const bot = forecaster(s.url, { retry: { maxAttempts: 2, initialDelay: '10ms' } });
-    const flow = workflow('weather-500', async (ctx) => ctx.run(bot, 'Weather?'));
+    const flow = workflow('weather-500', async (ctx) => ctx.runAgent(bot, 'Weather?'));
     const h = await start({ workflows: [flow] });
     expect(await (await h.baton.start(flow, {})).result()).toBe('Recovered.');
     expect(s.requests).toHaveLength(2);
 
     const down = await server(() => ({ status: 503, message: 'overloaded' }));
     const doomed = forecaster(down.url, { retry: { maxAttempts: 3, initialDelay: '10ms' } });
-    const failing = workflow('weather-503', async (ctx) => ctx.run(doomed, 'Weather?'));
+    const failing = workflow('weather-503', async (ctx) => ctx.runAgent(doomed, 'Weather?'));
     h.baton.register(failing);
     const run = await h.baton.start(failing, {});
     await expect(run.result()).rejects.toThrow(
@@ -151,7 +151,7 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
   it('fails on a malformed streamed body with an error that says so, without retrying', async () => {
     const s = await server(() => ({ malformed: true }));
     const bot = forecaster(s.url);
-    const flow = workflow('weather-garbage', async (ctx) => ctx.run(bot, 'Weather?'));
+    const flow = workflow('weather-garbage', async (ctx) => ctx.runAgent(bot, 'Weather?'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toThrow(/malformed response/);
@@ -176,7 +176,7 @@ describe('models through the AI SDK, against a local OpenAI-compatible server', 
       ).toThrow(/no provider 'opnai'/);
       const flow = workflow('keyless', async (ctx) => {
         const before = await ctx.step('before', () => 'read without a key');
-        return [before, await ctx.run(needsKey, 'hi')];
+        return [before, await ctx.runAgent(needsKey, 'hi')];
       });
       const h = await start({ workflows: [flow] });
       const run = await h.baton.start(flow, {});

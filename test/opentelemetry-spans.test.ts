@@ -15,8 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
-import { runTraceContext } from '../src/explain/journal-spans.ts';
-import { openTelemetry } from '../src/explain/telemetry.ts';
+import { runTraceContext } from '../src/telemetry/journal-spans.ts';
+import { openTelemetry } from '../src/telemetry/telemetry.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { docsDelete, docsLookup } from './support/docs-tools.ts';
@@ -58,7 +58,7 @@ function setup() {
   });
   const flow = workflow('agent-flow', async (ctx) => {
     await ctx.step('load', () => ({ user: 'ada' }));
-    const answer = await ctx.run(reader_, 'Define baton');
+    const answer = await ctx.runAgent(reader_, 'Define baton');
     await ctx.sleep('1h', 'cool-off');
     await ctx.step('notify', () => true);
     return answer;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { gate } from './support/harness.ts';
@@ -19,7 +19,7 @@ describe('Promise.all over ctx calls', () => {
     const started: string[] = [];
     const release = { a: gate(), b: gate(), c: gate() };
     const allStarted = gate();
-    const flow = workflow('fan-out', async (ctx) => {
+    const flow = defineWorkflow('fan-out', async (ctx) => {
       const step = (name: keyof typeof release) =>
         ctx.step(name, async () => {
           started.push(name);
@@ -57,7 +57,7 @@ describe('Promise.all over ctx calls', () => {
   it('replays correctly when the journal order differs from the call order', async () => {
     const order = gate();
     let runs = 0;
-    const flow = workflow('out-of-order', async (ctx) => {
+    const flow = defineWorkflow('out-of-order', async (ctx) => {
       const slow = ctx.step('slow', async () => {
         runs++;
         await order.promise;
@@ -83,7 +83,7 @@ describe('Promise.all over ctx calls', () => {
 
   it('mixes steps, sleeps and waits: completed branches are not run again while others park', async () => {
     let charged = 0;
-    const flow = workflow('mixed', async (ctx) => {
+    const flow = defineWorkflow('mixed', async (ctx) => {
       const [charge, reply] = await Promise.all([
         ctx.step('charge', () => ++charged),
         ctx.waitFor<string>('reply'),
@@ -102,7 +102,7 @@ describe('Promise.all over ctx calls', () => {
   });
 
   it('a failing branch is journaled as failed while the others complete (Promise.allSettled)', async () => {
-    const flow = workflow('settled', async (ctx) => {
+    const flow = defineWorkflow('settled', async (ctx) => {
       const outcomes = await Promise.allSettled([
         ctx.step('ok', () => 'fine'),
         ctx.step(
@@ -129,7 +129,7 @@ describe('Promise.all over ctx calls', () => {
   });
 
   it('many parallel steps share commits (group commit) and each is journaled once', async () => {
-    const flow = workflow('wide', async (ctx) =>
+    const flow = defineWorkflow('wide', async (ctx) =>
       Promise.all(Array.from({ length: 50 }, (_, index) => ctx.step(`s${index}`, () => index))),
     );
     const h = await start({ workflows: [flow] });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { harness, until } from './support/harness.ts';
 
 const RUNS = 10_000;
 
 describe('parked runs are cheap', () => {
   it(`${RUNS} runs parked on a wait hold no worker slot, and all resume when signalled`, async () => {
-    const flow = workflow('parked', async (ctx, input: { index: number }) => {
+    const flow = defineWorkflow('parked', async (ctx, input: { index: number }) => {
       const bonus = await ctx.waitFor<number>('go');
       return input.index + bonus;
     });

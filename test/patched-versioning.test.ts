@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkflowContext } from '../src/engine/context.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { harness, ManualClock, type Harness } from './support/harness.ts';
@@ -25,7 +25,7 @@ describe('ctx.patched versioning', () => {
     const step = (ctx: WorkflowContext, name: string) => ctx.step(name, () => void ran.push(name));
 
     // Version 1: reserve, sleep, charge, sleep, ship.
-    const v1 = workflow('fulfil', async (ctx) => {
+    const v1 = defineWorkflow('fulfil', async (ctx) => {
       await step(ctx, 'reserve');
       await ctx.sleep('1h');
       await step(ctx, 'charge');
@@ -34,7 +34,7 @@ describe('ctx.patched versioning', () => {
       return 'v1';
     });
     // Version 2 adds a fraud check before charging, behind a patch marker.
-    const v2 = workflow('fulfil', async (ctx) => {
+    const v2 = defineWorkflow('fulfil', async (ctx) => {
       await step(ctx, 'reserve');
       await ctx.sleep('1h');
       if (ctx.patched('fraud-check')) await step(ctx, 'fraud-check');
@@ -82,13 +82,13 @@ describe('ctx.patched versioning', () => {
   it('without the marker, the same change fails old runs with NonDeterminismError', async () => {
     const store = SqliteStore.open({ path: ':memory:' });
     const clock = new ManualClock();
-    const v1 = workflow('fulfil', async (ctx) => {
+    const v1 = defineWorkflow('fulfil', async (ctx) => {
       await ctx.step('reserve', () => 1);
       await ctx.step('charge', () => 2);
       await ctx.sleep('1h');
       return 'v1';
     });
-    const v2 = workflow('fulfil', async (ctx) => {
+    const v2 = defineWorkflow('fulfil', async (ctx) => {
       await ctx.step('reserve', () => 1);
       await ctx.step('fraud-check', () => 0);
       await ctx.step('charge', () => 2);
@@ -111,7 +111,7 @@ describe('ctx.patched versioning', () => {
     const store = SqliteStore.open({ path: ':memory:' });
     const clock = new ManualClock();
     let checks = 0;
-    const v2 = workflow('fulfil', async (ctx) => {
+    const v2 = defineWorkflow('fulfil', async (ctx) => {
       if (ctx.patched('wait-first')) await ctx.sleep('1h');
       await ctx.step('check', () => ++checks);
       return 'done';

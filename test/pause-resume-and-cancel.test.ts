@@ -116,7 +116,7 @@ describe('cancellation', () => {
       model,
       tools: [exportTool],
     });
-    const flow = workflow('export', async (ctx) => ctx.run(analyst, 'Export the Q3 report'));
+    const flow = workflow('export', async (ctx) => ctx.runAgent(analyst, 'Export the Q3 report'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     await running;

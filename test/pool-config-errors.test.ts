@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { BatonError } from '../src/errors.ts';
 import { withPool } from '../src/resources/with-pool.ts';
 import type { Store } from '../src/store/store.ts';
@@ -82,7 +82,7 @@ describe('bad pool configuration is refused at the door', () => {
   });
 
   it('refuses a workflow that names a pool not configured, listing those that are', async () => {
-    const flow = workflow('needs-gpu', async () => 1, { pool: 'gpu' });
+    const flow = defineWorkflow('needs-gpu', async () => 1, { pool: 'gpu' });
     const error = await refusal({
       workflows: [flow],
       pools: { GPU: { concurrency: 1 }, search: { concurrency: 2 } },
@@ -116,7 +116,7 @@ describe('bad pool configuration is refused at the door', () => {
 describe('a call naming a pool that does not exist fails before it runs', () => {
   it('ctx.step: the run fails with UNKNOWN_POOL and the step never ran nor was journaled', async () => {
     let ran = 0;
-    const flow = workflow('unknown-pool.step', async (ctx) =>
+    const flow = defineWorkflow('unknown-pool.step', async (ctx) =>
       ctx.step('fetch', () => ++ran, { pool: 'nope' }),
     );
     const { store, dispose } = await tempStore();
@@ -140,7 +140,7 @@ describe('a call naming a pool that does not exist fails before it runs', () => 
 
   it('withPool (model and tool calls): rejects with UNKNOWN_POOL before the call', async () => {
     let called = 0;
-    const flow = workflow('unknown-pool.call', async (ctx) =>
+    const flow = defineWorkflow('unknown-pool.call', async (ctx) =>
       ctx.operations
         .run('step:model', (op) => withPool(op, 'llm', { tokens: 10 }, async () => ++called))
         .catch((error: unknown) => (error as BatonError).code),

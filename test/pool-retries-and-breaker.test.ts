@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton, type BatonOptions } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import type { PoolEvent } from '../src/resources/pool-metrics.ts';
 import { withPool } from '../src/resources/with-pool.ts';
@@ -18,7 +18,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-const call = workflow('retries.call', async (ctx, input: { url: string; attempts?: number }) =>
+const call = defineWorkflow('retries.call', async (ctx, input: { url: string; attempts?: number }) =>
   ctx.step('call', () => callProvider(`${input.url}/call`), {
     pool: 'api',
     retry: { maxAttempts: input.attempts ?? 10, initialDelay: '10ms', maxDelay: '50ms' },
@@ -175,7 +175,7 @@ describe('limits changed while runs are in flight', () => {
 
 describe('withPool, for model and tool calls', () => {
   it('reserves the estimated tokens and keeps the usage the call reports', async () => {
-    const model = workflow('with-pool.model', async (ctx) =>
+    const model = defineWorkflow('with-pool.model', async (ctx) =>
       ctx.operations.run('step:complete', async (op) => {
         const recorded = op.recorded.find((event) => event.type === 'step.completed');
         if (recorded) return (recorded.payload as { result: string }).result;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { gate, until } from './support/harness.ts';
@@ -16,7 +16,7 @@ describePostgres('PostgreSQL connection lost mid-run', unavailable, () => {
     const entered = gate();
     const release = gate();
     const ranOn: string[] = [];
-    const flow = workflow('lost.connection', async (ctx) => {
+    const flow = defineWorkflow('lost.connection', async (ctx) => {
       const first = await ctx.step('one', async () => {
         ranOn.push(ctx.runId);
         if (ranOn.length === 1) {

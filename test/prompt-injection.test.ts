@@ -84,7 +84,7 @@ describe('prompt injection', () => {
       tools: [fetchTicket, sendEmail],
     });
     const flow = workflow('support', async (ctx, input: { ticket: string }) =>
-      ctx.run(support, `Handle ticket ${input.ticket}`),
+      ctx.runAgent(support, `Handle ticket ${input.ticket}`),
     );
 
     const broker = new SecretBroker({ sources: [mapSecrets({ 'smtp.password': SMTP_PASSWORD })] });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 import { startTestServer, type TestServer } from './server/server-harness.ts';
@@ -10,7 +10,7 @@ const { start } = harnessesClosedAfterEach();
 type Progress = { done: number; total: number };
 
 /** Works through `input.items`, publishing its progress after each, then waits for a sign-off. */
-const batch = workflow(
+const batch = defineWorkflow(
   'batch',
   async (ctx, input: { items: string[] }) => {
     await ctx.setEvent('progress', { done: 0, total: input.items.length } satisfies Progress);
@@ -86,7 +86,7 @@ describe('published values', () => {
   });
 
   it('refuses a bad key and a value over the payload limit before anything is journaled', async () => {
-    const oversized = workflow('oversized', async (ctx) => {
+    const oversized = defineWorkflow('oversized', async (ctx) => {
       const errors: string[] = [];
       for (const [key, value] of [
         ['', 1],

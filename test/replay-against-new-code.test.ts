@@ -4,7 +4,7 @@ import { agent } from '../src/agents/agent.ts';
 import { workflow as agentWorkflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import type { WorkflowContext } from '../src/engine/context.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { HistoryFormatError, InvalidHistoryError } from '../src/explain/explain-errors.ts';
 import { replay } from '../src/replay.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
@@ -24,39 +24,39 @@ const step = (ctx: WorkflowContext, name: string): Promise<string> =>
   ctx.step(name, () => (ran.push(name), `${name} done`));
 
 // Version 1 of an order workflow, and the changes a team might make to it.
-const v1 = workflow('fulfil', async (ctx) => {
+const v1 = defineWorkflow('fulfil', async (ctx) => {
   await step(ctx, 'reserve');
   await step(ctx, 'charge');
   await step(ctx, 'ship');
   return 'shipped';
 });
-const unguarded = workflow('fulfil', async (ctx) => {
+const unguarded = defineWorkflow('fulfil', async (ctx) => {
   await step(ctx, 'reserve');
   await step(ctx, 'fraud-check');
   await step(ctx, 'charge');
   await step(ctx, 'ship');
   return 'shipped';
 });
-const guarded = workflow('fulfil', async (ctx) => {
+const guarded = defineWorkflow('fulfil', async (ctx) => {
   await step(ctx, 'reserve');
   if (ctx.patched('fraud-check')) await step(ctx, 'fraud-check');
   await step(ctx, 'charge');
   await step(ctx, 'ship');
   return 'shipped';
 });
-const moreAtTheEnd = workflow('fulfil', async (ctx) => {
+const moreAtTheEnd = defineWorkflow('fulfil', async (ctx) => {
   await step(ctx, 'reserve');
   await step(ctx, 'charge');
   await step(ctx, 'ship');
   await step(ctx, 'send-receipt');
   return 'shipped';
 });
-const fewer = workflow('fulfil', async (ctx) => {
+const fewer = defineWorkflow('fulfil', async (ctx) => {
   await step(ctx, 'reserve');
   await step(ctx, 'charge');
   return 'shipped';
 });
-const otherResult = workflow('fulfil', async (ctx) => {
+const otherResult = defineWorkflow('fulfil', async (ctx) => {
   await step(ctx, 'reserve');
   await step(ctx, 'charge');
   await step(ctx, 'ship');
@@ -163,7 +163,7 @@ describe('replay against new code', () => {
   });
 
   it('replays a run still in flight up to its end and says what the code asks for next', async () => {
-    const waiting = workflow('fulfil', async (ctx) => {
+    const waiting = defineWorkflow('fulfil', async (ctx) => {
       await step(ctx, 'reserve');
       const approval = await ctx.waitFor<{ ok: boolean }>('approve');
       await ctx.sleep('1h', 'cool-off');
@@ -206,7 +206,7 @@ describe('replay against new code', () => {
     await expect(
       replay(
         history,
-        workflow('other', async () => null),
+        defineWorkflow('other', async () => null),
       ),
     ).rejects.toThrow(/history is of workflow 'fulfil', not 'other'/);
   });
@@ -225,7 +225,7 @@ describe('replay against new code', () => {
       model,
       tools: [lookup],
     });
-    const flow = agentWorkflow('define', async (ctx) => ctx.run(reader, 'Define baton'));
+    const flow = agentWorkflow('define', async (ctx) => ctx.runAgent(reader, 'Define baton'));
     const h = await harness({ workflows: [flow] });
     open.push(h);
     const run = await h.baton.start(flow, {});
@@ -246,7 +246,7 @@ describe('replay against new code', () => {
     });
     const changed = agentWorkflow('define', async (ctx) => {
       await ctx.step('warm-up', () => null);
-      return ctx.run(
+      return ctx.runAgent(
         agent({
           name: 'reader',
           description: 'Reads',

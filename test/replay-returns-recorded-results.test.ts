@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { aborted, gate, ManualClock, tempStore } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
@@ -10,7 +10,7 @@ describe('replay returns recorded results', () => {
   it('a resumed run gets its steps’ recorded results, and the same now(), random() and uuid(), without running the steps again', async () => {
     const calls = { a: 0, b: 0 };
     const seen: unknown[] = [];
-    const flow = workflow('replay-basic', async (ctx, input: { n: number }) => {
+    const flow = defineWorkflow('replay-basic', async (ctx, input: { n: number }) => {
       const a = await ctx.step('a', () => {
         calls.a++;
         return { value: Math.random(), n: input.n };
@@ -54,7 +54,7 @@ describe('replay returns recorded results', () => {
     const values = [0, '', false, null, undefined, [], {}] as const;
     let runs = 0;
     const seen: unknown[][] = [];
-    const flow = workflow('replay-falsy', async (ctx) => {
+    const flow = defineWorkflow('replay-falsy', async (ctx) => {
       const results: unknown[] = [];
       for (const [index, value] of values.entries()) {
         results.push(
@@ -84,7 +84,7 @@ describe('replay returns recorded results', () => {
       const stuck = gate();
       const reached = gate();
       let lostSignal: unknown;
-      const flow = workflow('takeover', async (ctx) => {
+      const flow = defineWorkflow('takeover', async (ctx) => {
         const first = await ctx.step('first', ({ idempotencyKey }) => {
           calls.push(`first ${idempotencyKey}`);
           return 'first-result';

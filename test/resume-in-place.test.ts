@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { replay } from '../src/replay.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
@@ -16,7 +16,7 @@ describe('resume in place', () => {
   it('a failed run resumes under the same id: the step that failed is tried again, nothing before it', async () => {
     let paymentsUp = false;
     const reserved: string[] = [];
-    const flow = workflow('charge-order', async (ctx, input: { order: string }) => {
+    const flow = defineWorkflow('charge-order', async (ctx, input: { order: string }) => {
       await ctx.step('reserve', () => void reserved.push(input.order));
       const charge = await ctx.step(
         'charge',
@@ -63,7 +63,7 @@ describe('resume in place', () => {
   });
 
   it('a timed-out run resumes with a new deadline, from where it waited', async () => {
-    const flow = workflow('slow-approval', async (ctx) => {
+    const flow = defineWorkflow('slow-approval', async (ctx) => {
       await ctx.step('prepare', () => 'ready');
       return ctx.waitFor<string>('approve');
     });
@@ -95,7 +95,7 @@ describe('resume in place', () => {
   });
 
   it('a cancelled run resumes from before its cancellation', async () => {
-    const flow = workflow('awaits-decision', async (ctx) => {
+    const flow = defineWorkflow('awaits-decision', async (ctx) => {
       try {
         return await ctx.waitFor<string>('decision');
       } catch (error) {
@@ -131,8 +131,8 @@ describe('resume in place', () => {
   });
 
   it('refuses to resume a running or completed run, and still unpauses a paused one', async () => {
-    const waiter = workflow('waiter', async (ctx) => ctx.waitFor<string>('go'));
-    const quick = workflow('quick', async () => 'done');
+    const waiter = defineWorkflow('waiter', async (ctx) => ctx.waitFor<string>('go'));
+    const quick = defineWorkflow('quick', async () => 'done');
     const h = await start({ workflows: [waiter, quick] });
     const done = await h.baton.start(quick, null);
     await done.result();

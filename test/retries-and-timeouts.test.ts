@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetryableError, StepFailedError } from '../src/errors.ts';
 import { backoffDelay, resolveRetryPolicy } from '../src/engine/retry.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { aborted, harness, type Harness } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
@@ -25,7 +25,7 @@ function ofType<T extends JournalEvent['type']>(events: readonly JournalEvent[],
 describe('retries', () => {
   it('journals every failed attempt with its backoff, then the success, under one idempotency key', async () => {
     const attempts: { attempt: number; key: string }[] = [];
-    const flow = workflow('flaky', async (ctx) =>
+    const flow = defineWorkflow('flaky', async (ctx) =>
       ctx.step(
         'call-api',
         ({ attempt, idempotencyKey }) => {
@@ -63,7 +63,7 @@ describe('retries', () => {
 
   it('fails the step after the last attempt; the workflow may catch StepFailedError', async () => {
     let calls = 0;
-    const flow = workflow('always-fails', async (ctx) => {
+    const flow = defineWorkflow('always-fails', async (ctx) => {
       try {
         await ctx.step(
           'doomed',
@@ -97,7 +97,7 @@ describe('retries', () => {
   });
 
   it('an uncaught step failure fails the run with the step’s story', async () => {
-    const flow = workflow('uncaught', async (ctx) =>
+    const flow = defineWorkflow('uncaught', async (ctx) =>
       ctx.step(
         'doomed',
         () => {
@@ -115,7 +115,7 @@ describe('retries', () => {
 
   it('does not retry NonRetryableError, nor errors named non-retryable by the policy', async () => {
     const calls = { thrown: 0, named: 0, coded: 0 };
-    const flow = workflow('non-retryable', async (ctx) => {
+    const flow = defineWorkflow('non-retryable', async (ctx) => {
       const outcomes: string[] = [];
       const attempt = async (name: keyof typeof calls, error: () => Error): Promise<void> => {
         try {
@@ -151,7 +151,7 @@ describe('retries', () => {
 
   it('a retry parked past a restart resumes on the next worker, counting attempts on', async () => {
     const attempts: number[] = [];
-    const flow = workflow('retry-restart', async (ctx) =>
+    const flow = defineWorkflow('retry-restart', async (ctx) =>
       ctx.step(
         'call',
         ({ attempt }) => {
@@ -204,7 +204,7 @@ describe('retries', () => {
 describe('timeouts', () => {
   it('a step timeout aborts the attempt’s signal and fails it with StepTimeoutError, retried as configured', async () => {
     const reasons: string[] = [];
-    const flow = workflow('slow-step', async (ctx) =>
+    const flow = defineWorkflow('slow-step', async (ctx) =>
       ctx.step(
         'hang',
         async ({ signal }) => {
@@ -228,7 +228,7 @@ describe('timeouts', () => {
   });
 
   it('a run timeout fails a parked run when its deadline comes', async () => {
-    const flow = workflow(
+    const flow = defineWorkflow(
       'long-sleep',
       async (ctx) => {
         await ctx.sleep('1h');
@@ -250,7 +250,7 @@ describe('timeouts', () => {
 
   it('a run timeout stops an in-flight step through its abort signal', async () => {
     let stepSaw: unknown;
-    const flow = workflow('hung-run', async (ctx) =>
+    const flow = defineWorkflow('hung-run', async (ctx) =>
       ctx.step('hang', async ({ signal }) => {
         stepSaw = await aborted(signal);
         throw signal.reason;
@@ -264,7 +264,7 @@ describe('timeouts', () => {
   });
 
   it('a long run timeout (beyond a 32-bit timer) does not fire early', async () => {
-    const flow = workflow(
+    const flow = defineWorkflow(
       'patient',
       async (ctx) => {
         // Give an early timer time to fire: without the fix it fired after 1 ms and failed the run.
@@ -279,7 +279,7 @@ describe('timeouts', () => {
   });
 
   it('a sleep longer than a 32-bit timer parks and wakes when its time comes', async () => {
-    const flow = workflow('long-nap', async (ctx) => {
+    const flow = defineWorkflow('long-nap', async (ctx) => {
       await ctx.sleep('30d');
       return 'rested';
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
@@ -7,7 +7,7 @@ const { start } = harnessesClosedAfterEach();
 
 describe('retry delay floor', () => {
   it('a step asked to retry after 1 s is retried no sooner, for every attempt of many runs', async () => {
-    const flow = workflow('flaky', async (ctx) =>
+    const flow = defineWorkflow('flaky', async (ctx) =>
       ctx.step(
         'call',
         ({ attempt }) => {

@@ -50,8 +50,8 @@ function researchers() {
     });
   return workflow('two-researchers', async (ctx) =>
     Promise.all([
-      ctx.run(researcher('fleet-analyst', 'buses'), 'Fleet'),
-      ctx.run(researcher('cost-researcher', 'prices'), 'Costs'),
+      ctx.runAgent(researcher('fleet-analyst', 'buses'), 'Fleet'),
+      ctx.runAgent(researcher('cost-researcher', 'prices'), 'Costs'),
     ]),
   );
 }
@@ -90,7 +90,7 @@ describe('every reader of a run reads the one run model', () => {
       model: scriptedModel([{ text: 'A draft.', usage: { inputTokens: 40, outputTokens: 8 } }]),
     });
     const failing = workflow('failing', async (ctx) => {
-      await ctx.run(writer, 'Draft it');
+      await ctx.runAgent(writer, 'Draft it');
       return ctx.step(
         'publish',
         () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { until } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
@@ -12,7 +12,7 @@ const { start } = harnessesClosedAfterEach((options) => ({
   worker: { leaseMs: 120_000, ...(options?.worker || {}) },
 }));
 
-const waiter = workflow('waiter', async (ctx) => ctx.waitFor<string>('go'));
+const waiter = defineWorkflow('waiter', async (ctx) => ctx.waitFor<string>('go'));
 
 describe('run timeouts and deadlines', () => {
   it('a run past its deadline ends timed_out (not failed), with run.timedOut journaled', async () => {
@@ -35,7 +35,7 @@ describe('run timeouts and deadlines', () => {
   });
 
   it('children inherit what is left of the parent’s deadline, and are cancelled when it passes', async () => {
-    const parent = workflow('parent-with-deadline', async (ctx) => {
+    const parent = defineWorkflow('parent-with-deadline', async (ctx) => {
       await ctx.sleep('10m', 'prepare');
       return ctx.child(waiter, null, { timeout: '2h' });
     });

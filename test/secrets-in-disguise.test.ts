@@ -72,7 +72,7 @@ describe('secrets in disguise', () => {
       (request) => JSON.stringify(request.toolResults.map((result) => result.output)),
     ]);
     const ops = agent({ name: 'ops', description: 'Ops', instructions: 'Check.', model, tools: [leaky] });
-    const flow = workflow('ops', async (ctx) => ctx.run(ops, 'Check Stripe'));
+    const flow = workflow('ops', async (ctx) => ctx.runAgent(ops, 'Check Stripe'));
     const broker = new SecretBroker({ sources: [mapSecrets({ 'stripe.key': SECRET })] });
     const h = await harness({ workflows: [flow], secrets: broker });
     try {

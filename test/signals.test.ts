@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WaitTimeoutError } from '../src/errors.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { until } from './support/harness.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
@@ -14,7 +14,7 @@ function received(events: readonly JournalEvent[]): JournalEvent<'signal.receive
 
 describe('signals', () => {
   it('a parked waitFor resumes with the payload when the signal comes', async () => {
-    const flow = workflow('approval', async (ctx) => {
+    const flow = defineWorkflow('approval', async (ctx) => {
       const decision = await ctx.waitFor<{ approved: boolean; by: string }>('decision');
       return decision.approved ? `approved by ${decision.by}` : 'denied';
     });
@@ -30,7 +30,7 @@ describe('signals', () => {
   });
 
   it('the journal names who sent each signal it received', async () => {
-    const flow = workflow('who-said', async (ctx) => ctx.waitFor<string>('note'));
+    const flow = defineWorkflow('who-said', async (ctx) => ctx.waitFor<string>('note'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null, { as: 'user:alice' });
     await h.settle(run.runId, 'waiting');
@@ -41,7 +41,7 @@ describe('signals', () => {
   });
 
   it('a signal sent before the run waits for it is kept and delivered', async () => {
-    const flow = workflow('early-bird', async (ctx) => {
+    const flow = defineWorkflow('early-bird', async (ctx) => {
       await ctx.sleep('1h');
       return ctx.waitFor<string>('reply');
     });
@@ -64,7 +64,7 @@ describe('signals', () => {
   });
 
   it('a signal sent before any worker ran the run is delivered on its first activation', async () => {
-    const flow = workflow('prepaid', async (ctx) => ctx.waitFor<number>('payment'));
+    const flow = defineWorkflow('prepaid', async (ctx) => ctx.waitFor<number>('payment'));
     const client = await start({ workflows: [flow], worker: false });
     const run = await client.baton.start(flow, null);
     await client.baton.signal(run.runId, 'payment', 42);
@@ -74,7 +74,7 @@ describe('signals', () => {
   });
 
   it('delivers signals of one name in the order sent, one per waitFor, and leaves other names alone', async () => {
-    const flow = workflow('inbox', async (ctx) => {
+    const flow = defineWorkflow('inbox', async (ctx) => {
       const first = await ctx.waitFor<string>('msg');
       const second = await ctx.waitFor<string>('msg');
       return [first, second];
@@ -94,7 +94,7 @@ describe('signals', () => {
   });
 
   it('waitFor with a timeout throws WaitTimeoutError when it passes; a later signal goes to the next wait', async () => {
-    const flow = workflow('impatient', async (ctx) => {
+    const flow = defineWorkflow('impatient', async (ctx) => {
       let first: string;
       try {
         first = await ctx.waitFor<string>('reply', { timeout: '10m' });
@@ -124,7 +124,7 @@ describe('signals', () => {
   });
 
   it('a signal that comes before the timeout wins', async () => {
-    const flow = workflow('in-time', async (ctx) => ctx.waitFor<string>('reply', { timeout: '10m' }));
+    const flow = defineWorkflow('in-time', async (ctx) => ctx.waitFor<string>('reply', { timeout: '10m' }));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
     await h.settle(run.runId, 'waiting');
@@ -143,7 +143,7 @@ describe('signals', () => {
   });
 
   it('refuses a signal to a finished run, saying so', async () => {
-    const flow = workflow('quick', async () => 'done');
+    const flow = defineWorkflow('quick', async () => 'done');
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
     await run.result();
@@ -155,7 +155,7 @@ describe('signals', () => {
   });
 
   it('refuses a signal to a run of another tenant as unknown', async () => {
-    const flow = workflow('tenanted', async (ctx) => ctx.waitFor('go'));
+    const flow = defineWorkflow('tenanted', async (ctx) => ctx.waitFor('go'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null, { tenant: 'acme' });
     await expect(h.baton.signal(run.runId, 'go', 1, { tenant: 'globex' })).rejects.toMatchObject({
@@ -166,7 +166,7 @@ describe('signals', () => {
   });
 
   it('refuses a payload that is not JSON, naming the path, and keeps nothing', async () => {
-    const flow = workflow('picky', async (ctx) => ctx.waitFor('go'));
+    const flow = defineWorkflow('picky', async (ctx) => ctx.waitFor('go'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, null);
     await expect(h.baton.signal(run.runId, 'go', { when: new Date(0) })).rejects.toMatchObject({

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { gate, tempStore, until } from './support/harness.ts';
 import { callProvider, ProviderServer } from './support/provider-server.ts';
 
@@ -11,13 +11,13 @@ const STAGE_POOLS = {
   writing: { concurrency: 2 },
 };
 
-const research = workflow('stage.research', async (ctx, input: { url: string; index: number }) =>
+const research = defineWorkflow('stage.research', async (ctx, input: { url: string; index: number }) =>
   ctx.step('retrieve', () => callProvider(`${input.url}/retrieval`, { index: input.index }), {
     pool: 'retrieval',
   }),
 );
 
-const compose = workflow('stage.compose', async (ctx, input: { url: string; index: number }) => {
+const compose = defineWorkflow('stage.compose', async (ctx, input: { url: string; index: number }) => {
   await ctx.step('reason', () => callProvider(`${input.url}/reasoning`, { index: input.index }), {
     pool: 'reasoning',
   });
@@ -99,7 +99,7 @@ describe('stage isolation', () => {
     cleanup.push(() => server.close());
     const { store, dispose } = await tempStore();
     cleanup.push(dispose);
-    const capped = workflow(
+    const capped = defineWorkflow(
       'stage.capped',
       async (ctx, input: { url: string }) => {
         await ctx.step('first', () => callProvider(`${input.url}/a`));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { BatonError } from '../src/errors.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
@@ -40,7 +40,7 @@ function inNamespace(
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const waits = workflow('waits', async (ctx) => ctx.waitFor<string>('go'));
+const waits = defineWorkflow('waits', async (ctx) => ctx.waitFor<string>('go'));
 
 describe('store trouble', () => {
   it('a store opened read-only refuses writes with STORE_READ_ONLY, not STORE_CORRUPT', async () => {

@@ -6,7 +6,7 @@ import { actingFor, chainOf } from '../src/access/identity-chain.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
 import { SigningKey } from '../src/access/signing-key.ts';
 import { describeProblem, verifyAll, verifyRun, type RunVerification } from '../src/access/verify-run.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { hashEvent } from '../src/journal/hash-chain.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { harness, tempStore, until, type Harness } from './support/harness.ts';
@@ -19,7 +19,7 @@ const policies = PolicyEngine.fromSources([
 ]);
 const grant = createGrant({ tenant: 'acme', holder: 'user:alice', actions: ['tool:payments.*'] });
 
-const refund = workflow('refund', async (ctx, input: { ticket: string }) => {
+const refund = defineWorkflow('refund', async (ctx, input: { ticket: string }) => {
   const account = await ctx.step('load-account', () => ({
     id: 'acct_1',
     owner: 'alice',
@@ -36,7 +36,7 @@ const refund = workflow('refund', async (ctx, input: { ticket: string }) => {
   return { account: account.id, decision: decision.decision, done, at };
 });
 
-const twoWaits = workflow('two-waits', async (ctx) => {
+const twoWaits = defineWorkflow('two-waits', async (ctx) => {
   const first = await ctx.waitFor<string>('first');
   const second = await ctx.waitFor<string>('second');
   return `${first} ${second}`;

@@ -14,7 +14,7 @@ import { signCheckpoint } from '../src/access/checkpoint.ts';
 import { SigningKey } from '../src/access/signing-key.ts';
 import { verifyRun, type VerificationProblem } from '../src/access/verify-run.ts';
 import { WitnessLog } from '../src/access/witness-log.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { hashEvent, sealEvent } from '../src/journal/hash-chain.ts';
 import { createServer, type BatonServer } from '../src/server/server.ts';
@@ -25,7 +25,7 @@ import { harness, tempStore, until, type Harness } from './support/harness.ts';
 import { databaseForSuite, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
 import { AUTH, TOKENS } from './server/server-harness.ts';
 
-const refund = workflow('refund', async (ctx, input: { ticket: string }) => {
+const refund = defineWorkflow('refund', async (ctx, input: { ticket: string }) => {
   const account = await ctx.step('load-account', () => ({ id: 'acct_1', ticket: input.ticket }));
   const approval = await ctx.waitFor<string>('go');
   const done = await ctx.step('refund', () => ({ refunded: 1200, currency: 'EUR' }));

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunNotFoundError } from '../src/errors.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { harness, type Harness } from './support/harness.ts';
 
-const approval = workflow('approval', async (ctx) => {
+const approval = defineWorkflow('approval', async (ctx) => {
   const decision = await ctx.waitFor<{ approved: boolean }>('baton.approve:1');
   return decision.approved ? 'approved' : 'rejected';
 });

@@ -65,7 +65,7 @@ describe('redaction', () => {
       charge,
       (request) => `charged: ${JSON.stringify(request.toolResults[0]!.output)}`,
     );
-    const flow = workflow('checkout', async (ctx) => ctx.run(cashier, 'Charge the card on file'));
+    const flow = workflow('checkout', async (ctx) => ctx.runAgent(cashier, 'Charge the card on file'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     const answer = String(await run.result());
@@ -102,7 +102,7 @@ describe('redaction', () => {
       charge,
       (request) => `result: ${String(request.toolResults[0]!.output)}`,
     );
-    const flow = workflow('checkout-retry', async (ctx) => ctx.run(cashier, 'Charge the card on file'));
+    const flow = workflow('checkout-retry', async (ctx) => ctx.runAgent(cashier, 'Charge the card on file'));
     const h = await start({ workflows: [flow] });
     const run = await h.baton.start(flow, {});
     // The first attempt fails; its one-minute retry wait parks the run.
@@ -167,7 +167,7 @@ describe('secrets', () => {
       model,
       tools: [leaky, failing, unlisted],
     });
-    const flow = workflow('ops', async (ctx) => ctx.run(ops, 'Check Stripe'));
+    const flow = workflow('ops', async (ctx) => ctx.runAgent(ops, 'Check Stripe'));
     const h = await start({
       workflows: [flow],
       secrets: [mapSecrets({ 'stripe.key': SECRET, 'smtp.password': 'smtp-password-1' })],

@@ -48,7 +48,7 @@ function forecaster(toolUseBehavior: ToolUseBehavior | undefined) {
 
 async function runWith(toolUseBehavior: ToolUseBehavior | undefined) {
   const { model, forecast } = forecaster(toolUseBehavior);
-  const flow = workflow('forecast', async (ctx) => ctx.run(forecast, 'Report on Oslo'));
+  const flow = workflow('forecast', async (ctx) => ctx.runAgent(forecast, 'Report on Oslo'));
   const h = await start({ workflows: [flow] });
   const run = await h.baton.start(flow, {});
   const output = await run.result();

@@ -53,7 +53,7 @@ function payments(options: {
     model,
     tools: [charge],
   });
-  return workflow('checkout', async (ctx) => ctx.run(cashier, 'Charge 5 euros'));
+  return workflow('checkout', async (ctx) => ctx.runAgent(cashier, 'Charge 5 euros'));
 }
 
 /** Starts the run in one Baton, stops it mid-tool, and reopens the store in a second Baton. */
@@ -176,7 +176,7 @@ describe('interceptors', () => {
       model,
       tools: [refund],
     });
-    const flow = workflow('refunds', async (ctx) => ctx.run(clerk, 'Refund both'));
+    const flow = workflow('refunds', async (ctx) => ctx.runAgent(clerk, 'Refund both'));
     const h = await start({ workflows: [flow], agents: { interceptors: { tools: [cap, audit] } } });
     const run = await h.baton.start(flow, {});
     expect(await run.result()).toBe(
@@ -244,7 +244,7 @@ describe('interceptors', () => {
       (request) => JSON.stringify(request.toolResults[0]!.output),
     ]);
     const bot = agent({ name: 'support-bot', description: 'x', instructions: 'x', model, tools: [lookup] });
-    const flow = workflow('lookup', async (ctx) => ctx.run(bot, 'Who is c1?'));
+    const flow = workflow('lookup', async (ctx) => ctx.runAgent(bot, 'Who is c1?'));
     const h = await start({
       workflows: [flow],
       agents: {
@@ -282,7 +282,7 @@ describe('interceptors', () => {
     });
     const model = scriptedModel([{ toolCalls: [{ name: 'ping', args: {} }] }, 'never']);
     const bot = agent({ name: 'spender', description: 'x', instructions: 'x', model, tools: [ping] });
-    const flow = workflow('budgeted', async (ctx) => ctx.run(bot, 'go'));
+    const flow = workflow('budgeted', async (ctx) => ctx.runAgent(bot, 'go'));
     const h = await start({ workflows: [flow], agents: { interceptors: { models: [budget] } } });
     const run = await h.baton.start(flow, {});
     await expect(run.result()).rejects.toThrow(/denied by budget: the run spent its budget/);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { RunWaitTimeoutError } from '../src/errors.ts';
-import { workflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
 
 const { start } = harnessesClosedAfterEach();
 
 describe('baton.waitFor with a timeout', () => {
   it('rejects with RunWaitTimeoutError when the run has not finished, and the run goes on', async () => {
-    const waits = workflow('waits-for-a-signal', async (ctx) => ctx.waitFor<string>('go'));
+    const waits = defineWorkflow('waits-for-a-signal', async (ctx) => ctx.waitFor<string>('go'));
     const h = await start({ workflows: [waits] });
     const run = await h.baton.start(waits, null);
     await h.settle(run.runId, 'waiting');

@@ -45,7 +45,7 @@ export function chatWorkflow() {
   return workflow('chat', async (ctx) => {
     for (let turn = 0; turn < 20; turn++) {
       const message = await ctx.waitFor<{ text: string }>('message');
-      await ctx.run(desk, message.text);
+      await ctx.runAgent(desk, message.text);
     }
   });
 }

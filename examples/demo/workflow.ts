@@ -24,11 +24,11 @@ export function createBriefWorkflow(agents: Agents) {
       { costs: agents.costResearcher, savings: agents.analyst, risks: agents.riskReviewer },
       { name: 'research', input: request },
     );
-    const draft = await ctx.run(agents.writer, {
+    const draft = await ctx.runAgent(agents.writer, {
       task: `Write the decision brief for: ${request}`,
       context: values,
     });
-    const receipt = await ctx.run(agents.publisher, { task: 'Publish this brief.', context: draft });
+    const receipt = await ctx.runAgent(agents.publisher, { task: 'Publish this brief.', context: draft });
     return { draft, receipt };
   }
 
@@ -42,7 +42,7 @@ export function createBriefWorkflow(agents: Agents) {
         quick: {
           description: 'A one-line answer is enough.',
           run: async (ctx: AgentContext, request: string) => ({
-            draft: await ctx.run(quick, request),
+            draft: await ctx.runAgent(quick, request),
             receipt: 'none',
           }),
         },

@@ -147,7 +147,7 @@ export function createResearch(options: { statisticsUrl: string }) {
     states: {
       review: {
         run: (ctx, { input, outputs }) =>
-          ctx.run(reviewer, { task: 'Review this brief.', context: outputs.revise ?? input.brief }),
+          ctx.runAgent(reviewer, { task: 'Review this brief.', context: outputs.revise ?? input.brief }),
         next: [
           { to: 'publish', when: (verdict: { approved: boolean }) => verdict.approved },
           { to: 'revise', max: 2 },
@@ -156,7 +156,7 @@ export function createResearch(options: { statisticsUrl: string }) {
       },
       revise: {
         run: (ctx, { previous, input }) =>
-          ctx.run(writer, {
+          ctx.runAgent(writer, {
             task: 'Revise the brief as the reviewer asks.',
             context: { brief: input.brief, review: previous },
           }),

@@ -38,5 +38,5 @@ const concierge = agent({
 /** Loads the customer (a durable step), then has the concierge agent write the welcome. */
 export const welcome = workflow('welcome', async (ctx, input: { customer: string }) => {
   const customer = await ctx.step('load-customer', async () => ({ name: input.customer, plan: 'team' }));
-  return ctx.run(concierge, `Welcome ${customer.name}, who is on the ${customer.plan} plan.`);
+  return ctx.runAgent(concierge, `Welcome ${customer.name}, who is on the ${customer.plan} plan.`);
 });

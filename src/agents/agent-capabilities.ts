@@ -1,6 +1,6 @@
 import { CapabilityRegistry, type Capability } from '../routing/capability-registry.ts';
 import type { Embedder } from '../routing/embedder.ts';
-import type { RouteOptions } from '../routing/route-by-capability.ts';
+import type { CapabilityRouteOptions } from '../routing/route-by-capability.ts';
 import { WordVectorEmbedder } from '../routing/word-vector-embedder.ts';
 import type { VectorRecordStore } from '../store/vector-records.ts';
 import type { AgentDefinition } from './agent.ts';
@@ -74,7 +74,7 @@ export interface RoutingOptions {
   /** A registry opened elsewhere, instead of `embedder` and `capabilities`. */
   registry?: CapabilityRegistry;
   /** Options every `ctx.route` call starts from: `{ fallback: 'generalist' }`, `{ costBias: 0.3 }`… */
-  defaults?: RouteOptions;
+  defaults?: CapabilityRouteOptions;
 }
 
 /** Opens the registry of `Baton.open({ routing })` on the store's vector records. */

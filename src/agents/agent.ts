@@ -11,7 +11,12 @@ import { checkHistoryBudget, type HistoryBudget } from './history-budget.ts';
 import type { ModelParameters } from './model-types.ts';
 import { checkModelSpec, type ModelSpec } from './models.ts';
 import { checkAgentCache, type AgentCacheOptions } from './turn-cache.ts';
-import { checkAgentStrategy, choiceSpec, strategyChoices, type AgentModelStrategy } from './turn-routing.ts';
+import {
+  checkAgentStrategy,
+  choiceSpec,
+  strategyChoices,
+  type AgentModelStrategy,
+} from './turn-model-selection.ts';
 import { isToolDefinition, type ToolDefinition } from './tool.ts';
 
 export interface AgentOptions<Output = string> {
@@ -171,7 +176,7 @@ const AGENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * Defines an agent. Checked now (name, model id, tools, limits; a model id's API key when it is first called) and frozen; run it
- * with `ctx.run(agent, { task, context })` or `runAgent(ctx, agent, input)`.
+ * with `ctx.runAgent(agent, { task, context })` or `runAgent(ctx, agent, input)`.
  *
  * @example
  * const billing = agent({

@@ -40,7 +40,7 @@ export class StructuredOutputError extends BatonError {
   }
 }
 
-/** An agent handed off more times than allowed in one run of `ctx.run` (a ping-pong between agents). */
+/** An agent handed off more times than allowed in one run of `ctx.runAgent` (a ping-pong between agents). */
 export class HandoffLimitError extends BatonError {
   constructor(args: { agent: string; limit: number; path: readonly string[] }) {
     super(

@@ -5,7 +5,7 @@
 export type { AgentOutput, AgentMemoryOptions, AgentGuardrails, AgentGuardrail } from './agent.ts';
 export type { AgentCacheOptions } from './turn-cache.ts';
 export type { ToolUseBehavior, ToolCallResult, ToolsToFinalOutput } from './tool-use-behavior.ts';
-export type { AgentModelStrategy, AgentTurnRequest, AgentTurnReply } from './turn-routing.ts';
+export type { AgentModelStrategy, AgentTurnRequest, AgentTurnReply } from './turn-model-selection.ts';
 export type { AgentsOptions } from './runtime.ts';
 export type { SecretReader } from './tool.ts';
 export type { AgentInput, AgentRunResult, RunAgentOptions } from './run-agent.ts';

@@ -3,7 +3,7 @@ import { attemptWithRetry } from '../engine/attempt-with-retry.ts';
 import { ConfigError, serializeError, type SerializedError } from '../errors.ts';
 import type { EventDraft, JournalEventPayloads } from '../journal/events.ts';
 import type { CacheRequest } from '../routing/semantic-cache.ts';
-import type { Verdict } from '../routing/model-router.ts';
+import type { Verdict } from '../routing/model-selection.ts';
 import { classifyModelError } from './classify-model-error.ts';
 import { ModelCallFailedError } from './errors.ts';
 import { commitModelCall, storeInCache } from './model-call-commit.ts';
@@ -18,14 +18,14 @@ import {
   cascadeReason,
   choiceSpec,
   planTurn,
-  routedTurn,
+  selectedTurn,
   turnReply,
   verdictSummary,
   verifyReply,
   type AgentTurnRequest,
   type TurnPlan,
   type TurnStage,
-} from './turn-routing.ts';
+} from './turn-model-selection.ts';
 import { estimateModelTokens } from './estimate-model-tokens.ts';
 
 /** What every attempt of one call sends. */
@@ -39,7 +39,7 @@ interface Sending {
 
 /**
  * The attempt and commit phases of a model call: answered from the semantic cache when it holds
- * the request, else sent (to the model routing chooses, or to each of a cascade's in turn) with
+ * the request, else sent (to the model its selection chooses, or to each of a cascade's in turn) with
  * retry, and the kept reply committed as `llm.called` with the routing decision.
  */
 export async function attemptModelCall(call: ModelCall): Promise<ModelTurn> {
@@ -150,7 +150,7 @@ async function routeAndSend(
       }
       accepted = verdict;
     }
-    const routed = plan ? routedTurn(sending.rejected, response.usage, cost, accepted) : undefined;
+    const routed = plan ? selectedTurn(sending.rejected, response.usage, cost, accepted) : undefined;
     const [written] = await commitModelCall(
       call,
       response,

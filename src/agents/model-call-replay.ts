@@ -7,7 +7,7 @@ import { conversationHash } from './messages.ts';
 import type { ModelCall } from './model-call-state.ts';
 import { turnFromJournal } from './model-reply.ts';
 import type { ModelTurn } from './model-types.ts';
-import { routedTurn } from './turn-routing.ts';
+import { selectedTurn } from './turn-model-selection.ts';
 
 /**
  * The replay phase of a model call: a recorded `llm.called` answers it (its `after` interceptors
@@ -86,7 +86,7 @@ function recordedTurn(
   const routed = recorded.find((event) => event.type === 'model.routed')?.payload;
   if (!routed) return turn;
   const rejected = recorded.filter((event) => event.type === 'model.attempted').map((event) => event.payload);
-  const totals = routedTurn(rejected, turn.usage, turn.cost, undefined);
+  const totals = selectedTurn(rejected, turn.usage, turn.cost, undefined);
   return { ...turn, usage: totals.usage, cost: { usd: routed.costUsd, priced: turn.cost.priced } };
 }
 

@@ -5,7 +5,7 @@ import type { AgentScope } from './agent-scope.ts';
 import type { HydrationSummary } from './history-budget.ts';
 import type { JournalMessage } from './messages.ts';
 import type { CallCost, TokenUsage } from '../routing/prices.ts';
-import type { AgentModelStrategy } from './turn-routing.ts';
+import type { AgentModelStrategy } from './turn-model-selection.ts';
 
 /** A tool as offered to the model. */
 export interface ToolOffer {

@@ -34,7 +34,7 @@ import { callToolOp, checkArgs, outcomeOfMessage, toolResultMessage } from './to
 import { finalToolOutput, type ToolCallResult } from './tool-use-behavior.ts';
 import { agentTurnCache, type TurnCache } from './turn-cache.ts';
 import { roundUsd } from '../rounding.ts';
-import { strategyChoices, type AgentModelStrategy } from './turn-routing.ts';
+import { strategyChoices, type AgentModelStrategy } from './turn-model-selection.ts';
 
 /** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
 export type AgentInput = string | { task: string; context?: unknown };

@@ -616,6 +616,10 @@ export class RunContext implements WorkflowContext {
     return encodePayload(value, what, this.#args.maxPayloadBytes);
   }
 
+  run<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
+    return this.step(name, fn, options);
+  }
+
   step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
     let policy: ReturnType<typeof resolveRetryPolicy>;
     let timeoutMs: number | undefined;

@@ -89,6 +89,17 @@ export interface WorkflowContext {
   step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T>;
 
   /**
+   * A durable step: `ctx.step` under the name Restate (`ctx.run`) and DBOS (`runStep`) give it,
+   * with the same semantics and the same journal. Runs `fn` at least once and journals its result;
+   * after a crash a completed step returns its journaled result and does not run again; failed
+   * attempts are retried by `options.retry` and a step that fails for good throws StepFailedError.
+   * (To run an agent, use `ctx.runAgent`.)
+   *
+   * @example const user = await ctx.run('load-user', () => db.users.find(id));
+   */
+  run<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T>;
+
+  /**
    * Waits durably. The run holds no worker while it sleeps; it resumes (on any worker) by replay
    * once the time has come, even after days or a restart.
    */

@@ -11,7 +11,10 @@ export type {
 } from './context.ts';
 
 /**
- * Defines a durable workflow: code-first, replayed after a crash.
+ * Defines a durable workflow whose ctx is of any context type (`Context`, the engine's own by
+ * default): code-first, replayed after a crash. A workflow author writes `workflow(name, fn)` from
+ * `baton`, whose ctx has every layer (src/context-layers.ts); this is what it and the patterns
+ * (graphs, machines, plans) build on.
  *
  * Workflow code must be deterministic: do I/O, read the clock and draw random numbers only through
  * `ctx` (`ctx.step`, `ctx.now()`, `ctx.random()`), and await only ctx calls. On resume the function
@@ -19,13 +22,13 @@ export type {
  * without running again.
  *
  * @example
- * const greet = workflow('greet', async (ctx, input: { name: string }) => {
+ * const greet = defineWorkflow('greet', async (ctx, input: { name: string }) => {
  *   const text = await ctx.step('compose', () => `Hello, ${input.name}`);
  *   await ctx.sleep('1s');
  *   return text;
  * });
  */
-export function workflow<
+export function defineWorkflow<
   Input = unknown,
   Output = unknown,
   Context extends WorkflowContext = WorkflowContext,

@@ -1,5 +1,5 @@
 // The public surface of 'baton/explain': the journal answering what happened and why — explain,
-// replay, fork, history export, plans and graphs of a run, OpenTelemetry.
+// replay, fork, history export, plans and graphs of a run, and OpenTelemetry (from src/telemetry/).
 export { explain, explainEvents, type ExplainOptions } from './explain.ts';
 export type {
   Explanation,
@@ -29,9 +29,9 @@ export {
   ForkPointError,
   ForkWorkflowError,
 } from './explain-errors.ts';
-export { BatonTelemetry, openTelemetry, type TelemetryOptions } from './telemetry.ts';
-export { JournalSpans, runTraceContext } from './journal-spans.ts';
-export { JournalMetrics, type PoolSource } from './journal-metrics.ts';
+export { BatonTelemetry, openTelemetry, type TelemetryOptions } from '../telemetry/telemetry.ts';
+export { JournalSpans, runTraceContext } from '../telemetry/journal-spans.ts';
+export { JournalMetrics, type PoolSource } from '../telemetry/journal-metrics.ts';
 export { formatPlans, plansOf, type PlanHistory } from '../planning/plan-format.ts';
 export { formatGraph } from '../patterns/graph-format.ts';
 export { graphOf, type GraphDescription } from '../patterns/graph.ts';

@@ -19,7 +19,7 @@ import {
   approvalSignal,
   finalDeadline,
   planStages,
-} from './approval-routing.ts';
+} from '../approvals/approval-assignment.ts';
 import {
   COUNTED,
   resolveLimits,
@@ -62,7 +62,7 @@ interface Scoped {
  * (keyed `runId:op`); a call that crashed between its result and its settlement stays charged at
  * its estimate.
  *
- * Over a budget: a `budget.exceeded` event and a deny (the agent's model call fails and ctx.run
+ * Over a budget: a `budget.exceeded` event and a deny (the agent's model call fails and ctx.runAgent
  * throws BudgetExceededError; a tool call goes back to the model as refused and the agent is
  * stopped at its next model call), or with `onExceeded: { ask }` a park that a person decides
  * (`approval.requested`): approved, the budget grows by `extendBy` and the call goes on.

@@ -1,7 +1,7 @@
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { BudgetMetric } from '../journal/events.ts';
 import { BudgetConfigError } from './guard-errors.ts';
-import type { ApprovalRouting } from './approval-routing.ts';
+import type { ApproverAssignment } from '../approvals/approval-assignment.ts';
 import { roundUsd } from '../rounding.ts';
 
 /** Limits of one budget; a measure left out is not limited. Money is in US dollars, from the agents layer's price table. */
@@ -35,7 +35,7 @@ export interface BudgetOptions {
   agents?: Readonly<Record<string, BudgetLimits>>;
   tenant?: TenantBudget | ((tenant: string) => TenantBudget | undefined);
   /** Default `stop`. With `ask`, an approval extends the exceeded budget by `extendBy` (default: its limits again). */
-  onExceeded?: 'stop' | { ask: ApprovalRouting & { extendBy?: Omit<BudgetLimits, 'wallTime'> } };
+  onExceeded?: 'stop' | { ask: ApproverAssignment & { extendBy?: Omit<BudgetLimits, 'wallTime'> } };
   /** Output tokens a model call is assumed to produce when reserving, when it sets no maxOutputTokens. Default 1024. */
   outputTokensEstimate?: number;
 }

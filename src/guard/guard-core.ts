@@ -2,7 +2,7 @@ import type { AgentRuntime } from '../agents/runtime.ts';
 import type { ToolDefinition } from '../agents/tool.ts';
 import type { PolicyEngine } from '../access/policy-engine.ts';
 import type { BudgetStore } from '../store/budget-store.ts';
-import type { ApproverGroups } from './approval-routing.ts';
+import type { ApproverGroups } from '../approvals/approval-assignment.ts';
 import type { GuardrailContext, GuardModels } from './guardrail.ts';
 import type { GuardStates } from './guard-state.ts';
 

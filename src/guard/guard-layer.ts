@@ -1,8 +1,8 @@
-import type { AgentsContext } from '../agents/agents-layer.ts';
+import { runStepOrAgent, type AgentsContext } from '../agents/agents-layer.ts';
 import type { WorkflowContext } from '../engine/context.ts';
 import type { ContextLayer } from '../engine/context-layer.ts';
-import { requestApproval, type ApprovalDecision, type ApprovalRequest } from './approval.ts';
-import type { ApproverGroups } from './approval-routing.ts';
+import { requestApproval, type ApprovalDecision, type ApprovalRequest } from '../approvals/approval.ts';
+import type { ApproverGroups } from '../approvals/approval-assignment.ts';
 import type { GuardStates } from './guard-state.ts';
 
 /** What the guard layer gives a workflow's ctx. */
@@ -13,9 +13,11 @@ export interface GuardContext {
    */
   approval(request: ApprovalRequest): Promise<ApprovalDecision>;
   /**
-   * The agents layer's `ctx.run`; an agent the guard stopped ends with BudgetExceededError or
+   * The agents layer's `ctx.runAgent`; an agent the guard stopped ends with BudgetExceededError or
    * LoopDetectedError instead of the model call it denied.
    */
+  runAgent: AgentsContext['runAgent'];
+  /** The agents layer's `ctx.run`: a durable step, or (deprecated) `ctx.runAgent` as above. */
   run: AgentsContext['run'];
 }
 
@@ -28,7 +30,7 @@ export interface GuardLayerParts {
   stopError?: (error: unknown) => unknown;
 }
 
-/** The guard layer: `ctx.approval`, a fresh per-run guard state, and `ctx.run` with the guard's errors. */
+/** The guard layer: `ctx.approval`, a fresh per-run guard state, and `ctx.runAgent` with the guard's errors. */
 export function guardLayer(
   parts: GuardLayerParts = {},
 ): ContextLayer<WorkflowContext & AgentsContext, GuardContext> {
@@ -38,16 +40,21 @@ export function guardLayer(
     name: 'guard',
     extend: (ctx, activation) => {
       if (activation.mode === 'live') parts.states?.begin(ctx.runId, activation.startedAt, ctx);
-      const run = ctx.run.bind(ctx);
+      const runAgent = ctx.runAgent.bind(ctx);
+      const guarded: AgentsContext['runAgent'] = async (agent, input, options) => {
+        try {
+          return await runAgent(agent, input, options);
+        } catch (error) {
+          throw translate(error);
+        }
+      };
+      // The step form of the layer below, taken now: `ctx` gets this layer's own `run` next.
+      const below = ctx.run.bind(ctx) as WorkflowContext['run'];
+      const step: WorkflowContext['run'] = (name, fn, options) => below(name, fn, options);
       return {
         approval: (request) => requestApproval(ctx, request, groups),
-        run: async (agent, input, options) => {
-          try {
-            return await run(agent, input, options);
-          } catch (error) {
-            throw translate(error);
-          }
-        },
+        runAgent: guarded,
+        run: runStepOrAgent(step, guarded),
       };
     },
   };

@@ -9,9 +9,9 @@ import type { ContextLayer } from '../engine/context-layer.ts';
 import { ConfigError } from '../errors.ts';
 import type { GuardVerdictRecord } from '../journal/events.ts';
 import type { BudgetStore } from '../store/budget-store.ts';
-import { ApprovalDesk, type ApprovalDeskDeps } from './approval-desk.ts';
-import { approvalGate, checkGateOptions, type GateOptions } from './approval-gate.ts';
-import { approvalKindOfInterceptor, type ApproverGroups } from './approval-routing.ts';
+import { ApprovalDesk, type ApprovalDeskDeps } from '../approvals/approval-desk.ts';
+import { approvalGate, checkGateOptions, type GateOptions } from '../approvals/approval-gate.ts';
+import { approvalKindOfInterceptor, type ApproverGroups } from '../approvals/approval-assignment.ts';
 import { agentGuardrails } from './agent-guardrails.ts';
 import { checkBudgetOptions, type BudgetOptions } from './budget.ts';
 import { BUDGET_INTERCEPTOR, budgetInterceptors, type BudgetBreach } from './budget-interceptor.ts';
@@ -129,7 +129,7 @@ export class Guard {
 
   /**
    * The guard's context layer: `ctx.approval` (routed to this guard's approver groups), a fresh
-   * per-run state for each live activation, and `ctx.run` throwing BudgetExceededError /
+   * per-run state for each live activation, and `ctx.runAgent` throwing BudgetExceededError /
    * LoopDetectedError when the guard stopped the agent.
    */
   get layer(): ContextLayer<WorkflowContext & AgentsContext, GuardContext> {

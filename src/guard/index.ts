@@ -35,17 +35,18 @@ export { agentGuardrails } from './agent-guardrails.ts';
 export type { BudgetLimits, BudgetOptions, TenantBudget } from './budget.ts';
 export { budgetInterceptors, BUDGET_INTERCEPTOR, type BudgetBreach } from './budget-interceptor.ts';
 export { loopInterceptors, stalledTurns, LOOP_INTERCEPTOR, type LoopOptions } from './loop-detector.ts';
-export { requestApproval, type ApprovalRequest, type ApprovalDecision } from './approval.ts';
-export { approvalGate, GATE_INTERCEPTOR, type GateOptions } from './approval-gate.ts';
+export { requestApproval, type ApprovalRequest, type ApprovalDecision } from '../approvals/approval.ts';
+export { approvalGate, GATE_INTERCEPTOR, type GateOptions } from '../approvals/approval-gate.ts';
 export {
   approvalSignal,
   approvalIdOf,
   type ApprovalKind,
+  type ApproverAssignment,
   type ApprovalRouting,
   type ApproverGroups,
   type ApprovalSignalPayload,
-} from './approval-routing.ts';
-export { approvalRight, type ApprovalRight } from './approval-rights.ts';
+} from '../approvals/approval-assignment.ts';
+export { approvalRight, type ApprovalRight } from '../approvals/approval-rights.ts';
 export {
   ApprovalDesk,
   type ApproveOptions,
@@ -53,17 +54,19 @@ export {
   type ApprovalReceipt,
   type PendingApproval,
   type ApprovalsQuery,
-} from './approval-desk.ts';
+} from '../approvals/approval-desk.ts';
 export {
   GuardrailBlockedError,
   BudgetExceededError,
   BudgetConfigError,
   LoopDetectedError,
+  type BudgetScope,
+} from './guard-errors.ts';
+export {
   ApprovalNotFoundError,
   ApprovalAlreadyDecidedError,
   ApprovalClosedError,
   ApprovalExpiredError,
   ApprovalForbiddenError,
   InvalidApprovalArgumentsError,
-  type BudgetScope,
-} from './guard-errors.ts';
+} from '../approvals/approval-errors.ts';

@@ -19,11 +19,11 @@ import {
   approvalIdOfSignal,
   approvalRequested,
   approvalSignal,
-  checkRouting,
+  checkAssignment,
   finalDeadline,
   planStages,
-  type ApprovalRouting,
-} from './approval-routing.ts';
+  type ApproverAssignment,
+} from '../approvals/approval-assignment.ts';
 import type { GuardCore } from './guard-core.ts';
 import type { RunGuardState } from './guard-state.ts';
 
@@ -41,7 +41,7 @@ export interface LoopOptions {
   /** Default `{ turns: 3 }`; false turns it off. */
   noProgress?: { turns?: number } | false;
   /** Default `stop`. */
-  onLoop?: 'stop' | { escalate: ApprovalRouting };
+  onLoop?: 'stop' | { escalate: ApproverAssignment };
 }
 
 type Loop = JournalEventPayloads['loop.detected'];
@@ -65,7 +65,7 @@ export function checkLoopOptions(options: LoopOptions, core: Pick<GuardCore, 'gr
     if (typeof onLoop !== 'object' || onLoop === null || !('escalate' in onLoop)) {
       throw new InvalidArgumentError(`guard.loops.onLoop is 'stop' or { escalate: { approvers, timeout } }.`);
     }
-    checkRouting(onLoop.escalate, core.groups, 'guard.loops.onLoop.escalate');
+    checkAssignment(onLoop.escalate, core.groups, 'guard.loops.onLoop.escalate');
   }
 }
 
@@ -228,7 +228,7 @@ function replyKey(message: JournalMessage): string {
 /** A loop found: journaled, and the call denied (or parked for a person with `onLoop: { escalate }`). */
 function detected(
   core: GuardCore,
-  escalate: ApprovalRouting | undefined,
+  escalate: ApproverAssignment | undefined,
   call: { op: number; actor: string; onBehalfOf: readonly string[] },
   agent: string,
   loop: Omit<Loop, 'op' | 'name' | 'action'>,

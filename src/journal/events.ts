@@ -121,7 +121,7 @@ export interface JournalEventPayloads {
   // agent (agent.*, llm.*) or the tool (tool.*). `messages` holds the model messages an event
   // introduces, each once per run; everything else refers to a message by its hash, sha256 of its
   // canonical JSON (src/agents/messages.ts).
-  /** An agent began (from ctx.run, a handoff, or as another agent's tool). */
+  /** An agent began (from ctx.runAgent, a handoff, or as another agent's tool). */
   'agent.started': {
     op: number;
     name: string;

@@ -1,6 +1,6 @@
 import { editDistance } from '../edit-distance.ts';
 import type { WorkflowContext } from '../engine/context.ts';
-import { workflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
+import { defineWorkflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
 import { runGraph } from './graph-run.ts';
 import { GraphDefinitionError } from './pattern-errors.ts';
 
@@ -34,9 +34,9 @@ const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
  * const research = graph('research', {
  *   nodes: {
  *     plan:   { run: (ctx, _, input: { question: string }) => ctx.step('plan', () => plan(input.question)) },
- *     web:    { deps: ['plan'], run: (ctx, { plan }) => ctx.run(webAgent, { task: plan.web }) },
- *     math:   { deps: ['plan'], when: ({ plan }) => plan.needsMath, run: (ctx, { plan }) => ctx.run(calculator, { task: plan.math }) },
- *     write:  { deps: ['web', 'math'], optionalDeps: ['math'], run: (ctx, inputs) => ctx.run(writer, { task: 'Write it up', context: inputs }) },
+ *     web:    { deps: ['plan'], run: (ctx, { plan }) => ctx.runAgent(webAgent, { task: plan.web }) },
+ *     math:   { deps: ['plan'], when: ({ plan }) => plan.needsMath, run: (ctx, { plan }) => ctx.runAgent(calculator, { task: plan.math }) },
+ *     write:  { deps: ['web', 'math'], optionalDeps: ['math'], run: (ctx, inputs) => ctx.runAgent(writer, { task: 'Write it up', context: inputs }) },
  *   },
  * });
  * const { outputs } = await research.run(ctx, { question });   // or: graphWorkflow(research)
@@ -138,7 +138,7 @@ export function graphWorkflow<Input = any, Context extends WorkflowContext = Wor
   options: WorkflowOptions & { name?: string } = {},
 ): GraphWorkflowDefinition<Input, Context> {
   const { name, ...workflowOptions } = options;
-  const definition = workflow<Input, GraphResult, Context>(
+  const definition = defineWorkflow<Input, GraphResult, Context>(
     name ?? graph.name,
     (ctx, input) => graph.run(ctx, input),
     {

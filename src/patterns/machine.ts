@@ -1,5 +1,5 @@
 import type { WorkflowContext } from '../engine/context.ts';
-import { workflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
+import { defineWorkflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
 import { findCycles } from './graph.ts';
 import { runMachine } from './machine-run.ts';
 import { MachineDefinitionError } from './pattern-errors.ts';
@@ -37,12 +37,12 @@ const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
  * const review = machine('review', {
  *   initial: 'draft',
  *   states: {
- *     draft: { run: (ctx, { input }) => ctx.run(writer, input.topic), next: 'review' },
+ *     draft: { run: (ctx, { input }) => ctx.runAgent(writer, input.topic), next: 'review' },
  *     review: {
- *       run: (ctx, { previous }) => ctx.run(reviewer, { task: 'Review this', context: previous }),
+ *       run: (ctx, { previous }) => ctx.runAgent(reviewer, { task: 'Review this', context: previous }),
  *       next: [{ to: 'publish', when: (verdict) => verdict.approved }, { to: 'revise', max: 3 }, 'escalate'],
  *     },
- *     revise: { run: (ctx, { outputs }) => ctx.run(writer, { task: 'Revise', context: outputs }), next: 'review' },
+ *     revise: { run: (ctx, { outputs }) => ctx.runAgent(writer, { task: 'Revise', context: outputs }), next: 'review' },
  *     publish: {},
  *     escalate: {},
  *   },
@@ -218,7 +218,7 @@ export function machineWorkflow<Input = any, Context extends WorkflowContext = W
   options: WorkflowOptions & { name?: string } = {},
 ): WorkflowDefinition<Input, MachineResult, Context> & { readonly machine: Machine<Input, Context> } {
   const { name, ...workflowOptions } = options;
-  const definition = workflow<Input, MachineResult, Context>(
+  const definition = defineWorkflow<Input, MachineResult, Context>(
     name ?? defined.name,
     (ctx, input) => defined.run(ctx, input),
     {

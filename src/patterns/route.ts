@@ -29,7 +29,7 @@ export interface StepClassifier<Input> {
  * - a function `(input) => answer`: runs once, live; its answer is journaled with the decision, and
  *   on replay the journaled decision is used without calling it again;
  * - a step `{ step, run }`: runs as `ctx.step`, so it is retried and its result journaled;
- * - an agent: asked (through `ctx.run`) to name one route, given each route's description.
+ * - an agent: asked (through `ctx.runAgent`) to name one route, given each route's description.
  */
 export type Classifier<Input> =
   ((input: Input) => RouteAnswer | Promise<RouteAnswer>) | StepClassifier<Input> | AgentLike;

@@ -3,8 +3,8 @@ import { InvalidArgumentError, NonDeterminismError } from '../errors.ts';
 import type { JournalEvent, JournalEventType } from '../journal/events.ts';
 
 /**
- * An agent as the patterns see it: anything `ctx.run(agent, { task, context })` accepts. Agents
- * are defined in src/agents; the patterns only need to recognise one and hand it to `ctx.run`.
+ * An agent as the patterns see it: anything `ctx.runAgent(agent, { task, context })` accepts. Agents
+ * are defined in src/agents; the patterns only need to recognise one and hand it to `ctx.runAgent`.
  */
 export interface AgentLike {
   readonly kind: 'agent';
@@ -14,7 +14,7 @@ export interface AgentLike {
 
 /**
  * One unit of work in a pattern: a function of the workflow context and an input (workflow code:
- * its ctx calls are journaled and replayed), or an agent, run with `ctx.run(agent, { task, context })`.
+ * its ctx calls are journaled and replayed), or an agent, run with `ctx.runAgent(agent, { task, context })`.
  */
 export type Runnable<Context extends WorkflowContext, Input, Output> =
   ((ctx: Context, input: Input) => Output | Promise<Output>) | AgentLike;
@@ -29,7 +29,7 @@ export function isAgent(value: unknown): value is AgentLike {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'agent';
 }
 
-/** Runs a runnable: calls the function, or runs the agent through `ctx.run`. */
+/** Runs a runnable: calls the function, or runs the agent through `ctx.runAgent`. */
 export async function runRunnable<Context extends WorkflowContext, Input, Output>(
   ctx: Context,
   runnable: Runnable<Context, Input, Output>,
@@ -39,20 +39,20 @@ export async function runRunnable<Context extends WorkflowContext, Input, Output
   return runnable(ctx, input);
 }
 
-/** Runs an agent through the agents layer's `ctx.run`, and returns its answer. */
+/** Runs an agent through the agents layer's `ctx.runAgent`, and returns its answer. */
 export async function runAgentBranch(
   ctx: WorkflowContext,
   agent: AgentLike,
   request: AgentRequest,
 ): Promise<unknown> {
-  const run = (ctx as { run?: unknown }).run;
-  if (typeof run !== 'function') {
+  const runAgent = (ctx as { runAgent?: unknown }).runAgent;
+  if (typeof runAgent !== 'function') {
     throw new InvalidArgumentError(
-      `Agent '${agent.name}' is used in a pattern, but this workflow's ctx has no run(agent, …): ` +
-        `open Baton with the agents layer so that ctx.run is available.`,
+      `Agent '${agent.name}' is used in a pattern, but this workflow's ctx has no runAgent(agent, …): ` +
+        `open Baton with the agents layer so that ctx.runAgent is available.`,
     );
   }
-  return run.call(ctx, agent, request);
+  return runAgent.call(ctx, agent, request);
 }
 
 export function agentRequest(input: unknown): AgentRequest {

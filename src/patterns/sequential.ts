@@ -22,7 +22,7 @@ export interface SequentialOptions {
 /**
  * Runs stages one after another, each receiving the previous one's output (the first receives
  * `input`), and returns the last output. A stage is workflow code `(ctx, input) => …` or an agent
- * (run with `ctx.run`; a string input is its task).
+ * (run with `ctx.runAgent`; a string input is its task).
  *
  * Journals the plan (`sequence.started`, the stage names in order) and how it ended
  * (`sequence.completed`, or `sequence.failed` naming the stage and its error). A failing stage's

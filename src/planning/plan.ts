@@ -1,5 +1,5 @@
 import type { WorkflowContext } from '../engine/context.ts';
-import { workflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
+import { defineWorkflow, type WorkflowDefinition, type WorkflowOptions } from '../engine/workflow.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { resolveRankOptions } from '../routing/capability-registry.ts';
 import { runPlan } from './plan-run.ts';
@@ -34,7 +34,7 @@ export {
  *   routing: { costBias: 0.3 },
  *   maxRevisions: 2,
  * });
- * const flow = workflow('research', (ctx, input: { question: string }) => research.run(ctx, input.question));
+ * const flow = defineWorkflow('research', (ctx, input: { question: string }) => research.run(ctx, input.question));
  */
 export function plan<Context extends WorkflowContext = WorkflowContext>(
   name: string,
@@ -102,7 +102,7 @@ export function planWorkflow<Context extends WorkflowContext = WorkflowContext>(
   options: WorkflowOptions & { name?: string } = {},
 ): WorkflowDefinition<{ goal: string }, PlanResult, Context> {
   const { name, ...workflowOptions } = options;
-  return workflow<{ goal: string }, PlanResult, Context>(
+  return defineWorkflow<{ goal: string }, PlanResult, Context>(
     name ?? defined.name,
     (ctx, input) => defined.run(ctx, input.goal),
     {

@@ -289,7 +289,7 @@ export class CapabilityRegistry {
     return {
       chosen,
       candidates,
-      reason: explain(chosen, ranked, resolved),
+      reason: rankingReason(chosen, ranked, resolved),
       options: resolved,
       space: this.space,
     };
@@ -442,7 +442,7 @@ function score(
   );
 }
 
-function explain(
+function rankingReason(
   chosen: RankedCandidate | undefined,
   ranked: readonly RankedCandidate[],
   options: { minScore: number; costBias: number },

@@ -1,4 +1,4 @@
-// The public surface of 'baton/routing': capability routing (`ctx.route`), model routing, the
+// The public surface of 'baton/routing': capability routing (`ctx.route`), model selection, the
 // semantic cache, long-term memory (`ctx.memory`), selective hydration, embedders and indexes.
 export { routingLayer, type RoutingContext, type RoutingSetup } from './routing-context.ts';
 export {
@@ -31,16 +31,25 @@ export {
   type RankedCandidate,
   type Ranking,
 } from './capability-registry.ts';
-export { routeByCapability, type RouteOptions, type RouteDecision } from './route-by-capability.ts';
 export {
-  routeModel,
+  routeByCapability,
+  type CapabilityRouteOptions,
+  type CapabilityRouteDecision,
+  type RouteOptions,
+  type RouteDecision,
+} from './route-by-capability.ts';
+export {
+  callSelectedModel,
   selectModel,
   type ModelStrategy,
   type Verifier,
   type Verdict,
+  type SelectedModelCallOptions,
+  type SelectedModelCallResult,
+  routeModel,
   type RoutedCallOptions,
   type RoutedCallResult,
-} from './model-router.ts';
+} from './model-selection.ts';
 export { judgeVerifier, type JudgeVerifierOptions } from './judge-verifier.ts';
 export { estimateDifficulty } from './difficulty.ts';
 export type { ModelChoice, ModelPrice } from './model-price.ts';

@@ -1,7 +1,7 @@
 import type { LanguageModel } from 'ai';
 import { callCost, type ModelPrice } from './prices.ts';
 import { usageRecord } from './model-price.ts';
-import type { Verdict, Verifier } from './model-router.ts';
+import type { Verdict, Verifier } from './model-selection.ts';
 import { checkUnitInterval } from '../argument-checks.ts';
 import { requestText } from './request-text.ts';
 

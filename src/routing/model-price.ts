@@ -16,7 +16,7 @@ export interface ModelChoice {
   price?: ModelPrice;
   /**
    * The AI SDK model to call, for callers that call it themselves (`agent({ routing })`); without
-   * it, such callers resolve `id` as a model id. routeModel's `call` receives the choice and ignores it.
+   * it, such callers resolve `id` as a model id. callSelectedModel's `call` receives the choice and ignores it.
    */
   model?: LanguageModelV4 | LanguageModelV3 | LanguageModelV2;
 }

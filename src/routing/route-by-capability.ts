@@ -3,7 +3,8 @@ import type { RouteCandidateRecord } from '../journal/events.ts';
 import { resolveRankOptions, type CapabilityRegistry, type RankOptions } from './capability-registry.ts';
 import { checkText, rejected } from '../argument-checks.ts';
 
-export interface RouteOptions extends RankOptions {
+/** How `ctx.route` / {@link routeByCapability} choose (the routing pattern `route()` has its own `RouteOptions`). */
+export interface CapabilityRouteOptions extends RankOptions {
   /** The decision's name in the journal. Default `capabilities`. */
   name?: string;
   /**
@@ -15,7 +16,7 @@ export interface RouteOptions extends RankOptions {
   fallback?: string;
 }
 
-export interface RouteDecision {
+export interface CapabilityRouteDecision {
   /** The chosen capability's name, or the fallback; undefined when nothing fits and there is no fallback. */
   chosen: string | undefined;
   /** True when no capability fit and the fallback was chosen. */
@@ -42,14 +43,14 @@ export interface RouteDecision {
  *
  * @example
  * const decision = await routeByCapability(ctx, registry, input.ticket, { k: 5, minScore: 0.3, costBias: 0.5 });
- * if (decision.chosen) await ctx.run(agents[decision.chosen], { task: input.ticket });
+ * if (decision.chosen) await ctx.runAgent(agents[decision.chosen], { task: input.ticket });
  */
 export function routeByCapability(
   ctx: WorkflowContext,
   registry: CapabilityRegistry,
   task: string,
-  options: RouteOptions = {},
-): Promise<RouteDecision> {
+  options: CapabilityRouteOptions = {},
+): Promise<CapabilityRouteDecision> {
   let resolved: ReturnType<typeof resolveRankOptions>;
   const name = options.name ?? 'capabilities';
   try {
@@ -125,3 +126,8 @@ export function routeByCapability(
     return { chosen: undefined, fallback: false, candidates, reason: ranking.reason, replayed: false };
   });
 }
+
+/** @deprecated Renamed {@link CapabilityRouteOptions}: `RouteOptions` is the routing pattern's (`route()`). */
+export type RouteOptions = CapabilityRouteOptions;
+/** @deprecated Renamed {@link CapabilityRouteDecision}. */
+export type RouteDecision = CapabilityRouteDecision;

@@ -3,12 +3,16 @@ import type { ContextLayer } from '../engine/context-layer.ts';
 import { BatonError } from '../errors.ts';
 import type { CapabilityRegistry } from './capability-registry.ts';
 import type { LongTermMemory, MemoryApi } from './memory.ts';
-import { routeByCapability, type RouteDecision, type RouteOptions } from './route-by-capability.ts';
+import {
+  routeByCapability,
+  type CapabilityRouteDecision,
+  type CapabilityRouteOptions,
+} from './route-by-capability.ts';
 
 /** What the routing layer ({@link routingLayer}) gives a workflow's ctx. */
 export interface RoutingContext {
   /** Chooses an agent or tool for the task from the capability index; journaled (see routeByCapability). */
-  route(task: string, options?: RouteOptions): Promise<RouteDecision>;
+  route(task: string, options?: CapabilityRouteOptions): Promise<CapabilityRouteDecision>;
   /** The acting agent's long-term memory in the run's tenant; journaled. */
   readonly memory: MemoryApi;
 }
@@ -17,7 +21,7 @@ export interface RoutingSetup {
   registry?: CapabilityRegistry;
   memory?: LongTermMemory;
   /** Options every `ctx.route` call starts from (a `fallback`, `costBias`…); a call's own win. */
-  defaults?: RouteOptions;
+  defaults?: CapabilityRouteOptions;
 }
 
 /**

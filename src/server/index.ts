@@ -18,7 +18,8 @@ export {
 } from './authenticate.ts';
 export { HttpError, SERVER_ERROR_CODES, type ServerErrorCode, type ErrorBody } from './http-error.ts';
 export { openApiDocument } from './openapi.ts';
-export type { ApprovalView, ApprovalDecision } from './approval-inbox.ts';
+export type { ApprovalView } from '../approvals/approval-views.ts';
+export type { ApprovalDecisionRequest, ApprovalDecision } from './approval-inbox.ts';
 export type { StepDetail } from './step-detail.ts';
 export type { CostReport, CostLine } from '../journal/run-model/cost-report.ts';
 export { StreamTokens, type StreamTokenClaims } from './stream-tokens.ts';

@@ -71,7 +71,7 @@ async function setup() {
     cache: { ttl: '1h' },
   });
   const ask = workflow('ask', async (ctx, input: { question: string; wait?: boolean }) => {
-    const answer = await ctx.run(billing, input.question);
+    const answer = await ctx.runAgent(billing, input.question);
     if (input.wait) await ctx.waitFor('finish');
     return answer;
   });
@@ -101,7 +101,7 @@ describe('agents answer from the semantic cache', () => {
       model: scriptedModel(['never asked']),
       cache: true,
     });
-    const ask = workflow('ask', (ctx) => ctx.run(billing, QUESTION));
+    const ask = workflow('ask', (ctx) => ctx.runAgent(billing, QUESTION));
     const h = await harness({ workflows: [ask] });
     cleanups.push(() => h.close());
     const run = await h.baton.start(ask, {});

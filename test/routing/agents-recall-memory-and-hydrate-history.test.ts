@@ -5,7 +5,7 @@ import { workflow, type AgentContext } from '../../src/context-layers.ts';
 import { messageTokens } from '../../src/agents/history-budget.ts';
 import { requestMessages } from '../../src/agents/messages.ts';
 import { tool } from '../../src/agents/tool.ts';
-import { workflow as engineWorkflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory } from '../../src/routing/memory.ts';
@@ -44,14 +44,14 @@ describe('agents recall long-term memory and hydrate long histories', () => {
       model,
       memory: { recall: { tokens: 40 } },
     });
-    const remember = engineWorkflow<{ facts: string[] }, null, AgentContext & RoutingContext>(
+    const remember = defineWorkflow<{ facts: string[] }, null, AgentContext & RoutingContext>(
       'remember',
       async (ctx, input) => {
         for (const fact of input.facts) await ctx.memory.remember(fact, { agent: 'agent:concierge' });
         return null;
       },
     );
-    const ask = workflow('ask', (ctx, input: { task: string }) => ctx.run(concierge, input.task));
+    const ask = workflow('ask', (ctx, input: { task: string }) => ctx.runAgent(concierge, input.task));
     const h = await harness({
       workflows: [remember, ask],
       store: temp.store,
@@ -137,7 +137,7 @@ describe('agents recall long-term memory and hydrate long histories', () => {
       historyBudget: { tokens: BUDGET },
     });
     const flow = workflow('research', (ctx) =>
-      ctx.run(researcher, "Read the notes page by page, then tell me Ada's account number."),
+      ctx.runAgent(researcher, "Read the notes page by page, then tell me Ada's account number."),
     );
     const h = await harness({ workflows: [flow] });
     cleanups.push(() => h.close());

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
 import type { AgentContext } from '../../src/context-layers.ts';
-import { workflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import { capabilityOf } from '../../src/agents/agent-capabilities.ts';
 import { CapabilityRegistry } from '../../src/routing/capability-registry.ts';
 import { costReport } from '../../src/journal/run-model/cost-report.ts';
@@ -54,17 +54,18 @@ describe('routing with the agents layer', () => {
       log: () => {},
     });
     const memory = new LongTermMemory({ records: temp.store.vectorRecords, embedder });
-    const support = workflow<{ ticket: string; costBias: number }, unknown, AgentContext & RoutingContext>(
-      'support',
-      async (ctx, input) => {
-        const decision = await ctx.route(input.ticket, { minScore: 0.1, costBias: input.costBias });
-        const answer = await ctx.run(team[decision.chosen!]!, input.ticket);
-        await ctx.memory.remember(`Ticket '${input.ticket}' went to ${decision.chosen}`, {
-          agent: `agent:${decision.chosen!}`,
-        });
-        return { chosen: decision.chosen, answer };
-      },
-    );
+    const support = defineWorkflow<
+      { ticket: string; costBias: number },
+      unknown,
+      AgentContext & RoutingContext
+    >('support', async (ctx, input) => {
+      const decision = await ctx.route(input.ticket, { minScore: 0.1, costBias: input.costBias });
+      const answer = await ctx.runAgent(team[decision.chosen!]!, input.ticket);
+      await ctx.memory.remember(`Ticket '${input.ticket}' went to ${decision.chosen}`, {
+        agent: `agent:${decision.chosen!}`,
+      });
+      return { chosen: decision.chosen, answer };
+    });
     const h = await harness({
       workflows: [support],
       store: temp.store,

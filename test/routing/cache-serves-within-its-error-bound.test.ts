@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { workflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import { SemanticCache, cachedModelCall, type CacheRequest } from '../../src/routing/semantic-cache.ts';
 import { WordVectorEmbedder } from '../../src/routing/word-vector-embedder.ts';
 import { harness, type Harness } from '../support/harness.ts';
@@ -21,7 +21,7 @@ async function setup() {
   const embedder = new WordVectorEmbedder();
   const box: { cache?: SemanticCache } = {};
   const modelCalls: string[] = [];
-  const ask = workflow('ask', async (ctx, input: { question: string }) => {
+  const ask = defineWorkflow('ask', async (ctx, input: { question: string }) => {
     const result = await cachedModelCall(ctx, box.cache!, {
       scope,
       request: { messages: [{ role: 'user', content: input.question }] },
@@ -116,7 +116,7 @@ describe('a cache that learns its bound from its misses', () => {
       [NEAR_MISS]: 'Unwanted items can be returned within 14 days.',
     };
     const box: { cache?: SemanticCache } = {};
-    const ask = workflow('ask-judged', async (ctx, input: { question: string }) => {
+    const ask = defineWorkflow('ask-judged', async (ctx, input: { question: string }) => {
       const result = await cachedModelCall(ctx, box.cache!, {
         scope,
         request: { messages: [{ role: 'user', content: input.question }] },

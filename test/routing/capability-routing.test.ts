@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkflowContext } from '../../src/engine/context.ts';
-import { workflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import { BatonError } from '../../src/errors.ts';
 import { CapabilityRegistry, type Capability } from '../../src/routing/capability-registry.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
@@ -75,7 +75,7 @@ describe('capability routing', () => {
       capabilities: team,
       log: () => {},
     });
-    const flow = workflow<{ task: string }, unknown, WorkflowContext & RoutingContext>(
+    const flow = defineWorkflow<{ task: string }, unknown, WorkflowContext & RoutingContext>(
       'route-then-wait',
       async (ctx, input) => {
         const decision = await ctx.route(input.task, { k: 3, minScore: 0.1, costBias: 1 });
@@ -111,7 +111,7 @@ describe('capability routing', () => {
       capabilities: team,
       log: () => {},
     });
-    const flow = workflow('route-nothing', (ctx) =>
+    const flow = defineWorkflow('route-nothing', (ctx) =>
       routeByCapability(ctx, registry, 'compose a sonnet about autumn leaves', { minScore: 0.9 }),
     );
     const h = await harness({ workflows: [flow] });
@@ -140,7 +140,7 @@ describe('capability routing', () => {
       /no capability of that name/,
     );
 
-    const flow = workflow('route-bad', (ctx) =>
+    const flow = defineWorkflow('route-bad', (ctx) =>
       routeByCapability(ctx, registry, TASK, { minScore: Number.NaN }),
     );
     const h = await harness({ workflows: [flow] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkflowContext } from '../../src/engine/context.ts';
-import { workflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import { buildContext, type HistoryMessage } from '../../src/routing/context-builder.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { LongTermMemory, type RecalledMemory } from '../../src/routing/memory.ts';
@@ -22,14 +22,14 @@ async function setup() {
   const embedder = new LexicalEmbedder();
   const logs: string[] = [];
   let memory = new LongTermMemory({ records: temp.store.vectorRecords, embedder, log: (m) => logs.push(m) });
-  const learn = workflow<{ facts: string[] }, string[], Ctx>('learn', async (ctx, input) => {
+  const learn = defineWorkflow<{ facts: string[] }, string[], Ctx>('learn', async (ctx, input) => {
     const keys = [];
     for (const fact of input.facts)
       keys.push(await ctx.memory.remember(fact, { agent: 'agent:support', kind: 'fact' }));
     await ctx.waitFor('go');
     return keys;
   });
-  const ask = workflow<{ query: string; tokens: number }, RecalledMemory[][], Ctx>(
+  const ask = defineWorkflow<{ query: string; tokens: number }, RecalledMemory[][], Ctx>(
     'ask',
     async (ctx, input) => {
       const first = await ctx.memory.recall(input.query, { tokens: input.tokens, agent: 'agent:support' });

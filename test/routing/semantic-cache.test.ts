@@ -1,6 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
-import { workflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { SemanticCache, cachedModelCall, type CacheScope } from '../../src/routing/semantic-cache.ts';
 import { harness, tempStore, type Harness } from '../support/harness.ts';
@@ -29,7 +29,7 @@ async function setup() {
     log: () => {},
   });
   const modelCalls: string[] = [];
-  const ask = workflow('ask', async (ctx, input: AskInput) => {
+  const ask = defineWorkflow('ask', async (ctx, input: AskInput) => {
     const result = await cachedModelCall(ctx, cache, {
       scope: { ...scope, system: input.system ?? scope.system! },
       request: { messages: [{ role: 'user', content: input.question }] },

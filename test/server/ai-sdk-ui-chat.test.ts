@@ -49,7 +49,7 @@ const desk = agent({ name: 'desk', description: 'Refunds', instructions: 'Help.'
 const chat = workflow('chat', async (ctx) => {
   for (let turn = 0; turn < 2; turn++) {
     const message = await ctx.waitFor<{ text: string }>('message');
-    await ctx.run(desk, message.text);
+    await ctx.runAgent(desk, message.text);
   }
 });
 
@@ -63,7 +63,7 @@ const slow = agent({
 });
 const slowChat = workflow('slow-chat', async (ctx) => {
   const message = await ctx.waitFor<{ text: string }>('message');
-  await ctx.run(slow, message.text);
+  await ctx.runAgent(slow, message.text);
   await ctx.waitFor('message');
 });
 

@@ -110,7 +110,7 @@ describe('the run model of the UI', () => {
       handoffs: [billing],
     });
     const handoff = await journalOf(
-      workflow('handoff', async (ctx) => ctx.run(triage, 'I want a refund')),
+      workflow('handoff', async (ctx) => ctx.runAgent(triage, 'I want a refund')),
       {},
     );
     expect(outline(buildTree(handoff, 'run'))).toEqual([
@@ -138,7 +138,7 @@ describe('the run model of the UI', () => {
       tools: [researcher],
     });
     const nested = await journalOf(
-      workflow('nested', async (ctx) => ctx.run(planner, 'Make a plan')),
+      workflow('nested', async (ctx) => ctx.runAgent(planner, 'Make a plan')),
       {},
     );
     const tree = outline(buildTree(nested, 'run'));
@@ -171,7 +171,7 @@ describe('the run model of the UI', () => {
     const cost = researcher('cost-researcher', 'prices');
     const events = await journalOf(
       workflow('two-researchers', async (ctx) =>
-        Promise.all([ctx.run(fleet, 'Fleet'), ctx.run(cost, 'Costs')]),
+        Promise.all([ctx.runAgent(fleet, 'Fleet'), ctx.runAgent(cost, 'Costs')]),
       ),
       {},
     );

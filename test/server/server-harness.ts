@@ -103,7 +103,7 @@ export function supportWorkflow(name = 'support') {
   });
   return workflow(name, async (ctx, input: { ticket: string }) => {
     const account = await ctx.step('load-account', () => ({ ticket: input.ticket, plan: 'pro' }));
-    return ctx.run(billing, `Ticket ${account.ticket}: refund charge ch_42`);
+    return ctx.runAgent(billing, `Ticket ${account.ticket}: refund charge ch_42`);
   });
 }
 

@@ -51,7 +51,7 @@ const refund = tool({
   execute: async (args) => ({ refunded: args.cents }),
 });
 const explained = workflow('explained-refund', async (ctx) =>
-  ctx.run(
+  ctx.runAgent(
     agent({
       name: 'billing',
       description: 'Refunds',

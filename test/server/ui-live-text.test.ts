@@ -23,7 +23,7 @@ const teller = agent({
   instructions: 'Tell it.',
   model: pacedModel(tokens, async (index) => (index === 3 ? release.promise : undefined)),
 });
-const telling = workflow('telling', async (ctx) => ctx.run(teller, 'Tell me'));
+const telling = workflow('telling', async (ctx) => ctx.runAgent(teller, 'Tell me'));
 
 describeBrowser('the web UI, live', (chromiumPath) => {
   let server: TestServer;

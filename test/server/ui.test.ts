@@ -30,7 +30,7 @@ const SCREENSHOTS = join(process.cwd(), 'test-results', 'ui');
 /** One model call of many tokens from a model with no price: "unpriced", and 12,345 with separators. */
 function bigSpender(name: string) {
   return workflow(name, async (ctx) =>
-    ctx.run(
+    ctx.runAgent(
       agent({
         name: 'summarizer',
         description: 'Summaries',
@@ -707,7 +707,7 @@ describeBrowser('the web UI', (chromiumPath) => {
       model: scriptedModel([reply, reply]),
       tools: [charge],
     });
-    return workflow('charging', async (ctx) => ctx.run(cashier, 'Charge 5 euros'));
+    return workflow('charging', async (ctx) => ctx.runAgent(cashier, 'Charge 5 euros'));
   }
 
   describe('tool calls in doubt in the web UI', () => {

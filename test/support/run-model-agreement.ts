@@ -12,8 +12,8 @@ import {
 import { expect } from 'vitest';
 import { explainEvents } from '../../src/explain/explain.ts';
 import type { ExplanationNode } from '../../src/explain/explanation.ts';
-import { JournalMetrics } from '../../src/explain/journal-metrics.ts';
-import { JournalSpans } from '../../src/explain/journal-spans.ts';
+import { JournalMetrics } from '../../src/telemetry/journal-metrics.ts';
+import { JournalSpans } from '../../src/telemetry/journal-spans.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { costReport, costReportOf } from '../../src/journal/run-model/cost-report.ts';
 import { deriveRunModel } from '../../src/journal/run-model/derive-run-model.ts';

@@ -1,6 +1,6 @@
 import type { JournalEvent } from '../../src/journal/events.ts';
 import type { RunRecord } from '../../src/store/store.ts';
-import type { ApprovalView } from '../../src/server/approval-inbox.ts';
+import type { ApprovalView } from '../../src/approvals/approval-views.ts';
 import type { InDoubtCall } from '../../src/agents/in-doubt.ts';
 import type { CostReport } from '../../src/journal/run-model/cost-report.ts';
 import type { RunModel } from '../../src/journal/run-model/run-model.ts';

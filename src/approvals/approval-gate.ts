@@ -8,12 +8,14 @@ import {
   approvalIdOfSignal,
   approvalRequested,
   approvalSignal,
-  checkRouting,
+  checkAssignment,
   finalDeadline,
   planStages,
-  type ApprovalRouting,
-} from './approval-routing.ts';
-import type { GuardCore } from './guard-core.ts';
+  type ApproverAssignment,
+  type ApproverGroups,
+} from './approval-assignment.ts';
+import type { PolicyEngine } from '../access/policy-engine.ts';
+import type { ToolDefinition } from '../agents/tool.ts';
 
 export const GATE_INTERCEPTOR = 'guard.approval';
 
@@ -23,7 +25,7 @@ export const GATE_INTERCEPTOR = 'guard.approval';
  * permit carries `@approval("group:finance")` (with `guard.approvals.policies`; the annotation
  * names the approvers).
  */
-export interface GateOptions extends ApprovalRouting {
+export interface GateOptions extends ApproverAssignment {
   irreversible?: boolean;
   tools?: readonly string[];
   when?: (call: ToolCallInfo) => boolean;
@@ -31,14 +33,24 @@ export interface GateOptions extends ApprovalRouting {
   policyAnnotations?: boolean;
 }
 
+/** What a gate works with (the guard gives its own): approver groups, the clock, policies, the tools it gated. */
+export interface GateParts {
+  readonly groups: ApproverGroups;
+  readonly clock: () => number;
+  /** Who may approve, and which tool calls a policy gates (`@approval`); none: the default rule. */
+  readonly policies: PolicyEngine | undefined;
+  /** Tools this process gated, by name: edited arguments are checked against their real schema. */
+  readonly tools: Map<string, ToolDefinition>;
+}
+
 const ANNOTATION = /@approval\s*\(\s*"([^"]*)"\s*\)/;
 
-export function checkGateOptions(options: GateOptions, core: Pick<GuardCore, 'groups'>): void {
+export function checkGateOptions(options: GateOptions, core: Pick<GateParts, 'groups'>): void {
   if (options.tools !== undefined && !Array.isArray(options.tools))
     throw new InvalidArgumentError('guard.approvals.gates.tools is a list of tool names.');
   if (options.when !== undefined && typeof options.when !== 'function')
     throw new InvalidArgumentError('guard.approvals.gates.when is a function of the call.');
-  checkRouting(options, core.groups, 'guard.approvals.gates');
+  checkAssignment(options, core.groups, 'guard.approvals.gates');
 }
 
 /**
@@ -48,7 +60,7 @@ export function checkGateOptions(options: GateOptions, core: Pick<GuardCore, 'gr
  * against the tool's schema) lets it run, once; `baton.deny` or the deadline refuses it, and the
  * model is told. Put it last among tool interceptors: a park skips the ones after it.
  */
-export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInterceptor {
+export function approvalGate(core: GateParts, options: GateOptions): ToolCallInterceptor {
   const named = new Set(options.tools ?? []);
   const annotations = options.policyAnnotations ?? core.policies !== undefined;
   return {
@@ -81,8 +93,11 @@ export function approvalGate(core: GuardCore, options: GateOptions): ToolCallInt
       }
       if (why === undefined) return undefined;
       core.tools.set(call.tool.name, call.tool);
-      const routing: ApprovalRouting = { ...options, ...(approvers === undefined ? {} : { approvers }) };
-      const stages = planStages(routing, core.groups, core.clock(), 'guard.approvals.gates');
+      const assignment: ApproverAssignment = {
+        ...options,
+        ...(approvers === undefined ? {} : { approvers }),
+      };
+      const stages = planStages(assignment, core.groups, core.clock(), 'guard.approvals.gates');
       const deadline = finalDeadline(stages);
       const who = call.agent === undefined ? call.actor : `Agent '${call.agent}'`;
       return {

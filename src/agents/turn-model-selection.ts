@@ -9,7 +9,7 @@ import {
   toVerdict,
   type ModelStrategy,
   type Verdict,
-} from '../routing/model-router.ts';
+} from '../routing/model-selection.ts';
 import type { JournalMessage } from './messages.ts';
 import type { ModelSpec } from './models.ts';
 import type { CallCost, TokenUsage } from '../routing/prices.ts';
@@ -178,7 +178,7 @@ export function verdictSummary(
  * What a routed turn used and cost in all: the kept answer's usage plus the rejected answers',
  * and every call's cost with the judges'. The same from the live call and from the journal.
  */
-export function routedTurn(
+export function selectedTurn(
   rejected: readonly JournalEventPayloads['model.attempted'][],
   usage: TokenUsage,
   cost: CallCost,

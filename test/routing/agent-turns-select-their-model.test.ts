@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
 import { workflow } from '../../src/context-layers.ts';
 import { runAgent } from '../../src/agents/run-agent.ts';
-import type { AgentModelStrategy } from '../../src/agents/turn-routing.ts';
+import type { AgentModelStrategy } from '../../src/agents/turn-model-selection.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { costReport } from '../../src/journal/run-model/cost-report.ts';
 import { judgeVerifier } from '../../src/routing/judge-verifier.ts';

@@ -51,7 +51,7 @@ export type ModelStrategy<Request = unknown, Output = unknown> =
       threshold?: number;
     };
 
-export interface RoutedCallOptions<Request, Output> {
+export interface SelectedModelCallOptions<Request, Output> {
   /** The call's name in the journal (`model:<name>`). */
   name: string;
   strategy: ModelStrategy<Request, Output>;
@@ -66,7 +66,7 @@ export interface RoutedCallOptions<Request, Output> {
   agent?: string;
 }
 
-export interface RoutedCallResult<Output> {
+export interface SelectedModelCallResult<Output> {
   output: Output;
   /** The id of the model whose output was kept. */
   model: string;
@@ -87,10 +87,10 @@ export interface RoutedCallResult<Output> {
  * Failure semantics: each attempt is journaled as soon as it returns, so after a crash a cascade
  * resumes after its last journaled attempt (a model call in flight at the crash is made again);
  * a finished call returns its journaled output on replay without calling any model. A failing model
- * call (or verifier) throws out of routeModel; nothing of that attempt is journaled.
+ * call (or verifier) throws out of callSelectedModel; nothing of that attempt is journaled.
  *
  * @example
- * const answer = await routeModel(ctx, {
+ * const answer = await callSelectedModel(ctx, {
  *   name: 'answer',
  *   strategy: { strategy: 'cascade', models: [mini, full], verify: judgeVerifier({ model: judge, threshold: 0.7 }) },
  *   request: { prompt: question },
@@ -100,15 +100,15 @@ export interface RoutedCallResult<Output> {
  *   },
  * });
  */
-export function routeModel<Request, Output>(
+export function callSelectedModel<Request, Output>(
   ctx: WorkflowContext,
-  options: RoutedCallOptions<Request, Output>,
-): Promise<RoutedCallResult<Output>> {
+  options: SelectedModelCallOptions<Request, Output>,
+): Promise<SelectedModelCallResult<Output>> {
   try {
     checkText(options.name, 'The routed call name');
     checkStrategy(options.strategy);
     if (typeof options.call !== 'function')
-      throw new InvalidArgumentError('routeModel needs a call function.');
+      throw new InvalidArgumentError('callSelectedModel needs a call function.');
   } catch (error) {
     return rejected(error);
   }
@@ -144,7 +144,7 @@ interface RouteChoice {
 /** What one routed call's op works with. */
 interface RoutedOp<Request, Output> {
   op: OperationHandle;
-  options: RoutedCallOptions<Request, Output>;
+  options: SelectedModelCallOptions<Request, Output>;
   /** The attempts so far, recorded and made, by index. */
   attempts: Attempted[];
   agent: string;
@@ -156,7 +156,7 @@ const noVerdict = async (): Promise<undefined> => undefined;
 function replayedRoute<Output>(
   attempts: readonly Attempted[],
   routed: JournalEventPayloads['model.routed'],
-): RoutedCallResult<Output> {
+): SelectedModelCallResult<Output> {
   const kept = attempts[attempts.length - 1]!;
   return {
     output: kept.output as Output,
@@ -265,7 +265,7 @@ async function cascade<Request, Output>(
 async function recordRoute<Request, Output>(
   { op, options, attempts, agent }: RoutedOp<Request, Output>,
   { kept, reason, difficulty }: RouteChoice,
-): Promise<RoutedCallResult<Output>> {
+): Promise<SelectedModelCallResult<Output>> {
   const { name, strategy } = options;
   if (!kept) throw new InvalidArgumentError(`Routed call '${name}' kept no answer.`);
   const costUsd = roundUsd(
@@ -388,3 +388,10 @@ function checkSize(payload: unknown, what: string, limit: number): void {
   const bytes = Buffer.byteLength(canonicalJson(payload, what));
   if (bytes > limit) throw new PayloadTooLargeError({ what, bytes, limit });
 }
+
+/** @deprecated Renamed {@link callSelectedModel} ("route" now only means sending a request to one of several handlers). */
+export const routeModel = callSelectedModel;
+/** @deprecated Renamed {@link SelectedModelCallOptions}. */
+export type RoutedCallOptions<Request, Output> = SelectedModelCallOptions<Request, Output>;
+/** @deprecated Renamed {@link SelectedModelCallResult}. */
+export type RoutedCallResult<Output> = SelectedModelCallResult<Output>;

@@ -2,12 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { afterEach, describe, expect, it } from 'vitest';
-import { workflow } from '../../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import { costReport } from '../../src/journal/run-model/cost-report.ts';
 import { estimateDifficulty } from '../../src/routing/difficulty.ts';
 import { judgeVerifier } from '../../src/routing/judge-verifier.ts';
 import type { ModelChoice } from '../../src/routing/model-price.ts';
-import { routeModel, type ModelStrategy } from '../../src/routing/model-router.ts';
+import { callSelectedModel, type ModelStrategy } from '../../src/routing/model-selection.ts';
 import { harness, type Harness } from '../support/harness.ts';
 
 const mini: ModelChoice = { id: 'test:mini', price: { input: 0.1, output: 0.4 } };
@@ -45,11 +45,16 @@ describe('model routing', () => {
         return output.startsWith('ok');
       },
     };
-    const flow = workflow('cascade', async (ctx, input: { prompts: string[] }) => {
+    const flow = defineWorkflow('cascade', async (ctx, input: { prompts: string[] }) => {
       const results = [];
       for (const [index, prompt] of input.prompts.entries()) {
         results.push(
-          await routeModel(ctx, { name: `q${index}`, strategy, request: { prompt }, call: models.call }),
+          await callSelectedModel(ctx, {
+            name: `q${index}`,
+            strategy,
+            request: { prompt },
+            call: models.call,
+          }),
         );
       }
       return results.map((result) => ({
@@ -114,8 +119,8 @@ describe('model routing', () => {
 
   it('a routed call is not made again on replay', async () => {
     const models = scriptedModels({ 'test:mini': () => 'cheap answer', 'test:large': () => 'good answer' });
-    const flow = workflow('cascade-replay', async (ctx) => {
-      const first = await routeModel(ctx, {
+    const flow = defineWorkflow('cascade-replay', async (ctx) => {
+      const first = await callSelectedModel(ctx, {
         name: 'answer',
         strategy: { strategy: 'cascade', models: [mini, large], verify: () => 0.3, threshold: 0.6 },
         request: { prompt: 'anything' },
@@ -175,19 +180,19 @@ describe('model routing', () => {
       'test:mini': (prompt) => (prompt.includes('France') ? 'Paris' : 'I am not sure'),
       'test:large': () => 'Canberra',
     });
-    const flow = workflow('judged', async (ctx) => {
+    const flow = defineWorkflow('judged', async (ctx) => {
       const strategy: ModelStrategy<{ prompt: string }, string> = {
         strategy: 'cascade',
         models: [mini, large],
         verify,
       };
-      const france = await routeModel(ctx, {
+      const france = await callSelectedModel(ctx, {
         name: 'france',
         strategy,
         request: { prompt: 'Capital of France?' },
         call: models.call,
       });
-      const australia = await routeModel(ctx, {
+      const australia = await callSelectedModel(ctx, {
         name: 'australia',
         strategy,
         request: { prompt: 'Capital of Australia?' },
@@ -233,10 +238,10 @@ describe('model routing', () => {
       { upTo: 0.4, model: mini },
       { upTo: 1, model: large },
     ];
-    const flow = workflow('by-difficulty', async (ctx, input: { prompts: string[] }) => {
+    const flow = defineWorkflow('by-difficulty', async (ctx, input: { prompts: string[] }) => {
       const out = [];
       for (const [index, prompt] of input.prompts.entries()) {
-        const result = await routeModel(ctx, {
+        const result = await callSelectedModel(ctx, {
           name: `p${index}`,
           strategy: { strategy: 'difficulty', tiers },
           request: { prompt },
@@ -253,7 +258,7 @@ describe('model routing', () => {
     expect(out.map(([model]) => model)).toEqual(['test:mini', 'test:large']);
     expect(out[0]![1]).toMatch(/^difficulty 0\.\d+ ≤ 0.4: test:mini$/);
 
-    const bad = workflow('bad-strategy', async (ctx) => {
+    const bad = defineWorkflow('bad-strategy', async (ctx) => {
       const errors: string[] = [];
       const attempts: ModelStrategy[] = [
         { strategy: 'cascade', models: [mini, large], verify: () => true, threshold: 1.2 },
@@ -268,9 +273,12 @@ describe('model routing', () => {
         { strategy: 'fixed', model: { id: 'x', price: { input: -1, output: 0 } } },
       ];
       for (const strategy of attempts) {
-        await routeModel(ctx, { name: 'bad', strategy, request: { prompt: 'q' }, call: models.call }).catch(
-          (e: Error) => errors.push(e.message),
-        );
+        await callSelectedModel(ctx, {
+          name: 'bad',
+          strategy,
+          request: { prompt: 'q' },
+          call: models.call,
+        }).catch((e: Error) => errors.push(e.message));
       }
       return errors;
     });

@@ -19,7 +19,7 @@ import {
   openStage,
   type ApprovalKind,
   type ApprovalSignalPayload,
-} from './approval-routing.ts';
+} from './approval-assignment.ts';
 import {
   ApprovalAlreadyDecidedError,
   ApprovalClosedError,
@@ -27,7 +27,7 @@ import {
   ApprovalForbiddenError,
   ApprovalNotFoundError,
   InvalidApprovalArgumentsError,
-} from './guard-errors.ts';
+} from './approval-errors.ts';
 
 /** What the desk needs from Baton (the door): runs, journals, signals. */
 export interface ApprovalDeskDeps {

@@ -6,17 +6,17 @@ import {
   approvalRequested,
   approvalIdOf,
   approvalSignal,
-  checkRouting,
+  checkAssignment,
   finalDeadline,
   openStage,
   planStages,
-  type ApprovalRouting,
+  type ApproverAssignment,
   type ApprovalSignalPayload,
   type ApproverGroups,
-} from './approval-routing.ts';
+} from './approval-assignment.ts';
 
 /** What a workflow asks a person to approve. See {@link requestApproval}. */
-export interface ApprovalRequest extends ApprovalRouting {
+export interface ApprovalRequest extends ApproverAssignment {
   /** What is to be approved, as a name policies and the inbox read: `refund.large`, `publish`. */
   action: string;
   /** One or two sentences for the approver. */
@@ -71,7 +71,7 @@ export function requestApproval(
       throw new InvalidArgumentError(`ctx.approval('${request.action}') needs a summary for the approver.`);
     }
     if (request.data !== undefined) canonicalJson(request.data, `The data of approval '${request.action}'`);
-    checkRouting(request, groups, `ctx.approval('${request.action}')`);
+    checkAssignment(request, groups, `ctx.approval('${request.action}')`);
   } catch (error) {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }

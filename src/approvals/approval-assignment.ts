@@ -12,11 +12,14 @@ export type ApprovalKind = 'approval' | 'tool' | 'budget' | 'loop';
  * long. On timeout the approval is denied, or (`{ escalateTo }`) the next group(s) get a stage of
  * their own, and the last stage's timeout denies it.
  */
-export interface ApprovalRouting {
+export interface ApproverAssignment {
   approvers?: readonly string[];
   timeout?: Duration;
   onTimeout?: 'deny' | { escalateTo: string | readonly string[] };
 }
+
+/** @deprecated Renamed {@link ApproverAssignment} ("route" now only means sending a request to one of several handlers). */
+export type ApprovalRouting = ApproverAssignment;
 
 /** Named groups of approvers: `{ finance: ['user:bob', 'user:carol'] }`. */
 export type ApproverGroups = Readonly<Record<string, readonly string[]>>;
@@ -46,28 +49,28 @@ function normalizeApprover(entry: string, where: string): string {
   return entry.includes(':') ? entry : `group:${entry}`;
 }
 
-/** Checks routing at the door: durations, approvers that are principals or known groups. */
-export function checkRouting(
-  routing: ApprovalRouting | undefined,
+/** Checks an assignment at the door: durations, approvers that are principals or known groups. */
+export function checkAssignment(
+  assignment: ApproverAssignment | undefined,
   groups: ApproverGroups,
   where: string,
 ): void {
-  if (routing === undefined) return;
-  if (routing.timeout !== undefined) toMilliseconds(routing.timeout, `${where} timeout`);
-  const escalate = routing.onTimeout;
+  if (assignment === undefined) return;
+  if (assignment.timeout !== undefined) toMilliseconds(assignment.timeout, `${where} timeout`);
+  const escalate = assignment.onTimeout;
   if (escalate !== undefined && escalate !== 'deny') {
     if (typeof escalate !== 'object' || escalate === null || !('escalateTo' in escalate)) {
       throw new InvalidArgumentError(`${where}: onTimeout is 'deny' or { escalateTo: group }.`);
     }
-    if (routing.timeout === undefined)
+    if (assignment.timeout === undefined)
       throw new InvalidArgumentError(`${where}: onTimeout escalates after a timeout; give one.`);
   }
-  const entries = [...(routing.approvers ?? []), ...escalationTargets(routing)];
+  const entries = [...(assignment.approvers ?? []), ...escalationTargets(assignment)];
   for (const entry of entries) expand(normalizeApprover(entry, where), groups, where);
 }
 
-function escalationTargets(routing: ApprovalRouting): string[] {
-  const escalate = routing.onTimeout;
+function escalationTargets(assignment: ApproverAssignment): string[] {
+  const escalate = assignment.onTimeout;
   if (escalate === undefined || escalate === 'deny') return [];
   return typeof escalate.escalateTo === 'string' ? [escalate.escalateTo] : [...escalate.escalateTo];
 }
@@ -94,18 +97,18 @@ function expand(approver: string, groups: ApproverGroups, where: string): string
  * with `timeout` more; groups are resolved to their members now, and both are journaled.
  */
 export function planStages(
-  routing: ApprovalRouting | undefined,
+  assignment: ApproverAssignment | undefined,
   groups: ApproverGroups,
   now: number,
   where: string,
 ): ApprovalStageRecord[] {
-  checkRouting(routing, groups, where);
+  checkAssignment(assignment, groups, where);
   const timeoutMs =
-    routing?.timeout === undefined ? undefined : toMilliseconds(routing.timeout, `${where} timeout`);
-  const first = (routing?.approvers ?? []).map((entry) => normalizeApprover(entry, where));
+    assignment?.timeout === undefined ? undefined : toMilliseconds(assignment.timeout, `${where} timeout`);
+  const first = (assignment?.approvers ?? []).map((entry) => normalizeApprover(entry, where));
   const lists = [
     first,
-    ...escalationTargets(routing ?? {}).map((entry) => [normalizeApprover(entry, where)]),
+    ...escalationTargets(assignment ?? {}).map((entry) => [normalizeApprover(entry, where)]),
   ];
   return lists.map((approvers, index) => ({
     approvers,
