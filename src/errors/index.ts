@@ -88,13 +88,15 @@ export {
   BudgetExceededError,
   BudgetConfigError,
   LoopDetectedError,
+} from '../guard/guard-errors.ts';
+export {
   ApprovalNotFoundError,
   ApprovalAlreadyDecidedError,
   ApprovalClosedError,
   ApprovalExpiredError,
   ApprovalForbiddenError,
   InvalidApprovalArgumentsError,
-} from '../guard/guard-errors.ts';
+} from '../approvals/approval-errors.ts';
 
 // Identity, access and evidence (also in 'baton/access').
 export {
