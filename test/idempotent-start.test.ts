@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../src/engine/workflow.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 
 const { start } = harnessesClosedAfterEach();
 

@@ -8,7 +8,8 @@ import { BatonError, NestingTooDeepError } from '../src/errors.ts';
 import { canonicalJson, MAX_JSON_DEPTH, nestsDeeperThan } from '../src/journal/canonical-json.ts';
 import { batonSource, cliProject } from './support/cli-project.ts';
 import { harness, type Harness } from './support/harness.ts';
-import { startTestServer, waiter, type TestServer } from './server/server-harness.ts';
+import { waiter } from './support/sample-workflows.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
 
 function nested(depth: number): unknown {
   let value: unknown = 'bottom';

@@ -8,9 +8,9 @@ import { workflow } from '../../src/context-layers.ts';
 import { uiAssets } from '../../src/server/node.ts';
 import { describeBrowser } from '../support/browser.ts';
 import { gate } from '../support/harness.ts';
+import { startTestServer, type TestServer, TOKENS } from '../support/test-server.ts';
 import { pacedModel } from '../support/paced-model.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
-import { startTestServer, TOKENS, type TestServer } from './server-harness.ts';
 
 // The run page shows a model call's text as the model writes it (the run's live stream), then the
 // journaled call in its place.

@@ -14,16 +14,9 @@ import { runUrl } from '../../src/server/run-url.ts';
 import { describeBrowser } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
 import { accessibilityProblems } from '../support/ui-session.ts';
-import {
-  diamond,
-  eventually,
-  replanned,
-  startTestServer,
-  supportWorkflow,
-  TOKENS,
-  waiter,
-  type TestServer,
-} from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { diamond, replanned, supportWorkflow, waiter } from '../support/sample-workflows.ts';
+import { startTestServer, type TestServer, TOKENS } from '../support/test-server.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'test-results', 'ui');
 
@@ -134,7 +127,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('opens a run: timeline, execution tree, and a tool call’s arguments in the inspector', async () => {
     const runId = await startRun('support', { ticket: 'T-100' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -190,7 +183,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('approves a pending approval in the inbox, and the run page sees the run complete', async () => {
     const runId = await startRun('support-inbox', { ticket: 'T-200' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -241,7 +234,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('draws a graph workflow with its nodes coloured by state, and a node opens in the inspector', async () => {
     const runId = await startRun('diamond', {});
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
       'the graph to finish',
     );
@@ -260,7 +253,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('draws each plan revision with its kept tasks and why it replaced the last, and a loop with its edge counts', async () => {
     const runId = await startRun('replanned', { goal: 'a report' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
       'the plan to finish',
     );
@@ -345,10 +338,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('shows a parked run as waiting, and links a fork to the run it was forked from', async () => {
     const runId = await startRun('waiter', { name: 'Parked' });
-    await eventually(
-      async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
-      'the run to park',
-    );
+    await until(async () => ((await runStatus(runId)) === 'waiting' ? true : undefined), 'the run to park');
     const page = await openAs(`/runs/${runId}`);
     await page.getByText('Waiting for', { exact: true }).waitFor();
     expect(await page.getByText('Running for', { exact: true }).count()).toBe(0);
@@ -368,7 +358,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('passes axe in dark mode too, and the theme toggle wins over the system and survives a reload', async () => {
     const runId = await startRun('support-dark', { ticket: 'T-300' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -415,7 +405,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('at 390 px wide no page scrolls sideways, and the inspector is a bottom sheet', async () => {
     const runId = await startRun('support-narrow', { ticket: 'T-390' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -465,7 +455,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('keeps the step and the tab in the address, closes the inspector on Esc, and copies the link', async () => {
     const runId = await startRun('support-keys', { ticket: 'T-400' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -534,7 +524,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('says "unpriced" for a model without a price, separates thousands, and counts pending approvals', async () => {
     const runId = await startRun('big-spender', {});
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
       'the run to finish',
     );
@@ -551,14 +541,14 @@ describeBrowser('the web UI', (chromiumPath) => {
 
     // The navigation counts the approvals waiting for a decision.
     const parked = await startRun('support-count', { ticket: 'T-500' });
-    await eventually(
+    await until(
       async () => ((await runStatus(parked)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
     const pendingNow = async () =>
       ((await (await server.call('/api/approvals?status=pending')).json()) as { approvals: unknown[] })
         .approvals.length;
-    await eventually(async () => {
+    await until(async () => {
       const shown = await page.getByTestId('pending-approvals').textContent({ timeout: 10_000 });
       return shown === `${await pendingNow()} pending` ? true : undefined;
     }, 'the navigation to count the pending approvals');
@@ -571,7 +561,7 @@ describeBrowser('the web UI', (chromiumPath) => {
   it('searches runs by id and text, matches part of a workflow, several statuses at once, with cost and origin columns', async () => {
     const waiting = await startRun('waiter', { name: 'Needle-7f3a' });
     const spender = await startRun('big-spender-list', {});
-    await eventually(
+    await until(
       async () =>
         (await runStatus(waiting)) === 'waiting' && (await runStatus(spender)) === 'completed'
           ? true
@@ -580,12 +570,12 @@ describeBrowser('the web UI', (chromiumPath) => {
     );
     const fork = await server.baton.fork(waiting, { at: 2 });
     const answered = await startRun('waiter', { name: 'Answered' });
-    await eventually(
+    await until(
       async () => ((await runStatus(answered)) === 'waiting' ? true : undefined),
       'the run to park',
     );
     await server.call(`/api/runs/${answered}/signals`, { method: 'POST', json: { name: 'go', payload: {} } });
-    await eventually(
+    await until(
       async () => ((await runStatus(answered)) === 'completed' ? true : undefined),
       'the run to complete',
     );
@@ -597,7 +587,7 @@ describeBrowser('the web UI', (chromiumPath) => {
     await page.getByLabel('Search').fill('needle-7F3A');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/q=needle-7F3A/);
-    await eventually(
+    await until(
       async () => ((await table.locator('tbody tr').count()) === 2 ? true : undefined),
       'two runs to match the text',
     );
@@ -645,7 +635,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('opens a run of about 2,000 events (first paint measured and saved, not asserted)', async () => {
     const runId = await startRun('long-run', {});
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
       'the long run to finish',
       60_000,
@@ -661,7 +651,7 @@ describeBrowser('the web UI', (chromiumPath) => {
     }));
     // The baseline, measured in the same run: a run of a few events.
     const small = await startRun('waiter', { name: 'Baseline' });
-    await eventually(
+    await until(
       async () => ((await runStatus(small)) === 'waiting' ? true : undefined),
       'the baseline run to park',
     );
@@ -723,7 +713,7 @@ describeBrowser('the web UI', (chromiumPath) => {
         log: () => undefined,
       });
       const { runId } = await crashed.start('charging', {}, { as: 'user:alice', tenant: 'acme' });
-      await eventually(async () => (executions.length === 1 ? true : undefined), 'the charge to start');
+      await until(async () => (executions.length === 1 ? true : undefined), 'the charge to start');
       await crashed.close();
       const resumed = await Baton.open({
         store,
@@ -732,7 +722,7 @@ describeBrowser('the web UI', (chromiumPath) => {
         log: () => undefined,
       });
       try {
-        await eventually(
+        await until(
           async () => ((await resumed.getRun(runId)).status === 'waiting' ? true : undefined),
           'the call to park in doubt',
         );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { TOKENS, type TestServer } from '../server/server-harness.ts';
+import { type TestServer, TOKENS } from './test-server.ts';
 
 // Evaluated over the DevTools protocol rather than added as a script tag: the UI's CSP refuses inline scripts.
 const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
