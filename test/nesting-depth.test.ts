@@ -7,7 +7,7 @@ import { workflow } from '../src/engine/workflow.ts';
 import { BatonError, NestingTooDeepError } from '../src/errors.ts';
 import { canonicalJson, MAX_JSON_DEPTH, nestsDeeperThan } from '../src/journal/canonical-json.ts';
 import { batonSource, cliProject } from './support/cli-project.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harness, harnessesClosedAfterEach, type Harness } from './support/harness.ts';
 import { waiter } from './support/sample-workflows.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -23,15 +23,10 @@ function nestedText(depth: number): string {
 
 const echo = workflow('echo', async (_ctx, input: unknown) => input);
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length > 0) await closers.pop()!();
-});
+const { start } = harnessesClosedAfterEach();
 
 async function open(options: { maxDepth?: number } = {}): Promise<Harness> {
-  const h = await harness({ workflows: [echo, waiter], ...options });
-  closers.push(() => h.close());
-  return h;
+  return start({ workflows: [echo, waiter], ...options });
 }
 
 async function refused(promise: Promise<unknown>): Promise<BatonError> {
