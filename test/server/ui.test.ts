@@ -1,7 +1,6 @@
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../../src/agents/agent.ts';
@@ -11,7 +10,7 @@ import { Baton } from '../../src/baton.ts';
 import { uiAssets } from '../../src/server/node.ts';
 import { scriptedModel, type ScriptedRequest } from '../../src/testing/index.ts';
 import { runUrl } from '../../src/server/run-url.ts';
-import { describeBrowser } from '../support/browser.ts';
+import { describeBrowser, launchChromium, type LaunchedChromium } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
 import { accessibilityProblems } from '../support/ui-session.ts';
 import { until } from '../support/harness.ts';
@@ -46,7 +45,7 @@ const longRun = workflow('long-run', async (ctx) => {
 
 let server: TestServer;
 let context: BrowserContext;
-let profile: string;
+let browser: LaunchedChromium | undefined;
 
 async function startRun(workflow: string, input: unknown): Promise<string> {
   const response = await server.call('/api/runs', { method: 'POST', json: { workflow, input } });
@@ -103,26 +102,13 @@ describeBrowser('the web UI', (chromiumPath) => {
       ],
       assets: uiAssets(dist),
     });
-    profile = await mkdtemp(join(tmpdir(), 'baton-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-      viewport: { width: 1400, height: 900 },
-    });
+    browser = await launchChromium(chromiumPath, { viewport: { width: 1400, height: 900 } });
+    context = browser.context;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('opens a run: timeline, execution tree, and a tool call’s arguments in the inspector', async () => {
