@@ -1,18 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import { BatonError, OverloadedError } from '../src/errors.ts';
 import { tempStore } from './support/harness.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
 const echo = defineWorkflow('admission.echo', async (ctx, input: { index: number }) =>
   ctx.step('echo', () => input.index),
 );
 
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
-});
+const cleanup = cleanupsAfterEach();
 
 describe('bounded admission', () => {
   it('refuses a burst beyond maxQueuedRuns with OverloadedError, writes nothing for it, and loses none admitted', async () => {

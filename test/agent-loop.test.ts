@@ -8,7 +8,7 @@ import { runAgent } from '../src/agents/run-agent.ts';
 import { tool } from '../src/agents/tool.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of, eventTypes as types } from './support/journal-events.ts';
 
 const { start } = harnessesClosedAfterEach();

@@ -7,7 +7,7 @@ import { tool } from '../src/agents/tool.ts';
 import { denyList } from '../src/guard/deny-list.ts';
 import { block, guardrail, pass, tripwire } from '../src/guard/guardrail.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
 
 const { start } = harnessesClosedAfterEach();

@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { audit, formatAuditTable } from '../src/access/audit.ts';
 import { authorizeDurably } from '../src/access/authorize-durably.ts';
 import { createGrant } from '../src/access/grant.ts';
 import { actingFor, chainOf } from '../src/access/identity-chain.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harness, harnessesClosedAfterEach } from './support/harness.ts';
 
 const policies = PolicyEngine.fromSources([
   {
@@ -48,10 +48,7 @@ function sorted<T extends unknown[]>(rows: T[]): T[] {
   return [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 }
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 describe('audit', () => {
   it('lists who did what, for whom, under which authorization', async () => {

@@ -7,7 +7,7 @@ import { Baton } from '../src/baton.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { scriptedModel, type ScriptedTurn } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
 
 const { start } = harnessesClosedAfterEach();

@@ -4,8 +4,7 @@ import { defineWorkflow } from '../src/engine/workflow.ts';
 import { JOURNAL_FORMAT } from '../src/journal/events.ts';
 import { GENESIS_HASH, sealEvent } from '../src/journal/hash-chain.ts';
 import { replay } from '../src/replay.ts';
-import { aborted, gate, until } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { aborted, gate, harnessesClosedAfterEach, until } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
 
 // A long lease: its heartbeat is far off, so a cancel must reach the activation directly.

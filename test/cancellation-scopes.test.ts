@@ -3,8 +3,7 @@ import { CancelledError } from '../src/engine/cancellation-scope.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { replay } from '../src/replay.ts';
-import { until } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach, until } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
 
 const { start } = harnessesClosedAfterEach((options) => ({

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../examples/chat/server.ts';
-import { describeBrowser } from './support/browser.ts';
+import { describeBrowser, launchChromium } from './support/browser.ts';
 
 // The examples/chat app (Vite + React + useChat from @ai-sdk/react), built and served by a real
 // Baton server with the offline scripted desk, driven in Chromium: the answer streams in, a refund
@@ -24,17 +24,7 @@ describeBrowser('the chat example in Chromium', (chromiumPath) => {
     const { build } = await import('vite');
     await build({ configFile: join(EXAMPLE, 'vite.config.ts'), build: { outDir: dist }, logLevel: 'warn' });
     server = await startChatServer({ dist, store: `sqlite:${join(directory, 'chat.db')}` });
-    context = await chromium.launchPersistentContext(join(directory, 'profile'), {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-    });
+    context = (await launchChromium(chromiumPath, { profile: join(directory, 'profile') })).context;
   }, 120_000);
 
   afterAll(async () => {

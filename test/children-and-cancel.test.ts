@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RunFailedError } from '../src/errors.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
-import { aborted, gate, until } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { aborted, gate, harnessesClosedAfterEach, until } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
 
 const HOUR = 60 * 60 * 1000;

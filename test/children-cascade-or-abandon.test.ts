@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineWorkflow } from '../src/engine/workflow.ts';
-import { until } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach, until } from './support/harness.ts';
 
 const HOUR = 60 * 60 * 1000;
 const { start } = harnessesClosedAfterEach((options) => ({

@@ -11,7 +11,7 @@ import { tool } from '../src/agents/tool.ts';
 import { RunFailedError } from '../src/errors.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
 
 // A run's grant narrows as work is delegated: to the agent the workflow runs, to the agents that

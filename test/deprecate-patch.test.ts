@@ -1,16 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineWorkflow, type WorkflowDefinition } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { NewRun } from '../src/store/store.ts';
-import { harness, ManualClock, type Harness } from './support/harness.ts';
+import { harness, type Harness, harnessesClosedAfterEach, ManualClock } from './support/harness.ts';
 import { startedEvent } from '../src/testing/sealed-events.ts';
 
 const HOUR = 60 * 60 * 1000;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 function markers(events: readonly JournalEvent[]): string[] {
   return events

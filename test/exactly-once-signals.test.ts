@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalKeyConflictError } from '../src/engine/signal-delivery.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
-import { startTestServer, waiter, type TestServer } from './server/server-harness.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
+import { waiter } from './support/sample-workflows.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const { start } = harnessesClosedAfterEach();
 

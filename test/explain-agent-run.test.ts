@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGrant } from '../src/access/grant.ts';
 import { PolicyEngine } from '../src/access/policy-engine.ts';
 import { toolAccessInterceptor } from '../src/agents/tool-access-interceptor.ts';
@@ -11,7 +11,7 @@ import { formatExplanation } from '../src/explain/format-explanation.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { docsDelete, docsLookup } from './support/docs-tools.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harness, harnessesClosedAfterEach } from './support/harness.ts';
 
 const policies = PolicyEngine.fromSources([
   {
@@ -23,10 +23,7 @@ when { principal in context.tenant };
   },
 ]);
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 async function explainedRun() {
   const lookup = docsLookup(() => 'a stick passed from runner to runner in a relay race');

@@ -1,18 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/open-store.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 import { NODE } from './support/pinned-node.ts';
 import { expectReadersAgree } from './support/run-model-agreement.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+const cleanup = cleanupsAfterAll();
 
 function runDemo(
   cwd: string,
@@ -51,8 +47,7 @@ function runDemo(
 
 describe('the flagship demo (npm run demo)', () => {
   it('routes, researches in parallel, drafts, waits at the gate, publishes once, and verifies its journal', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'baton-demo-'));
-    dirs.push(cwd);
+    const cwd = await cleanup.directory('baton-demo-');
     const { code, stdout, stderr } = await runDemo(cwd);
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('offline scripted models');
@@ -87,8 +82,7 @@ describe('the flagship demo (npm run demo)', () => {
   });
 
   it('with a real model id and no key, fails before any run starts, naming the variable', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'baton-demo-'));
-    dirs.push(cwd);
+    const cwd = await cleanup.directory('baton-demo-');
     const { code, stdout, stderr } = await runDemo(cwd, [], {
       BATON_MODEL: 'openai:gpt-4.1-mini',
       OPENAI_API_KEY: '',

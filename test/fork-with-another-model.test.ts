@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { registerModelProvider } from '../src/agents/models.ts';
@@ -10,13 +10,10 @@ import { verifyChain } from '../src/journal/hash-chain.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { scriptedModel, type ScriptedModel } from '../src/testing/index.ts';
 import { docsLookup } from './support/docs-tools.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harness, harnessesClosedAfterEach } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 // Models a fork may switch to, by id: `fork-test:<name>`.
 const models = new Map<string, ScriptedModel>();

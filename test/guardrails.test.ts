@@ -11,7 +11,7 @@ import { schema } from '../src/guard/schema-guardrail.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
 
 const { start } = harnessesClosedAfterEach();

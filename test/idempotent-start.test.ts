@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineWorkflow } from '../src/engine/workflow.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 
 const { start } = harnessesClosedAfterEach();
 

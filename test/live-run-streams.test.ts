@@ -1,5 +1,5 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { Baton } from '../src/baton.ts';
@@ -8,11 +8,9 @@ import { StreamCursorError } from '../src/engine/stream-errors.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { gate, tempStore } from './support/harness.ts';
 import { pacedModel } from './support/paced-model.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterEach();
 
 async function collect(parts: AsyncIterable<RunStreamPart>): Promise<RunStreamPart[]> {
   const out: RunStreamPart[] = [];

@@ -1,13 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Baton, type BatonOptions } from '../src/baton.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { RunStreamPart } from '../src/engine/run-stream-parts.ts';
 import { tempStore } from './support/harness.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterEach();
 
 /** A step that writes `count` progress parts at once. */
 const chatty = defineWorkflow('chatty', async (ctx, input: { count: number }) => {

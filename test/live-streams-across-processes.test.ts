@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { Baton } from '../src/baton.ts';
@@ -12,6 +12,7 @@ import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { narrateWorkflow, TOKENS } from './fixtures/live-stream-workflows.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 import { NODE } from './support/pinned-node.ts';
 import { createTestDatabase, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
 
@@ -22,10 +23,7 @@ import { createTestDatabase, describePostgres, postgresUnavailable } from './sup
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/live-stream-worker.ts');
 const ROOT = resolve(import.meta.dirname, '..');
 const TOKEN = 'reader-token-0123456789abcdef';
-const cleanup: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterAll();
 
 type Frame = { id?: string; part: any };
 

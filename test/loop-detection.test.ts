@@ -5,7 +5,7 @@ import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
 
 const { start } = harnessesClosedAfterEach();

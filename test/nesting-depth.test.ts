@@ -7,8 +7,9 @@ import { defineWorkflow } from '../src/engine/workflow.ts';
 import { BatonError, NestingTooDeepError } from '../src/errors.ts';
 import { canonicalJson, MAX_JSON_DEPTH, nestsDeeperThan } from '../src/journal/canonical-json.ts';
 import { batonSource, cliProject } from './support/cli-project.ts';
-import { harness, type Harness } from './support/harness.ts';
-import { startTestServer, waiter, type TestServer } from './server/server-harness.ts';
+import { harness, harnessesClosedAfterEach, type Harness } from './support/harness.ts';
+import { waiter } from './support/sample-workflows.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
 
 function nested(depth: number): unknown {
   let value: unknown = 'bottom';
@@ -22,15 +23,10 @@ function nestedText(depth: number): string {
 
 const echo = defineWorkflow('echo', async (_ctx, input: unknown) => input);
 
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length > 0) await closers.pop()!();
-});
+const { start } = harnessesClosedAfterEach();
 
 async function open(options: { maxDepth?: number } = {}): Promise<Harness> {
-  const h = await harness({ workflows: [echo, waiter], ...options });
-  closers.push(() => h.close());
-  return h;
+  return start({ workflows: [echo, waiter], ...options });
 }
 
 async function refused(promise: Promise<unknown>): Promise<BatonError> {

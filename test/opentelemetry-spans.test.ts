@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { runTraceContext } from '../src/telemetry/journal-spans.ts';
@@ -20,13 +20,10 @@ import { openTelemetry } from '../src/telemetry/telemetry.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { docsDelete, docsLookup } from './support/docs-tools.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harness, harnessesClosedAfterEach } from './support/harness.ts';
 
 const HOUR = 3_600_000;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 function setup() {
   const exporter = new InMemorySpanExporter();

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
-import { gate } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { gate, harnessesClosedAfterEach } from './support/harness.ts';
 
 const HOUR = 60 * 60 * 1000;
 const { start } = harnessesClosedAfterEach();

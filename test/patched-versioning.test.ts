@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WorkflowContext } from '../src/engine/context.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
-import { harness, ManualClock, type Harness } from './support/harness.ts';
+import { harness, harnessesClosedAfterEach, ManualClock } from './support/harness.ts';
 
 const HOUR = 60 * 60 * 1000;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 function stepNames(events: readonly JournalEvent[]): string[] {
   return events

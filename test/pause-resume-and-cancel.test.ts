@@ -5,8 +5,7 @@ import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { BatonError } from '../src/errors.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { aborted, gate, until } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { aborted, gate, harnessesClosedAfterEach, until } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
 
 // A long lease: its heartbeat is far off, so pausing and cancelling must reach activations directly.

@@ -1,19 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 import { NODE } from './support/pinned-node.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-});
+const cleanup = cleanupsAfterAll();
 
 async function runExample(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cwd = await mkdtemp(join(tmpdir(), 'baton-planned-research-'));
-  dirs.push(cwd);
+  const cwd = await cleanup.directory('baton-planned-research-');
   return new Promise((done, reject) => {
     const child = spawn(
       NODE,

@@ -2,19 +2,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import { BatonError } from '../src/errors.ts';
 import { withPool } from '../src/resources/with-pool.ts';
 import type { Store } from '../src/store/store.ts';
 import { tempStore } from './support/harness.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
-});
+const cleanup = cleanupsAfterEach();
 
 async function refusal(options: Parameters<typeof Baton.open>[0]): Promise<BatonError> {
   const directory = await mkdtemp(join(tmpdir(), 'baton-pools-'));

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { callApi, LOAD_POOLS } from './fixtures/pool-load-workflows.ts';
 import { tempStore, until } from './support/harness.ts';
 import { NODE } from './support/pinned-node.ts';
 import { ProviderServer } from './support/provider-server.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
 const RUNS = 500;
 const PROCESSES = 4;
@@ -45,11 +46,7 @@ function startWorker(db: string): Promise<WorkerProcess> {
   });
 }
 
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
-});
+const cleanup = cleanupsAfterEach();
 
 describe('pool limits hold across worker processes', () => {
   it(`${RUNS} runs over ${PROCESSES} processes: the provider never sees more than ${CONCURRENCY} at once or ${PER_SECOND} in a second, and every run completes`, async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Baton, type BatonOptions } from '../src/baton.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
@@ -11,12 +11,9 @@ import {
   type ProviderReply,
   type ProviderServerOptions,
 } from './support/provider-server.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
-});
+const cleanup = cleanupsAfterEach();
 
 const call = defineWorkflow('retries.call', async (ctx, input: { url: string; attempts?: number }) =>
   ctx.step('call', () => callProvider(`${input.url}/call`), {

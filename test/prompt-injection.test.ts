@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGrant } from '../src/access/grant.ts';
 import { identityChain } from '../src/access/identity-chain.ts';
@@ -11,7 +11,7 @@ import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harness, harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
 
 const SMTP_PASSWORD = 'smtp-pa55word-for-acme';
@@ -30,10 +30,7 @@ unless { resource.hasTag("to") && resource.getTag("to") like "*@acme.com" };
   },
 ]);
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 describe('prompt injection', () => {
   it('a tool result tells the agent to mail secrets outside; the model obeys; the policy denies; nothing is sent', async () => {

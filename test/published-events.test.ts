@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
-import { startTestServer, type TestServer } from './server/server-harness.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
+import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const { start } = harnessesClosedAfterEach();
 

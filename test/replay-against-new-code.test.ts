@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../src/agents/agent.ts';
 import { workflow as agentWorkflow } from '../src/context-layers.ts';
@@ -10,13 +10,10 @@ import { replay } from '../src/replay.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { docsLookup } from './support/docs-tools.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harness, harnessesClosedAfterEach } from './support/harness.ts';
 
 const HOUR = 3_600_000;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 /** Counts every step function that runs, so a replay that ran one is caught. */
 const ran: string[] = [];

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
-import { aborted, gate, ManualClock, tempStore } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { aborted, gate, harnessesClosedAfterEach, ManualClock, tempStore } from './support/harness.ts';
 
 const { start, open } = harnessesClosedAfterEach();
 

@@ -3,7 +3,7 @@ import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { replay } from '../src/replay.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
 
 const HOUR = 60 * 60 * 1000;

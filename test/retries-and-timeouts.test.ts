@@ -3,8 +3,7 @@ import { NonRetryableError, StepFailedError } from '../src/errors.ts';
 import { backoffDelay, resolveRetryPolicy } from '../src/engine/retry.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
-import { aborted, harness, type Harness } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { aborted, harness, type Harness, harnessesClosedAfterEach } from './support/harness.ts';
 
 const HOUR = 60 * 60 * 1000;
 const { start } = harnessesClosedAfterEach();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { Baton } from '../src/baton.ts';
@@ -9,26 +9,17 @@ import { stepDetail } from '../src/server/step-detail.ts';
 import { scriptedModel } from '../src/testing/index.ts';
 import { buildTree } from '../ui/src/model/run-model.ts';
 import { docsLookup } from './support/docs-tools.ts';
+import { harnessesClosedAfterEach, SystemClock } from './support/harness.ts';
 import { expectReadersAgree, requesters } from './support/run-model-agreement.ts';
 
 // Every reader of a run (explain, the spans and metrics, the step inspector, the cost report and the
 // UI's tree) reads the one run model, so they tell the same run: the same agent for each call, the
 // same costs, the same ends. Journals written by real runs.
 
-const open: Baton[] = [];
-afterEach(async () => {
-  for (const baton of open.splice(0)) await baton.close();
-});
+const { start } = harnessesClosedAfterEach();
 
 async function openBaton(flows: NonNullable<Parameters<typeof Baton.open>[0]>['workflows']): Promise<Baton> {
-  const baton = await Baton.open({
-    store: 'sqlite::memory:',
-    workflows: flows,
-    worker: { pollMs: 10 },
-    log: () => undefined,
-  });
-  open.push(baton);
-  return baton;
+  return (await start({ workflows: flows, worker: { pollMs: 10 }, clock: new SystemClock() })).baton;
 }
 
 /** Two researchers in parallel whose scripted models number their tool calls alike: call ids repeat. */

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
-import { until } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach, until } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
 
 const MINUTE = 60 * 1000;

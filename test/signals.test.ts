@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WaitTimeoutError } from '../src/errors.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
-import { until } from './support/harness.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach, until } from './support/harness.ts';
 
 const HOUR = 60 * 60 * 1000;
 const { start } = harnessesClosedAfterEach();

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Baton } from '../src/baton.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import { gate, tempStore, until } from './support/harness.ts';
 import { callProvider, ProviderServer } from './support/provider-server.ts';
+import { cleanupsAfterEach } from './support/cleanups.ts';
 
 /** A pool per stage: a backlog in one stage waits in that stage's queue only. */
 const STAGE_POOLS = {
@@ -26,11 +27,7 @@ const compose = defineWorkflow('stage.compose', async (ctx, input: { url: string
   });
 });
 
-let cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
-});
+const cleanup = cleanupsAfterEach();
 
 describe('stage isolation', () => {
   it('a backlog in the retrieval stage does not hold back reasoning and writing, nor their worker slots', async () => {

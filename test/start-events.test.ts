@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentRuntime } from '../src/agents/runtime.ts';
 import { Baton } from '../src/baton.ts';
 import { agentEventLine } from '../src/cli/event-lines.ts';
@@ -16,6 +16,7 @@ import { formatExplanation } from '../src/explain/format-explanation.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { defineWorkflow } from './fixtures/start-events-workflows.ts';
+import { cleanupsAfterAll } from './support/cleanups.ts';
 import { NODE } from './support/pinned-node.ts';
 
 // Start events (engine flag 3, `agents: { startEvents: true }`): a live model call's attempt
@@ -23,10 +24,7 @@ import { NODE } from './support/pinned-node.ts';
 // no op, so the ops of a run with them are the ops of the same run without them.
 
 const child = fileURLToPath(new URL('./fixtures/start-events-kill-child.ts', import.meta.url));
-const cleanup: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = cleanupsAfterAll();
 
 async function recordRun(startEvents: boolean): Promise<JournalEvent[]> {
   const store = SqliteStore.open({ path: ':memory:' });

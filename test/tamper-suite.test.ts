@@ -21,9 +21,9 @@ import { createServer, type BatonServer } from '../src/server/server.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { runCli } from './support/cli-project.ts';
-import { harness, tempStore, until, type Harness } from './support/harness.ts';
+import { harness, type Harness, tempStore, until } from './support/harness.ts';
+import { AUTH, TOKENS } from './support/test-server.ts';
 import { databaseForSuite, describePostgres, postgresUnavailable } from './support/postgres-database.ts';
-import { AUTH, TOKENS } from './server/server-harness.ts';
 
 const refund = defineWorkflow('refund', async (ctx, input: { ticket: string }) => {
   const account = await ctx.step('load-account', () => ({ id: 'acct_1', ticket: input.ticket }));

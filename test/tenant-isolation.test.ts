@@ -1,17 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunNotFoundError } from '../src/errors.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
-import { harness, type Harness } from './support/harness.ts';
+import { harness, type Harness, harnessesClosedAfterEach } from './support/harness.ts';
 
 const approval = defineWorkflow('approval', async (ctx) => {
   const decision = await ctx.waitFor<{ approved: boolean }>('baton.approve:1');
   return decision.approved ? 'approved' : 'rejected';
 });
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 async function twoTenants(): Promise<{ h: Harness; acme: string; globex: string }> {
   const h = await harness({ workflows: [approval] });

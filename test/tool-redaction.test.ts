@@ -6,7 +6,7 @@ import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import { verifyChain } from '../src/journal/hash-chain.ts';
 import { scriptedModel, type ScriptedRequest } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
 
 // Configured fields of a tool's arguments and results never enter the journal, while the tool gets

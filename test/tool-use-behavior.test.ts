@@ -5,7 +5,7 @@ import { workflow } from '../src/context-layers.ts';
 import { tool } from '../src/agents/tool.ts';
 import type { ToolUseBehavior } from '../src/agents/tool-use-behavior.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventsOfType as of } from './support/journal-events.ts';
 
 const { start } = harnessesClosedAfterEach();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RunWaitTimeoutError } from '../src/errors.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 
 const { start } = harnessesClosedAfterEach();
 

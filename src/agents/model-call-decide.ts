@@ -1,6 +1,6 @@
-import type { EventDraft } from '../journal/events.ts';
 import { awaitPark, decideBefore, decidedRecord, parkOf, type Park } from './call-decision.ts';
-import { decidedEvents, type PendingVerdict } from './interceptors.ts';
+import { verdictEvents } from './intercepted-call.ts';
+import { decidedEvents } from './interceptors.ts';
 import type { ModelCall } from './model-call-state.ts';
 import { modelCallDenied } from './model-call-replay.ts';
 
@@ -56,17 +56,7 @@ async function settlePark(call: ModelCall, park: Park): Promise<void> {
     { ...answer, approved, timedOut, signal: park.signal },
     call.context(false),
   );
-  await op.append(
-    [call.draft('llm.verdict', { op: op.op, name: call.request.agent, ...record }), ...extra],
-    signal ? { consumeSignals: [signal.signalId] } : {},
-  );
+  await op.append([call.verdictDraft(record), ...extra], signal ? { consumeSignals: [signal.signalId] } : {});
   if (!approved)
     throw modelCallDenied(call.request.agent, { ...record, reason: answer.reason }, 'not approved');
-}
-
-function verdictEvents(call: ModelCall, verdicts: readonly PendingVerdict[]): EventDraft[] {
-  return verdicts.flatMap((verdict) => [
-    call.draft('llm.verdict', { op: call.op.op, name: call.request.agent, ...verdict.record }),
-    ...verdict.events,
-  ]);
 }

@@ -1,10 +1,8 @@
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import type { ResolvedRetryPolicy, RetryPolicy } from '../engine/retry.ts';
-import { eventDraft, type EventDraft, type JournalEventPayloads } from '../journal/events.ts';
-import { authorsOf, type EventAuthors } from './agent-scope.ts';
-import { interceptorContext, undecided, type DecisionState } from './call-decision.ts';
-import type { InterceptorContext, ModelCallInfo } from './interceptors.ts';
-import type { ConversationLedger } from './messages.ts';
+import { undecided, type DecisionState } from './call-decision.ts';
+import { interceptedCall, type InterceptedCall } from './intercepted-call.ts';
+import type { ModelCallInfo } from './interceptors.ts';
 import type { ModelTurnRequest } from './model-types.ts';
 import type { AgentRuntime } from './runtime.ts';
 
@@ -22,21 +20,11 @@ export interface ModelCallState extends DecisionState {
 }
 
 /** One model call in progress: what every phase needs of it (src/agents/model-call.ts). */
-export interface ModelCall {
-  readonly ctx: WorkflowContext;
-  readonly runtime: AgentRuntime;
-  readonly request: ModelTurnRequest;
-  readonly op: OperationHandle;
-  readonly who: EventAuthors;
+export interface ModelCall extends InterceptedCall<ModelTurnRequest, ModelCallState> {
   /** `provider:modelId` of the request's model. */
   readonly modelName: string;
-  readonly policy: ResolvedRetryPolicy;
-  readonly ledger: ConversationLedger;
-  readonly state: ModelCallState;
   /** The call as interceptors see it. */
   info(): ModelCallInfo;
-  context(replayed: boolean): InterceptorContext;
-  draft<T extends keyof JournalEventPayloads>(type: T, payload: JournalEventPayloads[T]): EventDraft;
 }
 
 export function modelCall(
@@ -47,18 +35,12 @@ export function modelCall(
   op: OperationHandle,
 ): ModelCall {
   const { model, scope } = request;
-  const who = authorsOf(scope);
   const state: ModelCallState = { ...undecided(), failed: new Map() };
+  const call = interceptedCall(ctx, runtime, request, policy, op, state);
+  const { who } = call;
   return {
-    ctx,
-    runtime,
-    request,
-    op,
-    who,
+    ...call,
     modelName: `${model.provider}:${model.modelId}`,
-    policy,
-    ledger: runtime.ledger(ctx),
-    state,
     info: () => ({
       runId: ctx.runId,
       op: op.op,
@@ -73,7 +55,6 @@ export function modelCall(
       parameters: request.parameters as Record<string, unknown>,
       turn: request.turn,
     }),
-    context: (replayed) => interceptorContext(ctx, replayed, state.verdicts),
-    draft: (type, payload) => eventDraft(type, payload, who),
+    verdictDraft: (record) => call.draft('llm.verdict', { op: op.op, name: request.agent, ...record }),
   };
 }

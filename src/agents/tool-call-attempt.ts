@@ -3,7 +3,8 @@ import { attemptWithRetry, type AttemptOutcome } from '../engine/attempt-with-re
 import { serializeError, type SerializedError } from '../errors.ts';
 import { ToolOutputError } from './errors.ts';
 import type { ToolOutcome } from './interceptors.ts';
-import { journalProblem, resultForModel, toolResultMessage, verdictEvents } from './tool-call-journal.ts';
+import { verdictEvents } from './intercepted-call.ts';
+import { journalProblem, resultForModel, toolResultMessage } from './tool-call-journal.ts';
 import { runToolAfter, type ToolCall } from './tool-call-state.ts';
 import type { ToolCallResult } from './tool-call-types.ts';
 
@@ -170,7 +171,7 @@ async function commitToolCall(call: ToolCall, ran: Ran, attempt: number): Promis
     message = toolResultMessage(callId, wireName, outcome);
   }
   await op.append([
-    ...verdictEvents(after.verdicts, call.base, call.who, tool),
+    ...verdictEvents(call, after.verdicts),
     outcome.ok
       ? call.draft('tool.called', { ...call.base, attempt, latencyMs: ran.latencyMs, messages: [message] })
       : call.draft('tool.failed', {

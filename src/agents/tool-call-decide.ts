@@ -1,6 +1,7 @@
 import { settled, type Settled } from '../engine/intercepted-operation.ts';
 import type { VerdictRecord } from '../journal/events.ts';
 import { awaitPark, decideBefore, decidedRecord, parkOf, type Park } from './call-decision.ts';
+import { verdictEvents } from './intercepted-call.ts';
 import { decidedEvents, runBefore, type BeforeDecision, type ToolCallInfo } from './interceptors.ts';
 import {
   checkArgs,
@@ -9,7 +10,6 @@ import {
   redactedRecord,
   toolCallHash,
   tripwireError,
-  verdictEvents,
 } from './tool-call-journal.ts';
 import type { ToolCall } from './tool-call-state.ts';
 import type { ToolCallResult } from './tool-call-types.ts';
@@ -64,11 +64,7 @@ async function decideNew(call: ToolCall): Promise<Settled<ToolCallResult> | unde
     ...(call.redacting ? { redacted: [...tool.redact] } : {}),
   });
   // An allowed call's intent is committed with its first attempt's start.
-  await call.journal(
-    [intent, ...verdictEvents(decided.verdicts, call.base, call.who, tool)],
-    [],
-    decided.final === 'allow',
-  );
+  await call.journal([intent, ...verdictEvents(call, decided.verdicts)], [], decided.final === 'allow');
   state.verdicts.push(...decided.verdicts.map((verdict) => verdict.record));
   for (const verdict of decided.verdicts)
     if (verdict.record.verdict === 'rewrite') state.args = verdict.record.args;
@@ -138,11 +134,7 @@ async function settlePark(call: ToolCall, park: Park): Promise<Settled<ToolCallR
     call.context(false),
   );
   await call.journal(
-    [
-      call.draft('tool.verdict', { ...call.base, ...redactedRecord(tool, record) }),
-      ...(recheck?.verdicts.flatMap((verdict) => verdict.events) ?? []),
-      ...extra,
-    ],
+    [call.verdictDraft(record), ...(recheck?.verdicts.flatMap((verdict) => verdict.events) ?? []), ...extra],
     signal ? [signal.signalId] : [],
     approved && state.argsKnown,
   );

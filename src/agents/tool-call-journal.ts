@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { redact } from '../access/redact.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
-import type { EventDraft, JournalEvent, VerdictRecord } from '../journal/events.ts';
+import type { JournalEvent, VerdictRecord } from '../journal/events.ts';
 import { TripwireTriggeredError } from './errors.ts';
-import type { PendingVerdict, ToolOutcome } from './interceptors.ts';
+import type { ToolOutcome } from './interceptors.ts';
 import type { JournalMessage } from './messages.ts';
 import type { AgentRuntime } from './runtime.ts';
 import type { ToolDefinition } from './tool.ts';
@@ -79,17 +79,6 @@ export function checkArgs(
 }
 
 /** A tool call's verdicts as journaled (`tool.verdict`, rewritten arguments redacted), each followed by its interceptor's events. */
-export function verdictEvents(
-  verdicts: readonly PendingVerdict[],
-  base: { op: number; name: string; callId: string },
-  who: { actor: string; onBehalfOf: string[] },
-  tool: ToolDefinition,
-): EventDraft[] {
-  return verdicts.flatMap((verdict) => [
-    { type: 'tool.verdict', payload: { ...base, ...redactedRecord(tool, verdict.record) }, ...who },
-    ...verdict.events,
-  ]);
-}
 export function recordedMessage(event: JournalEvent): JournalMessage {
   const message = (event.payload as { messages?: JournalMessage[] }).messages?.[0];
   if (!message) throw new Error(`Event seq ${event.seq} (${event.type}) holds no result message.`);

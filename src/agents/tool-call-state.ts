@@ -1,14 +1,13 @@
 import type { Grant } from '../access/grant.ts';
 import type { OperationHandle, WorkflowContext } from '../engine/context.ts';
 import type { ResolvedRetryPolicy } from '../engine/retry.ts';
-import { eventDraft, type EventDraft, type JournalEventPayloads } from '../journal/events.ts';
-import { authorsOf, type EventAuthors } from './agent-scope.ts';
-import { interceptorContext, undecided, type DecisionState } from './call-decision.ts';
-import type { InterceptorContext, ToolCallInfo, ToolOutcome } from './interceptors.ts';
-import type { ConversationLedger } from './messages.ts';
+import type { EventDraft } from '../journal/events.ts';
+import { undecided, type DecisionState } from './call-decision.ts';
+import { interceptedCall, type InterceptedCall } from './intercepted-call.ts';
+import type { PendingVerdict, ToolCallInfo, ToolOutcome } from './interceptors.ts';
 import type { AgentRuntime } from './runtime.ts';
 import { inDoubtSignalName, type ToolCallRequest, type ToolCallResult } from './tool-call-types.ts';
-import { toolResultMessage } from './tool-call-journal.ts';
+import { redactedRecord, toolResultMessage } from './tool-call-journal.ts';
 
 /**
  * Where a tool call's attempts stand: none started, one running (in doubt after a crash), one
@@ -29,21 +28,11 @@ export interface ToolCallState extends DecisionState {
 }
 
 /** One tool call in progress: what every phase needs of it (src/agents/tool-call.ts). */
-export interface ToolCall {
-  readonly ctx: WorkflowContext;
-  readonly runtime: AgentRuntime;
-  readonly request: ToolCallRequest;
-  readonly op: OperationHandle;
-  readonly who: EventAuthors;
+export interface ToolCall extends InterceptedCall<ToolCallRequest, ToolCallState> {
   readonly grant: Grant | undefined;
-  readonly policy: ResolvedRetryPolicy;
   readonly redacting: boolean;
   readonly base: { op: number; name: string; callId: string };
-  readonly ledger: ConversationLedger;
-  readonly state: ToolCallState;
   info(args: unknown): ToolCallInfo;
-  context(replayed: boolean): InterceptorContext;
-  draft<T extends keyof JournalEventPayloads>(type: T, payload: JournalEventPayloads[T]): EventDraft;
   /**
    * Journals events (and consumes signals) now, or, with `beforeRun`, with the next attempt's
    * start: an allowed call's intent is committed just before it runs, holding its pool slot.
@@ -63,7 +52,6 @@ export function toolCall(
   op: OperationHandle,
 ): ToolCall {
   const { tool, callId, scope } = request;
-  const who = authorsOf(scope);
   const state: ToolCallState = {
     ...undecided(),
     requested: false,
@@ -75,18 +63,13 @@ export function toolCall(
     resolutionSignal: inDoubtSignalName(op.op),
   };
   const start = { events: [] as EventDraft[], consumeSignals: [] as string[] };
+  const common = interceptedCall(ctx, runtime, request, policy, op, state);
+  const { who } = common;
   const call: ToolCall = {
-    ctx,
-    runtime,
-    request,
-    op,
-    who,
+    ...common,
     grant: scope.grant,
-    policy,
     redacting: tool.redact.length > 0,
     base: { op: op.op, name: tool.name, callId },
-    ledger: runtime.ledger(ctx),
-    state,
     info: (args) => {
       const parsed = tool.input.safeParse(args);
       return {
@@ -103,8 +86,7 @@ export function toolCall(
         grant: scope.grant,
       };
     },
-    context: (replayed) => interceptorContext(ctx, replayed, state.verdicts),
-    draft: (type, payload) => eventDraft(type, payload, who),
+    verdictDraft: (record) => common.draft('tool.verdict', { ...call.base, ...redactedRecord(tool, record) }),
     journal: async (events, signals, beforeRun) => {
       start.events.push(...events);
       start.consumeSignals.push(...signals);
@@ -135,8 +117,8 @@ export async function runToolAfter(
   call: ToolCall,
   outcome: ToolOutcome,
   replayed: boolean,
-): Promise<{ verdicts: import('./interceptors.ts').PendingVerdict[]; rewrite?: { result: unknown } }> {
-  const verdicts: import('./interceptors.ts').PendingVerdict[] = [];
+): Promise<{ verdicts: PendingVerdict[]; rewrite?: { result: unknown } }> {
+  const verdicts: PendingVerdict[] = [];
   const info = call.info(call.state.args);
   const context = call.context(replayed);
   let rewrite: { result: unknown } | undefined;

@@ -61,6 +61,18 @@ const SIGNAL_COLUMNS = [
 
 const CHECKPOINT_COLUMNS = ['run_id', 'seq', 'key_id', 'head_hash', 'signed_at', 'signature', 'status'];
 
+const WORKER_COLUMNS = [
+  'worker_id',
+  'host',
+  'pid',
+  'started_at',
+  'concurrency',
+  'workflows',
+  'run_ids',
+  'beat_at',
+  'expires_at',
+];
+
 function columns(names: readonly string[], alias?: string): string {
   return names.map((name) => (alias ? `${alias}.${name}` : name)).join(', ');
 }
@@ -87,6 +99,7 @@ export class ReadQueries {
     findRunIdsInTenant: string;
     listCheckpoints: string;
     listCheckpointsInTenant: string;
+    listWorkers: string;
   };
 
   constructor(dialect: SqlDialect) {
@@ -113,6 +126,7 @@ export class ReadQueries {
       listCheckpoints: `SELECT ${columns(CHECKPOINT_COLUMNS)} FROM ${checkpoints} WHERE run_id = ${p(1)} ORDER BY seq, key_id`,
       listCheckpointsInTenant: `SELECT ${columns(CHECKPOINT_COLUMNS, 'c')} FROM ${checkpoints} c JOIN ${runs} r ON r.run_id = c.run_id
         WHERE c.run_id = ${p(1)} AND r.tenant = ${p(2)} ORDER BY c.seq, c.key_id`,
+      listWorkers: `SELECT ${columns(WORKER_COLUMNS)} FROM ${dialect.table('workers')} ORDER BY beat_at DESC, worker_id`,
     };
   }
 
@@ -236,6 +250,11 @@ export class ReadQueries {
           name: 'baton_list_checkpoints_in_tenant',
         }
       : { text: this.#texts.listCheckpoints, values: [runId], name: 'baton_list_checkpoints' };
+  }
+
+  /** Every worker's last heartbeat, the most recent first (see worker-registry.ts). */
+  listWorkers(): SqlQuery {
+    return { text: this.#texts.listWorkers, values: [], name: 'baton_list_workers' };
   }
 }
 

@@ -10,6 +10,7 @@ import type { PoolWaiter } from './pool-decision.ts';
 import type { PoolUsage } from './pool-store.ts';
 import type { RunRecord, RunStatus, SignalRecord } from './store.ts';
 import type { VectorRecord } from './vector-records.ts';
+import type { WorkerBeat } from './worker-registry.ts';
 
 /**
  * Rows of the runs, events and signals tables as records, for every SQL backend: the column names
@@ -152,4 +153,25 @@ export function toVectorRecord(row: Row): VectorRecord {
   if (row.source_seq != null) record.sourceSeq = Number(row.source_seq);
   if (row.expires_at != null) record.expiresAt = Number(row.expires_at);
   return record;
+}
+
+/** A worker's last heartbeat; its lists of names are JSON text (SQLite) or parsed JSON (PostgreSQL). */
+export function toWorkerBeat(row: Row): WorkerBeat {
+  return {
+    workerId: String(row.worker_id),
+    host: String(row.host),
+    pid: Number(row.pid),
+    startedAt: Number(row.started_at),
+    concurrency: Number(row.concurrency),
+    workflows: namesOf(row.workflows),
+    runIds: namesOf(row.run_ids),
+    beatAt: Number(row.beat_at),
+    expiresAt: Number(row.expires_at),
+  };
+}
+
+/** The list of names a worker row keeps as JSON (anything else reads as none). */
+function namesOf(json: unknown): string[] {
+  const value: unknown = typeof json === 'string' ? JSON.parse(json) : json;
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }

@@ -36,12 +36,6 @@ export interface WorkerRegistry {
   list(): Promise<WorkerBeat[]>;
 }
 
-/** The list of names a worker row keeps as JSON text (anything else reads as none). */
-export function namesOf(json: unknown): string[] {
-  const value: unknown = typeof json === 'string' ? JSON.parse(json) : json;
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
-
 /** Whether any worker is alive at `now`; undefined when the store keeps no worker list (nobody can tell). */
 export async function anyWorkerAlive(
   registry: WorkerRegistry | undefined,

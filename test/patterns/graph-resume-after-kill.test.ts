@@ -4,7 +4,7 @@ import { Baton } from '../../src/index.ts';
 import { killWhenLogged, logLines } from '../support/child-process.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
 import { crashGraphWorkflow } from './fixtures/crash-graph.ts';
-import { ofType } from './harness.ts';
+import { ofType } from '../support/journal-events.ts';
 
 const cleanups = cleanupsAfterEach();
 

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { NonRetryableError, RunFailedError, workflow, type WorkflowContext } from '../../src/index.ts';
 import { graph, graphWorkflow } from '../../src/patterns/graph.ts';
 import { GraphFailedError } from '../../src/patterns/pattern-errors.ts';
-import { ofType, openBaton, parked } from './harness.ts';
+import { harnessesClosedAfterEach, parked } from '../support/harness.ts';
+import { ofType } from '../support/journal-events.ts';
+
+const { openBaton } = harnessesClosedAfterEach();
 
 /** An ordering log the test can wait on: no clocks, only the order things happened in. */
 function orderingLog() {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { machine, machineWorkflow, RunFailedError, type WorkflowContext } from '../../src/index.ts';
 import { MachineDefinitionError } from '../../src/patterns/index.ts';
 import { formatPlans, plansOf } from '../../src/planning/plan-format.ts';
-import { ofType, openBaton, parked } from './harness.ts';
+import { harnessesClosedAfterEach, parked } from '../support/harness.ts';
+import { ofType } from '../support/journal-events.ts';
+
+const { openBaton } = harnessesClosedAfterEach();
 
 type Verdict = { approved: boolean };
 

@@ -13,7 +13,10 @@ import { scriptedModel } from '../../src/testing/index.ts';
 import type { PartialFailurePolicy } from '../../src/journal/events.ts';
 import { parallel } from '../../src/patterns/parallel.ts';
 import { ParallelFailedError } from '../../src/patterns/pattern-errors.ts';
-import { ofType, openBaton, parked } from './harness.ts';
+import { harnessesClosedAfterEach, parked } from '../support/harness.ts';
+import { ofType } from '../support/journal-events.ts';
+
+const { openBaton } = harnessesClosedAfterEach();
 
 const ok = (value: string) => async (ctx: WorkflowContext) => ctx.step(`fetch-${value}`, () => value);
 const broken = (name: string) => async (ctx: WorkflowContext) =>

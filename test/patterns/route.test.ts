@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { agent, InvalidArgumentError, RunFailedError, workflow } from '../../src/index.ts';
 import { route } from '../../src/patterns/route.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
-import { ofType, openBaton, parked } from './harness.ts';
+import { harnessesClosedAfterEach, parked } from '../support/harness.ts';
+import { ofType } from '../support/journal-events.ts';
+
+const { openBaton } = harnessesClosedAfterEach();
 
 const routes = {
   billing: async (_ctx: unknown, ticket: string) => `billing handled "${ticket}"`,

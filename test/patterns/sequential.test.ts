@@ -9,7 +9,10 @@ import {
 } from '../../src/index.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
 import { sequential } from '../../src/patterns/sequential.ts';
-import { ofType, openBaton } from './harness.ts';
+import { harnessesClosedAfterEach } from '../support/harness.ts';
+import { ofType } from '../support/journal-events.ts';
+
+const { openBaton } = harnessesClosedAfterEach();
 
 describe('sequential', () => {
   it('passes each output to the next stage and journals the plan', async () => {

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { Baton } from '../../src/index.ts';
 import { killWhenLogged, logLines } from '../support/child-process.ts';
 import { cleanupsAfterEach } from '../support/cleanups.ts';
-import { ofType } from '../patterns/harness.ts';
+import { ofType } from '../support/journal-events.ts';
 import { crashWorkflows } from './fixtures/crash-plan.ts';
 
 const cleanups = cleanupsAfterEach();

@@ -6,7 +6,10 @@ import { explainEvents, formatExplanation } from '../../src/explain/index.ts';
 import { formatPlans, plansOf } from '../../src/planning/plan-format.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
 import { z } from 'zod';
-import { ofType, openBaton, parked } from '../patterns/harness.ts';
+import { harnessesClosedAfterEach, parked } from '../support/harness.ts';
+import { ofType } from '../support/journal-events.ts';
+
+const { openBaton } = harnessesClosedAfterEach();
 
 const payload = <T>(event: { payload: unknown }): T => event.payload as T;
 

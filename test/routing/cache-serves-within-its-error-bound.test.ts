@@ -1,17 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { defineWorkflow } from '../../src/engine/workflow.ts';
+import { describe, expect, it } from 'vitest';
+import { defineWorkflow } from '../src/engine/workflow.ts';
 import { SemanticCache, cachedModelCall, type CacheRequest } from '../../src/routing/semantic-cache.ts';
 import { WordVectorEmbedder } from '../../src/routing/word-vector-embedder.ts';
-import { harness, type Harness } from '../support/harness.ts';
+import { harness, harnessesClosedAfterEach } from '../support/harness.ts';
 
 const ASKED = 'What is the refund policy for damaged items?';
 const PARAPHRASE = 'What is the refund policy for items that arrived damaged?';
 const scope = { model: 'test:mini', system: 'You answer questions about the shop.' };
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 function request(tenant: string, text: string): CacheRequest {
   return { tenant, scope, request: { messages: [{ role: 'user', content: text }] } };

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workflow } from '../../src/context-layers.ts';
 import type { RouteDecision } from '../../src/routing/route-by-capability.ts';
-import { harness, type Harness } from '../support/harness.ts';
+import { harness, harnessesClosedAfterEach } from '../support/harness.ts';
 
 const desks = (
   JSON.parse(readFileSync(new URL('../../bench/data/support-desks.json', import.meta.url), 'utf8')) as {
@@ -10,10 +10,7 @@ const desks = (
   }
 ).desks.slice(0, 20);
 
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
+const { open } = harnessesClosedAfterEach();
 
 // The public workflow's ctx has route and memory: no casts, no context type to spell out.
 const triage = workflow('triage', async (ctx, input: { tickets: string[] }) => {

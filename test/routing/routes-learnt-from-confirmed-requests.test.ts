@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CapabilityRegistry } from '../../src/routing/capability-registry.ts';
 import { LexicalEmbedder } from '../../src/routing/lexical-embedder.ts';
 import { WordVectorEmbedder } from '../../src/routing/word-vector-embedder.ts';
 import { tempStore } from '../support/harness.ts';
+import { cleanupsAfterEach } from '../support/cleanups.ts';
 
 const desks = (
   JSON.parse(readFileSync(new URL('../../bench/data/support-desks.json', import.meta.url), 'utf8')) as {
@@ -15,10 +16,7 @@ const TICKET = 'I spilled coffee on my laptop, will the cover pay for it?';
 const CONFIRMED = 'I spilled water on my tablet, does my cover pay for it?';
 const SCOPE = { collection: 'capability', tenant: '*', partition: '' };
 
-const disposers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const dispose of disposers.splice(0)) await dispose();
-});
+const disposers = cleanupsAfterEach();
 
 describe('routes learnt from confirmed requests', () => {
   it('routes a request like a confirmed one to its desk, and keeps what it learnt across a restart', async () => {

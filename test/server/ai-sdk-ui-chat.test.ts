@@ -6,8 +6,8 @@ import { workflow } from '../../src/context-layers.ts';
 import { tool } from '../../src/agents/tool.ts';
 import { scriptedModel } from '../../src/testing/index.ts';
 import { gate } from '../support/harness.ts';
+import { startTestServer, type TestServer, TOKENS } from '../support/test-server.ts';
 import { pacedModel } from '../support/paced-model.ts';
-import { startTestServer, TOKENS, type TestServer } from './server-harness.ts';
 
 // The AI SDK's own chat state machine (AbstractChat, what useChat runs in a browser) with its
 // DefaultChatTransport, against a real Baton server: a conversation is a run, each user message a

@@ -5,18 +5,9 @@ import { PolicyEngine } from '../../src/access/policy-engine.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
 import { API_OPERATIONS } from '../../src/server/openapi.ts';
 import { runUrl } from '../../src/server/run-url.ts';
-import {
-  AUTH,
-  diamond,
-  eventually,
-  readFrames,
-  refunded,
-  startTestServer,
-  supportWorkflow,
-  TOKENS,
-  waiter,
-  type TestServer,
-} from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { diamond, refunded, supportWorkflow, waiter } from '../support/sample-workflows.ts';
+import { AUTH, readFrames, startTestServer, type TestServer, TOKENS } from '../support/test-server.ts';
 
 type Json = Record<string, any>;
 const body = async (response: Response): Promise<Json> => (await response.json()) as Json;
@@ -222,7 +213,7 @@ describe('the HTTP API', () => {
 
     it('reads a run and its journal, signals it, and sees it complete', async () => {
       const { run } = await body(await start({ name: 'Grace' }));
-      await eventually(
+      await until(
         async () =>
           (await body(await server.call(`/api/runs/${run.runId}`))).run.status === 'waiting'
             ? true
@@ -242,7 +233,7 @@ describe('the HTTP API', () => {
         json: { name: 'go', payload: { reply: 'hi' } },
       });
       expect(sent.status).toBe(202);
-      const done = await eventually(async () => {
+      const done = await until(async () => {
         const current = (await body(await server.call(`/api/runs/${run.runId}`))).run;
         return current.status === 'completed' ? current : undefined;
       }, 'the run to complete');
@@ -262,7 +253,7 @@ describe('the HTTP API', () => {
         json: { reason: 'no longer needed' },
       });
       expect(response.status).toBe(202);
-      const cancelled = await eventually(async () => {
+      const cancelled = await until(async () => {
         const current = (await body(await server.call(`/api/runs/${run.runId}`))).run;
         return current.status === 'cancelled' ? current : undefined;
       }, 'the run to be cancelled');
@@ -346,7 +337,7 @@ describe('the HTTP API', () => {
             json: { workflow: 'support', input: { ticket: 'T-7' } },
           }),
         );
-        const approval = await eventually(
+        const approval = await until(
           async () => (await body(await own.call('/api/approvals'))).approvals[0],
           'the refund to wait for approval',
         );
@@ -412,7 +403,7 @@ describe('the HTTP API', () => {
         expect(twice.status).toBe(409);
         expect((await body(twice)).error.code).toBe('APPROVAL_ALREADY_DECIDED');
 
-        const done = await eventually(async () => {
+        const done = await until(async () => {
           const current = (await body(await own.call(`/api/runs/${run.runId}`))).run;
           return current.status === 'completed' ? current : undefined;
         }, 'the run to complete');
@@ -473,7 +464,7 @@ describe('the HTTP API', () => {
             json: { workflow: 'support', input: { ticket: 'T-8' } },
           }),
         );
-        const approval = await eventually(
+        const approval = await until(
           async () => (await body(await own.call('/api/approvals'))).approvals[0],
           'the park',
         );
@@ -492,7 +483,7 @@ describe('the HTTP API', () => {
         ).toBe(202);
         const twice = await own.call(path, { method: 'POST', json: { decision: 'approve' } });
         expect((await body(twice)).error.code).toBe('APPROVAL_ALREADY_DECIDED');
-        const done = await eventually(async () => {
+        const done = await until(async () => {
           const current = (await body(await own.call(`/api/runs/${run.runId}`))).run;
           return current.status === 'completed' ? current : undefined;
         }, 'the run to complete');
@@ -541,7 +532,7 @@ describe('the HTTP API', () => {
       ]);
       expect(journal.map((item) => Number(item.id))).toEqual([1, 2, 3, 4, 5]);
       expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'completed', lastSeq: 5 } });
-      await eventually(
+      await until(
         async () => (server.api.stats().streams === 0 ? true : undefined),
         'the stream to be released',
       );
@@ -549,7 +540,7 @@ describe('the HTTP API', () => {
 
     it('resumes after Last-Event-ID', async () => {
       const { run } = await body(await start({ name: 'Resume' }));
-      await eventually(
+      await until(
         async () =>
           (await body(await server.call(`/api/runs/${run.runId}`))).run.lastSeq >= 3 ? true : undefined,
         'three events',
@@ -563,7 +554,7 @@ describe('the HTTP API', () => {
 
     it('lets Last-Event-ID win over the ?after the stream was first opened with', async () => {
       const { run } = await body(await start({ name: 'Reconnect' }));
-      await eventually(
+      await until(
         async () =>
           (await body(await server.call(`/api/runs/${run.runId}`))).run.lastSeq >= 3 ? true : undefined,
         'three events',
@@ -590,14 +581,11 @@ describe('the HTTP API', () => {
       const list = new AbortController();
       controllers.push(list);
       await (await server.call('/api/runs/stream', { signal: list.signal })).body!.getReader().read();
-      await eventually(
-        async () => (server.api.stats().subscribers === 3 ? true : undefined),
-        'three subscribers',
-      );
+      await until(async () => (server.api.stats().subscribers === 3 ? true : undefined), 'three subscribers');
       expect(server.api.stats()).toEqual({ streams: 4, watchedRuns: 1, subscribers: 3 });
 
       for (const controller of controllers) controller.abort();
-      const released = await eventually(async () => {
+      const released = await until(async () => {
         const stats = server.api.stats();
         return stats.streams === 0 && stats.watchedRuns === 0 && stats.subscribers === 0 ? stats : undefined;
       }, 'the streams to be released');
@@ -723,7 +711,7 @@ permit (principal == User::"bob", action == Action::"Approve", resource is Run) 
         json: { workflow: 'support', input: { ticket: 'T-9' } },
       }),
     );
-    const approval = await eventually(
+    const approval = await until(
       async () => (await body(await server.call('/api/approvals'))).approvals[0],
       'the approval',
     );
@@ -737,7 +725,7 @@ permit (principal == User::"bob", action == Action::"Approve", resource is Run) 
     expect(
       (await server.call(path, { method: 'POST', as: 'bob', json: { decision: 'approve' } })).status,
     ).toBe(202);
-    await eventually(
+    await until(
       async () =>
         (await body(await server.call(`/api/runs/${run.runId}`))).run.status === 'completed'
           ? true

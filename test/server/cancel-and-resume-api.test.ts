@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_OPERATIONS } from '../../src/server/openapi.ts';
-import { eventually, startTestServer, waiter, type TestServer } from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { waiter } from '../support/sample-workflows.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 type Json = Record<string, any>;
 const body = async (response: Response): Promise<Json> => (await response.json()) as Json;
@@ -15,7 +17,7 @@ describe('cancel and resume over HTTP', () => {
   });
 
   const statusOf = async (runId: string, status: string): Promise<Json> =>
-    eventually(async () => {
+    until(async () => {
       const current = (await body(await server.call(`/api/runs/${runId}`))).run;
       return current.status === status ? current : undefined;
     }, `the run to be ${status}`);

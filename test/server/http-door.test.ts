@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { workflow } from '../../src/context-layers.ts';
 import type { JournalEvent } from '../../src/journal/events.ts';
-import { eventually, startTestServer, waiter, type TestServer } from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { waiter } from '../support/sample-workflows.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 type Json = Record<string, any>;
 const body = async (response: Response): Promise<Json> => (await response.json()) as Json;
@@ -44,7 +46,7 @@ describe('the HTTP door: pages, compression, CORS, descriptions and sentences', 
       await server.call('/api/runs', { method: 'POST', json: { workflow: 'thirty-steps' } }),
     );
     const runId = started.run.runId as string;
-    await eventually(
+    await until(
       async () =>
         (await body(await server.call(`/api/runs/${runId}`))).run.status === 'waiting' ? true : undefined,
       'the run to park',
@@ -241,7 +243,7 @@ describe('the HTTP door: workers', () => {
   it('lists the connected worker with the runs it executes, and none once it has stopped', async () => {
     const server = await startTestServer({ workflows: [waiter, busy] });
     try {
-      const listed = await eventually(async () => {
+      const listed = await until(async () => {
         const answer = await body(await server.call('/api/workers'));
         return answer.connected === 1 ? answer : undefined;
       }, 'the worker to beat');
@@ -256,7 +258,7 @@ describe('the HTTP door: workers', () => {
       const started = await body(
         await server.call('/api/runs', { method: 'POST', json: { workflow: 'busy' } }),
       );
-      const running = await eventually(async () => {
+      const running = await until(async () => {
         const answer = await body(await server.call('/api/workers'));
         return answer.workers[0].busy === 1 ? answer.workers[0] : undefined;
       }, 'the next beat to name the run');
@@ -266,7 +268,7 @@ describe('the HTTP door: workers', () => {
       expect(theirs.busy).toBe(1);
       expect(theirs.runs).toEqual([]);
       release();
-      await eventually(
+      await until(
         async () =>
           (await body(await server.call(`/api/runs/${started.run.runId}`))).run.status === 'completed'
             ? true

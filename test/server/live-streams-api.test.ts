@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventually,
-  readFrames,
-  startTestServer,
-  TOKENS,
-  waiter,
-  type Frame,
-  type TestServer,
-} from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { waiter } from '../support/sample-workflows.ts';
+import { type Frame, readFrames, startTestServer, type TestServer, TOKENS } from '../support/test-server.ts';
 
 const json = async (response: Response): Promise<any> => response.json();
 
@@ -26,7 +20,7 @@ describe('the live stream door (SSE)', () => {
     return (await json(response)).run.runId as string;
   }
   async function finish(runId: string): Promise<void> {
-    await eventually(
+    await until(
       async () => ((await server.baton.getRun(runId)).status === 'waiting' ? true : undefined),
       'the run to wait for its signal',
     );
@@ -116,7 +110,7 @@ describe('the live stream door (SSE)', () => {
 
   it('lets go of everything when clients go away, mid-frame or never reading', async () => {
     const runId = await startWaiter('Leaver');
-    await eventually(
+    await until(
       async () => ((await server.baton.getRun(runId)).status === 'waiting' ? true : undefined),
       'the run to park',
     );
@@ -137,7 +131,7 @@ describe('the live stream door (SSE)', () => {
     expect(neverRead.status).toBe(200);
     expect(server.api.stats().streams).toBe(4);
     for (const controller of controllers) controller.abort();
-    const released = await eventually(async () => {
+    const released = await until(async () => {
       const stats = { ...server.api.stats(), ...server.baton.streams.stats() };
       return stats.streams === 0 && stats.readers === 0 && stats.waiting === 0 ? stats : undefined;
     }, 'the live streams to be released');

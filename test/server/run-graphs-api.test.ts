@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NonRetryableError, parallel, route, sequential, workflow } from '../../src/index.ts';
 import type { GraphState } from '../../src/journal/run-model/run-graphs.ts';
-import { eventually, startTestServer, type TestServer } from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 type Json = Record<string, any>;
 
@@ -75,7 +76,7 @@ async function finished(name: string, input?: unknown): Promise<string> {
     json: { workflow: name, ...(input === undefined ? {} : { input }) },
   });
   const runId = started.run.runId as string;
-  await eventually(
+  await until(
     async () => ((await call(`/api/runs/${runId}`)).run.status === 'running' ? undefined : true),
     `the ${name} run to finish`,
   );

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
 import { workflow } from '../../src/context-layers.ts';
 import { Baton } from '../../src/baton.ts';
@@ -15,28 +15,24 @@ import {
   type TreeNode,
 } from '../../ui/src/model/run-model.ts';
 import { docsLookup } from '../support/docs-tools.ts';
-import { diamond, supportWorkflow } from './server-harness.ts';
+import { harnessesClosedAfterEach, SystemClock } from '../support/harness.ts';
+import { diamond, supportWorkflow } from '../support/sample-workflows.ts';
 
 // What the run page draws, from real journals written by real runs.
 
-const open: Baton[] = [];
-afterEach(async () => {
-  for (const baton of open.splice(0)) await baton.close();
-});
+const { start } = harnessesClosedAfterEach();
 
 async function journalOf(
   flow: Parameters<Baton['start']>[0],
   input: unknown,
   decide?: (baton: Baton, runId: string) => Promise<void>,
 ): Promise<JournalEvent[]> {
-  const baton = await Baton.open({
-    store: 'sqlite::memory:',
+  const { baton } = await start({
     workflows: [flow as never],
     worker: { pollMs: 10 },
     guard: { approvals: { gates: { irreversible: true } } },
-    log: () => undefined,
+    clock: new SystemClock(),
   });
-  open.push(baton);
   const run = await baton.start(flow as never, input as never, { as: 'user:alice' });
   if (decide) await decide(baton, run.runId);
   await run.result();

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { Authenticator } from '../../src/server/authenticate.ts';
-import { startTestServer } from './server-harness.ts';
+import { startTestServer } from '../support/test-server.ts';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters!';
 const key = new TextEncoder().encode(SECRET);

@@ -6,7 +6,9 @@ import { uiAssets } from '../../src/server/node.ts';
 import { describeBrowser } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
 import { openUiSession, type UiSession } from '../support/ui-session.ts';
-import { eventually, startTestServer, waiter, type TestServer } from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { waiter } from '../support/sample-workflows.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 type Json = Record<string, any>;
 
@@ -37,7 +39,7 @@ async function call(path: string, init: Parameters<TestServer['call']>[1] = {}) 
 async function finishedRun(workflowName: string, input: unknown, status = 'completed'): Promise<string> {
   const runId = (await call('/api/runs', { method: 'POST', json: { workflow: workflowName, input } })).run
     .runId as string;
-  await eventually(
+  await until(
     async () => ((await call(`/api/runs/${runId}`)).run.status === status ? true : undefined),
     `the ${workflowName} run to be ${status}`,
   );
@@ -127,7 +129,7 @@ describeBrowser('the web UI: access, audit and signals', (chromiumPath) => {
       as: 'bob',
       json: { name: 'go', payload: { reply: 'ship it\nnow' } },
     });
-    await eventually(
+    await until(
       async () => ((await call(`/api/runs/${runId}`)).run.status === 'completed' ? true : undefined),
       'the run to finish',
     );

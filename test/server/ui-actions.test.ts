@@ -8,7 +8,9 @@ import { scriptedModel } from '../../src/testing/index.ts';
 import { describeBrowser } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
 import { openUiSession, type UiSession } from '../support/ui-session.ts';
-import { eventually, startTestServer, waiter, type TestServer } from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { waiter } from '../support/sample-workflows.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 type Json = Record<string, any>;
 
@@ -105,7 +107,7 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
   });
 
   it('shows the connected worker on the Workers page, and says so when none is running', async () => {
-    await eventually(
+    await until(
       async () => ((await call(withWorker, '/api/workers')).connected === 1 ? true : undefined),
       'the worker to beat',
     );
@@ -208,7 +210,7 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
     flaky = true;
     const started = await call(withWorker, '/api/runs', { method: 'POST', json: { workflow: 'flaky' } });
     const runId = started.run.runId as string;
-    await eventually(
+    await until(
       async () => ((await statusOf(withWorker, runId)) === 'failed' ? true : undefined),
       'the run to fail',
     );
@@ -230,7 +232,7 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
       json: { workflow: 'waiter', input: { name: 'Ada' } },
     });
     const runId = started.run.runId as string;
-    await eventually(
+    await until(
       async () => ((await statusOf(withWorker, runId)) === 'waiting' ? true : undefined),
       'the run to park',
     );
@@ -254,7 +256,7 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
       json: { workflow: 'explained-refund' },
     });
     const runId = started.run.runId as string;
-    await eventually(
+    await until(
       async () => ((await statusOf(withWorker, runId)) === 'waiting' ? true : undefined),
       'the run to park',
     );
@@ -275,7 +277,7 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
     await ui.screenshot(page, 'approval-with-context');
     await ui.expectAccessible(page, 'approvals with context');
     await card.getByRole('button', { name: 'Approve' }).click();
-    await eventually(
+    await until(
       async () => ((await statusOf(withWorker, runId)) === 'completed' ? true : undefined),
       'the run to finish',
     );
@@ -284,7 +286,7 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
   });
 
   it('shows spend per workflow and per day on the Costs page', async () => {
-    await eventually(
+    await until(
       async () =>
         ((await call(withWorker, '/api/costs')).byWorkflow as Json[] | undefined)?.some(
           (line) => line.workflow === 'explained-refund',
@@ -315,7 +317,7 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
       json: { workflow: 'waiter', input: { name: 'Wes' } },
     });
     const runId = started.run.runId as string;
-    await eventually(
+    await until(
       async () => ((await statusOf(withWorker, runId)) === 'waiting' ? true : undefined),
       'the run to park',
     );
@@ -335,7 +337,7 @@ describeBrowser('the web UI: workers and actions', (chromiumPath) => {
       json: { workflow: 'waiter', input: { name: 'Pia' } },
     });
     const runId = started.run.runId as string;
-    await eventually(
+    await until(
       async () => ((await statusOf(withWorker, runId)) === 'waiting' ? true : undefined),
       'the run to park',
     );

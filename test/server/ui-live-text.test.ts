@@ -1,16 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { agent } from '../../src/agents/agent.ts';
 import { workflow } from '../../src/context-layers.ts';
 import { uiAssets } from '../../src/server/node.ts';
-import { describeBrowser } from '../support/browser.ts';
+import { describeBrowser, launchChromium, type LaunchedChromium } from '../support/browser.ts';
 import { gate } from '../support/harness.ts';
+import { startTestServer, type TestServer, TOKENS } from '../support/test-server.ts';
 import { pacedModel } from '../support/paced-model.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
-import { startTestServer, TOKENS, type TestServer } from './server-harness.ts';
 
 // The run page shows a model call's text as the model writes it (the run's live stream), then the
 // journaled call in its place.
@@ -28,30 +25,19 @@ const telling = workflow('telling', async (ctx) => ctx.runAgent(teller, 'Tell me
 describeBrowser('the web UI, live', (chromiumPath) => {
   let server: TestServer;
   let context: BrowserContext | undefined;
-  let profile: string;
+  let browser: LaunchedChromium | undefined;
 
   beforeAll(async () => {
     const dist = await ensureUiBuilt();
     server = await startTestServer({ workflows: [telling], assets: uiAssets(dist) });
-    profile = await mkdtemp(join(tmpdir(), 'baton-chromium-live-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium(chromiumPath);
+    context = browser.context;
   }, 180_000);
 
   afterAll(async () => {
     release.open();
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it("shows a model call's text in the tree as it streams, then the committed call", async () => {

@@ -4,7 +4,8 @@ import { uiAssets } from '../../src/server/node.ts';
 import { describeBrowser } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
 import { openUiSession, type UiSession } from '../support/ui-session.ts';
-import { eventually, startTestServer, type TestServer } from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 type Json = Record<string, any>;
 
@@ -55,7 +56,7 @@ describeBrowser('the web UI: graphs of route and parallel patterns', (chromiumPa
   it('draws the fork, branches and join, and the router with the chosen route and its condition on the edge', async () => {
     const started = await call('/api/runs', { method: 'POST', json: { workflow: 'triage-graph' } });
     const runId = started.run.runId as string;
-    await eventually(
+    await until(
       async () => ((await call(`/api/runs/${runId}`)).run.status === 'completed' ? true : undefined),
       'the run to finish',
       60_000,

@@ -10,7 +10,8 @@ import { scriptedModel } from '../../src/testing/index.ts';
 import { describeBrowser } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
 import { openUiSession, type UiSession } from '../support/ui-session.ts';
-import { eventually, startTestServer, type TestServer } from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { startTestServer, type TestServer } from '../support/test-server.ts';
 
 type Json = Record<string, any>;
 
@@ -73,7 +74,7 @@ async function call(path: string, init: Parameters<TestServer['call']>[1] = {}) 
 async function finished(workflowName: string): Promise<string> {
   const started = await call('/api/runs', { method: 'POST', json: { workflow: workflowName } });
   const runId = started.run.runId as string;
-  await eventually(
+  await until(
     async () => ((await call(`/api/runs/${runId}`)).run.status === 'completed' ? true : undefined),
     `the ${workflowName} run to finish`,
     60_000,

@@ -1,7 +1,6 @@
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../../src/agents/agent.ts';
@@ -11,19 +10,12 @@ import { Baton } from '../../src/baton.ts';
 import { uiAssets } from '../../src/server/node.ts';
 import { scriptedModel, type ScriptedRequest } from '../../src/testing/index.ts';
 import { runUrl } from '../../src/server/run-url.ts';
-import { describeBrowser } from '../support/browser.ts';
+import { describeBrowser, launchChromium, type LaunchedChromium } from '../support/browser.ts';
 import { ensureUiBuilt } from '../support/ui-build.ts';
 import { accessibilityProblems } from '../support/ui-session.ts';
-import {
-  diamond,
-  eventually,
-  replanned,
-  startTestServer,
-  supportWorkflow,
-  TOKENS,
-  waiter,
-  type TestServer,
-} from './server-harness.ts';
+import { until } from '../support/harness.ts';
+import { diamond, replanned, supportWorkflow, waiter } from '../support/sample-workflows.ts';
+import { startTestServer, type TestServer, TOKENS } from '../support/test-server.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'test-results', 'ui');
 
@@ -53,7 +45,7 @@ const longRun = workflow('long-run', async (ctx) => {
 
 let server: TestServer;
 let context: BrowserContext;
-let profile: string;
+let browser: LaunchedChromium | undefined;
 
 async function startRun(workflow: string, input: unknown): Promise<string> {
   const response = await server.call('/api/runs', { method: 'POST', json: { workflow, input } });
@@ -110,31 +102,18 @@ describeBrowser('the web UI', (chromiumPath) => {
       ],
       assets: uiAssets(dist),
     });
-    profile = await mkdtemp(join(tmpdir(), 'baton-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-      viewport: { width: 1400, height: 900 },
-    });
+    browser = await launchChromium(chromiumPath, { viewport: { width: 1400, height: 900 } });
+    context = browser.context;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('opens a run: timeline, execution tree, and a tool call’s arguments in the inspector', async () => {
     const runId = await startRun('support', { ticket: 'T-100' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -190,7 +169,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('approves a pending approval in the inbox, and the run page sees the run complete', async () => {
     const runId = await startRun('support-inbox', { ticket: 'T-200' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -241,7 +220,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('draws a graph workflow with its nodes coloured by state, and a node opens in the inspector', async () => {
     const runId = await startRun('diamond', {});
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
       'the graph to finish',
     );
@@ -260,7 +239,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('draws each plan revision with its kept tasks and why it replaced the last, and a loop with its edge counts', async () => {
     const runId = await startRun('replanned', { goal: 'a report' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
       'the plan to finish',
     );
@@ -345,10 +324,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('shows a parked run as waiting, and links a fork to the run it was forked from', async () => {
     const runId = await startRun('waiter', { name: 'Parked' });
-    await eventually(
-      async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
-      'the run to park',
-    );
+    await until(async () => ((await runStatus(runId)) === 'waiting' ? true : undefined), 'the run to park');
     const page = await openAs(`/runs/${runId}`);
     await page.getByText('Waiting for', { exact: true }).waitFor();
     expect(await page.getByText('Running for', { exact: true }).count()).toBe(0);
@@ -368,7 +344,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('passes axe in dark mode too, and the theme toggle wins over the system and survives a reload', async () => {
     const runId = await startRun('support-dark', { ticket: 'T-300' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -415,7 +391,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('at 390 px wide no page scrolls sideways, and the inspector is a bottom sheet', async () => {
     const runId = await startRun('support-narrow', { ticket: 'T-390' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -465,7 +441,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('keeps the step and the tab in the address, closes the inspector on Esc, and copies the link', async () => {
     const runId = await startRun('support-keys', { ticket: 'T-400' });
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
@@ -534,7 +510,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('says "unpriced" for a model without a price, separates thousands, and counts pending approvals', async () => {
     const runId = await startRun('big-spender', {});
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
       'the run to finish',
     );
@@ -551,14 +527,14 @@ describeBrowser('the web UI', (chromiumPath) => {
 
     // The navigation counts the approvals waiting for a decision.
     const parked = await startRun('support-count', { ticket: 'T-500' });
-    await eventually(
+    await until(
       async () => ((await runStatus(parked)) === 'waiting' ? true : undefined),
       'the run to park for approval',
     );
     const pendingNow = async () =>
       ((await (await server.call('/api/approvals?status=pending')).json()) as { approvals: unknown[] })
         .approvals.length;
-    await eventually(async () => {
+    await until(async () => {
       const shown = await page.getByTestId('pending-approvals').textContent({ timeout: 10_000 });
       return shown === `${await pendingNow()} pending` ? true : undefined;
     }, 'the navigation to count the pending approvals');
@@ -571,7 +547,7 @@ describeBrowser('the web UI', (chromiumPath) => {
   it('searches runs by id and text, matches part of a workflow, several statuses at once, with cost and origin columns', async () => {
     const waiting = await startRun('waiter', { name: 'Needle-7f3a' });
     const spender = await startRun('big-spender-list', {});
-    await eventually(
+    await until(
       async () =>
         (await runStatus(waiting)) === 'waiting' && (await runStatus(spender)) === 'completed'
           ? true
@@ -580,12 +556,12 @@ describeBrowser('the web UI', (chromiumPath) => {
     );
     const fork = await server.baton.fork(waiting, { at: 2 });
     const answered = await startRun('waiter', { name: 'Answered' });
-    await eventually(
+    await until(
       async () => ((await runStatus(answered)) === 'waiting' ? true : undefined),
       'the run to park',
     );
     await server.call(`/api/runs/${answered}/signals`, { method: 'POST', json: { name: 'go', payload: {} } });
-    await eventually(
+    await until(
       async () => ((await runStatus(answered)) === 'completed' ? true : undefined),
       'the run to complete',
     );
@@ -597,7 +573,7 @@ describeBrowser('the web UI', (chromiumPath) => {
     await page.getByLabel('Search').fill('needle-7F3A');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/q=needle-7F3A/);
-    await eventually(
+    await until(
       async () => ((await table.locator('tbody tr').count()) === 2 ? true : undefined),
       'two runs to match the text',
     );
@@ -645,7 +621,7 @@ describeBrowser('the web UI', (chromiumPath) => {
 
   it('opens a run of about 2,000 events (first paint measured and saved, not asserted)', async () => {
     const runId = await startRun('long-run', {});
-    await eventually(
+    await until(
       async () => ((await runStatus(runId)) === 'completed' ? true : undefined),
       'the long run to finish',
       60_000,
@@ -661,7 +637,7 @@ describeBrowser('the web UI', (chromiumPath) => {
     }));
     // The baseline, measured in the same run: a run of a few events.
     const small = await startRun('waiter', { name: 'Baseline' });
-    await eventually(
+    await until(
       async () => ((await runStatus(small)) === 'waiting' ? true : undefined),
       'the baseline run to park',
     );
@@ -723,7 +699,7 @@ describeBrowser('the web UI', (chromiumPath) => {
         log: () => undefined,
       });
       const { runId } = await crashed.start('charging', {}, { as: 'user:alice', tenant: 'acme' });
-      await eventually(async () => (executions.length === 1 ? true : undefined), 'the charge to start');
+      await until(async () => (executions.length === 1 ? true : undefined), 'the charge to start');
       await crashed.close();
       const resumed = await Baton.open({
         store,
@@ -732,7 +708,7 @@ describeBrowser('the web UI', (chromiumPath) => {
         log: () => undefined,
       });
       try {
-        await eventually(
+        await until(
           async () => ((await resumed.getRun(runId)).status === 'waiting' ? true : undefined),
           'the call to park in doubt',
         );

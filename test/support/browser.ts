@@ -1,5 +1,8 @@
 import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { chromium as playwrightChromium, type BrowserContext } from 'playwright-core';
 import { describe, it } from 'vitest';
 
 /**
@@ -57,4 +60,41 @@ export function describeBrowser(name: string, body: (chromium: string) => void):
     describe.skip(`${name} (skipped: no Chromium at /usr/bin/chromium or on PATH; install it, or set CI or BATON_CHROMIUM to make this a failure)`, () =>
       body('chromium'));
   }
+}
+
+/** A headless Chromium on a fresh profile; `close` closes it and removes the profile. */
+export interface LaunchedChromium {
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Launches the Chromium at `chromiumPath` headless on a profile in a fresh temporary directory
+ * (or at `profile`, left for its owner to remove), with the flags every browser test uses.
+ */
+export async function launchChromium(
+  chromiumPath: string,
+  options: { viewport?: { width: number; height: number }; profile?: string } = {},
+): Promise<LaunchedChromium> {
+  const profile = options.profile ?? (await mkdtemp(join(tmpdir(), 'baton-chromium-')));
+  const context = await playwrightChromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+    ...(options.viewport ? { viewport: options.viewport } : {}),
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      if (options.profile === undefined) await rm(profile, { recursive: true, force: true });
+    },
+  };
 }

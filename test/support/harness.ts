@@ -1,12 +1,27 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { Baton, type BatonOptions } from '../../src/baton.ts';
 import type { RunRecord, RunStatus, Store } from '../../src/store/store.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 
+/**
+ * The one test harness: a Baton over a store (in-memory SQLite, a SQLite file in a temporary
+ * directory, PostgreSQL through {@link runHarnessesOn}, or one the test opened) with a clock the
+ * test moves, its workflows registered and a worker that polls often; helpers to wait for runs;
+ * {@link harnessesClosedAfterEach} to close what a test opened. The HTTP server opens on top of a
+ * harness (test-server.ts).
+ */
+
+/** A clock a test moves: `advance` moves what the Baton reads as now. */
+export interface TestClock {
+  readonly now: () => number;
+  advance(ms: number): void;
+}
+
 /** A clock the test moves by hand. Starts at a fixed date so journals are reproducible. */
-export class ManualClock {
+export class ManualClock implements TestClock {
   #now: number;
   constructor(start = Date.UTC(2026, 0, 1, 9, 0, 0)) {
     this.#now = start;
@@ -14,6 +29,15 @@ export class ManualClock {
   readonly now = (): number => this.#now;
   advance(ms: number): void {
     this.#now += ms;
+  }
+}
+
+/** The machine's time, ahead by what the test advanced it: for runs that wait on real timers or a browser. */
+export class SystemClock implements TestClock {
+  #ahead = 0;
+  readonly now = (): number => Date.now() + this.#ahead;
+  advance(ms: number): void {
+    this.#ahead += ms;
   }
 }
 
@@ -49,10 +73,21 @@ export function runHarnessesOn(open: () => Promise<Store>): void {
   openHarnessStore = open;
 }
 
+export type HarnessOptions = Omit<BatonOptions, 'clock' | 'store' | 'log'> & {
+  /**
+   * The store: one the test opened (left open by `close`), `'file'` for a SQLite file in a fresh
+   * temporary directory (removed by `close`), or by default an in-memory SQLite one (see
+   * {@link runHarnessesOn}).
+   */
+  store?: Store | 'file';
+  /** A {@link ManualClock} unless given. */
+  clock?: TestClock;
+};
+
 export interface Harness {
   baton: Baton;
   store: Store;
-  clock: ManualClock;
+  clock: TestClock;
   /** What the engine logged. */
   logs: string[];
   /** Moves the clock and tells the worker to look for runs that became due. */
@@ -68,15 +103,12 @@ export interface Harness {
 }
 
 /**
- * A Baton on `store` (an in-memory SQLite store unless given, see {@link runHarnessesOn}) with a manual clock and a worker that
- * polls often. Close it with `close()`; the store is closed only if the harness opened it.
+ * A Baton on a store (see {@link HarnessOptions}) with a manual clock and a worker that polls
+ * often. Close it with `close()`; the store is closed only if the harness opened it.
  */
-export async function harness(
-  options: Omit<BatonOptions, 'clock' | 'store' | 'log'> & { store?: Store; clock?: ManualClock } = {},
-): Promise<Harness> {
+export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = options.clock ?? new ManualClock();
-  const ownStore = options.store === undefined;
-  const store = options.store ?? (await openHarnessStore());
+  const { store, closeStore } = await harnessStore(options.store);
   const logs: string[] = [];
   const baton = await Baton.open({
     ...options,
@@ -103,13 +135,50 @@ export async function harness(
     },
     async close() {
       await baton.close();
-      if (ownStore) await store.close();
+      await closeStore();
     },
   };
 }
 
+async function harnessStore(
+  store: HarnessOptions['store'],
+): Promise<{ store: Store; closeStore: () => Promise<void> }> {
+  if (store === 'file') {
+    const temp = await tempStore();
+    return { store: temp.store, closeStore: temp.dispose };
+  }
+  if (store !== undefined) return { store, closeStore: async () => {} };
+  const opened = await openHarnessStore();
+  return { store: opened, closeStore: () => opened.close() };
+}
+
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : JSON.stringify(error);
+}
+
+/**
+ * Harnesses that live for one test: `start` opens one (as {@link harness} does, with the options
+ * `prepare` makes of the test's), `openBaton` opens one and gives its Baton, and an `afterEach`
+ * closes every harness still in `open` (push one opened otherwise to have it closed too). A test
+ * that closes one itself takes it out of `open`.
+ */
+export function harnessesClosedAfterEach(
+  prepare: (options: HarnessOptions) => HarnessOptions = (options) => options,
+): {
+  start: (options: HarnessOptions) => Promise<Harness>;
+  openBaton: (options?: HarnessOptions) => Promise<Baton>;
+  open: Harness[];
+} {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.close();
+  });
+  const start = async (options: HarnessOptions): Promise<Harness> => {
+    const h = await harness(prepare(options));
+    open.push(h);
+    return h;
+  };
+  return { open, start, openBaton: async (options = {}) => (await start(options)).baton };
 }
 
 /** Waits (up to a generous limit, as a liveness guard, not a timing check) until `check` holds. */
@@ -119,11 +188,12 @@ export async function until<T>(
   limitMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + limitMs;
-  for (;;) {
+  // Looks again soon, then every 25 ms: a check that asks a server over HTTP does not flood it.
+  for (let pause = 5; ; pause = Math.min(pause * 2, 25)) {
     const value = await check();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
@@ -144,6 +214,11 @@ export async function settle(
     },
     `run ${runId} to be ${wanted.join(' or ')}`,
   );
+}
+
+/** Resolves when the run is parked waiting (for a signal, a timer) and no worker holds it. */
+export async function parked(baton: Baton, runId: string): Promise<void> {
+  await settle(baton, runId, 'waiting');
 }
 
 /** A promise with its resolve function outside, to hold a step open until the test lets it go. */

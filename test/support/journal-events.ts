@@ -8,3 +8,8 @@ export const eventsOfType = <T extends JournalEvent['type']>(
 
 /** The type of each event, in journal order. */
 export const eventTypes = (events: readonly JournalEvent[]): string[] => events.map((event) => event.type);
+
+/** The events of these types, in journal order. */
+export function ofType(history: readonly JournalEvent[], ...types: string[]): JournalEvent[] {
+  return history.filter((event) => types.includes(event.type));
+}

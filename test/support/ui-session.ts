@@ -1,10 +1,10 @@
-import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { TOKENS, type TestServer } from '../server/server-harness.ts';
+import { launchChromium } from './browser.ts';
+import { type TestServer, TOKENS } from './test-server.ts';
 
 // Evaluated over the DevTools protocol rather than added as a script tag: the UI's CSP refuses inline scripts.
 const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -27,20 +27,8 @@ export async function openUiSession(chromiumPath: string, folder: string): Promi
   const screenshots = join(process.cwd(), 'test-results', folder);
   await mkdir(screenshots, { recursive: true });
   await rm(join(screenshots, 'axe-violations.txt'), { force: true });
-  const profile = await mkdtemp(join(tmpdir(), 'baton-chromium-'));
-  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-    viewport: { width: 1400, height: 900 },
-  });
+  const chromium = await launchChromium(chromiumPath, { viewport: { width: 1400, height: 900 } });
+  const { context } = chromium;
   const problems = new WeakMap<Page, string[]>();
   return {
     screenshots,
@@ -65,10 +53,7 @@ export async function openUiSession(chromiumPath: string, folder: string): Promi
         await appendFile(join(screenshots, 'axe-violations.txt'), `${state}\n  ${found.join('\n  ')}\n`);
       expect.soft(found, state).toEqual([]);
     },
-    async close() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
+    close: () => chromium.close(),
   };
 }
 

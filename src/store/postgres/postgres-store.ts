@@ -13,7 +13,7 @@ import type { JournalEvent } from '../../journal/events.ts';
 import type { ApprovalQuery } from '../approval-query.ts';
 import type { BudgetStore } from '../budget-store.ts';
 import type { WorkerRegistry } from '../worker-registry.ts';
-import { PostgresWorkers } from './postgres-workers.ts';
+import { SqlWorkers } from '../sql-workers.ts';
 import type { CheckpointStore } from '../checkpoints.ts';
 import type { EventQuery } from '../event-query.ts';
 import type { PoolStore } from '../pool-store.ts';
@@ -170,7 +170,7 @@ export class PostgresStore implements Store {
       channel: `${schema}_stream`,
       listen: streamChannel,
     });
-    this.workers = new PostgresWorkers(shared);
+    this.workers = new SqlWorkers(dialect, this.#reads, (query) => this.#read(query));
     this.#wake = wake;
     this.#channel = channel;
   }

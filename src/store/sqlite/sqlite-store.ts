@@ -38,7 +38,7 @@ import type { EventQuery } from '../event-query.ts';
 import type { ApprovalQuery } from '../approval-query.ts';
 import type { BudgetStore } from '../budget-store.ts';
 import type { WorkerRegistry } from '../worker-registry.ts';
-import { SqliteWorkers } from './sqlite-workers.ts';
+import { SqlWorkers } from '../sql-workers.ts';
 import { SqliteBudgets } from './sqlite-budget-store.ts';
 import { SqlCheckpoints } from '../sql-checkpoints.ts';
 import { sqliteMediumError } from './sqlite-errors.ts';
@@ -114,7 +114,7 @@ export class SqliteStore implements Store {
       this.#statements.read(query),
     );
     this.budgets = new SqliteBudgets(db);
-    this.workers = new SqliteWorkers(db);
+    this.workers = new SqlWorkers(sqliteDialect, this.#reads, async (query) => this.#statements.read(query));
     this.pools = new SqlitePools(db, {
       durability: Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal',
       wal: db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal',
