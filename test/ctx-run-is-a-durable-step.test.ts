@@ -3,7 +3,7 @@ import { agent } from '../src/agents/agent.ts';
 import { workflow } from '../src/context-layers.ts';
 import { defineWorkflow } from '../src/engine/workflow.ts';
 import { scriptedModel } from '../src/testing/index.ts';
-import { harnessesClosedAfterEach } from './support/harnesses-closed-after-each.ts';
+import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
 
 const { start } = harnessesClosedAfterEach();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineWorkflow } from '../src/engine/workflow.ts';
+import { defineWorkflow } from '../../src/engine/workflow.ts';
 import { SemanticCache, cachedModelCall, type CacheRequest } from '../../src/routing/semantic-cache.ts';
 import { WordVectorEmbedder } from '../../src/routing/word-vector-embedder.ts';
 import { harness, harnessesClosedAfterEach } from '../support/harness.ts';
