@@ -79,13 +79,19 @@ export async function routingQuality(
   embedder: Embedder,
   sets: QualitySets,
   knowledge: DeskKnowledge = 'declared examples',
+  options: { classifier?: false } = {},
 ): Promise<RoutingQuality> {
   const { calibration, heldOut } = split(sets.requests);
   const capabilities = sets.desks.map((desk) => ({
     ...desk,
     examples: knowledge === 'descriptions' ? [] : (sets.examples[desk.name] ?? []),
   }));
-  const registry = await CapabilityRegistry.open({ embedder, capabilities, log: () => {} });
+  const registry = await CapabilityRegistry.open({
+    embedder,
+    capabilities,
+    log: () => {},
+    ...(options.classifier === false ? { classifier: false as const } : {}),
+  });
   const rank = (requests: readonly LabelledRequest[]) =>
     Promise.all(
       requests.map(async (request) => {

@@ -7,6 +7,12 @@ import { EmptyRegistryError, abbreviate } from './routing-errors.ts';
 import { defaultIndexFactory, type IndexFactory } from './synced-index.ts';
 import { dot, normalize, type VectorIndex } from './vector-index.ts';
 import { roundScore } from '../rounding.ts';
+import {
+  CapabilityClassifier,
+  resolveClassifierOptions,
+  type CapabilityClassifierOptions,
+  type ResolvedClassifierOptions,
+} from './capability-classifier.ts';
 
 /**
  * What an agent or tool can do, as text to match tasks against. An agent made with `agent({ name,
@@ -33,6 +39,12 @@ export interface CapabilityRegistryOptions {
   createIndex?: IndexFactory;
   /** Where the registry says what it did at start (a rebuild after a dimension change). Default console.warn. */
   log?: (message: string) => void;
+  /**
+   * A classifier fitted on the registry's own texts (descriptions, examples, learnt tasks) that helps
+   * order the candidates which reached `minScore`; `false` ranks by similarity alone. Default on, for
+   * registries up to its `maxWork` (about 30 capabilities of 7 texts fit 3 times over).
+   */
+  classifier?: CapabilityClassifierOptions | false;
 }
 
 export interface RankOptions {
@@ -54,8 +66,16 @@ export interface RankedCandidate {
   kind: string;
   /** Cosine similarity of the task to the capability: the mean of its two best-matching texts (or its only one). */
   similarity: number;
+  /**
+   * The registry classifier's probability that the task belongs to this capability (see
+   * {@link CapabilityRegistryOptions.classifier}); absent when the registry has none.
+   */
+  confidence?: number;
   cost: number;
-  /** The final score: (1 − costBias)·similarity scaled above minScore + costBias·(cheapest cost ÷ cost); 0 when not eligible. */
+  /**
+   * The final score: (1 − costBias)·relevance + costBias·(cheapest cost ÷ cost), where relevance is
+   * similarity (plus the classifier's weight × confidence) scaled above minScore; 0 when not eligible.
+   */
   score: number;
   /** True when the similarity cleared minScore. */
   eligible: boolean;
@@ -118,6 +138,10 @@ export class CapabilityRegistry {
   /** Such tasks of capabilities not registered yet: learnt again when they are. */
   readonly #pendingRelearn: { name: string; task: string }[] = [];
   readonly #log: (message: string) => void;
+  readonly #classifierOptions: ResolvedClassifierOptions | undefined;
+  /** Fitted on the registered texts; refitted at the next rank after they change. */
+  #classifier: CapabilityClassifier | undefined;
+  #classifierStale = true;
 
   private constructor(options: CapabilityRegistryOptions) {
     this.embedder = options.embedder;
@@ -125,6 +149,7 @@ export class CapabilityRegistry {
     this.#records = options.records;
     this.#index = (options.createIndex ?? defaultIndexFactory)(options.embedder.dimensions);
     this.#log = options.log ?? ((message) => console.warn(`[baton] ${message}`));
+    this.#classifierOptions = resolveClassifierOptions(options.classifier);
   }
 
   /** Opens the registry: reads stored vectors (rebuilding on a space change), then registers `capabilities`. */
@@ -138,6 +163,7 @@ export class CapabilityRegistry {
       if (registry.has(name)) await registry.learn(name, task);
       else registry.#pendingRelearn.push({ name, task });
     }
+    registry.#currentClassifier();
     return registry;
   }
 
@@ -247,6 +273,7 @@ export class CapabilityRegistry {
       }
       this.#entries.set(entry.capability.name, entry);
     }
+    this.#classifierStale = true;
     const waiting = this.#pendingRelearn.filter((item) => this.#entries.has(item.name));
     for (const item of waiting) this.#pendingRelearn.splice(this.#pendingRelearn.indexOf(item), 1);
     for (const { name, task } of waiting) await this.learn(name, task);
@@ -258,6 +285,7 @@ export class CapabilityRegistry {
     if (!entry) return false;
     for (const key of entry.keys) this.#index.remove(key);
     this.#entries.delete(name);
+    this.#classifierStale = true;
     return true;
   }
 
@@ -279,10 +307,18 @@ export class CapabilityRegistry {
     }
     const [taskVector] = await embedChecked(this.embedder, [task]);
     const query = normalize(taskVector!);
-    const best = only ? this.#scoreSome(query, only) : this.#searchAll(query, resolved.k);
+    const classifier = this.#currentClassifier();
+    const confidence = classifier?.probabilities(query);
+    const best = only
+      ? this.#scoreSome(query, only)
+      : this.#searchAll(query, resolved.k, confidence && likeliest(confidence, resolved.k));
     const ranked = score(
-      [...best].map(([name, similarity]) => ({ entry: this.#entries.get(name)!, similarity })),
-      resolved,
+      [...best].map(([name, similarity]) => ({
+        entry: this.#entries.get(name)!,
+        similarity,
+        confidence: confidence?.get(name),
+      })),
+      { ...resolved, weight: confidence ? this.#classifierOptions!.weight : 0 },
     );
     const candidates = ranked.slice(0, resolved.k);
     const chosen = candidates[0]?.eligible ? candidates[0] : undefined;
@@ -338,6 +374,29 @@ export class CapabilityRegistry {
       learnt.add(key);
       entry.keys.push(key);
     }
+    if (fresh.length > 0) this.#classifierStale = true;
+  }
+
+  /**
+   * The classifier of the registered texts, fitted again if they changed since (undefined when it
+   * is off, or the registry is over its `maxWork` or has fewer than two capabilities).
+   */
+  #currentClassifier(): CapabilityClassifier | undefined {
+    if (!this.#classifierStale) return this.#classifier;
+    this.#classifierStale = false;
+    this.#classifier = undefined;
+    const options = this.#classifierOptions;
+    if (!options) return undefined;
+    const samples: { label: string; vector: Float32Array }[] = [];
+    for (const [name, entry] of this.#entries) {
+      for (const key of entry.keys) {
+        const vector = this.#index.get(key);
+        if (vector) samples.push({ label: name, vector });
+      }
+    }
+    if (samples.length * this.#entries.size > options.maxWork) return undefined;
+    this.#classifier = CapabilityClassifier.fit(samples, this.embedder.dimensions, options.temperature);
+    return this.#classifier;
   }
 
   #learntKeys(name: string): Set<string> {
@@ -347,7 +406,7 @@ export class CapabilityRegistry {
   }
 
   /** Similarity per capability among the nearest vectors of the whole index (see {@link capabilitySimilarity}). */
-  #searchAll(query: Float32Array, k: number): Map<string, number> {
+  #searchAll(query: Float32Array, k: number, alsoScore: readonly string[] = []): Map<string, number> {
     const names = new Set<string>();
     // A capability has several vectors: ask for more hits than k so that k distinct names come back.
     let wanted = Math.min(this.#index.size, k * 4 + 8);
@@ -355,8 +414,10 @@ export class CapabilityRegistry {
       names.clear();
       const hits = this.#index.search(query, wanted);
       for (const hit of hits) names.add(hit.key.slice(0, hit.key.indexOf(SEPARATOR)));
-      if (names.size >= Math.min(k, this.#entries.size) || wanted >= this.#index.size)
+      if (names.size >= Math.min(k, this.#entries.size) || wanted >= this.#index.size) {
+        for (const name of alsoScore) names.add(name);
         return this.#scoreSome(query, [...names]);
+      }
       wanted = Math.min(this.#index.size, wanted * 2);
     }
   }
@@ -407,19 +468,28 @@ export function resolveRankOptions(
   };
 }
 
+/** The `k` names the classifier finds likeliest. */
+function likeliest(probabilities: ReadonlyMap<string, number>, k: number): string[] {
+  return [...probabilities]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([name]) => name);
+}
+
 function score(
-  found: readonly { entry: Entry; similarity: number }[],
-  options: { minScore: number; costBias: number },
+  found: readonly { entry: Entry; similarity: number; confidence: number | undefined }[],
+  options: { minScore: number; costBias: number; weight: number },
 ): RankedCandidate[] {
   const eligible = found.filter((item) => item.similarity >= options.minScore);
   const cheapest = Math.min(...eligible.map((item) => item.entry.capability.cost));
-  const span = 1 - options.minScore;
-  const ranked = found.map(({ entry, similarity }): RankedCandidate => {
+  const span = 1 + options.weight - options.minScore;
+  const ranked = found.map(({ entry, similarity, confidence }): RankedCandidate => {
     const { name, kind, cost } = entry.capability;
     const isEligible = similarity >= options.minScore;
     let value = 0;
     if (isEligible) {
-      const relevance = span <= 0 ? 1 : Math.min(1, (similarity - options.minScore) / span);
+      const match = similarity + options.weight * (confidence ?? 0);
+      const relevance = span <= 0 ? 1 : Math.min(1, (match - options.minScore) / span);
       const thrift = cost === 0 ? 1 : cheapest / cost;
       value = (1 - options.costBias) * relevance + options.costBias * thrift;
     }
@@ -427,6 +497,7 @@ function score(
       name,
       kind,
       similarity: roundScore(similarity),
+      ...(confidence === undefined ? {} : { confidence: roundScore(confidence) }),
       cost,
       score: roundScore(value),
       eligible: isEligible,

@@ -86,10 +86,11 @@ export function routeByCapability(
     const { fallback, name: _name, ...rankOptions } = options;
     const ranking = await op.active(() => registry.rank(task, rankOptions));
     const candidates: RouteCandidateRecord[] = ranking.candidates.map(
-      ({ name: candidate, similarity, cost, score, eligible }) => ({
+      ({ name: candidate, similarity, confidence, cost, score, eligible }) => ({
         name: candidate,
         score,
         similarity,
+        ...(confidence === undefined ? {} : { confidence }),
         cost,
         eligible,
       }),
