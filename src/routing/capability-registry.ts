@@ -386,7 +386,8 @@ export class CapabilityRegistry {
     this.#classifierStale = false;
     this.#classifier = undefined;
     const options = this.#classifierOptions;
-    if (!options) return undefined;
+    // Each capability has at least one text: over maxWork already, whatever the texts.
+    if (!options || this.#entries.size ** 2 > options.maxWork) return undefined;
     const samples: { label: string; vector: Float32Array }[] = [];
     for (const [name, entry] of this.#entries) {
       for (const key of entry.keys) {
