@@ -52,7 +52,8 @@ export interface RankOptions {
   k?: number;
   /**
    * Similarity a candidate needs to be chosen, in [-1, 1]: below it, no capability fits. Default:
-   * the embedder's calibrated `minScore` (measured on labelled requests), else 0.2.
+   * the embedder's calibrated `minScore` (measured on labelled requests), else 0.2; when most
+   * capabilities have examples or learnt tasks, its `minScoreWithExamples` if it has one.
    */
   minScore?: number;
   /** 0: the most similar eligible candidate wins; 1: the cheapest eligible one; between: a blend. Default 0. */
@@ -219,6 +220,16 @@ export class CapabilityRegistry {
     return this.#entries.get(name)?.capability;
   }
 
+  /**
+   * True when most registered capabilities have texts besides their description (declared
+   * examples or learnt tasks): the default `minScore` is then the embedder's `minScoreWithExamples`.
+   */
+  get hasExamples(): boolean {
+    let withExamples = 0;
+    for (const entry of this.#entries.values()) if (entry.keys.length > 1) withExamples++;
+    return this.#entries.size > 0 && withExamples * 2 >= this.#entries.size;
+  }
+
   list(): Capability[] {
     return [...this.#entries.values()].map((entry) => entry.capability);
   }
@@ -294,7 +305,7 @@ export class CapabilityRegistry {
    * {@link routeByCapability} (or `ctx.route`), which journals the decision.
    */
   async rank(task: string, options: RankOptions = {}): Promise<Ranking> {
-    const resolved = resolveRankOptions(options, this.embedder);
+    const resolved = resolveRankOptions(options, this.embedder, { examples: this.hasExamples });
     checkText(task, 'The task to route');
     if (this.#entries.size === 0) throw new EmptyRegistryError({ task });
     const only = options.candidates;
@@ -455,16 +466,22 @@ export function capabilitySimilarity(similarities: readonly number[]): number {
   return second === -Infinity ? first : (first + second) / 2;
 }
 
+/**
+ * The rank options with their defaults: `minScore` from the embedder's calibration, the one for
+ * capabilities with examples when `registry.examples` says most have some.
+ */
 export function resolveRankOptions(
   options: RankOptions,
   embedder: Pick<Embedder, 'calibrated'>,
+  registry: { examples: boolean } = { examples: false },
 ): { k: number; minScore: number; costBias: number } {
+  const calibrated = calibratedDefaults(embedder);
+  const minScore = registry.examples
+    ? (calibrated.minScoreWithExamples ?? calibrated.minScore)
+    : calibrated.minScore;
   return {
     k: checkPositiveInteger(options.k ?? 5, 'route option k'),
-    minScore: checkSimilarity(
-      options.minScore ?? calibratedDefaults(embedder).minScore,
-      'route option minScore',
-    ),
+    minScore: checkSimilarity(options.minScore ?? minScore, 'route option minScore'),
     costBias: checkUnitInterval(options.costBias ?? 0, 'route option costBias'),
   };
 }

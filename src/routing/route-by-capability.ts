@@ -50,12 +50,11 @@ export function routeByCapability(
   task: string,
   options: RouteOptions = {},
 ): Promise<RouteDecision> {
-  let resolved: ReturnType<typeof resolveRankOptions>;
   const name = options.name ?? 'capabilities';
   try {
     checkText(task, 'The task to route');
     checkText(name, 'The route name');
-    resolved = resolveRankOptions(options, registry.embedder);
+    resolveRankOptions(options, registry.embedder); // checks the options before anything is journaled
     if (options.fallback !== undefined) checkText(options.fallback, 'The route fallback');
   } catch (error) {
     return rejected(error);
@@ -102,7 +101,7 @@ export function routeByCapability(
       reason: ranking.reason,
       decidedBy: `capability-index:${ranking.space}`,
       task,
-      options: resolved,
+      options: ranking.options,
       space: ranking.space,
     };
     if (ranking.chosen) {
