@@ -147,7 +147,11 @@ export async function routingQuality(
 }
 
 export interface CacheQuality {
-  /** The threshold chosen on the calibration pairs: the lowest with no wrong hit there. */
+  /**
+   * The threshold chosen on the calibration pairs: the lowest at which at most one in fifty of them
+   * is served a wrong entry (with 78 pairs: one, "turn on" / "turn off" two-factor authentication,
+   * which static word vectors put at 0.95).
+   */
   threshold: number;
   /** Held-out paraphrases served from their entry. */
   hitRate: number;
@@ -157,6 +161,8 @@ export interface CacheQuality {
   bounded: { maxErrorRate: number; threshold: number; hitRate: number; wrongShareOfHits: number };
   /** The similarity of the issue's paraphrase pair ("…for damaged items?" / "…for items that arrived damaged?"). */
   issuePair: number;
+  /** At the threshold the embedder ships with (its calibrated default): held-out rates, and whether the issue's pair is served. */
+  atShipped: { threshold: number; hitRate: number; wrongHitRate: number; servesIssuePair: boolean };
 }
 
 /**
@@ -184,8 +190,12 @@ export async function cacheQuality(
   };
   const { calibration, heldOut } = split(sets.pairs);
   const calibrated = await nearest(calibration);
-  const wrong = calibrated.filter((item) => !item.correct).map((item) => item.similarity);
-  const threshold = Math.min(1, Math.max(0, ...wrong) + 1e-3);
+  const wrong = calibrated
+    .filter((item) => !item.correct)
+    .map((item) => item.similarity)
+    .sort((a, b) => b - a);
+  const allowed = Math.floor(calibrated.length / 50);
+  const threshold = Math.min(1, Math.max(0, wrong[allowed] ?? 0) + 1e-3);
   const held = await nearest(heldOut);
   const paraphrases = held.filter((item) => item.pair.sameAnswer).length;
   const rates = (at: number) => {
@@ -204,6 +214,8 @@ export async function cacheQuality(
     'What is the refund policy for items that arrived damaged?',
   ]);
   const fixed = rates(threshold);
+  const shipped = calibratedDefaults(embedder).cacheThreshold;
+  const issuePair = cosine(damaged!, arrived!);
   return {
     threshold: Math.round(threshold * 1000) / 1000,
     hitRate: fixed.hitRate,
@@ -214,7 +226,13 @@ export async function cacheQuality(
       hitRate: boundRates.hitRate,
       wrongShareOfHits: boundRates.wrongShareOfHits,
     },
-    issuePair: Math.round(cosine(damaged!, arrived!) * 1000) / 1000,
+    issuePair: Math.round(issuePair * 1000) / 1000,
+    atShipped: {
+      threshold: shipped,
+      hitRate: rates(shipped).hitRate,
+      wrongHitRate: rates(shipped).wrongHitRate,
+      servesIssuePair: issuePair >= shipped,
+    },
   };
 }
 
@@ -352,15 +370,24 @@ export const routingQualityFigure: Figure = {
       const cache = await cacheQuality(embedder, sets);
       add(`${label}: cache hit rate (held-out paraphrases served)`, cache.hitRate);
       add(`${label}: cache wrong-hit rate (of held-out requests)`, cache.wrongHitRate);
+      add(
+        `${label}: cache hit rate at the shipped threshold ${cache.atShipped.threshold}`,
+        cache.atShipped.hitRate,
+      );
+      add(
+        `${label}: cache wrong-hit rate at the shipped threshold ${cache.atShipped.threshold}`,
+        cache.atShipped.wrongHitRate,
+      );
       add(`${label}: cache with error bound ${cache.bounded.maxErrorRate}: hit rate`, cache.bounded.hitRate);
       add(
         `${label}: cache with error bound ${cache.bounded.maxErrorRate}: wrong share of hits`,
         cache.bounded.wrongShareOfHits,
       );
       notes.push(
-        `${label}: cache threshold ${cache.threshold} (the lowest with no wrong hit on the tuning pairs), ` +
+        `${label}: cache threshold ${cache.threshold} (the lowest with at most one wrong hit in fifty on the tuning pairs), ` +
           `error-bound threshold ${cache.bounded.threshold} (from ${split(sets.pairs).calibration.length} verdicts); ` +
-          `the issue's pair ("…for damaged items?" / "…for items that arrived damaged?") at similarity ${cache.issuePair}`,
+          `the issue's pair ("…for damaged items?" / "…for items that arrived damaged?") at similarity ${cache.issuePair}, ` +
+          `${cache.atShipped.servesIssuePair ? 'served' : 'not served'} at the shipped threshold ${cache.atShipped.threshold}`,
       );
     }
     const cost = await classifierCost(sets, bench.repeats);
