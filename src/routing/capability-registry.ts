@@ -143,6 +143,8 @@ export class CapabilityRegistry {
   /** Fitted on the registered texts; refitted at the next rank after they change. */
   #classifier: CapabilityClassifier | undefined;
   #classifierStale = true;
+  /** {@link hasExamples}, counted again after the registered texts change. */
+  #hasExamples: boolean | undefined;
 
   private constructor(options: CapabilityRegistryOptions) {
     this.embedder = options.embedder;
@@ -225,9 +227,12 @@ export class CapabilityRegistry {
    * examples or learnt tasks): the default `minScore` is then the embedder's `minScoreWithExamples`.
    */
   get hasExamples(): boolean {
-    let withExamples = 0;
-    for (const entry of this.#entries.values()) if (entry.keys.length > 1) withExamples++;
-    return this.#entries.size > 0 && withExamples * 2 >= this.#entries.size;
+    if (this.#hasExamples === undefined) {
+      let withExamples = 0;
+      for (const entry of this.#entries.values()) if (entry.keys.length > 1) withExamples++;
+      this.#hasExamples = this.#entries.size > 0 && withExamples * 2 >= this.#entries.size;
+    }
+    return this.#hasExamples;
   }
 
   list(): Capability[] {
@@ -284,7 +289,7 @@ export class CapabilityRegistry {
       }
       this.#entries.set(entry.capability.name, entry);
     }
-    this.#classifierStale = true;
+    this.#changed();
     const waiting = this.#pendingRelearn.filter((item) => this.#entries.has(item.name));
     for (const item of waiting) this.#pendingRelearn.splice(this.#pendingRelearn.indexOf(item), 1);
     for (const { name, task } of waiting) await this.learn(name, task);
@@ -296,7 +301,7 @@ export class CapabilityRegistry {
     if (!entry) return false;
     for (const key of entry.keys) this.#index.remove(key);
     this.#entries.delete(name);
-    this.#classifierStale = true;
+    this.#changed();
     return true;
   }
 
@@ -385,7 +390,13 @@ export class CapabilityRegistry {
       learnt.add(key);
       entry.keys.push(key);
     }
-    if (fresh.length > 0) this.#classifierStale = true;
+    if (fresh.length > 0) this.#changed();
+  }
+
+  /** The registered texts changed: the classifier is fitted again at the next rank. */
+  #changed(): void {
+    this.#classifierStale = true;
+    this.#hasExamples = undefined;
   }
 
   /**
