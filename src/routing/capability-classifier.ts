@@ -57,7 +57,8 @@ const L2 = 1e-3;
 /**
  * A multinomial logistic regression over unit vectors, fitted by full-batch gradient descent with
  * momentum from zero weights: deterministic, so every worker fitting the same texts gets the same
- * model. About 20 ms for thirty capabilities of seven texts (measured by bench/routing-quality.ts).
+ * model. A fraction of a second for thirty capabilities of seven texts (bench/routing-quality.ts
+ * prints it).
  */
 export class CapabilityClassifier {
   readonly labels: readonly string[];
