@@ -1,4 +1,5 @@
 import { CapabilityRegistry, type Capability } from '../routing/capability-registry.ts';
+import type { CapabilityClassifierOptions } from '../routing/capability-classifier.ts';
 import type { Embedder } from '../routing/embedder.ts';
 import type { CapabilityRouteOptions } from '../routing/route-by-capability.ts';
 import { WordVectorEmbedder } from '../routing/word-vector-embedder.ts';
@@ -75,6 +76,11 @@ export interface RoutingOptions {
   registry?: CapabilityRegistry;
   /** Options every `ctx.route` call starts from: `{ fallback: 'generalist' }`, `{ costBias: 0.3 }`… */
   defaults?: CapabilityRouteOptions;
+  /**
+   * The classifier fitted on the capabilities' texts that helps order candidates (see
+   * `CapabilityRegistryOptions.classifier`); `false` ranks by similarity alone. Default on.
+   */
+  classifier?: CapabilityClassifierOptions | false;
 }
 
 /** Opens the registry of `Baton.open({ routing })` on the store's vector records. */
@@ -92,5 +98,6 @@ export async function openRouting(
     ...(records ? { records } : {}),
     capabilities,
     ...(log ? { log } : {}),
+    ...(options.classifier === undefined ? {} : { classifier: options.classifier }),
   });
 }

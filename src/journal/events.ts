@@ -654,6 +654,8 @@ export interface RouteCandidateRecord {
   name: string;
   score?: number;
   similarity?: number;
+  /** The registry classifier's probability for this candidate, when the registry has one. */
+  confidence?: number;
   cost?: number;
   /** False when the candidate was below the similarity threshold. */
   eligible?: boolean;

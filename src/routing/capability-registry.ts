@@ -7,6 +7,12 @@ import { EmptyRegistryError, abbreviate } from './routing-errors.ts';
 import { defaultIndexFactory, type IndexFactory } from './synced-index.ts';
 import { dot, normalize, type VectorIndex } from './vector-index.ts';
 import { roundScore } from '../rounding.ts';
+import {
+  CapabilityClassifier,
+  resolveClassifierOptions,
+  type CapabilityClassifierOptions,
+  type ResolvedClassifierOptions,
+} from './capability-classifier.ts';
 
 /**
  * What an agent or tool can do, as text to match tasks against. An agent made with `agent({ name,
@@ -33,6 +39,12 @@ export interface CapabilityRegistryOptions {
   createIndex?: IndexFactory;
   /** Where the registry says what it did at start (a rebuild after a dimension change). Default console.warn. */
   log?: (message: string) => void;
+  /**
+   * A classifier fitted on the registry's own texts (descriptions, examples, learnt tasks) that helps
+   * order the candidates which reached `minScore`; `false` ranks by similarity alone. Default on, for
+   * registries up to its `maxWork` (about 30 capabilities of 7 texts fit 3 times over).
+   */
+  classifier?: CapabilityClassifierOptions | false;
 }
 
 export interface RankOptions {
@@ -40,7 +52,8 @@ export interface RankOptions {
   k?: number;
   /**
    * Similarity a candidate needs to be chosen, in [-1, 1]: below it, no capability fits. Default:
-   * the embedder's calibrated `minScore` (measured on labelled requests), else 0.2.
+   * the embedder's calibrated `minScore` (measured on labelled requests), else 0.2; when most
+   * capabilities have examples or learnt tasks, its `minScoreWithExamples` if it has one.
    */
   minScore?: number;
   /** 0: the most similar eligible candidate wins; 1: the cheapest eligible one; between: a blend. Default 0. */
@@ -54,8 +67,16 @@ export interface RankedCandidate {
   kind: string;
   /** Cosine similarity of the task to the capability: the mean of its two best-matching texts (or its only one). */
   similarity: number;
+  /**
+   * The registry classifier's probability that the task belongs to this capability (see
+   * {@link CapabilityRegistryOptions.classifier}); absent when the registry has none.
+   */
+  confidence?: number;
   cost: number;
-  /** The final score: (1 − costBias)·similarity scaled above minScore + costBias·(cheapest cost ÷ cost); 0 when not eligible. */
+  /**
+   * The final score: (1 − costBias)·relevance + costBias·(cheapest cost ÷ cost), where relevance is
+   * similarity (plus the classifier's weight × confidence) scaled above minScore; 0 when not eligible.
+   */
   score: number;
   /** True when the similarity cleared minScore. */
   eligible: boolean;
@@ -118,6 +139,12 @@ export class CapabilityRegistry {
   /** Such tasks of capabilities not registered yet: learnt again when they are. */
   readonly #pendingRelearn: { name: string; task: string }[] = [];
   readonly #log: (message: string) => void;
+  readonly #classifierOptions: ResolvedClassifierOptions | undefined;
+  /** Fitted on the registered texts; refitted at the next rank after they change. */
+  #classifier: CapabilityClassifier | undefined;
+  #classifierStale = true;
+  /** {@link hasExamples}, counted again after the registered texts change. */
+  #hasExamples: boolean | undefined;
 
   private constructor(options: CapabilityRegistryOptions) {
     this.embedder = options.embedder;
@@ -125,6 +152,7 @@ export class CapabilityRegistry {
     this.#records = options.records;
     this.#index = (options.createIndex ?? defaultIndexFactory)(options.embedder.dimensions);
     this.#log = options.log ?? ((message) => console.warn(`[baton] ${message}`));
+    this.#classifierOptions = resolveClassifierOptions(options.classifier);
   }
 
   /** Opens the registry: reads stored vectors (rebuilding on a space change), then registers `capabilities`. */
@@ -138,6 +166,7 @@ export class CapabilityRegistry {
       if (registry.has(name)) await registry.learn(name, task);
       else registry.#pendingRelearn.push({ name, task });
     }
+    registry.#currentClassifier();
     return registry;
   }
 
@@ -191,6 +220,19 @@ export class CapabilityRegistry {
 
   get(name: string): Capability | undefined {
     return this.#entries.get(name)?.capability;
+  }
+
+  /**
+   * True when most registered capabilities have texts besides their description (declared
+   * examples or learnt tasks): the default `minScore` is then the embedder's `minScoreWithExamples`.
+   */
+  get hasExamples(): boolean {
+    if (this.#hasExamples === undefined) {
+      let withExamples = 0;
+      for (const entry of this.#entries.values()) if (entry.keys.length > 1) withExamples++;
+      this.#hasExamples = this.#entries.size > 0 && withExamples * 2 >= this.#entries.size;
+    }
+    return this.#hasExamples;
   }
 
   list(): Capability[] {
@@ -247,6 +289,7 @@ export class CapabilityRegistry {
       }
       this.#entries.set(entry.capability.name, entry);
     }
+    this.#changed();
     const waiting = this.#pendingRelearn.filter((item) => this.#entries.has(item.name));
     for (const item of waiting) this.#pendingRelearn.splice(this.#pendingRelearn.indexOf(item), 1);
     for (const { name, task } of waiting) await this.learn(name, task);
@@ -258,6 +301,7 @@ export class CapabilityRegistry {
     if (!entry) return false;
     for (const key of entry.keys) this.#index.remove(key);
     this.#entries.delete(name);
+    this.#changed();
     return true;
   }
 
@@ -266,7 +310,7 @@ export class CapabilityRegistry {
    * {@link routeByCapability} (or `ctx.route`), which journals the decision.
    */
   async rank(task: string, options: RankOptions = {}): Promise<Ranking> {
-    const resolved = resolveRankOptions(options, this.embedder);
+    const resolved = resolveRankOptions(options, this.embedder, { examples: this.hasExamples });
     checkText(task, 'The task to route');
     if (this.#entries.size === 0) throw new EmptyRegistryError({ task });
     const only = options.candidates;
@@ -279,10 +323,18 @@ export class CapabilityRegistry {
     }
     const [taskVector] = await embedChecked(this.embedder, [task]);
     const query = normalize(taskVector!);
-    const best = only ? this.#scoreSome(query, only) : this.#searchAll(query, resolved.k);
+    const classifier = this.#currentClassifier();
+    const confidence = classifier?.probabilities(query);
+    const best = only
+      ? this.#scoreSome(query, only)
+      : this.#searchAll(query, resolved.k, confidence && likeliest(confidence, resolved.k));
     const ranked = score(
-      [...best].map(([name, similarity]) => ({ entry: this.#entries.get(name)!, similarity })),
-      resolved,
+      [...best].map(([name, similarity]) => ({
+        entry: this.#entries.get(name)!,
+        similarity,
+        confidence: confidence?.get(name),
+      })),
+      { ...resolved, weight: confidence ? this.#classifierOptions!.weight : 0 },
     );
     const candidates = ranked.slice(0, resolved.k);
     const chosen = candidates[0]?.eligible ? candidates[0] : undefined;
@@ -338,6 +390,36 @@ export class CapabilityRegistry {
       learnt.add(key);
       entry.keys.push(key);
     }
+    if (fresh.length > 0) this.#changed();
+  }
+
+  /** The registered texts changed: the classifier is fitted again at the next rank. */
+  #changed(): void {
+    this.#classifierStale = true;
+    this.#hasExamples = undefined;
+  }
+
+  /**
+   * The classifier of the registered texts, fitted again if they changed since (undefined when it
+   * is off, or the registry is over its `maxWork` or has fewer than two capabilities).
+   */
+  #currentClassifier(): CapabilityClassifier | undefined {
+    if (!this.#classifierStale) return this.#classifier;
+    this.#classifierStale = false;
+    this.#classifier = undefined;
+    const options = this.#classifierOptions;
+    // Each capability has at least one text: over maxWork already, whatever the texts.
+    if (!options || this.#entries.size ** 2 > options.maxWork) return undefined;
+    const samples: { label: string; vector: Float32Array }[] = [];
+    for (const [name, entry] of this.#entries) {
+      for (const key of entry.keys) {
+        const vector = this.#index.get(key);
+        if (vector) samples.push({ label: name, vector });
+      }
+    }
+    if (samples.length * this.#entries.size > options.maxWork) return undefined;
+    this.#classifier = CapabilityClassifier.fit(samples, this.embedder.dimensions, options.temperature);
+    return this.#classifier;
   }
 
   #learntKeys(name: string): Set<string> {
@@ -347,7 +429,7 @@ export class CapabilityRegistry {
   }
 
   /** Similarity per capability among the nearest vectors of the whole index (see {@link capabilitySimilarity}). */
-  #searchAll(query: Float32Array, k: number): Map<string, number> {
+  #searchAll(query: Float32Array, k: number, alsoScore: readonly string[] = []): Map<string, number> {
     const names = new Set<string>();
     // A capability has several vectors: ask for more hits than k so that k distinct names come back.
     let wanted = Math.min(this.#index.size, k * 4 + 8);
@@ -355,8 +437,10 @@ export class CapabilityRegistry {
       names.clear();
       const hits = this.#index.search(query, wanted);
       for (const hit of hits) names.add(hit.key.slice(0, hit.key.indexOf(SEPARATOR)));
-      if (names.size >= Math.min(k, this.#entries.size) || wanted >= this.#index.size)
+      if (names.size >= Math.min(k, this.#entries.size) || wanted >= this.#index.size) {
+        for (const name of alsoScore) names.add(name);
         return this.#scoreSome(query, [...names]);
+      }
       wanted = Math.min(this.#index.size, wanted * 2);
     }
   }
@@ -393,33 +477,48 @@ export function capabilitySimilarity(similarities: readonly number[]): number {
   return second === -Infinity ? first : (first + second) / 2;
 }
 
+/**
+ * The rank options with their defaults: `minScore` from the embedder's calibration, the one for
+ * capabilities with examples when `registry.examples` says most have some.
+ */
 export function resolveRankOptions(
   options: RankOptions,
   embedder: Pick<Embedder, 'calibrated'>,
+  registry: { examples: boolean } = { examples: false },
 ): { k: number; minScore: number; costBias: number } {
+  const calibrated = calibratedDefaults(embedder);
+  const minScore = registry.examples
+    ? (calibrated.minScoreWithExamples ?? calibrated.minScore)
+    : calibrated.minScore;
   return {
     k: checkPositiveInteger(options.k ?? 5, 'route option k'),
-    minScore: checkSimilarity(
-      options.minScore ?? calibratedDefaults(embedder).minScore,
-      'route option minScore',
-    ),
+    minScore: checkSimilarity(options.minScore ?? minScore, 'route option minScore'),
     costBias: checkUnitInterval(options.costBias ?? 0, 'route option costBias'),
   };
 }
 
+/** The `k` names the classifier finds likeliest. */
+function likeliest(probabilities: ReadonlyMap<string, number>, k: number): string[] {
+  return [...probabilities]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([name]) => name);
+}
+
 function score(
-  found: readonly { entry: Entry; similarity: number }[],
-  options: { minScore: number; costBias: number },
+  found: readonly { entry: Entry; similarity: number; confidence: number | undefined }[],
+  options: { minScore: number; costBias: number; weight: number },
 ): RankedCandidate[] {
   const eligible = found.filter((item) => item.similarity >= options.minScore);
   const cheapest = Math.min(...eligible.map((item) => item.entry.capability.cost));
-  const span = 1 - options.minScore;
-  const ranked = found.map(({ entry, similarity }): RankedCandidate => {
+  const span = 1 + options.weight - options.minScore;
+  const ranked = found.map(({ entry, similarity, confidence }): RankedCandidate => {
     const { name, kind, cost } = entry.capability;
     const isEligible = similarity >= options.minScore;
     let value = 0;
     if (isEligible) {
-      const relevance = span <= 0 ? 1 : Math.min(1, (similarity - options.minScore) / span);
+      const match = similarity + options.weight * (confidence ?? 0);
+      const relevance = span <= 0 ? 1 : Math.min(1, (match - options.minScore) / span);
       const thrift = cost === 0 ? 1 : cheapest / cost;
       value = (1 - options.costBias) * relevance + options.costBias * thrift;
     }
@@ -427,6 +526,7 @@ function score(
       name,
       kind,
       similarity: roundScore(similarity),
+      ...(confidence === undefined ? {} : { confidence: roundScore(confidence) }),
       cost,
       score: roundScore(value),
       eligible: isEligible,

@@ -25,6 +25,11 @@ export interface Embedder {
 export interface CalibratedDefaults {
   /** Routing's default `minScore`: below it, "no capability fits". */
   minScore: number;
+  /**
+   * Routing's default `minScore` when most capabilities have more than their description (declared
+   * examples or learnt tasks), whose best matches are closer; default `minScore`.
+   */
+  minScoreWithExamples?: number;
   /** The semantic cache's default `threshold`. */
   cacheThreshold: number;
 }

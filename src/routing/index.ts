@@ -31,6 +31,7 @@ export {
   type RankedCandidate,
   type Ranking,
 } from './capability-registry.ts';
+export type { CapabilityClassifierOptions } from './capability-classifier.ts';
 export {
   routeByCapability,
   type CapabilityRouteOptions,

@@ -51,12 +51,11 @@ export function routeByCapability(
   task: string,
   options: CapabilityRouteOptions = {},
 ): Promise<CapabilityRouteDecision> {
-  let resolved: ReturnType<typeof resolveRankOptions>;
   const name = options.name ?? 'capabilities';
   try {
     checkText(task, 'The task to route');
     checkText(name, 'The route name');
-    resolved = resolveRankOptions(options, registry.embedder);
+    resolveRankOptions(options, registry.embedder); // checks the options before anything is journaled
     if (options.fallback !== undefined) checkText(options.fallback, 'The route fallback');
   } catch (error) {
     return rejected(error);
@@ -87,10 +86,11 @@ export function routeByCapability(
     const { fallback, name: _name, ...rankOptions } = options;
     const ranking = await op.active(() => registry.rank(task, rankOptions));
     const candidates: RouteCandidateRecord[] = ranking.candidates.map(
-      ({ name: candidate, similarity, cost, score, eligible }) => ({
+      ({ name: candidate, similarity, confidence, cost, score, eligible }) => ({
         name: candidate,
         score,
         similarity,
+        ...(confidence === undefined ? {} : { confidence }),
         cost,
         eligible,
       }),
@@ -102,7 +102,7 @@ export function routeByCapability(
       reason: ranking.reason,
       decidedBy: `capability-index:${ranking.space}`,
       task,
-      options: resolved,
+      options: ranking.options,
       space: ranking.space,
     };
     if (ranking.chosen) {

@@ -50,8 +50,9 @@ export class WordVectorEmbedder implements Embedder {
   /**
    * Measured on Baton's labelled support requests (bench/routing-quality.ts, tuning half) for the
    * default settings: "no fit" below similarity 0.2 (95% of the requests that fit a desk known by its
-   * description clear it; with declared examples the measured cut is 0.3); cache hits at 0.95 and
-   * above (the lowest threshold with no wrong hit on the tuning pairs).
+   * description clear it), 0.3 when most desks declare examples (the measured cut there: 0.306);
+   * cache hits at 0.89 and above (the lowest threshold at which at most one tuning pair in fifty is
+   * served a wrong entry: 0.885; the one it serves, "turn on" / "turn off", is at 0.95).
    */
   readonly calibrated: CalibratedDefaults | undefined;
   readonly #file: URL | string | undefined;
@@ -78,7 +79,8 @@ export class WordVectorEmbedder implements Embedder {
         ? ''
         : `:${this.#lexicalWeight}:${this.#smoothing}:${String(options.vectors ?? 'built-in')}`;
     this.id = `baton-words-v2${settings}`;
-    this.calibrated = settings === '' ? { minScore: 0.2, cacheThreshold: 0.95 } : undefined;
+    this.calibrated =
+      settings === '' ? { minScore: 0.2, minScoreWithExamples: 0.3, cacheThreshold: 0.89 } : undefined;
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {

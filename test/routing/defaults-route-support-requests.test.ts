@@ -55,6 +55,37 @@ describe('routing with the defaults among twenty support desks', () => {
     expect(decided[0]!.options!.minScore).toBe(0.2);
   });
 
+  it('routes six ordinary requests of the issue to their desk among twenty described in one line each', async () => {
+    const h = await harness({
+      workflows: [triage],
+      routing: { capabilities: desks, defaults: { fallback: 'person:support-lead' } },
+    });
+    open.push(h);
+    const expected: [string, string][] = [
+      ['I was charged twice for my order, please refund', 'billing'],
+      ['I forgot my password and cannot log in', 'accounts'],
+      ['the battery I bought stopped working after a month', 'warranty'],
+      ['Where is my parcel? The tracking number has not changed for a week', 'shipping'],
+      ['I want to send back the shoes, they are the wrong size', 'returns'],
+      ['How do I cancel my membership before it renews?', 'subscriptions'],
+    ];
+    const run = await h.baton.start(triage, { tickets: expected.map(([ticket]) => ticket) });
+    const decisions = await run.result();
+    expect(decisions.map((decision) => decision.chosen)).toEqual(expected.map(([, desk]) => desk));
+    expect(decisions.every((decision) => !decision.fallback)).toBe(true);
+    // The registry's classifier (fitted on the twenty descriptions) gives each candidate a
+    // confidence, journaled with its similarity; the chosen desk is the likeliest.
+    for (const decision of decisions) {
+      const [first, ...others] = decision.candidates;
+      expect(first!.confidence).toBeGreaterThan(Math.max(...others.map((other) => other.confidence!)));
+    }
+    const decided = (await run.history()).filter((event) => event.type === 'route.decided');
+    expect(decided[0]!.payload.candidates[0]).toMatchObject({
+      name: 'billing',
+      confidence: expect.any(Number),
+    });
+  });
+
   it('says how to set routing up when a workflow routes without it', async () => {
     const h = await harness({ workflows: [triage] });
     open.push(h);
