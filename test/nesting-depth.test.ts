@@ -120,7 +120,7 @@ describe('nesting depth at the HTTP door', () => {
 const project = cliProject('baton-depth-', {
   'baton.config.ts': `
 import { defineConfig, workflow } from ${JSON.stringify(batonSource)};
-const echo = defineWorkflow('echo', async (_ctx, input: unknown) => input);
+const echo = workflow('echo', async (_ctx, input: unknown) => input);
 export default defineConfig({ store: 'sqlite:./depth.db', workflows: [echo] });
 `,
 });
