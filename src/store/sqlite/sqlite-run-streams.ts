@@ -13,36 +13,42 @@ type Row = Record<string, unknown>;
 const CLOSING_LIST = CLOSING_PARTS.map((type) => `'${type}'`).join(', ');
 
 /**
- * Runs' live stream parts in the `run_stream_parts` table (migration 11). Writes go through a
- * connection of their own with `synchronous = OFF` (parts are ephemeral: no fsync on a step's
- * commit path is spent on them); readers in any process sharing the file tail the table.
+ * Runs' live stream parts in the `run_stream_parts` table (migration 11). Writes go through the
+ * store's connection, each in a transaction of its own that commits without an fsync
+ * (`synchronous = NORMAL` for that transaction: parts are ephemeral, so no fsync is spent on them;
+ * the next journal commit's fsync covers them anyway). One connection, not a second one: a write by
+ * another connection makes the journal's connection drop its page cache at its next transaction,
+ * which cost a step more than the parts themselves. Readers in any process sharing the file tail
+ * the table.
  */
 export class SqliteRunStreams implements RunStreamStore {
   readonly specificationVersion = 'v1' as const;
-  readonly #reads: StatementCache;
-  readonly #openWriter: () => DatabaseSync;
-  #writer: { db: DatabaseSync; statements: StatementCache } | undefined;
+  readonly #db: DatabaseSync;
+  readonly #statements: StatementCache;
+  readonly #relaxSync: boolean;
 
-  /** `openWriter` opens (once, at the first write) the connection parts are written through. */
-  constructor(db: DatabaseSync, openWriter: () => DatabaseSync) {
-    this.#reads = new StatementCache(db);
-    this.#openWriter = openWriter;
+  /** `relaxSync`: the connection fsyncs every commit (synchronous = FULL, WAL); parts' commits skip it. */
+  constructor(db: DatabaseSync, options: { relaxSync: boolean }) {
+    this.#db = db;
+    this.#statements = new StatementCache(db);
+    this.#relaxSync = options.relaxSync;
   }
 
   #write<T>(fn: (statements: StatementCache) => T): T {
-    if (!this.#writer) {
-      const db = this.#openWriter();
-      this.#writer = { db, statements: new StatementCache(db) };
-    }
-    const { db, statements } = this.#writer;
-    statements.get('BEGIN IMMEDIATE').run();
+    const statements = this.#statements;
+    if (this.#relaxSync) statements.get('PRAGMA synchronous = NORMAL').run();
     try {
-      const result = fn(statements);
-      statements.get('COMMIT').run();
-      return result;
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
+      statements.get('BEGIN IMMEDIATE').run();
+      try {
+        const result = fn(statements);
+        statements.get('COMMIT').run();
+        return result;
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      if (this.#relaxSync) statements.get('PRAGMA synchronous = FULL').run();
     }
   }
 
@@ -72,7 +78,7 @@ export class SqliteRunStreams implements RunStreamStore {
   }
 
   async readParts(runId: string, afterId: number, limit: number): Promise<StreamPartRecord[]> {
-    return this.#reads
+    return this.#statements
       .get(
         `SELECT run_id, id, after_seq, type, op, data, at FROM run_stream_parts
          WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?`,
@@ -82,7 +88,7 @@ export class SqliteRunStreams implements RunStreamStore {
   }
 
   async partBounds(runId: string): Promise<{ first: number; last: number }> {
-    const row = this.#reads
+    const row = this.#statements
       .get(
         `SELECT COALESCE(MIN(id), 0) AS first, COALESCE(MAX(id), 0) AS last FROM run_stream_parts WHERE run_id = ?`,
       )
