@@ -101,16 +101,11 @@ export class SqliteRunStreams implements RunStreamStore {
     now: number,
     reason: string,
   ): Promise<StreamPartRecord | undefined> {
+    // Most runs have no call left open: a read says so without taking the write lock (every
+    // worker asks this of each run it starts writing to).
+    if (openCalls(this.#statements, runId).length === 0) return undefined;
     return this.#write((statements) => {
-      const open = statements
-        .get(
-          `SELECT DISTINCT s.op FROM run_stream_parts s WHERE s.run_id = ? AND s.type = '${OPENING_PART}'
-           AND NOT EXISTS (SELECT 1 FROM run_stream_parts c WHERE c.run_id = s.run_id AND c.id > s.id
-             AND c.type IN (${CLOSING_LIST}) AND (c.op = s.op OR c.type = 'interrupted'))
-           ORDER BY s.op`,
-        )
-        .all(runId)
-        .map((row) => Number(row.op));
+      const open = openCalls(statements, runId);
       if (open.length === 0) return undefined;
       const head = headOf(statements, runId);
       const part: StreamPartRecord = {
@@ -142,6 +137,19 @@ export class SqliteRunStreams implements RunStreamStore {
       return Number(result.changes);
     });
   }
+}
+
+/** The ops of a run's model calls that started and have no closing part. */
+function openCalls(statements: StatementCache, runId: string): number[] {
+  return statements
+    .get(
+      `SELECT DISTINCT s.op FROM run_stream_parts s WHERE s.run_id = ? AND s.type = '${OPENING_PART}'
+       AND NOT EXISTS (SELECT 1 FROM run_stream_parts c WHERE c.run_id = s.run_id AND c.id > s.id
+         AND c.type IN (${CLOSING_LIST}) AND (c.op = s.op OR c.type = 'interrupted'))
+       ORDER BY s.op`,
+    )
+    .all(runId)
+    .map((row) => Number(row.op));
 }
 
 function headOf(statements: StatementCache, runId: string): { id: number; afterSeq: number } {
