@@ -55,24 +55,15 @@ export class SqliteRunStreams implements RunStreamStore {
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
     this.#write((statements) => {
-      const next = new Map<string, { id: number; afterSeq: number }>();
+      // One statement a part: it numbers itself after the run's last part (earlier ones of this
+      // batch included) and follows the run's committed head.
       const insert = statements.get(
-        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at)
+         SELECT ?1, COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) + 1,
+           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0), ?2, ?3, ?4, ?5`,
       );
       for (const part of parts) {
-        let head = next.get(part.runId);
-        if (!head) head = headOf(statements, part.runId);
-        head.id++;
-        next.set(part.runId, head);
-        insert.run(
-          part.runId,
-          head.id,
-          head.afterSeq,
-          part.type,
-          part.op ?? null,
-          JSON.stringify(part.data),
-          part.at,
-        );
+        insert.run(part.runId, part.type, part.op ?? null, JSON.stringify(part.data), part.at);
       }
     });
   }
