@@ -71,19 +71,23 @@ export class Committer {
     }
     this.stats.transactions++;
     this.stats.writes += batch.length;
-    if (this.#onCommitted) {
-      const committed = batch.filter((_, index) => outcomes[index]!.ok).map((pending) => pending.write);
+    let committed: JournalWrite[] | undefined;
+    for (let index = 0; index < batch.length; index++) {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) (committed ??= []).push(batch[index]!.write);
+    }
+    if (this.#onCommitted && committed) {
       try {
-        if (committed.length > 0) this.#onCommitted(committed);
+        this.#onCommitted(committed);
       } catch {
         // Observers never fail a commit.
       }
     }
-    batch.forEach((pending, index) => {
+    for (let index = 0; index < batch.length; index++) {
       const outcome = outcomes[index]!;
-      if (outcome.ok) pending.resolve();
-      else pending.reject(outcome.error);
-    });
+      if (outcome.ok) batch[index]!.resolve();
+      else batch[index]!.reject(outcome.error);
+    }
     if (this.#queue.length > 0) this.#schedule();
   }
 }

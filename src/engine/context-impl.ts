@@ -598,13 +598,12 @@ export class RunContext implements WorkflowContext {
   }
 
   #streamPart(type: string, op: number | undefined, data: Record<string, unknown>): void {
-    this.#args.stream?.write({
-      runId: this.runId,
-      type,
-      ...(op === undefined ? {} : { op }),
-      data,
-      at: this.#args.clock(),
-    });
+    const stream = this.#args.stream;
+    if (!stream) return;
+    const at = this.#args.clock();
+    stream.write(
+      op === undefined ? { runId: this.runId, type, data, at } : { runId: this.runId, type, op, data, at },
+    );
   }
 
   #checkPayload(value: unknown, what: string): void {

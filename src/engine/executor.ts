@@ -85,6 +85,7 @@ export async function activate(
   control: ActivationControl = {},
 ): Promise<ActivationOutcome> {
   const events = await deps.store.readEvents(run.runId);
+  const identity = { actor: `workflow:${run.workflow}`, onBehalfOf: [run.principal] } as const;
   const journal = new RunJournal({
     runId: run.runId,
     owner,
@@ -92,7 +93,7 @@ export async function activate(
     headHash: run.headHash,
     committer: deps.committer,
     clock: deps.clock,
-    identity: () => ({ actor: `workflow:${run.workflow}`, onBehalfOf: [run.principal] }),
+    identity: () => identity,
   });
   const started = events[0] as JournalEvent<'run.started'> | undefined;
   const definition = deps.workflows.get(run.workflow);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as cryptoHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 import type { JournalEvent, JournalEventOf, JournalEventType, UnsealedEvent } from './events.ts';
 
@@ -36,7 +36,8 @@ function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: string)
     `"prevHash":${JSON.stringify(event.prevHash)},"runId":${JSON.stringify(event.runId)},` +
     `"seq":${Number.isSafeInteger(event.seq) ? String(event.seq) : canonicalJson(event.seq, 'Journal event seq')},` +
     `"type":${JSON.stringify(event.type)}}`;
-  return createHash('sha256').update(text).digest('hex');
+  // One-shot: no Hash object per event (node ≥ 21.7).
+  return cryptoHash('sha256', text, 'hex');
 }
 
 /** An identity chain (strings) as canonical JSON: for strings alone, JSON.stringify is canonical. */

@@ -13,66 +13,63 @@ type Row = Record<string, unknown>;
 const CLOSING_LIST = CLOSING_PARTS.map((type) => `'${type}'`).join(', ');
 
 /**
- * Runs' live stream parts in the `run_stream_parts` table (migration 11). Writes go through a
- * connection of their own with `synchronous = OFF` (parts are ephemeral: no fsync on a step's
- * commit path is spent on them); readers in any process sharing the file tail the table.
+ * Runs' live stream parts in the `run_stream_parts` table (migration 11). Writes go through the
+ * store's connection, each in a transaction of its own that commits without an fsync
+ * (`synchronous = NORMAL` for that transaction: parts are ephemeral, so no fsync is spent on them;
+ * the next journal commit's fsync covers them anyway). One connection, not a second one: a write by
+ * another connection makes the journal's connection drop its page cache at its next transaction,
+ * which cost a step more than the parts themselves. Readers in any process sharing the file tail
+ * the table.
  */
 export class SqliteRunStreams implements RunStreamStore {
   readonly specificationVersion = 'v1' as const;
-  readonly #reads: StatementCache;
-  readonly #openWriter: () => DatabaseSync;
-  #writer: { db: DatabaseSync; statements: StatementCache } | undefined;
+  readonly #db: DatabaseSync;
+  readonly #statements: StatementCache;
+  readonly #relaxSync: boolean;
 
-  /** `openWriter` opens (once, at the first write) the connection parts are written through. */
-  constructor(db: DatabaseSync, openWriter: () => DatabaseSync) {
-    this.#reads = new StatementCache(db);
-    this.#openWriter = openWriter;
+  /** `relaxSync`: the connection fsyncs every commit (synchronous = FULL, WAL); parts' commits skip it. */
+  constructor(db: DatabaseSync, options: { relaxSync: boolean }) {
+    this.#db = db;
+    this.#statements = new StatementCache(db);
+    this.#relaxSync = options.relaxSync;
   }
 
   #write<T>(fn: (statements: StatementCache) => T): T {
-    if (!this.#writer) {
-      const db = this.#openWriter();
-      this.#writer = { db, statements: new StatementCache(db) };
-    }
-    const { db, statements } = this.#writer;
-    statements.get('BEGIN IMMEDIATE').run();
+    const statements = this.#statements;
+    if (this.#relaxSync) statements.get('PRAGMA synchronous = NORMAL').run();
     try {
-      const result = fn(statements);
-      statements.get('COMMIT').run();
-      return result;
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
+      statements.get('BEGIN IMMEDIATE').run();
+      try {
+        const result = fn(statements);
+        statements.get('COMMIT').run();
+        return result;
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      if (this.#relaxSync) statements.get('PRAGMA synchronous = FULL').run();
     }
   }
 
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
     this.#write((statements) => {
-      const next = new Map<string, { id: number; afterSeq: number }>();
+      // One statement a part: it numbers itself after the run's last part (earlier ones of this
+      // batch included) and follows the run's committed head.
       const insert = statements.get(
-        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at)
+         SELECT ?1, COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) + 1,
+           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0), ?2, ?3, ?4, ?5`,
       );
       for (const part of parts) {
-        let head = next.get(part.runId);
-        if (!head) head = headOf(statements, part.runId);
-        head.id++;
-        next.set(part.runId, head);
-        insert.run(
-          part.runId,
-          head.id,
-          head.afterSeq,
-          part.type,
-          part.op ?? null,
-          JSON.stringify(part.data),
-          part.at,
-        );
+        insert.run(part.runId, part.type, part.op ?? null, JSON.stringify(part.data), part.at);
       }
     });
   }
 
   async readParts(runId: string, afterId: number, limit: number): Promise<StreamPartRecord[]> {
-    return this.#reads
+    return this.#statements
       .get(
         `SELECT run_id, id, after_seq, type, op, data, at FROM run_stream_parts
          WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?`,
@@ -82,7 +79,7 @@ export class SqliteRunStreams implements RunStreamStore {
   }
 
   async partBounds(runId: string): Promise<{ first: number; last: number }> {
-    const row = this.#reads
+    const row = this.#statements
       .get(
         `SELECT COALESCE(MIN(id), 0) AS first, COALESCE(MAX(id), 0) AS last FROM run_stream_parts WHERE run_id = ?`,
       )
@@ -95,16 +92,11 @@ export class SqliteRunStreams implements RunStreamStore {
     now: number,
     reason: string,
   ): Promise<StreamPartRecord | undefined> {
+    // Most runs have no call left open: a read says so without taking the write lock (every
+    // worker asks this of each run it starts writing to).
+    if (openCalls(this.#statements, runId).length === 0) return undefined;
     return this.#write((statements) => {
-      const open = statements
-        .get(
-          `SELECT DISTINCT s.op FROM run_stream_parts s WHERE s.run_id = ? AND s.type = '${OPENING_PART}'
-           AND NOT EXISTS (SELECT 1 FROM run_stream_parts c WHERE c.run_id = s.run_id AND c.id > s.id
-             AND c.type IN (${CLOSING_LIST}) AND (c.op = s.op OR c.type = 'interrupted'))
-           ORDER BY s.op`,
-        )
-        .all(runId)
-        .map((row) => Number(row.op));
+      const open = openCalls(statements, runId);
       if (open.length === 0) return undefined;
       const head = headOf(statements, runId);
       const part: StreamPartRecord = {
@@ -136,6 +128,19 @@ export class SqliteRunStreams implements RunStreamStore {
       return Number(result.changes);
     });
   }
+}
+
+/** The ops of a run's model calls that started and have no closing part. */
+function openCalls(statements: StatementCache, runId: string): number[] {
+  return statements
+    .get(
+      `SELECT DISTINCT s.op FROM run_stream_parts s WHERE s.run_id = ? AND s.type = '${OPENING_PART}'
+       AND NOT EXISTS (SELECT 1 FROM run_stream_parts c WHERE c.run_id = s.run_id AND c.id > s.id
+         AND c.type IN (${CLOSING_LIST}) AND (c.op = s.op OR c.type = 'interrupted'))
+       ORDER BY s.op`,
+    )
+    .all(runId)
+    .map((row) => Number(row.op));
 }
 
 function headOf(statements: StatementCache, runId: string): { id: number; afterSeq: number } {

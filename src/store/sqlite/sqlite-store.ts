@@ -102,10 +102,9 @@ export class SqliteStore implements Store {
   readonly pools: PoolStore;
   readonly budgets: BudgetStore;
   readonly runStreams: RunStreamStore;
-  #streamWriter: DatabaseSync | undefined;
   readonly workers: WorkerRegistry;
 
-  private constructor(db: DatabaseSync, location: string, busyTimeoutMs: number, readOnly: boolean) {
+  private constructor(db: DatabaseSync, location: string, readOnly: boolean) {
     this.#db = db;
     this.#statements = new StatementCache(db);
     this.location = location;
@@ -115,21 +114,10 @@ export class SqliteStore implements Store {
     );
     this.budgets = new SqliteBudgets(db);
     this.workers = new SqlWorkers(sqliteDialect, this.#reads, async (query) => this.#statements.read(query));
-    this.pools = new SqlitePools(db, {
-      durability: Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal',
-      wal: db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal',
-    });
-    this.runStreams = new SqliteRunStreams(db, () => (readOnly ? db : this.#openStreamWriter(busyTimeoutMs)));
-  }
-
-  /** The connection stream parts are written through: no fsync (parts are ephemeral), same file. */
-  #openStreamWriter(busyTimeoutMs: number): DatabaseSync {
-    if (this.location === ':memory:') return this.#db;
-    const db = new DatabaseSync(this.location);
-    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-    db.exec('PRAGMA synchronous = OFF');
-    this.#streamWriter = db;
-    return db;
+    const durability = Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal';
+    const wal = db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal';
+    this.pools = new SqlitePools(db, { durability, wal });
+    this.runStreams = new SqliteRunStreams(db, { relaxSync: durability === 'full' && wal && !readOnly });
   }
 
   /**
@@ -177,7 +165,7 @@ export class SqliteStore implements Store {
         new StoreCorruptError({ location, reason: (error as Error).message, cause: error })
       );
     }
-    return new SqliteStore(db, location, options.busyTimeoutMs ?? 10_000, readOnly);
+    return new SqliteStore(db, location, readOnly);
   }
 
   #transaction<T>(fn: () => T): T {
@@ -625,7 +613,6 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.#streamWriter?.isOpen) this.#streamWriter.close();
     if (this.#db.isOpen) this.#db.close();
   }
 }
