@@ -1,6 +1,12 @@
 import type pg from 'pg';
 import { RunFinishedError, RunNotFoundError } from '../../errors.ts';
-import { isTerminal, type NewSignal, type RunStatus, type SignalDelivery, type TenantScope } from '../store.ts';
+import {
+  isTerminal,
+  type NewSignal,
+  type RunStatus,
+  type SignalDelivery,
+  type TenantScope,
+} from '../store.ts';
 import { isConnectionError } from './postgres-connection.ts';
 import { compareText } from './postgres-commit.ts';
 import type { Row } from './postgres-rows.ts';
