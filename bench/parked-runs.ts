@@ -52,7 +52,7 @@ interface Outcome {
   wakeSeconds: number;
   wokenOf: number;
   /** CPU µs per woken run: the worker process, the bench process (sending the signals), PostgreSQL's backends. */
-  wakeCpu: { worker: number; sender: number; postgres: number | undefined };
+  wakeCpu: { worker: number; sender: number; postgres: number | undefined; shared: number | undefined };
   /** The machine's 1-minute load average when waking began and ended. */
   load: [number, number];
 }
@@ -106,7 +106,18 @@ export const parkedRuns: Figure = {
       one(`${outcome.backend}:   CPU per woken run: sender (bench process)`, outcome.wakeCpu.sender, 'µs'),
       ...(outcome.wakeCpu.postgres === undefined
         ? []
-        : [one(`${outcome.backend}:   CPU per woken run: PostgreSQL`, outcome.wakeCpu.postgres, 'µs')]),
+        : [
+            one(
+              `${outcome.backend}:   CPU per woken run: PostgreSQL backends`,
+              outcome.wakeCpu.postgres,
+              'µs',
+            ),
+            one(
+              `${outcome.backend}:   CPU per woken run: WAL writer, checkpointer (whole server)`,
+              outcome.wakeCpu.shared ?? 0,
+              'µs',
+            ),
+          ]),
     ]);
     const worst = Math.max(...outcomes.map((outcome) => outcome.parked.rss / outcome.idle.rss));
     return {
@@ -183,7 +194,8 @@ async function parkAndWake(bench: BenchContext, backend: Backend, runs: number):
       wakeCpu: {
         worker: (woken.cpuMicros - parked.cpuMicros) / wokenOf,
         sender: (sender.user + sender.system) / wokenOf,
-        postgres: server && meter?.local ? (server.backendMicros + server.sharedMicros) / wokenOf : undefined,
+        postgres: server && meter?.local ? server.backendMicros / wokenOf : undefined,
+        shared: server && meter?.local ? server.sharedMicros / wokenOf : undefined,
       },
       load: [loadBefore, loadavg()[0]!],
     };

@@ -91,6 +91,25 @@ export class PostgresStatements {
   }
 
   /**
+   * The common write, one event that moves no run on and consumes no signal (a step's result), as
+   * {@link write} with the parts it does not need left out: $1–$6 as there, $7–$13 the event's
+   * columns but seq (which is $4). Fewer plan nodes, and no arrays to encode or unnest.
+   */
+  get writeOne(): string {
+    return `WITH fenced AS (
+      UPDATE ${this.#s}.runs SET last_seq = $4::int, head_hash = $5::text, updated_at = $6::bigint
+      WHERE run_id = $1 AND lease_owner = $2 AND status = 'running' AND last_seq = $3::int
+      RETURNING parent_run_id, status
+    ), appended AS (
+      INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
+      SELECT $1, $4::int, $7, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT FROM fenced)
+    )
+    SELECT true AS written, parent_run_id, status, NULL AS lease_owner, NULL::int AS last_seq FROM fenced
+    UNION ALL
+    SELECT false, NULL, status, lease_owner, last_seq FROM ${this.#s}.runs WHERE run_id = $1 AND NOT EXISTS (SELECT FROM fenced)`;
+  }
+
+  /**
    * Plain step writes of distinct runs (events only), fenced each, as one statement: $1–$5 per
    * write (run, owner, the seq the journal must end at, new last seq and head hash), $6 now, $7–$15
    * every event as unnest columns (run id first). Returns a row per write as {@link write} does.
