@@ -1028,9 +1028,9 @@ export function storeConformance(
           ...parked.map((run, index) => send(`m-${index}`, run.runId)),
           send('m-unknown', 'run_unknown'),
           send('m-done', done.runId),
-          send('m-tenant', parked[0]!.runId, { tenant: 'globex' }),
-          send('m-again', parked[1]!.runId),
-          send('m-again', parked[1]!.runId),
+          send('m-tenant', parked[0].runId, { tenant: 'globex' }),
+          send('m-again', parked[1].runId),
+          send('m-again', parked[1].runId),
         ]);
         const answers = results.map((result) =>
           result.status === 'fulfilled' ? result.value : (result.reason as { code: string }).code,
