@@ -1,4 +1,4 @@
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Baton } from '../src/baton.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { measurement, type Figure, type Measurement } from './harness.ts';
@@ -25,6 +25,11 @@ interface Sample {
   writesPerCommit: number;
   /** Cores the whole machine kept busy during the window (every process, ours and others'). */
   machineCores: number;
+  /** Transactions PostgreSQL committed in this database per second, and per step. */
+  commitsPerSecond: number;
+  commitsPerStep: number;
+  /** The machine's 1-minute load average at the end of the window. */
+  load: number;
 }
 
 /**
@@ -85,6 +90,7 @@ export const agentScaleOut: Figure = {
         await meter.start();
         const benchCpu = process.cpuUsage();
         const machineBefore = machineBusyMicros();
+        const commitsBefore = await database.commits();
         const start = performance.now();
         await Promise.all(workers.map((worker) => worker.go(SLOTS_PER_WORKER)));
         await database.untilNoOpenRuns();
@@ -96,6 +102,9 @@ export const agentScaleOut: Figure = {
             ? Number.NaN
             : (machineAfter - machineBefore) / (seconds * 1e6);
         const postgres = await meter.stop();
+        // pg_stat_database is flushed within a second of each transaction.
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        const commits = (await database.commits()) - commitsBefore;
         local &&= meter.local;
         const after = await Promise.all(workers.map((worker) => worker.stop()));
         const steps = runs * STEPS;
@@ -110,6 +119,9 @@ export const agentScaleOut: Figure = {
           modelServerCpuPerStep: benchCpuMicros / steps,
           writesPerCommit: delta('writes') / Math.max(1, delta('transactions')),
           machineCores,
+          commitsPerSecond: commits / seconds,
+          commitsPerStep: commits / steps,
+          load: loadavg()[0]!,
         };
       } finally {
         for (const worker of workers) worker.kill();
@@ -172,7 +184,8 @@ export const agentScaleOut: Figure = {
         `${count} process(es): ${(100 * efficiency(count)).toFixed(0)}% of ideal, ×${speedUp(count).toFixed(2)} the steps/s of ${first}; ` +
         `${median.writesPerCommit.toFixed(1)} writes per commit; this benchmark kept ${ours(median).toFixed(2)} cores busy ` +
         `(workers ${((median.workerCpuPerStep * median.stepsPerSecond) / 1e6).toFixed(2)}, PostgreSQL ${postgresCores.toFixed(2)}, ` +
-        `model server ${((median.modelServerCpuPerStep * median.stepsPerSecond) / 1e6).toFixed(2)}); the whole machine ${median.machineCores.toFixed(2)} of ${cores}.`
+        `model server ${((median.modelServerCpuPerStep * median.stepsPerSecond) / 1e6).toFixed(2)}); the whole machine ${median.machineCores.toFixed(2)} of ${cores} ` +
+        `(load average ${median.load.toFixed(1)}); PostgreSQL committed ${Math.round(median.commitsPerSecond)} transactions/s (${median.commitsPerStep.toFixed(2)} per step).`
       );
     });
     // Scaling stops where one more doubling of processes adds less than half of what it could.
@@ -186,9 +199,13 @@ export const agentScaleOut: Figure = {
         : `Stops scaling at ${stopped} processes (doubling added < 50%): the machine was ${((100 * at.machineCores) / cores).toFixed(0)}% busy ` +
             `(${at.machineCores.toFixed(2)} of ${cores} cores, ${ours(at).toFixed(2)} of them this benchmark's), PostgreSQL ` +
             `${(((at.postgresCpuPerStep + at.sharedCpuPerStep) * at.stepsPerSecond) / 1e6).toFixed(2)} cores: ` +
-            (at.machineCores >= cores * 0.85
-              ? 'CPU of this machine is the bound (workers, PostgreSQL and the model server share its cores).'
-              : 'the cores were not saturated, so waiting (claim latency, connection pools, the model server) is the bound.'),
+            (at.machineCores >= cores * 0.85 || at.load > cores
+              ? `CPU of this machine is the bound (workers, PostgreSQL and the model server share its cores; load average ${at.load.toFixed(1)}: ` +
+                `every process waited for a core). Per step the workers needed ${at.workerCpuPerStep.toFixed(0)} µs and PostgreSQL ` +
+                `${(at.postgresCpuPerStep + at.sharedCpuPerStep).toFixed(0)} µs, so ${cores} free cores would carry about ` +
+                `${Math.round((cores * 1e6) / (at.workerCpuPerStep + at.postgresCpuPerStep + at.sharedCpuPerStep + at.modelServerCpuPerStep))} steps/s.`
+              : `the cores were not saturated, so waiting is the bound: PostgreSQL commits (${Math.round(at.commitsPerSecond)}/s, ` +
+                `${at.writesPerCommit.toFixed(1)} writes each), claims, connection pools or the model server.`),
       `Ideal = slots ÷ latency (every slot always waiting on the model); ${RUNS_PER_SLOT} runs of ${STEPS} steps per slot; time runs from "go" to the last run completed.`,
       local
         ? `PostgreSQL CPU is read from /proc of its processes (this database's backends; the shared background processes are the server's).`

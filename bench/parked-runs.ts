@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
@@ -8,7 +9,7 @@ import type { Store } from '../src/store/store.ts';
 import type { BenchContext, Figure, Measurement } from './harness.ts';
 import { parkedOnSignal } from './agent-workflows.ts';
 import { BenchDatabase } from './postgres.ts';
-import { BenchWorker, type WorkerStats } from './worker-processes.ts';
+import { BenchWorker, PostgresCpuMeter, type WorkerStats } from './worker-processes.ts';
 
 const FULL = { postgres: 100_000, sqlite: 10_000 };
 const QUICK = { postgres: 5_000, sqlite: 2_000 };
@@ -21,6 +22,11 @@ const WARM_RUNS = 5_000;
 const WORKER_CONCURRENCY = 64;
 /** Starts and signals sent at once by the bench's client. */
 const IN_FLIGHT = 200;
+/**
+ * How often the bench looks whether all runs are parked or done. A count over 100,000 rows costs the
+ * server milliseconds: polled every few ms it would take a core from the runs being measured.
+ */
+const POLL_MS = 250;
 /** No phase (parking all, waking all) may take longer: past it the figure reports how far it got. */
 const PHASE_LIMIT_MS = 10 * 60_000;
 
@@ -29,6 +35,8 @@ interface Backend {
   /** What the worker process opens. */
   url: string;
   store: Store;
+  /** Meters the server's CPU for this database (PostgreSQL on this machine); undefined otherwise. */
+  meter?: () => PostgresCpuMeter;
   count(status: 'waiting' | 'open'): Promise<number>;
   close(): Promise<void>;
 }
@@ -43,6 +51,10 @@ interface Outcome {
   woken: WorkerStats;
   wakeSeconds: number;
   wokenOf: number;
+  /** CPU µs per woken run: the worker process, the bench process (sending the signals), PostgreSQL's backends. */
+  wakeCpu: { worker: number; sender: number; postgres: number | undefined; shared: number | undefined };
+  /** The machine's 1-minute load average when waking began and ended. */
+  load: [number, number];
 }
 
 /**
@@ -90,6 +102,22 @@ export const parkedRuns: Figure = {
       one(`${outcome.backend}: time to park all`, outcome.parkSeconds, 's'),
       one(`${outcome.backend}: time to wake all (signal → completed)`, outcome.wakeSeconds, 's'),
       one(`${outcome.backend}:   wake rate`, outcome.wokenOf / outcome.wakeSeconds, 'runs/s'),
+      one(`${outcome.backend}:   CPU per woken run: worker process`, outcome.wakeCpu.worker, 'µs'),
+      one(`${outcome.backend}:   CPU per woken run: sender (bench process)`, outcome.wakeCpu.sender, 'µs'),
+      ...(outcome.wakeCpu.postgres === undefined
+        ? []
+        : [
+            one(
+              `${outcome.backend}:   CPU per woken run: PostgreSQL backends`,
+              outcome.wakeCpu.postgres,
+              'µs',
+            ),
+            one(
+              `${outcome.backend}:   CPU per woken run: WAL writer, checkpointer (whole server)`,
+              outcome.wakeCpu.shared ?? 0,
+              'µs',
+            ),
+          ]),
     ]);
     const worst = Math.max(...outcomes.map((outcome) => outcome.parked.rss / outcome.idle.rss));
     return {
@@ -105,6 +133,14 @@ export const parkedRuns: Figure = {
             `${outcome.backend}: ${outcome.parkedOf.toLocaleString('en-US')} of ${outcome.runs.toLocaleString('en-US')} parked, ` +
             `${outcome.wokenOf.toLocaleString('en-US')} woken and completed; worker RSS after waking all ${mib(outcome.woken.rss).toFixed(0)} MiB.`,
         ),
+        ...outcomes.map((outcome) => {
+          const cpu = outcome.wakeCpu.worker + outcome.wakeCpu.sender + (outcome.wakeCpu.postgres ?? 0);
+          return (
+            `${outcome.backend} waking: ${cpu.toFixed(0)} µs of CPU per run in all, so ${(((outcome.wokenOf / outcome.wakeSeconds) * cpu) / 1e6).toFixed(2)} cores busy ` +
+            `at ${Math.round(outcome.wokenOf / outcome.wakeSeconds)} runs/s; load average ${outcome.load[0].toFixed(1)} → ${outcome.load[1].toFixed(1)} on ${navigator.hardwareConcurrency} cores.`
+          );
+        }),
+        `Signals are sent ${IN_FLIGHT} at a time: each store commits the sends of one moment together (one transaction, one fsync).`,
         `One worker process (concurrency ${WORKER_CONCURRENCY}); the bench process starts the runs and sends the signals, ${IN_FLIGHT} at a time. RSS and heap are read after a full GC; "0 parked" after as many runs (up to ${WARM_RUNS.toLocaleString('en-US')}) were parked and woken, so both readings follow the same work.`,
         bench.quick
           ? `--quick: ${counts.postgres.toLocaleString('en-US')} and ${counts.sqlite.toLocaleString('en-US')} runs instead of ${FULL.postgres.toLocaleString('en-US')} and ${FULL.sqlite.toLocaleString('en-US')}.`
@@ -134,10 +170,17 @@ async function parkAndWake(bench: BenchContext, backend: Backend, runs: number):
     const parked = await worker.stats();
 
     bench.log(`  ${backend.name}: waking ${parkedOf.toLocaleString('en-US')} runs`);
+    const meter = backend.meter?.();
+    await meter?.start();
+    const senderCpu = process.cpuUsage();
+    const loadBefore = loadavg()[0]!;
     start = performance.now();
     const left = await wakeAll(client, ids, backend, Date.now() + PHASE_LIMIT_MS);
     const wakeSeconds = (performance.now() - start) / 1000;
+    const sender = process.cpuUsage(senderCpu);
+    const server = await meter?.stop();
     const woken = await worker.stats();
+    const wokenOf = Math.max(1, ids.length - left);
     return {
       backend: backend.name,
       runs,
@@ -148,6 +191,13 @@ async function parkAndWake(bench: BenchContext, backend: Backend, runs: number):
       woken,
       wakeSeconds,
       wokenOf: ids.length - left,
+      wakeCpu: {
+        worker: (woken.cpuMicros - parked.cpuMicros) / wokenOf,
+        sender: (sender.user + sender.system) / wokenOf,
+        postgres: server && meter?.local ? server.backendMicros / wokenOf : undefined,
+        shared: server && meter?.local ? server.sharedMicros / wokenOf : undefined,
+      },
+      load: [loadBefore, loadavg()[0]!],
     };
   } finally {
     worker.kill();
@@ -165,7 +215,8 @@ async function parkAll(client: Baton, backend: Backend, runs: number, deadline: 
     );
     for (const run of started) ids.push(run.runId);
   }
-  while ((await backend.count('waiting')) - before < ids.length && Date.now() < deadline) await pause(20);
+  while ((await backend.count('waiting')) - before < ids.length && Date.now() < deadline)
+    await pause(POLL_MS);
   return ids;
 }
 
@@ -186,7 +237,7 @@ async function wakeAll(
   for (;;) {
     const open = await backend.count('open');
     if (open === 0 || Date.now() >= deadline) return open;
-    await pause(20);
+    await pause(POLL_MS);
   }
 }
 
@@ -199,6 +250,7 @@ async function postgresBackend(): Promise<Backend> {
     name: 'PostgreSQL',
     url: database.url,
     store,
+    meter: () => new PostgresCpuMeter(database.url),
     async count(status) {
       const result = await counter.query<{ n: string }>(
         status === 'waiting'

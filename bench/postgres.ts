@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -8,6 +9,7 @@ import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { interleave, measurement, microsSince, type Figure } from './harness.ts';
 import { sequentialOnPostgres, tenStepsOnPostgres } from './postgres-workflows.ts';
 import { RawPostgres } from './raw-postgres.ts';
+import { PostgresCpuMeter } from './worker-processes.ts';
 
 /** The server: BATON_BENCH_PG_URL, else the tests' BATON_TEST_PG_URL, else the local one. A fresh database is made on it. */
 const SERVER_URL =
@@ -69,15 +71,31 @@ export const postgresFigure: Figure = {
         return (RUNS * STEPS) / seconds;
       }
 
+      // CPU per row or step beside wall time: this process (client) and the database's backends.
+      const cpu = { raw: [] as Cpu[], step: [] as Cpu[] };
+      async function metered(into: Cpu[], count: number, fn: () => Promise<number>): Promise<number> {
+        const meter = new PostgresCpuMeter(database.url);
+        await meter.start();
+        const client = process.cpuUsage();
+        const value = await fn();
+        const used = process.cpuUsage(client);
+        const server = await meter.stop();
+        into.push({
+          client: (used.user + used.system) / count,
+          server: meter.local ? server.backendMicros / count : Number.NaN,
+        });
+        return value;
+      }
       const samples = await interleave(
         {
-          raw: () => raw.insertEach(rows),
-          step: async () => {
-            const start = performance.now();
-            const run = await sequential.start(sequentialOnPostgres, { steps: SEQUENTIAL_STEPS });
-            await run.result();
-            return microsSince(start) / SEQUENTIAL_STEPS;
-          },
+          raw: () => metered(cpu.raw, rows.length, () => raw.insertEach(rows)),
+          step: () =>
+            metered(cpu.step, SEQUENTIAL_STEPS, async () => {
+              const start = performance.now();
+              const run = await sequential.start(sequentialOnPostgres, { steps: SEQUENTIAL_STEPS });
+              await run.result();
+              return microsSince(start) / SEQUENTIAL_STEPS;
+            }),
           processes1: () => throughput(1),
           processes2: () => throughput(2),
           processes4: () => throughput(4),
@@ -90,6 +108,28 @@ export const postgresFigure: Figure = {
         'µs/step',
         samples.step,
       );
+      const cpuRows = [
+        measurement(
+          '  CPU per raw row: client',
+          'µs',
+          cpu.raw.map((sample) => sample.client),
+        ),
+        measurement(
+          '  CPU per raw row: PostgreSQL backend',
+          'µs',
+          cpu.raw.map((sample) => sample.server),
+        ),
+        measurement(
+          '  CPU per Baton step: client (engine + driver)',
+          'µs',
+          cpu.step.map((sample) => sample.client),
+        ),
+        measurement(
+          '  CPU per Baton step: PostgreSQL backends',
+          'µs',
+          cpu.step.map((sample) => sample.server),
+        ),
+      ];
       const perProcess = [
         measurement(`Baton, ${RUNS}×${STEPS} steps on 1 worker process`, 'steps/s', samples.processes1),
         measurement(`Baton, ${RUNS}×${STEPS} steps on 2 worker processes`, 'steps/s', samples.processes2),
@@ -98,7 +138,7 @@ export const postgresFigure: Figure = {
       const server = await database.serverFacts();
       const rowUpdates = await database.runRowUpdates();
       return {
-        measurements: [rawInsert, step, ...perProcess],
+        measurements: [rawInsert, step, ...cpuRows, ...perProcess],
         ratio: {
           label: 'Baton step / raw INSERT',
           value: step.value / rawInsert.value,
@@ -111,6 +151,9 @@ export const postgresFigure: Figure = {
             const batch = batches.get(count)!;
             return `${count} process(es), last repeat: ${(batch.writes / Math.max(1, batch.transactions)).toFixed(1)} writes per commit transaction.`;
           }),
+          `Wall time minus CPU is waiting (the WAL flush, the scheduler): step ${step.value.toFixed(0)} µs = ` +
+            `${(cpuRows[2]!.value + cpuRows[3]!.value).toFixed(0)} µs CPU + the rest; raw ${rawInsert.value.toFixed(0)} µs = ` +
+            `${(cpuRows[0]!.value + cpuRows[1]!.value).toFixed(0)} µs CPU + the rest. Load average ${loadavg()[0]!.toFixed(1)} on ${navigator.hardwareConcurrency} cores.`,
           `Throughput time runs from "go" to the last run completed; creating the runs is not counted.`,
           `Run rows updated in place (HOT, no index writes): ${rowUpdates.inPlace.toLocaleString('en-US')} of ${rowUpdates.updates.toLocaleString('en-US')} updates (${((100 * rowUpdates.inPlace) / Math.max(1, rowUpdates.updates)).toFixed(0)}%).`,
           `${server}; ${process.env.BATON_BENCH_PG_URL ? 'BATON_BENCH_PG_URL' : 'server'} ${new URL(SERVER_URL).host}; client cores: ${navigator.hardwareConcurrency}.`,
@@ -126,6 +169,11 @@ export const postgresFigure: Figure = {
     }
   },
 };
+
+interface Cpu {
+  client: number;
+  server: number;
+}
 
 /** A fresh database `baton_bench_<random>` on the bench server, dropped at the end. */
 export class BenchDatabase {
@@ -157,6 +205,14 @@ export class BenchDatabase {
       if (Number(result.rows[0]!.open) === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+  }
+
+  /** Transactions committed in this database so far (pg_stat_database; it lags by up to a second). */
+  async commits(): Promise<number> {
+    const result = await this.#client.query<{ commits: string }>(
+      `SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()`,
+    );
+    return Number(result.rows[0]?.commits ?? 0);
   }
 
   /** Updates of `baton.runs` rows so far, and how many were in place (HOT: no index entries written). */

@@ -11,7 +11,7 @@ import {
   serializeError,
 } from '../errors.ts';
 import type { JournalEvent } from '../journal/events.ts';
-import { isTerminal, type RunRecord, type Store } from '../store/store.ts';
+import { isTerminal, type RunRecord, type SignalRecord, type Store } from '../store/store.ts';
 import type { Committer } from './committer.ts';
 import type { WorkflowContext } from './context.ts';
 import type { ContextLayers } from './context-layer.ts';
@@ -84,6 +84,10 @@ export async function activate(
   abort: AbortController,
   control: ActivationControl = {},
 ): Promise<ActivationOutcome> {
+  // The run's pending signals are read beside its history (one round trip less per activation);
+  // only the lease holder consumes signals, so neither read can invalidate the other.
+  const signals = deps.store.pendingSignals(run.runId);
+  signals.catch(() => {}); // awaited below unless the activation ends before its workflow runs
   const events = await deps.store.readEvents(run.runId);
   const identity = { actor: `workflow:${run.workflow}`, onBehalfOf: [run.principal] } as const;
   const journal = new RunJournal({
@@ -125,7 +129,7 @@ export async function activate(
   if (entered.outcome) return entered.outcome;
   const slot = entered.slot;
 
-  const context = await runContext(deps, run, events, journal, abort);
+  const context = await runContext(deps, run, events, await signals, journal, abort);
   deps.onActivate?.(run);
   const ctx = deps.layers
     ? deps.layers().apply(context, { mode: 'live', startedAt: context.startedAt })
@@ -227,10 +231,10 @@ async function runContext(
   deps: ExecutorDeps,
   run: RunRecord,
   events: JournalEvent[],
+  signals: SignalRecord[],
   journal: RunJournal,
   abort: AbortController,
 ): Promise<RunContext> {
-  const signals = await deps.store.pendingSignals(run.runId);
   return new RunContext({
     run,
     history: new History(events),

@@ -1015,6 +1015,44 @@ export function storeConformance(
         expect(signals[2]!.payload).toBe('again');
       });
 
+      it('answers each of many signals sent at once on its own, keeping and waking the rest', async () => {
+        const parked = await Promise.all([waiting(), waiting(), waiting()]);
+        const done = await running();
+        await complete(done, 'worker-a');
+        const send = (signalId: string, runId: string, scope?: { tenant: string }) =>
+          store.sendSignal(
+            { signalId, runId, name: 'go', payload: signalId, sentBy: 'user:bob', sentAt: T0 },
+            scope,
+          );
+        const results = await Promise.allSettled([
+          ...parked.map((run, index) => send(`m-${index}`, run.runId)),
+          send('m-unknown', 'run_unknown'),
+          send('m-done', done.runId),
+          send('m-tenant', parked[0].runId, { tenant: 'globex' }),
+          send('m-again', parked[1].runId),
+          send('m-again', parked[1].runId),
+        ]);
+        const answers = results.map((result) =>
+          result.status === 'fulfilled' ? result.value : (result.reason as { code: string }).code,
+        );
+        expect(answers).toEqual([
+          { kept: true },
+          { kept: true },
+          { kept: true },
+          'RUN_NOT_FOUND',
+          'RUN_FINISHED',
+          'RUN_NOT_FOUND',
+          { kept: true },
+          { kept: true },
+        ]);
+        for (const [index, run] of parked.entries()) {
+          expect((await store.getRun(run.runId))?.status).toBe('pending');
+          const kept = (await store.pendingSignals(run.runId)).map((signal) => signal.signalId);
+          expect(kept).toEqual(index === 1 ? ['m-1', 'm-again'] : [`m-${index}`]);
+        }
+        expect(await store.pendingSignals(done.runId)).toEqual([]);
+      });
+
       it('keeps a signal id once when it is sent again', async () => {
         const run = await create();
         const signal = {

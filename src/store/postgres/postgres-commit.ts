@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { LeaseLostError, RunNotFoundError, SeqConflictError, SignalConsumedError } from '../../errors.ts';
 import { isTerminal, type JournalWrite, type RunStatus, type WriteOutcome } from '../store.ts';
 import { isConnectionError } from './postgres-connection.ts';
+import { payloadJsonOf } from '../../journal/hash-chain.ts';
 import { eventColumns, type Row } from './postgres-rows.ts';
 import type { PostgresStatements, TransitionKind } from './postgres-statements.ts';
 
@@ -106,6 +107,29 @@ export async function applyWrite(
   now: number,
 ): Promise<Applied | Error> {
   const kind = transitionKind(write);
+  const event = write.events[0];
+  if (kind === 'none' && write.events.length === 1 && !write.consumeSignals?.length && event) {
+    const result = await client.query<Row>({
+      name: 'baton_write_one',
+      text: sql.writeOne,
+      values: [
+        write.runId,
+        write.owner,
+        event.seq - 1,
+        event.seq,
+        event.hash,
+        now,
+        event.type,
+        event.at,
+        event.actor,
+        JSON.stringify(event.onBehalfOf),
+        payloadJsonOf(event),
+        event.prevHash,
+        event.hash,
+      ],
+    });
+    return writeOutcome(write, result.rows[0]);
+  }
   const result = await client.query<Row>({
     name: `baton_write_${kind}`,
     text: sql.write(kind),

@@ -52,34 +52,46 @@ export class PostgresRunStreams implements RunStreamStore {
     return { id: Number(rows[0]!.id), afterSeq: Number(rows[0]!.after_seq ?? 0) };
   }
 
+  /**
+   * One transaction for the whole batch, its statements pipelined (one round trip after BEGIN):
+   * the runs' advisory locks in run id order, one INSERT numbering each run's parts after its head,
+   * one NOTIFY per run.
+   */
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
-    const byRun = new Map<string, NewStreamPart[]>();
-    for (const part of parts) {
-      const list = byRun.get(part.runId);
-      if (list) list.push(part);
-      else byRun.set(part.runId, [part]);
-    }
+    const runIds = [...new Set(parts.map((part) => part.runId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     await this.#deps.transaction(async (client) => {
-      await client.query('SET LOCAL synchronous_commit = off');
-      for (const [runId, list] of [...byRun].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        const head = await this.#lockedHead(client, runId);
-        await client.query(
-          `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
-           SELECT $1, $2::bigint + n, $3, t, o, d::jsonb, a
-           FROM unnest($4::text[], $5::int[], $6::text[], $7::bigint[]) WITH ORDINALITY AS u(t, o, d, a, n)`,
-          [
-            runId,
-            head.id,
-            head.afterSeq,
-            list.map((part) => part.type),
-            list.map((part) => part.op ?? null),
-            list.map((part) => JSON.stringify(part.data)),
-            list.map((part) => part.at),
+      await Promise.all([
+        client.query('SET LOCAL synchronous_commit = off'),
+        client.query({
+          name: 'baton_stream_lock',
+          text: `SELECT count(pg_advisory_xact_lock(hashtext($1 || r))) FROM (SELECT unnest($2::text[]) AS r ORDER BY 1) AS locked`,
+          values: [`${this.#deps.schema}.run_stream_parts:`, runIds],
+        }),
+        client.query({
+          name: 'baton_stream_append',
+          text: `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
+            SELECT u.r, h.id + row_number() OVER (PARTITION BY u.r ORDER BY u.n), h.after_seq, u.t, u.o, u.d::jsonb, u.a
+            FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY AS u(r, t, o, d, a, n)
+            JOIN (SELECT r,
+                (SELECT COALESCE(MAX(id), 0) FROM ${this.#s}.run_stream_parts WHERE run_id = r) AS id,
+                COALESCE((SELECT last_seq FROM ${this.#s}.runs WHERE run_id = r), 0) AS after_seq
+              FROM unnest($6::text[]) AS r) AS h USING (r)`,
+          values: [
+            parts.map((part) => part.runId),
+            parts.map((part) => part.type),
+            parts.map((part) => part.op ?? null),
+            parts.map((part) => JSON.stringify(part.data)),
+            parts.map((part) => part.at),
+            runIds,
           ],
-        );
-        await client.query('SELECT pg_notify($1, $2)', [this.#deps.channel, runId]);
-      }
+        }),
+        client.query({
+          name: 'baton_stream_notify',
+          text: 'SELECT count(pg_notify($1, r)) FROM unnest($2::text[]) AS r',
+          values: [this.#deps.channel, runIds],
+        }),
+      ]);
     });
   }
 
@@ -108,16 +120,16 @@ export class PostgresRunStreams implements RunStreamStore {
     reason: string,
   ): Promise<StreamPartRecord | undefined> {
     const closing = CLOSING_PARTS.map((type) => `'${type}'`).join(', ');
+    const openCalls = `SELECT DISTINCT s.op FROM ${this.#s}.run_stream_parts s WHERE s.run_id = $1 AND s.type = '${OPENING_PART}'
+         AND NOT EXISTS (SELECT 1 FROM ${this.#s}.run_stream_parts c WHERE c.run_id = s.run_id AND c.id > s.id
+           AND c.type IN (${closing}) AND (c.op = s.op OR c.type = 'interrupted'))
+         ORDER BY s.op`;
+    // Most activations find no call left open: one read says so, without a transaction or a lock.
+    if ((await this.#deps.query(openCalls, [runId], { idempotent: true })).length === 0) return undefined;
     return this.#deps.transaction(async (client) => {
       await client.query('SET LOCAL synchronous_commit = off');
       const head = await this.#lockedHead(client, runId);
-      const { rows } = await client.query<Row>(
-        `SELECT DISTINCT s.op FROM ${this.#s}.run_stream_parts s WHERE s.run_id = $1 AND s.type = '${OPENING_PART}'
-         AND NOT EXISTS (SELECT 1 FROM ${this.#s}.run_stream_parts c WHERE c.run_id = s.run_id AND c.id > s.id
-           AND c.type IN (${closing}) AND (c.op = s.op OR c.type = 'interrupted'))
-         ORDER BY s.op`,
-        [runId],
-      );
+      const { rows } = await client.query<Row>(openCalls, [runId]);
       if (rows.length === 0) return undefined;
       const part: StreamPartRecord = {
         runId,

@@ -1,4 +1,5 @@
 import { RUN_COLUMNS } from '../read-queries.ts';
+import { TERMINAL_STATUSES } from '../store.ts';
 
 /** How a write moves its run on: the variants of the write statement. */
 export type TransitionKind = 'none' | 'finished' | 'waiting' | 'pending';
@@ -90,6 +91,25 @@ export class PostgresStatements {
   }
 
   /**
+   * The common write, one event that moves no run on and consumes no signal (a step's result), as
+   * {@link write} with the parts it does not need left out: $1–$6 as there, $7–$13 the event's
+   * columns but seq (which is $4). Fewer plan nodes, and no arrays to encode or unnest.
+   */
+  get writeOne(): string {
+    return `WITH fenced AS (
+      UPDATE ${this.#s}.runs SET last_seq = $4::int, head_hash = $5::text, updated_at = $6::bigint
+      WHERE run_id = $1 AND lease_owner = $2 AND status = 'running' AND last_seq = $3::int
+      RETURNING parent_run_id, status
+    ), appended AS (
+      INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
+      SELECT $1, $4::int, $7, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT FROM fenced)
+    )
+    SELECT true AS written, parent_run_id, status, NULL AS lease_owner, NULL::int AS last_seq FROM fenced
+    UNION ALL
+    SELECT false, NULL, status, lease_owner, last_seq FROM ${this.#s}.runs WHERE run_id = $1 AND NOT EXISTS (SELECT FROM fenced)`;
+  }
+
+  /**
    * Plain step writes of distinct runs (events only), fenced each, as one statement: $1–$5 per
    * write (run, owner, the seq the journal must end at, new last seq and head hash), $6 now, $7–$15
    * every event as unnest columns (run id first). Returns a row per write as {@link write} does.
@@ -174,6 +194,30 @@ export class PostgresStatements {
   get insertSignal(): string {
     return `INSERT INTO ${this.#s}.signals (signal_id, run_id, name, payload, sent_by, sent_at, idempotency_key)
       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`;
+  }
+
+  /**
+   * A signal without an idempotency key, in one statement (one round trip, one commit): locks run
+   * $2 (in tenant $8 when not null), and unless it is unknown or finished keeps signal $1 (name $3,
+   * payload $4, sent by $5 at $6, key $7), wakes the run and notifies channel $9. Returns the run's
+   * status and whether the signal was inserted now; no row for an unknown run.
+   */
+  get sendSignal(): string {
+    const finished = TERMINAL_STATUSES.map((status) => `'${status}'`).join(', ');
+    return `WITH target AS (
+      SELECT run_id, status FROM ${this.#s}.runs WHERE run_id = $2 AND ($8::text IS NULL OR tenant = $8) FOR UPDATE
+    ), kept AS (
+      INSERT INTO ${this.#s}.signals (signal_id, run_id, name, payload, sent_by, sent_at, idempotency_key)
+      SELECT $1, run_id, $3, $4, $5, $6, $7 FROM target WHERE status NOT IN (${finished})
+      ON CONFLICT DO NOTHING RETURNING run_id
+    ), woken AS (
+      UPDATE ${this.#s}.runs SET wake_gen = wake_gen + 1, updated_at = $6,
+        status = CASE WHEN status = 'waiting' THEN 'pending' ELSE status END
+      WHERE run_id = $2 AND EXISTS (SELECT FROM kept)
+    )
+    SELECT target.status, kept.run_id IS NOT NULL AS inserted,
+      CASE WHEN kept.run_id IS NOT NULL THEN pg_notify($9, NULL) END AS notified
+    FROM target LEFT JOIN kept ON true`;
   }
 
   /** Pauses ($2 true) or resumes run $1, at $3. */

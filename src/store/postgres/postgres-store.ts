@@ -59,6 +59,7 @@ import { definedFields } from '../../defined-fields.ts';
 import type { SqlQuery } from '../sql-dialect.ts';
 import { PostgresPools } from './postgres-pool-store.ts';
 import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
+import { PostgresSignals } from './postgres-signals.ts';
 import { PostgresStatements } from './postgres-statements.ts';
 import { PostgresVectorRecords } from './postgres-vector-records.ts';
 import { WakeChannel } from './wake-channel.ts';
@@ -133,6 +134,7 @@ export class PostgresStore implements Store {
   readonly #reads: ReadQueries;
   readonly #wake: WakeChannel;
   readonly #channel: string;
+  readonly #signals: PostgresSignals;
   #closed = false;
 
   private constructor(
@@ -173,6 +175,12 @@ export class PostgresStore implements Store {
     this.workers = new SqlWorkers(dialect, this.#reads, (query) => this.#read(query));
     this.#wake = wake;
     this.#channel = channel;
+    this.#signals = new PostgresSignals({
+      statement: this.#sql.sendSignal,
+      channel,
+      query: (text, values, options) => this.#query(text, values, options),
+      transaction: (fn) => this.#transaction(fn),
+    });
   }
 
   /**
@@ -504,6 +512,8 @@ export class PostgresStore implements Store {
   // ---- signals and cancellation -------------------------------------------------------------------
 
   async sendSignal(signal: NewSignal, scope?: TenantScope): Promise<SignalDelivery> {
+    // No key to look up first: one statement, committed with the other sends of the moment.
+    if (signal.idempotencyKey === undefined) return this.#signals.send(signal, scope);
     return this.#transaction(async (client) => {
       const keyed = async (): Promise<SignalRecord | undefined> => {
         if (signal.idempotencyKey === undefined) return undefined;

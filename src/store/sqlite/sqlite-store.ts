@@ -103,6 +103,12 @@ export class SqliteStore implements Store {
   readonly budgets: BudgetStore;
   readonly runStreams: RunStreamStore;
   readonly workers: WorkerRegistry;
+  #signalQueue: {
+    signal: NewSignal;
+    scope: TenantScope | undefined;
+    resolve: (delivery: SignalDelivery) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
 
   private constructor(db: DatabaseSync, location: string, readOnly: boolean) {
     this.#db = db;
@@ -475,28 +481,61 @@ export class SqliteStore implements Store {
     return row?.t == null ? undefined : Number(row.t);
   }
 
-  async sendSignal(signal: NewSignal, scope?: TenantScope): Promise<SignalDelivery> {
-    return this.#transaction(() => {
-      const existing = signal.idempotencyKey === undefined ? undefined : this.#keyedSignal(signal, scope);
-      if (existing) return { kept: false, existing };
-      this.#runForAction(signal.runId, scope, 'signal');
-      this.#statements
-        .get(
-          `INSERT INTO signals (signal_id, run_id, name, payload, sent_by, sent_at, idempotency_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id) DO NOTHING`,
-        )
-        .run(
-          signal.signalId,
-          signal.runId,
-          signal.name,
-          signal.payload === undefined ? null : JSON.stringify(signal.payload),
-          signal.sentBy,
-          signal.sentAt,
-          signal.idempotencyKey ?? null,
-        );
-      this.#wake(signal.runId, signal.sentAt);
-      return { kept: true };
+  /**
+   * Sends made in one turn of the event loop share one transaction (one fsync): each is checked and
+   * kept on its own, and an unknown or finished run fails its send alone (it writes nothing).
+   */
+  sendSignal(signal: NewSignal, scope?: TenantScope): Promise<SignalDelivery> {
+    return new Promise((resolve, reject) => {
+      this.#signalQueue.push({ signal, scope, resolve, reject });
+      if (this.#signalQueue.length === 1) queueMicrotask(() => this.#sendQueuedSignals());
     });
+  }
+
+  #sendQueuedSignals(): void {
+    const batch = this.#signalQueue;
+    this.#signalQueue = [];
+    const answers: (() => void)[] = [];
+    try {
+      this.#transaction(() => {
+        for (const pending of batch) {
+          try {
+            const delivery = this.#keepSignal(pending.signal, pending.scope);
+            answers.push(() => pending.resolve(delivery));
+          } catch (error) {
+            // Refused before anything was written (unknown or finished run): that send alone fails.
+            if (!(error instanceof RunNotFoundError || error instanceof RunFinishedError)) throw error;
+            answers.push(() => pending.reject(error));
+          }
+        }
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    for (const answer of answers) answer();
+  }
+
+  #keepSignal(signal: NewSignal, scope: TenantScope | undefined): SignalDelivery {
+    const existing = signal.idempotencyKey === undefined ? undefined : this.#keyedSignal(signal, scope);
+    if (existing) return { kept: false, existing };
+    this.#runForAction(signal.runId, scope, 'signal');
+    this.#statements
+      .get(
+        `INSERT INTO signals (signal_id, run_id, name, payload, sent_by, sent_at, idempotency_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id) DO NOTHING`,
+      )
+      .run(
+        signal.signalId,
+        signal.runId,
+        signal.name,
+        signal.payload === undefined ? null : JSON.stringify(signal.payload),
+        signal.sentBy,
+        signal.sentAt,
+        signal.idempotencyKey ?? null,
+      );
+    this.#wake(signal.runId, signal.sentAt);
+    return { kept: true };
   }
 
   /** The signal the run already keeps under this signal's idempotency key (in the scope), if any. */
