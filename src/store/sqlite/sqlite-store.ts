@@ -103,6 +103,7 @@ export class SqliteStore implements Store {
   readonly budgets: BudgetStore;
   readonly runStreams: RunStreamStore;
   readonly workers: WorkerRegistry;
+  #signalTurn = false;
   #signalQueue: {
     signal: NewSignal;
     scope: TenantScope | undefined;
@@ -482,13 +483,21 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Sends made in one turn of the event loop share one transaction (one fsync): each is checked and
-   * kept on its own, and an unknown or finished run fails its send alone (it writes nothing).
+   * The first send of a turn of the event loop commits at once, so a lone signal wakes its run
+   * without waiting; the sends that follow it in the same turn share one transaction (one fsync).
+   * Each is checked and kept on its own, and an unknown or finished run fails its send alone (it
+   * writes nothing).
    */
   sendSignal(signal: NewSignal, scope?: TenantScope): Promise<SignalDelivery> {
     return new Promise((resolve, reject) => {
       this.#signalQueue.push({ signal, scope, resolve, reject });
-      if (this.#signalQueue.length === 1) queueMicrotask(() => this.#sendQueuedSignals());
+      if (this.#signalTurn) return;
+      this.#signalTurn = true;
+      this.#sendQueuedSignals();
+      queueMicrotask(() => {
+        this.#signalTurn = false;
+        if (this.#signalQueue.length > 0) this.#sendQueuedSignals();
+      });
     });
   }
 
