@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Baton } from '../src/baton.ts';
@@ -9,7 +7,7 @@ import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { interleave, measurement, microsSince, type Figure } from './harness.ts';
 import { sequentialOnPostgres, tenStepsOnPostgres } from './postgres-workflows.ts';
 import { RawPostgres } from './raw-postgres.ts';
-import { PostgresCpuMeter } from './worker-processes.ts';
+import { LineProcess, PostgresCpuMeter } from './worker-processes.ts';
 
 /** The server: BATON_BENCH_PG_URL, else the tests' BATON_TEST_PG_URL, else the local one. A fresh database is made on it. */
 const SERVER_URL =
@@ -20,7 +18,6 @@ const SEQUENTIAL_STEPS = 500;
 const RUNS = 200;
 const STEPS = 10;
 const PROCESS_COUNTS = [1, 2, 4] as const;
-const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 const WORKER_SCRIPT = fileURLToPath(new URL('./postgres-worker.ts', import.meta.url));
 
 /**
@@ -262,46 +259,28 @@ async function withServer<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> 
 
 /** One bench worker process (bench/postgres-worker.ts), driven over stdin. */
 class WorkerProcess {
-  readonly #child: ChildProcess;
-  readonly #lines: AsyncIterator<string>;
+  readonly #process: LineProcess;
 
-  private constructor(child: ChildProcess) {
-    this.#child = child;
-    this.#lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  private constructor(process: LineProcess) {
+    this.#process = process;
   }
 
   static async start(url: string): Promise<WorkerProcess> {
     // The script imports our files by relative path: no export condition or hook is needed.
-    const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', WORKER_SCRIPT, url], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    const worker = new WorkerProcess(child);
-    await worker.#expect('ready');
-    return worker;
+    return new WorkerProcess(await LineProcess.start(WORKER_SCRIPT, [url]));
   }
 
   send(command: `go ${number}` | 'stop'): void {
-    this.#child.stdin!.write(`${command}\n`);
+    this.#process.send(command);
   }
 
   async stop(): Promise<{ writes: number; transactions: number }> {
     this.send('stop');
-    const [, writes, transactions] = (await this.#expect('stopped')).split(' ');
+    const [, writes, transactions] = (await this.#process.expect('stopped')).split(' ');
     return { writes: Number(writes), transactions: Number(transactions) };
   }
 
   kill(): void {
-    this.#child.stdin!.end();
-    if (this.#child.exitCode === null) this.#child.kill('SIGTERM');
-  }
-
-  async #expect(prefix: string): Promise<string> {
-    const next = await this.#lines.next();
-    if (next.done || !next.value.startsWith(prefix)) {
-      throw new Error(
-        `A bench worker process said ${next.done ? 'nothing (it exited)' : `'${next.value}'`}, not '${prefix}'.`,
-      );
-    }
-    return next.value;
+    this.#process.kill();
   }
 }

@@ -16,8 +16,12 @@ export interface WorkerStats {
   transactions: number;
 }
 
-/** One bench worker process (bench/bench-worker.ts) on a store, driven over stdin. */
-export class BenchWorker {
+/**
+ * A child Node process driven by lines: commands go to its stdin, and each answer is the next line
+ * of its stdout, which must start with the prefix expected. The bench workers (bench-worker.ts,
+ * postgres-worker.ts) speak this protocol.
+ */
+export class LineProcess {
   readonly #child: ChildProcess;
   readonly #lines: AsyncIterator<string>;
 
@@ -26,44 +30,30 @@ export class BenchWorker {
     this.#lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   }
 
-  /** Spawns a worker on `url` (a postgres:// URL or sqlite:path) and waits until its store is open. */
-  static async start(url: string, poolSize = 3): Promise<BenchWorker> {
-    const child = spawn(
-      NODE,
-      ['--expose-gc', '--disable-warning=ExperimentalWarning', WORKER_SCRIPT, url, String(poolSize)],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    const worker = new BenchWorker(child);
-    await worker.#expect('ready');
-    return worker;
+  /** Runs `script` with the repository's Node and waits for its first line, `ready`. */
+  static async start(
+    script: string,
+    args: readonly string[],
+    nodeFlags: readonly string[] = [],
+  ): Promise<LineProcess> {
+    const child = spawn(NODE, [...nodeFlags, '--disable-warning=ExperimentalWarning', script, ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const process = new LineProcess(child);
+    await process.expect('ready');
+    return process;
   }
 
   get pid(): number {
     return this.#child.pid!;
   }
 
-  async go(concurrency: number): Promise<void> {
-    this.#child.stdin!.write(`go ${concurrency}\n`);
-    await this.#expect('started');
+  send(command: string): void {
+    this.#child.stdin!.write(`${command}\n`);
   }
 
-  async stats(): Promise<WorkerStats> {
-    this.#child.stdin!.write('stats\n');
-    return JSON.parse((await this.#expect('stats ')).slice('stats '.length)) as WorkerStats;
-  }
-
-  /** Stops the Baton worker (its runs released); answers its stats from just before. */
-  async stop(): Promise<WorkerStats> {
-    this.#child.stdin!.write('stop\n');
-    return JSON.parse((await this.#expect('stopped ')).slice('stopped '.length)) as WorkerStats;
-  }
-
-  kill(): void {
-    this.#child.stdin!.end();
-    if (this.#child.exitCode === null) this.#child.kill('SIGTERM');
-  }
-
-  async #expect(prefix: string): Promise<string> {
+  /** The next line the process says; it must start with `prefix`. */
+  async expect(prefix: string): Promise<string> {
     const next = await this.#lines.next();
     if (next.done || !next.value.startsWith(prefix)) {
       throw new Error(
@@ -71,6 +61,49 @@ export class BenchWorker {
       );
     }
     return next.value;
+  }
+
+  kill(): void {
+    this.#child.stdin!.end();
+    if (this.#child.exitCode === null) this.#child.kill('SIGTERM');
+  }
+}
+
+/** One bench worker process (bench/bench-worker.ts) on a store, driven over stdin. */
+export class BenchWorker {
+  readonly #process: LineProcess;
+
+  private constructor(process: LineProcess) {
+    this.#process = process;
+  }
+
+  /** Spawns a worker on `url` (a postgres:// URL or sqlite:path) and waits until its store is open. */
+  static async start(url: string, poolSize = 3): Promise<BenchWorker> {
+    return new BenchWorker(await LineProcess.start(WORKER_SCRIPT, [url, String(poolSize)], ['--expose-gc']));
+  }
+
+  get pid(): number {
+    return this.#process.pid;
+  }
+
+  async go(concurrency: number): Promise<void> {
+    this.#process.send(`go ${concurrency}`);
+    await this.#process.expect('started');
+  }
+
+  async stats(): Promise<WorkerStats> {
+    this.#process.send('stats');
+    return JSON.parse((await this.#process.expect('stats ')).slice('stats '.length)) as WorkerStats;
+  }
+
+  /** Stops the Baton worker (its runs released); answers its stats from just before. */
+  async stop(): Promise<WorkerStats> {
+    this.#process.send('stop');
+    return JSON.parse((await this.#process.expect('stopped ')).slice('stopped '.length)) as WorkerStats;
+  }
+
+  kill(): void {
+    this.#process.kill();
   }
 }
 
