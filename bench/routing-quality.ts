@@ -96,10 +96,12 @@ export async function routingQuality(
     Promise.all(
       requests.map(async (request) => {
         const ranking = await registry.rank(request.text, { k: 3, minScore: -1 });
+        // "No fit" is the best similarity under minScore, whatever orders the candidates above it.
+        const all = await registry.rank(request.text, { k: registry.size, minScore: -1 });
         return {
           request,
           names: ranking.candidates.map((c) => c.name),
-          top: ranking.candidates[0]!.similarity,
+          top: Math.max(...all.candidates.map((c) => c.similarity)),
         };
       }),
     );

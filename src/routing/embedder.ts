@@ -1,4 +1,5 @@
 import { BatonError } from '../errors.ts';
+import type { WordAligner } from './word-alignment.ts';
 
 /**
  * The Embedder spec: turns texts into vectors of a fixed length. Routing, the semantic cache and
@@ -20,6 +21,11 @@ export interface Embedder {
    * Routing and the cache take them as their defaults.
    */
   readonly calibrated?: CalibratedDefaults;
+  /**
+   * Word-level alignment in the embedder's word space, when it has one ({@link WordVectorEmbedder}):
+   * the capability registry uses it to order the candidates it shortlisted by their vectors.
+   */
+  wordAligner?(): Promise<WordAligner>;
 }
 
 export interface CalibratedDefaults {

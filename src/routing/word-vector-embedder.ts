@@ -3,6 +3,8 @@ import type { CalibratedDefaults, Embedder } from './embedder.ts';
 import { LexicalEmbedder } from './lexical-embedder.ts';
 import { checkUnitInterval } from '../argument-checks.ts';
 import { loadWordVectors, type WordVectors } from './word-vectors.ts';
+import { wordAligner, type WordAligner } from './word-alignment.ts';
+import { lookUp, unknownWordVector, words } from './word-lookup.ts';
 
 export interface WordVectorEmbedderOptions {
   /**
@@ -59,6 +61,7 @@ export class WordVectorEmbedder implements Embedder {
   readonly #lexicalWeight: number;
   readonly #smoothing: number;
   #table: Promise<WordVectors> | undefined;
+  #aligner: Promise<WordAligner> | undefined;
   #semanticDimensions = 100;
 
   constructor(options: WordVectorEmbedderOptions = {}) {
@@ -84,6 +87,17 @@ export class WordVectorEmbedder implements Embedder {
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    const table = await this.#loadTable();
+    return texts.map((text) => this.#embedOne(table, text));
+  }
+
+  /** Word-level alignment over the same word vectors, for the capability registry's ordering. */
+  async wordAligner(): Promise<WordAligner> {
+    this.#aligner ??= this.#loadTable().then(wordAligner);
+    return this.#aligner;
+  }
+
+  async #loadTable(): Promise<WordVectors> {
     this.#table ??= loadWordVectors(...(this.#file === undefined ? [] : [this.#file]));
     const table = await this.#table;
     if (table.dimensions !== this.#semanticDimensions) {
@@ -91,7 +105,7 @@ export class WordVectorEmbedder implements Embedder {
         `WordVectorEmbedder expects ${this.#semanticDimensions}-dimensional word vectors; ${table.source} has ${table.dimensions}.`,
       );
     }
-    return texts.map((text) => this.#embedOne(table, text));
+    return table;
   }
 
   #embedOne(table: WordVectors, text: string): Float32Array {
@@ -122,36 +136,9 @@ export class WordVectorEmbedder implements Embedder {
   }
 }
 
-/**
- * The table's rows for a word: itself; else its parts ("two-factor"); else its stem ("webhooks" →
- * "webhook", "refunded" → "refund"); else the word itself, unknown (a string).
- */
-function lookUp(table: WordVectors, token: string): (number | string)[] {
-  const row = table.rows.get(token);
-  if (row !== undefined) return [row];
-  if (token.includes('-')) return token.split('-').flatMap((part) => lookUp(table, part));
-  for (const stem of stems(token)) {
-    const found = table.rows.get(stem);
-    if (found !== undefined) return [found];
-  }
-  return [token];
-}
-
 /** An unknown word worth a vector of its own: letters, at least three ("gdpr", "webhook"), not "i" or "a". */
 function isTellingUnknown(word: string): boolean {
   return word.length >= 3 && /^\p{L}+$/u.test(word);
-}
-
-/** Plausible stems of an inflected English word, most likely first. */
-function stems(word: string): string[] {
-  const found: string[] = [];
-  if (word.length <= 3 || /\d/.test(word)) return found;
-  if (word.endsWith('ies')) found.push(`${word.slice(0, -3)}y`);
-  if (word.endsWith('es')) found.push(word.slice(0, -2));
-  if (word.endsWith('s')) found.push(word.slice(0, -1));
-  if (word.endsWith('ed')) found.push(word.slice(0, -2), word.slice(0, -1));
-  if (word.endsWith('ing')) found.push(word.slice(0, -3), `${word.slice(0, -3)}e`);
-  return found;
 }
 
 const norms = new WeakMap<WordVectors, number>();
@@ -168,42 +155,6 @@ function typicalNorm(table: WordVectors): number {
     norms.set(table, found);
   }
   return found;
-}
-
-/** A deterministic pseudo-random vector of length `length` for a word (xorshift seeded by FNV-1a). */
-function unknownWordVector(word: string, length: number, out: Float32Array): Float32Array {
-  let state = 0x811c9dc5;
-  for (let i = 0; i < word.length; i++) state = Math.imul(state ^ word.charCodeAt(i), 0x01000193);
-  for (let i = 0; i < out.length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out[i] = (state >>> 0) / 2 ** 32 - 0.5;
-  }
-  const scale = length / (norm(out) || 1);
-  for (let i = 0; i < out.length; i++) out[i]! *= scale;
-  return out;
-}
-
-/** Lower-case words as the word table spells them: "can't" → can, not; "it's" → it. */
-function* words(text: string): Generator<string> {
-  const found =
-    text
-      .normalize('NFKD')
-      .replace(/\p{M}/gu, '')
-      .toLowerCase()
-      .replace(/[’‘]/g, "'")
-      .match(/[\p{L}\p{N}]+(?:['-][\p{L}\p{N}]+)*/gu) ?? [];
-  for (const token of found) {
-    if (token.endsWith("n't")) {
-      yield token === "can't" ? 'can' : token === "won't" ? 'will' : token.slice(0, -3);
-      yield 'not';
-    } else if (token.includes("'")) {
-      yield token.slice(0, token.indexOf("'"));
-    } else {
-      yield token;
-    }
-  }
 }
 
 function norm(vector: Float32Array): number {

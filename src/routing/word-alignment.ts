@@ -1,0 +1,148 @@
+import { lookUp, unknownWordVector, words } from './word-lookup.ts';
+import { dot } from './vector-index.ts';
+import type { WordVectors } from './word-vectors.ts';
+
+/**
+ * Scores a task against a capability's texts word by word, where an averaged sentence vector blurs
+ * them: each content word of the task finds its two most similar words among all the capability's
+ * texts (description, declared examples, learnt tasks), and the score is the mean of their cosines
+ * over the task's words, each word weighted by how rare it is (a BERTScore-like recall over static
+ * word vectors). "The battery stopped working" meets "broken" and "defective" in the warranty desk's
+ * words even when no one of its texts is close as a whole; two matches rather than the best one
+ * favour a desk with several words of the task's meaning over one that shares a single noun.
+ *
+ * Given by an embedder built on word vectors ({@link Embedder.wordAligner}); the capability registry
+ * adds `weight × alignment` to the similarity of each shortlisted candidate when it orders them.
+ * Measured on the labelled requests in bench/data (tuning half only), see
+ * docs/decisions/0036-word-alignment-re-ranks-the-shortlist.md.
+ */
+export interface WordAligner {
+  /** A text's content words, ready to be matched or pooled. */
+  words(text: string): AlignedWords;
+  /** The words of several texts as one pool, each once with its count (a word used twice fills both best matches). */
+  pool(texts: readonly AlignedWords[]): AlignedWords;
+  /** The weighted mean, over the task's words, of each one's two best cosines in `pool`; 0 with no words. */
+  score(task: AlignedWords, pool: AlignedWords): number;
+}
+
+/** Content words as unit vectors (rows of `vectors`), each with its weight and its key (its table row, or the unknown word). */
+export interface AlignedWords {
+  readonly tokens: readonly string[];
+  readonly weights: Float32Array;
+  /** How many times each word occurs (in a pool, across its texts). */
+  readonly counts: Uint32Array;
+  readonly vectors: Float32Array;
+}
+
+/**
+ * SIF's smoothing for the task's words: a word of corpus frequency p weighs a / (a + p). Chosen on
+ * the tuning half: 1e-2 led 1e-3 and 1e-4 (the embedder's), which let rare product names weigh most.
+ */
+const SMOOTHING = 1e-2;
+/** As in word-vector-embedder.ts: Zipf frequencies from the ranks of a 400,000-word corpus. */
+const HARMONIC = Math.log(400_000) + 0.5772;
+
+/**
+ * Words that carry no intent of their own. Their SIF weights are small but not nil, and each finds
+ * itself in almost every pool, which would pull every score towards 1 alike.
+ */
+const FUNCTION_WORDS = new Set(
+  (
+    'a about after all also am an and any are as at be been before being but by can could did do does for from ' +
+    'get got had has have how i if im in into is it its ive just me my no not of on one or our out over please ' +
+    'should so some than that the their them then there these they this to up us was we what when where which ' +
+    'who why will with would you your'
+  ).split(' '),
+);
+
+/** The {@link WordAligner} of a word-vector table. */
+export function wordAligner(table: WordVectors): WordAligner {
+  const dimensions = table.dimensions;
+  return {
+    words(text) {
+      const tokens: string[] = [];
+      const weights: number[] = [];
+      const vectors: Float32Array[] = [];
+      for (const token of words(text)) {
+        if (token.length < 2 || FUNCTION_WORDS.has(token)) continue;
+        for (const part of lookUp(table, token)) {
+          const vector = new Float32Array(dimensions);
+          if (typeof part === 'number') {
+            table.read(part, vector);
+            const frequency = 1 / (table.ranks[part]! * HARMONIC);
+            weights.push(SMOOTHING / (SMOOTHING + frequency));
+          } else {
+            // Unknown to the table: rare, and alike only to itself.
+            unknownWordVector(part, 1, vector);
+            weights.push(1);
+          }
+          tokens.push(typeof part === 'number' ? `#${part}` : part);
+          vectors.push(unit(vector));
+        }
+      }
+      return packed(tokens, weights, vectors, dimensions);
+    },
+    pool(texts) {
+      const rows = new Map<string, number>();
+      const tokens: string[] = [];
+      const weights: number[] = [];
+      const counts: number[] = [];
+      const vectors: Float32Array[] = [];
+      for (const text of texts) {
+        text.tokens.forEach((token, at) => {
+          const row = rows.get(token);
+          if (row !== undefined) {
+            counts[row]!++;
+            return;
+          }
+          rows.set(token, tokens.length);
+          tokens.push(token);
+          weights.push(text.weights[at]!);
+          counts.push(1);
+          vectors.push(text.vectors.subarray(at * dimensions, (at + 1) * dimensions));
+        });
+      }
+      return packed(tokens, weights, vectors, dimensions, counts);
+    },
+    score(task, pool) {
+      const count = pool.tokens.length;
+      if (task.tokens.length === 0 || count === 0) return 0;
+      let sum = 0;
+      let total = 0;
+      for (let word = 0; word < task.tokens.length; word++) {
+        const offset = word * dimensions;
+        let first = -1;
+        let second = -1;
+        for (let other = 0; other < count; other++) {
+          const similarity = dot(task.vectors, offset, pool.vectors, other * dimensions, dimensions);
+          // A word the pool holds twice is both best matches.
+          if (similarity > first) [first, second] = [similarity, pool.counts[other]! > 1 ? similarity : first];
+          else if (similarity > second) second = similarity;
+        }
+        sum += task.weights[word]! * (second === -1 ? first : (first + second) / 2);
+        total += task.weights[word]!;
+      }
+      return sum / total;
+    },
+  };
+}
+
+function packed(
+  tokens: string[],
+  weights: number[],
+  vectors: readonly Float32Array[],
+  dimensions: number,
+  counts: number[] = tokens.map(() => 1),
+): AlignedWords {
+  const rows = new Float32Array(vectors.length * dimensions);
+  vectors.forEach((vector, at) => rows.set(vector, at * dimensions));
+  return { tokens, weights: Float32Array.from(weights), counts: Uint32Array.from(counts), vectors: rows };
+}
+
+function unit(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
+  const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+  for (let i = 0; i < vector.length; i++) vector[i]! *= scale;
+  return vector;
+}
