@@ -4,24 +4,23 @@ import type { WordVectors } from './word-vectors.ts';
 
 /**
  * Scores a task against a capability's texts word by word, where an averaged sentence vector blurs
- * them: each content word of the task finds its two most similar words among all the capability's
- * texts (description, declared examples, learnt tasks), and the score is the mean of their cosines
- * over the task's words, each word weighted by how rare it is (a BERTScore-like recall over static
- * word vectors). "The battery stopped working" meets "broken" and "defective" in the warranty desk's
- * words even when no one of its texts is close as a whole; two matches rather than the best one
- * favour a desk with several words of the task's meaning over one that shares a single noun.
+ * them: each content word of the task finds its most similar word among all the capability's texts
+ * (description, declared examples, learnt tasks), and the score is the mean of those best cosines,
+ * each word weighted by how rare it is (a BERTScore-like recall over static word vectors). "The
+ * battery stopped working" meets "broken" and "defective" in the warranty desk's words even when
+ * no one of its texts is close as a whole.
  *
  * Given by an embedder built on word vectors ({@link Embedder.wordAligner}); the capability registry
  * adds `weight × alignment` to the similarity of each shortlisted candidate when it orders them.
  * Measured on the labelled requests in bench/data (tuning half only), see
- * docs/decisions/0036-word-alignment-re-ranks-the-shortlist.md.
+ * docs/decisions/0036-word-alignment-orders-the-shortlist.md.
  */
 export interface WordAligner {
   /** A text's content words, ready to be matched or pooled. */
   words(text: string): AlignedWords;
-  /** The words of several texts as one pool, each once with its count (a word used twice fills both best matches). */
+  /** The words of several texts as one pool (each distinct word once). */
   pool(texts: readonly AlignedWords[]): AlignedWords;
-  /** The weighted mean, over the task's words, of each one's two best cosines in `pool`; 0 with no words. */
+  /** The weighted mean, over the task's words, of each one's best cosine in `pool`; 0 with no words. */
   score(task: AlignedWords, pool: AlignedWords): number;
 }
 
@@ -29,16 +28,14 @@ export interface WordAligner {
 export interface AlignedWords {
   readonly tokens: readonly string[];
   readonly weights: Float32Array;
-  /** How many times each word occurs (in a pool, across its texts). */
-  readonly counts: Uint32Array;
   readonly vectors: Float32Array;
 }
 
 /**
  * SIF's smoothing for the task's words: a word of corpus frequency p weighs a / (a + p). Chosen on
- * the tuning half: 1e-2 led 1e-3 and 1e-4 (the embedder's), which let rare product names weigh most.
+ * the tuning half (1e-2 did alike; 1e-4, the embedder's, was worse: rare product names weigh most).
  */
-const SMOOTHING = 1e-2;
+const SMOOTHING = 1e-3;
 /** As in word-vector-embedder.ts: Zipf frequencies from the ranks of a 400,000-word corpus. */
 const HARMONIC = Math.log(400_000) + 0.5772;
 
@@ -83,26 +80,20 @@ export function wordAligner(table: WordVectors): WordAligner {
       return packed(tokens, weights, vectors, dimensions);
     },
     pool(texts) {
-      const rows = new Map<string, number>();
+      const seen = new Set<string>();
       const tokens: string[] = [];
       const weights: number[] = [];
-      const counts: number[] = [];
       const vectors: Float32Array[] = [];
       for (const text of texts) {
         text.tokens.forEach((token, at) => {
-          const row = rows.get(token);
-          if (row !== undefined) {
-            counts[row]!++;
-            return;
-          }
-          rows.set(token, tokens.length);
+          if (seen.has(token)) return;
+          seen.add(token);
           tokens.push(token);
           weights.push(text.weights[at]!);
-          counts.push(1);
           vectors.push(text.vectors.subarray(at * dimensions, (at + 1) * dimensions));
         });
       }
-      return packed(tokens, weights, vectors, dimensions, counts);
+      return packed(tokens, weights, vectors, dimensions);
     },
     score(task, pool) {
       const count = pool.tokens.length;
@@ -111,15 +102,12 @@ export function wordAligner(table: WordVectors): WordAligner {
       let total = 0;
       for (let word = 0; word < task.tokens.length; word++) {
         const offset = word * dimensions;
-        let first = -1;
-        let second = -1;
+        let best = -1;
         for (let other = 0; other < count; other++) {
           const similarity = dot(task.vectors, offset, pool.vectors, other * dimensions, dimensions);
-          // A word the pool holds twice is both best matches.
-          if (similarity > first) [first, second] = [similarity, pool.counts[other]! > 1 ? similarity : first];
-          else if (similarity > second) second = similarity;
+          if (similarity > best) best = similarity;
         }
-        sum += task.weights[word]! * (second === -1 ? first : (first + second) / 2);
+        sum += task.weights[word]! * best;
         total += task.weights[word]!;
       }
       return sum / total;
@@ -132,11 +120,10 @@ function packed(
   weights: number[],
   vectors: readonly Float32Array[],
   dimensions: number,
-  counts: number[] = tokens.map(() => 1),
 ): AlignedWords {
   const rows = new Float32Array(vectors.length * dimensions);
   vectors.forEach((vector, at) => rows.set(vector, at * dimensions));
-  return { tokens, weights: Float32Array.from(weights), counts: Uint32Array.from(counts), vectors: rows };
+  return { tokens, weights: Float32Array.from(weights), vectors: rows };
 }
 
 function unit(vector: Float32Array): Float32Array {
