@@ -49,7 +49,7 @@ export interface CapabilityRegistryOptions {
   /**
    * Word-level alignment of the task to each shortlisted capability's words (see {@link WordAligner}),
    * added as `weight × alignment` when the candidates that reached `minScore` are ordered; `false`
-   * orders without it. Used when the embedder has a word space (`WordVectorEmbedder`). Default weight 2.
+   * orders without it. Used when the embedder has a word space (`WordVectorEmbedder`). Default weight 1.
    */
   alignment?: { weight?: number } | false;
 }
@@ -556,10 +556,12 @@ export function resolveRankOptions(
 
 /**
  * How much a word alignment of 1 adds to a candidate's similarity when candidates are ordered
- * (beside the classifier's 0.3). Chosen on the tuning half of bench/data, where 1.5 to 3 did alike;
- * see docs/decisions/0036-word-alignment-orders-the-shortlist.md.
+ * (beside the classifier's 0.3): the largest weight of the tuning half's plateau (1 to 3 within a
+ * request or two of each other) that still routes the issue's requests among desks known by one
+ * line each; at 1.5 a generic word ("bought" → "shop") pulls "the battery I bought stopped working"
+ * to the stores. See docs/decisions/0036-word-alignment-orders-the-shortlist.md.
  */
-const DEFAULT_ALIGNMENT_WEIGHT = 2;
+const DEFAULT_ALIGNMENT_WEIGHT = 1;
 
 function checkWeight(weight: number): number {
   if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0)
