@@ -271,7 +271,11 @@ const METHODS: readonly { label: string; embedder: () => Embedder; parts: Rankin
     parts: { classifier: false, alignment: false },
     cache: true,
   },
-  { label: 'word vectors + classifier', embedder: () => new WordVectorEmbedder(), parts: { alignment: false } },
+  {
+    label: 'word vectors + classifier',
+    embedder: () => new WordVectorEmbedder(),
+    parts: { alignment: false },
+  },
   { label: 'word vectors + cl. + alignment', embedder: () => new WordVectorEmbedder(), parts: {} },
 ];
 
@@ -321,7 +325,10 @@ export async function routeCost(
   const texts = sets.requests.map((request) => request.text);
   const rounds = { similarity: [] as number[], classifier: [] as number[], alignment: [] as number[] };
   for (let round = 0; round < Math.max(3, repeats); round++) {
-    for (const [method, registry] of Object.entries(registries) as [keyof typeof rounds, CapabilityRegistry][]) {
+    for (const [method, registry] of Object.entries(registries) as [
+      keyof typeof rounds,
+      CapabilityRegistry,
+    ][]) {
       const started = process.cpuUsage();
       for (const text of texts) await registry.rank(text, { k: 3 });
       const used = process.cpuUsage(started);
