@@ -81,7 +81,8 @@ export interface RankedCandidate {
   confidence?: number;
   /**
    * How well the task's words align with the capability's words, in [-1, 1] (see
-   * {@link CapabilityRegistryOptions.alignment}); absent when the registry does not align words.
+   * {@link CapabilityRegistryOptions.alignment}); absent when the registry does not align words, and
+   * for candidates under minScore.
    */
   alignment?: number;
   cost: number;
@@ -161,7 +162,10 @@ export class CapabilityRegistry {
   /** The embedder's word aligner, when it has one and alignment is on. */
   #aligner: WordAligner | undefined;
   readonly #alignmentWeight: number;
-  /** Each capability's pooled words, built at its first alignment after its texts change. */
+  /**
+   * Capabilities' pooled words, built at their first alignment after their texts change; the
+   * {@link POOLS_KEPT} most recently used are kept (a pool is a few KB; a registry can hold 100,000).
+   */
   readonly #pools = new Map<string, AlignedWords>();
   /** The texts of learnt tasks by key (their vectors are in the index), for alignment. */
   readonly #learntTexts = new Map<string, string>();
@@ -354,7 +358,11 @@ export class CapabilityRegistry {
     const best = only
       ? this.#scoreSome(query, only)
       : this.#searchAll(query, resolved.k, confidence && likeliest(confidence, resolved.k));
-    const alignment = this.#align(task, best.keys());
+    // Only candidates that reach minScore are ordered by score: the others need no alignment.
+    const alignment = this.#align(
+      task,
+      [...best].filter(([, similarity]) => similarity >= resolved.minScore).map(([name]) => name),
+    );
     const ranked = score(
       [...best].map(([name, similarity]) => ({
         entry: this.#entries.get(name)!,
@@ -441,7 +449,9 @@ export class CapabilityRegistry {
     const alignment = new Map<string, number>();
     for (const name of names) {
       let pool = this.#pools.get(name);
-      if (!pool) {
+      if (pool) {
+        this.#pools.delete(name);
+      } else {
         const entry = this.#entries.get(name)!;
         const texts = [capabilityText(entry.capability), ...entry.capability.examples];
         for (const key of entry.keys) {
@@ -449,8 +459,9 @@ export class CapabilityRegistry {
           if (learnt !== undefined) texts.push(learnt);
         }
         pool = aligner.pool(texts.map((text) => aligner.words(text)));
-        this.#pools.set(name, pool);
+        if (this.#pools.size >= POOLS_KEPT) this.#pools.delete(this.#pools.keys().next().value!);
       }
+      this.#pools.set(name, pool);
       alignment.set(name, aligner.score(words, pool));
     }
     return alignment;
@@ -570,6 +581,9 @@ function checkWeight(weight: number): number {
     );
   return weight;
 }
+
+/** How many capabilities' pooled words the registry keeps for alignment (the most recently used). */
+const POOLS_KEPT = 4096;
 
 /** The `k` names the classifier finds likeliest. */
 function likeliest(probabilities: ReadonlyMap<string, number>, k: number): string[] {
