@@ -32,6 +32,7 @@ export {
   type Ranking,
 } from './capability-registry.ts';
 export type { CapabilityClassifierOptions } from './capability-classifier.ts';
+export type { WordAligner, AlignedWords } from './word-alignment.ts';
 export {
   routeByCapability,
   type CapabilityRouteOptions,

@@ -24,10 +24,13 @@ export interface WordAligner {
   score(task: AlignedWords, pool: AlignedWords): number;
 }
 
-/** Content words as unit vectors (rows of `vectors`), each with its weight and its key (its table row, or the unknown word). */
+/** A text's content words, as the aligner matches them. */
 export interface AlignedWords {
+  /** Each word's key: its row in the word table (`#row`), or the word itself when the table lacks it. */
   readonly tokens: readonly string[];
+  /** Each word's weight, a / (a + its corpus frequency): rare words weigh most. */
   readonly weights: Float32Array;
+  /** The words' unit vectors, one row of the table's dimensions after another. */
   readonly vectors: Float32Array;
 }
 
