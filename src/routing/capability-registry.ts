@@ -159,8 +159,8 @@ export class CapabilityRegistry {
   #classifierStale = true;
   /** {@link hasExamples}, counted again after the registered texts change. */
   #hasExamples: boolean | undefined;
-  /** The embedder's word aligner, when it has one and alignment is on. */
-  #aligner: WordAligner | undefined;
+  /** The embedder's word aligner, when it has one and alignment is on; asked for at the first rank. */
+  #aligner: Promise<WordAligner | undefined> | undefined;
   readonly #alignmentWeight: number;
   /**
    * Capabilities' pooled words, built at their first alignment after their texts change; the
@@ -186,7 +186,6 @@ export class CapabilityRegistry {
     options: CapabilityRegistryOptions & { capabilities?: readonly Capability[] },
   ): Promise<CapabilityRegistry> {
     const registry = new CapabilityRegistry(options);
-    if (registry.#alignmentWeight > 0) registry.#aligner = await options.embedder.wordAligner?.();
     await registry.#load();
     if (options.capabilities?.length) await registry.register(...options.capabilities);
     for (const { name, task } of registry.#relearn.splice(0)) {
@@ -359,7 +358,7 @@ export class CapabilityRegistry {
       ? this.#scoreSome(query, only)
       : this.#searchAll(query, resolved.k, confidence && likeliest(confidence, resolved.k));
     // Only candidates that reach minScore are ordered by score: the others need no alignment.
-    const alignment = this.#align(
+    const alignment = await this.#align(
       task,
       [...best].filter(([, similarity]) => similarity >= resolved.minScore).map(([name]) => name),
     );
@@ -442,8 +441,10 @@ export class CapabilityRegistry {
   }
 
   /** Each candidate's word alignment with the task (undefined without an aligner). */
-  #align(task: string, names: Iterable<string>): Map<string, number> | undefined {
-    const aligner = this.#aligner;
+  async #align(task: string, names: Iterable<string>): Promise<Map<string, number> | undefined> {
+    if (this.#alignmentWeight === 0) return undefined;
+    this.#aligner ??= Promise.resolve(this.embedder.wordAligner?.());
+    const aligner = await this.#aligner;
     if (!aligner) return undefined;
     const words = aligner.words(task);
     const alignment = new Map<string, number>();
