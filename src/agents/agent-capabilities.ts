@@ -81,6 +81,11 @@ export interface RoutingOptions {
    * `CapabilityRegistryOptions.classifier`); `false` ranks by similarity alone. Default on.
    */
   classifier?: CapabilityClassifierOptions | false;
+  /**
+   * Word-level alignment of the task with each candidate's texts, added to its score (see
+   * `CapabilityRegistryOptions.alignment`); `false` turns it off. Default on with the word vectors.
+   */
+  alignment?: { weight?: number } | false;
 }
 
 /** Opens the registry of `Baton.open({ routing })` on the store's vector records. */
@@ -99,5 +104,6 @@ export async function openRouting(
     capabilities,
     ...(log ? { log } : {}),
     ...(options.classifier === undefined ? {} : { classifier: options.classifier }),
+    ...(options.alignment === undefined ? {} : { alignment: options.alignment }),
   });
 }

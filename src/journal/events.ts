@@ -656,6 +656,8 @@ export interface RouteCandidateRecord {
   similarity?: number;
   /** The registry classifier's probability for this candidate, when the registry has one. */
   confidence?: number;
+  /** The word alignment of the task with this candidate's texts, when the registry aligns words. */
+  alignment?: number;
   cost?: number;
   /** False when the candidate was below the similarity threshold. */
   eligible?: boolean;

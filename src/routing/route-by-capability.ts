@@ -86,11 +86,12 @@ export function routeByCapability(
     const { fallback, name: _name, ...rankOptions } = options;
     const ranking = await op.active(() => registry.rank(task, rankOptions));
     const candidates: RouteCandidateRecord[] = ranking.candidates.map(
-      ({ name: candidate, similarity, confidence, cost, score, eligible }) => ({
+      ({ name: candidate, similarity, confidence, alignment, cost, score, eligible }) => ({
         name: candidate,
         score,
         similarity,
         ...(confidence === undefined ? {} : { confidence }),
+        ...(alignment === undefined ? {} : { alignment }),
         cost,
         eligible,
       }),

@@ -83,7 +83,22 @@ describe('routing with the defaults among twenty support desks', () => {
     expect(decided[0]!.payload.candidates[0]).toMatchObject({
       name: 'billing',
       confidence: expect.any(Number),
+      alignment: expect.any(Number),
     });
+  });
+
+  it('takes the word alignment option in Baton.open: turned off, no candidate is aligned', async () => {
+    const h = await harness({
+      workflows: [triage],
+      routing: { capabilities: desks, alignment: false },
+    });
+    open.push(h);
+    const run = await h.baton.start(triage, { tickets: ['I forgot my password and cannot log in'] });
+    const [decision] = await run.result();
+    expect(decision!.chosen).toBe('accounts');
+    expect(decision!.candidates.every((candidate) => candidate.alignment === undefined)).toBe(true);
+    const decided = (await run.history()).filter((event) => event.type === 'route.decided');
+    expect(decided[0]!.payload.candidates.every((candidate) => candidate.alignment === undefined)).toBe(true);
   });
 
   it('says how to set routing up when a workflow routes without it', async () => {
