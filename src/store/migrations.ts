@@ -85,6 +85,12 @@ export const MIGRATIONS = [
     postgres: 14,
     description: "workers' heartbeats: who is connected and what each runs",
   },
+  {
+    id: 'events-rowid',
+    sqlite: 14,
+    postgres: 15,
+    description: 'SQLite journal events in a rowid table with a unique (run_id, seq) index (appends stay at the end)',
+  },
 ] as const satisfies readonly MigrationEntry[];
 
 /** One entry of {@link MIGRATIONS}. */

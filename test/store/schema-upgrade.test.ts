@@ -67,7 +67,7 @@ const eventValues = [
 ];
 
 describe('a SQLite store written by an older Baton', () => {
-  it.each([1, 2, 3, 4, 9])(
+  it.each([1, 2, 3, 4, 9, 13])(
     'is brought from schema version %i to the current one, keeping its runs',
     async (version) => {
       const directory = await mkdtemp(join(tmpdir(), 'baton-upgrade-'));
@@ -97,6 +97,10 @@ describe('a SQLite store written by an older Baton', () => {
         expect(
           reopened.prepare(`SELECT value FROM baton_meta WHERE key = 'schema_version'`).get()?.value,
         ).toBe(String(SQLITE_SCHEMA_VERSION));
+        // The copied journal still refuses a second event at a seq it holds (the writers' fence).
+        expect(() =>
+          reopened.prepare(`INSERT INTO events ${EVENT_ROW} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...eventValues),
+        ).toThrow(/UNIQUE/);
         reopened.close();
       } finally {
         await rm(directory, { recursive: true, force: true });

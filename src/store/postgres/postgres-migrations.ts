@@ -225,6 +225,8 @@ CREATE TABLE {schema}.workers (
   expires_at  BIGINT NOT NULL
 );
 `,
+  // SQLite only: PostgreSQL's events table is a heap already, with (run_id, seq) as its key index.
+  'events-rowid': '',
 };
 
 /** A step of the PostgreSQL store's schema: the SQL that brings it to `version`. */
