@@ -55,15 +55,25 @@ export class SqliteRunStreams implements RunStreamStore {
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
     this.#write((statements) => {
-      // One statement a part: it numbers itself after the run's last part (earlier ones of this
-      // batch included) and follows the run's committed head.
-      const insert = statements.get(
-        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at)
-         SELECT ?1, COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) + 1,
-           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0), ?2, ?3, ?4, ?5`,
+      // Each part is numbered after its run's last part (earlier ones of this batch included) and
+      // follows the run's committed head: both read once per run of the batch, not once per part.
+      const headOf = statements.get(
+        `SELECT COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) AS id,
+           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0) AS seq`,
       );
+      const insert = statements.get(
+        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const heads = new Map<string, { id: number; seq: number }>();
       for (const part of parts) {
-        insert.run(part.runId, part.type, part.op ?? null, JSON.stringify(part.data), part.at);
+        let head = heads.get(part.runId);
+        if (!head) {
+          const row = headOf.get(part.runId)!;
+          head = { id: Number(row.id), seq: Number(row.seq) };
+          heads.set(part.runId, head);
+        }
+        head.id++;
+        insert.run(part.runId, head.id, head.seq, part.type, part.op ?? null, JSON.stringify(part.data), part.at);
       }
     });
   }
