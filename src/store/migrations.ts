@@ -86,10 +86,11 @@ export const MIGRATIONS = [
     description: "workers' heartbeats: who is connected and what each runs",
   },
   {
-    id: 'events-rowid',
+    id: 'lean-step-writes',
     sqlite: 14,
     postgres: 15,
-    description: 'SQLite journal events in a rowid table with a unique (run_id, seq) index (appends stay at the end)',
+    description:
+      "SQLite: journal events in rowid order under a unique (run_id, seq) index; finished runs indexed by finished_at, so a step's run update touches no index",
   },
 ] as const satisfies readonly MigrationEntry[];
 

@@ -225,8 +225,9 @@ CREATE TABLE {schema}.workers (
   expires_at  BIGINT NOT NULL
 );
 `,
-  // SQLite only: PostgreSQL's events table is a heap already, with (run_id, seq) as its key index.
-  'events-rowid': '',
+  // SQLite only: PostgreSQL's events table is a heap already (its key an index beside it), and its
+  // finished runs have been indexed by finished_at since 'finished-at'.
+  'lean-step-writes': '',
 };
 
 /** A step of the PostgreSQL store's schema: the SQL that brings it to `version`. */

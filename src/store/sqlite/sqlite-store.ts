@@ -358,7 +358,7 @@ export class SqliteStore implements Store {
         this.#statements
           .get(
             `UPDATE runs SET status = ?, result = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL,
-             wake_at = NULL, updated_at = ? WHERE run_id = ?`,
+             wake_at = NULL, updated_at = ?, finished_at = ? WHERE run_id = ?`,
           )
           .run(
             transition.status,
@@ -368,6 +368,7 @@ export class SqliteStore implements Store {
             transition.status === 'failed' || transition.status === 'timed_out'
               ? JSON.stringify(transition.error)
               : null,
+            now,
             now,
             write.runId,
           );
@@ -628,7 +629,7 @@ export class SqliteStore implements Store {
         .get(
           `UPDATE runs SET status = 'pending', result = NULL, error = NULL, cancel_requested = 0, paused = 0,
            metadata = ?, deadline_at = ?, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
-           wake_gen = wake_gen + 1, last_seq = ?, head_hash = ?, updated_at = ? WHERE run_id = ?`,
+           wake_gen = wake_gen + 1, last_seq = ?, head_hash = ?, updated_at = ?, finished_at = NULL WHERE run_id = ?`,
         )
         .run(
           JSON.stringify(metadata),
