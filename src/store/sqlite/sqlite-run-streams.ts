@@ -55,25 +55,29 @@ export class SqliteRunStreams implements RunStreamStore {
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
     this.#write((statements) => {
-      // Each part is numbered after its run's last part (earlier ones of this batch included) and
-      // follows the run's committed head: both read once per run of the batch, not once per part.
-      const headOf = statements.get(
-        `SELECT COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) AS id,
-           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0) AS seq`,
+      // A run's first part of the batch numbers itself after the run's last part and follows the
+      // run's committed head, in its own statement; the run's other parts of the batch follow it.
+      const first = statements.get(
+        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at)
+         SELECT ?1, COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) + 1,
+           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0), ?2, ?3, ?4, ?5
+         RETURNING id, after_seq`,
       );
-      const insert = statements.get(
+      const next = statements.get(
         `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       );
-      const heads = new Map<string, { id: number; seq: number }>();
+      const heads = new Map<string, { id: number; afterSeq: number }>();
       for (const part of parts) {
-        let head = heads.get(part.runId);
-        if (!head) {
-          const row = headOf.get(part.runId)!;
-          head = { id: Number(row.id), seq: Number(row.seq) };
-          heads.set(part.runId, head);
+        const op = part.op ?? null;
+        const data = JSON.stringify(part.data);
+        const head = heads.get(part.runId);
+        if (head) {
+          head.id++;
+          next.run(part.runId, head.id, head.afterSeq, part.type, op, data, part.at);
+        } else {
+          const row = first.get(part.runId, part.type, op, data, part.at)!;
+          heads.set(part.runId, { id: Number(row.id), afterSeq: Number(row.after_seq) });
         }
-        head.id++;
-        insert.run(part.runId, head.id, head.seq, part.type, part.op ?? null, JSON.stringify(part.data), part.at);
       }
     });
   }
