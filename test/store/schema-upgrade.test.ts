@@ -108,7 +108,9 @@ describe('a SQLite store written by an older Baton', () => {
         });
         // The copied journal still refuses a second event at a seq it holds (the writers' fence).
         expect(() =>
-          reopened.prepare(`INSERT INTO events ${EVENT_ROW} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...eventValues),
+          reopened
+            .prepare(`INSERT INTO events ${EVENT_ROW} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+            .run(...eventValues),
         ).toThrow(/UNIQUE/);
         reopened.close();
       } finally {
