@@ -35,7 +35,9 @@ export class RunStreamWriter {
   #writing: Promise<void> | undefined;
   #failures = 0;
   #lastWriteAt = -Infinity;
-  /** Ends the drain's wait for the write interval early (a flush does not wait out the interval). */
+  /** Flushes waiting: while there are any, the drain does not wait out the write interval. */
+  #flushes = 0;
+  /** Ends the drain's wait for the write interval early, when a flush comes during it. */
   #hurry: (() => void) | undefined;
 
   constructor(store: RunStreamStore, options: RunStreamWriterOptions) {
@@ -64,9 +66,14 @@ export class RunStreamWriter {
    * the interval (up to `minWriteIntervalMs` added to every run's end).
    */
   async flush(): Promise<void> {
-    while (this.#writing) {
-      this.#hurry?.();
-      await this.#writing;
+    this.#flushes++;
+    try {
+      while (this.#writing) {
+        this.#hurry?.();
+        await this.#writing;
+      }
+    } finally {
+      this.#flushes--;
     }
   }
 
@@ -75,7 +82,7 @@ export class RunStreamWriter {
       while (this.#buffer.length > 0 || this.#dropped.size > 0) {
         // Let the parts of this turn of the event loop, or of the interval since the last write, join the batch.
         const wait = this.#lastWriteAt + (this.#options.minWriteIntervalMs ?? 10) - performance.now();
-        if (wait > 0) {
+        if (wait > 0 && this.#flushes === 0) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, wait);
             this.#hurry = () => {
