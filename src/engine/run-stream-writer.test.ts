@@ -1,10 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { RunStreamWriter } from './run-stream-writer.ts';
 
 describe('RunStreamWriter', () => {
   const store = SqliteStore.open({ path: ':memory:' });
-  afterEach(async () => {
+  afterAll(async () => {
     await store.close();
   });
 
