@@ -35,6 +35,20 @@ export class WorkerStoppingError extends BatonError {
   }
 }
 
+/**
+ * The reason given to work still listening when an activation ends (a step's abandoned promise).
+ * Made without a stack trace: one is made per activation, and where it was made says nothing.
+ */
+function activationOver(): WorkerStoppingError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new WorkerStoppingError();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export interface ExecutorDeps {
   store: Store;
   committer: Committer;
@@ -172,7 +186,7 @@ export async function activate(
   } finally {
     clearTimeout(deadline.timer);
     control.onCancelRequested = undefined;
-    if (!abort.signal.aborted) abort.abort(new WorkerStoppingError());
+    if (!abort.signal.aborted) abort.abort(activationOver());
     await slot?.release();
   }
 }

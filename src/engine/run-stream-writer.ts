@@ -35,6 +35,10 @@ export class RunStreamWriter {
   #writing: Promise<void> | undefined;
   #failures = 0;
   #lastWriteAt = -Infinity;
+  /** Flushes waiting: while there are any, the drain does not wait out the write interval. */
+  #flushes = 0;
+  /** Ends the drain's wait for the write interval early, when a flush comes during it. */
+  #hurry: (() => void) | undefined;
 
   constructor(store: RunStreamStore, options: RunStreamWriterOptions) {
     this.#store = store;
@@ -56,9 +60,21 @@ export class RunStreamWriter {
     this.#writing ??= this.#drain();
   }
 
-  /** Resolves once every part written so far is in the store (or was given up on). */
+  /**
+   * Resolves once every part written so far is in the store (or was given up on). The parts waiting
+   * for the write interval go at once: an activation that ends flushes, and would otherwise wait out
+   * the interval (up to `minWriteIntervalMs` added to every run's end).
+   */
   async flush(): Promise<void> {
-    while (this.#writing) await this.#writing;
+    this.#flushes++;
+    try {
+      while (this.#writing) {
+        this.#hurry?.();
+        await this.#writing;
+      }
+    } finally {
+      this.#flushes--;
+    }
   }
 
   async #drain(): Promise<void> {
@@ -66,7 +82,18 @@ export class RunStreamWriter {
       while (this.#buffer.length > 0 || this.#dropped.size > 0) {
         // Let the parts of this turn of the event loop, or of the interval since the last write, join the batch.
         const wait = this.#lastWriteAt + (this.#options.minWriteIntervalMs ?? 10) - performance.now();
-        await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+        if (wait > 0 && this.#flushes === 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            this.#hurry = () => {
+              clearTimeout(timer);
+              setImmediate(resolve);
+            };
+          });
+          this.#hurry = undefined;
+        } else {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         this.#lastWriteAt = performance.now();
         const batch = this.#takeBatch();
         const runIds = [...new Set(batch.map((part) => part.runId))];

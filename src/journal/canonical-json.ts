@@ -18,6 +18,11 @@ export const MAX_JSON_DEPTH = 1000;
  * `undefined` object properties are dropped, as JSON.stringify does.
  */
 export function canonicalJson(value: unknown, what = 'Value', maxDepth = MAX_JSON_DEPTH): string {
+  // A lone string, finite number, boolean or null (a step's result, often) needs none of the walk's
+  // bookkeeping below; everything else, refusals included, goes through the walk.
+  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)))
+    return JSON.stringify(value);
+  if (typeof value === 'boolean' || value === null) return String(value);
   const seen = new Set<object>();
   let depth = 0;
   // The keys from the root to the value being encoded. The path is spelled out only for an error,

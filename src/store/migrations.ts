@@ -85,6 +85,13 @@ export const MIGRATIONS = [
     postgres: 14,
     description: "workers' heartbeats: who is connected and what each runs",
   },
+  {
+    id: 'lean-step-writes',
+    sqlite: 14,
+    postgres: 15,
+    description:
+      "SQLite: journal events in rowid order under a unique (run_id, seq) index; finished runs indexed by finished_at, so a step's run update touches no index",
+  },
 ] as const satisfies readonly MigrationEntry[];
 
 /** One entry of {@link MIGRATIONS}. */

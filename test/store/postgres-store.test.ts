@@ -257,7 +257,7 @@ describePostgres('PostgresStore', unavailable, () => {
           postgresMigrations
             .filter((migration) => migration.version > 5)
             .map((migration) => migration.version),
-        ).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        ).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
         const scope = { collection: 'memory', tenant: 'acme', partition: '' };
         const record = await store.vectorRecords.putVectorRecord({
           ...scope,

@@ -67,7 +67,7 @@ const eventValues = [
 ];
 
 describe('a SQLite store written by an older Baton', () => {
-  it.each([1, 2, 3, 4, 9])(
+  it.each([1, 2, 3, 4, 9, 13])(
     'is brought from schema version %i to the current one, keeping its runs',
     async (version) => {
       const directory = await mkdtemp(join(tmpdir(), 'baton-upgrade-'));
@@ -85,6 +85,11 @@ describe('a SQLite store written by an older Baton', () => {
           )
           .run(OLD_RUN.runId, T0, T0, event.hash);
         old.prepare(`INSERT INTO events ${EVENT_ROW} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...eventValues);
+        old
+          .prepare(
+            `INSERT INTO runs ${RUN_ROW} VALUES ('run_done', 'orders', 'acme', 'user:alice', 'completed', '{}', ?, ?, 1, ?)`,
+          )
+          .run(T0, T0 + 5, event.hash);
         old.close();
 
         const store = SqliteStore.open({ path });
@@ -97,6 +102,16 @@ describe('a SQLite store written by an older Baton', () => {
         expect(
           reopened.prepare(`SELECT value FROM baton_meta WHERE key = 'schema_version'`).get()?.value,
         ).toBe(String(SQLITE_SCHEMA_VERSION));
+        // A run that had finished is counted as finished since it last changed.
+        expect(reopened.prepare(`SELECT finished_at FROM runs WHERE run_id = 'run_done'`).get()).toEqual({
+          finished_at: T0 + 5,
+        });
+        // The copied journal still refuses a second event at a seq it holds (the writers' fence).
+        expect(() =>
+          reopened
+            .prepare(`INSERT INTO events ${EVENT_ROW} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+            .run(...eventValues),
+        ).toThrow(/UNIQUE/);
         reopened.close();
       } finally {
         await rm(directory, { recursive: true, force: true });

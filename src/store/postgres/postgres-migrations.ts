@@ -225,6 +225,9 @@ CREATE TABLE {schema}.workers (
   expires_at  BIGINT NOT NULL
 );
 `,
+  // SQLite only: PostgreSQL's events table is a heap already (its key an index beside it), and its
+  // finished runs have been indexed by finished_at since 'finished-at'.
+  'lean-step-writes': '',
 };
 
 /** A step of the PostgreSQL store's schema: the SQL that brings it to `version`. */

@@ -20,7 +20,7 @@ export function checkAdmission(prepare: Prepare, run: NewRun): void {
     if (queued >= bound.maxQueuedRunsPerTenant) {
       const finished = Number(
         prepare(
-          `SELECT COUNT(*) AS n FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND updated_at > ? AND tenant = ?`,
+          `SELECT COUNT(*) AS n FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND finished_at > ? AND tenant = ?`,
         ).get(now - 60_000, run.tenant)!.n,
       );
       throw new OverloadedError({
@@ -36,7 +36,7 @@ export function checkAdmission(prepare: Prepare, run: NewRun): void {
     if (queued >= bound.maxQueuedRuns) {
       const finished = Number(
         prepare(
-          `SELECT COUNT(*) AS n FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND updated_at > ?`,
+          `SELECT COUNT(*) AS n FROM runs WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out') AND finished_at > ?`,
         ).get(now - 60_000)!.n,
       );
       throw new OverloadedError({ queued, limit: bound.maxQueuedRuns, finishedLastMinute: finished });

@@ -55,15 +55,29 @@ export class SqliteRunStreams implements RunStreamStore {
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
     this.#write((statements) => {
-      // One statement a part: it numbers itself after the run's last part (earlier ones of this
-      // batch included) and follows the run's committed head.
-      const insert = statements.get(
+      // A run's first part of the batch numbers itself after the run's last part and follows the
+      // run's committed head, in its own statement; the run's other parts of the batch follow it.
+      const first = statements.get(
         `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at)
          SELECT ?1, COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) + 1,
-           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0), ?2, ?3, ?4, ?5`,
+           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0), ?2, ?3, ?4, ?5
+         RETURNING id, after_seq`,
       );
+      const next = statements.get(
+        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const heads = new Map<string, { id: number; afterSeq: number }>();
       for (const part of parts) {
-        insert.run(part.runId, part.type, part.op ?? null, JSON.stringify(part.data), part.at);
+        const op = part.op ?? null;
+        const data = JSON.stringify(part.data);
+        const head = heads.get(part.runId);
+        if (head) {
+          head.id++;
+          next.run(part.runId, head.id, head.afterSeq, part.type, op, data, part.at);
+        } else {
+          const row = first.get(part.runId, part.type, op, data, part.at)!;
+          heads.set(part.runId, { id: Number(row.id), afterSeq: Number(row.after_seq) });
+        }
       }
     });
   }

@@ -355,12 +355,13 @@ export class SqliteStore implements Store {
       case 'timed_out':
       case 'cancelled':
       case 'continued': {
-        this.#statements
+        // The parent, if any, is read in the same statement: a finished child wakes it.
+        const parent = this.#statements
           .get(
             `UPDATE runs SET status = ?, result = ?, error = ?, lease_owner = NULL, lease_expires_at = NULL,
-             wake_at = NULL, updated_at = ? WHERE run_id = ?`,
+             wake_at = NULL, updated_at = ?, finished_at = ? WHERE run_id = ? RETURNING parent_run_id`,
           )
-          .run(
+          .get(
             transition.status,
             transition.status === 'completed' && transition.result !== undefined
               ? JSON.stringify(transition.result)
@@ -369,11 +370,9 @@ export class SqliteStore implements Store {
               ? JSON.stringify(transition.error)
               : null,
             now,
+            now,
             write.runId,
           );
-        const parent = this.#statements
-          .get('SELECT parent_run_id FROM runs WHERE run_id = ?')
-          .get(write.runId);
         if (parent?.parent_run_id) this.#wake(parent.parent_run_id as string, now);
         return;
       }
@@ -628,7 +627,7 @@ export class SqliteStore implements Store {
         .get(
           `UPDATE runs SET status = 'pending', result = NULL, error = NULL, cancel_requested = 0, paused = 0,
            metadata = ?, deadline_at = ?, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL,
-           wake_gen = wake_gen + 1, last_seq = ?, head_hash = ?, updated_at = ? WHERE run_id = ?`,
+           wake_gen = wake_gen + 1, last_seq = ?, head_hash = ?, updated_at = ?, finished_at = NULL WHERE run_id = ?`,
         )
         .run(
           JSON.stringify(metadata),
