@@ -40,6 +40,8 @@ interface Sample {
   commitsPerStep: number;
   /** The machine's 1-minute load average at the end of the window. */
   load: number;
+  /** Median time from one step's answer to the next one's in a run (ms): the model's latency plus what the step waits on besides. */
+  stepCycleMs: number;
 }
 
 type Medians = Record<keyof Sample, number>;
@@ -129,11 +131,13 @@ export const agentScaleOut: Figure = {
       const seconds = Math.max(1, finishedAt - start) / 1000;
       const driverMicros = cpuOf(process.cpuUsage(driverCpu));
       const machineAfter = machineBusyMicros();
+      const windowSeconds = (Date.now() - start) / 1000;
       const postgres = await meter.stop();
       const after = await Promise.all(working.map((worker) => worker.stop()));
       // pg_stat_database is flushed within a second of each transaction.
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const commits = (await database.commits()) - commitsBefore;
+      const stepCycleMs = await medianStepCycle(start);
       local &&= meter.local;
       const steps = runs * STEPS;
       const delta = (key: keyof WorkerStats): number =>
@@ -149,10 +153,23 @@ export const agentScaleOut: Figure = {
         machineCores:
           machineBefore === undefined || machineAfter === undefined
             ? Number.NaN
-            : (machineAfter - machineBefore) / (((Date.now() - start) / 1000) * 1e6),
+            : (machineAfter - machineBefore) / (windowSeconds * 1e6),
         commitsPerStep: commits / steps,
         load: loadavg()[0]!,
+        stepCycleMs,
       };
+    }
+
+    /** From the journal: the median time between consecutive `step.completed` events of a run, for the events since `since`. */
+    async function medianStepCycle(since: number): Promise<number> {
+      const { rows } = await watcher.query<{ cycle: number | null }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS cycle FROM (
+           SELECT (extract(epoch FROM at::timestamptz) -
+                   extract(epoch FROM lag(at::timestamptz) OVER (PARTITION BY run_id ORDER BY seq))) * 1000 AS gap
+           FROM baton.events WHERE type = 'step.completed' AND at >= $1) AS gaps WHERE gap IS NOT NULL`,
+        [new Date(since).toISOString()],
+      );
+      return Number(rows[0]?.cycle ?? Number.NaN);
     }
 
     /** Waits (polling every 100 ms, so the wait costs PostgreSQL nothing measurable) until no run is open; when the last one finished. */
@@ -213,6 +230,9 @@ export const agentScaleOut: Figure = {
     const demand = (median: Medians): number => (median.ideal * cpuPerStep(median)) / 1e6;
     /** Steps/s the machine's cores carry at this CPU per step. */
     const budget = (median: Medians): number => (cores * 1e6) / cpuPerStep(median);
+    /** Cores busy with other processes than this benchmark's during the window (a shared machine). */
+    const others = (median: Medians): number =>
+      Math.max(0, median.machineCores - (cpuPerStep(median) * median.stepsPerSecond) / 1e6);
     const fits = (configuration: Configuration): boolean => demand(medians.get(configuration)!) <= cores;
     const largest = configurations.filter((c) => c.processes === MOST_PROCESSES);
     const headline = [...largest].reverse().find(fits) ?? largest[0]!;
@@ -226,8 +246,9 @@ export const agentScaleOut: Figure = {
         `${Math.round(cpuPerStep(median))} µs (workers ${Math.round(median.workerCpuPerStep)}, PostgreSQL ${Math.round(median.postgresCpuPerStep)} ` +
         `+ ${Math.round(median.sharedCpuPerStep)} shared, model server ${Math.round(median.modelServerCpuPerStep)}); at its ideal it demands ` +
         `${demand(median).toFixed(2)} of ${cores} cores${demand(median) <= cores ? '' : ' — more than the machine has'}; ` +
+        `a step every ${median.stepCycleMs.toFixed(1)} ms in each run (${LATENCY_MS} of them the model); ` +
         `${median.commitsPerStep.toFixed(2)} commits and ${median.writesPerCommit.toFixed(1)} journal writes per commit; the machine ` +
-        `was ${median.machineCores.toFixed(2)} cores busy (load average ${median.load.toFixed(1)}).`
+        `was ${median.machineCores.toFixed(2)} cores busy, ${others(median).toFixed(2)} of them with other processes (load average ${median.load.toFixed(1)}).`
       );
     });
     for (const slots of SLOT_COUNTS) {
@@ -245,15 +266,17 @@ export const agentScaleOut: Figure = {
             : `stops scaling at ${line[stop]!.processes} processes: ${Math.round(stopped.stepsPerSecond)} steps/s against a CPU budget of ` +
               `${cores} cores ÷ ${Math.round(cpuPerStep(stopped))} µs per step = ${Math.round(budget(stopped))} steps/s` +
               (stopped.machineCores >= cores * 0.85
-                ? ` (the machine was ${percent(stopped.machineCores / cores)} busy: CPU is the bound).`
-                : ` (the machine was ${percent(stopped.machineCores / cores)} busy: waiting — commits, claims, pools — is the bound).`)),
+                ? ` (the machine was ${percent(stopped.machineCores / cores)} busy, ${others(stopped).toFixed(2)} cores of it other processes': CPU is the bound).`
+                : ` (the machine was ${percent(stopped.machineCores / cores)} busy: not CPU but waiting is the bound — a step every ` +
+                  `${stopped.stepCycleMs.toFixed(1)} ms in each run against ${LATENCY_MS} ms of model: commits (fsync), claims, connections).`)),
       );
     }
     const head = at(headline);
     notes.push(
       `Headline: ${headline.processes} × ${headline.slots} slots, the largest configuration whose demand at its ideal ` +
         `(${Math.round(head.ideal)} steps/s × ${Math.round(cpuPerStep(head))} µs = ${demand(head).toFixed(2)} cores) ` +
-        `${fits(headline) ? `fits the machine's ${cores} cores` : `— none fits the machine's ${cores} cores, so this one is shown`}. ` +
+        `${fits(headline) ? `fits the machine's ${cores} cores` : `— none fits the machine's ${cores} cores, so this one is shown`}` +
+        ` (other processes used ${others(head).toFixed(2)} of them meanwhile). ` +
         saturating
           .map((c) => {
             const median = at(c);
