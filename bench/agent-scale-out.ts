@@ -233,6 +233,8 @@ export const agentScaleOut: Figure = {
     /** Cores busy with other processes than this benchmark's during the window (a shared machine). */
     const others = (median: Medians): number =>
       Math.max(0, median.machineCores - (cpuPerStep(median) * median.stepsPerSecond) / 1e6);
+    /** Steps/s the cores other processes left carry at this CPU per step. */
+    const leftBudget = (median: Medians): number => ((cores - others(median)) * 1e6) / cpuPerStep(median);
     const fits = (configuration: Configuration): boolean => demand(medians.get(configuration)!) <= cores;
     const largest = configurations.filter((c) => c.processes === MOST_PROCESSES);
     const headline = [...largest].reverse().find(fits) ?? largest[0]!;
@@ -266,7 +268,8 @@ export const agentScaleOut: Figure = {
             : `stops scaling at ${line[stop]!.processes} processes: ${Math.round(stopped.stepsPerSecond)} steps/s against a CPU budget of ` +
               `${cores} cores ÷ ${Math.round(cpuPerStep(stopped))} µs per step = ${Math.round(budget(stopped))} steps/s` +
               (stopped.machineCores >= cores * 0.85
-                ? ` (the machine was ${percent(stopped.machineCores / cores)} busy, ${others(stopped).toFixed(2)} cores of it other processes': CPU is the bound).`
+                ? ` (the machine was ${percent(stopped.machineCores / cores)} busy, ${others(stopped).toFixed(2)} cores of it other processes': CPU is the bound; ` +
+                  `the ${(cores - others(stopped)).toFixed(2)} cores they left carry ${Math.round(leftBudget(stopped))} steps/s at this CPU per step).`
                 : ` (the machine was ${percent(stopped.machineCores / cores)} busy: not CPU but waiting is the bound — a step every ` +
                   `${stopped.stepCycleMs.toFixed(1)} ms in each run against ${LATENCY_MS} ms of model: commits (fsync), claims, connections).`)),
       );
@@ -276,14 +279,15 @@ export const agentScaleOut: Figure = {
       `Headline: ${headline.processes} × ${headline.slots} slots, the largest configuration whose demand at its ideal ` +
         `(${Math.round(head.ideal)} steps/s × ${Math.round(cpuPerStep(head))} µs = ${demand(head).toFixed(2)} cores) ` +
         `${fits(headline) ? `fits the machine's ${cores} cores` : `— none fits the machine's ${cores} cores, so this one is shown`}` +
-        ` (other processes used ${others(head).toFixed(2)} of them meanwhile). ` +
+        ` (other processes used ${others(head).toFixed(2)} of them meanwhile: the cores left carry ${Math.round(leftBudget(head))} steps/s at its CPU per step). ` +
         saturating
           .map((c) => {
             const median = at(c);
             return (
               `Beside it ${c.processes} × ${c.slots} slots demands ${demand(median).toFixed(2)} cores: it reaches ` +
               `${Math.round(median.stepsPerSecond)} steps/s, ${percent(median.stepsPerSecond / budget(median))} of its CPU budget ` +
-              `(${Math.round(budget(median))} steps/s), ${percent(median.stepsPerSecond / median.ideal)} of its ideal.`
+              `(${Math.round(budget(median))} steps/s; ${Math.round(leftBudget(median))} on the cores other processes left), ` +
+              `${percent(median.stepsPerSecond / median.ideal)} of its ideal.`
             );
           })
           .join(' '),
