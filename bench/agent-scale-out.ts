@@ -174,7 +174,10 @@ export const agentScaleOut: Figure = {
 
     /** Waits (polling every 100 ms, so the wait costs PostgreSQL nothing measurable) until no run is open; when the last one finished. */
     async function lastRunFinished(): Promise<number> {
+      // Bounded: a configuration takes seconds; one that has not finished in two minutes is broken.
+      const deadline = Date.now() + 120_000;
       for (;;) {
+        if (Date.now() > deadline) throw new Error('scale-out: runs still open after 120 s');
         const { rows } = await watcher.query<{ open: string; last: string | null }>(
           `SELECT count(*) FILTER (WHERE status IN ('pending', 'running', 'waiting')) AS open,
              max(updated_at) AS last FROM baton.runs`,
