@@ -36,8 +36,6 @@ interface Sample {
   writesPerCommit: number;
   /** Cores the whole machine kept busy during the window (every process, ours and others'). */
   machineCores: number;
-  /** Transactions PostgreSQL committed in this database per step. */
-  commitsPerStep: number;
   /** The machine's 1-minute load average at the end of the window. */
   load: number;
   /** Median time from one step's answer to the next one's in a run (ms): the model's latency plus what the step waits on besides. */
@@ -122,7 +120,6 @@ export const agentScaleOut: Figure = {
       await meter.start();
       const driverCpu = process.cpuUsage();
       const machineBefore = machineBusyMicros();
-      const commitsBefore = await database.commits();
       const start = Date.now();
       // Worker CPU is counted from each worker's start (opening Baton is once per process, not per step).
       const before = await Promise.all(working.map((worker) => worker.go(slots)));
@@ -134,9 +131,6 @@ export const agentScaleOut: Figure = {
       const windowSeconds = (Date.now() - start) / 1000;
       const postgres = await meter.stop();
       const after = await Promise.all(working.map((worker) => worker.stop()));
-      // pg_stat_database is flushed within a second of each transaction.
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      const commits = (await database.commits()) - commitsBefore;
       const stepCycleMs = await medianStepCycle(start);
       local &&= meter.local;
       const steps = runs * STEPS;
@@ -154,7 +148,6 @@ export const agentScaleOut: Figure = {
           machineBefore === undefined || machineAfter === undefined
             ? Number.NaN
             : (machineAfter - machineBefore) / (windowSeconds * 1e6),
-        commitsPerStep: commits / steps,
         load: loadavg()[0]!,
         stepCycleMs,
       };
@@ -252,7 +245,7 @@ export const agentScaleOut: Figure = {
         `+ ${Math.round(median.sharedCpuPerStep)} shared, model server ${Math.round(median.modelServerCpuPerStep)}); at its ideal it demands ` +
         `${demand(median).toFixed(2)} of ${cores} cores${demand(median) <= cores ? '' : ' — more than the machine has'}; ` +
         `a step every ${median.stepCycleMs.toFixed(1)} ms in each run (${LATENCY_MS} of them the model); ` +
-        `${median.commitsPerStep.toFixed(2)} commits and ${median.writesPerCommit.toFixed(1)} journal writes per commit; the machine ` +
+        `${median.writesPerCommit.toFixed(1)} journal writes per commit; the machine ` +
         `was ${median.machineCores.toFixed(2)} cores busy, ${others(median).toFixed(2)} of them with other processes (load average ${median.load.toFixed(1)}).`
       );
     });
