@@ -1,8 +1,8 @@
 // A worker process for the agent-shaped figures (bench/agent-scale-out.ts, bench/parked-runs.ts):
 //   node --expose-gc bench/bench-worker.ts <postgres-url | sqlite:path> [pool-size]
 // Prints "ready" once its store is open. Commands on stdin, one a line, each answered by one line:
-//   go <concurrency>  starts a Baton worker                → started
-//   stats             its resources now, after a full GC    → stats {cpuMicros, rss, heapUsed, writes, transactions}
+//   go <concurrency>  starts a Baton worker                → started {…same as stats, memory before a GC…}
+//   stats             its resources now (memory after a full GC) → stats {cpuMicros, rss, heapUsed, writes, transactions}
 //   stop              stops the worker, releasing its runs  → stopped {…same…}
 import { createInterface } from 'node:readline';
 import { Baton } from '../src/baton.ts';
@@ -20,9 +20,10 @@ const store: Store = url.startsWith('sqlite:')
 let baton: Baton | undefined;
 process.stdout.write('ready\n');
 
-function stats(): string {
-  (globalThis as { gc?: () => void }).gc?.();
+function stats(collect = true): string {
+  // CPU is read before the collection, which is the measurement's own cost, not the worker's.
   const cpu = process.cpuUsage();
+  if (collect) (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();
   return JSON.stringify({
     cpuMicros: cpu.user + cpu.system,
@@ -41,7 +42,8 @@ for await (const line of createInterface({ input: process.stdin })) {
       workflows: [agentSteps, parkedOnSignal],
       worker: { concurrency: Number(concurrency) },
     });
-    process.stdout.write('started\n');
+    // What it has used once started, so a measurement can leave out opening the worker.
+    process.stdout.write(`started ${stats(false)}\n`);
   } else if (command === 'stats') {
     process.stdout.write(`stats ${stats()}\n`);
   } else if (command === 'stop') {

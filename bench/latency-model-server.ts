@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -103,23 +103,55 @@ function completion(model: string, index: number): string {
 }
 
 /**
- * One model call as an agent's step makes it: a Chat Completions request with a short conversation,
- * answered by the server's text. Throws on any non-200, so the step fails (and retries) as it would.
+ * The connections every model call of this process reuses. Node's global `fetch` keeps connections
+ * alive too, but builds WHATWG Request, Headers and stream objects around each call: measured on the
+ * reference machine, 540 µs of CPU per call against 207 µs through `node:http` with a keep-alive
+ * agent — more than Baton's own work per step (docs/guide/capacity.md).
  */
-export async function callModel(url: string, prompt: string, signal?: AbortSignal): Promise<string> {
-  const response = await fetch(`${url}/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'bench-model',
-      messages: [
-        { role: 'system', content: 'You are a careful assistant.' },
-        { role: 'user', content: prompt },
-      ],
-    }),
-    ...(signal ? { signal } : {}),
+const keepAlive = new Agent({ keepAlive: true });
+
+/**
+ * One model call as an agent's step makes it: a Chat Completions request with a short conversation,
+ * answered by the server's text. Rejects on any non-200, so the step fails (and retries) as it would.
+ */
+export function callModel(url: string, prompt: string, signal?: AbortSignal): Promise<string> {
+  const payload = JSON.stringify({
+    model: 'bench-model',
+    messages: [
+      { role: 'system', content: 'You are a careful assistant.' },
+      { role: 'user', content: prompt },
+    ],
   });
-  if (response.status !== 200) throw new Error(`model server answered ${response.status}`);
-  const body = (await response.json()) as { choices: { message: { content: string } }[] };
-  return body.choices[0]!.message.content;
+  return new Promise((resolve, reject) => {
+    const call = request(
+      `${url}/chat/completions`,
+      {
+        method: 'POST',
+        agent: keepAlive,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        ...(signal ? { signal } : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          if (response.statusCode !== 200) {
+            reject(new Error(`model server answered ${response.statusCode}`));
+            return;
+          }
+          try {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              choices: { message: { content: string } }[];
+            };
+            resolve(body.choices[0]!.message.content);
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        });
+      },
+    );
+    call.on('error', reject);
+    call.end(payload);
+  });
 }

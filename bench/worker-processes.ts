@@ -86,9 +86,10 @@ export class BenchWorker {
     return this.#process.pid;
   }
 
-  async go(concurrency: number): Promise<void> {
+  /** Starts the Baton worker; answers its stats once started (memory not collected first). */
+  async go(concurrency: number): Promise<WorkerStats> {
     this.#process.send(`go ${concurrency}`);
-    await this.#process.expect('started');
+    return JSON.parse((await this.#process.expect('started ')).slice('started '.length)) as WorkerStats;
   }
 
   async stats(): Promise<WorkerStats> {
@@ -137,8 +138,15 @@ export class PostgresCpuMeter {
   /** False when the server's processes cannot be read (another host, another container). */
   local = true;
 
-  /** For the database at `url`; the meter itself connects to the server's `postgres` database. */
-  constructor(url: string) {
+  readonly #intervalMs: number;
+
+  /**
+   * For the database at `url`; the meter itself connects to the server's `postgres` database.
+   * Every `intervalMs` it looks for backends that came and went (each look costs a query and a
+   * read of /proc per process: a figure whose backends stay up can look less often).
+   */
+  constructor(url: string, intervalMs = 100) {
+    this.#intervalMs = intervalMs;
     const server = new URL(url);
     this.#database = server.pathname.slice(1);
     server.pathname = '/postgres';
@@ -150,7 +158,7 @@ export class PostgresCpuMeter {
     await this.#sample(true);
     this.#timer = setInterval(() => {
       this.#sampling = this.#sampling.then(() => this.#sample(false));
-    }, 100);
+    }, this.#intervalMs);
   }
 
   /** Stops sampling; CPU µs of the database's backends and of the shared background processes. */

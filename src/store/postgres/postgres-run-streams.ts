@@ -17,6 +17,8 @@ export interface PostgresRunStreamsDeps {
   schema: string;
   query: (text: string, values: unknown[], options?: { idempotent?: boolean }) => Promise<Row[]>;
   transaction: <T>(fn: (client: Client) => Promise<T>) => Promise<T>;
+  /** Statements that need no answer before the next, as one transaction in one round trip. */
+  inOneTrip: (statements: pg.QueryConfig[]) => Promise<void>;
   /** The channel appends are notified on (payload: the run id). */
   channel: string;
   /** The LISTEN connection of that channel, shared by the process's readers. */
@@ -53,46 +55,43 @@ export class PostgresRunStreams implements RunStreamStore {
   }
 
   /**
-   * One transaction for the whole batch, its statements pipelined (one round trip after BEGIN):
-   * the runs' advisory locks in run id order, one INSERT numbering each run's parts after its head,
-   * one NOTIFY per run.
+   * One transaction for the whole batch, its two statements pipelined (one round trip after BEGIN):
+   * the first turns off waiting for the WAL flush, takes the runs' advisory locks in run id order
+   * and sends one NOTIFY per run (delivered at commit, so after the insert like any other place in
+   * the transaction); the second inserts, numbering each run's parts after its head. Every
+   * statement is a round trip's worth of CPU on both sides, and with one run in flight per step
+   * this transaction is as frequent as the journal's (docs/guide/capacity.md).
    */
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
     const runIds = [...new Set(parts.map((part) => part.runId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    await this.#deps.transaction(async (client) => {
-      await Promise.all([
-        client.query('SET LOCAL synchronous_commit = off'),
-        client.query({
-          name: 'baton_stream_lock',
-          text: `SELECT count(pg_advisory_xact_lock(hashtext($1 || r))) FROM (SELECT unnest($2::text[]) AS r ORDER BY 1) AS locked`,
-          values: [`${this.#deps.schema}.run_stream_parts:`, runIds],
-        }),
-        client.query({
-          name: 'baton_stream_append',
-          text: `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
+    await this.#deps.inOneTrip([
+      {
+        name: 'baton_stream_lock_notify',
+        text: `SELECT set_config('synchronous_commit', 'off', true),
+              (SELECT count(pg_advisory_xact_lock(hashtext($1 || r))) FROM (SELECT unnest($2::text[]) AS r ORDER BY 1) AS locked),
+              (SELECT count(pg_notify($3, r)) FROM unnest($2::text[]) AS r)`,
+        values: [`${this.#deps.schema}.run_stream_parts:`, runIds, this.#deps.channel],
+      },
+      {
+        name: 'baton_stream_append',
+        text: `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
             SELECT u.r, h.id + row_number() OVER (PARTITION BY u.r ORDER BY u.n), h.after_seq, u.t, u.o, u.d::jsonb, u.a
             FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY AS u(r, t, o, d, a, n)
             JOIN (SELECT r,
                 (SELECT COALESCE(MAX(id), 0) FROM ${this.#s}.run_stream_parts WHERE run_id = r) AS id,
                 COALESCE((SELECT last_seq FROM ${this.#s}.runs WHERE run_id = r), 0) AS after_seq
               FROM unnest($6::text[]) AS r) AS h USING (r)`,
-          values: [
-            parts.map((part) => part.runId),
-            parts.map((part) => part.type),
-            parts.map((part) => part.op ?? null),
-            parts.map((part) => JSON.stringify(part.data)),
-            parts.map((part) => part.at),
-            runIds,
-          ],
-        }),
-        client.query({
-          name: 'baton_stream_notify',
-          text: 'SELECT count(pg_notify($1, r)) FROM unnest($2::text[]) AS r',
-          values: [this.#deps.channel, runIds],
-        }),
-      ]);
-    });
+        values: [
+          parts.map((part) => part.runId),
+          parts.map((part) => part.type),
+          parts.map((part) => part.op ?? null),
+          parts.map((part) => JSON.stringify(part.data)),
+          parts.map((part) => part.at),
+          runIds,
+        ],
+      },
+    ]);
   }
 
   async readParts(runId: string, afterId: number, limit: number): Promise<StreamPartRecord[]> {

@@ -62,6 +62,7 @@ import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-row
 import { PostgresSignals } from './postgres-signals.ts';
 import { PostgresStatements } from './postgres-statements.ts';
 import { PostgresVectorRecords } from './postgres-vector-records.ts';
+import { coalescingSocket } from './coalescing-socket.ts';
 import { WakeChannel } from './wake-channel.ts';
 import { PostgresRunStreams } from './postgres-run-streams.ts';
 import type { RunStreamStore } from '../run-streams.ts';
@@ -163,6 +164,7 @@ export class PostgresStore implements Store {
       query: (text: string, values: unknown[], options?: { idempotent?: boolean }) =>
         this.#query(text, values, options),
       transaction: <T>(fn: (client: Client) => Promise<T>) => this.#transaction(fn),
+      inOneTrip: (statements: pg.QueryConfig[]) => this.#inOneTrip(statements),
     };
     this.vectorRecords = new PostgresVectorRecords(shared);
     this.budgets = new PostgresBudgets(shared);
@@ -207,6 +209,7 @@ export class PostgresStore implements Store {
       application_name: options.applicationName ?? 'baton',
       connectionTimeoutMillis: 5000,
       keepAlive: true,
+      stream: coalescingSocket,
     };
     // Pool connections pipeline their queries: a batch's writes go out without waiting on each other.
     const poolConfig: pg.PoolConfig = { ...config, pipeline: true, max: poolSize, idleTimeoutMillis: 30_000 };
@@ -309,6 +312,30 @@ export class PostgresStore implements Store {
         // A connection that failed is destroyed rather than returned to the pool.
         client.release(broken);
       }
+    }
+  }
+
+  /**
+   * Statements that need no answer before the next, as one transaction in one round trip: `BEGIN`,
+   * the statements and `COMMIT` pipelined. A statement that fails aborts the transaction, and the
+   * `COMMIT` already sent then rolls it back.
+   */
+  async #inOneTrip(statements: pg.QueryConfig[]): Promise<void> {
+    const client = await this.#client();
+    let broken: Error | undefined;
+    try {
+      const sent = await Promise.allSettled([
+        client.query('BEGIN'),
+        ...statements.map((statement) => client.query(statement)),
+        client.query('COMMIT'),
+      ]);
+      const failed = sent.find((outcome) => outcome.status === 'rejected');
+      if (failed) {
+        if (isConnectionError(failed.reason)) broken = failed.reason as Error;
+        throw translateError(failed.reason, this.location);
+      }
+    } finally {
+      client.release(broken);
     }
   }
 
