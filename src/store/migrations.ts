@@ -85,6 +85,13 @@ export const MIGRATIONS = [
     postgres: 14,
     description: "workers' heartbeats: who is connected and what each runs",
   },
+  {
+    id: 'claim-order',
+    sqlite: 14,
+    postgres: 15,
+    description:
+      'claimable pending runs indexed in claim order, so a claim reads the runs it takes, not the backlog',
+  },
 ] as const satisfies readonly MigrationEntry[];
 
 /** One entry of {@link MIGRATIONS}. */

@@ -8,6 +8,7 @@ import { sealEvent } from '../../src/journal/hash-chain.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { POSTGRES_SCHEMA_VERSION, postgresMigrations } from '../../src/store/postgres/postgres-migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { PostgresStatements } from '../../src/store/postgres/postgres-statements.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 import { until } from '../support/harness.ts';
 import { databaseForSuite, describePostgres, postgresUnavailable } from '../support/postgres-database.ts';
@@ -257,7 +258,7 @@ describePostgres('PostgresStore', unavailable, () => {
           postgresMigrations
             .filter((migration) => migration.version > 5)
             .map((migration) => migration.version),
-        ).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        ).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
         const scope = { collection: 'memory', tenant: 'acme', partition: '' };
         const record = await store.vectorRecords.putVectorRecord({
           ...scope,
@@ -405,6 +406,100 @@ describePostgres('PostgresStore', unavailable, () => {
         PostgresStore: unknown;
       };
       expect(exported.PostgresStore).toBe(PostgresStore);
+    });
+  });
+
+  describe('claims over a backlog', () => {
+    const BACKLOG = 3000;
+    const NOW = T0 + 10 ** 6;
+
+    /**
+     * A schema holding a backlog of pending runs (some paused, some of another workflow, priorities
+     * and fair-queue tags mixed) beside runs due in each other way a run is claimable.
+     */
+    async function backlog(): Promise<{ store: PostgresStore; schema: string }> {
+      const schema = nextSchema('backlog');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2 });
+      await database.query(
+        `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at,
+           head_hash, priority, fair_key, paused)
+         SELECT 'run_p' || lpad(i::text, 5, '0'), CASE WHEN i % 7 = 0 THEN 'other' ELSE 'orders' END, 'acme', 'user:alice',
+           'pending', '{}', $1::bigint + (i * 37) % 101, $1, 'h', (i % 3) - 1, (i * 13) % 50, i % 11 = 0
+         FROM generate_series(1, ${BACKLOG}) i`,
+        [T0],
+      );
+      // Due in the other ways: a timer passed, a deadline passed, a lease expired; and one not due.
+      await database.query(
+        `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at,
+           head_hash, priority, fair_key, wake_at, deadline_at, lease_owner, lease_expires_at)
+         VALUES ('run_timer', 'orders', 'acme', 'user:alice', 'waiting', '{}', $1, $1, 'h', 1, 3, $2, NULL, NULL, NULL),
+                ('run_deadline', 'orders', 'acme', 'user:alice', 'waiting', '{}', $1, $1, 'h', 1, 0, NULL, $2, NULL, NULL),
+                ('run_expired', 'orders', 'acme', 'user:alice', 'running', '{}', $1, $1, 'h', 1, 7, NULL, NULL, 'worker-x', $2),
+                ('run_overdue', 'orders', 'acme', 'user:alice', 'running', '{}', $1, $1, 'h', 0, 2, NULL, $2, NULL, NULL),
+                ('run_later', 'orders', 'acme', 'user:alice', 'waiting', '{}', $1, $1, 'h', 1, 0, $3, $3, NULL, NULL),
+                ('run_held', 'orders', 'acme', 'user:alice', 'running', '{}', $1, $1, 'h', 1, 0, NULL, NULL, 'worker-y', $3)`,
+        [T0, NOW - 1, NOW + 1],
+      );
+      await database.query(`ANALYZE ${schema}.runs`);
+      return { store, schema };
+    }
+
+    it('takes runs in claim order from every claimable state', async () => {
+      const { store, schema } = await backlog();
+      try {
+        // The order the claim keeps, written as one condition over all runs.
+        const expected = await database.query<{ run_id: string }>(
+          `SELECT run_id FROM ${schema}.runs
+           WHERE (status = 'pending'
+               OR (status = 'waiting' AND wake_at <= $1)
+               OR (status IN ('waiting', 'running') AND deadline_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1))
+               OR (status = 'running' AND lease_expires_at <= $1))
+             AND NOT paused AND workflow = 'orders'
+           ORDER BY priority DESC, fair_key, created_at, run_id`,
+          [NOW],
+        );
+        expect(expected.length).toBeGreaterThan(2000);
+        const taken: string[] = [];
+        for (;;) {
+          const runs = await store.claimRuns('worker-a', {
+            limit: 7,
+            leaseMs: 60_000,
+            now: NOW,
+            workflows: ['orders'],
+          });
+          if (runs.length === 0) break;
+          taken.push(...runs.map((run) => run.runId));
+        }
+        expect(taken).toEqual(expected.map((row) => row.run_id));
+        expect(taken).toEqual(
+          expect.arrayContaining(['run_timer', 'run_deadline', 'run_expired', 'run_overdue']),
+        );
+        expect(taken).not.toContain('run_later');
+        expect(taken).not.toContain('run_held');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('reads the runs it takes, not the backlog', async () => {
+      const { store, schema } = await backlog();
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query('BEGIN');
+        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>({
+          text: `EXPLAIN (ANALYZE, FORMAT JSON) ${new PostgresStatements(`"${schema}"`).claimRuns}`,
+          values: ['worker-a', NOW + 60_000, NOW, 4, ['orders']],
+        });
+        await client.query('ROLLBACK');
+        const nodes = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan);
+        expect(nodes.filter((node) => node['Index Name'] === 'runs_claim').length).toBe(1);
+        // No node of the plan handles more than a few rows: the backlog is neither scanned nor sorted.
+        for (const node of nodes) expect(node['Actual Rows'], node['Node Type']).toBeLessThanOrEqual(8);
+      } finally {
+        await client.end();
+        await store.close();
+      }
     });
   });
 
@@ -651,3 +746,15 @@ describePostgres('PostgresStore', unavailable, () => {
     });
   });
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  Plans?: PlanNode[];
+}
+
+/** Every node of an EXPLAIN (FORMAT JSON) plan. */
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}

@@ -6,6 +6,9 @@ export type TransitionKind = 'none' | 'finished' | 'waiting' | 'pending';
 
 const EVENT_COLUMNS = 'run_id, seq, type, at, actor, on_behalf_of, payload, prev_hash, hash';
 
+/** The order runs are claimed in: the columns of the runs_claim index, in its order. */
+const CLAIM_ORDER = 'ORDER BY priority DESC, fair_key, created_at, run_id';
+
 const runColumns = (alias?: string): string =>
   RUN_COLUMNS.map((column) => (alias ? `${alias}.${column}` : column)).join(', ');
 
@@ -145,19 +148,29 @@ export class PostgresStatements {
    * Leases up to $4 runnable runs to $1 until $2, at $3, of the workflows $5 (null: any): highest
    * priority first, then by fair-queue tag, then oldest. Rows another transaction holds are
    * skipped, not waited for. Moves the fair queue's virtual time up to the highest tag claimed.
+   *
+   * Runs are claimable in four disjoint ways, each read apart through its own index in claim order
+   * (or from the few rows due) and cut at $4, so that a claim costs the runs it takes, not the
+   * backlog: pending (runs_claim, in claim order); waiting and due (its wake-up or its deadline
+   * passed); running with an expired lease; running past its deadline with no lease. The first $4
+   * of their union are taken; rows a branch locked and the cut left out are free at commit.
    */
   get claimRuns(): string {
+    const claimable = (where: string): string =>
+      `SELECT * FROM (SELECT run_id, priority, fair_key, created_at FROM ${this.#s}.runs
+        WHERE ${where} AND NOT paused AND ($5::text[] IS NULL OR workflow = ANY($5::text[]))
+        ${CLAIM_ORDER} LIMIT $4 FOR UPDATE SKIP LOCKED) AS branch`;
     return `WITH candidates AS (
-      SELECT run_id FROM ${this.#s}.runs
-      WHERE (status = 'pending'
-          OR (status = 'waiting' AND wake_at <= $3)
-          OR (status IN ('waiting', 'running') AND deadline_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3))
-          OR (status = 'running' AND lease_expires_at <= $3))
-        AND NOT paused
-        AND ($5::text[] IS NULL OR workflow = ANY($5::text[]))
-      ORDER BY priority DESC, fair_key, created_at, run_id
-      LIMIT $4
-      FOR UPDATE SKIP LOCKED
+      SELECT run_id FROM (
+        ${claimable(`status = 'pending'`)}
+        UNION ALL
+        ${claimable(`status = 'waiting' AND (wake_at <= $3 OR (deadline_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)))`)}
+        UNION ALL
+        ${claimable(`status = 'running' AND lease_expires_at <= $3`)}
+        UNION ALL
+        ${claimable(`status = 'running' AND lease_expires_at IS NULL AND deadline_at <= $3`)}
+      ) AS claimable
+      ${CLAIM_ORDER} LIMIT $4
     ), claimed AS (
       UPDATE ${this.#s}.runs AS r SET status = 'running', lease_owner = $1, lease_expires_at = $2, updated_at = $3
       FROM candidates WHERE r.run_id = candidates.run_id

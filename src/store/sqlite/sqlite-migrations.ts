@@ -205,6 +205,8 @@ CREATE TABLE workers (
   expires_at  INTEGER NOT NULL
 );
 `,
+  // PostgreSQL only: its claim statement is what reads the claim-order index.
+  'claim-order': '',
 };
 
 /** The SQLite store's schema steps, by the version each brings it to; each applied once, in order. */
