@@ -409,6 +409,40 @@ describePostgres('PostgresStore', unavailable, () => {
     });
   });
 
+  describe("a step's write", () => {
+    it('commits alone in one statement, and fenced out writes nothing and says why', async () => {
+      const schema = nextSchema('step_write');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2 });
+      try {
+        const [created] = await createRuns(store, 1, 'run_step');
+        const [run] = await store.claimRuns('worker-a', { limit: 1, leaseMs: 60_000, now: T0 });
+        const write = (owner: string, event: JournalEvent, runId = run!.runId) =>
+          store.commit([{ runId, owner, events: [event] }], T0 + 1);
+        const codes = async (outcomes: Promise<{ ok: boolean; error?: Error }[]>) =>
+          (await outcomes).map((outcome) => (outcome.ok ? 'ok' : (outcome.error as BatonError).code));
+
+        expect(await codes(write('worker-b', stepAfter(run!, 1)))).toEqual(['LEASE_LOST']);
+        expect(await codes(write('worker-a', stepAfter(run!, 1, 3)))).toEqual(['SEQ_CONFLICT']);
+        expect(await codes(write('worker-a', stepAfter(run!, 1), 'run_missing'))).toEqual(['RUN_NOT_FOUND']);
+        expect(await store.readEvents(created!.runId)).toHaveLength(1);
+
+        const step = stepAfter(run!, 1);
+        expect(await codes(write('worker-a', step))).toEqual(['ok']);
+        expect(await codes(write('worker-a', step))).toEqual(['SEQ_CONFLICT']);
+        expect((await store.readEvents(run!.runId)).at(-1)).toEqual(step);
+        expect(await store.getRun(run!.runId)).toMatchObject({
+          status: 'running',
+          leaseOwner: 'worker-a',
+          lastSeq: 2,
+          headHash: step.hash,
+          updatedAt: T0 + 1,
+        });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('claims over a backlog', () => {
     const BACKLOG = 3000;
     const NOW = T0 + 10 ** 6;
