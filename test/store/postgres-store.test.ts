@@ -443,6 +443,26 @@ describePostgres('PostgresStore', unavailable, () => {
     });
   });
 
+  describe('stream parts', () => {
+    it('append in one transaction sent at once: a failing batch writes none of its parts, and the connection serves the next', async () => {
+      const schema = nextSchema('stream_parts');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      try {
+        const part = (runId: string, at: number) => ({ runId, type: 'progress', data: { at }, at });
+        // An instant that is not a whole millisecond fails the INSERT, after the locks were taken.
+        await expect(
+          store.runStreams.appendParts([part('run_a', T0), part('run_b', T0 + 0.5)]),
+        ).rejects.toThrow();
+        expect(await store.runStreams.readParts('run_a', 0, 10)).toEqual([]);
+        await store.runStreams.appendParts([part('run_a', T0), part('run_a', T0 + 1), part('run_b', T0 + 2)]);
+        expect((await store.runStreams.readParts('run_a', 0, 10)).map((found) => found.id)).toEqual([1, 2]);
+        expect((await store.runStreams.readParts('run_b', 0, 10)).map((found) => found.id)).toEqual([1]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('claims over a backlog', () => {
     const BACKLOG = 3000;
     const NOW = T0 + 10 ** 6;

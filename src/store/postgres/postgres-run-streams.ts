@@ -17,6 +17,8 @@ export interface PostgresRunStreamsDeps {
   schema: string;
   query: (text: string, values: unknown[], options?: { idempotent?: boolean }) => Promise<Row[]>;
   transaction: <T>(fn: (client: Client) => Promise<T>) => Promise<T>;
+  /** Statements as one transaction sent at once (one round trip). */
+  pipelined: (statements: readonly pg.QueryConfig[]) => Promise<void>;
   /** The channel appends are notified on (payload: the run id). */
   channel: string;
   /** The LISTEN connection of that channel, shared by the process's readers. */
@@ -53,46 +55,45 @@ export class PostgresRunStreams implements RunStreamStore {
   }
 
   /**
-   * One transaction for the whole batch, its statements pipelined (one round trip after BEGIN):
-   * the runs' advisory locks in run id order, one INSERT numbering each run's parts after its head,
-   * one NOTIFY per run.
+   * One transaction for the whole batch, sent at once with its BEGIN and COMMIT (one round trip):
+   * the runs' advisory locks in run id order, one INSERT numbering each run's parts after its
+   * head, one NOTIFY per run. The INSERT is a statement of its own after the locks, so that its
+   * snapshot sees the parts of whoever held a lock before.
    */
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
     const runIds = [...new Set(parts.map((part) => part.runId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    await this.#deps.transaction(async (client) => {
-      await Promise.all([
-        client.query('SET LOCAL synchronous_commit = off'),
-        client.query({
-          name: 'baton_stream_lock',
-          text: `SELECT count(pg_advisory_xact_lock(hashtext($1 || r))) FROM (SELECT unnest($2::text[]) AS r ORDER BY 1) AS locked`,
-          values: [`${this.#deps.schema}.run_stream_parts:`, runIds],
-        }),
-        client.query({
-          name: 'baton_stream_append',
-          text: `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
+    await this.#deps.pipelined([
+      { text: 'SET LOCAL synchronous_commit = off' },
+      {
+        name: 'baton_stream_lock',
+        text: `SELECT count(pg_advisory_xact_lock(hashtext($1 || r))) FROM (SELECT unnest($2::text[]) AS r ORDER BY 1) AS locked`,
+        values: [`${this.#deps.schema}.run_stream_parts:`, runIds],
+      },
+      {
+        name: 'baton_stream_append',
+        text: `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
             SELECT u.r, h.id + row_number() OVER (PARTITION BY u.r ORDER BY u.n), h.after_seq, u.t, u.o, u.d::jsonb, u.a
             FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY AS u(r, t, o, d, a, n)
             JOIN (SELECT r,
                 (SELECT COALESCE(MAX(id), 0) FROM ${this.#s}.run_stream_parts WHERE run_id = r) AS id,
                 COALESCE((SELECT last_seq FROM ${this.#s}.runs WHERE run_id = r), 0) AS after_seq
               FROM unnest($6::text[]) AS r) AS h USING (r)`,
-          values: [
-            parts.map((part) => part.runId),
-            parts.map((part) => part.type),
-            parts.map((part) => part.op ?? null),
-            parts.map((part) => JSON.stringify(part.data)),
-            parts.map((part) => part.at),
-            runIds,
-          ],
-        }),
-        client.query({
-          name: 'baton_stream_notify',
-          text: 'SELECT count(pg_notify($1, r)) FROM unnest($2::text[]) AS r',
-          values: [this.#deps.channel, runIds],
-        }),
-      ]);
-    });
+        values: [
+          parts.map((part) => part.runId),
+          parts.map((part) => part.type),
+          parts.map((part) => part.op ?? null),
+          parts.map((part) => JSON.stringify(part.data)),
+          parts.map((part) => part.at),
+          runIds,
+        ],
+      },
+      {
+        name: 'baton_stream_notify',
+        text: 'SELECT count(pg_notify($1, r)) FROM unnest($2::text[]) AS r',
+        values: [this.#deps.channel, runIds],
+      },
+    ]);
   }
 
   async readParts(runId: string, afterId: number, limit: number): Promise<StreamPartRecord[]> {
