@@ -482,6 +482,14 @@ describePostgres('PostgresStore', unavailable, () => {
          FROM generate_series(1, ${BACKLOG}) i`,
         [T0],
       );
+      // As many runs parked on a signal: waiting, with no timer and no deadline.
+      await database.query(
+        `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at,
+           head_hash, fair_key)
+         SELECT 'run_w' || lpad(i::text, 5, '0'), 'orders', 'acme', 'user:alice', 'waiting', '{}', $1, $1, 'h', i
+         FROM generate_series(1, ${BACKLOG}) i`,
+        [T0],
+      );
       // Due in the other ways: a timer passed, a deadline passed, a lease expired; and one not due.
       await database.query(
         `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at,

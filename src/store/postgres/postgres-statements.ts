@@ -148,11 +148,14 @@ export class PostgresStatements {
    * priority first, then by fair-queue tag, then oldest. Rows another transaction holds are
    * skipped, not waited for. Moves the fair queue's virtual time up to the highest tag claimed.
    *
-   * Runs are claimable in four disjoint ways, each read apart through its own index in claim order
-   * (or from the few rows due) and cut at $4, so that a claim costs the runs it takes, not the
-   * backlog: pending (runs_claim, in claim order); waiting and due (its wake-up or its deadline
-   * passed); running with an expired lease; running past its deadline with no lease. The first $4
-   * of their union are taken; rows a branch locked and the cut left out are free at commit.
+   * Runs are claimable in five disjoint ways, each read apart through its own index, in claim order
+   * or from the few rows due, and cut at $4, so that a claim costs the runs it takes, not the
+   * backlog: pending (runs_claim, in claim order); waiting with its wake-up passed (runs_wake);
+   * waiting past its deadline otherwise (runs_deadline); running with an expired lease
+   * (runs_lease); running past its deadline with no lease. Each branch is one range of one index:
+   * given an OR, the plan PostgreSQL keeps for the statement may read a whole index (every parked
+   * run) instead. The first $4 of their union are taken; rows a branch locked and the cut left out
+   * are free at commit.
    */
   get claimRuns(): string {
     const claimable = (where: string): string =>
@@ -163,7 +166,9 @@ export class PostgresStatements {
       SELECT run_id FROM (
         ${claimable(`status = 'pending'`)}
         UNION ALL
-        ${claimable(`status = 'waiting' AND (wake_at <= $3 OR (deadline_at <= $3 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)))`)}
+        ${claimable(`status = 'waiting' AND wake_at <= $3`)}
+        UNION ALL
+        ${claimable(`status = 'waiting' AND deadline_at <= $3 AND (wake_at IS NULL OR wake_at > $3) AND (lease_expires_at IS NULL OR lease_expires_at <= $3)`)}
         UNION ALL
         ${claimable(`status = 'running' AND lease_expires_at <= $3`)}
         UNION ALL
