@@ -443,6 +443,46 @@ describePostgres('PostgresStore', unavailable, () => {
     });
   });
 
+  describe('a transition', () => {
+    it('reads no signal when it consumes none, whatever plan the connection keeps', async () => {
+      const schema = nextSchema('transition');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const [created] = await createRuns(store, 1, 'run_done');
+        const [run] = await store.claimRuns('worker-a', { limit: 1, leaseMs: 60_000, now: T0 });
+        await database.query(
+          `INSERT INTO ${schema}.signals (signal_id, run_id, name, sent_by, sent_at)
+           SELECT 'sig_' || i, 'run_other_' || i, 'go', 'user:alice', $1 FROM generate_series(1, 2000) i`,
+          [T0],
+        );
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await client.query(
+          `PREPARE finish (text, text, int, int, text, bigint, text[], int[], text[], text[], text[], text[], text[],
+             text[], text[], text, text, text) AS ${new PostgresStatements(`"${schema}"`).write('finished')}`,
+        );
+        await client.query('BEGIN');
+        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE finish ('${run!.runId}', 'worker-a', 1, 2, 'h', ${T0}, '{}', '{2}',
+             '{run.completed}', '{x}', '{a}', '{[]}', '{1}', '{h0}', '{h}', 'completed', '1', NULL)`,
+        );
+        await client.query('ROLLBACK');
+        const nodes = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan);
+        expect(nodes.some((node) => node['Relation Name'] === 'runs' && node['Actual Loops'] > 0)).toBe(true);
+        const signalReads = nodes.filter(
+          (node) => node['Relation Name'] === 'signals' && node['Node Type'] !== 'ModifyTable',
+        );
+        expect(signalReads.length).toBeGreaterThan(0);
+        for (const node of signalReads) expect(node['Actual Loops'], node['Node Type']).toBe(0);
+        expect(created!.runId).toBe(run!.runId);
+      } finally {
+        await client.end();
+        await store.close();
+      }
+    });
+  });
+
   describe('stream parts', () => {
     it('append in one transaction sent at once: a failing batch writes none of its parts, and the connection serves the next', async () => {
       const schema = nextSchema('stream_parts');
@@ -811,8 +851,10 @@ describePostgres('PostgresStore', unavailable, () => {
 
 interface PlanNode {
   'Node Type': string;
+  'Relation Name'?: string;
   'Index Name'?: string;
   'Actual Rows': number;
+  'Actual Loops': number;
   Plans?: PlanNode[];
 }
 

@@ -56,7 +56,8 @@ export class PostgresStatements {
   /**
    * One write, fenced, as one statement. $1 run, $2 owner, $3 the seq the journal must end at (null:
    * no events, check the lease alone), $4/$5 the new last seq and head hash, $6 now, $7 signal ids
-   * to consume (all must be the run's and unconsumed), $8–$15 the events as unnest columns, then
+   * to consume (all must be the run's and unconsumed; when there are none, the signals table is
+   * not read at all, whatever plan the connection keeps), $8–$15 the events as unnest columns, then
    * the transition's own. Returns `written`, with the run's parent and new status; or, fenced out
    * (and then nothing was written), the run's lease owner, status and last seq as the fence saw
    * them; or no row for an unknown run.
@@ -75,12 +76,13 @@ export class PostgresStatements {
     text = `WITH fenced AS (
       UPDATE ${this.#s}.runs SET last_seq = COALESCE($4::int, last_seq), head_hash = COALESCE($5::text, head_hash), ${set}
       WHERE run_id = $1 AND lease_owner = $2 AND status = 'running' AND ($3::int IS NULL OR last_seq = $3::int)
-        AND (SELECT count(*) FROM ${this.#s}.signals
-             WHERE run_id = $1 AND signal_id = ANY($7::text[]) AND NOT consumed) = cardinality($7::text[])
+        AND CASE WHEN cardinality($7::text[]) = 0 THEN true
+          ELSE (SELECT count(*) FROM ${this.#s}.signals
+                WHERE run_id = $1 AND signal_id = ANY($7::text[]) AND NOT consumed) = cardinality($7::text[]) END
       RETURNING parent_run_id, status
     ), consumed AS (
       UPDATE ${this.#s}.signals SET consumed = true
-      WHERE run_id = $1 AND signal_id = ANY($7::text[]) AND EXISTS (SELECT FROM fenced)
+      WHERE cardinality($7::text[]) > 0 AND run_id = $1 AND signal_id = ANY($7::text[]) AND EXISTS (SELECT FROM fenced)
     ), appended AS (
       INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
       SELECT $1, e.* FROM unnest($8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[]) AS e
