@@ -483,6 +483,47 @@ describePostgres('PostgresStore', unavailable, () => {
     });
   });
 
+  describe('a write that consumes a signal', () => {
+    it('reads the run’s unconsumed signals through their index, even with a plan made while the table was small', async () => {
+      const schema = nextSchema('consume');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const signals = (from: number, to: number) =>
+          database.query(
+            `INSERT INTO ${schema}.signals (signal_id, run_id, name, sent_by, sent_at, consumed)
+             SELECT 'sig_' || i, 'run_other_' || i, 'go', 'user:alice', $1, i % 2 = 0 FROM generate_series(${from}, ${to}) i`,
+            [T0],
+          );
+        await signals(1, 500);
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await client.query(
+          `PREPARE consume (text, text, int, int, text, bigint, text[], int[], text[], text[], text[], text[], text[],
+             text[], text[]) AS ${new PostgresStatements(`"${schema}"`).write('none')}`,
+        );
+        const execute = `EXECUTE consume ('run_other_7', 'worker-a', 1, 2, 'h', ${T0}, '{sig_7}', '{2}',
+          '{signal.received}', '{x}', '{a}', '{[]}', '{1}', '{h0}', '{h}')`;
+        // The plan is made at the first execution, and kept.
+        await client.query(`EXPLAIN ${execute}`);
+        await signals(501, 5000);
+        await client.query('BEGIN');
+        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${execute}`,
+        );
+        await client.query('ROLLBACK');
+        const reads = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan).filter(
+          (node) => node['Relation Name'] === 'signals' && node['Node Type'] !== 'ModifyTable',
+        );
+        expect(reads.length).toBeGreaterThan(0);
+        for (const node of reads) expect(node['Node Type']).not.toBe('Seq Scan');
+      } finally {
+        await client.end();
+        await store.close();
+      }
+    });
+  });
+
   describe('stream parts', () => {
     it('append in one transaction sent at once: a failing batch writes none of its parts, and the connection serves the next', async () => {
       const schema = nextSchema('stream_parts');

@@ -57,7 +57,9 @@ export class PostgresStatements {
    * One write, fenced, as one statement. $1 run, $2 owner, $3 the seq the journal must end at (null:
    * no events, check the lease alone), $4/$5 the new last seq and head hash, $6 now, $7 signal ids
    * to consume (all must be the run's and unconsumed; when there are none, the signals table is
-   * not read at all, whatever plan the connection keeps), $8–$15 the events as unnest columns, then
+   * not read at all, and when there are, both reads name the run's unconsumed signals, the
+   * predicate of the index of those, so that even a plan kept from a nearly empty table reads that
+   * index rather than every signal), $8–$15 the events as unnest columns, then
    * the transition's own. Returns `written`, with the run's parent and new status; or, fenced out
    * (and then nothing was written), the run's lease owner, status and last seq as the fence saw
    * them; or no row for an unknown run.
@@ -82,7 +84,8 @@ export class PostgresStatements {
       RETURNING parent_run_id, status
     ), consumed AS (
       UPDATE ${this.#s}.signals SET consumed = true
-      WHERE cardinality($7::text[]) > 0 AND run_id = $1 AND signal_id = ANY($7::text[]) AND EXISTS (SELECT FROM fenced)
+      WHERE cardinality($7::text[]) > 0 AND run_id = $1 AND signal_id = ANY($7::text[]) AND NOT consumed
+        AND EXISTS (SELECT FROM fenced)
     ), appended AS (
       INSERT INTO ${this.#s}.events (${EVENT_COLUMNS})
       SELECT $1, e.* FROM unnest($8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[]) AS e
