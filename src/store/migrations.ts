@@ -92,6 +92,13 @@ export const MIGRATIONS = [
     description:
       "SQLite: journal events in rowid order under a unique (run_id, seq) index; finished runs indexed by finished_at, so a step's run update touches no index",
   },
+  {
+    id: 'claim-order',
+    sqlite: 15,
+    postgres: 16,
+    description:
+      'claimable pending runs indexed in claim order, so a claim reads the runs it takes, not the backlog',
+  },
 ] as const satisfies readonly MigrationEntry[];
 
 /** One entry of {@link MIGRATIONS}. */

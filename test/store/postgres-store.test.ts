@@ -8,6 +8,7 @@ import { sealEvent } from '../../src/journal/hash-chain.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { POSTGRES_SCHEMA_VERSION, postgresMigrations } from '../../src/store/postgres/postgres-migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { PostgresStatements } from '../../src/store/postgres/postgres-statements.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 import { until } from '../support/harness.ts';
 import { databaseForSuite, describePostgres, postgresUnavailable } from '../support/postgres-database.ts';
@@ -257,7 +258,7 @@ describePostgres('PostgresStore', unavailable, () => {
           postgresMigrations
             .filter((migration) => migration.version > 5)
             .map((migration) => migration.version),
-        ).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+        ).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
         const scope = { collection: 'memory', tenant: 'acme', partition: '' };
         const record = await store.vectorRecords.putVectorRecord({
           ...scope,
@@ -405,6 +406,243 @@ describePostgres('PostgresStore', unavailable, () => {
         PostgresStore: unknown;
       };
       expect(exported.PostgresStore).toBe(PostgresStore);
+    });
+  });
+
+  describe("a step's write", () => {
+    it('commits alone in one statement, and fenced out writes nothing and says why', async () => {
+      const schema = nextSchema('step_write');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2 });
+      try {
+        const [created] = await createRuns(store, 1, 'run_step');
+        const [run] = await store.claimRuns('worker-a', { limit: 1, leaseMs: 60_000, now: T0 });
+        const write = (owner: string, event: JournalEvent, runId = run!.runId) =>
+          store.commit([{ runId, owner, events: [event] }], T0 + 1);
+        const codes = async (outcomes: Promise<{ ok: boolean; error?: Error }[]>) =>
+          (await outcomes).map((outcome) => (outcome.ok ? 'ok' : (outcome.error as BatonError).code));
+
+        expect(await codes(write('worker-b', stepAfter(run!, 1)))).toEqual(['LEASE_LOST']);
+        expect(await codes(write('worker-a', stepAfter(run!, 1, 3)))).toEqual(['SEQ_CONFLICT']);
+        expect(await codes(write('worker-a', stepAfter(run!, 1), 'run_missing'))).toEqual(['RUN_NOT_FOUND']);
+        expect(await store.readEvents(created!.runId)).toHaveLength(1);
+
+        const step = stepAfter(run!, 1);
+        expect(await codes(write('worker-a', step))).toEqual(['ok']);
+        expect(await codes(write('worker-a', step))).toEqual(['SEQ_CONFLICT']);
+        expect((await store.readEvents(run!.runId)).at(-1)).toEqual(step);
+        expect(await store.getRun(run!.runId)).toMatchObject({
+          status: 'running',
+          leaseOwner: 'worker-a',
+          lastSeq: 2,
+          headHash: step.hash,
+          updatedAt: T0 + 1,
+        });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe('a transition', () => {
+    it('reads no signal when it consumes none, whatever plan the connection keeps', async () => {
+      const schema = nextSchema('transition');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const [created] = await createRuns(store, 1, 'run_done');
+        const [run] = await store.claimRuns('worker-a', { limit: 1, leaseMs: 60_000, now: T0 });
+        await database.query(
+          `INSERT INTO ${schema}.signals (signal_id, run_id, name, sent_by, sent_at)
+           SELECT 'sig_' || i, 'run_other_' || i, 'go', 'user:alice', $1 FROM generate_series(1, 2000) i`,
+          [T0],
+        );
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await client.query(
+          `PREPARE finish (text, text, int, int, text, bigint, text[], int[], text[], text[], text[], text[], text[],
+             text[], text[], text, text, text) AS ${new PostgresStatements(`"${schema}"`).write('finished')}`,
+        );
+        await client.query('BEGIN');
+        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE finish ('${run!.runId}', 'worker-a', 1, 2, 'h', ${T0}, '{}', '{2}',
+             '{run.completed}', '{x}', '{a}', '{[]}', '{1}', '{h0}', '{h}', 'completed', '1', NULL)`,
+        );
+        await client.query('ROLLBACK');
+        const nodes = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan);
+        expect(nodes.some((node) => node['Relation Name'] === 'runs' && node['Actual Loops'] > 0)).toBe(true);
+        const signalReads = nodes.filter(
+          (node) => node['Relation Name'] === 'signals' && node['Node Type'] !== 'ModifyTable',
+        );
+        expect(signalReads.length).toBeGreaterThan(0);
+        for (const node of signalReads) expect(node['Actual Loops'], node['Node Type']).toBe(0);
+        expect(created!.runId).toBe(run!.runId);
+      } finally {
+        await client.end();
+        await store.close();
+      }
+    });
+  });
+
+  describe('a write that consumes a signal', () => {
+    it('reads the run’s unconsumed signals through their index, even with a plan made while the table was small', async () => {
+      const schema = nextSchema('consume');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const signals = (from: number, to: number) =>
+          database.query(
+            `INSERT INTO ${schema}.signals (signal_id, run_id, name, sent_by, sent_at, consumed)
+             SELECT 'sig_' || i, 'run_other_' || i, 'go', 'user:alice', $1, i % 2 = 0 FROM generate_series(${from}, ${to}) i`,
+            [T0],
+          );
+        await signals(1, 500);
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await client.query(
+          `PREPARE consume (text, text, int, int, text, bigint, text[], int[], text[], text[], text[], text[], text[],
+             text[], text[]) AS ${new PostgresStatements(`"${schema}"`).write('none')}`,
+        );
+        const execute = `EXECUTE consume ('run_other_7', 'worker-a', 1, 2, 'h', ${T0}, '{sig_7}', '{2}',
+          '{signal.received}', '{x}', '{a}', '{[]}', '{1}', '{h0}', '{h}')`;
+        // The plan is made at the first execution, and kept.
+        await client.query(`EXPLAIN ${execute}`);
+        await signals(501, 5000);
+        await client.query('BEGIN');
+        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${execute}`,
+        );
+        await client.query('ROLLBACK');
+        const reads = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan).filter(
+          (node) => node['Relation Name'] === 'signals' && node['Node Type'] !== 'ModifyTable',
+        );
+        expect(reads.length).toBeGreaterThan(0);
+        for (const node of reads) expect(node['Node Type']).not.toBe('Seq Scan');
+      } finally {
+        await client.end();
+        await store.close();
+      }
+    });
+  });
+
+  describe('stream parts', () => {
+    it('append in one transaction sent at once: a failing batch writes none of its parts, and the connection serves the next', async () => {
+      const schema = nextSchema('stream_parts');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      try {
+        const part = (runId: string, at: number) => ({ runId, type: 'progress', data: { at }, at });
+        // An instant that is not a whole millisecond fails the INSERT, after the locks were taken.
+        await expect(
+          store.runStreams.appendParts([part('run_a', T0), part('run_b', T0 + 0.5)]),
+        ).rejects.toThrow();
+        expect(await store.runStreams.readParts('run_a', 0, 10)).toEqual([]);
+        await store.runStreams.appendParts([part('run_a', T0), part('run_a', T0 + 1), part('run_b', T0 + 2)]);
+        expect((await store.runStreams.readParts('run_a', 0, 10)).map((found) => found.id)).toEqual([1, 2]);
+        expect((await store.runStreams.readParts('run_b', 0, 10)).map((found) => found.id)).toEqual([1]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe('claims over a backlog', () => {
+    const BACKLOG = 3000;
+    const NOW = T0 + 10 ** 6;
+
+    /**
+     * A schema holding a backlog of pending runs (some paused, some of another workflow, priorities
+     * and fair-queue tags mixed) beside runs due in each other way a run is claimable.
+     */
+    async function backlog(): Promise<{ store: PostgresStore; schema: string }> {
+      const schema = nextSchema('backlog');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 2 });
+      await database.query(
+        `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at,
+           head_hash, priority, fair_key, paused)
+         SELECT 'run_p' || lpad(i::text, 5, '0'), CASE WHEN i % 7 = 0 THEN 'other' ELSE 'orders' END, 'acme', 'user:alice',
+           'pending', '{}', $1::bigint + (i * 37) % 101, $1, 'h', (i % 3) - 1, (i * 13) % 50, i % 11 = 0
+         FROM generate_series(1, ${BACKLOG}) i`,
+        [T0],
+      );
+      // As many runs parked on a signal: waiting, with no timer and no deadline.
+      await database.query(
+        `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at,
+           head_hash, fair_key)
+         SELECT 'run_w' || lpad(i::text, 5, '0'), 'orders', 'acme', 'user:alice', 'waiting', '{}', $1, $1, 'h', i
+         FROM generate_series(1, ${BACKLOG}) i`,
+        [T0],
+      );
+      // Due in the other ways: a timer passed, a deadline passed, a lease expired; and one not due.
+      await database.query(
+        `INSERT INTO ${schema}.runs (run_id, workflow, tenant, principal, status, input, created_at, updated_at,
+           head_hash, priority, fair_key, wake_at, deadline_at, lease_owner, lease_expires_at)
+         VALUES ('run_timer', 'orders', 'acme', 'user:alice', 'waiting', '{}', $1, $1, 'h', 1, 3, $2, NULL, NULL, NULL),
+                ('run_deadline', 'orders', 'acme', 'user:alice', 'waiting', '{}', $1, $1, 'h', 1, 0, NULL, $2, NULL, NULL),
+                ('run_expired', 'orders', 'acme', 'user:alice', 'running', '{}', $1, $1, 'h', 1, 7, NULL, NULL, 'worker-x', $2),
+                ('run_overdue', 'orders', 'acme', 'user:alice', 'running', '{}', $1, $1, 'h', 0, 2, NULL, $2, NULL, NULL),
+                ('run_later', 'orders', 'acme', 'user:alice', 'waiting', '{}', $1, $1, 'h', 1, 0, $3, $3, NULL, NULL),
+                ('run_held', 'orders', 'acme', 'user:alice', 'running', '{}', $1, $1, 'h', 1, 0, NULL, NULL, 'worker-y', $3)`,
+        [T0, NOW - 1, NOW + 1],
+      );
+      await database.query(`ANALYZE ${schema}.runs`);
+      return { store, schema };
+    }
+
+    it('takes runs in claim order from every claimable state', async () => {
+      const { store, schema } = await backlog();
+      try {
+        // The order the claim keeps, written as one condition over all runs.
+        const expected = await database.query<{ run_id: string }>(
+          `SELECT run_id FROM ${schema}.runs
+           WHERE (status = 'pending'
+               OR (status = 'waiting' AND wake_at <= $1)
+               OR (status IN ('waiting', 'running') AND deadline_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1))
+               OR (status = 'running' AND lease_expires_at <= $1))
+             AND NOT paused AND workflow = 'orders'
+           ORDER BY priority DESC, fair_key, created_at, run_id`,
+          [NOW],
+        );
+        expect(expected.length).toBeGreaterThan(2000);
+        const taken: string[] = [];
+        for (;;) {
+          const runs = await store.claimRuns('worker-a', {
+            limit: 7,
+            leaseMs: 60_000,
+            now: NOW,
+            workflows: ['orders'],
+          });
+          if (runs.length === 0) break;
+          taken.push(...runs.map((run) => run.runId));
+        }
+        expect(taken).toEqual(expected.map((row) => row.run_id));
+        expect(taken).toEqual(
+          expect.arrayContaining(['run_timer', 'run_deadline', 'run_expired', 'run_overdue']),
+        );
+        expect(taken).not.toContain('run_later');
+        expect(taken).not.toContain('run_held');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('reads the runs it takes, not the backlog', async () => {
+      const { store, schema } = await backlog();
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query('BEGIN');
+        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>({
+          text: `EXPLAIN (ANALYZE, FORMAT JSON) ${new PostgresStatements(`"${schema}"`).claimRuns}`,
+          values: ['worker-a', NOW + 60_000, NOW, 4, ['orders']],
+        });
+        await client.query('ROLLBACK');
+        const nodes = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan);
+        expect(nodes.filter((node) => node['Index Name'] === 'runs_claim').length).toBe(1);
+        // No node of the plan handles more than a few rows: the backlog is neither scanned nor sorted.
+        for (const node of nodes) expect(node['Actual Rows'], node['Node Type']).toBeLessThanOrEqual(8);
+      } finally {
+        await client.end();
+        await store.close();
+      }
     });
   });
 
@@ -651,3 +889,17 @@ describePostgres('PostgresStore', unavailable, () => {
     });
   });
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/** Every node of an EXPLAIN (FORMAT JSON) plan. */
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}

@@ -109,7 +109,7 @@ export async function applyWrite(
   const kind = transitionKind(write);
   const event = write.events[0];
   if (kind === 'none' && write.events.length === 1 && !write.consumeSignals?.length && event) {
-    const result = await client.query<Row>({
+    const result = await client.query({
       name: 'baton_write_one',
       text: sql.writeOne,
       values: [
@@ -125,10 +125,12 @@ export async function applyWrite(
         JSON.stringify(event.onBehalfOf),
         payloadJsonOf(event),
         event.prevHash,
-        event.hash,
       ],
     });
-    return writeOutcome(write, result.rows[0]);
+    // A step leaves its run running: no parent to wake.
+    if (result.rowCount === 1) return { parentRunId: null, status: 'running' };
+    // Fenced out, nothing was written: the fenced write below says why in one snapshot (or, should
+    // the fence pass now, writes the event, as it would have a moment later).
   }
   const result = await client.query<Row>({
     name: `baton_write_${kind}`,

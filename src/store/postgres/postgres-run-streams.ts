@@ -17,8 +17,8 @@ export interface PostgresRunStreamsDeps {
   schema: string;
   query: (text: string, values: unknown[], options?: { idempotent?: boolean }) => Promise<Row[]>;
   transaction: <T>(fn: (client: Client) => Promise<T>) => Promise<T>;
-  /** Statements that need no answer before the next, as one transaction in one round trip. */
-  inOneTrip: (statements: pg.QueryConfig[]) => Promise<void>;
+  /** Statements as one transaction sent at once (one round trip). */
+  pipelined: (statements: readonly pg.QueryConfig[]) => Promise<void>;
   /** The channel appends are notified on (payload: the run id). */
   channel: string;
   /** The LISTEN connection of that channel, shared by the process's readers. */
@@ -55,17 +55,18 @@ export class PostgresRunStreams implements RunStreamStore {
   }
 
   /**
-   * One transaction for the whole batch, its two statements pipelined (one round trip after BEGIN):
-   * the first turns off waiting for the WAL flush, takes the runs' advisory locks in run id order
+   * One transaction for the whole batch, sent at once with its BEGIN and COMMIT (one round trip):
+   * the first statement turns off waiting for the WAL flush, takes the runs' advisory locks in run id order
    * and sends one NOTIFY per run (delivered at commit, so after the insert like any other place in
-   * the transaction); the second inserts, numbering each run's parts after its head. Every
+   * the transaction); the second inserts, numbering each run's parts after its head (a statement
+   * of its own after the locks, so that its snapshot sees the parts of whoever held a lock before). Every
    * statement is a round trip's worth of CPU on both sides, and with one run in flight per step
    * this transaction is as frequent as the journal's (docs/guide/capacity.md).
    */
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
     const runIds = [...new Set(parts.map((part) => part.runId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    await this.#deps.inOneTrip([
+    await this.#deps.pipelined([
       {
         name: 'baton_stream_lock_notify',
         text: `SELECT set_config('synchronous_commit', 'off', true),

@@ -164,13 +164,13 @@ export class PostgresStore implements Store {
       query: (text: string, values: unknown[], options?: { idempotent?: boolean }) =>
         this.#query(text, values, options),
       transaction: <T>(fn: (client: Client) => Promise<T>) => this.#transaction(fn),
-      inOneTrip: (statements: pg.QueryConfig[]) => this.#inOneTrip(statements),
     };
     this.vectorRecords = new PostgresVectorRecords(shared);
     this.budgets = new PostgresBudgets(shared);
     this.#streamChannel = streamChannel;
     this.runStreams = new PostgresRunStreams({
       ...shared,
+      pipelined: (statements) => this.#pipelined(statements),
       channel: `${schema}_stream`,
       listen: streamChannel,
     });
@@ -316,26 +316,28 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Statements that need no answer before the next, as one transaction in one round trip: `BEGIN`,
-   * the statements and `COMMIT` pipelined. A statement that fails aborts the transaction, and the
-   * `COMMIT` already sent then rolls it back.
+   * Statements that need no answer from one another, as one transaction sent at once: BEGIN, the
+   * statements and COMMIT go out together (the connection pipelines them), one round trip instead
+   * of three. A failing statement fails those after it; COMMIT then rolls the transaction back.
+   * Run again from the start after a deadlock or serialization failure.
    */
-  async #inOneTrip(statements: pg.QueryConfig[]): Promise<void> {
-    const client = await this.#client();
-    let broken: Error | undefined;
-    try {
-      const sent = await Promise.allSettled([
+  async #pipelined(statements: readonly pg.QueryConfig[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.#client();
+      const sent = [
         client.query('BEGIN'),
         ...statements.map((statement) => client.query(statement)),
         client.query('COMMIT'),
-      ]);
-      const failed = sent.find((outcome) => outcome.status === 'rejected');
-      if (failed) {
-        if (isConnectionError(failed.reason)) broken = failed.reason as Error;
-        throw translateError(failed.reason, this.location);
+      ];
+      const settled = await Promise.allSettled(sent);
+      const failure = settled.find((result) => result.status === 'rejected')?.reason as unknown;
+      client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
+      if (failure === undefined) return;
+      if (isTransientConflict(failure) && attempt <= CONFLICT_RETRIES) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+        continue;
       }
-    } finally {
-      client.release(broken);
+      throw translateError(failure, this.location);
     }
   }
 

@@ -237,6 +237,8 @@ UPDATE runs SET finished_at = updated_at WHERE status IN ('completed', 'failed',
 DROP INDEX runs_finished;
 CREATE INDEX runs_finished ON runs (finished_at) WHERE status IN ('completed', 'failed', 'cancelled', 'timed_out');
 `,
+  // PostgreSQL only: its claim statement is what reads the claim-order index.
+  'claim-order': '',
 };
 
 /** The SQLite store's schema steps, by the version each brings it to; each applied once, in order. */
