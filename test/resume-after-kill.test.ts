@@ -39,9 +39,12 @@ describe('resume after kill', () => {
     let finished = false;
     const lane = async (): Promise<void> => {
       while (kills < KILLS && !finished) {
-        // Mostly mid-work; sometimes early, while it waits for expired leases, claims and replays.
+        // Mostly mid-work; sometimes early, while it waits for expired leases, claims and replays. An
+        // early kill is still due after its effects, so that a worker fast enough to finish the work
+        // within the delay cannot end the kills before they have landed.
+        const afterEffects = randomInt(1, 11);
         const plan: KillPlan =
-          randomInt(0, 6) === 0 ? { afterReadyMs: randomInt(0, 400) } : { afterEffects: randomInt(1, 11) };
+          randomInt(0, 6) === 0 ? { afterReadyMs: randomInt(0, 400), afterEffects } : { afterEffects };
         const current = await life(db, ledger, plan, 30_000);
         lives.push(current);
         if (current.ended === 'killed') kills++;

@@ -110,9 +110,10 @@ export interface WorkerLife {
 
 /**
  * When to SIGKILL a crash-test worker: a few ms (0–5, at random) after its n-th `effect` line — before,
- * during or after the journal commit that follows it — or some ms after it printed `ready`, or never.
+ * during or after the journal commit that follows it — or some ms after it printed `ready`, whichever
+ * comes first; or never.
  */
-export type KillPlan = { afterEffects: number } | { afterReadyMs: number } | undefined;
+export type KillPlan = { afterEffects?: number; afterReadyMs?: number } | undefined;
 
 /**
  * Runs a crash-test worker (a script printing `ready`, `effect` per outside effect and `done`) once,
@@ -138,8 +139,8 @@ export async function workerLife(
   child.onLine((line) => {
     if (line === 'effect') effects++;
     if (line === 'done') done = true;
-    if (line === 'ready' && plan && 'afterReadyMs' in plan) setTimeout(kill, plan.afterReadyMs);
-    if (plan && 'afterEffects' in plan && effects >= plan.afterEffects) {
+    if (line === 'ready' && plan?.afterReadyMs !== undefined) setTimeout(kill, plan.afterReadyMs);
+    if (plan?.afterEffects !== undefined && effects >= plan.afterEffects) {
       const extra = randomInt(0, 6);
       if (extra === 0) kill();
       else setTimeout(kill, extra);
