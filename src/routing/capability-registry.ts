@@ -448,24 +448,27 @@ export class CapabilityRegistry {
     if (!aligner) return undefined;
     const words = aligner.words(task);
     const alignment = new Map<string, number>();
-    for (const name of names) {
-      let pool = this.#pools.get(name);
-      if (pool) {
-        this.#pools.delete(name);
-      } else {
-        const entry = this.#entries.get(name)!;
-        const texts = [capabilityText(entry.capability), ...entry.capability.examples];
-        for (const key of entry.keys) {
-          const learnt = this.#learntTexts.get(key);
-          if (learnt !== undefined) texts.push(learnt);
-        }
-        pool = aligner.pool(texts.map((text) => aligner.words(text)));
-        if (this.#pools.size >= POOLS_KEPT) this.#pools.delete(this.#pools.keys().next().value!);
-      }
-      this.#pools.set(name, pool);
-      alignment.set(name, aligner.score(words, pool));
-    }
+    for (const name of names) alignment.set(name, aligner.score(words, this.#poolOf(name, aligner)));
     return alignment;
+  }
+
+  /** A capability's words from all its texts (description, examples, learnt tasks), most recently used kept. */
+  #poolOf(name: string, aligner: WordAligner): AlignedWords {
+    let pool = this.#pools.get(name);
+    if (pool) {
+      this.#pools.delete(name); // set again below, as the most recently used
+    } else {
+      const entry = this.#entries.get(name)!;
+      const texts = [capabilityText(entry.capability), ...entry.capability.examples];
+      for (const key of entry.keys) {
+        const learnt = this.#learntTexts.get(key);
+        if (learnt !== undefined) texts.push(learnt);
+      }
+      pool = aligner.pool(texts.map((text) => aligner.words(text)));
+      if (this.#pools.size >= POOLS_KEPT) this.#pools.delete(this.#pools.keys().next().value!);
+    }
+    this.#pools.set(name, pool);
+    return pool;
   }
 
   /**

@@ -1,5 +1,5 @@
-import { lookUp, unknownWordVector, words } from './word-lookup.ts';
-import { dot } from './vector-index.ts';
+import { lookUp, unknownWordVector, wordFrequency, words } from './word-lookup.ts';
+import { dot, normalize } from './vector-index.ts';
 import type { WordVectors } from './word-vectors.ts';
 
 /**
@@ -39,8 +39,6 @@ export interface AlignedWords {
  * the tuning half (1e-2 did alike; 1e-4, the embedder's, was worse: rare product names weigh most).
  */
 const SMOOTHING = 1e-3;
-/** As in word-vector-embedder.ts: Zipf frequencies from the ranks of a 400,000-word corpus. */
-const HARMONIC = Math.log(400_000) + 0.5772;
 
 /**
  * Words that carry no intent of their own. Their SIF weights are small but not nil, and each finds
@@ -69,7 +67,7 @@ export function wordAligner(table: WordVectors): WordAligner {
           const vector = new Float32Array(dimensions);
           if (typeof part === 'number') {
             table.read(part, vector);
-            const frequency = 1 / (table.ranks[part]! * HARMONIC);
+            const frequency = wordFrequency(table, part);
             weights.push(SMOOTHING / (SMOOTHING + frequency));
           } else {
             // Unknown to the table: rare, and alike only to itself.
@@ -77,7 +75,7 @@ export function wordAligner(table: WordVectors): WordAligner {
             weights.push(1);
           }
           tokens.push(typeof part === 'number' ? `#${part}` : part);
-          vectors.push(unit(vector));
+          vectors.push(normalize(vector));
         }
       }
       return packed(tokens, weights, vectors, dimensions);
@@ -127,12 +125,4 @@ function packed(
   const rows = new Float32Array(vectors.length * dimensions);
   vectors.forEach((vector, at) => rows.set(vector, at * dimensions));
   return { tokens, weights: Float32Array.from(weights), vectors: rows };
-}
-
-function unit(vector: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
-  const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-  for (let i = 0; i < vector.length; i++) vector[i]! *= scale;
-  return vector;
 }

@@ -23,6 +23,15 @@ export function* words(text: string): Generator<string> {
   }
 }
 
+/** How many words the vectors' training corpus had (GloVe 6B: 400,000), for Zipf frequencies from ranks. */
+const CORPUS_VOCABULARY = 400_000;
+const HARMONIC = Math.log(CORPUS_VOCABULARY) + 0.5772;
+
+/** A table word's corpus frequency, by Zipf's law from its frequency rank. */
+export function wordFrequency(table: WordVectors, row: number): number {
+  return 1 / (table.ranks[row]! * HARMONIC);
+}
+
 /**
  * The table's rows for a word: itself; else its parts ("two-factor"); else its stem ("webhooks" →
  * "webhook", "refunded" → "refund"); else the word itself, unknown (a string).
@@ -65,7 +74,7 @@ export function unknownWordVector(word: string, length: number, out: Float32Arra
   return out;
 }
 
-function norm(vector: Float32Array): number {
+export function norm(vector: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
   return Math.sqrt(sum);

@@ -4,7 +4,7 @@ import { LexicalEmbedder } from './lexical-embedder.ts';
 import { checkUnitInterval } from '../argument-checks.ts';
 import { loadWordVectors, type WordVectors } from './word-vectors.ts';
 import { wordAligner, type WordAligner } from './word-alignment.ts';
-import { lookUp, unknownWordVector, words } from './word-lookup.ts';
+import { lookUp, norm, unknownWordVector, wordFrequency, words } from './word-lookup.ts';
 
 export interface WordVectorEmbedderOptions {
   /**
@@ -20,10 +20,6 @@ export interface WordVectorEmbedderOptions {
   /** SIF's smoothing `a`: a word of corpus frequency p weighs a / (a + p). Default 1e-4. */
   smoothing?: number;
 }
-
-/** How many words the vectors' training corpus had (GloVe 6B: 400,000), for Zipf frequencies from ranks. */
-const CORPUS_VOCABULARY = 400_000;
-const HARMONIC = Math.log(CORPUS_VOCABULARY) + 0.5772;
 
 /**
  * The default **semantic** embedder, built in and offline: it needs no key, no network and no
@@ -115,7 +111,7 @@ export class WordVectorEmbedder implements Embedder {
     for (const token of words(text)) {
       for (const part of lookUp(table, token)) {
         if (typeof part === 'number') {
-          const frequency = 1 / (table.ranks[part]! * HARMONIC);
+          const frequency = wordFrequency(table, part);
           const weight = this.#smoothing / (this.#smoothing + frequency);
           table.read(part, word);
           for (let i = 0; i < word.length; i++) semantic[i]! += weight * word[i]!;
@@ -155,10 +151,4 @@ function typicalNorm(table: WordVectors): number {
     norms.set(table, found);
   }
   return found;
-}
-
-function norm(vector: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < vector.length; i++) sum += vector[i]! * vector[i]!;
-  return Math.sqrt(sum);
 }

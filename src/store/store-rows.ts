@@ -8,9 +8,25 @@ import type {
 import { GENESIS_HASH } from '../journal/hash-chain.ts';
 import type { PoolWaiter } from './pool-decision.ts';
 import type { PoolUsage } from './pool-store.ts';
-import type { RunRecord, RunStatus, SignalRecord } from './store.ts';
+import type { NewSignal, RunRecord, RunStatus, SignalRecord } from './store.ts';
 import type { VectorRecord } from './vector-records.ts';
 import type { WorkerBeat } from './worker-registry.ts';
+
+/**
+ * A new signal's values in the signals table's column order: signal_id, run_id, name, payload,
+ * sent_by, sent_at, idempotency_key.
+ */
+export function signalValues(signal: NewSignal): (string | number | null)[] {
+  return [
+    signal.signalId,
+    signal.runId,
+    signal.name,
+    signal.payload === undefined ? null : JSON.stringify(signal.payload),
+    signal.sentBy,
+    signal.sentAt,
+    signal.idempotencyKey ?? null,
+  ];
+}
 
 /**
  * Rows of the runs, events and signals tables as records, for every SQL backend: the column names

@@ -1,7 +1,7 @@
 import type { JournalEvent } from '../../journal/events.ts';
 import { payloadJsonOf } from '../../journal/hash-chain.ts';
 
-export { toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
+export { signalValues, toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
 
 /** The columns of `events` as parallel arrays, for one `INSERT … SELECT FROM unnest(…)`. */
 export function eventColumns(events: readonly JournalEvent[]): unknown[] {

@@ -9,7 +9,7 @@ import {
 } from '../store.ts';
 import { isConnectionError } from './postgres-connection.ts';
 import { compareText } from './postgres-commit.ts';
-import type { Row } from './postgres-rows.ts';
+import { signalValues, type Row } from './postgres-rows.ts';
 
 type Client = pg.PoolClient;
 
@@ -116,17 +116,7 @@ export class PostgresSignals {
   }
 
   #values({ signal, scope }: Pending): unknown[] {
-    return [
-      signal.signalId,
-      signal.runId,
-      signal.name,
-      signal.payload === undefined ? null : JSON.stringify(signal.payload),
-      signal.sentBy,
-      signal.sentAt,
-      null,
-      scope?.tenant ?? null,
-      this.#deps.channel,
-    ];
+    return [...signalValues(signal), scope?.tenant ?? null, this.#deps.channel];
   }
 }
 

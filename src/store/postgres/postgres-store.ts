@@ -58,7 +58,7 @@ import { ReadQueries } from '../read-queries.ts';
 import { definedFields } from '../../defined-fields.ts';
 import type { SqlQuery } from '../sql-dialect.ts';
 import { PostgresPools } from './postgres-pool-store.ts';
-import { eventColumns, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
+import { eventColumns, signalValues, toEvent, toRun, toSignal, type Row } from './postgres-rows.ts';
 import { PostgresSignals } from './postgres-signals.ts';
 import { PostgresStatements } from './postgres-statements.ts';
 import { PostgresVectorRecords } from './postgres-vector-records.ts';
@@ -553,15 +553,7 @@ export class PostgresStore implements Store {
       const before = await keyed();
       if (before) return { kept: false, existing: before };
       await this.#lockForAction(client, signal.runId, scope, 'signal');
-      const inserted = await client.query(this.#sql.insertSignal, [
-        signal.signalId,
-        signal.runId,
-        signal.name,
-        signal.payload === undefined ? null : JSON.stringify(signal.payload),
-        signal.sentBy,
-        signal.sentAt,
-        signal.idempotencyKey ?? null,
-      ]);
+      const inserted = await client.query(this.#sql.insertSignal, signalValues(signal));
       // A signal id already kept was already a wake-up; a key kept meanwhile is the one returned.
       if (inserted.rowCount === 0) {
         const raced = await keyed();

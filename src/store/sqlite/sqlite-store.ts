@@ -45,7 +45,7 @@ import { sqliteMediumError } from './sqlite-errors.ts';
 import { sqliteDialect } from './sqlite-dialect.ts';
 import { ReadQueries } from '../read-queries.ts';
 import { definedFields } from '../../defined-fields.ts';
-import { toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
+import { signalValues, toEvent, toRun, toSignal, type Row } from '../store-rows.ts';
 import { SQLITE_SCHEMA_VERSION } from './sqlite-migrations.ts';
 import { migrate, readSchemaVersion } from './sqlite-migrate.ts';
 import type { PoolStore } from '../pool-store.ts';
@@ -533,15 +533,7 @@ export class SqliteStore implements Store {
         `INSERT INTO signals (signal_id, run_id, name, payload, sent_by, sent_at, idempotency_key)
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id) DO NOTHING`,
       )
-      .run(
-        signal.signalId,
-        signal.runId,
-        signal.name,
-        signal.payload === undefined ? null : JSON.stringify(signal.payload),
-        signal.sentBy,
-        signal.sentAt,
-        signal.idempotencyKey ?? null,
-      );
+      .run(...signalValues(signal));
     this.#wake(signal.runId, signal.sentAt);
     return { kept: true };
   }
