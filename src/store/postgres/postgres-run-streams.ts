@@ -6,6 +6,7 @@ import {
   type RunStreamStore,
   type StreamPartRecord,
 } from '../run-streams.ts';
+import { compareText } from './postgres-commit.ts';
 import type { Row } from './postgres-rows.ts';
 import type { WakeChannel } from './wake-channel.ts';
 
@@ -55,36 +56,56 @@ export class PostgresRunStreams implements RunStreamStore {
   }
 
   /**
-   * One transaction for the whole batch, sent at once with its BEGIN and COMMIT (one round trip):
-   * the first statement turns off waiting for the WAL flush, takes the runs' advisory locks in run id order
-   * and sends one NOTIFY per run (delivered at commit, so after the insert like any other place in
-   * the transaction); the second inserts, numbering each run's parts after its head (a statement
-   * of its own after the locks, so that its snapshot sees the parts of whoever held a lock before). Every
-   * statement is a round trip's worth of CPU on both sides, and with one run in flight per step
-   * this transaction is as frequent as the journal's (docs/guide/capacity.md).
+   * One transaction for the whole batch, sent at once with its BEGIN and COMMIT (one round trip).
+   * The first statement turns off waiting for the WAL flush (the parts are ephemeral), keeps the
+   * transaction's statements on their generic plans (below), takes the runs' advisory locks in run
+   * id order and sends one NOTIFY per run (delivered at commit, so after the insert like any other
+   * place in the transaction). The second inserts, numbering each run's parts after its head: a
+   * statement of its own after the locks, so that its snapshot sees the parts of whoever held a lock
+   * before. With one run in flight this transaction is as frequent as the write interval
+   * (docs/guide/capacity.md), and its cost is PostgreSQL's CPU beside the journal's.
+   *
+   * - Each run's head (its last part, its journal's last seq) is read once, before any part is
+   *   inserted (a materialized CTE), and a part's place among its run's parts in the batch comes
+   *   from here. Read per part instead, each read of the head also walked back over the parts the
+   *   statement had just inserted, invisible to it: O(parts²) heap reads per batch.
+   * - Plans are generic: the plan PostgreSQL keeps for a named statement whose arguments are arrays
+   *   costs more, on its guess of the arrays' lengths, than a plan for the arrays at hand, so it
+   *   planned the insert again on every batch (0.3 ms of CPU on a slow machine, more than running it).
+   *   Every part of the statement is an index probe per run or a scan of the arrays: the generic plan
+   *   is the plan for any batch.
    */
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
-    const runIds = [...new Set(parts.map((part) => part.runId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const places = new Map<string, number>();
+    const place = parts.map((part) => {
+      const next = (places.get(part.runId) ?? 0) + 1;
+      places.set(part.runId, next);
+      return next;
+    });
+    const runIds = [...places.keys()].sort(compareText);
     await this.#deps.pipelined([
       {
         name: 'baton_stream_lock_notify',
-        text: `SELECT set_config('synchronous_commit', 'off', true),
+        text: `SELECT set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
               (SELECT count(pg_advisory_xact_lock(hashtext($1 || r))) FROM (SELECT unnest($2::text[]) AS r ORDER BY 1) AS locked),
               (SELECT count(pg_notify($3, r)) FROM unnest($2::text[]) AS r)`,
         values: [`${this.#deps.schema}.run_stream_parts:`, runIds, this.#deps.channel],
       },
       {
         name: 'baton_stream_append',
-        text: `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
-            SELECT u.r, h.id + row_number() OVER (PARTITION BY u.r ORDER BY u.n), h.after_seq, u.t, u.o, u.d::jsonb, u.a
-            FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY AS u(r, t, o, d, a, n)
-            JOIN (SELECT r,
+        text: `WITH head AS MATERIALIZED (
+              SELECT r,
                 (SELECT COALESCE(MAX(id), 0) FROM ${this.#s}.run_stream_parts WHERE run_id = r) AS id,
                 COALESCE((SELECT last_seq FROM ${this.#s}.runs WHERE run_id = r), 0) AS after_seq
-              FROM unnest($6::text[]) AS r) AS h USING (r)`,
+              FROM unnest($7::text[]) AS r)
+            INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
+            SELECT u.r, h.id + u.k, h.after_seq, u.t, u.o, u.d::jsonb, u.a
+            FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::bigint[]) AS u(r, k, t, o, d, a)
+            JOIN head AS h USING (r)`,
         values: [
           parts.map((part) => part.runId),
+          place,
           parts.map((part) => part.type),
           parts.map((part) => part.op ?? null),
           parts.map((part) => JSON.stringify(part.data)),
