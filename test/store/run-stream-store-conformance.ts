@@ -123,6 +123,34 @@ export function runStreamStoreConformance(name: string, open: () => Promise<RunS
       expect((await streams.readParts('run_e', 0, 10)).map((part) => part.id)).toEqual([6, 7]);
     });
 
+    it("numbers a run's parts once each when two connections append to it at once, in batches of one run or several", async () => {
+      await createRun('run_g');
+      await createRun('run_h');
+      const other = await backend.connectAgain();
+      others.push(other);
+      const batch = (writer: string, round: number, withOther: boolean) => [
+        delta('run_g', `${writer}${round}a`),
+        ...(withOther ? [delta('run_h', `${writer}${round}`)] : []),
+        delta('run_g', `${writer}${round}b`),
+      ];
+      const write = async (target: RunStreamStore, writer: string): Promise<void> => {
+        for (let round = 0; round < 10; round++)
+          await target.appendParts(batch(writer, round, round % 2 === 1));
+      };
+      await Promise.all([write(streams, 'x'), write(other.runStreams!, 'y')]);
+      const parts = await streams.readParts('run_g', 0, 100);
+      expect(parts.map((part) => part.id)).toEqual(Array.from({ length: 40 }, (_, index) => index + 1));
+      // Each batch's two parts of the run are consecutive, in the batch's order.
+      const deltas = parts.map((part) => part.data.delta as string);
+      for (let index = 0; index < deltas.length; index += 2) {
+        expect(deltas[index]!.endsWith('a')).toBe(true);
+        expect(deltas[index + 1]).toBe(`${deltas[index]!.slice(0, -1)}b`);
+      }
+      expect((await streams.readParts('run_h', 0, 100)).map((part) => part.id)).toEqual(
+        Array.from({ length: 10 }, (_, index) => index + 1),
+      );
+    });
+
     it('shows parts written through one connection to another, and wakes its subscribers when it can', async () => {
       await createRun('run_f');
       const other = await backend.connectAgain();

@@ -12,6 +12,13 @@ import type { WakeChannel } from './wake-channel.ts';
 
 type Client = pg.PoolClient;
 
+/**
+ * Settings of a transaction of stream parts, for its own statements only: its commit does not wait
+ * for the WAL flush (parts are ephemeral: a server crash may lose the last few, and a reader then
+ * sees the journal's events without them), and its statements keep their generic plans.
+ */
+const TRANSACTION_SETTINGS = `set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`;
+
 export interface PostgresRunStreamsDeps {
   quotedSchema: string;
   /** The schema's name: appends to one run lock `<schema>.run_stream_parts` + the run. */
@@ -63,17 +70,19 @@ export class PostgresRunStreams implements RunStreamStore {
    * place in the transaction). The second inserts, numbering each run's parts after its head: a
    * statement of its own after the locks, so that its snapshot sees the parts of whoever held a lock
    * before. With one run in flight this transaction is as frequent as the write interval
-   * (docs/guide/capacity.md), and its cost is PostgreSQL's CPU beside the journal's.
+   * (docs/guide/capacity.md), and its cost is PostgreSQL's CPU beside the journal's
+   * (docs/decisions/0038):
    *
    * - Each run's head (its last part, its journal's last seq) is read once, before any part is
-   *   inserted (a materialized CTE), and a part's place among its run's parts in the batch comes
-   *   from here. Read per part instead, each read of the head also walked back over the parts the
-   *   statement had just inserted, invisible to it: O(parts²) heap reads per batch.
+   *   inserted, and a part's place among its run's parts in the batch comes from here. Read per
+   *   part instead, each read of the head also walked back over the parts the statement had just
+   *   inserted, invisible to it: O(parts²) heap reads per batch.
    * - Plans are generic: the plan PostgreSQL keeps for a named statement whose arguments are arrays
    *   costs more, on its guess of the arrays' lengths, than a plan for the arrays at hand, so it
-   *   planned the insert again on every batch (0.3 ms of CPU on a slow machine, more than running it).
-   *   Every part of the statement is an index probe per run or a scan of the arrays: the generic plan
-   *   is the plan for any batch.
+   *   planned the insert again on every batch (more CPU than running it). Every part of the
+   *   statements is an index probe per run or a scan of the arrays: the generic plan suits any batch.
+   * - A batch of one run (a process running one run at a time) has statements of its own, with the
+   *   run as a scalar: no run id per part, no join, half the PostgreSQL CPU of a small batch.
    */
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
@@ -83,14 +92,41 @@ export class PostgresRunStreams implements RunStreamStore {
       places.set(part.runId, next);
       return next;
     });
+    const columns = [
+      parts.map((part) => part.type),
+      parts.map((part) => part.op ?? null),
+      parts.map((part) => JSON.stringify(part.data)),
+      parts.map((part) => part.at),
+    ];
+    const lockKey = `${this.#deps.schema}.run_stream_parts:`;
+    if (places.size === 1) {
+      const runId = parts[0]!.runId;
+      await this.#deps.pipelined([
+        {
+          name: 'baton_stream_lock_notify_one',
+          text: `SELECT ${TRANSACTION_SETTINGS}, pg_advisory_xact_lock(hashtext($1 || $2)), pg_notify($3, $2)`,
+          values: [lockKey, runId, this.#deps.channel],
+        },
+        {
+          name: 'baton_stream_append_one',
+          text: `INSERT INTO ${this.#s}.run_stream_parts (run_id, id, after_seq, type, op, data, at)
+            SELECT $1, h.id + u.k, h.after_seq, u.t, u.o, u.d::jsonb, u.a
+            FROM (SELECT (SELECT COALESCE(MAX(id), 0) FROM ${this.#s}.run_stream_parts WHERE run_id = $1) AS id,
+                COALESCE((SELECT last_seq FROM ${this.#s}.runs WHERE run_id = $1), 0) AS after_seq) AS h,
+              unnest($2::text[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY AS u(t, o, d, a, k)`,
+          values: [runId, ...columns],
+        },
+      ]);
+      return;
+    }
     const runIds = [...places.keys()].sort(compareText);
     await this.#deps.pipelined([
       {
         name: 'baton_stream_lock_notify',
-        text: `SELECT set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true),
+        text: `SELECT ${TRANSACTION_SETTINGS},
               (SELECT count(pg_advisory_xact_lock(hashtext($1 || r))) FROM (SELECT unnest($2::text[]) AS r ORDER BY 1) AS locked),
               (SELECT count(pg_notify($3, r)) FROM unnest($2::text[]) AS r)`,
-        values: [`${this.#deps.schema}.run_stream_parts:`, runIds, this.#deps.channel],
+        values: [lockKey, runIds, this.#deps.channel],
       },
       {
         name: 'baton_stream_append',
@@ -103,15 +139,7 @@ export class PostgresRunStreams implements RunStreamStore {
             SELECT u.r, h.id + u.k, h.after_seq, u.t, u.o, u.d::jsonb, u.a
             FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::bigint[]) AS u(r, k, t, o, d, a)
             JOIN head AS h USING (r)`,
-        values: [
-          parts.map((part) => part.runId),
-          place,
-          parts.map((part) => part.type),
-          parts.map((part) => part.op ?? null),
-          parts.map((part) => JSON.stringify(part.data)),
-          parts.map((part) => part.at),
-          runIds,
-        ],
+        values: [parts.map((part) => part.runId), place, ...columns, runIds],
       },
     ]);
   }
