@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { POSTGRES_SCHEMA_VERSION, postgresMigrations } from '../../src/store/postgres/postgres-migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { PostgresStatements } from '../../src/store/postgres/postgres-statements.ts';
+import { streamAppendStatements } from '../../src/store/postgres/postgres-run-streams.ts';
 import type { NewRun, RunRecord, Store } from '../../src/store/store.ts';
 import { until } from '../support/harness.ts';
 import { databaseForSuite, describePostgres, postgresUnavailable } from '../support/postgres-database.ts';
@@ -539,6 +540,59 @@ describePostgres('PostgresStore', unavailable, () => {
         expect((await store.runStreams.readParts('run_a', 0, 10)).map((found) => found.id)).toEqual([1, 2]);
         expect((await store.runStreams.readParts('run_b', 0, 10)).map((found) => found.id)).toEqual([1]);
       } finally {
+        await store.close();
+      }
+    });
+  });
+
+  describe('a batch of stream parts', () => {
+    it("reads each run's head once, through its index, even with plans made while the table was small", async () => {
+      const schema = nextSchema('stream_heads');
+      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const parts = (from: number, to: number, runs: number) =>
+          database.query(
+            `INSERT INTO ${schema}.run_stream_parts (run_id, id, after_seq, type, data, at)
+             SELECT 'run_' || (i % ${runs}), i, 0, 'progress', '{}', i FROM generate_series(${from}, ${to}) i`,
+          );
+        await parts(1, 5, 2);
+        const { appendOne, appendMany } = streamAppendStatements(`"${schema}"`);
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await client.query(`PREPARE one (text, text[], int[], text[], bigint[]) AS ${appendOne}`);
+        await client.query(
+          `PREPARE many (text[], int[], text[], int[], text[], bigint[], text[]) AS ${appendMany}`,
+        );
+        const ten = (value: string) => `'{${Array.from({ length: 10 }, () => value).join(',')}}'`;
+        const one = `EXECUTE one ('run_0', ${ten('progress')}, ${ten('1')}, ${ten('"{}"')}, ${ten(String(T0))})`;
+        const many = `EXECUTE many ('{${Array.from({ length: 10 }, (_, index) => `run_${index % 2}`).join(',')}}',
+          '{1,1,2,2,3,3,4,4,5,5}', ${ten('progress')}, ${ten('1')}, ${ten('"{}"')}, ${ten(String(T0))}, '{run_0,run_1}')`;
+        // The plans are made at the first execution, and kept.
+        await client.query(`EXPLAIN ${one}`);
+        await client.query(`EXPLAIN ${many}`);
+        await parts(1000, 20_000, 100);
+        for (const [execute, runs] of [
+          [one, 1],
+          [many, 2],
+        ] as const) {
+          await client.query('BEGIN');
+          const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+            `EXPLAIN (ANALYZE, FORMAT JSON) ${execute}`,
+          );
+          await client.query('ROLLBACK');
+          const reads = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan).filter(
+            (node) => node['Relation Name'] === 'run_stream_parts' && node['Node Type'] !== 'ModifyTable',
+          );
+          expect(reads.length).toBeGreaterThan(0);
+          for (const node of reads) {
+            expect(node['Node Type']).not.toBe('Seq Scan');
+            // Once per run, not once per part (each read after the parts inserted before it).
+            expect(node['Actual Loops']).toBe(runs);
+          }
+        }
+      } finally {
+        await client.end();
         await store.close();
       }
     });

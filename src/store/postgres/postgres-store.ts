@@ -161,7 +161,7 @@ export class PostgresStore implements Store {
     const shared = {
       quotedSchema: this.#schema,
       schema,
-      query: (text: string, values: unknown[], options?: { idempotent?: boolean }) =>
+      query: (text: string, values: unknown[], options?: { name?: string; idempotent?: boolean }) =>
         this.#query(text, values, options),
       transaction: <T>(fn: (client: Client) => Promise<T>) => this.#transaction(fn),
     };
