@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { lazyModule } from '../lazy-module.ts';
 import { attemptWithRetry, type AttemptOutcome } from '../engine/attempt-with-retry.ts';
 import { serializeError, type SerializedError } from '../errors.ts';

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
 import { lazyModule } from '../lazy-module.ts';
 import { redact } from '../access/redact.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { lazyModule } from '../lazy-module.ts';
 import type { ToolDefinition } from '../agents/tool.ts';
 import type { PolicyEngine } from '../access/policy-engine.ts';
