@@ -31,13 +31,12 @@ import {
   type PublishedValue,
 } from './engine/published-values.ts';
 import { checkSignalKey, signalReceipt, type SignalReceipt } from './engine/signal-delivery.ts';
-import { Worker, type WorkerOptions } from './engine/worker.ts';
+import type { Worker, WorkerOptions } from './engine/worker.ts';
 import { checkInput } from './engine/input-schema.ts';
-import { resumeInPlace, type ResumeInPlaceOptions } from './engine/resume-run.ts';
+import type { ResumeInPlaceOptions } from './engine/resume-run.ts';
 import type { WorkflowDefinition, WorkflowInput, WorkflowOutput } from './engine/workflow.ts';
-import { openStore } from './store/open-store.ts';
-import { CheckpointSigner, type SigningOptions } from './access/checkpoint-signer.ts';
-import { AccessControl, type AccessOptions, type GrantSpec } from './access/access-control.ts';
+import type { CheckpointSigner, SigningOptions } from './access/checkpoint-signer.ts';
+import type { AccessControl, AccessOptions, GrantSpec } from './access/access-control.ts';
 import { parseGrant, type Grant } from './access/grant.ts';
 import {
   isTerminal,
@@ -47,13 +46,13 @@ import {
   type Store,
 } from './store/store.ts';
 import { resolveAdmission, resolvePools, type PoolsConfig } from './resources/pool-config.ts';
-import { PoolScheduler } from './resources/pool-scheduler.ts';
-import { chooseInDoubt, inDoubtCalls, type InDoubtCall } from './agents/in-doubt.ts';
-import { AgentRuntime, type AgentsOptions } from './agents/runtime.ts';
-import { LiveStreams, type StreamsOptions } from './live-streams.ts';
+import type { PoolScheduler } from './resources/pool-scheduler.ts';
+import type { InDoubtCall } from './agents/in-doubt.ts';
+import type { AgentRuntime, AgentsOptions } from './agents/runtime.ts';
+import type { LiveStreams, StreamsOptions } from './live-streams.ts';
 import type { RunStreamPart } from './engine/run-stream-parts.ts';
 import type { InDoubtResolution } from './agents/tool-call.ts';
-import { Guard, type GuardOptions } from './guard/guard.ts';
+import type { Guard, GuardOptions } from './guard/guard.ts';
 import type {
   ApprovalReceipt,
   ApprovalsQuery,
@@ -62,12 +61,13 @@ import type {
   PendingApproval,
 } from './approvals/approval-desk.ts';
 import type { GrantRecord, GuardVerdictRecord } from './journal/events.ts';
-import { forkRun, type ForkOptions } from './explain/fork.ts';
-import { replay, type ReplayOptions, type ReplayReport } from './explain/replay.ts';
-import { openTelemetry, type BatonTelemetry, type TelemetryOptions } from './telemetry/telemetry.ts';
+import type { ForkOptions } from './explain/fork.ts';
+import type { ReplayOptions, ReplayReport } from './explain/replay.ts';
+import type { BatonTelemetry, TelemetryOptions } from './telemetry/telemetry.ts';
 import type { CapabilityRegistry } from './routing/capability-registry.ts';
-import { openRouting, type RoutingOptions } from './agents/agent-capabilities.ts';
-import { contextLayers, installAccess, type AgentContext } from './context-layers.ts';
+import type { RoutingOptions } from './agents/agent-capabilities.ts';
+import type { AgentContext } from './workflow.ts';
+import type { contextLayers, installAccess } from './context-layers.ts';
 
 /**
  * Baton's options. Access control (src/access/access-control.ts): `policies` (Cedar files or a
@@ -218,12 +218,21 @@ export class Baton {
   /** Access control: the policies (if any), run grants, the secret broker (src/access/access-control.ts). */
   readonly access: AccessControl;
   readonly #extraLayers: readonly ContextLayer<AgentContext, object>[];
+  readonly #contextLayers: typeof contextLayers;
   #routing: CapabilityRegistry | undefined;
   readonly #routingDefaults: RoutingOptions['defaults'];
   #signer: CheckpointSigner | undefined;
   #telemetry: BatonTelemetry | undefined;
 
-  private constructor(store: Store, ownsStore: boolean, options: BatonOptions, access: AccessControl) {
+  private constructor(
+    store: Store,
+    ownsStore: boolean,
+    options: BatonOptions,
+    access: AccessControl,
+    parts: BatonParts,
+  ) {
+    const { LiveStreams, AgentRuntime, PoolScheduler, Guard, Worker, installAccess } = parts;
+    this.#contextLayers = parts.contextLayers;
     this.store = store;
     this.#ownsStore = ownsStore;
     this.#connections = [...(options.connections ?? [])];
@@ -304,7 +313,8 @@ export class Baton {
       layers: () => this.#layers(),
       ...(this.streams.sink ? { stream: this.streams.sink } : {}),
     };
-    if (options.worker !== false) {
+    // Loaded unless `worker: false`.
+    if (Worker && options.worker !== false) {
       this.worker = new Worker(deps, options.worker ?? {}, {
         onOutcome: (run, outcome) => {
           this.streams.onActivationEnd(run.runId);
@@ -330,17 +340,22 @@ export class Baton {
     resolvePools(options.pools);
     resolveAdmission(options);
     const clock = options.clock ?? Date.now;
+    // What only opening needs is loaded here, not when Baton is imported.
+    const { AccessControl } = await import('./access/access-control.ts');
     const access = await AccessControl.open(options, { clock });
+    const { openStore } = await import('./store/open-store.ts');
     const store = await openStore(given, { create: options.createStore ?? true });
     let baton: Baton;
     try {
-      baton = new Baton(store, typeof given === 'string', options, access);
+      const parts = await loadParts(options);
+      baton = new Baton(store, typeof given === 'string', options, access, parts);
     } catch (error) {
       if (typeof given === 'string') await store.close();
       throw error;
     }
     if (options.routing) {
       try {
+        const { openRouting } = await import('./agents/agent-capabilities.ts');
         baton.#routing = await openRouting(options.routing, store.vectorRecords, options.log);
       } catch (error) {
         if (typeof given === 'string') await store.close();
@@ -349,6 +364,7 @@ export class Baton {
     }
     if (options.signing) {
       try {
+        const { CheckpointSigner } = await import('./access/checkpoint-signer.ts');
         baton.#signer = await CheckpointSigner.open(store, {
           clock: baton.clock,
           ...(options.log ? { log: options.log } : {}),
@@ -362,6 +378,7 @@ export class Baton {
       baton.#signer.start();
     }
     try {
+      const { openTelemetry } = await import('./telemetry/telemetry.ts');
       baton.#telemetry = await openTelemetry(options.telemetry, process.env, baton.pools);
     } catch (error) {
       await baton.#signer?.stop();
@@ -386,7 +403,7 @@ export class Baton {
   /** The one list of context layers (src/context-layers.ts), as this Baton's parts make it now. */
   #layers(): ContextLayers<AgentContext> {
     const memory = this.agents.memory;
-    return contextLayers({
+    return this.#contextLayers({
       access: this.access,
       agents: this.agents,
       guard: this.guard.layer,
@@ -879,6 +896,7 @@ export class Baton {
       current.status === 'cancelled' ||
       current.status === 'timed_out'
     ) {
+      const { resumeInPlace } = await import('./engine/resume-run.ts');
       run = await resumeInPlace({ store: this.store, clock: this.clock }, current, options);
       // The reopening is signed at once: verification accepts events after a signed end only
       // behind a signed run.resumed.
@@ -924,6 +942,7 @@ export class Baton {
   /** The run's tool calls parked in doubt (a crash between intent and result), waiting for a person. */
   async inDoubt(runId: string, scope?: { tenant?: string }): Promise<InDoubtCall[]> {
     await this.getRun(runId, scope);
+    const { inDoubtCalls } = await import('./agents/in-doubt.ts');
     return inDoubtCalls(await this.store.readEvents(runId));
   }
 
@@ -932,6 +951,7 @@ export class Baton {
    * `limit` (default 200): read from the journals of the runs that wait.
    */
   async inDoubtCalls(query: { tenant?: string; limit?: number } = {}): Promise<InDoubtCall[]> {
+    const { inDoubtCalls } = await import('./agents/in-doubt.ts');
     const limit = query.limit ?? 200;
     const found: InDoubtCall[] = [];
     const pageSize = 200;
@@ -965,6 +985,7 @@ export class Baton {
     runId: string,
     resolution: InDoubtResolution & { op?: number; callId?: string; as?: string; tenant?: string },
   ): Promise<InDoubtCall> {
+    const { chooseInDoubt } = await import('./agents/in-doubt.ts');
     const call = chooseInDoubt(
       runId,
       await this.inDoubt(runId, resolution.tenant === undefined ? {} : { tenant: resolution.tenant }),
@@ -994,6 +1015,7 @@ export class Baton {
    * @throws RunNotFoundError (near matches), ForkWorkflowError, ForkPointError, HistoryFormatError.
    */
   async fork(runId: string, options: ForkOptions): Promise<RunHandle> {
+    const { forkRun } = await import('./explain/fork.ts');
     const run = await forkRun(
       {
         store: this.store,
@@ -1028,6 +1050,7 @@ export class Baton {
     if (!definition)
       throw new UnknownWorkflowError({ name: run.workflow, known: [...this.workflows.keys()] });
     const { workflow: _workflow, tenant: _tenant, ...rest } = options;
+    const { replay } = await import('./explain/replay.ts');
     return replay(await this.store.readEvents(run.runId), definition, {
       ...rest,
       tenant: run.tenant,
@@ -1045,4 +1068,37 @@ export class Baton {
     await Promise.allSettled(this.#connections.map(async (connection) => connection.close()));
     if (this.#ownsStore) await this.store.close();
   }
+}
+
+/** The classes a Baton is made of, loaded when one is opened: importing Baton loads none of them. */
+interface BatonParts {
+  LiveStreams: typeof LiveStreams;
+  AgentRuntime: typeof AgentRuntime;
+  PoolScheduler: typeof PoolScheduler;
+  Guard: typeof Guard;
+  /** Only when the Baton runs a worker (not with `worker: false`, as read-only commands open it). */
+  Worker: typeof Worker | undefined;
+  /** The one list of context layers (src/context-layers.ts). */
+  contextLayers: typeof contextLayers;
+  installAccess: typeof installAccess;
+}
+
+async function loadParts(options: BatonOptions): Promise<BatonParts> {
+  const [streams, agents, pools, guard, layers, worker] = await Promise.all([
+    import('./live-streams.ts'),
+    import('./agents/runtime.ts'),
+    import('./resources/pool-scheduler.ts'),
+    import('./guard/guard.ts'),
+    import('./context-layers.ts'),
+    options.worker === false ? undefined : import('./engine/worker.ts'),
+  ]);
+  return {
+    LiveStreams: streams.LiveStreams,
+    AgentRuntime: agents.AgentRuntime,
+    PoolScheduler: pools.PoolScheduler,
+    Guard: guard.Guard,
+    Worker: worker?.Worker,
+    contextLayers: layers.contextLayers,
+    installAccess: layers.installAccess,
+  };
 }

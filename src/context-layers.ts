@@ -1,28 +1,18 @@
 // The one list of context layers: the layers above the engine, composed in one place. The worker's
 // executor and replay apply it to every run's context (a fork's run goes through the worker).
-import { accessLayer, type AccessContext } from './access/access-layer.ts';
+import { accessLayer } from './access/access-layer.ts';
 import type { AccessControl } from './access/access-control.ts';
 import { agentsLayer, type AgentsContext } from './agents/agents-layer.ts';
 import type { AgentRuntime } from './agents/runtime.ts';
 import { toolAccessInterceptor } from './agents/tool-access-interceptor.ts';
 import type { WorkflowContext } from './engine/context.ts';
 import { ContextLayers, type ContextLayer } from './engine/context-layer.ts';
-import { defineWorkflow, type WorkflowDefinition, type WorkflowOptions } from './engine/workflow.ts';
 import { guardLayer, type GuardContext } from './guard/guard-layer.ts';
-import { routingLayer, type RoutingContext, type RoutingSetup } from './routing/routing-context.ts';
+import { routingLayer, type RoutingSetup } from './routing/routing-context.ts';
+import type { AgentContext } from './workflow.ts';
 
-/**
- * The context every workflow gets: the engine's durable API (`ctx.step`, `sleep`, `waitFor`, …),
- * and what the layers above it add: `ctx.grant` and an authorized `ctx.child` (access),
- * `ctx.runAgent`, `ctx.run` and `ctx.agents` (agents), `ctx.approval` (guard), `ctx.route` and `ctx.memory` (routing).
- */
-export interface AgentContext
-  extends
-    Omit<WorkflowContext, keyof AccessContext | keyof AgentsContext>,
-    AccessContext,
-    Omit<AgentsContext, keyof GuardContext>,
-    GuardContext,
-    RoutingContext {}
+// Defined beside `workflow()`, which a program may import without the layers.
+export { workflow, type AgentContext } from './workflow.ts';
 
 /** The parts the layers are made of: one Baton's, or a replay's outside any Baton. */
 export interface ContextParts {
@@ -62,22 +52,4 @@ export function installAccess(runtime: AgentRuntime, access: AccessControl): voi
     );
   }
   runtime.access = { policies: access.policies, maxDelegationDepth: access.maxDelegationDepth };
-}
-
-/**
- * Defines a durable workflow whose ctx has every layer (`ctx.runAgent`, `ctx.approval`, `ctx.route`…).
- * The engine's `workflow` with the whole context's type; see it for the rules of workflow code.
- *
- * @example
- * export const support = workflow('support', async (ctx, input: { ticket: string }) => {
- *   const facts = await ctx.step('load-account', () => loadAccount(input.ticket));
- *   return ctx.runAgent(billing, { task: input.ticket, context: facts });
- * });
- */
-export function workflow<Input = unknown, Output = unknown>(
-  name: string,
-  fn: (ctx: AgentContext, input: Input) => Promise<Output>,
-  options: WorkflowOptions = {},
-): WorkflowDefinition<Input, Output, AgentContext> {
-  return defineWorkflow<Input, Output, AgentContext>(name, fn, options);
 }

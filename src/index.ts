@@ -12,7 +12,7 @@ export type { RunRecord, RunStatus } from './store/store.ts';
 export { defineConfig, type BatonConfig } from './config.ts';
 
 // Workflows: the engine's durable API, with the context the layers extend.
-export { workflow, type AgentContext } from './context-layers.ts';
+export { workflow, type AgentContext } from './workflow.ts';
 export type {
   WorkflowContext,
   WorkflowDefinition,

@@ -1,6 +1,7 @@
 import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
 import { checkToolUseBehavior, type ToolUseBehavior } from './tool-use-behavior.ts';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyModule, lazyValue } from '../lazy-module.ts';
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { checkActionPattern } from '../access/action-pattern.ts';
@@ -18,6 +19,9 @@ import {
   type AgentModelStrategy,
 } from './turn-model-selection.ts';
 import { isToolDefinition, type ToolDefinition } from './tool.ts';
+
+/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
 
 export interface AgentOptions<Output = string> {
   /** Letters, digits, `_`, `-` and `.`; 1–64 characters. The agent acts as `agent:<name>`. */
@@ -366,18 +370,21 @@ export function wireName(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
-const AGENT_TOOL_SCHEMA = z.object({
-  task: z.string().describe('What to ask the agent to do, with everything it needs to know.'),
-});
-const HANDOFF_SCHEMA = z.object({
-  reason: z.string().optional().describe('Why the conversation is handed over.'),
-});
-
-export const agentToolInput = AGENT_TOOL_SCHEMA;
-export const handoffInput = HANDOFF_SCHEMA;
+/** The input of an agent offered as a tool, built on first use (as zod is loaded). */
+export const agentToolInput = lazyValue(() =>
+  zod().object({
+    task: zod().string().describe('What to ask the agent to do, with everything it needs to know.'),
+  }),
+);
+/** The input of a handoff, built on first use. */
+export const handoffInput = lazyValue(() =>
+  zod().object({
+    reason: zod().string().optional().describe('Why the conversation is handed over.'),
+  }),
+);
 
 function schemaOf(schema: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  const json = zod().toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
 }
@@ -410,7 +417,7 @@ export function toolTable(definition: AgentDefinition<any>): Map<string, Offered
         {
           name: wireName(entry.name),
           description: `Ask the agent '${entry.name}': ${entry.description}`,
-          inputSchema: schemaOf(AGENT_TOOL_SCHEMA),
+          inputSchema: schemaOf(agentToolInput()),
           target: { kind: 'agent', agent: entry },
         },
         entry.name,
@@ -425,7 +432,7 @@ export function toolTable(definition: AgentDefinition<any>): Map<string, Offered
       {
         name: `transfer_to_${wireName(target.name)}`,
         description: `Hand the conversation over to the agent '${target.name}': ${target.description}`,
-        inputSchema: schemaOf(HANDOFF_SCHEMA),
+        inputSchema: schemaOf(handoffInput()),
         target: { kind: 'handoff', agent: target },
       },
       target.name,

@@ -1,9 +1,13 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyModule } from '../lazy-module.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { BatonError, InvalidArgumentError } from '../errors.ts';
 import { tool, type ToolContext, type ToolDefinition, type ToolEffect } from './tool.ts';
+
+/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
 
 /** What Baton decides for one of the server's tools instead of trusting its annotations. */
 export interface McpToolOverride {
@@ -376,13 +380,13 @@ function zodOf(jsonSchema: Record<string, unknown>): {
   exact: boolean;
 } {
   try {
-    const schema = z.fromJSONSchema(jsonSchema) as z.ZodType<Record<string, unknown>>;
-    const round = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { type?: unknown };
+    const schema = zod().fromJSONSchema(jsonSchema) as z.ZodType<Record<string, unknown>>;
+    const round = zod().toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { type?: unknown };
     if (round.type === 'object') return { schema, exact: true };
   } catch {
     // fall through
   }
-  return { schema: z.record(z.string(), z.unknown()), exact: false };
+  return { schema: zod().record(zod().string(), zod().unknown()), exact: false };
 }
 
 function checkNamespace(name: string): void {

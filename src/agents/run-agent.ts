@@ -1,5 +1,6 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyModule } from '../lazy-module.ts';
 import { grantOf } from '../access/run-grant.ts';
 import type { Authorizer } from '../access/access-request.ts';
 import { authorizeDelegationInOperation, recordedDelegation } from '../access/authorize-delegation.ts';
@@ -35,6 +36,9 @@ import { finalToolOutput, type ToolCallResult } from './tool-use-behavior.ts';
 import { agentTurnCache, type TurnCache } from './turn-cache.ts';
 import { roundUsd } from '../rounding.ts';
 import { strategyChoices, type AgentModelStrategy } from './turn-model-selection.ts';
+
+/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
 
 /** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
 export type AgentInput = string | { task: string; context?: unknown };
@@ -580,12 +584,12 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
         };
       }
       case 'agent': {
-        const parsed = agentToolInput.safeParse(call.input);
+        const parsed = agentToolInput().safeParse(call.input);
         if (!parsed.success)
           return {
             kind: 'invalid',
             call,
-            problem: `Invalid arguments for '${call.name}':\n${z.prettifyError(parsed.error)}`,
+            problem: `Invalid arguments for '${call.name}':\n${zod().prettifyError(parsed.error)}`,
           };
         return {
           kind: 'agent',
@@ -595,12 +599,12 @@ function planCalls(calls: readonly ModelToolCall[], table: ReadonlyMap<string, O
         };
       }
       case 'handoff': {
-        const parsed = handoffInput.safeParse(call.input);
+        const parsed = handoffInput().safeParse(call.input);
         if (!parsed.success)
           return {
             kind: 'invalid',
             call,
-            problem: `Invalid arguments for '${call.name}':\n${z.prettifyError(parsed.error)}`,
+            problem: `Invalid arguments for '${call.name}':\n${zod().prettifyError(parsed.error)}`,
           };
         if (handoffTaken)
           return {
@@ -862,7 +866,7 @@ function finalAnswer(
     return { ok: false, problem: `it is not JSON: ${JSON.stringify(text.slice(0, 200))}` };
   }
   const parsed = agent.output.safeParse(value);
-  if (!parsed.success) return { ok: false, problem: z.prettifyError(parsed.error) };
+  if (!parsed.success) return { ok: false, problem: zod().prettifyError(parsed.error) };
   return { ok: true, value: parsed.data };
 }
 
@@ -872,7 +876,10 @@ function stripFences(text: string): string {
 }
 
 function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  const json = zod().toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   delete json.$schema;
   return json;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { lazyModule } from '../lazy-module.ts';
 import { redact } from '../access/redact.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEvent, VerdictRecord } from '../journal/events.ts';
@@ -10,6 +10,9 @@ import type { AgentRuntime } from './runtime.ts';
 import type { ToolDefinition } from './tool.ts';
 
 /** What a tool call journals and reads back: result messages, arguments and verdicts as journaled, call hashes. */
+
+/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
 
 /** The tool-result message the model gets for an outcome. */
 export function toolResultMessage(callId: string, wireName: string, outcome: ToolOutcome): JournalMessage {
@@ -75,7 +78,7 @@ export function checkArgs(
 ): { ok: true } | { ok: false; problem: string } {
   const parsed = tool.input.safeParse(args);
   if (parsed.success) return { ok: true };
-  return { ok: false, problem: z.prettifyError(parsed.error) };
+  return { ok: false, problem: zod().prettifyError(parsed.error) };
 }
 
 /** A tool call's verdicts as journaled (`tool.verdict`, rewritten arguments redacted), each followed by its interceptor's events. */

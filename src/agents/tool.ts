@@ -1,6 +1,10 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyModule } from '../lazy-module.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
+
+/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
 
 /**
  * What a tool does to the world, which decides what happens when a call is in doubt (a crash
@@ -109,7 +113,7 @@ const TOOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  * const refund = tool({
  *   name: 'payments.refund',
  *   description: 'Refund a charge',
- *   input: z.object({ chargeId: z.string(), cents: z.number().int().positive() }),
+ *   input: zod().object({ chargeId: zod().string(), cents: z.number().int().positive() }),
  *   effect: 'irreversible',
  *   idempotent: true,
  *   execute: async ({ chargeId, cents }, { idempotencyKey }) => payments.refund(chargeId, cents, { idempotencyKey }),
@@ -133,7 +137,7 @@ export function tool<Input, Output>(options: ToolOptions<Input, Output>): ToolDe
     );
   }
   if (!isZodSchema(options.input)) {
-    throw new InvalidArgumentError(`Tool '${name}' needs a zod schema as its input (z.object({ … })).`);
+    throw new InvalidArgumentError(`Tool '${name}' needs a zod schema as its input (zod().object({ … })).`);
   }
   if (options.output !== undefined && !isZodSchema(options.output)) {
     throw new InvalidArgumentError(`Tool '${name}' has an output that is not a zod schema.`);
@@ -146,7 +150,7 @@ export function tool<Input, Output>(options: ToolOptions<Input, Output>): ToolDe
   }
   let jsonSchema: Record<string, unknown>;
   try {
-    jsonSchema = z.toJSONSchema(options.input, { io: 'input', unrepresentable: 'any' });
+    jsonSchema = zod().toJSONSchema(options.input, { io: 'input', unrepresentable: 'any' });
   } catch (error) {
     throw new InvalidArgumentError(
       `Tool '${name}' has an input schema with no JSON Schema form: ${(error as Error).message}`,
@@ -154,7 +158,7 @@ export function tool<Input, Output>(options: ToolOptions<Input, Output>): ToolDe
   }
   delete jsonSchema.$schema;
   if (jsonSchema.type !== 'object') {
-    throw new InvalidArgumentError(`Tool '${name}' must take an object (z.object({ … })) as its input.`);
+    throw new InvalidArgumentError(`Tool '${name}' must take an object (zod().object({ … })) as its input.`);
   }
   return Object.freeze({
     kind: 'tool' as const,

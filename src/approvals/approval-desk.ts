@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { lazyModule } from '../lazy-module.ts';
 import type { ToolDefinition } from '../agents/tool.ts';
 import type { PolicyEngine } from '../access/policy-engine.ts';
 import { InvalidArgumentError } from '../errors.ts';
@@ -28,6 +28,9 @@ import {
   ApprovalNotFoundError,
   InvalidApprovalArgumentsError,
 } from './approval-errors.ts';
+
+/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
 
 /** What the desk needs from Baton (the door): runs, journals, signals. */
 export interface ApprovalDeskDeps {
@@ -222,13 +225,13 @@ export class ApprovalDesk {
       });
     }
     const schema =
-      this.#deps.tools.get(request.tool.name)?.input ?? z.fromJSONSchema(request.tool.inputSchema);
+      this.#deps.tools.get(request.tool.name)?.input ?? zod().fromJSONSchema(request.tool.inputSchema);
     const parsed = schema.safeParse(args);
     if (!parsed.success)
       throw new InvalidApprovalArgumentsError({
         approvalId,
         tool: request.tool.name,
-        problem: z.prettifyError(parsed.error),
+        problem: zod().prettifyError(parsed.error),
       });
   }
 

@@ -1,7 +1,7 @@
 import { openStore } from '../store/open-store.ts';
 import { dirname } from 'node:path';
-import { Baton, type BatonOptions } from '../baton.ts';
-import type { RunRecord, TenantScope } from '../store/store.ts';
+import type { Baton, BatonOptions } from '../baton.ts';
+import type { RunRecord, Store, TenantScope } from '../store/store.ts';
 import {
   UsageError,
   type Command,
@@ -72,6 +72,7 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
     // Commands may destructure their context: `async run({ out, openBaton }) {…}`.
     this.loadConfig = this.loadConfig.bind(this);
     this.openBaton = this.openBaton.bind(this);
+    this.openStore = this.openStore.bind(this);
     this.findRun = this.findRun.bind(this);
     this.parseJson = this.parseJson.bind(this);
     this.parseInteger = this.parseInteger.bind(this);
@@ -157,17 +158,11 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
           readOnly: true,
           create: options.create ?? false,
         });
+      // Loaded here: commands that only read the store (openStore) do not load Baton.
+      const { Baton } = await import('../baton.ts');
       baton = await Baton.open({ ...batonOptions, createStore: options.create ?? false });
     } catch (error) {
-      if (!(error instanceof StoreNotFoundError)) throw error;
-      throw new StoreNotFoundError({
-        location: displayStore(loaded.store),
-        reason: error.reason,
-        hint:
-          `The store came from ${STORE_SOURCES[loaded.storeSource]}. Only start, worker, server and ` +
-          `migrate create a store; check the URL, or create it with 'baton migrate'.`,
-        cause: error,
-      });
+      throw storeNotFound(error, loaded);
     }
     this.#opened.push(baton);
     if (options.readOnly && typeof loaded.store === 'string' && typeof batonOptions.store !== 'string') {
@@ -175,6 +170,19 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
       this.#closeStores.push(() => store.close());
     }
     return baton;
+  }
+
+  async openStore(): Promise<Store> {
+    const loaded = await this.loadConfig();
+    if (typeof loaded.store !== 'string') return loaded.store;
+    let store: Store;
+    try {
+      store = await openStore(loaded.store, { readOnly: true, create: false });
+    } catch (error) {
+      throw storeNotFound(error, loaded);
+    }
+    this.#closeStores.push(() => store.close());
+    return store;
   }
 
   findRun(baton: Baton, given: string, scope?: TenantScope): Promise<RunRecord> {
@@ -220,4 +228,17 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A store that is not there, said with where its URL came from; any other error as it is. */
+function storeNotFound(error: unknown, loaded: LoadedConfig): unknown {
+  if (!(error instanceof StoreNotFoundError)) return error;
+  return new StoreNotFoundError({
+    location: displayStore(loaded.store),
+    reason: error.reason,
+    hint:
+      `The store came from ${STORE_SOURCES[loaded.storeSource]}. Only start, worker, server and ` +
+      `migrate create a store; check the URL, or create it with 'baton migrate'.`,
+    cause: error,
+  });
 }

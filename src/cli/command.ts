@@ -1,7 +1,7 @@
 import type { Baton } from '../baton.ts';
 import type { ActivationOutcome } from '../engine/executor.ts';
 import type { WorkerOptions } from '../engine/worker.ts';
-import type { RunRecord, TenantScope } from '../store/store.ts';
+import type { RunRecord, Store, TenantScope } from '../store/store.ts';
 import type { LoadedConfig } from './load-config.ts';
 import type { Output, Writer } from './output.ts';
 
@@ -92,6 +92,11 @@ export interface CommandContext<O extends OptionSpecs = OptionSpecs> {
    * the command ends.
    */
   readonly openBaton: (options?: OpenBatonOptions) => Promise<Baton>;
+  /**
+   * Opens the project's store read-only, without Baton: for commands that only read runs and
+   * journals, which then load nothing above the store. Closed when the command ends.
+   */
+  readonly openStore: () => Promise<Store>;
   /** The run a person means (exact id or unambiguous prefix), or RunNotFoundError with near matches. */
   readonly findRun: (baton: Baton, given: string, scope?: TenantScope) => Promise<RunRecord>;
 

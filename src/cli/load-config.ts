@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import { lazyModule, lazyValue } from '../lazy-module.ts';
 import { checkAccessOptions } from '../access/access-control.ts';
 import type { PolicyEngine, PolicyEngineOptions } from '../access/policy-engine.ts';
 import { resolvePolicyFiles } from '../access/policy-files.ts';
@@ -179,85 +179,97 @@ const isStore = (value: unknown): boolean =>
   value !== null &&
   (value as { specificationVersion?: unknown }).specificationVersion === 'v1';
 
-const workflowSchema = z.looseObject({
-  kind: z.literal('workflow', { error: "expected a workflow made with workflow('name', fn)" }),
-  name: z.string().min(1),
-  fn: z.custom<(...args: never[]) => unknown>(isFunction, { error: 'expected a function' }),
-});
+/** zod, loaded when a config is checked: `baton --help` and commands run without one do not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
 
 /**
  * The shape of a config, checked at the door. Other layers add their keys (agents, tools, policies,
  * pools) here; keys this schema does not know are kept, so a config may carry them before the CLI uses them.
+ * Made on first use.
  */
-const configSchema = z.looseObject({
-  store: z
-    .union([z.string().min(1), z.custom<Store>(isStore)], {
-      error: "expected a store URL ('sqlite:./baton.db', 'postgres://…') or a Store object",
-    })
-    .optional(),
-  workflows: z.array(workflowSchema, { error: 'expected an array of workflows' }),
-  worker: z
-    .looseObject({
-      concurrency: z.int().positive().optional(),
-      leaseMs: z.int().positive().optional(),
-      pollMs: z.int().positive().optional(),
-      id: z.string().min(1).optional(),
-    })
-    .optional(),
-  maxPayloadBytes: z.int().positive().optional(),
-  pools: z
-    .record(z.string(), z.looseObject({}), {
-      error: 'expected pools by name: { openai: { concurrency: 8 } }',
-    })
-    .optional(),
-  policies: z
-    .union(
-      [
-        z.array(z.string().min(1), { error: 'expected Cedar file names or patterns' }),
-        z.looseObject({
-          files: z.array(z.string().min(1)).optional(),
-          text: z
-            .union([
-              z.string(),
-              z.looseObject({ name: z.string(), text: z.string() }),
-              z.array(z.looseObject({ name: z.string(), text: z.string() })),
-            ])
-            .optional(),
-        }),
-      ],
-      { error: "expected a list of Cedar files ('policies/*.cedar'), { files }, { text } or a PolicyEngine" },
-    )
-    .optional(),
-  grant: z
-    .union(
-      [
-        z.custom<(...args: never[]) => unknown>(isFunction),
-        z.looseObject({
-          actions: z.array(z.string(), { error: "expected grant actions ('tool:search.*')" }),
-          ttl: z.union([z.string(), z.number()]).optional(),
-          expiresAt: z.union([z.string(), z.number(), z.date()]).optional(),
-        }),
-      ],
-      { error: "expected { actions: ['tool:…'], ttl? } or a function of the run" },
-    )
-    .optional(),
-  secrets: z
-    .union(
-      [
-        z.array(
-          z.looseObject({ get: z.custom(isFunction, { error: 'expected a secret source with get(name)' }) }),
-        ),
-        z.looseObject({ get: z.custom(isFunction), scrub: z.custom(isFunction) }),
-      ],
-      { error: 'expected a ScopedSecretBroker or a list of secret sources (envSecrets(), mapSecrets({…}))' },
-    )
-    .optional(),
-  maxDelegationDepth: z.int().nonnegative().optional(),
+const configSchema = lazyValue(() => {
+  const z = zod();
+  const workflowSchema = z.looseObject({
+    kind: z.literal('workflow', { error: "expected a workflow made with workflow('name', fn)" }),
+    name: z.string().min(1),
+    fn: z.custom<(...args: never[]) => unknown>(isFunction, { error: 'expected a function' }),
+  });
+  return z.looseObject({
+    store: z
+      .union([z.string().min(1), z.custom<Store>(isStore)], {
+        error: "expected a store URL ('sqlite:./baton.db', 'postgres://…') or a Store object",
+      })
+      .optional(),
+    workflows: z.array(workflowSchema, { error: 'expected an array of workflows' }),
+    worker: z
+      .looseObject({
+        concurrency: z.int().positive().optional(),
+        leaseMs: z.int().positive().optional(),
+        pollMs: z.int().positive().optional(),
+        id: z.string().min(1).optional(),
+      })
+      .optional(),
+    maxPayloadBytes: z.int().positive().optional(),
+    pools: z
+      .record(z.string(), z.looseObject({}), {
+        error: 'expected pools by name: { openai: { concurrency: 8 } }',
+      })
+      .optional(),
+    policies: z
+      .union(
+        [
+          z.array(z.string().min(1), { error: 'expected Cedar file names or patterns' }),
+          z.looseObject({
+            files: z.array(z.string().min(1)).optional(),
+            text: z
+              .union([
+                z.string(),
+                z.looseObject({ name: z.string(), text: z.string() }),
+                z.array(z.looseObject({ name: z.string(), text: z.string() })),
+              ])
+              .optional(),
+          }),
+        ],
+        {
+          error: "expected a list of Cedar files ('policies/*.cedar'), { files }, { text } or a PolicyEngine",
+        },
+      )
+      .optional(),
+    grant: z
+      .union(
+        [
+          z.custom<(...args: never[]) => unknown>(isFunction),
+          z.looseObject({
+            actions: z.array(z.string(), { error: "expected grant actions ('tool:search.*')" }),
+            ttl: z.union([z.string(), z.number()]).optional(),
+            expiresAt: z.union([z.string(), z.number(), z.date()]).optional(),
+          }),
+        ],
+        { error: "expected { actions: ['tool:…'], ttl? } or a function of the run" },
+      )
+      .optional(),
+    secrets: z
+      .union(
+        [
+          z.array(
+            z.looseObject({
+              get: z.custom(isFunction, { error: 'expected a secret source with get(name)' }),
+            }),
+          ),
+          z.looseObject({ get: z.custom(isFunction), scrub: z.custom(isFunction) }),
+        ],
+        {
+          error: 'expected a ScopedSecretBroker or a list of secret sources (envSecrets(), mapSecrets({…}))',
+        },
+      )
+      .optional(),
+    maxDelegationDepth: z.int().nonnegative().optional(),
+  });
 });
 
 /** Checks a config's shape; the error names the file and the first bad field. */
 export function validateConfig(value: unknown, path = 'the config'): asserts value is BatonConfig {
-  const parsed = configSchema.safeParse(value);
+  const parsed = configSchema().safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.length === 0 ? '(the default export)' : formatPath(issue.path);

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import { BatonError } from '../errors.ts';
 import type { CliContext } from './cli-context.ts';
 import { UsageError, type AnyCommand, type CliIo, type OptionSpecs } from './command.ts';
@@ -143,6 +142,8 @@ function parseCommandLine(
     };
   }
   try {
+    // Builtins read as process.getBuiltinModule: no ES module facade to build (see bin/baton.js).
+    const { parseArgs } = process.getBuiltinModule('node:util');
     const parsed = parseArgs({ args: [...args], options: config, allowPositionals: true, strict: true });
     return {
       values: { ...parsed.values } as Record<string, string | boolean | string[] | undefined>,
@@ -257,6 +258,7 @@ function commandHelp(command: AnyCommand): string {
 }
 
 function version(): string {
+  const { readFileSync } = process.getBuiltinModule('node:fs');
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };

@@ -1,13 +1,17 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyModule } from '../lazy-module.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { checkStages, type Guardrail, type GuardStage } from './guardrail.ts';
+
+/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
 
 /**
  * Blocks a value that does not match a zod schema (a run's input, a tool's result, a structured
  * answer), naming what is wrong. With `{ coerce: true }` it rewrites the value to the schema's
  * parsed output (defaults filled, unknown keys stripped) instead of passing it as is.
  *
- * @example schema(z.object({ ticket: z.string().max(2000) }), { stages: ['run.input'] })
+ * @example schema(zod().object({ ticket: zod().string().max(2000) }), { stages: ['run.input'] })
  */
 export function schema(
   shape: z.ZodType,
@@ -26,7 +30,7 @@ export function schema(
       if (!parsed.success)
         return {
           verdict: 'block' as const,
-          reason: `it does not match the schema:\n${z.prettifyError(parsed.error)}`,
+          reason: `it does not match the schema:\n${zod().prettifyError(parsed.error)}`,
         };
       if (options.coerce && JSON.stringify(parsed.data) !== JSON.stringify(value)) {
         return { verdict: 'rewrite' as const, value: parsed.data, reason: 'normalized by the schema' };

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazyModule, lazyObject } from '../lazy-module.ts';
 import type { Grant } from '../access/grant.ts';
 import type { AgentDefinition } from '../agents/agent.ts';
 import type { Duration } from '../engine/duration.ts';
@@ -26,18 +27,27 @@ export interface PlanSpec {
   tasks: PlanTask[];
 }
 
-/** The schema of a plan, for a planner agent's structured output (`agent({ output: planSchema })`). */
-export const planSchema: z.ZodType<PlanSpec> = z.object({
-  tasks: z.array(
-    z.object({
-      id: z.string(),
-      description: z.string(),
-      deps: z.array(z.string()).optional(),
-      capability: z.string().optional(),
-      worker: z.string().optional(),
-      tools: z.array(z.string()).optional(),
-    }),
-  ),
+/** zod, loaded when the plan schema is first used: importing Baton does not load it. */
+const zod = lazyModule<typeof import('zod')>('zod');
+
+/**
+ * The schema of a plan, for a planner agent's structured output (`agent({ output: planSchema })`).
+ * A zod schema, made (and zod loaded) the first time it is used.
+ */
+export const planSchema: z.ZodType<PlanSpec> = lazyObject(() => {
+  const z = zod();
+  return z.object({
+    tasks: z.array(
+      z.object({
+        id: z.string(),
+        description: z.string(),
+        deps: z.array(z.string()).optional(),
+        capability: z.string().optional(),
+        worker: z.string().optional(),
+        tools: z.array(z.string()).optional(),
+      }),
+    ),
+  });
 });
 
 /** What a task's worker receives. */

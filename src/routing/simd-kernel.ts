@@ -186,8 +186,9 @@ const dotMany8Body = [
   0x0b,
 ];
 
+// Made when first compiled, not at import.
 // prettier-ignore
-const moduleBytes = new Uint8Array([
+const moduleBytes = (): Uint8Array<ArrayBuffer> => new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
   ...section(1, vector([
     [0x60, ...vector([[I32], [I32], [I32]]), ...vector([[F32]])],
@@ -216,7 +217,7 @@ let compiled: WebAssembly.Module | null | undefined;
 export function createDotKernel(): DotKernel | undefined {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(moduleBytes);
+      compiled = new WebAssembly.Module(moduleBytes());
     } catch {
       compiled = null;
     }

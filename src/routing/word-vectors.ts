@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
 import { BatonError } from '../errors.ts';
 
 /**
@@ -57,6 +56,8 @@ async function readTable(file: URL | string): Promise<WordVectors> {
   const name = file instanceof URL ? file.pathname : file;
   let bytes: Buffer;
   try {
+    // zlib is loaded with the first table, not when Baton is imported.
+    const { gunzipSync } = await import('node:zlib');
     bytes = gunzipSync(await readFile(file));
   } catch (error) {
     throw new WordVectorsError({ file: name, problem: 'the file is missing or not gzip', cause: error });

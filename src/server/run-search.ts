@@ -37,7 +37,7 @@ const SCAN_LIMIT = 5000;
  * same millisecond are neither skipped nor repeated across pages. Filters the store does not know
  * (agent, since, policies) are applied as rows are read.
  */
-export async function searchRuns(baton: Baton, search: RunSearch): Promise<RunPage> {
+export async function searchRuns(baton: Pick<Baton, 'store'>, search: RunSearch): Promise<RunPage> {
   let position = search.cursor === undefined ? undefined : parseCursor(search.cursor);
   if (search.until !== undefined && (position === undefined || search.until <= position.createdAt)) {
     position = { createdAt: search.until, runId: '' };
@@ -105,7 +105,7 @@ function mentions(run: RunRecord, text: string): boolean {
 }
 
 async function runsWithAgent(
-  baton: Baton,
+  baton: Pick<Baton, 'store'>,
   tenant: string,
   agent: string,
   since: number | undefined,

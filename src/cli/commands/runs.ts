@@ -30,7 +30,7 @@ export const runs = defineCommand({
     "The filters are the HTTP API's (GET /api/runs): status, workflow, agent, since, until, tenant.\n" +
     'WAITING ON names what each parked run waits for: a signal, a timer, an approval, a child run,\n' +
     'a retry, or a tool call in doubt (`baton in-doubt`).',
-  async run({ options, out, json, openBaton, parseInteger, command }) {
+  async run({ options, out, json, openStore, parseInteger, command }) {
     const status = options.status
       .flatMap((value) => value.split(','))
       .map((value) => value.trim())
@@ -45,21 +45,25 @@ export const runs = defineCommand({
     const limit = parseInteger('limit', options.limit, { min: 1, max: 100_000 }) ?? 20;
     const since = parseTime('since', options.since, command.name);
     const until = parseTime('until', options.until, command.name);
-    const baton = await openBaton({ readOnly: true });
-    const { runs: list } = await searchRuns(baton, {
-      // Without --tenant, every tenant's runs (the store's filter is left unset).
-      tenant: options.tenant as string,
-      limit,
-      ...(status.length > 0 ? { status: status as RunStatus[] } : {}),
-      ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
-      ...(options.agent === undefined ? {} : { agent: options.agent }),
-      ...(since === undefined ? {} : { since }),
-      ...(until === undefined ? {} : { until }),
-    });
+    // Only the store: listing runs loads nothing above it.
+    const store = await openStore();
+    const { runs: list } = await searchRuns(
+      { store },
+      {
+        // Without --tenant, every tenant's runs (the store's filter is left unset).
+        tenant: options.tenant as string,
+        limit,
+        ...(status.length > 0 ? { status: status as RunStatus[] } : {}),
+        ...(options.workflow === undefined ? {} : { workflow: options.workflow }),
+        ...(options.agent === undefined ? {} : { agent: options.agent }),
+        ...(since === undefined ? {} : { since }),
+        ...(until === undefined ? {} : { until }),
+      },
+    );
     // What each parked run waits on, from its journal.
     const waits = new Map<string, RunWait[]>();
     for (const run of list)
-      if (run.status === 'waiting') waits.set(run.runId, openWaits(await baton.store.readEvents(run.runId)));
+      if (run.status === 'waiting') waits.set(run.runId, openWaits(await store.readEvents(run.runId)));
     if (json) {
       out.json({
         runs: list.map((run) => ({
