@@ -15,15 +15,17 @@ const CLOSING_LIST = CLOSING_PARTS.map((type) => `'${type}'`).join(', ');
 /**
  * The type of a row that holds several parts of one run written in one batch: `op` is how many,
  * `id` the last one's number (the others are numbered before it), `at` the oldest one's time, and
- * `data` a JSON array of `[type, op, data, at]`, one per part. One row per run and batch, where a
- * row per part cost several µs each (a step's `step-started` marker, a model call's deltas).
- * Opening and closing parts of model calls are never packed (interruptOpenCalls looks for them).
+ * `data` a JSON array of `[type, op, data, at − the row's at]`, one per part (an offset, mostly 0,
+ * is shorter to write and faster to encode than a time). One row per run and batch, where a row
+ * per part cost several µs each (a step's `step-started` marker, a model call's deltas): see
+ * docs/decisions/0040-a-batch-of-stream-parts-in-one-row.md. Opening and closing parts of model
+ * calls are never packed (interruptOpenCalls looks for them).
  */
 const PACKED = '~packed';
 /** At most this many parts in a packed row (a reader reads a page of 512 parts at most). */
 const MAX_PACKED = 256;
 
-/** One part of a packed row: type, op (or null), data, at. */
+/** One part of a packed row: type, op (or null), data, at as an offset from the row's. */
 type PackedEntry = [string, number | null, Record<string, unknown>, number];
 
 const UNPACKED = new Set([OPENING_PART, ...CLOSING_PARTS]);
@@ -154,19 +156,22 @@ export class SqliteRunStreams implements RunStreamStore {
       // A packed row (its `at` is its oldest part's) loses the parts at its front that are due.
       const packed = statements
         .get(
-          `SELECT p.run_id, p.id, p.op, p.data, l.last FROM run_stream_parts p
-           JOIN (SELECT run_id, MAX(id) AS last FROM run_stream_parts GROUP BY run_id) l ON l.run_id = p.run_id
-           WHERE p.type = '${PACKED}' AND (p.at < ? OR p.id - p.op + 1 <= l.last - ?)`,
+          `SELECT * FROM (
+             SELECT p.run_id, p.id, p.op, p.data, p.at,
+               (SELECT MAX(l.id) FROM run_stream_parts l WHERE l.run_id = p.run_id) AS last
+             FROM run_stream_parts p WHERE p.type = '${PACKED}')
+           WHERE at < ? OR id - op + 1 <= last - ?`,
         )
         .all(olderThan, maxPartsPerRun);
       for (const row of packed) {
         const entries = JSON.parse(String(row.data)) as PackedEntry[];
+        const rowAt = Number(row.at);
         const last = Number(row.last);
         const firstId = Number(row.id) - entries.length + 1;
         let drop = 0;
         while (drop < entries.length) {
           const id = firstId + drop;
-          if (id >= last || (entries[drop]![3] >= olderThan && id > last - maxPartsPerRun)) break;
+          if (id >= last || (rowAt + entries[drop]![3] >= olderThan && id > last - maxPartsPerRun)) break;
           drop++;
         }
         if (drop === 0) continue;
@@ -177,9 +182,11 @@ export class SqliteRunStreams implements RunStreamStore {
             .run(String(row.run_id), Number(row.id));
         } else {
           const kept = entries.slice(drop);
+          const keptAt = rowAt + Math.min(...kept.map((entry) => entry[3]));
+          for (const entry of kept) entry[3] += rowAt - keptAt;
           statements
             .get(`UPDATE run_stream_parts SET op = ?, data = ?, at = ? WHERE run_id = ? AND id = ?`)
-            .run(kept.length, JSON.stringify(kept), oldest(kept), String(row.run_id), Number(row.id));
+            .run(kept.length, JSON.stringify(kept), keptAt, String(row.run_id), Number(row.id));
         }
       }
       return deleted;
@@ -233,11 +240,11 @@ function appendRunParts(statements: StatementCache, runId: string, parts: readon
     } else {
       type = PACKED;
       op = count;
+      for (let next = index + 1; next < end; next++) if (parts[next]!.at < at) at = parts[next]!.at;
       const entries: PackedEntry[] = new Array(count);
       for (let next = index; next < end; next++) {
         const { type: partType, op: partOp, data: partData, at: partAt } = parts[next]!;
-        if (partAt < at) at = partAt;
-        entries[next - index] = [partType, partOp ?? null, partData, partAt];
+        entries[next - index] = [partType, partOp ?? null, partData, partAt - at];
       }
       data = JSON.stringify(entries);
     }
@@ -268,21 +275,17 @@ function unpack(row: Row, afterId: number, into: StreamPartRecord[]): void {
   const entries = JSON.parse(String(row.data)) as PackedEntry[];
   const runId = String(row.run_id);
   const afterSeq = Number(row.after_seq);
+  const rowAt = Number(row.at);
   const firstId = Number(row.id) - entries.length + 1;
   for (let index = Math.max(0, afterId + 1 - firstId); index < entries.length; index++) {
-    const [type, op, data, at] = entries[index]!;
+    const [type, op, data, offset] = entries[index]!;
+    const at = rowAt + offset;
     into.push(
       op === null
         ? { runId, id: firstId + index, afterSeq, type, data, at }
         : { runId, id: firstId + index, afterSeq, type, op, data, at },
     );
   }
-}
-
-function oldest(entries: readonly PackedEntry[]): number {
-  let at = entries[0]![3];
-  for (const entry of entries) if (entry[3] < at) at = entry[3];
-  return at;
 }
 
 function toPart(row: Row): StreamPartRecord {
