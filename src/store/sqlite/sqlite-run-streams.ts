@@ -85,13 +85,14 @@ export class SqliteRunStreams implements RunStreamStore {
   }
 
   async readParts(runId: string, afterId: number, limit: number): Promise<StreamPartRecord[]> {
-    // Every row holds at least one part past `afterId`, so `limit` rows hold enough.
+    // Every row holds at least one part past `afterId`, so `limit` rows hold enough; packed rows
+    // hold many, so rows are read only until there are.
     const rows = this.#statements
       .get(
         `SELECT run_id, id, after_seq, type, op, data, at FROM run_stream_parts
          WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?`,
       )
-      .all(runId, afterId, limit);
+      .iterate(runId, afterId, limit);
     const parts: StreamPartRecord[] = [];
     for (const row of rows) {
       if (row.type === PACKED) unpack(row, afterId, parts);
