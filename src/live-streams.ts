@@ -97,6 +97,8 @@ export class LiveStreams {
 
   /** Wakes this process's readers of runs whose journal writes just committed. */
   onCommitted(writes: readonly JournalWrite[]): void {
+    // Every commit comes here: with no reader waiting (the usual case), there is nothing to build.
+    if (this.#wakes.idle) return;
     this.#wakes.notify(writes.map((write) => write.runId));
   }
 

@@ -49,6 +49,11 @@ export class StreamWakes {
     };
   }
 
+  /** No reader of this process is waiting for news: a notification would wake nobody. */
+  get idle(): boolean {
+    return this.#waiters.size === 0;
+  }
+
   /** Wakes the readers of these runs (`'*'`: of every run). */
   notify(runIds: readonly string[]): void {
     for (const runId of runIds) {

@@ -77,6 +77,66 @@ export function runStreamStoreConformance(name: string, open: () => Promise<RunS
       expect(await streams.partBounds('run_none')).toEqual({ first: 0, last: 0 });
     });
 
+    it('keeps every part of a large batch, however a backend stores it: pages, bounds, pruning, open calls', async () => {
+      await createRun('run_g');
+      await createRun('run_h');
+      const progress = (runId: string, index: number) => ({
+        runId,
+        type: 'progress',
+        ...(index % 3 === 0 ? { op: index } : {}),
+        data: { data: { index, text: `"t${index}"\n` } },
+        at: T0 + index,
+      });
+      const batch = [
+        ...Array.from({ length: 300 }, (_, index) => progress('run_g', index)),
+        { runId: 'run_g', type: 'model-start', op: 7, data: { agent: 'w', attempt: 1 }, at: T0 + 300 },
+        ...Array.from({ length: 5 }, (_, index) => delta('run_g', `d${index}`, 7, T0 + 301 + index)),
+        progress('run_h', 0),
+        progress('run_h', 1),
+      ];
+      await streams.appendParts(batch);
+      await streams.appendParts([progress('run_g', 306), progress('run_g', 307)]);
+      const expected = [
+        ...batch.filter((part) => part.runId === 'run_g'),
+        progress('run_g', 306),
+        progress('run_g', 307),
+      ];
+      const all = await streams.readParts('run_g', 0, 1000);
+      expect(all.map((part) => part.id)).toEqual(expected.map((_, index) => index + 1));
+      expect(all.map(({ runId, type, op, data, at }) => ({ runId, type, op, data, at }))).toEqual(
+        expected.map((part) => ({ op: undefined, ...part })),
+      );
+      expect(all.every((part) => part.afterSeq === 1)).toBe(true);
+      // Pages from any part on give the same parts.
+      for (const after of [0, 1, 99, 255, 256, 257, 300, 301, 305]) {
+        const page = await streams.readParts('run_g', after, 10);
+        expect(page.map((part) => part.id)).toEqual(
+          Array.from({ length: Math.min(10, expected.length - after) }, (_, index) => after + index + 1),
+        );
+        expect(page.map((part) => part.data)).toEqual(
+          expected.slice(after, after + 10).map((part) => part.data),
+        );
+      }
+      expect((await streams.readParts('run_h', 0, 10)).map((part) => part.data)).toEqual([
+        { data: { index: 0, text: '"t0"\n' } },
+        { data: { index: 1, text: '"t1"\n' } },
+      ]);
+      expect(await streams.partBounds('run_g')).toEqual({ first: 1, last: 308 });
+      expect(await streams.interruptOpenCalls('run_g', T0 + 400, 'stopped')).toMatchObject({
+        id: 309,
+        data: { ops: [7] },
+      });
+      // Pruning counts parts, not rows, and the first part kept is the first not due (run_h's first
+      // part is due too; its last is kept).
+      expect(await streams.pruneParts({ olderThan: T0 + 100, maxPartsPerRun: 1000 })).toBe(101);
+      expect(await streams.partBounds('run_g')).toEqual({ first: 101, last: 309 });
+      expect((await streams.readParts('run_g', 0, 2)).map((part) => part.id)).toEqual([101, 102]);
+      expect(await streams.pruneParts({ olderThan: 0, maxPartsPerRun: 4 })).toBe(205);
+      expect(await streams.partBounds('run_g')).toEqual({ first: 306, last: 309 });
+      expect((await streams.readParts('run_g', 0, 10)).map((part) => part.id)).toEqual([306, 307, 308, 309]);
+      expect(await streams.partBounds('run_h')).toEqual({ first: 2, last: 2 });
+    });
+
     it('closes the model calls left open with one interrupted part, and only those', async () => {
       await createRun('run_c');
       const start = (op: number) => ({

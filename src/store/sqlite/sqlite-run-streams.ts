@@ -13,6 +13,24 @@ type Row = Record<string, unknown>;
 const CLOSING_LIST = CLOSING_PARTS.map((type) => `'${type}'`).join(', ');
 
 /**
+ * The type of a row that holds several parts of one run written in one batch: `op` is how many,
+ * `id` the last one's number (the others are numbered before it), `at` the oldest one's time, and
+ * `data` a JSON array of `[type, op, data, at − the row's at]`, one per part (an offset, mostly 0,
+ * is shorter to write and faster to encode than a time). One row per run and batch, where a row
+ * per part cost several µs each (a step's `step-started` marker, a model call's deltas): see
+ * docs/decisions/0040-a-batch-of-stream-parts-in-one-row.md. Opening and closing parts of model
+ * calls are never packed (interruptOpenCalls looks for them).
+ */
+const PACKED = '~packed';
+/** At most this many parts in a packed row (a reader reads a page of 512 parts at most). */
+const MAX_PACKED = 256;
+
+/** One part of a packed row: type, op (or null), data, at as an offset from the row's. */
+type PackedEntry = [string, number | null, Record<string, unknown>, number];
+
+const UNPACKED = new Set([OPENING_PART, ...CLOSING_PARTS]);
+
+/**
  * Runs' live stream parts in the `run_stream_parts` table (migration 11). Writes go through the
  * store's connection, each in a transaction of its own that commits without an fsync
  * (`synchronous = NORMAL` for that transaction: parts are ephemeral, so no fsync is spent on them;
@@ -54,48 +72,43 @@ export class SqliteRunStreams implements RunStreamStore {
 
   async appendParts(parts: readonly NewStreamPart[]): Promise<void> {
     if (parts.length === 0) return;
+    // Each run's parts of the batch, in order (a batch usually holds one or a few runs).
+    const byRun = new Map<string, NewStreamPart[]>();
+    for (const part of parts) {
+      const list = byRun.get(part.runId);
+      if (list) list.push(part);
+      else byRun.set(part.runId, [part]);
+    }
     this.#write((statements) => {
-      // A run's first part of the batch numbers itself after the run's last part and follows the
-      // run's committed head, in its own statement; the run's other parts of the batch follow it.
-      const first = statements.get(
-        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at)
-         SELECT ?1, COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) + 1,
-           COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0), ?2, ?3, ?4, ?5
-         RETURNING id, after_seq`,
-      );
-      const next = statements.get(
-        `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      );
-      const heads = new Map<string, { id: number; afterSeq: number }>();
-      for (const part of parts) {
-        const op = part.op ?? null;
-        const data = JSON.stringify(part.data);
-        const head = heads.get(part.runId);
-        if (head) {
-          head.id++;
-          next.run(part.runId, head.id, head.afterSeq, part.type, op, data, part.at);
-        } else {
-          const row = first.get(part.runId, part.type, op, data, part.at)!;
-          heads.set(part.runId, { id: Number(row.id), afterSeq: Number(row.after_seq) });
-        }
-      }
+      for (const [runId, list] of byRun) appendRunParts(statements, runId, list);
     });
   }
 
   async readParts(runId: string, afterId: number, limit: number): Promise<StreamPartRecord[]> {
-    return this.#statements
+    // Every row holds at least one part past `afterId`, so `limit` rows hold enough; packed rows
+    // hold many, so rows are read only until there are.
+    const rows = this.#statements
       .get(
         `SELECT run_id, id, after_seq, type, op, data, at FROM run_stream_parts
          WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?`,
       )
-      .all(runId, afterId, limit)
-      .map(toPart);
+      .iterate(runId, afterId, limit);
+    const parts: StreamPartRecord[] = [];
+    for (const row of rows) {
+      if (row.type === PACKED) unpack(row, afterId, parts);
+      else parts.push(toPart(row));
+      if (parts.length >= limit) break;
+    }
+    if (parts.length > limit) parts.length = limit;
+    return parts;
   }
 
   async partBounds(runId: string): Promise<{ first: number; last: number }> {
     const row = this.#statements
       .get(
-        `SELECT COALESCE(MIN(id), 0) AS first, COALESCE(MAX(id), 0) AS last FROM run_stream_parts WHERE run_id = ?`,
+        `SELECT COALESCE((SELECT CASE WHEN type = '${PACKED}' THEN id - op + 1 ELSE id END
+             FROM run_stream_parts WHERE run_id = ?1 ORDER BY id LIMIT 1), 0) AS first,
+           COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) AS last`,
       )
       .get(runId)!;
     return { first: Number(row.first), last: Number(row.last) };
@@ -131,15 +144,53 @@ export class SqliteRunStreams implements RunStreamStore {
   }
 
   async pruneParts(options: { olderThan: number; maxPartsPerRun: number }): Promise<number> {
+    const { olderThan, maxPartsPerRun } = options;
     return this.#write((statements) => {
       const result = statements
         .get(
-          `DELETE FROM run_stream_parts AS p WHERE EXISTS (
+          `DELETE FROM run_stream_parts AS p WHERE p.type <> '${PACKED}' AND EXISTS (
              SELECT 1 FROM run_stream_parts l WHERE l.run_id = p.run_id
              GROUP BY l.run_id HAVING p.id < MAX(l.id) AND (p.at < ? OR p.id <= MAX(l.id) - ?))`,
         )
-        .run(options.olderThan, options.maxPartsPerRun);
-      return Number(result.changes);
+        .run(olderThan, maxPartsPerRun);
+      let deleted = Number(result.changes);
+      // A packed row (its `at` is its oldest part's) loses the parts at its front that are due.
+      const packed = statements
+        .get(
+          `SELECT * FROM (
+             SELECT p.run_id, p.id, p.op, p.data, p.at,
+               (SELECT MAX(l.id) FROM run_stream_parts l WHERE l.run_id = p.run_id) AS last
+             FROM run_stream_parts p WHERE p.type = '${PACKED}')
+           WHERE at < ? OR id - op + 1 <= last - ?`,
+        )
+        .all(olderThan, maxPartsPerRun);
+      for (const row of packed) {
+        const entries = JSON.parse(String(row.data)) as PackedEntry[];
+        const rowAt = Number(row.at);
+        const last = Number(row.last);
+        const firstId = Number(row.id) - entries.length + 1;
+        let drop = 0;
+        while (drop < entries.length) {
+          const id = firstId + drop;
+          if (id >= last || (rowAt + entries[drop]![3] >= olderThan && id > last - maxPartsPerRun)) break;
+          drop++;
+        }
+        if (drop === 0) continue;
+        deleted += drop;
+        if (drop === entries.length) {
+          statements
+            .get(`DELETE FROM run_stream_parts WHERE run_id = ? AND id = ?`)
+            .run(String(row.run_id), Number(row.id));
+        } else {
+          const kept = entries.slice(drop);
+          const keptAt = rowAt + Math.min(...kept.map((entry) => entry[3]));
+          for (const entry of kept) entry[3] += rowAt - keptAt;
+          statements
+            .get(`UPDATE run_stream_parts SET op = ?, data = ?, at = ? WHERE run_id = ? AND id = ?`)
+            .run(kept.length, JSON.stringify(kept), keptAt, String(row.run_id), Number(row.id));
+        }
+      }
+      return deleted;
     });
   }
 }
@@ -165,6 +216,77 @@ function headOf(statements: StatementCache, runId: string): { id: number; afterS
     )
     .get(runId)!;
   return { id: Number(row.id), afterSeq: Number(row.after_seq ?? 0) };
+}
+
+/**
+ * Writes one run's parts of a batch: each stretch of parts that may be packed as one row, each
+ * other part as a row of its own. The first row numbers itself after the run's last part and
+ * follows the run's committed head, in its own statement; the run's other rows follow it.
+ */
+function appendRunParts(statements: StatementCache, runId: string, parts: readonly NewStreamPart[]): void {
+  let head: { id: number; afterSeq: number } | undefined;
+  let index = 0;
+  while (index < parts.length) {
+    const part = parts[index]!;
+    let end = index + 1;
+    if (!UNPACKED.has(part.type))
+      while (end < parts.length && end - index < MAX_PACKED && !UNPACKED.has(parts[end]!.type)) end++;
+    const count = end - index;
+    let type = part.type;
+    let op = part.op ?? null;
+    let data: string;
+    let at = part.at;
+    if (count === 1) {
+      data = JSON.stringify(part.data);
+    } else {
+      type = PACKED;
+      op = count;
+      for (let next = index + 1; next < end; next++) if (parts[next]!.at < at) at = parts[next]!.at;
+      const entries: PackedEntry[] = new Array(count);
+      for (let next = index; next < end; next++) {
+        const { type: partType, op: partOp, data: partData, at: partAt } = parts[next]!;
+        entries[next - index] = [partType, partOp ?? null, partData, partAt - at];
+      }
+      data = JSON.stringify(entries);
+    }
+    if (head) {
+      head.id += count;
+      statements
+        .get(
+          `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(runId, head.id, head.afterSeq, type, op, data, at);
+    } else {
+      const row = statements
+        .get(
+          `INSERT INTO run_stream_parts (run_id, id, after_seq, type, op, data, at)
+           SELECT ?1, COALESCE((SELECT MAX(id) FROM run_stream_parts WHERE run_id = ?1), 0) + ?2,
+             COALESCE((SELECT last_seq FROM runs WHERE run_id = ?1), 0), ?3, ?4, ?5, ?6
+           RETURNING id, after_seq`,
+        )
+        .get(runId, count, type, op, data, at)!;
+      head = { id: Number(row.id), afterSeq: Number(row.after_seq) };
+    }
+    index = end;
+  }
+}
+
+/** Adds the parts of a packed row numbered after `afterId` to `into`. */
+function unpack(row: Row, afterId: number, into: StreamPartRecord[]): void {
+  const entries = JSON.parse(String(row.data)) as PackedEntry[];
+  const runId = String(row.run_id);
+  const afterSeq = Number(row.after_seq);
+  const rowAt = Number(row.at);
+  const firstId = Number(row.id) - entries.length + 1;
+  for (let index = Math.max(0, afterId + 1 - firstId); index < entries.length; index++) {
+    const [type, op, data, offset] = entries[index]!;
+    const at = rowAt + offset;
+    into.push(
+      op === null
+        ? { runId, id: firstId + index, afterSeq, type, data, at }
+        : { runId, id: firstId + index, afterSeq, type, op, data, at },
+    );
+  }
 }
 
 function toPart(row: Row): StreamPartRecord {
