@@ -1,3 +1,4 @@
+import { rejected } from '../argument-checks.ts';
 import type { EventDraft, JournalEvent } from '../journal/events.ts';
 import { canonicalPayloadJson, hashWithPayload } from '../journal/hash-chain.ts';
 import type { JournalWrite, RunTransition } from '../store/store.ts';
@@ -110,7 +111,7 @@ export class RunJournal {
     try {
       sealed = this.#seal(drafts);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return rejected(error);
     }
     const events = this.#buffered.length === 0 ? sealed : [...this.#buffered, ...sealed];
     this.#buffered = [];

@@ -93,7 +93,7 @@ export function sealEvent<T extends JournalEventType>(
 export function sealEvent<T extends JournalEventType>(
   event: Omit<JournalEventOf<T>, 'hash'>,
 ): JournalEventOf<T> {
-  return { ...event, hash: hashWithPayload(event, canonicalPayloadJson(event.payload)) } as JournalEventOf<T>;
+  return { ...event, hash: hashWithPayload(event, canonicalPayloadJson(event.payload)) };
 }
 
 /** The event's identity chain as JSON text (the journal's shared chain is encoded once). */
