@@ -1189,8 +1189,11 @@ class OpEntry implements CancellableOp {
   op: number | undefined;
   settled = false;
   cancelled = false;
-  cancel: (error: CancelledError) => void = () => {};
+  cancel: (error: CancelledError) => void = ignoreCancel;
 }
+
+/** An OpEntry's cancel before its op sets one (one function for all, not one per op). */
+function ignoreCancel(): void {}
 
 /** The CancelledError a recorded `op.cancelled` stands for. */
 function cancelledError(event: JournalEvent<'op.cancelled'>): CancelledError {

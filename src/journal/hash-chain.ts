@@ -32,11 +32,11 @@ export function hashEvent(event: Omit<JournalEvent, 'hash'>): string {
 /** As hashEvent, with the payload's canonical JSON given. */
 export function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: string): string {
   const text =
-    `{"actor":${actorJson.of(event.actor)},"at":${JSON.stringify(event.at)},` +
+    `{"actor":${actorJson.of(event.actor)},"at":${atJson.of(event.at)},` +
     `"onBehalfOf":${chainJson(event.onBehalfOf)},"payload":${payloadJson},` +
     `"prevHash":${JSON.stringify(event.prevHash)},"runId":${runIdJson.of(event.runId)},` +
     `"seq":${Number.isSafeInteger(event.seq) ? String(event.seq) : canonicalJson(event.seq, 'Journal event seq')},` +
-    `"type":${JSON.stringify(event.type)}}`;
+    `"type":${typeJson.of(event.type)}}`;
   // One-shot: no Hash object per event (node ≥ 21.7).
   return cryptoHash('sha256', text, 'hex');
 }
@@ -57,6 +57,8 @@ class StringJson {
 
 const actorJson = new StringJson();
 const runIdJson = new StringJson();
+const atJson = new StringJson();
+const typeJson = new StringJson();
 let lastChain: readonly string[] | undefined;
 let lastChainJson = '[]';
 
