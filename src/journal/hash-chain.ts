@@ -68,9 +68,10 @@ let lastChainJson = '[]';
  */
 function chainJson(chain: readonly string[]): string {
   if (chain === lastChain) return lastChainJson;
-  const json = chain.every((entry) => typeof entry === 'string')
-    ? JSON.stringify(chain)
-    : canonicalJson(chain, 'Journal event onBehalfOf');
+  if (!chain.every((entry) => typeof entry === 'string'))
+    return canonicalJson(chain, 'Journal event onBehalfOf');
+  const json = JSON.stringify(chain);
+  // Only an array that cannot change (of strings, which cannot either) is remembered by identity.
   if (Object.isFrozen(chain)) {
     lastChain = chain;
     lastChainJson = json;
