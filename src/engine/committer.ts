@@ -47,11 +47,14 @@ export class Committer {
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      void this.#flush();
-    });
+    setImmediate(this.#flushScheduled);
   }
+
+  /** One callback for every scheduled flush (none made per flush). */
+  readonly #flushScheduled = (): void => {
+    this.#scheduled = false;
+    void this.#flush();
+  };
 
   async #flush(): Promise<void> {
     const batch = this.#queue;

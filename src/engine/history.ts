@@ -43,12 +43,15 @@ export class History {
   }
 
   peek(op: number): readonly JournalEvent[] {
-    return this.#byOp.get(op) ?? [];
+    return this.#byOp.get(op) ?? NO_EVENTS;
   }
 
   take(op: number): readonly JournalEvent[] {
+    const events = this.#byOp.get(op);
+    if (!events) return NO_EVENTS;
+    // Only recorded ops are looked up as taken: an op past the history needs no entry (one per step).
     this.#taken.add(op);
-    return this.peek(op);
+    return events;
   }
 
   /** The first recorded event of an op the code never asked for, if any. */
@@ -59,6 +62,9 @@ export class History {
     return undefined;
   }
 }
+
+/** What an op past the history has recorded: nothing (one array for all of them). */
+const NO_EVENTS: readonly JournalEvent[] = Object.freeze([]);
 
 /** The events of a history that replay follows: without the ranges resumes in place voided. */
 export function keptEvents(events: readonly JournalEvent[]): readonly JournalEvent[] {

@@ -1,6 +1,7 @@
+import { rejected } from '../argument-checks.ts';
 import type { EventDraft, JournalEvent } from '../journal/events.ts';
-import { sealEvent } from '../journal/hash-chain.ts';
-import type { RunTransition } from '../store/store.ts';
+import { canonicalPayloadJson, hashWithPayload } from '../journal/hash-chain.ts';
+import type { JournalWrite, RunTransition } from '../store/store.ts';
 import type { Committer } from './committer.ts';
 
 /**
@@ -18,6 +19,8 @@ export class RunJournal {
   readonly #committer: Pick<Committer, 'commit'>;
   readonly #clock: () => number;
   readonly #identity: () => { actor: string; onBehalfOf: readonly string[] };
+  #chainSource: readonly string[] | undefined;
+  #chain: string[] | undefined;
 
   constructor(args: {
     runId: string;
@@ -56,23 +59,39 @@ export class RunJournal {
     const identity = this.#identity();
     let seq = this.#lastSeq;
     let headHash = this.#headHash;
-    const events = drafts.map((draft) => {
-      const event = sealEvent({
-        ...draft,
+    const events: JournalEvent[] = [];
+    for (const draft of drafts) {
+      // Built whole, then its hash filled in: one object per event, of one shape.
+      const event = {
+        type: draft.type,
+        payload: draft.payload,
         runId: this.runId,
-        seq: seq + 1,
-        at: new Date(this.#clock()).toISOString(),
+        seq: ++seq,
+        at: isoTimestamp(this.#clock()),
         actor: draft.actor ?? identity.actor,
-        onBehalfOf: draft.onBehalfOf ?? [...identity.onBehalfOf],
+        onBehalfOf: draft.onBehalfOf ?? this.#chainOf(identity.onBehalfOf),
         prevHash: headHash,
-      });
-      seq = event.seq;
-      headHash = event.hash;
-      return event;
-    });
+        hash: '',
+      } as JournalEvent;
+      headHash = event.hash = hashWithPayload(event, canonicalPayloadJson(draft.payload));
+      events.push(event);
+    }
     this.#lastSeq = seq;
     this.#headHash = headHash;
     return events;
+  }
+
+  /**
+   * The identity's chain as events carry it: a frozen copy shared by the events of every journal
+   * with the same chain (so the hash chain and the store encode it once), found again only when
+   * the identity's chain changes.
+   */
+  #chainOf(chain: readonly string[]): string[] {
+    if (chain !== this.#chainSource) {
+      this.#chainSource = chain;
+      this.#chain = sharedChain(chain);
+    }
+    return this.#chain!;
   }
 
   /** Seals an event now and writes it with the next append. */
@@ -83,21 +102,68 @@ export class RunJournal {
   }
 
   /** Appends events (after any buffered ones) and resolves when they are durable. */
-  async append(
+  append(
     drafts: readonly EventDraft[],
-    options: { consumeSignals?: readonly string[]; transition?: RunTransition } = {},
+    options?: { consumeSignals?: readonly string[]; transition?: RunTransition },
   ): Promise<JournalEvent[]> {
-    if (this.#broken) throw this.#broken;
-    const sealed = this.#seal(drafts);
+    if (this.#broken) return Promise.reject(this.#broken);
+    let sealed: JournalEvent[];
+    try {
+      sealed = this.#seal(drafts);
+    } catch (error) {
+      return rejected(error);
+    }
     const events = this.#buffered.length === 0 ? sealed : [...this.#buffered, ...sealed];
     this.#buffered = [];
-    const write = { runId: this.runId, owner: this.owner, events, ...options };
-    try {
-      await this.#committer.commit(write);
-    } catch (error) {
-      this.#broken ??= error as Error;
-      throw error;
-    }
-    return events;
+    const write: JournalWrite = { runId: this.runId, owner: this.owner, events };
+    if (options?.consumeSignals !== undefined) write.consumeSignals = options.consumeSignals;
+    if (options?.transition !== undefined) write.transition = options.transition;
+    // No async frame of its own: one promise less between a step and its commit.
+    return this.#committer.commit(write).then(
+      () => events,
+      (error: unknown) => {
+        this.#broken ??= error as Error;
+        throw error;
+      },
+    );
   }
+}
+
+/** Frozen identity chains by their JSON, shared by journals (a worker's runs share a few principals). */
+const sharedChains = new Map<string, string[]>();
+
+function sharedChain(chain: readonly string[]): string[] {
+  if (!chain.every((entry) => typeof entry === 'string')) return Object.freeze([...chain]) as string[];
+  const key = JSON.stringify(chain);
+  let shared = sharedChains.get(key);
+  if (!shared) {
+    if (sharedChains.size >= 1000) sharedChains.clear();
+    shared = Object.freeze([...chain]) as string[];
+    sharedChains.set(key, shared);
+  }
+  return shared;
+}
+
+let isoSecond = NaN;
+let isoPrefix = '';
+let isoMillis = NaN;
+let isoText = '';
+
+/**
+ * `new Date(ms).toISOString()`, cheaper: events sealed in the same millisecond share the text, and
+ * those in the same second share its first 20 characters (toISOString alone costs microseconds).
+ */
+export function isoTimestamp(ms: number): string {
+  if (ms === isoMillis) return isoText;
+  const second = Math.floor(ms / 1000);
+  // Outside years 1970–9999, or a fraction of a millisecond: as Date does it.
+  if (!Number.isInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
+  if (second !== isoSecond) {
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+    isoSecond = second;
+  }
+  const millis = ms - second * 1000;
+  isoText = `${isoPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+  isoMillis = ms;
+  return isoText;
 }

@@ -29,22 +29,64 @@ export function hashEvent(event: Omit<JournalEvent, 'hash'>): string {
   return hashWithPayload(event, canonicalJson(event.payload, 'Journal event payload'));
 }
 
-function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: string): string {
+/** As hashEvent, with the payload's canonical JSON given. */
+export function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: string): string {
   const text =
-    `{"actor":${JSON.stringify(event.actor)},"at":${JSON.stringify(event.at)},` +
+    `{"actor":${actorJson.of(event.actor)},"at":${atJson.of(event.at)},` +
     `"onBehalfOf":${chainJson(event.onBehalfOf)},"payload":${payloadJson},` +
-    `"prevHash":${JSON.stringify(event.prevHash)},"runId":${JSON.stringify(event.runId)},` +
+    `"prevHash":${JSON.stringify(event.prevHash)},"runId":${runIdJson.of(event.runId)},` +
     `"seq":${Number.isSafeInteger(event.seq) ? String(event.seq) : canonicalJson(event.seq, 'Journal event seq')},` +
-    `"type":${JSON.stringify(event.type)}}`;
+    `"type":${typeJson.of(event.type)}}`;
   // One-shot: no Hash object per event (node ≥ 21.7).
   return cryptoHash('sha256', text, 'hex');
 }
 
-/** An identity chain (strings) as canonical JSON: for strings alone, JSON.stringify is canonical. */
+/** A string's JSON, kept for the next call: a journal seals or checks event after event of one run. */
+class StringJson {
+  #value = '';
+  #json = '""';
+
+  of(value: string): string {
+    if (value !== this.#value) {
+      this.#json = JSON.stringify(value);
+      this.#value = value;
+    }
+    return this.#json;
+  }
+}
+
+const actorJson = new StringJson();
+const runIdJson = new StringJson();
+const atJson = new StringJson();
+const typeJson = new StringJson();
+let lastChain: readonly string[] | undefined;
+let lastChainJson = '[]';
+
+/**
+ * An identity chain (strings) as canonical JSON: for strings alone, JSON.stringify is canonical.
+ * The same frozen array (a journal's chain, shared by its events) is encoded once.
+ */
 function chainJson(chain: readonly string[]): string {
-  return chain.every((entry) => typeof entry === 'string')
-    ? JSON.stringify(chain)
-    : canonicalJson(chain, 'Journal event onBehalfOf');
+  if (chain === lastChain) return lastChainJson;
+  if (!chain.every((entry) => typeof entry === 'string'))
+    return canonicalJson(chain, 'Journal event onBehalfOf');
+  const json = JSON.stringify(chain);
+  // Only an array that cannot change (of strings, which cannot either) is remembered by identity.
+  if (Object.isFrozen(chain)) {
+    lastChain = chain;
+    lastChainJson = json;
+  }
+  return json;
+}
+
+/** The canonical JSON of an event's payload: from its maker when it gave it, else encoded now and kept. */
+export function canonicalPayloadJson(payload: unknown): string {
+  let payloadJson = typeof payload === 'object' && payload !== null ? payloadTexts.get(payload) : undefined;
+  if (payloadJson === undefined) {
+    payloadJson = canonicalJson(payload, 'Journal event payload');
+    if (typeof payload === 'object' && payload !== null) payloadTexts.set(payload, payloadJson);
+  }
+  return payloadJson;
 }
 
 export function sealEvent(event: UnsealedEvent): JournalEvent;
@@ -54,13 +96,13 @@ export function sealEvent<T extends JournalEventType>(
 export function sealEvent<T extends JournalEventType>(
   event: Omit<JournalEventOf<T>, 'hash'>,
 ): JournalEventOf<T> {
-  let payloadJson = payloadTexts.get(event.payload);
-  if (payloadJson === undefined) {
-    payloadJson = canonicalJson(event.payload, 'Journal event payload');
-    if (typeof event.payload === 'object' && event.payload !== null)
-      payloadTexts.set(event.payload, payloadJson);
-  }
-  return { ...event, hash: hashWithPayload(event, payloadJson) };
+  return { ...event, hash: hashWithPayload(event, canonicalPayloadJson(event.payload)) };
+}
+
+/** The event's identity chain as JSON text (the journal's shared chain is encoded once). */
+export function onBehalfOfJsonOf(event: JournalEvent): string {
+  const chain = event.onBehalfOf;
+  return chain === lastChain ? lastChainJson : JSON.stringify(chain);
 }
 
 /** The event's payload as JSON text: its canonical encoding when this process sealed it. */

@@ -15,7 +15,7 @@ import {
   SignalConsumedError,
 } from '../../errors.ts';
 import type { JournalEvent } from '../../journal/events.ts';
-import { payloadJsonOf } from '../../journal/hash-chain.ts';
+import { onBehalfOfJsonOf, payloadJsonOf } from '../../journal/hash-chain.ts';
 import {
   isTerminal,
   type CancelDetails,
@@ -314,14 +314,7 @@ export class SqliteStore implements Store {
       }
       changed = true;
       for (const event of write.events) this.#insertEvent(event);
-      for (const signalId of write.consumeSignals ?? []) {
-        const consumed = this.#statements
-          .get('UPDATE signals SET consumed = 1 WHERE signal_id = ? AND run_id = ? AND consumed = 0')
-          .run(signalId, write.runId);
-        if (Number(consumed.changes) !== 1) {
-          throw new SignalConsumedError({ runId: write.runId, signalIds: [signalId] });
-        }
-      }
+      if (write.consumeSignals) this.#consumeSignals(write.runId, write.consumeSignals);
       if (write.transition) this.#transition(write, now);
       if (guarded) this.#statements.get('RELEASE write').run();
       return { ok: true };
@@ -333,6 +326,17 @@ export class SqliteStore implements Store {
         throw new PartialWrite();
       }
       return { ok: false, error: error as Error };
+    }
+  }
+
+  #consumeSignals(runId: string, signalIds: readonly string[]): void {
+    for (const signalId of signalIds) {
+      const consumed = this.#statements
+        .get('UPDATE signals SET consumed = 1 WHERE signal_id = ? AND run_id = ? AND consumed = 0')
+        .run(signalId, runId);
+      if (Number(consumed.changes) !== 1) {
+        throw new SignalConsumedError({ runId, signalIds: [signalId] });
+      }
     }
   }
 
@@ -421,7 +425,7 @@ export class SqliteStore implements Store {
         event.type,
         event.at,
         event.actor,
-        JSON.stringify(event.onBehalfOf),
+        onBehalfOfJsonOf(event),
         payloadJsonOf(event),
         event.prevHash,
         event.hash,
