@@ -78,9 +78,11 @@ export type ActivationOutcome =
   | { status: 'released' | 'lost' };
 
 /**
- * How the worker reaches an activation besides its abort signal: a run whose cancellation the
- * workflow can handle (engine flag CATCHABLE_CANCELLATION) sets `onCancelRequested`, and a cancel
- * request is delivered to its awaits instead of stopping it.
+ * How the worker reaches an activation besides its abort signal: while `onCancelRequested` is set,
+ * a cancel request goes there instead of stopping the activation. It is set from the activation's
+ * start (a request during set-up is held), and stays set while the code runs for a run whose
+ * cancellation the workflow can handle (engine flag CATCHABLE_CANCELLATION): the request is
+ * delivered to its awaits.
  */
 export interface ActivationControl {
   onCancelRequested?: () => void;
@@ -98,6 +100,11 @@ export async function activate(
   abort: AbortController,
   control: ActivationControl = {},
 ): Promise<ActivationOutcome> {
+  // A cancel request that comes while the activation is being set up (reading the history, entering
+  // a pool) is held until it is known whether the workflow can catch it: then a run that catches
+  // its cancellation is told of it once its code runs, as if it had come a moment later.
+  const early = { cancelRequested: false };
+  control.onCancelRequested = () => void (early.cancelRequested = true);
   // The run's pending signals are read beside its history (one round trip less per activation);
   // only the lease holder consumes signals, so neither read can invalidate the other.
   const signals = deps.store.pendingSignals(run.runId);
@@ -129,7 +136,10 @@ export async function activate(
 
   const now = deps.clock();
   const catchable = hasFlag(started.payload.flags ?? [], CATCHABLE_CANCELLATION);
-  if (run.cancelRequested && !catchable) return cancel(deps, journal, run);
+  if (!catchable) {
+    control.onCancelRequested = undefined; // from here on a cancel request stops the activation
+    if (run.cancelRequested || early.cancelRequested) return cancel(deps, journal, run);
+  }
   if (run.deadlineAt !== undefined && now >= run.deadlineAt) {
     return timedOut(
       deps,
@@ -149,7 +159,7 @@ export async function activate(
     ? deps.layers().apply(context, { mode: 'live', startedAt: context.startedAt })
     : context;
   const cancellation: CancelDelivery = { delivering: undefined };
-  if (catchable) listenForCancel(deps, run, context, control, cancellation);
+  if (catchable) listenForCancel(deps, run, context, control, cancellation, early.cancelRequested);
 
   const deadline = armDeadline(deps, run, events, abort);
   const aborted = new Promise<{ kind: 'aborted'; reason: unknown }>((resolve) => {
@@ -274,6 +284,7 @@ function listenForCancel(
   context: RunContext,
   control: ActivationControl,
   cancellation: CancelDelivery,
+  requestedWhileSettingUp: boolean,
 ): void {
   const deliver = (known?: RunRecord): void => {
     cancellation.delivering ??= deliverCancel(deps, run, context, known).catch((error: unknown) =>
@@ -283,6 +294,8 @@ function listenForCancel(
   control.onCancelRequested = () => deliver();
   // Asked before this activation: the claimed record says who and why, so it is told at once.
   if (run.cancelRequested) deliver(run);
+  // Asked while it was set up: who and why are read from the store.
+  else if (requestedWhileSettingUp) deliver();
 }
 
 /** Aborts the activation at the run's deadline; the returned timer is cleared when it ends. */
