@@ -80,7 +80,9 @@ export const resumeHistory: Figure = {
             return resumed.at - start;
           },
         },
-        { warmup: bench.warmup, repeats: bench.repeats },
+        // A sample takes tens of milliseconds and moves by 3× with the machine's neighbours and the
+        // collector: three times the repeats make the median hold still.
+        { warmup: bench.warmup, repeats: bench.repeats * 3 },
       );
       const rawRead = measurement(`raw SELECT of ${EVENTS.toLocaleString('en-US')} rows`, 'ms', samples.raw);
       const batonResume = measurement('Baton: claim, read, replay, park', 'ms', samples.baton);
