@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defineWorkflow } from '../src/engine/workflow.ts';
-import type { Store } from '../src/store/store.ts';
+import type { WorkflowDefinition } from '../src/engine/workflow.ts';
+import type { JournalEvent } from '../src/journal/events.ts';
+import type { RunRecord, Store } from '../src/store/store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { harnessesClosedAfterEach } from './support/harness.ts';
 import { eventTypes as types } from './support/journal-events.ts';
@@ -49,6 +51,34 @@ function gatedStore(inner: SqliteStore): {
   };
 }
 
+/**
+ * Starts `flow`, lets it park, wakes it with a signal it does not wait for and cancels it while
+ * that activation is held before reading its history; gives the run once it is cancelled.
+ */
+async function cancelWhileSettingUp(
+  flow: WorkflowDefinition<null, unknown>,
+  reason: string,
+): Promise<{ ended: RunRecord; history: JournalEvent[] }> {
+  const inner = SqliteStore.open({ path: ':memory:' });
+  const gated = gatedStore(inner);
+  const h = await start({ workflows: [flow], store: gated.store });
+  try {
+    const run = await h.baton.start(flow, null);
+    await h.settle(run.runId, 'waiting');
+    const held = gated.hold(run.runId);
+    await h.baton.signal(run.runId, 'poke');
+    await held.reached;
+    await h.baton.cancel(run.runId, { reason });
+    held.open();
+    const ended = await h.settle(run.runId, 'cancelled');
+    return { ended, history: await run.history() };
+  } finally {
+    open.splice(open.indexOf(h), 1);
+    await h.close();
+    await inner.close();
+  }
+}
+
 describe('a cancel request that comes while an activation is being set up', () => {
   it('is told to the workflow once its code runs, so its cleanup runs', async () => {
     const cleaned: string[] = [];
@@ -61,58 +91,23 @@ describe('a cancel request that comes while an activation is being set up', () =
         throw error;
       }
     });
-    const inner = SqliteStore.open({ path: ':memory:' });
-    const gated = gatedStore(inner);
-    const h = await start({ workflows: [flow], store: gated.store });
-    try {
-      const run = await h.baton.start(flow, null);
-      await h.settle(run.runId, 'waiting');
-      // A signal it does not wait for wakes it; its next activation stops before reading its history.
-      const held = gated.hold(run.runId);
-      await h.baton.signal(run.runId, 'poke');
-      await held.reached;
-      await h.baton.cancel(run.runId, { reason: 'no longer needed' });
-      held.open();
-
-      const ended = await h.settle(run.runId, 'cancelled');
-      expect(ended.status).toBe('cancelled');
-      expect(cleaned).toEqual(['cleaned']);
-      const events = await run.history();
-      expect(types(events)).toContain('run.cancelRequested');
-      expect(events.find((event) => event.type === 'run.cancelRequested')?.payload).toMatchObject({
-        reason: 'no longer needed',
-      });
-      expect(events.filter((event) => event.type === 'step.completed')).toHaveLength(2);
-      expect(events.at(-1)?.type).toBe('run.cancelled');
-    } finally {
-      open.splice(open.indexOf(h), 1);
-      await h.close();
-      await inner.close();
-    }
+    const { ended, history: events } = await cancelWhileSettingUp(flow, 'no longer needed');
+    expect(ended.status).toBe('cancelled');
+    expect(cleaned).toEqual(['cleaned']);
+    expect(types(events)).toContain('run.cancelRequested');
+    expect(events.find((event) => event.type === 'run.cancelRequested')?.payload).toMatchObject({
+      reason: 'no longer needed',
+    });
+    expect(events.filter((event) => event.type === 'step.completed')).toHaveLength(2);
+    expect(events.at(-1)?.type).toBe('run.cancelled');
   });
 
   it('ends a run that lets CancelledError escape as cancelled', async () => {
     const flow = defineWorkflow('long-wait', async (ctx) => {
       await ctx.waitFor('go');
     });
-    const inner = SqliteStore.open({ path: ':memory:' });
-    const gated = gatedStore(inner);
-    const h = await start({ workflows: [flow], store: gated.store });
-    try {
-      const run = await h.baton.start(flow, null);
-      await h.settle(run.runId, 'waiting');
-      const held = gated.hold(run.runId);
-      await h.baton.signal(run.runId, 'poke');
-      await held.reached;
-      await h.baton.cancel(run.runId, { reason: 'stop' });
-      held.open();
-      const ended = await h.settle(run.runId, 'cancelled');
-      expect(ended.status).toBe('cancelled');
-      expect((await run.history()).at(-1)?.type).toBe('run.cancelled');
-    } finally {
-      open.splice(open.indexOf(h), 1);
-      await h.close();
-      await inner.close();
-    }
+    const { ended, history } = await cancelWhileSettingUp(flow, 'stop');
+    expect(ended.status).toBe('cancelled');
+    expect(history.at(-1)?.type).toBe('run.cancelled');
   });
 });
