@@ -30,6 +30,22 @@ describePostgres('PostgresStore', unavailable, () => {
   const database = databaseForSuite();
   let schemaCounter = 0;
   const nextSchema = (prefix: string): string => `${prefix}_${++schemaCounter}`;
+  /** A store of one connection on a fresh schema and a connection of the test's own, both closed after `use`. */
+  const withStoreAndClient = async (
+    prefix: string,
+    use: (opened: { store: PostgresStore; client: pg.Client; schema: string }) => Promise<void>,
+  ): Promise<void> => {
+    const schema = nextSchema(prefix);
+    const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await use({ store, client, schema });
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  };
 
   // The shared contracts, on a fresh schema per test (the suites want an empty store each time).
   const schemas = new Map<Store, string>();
@@ -446,11 +462,7 @@ describePostgres('PostgresStore', unavailable, () => {
 
   describe('a transition', () => {
     it('reads no signal when it consumes none, whatever plan the connection keeps', async () => {
-      const schema = nextSchema('transition');
-      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
+      await withStoreAndClient('transition', async ({ store, client, schema }) => {
         const [created] = await createRuns(store, 1, 'run_done');
         const [run] = await store.claimRuns('worker-a', { limit: 1, leaseMs: 60_000, now: T0 });
         await database.query(
@@ -463,13 +475,11 @@ describePostgres('PostgresStore', unavailable, () => {
           `PREPARE finish (text, text, int, int, text, bigint, text[], int[], text[], text[], text[], text[], text[],
              text[], text[], text, text, text) AS ${new PostgresStatements(`"${schema}"`).write('finished')}`,
         );
-        await client.query('BEGIN');
-        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-          `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE finish ('${run!.runId}', 'worker-a', 1, 2, 'h', ${T0}, '{}', '{2}',
+        const nodes = await executedPlan(
+          client,
+          `EXECUTE finish ('${run!.runId}', 'worker-a', 1, 2, 'h', ${T0}, '{}', '{2}',
              '{run.completed}', '{x}', '{a}', '{[]}', '{1}', '{h0}', '{h}', 'completed', '1', NULL)`,
         );
-        await client.query('ROLLBACK');
-        const nodes = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan);
         expect(nodes.some((node) => node['Relation Name'] === 'runs' && node['Actual Loops'] > 0)).toBe(true);
         const signalReads = nodes.filter(
           (node) => node['Relation Name'] === 'signals' && node['Node Type'] !== 'ModifyTable',
@@ -477,20 +487,13 @@ describePostgres('PostgresStore', unavailable, () => {
         expect(signalReads.length).toBeGreaterThan(0);
         for (const node of signalReads) expect(node['Actual Loops'], node['Node Type']).toBe(0);
         expect(created!.runId).toBe(run!.runId);
-      } finally {
-        await client.end();
-        await store.close();
-      }
+      });
     });
   });
 
   describe('a write that consumes a signal', () => {
     it('reads the run’s unconsumed signals through their index, even with a plan made while the table was small', async () => {
-      const schema = nextSchema('consume');
-      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
+      await withStoreAndClient('consume', async ({ client, schema }) => {
         const signals = (from: number, to: number) =>
           database.query(
             `INSERT INTO ${schema}.signals (signal_id, run_id, name, sent_by, sent_at, consumed)
@@ -508,20 +511,12 @@ describePostgres('PostgresStore', unavailable, () => {
         // The plan is made at the first execution, and kept.
         await client.query(`EXPLAIN ${execute}`);
         await signals(501, 5000);
-        await client.query('BEGIN');
-        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-          `EXPLAIN (ANALYZE, FORMAT JSON) ${execute}`,
-        );
-        await client.query('ROLLBACK');
-        const reads = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan).filter(
+        const reads = (await executedPlan(client, execute)).filter(
           (node) => node['Relation Name'] === 'signals' && node['Node Type'] !== 'ModifyTable',
         );
         expect(reads.length).toBeGreaterThan(0);
         for (const node of reads) expect(node['Node Type']).not.toBe('Seq Scan');
-      } finally {
-        await client.end();
-        await store.close();
-      }
+      });
     });
   });
 
@@ -547,11 +542,7 @@ describePostgres('PostgresStore', unavailable, () => {
 
   describe('a batch of stream parts', () => {
     it("reads each run's head once, through its index, even with plans made while the table was small", async () => {
-      const schema = nextSchema('stream_heads');
-      const store = await PostgresStore.open({ url: database.url, schema, poolSize: 1 });
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
+      await withStoreAndClient('stream_heads', async ({ client, schema }) => {
         const parts = (from: number, to: number, runs: number) =>
           database.query(
             `INSERT INTO ${schema}.run_stream_parts (run_id, id, after_seq, type, data, at)
@@ -576,12 +567,7 @@ describePostgres('PostgresStore', unavailable, () => {
           [one, 1],
           [many, 2],
         ] as const) {
-          await client.query('BEGIN');
-          const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-            `EXPLAIN (ANALYZE, FORMAT JSON) ${execute}`,
-          );
-          await client.query('ROLLBACK');
-          const reads = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan).filter(
+          const reads = (await executedPlan(client, execute)).filter(
             (node) => node['Relation Name'] === 'run_stream_parts' && node['Node Type'] !== 'ModifyTable',
           );
           expect(reads.length).toBeGreaterThan(0);
@@ -591,10 +577,7 @@ describePostgres('PostgresStore', unavailable, () => {
             expect(node['Actual Loops']).toBe(runs);
           }
         }
-      } finally {
-        await client.end();
-        await store.close();
-      }
+      });
     });
   });
 
@@ -683,13 +666,10 @@ describePostgres('PostgresStore', unavailable, () => {
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       try {
-        await client.query('BEGIN');
-        const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>({
-          text: `EXPLAIN (ANALYZE, FORMAT JSON) ${new PostgresStatements(`"${schema}"`).claimRuns}`,
+        const nodes = await executedPlan(client, {
+          text: new PostgresStatements(`"${schema}"`).claimRuns,
           values: ['worker-a', NOW + 60_000, NOW, 4, ['orders']],
         });
-        await client.query('ROLLBACK');
-        const nodes = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan);
         expect(nodes.filter((node) => node['Index Name'] === 'runs_claim').length).toBe(1);
         // No node of the plan handles more than a few rows: the backlog is neither scanned nor sorted.
         for (const node of nodes) expect(node['Actual Rows'], node['Node Type']).toBeLessThanOrEqual(8);
@@ -956,4 +936,24 @@ interface PlanNode {
 /** Every node of an EXPLAIN (FORMAT JSON) plan. */
 function planNodes(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
+/**
+ * Runs a statement under EXPLAIN ANALYZE in a transaction rolled back after it (so it changes
+ * nothing), and gives every node of the plan it ran with.
+ */
+async function executedPlan(
+  client: pg.Client,
+  query: string | { text: string; values: unknown[] },
+): Promise<PlanNode[]> {
+  const explain = (text: string) => `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`;
+  await client.query('BEGIN');
+  try {
+    const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+      typeof query === 'string' ? explain(query) : { text: explain(query.text), values: query.values },
+    );
+    return planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan);
+  } finally {
+    await client.query('ROLLBACK');
+  }
 }
