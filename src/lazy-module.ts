@@ -67,3 +67,6 @@ export function lazyObject<T extends object>(make: () => T): T {
     getPrototypeOf: () => Reflect.getPrototypeOf(made()),
   });
 }
+
+/** zod, loaded the first time a schema is made or checked: importing Baton does not load it. */
+export const zod = lazyModule<typeof import('zod')>('zod');

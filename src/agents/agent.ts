@@ -1,7 +1,7 @@
 import type { SharedV4ProviderOptions } from '@ai-sdk/provider';
 import { checkToolUseBehavior, type ToolUseBehavior } from './tool-use-behavior.ts';
 import type { z } from 'zod';
-import { lazyModule, lazyValue } from '../lazy-module.ts';
+import { lazyValue, zod } from '../lazy-module.ts';
 import { toMilliseconds, type Duration } from '../engine/duration.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { checkActionPattern } from '../access/action-pattern.ts';
@@ -19,9 +19,6 @@ import {
   type AgentModelStrategy,
 } from './turn-model-selection.ts';
 import { isToolDefinition, type ToolDefinition } from './tool.ts';
-
-/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 export interface AgentOptions<Output = string> {
   /** Letters, digits, `_`, `-` and `.`; 1–64 characters. The agent acts as `agent:<name>`. */

@@ -1,13 +1,10 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { z } from 'zod';
-import { lazyModule } from '../lazy-module.ts';
+import { zod } from '../lazy-module.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { BatonError, InvalidArgumentError } from '../errors.ts';
 import { tool, type ToolContext, type ToolDefinition, type ToolEffect } from './tool.ts';
-
-/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /** What Baton decides for one of the server's tools instead of trusting its annotations. */
 export interface McpToolOverride {

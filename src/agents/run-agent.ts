@@ -1,6 +1,6 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { z } from 'zod';
-import { lazyModule } from '../lazy-module.ts';
+import { zod } from '../lazy-module.ts';
 import { grantOf } from '../access/run-grant.ts';
 import type { Authorizer } from '../access/access-request.ts';
 import { authorizeDelegationInOperation, recordedDelegation } from '../access/authorize-delegation.ts';
@@ -36,9 +36,6 @@ import { finalToolOutput, type ToolCallResult } from './tool-use-behavior.ts';
 import { agentTurnCache, type TurnCache } from './turn-cache.ts';
 import { roundUsd } from '../rounding.ts';
 import { strategyChoices, type AgentModelStrategy } from './turn-model-selection.ts';
-
-/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /** What an agent is asked: a task and, optionally, facts it should know (any JSON). A string is a task. */
 export type AgentInput = string | { task: string; context?: unknown };

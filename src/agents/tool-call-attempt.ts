@@ -1,4 +1,4 @@
-import { lazyModule } from '../lazy-module.ts';
+import { zod } from '../lazy-module.ts';
 import { attemptWithRetry, type AttemptOutcome } from '../engine/attempt-with-retry.ts';
 import { serializeError, type SerializedError } from '../errors.ts';
 import { ToolOutputError } from './errors.ts';
@@ -7,9 +7,6 @@ import { verdictEvents } from './intercepted-call.ts';
 import { journalProblem, resultForModel, toolResultMessage } from './tool-call-journal.ts';
 import { runToolAfter, type ToolCall } from './tool-call-state.ts';
 import type { ToolCallResult } from './tool-call-types.ts';
-
-/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /** A tool's value and how long its attempt took. */
 interface Ran {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lazyModule } from '../lazy-module.ts';
+import { zod } from '../lazy-module.ts';
 import { redact } from '../access/redact.ts';
 import { canonicalJson } from '../journal/canonical-json.ts';
 import type { JournalEvent, VerdictRecord } from '../journal/events.ts';
@@ -10,9 +10,6 @@ import type { AgentRuntime } from './runtime.ts';
 import type { ToolDefinition } from './tool.ts';
 
 /** What a tool call journals and reads back: result messages, arguments and verdicts as journaled, call hashes. */
-
-/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /** The tool-result message the model gets for an outcome. */
 export function toolResultMessage(callId: string, wireName: string, outcome: ToolOutcome): JournalMessage {

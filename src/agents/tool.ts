@@ -1,10 +1,7 @@
 import type { z } from 'zod';
-import { lazyModule } from '../lazy-module.ts';
+import { zod } from '../lazy-module.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
-
-/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /**
  * What a tool does to the world, which decides what happens when a call is in doubt (a crash

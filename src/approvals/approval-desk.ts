@@ -1,4 +1,4 @@
-import { lazyModule } from '../lazy-module.ts';
+import { zod } from '../lazy-module.ts';
 import type { ToolDefinition } from '../agents/tool.ts';
 import type { PolicyEngine } from '../access/policy-engine.ts';
 import { InvalidArgumentError } from '../errors.ts';
@@ -28,9 +28,6 @@ import {
   ApprovalNotFoundError,
   InvalidApprovalArgumentsError,
 } from './approval-errors.ts';
-
-/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /** What the desk needs from Baton (the door): runs, journals, signals. */
 export interface ApprovalDeskDeps {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { lazyModule, lazyValue } from '../lazy-module.ts';
+import { lazyValue, zod } from '../lazy-module.ts';
 import { checkAccessOptions } from '../access/access-control.ts';
 import type { PolicyEngine, PolicyEngineOptions } from '../access/policy-engine.ts';
 import { resolvePolicyFiles } from '../access/policy-files.ts';
@@ -178,9 +178,6 @@ const isStore = (value: unknown): boolean =>
   typeof value === 'object' &&
   value !== null &&
   (value as { specificationVersion?: unknown }).specificationVersion === 'v1';
-
-/** zod, loaded when a config is checked: `baton --help` and commands run without one do not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /**
  * The shape of a config, checked at the door. Other layers add their keys (agents, tools, policies,

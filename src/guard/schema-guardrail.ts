@@ -1,10 +1,7 @@
 import type { z } from 'zod';
-import { lazyModule } from '../lazy-module.ts';
+import { zod } from '../lazy-module.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { checkStages, type Guardrail, type GuardStage } from './guardrail.ts';
-
-/** zod, loaded when a schema is first checked or converted: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /**
  * Blocks a value that does not match a zod schema (a run's input, a tool's result, a structured

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { lazyModule, lazyObject } from '../lazy-module.ts';
+import { lazyObject, zod } from '../lazy-module.ts';
 import type { Grant } from '../access/grant.ts';
 import type { AgentDefinition } from '../agents/agent.ts';
 import type { Duration } from '../engine/duration.ts';
@@ -26,9 +26,6 @@ export interface PlanTask {
 export interface PlanSpec {
   tasks: PlanTask[];
 }
-
-/** zod, loaded when the plan schema is first used: importing Baton does not load it. */
-const zod = lazyModule<typeof import('zod')>('zod');
 
 /**
  * The schema of a plan, for a planner agent's structured output (`agent({ output: planSchema })`).
