@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunStreamStore } from '../../src/store/run-streams.ts';
 import type { NewRun, Store } from '../../src/store/store.ts';
 import { until } from '../support/harness.ts';
-import { startedEvent } from '../../src/testing/sealed-events.ts';
+import { sealDrafts, startedEvent } from '../../src/testing/sealed-events.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 
@@ -209,6 +209,44 @@ export function runStreamStoreConformance(name: string, open: () => Promise<RunS
       expect((await streams.readParts('run_h', 0, 100)).map((part) => part.id)).toEqual(
         Array.from({ length: 10 }, (_, index) => index + 1),
       );
+    });
+
+    it("follows the run's journal head as it commits, through this connection and through another", async () => {
+      await createRun('run_j');
+      const claimed = await backend.store.claimRuns('worker-j', { limit: 1, leaseMs: 60_000, now: T0 });
+      expect(claimed.map((run) => run.runId)).toEqual(['run_j']);
+      /** Commits one step event through `store` and returns the run's new last seq. */
+      const step = async (store: Store): Promise<number> => {
+        const run = (await store.getRun('run_j'))!;
+        const events = sealDrafts(run, [
+          {
+            type: 'step.completed',
+            payload: { op: run.lastSeq, name: 's', attempt: 1, result: null },
+            at: T0,
+          },
+        ]);
+        expect(await store.commit([{ runId: 'run_j', owner: 'worker-j', events }], T0)).toEqual([
+          { ok: true },
+        ]);
+        return events.at(-1)!.seq;
+      };
+      const other = await backend.connectAgain();
+      others.push(other);
+      const seen: [number, number][] = [];
+      const expected: [number, number][] = [];
+      const write = async (target: RunStreamStore, text: string, head: number): Promise<void> => {
+        await target.appendParts([delta('run_j', text)]);
+        expected.push([expected.length + 1, head]);
+      };
+      await write(streams, 'a', 1);
+      await write(streams, 'b', await step(backend.store));
+      await write(streams, 'c', await step(backend.store));
+      // Another connection (another process) commits the journal, and writes parts of its own.
+      await write(streams, 'd', await step(other));
+      await write(other.runStreams!, 'e', await step(other));
+      await write(streams, 'f', await step(backend.store));
+      for (const part of await streams.readParts('run_j', 0, 100)) seen.push([part.id, part.afterSeq]);
+      expect(seen).toEqual(expected);
     });
 
     it('shows parts written through one connection to another, and wakes its subscribers when it can', async () => {

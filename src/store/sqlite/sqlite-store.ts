@@ -102,6 +102,7 @@ export class SqliteStore implements Store {
   readonly pools: PoolStore;
   readonly budgets: BudgetStore;
   readonly runStreams: RunStreamStore;
+  readonly #runStreams: SqliteRunStreams;
   readonly workers: WorkerRegistry;
   #signalTurn = false;
   #signalQueue: {
@@ -124,7 +125,8 @@ export class SqliteStore implements Store {
     const durability = Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal';
     const wal = db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal';
     this.pools = new SqlitePools(db, { durability, wal });
-    this.runStreams = new SqliteRunStreams(db, { relaxSync: durability === 'full' && wal && !readOnly });
+    this.#runStreams = new SqliteRunStreams(db, { relaxSync: durability === 'full' && wal && !readOnly });
+    this.runStreams = this.#runStreams;
   }
 
   /**
@@ -283,12 +285,21 @@ export class SqliteStore implements Store {
     // Fast path: a write fenced out fails before it changes anything, so no savepoint is needed
     // for it. Only an unexpected failure halfway through a write (a constraint, a signal consumed
     // twice) needs one: then the whole batch is rolled back and done again, a savepoint per write.
+    let outcomes: WriteOutcome[];
     try {
-      return this.#transaction(() => writes.map((write) => this.#applyWrite(write, now, false)));
+      outcomes = this.#transaction(() => writes.map((write) => this.#applyWrite(write, now, false)));
     } catch (error) {
       if (!(error instanceof PartialWrite)) throw error;
-      return this.#transaction(() => writes.map((write) => this.#applyWrite(write, now, true)));
+      outcomes = this.#transaction(() => writes.map((write) => this.#applyWrite(write, now, true)));
     }
+    // Committed: the stream parts written from now on follow these heads.
+    for (let index = 0; index < writes.length; index++) {
+      const write = writes[index]!;
+      const last = write.events[write.events.length - 1];
+      if (last && outcomes[index]!.ok)
+        this.#runStreams.journalCommitted(write.runId, last.seq, write.transition === undefined);
+    }
+    return outcomes;
   }
 
   #applyWrite(write: JournalWrite, now: number, guarded: boolean): WriteOutcome {
@@ -619,6 +630,7 @@ export class SqliteStore implements Store {
       delete metadata.cancelledBy;
       delete metadata.cancelChildren;
       this.#insertEvent(resumed);
+      this.#runStreams.forget(runId);
       this.#statements
         .get(
           `UPDATE runs SET status = 'pending', result = NULL, error = NULL, cancel_requested = 0, paused = 0,
