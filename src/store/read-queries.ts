@@ -120,9 +120,9 @@ export class ReadQueries {
       keyedSignal: `SELECT ${columns(SIGNAL_COLUMNS)} FROM ${signals} WHERE run_id = ${p(1)} AND idempotency_key = ${p(2)}`,
       keyedSignalInTenant: `SELECT ${columns(SIGNAL_COLUMNS, 's')} FROM ${signals} s JOIN ${runs} r ON r.run_id = s.run_id
         WHERE s.run_id = ${p(1)} AND s.idempotency_key = ${p(2)} AND r.tenant = ${p(3)}`,
-      findRunIds: `SELECT run_id FROM ${runs} WHERE run_id LIKE ${p(1)} ESCAPE '\\' ORDER BY run_id LIMIT ${p(2)}`,
+      findRunIds: `SELECT run_id FROM ${runs} WHERE run_id LIKE ${p(1)} ESCAPE '\\' ORDER BY run_id LIMIT ${dialect.limit(p(2))}`,
       findRunIdsInTenant: `SELECT run_id FROM ${runs} WHERE run_id LIKE ${p(1)} ESCAPE '\\' AND tenant = ${p(2)}
-        ORDER BY run_id LIMIT ${p(3)}`,
+        ORDER BY run_id LIMIT ${dialect.limit(p(3))}`,
       listCheckpoints: `SELECT ${columns(CHECKPOINT_COLUMNS)} FROM ${checkpoints} WHERE run_id = ${p(1)} ORDER BY seq, key_id`,
       listCheckpointsInTenant: `SELECT ${columns(CHECKPOINT_COLUMNS, 'c')} FROM ${checkpoints} c JOIN ${runs} r ON r.run_id = c.run_id
         WHERE c.run_id = ${p(1)} AND r.tenant = ${p(2)} ORDER BY c.seq, c.key_id`,
@@ -148,7 +148,7 @@ export class ReadQueries {
     if (filter.parentRunId !== undefined) where.push(`parent_run_id = ${query.add(filter.parentRunId)}`);
     if (filter.createdBefore !== undefined) where.push(`created_at < ${query.add(filter.createdBefore)}`);
     const text = `SELECT ${columns(RUN_COLUMNS)} FROM ${this.#runs} ${whereClause(where)}
-      ORDER BY created_at DESC, run_id DESC LIMIT ${query.add(filter.limit ?? 100)}`;
+      ORDER BY created_at DESC, run_id DESC LIMIT ${this.#dialect.limit(query.add(filter.limit ?? 100))}`;
     return { text, values: query.values };
   }
 
@@ -201,7 +201,7 @@ export class ReadQueries {
       where.push(dialect.jsonFieldIs('e.payload', field, value, query));
     }
     const text = `SELECT ${columns(EVENT_COLUMNS, 'e')} FROM ${from} ${whereClause(where)}
-      ORDER BY e.at, e.run_id, e.seq LIMIT ${query.add(filter.limit ?? 1000)}`;
+      ORDER BY e.at, e.run_id, e.seq LIMIT ${this.#dialect.limit(query.add(filter.limit ?? 1000))}`;
     return { text, values: query.values };
   }
 
@@ -221,7 +221,7 @@ export class ReadQueries {
         AND ${dialect.jsonText('d.payload', 'approvalId')} = ${dialect.jsonText('e.payload', 'approvalId')})`);
     const text = `SELECT ${columns(EVENT_COLUMNS, 'e')} FROM ${this.#events} e JOIN ${this.#runs} r ON r.run_id = e.run_id
       ${whereClause(where)}
-      ORDER BY e.at, e.run_id, e.seq LIMIT ${query.add(filter.limit ?? 1000)}`;
+      ORDER BY e.at, e.run_id, e.seq LIMIT ${this.#dialect.limit(query.add(filter.limit ?? 1000))}`;
     return { text, values: query.values };
   }
 

@@ -21,6 +21,8 @@ export interface SqlDialect {
   wildcard(column: string, value: string, query: QueryValues): string;
   /** Whether a boolean column is false. */
   isFalse(column: string): string;
+  /** A LIMIT's count given at `placeholder` (see SQLite's spelling for why it is not always the placeholder). */
+  limit(placeholder: string): string;
 }
 
 /**

@@ -10,6 +10,7 @@ export function postgresDialect(quotedSchema: string): SqlDialect {
     name: 'postgres',
     table: (name) => `${quotedSchema}.${name}`,
     placeholder: (index) => `$${index}`,
+    limit: (placeholder) => placeholder,
     jsonArrayHas: (column, placeholder) =>
       `EXISTS (SELECT 1 FROM json_array_elements_text(${column}::json) AS member WHERE member = ${placeholder})`,
     jsonText: (column, field) => `(${column}::json ->> '${field}')`,

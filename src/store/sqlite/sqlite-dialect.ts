@@ -23,4 +23,15 @@ export const sqliteDialect: SqlDialect = {
     return `${column} GLOB ${query.add(value.replace(/[[?]/g, (c) => `[${c}]`))}`;
   },
   isFalse: (column) => `${column} = 0`,
+  limit: sqliteLimit,
 };
+
+/**
+ * A LIMIT whose count is bound at `placeholder`. Not the bare placeholder: SQLite's planner reads a
+ * bare `LIMIT ?`'s bound value, so the statement is compiled again every time it is bound, which is
+ * every call (a claim cost 137 µs of CPU instead of 11; decision 0043). An expression is read when the
+ * statement runs, as the bound value is.
+ */
+export function sqliteLimit(placeholder: string): string {
+  return `CAST(${placeholder} AS INTEGER)`;
+}

@@ -1,4 +1,7 @@
 import type { StatementSync } from 'node:sqlite';
+import { sqliteLimit } from './sqlite-dialect.ts';
+
+const LIMIT = sqliteLimit('?');
 
 type Prepare = (sql: string) => StatementSync;
 
@@ -37,7 +40,7 @@ export function claimSql(filtered: boolean): string {
   const only = filtered ? 'AND workflow IN (SELECT value FROM json_each(?))' : '';
   const order = 'ORDER BY priority DESC, fair_key, created_at';
   const source = (where: string): string =>
-    `SELECT * FROM (SELECT run_id, priority, fair_key, created_at FROM runs WHERE ${where} AND paused = 0 ${only} ${order} LIMIT ?)`;
+    `SELECT * FROM (SELECT run_id, priority, fair_key, created_at FROM runs WHERE ${where} AND paused = 0 ${only} ${order} LIMIT ${LIMIT})`;
   return `UPDATE runs SET status = 'running', lease_owner = ?, lease_expires_at = ?, updated_at = ?
     WHERE run_id IN (
       SELECT run_id FROM (
@@ -45,7 +48,7 @@ export function claimSql(filtered: boolean): string {
         UNION ${source(`status = 'waiting' AND wake_at <= ?`)}
         UNION ${source(`status IN ('waiting', 'running') AND deadline_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)`)}
         UNION ${source(`status = 'running' AND lease_expires_at <= ?`)}
-      ) ${order} LIMIT ?)
+      ) ${order} LIMIT ${LIMIT})
     RETURNING *`;
 }
 

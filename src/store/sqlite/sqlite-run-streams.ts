@@ -6,6 +6,7 @@ import {
   type RunStreamStore,
   type StreamPartRecord,
 } from '../run-streams.ts';
+import { sqliteLimit } from './sqlite-dialect.ts';
 import { StatementCache } from './statement-cache.ts';
 
 type Row = Record<string, unknown>;
@@ -136,7 +137,7 @@ export class SqliteRunStreams implements RunStreamStore {
     const rows = this.#statements
       .get(
         `SELECT run_id, id, after_seq, type, op, data, at FROM run_stream_parts
-         WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?`,
+         WHERE run_id = ? AND id > ? ORDER BY id LIMIT ${sqliteLimit('?')}`,
       )
       .iterate(runId, afterId, limit);
     const parts: StreamPartRecord[] = [];

@@ -6,6 +6,7 @@ import type {
   VectorRecordStore,
 } from '../vector-records.ts';
 import { toVectorRecord } from '../store-rows.ts';
+import { sqliteLimit } from './sqlite-dialect.ts';
 import { StatementCache } from './statement-cache.ts';
 
 const COLUMNS = `v.*, CASE WHEN v.source_run_id IS NULL OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = v.source_run_id)
@@ -78,7 +79,9 @@ export class SqliteVectorRecords implements VectorRecordStore {
     options: { afterId?: number; limit?: number } = {},
   ): Promise<VectorRecord[]> {
     return this.#statements
-      .get(`SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.id > ? ORDER BY v.id LIMIT ?`)
+      .get(
+        `SELECT ${COLUMNS} FROM vector_records v WHERE ${IN_SCOPE} AND v.id > ? ORDER BY v.id LIMIT ${sqliteLimit('?')}`,
+      )
       .all(scope.collection, scope.tenant, scope.partition, options.afterId ?? 0, options.limit ?? 10_000)
       .map(toVectorRecord);
   }
