@@ -23,7 +23,6 @@ const STORE_SOURCES: Record<StoreSource, string> = {
 };
 import type { Output } from './output.ts';
 import { findRun } from './run-lookup.ts';
-import { resolveSigningOptions } from '../access/deployment-key.ts';
 
 export interface CliContextArgs<O extends OptionSpecs> {
   command: Command<O>;
@@ -146,10 +145,15 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
       ...(config?.routing === undefined ? {} : { routing: config.routing }),
       ...(config?.agents === undefined ? {} : { agents: config.agents }),
       ...(options.onActivationEnd ? { onActivationEnd: options.onActivationEnd } : {}),
-      ...(config?.signing && worker
-        ? { signing: resolveSigningOptions(config.signing, loaded.path ? dirname(loaded.path) : this.cwd) }
-        : {}),
     };
+    if (config?.signing && worker) {
+      // Loaded only for a worker that signs: the access layer's key files.
+      const { resolveSigningOptions } = await import('../access/deployment-key.ts');
+      batonOptions.signing = resolveSigningOptions(
+        config.signing,
+        loaded.path ? dirname(loaded.path) : this.cwd,
+      );
+    }
     let baton: Baton;
     try {
       // Read commands open a SQLite store read-only (an auditor's copy works); none creates one.
