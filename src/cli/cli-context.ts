@@ -22,7 +22,6 @@ const STORE_SOURCES: Record<StoreSource, string> = {
   default: 'the default (sqlite:./baton.db beside the config, or here)',
 };
 import type { Output } from './output.ts';
-import { findRun } from './run-lookup.ts';
 
 export interface CliContextArgs<O extends OptionSpecs> {
   command: Command<O>;
@@ -189,7 +188,9 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
     return store;
   }
 
-  findRun(baton: Baton, given: string, scope?: TenantScope): Promise<RunRecord> {
+  async findRun(baton: Baton, given: string, scope?: TenantScope): Promise<RunRecord> {
+    // Loaded by the commands that look a run up, not by every command.
+    const { findRun } = await import('./run-lookup.ts');
     return findRun(baton.store, given, scope);
   }
 
