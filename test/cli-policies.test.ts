@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../src/cli/load-config.ts';
+import { validateConfig } from '../src/cli/validate-config.ts';
 import type { JournalEvent } from '../src/journal/events.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { batonSource as source, runCli, writeProject, type CliResult } from './support/cli-project.ts';

@@ -69,10 +69,12 @@ describe('the baton CLI', () => {
     const { stdout } = await run(NODE, ['--disable-warning=ExperimentalWarning', cliProbe, cwd, ...argv], {
       env: { PATH: process.env.PATH ?? '' },
     });
+    const headings = ['modules', 'packages', 'builtins'];
     return {
       stdout,
-      modules: section(stdout, 'modules', ['packages']),
-      packages: section(stdout, 'packages', ['modules']),
+      modules: section(stdout, 'modules', headings),
+      packages: section(stdout, 'packages', headings),
+      builtins: section(stdout, 'builtins', headings),
     };
   };
 
@@ -86,11 +88,11 @@ describe('the baton CLI', () => {
     expect(packages).toEqual([]);
   });
 
-  it('lists runs reading the store alone: no Baton, no layer, no zod', async () => {
+  it('lists runs reading the store alone: no Baton, no layer, no config checks, no zod, no node:crypto', async () => {
     const dir = await tempDir();
     const store = SqliteStore.open({ path: join(dir, 'baton.db') });
     await store.close();
-    const { stdout, modules, packages } = await probeCli(
+    const { stdout, modules, packages, builtins } = await probeCli(
       dir,
       'runs',
       '--store',
@@ -107,5 +109,18 @@ describe('the baton CLI', () => {
     );
     expect(above).toEqual([]);
     expect(packages).toEqual([]);
+    // No config file here, so none of the config's checks (the access layer, zod's loader, the pools').
+    expect(
+      modules.filter((path) =>
+        /^src\/(access\/|lazy-module\.ts|cli\/validate-config|resources\/)/.test(path),
+      ),
+    ).toEqual([]);
+    // Reading rows hashes nothing: node:crypto is loaded at the first hash (the list is Node's own,
+    // and holds node:sqlite, so a probe that recorded nothing would not pass).
+    expect(builtins).toContain('sqlite');
+    expect(builtins).not.toContain('crypto');
+    // What it loads now (43 of Baton's modules: the CLI, the command, the SQLite store with all of its
+    // parts): a change that loads more fails here and says so.
+    expect(modules.length).toBeLessThanOrEqual(43);
   });
 });

@@ -22,8 +22,6 @@ const STORE_SOURCES: Record<StoreSource, string> = {
   default: 'the default (sqlite:./baton.db beside the config, or here)',
 };
 import type { Output } from './output.ts';
-import { findRun } from './run-lookup.ts';
-import { resolveSigningOptions } from '../access/deployment-key.ts';
 
 export interface CliContextArgs<O extends OptionSpecs> {
   command: Command<O>;
@@ -146,10 +144,15 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
       ...(config?.routing === undefined ? {} : { routing: config.routing }),
       ...(config?.agents === undefined ? {} : { agents: config.agents }),
       ...(options.onActivationEnd ? { onActivationEnd: options.onActivationEnd } : {}),
-      ...(config?.signing && worker
-        ? { signing: resolveSigningOptions(config.signing, loaded.path ? dirname(loaded.path) : this.cwd) }
-        : {}),
     };
+    if (config?.signing && worker) {
+      // Loaded only for a worker that signs: the access layer's key files.
+      const { resolveSigningOptions } = await import('../access/deployment-key.ts');
+      batonOptions.signing = resolveSigningOptions(
+        config.signing,
+        loaded.path ? dirname(loaded.path) : this.cwd,
+      );
+    }
     let baton: Baton;
     try {
       // Read commands open a SQLite store read-only (an auditor's copy works); none creates one.
@@ -185,7 +188,9 @@ export class CliContext<O extends OptionSpecs> implements CommandContext<O> {
     return store;
   }
 
-  findRun(baton: Baton, given: string, scope?: TenantScope): Promise<RunRecord> {
+  async findRun(baton: Baton, given: string, scope?: TenantScope): Promise<RunRecord> {
+    // Loaded by the commands that look a run up, not by every command.
+    const { findRun } = await import('./run-lookup.ts');
     return findRun(baton.store, given, scope);
   }
 

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { absoluteStoreUrl, displayStore, findConfigFile, loadConfig, validateConfig } from './load-config.ts';
+import { absoluteStoreUrl, displayStore, findConfigFile, loadConfig } from './load-config.ts';
+import { validateConfig } from './validate-config.ts';
 
 let root: string;
 beforeAll(() => {

@@ -1,6 +1,12 @@
-import { hash as cryptoHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 import type { JournalEvent, JournalEventOf, JournalEventType, UnsealedEvent } from './events.ts';
+
+/**
+ * node:crypto, loaded at the first hash rather than with this module: a process that only reads a
+ * store (`baton runs`) reads rows through it but hashes nothing, and loading node:crypto costs it a
+ * few ms of its start.
+ */
+let nodeCrypto: typeof import('node:crypto') | undefined;
 
 /** The prevHash of a run's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -38,7 +44,7 @@ export function hashWithPayload(event: Omit<JournalEvent, 'hash'>, payloadJson: 
     `"seq":${Number.isSafeInteger(event.seq) ? String(event.seq) : canonicalJson(event.seq, 'Journal event seq')},` +
     `"type":${typeJson.of(event.type)}}`;
   // One-shot: no Hash object per event (node ≥ 21.7).
-  return cryptoHash('sha256', text, 'hex');
+  return (nodeCrypto ??= process.getBuiltinModule('node:crypto')).hash('sha256', text, 'hex');
 }
 
 /** A string's JSON, kept for the next call: a journal seals or checks event after event of one run. */

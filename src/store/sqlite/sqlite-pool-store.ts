@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import {
   decideAcquire,
@@ -117,7 +116,9 @@ export class SqlitePools implements PoolStore {
       return { granted: false, reason, retryAfterMs, position, waitedMs };
     }
 
-    const leaseId = randomUUID();
+    // node:crypto when first needed, not with this module: opening a store that grants nothing
+    // (`baton runs`) does not load it.
+    const leaseId = process.getBuiltinModule('node:crypto').randomUUID();
     const expiresAt = now + request.leaseMs;
     this.#statements
       .get(
