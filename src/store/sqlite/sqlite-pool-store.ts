@@ -17,6 +17,7 @@ import type {
 } from '../pool-store.ts';
 import { toPoolUsage, toWaiter } from '../store-rows.ts';
 import { StatementCache } from './statement-cache.ts';
+import { writeTransaction } from './write-transaction.ts';
 
 type Row = Record<string, unknown>;
 
@@ -43,20 +44,7 @@ export class SqlitePools implements PoolStore {
   }
 
   #transaction<T>(fn: () => T): T {
-    if (this.#relaxSync) this.#db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      this.#db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = fn();
-        this.#db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-        throw error;
-      }
-    } finally {
-      if (this.#relaxSync) this.#db.exec('PRAGMA synchronous = FULL');
-    }
+    return writeTransaction(this.#db, this.#statements, fn, this.#relaxSync);
   }
 
   async acquire(request: PoolAcquireRequest): Promise<PoolAcquireResult> {

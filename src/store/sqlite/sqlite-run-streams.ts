@@ -8,6 +8,7 @@ import {
 } from '../run-streams.ts';
 import { sqliteLimit } from './sqlite-dialect.ts';
 import { StatementCache } from './statement-cache.ts';
+import { writeTransaction } from './write-transaction.ts';
 
 type Row = Record<string, unknown>;
 
@@ -66,27 +67,25 @@ export class SqliteRunStreams implements RunStreamStore {
 
   #write<T>(fn: (statements: StatementCache) => T): T {
     const statements = this.#statements;
-    if (this.#relaxSync) statements.get('PRAGMA synchronous = NORMAL').run();
     try {
-      statements.get('BEGIN IMMEDIATE').run();
-      try {
-        // Under the write lock: nobody else can commit until this transaction ends.
-        const version = Number(statements.get('PRAGMA data_version').get()!.data_version);
-        if (version !== this.#dataVersion) {
-          this.#heads.clear();
-          this.#dataVersion = version;
-        }
-        const result = fn(statements);
-        statements.get('COMMIT').run();
-        return result;
-      } catch (error) {
-        // The heads advanced in memory by the rolled-back inserts are wrong now.
-        this.#heads.clear();
-        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-        throw error;
-      }
-    } finally {
-      if (this.#relaxSync) statements.get('PRAGMA synchronous = FULL').run();
+      return writeTransaction(
+        this.#db,
+        statements,
+        () => {
+          // Under the write lock: nobody else can commit until this transaction ends.
+          const version = Number(statements.get('PRAGMA data_version').get()!.data_version);
+          if (version !== this.#dataVersion) {
+            this.#heads.clear();
+            this.#dataVersion = version;
+          }
+          return fn(statements);
+        },
+        this.#relaxSync,
+      );
+    } catch (error) {
+      // The heads advanced in memory by the rolled-back inserts are wrong now.
+      this.#heads.clear();
+      throw error;
     }
   }
 

@@ -56,6 +56,7 @@ import { SqliteVectorRecords } from './sqlite-vector-records.ts';
 import { SqliteRunStreams } from './sqlite-run-streams.ts';
 import type { RunStreamStore } from '../run-streams.ts';
 import { StatementCache } from './statement-cache.ts';
+import { writeTransaction } from './write-transaction.ts';
 import { EVENT_COLUMNS, readEventRows } from './sqlite-event-rows.ts';
 
 const EVENTS_SQL = `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq`;
@@ -66,7 +67,9 @@ export interface SqliteStoreOptions {
   /** A file path, or ':memory:'. */
   path: string;
   /**
-   * `full` (default) fsyncs the WAL on every commit: a committed step survives power loss.
+   * `full` (default) fsyncs the WAL on every journal commit: a committed step survives power loss.
+   * Claims, lease renewals, pool grants and live stream parts commit without an fsync; the
+   * journal's next commit carries them to the disk, and a power cut before it loses none of the journal.
    * `normal` survives a process crash but not power loss.
    */
   durability?: 'full' | 'normal';
@@ -103,6 +106,8 @@ export class SqliteStore implements Store {
   readonly budgets: BudgetStore;
   readonly runStreams: RunStreamStore;
   readonly #runStreams: SqliteRunStreams;
+  /** Whether commits fsync (FULL, WAL), so the writes a power cut may lose can skip it (writeTransaction). */
+  readonly #relaxSync: boolean;
   readonly workers: WorkerRegistry;
   #signalTurn = false;
   #signalQueue: {
@@ -125,7 +130,8 @@ export class SqliteStore implements Store {
     const durability = Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal';
     const wal = db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal';
     this.pools = new SqlitePools(db, { durability, wal });
-    this.#runStreams = new SqliteRunStreams(db, { relaxSync: durability === 'full' && wal && !readOnly });
+    this.#relaxSync = durability === 'full' && wal && !readOnly;
+    this.#runStreams = new SqliteRunStreams(db, { relaxSync: this.#relaxSync });
     this.runStreams = this.#runStreams;
   }
 
@@ -177,18 +183,10 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, location, readOnly);
   }
 
-  #transaction<T>(fn: () => T): T {
+  /** One write transaction; `relaxSync` for what a power cut may lose (see writeTransaction). */
+  #transaction<T>(fn: () => T, relaxSync = false): T {
     try {
-      // Transaction control runs as prepared statements too: exec() would parse it on every commit.
-      this.#statements.get('BEGIN IMMEDIATE').run();
-      try {
-        const result = fn();
-        this.#statements.get('COMMIT').run();
-        return result;
-      } catch (error) {
-        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-        throw error;
-      }
+      return writeTransaction(this.#db, this.#statements, fn, relaxSync && this.#relaxSync);
     } catch (error) {
       throw sqliteMediumError(error, this.location) ?? error;
     }
@@ -448,6 +446,8 @@ export class SqliteStore implements Store {
     options: { limit: number; leaseMs: number; now: number; workflows?: readonly string[] },
   ): Promise<RunRecord[]> {
     const sql = claimSql(options.workflows !== undefined);
+    // A claim lost to a power cut leaves its runs pending, to be claimed again: the run's first
+    // journal commit, which fsyncs, makes the claim durable with it (decision 0044).
     return this.#transaction(() => {
       const rows = this.#statements.get(sql).all(...claimParams(owner, options));
       advanceVirtualTime(
@@ -455,7 +455,7 @@ export class SqliteStore implements Store {
         rows.map((row) => Number(row.fair_key)),
       );
       return rows.map(toRun);
-    });
+    }, true);
   }
 
   async renewLeases(
@@ -465,22 +465,25 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<LeaseStatus[]> {
     if (runIds.length === 0) return [];
-    return this.#transaction(() =>
-      runIds.map((runId) => {
-        const row = this.#statements
-          .get(
-            `UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ? AND status = 'running'
+    return this.#transaction(
+      () =>
+        runIds.map((runId) => {
+          const row = this.#statements
+            .get(
+              `UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ? AND status = 'running'
            RETURNING cancel_requested, paused`,
-          )
-          .get(now + leaseMs, runId, owner);
-        const status: LeaseStatus = {
-          runId,
-          held: row !== undefined,
-          cancelRequested: row?.cancel_requested === 1,
-        };
-        if (row?.paused === 1) status.paused = true;
-        return status;
-      }),
+            )
+            .get(now + leaseMs, runId, owner);
+          const status: LeaseStatus = {
+            runId,
+            held: row !== undefined,
+            cancelRequested: row?.cancel_requested === 1,
+          };
+          if (row?.paused === 1) status.paused = true;
+          return status;
+        }),
+      // A renewal lost to a power cut only shortens a lease no process holds any more.
+      true,
     );
   }
 
