@@ -16,8 +16,7 @@ import type {
   PoolUsage,
 } from '../pool-store.ts';
 import { toPoolUsage, toWaiter } from '../store-rows.ts';
-import { StatementCache } from './statement-cache.ts';
-import { writeTransaction } from './write-transaction.ts';
+import { StatementCache, writeTransaction } from './statement-cache.ts';
 
 type Row = Record<string, unknown>;
 

@@ -7,8 +7,7 @@ import {
   type StreamPartRecord,
 } from '../run-streams.ts';
 import { sqliteLimit } from './sqlite-dialect.ts';
-import { StatementCache } from './statement-cache.ts';
-import { writeTransaction } from './write-transaction.ts';
+import { StatementCache, writeTransaction } from './statement-cache.ts';
 
 type Row = Record<string, unknown>;
 

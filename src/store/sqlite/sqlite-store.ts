@@ -55,8 +55,7 @@ import { SqlitePools } from './sqlite-pool-store.ts';
 import { SqliteVectorRecords } from './sqlite-vector-records.ts';
 import { SqliteRunStreams } from './sqlite-run-streams.ts';
 import type { RunStreamStore } from '../run-streams.ts';
-import { StatementCache } from './statement-cache.ts';
-import { writeTransaction } from './write-transaction.ts';
+import { StatementCache, writeTransaction } from './statement-cache.ts';
 import { EVENT_COLUMNS, readEventRows } from './sqlite-event-rows.ts';
 
 const EVENTS_SQL = `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq`;

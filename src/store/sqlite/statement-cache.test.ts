@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StatementCache } from './statement-cache.ts';
-import { writeTransaction } from './write-transaction.ts';
+import { StatementCache, writeTransaction } from './statement-cache.ts';
 
 describe('writeTransaction', () => {
   let dir: string;
