@@ -540,6 +540,47 @@ describePostgres('PostgresStore', unavailable, () => {
     });
   });
 
+  describe('stream parts and the journal', () => {
+    // A journal commit of a run in flight holds its row (the fenced update); parts written meanwhile
+    // follow it. Read without waiting, a part numbered after seq 1 could commit after seq 2 did, and
+    // a live reader already past seq 2 never saw it (docs/decisions/0045).
+    const part = (runId: string, at: number) => ({ runId, type: 'progress', data: { at }, at });
+    const stored = async (schema: string, runId: string) =>
+      (
+        await database.query<{ id: number; after_seq: number }>(
+          `SELECT id, after_seq FROM ${schema}.run_stream_parts WHERE run_id = $1 ORDER BY id`,
+          [runId],
+        )
+      ).map((row) => [Number(row.id), Number(row.after_seq)]);
+
+    it('wait for a journal commit of their run in flight, and follow it; a batch writes the other runs meanwhile', async () => {
+      await withStoreAndClient('stream_order', async ({ store, client, schema }) => {
+        for (const runId of ['run_held', 'run_free']) {
+          const run = newRun(runId);
+          await store.createRun(run, startedEvent(run));
+        }
+        for (const batch of [[part('run_held', T0)], [part('run_held', T0 + 1), part('run_free', T0 + 1)]]) {
+          await client.query('BEGIN');
+          await client.query(`UPDATE ${schema}.runs SET last_seq = last_seq + 1 WHERE run_id = 'run_held'`);
+          let written = false;
+          const appending = store.runStreams.appendParts(batch).then(() => (written = true));
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          expect(written).toBe(false);
+          const heldBefore = await stored(schema, 'run_held');
+          // The other run of the batch is written while the held one waits.
+          if (batch.length > 1)
+            await until(async () => (await stored(schema, 'run_free')).length === 1, 'run_free written');
+          await client.query('COMMIT');
+          await appending;
+          const held = await stored(schema, 'run_held');
+          expect(held.length).toBe(heldBefore.length + 1);
+          expect(held.at(-1)).toEqual([held.length, 1 + held.length]);
+        }
+        expect(await stored(schema, 'run_free')).toEqual([[1, 1]]);
+      });
+    });
+  });
+
   describe('a batch of stream parts', () => {
     it("reads each run's head once, through its index, even with plans made while the table was small", async () => {
       await withStoreAndClient('stream_heads', async ({ client, schema }) => {

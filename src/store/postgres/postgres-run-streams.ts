@@ -12,6 +12,9 @@ import type { WakeChannel } from './wake-channel.ts';
 
 type Client = pg.PoolClient;
 
+/** The prefix of a run's advisory lock key for appends (the run id follows). */
+const LOCK_KEY = (schema: string): string => `${schema}.run_stream_parts:`;
+
 /**
  * Settings of a transaction of stream parts, for its own statements only: its commit does not wait
  * for the WAL flush (parts are ephemeral: a server crash may lose the last few, and a reader then
@@ -24,22 +27,37 @@ const TRANSACTION_SETTINGS = `set_config('synchronous_commit', 'off', true), set
  * type, op, data (JSON text) and instant. Several: $1 each part's run, $2 its place among its run's
  * parts in the batch (1, 2, …), $3–$6 as above, $7 the batch's runs. Each run's head (its last
  * part, its journal's last seq) is read once, before any part is inserted.
+ *
+ * The journal's last seq is read with a share lock on the run's row, held to the commit: a journal
+ * commit of the run in flight (its fenced update holds the row) is waited for, and one that comes
+ * later waits for this commit. So the parts follow every event committed before them, and no event
+ * is visible before a part that claims to precede it. Read without the lock, a part numbered after
+ * seq 1 could commit after seq 2 did, and a live reader already past seq 2 never saw it (a resume
+ * from the start did): decision 0045. One run waits for the lock (one row: it cannot be part of a
+ * deadlock); several skip the rows held now (`SKIP LOCKED`), write the other runs' parts, and
+ * `appendMany` returns the skipped runs, whose parts are written again with `appendOne`.
  */
 export function streamAppendStatements(quotedSchema: string): { appendOne: string; appendMany: string } {
-  const head = (run: string): string =>
-    `(SELECT COALESCE(MAX(id), 0) FROM ${quotedSchema}.run_stream_parts WHERE run_id = ${run}) AS id,
-     COALESCE((SELECT last_seq FROM ${quotedSchema}.runs WHERE run_id = ${run}), 0) AS after_seq`;
-  const into = `INSERT INTO ${quotedSchema}.run_stream_parts (run_id, id, after_seq, type, op, data, at)`;
+  const parts = `${quotedSchema}.run_stream_parts`;
+  const into = `INSERT INTO ${parts} (run_id, id, after_seq, type, op, data, at)`;
   return {
     appendOne: `${into}
       SELECT $1, h.id + u.k, h.after_seq, u.t, u.o, u.d::jsonb, u.a
-      FROM (SELECT ${head('$1')}) AS h,
+      FROM (SELECT (SELECT COALESCE(MAX(id), 0) FROM ${parts} WHERE run_id = $1) AS id,
+          COALESCE((SELECT last_seq FROM ${quotedSchema}.runs WHERE run_id = $1 FOR SHARE), 0) AS after_seq) AS h,
         unnest($2::text[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY AS u(t, o, d, a, k)`,
-    appendMany: `WITH head AS MATERIALIZED (SELECT r, ${head('r')} FROM unnest($7::text[]) AS r)
-      ${into}
-      SELECT u.r, h.id + u.k, h.after_seq, u.t, u.o, u.d::jsonb, u.a
-      FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::bigint[]) AS u(r, k, t, o, d, a)
-      JOIN head AS h USING (r)`,
+    appendMany: `WITH head AS MATERIALIZED (
+        SELECT b.r, (SELECT COALESCE(MAX(id), 0) FROM ${parts} WHERE run_id = b.r) AS id, l.last_seq,
+          l.last_seq IS NULL AND EXISTS (SELECT 1 FROM ${quotedSchema}.runs WHERE run_id = b.r) AS held
+        FROM unnest($7::text[]) AS b(r)
+        LEFT JOIN LATERAL (SELECT last_seq FROM ${quotedSchema}.runs WHERE run_id = b.r FOR SHARE SKIP LOCKED) AS l ON true
+      ), appended AS (
+        ${into}
+        SELECT u.r, h.id + u.k, COALESCE(h.last_seq, 0), u.t, u.o, u.d::jsonb, u.a
+        FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::bigint[]) AS u(r, k, t, o, d, a)
+        JOIN head AS h USING (r) WHERE NOT h.held
+      )
+      SELECT r FROM head WHERE held`,
   };
 }
 
@@ -55,7 +73,7 @@ export interface PostgresRunStreamsDeps {
   ) => Promise<Row[]>;
   transaction: <T>(fn: (client: Client) => Promise<T>) => Promise<T>;
   /** Statements as one transaction sent at once (one round trip). */
-  pipelined: (statements: readonly pg.QueryConfig[]) => Promise<void>;
+  pipelined: (statements: readonly pg.QueryConfig[]) => Promise<Row[]>;
   /** The channel appends are notified on (payload: the run id). */
   channel: string;
   /** The LISTEN connection of that channel, shared by the process's readers. */
@@ -87,7 +105,7 @@ export class PostgresRunStreams implements RunStreamStore {
     ]);
     const { rows } = await client.query<Row>(
       `SELECT (SELECT COALESCE(MAX(id), 0) FROM ${this.#s}.run_stream_parts WHERE run_id = $1) AS id,
-              (SELECT last_seq FROM ${this.#s}.runs WHERE run_id = $1) AS after_seq`,
+              (SELECT last_seq FROM ${this.#s}.runs WHERE run_id = $1 FOR SHARE) AS after_seq`,
       [runId],
     );
     return { id: Number(rows[0]!.id), afterSeq: Number(rows[0]!.after_seq ?? 0) };
@@ -129,36 +147,50 @@ export class PostgresRunStreams implements RunStreamStore {
       parts.map((part) => JSON.stringify(part.data)),
       parts.map((part) => part.at),
     ];
-    const lockKey = `${this.#deps.schema}.run_stream_parts:`;
     if (places.size === 1) {
-      const runId = parts[0]!.runId;
-      await this.#deps.pipelined([
-        {
-          name: 'baton_stream_lock_notify_one',
-          text: `SELECT ${TRANSACTION_SETTINGS}, pg_advisory_xact_lock(hashtext($1 || $2)), pg_notify($3, $2)`,
-          values: [lockKey, runId, this.#deps.channel],
-        },
-        {
-          name: 'baton_stream_append_one',
-          text: this.#append.appendOne,
-          values: [runId, ...columns],
-        },
-      ]);
+      await this.#appendOne(parts[0]!.runId, columns);
       return;
     }
     const runIds = [...places.keys()].sort(compareText);
-    await this.#deps.pipelined([
+    const held = await this.#deps.pipelined([
       {
         name: 'baton_stream_lock_notify',
         text: `SELECT ${TRANSACTION_SETTINGS},
               (SELECT count(pg_advisory_xact_lock(hashtext($1 || r))) FROM (SELECT unnest($2::text[]) AS r ORDER BY 1) AS locked),
               (SELECT count(pg_notify($3, r)) FROM unnest($2::text[]) AS r)`,
-        values: [lockKey, runIds, this.#deps.channel],
+        values: [LOCK_KEY(this.#deps.schema), runIds, this.#deps.channel],
       },
       {
         name: 'baton_stream_append',
         text: this.#append.appendMany,
         values: [parts.map((part) => part.runId), place, ...columns, runIds],
+      },
+    ]);
+    // Runs whose rows a journal commit held: their parts, in order, once it is done.
+    for (const row of held) {
+      const runId = row.r as string;
+      const own = parts.filter((part) => part.runId === runId);
+      await this.#appendOne(runId, [
+        own.map((part) => part.type),
+        own.map((part) => part.op ?? null),
+        own.map((part) => JSON.stringify(part.data)),
+        own.map((part) => part.at),
+      ]);
+    }
+  }
+
+  /** One run's parts (their type, op, data and instant columns), in a transaction of their own. */
+  async #appendOne(runId: string, columns: unknown[][]): Promise<void> {
+    await this.#deps.pipelined([
+      {
+        name: 'baton_stream_lock_notify_one',
+        text: `SELECT ${TRANSACTION_SETTINGS}, pg_advisory_xact_lock(hashtext($1 || $2)), pg_notify($3, $2)`,
+        values: [LOCK_KEY(this.#deps.schema), runId, this.#deps.channel],
+      },
+      {
+        name: 'baton_stream_append_one',
+        text: this.#append.appendOne,
+        values: [runId, ...columns],
       },
     ]);
   }

@@ -321,7 +321,7 @@ export class PostgresStore implements Store {
    * of three. A failing statement fails those after it; COMMIT then rolls the transaction back.
    * Run again from the start after a deadlock or serialization failure.
    */
-  async #pipelined(statements: readonly pg.QueryConfig[]): Promise<void> {
+  async #pipelined(statements: readonly pg.QueryConfig[]): Promise<Row[]> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.#client();
       const sent = [
@@ -332,7 +332,9 @@ export class PostgresStore implements Store {
       const settled = await Promise.allSettled(sent);
       const failure = settled.find((result) => result.status === 'rejected')?.reason as unknown;
       client.release(failure !== undefined && isConnectionError(failure) ? (failure as Error) : undefined);
-      if (failure === undefined) return;
+      // The rows of the last statement before COMMIT.
+      if (failure === undefined)
+        return (settled[settled.length - 2] as PromiseFulfilledResult<pg.QueryResult<Row>>).value.rows;
       if (isTransientConflict(failure) && attempt <= CONFLICT_RETRIES) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
         continue;
