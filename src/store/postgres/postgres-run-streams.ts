@@ -141,12 +141,7 @@ export class PostgresRunStreams implements RunStreamStore {
       places.set(part.runId, next);
       return next;
     });
-    const columns = [
-      parts.map((part) => part.type),
-      parts.map((part) => part.op ?? null),
-      parts.map((part) => JSON.stringify(part.data)),
-      parts.map((part) => part.at),
-    ];
+    const columns = columnsOf(parts);
     if (places.size === 1) {
       await this.#appendOne(parts[0]!.runId, columns);
       return;
@@ -169,13 +164,7 @@ export class PostgresRunStreams implements RunStreamStore {
     // Runs whose rows a journal commit held: their parts, in order, once it is done.
     for (const row of held) {
       const runId = row.r as string;
-      const own = parts.filter((part) => part.runId === runId);
-      await this.#appendOne(runId, [
-        own.map((part) => part.type),
-        own.map((part) => part.op ?? null),
-        own.map((part) => JSON.stringify(part.data)),
-        own.map((part) => part.at),
-      ]);
+      await this.#appendOne(runId, columnsOf(parts.filter((part) => part.runId === runId)));
     }
   }
 
@@ -279,4 +268,14 @@ function toPart(row: Row): StreamPartRecord {
     data: row.data as Record<string, unknown>,
     at: Number(row.at),
   };
+}
+
+/** The parts' type, op, data (JSON text) and instant, as the append statements' array arguments. */
+function columnsOf(parts: readonly NewStreamPart[]): unknown[][] {
+  return [
+    parts.map((part) => part.type),
+    parts.map((part) => part.op ?? null),
+    parts.map((part) => JSON.stringify(part.data)),
+    parts.map((part) => part.at),
+  ];
 }

@@ -16,7 +16,7 @@ import type {
   PoolUsage,
 } from '../pool-store.ts';
 import { toPoolUsage, toWaiter } from '../store-rows.ts';
-import { StatementCache, writeTransaction } from './statement-cache.ts';
+import { StatementCache } from './statement-cache.ts';
 
 type Row = Record<string, unknown>;
 
@@ -32,18 +32,17 @@ type Row = Record<string, unknown>;
  */
 export class SqlitePools implements PoolStore {
   readonly specificationVersion = 'v1' as const;
-  readonly #db: DatabaseSync;
   readonly #statements: StatementCache;
   readonly #relaxSync: boolean;
 
-  constructor(db: DatabaseSync, options: { durability: 'full' | 'normal'; wal: boolean }) {
-    this.#db = db;
+  /** `relaxSync`: the connection fsyncs every commit (synchronous = FULL, WAL); pool commits skip it. */
+  constructor(db: DatabaseSync, options: { relaxSync: boolean }) {
     this.#statements = new StatementCache(db);
-    this.#relaxSync = options.durability === 'full' && options.wal;
+    this.#relaxSync = options.relaxSync;
   }
 
   #transaction<T>(fn: () => T): T {
-    return writeTransaction(this.#db, this.#statements, fn, this.#relaxSync);
+    return this.#statements.writeTransaction(fn, { relaxSync: this.#relaxSync });
   }
 
   async acquire(request: PoolAcquireRequest): Promise<PoolAcquireResult> {

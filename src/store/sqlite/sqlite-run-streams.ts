@@ -7,7 +7,7 @@ import {
   type StreamPartRecord,
 } from '../run-streams.ts';
 import { sqliteLimit } from './sqlite-dialect.ts';
-import { StatementCache, writeTransaction } from './statement-cache.ts';
+import { StatementCache } from './statement-cache.ts';
 
 type Row = Record<string, unknown>;
 
@@ -49,7 +49,6 @@ const UNPACKED = new Set([OPENING_PART, ...CLOSING_PARTS]);
  */
 export class SqliteRunStreams implements RunStreamStore {
   readonly specificationVersion = 'v1' as const;
-  readonly #db: DatabaseSync;
   readonly #statements: StatementCache;
   readonly #relaxSync: boolean;
   /** Runs' heads as of this connection's last write; only runs with parts written since the cache last emptied. */
@@ -59,7 +58,6 @@ export class SqliteRunStreams implements RunStreamStore {
 
   /** `relaxSync`: the connection fsyncs every commit (synchronous = FULL, WAL); parts' commits skip it. */
   constructor(db: DatabaseSync, options: { relaxSync: boolean }) {
-    this.#db = db;
     this.#statements = new StatementCache(db);
     this.#relaxSync = options.relaxSync;
   }
@@ -67,9 +65,7 @@ export class SqliteRunStreams implements RunStreamStore {
   #write<T>(fn: (statements: StatementCache) => T): T {
     const statements = this.#statements;
     try {
-      return writeTransaction(
-        this.#db,
-        statements,
+      return statements.writeTransaction(
         () => {
           // Under the write lock: nobody else can commit until this transaction ends.
           const version = Number(statements.get('PRAGMA data_version').get()!.data_version);
@@ -79,7 +75,7 @@ export class SqliteRunStreams implements RunStreamStore {
           }
           return fn(statements);
         },
-        this.#relaxSync,
+        { relaxSync: this.#relaxSync },
       );
     } catch (error) {
       // The heads advanced in memory by the rolled-back inserts are wrong now.

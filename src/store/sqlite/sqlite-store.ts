@@ -55,7 +55,7 @@ import { SqlitePools } from './sqlite-pool-store.ts';
 import { SqliteVectorRecords } from './sqlite-vector-records.ts';
 import { SqliteRunStreams } from './sqlite-run-streams.ts';
 import type { RunStreamStore } from '../run-streams.ts';
-import { StatementCache, writeTransaction } from './statement-cache.ts';
+import { StatementCache } from './statement-cache.ts';
 import { EVENT_COLUMNS, readEventRows } from './sqlite-event-rows.ts';
 
 const EVENTS_SQL = `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND seq >= ? ORDER BY seq`;
@@ -105,7 +105,7 @@ export class SqliteStore implements Store {
   readonly budgets: BudgetStore;
   readonly runStreams: RunStreamStore;
   readonly #runStreams: SqliteRunStreams;
-  /** Whether commits fsync (FULL, WAL), so the writes a power cut may lose can skip it (writeTransaction). */
+  /** Whether commits fsync (FULL, WAL), so the writes a power cut may lose can skip it. */
   readonly #relaxSync: boolean;
   readonly workers: WorkerRegistry;
   #signalTurn = false;
@@ -128,8 +128,8 @@ export class SqliteStore implements Store {
     this.workers = new SqlWorkers(sqliteDialect, this.#reads, async (query) => this.#statements.read(query));
     const durability = Number(db.prepare('PRAGMA synchronous').get()?.synchronous) >= 2 ? 'full' : 'normal';
     const wal = db.prepare('PRAGMA journal_mode').get()?.journal_mode === 'wal';
-    this.pools = new SqlitePools(db, { durability, wal });
     this.#relaxSync = durability === 'full' && wal && !readOnly;
+    this.pools = new SqlitePools(db, { relaxSync: this.#relaxSync });
     this.#runStreams = new SqliteRunStreams(db, { relaxSync: this.#relaxSync });
     this.runStreams = this.#runStreams;
   }
@@ -182,10 +182,12 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, location, readOnly);
   }
 
-  /** One write transaction; `relaxSync` for what a power cut may lose (see writeTransaction). */
-  #transaction<T>(fn: () => T, relaxSync = false): T {
+  /** One write transaction; `relaxSync` for what a power cut may lose (StatementCache.writeTransaction). */
+  #transaction<T>(fn: () => T, options: { relaxSync?: boolean } = {}): T {
     try {
-      return writeTransaction(this.#db, this.#statements, fn, relaxSync && this.#relaxSync);
+      return this.#statements.writeTransaction(fn, {
+        relaxSync: options.relaxSync === true && this.#relaxSync,
+      });
     } catch (error) {
       throw sqliteMediumError(error, this.location) ?? error;
     }
@@ -447,14 +449,17 @@ export class SqliteStore implements Store {
     const sql = claimSql(options.workflows !== undefined);
     // A claim lost to a power cut leaves its runs pending, to be claimed again: the run's first
     // journal commit, which fsyncs, makes the claim durable with it (decision 0044).
-    return this.#transaction(() => {
-      const rows = this.#statements.get(sql).all(...claimParams(owner, options));
-      advanceVirtualTime(
-        (text) => this.#statements.get(text),
-        rows.map((row) => Number(row.fair_key)),
-      );
-      return rows.map(toRun);
-    }, true);
+    return this.#transaction(
+      () => {
+        const rows = this.#statements.get(sql).all(...claimParams(owner, options));
+        advanceVirtualTime(
+          (text) => this.#statements.get(text),
+          rows.map((row) => Number(row.fair_key)),
+        );
+        return rows.map(toRun);
+      },
+      { relaxSync: true },
+    );
   }
 
   async renewLeases(
@@ -482,7 +487,7 @@ export class SqliteStore implements Store {
           return status;
         }),
       // A renewal lost to a power cut only shortens a lease no process holds any more.
-      true,
+      { relaxSync: true },
     );
   }
 

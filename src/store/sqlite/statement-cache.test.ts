@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StatementCache, writeTransaction } from './statement-cache.ts';
+import { StatementCache } from './statement-cache.ts';
 
-describe('writeTransaction', () => {
+describe('StatementCache.writeTransaction', () => {
   let dir: string;
   let db: DatabaseSync;
   let statements: StatementCache;
@@ -25,18 +25,16 @@ describe('writeTransaction', () => {
 
   it('commits without an fsync only when relaxed, and the connection fsyncs every commit again after', () => {
     const seen: number[] = [];
-    writeTransaction(db, statements, () => {
+    statements.writeTransaction(() => {
       seen.push(synchronous());
       db.prepare('INSERT INTO t VALUES (1)').run();
     });
-    writeTransaction(
-      db,
-      statements,
+    statements.writeTransaction(
       () => {
         seen.push(synchronous());
         db.prepare('INSERT INTO t VALUES (2)').run();
       },
-      true,
+      { relaxSync: true },
     );
     // FULL is 2, NORMAL 1.
     expect(seen).toEqual([2, 1]);
@@ -46,14 +44,12 @@ describe('writeTransaction', () => {
 
   it('rolls back and restores FULL when the work throws', () => {
     expect(() =>
-      writeTransaction(
-        db,
-        statements,
+      statements.writeTransaction(
         () => {
           db.prepare('INSERT INTO t VALUES (1)').run();
           throw new Error('broken');
         },
-        true,
+        { relaxSync: true },
       ),
     ).toThrow('broken');
     expect(db.isTransaction).toBe(false);
